@@ -1,0 +1,107 @@
+/**
+ * The one error catalog. Every failure a client can see has a code here (`AREA_WHAT`), an HTTP
+ * status and a sentence. `docs/errors.md` is generated from this table and a test keeps it in step.
+ */
+export const errorCatalog = {
+  PROTO_MALFORMED_FRAME: { status: 400, message: 'The frame could not be decoded.' },
+  PROTO_UNKNOWN_FRAME: { status: 400, message: 'The frame has no known body.' },
+  PROTO_FRAME_TOO_LARGE: { status: 413, message: 'The frame is larger than the maximum frame size.' },
+  PROTO_PAYLOAD_TOO_LARGE: { status: 413, message: 'The payload is larger than the server accepts.' },
+  PROTO_HELLO_REQUIRED: { status: 400, message: 'The first frame of a connection must be a hello.' },
+  PROTO_UNSUPPORTED_VERSION: {
+    status: 426,
+    message: 'The client speaks a protocol version the server does not.',
+  },
+  PROTO_HELLO_TIMEOUT: { status: 408, message: 'No hello arrived in time.' },
+  PROTO_TEXT_FRAME: { status: 400, message: 'Only binary frames are accepted.' },
+  AUTH_REQUIRED: { status: 401, message: 'This call needs a session token.' },
+  AUTH_INVALID_TOKEN: { status: 401, message: 'The session token is unknown, revoked or malformed.' },
+  AUTH_INVALID_PHONE: { status: 400, message: 'The phone number is not a valid international number.' },
+  AUTH_CODE_INVALID: { status: 401, message: 'The verification code is wrong.' },
+  AUTH_CODE_EXPIRED: {
+    status: 401,
+    message: 'There is no valid verification code for this number; request a new one.',
+  },
+  AUTH_CODE_ATTEMPTS_EXCEEDED: { status: 429, message: 'Too many wrong codes; request a new one.' },
+  AUTH_RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
+  AUTH_ACCOUNT_EXISTS: { status: 409, message: 'An account with this phone number exists; log in instead.' },
+  AUTH_ACCOUNT_NOT_FOUND: { status: 404, message: 'No account has this phone number; register first.' },
+  AUTH_SMS_FAILED: { status: 502, message: 'The verification code could not be sent.' },
+  AUTH_SESSION_REVOKED: { status: 401, message: 'This device was signed out.' },
+  ACCOUNT_NOT_FOUND: { status: 404, message: 'No such user.' },
+  ACCOUNT_USERNAME_INVALID: { status: 400, message: 'A username has 5 to 32 characters: a-z, 0-9 and _.' },
+  ACCOUNT_USERNAME_TAKEN: { status: 409, message: 'That username is taken.' },
+  ACCOUNT_PROFILE_INVALID: { status: 400, message: 'The display name must have 1 to 64 characters.' },
+  DEVICE_NOT_FOUND: { status: 404, message: 'No such device on this account.' },
+  GROUP_NOT_FOUND: { status: 404, message: 'No such chat, or you are not in it.' },
+  GROUP_NOT_MEMBER: { status: 403, message: 'You are not a member of this chat.' },
+  GROUP_NOT_ADMIN: { status: 403, message: 'Only an admin of this group can do that.' },
+  GROUP_NOT_OWNER: { status: 403, message: 'Only the owner of this group can do that.' },
+  GROUP_MEMBER_CAP_EXCEEDED: { status: 409, message: 'The group would exceed its member limit.' },
+  GROUP_DIRECT_IMMUTABLE: { status: 409, message: 'A direct chat always has exactly its two people.' },
+  GROUP_TITLE_INVALID: { status: 400, message: 'A group title must have 1 to 128 characters.' },
+  GROUP_SELF_DIRECT: { status: 400, message: 'A direct chat needs another person.' },
+  MSG_CLIENT_ID_INVALID: {
+    status: 400,
+    message: 'A client message id has 1 to 64 characters: A-Z, a-z, 0-9, - and _.',
+  },
+  MSG_STALE_EPOCH: {
+    status: 409,
+    message: 'Another commit was accepted for this epoch first; catch up and retry.',
+  },
+  MSG_SLOW_CONSUMER: { status: 429, message: 'The connection could not keep up; reconnect to resume.' },
+  REQ_INVALID: { status: 400, message: 'The request does not match its schema.' },
+  REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
+  SERVER_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; reconnect.' },
+  SERVER_UNAVAILABLE: { status: 503, message: 'The server cannot serve this right now.' },
+  INTERNAL: { status: 500, message: 'Something went wrong on the server.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCatalog, value);
+}
+
+/** The generic error envelope of every HTTP failure. */
+export interface ErrorEnvelope {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+/** A failure with a catalog code. Lower errors travel as `cause`. */
+export class CourierError extends Error {
+  override readonly name = 'CourierError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    options: { message?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(options.message ?? errorCatalog[code].message, { cause: options.cause });
+    this.code = code;
+    this.status = errorCatalog[code].status;
+    this.details = options.details;
+  }
+
+  toEnvelope(): ErrorEnvelope {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+/** WebSocket close codes the server uses (4000–4999 is the application range). */
+export const closeCodes = {
+  PROTOCOL_ERROR: 4400,
+  UNAUTHORIZED: 4401,
+  SESSION_REVOKED: 4403,
+  HELLO_TIMEOUT: 4408,
+  SLOW_CONSUMER: 4429,
+  SHUTTING_DOWN: 4503,
+} as const;

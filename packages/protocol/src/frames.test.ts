@@ -1,0 +1,177 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CourierError } from './errors.ts';
+import {
+  type ClientFrame,
+  decodeClientFrame,
+  decodeRosterEvent,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeRosterEvent,
+  encodeServerFrame,
+  type RosterEvent,
+  type ServerFrame,
+} from './frames.ts';
+import { MAX_FRAME_BYTES } from './limits.ts';
+
+const seq = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const str = fc.string({ maxLength: 40 });
+const bytes = fc.uint8Array({ maxLength: 300 });
+
+const clientFrame: fc.Arbitrary<ClientFrame> = fc.oneof(
+  fc.record({ type: fc.constant('hello' as const), protocolVersion: u32, token: str, client: str }),
+  fc.record({
+    type: fc.constant('send' as const),
+    requestId: u32,
+    groupId: str,
+    clientMsgId: str,
+    payload: bytes,
+  }),
+  fc.record({ type: fc.constant('ack' as const), groupId: str, seq }),
+  fc.record({
+    type: fc.constant('send_to_device' as const),
+    requestId: u32,
+    deviceId: str,
+    clientMsgId: str,
+    payload: bytes,
+  }),
+  fc.record({ type: fc.constant('mailbox_ack' as const), seq }),
+  fc.record({ type: fc.constant('ping' as const), nonce: seq }),
+);
+
+const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
+  fc.record({
+    type: fc.constant('ready' as const),
+    protocolVersion: u32,
+    accountId: str,
+    deviceId: str,
+    serverTimeMs: seq,
+    maxFrameBytes: u32,
+    maxPayloadBytes: u32,
+  }),
+  fc.record({
+    type: fc.constant('accepted' as const),
+    requestId: u32,
+    groupId: str,
+    deviceId: str,
+    seq,
+    duplicate: fc.boolean(),
+  }),
+  fc.record({
+    type: fc.constant('entry' as const),
+    groupId: str,
+    seq,
+    kind: fc.constantFrom('message' as const, 'roster' as const),
+    senderAccountId: str,
+    senderDeviceId: str,
+    clientMsgId: str,
+    payload: bytes,
+    sentAtMs: seq,
+  }),
+  fc.record({
+    type: fc.constant('mailbox_item' as const),
+    seq,
+    senderAccountId: str,
+    senderDeviceId: str,
+    clientMsgId: str,
+    payload: bytes,
+    sentAtMs: seq,
+  }),
+  fc.record({ type: fc.constant('error' as const), requestId: u32, code: str, message: str }),
+  fc.record({ type: fc.constant('pong' as const), nonce: seq, serverTimeMs: seq }),
+  fc.record({ type: fc.constant('group_joined' as const), groupId: str, fromSeq: seq }),
+  fc.record({ type: fc.constant('group_left' as const), groupId: str }),
+  fc.record({ type: fc.constant('goodbye' as const), code: str, message: str }),
+);
+
+function expectTypedFailure(decode: () => unknown): void {
+  try {
+    decode();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CourierError);
+    expect((error as CourierError).code).toMatch(/^PROTO_/);
+  }
+}
+
+describe('frame codec', () => {
+  it('round-trips every client frame', () => {
+    fc.assert(
+      fc.property(clientFrame, (frame) => {
+        expect(decodeClientFrame(encodeClientFrame(frame))).toEqual(frame);
+      }),
+    );
+  });
+
+  it('round-trips every server frame', () => {
+    fc.assert(
+      fc.property(serverFrame, (frame) => {
+        expect(decodeServerFrame(encodeServerFrame(frame))).toEqual(frame);
+      }),
+    );
+  });
+
+  it('round-trips roster events', () => {
+    const event: fc.Arbitrary<RosterEvent> = fc.record({
+      action: fc.constantFrom(
+        'created' as const,
+        'added' as const,
+        'removed' as const,
+        'left' as const,
+        'role_changed' as const,
+      ),
+      actorAccountId: str,
+      subjectAccountIds: fc.array(str, { maxLength: 5 }),
+      role: str,
+      title: str,
+    });
+    fc.assert(
+      fc.property(event, (e) => {
+        expect(decodeRosterEvent(encodeRosterEvent(e))).toEqual(e);
+      }),
+    );
+  });
+
+  it('answers arbitrary bytes with a frame or a typed PROTO_ error, never a crash', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (input) => {
+        expectTypedFailure(() => decodeClientFrame(input));
+        expectTypedFailure(() => decodeServerFrame(input));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('rejects every truncation of a valid frame that does not decode to the same frame', () => {
+    fc.assert(
+      fc.property(clientFrame, fc.nat(), (frame, cut) => {
+        const full = encodeClientFrame(frame);
+        const truncated = full.subarray(0, full.length === 0 ? 0 : cut % full.length);
+        expectTypedFailure(() => decodeClientFrame(truncated));
+      }),
+    );
+  });
+
+  it('rejects empty, oversized and bodiless frames with distinct codes', () => {
+    expect(() => decodeClientFrame(new Uint8Array())).toThrow(
+      expect.objectContaining({ code: 'PROTO_MALFORMED_FRAME' }),
+    );
+    expect(() => decodeClientFrame(new Uint8Array(MAX_FRAME_BYTES + 1))).toThrow(
+      expect.objectContaining({ code: 'PROTO_FRAME_TOO_LARGE' }),
+    );
+    // field 15, varint 1: a well-formed protobuf message with no known body
+    expect(() => decodeClientFrame(Uint8Array.of(0x78, 0x01))).toThrow(
+      expect.objectContaining({ code: 'PROTO_UNKNOWN_FRAME' }),
+    );
+  });
+
+  it('rejects a sequence number beyond 2^53 instead of rounding it', () => {
+    // ClientFrame.mailbox_ack (field 5, length-delimited) { seq (field 1) = 2^60 }
+    const seqVarint = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10];
+    const inner = [0x08, ...seqVarint];
+    const frame = Uint8Array.of(0x2a, inner.length, ...inner);
+    expect(() => decodeClientFrame(frame)).toThrow(
+      expect.objectContaining({ code: 'PROTO_MALFORMED_FRAME' }),
+    );
+  });
+});

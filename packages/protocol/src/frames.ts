@@ -1,0 +1,392 @@
+/**
+ * The frame codec: the public, plain-object form of the WebSocket frames and their binary
+ * encoding (Protocol Buffers, `proto/courier/v1/frames.proto`). Callers never see generated
+ * types; decoding validates and throws only `CourierError` (PROTO_*).
+ */
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { CourierError } from './errors.ts';
+import {
+  ClientFrameSchema,
+  EntryKind,
+  RosterAction,
+  RosterEventSchema,
+  ServerFrameSchema,
+} from './gen/courier/v1/frames_pb.ts';
+import { MAX_FRAME_BYTES } from './limits.ts';
+
+export type ClientFrame =
+  | { type: 'hello'; protocolVersion: number; token: string; client: string }
+  | { type: 'send'; requestId: number; groupId: string; clientMsgId: string; payload: Uint8Array }
+  | { type: 'ack'; groupId: string; seq: number }
+  | { type: 'send_to_device'; requestId: number; deviceId: string; clientMsgId: string; payload: Uint8Array }
+  | { type: 'mailbox_ack'; seq: number }
+  | { type: 'ping'; nonce: number };
+
+export type EntryType = 'message' | 'roster';
+
+export interface EntryFrame {
+  type: 'entry';
+  groupId: string;
+  seq: number;
+  kind: EntryType;
+  senderAccountId: string;
+  senderDeviceId: string;
+  clientMsgId: string;
+  payload: Uint8Array;
+  sentAtMs: number;
+}
+
+export interface MailboxItemFrame {
+  type: 'mailbox_item';
+  seq: number;
+  senderAccountId: string;
+  senderDeviceId: string;
+  clientMsgId: string;
+  payload: Uint8Array;
+  sentAtMs: number;
+}
+
+export type ServerFrame =
+  | {
+      type: 'ready';
+      protocolVersion: number;
+      accountId: string;
+      deviceId: string;
+      serverTimeMs: number;
+      maxFrameBytes: number;
+      maxPayloadBytes: number;
+    }
+  | {
+      type: 'accepted';
+      requestId: number;
+      groupId: string;
+      deviceId: string;
+      seq: number;
+      duplicate: boolean;
+    }
+  | EntryFrame
+  | MailboxItemFrame
+  | { type: 'error'; requestId: number; code: string; message: string }
+  | { type: 'pong'; nonce: number; serverTimeMs: number }
+  | { type: 'group_joined'; groupId: string; fromSeq: number }
+  | { type: 'group_left'; groupId: string }
+  | { type: 'goodbye'; code: string; message: string };
+
+export type RosterActionName = 'created' | 'added' | 'removed' | 'left' | 'role_changed';
+
+/** The payload of a `roster` entry, written by the server (never by a client). */
+export interface RosterEvent {
+  action: RosterActionName;
+  actorAccountId: string;
+  subjectAccountIds: string[];
+  role: string;
+  title: string;
+}
+
+const u64 = (n: number): bigint => BigInt(n);
+
+function toSafe(value: bigint, field: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new CourierError('PROTO_MALFORMED_FRAME', { message: `${field} is out of range.` });
+  }
+  return Number(value);
+}
+
+function checkSize(bytes: Uint8Array): void {
+  if (bytes.byteLength > MAX_FRAME_BYTES) throw new CourierError('PROTO_FRAME_TOO_LARGE');
+  if (bytes.byteLength === 0)
+    throw new CourierError('PROTO_MALFORMED_FRAME', { message: 'The frame is empty.' });
+}
+
+function decodeWith<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (cause) {
+    throw new CourierError('PROTO_MALFORMED_FRAME', { cause });
+  }
+}
+
+export function encodeClientFrame(frame: ClientFrame): Uint8Array {
+  const body = ((): Parameters<typeof create<typeof ClientFrameSchema>>[1] => {
+    switch (frame.type) {
+      case 'hello':
+        return {
+          body: {
+            case: 'hello',
+            value: { protocolVersion: frame.protocolVersion, token: frame.token, client: frame.client },
+          },
+        };
+      case 'send':
+        return {
+          body: {
+            case: 'send',
+            value: {
+              requestId: frame.requestId,
+              groupId: frame.groupId,
+              clientMsgId: frame.clientMsgId,
+              payload: frame.payload,
+            },
+          },
+        };
+      case 'ack':
+        return { body: { case: 'ack', value: { groupId: frame.groupId, seq: u64(frame.seq) } } };
+      case 'send_to_device':
+        return {
+          body: {
+            case: 'sendToDevice',
+            value: {
+              requestId: frame.requestId,
+              deviceId: frame.deviceId,
+              clientMsgId: frame.clientMsgId,
+              payload: frame.payload,
+            },
+          },
+        };
+      case 'mailbox_ack':
+        return { body: { case: 'mailboxAck', value: { seq: u64(frame.seq) } } };
+      case 'ping':
+        return { body: { case: 'ping', value: { nonce: u64(frame.nonce) } } };
+    }
+  })();
+  return toBinary(ClientFrameSchema, create(ClientFrameSchema, body));
+}
+
+export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
+  checkSize(bytes);
+  const { body } = decodeWith(() => fromBinary(ClientFrameSchema, bytes));
+  switch (body.case) {
+    case 'hello':
+      return {
+        type: 'hello',
+        protocolVersion: body.value.protocolVersion,
+        token: body.value.token,
+        client: body.value.client,
+      };
+    case 'send':
+      return {
+        type: 'send',
+        requestId: body.value.requestId,
+        groupId: body.value.groupId,
+        clientMsgId: body.value.clientMsgId,
+        payload: body.value.payload,
+      };
+    case 'ack':
+      return { type: 'ack', groupId: body.value.groupId, seq: toSafe(body.value.seq, 'seq') };
+    case 'sendToDevice':
+      return {
+        type: 'send_to_device',
+        requestId: body.value.requestId,
+        deviceId: body.value.deviceId,
+        clientMsgId: body.value.clientMsgId,
+        payload: body.value.payload,
+      };
+    case 'mailboxAck':
+      return { type: 'mailbox_ack', seq: toSafe(body.value.seq, 'seq') };
+    case 'ping':
+      return { type: 'ping', nonce: toSafe(body.value.nonce, 'nonce') };
+    default:
+      throw new CourierError('PROTO_UNKNOWN_FRAME');
+  }
+}
+
+const entryKinds: Record<EntryType, EntryKind> = { message: EntryKind.MESSAGE, roster: EntryKind.ROSTER };
+
+export function encodeServerFrame(frame: ServerFrame): Uint8Array {
+  const body = ((): Parameters<typeof create<typeof ServerFrameSchema>>[1] => {
+    switch (frame.type) {
+      case 'ready':
+        return {
+          body: {
+            case: 'ready',
+            value: {
+              protocolVersion: frame.protocolVersion,
+              accountId: frame.accountId,
+              deviceId: frame.deviceId,
+              serverTimeMs: u64(frame.serverTimeMs),
+              maxFrameBytes: frame.maxFrameBytes,
+              maxPayloadBytes: frame.maxPayloadBytes,
+            },
+          },
+        };
+      case 'accepted':
+        return {
+          body: {
+            case: 'accepted',
+            value: {
+              requestId: frame.requestId,
+              groupId: frame.groupId,
+              deviceId: frame.deviceId,
+              seq: u64(frame.seq),
+              duplicate: frame.duplicate,
+            },
+          },
+        };
+      case 'entry':
+        return {
+          body: {
+            case: 'entry',
+            value: {
+              groupId: frame.groupId,
+              seq: u64(frame.seq),
+              kind: entryKinds[frame.kind],
+              senderAccountId: frame.senderAccountId,
+              senderDeviceId: frame.senderDeviceId,
+              clientMsgId: frame.clientMsgId,
+              payload: frame.payload,
+              sentAtMs: u64(frame.sentAtMs),
+            },
+          },
+        };
+      case 'mailbox_item':
+        return {
+          body: {
+            case: 'mailboxItem',
+            value: {
+              seq: u64(frame.seq),
+              senderAccountId: frame.senderAccountId,
+              senderDeviceId: frame.senderDeviceId,
+              clientMsgId: frame.clientMsgId,
+              payload: frame.payload,
+              sentAtMs: u64(frame.sentAtMs),
+            },
+          },
+        };
+      case 'error':
+        return {
+          body: {
+            case: 'error',
+            value: { requestId: frame.requestId, code: frame.code, message: frame.message },
+          },
+        };
+      case 'pong':
+        return {
+          body: { case: 'pong', value: { nonce: u64(frame.nonce), serverTimeMs: u64(frame.serverTimeMs) } },
+        };
+      case 'group_joined':
+        return {
+          body: { case: 'groupJoined', value: { groupId: frame.groupId, fromSeq: u64(frame.fromSeq) } },
+        };
+      case 'group_left':
+        return { body: { case: 'groupLeft', value: { groupId: frame.groupId } } };
+      case 'goodbye':
+        return { body: { case: 'goodbye', value: { code: frame.code, message: frame.message } } };
+    }
+  })();
+  return toBinary(ServerFrameSchema, create(ServerFrameSchema, body));
+}
+
+export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
+  checkSize(bytes);
+  const { body } = decodeWith(() => fromBinary(ServerFrameSchema, bytes));
+  switch (body.case) {
+    case 'ready': {
+      const v = body.value;
+      return {
+        type: 'ready',
+        protocolVersion: v.protocolVersion,
+        accountId: v.accountId,
+        deviceId: v.deviceId,
+        serverTimeMs: toSafe(v.serverTimeMs, 'serverTimeMs'),
+        maxFrameBytes: v.maxFrameBytes,
+        maxPayloadBytes: v.maxPayloadBytes,
+      };
+    }
+    case 'accepted': {
+      const v = body.value;
+      return {
+        type: 'accepted',
+        requestId: v.requestId,
+        groupId: v.groupId,
+        deviceId: v.deviceId,
+        seq: toSafe(v.seq, 'seq'),
+        duplicate: v.duplicate,
+      };
+    }
+    case 'entry': {
+      const v = body.value;
+      const kind =
+        v.kind === EntryKind.ROSTER ? 'roster' : v.kind === EntryKind.MESSAGE ? 'message' : undefined;
+      if (kind === undefined)
+        throw new CourierError('PROTO_MALFORMED_FRAME', { message: 'Unknown entry kind.' });
+      return {
+        type: 'entry',
+        groupId: v.groupId,
+        seq: toSafe(v.seq, 'seq'),
+        kind,
+        senderAccountId: v.senderAccountId,
+        senderDeviceId: v.senderDeviceId,
+        clientMsgId: v.clientMsgId,
+        payload: v.payload,
+        sentAtMs: toSafe(v.sentAtMs, 'sentAtMs'),
+      };
+    }
+    case 'mailboxItem': {
+      const v = body.value;
+      return {
+        type: 'mailbox_item',
+        seq: toSafe(v.seq, 'seq'),
+        senderAccountId: v.senderAccountId,
+        senderDeviceId: v.senderDeviceId,
+        clientMsgId: v.clientMsgId,
+        payload: v.payload,
+        sentAtMs: toSafe(v.sentAtMs, 'sentAtMs'),
+      };
+    }
+    case 'error':
+      return {
+        type: 'error',
+        requestId: body.value.requestId,
+        code: body.value.code,
+        message: body.value.message,
+      };
+    case 'pong':
+      return {
+        type: 'pong',
+        nonce: toSafe(body.value.nonce, 'nonce'),
+        serverTimeMs: toSafe(body.value.serverTimeMs, 'serverTimeMs'),
+      };
+    case 'groupJoined':
+      return {
+        type: 'group_joined',
+        groupId: body.value.groupId,
+        fromSeq: toSafe(body.value.fromSeq, 'fromSeq'),
+      };
+    case 'groupLeft':
+      return { type: 'group_left', groupId: body.value.groupId };
+    case 'goodbye':
+      return { type: 'goodbye', code: body.value.code, message: body.value.message };
+    default:
+      throw new CourierError('PROTO_UNKNOWN_FRAME');
+  }
+}
+
+const rosterActions: Record<RosterActionName, RosterAction> = {
+  created: RosterAction.CREATED,
+  added: RosterAction.ADDED,
+  removed: RosterAction.REMOVED,
+  left: RosterAction.LEFT,
+  role_changed: RosterAction.ROLE_CHANGED,
+};
+
+export function encodeRosterEvent(event: RosterEvent): Uint8Array {
+  return toBinary(
+    RosterEventSchema,
+    create(RosterEventSchema, { ...event, action: rosterActions[event.action] }),
+  );
+}
+
+export function decodeRosterEvent(bytes: Uint8Array): RosterEvent {
+  const v = decodeWith(() => fromBinary(RosterEventSchema, bytes));
+  const action = (Object.keys(rosterActions) as RosterActionName[]).find(
+    (name) => rosterActions[name] === v.action,
+  );
+  if (action === undefined)
+    throw new CourierError('PROTO_MALFORMED_FRAME', { message: 'Unknown roster action.' });
+  return {
+    action,
+    actorAccountId: v.actorAccountId,
+    subjectAccountIds: [...v.subjectAccountIds],
+    role: v.role,
+    title: v.title,
+  };
+}

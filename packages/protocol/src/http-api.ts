@@ -1,0 +1,106 @@
+/**
+ * The HTTP API contract (JSON bodies). The server validates requests with JSON schemas built from
+ * these shapes; the SDK uses the same types. All routes are under `/v1`; authenticated routes take
+ * `Authorization: Bearer <token>`. Failures use the `ErrorEnvelope` of `errors.ts`.
+ */
+export type AuthIntent = 'register' | 'login';
+export type GroupKind = 'direct' | 'group';
+export type GroupRole = 'owner' | 'admin' | 'member';
+
+/** POST /v1/auth/code */
+export interface RequestCodeBody {
+  phone: string;
+  intent: AuthIntent;
+}
+export interface RequestCodeReply {
+  phone: string;
+  expiresAtMs: number;
+  codeLength: number;
+}
+
+/** POST /v1/auth/verify */
+export interface VerifyCodeBody {
+  phone: string;
+  code: string;
+  intent: AuthIntent;
+  deviceName: string;
+}
+export interface VerifyCodeReply {
+  accountId: string;
+  deviceId: string;
+  token: string;
+  created: boolean;
+}
+
+export interface AccountView {
+  accountId: string;
+  phone: string;
+  username: string | null;
+  displayName: string;
+  createdAtMs: number;
+}
+
+/** A user as another user sees them (GET /v1/users/lookup). */
+export interface UserView {
+  accountId: string;
+  username: string | null;
+  displayName: string;
+}
+
+export interface DeviceView {
+  deviceId: string;
+  name: string;
+  createdAtMs: number;
+  lastSeenAtMs: number | null;
+  current: boolean;
+}
+
+export interface MemberView {
+  accountId: string;
+  role: GroupRole;
+  joinedAtMs: number;
+}
+
+export interface GroupView {
+  groupId: string;
+  kind: GroupKind;
+  title: string;
+  createdAtMs: number;
+  lastSeq: number;
+  memberCount: number;
+  myRole: GroupRole;
+}
+
+export interface GroupDetailView extends GroupView {
+  members: MemberView[];
+}
+
+/** PUT /v1/me/username */
+export interface SetUsernameBody {
+  username: string | null;
+}
+/** PUT /v1/me/profile */
+export interface SetProfileBody {
+  displayName: string;
+}
+/** POST /v1/groups */
+export interface CreateGroupBody {
+  title: string;
+  memberIds: string[];
+}
+/** POST /v1/direct */
+export interface OpenDirectBody {
+  accountId: string;
+}
+/** POST /v1/groups/:groupId/members */
+export interface AddMembersBody {
+  accountIds: string[];
+}
+/** PUT /v1/groups/:groupId/members/:accountId/role */
+export interface SetRoleBody {
+  role: 'admin' | 'member';
+}
+
+export interface HealthReply {
+  status: 'ok';
+}

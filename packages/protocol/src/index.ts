@@ -1,0 +1,53 @@
+export { CourierError, closeCodes, errorCatalog, isErrorCode } from './errors.ts';
+export type { ErrorCode, ErrorEnvelope } from './errors.ts';
+export { isClientMsgId, isId, newId } from './ids.ts';
+export type { AccountId, Brand, DeviceId, GroupId } from './ids.ts';
+export {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_MEMBER_CAP,
+  GATEWAY_PATH,
+  MAX_DISPLAY_NAME_LENGTH,
+  MAX_FRAME_BYTES,
+  MAX_GROUP_TITLE_LENGTH,
+  PROTOCOL_VERSION,
+  USERNAME_PATTERN,
+} from './limits.ts';
+export {
+  decodeClientFrame,
+  decodeRosterEvent,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeRosterEvent,
+  encodeServerFrame,
+} from './frames.ts';
+export type {
+  ClientFrame,
+  EntryFrame,
+  EntryType,
+  MailboxItemFrame,
+  RosterActionName,
+  RosterEvent,
+  ServerFrame,
+} from './frames.ts';
+export type {
+  AccountView,
+  AddMembersBody,
+  AuthIntent,
+  CreateGroupBody,
+  DeviceView,
+  GroupDetailView,
+  GroupKind,
+  GroupRole,
+  GroupView,
+  HealthReply,
+  MemberView,
+  OpenDirectBody,
+  RequestCodeBody,
+  RequestCodeReply,
+  SetProfileBody,
+  SetRoleBody,
+  SetUsernameBody,
+  UserView,
+  VerifyCodeBody,
+  VerifyCodeReply,
+} from './http-api.ts';
