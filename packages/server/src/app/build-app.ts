@@ -1,0 +1,87 @@
+import { CourierError } from '@courier/protocol';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { openBus } from '../bus/open-bus.ts';
+import type { Bus } from '../bus/ports.ts';
+import type { Config } from '../config.ts';
+import type { ServerDeps } from '../deps.ts';
+import { Gateway } from '../gateway/gateway.ts';
+import { clientIpResolver } from '../http/client-ip.ts';
+import { installErrorHandling } from '../http/error-handler.ts';
+import { accountRoutes } from '../http/routes/account-routes.ts';
+import { authRoutes } from '../http/routes/auth-routes.ts';
+import { groupRoutes } from '../http/routes/group-routes.ts';
+import { healthRoutes } from '../http/routes/health-routes.ts';
+import type { HttpServices } from '../http/services.ts';
+import { AccountService } from '../services/account-service.ts';
+import { AuthService } from '../services/auth-service.ts';
+import { DeliveryService } from '../services/delivery-service.ts';
+import { GroupService } from '../services/group-service.ts';
+import { PruneJob } from '../services/prune-job.ts';
+import { openSms } from '../sms/open-sms.ts';
+import { openStorage } from '../storage/open-storage.ts';
+import type { Storage } from '../storage/ports.ts';
+
+export interface CourierApp {
+  http: FastifyInstance;
+  gateway: Gateway;
+  storage: Storage;
+  bus: Bus;
+  delivery: DeliveryService;
+  prune: PruneJob;
+  /** Stops taking work, drains pending writes and closes every adapter. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: picks the adapters the config names, wires services, routes and the
+ * gateway. It never opens a port; `main.ts` (or a test) decides whether and where to listen.
+ */
+export async function buildApp(config: Config, deps: ServerDeps): Promise<CourierApp> {
+  const storage = await openStorage(config.storage);
+  const bus = await openBus(config.bus);
+  const sms = deps.sms ?? openSms(config.sms, deps.logger, process.env);
+  const clientIp = clientIpResolver(config.trustedProxies);
+  const auth = new AuthService(storage, bus, sms, config.auth, deps);
+  const accounts = new AccountService(storage);
+  const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
+  const delivery = new DeliveryService(storage, bus, deps.clock, deps.logger);
+  const gateway = new Gateway({ storage, auth, delivery, clock: deps.clock, logger: deps.logger, config: config.delivery, clientIp });
+  bus.subscribe((signal) => gateway.onSignal(signal));
+  const prune = new PruneJob(storage, deps.clock, config, deps.logger);
+
+  const http = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 1024 * 1024, disableRequestLogging: true });
+  installErrorHandling(http);
+  const services: HttpServices = { auth, accounts, groups, storage, clientIp };
+  await http.register(async (scope) => {
+    await healthRoutes(scope, services);
+    await authRoutes(scope, services);
+  });
+  await http.register(async (scope) => {
+    scope.decorateRequest('principal');
+    scope.addHook('onRequest', async (request) => {
+      const header = request.headers.authorization;
+      if (header !== undefined && !header.startsWith('Bearer ')) throw new CourierError('AUTH_INVALID_TOKEN');
+      request.principal = await auth.authenticate(header?.slice('Bearer '.length));
+    });
+    await accountRoutes(scope, services);
+    await groupRoutes(scope, services);
+  });
+  http.server.on('upgrade', (request, socket, head) => {
+    if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
+  });
+  prune.start();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      prune.stop();
+      await gateway.close();
+      await http.close();
+      await delivery.drain();
+      await bus.close();
+      await storage.close();
+    })();
+    return closing;
+  };
+  return { http, gateway, storage, bus, delivery, prune, close };
+}

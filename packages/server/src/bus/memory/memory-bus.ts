@@ -1,0 +1,20 @@
+import type { Bus, BusSignal } from '../ports.ts';
+
+/** The in-process bus of a single node: signals are delivered on the next microtask. */
+export class MemoryBus implements Bus {
+  private readonly handlers: ((signal: BusSignal) => void)[] = [];
+
+  async publish(signal: BusSignal): Promise<void> {
+    queueMicrotask(() => {
+      for (const handler of this.handlers) handler(signal);
+    });
+  }
+
+  subscribe(handler: (signal: BusSignal) => void): void {
+    this.handlers.push(handler);
+  }
+
+  async close(): Promise<void> {
+    this.handlers.length = 0;
+  }
+}

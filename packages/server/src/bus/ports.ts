@@ -1,0 +1,19 @@
+/**
+ * The bus between server nodes carries signals ("something is available"), never data: the data
+ * is stored first, then signalled. Every node receives every signal, its own included.
+ */
+export type BusSignal =
+  /** Groups whose logs grew, with the highest committed sequence number of each. */
+  | { type: 'groups_appended'; groups: [groupId: string, seq: number][] }
+  /** Devices whose mailboxes grew, with the highest committed mailbox sequence number. */
+  | { type: 'mailboxes_appended'; devices: [deviceId: string, seq: number][] }
+  /** Accounts that joined or left a group: their connections reload that membership. */
+  | { type: 'membership_changed'; groupId: string; accountIds: string[] }
+  /** Devices signed out: their connections are closed. */
+  | { type: 'devices_revoked'; deviceIds: string[] };
+
+export interface Bus {
+  publish(signal: BusSignal): Promise<void>;
+  subscribe(handler: (signal: BusSignal) => void): void;
+  close(): Promise<void>;
+}

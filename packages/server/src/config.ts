@@ -1,0 +1,93 @@
+/**
+ * The one typed, validated server config. Defaults live here; unknown keys are rejected; adapters
+ * are chosen by a `kind` field; secrets are referenced by environment variable name, never inlined.
+ */
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MEMBER_CAP } from '@courier/protocol';
+import { z } from 'zod';
+
+const storage = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sqlite'), path: z.string().min(1).default('./data/courier.db') }),
+  z.strictObject({
+    kind: z.literal('postgres'),
+    url: z.string().min(1),
+    poolSize: z.number().int().min(1).max(100).default(10),
+  }),
+]);
+
+const bus = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('memory') }),
+  z.strictObject({
+    kind: z.literal('nats'),
+    servers: z.array(z.string().min(1)).min(1),
+    subject: z.string().min(1).default('courier.events'),
+  }),
+]);
+
+const sms = z.discriminatedUnion('kind', [
+  /** Development adapter: prints codes in the server log, and optionally appends them to a file. */
+  z.strictObject({ kind: z.literal('log'), outboxFile: z.string().min(1).optional() }),
+  /** A real HTTP SMS gateway: POST {to, text} as JSON with a bearer credential. */
+  z.strictObject({
+    kind: z.literal('http'),
+    url: z.url(),
+    credentialEnv: z.string().min(1),
+    sender: z.string().min(1).default('Courier'),
+    timeoutMs: z.number().int().positive().default(5000),
+  }),
+]);
+
+export const configSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Addresses of reverse proxies whose X-Forwarded-For is trusted. Nobody else's is. */
+  trustedProxies: z.array(z.string()).default([]),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  storage: storage.prefault({ kind: 'sqlite' }),
+  bus: bus.prefault({ kind: 'memory' }),
+  sms: sms.prefault({ kind: 'log' }),
+  auth: z
+    .strictObject({
+      codeLength: z.number().int().min(4).max(10).default(6),
+      codeTtlMs: z.number().int().positive().default(5 * 60_000),
+      maxCodeAttempts: z.number().int().positive().default(5),
+      /** Codes sent per phone number per window. */
+      codesPerPhone: z.number().int().positive().default(5),
+      /** Code requests and verifications per client IP per window. */
+      requestsPerIp: z.number().int().positive().default(60),
+      rateWindowMs: z.number().int().positive().default(60 * 60_000),
+    })
+    .prefault({}),
+  groups: z
+    .strictObject({ memberCap: z.number().int().min(2).default(DEFAULT_MEMBER_CAP) })
+    .prefault({}),
+  delivery: z
+    .strictObject({
+      maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PAYLOAD_BYTES),
+      /** Stop writing to a socket whose unsent bytes exceed this; resume below lowWaterBytes. */
+      highWaterBytes: z.number().int().positive().default(1024 * 1024),
+      lowWaterBytes: z.number().int().nonnegative().default(256 * 1024),
+      /** A socket that stays above the high-water mark this long is closed with MSG_SLOW_CONSUMER. */
+      slowConsumerMs: z.number().int().positive().default(30_000),
+      helloTimeoutMs: z.number().int().positive().default(10_000),
+      /** Entries older than this are pruned even if some device never acknowledged them. */
+      entryTtlMs: z.number().int().positive().default(30 * 24 * 3_600_000),
+      pruneIntervalMs: z.number().int().positive().default(10 * 60_000),
+      catchUpPageSize: z.number().int().min(1).max(5000).default(256),
+      /** Encoded frames kept per active group so a fan-out encodes and reads each entry once. */
+      hubCacheEntries: z.number().int().min(1).default(512),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Validates a config object; throws a readable error listing every problem. */
+export function parseConfig(input: unknown): Config {
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new Error(`Invalid Courier config:\n${problems}`);
+  }
+  return result.data;
+}

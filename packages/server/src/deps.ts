@@ -1,0 +1,17 @@
+import type { Logger } from 'pino';
+import type { SmsSender } from './sms/ports.ts';
+
+/** What the server takes from outside: time, randomness, a logger. Tests pass their own. */
+export interface Clock {
+  now(): number;
+}
+
+export interface ServerDeps {
+  clock: Clock;
+  random: (bytes: number) => Uint8Array;
+  logger: Logger;
+  /** Overrides the configured SMS adapter (tests capture codes through the same interface). */
+  sms?: SmsSender;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,61 @@
+import { type ErrorCode, encodeServerFrame, type ServerFrame } from '@courier/protocol';
+import type { WebSocket } from 'ws';
+
+/** Where a connection stands in one group: the last sequence number written (or skipped). */
+export interface GroupPosition {
+  sent: number;
+  /** A catch-up read from the store is in flight. */
+  reading: boolean;
+}
+
+/**
+ * One authenticated device connection. It holds no messages: only positions. Writes stop when the
+ * socket's unsent bytes pass the high-water mark (the connection is "paused") and resume below the
+ * low-water mark, so a slow reader never grows server memory beyond one window.
+ */
+export class ClientConnection {
+  readonly groups = new Map<string, GroupPosition>();
+  mailboxSent = 0;
+  mailboxReading = false;
+  pausedSince = 0;
+  closed = false;
+  alive = true;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly accountId: string,
+    readonly deviceId: string,
+    readonly tokenHash: string,
+    private readonly highWaterBytes: number,
+    private readonly onPause: (connection: ClientConnection) => void,
+  ) {}
+
+  get paused(): boolean {
+    return this.pausedSince !== 0;
+  }
+
+  /** Writes an encoded frame; returns false once the connection is paused or closed. */
+  write(bytes: Uint8Array): boolean {
+    if (this.closed) return false;
+    this.ws.send(bytes);
+    if (this.ws.bufferedAmount > this.highWaterBytes) {
+      this.pausedSince = Date.now();
+      this.onPause(this);
+      return false;
+    }
+    return true;
+  }
+
+  send(frame: ServerFrame): void {
+    if (!this.closed) this.ws.send(encodeServerFrame(frame));
+  }
+
+  /** Says why, then closes. */
+  close(code: ErrorCode, closeCode: number, message?: string): void {
+    if (this.closed) return;
+    this.send({ type: 'goodbye', code, message: message ?? code });
+    this.closed = true;
+    this.ws.close(closeCode, code);
+  }
+
+}

@@ -1,0 +1,358 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  type ClientFrame,
+  CourierError,
+  closeCodes,
+  decodeClientFrame,
+  encodeServerFrame,
+  GATEWAY_PATH,
+  isClientMsgId,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+} from '@courier/protocol';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { BusSignal } from '../bus/ports.ts';
+import type { Config } from '../config.ts';
+import type { Clock } from '../deps.ts';
+import type { AuthService } from '../services/auth-service.ts';
+import type { DeliveryService } from '../services/delivery-service.ts';
+import type { MailboxRow, Storage } from '../storage/ports.ts';
+import { ClientConnection } from './client-connection.ts';
+import { GroupHub } from './group-hub.ts';
+
+export interface GatewayDeps {
+  storage: Storage;
+  auth: AuthService;
+  delivery: DeliveryService;
+  clock: Clock;
+  logger: Logger;
+  config: Config['delivery'];
+  clientIp: (request: IncomingMessage) => string;
+}
+
+const mailboxFrame = (row: MailboxRow) =>
+  encodeServerFrame({
+    type: 'mailbox_item',
+    seq: row.seq,
+    senderAccountId: row.senderAccountId,
+    senderDeviceId: row.senderDeviceId,
+    clientMsgId: row.clientMsgId,
+    payload: row.payload,
+    sentAtMs: row.createdAt,
+  });
+
+/**
+ * The WebSocket gateway: authenticates a connection with its first frame, resumes each of the
+ * device's groups from its cursor, pushes new entries live, and takes sends and acks.
+ */
+export class Gateway {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  private readonly byDevice = new Map<string, ClientConnection>();
+  private readonly byAccount = new Map<string, Set<ClientConnection>>();
+  private readonly paused = new Set<ClientConnection>();
+  private readonly hub: GroupHub;
+  private readonly timer: NodeJS.Timeout;
+  private pingTicks = 0;
+  private shuttingDown = false;
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.hub = new GroupHub(
+      deps.storage,
+      { cacheEntries: deps.config.hubCacheEntries, pageSize: deps.config.catchUpPageSize },
+      deps.logger,
+    );
+    deps.delivery.setListener({
+      onEntriesCommitted: (rows) => this.hub.onEntriesCommitted(rows),
+      onMailboxCommitted: (rows) => {
+        for (const row of rows) this.pushMailbox(row.deviceId);
+      },
+    });
+    this.timer = setInterval(() => this.tick(), 100);
+    this.timer.unref();
+  }
+
+  get connectionCount(): number {
+    return this.byDevice.size;
+  }
+
+  /** Handles an HTTP upgrade; returns false when the path is not the gateway's. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (new URL(request.url ?? '/', 'http://x').pathname !== GATEWAY_PATH) return false;
+    if (this.shuttingDown) {
+      socket.destroy();
+      return true;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, this.deps.clientIp(request)));
+    return true;
+  }
+
+  onSignal(signal: BusSignal): void {
+    switch (signal.type) {
+      case 'groups_appended':
+        for (const [groupId, seq] of signal.groups) this.hub.onGroupAppended(groupId, seq);
+        return;
+      case 'mailboxes_appended':
+        for (const [deviceId] of signal.devices) this.pushMailbox(deviceId);
+        return;
+      case 'membership_changed':
+        for (const accountId of signal.accountIds) {
+          for (const connection of this.byAccount.get(accountId) ?? []) void this.reloadMembership(connection, signal.groupId);
+        }
+        return;
+      case 'devices_revoked':
+        for (const deviceId of signal.deviceIds) {
+          this.byDevice.get(deviceId)?.close('AUTH_SESSION_REVOKED', closeCodes.SESSION_REVOKED);
+        }
+        return;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.shuttingDown = true;
+    clearInterval(this.timer);
+    for (const connection of [...this.byDevice.values()]) {
+      connection.close('SERVER_SHUTTING_DOWN', closeCodes.SHUTTING_DOWN);
+    }
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private accept(ws: WebSocket, ip: string): void {
+    const fail = (error: CourierError, closeCode: number) => {
+      ws.send(encodeServerFrame({ type: 'error', requestId: 0, code: error.code, message: error.message }));
+      ws.close(closeCode, error.code);
+    };
+    const helloTimer = setTimeout(
+      () => fail(new CourierError('PROTO_HELLO_TIMEOUT'), closeCodes.HELLO_TIMEOUT),
+      this.deps.config.helloTimeoutMs,
+    );
+    // Frames that arrive while the hello is being checked wait in a short queue.
+    let connection: ClientConnection | undefined;
+    let queued: [Buffer, boolean][] | undefined;
+    ws.on('message', (data, isBinary) => {
+      if (connection) return this.onFrame(connection, data as Buffer, isBinary);
+      if (queued) {
+        if (queued.length < 64) queued.push([data as Buffer, isBinary]);
+        return;
+      }
+      queued = [];
+      clearTimeout(helloTimer);
+      this.hello(ws, ip, data as Buffer, isBinary).then(
+        (ready) => {
+          connection = ready;
+          for (const [frame, binary] of queued ?? []) if (ready) this.onFrame(ready, frame, binary);
+          queued = undefined;
+        },
+        (error: unknown) => {
+          const typed = error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error });
+          if (typed.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'hello failed');
+          fail(typed, typed.status === 401 ? closeCodes.UNAUTHORIZED : closeCodes.PROTOCOL_ERROR);
+        },
+      );
+    });
+    ws.on('close', () => clearTimeout(helloTimer));
+    ws.on('error', () => ws.terminate());
+  }
+
+  private async hello(ws: WebSocket, ip: string, data: Buffer, isBinary: boolean): Promise<ClientConnection | undefined> {
+    if (!isBinary) throw new CourierError('PROTO_TEXT_FRAME');
+    const frame = decodeClientFrame(data);
+    if (frame.type !== 'hello') throw new CourierError('PROTO_HELLO_REQUIRED');
+    if (frame.protocolVersion !== PROTOCOL_VERSION) {
+      throw new CourierError('PROTO_UNSUPPORTED_VERSION', { details: { supported: [PROTOCOL_VERSION] } });
+    }
+    const principal = await this.deps.auth.authenticate(frame.token);
+    if (ws.readyState !== ws.OPEN) return undefined;
+    const connection = new ClientConnection(
+      ws,
+      principal.accountId,
+      principal.deviceId,
+      principal.tokenHash,
+      this.deps.config.highWaterBytes,
+      (c) => this.paused.add(c),
+    );
+    this.register(connection);
+    ws.on('close', () => this.unregister(connection));
+    ws.on('pong', () => {
+      connection.alive = true;
+    });
+    const now = this.deps.clock.now();
+    this.deps.delivery.connected({ deviceId: principal.deviceId, accountId: principal.accountId, ip, at: now }, principal.tokenHash);
+    const memberships = await this.deps.storage.groups.membershipsOfDevice(principal.deviceId, principal.accountId);
+    if (connection.closed) return undefined;
+    connection.send({
+      type: 'ready',
+      protocolVersion: PROTOCOL_VERSION,
+      accountId: principal.accountId,
+      deviceId: principal.deviceId,
+      serverTimeMs: now,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      maxPayloadBytes: this.deps.config.maxPayloadBytes,
+    });
+    for (const m of memberships) this.hub.join(connection, m.groupId, m.ackedSeq, m.lastSeq);
+    this.pushMailbox(principal.deviceId);
+    return connection;
+  }
+
+  private register(connection: ClientConnection): void {
+    // One live connection per device on this node: a reconnect replaces a stale socket.
+    this.byDevice.get(connection.deviceId)?.close('SERVER_SHUTTING_DOWN', closeCodes.SHUTTING_DOWN, 'replaced by a newer connection');
+    this.byDevice.set(connection.deviceId, connection);
+    let set = this.byAccount.get(connection.accountId);
+    if (!set) {
+      set = new Set();
+      this.byAccount.set(connection.accountId, set);
+    }
+    set.add(connection);
+  }
+
+  private unregister(connection: ClientConnection): void {
+    connection.closed = true;
+    this.hub.dropConnection(connection);
+    this.paused.delete(connection);
+    if (this.byDevice.get(connection.deviceId) === connection) this.byDevice.delete(connection.deviceId);
+    const set = this.byAccount.get(connection.accountId);
+    set?.delete(connection);
+    if (set?.size === 0) this.byAccount.delete(connection.accountId);
+  }
+
+  private onFrame(connection: ClientConnection, data: Buffer, isBinary: boolean): void {
+    let frame: ClientFrame;
+    try {
+      if (!isBinary) throw new CourierError('PROTO_TEXT_FRAME');
+      frame = decodeClientFrame(data);
+    } catch (error) {
+      const typed = error instanceof CourierError ? error : new CourierError('PROTO_MALFORMED_FRAME', { cause: error });
+      connection.send({ type: 'error', requestId: 0, code: typed.code, message: typed.message });
+      return;
+    }
+    switch (frame.type) {
+      case 'hello':
+        connection.send({ type: 'error', requestId: 0, code: 'PROTO_MALFORMED_FRAME', message: 'Hello was already received.' });
+        return;
+      case 'send':
+        return this.onSend(connection, frame);
+      case 'send_to_device':
+        return this.onSendToDevice(connection, frame);
+      case 'ack': {
+        const position = connection.groups.get(frame.groupId);
+        if (position) this.deps.delivery.ack(connection.deviceId, frame.groupId, Math.min(frame.seq, position.sent));
+        return;
+      }
+      case 'mailbox_ack':
+        if (frame.seq <= connection.mailboxSent) this.deps.delivery.ackMailbox(connection.deviceId, frame.seq);
+        return;
+      case 'ping':
+        connection.send({ type: 'pong', nonce: frame.nonce, serverTimeMs: this.deps.clock.now() });
+        return;
+    }
+  }
+
+  private reject(connection: ClientConnection, requestId: number, error: unknown): void {
+    const typed = error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error });
+    if (typed.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'send failed');
+    connection.send({ type: 'error', requestId, code: typed.code, message: typed.message });
+  }
+
+  private onSend(connection: ClientConnection, frame: Extract<ClientFrame, { type: 'send' }>): void {
+    const { requestId, groupId, clientMsgId, payload } = frame;
+    if (!isClientMsgId(clientMsgId)) return this.reject(connection, requestId, new CourierError('MSG_CLIENT_ID_INVALID'));
+    if (payload.byteLength > this.deps.config.maxPayloadBytes) {
+      return this.reject(connection, requestId, new CourierError('PROTO_PAYLOAD_TOO_LARGE'));
+    }
+    if (!connection.groups.has(groupId)) return this.reject(connection, requestId, new CourierError('GROUP_NOT_MEMBER'));
+    const sender = { accountId: connection.accountId, deviceId: connection.deviceId };
+    this.deps.delivery.appendToGroup(sender, groupId, clientMsgId, payload).then(
+      ({ seq, duplicate }) =>
+        connection.send({ type: 'accepted', requestId, groupId, deviceId: '', seq, duplicate }),
+      (error: unknown) => this.reject(connection, requestId, error),
+    );
+  }
+
+  private onSendToDevice(connection: ClientConnection, frame: Extract<ClientFrame, { type: 'send_to_device' }>): void {
+    const { requestId, deviceId, clientMsgId, payload } = frame;
+    if (!isClientMsgId(clientMsgId)) return this.reject(connection, requestId, new CourierError('MSG_CLIENT_ID_INVALID'));
+    if (payload.byteLength > this.deps.config.maxPayloadBytes) {
+      return this.reject(connection, requestId, new CourierError('PROTO_PAYLOAD_TOO_LARGE'));
+    }
+    const sender = { accountId: connection.accountId, deviceId: connection.deviceId };
+    this.deps.delivery.appendToDevice(sender, deviceId, clientMsgId, payload).then(
+      ({ seq, duplicate }) => connection.send({ type: 'accepted', requestId, groupId: '', deviceId, seq, duplicate }),
+      (error: unknown) => this.reject(connection, requestId, error),
+    );
+  }
+
+  private async reloadMembership(connection: ClientConnection, groupId: string): Promise<void> {
+    try {
+      const membership = await this.deps.storage.groups.membershipOfDevice(connection.deviceId, groupId);
+      if (connection.closed) return;
+      const joined = connection.groups.has(groupId);
+      if (membership && !joined) {
+        connection.send({ type: 'group_joined', groupId, fromSeq: membership.ackedSeq });
+        this.hub.join(connection, groupId, membership.ackedSeq, membership.lastSeq);
+      } else if (!membership && joined) {
+        this.hub.leave(connection, groupId);
+        connection.send({ type: 'group_left', groupId });
+      }
+    } catch (error) {
+      this.deps.logger.error({ err: error, groupId }, 'membership reload failed');
+      connection.close('SERVER_UNAVAILABLE', closeCodes.SHUTTING_DOWN);
+    }
+  }
+
+  private pushMailbox(deviceId: string): void {
+    const connection = this.byDevice.get(deviceId);
+    if (!connection || connection.mailboxReading || connection.paused || connection.closed) return;
+    connection.mailboxReading = true;
+    void (async () => {
+      let more = false;
+      try {
+        const rows = await this.deps.storage.mailbox.range(deviceId, connection.mailboxSent, this.deps.config.catchUpPageSize);
+        for (const row of rows) {
+          if (connection.closed || connection.paused) break;
+          connection.mailboxSent = row.seq;
+          connection.write(mailboxFrame(row));
+        }
+        more = rows.length === this.deps.config.catchUpPageSize;
+      } catch (error) {
+        this.deps.logger.error({ err: error }, 'mailbox read failed');
+      } finally {
+        connection.mailboxReading = false;
+      }
+      if (more) this.pushMailbox(deviceId);
+    })();
+  }
+
+  /** Every 100 ms: resume drained connections, close stuck ones; every 30 s: ping, drop the dead. */
+  private tick(): void {
+    const now = Date.now();
+    for (const connection of this.paused) {
+      if (connection.closed) {
+        this.paused.delete(connection);
+      } else if (connection.ws.bufferedAmount <= this.deps.config.lowWaterBytes) {
+        connection.pausedSince = 0;
+        this.paused.delete(connection);
+        this.hub.resume(connection);
+        this.pushMailbox(connection.deviceId);
+      } else if (now - connection.pausedSince > this.deps.config.slowConsumerMs) {
+        this.paused.delete(connection);
+        connection.close('MSG_SLOW_CONSUMER', closeCodes.SLOW_CONSUMER);
+        connection.ws.terminate();
+      }
+    }
+    this.pingTicks += 1;
+    if (this.pingTicks >= 300) {
+      this.pingTicks = 0;
+      for (const connection of this.byDevice.values()) {
+        if (!connection.alive) {
+          connection.ws.terminate();
+          continue;
+        }
+        connection.alive = false;
+        connection.ws.ping();
+      }
+    }
+  }
+}

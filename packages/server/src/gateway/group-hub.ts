@@ -1,0 +1,180 @@
+import { closeCodes, encodeServerFrame } from '@courier/protocol';
+import type { Logger } from 'pino';
+import type { EntryRow, Storage } from '../storage/ports.ts';
+import type { ClientConnection, GroupPosition } from './client-connection.ts';
+import { type CachedFrame, FrameCache } from './frame-cache.ts';
+
+interface HubGroup {
+  id: string;
+  members: Set<ClientConnection>;
+  /** Highest sequence number known to be committed. */
+  known: number;
+  cache: FrameCache;
+  fetching: boolean;
+}
+
+const encodeEntry = (row: EntryRow): CachedFrame => ({
+  seq: row.seq,
+  senderDeviceId: row.senderDeviceId,
+  bytes: encodeServerFrame({
+    type: 'entry',
+    groupId: row.groupId,
+    seq: row.seq,
+    kind: row.kind,
+    senderAccountId: row.senderAccountId,
+    senderDeviceId: row.senderDeviceId,
+    clientMsgId: row.clientMsgId,
+    payload: row.payload,
+    sentAtMs: row.createdAt,
+  }),
+});
+
+/**
+ * Fan-out of group logs to this node's connections. Each new entry is read (or received from the
+ * local commit) once and encoded once, then the same bytes go to every member connection. A
+ * connection that is behind the cache catches up from the store, one page at a time, and only
+ * while it is not paused: memory stays bounded whatever the readers do.
+ */
+export class GroupHub {
+  private readonly groups = new Map<string, HubGroup>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly options: { cacheEntries: number; pageSize: number },
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts delivering a group to a connection, after `fromSeq`. */
+  join(connection: ClientConnection, groupId: string, fromSeq: number, lastSeq: number): void {
+    let group = this.groups.get(groupId);
+    if (!group) {
+      group = { id: groupId, members: new Set(), known: lastSeq, cache: new FrameCache(lastSeq, this.options.cacheEntries), fetching: false };
+      this.groups.set(groupId, group);
+    }
+    group.members.add(connection);
+    connection.groups.set(groupId, { sent: fromSeq, reading: false });
+    this.noteCommitted(group, lastSeq);
+    this.pump(connection, group);
+  }
+
+  leave(connection: ClientConnection, groupId: string): void {
+    connection.groups.delete(groupId);
+    const group = this.groups.get(groupId);
+    if (!group) return;
+    group.members.delete(connection);
+    if (group.members.size === 0) this.groups.delete(groupId);
+  }
+
+  dropConnection(connection: ClientConnection): void {
+    for (const groupId of [...connection.groups.keys()]) this.leave(connection, groupId);
+  }
+
+  /** Entries this node just committed: cached without a read, then fanned out. */
+  onEntriesCommitted(rows: readonly EntryRow[]): void {
+    const touched = new Set<HubGroup>();
+    for (const row of rows) {
+      const group = this.groups.get(row.groupId);
+      if (!group) continue;
+      if (row.seq === group.cache.last + 1 && !group.fetching) group.cache.push(encodeEntry(row));
+      group.known = Math.max(group.known, row.seq);
+      touched.add(group);
+    }
+    for (const group of touched) this.advance(group);
+  }
+
+  /** Another node (or a roster change) committed entries up to `seq`. */
+  onGroupAppended(groupId: string, seq: number): void {
+    const group = this.groups.get(groupId);
+    if (group) this.noteCommitted(group, seq);
+  }
+
+  /** The connection drained below the low-water mark: continue where it stopped. */
+  resume(connection: ClientConnection): void {
+    for (const groupId of connection.groups.keys()) {
+      const group = this.groups.get(groupId);
+      if (group) this.pump(connection, group);
+    }
+  }
+
+  private noteCommitted(group: HubGroup, seq: number): void {
+    if (seq <= group.known && seq <= group.cache.last) return;
+    group.known = Math.max(group.known, seq);
+    this.advance(group);
+  }
+
+  private advance(group: HubGroup): void {
+    if (group.known > group.cache.last) {
+      this.fetch(group);
+      return;
+    }
+    for (const connection of group.members) this.pump(connection, group);
+  }
+
+  /** Reads entries the cache lacks, once for all members. */
+  private fetch(group: HubGroup): void {
+    if (group.fetching) return;
+    group.fetching = true;
+    void (async () => {
+      try {
+        while (group.cache.last < group.known) {
+          const rows = await this.storage.entries.range(group.id, group.cache.last, this.options.pageSize);
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            // Entries pruned by age leave a gap: the cache restarts after it.
+            if (row.seq !== group.cache.last + 1) group.cache = new FrameCache(row.seq - 1, this.options.cacheEntries);
+            group.cache.push(encodeEntry(row));
+          }
+        }
+      } catch (error) {
+        this.logger.error({ err: error, groupId: group.id }, 'fan-out read failed; retrying');
+        setTimeout(() => this.advance(group), 1000).unref();
+      } finally {
+        group.fetching = false;
+      }
+      for (const connection of group.members) this.pump(connection, group);
+    })();
+  }
+
+  private pump(connection: ClientConnection, group: HubGroup): void {
+    const position = connection.groups.get(group.id);
+    if (!position) return;
+    while (position.sent < group.cache.last && !connection.paused && !connection.closed) {
+      const next = position.sent + 1;
+      const frame = group.cache.get(next);
+      if (!frame) {
+        this.catchUp(connection, group, position);
+        return;
+      }
+      position.sent = next;
+      if (frame.senderDeviceId !== connection.deviceId) connection.write(frame.bytes);
+    }
+  }
+
+  /** A connection behind the cache reads its own pages from the store. */
+  private catchUp(connection: ClientConnection, group: HubGroup, position: GroupPosition): void {
+    if (position.reading) return;
+    position.reading = true;
+    void (async () => {
+      try {
+        const limit = Math.min(this.options.pageSize, group.cache.first - 1 - position.sent);
+        const rows = await this.storage.entries.range(group.id, position.sent, Math.max(limit, 1));
+        for (const row of rows) {
+          if (connection.paused || connection.closed || connection.groups.get(group.id) !== position) break;
+          if (row.seq <= position.sent) continue;
+          position.sent = row.seq;
+          if (row.senderDeviceId !== connection.deviceId) connection.write(encodeEntry(row).bytes);
+        }
+        // Everything before the cache was pruned: skip to it.
+        if (rows.length === 0 && position.sent < group.cache.first - 1) position.sent = group.cache.first - 1;
+      } catch (error) {
+        // The device reconnects and resumes from its cursor.
+        this.logger.error({ err: error, groupId: group.id }, 'catch-up read failed');
+        connection.close('SERVER_UNAVAILABLE', closeCodes.SHUTTING_DOWN);
+        return;
+      } finally {
+        position.reading = false;
+      }
+      if (connection.groups.get(group.id) === position) this.pump(connection, group);
+    })();
+  }
+}

@@ -1,0 +1,46 @@
+import type { RequestCodeBody, VerifyCodeBody } from '@courier/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { HttpServices } from '../services.ts';
+
+const intent = { type: 'string', enum: ['register', 'login'] } as const;
+
+/** Public routes: phone verification. */
+export async function authRoutes(app: FastifyInstance, services: HttpServices): Promise<void> {
+  app.post<{ Body: RequestCodeBody }>(
+    '/v1/auth/code',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['phone', 'intent'],
+          properties: { phone: { type: 'string', maxLength: 40 }, intent },
+        },
+      },
+    },
+    async (request) => services.auth.requestCode(request.body.phone, request.body.intent, services.clientIp(request.raw)),
+  );
+
+  app.post<{ Body: VerifyCodeBody }>(
+    '/v1/auth/verify',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['phone', 'code', 'intent', 'deviceName'],
+          properties: {
+            phone: { type: 'string', maxLength: 40 },
+            code: { type: 'string', pattern: '^[0-9]{4,10}$' },
+            intent,
+            deviceName: { type: 'string', minLength: 1, maxLength: 64 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { phone, code, intent, deviceName } = request.body;
+      return services.auth.verify(phone, code, intent, deviceName, services.clientIp(request.raw));
+    },
+  );
+}

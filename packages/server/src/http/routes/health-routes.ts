@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify';
+import type { HttpServices } from '../services.ts';
+
+/** Liveness (the process answers) and readiness (storage answers). */
+export async function healthRoutes(app: FastifyInstance, services: HttpServices): Promise<void> {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await services.storage.ping();
+      return { status: 'ok' };
+    } catch {
+      return reply.status(503).send({ error: { code: 'SERVER_UNAVAILABLE', message: 'Storage does not answer.' } });
+    }
+  });
+}

@@ -1,0 +1,19 @@
+import type { AccountService } from '../services/account-service.ts';
+import type { AuthService, Principal } from '../services/auth-service.ts';
+import type { GroupService } from '../services/group-service.ts';
+import type { Storage } from '../storage/ports.ts';
+
+/** What the HTTP routes may use. */
+export interface HttpServices {
+  auth: AuthService;
+  accounts: AccountService;
+  groups: GroupService;
+  storage: Storage;
+  clientIp: (request: import('node:http').IncomingMessage) => string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}

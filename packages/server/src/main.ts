@@ -1,0 +1,78 @@
+/**
+ * courier-server: the only place that reads the environment and the command line.
+ *   courier-server serve     run the server (HTTP API + WebSocket gateway) until SIGINT/SIGTERM
+ *   courier-server migrate   bring the database schema to the newest version and exit
+ *   courier-server prune     remove acknowledged/expired log entries and expired codes, print counts
+ * Config: a JSON file named by --config or COURIER_CONFIG, then these overrides:
+ *   COURIER_HOST, COURIER_PORT, COURIER_LOG_LEVEL, COURIER_DATABASE_URL (PostgreSQL),
+ *   COURIER_SQLITE_PATH, COURIER_NATS_URL (comma-separated), COURIER_SMS_OUTBOX
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { buildApp } from './app/build-app.ts';
+import { type ConfigInput, parseConfig } from './config.ts';
+import { systemClock } from './deps.ts';
+
+function loadConfig(configPath: string | undefined, env: NodeJS.ProcessEnv) {
+  const file = configPath ?? env.COURIER_CONFIG;
+  const input: Record<string, unknown> = file ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const set = (key: keyof ConfigInput, value: unknown) => {
+    if (value !== undefined) input[key] = value;
+  };
+  set('host', env.COURIER_HOST);
+  set('port', env.COURIER_PORT === undefined ? undefined : Number(env.COURIER_PORT));
+  set('logLevel', env.COURIER_LOG_LEVEL);
+  if (env.COURIER_DATABASE_URL) set('storage', { kind: 'postgres', url: env.COURIER_DATABASE_URL });
+  else if (env.COURIER_SQLITE_PATH) set('storage', { kind: 'sqlite', path: env.COURIER_SQLITE_PATH });
+  if (env.COURIER_NATS_URL) set('bus', { kind: 'nats', servers: env.COURIER_NATS_URL.split(',') });
+  if (env.COURIER_SMS_OUTBOX) set('sms', { kind: 'log', outboxFile: env.COURIER_SMS_OUTBOX });
+  return parseConfig(input);
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0] ?? 'serve';
+  if (values.help || !['serve', 'migrate', 'prune'].includes(command)) {
+    console.log('usage: courier-server serve|migrate|prune [--config file.json]');
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  const config = loadConfig(values.config, process.env);
+  const logger = pino({ level: config.logLevel });
+  const app = await buildApp(config, { clock: systemClock, random: (n) => randomBytes(n), logger });
+  if (command === 'migrate') {
+    logger.info({ storage: config.storage.kind }, 'schema is up to date');
+    await app.close();
+    return;
+  }
+  if (command === 'prune') {
+    console.log(JSON.stringify(await app.prune.run()));
+    await app.close();
+    return;
+  }
+  const address = await app.http.listen({ host: config.host, port: config.port });
+  logger.info({ address, storage: config.storage.kind, bus: config.bus.kind }, `Courier is listening on ${address}`);
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  if (error instanceof Error && error.cause) console.error(error.cause);
+  process.exit(1);
+});

@@ -1,0 +1,74 @@
+import {
+  type AccountView,
+  CourierError,
+  type DeviceView,
+  isId,
+  MAX_DISPLAY_NAME_LENGTH,
+  USERNAME_PATTERN,
+  type UserView,
+} from '@courier/protocol';
+import type { AccountRow, Storage } from '../storage/ports.ts';
+import type { Principal } from './auth-service.ts';
+import { normalizePhone } from './phone.ts';
+
+const userView = (a: AccountRow): UserView => ({ accountId: a.id, username: a.username, displayName: a.displayName });
+
+/** Profiles, usernames, lookups and the device list. */
+export class AccountService {
+  constructor(private readonly storage: Storage) {}
+
+  async me(principal: Principal): Promise<AccountView> {
+    const a = await this.storage.accounts.byId(principal.accountId);
+    if (!a) throw new CourierError('AUTH_INVALID_TOKEN');
+    return { accountId: a.id, phone: a.phone, username: a.username, displayName: a.displayName, createdAtMs: a.createdAt };
+  }
+
+  async setUsername(principal: Principal, username: string | null): Promise<AccountView> {
+    if (username !== null && !USERNAME_PATTERN.test(username.toLowerCase())) {
+      throw new CourierError('ACCOUNT_USERNAME_INVALID');
+    }
+    const normalized = username?.toLowerCase() ?? null;
+    if (!(await this.storage.accounts.setUsername(principal.accountId, normalized))) {
+      throw new CourierError('ACCOUNT_USERNAME_TAKEN');
+    }
+    return this.me(principal);
+  }
+
+  async setDisplayName(principal: Principal, displayName: string): Promise<AccountView> {
+    const trimmed = displayName.trim();
+    if (trimmed.length < 1 || trimmed.length > MAX_DISPLAY_NAME_LENGTH) throw new CourierError('ACCOUNT_PROFILE_INVALID');
+    await this.storage.accounts.setDisplayName(principal.accountId, trimmed);
+    return this.me(principal);
+  }
+
+  async lookup(query: { username?: string; phone?: string; accountId?: string }): Promise<UserView> {
+    let account: AccountRow | undefined;
+    if (query.username !== undefined) {
+      const name = query.username.replace(/^@/, '');
+      account = USERNAME_PATTERN.test(name.toLowerCase()) ? await this.storage.accounts.byUsername(name) : undefined;
+    } else if (query.phone !== undefined) {
+      account = await this.storage.accounts.byPhone(normalizePhone(query.phone));
+    } else if (query.accountId !== undefined) {
+      account = isId('account', query.accountId) ? await this.storage.accounts.byId(query.accountId) : undefined;
+    } else {
+      throw new CourierError('REQ_INVALID', { message: 'Give a username, a phone number or an account id.' });
+    }
+    if (!account) throw new CourierError('ACCOUNT_NOT_FOUND');
+    return userView(account);
+  }
+
+  async users(ids: readonly string[]): Promise<UserView[]> {
+    return (await this.storage.accounts.byIds(ids)).map(userView);
+  }
+
+  async devices(principal: Principal): Promise<DeviceView[]> {
+    const devices = await this.storage.devices.byAccount(principal.accountId);
+    return devices.map((d) => ({
+      deviceId: d.id,
+      name: d.name,
+      createdAtMs: d.createdAt,
+      lastSeenAtMs: d.lastSeenAt,
+      current: d.id === principal.deviceId,
+    }));
+  }
+}

@@ -1,0 +1,323 @@
+import { CourierError } from '@courier/protocol';
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/ports.ts';
+import type { Clock } from '../deps.ts';
+import type { ConnectionRecord, EntryRow, MailboxRow, Stores, Storage } from '../storage/ports.ts';
+
+export interface Sender {
+  accountId: string;
+  deviceId: string;
+}
+
+export interface Appended {
+  seq: number;
+  duplicate: boolean;
+}
+
+interface Pending<T> {
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+interface GroupAppend extends Pending<Appended> {
+  sender: Sender;
+  groupId: string;
+  clientMsgId: string;
+  payload: Uint8Array;
+}
+
+interface DeviceAppend extends Pending<Appended> {
+  sender: Sender;
+  deviceId: string;
+  clientMsgId: string;
+  payload: Uint8Array;
+}
+
+interface Batch {
+  groupAppends: GroupAppend[];
+  deviceAppends: DeviceAppend[];
+  cursors: Map<string, { deviceId: string; groupId: string; ackedSeq: number }>;
+  mailboxAcks: Map<string, number>;
+  connections: ConnectionRecord[];
+  devicesSeen: Set<string>;
+  sessionsUsed: Set<string>;
+}
+
+const emptyBatch = (): Batch => ({
+  groupAppends: [],
+  deviceAppends: [],
+  cursors: new Map(),
+  mailboxAcks: new Map(),
+  connections: [],
+  devicesSeen: new Set(),
+  sessionsUsed: new Set(),
+});
+
+export interface DeliveryListener {
+  /** Called after commit with the new entries, in sequence order per group. */
+  onEntriesCommitted(rows: readonly EntryRow[]): void;
+  onMailboxCommitted(rows: readonly MailboxRow[]): void;
+}
+
+/**
+ * Group commit: every write that arrives in one event-loop turn (messages, mailbox items, acks,
+ * connection records) is committed in one transaction, and only then is a message "accepted".
+ * Sequence numbers are allocated inside the transaction, so a retry with the same client message
+ * id finds the stored entry and gets the same answer.
+ */
+export class DeliveryService {
+  private batch = emptyBatch();
+  private scheduled = false;
+  private flushing: Promise<void> | undefined;
+  private listener: DeliveryListener | undefined;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly bus: Bus,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  setListener(listener: DeliveryListener): void {
+    this.listener = listener;
+  }
+
+  appendToGroup(sender: Sender, groupId: string, clientMsgId: string, payload: Uint8Array): Promise<Appended> {
+    return new Promise((resolve, reject) => {
+      this.batch.groupAppends.push({ sender, groupId, clientMsgId, payload, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  appendToDevice(sender: Sender, deviceId: string, clientMsgId: string, payload: Uint8Array): Promise<Appended> {
+    return new Promise((resolve, reject) => {
+      this.batch.deviceAppends.push({ sender, deviceId, clientMsgId, payload, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  ack(deviceId: string, groupId: string, seq: number): void {
+    const key = `${deviceId} ${groupId}`;
+    const current = this.batch.cursors.get(key);
+    if (!current || current.ackedSeq < seq) this.batch.cursors.set(key, { deviceId, groupId, ackedSeq: seq });
+    this.schedule();
+  }
+
+  ackMailbox(deviceId: string, seq: number): void {
+    this.batch.mailboxAcks.set(deviceId, Math.max(seq, this.batch.mailboxAcks.get(deviceId) ?? 0));
+    this.schedule();
+  }
+
+  connected(record: ConnectionRecord, tokenHash: string): void {
+    this.batch.connections.push(record);
+    this.batch.devicesSeen.add(record.deviceId);
+    this.batch.sessionsUsed.add(tokenHash);
+    this.schedule();
+  }
+
+  /** Resolves when everything submitted so far is committed (or failed). */
+  async drain(): Promise<void> {
+    while (this.flushing || this.scheduled) {
+      if (this.flushing) await this.flushing;
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flushing = this.flushAll().finally(() => {
+        this.flushing = undefined;
+        if (!isEmpty(this.batch)) this.schedule();
+      });
+    });
+  }
+
+  private async flushAll(): Promise<void> {
+    const batch = this.batch;
+    this.batch = emptyBatch();
+    try {
+      await this.commit(batch);
+    } catch (error) {
+      const appends = batch.groupAppends.length + batch.deviceAppends.length;
+      this.logger.error({ err: error, appends }, 'delivery batch failed');
+      if (appends <= 1) {
+        for (const item of [...batch.groupAppends, ...batch.deviceAppends]) item.reject(error);
+        return;
+      }
+      // One bad item must not fail the others: commit each on its own.
+      for (const item of batch.groupAppends) await this.commitAlone({ ...emptyBatch(), groupAppends: [item] });
+      for (const item of batch.deviceAppends) await this.commitAlone({ ...emptyBatch(), deviceAppends: [item] });
+    }
+  }
+
+  private async commitAlone(batch: Batch): Promise<void> {
+    try {
+      await this.commit(batch);
+    } catch (error) {
+      for (const item of [...batch.groupAppends, ...batch.deviceAppends]) item.reject(error);
+    }
+  }
+
+  private async commit(batch: Batch): Promise<void> {
+    const now = this.clock.now();
+    const settle: (() => void)[] = [];
+    const { entries, mailbox } = await this.storage.transaction(async (tx) => {
+      if (batch.cursors.size > 0) await tx.cursors.advance([...batch.cursors.values()]);
+      for (const [deviceId, seq] of batch.mailboxAcks) await tx.mailbox.deleteUpTo(deviceId, seq);
+      if (batch.connections.length > 0) {
+        await tx.connections.record(batch.connections);
+        await tx.devices.touchLastSeen([...batch.devicesSeen], now);
+        await tx.sessions.touch([...batch.sessionsUsed], now);
+      }
+      const entries = await this.commitGroupAppends(tx, batch.groupAppends, now, settle);
+      const mailbox = await this.commitDeviceAppends(tx, batch.deviceAppends, now, settle);
+      return { entries, mailbox };
+    });
+    for (const done of settle) done();
+    if (entries.length > 0) {
+      this.listener?.onEntriesCommitted(entries);
+      const top = new Map<string, number>();
+      for (const e of entries) top.set(e.groupId, Math.max(e.seq, top.get(e.groupId) ?? 0));
+      await this.bus.publish({ type: 'groups_appended', groups: [...top] });
+    }
+    if (mailbox.length > 0) {
+      this.listener?.onMailboxCommitted(mailbox);
+      const top = new Map<string, number>();
+      for (const m of mailbox) top.set(m.deviceId, Math.max(m.seq, top.get(m.deviceId) ?? 0));
+      await this.bus.publish({ type: 'mailboxes_appended', devices: [...top] });
+    }
+  }
+
+  private async commitGroupAppends(
+    tx: Stores,
+    items: readonly GroupAppend[],
+    now: number,
+    settle: (() => void)[],
+  ): Promise<EntryRow[]> {
+    if (items.length === 0) return [];
+    const stored = await findStored(items, (device, ids) => tx.entries.byClientMsgIds(device, ids));
+    const members = new Set<string>();
+    for (const groupId of new Set(items.map((i) => i.groupId))) {
+      const accounts = [...new Set(items.filter((i) => i.groupId === groupId).map((i) => i.sender.accountId))];
+      for (const accountId of await tx.groups.existingMembers(groupId, accounts)) members.add(`${groupId} ${accountId}`);
+    }
+    const fresh = new Map<string, GroupAppend[]>();
+    const firstOfKey = new Map<string, GroupAppend>();
+    for (const item of items) {
+      const key = `${item.sender.deviceId} ${item.clientMsgId} ${item.groupId}`;
+      const existing = stored.get(key);
+      if (existing) {
+        settle.push(() => item.resolve({ seq: existing.seq, duplicate: true }));
+      } else if (!members.has(`${item.groupId} ${item.sender.accountId}`)) {
+        settle.push(() => item.reject(new CourierError('GROUP_NOT_MEMBER')));
+      } else if (firstOfKey.has(key)) {
+        const first = firstOfKey.get(key)!;
+        first.resolve = chain(first.resolve, (a) => item.resolve({ seq: a.seq, duplicate: true }));
+      } else {
+        firstOfKey.set(key, item);
+        const list = fresh.get(item.groupId) ?? [];
+        list.push(item);
+        fresh.set(item.groupId, list);
+      }
+    }
+    const rows: EntryRow[] = [];
+    // Lock group rows in one global order so two nodes' batches cannot deadlock.
+    for (const groupId of [...fresh.keys()].sort()) {
+      const list = fresh.get(groupId)!;
+      const last = await tx.groups.allocateSeq(groupId, list.length);
+      list.forEach((item, i) => {
+        const seq = last - list.length + 1 + i;
+        rows.push({
+          groupId,
+          seq,
+          kind: 'message',
+          senderAccountId: item.sender.accountId,
+          senderDeviceId: item.sender.deviceId,
+          clientMsgId: item.clientMsgId,
+          payload: item.payload,
+          createdAt: now,
+        });
+        settle.push(() => item.resolve({ seq, duplicate: false }));
+      });
+    }
+    await tx.entries.insert(rows);
+    return rows;
+  }
+
+  private async commitDeviceAppends(
+    tx: Stores,
+    items: readonly DeviceAppend[],
+    now: number,
+    settle: (() => void)[],
+  ): Promise<MailboxRow[]> {
+    if (items.length === 0) return [];
+    const stored = await findStored(items, (device, ids) => tx.mailbox.byClientMsgIds(device, ids));
+    const rows: MailboxRow[] = [];
+    for (const item of items) {
+      const key = `${item.sender.deviceId} ${item.clientMsgId} ${item.deviceId}`;
+      const existing = stored.get(key) ?? rows.find((r) => `${r.senderDeviceId} ${r.clientMsgId} ${r.deviceId}` === key);
+      if (existing) {
+        settle.push(() => item.resolve({ seq: existing.seq, duplicate: true }));
+        continue;
+      }
+      if (!(await tx.devices.byId(item.deviceId))) {
+        settle.push(() => item.reject(new CourierError('DEVICE_NOT_FOUND')));
+        continue;
+      }
+      const seq = await tx.devices.allocateMailboxSeq(item.deviceId, 1);
+      rows.push({
+        deviceId: item.deviceId,
+        seq,
+        senderAccountId: item.sender.accountId,
+        senderDeviceId: item.sender.deviceId,
+        clientMsgId: item.clientMsgId,
+        payload: item.payload,
+        createdAt: now,
+      });
+      settle.push(() => item.resolve({ seq, duplicate: false }));
+    }
+    await tx.mailbox.insert(rows);
+    return rows;
+  }
+}
+
+function isEmpty(b: Batch): boolean {
+  return (
+    b.groupAppends.length === 0 &&
+    b.deviceAppends.length === 0 &&
+    b.cursors.size === 0 &&
+    b.mailboxAcks.size === 0 &&
+    b.connections.length === 0
+  );
+}
+
+function chain<T>(first: (v: T) => void, then: (v: T) => void): (v: T) => void {
+  return (v) => {
+    first(v);
+    then(v);
+  };
+}
+
+/** Rows already stored for the items' (sender device, client message id), keyed with their target. */
+async function findStored<R extends { senderDeviceId: string; clientMsgId: string }>(
+  items: readonly { sender: Sender; clientMsgId: string }[],
+  lookup: (deviceId: string, clientMsgIds: string[]) => Promise<(R & ({ groupId: string } | { deviceId: string }))[]>,
+): Promise<Map<string, R>> {
+  const byDevice = new Map<string, string[]>();
+  for (const item of items) {
+    const list = byDevice.get(item.sender.deviceId) ?? [];
+    list.push(item.clientMsgId);
+    byDevice.set(item.sender.deviceId, list);
+  }
+  const found = new Map<string, R>();
+  for (const [deviceId, ids] of byDevice) {
+    for (const row of await lookup(deviceId, ids)) {
+      const target = 'groupId' in row ? row.groupId : row.deviceId;
+      found.set(`${row.senderDeviceId} ${row.clientMsgId} ${target}`, row);
+    }
+  }
+  return found;
+}

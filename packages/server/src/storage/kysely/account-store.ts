@@ -1,0 +1,79 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AccountRow, AccountStore } from '../ports.ts';
+import type { AccountsTable, Database } from '../schema.ts';
+import { isUniqueViolation } from './unique-violation.ts';
+
+const toRow = (r: Selectable<AccountsTable>): AccountRow => ({
+  id: r.id,
+  phone: r.phone,
+  username: r.username,
+  displayName: r.display_name,
+  createdAt: Number(r.created_at),
+  lastSeenDay: r.last_seen_day === null ? null : Number(r.last_seen_day),
+});
+
+export class KyselyAccountStore implements AccountStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: AccountRow): Promise<void> {
+    await this.db
+      .insertInto('accounts')
+      .values({
+        id: row.id,
+        phone: row.phone,
+        username: row.username,
+        username_key: row.username?.toLowerCase() ?? null,
+        display_name: row.displayName,
+        created_at: row.createdAt,
+        last_seen_day: row.lastSeenDay,
+      })
+      .execute();
+  }
+
+  async byId(id: string): Promise<AccountRow | undefined> {
+    const r = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toRow(r);
+  }
+
+  async byIds(ids: readonly string[]): Promise<AccountRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('accounts').selectAll().where('id', 'in', ids).execute();
+    return rows.map(toRow);
+  }
+
+  async byPhone(phone: string): Promise<AccountRow | undefined> {
+    const r = await this.db.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
+    return r && toRow(r);
+  }
+
+  async byUsername(username: string): Promise<AccountRow | undefined> {
+    const r = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('username_key', '=', username.toLowerCase())
+      .executeTakeFirst();
+    return r && toRow(r);
+  }
+
+  async setUsername(id: string, username: string | null): Promise<boolean> {
+    try {
+      await this.db
+        .updateTable('accounts')
+        .set({ username, username_key: username?.toLowerCase() ?? null })
+        .where('id', '=', id)
+        .execute();
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async setDisplayName(id: string, displayName: string): Promise<void> {
+    await this.db.updateTable('accounts').set({ display_name: displayName }).where('id', '=', id).execute();
+  }
+
+  async touchLastSeenDay(id: string, day: number): Promise<void> {
+    await this.db.updateTable('accounts').set({ last_seen_day: day }).where('id', '=', id).execute();
+  }
+}

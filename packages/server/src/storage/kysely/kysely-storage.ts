@@ -1,0 +1,42 @@
+import { type Kysely, sql } from 'kysely';
+import type { Storage, Stores } from '../ports.ts';
+import type { Database } from '../schema.ts';
+import type { SqlDialectName } from '../sql-dialect.ts';
+import { KyselyAccountStore } from './account-store.ts';
+import { KyselyAuthCodeStore } from './auth-code-store.ts';
+import { KyselyConnectionStore } from './connection-store.ts';
+import { KyselyCursorStore } from './cursor-store.ts';
+import { KyselyDeviceStore } from './device-store.ts';
+import { KyselyEntryStore } from './entry-store.ts';
+import { KyselyGroupStore } from './group-store.ts';
+import { KyselyMailboxStore } from './mailbox-store.ts';
+import { KyselyRateLimitStore } from './rate-limit-store.ts';
+import { KyselySessionStore } from './session-store.ts';
+
+function storesOver(db: Kysely<Database>): Stores {
+  return {
+    accounts: new KyselyAccountStore(db),
+    devices: new KyselyDeviceStore(db),
+    sessions: new KyselySessionStore(db),
+    authCodes: new KyselyAuthCodeStore(db),
+    rateLimits: new KyselyRateLimitStore(db),
+    connections: new KyselyConnectionStore(db),
+    groups: new KyselyGroupStore(db),
+    entries: new KyselyEntryStore(db),
+    cursors: new KyselyCursorStore(db),
+    mailbox: new KyselyMailboxStore(db),
+  };
+}
+
+/** The stores of every SQL adapter: the same queries over whichever Kysely dialect is given. */
+export function kyselyStorage(db: Kysely<Database>, dialect: SqlDialectName, onClose: () => Promise<void>): Storage {
+  return {
+    ...storesOver(db),
+    dialect,
+    transaction: (work) => db.transaction().execute((trx) => work(storesOver(trx))),
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: onClose,
+  };
+}

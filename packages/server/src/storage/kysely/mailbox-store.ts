@@ -1,0 +1,62 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { MailboxRow, MailboxStore } from '../ports.ts';
+import type { Database, MailboxTable } from '../schema.ts';
+
+const toRow = (r: Selectable<MailboxTable>): MailboxRow => ({
+  deviceId: r.device_id,
+  seq: Number(r.seq),
+  senderAccountId: r.sender_account_id,
+  senderDeviceId: r.sender_device_id,
+  clientMsgId: r.client_msg_id,
+  payload: new Uint8Array(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength),
+  createdAt: Number(r.created_at),
+});
+
+export class KyselyMailboxStore implements MailboxStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(rows: readonly MailboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto('mailbox')
+      .values(
+        rows.map((r) => ({
+          device_id: r.deviceId,
+          seq: r.seq,
+          sender_account_id: r.senderAccountId,
+          sender_device_id: r.senderDeviceId,
+          client_msg_id: r.clientMsgId,
+          payload: r.payload,
+          created_at: r.createdAt,
+        })),
+      )
+      .execute();
+  }
+
+  async byClientMsgIds(senderDeviceId: string, clientMsgIds: readonly string[]): Promise<MailboxRow[]> {
+    if (clientMsgIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('mailbox')
+      .selectAll()
+      .where('sender_device_id', '=', senderDeviceId)
+      .where('client_msg_id', 'in', clientMsgIds)
+      .execute();
+    return rows.map(toRow);
+  }
+
+  async range(deviceId: string, afterSeq: number, limit: number): Promise<MailboxRow[]> {
+    const rows = await this.db
+      .selectFrom('mailbox')
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(toRow);
+  }
+
+  async deleteUpTo(deviceId: string, seq: number): Promise<void> {
+    await this.db.deleteFrom('mailbox').where('device_id', '=', deviceId).where('seq', '<=', seq).execute();
+  }
+}

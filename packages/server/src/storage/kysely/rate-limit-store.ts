@@ -1,0 +1,28 @@
+import { type Kysely, sql } from 'kysely';
+import type { RateLimitStore } from '../ports.ts';
+import type { Database } from '../schema.ts';
+
+export class KyselyRateLimitStore implements RateLimitStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async hit(key: string, now: number, windowMs: number): Promise<number> {
+    const expired = sql<boolean>`rate_limits.window_start <= ${now - windowMs}`;
+    const r = await this.db
+      .insertInto('rate_limits')
+      .values({ key, window_start: now, count: 1 })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          count: sql`CASE WHEN ${expired} THEN 1 ELSE rate_limits.count + 1 END`,
+          window_start: sql`CASE WHEN ${expired} THEN ${now} ELSE rate_limits.window_start END`,
+        }),
+      )
+      .returning('count')
+      .executeTakeFirstOrThrow();
+    return Number(r.count);
+  }
+
+  async deleteExpired(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('rate_limits').where('window_start', '<=', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

@@ -1,0 +1,28 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { SqlDialectName } from '../sql-dialect.ts';
+import type { Database } from '../schema.ts';
+import { coreMigration } from './001-core.ts';
+
+/** The one ordered set of migrations, shared by every SQL adapter. */
+function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
+  return { '001-core': coreMigration(dialect) };
+}
+
+class InCodeMigrations implements MigrationProvider {
+  constructor(private readonly dialect: SqlDialectName) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return allMigrations(this.dialect);
+  }
+}
+
+export interface MigrationReport {
+  applied: string[];
+}
+
+/** Brings the schema to the newest version; throws with the failing migration's error as cause. */
+export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialectName): Promise<MigrationReport> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw new Error('Database migration failed', { cause: error });
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

@@ -1,0 +1,221 @@
+/**
+ * What the services may ask of storage. Stores are thin (one table family, no policy); every
+ * adapter implements these over its own driver and passes the one contract suite.
+ */
+export interface AccountRow {
+  id: string;
+  phone: string;
+  username: string | null;
+  displayName: string;
+  createdAt: number;
+  lastSeenDay: number | null;
+}
+
+export interface DeviceRow {
+  id: string;
+  accountId: string;
+  name: string;
+  createdAt: number;
+  lastSeenAt: number | null;
+}
+
+export interface SessionRow {
+  tokenHash: string;
+  deviceId: string;
+  accountId: string;
+  createdAt: number;
+  lastUsedAt: number;
+}
+
+export interface AuthCodeRow {
+  phone: string;
+  codeHash: string;
+  intent: string;
+  expiresAt: number;
+  attempts: number;
+  createdAt: number;
+}
+
+export interface ConnectionRecord {
+  deviceId: string;
+  accountId: string;
+  ip: string;
+  at: number;
+}
+
+export interface GroupRow {
+  id: string;
+  kind: 'direct' | 'group';
+  title: string;
+  createdBy: string;
+  createdAt: number;
+  lastSeq: number;
+  memberCount: number;
+  directKey: string | null;
+}
+
+export interface MemberRow {
+  groupId: string;
+  accountId: string;
+  role: 'owner' | 'admin' | 'member';
+  joinedAt: number;
+  joinedSeq: number;
+}
+
+export interface EntryRow {
+  groupId: string;
+  seq: number;
+  kind: 'message' | 'roster';
+  senderAccountId: string;
+  senderDeviceId: string;
+  clientMsgId: string;
+  payload: Uint8Array;
+  createdAt: number;
+}
+
+export interface MailboxRow {
+  deviceId: string;
+  seq: number;
+  senderAccountId: string;
+  senderDeviceId: string;
+  clientMsgId: string;
+  payload: Uint8Array;
+  createdAt: number;
+}
+
+/** A device's place in one of its groups. */
+export interface DeviceMembership {
+  groupId: string;
+  lastSeq: number;
+  ackedSeq: number;
+}
+
+export interface CursorUpdate {
+  deviceId: string;
+  groupId: string;
+  ackedSeq: number;
+}
+
+export interface AccountStore {
+  insert(row: AccountRow): Promise<void>;
+  byId(id: string): Promise<AccountRow | undefined>;
+  byIds(ids: readonly string[]): Promise<AccountRow[]>;
+  byPhone(phone: string): Promise<AccountRow | undefined>;
+  byUsername(username: string): Promise<AccountRow | undefined>;
+  /** Returns false when another account holds the username (case-insensitively). */
+  setUsername(id: string, username: string | null): Promise<boolean>;
+  setDisplayName(id: string, displayName: string): Promise<void>;
+  touchLastSeenDay(id: string, day: number): Promise<void>;
+}
+
+export interface DeviceStore {
+  insert(row: DeviceRow): Promise<void>;
+  byId(id: string): Promise<DeviceRow | undefined>;
+  byAccount(accountId: string): Promise<DeviceRow[]>;
+  idsByAccounts(accountIds: readonly string[]): Promise<{ id: string; accountId: string }[]>;
+  delete(id: string): Promise<void>;
+  touchLastSeen(ids: readonly string[], at: number): Promise<void>;
+  /** Reserves `count` mailbox sequence numbers; returns the last one. */
+  allocateMailboxSeq(id: string, count: number): Promise<number>;
+}
+
+export interface SessionStore {
+  insert(row: SessionRow): Promise<void>;
+  byTokenHash(tokenHash: string): Promise<SessionRow | undefined>;
+  deleteByTokenHash(tokenHash: string): Promise<void>;
+  deleteByDevice(deviceId: string): Promise<void>;
+  touch(tokenHashes: readonly string[], at: number): Promise<void>;
+}
+
+export interface AuthCodeStore {
+  put(row: AuthCodeRow): Promise<void>;
+  byPhone(phone: string): Promise<AuthCodeRow | undefined>;
+  /** Counts one attempt and returns the new count. */
+  addAttempt(phone: string): Promise<number>;
+  delete(phone: string): Promise<void>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export interface RateLimitStore {
+  /** Counts one hit for the key in a fixed window and returns the count in the current window. */
+  hit(key: string, now: number, windowMs: number): Promise<number>;
+  deleteExpired(before: number): Promise<number>;
+}
+
+export interface ConnectionStore {
+  record(records: readonly ConnectionRecord[]): Promise<void>;
+  byAccount(accountId: string): Promise<ConnectionRecord[]>;
+}
+
+export interface GroupStore {
+  insert(row: GroupRow): Promise<void>;
+  byId(id: string): Promise<GroupRow | undefined>;
+  byDirectKey(key: string): Promise<GroupRow | undefined>;
+  /** Groups of an account, with the account's role. */
+  forAccount(accountId: string): Promise<(GroupRow & { role: MemberRow['role'] })[]>;
+  members(groupId: string): Promise<MemberRow[]>;
+  member(groupId: string, accountId: string): Promise<MemberRow | undefined>;
+  /** Which of these accounts are already members. */
+  existingMembers(groupId: string, accountIds: readonly string[]): Promise<string[]>;
+  insertMembers(rows: readonly MemberRow[]): Promise<void>;
+  deleteMember(groupId: string, accountId: string): Promise<void>;
+  setRole(groupId: string, accountId: string, role: MemberRow['role']): Promise<void>;
+  /** Adds `delta` to the member count and returns the new count. */
+  adjustMemberCount(groupId: string, delta: number): Promise<number>;
+  /**
+   * Reserves `count` sequence numbers in the group's log and returns the last one. It locks the
+   * group's row until the transaction ends, so sequence numbers commit in order.
+   */
+  allocateSeq(groupId: string, count: number): Promise<number>;
+  /** The groups of a device's account with the device's acknowledged position in each. */
+  membershipsOfDevice(deviceId: string, accountId: string): Promise<DeviceMembership[]>;
+  membershipOfDevice(deviceId: string, groupId: string): Promise<DeviceMembership | undefined>;
+  /** Is the account a member of the group? (hot path of every send) */
+  isMember(groupId: string, accountId: string): Promise<boolean>;
+}
+
+export interface EntryStore {
+  insert(rows: readonly EntryRow[]): Promise<void>;
+  /** Entries already stored for these client message ids of one device. */
+  byClientMsgIds(deviceId: string, clientMsgIds: readonly string[]): Promise<EntryRow[]>;
+  range(groupId: string, afterSeq: number, limit: number): Promise<EntryRow[]>;
+  /** Deletes entries every member device acknowledged, and entries older than `olderThan`. */
+  prune(olderThan: number): Promise<number>;
+}
+
+export interface CursorStore {
+  /** Moves cursors forward; a cursor never moves back. */
+  advance(updates: readonly CursorUpdate[]): Promise<void>;
+  /** Sets the starting cursor of devices that join a group (existing cursors are overwritten). */
+  start(deviceIds: readonly string[], groupId: string, ackedSeq: number): Promise<void>;
+  deleteForGroup(groupId: string, deviceIds: readonly string[]): Promise<void>;
+}
+
+export interface MailboxStore {
+  insert(rows: readonly MailboxRow[]): Promise<void>;
+  byClientMsgIds(senderDeviceId: string, clientMsgIds: readonly string[]): Promise<MailboxRow[]>;
+  range(deviceId: string, afterSeq: number, limit: number): Promise<MailboxRow[]>;
+  deleteUpTo(deviceId: string, seq: number): Promise<void>;
+}
+
+export interface Stores {
+  accounts: AccountStore;
+  devices: DeviceStore;
+  sessions: SessionStore;
+  authCodes: AuthCodeStore;
+  rateLimits: RateLimitStore;
+  connections: ConnectionStore;
+  groups: GroupStore;
+  entries: EntryStore;
+  cursors: CursorStore;
+  mailbox: MailboxStore;
+}
+
+/** A storage backend: stores outside a transaction, and a way to run work in one. */
+export interface Storage extends Stores {
+  readonly dialect: string;
+  transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+  /** Answers whether the backend is reachable (for /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

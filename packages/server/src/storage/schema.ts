@@ -1,0 +1,119 @@
+/**
+ * The database as Kysely sees it. Every column is listed in DESIGN.md §2's inventory; times are
+ * milliseconds since the epoch (bigint columns, read back as numbers).
+ */
+
+export interface AccountsTable {
+  id: string;
+  phone: string;
+  username: string | null;
+  /** Lower-cased username, unique: usernames are unique case-insensitively. */
+  username_key: string | null;
+  display_name: string;
+  created_at: number;
+  /** Coarse last-seen time: the start of the UTC day. */
+  last_seen_day: number | null;
+}
+
+export interface DevicesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  created_at: number;
+  last_seen_at: number | null;
+  /** Highest mailbox sequence number allocated for this device. */
+  mailbox_seq: number;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  device_id: string;
+  account_id: string;
+  created_at: number;
+  last_used_at: number;
+}
+
+export interface AuthCodesTable {
+  phone: string;
+  code_hash: string;
+  intent: string;
+  expires_at: number;
+  attempts: number;
+  created_at: number;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+export interface ConnectionsTable {
+  device_id: string;
+  ip: string;
+  account_id: string;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface GroupsTable {
+  id: string;
+  kind: string;
+  title: string;
+  created_by: string;
+  created_at: number;
+  last_seq: number;
+  member_count: number;
+  /** For direct chats: the two account ids, sorted and joined, so each pair has one chat. */
+  direct_key: string | null;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  account_id: string;
+  role: string;
+  joined_at: number;
+  joined_seq: number;
+}
+
+export interface GroupEntriesTable {
+  group_id: string;
+  seq: number;
+  kind: string;
+  sender_account_id: string;
+  sender_device_id: string;
+  client_msg_id: string;
+  payload: Uint8Array;
+  created_at: number;
+}
+
+export interface DeviceCursorsTable {
+  device_id: string;
+  group_id: string;
+  acked_seq: number;
+}
+
+export interface MailboxTable {
+  device_id: string;
+  seq: number;
+  sender_account_id: string;
+  sender_device_id: string;
+  client_msg_id: string;
+  payload: Uint8Array;
+  created_at: number;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  devices: DevicesTable;
+  sessions: SessionsTable;
+  auth_codes: AuthCodesTable;
+  rate_limits: RateLimitsTable;
+  connections: ConnectionsTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  group_entries: GroupEntriesTable;
+  device_cursors: DeviceCursorsTable;
+  mailbox: MailboxTable;
+}
+
