@@ -48,30 +48,52 @@ export const configSchema = z.strictObject({
   auth: z
     .strictObject({
       codeLength: z.number().int().min(4).max(10).default(6),
-      codeTtlMs: z.number().int().positive().default(5 * 60_000),
+      codeTtlMs: z
+        .number()
+        .int()
+        .positive()
+        .default(5 * 60_000),
       maxCodeAttempts: z.number().int().positive().default(5),
       /** Codes sent per phone number per window. */
       codesPerPhone: z.number().int().positive().default(5),
       /** Code requests and verifications per client IP per window. */
       requestsPerIp: z.number().int().positive().default(60),
-      rateWindowMs: z.number().int().positive().default(60 * 60_000),
+      rateWindowMs: z
+        .number()
+        .int()
+        .positive()
+        .default(60 * 60_000),
     })
     .prefault({}),
-  groups: z
-    .strictObject({ memberCap: z.number().int().min(2).default(DEFAULT_MEMBER_CAP) })
-    .prefault({}),
+  groups: z.strictObject({ memberCap: z.number().int().min(2).default(DEFAULT_MEMBER_CAP) }).prefault({}),
   delivery: z
     .strictObject({
       maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PAYLOAD_BYTES),
       /** Stop writing to a socket whose unsent bytes exceed this; resume below lowWaterBytes. */
-      highWaterBytes: z.number().int().positive().default(1024 * 1024),
-      lowWaterBytes: z.number().int().nonnegative().default(256 * 1024),
+      highWaterBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
+      lowWaterBytes: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(256 * 1024),
       /** A socket that stays above the high-water mark this long is closed with MSG_SLOW_CONSUMER. */
       slowConsumerMs: z.number().int().positive().default(30_000),
       helloTimeoutMs: z.number().int().positive().default(10_000),
       /** Entries older than this are pruned even if some device never acknowledged them. */
-      entryTtlMs: z.number().int().positive().default(30 * 24 * 3_600_000),
-      pruneIntervalMs: z.number().int().positive().default(10 * 60_000),
+      entryTtlMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30 * 24 * 3_600_000),
+      pruneIntervalMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 60_000),
       catchUpPageSize: z.number().int().min(1).max(5000).default(256),
       /** Encoded frames kept per active group so a fan-out encodes and reads each entry once. */
       hubCacheEntries: z.number().int().min(1).default(512),
@@ -86,7 +108,9 @@ export type ConfigInput = z.input<typeof configSchema>;
 export function parseConfig(input: unknown): Config {
   const result = configSchema.safeParse(input ?? {});
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    const problems = result.error.issues
+      .map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('\n');
     throw new Error(`Invalid Courier config:\n${problems}`);
   }
   return result.data;

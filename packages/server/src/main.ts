@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     return;
   }
   const address = await app.http.listen({ host: config.host, port: config.port });
-  logger.info({ address, storage: config.storage.kind, bus: config.bus.kind }, `Courier is listening on ${address}`);
+  logger.info(
+    { address, storage: config.storage.kind, bus: config.bus.kind },
+    `Courier is listening on ${address}`,
+  );
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     app.close().then(

@@ -1,5 +1,5 @@
 import { CourierError } from '@courier/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { openBus } from '../bus/open-bus.ts';
 import type { Bus } from '../bus/ports.ts';
 import type { Config } from '../config.ts';
@@ -45,11 +45,23 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const accounts = new AccountService(storage);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
   const delivery = new DeliveryService(storage, bus, deps.clock, deps.logger);
-  const gateway = new Gateway({ storage, auth, delivery, clock: deps.clock, logger: deps.logger, config: config.delivery, clientIp });
+  const gateway = new Gateway({
+    storage,
+    auth,
+    delivery,
+    clock: deps.clock,
+    logger: deps.logger,
+    config: config.delivery,
+    clientIp,
+  });
   bus.subscribe((signal) => gateway.onSignal(signal));
   const prune = new PruneJob(storage, deps.clock, config, deps.logger);
 
-  const http = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 1024 * 1024, disableRequestLogging: true });
+  const http = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   installErrorHandling(http);
   const services: HttpServices = { auth, accounts, groups, storage, clientIp };
   await http.register(async (scope) => {

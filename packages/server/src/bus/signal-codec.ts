@@ -1,9 +1,12 @@
 import type { BusSignal } from './ports.ts';
 
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string');
 const isPairs = (v: unknown): v is [string, number][] =>
   Array.isArray(v) &&
-  v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && Number.isSafeInteger(p[1]));
+  v.every(
+    (p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && Number.isSafeInteger(p[1]),
+  );
 
 /** Parses a signal from another node; anything malformed is dropped (returns undefined). */
 export function parseSignal(text: string): BusSignal | undefined {

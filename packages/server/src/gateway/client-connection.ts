@@ -57,5 +57,4 @@ export class ClientConnection {
     this.closed = true;
     this.ws.close(closeCode, code);
   }
-
 }

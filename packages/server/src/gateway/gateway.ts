@@ -48,7 +48,11 @@ const mailboxFrame = (row: MailboxRow) =>
  * device's groups from its cursor, pushes new entries live, and takes sends and acks.
  */
 export class Gateway {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+  });
   private readonly byDevice = new Map<string, ClientConnection>();
   private readonly byAccount = new Map<string, Set<ClientConnection>>();
   private readonly paused = new Set<ClientConnection>();
@@ -98,7 +102,8 @@ export class Gateway {
         return;
       case 'membership_changed':
         for (const accountId of signal.accountIds) {
-          for (const connection of this.byAccount.get(accountId) ?? []) void this.reloadMembership(connection, signal.groupId);
+          for (const connection of this.byAccount.get(accountId) ?? [])
+            void this.reloadMembership(connection, signal.groupId);
         }
         return;
       case 'devices_revoked':
@@ -132,7 +137,10 @@ export class Gateway {
     let connection: ClientConnection | undefined;
     let queued: [Buffer, boolean][] | undefined;
     ws.on('message', (data, isBinary) => {
-      if (connection) return this.onFrame(connection, data as Buffer, isBinary);
+      if (connection) {
+        this.onFrame(connection, data as Buffer, isBinary);
+        return;
+      }
       if (queued) {
         if (queued.length < 64) queued.push([data as Buffer, isBinary]);
         return;
@@ -146,7 +154,8 @@ export class Gateway {
           queued = undefined;
         },
         (error: unknown) => {
-          const typed = error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error });
+          const typed =
+            error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error });
           if (typed.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'hello failed');
           fail(typed, typed.status === 401 ? closeCodes.UNAUTHORIZED : closeCodes.PROTOCOL_ERROR);
         },
@@ -156,7 +165,12 @@ export class Gateway {
     ws.on('error', () => ws.terminate());
   }
 
-  private async hello(ws: WebSocket, ip: string, data: Buffer, isBinary: boolean): Promise<ClientConnection | undefined> {
+  private async hello(
+    ws: WebSocket,
+    ip: string,
+    data: Buffer,
+    isBinary: boolean,
+  ): Promise<ClientConnection | undefined> {
     if (!isBinary) throw new CourierError('PROTO_TEXT_FRAME');
     const frame = decodeClientFrame(data);
     if (frame.type !== 'hello') throw new CourierError('PROTO_HELLO_REQUIRED');
@@ -179,8 +193,14 @@ export class Gateway {
       connection.alive = true;
     });
     const now = this.deps.clock.now();
-    this.deps.delivery.connected({ deviceId: principal.deviceId, accountId: principal.accountId, ip, at: now }, principal.tokenHash);
-    const memberships = await this.deps.storage.groups.membershipsOfDevice(principal.deviceId, principal.accountId);
+    this.deps.delivery.connected(
+      { deviceId: principal.deviceId, accountId: principal.accountId, ip, at: now },
+      principal.tokenHash,
+    );
+    const memberships = await this.deps.storage.groups.membershipsOfDevice(
+      principal.deviceId,
+      principal.accountId,
+    );
     if (connection.closed) return undefined;
     connection.send({
       type: 'ready',
@@ -198,7 +218,9 @@ export class Gateway {
 
   private register(connection: ClientConnection): void {
     // One live connection per device on this node: a reconnect replaces a stale socket.
-    this.byDevice.get(connection.deviceId)?.close('SERVER_SHUTTING_DOWN', closeCodes.SHUTTING_DOWN, 'replaced by a newer connection');
+    this.byDevice
+      .get(connection.deviceId)
+      ?.close('SERVER_SHUTTING_DOWN', closeCodes.SHUTTING_DOWN, 'replaced by a newer connection');
     this.byDevice.set(connection.deviceId, connection);
     let set = this.byAccount.get(connection.accountId);
     if (!set) {
@@ -224,25 +246,35 @@ export class Gateway {
       if (!isBinary) throw new CourierError('PROTO_TEXT_FRAME');
       frame = decodeClientFrame(data);
     } catch (error) {
-      const typed = error instanceof CourierError ? error : new CourierError('PROTO_MALFORMED_FRAME', { cause: error });
+      const typed =
+        error instanceof CourierError ? error : new CourierError('PROTO_MALFORMED_FRAME', { cause: error });
       connection.send({ type: 'error', requestId: 0, code: typed.code, message: typed.message });
       return;
     }
     switch (frame.type) {
       case 'hello':
-        connection.send({ type: 'error', requestId: 0, code: 'PROTO_MALFORMED_FRAME', message: 'Hello was already received.' });
+        connection.send({
+          type: 'error',
+          requestId: 0,
+          code: 'PROTO_MALFORMED_FRAME',
+          message: 'Hello was already received.',
+        });
         return;
       case 'send':
-        return this.onSend(connection, frame);
+        this.onSend(connection, frame);
+        return;
       case 'send_to_device':
-        return this.onSendToDevice(connection, frame);
+        this.onSendToDevice(connection, frame);
+        return;
       case 'ack': {
         const position = connection.groups.get(frame.groupId);
-        if (position) this.deps.delivery.ack(connection.deviceId, frame.groupId, Math.min(frame.seq, position.sent));
+        if (position)
+          this.deps.delivery.ack(connection.deviceId, frame.groupId, Math.min(frame.seq, position.sent));
         return;
       }
       case 'mailbox_ack':
-        if (frame.seq <= connection.mailboxSent) this.deps.delivery.ackMailbox(connection.deviceId, frame.seq);
+        if (frame.seq <= connection.mailboxSent)
+          this.deps.delivery.ackMailbox(connection.deviceId, frame.seq);
         return;
       case 'ping':
         connection.send({ type: 'pong', nonce: frame.nonce, serverTimeMs: this.deps.clock.now() });
@@ -256,13 +288,23 @@ export class Gateway {
     connection.send({ type: 'error', requestId, code: typed.code, message: typed.message });
   }
 
+  /** The checks every send passes before it is queued for the store. */
+  private invalidSend(clientMsgId: string, payload: Uint8Array): CourierError | undefined {
+    if (!isClientMsgId(clientMsgId)) return new CourierError('MSG_CLIENT_ID_INVALID');
+    if (payload.byteLength > this.deps.config.maxPayloadBytes)
+      return new CourierError('PROTO_PAYLOAD_TOO_LARGE');
+    return undefined;
+  }
+
   private onSend(connection: ClientConnection, frame: Extract<ClientFrame, { type: 'send' }>): void {
     const { requestId, groupId, clientMsgId, payload } = frame;
-    if (!isClientMsgId(clientMsgId)) return this.reject(connection, requestId, new CourierError('MSG_CLIENT_ID_INVALID'));
-    if (payload.byteLength > this.deps.config.maxPayloadBytes) {
-      return this.reject(connection, requestId, new CourierError('PROTO_PAYLOAD_TOO_LARGE'));
+    const invalid =
+      this.invalidSend(clientMsgId, payload) ??
+      (connection.groups.has(groupId) ? undefined : new CourierError('GROUP_NOT_MEMBER'));
+    if (invalid) {
+      this.reject(connection, requestId, invalid);
+      return;
     }
-    if (!connection.groups.has(groupId)) return this.reject(connection, requestId, new CourierError('GROUP_NOT_MEMBER'));
     const sender = { accountId: connection.accountId, deviceId: connection.deviceId };
     this.deps.delivery.appendToGroup(sender, groupId, clientMsgId, payload).then(
       ({ seq, duplicate }) =>
@@ -271,15 +313,20 @@ export class Gateway {
     );
   }
 
-  private onSendToDevice(connection: ClientConnection, frame: Extract<ClientFrame, { type: 'send_to_device' }>): void {
+  private onSendToDevice(
+    connection: ClientConnection,
+    frame: Extract<ClientFrame, { type: 'send_to_device' }>,
+  ): void {
     const { requestId, deviceId, clientMsgId, payload } = frame;
-    if (!isClientMsgId(clientMsgId)) return this.reject(connection, requestId, new CourierError('MSG_CLIENT_ID_INVALID'));
-    if (payload.byteLength > this.deps.config.maxPayloadBytes) {
-      return this.reject(connection, requestId, new CourierError('PROTO_PAYLOAD_TOO_LARGE'));
+    const invalid = this.invalidSend(clientMsgId, payload);
+    if (invalid) {
+      this.reject(connection, requestId, invalid);
+      return;
     }
     const sender = { accountId: connection.accountId, deviceId: connection.deviceId };
     this.deps.delivery.appendToDevice(sender, deviceId, clientMsgId, payload).then(
-      ({ seq, duplicate }) => connection.send({ type: 'accepted', requestId, groupId: '', deviceId, seq, duplicate }),
+      ({ seq, duplicate }) =>
+        connection.send({ type: 'accepted', requestId, groupId: '', deviceId, seq, duplicate }),
       (error: unknown) => this.reject(connection, requestId, error),
     );
   }
@@ -309,7 +356,11 @@ export class Gateway {
     void (async () => {
       let more = false;
       try {
-        const rows = await this.deps.storage.mailbox.range(deviceId, connection.mailboxSent, this.deps.config.catchUpPageSize);
+        const rows = await this.deps.storage.mailbox.range(
+          deviceId,
+          connection.mailboxSent,
+          this.deps.config.catchUpPageSize,
+        );
         for (const row of rows) {
           if (connection.closed || connection.paused) break;
           connection.mailboxSent = row.seq;

@@ -48,7 +48,13 @@ export class GroupHub {
   join(connection: ClientConnection, groupId: string, fromSeq: number, lastSeq: number): void {
     let group = this.groups.get(groupId);
     if (!group) {
-      group = { id: groupId, members: new Set(), known: lastSeq, cache: new FrameCache(lastSeq, this.options.cacheEntries), fetching: false };
+      group = {
+        id: groupId,
+        members: new Set(),
+        known: lastSeq,
+        cache: new FrameCache(lastSeq, this.options.cacheEntries),
+        fetching: false,
+      };
       this.groups.set(groupId, group);
     }
     group.members.add(connection);
@@ -121,7 +127,8 @@ export class GroupHub {
           if (rows.length === 0) break;
           for (const row of rows) {
             // Entries pruned by age leave a gap: the cache restarts after it.
-            if (row.seq !== group.cache.last + 1) group.cache = new FrameCache(row.seq - 1, this.options.cacheEntries);
+            if (row.seq !== group.cache.last + 1)
+              group.cache = new FrameCache(row.seq - 1, this.options.cacheEntries);
             group.cache.push(encodeEntry(row));
           }
         }

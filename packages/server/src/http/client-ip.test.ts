@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { clientIpResolver } from './client-ip.ts';
 
 const request = (remoteAddress: string, xff?: string) =>
-  ({ socket: { remoteAddress }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;
+  ({
+    socket: { remoteAddress },
+    headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
+  }) as unknown as IncomingMessage;
 
 describe('client address', () => {
   it('ignores X-Forwarded-For from an untrusted peer', () => {

@@ -11,7 +11,11 @@ import type { AccountRow, Storage } from '../storage/ports.ts';
 import type { Principal } from './auth-service.ts';
 import { normalizePhone } from './phone.ts';
 
-const userView = (a: AccountRow): UserView => ({ accountId: a.id, username: a.username, displayName: a.displayName });
+const userView = (a: AccountRow): UserView => ({
+  accountId: a.id,
+  username: a.username,
+  displayName: a.displayName,
+});
 
 /** Profiles, usernames, lookups and the device list. */
 export class AccountService {
@@ -20,7 +24,13 @@ export class AccountService {
   async me(principal: Principal): Promise<AccountView> {
     const a = await this.storage.accounts.byId(principal.accountId);
     if (!a) throw new CourierError('AUTH_INVALID_TOKEN');
-    return { accountId: a.id, phone: a.phone, username: a.username, displayName: a.displayName, createdAtMs: a.createdAt };
+    return {
+      accountId: a.id,
+      phone: a.phone,
+      username: a.username,
+      displayName: a.displayName,
+      createdAtMs: a.createdAt,
+    };
   }
 
   async setUsername(principal: Principal, username: string | null): Promise<AccountView> {
@@ -36,7 +46,8 @@ export class AccountService {
 
   async setDisplayName(principal: Principal, displayName: string): Promise<AccountView> {
     const trimmed = displayName.trim();
-    if (trimmed.length < 1 || trimmed.length > MAX_DISPLAY_NAME_LENGTH) throw new CourierError('ACCOUNT_PROFILE_INVALID');
+    if (trimmed.length < 1 || trimmed.length > MAX_DISPLAY_NAME_LENGTH)
+      throw new CourierError('ACCOUNT_PROFILE_INVALID');
     await this.storage.accounts.setDisplayName(principal.accountId, trimmed);
     return this.me(principal);
   }
@@ -45,11 +56,15 @@ export class AccountService {
     let account: AccountRow | undefined;
     if (query.username !== undefined) {
       const name = query.username.replace(/^@/, '');
-      account = USERNAME_PATTERN.test(name.toLowerCase()) ? await this.storage.accounts.byUsername(name) : undefined;
+      account = USERNAME_PATTERN.test(name.toLowerCase())
+        ? await this.storage.accounts.byUsername(name)
+        : undefined;
     } else if (query.phone !== undefined) {
       account = await this.storage.accounts.byPhone(normalizePhone(query.phone));
     } else if (query.accountId !== undefined) {
-      account = isId('account', query.accountId) ? await this.storage.accounts.byId(query.accountId) : undefined;
+      account = isId('account', query.accountId)
+        ? await this.storage.accounts.byId(query.accountId)
+        : undefined;
     } else {
       throw new CourierError('REQ_INVALID', { message: 'Give a username, a phone number or an account id.' });
     }

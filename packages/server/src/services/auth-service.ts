@@ -26,7 +26,8 @@ export class AuthService {
 
   private async limit(key: string, max: number): Promise<void> {
     const count = await this.storage.rateLimits.hit(key, this.deps.clock.now(), this.config.rateWindowMs);
-    if (count > max) throw new CourierError('AUTH_RATE_LIMITED', { details: { retryAfterMs: this.config.rateWindowMs } });
+    if (count > max)
+      throw new CourierError('AUTH_RATE_LIMITED', { details: { retryAfterMs: this.config.rateWindowMs } });
   }
 
   async requestCode(rawPhone: string, intent: AuthIntent, ip: string) {
@@ -48,7 +49,10 @@ export class AuthService {
       createdAt: now,
     });
     try {
-      await this.sms.send(phone, `Your Courier code is ${code}. It expires in ${Math.round(this.config.codeTtlMs / 60_000)} minutes.`);
+      await this.sms.send(
+        phone,
+        `Your Courier code is ${code}. It expires in ${Math.round(this.config.codeTtlMs / 60_000)} minutes.`,
+      );
     } catch (cause) {
       await this.storage.authCodes.delete(phone);
       throw new CourierError('AUTH_SMS_FAILED', { cause });
@@ -67,7 +71,8 @@ export class AuthService {
     const phone = normalizePhone(rawPhone);
     const now = this.deps.clock.now();
     const stored = await this.storage.authCodes.byPhone(phone);
-    if (!stored || stored.expiresAt <= now || stored.intent !== intent) throw new CourierError('AUTH_CODE_EXPIRED');
+    if (!stored || stored.expiresAt <= now || stored.intent !== intent)
+      throw new CourierError('AUTH_CODE_EXPIRED');
     if (stored.attempts >= this.config.maxCodeAttempts) {
       await this.storage.authCodes.delete(phone);
       throw new CourierError('AUTH_CODE_ATTEMPTS_EXCEEDED');
@@ -78,7 +83,9 @@ export class AuthService {
         await this.storage.authCodes.delete(phone);
         throw new CourierError('AUTH_CODE_ATTEMPTS_EXCEEDED');
       }
-      throw new CourierError('AUTH_CODE_INVALID', { details: { attemptsLeft: this.config.maxCodeAttempts - attempts } });
+      throw new CourierError('AUTH_CODE_INVALID', {
+        details: { attemptsLeft: this.config.maxCodeAttempts - attempts },
+      });
     }
     const token = newToken(this.deps.random);
     try {
@@ -103,12 +110,24 @@ export class AuthService {
           throw new CourierError('AUTH_ACCOUNT_NOT_FOUND');
         }
         const deviceId = newId('device', this.deps.random);
-        await tx.devices.insert({ id: deviceId, accountId: account.id, name: deviceName, createdAt: now, lastSeenAt: now });
+        await tx.devices.insert({
+          id: deviceId,
+          accountId: account.id,
+          name: deviceName,
+          createdAt: now,
+          lastSeenAt: now,
+        });
         // A new device starts at the present in each of the account's groups: no history.
         for (const group of await tx.groups.forAccount(account.id)) {
           await tx.cursors.start([deviceId], group.id, group.lastSeq);
         }
-        await tx.sessions.insert({ tokenHash: hashToken(token), deviceId, accountId: account.id, createdAt: now, lastUsedAt: now });
+        await tx.sessions.insert({
+          tokenHash: hashToken(token),
+          deviceId,
+          accountId: account.id,
+          createdAt: now,
+          lastUsedAt: now,
+        });
         await tx.connections.record([{ deviceId, accountId: account.id, ip, at: now }]);
         return { accountId: account.id, deviceId, token, created };
       });

@@ -82,14 +82,24 @@ export class DeliveryService {
     this.listener = listener;
   }
 
-  appendToGroup(sender: Sender, groupId: string, clientMsgId: string, payload: Uint8Array): Promise<Appended> {
+  appendToGroup(
+    sender: Sender,
+    groupId: string,
+    clientMsgId: string,
+    payload: Uint8Array,
+  ): Promise<Appended> {
     return new Promise((resolve, reject) => {
       this.batch.groupAppends.push({ sender, groupId, clientMsgId, payload, resolve, reject });
       this.schedule();
     });
   }
 
-  appendToDevice(sender: Sender, deviceId: string, clientMsgId: string, payload: Uint8Array): Promise<Appended> {
+  appendToDevice(
+    sender: Sender,
+    deviceId: string,
+    clientMsgId: string,
+    payload: Uint8Array,
+  ): Promise<Appended> {
     return new Promise((resolve, reject) => {
       this.batch.deviceAppends.push({ sender, deviceId, clientMsgId, payload, resolve, reject });
       this.schedule();
@@ -148,8 +158,10 @@ export class DeliveryService {
         return;
       }
       // One bad item must not fail the others: commit each on its own.
-      for (const item of batch.groupAppends) await this.commitAlone({ ...emptyBatch(), groupAppends: [item] });
-      for (const item of batch.deviceAppends) await this.commitAlone({ ...emptyBatch(), deviceAppends: [item] });
+      for (const item of batch.groupAppends)
+        await this.commitAlone({ ...emptyBatch(), groupAppends: [item] });
+      for (const item of batch.deviceAppends)
+        await this.commitAlone({ ...emptyBatch(), deviceAppends: [item] });
     }
   }
 
@@ -201,8 +213,11 @@ export class DeliveryService {
     const stored = await findStored(items, (device, ids) => tx.entries.byClientMsgIds(device, ids));
     const members = new Set<string>();
     for (const groupId of new Set(items.map((i) => i.groupId))) {
-      const accounts = [...new Set(items.filter((i) => i.groupId === groupId).map((i) => i.sender.accountId))];
-      for (const accountId of await tx.groups.existingMembers(groupId, accounts)) members.add(`${groupId} ${accountId}`);
+      const accounts = [
+        ...new Set(items.filter((i) => i.groupId === groupId).map((i) => i.sender.accountId)),
+      ];
+      for (const accountId of await tx.groups.existingMembers(groupId, accounts))
+        members.add(`${groupId} ${accountId}`);
     }
     const fresh = new Map<string, GroupAppend[]>();
     const firstOfKey = new Map<string, GroupAppend>();
@@ -258,7 +273,8 @@ export class DeliveryService {
     const rows: MailboxRow[] = [];
     for (const item of items) {
       const key = `${item.sender.deviceId} ${item.clientMsgId} ${item.deviceId}`;
-      const existing = stored.get(key) ?? rows.find((r) => `${r.senderDeviceId} ${r.clientMsgId} ${r.deviceId}` === key);
+      const existing =
+        stored.get(key) ?? rows.find((r) => `${r.senderDeviceId} ${r.clientMsgId} ${r.deviceId}` === key);
       if (existing) {
         settle.push(() => item.resolve({ seq: existing.seq, duplicate: true }));
         continue;
@@ -304,7 +320,10 @@ function chain<T>(first: (v: T) => void, then: (v: T) => void): (v: T) => void {
 /** Rows already stored for the items' (sender device, client message id), keyed with their target. */
 async function findStored<R extends { senderDeviceId: string; clientMsgId: string }>(
   items: readonly { sender: Sender; clientMsgId: string }[],
-  lookup: (deviceId: string, clientMsgIds: string[]) => Promise<(R & ({ groupId: string } | { deviceId: string }))[]>,
+  lookup: (
+    deviceId: string,
+    clientMsgIds: string[],
+  ) => Promise<(R & ({ groupId: string } | { deviceId: string }))[]>,
 ): Promise<Map<string, R>> {
   const byDevice = new Map<string, string[]>();
   for (const item of items) {

@@ -51,7 +51,8 @@ export class GroupService {
 
   async create(principal: Principal, title: string, memberIds: readonly string[]): Promise<GroupDetailView> {
     const cleanTitle = title.trim();
-    if (cleanTitle.length < 1 || cleanTitle.length > MAX_GROUP_TITLE_LENGTH) throw new CourierError('GROUP_TITLE_INVALID');
+    if (cleanTitle.length < 1 || cleanTitle.length > MAX_GROUP_TITLE_LENGTH)
+      throw new CourierError('GROUP_TITLE_INVALID');
     const others = await this.existingAccounts(memberIds.filter((id) => id !== principal.accountId));
     if (others.length + 1 > this.memberCap) this.capExceeded(0, others.length + 1);
     const group = await this.insertGroup('group', cleanTitle, principal, others, null);
@@ -75,7 +76,11 @@ export class GroupService {
     return this.detail(principal, group!.id);
   }
 
-  async addMembers(principal: Principal, groupId: string, accountIds: readonly string[]): Promise<GroupDetailView> {
+  async addMembers(
+    principal: Principal,
+    groupId: string,
+    accountIds: readonly string[],
+  ): Promise<GroupDetailView> {
     const candidates = await this.existingAccounts(accountIds);
     const changed = await this.storage.transaction(async (tx) => {
       const { group, me } = await this.membership(tx, principal, groupId);
@@ -86,8 +91,13 @@ export class GroupService {
       if (added.length === 0) return [];
       const count = await tx.groups.adjustMemberCount(groupId, added.length);
       if (count > this.memberCap) this.capExceeded(count - added.length, count);
-      const seq = await this.appendRoster(tx, group.id, principal, { action: 'added', subjectAccountIds: added });
-      await tx.groups.insertMembers(added.map((accountId) => this.memberRow(groupId, accountId, 'member', seq)));
+      const seq = await this.appendRoster(tx, group.id, principal, {
+        action: 'added',
+        subjectAccountIds: added,
+      });
+      await tx.groups.insertMembers(
+        added.map((accountId) => this.memberRow(groupId, accountId, 'member', seq)),
+      );
       await this.startCursors(tx, groupId, added, seq - 1);
       return [{ seq, accountIds: added }];
     });
@@ -103,11 +113,15 @@ export class GroupService {
       this.requireMutable(group);
       if (!isAdmin(me.role)) throw new CourierError('GROUP_NOT_ADMIN');
       const target = await tx.groups.member(groupId, accountId);
-      if (!target) throw new CourierError('GROUP_NOT_MEMBER', { message: 'That person is not a member of this group.' });
+      if (!target)
+        throw new CourierError('GROUP_NOT_MEMBER', { message: 'That person is not a member of this group.' });
       if (target.role === 'owner' || (target.role === 'admin' && me.role !== 'owner')) {
         throw new CourierError('GROUP_NOT_OWNER');
       }
-      const seq = await this.appendRoster(tx, groupId, principal, { action: 'removed', subjectAccountIds: [accountId] });
+      const seq = await this.appendRoster(tx, groupId, principal, {
+        action: 'removed',
+        subjectAccountIds: [accountId],
+      });
       await this.dropMember(tx, groupId, accountId);
       return [{ seq, accountIds: [accountId] }];
     });
@@ -119,7 +133,10 @@ export class GroupService {
     const changed = await this.storage.transaction(async (tx) => {
       const { group, me } = await this.membership(tx, principal, groupId);
       this.requireMutable(group);
-      let seq = await this.appendRoster(tx, groupId, principal, { action: 'left', subjectAccountIds: [me.accountId] });
+      let seq = await this.appendRoster(tx, groupId, principal, {
+        action: 'left',
+        subjectAccountIds: [me.accountId],
+      });
       await this.dropMember(tx, groupId, me.accountId);
       const changes = [{ seq, accountIds: [me.accountId] }];
       if (me.role === 'owner') {
@@ -140,18 +157,28 @@ export class GroupService {
     await this.announce(groupId, changed);
   }
 
-  async setRole(principal: Principal, groupId: string, accountId: string, role: 'admin' | 'member'): Promise<GroupDetailView> {
+  async setRole(
+    principal: Principal,
+    groupId: string,
+    accountId: string,
+    role: 'admin' | 'member',
+  ): Promise<GroupDetailView> {
     const changed = await this.storage.transaction(async (tx) => {
       const { group, me } = await this.membership(tx, principal, groupId);
       this.requireMutable(group);
       if (!isAdmin(me.role)) throw new CourierError('GROUP_NOT_ADMIN');
       const target = await tx.groups.member(groupId, accountId);
-      if (!target) throw new CourierError('GROUP_NOT_MEMBER', { message: 'That person is not a member of this group.' });
+      if (!target)
+        throw new CourierError('GROUP_NOT_MEMBER', { message: 'That person is not a member of this group.' });
       if (target.role === 'owner' || (target.role === 'admin' && role === 'member' && me.role !== 'owner')) {
         throw new CourierError('GROUP_NOT_OWNER');
       }
       if (target.role === role) return [];
-      const seq = await this.appendRoster(tx, groupId, principal, { action: 'role_changed', subjectAccountIds: [accountId], role });
+      const seq = await this.appendRoster(tx, groupId, principal, {
+        action: 'role_changed',
+        subjectAccountIds: [accountId],
+        role,
+      });
       await tx.groups.setRole(groupId, accountId, role);
       return [{ seq, accountIds: [] }];
     });
@@ -180,7 +207,11 @@ export class GroupService {
     const everyone = [principal.accountId, ...others];
     const seq = await this.storage.transaction(async (tx) => {
       await tx.groups.insert(group);
-      const seq = await this.appendRoster(tx, group.id, principal, { action: 'created', subjectAccountIds: everyone, title });
+      const seq = await this.appendRoster(tx, group.id, principal, {
+        action: 'created',
+        subjectAccountIds: everyone,
+        title,
+      });
       const creatorRole: Role = kind === 'direct' ? 'member' : 'owner';
       await tx.groups.insertMembers([
         this.memberRow(group.id, principal.accountId, creatorRole, seq),
@@ -209,7 +240,9 @@ export class GroupService {
   }
 
   private capExceeded(current: number, wanted: number): never {
-    throw new CourierError('GROUP_MEMBER_CAP_EXCEEDED', { details: { cap: this.memberCap, current, wanted } });
+    throw new CourierError('GROUP_MEMBER_CAP_EXCEEDED', {
+      details: { cap: this.memberCap, current, wanted },
+    });
   }
 
   private async existingAccounts(ids: readonly string[]): Promise<string[]> {
@@ -218,11 +251,17 @@ export class GroupService {
       (await this.storage.accounts.byIds(unique.filter((id) => isId('account', id)))).map((a) => a.id),
     );
     const missing = unique.filter((id) => !found.has(id));
-    if (missing.length > 0) throw new CourierError('ACCOUNT_NOT_FOUND', { details: { accountIds: missing.slice(0, 20) } });
+    if (missing.length > 0)
+      throw new CourierError('ACCOUNT_NOT_FOUND', { details: { accountIds: missing.slice(0, 20) } });
     return unique;
   }
 
-  private async startCursors(tx: Stores, groupId: string, accountIds: readonly string[], ackedSeq: number): Promise<void> {
+  private async startCursors(
+    tx: Stores,
+    groupId: string,
+    accountIds: readonly string[],
+    ackedSeq: number,
+  ): Promise<void> {
     const devices = await tx.devices.idsByAccounts(accountIds);
     await tx.cursors.start(
       devices.map((d) => d.id),
@@ -269,6 +308,9 @@ export class GroupService {
     if (changes.length === 0) return;
     const accountIds = [...new Set(changes.flatMap((c) => c.accountIds))];
     if (accountIds.length > 0) await this.bus.publish({ type: 'membership_changed', groupId, accountIds });
-    await this.bus.publish({ type: 'groups_appended', groups: [[groupId, Math.max(...changes.map((c) => c.seq))]] });
+    await this.bus.publish({
+      type: 'groups_appended',
+      groups: [[groupId, Math.max(...changes.map((c) => c.seq))]],
+    });
   }
 }

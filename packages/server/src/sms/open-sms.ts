@@ -10,8 +10,14 @@ export function openSms(config: Config['sms'], logger: Logger, env: NodeJS.Proce
       return new LogSmsSender(logger, config.outboxFile);
     case 'http': {
       const credential = env[config.credentialEnv];
-      if (!credential) throw new Error(`SMS gateway credential: environment variable ${config.credentialEnv} is not set`);
-      return new HttpSmsSender({ url: config.url, credential, sender: config.sender, timeoutMs: config.timeoutMs });
+      if (!credential)
+        throw new Error(`SMS gateway credential: environment variable ${config.credentialEnv} is not set`);
+      return new HttpSmsSender({
+        url: config.url,
+        credential,
+        sender: config.sender,
+        timeoutMs: config.timeoutMs,
+      });
     }
   }
 }

@@ -116,4 +116,3 @@ export interface Database {
   device_cursors: DeviceCursorsTable;
   mailbox: MailboxTable;
 }
-

@@ -54,7 +54,9 @@ export async function accountRoutes(app: FastifyInstance, services: HttpServices
     async (request) => services.accounts.lookup(request.query),
   );
 
-  app.get('/v1/devices', async (request) => ({ devices: await services.accounts.devices(request.principal) }));
+  app.get('/v1/devices', async (request) => ({
+    devices: await services.accounts.devices(request.principal),
+  }));
 
   app.delete<{ Params: { deviceId: string } }>('/v1/devices/:deviceId', async (request, reply) => {
     await services.auth.revokeDevice(request.principal.accountId, request.params.deviceId);

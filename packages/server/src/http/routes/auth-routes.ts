@@ -18,7 +18,8 @@ export async function authRoutes(app: FastifyInstance, services: HttpServices): 
         },
       },
     },
-    async (request) => services.auth.requestCode(request.body.phone, request.body.intent, services.clientIp(request.raw)),
+    async (request) =>
+      services.auth.requestCode(request.body.phone, request.body.intent, services.clientIp(request.raw)),
   );
 
   app.post<{ Body: VerifyCodeBody }>(

@@ -21,7 +21,9 @@ export async function groupRoutes(app: FastifyInstance, services: HttpServices):
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await services.groups.create(request.principal, request.body.title, request.body.memberIds)),
+      reply
+        .status(201)
+        .send(await services.groups.create(request.principal, request.body.title, request.body.memberIds)),
   );
 
   app.post<{ Body: OpenDirectBody }>(
@@ -55,7 +57,8 @@ export async function groupRoutes(app: FastifyInstance, services: HttpServices):
         },
       },
     },
-    async (request) => services.groups.addMembers(request.principal, request.params.groupId, request.body.accountIds),
+    async (request) =>
+      services.groups.addMembers(request.principal, request.params.groupId, request.body.accountIds),
   );
 
   app.delete<{ Params: { groupId: string; accountId: string } }>(
@@ -84,6 +87,11 @@ export async function groupRoutes(app: FastifyInstance, services: HttpServices):
       },
     },
     async (request) =>
-      services.groups.setRole(request.principal, request.params.groupId, request.params.accountId, request.body.role),
+      services.groups.setRole(
+        request.principal,
+        request.params.groupId,
+        request.params.accountId,
+        request.body.role,
+      ),
   );
 }

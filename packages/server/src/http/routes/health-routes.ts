@@ -9,7 +9,9 @@ export async function healthRoutes(app: FastifyInstance, services: HttpServices)
       await services.storage.ping();
       return { status: 'ok' };
     } catch {
-      return reply.status(503).send({ error: { code: 'SERVER_UNAVAILABLE', message: 'Storage does not answer.' } });
+      return reply
+        .status(503)
+        .send({ error: { code: 'SERVER_UNAVAILABLE', message: 'Storage does not answer.' } });
     }
   });
 }

@@ -22,7 +22,11 @@ export class KyselyAuthCodeStore implements AuthCodeStore {
   }
 
   async byPhone(phone: string): Promise<AuthCodeRow | undefined> {
-    const r = await this.db.selectFrom('auth_codes').selectAll().where('phone', '=', phone).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('auth_codes')
+      .selectAll()
+      .where('phone', '=', phone)
+      .executeTakeFirst();
     return (
       r && {
         phone: r.phone,

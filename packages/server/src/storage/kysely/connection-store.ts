@@ -21,9 +21,7 @@ export class KyselyConnectionStore implements ConnectionStore {
           last_seen: r.at,
         })),
       )
-      .onConflict((oc) =>
-        oc.columns(['device_id', 'ip']).doUpdateSet({ last_seen: sql`excluded.last_seen` }),
-      )
+      .onConflict((oc) => oc.columns(['device_id', 'ip']).doUpdateSet({ last_seen: sql`excluded.last_seen` }))
       .execute();
   }
 
@@ -34,6 +32,11 @@ export class KyselyConnectionStore implements ConnectionStore {
       .where('account_id', '=', accountId)
       .orderBy('first_seen')
       .execute();
-    return rows.map((r) => ({ deviceId: r.device_id, accountId: r.account_id, ip: r.ip, at: Number(r.last_seen) }));
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      accountId: r.account_id,
+      ip: r.ip,
+      at: Number(r.last_seen),
+    }));
   }
 }

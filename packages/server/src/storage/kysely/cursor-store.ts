@@ -12,7 +12,9 @@ export class KyselyCursorStore implements CursorStore {
       await this.db
         .insertInto('device_cursors')
         .values(
-          updates.slice(i, i + CHUNK).map((u) => ({ device_id: u.deviceId, group_id: u.groupId, acked_seq: u.ackedSeq })),
+          updates
+            .slice(i, i + CHUNK)
+            .map((u) => ({ device_id: u.deviceId, group_id: u.groupId, acked_seq: u.ackedSeq })),
         )
         .onConflict((oc) =>
           oc
@@ -28,7 +30,11 @@ export class KyselyCursorStore implements CursorStore {
     for (let i = 0; i < deviceIds.length; i += CHUNK) {
       await this.db
         .insertInto('device_cursors')
-        .values(deviceIds.slice(i, i + CHUNK).map((deviceId) => ({ device_id: deviceId, group_id: groupId, acked_seq: ackedSeq })))
+        .values(
+          deviceIds
+            .slice(i, i + CHUNK)
+            .map((deviceId) => ({ device_id: deviceId, group_id: groupId, acked_seq: ackedSeq })),
+        )
         .onConflict((oc) => oc.columns(['device_id', 'group_id']).doUpdateSet({ acked_seq: ackedSeq }))
         .execute();
     }

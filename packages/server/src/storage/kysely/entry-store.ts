@@ -65,7 +65,10 @@ export class KyselyEntryStore implements EntryStore {
   }
 
   async prune(olderThan: number): Promise<number> {
-    const old = await this.db.deleteFrom('group_entries').where('created_at', '<', olderThan).executeTakeFirst();
+    const old = await this.db
+      .deleteFrom('group_entries')
+      .where('created_at', '<', olderThan)
+      .executeTakeFirst();
     // The floor of a group: the lowest position any member device has acknowledged.
     const acked = await this.db
       .deleteFrom('group_entries')

@@ -166,7 +166,11 @@ export class KyselyGroupStore implements GroupStore {
 
   async membershipsOfDevice(deviceId: string, accountId: string): Promise<DeviceMembership[]> {
     const rows = await this.membershipQuery(deviceId).where('m.account_id', '=', accountId).execute();
-    return rows.map((r) => ({ groupId: r.groupId, lastSeq: Number(r.lastSeq), ackedSeq: Number(r.ackedSeq) }));
+    return rows.map((r) => ({
+      groupId: r.groupId,
+      lastSeq: Number(r.lastSeq),
+      ackedSeq: Number(r.ackedSeq),
+    }));
   }
 
   async membershipOfDevice(deviceId: string, groupId: string): Promise<DeviceMembership | undefined> {

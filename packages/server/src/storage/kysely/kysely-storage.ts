@@ -29,7 +29,11 @@ function storesOver(db: Kysely<Database>): Stores {
 }
 
 /** The stores of every SQL adapter: the same queries over whichever Kysely dialect is given. */
-export function kyselyStorage(db: Kysely<Database>, dialect: SqlDialectName, onClose: () => Promise<void>): Storage {
+export function kyselyStorage(
+  db: Kysely<Database>,
+  dialect: SqlDialectName,
+  onClose: () => Promise<void>,
+): Storage {
   return {
     ...storesOver(db),
     dialect,

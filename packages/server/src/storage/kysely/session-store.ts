@@ -19,7 +19,11 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async byTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
-    const r = await this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
     return (
       r && {
         tokenHash: r.token_hash,
@@ -41,6 +45,10 @@ export class KyselySessionStore implements SessionStore {
 
   async touch(tokenHashes: readonly string[], at: number): Promise<void> {
     if (tokenHashes.length === 0) return;
-    await this.db.updateTable('sessions').set({ last_used_at: at }).where('token_hash', 'in', tokenHashes).execute();
+    await this.db
+      .updateTable('sessions')
+      .set({ last_used_at: at })
+      .where('token_hash', 'in', tokenHashes)
+      .execute();
   }
 }

@@ -20,7 +20,10 @@ export interface MigrationReport {
 }
 
 /** Brings the schema to the newest version; throws with the failing migration's error as cause. */
-export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialectName): Promise<MigrationReport> {
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  dialect: SqlDialectName,
+): Promise<MigrationReport> {
   const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new Error('Database migration failed', { cause: error });
