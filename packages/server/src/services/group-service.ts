@@ -43,6 +43,14 @@ export class GroupService {
   async detail(principal: Principal, groupId: string): Promise<GroupDetailView> {
     const { group, me } = await this.membership(this.storage, principal, groupId);
     const members = await this.storage.groups.members(groupId);
+    // Owner first, then admins, then members; each by when they joined (same order on every backend).
+    const rank: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
+    members.sort(
+      (x, y) =>
+        rank[x.role] - rank[y.role] ||
+        x.joinedSeq - y.joinedSeq ||
+        (x.accountId < y.accountId ? -1 : x.accountId > y.accountId ? 1 : 0),
+    );
     return {
       ...view(group, me.role),
       members: members.map((m) => ({ accountId: m.accountId, role: m.role, joinedAtMs: m.joinedAt })),

@@ -1,0 +1,408 @@
+import {
+  CourierError,
+  closeCodes,
+  decodeServerFrame,
+  type EntryFrame,
+  encodeClientFrame,
+  GATEWAY_PATH,
+  isErrorCode,
+  type MailboxItemFrame,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+} from '@courier/protocol';
+import type { ClientStore, OutboxItem } from './client-store.ts';
+import { Emitter } from './emitter.ts';
+import { randomClientMsgId } from './random-id.ts';
+import { defaultSocketFactory, type SocketFactory, type WebSocketLike } from './websocket-like.ts';
+
+export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'stopped';
+
+export interface ConnectionOptions {
+  /** The server's base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  token: string;
+  store: ClientStore;
+  client?: string;
+  createSocket?: SocketFactory;
+  /** Reconnect delays: full jitter between 0 and min(cap, base * 2^attempt). */
+  reconnectBaseMs?: number;
+  reconnectCapMs?: number;
+  /** A connection silent for this long is presumed dead and replaced. */
+  pingIntervalMs?: number;
+  /**
+   * Processes one entry, in order per group, exactly once per client store. When it resolves,
+   * the entry counts as handled and is acknowledged to the server.
+   */
+  onEntry?: (entry: EntryFrame) => void | Promise<void>;
+  onMailboxItem?: (item: MailboxItemFrame) => void | Promise<void>;
+}
+
+export interface Accepted {
+  seq: number;
+  duplicate: boolean;
+  clientMsgId: string;
+}
+
+export interface ConnectionEvents extends Record<string, unknown> {
+  state: ConnectionState;
+  ready: { accountId: string; deviceId: string };
+  group_joined: { groupId: string; fromSeq: number };
+  group_left: { groupId: string };
+  /** The server closed the session for good (revoked, invalid token): no more reconnects. */
+  fatal: CourierError;
+  /** A recoverable problem (a dropped socket, a rejected frame). */
+  problem: CourierError;
+}
+
+interface InFlight {
+  item: OutboxItem;
+  resolve: (accepted: Accepted) => void;
+  reject: (error: CourierError) => void;
+}
+
+const RETRYABLE_STATUS = 500;
+
+/**
+ * The device's connection to the gateway. It reconnects by itself, resumes every group from the
+ * position the client store holds, and re-sends its outbox with the same client message ids, so
+ * that a fault loses nothing and shows nothing twice.
+ */
+export class CourierConnection extends Emitter<ConnectionEvents> {
+  private socket: WebSocketLike | undefined;
+  private stateValue: ConnectionState = 'idle';
+  private attempt = 0;
+  private nextRequestId = 1;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly byRequest = new Map<number, string>();
+  private readonly pendingAcks = new Map<string, number>();
+  private pendingMailboxAck = 0;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private lastHeard = 0;
+  private work: Promise<void> = Promise.resolve();
+  private readyWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ConnectionOptions) {
+    super();
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  start(): void {
+    if (this.stateValue !== 'idle') return;
+    for (const item of this.options.store.outbox())
+      this.track(
+        item,
+        () => {},
+        () => {},
+      );
+    this.open();
+  }
+
+  /** Resolves once the connection is authenticated and resuming. */
+  ready(): Promise<void> {
+    if (this.stateValue === 'ready') return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.setState('stopped');
+    clearTimeout(this.retryTimer);
+    clearInterval(this.watchdog);
+    this.flushAcks();
+    this.socket?.close(1000, 'bye');
+    await this.work;
+  }
+
+  /** Sends an opaque payload to a group. Resolves when the server has stored it durably. */
+  send(groupId: string, payload: Uint8Array, clientMsgId = randomClientMsgId()): Promise<Accepted> {
+    return this.enqueue({ kind: 'group', target: groupId, clientMsgId, payload });
+  }
+
+  /** Sends an opaque payload to one device's mailbox (e.g. an MLS Welcome). */
+  sendToDevice(deviceId: string, payload: Uint8Array, clientMsgId = randomClientMsgId()): Promise<Accepted> {
+    return this.enqueue({ kind: 'device', target: deviceId, clientMsgId, payload });
+  }
+
+  private enqueue(item: OutboxItem): Promise<Accepted> {
+    const existing = this.inFlight.get(item.clientMsgId);
+    if (existing) {
+      return new Promise((resolve, reject) => {
+        const previous = existing;
+        this.inFlight.set(item.clientMsgId, {
+          item,
+          resolve: (a) => {
+            previous.resolve(a);
+            resolve(a);
+          },
+          reject: (e) => {
+            previous.reject(e);
+            reject(e);
+          },
+        });
+      });
+    }
+    this.options.store.putOutbox(item);
+    return new Promise((resolve, reject) => {
+      this.track(item, resolve, reject);
+      if (this.stateValue === 'ready') this.transmit(item);
+    });
+  }
+
+  private track(item: OutboxItem, resolve: (a: Accepted) => void, reject: (e: CourierError) => void): void {
+    this.inFlight.set(item.clientMsgId, { item, resolve, reject });
+  }
+
+  private transmit(item: OutboxItem): void {
+    const requestId = this.nextRequestId++;
+    if (this.nextRequestId > 0xffffffff) this.nextRequestId = 1;
+    this.byRequest.set(requestId, item.clientMsgId);
+    const frame =
+      item.kind === 'group'
+        ? {
+            type: 'send' as const,
+            requestId,
+            groupId: item.target,
+            clientMsgId: item.clientMsgId,
+            payload: item.payload,
+          }
+        : {
+            type: 'send_to_device' as const,
+            requestId,
+            deviceId: item.target,
+            clientMsgId: item.clientMsgId,
+            payload: item.payload,
+          };
+    this.write(encodeClientFrame(frame));
+  }
+
+  private write(bytes: Uint8Array): void {
+    if (this.socket && this.socket.readyState === 1) this.socket.send(bytes);
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.stateValue === state) return;
+    this.stateValue = state;
+    this.emit('state', state);
+  }
+
+  private open(): void {
+    if (this.stateValue === 'stopped') return;
+    this.setState('connecting');
+    const url = new URL(GATEWAY_PATH, this.options.url);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    Promise.resolve((this.options.createSocket ?? defaultSocketFactory)(url.toString())).then(
+      (socket) => this.attach(socket),
+      (cause: unknown) => this.scheduleReconnect(new CourierError('SERVER_UNAVAILABLE', { cause })),
+    );
+  }
+
+  private attach(socket: WebSocketLike): void {
+    if (this.stateValue === 'stopped') {
+      socket.close(1000, 'bye');
+      return;
+    }
+    this.socket = socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => {
+      this.lastHeard = Date.now();
+      this.write(
+        encodeClientFrame({
+          type: 'hello',
+          protocolVersion: PROTOCOL_VERSION,
+          token: this.options.token,
+          client: this.options.client ?? 'courier-sdk',
+        }),
+      );
+    };
+    socket.onmessage = (event) => {
+      if (this.socket !== socket) return;
+      this.lastHeard = Date.now();
+      const data = event.data;
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);
+      let frame: ServerFrame;
+      try {
+        frame = decodeServerFrame(bytes);
+      } catch (error) {
+        this.emit('problem', error as CourierError);
+        return;
+      }
+      this.onFrame(frame);
+    };
+    socket.onerror = () => {};
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      clearInterval(this.watchdog);
+      if (event.code === closeCodes.UNAUTHORIZED || event.code === closeCodes.SESSION_REVOKED) {
+        const code = event.code === closeCodes.UNAUTHORIZED ? 'AUTH_INVALID_TOKEN' : 'AUTH_SESSION_REVOKED';
+        this.setState('stopped');
+        this.emit('fatal', new CourierError(code));
+        for (const pending of this.inFlight.values()) pending.reject(new CourierError(code));
+        this.inFlight.clear();
+        return;
+      }
+      this.scheduleReconnect(
+        new CourierError('SERVER_UNAVAILABLE', {
+          message: `Connection closed (${event.code} ${event.reason})`,
+        }),
+      );
+    };
+  }
+
+  private scheduleReconnect(problem: CourierError): void {
+    if (this.stateValue === 'stopped') return;
+    this.emit('problem', problem);
+    this.setState('connecting');
+    const cap = this.options.reconnectCapMs ?? 10_000;
+    const base = this.options.reconnectBaseMs ?? 200;
+    const delay = Math.random() * Math.min(cap, base * 2 ** Math.min(this.attempt, 16));
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+
+  private startWatchdog(): void {
+    const interval = this.options.pingIntervalMs ?? 15_000;
+    clearInterval(this.watchdog);
+    this.watchdog = setInterval(() => {
+      const socket = this.socket;
+      if (!socket) return;
+      if (Date.now() - this.lastHeard > interval * 2) {
+        // Silent too long: presume the path dead and replace it.
+        this.socket = undefined;
+        socket.onclose = null;
+        socket.close(4000, 'watchdog');
+        clearInterval(this.watchdog);
+        this.scheduleReconnect(
+          new CourierError('SERVER_UNAVAILABLE', { message: 'The connection went silent.' }),
+        );
+        return;
+      }
+      this.write(encodeClientFrame({ type: 'ping', nonce: Date.now() }));
+    }, interval);
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'ready':
+        this.attempt = 0;
+        this.setState('ready');
+        this.startWatchdog();
+        this.emit('ready', { accountId: frame.accountId, deviceId: frame.deviceId });
+        for (const pending of this.inFlight.values()) this.transmit(pending.item);
+        for (const waiter of this.readyWaiters.splice(0)) waiter();
+        return;
+      case 'accepted':
+        this.onAccepted(frame.requestId, frame.seq, frame.duplicate);
+        return;
+      case 'entry':
+        this.serially(async () => {
+          if (frame.seq <= this.options.store.lastSeq(frame.groupId))
+            return this.ackLater(frame.groupId, frame.seq);
+          await this.options.onEntry?.(frame);
+          this.options.store.setLastSeq(frame.groupId, frame.seq);
+          this.ackLater(frame.groupId, frame.seq);
+        });
+        return;
+      case 'mailbox_item':
+        this.serially(async () => {
+          if (frame.seq > this.options.store.lastMailboxSeq()) {
+            await this.options.onMailboxItem?.(frame);
+            this.options.store.setLastMailboxSeq(frame.seq);
+          }
+          this.pendingMailboxAck = Math.max(this.pendingMailboxAck, frame.seq);
+          this.scheduleAckFlush();
+        });
+        return;
+      case 'error':
+        this.onRequestError(frame.requestId, frame.code, frame.message);
+        return;
+      case 'group_joined':
+        this.serially(async () =>
+          this.emit('group_joined', { groupId: frame.groupId, fromSeq: frame.fromSeq }),
+        );
+        return;
+      case 'group_left':
+        this.serially(async () => this.emit('group_left', { groupId: frame.groupId }));
+        return;
+      case 'goodbye':
+        this.emit(
+          'problem',
+          new CourierError(isErrorCode(frame.code) ? frame.code : 'SERVER_UNAVAILABLE', {
+            message: frame.message,
+          }),
+        );
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  /** Entries and mailbox items are handled one at a time, in arrival order. */
+  private serially(task: () => Promise<void>): void {
+    this.work = this.work.then(task).catch((error: unknown) => {
+      this.emit(
+        'problem',
+        error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error }),
+      );
+    });
+  }
+
+  private onAccepted(requestId: number, seq: number, duplicate: boolean): void {
+    const clientMsgId = this.byRequest.get(requestId);
+    this.byRequest.delete(requestId);
+    const pending = clientMsgId === undefined ? undefined : this.inFlight.get(clientMsgId);
+    if (!pending || clientMsgId === undefined) return;
+    this.inFlight.delete(clientMsgId);
+    this.options.store.removeOutbox(clientMsgId);
+    pending.resolve({ seq, duplicate, clientMsgId });
+  }
+
+  private onRequestError(requestId: number, code: string, message: string): void {
+    const error = new CourierError(isErrorCode(code) ? code : 'INTERNAL', { message });
+    const clientMsgId = this.byRequest.get(requestId);
+    const pending = clientMsgId === undefined ? undefined : this.inFlight.get(clientMsgId);
+    if (!pending || clientMsgId === undefined) {
+      this.emit('problem', error);
+      return;
+    }
+    this.byRequest.delete(requestId);
+    if (error.status >= RETRYABLE_STATUS) {
+      // The server could not store it this time: try again shortly with the same id.
+      setTimeout(() => {
+        if (this.inFlight.get(clientMsgId) === pending && this.stateValue === 'ready')
+          this.transmit(pending.item);
+      }, 500);
+      return;
+    }
+    this.inFlight.delete(clientMsgId);
+    this.options.store.removeOutbox(clientMsgId);
+    pending.reject(error);
+  }
+
+  private ackLater(groupId: string, seq: number): void {
+    if (seq > (this.pendingAcks.get(groupId) ?? 0)) this.pendingAcks.set(groupId, seq);
+    this.scheduleAckFlush();
+  }
+
+  private scheduleAckFlush(): void {
+    if (this.ackTimer !== undefined) return;
+    this.ackTimer = setTimeout(() => this.flushAcks(), 20);
+  }
+
+  private flushAcks(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    for (const [groupId, seq] of this.pendingAcks)
+      this.write(encodeClientFrame({ type: 'ack', groupId, seq }));
+    this.pendingAcks.clear();
+    if (this.pendingMailboxAck > 0) {
+      this.write(encodeClientFrame({ type: 'mailbox_ack', seq: this.pendingMailboxAck }));
+      this.pendingMailboxAck = 0;
+    }
+  }
+}

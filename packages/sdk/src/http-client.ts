@@ -1,0 +1,144 @@
+import {
+  type AccountView,
+  type AuthIntent,
+  CourierError,
+  type DeviceView,
+  type ErrorEnvelope,
+  type GroupDetailView,
+  type GroupView,
+  isErrorCode,
+  type RequestCodeReply,
+  type UserView,
+  type VerifyCodeReply,
+} from '@courier/protocol';
+
+/** The HTTP API as typed calls. Failures are thrown as CourierError with the server's code. */
+export class CourierHttp {
+  private token: string | undefined;
+
+  constructor(
+    readonly baseUrl: string,
+    token?: string,
+  ) {
+    this.token = token;
+  }
+
+  setToken(token: string | undefined): void {
+    this.token = token;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.baseUrl), {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (cause) {
+      throw new CourierError('SERVER_UNAVAILABLE', { message: `Cannot reach ${this.baseUrl}`, cause });
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch (cause) {
+      throw new CourierError('SERVER_UNAVAILABLE', {
+        message: `Unexpected reply (${response.status})`,
+        cause,
+      });
+    }
+    if (!response.ok) {
+      const error = (parsed as Partial<ErrorEnvelope> | undefined)?.error;
+      const code = isErrorCode(error?.code)
+        ? error.code
+        : response.status >= 500
+          ? 'SERVER_UNAVAILABLE'
+          : 'REQ_INVALID';
+      throw new CourierError(code, {
+        ...(error?.message ? { message: error.message } : {}),
+        ...(error?.details ? { details: error.details } : {}),
+      });
+    }
+    return parsed as T;
+  }
+
+  requestCode(phone: string, intent: AuthIntent): Promise<RequestCodeReply> {
+    return this.call('POST', '/v1/auth/code', { phone, intent });
+  }
+
+  verifyCode(phone: string, code: string, intent: AuthIntent, deviceName: string): Promise<VerifyCodeReply> {
+    return this.call('POST', '/v1/auth/verify', { phone, code, intent, deviceName });
+  }
+
+  logout(): Promise<void> {
+    return this.call('POST', '/v1/auth/logout');
+  }
+
+  me(): Promise<AccountView> {
+    return this.call('GET', '/v1/me');
+  }
+
+  setUsername(username: string | null): Promise<AccountView> {
+    return this.call('PUT', '/v1/me/username', { username });
+  }
+
+  setDisplayName(displayName: string): Promise<AccountView> {
+    return this.call('PUT', '/v1/me/profile', { displayName });
+  }
+
+  lookup(query: { username: string } | { phone: string } | { accountId: string }): Promise<UserView> {
+    return this.call('GET', `/v1/users/lookup?${new URLSearchParams(query)}`);
+  }
+
+  async devices(): Promise<DeviceView[]> {
+    return (await this.call<{ devices: DeviceView[] }>('GET', '/v1/devices')).devices;
+  }
+
+  revokeDevice(deviceId: string): Promise<void> {
+    return this.call('DELETE', `/v1/devices/${encodeURIComponent(deviceId)}`);
+  }
+
+  async groups(): Promise<GroupView[]> {
+    return (await this.call<{ groups: GroupView[] }>('GET', '/v1/groups')).groups;
+  }
+
+  group(groupId: string): Promise<GroupDetailView> {
+    return this.call('GET', `/v1/groups/${encodeURIComponent(groupId)}`);
+  }
+
+  createGroup(title: string, memberIds: string[]): Promise<GroupDetailView> {
+    return this.call('POST', '/v1/groups', { title, memberIds });
+  }
+
+  openDirect(accountId: string): Promise<GroupDetailView> {
+    return this.call('POST', '/v1/direct', { accountId });
+  }
+
+  addMembers(groupId: string, accountIds: string[]): Promise<GroupDetailView> {
+    return this.call('POST', `/v1/groups/${encodeURIComponent(groupId)}/members`, { accountIds });
+  }
+
+  removeMember(groupId: string, accountId: string): Promise<void> {
+    return this.call(
+      'DELETE',
+      `/v1/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(accountId)}`,
+    );
+  }
+
+  leave(groupId: string): Promise<void> {
+    return this.call('POST', `/v1/groups/${encodeURIComponent(groupId)}/leave`);
+  }
+
+  setRole(groupId: string, accountId: string, role: 'admin' | 'member'): Promise<GroupDetailView> {
+    return this.call(
+      'PUT',
+      `/v1/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(accountId)}/role`,
+      { role },
+    );
+  }
+}
