@@ -61,6 +61,8 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
+    // Bodies must match their schema exactly: no type coercion, unknown keys refused.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   installErrorHandling(http);
   const services: HttpServices = { auth, accounts, groups, storage, clientIp };
