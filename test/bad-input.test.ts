@@ -51,7 +51,10 @@ async function raw(url: string): Promise<RawSocket> {
     closed,
     next: (type) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${type} frame; got ${JSON.stringify(frames)}`)), 5000);
+        const timer = setTimeout(
+          () => reject(new Error(`no ${type} frame; got ${JSON.stringify(frames)}`)),
+          5000,
+        );
         const check = () => {
           const found = frames.find((f) => f.type === type);
           if (found) {
@@ -118,7 +121,15 @@ describe('bad input on the gateway', () => {
       }),
       { numRuns: 200 },
     );
-    s.ws.send(encodeClientFrame({ type: 'send', requestId: 7, groupId: chat.groupId, clientMsgId: 'ok-1', payload: text('still fine') }));
+    s.ws.send(
+      encodeClientFrame({
+        type: 'send',
+        requestId: 7,
+        groupId: chat.groupId,
+        clientMsgId: 'ok-1',
+        payload: text('still fine'),
+      }),
+    );
     expect(await s.next('accepted')).toMatchObject({ requestId: 7, groupId: chat.groupId });
     const errors = s.frames.filter((f) => f.type === 'error');
     for (const e of errors) expect(e.type === 'error' && e.code).toMatch(/^PROTO_/);
@@ -135,15 +146,23 @@ describe('bad input on the gateway', () => {
     s.ws.send(hello(stranger.token));
     await s.next('ready');
     const send = (requestId: number, groupId: string, clientMsgId: string, size = 10) =>
-      s.ws.send(encodeClientFrame({ type: 'send', requestId, groupId, clientMsgId, payload: new Uint8Array(size) }));
+      s.ws.send(
+        encodeClientFrame({ type: 'send', requestId, groupId, clientMsgId, payload: new Uint8Array(size) }),
+      );
     send(1, chat.groupId, 'x-1');
     send(2, chat.groupId, 'bad id with spaces');
     send(3, chat.groupId, 'x-3', 3 * 1024 * 1024);
     await new Promise((r) => setTimeout(r, 300));
     const codes = Object.fromEntries(
-      s.frames.filter((f) => f.type === 'error').map((f) => [f.type === 'error' ? f.requestId : 0, f.type === 'error' ? f.code : '']),
+      s.frames
+        .filter((f) => f.type === 'error')
+        .map((f) => [f.type === 'error' ? f.requestId : 0, f.type === 'error' ? f.code : '']),
     );
-    expect(codes).toEqual({ 1: 'GROUP_NOT_MEMBER', 2: 'MSG_CLIENT_ID_INVALID', 3: 'PROTO_PAYLOAD_TOO_LARGE' });
+    expect(codes).toEqual({
+      1: 'GROUP_NOT_MEMBER',
+      2: 'MSG_CLIENT_ID_INVALID',
+      3: 'PROTO_PAYLOAD_TOO_LARGE',
+    });
     expect((await user.http.group(chat.groupId)).lastSeq).toBe(1);
     s.ws.close();
   });
@@ -161,7 +180,10 @@ describe('bad input on sign-up', () => {
   const clock = new unsafeTestingClock(Date.UTC(2026, 5, 1));
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ clock, config: { auth: { maxCodeAttempts: 3, codesPerPhone: 3, requestsPerIp: 1000 } } });
+    server = await startTestServer({
+      clock,
+      config: { auth: { maxCodeAttempts: 3, codesPerPhone: 3, requestsPerIp: 1000 } },
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -172,7 +194,9 @@ describe('bad input on sign-up', () => {
     for (const phone of ['12345', '+1', '+44 12', 'hello', '+999999999999', '']) {
       await expect(http.requestCode(phone, 'register')).rejects.toMatchObject({ code: 'AUTH_INVALID_PHONE' });
     }
-    await expect(http.requestCode('+44 1234 567 890', 'login')).rejects.toMatchObject({ code: 'AUTH_ACCOUNT_NOT_FOUND' });
+    await expect(http.requestCode('+44 1234 567 890', 'login')).rejects.toMatchObject({
+      code: 'AUTH_ACCOUNT_NOT_FOUND',
+    });
   });
 
   it('rejects wrong, expired, replayed and exhausted codes', async () => {
@@ -181,24 +205,38 @@ describe('bad input on sign-up', () => {
     await http.requestCode(phone, 'register');
     const code = server.sms.lastCode(phone);
     const wrong = code === '000000' ? '111111' : '000000';
-    await expect(http.verifyCode(phone, wrong, 'register', 'x')).rejects.toMatchObject({ code: 'AUTH_CODE_INVALID' });
+    await expect(http.verifyCode(phone, wrong, 'register', 'x')).rejects.toMatchObject({
+      code: 'AUTH_CODE_INVALID',
+    });
     clock.advance(6 * 60_000);
-    await expect(http.verifyCode(phone, code, 'register', 'x')).rejects.toMatchObject({ code: 'AUTH_CODE_EXPIRED' });
+    await expect(http.verifyCode(phone, code, 'register', 'x')).rejects.toMatchObject({
+      code: 'AUTH_CODE_EXPIRED',
+    });
 
     await http.requestCode(phone, 'register');
     const fresh = server.sms.lastCode(phone);
     const ok = await http.verifyCode(phone, fresh, 'register', 'x');
     expect(ok.created).toBe(true);
-    await expect(http.verifyCode(phone, fresh, 'register', 'x')).rejects.toMatchObject({ code: 'AUTH_CODE_EXPIRED' });
+    await expect(http.verifyCode(phone, fresh, 'register', 'x')).rejects.toMatchObject({
+      code: 'AUTH_CODE_EXPIRED',
+    });
 
     await http.requestCode(phone, 'login');
     const loginCode = server.sms.lastCode(phone);
     const bad = loginCode === '000000' ? '111111' : '000000';
-    await expect(http.verifyCode(phone, bad, 'login', 'x')).rejects.toMatchObject({ code: 'AUTH_CODE_INVALID' });
-    await expect(http.verifyCode(phone, bad, 'login', 'x')).rejects.toMatchObject({ code: 'AUTH_CODE_INVALID' });
-    await expect(http.verifyCode(phone, bad, 'login', 'x')).rejects.toMatchObject({ code: 'AUTH_CODE_ATTEMPTS_EXCEEDED' });
+    await expect(http.verifyCode(phone, bad, 'login', 'x')).rejects.toMatchObject({
+      code: 'AUTH_CODE_INVALID',
+    });
+    await expect(http.verifyCode(phone, bad, 'login', 'x')).rejects.toMatchObject({
+      code: 'AUTH_CODE_INVALID',
+    });
+    await expect(http.verifyCode(phone, bad, 'login', 'x')).rejects.toMatchObject({
+      code: 'AUTH_CODE_ATTEMPTS_EXCEEDED',
+    });
     // The right code no longer works either: the attempts are spent.
-    await expect(http.verifyCode(phone, loginCode, 'login', 'x')).rejects.toMatchObject({ code: 'AUTH_CODE_EXPIRED' });
+    await expect(http.verifyCode(phone, loginCode, 'login', 'x')).rejects.toMatchObject({
+      code: 'AUTH_CODE_EXPIRED',
+    });
   });
 
   it('rate-limits codes per number', async () => {
@@ -238,7 +276,9 @@ describe('rate limits per client address', () => {
     try {
       const http = new CourierHttp(server.url);
       for (let i = 0; i < 5; i++) await http.requestCode(nextPhone(), 'register');
-      await expect(http.requestCode(nextPhone(), 'register')).rejects.toMatchObject({ code: 'AUTH_RATE_LIMITED' });
+      await expect(http.requestCode(nextPhone(), 'register')).rejects.toMatchObject({
+        code: 'AUTH_RATE_LIMITED',
+      });
     } finally {
       await server.close();
     }

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { CourierHttp } from '@courier/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectDevice, nextPhone, type TestDevice, text, untext } from './support/harness.ts';
-import { codeFromOutbox, freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
+import {
+  codeFromOutbox,
+  freePort,
+  killHard,
+  type ServerProcess,
+  spawnServer,
+} from './support/server-process.ts';
 
 const TOTAL = 20_000;
 const KILLS = 3;
@@ -27,7 +33,12 @@ describe('kill -9 while messages flow', () => {
       const phone = nextPhone();
       const http = new CourierHttp(url);
       await http.requestCode(phone, 'register');
-      const reply = await http.verifyCode(phone, codeFromOutbox(env.COURIER_SMS_OUTBOX, phone), 'register', 'fault');
+      const reply = await http.verifyCode(
+        phone,
+        codeFromOutbox(env.COURIER_SMS_OUTBOX, phone),
+        'register',
+        'fault',
+      );
       http.setToken(reply.token);
       return { ...reply, http };
     };
@@ -40,7 +51,10 @@ describe('kill -9 while messages flow', () => {
       const chat = await a.http.openDirect(b.accountId);
       chats.push({ groupId: chat.groupId, senders: [2 * p, 2 * p + 1], members: [2 * p, 2 * p + 1] });
     }
-    const group = await users[6]!.http.createGroup('crash test', [7, 8, 9].map((i) => users[i]!.accountId));
+    const group = await users[6]!.http.createGroup(
+      'crash test',
+      [7, 8, 9].map((i) => users[i]!.accountId),
+    );
     chats.push({ groupId: group.groupId, senders: [6, 7, 8, 9], members: [6, 7, 8, 9] });
 
     const devices: TestDevice[] = [];
@@ -93,7 +107,9 @@ describe('kill -9 while messages flow', () => {
         const seqs = order.map((o) => o.seq);
         expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
         for (const s of chat.senders.filter((x) => x !== m)) {
-          const fromS = order.filter((o) => o.body.startsWith(`${s}:`)).map((o) => Number(o.body.split(':')[1]));
+          const fromS = order
+            .filter((o) => o.body.startsWith(`${s}:`))
+            .map((o) => Number(o.body.split(':')[1]));
           expect(fromS).toEqual(Array.from({ length: perSender }, (_, i) => i));
         }
       }

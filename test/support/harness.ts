@@ -108,7 +108,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const app = await buildApp(config, {
     clock: options.clock ?? { now: () => Date.now() },
     random: (n) => randomBytes(n),
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.COURIER_TEST_LOG ?? 'silent' }),
     sms,
   });
   const url = await app.http.listen({ host: '127.0.0.1', port: 0 });

@@ -54,6 +54,10 @@ export const errorCatalog = {
   REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
   SERVER_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; reconnect.' },
   SERVER_UNAVAILABLE: { status: 503, message: 'The server cannot serve this right now.' },
+  CLIENT_STOPPED: {
+    status: 499,
+    message: 'The connection was stopped; the message stays in the outbox and is sent on the next start.',
+  },
   INTERNAL: { status: 500, message: 'Something went wrong on the server.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -108,8 +108,11 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
+  /** Closes the connection. Unaccepted sends stay in the store's outbox for the next start. */
   async stop(): Promise<void> {
     this.setState('stopped');
+    for (const pending of this.inFlight.values()) pending.reject(new CourierError('CLIENT_STOPPED'));
+    this.inFlight.clear();
     clearTimeout(this.retryTimer);
     clearInterval(this.watchdog);
     this.flushAcks();
@@ -301,10 +304,10 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
         return;
       case 'entry':
         this.serially(async () => {
-          if (frame.seq <= this.options.store.lastSeq(frame.groupId))
-            return this.ackLater(frame.groupId, frame.seq);
-          await this.options.onEntry?.(frame);
-          this.options.store.setLastSeq(frame.groupId, frame.seq);
+          if (frame.seq > this.options.store.lastSeq(frame.groupId)) {
+            await this.options.onEntry?.(frame);
+            this.options.store.setLastSeq(frame.groupId, frame.seq);
+          }
           this.ackLater(frame.groupId, frame.seq);
         });
         return;
