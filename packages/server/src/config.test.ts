@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './config.ts';
+
+describe('config', () => {
+  it('accepts the documented example, which lists every default', () => {
+    const example = JSON.parse(
+      readFileSync(new URL('../../../docs/config.example.json', import.meta.url), 'utf8'),
+    );
+    expect(parseConfig(example)).toEqual(example);
+    expect(parseConfig({})).toEqual(example);
+  });
+
+  it('rejects unknown keys and wrong kinds, naming each problem', () => {
+    expect(() => parseConfig({ prot: 80 })).toThrow(/prot/);
+    expect(() => parseConfig({ storage: { kind: 'mysql' } })).toThrow(/storage/);
+    expect(() => parseConfig({ delivery: { highWaterBytes: -1 } })).toThrow(/delivery.highWaterBytes/);
+    expect(() => parseConfig({ sms: { kind: 'http', url: 'not a url', credentialEnv: 'X' } })).toThrow(
+      /sms.url/,
+    );
+  });
+
+  it('never throws anything but its readable error on arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        try {
+          parseConfig(value);
+        } catch (error) {
+          expect((error as Error).message).toMatch(/^Invalid Courier config:/);
+        }
+      }),
+    );
+  });
+});
