@@ -60,10 +60,10 @@ export interface TestUser {
 }
 
 let phoneCounter = 0;
-/** A fresh, valid UK number per call. */
+/** A fresh, valid London number (+44 20 7xxx xxxx) per call. */
 export function nextPhone(): string {
   phoneCounter += 1;
-  return `+4420${String(70_000_000 + ((process.pid * 1000 + phoneCounter) % 29_999_999)).padStart(8, '0')}`;
+  return `+44207${String((process.pid * 7919 + phoneCounter) % 10_000_000).padStart(7, '0')}`;
 }
 
 export interface TestServerOptions {

@@ -2,7 +2,15 @@ import { CourierError } from '@courier/protocol';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/ports.ts';
 import type { Clock } from '../deps.ts';
-import type { ConnectionRecord, EntryRow, MailboxRow, Stores, Storage } from '../storage/ports.ts';
+import type {
+  ClientKey,
+  ConnectionRecord,
+  EntryRow,
+  MailboxRow,
+  StoredSend,
+  Stores,
+  Storage,
+} from '../storage/ports.ts';
 
 export interface Sender {
   accountId: string;
@@ -210,26 +218,24 @@ export class DeliveryService {
     settle: (() => void)[],
   ): Promise<EntryRow[]> {
     if (items.length === 0) return [];
-    const stored = await findStored(items, (device, ids) => tx.entries.byClientMsgIds(device, ids));
-    const members = new Set<string>();
-    for (const groupId of new Set(items.map((i) => i.groupId))) {
-      const accounts = [
-        ...new Set(items.filter((i) => i.groupId === groupId).map((i) => i.sender.accountId)),
-      ];
-      for (const accountId of await tx.groups.existingMembers(groupId, accounts))
-        members.add(`${groupId} ${accountId}`);
-    }
+    const stored = await storedByKey(tx.entries.storedSends(items.map(clientKey)));
+    const members = new Set(
+      (
+        await tx.groups.memberPairs(items.map((i) => ({ groupId: i.groupId, accountId: i.sender.accountId })))
+      ).map((p) => `${p.groupId} ${p.accountId}`),
+    );
     const fresh = new Map<string, GroupAppend[]>();
     const firstOfKey = new Map<string, GroupAppend>();
     for (const item of items) {
       const key = `${item.sender.deviceId} ${item.clientMsgId} ${item.groupId}`;
       const existing = stored.get(key);
+      const first = firstOfKey.get(key);
       if (existing) {
         settle.push(() => item.resolve({ seq: existing.seq, duplicate: true }));
       } else if (!members.has(`${item.groupId} ${item.sender.accountId}`)) {
         settle.push(() => item.reject(new CourierError('GROUP_NOT_MEMBER')));
-      } else if (firstOfKey.has(key)) {
-        const first = firstOfKey.get(key)!;
+      } else if (first) {
+        // The same send twice in one batch: store it once, answer both.
         first.resolve = chain(first.resolve, (a) => item.resolve({ seq: a.seq, duplicate: true }));
       } else {
         firstOfKey.set(key, item);
@@ -269,12 +275,11 @@ export class DeliveryService {
     settle: (() => void)[],
   ): Promise<MailboxRow[]> {
     if (items.length === 0) return [];
-    const stored = await findStored(items, (device, ids) => tx.mailbox.byClientMsgIds(device, ids));
+    const stored = await storedByKey(tx.mailbox.storedSends(items.map(clientKey)));
     const rows: MailboxRow[] = [];
     for (const item of items) {
       const key = `${item.sender.deviceId} ${item.clientMsgId} ${item.deviceId}`;
-      const existing =
-        stored.get(key) ?? rows.find((r) => `${r.senderDeviceId} ${r.clientMsgId} ${r.deviceId}` === key);
+      const existing = stored.get(key);
       if (existing) {
         settle.push(() => item.resolve({ seq: existing.seq, duplicate: true }));
         continue;
@@ -284,7 +289,7 @@ export class DeliveryService {
         continue;
       }
       const seq = await tx.devices.allocateMailboxSeq(item.deviceId, 1);
-      rows.push({
+      const row = {
         deviceId: item.deviceId,
         seq,
         senderAccountId: item.sender.accountId,
@@ -292,12 +297,28 @@ export class DeliveryService {
         clientMsgId: item.clientMsgId,
         payload: item.payload,
         createdAt: now,
+      };
+      rows.push(row);
+      stored.set(key, {
+        senderDeviceId: row.senderDeviceId,
+        clientMsgId: row.clientMsgId,
+        target: row.deviceId,
+        seq,
       });
       settle.push(() => item.resolve({ seq, duplicate: false }));
     }
     await tx.mailbox.insert(rows);
     return rows;
   }
+}
+
+const clientKey = (item: { sender: Sender; clientMsgId: string }): ClientKey => ({
+  senderDeviceId: item.sender.deviceId,
+  clientMsgId: item.clientMsgId,
+});
+
+async function storedByKey(found: Promise<StoredSend[]>): Promise<Map<string, StoredSend>> {
+  return new Map((await found).map((s) => [`${s.senderDeviceId} ${s.clientMsgId} ${s.target}`, s]));
 }
 
 function isEmpty(b: Batch): boolean {
@@ -315,28 +336,4 @@ function chain<T>(first: (v: T) => void, then: (v: T) => void): (v: T) => void {
     first(v);
     then(v);
   };
-}
-
-/** Rows already stored for the items' (sender device, client message id), keyed with their target. */
-async function findStored<R extends { senderDeviceId: string; clientMsgId: string }>(
-  items: readonly { sender: Sender; clientMsgId: string }[],
-  lookup: (
-    deviceId: string,
-    clientMsgIds: string[],
-  ) => Promise<(R & ({ groupId: string } | { deviceId: string }))[]>,
-): Promise<Map<string, R>> {
-  const byDevice = new Map<string, string[]>();
-  for (const item of items) {
-    const list = byDevice.get(item.sender.deviceId) ?? [];
-    list.push(item.clientMsgId);
-    byDevice.set(item.sender.deviceId, list);
-  }
-  const found = new Map<string, R>();
-  for (const [deviceId, ids] of byDevice) {
-    for (const row of await lookup(deviceId, ids)) {
-      const target = 'groupId' in row ? row.groupId : row.deviceId;
-      found.set(`${row.senderDeviceId} ${row.clientMsgId} ${target}`, row);
-    }
-  }
-  return found;
 }

@@ -90,6 +90,19 @@ export interface DeviceMembership {
   ackedSeq: number;
 }
 
+/** Identifies a client's send: the sending device and its client message id. */
+export interface ClientKey {
+  senderDeviceId: string;
+  clientMsgId: string;
+}
+
+/** Where a client's send was stored. */
+export interface StoredSend extends ClientKey {
+  /** Group id (group entries) or recipient device id (mailbox items). */
+  target: string;
+  seq: number;
+}
+
 export interface CursorUpdate {
   deviceId: string;
   groupId: string;
@@ -170,14 +183,18 @@ export interface GroupStore {
   /** The groups of a device's account with the device's acknowledged position in each. */
   membershipsOfDevice(deviceId: string, accountId: string): Promise<DeviceMembership[]>;
   membershipOfDevice(deviceId: string, groupId: string): Promise<DeviceMembership | undefined>;
-  /** Is the account a member of the group? (hot path of every send) */
+  /** Is the account a member of the group? */
   isMember(groupId: string, accountId: string): Promise<boolean>;
+  /** Of these (group, account) pairs, the ones that are memberships (one query for a whole batch). */
+  memberPairs(
+    pairs: readonly { groupId: string; accountId: string }[],
+  ): Promise<{ groupId: string; accountId: string }[]>;
 }
 
 export interface EntryStore {
   insert(rows: readonly EntryRow[]): Promise<void>;
-  /** Entries already stored for these client message ids of one device. */
-  byClientMsgIds(deviceId: string, clientMsgIds: readonly string[]): Promise<EntryRow[]>;
+  /** Entries already stored for these client keys (one query for a whole batch). */
+  storedSends(keys: readonly ClientKey[]): Promise<StoredSend[]>;
   range(groupId: string, afterSeq: number, limit: number): Promise<EntryRow[]>;
   /** Deletes entries every member device acknowledged, and entries older than `olderThan`. */
   prune(olderThan: number): Promise<number>;
@@ -193,7 +210,8 @@ export interface CursorStore {
 
 export interface MailboxStore {
   insert(rows: readonly MailboxRow[]): Promise<void>;
-  byClientMsgIds(senderDeviceId: string, clientMsgIds: readonly string[]): Promise<MailboxRow[]>;
+  /** Mailbox items already stored for these client keys. */
+  storedSends(keys: readonly ClientKey[]): Promise<StoredSend[]>;
   range(deviceId: string, afterSeq: number, limit: number): Promise<MailboxRow[]>;
   deleteUpTo(deviceId: string, seq: number): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { EntryRow, EntryStore } from '../ports.ts';
+import type { ClientKey, EntryRow, EntryStore, StoredSend } from '../ports.ts';
 import type { Database, GroupEntriesTable } from '../schema.ts';
+import { clientKeyIn, findStoredSends } from './stored-sends.ts';
 
 const CHUNK = 500;
 
@@ -38,18 +39,14 @@ export class KyselyEntryStore implements EntryStore {
     }
   }
 
-  async byClientMsgIds(deviceId: string, clientMsgIds: readonly string[]): Promise<EntryRow[]> {
-    const found: EntryRow[] = [];
-    for (let i = 0; i < clientMsgIds.length; i += CHUNK) {
-      const rows = await this.db
+  async storedSends(keys: readonly ClientKey[]): Promise<StoredSend[]> {
+    return findStoredSends(keys, (chunk) =>
+      this.db
         .selectFrom('group_entries')
-        .selectAll()
-        .where('sender_device_id', '=', deviceId)
-        .where('client_msg_id', 'in', clientMsgIds.slice(i, i + CHUNK))
-        .execute();
-      for (const r of rows) found.push(toRow(r));
-    }
-    return found;
+        .select(['sender_device_id', 'client_msg_id', 'group_id as target', 'seq'])
+        .where(clientKeyIn(chunk))
+        .execute(),
+    );
   }
 
   async range(groupId: string, afterSeq: number, limit: number): Promise<EntryRow[]> {

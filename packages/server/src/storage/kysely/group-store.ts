@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import type { DeviceMembership, GroupRow, GroupStore, MemberRow } from '../ports.ts';
 import type { Database, GroupMembersTable, GroupsTable } from '../schema.ts';
 
@@ -176,6 +176,24 @@ export class KyselyGroupStore implements GroupStore {
   async membershipOfDevice(deviceId: string, groupId: string): Promise<DeviceMembership | undefined> {
     const r = await this.membershipQuery(deviceId).where('m.group_id', '=', groupId).executeTakeFirst();
     return r && { groupId: r.groupId, lastSeq: Number(r.lastSeq), ackedSeq: Number(r.ackedSeq) };
+  }
+
+  async memberPairs(
+    pairs: readonly { groupId: string; accountId: string }[],
+  ): Promise<{ groupId: string; accountId: string }[]> {
+    const found: { groupId: string; accountId: string }[] = [];
+    for (let i = 0; i < pairs.length; i += 400) {
+      const chunk = pairs.slice(i, i + 400);
+      const rows = await this.db
+        .selectFrom('group_members')
+        .select(['group_id', 'account_id'])
+        .where(
+          sql<SqlBool>`(group_id, account_id) IN (VALUES ${sql.join(chunk.map((p) => sql`(${p.groupId}, ${p.accountId})`))})`,
+        )
+        .execute();
+      for (const r of rows) found.push({ groupId: r.group_id, accountId: r.account_id });
+    }
+    return found;
   }
 
   async isMember(groupId: string, accountId: string): Promise<boolean> {

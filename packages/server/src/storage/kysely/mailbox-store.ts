@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { MailboxRow, MailboxStore } from '../ports.ts';
+import type { ClientKey, MailboxRow, MailboxStore, StoredSend } from '../ports.ts';
 import type { Database, MailboxTable } from '../schema.ts';
+import { clientKeyIn, findStoredSends } from './stored-sends.ts';
 
 const toRow = (r: Selectable<MailboxTable>): MailboxRow => ({
   deviceId: r.device_id,
@@ -33,15 +34,14 @@ export class KyselyMailboxStore implements MailboxStore {
       .execute();
   }
 
-  async byClientMsgIds(senderDeviceId: string, clientMsgIds: readonly string[]): Promise<MailboxRow[]> {
-    if (clientMsgIds.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('mailbox')
-      .selectAll()
-      .where('sender_device_id', '=', senderDeviceId)
-      .where('client_msg_id', 'in', clientMsgIds)
-      .execute();
-    return rows.map(toRow);
+  async storedSends(keys: readonly ClientKey[]): Promise<StoredSend[]> {
+    return findStoredSends(keys, (chunk) =>
+      this.db
+        .selectFrom('mailbox')
+        .select(['sender_device_id', 'client_msg_id', 'device_id as target', 'seq'])
+        .where(clientKeyIn(chunk))
+        .execute(),
+    );
   }
 
   async range(deviceId: string, afterSeq: number, limit: number): Promise<MailboxRow[]> {

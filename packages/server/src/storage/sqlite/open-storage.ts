@@ -6,6 +6,7 @@ import { kyselyStorage } from '../kysely/kysely-storage.ts';
 import { migrateToLatest } from '../migrations/migrations.ts';
 import type { Storage } from '../ports.ts';
 import type { Database } from '../schema.ts';
+import { StatementCache } from './statement-cache.ts';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:' for tests. */
@@ -20,7 +21,7 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<Storage
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new StatementCache(database) }) });
   await migrateToLatest(db, 'sqlite');
   return kyselyStorage(db, 'sqlite', () => db.destroy());
 }
