@@ -35,6 +35,8 @@ export interface ConnectionOptions {
    */
   onEntry?: (entry: EntryFrame) => void | Promise<void>;
   onMailboxItem?: (item: MailboxItemFrame) => void | Promise<void>;
+  /** Acknowledgements are cumulative, so they are sent at most this often (default 200 ms). */
+  ackDelayMs?: number;
 }
 
 export interface Accepted {
@@ -394,7 +396,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
 
   private scheduleAckFlush(): void {
     if (this.ackTimer !== undefined) return;
-    this.ackTimer = setTimeout(() => this.flushAcks(), 20);
+    this.ackTimer = setTimeout(() => this.flushAcks(), this.options.ackDelayMs ?? 200);
   }
 
   private flushAcks(): void {

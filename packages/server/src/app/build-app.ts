@@ -44,7 +44,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const auth = new AuthService(storage, bus, sms, config.auth, deps);
   const accounts = new AccountService(storage);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
-  const delivery = new DeliveryService(storage, bus, deps.clock, deps.logger);
+  const delivery = new DeliveryService(storage, bus, deps.clock, deps.logger, config.delivery.lazyFlushMs);
   const gateway = new Gateway({
     storage,
     auth,

@@ -76,6 +76,7 @@ export interface DeliveryListener {
 export class DeliveryService {
   private batch = emptyBatch();
   private scheduled = false;
+  private lazyTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private listener: DeliveryListener | undefined;
 
@@ -84,6 +85,7 @@ export class DeliveryService {
     private readonly bus: Bus,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly lazyFlushMs = 250,
   ) {}
 
   setListener(listener: DeliveryListener): void {
@@ -118,37 +120,55 @@ export class DeliveryService {
     const key = `${deviceId} ${groupId}`;
     const current = this.batch.cursors.get(key);
     if (!current || current.ackedSeq < seq) this.batch.cursors.set(key, { deviceId, groupId, ackedSeq: seq });
-    this.schedule();
+    this.scheduleLazily();
   }
 
   ackMailbox(deviceId: string, seq: number): void {
     this.batch.mailboxAcks.set(deviceId, Math.max(seq, this.batch.mailboxAcks.get(deviceId) ?? 0));
-    this.schedule();
+    this.scheduleLazily();
   }
 
   connected(record: ConnectionRecord, tokenHash: string): void {
     this.batch.connections.push(record);
     this.batch.devicesSeen.add(record.deviceId);
     this.batch.sessionsUsed.add(tokenHash);
-    this.schedule();
+    this.scheduleLazily();
   }
 
   /** Resolves when everything submitted so far is committed (or failed). */
   async drain(): Promise<void> {
+    if (!isEmpty(this.batch)) this.schedule();
     while (this.flushing || this.scheduled) {
       if (this.flushing) await this.flushing;
       else await new Promise((r) => setImmediate(r));
     }
   }
 
+  /**
+   * Acknowledgements and connection records are not worth a transaction each: they wait up to
+   * `lazyFlushMs` (or ride along with the next message commit). Losing them in a crash only means
+   * a device is sent again what it already has, and drops it.
+   */
+  private scheduleLazily(): void {
+    if (this.lazyTimer || this.scheduled || this.flushing) return;
+    this.lazyTimer = setTimeout(() => {
+      this.lazyTimer = undefined;
+      this.schedule();
+    }, this.lazyFlushMs);
+    this.lazyTimer.unref();
+  }
+
   private schedule(): void {
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
     if (this.scheduled || this.flushing) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
       this.flushing = this.flushAll().finally(() => {
         this.flushing = undefined;
-        if (!isEmpty(this.batch)) this.schedule();
+        if (this.batch.groupAppends.length > 0 || this.batch.deviceAppends.length > 0) this.schedule();
+        else if (!isEmpty(this.batch)) this.scheduleLazily();
       });
     });
   }
