@@ -11,6 +11,7 @@ import { accountRoutes } from '../http/routes/account-routes.ts';
 import { authRoutes } from '../http/routes/auth-routes.ts';
 import { groupRoutes } from '../http/routes/group-routes.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
+import { homeRoutes } from '../http/routes/home-routes.ts';
 import type { HttpServices } from '../http/services.ts';
 import { AccountService } from '../services/account-service.ts';
 import { AuthService } from '../services/auth-service.ts';
@@ -67,6 +68,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   installErrorHandling(http);
   const services: HttpServices = { auth, accounts, groups, storage, clientIp };
   await http.register(async (scope) => {
+    await homeRoutes(scope);
     await healthRoutes(scope, services);
     await authRoutes(scope, services);
   });
