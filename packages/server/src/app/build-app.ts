@@ -56,6 +56,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     clientIp,
   });
   bus.subscribe((signal) => gateway.onSignal(signal));
+  bus.onResume(() => void gateway.resume());
   const prune = new PruneJob(storage, deps.clock, config, deps.logger);
 
   const http = Fastify({

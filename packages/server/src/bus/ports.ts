@@ -15,5 +15,10 @@ export type BusSignal =
 export interface Bus {
   publish(signal: BusSignal): Promise<void>;
   subscribe(handler: (signal: BusSignal) => void): void;
+  /**
+   * Called after the bus was interrupted and is back: signals may have been missed meanwhile,
+   * so the node re-reads what it serves from storage.
+   */
+  onResume(handler: () => void): void;
   close(): Promise<void>;
 }

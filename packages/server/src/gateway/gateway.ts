@@ -114,6 +114,26 @@ export class Gateway {
     }
   }
 
+  /**
+   * Re-reads the last sequence number of every group this node serves, so that a signal lost on
+   * the bus delays delivery by at most one sweep. Also run after the bus comes back.
+   */
+  async resync(): Promise<void> {
+    try {
+      for (const { groupId, lastSeq } of await this.deps.storage.groups.lastSeqs(this.hub.groupIds())) {
+        this.hub.onGroupAppended(groupId, lastSeq);
+      }
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'resync failed');
+    }
+  }
+
+  /** After a bus interruption: groups and mailboxes may have grown unseen. */
+  async resume(): Promise<void> {
+    await this.resync();
+    for (const deviceId of this.byDevice.keys()) this.pushMailbox(deviceId);
+  }
+
   async close(): Promise<void> {
     this.shuttingDown = true;
     clearInterval(this.timer);
@@ -376,7 +396,7 @@ export class Gateway {
     })();
   }
 
-  /** Every 100 ms: resume drained connections, close stuck ones; every 30 s: ping, drop the dead. */
+  /** Every 100 ms: resume drained connections, close stuck ones; every 10 s: resync; every 30 s: ping. */
   private tick(): void {
     const now = Date.now();
     for (const connection of this.paused) {
@@ -394,6 +414,7 @@ export class Gateway {
       }
     }
     this.pingTicks += 1;
+    if (this.pingTicks % 100 === 0) void this.resync();
     if (this.pingTicks >= 300) {
       this.pingTicks = 0;
       for (const connection of this.byDevice.values()) {

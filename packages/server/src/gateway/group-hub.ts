@@ -94,6 +94,11 @@ export class GroupHub {
     if (group) this.noteCommitted(group, seq);
   }
 
+  /** The groups this node serves (those with at least one local member connection). */
+  groupIds(): string[] {
+    return [...this.groups.keys()];
+  }
+
   /** The connection drained below the low-water mark: continue where it stopped. */
   resume(connection: ClientConnection): void {
     for (const groupId of connection.groups.keys()) {

@@ -183,6 +183,8 @@ export interface GroupStore {
   /** The groups of a device's account with the device's acknowledged position in each. */
   membershipsOfDevice(deviceId: string, accountId: string): Promise<DeviceMembership[]>;
   membershipOfDevice(deviceId: string, groupId: string): Promise<DeviceMembership | undefined>;
+  /** The current last sequence number of each of these groups. */
+  lastSeqs(ids: readonly string[]): Promise<{ groupId: string; lastSeq: number }[]>;
   /** Is the account a member of the group? */
   isMember(groupId: string, accountId: string): Promise<boolean>;
   /** Of these (group, account) pairs, the ones that are memberships (one query for a whole batch). */

@@ -14,6 +14,10 @@ export class MemoryBus implements Bus {
     this.handlers.push(handler);
   }
 
+  onResume(_handler: () => void): void {
+    // An in-process bus is never interrupted.
+  }
+
   async close(): Promise<void> {
     this.handlers.length = 0;
   }

@@ -42,6 +42,14 @@ export class NatsBus implements Bus {
     })();
   }
 
+  onResume(handler: () => void): void {
+    void (async () => {
+      for await (const status of this.nc.status()) {
+        if (status.type === 'reconnect') handler();
+      }
+    })();
+  }
+
   async close(): Promise<void> {
     await this.nc.drain();
   }

@@ -178,6 +178,19 @@ export class KyselyGroupStore implements GroupStore {
     return r && { groupId: r.groupId, lastSeq: Number(r.lastSeq), ackedSeq: Number(r.ackedSeq) };
   }
 
+  async lastSeqs(ids: readonly string[]): Promise<{ groupId: string; lastSeq: number }[]> {
+    const found: { groupId: string; lastSeq: number }[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('groups')
+        .select(['id', 'last_seq'])
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows) found.push({ groupId: r.id, lastSeq: Number(r.last_seq) });
+    }
+    return found;
+  }
+
   async memberPairs(
     pairs: readonly { groupId: string; accountId: string }[],
   ): Promise<{ groupId: string; accountId: string }[]> {
