@@ -117,15 +117,9 @@ export class GroupService {
   async removeMember(principal: Principal, groupId: string, accountId: string): Promise<void> {
     if (accountId === principal.accountId) return this.leave(principal, groupId);
     const changed = await this.storage.transaction(async (tx) => {
-      const { group, me } = await this.membership(tx, principal, groupId);
-      this.requireMutable(group);
-      if (!isAdmin(me.role)) throw new CourierError('GROUP_NOT_ADMIN');
-      const target = await tx.groups.member(groupId, accountId);
-      if (!target)
-        throw new CourierError('GROUP_NOT_MEMBER', { message: 'That person is not a member of this group.' });
-      if (target.role === 'owner' || (target.role === 'admin' && me.role !== 'owner')) {
-        throw new CourierError('GROUP_NOT_OWNER');
-      }
+      const { me, target } = await this.adminActsOn(tx, principal, groupId, accountId);
+      // Only the owner may remove an admin; nobody removes the owner.
+      if (target.role === 'admin' && me.role !== 'owner') throw new CourierError('GROUP_NOT_OWNER');
       const seq = await this.appendRoster(tx, groupId, principal, {
         action: 'removed',
         subjectAccountIds: [accountId],
@@ -172,15 +166,10 @@ export class GroupService {
     role: 'admin' | 'member',
   ): Promise<GroupDetailView> {
     const changed = await this.storage.transaction(async (tx) => {
-      const { group, me } = await this.membership(tx, principal, groupId);
-      this.requireMutable(group);
-      if (!isAdmin(me.role)) throw new CourierError('GROUP_NOT_ADMIN');
-      const target = await tx.groups.member(groupId, accountId);
-      if (!target)
-        throw new CourierError('GROUP_NOT_MEMBER', { message: 'That person is not a member of this group.' });
-      if (target.role === 'owner' || (target.role === 'admin' && role === 'member' && me.role !== 'owner')) {
+      const { me, target } = await this.adminActsOn(tx, principal, groupId, accountId);
+      // Admins promote; only the owner demotes an admin; the owner's role is not changed this way.
+      if (target.role === 'admin' && role === 'member' && me.role !== 'owner')
         throw new CourierError('GROUP_NOT_OWNER');
-      }
       if (target.role === role) return [];
       const seq = await this.appendRoster(tx, groupId, principal, {
         action: 'role_changed',
@@ -241,6 +230,18 @@ export class GroupService {
     const me = group && (await stores.groups.member(groupId, principal.accountId));
     if (!group || !me) throw new CourierError('GROUP_NOT_FOUND');
     return { group, me };
+  }
+
+  /** An admin of a mutable group acting on another member, who is not the owner. */
+  private async adminActsOn(tx: Stores, principal: Principal, groupId: string, accountId: string) {
+    const { group, me } = await this.membership(tx, principal, groupId);
+    this.requireMutable(group);
+    if (!isAdmin(me.role)) throw new CourierError('GROUP_NOT_ADMIN');
+    const target = await tx.groups.member(groupId, accountId);
+    if (!target)
+      throw new CourierError('GROUP_NOT_MEMBER', { message: 'That person is not a member of this group.' });
+    if (target.role === 'owner') throw new CourierError('GROUP_NOT_OWNER');
+    return { me, target };
   }
 
   private requireMutable(group: GroupRow): void {
