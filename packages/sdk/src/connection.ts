@@ -117,9 +117,16 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
     this.inFlight.clear();
     clearTimeout(this.retryTimer);
     clearInterval(this.watchdog);
-    this.flushAcks();
-    this.socket?.close(1000, 'bye');
+    // Nothing that arrives from now on is handled: once stop() resolves, the store no longer moves.
+    const socket = this.socket;
+    if (socket) socket.onmessage = null;
     await this.work;
+    this.flushAcks();
+    this.socket = undefined;
+    if (socket) {
+      socket.onclose = null;
+      socket.close(1000, 'bye');
+    }
   }
 
   /** Sends an opaque payload to a group. Resolves when the server has stored it durably. */
