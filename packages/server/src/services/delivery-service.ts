@@ -265,10 +265,15 @@ export class DeliveryService {
       }
     }
     const rows: EntryRow[] = [];
-    // Lock group rows in one global order so two nodes' batches cannot deadlock.
-    for (const groupId of [...fresh.keys()].sort()) {
-      const list = fresh.get(groupId)!;
-      const last = await tx.groups.allocateSeq(groupId, list.length);
+    const lasts = await tx.groups.allocateSeqs(
+      new Map([...fresh].map(([groupId, list]) => [groupId, list.length])),
+    );
+    for (const [groupId, list] of fresh) {
+      const last = lasts.get(groupId);
+      if (last === undefined) {
+        for (const item of list) settle.push(() => item.reject(new CourierError('GROUP_NOT_FOUND')));
+        continue;
+      }
       list.forEach((item, i) => {
         const seq = last - list.length + 1 + i;
         rows.push({

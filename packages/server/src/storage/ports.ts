@@ -180,6 +180,11 @@ export interface GroupStore {
    * group's row until the transaction ends, so sequence numbers commit in order.
    */
   allocateSeq(groupId: string, count: number): Promise<number>;
+  /**
+   * The same for many groups in one round trip: returns each group's new last sequence number.
+   * Rows are locked in id order, so concurrent batches on several nodes cannot deadlock.
+   */
+  allocateSeqs(counts: ReadonlyMap<string, number>): Promise<Map<string, number>>;
   /** The groups of a device's account with the device's acknowledged position in each. */
   membershipsOfDevice(deviceId: string, accountId: string): Promise<DeviceMembership[]>;
   membershipOfDevice(deviceId: string, groupId: string): Promise<DeviceMembership | undefined>;

@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import type { DeviceMembership, GroupRow, GroupStore, MemberRow } from '../ports.ts';
 import type { Database, GroupMembersTable, GroupsTable } from '../schema.ts';
+import type { SqlDialectName } from '../sql-dialect.ts';
 
 const toGroup = (r: Selectable<GroupsTable>): GroupRow => ({
   id: r.id,
@@ -22,7 +23,10 @@ const toMember = (r: Selectable<GroupMembersTable>): MemberRow => ({
 });
 
 export class KyselyGroupStore implements GroupStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialectName,
+  ) {}
 
   async insert(row: GroupRow): Promise<void> {
     await this.db
@@ -146,6 +150,28 @@ export class KyselyGroupStore implements GroupStore {
       .returning('last_seq')
       .executeTakeFirstOrThrow();
     return Number(r.last_seq);
+  }
+
+  async allocateSeqs(counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+    const ids = [...counts.keys()].sort();
+    const result = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 400) {
+      const chunk = ids.slice(i, i + 400);
+      // SQLite has one writer at a time; PostgreSQL needs the rows locked in one global order.
+      if (this.dialect === 'postgres') {
+        await sql`SELECT id FROM groups WHERE id IN (${sql.join(chunk)}) ORDER BY id FOR UPDATE`.execute(
+          this.db,
+        );
+      }
+      const values = sql.join(chunk.map((id) => sql`(${id}, ${counts.get(id)!})`));
+      const rows = await sql<{ id: string; last_seq: number | string }>`
+        UPDATE groups SET last_seq = groups.last_seq + CAST(v.column2 AS bigint)
+        FROM (VALUES ${values}) AS v
+        WHERE groups.id = v.column1
+        RETURNING groups.id, groups.last_seq`.execute(this.db);
+      for (const r of rows.rows) result.set(r.id, Number(r.last_seq));
+    }
+    return result;
   }
 
   private membershipQuery(deviceId: string) {

@@ -13,7 +13,7 @@ import { KyselyMailboxStore } from './mailbox-store.ts';
 import { KyselyRateLimitStore } from './rate-limit-store.ts';
 import { KyselySessionStore } from './session-store.ts';
 
-function storesOver(db: Kysely<Database>): Stores {
+function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
   return {
     accounts: new KyselyAccountStore(db),
     devices: new KyselyDeviceStore(db),
@@ -21,7 +21,7 @@ function storesOver(db: Kysely<Database>): Stores {
     authCodes: new KyselyAuthCodeStore(db),
     rateLimits: new KyselyRateLimitStore(db),
     connections: new KyselyConnectionStore(db),
-    groups: new KyselyGroupStore(db),
+    groups: new KyselyGroupStore(db, dialect),
     entries: new KyselyEntryStore(db),
     cursors: new KyselyCursorStore(db),
     mailbox: new KyselyMailboxStore(db),
@@ -35,9 +35,9 @@ export function kyselyStorage(
   onClose: () => Promise<void>,
 ): Storage {
   return {
-    ...storesOver(db),
+    ...storesOver(db, dialect),
     dialect,
-    transaction: (work) => db.transaction().execute((trx) => work(storesOver(trx))),
+    transaction: (work) => db.transaction().execute((trx) => work(storesOver(trx, dialect))),
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },
