@@ -31,9 +31,11 @@ export interface ConnectionOptions {
   pingIntervalMs?: number;
   /**
    * Processes one entry, in order per group, exactly once per client store. When it resolves,
-   * the entry counts as handled and is acknowledged to the server.
+   * the entry counts as handled and is acknowledged to the server. Returning `false` leaves it
+   * unhandled (a client showing one chat only): it is neither stored as seen nor acknowledged,
+   * so the server sends it again next time.
    */
-  onEntry?: (entry: EntryFrame) => void | Promise<void>;
+  onEntry?: (entry: EntryFrame) => undefined | false | Promise<undefined | false> | void | Promise<void>;
   onMailboxItem?: (item: MailboxItemFrame) => void | Promise<void>;
   /** Acknowledgements are cumulative, so they are sent at most this often (default 200 ms). */
   ackDelayMs?: number;
@@ -314,7 +316,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
       case 'entry':
         this.serially(async () => {
           if (frame.seq > this.options.store.lastSeq(frame.groupId)) {
-            await this.options.onEntry?.(frame);
+            if ((await this.options.onEntry?.(frame)) === false) return;
             this.options.store.setLastSeq(frame.groupId, frame.seq);
           }
           this.ackLater(frame.groupId, frame.seq);

@@ -100,7 +100,7 @@ export class AuthService {
             id: newId('account', this.deps.random),
             phone,
             username: null,
-            displayName: phone,
+            displayName: '',
             createdAt: now,
             lastSeenDay: null,
           };

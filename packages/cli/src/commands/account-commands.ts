@@ -1,0 +1,101 @@
+import { hostname } from 'node:os';
+import type { AuthIntent } from '@courier/protocol';
+import { CourierHttp } from '@courier/sdk';
+import type { CommandContext } from '../context.ts';
+import { show } from '../output.ts';
+import { resolveAccount } from '../resolve.ts';
+
+/**
+ * register / login: request a code by SMS, read it, and store the new device's session. With
+ * --code, the code was sent by an earlier run (e.g. --request-only), so only verify it.
+ */
+export async function signIn(
+  ctx: CommandContext,
+  intent: AuthIntent,
+  phone: string,
+  options: { code?: string; deviceName?: string; requestOnly?: boolean },
+): Promise<void> {
+  const server = ctx.profile.server();
+  const http = new CourierHttp(server);
+  let code = options.code;
+  let number = phone;
+  if (code === undefined) {
+    const sent = await http.requestCode(phone, intent);
+    number = sent.phone;
+    if (options.requestOnly) {
+      show(ctx.io, ctx.json, sent, () => [`Code sent to ${sent.phone}; finish with --code <code>.`]);
+      return;
+    }
+    code = (await ctx.ask(`Code sent to ${sent.phone}: `)).trim();
+  }
+  const reply = await http.verifyCode(number, code, intent, options.deviceName ?? `cli@${hostname()}`);
+  ctx.profile.saveSession({
+    server,
+    token: reply.token,
+    accountId: reply.accountId,
+    deviceId: reply.deviceId,
+    phone: number,
+  });
+  const { token: _secret, ...shown } = reply;
+  show(ctx.io, ctx.json, shown, () => [
+    `${intent === 'register' ? 'Registered' : 'Logged in'} ${number} as ${reply.accountId} (device ${reply.deviceId}).`,
+  ]);
+}
+
+export async function logout(ctx: CommandContext): Promise<void> {
+  ctx.profile.requireSession();
+  await ctx.profile.http().logout();
+  ctx.profile.clearSession();
+  ctx.io.out('Logged out: this device is signed out.');
+}
+
+export async function whoami(ctx: CommandContext): Promise<void> {
+  const session = ctx.profile.requireSession();
+  const me = await ctx.profile.http().me();
+  show(ctx.io, ctx.json, { ...me, deviceId: session.deviceId, server: session.server }, () => [
+    `${me.username ? `@${me.username}` : '(no username)'} ${me.displayName} ${me.phone}`,
+    `account ${me.accountId}, device ${session.deviceId}, server ${session.server}`,
+  ]);
+}
+
+export async function setUsername(ctx: CommandContext, username: string | null): Promise<void> {
+  ctx.profile.requireSession();
+  const me = await ctx.profile.http().setUsername(username);
+  show(ctx.io, ctx.json, me, () => [
+    me.username ? `Your username is @${me.username}.` : 'Your username is cleared.',
+  ]);
+}
+
+export async function setDisplayName(ctx: CommandContext, name: string): Promise<void> {
+  ctx.profile.requireSession();
+  const me = await ctx.profile.http().setDisplayName(name);
+  show(ctx.io, ctx.json, me, () => [`Your display name is "${me.displayName}".`]);
+}
+
+export async function lookup(ctx: CommandContext, who: string): Promise<void> {
+  ctx.profile.requireSession();
+  const http = ctx.profile.http();
+  const user = await http.lookup({ accountId: await resolveAccount(http, who) });
+  show(ctx.io, ctx.json, user, () => [
+    `${user.username ? `@${user.username}` : '(no username)'} ${user.displayName} (${user.accountId})`,
+  ]);
+}
+
+export async function devices(ctx: CommandContext): Promise<void> {
+  ctx.profile.requireSession();
+  const list = await ctx.profile.http().devices();
+  show(ctx.io, ctx.json, list, () =>
+    list.map(
+      (d) =>
+        `${d.current ? '*' : ' '} ${d.deviceId}  ${d.name}  since ${new Date(d.createdAtMs).toISOString()}` +
+        (d.lastSeenAtMs ? `  last seen ${new Date(d.lastSeenAtMs).toISOString()}` : ''),
+    ),
+  );
+}
+
+export async function revokeDevice(ctx: CommandContext, deviceId: string): Promise<void> {
+  const session = ctx.profile.requireSession();
+  await ctx.profile.http().revokeDevice(deviceId);
+  if (deviceId === session.deviceId) ctx.profile.clearSession();
+  ctx.io.out(`Device ${deviceId} is signed out.`);
+}

@@ -1,0 +1,99 @@
+import type { GroupDetailView, GroupView } from '@courier/protocol';
+import type { CommandContext } from '../context.ts';
+import { Names } from '../names.ts';
+import { show } from '../output.ts';
+import { resolveAccount, resolveChat } from '../resolve.ts';
+
+async function chatTitle(names: Names, me: string, chat: GroupView | GroupDetailView): Promise<string> {
+  if (chat.kind === 'group') return chat.title;
+  const other = 'members' in chat ? chat.members.find((m) => m.accountId !== me)?.accountId : undefined;
+  return other ? names.of(other) : 'direct chat';
+}
+
+export async function listChats(ctx: CommandContext): Promise<void> {
+  const session = ctx.profile.requireSession();
+  const http = ctx.profile.http();
+  const names = new Names(http);
+  const chats = await http.groups();
+  const lines: string[] = [];
+  for (const chat of chats) {
+    const detail = chat.kind === 'direct' ? await http.group(chat.groupId) : chat;
+    const title = await chatTitle(names, session.accountId, detail);
+    lines.push(
+      `${chat.groupId}  ${chat.kind === 'direct' ? 'direct' : `group (${chat.memberCount})`}  ${title}`,
+    );
+  }
+  show(ctx.io, ctx.json, chats, () => (lines.length > 0 ? lines : ['No chats yet.']));
+}
+
+export async function openDirect(ctx: CommandContext, who: string): Promise<void> {
+  ctx.profile.requireSession();
+  const http = ctx.profile.http();
+  const chat = await http.openDirect(await resolveAccount(http, who));
+  show(ctx.io, ctx.json, chat, () => [`Direct chat with ${who}: ${chat.groupId}`]);
+}
+
+export async function createGroup(ctx: CommandContext, title: string, members: string[]): Promise<void> {
+  ctx.profile.requireSession();
+  const http = ctx.profile.http();
+  const ids = await Promise.all(members.map((m) => resolveAccount(http, m)));
+  const group = await http.createGroup(title, ids);
+  show(ctx.io, ctx.json, group, () => [
+    `Created "${group.title}": ${group.groupId} (${group.memberCount} members)`,
+  ]);
+}
+
+export async function showGroup(ctx: CommandContext, chat: string): Promise<void> {
+  const session = ctx.profile.requireSession();
+  const http = ctx.profile.http();
+  const detail = await http.group((await resolveChat(http, chat)).groupId);
+  const names = new Names(http);
+  const title = await chatTitle(names, session.accountId, detail);
+  const members = await Promise.all(
+    detail.members.map(async (m) => `  ${m.role.padEnd(6)} ${await names.of(m.accountId)}`),
+  );
+  show(ctx.io, ctx.json, detail, () => [
+    `${title} (${detail.kind}, ${detail.memberCount} members) ${detail.groupId}`,
+    ...members,
+  ]);
+}
+
+export async function addMembers(ctx: CommandContext, chat: string, members: string[]): Promise<void> {
+  ctx.profile.requireSession();
+  const http = ctx.profile.http();
+  const group = await resolveChat(http, chat);
+  const ids = await Promise.all(members.map((m) => resolveAccount(http, m)));
+  const detail = await http.addMembers(group.groupId, ids);
+  show(ctx.io, ctx.json, detail, () => [`Added ${members.join(', ')}: ${detail.memberCount} members now.`]);
+}
+
+export async function removeMember(ctx: CommandContext, chat: string, member: string): Promise<void> {
+  ctx.profile.requireSession();
+  const http = ctx.profile.http();
+  const group = await resolveChat(http, chat);
+  await http.removeMember(group.groupId, await resolveAccount(http, member));
+  ctx.io.out(`Removed ${member} from ${group.title || group.groupId}.`);
+}
+
+export async function leaveGroup(ctx: CommandContext, chat: string): Promise<void> {
+  ctx.profile.requireSession();
+  const http = ctx.profile.http();
+  const group = await resolveChat(http, chat);
+  await http.leave(group.groupId);
+  ctx.io.out(`You left ${group.title || group.groupId}.`);
+}
+
+export async function setRole(
+  ctx: CommandContext,
+  chat: string,
+  member: string,
+  role: 'admin' | 'member',
+): Promise<void> {
+  ctx.profile.requireSession();
+  const http = ctx.profile.http();
+  const group = await resolveChat(http, chat);
+  await http.setRole(group.groupId, await resolveAccount(http, member), role);
+  ctx.io.out(
+    `${member} is now ${role === 'admin' ? 'an admin' : 'a member'} of ${group.title || group.groupId}.`,
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * courier: the command-line client. Each profile (--profile NAME, or --home DIR) is one device of
+ * one person; run two profiles to be two people on one machine.
+ */
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import * as account from './commands/account-commands.ts';
+import * as chats from './commands/chat-commands.ts';
+import * as messages from './commands/message-commands.ts';
+import type { CommandContext } from './context.ts';
+import { consoleIo, describeError } from './output.ts';
+import { Profile } from './profile.ts';
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+const program = new Command()
+  .name('courier')
+  .description('Courier on the command line')
+  .option('--profile <name>', 'profile (device) to use, in ~/.courier/<name>', 'default')
+  .option('--home <dir>', 'profile folder (overrides --profile; or COURIER_HOME)')
+  .option('--server <url>', 'server URL (or COURIER_SERVER; default http://127.0.0.1:8080)')
+  .option('--json', 'print data as JSON')
+  .showHelpAfterError();
+
+function context(): CommandContext {
+  const options = program.opts<{ profile: string; home?: string; server?: string; json?: boolean }>();
+  const profile = new Profile({
+    profile: options.profile,
+    ...(options.home ? { home: options.home } : {}),
+    ...(options.server ? { server: options.server } : {}),
+  });
+  return { profile, io: consoleIo, json: options.json ?? false, ask };
+}
+
+const run =
+  <A extends unknown[]>(action: (ctx: CommandContext, ...args: A) => Promise<void>) =>
+  async (...args: A) => {
+    try {
+      await action(context(), ...args);
+    } catch (error) {
+      consoleIo.err(describeError(error));
+      process.exitCode = 1;
+    }
+  };
+
+for (const intent of ['register', 'login'] as const) {
+  program
+    .command(`${intent} <phone>`)
+    .description(
+      intent === 'register' ? 'create an account (a code is sent by SMS)' : 'add this device to your account',
+    )
+    .option('--code <code>', 'verify a code sent by an earlier run (no new code is requested)')
+    .option('--request-only', 'only request the code; finish later with --code')
+    .option('--device-name <name>', 'a name for this device')
+    .action(
+      run((ctx, phone: string, o: { code?: string; deviceName?: string; requestOnly?: boolean }) =>
+        account.signIn(ctx, intent, phone, o),
+      ),
+    );
+}
+program.command('logout').description('sign this device out').action(run(account.logout));
+program.command('whoami').description('show this account and device').action(run(account.whoami));
+const username = program.command('username').description('your public @username');
+username.command('set <name>').action(run((ctx, name: string) => account.setUsername(ctx, name)));
+username.command('clear').action(run((ctx) => account.setUsername(ctx, null)));
+program
+  .command('profile')
+  .command('name <displayName...>')
+  .description('set your display name')
+  .action(run((ctx, words: string[]) => account.setDisplayName(ctx, words.join(' '))));
+program
+  .command('lookup <who>')
+  .description('find someone by @username or +phone')
+  .action(run(account.lookup));
+const devices = program.command('devices').description('your devices').action(run(account.devices));
+devices.command('revoke <deviceId>').description('sign a device out').action(run(account.revokeDevice));
+
+program.command('chats').description('list your chats').action(run(chats.listChats));
+program
+  .command('dm <who>')
+  .description('open the direct chat with @user or +phone')
+  .action(run(chats.openDirect));
+const group = program.command('group').description('groups');
+group
+  .command('create <title> [members...]')
+  .action(run((ctx, title: string, members: string[]) => chats.createGroup(ctx, title, members)));
+group.command('show <chat>').action(run(chats.showGroup));
+group
+  .command('add <chat> <members...>')
+  .action(run((ctx, chat: string, m: string[]) => chats.addMembers(ctx, chat, m)));
+group.command('remove <chat> <member>').action(run(chats.removeMember));
+group.command('leave <chat>').action(run(chats.leaveGroup));
+group
+  .command('promote <chat> <member>')
+  .action(run((ctx, c: string, m: string) => chats.setRole(ctx, c, m, 'admin')));
+group
+  .command('demote <chat> <member>')
+  .action(run((ctx, c: string, m: string) => chats.setRole(ctx, c, m, 'member')));
+
+program
+  .command('send <chat> <text...>')
+  .description('send a message; returns once the server has stored it')
+  .action(run((ctx, chat: string, words: string[]) => messages.send(ctx, chat, words)));
+program
+  .command('listen [chat]')
+  .description('print new messages as they arrive (Ctrl-C to stop); resumes where it stopped')
+  .action(run((ctx, chat: string | undefined) => messages.listen(ctx, chat)));
+program.command('chat <chat>').description('interactive chat').action(run(messages.interactiveChat));
+
+await program.parseAsync(process.argv);
