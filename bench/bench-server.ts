@@ -1,0 +1,143 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CourierHttp } from '@courier/sdk';
+import pg from 'pg';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+export type BenchStorage = 'sqlite' | 'postgres';
+
+/** The server under test, as its own process, with a fresh database. */
+export class BenchServer {
+  private offset = 0;
+  private readonly codes = new Map<string, string>();
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly url: string,
+    private readonly dir: string,
+    private readonly cleanup: () => Promise<void>,
+  ) {}
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  static async start(storage: BenchStorage, port: number): Promise<BenchServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-bench-'));
+    const config = join(dir, 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        logLevel: 'error',
+        auth: { requestsPerIp: 1_000_000_000, codesPerPhone: 1_000_000 },
+        // The fan-out workload sends faster than a default slow-consumer window tolerates on a shared core.
+        delivery: { slowConsumerMs: 120_000 },
+      }),
+    );
+    let cleanup = async () => {};
+    const env: Record<string, string> = {
+      COURIER_CONFIG: config,
+      COURIER_PORT: String(port),
+      COURIER_SMS_OUTBOX: join(dir, 'sms.jsonl'),
+    };
+    if (storage === 'postgres') {
+      const name = `courier_bench_${process.pid}`;
+      const admin = 'postgres://postgres@127.0.0.1:5432/postgres';
+      const run = async (sql: string) => {
+        const client = new pg.Client({ connectionString: admin });
+        await client.connect();
+        try {
+          await client.query(sql);
+        } finally {
+          await client.end();
+        }
+      };
+      await run(`DROP DATABASE IF EXISTS ${name}`);
+      await run(`CREATE DATABASE ${name}`);
+      env.COURIER_DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${name}`;
+      cleanup = () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } else {
+      env.COURIER_SQLITE_PATH = join(dir, 'courier.db');
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts', 'serve'], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      // The server's own output goes to stderr: stdout carries only figures.
+      stdio: ['ignore', 2, 2],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+      try {
+        if ((await fetch(`${url}/readyz`)).ok) break;
+      } catch {
+        // not yet listening
+      }
+      if (Date.now() > deadline) throw new Error('the server did not become ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return new BenchServer(child, url, dir, cleanup);
+  }
+
+  /** Reads the codes the development SMS adapter wrote since the last call. */
+  private codeFor(phone: string): string | undefined {
+    const file = join(this.dir, 'sms.jsonl');
+    if (existsSync(file)) {
+      const text = readFileSync(file, 'utf8');
+      const fresh = text.slice(this.offset);
+      const end = fresh.lastIndexOf('\n') + 1;
+      this.offset += end;
+      for (const line of fresh.slice(0, end).split('\n')) {
+        if (!line) continue;
+        const { to, text: body } = JSON.parse(line) as { to: string; text: string };
+        const code = body.match(/\b(\d{4,10})\b/)?.[1];
+        if (code) this.codes.set(to, code);
+      }
+    }
+    return this.codes.get(phone);
+  }
+
+  /** Registers `count` accounts through the API, `concurrency` at a time. */
+  async register(
+    count: number,
+    concurrency = 32,
+  ): Promise<{ accountId: string; token: string; http: CourierHttp }[]> {
+    const users: { accountId: string; token: string; http: CourierHttp }[] = new Array(count);
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        const i = next++;
+        const phone = `+44207${String(i).padStart(7, '0')}`;
+        const http = new CourierHttp(this.url);
+        await http.requestCode(phone, 'register');
+        let code = this.codeFor(phone);
+        for (let tries = 0; !code && tries < 100; tries++) {
+          await new Promise((r) => setTimeout(r, 10));
+          code = this.codeFor(phone);
+        }
+        if (!code) throw new Error(`no code for ${phone}`);
+        const reply = await http.verifyCode(phone, code, 'register', 'bench');
+        http.setToken(reply.token);
+        users[i] = { accountId: reply.accountId, token: reply.token, http };
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return users;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      const exited = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    }
+    await this.cleanup().catch(() => {});
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

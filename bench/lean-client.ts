@@ -1,0 +1,109 @@
+import {
+  decodeServerFrame,
+  type EntryFrame,
+  encodeClientFrame,
+  GATEWAY_PATH,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+} from '@courier/protocol';
+import WebSocket from 'ws';
+
+/**
+ * A load-generating device: the real protocol (hello with its token, binary frames, cumulative
+ * acks every 200 ms like the SDK), without the SDK's stores, so one process can hold thousands.
+ */
+export class LeanClient {
+  private ws: WebSocket | undefined;
+  private nextRequest = 1;
+  private readonly pending = new Map<number, (frame: ServerFrame) => void>();
+  private readonly acks = new Map<string, number>();
+  private ackTimer: NodeJS.Timeout | undefined;
+  onEntry: (entry: EntryFrame) => void = () => {};
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  /** Resolves when the server's Ready frame arrived. */
+  connect(): Promise<void> {
+    const url = new URL(GATEWAY_PATH, this.baseUrl);
+    url.protocol = 'ws:';
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    this.ws = ws;
+    return new Promise((resolve, reject) => {
+      ws.on('open', () =>
+        ws.send(
+          encodeClientFrame({
+            type: 'hello',
+            protocolVersion: PROTOCOL_VERSION,
+            token: this.token,
+            client: 'bench',
+          }),
+        ),
+      );
+      ws.on('error', reject);
+      ws.on('message', (data) => {
+        const frame = decodeServerFrame(data as Buffer);
+        switch (frame.type) {
+          case 'ready':
+            resolve();
+            return;
+          case 'entry':
+            this.onEntry(frame);
+            this.ack(frame.groupId, frame.seq);
+            return;
+          case 'accepted':
+          case 'error': {
+            const done = this.pending.get(frame.requestId);
+            this.pending.delete(frame.requestId);
+            done?.(frame);
+            return;
+          }
+          default:
+            return;
+        }
+      });
+    });
+  }
+
+  /** Sends and resolves once the server accepted it durably. */
+  send(groupId: string, clientMsgId: string, payload: Uint8Array): Promise<number> {
+    const requestId = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, (frame) =>
+        frame.type === 'accepted'
+          ? resolve(frame.seq)
+          : reject(new Error(frame.type === 'error' ? frame.code : 'unexpected')),
+      );
+      this.ws?.send(encodeClientFrame({ type: 'send', requestId, groupId, clientMsgId, payload }));
+    });
+  }
+
+  private ack(groupId: string, seq: number): void {
+    this.acks.set(groupId, seq);
+    this.ackTimer ??= setTimeout(() => {
+      this.ackTimer = undefined;
+      for (const [g, s] of this.acks) this.ws?.send(encodeClientFrame({ type: 'ack', groupId: g, seq: s }));
+      this.acks.clear();
+    }, 200);
+  }
+
+  close(): void {
+    clearTimeout(this.ackTimer);
+    this.ws?.terminate();
+  }
+}
+
+/** A payload of `size` bytes that starts with the send time (ms since the epoch, sub-ms precision). */
+export function stampedPayload(size: number): Uint8Array {
+  const payload = new Uint8Array(size);
+  new DataView(payload.buffer).setFloat64(0, performance.timeOrigin + performance.now());
+  return payload;
+}
+
+export function stampOf(payload: Uint8Array): number {
+  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getFloat64(0);
+}
+
+export const now = (): number => performance.timeOrigin + performance.now();

@@ -1,0 +1,117 @@
+/**
+ * npm run bench [-- w1|w2|w3|all] [--members N] [--pairs N] [--messages N] [--connections N]
+ *                [--runs N] [--storage sqlite|postgres]
+ * Prints one JSON object per figure on stdout (../shared/BENCH.md); progress goes to stderr.
+ * Each workload gets a fresh server process and database; this process is the load client.
+ */
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import { BenchServer, type BenchStorage } from './bench-server.ts';
+import { type Figure, progress } from './figure.ts';
+import { median } from './server-proc.ts';
+import { runW1, W1_DEFAULTS } from './w1.ts';
+import { runW2, W2_DEFAULTS } from './w2.ts';
+import { runW3, W3_DEFAULTS } from './w3.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    members: { type: 'string' },
+    pairs: { type: 'string' },
+    messages: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    idle: { type: 'string' },
+    runs: { type: 'string', default: '1' },
+    storage: { type: 'string', default: 'sqlite' },
+  },
+});
+const which = positionals[0] ?? 'all';
+const storage = values.storage as BenchStorage;
+const runs = Number(values.runs);
+const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Runs a workload `runs` times on fresh servers and prints each figure (median over runs). */
+async function measure(name: string, work: (server: BenchServer) => Promise<Figure[]>, figures: string[]) {
+  const results: Figure[][] = [];
+  for (let r = 0; r < runs; r++) {
+    progress(`${name}: run ${r + 1} of ${runs} (${storage})`);
+    let server: BenchServer | undefined;
+    try {
+      server = await BenchServer.start(storage, await freePort());
+      results.push(await work(server));
+    } catch (error) {
+      progress(`${name} failed: ${(error as Error).stack ?? error}`);
+      results.push(
+        figures.map((figure) => ({
+          bench: name.split(' ')[0]!,
+          figure,
+          value: null,
+          unit: '',
+          params: {},
+          storage,
+          error: String((error as Error).message ?? error),
+        })),
+      );
+    } finally {
+      await server?.stop();
+    }
+  }
+  for (const [i, first] of results[0]!.entries()) {
+    const values = results.map((r) => r[i]?.value).filter((v): v is number => typeof v === 'number');
+    const line: Figure =
+      values.length === 0
+        ? first
+        : {
+            ...first,
+            value: median(values),
+            ...(runs > 1 ? { runs, min: Math.min(...values), max: Math.max(...values) } : {}),
+          };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  }
+}
+
+if (which === 'w1' || which === 'all') {
+  const params = {
+    pairs: num(values.pairs, W1_DEFAULTS.pairs),
+    warmup: num(values.warmup, W1_DEFAULTS.warmup),
+    messages: num(values.messages, W1_DEFAULTS.messages),
+    size: W1_DEFAULTS.size,
+  };
+  await measure('w1', (s) => runW1(s, params, storage), [
+    'delivered_msg_per_s',
+    'latency_p50_ms',
+    'latency_p99_ms',
+    'server_cpu_us_per_msg',
+  ]);
+}
+if (which === 'w2' || which === 'all') {
+  const sizes = values.members === undefined ? [1000, 5000] : [Number(values.members)];
+  for (const members of sizes) {
+    const params = { ...W2_DEFAULTS, members, messages: num(values.messages, W2_DEFAULTS.messages) };
+    await measure(`w2 (${members} members)`, (s) => runW2(s, params, storage), [
+      'last_recipient_p50_ms',
+      'last_recipient_p99_ms',
+      'deliveries_per_s',
+      'server_cpu_us_per_delivery',
+      'join_s',
+    ]);
+  }
+}
+if (which === 'w3' || which === 'all') {
+  const params = {
+    connections: num(values.connections, W3_DEFAULTS.connections),
+    idleSeconds: num(values.idle, W3_DEFAULTS.idleSeconds),
+  };
+  await measure('w3', (s) => runW3(s, params, storage), ['server_kib_per_conn', 'connects_per_s']);
+}
+process.exit(0);
