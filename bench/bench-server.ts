@@ -63,12 +63,20 @@ export class BenchServer {
     } else {
       env.COURIER_SQLITE_PATH = join(dir, 'courier.db');
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts', 'serve'], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      // The server's own output goes to stderr: stdout carries only figures.
-      stdio: ['ignore', 2, 2],
-    });
+    // BENCH_SERVER_PROFILE=<dir> writes a V8 CPU profile of the server (see docs/bench.md).
+    const profile = process.env.BENCH_SERVER_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`]
+      : [];
+    const child = spawn(
+      process.execPath,
+      [...profile, '--import', 'tsx', 'packages/server/src/main.ts', 'serve'],
+      {
+        cwd: root,
+        env: { ...process.env, ...env },
+        // The server's own output goes to stderr: stdout carries only figures.
+        stdio: ['ignore', 2, 2],
+      },
+    );
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
     for (;;) {

@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** The bench's output contract (../shared/BENCH.md): one JSON object per figure, nothing else. */
+describe('npm run bench output', () => {
+  it('prints one well-formed JSON line per figure for tiny runs of W1, W2 and W3', async () => {
+    const runs = await Promise.all([
+      bench(['w1', '--pairs', '3', '--warmup', '6', '--messages', '60']),
+      bench(['w2', '--members', '20', '--messages', '5']),
+      bench(['w3', '--connections', '30', '--idle', '1']),
+    ]);
+    const expected = {
+      w1: ['delivered_msg_per_s', 'latency_p50_ms', 'latency_p99_ms', 'server_cpu_us_per_msg'],
+      w2: [
+        'last_recipient_p50_ms',
+        'last_recipient_p99_ms',
+        'deliveries_per_s',
+        'server_cpu_us_per_delivery',
+        'join_s',
+      ],
+      w3: ['server_kib_per_conn', 'connects_per_s'],
+    };
+    for (const [i, run] of runs.entries()) {
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const name = (['w1', 'w2', 'w3'] as const)[i]!;
+      expect(lines.map((l) => l.figure)).toEqual(expected[name]);
+      for (const line of lines) {
+        expect(line).toMatchObject({
+          bench: name,
+          storage: 'sqlite',
+          unit: expect.any(String),
+          params: expect.any(Object),
+        });
+        expect(typeof line.value, JSON.stringify(line)).toBe('number');
+      }
+    }
+  }, 120_000);
+});
