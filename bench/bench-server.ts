@@ -13,6 +13,7 @@ export type BenchStorage = 'sqlite' | 'postgres';
 /** The server under test, as its own process, with a fresh database. */
 export class BenchServer {
   private offset = 0;
+  private policyVersion: string | undefined;
   private readonly codes = new Map<string, string>();
 
   private constructor(
@@ -129,7 +130,8 @@ export class BenchServer {
           code = this.codeFor(phone);
         }
         if (!code) throw new Error(`no code for ${phone}`);
-        const reply = await http.verifyCode(phone, code, 'register', 'bench');
+        this.policyVersion ??= (await http.privacyPolicy()).version;
+        const reply = await http.verifyCode(phone, code, 'register', 'bench', this.policyVersion);
         http.setToken(reply.token);
         users[i] = { accountId: reply.accountId, token: reply.token, http };
       }

@@ -215,9 +215,16 @@ describe('bad input on sign-up', () => {
 
     await http.requestCode(phone, 'register');
     const fresh = server.sms.lastCode(phone);
-    const ok = await http.verifyCode(phone, fresh, 'register', 'x');
-    expect(ok.created).toBe(true);
+    // Sign-up needs the current privacy policy accepted; the code survives the refusal.
     await expect(http.verifyCode(phone, fresh, 'register', 'x')).rejects.toMatchObject({
+      code: 'PRIVACY_POLICY_NOT_ACCEPTED',
+    });
+    await expect(http.verifyCode(phone, fresh, 'register', 'x', '1999-01-01')).rejects.toMatchObject({
+      code: 'PRIVACY_POLICY_UNKNOWN_VERSION',
+    });
+    const ok = await http.verifyCode(phone, fresh, 'register', 'x', (await http.privacyPolicy()).version);
+    expect(ok.created).toBe(true);
+    await expect(http.verifyCode(phone, fresh, 'register', 'x', ok.policyVersion)).rejects.toMatchObject({
       code: 'AUTH_CODE_EXPIRED',
     });
 

@@ -88,7 +88,7 @@ describe('the courier CLI against a real server', () => {
 
   async function signUp(who: string, phone: string) {
     expect((await courier(who, 'register', phone, '--request-only')).code).toBe(0);
-    const done = await courier(who, 'register', phone, '--code', codeFromOutbox(outbox, phone));
+    const done = await courier(who, 'register', phone, '--code', codeFromOutbox(outbox, phone), '--accept-policy');
     expect(done.code).toBe(0);
     expect(done.out).toContain(`Registered ${phone}`);
   }
@@ -108,7 +108,7 @@ describe('the courier CLI against a real server', () => {
   it('signs up, finds people, runs chats and groups, and delivers live and after a restart, once', async () => {
     // A wrong code is refused with its catalog code and a non-zero exit.
     await courier('alice', 'register', ALICE, '--request-only');
-    const wrong = await courier('alice', 'register', ALICE, '--code', '000001');
+    const wrong = await courier('alice', 'register', ALICE, '--code', '000001', '--accept-policy');
     expect(wrong.code).not.toBe(0);
     expect(wrong.err).toMatch(/error AUTH_CODE_(INVALID|EXPIRED)/);
 

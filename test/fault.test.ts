@@ -33,11 +33,13 @@ describe('kill -9 while messages flow', () => {
       const phone = nextPhone();
       const http = new CourierHttp(url);
       await http.requestCode(phone, 'register');
+      const { version } = await http.privacyPolicy();
       const reply = await http.verifyCode(
         phone,
         codeFromOutbox(env.COURIER_SMS_OUTBOX, phone),
         'register',
         'fault',
+        version,
       );
       http.setToken(reply.token);
       return { ...reply, http };

@@ -36,13 +36,13 @@ describe('log pruning', () => {
 
     // Bob acknowledged everything; Alice's device acknowledged the roster entry only (it never
     // receives its own messages), so the floor is the roster entry.
-    expect((await server.app.prune.run()).entries).toBe(1);
+    expect((await server.app.retention.run()).entries).toBe(1);
     const left = await server.app.storage.entries.range(chat.groupId, 0, 100);
     expect(left.map((e) => e.seq)).toEqual([2, 3, 4]);
 
     // A device that never comes back does not pin the log forever.
     clock.advance(25 * 3_600_000);
-    await server.app.prune.run();
+    await server.app.retention.run();
     expect(await server.app.storage.entries.range(chat.groupId, 0, 100)).toEqual([]);
   });
 });

@@ -119,7 +119,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   ): Promise<TestUser> => {
     const http = new CourierHttp(url);
     await http.requestCode(phone, intent);
-    const reply = await http.verifyCode(phone, sms.lastCode(phone), intent, deviceName);
+    const { version } = await http.privacyPolicy();
+    const reply = await http.verifyCode(phone, sms.lastCode(phone), intent, deviceName, version);
     http.setToken(reply.token);
     return { phone, accountId: reply.accountId, deviceId: reply.deviceId, token: reply.token, http };
   };

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import * as account from './commands/account-commands.ts';
 import * as chats from './commands/chat-commands.ts';
 import * as messages from './commands/message-commands.ts';
+import * as privacy from './commands/privacy-commands.ts';
 import type { CommandContext } from './context.ts';
 import { consoleIo, describeError } from './output.ts';
 import { Profile } from './profile.ts';
@@ -59,9 +60,14 @@ for (const intent of ['register', 'login'] as const) {
     .option('--code <code>', 'verify a code sent by an earlier run (no new code is requested)')
     .option('--request-only', 'only request the code; finish later with --code')
     .option('--device-name <name>', 'a name for this device')
+    .option('--accept-policy', 'accept the current privacy policy without asking')
     .action(
-      run((ctx, phone: string, o: { code?: string; deviceName?: string; requestOnly?: boolean }) =>
-        account.signIn(ctx, intent, phone, o),
+      run(
+        (
+          ctx,
+          phone: string,
+          o: { code?: string; deviceName?: string; requestOnly?: boolean; acceptPolicy?: boolean },
+        ) => account.signIn(ctx, intent, phone, o),
       ),
     );
 }
@@ -81,6 +87,30 @@ program
   .action(run(account.lookup));
 const devices = program.command('devices').description('your devices').action(run(account.devices));
 devices.command('revoke <deviceId>').description('sign a device out').action(run(account.revokeDevice));
+
+const privacyCommand = program.command('privacy').description('who sees and finds you; the privacy policy');
+privacyCommand.command('show').action(run(privacy.showSettings));
+privacyCommand
+  .command('set <setting> <value>')
+  .description('phone-visibility|phone-discovery|last-seen everybody|contacts|nobody; self-destruct 1|3|6|12')
+  .action(run(privacy.changeSetting));
+privacyCommand
+  .command('policy')
+  .description('show the privacy policy in force')
+  .action(run(privacy.showPolicy));
+privacyCommand
+  .command('accept <version>')
+  .description('accept a privacy-policy version')
+  .action(run(privacy.acceptPolicy));
+program
+  .command('export [file]')
+  .description('download everything the server holds about you (zip)')
+  .action(run(privacy.exportData));
+program
+  .command('delete-account')
+  .description('delete your account and everything personal the server holds')
+  .option('--confirm <phone>', 'your phone number, typed again')
+  .action(run((ctx, o: { confirm?: string }) => privacy.deleteAccount(ctx, o.confirm)));
 
 program.command('chats').description('list your chats').action(run(chats.listChats));
 program

@@ -32,6 +32,15 @@ export const errorCatalog = {
   ACCOUNT_USERNAME_INVALID: { status: 400, message: 'A username has 5 to 32 characters: a-z, 0-9 and _.' },
   ACCOUNT_USERNAME_TAKEN: { status: 409, message: 'That username is taken.' },
   ACCOUNT_PROFILE_INVALID: { status: 400, message: 'The display name must have 1 to 64 characters.' },
+  ACCOUNT_DELETE_NOT_CONFIRMED: {
+    status: 400,
+    message: 'To delete the account, type its phone number again.',
+  },
+  PRIVACY_POLICY_NOT_ACCEPTED: {
+    status: 403,
+    message: 'Accept the current privacy policy (see /privacy) to continue.',
+  },
+  PRIVACY_POLICY_UNKNOWN_VERSION: { status: 400, message: 'That is not the current privacy-policy version.' },
   DEVICE_NOT_FOUND: { status: 404, message: 'No such device on this account.' },
   GROUP_NOT_FOUND: { status: 404, message: 'No such chat, or you are not in it.' },
   GROUP_NOT_MEMBER: { status: 403, message: 'You are not a member of this chat.' },

@@ -24,12 +24,44 @@ export interface VerifyCodeBody {
   code: string;
   intent: AuthIntent;
   deviceName: string;
+  /** The privacy-policy version the person accepts; required when they have not accepted the current one. */
+  acceptPolicyVersion?: string;
 }
 export interface VerifyCodeReply {
   accountId: string;
   deviceId: string;
   token: string;
   created: boolean;
+  policyVersion: string;
+}
+
+/** GET /v1/privacy-policy (the page itself is served at /privacy) */
+export interface PrivacyPolicyView {
+  version: string;
+  effectiveFromMs: number;
+  sha256: string;
+  markdown: string;
+}
+
+export type Audience = 'everybody' | 'contacts' | 'nobody';
+
+/** GET/PUT /v1/me/privacy ("contacts" are the people you have a direct chat with) */
+export interface PrivacySettingsView {
+  phoneVisibility: Audience;
+  phoneDiscovery: Audience;
+  lastSeenVisibility: Audience;
+  selfDestructMonths: 1 | 3 | 6 | 12;
+}
+
+/** DELETE /v1/me */
+export interface DeleteAccountBody {
+  /** The account's own phone number, typed again to confirm. */
+  confirmPhone: string;
+}
+export interface DeleteAccountReply {
+  deleted: true;
+  /** True when a legal obligation keeps some records (phone number, IP records) for a while. */
+  legalHold: boolean;
 }
 
 export interface AccountView {
@@ -38,13 +70,19 @@ export interface AccountView {
   username: string | null;
   displayName: string;
   createdAtMs: number;
+  policy: { current: string; accepted: boolean };
 }
 
-/** A user as another user sees them (GET /v1/users/lookup). */
+/**
+ * A user as another user sees them (GET /v1/users/lookup). The phone number and the last-seen
+ * day are present only when that user's privacy settings let this viewer see them.
+ */
 export interface UserView {
   accountId: string;
   username: string | null;
   displayName: string;
+  phone?: string;
+  lastSeenDayMs?: number;
 }
 
 export interface DeviceView {

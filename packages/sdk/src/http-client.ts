@@ -2,11 +2,14 @@ import {
   type AccountView,
   type AuthIntent,
   CourierError,
+  type DeleteAccountReply,
   type DeviceView,
   type ErrorEnvelope,
   type GroupDetailView,
   type GroupView,
   isErrorCode,
+  type PrivacyPolicyView,
+  type PrivacySettingsView,
   type RequestCodeReply,
   type UserView,
   type VerifyCodeReply,
@@ -71,8 +74,55 @@ export class CourierHttp {
     return this.call('POST', '/v1/auth/code', { phone, intent });
   }
 
-  verifyCode(phone: string, code: string, intent: AuthIntent, deviceName: string): Promise<VerifyCodeReply> {
-    return this.call('POST', '/v1/auth/verify', { phone, code, intent, deviceName });
+  /** `acceptPolicyVersion` is required at sign-up, and at the first login after the policy changed. */
+  verifyCode(
+    phone: string,
+    code: string,
+    intent: AuthIntent,
+    deviceName: string,
+    acceptPolicyVersion?: string,
+  ): Promise<VerifyCodeReply> {
+    return this.call('POST', '/v1/auth/verify', {
+      phone,
+      code,
+      intent,
+      deviceName,
+      ...(acceptPolicyVersion === undefined ? {} : { acceptPolicyVersion }),
+    });
+  }
+
+  privacyPolicy(): Promise<PrivacyPolicyView> {
+    return this.call('GET', '/v1/privacy-policy');
+  }
+
+  acceptPolicy(version: string): Promise<void> {
+    return this.call('POST', '/v1/me/privacy-policy/accept', { version });
+  }
+
+  privacySettings(): Promise<PrivacySettingsView> {
+    return this.call('GET', '/v1/me/privacy');
+  }
+
+  updatePrivacySettings(change: Partial<PrivacySettingsView>): Promise<PrivacySettingsView> {
+    return this.call('PUT', '/v1/me/privacy', change);
+  }
+
+  /** Everything the server holds about this account, as a zip archive. */
+  async exportData(): Promise<Uint8Array> {
+    const response = await fetch(new URL('/v1/me/export', this.baseUrl), {
+      headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+    }).catch((cause: unknown) => {
+      throw new CourierError('SERVER_UNAVAILABLE', { message: `Cannot reach ${this.baseUrl}`, cause });
+    });
+    if (!response.ok) {
+      const body = (await response.json().catch(() => undefined)) as Partial<ErrorEnvelope> | undefined;
+      throw new CourierError(isErrorCode(body?.error?.code) ? body.error.code : 'SERVER_UNAVAILABLE');
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  deleteAccount(confirmPhone: string): Promise<DeleteAccountReply> {
+    return this.call('DELETE', '/v1/me', { confirmPhone });
   }
 
   logout(): Promise<void> {

@@ -91,14 +91,24 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(30 * 24 * 3_600_000),
-      pruneIntervalMs: z
+      catchUpPageSize: z.number().int().min(1).max(5000).default(256),
+      /** Encoded frames kept per active group so a fan-out encodes and reads each entry once. */
+      hubCacheEntries: z.number().int().min(1).default(512),
+    })
+    .prefault({}),
+  /** How long personal records are kept (DESIGN P10). */
+  retention: z
+    .strictObject({
+      /** Connection records (IP addresses), in months; 0 means IP addresses are never stored. */
+      ipMonths: z.number().int().min(0).max(120).default(12),
+      /** Sessions unused for this many days are deleted (the device must log in again). */
+      sessionIdleDays: z.number().int().min(1).default(365),
+      /** How often the retention rules run. */
+      intervalMs: z
         .number()
         .int()
         .positive()
         .default(10 * 60_000),
-      catchUpPageSize: z.number().int().min(1).max(5000).default(256),
-      /** Encoded frames kept per active group so a fan-out encodes and reads each entry once. */
-      hubCacheEntries: z.number().int().min(1).default(512),
     })
     .prefault({}),
 });

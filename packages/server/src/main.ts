@@ -2,7 +2,7 @@
  * courier-server: the only place that reads the environment and the command line.
  *   courier-server serve     run the server (HTTP API + WebSocket gateway) until SIGINT/SIGTERM
  *   courier-server migrate   bring the database schema to the newest version and exit
- *   courier-server prune     remove acknowledged/expired log entries and expired codes, print counts
+ *   courier-server purge     apply every retention rule now and print what was removed (alias: prune)
  * Config: a JSON file named by --config or COURIER_CONFIG, then these overrides:
  *   COURIER_HOST, COURIER_PORT, COURIER_LOG_LEVEL, COURIER_DATABASE_URL (PostgreSQL),
  *   COURIER_SQLITE_PATH, COURIER_NATS_URL (comma-separated), COURIER_SMS_OUTBOX
@@ -37,8 +37,8 @@ async function main(): Promise<void> {
     options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const command = positionals[0] ?? 'serve';
-  if (values.help || !['serve', 'migrate', 'prune'].includes(command)) {
-    console.log('usage: courier-server serve|migrate|prune [--config file.json]');
+  if (values.help || !['serve', 'migrate', 'purge', 'prune'].includes(command)) {
+    console.log('usage: courier-server serve|migrate|purge [--config file.json]');
     process.exitCode = values.help ? 0 : 2;
     return;
   }
@@ -50,8 +50,8 @@ async function main(): Promise<void> {
     await app.close();
     return;
   }
-  if (command === 'prune') {
-    console.log(JSON.stringify(await app.prune.run()));
+  if (command === 'purge' || command === 'prune') {
+    console.log(JSON.stringify(await app.retention.run()));
     await app.close();
     return;
   }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { AuthIntent } from '@courier/protocol';
+import { type AuthIntent, CourierError, type VerifyCodeReply } from '@courier/protocol';
 import { CourierHttp } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
 import { show } from '../output.ts';
@@ -7,13 +7,14 @@ import { resolveAccount } from '../resolve.ts';
 
 /**
  * register / login: request a code by SMS, read it, and store the new device's session. With
- * --code, the code was sent by an earlier run (e.g. --request-only), so only verify it.
+ * --code, the code was sent by an earlier run (e.g. --request-only), so only verify it. The
+ * current privacy policy is accepted at sign-up, and at the first login after it changed.
  */
 export async function signIn(
   ctx: CommandContext,
   intent: AuthIntent,
   phone: string,
-  options: { code?: string; deviceName?: string; requestOnly?: boolean },
+  options: { code?: string; deviceName?: string; requestOnly?: boolean; acceptPolicy?: boolean },
 ): Promise<void> {
   const server = ctx.profile.server();
   const http = new CourierHttp(server);
@@ -28,7 +29,30 @@ export async function signIn(
     }
     code = (await ctx.ask(`Code sent to ${sent.phone}: `)).trim();
   }
-  const reply = await http.verifyCode(number, code, intent, options.deviceName ?? `cli@${hostname()}`);
+  const deviceName = options.deviceName ?? `cli@${hostname()}`;
+  const policy = await http.privacyPolicy();
+  const agree = async (): Promise<string> => {
+    if (options.acceptPolicy) return policy.version;
+    ctx.io.err(`Courier's privacy policy, version ${policy.version}: ${new URL('/privacy', server)}`);
+    const answer = (await ctx.ask('Do you accept it? [y/N] ')).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') {
+      throw new CourierError('PRIVACY_POLICY_NOT_ACCEPTED', {
+        message: 'You did not accept the privacy policy.',
+      });
+    }
+    return policy.version;
+  };
+  let reply: VerifyCodeReply;
+  if (intent === 'register') {
+    reply = await http.verifyCode(number, code, intent, deviceName, await agree());
+  } else {
+    try {
+      reply = await http.verifyCode(number, code, intent, deviceName);
+    } catch (error) {
+      if (!(error instanceof CourierError) || error.code !== 'PRIVACY_POLICY_NOT_ACCEPTED') throw error;
+      reply = await http.verifyCode(number, code, intent, deviceName, await agree());
+    }
+  }
   ctx.profile.saveSession({
     server,
     token: reply.token,

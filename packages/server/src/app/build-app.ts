@@ -12,12 +12,15 @@ import { authRoutes } from '../http/routes/auth-routes.ts';
 import { groupRoutes } from '../http/routes/group-routes.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
 import { homeRoutes } from '../http/routes/home-routes.ts';
+import { policyRoutes } from '../http/routes/policy-routes.ts';
+import { privacyRoutes } from '../http/routes/privacy-routes.ts';
 import type { HttpServices } from '../http/services.ts';
 import { AccountService } from '../services/account-service.ts';
 import { AuthService } from '../services/auth-service.ts';
 import { DeliveryService } from '../services/delivery-service.ts';
 import { GroupService } from '../services/group-service.ts';
-import { PruneJob } from '../services/prune-job.ts';
+import { PrivacyService } from '../services/privacy-service.ts';
+import { RetentionJob } from '../services/retention-job.ts';
 import { openSms } from '../sms/open-sms.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
@@ -28,7 +31,7 @@ export interface CourierApp {
   storage: Storage;
   bus: Bus;
   delivery: DeliveryService;
-  prune: PruneJob;
+  retention: RetentionJob;
   /** Stops taking work, drains pending writes and closes every adapter. */
   close(): Promise<void>;
 }
@@ -42,10 +45,19 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const bus = await openBus(config.bus);
   const sms = deps.sms ?? openSms(config.sms, deps.logger, process.env);
   const clientIp = clientIpResolver(config.trustedProxies);
-  const auth = new AuthService(storage, bus, sms, config.auth, deps);
-  const accounts = new AccountService(storage);
+  const recordIps = config.retention.ipMonths > 0;
+  const auth = new AuthService(storage, bus, sms, config.auth, deps, recordIps);
+  const accounts = new AccountService(storage, deps.clock);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
-  const delivery = new DeliveryService(storage, bus, deps.clock, deps.logger, config.delivery.lazyFlushMs);
+  const privacy = new PrivacyService(storage, bus, groups, deps.clock);
+  const delivery = new DeliveryService(
+    storage,
+    bus,
+    deps.clock,
+    deps.logger,
+    config.delivery.lazyFlushMs,
+    recordIps,
+  );
   const gateway = new Gateway({
     storage,
     auth,
@@ -57,7 +69,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   });
   bus.subscribe((signal) => gateway.onSignal(signal));
   bus.onResume(() => void gateway.resume());
-  const prune = new PruneJob(storage, deps.clock, config, deps.logger);
+  const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger);
 
   const http = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -67,11 +79,12 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   installErrorHandling(http);
-  const services: HttpServices = { auth, accounts, groups, storage, clientIp };
+  const services: HttpServices = { auth, accounts, groups, privacy, storage, clientIp, clock: deps.clock };
   await http.register(async (scope) => {
     await homeRoutes(scope);
     await healthRoutes(scope, services);
     await authRoutes(scope, services);
+    await policyRoutes(scope, services);
   });
   await http.register(async (scope) => {
     scope.decorateRequest('principal');
@@ -82,16 +95,17 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     });
     await accountRoutes(scope, services);
     await groupRoutes(scope, services);
+    await privacyRoutes(scope, services);
   });
   http.server.on('upgrade', (request, socket, head) => {
     if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
   });
-  prune.start();
+  retention.start();
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      prune.stop();
+      retention.stop();
       await gateway.close();
       await http.close();
       await delivery.drain();
@@ -100,5 +114,5 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     })();
     return closing;
   };
-  return { http, gateway, storage, bus, delivery, prune, close };
+  return { http, gateway, storage, bus, delivery, retention, close };
 }

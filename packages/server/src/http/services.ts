@@ -1,6 +1,8 @@
 import type { AccountService } from '../services/account-service.ts';
 import type { AuthService, Principal } from '../services/auth-service.ts';
+import type { Clock } from '../deps.ts';
 import type { GroupService } from '../services/group-service.ts';
+import type { PrivacyService } from '../services/privacy-service.ts';
 import type { Storage } from '../storage/ports.ts';
 
 /** What the HTTP routes may use. */
@@ -8,6 +10,8 @@ export interface HttpServices {
   auth: AuthService;
   accounts: AccountService;
   groups: GroupService;
+  privacy: PrivacyService;
+  clock: Clock;
   storage: Storage;
   clientIp: (request: import('node:http').IncomingMessage) => string;
 }

@@ -7,29 +7,34 @@ import {
   USERNAME_PATTERN,
   type UserView,
 } from '@courier/protocol';
+import type { Clock } from '../deps.ts';
+import { allows, relationOf } from '../privacy/audience.ts';
+import { currentPolicy } from '../privacy/policy-versions.ts';
 import type { AccountRow, Storage } from '../storage/ports.ts';
 import type { Principal } from './auth-service.ts';
 import { normalizePhone } from './phone.ts';
 
-const userView = (a: AccountRow): UserView => ({
-  accountId: a.id,
-  username: a.username,
-  displayName: a.displayName,
-});
-
-/** Profiles, usernames, lookups and the device list. */
+/** Profiles, usernames, lookups (each answer filtered by the person's privacy settings) and devices. */
 export class AccountService {
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: Clock,
+  ) {}
 
   async me(principal: Principal): Promise<AccountView> {
     const a = await this.storage.accounts.byId(principal.accountId);
     if (!a) throw new CourierError('AUTH_INVALID_TOKEN');
+    const policy = currentPolicy(this.clock.now());
+    const accepted = (await this.storage.policyAcceptances.accepted(a.id)).some(
+      (x) => x.version === policy.version,
+    );
     return {
       accountId: a.id,
       phone: a.phone,
       username: a.username,
       displayName: a.displayName,
       createdAtMs: a.createdAt,
+      policy: { current: policy.version, accepted },
     };
   }
 
@@ -52,7 +57,14 @@ export class AccountService {
     return this.me(principal);
   }
 
-  async lookup(query: { username?: string; phone?: string; accountId?: string }): Promise<UserView> {
+  /**
+   * Finds a person. By phone number only if their "who can find me by phone" setting lets this
+   * viewer; otherwise the answer is the same as for a number nobody has (no hint either way).
+   */
+  async lookup(
+    principal: Principal,
+    query: { username?: string; phone?: string; accountId?: string },
+  ): Promise<UserView> {
     let account: AccountRow | undefined;
     if (query.username !== undefined) {
       const name = query.username.replace(/^@/, '');
@@ -61,6 +73,15 @@ export class AccountService {
         : undefined;
     } else if (query.phone !== undefined) {
       account = await this.storage.accounts.byPhone(normalizePhone(query.phone));
+      if (
+        account &&
+        !allows(
+          account.privacy.phoneDiscovery,
+          await relationOf(this.storage, principal.accountId, account.id),
+        )
+      ) {
+        account = undefined;
+      }
     } else if (query.accountId !== undefined) {
       account = isId('account', query.accountId)
         ? await this.storage.accounts.byId(query.accountId)
@@ -69,11 +90,21 @@ export class AccountService {
       throw new CourierError('REQ_INVALID', { message: 'Give a username, a phone number or an account id.' });
     }
     if (!account) throw new CourierError('ACCOUNT_NOT_FOUND');
-    return userView(account);
+    return this.viewFor(principal.accountId, account);
   }
 
-  async users(ids: readonly string[]): Promise<UserView[]> {
-    return (await this.storage.accounts.byIds(ids)).map(userView);
+  /** A person as this viewer may see them. */
+  async viewFor(viewer: string, account: AccountRow): Promise<UserView> {
+    const relation = await relationOf(this.storage, viewer, account.id);
+    return {
+      accountId: account.id,
+      username: account.username,
+      displayName: account.displayName,
+      ...(allows(account.privacy.phoneVisibility, relation) ? { phone: account.phone } : {}),
+      ...(account.lastSeenDay !== null && allows(account.privacy.lastSeenVisibility, relation)
+        ? { lastSeenDayMs: account.lastSeenDay }
+        : {}),
+    };
   }
 
   async devices(principal: Principal): Promise<DeviceView[]> {

@@ -3,7 +3,9 @@ import type { Bus } from '../bus/ports.ts';
 import type { Config } from '../config.ts';
 import type { ServerDeps } from '../deps.ts';
 import type { SmsSender } from '../sms/ports.ts';
-import type { Storage } from '../storage/ports.ts';
+import { DEFAULT_PRIVACY, type Storage } from '../storage/ports.ts';
+import { currentPolicy } from '../privacy/policy-versions.ts';
+import { startOfDay } from '../privacy/start-of-day.ts';
 import { isUniqueViolation } from '../storage/kysely/unique-violation.ts';
 import { normalizePhone } from './phone.ts';
 import { hashCode, hashToken, newCode, newToken, sameHash } from './secrets.ts';
@@ -22,6 +24,8 @@ export class AuthService {
     private readonly sms: SmsSender,
     private readonly config: Config['auth'],
     private readonly deps: Pick<ServerDeps, 'clock' | 'random' | 'logger'>,
+    /** False when the operator set IP retention to 0: addresses are then never stored. */
+    private readonly recordIps = true,
   ) {}
 
   private async limit(key: string, max: number): Promise<void> {
@@ -66,6 +70,7 @@ export class AuthService {
     intent: AuthIntent,
     deviceName: string,
     ip: string,
+    acceptPolicyVersion?: string,
   ): Promise<VerifyCodeReply> {
     await this.limit(`ip:${ip}`, this.config.requestsPerIp);
     const phone = normalizePhone(rawPhone);
@@ -87,6 +92,21 @@ export class AuthService {
         details: { attemptsLeft: this.config.maxCodeAttempts - attempts },
       });
     }
+    // The current privacy policy must be accepted at sign-up and at the first login after it
+    // changes. Checked before the code is spent, so the person can retry with their acceptance.
+    const policy = currentPolicy(now);
+    const existing = await this.storage.accounts.byPhone(phone);
+    const accepted = existing
+      ? (await this.storage.policyAcceptances.accepted(existing.id)).some((a) => a.version === policy.version)
+      : false;
+    if (!accepted && acceptPolicyVersion !== policy.version) {
+      throw new CourierError(
+        acceptPolicyVersion === undefined ? 'PRIVACY_POLICY_NOT_ACCEPTED' : 'PRIVACY_POLICY_UNKNOWN_VERSION',
+        {
+          details: { version: policy.version, url: '/privacy' },
+        },
+      );
+    }
     const token = newToken(this.deps.random);
     try {
       return await this.storage.transaction(async (tx) => {
@@ -102,7 +122,8 @@ export class AuthService {
             username: null,
             displayName: '',
             createdAt: now,
-            lastSeenDay: null,
+            lastSeenDay: startOfDay(now),
+            privacy: DEFAULT_PRIVACY,
           };
           await tx.accounts.insert(account);
           created = true;
@@ -128,8 +149,10 @@ export class AuthService {
           createdAt: now,
           lastUsedAt: now,
         });
-        await tx.connections.record([{ deviceId, accountId: account.id, ip, at: now }]);
-        return { accountId: account.id, deviceId, token, created };
+        if (!accepted) await tx.policyAcceptances.accept(account.id, policy.version, now);
+        if (this.recordIps) await tx.connections.record([{ deviceId, accountId: account.id, ip, at: now }]);
+        await tx.accounts.touchLastSeenDay([account.id], startOfDay(now));
+        return { accountId: account.id, deviceId, token, created, policyVersion: policy.version };
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new CourierError('AUTH_ACCOUNT_EXISTS', { cause: error });

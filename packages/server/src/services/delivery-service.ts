@@ -2,6 +2,7 @@ import { CourierError } from '@courier/protocol';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/ports.ts';
 import type { Clock } from '../deps.ts';
+import { startOfDay } from '../privacy/start-of-day.ts';
 import type {
   ClientKey,
   ConnectionRecord,
@@ -47,6 +48,7 @@ interface Batch {
   cursors: Map<string, { deviceId: string; groupId: string; ackedSeq: number }>;
   mailboxAcks: Map<string, number>;
   connections: ConnectionRecord[];
+  accountsSeen: Set<string>;
   devicesSeen: Set<string>;
   sessionsUsed: Set<string>;
 }
@@ -57,6 +59,7 @@ const emptyBatch = (): Batch => ({
   cursors: new Map(),
   mailboxAcks: new Map(),
   connections: [],
+  accountsSeen: new Set(),
   devicesSeen: new Set(),
   sessionsUsed: new Set(),
 });
@@ -86,6 +89,8 @@ export class DeliveryService {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly lazyFlushMs = 250,
+    /** False when IP retention is 0: connection records are then never written. */
+    private readonly recordIps = true,
   ) {}
 
   setListener(listener: DeliveryListener): void {
@@ -129,7 +134,8 @@ export class DeliveryService {
   }
 
   connected(record: ConnectionRecord, tokenHash: string): void {
-    this.batch.connections.push(record);
+    if (this.recordIps) this.batch.connections.push(record);
+    this.batch.accountsSeen.add(record.accountId);
     this.batch.devicesSeen.add(record.deviceId);
     this.batch.sessionsUsed.add(tokenHash);
     this.scheduleLazily();
@@ -207,8 +213,9 @@ export class DeliveryService {
     const { entries, mailbox } = await this.storage.transaction(async (tx) => {
       if (batch.cursors.size > 0) await tx.cursors.advance([...batch.cursors.values()]);
       for (const [deviceId, seq] of batch.mailboxAcks) await tx.mailbox.deleteUpTo(deviceId, seq);
-      if (batch.connections.length > 0) {
+      if (batch.devicesSeen.size > 0) {
         await tx.connections.record(batch.connections);
+        await tx.accounts.touchLastSeenDay([...batch.accountsSeen], startOfDay(now));
         await tx.devices.touchLastSeen([...batch.devicesSeen], now);
         await tx.sessions.touch([...batch.sessionsUsed], now);
       }
@@ -352,7 +359,7 @@ function isEmpty(b: Batch): boolean {
     b.deviceAppends.length === 0 &&
     b.cursors.size === 0 &&
     b.mailboxAcks.size === 0 &&
-    b.connections.length === 0
+    b.devicesSeen.size === 0
   );
 }
 

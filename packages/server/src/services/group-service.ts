@@ -135,28 +135,49 @@ export class GroupService {
     const changed = await this.storage.transaction(async (tx) => {
       const { group, me } = await this.membership(tx, principal, groupId);
       this.requireMutable(group);
-      let seq = await this.appendRoster(tx, groupId, principal, {
-        action: 'left',
-        subjectAccountIds: [me.accountId],
-      });
-      await this.dropMember(tx, groupId, me.accountId);
-      const changes = [{ seq, accountIds: [me.accountId] }];
-      if (me.role === 'owner') {
-        const rest = await tx.groups.members(groupId);
-        const heir = rest.find((m) => m.role === 'admin') ?? rest[0];
-        if (heir) {
-          seq = await this.appendRoster(tx, groupId, principal, {
-            action: 'role_changed',
-            subjectAccountIds: [heir.accountId],
-            role: 'owner',
-          });
-          await tx.groups.setRole(groupId, heir.accountId, 'owner');
-          changes.push({ seq, accountIds: [] });
-        }
-      }
-      return changes;
+      return this.depart(tx, principal, groupId, me);
     });
     await this.announce(groupId, changed);
+  }
+
+  /** Removes a member who leaves; an owner hands the group on. Returns the roster changes. */
+  private async depart(tx: Stores, principal: Principal, groupId: string, me: MemberRow) {
+    let seq = await this.appendRoster(tx, groupId, principal, {
+      action: 'left',
+      subjectAccountIds: [me.accountId],
+    });
+    await this.dropMember(tx, groupId, me.accountId);
+    const changes = [{ seq, accountIds: [me.accountId] }];
+    if (me.role === 'owner') {
+      const rest = await tx.groups.members(groupId);
+      const heir = rest.find((m) => m.role === 'admin') ?? rest[0];
+      if (heir) {
+        seq = await this.appendRoster(tx, groupId, principal, {
+          action: 'role_changed',
+          subjectAccountIds: [heir.accountId],
+          role: 'owner',
+        });
+        await tx.groups.setRole(groupId, heir.accountId, 'owner');
+        changes.push({ seq, accountIds: [] });
+      }
+    }
+    return changes;
+  }
+
+  /**
+   * Takes a deleted account out of every chat, direct chats included: each chat's log records that
+   * it left, and groups it owned pass to their longest-standing admin or member.
+   */
+  async departEverywhere(accountId: string): Promise<void> {
+    const principal = { accountId, deviceId: '', tokenHash: '' };
+    for (const group of await this.storage.groups.forAccount(accountId)) {
+      const changed = await this.storage.transaction(async (tx) => {
+        const me = await tx.groups.member(group.id, accountId);
+        if (!me) return [];
+        return this.depart(tx, principal, group.id, me);
+      });
+      await this.announce(group.id, changed);
+    }
   }
 
   async setRole(

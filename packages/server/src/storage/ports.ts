@@ -2,6 +2,22 @@
  * What the services may ask of storage. Stores are thin (one table family, no policy); every
  * adapter implements these over its own driver and passes the one contract suite.
  */
+export type Audience = 'everybody' | 'contacts' | 'nobody';
+
+export interface PrivacySettings {
+  phoneVisibility: Audience;
+  phoneDiscovery: Audience;
+  lastSeenVisibility: Audience;
+  selfDestructMonths: 1 | 3 | 6 | 12;
+}
+
+export const DEFAULT_PRIVACY: PrivacySettings = {
+  phoneVisibility: 'contacts',
+  phoneDiscovery: 'everybody',
+  lastSeenVisibility: 'contacts',
+  selfDestructMonths: 6,
+};
+
 export interface AccountRow {
   id: string;
   phone: string;
@@ -9,6 +25,7 @@ export interface AccountRow {
   displayName: string;
   createdAt: number;
   lastSeenDay: number | null;
+  privacy: PrivacySettings;
 }
 
 export interface DeviceRow {
@@ -118,7 +135,16 @@ export interface AccountStore {
   /** Returns false when another account holds the username (case-insensitively). */
   setUsername(id: string, username: string | null): Promise<boolean>;
   setDisplayName(id: string, displayName: string): Promise<void>;
-  touchLastSeenDay(id: string, day: number): Promise<void>;
+  touchLastSeenDay(ids: readonly string[], day: number): Promise<void>;
+  setPrivacy(id: string, privacy: PrivacySettings): Promise<void>;
+  /** Accounts whose last activity (or creation) is older than their own self-destruct period. */
+  expired(now: number): Promise<string[]>;
+  delete(id: string): Promise<void>;
+}
+
+export interface PolicyAcceptanceStore {
+  accept(accountId: string, version: string, at: number): Promise<void>;
+  accepted(accountId: string): Promise<{ version: string; acceptedAt: number }[]>;
 }
 
 export interface DeviceStore {
@@ -138,6 +164,9 @@ export interface SessionStore {
   deleteByTokenHash(tokenHash: string): Promise<void>;
   deleteByDevice(deviceId: string): Promise<void>;
   touch(tokenHashes: readonly string[], at: number): Promise<void>;
+  byAccount(accountId: string): Promise<SessionRow[]>;
+  /** Deletes sessions unused since `before`; returns how many. */
+  deleteUnusedSince(before: number): Promise<number>;
 }
 
 export interface AuthCodeStore {
@@ -153,11 +182,17 @@ export interface RateLimitStore {
   /** Counts one hit for the key in a fixed window and returns the count in the current window. */
   hit(key: string, now: number, windowMs: number): Promise<number>;
   deleteExpired(before: number): Promise<number>;
+  deleteKey(key: string): Promise<void>;
 }
 
 export interface ConnectionStore {
   record(records: readonly ConnectionRecord[]): Promise<void>;
   byAccount(accountId: string): Promise<ConnectionRecord[]>;
+  /** With first sightings, for an account's export. */
+  detailsByAccount(accountId: string): Promise<(ConnectionRecord & { firstSeen: number })[]>;
+  deleteByAccount(accountId: string): Promise<number>;
+  /** Deletes records last seen before `before`; returns how many. */
+  deleteOlderThan(before: number): Promise<number>;
 }
 
 export interface GroupStore {
@@ -234,6 +269,7 @@ export interface Stores {
   entries: EntryStore;
   cursors: CursorStore;
   mailbox: MailboxStore;
+  policyAcceptances: PolicyAcceptanceStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

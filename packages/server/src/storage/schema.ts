@@ -13,6 +13,20 @@ export interface AccountsTable {
   created_at: number;
   /** Coarse last-seen time: the start of the UTC day. */
   last_seen_day: number | null;
+  /** Who sees my phone number: everybody, contacts, nobody. */
+  phone_visibility: string;
+  /** Who finds me by my phone number: everybody, contacts, nobody. */
+  phone_discovery: string;
+  /** Who sees when I was last seen: everybody, contacts, nobody. */
+  last_seen_visibility: string;
+  /** Delete my account after this many months without any activity (1, 3, 6 or 12). */
+  self_destruct_months: number;
+}
+
+export interface PolicyAcceptancesTable {
+  account_id: string;
+  version: string;
+  accepted_at: number;
 }
 
 export interface DevicesTable {
@@ -115,4 +129,5 @@ export interface Database {
   group_entries: GroupEntriesTable;
   device_cursors: DeviceCursorsTable;
   mailbox: MailboxTable;
+  policy_acceptances: PolicyAcceptancesTable;
 }

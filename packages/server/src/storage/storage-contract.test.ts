@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../../test/support/postgres.ts';
-import type { EntryRow, Storage } from './ports.ts';
+import { DEFAULT_PRIVACY, type EntryRow, type Storage } from './ports.ts';
 import { openPostgresStorage } from './postgres/open-storage.ts';
 import { openSqliteStorage } from './sqlite/open-storage.ts';
 
@@ -43,7 +43,15 @@ describe.each(adapters)('storage contract: %s', (_name, open) => {
   });
 
   async function account(phone = `+44207${String(++counter).padStart(7, '0')}`) {
-    const row = { id: id('u'), phone, username: null, displayName: '', createdAt: 1, lastSeenDay: null };
+    const row = {
+      id: id('u'),
+      phone,
+      username: null,
+      displayName: '',
+      createdAt: 1,
+      lastSeenDay: null,
+      privacy: DEFAULT_PRIVACY,
+    };
     await storage.accounts.insert(row);
     const device = { id: id('d'), accountId: row.id, name: 'd', createdAt: 1, lastSeenAt: null };
     await storage.devices.insert(device);

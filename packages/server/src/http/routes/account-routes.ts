@@ -51,7 +51,7 @@ export async function accountRoutes(app: FastifyInstance, services: HttpServices
         },
       },
     },
-    async (request) => services.accounts.lookup(request.query),
+    async (request) => services.accounts.lookup(request.principal, request.query),
   );
 
   app.get('/v1/devices', async (request) => ({

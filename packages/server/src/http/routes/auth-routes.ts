@@ -35,13 +35,21 @@ export async function authRoutes(app: FastifyInstance, services: HttpServices): 
             code: { type: 'string', pattern: '^[0-9]{4,10}$' },
             intent,
             deviceName: { type: 'string', minLength: 1, maxLength: 64 },
+            acceptPolicyVersion: { type: 'string', maxLength: 64 },
           },
         },
       },
     },
     async (request) => {
-      const { phone, code, intent, deviceName } = request.body;
-      return services.auth.verify(phone, code, intent, deviceName, services.clientIp(request.raw));
+      const { phone, code, intent, deviceName, acceptPolicyVersion } = request.body;
+      return services.auth.verify(
+        phone,
+        code,
+        intent,
+        deviceName,
+        services.clientIp(request.raw),
+        acceptPolicyVersion,
+      );
     },
   );
 }

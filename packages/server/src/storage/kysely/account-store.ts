@@ -1,5 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { AccountRow, AccountStore } from '../ports.ts';
+import { type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
+import type { AccountRow, AccountStore, Audience, PrivacySettings } from '../ports.ts';
 import type { AccountsTable, Database } from '../schema.ts';
 import { isUniqueViolation } from './unique-violation.ts';
 
@@ -10,7 +10,16 @@ const toRow = (r: Selectable<AccountsTable>): AccountRow => ({
   displayName: r.display_name,
   createdAt: Number(r.created_at),
   lastSeenDay: r.last_seen_day === null ? null : Number(r.last_seen_day),
+  privacy: {
+    phoneVisibility: r.phone_visibility as Audience,
+    phoneDiscovery: r.phone_discovery as Audience,
+    lastSeenVisibility: r.last_seen_visibility as Audience,
+    selfDestructMonths: Number(r.self_destruct_months) as PrivacySettings['selfDestructMonths'],
+  },
 });
+
+/** The average Gregorian month, for self-destruct periods. */
+const MONTH_MS = 2_629_746_000;
 
 export class KyselyAccountStore implements AccountStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -26,6 +35,10 @@ export class KyselyAccountStore implements AccountStore {
         display_name: row.displayName,
         created_at: row.createdAt,
         last_seen_day: row.lastSeenDay,
+        phone_visibility: row.privacy.phoneVisibility,
+        phone_discovery: row.privacy.phoneDiscovery,
+        last_seen_visibility: row.privacy.lastSeenVisibility,
+        self_destruct_months: row.privacy.selfDestructMonths,
       })
       .execute();
   }
@@ -73,7 +86,34 @@ export class KyselyAccountStore implements AccountStore {
     await this.db.updateTable('accounts').set({ display_name: displayName }).where('id', '=', id).execute();
   }
 
-  async touchLastSeenDay(id: string, day: number): Promise<void> {
-    await this.db.updateTable('accounts').set({ last_seen_day: day }).where('id', '=', id).execute();
+  async touchLastSeenDay(ids: readonly string[], day: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('accounts').set({ last_seen_day: day }).where('id', 'in', ids).execute();
+  }
+
+  async setPrivacy(id: string, privacy: PrivacySettings): Promise<void> {
+    await this.db
+      .updateTable('accounts')
+      .set({
+        phone_visibility: privacy.phoneVisibility,
+        phone_discovery: privacy.phoneDiscovery,
+        last_seen_visibility: privacy.lastSeenVisibility,
+        self_destruct_months: privacy.selfDestructMonths,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async expired(now: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('accounts')
+      .select('id')
+      .where(sql<SqlBool>`COALESCE(last_seen_day, created_at) + self_destruct_months * ${MONTH_MS} < ${now}`)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('accounts').where('id', '=', id).execute();
   }
 }

@@ -39,4 +39,30 @@ export class KyselyConnectionStore implements ConnectionStore {
       at: Number(r.last_seen),
     }));
   }
+
+  async detailsByAccount(accountId: string): Promise<(ConnectionRecord & { firstSeen: number })[]> {
+    const rows = await this.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('first_seen')
+      .execute();
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      accountId: r.account_id,
+      ip: r.ip,
+      at: Number(r.last_seen),
+      firstSeen: Number(r.first_seen),
+    }));
+  }
+
+  async deleteByAccount(accountId: string): Promise<number> {
+    const r = await this.db.deleteFrom('connections').where('account_id', '=', accountId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async deleteOlderThan(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('connections').where('last_seen', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
 }

@@ -10,6 +10,7 @@ import { KyselyDeviceStore } from './device-store.ts';
 import { KyselyEntryStore } from './entry-store.ts';
 import { KyselyGroupStore } from './group-store.ts';
 import { KyselyMailboxStore } from './mailbox-store.ts';
+import { KyselyPolicyAcceptanceStore } from './policy-acceptance-store.ts';
 import { KyselyRateLimitStore } from './rate-limit-store.ts';
 import { KyselySessionStore } from './session-store.ts';
 
@@ -25,6 +26,7 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     entries: new KyselyEntryStore(db),
     cursors: new KyselyCursorStore(db),
     mailbox: new KyselyMailboxStore(db),
+    policyAcceptances: new KyselyPolicyAcceptanceStore(db),
   };
 }
 

@@ -25,4 +25,8 @@ export class KyselyRateLimitStore implements RateLimitStore {
     const r = await this.db.deleteFrom('rate_limits').where('window_start', '<=', before).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+
+  async deleteKey(key: string): Promise<void> {
+    await this.db.deleteFrom('rate_limits').where('key', '=', key).execute();
+  }
 }

@@ -43,6 +43,26 @@ export class KyselySessionStore implements SessionStore {
     await this.db.deleteFrom('sessions').where('device_id', '=', deviceId).execute();
   }
 
+  async byAccount(accountId: string): Promise<SessionRow[]> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .execute();
+    return rows.map((r) => ({
+      tokenHash: r.token_hash,
+      deviceId: r.device_id,
+      accountId: r.account_id,
+      createdAt: Number(r.created_at),
+      lastUsedAt: Number(r.last_used_at),
+    }));
+  }
+
+  async deleteUnusedSince(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('sessions').where('last_used_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async touch(tokenHashes: readonly string[], at: number): Promise<void> {
     if (tokenHashes.length === 0) return;
     await this.db

@@ -2,10 +2,11 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type { SqlDialectName } from '../sql-dialect.ts';
 import type { Database } from '../schema.ts';
 import { coreMigration } from './001-core.ts';
+import { privacyMigration } from './002-privacy.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
-  return { '001-core': coreMigration(dialect) };
+  return { '001-core': coreMigration(dialect), '002-privacy': privacyMigration(dialect) };
 }
 
 class InCodeMigrations implements MigrationProvider {

@@ -1,0 +1,75 @@
+import { writeFileSync } from 'node:fs';
+import { CourierError, type PrivacySettingsView } from '@courier/protocol';
+import type { CommandContext } from '../context.ts';
+import { show } from '../output.ts';
+
+const settingNames: Record<string, keyof PrivacySettingsView> = {
+  'phone-visibility': 'phoneVisibility',
+  'phone-discovery': 'phoneDiscovery',
+  'last-seen': 'lastSeenVisibility',
+  'self-destruct': 'selfDestructMonths',
+};
+
+export async function showSettings(ctx: CommandContext): Promise<void> {
+  ctx.profile.requireSession();
+  const s = await ctx.profile.http().privacySettings();
+  show(ctx.io, ctx.json, s, () => [
+    `phone-visibility  ${s.phoneVisibility}   (who sees your phone number)`,
+    `phone-discovery   ${s.phoneDiscovery}   (who finds you by your phone number)`,
+    `last-seen         ${s.lastSeenVisibility}   (who sees the day you were last seen)`,
+    `self-destruct     ${s.selfDestructMonths} months   (your account is deleted after this long unused)`,
+    '("contacts" are the people you have a direct chat with)',
+  ]);
+}
+
+export async function changeSetting(ctx: CommandContext, setting: string, value: string): Promise<void> {
+  ctx.profile.requireSession();
+  const key = settingNames[setting];
+  if (!key)
+    throw new CourierError('REQ_INVALID', {
+      message: `Unknown setting "${setting}": ${Object.keys(settingNames).join(', ')}.`,
+    });
+  const change = {
+    [key]: key === 'selfDestructMonths' ? Number(value) : value,
+  } as Partial<PrivacySettingsView>;
+  await ctx.profile.http().updatePrivacySettings(change);
+  ctx.io.out(`${setting} is now ${value}.`);
+}
+
+export async function showPolicy(ctx: CommandContext): Promise<void> {
+  const policy = await ctx.profile.http().privacyPolicy();
+  show(ctx.io, ctx.json, policy, () => [
+    policy.markdown,
+    `(version ${policy.version}, sha256 ${policy.sha256})`,
+  ]);
+}
+
+export async function acceptPolicy(ctx: CommandContext, version: string): Promise<void> {
+  ctx.profile.requireSession();
+  await ctx.profile.http().acceptPolicy(version);
+  ctx.io.out(`You accepted privacy-policy version ${version}.`);
+}
+
+export async function exportData(ctx: CommandContext, file: string | undefined): Promise<void> {
+  ctx.profile.requireSession();
+  const archive = await ctx.profile.http().exportData();
+  const path = file ?? `courier-export-${new Date().toISOString().slice(0, 10)}.zip`;
+  writeFileSync(path, archive, { mode: 0o600 });
+  ctx.io.out(`Wrote ${path} (${archive.byteLength} bytes): account.json and a readable index.html.`);
+}
+
+export async function deleteAccount(ctx: CommandContext, confirm: string | undefined): Promise<void> {
+  const session = ctx.profile.requireSession();
+  const typed =
+    confirm ??
+    (
+      await ctx.ask(
+        `This deletes your account for good. Type your phone number (${session.phone}) to confirm: `,
+      )
+    ).trim();
+  const reply = await ctx.profile.http().deleteAccount(typed);
+  ctx.profile.clearSession();
+  ctx.io.out('Your account is deleted.');
+  if (reply.legalHold)
+    ctx.io.out('A legal obligation keeps your phone number and some connection records until it ends.');
+}

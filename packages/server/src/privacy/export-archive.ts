@@ -1,0 +1,90 @@
+import { strToU8, zipSync } from 'fflate';
+import { currentPolicy } from './policy-versions.ts';
+import type { Storage } from '../storage/ports.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Collects every record the server holds about one account (see docs/data-inventory.md). */
+export async function collectAccountData(storage: Storage, accountId: string, now: number) {
+  const account = await storage.accounts.byId(accountId);
+  if (!account) throw new Error('no such account');
+  const devices = await storage.devices.byAccount(accountId);
+  const sessions = await storage.sessions.byAccount(accountId);
+  const connections = await storage.connections.detailsByAccount(accountId);
+  const groups = await storage.groups.forAccount(accountId);
+  const acceptances = await storage.policyAcceptances.accepted(accountId);
+  return {
+    exportedAt: iso(now),
+    note:
+      'This is everything the Courier server holds about this account. Messages are end-to-end encrypted: ' +
+      'the server never had them in readable form; your app adds the conversations it holds on your device.',
+    account: {
+      accountId: account.id,
+      phone: account.phone,
+      username: account.username,
+      displayName: account.displayName,
+      createdAt: iso(account.createdAt),
+      lastSeenDay: iso(account.lastSeenDay),
+    },
+    privacySettings: account.privacy,
+    policyAcceptances: acceptances.map((a) => ({ version: a.version, acceptedAt: iso(a.acceptedAt) })),
+    currentPolicy: currentPolicy(now).version,
+    devices: devices.map((d) => ({
+      deviceId: d.id,
+      name: d.name,
+      createdAt: iso(d.createdAt),
+      lastSeenAt: iso(d.lastSeenAt),
+    })),
+    sessions: sessions.map((s) => ({
+      deviceId: s.deviceId,
+      createdAt: iso(s.createdAt),
+      lastUsedAt: iso(s.lastUsedAt),
+    })),
+    connectionRecords: connections.map((c) => ({
+      deviceId: c.deviceId,
+      ip: c.ip,
+      firstSeen: iso(c.firstSeen),
+      lastSeen: iso(c.at),
+    })),
+    chats: groups.map((g) => ({
+      chatId: g.id,
+      kind: g.kind,
+      title: g.title,
+      role: g.role,
+      members: g.memberCount,
+      createdAt: iso(g.createdAt),
+    })),
+  };
+}
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function table(title: string, rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return `<h2>${escape(title)}</h2><p>None.</p>`;
+  const keys = Object.keys(rows[0]!);
+  const head = keys.map((k) => `<th>${escape(k)}</th>`).join('');
+  const body = rows
+    .map((r) => `<tr>${keys.map((k) => `<td>${escape(String(r[k] ?? ''))}</td>`).join('')}</tr>`)
+    .join('');
+  return `<h2>${escape(title)}</h2><table><tr>${head}</tr>${body}</table>`;
+}
+
+/** The export archive: `account.json` and a readable `index.html`. */
+export async function buildExport(storage: Storage, accountId: string, now: number): Promise<Uint8Array> {
+  const data = await collectAccountData(storage, accountId, now);
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Your Courier data</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style></head><body>
+<h1>Your Courier data</h1><p>Exported ${escape(data.exportedAt ?? '')}. ${escape(data.note)}</p>
+${table('Account', [data.account])}
+${table('Privacy settings', [data.privacySettings as unknown as Record<string, unknown>])}
+${table('Privacy-policy acceptances', data.policyAcceptances)}
+${table('Devices', data.devices)}
+${table('Sessions', data.sessions)}
+${table('Connection records (IP addresses)', data.connectionRecords)}
+${table('Chats', data.chats)}
+<p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
+  return zipSync({
+    'account.json': strToU8(JSON.stringify(data, null, 2)),
+    'index.html': strToU8(html),
+  });
+}

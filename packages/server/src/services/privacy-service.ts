@@ -1,0 +1,92 @@
+import { CourierError, type DeleteAccountReply, type PrivacySettingsView } from '@courier/protocol';
+import type { Bus } from '../bus/ports.ts';
+import type { Clock } from '../deps.ts';
+import { buildExport } from '../privacy/export-archive.ts';
+import { currentPolicy } from '../privacy/policy-versions.ts';
+import type { Storage } from '../storage/ports.ts';
+import type { Principal } from './auth-service.ts';
+import type { GroupService } from './group-service.ts';
+import { normalizePhone } from './phone.ts';
+
+/** Privacy settings, policy acceptance, and the data-protection rights: export and erasure. */
+export class PrivacyService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly bus: Bus,
+    private readonly groups: GroupService,
+    private readonly clock: Clock,
+  ) {}
+
+  async settings(principal: Principal): Promise<PrivacySettingsView> {
+    const account = await this.storage.accounts.byId(principal.accountId);
+    if (!account) throw new CourierError('AUTH_INVALID_TOKEN');
+    return account.privacy;
+  }
+
+  async updateSettings(
+    principal: Principal,
+    change: Partial<PrivacySettingsView>,
+  ): Promise<PrivacySettingsView> {
+    const next = { ...(await this.settings(principal)), ...change };
+    await this.storage.accounts.setPrivacy(principal.accountId, next);
+    return next;
+  }
+
+  async acceptPolicy(principal: Principal, version: string): Promise<void> {
+    const now = this.clock.now();
+    const policy = currentPolicy(now);
+    if (version !== policy.version) {
+      throw new CourierError('PRIVACY_POLICY_UNKNOWN_VERSION', { details: { version: policy.version } });
+    }
+    await this.storage.policyAcceptances.accept(principal.accountId, version, now);
+  }
+
+  /** Everything the server holds about the account, as a zip (JSON plus a readable HTML index). */
+  async export(principal: Principal): Promise<Uint8Array> {
+    return buildExport(this.storage, principal.accountId, this.clock.now());
+  }
+
+  /** Deletes the account at the person's request; they confirm by typing their number again. */
+  async deleteAccount(principal: Principal, confirmPhone: string): Promise<DeleteAccountReply> {
+    const account = await this.storage.accounts.byId(principal.accountId);
+    if (!account) throw new CourierError('AUTH_INVALID_TOKEN');
+    let typed: string;
+    try {
+      typed = normalizePhone(confirmPhone);
+    } catch {
+      typed = '';
+    }
+    if (typed !== account.phone) throw new CourierError('ACCOUNT_DELETE_NOT_CONFIRMED');
+    await this.erase(account.id);
+    // No legal desk exists yet, so no legal request can hold any record of this account.
+    return { deleted: true, legalHold: false };
+  }
+
+  /**
+   * Erases everything personal at once: the account leaves every chat (each chat's log says so),
+   * then its phone number, username, profile, devices, sessions, cursors, mailbox, policy
+   * acceptances, connection records, pending codes and rate-limit windows go. No tombstone with
+   * personal data remains; live connections of its devices are closed.
+   */
+  async erase(accountId: string): Promise<void> {
+    const account = await this.storage.accounts.byId(accountId);
+    if (!account) return;
+    await this.groups.departEverywhere(accountId);
+    const devices = await this.storage.devices.byAccount(accountId);
+    await this.storage.transaction(async (tx) => {
+      await tx.connections.deleteByAccount(accountId);
+      await tx.authCodes.delete(account.phone);
+      await tx.rateLimits.deleteKey(`phone:${account.phone}`);
+      await tx.accounts.delete(accountId);
+    });
+    if (devices.length > 0)
+      await this.bus.publish({ type: 'devices_revoked', deviceIds: devices.map((d) => d.id) });
+  }
+
+  /** Deletes every account inactive for longer than its own self-destruct period; returns how many. */
+  async selfDestruct(): Promise<number> {
+    const expired = await this.storage.accounts.expired(this.clock.now());
+    for (const id of expired) await this.erase(id);
+    return expired.length;
+  }
+}
