@@ -88,7 +88,14 @@ describe('the courier CLI against a real server', () => {
 
   async function signUp(who: string, phone: string) {
     expect((await courier(who, 'register', phone, '--request-only')).code).toBe(0);
-    const done = await courier(who, 'register', phone, '--code', codeFromOutbox(outbox, phone), '--accept-policy');
+    const done = await courier(
+      who,
+      'register',
+      phone,
+      '--code',
+      codeFromOutbox(outbox, phone),
+      '--accept-policy',
+    );
     expect(done.code).toBe(0);
     expect(done.out).toContain(`Registered ${phone}`);
   }

@@ -57,16 +57,16 @@ export async function collectAccountData(storage: Storage, accountId: string, no
   };
 }
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function table(title: string, rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return `<h2>${escape(title)}</h2><p>None.</p>`;
+  if (rows.length === 0) return `<h2>${escapeHtml(title)}</h2><p>None.</p>`;
   const keys = Object.keys(rows[0]!);
-  const head = keys.map((k) => `<th>${escape(k)}</th>`).join('');
+  const head = keys.map((k) => `<th>${escapeHtml(k)}</th>`).join('');
   const body = rows
-    .map((r) => `<tr>${keys.map((k) => `<td>${escape(String(r[k] ?? ''))}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${keys.map((k) => `<td>${escapeHtml(String(r[k] ?? ''))}</td>`).join('')}</tr>`)
     .join('');
-  return `<h2>${escape(title)}</h2><table><tr>${head}</tr>${body}</table>`;
+  return `<h2>${escapeHtml(title)}</h2><table><tr>${head}</tr>${body}</table>`;
 }
 
 /** The export archive: `account.json` and a readable `index.html`. */
@@ -74,7 +74,7 @@ export async function buildExport(storage: Storage, accountId: string, now: numb
   const data = await collectAccountData(storage, accountId, now);
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Your Courier data</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style></head><body>
-<h1>Your Courier data</h1><p>Exported ${escape(data.exportedAt ?? '')}. ${escape(data.note)}</p>
+<h1>Your Courier data</h1><p>Exported ${escapeHtml(data.exportedAt ?? '')}. ${escapeHtml(data.note)}</p>
 ${table('Account', [data.account])}
 ${table('Privacy settings', [data.privacySettings as unknown as Record<string, unknown>])}
 ${table('Privacy-policy acceptances', data.policyAcceptances)}
