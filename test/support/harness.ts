@@ -6,6 +6,7 @@ import {
   type Clock,
   type ConfigInput,
   type CourierApp,
+  type PolicyVersion,
   buildApp,
   parseConfig,
   type SmsSender,
@@ -74,6 +75,7 @@ export interface TestServerOptions {
   config?: Omit<ConfigInput, 'storage'>;
   clock?: Clock;
   sms?: CapturingSms;
+  policies?: readonly PolicyVersion[];
 }
 
 /** Builds and starts a real server on 127.0.0.1 with an ephemeral port. */
@@ -110,6 +112,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     random: (n) => randomBytes(n),
     logger: pino({ level: process.env.COURIER_TEST_LOG ?? 'silent' }),
     sms,
+    ...(options.policies ? { policies: options.policies } : {}),
   });
   const url = await app.http.listen({ host: '127.0.0.1', port: 0 });
   const verify = async (

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { PolicyVersion } from './privacy/policy-versions.ts';
 import type { SmsSender } from './sms/ports.ts';
 
 /** What the server takes from outside: time, randomness, a logger. Tests pass their own. */
@@ -12,6 +13,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Overrides the configured SMS adapter (tests capture codes through the same interface). */
   sms?: SmsSender;
+  /** Overrides the privacy-policy versions shipped with Courier (tests publish a newer one). */
+  policies?: readonly PolicyVersion[];
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

@@ -6,3 +6,5 @@ export { systemClock } from './deps.ts';
 export type { Clock, ServerDeps } from './deps.ts';
 export type { SmsSender } from './sms/ports.ts';
 export type { Storage } from './storage/ports.ts';
+export { PolicyBook, policyVersions } from './privacy/policy-versions.ts';
+export type { PolicyVersion } from './privacy/policy-versions.ts';

@@ -19,6 +19,7 @@ import { AccountService } from '../services/account-service.ts';
 import { AuthService } from '../services/auth-service.ts';
 import { DeliveryService } from '../services/delivery-service.ts';
 import { GroupService } from '../services/group-service.ts';
+import { PolicyBook, policyVersions } from '../privacy/policy-versions.ts';
 import { PrivacyService } from '../services/privacy-service.ts';
 import { RetentionJob } from '../services/retention-job.ts';
 import { openSms } from '../sms/open-sms.ts';
@@ -46,10 +47,11 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const sms = deps.sms ?? openSms(config.sms, deps.logger, process.env);
   const clientIp = clientIpResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
-  const auth = new AuthService(storage, bus, sms, config.auth, deps, recordIps);
-  const accounts = new AccountService(storage, deps.clock);
+  const policies = new PolicyBook(deps.policies ?? policyVersions, deps.clock);
+  const auth = new AuthService(storage, bus, sms, config.auth, deps, policies, recordIps);
+  const accounts = new AccountService(storage, policies);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
-  const privacy = new PrivacyService(storage, bus, groups, deps.clock);
+  const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies);
   const delivery = new DeliveryService(
     storage,
     bus,
@@ -79,7 +81,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   installErrorHandling(http);
-  const services: HttpServices = { auth, accounts, groups, privacy, storage, clientIp, clock: deps.clock };
+  const services: HttpServices = { auth, accounts, groups, privacy, storage, clientIp, policies };
   await http.register(async (scope) => {
     await homeRoutes(scope);
     await healthRoutes(scope, services);

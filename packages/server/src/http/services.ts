@@ -1,6 +1,6 @@
 import type { AccountService } from '../services/account-service.ts';
 import type { AuthService, Principal } from '../services/auth-service.ts';
-import type { Clock } from '../deps.ts';
+import type { PolicyBook } from '../privacy/policy-versions.ts';
 import type { GroupService } from '../services/group-service.ts';
 import type { PrivacyService } from '../services/privacy-service.ts';
 import type { Storage } from '../storage/ports.ts';
@@ -11,7 +11,7 @@ export interface HttpServices {
   accounts: AccountService;
   groups: GroupService;
   privacy: PrivacyService;
-  clock: Clock;
+  policies: PolicyBook;
   storage: Storage;
   clientIp: (request: import('node:http').IncomingMessage) => string;
 }

@@ -1,11 +1,15 @@
 import { strToU8, zipSync } from 'fflate';
-import { currentPolicy } from './policy-versions.ts';
 import type { Storage } from '../storage/ports.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Collects every record the server holds about one account (see docs/data-inventory.md). */
-export async function collectAccountData(storage: Storage, accountId: string, now: number) {
+export async function collectAccountData(
+  storage: Storage,
+  accountId: string,
+  now: number,
+  currentPolicy: string,
+) {
   const account = await storage.accounts.byId(accountId);
   if (!account) throw new Error('no such account');
   const devices = await storage.devices.byAccount(accountId);
@@ -28,7 +32,7 @@ export async function collectAccountData(storage: Storage, accountId: string, no
     },
     privacySettings: account.privacy,
     policyAcceptances: acceptances.map((a) => ({ version: a.version, acceptedAt: iso(a.acceptedAt) })),
-    currentPolicy: currentPolicy(now).version,
+    currentPolicy,
     devices: devices.map((d) => ({
       deviceId: d.id,
       name: d.name,
@@ -70,8 +74,13 @@ function table(title: string, rows: Record<string, unknown>[]): string {
 }
 
 /** The export archive: `account.json` and a readable `index.html`. */
-export async function buildExport(storage: Storage, accountId: string, now: number): Promise<Uint8Array> {
-  const data = await collectAccountData(storage, accountId, now);
+export async function buildExport(
+  storage: Storage,
+  accountId: string,
+  now: number,
+  currentPolicy: string,
+): Promise<Uint8Array> {
+  const data = await collectAccountData(storage, accountId, now, currentPolicy);
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Your Courier data</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style></head><body>
 <h1>Your Courier data</h1><p>Exported ${escapeHtml(data.exportedAt ?? '')}. ${escapeHtml(data.note)}</p>

@@ -19,8 +19,20 @@ function load(version: string): PolicyVersion {
   };
 }
 
-/** Every version, oldest first. */
+/** Every version shipped with Courier, oldest first. */
 export const policyVersions: readonly PolicyVersion[] = [load('2018-08-14')];
+
+/** The versions a server publishes (tests may pass their own), and which is in force when. */
+export class PolicyBook {
+  constructor(
+    readonly all: readonly PolicyVersion[],
+    private readonly clock: { now(): number },
+  ) {}
+
+  current(): PolicyVersion {
+    return currentPolicy(this.clock.now(), this.all);
+  }
+}
 
 /** The version in force at `now`: the newest one already effective. */
 export function currentPolicy(

@@ -7,9 +7,8 @@ import {
   USERNAME_PATTERN,
   type UserView,
 } from '@courier/protocol';
-import type { Clock } from '../deps.ts';
 import { allows, relationOf } from '../privacy/audience.ts';
-import { currentPolicy } from '../privacy/policy-versions.ts';
+import type { PolicyBook } from '../privacy/policy-versions.ts';
 import type { AccountRow, Storage } from '../storage/ports.ts';
 import type { Principal } from './auth-service.ts';
 import { normalizePhone } from './phone.ts';
@@ -18,13 +17,13 @@ import { normalizePhone } from './phone.ts';
 export class AccountService {
   constructor(
     private readonly storage: Storage,
-    private readonly clock: Clock,
+    private readonly policies: PolicyBook,
   ) {}
 
   async me(principal: Principal): Promise<AccountView> {
     const a = await this.storage.accounts.byId(principal.accountId);
     if (!a) throw new CourierError('AUTH_INVALID_TOKEN');
-    const policy = currentPolicy(this.clock.now());
+    const policy = this.policies.current();
     const accepted = (await this.storage.policyAcceptances.accepted(a.id)).some(
       (x) => x.version === policy.version,
     );

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { ServerDeps } from '../deps.ts';
 import type { SmsSender } from '../sms/ports.ts';
 import { DEFAULT_PRIVACY, type Storage } from '../storage/ports.ts';
-import { currentPolicy } from '../privacy/policy-versions.ts';
+import type { PolicyBook } from '../privacy/policy-versions.ts';
 import { startOfDay } from '../privacy/start-of-day.ts';
 import { isUniqueViolation } from '../storage/kysely/unique-violation.ts';
 import { normalizePhone } from './phone.ts';
@@ -24,6 +24,7 @@ export class AuthService {
     private readonly sms: SmsSender,
     private readonly config: Config['auth'],
     private readonly deps: Pick<ServerDeps, 'clock' | 'random' | 'logger'>,
+    private readonly policies: PolicyBook,
     /** False when the operator set IP retention to 0: addresses are then never stored. */
     private readonly recordIps = true,
   ) {}
@@ -94,7 +95,7 @@ export class AuthService {
     }
     // The current privacy policy must be accepted at sign-up and at the first login after it
     // changes. Checked before the code is spent, so the person can retry with their acceptance.
-    const policy = currentPolicy(now);
+    const policy = this.policies.current();
     const existing = await this.storage.accounts.byPhone(phone);
     const accepted = existing
       ? (await this.storage.policyAcceptances.accepted(existing.id)).some((a) => a.version === policy.version)

@@ -2,7 +2,7 @@ import { CourierError, type DeleteAccountReply, type PrivacySettingsView } from 
 import type { Bus } from '../bus/ports.ts';
 import type { Clock } from '../deps.ts';
 import { buildExport } from '../privacy/export-archive.ts';
-import { currentPolicy } from '../privacy/policy-versions.ts';
+import type { PolicyBook } from '../privacy/policy-versions.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { Principal } from './auth-service.ts';
 import type { GroupService } from './group-service.ts';
@@ -15,6 +15,7 @@ export class PrivacyService {
     private readonly bus: Bus,
     private readonly groups: GroupService,
     private readonly clock: Clock,
+    private readonly policies: PolicyBook,
   ) {}
 
   async settings(principal: Principal): Promise<PrivacySettingsView> {
@@ -34,7 +35,7 @@ export class PrivacyService {
 
   async acceptPolicy(principal: Principal, version: string): Promise<void> {
     const now = this.clock.now();
-    const policy = currentPolicy(now);
+    const policy = this.policies.current();
     if (version !== policy.version) {
       throw new CourierError('PRIVACY_POLICY_UNKNOWN_VERSION', { details: { version: policy.version } });
     }
@@ -43,7 +44,7 @@ export class PrivacyService {
 
   /** Everything the server holds about the account, as a zip (JSON plus a readable HTML index). */
   async export(principal: Principal): Promise<Uint8Array> {
-    return buildExport(this.storage, principal.accountId, this.clock.now());
+    return buildExport(this.storage, principal.accountId, this.clock.now(), this.policies.current().version);
   }
 
   /** Deletes the account at the person's request; they confirm by typing their number again. */

@@ -20,6 +20,8 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<Storage
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
+  // Erased personal data is overwritten, not just unlinked (DESIGN P10).
+  database.pragma('secure_delete = ON');
   database.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new StatementCache(database) }) });
   await migrateToLatest(db, 'sqlite');
