@@ -31,9 +31,9 @@ describe('privacy settings, from three viewpoints', () => {
     [alice, stranger, contact, member] = await Promise.all(
       [1, 2, 3, 4].map(() => server.register(nextPhone())),
     );
-    await alice!.http.setUsername('alice_private');
-    await contact!.http.openDirect(alice!.accountId);
-    await member!.http.createGroup('book club', [alice!.accountId]);
+    await alice.http.setUsername('alice_private');
+    await contact.http.openDirect(alice.accountId);
+    await member.http.createGroup('book club', [alice.accountId]);
   });
   afterAll(async () => {
     await server?.close();
