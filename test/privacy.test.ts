@@ -28,9 +28,10 @@ describe('privacy settings, from three viewpoints', () => {
   let member: TestUser;
   beforeAll(async () => {
     server = await startTestServer();
-    [alice, stranger, contact, member] = await Promise.all(
-      [1, 2, 3, 4].map(() => server.register(nextPhone())),
-    );
+    alice = await server.register(nextPhone());
+    stranger = await server.register(nextPhone());
+    contact = await server.register(nextPhone());
+    member = await server.register(nextPhone());
     await alice.http.setUsername('alice_private');
     await contact.http.openDirect(alice.accountId);
     await member.http.createGroup('book club', [alice.accountId]);
