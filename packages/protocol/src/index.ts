@@ -56,3 +56,29 @@ export type {
   VerifyCodeBody,
   VerifyCodeReply,
 } from './http-api.ts';
+export {
+  CheckpointError,
+  checkpointBody,
+  keyHash,
+  openCheckpoint,
+  parseVerifierKey,
+  signCheckpoint,
+  verifierKeyString,
+} from './merkle/checkpoint.ts';
+export type { Checkpoint, NoteSigner, NoteVerifier } from './merkle/checkpoint.ts';
+export {
+  EMPTY_ROOT,
+  equalBytes,
+  HASH_SIZE,
+  leafHash,
+  nodeHash,
+  rootFromLeafHashes,
+} from './merkle/merkle-hash.ts';
+export {
+  consistencyProof,
+  inclusionProof,
+  MerkleProofError,
+  rootFromInclusionProof,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle/merkle-proofs.ts';

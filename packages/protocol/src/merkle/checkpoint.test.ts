@@ -50,11 +50,11 @@ describe('checkpoints (C2SP signed notes)', () => {
     ]) {
       expect(() => openCheckpoint(bad, verifier)).toThrow(CheckpointError);
     }
-    expect(() =>
-      parseVerifierKey(
-        `${name}+00000000+${verifierKeyString(name, ed25519.getPublicKey(key)).split('+')[2]}`,
-      ),
-    ).toThrow(CheckpointError);
+    const wrongHash = verifierKeyString(name, ed25519.getPublicKey(key)).replace(
+      /\+[0-9a-f]{8}\+/,
+      '+00000000+',
+    );
+    expect(() => parseVerifierKey(wrongHash)).toThrow(CheckpointError);
   });
 
   it('never throws anything but CheckpointError on arbitrary text', () => {
