@@ -3,6 +3,8 @@
  *   courier-server serve     run the server (HTTP API + WebSocket gateway) until SIGINT/SIGTERM
  *   courier-server migrate   bring the database schema to the newest version and exit
  *   courier-server purge     apply every retention rule now and print what was removed (alias: prune)
+ *   courier-server legal evaluate <request.json> [--policy file] [--with-facts]
+ *                            print the disclosure policy's decision on a request; stores nothing
  * Config: a JSON file named by --config or COURIER_CONFIG, then these overrides:
  *   COURIER_HOST, COURIER_PORT, COURIER_LOG_LEVEL, COURIER_DATABASE_URL (PostgreSQL),
  *   COURIER_SQLITE_PATH, COURIER_NATS_URL (comma-separated), COURIER_SMS_OUTBOX
@@ -14,6 +16,8 @@ import pino from 'pino';
 import { buildApp } from './app/build-app.ts';
 import { type ConfigInput, parseConfig } from './config.ts';
 import { systemClock } from './deps.ts';
+import { runLegalCommand } from './legal/legal-cli.ts';
+import { openStorage } from './storage/open-storage.ts';
 
 function loadConfig(configPath: string | undefined, env: NodeJS.ProcessEnv) {
   const file = configPath ?? env.COURIER_CONFIG;
@@ -32,6 +36,16 @@ function loadConfig(configPath: string | undefined, env: NodeJS.ProcessEnv) {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'legal') {
+    const env = process.env;
+    process.exitCode = await runLegalCommand(process.argv.slice(3), {
+      out: (text) => console.log(text),
+      err: (text) => console.error(text),
+      openStorage: () => openStorage(loadConfig(undefined, env).storage),
+      now: () => Date.now(),
+    });
+    return;
+  }
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
