@@ -44,6 +44,7 @@ export class BenchServer {
       COURIER_CONFIG: config,
       COURIER_PORT: String(port),
       COURIER_SMS_OUTBOX: join(dir, 'sms.jsonl'),
+      COURIER_TRANSPARENCY_KEY: join(dir, 'transparency.key'),
     };
     if (storage === 'postgres') {
       const name = `courier_bench_${process.pid}`;

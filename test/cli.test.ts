@@ -102,7 +102,11 @@ describe('the courier CLI against a real server', () => {
 
   beforeAll(async () => {
     server = await spawnServer(
-      { COURIER_SQLITE_PATH: join(dir, 'courier.db'), COURIER_SMS_OUTBOX: outbox },
+      {
+        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
+        COURIER_SMS_OUTBOX: outbox,
+        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
+      },
       await freePort(),
     );
   });

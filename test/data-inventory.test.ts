@@ -48,6 +48,7 @@ describe('data inventory (DESIGN §2)', () => {
       'accounts.phone',
       'auth_codes.phone',
       'connections.ip',
+      'legal_cases.package',
     ]);
   });
 });

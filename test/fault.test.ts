@@ -18,7 +18,11 @@ const WINDOW = 32;
 
 describe('kill -9 while messages flow', () => {
   const dir = mkdtempSync(join(tmpdir(), 'courier-fault-'));
-  const env = { COURIER_SQLITE_PATH: join(dir, 'courier.db'), COURIER_SMS_OUTBOX: join(dir, 'sms.jsonl') };
+  const env = {
+    COURIER_SQLITE_PATH: join(dir, 'courier.db'),
+    COURIER_SMS_OUTBOX: join(dir, 'sms.jsonl'),
+    COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
+  };
   let server: ServerProcess | undefined;
   afterAll(async () => {
     if (server) await killHard(server.child);

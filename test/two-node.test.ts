@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CapturingSms,
@@ -23,6 +26,7 @@ describe('scale-out: two nodes, PostgreSQL + NATS', () => {
     const db = await createTestDatabase();
     drop = db.drop;
     const config = {
+      transparency: { keyFile: join(mkdtempSync(join(tmpdir(), 'courier-key-')), 'operator.key') },
       bus: {
         kind: 'nats' as const,
         servers: [NATS_URL],

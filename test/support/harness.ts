@@ -81,6 +81,8 @@ export interface TestServerOptions {
 /** Builds and starts a real server on 127.0.0.1 with an ephemeral port. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const cleanups: (() => Promise<void> | void)[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'courier-test-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   let storage: ConfigInput['storage'];
   if ((options.storage ?? 'sqlite') === 'postgres') {
     let url = options.databaseUrl;
@@ -91,13 +93,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }
     storage = { kind: 'postgres', url, poolSize: 4 };
   } else {
-    let path = options.sqlitePath;
-    if (!path) {
-      const dir = mkdtempSync(join(tmpdir(), 'courier-test-'));
-      path = join(dir, 'courier.db');
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    }
-    storage = { kind: 'sqlite', path };
+    storage = { kind: 'sqlite', path: options.sqlitePath ?? join(dir, 'courier.db') };
   }
   const sms = options.sms ?? new CapturingSms();
   const config = parseConfig({
@@ -106,6 +102,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.config,
     storage,
     auth: { requestsPerIp: 100_000, codesPerPhone: 1000, ...options.config?.auth },
+    transparency: { keyFile: join(dir, 'transparency.key'), ...options.config?.transparency },
   });
   const app = await buildApp(config, {
     clock: options.clock ?? { now: () => Date.now() },

@@ -50,6 +50,14 @@ export const errorCatalog = {
   GROUP_DIRECT_IMMUTABLE: { status: 409, message: 'A direct chat always has exactly its two people.' },
   GROUP_TITLE_INVALID: { status: 400, message: 'A group title must have 1 to 128 characters.' },
   GROUP_SELF_DIRECT: { status: 400, message: 'A direct chat needs another person.' },
+  LEGAL_REQUEST_INVALID: { status: 400, message: 'The legal request does not match the documented format.' },
+  LEGAL_CASE_NOT_FOUND: { status: 404, message: 'No such legal case.' },
+  LEGAL_CASE_STATE: { status: 409, message: "That step is not possible in the case's current state." },
+  LEGAL_ALREADY_APPROVED: {
+    status: 409,
+    message: 'This staff member already approved the case; a second, different approver is needed.',
+  },
+  LEGAL_NOT_AUTHORIZED: { status: 403, message: 'Your role does not allow this step.' },
   MSG_CLIENT_ID_INVALID: {
     status: 400,
     message: 'A client message id has 1 to 64 characters: A-Z, a-z, 0-9, - and _.',

@@ -96,6 +96,24 @@ export const configSchema = z.strictObject({
       hubCacheEntries: z.number().int().min(1).default(512),
     })
     .prefault({}),
+  /** The legal-desk log and its signed checkpoints (DESIGN §6). */
+  transparency: z
+    .strictObject({
+      /** The operator's Ed25519 signing key (hex); created on first start if missing. */
+      keyFile: z.string().min(1).default('./data/transparency-signing.key'),
+      origin: z.string().min(1).default('courier/legal-log'),
+      keyName: z
+        .string()
+        .regex(/^[^\s+]+$/)
+        .default('courier-transparency'),
+      /** Checkpoints are re-signed at least this often. */
+      resignIntervalMs: z
+        .number()
+        .int()
+        .positive()
+        .default(24 * 3_600_000),
+    })
+    .prefault({}),
   /** How long personal records are kept (DESIGN P10). */
   retention: z
     .strictObject({

@@ -7,7 +7,7 @@
  *                            print the disclosure policy's decision on a request; stores nothing
  * Config: a JSON file named by --config or COURIER_CONFIG, then these overrides:
  *   COURIER_HOST, COURIER_PORT, COURIER_LOG_LEVEL, COURIER_DATABASE_URL (PostgreSQL),
- *   COURIER_SQLITE_PATH, COURIER_NATS_URL (comma-separated), COURIER_SMS_OUTBOX
+ *   COURIER_SQLITE_PATH, COURIER_NATS_URL (comma-separated), COURIER_SMS_OUTBOX, COURIER_TRANSPARENCY_KEY
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ function loadConfig(configPath: string | undefined, env: NodeJS.ProcessEnv) {
   else if (env.COURIER_SQLITE_PATH) set('storage', { kind: 'sqlite', path: env.COURIER_SQLITE_PATH });
   if (env.COURIER_NATS_URL) set('bus', { kind: 'nats', servers: env.COURIER_NATS_URL.split(',') });
   if (env.COURIER_SMS_OUTBOX) set('sms', { kind: 'log', outboxFile: env.COURIER_SMS_OUTBOX });
+  if (env.COURIER_TRANSPARENCY_KEY)
+    set('transparency', { ...(input.transparency as object), keyFile: env.COURIER_TRANSPARENCY_KEY });
   return parseConfig(input);
 }
 

@@ -22,6 +22,13 @@ import { GroupService } from '../services/group-service.ts';
 import { PolicyBook, policyVersions } from '../privacy/policy-versions.ts';
 import { PrivacyService } from '../services/privacy-service.ts';
 import { RetentionJob } from '../services/retention-job.ts';
+import { StorageDisclosurePort } from '../legal/disclosure-port.ts';
+import { LegalDesk } from '../legal/legal-desk.ts';
+import { POLICY_2018, policyHash } from '../legal/policy.ts';
+import { StorageLegalFacts } from '../legal/storage-legal-facts.ts';
+import { transparencyRoutes } from '../http/routes/transparency-routes.ts';
+import { loadOrCreateSigningKey } from '../transparency/signing-key.ts';
+import { TransparencyLog } from '../transparency/transparency-log.ts';
 import { openSms } from '../sms/open-sms.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
@@ -33,6 +40,8 @@ export interface CourierApp {
   bus: Bus;
   delivery: DeliveryService;
   retention: RetentionJob;
+  transparency: TransparencyLog;
+  legal: LegalDesk;
   /** Stops taking work, drains pending writes and closes every adapter. */
   close(): Promise<void>;
 }
@@ -71,6 +80,31 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   });
   bus.subscribe((signal) => gateway.onSignal(signal));
   bus.onResume(() => void gateway.resume());
+  const signingKey = loadOrCreateSigningKey(config.transparency.keyFile);
+  const transparency = new TransparencyLog(
+    storage,
+    { origin: config.transparency.origin, keyName: config.transparency.keyName, privateKey: signingKey },
+    deps.clock,
+  );
+  // A log that was rolled back, forked or edited stops the server here (DESIGN §6).
+  await transparency.verifyIntegrity();
+  const disclosurePolicy = () => POLICY_2018;
+  await recordPolicy(transparency, storage, disclosurePolicy(), deps.clock.now());
+  const legal = new LegalDesk({
+    cases: storage.legalCases,
+    log: transparency,
+    port: new StorageDisclosurePort(storage),
+    facts: new StorageLegalFacts(storage),
+    policy: disclosurePolicy,
+    clock: deps.clock,
+    signingKey,
+  });
+  const resignTimer = setInterval(() => {
+    transparency
+      .resign()
+      .catch((error: unknown) => deps.logger.error({ err: error }, 'checkpoint re-signing failed'));
+  }, config.transparency.resignIntervalMs);
+  resignTimer.unref();
   const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger);
 
   const http = Fastify({
@@ -87,6 +121,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await healthRoutes(scope, services);
     await authRoutes(scope, services);
     await policyRoutes(scope, services);
+    await transparencyRoutes(scope, transparency);
   });
   await http.register(async (scope) => {
     scope.decorateRequest('principal');
@@ -108,6 +143,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const close = () => {
     closing ??= (async () => {
       retention.stop();
+      clearInterval(resignTimer);
       await gateway.close();
       await http.close();
       await delivery.drain();
@@ -116,5 +152,23 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     })();
     return closing;
   };
-  return { http, gateway, storage, bus, delivery, retention, close };
+  return { http, gateway, storage, bus, delivery, retention, transparency, legal, close };
+}
+
+/** P9: the policy in force is hashed into the log whenever it changes (and on the first start). */
+async function recordPolicy(
+  log: TransparencyLog,
+  storage: Storage,
+  policy: typeof POLICY_2018,
+  now: number,
+): Promise<void> {
+  const hash = policyHash(policy);
+  const leaves = await storage.transparencyLog.leaves(0, Number.MAX_SAFE_INTEGER);
+  const last = leaves
+    .map((l) => JSON.parse(l.leaf) as { type: string; policyHash?: string })
+    .filter((l) => l.type === 'policy')
+    .at(-1);
+  if (last?.policyHash !== hash) {
+    await log.append({ v: 1, type: 'policy', at: now, policyVersion: policy.version, policyHash: hash });
+  }
 }

@@ -258,6 +258,64 @@ export interface MailboxStore {
   deleteUpTo(deviceId: string, seq: number): Promise<void>;
 }
 
+export interface LogLeafRow {
+  idx: number;
+  leaf: string;
+  leafHash: Uint8Array;
+  createdAt: number;
+}
+
+export interface LogCheckpointRow {
+  size: number;
+  rootHash: Uint8Array;
+  note: string;
+  createdAt: number;
+}
+
+/** The transparency log: append-only leaves and signed checkpoints. */
+export interface TransparencyLogStore {
+  /** Takes the log's write lock for the rest of the transaction (one appender at a time, on any node). */
+  lock(): Promise<void>;
+  size(): Promise<number>;
+  append(row: LogLeafRow): Promise<void>;
+  leaves(start: number, end: number): Promise<LogLeafRow[]>;
+  leafHashes(): Promise<Uint8Array[]>;
+  putCheckpoint(row: LogCheckpointRow): Promise<void>;
+  latestCheckpoint(): Promise<LogCheckpointRow | undefined>;
+  checkpoint(size: number): Promise<LogCheckpointRow | undefined>;
+}
+
+export type LegalCaseStatus =
+  | 'not_considered'
+  | 'rejected'
+  | 'awaiting_approval'
+  | 'approved'
+  | 'declined'
+  | 'produced';
+
+export interface LegalCaseRow {
+  id: string;
+  receivedAt: number;
+  status: LegalCaseStatus;
+  request: string;
+  decision: string;
+  documentSha256: string;
+  commitmentSalt: string;
+  submittedBy: string;
+  package: string | null;
+  closedAt: number | null;
+}
+
+export interface LegalCaseStore {
+  insert(row: LegalCaseRow): Promise<void>;
+  byId(id: string): Promise<LegalCaseRow | undefined>;
+  list(): Promise<LegalCaseRow[]>;
+  update(id: string, change: Partial<Pick<LegalCaseRow, 'status' | 'package' | 'closedAt'>>): Promise<void>;
+  /** Records an approval; false when this staff member already approved the case. */
+  approve(caseId: string, staffId: string, at: number): Promise<boolean>;
+  approvals(caseId: string): Promise<string[]>;
+}
+
 export interface Stores {
   accounts: AccountStore;
   devices: DeviceStore;
@@ -270,6 +328,8 @@ export interface Stores {
   cursors: CursorStore;
   mailbox: MailboxStore;
   policyAcceptances: PolicyAcceptanceStore;
+  transparencyLog: TransparencyLogStore;
+  legalCases: LegalCaseStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

@@ -117,6 +117,44 @@ export interface MailboxTable {
   created_at: number;
 }
 
+export interface LogLeavesTable {
+  idx: number;
+  /** The public leaf: canonical JSON without personal data. */
+  leaf: string;
+  leaf_hash: Uint8Array;
+  created_at: number;
+}
+
+export interface LogCheckpointsTable {
+  size: number;
+  root_hash: Uint8Array;
+  /** The signed note (C2SP checkpoint). */
+  note: string;
+  created_at: number;
+}
+
+export interface LegalCasesTable {
+  id: string;
+  received_at: number;
+  status: string;
+  /** The request as received (legal-desk data, DESIGN §2). */
+  request: string;
+  decision: string;
+  document_sha256: string;
+  /** Salt of the case's public commitment in the log. */
+  commitment_salt: string;
+  submitted_by: string;
+  /** The signed disclosure package, once produced. */
+  package: string | null;
+  closed_at: number | null;
+}
+
+export interface LegalApprovalsTable {
+  case_id: string;
+  staff_id: string;
+  approved_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -130,4 +168,8 @@ export interface Database {
   device_cursors: DeviceCursorsTable;
   mailbox: MailboxTable;
   policy_acceptances: PolicyAcceptancesTable;
+  log_leaves: LogLeavesTable;
+  log_checkpoints: LogCheckpointsTable;
+  legal_cases: LegalCasesTable;
+  legal_approvals: LegalApprovalsTable;
 }

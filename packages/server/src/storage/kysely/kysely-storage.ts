@@ -9,10 +9,12 @@ import { KyselyCursorStore } from './cursor-store.ts';
 import { KyselyDeviceStore } from './device-store.ts';
 import { KyselyEntryStore } from './entry-store.ts';
 import { KyselyGroupStore } from './group-store.ts';
+import { KyselyLegalCaseStore } from './legal-case-store.ts';
 import { KyselyMailboxStore } from './mailbox-store.ts';
 import { KyselyPolicyAcceptanceStore } from './policy-acceptance-store.ts';
 import { KyselyRateLimitStore } from './rate-limit-store.ts';
 import { KyselySessionStore } from './session-store.ts';
+import { KyselyTransparencyLogStore } from './transparency-log-store.ts';
 
 function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
   return {
@@ -27,6 +29,8 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     cursors: new KyselyCursorStore(db),
     mailbox: new KyselyMailboxStore(db),
     policyAcceptances: new KyselyPolicyAcceptanceStore(db),
+    transparencyLog: new KyselyTransparencyLogStore(db, dialect),
+    legalCases: new KyselyLegalCaseStore(db),
   };
 }
 

@@ -16,7 +16,9 @@ describe('migrations', () => {
       dialect: new SqliteDialect({ database: new BetterSqlite3(join(dir, 'db')) }),
     });
     try {
-      expect(await migrateToLatest(db, 'sqlite')).toEqual({ applied: ['001-core', '002-privacy'] });
+      expect(await migrateToLatest(db, 'sqlite')).toEqual({
+        applied: ['001-core', '002-privacy', '003-transparency', '004-legal'],
+      });
       expect(await migrateToLatest(db, 'sqlite')).toEqual({ applied: [] });
     } finally {
       await db.destroy();
@@ -33,7 +35,12 @@ describe('migrations', () => {
     const [one, two] = [open(), open()];
     try {
       const reports = await Promise.all([migrateToLatest(one, 'postgres'), migrateToLatest(two, 'postgres')]);
-      expect(reports.flatMap((r) => r.applied)).toEqual(['001-core', '002-privacy']);
+      expect(reports.flatMap((r) => r.applied)).toEqual([
+        '001-core',
+        '002-privacy',
+        '003-transparency',
+        '004-legal',
+      ]);
       expect(await migrateToLatest(one, 'postgres')).toEqual({ applied: [] });
     } finally {
       await one.destroy();

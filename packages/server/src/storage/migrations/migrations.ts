@@ -3,10 +3,17 @@ import type { SqlDialectName } from '../sql-dialect.ts';
 import type { Database } from '../schema.ts';
 import { coreMigration } from './001-core.ts';
 import { privacyMigration } from './002-privacy.ts';
+import { transparencyMigration } from './003-transparency.ts';
+import { legalMigration } from './004-legal.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
-  return { '001-core': coreMigration(dialect), '002-privacy': privacyMigration(dialect) };
+  return {
+    '001-core': coreMigration(dialect),
+    '002-privacy': privacyMigration(dialect),
+    '003-transparency': transparencyMigration(dialect),
+    '004-legal': legalMigration(dialect),
+  };
 }
 
 class InCodeMigrations implements MigrationProvider {

@@ -1,0 +1,86 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { LegalCaseRow, LegalCaseStatus, LegalCaseStore } from '../ports.ts';
+import type { Database, LegalCasesTable } from '../schema.ts';
+import { isUniqueViolation } from './unique-violation.ts';
+
+const toRow = (r: Selectable<LegalCasesTable>): LegalCaseRow => ({
+  id: r.id,
+  receivedAt: Number(r.received_at),
+  status: r.status as LegalCaseStatus,
+  request: r.request,
+  decision: r.decision,
+  documentSha256: r.document_sha256,
+  commitmentSalt: r.commitment_salt,
+  submittedBy: r.submitted_by,
+  package: r.package,
+  closedAt: r.closed_at === null ? null : Number(r.closed_at),
+});
+
+export class KyselyLegalCaseStore implements LegalCaseStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: LegalCaseRow): Promise<void> {
+    await this.db
+      .insertInto('legal_cases')
+      .values({
+        id: row.id,
+        received_at: row.receivedAt,
+        status: row.status,
+        request: row.request,
+        decision: row.decision,
+        document_sha256: row.documentSha256,
+        commitment_salt: row.commitmentSalt,
+        submitted_by: row.submittedBy,
+        package: row.package,
+        closed_at: row.closedAt,
+      })
+      .execute();
+  }
+
+  async byId(id: string): Promise<LegalCaseRow | undefined> {
+    const r = await this.db.selectFrom('legal_cases').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toRow(r);
+  }
+
+  async list(): Promise<LegalCaseRow[]> {
+    return (await this.db.selectFrom('legal_cases').selectAll().orderBy('received_at').execute()).map(toRow);
+  }
+
+  async update(
+    id: string,
+    change: Partial<Pick<LegalCaseRow, 'status' | 'package' | 'closedAt'>>,
+  ): Promise<void> {
+    await this.db
+      .updateTable('legal_cases')
+      .set({
+        ...(change.status === undefined ? {} : { status: change.status }),
+        ...(change.package === undefined ? {} : { package: change.package }),
+        ...(change.closedAt === undefined ? {} : { closed_at: change.closedAt }),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async approve(caseId: string, staffId: string, at: number): Promise<boolean> {
+    try {
+      await this.db
+        .insertInto('legal_approvals')
+        .values({ case_id: caseId, staff_id: staffId, approved_at: at })
+        .execute();
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async approvals(caseId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('legal_approvals')
+      .select('staff_id')
+      .where('case_id', '=', caseId)
+      .orderBy('approved_at')
+      .execute();
+    return rows.map((r) => r.staff_id);
+  }
+}
