@@ -8,6 +8,7 @@ import * as account from './commands/account-commands.ts';
 import * as chats from './commands/chat-commands.ts';
 import * as messages from './commands/message-commands.ts';
 import * as privacy from './commands/privacy-commands.ts';
+import { verifyReport } from './commands/verify-report.ts';
 import type { CommandContext } from './context.ts';
 import { consoleIo, describeError } from './output.ts';
 import { Profile } from './profile.ts';
@@ -111,6 +112,14 @@ program
   .description('delete your account and everything personal the server holds')
   .option('--confirm <phone>', 'your phone number, typed again')
   .action(run((ctx, o: { confirm?: string }) => privacy.deleteAccount(ctx, o.confirm)));
+
+program
+  .command('verify-report')
+  .description('recompute a transparency report from the public, signed log')
+  .requiredOption('--period <period>', 'e.g. 2026-H2')
+  .option('--key <verifierKey>', "the operator's verifier key (name+hash+key)")
+  .option('--trust-server-key', 'use the key the server publishes (weaker: it trusts the server)')
+  .action(run((ctx, o: { period: string; key?: string; trustServerKey?: boolean }) => verifyReport(ctx, o)));
 
 program.command('chats').description('list your chats').action(run(chats.listChats));
 program

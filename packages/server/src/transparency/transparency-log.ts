@@ -86,17 +86,21 @@ export class TransparencyLog {
     return note;
   }
 
-  /** Refuses a log whose leaves no longer produce its newest checkpoint's root (rollback, fork, edit). */
+  /**
+   * Refuses a log whose leaves no longer produce its newest checkpoint's root (rollback, fork, or
+   * an edited leaf: hashes are recomputed from the leaves' text, not read back).
+   */
   async verifyIntegrity(): Promise<void> {
     const latest = await this.storage.transparencyLog.latestCheckpoint();
     if (!latest) return;
-    const hashes = await this.storage.transparencyLog.leafHashes();
-    if (hashes.length < latest.size) {
+    const leaves = await this.storage.transparencyLog.leaves(0, Number.MAX_SAFE_INTEGER);
+    if (leaves.length < latest.size) {
       throw new LogIntegrityError(
-        `the log has ${hashes.length} leaves but a checkpoint of size ${latest.size} was signed: it was rolled back`,
+        `the log has ${leaves.length} leaves but a checkpoint of size ${latest.size} was signed: it was rolled back`,
       );
     }
-    if (!equalBytes(rootFromLeafHashes(hashes.slice(0, latest.size)), latest.rootHash)) {
+    const hashes = leaves.slice(0, latest.size).map((l) => leafHash(utf8.encode(l.leaf)));
+    if (!equalBytes(rootFromLeafHashes(hashes), latest.rootHash)) {
       throw new LogIntegrityError(
         `the log's first ${latest.size} leaves do not match the signed checkpoint: it was altered or forked`,
       );
