@@ -58,6 +58,8 @@ export const errorCatalog = {
     message: 'This staff member already approved the case; a second, different approver is needed.',
   },
   LEGAL_NOT_AUTHORIZED: { status: 403, message: 'Your role does not allow this step.' },
+  DESK_LOGIN_FAILED: { status: 401, message: 'Wrong username, password or one-time code.' },
+  DESK_SESSION_INVALID: { status: 401, message: 'The desk session is unknown or expired; log in again.' },
   MSG_CLIENT_ID_INVALID: {
     status: 400,
     message: 'A client message id has 1 to 64 characters: A-Z, a-z, 0-9, - and _.',

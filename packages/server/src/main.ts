@@ -3,6 +3,10 @@
  *   courier-server serve     run the server (HTTP API + WebSocket gateway) until SIGINT/SIGTERM
  *   courier-server migrate   bring the database schema to the newest version and exit
  *   courier-server purge     apply every retention rule now and print what was removed (alias: prune)
+ *   courier-server desk add-staff <username> --name N --roles intake,reviewer,approver,auditor
+ *   courier-server desk add-authority <username> --name N --country CC --kind court|prosecutor|police|security_service
+ *                            create a desk account; the password is read from COURIER_DESK_PASSWORD;
+ *                            prints the TOTP secret to enrol in an authenticator app
  *   courier-server legal evaluate <request.json> [--policy file] [--with-facts]
  *                            print the disclosure policy's decision on a request; stores nothing
  * Config: a JSON file named by --config or COURIER_CONFIG, then these overrides:
@@ -18,6 +22,7 @@ import { type ConfigInput, parseConfig } from './config.ts';
 import { systemClock } from './deps.ts';
 import { runLegalCommand } from './legal/legal-cli.ts';
 import { openStorage } from './storage/open-storage.ts';
+import type { DeskRole } from './storage/ports.ts';
 
 function loadConfig(configPath: string | undefined, env: NodeJS.ProcessEnv) {
   const file = configPath ?? env.COURIER_CONFIG;
@@ -46,6 +51,10 @@ async function main(): Promise<void> {
       openStorage: () => openStorage(loadConfig(undefined, env).storage),
       now: () => Date.now(),
     });
+    return;
+  }
+  if (process.argv[2] === 'desk') {
+    process.exitCode = await runDeskCommand(process.argv.slice(3));
     return;
   }
   const { positionals, values } = parseArgs({
@@ -88,6 +97,52 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** Operator commands for desk accounts (staff are verified, and authorities verified out of band, first). */
+async function runDeskCommand(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      roles: { type: 'string' },
+      country: { type: 'string' },
+      kind: { type: 'string' },
+      config: { type: 'string' },
+    },
+  });
+  const [sub, username] = positionals;
+  const password = process.env.COURIER_DESK_PASSWORD;
+  if ((sub !== 'add-staff' && sub !== 'add-authority') || !username || !values.name || !password) {
+    console.error(
+      'usage: COURIER_DESK_PASSWORD=… courier-server desk add-staff|add-authority <username> --name N [--roles …|--country CC --kind K]',
+    );
+    return 2;
+  }
+  const config = loadConfig(values.config, process.env);
+  const app = await buildApp(
+    { ...config, logLevel: 'error' },
+    { clock: systemClock, random: (n) => randomBytes(n), logger: pino({ level: 'error' }) },
+  );
+  try {
+    const created = await app.desk.createAccount({
+      kind: sub === 'add-staff' ? 'staff' : 'authority',
+      username,
+      displayName: values.name,
+      password,
+      roles: (values.roles ?? '').split(',').filter(Boolean) as DeskRole[],
+      ...(values.country ? { country: values.country } : {}),
+      ...(values.kind ? { authorityKind: values.kind } : {}),
+    });
+    console.log(JSON.stringify(created, null, 2));
+    return 0;
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await app.close();
+  }
 }
 
 main().catch((error: unknown) => {

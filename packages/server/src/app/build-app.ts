@@ -23,9 +23,11 @@ import { PolicyBook, policyVersions } from '../privacy/policy-versions.ts';
 import { PrivacyService } from '../services/privacy-service.ts';
 import { RetentionJob } from '../services/retention-job.ts';
 import { StorageDisclosurePort } from '../legal/disclosure-port.ts';
+import { DeskService } from '../legal/desk-service.ts';
 import { LegalDesk } from '../legal/legal-desk.ts';
 import { POLICY_2018, policyHash } from '../legal/policy.ts';
 import { StorageLegalFacts } from '../legal/storage-legal-facts.ts';
+import { deskRoutes } from '../http/routes/desk-routes.ts';
 import { transparencyRoutes } from '../http/routes/transparency-routes.ts';
 import { loadOrCreateSigningKey } from '../transparency/signing-key.ts';
 import { TransparencyLog } from '../transparency/transparency-log.ts';
@@ -42,6 +44,7 @@ export interface CourierApp {
   retention: RetentionJob;
   transparency: TransparencyLog;
   legal: LegalDesk;
+  desk: DeskService;
   /** Stops taking work, drains pending writes and closes every adapter. */
   close(): Promise<void>;
 }
@@ -99,6 +102,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     clock: deps.clock,
     signingKey,
   });
+  const desk = new DeskService(storage.desk, storage.legalCases, legal, deps.clock);
   const resignTimer = setInterval(() => {
     transparency
       .resign()
@@ -134,6 +138,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await groupRoutes(scope, services);
     await privacyRoutes(scope, services);
   });
+  await deskRoutes(http, desk);
   http.server.on('upgrade', (request, socket, head) => {
     if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
   });
@@ -152,7 +157,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     })();
     return closing;
   };
-  return { http, gateway, storage, bus, delivery, retention, transparency, legal, close };
+  return { http, gateway, storage, bus, delivery, retention, transparency, legal, desk, close };
 }
 
 /** P9: the policy in force is hashed into the log whenever it changes (and on the first start). */

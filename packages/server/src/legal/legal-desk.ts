@@ -34,10 +34,12 @@ export class LegalDesk {
     return sha256(`${c.commitmentSalt}:${c.id}`);
   }
 
+  /** Takes a request with its court document (stored; its SHA-256 recorded) and decides on it. */
   async submit(
     input: unknown,
-    documentSha256: string,
+    document: Uint8Array,
     submittedBy: string,
+    authorityId: string | null = null,
   ): Promise<{ caseId: string; decision: Decision }> {
     let request: LegalRequest;
     try {
@@ -48,11 +50,12 @@ export class LegalDesk {
       }
       throw error;
     }
-    if (!/^[0-9a-f]{64}$/.test(documentSha256)) {
+    if (document.byteLength === 0) {
       throw new CourierError('LEGAL_REQUEST_INVALID', {
-        details: { issues: ['documentSha256: not a SHA-256 hex digest'] },
+        details: { issues: ['document: the court document is missing'] },
       });
     }
+    const documentSha256 = createHash('sha256').update(document).digest('hex');
     const now = this.deps.clock.now();
     const policy = this.deps.policy();
     const decision = await evaluate(request, policy, this.deps.facts, now);
@@ -67,6 +70,7 @@ export class LegalDesk {
       submittedBy,
       package: null,
       closedAt: decision.outcome === 'eligible' ? null : now,
+      authorityId,
     };
     // Counted first: a request is in the log even if what follows fails.
     await this.deps.log.append({
@@ -84,6 +88,7 @@ export class LegalDesk {
       policyVersion: decision.policyVersion,
     });
     await this.deps.cases.insert(row);
+    await this.deps.cases.putDocument(row.id, document);
     return { caseId: row.id, decision };
   }
 

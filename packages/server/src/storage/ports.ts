@@ -304,6 +304,7 @@ export interface LegalCaseRow {
   submittedBy: string;
   package: string | null;
   closedAt: number | null;
+  authorityId: string | null;
 }
 
 export interface LegalCaseStore {
@@ -314,6 +315,36 @@ export interface LegalCaseStore {
   /** Records an approval; false when this staff member already approved the case. */
   approve(caseId: string, staffId: string, at: number): Promise<boolean>;
   approvals(caseId: string): Promise<string[]>;
+  putDocument(caseId: string, content: Uint8Array): Promise<void>;
+}
+
+export type DeskRole = 'intake' | 'reviewer' | 'approver' | 'auditor';
+
+export interface DeskAccountRow {
+  id: string;
+  kind: 'staff' | 'authority';
+  username: string;
+  displayName: string;
+  passwordHash: string;
+  totpSecret: string;
+  roles: DeskRole[];
+  country: string | null;
+  authorityKind: string | null;
+  createdAt: number;
+}
+
+/** Desk accounts, their sessions, and the log of every staff action. */
+export interface DeskStore {
+  insertAccount(row: DeskAccountRow): Promise<void>;
+  accountByUsername(username: string): Promise<DeskAccountRow | undefined>;
+  accountById(id: string): Promise<DeskAccountRow | undefined>;
+  insertSession(tokenHash: string, accountId: string, expiresAt: number): Promise<void>;
+  session(tokenHash: string): Promise<{ accountId: string; expiresAt: number } | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+  audit(entry: { at: number; accountId: string; action: string; caseId: string | null }): Promise<void>;
+  auditLog(
+    limit: number,
+  ): Promise<{ at: number; accountId: string; action: string; caseId: string | null }[]>;
 }
 
 export interface Stores {
@@ -330,6 +361,7 @@ export interface Stores {
   policyAcceptances: PolicyAcceptanceStore;
   transparencyLog: TransparencyLogStore;
   legalCases: LegalCaseStore;
+  desk: DeskStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

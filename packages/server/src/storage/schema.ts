@@ -147,6 +147,41 @@ export interface LegalCasesTable {
   /** The signed disclosure package, once produced. */
   package: string | null;
   closed_at: number | null;
+  /** The authority's desk account, when it submitted the request itself. */
+  authority_id: string | null;
+}
+
+export interface DeskAccountsTable {
+  id: string;
+  /** staff or authority */
+  kind: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  totp_secret: string;
+  /** Comma-separated staff roles: intake, reviewer, approver, auditor. */
+  roles: string;
+  country: string | null;
+  authority_kind: string | null;
+  created_at: number;
+}
+
+export interface DeskSessionsTable {
+  token_hash: string;
+  account_id: string;
+  expires_at: number;
+}
+
+export interface DeskAuditTable {
+  at: number;
+  account_id: string;
+  action: string;
+  case_id: string | null;
+}
+
+export interface LegalDocumentsTable {
+  case_id: string;
+  content: Uint8Array;
 }
 
 export interface LegalApprovalsTable {
@@ -172,4 +207,8 @@ export interface Database {
   log_checkpoints: LogCheckpointsTable;
   legal_cases: LegalCasesTable;
   legal_approvals: LegalApprovalsTable;
+  desk_accounts: DeskAccountsTable;
+  desk_sessions: DeskSessionsTable;
+  desk_audit: DeskAuditTable;
+  legal_documents: LegalDocumentsTable;
 }

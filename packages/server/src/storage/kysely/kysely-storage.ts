@@ -6,6 +6,7 @@ import { KyselyAccountStore } from './account-store.ts';
 import { KyselyAuthCodeStore } from './auth-code-store.ts';
 import { KyselyConnectionStore } from './connection-store.ts';
 import { KyselyCursorStore } from './cursor-store.ts';
+import { KyselyDeskStore } from './desk-store.ts';
 import { KyselyDeviceStore } from './device-store.ts';
 import { KyselyEntryStore } from './entry-store.ts';
 import { KyselyGroupStore } from './group-store.ts';
@@ -31,6 +32,7 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     policyAcceptances: new KyselyPolicyAcceptanceStore(db),
     transparencyLog: new KyselyTransparencyLogStore(db, dialect),
     legalCases: new KyselyLegalCaseStore(db),
+    desk: new KyselyDeskStore(db),
   };
 }
 

@@ -14,6 +14,7 @@ const toRow = (r: Selectable<LegalCasesTable>): LegalCaseRow => ({
   submittedBy: r.submitted_by,
   package: r.package,
   closedAt: r.closed_at === null ? null : Number(r.closed_at),
+  authorityId: r.authority_id,
 });
 
 export class KyselyLegalCaseStore implements LegalCaseStore {
@@ -33,6 +34,7 @@ export class KyselyLegalCaseStore implements LegalCaseStore {
         submitted_by: row.submittedBy,
         package: row.package,
         closed_at: row.closedAt,
+        authority_id: row.authorityId,
       })
       .execute();
   }
@@ -82,5 +84,9 @@ export class KyselyLegalCaseStore implements LegalCaseStore {
       .orderBy('approved_at')
       .execute();
     return rows.map((r) => r.staff_id);
+  }
+
+  async putDocument(caseId: string, content: Uint8Array): Promise<void> {
+    await this.db.insertInto('legal_documents').values({ case_id: caseId, content }).execute();
   }
 }

@@ -9,6 +9,8 @@ import { createTestDatabase } from '../../../../../test/support/postgres.ts';
 import type { Database } from '../schema.ts';
 import { migrateToLatest } from './migrations.ts';
 
+const ALL = ['001-core', '002-privacy', '003-transparency', '004-legal', '005-desk'];
+
 describe('migrations', () => {
   it('apply once on SQLite, and a second run changes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'courier-migrate-'));
@@ -17,7 +19,7 @@ describe('migrations', () => {
     });
     try {
       expect(await migrateToLatest(db, 'sqlite')).toEqual({
-        applied: ['001-core', '002-privacy', '003-transparency', '004-legal'],
+        applied: ALL,
       });
       expect(await migrateToLatest(db, 'sqlite')).toEqual({ applied: [] });
     } finally {
@@ -35,12 +37,7 @@ describe('migrations', () => {
     const [one, two] = [open(), open()];
     try {
       const reports = await Promise.all([migrateToLatest(one, 'postgres'), migrateToLatest(two, 'postgres')]);
-      expect(reports.flatMap((r) => r.applied)).toEqual([
-        '001-core',
-        '002-privacy',
-        '003-transparency',
-        '004-legal',
-      ]);
+      expect(reports.flatMap((r) => r.applied)).toEqual(ALL);
       expect(await migrateToLatest(one, 'postgres')).toEqual({ applied: [] });
     } finally {
       await one.destroy();

@@ -5,6 +5,7 @@ import { coreMigration } from './001-core.ts';
 import { privacyMigration } from './002-privacy.ts';
 import { transparencyMigration } from './003-transparency.ts';
 import { legalMigration } from './004-legal.ts';
+import { deskMigration } from './005-desk.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -13,6 +14,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '002-privacy': privacyMigration(dialect),
     '003-transparency': transparencyMigration(dialect),
     '004-legal': legalMigration(dialect),
+    '005-desk': deskMigration(dialect),
   };
 }
 

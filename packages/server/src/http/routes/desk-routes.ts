@@ -1,0 +1,105 @@
+import { CourierError } from '@courier/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { DeskService } from '../../legal/desk-service.ts';
+import type { DeskAccountRow } from '../../storage/ports.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    deskAccount: DeskAccountRow;
+  }
+}
+
+/**
+ * The legal desk's API, an encapsulated plugin under /desk/v1 with its own authentication (desk
+ * sessions, never user tokens): nothing of it is reachable from the public routes, and it reaches
+ * user data only through the desk's disclosure port.
+ */
+export async function deskRoutes(app: FastifyInstance, desk: DeskService): Promise<void> {
+  await app.register(
+    async (scope) => {
+      scope.post<{ Body: { username: string; password: string; code: string } }>(
+        '/login',
+        {
+          schema: {
+            body: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['username', 'password', 'code'],
+              properties: {
+                username: { type: 'string', maxLength: 64 },
+                password: { type: 'string', maxLength: 256 },
+                code: { type: 'string', pattern: '^[0-9]{6}$' },
+              },
+            },
+          },
+        },
+        async (request) => desk.login(request.body.username, request.body.password, request.body.code),
+      );
+
+      await scope.register(async (authed) => {
+        authed.decorateRequest('deskAccount');
+        authed.addHook('onRequest', async (request) => {
+          const header = request.headers.authorization;
+          if (!header?.startsWith('Desk ')) throw new CourierError('DESK_SESSION_INVALID');
+          request.deskAccount = await desk.authenticate(header.slice('Desk '.length));
+        });
+
+        authed.get('/requests', async (request) => ({ requests: await desk.list(request.deskAccount) }));
+
+        authed.post<{ Body: { request: unknown; documentBase64: string } }>(
+          '/requests',
+          {
+            bodyLimit: 12 * 1024 * 1024,
+            schema: {
+              body: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['request', 'documentBase64'],
+                properties: {
+                  request: { type: 'object' },
+                  documentBase64: { type: 'string', maxLength: 11 * 1024 * 1024 },
+                },
+              },
+            },
+          },
+          async (request, reply) => {
+            const document = new Uint8Array(Buffer.from(request.body.documentBase64, 'base64'));
+            return reply
+              .status(201)
+              .send(await desk.submit(request.deskAccount, request.body.request, document));
+          },
+        );
+
+        authed.post<{ Params: { caseId: string } }>('/requests/:caseId/approve', async (request) =>
+          desk.approve(request.deskAccount, request.params.caseId),
+        );
+        authed.post<{ Params: { caseId: string }; Body: { reason: string } }>(
+          '/requests/:caseId/decline',
+          {
+            schema: {
+              body: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['reason'],
+                properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } },
+              },
+            },
+          },
+          async (request, reply) => {
+            await desk.decline(request.deskAccount, request.params.caseId, request.body.reason);
+            return reply.status(204).send();
+          },
+        );
+        authed.post<{ Params: { caseId: string } }>('/requests/:caseId/produce', async (request) => {
+          const { packageHash } = await desk.produce(request.deskAccount, request.params.caseId);
+          return { packageHash };
+        });
+        authed.get<{ Params: { caseId: string } }>('/requests/:caseId/package', async (request, reply) =>
+          reply.type('application/json').send(await desk.package(request.deskAccount, request.params.caseId)),
+        );
+        authed.get('/audit', async (request) => ({ entries: await desk.auditLog(request.deskAccount) }));
+      });
+    },
+    { prefix: '/desk/v1' },
+  );
+}

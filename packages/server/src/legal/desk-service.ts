@@ -1,0 +1,194 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { CourierError } from '@courier/protocol';
+import argon2 from 'argon2';
+import { Secret, TOTP } from 'otpauth';
+import type { Clock } from '../deps.ts';
+import type { DeskAccountRow, DeskRole, DeskStore, LegalCaseRow, LegalCaseStore } from '../storage/ports.ts';
+import { ISO_COUNTRIES } from './iso-countries.ts';
+import type { LegalDesk } from './legal-desk.ts';
+
+const SESSION_MS = 8 * 3_600_000;
+const DESK_ROLES: readonly DeskRole[] = ['intake', 'reviewer', 'approver', 'auditor'];
+const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+const totpFor = (account: Pick<DeskAccountRow, 'username' | 'totpSecret'>) =>
+  new TOTP({
+    issuer: 'Courier desk',
+    label: account.username,
+    secret: Secret.fromBase32(account.totpSecret),
+  });
+
+/** What an authority may see of its own request. */
+export interface CaseSummary {
+  caseId: string;
+  receivedAt: number;
+  status: LegalCaseRow['status'];
+  outcome: string;
+  reasons: string[];
+  disclosable: string[];
+}
+
+const summary = (c: LegalCaseRow): CaseSummary => {
+  const decision = JSON.parse(c.decision) as { outcome: string; reasons: string[]; disclosable: string[] };
+  return {
+    caseId: c.id,
+    receivedAt: c.receivedAt,
+    status: c.status,
+    outcome: decision.outcome,
+    reasons: decision.reasons,
+    disclosable: decision.disclosable,
+  };
+};
+
+/**
+ * The desk's people: staff (roles intake, reviewer, approver, auditor) and verified authorities,
+ * each logging in with a password (argon2id) and a TOTP code; sessions expire after 8 hours;
+ * every staff action is written to the audit log.
+ */
+export class DeskService {
+  constructor(
+    private readonly store: DeskStore,
+    private readonly cases: LegalCaseStore,
+    private readonly desk: LegalDesk,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a desk account (operator command); returns the TOTP secret to enrol in an authenticator. */
+  async createAccount(input: {
+    kind: DeskAccountRow['kind'];
+    username: string;
+    displayName: string;
+    password: string;
+    roles?: DeskRole[];
+    country?: string;
+    authorityKind?: string;
+  }): Promise<{ id: string; totpSecret: string; otpauthUri: string }> {
+    if (!/^[a-z0-9_.-]{3,64}$/.test(input.username)) throw new Error('usernames have 3–64 of a-z 0-9 _ . -');
+    if (input.password.length < 12) throw new Error('desk passwords have at least 12 characters');
+    const roles = input.roles ?? [];
+    if (roles.some((r) => !DESK_ROLES.includes(r))) throw new Error(`roles are ${DESK_ROLES.join(', ')}`);
+    if (input.kind === 'staff' && roles.length === 0)
+      throw new Error('a staff member needs at least one role');
+    if (input.kind === 'authority' && !(input.country && ISO_COUNTRIES.has(input.country))) {
+      throw new Error('an authority needs its ISO 3166-1 country (--country)');
+    }
+    const totpSecret = new Secret({ size: 20 }).base32;
+    const row: DeskAccountRow = {
+      id: `s_${randomBytes(12).toString('base64url')}`,
+      kind: input.kind,
+      username: input.username,
+      displayName: input.displayName,
+      passwordHash: await argon2.hash(input.password, { type: argon2.argon2id }),
+      totpSecret,
+      roles: input.kind === 'staff' ? roles : [],
+      country: input.kind === 'authority' ? (input.country ?? null) : null,
+      authorityKind: input.kind === 'authority' ? (input.authorityKind ?? null) : null,
+      createdAt: this.clock.now(),
+    };
+    await this.store.insertAccount(row);
+    return { id: row.id, totpSecret, otpauthUri: totpFor(row).toString() };
+  }
+
+  async login(
+    username: string,
+    password: string,
+    code: string,
+  ): Promise<{ token: string; expiresAt: number; kind: string; roles: DeskRole[] }> {
+    const account = await this.store.accountByUsername(username);
+    const passwordOk = account ? await argon2.verify(account.passwordHash, password) : false;
+    const codeOk = account
+      ? totpFor(account).validate({ token: code, timestamp: this.clock.now(), window: 1 }) !== null
+      : false;
+    if (!account || !passwordOk || !codeOk) throw new CourierError('DESK_LOGIN_FAILED');
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = this.clock.now() + SESSION_MS;
+    await this.store.insertSession(hashToken(token), account.id, expiresAt);
+    await this.audit(account, 'login', null);
+    return { token, expiresAt, kind: account.kind, roles: account.roles };
+  }
+
+  async authenticate(token: string | undefined): Promise<DeskAccountRow> {
+    const session = token ? await this.store.session(hashToken(token)) : undefined;
+    if (!session || session.expiresAt <= this.clock.now()) throw new CourierError('DESK_SESSION_INVALID');
+    const account = await this.store.accountById(session.accountId);
+    if (!account) throw new CourierError('DESK_SESSION_INVALID');
+    return account;
+  }
+
+  private require(account: DeskAccountRow, ...roles: DeskRole[]): void {
+    if (account.kind !== 'staff' || !roles.some((r) => account.roles.includes(r)))
+      throw new CourierError('LEGAL_NOT_AUTHORIZED');
+  }
+
+  private async audit(account: DeskAccountRow, action: string, caseId: string | null): Promise<void> {
+    if (account.kind === 'staff')
+      await this.store.audit({ at: this.clock.now(), accountId: account.id, action, caseId });
+  }
+
+  /** An authority submits its own request; intake staff enter one received by post. */
+  async submit(account: DeskAccountRow, request: unknown, document: Uint8Array) {
+    if (account.kind === 'authority') {
+      const country = (request as { authority?: { country?: unknown } })?.authority?.country;
+      if (country !== account.country)
+        throw new CourierError('LEGAL_NOT_AUTHORIZED', {
+          message: 'An authority submits requests for its own country.',
+        });
+    } else {
+      this.require(account, 'intake');
+    }
+    const result = await this.desk.submit(
+      request,
+      document,
+      account.id,
+      account.kind === 'authority' ? account.id : null,
+    );
+    await this.audit(account, 'submit', result.caseId);
+    return result;
+  }
+
+  async list(account: DeskAccountRow): Promise<CaseSummary[]> {
+    const all = await this.cases.list();
+    if (account.kind === 'authority') return all.filter((c) => c.authorityId === account.id).map(summary);
+    this.require(account, 'intake', 'reviewer', 'approver', 'auditor');
+    await this.audit(account, 'list', null);
+    return all.map(summary);
+  }
+
+  async approve(account: DeskAccountRow, caseId: string) {
+    this.require(account, 'approver');
+    await this.audit(account, 'approve', caseId);
+    return this.desk.approve(caseId, account.id);
+  }
+
+  async decline(account: DeskAccountRow, caseId: string, reason: string) {
+    this.require(account, 'reviewer', 'approver');
+    await this.audit(account, 'decline', caseId);
+    await this.desk.decline(caseId, account.id, reason);
+  }
+
+  async produce(account: DeskAccountRow, caseId: string) {
+    this.require(account, 'approver');
+    await this.audit(account, 'produce', caseId);
+    return this.desk.produce(caseId);
+  }
+
+  /** The signed package: to the authority that asked, or to staff who need it. */
+  async package(account: DeskAccountRow, caseId: string): Promise<string> {
+    const c = await this.cases.byId(caseId);
+    if (!c) throw new CourierError('LEGAL_CASE_NOT_FOUND');
+    if (
+      account.kind === 'authority'
+        ? c.authorityId !== account.id
+        : !account.roles.some((r) => r === 'approver' || r === 'auditor')
+    ) {
+      throw new CourierError(account.kind === 'authority' ? 'LEGAL_CASE_NOT_FOUND' : 'LEGAL_NOT_AUTHORIZED');
+    }
+    if (!c.package) throw new CourierError('LEGAL_CASE_STATE', { details: { status: c.status } });
+    await this.audit(account, 'download_package', caseId);
+    return c.package;
+  }
+
+  async auditLog(account: DeskAccountRow) {
+    this.require(account, 'auditor');
+    return this.store.auditLog(500);
+  }
+}

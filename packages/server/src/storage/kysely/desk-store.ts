@@ -1,0 +1,101 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DeskAccountRow, DeskRole, DeskStore } from '../ports.ts';
+import type { Database, DeskAccountsTable } from '../schema.ts';
+
+const toAccount = (r: Selectable<DeskAccountsTable>): DeskAccountRow => ({
+  id: r.id,
+  kind: r.kind as DeskAccountRow['kind'],
+  username: r.username,
+  displayName: r.display_name,
+  passwordHash: r.password_hash,
+  totpSecret: r.totp_secret,
+  roles: r.roles === '' ? [] : (r.roles.split(',') as DeskRole[]),
+  country: r.country,
+  authorityKind: r.authority_kind,
+  createdAt: Number(r.created_at),
+});
+
+export class KyselyDeskStore implements DeskStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insertAccount(row: DeskAccountRow): Promise<void> {
+    await this.db
+      .insertInto('desk_accounts')
+      .values({
+        id: row.id,
+        kind: row.kind,
+        username: row.username,
+        display_name: row.displayName,
+        password_hash: row.passwordHash,
+        totp_secret: row.totpSecret,
+        roles: row.roles.join(','),
+        country: row.country,
+        authority_kind: row.authorityKind,
+        created_at: row.createdAt,
+      })
+      .execute();
+  }
+
+  async accountByUsername(username: string): Promise<DeskAccountRow | undefined> {
+    const r = await this.db
+      .selectFrom('desk_accounts')
+      .selectAll()
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return r && toAccount(r);
+  }
+
+  async accountById(id: string): Promise<DeskAccountRow | undefined> {
+    const r = await this.db.selectFrom('desk_accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toAccount(r);
+  }
+
+  async insertSession(tokenHash: string, accountId: string, expiresAt: number): Promise<void> {
+    await this.db
+      .insertInto('desk_sessions')
+      .values({ token_hash: tokenHash, account_id: accountId, expires_at: expiresAt })
+      .execute();
+  }
+
+  async session(tokenHash: string): Promise<{ accountId: string; expiresAt: number } | undefined> {
+    const r = await this.db
+      .selectFrom('desk_sessions')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return r && { accountId: r.account_id, expiresAt: Number(r.expires_at) };
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.db.deleteFrom('desk_sessions').where('token_hash', '=', tokenHash).execute();
+  }
+
+  async audit(entry: {
+    at: number;
+    accountId: string;
+    action: string;
+    caseId: string | null;
+  }): Promise<void> {
+    await this.db
+      .insertInto('desk_audit')
+      .values({ at: entry.at, account_id: entry.accountId, action: entry.action, case_id: entry.caseId })
+      .execute();
+  }
+
+  async auditLog(
+    limit: number,
+  ): Promise<{ at: number; accountId: string; action: string; caseId: string | null }[]> {
+    const rows = await this.db
+      .selectFrom('desk_audit')
+      .selectAll()
+      .orderBy('at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      at: Number(r.at),
+      accountId: r.account_id,
+      action: r.action,
+      caseId: r.case_id,
+    }));
+  }
+}
