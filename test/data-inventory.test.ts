@@ -49,6 +49,8 @@ describe('data inventory (DESIGN §2)', () => {
       'auth_codes.phone',
       'connections.ip',
       'legal_cases.package',
+      'legal_holds.phone',
+      'legal_holds.ip_records',
     ]);
   });
 });

@@ -216,3 +216,55 @@ describe('the log refuses a rollback', () => {
     }
   });
 });
+
+describe('a legal hold on an erased account', () => {
+  it('keeps only the phone number and the covered IP records until the case is closed, and tells the person', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-hold-'));
+    const clock = new unsafeTestingClock(Date.UTC(2026, 7, 1));
+    const server = await startTestServer({
+      sqlitePath: join(dir, 'db'),
+      clock,
+      config: { transparency: { keyFile: join(dir, 'k') } },
+    });
+    try {
+      const suspect = await server.register(nextPhone());
+      await suspect.http.setUsername('target_user');
+      await server.app.storage.connections.record([
+        {
+          deviceId: suspect.deviceId,
+          accountId: suspect.accountId,
+          ip: '198.51.100.9',
+          at: Date.UTC(2026, 6, 3),
+        },
+      ]);
+      const { caseId } = await server.app.legal.submit(request('DE'), DOC, 'intake-1');
+      expect(await suspect.http.deleteAccount(suspect.phone)).toEqual({ deleted: true, legalHold: true });
+      expect(await server.app.storage.accounts.byId(suspect.accountId)).toBeUndefined();
+      const held = await server.app.storage.legalCases.holdsForAccount(suspect.accountId);
+      expect(held).toEqual([
+        expect.objectContaining({
+          caseId,
+          phone: suspect.phone,
+          ipRecords: [expect.objectContaining({ ip: '198.51.100.9' })],
+        }),
+      ]);
+      expect(JSON.stringify(held)).not.toContain('target_user');
+
+      await server.app.legal.approve(caseId, 'approver-a');
+      await server.app.legal.approve(caseId, 'approver-b');
+      const payload = JSON.parse(JSON.parse((await server.app.legal.produce(caseId)).package).payload);
+      expect(payload.accounts).toEqual([
+        {
+          accountId: suspect.accountId,
+          phone_number: suspect.phone,
+          ip_addresses: [expect.objectContaining({ ip: '198.51.100.9' })],
+        },
+      ]);
+      // Closed: the hold is gone.
+      expect(await server.app.storage.legalCases.holdsForAccount(suspect.accountId)).toEqual([]);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,21 +12,31 @@ export interface IpRecord {
  * implementation is given only the account and connection stores.
  */
 export interface DisclosurePort {
-  phoneNumber(accountId: string): Promise<string | undefined>;
-  ipRecords(accountId: string, from: number, to: number): Promise<IpRecord[]>;
+  phoneNumber(caseId: string, accountId: string): Promise<string | undefined>;
+  ipRecords(caseId: string, accountId: string, from: number, to: number): Promise<IpRecord[]>;
 }
 
+/**
+ * Reads the live account and its connection records; for an account erased while a case named it,
+ * what the legal hold kept for that case (DESIGN P10).
+ */
 export class StorageDisclosurePort implements DisclosurePort {
-  constructor(private readonly stores: Pick<Storage, 'accounts' | 'connections'>) {}
+  constructor(private readonly stores: Pick<Storage, 'accounts' | 'connections' | 'legalCases'>) {}
 
-  async phoneNumber(accountId: string): Promise<string | undefined> {
-    return (await this.stores.accounts.byId(accountId))?.phone;
+  async phoneNumber(caseId: string, accountId: string): Promise<string | undefined> {
+    const live = await this.stores.accounts.byId(accountId);
+    return live ? live.phone : (await this.stores.legalCases.hold(caseId, accountId))?.phone;
   }
 
-  async ipRecords(accountId: string, from: number, to: number): Promise<IpRecord[]> {
-    const records = await this.stores.connections.detailsByAccount(accountId);
-    return records
-      .filter((r) => r.firstSeen <= to && r.at >= from)
-      .map((r) => ({ ip: r.ip, firstSeen: r.firstSeen, lastSeen: r.at }));
+  async ipRecords(caseId: string, accountId: string, from: number, to: number): Promise<IpRecord[]> {
+    const live = await this.stores.accounts.byId(accountId);
+    const records = live
+      ? (await this.stores.connections.detailsByAccount(accountId)).map((r) => ({
+          ip: r.ip,
+          firstSeen: r.firstSeen,
+          lastSeen: r.at,
+        }))
+      : ((await this.stores.legalCases.hold(caseId, accountId))?.ipRecords ?? []);
+    return records.filter((r) => r.firstSeen <= to && r.lastSeen >= from);
   }
 }

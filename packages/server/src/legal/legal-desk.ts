@@ -131,6 +131,7 @@ export class LegalDesk {
       reason: reason.slice(0, 200),
     });
     await this.deps.cases.update(caseId, { status: 'declined', closedAt: now });
+    await this.deps.cases.releaseHolds(caseId);
     void staffId;
   }
 
@@ -146,11 +147,11 @@ export class LegalDesk {
     for (const accountId of decision.accounts) {
       const entry: { accountId: string; phone_number?: string; ip_addresses?: unknown[] } = { accountId };
       if (categories.includes('phone_number')) {
-        const phone = await this.deps.port.phoneNumber(accountId);
+        const phone = await this.deps.port.phoneNumber(caseId, accountId);
         if (phone) entry.phone_number = phone;
       }
       if (categories.includes('ip_addresses'))
-        entry.ip_addresses = await this.deps.port.ipRecords(accountId, from, to);
+        entry.ip_addresses = await this.deps.port.ipRecords(caseId, accountId, from, to);
       accounts.push(entry);
     }
     const now = this.deps.clock.now();
@@ -178,6 +179,8 @@ export class LegalDesk {
       packageHash,
     });
     await this.deps.cases.update(caseId, { status: 'produced', package: pkg, closedAt: now });
+    // The case is closed: what a legal hold kept for it goes.
+    await this.deps.cases.releaseHolds(caseId);
     return { package: pkg, packageHash };
   }
 }

@@ -58,9 +58,8 @@ export class PrivacyService {
       typed = '';
     }
     if (typed !== account.phone) throw new CourierError('ACCOUNT_DELETE_NOT_CONFIRMED');
-    await this.erase(account.id);
-    // No legal desk exists yet, so no legal request can hold any record of this account.
-    return { deleted: true, legalHold: false };
+    const { legalHold } = await this.erase(account.id);
+    return { deleted: true, legalHold };
   }
 
   /**
@@ -69,9 +68,29 @@ export class PrivacyService {
    * acceptances, connection records, pending codes and rate-limit windows go. No tombstone with
    * personal data remains; live connections of its devices are closed.
    */
-  async erase(accountId: string): Promise<void> {
+  async erase(accountId: string): Promise<{ legalHold: boolean }> {
     const account = await this.storage.accounts.byId(accountId);
-    if (!account) return;
+    if (!account) return { legalHold: false };
+    // A legal obligation: an open case naming the account keeps its phone number and the IP
+    // records the case covers, and nothing else, until the case is closed.
+    const cases = await this.storage.legalCases.openCasesNaming(accountId);
+    if (cases.length > 0) {
+      const records = await this.storage.connections.detailsByAccount(accountId);
+      for (const c of cases) {
+        const { timeRange } = JSON.parse(c.request) as { timeRange: { from: string; to: string } };
+        const from = Date.parse(timeRange.from);
+        const to = Date.parse(timeRange.to);
+        await this.storage.legalCases.putHold({
+          caseId: c.id,
+          accountId,
+          phone: account.phone,
+          ipRecords: records
+            .filter((r) => r.firstSeen <= to && r.at >= from)
+            .map((r) => ({ ip: r.ip, firstSeen: r.firstSeen, lastSeen: r.at })),
+          createdAt: this.clock.now(),
+        });
+      }
+    }
     await this.groups.departEverywhere(accountId);
     const devices = await this.storage.devices.byAccount(accountId);
     await this.storage.transaction(async (tx) => {
@@ -80,8 +99,10 @@ export class PrivacyService {
       await tx.rateLimits.deleteKey(`phone:${account.phone}`);
       await tx.accounts.delete(accountId);
     });
-    if (devices.length > 0)
+    if (devices.length > 0) {
       await this.bus.publish({ type: 'devices_revoked', deviceIds: devices.map((d) => d.id) });
+    }
+    return { legalHold: cases.length > 0 };
   }
 
   /** Deletes every account inactive for longer than its own self-destruct period; returns how many. */

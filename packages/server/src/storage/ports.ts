@@ -316,6 +316,20 @@ export interface LegalCaseStore {
   approve(caseId: string, staffId: string, at: number): Promise<boolean>;
   approvals(caseId: string): Promise<string[]>;
   putDocument(caseId: string, content: Uint8Array): Promise<void>;
+  /** Open cases (awaiting approval or approved) that name the account. */
+  openCasesNaming(accountId: string): Promise<LegalCaseRow[]>;
+  putHold(hold: LegalHoldRow): Promise<void>;
+  hold(caseId: string, accountId: string): Promise<LegalHoldRow | undefined>;
+  holdsForAccount(accountId: string): Promise<LegalHoldRow[]>;
+  releaseHolds(caseId: string): Promise<void>;
+}
+
+export interface LegalHoldRow {
+  caseId: string;
+  accountId: string;
+  phone: string;
+  ipRecords: { ip: string; firstSeen: number; lastSeen: number }[];
+  createdAt: number;
 }
 
 export type DeskRole = 'intake' | 'reviewer' | 'approver' | 'auditor';

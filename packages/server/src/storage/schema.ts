@@ -190,6 +190,15 @@ export interface LegalApprovalsTable {
   approved_at: number;
 }
 
+export interface LegalHoldsTable {
+  case_id: string;
+  account_id: string;
+  phone: string;
+  /** JSON: the connection records the case covers. */
+  ip_records: string;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -211,4 +220,5 @@ export interface Database {
   desk_sessions: DeskSessionsTable;
   desk_audit: DeskAuditTable;
   legal_documents: LegalDocumentsTable;
+  legal_holds: LegalHoldsTable;
 }

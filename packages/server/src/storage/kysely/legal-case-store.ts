@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { LegalCaseRow, LegalCaseStatus, LegalCaseStore } from '../ports.ts';
-import type { Database, LegalCasesTable } from '../schema.ts';
+import type { LegalCaseRow, LegalCaseStatus, LegalCaseStore, LegalHoldRow } from '../ports.ts';
+import type { Database, LegalCasesTable, LegalHoldsTable } from '../schema.ts';
 import { isUniqueViolation } from './unique-violation.ts';
 
 const toRow = (r: Selectable<LegalCasesTable>): LegalCaseRow => ({
@@ -89,4 +89,57 @@ export class KyselyLegalCaseStore implements LegalCaseStore {
   async putDocument(caseId: string, content: Uint8Array): Promise<void> {
     await this.db.insertInto('legal_documents').values({ case_id: caseId, content }).execute();
   }
+
+  async openCasesNaming(accountId: string): Promise<LegalCaseRow[]> {
+    const rows = await this.db
+      .selectFrom('legal_cases')
+      .selectAll()
+      .where('status', 'in', ['awaiting_approval', 'approved'])
+      .execute();
+    return rows
+      .map(toRow)
+      .filter((c) => (JSON.parse(c.decision) as { accounts: string[] }).accounts.includes(accountId));
+  }
+
+  async putHold(hold: LegalHoldRow): Promise<void> {
+    await this.db
+      .insertInto('legal_holds')
+      .values({
+        case_id: hold.caseId,
+        account_id: hold.accountId,
+        phone: hold.phone,
+        ip_records: JSON.stringify(hold.ipRecords),
+        created_at: hold.createdAt,
+      })
+      .onConflict((oc) => oc.columns(['case_id', 'account_id']).doNothing())
+      .execute();
+  }
+
+  async hold(caseId: string, accountId: string): Promise<LegalHoldRow | undefined> {
+    const r = await this.db
+      .selectFrom('legal_holds')
+      .selectAll()
+      .where('case_id', '=', caseId)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return r && toHold(r);
+  }
+
+  async holdsForAccount(accountId: string): Promise<LegalHoldRow[]> {
+    return (
+      await this.db.selectFrom('legal_holds').selectAll().where('account_id', '=', accountId).execute()
+    ).map(toHold);
+  }
+
+  async releaseHolds(caseId: string): Promise<void> {
+    await this.db.deleteFrom('legal_holds').where('case_id', '=', caseId).execute();
+  }
 }
+
+const toHold = (r: Selectable<LegalHoldsTable>): LegalHoldRow => ({
+  caseId: r.case_id,
+  accountId: r.account_id,
+  phone: r.phone,
+  ipRecords: JSON.parse(r.ip_records) as LegalHoldRow['ipRecords'],
+  createdAt: Number(r.created_at),
+});

@@ -9,7 +9,7 @@ import { createTestDatabase } from '../../../../../test/support/postgres.ts';
 import type { Database } from '../schema.ts';
 import { migrateToLatest } from './migrations.ts';
 
-const ALL = ['001-core', '002-privacy', '003-transparency', '004-legal', '005-desk'];
+const ALL = ['001-core', '002-privacy', '003-transparency', '004-legal', '005-desk', '006-legal-holds'];
 
 describe('migrations', () => {
   it('apply once on SQLite, and a second run changes nothing', async () => {

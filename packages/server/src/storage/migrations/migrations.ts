@@ -6,6 +6,7 @@ import { privacyMigration } from './002-privacy.ts';
 import { transparencyMigration } from './003-transparency.ts';
 import { legalMigration } from './004-legal.ts';
 import { deskMigration } from './005-desk.ts';
+import { legalHoldsMigration } from './006-legal-holds.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -15,6 +16,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '003-transparency': transparencyMigration(dialect),
     '004-legal': legalMigration(dialect),
     '005-desk': deskMigration(dialect),
+    '006-legal-holds': legalHoldsMigration(dialect),
   };
 }
 
