@@ -3,6 +3,7 @@ import {
   decodeServerFrame,
   encodeClientFrame,
   GATEWAY_PATH,
+  isErrorCode,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   type ServerFrame,
@@ -132,7 +133,11 @@ describe('bad input on the gateway', () => {
     );
     expect(await s.next('accepted')).toMatchObject({ requestId: 7, groupId: chat.groupId });
     const errors = s.frames.filter((f) => f.type === 'error');
-    for (const e of errors) expect(e.type === 'error' && e.code).toMatch(/^PROTO_/);
+    // Random bytes sometimes decode as a real frame (a send with a bad id, …): any catalog code but INTERNAL.
+    for (const e of errors) {
+      const code = e.type === 'error' ? e.code : '';
+      expect(isErrorCode(code) && code !== 'INTERNAL', code).toBe(true);
+    }
     expect((await receiver.waitForMessages(1))[0]?.clientMsgId).toBe('ok-1');
     s.ws.close();
     await receiver.connection.stop();
