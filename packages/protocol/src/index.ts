@@ -82,7 +82,7 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './merkle/merkle-proofs.ts';
-export { encodeLeaf, parseLeaf } from './transparency/log-leaf.ts';
+export { canonicalJson, encodeLeaf, parseLeaf } from './transparency/log-leaf.ts';
 export type { PublicLeaf } from './transparency/log-leaf.ts';
 export { computeReport, periodBounds, periodOf, reportCsv } from './transparency/report.ts';
 export type { CountryRow, TransparencyReport } from './transparency/report.ts';

@@ -30,7 +30,8 @@ export type PublicLeaf =
       packageHash: string;
     };
 
-const canonical = (value: unknown): unknown =>
+/** A value with object keys sorted at every level: JSON.stringify of it is canonical. */
+export const canonical = (value: unknown): unknown =>
   Array.isArray(value)
     ? value.map(canonical)
     : value && typeof value === 'object'
@@ -41,9 +42,14 @@ const canonical = (value: unknown): unknown =>
         )
       : value;
 
-/** The exact bytes that are hashed into the log: JSON with sorted keys, no spaces. */
+/** JSON with sorted keys and no spaces: the same bytes for the same value, everywhere. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonical(value));
+}
+
+/** The exact bytes that are hashed into the log. */
 export function encodeLeaf(leaf: PublicLeaf): string {
-  return JSON.stringify(canonical(leaf));
+  return canonicalJson(leaf);
 }
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '@courier/protocol';
 import { z } from 'zod';
 import { INSTRUMENT_TYPES } from './legal-request.ts';
 
@@ -59,19 +60,9 @@ export const POLICY_2024_EXAMPLE: DisclosurePolicy = {
   reportPeriod: 'quarterly',
 };
 
-/** Canonical JSON (keys sorted) and its SHA-256, the policy's identity in the log. */
+/** Canonical JSON (keys sorted) and its SHA-256: the policy's identity in the log. */
 export function canonicalPolicy(policy: DisclosurePolicy): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sort)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v)
-              .sort(([a], [b]) => (a < b ? -1 : 1))
-              .map(([k, x]) => [k, sort(x)]),
-          )
-        : v;
-  return JSON.stringify(sort(policy));
+  return canonicalJson(policy);
 }
 
 export function policyHash(policy: DisclosurePolicy): string {

@@ -2,14 +2,10 @@
  * What the services may ask of storage. Stores are thin (one table family, no policy); every
  * adapter implements these over its own driver and passes the one contract suite.
  */
-export type Audience = 'everybody' | 'contacts' | 'nobody';
+import type { Audience, PrivacySettingsView } from '@courier/protocol';
 
-export interface PrivacySettings {
-  phoneVisibility: Audience;
-  phoneDiscovery: Audience;
-  lastSeenVisibility: Audience;
-  selfDestructMonths: 1 | 3 | 6 | 12;
-}
+export type { Audience };
+export type PrivacySettings = PrivacySettingsView;
 
 export const DEFAULT_PRIVACY: PrivacySettings = {
   phoneVisibility: 'contacts',

@@ -26,18 +26,7 @@ export class KyselyConnectionStore implements ConnectionStore {
   }
 
   async byAccount(accountId: string): Promise<ConnectionRecord[]> {
-    const rows = await this.db
-      .selectFrom('connections')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .orderBy('first_seen')
-      .execute();
-    return rows.map((r) => ({
-      deviceId: r.device_id,
-      accountId: r.account_id,
-      ip: r.ip,
-      at: Number(r.last_seen),
-    }));
+    return (await this.detailsByAccount(accountId)).map(({ firstSeen: _first, ...record }) => record);
   }
 
   async detailsByAccount(accountId: string): Promise<(ConnectionRecord & { firstSeen: number })[]> {
