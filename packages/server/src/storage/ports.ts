@@ -1,8 +1,9 @@
+import type { Audience, PrivacySettingsView } from '@courier/protocol';
+
 /**
  * What the services may ask of storage. Stores are thin (one table family, no policy); every
  * adapter implements these over its own driver and passes the one contract suite.
  */
-import type { Audience, PrivacySettingsView } from '@courier/protocol';
 
 export type { Audience };
 export type PrivacySettings = PrivacySettingsView;
