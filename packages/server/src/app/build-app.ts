@@ -27,6 +27,7 @@ import { DeskService } from '../legal/desk-service.ts';
 import { LegalDesk } from '../legal/legal-desk.ts';
 import { POLICY_2018, policyHash } from '../legal/policy.ts';
 import { StorageLegalFacts } from '../legal/storage-legal-facts.ts';
+import { deskAppRoutes } from '../http/routes/desk-app-routes.ts';
 import { deskRoutes } from '../http/routes/desk-routes.ts';
 import { transparencyRoutes } from '../http/routes/transparency-routes.ts';
 import { loadOrCreateSigningKey } from '../transparency/signing-key.ts';
@@ -139,6 +140,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await privacyRoutes(scope, services);
   });
   await deskRoutes(http, desk);
+  await deskAppRoutes(http);
   http.server.on('upgrade', (request, socket, head) => {
     if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
   });

@@ -1,0 +1,168 @@
+// The legal desk in the browser: talks only to /desk/v1 with a desk session (password + TOTP).
+const $ = (selector) => document.querySelector(selector);
+let session = JSON.parse(sessionStorage.getItem('desk-session') ?? 'null');
+
+const TEMPLATE = {
+  authority: { name: '', kind: 'court', country: '' },
+  instrument: {
+    type: 'court_order',
+    issuingCourt: '',
+    reference: '',
+    issueDate: new Date().toISOString().slice(0, 10),
+  },
+  offence: { category: 'terrorism', confirmsSuspect: true },
+  targets: [{ phone: '' }],
+  timeRange: { from: '', to: '' },
+  requestedCategories: ['phone_number', 'ip_addresses'],
+  nonDisclosure: null,
+};
+
+async function api(method, path, body) {
+  const response = await fetch(`/desk/v1${path}`, {
+    method,
+    headers: {
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(session ? { authorization: `Desk ${session.token}` } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : undefined;
+  if (!response.ok) {
+    const error = data?.error ?? { code: 'HTTP_' + response.status, message: response.statusText };
+    if (error.code === 'DESK_SESSION_INVALID') logout();
+    const issues = error.details?.issues ? ` (${error.details.issues.join('; ')})` : '';
+    throw new Error(`${error.code}: ${error.message}${issues}`);
+  }
+  return data;
+}
+
+const show = (message) => {
+  $('#error').textContent = message ?? '';
+};
+
+function logout() {
+  session = null;
+  sessionStorage.removeItem('desk-session');
+  render();
+}
+
+async function refresh() {
+  const { requests } = await api('GET', '/requests');
+  const staff = session.kind === 'staff';
+  const rows = requests.map((c) => {
+    const tr = document.createElement('tr');
+    tr.dataset.case = c.caseId;
+    for (const text of [
+      c.caseId,
+      new Date(c.receivedAt).toISOString().slice(0, 16).replace('T', ' '),
+      c.status,
+      c.outcome,
+      c.reasons.join(', '),
+      c.disclosable.join(', '),
+    ]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    const actions = document.createElement('td');
+    const button = (label, run, after = refresh) => {
+      const b = document.createElement('button');
+      b.textContent = label;
+      b.addEventListener('click', () =>
+        run()
+          .then(after)
+          .catch((e) => show(e.message)),
+      );
+      actions.append(b);
+    };
+    if (staff && c.status === 'awaiting_approval' && session.roles.includes('approver'))
+      button('Approve', () => api('POST', `/requests/${c.caseId}/approve`));
+    if (
+      staff &&
+      ['awaiting_approval', 'approved'].includes(c.status) &&
+      session.roles.some((r) => r === 'reviewer' || r === 'approver')
+    ) {
+      button('Decline', () =>
+        api('POST', `/requests/${c.caseId}/decline`, { reason: prompt('Why?') || 'declined' }),
+      );
+    }
+    if (staff && c.status === 'approved' && session.roles.includes('approver'))
+      button('Produce', () => api('POST', `/requests/${c.caseId}/produce`));
+    if (
+      c.status === 'produced' &&
+      (!staff || session.roles.some((r) => r === 'approver' || r === 'auditor'))
+    ) {
+      button(
+        'Download package',
+        async () => {
+          const pkg = await api('GET', `/requests/${c.caseId}/package`);
+          const link = document.createElement('a');
+          link.href = URL.createObjectURL(
+            new Blob([JSON.stringify(pkg, null, 2)], { type: 'application/json' }),
+          );
+          link.download = `${c.caseId}.json`;
+          link.textContent = `${c.caseId}.json`;
+          actions.append(link);
+          link.click();
+        },
+        () => {},
+      );
+    }
+    tr.append(actions);
+    return tr;
+  });
+  $('#cases tbody').replaceChildren(...rows);
+}
+
+function render() {
+  $('#login-view').hidden = Boolean(session);
+  $('#desk-view').hidden = !session;
+  $('#logout').hidden = !session;
+  $('#who').textContent = session
+    ? `${session.username} (${session.kind === 'staff' ? session.roles.join(', ') : 'authority'})`
+    : '';
+  $('#submit-section').hidden = !session || (session.kind === 'staff' && !session.roles.includes('intake'));
+  if (session) refresh().catch((e) => show(e.message));
+}
+
+$('#login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    const reply = await api('POST', '/login', {
+      username: form.get('username'),
+      password: form.get('password'),
+      code: form.get('code'),
+    });
+    session = { ...reply, username: form.get('username') };
+    sessionStorage.setItem('desk-session', JSON.stringify(session));
+    show('');
+    event.target.reset();
+    render();
+  } catch (e) {
+    show(e.message);
+  }
+});
+
+$('#submit-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    const request = JSON.parse(form.get('request'));
+    const bytes = new Uint8Array(await form.get('document').arrayBuffer());
+    let binary = '';
+    for (const b of bytes) binary += String.fromCharCode(b);
+    const { caseId, decision } = await api('POST', '/requests', { request, documentBase64: btoa(binary) });
+    $('#decision').textContent =
+      `Case ${caseId}: ${decision.outcome}${decision.reasons.length ? ` (${decision.reasons.join(', ')})` : ''}`;
+    show('');
+    await refresh();
+  } catch (e) {
+    show(e instanceof SyntaxError ? `The request is not valid JSON: ${e.message}` : e.message);
+  }
+});
+
+$('#logout').addEventListener('click', logout);
+$('#submit-form [name=request]').value = JSON.stringify(TEMPLATE, null, 2);
+render();
