@@ -82,7 +82,9 @@ describe('the legal desk web app (Chromium)', () => {
       buffer: Buffer.from('%PDF order'),
     });
     await court.click('#submit-form button');
-    await expect.poll(async () => `${await court.textContent("#decision")}${await court.textContent("#error")}`).toMatch(/eligible \(CONTENT_NEVER_DISCLOSED\)/);
+    await expect
+      .poll(async () => `${await court.textContent('#decision')}${await court.textContent('#error')}`)
+      .toMatch(/eligible \(CONTENT_NEVER_DISCLOSED\)/);
     const caseId = (await court.textContent('#decision'))!.match(/Case (c_\S+):/)![1]!;
 
     // A bad request shows the catalog error, not a crash.
