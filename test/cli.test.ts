@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,88 +16,96 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const ALICE = '+441234567890';
 const BOB = '+12025550143';
 
-/** Two people at two terminals: each has a profile folder and runs `courier` as a real process. */
+interface Run {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  /** Lines printed on standard output that are messages or roster changes (`[chat] …`). */
+  entries: () => string[];
+  until: (what: string, predicate: (run: Run) => boolean) => Promise<void>;
+  exit: Promise<number>;
+}
+
+/**
+ * Two people at two terminals: each has a profile folder (`--home`) and runs `courier` as a real
+ * process against a real `courier-server serve` process.
+ */
 describe('the courier CLI against a real server', () => {
   const dir = mkdtempSync(join(tmpdir(), 'courier-cli-'));
   const outbox = join(dir, 'sms.jsonl');
   let server: ServerProcess;
-  const running: ChildProcess[] = [];
+  const running = new Set<ChildProcess>();
 
-  const args = (who: string, rest: string[]) => [
-    '--import',
-    'tsx',
-    'packages/cli/src/main.ts',
-    '--server',
-    server.url,
-    '--home',
-    join(dir, who),
-    ...rest,
-  ];
-
-  function courier(who: string, ...rest: string[]): Promise<{ code: number; out: string; err: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, args(who, rest), {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-      });
-      child.stderr.on('data', (d) => {
-        err += d;
-      });
-      child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-    });
-  }
-
-  /** A long-running `courier listen`, whose printed lines we can wait for. */
-  function listen(who: string) {
-    const child = spawn(process.execPath, args(who, ['listen']), {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.push(child);
+  function start(who: string, args: string[], options: { server?: boolean } = {}): Run {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'packages/cli/src/main.ts',
+        '--home',
+        join(dir, who),
+        ...(options.server === false ? [] : ['--server', server.url]),
+        ...args,
+      ],
+      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, COURIER_SERVER: '' } },
+    );
+    running.add(child);
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => {
+    child.stdout?.on('data', (d) => {
       out += d;
     });
-    child.stderr.on('data', (d) => {
+    child.stderr?.on('data', (d) => {
       err += d;
     });
-    const lines = () => out.split('\n').filter((l) => l.length > 0);
-    return {
-      lines,
-      until: async (predicate: (lines: string[]) => boolean, what: string) => {
-        const deadline = Date.now() + 20_000;
-        while (!predicate(lines())) {
-          if (Date.now() > deadline)
-            throw new Error(`timed out waiting for ${what}; stdout:\n${out}\nstderr:\n${err}`);
-          await new Promise((r) => setTimeout(r, 50));
+    const exit = new Promise<number>((resolve) =>
+      child.on('close', (code) => {
+        running.delete(child);
+        resolve(code ?? -1);
+      }),
+    );
+    const run: Run = {
+      child,
+      out: () => out,
+      err: () => err,
+      entries: () => out.split('\n').filter((l) => l.startsWith('[')),
+      exit,
+      until: async (what, predicate) => {
+        const deadline = Date.now() + 15_000;
+        while (!predicate(run)) {
+          if (Date.now() > deadline || child.exitCode !== null)
+            throw new Error(`gave up waiting for ${what}; stdout:\n${out}\nstderr:\n${err}`);
+          await new Promise((r) => setTimeout(r, 25));
         }
       },
-      stop: () =>
-        new Promise<void>((resolve) => {
-          child.once('close', () => resolve());
-          child.kill('SIGINT');
-        }),
     };
+    return run;
   }
 
-  async function signUp(who: string, phone: string) {
-    expect((await courier(who, 'register', phone, '--request-only')).code).toBe(0);
-    const done = await courier(
-      who,
-      'register',
-      phone,
-      '--code',
-      codeFromOutbox(outbox, phone),
-      '--accept-policy',
-    );
-    expect(done.code).toBe(0);
-    expect(done.out).toContain(`Registered ${phone}`);
+  /** Runs one command to its end, with `input` as its standard input. */
+  async function courier(
+    who: string,
+    ...args: string[]
+  ): Promise<{ code: number; out: string; err: string }> {
+    const run = start(who, args);
+    run.child.stdin?.end();
+    const code = await run.exit;
+    return { code, out: run.out(), err: run.err() };
+  }
+
+  /** Registers or logs in the way a person does: the code arrives by SMS and is typed at the prompt. */
+  async function signInTyping(who: string, intent: 'register' | 'login', phone: string) {
+    const run = start(who, [intent, phone, '--device-name', `${who}'s device`]);
+    await run.until('the code prompt', (r) => r.err().includes(`Code sent to ${phone}: `));
+    run.child.stdin?.write(`${codeFromOutbox(outbox, phone)}\n`);
+    if (intent === 'register') {
+      await run.until('the policy question', (r) => r.err().includes('Do you accept it? [y/N]'));
+      run.child.stdin?.write('y\n');
+    }
+    run.child.stdin?.end();
+    expect(await run.exit).toBe(0);
+    return run.out();
   }
 
   beforeAll(async () => {
@@ -116,62 +124,135 @@ describe('the courier CLI against a real server', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('signs up, finds people, runs chats and groups, and delivers live and after a restart, once', async () => {
-    // A wrong code is refused with its catalog code and a non-zero exit.
-    await courier('alice', 'register', ALICE, '--request-only');
-    const wrong = await courier('alice', 'register', ALICE, '--code', '000001', '--accept-policy');
+  it('signs two people up, finds each other, runs chats and groups, delivers live and after a restart once', async () => {
+    // A wrong code is refused with its catalog code and a non-zero exit, and stores no session.
+    expect((await courier('alice', 'register', ALICE, '--request-only')).out).toContain(
+      `Code sent to ${ALICE}`,
+    );
+    const real = codeFromOutbox(outbox, ALICE);
+    const wrongCode = String((Number(real) + 1) % 10 ** real.length).padStart(real.length, '0');
+    const wrong = await courier('alice', 'register', ALICE, '--code', wrongCode, '--accept-policy');
     expect(wrong.code).not.toBe(0);
-    expect(wrong.err).toMatch(/error AUTH_CODE_(INVALID|EXPIRED)/);
+    expect(wrong.err.trim()).toBe('error AUTH_CODE_INVALID: The verification code is wrong.');
+    expect((await courier('alice', 'whoami')).err).toContain('error AUTH_REQUIRED');
 
-    await signUp('alice', ALICE);
-    await signUp('bob', BOB);
+    // Alice types the code she got by SMS; Bob gives it with --code in a second run.
+    expect(await signInTyping('alice', 'register', ALICE)).toContain(`Registered ${ALICE}`);
+    expect((await courier('bob', 'register', BOB, '--request-only')).code).toBe(0);
+    const bobUp = await courier(
+      'bob',
+      'register',
+      BOB,
+      '--code',
+      codeFromOutbox(outbox, BOB),
+      '--accept-policy',
+    );
+    expect(bobUp.out).toContain(`Registered ${BOB}`);
+    // The session is private to its owner, and the profile remembers the server.
+    expect(statSync(join(dir, 'bob', 'session.json')).mode & 0o777).toBe(0o600);
+    const whoami = await (async () => {
+      const run = start('bob', ['--json', 'whoami'], { server: false });
+      run.child.stdin?.end();
+      expect(await run.exit).toBe(0);
+      return JSON.parse(run.out()) as { phone: string; server: string };
+    })();
+    expect(whoami).toMatchObject({ phone: BOB, server: server.url });
+
     expect((await courier('alice', 'username', 'set', 'alice_1')).out).toContain('@alice_1');
     expect((await courier('bob', 'username', 'set', 'bob_22')).out).toContain('@bob_22');
+    expect((await courier('bob', 'profile', 'name', 'Bob', 'Builder')).out).toContain('"Bob Builder"');
     expect((await courier('bob', 'lookup', '@alice_1')).out).toContain('@alice_1');
-    expect((await courier('alice', 'lookup', BOB)).out).toContain('@bob_22');
-    expect((await courier('bob', 'dm', '@alice_1')).out).toMatch(/Direct chat with @alice_1: g_/);
+    expect((await courier('alice', 'lookup', BOB)).out).toContain('@bob_22 Bob Builder');
+    expect((await courier('alice', 'lookup', '@nobody_here')).err).toContain('error ACCOUNT_NOT_FOUND');
 
+    const dm = await courier('bob', 'dm', '@alice_1');
+    const dmId = dm.out.match(/Direct chat with @alice_1: (g_\S+)/)?.[1];
+    expect(dmId).toBeDefined();
+    expect((await courier('alice', 'dm', BOB)).out).toContain(dmId);
+
+    // Groups: create, roles, remove.
     expect((await courier('alice', 'group', 'create', 'Climbers', '@bob_22')).out).toContain(
       'Created "Climbers"',
     );
-    expect((await courier('bob', 'group', 'add', 'Climbers', '@alice_1')).err).toContain('GROUP_NOT_ADMIN');
+    expect((await courier('bob', 'group', 'add', 'Climbers', '@alice_1')).err).toContain(
+      'error GROUP_NOT_ADMIN',
+    );
     expect((await courier('alice', 'group', 'promote', 'Climbers', '@bob_22')).code).toBe(0);
-    const shown = await courier('bob', 'group', 'show', 'Climbers');
+    const shown = await courier('bob', 'group', 'show', 'climbers');
     expect(shown.out).toMatch(/owner\s+@alice_1/);
     expect(shown.out).toMatch(/admin\s+@bob_22/);
+    expect((await courier('alice', 'group', 'demote', 'Climbers', '@bob_22')).code).toBe(0);
+    expect((await courier('bob', 'group', 'show', 'Climbers')).out).toMatch(/member\s+@bob_22/);
+    expect((await courier('alice', 'group', 'create', 'Temp', BOB)).code).toBe(0);
+    expect((await courier('alice', 'group', 'remove', 'Temp', '@bob_22')).out).toContain('Removed @bob_22');
+    const chats = (await courier('bob', 'chats')).out;
+    expect(chats).toMatch(new RegExp(`${dmId}\\s+direct\\s+@alice_1`));
+    expect(chats).toMatch(/group \(2\)\s+Climbers/);
+    expect(chats).not.toContain('Temp');
 
-    const bobListens = listen('bob');
-    await bobListens.until((l) => l.some((x) => x.includes('made @bob_22 admin')), 'the roster history');
-    for (const text of ['one', 'two', 'three']) {
-      const sent = await courier('alice', 'send', '@bob_22', text);
-      expect(sent.out).toMatch(/Sent to @bob_22 \(#\d+\)/);
-    }
-    await bobListens.until(
-      (l) => l.filter((x) => x.startsWith('[@alice_1] @alice_1:')).length === 3,
-      'three live messages',
+    // Bob listens; a second listener on the same device is refused rather than fighting it.
+    const bobListens = start('bob', ['listen']);
+    await bobListens.until('the roster history', (r) =>
+      r.entries().some((l) => l.includes('made @bob_22 an admin')),
     );
-    await bobListens.stop();
+    expect(bobListens.entries()).toContain('[Climbers] * @alice_1 created "Climbers" with @bob_22');
+    const second = await courier('bob', 'listen');
+    expect(second.code).not.toBe(0);
+    expect(second.err).toContain('already connected as this device');
 
+    for (const text of ['one', 'two', 'three']) {
+      expect((await courier('alice', 'send', '@bob_22', text)).out).toMatch(/^Sent to @bob_22 \(#\d+\)\.$/m);
+    }
+    await bobListens.until('three live messages', (r) => r.entries().some((l) => l.endsWith(': three')));
+    expect(bobListens.entries().filter((l) => l.startsWith('[@alice_1] @alice_1:'))).toEqual([
+      '[@alice_1] @alice_1: one',
+      '[@alice_1] @alice_1: two',
+      '[@alice_1] @alice_1: three',
+    ]);
+    bobListens.child.kill('SIGINT');
+    expect(await bobListens.exit).toBe(0);
+
+    // Bob is away: two more messages, then he comes back and gets exactly those, in order, once.
     await courier('alice', 'send', '@bob_22', 'four');
     await courier('alice', 'send', 'Climbers', 'five');
-    const again = listen('bob');
-    await again.until((l) => l.some((x) => x.includes('five')), 'the missed messages');
-    await new Promise((r) => setTimeout(r, 500));
-    await again.stop();
-    const messages = again.lines().filter((l) => l.includes(': '));
-    expect(messages).toEqual(['[@alice_1] @alice_1: four', '[Climbers] @alice_1: five']);
+    const again = start('bob', ['listen']);
+    await again.until('the missed messages', (r) => r.entries().some((l) => l.endsWith(': five')));
+    await new Promise((r) => setTimeout(r, 700)); // anything else would show up by now
+    again.child.kill('SIGINT');
+    expect(await again.exit).toBe(0);
+    expect(again.entries()).toEqual(['[@alice_1] @alice_1: four', '[Climbers] @alice_1: five']);
 
-    // Removing and leaving.
+    // An interactive chat: Bob types two lines; Alice, listening to that group only, sees them.
+    const aliceListens = start('alice', ['listen', 'Climbers']);
+    await aliceListens.until('her listener', (r) => r.err().includes('(connected)'));
+    const chat = start('bob', ['chat', 'Climbers']);
+    chat.child.stdin?.end('hello from the chat\nand a second line\n');
+    expect(await chat.exit).toBe(0);
+    await aliceListens.until('the chat lines', (r) => r.entries().some((l) => l.endsWith('a second line')));
+    aliceListens.child.kill('SIGINT');
+    expect(await aliceListens.exit).toBe(0);
+    expect(aliceListens.entries().filter((l) => l.includes('@bob_22:'))).toEqual([
+      '[Climbers] @bob_22: hello from the chat',
+      '[Climbers] @bob_22: and a second line',
+    ]);
+
+    // Leaving.
     expect((await courier('bob', 'group', 'remove', 'Climbers', '@alice_1')).err).toContain(
-      'GROUP_NOT_OWNER',
+      'error GROUP_NOT_ADMIN',
     );
-    expect((await courier('bob', 'group', 'leave', 'Climbers')).code).toBe(0);
+    expect((await courier('bob', 'group', 'leave', 'Climbers')).out).toContain('You left Climbers');
     expect((await courier('alice', 'group', 'show', 'Climbers')).out).toMatch(/1 members/);
+    expect((await courier('bob', 'send', 'Climbers', 'gone')).err).toContain('error GROUP_NOT_FOUND');
 
-    // A second device of Alice's account.
-    await courier('alice-laptop', 'login', ALICE, '--request-only');
-    const login = await courier('alice-laptop', 'login', ALICE, '--code', codeFromOutbox(outbox, ALICE));
-    expect(login.out).toContain('Logged in');
-    expect((await courier('alice', 'devices')).out.trim().split('\n')).toHaveLength(2);
-  }, 180_000);
+    // A second device of Alice's account logs in the same way and is one of her devices.
+    expect(await signInTyping('alice-laptop', 'login', ALICE)).toContain(`Logged in ${ALICE}`);
+    const devices = (await courier('alice-laptop', 'devices')).out.trim().split('\n');
+    expect(devices).toHaveLength(2);
+    expect(devices.filter((l) => l.startsWith('*'))).toEqual([
+      expect.stringContaining("alice-laptop's device"),
+    ]);
+    expect((await courier('alice-laptop', 'whoami')).out).toContain('@alice_1');
+    expect((await courier('alice-laptop', 'logout')).code).toBe(0);
+    expect((await courier('alice-laptop', 'chats')).err).toContain('error AUTH_REQUIRED');
+  }, 90_000);
 });

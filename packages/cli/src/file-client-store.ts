@@ -1,5 +1,6 @@
 import type { ClientStore, OutboxItem } from '@courier/sdk';
 import { readJson, writeFileAtomic } from './atomic-file.ts';
+import { withFileLock } from './file-lock.ts';
 
 interface StoreFile {
   seqs: Record<string, number>;
@@ -7,19 +8,36 @@ interface StoreFile {
   outbox: { kind: OutboxItem['kind']; target: string; clientMsgId: string; payload: string }[];
 }
 
+const empty = (): StoreFile => ({ seqs: {}, mailboxSeq: 0, outbox: [] });
+
 /**
- * The SDK's client store in one JSON file, rewritten atomically on every change, so a restart
- * resumes exactly where the last run stopped: nothing shown twice, nothing unsent forgotten.
+ * The SDK's client store in one JSON file, so a restart resumes exactly where the last run
+ * stopped: nothing shown twice, nothing unsent forgotten.
+ *
+ * Several processes may share a profile (a `listen` in one terminal, a `send` in another), so
+ * every change is a locked read-modify-write of the file as it is on disk, written atomically
+ * (temp file + rename, mode 0600): positions only grow and one process's outbox changes never
+ * undo another's.
  */
 export class FileClientStore implements ClientStore {
-  private readonly data: StoreFile;
+  private data: StoreFile;
 
   constructor(private readonly path: string) {
-    this.data = readJson<StoreFile>(path) ?? { seqs: {}, mailboxSeq: 0, outbox: [] };
+    this.data = this.load();
   }
 
-  private save(): void {
-    writeFileAtomic(this.path, JSON.stringify(this.data));
+  private load(): StoreFile {
+    const file = readJson<Partial<StoreFile>>(this.path);
+    return { ...empty(), ...file };
+  }
+
+  /** Applies `change` to the file's current content; `change` says whether anything changed. */
+  private update(change: (data: StoreFile) => boolean): void {
+    withFileLock(`${this.path}.lock`, () => {
+      const current = this.load();
+      if (change(current)) writeFileAtomic(this.path, JSON.stringify(current));
+      this.data = current;
+    });
   }
 
   lastSeq(groupId: string): number {
@@ -28,8 +46,11 @@ export class FileClientStore implements ClientStore {
 
   setLastSeq(groupId: string, seq: number): void {
     if (seq <= this.lastSeq(groupId)) return;
-    this.data.seqs[groupId] = seq;
-    this.save();
+    this.update((data) => {
+      if (seq <= (data.seqs[groupId] ?? 0)) return false;
+      data.seqs[groupId] = seq;
+      return true;
+    });
   }
 
   lastMailboxSeq(): number {
@@ -38,8 +59,11 @@ export class FileClientStore implements ClientStore {
 
   setLastMailboxSeq(seq: number): void {
     if (seq <= this.data.mailboxSeq) return;
-    this.data.mailboxSeq = seq;
-    this.save();
+    this.update((data) => {
+      if (seq <= data.mailboxSeq) return false;
+      data.mailboxSeq = seq;
+      return true;
+    });
   }
 
   outbox(): OutboxItem[] {
@@ -47,14 +71,19 @@ export class FileClientStore implements ClientStore {
   }
 
   putOutbox(item: OutboxItem): void {
-    this.data.outbox = this.data.outbox.filter((o) => o.clientMsgId !== item.clientMsgId);
-    this.data.outbox.push({ ...item, payload: Buffer.from(item.payload).toString('base64') });
-    this.save();
+    const stored = { ...item, payload: Buffer.from(item.payload).toString('base64') };
+    this.update((data) => {
+      data.outbox = data.outbox.filter((o) => o.clientMsgId !== item.clientMsgId);
+      data.outbox.push(stored);
+      return true;
+    });
   }
 
   removeOutbox(clientMsgId: string): void {
-    const before = this.data.outbox.length;
-    this.data.outbox = this.data.outbox.filter((o) => o.clientMsgId !== clientMsgId);
-    if (this.data.outbox.length !== before) this.save();
+    this.update((data) => {
+      const before = data.outbox.length;
+      data.outbox = data.outbox.filter((o) => o.clientMsgId !== clientMsgId);
+      return data.outbox.length !== before;
+    });
   }
 }

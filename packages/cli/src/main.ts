@@ -2,7 +2,6 @@
  * courier: the command-line client. Each profile (--profile NAME, or --home DIR) is one device of
  * one person; run two profiles to be two people on one machine.
  */
-import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import * as account from './commands/account-commands.ts';
 import * as chats from './commands/chat-commands.ts';
@@ -10,17 +9,11 @@ import * as messages from './commands/message-commands.ts';
 import * as privacy from './commands/privacy-commands.ts';
 import { verifyReport } from './commands/verify-report.ts';
 import type { CommandContext } from './context.ts';
+import { LineReader } from './line-reader.ts';
 import { consoleIo, describeError } from './output.ts';
 import { Profile } from './profile.ts';
 
-async function ask(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
-  }
-}
+const answers = new LineReader();
 
 const program = new Command()
   .name('courier')
@@ -38,7 +31,7 @@ function context(): CommandContext {
     ...(options.home ? { home: options.home } : {}),
     ...(options.server ? { server: options.server } : {}),
   });
-  return { profile, io: consoleIo, json: options.json ?? false, ask };
+  return { profile, io: consoleIo, json: options.json ?? false, ask: (q) => answers.ask(q) };
 }
 
 const run =
@@ -49,6 +42,8 @@ const run =
     } catch (error) {
       consoleIo.err(describeError(error));
       process.exitCode = 1;
+    } finally {
+      answers.close();
     }
   };
 
@@ -145,8 +140,11 @@ group
 
 program
   .command('send <chat> <text...>')
-  .description('send a message; returns once the server has stored it')
-  .action(run((ctx, chat: string, words: string[]) => messages.send(ctx, chat, words)));
+  .description('send a message; returns once the server has stored it, with its number')
+  .option('--wait <seconds>', 'give up waiting after this long (the message stays in the outbox)', '30')
+  .action(
+    run((ctx, chat: string, words: string[], o: { wait: string }) => messages.send(ctx, chat, words, o)),
+  );
 program
   .command('listen [chat]')
   .description('print new messages as they arrive (Ctrl-C to stop); resumes where it stopped')

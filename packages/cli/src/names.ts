@@ -30,12 +30,14 @@ export class Names {
       return 'roster change (unreadable)';
     }
     const actor = await this.of(event.actorAccountId);
-    const subjects = (await Promise.all(event.subjectAccountIds.map((id) => this.of(id)))).join(', ');
+    const list = async (ids: string[]) => (await Promise.all(ids.map((id) => this.of(id)))).join(', ');
+    const subjects = await list(event.subjectAccountIds);
     switch (event.action) {
-      case 'created':
-        return event.title
-          ? `${actor} created "${event.title}" with ${subjects}`
-          : `${actor} started the chat`;
+      case 'created': {
+        if (!event.title) return `${actor} started the chat`;
+        const others = await list(event.subjectAccountIds.filter((id) => id !== event.actorAccountId));
+        return `${actor} created "${event.title}"${others ? ` with ${others}` : ''}`;
+      }
       case 'added':
         return `${actor} added ${subjects}`;
       case 'removed':
@@ -43,7 +45,7 @@ export class Names {
       case 'left':
         return `${subjects} left`;
       case 'role_changed':
-        return `${actor} made ${subjects} ${event.role}`;
+        return `${actor} made ${subjects} ${event.role === 'admin' ? 'an admin' : `a ${event.role}`}`;
     }
   }
 }

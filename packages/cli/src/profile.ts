@@ -5,6 +5,7 @@ import { CourierError } from '@courier/protocol';
 import { CourierHttp } from '@courier/sdk';
 import { readJson, writeFileAtomic } from './atomic-file.ts';
 import { FileClientStore } from './file-client-store.ts';
+import { holdLock } from './file-lock.ts';
 
 export interface Session {
   server: string;
@@ -12,6 +13,11 @@ export interface Session {
   accountId: string;
   deviceId: string;
   phone: string;
+}
+
+/** What a profile remembers besides its session. */
+interface Settings {
+  server?: string;
 }
 
 export interface ProfileOptions {
@@ -22,22 +28,27 @@ export interface ProfileOptions {
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
-/** One person's device on this machine: a folder with its session and its client store. */
+/**
+ * One person's device on this machine: a folder (mode 0700) with its server, its session and its
+ * client store, each file written atomically with mode 0600.
+ */
 export class Profile {
   readonly dir: string;
-
-  constructor(
-    options: ProfileOptions,
-    private readonly env: NodeJS.ProcessEnv = process.env,
-  ) {
-    this.dir = options.home ?? env.COURIER_HOME ?? join(homedir(), '.courier', options.profile ?? 'default');
-    this.serverOverride = options.server ?? env.COURIER_SERVER;
-  }
-
   private readonly serverOverride: string | undefined;
 
-  get sessionPath(): string {
+  constructor(options: ProfileOptions, env: NodeJS.ProcessEnv = process.env) {
+    // An empty variable counts as unset.
+    this.dir =
+      options.home ?? (env.COURIER_HOME || join(homedir(), '.courier', options.profile ?? 'default'));
+    this.serverOverride = options.server ?? (env.COURIER_SERVER || undefined);
+  }
+
+  private get sessionPath(): string {
     return join(this.dir, 'session.json');
+  }
+
+  private get settingsPath(): string {
+    return join(this.dir, 'profile.json');
   }
 
   session(): Session | undefined {
@@ -63,16 +74,43 @@ export class Profile {
     rmSync(this.sessionPath, { force: true });
   }
 
+  /** --server or COURIER_SERVER, else the one this profile remembers, else the default. */
   server(): string {
-    return this.serverOverride ?? this.session()?.server ?? DEFAULT_SERVER;
+    return (
+      this.serverOverride ??
+      readJson<Settings>(this.settingsPath)?.server ??
+      this.session()?.server ??
+      DEFAULT_SERVER
+    );
   }
 
+  /** Remembers the server, so later commands of this profile need no --server. */
+  rememberServer(server: string): void {
+    const settings = readJson<Settings>(this.settingsPath) ?? {};
+    if (settings.server !== server)
+      writeFileAtomic(this.settingsPath, JSON.stringify({ ...settings, server }, null, 2));
+  }
+
+  /** The HTTP API, with this device's session token when there is one. */
   http(): CourierHttp {
-    const session = this.session();
-    return new CourierHttp(this.server(), session?.token);
+    return new CourierHttp(this.server(), this.session()?.token);
   }
 
   store(): FileClientStore {
     return new FileClientStore(join(this.dir, 'client-store.json'));
+  }
+
+  /**
+   * Claims the device's one live connection for a long-running command (listen, chat). The server
+   * keeps one connection per device and replaces the older one, so two long-running commands on
+   * one profile would keep pushing each other off; the second is refused instead.
+   */
+  claimConnection(command: string): () => void {
+    const lock = holdLock(join(this.dir, 'connection.lock'));
+    if ('release' in lock) return lock.release;
+    throw new Error(
+      `another courier (pid ${lock.heldBy}) is already connected as this device (${this.dir}); ` +
+        `stop it, or ${command} from a second device: courier --profile <name> login <phone>`,
+    );
   }
 }

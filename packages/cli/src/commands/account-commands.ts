@@ -17,6 +17,7 @@ export async function signIn(
   options: { code?: string; deviceName?: string; requestOnly?: boolean; acceptPolicy?: boolean },
 ): Promise<void> {
   const server = ctx.profile.server();
+  ctx.profile.rememberServer(server);
   const http = new CourierHttp(server);
   let code = options.code;
   let number = phone;
@@ -68,7 +69,14 @@ export async function signIn(
 
 export async function logout(ctx: CommandContext): Promise<void> {
   ctx.profile.requireSession();
-  await ctx.profile.http().logout();
+  try {
+    await ctx.profile.http().logout();
+  } catch (error) {
+    // A session the server no longer knows is over already: forget it here too.
+    const over =
+      error instanceof CourierError && ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code);
+    if (!over) throw error;
+  }
   ctx.profile.clearSession();
   ctx.io.out('Logged out: this device is signed out.');
 }
@@ -77,7 +85,7 @@ export async function whoami(ctx: CommandContext): Promise<void> {
   const session = ctx.profile.requireSession();
   const me = await ctx.profile.http().me();
   show(ctx.io, ctx.json, { ...me, deviceId: session.deviceId, server: session.server }, () => [
-    `${me.username ? `@${me.username}` : '(no username)'} ${me.displayName} ${me.phone}`,
+    [me.username ? `@${me.username}` : '(no username)', me.displayName, me.phone].filter(Boolean).join(' '),
     `account ${me.accountId}, device ${session.deviceId}, server ${session.server}`,
   ]);
 }
@@ -101,7 +109,14 @@ export async function lookup(ctx: CommandContext, who: string): Promise<void> {
   const http = ctx.profile.http();
   const user = await http.lookup({ accountId: await resolveAccount(http, who) });
   show(ctx.io, ctx.json, user, () => [
-    `${user.username ? `@${user.username}` : '(no username)'} ${user.displayName} (${user.accountId})`,
+    [
+      user.username ? `@${user.username}` : '(no username)',
+      user.displayName,
+      user.phone,
+      `(${user.accountId})`,
+    ]
+      .filter(Boolean)
+      .join(' '),
   ]);
 }
 

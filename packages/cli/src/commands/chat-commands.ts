@@ -14,16 +14,20 @@ export async function listChats(ctx: CommandContext): Promise<void> {
   const session = ctx.profile.requireSession();
   const http = ctx.profile.http();
   const names = new Names(http);
-  const chats = await http.groups();
-  const lines: string[] = [];
-  for (const chat of chats) {
-    const detail = chat.kind === 'direct' ? await http.group(chat.groupId) : chat;
-    const title = await chatTitle(names, session.accountId, detail);
-    lines.push(
-      `${chat.groupId}  ${chat.kind === 'direct' ? 'direct' : `group (${chat.memberCount})`}  ${title}`,
-    );
-  }
-  show(ctx.io, ctx.json, chats, () => (lines.length > 0 ? lines : ['No chats yet.']));
+  const chats = await Promise.all(
+    (await http.groups()).map(async (chat) => {
+      const detail = chat.kind === 'direct' ? await http.group(chat.groupId) : chat;
+      return { ...chat, displayTitle: await chatTitle(names, session.accountId, detail) };
+    }),
+  );
+  show(ctx.io, ctx.json, chats, () =>
+    chats.length === 0
+      ? ['No chats yet: "courier dm @user" or "courier group create <title> [members…]".']
+      : chats.map(
+          (c) =>
+            `${c.groupId}  ${c.kind === 'direct' ? 'direct        ' : `group ${`(${c.memberCount})`.padEnd(8)}`}  ${c.displayTitle}${c.myRole === 'member' || c.kind === 'direct' ? '' : `  [${c.myRole}]`}`,
+        ),
+  );
 }
 
 export async function openDirect(ctx: CommandContext, who: string): Promise<void> {
