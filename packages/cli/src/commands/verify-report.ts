@@ -51,13 +51,11 @@ export async function verifyReport(ctx: CommandContext, options: Options): Promi
   const verifier = parseVerifierKey(
     keyText ?? (await (await get(server, '/v1/transparency/key')).text()).trim(),
   );
-  const published = (await (
+  const { checkpoint: note, ...published } = (await (
     await get(server, `/v1/transparency/reports/${options.period}.json`)
-  ).json()) as TransparencyReport;
-  const checkpoint = openCheckpoint(
-    await (await get(server, '/v1/transparency/checkpoint')).text(),
-    verifier,
-  );
+  ).json()) as TransparencyReport & { checkpoint: string };
+  // The report names the signed checkpoint that covers it.
+  const checkpoint = openCheckpoint(note, verifier);
   if (published.logSize > checkpoint.size)
     throw fail('the report counts leaves beyond the signed checkpoint');
 

@@ -36,6 +36,10 @@ export interface CountryRow {
 
 export interface TransparencyReport {
   period: string;
+  /** The disclosure policy in force at the end of the period (the last policy leaf before it). */
+  policy: { version: string; hash: string } | null;
+  /** Requests received in the period by instrument type (court_order, subpoena, …). */
+  byInstrument: Record<string, number>;
   /** Requests received in the period, by country; followed to their end in the log. */
   countries: CountryRow[];
   totals: Omit<CountryRow, 'country'>;
@@ -72,11 +76,16 @@ export function computeReport(leaves: readonly PublicLeaf[], period: string): Tr
   const rows = new Map<string, CountryRow>();
   const caseCountry = new Map<string, string>();
   const caseState = new Map<string, 'pending' | 'declined' | 'fulfilled'>();
+  const byInstrument: Record<string, number> = {};
+  let policy: TransparencyReport['policy'] = null;
   for (const leaf of leaves) {
+    if (leaf.type === 'policy' && leaf.at < to)
+      policy = { version: leaf.policyVersion, hash: leaf.policyHash };
     if (leaf.type === 'request' && leaf.at >= from && leaf.at < to) {
       const row = rows.get(leaf.country) ?? emptyRow(leaf.country);
       rows.set(leaf.country, row);
       row.received += 1;
+      bump(byInstrument, leaf.instrument);
       row.accountsSpecified += leaf.accountsSpecified;
       if (leaf.outcome === 'not_considered') row.notConsidered += 1;
       else if (leaf.outcome === 'rejected') {
@@ -122,7 +131,8 @@ export function computeReport(leaves: readonly PublicLeaf[], period: string): Tr
     for (const [c, n] of Object.entries(row.categoriesDisclosed)) bump(totals.categoriesDisclosed, c, n);
   }
   const { country: _none, ...rest } = totals;
-  return { period, countries, totals: rest, logSize: leaves.length };
+  const instruments = Object.fromEntries(Object.entries(byInstrument).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return { period, policy, byInstrument: instruments, countries, totals: rest, logSize: leaves.length };
 }
 
 /** The report as CSV: one line per country, then the totals. */
