@@ -1,273 +1,1499 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../../test/support/postgres.ts';
-import { DEFAULT_PRIVACY, type EntryRow, type Storage } from './ports.ts';
-import { openPostgresStorage } from './postgres/open-storage.ts';
-import { openSqliteStorage } from './sqlite/open-storage.ts';
+import { type StorageAdapter, storageAdapters } from './contract/adapters.ts';
+import { Fixtures, sameBytes, seqRange, seqsOf, sleep } from './contract/fixtures.ts';
+import { LogModel } from './contract/log-model.ts';
+import { isUniqueViolation } from './kysely/unique-violation.ts';
+import type { EntryRow, PrivacySettings, Storage } from './ports.ts';
 
-/** One contract, every adapter: what the services rely on from storage. */
-const adapters: [string, () => Promise<{ storage: Storage; cleanup: () => Promise<void> }>][] = [
-  [
-    'sqlite',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'courier-contract-'));
-      const storage = await openSqliteStorage({ path: join(dir, 'db.sqlite') });
-      return { storage, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestDatabase();
-      const storage = await openPostgresStorage({ url: db.url, poolSize: 4 });
-      return { storage, cleanup: db.drop };
-    },
-  ],
-];
+/**
+ * One contract, every adapter: what the services rely on from storage, method by method, run on
+ * SQLite (a temporary file) and on PostgreSQL (a fresh database). Sweeping methods (prune,
+ * deleteExpired, …) act on the whole database, so their tests first sweep everything away through
+ * the same method and then count exactly.
+ */
 
-let counter = 0;
-const id = (prefix: string) => `${prefix}_contract${String(++counter).padStart(12, '0')}`;
+const MAX = Number.MAX_SAFE_INTEGER;
+/** The average Gregorian month the account store uses for self-destruct periods. */
+const MONTH_MS = 2_629_746_000;
 
-describe.each(adapters)('storage contract: %s', (_name, open) => {
+const uniqueViolation = async (work: Promise<unknown>): Promise<boolean> => {
+  try {
+    await work;
+  } catch (error) {
+    return isUniqueViolation(error);
+  }
+  throw new Error('expected a unique violation, but the write succeeded');
+};
+
+describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAdapter) => {
   let storage: Storage;
-  let cleanup: () => Promise<void>;
+  let f: Fixtures;
+  let dispose: (() => Promise<void>) | undefined;
+
   beforeAll(async () => {
-    ({ storage, cleanup } = await open());
+    const opened = await adapter.open();
+    storage = opened.storage;
+    dispose = opened.dispose;
+    f = new Fixtures(storage);
   });
   afterAll(async () => {
-    await storage?.close();
-    await cleanup?.();
+    await dispose?.();
   });
 
-  async function account(phone = `+44207${String(++counter).padStart(7, '0')}`) {
-    const row = {
-      id: id('u'),
-      phone,
-      username: null,
-      displayName: '',
-      createdAt: 1,
-      lastSeenDay: null,
-      privacy: DEFAULT_PRIVACY,
-    };
-    await storage.accounts.insert(row);
-    const device = { id: id('d'), accountId: row.id, name: 'd', createdAt: 1, lastSeenAt: null };
-    await storage.devices.insert(device);
-    return { account: row, device };
-  }
+  /** PostgreSQL-only failures the contract exposes; see the comment at each use. */
+  const failsOnPostgres = adapter.name === 'postgres' ? it.fails : it;
 
-  async function group(members: string[]) {
-    const g = {
-      id: id('g'),
-      kind: 'group' as const,
-      title: 't',
-      createdBy: members[0]!,
-      createdAt: 1,
-      lastSeq: 0,
-      memberCount: members.length,
-      directKey: null,
-    };
-    await storage.groups.insert(g);
-    await storage.groups.insertMembers(
-      members.map((m) => ({
-        groupId: g.id,
-        accountId: m,
-        role: 'member' as const,
-        joinedAt: 1,
-        joinedSeq: 1,
-      })),
+  describe('the storage itself', () => {
+    it('names its dialect and answers a ping', async () => {
+      expect(storage.dialect).toBe(adapter.name);
+      await expect(storage.ping()).resolves.toBeUndefined();
+    });
+
+    it('commits a transaction as a whole and returns its result; its own writes are visible inside', async () => {
+      const row = f.accountRow();
+      const deviceId = f.id('d');
+      const result = await storage.transaction(async (tx) => {
+        await tx.accounts.insert(row);
+        await tx.devices.insert({
+          id: deviceId,
+          accountId: row.id,
+          name: 'tx',
+          createdAt: 5,
+          lastSeenAt: null,
+        });
+        expect((await tx.accounts.byId(row.id))?.phone).toBe(row.phone);
+        expect(await tx.devices.byAccount(row.id)).toHaveLength(1);
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect((await storage.accounts.byId(row.id))?.id).toBe(row.id);
+      expect((await storage.devices.byId(deviceId))?.accountId).toBe(row.id);
+    });
+
+    it('rolls back everything a failed transaction wrote, in every table family', async () => {
+      const owner = await f.user();
+      const group = await f.group([owner.account.id]);
+      const ghost = f.accountRow();
+      const ghostDevice = f.id('d');
+      const token = f.id('t');
+      const before = await storage.transparencyLog.size();
+      await expect(
+        storage.transaction(async (tx) => {
+          await tx.accounts.insert(ghost);
+          await tx.devices.insert({
+            id: ghostDevice,
+            accountId: ghost.id,
+            name: 'x',
+            createdAt: 1,
+            lastSeenAt: null,
+          });
+          await tx.sessions.insert({
+            tokenHash: token,
+            deviceId: ghostDevice,
+            accountId: ghost.id,
+            createdAt: 1,
+            lastUsedAt: 1,
+          });
+          const last = await tx.groups.allocateSeq(group.id, 2);
+          await tx.entries.insert([f.entry(group.id, last - 1), f.entry(group.id, last)]);
+          await tx.cursors.start([owner.devices[0]!.id], group.id, 2);
+          await tx.mailbox.insert([f.mailboxItem(owner.devices[0]!.id, 1)]);
+          await tx.groups.adjustMemberCount(group.id, 10);
+          await tx.accounts.setUsername(owner.account.id, f.id('name'));
+          await tx.transparencyLog.append({
+            idx: before,
+            leaf: 'x',
+            leafHash: new Uint8Array(32),
+            createdAt: 1,
+          });
+          await tx.rateLimits.hit(`rb-${token}`, 1, 1_000);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await storage.accounts.byId(ghost.id)).toBeUndefined();
+      expect(await storage.devices.byId(ghostDevice)).toBeUndefined();
+      expect(await storage.sessions.byTokenHash(token)).toBeUndefined();
+      expect(await storage.groups.byId(group.id)).toMatchObject({ lastSeq: 0, memberCount: 1 });
+      expect(await storage.entries.range(group.id, 0, 10)).toEqual([]);
+      expect(await storage.groups.membershipOfDevice(owner.devices[0]!.id, group.id)).toMatchObject({
+        ackedSeq: 0,
+      });
+      expect(await storage.mailbox.range(owner.devices[0]!.id, 0, 10)).toEqual([]);
+      expect((await storage.accounts.byId(owner.account.id))?.username).toBeNull();
+      expect(await storage.transparencyLog.size()).toBe(before);
+      expect(await storage.rateLimits.hit(`rb-${token}`, 1, 1_000)).toBe(1);
+    });
+
+    it('stays usable after a transaction failed on a constraint', async () => {
+      const taken = await f.account();
+      await expect(
+        storage.transaction(async (tx) => {
+          await tx.accounts.insert(f.accountRow({ phone: taken.phone }));
+        }),
+      ).rejects.toSatisfy(isUniqueViolation);
+      const next = await storage.transaction(async (tx) => {
+        const row = f.accountRow();
+        await tx.accounts.insert(row);
+        return tx.accounts.byId(row.id);
+      });
+      expect(next).toBeDefined();
+    });
+
+    // On PostgreSQL a failed statement aborts the whole transaction, so a store method that
+    // swallows a unique violation and answers false (setUsername, legalCases.approve) leaves the
+    // caller's transaction unusable ("current transaction is aborted"); on SQLite it goes on.
+    // No service calls them inside a transaction today. Fix: use ON CONFLICT DO NOTHING / a
+    // conditional UPDATE and test the affected row count (or a SAVEPOINT) instead of catching.
+    failsOnPostgres('answers false for a taken username inside a transaction, which goes on', async () => {
+      const holder = await f.account();
+      const other = await f.account();
+      const name = f.id('Taken');
+      await storage.accounts.setUsername(holder.id, name);
+      await storage.transaction(async (tx) => {
+        expect(await tx.accounts.setUsername(other.id, name.toLowerCase())).toBe(false);
+        await tx.accounts.setDisplayName(other.id, 'went on');
+      });
+      expect((await storage.accounts.byId(other.id))?.displayName).toBe('went on');
+    });
+  });
+
+  describe('accounts', () => {
+    it('round-trips every field, with times beyond 2^32 as numbers', async () => {
+      const privacy: PrivacySettings = {
+        phoneVisibility: 'nobody',
+        phoneDiscovery: 'contacts',
+        lastSeenVisibility: 'everybody',
+        selfDestructMonths: 12,
+      };
+      const row = f.accountRow({
+        username: f.id('Round_Trip'),
+        displayName: 'Zoë 🧗 O\'Brien "quoted"',
+        createdAt: Date.UTC(2026, 4, 1),
+        lastSeenDay: MAX,
+        privacy,
+      });
+      await storage.accounts.insert(row);
+      expect(await storage.accounts.byId(row.id)).toStrictEqual(row);
+      expect(await storage.accounts.byPhone(row.phone)).toStrictEqual(row);
+      expect(await storage.accounts.byUsername(row.username!.toUpperCase())).toStrictEqual(row);
+      expect(await storage.accounts.byId('u_missing')).toBeUndefined();
+      expect(await storage.accounts.byPhone('+10000000000')).toBeUndefined();
+      expect(await storage.accounts.byUsername('nobody_has_this')).toBeUndefined();
+    });
+
+    it('finds several by id, ignoring unknown ids', async () => {
+      const a = await f.account();
+      const b = await f.account();
+      const found = await storage.accounts.byIds([b.id, 'u_missing', a.id]);
+      expect(found.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
+      expect(await storage.accounts.byIds([])).toEqual([]);
+    });
+
+    it('keeps phone numbers unique', async () => {
+      const a = await f.account();
+      expect(await uniqueViolation(storage.accounts.insert(f.accountRow({ phone: a.phone })))).toBe(true);
+    });
+
+    it('keeps usernames unique regardless of case; setUsername says false on a taken one', async () => {
+      const a = await f.account();
+      const b = await f.account();
+      const name = f.id('Night_Owl');
+      expect(await storage.accounts.setUsername(a.id, name)).toBe(true);
+      expect(await storage.accounts.setUsername(b.id, name.toUpperCase())).toBe(false);
+      expect((await storage.accounts.byId(b.id))?.username).toBeNull();
+      expect((await storage.accounts.byUsername(name.toLowerCase()))?.id).toBe(a.id);
+      // The holder may change the case of its own name.
+      expect(await storage.accounts.setUsername(a.id, name.toLowerCase())).toBe(true);
+      expect((await storage.accounts.byId(a.id))?.username).toBe(name.toLowerCase());
+      // A new account cannot be inserted with it either.
+      expect(await uniqueViolation(storage.accounts.insert(f.accountRow({ username: name })))).toBe(true);
+      // Released, it is free again; any number of accounts have no username.
+      expect(await storage.accounts.setUsername(a.id, null)).toBe(true);
+      expect(await storage.accounts.byUsername(name)).toBeUndefined();
+      expect(await storage.accounts.setUsername(b.id, name)).toBe(true);
+      expect((await storage.accounts.byId(a.id))?.username).toBeNull();
+    });
+
+    it('changes display name, privacy and last-seen day of exactly the accounts named', async () => {
+      const [a, b, c] = [await f.account(), await f.account(), await f.account()];
+      await storage.accounts.setDisplayName(a.id, 'Ada');
+      const privacy: PrivacySettings = {
+        phoneVisibility: 'everybody',
+        phoneDiscovery: 'nobody',
+        lastSeenVisibility: 'nobody',
+        selfDestructMonths: 1,
+      };
+      await storage.accounts.setPrivacy(a.id, privacy);
+      const day = Date.UTC(2026, 0, 2);
+      await storage.accounts.touchLastSeenDay([a.id, b.id], day);
+      await storage.accounts.touchLastSeenDay([], day);
+      expect(await storage.accounts.byId(a.id)).toMatchObject({
+        displayName: 'Ada',
+        privacy,
+        lastSeenDay: day,
+      });
+      expect(await storage.accounts.byId(b.id)).toMatchObject({ displayName: '', lastSeenDay: day });
+      expect(await storage.accounts.byId(c.id)).toStrictEqual(c);
+    });
+
+    // PostgreSQL: account-store.ts expired() fails with "value 2629746000 is out of range for
+    // type integer": in `self_destruct_months * $1` the parameter (MONTH_MS) is inferred as the
+    // integer type of the column, and 2,629,746,000 > 2^31. So on PostgreSQL every retention run
+    // ends in an error at its last step and no account ever self-destructs (DESIGN P10; also
+    // `courier-server purge`). Fix: `self_destruct_months * CAST(${MONTH_MS} AS bigint)`.
+    failsOnPostgres(
+      'lists as expired exactly the accounts idle for longer than their own period',
+      async () => {
+        const t0 = Date.UTC(2030, 0, 1);
+        const months = (n: 1 | 3 | 6 | 12): PrivacySettings => ({
+          phoneVisibility: 'contacts',
+          phoneDiscovery: 'everybody',
+          lastSeenVisibility: 'contacts',
+          selfDestructMonths: n,
+        });
+        const idle = await f.account({ createdAt: t0, privacy: months(1) });
+        const active = await f.account({
+          createdAt: t0,
+          lastSeenDay: t0 + 10 * MONTH_MS,
+          privacy: months(1),
+        });
+        const patient = await f.account({ createdAt: t0, privacy: months(12) });
+        const mine = async (now: number) =>
+          (await storage.accounts.expired(now))
+            .filter((id) => [idle.id, active.id, patient.id].includes(id))
+            .sort();
+        expect(await mine(t0 + MONTH_MS)).toEqual([]);
+        expect(await mine(t0 + MONTH_MS + 1)).toEqual([idle.id]);
+        expect(await mine(t0 + 11 * MONTH_MS + 1)).toEqual([idle.id, active.id].sort());
+        expect(await mine(t0 + 12 * MONTH_MS + 1)).toEqual([idle.id, active.id, patient.id].sort());
+      },
     );
-    return g;
-  }
 
-  const entry = (
-    groupId: string,
-    seq: number,
-    device: string,
-    payload = new Uint8Array([seq & 255]),
-  ): EntryRow => ({
-    groupId,
-    seq,
-    kind: 'message',
-    senderAccountId: 'u_x',
-    senderDeviceId: device,
-    clientMsgId: `c${seq}`,
-    payload,
-    createdAt: 1000 + seq,
+    it('deletes an account with its devices, sessions, memberships, cursors, mailbox and acceptances', async () => {
+      const { account, devices } = await f.user(2);
+      const other = await f.user();
+      const group = await f.group([other.account.id, account.id]);
+      const device = devices[0]!;
+      await storage.sessions.insert({
+        tokenHash: f.id('t'),
+        deviceId: device.id,
+        accountId: account.id,
+        createdAt: 1,
+        lastUsedAt: 1,
+      });
+      await storage.cursors.start([device.id], group.id, 0);
+      await storage.mailbox.insert([f.mailboxItem(device.id, 1)]);
+      await storage.policyAcceptances.accept(account.id, '2018-08-14', 1);
+      await storage.accounts.delete(account.id);
+      expect(await storage.accounts.byId(account.id)).toBeUndefined();
+      expect(await storage.devices.byAccount(account.id)).toEqual([]);
+      expect(await storage.sessions.byAccount(account.id)).toEqual([]);
+      expect(await storage.groups.isMember(group.id, account.id)).toBe(false);
+      expect(await storage.groups.forAccount(account.id)).toEqual([]);
+      expect(await storage.mailbox.range(device.id, 0, 10)).toEqual([]);
+      expect(await storage.policyAcceptances.accepted(account.id)).toEqual([]);
+      // The other member and the group are untouched.
+      expect(await storage.groups.isMember(group.id, other.account.id)).toBe(true);
+    });
   });
 
-  it('keeps phone numbers unique and usernames unique regardless of case', async () => {
-    const { account: a } = await account();
-    await expect(storage.accounts.insert({ ...a, id: id('u') })).rejects.toThrow();
-    const { account: b } = await account();
-    expect(await storage.accounts.setUsername(a.id, 'Night_Owl')).toBe(true);
-    expect(await storage.accounts.setUsername(b.id, 'night_owl')).toBe(false);
-    expect((await storage.accounts.byUsername('NIGHT_OWL'))?.id).toBe(a.id);
-    expect(await storage.accounts.setUsername(a.id, null)).toBe(true);
-    expect(await storage.accounts.setUsername(b.id, 'night_owl')).toBe(true);
+  describe('policy acceptances', () => {
+    it('records each version once, keeping the first acceptance, in order of acceptance', async () => {
+      const a = await f.account();
+      await storage.policyAcceptances.accept(a.id, '2024-01-01', 200);
+      await storage.policyAcceptances.accept(a.id, '2018-08-14', 100);
+      await storage.policyAcceptances.accept(a.id, '2018-08-14', 300);
+      expect(await storage.policyAcceptances.accepted(a.id)).toEqual([
+        { version: '2018-08-14', acceptedAt: 100 },
+        { version: '2024-01-01', acceptedAt: 200 },
+      ]);
+      expect(await storage.policyAcceptances.accepted((await f.account()).id)).toEqual([]);
+    });
   });
 
-  it('returns bigint columns as numbers and payload bytes exactly, empty and large', async () => {
-    const { account: a, device } = await account();
-    const g = await group([a.id]);
-    const big = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) & 255);
-    await storage.entries.insert([
-      entry(g.id, 1, device.id, new Uint8Array()),
-      entry(g.id, 2, device.id, big),
-    ]);
-    const rows = await storage.entries.range(g.id, 0, 10);
-    expect(rows.map((r) => r.seq)).toEqual([1, 2]);
-    expect(typeof rows[0]!.createdAt).toBe('number');
-    expect(rows[0]!.payload).toEqual(new Uint8Array());
-    expect(Buffer.from(rows[1]!.payload).equals(Buffer.from(big))).toBe(true);
+  describe('devices', () => {
+    it('round-trips devices and lists an account’s devices oldest first', async () => {
+      const a = await f.account();
+      const b = await f.account();
+      const newer = await f.device(a.id, { createdAt: 3_000, name: 'laptop', lastSeenAt: 2 ** 41 });
+      const older = await f.device(a.id, { createdAt: 2_000, name: 'phone' });
+      const bs = await f.device(b.id);
+      expect(await storage.devices.byId(newer.id)).toStrictEqual(newer);
+      expect(await storage.devices.byId('d_missing')).toBeUndefined();
+      expect(await storage.devices.byAccount(a.id)).toStrictEqual([older, newer]);
+      const ids = await storage.devices.idsByAccounts([a.id, b.id, 'u_missing']);
+      expect(ids.sort((x, y) => x.id.localeCompare(y.id))).toEqual(
+        [
+          { id: newer.id, accountId: a.id },
+          { id: older.id, accountId: a.id },
+          { id: bs.id, accountId: b.id },
+        ].sort((x, y) => x.id.localeCompare(y.id)),
+      );
+      expect(await storage.devices.idsByAccounts([])).toEqual([]);
+    });
+
+    it('moves last-seen of the devices named only', async () => {
+      const a = await f.account();
+      const [d1, d2, d3] = [await f.device(a.id), await f.device(a.id), await f.device(a.id)];
+      await storage.devices.touchLastSeen([d1.id, d2.id], 77_000);
+      await storage.devices.touchLastSeen([], 88_000);
+      expect((await storage.devices.byId(d1.id))?.lastSeenAt).toBe(77_000);
+      expect((await storage.devices.byId(d2.id))?.lastSeenAt).toBe(77_000);
+      expect((await storage.devices.byId(d3.id))?.lastSeenAt).toBeNull();
+    });
+
+    it('allocates consecutive mailbox numbers per device', async () => {
+      const a = await f.account();
+      const [d1, d2] = [await f.device(a.id), await f.device(a.id)];
+      expect(await storage.devices.allocateMailboxSeq(d1.id, 1)).toBe(1);
+      expect(await storage.devices.allocateMailboxSeq(d1.id, 3)).toBe(4);
+      expect(await storage.devices.allocateMailboxSeq(d2.id, 1)).toBe(1);
+      expect(await storage.devices.allocateMailboxSeq(d1.id, 1)).toBe(5);
+    });
+
+    it('deleting a device (a revocation) removes its sessions, cursors and mailbox only', async () => {
+      const { account, devices } = await f.user(2);
+      const [gone, kept] = devices as [(typeof devices)[0], (typeof devices)[0]];
+      const group = await f.group([account.id]);
+      for (const d of devices) {
+        await storage.sessions.insert({
+          tokenHash: `t-${d.id}`,
+          deviceId: d.id,
+          accountId: account.id,
+          createdAt: 1,
+          lastUsedAt: 1,
+        });
+        await storage.cursors.start([d.id], group.id, 0);
+        await storage.mailbox.insert([f.mailboxItem(d.id, 1)]);
+      }
+      await storage.devices.delete(gone.id);
+      expect(await storage.devices.byId(gone.id)).toBeUndefined();
+      expect(await storage.sessions.byTokenHash(`t-${gone.id}`)).toBeUndefined();
+      expect(await storage.mailbox.range(gone.id, 0, 10)).toEqual([]);
+      expect(await storage.groups.membershipOfDevice(gone.id, group.id)).toBeUndefined();
+      expect(await storage.sessions.byTokenHash(`t-${kept.id}`)).toBeDefined();
+      expect(await storage.mailbox.range(kept.id, 0, 10)).toHaveLength(1);
+      expect(await storage.groups.membershipOfDevice(kept.id, group.id)).toBeDefined();
+    });
   });
 
-  it('allocates consecutive sequence ranges, one group or many', async () => {
-    const { account: a } = await account();
-    const g1 = await group([a.id]);
-    const g2 = await group([a.id]);
-    expect(await storage.transaction((tx) => tx.groups.allocateSeq(g1.id, 3))).toBe(3);
-    const lasts = await storage.transaction((tx) =>
-      tx.groups.allocateSeqs(
-        new Map([
-          [g1.id, 2],
-          [g2.id, 5],
+  describe('sessions', () => {
+    it('finds, touches, lists and deletes sessions by token and by device', async () => {
+      const { account, devices } = await f.user(2);
+      const [d1, d2] = devices as [(typeof devices)[0], (typeof devices)[0]];
+      const s1 = {
+        tokenHash: f.id('t'),
+        deviceId: d1.id,
+        accountId: account.id,
+        createdAt: 10,
+        lastUsedAt: 10,
+      };
+      const s2 = { ...s1, tokenHash: f.id('t'), deviceId: d2.id };
+      const s3 = { ...s1, tokenHash: f.id('t') };
+      for (const s of [s1, s2, s3]) await storage.sessions.insert(s);
+      expect(await storage.sessions.byTokenHash(s1.tokenHash)).toStrictEqual(s1);
+      expect(await storage.sessions.byTokenHash('t_missing')).toBeUndefined();
+      await storage.sessions.touch([s1.tokenHash, s2.tokenHash], 2 ** 42);
+      await storage.sessions.touch([], 5);
+      expect((await storage.sessions.byTokenHash(s1.tokenHash))?.lastUsedAt).toBe(2 ** 42);
+      expect((await storage.sessions.byTokenHash(s3.tokenHash))?.lastUsedAt).toBe(10);
+      expect((await storage.sessions.byAccount(account.id)).map((s) => s.tokenHash).sort()).toEqual(
+        [s1.tokenHash, s2.tokenHash, s3.tokenHash].sort(),
+      );
+      await storage.sessions.deleteByTokenHash(s2.tokenHash);
+      expect(await storage.sessions.byTokenHash(s2.tokenHash)).toBeUndefined();
+      await storage.sessions.deleteByDevice(d1.id);
+      expect(await storage.sessions.byAccount(account.id)).toEqual([]);
+    });
+
+    it('deletes exactly the sessions unused since a time', async () => {
+      await storage.sessions.deleteUnusedSince(MAX);
+      const { account, devices } = await f.user();
+      const at = (lastUsedAt: number) => ({
+        tokenHash: f.id('t'),
+        deviceId: devices[0]!.id,
+        accountId: account.id,
+        createdAt: 1,
+        lastUsedAt,
+      });
+      const [old, edge, fresh] = [at(100), at(200), at(300)];
+      for (const s of [old, edge, fresh]) await storage.sessions.insert(s);
+      expect(await storage.sessions.deleteUnusedSince(200)).toBe(1);
+      expect((await storage.sessions.byAccount(account.id)).map((s) => s.lastUsedAt).sort()).toEqual([
+        200, 300,
+      ]);
+    });
+  });
+
+  describe('auth codes', () => {
+    it('keeps one code per phone (a new one replaces it) and counts attempts', async () => {
+      const phone = f.phone();
+      const code = { phone, codeHash: 'h1', intent: 'register', expiresAt: 5_000, attempts: 0, createdAt: 1 };
+      await storage.authCodes.put(code);
+      expect(await storage.authCodes.byPhone(phone)).toStrictEqual(code);
+      expect(await storage.authCodes.addAttempt(phone)).toBe(1);
+      expect(await storage.authCodes.addAttempt(phone)).toBe(2);
+      const replacement = { ...code, codeHash: 'h2', intent: 'login', expiresAt: 2 ** 45, attempts: 0 };
+      await storage.authCodes.put(replacement);
+      expect(await storage.authCodes.byPhone(phone)).toStrictEqual(replacement);
+      await storage.authCodes.delete(phone);
+      expect(await storage.authCodes.byPhone(phone)).toBeUndefined();
+      // No code: any attempt is over the limit.
+      expect(await storage.authCodes.addAttempt(phone)).toBe(Number.POSITIVE_INFINITY);
+    });
+
+    it('deletes exactly the codes expired at a time', async () => {
+      await storage.authCodes.deleteExpired(MAX);
+      const put = (expiresAt: number) =>
+        storage.authCodes.put({
+          phone: f.phone(),
+          codeHash: 'h',
+          intent: 'login',
+          expiresAt,
+          attempts: 0,
+          createdAt: 1,
+        });
+      await put(100);
+      await put(200);
+      await put(300);
+      expect(await storage.authCodes.deleteExpired(200)).toBe(2);
+      expect(await storage.authCodes.deleteExpired(200)).toBe(0);
+      expect(await storage.authCodes.deleteExpired(MAX)).toBe(1);
+    });
+  });
+
+  describe('rate limits', () => {
+    it('counts hits in a fixed window; the count starts again once the window has passed', async () => {
+      const key = f.id('rl');
+      expect(await storage.rateLimits.hit(key, 1_000, 100)).toBe(1);
+      expect(await storage.rateLimits.hit(key, 1_050, 100)).toBe(2);
+      expect(await storage.rateLimits.hit(key, 1_099, 100)).toBe(3);
+      expect(await storage.rateLimits.hit(key, 1_100, 100)).toBe(1);
+      expect(await storage.rateLimits.hit(key, 1_150, 100)).toBe(2);
+      expect(await storage.rateLimits.hit(key, 5_000, 100)).toBe(1);
+      // Keys are independent.
+      expect(await storage.rateLimits.hit(`${key}-other`, 5_000, 100)).toBe(1);
+      await storage.rateLimits.deleteKey(key);
+      expect(await storage.rateLimits.hit(key, 5_001, 100)).toBe(1);
+    });
+
+    it('counts concurrent hits without losing any', async () => {
+      const key = f.id('rl');
+      const counts = await Promise.all(
+        Array.from({ length: 20 }, () => storage.rateLimits.hit(key, 10, 60_000)),
+      );
+      expect(counts.sort((x, y) => x - y)).toEqual(seqRange(1, 20));
+    });
+
+    it('deletes exactly the windows that started at or before a time', async () => {
+      await storage.rateLimits.deleteExpired(MAX);
+      await storage.rateLimits.hit(f.id('rl'), 100, 10);
+      await storage.rateLimits.hit(f.id('rl'), 200, 10);
+      await storage.rateLimits.hit(f.id('rl'), 300, 10);
+      expect(await storage.rateLimits.deleteExpired(200)).toBe(2);
+      expect(await storage.rateLimits.deleteExpired(MAX)).toBe(1);
+    });
+  });
+
+  describe('connection records', () => {
+    it('keeps the first sighting of a (device, address) and moves the last', async () => {
+      const { account, devices } = await f.user(2);
+      const [d1, d2] = devices as [(typeof devices)[0], (typeof devices)[0]];
+      const ip = '203.0.113.7';
+      await storage.connections.record([{ deviceId: d1.id, accountId: account.id, ip, at: 10 }]);
+      await storage.connections.record([{ deviceId: d1.id, accountId: account.id, ip, at: 50 }]);
+      await storage.connections.record([
+        { deviceId: d1.id, accountId: account.id, ip: '2001:db8::1', at: 60 },
+        { deviceId: d2.id, accountId: account.id, ip, at: 70 },
+      ]);
+      await storage.connections.record([]);
+      expect(await storage.connections.byAccount(account.id)).toEqual([
+        { deviceId: d1.id, accountId: account.id, ip, at: 50 },
+        { deviceId: d1.id, accountId: account.id, ip: '2001:db8::1', at: 60 },
+        { deviceId: d2.id, accountId: account.id, ip, at: 70 },
+      ]);
+      expect(await storage.connections.detailsByAccount(account.id)).toEqual([
+        { deviceId: d1.id, accountId: account.id, ip, at: 50, firstSeen: 10 },
+        { deviceId: d1.id, accountId: account.id, ip: '2001:db8::1', at: 60, firstSeen: 60 },
+        { deviceId: d2.id, accountId: account.id, ip, at: 70, firstSeen: 70 },
+      ]);
+      expect(await storage.connections.deleteByAccount(account.id)).toBe(3);
+      expect(await storage.connections.byAccount(account.id)).toEqual([]);
+    });
+
+    // A batch (one group commit, up to lazyFlushMs long) with two sightings of a new pair stores
+    // the later one as first_seen: connection-store.ts keeps only the last record of each pair
+    // (`latest.set(...)`) and inserts first_seen = last_seen = that record's time. Fix: keep the
+    // minimum `at` per pair for first_seen and the maximum for last_seen.
+    it.fails('keeps the earliest sighting in one batch as the first sighting', async () => {
+      const { account, devices } = await f.user();
+      const ip = '198.51.100.4';
+      await storage.connections.record([
+        { deviceId: devices[0]!.id, accountId: account.id, ip, at: 10 },
+        { deviceId: devices[0]!.id, accountId: account.id, ip, at: 50 },
+      ]);
+      expect(await storage.connections.detailsByAccount(account.id)).toEqual([
+        { deviceId: devices[0]!.id, accountId: account.id, ip, at: 50, firstSeen: 10 },
+      ]);
+    });
+
+    // Nodes' clocks differ and batches commit late, so an older sighting can be recorded after a
+    // newer one; `DO UPDATE SET last_seen = excluded.last_seen` then moves last_seen back (and an
+    // IP record expires early or is missing from the retention window). Fix: last_seen =
+    // GREATEST(last_seen, excluded.last_seen) (MAX() on SQLite).
+    it.fails('never moves the last sighting back when an older one is recorded late', async () => {
+      const { account, devices } = await f.user();
+      const ip = '198.51.100.5';
+      const record = (at: number) =>
+        storage.connections.record([{ deviceId: devices[0]!.id, accountId: account.id, ip, at }]);
+      await record(10);
+      await record(90);
+      await record(40);
+      expect(await storage.connections.byAccount(account.id)).toEqual([
+        { deviceId: devices[0]!.id, accountId: account.id, ip, at: 90 },
+      ]);
+    });
+
+    it('deletes exactly the records last seen before a time', async () => {
+      await storage.connections.deleteOlderThan(MAX);
+      const { account, devices } = await f.user();
+      for (const [i, at] of [100, 200, 300].entries()) {
+        await storage.connections.record([
+          { deviceId: devices[0]!.id, accountId: account.id, ip: `10.0.0.${i}`, at },
+        ]);
+      }
+      expect(await storage.connections.deleteOlderThan(200)).toBe(1);
+      expect((await storage.connections.byAccount(account.id)).map((r) => r.at)).toEqual([200, 300]);
+    });
+  });
+
+  describe('groups and members', () => {
+    it('round-trips groups, finds a direct chat by its key, and keeps that key unique', async () => {
+      const a = await f.account();
+      const b = await f.account();
+      const key = [a.id, b.id].sort().join(':');
+      const direct = await f.group([a.id, b.id], {
+        overrides: { kind: 'direct', title: '', directKey: key, createdAt: 2 ** 43, lastSeq: 2 ** 40 },
+      });
+      expect(await storage.groups.byId(direct.id)).toStrictEqual(direct);
+      expect(await storage.groups.byDirectKey(key)).toStrictEqual(direct);
+      expect(await storage.groups.byDirectKey('nobody:nobody')).toBeUndefined();
+      expect(await storage.groups.byId('g_missing')).toBeUndefined();
+      // Two nodes opening the same direct chat at once: one insert loses with a unique violation.
+      const twin = { ...direct, id: f.id('g') };
+      expect(await uniqueViolation(storage.groups.insert(twin))).toBe(true);
+    });
+
+    it('lists an account’s groups oldest first with its role, and members by join order', async () => {
+      const [owner, m1, m2] = [await f.account(), await f.account(), await f.account()];
+      const first = await f.group([owner.id, m2.id, m1.id], {
+        overrides: { createdAt: 10 },
+        joinedSeq: (id) => (id === m1.id ? 5 : 1),
+      });
+      const second = await f.group([m1.id, owner.id], { overrides: { createdAt: 20 } });
+      const groups = await storage.groups.forAccount(owner.id);
+      expect(groups.map((g) => [g.id, g.role])).toEqual([
+        [first.id, 'owner'],
+        [second.id, 'member'],
+      ]);
+      expect(groups[0]).toStrictEqual({ ...first, role: 'owner' });
+      const members = await storage.groups.members(first.id);
+      // By joined_seq, then account id.
+      const sameSeq = [owner.id, m2.id].sort();
+      expect(members.map((m) => m.accountId)).toEqual([...sameSeq, m1.id]);
+      expect(members.at(-1)).toStrictEqual({
+        groupId: first.id,
+        accountId: m1.id,
+        role: 'member',
+        joinedAt: 1_000,
+        joinedSeq: 5,
+      });
+      expect(await storage.groups.member(first.id, owner.id)).toMatchObject({ role: 'owner' });
+      expect(await storage.groups.member(first.id, 'u_missing')).toBeUndefined();
+    });
+
+    it('answers membership questions, changes roles and counts, and removes members', async () => {
+      const [a, b, c] = [await f.account(), await f.account(), await f.account()];
+      const g = await f.group([a.id, b.id]);
+      const other = await f.group([c.id]);
+      expect(await storage.groups.isMember(g.id, a.id)).toBe(true);
+      expect(await storage.groups.isMember(g.id, c.id)).toBe(false);
+      expect((await storage.groups.existingMembers(g.id, [a.id, b.id, c.id, 'u_missing'])).sort()).toEqual(
+        [a.id, b.id].sort(),
+      );
+      expect(await storage.groups.existingMembers(g.id, [])).toEqual([]);
+      expect(
+        await storage.groups.memberPairs([
+          { groupId: g.id, accountId: a.id },
+          { groupId: g.id, accountId: c.id },
+          { groupId: other.id, accountId: c.id },
+          { groupId: other.id, accountId: a.id },
         ]),
-      ),
-    );
-    expect(Object.fromEntries(lasts)).toEqual({ [g1.id]: 5, [g2.id]: 5 });
-    expect(
-      (await storage.groups.lastSeqs([g1.id, g2.id])).sort((x, y) => x.groupId.localeCompare(y.groupId)),
-    ).toEqual(
-      [
-        { groupId: g1.id, lastSeq: 5 },
-        { groupId: g2.id, lastSeq: 5 },
-      ].sort((x, y) => x.groupId.localeCompare(y.groupId)),
-    );
-  });
-
-  it('rolls a failed transaction back completely', async () => {
-    const { account: a } = await account();
-    const g = await group([a.id]);
-    await expect(
-      storage.transaction(async (tx) => {
-        await tx.groups.allocateSeq(g.id, 1);
-        throw new Error('boom');
-      }),
-    ).rejects.toThrow('boom');
-    expect((await storage.groups.byId(g.id))?.lastSeq).toBe(0);
-  });
-
-  it('finds stored sends by client key, and membership pairs, exactly', async () => {
-    const { account: a, device } = await account();
-    const { account: b } = await account();
-    const g = await group([a.id]);
-    await storage.entries.insert([entry(g.id, 1, device.id), entry(g.id, 2, device.id)]);
-    const found = await storage.entries.storedSends([
-      { senderDeviceId: device.id, clientMsgId: 'c2' },
-      { senderDeviceId: device.id, clientMsgId: 'c9' },
-      { senderDeviceId: 'd_other', clientMsgId: 'c1' },
-    ]);
-    expect(found).toEqual([{ senderDeviceId: device.id, clientMsgId: 'c2', target: g.id, seq: 2 }]);
-    const pairs = await storage.groups.memberPairs([
-      { groupId: g.id, accountId: a.id },
-      { groupId: g.id, accountId: b.id },
-    ]);
-    expect(pairs).toEqual([{ groupId: g.id, accountId: a.id }]);
-  });
-
-  it('moves cursors forward only; a device without a cursor starts before its join', async () => {
-    const { account: a, device } = await account();
-    const g = await group([a.id]);
-    expect(await storage.groups.membershipOfDevice(device.id, g.id)).toEqual({
-      groupId: g.id,
-      lastSeq: 0,
-      ackedSeq: 0,
-    });
-    await storage.cursors.advance([{ deviceId: device.id, groupId: g.id, ackedSeq: 7 }]);
-    await storage.cursors.advance([{ deviceId: device.id, groupId: g.id, ackedSeq: 3 }]);
-    expect((await storage.groups.membershipsOfDevice(device.id, a.id))[0]?.ackedSeq).toBe(7);
-    await storage.cursors.start([device.id], g.id, 2);
-    expect((await storage.groups.membershipOfDevice(device.id, g.id))?.ackedSeq).toBe(2);
-  });
-
-  it('prunes exactly what every member device has, and what is older than the cutoff', async () => {
-    const { account: a, device: da } = await account();
-    const { account: b, device: db } = await account();
-    const g = await group([a.id, b.id]);
-    await storage.entries.insert([1, 2, 3, 4, 5].map((s) => entry(g.id, s, da.id)));
-    await storage.cursors.advance([
-      { deviceId: da.id, groupId: g.id, ackedSeq: 4 },
-      { deviceId: db.id, groupId: g.id, ackedSeq: 2 },
-    ]);
-    await storage.entries.prune(0);
-    expect((await storage.entries.range(g.id, 0, 10)).map((e) => e.seq)).toEqual([3, 4, 5]);
-    // The age cutoff applies to every group (other tests' entries are as old): look at this one.
-    expect(await storage.entries.prune(1000 + 4)).toBeGreaterThanOrEqual(1);
-    expect((await storage.entries.range(g.id, 0, 10)).map((e) => e.seq)).toEqual([4, 5]);
-  });
-
-  it('counts rate-limit hits per window', async () => {
-    const key = id('rl');
-    expect(await storage.rateLimits.hit(key, 1000, 100)).toBe(1);
-    expect(await storage.rateLimits.hit(key, 1050, 100)).toBe(2);
-    expect(await storage.rateLimits.hit(key, 1101, 100)).toBe(1);
-  });
-
-  it('keeps the first sighting of an address and moves the last', async () => {
-    const { account: a, device } = await account();
-    await storage.connections.record([{ deviceId: device.id, accountId: a.id, ip: '203.0.113.7', at: 10 }]);
-    await storage.connections.record([{ deviceId: device.id, accountId: a.id, ip: '203.0.113.7', at: 50 }]);
-    expect(await storage.connections.byAccount(a.id)).toEqual([
-      { deviceId: device.id, accountId: a.id, ip: '203.0.113.7', at: 50 },
-    ]);
-  });
-
-  it('deletes acknowledged mailbox items only', async () => {
-    const { device } = await account();
-    const item = (seq: number) => ({
-      deviceId: device.id,
-      seq,
-      senderAccountId: 'u',
-      senderDeviceId: 'd',
-      clientMsgId: `m${seq}`,
-      payload: new Uint8Array([seq]),
-      createdAt: 1,
-    });
-    await storage.mailbox.insert([item(1), item(2), item(3)]);
-    await storage.mailbox.deleteUpTo(device.id, 2);
-    expect((await storage.mailbox.range(device.id, 0, 10)).map((m) => m.seq)).toEqual([3]);
-  });
-
-  it('behaves like a model under random cursor moves (property)', async () => {
-    const { account: a, device } = await account();
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(
-          fc.oneof(
-            fc.record({ op: fc.constant('advance' as const), seq: fc.nat(50) }),
-            fc.record({ op: fc.constant('start' as const), seq: fc.nat(50) }),
-          ),
-          { maxLength: 12 },
+      ).toEqual(
+        expect.arrayContaining([
+          { groupId: g.id, accountId: a.id },
+          { groupId: other.id, accountId: c.id },
+        ]),
+      );
+      expect(await storage.groups.memberPairs([{ groupId: g.id, accountId: c.id }])).toEqual([]);
+      expect(await storage.groups.memberPairs([])).toEqual([]);
+      await storage.groups.setRole(g.id, b.id, 'admin');
+      expect((await storage.groups.member(g.id, b.id))?.role).toBe('admin');
+      expect((await storage.groups.member(g.id, a.id))?.role).toBe('owner');
+      expect(await storage.groups.adjustMemberCount(g.id, 3)).toBe(5);
+      expect(await storage.groups.adjustMemberCount(g.id, -4)).toBe(1);
+      await storage.groups.deleteMember(g.id, b.id);
+      expect(await storage.groups.isMember(g.id, b.id)).toBe(false);
+      expect(await storage.groups.isMember(g.id, a.id)).toBe(true);
+      // A second membership of the same account is refused.
+      expect(
+        await uniqueViolation(
+          storage.groups.insertMembers([
+            { groupId: g.id, accountId: a.id, role: 'member', joinedAt: 1, joinedSeq: 1 },
+          ]),
         ),
-        async (ops) => {
-          const g = await group([a.id]);
-          let model = 0;
-          for (const o of ops) {
-            if (o.op === 'advance') {
-              await storage.cursors.advance([{ deviceId: device.id, groupId: g.id, ackedSeq: o.seq }]);
-              model = Math.max(model, o.seq);
-            } else {
-              await storage.cursors.start([device.id], g.id, o.seq);
-              model = o.seq;
+      ).toBe(true);
+    });
+
+    it('handles rosters and batches larger than one statement (600 members, 1,200 pairs)', async () => {
+      const ids = await storage.transaction(async (tx) => {
+        const rows = Array.from({ length: 600 }, () => f.accountRow());
+        for (const row of rows) await tx.accounts.insert(row);
+        return rows.map((r) => r.id);
+      });
+      const g = await f.group(ids);
+      expect(await storage.groups.members(g.id)).toHaveLength(600);
+      const pairs = ids.flatMap((accountId) => [
+        { groupId: g.id, accountId },
+        { groupId: g.id, accountId: `${accountId}-not` },
+      ]);
+      const found = await storage.groups.memberPairs(pairs);
+      expect(found.map((p) => p.accountId).sort()).toEqual([...ids].sort());
+      expect((await storage.groups.existingMembers(g.id, ids)).length).toBe(600);
+    });
+
+    it('allocates consecutive sequence ranges for one group or many, and skips unknown groups', async () => {
+      const a = await f.account();
+      const g1 = await f.group([a.id]);
+      const g2 = await f.group([a.id]);
+      expect(await storage.transaction((tx) => tx.groups.allocateSeq(g1.id, 3))).toBe(3);
+      expect(await storage.transaction((tx) => tx.groups.allocateSeq(g1.id, 1))).toBe(4);
+      const lasts = await storage.transaction((tx) =>
+        tx.groups.allocateSeqs(
+          new Map([
+            [g2.id, 5],
+            ['g_missing', 2],
+            [g1.id, 2],
+          ]),
+        ),
+      );
+      expect(Object.fromEntries(lasts)).toEqual({ [g1.id]: 6, [g2.id]: 5 });
+      expect(await storage.groups.allocateSeqs(new Map())).toEqual(new Map());
+      const known = await storage.groups.lastSeqs([g1.id, 'g_missing', g2.id]);
+      expect(known.sort((x, y) => x.groupId.localeCompare(y.groupId))).toEqual(
+        [
+          { groupId: g1.id, lastSeq: 6 },
+          { groupId: g2.id, lastSeq: 5 },
+        ].sort((x, y) => x.groupId.localeCompare(y.groupId)),
+      );
+      expect(await storage.groups.lastSeqs([])).toEqual([]);
+    });
+
+    it('allocates for 1,100 groups in one call (past the statement chunk) and reads them back', async () => {
+      const a = await f.account();
+      const groups = await storage.transaction(async (tx) => {
+        const rows = Array.from({ length: 1_100 }, (_, i) => ({
+          id: f.id('g'),
+          kind: 'group' as const,
+          title: 't',
+          createdBy: a.id,
+          createdAt: 1,
+          lastSeq: i,
+          memberCount: 0,
+          directKey: null,
+        }));
+        for (const row of rows) await tx.groups.insert(row);
+        return rows;
+      });
+      const lasts = await storage.transaction((tx) =>
+        tx.groups.allocateSeqs(new Map(groups.map((g, i) => [g.id, (i % 3) + 1]))),
+      );
+      expect(lasts.size).toBe(groups.length);
+      for (const [i, g] of groups.entries()) expect(lasts.get(g.id)).toBe(i + (i % 3) + 1);
+      const read = await storage.groups.lastSeqs(groups.map((g) => g.id));
+      expect(new Map(read.map((r) => [r.groupId, r.lastSeq]))).toEqual(lasts);
+    });
+
+    it('returns sequence numbers beyond 2^32 as numbers, everywhere they appear', async () => {
+      const { account, devices } = await f.user();
+      const g = await f.group([account.id], { overrides: { lastSeq: 2 ** 40 }, joinedSeq: 2 ** 40 });
+      const seq = await storage.transaction((tx) => tx.groups.allocateSeq(g.id, 1));
+      expect(seq).toBe(2 ** 40 + 1);
+      await storage.entries.insert([f.entry(g.id, seq, { createdAt: MAX })]);
+      const [row] = await storage.entries.range(g.id, 2 ** 40, 10);
+      expect(row).toMatchObject({ seq: 2 ** 40 + 1, createdAt: MAX });
+      expect(typeof row!.seq).toBe('number');
+      expect(await storage.groups.membershipOfDevice(devices[0]!.id, g.id)).toStrictEqual({
+        groupId: g.id,
+        lastSeq: 2 ** 40 + 1,
+        ackedSeq: 2 ** 40 - 1,
+      });
+      expect(await storage.groups.lastSeqs([g.id])).toStrictEqual([{ groupId: g.id, lastSeq: 2 ** 40 + 1 }]);
+      expect((await storage.groups.members(g.id))[0]?.joinedSeq).toBe(2 ** 40);
+    });
+
+    it('gives a device its place in each group: its cursor, or just before its join without one', async () => {
+      const { account, devices } = await f.user(2);
+      const [d1, d2] = devices as [(typeof devices)[0], (typeof devices)[0]];
+      const stranger = await f.user();
+      const g1 = await f.group([account.id], { joinedSeq: 1 });
+      const g2 = await f.group([stranger.account.id, account.id], {
+        joinedSeq: (id) => (id === account.id ? 8 : 1),
+      });
+      await storage.transaction((tx) => tx.groups.allocateSeq(g2.id, 9));
+      await storage.cursors.start([d1.id], g2.id, 12);
+      const sorted = <T extends { groupId: string }>(ms: T[]) =>
+        [...ms].sort((x, y) => x.groupId.localeCompare(y.groupId));
+      expect(sorted(await storage.groups.membershipsOfDevice(d1.id, account.id))).toEqual(
+        sorted([
+          { groupId: g1.id, lastSeq: 0, ackedSeq: 0 },
+          { groupId: g2.id, lastSeq: 9, ackedSeq: 12 },
+        ]),
+      );
+      expect(sorted(await storage.groups.membershipsOfDevice(d2.id, account.id))).toEqual(
+        sorted([
+          { groupId: g1.id, lastSeq: 0, ackedSeq: 0 },
+          { groupId: g2.id, lastSeq: 9, ackedSeq: 7 },
+        ]),
+      );
+      expect(await storage.groups.membershipOfDevice(d2.id, g2.id)).toEqual({
+        groupId: g2.id,
+        lastSeq: 9,
+        ackedSeq: 7,
+      });
+      // Not a member: nothing, even with a (stale) cursor row.
+      await storage.cursors.advance([{ deviceId: stranger.devices[0]!.id, groupId: g1.id, ackedSeq: 3 }]);
+      expect(await storage.groups.membershipOfDevice(stranger.devices[0]!.id, g1.id)).toBeUndefined();
+      expect(await storage.groups.membershipsOfDevice('d_missing', account.id)).toEqual([]);
+    });
+  });
+
+  describe('entries', () => {
+    it('reads a log in order after a position, up to a limit', async () => {
+      const a = await f.account();
+      const g = await f.group([a.id]);
+      const other = await f.group([a.id]);
+      // Inserted out of order, and another group's log interleaved.
+      await storage.entries.insert([5, 1, 4, 2, 3].map((s) => f.entry(g.id, s)));
+      await storage.entries.insert([1, 2, 3].map((s) => f.entry(other.id, s)));
+      expect(seqsOf(await storage.entries.range(g.id, 0, 100))).toEqual([1, 2, 3, 4, 5]);
+      expect(seqsOf(await storage.entries.range(g.id, 2, 100))).toEqual([3, 4, 5]);
+      expect(seqsOf(await storage.entries.range(g.id, 1, 2))).toEqual([2, 3]);
+      expect(seqsOf(await storage.entries.range(g.id, 5, 100))).toEqual([]);
+      expect(await storage.entries.range('g_missing', 0, 100)).toEqual([]);
+      const [first] = await storage.entries.range(g.id, 0, 1);
+      expect(first).toStrictEqual({ ...f.entry(g.id, 1), payload: expect.any(Uint8Array) });
+      expect(sameBytes(first!.payload, f.entry(g.id, 1).payload)).toBe(true);
+      const roster = f.entry(g.id, 6, { kind: 'roster', senderDeviceId: '', clientMsgId: 'roster-6' });
+      await storage.entries.insert([roster]);
+      expect((await storage.entries.range(g.id, 5, 1))[0]).toMatchObject({
+        kind: 'roster',
+        senderDeviceId: '',
+      });
+    });
+
+    it('refuses a second entry at the same place, and a second entry with the same client key', async () => {
+      const a = await f.account();
+      const g = await f.group([a.id]);
+      const other = await f.group([a.id]);
+      await storage.entries.insert([f.entry(g.id, 1, { clientMsgId: 'same' })]);
+      expect(await uniqueViolation(storage.entries.insert([f.entry(g.id, 1, { clientMsgId: 'x' })]))).toBe(
+        true,
+      );
+      expect(await uniqueViolation(storage.entries.insert([f.entry(g.id, 2, { clientMsgId: 'same' })]))).toBe(
+        true,
+      );
+      // The same client id in another group, or from another device, is another send.
+      await storage.entries.insert([f.entry(other.id, 1, { clientMsgId: 'same' })]);
+      await storage.entries.insert([f.entry(g.id, 2, { clientMsgId: 'same', senderDeviceId: 'd_other' })]);
+      expect(seqsOf(await storage.entries.range(g.id, 0, 10))).toEqual([1, 2]);
+    });
+
+    it('finds where client sends were stored, exactly, across statement chunks', async () => {
+      const a = await f.account();
+      const g = await f.group([a.id]);
+      const rows = seqRange(1, 1_200).map((s) =>
+        f.entry(g.id, s, { senderDeviceId: s % 2 ? 'd_odd' : 'd_even', clientMsgId: `c${s}` }),
+      );
+      await storage.entries.insert(rows);
+      expect(seqsOf(await storage.entries.range(g.id, 0, 2_000))).toEqual(seqRange(1, 1_200));
+      const keys = seqRange(1, 900).map((s) => ({
+        senderDeviceId: s % 2 ? 'd_odd' : 'd_even',
+        clientMsgId: `c${s}`,
+      }));
+      const misses = [
+        { senderDeviceId: 'd_odd', clientMsgId: 'c2' },
+        { senderDeviceId: 'd_nobody', clientMsgId: 'c1' },
+        { senderDeviceId: 'd_odd', clientMsgId: 'c9999' },
+      ];
+      const found = await storage.entries.storedSends([...keys, ...misses]);
+      expect(found).toHaveLength(900);
+      expect(found.find((s) => s.clientMsgId === 'c77')).toEqual({
+        senderDeviceId: 'd_odd',
+        clientMsgId: 'c77',
+        target: g.id,
+        seq: 77,
+      });
+      expect(await storage.entries.storedSends([])).toEqual([]);
+    });
+  });
+
+  describe('cursors', () => {
+    it('moves cursors forward only, several in one batch', async () => {
+      const { account, devices } = await f.user(2);
+      const [d1, d2] = devices as [(typeof devices)[0], (typeof devices)[0]];
+      const g = await f.group([account.id]);
+      const h = await f.group([account.id]);
+      const at = async (d: string, group: string) =>
+        (await storage.groups.membershipOfDevice(d, group))?.ackedSeq;
+      await storage.cursors.advance([
+        { deviceId: d1.id, groupId: g.id, ackedSeq: 7 },
+        { deviceId: d2.id, groupId: g.id, ackedSeq: 2 },
+        { deviceId: d1.id, groupId: h.id, ackedSeq: 4 },
+      ]);
+      await storage.cursors.advance([
+        { deviceId: d1.id, groupId: g.id, ackedSeq: 3 },
+        { deviceId: d2.id, groupId: g.id, ackedSeq: 5 },
+        { deviceId: d1.id, groupId: h.id, ackedSeq: 4 },
+      ]);
+      await storage.cursors.advance([]);
+      expect([await at(d1.id, g.id), await at(d2.id, g.id), await at(d1.id, h.id)]).toEqual([7, 5, 4]);
+    });
+
+    // Same call, different outcomes: SQLite applies both updates (keeping the highest); PostgreSQL
+    // throws "ON CONFLICT DO UPDATE command cannot affect row a second time". DeliveryService
+    // de-duplicates its acks first, so no user sees it today. Fix (cursor-store.ts advance): keep
+    // the highest ackedSeq per (device, group) before the INSERT, as connection-store.ts does.
+    failsOnPostgres('takes a batch that names one cursor twice, keeping the highest', async () => {
+      const { account, devices } = await f.user();
+      const g = await f.group([account.id]);
+      await storage.cursors.advance([
+        { deviceId: devices[0]!.id, groupId: g.id, ackedSeq: 6 },
+        { deviceId: devices[0]!.id, groupId: g.id, ackedSeq: 4 },
+      ]);
+      expect((await storage.groups.membershipOfDevice(devices[0]!.id, g.id))?.ackedSeq).toBe(6);
+    });
+
+    it('start overwrites existing cursors, forward or back; deleteForGroup removes only those named', async () => {
+      const { account, devices } = await f.user(3);
+      const [d1, d2, d3] = devices as [(typeof devices)[0], (typeof devices)[0], (typeof devices)[0]];
+      const g = await f.group([account.id], { joinedSeq: 4 });
+      const h = await f.group([account.id], { joinedSeq: 1 });
+      const at = async (d: string, group: string) =>
+        (await storage.groups.membershipOfDevice(d, group))?.ackedSeq;
+      await storage.cursors.advance([{ deviceId: d1.id, groupId: g.id, ackedSeq: 9 }]);
+      await storage.cursors.start([d1.id, d2.id], g.id, 5);
+      await storage.cursors.start([], g.id, 99);
+      expect([await at(d1.id, g.id), await at(d2.id, g.id), await at(d3.id, g.id)]).toEqual([5, 5, 3]);
+      await storage.cursors.start([d1.id], h.id, 2);
+      await storage.cursors.deleteForGroup(g.id, [d1.id, d3.id]);
+      await storage.cursors.deleteForGroup(g.id, []);
+      // Without a cursor a device is just before its join again.
+      expect([await at(d1.id, g.id), await at(d2.id, g.id), await at(d1.id, h.id)]).toEqual([3, 5, 2]);
+    });
+
+    // "A cursor never moves back" holds for cursor rows, but a device without one (its position
+    // is joined_seq - 1) is moved back by an ack below its join: advance() inserts the row at the
+    // lower value, and the device is then sent entries from before it joined. Every service path
+    // creates rows at join today, so it needs a row to be missing (a login racing an add on
+    // PostgreSQL) and a client acking below its position. Fix (cursor-store.ts advance): insert
+    // GREATEST(excluded.acked_seq, joined_seq - 1), or clamp in the gateway to the join.
+    it.fails('never moves a device without a cursor row back before its join', async () => {
+      const { account, devices } = await f.user();
+      const g = await f.group([account.id], { joinedSeq: 10 });
+      await storage.cursors.advance([{ deviceId: devices[0]!.id, groupId: g.id, ackedSeq: 2 }]);
+      expect((await storage.groups.membershipOfDevice(devices[0]!.id, g.id))?.ackedSeq).toBe(9);
+    });
+  });
+
+  describe('pruning', () => {
+    it('deletes exactly what every member device acknowledged and what is older than the cutoff', async () => {
+      await storage.entries.prune(MAX);
+      const a = await f.user(2);
+      const b = await f.user(1);
+      const deviceless = await f.user(0);
+      const late = await f.user(1);
+      const outsider = await f.user(1);
+      const [a1, a2] = a.devices as [(typeof a.devices)[0], (typeof a.devices)[0]];
+      const b1 = b.devices[0]!;
+      // G1: a1 has 8, a2 has 6, b1 has 7 → floor 6. Entries made at 1000+seq; cutoff 1000+8
+      // removes seqs 1..7 by age as well, so 1..7 go and 8..10 stay.
+      const g1 = await f.group([a.account.id, b.account.id, deviceless.account.id]);
+      // G2: newer entries (age does not apply); a1 has 2, a2 and b1 have none (joined at 1 → 0)
+      // → floor 0: nothing goes.
+      const g2 = await f.group([a.account.id, b.account.id]);
+      // G3: only a member without devices: no floor; its entries are new: nothing goes.
+      const g3 = await f.group([deviceless.account.id]);
+      // G4: the only member device has no cursor and joined at 4 → floor 3: 1..3 go.
+      const g4 = await f.group([late.account.id], { joinedSeq: 4 });
+      // G5: b1 has 9; a stale cursor of a non-member (0) does not hold it back → 1..9 go.
+      const g5 = await f.group([b.account.id]);
+      const fill = (g: string, made: number) =>
+        storage.entries.insert(seqRange(1, 10).map((s) => f.entry(g, s, { createdAt: made + s })));
+      await fill(g1.id, 1_000);
+      for (const g of [g2, g3, g4, g5]) await fill(g.id, 5_000);
+      await storage.cursors.advance([
+        { deviceId: a1.id, groupId: g1.id, ackedSeq: 8 },
+        { deviceId: a2.id, groupId: g1.id, ackedSeq: 6 },
+        { deviceId: b1.id, groupId: g1.id, ackedSeq: 7 },
+        { deviceId: a1.id, groupId: g2.id, ackedSeq: 2 },
+        { deviceId: b1.id, groupId: g5.id, ackedSeq: 9 },
+        { deviceId: outsider.devices[0]!.id, groupId: g5.id, ackedSeq: 0 },
+      ]);
+      expect(await storage.entries.prune(1_000 + 8)).toBe(7 + 0 + 0 + 3 + 9);
+      expect(seqsOf(await storage.entries.range(g1.id, 0, 100))).toEqual([8, 9, 10]);
+      expect(seqsOf(await storage.entries.range(g2.id, 0, 100))).toEqual(seqRange(1, 10));
+      expect(seqsOf(await storage.entries.range(g3.id, 0, 100))).toEqual(seqRange(1, 10));
+      expect(seqsOf(await storage.entries.range(g4.id, 0, 100))).toEqual([4, 5, 6, 7, 8, 9, 10]);
+      expect(seqsOf(await storage.entries.range(g5.id, 0, 100))).toEqual([10]);
+      // Nothing more to do: a second prune deletes nothing.
+      expect(await storage.entries.prune(1_000 + 8)).toBe(0);
+      // An entry made exactly at the cutoff is not older than it.
+      expect(await storage.entries.prune(1_000 + 9)).toBe(1);
+      expect(seqsOf(await storage.entries.range(g1.id, 0, 100))).toEqual([9, 10]);
+    });
+  });
+
+  describe('mailboxes', () => {
+    it('reads a device’s mailbox in order, finds stored sends, and deletes up to an acknowledgement', async () => {
+      const { devices } = await f.user(2);
+      const [d1, d2] = devices as [(typeof devices)[0], (typeof devices)[0]];
+      await storage.mailbox.insert([3, 1, 2, 4].map((s) => f.mailboxItem(d1.id, s)));
+      await storage.mailbox.insert([f.mailboxItem(d2.id, 1)]);
+      await storage.mailbox.insert([]);
+      expect(seqsOf(await storage.mailbox.range(d1.id, 0, 10))).toEqual([1, 2, 3, 4]);
+      expect(seqsOf(await storage.mailbox.range(d1.id, 1, 2))).toEqual([2, 3]);
+      const [first] = await storage.mailbox.range(d1.id, 0, 1);
+      expect(first).toStrictEqual({ ...f.mailboxItem(d1.id, 1), payload: expect.any(Uint8Array) });
+      expect(sameBytes(first!.payload, f.mailboxItem(d1.id, 1).payload)).toBe(true);
+      expect(
+        await storage.mailbox.storedSends([
+          { senderDeviceId: 'd_sender', clientMsgId: `${d1.id}-w3` },
+          { senderDeviceId: 'd_sender', clientMsgId: 'nope' },
+        ]),
+      ).toEqual([{ senderDeviceId: 'd_sender', clientMsgId: `${d1.id}-w3`, target: d1.id, seq: 3 }]);
+      expect(await storage.mailbox.storedSends([])).toEqual([]);
+      await storage.mailbox.deleteUpTo(d1.id, 2);
+      expect(seqsOf(await storage.mailbox.range(d1.id, 0, 10))).toEqual([3, 4]);
+      expect(seqsOf(await storage.mailbox.range(d2.id, 0, 10))).toEqual([1]);
+      await storage.mailbox.deleteUpTo(d1.id, 0);
+      expect(seqsOf(await storage.mailbox.range(d1.id, 0, 10))).toEqual([3, 4]);
+    });
+
+    it('refuses a second item at the same place, and a second item with the same client key', async () => {
+      const { devices } = await f.user();
+      const d = devices[0]!.id;
+      await storage.mailbox.insert([f.mailboxItem(d, 1, { clientMsgId: 'w' })]);
+      expect(await uniqueViolation(storage.mailbox.insert([f.mailboxItem(d, 1, { clientMsgId: 'v' })]))).toBe(
+        true,
+      );
+      expect(await uniqueViolation(storage.mailbox.insert([f.mailboxItem(d, 2, { clientMsgId: 'w' })]))).toBe(
+        true,
+      );
+    });
+  });
+
+  describe('payload bytes', () => {
+    const mib = () => {
+      const bytes = new Uint8Array(1024 * 1024);
+      for (let i = 0; i < bytes.length; i += 65_536) bytes.set(randomBytes(65_536), i);
+      return bytes;
+    };
+
+    it('round-trip exactly in the group log: empty, every byte value, and 1 MiB', async () => {
+      const a = await f.account();
+      const g = await f.group([a.id]);
+      const every = Uint8Array.from({ length: 512 }, (_, i) => i & 255);
+      const big = mib();
+      await storage.entries.insert([
+        f.entry(g.id, 1, { payload: new Uint8Array() }),
+        f.entry(g.id, 2, { payload: every }),
+        f.entry(g.id, 3, { payload: big }),
+      ]);
+      const rows = await storage.entries.range(g.id, 0, 10);
+      expect(rows.map((r) => r.payload.byteLength)).toEqual([0, 512, big.byteLength]);
+      expect(rows.every((r) => r.payload instanceof Uint8Array)).toBe(true);
+      expect(sameBytes(rows[1]!.payload, every)).toBe(true);
+      expect(sameBytes(rows[2]!.payload, big)).toBe(true);
+    });
+
+    it('round-trip exactly in mailboxes: empty and 1 MiB', async () => {
+      const { devices } = await f.user();
+      const big = mib();
+      await storage.mailbox.insert([
+        f.mailboxItem(devices[0]!.id, 1, { payload: new Uint8Array() }),
+        f.mailboxItem(devices[0]!.id, 2, { payload: big }),
+      ]);
+      const rows = await storage.mailbox.range(devices[0]!.id, 0, 10);
+      expect(rows[0]!.payload.byteLength).toBe(0);
+      expect(sameBytes(rows[1]!.payload, big)).toBe(true);
+    });
+
+    it('round-trip any bytes, and rows read together never share or overlap their bytes (property)', async () => {
+      const a = await f.account();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 8 }),
+          async (payloads) => {
+            const g = await f.group([a.id]);
+            await storage.entries.insert(payloads.map((payload, i) => f.entry(g.id, i + 1, { payload })));
+            const rows = await storage.entries.range(g.id, 0, 100);
+            expect(rows.map((r) => Buffer.from(r.payload).toString('hex'))).toEqual(
+              payloads.map((p) => Buffer.from(p).toString('hex')),
+            );
+            // Rows never share bytes: writing into one leaves the others as they were.
+            for (const [i, r] of rows.entries()) {
+              r.payload.fill(0xee);
+              for (const [j, s] of rows.entries()) {
+                if (j > i)
+                  expect(Buffer.from(s.payload).toString('hex')).toBe(
+                    Buffer.from(payloads[j]!).toString('hex'),
+                  );
+              }
             }
-          }
-          expect((await storage.groups.membershipOfDevice(device.id, g.id))?.ackedSeq).toBe(model);
+            // And the stored bytes are not a cache that the caller can write into.
+            const again = await storage.entries.range(g.id, 0, 100);
+            expect(again.map((r) => Buffer.from(r.payload).toString('hex'))).toEqual(
+              payloads.map((p) => Buffer.from(p).toString('hex')),
+            );
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+  });
+
+  describe('concurrent transactions', () => {
+    it('never hand out a sequence number twice, and lower numbers are committed first', async () => {
+      const a = await f.account();
+      const g = await f.group([a.id]);
+      const counts = Array.from({ length: 20 }, (_, i) => (i % 3) + 1);
+      const ranges = await Promise.all(
+        counts.map((count, i) =>
+          storage.transaction(async (tx) => {
+            const last = await tx.groups.allocateSeq(g.id, count);
+            const mine = seqRange(last - count + 1, last);
+            // Whoever got lower numbers has committed them already (the group row was locked).
+            expect(seqsOf(await tx.entries.range(g.id, 0, 1_000))).toEqual(seqRange(1, last - count));
+            await sleep(i % 4);
+            await tx.entries.insert(mine.map((s) => f.entry(g.id, s, { clientMsgId: `c${s}` })));
+            return mine;
+          }),
+        ),
+      );
+      const total = counts.reduce((x, y) => x + y, 0);
+      expect(ranges.flat().sort((x, y) => x - y)).toEqual(seqRange(1, total));
+      expect((await storage.groups.byId(g.id))?.lastSeq).toBe(total);
+      expect(seqsOf(await storage.entries.range(g.id, 0, 1_000))).toEqual(seqRange(1, total));
+    });
+
+    it('allocate for overlapping sets of groups without deadlock or duplicates', async () => {
+      const a = await f.account();
+      const groups = [await f.group([a.id]), await f.group([a.id]), await f.group([a.id])];
+      const plans = Array.from({ length: 20 }, (_, i) => {
+        // Different subsets, named in different orders.
+        const picked = groups.filter((_, k) => (i >> k) % 2 === 1 || k === i % 3);
+        return new Map((i % 2 ? picked.reverse() : picked).map((g, k) => [g.id, k + 1]));
+      });
+      const results = await Promise.all(
+        plans.map((plan, i) =>
+          storage.transaction(async (tx) => {
+            const lasts = await tx.groups.allocateSeqs(plan);
+            await sleep(i % 3);
+            return lasts;
+          }),
+        ),
+      );
+      for (const g of groups) {
+        const taken = results.flatMap((lasts, i) => {
+          const count = plans[i]!.get(g.id);
+          return count === undefined ? [] : seqRange(lasts.get(g.id)! - count + 1, lasts.get(g.id)!);
+        });
+        const total = plans.reduce((sum, p) => sum + (p.get(g.id) ?? 0), 0);
+        expect(taken.sort((x, y) => x - y)).toEqual(seqRange(1, total));
+      }
+    });
+
+    it('allocate mailbox numbers and append to the transparency log one at a time', async () => {
+      const { devices } = await f.user();
+      const seqs = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          storage.transaction((tx) => tx.devices.allocateMailboxSeq(devices[0]!.id, 1)),
+        ),
+      );
+      expect(seqs.sort((x, y) => x - y)).toEqual(seqRange(1, 20));
+      const start = await storage.transparencyLog.size();
+      const indexes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          storage.transaction(async (tx) => {
+            await tx.transparencyLog.lock();
+            const idx = await tx.transparencyLog.size();
+            await sleep(i % 3);
+            await tx.transparencyLog.append({
+              idx,
+              leaf: `leaf ${idx}`,
+              leafHash: new Uint8Array(32),
+              createdAt: 1,
+            });
+            return idx;
+          }),
+        ),
+      );
+      expect(indexes.sort((x, y) => x - y)).toEqual(seqRange(start, start + 9));
+    });
+  });
+
+  describe('transparency log', () => {
+    it('appends leaves at consecutive indexes, reads ranges and hashes, and keeps checkpoints', async () => {
+      const start = await storage.transparencyLog.size();
+      const hash = (i: number) => Uint8Array.from({ length: 32 }, (_, k) => (i * 7 + k) & 255);
+      for (let i = 0; i < 5; i++) {
+        await storage.transparencyLog.append({
+          idx: start + i,
+          leaf: `{"i":${i}}`,
+          leafHash: hash(i),
+          createdAt: 2 ** 41 + i,
+        });
+      }
+      expect(await storage.transparencyLog.size()).toBe(start + 5);
+      const leaves = await storage.transparencyLog.leaves(start + 1, start + 3);
+      expect(leaves.map((l) => [l.idx, l.leaf, l.createdAt])).toEqual([
+        [start + 1, '{"i":1}', 2 ** 41 + 1],
+        [start + 2, '{"i":2}', 2 ** 41 + 2],
+      ]);
+      expect(sameBytes(leaves[0]!.leafHash, hash(1))).toBe(true);
+      const hashes = await storage.transparencyLog.leafHashes();
+      expect(hashes).toHaveLength(start + 5);
+      expect(sameBytes(hashes[start + 4]!, hash(4))).toBe(true);
+      expect(
+        await uniqueViolation(
+          storage.transparencyLog.append({ idx: start, leaf: 'again', leafHash: hash(0), createdAt: 1 }),
+        ),
+      ).toBe(true);
+
+      const root = hash(99);
+      await storage.transparencyLog.putCheckpoint({
+        size: start + 5,
+        rootHash: root,
+        note: 'n1',
+        createdAt: 10,
+      });
+      await storage.transparencyLog.putCheckpoint({
+        size: start + 2,
+        rootHash: hash(98),
+        note: 'old',
+        createdAt: 11,
+      });
+      // Re-signing the same tree replaces the note and time.
+      await storage.transparencyLog.putCheckpoint({
+        size: start + 5,
+        rootHash: root,
+        note: 'n2',
+        createdAt: 12,
+      });
+      const latest = await storage.transparencyLog.latestCheckpoint();
+      expect(latest).toMatchObject({ size: start + 5, note: 'n2', createdAt: 12 });
+      expect(sameBytes(latest!.rootHash, root)).toBe(true);
+      expect(await storage.transparencyLog.checkpoint(start + 2)).toMatchObject({ note: 'old' });
+      expect(await storage.transparencyLog.checkpoint(start + 3)).toBeUndefined();
+    });
+  });
+
+  describe('legal cases', () => {
+    it('stores cases, changes only the fields named, and lists them by arrival', async () => {
+      const later = f.legalCase({ receivedAt: 2 ** 42 });
+      const earlier = f.legalCase({ receivedAt: 2 ** 41, authorityId: 'desk_auth' });
+      await storage.legalCases.insert(later);
+      await storage.legalCases.insert(earlier);
+      expect(await storage.legalCases.byId(earlier.id)).toStrictEqual(earlier);
+      expect(await storage.legalCases.byId('case_missing')).toBeUndefined();
+      const listed = (await storage.legalCases.list()).filter((c) => [later.id, earlier.id].includes(c.id));
+      expect(listed.map((c) => c.id)).toEqual([earlier.id, later.id]);
+      await storage.legalCases.update(earlier.id, { status: 'approved' });
+      expect(await storage.legalCases.byId(earlier.id)).toStrictEqual({ ...earlier, status: 'approved' });
+      await storage.legalCases.update(earlier.id, { package: '{"signed":true}', closedAt: 2 ** 43 });
+      expect(await storage.legalCases.byId(earlier.id)).toStrictEqual({
+        ...earlier,
+        status: 'approved',
+        package: '{"signed":true}',
+        closedAt: 2 ** 43,
+      });
+      await storage.legalCases.putDocument(earlier.id, new Uint8Array([0x25, 0x50, 0x44, 0x46]));
+      expect(await uniqueViolation(storage.legalCases.putDocument(earlier.id, new Uint8Array([1])))).toBe(
+        true,
+      );
+    });
+
+    it('records each approver once, in order', async () => {
+      const c = f.legalCase();
+      await storage.legalCases.insert(c);
+      expect(await storage.legalCases.approve(c.id, 'staff_b', 20)).toBe(true);
+      expect(await storage.legalCases.approve(c.id, 'staff_a', 30)).toBe(true);
+      expect(await storage.legalCases.approve(c.id, 'staff_b', 40)).toBe(false);
+      expect(await storage.legalCases.approvals(c.id)).toEqual(['staff_b', 'staff_a']);
+    });
+
+    it('finds the open cases naming an account, and keeps, finds and releases holds', async () => {
+      const target = f.id('u');
+      const other = f.id('u');
+      const decision = (ids: string[]) => JSON.stringify({ accounts: ids });
+      const open = f.legalCase({ decision: decision([target, other]) });
+      const approved = f.legalCase({ status: 'approved', decision: decision([target]) });
+      const closed = f.legalCase({ status: 'produced', decision: decision([target]) });
+      const unrelated = f.legalCase({ decision: decision([other]) });
+      for (const c of [open, approved, closed, unrelated]) await storage.legalCases.insert(c);
+      expect((await storage.legalCases.openCasesNaming(target)).map((c) => c.id).sort()).toEqual(
+        [open.id, approved.id].sort(),
+      );
+      const hold = {
+        caseId: open.id,
+        accountId: target,
+        phone: '+447700900123',
+        ipRecords: [{ ip: '203.0.113.9', firstSeen: 1, lastSeen: 2 ** 42 }],
+        createdAt: 5,
+      };
+      await storage.legalCases.putHold(hold);
+      await storage.legalCases.putHold({ ...hold, phone: 'ignored: already held', createdAt: 6 });
+      await storage.legalCases.putHold({ ...hold, caseId: approved.id });
+      expect(await storage.legalCases.hold(open.id, target)).toStrictEqual(hold);
+      expect(await storage.legalCases.hold(open.id, other)).toBeUndefined();
+      expect((await storage.legalCases.holdsForAccount(target)).map((h) => h.caseId).sort()).toEqual(
+        [open.id, approved.id].sort(),
+      );
+      await storage.legalCases.releaseHolds(open.id);
+      expect((await storage.legalCases.holdsForAccount(target)).map((h) => h.caseId)).toEqual([approved.id]);
+    });
+  });
+
+  describe('desk', () => {
+    it('stores desk accounts with their roles, and keeps usernames unique', async () => {
+      const staff = f.deskAccount();
+      const authority = f.deskAccount({
+        kind: 'authority',
+        roles: [],
+        country: 'GB',
+        authorityKind: 'police',
+      });
+      await storage.desk.insertAccount(staff);
+      await storage.desk.insertAccount(authority);
+      expect(await storage.desk.accountById(staff.id)).toStrictEqual(staff);
+      expect(await storage.desk.accountByUsername(authority.username)).toStrictEqual(authority);
+      expect(await storage.desk.accountByUsername('nobody')).toBeUndefined();
+      expect(await storage.desk.accountById('desk_missing')).toBeUndefined();
+      expect(
+        await uniqueViolation(storage.desk.insertAccount(f.deskAccount({ username: staff.username }))),
+      ).toBe(true);
+    });
+
+    it('keeps sessions and an audit log read newest first', async () => {
+      const staff = f.deskAccount();
+      await storage.desk.insertAccount(staff);
+      await storage.desk.insertSession('tok', staff.id, 2 ** 42);
+      expect(await storage.desk.session('tok')).toEqual({ accountId: staff.id, expiresAt: 2 ** 42 });
+      await storage.desk.deleteSession('tok');
+      expect(await storage.desk.session('tok')).toBeUndefined();
+      const base = 9e12;
+      await storage.desk.audit({ at: base + 1, accountId: staff.id, action: 'login', caseId: null });
+      await storage.desk.audit({ at: base + 3, accountId: staff.id, action: 'approve', caseId: 'case_1' });
+      await storage.desk.audit({ at: base + 2, accountId: staff.id, action: 'view', caseId: 'case_1' });
+      expect(await storage.desk.auditLog(2)).toEqual([
+        { at: base + 3, accountId: staff.id, action: 'approve', caseId: 'case_1' },
+        { at: base + 2, accountId: staff.id, action: 'view', caseId: 'case_1' },
+      ]);
+    });
+  });
+
+  describe('against a model (property)', () => {
+    type Op =
+      | { op: 'append'; group: number; count: number; age: number }
+      | { op: 'advance'; device: number; group: number; seq: number }
+      | { op: 'start'; devices: number[]; group: number; seq: number }
+      | { op: 'range'; group: number; after: number; limit: number }
+      | { op: 'membership'; device: number; group: number }
+      | { op: 'prune'; cutoff: number };
+
+    const seq = fc.integer({ min: 0, max: 14 });
+    const group = fc.integer({ min: 0, max: 1 });
+    const device = fc.integer({ min: 0, max: 2 });
+    const ops: fc.Arbitrary<Op[]> = fc.array(
+      fc.oneof(
+        {
+          weight: 3,
+          arbitrary: fc.record({
+            op: fc.constant('append' as const),
+            group,
+            count: fc.integer({ min: 1, max: 3 }),
+            age: fc.nat(40),
+          }),
         },
+        { weight: 3, arbitrary: fc.record({ op: fc.constant('advance' as const), device, group, seq }) },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            op: fc.constant('start' as const),
+            devices: fc.uniqueArray(device, { minLength: 1, maxLength: 3 }),
+            group,
+            seq,
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            op: fc.constant('range' as const),
+            group,
+            after: seq,
+            limit: fc.integer({ min: 1, max: 6 }),
+          }),
+        },
+        { weight: 2, arbitrary: fc.record({ op: fc.constant('membership' as const), device, group }) },
+        { weight: 1, arbitrary: fc.record({ op: fc.constant('prune' as const), cutoff: fc.nat(60) }) },
       ),
-      { numRuns: 20 },
+      { minLength: 1, maxLength: 30 },
     );
+
+    it('cursors, appends, range reads and prunes behave like the model', async () => {
+      // Account A has devices 0 and 1, account B device 2, account C none. Group 0: A, B, C;
+      // group 1: A, C (B's cursor rows there are those of a non-member).
+      const A = await f.user(2);
+      const B = await f.user(1);
+      const C = await f.user(0);
+      const devices = [...A.devices, ...B.devices];
+      const accountOf = (d: number) => (d < 2 ? A.account.id : B.account.id);
+      const devicesOf = new Map([
+        [A.account.id, A.devices.map((d) => d.id)],
+        [B.account.id, B.devices.map((d) => d.id)],
+        [C.account.id, []],
+      ]);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 5, maxLength: 5 }),
+          ops,
+          async (joined, run) => {
+            // Prune is global: start each run with no entries anywhere.
+            await storage.entries.prune(MAX);
+            const g0 = await f.group([A.account.id, B.account.id, C.account.id], {
+              joinedSeq: (id) =>
+                id === A.account.id ? joined[0]! : id === B.account.id ? joined[1]! : joined[2]!,
+            });
+            const g1 = await f.group([A.account.id, C.account.id], {
+              joinedSeq: (id) => (id === A.account.id ? joined[3]! : joined[4]!),
+            });
+            const groups = [g0.id, g1.id];
+            const model = new LogModel(
+              new Map([
+                [
+                  g0.id,
+                  new Map([
+                    [A.account.id, joined[0]!],
+                    [B.account.id, joined[1]!],
+                    [C.account.id, joined[2]!],
+                  ]),
+                ],
+                [
+                  g1.id,
+                  new Map([
+                    [A.account.id, joined[3]!],
+                    [C.account.id, joined[4]!],
+                  ]),
+                ],
+              ]),
+              devicesOf,
+            );
+            // Joining starts the cursors of the members' devices just before the join, as the group service does.
+            for (const [g, members] of [
+              [g0.id, [0, 1, 2]],
+              [g1.id, [0, 1]],
+            ] as const) {
+              for (const d of members) {
+                const j = model.membership(devices[d]!.id, accountOf(d), g)!.ackedSeq;
+                await storage.cursors.start([devices[d]!.id], g, j);
+                model.start([devices[d]!.id], g, j);
+              }
+            }
+            let clock = 0;
+            for (const o of run) {
+              switch (o.op) {
+                case 'append': {
+                  clock += 1;
+                  const g = groups[o.group]!;
+                  const createdAt = 1_000_000 + clock + o.age;
+                  const rows = await storage.transaction(async (tx) => {
+                    const last = await tx.groups.allocateSeq(g, o.count);
+                    const made: EntryRow[] = seqRange(last - o.count + 1, last).map((s) =>
+                      f.entry(g, s, { createdAt, payload: new Uint8Array([s, o.count]) }),
+                    );
+                    await tx.entries.insert(made);
+                    return made;
+                  });
+                  expect(rows.at(-1)!.seq).toBe(model.allocate(g, o.count));
+                  model.insert(rows);
+                  break;
+                }
+                case 'advance':
+                  await storage.cursors.advance([
+                    { deviceId: devices[o.device]!.id, groupId: groups[o.group]!, ackedSeq: o.seq },
+                  ]);
+                  model.advance(devices[o.device]!.id, groups[o.group]!, o.seq);
+                  break;
+                case 'start': {
+                  const ids = o.devices.map((d) => devices[d]!.id);
+                  await storage.cursors.start(ids, groups[o.group]!, o.seq);
+                  model.start(ids, groups[o.group]!, o.seq);
+                  break;
+                }
+                case 'range': {
+                  const got = await storage.entries.range(groups[o.group]!, o.after, o.limit);
+                  const want = model.range(groups[o.group]!, o.after, o.limit);
+                  expect(got.map((e) => [e.seq, e.createdAt, [...e.payload]])).toEqual(
+                    want.map((e) => [e.seq, e.createdAt, [...e.payload]]),
+                  );
+                  break;
+                }
+                case 'membership': {
+                  const d = devices[o.device]!.id;
+                  expect(await storage.groups.membershipOfDevice(d, groups[o.group]!)).toEqual(
+                    model.membership(d, accountOf(o.device), groups[o.group]!),
+                  );
+                  break;
+                }
+                case 'prune':
+                  expect(await storage.entries.prune(1_000_000 + o.cutoff)).toBe(
+                    model.prune(1_000_000 + o.cutoff),
+                  );
+                  break;
+              }
+            }
+            for (const g of groups) {
+              expect(seqsOf(await storage.entries.range(g, 0, 1_000))).toEqual(
+                seqsOf(model.range(g, 0, 1_000)),
+              );
+              expect((await storage.groups.byId(g))?.lastSeq).toBe(model.lastSeq(g));
+            }
+            for (const [d, id] of devices.entries()) {
+              const mine = (await storage.groups.membershipsOfDevice(id.id, accountOf(d))).filter((m) =>
+                groups.includes(m.groupId),
+              );
+              const want = groups.flatMap((g) => model.membership(id.id, accountOf(d), g) ?? []);
+              expect(mine.sort((x, y) => x.groupId.localeCompare(y.groupId))).toEqual(
+                want.sort((x, y) => x.groupId.localeCompare(y.groupId)),
+              );
+            }
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
   });
 });

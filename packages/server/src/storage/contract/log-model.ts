@@ -1,0 +1,93 @@
+import type { DeviceMembership, EntryRow } from '../ports.ts';
+
+/**
+ * The group logs, cursors and pruning as the services expect them, kept in memory: the reference
+ * that the storage adapters are compared with in the contract suite's property test.
+ */
+export class LogModel {
+  private readonly lastSeqs = new Map<string, number>();
+  private readonly logs = new Map<string, Map<number, EntryRow>>();
+  /** Cursor rows, by `device group`. Rows of non-members may exist (a late ack after a removal). */
+  private readonly cursors = new Map<string, number>();
+
+  constructor(
+    /** group → (member account → joined_seq) */
+    private readonly members: ReadonlyMap<string, ReadonlyMap<string, number>>,
+    /** account → its devices */
+    private readonly devicesOf: ReadonlyMap<string, readonly string[]>,
+  ) {
+    for (const groupId of members.keys()) {
+      this.lastSeqs.set(groupId, 0);
+      this.logs.set(groupId, new Map());
+    }
+  }
+
+  lastSeq(groupId: string): number {
+    return this.lastSeqs.get(groupId) ?? 0;
+  }
+
+  /** Reserves `count` numbers; returns the last, as allocateSeq does. */
+  allocate(groupId: string, count: number): number {
+    const last = this.lastSeq(groupId) + count;
+    this.lastSeqs.set(groupId, last);
+    return last;
+  }
+
+  insert(rows: readonly EntryRow[]): void {
+    for (const row of rows) this.logs.get(row.groupId)?.set(row.seq, row);
+  }
+
+  advance(deviceId: string, groupId: string, ackedSeq: number): void {
+    const key = `${deviceId} ${groupId}`;
+    const current = this.cursors.get(key);
+    if (current === undefined || current < ackedSeq) this.cursors.set(key, ackedSeq);
+  }
+
+  start(deviceIds: readonly string[], groupId: string, ackedSeq: number): void {
+    for (const deviceId of deviceIds) this.cursors.set(`${deviceId} ${groupId}`, ackedSeq);
+  }
+
+  membership(deviceId: string, accountId: string, groupId: string): DeviceMembership | undefined {
+    const joinedSeq = this.members.get(groupId)?.get(accountId);
+    if (joinedSeq === undefined) return undefined;
+    return {
+      groupId,
+      lastSeq: this.lastSeq(groupId),
+      ackedSeq: this.cursors.get(`${deviceId} ${groupId}`) ?? joinedSeq - 1,
+    };
+  }
+
+  range(groupId: string, afterSeq: number, limit: number): EntryRow[] {
+    return [...(this.logs.get(groupId)?.values() ?? [])]
+      .filter((e) => e.seq > afterSeq)
+      .sort((x, y) => x.seq - y.seq)
+      .slice(0, limit);
+  }
+
+  /** Everything at or below this was acknowledged by every member device (undefined: no such device). */
+  floor(groupId: string): number | undefined {
+    let floor: number | undefined;
+    for (const [accountId] of this.members.get(groupId) ?? []) {
+      for (const deviceId of this.devicesOf.get(accountId) ?? []) {
+        const acked = this.membership(deviceId, accountId, groupId)!.ackedSeq;
+        floor = floor === undefined ? acked : Math.min(floor, acked);
+      }
+    }
+    return floor;
+  }
+
+  /** Deletes what every member device has and what is older than `olderThan`; returns how many. */
+  prune(olderThan: number): number {
+    let deleted = 0;
+    for (const [groupId, log] of this.logs) {
+      const floor = this.floor(groupId);
+      for (const [seq, row] of log) {
+        if (row.createdAt < olderThan || (floor !== undefined && seq <= floor)) {
+          log.delete(seq);
+          deleted += 1;
+        }
+      }
+    }
+    return deleted;
+  }
+}
