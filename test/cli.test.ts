@@ -252,6 +252,18 @@ describe('the courier CLI against a real server', () => {
       expect.stringContaining("alice-laptop's device"),
     ]);
     expect((await courier('alice-laptop', 'whoami')).out).toContain('@alice_1');
+    const over = await courier('alice-laptop', 'register', BOB, '--request-only');
+    expect(over.code).not.toBe(0);
+    expect(over.err).toContain('is signed in as +441234567890');
+
+    // Signing the laptop out from the phone ends its listener with the reason.
+    const laptopListens = start('alice-laptop', ['listen']);
+    await laptopListens.until('the laptop listener', (r) => r.err().includes('(connected)'));
+    const laptopId = devices.find((l) => l.startsWith('*'))?.split(/\s+/)[1] ?? '';
+    expect((await courier('alice', 'devices', 'revoke', laptopId)).code).toBe(0);
+    expect(await laptopListens.exit).toBe(1);
+    expect(laptopListens.err()).toContain('error AUTH_SESSION_REVOKED');
+    expect((await courier('alice-laptop', 'chats')).err).toContain('error AUTH_INVALID_TOKEN');
     expect((await courier('alice-laptop', 'logout')).code).toBe(0);
     expect((await courier('alice-laptop', 'chats')).err).toContain('error AUTH_REQUIRED');
   }, 90_000);

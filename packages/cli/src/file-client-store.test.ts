@@ -130,6 +130,32 @@ describe('the CLI client store', () => {
     expect(left.sort()).toEqual([...odd.map((i) => `a${i}`), ...odd.map((i) => `b${i}`)].sort());
   });
 
+  it('belongs to one device: another account starts afresh, a new device of the account keeps positions', () => {
+    const path = join(dir, 'bound', 'store.json');
+    const legacy = new FileClientStore(path);
+    legacy.setLastSeq('g', 9);
+    legacy.putOutbox(item('m1'));
+    // A file from before stores were bound is the signed-in device's own.
+    expect(new FileClientStore(path).bindTo('u_alice', 'd_phone')).toBe(0);
+    expect(new FileClientStore(path).outbox()).toHaveLength(1);
+    const same = new FileClientStore(path);
+    expect(same.bindTo('u_alice', 'd_phone')).toBe(0);
+    expect(same.lastSeq('g')).toBe(9);
+    same.setLastMailboxSeq(4);
+    // Alice signs in again as a new device: what this machine showed stays shown; the old
+    // device's outbox is not the new device's to re-send.
+    const newDevice = new FileClientStore(path);
+    expect(newDevice.bindTo('u_alice', 'd_laptop')).toBe(1);
+    expect(newDevice.lastSeq('g')).toBe(9);
+    expect(newDevice.lastMailboxSeq()).toBe(0);
+    expect(newDevice.outbox()).toEqual([]);
+    // Bob in the same folder must not have Alice's positions hide his entries.
+    const bob = new FileClientStore(path);
+    bob.putOutbox(item('m2'));
+    expect(bob.bindTo('u_bob', 'd_bob')).toBe(1);
+    expect(new FileClientStore(path).lastSeq('g')).toBe(0);
+  });
+
   it('refuses a corrupted file loudly instead of starting over (which would show everything again)', () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{not json');

@@ -3,6 +3,9 @@ import { readJson, writeFileAtomic } from './atomic-file.ts';
 import { withFileLock } from './file-lock.ts';
 
 interface StoreFile {
+  /** The account and device whose positions and outbox these are. */
+  accountId?: string;
+  deviceId?: string;
   seqs: Record<string, number>;
   mailboxSeq: number;
   outbox: { kind: OutboxItem['kind']; target: string; clientMsgId: string; payload: string }[];
@@ -38,6 +41,31 @@ export class FileClientStore implements ClientStore {
       if (change(current)) writeFileAtomic(this.path, JSON.stringify(current));
       this.data = current;
     });
+  }
+
+  /**
+   * Binds the store to the device that uses it. Another account's positions would hide entries
+   * of groups both are in, so they are dropped; a new device of the same account keeps them (what
+   * was shown on this machine is not shown again) but not the outbox, which only the device that
+   * queued a message may re-send (the server recognises a retry by sender device and client
+   * message id). Returns how many queued messages were dropped.
+   */
+  bindTo(accountId: string, deviceId: string): number {
+    let dropped = 0;
+    this.update((data) => {
+      if (data.accountId === accountId && data.deviceId === deviceId) return false;
+      const legacy = data.accountId === undefined; // written before stores were bound: same device
+      if (!legacy && data.accountId !== accountId) data.seqs = {};
+      if (!legacy) {
+        dropped = data.outbox.length;
+        data.outbox = [];
+        data.mailboxSeq = 0;
+      }
+      data.accountId = accountId;
+      data.deviceId = deviceId;
+      return true;
+    });
+    return dropped;
   }
 
   lastSeq(groupId: string): number {

@@ -2,6 +2,7 @@
  * courier: the command-line client. Each profile (--profile NAME, or --home DIR) is one device of
  * one person; run two profiles to be two people on one machine.
  */
+import { CourierError } from '@courier/protocol';
 import { Command } from 'commander';
 import * as account from './commands/account-commands.ts';
 import * as chats from './commands/chat-commands.ts';
@@ -41,6 +42,11 @@ const run =
       await action(context(), ...args);
     } catch (error) {
       consoleIo.err(describeError(error));
+      if (
+        error instanceof CourierError &&
+        ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code)
+      )
+        consoleIo.err('This device is signed out: "courier login <phone>" signs it in again.');
       process.exitCode = 1;
     } finally {
       answers.close();

@@ -96,8 +96,13 @@ export class Profile {
     return new CourierHttp(this.server(), this.session()?.token);
   }
 
-  store(): FileClientStore {
-    return new FileClientStore(join(this.dir, 'client-store.json'));
+  /** The client store of this profile's signed-in device. */
+  store(onDropped?: (count: number) => void): FileClientStore {
+    const session = this.requireSession();
+    const store = new FileClientStore(join(this.dir, 'client-store.json'));
+    const dropped = store.bindTo(session.accountId, session.deviceId);
+    if (dropped > 0) onDropped?.(dropped);
+    return store;
   }
 
   /**

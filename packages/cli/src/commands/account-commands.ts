@@ -5,6 +5,24 @@ import type { CommandContext } from '../context.ts';
 import { show } from '../output.ts';
 import { resolveAccount } from '../resolve.ts';
 
+const signedOut = (error: unknown) =>
+  error instanceof CourierError && ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code);
+
+/** A profile is one device: signing in again would orphan the device that is signed in. */
+async function refuseOverLiveSession(ctx: CommandContext): Promise<void> {
+  const session = ctx.profile.session();
+  if (!session) return;
+  try {
+    await ctx.profile.http().me();
+  } catch (error) {
+    if (signedOut(error)) return; // the old device is signed out already: replace it
+    throw error;
+  }
+  throw new Error(
+    `this profile (${ctx.profile.dir}) is signed in as ${session.phone}: "courier logout" first, or use another --profile`,
+  );
+}
+
 /**
  * register / login: request a code by SMS, read it, and store the new device's session. With
  * --code, the code was sent by an earlier run (e.g. --request-only), so only verify it. The
@@ -16,6 +34,7 @@ export async function signIn(
   phone: string,
   options: { code?: string; deviceName?: string; requestOnly?: boolean; acceptPolicy?: boolean },
 ): Promise<void> {
+  await refuseOverLiveSession(ctx);
   const server = ctx.profile.server();
   ctx.profile.rememberServer(server);
   const http = new CourierHttp(server);

@@ -15,7 +15,9 @@ function connect(ctx: CommandContext, onEntry: EntryHandler, onFatal: (error: Co
   const connection = new CourierConnection({
     url: ctx.profile.server(),
     token: session.token,
-    store: ctx.profile.store(),
+    store: ctx.profile.store((n) =>
+      ctx.io.err(`(${n} message(s) queued by this profile's previous device were never accepted; dropped)`),
+    ),
     client: 'courier-cli',
     onEntry,
   });
