@@ -19,16 +19,19 @@ const answers = new LineReader();
 const program = new Command()
   .name('courier')
   .description('Courier on the command line')
-  .option('--profile <name>', 'profile (device) to use, in ~/.courier/<name>', 'default')
+  .option(
+    '--profile <name>',
+    'profile (device) to use: ~/.courier/<name> (default: COURIER_HOME, else "default")',
+  )
   .option('--home <dir>', 'profile folder (overrides --profile; or COURIER_HOME)')
   .option('--server <url>', 'server URL (or COURIER_SERVER; default http://127.0.0.1:8080)')
   .option('--json', 'print data as JSON')
   .showHelpAfterError();
 
 function context(): CommandContext {
-  const options = program.opts<{ profile: string; home?: string; server?: string; json?: boolean }>();
+  const options = program.opts<{ profile?: string; home?: string; server?: string; json?: boolean }>();
   const profile = new Profile({
-    profile: options.profile,
+    ...(options.profile ? { profile: options.profile } : {}),
     ...(options.home ? { home: options.home } : {}),
     ...(options.server ? { server: options.server } : {}),
   });

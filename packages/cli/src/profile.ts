@@ -37,9 +37,10 @@ export class Profile {
   private readonly serverOverride: string | undefined;
 
   constructor(options: ProfileOptions, env: NodeJS.ProcessEnv = process.env) {
-    // An empty variable counts as unset.
+    // --home, then --profile, then COURIER_HOME, then ~/.courier/default; an empty variable is unset.
+    const named = (name: string) => join(homedir(), '.courier', name);
     this.dir =
-      options.home ?? (env.COURIER_HOME || join(homedir(), '.courier', options.profile ?? 'default'));
+      options.home ?? (options.profile ? named(options.profile) : env.COURIER_HOME || named('default'));
     this.serverOverride = options.server ?? (env.COURIER_SERVER || undefined);
   }
 

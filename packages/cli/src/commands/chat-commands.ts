@@ -75,8 +75,11 @@ export async function removeMember(ctx: CommandContext, chat: string, member: st
   ctx.profile.requireSession();
   const http = ctx.profile.http();
   const group = await resolveChat(http, chat);
-  await http.removeMember(group.groupId, await resolveAccount(http, member));
-  ctx.io.out(`Removed ${member} from ${group.title || group.groupId}.`);
+  const accountId = await resolveAccount(http, member);
+  await http.removeMember(group.groupId, accountId);
+  show(ctx.io, ctx.json, { groupId: group.groupId, removed: accountId }, () => [
+    `Removed ${member} from ${group.title || group.groupId}.`,
+  ]);
 }
 
 export async function leaveGroup(ctx: CommandContext, chat: string): Promise<void> {
@@ -84,7 +87,9 @@ export async function leaveGroup(ctx: CommandContext, chat: string): Promise<voi
   const http = ctx.profile.http();
   const group = await resolveChat(http, chat);
   await http.leave(group.groupId);
-  ctx.io.out(`You left ${group.title || group.groupId}.`);
+  show(ctx.io, ctx.json, { groupId: group.groupId, left: true }, () => [
+    `You left ${group.title || group.groupId}.`,
+  ]);
 }
 
 export async function setRole(
@@ -96,8 +101,8 @@ export async function setRole(
   ctx.profile.requireSession();
   const http = ctx.profile.http();
   const group = await resolveChat(http, chat);
-  await http.setRole(group.groupId, await resolveAccount(http, member), role);
-  ctx.io.out(
+  const detail = await http.setRole(group.groupId, await resolveAccount(http, member), role);
+  show(ctx.io, ctx.json, detail, () => [
     `${member} is now ${role === 'admin' ? 'an admin' : 'a member'} of ${group.title || group.groupId}.`,
-  );
+  ]);
 }
