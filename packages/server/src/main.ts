@@ -7,7 +7,7 @@
  *   courier-server desk add-authority <username> --name N --country CC --kind court|prosecutor|police|security_service
  *                            create a desk account; the password is read from COURIER_DESK_PASSWORD;
  *                            prints the TOTP secret to enrol in an authenticator app
- *   courier-server legal evaluate <request.json> [--policy file] [--with-facts]
+ *   courier-server legal evaluate <request.json> [--policy file] [--at time] [--with-facts [--config file]]
  *                            print the disclosure policy's decision on a request; stores nothing
  * Config: a JSON file named by --config or COURIER_CONFIG, then these overrides:
  *   COURIER_HOST, COURIER_PORT, COURIER_LOG_LEVEL, COURIER_DATABASE_URL (PostgreSQL),
@@ -20,7 +20,7 @@ import pino from 'pino';
 import { buildApp } from './app/build-app.ts';
 import { type ConfigInput, parseConfig } from './config.ts';
 import { systemClock } from './deps.ts';
-import { runLegalCommand } from './legal/legal-cli.ts';
+import { runLegalEvaluate } from './legal/legal-cli.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { DeskRole } from './storage/ports.ts';
 
@@ -44,11 +44,12 @@ function loadConfig(configPath: string | undefined, env: NodeJS.ProcessEnv) {
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'legal') {
-    const env = process.env;
-    process.exitCode = await runLegalCommand(process.argv.slice(3), {
+    // Before any config or app is built: evaluating stores nothing and needs no server.
+    process.exitCode = await runLegalEvaluate(process.argv.slice(3), {
       out: (text) => console.log(text),
       err: (text) => console.error(text),
-      openStorage: () => openStorage(loadConfig(undefined, env).storage),
+      storageConfig: (file) => loadConfig(file, process.env).storage,
+      openStorage,
       now: () => Date.now(),
     });
     return;

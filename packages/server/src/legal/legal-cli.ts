@@ -1,58 +1,126 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { errorCatalog } from '@courier/protocol';
+import type { Config } from '../config.ts';
 import type { Storage } from '../storage/ports.ts';
 import { LegalRequestInvalid, parseLegalRequest } from './legal-request.ts';
-import { POLICY_2018, parsePolicy } from './policy.ts';
+import { type DisclosurePolicy, LegalPolicyInvalid, POLICY_2018, parsePolicy } from './policy.ts';
 import { evaluate } from './policy-engine.ts';
 import { StorageLegalFacts } from './storage-legal-facts.ts';
 
 export interface LegalCliIo {
   out: (text: string) => void;
   err: (text: string) => void;
-  /** Opens the configured storage, for --with-facts (read only: evaluate stores nothing). */
-  openStorage: () => Promise<Storage>;
+  /** The configured storage (from --config, COURIER_CONFIG or the environment), for --with-facts. */
+  storageConfig: (configFile: string | undefined) => Config['storage'];
+  openStorage: (config: Config['storage']) => Promise<Storage>;
   now: () => number;
 }
 
+const USAGE =
+  'usage: courier-server legal evaluate <request.json> [--policy policy.json] [--at ISO-time] [--with-facts [--config file.json]]';
+
+const FACTS_UNKNOWN =
+  'Facts unknown: no database was consulted, so whether the targets exist and whether IP records ' +
+  'remain in the range was not checked. Run with --with-facts to look them up (read only).';
+
+/** Not in the protocol catalog: only this command reads a policy file. */
+const POLICY_INVALID_MESSAGE = 'The disclosure policy does not match the documented format.';
+
 /**
- * `courier-server legal evaluate <request.json> [--policy policy.json] [--with-facts]`: prints the
- * decision the policy gives, as JSON, and stores nothing. Returns the exit code.
+ * `courier-server legal evaluate <request.json>`: prints the decision of the policy (the 2018
+ * default, or --policy) as JSON and stores nothing. Without --with-facts nothing is looked up and
+ * the output says the facts are unknown; --at evaluates as of another time (the IP retention
+ * window depends on it). Returns the exit code: 0 decided, 1 invalid request or policy, 2 usage.
  */
-export async function runLegalCommand(argv: string[], io: LegalCliIo): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { policy: { type: 'string' }, 'with-facts': { type: 'boolean' } },
-  });
-  const [sub, file] = positionals;
-  if (sub !== 'evaluate' || !file) {
-    io.err('usage: courier-server legal evaluate <request.json> [--policy policy.json] [--with-facts]');
+export async function runLegalEvaluate(argv: string[], io: LegalCliIo): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (error) {
+    io.err(`${(error as Error).message}\n${USAGE}`);
     return 2;
   }
+  const { positionals, values } = args;
+  const [sub, file, ...extra] = positionals;
+  const now = values.at === undefined ? io.now() : Date.parse(values.at);
+  if (sub !== 'evaluate' || !file || extra.length > 0 || Number.isNaN(now)) {
+    io.err(USAGE);
+    return 2;
+  }
+  const fail = (code: string, message: string, issues: string[]) => {
+    io.err(JSON.stringify({ error: { code, message, details: { issues } } }, null, 2));
+    return 1;
+  };
+
+  let request: ReturnType<typeof parseLegalRequest>;
+  let policy: DisclosurePolicy = POLICY_2018;
+  try {
+    request = parseLegalRequest(readJson(file, LegalRequestInvalid));
+    if (values.policy !== undefined) policy = parsePolicy(readJson(values.policy, LegalPolicyInvalid));
+  } catch (error) {
+    if (error instanceof LegalRequestInvalid)
+      return fail('LEGAL_REQUEST_INVALID', errorCatalog.LEGAL_REQUEST_INVALID.message, error.issues);
+    if (error instanceof LegalPolicyInvalid)
+      return fail('LEGAL_POLICY_INVALID', POLICY_INVALID_MESSAGE, error.issues);
+    io.err(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+
   let storage: Storage | undefined;
   try {
-    const request = parseLegalRequest(JSON.parse(readFileSync(file, 'utf8')));
-    const policy = values.policy ? parsePolicy(JSON.parse(readFileSync(values.policy, 'utf8'))) : POLICY_2018;
-    storage = values['with-facts'] ? await io.openStorage() : undefined;
-    const decision = await evaluate(request, policy, storage && new StorageLegalFacts(storage), io.now());
+    if (values['with-facts']) {
+      let config: Config['storage'];
+      try {
+        config = io.storageConfig(values.config);
+      } catch (error) {
+        io.err((error as Error).message);
+        return 2;
+      }
+      // Opening a SQLite path that does not exist would create a database: evaluate stores nothing.
+      if (config.kind === 'sqlite' && config.path !== ':memory:' && !existsSync(config.path)) {
+        io.err(`No database at ${config.path}: run without --with-facts, or name the config with --config.`);
+        return 2;
+      }
+      storage = await io.openStorage(config);
+    }
+    const decision = await evaluate(request, policy, storage && new StorageLegalFacts(storage), now);
     io.out(
       JSON.stringify(
         {
           ...decision,
-          ...(decision.factsChecked || decision.outcome !== 'eligible'
-            ? {}
-            : { note: 'Facts not checked (no --with-facts): targets and retained data were not looked up.' }),
+          evaluatedAt: new Date(now).toISOString(),
+          ...(decision.facts === 'unknown' ? { note: FACTS_UNKNOWN } : {}),
         },
         null,
         2,
       ),
     );
     return 0;
-  } catch (error) {
-    if (error instanceof LegalRequestInvalid) io.err(error.message);
-    else io.err(`error: ${(error as Error).message}`);
-    return 1;
   } finally {
     await storage?.close();
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      policy: { type: 'string' },
+      at: { type: 'string' },
+      'with-facts': { type: 'boolean' },
+      config: { type: 'string' },
+    },
+  });
+}
+
+/** A file's JSON; a file that is not JSON is an invalid request (or policy), not a crash. */
+function readJson(file: string, Invalid: new (issues: string[]) => Error): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Invalid([`(root): not JSON: ${(error as Error).message}`]);
   }
 }
