@@ -51,6 +51,11 @@ export const errorCatalog = {
   GROUP_TITLE_INVALID: { status: 400, message: 'A group title must have 1 to 128 characters.' },
   GROUP_SELF_DIRECT: { status: 400, message: 'A direct chat needs another person.' },
   LEGAL_REQUEST_INVALID: { status: 400, message: 'The legal request does not match the documented format.' },
+  LEGAL_POLICY_INVALID: {
+    status: 400,
+    message:
+      'The disclosure policy does not match the documented format or breaks a fixed rule (only phone_number and ip_addresses are disclosable; at least two approvers).',
+  },
   LEGAL_CASE_NOT_FOUND: { status: 404, message: 'No such legal case.' },
   LEGAL_CASE_STATE: { status: 409, message: "That step is not possible in the case's current state." },
   LEGAL_ALREADY_APPROVED: {

@@ -128,7 +128,8 @@ export class DeskService {
   async submit(account: DeskAccountRow, request: unknown, document: Uint8Array) {
     if (account.kind === 'authority') {
       const country = (request as { authority?: { country?: unknown } })?.authority?.country;
-      if (typeof country === 'string' && country !== account.country)
+      // Compared as the parser will read it: "de" is DE.
+      if (typeof country === 'string' && country.trim().toUpperCase() !== account.country)
         throw new CourierError('LEGAL_NOT_AUTHORIZED', {
           message: 'An authority submits requests for its own country.',
         });
