@@ -398,7 +398,8 @@ describe('scale-out: two nodes on one PostgreSQL and one NATS', () => {
   // members. Fix: lock the groups' rows first (the same `SELECT … ORDER BY id FOR UPDATE` that
   // allocateSeqs does, or allocate first), then check membership, then allocate; or re-check
   // membership after the lock and give the numbers of rejected items back before commit.
-  it.fails('refuses a message from a member whose removal commits while the message waits for the group', async () => {
+  // Fixed: the delivery batch now locks the groups' rows before it checks membership.
+  it('refuses a message from a member whose removal commits while the message waits for the group', async () => {
     const alice = await a.register(nextPhone());
     const bob = await b.register(nextPhone());
     const group = await alice.http.createGroup('Removal race', [bob.accountId]);

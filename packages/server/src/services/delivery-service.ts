@@ -245,6 +245,8 @@ export class DeliveryService {
     settle: (() => void)[],
   ): Promise<EntryRow[]> {
     if (items.length === 0) return [];
+    // Lock the groups first: a removal committing meanwhile must be seen by the membership check.
+    await tx.groups.lockGroups([...new Set(items.map((i) => i.groupId))]);
     const stored = await storedByKey(tx.entries.storedSends(items.map(clientKey)));
     const members = new Set(
       (

@@ -217,6 +217,11 @@ export interface GroupStore {
    * Rows are locked in id order, so concurrent batches on several nodes cannot deadlock.
    */
   allocateSeqs(counts: ReadonlyMap<string, number>): Promise<Map<string, number>>;
+  /**
+   * Locks these groups' rows (in id order) for the rest of the transaction, so that what is read
+   * next (membership) cannot change before the transaction commits. SQLite has one writer anyway.
+   */
+  lockGroups(ids: readonly string[]): Promise<void>;
   /** The groups of a device's account with the device's acknowledged position in each. */
   membershipsOfDevice(deviceId: string, accountId: string): Promise<DeviceMembership[]>;
   membershipOfDevice(deviceId: string, groupId: string): Promise<DeviceMembership | undefined>;

@@ -238,38 +238,31 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(await storage.accounts.byId(c.id)).toStrictEqual(c);
     });
 
-    // PostgreSQL: account-store.ts expired() fails with "value 2629746000 is out of range for
-    // type integer": in `self_destruct_months * $1` the parameter (MONTH_MS) is inferred as the
-    // integer type of the column, and 2,629,746,000 > 2^31. So on PostgreSQL every retention run
-    // ends in an error at its last step and no account ever self-destructs (DESIGN P10; also
-    // `courier-server purge`). Fix: `self_destruct_months * CAST(${MONTH_MS} AS bigint)`.
-    failsOnPostgres(
-      'lists as expired exactly the accounts idle for longer than their own period',
-      async () => {
-        const t0 = Date.UTC(2030, 0, 1);
-        const months = (n: 1 | 3 | 6 | 12): PrivacySettings => ({
-          phoneVisibility: 'contacts',
-          phoneDiscovery: 'everybody',
-          lastSeenVisibility: 'contacts',
-          selfDestructMonths: n,
-        });
-        const idle = await f.account({ createdAt: t0, privacy: months(1) });
-        const active = await f.account({
-          createdAt: t0,
-          lastSeenDay: t0 + 10 * MONTH_MS,
-          privacy: months(1),
-        });
-        const patient = await f.account({ createdAt: t0, privacy: months(12) });
-        const mine = async (now: number) =>
-          (await storage.accounts.expired(now))
-            .filter((id) => [idle.id, active.id, patient.id].includes(id))
-            .sort();
-        expect(await mine(t0 + MONTH_MS)).toEqual([]);
-        expect(await mine(t0 + MONTH_MS + 1)).toEqual([idle.id]);
-        expect(await mine(t0 + 11 * MONTH_MS + 1)).toEqual([idle.id, active.id].sort());
-        expect(await mine(t0 + 12 * MONTH_MS + 1)).toEqual([idle.id, active.id, patient.id].sort());
-      },
-    );
+    // Was broken on PostgreSQL (the month constant was typed as the column's integer); fixed with a bigint cast.
+    it('lists as expired exactly the accounts idle for longer than their own period', async () => {
+      const t0 = Date.UTC(2030, 0, 1);
+      const months = (n: 1 | 3 | 6 | 12): PrivacySettings => ({
+        phoneVisibility: 'contacts',
+        phoneDiscovery: 'everybody',
+        lastSeenVisibility: 'contacts',
+        selfDestructMonths: n,
+      });
+      const idle = await f.account({ createdAt: t0, privacy: months(1) });
+      const active = await f.account({
+        createdAt: t0,
+        lastSeenDay: t0 + 10 * MONTH_MS,
+        privacy: months(1),
+      });
+      const patient = await f.account({ createdAt: t0, privacy: months(12) });
+      const mine = async (now: number) =>
+        (await storage.accounts.expired(now))
+          .filter((id) => [idle.id, active.id, patient.id].includes(id))
+          .sort();
+      expect(await mine(t0 + MONTH_MS)).toEqual([]);
+      expect(await mine(t0 + MONTH_MS + 1)).toEqual([idle.id]);
+      expect(await mine(t0 + 11 * MONTH_MS + 1)).toEqual([idle.id, active.id].sort());
+      expect(await mine(t0 + 12 * MONTH_MS + 1)).toEqual([idle.id, active.id, patient.id].sort());
+    });
 
     it('deletes an account with its devices, sessions, memberships, cursors, mailbox and acceptances', async () => {
       const { account, devices } = await f.user(2);

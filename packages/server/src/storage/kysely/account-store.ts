@@ -108,7 +108,9 @@ export class KyselyAccountStore implements AccountStore {
     const rows = await this.db
       .selectFrom('accounts')
       .select('id')
-      .where(sql<SqlBool>`COALESCE(last_seen_day, created_at) + self_destruct_months * ${MONTH_MS} < ${now}`)
+      .where(
+        sql<SqlBool>`COALESCE(last_seen_day, created_at) + self_destruct_months * CAST(${MONTH_MS} AS bigint) < ${now}`,
+      )
       .execute();
     return rows.map((r) => r.id);
   }

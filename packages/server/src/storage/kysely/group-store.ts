@@ -152,6 +152,16 @@ export class KyselyGroupStore implements GroupStore {
     return Number(r.last_seq);
   }
 
+  async lockGroups(ids: readonly string[]): Promise<void> {
+    if (this.dialect !== 'postgres' || ids.length === 0) return;
+    const sorted = [...ids].sort();
+    for (let i = 0; i < sorted.length; i += 400) {
+      await sql`SELECT id FROM groups WHERE id IN (${sql.join(sorted.slice(i, i + 400))}) ORDER BY id FOR UPDATE`.execute(
+        this.db,
+      );
+    }
+  }
+
   async allocateSeqs(counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
     const ids = [...counts.keys()].sort();
     const result = new Map<string, number>();
