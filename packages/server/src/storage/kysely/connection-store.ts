@@ -6,22 +6,36 @@ export class KyselyConnectionStore implements ConnectionStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async record(records: readonly ConnectionRecord[]): Promise<void> {
-    // One row per (device, ip): first_seen stays, last_seen moves forward.
-    const latest = new Map<string, ConnectionRecord>();
-    for (const r of records) latest.set(`${r.deviceId} ${r.ip}`, r);
-    if (latest.size === 0) return;
+    // One row per (device, ip): the earliest sighting is the first, the latest the last, whatever
+    // order sightings arrive in (nodes' clocks differ, batches commit late).
+    const seen = new Map<string, { record: ConnectionRecord; first: number; last: number }>();
+    for (const r of records) {
+      const key = `${r.deviceId} ${r.ip}`;
+      const known = seen.get(key);
+      seen.set(key, {
+        record: r,
+        first: Math.min(known?.first ?? r.at, r.at),
+        last: Math.max(known?.last ?? r.at, r.at),
+      });
+    }
+    if (seen.size === 0) return;
     await this.db
       .insertInto('connections')
       .values(
-        [...latest.values()].map((r) => ({
+        [...seen.values()].map(({ record: r, first, last }) => ({
           device_id: r.deviceId,
           ip: r.ip,
           account_id: r.accountId,
-          first_seen: r.at,
-          last_seen: r.at,
+          first_seen: first,
+          last_seen: last,
         })),
       )
-      .onConflict((oc) => oc.columns(['device_id', 'ip']).doUpdateSet({ last_seen: sql`excluded.last_seen` }))
+      .onConflict((oc) =>
+        oc.columns(['device_id', 'ip']).doUpdateSet({
+          first_seen: sql`CASE WHEN excluded.first_seen < connections.first_seen THEN excluded.first_seen ELSE connections.first_seen END`,
+          last_seen: sql`CASE WHEN excluded.last_seen > connections.last_seen THEN excluded.last_seen ELSE connections.last_seen END`,
+        }),
+      )
       .execute();
   }
 
