@@ -360,14 +360,8 @@ describe('scale-out: two nodes on one PostgreSQL and one NATS', () => {
     expect((await alice.http.groups()).filter((g) => g.kind === 'direct')).toHaveLength(1);
   });
 
-  // GroupService.addMembers (group-service.ts) reads `existingMembers` before anything locks the
-  // group row (adjustMemberCount / appendRoster come after). Two admins adding the same person at
-  // once through two nodes both see her missing; the second INSERT into group_members then hits
-  // the primary key and that admin gets 500 INTERNAL (the first add stands; nothing is corrupted).
-  // Fix: lock the group row first (e.g. adjustMemberCount(groupId, 0) or SELECT … FOR UPDATE at
-  // the start of the transaction), then read existingMembers; or insert with ON CONFLICT DO
-  // NOTHING and count what was really added.
-  it.fails('lets two admins on two nodes add the same person at once: both succeed, she is added once', async () => {
+  // Fixed: addMembers locks the group row before it reads who is already a member.
+  it('lets two admins on two nodes add the same person at once: both succeed, she is added once', async () => {
     const owner = await a.register(nextPhone());
     const admin = await b.register(nextPhone());
     const newcomer = await a.register(nextPhone());

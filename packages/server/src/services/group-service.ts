@@ -91,6 +91,8 @@ export class GroupService {
   ): Promise<GroupDetailView> {
     const candidates = await this.existingAccounts(accountIds);
     const changed = await this.storage.transaction(async (tx) => {
+      // Lock the group first: two admins adding the same person at once must see each other.
+      await tx.groups.lockGroups([groupId]);
       const { group, me } = await this.membership(tx, principal, groupId);
       this.requireMutable(group);
       if (!isAdmin(me.role)) throw new CourierError('GROUP_NOT_ADMIN');

@@ -859,11 +859,8 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect([await at(d1.id, g.id), await at(d2.id, g.id), await at(d1.id, h.id)]).toEqual([7, 5, 4]);
     });
 
-    // Same call, different outcomes: SQLite applies both updates (keeping the highest); PostgreSQL
-    // throws "ON CONFLICT DO UPDATE command cannot affect row a second time". DeliveryService
-    // de-duplicates its acks first, so no user sees it today. Fix (cursor-store.ts advance): keep
-    // the highest ackedSeq per (device, group) before the INSERT, as connection-store.ts does.
-    failsOnPostgres('takes a batch that names one cursor twice, keeping the highest', async () => {
+    // Both adapters behave alike (PostgreSQL used to refuse to update one row twice in a statement).
+    it('takes a batch that names one cursor twice, keeping the highest', async () => {
       const { account, devices } = await f.user();
       const g = await f.group([account.id]);
       await storage.cursors.advance([

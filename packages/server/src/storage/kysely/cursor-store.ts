@@ -7,7 +7,14 @@ const CHUNK = 500;
 export class KyselyCursorStore implements CursorStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async advance(updates: readonly CursorUpdate[]): Promise<void> {
+  async advance(batch: readonly CursorUpdate[]): Promise<void> {
+    // One row per cursor, the highest position (PostgreSQL refuses to update a row twice in one statement).
+    const highest = new Map<string, CursorUpdate>();
+    for (const u of batch) {
+      const key = `${u.deviceId} ${u.groupId}`;
+      if ((highest.get(key)?.ackedSeq ?? -1) < u.ackedSeq) highest.set(key, u);
+    }
+    const updates = [...highest.values()];
     for (let i = 0; i < updates.length; i += CHUNK) {
       await this.db
         .insertInto('device_cursors')
