@@ -45,3 +45,28 @@ describe('a lost bus signal', () => {
     await b.connection.stop();
   });
 });
+
+describe('two connections of one device', () => {
+  it('the newer one takes over and the older one stops for good instead of pushing it off in turn', async () => {
+    const server = await startTestServer();
+    try {
+      const alice = await server.register(nextPhone());
+      const bob = await server.register(nextPhone());
+      const chat = await alice.http.openDirect(bob.accountId);
+      const older = await connectDevice(server.url, bob);
+      const replaced = new Promise<string>((resolve) => older.connection.on('fatal', (e) => resolve(e.code)));
+      const newer = await connectDevice(server.url, bob);
+      expect(await replaced).toBe('AUTH_CONNECTION_REPLACED');
+      expect(older.connection.state).toBe('stopped');
+      const a = await connectDevice(server.url, alice);
+      await a.connection.send(chat.groupId, text('to the newer one'));
+      expect((await newer.waitForMessages(1)).map((e) => untext(e.payload))).toEqual(['to the newer one']);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(server.app.gateway.connectionCount).toBe(2);
+      await a.connection.stop();
+      await newer.connection.stop();
+    } finally {
+      await server.close();
+    }
+  });
+});

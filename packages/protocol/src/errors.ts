@@ -27,6 +27,10 @@ export const errorCatalog = {
   AUTH_ACCOUNT_EXISTS: { status: 409, message: 'An account with this phone number exists; log in instead.' },
   AUTH_ACCOUNT_NOT_FOUND: { status: 404, message: 'No account has this phone number; register first.' },
   AUTH_SMS_FAILED: { status: 502, message: 'The verification code could not be sent.' },
+  AUTH_CONNECTION_REPLACED: {
+    status: 409,
+    message: 'The same device connected again; this older connection is closed.',
+  },
   AUTH_SESSION_REVOKED: { status: 401, message: 'This device was signed out.' },
   ACCOUNT_NOT_FOUND: { status: 404, message: 'No such user.' },
   ACCOUNT_USERNAME_INVALID: { status: 400, message: 'A username has 5 to 32 characters: a-z, 0-9 and _.' },
@@ -129,6 +133,8 @@ export const closeCodes = {
   PROTOCOL_ERROR: 4400,
   UNAUTHORIZED: 4401,
   SESSION_REVOKED: 4403,
+  /** A newer connection of the same device took over: the older client should stop, not reconnect. */
+  REPLACED: 4409,
   HELLO_TIMEOUT: 4408,
   SLOW_CONSUMER: 4429,
   SHUTTING_DOWN: 4503,

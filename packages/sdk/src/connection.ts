@@ -251,8 +251,14 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
       if (this.socket !== socket) return;
       this.socket = undefined;
       clearInterval(this.watchdog);
-      if (event.code === closeCodes.UNAUTHORIZED || event.code === closeCodes.SESSION_REVOKED) {
-        const code = event.code === closeCodes.UNAUTHORIZED ? 'AUTH_INVALID_TOKEN' : 'AUTH_SESSION_REVOKED';
+      const fatal = {
+        [closeCodes.UNAUTHORIZED]: 'AUTH_INVALID_TOKEN',
+        [closeCodes.SESSION_REVOKED]: 'AUTH_SESSION_REVOKED',
+        // Another connection of this device took over: reconnecting would only push it off in turn.
+        [closeCodes.REPLACED]: 'AUTH_CONNECTION_REPLACED',
+      } as const;
+      if (event.code in fatal) {
+        const code = fatal[event.code as keyof typeof fatal];
         this.setState('stopped');
         this.emit('fatal', new CourierError(code));
         for (const pending of this.inFlight.values()) pending.reject(new CourierError(code));

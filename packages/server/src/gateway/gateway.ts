@@ -238,9 +238,7 @@ export class Gateway {
 
   private register(connection: ClientConnection): void {
     // One live connection per device on this node: a reconnect replaces a stale socket.
-    this.byDevice
-      .get(connection.deviceId)
-      ?.close('SERVER_SHUTTING_DOWN', closeCodes.SHUTTING_DOWN, 'replaced by a newer connection');
+    this.byDevice.get(connection.deviceId)?.close('AUTH_CONNECTION_REPLACED', closeCodes.REPLACED);
     this.byDevice.set(connection.deviceId, connection);
     let set = this.byAccount.get(connection.accountId);
     if (!set) {
