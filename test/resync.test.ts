@@ -69,4 +69,30 @@ describe('two connections of one device', () => {
       await server.close();
     }
   });
+
+  it('a send-only connection works beside the receiving one without taking over, and is sent nothing', async () => {
+    const server = await startTestServer();
+    try {
+      const alice = await server.register(nextPhone());
+      const bob = await server.register(nextPhone());
+      const chat = await alice.http.openDirect(bob.accountId);
+      const listening = await connectDevice(server.url, alice);
+      let replaced = false;
+      listening.connection.on('fatal', () => {
+        replaced = true;
+      });
+      const sender = await connectDevice(server.url, alice, { sendOnly: true });
+      const b = await connectDevice(server.url, bob);
+      await sender.connection.send(chat.groupId, text('from the send-only one'));
+      await b.connection.send(chat.groupId, text('reply'));
+      expect((await listening.waitForMessages(1)).map((e) => untext(e.payload))).toEqual(['reply']);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(replaced).toBe(false);
+      expect(sender.entries).toEqual([]);
+      expect((await b.waitForMessages(1)).map((e) => untext(e.payload))).toEqual(['from the send-only one']);
+      for (const d of [listening, sender, b]) await d.connection.stop();
+    } finally {
+      await server.close();
+    }
+  });
 });

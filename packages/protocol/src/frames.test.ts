@@ -20,7 +20,16 @@ const str = fc.string({ maxLength: 40 });
 const bytes = fc.uint8Array({ maxLength: 300 });
 
 const clientFrame: fc.Arbitrary<ClientFrame> = fc.oneof(
-  fc.record({ type: fc.constant('hello' as const), protocolVersion: u32, token: str, client: str }),
+  fc.record(
+    {
+      type: fc.constant('hello' as const),
+      protocolVersion: u32,
+      token: str,
+      client: str,
+      sendOnly: fc.constant(true),
+    },
+    { requiredKeys: ['type', 'protocolVersion', 'token', 'client'] },
+  ),
   fc.record({
     type: fc.constant('send' as const),
     requestId: u32,

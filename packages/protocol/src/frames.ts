@@ -15,7 +15,7 @@ import {
 import { MAX_FRAME_BYTES } from './limits.ts';
 
 export type ClientFrame =
-  | { type: 'hello'; protocolVersion: number; token: string; client: string }
+  | { type: 'hello'; protocolVersion: number; token: string; client: string; sendOnly?: boolean }
   | { type: 'send'; requestId: number; groupId: string; clientMsgId: string; payload: Uint8Array }
   | { type: 'ack'; groupId: string; seq: number }
   | { type: 'send_to_device'; requestId: number; deviceId: string; clientMsgId: string; payload: Uint8Array }
@@ -113,7 +113,12 @@ export function encodeClientFrame(frame: ClientFrame): Uint8Array {
         return {
           body: {
             case: 'hello',
-            value: { protocolVersion: frame.protocolVersion, token: frame.token, client: frame.client },
+            value: {
+              protocolVersion: frame.protocolVersion,
+              token: frame.token,
+              client: frame.client,
+              sendOnly: frame.sendOnly ?? false,
+            },
           },
         };
       case 'send':
@@ -161,6 +166,7 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
         protocolVersion: body.value.protocolVersion,
         token: body.value.token,
         client: body.value.client,
+        ...(body.value.sendOnly ? { sendOnly: true } : {}),
       };
     case 'send':
       return {

@@ -37,6 +37,11 @@ export interface ConnectionOptions {
    */
   onEntry?: (entry: EntryFrame) => undefined | false | Promise<undefined | false> | void | Promise<void>;
   onMailboxItem?: (item: MailboxItemFrame) => void | Promise<void>;
+  /**
+   * Only send: the server pushes nothing to this connection and it does not take over from the
+   * device's receiving connection (a one-off send beside a running listener).
+   */
+  sendOnly?: boolean;
   /** Acknowledgements are cumulative, so they are sent at most this often (default 200 ms). */
   ackDelayMs?: number;
 }
@@ -229,6 +234,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
           protocolVersion: PROTOCOL_VERSION,
           token: this.options.token,
           client: this.options.client ?? 'courier-sdk',
+          ...(this.options.sendOnly ? { sendOnly: true } : {}),
         }),
       );
     };

@@ -10,7 +10,12 @@ import { resolveChat } from '../resolve.ts';
 type EntryHandler = (entry: EntryFrame) => Promise<undefined | false>;
 
 /** A connection of this profile's device; `onFatal` runs when the server ends the session for good. */
-function connect(ctx: CommandContext, onEntry: EntryHandler, onFatal: (error: CourierError) => void) {
+function connect(
+  ctx: CommandContext,
+  onEntry: EntryHandler,
+  onFatal: (error: CourierError) => void,
+  sendOnly = false,
+) {
   const session = ctx.profile.requireSession();
   const connection = new CourierConnection({
     url: ctx.profile.server(),
@@ -20,6 +25,7 @@ function connect(ctx: CommandContext, onEntry: EntryHandler, onFatal: (error: Co
     ),
     client: 'courier-cli',
     onEntry,
+    sendOnly,
   });
   connection.on('fatal', onFatal);
   return connection;
@@ -42,13 +48,14 @@ export async function send(
   const waitMs = Number(options.wait) * 1000;
   if (!(waitMs > 0)) throw new CourierError('REQ_INVALID', { message: '--wait takes a number of seconds.' });
   let fatal: CourierError | undefined;
-  // Entries are left for `listen` to show: none is marked as seen here.
+  // A send-only connection: nothing is pushed to it, and a running `listen` of this profile keeps its own.
   const connection = connect(
     ctx,
     async () => false,
     (error) => {
       fatal = error;
     },
+    true,
   );
   connection.start();
   let timer: ReturnType<typeof setTimeout> | undefined;

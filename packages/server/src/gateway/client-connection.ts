@@ -20,6 +20,8 @@ export class ClientConnection {
   pausedSince = 0;
   closed = false;
   alive = true;
+  /** Sends only: receives nothing, and does not take over from the device's receiving connection. */
+  sendOnly = false;
 
   constructor(
     readonly ws: WebSocket,

@@ -53,7 +53,10 @@ export class Gateway {
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
   });
+  /** The receiving connection of each device (one: a newer one takes over). */
   private readonly byDevice = new Map<string, ClientConnection>();
+  /** Send-only connections, any number per device. */
+  private readonly sendOnly = new Map<string, Set<ClientConnection>>();
   private readonly byAccount = new Map<string, Set<ClientConnection>>();
   private readonly paused = new Set<ClientConnection>();
   private readonly hub: GroupHub;
@@ -78,7 +81,9 @@ export class Gateway {
   }
 
   get connectionCount(): number {
-    return this.byDevice.size;
+    let count = this.byDevice.size;
+    for (const set of this.sendOnly.values()) count += set.size;
+    return count;
   }
 
   /** Handles an HTTP upgrade; returns false when the path is not the gateway's. */
@@ -108,7 +113,8 @@ export class Gateway {
         return;
       case 'devices_revoked':
         for (const deviceId of signal.deviceIds) {
-          this.byDevice.get(deviceId)?.close('AUTH_SESSION_REVOKED', closeCodes.SESSION_REVOKED);
+          for (const c of this.connectionsOf(deviceId))
+            c.close('AUTH_SESSION_REVOKED', closeCodes.SESSION_REVOKED);
         }
         return;
     }
@@ -137,7 +143,10 @@ export class Gateway {
   async close(): Promise<void> {
     this.shuttingDown = true;
     clearInterval(this.timer);
-    for (const connection of [...this.byDevice.values()]) {
+    for (const connection of [
+      ...this.byDevice.values(),
+      ...[...this.sendOnly.values()].flatMap((s) => [...s]),
+    ]) {
       connection.close('SERVER_SHUTTING_DOWN', closeCodes.SHUTTING_DOWN);
     }
     for (const ws of this.wss.clients) ws.terminate();
@@ -207,6 +216,7 @@ export class Gateway {
       this.deps.config.highWaterBytes,
       (c) => this.paused.add(c),
     );
+    connection.sendOnly = frame.sendOnly === true;
     this.register(connection);
     ws.on('close', () => this.unregister(connection));
     ws.on('pong', () => {
@@ -231,15 +241,32 @@ export class Gateway {
       maxFrameBytes: MAX_FRAME_BYTES,
       maxPayloadBytes: this.deps.config.maxPayloadBytes,
     });
-    for (const m of memberships) this.hub.join(connection, m.groupId, m.ackedSeq, m.lastSeq);
-    this.pushMailbox(principal.deviceId);
+    if (connection.sendOnly) {
+      // Knows its chats (to check its sends) but is sent nothing.
+      for (const m of memberships) connection.groups.set(m.groupId, { sent: m.lastSeq, reading: false });
+    } else {
+      for (const m of memberships) this.hub.join(connection, m.groupId, m.ackedSeq, m.lastSeq);
+      this.pushMailbox(principal.deviceId);
+    }
     return connection;
   }
 
+  /** Every connection of a device on this node: the receiving one and any send-only ones. */
+  private connectionsOf(deviceId: string): ClientConnection[] {
+    const receiving = this.byDevice.get(deviceId);
+    return [...(receiving ? [receiving] : []), ...(this.sendOnly.get(deviceId) ?? [])];
+  }
+
   private register(connection: ClientConnection): void {
-    // One live connection per device on this node: a reconnect replaces a stale socket.
-    this.byDevice.get(connection.deviceId)?.close('AUTH_CONNECTION_REPLACED', closeCodes.REPLACED);
-    this.byDevice.set(connection.deviceId, connection);
+    if (connection.sendOnly) {
+      const set = this.sendOnly.get(connection.deviceId) ?? new Set();
+      set.add(connection);
+      this.sendOnly.set(connection.deviceId, set);
+    } else {
+      // One receiving connection per device on this node: a reconnect replaces a stale socket.
+      this.byDevice.get(connection.deviceId)?.close('AUTH_CONNECTION_REPLACED', closeCodes.REPLACED);
+      this.byDevice.set(connection.deviceId, connection);
+    }
     let set = this.byAccount.get(connection.accountId);
     if (!set) {
       set = new Set();
@@ -253,6 +280,9 @@ export class Gateway {
     this.hub.dropConnection(connection);
     this.paused.delete(connection);
     if (this.byDevice.get(connection.deviceId) === connection) this.byDevice.delete(connection.deviceId);
+    const senders = this.sendOnly.get(connection.deviceId);
+    senders?.delete(connection);
+    if (senders?.size === 0) this.sendOnly.delete(connection.deviceId);
     const set = this.byAccount.get(connection.accountId);
     set?.delete(connection);
     if (set?.size === 0) this.byAccount.delete(connection.accountId);
@@ -286,7 +316,8 @@ export class Gateway {
         return;
       case 'ack': {
         const position = connection.groups.get(frame.groupId);
-        if (position)
+        // A send-only connection was sent nothing, so it has nothing to acknowledge.
+        if (position && !connection.sendOnly)
           this.deps.delivery.ack(connection.deviceId, frame.groupId, Math.min(frame.seq, position.sent));
         return;
       }
@@ -354,7 +385,10 @@ export class Gateway {
       const membership = await this.deps.storage.groups.membershipOfDevice(connection.deviceId, groupId);
       if (connection.closed) return;
       const joined = connection.groups.has(groupId);
-      if (membership && !joined) {
+      if (connection.sendOnly) {
+        if (membership) connection.groups.set(groupId, { sent: membership.lastSeq, reading: false });
+        else connection.groups.delete(groupId);
+      } else if (membership && !joined) {
         connection.send({ type: 'group_joined', groupId, fromSeq: membership.ackedSeq });
         this.hub.join(connection, groupId, membership.ackedSeq, membership.lastSeq);
       } else if (!membership && joined) {
@@ -415,7 +449,10 @@ export class Gateway {
     if (this.pingTicks % 100 === 0) void this.resync();
     if (this.pingTicks >= 300) {
       this.pingTicks = 0;
-      for (const connection of this.byDevice.values()) {
+      for (const connection of [
+        ...this.byDevice.values(),
+        ...[...this.sendOnly.values()].flatMap((c) => [...c]),
+      ]) {
         if (!connection.alive) {
           connection.ws.terminate();
           continue;
