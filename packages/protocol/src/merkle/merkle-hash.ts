@@ -1,8 +1,13 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { MerkleProofError } from './merkle-proof-error.ts';
 
-/** RFC 6962 / RFC 9162 §2.1.1: the hashes of a Merkle tree over SHA-256. */
+/** RFC 6962 / RFC 9162 §2.1.1: a Merkle tree over SHA-256, so every hash has 32 bytes. */
 export const HASH_SIZE = 32;
 
+/** The hash of the empty tree, SHA-256 of the empty string. Do not mutate: copy it. */
+export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array());
+
+/** MTH({d}) = SHA-256(0x00 || d): the hash of one leaf's data. */
 export function leafHash(data: Uint8Array): Uint8Array {
   const input = new Uint8Array(data.length + 1);
   input[0] = 0x00;
@@ -10,6 +15,7 @@ export function leafHash(data: Uint8Array): Uint8Array {
   return sha256(input);
 }
 
+/** SHA-256(0x01 || left || right): the hash of an interior node. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   const input = new Uint8Array(1 + left.length + right.length);
   input[0] = 0x01;
@@ -18,24 +24,35 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return sha256(input);
 }
 
-/** The hash of the empty tree: SHA-256 of the empty string. */
-export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array());
-
-/** The largest power of two strictly smaller than n (n ≥ 2). */
-export function splitPoint(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
+/** Throws MERKLE_BAD_HASH unless `hash` is a 32-byte array. */
+export function requireHash(hash: unknown, what: string): asserts hash is Uint8Array {
+  if (!(hash instanceof Uint8Array) || hash.length !== HASH_SIZE) {
+    throw new MerkleProofError('MERKLE_BAD_HASH', `${what} is not a ${HASH_SIZE}-byte hash`);
+  }
 }
 
-/** MTH(D[n]) from the leaf hashes (RFC 9162 §2.1.1). */
+/**
+ * MTH(D[n]) of RFC 9162 §2.1.1 from the leaf hashes, for any n (the empty tree included), in one
+ * pass: a stack holds the perfect subtrees seen so far, at most one per height.
+ */
 export function rootFromLeafHashes(leaves: readonly Uint8Array[]): Uint8Array {
-  if (leaves.length === 0) return EMPTY_ROOT;
-  if (leaves.length === 1) return leaves[0]!;
-  const k = splitPoint(leaves.length);
-  return nodeHash(rootFromLeafHashes(leaves.slice(0, k)), rootFromLeafHashes(leaves.slice(k)));
+  const stack: { height: number; hash: Uint8Array }[] = [];
+  for (const [index, leaf] of leaves.entries()) {
+    requireHash(leaf, `leaf hash ${index}`);
+    let node = { height: 0, hash: leaf };
+    while (stack.length > 0 && stack[stack.length - 1]!.height === node.height) {
+      const left = stack.pop()!;
+      node = { height: node.height + 1, hash: nodeHash(left.hash, node.hash) };
+    }
+    stack.push(node);
+  }
+  // The perfect subtrees, largest first, fold from the right into the root.
+  let root: Uint8Array = stack.pop()?.hash.slice() ?? EMPTY_ROOT.slice();
+  while (stack.length > 0) root = nodeHash(stack.pop()!.hash, root);
+  return root;
 }
 
+/** Byte equality that does not stop at the first difference. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
