@@ -1,0 +1,83 @@
+import {
+  joinGroup as joinLibraryGroup,
+  mlsMessageDecoder,
+  type RatchetTree,
+  ratchetTreeDecoder,
+  wireformats,
+} from 'ts-mls';
+import { decodeKeyPackageMessage, decodePrivateKeyPackage, type StoredKeyPackage } from './key-package.ts';
+import type { MlsClientContext } from './mls-context.ts';
+import { MlsError, toMlsError } from './mls-error.ts';
+import { type MlsGroup, wrapGroup } from './mls-group.ts';
+
+/** The result of joining: the group, and which stored key package was used (delete it unless last-resort). */
+export interface JoinResult {
+  readonly group: MlsGroup;
+  readonly keyPackageRef: Uint8Array;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+function decodeWelcome(bytes: Uint8Array) {
+  let decoded: ReturnType<typeof mlsMessageDecoder>;
+  try {
+    decoded = mlsMessageDecoder(bytes, 0);
+  } catch (cause) {
+    throw new MlsError('MLS_MALFORMED', 'the Welcome could not be decoded', { cause });
+  }
+  if (decoded === undefined || decoded[1] !== bytes.length) {
+    throw new MlsError('MLS_MALFORMED', 'the Welcome could not be decoded');
+  }
+  if (decoded[0].wireformat !== wireformats.mls_welcome) {
+    throw new MlsError('MLS_UNEXPECTED_MESSAGE', 'expected an MLSMessage holding a Welcome');
+  }
+  return decoded[0].welcome;
+}
+
+function decodeRatchetTree(bytes: Uint8Array): RatchetTree {
+  let decoded: ReturnType<typeof ratchetTreeDecoder>;
+  try {
+    decoded = ratchetTreeDecoder(bytes, 0);
+  } catch (cause) {
+    throw new MlsError('MLS_MALFORMED', 'the ratchet tree could not be decoded', { cause });
+  }
+  if (decoded === undefined || decoded[1] !== bytes.length) {
+    throw new MlsError('MLS_MALFORMED', 'the ratchet tree could not be decoded');
+  }
+  return decoded[0];
+}
+
+/**
+ * Joins a group from a Welcome (MLSMessage bytes) with the ratchet tree served apart from it, using
+ * whichever of this device's stored key packages the Welcome is for.
+ */
+export async function joinGroup(
+  context: MlsClientContext,
+  input: { welcome: Uint8Array; ratchetTree: Uint8Array; keyPackages: readonly StoredKeyPackage[] },
+): Promise<JoinResult> {
+  const welcome = decodeWelcome(input.welcome);
+  const ratchetTree = decodeRatchetTree(input.ratchetTree);
+  const stored = input.keyPackages.find((candidate) =>
+    welcome.secrets.some((secret) => sameBytes(secret.newMember, candidate.ref)),
+  );
+  if (stored === undefined) {
+    throw new MlsError(
+      'MLS_NO_MATCHING_KEY_PACKAGE',
+      'the Welcome is for none of this device’s key packages',
+    );
+  }
+  try {
+    const state = await joinLibraryGroup({
+      context: context.library,
+      welcome,
+      keyPackage: decodeKeyPackageMessage(stored.keyPackage),
+      privateKeys: decodePrivateKeyPackage(stored.privateKeyPackage),
+      ratchetTree,
+    });
+    return { group: wrapGroup(state), keyPackageRef: stored.ref };
+  } catch (cause) {
+    throw toMlsError('MLS_OPERATION_FAILED', 'could not join the group from the Welcome', cause);
+  }
+}
