@@ -32,3 +32,65 @@ export {
 export { initializeEpoch } from '../../../node_modules/ts-mls/dist/src/keySchedule.js';
 export { protectPublicMessage } from '../../../node_modules/ts-mls/dist/src/messageProtectionPublic.js';
 export { treeHashRoot } from '../../../node_modules/ts-mls/dist/src/treeHash.js';
+export { signWithLabel, verifyWithLabel } from '../../../node_modules/ts-mls/dist/src/crypto/signature.js';
+export { decryptWithLabel, encryptWithLabel } from '../../../node_modules/ts-mls/dist/src/crypto/hpke.js';
+export { groupContextEncoder } from '../../../node_modules/ts-mls/dist/src/groupContext.js';
+export { mlsExporter } from '../../../node_modules/ts-mls/dist/src/keySchedule.js';
+export { expandSenderDataKey, expandSenderDataNonce } from '../../../node_modules/ts-mls/dist/src/sender.js';
+export { createSecretTree, ratchetToGeneration } from '../../../node_modules/ts-mls/dist/src/secretTree.js';
+export {
+  createConfirmedHash,
+  createInterimHash,
+} from '../../../node_modules/ts-mls/dist/src/transcriptHash.js';
+export {
+  left,
+  nodeWidth,
+  parent,
+  right,
+  root,
+  sibling,
+  toLeafIndex,
+  toNodeIndex,
+} from '../../../node_modules/ts-mls/dist/src/treemath.js';
+export {
+  verifyGroupInfoConfirmationTag,
+  verifyGroupInfoSignature,
+} from '../../../node_modules/ts-mls/dist/src/groupInfo.js';
+export { decryptGroupInfo, decryptGroupSecrets } from '../../../node_modules/ts-mls/dist/src/welcome.js';
+export {
+  addLeafNodeMutable,
+  removeLeafNodeMutable,
+  updateLeafNodeMutable,
+} from '../../../node_modules/ts-mls/dist/src/ratchetTree.js';
+export { proposalDecoder, proposalEncoder } from '../../../node_modules/ts-mls/dist/src/proposal.js';
+export {
+  applyUpdatePath,
+  createUpdatePath,
+  updatePathDecoder,
+} from '../../../node_modules/ts-mls/dist/src/updatePath.js';
+export { toPrivateKeyPath } from '../../../node_modules/ts-mls/dist/src/privateKeyPath.js';
+export { filteredDirectPath } from '../../../node_modules/ts-mls/dist/src/ratchetTree.js';
+export {
+  addDecoder,
+  addEncoder,
+  externalInitDecoder,
+  externalInitEncoder,
+  groupContextExtensionsDecoder,
+  groupContextExtensionsEncoder,
+  pskDecoder,
+  pskEncoder,
+  reinitDecoder,
+  reinitEncoder,
+  removeDecoder,
+  removeEncoder,
+  updateDecoder,
+  updateEncoder,
+} from '../../../node_modules/ts-mls/dist/src/proposal.js';
+export {
+  groupSecretsDecoder,
+  groupSecretsEncoder,
+} from '../../../node_modules/ts-mls/dist/src/groupSecrets.js';
+export { commitDecoder, commitEncoder } from '../../../node_modules/ts-mls/dist/src/commit.js';
+export { determineLength } from '../../../node_modules/ts-mls/dist/src/codec/variableLength.js';
+export { unprotectPrivateMessage } from '../../../node_modules/ts-mls/dist/src/messageProtection.js';
+export { unprotectPublicMessage } from '../../../node_modules/ts-mls/dist/src/messageProtectionPublic.js';

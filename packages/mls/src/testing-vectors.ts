@@ -1,0 +1,67 @@
+/** Test helpers for the official MLS test vectors in shared/mls-test-vectors (mlswg/mls-implementations). */
+import { readFileSync } from 'node:fs';
+import { type CiphersuiteId, type CiphersuiteImpl, nobleCryptoProvider } from 'ts-mls';
+import { ciphersuiteValues, makeHashImpl, makeKdf, makeKdfImpl } from './ts-mls-internal.ts';
+
+/** repo/packages/mls/src → repo/../shared: CI clones shared/ beside the repository the same way. */
+export const VECTORS_DIR = new URL('../../../../shared/mls-test-vectors/', import.meta.url);
+
+export function loadVectors<T>(name: string): T[] {
+  return JSON.parse(readFileSync(new URL(name, VECTORS_DIR), 'utf8')) as T[];
+}
+
+export function hex(value: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(value, 'hex'));
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+/**
+ * Suites whose HPKE needs an optional peer dependency of ts-mls that is not installed here:
+ * 3 and 6 need @hpke/chacha20poly1305, 4 and 6 need @hpke/dhkem-x448. Courier uses suite 1 only.
+ */
+export const HPKE_UNAVAILABLE: Record<number, string> = {
+  3: 'ChaCha20-Poly1305 HPKE needs @hpke/chacha20poly1305 (optional ts-mls peer, not installed)',
+  4: 'X448 HPKE needs @hpke/dhkem-x448 (optional ts-mls peer, not installed)',
+  6: 'X448 + ChaCha20-Poly1305 HPKE need @hpke/dhkem-x448 and @hpke/chacha20poly1305 (not installed)',
+};
+
+const full = new Map<number, Promise<CiphersuiteImpl>>();
+
+/** The noble provider's full implementation (suites 1, 2, 5, 7 here). */
+export function fullSuite(id: number): Promise<CiphersuiteImpl> {
+  let suite = full.get(id);
+  if (suite === undefined) {
+    suite = nobleCryptoProvider.getCiphersuiteImpl(id);
+    full.set(id, suite);
+  }
+  return suite;
+}
+
+/**
+ * Hash and KDF of any of the seven suites, built from the same noble pieces the provider uses: enough for
+ * vectors that need no HPKE or signature (key schedule, secret tree, transcript hashes, derivations).
+ */
+export function hashAndKdf(id: number): CiphersuiteImpl {
+  const suite = ciphersuiteValues[id as CiphersuiteId];
+  const keyLength = suite.hpke.aead === 'AES128GCM' ? 16 : 32;
+  // Only the AEAD's key and nonce sizes are read by the secret tree; HPKE and signatures are absent.
+  const absent = new Proxy(
+    {},
+    {
+      get: (_target, property) => {
+        throw new Error(`suite ${id}: ${String(property)} is not available without HPKE`);
+      },
+    },
+  );
+  return {
+    id: id as CiphersuiteId,
+    hash: makeHashImpl(suite.hash),
+    kdf: makeKdfImpl(makeKdf(suite.hpke.kdf)),
+    hpke: { ...(absent as object), keyLength, nonceLength: 12 } as unknown as CiphersuiteImpl['hpke'],
+    signature: absent as CiphersuiteImpl['signature'],
+    rng: absent as CiphersuiteImpl['rng'],
+  };
+}
