@@ -45,6 +45,7 @@ export class BenchServer {
       COURIER_PORT: String(port),
       COURIER_SMS_OUTBOX: join(dir, 'sms.jsonl'),
       COURIER_TRANSPARENCY_KEY: join(dir, 'transparency.key'),
+      COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
     };
     if (storage === 'postgres') {
       const name = `courier_bench_${process.pid}`;

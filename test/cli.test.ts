@@ -118,6 +118,7 @@ describe('the courier CLI against a real server', () => {
         COURIER_SQLITE_PATH: join(dir, 'courier.db'),
         COURIER_SMS_OUTBOX: outbox,
         COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
+        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
       },
       await freePort(),
     );

@@ -22,6 +22,7 @@ describe('kill -9 while messages flow', () => {
     COURIER_SQLITE_PATH: join(dir, 'courier.db'),
     COURIER_SMS_OUTBOX: join(dir, 'sms.jsonl'),
     COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
+    COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
   };
   let server: ServerProcess | undefined;
   afterAll(async () => {

@@ -133,6 +133,8 @@ describe('scale-out: two nodes on one PostgreSQL and one NATS', () => {
     keyDir = mkdtempSync(join(tmpdir(), 'courier-two-node-'));
     const config = {
       transparency: { keyFile: join(keyDir, 'operator.key') },
+      // ... and certify devices with the one certification key.
+      mls: { certificationKeyFile: join(keyDir, 'certification.key') },
       bus: {
         kind: 'nats' as const,
         servers: [NATS_URL],

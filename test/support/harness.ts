@@ -103,6 +103,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     storage,
     auth: { requestsPerIp: 100_000, codesPerPhone: 1000, ...options.config?.auth },
     transparency: { keyFile: join(dir, 'transparency.key'), ...options.config?.transparency },
+    mls: { certificationKeyFile: join(dir, 'certification.key'), ...options.config?.mls },
   });
   const app = await buildApp(config, {
     clock: options.clock ?? { now: () => Date.now() },

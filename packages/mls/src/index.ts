@@ -44,3 +44,12 @@ export { type IncomingFailureCode, type IncomingOutcome, processMessage } from '
 export { removeMembers } from './remove-members.ts';
 export { type ProposalKind, requiresUpdatePath } from './requires-update-path.ts';
 export { selfUpdate } from './self-update.ts';
+export {
+  type ApplicationHeader,
+  DEFAULT_CIPHERSUITE_ID,
+  inspectApplicationMessage,
+  inspectKeyPackage,
+  inspectRatchetTree,
+  type KeyPackageSummary,
+  type TreeLeaf,
+} from './inspect-public.ts';

@@ -78,6 +78,60 @@ export const errorCatalog = {
     message: 'Another commit was accepted for this epoch first; catch up and retry.',
   },
   MSG_SLOW_CONSUMER: { status: 429, message: 'The connection could not keep up; reconnect to resume.' },
+  MLS_MALFORMED: { status: 400, message: 'The MLS message could not be decoded.' },
+  MLS_NOT_PUBLIC_MESSAGE: {
+    status: 400,
+    message: 'Commits and proposals must travel as MLS PublicMessage so the delivery service can check them.',
+  },
+  MLS_UNEXPECTED_MESSAGE: { status: 400, message: 'That kind of MLS message is not accepted here.' },
+  MLS_MISSING_UPDATE_PATH: {
+    status: 400,
+    message: 'The commit lacks the UpdatePath RFC 9420 §12.4 requires for its proposals.',
+  },
+  MLS_WRONG_GROUP: { status: 400, message: 'The MLS message belongs to another group.' },
+  MLS_WRONG_EPOCH: { status: 409, message: 'The commit is for an epoch the group has not reached.' },
+  MLS_NOT_MEMBER: { status: 403, message: 'The sending device is not a member of the MLS group.' },
+  MLS_UNSUPPORTED_PROPOSAL: {
+    status: 400,
+    message: 'The delivery service accepts commits of Add, Remove and Update proposals by value only.',
+  },
+  MLS_ROSTER_MISMATCH: {
+    status: 409,
+    message: 'The commit adds or removes devices the chat roster does not call for.',
+  },
+  MLS_TREE_MISMATCH: {
+    status: 400,
+    message: 'The ratchet tree does not match the members the delivery service expects.',
+  },
+  MLS_WELCOME_REQUIRED: {
+    status: 400,
+    message: 'A commit that adds devices needs its Welcome and the new ratchet tree.',
+  },
+  MLS_CREDENTIAL_REQUIRED: {
+    status: 409,
+    message: 'This device has no MLS credential yet; register its signature key first.',
+  },
+  MLS_CREDENTIAL_EXISTS: {
+    status: 409,
+    message: 'This device already has a different MLS signature key; a new key needs a new device.',
+  },
+  MLS_KEY_PACKAGE_INVALID: {
+    status: 400,
+    message: "The key package is malformed or not for this device's credential and ciphersuite.",
+  },
+  MLS_TREE_NOT_FOUND: { status: 404, message: 'No ratchet tree is kept for that epoch of the group.' },
+  MLS_CERTIFICATE_INVALID: {
+    status: 502,
+    message: "A member's credential does not match a device certificate from the server.",
+  },
+  MLS_GROUP_NOT_READY: {
+    status: 409,
+    message: 'This device has not joined the chat’s encryption group yet; it will once a member adds it.',
+  },
+  MLS_DECRYPT_FAILED: {
+    status: 400,
+    message: 'A message could not be decrypted; it was recorded and skipped.',
+  },
   REQ_INVALID: { status: 400, message: 'The request does not match its schema.' },
   REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
   SERVER_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; reconnect.' },

@@ -4,9 +4,11 @@ import { CourierError } from './errors.ts';
 import {
   type ClientFrame,
   decodeClientFrame,
+  decodeMlsWelcome,
   decodeRosterEvent,
   decodeServerFrame,
   encodeClientFrame,
+  encodeMlsWelcome,
   encodeRosterEvent,
   encodeServerFrame,
   type RosterEvent,
@@ -71,7 +73,7 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
     type: fc.constant('entry' as const),
     groupId: str,
     seq,
-    kind: fc.constantFrom('message' as const, 'roster' as const),
+    kind: fc.constantFrom('message' as const, 'roster' as const, 'commit' as const),
     senderAccountId: str,
     senderDeviceId: str,
     clientMsgId: str,
@@ -81,6 +83,7 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
   fc.record({
     type: fc.constant('mailbox_item' as const),
     seq,
+    kind: fc.constantFrom('device' as const, 'welcome' as const),
     senderAccountId: str,
     senderDeviceId: str,
     clientMsgId: str,
@@ -181,6 +184,39 @@ describe('frame codec', () => {
     const frame = Uint8Array.of(0x2a, inner.length, ...inner);
     expect(() => decodeClientFrame(frame)).toThrow(
       expect.objectContaining({ code: 'PROTO_MALFORMED_FRAME' }),
+    );
+  });
+});
+
+describe('MlsWelcome items', () => {
+  it('round-trip every complete item', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          groupId: str.filter((s) => s.length > 0),
+          epoch: seq,
+          commitSeq: seq,
+          welcome: bytes.filter((b) => b.length > 0),
+        }),
+        (item) => {
+          expect(decodeMlsWelcome(encodeMlsWelcome(item))).toEqual(item);
+        },
+      ),
+    );
+  });
+
+  it('refuse arbitrary bytes with a typed error, never a crash', () => {
+    fc.assert(
+      fc.property(bytes, (junk) => {
+        try {
+          const item = decodeMlsWelcome(junk);
+          expect(item.groupId.length).toBeGreaterThan(0);
+          expect(item.welcome.length).toBeGreaterThan(0);
+        } catch (error) {
+          expect(error).toBeInstanceOf(CourierError);
+          expect((error as CourierError).code).toBe('PROTO_MALFORMED_FRAME');
+        }
+      }),
     );
   });
 });

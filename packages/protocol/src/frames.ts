@@ -8,6 +8,8 @@ import { CourierError } from './errors.ts';
 import {
   ClientFrameSchema,
   EntryKind,
+  MailboxKind,
+  MlsWelcomeSchema,
   RosterAction,
   RosterEventSchema,
   ServerFrameSchema,
@@ -22,7 +24,11 @@ export type ClientFrame =
   | { type: 'mailbox_ack'; seq: number }
   | { type: 'ping'; nonce: number };
 
-export type EntryType = 'message' | 'roster';
+/** message: a client's MLS application message; roster: the server's roster event; commit: an accepted MLS commit. */
+export type EntryType = 'message' | 'roster' | 'commit';
+
+/** device: bytes another device sent; welcome: an encoded MlsWelcome from the delivery service. */
+export type MailboxType = 'device' | 'welcome';
 
 export interface EntryFrame {
   type: 'entry';
@@ -39,6 +45,7 @@ export interface EntryFrame {
 export interface MailboxItemFrame {
   type: 'mailbox_item';
   seq: number;
+  kind: MailboxType;
   senderAccountId: string;
   senderDeviceId: string;
   clientMsgId: string;
@@ -195,7 +202,18 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
   }
 }
 
-const entryKinds: Record<EntryType, EntryKind> = { message: EntryKind.MESSAGE, roster: EntryKind.ROSTER };
+const entryKinds: Record<EntryType, EntryKind> = {
+  message: EntryKind.MESSAGE,
+  roster: EntryKind.ROSTER,
+  commit: EntryKind.COMMIT,
+};
+const entryTypes = new Map<EntryKind, EntryType>(
+  Object.entries(entryKinds).map(([type, kind]) => [kind, type as EntryType]),
+);
+const mailboxKinds: Record<MailboxType, MailboxKind> = {
+  device: MailboxKind.DEVICE,
+  welcome: MailboxKind.WELCOME,
+};
 
 export function encodeServerFrame(frame: ServerFrame): Uint8Array {
   const body = ((): Parameters<typeof create<typeof ServerFrameSchema>>[1] => {
@@ -249,6 +267,7 @@ export function encodeServerFrame(frame: ServerFrame): Uint8Array {
             case: 'mailboxItem',
             value: {
               seq: u64(frame.seq),
+              kind: mailboxKinds[frame.kind],
               senderAccountId: frame.senderAccountId,
               senderDeviceId: frame.senderDeviceId,
               clientMsgId: frame.clientMsgId,
@@ -310,8 +329,7 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
     }
     case 'entry': {
       const v = body.value;
-      const kind =
-        v.kind === EntryKind.ROSTER ? 'roster' : v.kind === EntryKind.MESSAGE ? 'message' : undefined;
+      const kind = entryTypes.get(v.kind);
       if (kind === undefined)
         throw new CourierError('PROTO_MALFORMED_FRAME', { message: 'Unknown entry kind.' });
       return {
@@ -331,6 +349,7 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
       return {
         type: 'mailbox_item',
         seq: toSafe(v.seq, 'seq'),
+        kind: mailboxKind(v.kind),
         senderAccountId: v.senderAccountId,
         senderDeviceId: v.senderDeviceId,
         clientMsgId: v.clientMsgId,
@@ -394,5 +413,54 @@ export function decodeRosterEvent(bytes: Uint8Array): RosterEvent {
     subjectAccountIds: [...v.subjectAccountIds],
     role: v.role,
     title: v.title,
+  };
+}
+
+function mailboxKind(kind: MailboxKind): MailboxType {
+  if (kind === MailboxKind.DEVICE) return 'device';
+  if (kind === MailboxKind.WELCOME) return 'welcome';
+  throw new CourierError('PROTO_MALFORMED_FRAME', { message: 'Unknown mailbox item kind.' });
+}
+
+/** A Welcome the delivery service routes to one added device (the payload of a `welcome` mailbox item). */
+export interface MlsWelcomeItem {
+  groupId: string;
+  /** The epoch the Welcome joins at; its ratchet tree is served apart. */
+  epoch: number;
+  /** Where the commit that added the device sits in the group's log. */
+  commitSeq: number;
+  welcome: Uint8Array;
+}
+
+export function encodeMlsWelcome(item: MlsWelcomeItem): Uint8Array {
+  return toBinary(
+    MlsWelcomeSchema,
+    create(MlsWelcomeSchema, {
+      groupId: item.groupId,
+      epoch: u64(item.epoch),
+      commitSeq: u64(item.commitSeq),
+      welcome: item.welcome,
+    }),
+  );
+}
+
+/** Throws PROTO_MALFORMED_FRAME for anything that is not a complete MlsWelcome. */
+export function decodeMlsWelcome(bytes: Uint8Array): MlsWelcomeItem {
+  let decoded: ReturnType<typeof fromBinary<typeof MlsWelcomeSchema>>;
+  try {
+    decoded = fromBinary(MlsWelcomeSchema, bytes);
+  } catch (cause) {
+    throw new CourierError('PROTO_MALFORMED_FRAME', {
+      message: 'The Welcome item could not be decoded.',
+      cause,
+    });
+  }
+  if (decoded.groupId.length === 0 || decoded.welcome.length === 0)
+    throw new CourierError('PROTO_MALFORMED_FRAME', { message: 'The Welcome item is incomplete.' });
+  return {
+    groupId: decoded.groupId,
+    epoch: toSafe(decoded.epoch, 'epoch'),
+    commitSeq: toSafe(decoded.commitSeq, 'commitSeq'),
+    welcome: decoded.welcome,
   };
 }

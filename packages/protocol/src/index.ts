@@ -14,9 +14,11 @@ export {
 } from './limits.ts';
 export {
   decodeClientFrame,
+  decodeMlsWelcome,
   decodeRosterEvent,
   decodeServerFrame,
   encodeClientFrame,
+  encodeMlsWelcome,
   encodeRosterEvent,
   encodeServerFrame,
 } from './frames.ts';
@@ -25,6 +27,8 @@ export type {
   EntryFrame,
   EntryType,
   MailboxItemFrame,
+  MailboxType,
+  MlsWelcomeItem,
   RosterActionName,
   RosterEvent,
   ServerFrame,
@@ -86,3 +90,26 @@ export { canonicalJson, encodeLeaf, parseLeaf } from './transparency/log-leaf.ts
 export type { PublicLeaf } from './transparency/log-leaf.ts';
 export { computeReport, periodBounds, periodOf, reportCsv } from './transparency/report.ts';
 export type { CountryRow, TransparencyReport } from './transparency/report.ts';
+export {
+  deviceCertificateMessage,
+  fromBase64,
+  signDeviceCertificate,
+  toBase64,
+  verifyDeviceCertificate,
+} from './mls-api.ts';
+export type {
+  ClaimedKeyPackage,
+  ClaimKeyPackagesBody,
+  ClaimKeyPackagesReply,
+  DeviceCertificate,
+  DeviceCertificatesReply,
+  KeyPackageStockReply,
+  MlsGroupView,
+  MlsLeafView,
+  RatchetTreeReply,
+  RegisterCredentialBody,
+  ServerKeyReply,
+  SubmitCommitBody,
+  SubmitCommitReply,
+  UploadKeyPackagesBody,
+} from './mls-api.ts';

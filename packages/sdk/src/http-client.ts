@@ -30,7 +30,8 @@ export class CourierHttp {
     this.token = token;
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One call of the HTTP API (the typed methods below use it; the MLS client adds its own). */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
       response = await fetch(new URL(path, this.baseUrl), {

@@ -6,3 +6,18 @@ export type { ClientStore, OutboxItem } from './client-store.ts';
 export { randomClientMsgId } from './random-id.ts';
 export { defaultSocketFactory } from './websocket-like.ts';
 export type { SocketFactory, WebSocketLike } from './websocket-like.ts';
+export { SecureClient } from './mls/secure-client.ts';
+export type { SecureClientEvents, SecureClientOptions } from './mls/secure-client.ts';
+export { MemoryMlsStore } from './mls/mls-store.ts';
+export type {
+  GroupRecord,
+  GroupSaveExtras,
+  MlsStore,
+  PendingCommit,
+  StashedEntry,
+  StoredIdentity,
+  StoredMessage,
+} from './mls/mls-store.ts';
+export { decodeContent, encodeContent, MAX_TEXT_LENGTH } from './mls/message-content.ts';
+export type { MessageContent } from './mls/message-content.ts';
+export type { KeyChange } from './mls/device-directory.ts';

@@ -96,6 +96,15 @@ export const configSchema = z.strictObject({
       hubCacheEntries: z.number().int().min(1).default(512),
     })
     .prefault({}),
+  /** The MLS delivery service (DESIGN §5). */
+  mls: z
+    .strictObject({
+      /** The Ed25519 key (hex) that certifies device credentials; created on first start if missing. */
+      certificationKeyFile: z.string().min(1).default('./data/device-certification.key'),
+      /** Most one-time key packages a device may keep published. */
+      maxOneTimeKeyPackages: z.number().int().min(1).max(1000).default(100),
+    })
+    .prefault({}),
   /** The legal-desk log and its signed checkpoints (DESIGN §6). */
   transparency: z
     .strictObject({

@@ -39,6 +39,8 @@ function loadConfig(configPath: string | undefined, env: NodeJS.ProcessEnv) {
   if (env.COURIER_SMS_OUTBOX) set('sms', { kind: 'log', outboxFile: env.COURIER_SMS_OUTBOX });
   if (env.COURIER_TRANSPARENCY_KEY)
     set('transparency', { ...(input.transparency as object), keyFile: env.COURIER_TRANSPARENCY_KEY });
+  if (env.COURIER_CERTIFICATION_KEY)
+    set('mls', { ...(input.mls as object), certificationKeyFile: env.COURIER_CERTIFICATION_KEY });
   return parseConfig(input);
 }
 

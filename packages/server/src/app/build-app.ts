@@ -10,6 +10,7 @@ import { installErrorHandling } from '../http/error-handler.ts';
 import { accountRoutes } from '../http/routes/account-routes.ts';
 import { authRoutes } from '../http/routes/auth-routes.ts';
 import { groupRoutes } from '../http/routes/group-routes.ts';
+import { mlsRoutes } from '../http/routes/mls-routes.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
 import { homeRoutes } from '../http/routes/home-routes.ts';
 import { policyRoutes } from '../http/routes/policy-routes.ts';
@@ -19,6 +20,7 @@ import { AccountService } from '../services/account-service.ts';
 import { AuthService } from '../services/auth-service.ts';
 import { DeliveryService } from '../services/delivery-service.ts';
 import { GroupService } from '../services/group-service.ts';
+import { MlsService } from '../services/mls-service.ts';
 import { PolicyBook, policyVersions } from '../privacy/policy-versions.ts';
 import { PrivacyService } from '../services/privacy-service.ts';
 import { RetentionJob } from '../services/retention-job.ts';
@@ -64,6 +66,10 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const auth = new AuthService(storage, bus, sms, config.auth, deps, policies, recordIps);
   const accounts = new AccountService(storage, policies);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
+  const mls = new MlsService(storage, bus, deps.clock, {
+    certificationKey: loadOrCreateSigningKey(config.mls.certificationKeyFile),
+    maxOneTimeKeyPackages: config.mls.maxOneTimeKeyPackages,
+  });
   const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies);
   const delivery = new DeliveryService(
     storage,
@@ -137,6 +143,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     });
     await accountRoutes(scope, services);
     await groupRoutes(scope, services);
+    await mlsRoutes(scope, mls);
     await privacyRoutes(scope, services);
   });
   await deskRoutes(http, desk);

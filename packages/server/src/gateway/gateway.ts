@@ -36,6 +36,7 @@ const mailboxFrame = (row: MailboxRow) =>
   encodeServerFrame({
     type: 'mailbox_item',
     seq: row.seq,
+    kind: row.kind,
     senderAccountId: row.senderAccountId,
     senderDeviceId: row.senderDeviceId,
     clientMsgId: row.clientMsgId,

@@ -326,6 +326,7 @@ export class DeliveryService {
       const row = {
         deviceId: item.deviceId,
         seq,
+        kind: 'device' as const,
         senderAccountId: item.sender.accountId,
         senderDeviceId: item.sender.deviceId,
         clientMsgId: item.clientMsgId,

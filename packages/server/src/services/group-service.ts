@@ -227,6 +227,9 @@ export class GroupService {
     const everyone = [principal.accountId, ...others];
     const seq = await this.storage.transaction(async (tx) => {
       await tx.groups.insert(group);
+      // The creating device starts the chat's MLS group alone, at epoch 0, in leaf 0; it then commits
+      // the Adds of the other members' devices.
+      await tx.mlsGroups.create(group.id, { accountId: principal.accountId, deviceId: principal.deviceId });
       const seq = await this.appendRoster(tx, group.id, principal, {
         action: 'created',
         subjectAccountIds: everyone,

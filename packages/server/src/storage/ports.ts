@@ -79,7 +79,7 @@ export interface MemberRow {
 export interface EntryRow {
   groupId: string;
   seq: number;
-  kind: 'message' | 'roster';
+  kind: 'message' | 'roster' | 'commit';
   senderAccountId: string;
   senderDeviceId: string;
   clientMsgId: string;
@@ -90,6 +90,7 @@ export interface EntryRow {
 export interface MailboxRow {
   deviceId: string;
   seq: number;
+  kind: 'device' | 'welcome';
   senderAccountId: string;
   senderDeviceId: string;
   clientMsgId: string;
@@ -252,6 +253,63 @@ export interface CursorStore {
   deleteForGroup(groupId: string, deviceIds: readonly string[]): Promise<void>;
 }
 
+/** A device's MLS signature key and the server's certificate for it. */
+export interface DeviceCredentialRow {
+  deviceId: string;
+  accountId: string;
+  signatureKey: Uint8Array;
+  /** DeviceCertificate as JSON */
+  certificate: string;
+  createdAt: number;
+}
+
+export interface KeyPackageRow {
+  deviceId: string;
+  /** KeyPackageRef, hex */
+  ref: string;
+  package: Uint8Array;
+  lastResort: boolean;
+  createdAt: number;
+}
+
+/** Device credentials and published key packages (public keys only). */
+export interface KeyPackageStore {
+  insertCredential(row: DeviceCredentialRow): Promise<void>;
+  credential(deviceId: string): Promise<DeviceCredentialRow | undefined>;
+  credentialsOfAccounts(accountIds: readonly string[]): Promise<DeviceCredentialRow[]>;
+  /** Stores one-time key packages (an existing ref is kept) and, when given, replaces the last-resort one. */
+  publish(
+    deviceId: string,
+    oneTime: readonly KeyPackageRow[],
+    lastResort: KeyPackageRow | undefined,
+  ): Promise<void>;
+  stock(deviceId: string): Promise<{ oneTime: number; lastResort: boolean }>;
+  /** Takes one key package of the device: a one-time one (deleted), else the last-resort one (kept). */
+  claim(deviceId: string): Promise<KeyPackageRow | undefined>;
+}
+
+export interface MlsLeafRow {
+  groupId: string;
+  leafIndex: number;
+  accountId: string;
+  deviceId: string;
+}
+
+/** Each group's MLS epoch, its leaf map and the ratchet trees served to joiners. */
+export interface MlsGroupStore {
+  /** Starts a group's MLS state at epoch 0 with its creator's device at leaf 0. */
+  create(groupId: string, creator: { accountId: string; deviceId: string }): Promise<void>;
+  epoch(groupId: string): Promise<number | undefined>;
+  setEpoch(groupId: string, epoch: number): Promise<void>;
+  leaves(groupId: string): Promise<MlsLeafRow[]>;
+  removeLeaves(groupId: string, leafIndexes: readonly number[]): Promise<void>;
+  insertLeaves(rows: readonly MlsLeafRow[]): Promise<void>;
+  putTree(groupId: string, epoch: number, tree: Uint8Array, at: number): Promise<void>;
+  tree(groupId: string, epoch: number): Promise<Uint8Array | undefined>;
+  /** Deletes trees created before `before`, keeping each group's newest; returns how many. */
+  pruneTrees(before: number): Promise<number>;
+}
+
 export interface MailboxStore {
   insert(rows: readonly MailboxRow[]): Promise<void>;
   /** Mailbox items already stored for these client keys. */
@@ -378,6 +436,8 @@ export interface Stores {
   transparencyLog: TransparencyLogStore;
   legalCases: LegalCaseStore;
   desk: DeskStore;
+  keyPackages: KeyPackageStore;
+  mlsGroups: MlsGroupStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

@@ -115,6 +115,8 @@ export interface MailboxTable {
   client_msg_id: string;
   payload: Uint8Array;
   created_at: number;
+  /** 'device' (bytes another device sent) or 'welcome' (an MLS Welcome from the delivery service) */
+  kind: string;
 }
 
 export interface LogLeavesTable {
@@ -221,4 +223,53 @@ export interface Database {
   desk_audit: DeskAuditTable;
   legal_documents: LegalDocumentsTable;
   legal_holds: LegalHoldsTable;
+  device_credentials: DeviceCredentialsTable;
+  key_packages: KeyPackagesTable;
+  mls_groups: MlsGroupsTable;
+  mls_leaves: MlsLeavesTable;
+  mls_trees: MlsTreesTable;
+}
+
+/** A device's MLS signature public key and the server's certificate for it (DESIGN §2). */
+export interface DeviceCredentialsTable {
+  device_id: string;
+  account_id: string;
+  signature_key: Uint8Array;
+  /** The certificate as JSON (DeviceCertificate). */
+  certificate: string;
+  created_at: number;
+}
+
+/** Published key packages: public keys a device hands out so it can be added to groups. */
+export interface KeyPackagesTable {
+  device_id: string;
+  /** KeyPackageRef, hex */
+  ref: string;
+  /** MLSMessage bytes */
+  package: Uint8Array;
+  /** 1 for the device's last-resort key package (handed out when no one-time one is left) */
+  last_resort: number;
+  created_at: number;
+}
+
+/** Each group's current MLS epoch, advanced by every commit the delivery service accepts. */
+export interface MlsGroupsTable {
+  group_id: string;
+  epoch: number;
+}
+
+/** Which device sits at which leaf of a group's MLS tree, as the accepted commits placed them. */
+export interface MlsLeavesTable {
+  group_id: string;
+  leaf_index: number;
+  account_id: string;
+  device_id: string;
+}
+
+/** Public ratchet trees of the epochs Welcomes were issued for (served to joiners). */
+export interface MlsTreesTable {
+  group_id: string;
+  epoch: number;
+  tree: Uint8Array;
+  created_at: number;
 }

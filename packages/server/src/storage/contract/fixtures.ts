@@ -123,6 +123,7 @@ export class Fixtures {
     return {
       deviceId,
       seq,
+      kind: 'device',
       senderAccountId: 'u_sender',
       senderDeviceId: 'd_sender',
       clientMsgId: `${deviceId}-w${seq}`,

@@ -11,7 +11,9 @@ import { KyselyDeviceStore } from './device-store.ts';
 import { KyselyEntryStore } from './entry-store.ts';
 import { KyselyGroupStore } from './group-store.ts';
 import { KyselyLegalCaseStore } from './legal-case-store.ts';
+import { KyselyKeyPackageStore } from './key-package-store.ts';
 import { KyselyMailboxStore } from './mailbox-store.ts';
+import { KyselyMlsGroupStore } from './mls-group-store.ts';
 import { KyselyPolicyAcceptanceStore } from './policy-acceptance-store.ts';
 import { KyselyRateLimitStore } from './rate-limit-store.ts';
 import { KyselySessionStore } from './session-store.ts';
@@ -33,6 +35,8 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     transparencyLog: new KyselyTransparencyLogStore(db, dialect),
     legalCases: new KyselyLegalCaseStore(db),
     desk: new KyselyDeskStore(db),
+    keyPackages: new KyselyKeyPackageStore(db),
+    mlsGroups: new KyselyMlsGroupStore(db),
   };
 }
 

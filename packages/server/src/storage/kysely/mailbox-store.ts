@@ -6,6 +6,7 @@ import { clientKeyIn, findStoredSends } from './stored-sends.ts';
 const toRow = (r: Selectable<MailboxTable>): MailboxRow => ({
   deviceId: r.device_id,
   seq: Number(r.seq),
+  kind: r.kind === 'welcome' ? 'welcome' : 'device',
   senderAccountId: r.sender_account_id,
   senderDeviceId: r.sender_device_id,
   clientMsgId: r.client_msg_id,
@@ -24,6 +25,7 @@ export class KyselyMailboxStore implements MailboxStore {
         rows.map((r) => ({
           device_id: r.deviceId,
           seq: r.seq,
+          kind: r.kind,
           sender_account_id: r.senderAccountId,
           sender_device_id: r.senderDeviceId,
           client_msg_id: r.clientMsgId,

@@ -12,6 +12,7 @@ import { transparencyMigration } from './003-transparency.ts';
 import { legalMigration } from './004-legal.ts';
 import { deskMigration } from './005-desk.ts';
 import { legalHoldsMigration } from './006-legal-holds.ts';
+import { mlsMigration } from './009-mls.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -28,6 +29,7 @@ const MIGRATIONS = [
   '004-legal',
   '005-desk',
   '006-legal-holds',
+  '009-mls',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -39,6 +41,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '004-legal': legalMigration(dialect),
     '005-desk': deskMigration(dialect),
     '006-legal-holds': legalHoldsMigration(dialect),
+    '009-mls': mlsMigration(dialect),
   };
 }
 

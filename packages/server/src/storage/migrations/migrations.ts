@@ -7,6 +7,7 @@ import { transparencyMigration } from './003-transparency.ts';
 import { legalMigration } from './004-legal.ts';
 import { deskMigration } from './005-desk.ts';
 import { legalHoldsMigration } from './006-legal-holds.ts';
+import { mlsMigration } from './009-mls.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -17,6 +18,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '004-legal': legalMigration(dialect),
     '005-desk': deskMigration(dialect),
     '006-legal-holds': legalHoldsMigration(dialect),
+    '009-mls': mlsMigration(dialect),
   };
 }
 
@@ -36,7 +38,13 @@ export async function migrateToLatest(
   db: Kysely<Database>,
   dialect: SqlDialectName,
 ): Promise<MigrationReport> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
+  // Parallel branches add migrations with their own numbers; each is independent of the others, so a
+  // database that already has a later one still takes an earlier one that arrives afterwards.
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeMigrations(dialect),
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new Error('Database migration failed', { cause: error });
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file courier/v1/frames.proto.
  */
 export const file_courier_v1_frames: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb3VyaWVyL3YxL2ZyYW1lcy5wcm90bxIKY291cmllci52MSKAAgoLQ2xpZW50RnJhbWUSIgoFaGVsbG8YASABKAsyES5jb3VyaWVyLnYxLkhlbGxvSAASIAoEc2VuZBgCIAEoCzIQLmNvdXJpZXIudjEuU2VuZEgAEh4KA2FjaxgDIAEoCzIPLmNvdXJpZXIudjEuQWNrSAASMgoOc2VuZF90b19kZXZpY2UYBCABKAsyGC5jb3VyaWVyLnYxLlNlbmRUb0RldmljZUgAEi0KC21haWxib3hfYWNrGAUgASgLMhYuY291cmllci52MS5NYWlsYm94QWNrSAASIAoEcGluZxgGIAEoCzIQLmNvdXJpZXIudjEuUGluZ0gAQgYKBGJvZHkiUwoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgV0b2tlbhgCIAEoCRIOCgZjbGllbnQYAyABKAkSEQoJc2VuZF9vbmx5GAQgASgIIlQKBFNlbmQSEgoKcmVxdWVzdF9pZBgBIAEoDRIQCghncm91cF9pZBgCIAEoCRIVCg1jbGllbnRfbXNnX2lkGAMgASgJEg8KB3BheWxvYWQYBCABKAwiJAoDQWNrEhAKCGdyb3VwX2lkGAEgASgJEgsKA3NlcRgCIAEoBCJdCgxTZW5kVG9EZXZpY2USEgoKcmVxdWVzdF9pZBgBIAEoDRIRCglkZXZpY2VfaWQYAiABKAkSFQoNY2xpZW50X21zZ19pZBgDIAEoCRIPCgdwYXlsb2FkGAQgASgMIhkKCk1haWxib3hBY2sSCwoDc2VxGAEgASgEIhUKBFBpbmcSDQoFbm9uY2UYASABKAQihAMKC1NlcnZlckZyYW1lEiIKBXJlYWR5GAEgASgLMhEuY291cmllci52MS5SZWFkeUgAEigKCGFjY2VwdGVkGAIgASgLMhQuY291cmllci52MS5BY2NlcHRlZEgAEiIKBWVudHJ5GAMgASgLMhEuY291cmllci52MS5FbnRyeUgAEi8KDG1haWxib3hfaXRlbRgEIAEoCzIXLmNvdXJpZXIudjEuTWFpbGJveEl0ZW1IABIiCgVlcnJvchgFIAEoCzIRLmNvdXJpZXIudjEuRXJyb3JIABIgCgRwb25nGAYgASgLMhAuY291cmllci52MS5Qb25nSAASLwoMZ3JvdXBfam9pbmVkGAcgASgLMhcuY291cmllci52MS5Hcm91cEpvaW5lZEgAEisKCmdyb3VwX2xlZnQYCCABKAsyFS5jb3VyaWVyLnYxLkdyb3VwTGVmdEgAEiYKB2dvb2RieWUYCSABKAsyEy5jb3VyaWVyLnYxLkdvb2RieWVIAEIGCgRib2R5IpQBCgVSZWFkeRIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhIKCmFjY291bnRfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEhYKDnNlcnZlcl90aW1lX21zGAQgASgDEhcKD21heF9mcmFtZV9ieXRlcxgFIAEoDRIZChFtYXhfcGF5bG9hZF9ieXRlcxgGIAEoDSJjCghBY2NlcHRlZBISCgpyZXF1ZXN0X2lkGAEgASgNEhAKCGdyb3VwX2lkGAIgASgJEgsKA3NlcRgDIAEoBBIRCglkdXBsaWNhdGUYBCABKAgSEQoJZGV2aWNlX2lkGAUgASgJIrwBCgVFbnRyeRIQCghncm91cF9pZBgBIAEoCRILCgNzZXEYAiABKAQSIwoEa2luZBgDIAEoDjIVLmNvdXJpZXIudjEuRW50cnlLaW5kEhkKEXNlbmRlcl9hY2NvdW50X2lkGAQgASgJEhgKEHNlbmRlcl9kZXZpY2VfaWQYBSABKAkSFQoNY2xpZW50X21zZ19pZBgGIAEoCRIPCgdwYXlsb2FkGAcgASgMEhIKCnNlbnRfYXRfbXMYCCABKAMiiwEKC1Jvc3RlckV2ZW50EigKBmFjdGlvbhgBIAEoDjIYLmNvdXJpZXIudjEuUm9zdGVyQWN0aW9uEhgKEGFjdG9yX2FjY291bnRfaWQYAiABKAkSGwoTc3ViamVjdF9hY2NvdW50X2lkcxgDIAMoCRIMCgRyb2xlGAQgASgJEg0KBXRpdGxlGAUgASgJIosBCgtNYWlsYm94SXRlbRILCgNzZXEYASABKAQSGQoRc2VuZGVyX2FjY291bnRfaWQYAiABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgDIAEoCRIVCg1jbGllbnRfbXNnX2lkGAQgASgJEg8KB3BheWxvYWQYBSABKAwSEgoKc2VudF9hdF9tcxgGIAEoAyI6CgVFcnJvchISCgpyZXF1ZXN0X2lkGAEgASgNEgwKBGNvZGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSItCgRQb25nEg0KBW5vbmNlGAEgASgEEhYKDnNlcnZlcl90aW1lX21zGAIgASgDIjEKC0dyb3VwSm9pbmVkEhAKCGdyb3VwX2lkGAEgASgJEhAKCGZyb21fc2VxGAIgASgEIh0KCUdyb3VwTGVmdBIQCghncm91cF9pZBgBIAEoCSIoCgdHb29kYnllEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSpWCglFbnRyeUtpbmQSGgoWRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhYKEkVOVFJZX0tJTkRfTUVTU0FHRRABEhUKEUVOVFJZX0tJTkRfUk9TVEVSEAIqtAEKDFJvc3RlckFjdGlvbhIdChlST1NURVJfQUNUSU9OX1VOU1BFQ0lGSUVEEAASGQoVUk9TVEVSX0FDVElPTl9DUkVBVEVEEAESFwoTUk9TVEVSX0FDVElPTl9BRERFRBACEhkKFVJPU1RFUl9BQ1RJT05fUkVNT1ZFRBADEhYKElJPU1RFUl9BQ1RJT05fTEVGVBAEEh4KGlJPU1RFUl9BQ1RJT05fUk9MRV9DSEFOR0VEEAViBnByb3RvMw");
+  fileDesc("Chdjb3VyaWVyL3YxL2ZyYW1lcy5wcm90bxIKY291cmllci52MSKAAgoLQ2xpZW50RnJhbWUSIgoFaGVsbG8YASABKAsyES5jb3VyaWVyLnYxLkhlbGxvSAASIAoEc2VuZBgCIAEoCzIQLmNvdXJpZXIudjEuU2VuZEgAEh4KA2FjaxgDIAEoCzIPLmNvdXJpZXIudjEuQWNrSAASMgoOc2VuZF90b19kZXZpY2UYBCABKAsyGC5jb3VyaWVyLnYxLlNlbmRUb0RldmljZUgAEi0KC21haWxib3hfYWNrGAUgASgLMhYuY291cmllci52MS5NYWlsYm94QWNrSAASIAoEcGluZxgGIAEoCzIQLmNvdXJpZXIudjEuUGluZ0gAQgYKBGJvZHkiUwoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgV0b2tlbhgCIAEoCRIOCgZjbGllbnQYAyABKAkSEQoJc2VuZF9vbmx5GAQgASgIIlQKBFNlbmQSEgoKcmVxdWVzdF9pZBgBIAEoDRIQCghncm91cF9pZBgCIAEoCRIVCg1jbGllbnRfbXNnX2lkGAMgASgJEg8KB3BheWxvYWQYBCABKAwiJAoDQWNrEhAKCGdyb3VwX2lkGAEgASgJEgsKA3NlcRgCIAEoBCJdCgxTZW5kVG9EZXZpY2USEgoKcmVxdWVzdF9pZBgBIAEoDRIRCglkZXZpY2VfaWQYAiABKAkSFQoNY2xpZW50X21zZ19pZBgDIAEoCRIPCgdwYXlsb2FkGAQgASgMIhkKCk1haWxib3hBY2sSCwoDc2VxGAEgASgEIhUKBFBpbmcSDQoFbm9uY2UYASABKAQihAMKC1NlcnZlckZyYW1lEiIKBXJlYWR5GAEgASgLMhEuY291cmllci52MS5SZWFkeUgAEigKCGFjY2VwdGVkGAIgASgLMhQuY291cmllci52MS5BY2NlcHRlZEgAEiIKBWVudHJ5GAMgASgLMhEuY291cmllci52MS5FbnRyeUgAEi8KDG1haWxib3hfaXRlbRgEIAEoCzIXLmNvdXJpZXIudjEuTWFpbGJveEl0ZW1IABIiCgVlcnJvchgFIAEoCzIRLmNvdXJpZXIudjEuRXJyb3JIABIgCgRwb25nGAYgASgLMhAuY291cmllci52MS5Qb25nSAASLwoMZ3JvdXBfam9pbmVkGAcgASgLMhcuY291cmllci52MS5Hcm91cEpvaW5lZEgAEisKCmdyb3VwX2xlZnQYCCABKAsyFS5jb3VyaWVyLnYxLkdyb3VwTGVmdEgAEiYKB2dvb2RieWUYCSABKAsyEy5jb3VyaWVyLnYxLkdvb2RieWVIAEIGCgRib2R5IpQBCgVSZWFkeRIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhIKCmFjY291bnRfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEhYKDnNlcnZlcl90aW1lX21zGAQgASgDEhcKD21heF9mcmFtZV9ieXRlcxgFIAEoDRIZChFtYXhfcGF5bG9hZF9ieXRlcxgGIAEoDSJjCghBY2NlcHRlZBISCgpyZXF1ZXN0X2lkGAEgASgNEhAKCGdyb3VwX2lkGAIgASgJEgsKA3NlcRgDIAEoBBIRCglkdXBsaWNhdGUYBCABKAgSEQoJZGV2aWNlX2lkGAUgASgJIrwBCgVFbnRyeRIQCghncm91cF9pZBgBIAEoCRILCgNzZXEYAiABKAQSIwoEa2luZBgDIAEoDjIVLmNvdXJpZXIudjEuRW50cnlLaW5kEhkKEXNlbmRlcl9hY2NvdW50X2lkGAQgASgJEhgKEHNlbmRlcl9kZXZpY2VfaWQYBSABKAkSFQoNY2xpZW50X21zZ19pZBgGIAEoCRIPCgdwYXlsb2FkGAcgASgMEhIKCnNlbnRfYXRfbXMYCCABKAMiiwEKC1Jvc3RlckV2ZW50EigKBmFjdGlvbhgBIAEoDjIYLmNvdXJpZXIudjEuUm9zdGVyQWN0aW9uEhgKEGFjdG9yX2FjY291bnRfaWQYAiABKAkSGwoTc3ViamVjdF9hY2NvdW50X2lkcxgDIAMoCRIMCgRyb2xlGAQgASgJEg0KBXRpdGxlGAUgASgJIrIBCgtNYWlsYm94SXRlbRILCgNzZXEYASABKAQSGQoRc2VuZGVyX2FjY291bnRfaWQYAiABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgDIAEoCRIVCg1jbGllbnRfbXNnX2lkGAQgASgJEg8KB3BheWxvYWQYBSABKAwSEgoKc2VudF9hdF9tcxgGIAEoAxIlCgRraW5kGAcgASgOMhcuY291cmllci52MS5NYWlsYm94S2luZCJSCgpNbHNXZWxjb21lEhAKCGdyb3VwX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEhIKCmNvbW1pdF9zZXEYAyABKAQSDwoHd2VsY29tZRgEIAEoDCI6CgVFcnJvchISCgpyZXF1ZXN0X2lkGAEgASgNEgwKBGNvZGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSItCgRQb25nEg0KBW5vbmNlGAEgASgEEhYKDnNlcnZlcl90aW1lX21zGAIgASgDIjEKC0dyb3VwSm9pbmVkEhAKCGdyb3VwX2lkGAEgASgJEhAKCGZyb21fc2VxGAIgASgEIh0KCUdyb3VwTGVmdBIQCghncm91cF9pZBgBIAEoCSIoCgdHb29kYnllEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSptCglFbnRyeUtpbmQSGgoWRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhYKEkVOVFJZX0tJTkRfTUVTU0FHRRABEhUKEUVOVFJZX0tJTkRfUk9TVEVSEAISFQoRRU5UUllfS0lORF9DT01NSVQQAyq0AQoMUm9zdGVyQWN0aW9uEh0KGVJPU1RFUl9BQ1RJT05fVU5TUEVDSUZJRUQQABIZChVST1NURVJfQUNUSU9OX0NSRUFURUQQARIXChNST1NURVJfQUNUSU9OX0FEREVEEAISGQoVUk9TVEVSX0FDVElPTl9SRU1PVkVEEAMSFgoSUk9TVEVSX0FDVElPTl9MRUZUEAQSHgoaUk9TVEVSX0FDVElPTl9ST0xFX0NIQU5HRUQQBSpACgtNYWlsYm94S2luZBIXChNNQUlMQk9YX0tJTkRfREVWSUNFEAASGAoUTUFJTEJPWF9LSU5EX1dFTENPTUUQAWIGcHJvdG8z");
 
 /**
  * @generated from message courier.v1.ClientFrame
@@ -508,6 +508,11 @@ export type MailboxItem = Message<"courier.v1.MailboxItem"> & {
    * @generated from field: int64 sent_at_ms = 6;
    */
   sentAtMs: bigint;
+
+  /**
+   * @generated from field: courier.v1.MailboxKind kind = 7;
+   */
+  kind: MailboxKind;
 };
 
 /**
@@ -516,6 +521,42 @@ export type MailboxItem = Message<"courier.v1.MailboxItem"> & {
  */
 export const MailboxItemSchema: GenMessage<MailboxItem> = /*@__PURE__*/
   messageDesc(file_courier_v1_frames, 12);
+
+/**
+ * A Welcome routed to one added device: the group, the epoch it joins at (its ratchet tree is
+ * served apart, GET /v1/groups/{group_id}/mls/tree?epoch=), the commit's position in the group log,
+ * and the MLSMessage bytes of the Welcome.
+ *
+ * @generated from message courier.v1.MlsWelcome
+ */
+export type MlsWelcome = Message<"courier.v1.MlsWelcome"> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: uint64 epoch = 2;
+   */
+  epoch: bigint;
+
+  /**
+   * @generated from field: uint64 commit_seq = 3;
+   */
+  commitSeq: bigint;
+
+  /**
+   * @generated from field: bytes welcome = 4;
+   */
+  welcome: Uint8Array;
+};
+
+/**
+ * Describes the message courier.v1.MlsWelcome.
+ * Use `create(MlsWelcomeSchema)` to create a new message.
+ */
+export const MlsWelcomeSchema: GenMessage<MlsWelcome> = /*@__PURE__*/
+  messageDesc(file_courier_v1_frames, 13);
 
 /**
  * @generated from message courier.v1.Error
@@ -542,7 +583,7 @@ export type Error = Message<"courier.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 13);
+  messageDesc(file_courier_v1_frames, 14);
 
 /**
  * @generated from message courier.v1.Pong
@@ -564,7 +605,7 @@ export type Pong = Message<"courier.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 14);
+  messageDesc(file_courier_v1_frames, 15);
 
 /**
  * The device was added to a group; entries after from_seq follow.
@@ -588,7 +629,7 @@ export type GroupJoined = Message<"courier.v1.GroupJoined"> & {
  * Use `create(GroupJoinedSchema)` to create a new message.
  */
 export const GroupJoinedSchema: GenMessage<GroupJoined> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 15);
+  messageDesc(file_courier_v1_frames, 16);
 
 /**
  * The device no longer receives the group's entries.
@@ -607,7 +648,7 @@ export type GroupLeft = Message<"courier.v1.GroupLeft"> & {
  * Use `create(GroupLeftSchema)` to create a new message.
  */
 export const GroupLeftSchema: GenMessage<GroupLeft> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 16);
+  messageDesc(file_courier_v1_frames, 17);
 
 /**
  * Sent just before the server closes the connection.
@@ -631,7 +672,7 @@ export type Goodbye = Message<"courier.v1.Goodbye"> & {
  * Use `create(GoodbyeSchema)` to create a new message.
  */
 export const GoodbyeSchema: GenMessage<Goodbye> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 17);
+  messageDesc(file_courier_v1_frames, 18);
 
 /**
  * @generated from enum courier.v1.EntryKind
@@ -655,6 +696,13 @@ export enum EntryKind {
    * @generated from enum value: ENTRY_KIND_ROSTER = 2;
    */
   ROSTER = 2,
+
+  /**
+   * payload: an MLS commit (MLSMessage, PublicMessage) the delivery service checked and accepted
+   *
+   * @generated from enum value: ENTRY_KIND_COMMIT = 3;
+   */
+  COMMIT = 3,
 }
 
 /**
@@ -703,4 +751,29 @@ export enum RosterAction {
  */
 export const RosterActionSchema: GenEnum<RosterAction> = /*@__PURE__*/
   enumDesc(file_courier_v1_frames, 1);
+
+/**
+ * @generated from enum courier.v1.MailboxKind
+ */
+export enum MailboxKind {
+  /**
+   * payload: opaque bytes another device sent (SendToDevice)
+   *
+   * @generated from enum value: MAILBOX_KIND_DEVICE = 0;
+   */
+  DEVICE = 0,
+
+  /**
+   * payload: an encoded MlsWelcome written by the delivery service when a commit added this device
+   *
+   * @generated from enum value: MAILBOX_KIND_WELCOME = 1;
+   */
+  WELCOME = 1,
+}
+
+/**
+ * Describes the enum courier.v1.MailboxKind.
+ */
+export const MailboxKindSchema: GenEnum<MailboxKind> = /*@__PURE__*/
+  enumDesc(file_courier_v1_frames, 2);
 

@@ -1,0 +1,671 @@
+import {
+  addMembers,
+  type CommitResult,
+  createGroup,
+  createKeyPackage,
+  createMlsClientContext,
+  type DeviceIdentity,
+  encryptMessage,
+  eraseSecrets,
+  exportGroupState,
+  exportRatchetTree,
+  generateDeviceIdentity,
+  groupMembers,
+  importGroupState,
+  joinGroup,
+  type MlsClientContext,
+  type MlsGroup,
+  processMessage,
+  removeMembers,
+  selfUpdate,
+} from '@courier/mls';
+import {
+  type ClaimKeyPackagesReply,
+  CourierError,
+  decodeMlsWelcome,
+  decodeRosterEvent,
+  type DeviceCertificate,
+  type EntryFrame,
+  fromBase64,
+  type GroupDetailView,
+  type KeyPackageStockReply,
+  type MailboxItemFrame,
+  type MlsGroupView,
+  type RatchetTreeReply,
+  type RosterEvent,
+  type ServerKeyReply,
+  type SubmitCommitReply,
+  toBase64,
+} from '@courier/protocol';
+import { type Accepted, CourierConnection, type ConnectionOptions } from '../connection.ts';
+import { Emitter } from '../emitter.ts';
+import { CourierHttp } from '../http-client.ts';
+import { randomClientMsgId } from '../random-id.ts';
+import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
+import { decodeContent, encodeContent } from './message-content.ts';
+import type { GroupRecord, MlsStore, StashedEntry, StoredMessage } from './mls-store.ts';
+
+export interface SecureClientOptions
+  extends Omit<ConnectionOptions, 'store' | 'onEntry' | 'onMailboxItem' | 'token'> {
+  token: string;
+  accountId: string;
+  deviceId: string;
+  store: MlsStore;
+  /** One-time key packages kept published (topped up when fewer than half remain). */
+  keyPackageStock?: number;
+  /**
+   * Entries of chats this filter refuses stay unhandled (a client showing one chat only): they are
+   * not processed, stored or acknowledged, and come again next time.
+   */
+  accept?: (groupId: string) => boolean;
+}
+
+export interface SecureClientEvents extends Record<string, unknown> {
+  /** A message decrypted (or one this device sent was accepted). */
+  message: StoredMessage;
+  /** A roster change of a chat, as the server recorded it. */
+  roster: { groupId: string; seq: number; event: RosterEvent };
+  /** This device joined a chat's encryption group. */
+  joined: { groupId: string; epoch: number };
+  /** A chat's group moved to a new epoch (someone added, removed or updated). */
+  epoch: { groupId: string; epoch: number };
+  /** This device was removed from a chat's encryption group. */
+  removed: { groupId: string };
+  /** A message that could not be read: recorded with its code and skipped, never a crash. */
+  undecryptable: { groupId: string; seq: number; code: string; message: string };
+  /** Another account's device keys changed: show it to the person. */
+  key_change: KeyChange;
+  problem: CourierError;
+  fatal: CourierError;
+  state: string;
+}
+
+const encoder = new TextEncoder();
+
+function bytesOf(text: string, what: string): Uint8Array {
+  const bytes = fromBase64(text);
+  if (bytes === undefined)
+    throw new CourierError('MLS_MALFORMED', { message: `The server sent a malformed ${what}.` });
+  return bytes;
+}
+
+/**
+ * A device of Courier with end-to-end encryption: every chat is an MLS group (RFC 9420) and the server
+ * only ever sees ciphertext. It keeps the device's identity and key packages published, joins chats
+ * from Welcomes, decrypts entries in log order exactly once, and commits the Adds and Removes that
+ * keep each chat's group in step with its roster. State is saved after every operation, atomically
+ * with the messages it produced, so a crash loses nothing and shows nothing twice.
+ */
+export class SecureClient extends Emitter<SecureClientEvents> {
+  readonly http: CourierHttp;
+  readonly connection: CourierConnection;
+  private context!: MlsClientContext;
+  private identity!: DeviceIdentity;
+  private directory!: DeviceDirectory;
+  private readonly cache = new Map<string, { version: number; group: MlsGroup }>();
+  private started = false;
+
+  constructor(private readonly options: SecureClientOptions) {
+    super();
+    this.http = new CourierHttp(options.url, options.token);
+    this.connection = new CourierConnection({
+      ...options,
+      store: options.store,
+      onEntry: (entry) => this.onEntry(entry),
+      onMailboxItem: (item) => this.onMailboxItem(item),
+    });
+    this.connection.on('problem', (problem) => this.emit('problem', problem));
+    this.connection.on('fatal', (error) => this.emit('fatal', error));
+    this.connection.on('state', (state) => this.emit('state', state));
+  }
+
+  get accountId(): string {
+    return this.options.accountId;
+  }
+
+  get deviceId(): string {
+    return this.options.deviceId;
+  }
+
+  /** Sets up the device's identity and key packages (first run), then connects. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.prepare();
+    this.started = true;
+    this.connection.start();
+    await this.connection.ready();
+  }
+
+  /** Identity, certificate and key packages, without connecting. */
+  async prepare(): Promise<void> {
+    const { store } = this.options;
+    const server = await this.http.call<ServerKeyReply>('GET', '/v1/mls/server-key');
+    const serverKey = decodeKey(server.certificationKey);
+    if (!serverKey) throw new CourierError('MLS_CERTIFICATE_INVALID');
+    let stored = await store.identity();
+    if (stored && (stored.accountId !== this.accountId || stored.deviceId !== this.deviceId)) {
+      throw new CourierError('REQ_INVALID', { message: 'This store belongs to another device.' });
+    }
+    if (stored && toBase64(stored.certificationKey) !== toBase64(serverKey)) {
+      throw new CourierError('MLS_CERTIFICATE_INVALID', {
+        message: 'The server’s device-certification key changed since this device first saw it.',
+      });
+    }
+    if (!stored) {
+      const fresh = await generateDeviceIdentity(this.accountId, this.deviceId);
+      stored = { ...fresh, certificationKey: serverKey };
+      await store.saveIdentity(stored);
+    }
+    this.identity = {
+      accountId: stored.accountId,
+      deviceId: stored.deviceId,
+      ciphersuite: 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519',
+      signaturePublicKey: stored.signaturePublicKey,
+      signaturePrivateKey: stored.signaturePrivateKey,
+    };
+    const certificate = await this.http.call<DeviceCertificate>('PUT', '/v1/me/device/credential', {
+      signaturePublicKey: toBase64(stored.signaturePublicKey),
+    });
+    this.directory = new DeviceDirectory(this.http, store, serverKey, (change) =>
+      this.emit('key_change', change),
+    );
+    await this.directory.learn([certificate]);
+    this.context = await createMlsClientContext({
+      validateCredential: (identity, key) =>
+        this.directory.isCertified(identity.accountId, identity.deviceId, key),
+    });
+    await this.topUpKeyPackages();
+  }
+
+  async stop(): Promise<void> {
+    await this.connection.stop();
+  }
+
+  /** Keeps the stock of one-time key packages, and a last-resort one, published. */
+  async topUpKeyPackages(): Promise<KeyPackageStockReply> {
+    const target = this.options.keyPackageStock ?? 20;
+    const stock = await this.http.call<KeyPackageStockReply>('GET', '/v1/me/device/key-packages');
+    const wanted = stock.oneTime < target / 2 ? target - stock.oneTime : 0;
+    if (wanted === 0 && stock.lastResort) return stock;
+    const fresh = [];
+    for (let i = 0; i < wanted; i++) fresh.push(await createKeyPackage(this.context, this.identity));
+    const lastResort = stock.lastResort
+      ? undefined
+      : await createKeyPackage(this.context, this.identity, { lastResort: true });
+    // The private halves are stored before the public ones are published.
+    await this.options.store.addKeyPackages(lastResort ? [...fresh, lastResort] : fresh);
+    return this.http.call<KeyPackageStockReply>('POST', '/v1/me/device/key-packages', {
+      keyPackages: fresh.map((kp) => toBase64(kp.keyPackage)),
+      ...(lastResort ? { lastResort: toBase64(lastResort.keyPackage) } : {}),
+    });
+  }
+
+  /** Creates a group chat and adds the members' devices (and this account's other devices). */
+  async createGroup(title: string, memberIds: string[]): Promise<GroupDetailView> {
+    const chat = await this.http.createGroup(title, memberIds);
+    await this.startGroup(chat.groupId);
+    return chat;
+  }
+
+  /** Opens (or finds) the direct chat with another person. */
+  async openDirect(accountId: string): Promise<GroupDetailView> {
+    const chat = await this.http.openDirect(accountId);
+    const view = await this.mlsView(chat.groupId);
+    if (
+      !(await this.options.store.group(chat.groupId)) &&
+      view.epoch === 0 &&
+      view.leaves[0]?.deviceId === this.deviceId
+    )
+      await this.startGroup(chat.groupId);
+    return chat;
+  }
+
+  /** Adds people to a group (admins): the roster first, then their devices by an MLS commit. */
+  async addMembers(groupId: string, accountIds: string[]): Promise<GroupDetailView> {
+    const chat = await this.http.addMembers(groupId, accountIds);
+    await this.reconcile(groupId);
+    return chat;
+  }
+
+  /** Removes a person from a group (admins): off the roster, then their devices out of the tree. */
+  async removeMember(groupId: string, accountId: string): Promise<void> {
+    await this.http.removeMember(groupId, accountId);
+    await this.reconcile(groupId);
+  }
+
+  /** Leaves a chat: the server stops delivering it at once; an admin's device commits the removal. */
+  async leave(groupId: string): Promise<void> {
+    await this.http.leave(groupId);
+    await this.options.store.deleteGroup(groupId);
+    this.cache.delete(groupId);
+  }
+
+  /** Renews this device's keys in a chat (post-compromise security). */
+  async updateKeys(groupId: string): Promise<void> {
+    await this.commitWith(groupId, async (group) => [await selfUpdate(this.context, group)]);
+  }
+
+  /** Encrypts and sends a text; resolves once the server stored it durably. */
+  async sendText(groupId: string, text: string, clientMsgId = randomClientMsgId()): Promise<Accepted> {
+    const sentAtMs = Date.now();
+    const plaintext = encodeContent({ v: 1, type: 'text', text, sentAtMs });
+    for (;;) {
+      const record = await this.options.store.group(groupId);
+      if (!record) throw new CourierError('MLS_GROUP_NOT_READY');
+      const group = this.load(groupId, record);
+      if (!group.active) throw new CourierError('MLS_NOT_MEMBER');
+      const encrypted = await encryptMessage(this.context, group, plaintext);
+      const message: StoredMessage = {
+        groupId,
+        seq: 0,
+        clientMsgId,
+        senderAccountId: this.accountId,
+        senderDeviceId: this.deviceId,
+        sentAtMs,
+        text,
+        outgoing: true,
+      };
+      // The advanced sending state, the message and the outbox item are saved together before the
+      // ciphertext leaves: a crash can neither reuse a key nor lose the message.
+      const saved = await this.save(groupId, record, encrypted.group, {
+        messages: [message],
+        outbox: { kind: 'group', target: groupId, clientMsgId, payload: encrypted.message },
+      });
+      if (!saved) continue; // another process of this device moved the group on: encrypt again
+      eraseSecrets(encrypted.consumed);
+      return this.connection.send(groupId, encrypted.message, clientMsgId);
+    }
+  }
+
+  /** The messages this device holds for a chat, in order. */
+  messages(groupId: string): Promise<StoredMessage[]> {
+    return this.options.store.messages(groupId);
+  }
+
+  /** The safety number this account shares with another (compare it out of band). */
+  async safetyNumber(accountId: string): Promise<string> {
+    await this.directory.prefetch([accountId, this.accountId]);
+    return this.directory.safetyNumber(this.accountId, accountId);
+  }
+
+  /** The chat's MLS epoch on this device, or undefined before it joined. */
+  async epoch(groupId: string): Promise<number | undefined> {
+    const record = await this.options.store.group(groupId);
+    return record === undefined ? undefined : Number(this.load(groupId, record).epoch);
+  }
+
+  /** The accounts and devices in the chat's group as this device's tree has them. */
+  async members(groupId: string): Promise<{ accountId: string | undefined; deviceId: string | undefined }[]> {
+    const record = await this.options.store.group(groupId);
+    if (!record) return [];
+    return groupMembers(this.load(groupId, record)).map(({ accountId, deviceId }) => ({
+      accountId,
+      deviceId,
+    }));
+  }
+
+  /**
+   * Commits whatever the roster calls for: Removes of devices that left, then Adds of members'
+   * devices not yet in the group. Retries after catching up when another commit won the epoch.
+   */
+  async reconcile(groupId: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const view = await this.mlsView(groupId);
+      await this.catchUp(groupId, view.epoch);
+      try {
+        if (view.stale.length > 0) {
+          await this.commitWith(
+            groupId,
+            async (group) => [await removeMembers(this.context, group, view.stale)],
+            view.epoch,
+          );
+          continue;
+        }
+        if (view.missing.length === 0) return;
+        const claimed = await this.http.call<ClaimKeyPackagesReply>('POST', '/v1/mls/key-packages/claim', {
+          accountIds: [...new Set(view.missing.map((m) => m.accountId))],
+          deviceIds: view.missing.map((m) => m.deviceId),
+        });
+        await this.directory.learn(claimed.keyPackages.map((k) => k.certificate));
+        if (claimed.keyPackages.length === 0) return; // nobody to add has published a key package yet
+        await this.commitWith(
+          groupId,
+          async (group) =>
+            addMembers(
+              this.context,
+              group,
+              claimed.keyPackages.map((k) => bytesOf(k.keyPackage, 'key package')),
+            ),
+          view.epoch,
+        );
+        return;
+      } catch (error) {
+        if (
+          error instanceof CourierError &&
+          (error.code === 'MSG_STALE_EPOCH' || error.code === 'MLS_ROSTER_MISMATCH')
+        )
+          continue; // someone else committed first: catch up and look again
+        throw error;
+      }
+    }
+  }
+
+  private async mlsView(groupId: string): Promise<MlsGroupView> {
+    return this.http.call<MlsGroupView>('GET', `/v1/groups/${encodeURIComponent(groupId)}/mls`);
+  }
+
+  /** Starts a chat's group with this device alone at epoch 0, then adds everyone the roster names. */
+  private async startGroup(groupId: string): Promise<void> {
+    const group = await createGroup(this.context, this.identity, encoder.encode(groupId));
+    await this.options.store.saveGroup(groupId, { state: exportGroupState(group), seq: 0 }, undefined);
+    await this.reconcile(groupId);
+  }
+
+  /** Waits until this device's group reached the epoch (entries arrive through the connection). */
+  private async catchUp(groupId: string, epoch: number, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const mine = await this.epoch(groupId);
+      if (mine === undefined) throw new CourierError('MLS_GROUP_NOT_READY');
+      if (mine >= epoch) return;
+      if (Date.now() > deadline)
+        throw new CourierError('SERVER_UNAVAILABLE', {
+          message: 'Could not catch up with the chat in time.',
+        });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * Makes commits from the current group and submits them in order. Each one's result is saved as
+   * pending before it is sent (a crash then still knows the state its accepted commit leads to), and
+   * adopted once the server accepted it.
+   */
+  private async commitWith(
+    groupId: string,
+    make: (group: MlsGroup) => Promise<CommitResult[]>,
+    expectedEpoch?: number,
+  ): Promise<void> {
+    let record = await this.options.store.group(groupId);
+    if (!record) throw new CourierError('MLS_GROUP_NOT_READY');
+    const group = this.load(groupId, record);
+    if (expectedEpoch !== undefined && Number(group.epoch) !== expectedEpoch)
+      throw new CourierError('MSG_STALE_EPOCH');
+    const results = await make(group);
+    for (const result of results) {
+      const clientMsgId = randomClientMsgId();
+      const withPending = {
+        state: record.state,
+        seq: record.seq,
+        pending: { clientMsgId, state: exportGroupState(result.group) },
+      };
+      if (!(await this.options.store.saveGroup(groupId, withPending, record.version)))
+        throw new CourierError('MSG_STALE_EPOCH');
+      record = { ...withPending, version: record.version + 1 };
+      let accepted: SubmitCommitReply;
+      try {
+        accepted = await this.http.call<SubmitCommitReply>(
+          'POST',
+          `/v1/groups/${encodeURIComponent(groupId)}/mls/commits`,
+          {
+            clientMsgId,
+            commit: toBase64(result.commit),
+            ...(result.welcome
+              ? {
+                  welcome: toBase64(result.welcome),
+                  ratchetTree: toBase64(result.ratchetTree ?? exportRatchetTree(result.group)),
+                }
+              : {}),
+          },
+        );
+      } catch (error) {
+        if (error instanceof CourierError && error.status < 500) {
+          // Refused for good: forget the pending state.
+          await this.options.store.saveGroup(
+            groupId,
+            { state: record.state, seq: record.seq },
+            record.version,
+          );
+        }
+        throw error;
+      }
+      void accepted;
+      const adopted = await this.adoptPending(groupId, clientMsgId);
+      if (!adopted) throw new CourierError('MSG_STALE_EPOCH');
+      record = adopted;
+      eraseSecrets(result.consumed);
+      this.emit('epoch', { groupId, epoch: Number(result.group.epoch) });
+    }
+  }
+
+  /** Adopts this device's pending commit (accepted by the server); returns the new record. */
+  private async adoptPending(groupId: string, clientMsgId: string): Promise<GroupRecord | undefined> {
+    for (;;) {
+      const record = await this.options.store.group(groupId);
+      if (!record) return undefined;
+      if (record.pending?.clientMsgId !== clientMsgId)
+        return record.pending === undefined ? record : undefined;
+      const next = { state: record.pending.state, seq: record.seq };
+      if (await this.options.store.saveGroup(groupId, next, record.version))
+        return { ...next, version: record.version + 1 };
+    }
+  }
+
+  private load(groupId: string, record: GroupRecord): MlsGroup {
+    const cached = this.cache.get(groupId);
+    if (cached && cached.version === record.version) return cached.group;
+    const group = importGroupState(record.state);
+    this.cache.set(groupId, { version: record.version, group });
+    return group;
+  }
+
+  private async save(
+    groupId: string,
+    record: GroupRecord,
+    group: MlsGroup,
+    extras: Parameters<MlsStore['saveGroup']>[3] = {},
+    seq = record.seq,
+  ): Promise<boolean> {
+    const next = {
+      state: exportGroupState(group),
+      seq,
+      ...(record.pending ? { pending: record.pending } : {}),
+    };
+    const ok = await this.options.store.saveGroup(groupId, next, record.version, extras);
+    if (ok) this.cache.set(groupId, { version: record.version + 1, group });
+    return ok;
+  }
+
+  private async onEntry(entry: EntryFrame): Promise<undefined | false> {
+    if (this.options.accept && !this.options.accept(entry.groupId)) return false;
+    if (entry.kind === 'roster') {
+      await this.onRoster(entry);
+      return undefined;
+    }
+    await this.handle(entry.groupId, {
+      seq: entry.seq,
+      kind: entry.kind,
+      senderAccountId: entry.senderAccountId,
+      senderDeviceId: entry.senderDeviceId,
+      clientMsgId: entry.clientMsgId,
+      payload: entry.payload,
+      sentAtMs: entry.sentAtMs,
+    });
+    return undefined;
+  }
+
+  /** Processes one message or commit entry of a chat, exactly once. */
+  private async handle(groupId: string, entry: StashedEntry): Promise<void> {
+    const { store } = this.options;
+    for (;;) {
+      const record = await store.group(groupId);
+      if (!record) {
+        // Not in the chat's group yet: keep the entry until the Welcome arrives.
+        await store.stash(groupId, entry);
+        return;
+      }
+      if (entry.seq <= record.seq) return;
+      const fromMe = entry.senderDeviceId === this.deviceId;
+      if (fromMe && entry.kind === 'commit') {
+        // Our own commit: its result was adopted when accepted, or is still pending after a crash.
+        const state = record.pending?.clientMsgId === entry.clientMsgId ? record.pending.state : record.state;
+        if (await store.saveGroup(groupId, { state, seq: entry.seq }, record.version)) return;
+        continue;
+      }
+      if (fromMe) {
+        // Our own message: stored when sent; only its position is new.
+        if (await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)) return;
+        continue;
+      }
+      const group = this.load(groupId, record);
+      const outcome = await processMessage(this.context, group, entry.payload);
+      if (outcome.kind === 'application') {
+        let message: StoredMessage | undefined;
+        let failure: CourierError | undefined;
+        try {
+          const content = decodeContent(outcome.plaintext);
+          const sender = outcome.sender;
+          if (sender?.accountId !== entry.senderAccountId || sender.deviceId !== entry.senderDeviceId)
+            throw new CourierError('MLS_MALFORMED', {
+              message: 'The sender inside the message is not the one the server names.',
+            });
+          message = {
+            groupId,
+            seq: entry.seq,
+            clientMsgId: entry.clientMsgId,
+            senderAccountId: entry.senderAccountId,
+            senderDeviceId: entry.senderDeviceId,
+            sentAtMs: content.sentAtMs,
+            text: content.text,
+            outgoing: false,
+          };
+        } catch (error) {
+          failure = error as CourierError;
+        }
+        if (
+          !(await this.save(
+            groupId,
+            record,
+            outcome.group,
+            message ? { messages: [message] } : {},
+            entry.seq,
+          ))
+        )
+          continue;
+        eraseSecrets(outcome.consumed);
+        if (message) this.emit('message', message);
+        else this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
+        return;
+      }
+      if (outcome.kind === 'commit' || outcome.kind === 'proposal') {
+        if (!(await this.save(groupId, record, outcome.group, {}, entry.seq))) continue;
+        eraseSecrets(outcome.consumed);
+        if (outcome.kind === 'commit') this.emit('epoch', { groupId, epoch: Number(outcome.group.epoch) });
+        return;
+      }
+      if (outcome.kind === 'removed') {
+        if (!(await this.save(groupId, record, outcome.group, {}, entry.seq))) continue;
+        this.emit('removed', { groupId });
+        return;
+      }
+      // A message that cannot be read is recorded and skipped; the group is unchanged.
+      if (!(await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)))
+        continue;
+      this.undecryptable(groupId, entry.seq, outcome.code, outcome.message);
+      return;
+    }
+  }
+
+  private keep(record: GroupRecord): Omit<GroupRecord, 'version' | 'seq'> {
+    return { state: record.state, ...(record.pending ? { pending: record.pending } : {}) };
+  }
+
+  private undecryptable(groupId: string, seq: number, code: string, message: string): void {
+    this.emit('undecryptable', { groupId, seq, code, message });
+  }
+
+  private async onRoster(entry: EntryFrame): Promise<void> {
+    let event: RosterEvent;
+    try {
+      event = decodeRosterEvent(entry.payload);
+    } catch {
+      return;
+    }
+    this.emit('roster', { groupId: entry.groupId, seq: entry.seq, event });
+    if (event.action !== 'removed' && event.action !== 'left') return;
+    if (event.subjectAccountIds.includes(this.accountId)) return;
+    // Someone left or was removed: an admin's device commits the removal of their devices.
+    const record = await this.options.store.group(entry.groupId);
+    if (!record) return;
+    void this.reconcileLater(entry.groupId);
+  }
+
+  private async reconcileLater(groupId: string): Promise<void> {
+    try {
+      const chat = await this.http.group(groupId);
+      if (chat.myRole === 'member') return;
+      await this.reconcile(groupId);
+    } catch (error) {
+      this.emit(
+        'problem',
+        error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error }),
+      );
+    }
+  }
+
+  private async onMailboxItem(item: MailboxItemFrame): Promise<void> {
+    if (item.kind !== 'welcome') return;
+    try {
+      await this.join(item);
+    } catch (error) {
+      // Unreachable server: not acknowledged, so the Welcome comes again. Anything else is reported.
+      if (error instanceof CourierError && error.status >= 500) throw error;
+      this.emit(
+        'problem',
+        error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error }),
+      );
+    }
+  }
+
+  /** Joins a chat's group from a Welcome, then processes what arrived for it meanwhile. */
+  private async join(item: MailboxItemFrame): Promise<void> {
+    const welcome = decodeMlsWelcome(item.payload);
+    const { store } = this.options;
+    const existing = await store.group(welcome.groupId);
+    if (existing && existing.seq >= welcome.commitSeq) return; // already joined at or after it
+    const tree = await this.http.call<RatchetTreeReply>(
+      'GET',
+      `/v1/groups/${encodeURIComponent(welcome.groupId)}/mls/tree?epoch=${welcome.epoch}`,
+    );
+    const chat = await this.http.group(welcome.groupId);
+    await this.directory.prefetch(chat.members.map((m) => m.accountId));
+    const joined = await joinGroup(this.context, {
+      welcome: welcome.welcome,
+      ratchetTree: bytesOf(tree.ratchetTree, 'ratchet tree'),
+      keyPackages: await store.keyPackages(),
+    });
+    if (new TextDecoder().decode(joined.group.groupId) !== welcome.groupId)
+      throw new CourierError('MLS_WRONG_GROUP', {
+        message: 'The Welcome is for another group than it says.',
+      });
+    const saved = await store.saveGroup(
+      welcome.groupId,
+      { state: exportGroupState(joined.group), seq: welcome.commitSeq },
+      existing?.version,
+    );
+    if (!saved) return;
+    this.cache.delete(welcome.groupId);
+    const used = (await store.keyPackages()).find(
+      (kp) => toBase64(kp.ref) === toBase64(joined.keyPackageRef),
+    );
+    if (used && !used.lastResort) await store.removeKeyPackage(used.ref);
+    this.emit('joined', { groupId: welcome.groupId, epoch: welcome.epoch });
+    for (const entry of await store.takeStash(welcome.groupId)) await this.handle(welcome.groupId, entry);
+    void this.topUpKeyPackages().catch((error: unknown) =>
+      this.emit(
+        'problem',
+        error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error }),
+      ),
+    );
+  }
+}
