@@ -1,9 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-const sleepSync = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -42,25 +39,6 @@ function tryAcquire(lockPath: string): boolean {
       if (!isStale(lockPath)) return false;
       rmSync(lockPath, { force: true });
     }
-  }
-}
-
-/**
- * Runs `critical` while holding an exclusive lock file, so that processes sharing a profile
- * (a `listen` and a `send` in two terminals) never interleave a read-modify-write of one file.
- * Synchronous because the SDK's ClientStore interface is.
- */
-export function withFileLock<T>(lockPath: string, critical: () => T, timeoutMs = 10_000): T {
-  const deadline = Date.now() + timeoutMs;
-  while (!tryAcquire(lockPath)) {
-    if (Date.now() > deadline)
-      throw new Error(`${lockPath} is held by another process; remove it if no courier is running`);
-    sleepSync(2);
-  }
-  try {
-    return critical();
-  } finally {
-    rmSync(lockPath, { force: true });
   }
 }
 

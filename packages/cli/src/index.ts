@@ -1,3 +1,3 @@
-export { FileClientStore } from './file-client-store.ts';
+export { DeviceStore } from './device-store.ts';
 export { DEFAULT_SERVER, Profile } from './profile.ts';
 export type { ProfileOptions, Session } from './profile.ts';

@@ -159,5 +159,9 @@ program
   .description('print new messages as they arrive (Ctrl-C to stop); resumes where it stopped')
   .action(run((ctx, chat: string | undefined) => messages.listen(ctx, chat)));
 program.command('chat <chat>').description('interactive chat').action(run(messages.interactiveChat));
+program
+  .command('safety <who>')
+  .description('the safety number you share with someone: compare it with theirs out of band')
+  .action(run(messages.safety));
 
 await program.parseAsync(process.argv);

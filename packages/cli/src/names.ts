@@ -29,6 +29,10 @@ export class Names {
     } catch {
       return 'roster change (unreadable)';
     }
+    return this.rosterEvent(event);
+  }
+
+  async rosterEvent(event: RosterEvent): Promise<string> {
     const actor = await this.of(event.actorAccountId);
     const list = async (ids: string[]) => (await Promise.all(ids.map((id) => this.of(id)))).join(', ');
     const subjects = await list(event.subjectAccountIds);

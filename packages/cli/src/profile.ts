@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CourierError } from '@courier/protocol';
 import { CourierHttp } from '@courier/sdk';
 import { readJson, writeFileAtomic } from './atomic-file.ts';
-import { FileClientStore } from './file-client-store.ts';
+import { DeviceStore } from './device-store.ts';
 import { holdLock } from './file-lock.ts';
 
 export interface Session {
@@ -97,13 +97,19 @@ export class Profile {
     return new CourierHttp(this.server(), this.session()?.token);
   }
 
-  /** The client store of this profile's signed-in device. */
-  store(onDropped?: (count: number) => void): FileClientStore {
+  /**
+   * The store of this profile's signed-in device (its MLS identity, chats' group state, messages,
+   * positions and outbox), one SQLite file per device: a new sign-in is a new device with new keys.
+   */
+  deviceStore(): DeviceStore {
     const session = this.requireSession();
-    const store = new FileClientStore(join(this.dir, 'client-store.json'));
-    const dropped = store.bindTo(session.accountId, session.deviceId);
-    if (dropped > 0) onDropped?.(dropped);
-    return store;
+    return new DeviceStore(join(this.dir, 'devices', `${session.deviceId}.db`));
+  }
+
+  /** Like `claimConnection`, but returns undefined when another process holds the connection. */
+  tryClaimConnection(): (() => void) | undefined {
+    const lock = holdLock(join(this.dir, 'connection.lock'));
+    return 'release' in lock ? lock.release : undefined;
   }
 
   /**

@@ -4,6 +4,7 @@ import { CourierHttp } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
 import { show } from '../output.ts';
 import { resolveAccount } from '../resolve.ts';
+import { withSecureClient } from '../secure-session.ts';
 
 const signedOut = (error: unknown) =>
   error instanceof CourierError && ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code);
@@ -80,6 +81,8 @@ export async function signIn(
     deviceId: reply.deviceId,
     phone: number,
   });
+  // The device's MLS identity and key packages are made now, so others can add it to chats at once.
+  await withSecureClient(ctx, async () => {}, { prepareOnly: true });
   const { token: _secret, ...shown } = reply;
   show(ctx.io, ctx.json, shown, () => [
     `${intent === 'register' ? 'Registered' : 'Logged in'} ${number} as ${reply.accountId} (device ${reply.deviceId}).`,

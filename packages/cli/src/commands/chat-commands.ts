@@ -3,6 +3,7 @@ import type { CommandContext } from '../context.ts';
 import { Names } from '../names.ts';
 import { show } from '../output.ts';
 import { resolveAccount, resolveChat } from '../resolve.ts';
+import { withSecureClient } from '../secure-session.ts';
 
 async function chatTitle(names: Names, me: string, chat: GroupView | GroupDetailView): Promise<string> {
   if (chat.kind === 'group') return chat.title;
@@ -33,7 +34,8 @@ export async function listChats(ctx: CommandContext): Promise<void> {
 export async function openDirect(ctx: CommandContext, who: string): Promise<void> {
   ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const chat = await http.openDirect(await resolveAccount(http, who));
+  const other = await resolveAccount(http, who);
+  const chat = await withSecureClient(ctx, ({ client }) => client.openDirect(other));
   show(ctx.io, ctx.json, chat, () => [`Direct chat with ${who}: ${chat.groupId}`]);
 }
 
@@ -41,7 +43,7 @@ export async function createGroup(ctx: CommandContext, title: string, members: s
   ctx.profile.requireSession();
   const http = ctx.profile.http();
   const ids = await Promise.all(members.map((m) => resolveAccount(http, m)));
-  const group = await http.createGroup(title, ids);
+  const group = await withSecureClient(ctx, ({ client }) => client.createGroup(title, ids));
   show(ctx.io, ctx.json, group, () => [
     `Created "${group.title}": ${group.groupId} (${group.memberCount} members)`,
   ]);
@@ -67,7 +69,7 @@ export async function addMembers(ctx: CommandContext, chat: string, members: str
   const http = ctx.profile.http();
   const group = await resolveChat(http, chat);
   const ids = await Promise.all(members.map((m) => resolveAccount(http, m)));
-  const detail = await http.addMembers(group.groupId, ids);
+  const detail = await withSecureClient(ctx, ({ client }) => client.addMembers(group.groupId, ids));
   show(ctx.io, ctx.json, detail, () => [`Added ${members.join(', ')}: ${detail.memberCount} members now.`]);
 }
 
@@ -76,7 +78,7 @@ export async function removeMember(ctx: CommandContext, chat: string, member: st
   const http = ctx.profile.http();
   const group = await resolveChat(http, chat);
   const accountId = await resolveAccount(http, member);
-  await http.removeMember(group.groupId, accountId);
+  await withSecureClient(ctx, ({ client }) => client.removeMember(group.groupId, accountId));
   show(ctx.io, ctx.json, { groupId: group.groupId, removed: accountId }, () => [
     `Removed ${member} from ${group.title || group.groupId}.`,
   ]);
@@ -86,7 +88,7 @@ export async function leaveGroup(ctx: CommandContext, chat: string): Promise<voi
   ctx.profile.requireSession();
   const http = ctx.profile.http();
   const group = await resolveChat(http, chat);
-  await http.leave(group.groupId);
+  await withSecureClient(ctx, ({ client }) => client.leave(group.groupId), { prepareOnly: true });
   show(ctx.io, ctx.json, { groupId: group.groupId, left: true }, () => [
     `You left ${group.title || group.groupId}.`,
   ]);

@@ -1,40 +1,38 @@
 import { createInterface } from 'node:readline';
-import { CourierError, type EntryFrame } from '@courier/protocol';
-import { CourierConnection } from '@courier/sdk';
+import { CourierError } from '@courier/protocol';
+import { SecureClient, type StoredMessage } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
-import { EntryPrinter } from '../entry-printer.ts';
+import { MessagePrinter } from '../message-printer.ts';
 import { Names } from '../names.ts';
-import { encodeText } from '../plaintext-codec.ts';
-import { resolveChat } from '../resolve.ts';
+import { resolveAccount, resolveChat } from '../resolve.ts';
+import { withSecureClient } from '../secure-session.ts';
+import type { DeviceStore } from '../device-store.ts';
 
-type EntryHandler = (entry: EntryFrame) => Promise<undefined | false>;
-
-/** A connection of this profile's device; `onFatal` runs when the server ends the session for good. */
-function connect(
-  ctx: CommandContext,
-  onEntry: EntryHandler,
-  onFatal: (error: CourierError) => void,
-  sendOnly = false,
-) {
-  const session = ctx.profile.requireSession();
-  const connection = new CourierConnection({
-    url: ctx.profile.server(),
-    token: session.token,
-    store: ctx.profile.store((n) =>
-      ctx.io.err(`(${n} message(s) queued by this profile's previous device were never accepted; dropped)`),
-    ),
-    client: 'courier-cli',
-    onEntry,
-    sendOnly,
-  });
-  connection.on('fatal', onFatal);
-  return connection;
-}
-
-function printer(ctx: CommandContext): EntryPrinter {
+function printer(ctx: CommandContext): MessagePrinter {
   const session = ctx.profile.requireSession();
   const http = ctx.profile.http();
-  return new EntryPrinter(http, new Names(http), session.accountId);
+  return new MessagePrinter(http, new Names(http), session.accountId);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CourierError('SERVER_UNAVAILABLE', { message })), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits until this device has joined the chat's encryption group (its Welcome may still be coming). */
+async function joinedChat(client: SecureClient, groupId: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await client.epoch(groupId)) === undefined) {
+    if (Date.now() > deadline) throw new CourierError('MLS_GROUP_NOT_READY');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export async function send(
@@ -47,85 +45,110 @@ export async function send(
   const group = await resolveChat(ctx.profile.http(), chat);
   const waitMs = Number(options.wait) * 1000;
   if (!(waitMs > 0)) throw new CourierError('REQ_INVALID', { message: '--wait takes a number of seconds.' });
-  let fatal: CourierError | undefined;
-  // A send-only connection: nothing is pushed to it, and a running `listen` of this profile keeps its own.
-  const connection = connect(
-    ctx,
-    async () => false,
-    (error) => {
-      fatal = error;
-    },
-    true,
-  );
-  connection.start();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new CourierError('SERVER_UNAVAILABLE', {
-            message: `The server did not accept the message within ${options.wait} s. It stays in this profile's outbox and goes out with the next send, listen or chat.`,
-          }),
-        ),
-      waitMs,
-    );
-  });
-  try {
-    const accepted = await Promise.race([
-      connection.send(group.groupId, encodeText(words.join(' '))),
-      timeout,
-    ]);
+  const notAccepted = `The server did not accept the message within ${options.wait} s. It stays in this profile's outbox and goes out with the next send, listen or chat.`;
+  await withSecureClient(ctx, async ({ client }) => {
+    await joinedChat(client, group.groupId, waitMs);
+    const accepted = await withTimeout(client.sendText(group.groupId, words.join(' ')), waitMs, notAccepted);
     if (ctx.json) ctx.io.out(JSON.stringify({ groupId: group.groupId, ...accepted }));
     else ctx.io.out(`Sent to ${chat} (#${accepted.seq}).`);
-  } catch (error) {
-    throw fatal ?? error;
-  } finally {
-    clearTimeout(timer);
-    await connection.stop();
-  }
+  }).catch((error: unknown) => {
+    // Nothing answered at all: the message (if encrypted) waits in the outbox.
+    if (error instanceof CourierError && error.code === 'SERVER_UNAVAILABLE')
+      throw new CourierError('SERVER_UNAVAILABLE', { message: notAccepted });
+    throw error;
+  });
 }
 
-/**
- * Runs until Ctrl-C (or SIGTERM), or until the server ends the session; then stops cleanly:
- * entries being handled finish, acknowledgements are flushed, the socket is closed.
- */
-function untilStopped(connection: CourierConnection): Promise<CourierError | undefined> {
+/** A stored message or roster change, as a line. */
+function stored(ctx: CommandContext, print: MessagePrinter, message: StoredMessage): Promise<string> {
+  if (message.roster)
+    return ctx.json
+      ? print.rosterJson(message.groupId, message.seq, message.roster)
+      : print.rosterLine(message.groupId, message.roster);
+  return ctx.json ? print.json(message) : print.line(message);
+}
+
+/** Runs until Ctrl-C (or SIGTERM), or until the server ends the session; then stops cleanly. */
+function untilStopped(client: SecureClient): Promise<CourierError | undefined> {
   return new Promise((resolve) => {
     const finish = (error?: CourierError) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      void connection.stop().then(() => resolve(error));
+      resolve(error);
     };
     const onSignal = () => finish();
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    connection.on('fatal', (error) => finish(error));
+    client.on('fatal', (error) => finish(error));
   });
+}
+
+/** Shows what a secure client reports: messages, roster changes, unreadable messages, key changes. */
+function showEvents(
+  ctx: CommandContext,
+  client: SecureClient,
+  store: DeviceStore,
+  only: string | undefined,
+  print: MessagePrinter,
+  show: (line: string) => void,
+): void {
+  // Lines are printed in the order events happened, whatever each lookup takes.
+  let queue = Promise.resolve();
+  const later = (line: () => Promise<string>) => {
+    queue = queue.then(async () => show(await line())).catch(() => {});
+  };
+  client.on('message', (message: StoredMessage) => {
+    if (message.outgoing || (only !== undefined && message.groupId !== only)) return;
+    store.markShown(message);
+    later(() => (ctx.json ? print.json(message) : print.line(message)));
+  });
+  client.on('roster', ({ groupId, seq, event }) => {
+    if (only !== undefined && groupId !== only) return;
+    store.markShown({ groupId, senderDeviceId: '', clientMsgId: `roster-${seq}` });
+    later(() => (ctx.json ? print.rosterJson(groupId, seq, event) : print.rosterLine(groupId, event)));
+  });
+  client.on('undecryptable', ({ groupId, seq, code }) =>
+    ctx.io.err(`(message #${seq} in ${groupId} could not be decrypted: ${code}; skipped)`),
+  );
+  client.on('removed', ({ groupId }) => ctx.io.err(`(this device was removed from ${groupId})`));
 }
 
 export async function listen(ctx: CommandContext, chat: string | undefined): Promise<void> {
   ctx.profile.requireSession();
   const only = chat === undefined ? undefined : (await resolveChat(ctx.profile.http(), chat)).groupId;
   const release = ctx.profile.claimConnection('listen');
+  const session = ctx.profile.requireSession();
+  const store = ctx.profile.deviceStore();
   try {
     const print = printer(ctx);
-    const connection = connect(
-      ctx,
-      async (entry) => {
-        // Another chat's entries stay unseen, for a later `listen` without a chat.
-        if (only !== undefined && entry.groupId !== only) return false;
-        ctx.io.out(ctx.json ? await print.json(entry) : await print.line(entry));
-        return undefined;
-      },
-      () => {},
+    const client = new SecureClient({
+      url: ctx.profile.server(),
+      token: session.token,
+      accountId: session.accountId,
+      deviceId: session.deviceId,
+      store,
+      client: 'courier-cli',
+      // Another chat's entries stay unseen, for a later `listen` without a chat.
+      ...(only === undefined ? {} : { accept: (groupId: string) => groupId === only }),
+    });
+    showEvents(ctx, client, store, only, print, (line) => ctx.io.out(line));
+    client.on('key_change', (change) =>
+      ctx.io.err(
+        `(the keys of ${change.accountId} changed: device ${change.deviceId}; compare safety numbers)`,
+      ),
     );
-    connection.on('state', (state) => {
+    client.on('state', (state) => {
       if (!ctx.json) ctx.io.err(`(${state === 'ready' ? 'connected' : state})`);
     });
-    connection.start();
-    const fatal = await untilStopped(connection);
+    // What arrived while nothing was showing (stored by a send, a group command, or a filtered listen).
+    for (const message of store.takeUnshown(only)) ctx.io.out(await stored(ctx, print, message));
+    const stopped = untilStopped(client);
+    await client.start();
+    const fatal = await stopped;
+    await client.stop();
     if (fatal) throw fatal;
   } finally {
+    store.close();
     release();
   }
 }
@@ -141,44 +164,57 @@ export async function interactiveChat(ctx: CommandContext, chat: string): Promis
   }
 }
 
-/** Incoming lines are printed above the prompt; each typed line is sent. */
+/** Incoming lines are printed above the prompt; each typed line is encrypted and sent. */
 async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
+  const session = ctx.profile.requireSession();
   const print = printer(ctx);
   const tty = process.stdin.isTTY && process.stdout.isTTY;
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty });
+  let rl: ReturnType<typeof createInterface> | undefined;
   const show = (line: string) => {
-    if (!tty) return ctx.io.out(line);
+    if (!tty || !rl) return ctx.io.out(line);
     process.stdout.write('\r\x1b[K');
     ctx.io.out(line);
     rl.prompt(true);
   };
+  const store = ctx.profile.deviceStore();
+  const client = new SecureClient({
+    url: ctx.profile.server(),
+    token: session.token,
+    accountId: session.accountId,
+    deviceId: session.deviceId,
+    store,
+    client: 'courier-cli',
+    accept: (id) => id === groupId,
+  });
   let fatal: CourierError | undefined;
-  const connection = connect(
-    ctx,
-    async (entry) => {
-      if (entry.groupId !== groupId) return false;
-      show(await print.line(entry));
-      return undefined;
-    },
-    (error) => {
-      fatal = error;
-      rl.close();
-    },
-  );
-  connection.start();
+  client.on('fatal', (error) => {
+    fatal = error;
+    rl?.close();
+  });
+  showEvents(ctx, client, store, groupId, print, show);
+  for (const message of store.takeUnshown(groupId)) show(await stored(ctx, print, message));
+  await client.start();
+  // Read lines only now: piped input would otherwise be read (and its end seen) before anyone listens.
+  rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty });
   if (tty) ctx.io.err(`Chatting in ${await print.title(groupId)}; Ctrl-C or Ctrl-D to stop.`);
   rl.setPrompt('> ');
   if (tty) rl.prompt();
   const sending = new Set<Promise<unknown>>();
+  // Lines are encrypted one after another, in the order typed.
+  let order = Promise.resolve();
   rl.on('line', (line) => {
     const text = line.trim();
     if (text.length > 0) {
-      const sent = connection
-        .send(groupId, encodeText(text))
-        .catch((error: CourierError) => {
-          if (error.code !== 'CLIENT_STOPPED') show(`(not sent: ${error.code} ${error.message})`);
-        })
-        .finally(() => sending.delete(sent));
+      order = order.then(async () => {
+        try {
+          await joinedChat(client, groupId, 15_000);
+          await client.sendText(groupId, text);
+        } catch (error) {
+          const e = error as CourierError;
+          if (e.code !== 'CLIENT_STOPPED') show(`(not sent: ${e.code} ${e.message})`);
+        }
+      });
+      const sent = order.finally(() => sending.delete(sent));
       sending.add(sent);
     }
     if (tty) rl.prompt();
@@ -194,12 +230,13 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
       if (waitForSends && !fatal) await Promise.allSettled([...sending]);
       else if (sending.size > 0)
         ctx.io.err(`(${sending.size} not yet accepted: they stay in the outbox and go out next time)`);
-      await connection.stop();
+      await client.stop();
+      store.close();
       resolve();
     };
     const onTerm = () => {
       void finish(false);
-      rl.close();
+      rl?.close();
     };
     rl.on('SIGINT', onTerm); // Ctrl-C at the terminal
     rl.on('close', () => void finish(true)); // Ctrl-D, or the end of piped input
@@ -207,4 +244,19 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
     process.once('SIGTERM', onTerm);
   });
   if (fatal) throw fatal;
+}
+
+/** The safety number this account shares with another person, to compare out of band. */
+export async function safety(ctx: CommandContext, who: string): Promise<void> {
+  const accountId = await resolveAccount(ctx.profile.http(), who);
+  await withSecureClient(
+    ctx,
+    async ({ client }) => {
+      const number = await client.safetyNumber(accountId);
+      if (ctx.json) ctx.io.out(JSON.stringify({ accountId, safetyNumber: number }));
+      else
+        ctx.io.out(`Safety number with ${who}:\n  ${number}\nCompare it with theirs in person or on a call.`);
+    },
+    { prepareOnly: true },
+  );
 }

@@ -1,4 +1,5 @@
 import type { StoredKeyPackage } from '@courier/mls';
+import type { RosterEvent } from '@courier/protocol';
 import { type ClientStore, MemoryClientStore, type OutboxItem } from '../client-store.ts';
 
 /** The device's MLS identity. The private key never leaves the device's store. */
@@ -40,6 +41,8 @@ export interface StoredMessage {
   sentAtMs: number;
   text: string;
   outgoing: boolean;
+  /** Set for a roster change the server recorded in the chat's log (text is then empty). */
+  roster?: RosterEvent;
 }
 
 /** An entry that arrived before this device joined the chat's MLS group (kept until it joins). */
@@ -84,6 +87,8 @@ export interface MlsStore extends ClientStore {
   /** Removes and returns the stashed entries of a chat, in log order. */
   takeStash(groupId: string): Promise<StashedEntry[]>;
   messages(groupId: string): Promise<StoredMessage[]>;
+  /** Keeps messages that belong to no group state (roster changes); a message kept already is not doubled. */
+  addMessages(messages: readonly StoredMessage[]): Promise<void>;
   /** Every device key this device has seen per account (to notice a changed or added key). */
   knownKeys(accountId: string): Promise<Record<string, string>>;
   setKnownKeys(accountId: string, keys: Record<string, string>): Promise<void>;
@@ -165,6 +170,16 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
 
   async messages(groupId: string): Promise<StoredMessage[]> {
     return [...(this.history.get(groupId) ?? [])];
+  }
+
+  async addMessages(messages: readonly StoredMessage[]): Promise<void> {
+    for (const message of messages) {
+      const list = this.history.get(message.groupId) ?? [];
+      const same = (m: StoredMessage) =>
+        m.senderDeviceId === message.senderDeviceId && m.clientMsgId === message.clientMsgId;
+      if (!list.some(same)) list.push(message);
+      this.history.set(message.groupId, list);
+    }
   }
 
   async knownKeys(accountId: string): Promise<Record<string, string>> {

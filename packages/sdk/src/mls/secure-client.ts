@@ -127,13 +127,47 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     return this.options.deviceId;
   }
 
-  /** Sets up the device's identity and key packages (first run), then connects. */
+  /**
+   * Sets up the device's identity and key packages (first run), then connects; the connection comes
+   * up (and reconnects) by itself: sends wait in the outbox meanwhile (see `ready`).
+   */
   async start(): Promise<void> {
     if (this.started) return;
     await this.prepare();
     this.started = true;
     this.connection.start();
-    await this.connection.ready();
+    this.connection.on('ready', () => void this.syncGroups());
+  }
+
+  /**
+   * After (re)connecting: commits what chats need from this device. A device of this account that
+   * is not in a chat's group yet (signed in since) is added by any of the account's devices; other
+   * members' missing devices (registered since the chat was made) and devices that left are handled
+   * by admins, and by either person in a direct chat.
+   */
+  async syncGroups(): Promise<void> {
+    try {
+      const chats = await this.http.groups();
+      for (const chat of chats) {
+        if (!(await this.options.store.group(chat.groupId))) continue;
+        const view = await this.mlsView(chat.groupId);
+        const mine = view.missing.some((m) => m.accountId === this.accountId);
+        const responsible = chat.kind === 'direct' || chat.myRole !== 'member';
+        if (mine || (responsible && (view.missing.length > 0 || view.stale.length > 0)))
+          await this.reconcile(chat.groupId);
+      }
+    } catch (error) {
+      if (this.connection.state !== 'stopped')
+        this.emit(
+          'problem',
+          error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error }),
+        );
+    }
+  }
+
+  /** Resolves once the connection is authenticated and resuming. */
+  ready(): Promise<void> {
+    return this.connection.ready();
   }
 
   /** Identity, certificate and key packages, without connecting. */
@@ -591,6 +625,19 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     } catch {
       return;
     }
+    await this.options.store.addMessages([
+      {
+        groupId: entry.groupId,
+        seq: entry.seq,
+        clientMsgId: entry.clientMsgId,
+        senderAccountId: entry.senderAccountId,
+        senderDeviceId: entry.senderDeviceId,
+        sentAtMs: entry.sentAtMs,
+        text: '',
+        outgoing: false,
+        roster: event,
+      },
+    ]);
     this.emit('roster', { groupId: entry.groupId, seq: entry.seq, event });
     if (event.action !== 'removed' && event.action !== 'left') return;
     if (event.subjectAccountIds.includes(this.accountId)) return;

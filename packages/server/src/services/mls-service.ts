@@ -358,13 +358,6 @@ export class MlsService {
           });
         }
         await tx.mailbox.insert(mailbox);
-        // A device added now reads the group from after the commit that added it.
-        if (added.length > 0)
-          await tx.cursors.start(
-            added.map((a) => a.deviceId),
-            groupId,
-            seq,
-          );
         return { seq, epoch: newEpoch, duplicate: false, mailbox };
       });
     });

@@ -1,0 +1,379 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { StoredKeyPackage } from '@courier/mls';
+import type { RosterEvent } from '@courier/protocol';
+import type {
+  GroupRecord,
+  GroupSaveExtras,
+  MlsStore,
+  OutboxItem,
+  StashedEntry,
+  StoredIdentity,
+  StoredMessage,
+} from '@courier/sdk';
+import Database from 'better-sqlite3';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS seqs (group_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+  client_msg_id TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, payload BLOB NOT NULL,
+  queued INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS key_packages (
+  ref BLOB PRIMARY KEY, key_package BLOB NOT NULL, private_key_package BLOB NOT NULL, last_resort INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (
+  group_id TEXT PRIMARY KEY, state BLOB NOT NULL, seq INTEGER NOT NULL, pending_id TEXT, pending_state BLOB,
+  version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS stash (
+  group_id TEXT NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (group_id, seq));
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL, seq INTEGER NOT NULL,
+  client_msg_id TEXT NOT NULL, sender_account_id TEXT NOT NULL, sender_device_id TEXT NOT NULL,
+  sent_at_ms INTEGER NOT NULL, text TEXT NOT NULL, outgoing INTEGER NOT NULL, shown INTEGER NOT NULL, roster TEXT,
+  UNIQUE (group_id, sender_device_id, client_msg_id));
+CREATE TABLE IF NOT EXISTS known_keys (account_id TEXT PRIMARY KEY, keys TEXT NOT NULL);
+`;
+
+interface MessageRow {
+  id: number;
+  group_id: string;
+  seq: number;
+  client_msg_id: string;
+  sender_account_id: string;
+  sender_device_id: string;
+  sent_at_ms: number;
+  text: string;
+  outgoing: number;
+  roster: string | null;
+}
+
+const bytes = (b: Buffer | Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
+const toMessage = (r: MessageRow): StoredMessage & { id: number } => ({
+  id: r.id,
+  groupId: r.group_id,
+  seq: r.seq,
+  clientMsgId: r.client_msg_id,
+  senderAccountId: r.sender_account_id,
+  senderDeviceId: r.sender_device_id,
+  sentAtMs: r.sent_at_ms,
+  text: r.text,
+  outgoing: r.outgoing === 1,
+  ...(r.roster ? { roster: JSON.parse(r.roster) as RosterEvent } : {}),
+});
+
+/**
+ * One device's end-to-end-encryption store on disk: a SQLite file (mode 0600) holding its MLS
+ * identity, key packages, each chat's group state, the messages it holds, its positions and outbox.
+ * Several processes of one profile (a `listen` and a `send`) share it: SQLite serialises their
+ * writes, and a group save that lost a race fails and is redone from the newer state.
+ */
+export class DeviceStore implements MlsStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.db = new Database(path);
+    chmodSync(path, 0o600);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('secure_delete = ON');
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private meta(key: string): Buffer | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: Buffer } | undefined)
+      ?.value;
+  }
+
+  private setMeta(key: string, value: Uint8Array | string | number): void {
+    this.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, typeof value === 'number' ? String(value) : value);
+  }
+
+  // ClientStore
+
+  lastSeq(groupId: string): number {
+    return (
+      (this.db.prepare('SELECT seq FROM seqs WHERE group_id = ?').get(groupId) as { seq: number } | undefined)
+        ?.seq ?? 0
+    );
+  }
+
+  setLastSeq(groupId: string, seq: number): void {
+    this.db
+      .prepare(
+        'INSERT INTO seqs (group_id, seq) VALUES (?, ?) ON CONFLICT (group_id) DO UPDATE SET seq = MAX(seq, excluded.seq)',
+      )
+      .run(groupId, seq);
+  }
+
+  lastMailboxSeq(): number {
+    return Number(this.meta('mailbox_seq')?.toString() ?? 0);
+  }
+
+  setLastMailboxSeq(seq: number): void {
+    this.db.transaction(() => {
+      if (seq > this.lastMailboxSeq()) this.setMeta('mailbox_seq', seq);
+    })();
+  }
+
+  outbox(): OutboxItem[] {
+    return (
+      this.db.prepare('SELECT * FROM outbox ORDER BY queued').all() as {
+        client_msg_id: string;
+        kind: OutboxItem['kind'];
+        target: string;
+        payload: Buffer;
+      }[]
+    ).map((r) => ({
+      kind: r.kind,
+      target: r.target,
+      clientMsgId: r.client_msg_id,
+      payload: bytes(r.payload),
+    }));
+  }
+
+  putOutbox(item: OutboxItem): void {
+    this.db
+      .prepare(
+        `INSERT INTO outbox (client_msg_id, kind, target, payload, queued) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (client_msg_id) DO NOTHING`,
+      )
+      .run(item.clientMsgId, item.kind, item.target, item.payload, Date.now());
+  }
+
+  removeOutbox(clientMsgId: string): void {
+    this.db.prepare('DELETE FROM outbox WHERE client_msg_id = ?').run(clientMsgId);
+  }
+
+  // MlsStore
+
+  async identity(): Promise<StoredIdentity | undefined> {
+    const value = this.meta('identity');
+    if (!value) return undefined;
+    const parsed = JSON.parse(value.toString()) as Record<string, string>;
+    return {
+      accountId: parsed.accountId!,
+      deviceId: parsed.deviceId!,
+      signaturePublicKey: Buffer.from(parsed.signaturePublicKey!, 'base64'),
+      signaturePrivateKey: Buffer.from(parsed.signaturePrivateKey!, 'base64'),
+      certificationKey: Buffer.from(parsed.certificationKey!, 'base64'),
+    };
+  }
+
+  async saveIdentity(identity: StoredIdentity): Promise<void> {
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+    this.setMeta(
+      'identity',
+      JSON.stringify({
+        accountId: identity.accountId,
+        deviceId: identity.deviceId,
+        signaturePublicKey: b64(identity.signaturePublicKey),
+        signaturePrivateKey: b64(identity.signaturePrivateKey),
+        certificationKey: b64(identity.certificationKey),
+      }),
+    );
+  }
+
+  async keyPackages(): Promise<StoredKeyPackage[]> {
+    return (
+      this.db.prepare('SELECT * FROM key_packages').all() as {
+        ref: Buffer;
+        key_package: Buffer;
+        private_key_package: Buffer;
+        last_resort: number;
+      }[]
+    ).map((r) => ({
+      ref: bytes(r.ref),
+      keyPackage: bytes(r.key_package),
+      privateKeyPackage: bytes(r.private_key_package),
+      lastResort: r.last_resort === 1,
+    }));
+  }
+
+  async addKeyPackages(keyPackages: readonly StoredKeyPackage[]): Promise<void> {
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO key_packages (ref, key_package, private_key_package, last_resort) VALUES (?, ?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      for (const kp of keyPackages)
+        insert.run(kp.ref, kp.keyPackage, kp.privateKeyPackage, kp.lastResort ? 1 : 0);
+    })();
+  }
+
+  async removeKeyPackage(ref: Uint8Array): Promise<void> {
+    this.db.prepare('DELETE FROM key_packages WHERE ref = ?').run(ref);
+  }
+
+  async group(groupId: string): Promise<GroupRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM groups WHERE group_id = ?').get(groupId) as
+      | {
+          state: Buffer;
+          seq: number;
+          pending_id: string | null;
+          pending_state: Buffer | null;
+          version: number;
+        }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      state: bytes(row.state),
+      seq: row.seq,
+      version: row.version,
+      ...(row.pending_id && row.pending_state
+        ? { pending: { clientMsgId: row.pending_id, state: bytes(row.pending_state) } }
+        : {}),
+    };
+  }
+
+  async groupIds(): Promise<string[]> {
+    return (this.db.prepare('SELECT group_id FROM groups').all() as { group_id: string }[]).map(
+      (r) => r.group_id,
+    );
+  }
+
+  async saveGroup(
+    groupId: string,
+    record: Omit<GroupRecord, 'version'>,
+    expectedVersion: number | undefined,
+    extras: GroupSaveExtras = {},
+  ): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const current = this.db.prepare('SELECT version FROM groups WHERE group_id = ?').get(groupId) as
+          | { version: number }
+          | undefined;
+        if (current?.version !== expectedVersion) return false;
+        this.db
+          .prepare(
+            `INSERT INTO groups (group_id, state, seq, pending_id, pending_state, version) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, seq = excluded.seq,
+               pending_id = excluded.pending_id, pending_state = excluded.pending_state, version = excluded.version`,
+          )
+          .run(
+            groupId,
+            record.state,
+            record.seq,
+            record.pending?.clientMsgId ?? null,
+            record.pending?.state ?? null,
+            (expectedVersion ?? 0) + 1,
+          );
+        this.insertMessages(extras.messages ?? []);
+        if (extras.outbox) this.putOutbox(extras.outbox);
+        return true;
+      })
+      .immediate();
+  }
+
+  private insertMessages(messages: readonly StoredMessage[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO messages (group_id, seq, client_msg_id, sender_account_id, sender_device_id, sent_at_ms, text,
+         outgoing, shown, roster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (group_id, sender_device_id, client_msg_id) DO NOTHING`,
+    );
+    for (const m of messages)
+      insert.run(
+        m.groupId,
+        m.seq,
+        m.clientMsgId,
+        m.senderAccountId,
+        m.senderDeviceId,
+        m.sentAtMs,
+        m.text,
+        m.outgoing ? 1 : 0,
+        m.outgoing ? 1 : 0,
+        m.roster ? JSON.stringify(m.roster) : null,
+      );
+  }
+
+  async addMessages(messages: readonly StoredMessage[]): Promise<void> {
+    this.db.transaction(() => this.insertMessages(messages))();
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    this.db.prepare('DELETE FROM groups WHERE group_id = ?').run(groupId);
+  }
+
+  async stash(groupId: string, entry: StashedEntry): Promise<void> {
+    this.db
+      .prepare('INSERT OR IGNORE INTO stash (group_id, seq, entry) VALUES (?, ?, ?)')
+      .run(
+        groupId,
+        entry.seq,
+        JSON.stringify({ ...entry, payload: Buffer.from(entry.payload).toString('base64') }),
+      );
+  }
+
+  async takeStash(groupId: string): Promise<StashedEntry[]> {
+    return this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare('SELECT entry FROM stash WHERE group_id = ? ORDER BY seq')
+          .all(groupId) as {
+          entry: string;
+        }[];
+        this.db.prepare('DELETE FROM stash WHERE group_id = ?').run(groupId);
+        return rows.map((r) => {
+          const parsed = JSON.parse(r.entry) as StashedEntry & { payload: string };
+          return { ...parsed, payload: new Uint8Array(Buffer.from(parsed.payload, 'base64')) };
+        });
+      })
+      .immediate();
+  }
+
+  async messages(groupId: string): Promise<StoredMessage[]> {
+    return (
+      this.db.prepare('SELECT * FROM messages WHERE group_id = ? ORDER BY id').all(groupId) as MessageRow[]
+    ).map(toMessage);
+  }
+
+  /** Received messages not shown yet (of one chat, or all), oldest first; they count as shown now. */
+  takeUnshown(groupId?: string): StoredMessage[] {
+    return this.db
+      .transaction(() => {
+        const rows = (
+          groupId === undefined
+            ? this.db.prepare('SELECT * FROM messages WHERE shown = 0 ORDER BY id').all()
+            : this.db
+                .prepare('SELECT * FROM messages WHERE shown = 0 AND group_id = ? ORDER BY id')
+                .all(groupId)
+        ) as MessageRow[];
+        const mark = this.db.prepare('UPDATE messages SET shown = 1 WHERE id = ?');
+        for (const r of rows) mark.run(r.id);
+        return rows.map(toMessage);
+      })
+      .immediate();
+  }
+
+  /** Marks one received message as shown (a live listener printed it). */
+  markShown(message: Pick<StoredMessage, 'groupId' | 'senderDeviceId' | 'clientMsgId'>): void {
+    this.db
+      .prepare(
+        'UPDATE messages SET shown = 1 WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
+      )
+      .run(message.groupId, message.senderDeviceId, message.clientMsgId);
+  }
+
+  async knownKeys(accountId: string): Promise<Record<string, string>> {
+    const row = this.db.prepare('SELECT keys FROM known_keys WHERE account_id = ?').get(accountId) as
+      | { keys: string }
+      | undefined;
+    return row ? (JSON.parse(row.keys) as Record<string, string>) : {};
+  }
+
+  async setKnownKeys(accountId: string, keys: Record<string, string>): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO known_keys (account_id, keys) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET keys = excluded.keys',
+      )
+      .run(accountId, JSON.stringify(keys));
+  }
+}

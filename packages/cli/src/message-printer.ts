@@ -1,0 +1,71 @@
+import type { RosterEvent } from '@courier/protocol';
+import type { CourierHttp, StoredMessage } from '@courier/sdk';
+import type { Names } from './names.ts';
+
+/**
+ * Formats decrypted messages as `[chat] @sender: text` and roster changes as
+ * `[chat] * @alice added @bob`, with chat titles (a direct chat is titled by the other person) and
+ * names looked up once.
+ */
+export class MessagePrinter {
+  private readonly titles = new Map<string, string>();
+
+  constructor(
+    private readonly http: CourierHttp,
+    private readonly names: Names,
+    private readonly me: string,
+  ) {}
+
+  async title(groupId: string): Promise<string> {
+    const known = this.titles.get(groupId);
+    if (known) return known;
+    let title = groupId;
+    try {
+      const chat = await this.http.group(groupId);
+      const other = chat.members.find((m) => m.accountId !== this.me)?.accountId;
+      title = chat.kind === 'group' ? chat.title : other ? await this.names.of(other) : 'direct chat';
+    } catch {
+      // A chat I have left since: keep its id.
+    }
+    this.titles.set(groupId, title);
+    return title;
+  }
+
+  async line(message: StoredMessage): Promise<string> {
+    return `[${await this.title(message.groupId)}] ${await this.names.of(message.senderAccountId)}: ${message.text}`;
+  }
+
+  async rosterLine(groupId: string, event: RosterEvent): Promise<string> {
+    // A roster change may change the chat's title.
+    this.titles.delete(groupId);
+    return `[${await this.title(groupId)}] * ${await this.names.rosterEvent(event)}`;
+  }
+
+  /** One JSON object per line, for scripts. */
+  async json(message: StoredMessage): Promise<string> {
+    return JSON.stringify({
+      groupId: message.groupId,
+      chat: await this.title(message.groupId),
+      seq: message.seq,
+      kind: 'message',
+      from: message.senderAccountId,
+      fromName: await this.names.of(message.senderAccountId),
+      sentAtMs: message.sentAtMs,
+      text: message.text,
+    });
+  }
+
+  async rosterJson(groupId: string, seq: number, event: RosterEvent): Promise<string> {
+    this.titles.delete(groupId);
+    return JSON.stringify({
+      groupId,
+      chat: await this.title(groupId),
+      seq,
+      kind: 'roster',
+      from: event.actorAccountId,
+      fromName: await this.names.of(event.actorAccountId),
+      roster: event,
+      text: await this.names.rosterEvent(event),
+    });
+  }
+}

@@ -1,0 +1,57 @@
+import type { CourierError } from '@courier/protocol';
+import { SecureClient } from '@courier/sdk';
+import type { CommandContext } from './context.ts';
+import type { DeviceStore } from './device-store.ts';
+
+export interface SecureSession {
+  client: SecureClient;
+  store: DeviceStore;
+  /** True when this process holds the device's receiving connection (no listen/chat runs elsewhere). */
+  receiving: boolean;
+}
+
+/**
+ * Runs a command with this device's end-to-end-encrypted client. When no `listen` or `chat` of the
+ * profile is running, it takes the device's connection and receives, so that its chats' groups are
+ * current (what arrives is stored, and shown by the next `listen`); otherwise it only sends, and the
+ * running process keeps the shared store current.
+ */
+export async function withSecureClient<T>(
+  ctx: CommandContext,
+  work: (session: SecureSession) => Promise<T>,
+  options: { prepareOnly?: boolean } = {},
+): Promise<T> {
+  const session = ctx.profile.requireSession();
+  const release = options.prepareOnly ? undefined : ctx.profile.tryClaimConnection();
+  const store = ctx.profile.deviceStore();
+  const client = new SecureClient({
+    url: ctx.profile.server(),
+    token: session.token,
+    accountId: session.accountId,
+    deviceId: session.deviceId,
+    store,
+    client: 'courier-cli',
+    sendOnly: release === undefined,
+  });
+  let fatal: CourierError | undefined;
+  client.on('fatal', (error) => {
+    fatal = error;
+  });
+  client.on('key_change', (change) =>
+    ctx.io.err(
+      `(the keys of ${change.accountId} changed: device ${change.deviceId} ${change.replaced ? 'has a new key' : 'was added'}; compare safety numbers: courier safety <who>)`,
+    ),
+  );
+  try {
+    // The connection comes up by itself; what needs the chats current waits for them.
+    if (options.prepareOnly) await client.prepare();
+    else await client.start();
+    return await work({ client, store, receiving: release !== undefined });
+  } catch (error) {
+    throw fatal ?? error;
+  } finally {
+    await client.stop();
+    store.close();
+    release?.();
+  }
+}
