@@ -48,6 +48,8 @@ export class Names {
         return `${actor} removed ${subjects}`;
       case 'left':
         return `${subjects} left`;
+      case 'device_added':
+        return `${actor} signed in on a new device`;
       case 'role_changed':
         return `${actor} made ${subjects} ${event.role === 'admin' ? 'an admin' : `a ${event.role}`}`;
     }

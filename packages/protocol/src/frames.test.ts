@@ -131,6 +131,7 @@ describe('frame codec', () => {
         'removed' as const,
         'left' as const,
         'role_changed' as const,
+        'device_added' as const,
       ),
       actorAccountId: str,
       subjectAccountIds: fc.array(str, { maxLength: 5 }),

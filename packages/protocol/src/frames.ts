@@ -79,7 +79,7 @@ export type ServerFrame =
   | { type: 'group_left'; groupId: string }
   | { type: 'goodbye'; code: string; message: string };
 
-export type RosterActionName = 'created' | 'added' | 'removed' | 'left' | 'role_changed';
+export type RosterActionName = 'created' | 'added' | 'removed' | 'left' | 'role_changed' | 'device_added';
 
 /** The payload of a `roster` entry, written by the server (never by a client). */
 export interface RosterEvent {
@@ -391,6 +391,7 @@ const rosterActions: Record<RosterActionName, RosterAction> = {
   removed: RosterAction.REMOVED,
   left: RosterAction.LEFT,
   role_changed: RosterAction.ROLE_CHANGED,
+  device_added: RosterAction.DEVICE_ADDED,
 };
 
 export function encodeRosterEvent(event: RosterEvent): Uint8Array {

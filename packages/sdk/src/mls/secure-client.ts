@@ -274,9 +274,22 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     this.cache.delete(groupId);
   }
 
-  /** Renews this device's keys in a chat (post-compromise security). */
+  /**
+   * Renews this device's keys in a chat (post-compromise security). When another commit wins the
+   * epoch, it catches up and tries again.
+   */
   async updateKeys(groupId: string): Promise<void> {
-    await this.commitWith(groupId, async (group) => [await selfUpdate(this.context, group)]);
+    for (let attempt = 0; ; attempt++) {
+      const view = await this.mlsView(groupId);
+      await this.catchUp(groupId, view.epoch);
+      try {
+        await this.commitWith(groupId, async (group) => [await selfUpdate(this.context, group)], view.epoch);
+        return;
+      } catch (error) {
+        if (!(error instanceof CourierError && error.code === 'MSG_STALE_EPOCH') || attempt >= 10)
+          throw error;
+      }
+    }
   }
 
   /** Encrypts and sends a text; resolves once the server stored it durably. */
@@ -639,18 +652,23 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       },
     ]);
     this.emit('roster', { groupId: entry.groupId, seq: entry.seq, event });
+    if (!(await this.options.store.group(entry.groupId))) return;
+    if (event.action === 'device_added') {
+      // A new device of this account is added by this account's devices, others' by admins.
+      if (entry.senderDeviceId === this.deviceId) return;
+      void this.reconcileLater(entry.groupId, event.subjectAccountIds.includes(this.accountId));
+      return;
+    }
     if (event.action !== 'removed' && event.action !== 'left') return;
     if (event.subjectAccountIds.includes(this.accountId)) return;
     // Someone left or was removed: an admin's device commits the removal of their devices.
-    const record = await this.options.store.group(entry.groupId);
-    if (!record) return;
-    void this.reconcileLater(entry.groupId);
+    void this.reconcileLater(entry.groupId, false);
   }
 
-  private async reconcileLater(groupId: string): Promise<void> {
+  private async reconcileLater(groupId: string, ownDevice: boolean): Promise<void> {
     try {
       const chat = await this.http.group(groupId);
-      if (chat.myRole === 'member') return;
+      if (!ownDevice && chat.kind === 'group' && chat.myRole === 'member') return;
       await this.reconcile(groupId);
     } catch (error) {
       this.emit(

@@ -66,7 +66,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const auth = new AuthService(storage, bus, sms, config.auth, deps, policies, recordIps);
   const accounts = new AccountService(storage, policies);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
-  const mls = new MlsService(storage, bus, deps.clock, {
+  const mls = new MlsService(storage, bus, deps.clock, groups, {
     certificationKey: loadOrCreateSigningKey(config.mls.certificationKeyFile),
     maxOneTimeKeyPackages: config.mls.maxOneTimeKeyPackages,
   });

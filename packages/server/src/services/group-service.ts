@@ -182,6 +182,23 @@ export class GroupService {
     }
   }
 
+  /**
+   * Records in each chat of the account that one of its devices is ready to be added to the chats'
+   * MLS groups (it published its first key packages): the account's other devices and the chats'
+   * admins see it in the log and commit the Add.
+   */
+  async announceDevice(principal: Principal): Promise<void> {
+    for (const group of await this.storage.groups.forAccount(principal.accountId)) {
+      const seq = await this.storage.transaction(async (tx) =>
+        this.appendRoster(tx, group.id, principal, {
+          action: 'device_added',
+          subjectAccountIds: [principal.accountId],
+        }),
+      );
+      await this.announce(group.id, [{ seq, accountIds: [] }]);
+    }
+  }
+
   async setRole(
     principal: Principal,
     groupId: string,

@@ -32,6 +32,7 @@ import type { Bus } from '../bus/ports.ts';
 import type { Clock } from '../deps.ts';
 import type { KeyPackageRow, MailboxRow, MlsLeafRow, Stores, Storage } from '../storage/ports.ts';
 import type { Principal } from './auth-service.ts';
+import type { GroupService } from './group-service.ts';
 
 export interface MlsServiceOptions {
   /** The Ed25519 secret key that certifies device credentials. */
@@ -72,6 +73,7 @@ export class MlsService {
     private readonly storage: Storage,
     private readonly bus: Bus,
     private readonly clock: Clock,
+    private readonly groups: Pick<GroupService, 'announceDevice'>,
     private readonly options: MlsServiceOptions,
   ) {
     this.certificationPublicKey = ed25519.getPublicKey(options.certificationKey);
@@ -140,6 +142,8 @@ export class MlsService {
       });
     }
     await this.storage.keyPackages.publish(principal.deviceId, oneTime, lastResort);
+    // The device's first keys: its chats can add it now.
+    if (stock.oneTime === 0 && !stock.lastResort) await this.groups.announceDevice(principal);
     return this.storage.keyPackages.stock(principal.deviceId);
   }
 
