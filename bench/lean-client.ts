@@ -1,3 +1,4 @@
+import { opaqueApplicationMessage, opaqueOverhead } from '@courier/mls';
 import {
   decodeServerFrame,
   type EntryFrame,
@@ -95,15 +96,22 @@ export class LeanClient {
   }
 }
 
-/** A payload of `size` bytes that starts with the send time (ms since the epoch, sub-ms precision). */
-export function stampedPayload(size: number): Uint8Array {
-  const payload = new Uint8Array(size);
-  new DataView(payload.buffer).setFloat64(0, performance.timeOrigin + performance.now());
+/**
+ * A payload of `size` bytes in all, shaped as an MLS application message for the group (the server
+ * takes nothing else), whose ciphertext ends with the send time (ms since the epoch, sub-ms
+ * precision). The ciphertext is the last field of a PrivateMessage, so the stamp is the last 8 bytes.
+ */
+export function stampedPayload(groupId: string, size: number): Uint8Array {
+  const body = new Uint8Array(Math.max(8, size - opaqueOverhead(groupId, size)));
+  const payload = opaqueApplicationMessage(groupId, body);
+  new DataView(payload.buffer, payload.byteOffset).setFloat64(payload.byteLength - 8, now());
   return payload;
 }
 
 export function stampOf(payload: Uint8Array): number {
-  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getFloat64(0);
+  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getFloat64(
+    payload.byteLength - 8,
+  );
 }
 
 export const now = (): number => performance.timeOrigin + performance.now();

@@ -39,7 +39,7 @@ export async function runW1(server: BenchServer, p: W1Params, storage: string): 
             if (sent === perSender) return resolve();
             sent += 1;
             client
-              .send(groupId, `m${i}-${sent}-${measuring ? 'm' : 'w'}`, stampedPayload(p.size))
+              .send(groupId, `m${i}-${sent}-${measuring ? 'm' : 'w'}`, stampedPayload(groupId, p.size))
               .catch(reject);
           };
           partner.onEntry = (entry) => {

@@ -54,7 +54,7 @@ export async function runW2(server: BenchServer, p: W2Params, storage: string): 
     const due = start + (m * 1000) / p.rate;
     const wait = due - now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    void clients[0]!.send(group.groupId, `w2-${m}`, stampedPayload(p.size));
+    void clients[0]!.send(group.groupId, `w2-${m}`, stampedPayload(group.groupId, p.size));
   }
   const expected = p.members - 1;
   const deadline = now() + 60_000;

@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   type ServerFrame,
 } from '@courier/protocol';
+import { opaqueApplicationMessage } from '@courier/mls';
 import { CourierHttp } from '@courier/sdk';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,7 +129,7 @@ describe('bad input on the gateway', () => {
         requestId: 7,
         groupId: chat.groupId,
         clientMsgId: 'ok-1',
-        payload: text('still fine'),
+        payload: opaqueApplicationMessage(chat.groupId, text('still fine')),
       }),
     );
     expect(await s.next('accepted')).toMatchObject({ requestId: 7, groupId: chat.groupId });
@@ -169,6 +170,40 @@ describe('bad input on the gateway', () => {
       3: 'PROTO_PAYLOAD_TOO_LARGE',
     });
     expect((await user.http.group(chat.groupId)).lastSeq).toBe(1);
+    s.ws.close();
+  });
+
+  it('takes into a group log only MLS application messages for that group, never plaintext', async () => {
+    const bob = await server.register(nextPhone());
+    const chat = await user.http.openDirect(bob.accountId);
+    const other = await user.http.openDirect((await server.register(nextPhone())).accountId);
+    const s = await raw(server.url);
+    s.ws.send(hello(user.token));
+    await s.next('ready');
+    const send = (requestId: number, payload: Uint8Array) =>
+      s.ws.send(
+        encodeClientFrame({
+          type: 'send',
+          requestId,
+          groupId: chat.groupId,
+          clientMsgId: `p-${requestId}`,
+          payload,
+        }),
+      );
+    send(1, text('plain words'));
+    send(2, opaqueApplicationMessage(other.groupId, text('for another chat')));
+    // An MLSMessage that is not a PrivateMessage (a key package's wire format).
+    send(3, Uint8Array.from([0, 1, 0, 5, 0, 0]));
+    send(4, opaqueApplicationMessage(chat.groupId, text('ciphertext-shaped')));
+    await s.next('accepted');
+    await new Promise((r) => setTimeout(r, 200));
+    const codes = Object.fromEntries(
+      s.frames
+        .filter((f) => f.type === 'error')
+        .map((f) => [f.type === 'error' ? f.requestId : 0, f.type === 'error' ? f.code : '']),
+    );
+    expect(codes).toEqual({ 1: 'MLS_MALFORMED', 2: 'MLS_WRONG_GROUP', 3: 'MLS_MALFORMED' });
+    expect((await user.http.group(chat.groupId)).lastSeq).toBe(2);
     s.ws.close();
   });
 

@@ -1,3 +1,4 @@
+import { opaqueApplicationMessage } from '@courier/mls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectDevice,
@@ -33,7 +34,7 @@ describe('a lost bus signal', () => {
           senderAccountId: alice.accountId,
           senderDeviceId: alice.deviceId,
           clientMsgId: 'from-elsewhere',
-          payload: text('unsignalled'),
+          payload: opaqueApplicationMessage(chat.groupId, text('unsignalled')),
           createdAt: Date.now(),
         },
       ]);

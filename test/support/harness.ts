@@ -11,7 +11,14 @@ import {
   parseConfig,
   type SmsSender,
 } from '@courier/server';
-import { CourierConnection, CourierHttp, MemoryClientStore, type ConnectionOptions } from '@courier/sdk';
+import { opaqueApplicationMessage, opaqueBody } from '@courier/mls';
+import {
+  type Accepted,
+  CourierConnection,
+  CourierHttp,
+  MemoryClientStore,
+  type ConnectionOptions,
+} from '@courier/sdk';
 import type { EntryFrame } from '@courier/protocol';
 import pino from 'pino';
 import { createTestDatabase } from './postgres.ts';
@@ -138,6 +145,22 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
+/**
+ * A connection for delivery tests: what it sends is wrapped in the shape of an MLS application message
+ * for the group (the server accepts nothing else), so tests can send and recognise plain test bodies.
+ * End-to-end encryption itself is tested with SecureClient (support/secure.ts).
+ */
+export class OpaqueConnection extends CourierConnection {
+  override send(groupId: string, payload: Uint8Array, clientMsgId?: string): Promise<Accepted> {
+    return super.send(groupId, opaqueApplicationMessage(groupId, payload), clientMsgId);
+  }
+}
+
+/** The test body of a message entry sent by an OpaqueConnection. */
+export function bodyOf(entry: EntryFrame): EntryFrame {
+  return entry.kind === 'message' ? { ...entry, payload: opaqueBody(entry.payload) } : entry;
+}
+
 /** A connected device that records every entry it processes. */
 export interface TestDevice {
   connection: CourierConnection;
@@ -156,7 +179,7 @@ export async function connectDevice(
   const store = options.store ?? new MemoryClientStore();
   const entries: EntryFrame[] = [];
   let waiters: (() => void)[] = [];
-  const connection = new CourierConnection({
+  const connection = new OpaqueConnection({
     url,
     token: user.token,
     store,
@@ -164,7 +187,7 @@ export async function connectDevice(
     reconnectCapMs: 200,
     ...options,
     onEntry: (entry) => {
-      entries.push(entry);
+      entries.push(bodyOf(entry));
       for (const w of waiters) w();
     },
   });

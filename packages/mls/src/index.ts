@@ -53,3 +53,4 @@ export {
   type KeyPackageSummary,
   type TreeLeaf,
 } from './inspect-public.ts';
+export { opaqueApplicationMessage, opaqueBody, opaqueOverhead } from './opaque-envelope.ts';

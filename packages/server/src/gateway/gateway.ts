@@ -11,6 +11,7 @@ import {
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
 } from '@courier/protocol';
+import { inspectApplicationMessage, MlsError } from '@courier/mls';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BusSignal } from '../bus/ports.ts';
@@ -30,6 +31,27 @@ export interface GatewayDeps {
   logger: Logger;
   config: Config['delivery'];
   clientIp: (request: IncomingMessage) => string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A group's log takes application data only as MLS PrivateMessage for that group (DESIGN §5): the
+ * server reads the public header, never the content; anything else (plaintext, a handshake, another
+ * group's message) is refused with a typed error. Commits go through the delivery service's HTTP API.
+ */
+function notApplicationMessage(groupId: string, payload: Uint8Array): CourierError | undefined {
+  let header: ReturnType<typeof inspectApplicationMessage>;
+  try {
+    header = inspectApplicationMessage(payload);
+  } catch (error) {
+    const code =
+      error instanceof MlsError && error.code === 'MLS_UNEXPECTED_MESSAGE' ? error.code : 'MLS_MALFORMED';
+    return new CourierError(code, { message: (error as Error).message });
+  }
+  const id = encoder.encode(groupId);
+  const same = header.groupId.length === id.length && header.groupId.every((b, i) => b === id[i]);
+  return same ? undefined : new CourierError('MLS_WRONG_GROUP');
 }
 
 const mailboxFrame = (row: MailboxRow) =>
@@ -350,7 +372,8 @@ export class Gateway {
     const { requestId, groupId, clientMsgId, payload } = frame;
     const invalid =
       this.invalidSend(clientMsgId, payload) ??
-      (connection.groups.has(groupId) ? undefined : new CourierError('GROUP_NOT_MEMBER'));
+      (connection.groups.has(groupId) ? undefined : new CourierError('GROUP_NOT_MEMBER')) ??
+      notApplicationMessage(groupId, payload);
     if (invalid) {
       this.reject(connection, requestId, invalid);
       return;
