@@ -53,4 +53,35 @@ describe('end-to-end encrypted chats (MLS)', () => {
     );
     await Promise.all([a!, b!, c!].map((d) => d.client.stop()));
   });
+
+  it("deleting an account takes its devices out of every chat's MLS group, by the remaining members' commits", async () => {
+    const [a, b, c] = await Promise.all(
+      [0, 1, 2].map(async () => secureDevice(server, await server.register(nextPhone()))),
+    );
+    const group = await a!.client.createGroup('erasure', [b!.user.accountId, c!.user.accountId]);
+    const direct = await c!.client.openDirect(b!.user.accountId);
+    await Promise.all([b!.joined(group.groupId), c!.joined(group.groupId), b!.joined(direct.groupId)]);
+    const before = {
+      group: (await a!.client.epoch(group.groupId))!,
+      direct: (await b!.client.epoch(direct.groupId))!,
+    };
+    await c!.client.stop();
+    await c!.user.http.deleteAccount(c!.user.phone);
+    // The group's admin and the direct chat's other person each commit the removal.
+    await a!.atEpoch(group.groupId, before.group + 1);
+    await b!.atEpoch(direct.groupId, before.direct + 1);
+    for (const [d, id] of [
+      [a!, group.groupId],
+      [b!, direct.groupId],
+    ] as const) {
+      expect((await d.client.members(id)).map((m) => m.accountId)).not.toContain(c!.user.accountId);
+    }
+    const view = await a!.user.http.call<{ leaves: { accountId: string }[]; stale: number[] }>(
+      'GET',
+      `/v1/groups/${group.groupId}/mls`,
+    );
+    expect(view.stale).toEqual([]);
+    expect(view.leaves.map((l) => l.accountId)).not.toContain(c!.user.accountId);
+    await Promise.all([a!, b!].map((d) => d.client.stop()));
+  });
 });

@@ -54,3 +54,4 @@ export {
   type TreeLeaf,
 } from './inspect-public.ts';
 export { opaqueApplicationMessage, opaqueBody, opaqueOverhead } from './opaque-envelope.ts';
+export { addedKeyPackageRefs, splitWelcome } from './welcome-split.ts';

@@ -21,12 +21,14 @@ import {
   type UploadKeyPackagesBody,
 } from '@courier/protocol';
 import {
+  addedKeyPackageRefs,
   assertUpdatePathRule,
   type HandshakeSummary,
   inspectHandshake,
   inspectKeyPackage,
   inspectRatchetTree,
   MlsError,
+  splitWelcome,
 } from '@courier/mls';
 import type { Bus } from '../bus/ports.ts';
 import type { Clock } from '../deps.ts';
@@ -250,8 +252,22 @@ export class MlsService {
     if (adds.length > 0 && (welcome === undefined || ratchetTree === undefined))
       throw new CourierError('MLS_WELCOME_REQUIRED');
     let treeLeaves: ReturnType<typeof inspectRatchetTree> | undefined;
+    // Each added device gets only its own part of the Welcome (its secrets and the shared GroupInfo).
+    const welcomes = new Map<string, Uint8Array>();
     try {
       treeLeaves = ratchetTree === undefined ? undefined : inspectRatchetTree(ratchetTree);
+      if (adds.length > 0) {
+        const refs = await addedKeyPackageRefs(commit);
+        const parts = splitWelcome(welcome!);
+        refs.forEach((ref, i) => {
+          const part = parts.get(ref);
+          if (!part)
+            throw new CourierError('MLS_WELCOME_REQUIRED', {
+              message: 'The Welcome leaves out an added device.',
+            });
+          welcomes.set(adds[i]!.deviceId, part);
+        });
+      }
     } catch (error) {
       throw courierError(error);
     }
@@ -357,7 +373,12 @@ export class MlsService {
             senderAccountId: principal.accountId,
             senderDeviceId: principal.deviceId,
             clientMsgId: body.clientMsgId,
-            payload: encodeMlsWelcome({ groupId, epoch: newEpoch, commitSeq: seq, welcome: welcome! }),
+            payload: encodeMlsWelcome({
+              groupId,
+              epoch: newEpoch,
+              commitSeq: seq,
+              welcome: welcomes.get(row.deviceId)!,
+            }),
             createdAt: now,
           });
         }
