@@ -11,6 +11,14 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 export type BenchStorage = 'sqlite' | 'postgres';
 
 /** The server under test, as its own process, with a fresh database. */
+/** An account registered for a workload, with its one device's session. */
+export interface BenchUser {
+  accountId: string;
+  deviceId: string;
+  token: string;
+  http: CourierHttp;
+}
+
 export class BenchServer {
   private offset = 0;
   private policyVersion: string | undefined;
@@ -113,12 +121,9 @@ export class BenchServer {
     return this.codes.get(phone);
   }
 
-  /** Registers `count` accounts through the API, `concurrency` at a time. */
-  async register(
-    count: number,
-    concurrency = 32,
-  ): Promise<{ accountId: string; token: string; http: CourierHttp }[]> {
-    const users: { accountId: string; token: string; http: CourierHttp }[] = new Array(count);
+  /** Registers `count` accounts through the API, `concurrency` at a time (numbers +44207nnnnnnn). */
+  async register(count: number, concurrency = 32): Promise<BenchUser[]> {
+    const users: BenchUser[] = new Array(count);
     let next = 0;
     const worker = async () => {
       while (next < count) {
@@ -135,7 +140,7 @@ export class BenchServer {
         this.policyVersion ??= (await http.privacyPolicy()).version;
         const reply = await http.verifyCode(phone, code, 'register', 'bench', this.policyVersion);
         http.setToken(reply.token);
-        users[i] = { accountId: reply.accountId, token: reply.token, http };
+        users[i] = { accountId: reply.accountId, deviceId: reply.deviceId, token: reply.token, http };
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));

@@ -1,6 +1,7 @@
 /**
- * npm run bench [-- w1|w2|w3|all] [--members N] [--pairs N] [--messages N] [--connections N]
- *                [--runs N] [--storage sqlite|postgres]
+ * npm run bench [-- w1|w2|w3|mls-group|all] [--members N] [--pairs N] [--messages N]
+ *                [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
+ * `all` runs W1–W3; `mls-group` (a 5,000-member MLS group through the server) runs when named.
  * Prints one JSON object per figure on stdout (../shared/BENCH.md); progress goes to stderr.
  * Each workload gets a fresh server process and database; this process is the load client.
  */
@@ -9,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { BenchServer, type BenchStorage } from './bench-server.ts';
 import { type Figure, progress } from './figure.ts';
 import { median } from './server-proc.ts';
+import { MLS_GROUP_DEFAULTS, runMlsGroup } from './mls-group.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
 import { runW2, W2_DEFAULTS } from './w2.ts';
 import { runW3, W3_DEFAULTS } from './w3.ts';
@@ -24,6 +26,7 @@ const { positionals, values } = parseArgs({
     idle: { type: 'string' },
     runs: { type: 'string', default: '1' },
     storage: { type: 'string', default: 'sqlite' },
+    'per-commit': { type: 'string' },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -113,5 +116,20 @@ if (which === 'w3' || which === 'all') {
     idleSeconds: num(values.idle, W3_DEFAULTS.idleSeconds),
   };
   await measure('w3', (s) => runW3(s, params, storage), ['server_kib_per_conn', 'connects_per_s']);
+}
+if (which === 'mls-group') {
+  const params = {
+    members: num(values.members, MLS_GROUP_DEFAULTS.members),
+    perCommit: num(values['per-commit'], MLS_GROUP_DEFAULTS.perCommit),
+  };
+  await measure(
+    `mls-group (${params.members} members)`,
+    async (s) => {
+      const users = await s.register(params.members);
+      const result = await runMlsGroup(s.url, users, params);
+      return result.figures.map((f) => ({ ...f, storage }));
+    },
+    ['create_and_add_s', 'joiner_caught_up_s', 'message_to_joiner_s', 'remove_commit_s', 'process_remove_s'],
+  );
 }
 process.exit(0);

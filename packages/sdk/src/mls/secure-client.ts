@@ -53,6 +53,8 @@ export interface SecureClientOptions
   store: MlsStore;
   /** One-time key packages kept published (topped up when fewer than half remain). */
   keyPackageStock?: number;
+  /** Most Adds per commit (at most MAX_ADDS_PER_COMMIT, 500): large adds go in several commits. */
+  maxAddsPerCommit?: number;
   /**
    * Entries of chats this filter refuses stay unhandled (a client showing one chat only): they are
    * not processed, stored or acknowledged, and come again next time.
@@ -369,19 +371,19 @@ export class SecureClient extends Emitter<SecureClientEvents> {
           continue;
         }
         if (view.missing.length === 0) return;
-        const claimed = await this.http.call<ClaimKeyPackagesReply>('POST', '/v1/mls/key-packages/claim', {
-          accountIds: [...new Set(view.missing.map((m) => m.accountId))],
-          deviceIds: view.missing.map((m) => m.deviceId),
-        });
-        await this.directory.learn(claimed.keyPackages.map((k) => k.certificate));
-        if (claimed.keyPackages.length === 0) return; // nobody to add has published a key package yet
+        const claimed = await this.claim(view.missing);
+        await this.directory.learn(claimed.map((k) => k.certificate));
+        if (claimed.length === 0) return; // nobody to add has published a key package yet
         await this.commitWith(
           groupId,
           async (group) =>
             addMembers(
               this.context,
               group,
-              claimed.keyPackages.map((k) => bytesOf(k.keyPackage, 'key package')),
+              claimed.map((k) => bytesOf(k.keyPackage, 'key package')),
+              this.options.maxAddsPerCommit === undefined
+                ? {}
+                : { maxPerCommit: this.options.maxAddsPerCommit },
             ),
           view.epoch,
         );
@@ -395,6 +397,23 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         throw error;
       }
     }
+  }
+
+  /** Claims a key package for each of these devices, 500 accounts per call. */
+  private async claim(devices: MlsGroupView['missing']): Promise<ClaimKeyPackagesReply['keyPackages']> {
+    const byAccount = new Map<string, string[]>();
+    for (const d of devices) byAccount.set(d.accountId, [...(byAccount.get(d.accountId) ?? []), d.deviceId]);
+    const accounts = [...byAccount.keys()];
+    const claimed: ClaimKeyPackagesReply['keyPackages'] = [];
+    for (let i = 0; i < accounts.length; i += 500) {
+      const chunk = accounts.slice(i, i + 500);
+      const reply = await this.http.call<ClaimKeyPackagesReply>('POST', '/v1/mls/key-packages/claim', {
+        accountIds: chunk,
+        deviceIds: chunk.flatMap((id) => byAccount.get(id)!),
+      });
+      claimed.push(...reply.keyPackages);
+    }
+    return claimed;
   }
 
   private async mlsView(groupId: string): Promise<MlsGroupView> {
