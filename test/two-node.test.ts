@@ -20,6 +20,7 @@ import {
   untext,
 } from './support/harness.ts';
 import { createTestDatabase, NATS_URL, PG_ADMIN_URL } from './support/postgres.ts';
+import { secureDevice } from './support/secure.ts';
 
 /**
  * The scaled deployment: two identical server nodes on one PostgreSQL database and one NATS
@@ -165,6 +166,30 @@ describe('scale-out: two nodes on one PostgreSQL and one NATS', () => {
     // Both accounts are in the one database, whichever node is asked.
     expect((await new CourierHttp(b.url, viaA.token).me()).accountId).toBe(viaA.accountId);
     expect((await new CourierHttp(a.url, viaB.token).me()).accountId).toBe(viaB.accountId);
+  });
+
+  it('end-to-end encrypted across nodes: Welcomes, commits and messages; concurrent commits on two nodes never fork', async () => {
+    const alice = await secureDevice(a, await a.register(nextPhone()));
+    const bob = await secureDevice(b, await b.register(nextPhone()));
+    const carol = await secureDevice(b, await b.register(nextPhone()));
+    const group = await alice.client.createGroup('Sealed', [bob.user.accountId, carol.user.accountId]);
+    await Promise.all([bob.joined(group.groupId), carol.joined(group.groupId)]);
+    // Two members on two nodes commit for the same epoch at once: one wins, the other retries.
+    await Promise.all([alice.client.updateKeys(group.groupId), bob.client.updateKeys(group.groupId)]);
+    const epoch = Math.max(
+      (await alice.client.epoch(group.groupId))!,
+      (await bob.client.epoch(group.groupId))!,
+    );
+    await Promise.all([alice, bob, carol].map((d) => d.atEpoch(group.groupId, epoch)));
+    await alice.client.sendText(group.groupId, 'from node A');
+    await bob.client.sendText(group.groupId, 'from node B');
+    expect((await carol.waitFor(group.groupId, 2)).map((m) => m.text).sort()).toEqual([
+      'from node A',
+      'from node B',
+    ]);
+    expect((await alice.waitFor(group.groupId, 1)).map((m) => m.text)).toEqual(['from node B']);
+    expect([...alice.undecryptable, ...bob.undecryptable, ...carol.undecryptable]).toEqual([]);
+    await Promise.all([alice, bob, carol].map((d) => d.client.stop()));
   });
 
   it('delivers messages sent on node A to members on node B live, in order, once', async () => {
