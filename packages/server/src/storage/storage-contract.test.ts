@@ -42,9 +42,6 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
     await dispose?.();
   });
 
-  /** PostgreSQL-only failures the contract exposes; see the comment at each use. */
-  const failsOnPostgres = adapter.name === 'postgres' ? it.fails : it;
-
   describe('the storage itself', () => {
     it('names its dialect and answers a ping', async () => {
       expect(storage.dialect).toBe(adapter.name);
@@ -141,12 +138,9 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(next).toBeDefined();
     });
 
-    // On PostgreSQL a failed statement aborts the whole transaction, so a store method that
-    // swallows a unique violation and answers false (setUsername, legalCases.approve) leaves the
-    // caller's transaction unusable ("current transaction is aborted"); on SQLite it goes on.
-    // No service calls them inside a transaction today. Fix: use ON CONFLICT DO NOTHING / a
-    // conditional UPDATE and test the affected row count (or a SAVEPOINT) instead of catching.
-    failsOnPostgres('answers false for a taken username inside a transaction, which goes on', async () => {
+    // On PostgreSQL a failed statement aborts the whole transaction, so a store method must not
+    // answer "taken" by swallowing a unique violation: setUsername looks for the holder first.
+    it('answers false for a taken username inside a transaction, which goes on', async () => {
       const holder = await f.account();
       const other = await f.account();
       const name = f.id('Taken');

@@ -69,10 +69,22 @@ export class KyselyAccountStore implements AccountStore {
   }
 
   async setUsername(id: string, username: string | null): Promise<boolean> {
+    const key = username?.toLowerCase() ?? null;
+    // A taken name is found by reading first: a failed statement would abort a PostgreSQL
+    // transaction the caller means to go on with. The unique index still decides a race.
+    if (key !== null) {
+      const holder = await this.db
+        .selectFrom('accounts')
+        .select('id')
+        .where('username_key', '=', key)
+        .where('id', '<>', id)
+        .executeTakeFirst();
+      if (holder) return false;
+    }
     try {
       await this.db
         .updateTable('accounts')
-        .set({ username, username_key: username?.toLowerCase() ?? null })
+        .set({ username, username_key: key })
         .where('id', '=', id)
         .execute();
       return true;
