@@ -11,6 +11,8 @@ export interface RetentionReport {
   connectionRecords: number;
   sessions: number;
   selfDestructedAccounts: number;
+  /** Public ratchet trees kept for joiners, past the entry TTL (each group's newest stays). */
+  ratchetTrees: number;
 }
 
 const MONTH_MS = 2_629_746_000;
@@ -43,6 +45,7 @@ export class RetentionJob {
       connectionRecords: await this.storage.connections.deleteOlderThan(now - retention.ipMonths * MONTH_MS),
       sessions: await this.storage.sessions.deleteUnusedSince(now - retention.sessionIdleDays * DAY_MS),
       selfDestructedAccounts: await this.privacy.selfDestruct(),
+      ratchetTrees: await this.storage.mlsGroups.pruneTrees(now - this.config.delivery.entryTtlMs),
     };
     this.logger.info({ retention: report }, 'retention rules applied');
     return report;

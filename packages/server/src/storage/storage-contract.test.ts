@@ -896,6 +896,80 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
     });
   });
 
+  describe('MLS delivery-service state', () => {
+    const bytes = (...b: number[]) => Uint8Array.from(b);
+
+    it('keeps one credential per device and lists them by account', async () => {
+      const { account, devices } = await f.user(2);
+      for (const [i, d] of devices.entries())
+        await storage.keyPackages.insertCredential({
+          deviceId: d.id,
+          accountId: account.id,
+          signatureKey: bytes(i, 1, 2),
+          certificate: `{"n":${i}}`,
+          createdAt: MAX,
+        });
+      await expect(
+        storage.keyPackages.insertCredential({
+          deviceId: devices[0]!.id,
+          accountId: account.id,
+          signatureKey: bytes(9),
+          certificate: '{}',
+          createdAt: 1,
+        }),
+      ).rejects.toThrow();
+      expect((await storage.keyPackages.credential(devices[1]!.id))?.signatureKey).toEqual(bytes(1, 1, 2));
+      const listed = await storage.keyPackages.credentialsOfAccounts([account.id, 'u_nobody']);
+      expect(listed.map((c) => c.deviceId).sort()).toEqual(devices.map((d) => d.id).sort());
+      expect(listed[0]!.createdAt).toBe(MAX);
+    });
+
+    it('hands out one-time key packages once each, oldest first, then the last-resort one again and again', async () => {
+      const { devices } = await f.user(1);
+      const d = devices[0]!.id;
+      const row = (ref: string, lastResort: boolean, createdAt: number) => ({
+        deviceId: d,
+        ref,
+        package: bytes(ref.length, createdAt & 255),
+        lastResort,
+        createdAt,
+      });
+      await storage.keyPackages.publish(d, [row('b', false, 2), row('a', false, 1)], row('z', true, 3));
+      // Publishing the same ref again keeps one; a new last-resort one replaces the old.
+      await storage.keyPackages.publish(d, [row('a', false, 1)], row('y', true, 4));
+      expect(await storage.keyPackages.stock(d)).toEqual({ oneTime: 2, lastResort: true });
+      const claims = [];
+      for (let i = 0; i < 4; i++) claims.push((await storage.keyPackages.claim(d))?.ref);
+      expect(claims).toEqual(['a', 'b', 'y', 'y']);
+      expect(await storage.keyPackages.stock(d)).toEqual({ oneTime: 0, lastResort: true });
+      expect(await storage.keyPackages.claim('d_nobody')).toBeUndefined();
+    });
+
+    it('keeps each group epoch, leaf map and trees; pruning keeps every group its newest tree', async () => {
+      const { account, devices } = await f.user(2);
+      const g = await f.group([account.id]);
+      await storage.mlsGroups.create(g.id, { accountId: account.id, deviceId: devices[0]!.id });
+      expect(await storage.mlsGroups.epoch(g.id)).toBe(0);
+      await storage.mlsGroups.setEpoch(g.id, MAX);
+      expect(await storage.mlsGroups.epoch(g.id)).toBe(MAX);
+      expect(await storage.mlsGroups.epoch('g_nobody')).toBeUndefined();
+      await storage.mlsGroups.insertLeaves([
+        { groupId: g.id, leafIndex: 3, accountId: account.id, deviceId: devices[1]!.id },
+      ]);
+      await storage.mlsGroups.removeLeaves(g.id, [0]);
+      expect(await storage.mlsGroups.leaves(g.id)).toEqual([
+        { groupId: g.id, leafIndex: 3, accountId: account.id, deviceId: devices[1]!.id },
+      ]);
+      for (const epoch of [1, 2, 3])
+        await storage.mlsGroups.putTree(g.id, epoch, bytes(epoch, 0, 255), epoch * 10);
+      expect(await storage.mlsGroups.tree(g.id, 2)).toEqual(bytes(2, 0, 255));
+      expect(await storage.mlsGroups.pruneTrees(1_000)).toBe(2);
+      expect(await storage.mlsGroups.tree(g.id, 2)).toBeUndefined();
+      expect(await storage.mlsGroups.tree(g.id, 3)).toEqual(bytes(3, 0, 255));
+      expect(await storage.mlsGroups.pruneTrees(1_000)).toBe(0);
+    });
+  });
+
   describe('pruning', () => {
     it('deletes exactly what every member device acknowledged and what is older than the cutoff', async () => {
       await storage.entries.prune(MAX);
