@@ -163,9 +163,9 @@ export class DeviceStore implements MlsStore {
     return {
       accountId: parsed.accountId!,
       deviceId: parsed.deviceId!,
-      signaturePublicKey: Buffer.from(parsed.signaturePublicKey!, 'base64'),
-      signaturePrivateKey: Buffer.from(parsed.signaturePrivateKey!, 'base64'),
-      certificationKey: Buffer.from(parsed.certificationKey!, 'base64'),
+      signaturePublicKey: bytes(Buffer.from(parsed.signaturePublicKey!, 'base64')),
+      signaturePrivateKey: bytes(Buffer.from(parsed.signaturePrivateKey!, 'base64')),
+      certificationKey: bytes(Buffer.from(parsed.certificationKey!, 'base64')),
     };
   }
 
