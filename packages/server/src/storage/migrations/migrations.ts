@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { SqlDialectName } from '../sql-dialect.ts';
 import type { Database } from '../schema.ts';
 import { coreMigration } from './001-core.ts';
@@ -45,7 +45,48 @@ export async function migrateToLatest(
     provider: new InCodeMigrations(dialect),
     allowUnorderedMigrations: true,
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const run = () => migrator.migrateToLatest();
+  const { error, results } = dialect === 'sqlite' ? await inSqliteWriteTransaction(db, run) : await run();
   if (error) throw new Error('Database migration failed', { cause: error });
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+const isBusy = (error: unknown) => (error as { code?: string } | undefined)?.code === 'SQLITE_BUSY';
+
+/**
+ * Kysely runs SQLite migrations without a transaction and without a lock. SQLite's DDL is
+ * transactional, so the migrator runs inside `BEGIN IMMEDIATE`: a migration that fails (or a
+ * process killed) halfway leaves nothing behind, and the write lock makes a second process (or a
+ * second connection) wait and then find the migrations applied. The lock is waited for without
+ * blocking the event loop (busy_timeout 0 while trying), so connections of one process can take
+ * turns too.
+ */
+async function inSqliteWriteTransaction<T extends { error?: unknown }>(
+  db: Kysely<Database>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const previous = (await sql<{ timeout: number }>`PRAGMA busy_timeout`.execute(db)).rows[0]?.timeout ?? 0;
+  await sql`PRAGMA busy_timeout = 0`.execute(db);
+  try {
+    for (;;) {
+      try {
+        await sql`BEGIN IMMEDIATE`.execute(db);
+        break;
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+      }
+    }
+  } finally {
+    await sql.raw(`PRAGMA busy_timeout = ${Number(previous)}`).execute(db);
+  }
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await sql`ROLLBACK`.execute(db);
+    throw error;
+  }
+  await sql.raw(result.error === undefined ? 'COMMIT' : 'ROLLBACK').execute(db);
+  return result;
 }
