@@ -21,3 +21,4 @@ export type {
 export { decodeContent, encodeContent, MAX_TEXT_LENGTH } from './mls/message-content.ts';
 export type { MessageContent } from './mls/message-content.ts';
 export type { KeyChange } from './mls/device-directory.ts';
+export { IndexedDbMlsStore } from './mls/indexeddb-store.ts';

@@ -1,0 +1,247 @@
+import type { StoredKeyPackage } from '@courier/mls';
+import type { OutboxItem } from '../client-store.ts';
+import type {
+  GroupRecord,
+  GroupSaveExtras,
+  MlsStore,
+  StashedEntry,
+  StoredIdentity,
+  StoredMessage,
+} from './mls-store.ts';
+
+const STORES = ['meta', 'seqs', 'outbox', 'keyPackages', 'groups', 'stash', 'messages', 'knownKeys'] as const;
+type StoreName = (typeof STORES)[number];
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+/**
+ * The device's store in a browser: IndexedDB, one database per device. A chat's group state is
+ * saved in one IndexedDB transaction with the messages and outbox item it produced, and only over
+ * the version it was read at, so two tabs of one device never both move a chat on. Positions and
+ * the outbox (which the connection reads synchronously) are kept in memory, loaded at open and
+ * written through; a position lost in a crash only means an entry is offered again, and the group
+ * record's own position makes sure it is not processed twice.
+ */
+export class IndexedDbMlsStore implements MlsStore {
+  private readonly seqs = new Map<string, number>();
+  private mailboxSeq = 0;
+  private readonly pending = new Map<string, OutboxItem>();
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly db: IDBDatabase) {}
+
+  static async open(name: string, factory: IDBFactory = indexedDB): Promise<IndexedDbMlsStore> {
+    const open = factory.open(name, 1);
+    open.onupgradeneeded = () => {
+      for (const store of STORES)
+        if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);
+    };
+    const store = new IndexedDbMlsStore(await request(open));
+    await store.load();
+    return store;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Resolves when every write-through so far is on disk. */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
+  private async load(): Promise<void> {
+    const tx = this.db.transaction(['seqs', 'meta', 'outbox'], 'readonly');
+    const [keys, values, mailbox, outbox] = await Promise.all([
+      request(tx.objectStore('seqs').getAllKeys()),
+      request(tx.objectStore('seqs').getAll()),
+      request(tx.objectStore('meta').get('mailboxSeq')),
+      request(tx.objectStore('outbox').getAll()),
+    ]);
+    for (const [i, key] of keys.entries()) this.seqs.set(String(key), values[i] as number);
+    this.mailboxSeq = (mailbox as number | undefined) ?? 0;
+    for (const item of outbox as OutboxItem[]) this.pending.set(item.clientMsgId, item);
+  }
+
+  private write(stores: StoreName[], work: (tx: IDBTransaction) => void): void {
+    this.writes = this.writes.then(async () => {
+      const tx = this.db.transaction(stores, 'readwrite');
+      work(tx);
+      await done(tx);
+    });
+  }
+
+  private async read<T>(store: StoreName, key: IDBValidKey): Promise<T | undefined> {
+    return (await request(this.db.transaction(store, 'readonly').objectStore(store).get(key))) as
+      | T
+      | undefined;
+  }
+
+  // ClientStore (synchronous: in memory, written through)
+
+  lastSeq(groupId: string): number {
+    return this.seqs.get(groupId) ?? 0;
+  }
+
+  setLastSeq(groupId: string, seq: number): void {
+    if (seq <= this.lastSeq(groupId)) return;
+    this.seqs.set(groupId, seq);
+    this.write(['seqs'], (tx) => tx.objectStore('seqs').put(seq, groupId));
+  }
+
+  lastMailboxSeq(): number {
+    return this.mailboxSeq;
+  }
+
+  setLastMailboxSeq(seq: number): void {
+    if (seq <= this.mailboxSeq) return;
+    this.mailboxSeq = seq;
+    this.write(['meta'], (tx) => tx.objectStore('meta').put(seq, 'mailboxSeq'));
+  }
+
+  outbox(): OutboxItem[] {
+    return [...this.pending.values()];
+  }
+
+  putOutbox(item: OutboxItem): void {
+    this.pending.set(item.clientMsgId, item);
+    this.write(['outbox'], (tx) => tx.objectStore('outbox').put(item, item.clientMsgId));
+  }
+
+  removeOutbox(clientMsgId: string): void {
+    this.pending.delete(clientMsgId);
+    this.write(['outbox'], (tx) => tx.objectStore('outbox').delete(clientMsgId));
+  }
+
+  // MlsStore
+
+  identity(): Promise<StoredIdentity | undefined> {
+    return this.read<StoredIdentity>('meta', 'identity');
+  }
+
+  async saveIdentity(identity: StoredIdentity): Promise<void> {
+    const tx = this.db.transaction('meta', 'readwrite');
+    tx.objectStore('meta').put(identity, 'identity');
+    await done(tx);
+  }
+
+  async keyPackages(): Promise<StoredKeyPackage[]> {
+    return (await request(
+      this.db.transaction('keyPackages').objectStore('keyPackages').getAll(),
+    )) as StoredKeyPackage[];
+  }
+
+  async addKeyPackages(keyPackages: readonly StoredKeyPackage[]): Promise<void> {
+    const tx = this.db.transaction('keyPackages', 'readwrite');
+    for (const kp of keyPackages) tx.objectStore('keyPackages').put(kp, hex(kp.ref));
+    await done(tx);
+  }
+
+  async removeKeyPackage(ref: Uint8Array): Promise<void> {
+    const tx = this.db.transaction('keyPackages', 'readwrite');
+    tx.objectStore('keyPackages').delete(hex(ref));
+    await done(tx);
+  }
+
+  group(groupId: string): Promise<GroupRecord | undefined> {
+    return this.read<GroupRecord>('groups', groupId);
+  }
+
+  async groupIds(): Promise<string[]> {
+    return (await request(this.db.transaction('groups').objectStore('groups').getAllKeys())).map(String);
+  }
+
+  async saveGroup(
+    groupId: string,
+    record: Omit<GroupRecord, 'version'>,
+    expectedVersion: number | undefined,
+    extras: GroupSaveExtras = {},
+  ): Promise<boolean> {
+    // One readwrite transaction: the version check and every write commit together or not at all.
+    const tx = this.db.transaction(['groups', 'messages', 'outbox'], 'readwrite');
+    const groups = tx.objectStore('groups');
+    const current = (await request(groups.get(groupId))) as GroupRecord | undefined;
+    if (current?.version !== expectedVersion) {
+      tx.abort();
+      await done(tx).catch(() => undefined);
+      return false;
+    }
+    groups.put({ ...record, version: (expectedVersion ?? 0) + 1 }, groupId);
+    for (const m of extras.messages ?? [])
+      tx.objectStore('messages').put(m, [m.groupId, m.senderDeviceId, m.clientMsgId]);
+    if (extras.outbox) {
+      tx.objectStore('outbox').put(extras.outbox, extras.outbox.clientMsgId);
+      this.pending.set(extras.outbox.clientMsgId, extras.outbox);
+    }
+    await done(tx);
+    return true;
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    const tx = this.db.transaction('groups', 'readwrite');
+    tx.objectStore('groups').delete(groupId);
+    await done(tx);
+  }
+
+  async stash(groupId: string, entry: StashedEntry): Promise<void> {
+    const tx = this.db.transaction('stash', 'readwrite');
+    tx.objectStore('stash').put(entry, [groupId, entry.seq]);
+    await done(tx);
+  }
+
+  async takeStash(groupId: string): Promise<StashedEntry[]> {
+    const tx = this.db.transaction('stash', 'readwrite');
+    const range = IDBKeyRange.bound([groupId, 0], [groupId, Number.MAX_SAFE_INTEGER]);
+    const entries = (await request(tx.objectStore('stash').getAll(range))) as StashedEntry[];
+    tx.objectStore('stash').delete(range);
+    await done(tx);
+    return entries.sort((a, b) => a.seq - b.seq);
+  }
+
+  async messages(groupId: string): Promise<StoredMessage[]> {
+    const range = IDBKeyRange.bound([groupId], [groupId, []]);
+    const all = (await request(
+      this.db.transaction('messages').objectStore('messages').getAll(range),
+    )) as StoredMessage[];
+    // Sent messages (seq 0 until accepted) in the order they were written, then by log position.
+    return all.sort(
+      (a, b) =>
+        (a.seq || Number.MAX_SAFE_INTEGER) - (b.seq || Number.MAX_SAFE_INTEGER) || a.sentAtMs - b.sentAtMs,
+    );
+  }
+
+  async addMessages(messages: readonly StoredMessage[]): Promise<void> {
+    const tx = this.db.transaction('messages', 'readwrite');
+    const store = tx.objectStore('messages');
+    for (const m of messages) {
+      const key = [m.groupId, m.senderDeviceId, m.clientMsgId];
+      if ((await request(store.count(key))) === 0) store.put(m, key);
+    }
+    await done(tx);
+  }
+
+  async knownKeys(accountId: string): Promise<Record<string, string>> {
+    return (await this.read<Record<string, string>>('knownKeys', accountId)) ?? {};
+  }
+
+  async setKnownKeys(accountId: string, keys: Record<string, string>): Promise<void> {
+    const tx = this.db.transaction('knownKeys', 'readwrite');
+    tx.objectStore('knownKeys').put(keys, accountId);
+    await done(tx);
+  }
+}
