@@ -60,4 +60,33 @@ describe('npm run bench output', () => {
       }
     }
   }, 120_000);
+
+  it('prints every MLS figure, each a number, for the MLS workload at 2 members', async () => {
+    const run = await bench(['mls', '--members', '2']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.figure)).toEqual([
+      'create_and_add_s',
+      'join_s',
+      'commit_add_ms',
+      'process_add_ms',
+      'commit_remove_ms',
+      'process_remove_ms',
+      'commit_update_ms',
+      'process_update_ms',
+      'encrypt_ms',
+      'decrypt_ms',
+      'state_bytes',
+      'state_export_ms',
+      'state_import_ms',
+    ]);
+    for (const line of lines) {
+      expect(line).toMatchObject({ bench: 'mls', unit: expect.any(String), params: { members: 2 } });
+      expect(typeof line.value, JSON.stringify(line)).toBe('number');
+    }
+    expect(lines.find((l) => l.figure === 'state_bytes').value).toBeGreaterThan(1000);
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
 /**
- * npm run bench [-- w1|w2|w3|mls-group|all] [--members N] [--pairs N] [--messages N]
+ * npm run bench [-- w1|w2|w3|mls|mls-group|all] [--members N] [--pairs N] [--messages N]
  *                [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
- * `all` runs W1–W3; `mls-group` (a 5,000-member MLS group through the server) runs when named.
+ * `all` runs W1–W3; `mls` (packages/mls alone at 2, 1,000 and 5,000 members, no server) and
+ * `mls-group` (a 5,000-member MLS group through the server) run when named.
  * Prints one JSON object per figure on stdout (../shared/BENCH.md); progress goes to stderr.
  * Each workload gets a fresh server process and database; this process is the load client.
  */
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { BenchServer, type BenchStorage } from './bench-server.ts';
 import { type Figure, progress } from './figure.ts';
 import { median } from './server-proc.ts';
+import { MLS_SIZES, runMlsBench } from './mls.ts';
 import { MLS_GROUP_DEFAULTS, runMlsGroup } from './mls-group.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
 import { runW2, W2_DEFAULTS } from './w2.ts';
@@ -116,6 +118,9 @@ if (which === 'w3' || which === 'all') {
     idleSeconds: num(values.idle, W3_DEFAULTS.idleSeconds),
   };
   await measure('w3', (s) => runW3(s, params, storage), ['server_kib_per_conn', 'connects_per_s']);
+}
+if (which === 'mls') {
+  await runMlsBench(values.members === undefined ? MLS_SIZES : [Number(values.members)], runs);
 }
 if (which === 'mls-group') {
   const params = {
