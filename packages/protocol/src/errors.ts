@@ -132,6 +132,18 @@ export const errorCatalog = {
     status: 400,
     message: 'A message could not be decrypted; it was recorded and skipped.',
   },
+  ENDPOINTS_MALFORMED: { status: 400, message: 'The endpoint list or entry does not match its format.' },
+  ENDPOINTS_SIGNATURE_INVALID: {
+    status: 400,
+    message: 'The endpoint list is not signed by a pinned endpoint-list key; the last good list stays.',
+  },
+  ENDPOINTS_EXPIRED: { status: 400, message: 'The endpoint list has expired (a day of clock skew allowed).' },
+  ENDPOINTS_SERIAL_ROLLBACK: {
+    status: 409,
+    message: 'The endpoint list has a lower serial than the one held; the held list stays.',
+  },
+  ENDPOINTS_LINK_INVALID: { status: 400, message: 'The endpoint link is not a courier://endpoint link.' },
+  ENDPOINTS_NOT_CONFIGURED: { status: 404, message: 'This server publishes no endpoint list.' },
   REQ_INVALID: { status: 400, message: 'The request does not match its schema.' },
   REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
   SERVER_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; reconnect.' },

@@ -113,3 +113,24 @@ export type {
   SubmitCommitReply,
   UploadKeyPackagesBody,
 } from './mls-api.ts';
+export {
+  ENDPOINT_CLOCK_SKEW_MS,
+  ENDPOINT_LINK_PREFIX,
+  endpointLink,
+  parseEndpoint,
+  parseEndpointLink,
+  parseEndpointList,
+  parseEndpointTicket,
+  signEndpointList,
+  signEndpointTicket,
+  verifyEndpointList,
+  verifyEndpointTicket,
+} from './endpoints/endpoint-list.ts';
+export type {
+  Endpoint,
+  EndpointKind,
+  EndpointList,
+  EndpointTicket,
+  SignedDocument,
+  VerifyListOptions,
+} from './endpoints/endpoint-list.ts';

@@ -7,6 +7,7 @@
  *   courier-server desk add-authority <username> --name N --country CC --kind court|prosecutor|police|security_service
  *                            create a desk account; the password is read from COURIER_DESK_PASSWORD;
  *                            prints the TOTP secret to enrol in an authenticator app
+ *   courier-server endpoints keygen|sign|link ...   the offline-signed endpoint list (see docs/censorship.md)
  *   courier-server legal evaluate <request.json> [--policy file] [--at time] [--with-facts [--config file]]
  *                            print the disclosure policy's decision on a request; stores nothing
  * Config: a JSON file named by --config or COURIER_CONFIG, then these overrides:
@@ -20,6 +21,7 @@ import pino from 'pino';
 import { buildApp } from './app/build-app.ts';
 import { type ConfigInput, parseConfig } from './config.ts';
 import { systemClock } from './deps.ts';
+import { runEndpointsCommand } from './endpoints/endpoints-cli.ts';
 import { runLegalEvaluate } from './legal/legal-cli.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { DeskRole } from './storage/ports.ts';
@@ -53,6 +55,14 @@ async function main(): Promise<void> {
       storageConfig: (file) => loadConfig(file, process.env).storage,
       openStorage,
       now: () => Date.now(),
+    });
+    return;
+  }
+  if (process.argv[2] === 'endpoints') {
+    // Offline operator work (signing the endpoint list): no config, no storage.
+    process.exitCode = await runEndpointsCommand(process.argv.slice(3), {
+      out: (text) => console.log(text),
+      err: (text) => console.error(text),
     });
     return;
   }

@@ -1,0 +1,141 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import {
+  CourierError,
+  type EndpointList,
+  endpointLink,
+  fromBase64,
+  parseEndpointList,
+  type SignedDocument,
+  signEndpointList,
+  signEndpointTicket,
+  toBase64,
+} from '@courier/protocol';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+/**
+ * What `endpoints sign` writes and the core serves: the signed list (cores and the bootstrap pool of
+ * relays) and every relay signed on its own, so that the core can hand each account its own subset
+ * and people can share one relay as a link.
+ */
+export interface EndpointBundle {
+  list: SignedDocument;
+  tickets: Record<string, SignedDocument>;
+}
+
+export interface EndpointsCliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const USAGE = `usage:
+  courier-server endpoints keygen --out <key.json>        make the offline list-signing key (mode 0600); prints the public key to pin
+  courier-server endpoints sign --list <list.json> --key <key.json> [--bootstrap id,id] [--out bundle.json]
+                                                           sign a list; without --bootstrap every relay is in the public list
+  courier-server endpoints link --bundle <bundle.json> --id <relay id>   print the courier:// link of one signed relay`;
+
+export function readSigningKey(file: string): Uint8Array {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new CourierError('ENDPOINTS_MALFORMED', { message: `The key file ${file} is not JSON.`, cause });
+  }
+  const secret = (parsed as { secretKey?: unknown } | null)?.secretKey;
+  const bytes = typeof secret === 'string' ? fromBase64(secret) : undefined;
+  if (bytes?.length !== 32)
+    throw new CourierError('ENDPOINTS_MALFORMED', {
+      message: `The key file ${file} has no 32-byte secretKey.`,
+    });
+  return bytes;
+}
+
+/** Signs the list: the public part (cores + bootstrap relays) as one document, each relay as a ticket. */
+export function signBundle(
+  list: EndpointList,
+  secretKey: Uint8Array,
+  bootstrap?: readonly string[],
+): EndpointBundle {
+  const full = parseEndpointList(list);
+  const relays = full.endpoints.filter((e) => e.kind === 'relay');
+  for (const id of bootstrap ?? [])
+    if (!relays.some((r) => r.id === id))
+      throw new CourierError('ENDPOINTS_MALFORMED', { message: `Bootstrap relay ${id} is not in the list.` });
+  const publicList: EndpointList = {
+    ...full,
+    endpoints: full.endpoints.filter((e) => e.kind === 'core' || !bootstrap || bootstrap.includes(e.id)),
+  };
+  const tickets: Record<string, SignedDocument> = {};
+  for (const endpoint of relays)
+    tickets[endpoint.id] = signEndpointTicket(
+      { version: 1, endpoint, issuedAt: full.issuedAt, expiresAt: full.expiresAt, corePins: full.corePins },
+      secretKey,
+    );
+  return { list: signEndpointList(publicList, secretKey), tickets };
+}
+
+export async function runEndpointsCommand(argv: string[], io: EndpointsCliIo): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch {
+    io.err(USAGE);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  try {
+    switch (positionals[0]) {
+      case 'keygen': {
+        if (!values.out) break;
+        const secretKey = ed25519.utils.randomSecretKey();
+        writeFileSync(values.out, `${JSON.stringify({ secretKey: toBase64(secretKey) })}\n`, {
+          mode: 0o600,
+          flag: 'wx',
+        });
+        io.out(JSON.stringify({ publicKey: toBase64(ed25519.getPublicKey(secretKey)) }));
+        return 0;
+      }
+      case 'sign': {
+        if (!values.list || !values.key) break;
+        const list = JSON.parse(readFileSync(values.list, 'utf8')) as EndpointList;
+        const bootstrap = values.bootstrap?.split(',').filter(Boolean);
+        const bundle = signBundle(list, readSigningKey(values.key), bootstrap);
+        const text = `${JSON.stringify(bundle, null, 2)}\n`;
+        if (values.out) writeFileSync(values.out, text);
+        else io.out(text.trimEnd());
+        return 0;
+      }
+      case 'link': {
+        if (!values.bundle || !values.id) break;
+        const bundle = JSON.parse(readFileSync(values.bundle, 'utf8')) as EndpointBundle;
+        const ticket = bundle.tickets?.[values.id];
+        if (!ticket) {
+          io.err(`error: no relay ${values.id} in ${values.bundle}`);
+          return 1;
+        }
+        io.out(endpointLink(ticket));
+        return 0;
+      }
+    }
+  } catch (error) {
+    io.err(`error: ${error instanceof CourierError ? `${error.code}: ` : ''}${(error as Error).message}`);
+    return 1;
+  }
+  io.err(USAGE);
+  return 2;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      list: { type: 'string' },
+      key: { type: 'string' },
+      bootstrap: { type: 'string' },
+      bundle: { type: 'string' },
+      id: { type: 'string' },
+    },
+  });
+}
