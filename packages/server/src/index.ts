@@ -8,3 +8,6 @@ export type { SmsSender } from './sms/ports.ts';
 export type { Storage } from './storage/ports.ts';
 export { PolicyBook, policyVersions } from './privacy/policy-versions.ts';
 export type { PolicyVersion } from './privacy/policy-versions.ts';
+export { createDecoyServer } from './relay/decoy-server.ts';
+export { createRelay, ENDPOINTS_PATH, TUNNEL_PATH } from './relay/relay-server.ts';
+export type { Relay, RelayCounters, RelayLimits, RelayOptions } from './relay/relay-server.ts';

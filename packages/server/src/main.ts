@@ -7,6 +7,7 @@
  *   courier-server desk add-authority <username> --name N --country CC --kind court|prosecutor|police|security_service
  *                            create a desk account; the password is read from COURIER_DESK_PASSWORD;
  *                            prints the TOTP secret to enrol in an authenticator app
+ *   courier-server relay --upstream <core URL> --path <secret> --cert <pem> --key <pem>   run a relay
  *   courier-server endpoints keygen|sign|link ...   the offline-signed endpoint list (see docs/censorship.md)
  *   courier-server legal evaluate <request.json> [--policy file] [--at time] [--with-facts [--config file]]
  *                            print the disclosure policy's decision on a request; stores nothing
@@ -23,6 +24,7 @@ import { type ConfigInput, parseConfig } from './config.ts';
 import { systemClock } from './deps.ts';
 import { runEndpointsCommand } from './endpoints/endpoints-cli.ts';
 import { runLegalEvaluate } from './legal/legal-cli.ts';
+import { runRelayCommand } from './relay/relay-cli.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { DeskRole } from './storage/ports.ts';
 
@@ -64,6 +66,11 @@ async function main(): Promise<void> {
       out: (text) => console.log(text),
       err: (text) => console.error(text),
     });
+    return;
+  }
+  if (process.argv[2] === 'relay') {
+    // A relay holds no config, storage or key of the core: only its own certificate.
+    process.exitCode = await runRelayCommand(process.argv.slice(3), pino({ level: 'info' }));
     return;
   }
   if (process.argv[2] === 'desk') {
