@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '@courier/server';
 import { startTestServer } from './support/harness.ts';
 
 const CLASSES = new Set(['personal', 'disclosable', 'ciphertext', 'public', 'operational']);
@@ -52,5 +53,20 @@ describe('data inventory (DESIGN §2)', () => {
       'legal_holds.phone',
       'legal_holds.ip_records',
     ]);
+  });
+
+  it('names only retention settings the server has, with their defaults', () => {
+    const doc = readFileSync(new URL('../docs/data-inventory.md', import.meta.url), 'utf8');
+    const retention = parseConfig({}).retention as Record<string, number>;
+    const named = [...doc.matchAll(/`retention\.(\w+)`(?: \((\d+)[;)])?/g)];
+    expect(new Set(named.map((m) => m[1]))).toEqual(
+      new Set(['sessionIdleDays', 'ipMonths', 'exportArchiveHours']),
+    );
+    for (const [, key, stated] of named) {
+      expect(retention, `retention.${key}`).toHaveProperty(key!);
+      if (stated !== undefined) expect(retention[key!], `default of retention.${key}`).toBe(Number(stated));
+    }
+    // The export jobs and their archive files are listed with the rule that deletes them.
+    expect(doc).toMatch(/\| export_jobs \| file \|[^\n]*`retention\.exportArchiveHours` \(72\)/);
   });
 });

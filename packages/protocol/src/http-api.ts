@@ -64,6 +64,24 @@ export interface DeleteAccountReply {
   legalHold: boolean;
 }
 
+export type ExportJobState = 'queued' | 'running' | 'done' | 'failed' | 'expired';
+
+/** POST /v1/me/exports (starts one, or returns the one under way), GET /v1/me/exports[/:id] */
+export interface ExportJobView {
+  jobId: string;
+  state: ExportJobState;
+  /** 0 to 100 */
+  progress: number;
+  createdAtMs: number;
+  finishedAtMs: number | null;
+  /** When the archive is deleted (done jobs). */
+  expiresAtMs: number | null;
+  /** Size of the archive in bytes (done jobs). */
+  bytes: number | null;
+  /** The catalog code of the failure (failed jobs). */
+  error: string | null;
+}
+
 export interface AccountView {
   accountId: string;
   phone: string;

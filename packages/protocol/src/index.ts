@@ -41,6 +41,8 @@ export type {
   CreateGroupBody,
   DeleteAccountBody,
   DeleteAccountReply,
+  ExportJobState,
+  ExportJobView,
   DeviceView,
   GroupDetailView,
   GroupKind,

@@ -5,6 +5,7 @@ import {
   type DeleteAccountReply,
   type DeviceView,
   type ErrorEnvelope,
+  type ExportJobView,
   type GroupDetailView,
   type GroupView,
   isErrorCode,
@@ -108,11 +109,25 @@ export class CourierHttp {
     return this.call('PUT', '/v1/me/privacy', change);
   }
 
-  /** Everything the server holds about this account, as a zip archive. */
-  async exportData(): Promise<Uint8Array> {
-    const response = await fetch(new URL('/v1/me/export', this.baseUrl), {
-      headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
-    }).catch((cause: unknown) => {
+  /** Starts an export of everything the server holds about this account (or gets the one under way). */
+  startExport(): Promise<ExportJobView> {
+    return this.call('POST', '/v1/me/exports');
+  }
+
+  exportJob(jobId: string): Promise<ExportJobView> {
+    return this.call('GET', `/v1/me/exports/${encodeURIComponent(jobId)}`);
+  }
+
+  exportJobs(): Promise<ExportJobView[]> {
+    return this.call('GET', '/v1/me/exports');
+  }
+
+  /** The finished archive of an export job (a zip: account.json and a readable index.html). */
+  async downloadExport(jobId: string): Promise<Uint8Array> {
+    const response = await fetch(
+      new URL(`/v1/me/exports/${encodeURIComponent(jobId)}/archive`, this.baseUrl),
+      { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} },
+    ).catch((cause: unknown) => {
       throw new CourierError('SERVER_UNAVAILABLE', { message: `Cannot reach ${this.baseUrl}`, cause });
     });
     if (!response.ok) {
@@ -120,6 +135,25 @@ export class CourierHttp {
       throw new CourierError(isErrorCode(body?.error?.code) ? body.error.code : 'SERVER_UNAVAILABLE');
     }
     return new Uint8Array(await response.arrayBuffer());
+  }
+
+  /**
+   * Runs an export to its end: starts the job, polls its progress (reported to `onProgress`) and
+   * downloads the archive. A failed or expired job is thrown as its catalog error.
+   */
+  async exportData(
+    options: { onProgress?: (job: ExportJobView) => void; pollMs?: number } = {},
+  ): Promise<Uint8Array> {
+    let job = await this.startExport();
+    options.onProgress?.(job);
+    while (job.state === 'queued' || job.state === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
+      job = await this.exportJob(job.jobId);
+      options.onProgress?.(job);
+    }
+    if (job.state === 'failed') throw new CourierError('EXPORT_FAILED');
+    if (job.state === 'expired') throw new CourierError('EXPORT_EXPIRED');
+    return this.downloadExport(job.jobId);
   }
 
   deleteAccount(confirmPhone: string): Promise<DeleteAccountReply> {

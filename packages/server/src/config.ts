@@ -123,6 +123,21 @@ export const configSchema = z.strictObject({
         .default(24 * 3_600_000),
     })
     .prefault({}),
+  /** Data-export jobs (DESIGN P10): archives are files on the node that built them. */
+  exports: z
+    .strictObject({
+      /** Folder for archives; default: `exports` beside the SQLite file, else ./data/exports. */
+      dir: z.string().min(1).optional(),
+      /** A running job whose node wrote no progress for this long is taken over by another run. */
+      staleAfterMs: z
+        .number()
+        .int()
+        .positive()
+        .default(2 * 60_000),
+      /** How often a node looks for queued jobs (new requests start at once). */
+      pollIntervalMs: z.number().int().positive().default(30_000),
+    })
+    .prefault({}),
   /** How long personal records are kept (DESIGN P10). */
   retention: z
     .strictObject({
@@ -130,6 +145,13 @@ export const configSchema = z.strictObject({
       ipMonths: z.number().int().min(0).max(120).default(12),
       /** Sessions unused for this many days are deleted (the device must log in again). */
       sessionIdleDays: z.number().int().min(1).default(365),
+      /** Data-export archives are deleted this many hours after they are ready. */
+      exportArchiveHours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 90)
+        .default(72),
       /** How often the retention rules run. */
       intervalMs: z
         .number()

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { CourierError } from '@courier/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { openBus } from '../bus/open-bus.ts';
@@ -23,6 +24,7 @@ import { GroupService } from '../services/group-service.ts';
 import { MlsService } from '../services/mls-service.ts';
 import { PolicyBook, policyVersions } from '../privacy/policy-versions.ts';
 import { PrivacyService } from '../services/privacy-service.ts';
+import { ExportJobs } from '../services/export-jobs.ts';
 import { RetentionJob } from '../services/retention-job.ts';
 import { StorageDisclosurePort } from '../legal/disclosure-port.ts';
 import { DeskService } from '../legal/desk-service.ts';
@@ -45,6 +47,7 @@ export interface CourierApp {
   bus: Bus;
   delivery: DeliveryService;
   retention: RetentionJob;
+  exports: ExportJobs;
   transparency: TransparencyLog;
   legal: LegalDesk;
   desk: DeskService;
@@ -70,7 +73,19 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     certificationKey: loadOrCreateSigningKey(config.mls.certificationKeyFile),
     maxOneTimeKeyPackages: config.mls.maxOneTimeKeyPackages,
   });
-  const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies);
+  const exports = new ExportJobs(
+    storage,
+    deps.clock,
+    deps.random,
+    policies,
+    {
+      dir: exportDir(config),
+      keepMs: config.retention.exportArchiveHours * 3_600_000,
+      staleAfterMs: config.exports.staleAfterMs,
+    },
+    deps.logger,
+  );
+  const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports);
   const delivery = new DeliveryService(
     storage,
     bus,
@@ -116,7 +131,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       .catch((error: unknown) => deps.logger.error({ err: error }, 'checkpoint re-signing failed'));
   }, config.transparency.resignIntervalMs);
   resignTimer.unref();
-  const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger);
+  const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger, exports);
 
   const http = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -126,7 +141,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   installErrorHandling(http);
-  const services: HttpServices = { auth, accounts, groups, privacy, storage, clientIp, policies };
+  const services: HttpServices = { auth, accounts, groups, privacy, exports, storage, clientIp, policies };
   await http.register(async (scope) => {
     await homeRoutes(scope);
     await healthRoutes(scope, services);
@@ -152,11 +167,13 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
   });
   retention.start();
+  exports.startRunner(config.exports.pollIntervalMs);
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       retention.stop();
+      await exports.stop();
       clearInterval(resignTimer);
       await gateway.close();
       await http.close();
@@ -166,7 +183,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     })();
     return closing;
   };
-  return { http, gateway, storage, bus, delivery, retention, transparency, legal, desk, close };
+  return { http, gateway, storage, bus, delivery, retention, exports, transparency, legal, desk, close };
 }
 
 /** P9: the policy in force is hashed into the log whenever it changes (and on the first start). */
@@ -185,4 +202,10 @@ async function recordPolicy(
   if (last?.policyHash !== hash) {
     await log.append({ v: 1, type: 'policy', at: now, policyVersion: policy.version, policyHash: hash });
   }
+}
+
+/** Export archives live under the data folder: beside the SQLite file, else ./data/exports. */
+function exportDir(config: Config): string {
+  if (config.exports.dir) return config.exports.dir;
+  return config.storage.kind === 'sqlite' ? join(dirname(config.storage.path), 'exports') : './data/exports';
 }

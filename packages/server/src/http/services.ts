@@ -2,6 +2,7 @@ import type { AccountService } from '../services/account-service.ts';
 import type { AuthService, Principal } from '../services/auth-service.ts';
 import type { PolicyBook } from '../privacy/policy-versions.ts';
 import type { GroupService } from '../services/group-service.ts';
+import type { ExportJobs } from '../services/export-jobs.ts';
 import type { PrivacyService } from '../services/privacy-service.ts';
 import type { Storage } from '../storage/ports.ts';
 
@@ -11,6 +12,7 @@ export interface HttpServices {
   accounts: AccountService;
   groups: GroupService;
   privacy: PrivacyService;
+  exports: ExportJobs;
   policies: PolicyBook;
   storage: Storage;
   clientIp: (request: import('node:http').IncomingMessage) => string;

@@ -1,22 +1,38 @@
+import { CourierError } from '@courier/protocol';
 import { strToU8, zipSync } from 'fflate';
 import type { Storage } from '../storage/ports.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Collects every record the server holds about one account (see docs/data-inventory.md). */
+/** Reports how far an export is, 0 to 100 (the job runner stores it for the person to poll). */
+export type ExportProgress = (percent: number) => Promise<void>;
+
+/**
+ * Collects every record the server holds about one account (see docs/data-inventory.md), one
+ * table family at a time, reporting progress after each.
+ */
 export async function collectAccountData(
   storage: Storage,
   accountId: string,
   now: number,
   currentPolicy: string,
+  onProgress: ExportProgress = async () => {},
 ) {
-  const account = await storage.accounts.byId(accountId);
-  if (!account) throw new Error('no such account');
-  const devices = await storage.devices.byAccount(accountId);
-  const sessions = await storage.sessions.byAccount(accountId);
-  const connections = await storage.connections.detailsByAccount(accountId);
-  const groups = await storage.groups.forAccount(accountId);
-  const acceptances = await storage.policyAcceptances.accepted(accountId);
+  const steps = 6;
+  let done = 0;
+  const step = async <T>(read: Promise<T>): Promise<T> => {
+    const value = await read;
+    done += 1;
+    await onProgress(Math.floor((done / steps) * 90));
+    return value;
+  };
+  const account = await step(storage.accounts.byId(accountId));
+  if (!account) throw new CourierError('AUTH_INVALID_TOKEN');
+  const devices = await step(storage.devices.byAccount(accountId));
+  const sessions = await step(storage.sessions.byAccount(accountId));
+  const connections = await step(storage.connections.detailsByAccount(accountId));
+  const groups = await step(storage.groups.forAccount(accountId));
+  const acceptances = await step(storage.policyAcceptances.accepted(accountId));
   return {
     exportedAt: iso(now),
     note:
@@ -79,8 +95,9 @@ export async function buildExport(
   accountId: string,
   now: number,
   currentPolicy: string,
+  onProgress?: ExportProgress,
 ): Promise<Uint8Array> {
-  const data = await collectAccountData(storage, accountId, now, currentPolicy);
+  const data = await collectAccountData(storage, accountId, now, currentPolicy, onProgress);
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Your Courier data</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style></head><body>
 <h1>Your Courier data</h1><p>Exported ${escapeHtml(data.exportedAt ?? '')}. ${escapeHtml(data.note)}</p>

@@ -1,10 +1,10 @@
 import { CourierError, type DeleteAccountReply, type PrivacySettingsView } from '@courier/protocol';
 import type { Bus } from '../bus/ports.ts';
 import type { Clock } from '../deps.ts';
-import { buildExport } from '../privacy/export-archive.ts';
 import type { PolicyBook } from '../privacy/policy-versions.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { Principal } from './auth-service.ts';
+import type { ExportJobs } from './export-jobs.ts';
 import type { GroupService } from './group-service.ts';
 import { normalizePhone } from './phone.ts';
 
@@ -16,6 +16,7 @@ export class PrivacyService {
     private readonly groups: GroupService,
     private readonly clock: Clock,
     private readonly policies: PolicyBook,
+    private readonly exports: ExportJobs,
   ) {}
 
   async settings(principal: Principal): Promise<PrivacySettingsView> {
@@ -42,11 +43,6 @@ export class PrivacyService {
     await this.storage.policyAcceptances.accept(principal.accountId, version, now);
   }
 
-  /** Everything the server holds about the account, as a zip (JSON plus a readable HTML index). */
-  async export(principal: Principal): Promise<Uint8Array> {
-    return buildExport(this.storage, principal.accountId, this.clock.now(), this.policies.current().version);
-  }
-
   /** Deletes the account at the person's request; they confirm by typing their number again. */
   async deleteAccount(principal: Principal, confirmPhone: string): Promise<DeleteAccountReply> {
     const account = await this.storage.accounts.byId(principal.accountId);
@@ -65,7 +61,7 @@ export class PrivacyService {
   /**
    * Erases everything personal at once: the account leaves every chat (each chat's log says so),
    * then its phone number, username, profile, devices, sessions, cursors, mailbox, policy
-   * acceptances, connection records, pending codes and rate-limit windows go. No tombstone with
+   * acceptances, connection records, export archives, pending codes and rate-limit windows go. No tombstone with
    * personal data remains; live connections of its devices are closed.
    */
   async erase(accountId: string): Promise<{ legalHold: boolean }> {
@@ -93,6 +89,7 @@ export class PrivacyService {
     }
     await this.groups.departEverywhere(accountId);
     const devices = await this.storage.devices.byAccount(accountId);
+    await this.exports.eraseAccount(accountId);
     await this.storage.transaction(async (tx) => {
       await tx.connections.deleteByAccount(accountId);
       await tx.authCodes.delete(account.phone);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import type { Storage } from '../storage/ports.ts';
+import type { ExportJobs } from './export-jobs.ts';
 import type { PrivacyService } from './privacy-service.ts';
 
 export interface RetentionReport {
@@ -13,6 +14,10 @@ export interface RetentionReport {
   selfDestructedAccounts: number;
   /** Public ratchet trees kept for joiners, past the entry TTL (each group's newest stays). */
   ratchetTrees: number;
+  /** Data-export archives past `retention.exportArchiveHours` (the job then shows `expired`). */
+  exportArchives: number;
+  /** Export jobs expired or failed one more window ago. */
+  exportJobs: number;
 }
 
 const MONTH_MS = 2_629_746_000;
@@ -21,7 +26,8 @@ const DAY_MS = 86_400_000;
 /**
  * Every retention rule, on a schedule and from `courier-server purge`: log entries every member
  * has (or past their TTL), expired codes and rate windows, connection records past the IP
- * retention window, idle sessions, and accounts past their self-destruct period.
+ * retention window, idle sessions, accounts past their self-destruct period, and data-export
+ * archives past their window.
  */
 export class RetentionJob {
   private timer: NodeJS.Timeout | undefined;
@@ -32,11 +38,13 @@ export class RetentionJob {
     private readonly clock: Clock,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly exports: ExportJobs,
   ) {}
 
   async run(): Promise<RetentionReport> {
     const now = this.clock.now();
     const { retention } = this.config;
+    const exports = await this.exports.expire(now);
     const report: RetentionReport = {
       entries: await this.storage.entries.prune(now - this.config.delivery.entryTtlMs),
       authCodes: await this.storage.authCodes.deleteExpired(now),
@@ -46,6 +54,8 @@ export class RetentionJob {
       sessions: await this.storage.sessions.deleteUnusedSince(now - retention.sessionIdleDays * DAY_MS),
       selfDestructedAccounts: await this.privacy.selfDestruct(),
       ratchetTrees: await this.storage.mlsGroups.pruneTrees(now - this.config.delivery.entryTtlMs),
+      exportArchives: exports.archives,
+      exportJobs: exports.jobs,
     };
     this.logger.info({ retention: report }, 'retention rules applied');
     return report;

@@ -421,6 +421,46 @@ export interface DeskStore {
   ): Promise<{ at: number; accountId: string; action: string; caseId: string | null }[]>;
 }
 
+export type ExportJobState = 'queued' | 'running' | 'done' | 'failed' | 'expired';
+
+export interface ExportJobRow {
+  id: string;
+  accountId: string;
+  state: ExportJobState;
+  progress: number;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  file: string | null;
+  bytes: number | null;
+  expiresAt: number | null;
+  error: string | null;
+}
+
+/** Data-export jobs (rows only; the archive files are the service's business). */
+export interface ExportJobStore {
+  insert(row: ExportJobRow): Promise<void>;
+  byId(id: string): Promise<ExportJobRow | undefined>;
+  /** The account's jobs, newest first. */
+  byAccount(accountId: string): Promise<ExportJobRow[]>;
+  /**
+   * Changes a job only if it is still in state `from` (and, when given, was last updated at
+   * `updatedAt`): one node wins a claim; returns whether it changed.
+   */
+  transition(
+    id: string,
+    from: { state: ExportJobState; updatedAt?: number },
+    change: Partial<Omit<ExportJobRow, 'id' | 'accountId' | 'createdAt'>>,
+  ): Promise<boolean>;
+  /** Queued jobs, and running jobs not updated since `staleBefore` (their node stopped), oldest first. */
+  runnable(staleBefore: number): Promise<ExportJobRow[]>;
+  /** Done jobs whose archive expires at or before `now`. */
+  expiring(now: number): Promise<ExportJobRow[]>;
+  /** Deletes expired and failed jobs finished before `before`; returns how many. */
+  deleteFinishedBefore(before: number): Promise<number>;
+  deleteByAccount(accountId: string): Promise<number>;
+}
+
 export interface Stores {
   accounts: AccountStore;
   devices: DeviceStore;
@@ -438,6 +478,7 @@ export interface Stores {
   desk: DeskStore;
   keyPackages: KeyPackageStore;
   mlsGroups: MlsGroupStore;
+  exportJobs: ExportJobStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

@@ -228,6 +228,7 @@ export interface Database {
   mls_groups: MlsGroupsTable;
   mls_leaves: MlsLeavesTable;
   mls_trees: MlsTreesTable;
+  export_jobs: ExportJobsTable;
 }
 
 /** A device's MLS signature public key and the server's certificate for it (DESIGN §2). */
@@ -272,4 +273,22 @@ export interface MlsTreesTable {
   epoch: number;
   tree: Uint8Array;
   created_at: number;
+}
+
+/** Data-export jobs of accounts (the archive itself is a file under the data folder). */
+export interface ExportJobsTable {
+  id: string;
+  account_id: string;
+  /** queued, running, done, failed or expired */
+  state: string;
+  progress: number;
+  created_at: number;
+  /** Last progress write: a running job whose node stopped writing is taken over. */
+  updated_at: number;
+  finished_at: number | null;
+  /** The archive's file name in the export folder, while it exists. */
+  file: string | null;
+  bytes: number | null;
+  expires_at: number | null;
+  error: string | null;
 }

@@ -5,7 +5,7 @@ import { type StorageAdapter, storageAdapters } from './contract/adapters.ts';
 import { Fixtures, sameBytes, seqRange, seqsOf, sleep } from './contract/fixtures.ts';
 import { LogModel } from './contract/log-model.ts';
 import { isUniqueViolation } from './kysely/unique-violation.ts';
-import type { EntryRow, PrivacySettings, Storage } from './ports.ts';
+import type { EntryRow, ExportJobRow, PrivacySettings, Storage } from './ports.ts';
 
 /**
  * One contract, every adapter: what the services rely on from storage, method by method, run on
@@ -1364,6 +1364,123 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         { at: base + 3, accountId: staff.id, action: 'approve', caseId: 'case_1' },
         { at: base + 2, accountId: staff.id, action: 'view', caseId: 'case_1' },
       ]);
+    });
+  });
+
+  describe('export jobs', () => {
+    const job = (accountId: string, overrides: Partial<ExportJobRow> = {}): ExportJobRow => ({
+      id: f.id('x'),
+      accountId,
+      state: 'queued',
+      progress: 0,
+      createdAt: 1_000,
+      updatedAt: 1_000,
+      finishedAt: null,
+      file: null,
+      bytes: null,
+      expiresAt: null,
+      error: null,
+      ...overrides,
+    });
+
+    it("stores jobs, lists an account's newest first, and changes one only from the state it was read in", async () => {
+      const { account } = await f.user();
+      const older = job(account.id, { createdAt: 1_000 });
+      const newer = job(account.id, { createdAt: 2_000 });
+      await storage.exportJobs.insert(older);
+      await storage.exportJobs.insert(newer);
+      expect(await storage.exportJobs.byId(older.id)).toStrictEqual(older);
+      expect(await storage.exportJobs.byId('x_missing')).toBeUndefined();
+      expect((await storage.exportJobs.byAccount(account.id)).map((j) => j.id)).toEqual([newer.id, older.id]);
+
+      // A claim succeeds once; a second claim from the state it no longer has fails.
+      expect(
+        await storage.exportJobs.transition(
+          older.id,
+          { state: 'queued', updatedAt: 1_000 },
+          { state: 'running', updatedAt: 1_500 },
+        ),
+      ).toBe(true);
+      expect(
+        await storage.exportJobs.transition(
+          older.id,
+          { state: 'queued', updatedAt: 1_000 },
+          { state: 'running', updatedAt: 1_600 },
+        ),
+      ).toBe(false);
+      // A stale writer (it read an older updatedAt) cannot overwrite.
+      expect(
+        await storage.exportJobs.transition(
+          older.id,
+          { state: 'running', updatedAt: 1_000 },
+          { progress: 50 },
+        ),
+      ).toBe(false);
+      const done = {
+        state: 'done' as const,
+        progress: 100,
+        updatedAt: 1_700,
+        finishedAt: 1_700,
+        file: `${older.id}.zip`,
+        bytes: 2 ** 33,
+        expiresAt: 5_000,
+      };
+      expect(
+        await storage.exportJobs.transition(older.id, { state: 'running', updatedAt: 1_500 }, done),
+      ).toBe(true);
+      expect(await storage.exportJobs.byId(older.id)).toStrictEqual({ ...older, ...done });
+      expect(await storage.exportJobs.transition('x_missing', { state: 'done' }, { progress: 1 })).toBe(
+        false,
+      );
+    });
+
+    it('finds runnable jobs (queued, or running but stale) and expiring archives; deletes old finished jobs', async () => {
+      const { account } = await f.user();
+      const base = 7e12;
+      const queued = job(account.id, { createdAt: base, updatedAt: base });
+      const stale = job(account.id, { state: 'running', createdAt: base + 1, updatedAt: base + 10 });
+      const fresh = job(account.id, { state: 'running', createdAt: base + 2, updatedAt: base + 100 });
+      const ready = job(account.id, {
+        state: 'done',
+        finishedAt: base,
+        updatedAt: base,
+        expiresAt: base + 50,
+      });
+      const later = job(account.id, {
+        state: 'done',
+        finishedAt: base,
+        updatedAt: base,
+        expiresAt: base + 500,
+      });
+      const expired = job(account.id, { state: 'expired', finishedAt: base + 5 });
+      const failed = job(account.id, { state: 'failed', finishedAt: base + 6, error: 'EXPORT_FAILED' });
+      const recent = job(account.id, { state: 'failed', finishedAt: base + 60 });
+      for (const j of [queued, stale, fresh, ready, later, expired, failed, recent])
+        await storage.exportJobs.insert(j);
+      const mine = new Set([queued, stale, fresh, ready, later, expired, failed, recent].map((j) => j.id));
+
+      const runnable = (await storage.exportJobs.runnable(base + 50)).filter((j) => mine.has(j.id));
+      expect(runnable.map((j) => j.id)).toEqual([queued.id, stale.id]);
+      const expiring = (await storage.exportJobs.expiring(base + 50)).filter((j) => mine.has(j.id));
+      expect(expiring.map((j) => j.id)).toEqual([ready.id]);
+
+      await storage.exportJobs.deleteFinishedBefore(base);
+      expect(await storage.exportJobs.deleteFinishedBefore(base + 50)).toBe(2);
+      expect(await storage.exportJobs.byId(expired.id)).toBeUndefined();
+      expect(await storage.exportJobs.byId(failed.id)).toBeUndefined();
+      expect(await storage.exportJobs.byId(recent.id)).toBeDefined();
+      expect(await storage.exportJobs.byId(ready.id)).toBeDefined();
+
+      expect(await storage.exportJobs.deleteByAccount(account.id)).toBe(6);
+      expect(await storage.exportJobs.byAccount(account.id)).toEqual([]);
+    });
+
+    it('go with their account', async () => {
+      const { account } = await f.user();
+      const j = job(account.id);
+      await storage.exportJobs.insert(j);
+      await storage.accounts.delete(account.id);
+      expect(await storage.exportJobs.byId(j.id)).toBeUndefined();
     });
   });
 

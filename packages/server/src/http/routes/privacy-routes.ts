@@ -1,10 +1,12 @@
-import type { DeleteAccountBody, PrivacySettingsView } from '@courier/protocol';
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { CourierError, type DeleteAccountBody, type PrivacySettingsView } from '@courier/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HttpServices } from '../services.ts';
 
 const audience = { type: 'string', enum: ['everybody', 'contacts', 'nobody'] } as const;
 
-/** Authenticated routes of the data-protection rights: settings, policy, export, erasure. */
+/** Authenticated routes of the data-protection rights: settings, policy, export jobs, erasure. */
 export async function privacyRoutes(app: FastifyInstance, services: HttpServices): Promise<void> {
   app.get('/v1/me/privacy', async (request) => services.privacy.settings(request.principal));
 
@@ -46,13 +48,33 @@ export async function privacyRoutes(app: FastifyInstance, services: HttpServices
     },
   );
 
-  app.get('/v1/me/export', async (request, reply) => {
-    const archive = await services.privacy.export(request.principal);
+  // Data export as a job: start (or get the one under way), poll, download while it is kept.
+  app.post('/v1/me/exports', async (request, reply) =>
+    reply.status(202).send(await services.exports.start(request.principal)),
+  );
+
+  app.get('/v1/me/exports', async (request) => services.exports.list(request.principal));
+
+  app.get<{ Params: { jobId: string } }>('/v1/me/exports/:jobId', async (request) =>
+    services.exports.status(request.principal, request.params.jobId),
+  );
+
+  app.get<{ Params: { jobId: string } }>('/v1/me/exports/:jobId/archive', async (request, reply) => {
+    const { path, bytes } = await services.exports.archive(request.principal, request.params.jobId);
+    let stream: ReturnType<typeof createReadStream>;
+    try {
+      stream = createReadStream(path);
+      await once(stream, 'open');
+    } catch {
+      // Deleted by the retention job between the check and the read.
+      throw new CourierError('EXPORT_EXPIRED');
+    }
     return reply
       .type('application/zip')
+      .header('content-length', bytes)
       .header('content-disposition', 'attachment; filename="courier-export.zip"')
       .header('cache-control', 'no-store')
-      .send(Buffer.from(archive));
+      .send(stream);
   });
 
   app.delete<{ Body: DeleteAccountBody }>(

@@ -9,6 +9,7 @@ import { KyselyCursorStore } from './cursor-store.ts';
 import { KyselyDeskStore } from './desk-store.ts';
 import { KyselyDeviceStore } from './device-store.ts';
 import { KyselyEntryStore } from './entry-store.ts';
+import { KyselyExportJobStore } from './export-job-store.ts';
 import { KyselyGroupStore } from './group-store.ts';
 import { KyselyLegalCaseStore } from './legal-case-store.ts';
 import { KyselyKeyPackageStore } from './key-package-store.ts';
@@ -37,6 +38,7 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     desk: new KyselyDeskStore(db),
     keyPackages: new KyselyKeyPackageStore(db),
     mlsGroups: new KyselyMlsGroupStore(db),
+    exportJobs: new KyselyExportJobStore(db),
   };
 }
 

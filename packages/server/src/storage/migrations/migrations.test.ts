@@ -12,6 +12,7 @@ import { transparencyMigration } from './003-transparency.ts';
 import { legalMigration } from './004-legal.ts';
 import { deskMigration } from './005-desk.ts';
 import { legalHoldsMigration } from './006-legal-holds.ts';
+import { exportJobsMigration } from './008-export-jobs.ts';
 import { mlsMigration } from './009-mls.ts';
 import { migrateToLatest } from './migrations.ts';
 
@@ -29,6 +30,7 @@ const MIGRATIONS = [
   '004-legal',
   '005-desk',
   '006-legal-holds',
+  '008-export-jobs',
   '009-mls',
 ];
 
@@ -41,6 +43,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '004-legal': legalMigration(dialect),
     '005-desk': deskMigration(dialect),
     '006-legal-holds': legalHoldsMigration(dialect),
+    '008-export-jobs': exportJobsMigration(dialect),
     '009-mls': mlsMigration(dialect),
   };
 }

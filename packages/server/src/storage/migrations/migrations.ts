@@ -7,6 +7,7 @@ import { transparencyMigration } from './003-transparency.ts';
 import { legalMigration } from './004-legal.ts';
 import { deskMigration } from './005-desk.ts';
 import { legalHoldsMigration } from './006-legal-holds.ts';
+import { exportJobsMigration } from './008-export-jobs.ts';
 import { mlsMigration } from './009-mls.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
@@ -18,6 +19,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '004-legal': legalMigration(dialect),
     '005-desk': deskMigration(dialect),
     '006-legal-holds': legalHoldsMigration(dialect),
+    '008-export-jobs': exportJobsMigration(dialect),
     '009-mls': mlsMigration(dialect),
   };
 }
