@@ -94,3 +94,9 @@ export { commitDecoder, commitEncoder } from '../../../node_modules/ts-mls/dist/
 export { determineLength } from '../../../node_modules/ts-mls/dist/src/codec/variableLength.js';
 export { unprotectPrivateMessage } from '../../../node_modules/ts-mls/dist/src/messageProtection.js';
 export { unprotectPublicMessage } from '../../../node_modules/ts-mls/dist/src/messageProtectionPublic.js';
+export {
+  treeHashUncached,
+  treeHashWithoutLeaves,
+} from '../../../node_modules/ts-mls/dist/src/treeHash.js';
+export { verifyParentHashes } from '../../../node_modules/ts-mls/dist/src/parentHash.js';
+export { removeLeaves } from '../../../node_modules/ts-mls/dist/src/ratchetTree.js';
