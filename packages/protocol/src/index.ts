@@ -136,3 +136,4 @@ export type {
   SignedDocument,
   VerifyListOptions,
 } from './endpoints/endpoint-list.ts';
+export { ENDPOINTS_PATH, TUNNEL_PATH } from './endpoints/endpoint-paths.ts';

@@ -138,6 +138,22 @@ export const configSchema = z.strictObject({
       pollIntervalMs: z.number().int().positive().default(30_000),
     })
     .prefault({}),
+  /** Censorship resistance (docs/censorship.md): the signed endpoint list and the relays' tunnel. */
+  endpoints: z
+    .strictObject({
+      /** The bundle written by `courier-server endpoints sign --out`; without it /v1/endpoints is 404. */
+      bundleFile: z.string().min(1).optional(),
+      /** 32 random bytes (hex) keying each account's relay subset; created on first start if missing. */
+      subsetSecretFile: z.string().min(1).default('./data/relay-subset.key'),
+      /** How many relays (beyond the bootstrap pool) each account is told about per week. */
+      relaysPerAccount: z.number().int().min(1).max(64).default(3),
+      /**
+       * TLS for connections tunnelled through relays (the blind mode): its certificate's public key is
+       * what the signed list pins. Without it the tunnel path is closed.
+       */
+      tunnel: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+    })
+    .prefault({}),
   /** How long personal records are kept (DESIGN P10). */
   retention: z
     .strictObject({

@@ -5,6 +5,9 @@ import { openBus } from '../bus/open-bus.ts';
 import type { Bus } from '../bus/ports.ts';
 import type { Config } from '../config.ts';
 import type { ServerDeps } from '../deps.ts';
+import { EndpointBundleFile } from '../endpoints/endpoint-bundle-file.ts';
+import { endpointRoutes } from '../endpoints/endpoint-routes.ts';
+import { TunnelListener } from '../endpoints/tunnel-listener.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { clientIpResolver } from '../http/client-ip.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
@@ -163,7 +166,20 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   });
   await deskRoutes(http, desk);
   await deskAppRoutes(http);
+  const tunnel = config.endpoints.tunnel
+    ? new TunnelListener(config.endpoints.tunnel, http.server)
+    : undefined;
+  await http.register(async (scope) =>
+    endpointRoutes(scope, {
+      bundle: config.endpoints.bundleFile ? new EndpointBundleFile(config.endpoints.bundleFile) : undefined,
+      subsetSecret: () => loadOrCreateSigningKey(config.endpoints.subsetSecretFile),
+      relaysPerAccount: config.endpoints.relaysPerAccount,
+      clock: deps.clock,
+      accountOf: async (token) => (await auth.authenticate(token)).accountId,
+    }),
+  );
   http.server.on('upgrade', (request, socket, head) => {
+    if (tunnel?.handleUpgrade(request, socket, head)) return;
     if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
   });
   retention.start();

@@ -1,4 +1,4 @@
-import { GATEWAY_PATH } from '@courier/protocol';
+import { ENDPOINTS_PATH, GATEWAY_PATH, TUNNEL_PATH } from '@courier/protocol';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -16,10 +16,6 @@ import {
   decoyGarbageAnswer,
   renderDecoy,
 } from './decoy-site.ts';
-
-/** Where the core takes tunnelled TLS (the blind mode): a WebSocket whose bytes are a TLS session. */
-export const TUNNEL_PATH = '/v1/tunnel';
-export const ENDPOINTS_PATH = '/v1/endpoints';
 
 export interface RelayLimits {
   /** Open connections at once; more are refused by the kernel accept queue (server.maxConnections). */

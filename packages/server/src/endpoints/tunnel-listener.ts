@@ -1,0 +1,48 @@
+import { TUNNEL_PATH } from '@courier/protocol';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createSecureContext, TLSSocket } from 'node:tls';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+
+/**
+ * The core's end of a blind relay: a WebSocket on `/v1/tunnel` whose bytes are a TLS session that
+ * the client opened to this core (the relay only pipes them). The decrypted stream is handed to the
+ * same HTTP server as a new connection, so the gateway and every route work through it unchanged.
+ */
+export class TunnelListener {
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: 1 << 20,
+  });
+  private readonly context;
+
+  constructor(
+    tls: { certFile: string; keyFile: string },
+    private readonly server: Server,
+  ) {
+    this.context = createSecureContext({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
+  }
+
+  /** Takes the upgrade if it is for the tunnel path; false leaves it to the gateway. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (new URL(request.url ?? '/', 'http://x').pathname !== TUNNEL_PATH) return false;
+    const outerAddress = request.socket.remoteAddress;
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const stream = createWebSocketStream(ws);
+      const inner = new TLSSocket(stream, { isServer: true, secureContext: this.context });
+      // The peer the core sees is the relay (or whoever holds the outer connection), never more.
+      Object.defineProperty(inner, 'remoteAddress', { value: outerAddress });
+      stream.on('error', () => inner.destroy());
+      inner.on('error', () => stream.destroy());
+      inner.once('secure', () => this.server.emit('connection', inner));
+    });
+    return true;
+  }
+
+  close(): void {
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+}
