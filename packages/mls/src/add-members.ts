@@ -14,7 +14,8 @@ export const MAX_ADDS_PER_COMMIT = 500;
 
 /**
  * Adds members by their key packages (MLSMessage bytes), in commits of at most MAX_ADDS_PER_COMMIT
- * (or `maxPerCommit`, when smaller).
+ * (or `maxPerCommit`, when smaller). With `treeInWelcome`, each Welcome also carries the ratchet tree
+ * (the `ratchet_tree` extension), for joiners that are not served the tree apart (other MLS clients).
  * Returns one CommitResult per commit, in order, each building on the previous one's group: send them
  * one after another, adopting each `group` only once the server accepted that commit.
  */
@@ -22,7 +23,7 @@ export async function addMembers(
   context: MlsClientContext,
   group: MlsGroup,
   keyPackages: readonly Uint8Array[],
-  options: { maxPerCommit?: number } = {},
+  options: { maxPerCommit?: number; treeInWelcome?: boolean } = {},
 ): Promise<CommitResult[]> {
   if (keyPackages.length === 0) throw new MlsError('MLS_INVALID_ARGUMENT', 'no key packages to add');
   const perCommit = Math.min(options.maxPerCommit ?? MAX_ADDS_PER_COMMIT, MAX_ADDS_PER_COMMIT);
@@ -37,7 +38,9 @@ export async function addMembers(
   let current = group;
   for (let start = 0; start < proposals.length; start += perCommit) {
     const batch = proposals.slice(start, start + perCommit);
-    const result = await commitProposals(context, current, batch, `${batch.length} add(s)`);
+    const result = await commitProposals(context, current, batch, `${batch.length} add(s)`, {
+      treeInWelcome: options.treeInWelcome ?? false,
+    });
     results.push(result);
     current = result.group;
   }

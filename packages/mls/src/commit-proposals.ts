@@ -10,6 +10,7 @@ export async function commitProposals(
   group: MlsGroup,
   proposals: Proposal[],
   what: string,
+  options: { treeInWelcome?: boolean } = {},
 ): Promise<CommitResult> {
   if (!group.active) throw new MlsError('MLS_NOT_MEMBER', 'this device is no longer a member of the group');
   try {
@@ -18,7 +19,7 @@ export async function commitProposals(
       state: group.state,
       extraProposals: proposals,
       wireAsPublicMessage: true,
-      ratchetTreeExtension: false,
+      ratchetTreeExtension: options.treeInWelcome ?? false,
     });
     const next = wrapGroup(result.newState);
     return {

@@ -16,6 +16,7 @@ export {
 } from './device-identity.ts';
 export { type EncryptResult, encryptMessage } from './encrypt-message.ts';
 export { eraseSecrets } from './erase-secrets.ts';
+export { exportSecret } from './export-secret.ts';
 export { exportGroupState, GROUP_STATE_VERSION, importGroupState } from './group-state-codec.ts';
 export {
   assertUpdatePathRule,

@@ -51,14 +51,15 @@ function decodeRatchetTree(bytes: Uint8Array): RatchetTree {
 
 /**
  * Joins a group from a Welcome (MLSMessage bytes) with the ratchet tree served apart from it, using
- * whichever of this device's stored key packages the Welcome is for.
+ * whichever of this device's stored key packages the Welcome is for. Without `ratchetTree`, the Welcome
+ * must carry the tree in its `ratchet_tree` extension (as other MLS clients' Welcomes may).
  */
 export async function joinGroup(
   context: MlsClientContext,
-  input: { welcome: Uint8Array; ratchetTree: Uint8Array; keyPackages: readonly StoredKeyPackage[] },
+  input: { welcome: Uint8Array; ratchetTree?: Uint8Array; keyPackages: readonly StoredKeyPackage[] },
 ): Promise<JoinResult> {
   const welcome = decodeWelcome(input.welcome);
-  const ratchetTree = decodeRatchetTree(input.ratchetTree);
+  const ratchetTree = input.ratchetTree === undefined ? undefined : decodeRatchetTree(input.ratchetTree);
   const stored = input.keyPackages.find((candidate) =>
     welcome.secrets.some((secret) => sameBytes(secret.newMember, candidate.ref)),
   );
@@ -74,7 +75,7 @@ export async function joinGroup(
       welcome,
       keyPackage: decodeKeyPackageMessage(stored.keyPackage),
       privateKeys: decodePrivateKeyPackage(stored.privateKeyPackage),
-      ratchetTree,
+      ...(ratchetTree === undefined ? {} : { ratchetTree }),
     });
     return { group: wrapGroup(state), keyPackageRef: stored.ref };
   } catch (cause) {
