@@ -1,6 +1,7 @@
 import {
   CourierError,
   closeCodes,
+  type Endpoint,
   decodeServerFrame,
   type EntryFrame,
   encodeClientFrame,
@@ -12,13 +13,14 @@ import {
 } from '@courier/protocol';
 import type { ClientStore, OutboxItem } from './client-store.ts';
 import { Emitter } from './emitter.ts';
+import type { EndpointFailover } from './failover/endpoint-failover.ts';
 import { randomClientMsgId } from './random-id.ts';
 import { defaultSocketFactory, type SocketFactory, type WebSocketLike } from './websocket-like.ts';
 
 export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'stopped';
 
 export interface ConnectionOptions {
-  /** The server's base URL, e.g. http://127.0.0.1:8080 */
+  /** The server's base URL, e.g. http://127.0.0.1:8080 (not used for the socket when `failover` is set). */
   url: string;
   token: string;
   store: ClientStore;
@@ -44,6 +46,21 @@ export interface ConnectionOptions {
   sendOnly?: boolean;
   /** Acknowledgements are cumulative, so they are sent at most this often (default 200 ms). */
   ackDelayMs?: number;
+  /**
+   * Connect through the endpoints of a signed list instead of `url`: each (re)connect races the
+   * candidates (see EndpointFailover), and after failures the list is refreshed through the
+   * endpoint that worked.
+   */
+  failover?: EndpointFailover;
+}
+
+/** The endpoint a connection is using (emitted when it becomes ready through it). */
+export interface EndpointInUse {
+  id: string;
+  kind: 'core' | 'relay';
+  url: string;
+  /** True when this is not the endpoint the previous ready connection used. */
+  switched: boolean;
 }
 
 export interface Accepted {
@@ -61,6 +78,8 @@ export interface ConnectionEvents extends Record<string, unknown> {
   fatal: CourierError;
   /** A recoverable problem (a dropped socket, a rejected frame). */
   problem: CourierError;
+  /** With `failover`: the connection is ready through this endpoint. */
+  endpoint: EndpointInUse;
 }
 
 interface InFlight {
@@ -91,6 +110,8 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
   private lastHeard = 0;
   private work: Promise<void> = Promise.resolve();
   private readyWaiters: (() => void)[] = [];
+  private endpoint: Endpoint | undefined;
+  private lastReadyEndpoint: string | undefined;
 
   constructor(private readonly options: ConnectionOptions) {
     super();
@@ -98,6 +119,11 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
 
   get state(): ConnectionState {
     return this.stateValue;
+  }
+
+  /** With `failover`: the endpoint the current connection goes through. */
+  get endpointInUse(): Endpoint | undefined {
+    return this.endpoint;
   }
 
   start(): void {
@@ -211,6 +237,20 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
   private open(): void {
     if (this.stateValue === 'stopped') return;
     this.setState('connecting');
+    const failover = this.options.failover;
+    if (failover) {
+      failover.connect().then(
+        ({ socket, endpoint }) => {
+          this.endpoint = endpoint;
+          this.attach(socket);
+        },
+        (cause: unknown) =>
+          this.scheduleReconnect(
+            cause instanceof CourierError ? cause : new CourierError('SERVER_UNAVAILABLE', { cause }),
+          ),
+      );
+      return;
+    }
     const url = new URL(GATEWAY_PATH, this.options.url);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     Promise.resolve((this.options.createSocket ?? defaultSocketFactory)(url.toString())).then(
@@ -226,7 +266,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
     }
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
-    socket.onopen = () => {
+    const hello = () => {
       this.lastHeard = Date.now();
       this.write(
         encodeClientFrame({
@@ -238,6 +278,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
         }),
       );
     };
+    socket.onopen = hello;
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
       this.lastHeard = Date.now();
@@ -257,6 +298,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
       if (this.socket !== socket) return;
       this.socket = undefined;
       clearInterval(this.watchdog);
+      this.lostEndpoint();
       const fatal = {
         [closeCodes.UNAUTHORIZED]: 'AUTH_INVALID_TOKEN',
         [closeCodes.SESSION_REVOKED]: 'AUTH_SESSION_REVOKED',
@@ -277,6 +319,40 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
         }),
       );
     };
+    // A socket that won a failover race is open already.
+    if (socket.readyState === 1) hello();
+  }
+
+  /** With failover: the endpoint in use failed; it goes to the back of the next round. */
+  private lostEndpoint(): void {
+    const endpoint = this.endpoint;
+    this.endpoint = undefined;
+    if (endpoint) this.options.failover?.lost(endpoint);
+  }
+
+  private endpointReady(): void {
+    const failover = this.options.failover;
+    const endpoint = this.endpoint;
+    if (!failover || !endpoint) return;
+    const hadFailures = failover.ready(endpoint);
+    this.emit('endpoint', {
+      id: endpoint.id,
+      kind: endpoint.kind,
+      url: endpoint.url,
+      switched: this.lastReadyEndpoint !== undefined && this.lastReadyEndpoint !== endpoint.id,
+    });
+    this.lastReadyEndpoint = endpoint.id;
+    // Addresses are being blocked: fetch a fresh list through the way that works now.
+    if (hadFailures)
+      failover.refresh(endpoint, this.options.token).catch((cause: unknown) => {
+        this.emit(
+          'problem',
+          new CourierError('SERVER_UNAVAILABLE', {
+            message: 'The endpoint list could not be refreshed.',
+            cause,
+          }),
+        );
+      });
   }
 
   private scheduleReconnect(problem: CourierError): void {
@@ -303,6 +379,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
         socket.onclose = null;
         socket.close(4000, 'watchdog');
         clearInterval(this.watchdog);
+        this.lostEndpoint();
         this.scheduleReconnect(
           new CourierError('SERVER_UNAVAILABLE', { message: 'The connection went silent.' }),
         );
@@ -318,6 +395,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
         this.attempt = 0;
         this.setState('ready');
         this.startWatchdog();
+        this.endpointReady();
         this.emit('ready', { accountId: frame.accountId, deviceId: frame.deviceId });
         for (const pending of this.inFlight.values()) this.transmit(pending.item);
         for (const waiter of this.readyWaiters.splice(0)) waiter();

@@ -22,3 +22,20 @@ export { decodeContent, encodeContent, MAX_TEXT_LENGTH } from './mls/message-con
 export type { MessageContent } from './mls/message-content.ts';
 export type { KeyChange } from './mls/device-directory.ts';
 export { IndexedDbMlsStore } from './mls/indexeddb-store.ts';
+export type { EndpointInUse } from './connection.ts';
+export { CandidateTracker, orderCandidates } from './failover/candidate-order.ts';
+export { EndpointBook } from './failover/endpoint-book.ts';
+export type { EndpointBookOptions, EndpointBookState, OfferResult } from './failover/endpoint-book.ts';
+export {
+  defaultFailoverTimings,
+  directSocketUrl,
+  directTransport,
+  EndpointFailover,
+  endpointListUrl,
+} from './failover/endpoint-failover.ts';
+export type {
+  EndpointFailoverOptions,
+  EndpointTransport,
+  FailoverTimings,
+} from './failover/endpoint-failover.ts';
+export { staggeredRace } from './failover/staggered-race.ts';
