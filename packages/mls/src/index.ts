@@ -33,7 +33,7 @@ export {
   type StoredKeyPackage,
 } from './key-package.ts';
 export { type CredentialValidator, createMlsClientContext, type MlsClientContext } from './mls-context.ts';
-export { MlsError, type MlsErrorCode } from './mls-error.ts';
+export { MLS_ERROR_CODES, MlsError, type MlsErrorCode } from './mls-error.ts';
 export {
   exportRatchetTree,
   type GroupMember,

@@ -1,38 +1,43 @@
+import type { ErrorCode } from '@courier/protocol';
+
 /**
- * Codes of the errors this package throws. They follow the project's `AREA_WHAT` convention; the
- * protocol package's catalog should carry the ones that reach a client or the wire.
+ * Codes of the errors this package throws, each one in the protocol package's catalog (`errorCatalog`,
+ * with its HTTP status and sentence; `satisfies` keeps the two in step at compile time).
  */
-export type MlsErrorCode =
+export const MLS_ERROR_CODES = [
   /** The bytes are not a well-formed MLS structure (truncated, trailing bytes, bad enum, bad lengths). */
-  | 'MLS_MALFORMED'
+  'MLS_MALFORMED',
   /** A handshake message (commit or proposal) that is not a PublicMessage. */
-  | 'MLS_NOT_PUBLIC_MESSAGE'
+  'MLS_NOT_PUBLIC_MESSAGE',
   /** An MLSMessage of another kind than the call expects (e.g. a Welcome where a commit was expected). */
-  | 'MLS_UNEXPECTED_MESSAGE'
+  'MLS_UNEXPECTED_MESSAGE',
   /** A commit without an UpdatePath although RFC 9420 §12.4 requires one. */
-  | 'MLS_MISSING_UPDATE_PATH'
+  'MLS_MISSING_UPDATE_PATH',
   /** A ciphersuite the installed crypto provider cannot run. */
-  | 'MLS_UNSUPPORTED_CIPHERSUITE'
+  'MLS_UNSUPPORTED_CIPHERSUITE',
   /** Saved group state written by an unknown format version. */
-  | 'MLS_STATE_VERSION'
+  'MLS_STATE_VERSION',
   /** A device identity that is not `<accountId>:<deviceId>`. */
-  | 'MLS_INVALID_IDENTITY'
+  'MLS_INVALID_IDENTITY',
   /** An argument the operation cannot use (an empty member list, an unknown leaf, our own leaf, …). */
-  | 'MLS_INVALID_ARGUMENT'
+  'MLS_INVALID_ARGUMENT',
   /** No stored key package matches the Welcome. */
-  | 'MLS_NO_MATCHING_KEY_PACKAGE'
+  'MLS_NO_MATCHING_KEY_PACKAGE',
   /** This device is no longer a member of the group (it was removed). */
-  | 'MLS_NOT_MEMBER'
+  'MLS_NOT_MEMBER',
   /** A message for another group. */
-  | 'MLS_WRONG_GROUP'
+  'MLS_WRONG_GROUP',
   /** A handshake message for another epoch than the group's current one (stale or from the future). */
-  | 'MLS_WRONG_EPOCH'
+  'MLS_WRONG_EPOCH',
   /** An application message that could not be decrypted or authenticated (tampered, replayed, too old, …). */
-  | 'MLS_DECRYPT_FAILED'
+  'MLS_DECRYPT_FAILED',
   /** A handshake message the group's rules reject (bad signature, membership or confirmation tag, invalid proposal, …). */
-  | 'MLS_REJECTED'
+  'MLS_REJECTED',
   /** The MLS library refused or failed the operation; `cause` has its error. */
-  | 'MLS_OPERATION_FAILED';
+  'MLS_OPERATION_FAILED',
+] as const satisfies readonly ErrorCode[];
+
+export type MlsErrorCode = (typeof MLS_ERROR_CODES)[number];
 
 /** The one error type this package throws; lower errors are kept as `cause`. */
 export class MlsError extends Error {

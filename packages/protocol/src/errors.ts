@@ -136,6 +136,26 @@ export const errorCatalog = {
     status: 400,
     message: 'A message could not be decrypted; it was recorded and skipped.',
   },
+  MLS_REJECTED: {
+    status: 400,
+    message:
+      'The MLS handshake message was rejected (bad signature, membership or confirmation tag, or an invalid proposal).',
+  },
+  MLS_INVALID_IDENTITY: {
+    status: 400,
+    message: 'The MLS credential identity is not <accountId>:<deviceId>.',
+  },
+  MLS_INVALID_ARGUMENT: { status: 400, message: 'The MLS operation was given an argument it cannot use.' },
+  MLS_NO_MATCHING_KEY_PACKAGE: {
+    status: 400,
+    message: "The Welcome is for none of this device's key packages.",
+  },
+  MLS_UNSUPPORTED_CIPHERSUITE: { status: 400, message: 'The MLS ciphersuite is not supported here.' },
+  MLS_STATE_VERSION: {
+    status: 500,
+    message: 'Saved MLS group state is in a format this version cannot read.',
+  },
+  MLS_OPERATION_FAILED: { status: 500, message: 'The MLS library could not complete the operation.' },
   ENDPOINTS_MALFORMED: { status: 400, message: 'The endpoint list or entry does not match its format.' },
   ENDPOINTS_SIGNATURE_INVALID: {
     status: 400,
