@@ -39,3 +39,5 @@ export type {
   FailoverTimings,
 } from './failover/endpoint-failover.ts';
 export { staggeredRace } from './failover/staggered-race.ts';
+export { relayTunnelTransport, spkiPin } from './failover/relay-tunnel.ts';
+export type { RelayTunnelOptions } from './failover/relay-tunnel.ts';

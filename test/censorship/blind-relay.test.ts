@@ -1,0 +1,191 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { signEndpointList } from '@courier/protocol';
+import { EndpointBook, EndpointFailover, relayTunnelTransport, spkiPin } from '@courier/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/server-process.ts';
+import {
+  connectDevice,
+  nextPhone,
+  startTestServer,
+  type TestServer,
+  text,
+  untext,
+} from '../support/harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SECRET = '/blind-relay-secret';
+
+function makeCert(dir: string, name: string): { cert: string; key: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
+}
+
+async function waitFor<T>(probe: () => T | undefined, what: string, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('blind relay: TLS to the core inside the relay WebSocket', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'blind-relay-'));
+  const coreTls = makeCert(dir, 'core');
+  const relayTls = makeCert(dir, 'relay');
+  const key = ed25519.utils.randomSecretKey();
+  let core: TestServer;
+  let relay: ChildProcess;
+  let relayUrl: string;
+  let logs = '';
+
+  beforeAll(async () => {
+    core = await startTestServer({
+      config: { endpoints: { tunnel: { certFile: coreTls.cert, keyFile: coreTls.key } } },
+    });
+    const port = await freePort();
+    relay = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--heapsnapshot-signal=SIGUSR2',
+        `--diagnostic-dir=${dir}`,
+        join(ROOT, 'packages/server/src/main.ts'),
+        'relay',
+        '--upstream',
+        core.url,
+        '--path',
+        SECRET,
+        '--cert',
+        relayTls.cert,
+        '--key',
+        relayTls.key,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--stats-interval-s',
+        '1',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    relay.stdout!.on('data', (b: Buffer) => {
+      logs += b.toString();
+    });
+    relay.stderr!.on('data', (b: Buffer) => {
+      logs += b.toString();
+    });
+    await waitFor(() => (logs.includes('relay listening') ? true : undefined), 'the relay to listen');
+    relayUrl = `https://127.0.0.1:${port}${SECRET}`;
+  });
+  afterAll(async () => {
+    relay?.kill('SIGTERM');
+    await core?.close();
+  });
+
+  it('carries a chat whose token and message marker never appear in the relay logs or heap, and refuses an unpinned core', async () => {
+    const pin = await spkiPin(readFileSync(coreTls.cert, 'utf8'));
+    const now = Date.now();
+    const signed = signEndpointList(
+      {
+        version: 1,
+        serial: 1,
+        issuedAt: now - 1000,
+        expiresAt: now + 86_400_000,
+        corePins: [pin],
+        endpoints: [{ id: 'relay-blind', kind: 'relay', url: relayUrl, weight: 1 }],
+      },
+      key,
+    );
+    const book = new EndpointBook({ trustedKeys: [ed25519.getPublicKey(key)], bootstrap: signed });
+    const failover = () =>
+      new EndpointFailover({ book, transport: relayTunnelTransport({ corePins: () => book.corePins }) });
+    const alice = await core.register(nextPhone());
+    const bob = await core.register(nextPhone());
+    const chat = await alice.http.openDirect(bob.accountId);
+    const a = await connectDevice(core.url, alice, { failover: failover() });
+    const b = await connectDevice(core.url, bob, { failover: failover() });
+    expect(a.connection.endpointInUse?.id).toBe('relay-blind');
+    const marker = `MARKER-${Math.random().toString(36).slice(2)}-BLIND`;
+    for (let i = 0; i < 20; i++) await a.connection.send(chat.groupId, text(`${marker} ${i}`));
+    const got = await b.waitForMessages(20);
+    expect(untext((got[19] as { payload: Uint8Array }).payload)).toBe(`${marker} 19`);
+
+    // The relay's memory, while the tunnels are open, and everything it logged.
+    relay.kill('SIGUSR2');
+    const snapshot = await waitFor(
+      () =>
+        readdirSync(dir).find((f) =>
+          f.endsWith('.heapsnapshot') &&
+          readFileSync(join(dir, f)).length > 0 &&
+          readFileSync(join(dir, f), 'utf8').trimEnd().endsWith(']}')
+            ? f
+            : undefined,
+        ),
+      'the heap snapshot',
+      60_000,
+    );
+    const heap = readFileSync(join(dir, snapshot), 'utf8');
+    expect(heap.length).toBeGreaterThan(100_000);
+    await waitFor(() => (logs.includes('"upgrades":2') ? true : undefined), 'the counters log');
+    for (const secret of [marker, alice.token, bob.token]) {
+      expect(heap.includes(secret)).toBe(false);
+      expect(logs.includes(secret)).toBe(false);
+    }
+    // No client address in any line but the relay's own listening address.
+    const other = logs.split('\n').filter((line) => line && !line.includes('relay listening'));
+    expect(other.length).toBeGreaterThan(0);
+    for (const line of other) expect(line).not.toContain('127.0.0.1');
+
+    // A list that pins another key: the tunnel is refused before anything is sent.
+    const wrong = new EndpointBook({
+      trustedKeys: [ed25519.getPublicKey(key)],
+      bootstrap: signEndpointList(
+        {
+          version: 1,
+          serial: 1,
+          issuedAt: now - 1000,
+          expiresAt: now + 86_400_000,
+          corePins: [Buffer.alloc(32, 1).toString('base64')],
+          endpoints: [{ id: 'relay-blind', kind: 'relay', url: relayUrl, weight: 1 }],
+        },
+        key,
+      ),
+    });
+    const refused = new EndpointFailover({
+      book: wrong,
+      transport: relayTunnelTransport({ corePins: () => wrong.corePins }),
+    });
+    await expect(refused.connect()).rejects.toMatchObject({ code: 'SERVER_UNAVAILABLE' });
+    await a.connection.stop();
+    await b.connection.stop();
+  });
+});
