@@ -335,6 +335,15 @@ export class DeviceStore implements MlsStore {
     ).map(toMessage);
   }
 
+  /** Every chat this device holds messages of (also chats it has left). */
+  messageGroupIds(): string[] {
+    return (
+      this.db.prepare('SELECT DISTINCT group_id FROM messages ORDER BY group_id').all() as {
+        group_id: string;
+      }[]
+    ).map((r) => r.group_id);
+  }
+
   /** Received messages not shown yet (of one chat, or all), oldest first; they count as shown now. */
   takeUnshown(groupId?: string): StoredMessage[] {
     return this.db

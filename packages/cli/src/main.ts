@@ -6,6 +6,7 @@ import { CourierError } from '@courier/protocol';
 import { Command } from 'commander';
 import * as account from './commands/account-commands.ts';
 import * as chats from './commands/chat-commands.ts';
+import { exportData } from './commands/export-command.ts';
 import * as messages from './commands/message-commands.ts';
 import * as privacy from './commands/privacy-commands.ts';
 import { verifyReport } from './commands/verify-report.ts';
@@ -109,8 +110,10 @@ privacyCommand
   .action(run(privacy.acceptPolicy));
 program
   .command('export [file]')
-  .description('download everything the server holds about you (zip)')
-  .action(run(privacy.exportData));
+  .description(
+    'export your data: what the server holds (a job, with progress) and the chats on this device (zip)',
+  )
+  .action(run(exportData));
 program
   .command('delete-account')
   .description('delete your account and everything personal the server holds')

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { CourierError, type PrivacySettingsView } from '@courier/protocol';
 import type { CommandContext } from '../context.ts';
 import { show } from '../output.ts';
@@ -48,14 +47,6 @@ export async function acceptPolicy(ctx: CommandContext, version: string): Promis
   ctx.profile.requireSession();
   await ctx.profile.http().acceptPolicy(version);
   ctx.io.out(`You accepted privacy-policy version ${version}.`);
-}
-
-export async function exportData(ctx: CommandContext, file: string | undefined): Promise<void> {
-  ctx.profile.requireSession();
-  const archive = await ctx.profile.http().exportData();
-  const path = file ?? `courier-export-${new Date().toISOString().slice(0, 10)}.zip`;
-  writeFileSync(path, archive, { mode: 0o600 });
-  ctx.io.out(`Wrote ${path} (${archive.byteLength} bytes): account.json and a readable index.html.`);
 }
 
 export async function deleteAccount(ctx: CommandContext, confirm: string | undefined): Promise<void> {

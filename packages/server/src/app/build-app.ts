@@ -16,7 +16,6 @@ import { authRoutes } from '../http/routes/auth-routes.ts';
 import { groupRoutes } from '../http/routes/group-routes.ts';
 import { mlsRoutes } from '../http/routes/mls-routes.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
-import { homeRoutes } from '../http/routes/home-routes.ts';
 import { policyRoutes } from '../http/routes/policy-routes.ts';
 import { privacyRoutes } from '../http/routes/privacy-routes.ts';
 import type { HttpServices } from '../http/services.ts';
@@ -35,6 +34,7 @@ import { LegalDesk } from '../legal/legal-desk.ts';
 import { POLICY_2018, policyHash } from '../legal/policy.ts';
 import { StorageLegalFacts } from '../legal/storage-legal-facts.ts';
 import { deskAppRoutes } from '../http/routes/desk-app-routes.ts';
+import { webAppRoutes } from '../http/routes/web-app-routes.ts';
 import { deskRoutes } from '../http/routes/desk-routes.ts';
 import { transparencyRoutes } from '../http/routes/transparency-routes.ts';
 import { loadOrCreateSigningKey } from '../transparency/signing-key.ts';
@@ -146,7 +146,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   installErrorHandling(http);
   const services: HttpServices = { auth, accounts, groups, privacy, exports, storage, clientIp, policies };
   await http.register(async (scope) => {
-    await homeRoutes(scope);
+    await webAppRoutes(scope);
     await healthRoutes(scope, services);
     await authRoutes(scope, services);
     await policyRoutes(scope, services);

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { strFromU8, unzipSync } from 'fflate';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+
+/**
+ * The end-user web app in Debian's Chromium: a new person signs in with a texted code, accepts the
+ * privacy policy, changes a privacy setting, exports their data to a zip, and deletes the account.
+ * Elements are found by their accessible names and roles, as a screen reader would find them.
+ */
+describe('the web app: your data (Chromium)', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('signs in, changes a setting, exports a zip with the phone number, deletes the account', async () => {
+    const phone = nextPhone();
+    const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+    await page.goto(server.url);
+
+    // Sign in: a new number gets a registration code; a wrong code is refused with its sentence.
+    await page.getByLabel('Phone number', { exact: true }).fill(phone);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await expect.poll(() => page.locator('#code-sent').textContent()).toContain('New here');
+    const code = server.sms.lastCode(phone);
+    await page.getByLabel('Code from the text message').fill(code === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('The verification code is wrong.');
+    await page.getByLabel('Code from the text message').fill(code);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    // The privacy policy must be accepted before the account is made.
+    await page.getByRole('heading', { name: 'Our privacy policy' }).waitFor();
+    expect(await page.locator('#policy-text').textContent()).toContain('Requests from authorities');
+    await page
+      .getByRole('checkbox', { name: /I have read and accept privacy-policy version 2018-08-14/ })
+      .check();
+    await page.getByRole('button', { name: 'Accept and continue' }).click();
+    await page.getByRole('heading', { name: 'Your data', exact: true }).waitFor();
+    const account = await server.app.storage.accounts.byPhone(phone);
+    expect(account).toBeDefined();
+    expect(await server.app.storage.policyAcceptances.accepted(account!.id)).toEqual([
+      { version: '2018-08-14', acceptedAt: expect.any(Number) },
+    ]);
+
+    // A privacy setting, changed in the page, holds on the server.
+    expect(await page.getByLabel('Who can see my phone number').inputValue()).toBe('contacts');
+    await page.getByLabel('Who can see my phone number').selectOption('nobody');
+    await page.getByLabel('Who can find me by my phone number').selectOption('contacts');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.locator('#settings-status').textContent()).toContain('Saved');
+    expect((await server.app.storage.accounts.byId(account!.id))?.privacy).toMatchObject({
+      phoneVisibility: 'nobody',
+      phoneDiscovery: 'contacts',
+    });
+    // After a reload the page shows what the server holds.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your data', exact: true }).waitFor();
+    expect(await page.getByLabel('Who can see my phone number').inputValue()).toBe('nobody');
+
+    // Export: a job with progress, then the archive.
+    await page.getByRole('button', { name: 'Export my data' }).click();
+    await page.getByRole('button', { name: 'Download archive' }).waitFor({ timeout: 20_000 });
+    expect(await page.getByLabel('Export progress').getAttribute('value')).toBe('100');
+    expect(await page.locator('#export-text').textContent()).toMatch(/Your export is ready/);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download archive' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^courier-export-\d{4}-\d{2}-\d{2}\.zip$/);
+    const files = unzipSync(readFileSync((await download.path())!));
+    const data = JSON.parse(strFromU8(files['account.json']!));
+    expect(data.account.phone).toBe(phone);
+    expect(data.privacySettings.phoneVisibility).toBe('nobody');
+    expect(strFromU8(files['index.html']!)).toContain(phone);
+
+    // Delete: a wrong number is refused; the right one, confirmed, deletes the account.
+    let dialogs = 0;
+    page.on('dialog', (dialog) => {
+      dialogs += 1;
+      void dialog.accept();
+    });
+    await page.getByLabel('Type your phone number to confirm').fill('+442079460000');
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe('To delete the account, type its phone number again.');
+    expect(await server.app.storage.accounts.byId(account!.id)).toBeDefined();
+    await page.getByLabel('Type your phone number to confirm').fill(phone);
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await page.getByRole('heading', { name: 'Your account is deleted' }).waitFor();
+    expect(dialogs).toBe(2);
+    expect(await server.app.storage.accounts.byId(account!.id)).toBeUndefined();
+    expect(await server.app.storage.accounts.byPhone(phone)).toBeUndefined();
+    await page.screenshot({ path: `${process.env.COURIER_SCREENSHOTS ?? '/tmp'}/courier-web-your-data.png` });
+  }, 90_000);
+});
