@@ -3,7 +3,7 @@ import { addMembers } from './add-members.ts';
 import { createGroup } from './create-group.ts';
 import { encryptMessage } from './encrypt-message.ts';
 import { eraseSecrets } from './erase-secrets.ts';
-import { exportGroupState, importGroupState } from './group-state-codec.ts';
+import { exportGroupState, GROUP_STATE_VERSION, importGroupState } from './group-state-codec.ts';
 import { joinGroup } from './join-group.ts';
 import type { MlsClientContext } from './mls-context.ts';
 import { groupMembers, type MlsGroup } from './mls-group.ts';
@@ -88,7 +88,7 @@ describe('a small conversation through the wrapper', () => {
 
     // Bob saves his state, the conversation goes on, and Bob restarts from what he saved.
     const saved = exportGroupState(bob.group!);
-    expect(saved[0]).toBe(1);
+    expect(saved[0]).toBe(GROUP_STATE_VERSION);
     expect(await say(devices, carol, 'after update')).toEqual(['after update', 'after update']);
     const restored: MlsGroup = importGroupState(saved);
     expect(restored.epoch).toBe(bob.group!.epoch);

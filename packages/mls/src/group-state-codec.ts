@@ -1,38 +1,230 @@
-import { type ClientState, clientStateDecoder, clientStateEncoder, encode } from 'ts-mls';
+import {
+  clientStateDecoder,
+  clientStateEncoder,
+  decode,
+  type EpochReceiverData,
+  encode,
+  groupContextDecoder,
+  groupContextEncoder,
+  type Node,
+  type RatchetTree,
+  ratchetTreeDecoder,
+  ratchetTreeEncoder,
+  secretTreeDecoder,
+  secretTreeEncoder,
+} from 'ts-mls';
 import { MlsError } from './mls-error.ts';
 import { type MlsGroup, wrapGroup } from './mls-group.ts';
 
 /**
- * Format of saved group state: one version byte, then ts-mls's ClientState encoding. Version 1 is the
- * encoding of ts-mls 2.0.0-rc.10 as patched here; a library change to that encoding gets a new version
- * and a migration in `importGroupState`.
+ * Format of saved group state: one version byte, then the body.
+ * - Version 1: ts-mls's ClientState encoding (ts-mls 2.0.0-rc.10 as patched here). The library keeps a
+ *   full copy of the ratchet tree for each of the last epochs it can still decrypt (4 by default), so at
+ *   5,000 members a state held ~5 trees (≈5 MB) and took most of a second to write and read.
+ * - Version 2 (written now): the ClientState without those epochs, then each epoch's receiver data
+ *   with its tree stored as the nodes where it differs from the current tree (a commit changes one path
+ *   and the leaves it adds or removes). On reading, the epochs' trees share the current tree's nodes.
+ * Version 1 is still read.
  */
-export const GROUP_STATE_VERSION = 1;
+export const GROUP_STATE_VERSION = 2;
 
 /** Serializes a group for the device's store. The bytes hold private keys: store them as secrets. */
 export function exportGroupState(group: MlsGroup): Uint8Array {
-  const body = encode(clientStateEncoder, group.state);
-  const out = new Uint8Array(body.length + 1);
-  out[0] = GROUP_STATE_VERSION;
-  out.set(body, 1);
-  return out;
+  const state = group.state;
+  const out = new ByteWriter();
+  out.u8(GROUP_STATE_VERSION);
+  out.chunk(encode(clientStateEncoder, { ...state, historicalReceiverData: new Map() }));
+  out.u32(state.historicalReceiverData.size);
+  for (const [epoch, data] of state.historicalReceiverData) {
+    out.u64(epoch);
+    out.chunk(data.resumptionPsk);
+    out.chunk(encode(secretTreeEncoder, data.secretTree));
+    out.chunk(data.senderDataSecret);
+    out.chunk(encode(groupContextEncoder, data.groupContext));
+    writeTreeDiff(out, state.ratchetTree, data.ratchetTree);
+  }
+  return out.bytes();
 }
 
 /** Restores a group saved by `exportGroupState` (MLS_STATE_VERSION or MLS_MALFORMED otherwise). */
 export function importGroupState(bytes: Uint8Array): MlsGroup {
   if (bytes.length === 0) throw new MlsError('MLS_MALFORMED', 'empty group state');
+  if (bytes[0] === 1) return wrapGroup(decodeWhole(clientStateDecoder, bytes.subarray(1)));
   if (bytes[0] !== GROUP_STATE_VERSION) {
     throw new MlsError('MLS_STATE_VERSION', `group state version ${bytes[0]} is not supported`);
   }
-  const body = bytes.subarray(1);
-  let decoded: [ClientState, number] | undefined;
   try {
-    decoded = clientStateDecoder(body, 0);
+    const input = new ByteReader(bytes, 1);
+    const state = decodeWhole(clientStateDecoder, input.chunk());
+    const epochs = input.u32();
+    const historicalReceiverData = new Map<bigint, EpochReceiverData>();
+    for (let i = 0; i < epochs; i++) {
+      const epoch = input.u64();
+      const resumptionPsk = input.chunk().slice();
+      const secretTree = decodeWhole(secretTreeDecoder, input.chunk());
+      const senderDataSecret = input.chunk().slice();
+      const groupContext = decodeWhole(groupContextDecoder, input.chunk());
+      const ratchetTree = readTreeDiff(input, state.ratchetTree);
+      historicalReceiverData.set(epoch, {
+        resumptionPsk,
+        secretTree,
+        ratchetTree,
+        senderDataSecret,
+        groupContext,
+      });
+    }
+    if (!input.done()) throw new MlsError('MLS_MALFORMED', 'trailing bytes after the group state');
+    return wrapGroup({ ...state, historicalReceiverData });
+  } catch (cause) {
+    if (cause instanceof MlsError) throw cause;
+    throw new MlsError('MLS_MALFORMED', 'the group state could not be decoded', { cause });
+  }
+}
+
+function decodeWhole<T>(
+  decoder: (b: Uint8Array, offset: number) => [T, number] | undefined,
+  body: Uint8Array,
+): T {
+  let decoded: [T, number] | undefined;
+  try {
+    decoded = decoder(body, 0);
   } catch (cause) {
     throw new MlsError('MLS_MALFORMED', 'the group state could not be decoded', { cause });
   }
   if (decoded === undefined || decoded[1] !== body.length) {
     throw new MlsError('MLS_MALFORMED', 'the group state could not be decoded');
   }
-  return wrapGroup(decoded[0]);
+  return decoded[0];
+}
+
+/** Far above the 5,000-member cap (1,048,576 leaves); a saved tree beyond it is malformed. */
+const MAX_TREE_NODES = 2 ** 21 - 1;
+
+/** An epoch's tree as its length and the nodes where it differs from `current` (by node identity). */
+function writeTreeDiff(out: ByteWriter, current: RatchetTree, tree: RatchetTree): void {
+  const changed: number[] = [];
+  for (let i = 0; i < tree.length; i++) {
+    if (tree[i] !== current[i]) changed.push(i);
+  }
+  out.u32(tree.length);
+  out.u32(changed.length);
+  for (const i of changed) {
+    out.u32(i);
+    const node = tree[i];
+    if (node === undefined) out.u8(0);
+    else {
+      out.u8(1);
+      // one node as a one-node tree: the ratchet-tree codec is the library's public node encoding
+      out.chunk(encode(ratchetTreeEncoder, [node]));
+    }
+  }
+}
+
+function readTreeDiff(input: ByteReader, current: RatchetTree): RatchetTree {
+  const length = input.u32();
+  const changes = input.u32();
+  // Bounds before any allocation: a forged length must fail as malformed, not exhaust the heap.
+  if (length > MAX_TREE_NODES || changes > length) {
+    throw new MlsError('MLS_MALFORMED', 'a saved tree is larger than any group');
+  }
+  const tree: (Node | undefined)[] = current.slice(0, length);
+  while (tree.length < length) tree.push(undefined);
+  for (let c = 0; c < changes; c++) {
+    const i = input.u32();
+    if (i >= length) throw new MlsError('MLS_MALFORMED', 'a saved tree change is outside its tree');
+    if (input.u8() === 0) tree[i] = undefined;
+    else {
+      const node = decode(ratchetTreeDecoder, input.chunk())?.[0];
+      if (node === undefined) throw new MlsError('MLS_MALFORMED', 'a saved tree node could not be decoded');
+      tree[i] = node;
+    }
+  }
+  return tree;
+}
+
+class ByteWriter {
+  private readonly parts: Uint8Array[] = [];
+  private size = 0;
+
+  u8(value: number): void {
+    this.push(Uint8Array.of(value));
+  }
+
+  u32(value: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, value);
+    this.push(b);
+  }
+
+  u64(value: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, value);
+    this.push(b);
+  }
+
+  chunk(bytes: Uint8Array): void {
+    this.u32(bytes.length);
+    this.push(bytes);
+  }
+
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let at = 0;
+    for (const part of this.parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  private push(bytes: Uint8Array): void {
+    this.parts.push(bytes);
+    this.size += bytes.length;
+  }
+}
+
+class ByteReader {
+  private readonly view: DataView;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private at: number,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.view.getUint8(this.at++);
+  }
+
+  u32(): number {
+    this.need(4);
+    const value = this.view.getUint32(this.at);
+    this.at += 4;
+    return value;
+  }
+
+  u64(): bigint {
+    this.need(8);
+    const value = this.view.getBigUint64(this.at);
+    this.at += 8;
+    return value;
+  }
+
+  chunk(): Uint8Array {
+    const length = this.u32();
+    this.need(length);
+    const out = this.bytes.subarray(this.at, this.at + length);
+    this.at += length;
+    return out;
+  }
+
+  done(): boolean {
+    return this.at === this.bytes.length;
+  }
+
+  private need(n: number): void {
+    if (this.at + n > this.bytes.length) throw new MlsError('MLS_MALFORMED', 'the group state is truncated');
+  }
 }
