@@ -185,6 +185,11 @@ describe('legal desk, log and transparency report', () => {
     const second = await verify('--key', key);
     expect(second.stdout).toMatch(/consistent with the checkpoint of size \d+ seen before/);
     await expect(verify('--key', key.replace(/\+[0-9a-f]{8}\+.*/, '+00000000+AQ=='))).rejects.toThrow();
+    // A checkpoint of another log (same key, another origin line) does not pass for this one.
+    await expect(verify('--key', key, '--origin', 'courier.example/another-log')).rejects.toThrow(
+      /VERIFICATION FAILED: the report's checkpoint does not open: the checkpoint is of the log "courier\/legal-log"/,
+    );
+    expect((await verify('--key', key, '--origin', 'courier/legal-log')).stdout).toContain('verified');
 
     // Someone edits a leaf in the database: the verifier refuses the log, and so does the server.
     const db = new Database(dbPath);

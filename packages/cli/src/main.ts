@@ -125,8 +125,16 @@ program
   .description('recompute a transparency report from the public, signed log')
   .requiredOption('--period <period>', 'e.g. 2026-H2')
   .option('--key <verifierKey>', "the operator's verifier key (name+hash+key)")
+  .option(
+    '--origin <origin>',
+    "the log's name, its checkpoints' origin line (default: as published, then pinned)",
+  )
   .option('--trust-server-key', 'use the key the server publishes (weaker: it trusts the server)')
-  .action(run((ctx, o: { period: string; key?: string; trustServerKey?: boolean }) => verifyReport(ctx, o)));
+  .action(
+    run((ctx, o: { period: string; key?: string; origin?: string; trustServerKey?: boolean }) =>
+      verifyReport(ctx, o),
+    ),
+  );
 
 program.command('chats').description('list your chats').action(run(chats.listChats));
 program

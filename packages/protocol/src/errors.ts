@@ -168,6 +168,26 @@ export const errorCatalog = {
   },
   ENDPOINTS_LINK_INVALID: { status: 400, message: 'The endpoint link is not a courier://endpoint link.' },
   ENDPOINTS_NOT_CONFIGURED: { status: 404, message: 'This server publishes no endpoint list.' },
+  MERKLE_BAD_SIZE: {
+    status: 400,
+    message: 'A Merkle leaf index or tree size is not a whole number in range for the log.',
+  },
+  MERKLE_BAD_HASH: { status: 400, message: 'A Merkle leaf hash, proof hash or root is not 32 bytes.' },
+  MERKLE_BAD_PROOF: {
+    status: 400,
+    message: 'The Merkle proof has the wrong number of hashes for the sizes it claims to cover.',
+  },
+  MERKLE_ROOT_MISMATCH: { status: 400, message: 'The Merkle proof leads to a different root.' },
+  CHECKPOINT_MALFORMED: {
+    status: 400,
+    message: 'The text does not follow the signed-note, verifier-key or checkpoint format.',
+  },
+  CHECKPOINT_UNKNOWN_KEY: { status: 400, message: 'No signature in the note is by the expected key.' },
+  CHECKPOINT_BAD_SIGNATURE: { status: 400, message: 'A signature by the expected key does not verify.' },
+  CHECKPOINT_WRONG_ORIGIN: {
+    status: 400,
+    message: 'The checkpoint is of another log: its origin line is not the one expected.',
+  },
   REQ_INVALID: { status: 400, message: 'The request does not match its schema.' },
   REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
   SERVER_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; reconnect.' },

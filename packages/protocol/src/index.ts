@@ -88,6 +88,7 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './merkle/merkle-proofs.ts';
+export { MerkleTree } from './merkle/merkle-tree.ts';
 export { canonicalJson, encodeLeaf, parseLeaf } from './transparency/log-leaf.ts';
 export type { PublicLeaf } from './transparency/log-leaf.ts';
 export { computeReport, periodBounds, periodOf, reportCsv } from './transparency/report.ts';

@@ -19,6 +19,8 @@ import type { CommandContext } from '../context.ts';
 interface Options {
   period: string;
   key?: string;
+  /** The log's name: the origin line its checkpoints must carry. */
+  origin?: string;
   trustServerKey?: boolean;
 }
 
@@ -51,11 +53,22 @@ export async function verifyReport(ctx: CommandContext, options: Options): Promi
   const verifier = parseVerifierKey(
     keyText ?? (await (await get(server, '/v1/transparency/key')).text()).trim(),
   );
+  // A checkpoint of another log signed with the same key must not pass for this one. Pinned like
+  // the key; by default the origin the server publishes next to its key.
+  const origin =
+    options.origin ??
+    process.env.COURIER_TRANSPARENCY_ORIGIN ??
+    (await (await get(server, '/v1/transparency/origin')).text()).trim();
   const { checkpoint: note, ...published } = (await (
     await get(server, `/v1/transparency/reports/${options.period}.json`)
   ).json()) as TransparencyReport & { checkpoint: string };
   // The report names the signed checkpoint that covers it.
-  const checkpoint = openCheckpoint(note, verifier);
+  let checkpoint: ReturnType<typeof openCheckpoint>;
+  try {
+    checkpoint = openCheckpoint(note, verifier, origin);
+  } catch (error) {
+    throw fail(`the report's checkpoint does not open: ${(error as Error).message}`);
+  }
   if (published.logSize > checkpoint.size)
     throw fail('the report counts leaves beyond the signed checkpoint');
 
@@ -84,7 +97,11 @@ export async function verifyReport(ctx: CommandContext, options: Options): Promi
     throw fail('the published report differs from the one the log gives');
 
   const statePath = join(ctx.profile.dir, `transparency-${verifier.name}.json`);
-  const previous = readJson<{ size: number; root: string }>(statePath);
+  const previous = readJson<{ size: number; root: string; origin?: string }>(statePath);
+  if (previous?.origin !== undefined && previous.origin !== checkpoint.origin)
+    throw fail(
+      `the log is now "${checkpoint.origin}", but this profile verified "${previous.origin}" before`,
+    );
   let grew = 'first checkpoint seen from this profile';
   if (previous && previous.size > 0) {
     const proof = (await (
@@ -109,7 +126,11 @@ export async function verifyReport(ctx: CommandContext, options: Options): Promi
   }
   writeFileAtomic(
     statePath,
-    JSON.stringify({ size: checkpoint.size, root: Buffer.from(checkpoint.rootHash).toString('base64') }),
+    JSON.stringify({
+      origin: checkpoint.origin,
+      size: checkpoint.size,
+      root: Buffer.from(checkpoint.rootHash).toString('base64'),
+    }),
   );
   const t = published.totals;
   ctx.io.out(`Report ${options.period} verified against ${checkpoint.size} signed log leaves (${grew}).`);

@@ -1,11 +1,14 @@
-/** Why a signed note, verifier key or checkpoint was refused. Their parsers throw nothing else. */
-export type CheckpointErrorCode =
-  /** The text does not follow the signed-note, verifier-key or checkpoint format. */
-  | 'CHECKPOINT_MALFORMED'
-  /** No signature in the note is by the expected key. */
-  | 'CHECKPOINT_UNKNOWN_KEY'
-  /** A signature by the expected key does not verify. */
-  | 'CHECKPOINT_BAD_SIGNATURE';
+import type { ErrorCode } from '../errors.ts';
+
+/**
+ * Why a signed note, verifier key or checkpoint was refused (their parsers throw nothing else);
+ * each code is in the one error catalog:
+ * - CHECKPOINT_MALFORMED: the text does not follow the signed-note, verifier-key or checkpoint format
+ * - CHECKPOINT_UNKNOWN_KEY: no signature in the note is by the expected key
+ * - CHECKPOINT_BAD_SIGNATURE: a signature by the expected key does not verify
+ * - CHECKPOINT_WRONG_ORIGIN: the checkpoint is of another log (its origin line is not the expected one)
+ */
+export type CheckpointErrorCode = Extract<ErrorCode, `CHECKPOINT_${string}`>;
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';

@@ -21,16 +21,20 @@ const checkpoint: Checkpoint = {
   extensions: [],
 };
 const ROOT_LINE = encodeBase64(root);
+/** The first line of a note: the origin it claims (for tests that open arbitrary notes). */
+const originOf = (note: string) => note.slice(0, note.indexOf('\n'));
 
 describe('checkpoints', () => {
   it('have the C2SP shape and round-trip, with the verifier as an object or as its key string', () => {
     const note = signCheckpoint({ origin: checkpoint.origin, size: 8, rootHash: root }, signer);
     expect(note.startsWith(`courier.example/legal-log\n8\n${ROOT_LINE}\n\n\u2014 ${name} `)).toBe(true);
     expect(ROOT_LINE).toBe('XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=');
-    expect(openCheckpoint(note, vkey)).toEqual(checkpoint);
-    expect(openCheckpoint(note, parseVerifierKey(vkey))).toEqual(checkpoint);
+    expect(openCheckpoint(note, vkey, checkpoint.origin)).toEqual(checkpoint);
+    expect(openCheckpoint(note, parseVerifierKey(vkey), checkpoint.origin)).toEqual(checkpoint);
     const withExtensions = { ...checkpoint, extensions: ['signed 2026-01-01T00:00:00.000Z', 'x'] };
-    expect(openCheckpoint(signCheckpoint(withExtensions, signer), vkey)).toEqual(withExtensions);
+    expect(openCheckpoint(signCheckpoint(withExtensions, signer), vkey, checkpoint.origin)).toEqual(
+      withExtensions,
+    );
   });
 
   it('read the C2SP example as a signed note', () => {
@@ -41,24 +45,43 @@ describe('checkpoints', () => {
       'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n',
     );
     expect(signatures.map((s) => s.name)).toEqual(['example.com/behind-the-sofa']);
-    expect(() => openCheckpoint(example, vkey)).toThrow(code('CHECKPOINT_UNKNOWN_KEY'));
+    expect(() => openCheckpoint(example, vkey, 'example.com/behind-the-sofa')).toThrow(
+      code('CHECKPOINT_UNKNOWN_KEY'),
+    );
   });
 
   it('refuse another key, an altered body and an altered signature', () => {
     const other = { name, privateKey: ed25519.utils.randomSecretKey() };
-    expect(() => openCheckpoint(signCheckpoint(checkpoint, other), vkey)).toThrow(
+    expect(() => openCheckpoint(signCheckpoint(checkpoint, other), vkey, checkpoint.origin)).toThrow(
       code('CHECKPOINT_UNKNOWN_KEY'),
     );
     const note = signCheckpoint(checkpoint, signer);
-    expect(() => openCheckpoint(note.replace('\n8\n', '\n9\n'), vkey)).toThrow(
+    expect(() => openCheckpoint(note.replace('\n8\n', '\n9\n'), vkey, checkpoint.origin)).toThrow(
       code('CHECKPOINT_BAD_SIGNATURE'),
     );
     const sigAt = note.lastIndexOf(' ') + 10;
     const flipped = note.slice(0, sigAt) + (note[sigAt] === 'A' ? 'B' : 'A') + note.slice(sigAt + 1);
-    expect(() => openCheckpoint(flipped, vkey)).toThrow(code('CHECKPOINT_BAD_SIGNATURE'));
+    expect(() => openCheckpoint(flipped, vkey, checkpoint.origin)).toThrow(code('CHECKPOINT_BAD_SIGNATURE'));
     // Signed by both: opens with either key; the other signature is ignored.
     const both = signNote(checkpointBody(checkpoint), [other, signer]);
-    expect(openCheckpoint(both, vkey)).toEqual(checkpoint);
+    expect(openCheckpoint(both, vkey, checkpoint.origin)).toEqual(checkpoint);
+  });
+
+  it('refuse a checkpoint of another log, even one signed by the same key', () => {
+    const ofOtherLog = signCheckpoint({ ...checkpoint, origin: 'courier.example/other-log' }, signer);
+    expect(() => openCheckpoint(ofOtherLog, vkey, checkpoint.origin)).toThrow(
+      code('CHECKPOINT_WRONG_ORIGIN'),
+    );
+    // The comparison is exact: no case folding, no trailing space, no prefix match.
+    for (const origin of [
+      'Courier.example/legal-log',
+      'courier.example/legal-log ',
+      'courier.example/legal',
+    ]) {
+      expect(() => openCheckpoint(signCheckpoint(checkpoint, signer), vkey, origin)).toThrow(
+        code('CHECKPOINT_WRONG_ORIGIN'),
+      );
+    }
   });
 
   it('are strict about a correctly signed but malformed body', () => {
@@ -84,14 +107,14 @@ describe('checkpoints', () => {
       `origin\n8\n${ROOT_LINE}\n\nextension after an empty line\n`,
     ];
     for (const body of malformedBodies) {
-      expect(() => openCheckpoint(signNote(body, signer), vkey), JSON.stringify(body)).toThrow(
+      expect(() => openCheckpoint(signNote(body, signer), vkey, 'origin'), JSON.stringify(body)).toThrow(
         code('CHECKPOINT_MALFORMED'),
       );
     }
-    expect(openCheckpoint(signNote(`origin\n0\n${ROOT_LINE}\n`, signer), vkey).size).toBe(0);
-    expect(openCheckpoint(signNote(`origin\n9007199254740991\n${ROOT_LINE}\n`, signer), vkey).size).toBe(
-      2 ** 53 - 1,
-    );
+    expect(openCheckpoint(signNote(`origin\n0\n${ROOT_LINE}\n`, signer), vkey, 'origin').size).toBe(0);
+    expect(
+      openCheckpoint(signNote(`origin\n9007199254740991\n${ROOT_LINE}\n`, signer), vkey, 'origin').size,
+    ).toBe(2 ** 53 - 1);
   });
 
   it('are strict about the note around the body', () => {
@@ -103,7 +126,9 @@ describe('checkpoints', () => {
       `${note}garbage\n`,
       note.replaceAll('\n', '\r\n'),
     ]) {
-      expect(() => openCheckpoint(bad, vkey), JSON.stringify(bad)).toThrow(code('CHECKPOINT_MALFORMED'));
+      expect(() => openCheckpoint(bad, vkey, checkpoint.origin), JSON.stringify(bad)).toThrow(
+        code('CHECKPOINT_MALFORMED'),
+      );
     }
   });
 
@@ -151,9 +176,9 @@ describe('checkpoints (property)', () => {
   it('sign then open gives back the checkpoint, and another key is refused', () => {
     fc.assert(
       fc.property(anyCheckpoint, fc.uint8Array({ minLength: 32, maxLength: 32 }), (c, otherKey) => {
-        expect(openCheckpoint(signCheckpoint(c, signer), vkey)).toEqual(c);
+        expect(openCheckpoint(signCheckpoint(c, signer), vkey, c.origin)).toEqual(c);
         const byOther = signCheckpoint(c, { name, privateKey: otherKey });
-        expect(() => openCheckpoint(byOther, vkey)).toThrow(code('CHECKPOINT_UNKNOWN_KEY'));
+        expect(() => openCheckpoint(byOther, vkey, c.origin)).toThrow(code('CHECKPOINT_UNKNOWN_KEY'));
       }),
       { numRuns: 100 },
     );
@@ -176,7 +201,9 @@ describe('checkpoints (property)', () => {
       fc.property(fc.oneof(fc.string({ unit: noteCharacter, maxLength: 300 }), body), (text) => {
         for (const note of [text, ...signedIfPossible(text)]) {
           try {
-            expect(checkpointBody(openCheckpoint(note, vkey))).toBe(parseSignedNote(note).text);
+            expect(checkpointBody(openCheckpoint(note, vkey, originOf(note)))).toBe(
+              parseSignedNote(note).text,
+            );
             opened++;
           } catch (error) {
             expect(error).toBeInstanceOf(CheckpointError);

@@ -79,11 +79,20 @@ export function signCheckpoint(
 }
 
 /**
- * Verifies a signed checkpoint against the trusted key (a `NoteVerifier` or its verifier key string)
- * and returns it. The signature is checked before the body is read. Throws only CheckpointError:
- * CHECKPOINT_MALFORMED, CHECKPOINT_UNKNOWN_KEY (no signature by that key) or CHECKPOINT_BAD_SIGNATURE.
+ * Verifies a signed checkpoint of the log named `origin` against the trusted key (a `NoteVerifier`
+ * or its verifier key string) and returns it. The signature is checked before the body is read, and
+ * a checkpoint of another log (another origin line, even under the same key) is refused. Throws
+ * only CheckpointError: CHECKPOINT_MALFORMED, CHECKPOINT_UNKNOWN_KEY (no signature by that key),
+ * CHECKPOINT_BAD_SIGNATURE or CHECKPOINT_WRONG_ORIGIN.
  */
-export function openCheckpoint(note: string, verifier: NoteVerifier | string): Checkpoint {
+export function openCheckpoint(note: string, verifier: NoteVerifier | string, origin: string): Checkpoint {
   const key = typeof verifier === 'string' ? parseVerifierKey(verifier) : verifier;
-  return parseCheckpointBody(openSignedNote(note, key));
+  const checkpoint = parseCheckpointBody(openSignedNote(note, key));
+  if (checkpoint.origin !== origin) {
+    throw new CheckpointError(
+      'CHECKPOINT_WRONG_ORIGIN',
+      `the checkpoint is of the log "${checkpoint.origin}", not of "${origin}"`,
+    );
+  }
+  return checkpoint;
 }

@@ -20,7 +20,12 @@ const pairs = (r: Record<string, number>) =>
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ');
 
-function reportHtml(report: TransparencyReport, checkpoint: string, verifierKey: string): string {
+function reportHtml(
+  report: TransparencyReport,
+  checkpoint: string,
+  verifierKey: string,
+  origin: string,
+): string {
   const row = (name: string, r: TransparencyReport['totals']) =>
     `<tr><td>${esc(name)}</td><td>${r.received}</td><td>${r.notConsidered}</td><td>${r.rejected}</td><td>${esc(pairs(r.rejectedByReason))}</td><td>${r.eligible}</td><td>${r.narrowed}</td><td>${r.declined}</td><td>${r.fulfilled}</td><td>${r.pending}</td><td>${r.accountsSpecified}</td><td>${r.accountsAffected}</td><td>${esc(pairs(r.categoriesDisclosed))}</td></tr>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Courier transparency report ${esc(report.period)}</title>
@@ -34,7 +39,7 @@ function reportHtml(report: TransparencyReport, checkpoint: string, verifierKey:
 ${report.countries.map((r) => row(r.country, r)).join('\n')}
 ${row('Total', report.totals)}</table>
 <h2>Verify it yourself</h2>
-<p><code>courier verify-report --period ${esc(report.period)} --key '${esc(verifierKey)}'</code> recomputes every number and the log's root
+<p><code>courier verify-report --period ${esc(report.period)} --key '${esc(verifierKey)}' --origin '${esc(origin)}'</code> recomputes every number and the log's root
 from the public leaves and checks this signed checkpoint:</p><pre>${esc(checkpoint)}</pre></body></html>`;
 }
 
@@ -54,7 +59,7 @@ export async function renderReport(
     case 'csv':
       return reportCsv(report);
     case 'html':
-      return reportHtml(report, checkpoint, log.verifierKey);
+      return reportHtml(report, checkpoint, log.verifierKey, log.origin);
     default:
       return JSON.stringify({ ...report, checkpoint });
   }

@@ -1,13 +1,11 @@
 import {
-  consistencyProof,
   encodeLeaf,
-  inclusionProof,
+  equalBytes,
   leafHash,
+  MerkleTree,
   type PublicLeaf,
-  rootFromLeafHashes,
   signCheckpoint,
   verifierKeyString,
-  equalBytes,
 } from '@courier/protocol';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { Clock } from '../deps.ts';
@@ -31,8 +29,15 @@ export class LogIntegrityError extends Error {
  * The append-only legal-desk log (RFC 6962 tree). Every append is a leaf and a new signed
  * checkpoint, in one transaction; the server refuses to run on a log that was rolled back or
  * forked (its leaves no longer match the newest checkpoint).
+ *
+ * The tree is kept in memory (a `MerkleTree`), so an append hashes O(log n) nodes instead of the
+ * whole log; before each use it catches up with leaves other nodes appended (read under the log's
+ * lock when appending), and after a failed transaction it is rebuilt from storage and checked
+ * against the newest signed checkpoint again, so a failure never turns into a silent fork.
  */
 export class TransparencyLog {
+  private tree: MerkleTree | undefined;
+
   constructor(
     private readonly storage: Storage,
     private readonly identity: LogIdentity,
@@ -43,68 +48,108 @@ export class TransparencyLog {
     return verifierKeyString(this.identity.keyName, ed25519.getPublicKey(this.identity.privateKey));
   }
 
+  /** The log's name: the origin line of its checkpoints. */
+  get origin(): string {
+    return this.identity.origin;
+  }
+
+  /** The in-memory tree brought up to the stored log (leaf hashes recomputed from the leaves' text). */
+  private async synced(store: Storage['transparencyLog'], underLock: boolean): Promise<MerkleTree> {
+    const tree = this.tree ?? (await this.verifiedTree(store));
+    const size = await store.size();
+    // Without the lock, an append of this node may be in the tree but not yet committed: fine for
+    // proofs, which name their sizes. Under the lock, fewer stored leaves means a rollback.
+    if (size < tree.size && underLock) {
+      throw new LogIntegrityError(
+        `the log has ${size} leaves but this server saw ${tree.size}: it was rolled back`,
+      );
+    }
+    for (const row of size > tree.size ? await store.leaves(tree.size, size) : []) {
+      if (row.idx !== tree.size) {
+        // A reader racing this node's own append: the tree already holds what it read.
+        if (!underLock) break;
+        throw new LogIntegrityError(`leaf ${tree.size} is missing from the log`);
+      }
+      tree.append(leafHash(utf8.encode(row.leaf)));
+    }
+    this.tree = tree;
+    return tree;
+  }
+
+  /** Runs a write under the log's lock; a failure leaves the in-memory tree to be rebuilt. */
+  private async locked<T>(work: (store: Storage['transparencyLog'], tree: MerkleTree) => Promise<T>) {
+    try {
+      return await this.storage.transaction(async (tx) => {
+        await tx.transparencyLog.lock();
+        return work(tx.transparencyLog, await this.synced(tx.transparencyLog, true));
+      });
+    } catch (error) {
+      this.tree = undefined;
+      throw error;
+    }
+  }
+
   async append(leaf: PublicLeaf): Promise<{ index: number; checkpoint: string }> {
     const text = encodeLeaf(leaf);
-    return this.storage.transaction(async (tx) => {
-      await tx.transparencyLog.lock();
-      const hashes = await tx.transparencyLog.leafHashes();
-      const index = hashes.length;
+    return this.locked(async (store, tree) => {
       const hash = leafHash(utf8.encode(text));
-      await tx.transparencyLog.append({
-        idx: index,
-        leaf: text,
-        leafHash: hash,
-        createdAt: this.clock.now(),
-      });
-      hashes.push(hash);
-      const checkpoint = await this.sign(tx.transparencyLog, hashes);
+      const index = tree.size;
+      await store.append({ idx: index, leaf: text, leafHash: hash, createdAt: this.clock.now() });
+      tree.append(hash);
+      const checkpoint = await this.sign(store, tree);
       return { index, checkpoint };
     });
   }
 
   /** Re-signs the current tree (at least daily, so a stale checkpoint is visible). */
   async resign(): Promise<string> {
-    return this.storage.transaction(async (tx) => {
-      await tx.transparencyLog.lock();
-      return this.sign(tx.transparencyLog, await tx.transparencyLog.leafHashes());
-    });
+    return this.locked((store, tree) => this.sign(store, tree));
   }
 
-  private async sign(store: Storage['transparencyLog'], hashes: Uint8Array[]): Promise<string> {
-    const rootHash = rootFromLeafHashes(hashes);
+  private async sign(store: Storage['transparencyLog'], tree: MerkleTree): Promise<string> {
+    const rootHash = tree.root();
     const now = this.clock.now();
     const note = signCheckpoint(
       {
         origin: this.identity.origin,
-        size: hashes.length,
+        size: tree.size,
         rootHash,
         extensions: [`signed ${new Date(now).toISOString()}`],
       },
       { name: this.identity.keyName, privateKey: this.identity.privateKey },
     );
-    await store.putCheckpoint({ size: hashes.length, rootHash, note, createdAt: now });
+    await store.putCheckpoint({ size: tree.size, rootHash, note, createdAt: now });
     return note;
   }
 
   /**
    * Refuses a log whose leaves no longer produce its newest checkpoint's root (rollback, fork, or
-   * an edited leaf: hashes are recomputed from the leaves' text, not read back).
+   * an edited leaf: hashes are recomputed from the leaves' text, not read back). The tree built
+   * here is the one later appends extend.
    */
   async verifyIntegrity(): Promise<void> {
-    const latest = await this.storage.transparencyLog.latestCheckpoint();
-    if (!latest) return;
-    const leaves = await this.storage.transparencyLog.leaves(0, Number.MAX_SAFE_INTEGER);
-    if (leaves.length < latest.size) {
-      throw new LogIntegrityError(
-        `the log has ${leaves.length} leaves but a checkpoint of size ${latest.size} was signed: it was rolled back`,
-      );
+    this.tree = undefined;
+    this.tree = await this.verifiedTree(this.storage.transparencyLog);
+  }
+
+  /** The whole stored log as a tree, checked against the newest signed checkpoint. */
+  private async verifiedTree(store: Storage['transparencyLog']): Promise<MerkleTree> {
+    const latest = await store.latestCheckpoint();
+    const leaves = await store.leaves(0, Number.MAX_SAFE_INTEGER);
+    const tree = MerkleTree.fromLeafHashes(leaves.map((l) => leafHash(utf8.encode(l.leaf))));
+    if (latest) {
+      if (leaves.length < latest.size) {
+        throw new LogIntegrityError(
+          `the log has ${leaves.length} leaves but a checkpoint of size ${latest.size} was signed: it was rolled back`,
+        );
+      }
+      if (!equalBytes(tree.root(latest.size), latest.rootHash)) {
+        throw new LogIntegrityError(
+          `the log's first ${latest.size} leaves do not match the signed checkpoint: it was altered or forked`,
+        );
+      }
     }
-    const hashes = leaves.slice(0, latest.size).map((l) => leafHash(utf8.encode(l.leaf)));
-    if (!equalBytes(rootFromLeafHashes(hashes), latest.rootHash)) {
-      throw new LogIntegrityError(
-        `the log's first ${latest.size} leaves do not match the signed checkpoint: it was altered or forked`,
-      );
-    }
+    return tree;
   }
 
   async latest(): Promise<string> {
@@ -119,10 +164,10 @@ export class TransparencyLog {
   }
 
   async inclusion(index: number, size: number): Promise<Uint8Array[]> {
-    return inclusionProof((await this.storage.transparencyLog.leafHashes()).slice(0, size), index);
+    return (await this.synced(this.storage.transparencyLog, false)).inclusionProof(index, size);
   }
 
   async consistency(from: number, to: number): Promise<Uint8Array[]> {
-    return consistencyProof((await this.storage.transparencyLog.leafHashes()).slice(0, to), from);
+    return (await this.synced(this.storage.transparencyLog, false)).consistencyProof(from, to);
   }
 }

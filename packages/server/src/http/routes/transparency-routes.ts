@@ -1,11 +1,4 @@
-import {
-  computeReport,
-  parseLeaf,
-  type PublicLeaf,
-  periodOf,
-  reportCsv,
-  type TransparencyReport,
-} from '@courier/protocol';
+import { CourierError, MerkleProofError, periodOf } from '@courier/protocol';
 import type { FastifyInstance } from 'fastify';
 import { REPORT_TYPES, type ReportFormat, renderReport } from '../../transparency/report-render.ts';
 import type { TransparencyLog } from '../../transparency/transparency-log.ts';
@@ -14,16 +7,14 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /** Public: the log's checkpoint, key, leaves and proofs, and the reports computed from them. */
 export async function transparencyRoutes(app: FastifyInstance, log: TransparencyLog): Promise<void> {
-  const allLeaves = async (): Promise<PublicLeaf[]> =>
-    (await log.leaves(0, Number.MAX_SAFE_INTEGER))
-      .map((l) => parseLeaf(l.leaf))
-      .filter((l): l is PublicLeaf => l !== undefined);
-
   app.get('/v1/transparency/checkpoint', async (_request, reply) =>
     reply.type('text/plain; charset=utf-8').send(await log.latest()),
   );
   app.get('/v1/transparency/key', async (_request, reply) =>
     reply.type('text/plain; charset=utf-8').send(`${log.verifierKey}\n`),
+  );
+  app.get('/v1/transparency/origin', async (_request, reply) =>
+    reply.type('text/plain; charset=utf-8').send(`${log.origin}\n`),
   );
 
   app.get<{ Querystring: { start?: string; end?: string } }>('/v1/transparency/leaves', async (request) => {
@@ -32,30 +23,24 @@ export async function transparencyRoutes(app: FastifyInstance, log: Transparency
     return { leaves: await log.leaves(start, end) };
   });
 
+  // A bad index or size is MERKLE_BAD_SIZE, with its catalog status.
+  const proofOrError = async (proof: () => Promise<Uint8Array[]>) => {
+    try {
+      return { proof: (await proof()).map(b64) };
+    } catch (error) {
+      if (!(error instanceof MerkleProofError)) throw error;
+      throw new CourierError(error.code, { message: error.message, cause: error });
+    }
+  };
   app.get<{ Querystring: { from: string; to: string } }>(
     '/v1/transparency/proof/consistency',
-    async (request, reply) => {
-      try {
-        return {
-          proof: (await log.consistency(Number(request.query.from), Number(request.query.to))).map(b64),
-        };
-      } catch (error) {
-        return reply.status(400).send({ error: { code: 'REQ_INVALID', message: (error as Error).message } });
-      }
-    },
+    async (request) =>
+      proofOrError(() => log.consistency(Number(request.query.from), Number(request.query.to))),
   );
-
   app.get<{ Querystring: { index: string; size: string } }>(
     '/v1/transparency/proof/inclusion',
-    async (request, reply) => {
-      try {
-        return {
-          proof: (await log.inclusion(Number(request.query.index), Number(request.query.size))).map(b64),
-        };
-      } catch (error) {
-        return reply.status(400).send({ error: { code: 'REQ_INVALID', message: (error as Error).message } });
-      }
-    },
+    async (request) =>
+      proofOrError(() => log.inclusion(Number(request.query.index), Number(request.query.size))),
   );
 
   app.get<{ Params: { period: string } }>('/v1/transparency/reports/:period', async (request, reply) => {

@@ -1,0 +1,113 @@
+import {
+  consistencyProof,
+  inclusionProof,
+  leafHash,
+  openCheckpoint,
+  rootFromLeafHashes,
+  verifyConsistency,
+  verifyInclusion,
+} from '@courier/protocol';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStorage } from '../storage/sqlite/open-storage.ts';
+import type { Storage } from '../storage/ports.ts';
+import { LogIntegrityError, TransparencyLog } from './transparency-log.ts';
+
+const identity = {
+  origin: 'test.example/legal-log',
+  keyName: 'test-log',
+  privateKey: ed25519.utils.randomSecretKey(),
+};
+const clock = { now: () => Date.parse('2026-03-01T00:00:00Z') };
+const utf8 = new TextEncoder();
+const policyLeaf = (n: number) =>
+  ({ v: 1, type: 'policy', at: clock.now(), policyVersion: `v${n}`, policyHash: 'ab'.repeat(32) }) as const;
+
+describe('the transparency log (incremental tree over storage)', () => {
+  const opened: Storage[] = [];
+  const open = async () => {
+    const storage = await openSqliteStorage({ path: ':memory:' });
+    opened.push(storage);
+    return storage;
+  };
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+  });
+
+  it('signs, after every append, the root and proofs a full rebuild from the stored leaves gives', async () => {
+    const storage = await open();
+    const log = new TransparencyLog(storage, identity, clock);
+    await log.verifyIntegrity();
+    for (let n = 0; n < 21; n++) {
+      const { index, checkpoint } = await log.append(policyLeaf(n));
+      expect(index).toBe(n);
+      const stored = (await log.leaves(0, n + 1)).map((l) => leafHash(utf8.encode(l.leaf)));
+      const opened = openCheckpoint(checkpoint, log.verifierKey, identity.origin);
+      expect(opened.size).toBe(n + 1);
+      expect(opened.rootHash).toEqual(rootFromLeafHashes(stored));
+      const proof = await log.inclusion(Math.floor(n / 2), n + 1);
+      expect(proof).toEqual(inclusionProof(stored, Math.floor(n / 2)));
+      verifyInclusion(Math.floor(n / 2), n + 1, stored[Math.floor(n / 2)]!, proof, opened.rootHash);
+      if (n > 0) {
+        const from = Math.ceil(n / 3);
+        expect(await log.consistency(from, n + 1)).toEqual(consistencyProof(stored, from));
+        verifyConsistency(
+          from,
+          n + 1,
+          await log.consistency(from, n + 1),
+          rootFromLeafHashes(stored.slice(0, from)),
+          opened.rootHash,
+        );
+      }
+    }
+  });
+
+  it('catches up with leaves another node appended, and refuses a rollback under its lock', async () => {
+    const storage = await open();
+    const nodeA = new TransparencyLog(storage, identity, clock);
+    const nodeB = new TransparencyLog(storage, identity, clock);
+    await nodeA.verifyIntegrity();
+    await nodeB.verifyIntegrity();
+    await nodeA.append(policyLeaf(0));
+    await nodeB.append(policyLeaf(1));
+    const third = await nodeA.append(policyLeaf(2));
+    const stored = (await nodeA.leaves(0, 3)).map((l) => leafHash(utf8.encode(l.leaf)));
+    expect(third.index).toBe(2);
+    expect(openCheckpoint(third.checkpoint, nodeA.verifierKey, identity.origin).rootHash).toEqual(
+      rootFromLeafHashes(stored),
+    );
+  });
+
+  it('refuses, under its lock, to append to a log that lost a leaf behind its back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-log-'));
+    try {
+      const path = join(dir, 'log.db');
+      const storage = await openSqliteStorage({ path });
+      opened.push(storage);
+      const log = new TransparencyLog(storage, identity, clock);
+      await log.verifyIntegrity();
+      await log.append(policyLeaf(0));
+      await log.append(policyLeaf(1));
+      const db = new Database(path);
+      db.prepare('DELETE FROM log_leaves WHERE idx = 1').run();
+      db.close();
+      await expect(log.append(policyLeaf(2))).rejects.toThrow(LogIntegrityError);
+      await expect(log.append(policyLeaf(2))).rejects.toThrow(/rolled back/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a bad proof request with MERKLE_BAD_SIZE', async () => {
+    const log = new TransparencyLog(await open(), identity, clock);
+    await log.verifyIntegrity();
+    await log.append(policyLeaf(0));
+    await expect(log.inclusion(1, 1)).rejects.toMatchObject({ code: 'MERKLE_BAD_SIZE' });
+    await expect(log.consistency(0, 1)).rejects.toMatchObject({ code: 'MERKLE_BAD_SIZE' });
+    await expect(log.consistency(1, 2)).rejects.toMatchObject({ code: 'MERKLE_BAD_SIZE' });
+  });
+});
