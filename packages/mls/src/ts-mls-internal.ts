@@ -11,6 +11,7 @@ export {
   applyProposals,
   makePskIndex,
   nextEpochContext,
+  validateLeafNodeCredentialAndKeyUniqueness,
 } from '../../../node_modules/ts-mls/dist/src/clientState.js';
 export { applyUpdatePathSecret } from '../../../node_modules/ts-mls/dist/src/createCommit.js';
 export { makeHashImpl } from '../../../node_modules/ts-mls/dist/src/crypto/implementation/noble/makeHashImpl.js';

@@ -265,3 +265,44 @@ describe('bugs that surface once more commits carry a path', () => {
     await everyoneReads(next.after, 2);
   });
 });
+
+describe('RFC 9420 §7.3: keys of a leaf entering the tree are unique in it', () => {
+  test('a leaf reusing a member’s encryption or signature key is refused; its own old keys are not a clash', async () => {
+    const { validateLeafNodeCredentialAndKeyUniqueness } = await import('./ts-mls-internal.ts');
+    const { testingContext, testingGroup } = await import('./testing-devices.ts');
+    const { selfUpdate } = await import('./self-update.ts');
+    const wrapperContext = await testingContext();
+    const [alice] = await testingGroup(wrapperContext, 3);
+    // after alice's update the tree has parent nodes too
+    const tree = (await selfUpdate(wrapperContext, alice!.group!)).group.state.ratchetTree;
+    const bobNode = tree[2];
+    const carolNode = tree[4];
+    if (bobNode?.nodeType !== 1 || carolNode?.nodeType !== 1) throw new Error('expected leaves 1 and 2');
+    const bob = bobNode.leaf;
+    const carol = carolNode.leaf;
+    // rc.10 compared the tree's keys with each other only, never the entering leaf's: all three passed.
+    const reusesHpke = { ...carol, hpkePublicKey: bob.hpkePublicKey };
+    expect((await validateLeafNodeCredentialAndKeyUniqueness(tree, reusesHpke))?.message).toBe(
+      'hpke keys not unique',
+    );
+    const reusesSigner = {
+      ...carol,
+      hpkePublicKey: new Uint8Array(32).fill(7),
+      signaturePublicKey: bob.signaturePublicKey,
+    };
+    expect((await validateLeafNodeCredentialAndKeyUniqueness(tree, reusesSigner))?.message).toBe(
+      'signature keys not unique',
+    );
+    const parent = tree.find((node) => node?.nodeType === 2);
+    if (parent?.nodeType !== 2) throw new Error('expected a parent node after the update');
+    const reusesParentKey = { ...carol, hpkePublicKey: parent.parent.hpkePublicKey };
+    expect((await validateLeafNodeCredentialAndKeyUniqueness(tree, reusesParentKey))?.message).toBe(
+      'hpke keys not unique',
+    );
+    // carol's own leaf, as in an update or commit of hers: her current keys are hers, not a clash
+    expect(await validateLeafNodeCredentialAndKeyUniqueness(tree, carol, 2)).toBeUndefined();
+    expect((await validateLeafNodeCredentialAndKeyUniqueness(tree, carol, 1))?.message).toBe(
+      'hpke keys not unique',
+    );
+  });
+});
