@@ -11,6 +11,8 @@
  *   courier-server endpoints keygen|sign|link ...   the offline-signed endpoint list (see docs/censorship.md)
  *   courier-server legal evaluate <request.json> [--policy file] [--at time] [--with-facts [--config file]]
  *                            print the disclosure policy's decision on a request; stores nothing
+ *   courier-server transparency report --period 2026-H1 [--format json|csv|html] | checkpoint | verify
+ *                            the transparency report, newest checkpoint or integrity of the legal log
  * Config: a JSON file named by --config or COURIER_CONFIG, then these overrides:
  *   COURIER_HOST, COURIER_PORT, COURIER_LOG_LEVEL, COURIER_DATABASE_URL (PostgreSQL),
  *   COURIER_SQLITE_PATH, COURIER_NATS_URL (comma-separated), COURIER_SMS_OUTBOX, COURIER_TRANSPARENCY_KEY
@@ -25,6 +27,7 @@ import { systemClock } from './deps.ts';
 import { runEndpointsCommand } from './endpoints/endpoints-cli.ts';
 import { runLegalEvaluate } from './legal/legal-cli.ts';
 import { runRelayCommand } from './relay/relay-cli.ts';
+import { runTransparencyCommand } from './transparency/transparency-cli.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { DeskRole } from './storage/ports.ts';
 
@@ -57,6 +60,17 @@ async function main(): Promise<void> {
       storageConfig: (file) => loadConfig(file, process.env).storage,
       openStorage,
       now: () => Date.now(),
+    });
+    return;
+  }
+  if (process.argv[2] === 'transparency') {
+    // Reads the log with the operator's key; builds no app (nothing is served or appended).
+    process.exitCode = await runTransparencyCommand(process.argv.slice(3), {
+      out: (text) => console.log(text),
+      err: (text) => console.error(text),
+      config: (file) => loadConfig(file, process.env),
+      openStorage,
+      clock: systemClock,
     });
     return;
   }
