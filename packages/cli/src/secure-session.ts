@@ -2,6 +2,7 @@ import type { CourierError } from '@courier/protocol';
 import { SecureClient } from '@courier/sdk';
 import type { CommandContext } from './context.ts';
 import type { DeviceStore } from './device-store.ts';
+import { describeEndpoint, endpointFailoverFromEnv } from './endpoint-setup.ts';
 
 export interface SecureSession {
   client: SecureClient;
@@ -24,6 +25,7 @@ export async function withSecureClient<T>(
   const session = ctx.profile.requireSession();
   const release = options.prepareOnly ? undefined : ctx.profile.tryClaimConnection();
   const store = ctx.profile.deviceStore();
+  const failover = endpointFailoverFromEnv(ctx.profile.dir, process.env);
   const client = new SecureClient({
     url: ctx.profile.server(),
     token: session.token,
@@ -32,6 +34,11 @@ export async function withSecureClient<T>(
     store,
     client: 'courier-cli',
     sendOnly: release === undefined,
+    ...(failover ? { failover } : {}),
+  });
+  client.connection.on('endpoint', (endpoint) => {
+    failover?.remember(endpoint);
+    ctx.io.err(describeEndpoint(endpoint));
   });
   let fatal: CourierError | undefined;
   client.on('fatal', (error) => {
