@@ -114,9 +114,16 @@ export class DeskService {
     return account;
   }
 
-  private require(account: DeskAccountRow, ...roles: DeskRole[]): void {
-    if (account.kind !== 'staff' || !roles.some((r) => account.roles.includes(r)))
-      throw new CourierError('LEGAL_NOT_AUTHORIZED');
+  /** Refuses a step to anyone but staff with one of `roles`; a staff member's refusal is audited too. */
+  private async require(
+    account: DeskAccountRow,
+    action: string,
+    caseId: string | null,
+    ...roles: DeskRole[]
+  ): Promise<void> {
+    if (account.kind === 'staff' && roles.some((r) => account.roles.includes(r))) return;
+    await this.audit(account, `${action}_denied`, caseId);
+    throw new CourierError('LEGAL_NOT_AUTHORIZED');
   }
 
   private async audit(account: DeskAccountRow, action: string, caseId: string | null): Promise<void> {
@@ -134,7 +141,7 @@ export class DeskService {
           message: 'An authority submits requests for its own country.',
         });
     } else {
-      this.require(account, 'intake');
+      await this.require(account, 'submit', null, 'intake');
     }
     const result = await this.desk.submit(
       request,
@@ -149,25 +156,25 @@ export class DeskService {
   async list(account: DeskAccountRow): Promise<CaseSummary[]> {
     const all = await this.cases.list();
     if (account.kind === 'authority') return all.filter((c) => c.authorityId === account.id).map(summary);
-    this.require(account, 'intake', 'reviewer', 'approver', 'auditor');
+    await this.require(account, 'list', null, 'intake', 'reviewer', 'approver', 'auditor');
     await this.audit(account, 'list', null);
     return all.map(summary);
   }
 
   async approve(account: DeskAccountRow, caseId: string) {
-    this.require(account, 'approver');
+    await this.require(account, 'approve', caseId, 'approver');
     await this.audit(account, 'approve', caseId);
     return this.desk.approve(caseId, account.id);
   }
 
   async decline(account: DeskAccountRow, caseId: string, reason: string) {
-    this.require(account, 'reviewer', 'approver');
+    await this.require(account, 'decline', caseId, 'reviewer', 'approver');
     await this.audit(account, 'decline', caseId);
     await this.desk.decline(caseId, account.id, reason);
   }
 
   async produce(account: DeskAccountRow, caseId: string) {
-    this.require(account, 'approver');
+    await this.require(account, 'produce', caseId, 'approver');
     await this.audit(account, 'produce', caseId);
     return this.desk.produce(caseId);
   }
@@ -181,15 +188,17 @@ export class DeskService {
         ? c.authorityId !== account.id
         : !account.roles.some((r) => r === 'approver' || r === 'auditor')
     ) {
+      await this.audit(account, 'download_package_denied', caseId);
       throw new CourierError(account.kind === 'authority' ? 'LEGAL_CASE_NOT_FOUND' : 'LEGAL_NOT_AUTHORIZED');
     }
-    if (!c.package) throw new CourierError('LEGAL_CASE_STATE', { details: { status: c.status } });
     await this.audit(account, 'download_package', caseId);
+    if (!c.package) throw new CourierError('LEGAL_CASE_STATE', { details: { status: c.status } });
     return c.package;
   }
 
   async auditLog(account: DeskAccountRow) {
-    this.require(account, 'auditor');
+    await this.require(account, 'read_audit', null, 'auditor');
+    await this.audit(account, 'read_audit', null);
     return this.store.auditLog(500);
   }
 }

@@ -1,0 +1,286 @@
+import Fastify from 'fastify';
+import { Secret, TOTP } from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deskRoutes } from '../packages/server/src/http/routes/desk-routes.ts';
+import { nextPhone, startTestServer, type TestServer, unsafeTestingClock } from './support/harness.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const DOC = Buffer.from('%PDF-1.7 the court order').toString('base64');
+const request = (country: string) => ({
+  authority: { name: 'A court', kind: 'court', country },
+  instrument: {
+    type: 'court_order',
+    issuingCourt: 'A court',
+    reference: `ref-${country}`,
+    issueDate: '2026-03-02',
+  },
+  offence: { category: 'terrorism', confirmsSuspect: true },
+  targets: [{ username: 'desk_target' }],
+  timeRange: { from: '2026-02-01', to: '2026-03-01' },
+  requestedCategories: ['phone_number'],
+});
+
+/** Who calls: nobody, a messenger user, an authority (the case's owner or another), or staff by role. */
+type Caller =
+  | 'anonymous'
+  | 'user'
+  | 'owner_authority'
+  | 'other_authority'
+  | 'intake'
+  | 'reviewer'
+  | 'approver'
+  | 'auditor';
+const CALLERS: readonly Caller[] = [
+  'anonymous',
+  'user',
+  'owner_authority',
+  'other_authority',
+  'intake',
+  'reviewer',
+  'approver',
+  'auditor',
+];
+
+/**
+ * The rule for every desk route: who may call it. A route registered without a rule here fails the
+ * test, so a new route cannot ship without its authorization being tested.
+ */
+const RULES: Record<string, { allowed: readonly Caller[]; body?: (country: string) => unknown }> = {
+  'POST /desk/v1/login': { allowed: CALLERS }, // the way in; tested by desk-api.test.ts
+  'GET /desk/v1/requests': {
+    allowed: ['owner_authority', 'other_authority', 'intake', 'reviewer', 'approver', 'auditor'],
+  },
+  'POST /desk/v1/requests': {
+    allowed: ['owner_authority', 'other_authority', 'intake'],
+    body: (country) => ({ request: request(country), documentBase64: DOC }),
+  },
+  'POST /desk/v1/requests/:caseId/approve': { allowed: ['approver'] },
+  'POST /desk/v1/requests/:caseId/decline': {
+    allowed: ['reviewer', 'approver'],
+    body: () => ({ reason: 'not this time' }),
+  },
+  'POST /desk/v1/requests/:caseId/produce': { allowed: ['approver'] },
+  'GET /desk/v1/requests/:caseId/package': { allowed: ['owner_authority', 'approver', 'auditor'] },
+  'GET /desk/v1/audit': { allowed: ['auditor'] },
+};
+
+/** Every route the desk plugin registers (method and full path), found by registering it anew. */
+async function registeredDeskRoutes(server: TestServer): Promise<string[]> {
+  const probe = Fastify();
+  const routes: string[] = [];
+  probe.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+  });
+  await deskRoutes(probe, server.app.desk);
+  await probe.ready();
+  await probe.close();
+  return routes;
+}
+
+describe('desk authorization: every route against every kind of caller', () => {
+  const clock = new unsafeTestingClock(Date.UTC(2026, 2, 10, 9));
+  let server: TestServer;
+  const secrets = new Map<string, string>();
+  const ids = new Map<Caller, string>();
+  const tokens = new Map<Caller, string>();
+
+  async function call(method: string, path: string, authorization?: string, body?: unknown) {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...(authorization ? { authorization } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+  const login = async (username: string) => {
+    const code = new TOTP({ secret: Secret.fromBase32(secrets.get(username)!), label: username }).generate({
+      timestamp: clock.now(),
+    });
+    const reply = await call('POST', '/desk/v1/login', undefined, { username, password: PASSWORD, code });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    return reply.body.token as string;
+  };
+  const auditOf = async (caller: Caller) =>
+    (
+      (await call('GET', '/desk/v1/audit', `Desk ${tokens.get('auditor')}`)).body.entries as {
+        accountId: string;
+        action: string;
+        caseId: string | null;
+      }[]
+    ).filter((e) => e.accountId === ids.get(caller));
+
+  beforeAll(async () => {
+    server = await startTestServer({ clock });
+    const add = async (caller: Caller, kind: 'staff' | 'authority', extra: Record<string, unknown>) => {
+      const username = caller.replace('_', '.');
+      const created = await server.app.desk.createAccount({
+        kind,
+        username,
+        displayName: username,
+        password: PASSWORD,
+        ...extra,
+      });
+      secrets.set(username, created.totpSecret);
+      ids.set(caller, created.id);
+      tokens.set(caller, await login(username));
+    };
+    await add('owner_authority', 'authority', { country: 'DE', authorityKind: 'police' });
+    await add('other_authority', 'authority', { country: 'FR', authorityKind: 'police' });
+    for (const role of ['intake', 'reviewer', 'approver', 'auditor'] as const)
+      await add(role, 'staff', { roles: [role] });
+    const user = await server.register(nextPhone());
+    await user.http.setUsername('desk_target');
+    tokens.set('user', user.token);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('has a rule for every registered desk route', async () => {
+    const routes = await registeredDeskRoutes(server);
+    expect(routes.length).toBeGreaterThanOrEqual(8);
+    for (const route of routes)
+      expect(Object.keys(RULES), `no authorization rule for ${route}`).toContain(route);
+  });
+
+  it('lets each route be used only by its callers; everyone else is refused before anything happens', async () => {
+    const headersOf = (caller: Caller): (string | undefined)[] =>
+      caller === 'anonymous'
+        ? [undefined, 'Desk ', 'Desk not-a-session']
+        : caller === 'user'
+          ? // A messenger session opens nothing on the desk, however it is presented.
+            [`Bearer ${tokens.get('user')}`, `Desk ${tokens.get('user')}`]
+          : [`Desk ${tokens.get(caller)}`];
+
+    for (const route of await registeredDeskRoutes(server)) {
+      if (route === 'POST /desk/v1/login') continue;
+      const rule = RULES[route]!;
+      const [method, pattern] = route.split(' ') as [string, string];
+      for (const caller of CALLERS) {
+        // A fresh case of the owner authority for every attempt, so no refusal hides behind state.
+        const { caseId } = (
+          await call('POST', '/desk/v1/requests', `Desk ${tokens.get('owner_authority')}`, {
+            request: request('DE'),
+            documentBase64: DOC,
+          })
+        ).body as { caseId: string };
+        const path = pattern.replace(':caseId', caseId);
+        const country = caller === 'other_authority' ? 'FR' : 'DE';
+        for (const authorization of headersOf(caller)) {
+          const casesBefore = (await server.app.storage.legalCases.list()).length;
+          const reply = await call(method, path, authorization, rule.body?.(country));
+          const what = `${caller} ${route} (${authorization?.split(' ')[0] ?? 'no header'})`;
+          const code = reply.body?.error?.code as string | undefined;
+          // The owner's package and the approver's production need a produced or approved case:
+          // their allowed answer may be LEGAL_CASE_STATE, never a refusal.
+          const allowed =
+            rule.allowed.includes(caller) && !(caller === 'other_authority' && path.includes(caseId));
+          if (allowed) {
+            expect(
+              reply.status < 300 || code === 'LEGAL_CASE_STATE',
+              `${what}: ${JSON.stringify(reply.body)}`,
+            ).toBe(true);
+          } else {
+            expect(
+              caller === 'anonymous' || caller === 'user'
+                ? code === 'DESK_SESSION_INVALID' && reply.status === 401
+                : // Another authority learns not even that the case exists.
+                  caller === 'other_authority' && path.includes(caseId)
+                  ? code === 'LEGAL_CASE_NOT_FOUND' || code === 'LEGAL_NOT_AUTHORIZED'
+                  : code === 'LEGAL_NOT_AUTHORIZED' && reply.status === 403,
+              `${what}: ${reply.status} ${JSON.stringify(reply.body)}`,
+            ).toBe(true);
+            // A refused call changed nothing: no case was added, none moved on.
+            expect((await server.app.storage.legalCases.list()).length).toBe(casesBefore);
+            expect((await server.app.storage.legalCases.byId(caseId))?.status).toBe('awaiting_approval');
+          }
+        }
+      }
+    }
+  });
+
+  it('shows an authority its own requests only, and only its own package', async () => {
+    const own = (await call('GET', '/desk/v1/requests', `Desk ${tokens.get('owner_authority')}`)).body
+      .requests;
+    const others = (await call('GET', '/desk/v1/requests', `Desk ${tokens.get('other_authority')}`)).body
+      .requests;
+    const all = (await call('GET', '/desk/v1/requests', `Desk ${tokens.get('auditor')}`)).body.requests;
+    const ownIds = new Set(own.map((c: { caseId: string }) => c.caseId));
+    const cases = await server.app.storage.legalCases.list();
+    expect(own.length).toBeGreaterThan(0);
+    expect(others.length).toBeGreaterThan(0);
+    expect(all.length).toBe(own.length + others.length + cases.filter((c) => c.authorityId === null).length);
+    for (const c of cases) expect(ownIds.has(c.id)).toBe(c.authorityId === ids.get('owner_authority'));
+    for (const c of others) expect(ownIds.has(c.caseId)).toBe(false);
+    // An authority may not file for another country.
+    const foreign = await call('POST', '/desk/v1/requests', `Desk ${tokens.get('owner_authority')}`, {
+      request: request('FR'),
+      documentBase64: DOC,
+    });
+    expect(foreign.body.error.code).toBe('LEGAL_NOT_AUTHORIZED');
+  });
+
+  it('never lets one approver approve twice, or approve alone', async () => {
+    const { caseId } = (
+      await call('POST', '/desk/v1/requests', `Desk ${tokens.get('owner_authority')}`, {
+        request: request('DE'),
+        documentBase64: DOC,
+      })
+    ).body;
+    const approver = `Desk ${tokens.get('approver')}`;
+    expect((await call('POST', `/desk/v1/requests/${caseId}/approve`, approver)).body).toEqual({
+      approvals: 1,
+      approved: false,
+    });
+    expect((await call('POST', `/desk/v1/requests/${caseId}/approve`, approver)).body.error.code).toBe(
+      'LEGAL_ALREADY_APPROVED',
+    );
+    expect((await call('POST', `/desk/v1/requests/${caseId}/produce`, approver)).body.error.code).toBe(
+      'LEGAL_CASE_STATE',
+    );
+    // A second session of the same person is the same person.
+    const again = await login('approver');
+    expect((await call('POST', `/desk/v1/requests/${caseId}/approve`, `Desk ${again}`)).body.error.code).toBe(
+      'LEGAL_ALREADY_APPROVED',
+    );
+    expect((await server.app.storage.legalCases.byId(caseId))?.status).toBe('awaiting_approval');
+  });
+
+  it('logs every staff action, refusals included', async () => {
+    const reviewer = await auditOf('reviewer');
+    const actions = new Set(reviewer.map((e) => e.action));
+    for (const action of [
+      'login',
+      'list',
+      'decline',
+      'submit_denied',
+      'approve_denied',
+      'produce_denied',
+      'read_audit_denied',
+      'download_package_denied',
+    ])
+      expect(actions, action).toContain(action);
+    const approver = new Set((await auditOf('approver')).map((e) => e.action));
+    for (const action of ['approve', 'produce', 'decline', 'download_package'])
+      expect(approver, action).toContain(action);
+    expect(new Set((await auditOf('intake')).map((e) => e.action))).toContain('submit');
+    expect(new Set((await auditOf('auditor')).map((e) => e.action))).toContain('read_audit');
+    // Case-bound actions name their case.
+    expect(reviewer.filter((e) => e.action === 'decline').every((e) => e.caseId?.startsWith('c_'))).toBe(
+      true,
+    );
+  });
+
+  it('ends sessions after 8 hours (the clock is the server’s)', async () => {
+    const session = `Desk ${await login('reviewer')}`;
+    expect((await call('GET', '/desk/v1/requests', session)).status).toBe(200);
+    clock.advance(8 * 3_600_000 - 1);
+    expect((await call('GET', '/desk/v1/requests', session)).status).toBe(200);
+    clock.advance(1);
+    expect((await call('GET', '/desk/v1/requests', session)).body.error.code).toBe('DESK_SESSION_INVALID');
+  });
+});
