@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -216,6 +216,60 @@ describe('the log refuses a rollback', () => {
       db.prepare('DELETE FROM log_leaves WHERE idx = (SELECT MAX(idx) FROM log_leaves)').run();
       db.close();
       await expect(startTestServer({ sqlitePath, config })).rejects.toThrow(/rolled back/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('catches a database restored from an old copy: the server at start, and verify-report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-restore-'));
+    const sqlitePath = join(dir, 'courier.db');
+    const backup = join(dir, 'backup.db');
+    const config = { transparency: { keyFile: join(dir, 'operator.key') } };
+    const verify = (server: TestServer, key: string) =>
+      promisify(execFile)(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'packages/cli/src/main.ts',
+          '--server',
+          server.url,
+          '--home',
+          join(dir, 'auditor'),
+        ].concat(['verify-report', '--period', '2026-H1', '--key', key]),
+        { cwd: root },
+      );
+    try {
+      let server = await startTestServer({ sqlitePath, config });
+      await server.app.legal.submit(request('DE'), DOC, 'intake-1');
+      const key = server.app.transparency.verifierKey;
+      await server.close();
+      // The old copy is consistent with itself: its leaves match its own newest checkpoint.
+      copyFileSync(sqlitePath, backup);
+      server = await startTestServer({ sqlitePath, config });
+      await server.app.legal.submit(request('RU'), DOC, 'intake-1');
+      expect((await verify(server, key)).stdout).toContain('verified');
+      await server.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${sqlitePath}${suffix}`, { force: true });
+      copyFileSync(backup, sqlitePath);
+
+      // The server remembers, outside the database, the checkpoint it signed last.
+      await expect(startTestServer({ sqlitePath, config })).rejects.toThrow(
+        /restored from an old copy or rolled back/,
+      );
+      // A node that lost that memory starts, but an auditor who saw the newer log is not fooled.
+      const amnesiac = await startTestServer({
+        sqlitePath,
+        config: { transparency: { ...config.transparency, witnessFile: join(dir, 'elsewhere.json') } },
+      });
+      try {
+        await expect(verify(amnesiac, key)).rejects.toThrow(
+          /VERIFICATION FAILED: the log shrank from \d+ leaves \(seen before\) to \d+: it was rolled back or restored from an old copy/,
+        );
+      } finally {
+        await amnesiac.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

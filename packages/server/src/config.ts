@@ -110,6 +110,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** The operator's Ed25519 signing key (hex); created on first start if missing. */
       keyFile: z.string().min(1).default('./data/transparency-signing.key'),
+      /** The newest checkpoint, kept outside the database (default: beside keyFile) to catch a restore. */
+      witnessFile: z.string().min(1).optional(),
       origin: z.string().min(1).default('courier/legal-log'),
       keyName: z
         .string()

@@ -103,6 +103,11 @@ export async function verifyReport(ctx: CommandContext, options: Options): Promi
       `the log is now "${checkpoint.origin}", but this profile verified "${previous.origin}" before`,
     );
   let grew = 'first checkpoint seen from this profile';
+  if (previous && previous.size > checkpoint.size) {
+    throw fail(
+      `the log shrank from ${previous.size} leaves (seen before) to ${checkpoint.size}: it was rolled back or restored from an old copy`,
+    );
+  }
   if (previous && previous.size > 0) {
     const proof = (await (
       await get(server, `/v1/transparency/proof/consistency?from=${previous.size}&to=${checkpoint.size}`)

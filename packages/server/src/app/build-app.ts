@@ -37,6 +37,7 @@ import { deskAppRoutes } from '../http/routes/desk-app-routes.ts';
 import { webAppRoutes } from '../http/routes/web-app-routes.ts';
 import { deskRoutes } from '../http/routes/desk-routes.ts';
 import { transparencyRoutes } from '../http/routes/transparency-routes.ts';
+import { LogWitness } from '../transparency/log-witness.ts';
 import { loadOrCreateSigningKey } from '../transparency/signing-key.ts';
 import { TransparencyLog } from '../transparency/transparency-log.ts';
 import { openSms } from '../sms/open-sms.ts';
@@ -113,6 +114,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     storage,
     { origin: config.transparency.origin, keyName: config.transparency.keyName, privateKey: signingKey },
     deps.clock,
+    LogWitness.forConfig(config.transparency),
   );
   // A log that was rolled back, forked or edited stops the server here (DESIGN §6).
   await transparency.verifyIntegrity();

@@ -4,6 +4,7 @@ import { type ErrorEnvelope, openCheckpoint } from '@courier/protocol';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import type { Storage } from '../storage/ports.ts';
+import { LogWitness } from './log-witness.ts';
 import { type ReportFormat, renderReport } from './report-render.ts';
 import { LogIntegrityError, TransparencyLog } from './transparency-log.ts';
 
@@ -93,6 +94,7 @@ export async function runTransparencyCommand(argv: string[], io: TransparencyCli
         privateKey: Uint8Array.from(Buffer.from(hex, 'hex')),
       },
       io.clock,
+      LogWitness.forConfig(config.transparency),
     );
     try {
       await log.verifyIntegrity();

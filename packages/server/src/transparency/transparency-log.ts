@@ -10,6 +10,7 @@ import {
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { Clock } from '../deps.ts';
 import type { Storage } from '../storage/ports.ts';
+import type { LogWitness } from './log-witness.ts';
 
 export interface LogIdentity {
   /** The checkpoint origin line, e.g. "courier.example/legal-log". */
@@ -42,6 +43,8 @@ export class TransparencyLog {
     private readonly storage: Storage,
     private readonly identity: LogIdentity,
     private readonly clock: Clock,
+    /** Where the server remembers its newest checkpoint outside the database; none in unit tests. */
+    private readonly witness?: LogWitness,
   ) {}
 
   get verifierKey(): string {
@@ -91,19 +94,32 @@ export class TransparencyLog {
 
   async append(leaf: PublicLeaf): Promise<{ index: number; checkpoint: string }> {
     const text = encodeLeaf(leaf);
-    return this.locked(async (store, tree) => {
+    const appended = await this.locked(async (store, tree) => {
       const hash = leafHash(utf8.encode(text));
       const index = tree.size;
       await store.append({ idx: index, leaf: text, leafHash: hash, createdAt: this.clock.now() });
       tree.append(hash);
       const checkpoint = await this.sign(store, tree);
-      return { index, checkpoint };
+      return { index, checkpoint, size: tree.size, root: tree.root() };
     });
+    // After the commit: the witness never runs ahead of the database.
+    this.remember(appended.size, appended.root);
+    return { index: appended.index, checkpoint: appended.checkpoint };
+  }
+
+  private remember(size: number, root: Uint8Array): void {
+    this.witness?.record({ origin: this.identity.origin, size, root: Buffer.from(root).toString('base64') });
   }
 
   /** Re-signs the current tree (at least daily, so a stale checkpoint is visible). */
   async resign(): Promise<string> {
-    return this.locked((store, tree) => this.sign(store, tree));
+    const signed = await this.locked(async (store, tree) => ({
+      note: await this.sign(store, tree),
+      size: tree.size,
+      root: tree.root(),
+    }));
+    this.remember(signed.size, signed.root);
+    return signed.note;
   }
 
   private async sign(store: Storage['transparencyLog'], tree: MerkleTree): Promise<string> {
@@ -129,7 +145,27 @@ export class TransparencyLog {
    */
   async verifyIntegrity(): Promise<void> {
     this.tree = undefined;
-    this.tree = await this.verifiedTree(this.storage.transparencyLog);
+    const tree = await this.verifiedTree(this.storage.transparencyLog);
+    const known = this.witness?.read();
+    if (known) {
+      if (known.origin !== this.identity.origin) {
+        throw new LogIntegrityError(
+          `this server kept the log "${known.origin}", but the database holds "${this.identity.origin}"`,
+        );
+      }
+      if (tree.size < known.size) {
+        throw new LogIntegrityError(
+          `the log has ${tree.size} leaves but this server signed or saw ${known.size} (${this.witness!.path}): the database was restored from an old copy or rolled back`,
+        );
+      }
+      if (Buffer.from(tree.root(known.size)).toString('base64') !== known.root) {
+        throw new LogIntegrityError(
+          `the log's first ${known.size} leaves do not match the checkpoint this server signed or saw (${this.witness!.path}): it was altered or forked`,
+        );
+      }
+    }
+    this.tree = tree;
+    this.remember(tree.size, tree.root());
   }
 
   /** The whole stored log as a tree, checked against the newest signed checkpoint. */
