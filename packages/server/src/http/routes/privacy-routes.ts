@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { CourierError, type DeleteAccountBody, type PrivacySettingsView } from '@courier/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HttpServices } from '../services.ts';
@@ -60,21 +59,20 @@ export async function privacyRoutes(app: FastifyInstance, services: HttpServices
   );
 
   app.get<{ Params: { jobId: string } }>('/v1/me/exports/:jobId/archive', async (request, reply) => {
-    const { path, bytes } = await services.exports.archive(request.principal, request.params.jobId);
-    let stream: ReturnType<typeof createReadStream>;
+    const { path } = await services.exports.archive(request.principal, request.params.jobId);
+    let archive: Buffer;
     try {
-      stream = createReadStream(path);
-      await once(stream, 'open');
+      // Read whole: an archive holds one account's server-side records (kilobytes to a few megabytes).
+      archive = await readFile(path);
     } catch {
       // Deleted by the retention job between the check and the read.
       throw new CourierError('EXPORT_EXPIRED');
     }
     return reply
       .type('application/zip')
-      .header('content-length', bytes)
       .header('content-disposition', 'attachment; filename="courier-export.zip"')
       .header('cache-control', 'no-store')
-      .send(stream);
+      .send(archive);
   });
 
   app.delete<{ Body: DeleteAccountBody }>(

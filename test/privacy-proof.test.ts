@@ -1,0 +1,361 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { strFromU8, unzipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { nextPhone, startTestServer, unsafeTestingClock } from './support/harness.ts';
+
+/**
+ * The issue's proof, line by line, where the other privacy tests leave a gap: the export checked
+ * against the data inventory itself, erasure under a legal hold scanned cell by cell, and the
+ * retention rules for codes and rate windows on an injected clock, and through `courier-server purge`.
+ */
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const HOUR = 3_600_000;
+
+/** `table.column` → class, from docs/data-inventory.md. */
+function inventory(): Map<string, string> {
+  const doc = readFileSync(new URL('../docs/data-inventory.md', import.meta.url), 'utf8');
+  const rows = new Map<string, string>();
+  for (const line of doc.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length < 7 || cells[1] === 'table' || cells[1]!.startsWith('---')) continue;
+    rows.set(`${cells[1]}.${cells[2]}`, cells[3]!);
+  }
+  return rows;
+}
+
+type Json = Record<string, unknown>;
+/** The exported connection record of a stored one (one per device and address). */
+const record = (data: Json, row: Json) =>
+  (data.connectionRecords as Json[]).find((x) => x.ip === row.ip && x.deviceId === row.device_id);
+const iso = (ms: unknown) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+/**
+ * Where each personal or disclosable column of a person's own records appears in their export: the
+ * database rows of the account (`rows`) and the export (`data`) must agree on every one.
+ */
+const EXPORTED: Record<string, (rows: Record<string, Json[]>, data: Json) => [unknown, unknown][]> = {
+  'accounts.phone': (r, d) => [[r.accounts![0]!.phone, (d.account as Json).phone]],
+  'accounts.username': (r, d) => [[r.accounts![0]!.username, (d.account as Json).username]],
+  'accounts.username_key': (r, d) => [
+    [r.accounts![0]!.username_key, String((d.account as Json).username).toLowerCase()],
+  ],
+  'accounts.display_name': (r, d) => [[r.accounts![0]!.display_name, (d.account as Json).displayName]],
+  'accounts.last_seen_day': (r, d) => [[iso(r.accounts![0]!.last_seen_day), (d.account as Json).lastSeenDay]],
+  'accounts.phone_visibility': (r, d) => [
+    [r.accounts![0]!.phone_visibility, (d.privacySettings as Json).phoneVisibility],
+  ],
+  'accounts.phone_discovery': (r, d) => [
+    [r.accounts![0]!.phone_discovery, (d.privacySettings as Json).phoneDiscovery],
+  ],
+  'accounts.last_seen_visibility': (r, d) => [
+    [r.accounts![0]!.last_seen_visibility, (d.privacySettings as Json).lastSeenVisibility],
+  ],
+  'accounts.self_destruct_months': (r, d) => [
+    [r.accounts![0]!.self_destruct_months, (d.privacySettings as Json).selfDestructMonths],
+  ],
+  'policy_acceptances.version': (r, d) =>
+    r.policy_acceptances!.map((row, i) => [row.version, (d.policyAcceptances as Json[])[i]?.version]),
+  'policy_acceptances.accepted_at': (r, d) =>
+    r.policy_acceptances!.map((row, i) => [
+      iso(row.accepted_at),
+      (d.policyAcceptances as Json[])[i]?.acceptedAt,
+    ]),
+  'devices.name': (r, d) =>
+    r.devices!.map((row) => [row.name, (d.devices as Json[]).find((x) => x.deviceId === row.id)?.name]),
+  'devices.last_seen_at': (r, d) =>
+    r.devices!.map((row) => [
+      iso(row.last_seen_at),
+      (d.devices as Json[]).find((x) => x.deviceId === row.id)?.lastSeenAt,
+    ]),
+  'connections.ip': (r, d) => r.connections!.map((row) => [row.ip, record(d, row)?.ip]),
+  'connections.first_seen': (r, d) =>
+    r.connections!.map((row) => [iso(row.first_seen), record(d, row)?.firstSeen]),
+  'connections.last_seen': (r, d) =>
+    r.connections!.map((row) => [iso(row.last_seen), record(d, row)?.lastSeen]),
+  'groups.title': (r, d) =>
+    r.groups!.map((row) => [row.title, (d.chats as Json[]).find((x) => x.chatId === row.id)?.title]),
+};
+
+/** Personal columns that are not part of a person's export, and why. */
+const NOT_EXPORTED: Record<string, string> = {
+  'auth_codes.phone': 'a pending code, kept minutes; the number is accounts.phone',
+  'rate_limits.key': 'an anti-abuse window, kept at most an hour; the number is accounts.phone',
+  'legal_cases.request': 'legal-desk records are not the person’s records (non-disclosure orders)',
+  'legal_cases.decision': 'legal-desk records',
+  'legal_cases.package': 'legal-desk records',
+  'legal_documents.content': 'legal-desk records',
+  'legal_holds.phone': 'exists only after the account is erased',
+  'legal_holds.ip_records': 'exists only after the account is erased',
+  'desk_accounts.username': 'staff and authorities, not user accounts',
+  'desk_accounts.display_name': 'staff and authorities, not user accounts',
+};
+
+describe('the export, checked against the data inventory', () => {
+  it('holds every personal and disclosable field the server has of the account, and nothing of another', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-export-inventory-'));
+    const sqlitePath = join(dir, 'courier.db');
+    const server = await startTestServer({ sqlitePath });
+    try {
+      const [me, other] = await Promise.all([server.register(nextPhone()), server.register(nextPhone())]);
+      await server.login(me.phone, 'second phone');
+      await me.http.setUsername('Inventory_Me');
+      await me.http.setDisplayName('Inventory Person');
+      await me.http.updatePrivacySettings({ phoneVisibility: 'nobody', selfDestructMonths: 3 });
+      await other.http.setUsername('inventory_other');
+      await other.http.setDisplayName('Somebody Else');
+      const now = Date.now();
+      await server.app.storage.connections.record([
+        { deviceId: me.deviceId, accountId: me.accountId, ip: '198.51.100.61', at: now - 5 * HOUR },
+        { deviceId: me.deviceId, accountId: me.accountId, ip: '198.51.100.61', at: now - HOUR },
+        { deviceId: me.deviceId, accountId: me.accountId, ip: '2001:db8::61', at: now },
+        { deviceId: other.deviceId, accountId: other.accountId, ip: '203.0.113.62', at: now },
+      ]);
+      await server.app.storage.devices.touchLastSeen([me.deviceId], now);
+      await server.app.storage.accounts.touchLastSeenDay([me.accountId], now - (now % (24 * HOUR)));
+      await me.http.createGroup('Inventory club', [other.accountId]);
+      await other.http.createGroup('Not my group', []);
+      await me.http.openDirect(other.accountId);
+
+      const zip = unzipSync(await me.http.exportData());
+      const data = JSON.parse(strFromU8(zip['account.json']!)) as Json;
+
+      const db = new Database(sqlitePath, { readonly: true });
+      const rows: Record<string, Json[]> = {
+        accounts: db.prepare('SELECT * FROM accounts WHERE id = ?').all(me.accountId) as Json[],
+        policy_acceptances: db
+          .prepare('SELECT * FROM policy_acceptances WHERE account_id = ? ORDER BY accepted_at')
+          .all(me.accountId) as Json[],
+        devices: db.prepare('SELECT * FROM devices WHERE account_id = ?').all(me.accountId) as Json[],
+        connections: db.prepare('SELECT * FROM connections WHERE account_id = ?').all(me.accountId) as Json[],
+        groups: db
+          .prepare(
+            'SELECT g.* FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.account_id = ?',
+          )
+          .all(me.accountId) as Json[],
+      };
+      const otherValues = Object.values(
+        db.prepare('SELECT * FROM accounts WHERE id = ?').get(other.accountId) as Json,
+      ).filter((v) => typeof v === 'string' && v.length > 8 && !/^(everybody|contacts|nobody)$/.test(v));
+      db.close();
+      // Every table family of the account has something in it, so no check below passes empty.
+      for (const [table, list] of Object.entries(rows)) expect(list.length, table).toBeGreaterThan(0);
+      expect(rows.devices).toHaveLength(2);
+      expect(rows.connections!.map((c) => c.ip)).toEqual(
+        expect.arrayContaining(['198.51.100.61', '2001:db8::61']),
+      );
+      expect(rows.groups).toHaveLength(2);
+
+      const personal = [...inventory()]
+        .filter(([, cls]) => cls === 'personal' || cls === 'disclosable')
+        .map(([column]) => column);
+      // Every personal column is either exported or listed above with its reason; nothing else.
+      expect(personal.filter((c) => !(c in EXPORTED) && !(c in NOT_EXPORTED))).toEqual([]);
+      expect(
+        [...Object.keys(EXPORTED), ...Object.keys(NOT_EXPORTED)].filter((c) => !personal.includes(c)),
+      ).toEqual([]);
+      for (const column of Object.keys(EXPORTED)) {
+        const pairs = EXPORTED[column]!(rows, data);
+        expect(pairs.length, column).toBeGreaterThan(0);
+        for (const [stored, exported] of pairs) {
+          expect(stored, `${column} is stored`).not.toBeNull();
+          expect(exported, `${column} in the export`).toEqual(stored);
+        }
+      }
+      // Nothing of the other account: not its number, names, id-bearing values, IPs or its own group.
+      const text = `${strFromU8(zip['account.json']!)}${strFromU8(zip['index.html']!)}`;
+      for (const value of [...otherValues, '203.0.113.62', other.deviceId, 'Not my group'])
+        expect(text.includes(String(value)), `export holds ${value}`).toBe(false);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const DOC = new TextEncoder().encode('%PDF-1.7 the court order');
+
+describe('erasure under a legal hold', () => {
+  it('leaves the phone number and the covered IP records in the hold and nowhere else; nothing else of the account', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-erasure-hold-'));
+    const sqlitePath = join(dir, 'courier.db');
+    const clock = new unsafeTestingClock(Date.UTC(2026, 7, 1));
+    const server = await startTestServer({ sqlitePath, clock });
+    try {
+      const suspect = await server.register(nextPhone());
+      const friend = await server.register(nextPhone());
+      await suspect.http.setUsername('held_suspect');
+      await suspect.http.setDisplayName('Held Person');
+      await server.app.storage.connections.record([
+        {
+          deviceId: suspect.deviceId,
+          accountId: suspect.accountId,
+          ip: '198.51.100.71',
+          at: Date.UTC(2026, 6, 3),
+        },
+        // Outside the time range the order covers: not kept.
+        {
+          deviceId: suspect.deviceId,
+          accountId: suspect.accountId,
+          ip: '198.51.100.72',
+          at: Date.UTC(2026, 1, 3),
+        },
+      ]);
+      await suspect.http.createGroup('Held group', [friend.accountId]);
+      await suspect.http.startExport();
+      await server.app.exports.idle();
+      const { caseId } = await server.app.legal.submit(
+        {
+          authority: { name: 'A court', kind: 'court', country: 'DE' },
+          instrument: {
+            type: 'court_order',
+            issuingCourt: 'A court',
+            reference: 'hold-1',
+            issueDate: '2026-07-20',
+          },
+          offence: { category: 'terrorism', confirmsSuspect: true },
+          targets: [{ userId: suspect.accountId }],
+          timeRange: { from: '2026-06-01', to: '2026-07-31' },
+          requestedCategories: ['phone_number', 'ip_addresses'],
+        },
+        DOC,
+        'intake-1',
+      );
+      expect(await suspect.http.deleteAccount(suspect.phone)).toEqual({ deleted: true, legalHold: true });
+      await server.app.delivery.drain();
+
+      const held = [suspect.phone, '198.51.100.71'];
+      const gone = ['held_suspect', 'Held Person', '198.51.100.72'];
+      const db = new Database(sqlitePath, { readonly: true });
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+        name: string;
+      }[];
+      const where = new Map<string, Set<string>>();
+      for (const { name } of tables) {
+        for (const row of db.prepare(`SELECT * FROM "${name}"`).all() as Json[]) {
+          const cells = Object.entries(row).map(
+            ([column, v]) =>
+              [column, v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : String(v)] as const,
+          );
+          for (const [column, cell] of cells) {
+            for (const value of [...held, ...gone]) {
+              if (cell.includes(value))
+                where.set(value, (where.get(value) ?? new Set()).add(`${name}.${column}`));
+            }
+          }
+        }
+      }
+      db.close();
+      expect(Object.fromEntries([...where].map(([v, s]) => [v, [...s].sort()]))).toEqual({
+        [suspect.phone]: ['legal_holds.phone'],
+        '198.51.100.71': ['legal_holds.ip_records'],
+      });
+      expect(await server.app.storage.exportJobs.byAccount(suspect.accountId)).toEqual([]);
+
+      // The case ends without a disclosure: the hold goes, and with it the last personal value.
+      await server.app.legal.decline(caseId, 'approver-a', 'not needed');
+      expect(await server.app.storage.legalCases.holdsForAccount(suspect.accountId)).toEqual([]);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('retention of codes and rate windows (injected clock)', () => {
+  it('drops a code once it expired and a rate window once it ended, not before', async () => {
+    const clock = new unsafeTestingClock(Date.UTC(2026, 4, 1));
+    const server = await startTestServer({
+      clock,
+      config: { auth: { codeTtlMs: 5 * 60_000, rateWindowMs: HOUR } },
+    });
+    try {
+      const phone = nextPhone();
+      await server.app.retention.run();
+      const { CourierHttp } = await import('@courier/sdk');
+      await new CourierHttp(server.url).requestCode(phone, 'register');
+      clock.advance(5 * 60_000 - 1);
+      expect(await server.app.retention.run()).toMatchObject({ authCodes: 0, rateLimits: 0 });
+      expect(await server.app.storage.authCodes.byPhone(phone)).toBeDefined();
+      clock.advance(2);
+      expect(await server.app.retention.run()).toMatchObject({ authCodes: 1, rateLimits: 0 });
+      expect(await server.app.storage.authCodes.byPhone(phone)).toBeUndefined();
+      // The window of the number and of the address it came from ends an hour after it began.
+      clock.advance(HOUR);
+      expect(await server.app.retention.run()).toMatchObject({ rateLimits: 2 });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('courier-server purge', () => {
+  it('applies every retention rule now and prints what it removed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-purge-'));
+    const sqlitePath = join(dir, 'courier.db');
+    try {
+      const server = await startTestServer({ sqlitePath });
+      const user = await server.register(nextPhone());
+      await server.app.storage.authCodes.put({
+        phone: nextPhone(),
+        codeHash: 'x',
+        intent: 'register',
+        expiresAt: 1,
+        attempts: 0,
+        createdAt: 0,
+      });
+      // An archive whose window ended long ago.
+      await server.app.storage.exportJobs.insert({
+        id: 'x_purgeMeNow0000000000a',
+        accountId: user.accountId,
+        state: 'done',
+        progress: 100,
+        createdAt: 0,
+        updatedAt: 0,
+        finishedAt: 0,
+        file: 'x_purgeMeNow0000000000a.zip',
+        bytes: 1,
+        expiresAt: 1,
+        error: null,
+      });
+      await server.close();
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'packages/server/src/main.ts', 'purge'],
+        {
+          cwd: root,
+          env: {
+            ...process.env,
+            COURIER_SQLITE_PATH: sqlitePath,
+            COURIER_LOG_LEVEL: 'silent',
+            COURIER_TRANSPARENCY_KEY: join(dir, 'transparency.key'),
+            COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
+          },
+        },
+      );
+      const report = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      expect(Object.keys(report).sort()).toEqual(
+        [
+          'authCodes',
+          'connectionRecords',
+          'entries',
+          'exportArchives',
+          'exportJobs',
+          'ratchetTrees',
+          'rateLimits',
+          'selfDestructedAccounts',
+          'sessions',
+        ].sort(),
+      );
+      expect(report).toMatchObject({ authCodes: 1, exportArchives: 1, selfDestructedAccounts: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
