@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+import { type PolicyVersion, policyVersions } from '@courier/server';
+import { nextPhone, startTestServer, type TestServer, unsafeTestingClock } from './support/harness.ts';
 
 /**
  * The end-user web app in Debian's Chromium: a new person signs in with a texted code, accepts the
@@ -106,4 +107,38 @@ describe('the web app: your data (Chromium)', () => {
     expect(await server.app.storage.accounts.byPhone(phone)).toBeUndefined();
     await page.screenshot({ path: `${process.env.COURIER_SCREENSHOTS ?? '/tmp'}/courier-web-your-data.png` });
   }, 90_000);
+
+  it('asks a returning person to accept a new policy version at sign-in, and records it', async () => {
+    const clock = new unsafeTestingClock(Date.UTC(2026, 0, 1));
+    const newer: PolicyVersion = {
+      version: '2026-06-01',
+      effectiveFrom: Date.UTC(2026, 5, 1),
+      markdown: '# Courier privacy policy, June 2026\n\nWhat changed: nothing you would mind.',
+      sha256: 'test',
+    };
+    const later = await startTestServer({ clock, policies: [...policyVersions, newer] });
+    try {
+      const phone = nextPhone();
+      const person = await later.register(phone);
+      clock.advance(200 * 86_400_000);
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(later.url);
+      await page.getByLabel('Phone number', { exact: true }).fill(phone);
+      await page.getByRole('button', { name: 'Send code' }).click();
+      await expect.poll(() => page.locator('#code-sent').textContent()).toBe(`We sent a code to ${phone}.`);
+      await page.getByLabel('Code from the text message').fill(later.sms.lastCode(phone));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Our privacy policy' }).waitFor();
+      expect(await page.locator('#policy-intro').textContent()).toContain('has changed');
+      expect(await page.locator('#policy-text').textContent()).toContain('What changed');
+      await page.getByRole('checkbox', { name: /accept privacy-policy version 2026-06-01/ }).check();
+      await page.getByRole('button', { name: 'Accept and continue' }).click();
+      await page.getByRole('heading', { name: 'Your data', exact: true }).waitFor();
+      expect(
+        (await later.app.storage.policyAcceptances.accepted(person.accountId)).map((a) => a.version),
+      ).toEqual(['2018-08-14', '2026-06-01']);
+    } finally {
+      await later.close();
+    }
+  }, 60_000);
 });
