@@ -1,14 +1,16 @@
 /**
- * npm run bench [-- w1|w2|w3|mls|mls-group|all] [--members N] [--pairs N] [--messages N]
+ * npm run bench [-- w1|w2|w3|mls|mls-group|blocking|all] [--members N] [--pairs N] [--messages N]
  *                [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
  * `all` runs W1–W3; `mls` (packages/mls alone at 2, 1,000 and 5,000 members, no server) and
  * `mls-group` (a 5,000-member MLS group through the server) run when named.
+ * `blocking` (also in `all`) measures reconnects past a censor in network namespaces (root only).
  * Prints one JSON object per figure on stdout (../shared/BENCH.md); progress goes to stderr.
  * Each workload gets a fresh server process and database; this process is the load client.
  */
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { BenchServer, type BenchStorage } from './bench-server.ts';
+import { BLOCKING_DEFAULTS, runBlocking } from './blocking.ts';
 import { type Figure, progress } from './figure.ts';
 import { median } from './server-proc.ts';
 import { MLS_SIZES, runMlsBench } from './mls.ts';
@@ -136,5 +138,10 @@ if (which === 'mls-group') {
     },
     ['create_and_add_s', 'joiner_caught_up_s', 'message_to_joiner_s', 'remove_commit_s', 'process_remove_s'],
   );
+}
+if (which === 'blocking' || which === 'all') {
+  // Its own core and relays in network namespaces (root only); one figure line each.
+  const params = { ...BLOCKING_DEFAULTS, runs: values.runs === '1' ? BLOCKING_DEFAULTS.runs : runs };
+  for (const figure of await runBlocking(params)) process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 process.exit(0);
