@@ -327,3 +327,65 @@ describe('a legal hold on an erased account', () => {
     }
   });
 });
+
+describe('a non-disclosure order', () => {
+  it('keeps the hold secret from the person while in force, and counts the request in the report all the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-ndo-'));
+    const clock = new unsafeTestingClock(Date.UTC(2026, 7, 1));
+    const server = await startTestServer({
+      sqlitePath: join(dir, 'db'),
+      clock,
+      config: { transparency: { keyFile: join(dir, 'k') } },
+    });
+    try {
+      const erase = async (username: string, nonDisclosure: { until: string } | null) => {
+        const person = await server.register(nextPhone());
+        await person.http.setUsername(username);
+        const { caseId } = await server.app.legal.submit(
+          request('DE', { targets: [{ username }], nonDisclosure }),
+          DOC,
+          'intake-1',
+        );
+        const reply = await person.http.deleteAccount(person.phone);
+        // Whatever the person is told, the hold is kept for the case.
+        expect(await server.app.storage.legalCases.holdsForAccount(person.accountId)).toEqual([
+          expect.objectContaining({ caseId, phone: person.phone }),
+        ]);
+        return { reply, caseId };
+      };
+      // In force through 2026-08-01 (the whole day): the reply is the one an account without a hold gets.
+      const gagged = await erase('gagged_user', { until: '2026-08-01' });
+      expect(gagged.reply).toEqual({ deleted: true, legalHold: false });
+      const unheld = await server.register(nextPhone());
+      expect(await unheld.http.deleteAccount(unheld.phone)).toEqual(gagged.reply);
+      // Expired the day before, or none at all: the person is told.
+      expect((await erase('expired_gag', { until: '2026-07-31T23:59:59Z' })).reply).toEqual({
+        deleted: true,
+        legalHold: true,
+      });
+      expect((await erase('no_gag_user', null)).reply).toEqual({ deleted: true, legalHold: true });
+
+      // Staff and the authority see the order's end on the case.
+      const intake = await server.app.desk.createAccount({
+        kind: 'staff',
+        username: 'intake.ndo',
+        displayName: 'Intake',
+        password: 'correct horse battery staple',
+        roles: ['intake'],
+      });
+      const account = (await server.app.storage.desk.accountById(intake.id))!;
+      const listed = await server.app.desk.list(account);
+      expect(listed.find((c) => c.caseId === gagged.caseId)?.nonDisclosureUntil).toBe('2026-08-01');
+
+      // The report counts all three requests; the order changes no number and no leaf names it.
+      const report = await (await fetch(`${server.url}/v1/transparency/reports/2026-H2.json`)).json();
+      expect(report.totals.received).toBe(3);
+      const leaves = (await server.app.transparency.leaves(0, 100)).map((l) => l.leaf).join('\n');
+      for (const secret of ['2026-08-01', 'gagged_user', 'nonDisclosure'])
+        expect(leaves).not.toContain(secret);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,6 +6,7 @@ import type { Clock } from '../deps.ts';
 import type { DeskAccountRow, DeskRole, DeskStore, LegalCaseRow, LegalCaseStore } from '../storage/ports.ts';
 import { ISO_COUNTRIES } from './iso-countries.ts';
 import type { LegalDesk } from './legal-desk.ts';
+import type { LegalRequest } from './legal-request.ts';
 
 const SESSION_MS = 8 * 3_600_000;
 const DESK_ROLES: readonly DeskRole[] = ['intake', 'reviewer', 'approver', 'auditor'];
@@ -25,6 +26,8 @@ export interface CaseSummary {
   outcome: string;
   reasons: string[];
   disclosable: string[];
+  /** The end of the court's non-disclosure order (ISO date or date-time), or null when there is none. */
+  nonDisclosureUntil: string | null;
 }
 
 const summary = (c: LegalCaseRow): CaseSummary => {
@@ -36,6 +39,7 @@ const summary = (c: LegalCaseRow): CaseSummary => {
     outcome: decision.outcome,
     reasons: decision.reasons,
     disclosable: decision.disclosable,
+    nonDisclosureUntil: (JSON.parse(c.request) as LegalRequest).nonDisclosure?.until ?? null,
   };
 };
 

@@ -7,6 +7,8 @@ import type { Principal } from './auth-service.ts';
 import type { ExportJobs } from './export-jobs.ts';
 import type { GroupService } from './group-service.ts';
 import { normalizePhone } from './phone.ts';
+import type { LegalRequest } from '../legal/legal-request.ts';
+import { nonDisclosureInForce } from '../legal/non-disclosure.ts';
 
 /** Privacy settings, policy acceptance, and the data-protection rights: export and erasure. */
 export class PrivacyService {
@@ -99,7 +101,12 @@ export class PrivacyService {
     if (devices.length > 0) {
       await this.bus.publish({ type: 'devices_revoked', deviceIds: devices.map((d) => d.id) });
     }
-    return { legalHold: cases.length > 0 };
+    // The person is told of a hold unless a court's non-disclosure order still forbids it; then the
+    // reply is the one an account without a hold gets (any other reply would tell them).
+    const now = this.clock.now();
+    return {
+      legalHold: cases.some((c) => !nonDisclosureInForce(JSON.parse(c.request) as LegalRequest, now)),
+    };
   }
 
   /** Deletes every account inactive for longer than its own self-destruct period; returns how many. */
