@@ -4,21 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@courier/server';
+import { INVENTORY_CLASSES, inventory, inventoryText } from './support/data-inventory.ts';
 import { startTestServer } from './support/harness.ts';
-
-const CLASSES = new Set(['personal', 'disclosable', 'ciphertext', 'public', 'operational']);
-
-/** `table.column` → class, from the table in docs/data-inventory.md. */
-function inventory(): Map<string, string> {
-  const doc = readFileSync(new URL('../docs/data-inventory.md', import.meta.url), 'utf8');
-  const rows = new Map<string, string>();
-  for (const line of doc.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim());
-    if (cells.length < 7 || cells[1] === 'table' || cells[1]!.startsWith('---')) continue;
-    rows.set(`${cells[1]}.${cells[2]}`, cells[3]!);
-  }
-  return rows;
-}
 
 describe('data inventory (DESIGN §2)', () => {
   it('classifies every column of the migrated schema, and lists nothing the schema lacks', async () => {
@@ -43,7 +30,8 @@ describe('data inventory (DESIGN §2)', () => {
     const documented = inventory();
     expect(columns.filter((c) => !documented.has(c))).toEqual([]);
     expect([...documented.keys()].filter((c) => !columns.includes(c))).toEqual([]);
-    for (const [column, cls] of documented) expect(CLASSES.has(cls), `${column}: ${cls}`).toBe(true);
+    for (const [column, cls] of documented)
+      expect(INVENTORY_CLASSES.has(cls), `${column}: ${cls}`).toBe(true);
     // P3: the only disclosable data are phone numbers and IP addresses.
     expect([...documented].filter(([, cls]) => cls === 'disclosable').map(([c]) => c)).toEqual([
       'accounts.phone',
@@ -56,7 +44,7 @@ describe('data inventory (DESIGN §2)', () => {
   });
 
   it('names only retention settings the server has, with their defaults', () => {
-    const doc = readFileSync(new URL('../docs/data-inventory.md', import.meta.url), 'utf8');
+    const doc = inventoryText();
     const retention = parseConfig({}).retention as Record<string, number>;
     const named = [...doc.matchAll(/`retention\.(\w+)`(?: \((\d+)[;)])?/g)];
     expect(new Set(named.map((m) => m[1]))).toEqual(

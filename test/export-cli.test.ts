@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CourierHttp } from '@courier/sdk';
 import { strFromU8, unzipSync } from 'fflate';
 import { DeviceStore } from '@courier/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliRunner } from './support/cli-process.ts';
 import {
   codeFromOutbox,
   freePort,
@@ -15,7 +14,6 @@ import {
   spawnServer,
 } from './support/server-process.ts';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
 const ALICE = '+441234567001';
 const BOB = '+12025550177';
 
@@ -24,47 +22,8 @@ describe('courier export', () => {
   const dir = mkdtempSync(join(tmpdir(), 'courier-export-cli-'));
   const outbox = join(dir, 'sms.jsonl');
   let server: ServerProcess;
-  const running = new Set<ChildProcess>();
 
-  function start(who: string, args: string[]) {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'packages/cli/src/main.ts',
-        '--home',
-        join(dir, who),
-        '--server',
-        server.url,
-        ...args,
-      ],
-      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, COURIER_SERVER: '' } },
-    );
-    running.add(child);
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-    });
-    child.stderr?.on('data', (d) => {
-      err += d;
-    });
-    const exit = new Promise<number>((resolve) =>
-      child.on('close', (code) => {
-        running.delete(child);
-        resolve(code ?? -1);
-      }),
-    );
-    return { child, exit, out: () => out, err: () => err };
-  }
-
-  async function courier(who: string, ...args: string[]) {
-    const run = start(who, args);
-    run.child.stdin?.end();
-    const code = await run.exit;
-    return { code, out: run.out(), err: run.err() };
-  }
+  const { courier, running } = cliRunner(dir, () => server.url);
 
   async function register(who: string, phone: string) {
     expect((await courier(who, 'register', phone, '--request-only')).code).toBe(0);

@@ -22,6 +22,27 @@ async function settled(http: CourierHttp, jobId: string): Promise<{ job: ExportJ
   }
 }
 
+/** A job row as a server (this one, another node, or one killed) left it. */
+const jobRow = (
+  id: string,
+  accountId: string,
+  state: 'queued' | 'running',
+  progress: number,
+  at: number,
+) => ({
+  id,
+  accountId,
+  state,
+  progress,
+  createdAt: at,
+  updatedAt: at,
+  finishedAt: null,
+  file: null,
+  bytes: null,
+  expiresAt: null,
+  error: null,
+});
+
 const accountJson = (zip: Uint8Array) => JSON.parse(strFromU8(unzipSync(zip)['account.json']!));
 
 describe('data export as a job', () => {
@@ -87,19 +108,9 @@ describe('data export as a job', () => {
   it('refuses a download before the archive is ready, and gives the job under way to a second request', async () => {
     const user = await server.register(nextPhone());
     // A job another node is running right now (it wrote progress at this very moment).
-    await server.app.storage.exportJobs.insert({
-      id: 'x_runningElsewhere0000a0',
-      accountId: user.accountId,
-      state: 'running',
-      progress: 40,
-      createdAt: clock.now(),
-      updatedAt: clock.now(),
-      finishedAt: null,
-      file: null,
-      bytes: null,
-      expiresAt: null,
-      error: null,
-    });
+    await server.app.storage.exportJobs.insert(
+      jobRow('x_runningElsewhere0000a0', user.accountId, 'running', 40, clock.now()),
+    );
     await expect(user.http.downloadExport('x_runningElsewhere0000a0')).rejects.toMatchObject({
       code: 'EXPORT_NOT_READY',
     });
@@ -130,19 +141,8 @@ describe('export jobs across a restart', () => {
     ]);
     // What a server killed mid-export leaves behind: one job queued, one running.
     await first.app.exports.stop();
-    const row = (id: string, accountId: string, state: 'queued' | 'running') => ({
-      id,
-      accountId,
-      state,
-      progress: state === 'running' ? 30 : 0,
-      createdAt: clock.now(),
-      updatedAt: clock.now(),
-      finishedAt: null,
-      file: null,
-      bytes: null,
-      expiresAt: null,
-      error: null,
-    });
+    const row = (id: string, accountId: string, state: 'queued' | 'running') =>
+      jobRow(id, accountId, state, state === 'running' ? 30 : 0, clock.now());
     await first.app.storage.exportJobs.insert(row('x_queuedBeforeRestart000', queued.accountId, 'queued'));
     await first.app.storage.exportJobs.insert(
       row('x_runningWhenKilled00000', interrupted.accountId, 'running'),

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { inventory } from './support/data-inventory.ts';
 import { nextPhone, startTestServer, unsafeTestingClock } from './support/harness.ts';
 
 /**
@@ -17,18 +18,6 @@ import { nextPhone, startTestServer, unsafeTestingClock } from './support/harnes
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const HOUR = 3_600_000;
-
-/** `table.column` → class, from docs/data-inventory.md. */
-function inventory(): Map<string, string> {
-  const doc = readFileSync(new URL('../docs/data-inventory.md', import.meta.url), 'utf8');
-  const rows = new Map<string, string>();
-  for (const line of doc.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim());
-    if (cells.length < 7 || cells[1] === 'table' || cells[1]!.startsWith('---')) continue;
-    rows.set(`${cells[1]}.${cells[2]}`, cells[3]!);
-  }
-  return rows;
-}
 
 type Json = Record<string, unknown>;
 /** The exported connection record of a stored one (one per device and address). */

@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface CliRun {
+  child: ChildProcess;
+  exit: Promise<number>;
+  out: () => string;
+  err: () => string;
+}
+
+/**
+ * Runs `courier` as a real process for one profile folder (`<dir>/<who>`) against a server; the
+ * caller ends its standard input or kills it. Processes still running are in `running`.
+ */
+export function cliRunner(dir: string, serverUrl: () => string) {
+  const running = new Set<ChildProcess>();
+  const start = (who: string, args: string[]): CliRun => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'packages/cli/src/main.ts',
+        '--home',
+        join(dir, who),
+        '--server',
+        serverUrl(),
+        ...args,
+      ],
+      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, COURIER_SERVER: '' } },
+    );
+    running.add(child);
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
+    child.stderr?.on('data', (d) => {
+      err += d;
+    });
+    const exit = new Promise<number>((resolve) =>
+      child.on('close', (code) => {
+        running.delete(child);
+        resolve(code ?? -1);
+      }),
+    );
+    return { child, exit, out: () => out, err: () => err };
+  };
+  /** Runs one command to its end, with nothing on its standard input. */
+  const courier = async (who: string, ...args: string[]) => {
+    const run = start(who, args);
+    run.child.stdin?.end();
+    const code = await run.exit;
+    return { code, out: run.out(), err: run.err() };
+  };
+  return { start, courier, running };
+}
