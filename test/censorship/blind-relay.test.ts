@@ -188,4 +188,86 @@ describe('blind relay: TLS to the core inside the relay WebSocket', () => {
     await a.connection.stop();
     await b.connection.stop();
   });
+
+  it('shows the relay only TLS records: a tap on its client sockets finds the token and marker in the clear mode and never in the blind one', async () => {
+    // An in-process relay with a tap that reads, like a curious relay would, the WebSocket frames its
+    // clients send after the upgrade (unmasked: client masking hides nothing from the relay).
+    const { createRelay } = await import('@courier/server');
+    // ws exports its frame parser (not in @types/ws).
+    const { Receiver } = (await import('ws')) as unknown as {
+      Receiver: new (options: {
+        isServer: boolean;
+        maxPayload: number;
+      }) => {
+        on(event: string, listener: (data: Buffer) => void): void;
+        write(chunk: Buffer): void;
+      };
+    };
+    const relayInProcess = createRelay({
+      upstream: core.url,
+      path: SECRET,
+      tls: { cert: readFileSync(relayTls.cert), key: readFileSync(relayTls.key) },
+    });
+    let seen = Buffer.alloc(0);
+    relayInProcess.server.on('upgrade', (_req, socket) => {
+      const receiver = new Receiver({ isServer: true, maxPayload: 0 });
+      receiver.on('message', (data: Buffer) => {
+        seen = Buffer.concat([seen, data]);
+      });
+      receiver.on('error', () => {});
+      socket.on('data', (chunk: Buffer) => receiver.write(chunk));
+    });
+    const url = `${await relayInProcess.listen(0, '127.0.0.1')}${SECRET}`;
+    const pin = await spkiPin(readFileSync(coreTls.cert, 'utf8'));
+    const now = Date.now();
+    const book = new EndpointBook({
+      trustedKeys: [ed25519.getPublicKey(key)],
+      bootstrap: signEndpointList(
+        {
+          version: 1,
+          serial: 1,
+          issuedAt: now - 1000,
+          expiresAt: now + 86_400_000,
+          corePins: [pin],
+          endpoints: [{ id: 'relay-tap', kind: 'relay', url, weight: 1 }],
+        },
+        key,
+      ),
+    });
+    const alice = await core.register(nextPhone());
+    const bob = await core.register(nextPhone());
+    const chat = await alice.http.openDirect(bob.accountId);
+    const b = await connectDevice(core.url, bob);
+    const exchange = async (mode: string, options: Parameters<typeof connectDevice>[2]) => {
+      seen = Buffer.alloc(0);
+      const a = await connectDevice(core.url, alice, options);
+      const marker = `TAP-${mode}-${Math.random().toString(36).slice(2)}`;
+      await a.connection.send(chat.groupId, text(marker));
+      await a.connection.stop();
+      return { marker, bytes: seen.toString('latin1') };
+    };
+    // The clear mode (a plain WebSocket through the relay, no inner TLS) is the control: the tap works.
+    const { WebSocket } = await import('ws');
+    const clear = await exchange('clear', {
+      createSocket: (() =>
+        new WebSocket(url.replace('https:', 'wss:'), {
+          rejectUnauthorized: false,
+          perMessageDeflate: false,
+        })) as never,
+    });
+    expect(clear.bytes.length).toBeGreaterThan(0);
+    expect(clear.bytes).toContain(alice.token);
+    expect(clear.bytes).toContain(clear.marker);
+    const blind = await exchange('blind', {
+      failover: new EndpointFailover({
+        book,
+        transport: relayTunnelTransport({ corePins: () => book.corePins }),
+      }),
+    });
+    expect(blind.bytes.length).toBeGreaterThan(0);
+    expect(blind.bytes).not.toContain(alice.token);
+    expect(blind.bytes).not.toContain(blind.marker);
+    await b.connection.stop();
+    await relayInProcess.close();
+  });
 });
