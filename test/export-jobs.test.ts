@@ -80,6 +80,15 @@ describe('data export as a job', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(await owner.http.exportJobs()).toEqual([job]);
 
+    // A newer export replaces the archive of an older one (one archive per account on disk).
+    const again = await settled(owner.http, (await owner.http.startExport()).jobId);
+    expect(again.job.jobId).not.toBe(job.jobId);
+    expect(existsSync(file)).toBe(false);
+    expect(await owner.http.exportJob(job.jobId)).toMatchObject({ state: 'expired' });
+    await expect(owner.http.downloadExport(job.jobId)).rejects.toMatchObject({ code: 'EXPORT_EXPIRED' });
+    const newer = join(exportsDir, `${again.job.jobId}.zip`);
+    expect(accountJson(await owner.http.downloadExport(again.job.jobId)).account.phone).toBe(owner.phone);
+
     // Anyone else gets the same typed error as for a job that does not exist.
     for (const call of [() => other.http.exportJob(job.jobId), () => other.http.downloadExport(job.jobId)]) {
       await expect(call()).rejects.toMatchObject({ code: 'EXPORT_NOT_FOUND' });
@@ -93,16 +102,18 @@ describe('data export as a job', () => {
     // Retention (injected clock): kept for the window, then the file goes and the job says so...
     clock.advance(71 * HOUR);
     expect(await server.app.retention.run()).toMatchObject({ exportArchives: 0, exportJobs: 0 });
-    expect(existsSync(file)).toBe(true);
+    expect(existsSync(newer)).toBe(true);
     clock.advance(2 * HOUR);
     expect(await server.app.retention.run()).toMatchObject({ exportArchives: 1, exportJobs: 0 });
-    expect(existsSync(file)).toBe(false);
-    expect(await owner.http.exportJob(job.jobId)).toMatchObject({ state: 'expired' });
-    await expect(owner.http.downloadExport(job.jobId)).rejects.toMatchObject({ code: 'EXPORT_EXPIRED' });
-    // ... and one more window later the job record goes too.
+    expect(existsSync(newer)).toBe(false);
+    expect(await owner.http.exportJob(again.job.jobId)).toMatchObject({ state: 'expired' });
+    await expect(owner.http.downloadExport(again.job.jobId)).rejects.toMatchObject({
+      code: 'EXPORT_EXPIRED',
+    });
+    // ... and one more window later the job records go too.
     clock.advance(72 * HOUR);
-    expect(await server.app.retention.run()).toMatchObject({ exportArchives: 0, exportJobs: 1 });
-    await expect(owner.http.exportJob(job.jobId)).rejects.toMatchObject({ code: 'EXPORT_NOT_FOUND' });
+    expect(await server.app.retention.run()).toMatchObject({ exportArchives: 0, exportJobs: 2 });
+    await expect(owner.http.exportJob(again.job.jobId)).rejects.toMatchObject({ code: 'EXPORT_NOT_FOUND' });
   });
 
   it('refuses a download before the archive is ready, and gives the job under way to a second request', async () => {

@@ -202,6 +202,7 @@ export class ExportJobs {
       );
       // Erased (or taken over) meanwhile: what was written is nobody's to download.
       if (!published) rmSync(path, { force: true });
+      else await this.retireOlder(job.accountId, job.id, now);
     } catch (error) {
       rmSync(`${path}.partial`, { force: true });
       if (!ours) return;
@@ -232,6 +233,19 @@ export class ExportJobs {
     }
     const jobs = await this.storage.exportJobs.deleteFinishedBefore(now - 2 * this.config.keepMs);
     return { archives, jobs };
+  }
+
+  /** One archive per account: a newer one replaces the older ones (so repeated requests cannot fill the disk). */
+  private async retireOlder(accountId: string, newest: string, now: number): Promise<void> {
+    for (const older of await this.storage.exportJobs.byAccount(accountId)) {
+      if (older.id === newest || older.state !== 'done') continue;
+      if (older.file) rmSync(join(this.config.dir, older.file), { force: true });
+      await this.storage.exportJobs.transition(
+        older.id,
+        { state: 'done' },
+        { state: 'expired', file: null, updatedAt: now, expiresAt: now },
+      );
+    }
   }
 
   /** Erasure: every archive and job of the account goes. */
