@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,6 +6,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { signEndpointList } from '@courier/protocol';
 import { EndpointBook, EndpointFailover, relayTunnelTransport, spkiPin } from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSelfSignedCert } from '../support/netns-scenario.ts';
 import { freePort } from '../support/server-process.ts';
 import {
   connectDevice,
@@ -19,33 +20,6 @@ import {
 const ROOT = resolve(import.meta.dirname, '../..');
 const SECRET = '/blind-relay-secret';
 
-function makeCert(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
-
 async function waitFor<T>(probe: () => T | undefined, what: string, ms = 20_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
@@ -58,8 +32,8 @@ async function waitFor<T>(probe: () => T | undefined, what: string, ms = 20_000)
 
 describe('blind relay: TLS to the core inside the relay WebSocket', () => {
   const dir = mkdtempSync(join(tmpdir(), 'blind-relay-'));
-  const coreTls = makeCert(dir, 'core');
-  const relayTls = makeCert(dir, 'relay');
+  const coreTls = makeSelfSignedCert(dir, 'core');
+  const relayTls = makeSelfSignedCert(dir, 'relay');
   const key = ed25519.utils.randomSecretKey();
   let core: TestServer;
   let relay: ChildProcess;

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { createDecoyServer, createRelay, type Relay } from '@courier/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { makeSelfSignedCert } from '../support/netns-scenario.ts';
 import {
   connectDevice,
   nextPhone,
@@ -174,32 +174,12 @@ describe('relay', () => {
 
   it('speaks HTTPS with its own certificate and still looks like the decoy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-cert-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=relay.example',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = makeSelfSignedCert(dir, 'relay');
     const secure = createRelay({
       upstream: core.url,
       path: SECRET,
       now: () => FIXED_NOW,
-      tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) },
+      tls: { cert: readFileSync(cert), key: readFileSync(key) },
     });
     const port = Number(new URL(await secure.listen(0, '127.0.0.1')).port);
     for (const [, bytes] of PROBES.slice(0, 6)) {

@@ -50,8 +50,8 @@ export class CensorScenario {
     const net = createCensoredNetwork(relayCount);
     const children: ChildProcess[] = [];
     try {
-      const tunnel = makeCert(dir, 'core');
-      const relayTls = makeCert(dir, 'relay');
+      const tunnel = makeSelfSignedCert(dir, 'core');
+      const relayTls = makeSelfSignedCert(dir, 'relay');
       const pin = await spkiPin(readFileSync(tunnel.cert, 'utf8'));
       const coreUrl = `http://${net.coreAddress}:8080`;
       const outbox = join(dir, 'sms.jsonl');
@@ -301,7 +301,8 @@ export async function until(
   }
 }
 
-function makeCert(dir: string, name: string) {
+/** A throwaway self-signed P-256 certificate (openssl) for relays and the core's tunnel. */
+export function makeSelfSignedCert(dir: string, name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   execFileSync(
