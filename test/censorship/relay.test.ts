@@ -172,6 +172,25 @@ describe('relay', () => {
     await limited.close();
   });
 
+  it('holds no more than its connection limit: a connection beyond it is closed unanswered', async () => {
+    const small = createRelay({ upstream: core.url, path: SECRET, limits: { maxConnections: 2 } });
+    const port = Number(new URL(await small.listen(0, '127.0.0.1')).port);
+    const idle = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<ReturnType<typeof connect>>((resolve) => {
+            const socket = connect({ host: '127.0.0.1', port }, () => resolve(socket));
+          }),
+      ),
+    );
+    // Let the relay accept both before the third arrives.
+    await probe(port, request('GET', '/')).catch(() => undefined);
+    const third = await probe(port, request('GET', '/')).catch(() => ({ answer: '', closed: true }));
+    expect(third).toEqual({ answer: '', closed: true });
+    for (const socket of idle) socket.destroy();
+    await small.close();
+  });
+
   it('speaks HTTPS with its own certificate and still looks like the decoy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-cert-'));
     const { cert, key } = makeSelfSignedCert(dir, 'relay');
