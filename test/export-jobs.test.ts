@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportJobView } from '@courier/protocol';
@@ -184,6 +184,31 @@ describe('export jobs across a restart', () => {
       ]);
     } finally {
       await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an export that cannot be written', () => {
+  it('fails with EXPORT_FAILED, leaves no partial file, and a new request starts a new job', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-export-fail-'));
+    // The export folder's path is taken by a file: the archive cannot be written.
+    const blocked = join(dir, 'exports');
+    writeFileSync(blocked, 'not a folder');
+    const server = await startTestServer({
+      sqlitePath: join(dir, 'courier.db'),
+      config: { exports: { dir: blocked } },
+    });
+    try {
+      const user = await server.register(nextPhone());
+      const { job } = await settled(user.http, (await user.http.startExport()).jobId);
+      expect(job).toMatchObject({ state: 'failed', error: 'EXPORT_FAILED', expiresAtMs: null, bytes: null });
+      await expect(user.http.downloadExport(job.jobId)).rejects.toMatchObject({ code: 'EXPORT_FAILED' });
+      await expect(user.http.exportData()).rejects.toMatchObject({ code: 'EXPORT_FAILED' });
+      expect((await user.http.exportJobs()).map((j) => j.state)).toEqual(['failed', 'failed']);
+      expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+    } finally {
+      await server.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

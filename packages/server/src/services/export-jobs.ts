@@ -19,6 +19,16 @@ export interface ExportJobsConfig {
 
 const JOB_ID = /^x_[A-Za-z0-9_-]{22}$/;
 
+/** Deletes an archive file; one that is not there (or whose folder is not) is already gone. */
+function removeArchive(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+  }
+}
+
 const view = (job: ExportJobRow): ExportJobView => ({
   jobId: job.id,
   state: job.state,
@@ -201,12 +211,16 @@ export class ExportJobs {
         },
       );
       // Erased (or taken over) meanwhile: what was written is nobody's to download.
-      if (!published) rmSync(path, { force: true });
+      if (!published) removeArchive(path);
       else await this.retireOlder(job.accountId, job.id, now);
     } catch (error) {
-      rmSync(`${path}.partial`, { force: true });
       if (!ours) return;
       this.logger.error({ err: error, jobId: job.id }, 'export job failed');
+      try {
+        removeArchive(`${path}.partial`);
+      } catch (cleanup) {
+        this.logger.error({ err: cleanup, jobId: job.id }, 'partial export archive not removed');
+      }
       const now = this.clock.now();
       await this.storage.exportJobs.transition(
         job.id,
@@ -223,7 +237,7 @@ export class ExportJobs {
   async expire(now: number): Promise<{ archives: number; jobs: number }> {
     let archives = 0;
     for (const job of await this.storage.exportJobs.expiring(now)) {
-      if (job.file) rmSync(join(this.config.dir, job.file), { force: true });
+      if (job.file) removeArchive(join(this.config.dir, job.file));
       const changed = await this.storage.exportJobs.transition(
         job.id,
         { state: 'done' },
@@ -239,7 +253,7 @@ export class ExportJobs {
   private async retireOlder(accountId: string, newest: string, now: number): Promise<void> {
     for (const older of await this.storage.exportJobs.byAccount(accountId)) {
       if (older.id === newest || older.state !== 'done') continue;
-      if (older.file) rmSync(join(this.config.dir, older.file), { force: true });
+      if (older.file) removeArchive(join(this.config.dir, older.file));
       await this.storage.exportJobs.transition(
         older.id,
         { state: 'done' },
@@ -251,7 +265,7 @@ export class ExportJobs {
   /** Erasure: every archive and job of the account goes. */
   async eraseAccount(accountId: string): Promise<void> {
     for (const job of await this.storage.exportJobs.byAccount(accountId)) {
-      rmSync(join(this.config.dir, `${job.id}.zip`), { force: true });
+      removeArchive(join(this.config.dir, `${job.id}.zip`));
     }
     await this.storage.exportJobs.deleteByAccount(accountId);
   }
