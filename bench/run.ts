@@ -15,6 +15,7 @@ import { type Figure, progress } from './figure.ts';
 import { median } from './server-proc.ts';
 import { MLS_SIZES, runMlsBench } from './mls.ts';
 import { MLS_GROUP_DEFAULTS, runMlsGroup } from './mls-group.ts';
+import { runTransparencyBench, TRANSPARENCY_SIZES } from './transparency.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
 import { runW2, W2_DEFAULTS } from './w2.ts';
 import { runW3, W3_DEFAULTS } from './w3.ts';
@@ -138,6 +139,11 @@ if (which === 'mls-group') {
     },
     ['create_and_add_s', 'joiner_caught_up_s', 'message_to_joiner_s', 'remove_commit_s', 'process_remove_s'],
   );
+}
+if (which === 'transparency' || which === 'all') {
+  // In-process: the legal log's append and start-up check at two log sizes (--members sets one size).
+  const sizes = values.members === undefined ? TRANSPARENCY_SIZES : [Number(values.members)];
+  for (const figure of await runTransparencyBench(sizes)) process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 if (which === 'blocking' || which === 'all') {
   // Its own core and relays in network namespaces (root only); one figure line each.
