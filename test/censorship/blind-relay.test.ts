@@ -1,10 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { signEndpointList } from '@courier/protocol';
-import { EndpointBook, EndpointFailover, relayTunnelTransport, spkiPin } from '@courier/sdk';
+import {
+  EndpointBook,
+  EndpointFailover,
+  relayTunnelListFetcher,
+  relayTunnelTransport,
+  spkiPin,
+} from '@courier/sdk';
+import { signBundle } from '@courier/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSelfSignedCert } from '../support/netns-scenario.ts';
 import { freePort } from '../support/server-process.ts';
@@ -42,7 +49,14 @@ describe('blind relay: TLS to the core inside the relay WebSocket', () => {
 
   beforeAll(async () => {
     core = await startTestServer({
-      config: { endpoints: { tunnel: { certFile: coreTls.cert, keyFile: coreTls.key } } },
+      config: {
+        endpoints: {
+          tunnel: { certFile: coreTls.cert, keyFile: coreTls.key },
+          // Written by the test once the relay's address is known; the core re-reads it on change.
+          bundleFile: join(dir, 'bundle.json'),
+          subsetSecretFile: join(dir, 'subset.key'),
+        },
+      },
     });
     const port = await freePort();
     relay = spawn(
@@ -100,6 +114,30 @@ describe('blind relay: TLS to the core inside the relay WebSocket', () => {
       key,
     );
     const book = new EndpointBook({ trustedKeys: [ed25519.getPublicKey(key)], bootstrap: signed });
+    // The core's serial 2: this relay in the public list, four more relays handed out per account.
+    const more = [1, 2, 3, 4].map((i) => ({
+      id: `relay-x${i}`,
+      kind: 'relay' as const,
+      url: `https://198.18.9.${i}/p${i}-secret`,
+      weight: 1,
+    }));
+    writeFileSync(
+      join(dir, 'bundle.json'),
+      JSON.stringify(
+        signBundle(
+          {
+            version: 1,
+            serial: 2,
+            issuedAt: now - 1000,
+            expiresAt: now + 86_400_000,
+            corePins: [pin],
+            endpoints: [{ id: 'relay-blind', kind: 'relay', url: relayUrl, weight: 1 }, ...more],
+          },
+          key,
+          ['relay-blind'],
+        ),
+      ),
+    );
     const failover = () =>
       new EndpointFailover({ book, transport: relayTunnelTransport({ corePins: () => book.corePins }) });
     const alice = await core.register(nextPhone());
@@ -112,6 +150,16 @@ describe('blind relay: TLS to the core inside the relay WebSocket', () => {
     for (let i = 0; i < 20; i++) await a.connection.send(chat.groupId, text(`${marker} ${i}`));
     const got = await b.waitForMessages(20);
     expect(untext((got[19] as { payload: Uint8Array }).payload)).toBe(`${marker} 19`);
+
+    // A list refresh through the tunnel carries the token inside the pinned TLS, so the core adds
+    // this account's relays; a plain fetch through the relay could not (and would show the token).
+    const refresher = new EndpointFailover({
+      book,
+      fetchList: relayTunnelListFetcher({ corePins: () => book.corePins }),
+    });
+    await refresher.refresh(book.endpoints()[0]!, alice.token);
+    expect(book.serial).toBe(2);
+    expect(book.endpoints().filter((e) => e.id.startsWith('relay-x')).length).toBeGreaterThanOrEqual(2);
 
     // The relay's memory, while the tunnels are open, and everything it logged.
     relay.kill('SIGUSR2');

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { type Endpoint, signEndpointList } from '@courier/protocol';
-import { CourierHttp, EndpointBook, EndpointFailover, relayTunnelTransport, spkiPin } from '@courier/sdk';
+import {
+  CourierHttp,
+  EndpointBook,
+  EndpointFailover,
+  relayTunnelListFetcher,
+  relayTunnelTransport,
+  spkiPin,
+} from '@courier/sdk';
 import { connectDevice, nextPhone, type TestDevice, text, untext } from './harness.ts';
 import { type Block, type CensoredNetwork, createCensoredNetwork } from './netns.ts';
 import { codeFromOutbox } from './server-process.ts';
@@ -184,6 +191,7 @@ export class CensorScenario {
     const failover = new EndpointFailover({
       book,
       transport: relayTunnelTransport({ corePins: () => book.corePins, handshakeTimeoutMs: 3000 }),
+      fetchList: relayTunnelListFetcher({ corePins: () => book.corePins, handshakeTimeoutMs: 3000 }),
       timings: { staggerMs: 250, attemptTimeoutMs: 3000, failCooldownMs: 60_000 },
     });
     const d = await connectDevice(

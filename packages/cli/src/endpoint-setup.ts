@@ -6,6 +6,7 @@ import {
   EndpointBook,
   EndpointFailover,
   type EndpointInUse,
+  relayTunnelListFetcher,
   relayTunnelTransport,
 } from '@courier/sdk';
 import { writeFileAtomic } from './atomic-file.ts';
@@ -63,6 +64,7 @@ export function endpointFailoverFromEnv(profileDir: string, env: NodeJS.ProcessE
     book,
     ...(lastGood ? { lastGood } : {}),
     transport: relayTunnelTransport({ corePins: () => book.corePins }),
+    fetchList: relayTunnelListFetcher({ corePins: () => book.corePins }),
   });
   return Object.assign(failover, {
     /** Remembers the endpoint that worked, for the next start. */

@@ -32,12 +32,15 @@ export {
   directTransport,
   EndpointFailover,
   endpointListUrl,
+  fetchListDirect,
 } from './failover/endpoint-failover.ts';
 export type {
   EndpointFailoverOptions,
+  EndpointListReply,
   EndpointTransport,
   FailoverTimings,
+  ListFetcher,
 } from './failover/endpoint-failover.ts';
 export { staggeredRace } from './failover/staggered-race.ts';
-export { relayTunnelTransport, spkiPin } from './failover/relay-tunnel.ts';
+export { relayTunnelListFetcher, relayTunnelTransport, spkiPin } from './failover/relay-tunnel.ts';
 export type { RelayTunnelOptions } from './failover/relay-tunnel.ts';

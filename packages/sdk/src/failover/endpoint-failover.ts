@@ -22,6 +22,33 @@ export const defaultFailoverTimings: FailoverTimings = {
   failCooldownMs: 60_000,
 };
 
+/** What `GET /v1/endpoints` answers (verified by the EndpointBook, never trusted as is). */
+export interface EndpointListReply {
+  list?: unknown;
+  relays?: unknown;
+}
+
+/** Fetches the list reply through one endpoint (with the session token, when given). */
+export type ListFetcher = (
+  endpoint: Endpoint,
+  token: string | undefined,
+  timeoutMs: number,
+) => Promise<EndpointListReply>;
+
+/**
+ * A plain HTTP(S) fetch of the endpoint's list URL. The token goes to cores only: a relay passes the
+ * public list on and must not be shown a session token.
+ */
+export const fetchListDirect: ListFetcher = async (endpoint, token, timeoutMs) => {
+  const reply = await fetch(endpointListUrl(endpoint), {
+    headers: token && endpoint.kind === 'core' ? { authorization: `Bearer ${token}` } : {},
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!reply.ok)
+    throw new CourierError('SERVER_UNAVAILABLE', { message: `List refresh answered ${reply.status}.` });
+  return (await reply.json()) as EndpointListReply;
+};
+
 export interface EndpointFailoverOptions {
   book: EndpointBook;
   transport?: EndpointTransport;
@@ -30,8 +57,8 @@ export interface EndpointFailoverOptions {
   lastGood?: string;
   now?: () => number;
   random?: () => number;
-  /** Fetches a URL (the signed list); defaults to the global fetch. */
-  fetch?: typeof fetch;
+  /** How a list refresh is fetched; default: a plain fetch (relayTunnelListFetcher goes through the tunnel). */
+  fetchList?: ListFetcher;
 }
 
 /** The socket URL of an endpoint when connecting directly: a core's gateway, or a relay's secret path. */
@@ -119,14 +146,8 @@ export class EndpointFailover {
    * it to the book; a list that does not verify leaves the held one in place.
    */
   async refresh(endpoint: Endpoint, token?: string): Promise<void> {
-    const doFetch = this.options.fetch ?? fetch;
-    const reply = await doFetch(endpointListUrl(endpoint), {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(this.timings.attemptTimeoutMs),
-    });
-    if (!reply.ok)
-      throw new CourierError('SERVER_UNAVAILABLE', { message: `List refresh answered ${reply.status}.` });
-    const body = (await reply.json()) as { list?: unknown; relays?: unknown };
+    const fetchList = this.options.fetchList ?? fetchListDirect;
+    const body = await fetchList(endpoint, token, this.timings.attemptTimeoutMs);
     this.options.book.offerList(body.list);
     if (Array.isArray(body.relays) && body.relays.length > 0) this.options.book.setRelays(body.relays);
   }
