@@ -198,5 +198,16 @@ describe('legal desk end to end', () => {
     });
     expect(row('RU')).toMatchObject({ received: 1, notConsidered: 1, fulfilled: 0, accountsAffected: 0 });
     expect(report.totals).toMatchObject({ received: 2, notConsidered: 1, fulfilled: 1 });
+    // With the policy text in force, whose hash is the one the log's policy leaf holds.
+    expect(report.policy.version).toBe('2018-08-14');
+    expect(createHash('sha256').update(report.policyText).digest('hex')).toBe(report.policy.hash);
+    expect(JSON.parse(report.policyText)).toMatchObject({
+      version: '2018-08-14',
+      notConsideredJurisdictions: ['RU'],
+      disclosableCategories: ['ip_addresses', 'phone_number'],
+    });
+    const html = await (await fetch(`${server.url}/v1/transparency/reports/2026-H2.html`)).text();
+    expect(html).toContain('The disclosure policy in force');
+    expect(html).toContain('&#34;requiredOffenceCategories&#34;');
   });
 });

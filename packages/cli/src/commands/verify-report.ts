@@ -12,6 +12,7 @@ import {
   type TransparencyReport,
   verifyConsistency,
 } from '@courier/protocol';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { readJson, writeFileAtomic } from '../atomic-file.ts';
 import type { CommandContext } from '../context.ts';
@@ -59,9 +60,16 @@ export async function verifyReport(ctx: CommandContext, options: Options): Promi
     options.origin ??
     process.env.COURIER_TRANSPARENCY_ORIGIN ??
     (await (await get(server, '/v1/transparency/origin')).text()).trim();
-  const { checkpoint: note, ...published } = (await (
+  const {
+    checkpoint: note,
+    policyText,
+    ...published
+  } = (await (
     await get(server, `/v1/transparency/reports/${options.period}.json`)
-  ).json()) as TransparencyReport & { checkpoint: string };
+  ).json()) as TransparencyReport & {
+    checkpoint: string;
+    policyText?: string | null;
+  };
   // The report names the signed checkpoint that covers it.
   let checkpoint: ReturnType<typeof openCheckpoint>;
   try {
@@ -95,6 +103,13 @@ export async function verifyReport(ctx: CommandContext, options: Options): Promi
   const recomputed = computeReport(leaves.slice(0, published.logSize), options.period);
   if (JSON.stringify(recomputed) !== JSON.stringify(published))
     throw fail('the published report differs from the one the log gives');
+  // The policy text published with the report is the one whose hash the log holds.
+  if (
+    published.policy !== null &&
+    (typeof policyText !== 'string' ||
+      createHash('sha256').update(policyText, 'utf8').digest('hex') !== published.policy.hash)
+  )
+    throw fail(`the published policy text is not the policy ${published.policy.version} the log names`);
 
   const statePath = join(ctx.profile.dir, `transparency-${verifier.name}.json`);
   const previous = readJson<{ size: number; root: string; origin?: string }>(statePath);

@@ -5,7 +5,17 @@ import {
   reportCsv,
   type TransparencyReport,
 } from '@courier/protocol';
+import { canonicalPolicy, POLICY_2018, POLICY_2024_EXAMPLE, policyHash } from '../legal/policy.ts';
 import type { TransparencyLog } from './transparency-log.ts';
+
+/** The policy versions this server can publish the text of, found by the hash the log holds. */
+const KNOWN_POLICIES = [POLICY_2018, POLICY_2024_EXAMPLE];
+
+/** The canonical text (JSON) of the policy a report names; anyone can hash it and compare. */
+export function policyTextFor(report: Pick<TransparencyReport, 'policy'>): string | null {
+  const policy = KNOWN_POLICIES.find((p) => policyHash(p) === report.policy?.hash);
+  return policy ? canonicalPolicy(policy) : null;
+}
 
 export type ReportFormat = 'json' | 'csv' | 'html';
 export const REPORT_TYPES: Record<ReportFormat, string> = {
@@ -25,6 +35,7 @@ function reportHtml(
   checkpoint: string,
   verifierKey: string,
   origin: string,
+  policyText: string | null,
 ): string {
   const row = (name: string, r: TransparencyReport['totals']) =>
     `<tr><td>${esc(name)}</td><td>${r.received}</td><td>${r.notConsidered}</td><td>${r.rejected}</td><td>${esc(pairs(r.rejectedByReason))}</td><td>${r.eligible}</td><td>${r.narrowed}</td><td>${r.declined}</td><td>${r.fulfilled}</td><td>${r.pending}</td><td>${r.accountsSpecified}</td><td>${r.accountsAffected}</td><td>${esc(pairs(r.categoriesDisclosed))}</td></tr>`;
@@ -35,6 +46,8 @@ function reportHtml(
 <p>Requests from authorities received in this period, by country, and what became of them, computed from the public log
 (${report.logSize} leaves), never typed by hand. Policy in force: <code>${esc(report.policy?.version ?? 'none')}</code>
 (<a href="/privacy">privacy policy</a>). Requests by instrument: ${esc(pairs(report.byInstrument) || 'none')}.</p>
+<h2>The disclosure policy in force</h2>
+<pre>${esc(policyText === null ? 'none recorded' : JSON.stringify(JSON.parse(policyText), null, 2))}</pre>
 <table><tr><th>country</th><th>received</th><th>not considered</th><th>rejected</th><th>rejected by reason</th><th>eligible</th><th>narrowed</th><th>declined</th><th>fulfilled</th><th>pending</th><th>accounts specified</th><th>accounts affected</th><th>categories disclosed</th></tr>
 ${report.countries.map((r) => row(r.country, r)).join('\n')}
 ${row('Total', report.totals)}</table>
@@ -59,8 +72,8 @@ export async function renderReport(
     case 'csv':
       return reportCsv(report);
     case 'html':
-      return reportHtml(report, checkpoint, log.verifierKey, log.origin);
+      return reportHtml(report, checkpoint, log.verifierKey, log.origin, policyTextFor(report));
     default:
-      return JSON.stringify({ ...report, checkpoint });
+      return JSON.stringify({ ...report, policyText: policyTextFor(report), checkpoint });
   }
 }
