@@ -56,7 +56,7 @@ const RULES: Record<string, { allowed: readonly Caller[]; body?: (country: strin
   },
   'POST /desk/v1/requests/:caseId/approve': { allowed: ['approver'] },
   'POST /desk/v1/requests/:caseId/decline': {
-    allowed: ['reviewer', 'approver'],
+    allowed: ['intake', 'reviewer', 'approver'],
     body: () => ({ reason: 'not this time' }),
   },
   'POST /desk/v1/requests/:caseId/produce': { allowed: ['approver'] },

@@ -81,7 +81,7 @@ async function refresh() {
     if (
       staff &&
       ['awaiting_approval', 'approved'].includes(c.status) &&
-      session.roles.some((r) => r === 'reviewer' || r === 'approver')
+      session.roles.some((r) => r !== 'auditor')
     ) {
       button('Decline', () =>
         api('POST', `/requests/${c.caseId}/decline`, { reason: prompt('Why?') || 'declined' }),

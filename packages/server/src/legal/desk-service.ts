@@ -172,7 +172,9 @@ export class DeskService {
   }
 
   async decline(account: DeskAccountRow, caseId: string, reason: string) {
-    await this.require(account, 'decline', caseId, 'reviewer', 'approver');
+    // Any staff member who works cases may decline one (P6: disclosure is discretionary); auditors
+    // only read, so that the people who check the desk take no part in its decisions.
+    await this.require(account, 'decline', caseId, 'intake', 'reviewer', 'approver');
     await this.audit(account, 'decline', caseId);
     await this.desk.decline(caseId, account.id, reason);
   }
