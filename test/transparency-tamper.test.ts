@@ -72,6 +72,11 @@ describe('a tampered log is caught by verify-report and by the server at start',
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('serves the current period (by the server clock, March 2026) at /transparency', async () => {
+    const page = await fetch(`${server.url}/transparency`, { redirect: 'manual' });
+    expect(page.headers.get('location')).toBe('/v1/transparency/reports/2026-H1.html');
+  });
+
   it('one byte of one leaf changed', async () => {
     await tampered((db) => {
       const { idx, leaf } = db

@@ -152,7 +152,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await healthRoutes(scope, services);
     await authRoutes(scope, services);
     await policyRoutes(scope, services);
-    await transparencyRoutes(scope, transparency);
+    await transparencyRoutes(scope, transparency, deps.clock);
   });
   await http.register(async (scope) => {
     scope.decorateRequest('principal');

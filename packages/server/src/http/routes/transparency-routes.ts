@@ -1,12 +1,17 @@
 import { CourierError, MerkleProofError, periodOf } from '@courier/protocol';
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../deps.ts';
 import { REPORT_TYPES, type ReportFormat, renderReport } from '../../transparency/report-render.ts';
 import type { TransparencyLog } from '../../transparency/transparency-log.ts';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /** Public: the log's checkpoint, key, leaves and proofs, and the reports computed from them. */
-export async function transparencyRoutes(app: FastifyInstance, log: TransparencyLog): Promise<void> {
+export async function transparencyRoutes(
+  app: FastifyInstance,
+  log: TransparencyLog,
+  clock: Clock,
+): Promise<void> {
   app.get('/v1/transparency/checkpoint', async (_request, reply) =>
     reply.type('text/plain; charset=utf-8').send(await log.latest()),
   );
@@ -54,6 +59,6 @@ export async function transparencyRoutes(app: FastifyInstance, log: Transparency
   });
 
   app.get('/transparency', async (_request, reply) =>
-    reply.redirect(`/v1/transparency/reports/${periodOf(Date.now())}.html`),
+    reply.redirect(`/v1/transparency/reports/${periodOf(clock.now())}.html`),
   );
 }
