@@ -77,6 +77,7 @@ describe('npm run bench output', () => {
       'process_remove_ms',
       'commit_update_ms',
       'process_update_ms',
+      'process_update_from_saved_ms',
       'encrypt_ms',
       'decrypt_ms',
       'state_bytes',

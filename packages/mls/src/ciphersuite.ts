@@ -5,6 +5,12 @@ import { MlsError } from './mls-error.ts';
 export const DEFAULT_CIPHERSUITE: CiphersuiteName = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
 
 const suites = new Map<CiphersuiteName, Promise<CiphersuiteImpl>>();
+const loadedById = new Map<number, CiphersuiteImpl>();
+
+/** @internal A ciphersuite this process has loaded, by its RFC 9420 id (for synchronous state codecs). */
+export function loadedCiphersuite(id: number): CiphersuiteImpl | undefined {
+  return loadedById.get(id);
+}
 
 /**
  * Loads a ciphersuite with ts-mls's synchronous noble provider (pure JS: much faster than awaiting
@@ -13,10 +19,16 @@ const suites = new Map<CiphersuiteName, Promise<CiphersuiteImpl>>();
 export function loadCiphersuite(name: CiphersuiteName = DEFAULT_CIPHERSUITE): Promise<CiphersuiteImpl> {
   let suite = suites.get(name);
   if (suite === undefined) {
-    suite = getCiphersuiteImpl(name, nobleCryptoProvider).catch((cause: unknown) => {
-      suites.delete(name);
-      throw new MlsError('MLS_UNSUPPORTED_CIPHERSUITE', `ciphersuite ${name} is not available`, { cause });
-    });
+    suite = getCiphersuiteImpl(name, nobleCryptoProvider).then(
+      (impl) => {
+        loadedById.set(impl.id, impl);
+        return impl;
+      },
+      (cause: unknown) => {
+        suites.delete(name);
+        throw new MlsError('MLS_UNSUPPORTED_CIPHERSUITE', `ciphersuite ${name} is not available`, { cause });
+      },
+    );
     suites.set(name, suite);
   }
   return suite;

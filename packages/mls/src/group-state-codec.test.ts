@@ -11,6 +11,7 @@ import { processMessage } from './process-message.ts';
 import { removeMembers } from './remove-members.ts';
 import { selfUpdate } from './self-update.ts';
 import { testingContext, testingDevice, testingGroup } from './testing-devices.ts';
+import { toNodeIndex, treeHashesOf, treeHashUncached } from './ts-mls-internal.ts';
 
 let context: MlsClientContext;
 beforeAll(async () => {
@@ -85,6 +86,48 @@ describe('saved group state', () => {
       'sent before the update',
     );
     const next = await selfUpdate(context, update.group);
+    expect((await processMessage(context, restored, next.commit)).kind).toBe('commit');
+  });
+
+  test('the saved tree hashes let a loaded group skip rehashing, and equal a from-scratch computation', async () => {
+    const { owner, member } = await groupWithHistory();
+    const h = context.library.cipherSuite.hash;
+    const saved = exportGroupState(member);
+    const restored = importGroupState(saved);
+    // every node's memoised hash, straight from the seeded memo, against a from-scratch computation
+    const memo = treeHashesOf(restored.state.ratchetTree, h)!;
+    for (const [i] of restored.state.ratchetTree.entries()) {
+      expect(hex(memo[i]!)).toBe(hex(await treeHashUncached(restored.state.ratchetTree, toNodeIndex(i), h)));
+    }
+    // version 2 is the same bytes without the hash section (a u32 count and one 4+32-byte chunk per node)
+    const nodes = member.state.ratchetTree.length;
+    const v2 = new Uint8Array([2, ...saved.subarray(1, saved.length - 4 - nodes * 36)]);
+    expect(canonical(importGroupState(v2))).toBe(canonical(member));
+    // loaded from version 3 the memo is complete (no digest at all); from version 2 the tree is rehashed
+    const digestSync = h.digestSync!;
+    let digests = 0;
+    h.digestSync = (data) => {
+      digests++;
+      return digestSync(data);
+    };
+    try {
+      treeHashesOf(importGroupState(saved).state.ratchetTree, h);
+      expect(digests).toBe(0);
+      treeHashesOf(importGroupState(v2).state.ratchetTree, h);
+      expect(digests).toBeGreaterThanOrEqual(member.state.ratchetTree.filter((n) => n !== undefined).length);
+    } finally {
+      h.digestSync = digestSync;
+    }
+    // hashes that do not match the group's tree hash are ignored, not trusted
+    const forged = saved.slice();
+    for (let i = 0; i < nodes; i++)
+      forged.fill(0, saved.length - nodes * 36 + i * 36 + 4, saved.length - nodes * 36 + (i + 1) * 36);
+    const fromForged = importGroupState(forged);
+    expect(canonical(fromForged)).toBe(canonical(member));
+    const recomputed = treeHashesOf(fromForged.state.ratchetTree, h)!;
+    expect(recomputed.every((hash) => hash.some((byte) => byte !== 0))).toBe(true);
+    const next = await selfUpdate(context, owner);
+    expect((await processMessage(context, fromForged, next.commit)).kind).toBe('commit');
     expect((await processMessage(context, restored, next.commit)).kind).toBe('commit');
   });
 

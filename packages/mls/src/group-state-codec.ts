@@ -12,7 +12,10 @@ import {
   ratchetTreeEncoder,
   secretTreeDecoder,
   secretTreeEncoder,
+  seedTreeHashes,
+  treeHashesOf,
 } from 'ts-mls';
+import { loadedCiphersuite } from './ciphersuite.ts';
 import { MlsError } from './mls-error.ts';
 import { type MlsGroup, wrapGroup } from './mls-group.ts';
 
@@ -24,9 +27,13 @@ import { type MlsGroup, wrapGroup } from './mls-group.ts';
  * - Version 2 (written now): the ClientState without those epochs, then each epoch's receiver data
  *   with its tree stored as the nodes where it differs from the current tree (a commit changes one path
  *   and the leaves it adds or removes). On reading, the epochs' trees share the current tree's nodes.
- * Version 1 is still read.
+ * - Version 3 (written now): version 2, then the tree hash of every node of the current tree. Loaded nodes are
+ *   new objects the library's tree-hash memo cannot know, so without them the first commit after loading
+ *   rehashed the whole tree (16,383 nodes at 5,000 members). They are public values; hashes that do not fit
+ *   the tree or whose root is not the group context's tree hash are ignored (recomputed).
+ * Versions 1 and 2 are still read.
  */
-export const GROUP_STATE_VERSION = 2;
+export const GROUP_STATE_VERSION = 3;
 
 /** Serializes a group for the device's store. The bytes hold private keys: store them as secrets. */
 export function exportGroupState(group: MlsGroup): Uint8Array {
@@ -43,6 +50,10 @@ export function exportGroupState(group: MlsGroup): Uint8Array {
     out.chunk(encode(groupContextEncoder, data.groupContext));
     writeTreeDiff(out, state.ratchetTree, data.ratchetTree);
   }
+  const suite = loadedCiphersuite(state.groupContext.cipherSuite);
+  const hashes = suite === undefined ? undefined : treeHashesOf(state.ratchetTree, suite.hash);
+  out.u32(hashes?.length ?? 0);
+  for (const hash of hashes ?? []) out.chunk(hash);
   return out.bytes();
 }
 
@@ -50,8 +61,9 @@ export function exportGroupState(group: MlsGroup): Uint8Array {
 export function importGroupState(bytes: Uint8Array): MlsGroup {
   if (bytes.length === 0) throw new MlsError('MLS_MALFORMED', 'empty group state');
   if (bytes[0] === 1) return wrapGroup(decodeWhole(clientStateDecoder, bytes.subarray(1)));
-  if (bytes[0] !== GROUP_STATE_VERSION) {
-    throw new MlsError('MLS_STATE_VERSION', `group state version ${bytes[0]} is not supported`);
+  const version = bytes[0]!;
+  if (version !== 2 && version !== GROUP_STATE_VERSION) {
+    throw new MlsError('MLS_STATE_VERSION', `group state version ${version} is not supported`);
   }
   try {
     const input = new ByteReader(bytes, 1);
@@ -73,7 +85,17 @@ export function importGroupState(bytes: Uint8Array): MlsGroup {
         groupContext,
       });
     }
+    const hashes: Uint8Array[] = [];
+    if (version >= 3) {
+      const count = input.u32();
+      if (count > MAX_TREE_NODES) throw new MlsError('MLS_MALFORMED', 'more tree hashes than any tree has');
+      for (let i = 0; i < count; i++) hashes.push(input.chunk().slice());
+    }
     if (!input.done()) throw new MlsError('MLS_MALFORMED', 'trailing bytes after the group state');
+    const suite = loadedCiphersuite(state.groupContext.cipherSuite);
+    if (suite !== undefined && hashes.length > 0) {
+      seedTreeHashes(state.ratchetTree, hashes, state.groupContext.treeHash, suite.hash);
+    }
     return wrapGroup({ ...state, historicalReceiverData });
   } catch (cause) {
     if (cause instanceof MlsError) throw cause;

@@ -96,6 +96,7 @@ export { determineLength } from '../../../node_modules/ts-mls/dist/src/codec/var
 export { unprotectPrivateMessage } from '../../../node_modules/ts-mls/dist/src/messageProtection.js';
 export { unprotectPublicMessage } from '../../../node_modules/ts-mls/dist/src/messageProtectionPublic.js';
 export {
+  treeHashesOf,
   treeHashUncached,
   treeHashWithoutLeaves,
 } from '../../../node_modules/ts-mls/dist/src/treeHash.js';
