@@ -261,6 +261,9 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
 
   private attach(socket: WebSocketLike): void {
     if (this.stateValue === 'stopped') {
+      // Closing a socket that is still connecting makes `ws` emit an error: with no listener, that
+      // would end the process (a client stopped before its socket opened).
+      socket.onerror = () => {};
       socket.close(1000, 'bye');
       return;
     }
