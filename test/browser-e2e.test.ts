@@ -33,7 +33,8 @@ describe('end-to-end encryption in the browser (Chromium, Web Worker, IndexedDB)
       platform: 'browser',
       target: 'chrome120',
       write: false,
-      external: ['ws'],
+      // Node-only transports (ws, the relay tunnel's TLS) are loaded lazily and never in a browser.
+      external: ['ws', 'node:*'],
       logLevel: 'silent',
     });
     bundle = result.outputFiles[0]!.text;
