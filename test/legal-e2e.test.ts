@@ -22,19 +22,23 @@ const DOC = Buffer.from('%PDF-1.7 the court order').toString('base64');
  * checked, the report counts it; a request from a not-considered jurisdiction is counted but looks
  * nothing up.
  */
-describe('legal desk end to end', () => {
+describe.each(['sqlite', 'postgres'] as const)('legal desk end to end (%s)', (storage) => {
   const clock = new unsafeTestingClock(Date.UTC(2026, 8, 1, 9));
   let server: TestServer;
   let target: TestUser;
   const tokens = new Map<string, string>();
-  const port = {
-    phoneNumber: vi.spyOn(StorageDisclosurePort.prototype, 'phoneNumber'),
-    ipRecords: vi.spyOn(StorageDisclosurePort.prototype, 'ipRecords'),
-  };
-  const facts = {
-    resolve: vi.spyOn(StorageLegalFacts.prototype, 'resolve'),
-    hasIpRecords: vi.spyOn(StorageLegalFacts.prototype, 'hasIpRecords'),
-  };
+  const spies = () => ({
+    port: {
+      phoneNumber: vi.spyOn(StorageDisclosurePort.prototype, 'phoneNumber'),
+      ipRecords: vi.spyOn(StorageDisclosurePort.prototype, 'ipRecords'),
+    },
+    facts: {
+      resolve: vi.spyOn(StorageLegalFacts.prototype, 'resolve'),
+      hasIpRecords: vi.spyOn(StorageLegalFacts.prototype, 'hasIpRecords'),
+    },
+  });
+  let port: ReturnType<typeof spies>['port'];
+  let facts: ReturnType<typeof spies>['facts'];
   const lookups = () =>
     [...Object.values(port), ...Object.values(facts)].reduce((n, s) => n + s.mock.calls.length, 0);
 
@@ -65,7 +69,8 @@ describe('legal desk end to end', () => {
   });
 
   beforeAll(async () => {
-    server = await startTestServer({ clock });
+    ({ port, facts } = spies());
+    server = await startTestServer({ clock, storage });
     target = await server.register(nextPhone());
     await server.app.storage.connections.record([
       {
