@@ -3,7 +3,7 @@ import { CensorScenario } from '../test/support/netns-scenario.ts';
 import { type Figure, progress, round } from './figure.ts';
 import { median } from './server-proc.ts';
 
-export const BLOCKING_DEFAULTS = { runs: 5, messages: 10_000, rollingMessages: 10_000, relays: 4 };
+export const BLOCKING_DEFAULTS = { runs: 5, messages: 10_000, rollingMessages: 10_000, relays: 12 };
 
 /**
  * `npm run bench -- blocking`: a censor in a network namespace blocks the address a client is on.
