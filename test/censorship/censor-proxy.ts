@@ -1,11 +1,15 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-export type CensorMode = 'pass' | 'drop' | 'reset';
+export type CensorMode = 'pass' | 'drop' | 'reset' | 'loss';
 
 /**
  * The in-process stand-in for a censor on the path to one address, used where network namespaces
  * cannot be made: a TCP forwarder that passes traffic, silently drops it (packets vanish: open
- * connections stall, new ones never complete a handshake) or resets it (TCP RST both ways).
+ * connections stall, new ones never complete a handshake), resets it (TCP RST both ways), or loses
+ * packets at random. Above TCP a lost packet is never a lost byte: it is a stall until the
+ * retransmission, and everything behind it waits (head-of-line blocking). The loss mode does exactly
+ * that to the byte stream: each chunk is "lost" with `lossRate` and the stream stalls for
+ * `retransmitMs` before it (and what follows) goes through, in order.
  */
 export class CensorProxy {
   private readonly server: Server;
@@ -13,8 +17,13 @@ export class CensorProxy {
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** How many times the loss mode stalled a stream (a "lost packet" awaiting retransmission). */
+  stalls = 0;
 
-  constructor(private readonly target: { host: string; port: number }) {
+  constructor(
+    private readonly target: { host: string; port: number },
+    private readonly loss = { lossRate: 0.05, retransmitMs: 200 },
+  ) {
     this.server = createServer((client) => this.accept(client));
   }
 
@@ -36,8 +45,6 @@ export class CensorProxy {
         pair.upstream.resetAndDestroy();
       } else if (mode === 'drop') {
         // Nothing more gets through either way, and nobody is told.
-        pair.client.unpipe(pair.upstream);
-        pair.upstream.unpipe(pair.client);
         pair.client.pause();
         pair.upstream.pause();
       }
@@ -67,8 +74,43 @@ export class CensorProxy {
       forget();
       if (this.modeValue !== 'drop') client.destroy();
     });
-    client.pipe(upstream);
-    upstream.pipe(client);
+    this.forward(client, upstream);
+    this.forward(upstream, client);
+  }
+
+  /** Copies one direction in order, with back-pressure; stalls on "lost" chunks in loss mode. */
+  private forward(from: Socket, to: Socket): void {
+    const queue: Buffer[] = [];
+    let stalled = false;
+    let ended = false;
+    const flush = () => {
+      while (queue.length > 0 && !stalled && this.modeValue !== 'drop') {
+        if (this.modeValue === 'loss' && Math.random() < this.loss.lossRate) {
+          stalled = true;
+          this.stalls += 1;
+          setTimeout(() => {
+            stalled = false;
+            if (!to.destroyed && queue.length > 0 && this.modeValue !== 'drop') to.write(queue.shift()!);
+            flush();
+          }, this.loss.retransmitMs);
+          return;
+        }
+        if (!to.write(queue.shift()!)) from.pause();
+      }
+      if (ended && queue.length === 0 && !stalled) to.end();
+    };
+    from.on('data', (chunk: Buffer) => {
+      if (this.modeValue === 'drop') return; // vanished
+      queue.push(chunk);
+      flush();
+    });
+    to.on('drain', () => {
+      if (this.modeValue !== 'drop') from.resume();
+    });
+    from.on('end', () => {
+      ended = true;
+      flush();
+    });
   }
 
   async close(): Promise<void> {
