@@ -4,11 +4,11 @@ import {
   makeKeyPackageRef,
   mlsMessageDecoder,
   nodeTypes,
-  ratchetTreeDecoder,
   wireformats,
 } from 'ts-mls';
 import { DEFAULT_CIPHERSUITE, loadCiphersuite } from './ciphersuite.ts';
 import { parseDeviceIdentity } from './device-identity.ts';
+import { decodeRatchetTree } from './join-group.ts';
 import { decodeKeyPackageMessage, LAST_RESORT_EXTENSION_TYPE } from './key-package.ts';
 import { MlsError } from './mls-error.ts';
 
@@ -73,17 +73,8 @@ export interface TreeLeaf {
 
 /** The occupied leaves of an encoded ratchet tree, in order. Throws MlsError MLS_MALFORMED. */
 export function inspectRatchetTree(bytes: Uint8Array): TreeLeaf[] {
-  let decoded: ReturnType<typeof ratchetTreeDecoder>;
-  try {
-    decoded = ratchetTreeDecoder(bytes, 0);
-  } catch (cause) {
-    throw new MlsError('MLS_MALFORMED', 'the ratchet tree could not be decoded', { cause });
-  }
-  if (decoded === undefined || decoded[1] !== bytes.length) {
-    throw new MlsError('MLS_MALFORMED', 'the ratchet tree could not be decoded');
-  }
   const leaves: TreeLeaf[] = [];
-  decoded[0].forEach((node, index) => {
+  decodeRatchetTree(bytes).forEach((node, index) => {
     if (index % 2 !== 0 || node === undefined || node.nodeType !== nodeTypes.leaf) return;
     const credential = node.leaf.credential;
     const identity = 'identity' in credential ? parseDeviceIdentity(credential.identity) : undefined;

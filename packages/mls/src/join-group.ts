@@ -36,7 +36,8 @@ function decodeWelcome(bytes: Uint8Array) {
   return decoded[0].welcome;
 }
 
-function decodeRatchetTree(bytes: Uint8Array): RatchetTree {
+/** @internal Decodes an encoded ratchet tree (MLS_MALFORMED when it is not exactly one). */
+export function decodeRatchetTree(bytes: Uint8Array): RatchetTree {
   let decoded: ReturnType<typeof ratchetTreeDecoder>;
   try {
     decoded = ratchetTreeDecoder(bytes, 0);

@@ -6,6 +6,7 @@ import {
   closeCodes,
   decodeClientFrame,
   encodeServerFrame,
+  equalBytes,
   GATEWAY_PATH,
   isClientMsgId,
   MAX_FRAME_BYTES,
@@ -49,9 +50,9 @@ function notApplicationMessage(groupId: string, payload: Uint8Array): CourierErr
       error instanceof MlsError && error.code === 'MLS_UNEXPECTED_MESSAGE' ? error.code : 'MLS_MALFORMED';
     return new CourierError(code, { message: (error as Error).message });
   }
-  const id = encoder.encode(groupId);
-  const same = header.groupId.length === id.length && header.groupId.every((b, i) => b === id[i]);
-  return same ? undefined : new CourierError('MLS_WRONG_GROUP');
+  return equalBytes(header.groupId, encoder.encode(groupId))
+    ? undefined
+    : new CourierError('MLS_WRONG_GROUP');
 }
 
 const mailboxFrame = (row: MailboxRow) =>

@@ -5,6 +5,7 @@ import {
   type DeviceCertificate,
   type DeviceCertificatesReply,
   encodeMlsWelcome,
+  equalBytes,
   type ErrorCode,
   fromBase64,
   isClientMsgId,
@@ -42,9 +43,6 @@ export interface MlsServiceOptions {
   /** Most one-time key packages a device may keep published. */
   maxOneTimeKeyPackages: number;
 }
-
-const sameBytes = (a: Uint8Array, b: Uint8Array) =>
-  a.length === b.length && a.every((byte, i) => byte === b[i]);
 
 /** Errors of @courier/mls become catalog errors; anything else stays what it is. */
 function courierError(error: unknown): unknown {
@@ -92,7 +90,7 @@ export class MlsService {
       throw new CourierError('REQ_INVALID', { message: 'An Ed25519 public key has 32 bytes.' });
     const existing = await this.storage.keyPackages.credential(principal.deviceId);
     if (existing) {
-      if (!sameBytes(existing.signatureKey, key)) throw new CourierError('MLS_CREDENTIAL_EXISTS');
+      if (!equalBytes(existing.signatureKey, key)) throw new CourierError('MLS_CREDENTIAL_EXISTS');
       return JSON.parse(existing.certificate) as DeviceCertificate;
     }
     const certificate = signDeviceCertificate(this.options.certificationKey, {
@@ -127,7 +125,7 @@ export class MlsService {
       if (
         summary.accountId !== principal.accountId ||
         summary.deviceId !== principal.deviceId ||
-        !sameBytes(summary.signaturePublicKey, credential.signatureKey) ||
+        !equalBytes(summary.signaturePublicKey, credential.signatureKey) ||
         summary.lastResort !== lastResort
       ) {
         throw new CourierError('MLS_KEY_PACKAGE_INVALID');
@@ -233,7 +231,7 @@ export class MlsService {
     } catch (error) {
       throw courierError(error);
     }
-    if (!sameBytes(summary.groupId, new TextEncoder().encode(groupId)))
+    if (!equalBytes(summary.groupId, new TextEncoder().encode(groupId)))
       throw new CourierError('MLS_WRONG_GROUP');
     if (summary.senderLeafIndex === undefined) throw new CourierError('MLS_NOT_MEMBER');
     const removes: number[] = [];
@@ -317,7 +315,7 @@ export class MlsService {
             entitled.get(add.deviceId) !== add.accountId ||
             seated.has(add.deviceId) ||
             !credential ||
-            !sameBytes(credential.signatureKey, add.signaturePublicKey)
+            !equalBytes(credential.signatureKey, add.signaturePublicKey)
           ) {
             throw new CourierError('MLS_ROSTER_MISMATCH', {
               message: `Device ${add.deviceId} cannot be added: it is not a certified, unseated device of a member.`,
