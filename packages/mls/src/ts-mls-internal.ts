@@ -12,6 +12,7 @@ export {
   makePskIndex,
   nextEpochContext,
   validateLeafNodeCredentialAndKeyUniqueness,
+  validateRatchetTree,
 } from '../../../node_modules/ts-mls/dist/src/clientState.js';
 export { applyUpdatePathSecret } from '../../../node_modules/ts-mls/dist/src/createCommit.js';
 export { makeHashImpl } from '../../../node_modules/ts-mls/dist/src/crypto/implementation/noble/makeHashImpl.js';
