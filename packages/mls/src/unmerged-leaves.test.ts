@@ -15,6 +15,9 @@
  * entries must be sorted in increasing order (§7.1), which the Add rule also keeps (§12.1.1).
  */
 import {
+  type GroupContext,
+  protocolVersions,
+  ratchetTreeDecoder,
   defaultLifetimeConfig,
   nodeTypes,
   type RatchetTree,
@@ -28,7 +31,10 @@ import type { MlsClientContext } from './mls-context.ts';
 import type { MlsGroup } from './mls-group.ts';
 import { processMessage } from './process-message.ts';
 import { removeMembers } from './remove-members.ts';
+import { exportGroupState, importGroupState } from './group-state-codec.ts';
 import { type TestDevice, testingContext, testingDevice } from './testing-devices.ts';
+import { checkTree } from './testing-histories.ts';
+import { fullSuite, hex, loadVectors } from './testing-vectors.ts';
 import { addLeafNodeMutable, treeHashRoot, validateRatchetTree } from './ts-mls-internal.ts';
 
 let context: MlsClientContext;
@@ -152,6 +158,41 @@ describe('unmerged leaves after a removal (issue 11 item 0)', () => {
       expect((await validate(owner, foreign))?.message).toMatch(/non-blank descendant leaf node/);
     }, 30_000);
 
+    test('accepts every tree of the official tree-validation vectors (suites 1 and 3)', async () => {
+      // Each suite's 14 vectors hold the same tree shapes; the other suites only add slower signatures.
+      const vectors = loadVectors<{ cipher_suite: number; tree: string; group_id: string }>(
+        'tree-validation.json',
+      ).filter((v) => v.cipher_suite === 1 || v.cipher_suite === 3);
+      let unmergedSeen = 0;
+      for (const [i, v] of vectors.entries()) {
+        const tree = ratchetTreeDecoder(hex(v.tree), 0)![0];
+        const cs = await fullSuite(v.cipher_suite);
+        const groupContext: GroupContext = {
+          version: protocolVersions.mls10,
+          cipherSuite: v.cipher_suite as GroupContext['cipherSuite'],
+          groupId: hex(v.group_id),
+          epoch: 0n,
+          treeHash: await treeHashRoot(tree, cs.hash),
+          confirmedTranscriptHash: new Uint8Array(),
+          extensions: [],
+        };
+        const error = await validateRatchetTree(
+          tree,
+          groupContext,
+          defaultLifetimeConfig,
+          unsafeTestingAuthenticationService,
+          groupContext.treeHash,
+          cs,
+        );
+        expect(error, `vector ${i}`).toBeUndefined();
+        unmergedSeen += tree.filter(
+          (n) => n?.nodeType === nodeTypes.parent && n.parent.unmergedLeaves.length > 0,
+        ).length;
+      }
+      expect(vectors.length).toBe(28);
+      expect(unmergedSeen).toBeGreaterThan(0);
+    }, 60_000);
+
     test('refuses unmerged_leaves that are not sorted in increasing order', async () => {
       const { owner } = await addAfterRemoveHistory('sorted');
       const tree = owner.state.ratchetTree;
@@ -159,6 +200,20 @@ describe('unmerged leaves after a removal (issue 11 item 0)', () => {
       expect((await validate(owner, withUnmerged(tree, 7, [2, 2, 5])))?.message).toMatch(/sorted/);
     }, 30_000);
   });
+
+  test('saved state (version 3, with the tree-hash memo) plays no part: a reloaded owner commits the last add', async () => {
+    const { owner, last, newcomers } = await addAfterRemoveHistory('reload');
+    // the same history once more, from the owner's state saved and reloaded just before the last add
+    const before = importGroupState(exportGroupState(owner));
+    expect(Buffer.from(before.state.groupContext.treeHash)).toEqual(
+      Buffer.from(owner.state.groupContext.treeHash),
+    );
+    await checkTree(context, before);
+    for (const newcomer of newcomers) {
+      const joined = await join(last, newcomer);
+      await checkTree(context, importGroupState(exportGroupState(joined)));
+    }
+  }, 30_000);
 
   test('an Add puts the new leaf into each non-blank parent on its direct path in sorted position', async () => {
     const { owner } = await addAfterRemoveHistory('insert');
