@@ -19,6 +19,8 @@ import {
   protocolVersions,
   ratchetTreeDecoder,
   defaultLifetimeConfig,
+  encode,
+  ratchetTreeEncoder,
   nodeTypes,
   type RatchetTree,
   unsafeTestingAuthenticationService,
@@ -28,6 +30,7 @@ import { addMembers } from './add-members.ts';
 import { createGroup } from './create-group.ts';
 import { joinGroup } from './join-group.ts';
 import type { MlsClientContext } from './mls-context.ts';
+import { MlsError } from './mls-error.ts';
 import type { MlsGroup } from './mls-group.ts';
 import { processMessage } from './process-message.ts';
 import { removeMembers } from './remove-members.ts';
@@ -200,6 +203,23 @@ describe('unmerged leaves after a removal (issue 11 item 0)', () => {
       expect((await validate(owner, withUnmerged(tree, 7, [2, 2, 5])))?.message).toMatch(/sorted/);
     }, 30_000);
   });
+
+  test('a ratchet tree that fails validation is refused as MLS_WELCOME_REJECTED, not as a library fault', async () => {
+    const { owner, last, newcomers } = await addAfterRemoveHistory('rejected');
+    // node 3 lies between leaf 2 and the root, which lists leaf 2: dropping it there breaks RFC 9420 §12.4.3.1
+    const tampered = encode(ratchetTreeEncoder, withUnmerged(owner.state.ratchetTree, 3, []));
+    const refusal = await joinGroup(context, {
+      welcome: last.welcome!,
+      ratchetTree: tampered,
+      keyPackages: newcomers[0]!.keyPackages,
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(MlsError);
+    expect(refusal).toMatchObject({ code: 'MLS_WELCOME_REJECTED' });
+    expect(((refusal as MlsError).cause as Error).message).toMatch(/must list leaf node/);
+  }, 30_000);
 
   test('saved state (version 3, with the tree-hash memo) plays no part: a reloaded owner commits the last add', async () => {
     const { owner, last, newcomers } = await addAfterRemoveHistory('reload');
