@@ -144,13 +144,14 @@ export async function checkTree(context: MlsClientContext, group: MlsGroup): Pro
 
 /**
  * Runs one history from a fresh group of two and checks it after every step; throws on the first
- * disagreement (a join refused, an epoch or tree hash that differs, a memo that is wrong).
+ * disagreement (a join refused, an epoch or tree hash that differs, a memo that is wrong). Returns the
+ * members' groups at the end, in leaf order.
  */
 export async function runHistory(
   context: MlsClientContext,
   ops: readonly HistoryOp[],
   stats: HistoryStats = emptyHistoryStats(),
-): Promise<void> {
+): Promise<MlsGroup[]> {
   const tag = `h${stats.histories}-${Math.random().toString(36).slice(2)}`;
   let serial = 0;
   const device = () => testingDevice(context, `${tag}-${serial++}`);
@@ -261,6 +262,7 @@ export async function runHistory(
     }
   }
   stats.histories++;
+  return members;
 }
 
 /** The property: every history of up to `maxLength` steps passes `runHistory`. */
@@ -269,5 +271,7 @@ export function historyProperty(
   maxLength: number,
   stats: HistoryStats = emptyHistoryStats(),
 ): fc.IAsyncProperty<[HistoryOp[]]> {
-  return fc.asyncProperty(historyArb(maxLength), (ops) => runHistory(context, ops, stats));
+  return fc.asyncProperty(historyArb(maxLength), async (ops) => {
+    await runHistory(context, ops, stats);
+  });
 }

@@ -45,6 +45,9 @@ export {
   createInterimHash,
 } from '../../../node_modules/ts-mls/dist/src/transcriptHash.js';
 export {
+  directPath,
+  leafToNodeIndex,
+  leafWidth,
   left,
   nodeWidth,
   parent,

@@ -25,6 +25,7 @@ import {
   type RatchetTree,
   unsafeTestingAuthenticationService,
 } from 'ts-mls';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { addMembers } from './add-members.ts';
 import { createGroup } from './create-group.ts';
@@ -36,9 +37,17 @@ import { processMessage } from './process-message.ts';
 import { removeMembers } from './remove-members.ts';
 import { exportGroupState, importGroupState } from './group-state-codec.ts';
 import { type TestDevice, testingContext, testingDevice } from './testing-devices.ts';
-import { checkTree } from './testing-histories.ts';
+import { checkTree, type HistoryOp, historyArb, PINNED_HISTORIES, runHistory } from './testing-histories.ts';
 import { fullSuite, hex, loadVectors } from './testing-vectors.ts';
-import { addLeafNodeMutable, treeHashRoot, validateRatchetTree } from './ts-mls-internal.ts';
+import {
+  addLeafNodeMutable,
+  directPath,
+  leafToNodeIndex,
+  leafWidth,
+  toLeafIndex,
+  treeHashRoot,
+  validateRatchetTree,
+} from './ts-mls-internal.ts';
 
 let context: MlsClientContext;
 beforeAll(async () => {
@@ -195,6 +204,62 @@ describe('unmerged leaves after a removal (issue 11 item 0)', () => {
       expect(vectors.length).toBe(28);
       expect(unmergedSeen).toBeGreaterThan(0);
     }, 60_000);
+
+    test('property: accepts the tree of any history, and refuses it with any of the three rules broken', async () => {
+      const issue11 = PINNED_HISTORIES.find((h) => h.name.startsWith('issue 11'))!.ops;
+      let broken = 0;
+      await fc.assert(
+        fc.asyncProperty(historyArb(6), fc.nat(), fc.nat(), async (ops, choice, rule) => {
+          // ending on an update (its path fills parents) and an add (which lists the newcomers there)
+          const ending: HistoryOp[] = [
+            { kind: 'update', by: choice },
+            { kind: 'add', count: 2, by: rule },
+          ];
+          const [group] = await runHistory(context, [...ops, ...ending]);
+          const tree = group!.state.ratchetTree;
+          expect(await validate(group!, tree)).toBeUndefined();
+          const pathOf = (leaf: number): number[] =>
+            directPath(leafToNodeIndex(toLeafIndex(leaf)), leafWidth(tree.length));
+          const entries = tree.flatMap((node, p) =>
+            node?.nodeType === nodeTypes.parent
+              ? node.parent.unmergedLeaves.map((leaf) => ({ p, leaf }))
+              : [],
+          );
+          if (entries.length === 0) return;
+          const { p, leaf } = entries[choice % entries.length]!;
+          const listed = unmergedAt(tree, p)!;
+          const path = pathOf(leaf);
+          const mutations: [RatchetTree, RegExp][] = [];
+          // 1. a non-blank node between the leaf and a parent that lists it omits the leaf
+          if (path.slice(path.indexOf(p) + 1).some((a) => unmergedAt(tree, a)?.includes(leaf))) {
+            mutations.push([
+              withUnmerged(
+                tree,
+                p,
+                listed.filter((l) => l !== leaf),
+              ),
+              /must list leaf node/,
+            ]);
+          }
+          // 2. the entries out of order
+          if (listed.length > 1) mutations.push([withUnmerged(tree, p, [...listed].reverse()), /sorted/]);
+          // 3. a non-blank leaf that is not below the node
+          const stranger = tree.findIndex(
+            (n, i) => n?.nodeType === nodeTypes.leaf && !pathOf(i / 2).includes(p),
+          );
+          if (stranger !== -1) {
+            const withStranger = [...listed, stranger / 2].sort((x, y) => x - y);
+            mutations.push([withUnmerged(tree, p, withStranger), /non-blank descendant leaf node/]);
+          }
+          if (mutations.length === 0) return;
+          const [mutated, expected] = mutations[rule % mutations.length]!;
+          expect((await validate(group!, mutated))?.message).toMatch(expected);
+          broken++;
+        }),
+        { numRuns: 10, examples: [[issue11, 0, 0]] },
+      );
+      expect(broken).toBeGreaterThan(0);
+    }, 120_000);
 
     test('refuses unmerged_leaves that are not sorted in increasing order', async () => {
       const { owner } = await addAfterRemoveHistory('sorted');
