@@ -59,6 +59,10 @@ export function historyArb(maxLength: number): fc.Arbitrary<HistoryOp[]> {
  * - Issue 11 (fast-check seed 349647552): create, add 2, add 1, remove a member, add 2. The newcomer at
  *   leaf 2 could not join: rc.10's tree validation wanted the unmerged_leaves of node 3 ([2]) to equal
  *   the root's ([2, 5]).
+ * - The same defect with no removal (fast-check found a longer one): add 3, the creator updates (nodes 1, 3
+ *   and 7), add 3 (node 7 lists [5, 6, 7]), add 1 (leaf 8: the tree doubles, its new root 15 is blank),
+ *   leaf 8 updates (its filtered path is the root alone), add 1: rc.10 wanted node 15's list ([9]) to
+ *   equal node 7's.
  */
 export const PINNED_HISTORIES: readonly { name: string; ops: HistoryOp[] }[] = [
   {
@@ -79,6 +83,17 @@ export const PINNED_HISTORIES: readonly { name: string; ops: HistoryOp[] }[] = [
       { kind: 'add', count: 1, by: 0 },
       { kind: 'remove', pick: 1, by: 0 },
       { kind: 'add', count: 2, by: 0 },
+    ],
+  },
+  {
+    name: 'issue 11 without a removal: a new root filled by an update from the right half',
+    ops: [
+      { kind: 'add', count: 3, by: 0 },
+      { kind: 'update', by: 0 },
+      { kind: 'add', count: 3, by: 0 },
+      { kind: 'add', count: 1, by: 0 },
+      { kind: 'update', by: 8 },
+      { kind: 'add', count: 1, by: 0 },
     ],
   },
 ];
