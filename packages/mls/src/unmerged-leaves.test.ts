@@ -10,7 +10,8 @@
  * RFC 9420 §12.4.3.1 asks that every non-blank node between an unmerged leaf and the parent that lists
  * it also lists it. ts-mls rc.10 instead required every non-blank node on the leaf's whole direct path
  * to hold an unmerged_leaves list *equal* to the parent's, so it refused this valid tree (fixed upstream
- * in rc.13, LukaJCB/ts-mls#505; patched here). The same check missed the RFC's other rules: an entry
+ * in rc.13, LukaJCB/ts-mls#505; patched here). Removals are not needed for it (testing-histories.ts pins
+ * a history without one), and rc.10 refused official tree-validation vector 12 in the same way. The same check missed the RFC's other rules: an entry
  * must be a non-blank leaf *and* a descendant (rc.10 rejected only entries that were neither), and the
  * entries must be sorted in increasing order (§7.1), which the Add rule also keeps (§12.1.1).
  */
