@@ -90,4 +90,43 @@ describe('npm run bench output', () => {
     }
     expect(lines.find((l) => l.figure === 'state_bytes').value).toBeGreaterThan(1000);
   }, 60_000);
+
+  it('prints every MLS soak figure, each a number, for a few histories, and exits 0 when none failed', async () => {
+    const run = await bench([
+      'mls-soak',
+      '--histories',
+      '4',
+      '--seconds',
+      '300',
+      '--max-ops',
+      '4',
+      '--seed',
+      '7',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.figure)).toEqual([
+      'histories_checked',
+      'failures',
+      'seconds',
+      'histories_per_s',
+      'steps_applied',
+      'joins',
+      'commits_processed',
+      'trees_checked',
+    ]);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        bench: 'mls-soak',
+        unit: expect.any(String),
+        params: { histories: 4, max_ops: 4, seed: 7 },
+      });
+      expect(typeof line.value, JSON.stringify(line)).toBe('number');
+    }
+    expect(lines.find((l) => l.figure === 'histories_checked').value).toBe(4);
+    expect(lines.find((l) => l.figure === 'failures').value).toBe(0);
+  }, 120_000);
 });

@@ -4,6 +4,8 @@
  * `all` runs W1–W3; `mls` (packages/mls alone at 2, 1,000 and 5,000 members, no server) and
  * `mls-group` (a 5,000-member MLS group through the server) run when named.
  * `blocking` (also in `all`) measures reconnects past a censor in network namespaces (root only).
+ * `mls-soak [--histories N] [--seconds S] [--max-ops N] [--seed N]` (run when named) searches random MLS
+ * group histories for failures; it exits 1 when it found any.
  * Prints one JSON object per figure on stdout (../shared/BENCH.md); progress goes to stderr.
  * Each workload gets a fresh server process and database; this process is the load client.
  */
@@ -15,6 +17,7 @@ import { type Figure, progress } from './figure.ts';
 import { median } from './server-proc.ts';
 import { MLS_SIZES, runMlsBench } from './mls.ts';
 import { MLS_GROUP_DEFAULTS, runMlsGroup } from './mls-group.ts';
+import { MLS_SOAK_DEFAULTS, runMlsSoak } from './mls-soak.ts';
 import { runTransparencyBench, TRANSPARENCY_SIZES } from './transparency.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
 import { runW2, W2_DEFAULTS } from './w2.ts';
@@ -32,6 +35,10 @@ const { positionals, values } = parseArgs({
     runs: { type: 'string', default: '1' },
     storage: { type: 'string', default: 'sqlite' },
     'per-commit': { type: 'string' },
+    histories: { type: 'string' },
+    seconds: { type: 'string' },
+    'max-ops': { type: 'string' },
+    seed: { type: 'string' },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -150,4 +157,15 @@ if (which === 'blocking' || which === 'all') {
   const params = { ...BLOCKING_DEFAULTS, runs: values.runs === '1' ? BLOCKING_DEFAULTS.runs : runs };
   for (const figure of await runBlocking(params)) process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
-process.exit(0);
+let failed = false;
+if (which === 'mls-soak') {
+  const soak = await runMlsSoak({
+    histories: num(values.histories, MLS_SOAK_DEFAULTS.histories),
+    seconds: num(values.seconds, MLS_SOAK_DEFAULTS.seconds),
+    maxOps: num(values['max-ops'], MLS_SOAK_DEFAULTS.maxOps),
+    seed: num(values.seed, Math.floor(Math.random() * 2 ** 31)),
+  });
+  for (const figure of soak.figures) process.stdout.write(`${JSON.stringify(figure)}\n`);
+  failed = soak.failures.length > 0;
+}
+process.exit(failed ? 1 : 0);

@@ -296,4 +296,55 @@ describe('interoperability with core-crypto 10.3.0 (OpenMLS)', () => {
     expect(await ccEpoch(bob, conversation)).toBe(epoch + 1n);
     expect(await tsExporter(alice)).toBe(await ccExporter(bob, conversation));
   }, 30_000);
+
+  test('issue 11: core-crypto and packages/mls both join the tree left by create, add 2, add 1, remove, add 2', async () => {
+    const ownerDevice = await tsDevice(0x11a0);
+    let owner = await createGroup(context, ownerDevice.identity, text.encode('interop-issue-11'));
+    const early = await Promise.all([0x11a1, 0x11a2, 0x11a3, 0x11a4].map(tsDevice));
+    for (const batch of [early.slice(0, 1), early.slice(1, 3), early.slice(3)]) {
+      const [added] = await addMembers(
+        context,
+        owner,
+        batch.map((d) => d.keyPackage.keyPackage),
+      );
+      owner = added!.group;
+    }
+    owner = (await removeMembers(context, owner, [2])).group;
+
+    // The last add: core-crypto's client takes leaf 2 (the one whose join rc.10 refused), ours leaf 5.
+    const olive = await coreCryptoClient(0x11c0);
+    const newcomer = await tsDevice(0x11a5);
+    const [last] = await addMembers(
+      context,
+      owner,
+      [wrapKeyPackage(await ccKeyPackage(olive)), newcomer.keyPackage.keyPackage],
+      { treeInWelcome: true },
+    );
+    owner = last!.group;
+    const root = owner.state.ratchetTree[7];
+    const node3 = owner.state.ratchetTree[3];
+    expect(root?.nodeType === 2 ? root.parent.unmergedLeaves : undefined).toEqual([2, 5]);
+    expect(node3?.nodeType === 2 ? node3.parent.unmergedLeaves : undefined).toEqual([2]);
+
+    // The independent implementation validates the whole tree (RFC 9420 §12.4.3.1) and accepts it...
+    const conversation = await olive.core.transaction((ctx) =>
+      ctx.processWelcomeMessage(new olive.cc.Welcome(last!.welcome!)),
+    );
+    expect(await ccEpoch(olive, conversation)).toBe(owner.epoch);
+    expect(await tsExporter(owner)).toBe(await ccExporter(olive, conversation));
+    expect(groupMembers(owner).find((m) => read.decode(m.identity) === olive.identity)?.leafIndex).toBe(2);
+    // ...and so does packages/mls now, from the same Welcome.
+    let joined = (await joinGroup(context, { welcome: last!.welcome!, keyPackages: [newcomer.keyPackage] }))
+      .group;
+    expect(joined.ownLeafIndex).toBe(5);
+    expect(await tsExporter(joined)).toBe(await ccExporter(olive, conversation));
+
+    const said = await tsSays(owner, 'welcome both');
+    owner = said.group;
+    expect(await ccReads(olive, conversation, said.message)).toBe('welcome both');
+    const reply = await ccEncrypt(olive, conversation, 'thanks, from OpenMLS');
+    const heard = await tsReads(joined, reply);
+    joined = heard.group;
+    expect(heard).toMatchObject({ words: 'thanks, from OpenMLS', from: olive.identity });
+  }, 60_000);
 });

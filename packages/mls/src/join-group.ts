@@ -1,8 +1,10 @@
 import {
+  CryptoVerificationError,
   joinGroup as joinLibraryGroup,
   mlsMessageDecoder,
   type RatchetTree,
   ratchetTreeDecoder,
+  ValidationError,
   wireformats,
 } from 'ts-mls';
 import { decodeKeyPackageMessage, decodePrivateKeyPackage, type StoredKeyPackage } from './key-package.ts';
@@ -80,6 +82,12 @@ export async function joinGroup(
     });
     return { group: wrapGroup(state), keyPackageRef: stored.ref };
   } catch (cause) {
+    // What the sender gave fails the RFC's checks (RFC 9420 §12.4.3.1): refused input, not a fault of ours.
+    if (cause instanceof ValidationError || cause instanceof CryptoVerificationError) {
+      throw new MlsError('MLS_WELCOME_REJECTED', 'the Welcome or its ratchet tree failed validation', {
+        cause,
+      });
+    }
     throw toMlsError('MLS_OPERATION_FAILED', 'could not join the group from the Welcome', cause);
   }
 }

@@ -23,6 +23,8 @@ export const MLS_ERROR_CODES = [
   'MLS_INVALID_ARGUMENT',
   /** No stored key package matches the Welcome. */
   'MLS_NO_MATCHING_KEY_PACKAGE',
+  /** A Welcome whose group info or ratchet tree fails RFC 9420's checks (signatures, tree hash, tree validity). */
+  'MLS_WELCOME_REJECTED',
   /** This device is no longer a member of the group (it was removed). */
   'MLS_NOT_MEMBER',
   /** A message for another group. */

@@ -12,6 +12,7 @@ export {
   makePskIndex,
   nextEpochContext,
   validateLeafNodeCredentialAndKeyUniqueness,
+  validateRatchetTree,
 } from '../../../node_modules/ts-mls/dist/src/clientState.js';
 export { applyUpdatePathSecret } from '../../../node_modules/ts-mls/dist/src/createCommit.js';
 export { makeHashImpl } from '../../../node_modules/ts-mls/dist/src/crypto/implementation/noble/makeHashImpl.js';
@@ -44,6 +45,9 @@ export {
   createInterimHash,
 } from '../../../node_modules/ts-mls/dist/src/transcriptHash.js';
 export {
+  directPath,
+  leafToNodeIndex,
+  leafWidth,
   left,
   nodeWidth,
   parent,

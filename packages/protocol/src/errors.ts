@@ -150,6 +150,11 @@ export const errorCatalog = {
     status: 400,
     message: "The Welcome is for none of this device's key packages.",
   },
+  MLS_WELCOME_REJECTED: {
+    status: 400,
+    message:
+      'The Welcome, its group info or its ratchet tree failed validation; the group cannot be joined from it.',
+  },
   MLS_UNSUPPORTED_CIPHERSUITE: { status: 400, message: 'The MLS ciphersuite is not supported here.' },
   MLS_STATE_VERSION: {
     status: 500,
