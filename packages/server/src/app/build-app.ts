@@ -11,6 +11,7 @@ import { TunnelListener } from '../endpoints/tunnel-listener.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { clientIpResolver } from '../http/client-ip.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
+import { guardSocket, refuseUpgrade, requestPath } from '../http/upgrade.ts';
 import { accountRoutes } from '../http/routes/account-routes.ts';
 import { authRoutes } from '../http/routes/auth-routes.ts';
 import { groupRoutes } from '../http/routes/group-routes.ts';
@@ -107,8 +108,17 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     config: config.delivery,
     clientIp,
   });
-  bus.subscribe((signal) => gateway.onSignal(signal));
-  bus.onResume(() => void gateway.resume());
+  // A bus callback that throws would end the subscription loop (or the process): log and go on.
+  bus.subscribe((signal) => {
+    try {
+      gateway.onSignal(signal);
+    } catch (error) {
+      deps.logger.error({ err: error, signal: signal.type }, 'bus signal failed');
+    }
+  });
+  bus.onResume(() => {
+    gateway.resume().catch((error: unknown) => deps.logger.error({ err: error }, 'resume failed'));
+  });
   const signingKey = loadOrCreateSigningKey(config.transparency.keyFile);
   const transparency = new TransparencyLog(
     storage,
@@ -180,9 +190,23 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       accountOf: async (token) => (await auth.authenticate(token)).accountId,
     }),
   );
+  // No framework catches in an upgrade listener: whatever throws is logged and the socket dropped.
   http.server.on('upgrade', (request, socket, head) => {
-    if (tunnel?.handleUpgrade(request, socket, head)) return;
-    if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
+    guardSocket(socket);
+    try {
+      if (requestPath(request.url) === undefined) {
+        refuseUpgrade(
+          socket,
+          new CourierError('REQ_INVALID', { message: 'The request target does not parse.' }),
+        );
+        return;
+      }
+      if (tunnel?.handleUpgrade(request, socket, head)) return;
+      if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
+    } catch (error) {
+      deps.logger.error({ err: error }, 'upgrade failed');
+      socket.destroy();
+    }
   });
   retention.start();
   exports.startRunner(config.exports.pollIntervalMs);

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { requestPath } from '../http/upgrade.ts';
 
 /**
  * The core's end of a blind relay: a WebSocket on `/v1/tunnel` whose bytes are a TLS session that
@@ -27,7 +28,7 @@ export class TunnelListener {
 
   /** Takes the upgrade if it is for the tunnel path; false leaves it to the gateway. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    if (new URL(request.url ?? '/', 'http://x').pathname !== TUNNEL_PATH) return false;
+    if (requestPath(request.url) !== TUNNEL_PATH) return false;
     const outerAddress = request.socket.remoteAddress;
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);

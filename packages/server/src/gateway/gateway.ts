@@ -21,6 +21,7 @@ import type { Clock } from '../deps.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import type { DeliveryService } from '../services/delivery-service.ts';
 import type { MailboxRow, Storage } from '../storage/ports.ts';
+import { requestPath } from '../http/upgrade.ts';
 import { ClientConnection } from './client-connection.ts';
 import { GroupHub } from './group-hub.ts';
 
@@ -94,14 +95,25 @@ export class Gateway {
       { cacheEntries: deps.config.hubCacheEntries, pageSize: deps.config.catchUpPageSize },
       deps.logger,
     );
+    // Callbacks from the store, the timer and the sockets run where nothing else catches: one that
+    // throws is logged, never the end of the process.
     deps.delivery.setListener({
-      onEntriesCommitted: (rows) => this.hub.onEntriesCommitted(rows),
-      onMailboxCommitted: (rows) => {
-        for (const row of rows) this.pushMailbox(row.deviceId);
-      },
+      onEntriesCommitted: (rows) => this.guarded('fan-out', () => this.hub.onEntriesCommitted(rows)),
+      onMailboxCommitted: (rows) =>
+        this.guarded('mailbox push', () => {
+          for (const row of rows) this.pushMailbox(row.deviceId);
+        }),
     });
-    this.timer = setInterval(() => this.tick(), 100);
+    this.timer = setInterval(() => this.guarded('gateway tick', () => this.tick()), 100);
     this.timer.unref();
+  }
+
+  private guarded(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, `${what} failed`);
+    }
   }
 
   get connectionCount(): number {
@@ -112,7 +124,7 @@ export class Gateway {
 
   /** Handles an HTTP upgrade; returns false when the path is not the gateway's. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    if (new URL(request.url ?? '/', 'http://x').pathname !== GATEWAY_PATH) return false;
+    if (requestPath(request.url) !== GATEWAY_PATH) return false;
     if (this.shuttingDown) {
       socket.destroy();
       return true;
@@ -191,7 +203,8 @@ export class Gateway {
     let queued: [Buffer, boolean][] | undefined;
     ws.on('message', (data, isBinary) => {
       if (connection) {
-        this.onFrame(connection, data as Buffer, isBinary);
+        const ready = connection;
+        this.guarded('frame', () => this.onFrame(ready, data as Buffer, isBinary));
         return;
       }
       if (queued) {
@@ -203,7 +216,8 @@ export class Gateway {
       this.hello(ws, ip, data as Buffer, isBinary).then(
         (ready) => {
           connection = ready;
-          for (const [frame, binary] of queued ?? []) if (ready) this.onFrame(ready, frame, binary);
+          for (const [frame, binary] of queued ?? [])
+            if (ready) this.guarded('frame', () => this.onFrame(ready, frame, binary));
           queued = undefined;
         },
         (error: unknown) => {
@@ -430,7 +444,7 @@ export class Gateway {
     const connection = this.byDevice.get(deviceId);
     if (!connection || connection.mailboxReading || connection.paused || connection.closed) return;
     connection.mailboxReading = true;
-    void (async () => {
+    (async () => {
       let more = false;
       try {
         const rows = await this.deps.storage.mailbox.range(
@@ -450,7 +464,7 @@ export class Gateway {
         connection.mailboxReading = false;
       }
       if (more) this.pushMailbox(deviceId);
-    })();
+    })().catch((error: unknown) => this.deps.logger.error({ err: error }, 'mailbox push failed'));
   }
 
   /** Every 100 ms: resume drained connections, close stuck ones; every 10 s: resync; every 30 s: ping. */
