@@ -11,7 +11,8 @@ import { TunnelListener } from '../endpoints/tunnel-listener.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { clientIpResolver } from '../http/client-ip.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
-import { guardSocket, refuseUpgrade, requestPath } from '../http/upgrade.ts';
+import { ConnectionGuard, isRefused } from '../http/connection-guard.ts';
+import { answerClientError, guardSocket, refuseUpgrade, requestPath } from '../http/upgrade.ts';
 import { accountRoutes } from '../http/routes/account-routes.ts';
 import { authRoutes } from '../http/routes/auth-routes.ts';
 import { groupRoutes } from '../http/routes/group-routes.ts';
@@ -107,6 +108,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     logger: deps.logger,
     config: config.delivery,
     clientIp,
+    preHelloBytes: config.connections.preHelloBytes,
   });
   // A bus callback that throws would end the subscription loop (or the process): log and go on.
   bus.subscribe((signal) => {
@@ -148,14 +150,39 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   resignTimer.unref();
   const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger, exports);
 
+  const limits = config.connections;
   const http = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    // Slow or oversized requests (issue 11, item 4): a head dribbled in, or a body a byte at a
+    // time, is cut with REQ_TIMEOUT; headers past maxHeaderBytes get REQ_HEADERS_TOO_LARGE.
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    },
+    clientErrorHandler: answerClientError,
     logController: new LogController({ disableRequestLogging: true }),
     // Bodies must match their schema exactly: no type coercion, unknown keys refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   installErrorHandling(http);
+  new ConnectionGuard(limits, deps.clock, [...config.trustedProxies, ...limits.exemptAddresses]).attach(
+    http.server,
+  );
+  http.addHook('onRequest', (request, reply, done) => {
+    // A connection refused at connect was answered then; what it still sends is not served.
+    if (isRefused(request.raw.socket)) {
+      reply.hijack();
+      request.raw.socket.destroy();
+      return;
+    }
+    reply.header('x-content-type-options', 'nosniff');
+    done();
+  });
   const services: HttpServices = { auth, accounts, groups, privacy, exports, storage, clientIp, policies };
   await http.register(async (scope) => {
     await webAppRoutes(scope);
@@ -193,6 +220,10 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   // No framework catches in an upgrade listener: whatever throws is logged and the socket dropped.
   http.server.on('upgrade', (request, socket, head) => {
     guardSocket(socket);
+    if (isRefused(socket)) {
+      socket.destroy();
+      return;
+    }
     try {
       if (requestPath(request.url) === undefined) {
         refuseUpgrade(

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { innerSockets } from '../http/connection-guard.ts';
 import { requestPath } from '../http/upgrade.ts';
 
 /**
@@ -37,6 +38,8 @@ export class TunnelListener {
       Object.defineProperty(inner, 'remoteAddress', { value: outerAddress });
       stream.on('error', () => inner.destroy());
       inner.on('error', () => stream.destroy());
+      // Counted once, as the outer connection: connection limits skip the inner one.
+      innerSockets.add(inner);
       inner.once('secure', () => this.server.emit('connection', inner));
     });
     return true;

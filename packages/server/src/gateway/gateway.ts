@@ -33,6 +33,8 @@ export interface GatewayDeps {
   logger: Logger;
   config: Config['delivery'];
   clientIp: (request: IncomingMessage) => string;
+  /** Bytes a socket may send before its hello is accepted (config connections.preHelloBytes). */
+  preHelloBytes: number;
 }
 
 const encoder = new TextEncoder();
@@ -129,7 +131,9 @@ export class Gateway {
       socket.destroy();
       return true;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, this.deps.clientIp(request)));
+    this.wss.handleUpgrade(request, socket, head, (ws) =>
+      this.accept(ws, socket, this.deps.clientIp(request)),
+    );
     return true;
   }
 
@@ -189,7 +193,7 @@ export class Gateway {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private accept(ws: WebSocket, ip: string): void {
+  private accept(ws: WebSocket, socket: Duplex, ip: string): void {
     const fail = (error: CourierError, closeCode: number) => {
       ws.send(encodeServerFrame({ type: 'error', requestId: 0, code: error.code, message: error.message }));
       ws.close(closeCode, error.code);
@@ -198,6 +202,22 @@ export class Gateway {
       () => fail(new CourierError('PROTO_HELLO_TIMEOUT'), closeCodes.HELLO_TIMEOUT),
       this.deps.config.helloTimeoutMs,
     );
+    // A stranger's bytes are counted on the socket, below the WebSocket framing: the frame size limit
+    // (maxPayload) is one per server, so without this a connection that never sends a valid hello
+    // could make the server buffer a whole 4 MiB frame, and queue more behind its hello check.
+    let strangerBytes = 0;
+    const countStrangerBytes = (chunk: Buffer) => {
+      strangerBytes += chunk.length;
+      if (strangerBytes <= this.deps.preHelloBytes) return;
+      clearTimeout(helloTimer);
+      fail(new CourierError('PROTO_TOO_MUCH_BEFORE_HELLO'), closeCodes.PROTOCOL_ERROR);
+      // Read and drop what still comes (as ws does itself after a frame it refuses): the close
+      // completes when the peer closes, or at ws's close timeout.
+      socket.removeAllListeners('data');
+      socket.resume();
+    };
+    socket.on('data', countStrangerBytes);
+    const authenticated = () => socket.off('data', countStrangerBytes);
     // Frames that arrive while the hello is being checked wait in a short queue.
     let connection: ClientConnection | undefined;
     let queued: [Buffer, boolean][] | undefined;
@@ -215,6 +235,7 @@ export class Gateway {
       clearTimeout(helloTimer);
       this.hello(ws, ip, data as Buffer, isBinary).then(
         (ready) => {
+          if (ready) authenticated();
           connection = ready;
           for (const [frame, binary] of queued ?? [])
             if (ready) this.guarded('frame', () => this.onFrame(ready, frame, binary));
@@ -228,7 +249,10 @@ export class Gateway {
         },
       );
     });
-    ws.on('close', () => clearTimeout(helloTimer));
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      authenticated();
+    });
     ws.on('error', () => ws.terminate());
   }
 

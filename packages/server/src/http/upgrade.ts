@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { CourierError } from '@courier/protocol';
+import { CourierError } from '@courier/protocol';
 
 const WEB_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
 
@@ -46,13 +46,34 @@ export function refuseUpgrade(socket: Duplex, error: CourierError, extraHeaders:
   // What the client still sends is read and dropped; a peer that never closes its side is cut.
   socket.resume();
   if (socket instanceof Socket) socket.setTimeout(LINGER_MS, () => socket.destroy());
+  socket.end(errorResponse(error, extraHeaders));
+}
+
+/** A whole HTTP/1.1 answer carrying the error envelope, for sockets no framework answers on. */
+export function errorResponse(error: CourierError, extraHeaders: string[] = []): string {
   const body = JSON.stringify(error.toEnvelope());
-  socket.end(
+  return (
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
-      'Content-Type: application/json; charset=utf-8\r\n' +
-      'X-Content-Type-Options: nosniff\r\n' +
-      'Connection: close\r\n' +
-      extraHeaders.map((h) => `${h}\r\n`).join('') +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    'Content-Type: application/json; charset=utf-8\r\n' +
+    'X-Content-Type-Options: nosniff\r\n' +
+    'Connection: close\r\n' +
+    extraHeaders.map((h) => `${h}\r\n`).join('') +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
+}
+
+/**
+ * Fastify's clientErrorHandler: what Node's HTTP parser refuses (bad bytes, headers too large, a
+ * request that did not arrive within the timeouts) is answered with the error envelope and closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const typed =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new CourierError('REQ_TIMEOUT')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new CourierError('REQ_HEADERS_TOO_LARGE')
+        : new CourierError('REQ_INVALID', { message: 'The request is not valid HTTP.' });
+  if (socket.writable) socket.write(errorResponse(typed));
+  socket.destroy();
 }
