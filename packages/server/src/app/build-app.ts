@@ -66,7 +66,9 @@ export interface CourierApp {
  * gateway. It never opens a port; `main.ts` (or a test) decides whether and where to listen.
  */
 export async function buildApp(config: Config, deps: ServerDeps): Promise<CourierApp> {
-  const storage = await openStorage(config.storage);
+  const storage = await openStorage(config.storage, (error) =>
+    deps.logger.warn({ err: error }, 'an idle database connection was lost'),
+  );
   const bus = await openBus(config.bus);
   const sms = deps.sms ?? openSms(config.sms, deps.logger, process.env);
   const clientIp = clientIpResolver(config.trustedProxies);

@@ -13,7 +13,10 @@ export interface PostgresOptions {
 const INT8_OID = 20;
 
 /** PostgreSQL through a pool; bigint columns come back as numbers (all our values are < 2^53). */
-export async function openPostgresStorage(options: PostgresOptions): Promise<Storage> {
+export async function openPostgresStorage(
+  options: PostgresOptions,
+  onConnectionError: (error: Error) => void = () => {},
+): Promise<Storage> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
@@ -24,6 +27,10 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
           : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle client whose connection dies (a restart, a failover, pg_terminate_backend) is an 'error'
+  // on the pool: with no listener that ends the process. pg drops that client; the next query opens
+  // a new one.
+  pool.on('error', onConnectionError);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migrateToLatest(db, 'postgres');
