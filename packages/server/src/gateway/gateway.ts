@@ -210,11 +210,12 @@ export class Gateway {
       strangerBytes += chunk.length;
       if (strangerBytes <= this.deps.preHelloBytes) return;
       clearTimeout(helloTimer);
-      fail(new CourierError('PROTO_TOO_MUCH_BEFORE_HELLO'), closeCodes.PROTOCOL_ERROR);
-      // Read and drop what still comes (as ws does itself after a frame it refuses): the close
-      // completes when the peer closes, or at ws's close timeout.
+      // Nothing more is read (what the peer still sends waits in its own buffers); the error and the
+      // close frame go out, then the end of the stream. ws destroys the socket at its close timeout.
       socket.removeAllListeners('data');
-      socket.resume();
+      socket.pause();
+      fail(new CourierError('PROTO_TOO_MUCH_BEFORE_HELLO'), closeCodes.PROTOCOL_ERROR);
+      socket.end();
     };
     socket.on('data', countStrangerBytes);
     const authenticated = () => socket.off('data', countStrangerBytes);
