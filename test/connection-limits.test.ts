@@ -130,6 +130,55 @@ describe('connection caps per address and in total', () => {
   });
 });
 
+describe('WebSockets through a trusted proxy', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Loopback is the proxy here: its own connections are not limited per address, its clients are.
+    server = await startTestServer({
+      config: {
+        trustedProxies: ['127.0.0.1'],
+        connections: { exemptAddresses: [], maxConnectionsPerIp: 2 },
+      },
+    });
+  });
+  afterAll(() => server.close());
+
+  const open = (clientAddress: string) =>
+    new Promise<{ ws: WebSocket; status: number; code?: string }>((resolve) => {
+      const ws = new WebSocket(new URL(GATEWAY_PATH, server.url.replace('http', 'ws')), {
+        headers: { 'x-forwarded-for': clientAddress },
+      });
+      ws.on('open', () => resolve({ ws, status: 101 }));
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += String(d);
+        });
+        res.on('end', () => resolve({ ws, status: res.statusCode ?? 0, code: JSON.parse(body).error.code }));
+      });
+      ws.on('error', () => {});
+    });
+
+  it('counts them by the client address the proxy reports (an IPv6 /64 as one)', async () => {
+    const sockets: WebSocket[] = [];
+    try {
+      for (const address of ['2001:db8:7:7::1', '2001:db8:7:7::2']) {
+        const admittedOne = await open(address);
+        sockets.push(admittedOne.ws);
+        expect(admittedOne.status).toBe(101);
+      }
+      const third = await open('2001:db8:7:7:abcd::3');
+      sockets.push(third.ws);
+      expect(third).toMatchObject({ status: 429, code: 'CONN_TOO_MANY_FROM_ADDRESS' });
+      const elsewhere = await open('2001:db8:7:8::1');
+      sockets.push(elsewhere.ws);
+      expect(elsewhere.status).toBe(101);
+    } finally {
+      for (const ws of sockets) ws.terminate();
+    }
+  });
+});
+
 describe('connection rate per address', () => {
   let server: TestServer;
   const clock = new unsafeTestingClock();

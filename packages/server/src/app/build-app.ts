@@ -172,9 +172,11 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   installErrorHandling(http);
-  new ConnectionGuard(limits, deps.clock, [...config.trustedProxies, ...limits.exemptAddresses]).attach(
-    http.server,
-  );
+  const connectionGuard = new ConnectionGuard(limits, deps.clock, [
+    ...config.trustedProxies,
+    ...limits.exemptAddresses,
+  ]);
+  connectionGuard.attach(http.server);
   http.addHook('onRequest', (request, reply, done) => {
     // A connection refused at connect was answered then; what it still sends is not served.
     if (isRefused(request.raw.socket)) {
@@ -232,6 +234,11 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
           socket,
           new CourierError('REQ_INVALID', { message: 'The request target does not parse.' }),
         );
+        return;
+      }
+      const refusal = connectionGuard.admitUpgrade(socket, clientIp(request));
+      if (refusal) {
+        refuseUpgrade(socket, refusal);
         return;
       }
       if (tunnel?.handleUpgrade(request, socket, head)) return;

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { CourierError } from '@courier/protocol';
 import type { Clock } from '../deps.ts';
 import { errorResponse } from './upgrade.ts';
@@ -80,8 +81,11 @@ export class ConnectionGuard {
     return this.open;
   }
 
-  /** Counts a new connection from `address`; returns why it is refused, or a release to call on close. */
-  admit(address: string): CourierError | (() => void) {
+  /**
+   * Counts a new connection from `address`; returns why it is refused, or a release to call on
+   * close. `inTotal: false` counts it per address only (its connection was counted already).
+   */
+  admit(address: string, inTotal = true): CourierError | (() => void) {
     const key = addressKey(address);
     const counted = !this.exempt.has(key);
     if (counted) {
@@ -95,16 +99,16 @@ export class ConnectionGuard {
       this.connects.set(key, connects);
       if (connects > this.limits.connectsPerIp) return new CourierError('CONN_RATE_LIMITED');
     }
-    if (this.open >= this.limits.maxConnections) return new CourierError('CONN_TOO_MANY');
+    if (inTotal && this.open >= this.limits.maxConnections) return new CourierError('CONN_TOO_MANY');
     if (counted && (this.openPerKey.get(key) ?? 0) >= this.limits.maxConnectionsPerIp)
       return new CourierError('CONN_TOO_MANY_FROM_ADDRESS');
-    this.open += 1;
+    if (inTotal) this.open += 1;
     if (counted) this.openPerKey.set(key, (this.openPerKey.get(key) ?? 0) + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.open -= 1;
+      if (inTotal) this.open -= 1;
       if (!counted) return;
       const left = (this.openPerKey.get(key) ?? 1) - 1;
       if (left === 0) this.openPerKey.delete(key);
@@ -116,13 +120,29 @@ export class ConnectionGuard {
   attach(server: Server): void {
     server.on('connection', (socket: Socket) => {
       if (innerSockets.has(socket)) return;
-      const admitted = this.admit(socket.remoteAddress ?? '');
+      const address = socket.remoteAddress ?? '';
+      const admitted = this.admit(address);
       if (admitted instanceof CourierError) {
         refuseConnection(socket, admitted);
         return;
       }
+      if (!this.exempt.has(addressKey(address))) this.countedPerAddress.add(socket);
       socket.once('close', admitted);
     });
+  }
+
+  private readonly countedPerAddress = new WeakSet<object>();
+
+  /**
+   * A WebSocket stays open for hours: one arriving through a trusted proxy (whose own connections
+   * are not limited per address) is counted by the client address the proxy reports, while open.
+   */
+  admitUpgrade(socket: Duplex, clientAddress: string): CourierError | undefined {
+    if (this.countedPerAddress.has(socket) || innerSockets.has(socket)) return undefined;
+    const admitted = this.admit(clientAddress, false);
+    if (admitted instanceof CourierError) return admitted;
+    socket.once('close', admitted);
+    return undefined;
   }
 }
 
