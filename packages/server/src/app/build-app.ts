@@ -69,7 +69,9 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const storage = await openStorage(config.storage, (error) =>
     deps.logger.warn({ err: error }, 'an idle database connection was lost'),
   );
-  const bus = await openBus(config.bus);
+  const bus = await openBus(config.bus, (error) =>
+    deps.logger.error({ err: error }, 'bus subscriber failed'),
+  );
   const sms = deps.sms ?? openSms(config.sms, deps.logger, process.env);
   const clientIp = clientIpResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
