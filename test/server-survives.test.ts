@@ -2,10 +2,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GATEWAY_PATH } from '@courier/protocol';
+import {
+  decodeServerFrame,
+  encodeClientFrame,
+  GATEWAY_PATH,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+} from '@courier/protocol';
 import { createDecoyServer, createRelay } from '@courier/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { makeSelfSignedCert } from './support/netns-scenario.ts';
 import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
 
@@ -143,6 +150,61 @@ describe('a reset during an upgrade answer does not end a relay or the decoy ser
       process.off('uncaughtException', onUncaught);
       decoy.closeAllConnections();
       await new Promise((resolve) => decoy.close(resolve));
+    }
+  });
+});
+
+describe('a handler that throws inside the gateway is logged, not the end of the process', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('a frame whose handling throws (here: the mailbox acknowledgement) leaves the connection serving', async () => {
+    const user = await server.register(nextPhone());
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    // Stands for any bug below the frame handler: it runs in a ws 'message' listener, where nothing catches.
+    const ackMailbox = server.app.delivery.ackMailbox;
+    server.app.delivery.ackMailbox = () => {
+      throw new Error('injected failure');
+    };
+    const ws = new WebSocket(new URL(GATEWAY_PATH, server.url.replace('http', 'ws')));
+    try {
+      const frames: ServerFrame[] = [];
+      let notify = () => {};
+      ws.on('message', (data) => {
+        frames.push(decodeServerFrame(new Uint8Array(data as Buffer)));
+        notify();
+      });
+      const next = (type: ServerFrame['type']) =>
+        new Promise<ServerFrame>((resolve) => {
+          notify = () => {
+            const found = frames.find((f) => f.type === type);
+            if (found) resolve(found);
+          };
+          notify();
+        });
+      await new Promise((resolve) => ws.once('open', resolve));
+      ws.send(
+        encodeClientFrame({
+          type: 'hello',
+          protocolVersion: PROTOCOL_VERSION,
+          token: user.token,
+          client: 't',
+        }),
+      );
+      await next('ready');
+      ws.send(encodeClientFrame({ type: 'mailbox_ack', seq: 0 }));
+      ws.send(encodeClientFrame({ type: 'ping', nonce: 7 }));
+      expect(await next('pong')).toMatchObject({ type: 'pong', nonce: 7 });
+      expect(uncaught).toEqual([]);
+    } finally {
+      server.app.delivery.ackMailbox = ackMailbox;
+      process.off('uncaughtException', onUncaught);
+      ws.terminate();
     }
   });
 });

@@ -281,7 +281,7 @@ export class Gateway {
     );
     connection.sendOnly = frame.sendOnly === true;
     this.register(connection);
-    ws.on('close', () => this.unregister(connection));
+    ws.on('close', () => this.guarded('unregister', () => this.unregister(connection)));
     ws.on('pong', () => {
       connection.alive = true;
     });
