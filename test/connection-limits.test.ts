@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   closeCodes,
   decodeServerFrame,
@@ -7,6 +10,7 @@ import {
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   type ServerFrame,
+  TUNNEL_PATH,
 } from '@courier/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -17,6 +21,7 @@ import {
   type TestUser,
   unsafeTestingClock,
 } from './support/harness.ts';
+import { makeSelfSignedCert } from './support/netns-scenario.ts';
 
 /**
  * Issue 11, item 4 (the unauthenticated half): connections are capped in number and rate per
@@ -351,5 +356,41 @@ describe('bytes before the hello', () => {
       ws.on('error', reject);
     });
     expect(ok.type).toBe('ready');
+  });
+});
+
+describe('a relay tunnel that never finishes its TLS handshake', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'courier-tunnel-limit-'));
+  const tls = makeSelfSignedCert(dir, 'core');
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      config: {
+        endpoints: {
+          tunnel: { certFile: tls.cert, keyFile: tls.key },
+          subsetSecretFile: join(dir, 'subset.key'),
+        },
+        connections: { headersTimeoutMs: 300, requestTimeoutMs: 600, timeoutCheckIntervalMs: 50 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is closed once the handshake time is over', async () => {
+    const ws = new WebSocket(new URL(TUNNEL_PATH, server.url.replace('http', 'ws')));
+    try {
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      // Nothing is sent: no ClientHello ever comes.
+      const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
+      expect(code).toBeGreaterThan(0);
+    } finally {
+      ws.terminate();
+    }
   });
 });

@@ -212,7 +212,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   await deskRoutes(http, desk);
   await deskAppRoutes(http);
   const tunnel = config.endpoints.tunnel
-    ? new TunnelListener(config.endpoints.tunnel, http.server)
+    ? new TunnelListener(config.endpoints.tunnel, http.server, limits.headersTimeoutMs)
     : undefined;
   await http.register(async (scope) =>
     endpointRoutes(scope, {

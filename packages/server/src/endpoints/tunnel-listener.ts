@@ -23,6 +23,8 @@ export class TunnelListener {
   constructor(
     tls: { certFile: string; keyFile: string },
     private readonly server: Server,
+    /** The inner TLS handshake must finish within this (a stranger's tunnel holds a socket until then). */
+    private readonly handshakeTimeoutMs: number,
   ) {
     this.context = createSecureContext({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
   }
@@ -38,6 +40,12 @@ export class TunnelListener {
       Object.defineProperty(inner, 'remoteAddress', { value: outerAddress });
       stream.on('error', () => inner.destroy());
       inner.on('error', () => stream.destroy());
+      const handshake = setTimeout(() => {
+        inner.destroy();
+        stream.destroy();
+      }, this.handshakeTimeoutMs);
+      inner.once('secure', () => clearTimeout(handshake));
+      inner.once('close', () => clearTimeout(handshake));
       // Counted once, as the outer connection: connection limits skip the inner one.
       innerSockets.add(inner);
       inner.once('secure', () => this.server.emit('connection', inner));
