@@ -91,6 +91,33 @@ describe('X-Content-Type-Options: nosniff on every reply', () => {
     expect(reply.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
+  it.each([
+    ['no key', 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n'],
+    [
+      'an unknown version',
+      'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n',
+    ],
+  ])('a WebSocket handshake with %s: REQ_INVALID in the envelope', async (_what, headers) => {
+    const answer = await rawAnswer(`GET /v1/ws HTTP/1.1\r\nHost: x\r\n${headers}\r\n`);
+    expect(answer.startsWith('HTTP/1.1 400')).toBe(true);
+    expect(answer.toLowerCase()).toContain('x-content-type-options: nosniff');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code).toBe('REQ_INVALID');
+  });
+
+  const rawAnswer = async (bytes: string) => {
+    const { connect } = await import('node:net');
+    return new Promise<string>((resolve) => {
+      const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => {
+        text += String(d);
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(text));
+      socket.write(bytes);
+    });
+  };
+
   it('an answer from the HTTP parser (bad bytes) too', async () => {
     const { connect } = await import('node:net');
     const answer = await new Promise<string>((resolve) => {

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { innerSockets } from '../http/connection-guard.ts';
-import { requestPath } from '../http/upgrade.ts';
+import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 
 /**
  * The core's end of a blind relay: a WebSocket on `/v1/tunnel` whose bytes are a TLS session that
@@ -26,6 +26,7 @@ export class TunnelListener {
     /** The inner TLS handshake must finish within this (a stranger's tunnel holds a socket until then). */
     private readonly handshakeTimeoutMs: number,
   ) {
+    answerHandshakeErrors(this.wss);
     this.context = createSecureContext({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
   }
 

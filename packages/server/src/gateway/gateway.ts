@@ -21,7 +21,7 @@ import type { Clock } from '../deps.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import type { DeliveryService } from '../services/delivery-service.ts';
 import type { MailboxRow, Storage } from '../storage/ports.ts';
-import { requestPath } from '../http/upgrade.ts';
+import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 import { ClientConnection } from './client-connection.ts';
 import { GroupHub } from './group-hub.ts';
 
@@ -92,6 +92,7 @@ export class Gateway {
   private shuttingDown = false;
 
   constructor(private readonly deps: GatewayDeps) {
+    answerHandshakeErrors(this.wss);
     this.hub = new GroupHub(
       deps.storage,
       { cacheEntries: deps.config.hubCacheEntries, pageSize: deps.config.catchUpPageSize },

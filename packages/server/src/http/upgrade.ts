@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CourierError } from '@courier/protocol';
+import type { WebSocketServer } from 'ws';
 
 const WEB_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
 
@@ -76,4 +77,18 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
         : new CourierError('REQ_INVALID', { message: 'The request is not valid HTTP.' });
   if (socket.writable) socket.write(errorResponse(typed));
   socket.destroy();
+}
+
+/**
+ * A WebSocket handshake ws refuses (no key, wrong version, not GET…) is answered with the error
+ * envelope like every other reply, instead of ws's bare text.
+ */
+export function answerHandshakeErrors(wss: WebSocketServer): void {
+  wss.on('wsClientError', (error: Error, socket: Duplex) => {
+    refuseUpgrade(
+      socket,
+      new CourierError('REQ_INVALID', { message: `The WebSocket handshake is invalid: ${error.message}.` }),
+      /Version/.test(error.message) ? ['Sec-WebSocket-Version: 13'] : [],
+    );
+  });
 }
