@@ -49,10 +49,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Open connections at once; more are answered CONN_TOO_MANY and closed. */
       maxConnections: z.number().int().positive().default(20_000),
-      /** Open connections from one address; more are answered CONN_TOO_MANY_FROM_ADDRESS. */
-      maxConnectionsPerIp: z.number().int().positive().default(64),
+      /**
+       * Open connections from one address; more are answered CONN_TOO_MANY_FROM_ADDRESS. Generous:
+       * many phones share one IPv4 address behind carrier-grade NAT.
+       */
+      maxConnectionsPerIp: z.number().int().positive().default(256),
       /** New connections one address may open per window; more are answered CONN_RATE_LIMITED. */
-      connectsPerIp: z.number().int().positive().default(300),
+      connectsPerIp: z.number().int().positive().default(600),
       connectRateWindowMs: z.number().int().positive().default(60_000),
       /**
        * Addresses not limited per address (nor are trustedProxies): loopback, where a reverse proxy on
@@ -61,7 +64,7 @@ export const configSchema = z.strictObject({
       exemptAddresses: z.array(z.string()).default(['127.0.0.1', '::1']),
       /** A request's head must arrive within this time (slow headers), its body within requestTimeoutMs. */
       headersTimeoutMs: z.number().int().positive().default(10_000),
-      requestTimeoutMs: z.number().int().positive().default(30_000),
+      requestTimeoutMs: z.number().int().positive().default(60_000),
       /** An idle keep-alive connection is closed after this. */
       keepAliveTimeoutMs: z.number().int().positive().default(72_000),
       /** How often the two timeouts above are checked. */
