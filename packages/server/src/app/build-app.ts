@@ -66,9 +66,7 @@ export interface CourierApp {
  * gateway. It never opens a port; `main.ts` (or a test) decides whether and where to listen.
  */
 export async function buildApp(config: Config, deps: ServerDeps): Promise<CourierApp> {
-  const storage = await openStorage(config.storage, (error) =>
-    deps.logger.warn({ err: error }, 'an idle database connection was lost'),
-  );
+  const storage = await openStorage(config.storage);
   const bus = await openBus(config.bus, (error) =>
     deps.logger.error({ err: error }, 'bus subscriber failed'),
   );

@@ -2,11 +2,7 @@ import type { Config } from '../config.ts';
 import type { Storage } from './ports.ts';
 
 /** Opens the configured adapter; each driver is loaded only when configured. */
-export async function openStorage(
-  config: Config['storage'],
-  /** A lost idle database connection (the driver drops it and opens another): for the log. */
-  onConnectionError: (error: Error) => void = () => {},
-): Promise<Storage> {
+export async function openStorage(config: Config['storage']): Promise<Storage> {
   switch (config.kind) {
     case 'sqlite': {
       const { openSqliteStorage } = await import('./sqlite/open-storage.ts');
@@ -14,7 +10,7 @@ export async function openStorage(
     }
     case 'postgres': {
       const { openPostgresStorage } = await import('./postgres/open-storage.ts');
-      return openPostgresStorage({ url: config.url, poolSize: config.poolSize }, onConnectionError);
+      return openPostgresStorage({ url: config.url, poolSize: config.poolSize });
     }
   }
 }

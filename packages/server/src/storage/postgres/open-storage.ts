@@ -13,10 +13,7 @@ export interface PostgresOptions {
 const INT8_OID = 20;
 
 /** PostgreSQL through a pool; bigint columns come back as numbers (all our values are < 2^53). */
-export async function openPostgresStorage(
-  options: PostgresOptions,
-  onConnectionError: (error: Error) => void = () => {},
-): Promise<Storage> {
+export async function openPostgresStorage(options: PostgresOptions): Promise<Storage> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
@@ -27,10 +24,13 @@ export async function openPostgresStorage(
           : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client whose connection dies (a restart, a failover, pg_terminate_backend) is an 'error'
-  // on the pool: with no listener that ends the process. pg drops that client; the next query opens
-  // a new one.
-  pool.on('error', onConnectionError);
+  // A connection that PostgreSQL ends (a restart, a failover, pg_terminate_backend) emits 'error':
+  // on the pool while it is idle, on the client itself while it is checked out (say, between two
+  // statements of a transaction). Without a listener Node ends the process. The query in flight, or
+  // the next one on that client, fails and is answered STORAGE_UNAVAILABLE; pg drops the broken
+  // client from the pool on release and the next checkout opens a fresh connection.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migrateToLatest(db, 'postgres');
