@@ -112,17 +112,8 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     clientIp,
     preHelloBytes: config.connections.preHelloBytes,
   });
-  // A bus callback that throws would end the subscription loop (or the process): log and go on.
-  bus.subscribe((signal) => {
-    try {
-      gateway.onSignal(signal);
-    } catch (error) {
-      deps.logger.error({ err: error, signal: signal.type }, 'bus signal failed');
-    }
-  });
-  bus.onResume(() => {
-    gateway.resume().catch((error: unknown) => deps.logger.error({ err: error }, 'resume failed'));
-  });
+  bus.subscribe((signal) => gateway.onSignal(signal));
+  bus.onResume(() => void gateway.resume());
   const signingKey = loadOrCreateSigningKey(config.transparency.keyFile);
   const transparency = new TransparencyLog(
     storage,

@@ -18,10 +18,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { BusSignal } from '../bus/ports.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
+import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import type { DeliveryService } from '../services/delivery-service.ts';
 import type { MailboxRow, Storage } from '../storage/ports.ts';
-import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 import { ClientConnection } from './client-connection.ts';
 import { GroupHub } from './group-hub.ts';
 
@@ -92,7 +92,6 @@ export class Gateway {
   private shuttingDown = false;
 
   constructor(private readonly deps: GatewayDeps) {
-    answerHandshakeErrors(this.wss);
     this.hub = new GroupHub(
       deps.storage,
       { cacheEntries: deps.config.hubCacheEntries, pageSize: deps.config.catchUpPageSize },
@@ -109,6 +108,7 @@ export class Gateway {
     });
     this.timer = setInterval(() => this.guarded('gateway tick', () => this.tick()), 100);
     this.timer.unref();
+    answerHandshakeErrors(this.wss);
   }
 
   private guarded(what: string, work: () => void): void {
