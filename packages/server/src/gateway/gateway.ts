@@ -75,11 +75,13 @@ const mailboxFrame = (row: MailboxRow) =>
  * device's groups from its cursor, pushes new entries live, and takes sends and acks.
  */
 export class Gateway {
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: MAX_FRAME_BYTES,
-    perMessageDeflate: false,
-  });
+  private readonly wss = answerHandshakeErrors(
+    new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+    }),
+  );
   /** The receiving connection of each device (one: a newer one takes over). */
   private readonly byDevice = new Map<string, ClientConnection>();
   /** Send-only connections, any number per device. */
@@ -108,7 +110,6 @@ export class Gateway {
     });
     this.timer = setInterval(() => this.guarded('gateway tick', () => this.tick()), 100);
     this.timer.unref();
-    answerHandshakeErrors(this.wss);
   }
 
   private guarded(what: string, work: () => void): void {

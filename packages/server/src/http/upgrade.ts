@@ -83,8 +83,8 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
  * A WebSocket handshake ws refuses (no key, wrong version, not GET…) is answered with the error
  * envelope like every other reply, instead of ws's bare text.
  */
-export function answerHandshakeErrors(wss: WebSocketServer): void {
-  wss.on('wsClientError', (error: Error, socket: Duplex) => {
+export function answerHandshakeErrors(wss: WebSocketServer): WebSocketServer {
+  return wss.on('wsClientError', (error: Error, socket: Duplex) => {
     refuseUpgrade(
       socket,
       new CourierError('REQ_INVALID', { message: `The WebSocket handshake is invalid: ${error.message}.` }),
