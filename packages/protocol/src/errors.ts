@@ -14,6 +14,10 @@ export const errorCatalog = {
   },
   PROTO_HELLO_TIMEOUT: { status: 408, message: 'No hello arrived in time.' },
   PROTO_TEXT_FRAME: { status: 400, message: 'Only binary frames are accepted.' },
+  PROTO_TOO_MUCH_BEFORE_HELLO: {
+    status: 413,
+    message: 'More bytes arrived before the hello was accepted than the server takes from a stranger.',
+  },
   AUTH_REQUIRED: { status: 401, message: 'This call needs a session token.' },
   AUTH_INVALID_TOKEN: { status: 401, message: 'The session token is unknown, revoked or malformed.' },
   AUTH_INVALID_PHONE: { status: 400, message: 'The phone number is not a valid international number.' },
@@ -195,6 +199,17 @@ export const errorCatalog = {
   },
   REQ_INVALID: { status: 400, message: 'The request does not match its schema.' },
   REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
+  REQ_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },
+  REQ_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are larger than the server accepts.' },
+  CONN_TOO_MANY: { status: 503, message: 'The server has too many open connections; try again later.' },
+  CONN_TOO_MANY_FROM_ADDRESS: {
+    status: 429,
+    message: 'Too many connections are open from your network address; close one first.',
+  },
+  CONN_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many new connections from your network address; try again later.',
+  },
   SERVER_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; reconnect.' },
   SERVER_UNAVAILABLE: { status: 503, message: 'The server cannot serve this right now.' },
   CLIENT_STOPPED: {

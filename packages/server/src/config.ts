@@ -41,6 +41,51 @@ export const configSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   /** Addresses of reverse proxies whose X-Forwarded-For is trusted. Nobody else's is. */
   trustedProxies: z.array(z.string()).default([]),
+  /**
+   * Limits on connections before anyone is authenticated (docs/operations.md, "Limits"); the quotas
+   * of signed-in clients are in `limits`. An IPv6 address counts by its /64.
+   */
+  connections: z
+    .strictObject({
+      /** Open connections at once; more are answered CONN_TOO_MANY and closed. */
+      maxConnections: z.number().int().positive().default(20_000),
+      /**
+       * Open connections from one address; more are answered CONN_TOO_MANY_FROM_ADDRESS. Generous:
+       * many phones share one IPv4 address behind carrier-grade NAT.
+       */
+      maxConnectionsPerIp: z.number().int().positive().default(256),
+      /** New connections one address may open per window; more are answered CONN_RATE_LIMITED. */
+      connectsPerIp: z.number().int().positive().default(600),
+      connectRateWindowMs: z.number().int().positive().default(60_000),
+      /**
+       * Addresses not limited per address (nor are trustedProxies): loopback, where a reverse proxy on
+       * the same host connects from, and e.g. the operator's relays, whose clients share their address.
+       */
+      exemptAddresses: z.array(z.string()).default(['127.0.0.1', '::1']),
+      /** A request's head must arrive within this time (slow headers), its body within requestTimeoutMs. */
+      headersTimeoutMs: z.number().int().positive().default(10_000),
+      requestTimeoutMs: z.number().int().positive().default(60_000),
+      /** An idle keep-alive connection is closed after this. */
+      keepAliveTimeoutMs: z.number().int().positive().default(72_000),
+      /** How often the two timeouts above are checked. */
+      timeoutCheckIntervalMs: z.number().int().positive().default(1_000),
+      /** Bytes of request line and headers (REQ_HEADERS_TOO_LARGE beyond). */
+      maxHeaderBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(16 * 1024),
+      /** Bytes a WebSocket may send before its hello is accepted (PROTO_TOO_MUCH_BEFORE_HELLO beyond). */
+      preHelloBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024),
+    })
+    .refine((c) => c.headersTimeoutMs <= c.requestTimeoutMs, {
+      message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+    })
+    .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   storage: storage.prefault({ kind: 'sqlite' }),
   bus: bus.prefault({ kind: 'memory' }),

@@ -11,6 +11,8 @@ import { TunnelListener } from '../endpoints/tunnel-listener.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { clientIpResolver } from '../http/client-ip.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
+import { ConnectionGuard, isRefused } from '../http/connection-guard.ts';
+import { answerClientError, guardSocket, refuseUpgrade, requestPath } from '../http/upgrade.ts';
 import { accountRoutes } from '../http/routes/account-routes.ts';
 import { authRoutes } from '../http/routes/auth-routes.ts';
 import { groupRoutes } from '../http/routes/group-routes.ts';
@@ -65,7 +67,9 @@ export interface CourierApp {
  */
 export async function buildApp(config: Config, deps: ServerDeps): Promise<CourierApp> {
   const storage = await openStorage(config.storage);
-  const bus = await openBus(config.bus);
+  const bus = await openBus(config.bus, (error) =>
+    deps.logger.error({ err: error }, 'bus subscriber failed'),
+  );
   const sms = deps.sms ?? openSms(config.sms, deps.logger, process.env);
   const clientIp = clientIpResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
@@ -106,6 +110,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     logger: deps.logger,
     config: config.delivery,
     clientIp,
+    preHelloBytes: config.connections.preHelloBytes,
   });
   bus.subscribe((signal) => gateway.onSignal(signal));
   bus.onResume(() => void gateway.resume());
@@ -138,14 +143,41 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   resignTimer.unref();
   const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger, exports);
 
+  const limits = config.connections;
   const http = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    // Slow or oversized requests (issue 11, item 4): a head dribbled in, or a body a byte at a
+    // time, is cut with REQ_TIMEOUT; headers past maxHeaderBytes get REQ_HEADERS_TOO_LARGE.
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    },
+    clientErrorHandler: answerClientError,
     logController: new LogController({ disableRequestLogging: true }),
     // Bodies must match their schema exactly: no type coercion, unknown keys refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   installErrorHandling(http);
+  const connectionGuard = new ConnectionGuard(limits, deps.clock, [
+    ...config.trustedProxies,
+    ...limits.exemptAddresses,
+  ]);
+  connectionGuard.attach(http.server);
+  http.addHook('onRequest', (request, reply, done) => {
+    // A connection refused at connect was answered then; what it still sends is not served.
+    if (isRefused(request.raw.socket)) {
+      reply.hijack();
+      request.raw.socket.destroy();
+      return;
+    }
+    reply.header('x-content-type-options', 'nosniff');
+    done();
+  });
   const services: HttpServices = { auth, accounts, groups, privacy, exports, storage, clientIp, policies };
   await http.register(async (scope) => {
     await webAppRoutes(scope);
@@ -169,7 +201,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   await deskRoutes(http, desk);
   await deskAppRoutes(http);
   const tunnel = config.endpoints.tunnel
-    ? new TunnelListener(config.endpoints.tunnel, http.server)
+    ? new TunnelListener(config.endpoints.tunnel, http.server, limits.headersTimeoutMs)
     : undefined;
   await http.register(async (scope) =>
     endpointRoutes(scope, {
@@ -180,9 +212,32 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       accountOf: async (token) => (await auth.authenticate(token)).accountId,
     }),
   );
+  // No framework catches in an upgrade listener: whatever throws is logged and the socket dropped.
   http.server.on('upgrade', (request, socket, head) => {
-    if (tunnel?.handleUpgrade(request, socket, head)) return;
-    if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
+    guardSocket(socket);
+    if (isRefused(socket)) {
+      socket.destroy();
+      return;
+    }
+    try {
+      if (requestPath(request.url) === undefined) {
+        refuseUpgrade(
+          socket,
+          new CourierError('REQ_INVALID', { message: 'The request target does not parse.' }),
+        );
+        return;
+      }
+      const refusal = connectionGuard.admitUpgrade(socket, clientIp(request));
+      if (refusal) {
+        refuseUpgrade(socket, refusal);
+        return;
+      }
+      if (tunnel?.handleUpgrade(request, socket, head)) return;
+      if (!gateway.handleUpgrade(request, socket, head)) socket.destroy();
+    } catch (error) {
+      deps.logger.error({ err: error }, 'upgrade failed');
+      socket.destroy();
+    }
   });
   retention.start();
   exports.startRunner(config.exports.pollIntervalMs);

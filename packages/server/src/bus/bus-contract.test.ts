@@ -16,9 +16,14 @@ import type { Bus, BusSignal } from './ports.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function connectNatsBus(subject: string): Promise<NatsBus> {
+async function connectNatsBus(subject: string, onError?: (error: unknown) => void): Promise<NatsBus> {
   try {
-    return await NatsBus.connect({ servers: [NATS_URL], subject, name: 'courier-bus-contract' });
+    return await NatsBus.connect({
+      servers: [NATS_URL],
+      subject,
+      name: 'courier-bus-contract',
+      ...(onError ? { onError } : {}),
+    });
   } catch (error) {
     throw new Error(
       `NATS is not reachable at ${NATS_URL}. These tests need it (CI starts it); start nats-server ` +
@@ -103,19 +108,19 @@ const numbered = (n: number): BusSignal => ({ type: 'groups_appended', groups: [
 interface BusAdapter {
   name: string;
   /** A node's bus; nodes of one test share a cluster (for NATS: a subject unique to the test). */
-  cluster(): { node(): Promise<Bus> };
+  cluster(onError?: (error: unknown) => void): { node(): Promise<Bus> };
 }
 
 const adapters: BusAdapter[] = [
   {
     name: 'memory',
-    cluster: () => ({ node: async () => new MemoryBus() }),
+    cluster: (onError) => ({ node: async () => new MemoryBus(onError) }),
   },
   {
     name: 'nats',
-    cluster: () => {
+    cluster: (onError) => {
       const subject = `courier.test.bus.${randomBytes(8).toString('hex')}`;
-      return { node: () => connectNatsBus(subject) };
+      return { node: () => connectNatsBus(subject, onError) };
     },
   },
 ];
@@ -165,6 +170,34 @@ describe.each(adapters)('bus contract: $name', (adapter) => {
     await bus.publish(large);
     for (const s of odd) await bus.publish(s);
     expect(await recorder.exactly(1 + odd.length, 50)).toEqual([large, ...odd]);
+  });
+
+  it('goes on delivering, to that subscriber and the others, after a subscriber throws (which it reports)', async () => {
+    const errors: unknown[] = [];
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
+    try {
+      const bus = await node(adapter.cluster((error) => errors.push(error)));
+      let thrown = 0;
+      bus.subscribe((signal) => {
+        if (!isProbe(signal)) {
+          thrown += 1;
+          throw new Error('a subscriber failed');
+        }
+      });
+      const recorder = new Recorder(bus);
+      await untilLive([bus], [recorder]);
+      for (const s of examples) await bus.publish(s);
+      expect(await recorder.exactly(examples.length)).toEqual(examples);
+      expect(thrown).toBe(examples.length);
+      expect(errors).toHaveLength(examples.length);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUncaught);
+    }
   });
 
   it('stops delivering once closed', async () => {

@@ -4,6 +4,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { innerSockets } from '../http/connection-guard.ts';
+import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 
 /**
  * The core's end of a blind relay: a WebSocket on `/v1/tunnel` whose bytes are a TLS session that
@@ -21,13 +23,16 @@ export class TunnelListener {
   constructor(
     tls: { certFile: string; keyFile: string },
     private readonly server: Server,
+    /** The inner TLS handshake must finish within this (a stranger's tunnel holds a socket until then). */
+    private readonly handshakeTimeoutMs: number,
   ) {
+    answerHandshakeErrors(this.wss);
     this.context = createSecureContext({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
   }
 
   /** Takes the upgrade if it is for the tunnel path; false leaves it to the gateway. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    if (new URL(request.url ?? '/', 'http://x').pathname !== TUNNEL_PATH) return false;
+    if (requestPath(request.url) !== TUNNEL_PATH) return false;
     const outerAddress = request.socket.remoteAddress;
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
@@ -36,6 +41,14 @@ export class TunnelListener {
       Object.defineProperty(inner, 'remoteAddress', { value: outerAddress });
       stream.on('error', () => inner.destroy());
       inner.on('error', () => stream.destroy());
+      const handshake = setTimeout(() => {
+        inner.destroy();
+        stream.destroy();
+      }, this.handshakeTimeoutMs);
+      inner.once('secure', () => clearTimeout(handshake));
+      inner.once('close', () => clearTimeout(handshake));
+      // Counted once, as the outer connection: connection limits skip the inner one.
+      innerSockets.add(inner);
       inner.once('secure', () => this.server.emit('connection', inner));
     });
     return true;

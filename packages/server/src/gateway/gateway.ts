@@ -18,6 +18,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { BusSignal } from '../bus/ports.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
+import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import type { DeliveryService } from '../services/delivery-service.ts';
 import type { MailboxRow, Storage } from '../storage/ports.ts';
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   logger: Logger;
   config: Config['delivery'];
   clientIp: (request: IncomingMessage) => string;
+  /** Bytes a socket may send before its hello is accepted (config connections.preHelloBytes). */
+  preHelloBytes: number;
 }
 
 const encoder = new TextEncoder();
@@ -72,11 +75,13 @@ const mailboxFrame = (row: MailboxRow) =>
  * device's groups from its cursor, pushes new entries live, and takes sends and acks.
  */
 export class Gateway {
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: MAX_FRAME_BYTES,
-    perMessageDeflate: false,
-  });
+  private readonly wss = answerHandshakeErrors(
+    new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+    }),
+  );
   /** The receiving connection of each device (one: a newer one takes over). */
   private readonly byDevice = new Map<string, ClientConnection>();
   /** Send-only connections, any number per device. */
@@ -94,14 +99,25 @@ export class Gateway {
       { cacheEntries: deps.config.hubCacheEntries, pageSize: deps.config.catchUpPageSize },
       deps.logger,
     );
+    // Callbacks from the store, the timer and the sockets run where nothing else catches: one that
+    // throws is logged, never the end of the process.
     deps.delivery.setListener({
-      onEntriesCommitted: (rows) => this.hub.onEntriesCommitted(rows),
-      onMailboxCommitted: (rows) => {
-        for (const row of rows) this.pushMailbox(row.deviceId);
-      },
+      onEntriesCommitted: (rows) => this.guarded('fan-out', () => this.hub.onEntriesCommitted(rows)),
+      onMailboxCommitted: (rows) =>
+        this.guarded('mailbox push', () => {
+          for (const row of rows) this.pushMailbox(row.deviceId);
+        }),
     });
-    this.timer = setInterval(() => this.tick(), 100);
+    this.timer = setInterval(() => this.guarded('gateway tick', () => this.tick()), 100);
     this.timer.unref();
+  }
+
+  private guarded(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, `${what} failed`);
+    }
   }
 
   get connectionCount(): number {
@@ -112,12 +128,14 @@ export class Gateway {
 
   /** Handles an HTTP upgrade; returns false when the path is not the gateway's. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    if (new URL(request.url ?? '/', 'http://x').pathname !== GATEWAY_PATH) return false;
+    if (requestPath(request.url) !== GATEWAY_PATH) return false;
     if (this.shuttingDown) {
       socket.destroy();
       return true;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, this.deps.clientIp(request)));
+    this.wss.handleUpgrade(request, socket, head, (ws) =>
+      this.accept(ws, socket, this.deps.clientIp(request)),
+    );
     return true;
   }
 
@@ -177,7 +195,7 @@ export class Gateway {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private accept(ws: WebSocket, ip: string): void {
+  private accept(ws: WebSocket, socket: Duplex, ip: string): void {
     const fail = (error: CourierError, closeCode: number) => {
       ws.send(encodeServerFrame({ type: 'error', requestId: 0, code: error.code, message: error.message }));
       ws.close(closeCode, error.code);
@@ -186,12 +204,30 @@ export class Gateway {
       () => fail(new CourierError('PROTO_HELLO_TIMEOUT'), closeCodes.HELLO_TIMEOUT),
       this.deps.config.helloTimeoutMs,
     );
+    // A stranger's bytes are counted on the socket, below the WebSocket framing: the frame size limit
+    // (maxPayload) is one per server, so without this a connection that never sends a valid hello
+    // could make the server buffer a whole 4 MiB frame, and queue more behind its hello check.
+    let strangerBytes = 0;
+    const countStrangerBytes = (chunk: Buffer) => {
+      strangerBytes += chunk.length;
+      if (strangerBytes <= this.deps.preHelloBytes) return;
+      clearTimeout(helloTimer);
+      // Nothing more is read (what the peer still sends waits in its own buffers); the error and the
+      // close frame go out, then the end of the stream. ws destroys the socket at its close timeout.
+      socket.removeAllListeners('data');
+      socket.pause();
+      fail(new CourierError('PROTO_TOO_MUCH_BEFORE_HELLO'), closeCodes.PROTOCOL_ERROR);
+      socket.end();
+    };
+    socket.on('data', countStrangerBytes);
+    const authenticated = () => socket.off('data', countStrangerBytes);
     // Frames that arrive while the hello is being checked wait in a short queue.
     let connection: ClientConnection | undefined;
     let queued: [Buffer, boolean][] | undefined;
     ws.on('message', (data, isBinary) => {
       if (connection) {
-        this.onFrame(connection, data as Buffer, isBinary);
+        const ready = connection;
+        this.guarded('frame', () => this.onFrame(ready, data as Buffer, isBinary));
         return;
       }
       if (queued) {
@@ -202,8 +238,10 @@ export class Gateway {
       clearTimeout(helloTimer);
       this.hello(ws, ip, data as Buffer, isBinary).then(
         (ready) => {
+          if (ready) authenticated();
           connection = ready;
-          for (const [frame, binary] of queued ?? []) if (ready) this.onFrame(ready, frame, binary);
+          for (const [frame, binary] of queued ?? [])
+            if (ready) this.guarded('frame', () => this.onFrame(ready, frame, binary));
           queued = undefined;
         },
         (error: unknown) => {
@@ -214,7 +252,10 @@ export class Gateway {
         },
       );
     });
-    ws.on('close', () => clearTimeout(helloTimer));
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      authenticated();
+    });
     ws.on('error', () => ws.terminate());
   }
 
@@ -242,7 +283,7 @@ export class Gateway {
     );
     connection.sendOnly = frame.sendOnly === true;
     this.register(connection);
-    ws.on('close', () => this.unregister(connection));
+    ws.on('close', () => this.guarded('unregister', () => this.unregister(connection)));
     ws.on('pong', () => {
       connection.alive = true;
     });
@@ -430,7 +471,7 @@ export class Gateway {
     const connection = this.byDevice.get(deviceId);
     if (!connection || connection.mailboxReading || connection.paused || connection.closed) return;
     connection.mailboxReading = true;
-    void (async () => {
+    (async () => {
       let more = false;
       try {
         const rows = await this.deps.storage.mailbox.range(
@@ -450,7 +491,7 @@ export class Gateway {
         connection.mailboxReading = false;
       }
       if (more) this.pushMailbox(deviceId);
-    })();
+    })().catch((error: unknown) => this.deps.logger.error({ err: error }, 'mailbox push failed'));
   }
 
   /** Every 100 ms: resume drained connections, close stuck ones; every 10 s: resync; every 30 s: ping. */

@@ -125,7 +125,7 @@ export class GroupHub {
   private fetch(group: HubGroup): void {
     if (group.fetching) return;
     group.fetching = true;
-    void (async () => {
+    (async () => {
       try {
         while (group.cache.last < group.known) {
           const rows = await this.storage.entries.range(group.id, group.cache.last, this.options.pageSize);
@@ -144,7 +144,9 @@ export class GroupHub {
         group.fetching = false;
       }
       for (const connection of group.members) this.pump(connection, group);
-    })();
+    })().catch((error: unknown) =>
+      this.logger.error({ err: error, groupId: group.id }, 'fan-out pump failed'),
+    );
   }
 
   private pump(connection: ClientConnection, group: HubGroup): void {
@@ -166,7 +168,7 @@ export class GroupHub {
   private catchUp(connection: ClientConnection, group: HubGroup, position: GroupPosition): void {
     if (position.reading) return;
     position.reading = true;
-    void (async () => {
+    (async () => {
       try {
         const limit = Math.min(this.options.pageSize, group.cache.first - 1 - position.sent);
         const rows = await this.storage.entries.range(group.id, position.sent, Math.max(limit, 1));
@@ -187,6 +189,8 @@ export class GroupHub {
         position.reading = false;
       }
       if (connection.groups.get(group.id) === position) this.pump(connection, group);
-    })();
+    })().catch((error: unknown) =>
+      this.logger.error({ err: error, groupId: group.id }, 'catch-up pump failed'),
+    );
   }
 }

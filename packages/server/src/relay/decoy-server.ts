@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { guardSocket } from '../http/upgrade.ts';
 import { decoyAnswer, decoyGarbageAnswer, renderDecoy } from './decoy-site.ts';
 
 /**
@@ -18,6 +19,7 @@ export function createDecoyServer(now: () => number = Date.now): Server {
   });
   // nginx serves a static site to a WebSocket handshake like any GET, and this one then closes.
   server.on('upgrade', (req, socket: Duplex) => {
+    guardSocket(socket);
     const method = req.method ?? 'GET';
     const answer = decoyAnswer(method, req.url ?? '/', now());
     socket.end(

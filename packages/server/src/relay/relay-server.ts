@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { guardSocket } from '../http/upgrade.ts';
 import {
   type DecoyAnswer,
   decoyAnswer,
@@ -179,6 +180,15 @@ export function createRelay(options: RelayOptions): Relay {
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node hands the socket over without its 'error' listener: a reset must not end the relay.
+    guardSocket(socket);
+    try {
+      pipeUpgrade(req, socket, head);
+    } catch {
+      socket.destroy();
+    }
+  });
+  const pipeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const method = req.method ?? 'GET';
     const target =
       method !== 'GET' || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket'
@@ -229,7 +239,7 @@ export function createRelay(options: RelayOptions): Relay {
     });
     socket.pipe(up);
     up.pipe(socket);
-  });
+  };
 
   const sockets = new Set<Duplex>();
   server.on('connection', (socket: Socket) => {

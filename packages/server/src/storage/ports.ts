@@ -487,5 +487,10 @@ export interface Storage extends Stores {
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
   /** Answers whether the backend is reachable (for /readyz). */
   ping(): Promise<void>;
+  /**
+   * Answers whether the backend takes writes (for /readyz): a write statement that changes no row,
+   * which a read-only, locked or failed database still refuses.
+   */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 }

@@ -48,6 +48,10 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       await expect(storage.ping()).resolves.toBeUndefined();
     });
 
+    it('takes a write probe while writable', async () => {
+      await expect(storage.probeWrite()).resolves.toBeUndefined();
+    });
+
     it('commits a transaction as a whole and returns its result; its own writes are visible inside', async () => {
       const row = f.accountRow();
       const deviceId = f.id('d');

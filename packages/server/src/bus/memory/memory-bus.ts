@@ -4,9 +4,18 @@ import type { Bus, BusSignal } from '../ports.ts';
 export class MemoryBus implements Bus {
   private readonly handlers: ((signal: BusSignal) => void)[] = [];
 
+  /** `onError` hears what a subscriber throws: in a microtask, that would end the process. */
+  constructor(private readonly onError: (error: unknown) => void = () => {}) {}
+
   async publish(signal: BusSignal): Promise<void> {
     queueMicrotask(() => {
-      for (const handler of this.handlers) handler(signal);
+      for (const handler of this.handlers) {
+        try {
+          handler(signal);
+        } catch (error) {
+          this.onError(error);
+        }
+      }
     });
   }
 

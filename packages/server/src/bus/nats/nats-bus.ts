@@ -6,6 +6,8 @@ export interface NatsBusOptions {
   servers: string[];
   subject: string;
   name?: string;
+  /** Hears what a subscriber throws and a subscription that fails: neither may end the process. */
+  onError?: (error: unknown) => void;
 }
 
 /** Signals as JSON on one NATS subject; every node subscribes to it. */
@@ -16,6 +18,7 @@ export class NatsBus implements Bus {
   private constructor(
     private readonly nc: NatsConnection,
     private readonly subject: string,
+    private readonly onError: (error: unknown) => void,
   ) {}
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
@@ -25,7 +28,7 @@ export class NatsBus implements Bus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });
-    return new NatsBus(nc, options.subject);
+    return new NatsBus(nc, options.subject, options.onError ?? (() => {}));
   }
 
   async publish(signal: BusSignal): Promise<void> {
@@ -34,20 +37,30 @@ export class NatsBus implements Bus {
 
   subscribe(handler: (signal: BusSignal) => void): void {
     const sub = this.nc.subscribe(this.subject);
-    void (async () => {
+    (async () => {
       for await (const message of sub) {
         const signal = parseSignal(this.decoder.decode(message.data));
-        if (signal) handler(signal);
+        if (!signal) continue;
+        try {
+          handler(signal);
+        } catch (error) {
+          this.onError(error);
+        }
       }
-    })();
+    })().catch(this.onError);
   }
 
   onResume(handler: () => void): void {
-    void (async () => {
+    (async () => {
       for await (const status of this.nc.status()) {
-        if (status.type === 'reconnect') handler();
+        if (status.type !== 'reconnect') continue;
+        try {
+          handler();
+        } catch (error) {
+          this.onError(error);
+        }
       }
-    })();
+    })().catch(this.onError);
   }
 
   async close(): Promise<void> {

@@ -55,6 +55,11 @@ export function kyselyStorage(
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },
+    probeWrite: async () => {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('accounts').set({ id: sql`id` }).where(sql<boolean>`1 = 0`).execute();
+      });
+    },
     close: onClose,
   };
 }
