@@ -105,6 +105,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     clock: deps.clock,
     logger: deps.logger,
     config: config.delivery,
+    limits: config.limits,
     clientIp,
   });
   bus.subscribe((signal) => gateway.onSignal(signal));

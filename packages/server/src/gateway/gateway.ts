@@ -31,6 +31,7 @@ export interface GatewayDeps {
   clock: Clock;
   logger: Logger;
   config: Config['delivery'];
+  limits: Config['limits'];
   clientIp: (request: IncomingMessage) => string;
 }
 
@@ -91,7 +92,11 @@ export class Gateway {
   constructor(private readonly deps: GatewayDeps) {
     this.hub = new GroupHub(
       deps.storage,
-      { cacheEntries: deps.config.hubCacheEntries, pageSize: deps.config.catchUpPageSize },
+      {
+        cache: { entries: deps.config.hubCacheEntries, bytes: deps.limits.hubCacheBytes },
+        pageSize: deps.config.catchUpPageSize,
+        pageBytes: deps.limits.catchUpPageBytes,
+      },
       deps.logger,
     );
     deps.delivery.setListener({
@@ -437,13 +442,15 @@ export class Gateway {
           deviceId,
           connection.mailboxSent,
           this.deps.config.catchUpPageSize,
+          this.deps.limits.catchUpPageBytes,
         );
         for (const row of rows) {
           if (connection.closed || connection.paused) break;
           connection.mailboxSent = row.seq;
           connection.write(mailboxFrame(row));
         }
-        more = rows.length === this.deps.config.catchUpPageSize;
+        // A page ends at its entry count or its byte bound: read on until one comes back empty.
+        more = rows.length > 0;
       } catch (error) {
         this.deps.logger.error({ err: error }, 'mailbox read failed');
       } finally {

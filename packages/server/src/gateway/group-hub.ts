@@ -2,7 +2,7 @@ import { closeCodes, encodeServerFrame } from '@courier/protocol';
 import type { Logger } from 'pino';
 import type { EntryRow, Storage } from '../storage/ports.ts';
 import type { ClientConnection, GroupPosition } from './client-connection.ts';
-import { type CachedFrame, FrameCache } from './frame-cache.ts';
+import { type CachedFrame, FrameCache, type FrameCacheLimits } from './frame-cache.ts';
 
 interface HubGroup {
   id: string;
@@ -40,7 +40,13 @@ export class GroupHub {
 
   constructor(
     private readonly storage: Storage,
-    private readonly options: { cacheEntries: number; pageSize: number },
+    private readonly options: {
+      /** What each group's frame cache may hold, in entries and in bytes. */
+      cache: FrameCacheLimits;
+      /** One read from the store: at most this many entries, and this many payload bytes. */
+      pageSize: number;
+      pageBytes: number;
+    },
     private readonly logger: Logger,
   ) {}
 
@@ -52,7 +58,7 @@ export class GroupHub {
         id: groupId,
         members: new Set(),
         known: lastSeq,
-        cache: new FrameCache(lastSeq, this.options.cacheEntries),
+        cache: new FrameCache(lastSeq, this.options.cache),
         fetching: false,
       };
       this.groups.set(groupId, group);
@@ -128,12 +134,17 @@ export class GroupHub {
     void (async () => {
       try {
         while (group.cache.last < group.known) {
-          const rows = await this.storage.entries.range(group.id, group.cache.last, this.options.pageSize);
+          const rows = await this.storage.entries.range(
+            group.id,
+            group.cache.last,
+            this.options.pageSize,
+            this.options.pageBytes,
+          );
           if (rows.length === 0) break;
           for (const row of rows) {
             // Entries pruned by age leave a gap: the cache restarts after it.
             if (row.seq !== group.cache.last + 1)
-              group.cache = new FrameCache(row.seq - 1, this.options.cacheEntries);
+              group.cache = new FrameCache(row.seq - 1, this.options.cache);
             group.cache.push(encodeEntry(row));
           }
         }
@@ -169,7 +180,12 @@ export class GroupHub {
     void (async () => {
       try {
         const limit = Math.min(this.options.pageSize, group.cache.first - 1 - position.sent);
-        const rows = await this.storage.entries.range(group.id, position.sent, Math.max(limit, 1));
+        const rows = await this.storage.entries.range(
+          group.id,
+          position.sent,
+          Math.max(limit, 1),
+          this.options.pageBytes,
+        );
         for (const row of rows) {
           if (connection.paused || connection.closed || connection.groups.get(group.id) !== position) break;
           if (row.seq <= position.sent) continue;

@@ -240,7 +240,11 @@ export interface EntryStore {
   insert(rows: readonly EntryRow[]): Promise<void>;
   /** Entries already stored for these client keys (one query for a whole batch). */
   storedSends(keys: readonly ClientKey[]): Promise<StoredSend[]>;
-  range(groupId: string, afterSeq: number, limit: number): Promise<EntryRow[]>;
+  /**
+   * Up to `limit` entries after `afterSeq`, in order; with `maxBytes`, only as many as fit in that
+   * many payload bytes (but always the first, so a reader moves on past an entry larger than it).
+   */
+  range(groupId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<EntryRow[]>;
   /** Deletes entries every member device acknowledged, and entries older than `olderThan`. */
   prune(olderThan: number): Promise<number>;
 }
@@ -314,7 +318,8 @@ export interface MailboxStore {
   insert(rows: readonly MailboxRow[]): Promise<void>;
   /** Mailbox items already stored for these client keys. */
   storedSends(keys: readonly ClientKey[]): Promise<StoredSend[]>;
-  range(deviceId: string, afterSeq: number, limit: number): Promise<MailboxRow[]>;
+  /** As EntryStore.range, for a device's mailbox. */
+  range(deviceId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<MailboxRow[]>;
   deleteUpTo(deviceId: string, seq: number): Promise<void>;
 }
 

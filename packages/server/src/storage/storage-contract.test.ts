@@ -785,6 +785,32 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       });
     });
 
+    it('reads a page bounded in bytes as well as entries, always at least one entry', async () => {
+      const a = await f.account();
+      const g = await f.group([a.id]);
+      const sizes = [100, 300, 50, 600, 10, 10];
+      await storage.entries.insert(
+        sizes.map((n, i) => f.entry(g.id, i + 1, { payload: new Uint8Array(n).fill(i + 1) })),
+      );
+      expect(seqsOf(await storage.entries.range(g.id, 0, 100, 400))).toEqual([1, 2]);
+      expect(seqsOf(await storage.entries.range(g.id, 0, 100, 399))).toEqual([1]);
+      expect(seqsOf(await storage.entries.range(g.id, 2, 100, 660))).toEqual([3, 4, 5]);
+      expect(seqsOf(await storage.entries.range(g.id, 3, 2, 10_000))).toEqual([4, 5]);
+      // A single entry larger than the bound still comes, alone, so a reader always moves on.
+      expect(seqsOf(await storage.entries.range(g.id, 3, 100, 1))).toEqual([4]);
+      const [row] = await storage.entries.range(g.id, 3, 100, 1);
+      expect(row!.payload).toEqual(new Uint8Array(600).fill(4));
+      expect(seqsOf(await storage.entries.range(g.id, 0, 100))).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(seqsOf(await storage.entries.range(g.id, 6, 100, 1))).toEqual([]);
+      const d = (await f.user()).devices[0]!;
+      await storage.mailbox.insert(
+        sizes.map((n, i) => f.mailboxItem(d.id, i + 1, { payload: new Uint8Array(n).fill(i + 1) })),
+      );
+      expect(seqsOf(await storage.mailbox.range(d.id, 0, 100, 400))).toEqual([1, 2]);
+      expect(seqsOf(await storage.mailbox.range(d.id, 3, 100, 1))).toEqual([4]);
+      expect(seqsOf(await storage.mailbox.range(d.id, 2, 2, 10_000))).toEqual([3, 4]);
+    });
+
     it('refuses a second entry at the same place, and a second entry with the same client key', async () => {
       const a = await f.account();
       const g = await f.group([a.id]);

@@ -49,14 +49,23 @@ export class KyselyEntryStore implements EntryStore {
     );
   }
 
-  async range(groupId: string, afterSeq: number, limit: number): Promise<EntryRow[]> {
-    const rows = await this.db
+  async range(groupId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<EntryRow[]> {
+    const page = this.db
       .selectFrom('group_entries')
       .selectAll()
       .where('group_id', '=', groupId)
       .where('seq', '>', afterSeq)
       .orderBy('seq')
-      .limit(limit)
+      .limit(limit);
+    if (maxBytes === undefined) return (await page.execute()).map(toRow);
+    // The running total of payload bytes decides where the page ends; the first entry always comes.
+    const rows = await this.db
+      .selectFrom(
+        page.select(sql<number>`SUM(LENGTH(payload)) OVER (ORDER BY seq)`.as('running_bytes')).as('page'),
+      )
+      .selectAll()
+      .where(sql<boolean>`running_bytes <= ${maxBytes} OR running_bytes = LENGTH(payload)`)
+      .orderBy('seq')
       .execute();
     return rows.map(toRow);
   }

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ClientKey, MailboxRow, MailboxStore, StoredSend } from '../ports.ts';
 import type { Database, MailboxTable } from '../schema.ts';
 import { clientKeyIn, findStoredSends } from './stored-sends.ts';
@@ -46,14 +46,23 @@ export class KyselyMailboxStore implements MailboxStore {
     );
   }
 
-  async range(deviceId: string, afterSeq: number, limit: number): Promise<MailboxRow[]> {
-    const rows = await this.db
+  async range(deviceId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<MailboxRow[]> {
+    const page = this.db
       .selectFrom('mailbox')
       .selectAll()
       .where('device_id', '=', deviceId)
       .where('seq', '>', afterSeq)
       .orderBy('seq')
-      .limit(limit)
+      .limit(limit);
+    if (maxBytes === undefined) return (await page.execute()).map(toRow);
+    // The running total of payload bytes decides where the page ends; the first entry always comes.
+    const rows = await this.db
+      .selectFrom(
+        page.select(sql<number>`SUM(LENGTH(payload)) OVER (ORDER BY seq)`.as('running_bytes')).as('page'),
+      )
+      .selectAll()
+      .where(sql<boolean>`running_bytes <= ${maxBytes} OR running_bytes = LENGTH(payload)`)
+      .orderBy('seq')
       .execute();
     return rows.map(toRow);
   }

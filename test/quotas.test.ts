@@ -1,0 +1,64 @@
+import type { MailboxItemFrame } from '@courier/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDevice, nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+
+/**
+ * Quotas on signed-in clients (issue 11, item 4): each shows that the abuse is bounded and that
+ * well-behaved use still works.
+ */
+
+const KiB = 1024;
+const payloadBytes = (rows: readonly { payload: Uint8Array }[]) =>
+  rows.reduce((sum, r) => sum + r.payload.byteLength, 0);
+
+describe('catch-up pages', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ config: { limits: { catchUpPageBytes: 600 * KiB } } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('are read from the store in pages bounded in bytes, and a device still gets everything in order', async () => {
+    const alice = await server.register(nextPhone());
+    const bob = await server.register(nextPhone());
+    const chat = await alice.http.openDirect(bob.accountId);
+    const a = await connectDevice(server.url, alice);
+    const big = (i: number) => new Uint8Array(200 * KiB).fill(i);
+    for (let i = 0; i < 20; i++) await a.connection.send(chat.groupId, big(i), `big-${i}`);
+    for (let i = 0; i < 10; i++) await a.connection.sendToDevice(bob.deviceId, big(100 + i), `dev-${i}`);
+    await a.connection.stop();
+
+    // Every read the server makes for Bob, through the real store.
+    const { entries, mailbox } = server.app.storage;
+    const pages: { rows: number; bytes: number }[] = [];
+    const entriesRange = entries.range.bind(entries);
+    const mailboxRange = mailbox.range.bind(mailbox);
+    entries.range = async (...args) => {
+      const rows = await entriesRange(...args);
+      pages.push({ rows: rows.length, bytes: payloadBytes(rows) });
+      return rows;
+    };
+    mailbox.range = async (...args) => {
+      const rows = await mailboxRange(...args);
+      pages.push({ rows: rows.length, bytes: payloadBytes(rows) });
+      return rows;
+    };
+    const items: MailboxItemFrame[] = [];
+    try {
+      const b = await connectDevice(server.url, bob, { onMailboxItem: (item) => void items.push(item) });
+      const got = await b.waitForMessages(20, 20_000);
+      expect(got.map((e) => e.clientMsgId)).toEqual(Array.from({ length: 20 }, (_, i) => `big-${i}`));
+      expect(got.every((e, i) => e.payload.every((byte) => byte === i))).toBe(true);
+      while (items.length < 10) await new Promise((r) => setTimeout(r, 20));
+      expect(items.map((item) => item.clientMsgId)).toEqual(Array.from({ length: 10 }, (_, i) => `dev-${i}`));
+      await b.connection.stop();
+    } finally {
+      entries.range = entriesRange;
+      mailbox.range = mailboxRange;
+    }
+    expect(pages.length).toBeGreaterThan(0);
+    for (const page of pages) if (page.rows > 1) expect(page.bytes).toBeLessThanOrEqual(600 * KiB);
+  });
+});
