@@ -1,6 +1,13 @@
-import type { MailboxItemFrame } from '@courier/protocol';
+import { randomUUID } from 'node:crypto';
+import { type CourierError, type MailboxItemFrame, toBase64 } from '@courier/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDevice, nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+import {
+  connectDevice,
+  nextPhone,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from './support/harness.ts';
 
 /**
  * Quotas on signed-in clients (issue 11, item 4): each shows that the abuse is bounded and that
@@ -60,5 +67,38 @@ describe('catch-up pages', () => {
     }
     expect(pages.length).toBeGreaterThan(0);
     for (const page of pages) if (page.rows > 1) expect(page.bytes).toBeLessThanOrEqual(600 * KiB);
+  });
+});
+
+describe('MLS commits', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('from someone outside the chat are refused before anything in them is parsed', async () => {
+    const alice = await server.register(nextPhone());
+    const bob = await server.register(nextPhone());
+    const stranger = await server.register(nextPhone());
+    const chat = await alice.http.openDirect(bob.accountId);
+    const post = (who: TestUser, body: object) =>
+      who.http
+        .call('POST', `/v1/groups/${chat.groupId}/mls/commits`, { clientMsgId: randomUUID(), ...body })
+        .catch((error: unknown) => (error as CourierError).code);
+    // Garbage that parsing would reject says nothing to a stranger: the roster check comes first.
+    const garbage = toBase64(new Uint8Array(64 * 1024).fill(0xee));
+    expect(await post(stranger, { commit: garbage })).toBe('GROUP_NOT_FOUND');
+    expect(await post(stranger, { commit: garbage, welcome: garbage, ratchetTree: garbage })).toBe(
+      'GROUP_NOT_FOUND',
+    );
+    // A member still learns what is wrong with the commit.
+    expect(await post(bob, { commit: garbage })).toBe('MLS_MALFORMED');
+    // The cheapest checks of all still come first.
+    expect(await post(stranger, { commit: garbage, clientMsgId: 'not valid!' })).toBe(
+      'MSG_CLIENT_ID_INVALID',
+    );
   });
 });

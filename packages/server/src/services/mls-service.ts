@@ -219,6 +219,13 @@ export class MlsService {
   ): Promise<SubmitCommitReply> {
     if (!isClientMsgId(body.clientMsgId)) throw new CourierError('MSG_CLIENT_ID_INVALID');
     if (!isId('group', groupId)) throw new CourierError('GROUP_NOT_FOUND');
+    // Cheap checks before expensive ones: nothing of the commit is decoded or parsed for someone
+    // outside the chat (the transaction below checks again, under the group's lock).
+    if (
+      (await this.storage.mlsGroups.epoch(groupId)) === undefined ||
+      !(await this.storage.groups.isMember(groupId, principal.accountId))
+    )
+      throw new CourierError('GROUP_NOT_FOUND');
     const commit = decode(body.commit, 'commit');
     const welcome = body.welcome === undefined ? undefined : decode(body.welcome, 'welcome');
     const ratchetTree = body.ratchetTree === undefined ? undefined : decode(body.ratchetTree, 'ratchetTree');
