@@ -102,3 +102,40 @@ describe('MLS commits', () => {
     );
   });
 });
+
+describe('send_to_device', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("reaches one's own devices and people one shares a chat with, never a stranger's mailbox", async () => {
+    const alice = await server.register(nextPhone());
+    const alicePhone = await server.login(alice.phone);
+    const bob = await server.register(nextPhone());
+    const stranger = await server.register(nextPhone());
+    const items: MailboxItemFrame[] = [];
+    const b = await connectDevice(server.url, bob, { onMailboxItem: (item) => void items.push(item) });
+    const s = await connectDevice(server.url, stranger);
+    const refused = await s.connection
+      .sendToDevice(bob.deviceId, new Uint8Array(1000), 'spam-1')
+      .catch((error: unknown) => (error as CourierError).code);
+    expect(refused).toBe('MSG_NOT_A_CONTACT');
+    expect(await server.app.storage.mailbox.range(bob.deviceId, 0, 10)).toEqual([]);
+
+    // One's own other device is fine, and so is anyone once a chat is shared.
+    const a = await connectDevice(server.url, alice);
+    await a.connection.sendToDevice(alicePhone.deviceId, new Uint8Array([1]), 'own-1');
+    expect(
+      await a.connection.sendToDevice(bob.deviceId, new Uint8Array([2]), 'early').catch((e) => e.code),
+    ).toBe('MSG_NOT_A_CONTACT');
+    await alice.http.openDirect(bob.accountId);
+    await a.connection.sendToDevice(bob.deviceId, new Uint8Array([3]), 'friend-1');
+    while (items.length < 1) await new Promise((r) => setTimeout(r, 20));
+    expect(items.map((item) => item.clientMsgId)).toEqual(['friend-1']);
+    await Promise.all([a, b, s].map((d) => d.connection.stop()));
+  });
+});

@@ -82,6 +82,11 @@ export const errorCatalog = {
     message: 'Another commit was accepted for this epoch first; catch up and retry.',
   },
   MSG_SLOW_CONSUMER: { status: 429, message: 'The connection could not keep up; reconnect to resume.' },
+  MSG_NOT_A_CONTACT: {
+    status: 403,
+    message:
+      "You share no chat with that device's owner; a device takes items only from its own account and its chats' members.",
+  },
   MLS_MALFORMED: { status: 400, message: 'The MLS message could not be decoded.' },
   MLS_NOT_PUBLIC_MESSAGE: {
     status: 400,

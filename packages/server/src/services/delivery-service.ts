@@ -318,8 +318,19 @@ export class DeliveryService {
         settle.push(() => item.resolve({ seq: existing.seq, duplicate: true }));
         continue;
       }
-      if (!(await tx.devices.byId(item.deviceId))) {
+      const device = await tx.devices.byId(item.deviceId);
+      if (!device) {
         settle.push(() => item.reject(new CourierError('DEVICE_NOT_FOUND')));
+        continue;
+      }
+      // A mailbox takes items from its own account and from people it shares a chat with: nobody
+      // else has a reason to write to it (a Welcome follows a roster add), so a stranger cannot
+      // fill it or spam it (docs/protocol.md, "Device mailboxes").
+      if (
+        device.accountId !== item.sender.accountId &&
+        !(await tx.groups.shareChat(item.sender.accountId, device.accountId))
+      ) {
+        settle.push(() => item.reject(new CourierError('MSG_NOT_A_CONTACT')));
         continue;
       }
       const seq = await tx.devices.allocateMailboxSeq(item.deviceId, 1);

@@ -230,6 +230,8 @@ export interface GroupStore {
   lastSeqs(ids: readonly string[]): Promise<{ groupId: string; lastSeq: number }[]>;
   /** Is the account a member of the group? */
   isMember(groupId: string, accountId: string): Promise<boolean>;
+  /** Are both accounts members of one chat (direct or group)? */
+  shareChat(accountId: string, otherAccountId: string): Promise<boolean>;
   /** Of these (group, account) pairs, the ones that are memberships (one query for a whole batch). */
   memberPairs(
     pairs: readonly { groupId: string; accountId: string }[],

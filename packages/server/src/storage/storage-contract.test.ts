@@ -595,6 +595,17 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(await storage.groups.member(first.id, 'u_missing')).toBeUndefined();
     });
 
+    it('tells whether two accounts share a chat', async () => {
+      const [a, b, c] = [await f.account(), await f.account(), await f.account()];
+      await f.group([a.id, b.id]);
+      await f.group([c.id]);
+      expect(await storage.groups.shareChat(a.id, b.id)).toBe(true);
+      expect(await storage.groups.shareChat(b.id, a.id)).toBe(true);
+      expect(await storage.groups.shareChat(a.id, a.id)).toBe(true);
+      expect(await storage.groups.shareChat(a.id, c.id)).toBe(false);
+      expect(await storage.groups.shareChat(c.id, 'u_missing')).toBe(false);
+    });
+
     it('answers membership questions, changes roles and counts, and removes members', async () => {
       const [a, b, c] = [await f.account(), await f.account(), await f.account()];
       const g = await f.group([a.id, b.id]);
