@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type CourierError, type MailboxItemFrame, toBase64 } from '@courier/protocol';
+import {
+  type CourierError,
+  closeCodes,
+  decodeServerFrame,
+  encodeClientFrame,
+  GATEWAY_PATH,
+  type MailboxItemFrame,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  toBase64,
+} from '@courier/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   connectDevice,
   nextPhone,
@@ -137,5 +148,66 @@ describe('send_to_device', () => {
     while (items.length < 1) await new Promise((r) => setTimeout(r, 20));
     expect(items.map((item) => item.clientMsgId)).toEqual(['friend-1']);
     await Promise.all([a, b, s].map((d) => d.connection.stop()));
+  });
+});
+
+/** A bare WebSocket that says hello and records what the server sends, until it closes. */
+async function bareSocket(server: TestServer, token: string, sendOnly: boolean) {
+  const url = new URL(GATEWAY_PATH, server.url);
+  url.protocol = 'ws:';
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const frames: ServerFrame[] = [];
+  ws.on('message', (data) => frames.push(decodeServerFrame(new Uint8Array(data as Buffer))));
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(
+    encodeClientFrame({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token, client: 'bare', sendOnly }),
+  );
+  // The server's first answer: ready, or an error before it closes.
+  while (frames.length === 0 && ws.readyState === ws.OPEN) await new Promise((r) => setTimeout(r, 5));
+  return { ws, frames, closed, first: frames[0] };
+}
+
+describe('sockets', () => {
+  let server: TestServer;
+  const sockets: WebSocket[] = [];
+  beforeAll(async () => {
+    server = await startTestServer({ config: { limits: { socketsPerDevice: 3, socketsPerAccount: 4 } } });
+  });
+  afterAll(async () => {
+    for (const ws of sockets) ws.terminate();
+    await server?.close();
+  });
+
+  it('are limited per device and per account, with a typed error; a reconnect that takes over is not refused', async () => {
+    const alice = await server.register(nextPhone());
+    const open = async (token: string, sendOnly: boolean) => {
+      const socket = await bareSocket(server, token, sendOnly);
+      sockets.push(socket.ws);
+      return socket;
+    };
+    // One receiving connection and two send-only ones: the device's three.
+    const receiving = await open(alice.token, false);
+    expect(receiving.first?.type).toBe('ready');
+    for (let i = 0; i < 2; i++) expect((await open(alice.token, true)).first?.type).toBe('ready');
+    const fourth = await open(alice.token, true);
+    expect(fourth.first).toMatchObject({ type: 'error', code: 'AUTH_TOO_MANY_SOCKETS' });
+    expect(await fourth.closed).toBe(closeCodes.TOO_MANY_SOCKETS);
+    // A new receiving connection replaces the old one, so it fits.
+    const again = await open(alice.token, false);
+    expect(again.first?.type).toBe('ready');
+    expect(await receiving.closed).toBe(closeCodes.REPLACED);
+
+    // A second device of the account has room for one more: the account's fourth socket.
+    const phone = await server.login(alice.phone);
+    expect((await open(phone.token, true)).first?.type).toBe('ready');
+    const fifth = await open(phone.token, false);
+    expect(fifth.first).toMatchObject({ type: 'error', code: 'AUTH_TOO_MANY_SOCKETS' });
+    expect(await fifth.closed).toBe(closeCodes.TOO_MANY_SOCKETS);
+    // Closing one frees its place.
+    again.ws.close();
+    await again.closed;
+    while (server.app.gateway.connectionCount > 3) await new Promise((r) => setTimeout(r, 5));
+    expect((await open(phone.token, false)).first?.type).toBe('ready');
   });
 });

@@ -32,6 +32,10 @@ export const errorCatalog = {
     message: 'The same device connected again; this older connection is closed.',
   },
   AUTH_SESSION_REVOKED: { status: 401, message: 'This device was signed out.' },
+  AUTH_TOO_MANY_SOCKETS: {
+    status: 429,
+    message: 'This device or account has too many open connections to this server; close one or retry later.',
+  },
   ACCOUNT_NOT_FOUND: { status: 404, message: 'No such user.' },
   ACCOUNT_USERNAME_INVALID: { status: 400, message: 'A username has 5 to 32 characters: a-z, 0-9 and _.' },
   ACCOUNT_USERNAME_TAKEN: { status: 409, message: 'That username is taken.' },
@@ -252,5 +256,7 @@ export const closeCodes = {
   REPLACED: 4409,
   HELLO_TIMEOUT: 4408,
   SLOW_CONSUMER: 4429,
+  /** The device or account has too many open connections (AUTH_TOO_MANY_SOCKETS): retry later. */
+  TOO_MANY_SOCKETS: 4431,
   SHUTTING_DOWN: 4503,
 } as const;

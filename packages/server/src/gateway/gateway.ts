@@ -237,6 +237,12 @@ export class Gateway {
     }
     const principal = await this.deps.auth.authenticate(frame.token);
     if (ws.readyState !== ws.OPEN) return undefined;
+    if (this.tooManySockets(principal.accountId, principal.deviceId, frame.sendOnly === true)) {
+      const error = new CourierError('AUTH_TOO_MANY_SOCKETS');
+      ws.send(encodeServerFrame({ type: 'error', requestId: 0, code: error.code, message: error.message }));
+      ws.close(closeCodes.TOO_MANY_SOCKETS, error.code);
+      return undefined;
+    }
     const connection = new ClientConnection(
       ws,
       principal.accountId,
@@ -278,6 +284,17 @@ export class Gateway {
       this.pushMailbox(principal.deviceId);
     }
     return connection;
+  }
+
+  /**
+   * Would one more connection pass `limits.socketsPerDevice` or `limits.socketsPerAccount` on this
+   * node? A receiving connection replaces the device's current one, so that one does not count.
+   */
+  private tooManySockets(accountId: string, deviceId: string, sendOnly: boolean): boolean {
+    const replaced = sendOnly ? undefined : this.byDevice.get(deviceId);
+    const ofDevice = this.connectionsOf(deviceId).filter((c) => c !== replaced).length;
+    const ofAccount = [...(this.byAccount.get(accountId) ?? [])].filter((c) => c !== replaced).length;
+    return ofDevice >= this.deps.limits.socketsPerDevice || ofAccount >= this.deps.limits.socketsPerAccount;
   }
 
   /** Every connection of a device on this node: the receiving one and any send-only ones. */
