@@ -10,6 +10,7 @@ import {
   type ServerFrame,
   toBase64,
 } from '@courier/protocol';
+import { opaqueApplicationMessage } from '@courier/mls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -210,4 +211,101 @@ describe('sockets', () => {
     while (server.app.gateway.connectionCount > 3) await new Promise((r) => setTimeout(r, 5));
     expect((await open(phone.token, false)).first?.type).toBe('ready');
   });
+});
+
+describe('sends in flight', () => {
+  let server: TestServer;
+  const sockets: WebSocket[] = [];
+  beforeAll(async () => {
+    server = await startTestServer({
+      config: { limits: { inFlightBytesPerSocket: 1024 * KiB, inFlightSendsPerSocket: 32 } },
+    });
+  });
+  afterAll(async () => {
+    for (const ws of sockets) ws.terminate();
+    await server?.close();
+  });
+
+  /**
+   * Holds every send the gateway hands to the delivery service until `release`, and counts what it
+   * holds; then pipelines `count` sends of `size` bytes and a ping from a bare socket.
+   */
+  async function pipeline(count: number, size: number) {
+    const alice = await server.register(nextPhone());
+    const bob = await server.register(nextPhone());
+    const chat = await alice.http.openDirect(bob.accountId);
+    const { delivery } = server.app;
+    const append = delivery.appendToGroup.bind(delivery);
+    let held = { sends: 0, bytes: 0 };
+    let most = { sends: 0, bytes: 0 };
+    let gate: (() => void)[] | undefined = [];
+    delivery.appendToGroup = async (sender, groupId, clientMsgId, payload) => {
+      if (gate) {
+        held = { sends: held.sends + 1, bytes: held.bytes + payload.byteLength };
+        most = { sends: Math.max(most.sends, held.sends), bytes: Math.max(most.bytes, held.bytes) };
+        await new Promise<void>((resolve) => gate?.push(resolve));
+      }
+      return append(sender, groupId, clientMsgId, payload);
+    };
+    const release = () => {
+      for (const resolve of gate ?? []) resolve();
+      gate = undefined;
+      delivery.appendToGroup = append;
+    };
+    const socket = await bareSocket(server, alice.token, true);
+    sockets.push(socket.ws);
+    const body = new Uint8Array(size).fill(9);
+    for (let i = 0; i < count; i++) {
+      const payload = opaqueApplicationMessage(chat.groupId, body);
+      socket.ws.send(
+        encodeClientFrame({
+          type: 'send',
+          requestId: i + 1,
+          groupId: chat.groupId,
+          clientMsgId: `p-${i}`,
+          payload,
+        }),
+      );
+    }
+    socket.ws.send(encodeClientFrame({ type: 'ping', nonce: 7 }));
+    const pong = () => socket.frames.some((f) => f.type === 'pong');
+    return { socket, chat, release, pong, held: () => held, most: () => most };
+  }
+
+  async function until(condition: () => boolean, ms: number): Promise<void> {
+    for (let waited = 0; !condition() && waited < ms; waited += 10)
+      await new Promise((r) => setTimeout(r, 10));
+  }
+
+  it.each([
+    ['bytes', 40, 256 * KiB],
+    ['sends', 400, 100],
+  ])(
+    'are bounded in %s: the server stops reading a socket whose sends it has not answered, and loses none',
+    async (_, count, size) => {
+      const run = await pipeline(count, size);
+      try {
+        // The server reads sends until the window is full...
+        await until(() => run.held().bytes >= 1024 * KiB || run.held().sends >= 32, 10_000);
+        // ...and then nothing more from this socket (the ping behind the sends stays unread).
+        await until(run.pong, 1000);
+        expect(run.pong()).toBe(false);
+        expect(run.most().bytes).toBeLessThanOrEqual(1024 * KiB + 2 * size);
+        expect(run.most().sends).toBeLessThanOrEqual(32 + Math.ceil((64 * KiB) / size));
+      } finally {
+        run.release();
+      }
+      // Once answered, it reads on: every send is accepted, in order, none refused.
+      const answered = () => run.socket.frames.filter((f) => f.type === 'accepted' || f.type === 'error');
+      await until(() => run.pong() && answered().length >= count, 20_000);
+      expect(run.pong()).toBe(true);
+      const answers = answered();
+      expect(answers.every((f) => f.type === 'accepted')).toBe(true);
+      expect(answers).toHaveLength(count);
+      const stored = await server.app.storage.entries.range(run.chat.groupId, 0, 10_000);
+      expect(stored.filter((e) => e.kind === 'message').map((e) => e.clientMsgId)).toEqual(
+        Array.from({ length: count }, (_, i) => `p-${i}`),
+      );
+    },
+  );
 });

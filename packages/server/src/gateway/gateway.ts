@@ -250,6 +250,7 @@ export class Gateway {
       principal.tokenHash,
       this.deps.config.highWaterBytes,
       (c) => this.paused.add(c),
+      { bytes: this.deps.limits.inFlightBytesPerSocket, sends: this.deps.limits.inFlightSendsPerSocket },
     );
     connection.sendOnly = frame.sendOnly === true;
     this.register(connection);
@@ -402,11 +403,15 @@ export class Gateway {
       return;
     }
     const sender = { accountId: connection.accountId, deviceId: connection.deviceId };
-    this.deps.delivery.appendToGroup(sender, groupId, clientMsgId, payload).then(
-      ({ seq, duplicate }) =>
-        connection.send({ type: 'accepted', requestId, groupId, deviceId: '', seq, duplicate }),
-      (error: unknown) => this.reject(connection, requestId, error),
-    );
+    connection.sendStarted(payload.byteLength);
+    this.deps.delivery
+      .appendToGroup(sender, groupId, clientMsgId, payload)
+      .then(
+        ({ seq, duplicate }) =>
+          connection.send({ type: 'accepted', requestId, groupId, deviceId: '', seq, duplicate }),
+        (error: unknown) => this.reject(connection, requestId, error),
+      )
+      .finally(() => connection.sendSettled(payload.byteLength));
   }
 
   private onSendToDevice(
@@ -420,11 +425,15 @@ export class Gateway {
       return;
     }
     const sender = { accountId: connection.accountId, deviceId: connection.deviceId };
-    this.deps.delivery.appendToDevice(sender, deviceId, clientMsgId, payload).then(
-      ({ seq, duplicate }) =>
-        connection.send({ type: 'accepted', requestId, groupId: '', deviceId, seq, duplicate }),
-      (error: unknown) => this.reject(connection, requestId, error),
-    );
+    connection.sendStarted(payload.byteLength);
+    this.deps.delivery
+      .appendToDevice(sender, deviceId, clientMsgId, payload)
+      .then(
+        ({ seq, duplicate }) =>
+          connection.send({ type: 'accepted', requestId, groupId: '', deviceId, seq, duplicate }),
+        (error: unknown) => this.reject(connection, requestId, error),
+      )
+      .finally(() => connection.sendSettled(payload.byteLength));
   }
 
   private async reloadMembership(connection: ClientConnection, groupId: string): Promise<void> {
