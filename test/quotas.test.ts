@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type ClaimKeyPackagesReply,
   type CourierError,
   closeCodes,
   decodeServerFrame,
   encodeClientFrame,
   GATEWAY_PATH,
+  type KeyPackageStockReply,
   type MailboxItemFrame,
   PROTOCOL_VERSION,
   type ServerFrame,
   toBase64,
 } from '@courier/protocol';
 import { opaqueApplicationMessage } from '@courier/mls';
+import { MemoryMlsStore, SecureClient } from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -19,7 +22,9 @@ import {
   startTestServer,
   type TestServer,
   type TestUser,
+  unsafeTestingClock,
 } from './support/harness.ts';
+import { secureDevice } from './support/secure.ts';
 
 /**
  * Quotas on signed-in clients (issue 11, item 4): each shows that the abuse is bounded and that
@@ -308,4 +313,84 @@ describe('sends in flight', () => {
       );
     },
   );
+});
+
+describe('claiming key packages', () => {
+  let server: TestServer;
+  const clock = new unsafeTestingClock(Date.now());
+  beforeAll(async () => {
+    server = await startTestServer({
+      clock,
+      config: {
+        limits: {
+          keyPackageClaimWindowMs: 3_600_000,
+          oneTimeClaimsPerDevice: 3,
+          oneTimeClaimsPerClaimer: 4,
+          claimRequestsPerClaimer: 8,
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** A device that publishes five one-time key packages and a last-resort one, then goes away. */
+  async function publisher(): Promise<TestUser & { store: MemoryMlsStore }> {
+    const user = await server.register(nextPhone());
+    const store = new MemoryMlsStore();
+    const client = new SecureClient({
+      url: server.url,
+      token: user.token,
+      accountId: user.accountId,
+      deviceId: user.deviceId,
+      store,
+      keyPackageStock: 5,
+    });
+    await client.start();
+    await client.stop();
+    return { ...user, store };
+  }
+
+  it('is limited per target device and per claimer: nobody drains a stock, and the last-resort package still works', async () => {
+    const [bob, carol] = [await publisher(), await publisher()];
+    const mallory = await server.register(nextPhone());
+    const claim = async (who: TestUser, target: TestUser) => {
+      const reply = await who.http.call<ClaimKeyPackagesReply>('POST', '/v1/mls/key-packages/claim', {
+        accountIds: [target.accountId],
+      });
+      expect(reply.keyPackages).toHaveLength(1);
+      return reply.keyPackages[0]!.lastResort;
+    };
+    const stock = async (user: TestUser) =>
+      (await user.http.call<KeyPackageStockReply>('GET', '/v1/me/device/key-packages')).oneTime;
+
+    // Three one-time packages of Bob's device per window, to anyone; then its last-resort one.
+    const fromBob = [];
+    for (let i = 0; i < 5; i++) fromBob.push(await claim(mallory, bob));
+    expect(fromBob).toEqual([false, false, false, true, true]);
+    expect(await stock(bob)).toBe(2);
+    // Mallory has taken three one-time packages; the fourth is her last this window.
+    expect([await claim(mallory, carol), await claim(mallory, carol)]).toEqual([false, true]);
+    expect(await stock(carol)).toBe(4);
+    // Her eighth request is the last; the ninth is refused.
+    expect(await claim(mallory, carol)).toBe(true);
+    const refused = await claim(mallory, carol).catch((error: unknown) => (error as CourierError).code);
+    expect(refused).toBe('MLS_CLAIM_RATE_LIMITED');
+
+    // A last-resort package is a working key package: Bob can be added to a chat with it.
+    const alice = await secureDevice(server, await server.register(nextPhone()));
+    const b = await secureDevice(server, bob, { store: bob.store });
+    const chat = await alice.client.openDirect(bob.accountId);
+    await b.joined(chat.groupId);
+    await alice.client.sendText(chat.groupId, 'hello via last resort');
+    expect((await b.waitFor(chat.groupId, 1)).map((m) => m.text)).toEqual(['hello via last resort']);
+    expect(await stock(bob)).toBe(2);
+    await Promise.all([alice, b].map((d) => d.client.stop()));
+
+    // A new window: one-time packages again.
+    clock.advance(3_600_001);
+    expect(await claim(mallory, carol)).toBe(false);
+    expect(await stock(carol)).toBe(3);
+  });
 });

@@ -132,6 +132,10 @@ export const errorCatalog = {
     status: 400,
     message: "The key package is malformed or not for this device's credential and ciphersuite.",
   },
+  MLS_CLAIM_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many key-package claims from this account; try again later.',
+  },
   MLS_TREE_NOT_FOUND: { status: 404, message: 'No ratchet tree is kept for that epoch of the group.' },
   MLS_CERTIFICATE_INVALID: {
     status: 502,

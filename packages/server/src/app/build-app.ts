@@ -76,6 +76,12 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const mls = new MlsService(storage, bus, deps.clock, groups, {
     certificationKey: loadOrCreateSigningKey(config.mls.certificationKeyFile),
     maxOneTimeKeyPackages: config.mls.maxOneTimeKeyPackages,
+    claimLimits: {
+      windowMs: config.limits.keyPackageClaimWindowMs,
+      oneTimePerDevice: config.limits.oneTimeClaimsPerDevice,
+      oneTimePerClaimer: config.limits.oneTimeClaimsPerClaimer,
+      requestsPerClaimer: config.limits.claimRequestsPerClaimer,
+    },
   });
   const exports = new ExportJobs(
     storage,

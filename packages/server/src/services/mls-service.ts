@@ -42,6 +42,13 @@ export interface MlsServiceOptions {
   certificationKey: Uint8Array;
   /** Most one-time key packages a device may keep published. */
   maxOneTimeKeyPackages: number;
+  /** Key-package claims per window (config `limits`): beyond them, last-resort packages or an error. */
+  claimLimits: {
+    windowMs: number;
+    oneTimePerDevice: number;
+    oneTimePerClaimer: number;
+    requestsPerClaimer: number;
+  };
 }
 
 /** Errors of @courier/mls become catalog errors; anything else stays what it is. */
@@ -151,20 +158,34 @@ export class MlsService {
     return this.storage.keyPackages.stock(principal.deviceId);
   }
 
-  /** One key package for every device (with a credential) of each account, consuming one-time ones. */
+  /**
+   * One key package for every device (with a credential) of each account, consuming one-time ones.
+   * One-time packages are rate-limited per target device and per claimer, so that nobody can drain
+   * another device's stock (forward secrecy of its next joins); over either limit the device's
+   * last-resort package is handed out instead, which still works. Too many requests get
+   * MLS_CLAIM_RATE_LIMITED.
+   */
   async claim(
-    _principal: Principal,
+    principal: Principal,
     accountIds: readonly string[],
     deviceIds?: readonly string[],
   ): Promise<ClaimKeyPackagesReply> {
     const ids = [...new Set(accountIds)];
     if (ids.some((id) => !isId('account', id))) throw new CourierError('ACCOUNT_NOT_FOUND');
+    const limits = this.options.claimLimits;
+    const now = this.clock.now();
+    const hit = (key: string) => this.storage.rateLimits.hit(key, now, limits.windowMs);
+    if ((await hit(`kp-requests:${principal.accountId}`)) > limits.requestsPerClaimer)
+      throw new CourierError('MLS_CLAIM_RATE_LIMITED', { details: { windowMs: limits.windowMs } });
     const only = deviceIds === undefined ? undefined : new Set(deviceIds);
     const credentials = await this.storage.keyPackages.credentialsOfAccounts(ids);
     const keyPackages: ClaimKeyPackagesReply['keyPackages'] = [];
     for (const credential of credentials) {
       if (only && !only.has(credential.deviceId)) continue;
-      const claimed = await this.storage.keyPackages.claim(credential.deviceId);
+      const oneTime =
+        (await hit(`kp-device:${credential.deviceId}`)) <= limits.oneTimePerDevice &&
+        (await hit(`kp-claimer:${principal.accountId}`)) <= limits.oneTimePerClaimer;
+      const claimed = await this.storage.keyPackages.claim(credential.deviceId, { lastResortOnly: !oneTime });
       if (!claimed) continue; // a device that published none cannot be added until it does
       keyPackages.push({
         accountId: credential.accountId,

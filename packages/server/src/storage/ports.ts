@@ -290,8 +290,11 @@ export interface KeyPackageStore {
     lastResort: KeyPackageRow | undefined,
   ): Promise<void>;
   stock(deviceId: string): Promise<{ oneTime: number; lastResort: boolean }>;
-  /** Takes one key package of the device: a one-time one (deleted), else the last-resort one (kept). */
-  claim(deviceId: string): Promise<KeyPackageRow | undefined>;
+  /**
+   * Takes one key package of the device: a one-time one (deleted), else the last-resort one (kept).
+   * With `lastResortOnly`, only the last-resort one (a claim over a rate limit).
+   */
+  claim(deviceId: string, options?: { lastResortOnly?: boolean }): Promise<KeyPackageRow | undefined>;
 }
 
 export interface MlsLeafRow {

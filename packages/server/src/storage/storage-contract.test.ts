@@ -980,6 +980,15 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(claims).toEqual(['a', 'b', 'y', 'y']);
       expect(await storage.keyPackages.stock(d)).toEqual({ oneTime: 0, lastResort: true });
       expect(await storage.keyPackages.claim('d_nobody')).toBeUndefined();
+      // Asked for the last-resort one only, a claim leaves the one-time stock alone.
+      await storage.keyPackages.publish(d, [row('c', false, 5)], undefined);
+      expect((await storage.keyPackages.claim(d, { lastResortOnly: true }))?.ref).toBe('y');
+      expect(await storage.keyPackages.stock(d)).toEqual({ oneTime: 1, lastResort: true });
+      expect((await storage.keyPackages.claim(d))?.ref).toBe('c');
+      const bare = (await f.user(1)).devices[0]!.id;
+      await storage.keyPackages.publish(bare, [row('q', false, 6)], undefined);
+      expect(await storage.keyPackages.claim(bare, { lastResortOnly: true })).toBeUndefined();
+      expect(await storage.keyPackages.stock(bare)).toEqual({ oneTime: 1, lastResort: false });
     });
 
     it('keeps each group epoch, leaf map and trees; pruning keeps every group its newest tree', async () => {
