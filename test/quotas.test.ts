@@ -113,10 +113,15 @@ describe('MLS commits', () => {
     );
     // A member still learns what is wrong with the commit.
     expect(await post(bob, { commit: garbage })).toBe('MLS_MALFORMED');
-    // The cheapest checks of all still come first.
-    expect(await post(stranger, { commit: garbage, clientMsgId: 'not valid!' })).toBe(
-      'MSG_CLIENT_ID_INVALID',
-    );
+    // Not even the request body is read and parsed for a stranger.
+    const raw = await fetch(new URL(`/v1/groups/${chat.groupId}/mls/commits`, server.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stranger.token}`, 'content-type': 'application/json' },
+      body: `{"clientMsgId": "x", "commit": "${'A'.repeat(1024 * 1024)}`,
+    });
+    expect(((await raw.json()) as { error: { code: string } }).error.code).toBe('GROUP_NOT_FOUND');
+    // For a member, the body's own cheap checks still come before parsing the commit.
+    expect(await post(bob, { commit: garbage, clientMsgId: 'not valid!' })).toBe('MSG_CLIENT_ID_INVALID');
   });
 });
 

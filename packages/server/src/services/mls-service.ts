@@ -232,6 +232,20 @@ export class MlsService {
     return { epoch, ratchetTree: toBase64(tree) };
   }
 
+  /**
+   * The roster check a commit passes before anything in it is read: the group exists and the
+   * caller's account is a member (GROUP_NOT_FOUND otherwise). The HTTP route runs it before the
+   * request body is even parsed.
+   */
+  async assertMayCommit(principal: Principal, groupId: string): Promise<void> {
+    if (
+      !isId('group', groupId) ||
+      (await this.storage.mlsGroups.epoch(groupId)) === undefined ||
+      !(await this.storage.groups.isMember(groupId, principal.accountId))
+    )
+      throw new CourierError('GROUP_NOT_FOUND');
+  }
+
   /** Checks a commit against the group's epoch, roster and tree; stores it and routes its Welcome. */
   async submitCommit(
     principal: Principal,
@@ -239,14 +253,9 @@ export class MlsService {
     body: SubmitCommitBody,
   ): Promise<SubmitCommitReply> {
     if (!isClientMsgId(body.clientMsgId)) throw new CourierError('MSG_CLIENT_ID_INVALID');
-    if (!isId('group', groupId)) throw new CourierError('GROUP_NOT_FOUND');
     // Cheap checks before expensive ones: nothing of the commit is decoded or parsed for someone
     // outside the chat (the transaction below checks again, under the group's lock).
-    if (
-      (await this.storage.mlsGroups.epoch(groupId)) === undefined ||
-      !(await this.storage.groups.isMember(groupId, principal.accountId))
-    )
-      throw new CourierError('GROUP_NOT_FOUND');
+    await this.assertMayCommit(principal, groupId);
     const commit = decode(body.commit, 'commit');
     const welcome = body.welcome === undefined ? undefined : decode(body.welcome, 'welcome');
     const ratchetTree = body.ratchetTree === undefined ? undefined : decode(body.ratchetTree, 'ratchetTree');
