@@ -399,3 +399,44 @@ describe('claiming key packages', () => {
     expect(await stock(carol)).toBe(3);
   });
 });
+
+describe('the fan-out cache', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      config: { limits: { hubCacheBytes: 1024 * KiB, hubCacheTotalBytes: 2048 * KiB } },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('of all chats on a node together is bounded in bytes, and every reader still gets everything', async () => {
+    const alice = await server.register(nextPhone());
+    const bob = await server.register(nextPhone());
+    const chats = [];
+    for (let i = 0; i < 5; i++) chats.push(await alice.http.createGroup(`chat ${i}`, [bob.accountId]));
+    const b = await connectDevice(server.url, bob);
+    const a = await connectDevice(server.url, alice);
+    let most = 0;
+    for (let round = 0; round < 4; round++) {
+      for (const [i, chat] of chats.entries()) {
+        await a.connection.send(chat.groupId, new Uint8Array(250 * KiB).fill(i), `m-${i}-${round}`);
+        most = Math.max(most, server.app.gateway.fanOutCacheBytes);
+      }
+    }
+    // Five chats of four 250 KiB frames each fit each chat's own bound, not the node's.
+    expect(most).toBeLessThanOrEqual(2048 * KiB);
+    const got = await b.waitForMessages(20, 20_000);
+    for (const [i, chat] of chats.entries()) {
+      expect(got.filter((e) => e.groupId === chat.groupId).map((e) => e.clientMsgId)).toEqual(
+        [0, 1, 2, 3].map((round) => `m-${i}-${round}`),
+      );
+    }
+    await a.connection.stop();
+    await b.connection.stop();
+    // With nobody left to serve, the node holds nothing.
+    while (server.app.gateway.connectionCount > 0) await new Promise((r) => setTimeout(r, 10));
+    expect(server.app.gateway.fanOutCacheBytes).toBe(0);
+  });
+});

@@ -113,6 +113,12 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(8 * 1024 * 1024),
+      /** Bytes of encoded frames the fan-out caches of all groups on a node keep together. */
+      hubCacheTotalBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024 * 1024),
       /** Bytes of one catch-up page read from the store (besides delivery.catchUpPageSize entries). */
       catchUpPageBytes: z
         .number()

@@ -66,4 +66,29 @@ describe('FrameCache', () => {
       ),
     );
   });
+
+  it('drops its oldest frames on demand and keeps counting its bytes exactly (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 500 }), fc.constant('drop' as const)), {
+          maxLength: 200,
+        }),
+        (ops) => {
+          const cache = new FrameCache(0, { entries: 50, bytes: 10_000 });
+          for (const op of ops) {
+            const before = cache.bytes;
+            const oldest = cache.get(cache.first);
+            if (op === 'drop') expect(cache.dropOldest()).toBe(before - cache.bytes);
+            else cache.push(frame(cache.last + 1, op));
+            if (op === 'drop') expect(before - cache.bytes).toBe(oldest?.bytes.byteLength ?? 0);
+            const kept = held(cache);
+            expect(cache.bytes).toBe(kept.reduce((sum, f) => sum + f.bytes.byteLength, 0));
+            expect(kept.map((f) => f.seq)).toEqual(
+              Array.from({ length: kept.length }, (_, i) => cache.last - kept.length + 1 + i),
+            );
+          }
+        },
+      ),
+    );
+  });
 });

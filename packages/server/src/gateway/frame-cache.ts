@@ -51,19 +51,23 @@ export class FrameCache {
     this.frames.push(frame);
     this.keptBytes += frame.bytes.byteLength;
     this.last = frame.seq;
-    while (
-      this.head < this.frames.length &&
-      (this.frames.length - this.head > this.limits.entries || this.keptBytes > this.limits.bytes)
-    ) {
-      this.keptBytes -= this.frames[this.head]?.bytes.byteLength ?? 0;
-      this.frames[this.head] = undefined;
-      this.head += 1;
-    }
-    // Compact once the cleared slots are the larger part, so a push costs O(1) on average.
+    while (this.frames.length - this.head > this.limits.entries || this.keptBytes > this.limits.bytes)
+      this.dropOldest();
+    return true;
+  }
+
+  /** Drops the oldest frame held (readers behind it read from the store); returns its bytes. */
+  dropOldest(): number {
+    const oldest = this.frames[this.head];
+    if (!oldest) return 0;
+    this.keptBytes -= oldest.bytes.byteLength;
+    this.frames[this.head] = undefined;
+    this.head += 1;
+    // Compact once the cleared slots are the larger part, so each drop costs O(1) on average.
     if (this.head > 32 && this.head * 2 > this.frames.length) {
       this.frames = this.frames.slice(this.head);
       this.head = 0;
     }
-    return true;
+    return oldest.bytes.byteLength;
   }
 }

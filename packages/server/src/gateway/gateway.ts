@@ -94,6 +94,7 @@ export class Gateway {
       deps.storage,
       {
         cache: { entries: deps.config.hubCacheEntries, bytes: deps.limits.hubCacheBytes },
+        totalCacheBytes: deps.limits.hubCacheTotalBytes,
         pageSize: deps.config.catchUpPageSize,
         pageBytes: deps.limits.catchUpPageBytes,
       },
@@ -113,6 +114,11 @@ export class Gateway {
     let count = this.byDevice.size;
     for (const set of this.sendOnly.values()) count += set.size;
     return count;
+  }
+
+  /** Bytes held in the fan-out caches of this node's chats (bounded by `limits.hubCacheTotalBytes`). */
+  get fanOutCacheBytes(): number {
+    return this.hub.cachedBytes;
   }
 
   /** Handles an HTTP upgrade; returns false when the path is not the gateway's. */
