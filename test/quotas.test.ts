@@ -440,3 +440,40 @@ describe('the fan-out cache', () => {
     expect(server.app.gateway.fanOutCacheBytes).toBe(0);
   });
 });
+
+describe('a device mailbox', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ config: { limits: { mailboxBytesPerDevice: 1024 * KiB } } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('holds a bounded number of bytes its device has not fetched; fetching makes room again', async () => {
+    const alice = await server.register(nextPhone());
+    const bob = await server.register(nextPhone());
+    await alice.http.openDirect(bob.accountId);
+    const a = await connectDevice(server.url, alice);
+    const send = (id: string) =>
+      a.connection
+        .sendToDevice(bob.deviceId, new Uint8Array(300 * KiB), id)
+        .then(() => 'accepted')
+        .catch((error: unknown) => (error as CourierError).code);
+    const outcomes = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await send(`fill-${i}`));
+    expect(outcomes).toEqual(['accepted', 'accepted', 'accepted', 'MSG_MAILBOX_FULL', 'MSG_MAILBOX_FULL']);
+    // Bob's device fetches and acknowledges its items: room again.
+    const items: MailboxItemFrame[] = [];
+    const b = await connectDevice(server.url, bob, { onMailboxItem: (item) => void items.push(item) });
+    while (items.length < 3) await new Promise((r) => setTimeout(r, 20));
+    let outcome = await send('after');
+    while (outcome === 'MSG_MAILBOX_FULL') {
+      await new Promise((r) => setTimeout(r, 50));
+      outcome = await send('after');
+    }
+    expect(outcome).toBe('accepted');
+    await a.connection.stop();
+    await b.connection.stop();
+  });
+});

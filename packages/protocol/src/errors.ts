@@ -86,6 +86,10 @@ export const errorCatalog = {
     message: 'Another commit was accepted for this epoch first; catch up and retry.',
   },
   MSG_SLOW_CONSUMER: { status: 429, message: 'The connection could not keep up; reconnect to resume.' },
+  MSG_MAILBOX_FULL: {
+    status: 429,
+    message: "The device's mailbox holds as much as it may until the device fetches it; try again later.",
+  },
   MSG_NOT_A_CONTACT: {
     status: 403,
     message:

@@ -125,6 +125,12 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(4 * 1024 * 1024),
+      /** Bytes of items a device has not fetched yet that its mailbox takes from send_to_device. */
+      mailboxBytesPerDevice: z
+        .number()
+        .int()
+        .positive()
+        .default(64 * 1024 * 1024),
       /** Open sockets of one device on one node (its receiving one and send-only ones). */
       socketsPerDevice: z.number().int().min(1).default(8),
       /** Open sockets of all devices of one account on one node. */

@@ -103,6 +103,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     deps.logger,
     config.delivery.lazyFlushMs,
     recordIps,
+    config.limits.mailboxBytesPerDevice,
   );
   const gateway = new Gateway({
     storage,

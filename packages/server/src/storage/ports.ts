@@ -326,6 +326,8 @@ export interface MailboxStore {
   /** As EntryStore.range, for a device's mailbox. */
   range(deviceId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<MailboxRow[]>;
   deleteUpTo(deviceId: string, seq: number): Promise<void>;
+  /** Payload bytes of the items waiting in a device's mailbox. */
+  pendingBytes(deviceId: string): Promise<number>;
 }
 
 export interface LogLeafRow {

@@ -820,6 +820,10 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(seqsOf(await storage.mailbox.range(d.id, 0, 100, 400))).toEqual([1, 2]);
       expect(seqsOf(await storage.mailbox.range(d.id, 3, 100, 1))).toEqual([4]);
       expect(seqsOf(await storage.mailbox.range(d.id, 2, 2, 10_000))).toEqual([3, 4]);
+      expect(await storage.mailbox.pendingBytes(d.id)).toBe(1070);
+      await storage.mailbox.deleteUpTo(d.id, 4);
+      expect(await storage.mailbox.pendingBytes(d.id)).toBe(20);
+      expect(await storage.mailbox.pendingBytes('d_missing')).toBe(0);
     });
 
     it('refuses a second entry at the same place, and a second entry with the same client key', async () => {

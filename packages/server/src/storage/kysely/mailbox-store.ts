@@ -67,6 +67,15 @@ export class KyselyMailboxStore implements MailboxStore {
     return rows.map(toRow);
   }
 
+  async pendingBytes(deviceId: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('mailbox')
+      .select(sql<number | string | null>`SUM(LENGTH(payload))`.as('bytes'))
+      .where('device_id', '=', deviceId)
+      .executeTakeFirst();
+    return Number(r?.bytes ?? 0);
+  }
+
   async deleteUpTo(deviceId: string, seq: number): Promise<void> {
     await this.db.deleteFrom('mailbox').where('device_id', '=', deviceId).where('seq', '<=', seq).execute();
   }
