@@ -330,8 +330,8 @@ describe('claiming key packages', () => {
         limits: {
           keyPackageClaimWindowMs: 3_600_000,
           oneTimeClaimsPerDevice: 3,
-          oneTimeClaimsPerClaimer: 4,
-          claimRequestsPerClaimer: 8,
+          oneTimeClaimsPerClaimerPerDevice: 2,
+          claimRequestsPerClaimer: 6,
         },
       },
     });
@@ -359,7 +359,7 @@ describe('claiming key packages', () => {
 
   it('is limited per target device and per claimer: nobody drains a stock, and the last-resort package still works', async () => {
     const [bob, carol] = [await publisher(), await publisher()];
-    const mallory = await server.register(nextPhone());
+    const [mallory, trent] = [await server.register(nextPhone()), await server.register(nextPhone())];
     const claim = async (who: TestUser, target: TestUser) => {
       const reply = await who.http.call<ClaimKeyPackagesReply>('POST', '/v1/mls/key-packages/claim', {
         accountIds: [target.accountId],
@@ -367,21 +367,25 @@ describe('claiming key packages', () => {
       expect(reply.keyPackages).toHaveLength(1);
       return reply.keyPackages[0]!.lastResort;
     };
+    const claims = async (who: TestUser, target: TestUser, count: number) => {
+      const lastResort = [];
+      for (let i = 0; i < count; i++) lastResort.push(await claim(who, target));
+      return lastResort;
+    };
     const stock = async (user: TestUser) =>
       (await user.http.call<KeyPackageStockReply>('GET', '/v1/me/device/key-packages')).oneTime;
 
-    // Three one-time packages of Bob's device per window, to anyone; then its last-resort one.
-    const fromBob = [];
-    for (let i = 0; i < 5; i++) fromBob.push(await claim(mallory, bob));
-    expect(fromBob).toEqual([false, false, false, true, true]);
+    // Two one-time packages of Bob's device per window for Mallory; then its last-resort one.
+    expect(await claims(mallory, bob, 4)).toEqual([false, false, true, true]);
+    expect(await stock(bob)).toBe(3);
+    // Three for everyone together: Trent gets the third.
+    expect(await claims(trent, bob, 3)).toEqual([false, true, true]);
     expect(await stock(bob)).toBe(2);
-    // Mallory has taken three one-time packages; the fourth is her last this window.
-    expect([await claim(mallory, carol), await claim(mallory, carol)]).toEqual([false, true]);
-    expect(await stock(carol)).toBe(4);
-    // Her eighth request is the last; the ninth is refused.
-    expect(await claim(mallory, carol)).toBe(true);
+    // Mallory's sixth request is her last this window; the seventh is refused.
+    expect(await claims(mallory, carol, 2)).toEqual([false, false]);
     const refused = await claim(mallory, carol).catch((error: unknown) => (error as CourierError).code);
     expect(refused).toBe('MLS_CLAIM_RATE_LIMITED');
+    expect(await stock(carol)).toBe(3);
 
     // A last-resort package is a working key package: Bob can be added to a chat with it.
     const alice = await secureDevice(server, await server.register(nextPhone()));
@@ -395,8 +399,8 @@ describe('claiming key packages', () => {
 
     // A new window: one-time packages again.
     clock.advance(3_600_001);
-    expect(await claim(mallory, carol)).toBe(false);
-    expect(await stock(carol)).toBe(3);
+    expect(await claim(mallory, bob)).toBe(false);
+    expect(await stock(bob)).toBe(1);
   });
 });
 

@@ -139,8 +139,8 @@ export const configSchema = z.strictObject({
       keyPackageClaimWindowMs: z.number().int().positive().default(3_600_000),
       /** One-time key packages of one device handed out per window; then its last-resort one. */
       oneTimeClaimsPerDevice: z.number().int().min(0).default(10),
-      /** One-time key packages one account may take per window (of all devices); then last-resort ones. */
-      oneTimeClaimsPerClaimer: z.number().int().min(0).default(500),
+      /** One-time key packages of one device one account may take per window; then the last-resort one. */
+      oneTimeClaimsPerClaimerPerDevice: z.number().int().min(0).default(2),
       /** Key-package claim requests one account may make per window (MLS_CLAIM_RATE_LIMITED beyond). */
       claimRequestsPerClaimer: z.number().int().positive().default(1000),
     })

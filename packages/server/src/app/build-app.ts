@@ -79,7 +79,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     claimLimits: {
       windowMs: config.limits.keyPackageClaimWindowMs,
       oneTimePerDevice: config.limits.oneTimeClaimsPerDevice,
-      oneTimePerClaimer: config.limits.oneTimeClaimsPerClaimer,
+      oneTimePerClaimerPerDevice: config.limits.oneTimeClaimsPerClaimerPerDevice,
       requestsPerClaimer: config.limits.claimRequestsPerClaimer,
     },
   });

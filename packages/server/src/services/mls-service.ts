@@ -46,7 +46,7 @@ export interface MlsServiceOptions {
   claimLimits: {
     windowMs: number;
     oneTimePerDevice: number;
-    oneTimePerClaimer: number;
+    oneTimePerClaimerPerDevice: number;
     requestsPerClaimer: number;
   };
 }
@@ -160,10 +160,11 @@ export class MlsService {
 
   /**
    * One key package for every device (with a credential) of each account, consuming one-time ones.
-   * One-time packages are rate-limited per target device and per claimer, so that nobody can drain
-   * another device's stock (forward secrecy of its next joins); over either limit the device's
-   * last-resort package is handed out instead, which still works. Too many requests get
-   * MLS_CLAIM_RATE_LIMITED.
+   * One-time packages are rate-limited per target device (all claimers) and per claimer and target
+   * device, so that nobody can drain another device's stock (forward secrecy of its next joins),
+   * while adding thousands of devices to a new group once still takes one-time packages; over either
+   * limit the device's last-resort package is handed out instead, which still works. Too many
+   * requests get MLS_CLAIM_RATE_LIMITED.
    */
   async claim(
     principal: Principal,
@@ -182,9 +183,11 @@ export class MlsService {
     const keyPackages: ClaimKeyPackagesReply['keyPackages'] = [];
     for (const credential of credentials) {
       if (only && !only.has(credential.deviceId)) continue;
+      // The claimer's own count first, so that what it is refused does not use up the device's.
       const oneTime =
-        (await hit(`kp-device:${credential.deviceId}`)) <= limits.oneTimePerDevice &&
-        (await hit(`kp-claimer:${principal.accountId}`)) <= limits.oneTimePerClaimer;
+        (await hit(`kp-pair:${principal.accountId}:${credential.deviceId}`)) <=
+          limits.oneTimePerClaimerPerDevice &&
+        (await hit(`kp-device:${credential.deviceId}`)) <= limits.oneTimePerDevice;
       const claimed = await this.storage.keyPackages.claim(credential.deviceId, { lastResortOnly: !oneTime });
       if (!claimed) continue; // a device that published none cannot be added until it does
       keyPackages.push({
