@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ClientKey, MailboxRow, MailboxStore, StoredSend } from '../ports.ts';
 import type { Database, MailboxTable } from '../schema.ts';
+import { byteBoundedPage } from './byte-bounded-page.ts';
 import { clientKeyIn, findStoredSends } from './stored-sends.ts';
 
 const toRow = (r: Selectable<MailboxTable>): MailboxRow => ({
@@ -54,16 +55,8 @@ export class KyselyMailboxStore implements MailboxStore {
       .where('seq', '>', afterSeq)
       .orderBy('seq')
       .limit(limit);
-    if (maxBytes === undefined) return (await page.execute()).map(toRow);
-    // The running total of payload bytes decides where the page ends; the first entry always comes.
-    const rows = await this.db
-      .selectFrom(
-        page.select(sql<number>`SUM(LENGTH(payload)) OVER (ORDER BY seq)`.as('running_bytes')).as('page'),
-      )
-      .selectAll()
-      .where(sql<boolean>`running_bytes <= ${maxBytes} OR running_bytes = LENGTH(payload)`)
-      .orderBy('seq')
-      .execute();
+    const rows =
+      maxBytes === undefined ? await page.execute() : await byteBoundedPage(this.db, page, maxBytes);
     return rows.map(toRow);
   }
 
