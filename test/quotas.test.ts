@@ -223,6 +223,40 @@ describe('sockets', () => {
   });
 });
 
+describe('connecting', () => {
+  let server: TestServer;
+  const clock = new unsafeTestingClock(Date.now());
+  const sockets: WebSocket[] = [];
+  beforeAll(async () => {
+    server = await startTestServer({
+      clock,
+      config: { limits: { connectsPerDevice: 5, connectWindowMs: 60_000 } },
+    });
+  });
+  afterAll(async () => {
+    for (const ws of sockets) ws.terminate();
+    await server?.close();
+  });
+
+  it('is rate-limited per device: a reconnect loop is refused until the window passes', async () => {
+    const alice = await server.register(nextPhone());
+    const bob = await server.register(nextPhone());
+    const connect = async (user: TestUser) => {
+      const socket = await bareSocket(server, user.token, false);
+      sockets.push(socket.ws);
+      return socket;
+    };
+    for (let i = 0; i < 5; i++) expect((await connect(alice)).first?.type).toBe('ready');
+    const sixth = await connect(alice);
+    expect(sixth.first).toMatchObject({ type: 'error', code: 'AUTH_RATE_LIMITED' });
+    expect(await sixth.closed).toBe(closeCodes.TOO_MANY_SOCKETS);
+    // Another device is not affected; the same device is, after the window, welcome again.
+    expect((await connect(bob)).first?.type).toBe('ready');
+    clock.advance(60_001);
+    expect((await connect(alice)).first?.type).toBe('ready');
+  });
+});
+
 describe('sends in flight', () => {
   let server: TestServer;
   const sockets: WebSocket[] = [];

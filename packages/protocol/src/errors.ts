@@ -264,7 +264,7 @@ export const closeCodes = {
   REPLACED: 4409,
   HELLO_TIMEOUT: 4408,
   SLOW_CONSUMER: 4429,
-  /** The device or account has too many open connections (AUTH_TOO_MANY_SOCKETS): retry later. */
+  /** Too many open connections (AUTH_TOO_MANY_SOCKETS) or connects (AUTH_RATE_LIMITED): retry later. */
   TOO_MANY_SOCKETS: 4431,
   SHUTTING_DOWN: 4503,
 } as const;

@@ -242,11 +242,25 @@ export class Gateway {
       throw new CourierError('PROTO_UNSUPPORTED_VERSION', { details: { supported: [PROTOCOL_VERSION] } });
     }
     const principal = await this.deps.auth.authenticate(frame.token);
+    const { connectsPerDevice, connectWindowMs } = this.deps.limits;
+    const connects = await this.deps.storage.rateLimits.hit(
+      `connect:${principal.deviceId}`,
+      this.deps.clock.now(),
+      connectWindowMs,
+    );
     if (ws.readyState !== ws.OPEN) return undefined;
-    if (this.tooManySockets(principal.accountId, principal.deviceId, frame.sendOnly === true)) {
-      const error = new CourierError('AUTH_TOO_MANY_SOCKETS');
-      ws.send(encodeServerFrame({ type: 'error', requestId: 0, code: error.code, message: error.message }));
-      ws.close(closeCodes.TOO_MANY_SOCKETS, error.code);
+    // Counted on every node (a reconnect loop), then this node's open sockets; both retryable later.
+    const refused =
+      connects > connectsPerDevice
+        ? new CourierError('AUTH_RATE_LIMITED', { details: { retryAfterMs: connectWindowMs } })
+        : this.tooManySockets(principal.accountId, principal.deviceId, frame.sendOnly === true)
+          ? new CourierError('AUTH_TOO_MANY_SOCKETS')
+          : undefined;
+    if (refused) {
+      ws.send(
+        encodeServerFrame({ type: 'error', requestId: 0, code: refused.code, message: refused.message }),
+      );
+      ws.close(closeCodes.TOO_MANY_SOCKETS, refused.code);
       return undefined;
     }
     const connection = new ClientConnection(
