@@ -1539,7 +1539,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       | { op: 'append'; group: number; count: number; age: number }
       | { op: 'advance'; device: number; group: number; seq: number }
       | { op: 'start'; devices: number[]; group: number; seq: number }
-      | { op: 'range'; group: number; after: number; limit: number }
+      | { op: 'range'; group: number; after: number; limit: number; maxBytes: number | undefined }
       | { op: 'membership'; device: number; group: number }
       | { op: 'prune'; cutoff: number };
 
@@ -1574,6 +1574,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
             group,
             after: seq,
             limit: fc.integer({ min: 1, max: 6 }),
+            maxBytes: fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
           }),
         },
         { weight: 2, arbitrary: fc.record({ op: fc.constant('membership' as const), device, group }) },
@@ -1651,7 +1652,11 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
                   const rows = await storage.transaction(async (tx) => {
                     const last = await tx.groups.allocateSeq(g, o.count);
                     const made: EntryRow[] = seqRange(last - o.count + 1, last).map((s) =>
-                      f.entry(g, s, { createdAt, payload: new Uint8Array([s, o.count]) }),
+                      // Payloads of 2 to 4 bytes, so that byte-bounded reads end at different places.
+                      f.entry(g, s, {
+                        createdAt,
+                        payload: new Uint8Array([s, o.count, 7, 7].slice(0, 2 + (s % 3))),
+                      }),
                     );
                     await tx.entries.insert(made);
                     return made;
@@ -1673,8 +1678,8 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
                   break;
                 }
                 case 'range': {
-                  const got = await storage.entries.range(groups[o.group]!, o.after, o.limit);
-                  const want = model.range(groups[o.group]!, o.after, o.limit);
+                  const got = await storage.entries.range(groups[o.group]!, o.after, o.limit, o.maxBytes);
+                  const want = model.range(groups[o.group]!, o.after, o.limit, o.maxBytes);
                   expect(got.map((e) => [e.seq, e.createdAt, [...e.payload]])).toEqual(
                     want.map((e) => [e.seq, e.createdAt, [...e.payload]]),
                   );
