@@ -135,7 +135,7 @@ export const configSchema = z.strictObject({
       socketsPerDevice: z.number().int().min(1).default(8),
       /** Open sockets of all devices of one account on one node. */
       socketsPerAccount: z.number().int().min(1).default(64),
-      /** Connections (hellos) one device may open per window, on all nodes together. */
+      /** Connections (hellos) one device may open per window on one node. */
       connectsPerDevice: z.number().int().min(1).default(120),
       connectWindowMs: z.number().int().positive().default(60_000),
       /** The window of the key-package claim limits below. */

@@ -23,6 +23,7 @@ import type { DeliveryService } from '../services/delivery-service.ts';
 import type { MailboxRow, Storage } from '../storage/ports.ts';
 import { ClientConnection } from './client-connection.ts';
 import { GroupHub } from './group-hub.ts';
+import { WindowCounter } from './window-counter.ts';
 
 export interface GatewayDeps {
   storage: Storage;
@@ -85,11 +86,14 @@ export class Gateway {
   private readonly byAccount = new Map<string, Set<ClientConnection>>();
   private readonly paused = new Set<ClientConnection>();
   private readonly hub: GroupHub;
+  /** Hellos per device in the current window (limits.connectsPerDevice). */
+  private readonly connects: WindowCounter;
   private readonly timer: NodeJS.Timeout;
   private pingTicks = 0;
   private shuttingDown = false;
 
   constructor(private readonly deps: GatewayDeps) {
+    this.connects = new WindowCounter(deps.limits.connectWindowMs);
     this.hub = new GroupHub(
       deps.storage,
       {
@@ -242,16 +246,11 @@ export class Gateway {
       throw new CourierError('PROTO_UNSUPPORTED_VERSION', { details: { supported: [PROTOCOL_VERSION] } });
     }
     const principal = await this.deps.auth.authenticate(frame.token);
-    const { connectsPerDevice, connectWindowMs } = this.deps.limits;
-    const connects = await this.deps.storage.rateLimits.hit(
-      `connect:${principal.deviceId}`,
-      this.deps.clock.now(),
-      connectWindowMs,
-    );
     if (ws.readyState !== ws.OPEN) return undefined;
-    // Counted on every node (a reconnect loop), then this node's open sockets; both retryable later.
+    // A reconnect loop, then too many open sockets: both refused, both retryable later.
+    const { connectsPerDevice, connectWindowMs } = this.deps.limits;
     const refused =
-      connects > connectsPerDevice
+      this.connects.hit(principal.deviceId, this.deps.clock.now()) > connectsPerDevice
         ? new CourierError('AUTH_RATE_LIMITED', { details: { retryAfterMs: connectWindowMs } })
         : this.tooManySockets(principal.accountId, principal.deviceId, frame.sendOnly === true)
           ? new CourierError('AUTH_TOO_MANY_SOCKETS')
@@ -524,7 +523,10 @@ export class Gateway {
       }
     }
     this.pingTicks += 1;
-    if (this.pingTicks % 100 === 0) void this.resync();
+    if (this.pingTicks % 100 === 0) {
+      void this.resync();
+      this.connects.sweep(this.deps.clock.now());
+    }
     if (this.pingTicks >= 300) {
       this.pingTicks = 0;
       for (const connection of [
