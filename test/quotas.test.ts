@@ -19,6 +19,7 @@ import WebSocket from 'ws';
 import {
   connectDevice,
   nextPhone,
+  type StorageKind,
   startTestServer,
   type TestServer,
   type TestUser,
@@ -513,5 +514,56 @@ describe('a device mailbox', () => {
     expect(outcome).toBe('accepted');
     await a.connection.stop();
     await b.connection.stop();
+  });
+});
+
+describe.each<StorageKind>(['sqlite', 'postgres'])('concurrent key-package claims over %s', (storage) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      storage,
+      config: { limits: { oneTimeClaimsPerDevice: 3, oneTimeClaimsPerClaimerPerDevice: 2 } },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('of overlapping devices in different orders neither fail nor hand out a package twice', async () => {
+    const targets: TestUser[] = [];
+    for (let i = 0; i < 3; i++) {
+      const user = await server.register(nextPhone());
+      const client = new SecureClient({
+        url: server.url,
+        token: user.token,
+        accountId: user.accountId,
+        deviceId: user.deviceId,
+        store: new MemoryMlsStore(),
+        keyPackageStock: 5,
+      });
+      await client.start();
+      await client.stop();
+      targets.push(user);
+    }
+    const claimers = await Promise.all([0, 1, 2, 3].map(() => server.register(nextPhone())));
+    const replies = await Promise.all(
+      claimers.flatMap((claimer, i) =>
+        [0, 1].map(() =>
+          claimer.http.call<ClaimKeyPackagesReply>('POST', '/v1/mls/key-packages/claim', {
+            accountIds: (i % 2 === 0 ? targets : [...targets].reverse()).map((t) => t.accountId),
+          }),
+        ),
+      ),
+    );
+    const handed = replies.flatMap((r) => r.keyPackages);
+    expect(handed).toHaveLength(8 * 3);
+    const oneTime = handed.filter((k) => !k.lastResort);
+    // Three one-time packages of each device, each handed out once; the rest last-resort ones.
+    expect(oneTime).toHaveLength(9);
+    expect(new Set(oneTime.map((k) => k.keyPackage)).size).toBe(9);
+    for (const target of targets) {
+      const stock = await target.http.call<KeyPackageStockReply>('GET', '/v1/me/device/key-packages');
+      expect(stock.oneTime).toBe(2);
+    }
   });
 });

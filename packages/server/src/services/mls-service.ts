@@ -175,30 +175,41 @@ export class MlsService {
     if (ids.some((id) => !isId('account', id))) throw new CourierError('ACCOUNT_NOT_FOUND');
     const limits = this.options.claimLimits;
     const now = this.clock.now();
-    const hit = (key: string) => this.storage.rateLimits.hit(key, now, limits.windowMs);
-    if ((await hit(`kp-requests:${principal.accountId}`)) > limits.requestsPerClaimer)
+    const requests = await this.storage.rateLimits.hit(
+      `kp-requests:${principal.accountId}`,
+      now,
+      limits.windowMs,
+    );
+    if (requests > limits.requestsPerClaimer)
       throw new CourierError('MLS_CLAIM_RATE_LIMITED', { details: { windowMs: limits.windowMs } });
     const only = deviceIds === undefined ? undefined : new Set(deviceIds);
-    const credentials = await this.storage.keyPackages.credentialsOfAccounts(ids);
-    const keyPackages: ClaimKeyPackagesReply['keyPackages'] = [];
-    for (const credential of credentials) {
-      if (only && !only.has(credential.deviceId)) continue;
-      // The claimer's own count first, so that what it is refused does not use up the device's.
-      const oneTime =
-        (await hit(`kp-pair:${principal.accountId}:${credential.deviceId}`)) <=
-          limits.oneTimePerClaimerPerDevice &&
-        (await hit(`kp-device:${credential.deviceId}`)) <= limits.oneTimePerDevice;
-      const claimed = await this.storage.keyPackages.claim(credential.deviceId, { lastResortOnly: !oneTime });
-      if (!claimed) continue; // a device that published none cannot be added until it does
-      keyPackages.push({
-        accountId: credential.accountId,
-        deviceId: credential.deviceId,
-        keyPackage: toBase64(claimed.package),
-        lastResort: claimed.lastResort,
-        certificate: JSON.parse(credential.certificate) as DeviceCertificate,
-      });
-    }
-    return { keyPackages };
+    // In one order for every request, so that concurrent claims lock rows in the same order.
+    const credentials = (await this.storage.keyPackages.credentialsOfAccounts(ids)).sort(
+      (a, b) => a.accountId.localeCompare(b.accountId, 'en') || a.deviceId.localeCompare(b.deviceId, 'en'),
+    );
+    // One transaction for the whole request: its counters and claims are one durable write.
+    return this.storage.transaction(async (tx) => {
+      const keyPackages: ClaimKeyPackagesReply['keyPackages'] = [];
+      for (const credential of credentials) {
+        if (only && !only.has(credential.deviceId)) continue;
+        // The claimer's own count first, so that what it is refused does not use up the device's.
+        const count = (key: string) => tx.rateLimits.hit(key, now, limits.windowMs);
+        const oneTime =
+          (await count(`kp-pair:${principal.accountId}:${credential.deviceId}`)) <=
+            limits.oneTimePerClaimerPerDevice &&
+          (await count(`kp-device:${credential.deviceId}`)) <= limits.oneTimePerDevice;
+        const claimed = await tx.keyPackages.claim(credential.deviceId, { lastResortOnly: !oneTime });
+        if (!claimed) continue; // a device that published none cannot be added until it does
+        keyPackages.push({
+          accountId: credential.accountId,
+          deviceId: credential.deviceId,
+          keyPackage: toBase64(claimed.package),
+          lastResort: claimed.lastResort,
+          certificate: JSON.parse(credential.certificate) as DeviceCertificate,
+        });
+      }
+      return { keyPackages };
+    });
   }
 
   /** The certificates of every device of these accounts (public keys; any signed-in user may ask). */
