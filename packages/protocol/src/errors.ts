@@ -36,6 +36,10 @@ export const errorCatalog = {
     message: 'The same device connected again; this older connection is closed.',
   },
   AUTH_SESSION_REVOKED: { status: 401, message: 'This device was signed out.' },
+  AUTH_TOO_MANY_SOCKETS: {
+    status: 429,
+    message: 'This device or account has too many open connections to this server; close one or retry later.',
+  },
   ACCOUNT_NOT_FOUND: { status: 404, message: 'No such user.' },
   ACCOUNT_USERNAME_INVALID: { status: 400, message: 'A username has 5 to 32 characters: a-z, 0-9 and _.' },
   ACCOUNT_USERNAME_TAKEN: { status: 409, message: 'That username is taken.' },
@@ -86,6 +90,15 @@ export const errorCatalog = {
     message: 'Another commit was accepted for this epoch first; catch up and retry.',
   },
   MSG_SLOW_CONSUMER: { status: 429, message: 'The connection could not keep up; reconnect to resume.' },
+  MSG_MAILBOX_FULL: {
+    status: 429,
+    message: "The device's mailbox holds as much as it may until the device fetches it; try again later.",
+  },
+  MSG_NOT_A_CONTACT: {
+    status: 403,
+    message:
+      "You share no chat with that device's owner; a device takes items only from its own account and its chats' members.",
+  },
   MLS_MALFORMED: { status: 400, message: 'The MLS message could not be decoded.' },
   MLS_NOT_PUBLIC_MESSAGE: {
     status: 400,
@@ -126,6 +139,10 @@ export const errorCatalog = {
   MLS_KEY_PACKAGE_INVALID: {
     status: 400,
     message: "The key package is malformed or not for this device's credential and ciphersuite.",
+  },
+  MLS_CLAIM_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many key-package claims from this account; try again later.',
   },
   MLS_TREE_NOT_FOUND: { status: 404, message: 'No ratchet tree is kept for that epoch of the group.' },
   MLS_CERTIFICATE_INVALID: {
@@ -267,5 +284,7 @@ export const closeCodes = {
   REPLACED: 4409,
   HELLO_TIMEOUT: 4408,
   SLOW_CONSUMER: 4429,
+  /** Too many open connections (AUTH_TOO_MANY_SOCKETS) or connects (AUTH_RATE_LIMITED): retry later. */
+  TOO_MANY_SOCKETS: 4431,
   SHUTTING_DOWN: 4503,
 } as const;

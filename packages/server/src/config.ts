@@ -141,6 +141,58 @@ export const configSchema = z.strictObject({
       hubCacheEntries: z.number().int().min(1).default(512),
     })
     .prefault({}),
+  /** Quotas on signed-in clients (docs/operations.md, "Limits"): each bounded in bytes or rate. */
+  limits: z
+    .strictObject({
+      /** Bytes of one socket's sends taken and not yet answered; above it the server stops reading that socket. */
+      inFlightBytesPerSocket: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 * 1024),
+      /** The same, counted in sends (many small frames cost memory too). */
+      inFlightSendsPerSocket: z.number().int().positive().default(256),
+      /** Bytes of encoded frames the fan-out cache keeps per group (besides delivery.hubCacheEntries). */
+      hubCacheBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(8 * 1024 * 1024),
+      /** Bytes of encoded frames the fan-out caches of all groups on a node keep together. */
+      hubCacheTotalBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024 * 1024),
+      /** Bytes of one catch-up page read from the store (besides delivery.catchUpPageSize entries). */
+      catchUpPageBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 * 1024),
+      /** Bytes of items a device has not fetched yet that its mailbox takes from send_to_device. */
+      mailboxBytesPerDevice: z
+        .number()
+        .int()
+        .positive()
+        .default(64 * 1024 * 1024),
+      /** Open sockets of one device on one node (its receiving one and send-only ones). */
+      socketsPerDevice: z.number().int().min(1).default(8),
+      /** Open sockets of all devices of one account on one node. */
+      socketsPerAccount: z.number().int().min(1).default(64),
+      /** Connections (hellos) one device may open per window on one node. */
+      connectsPerDevice: z.number().int().min(1).default(120),
+      connectWindowMs: z.number().int().positive().default(60_000),
+      /** The window of the key-package claim limits below. */
+      keyPackageClaimWindowMs: z.number().int().positive().default(3_600_000),
+      /** One-time key packages of one device handed out per window; then its last-resort one. */
+      oneTimeClaimsPerDevice: z.number().int().min(0).default(10),
+      /** One-time key packages of one device one account may take per window; then the last-resort one. */
+      oneTimeClaimsPerClaimerPerDevice: z.number().int().min(0).default(2),
+      /** Key-package claim requests one account may make per window (MLS_CLAIM_RATE_LIMITED beyond). */
+      claimRequestsPerClaimer: z.number().int().positive().default(1000),
+    })
+    .prefault({}),
   /** The MLS delivery service (DESIGN §5). */
   mls: z
     .strictObject({

@@ -80,6 +80,12 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const mls = new MlsService(storage, bus, deps.clock, groups, {
     certificationKey: loadOrCreateSigningKey(config.mls.certificationKeyFile),
     maxOneTimeKeyPackages: config.mls.maxOneTimeKeyPackages,
+    claimLimits: {
+      windowMs: config.limits.keyPackageClaimWindowMs,
+      oneTimePerDevice: config.limits.oneTimeClaimsPerDevice,
+      oneTimePerClaimerPerDevice: config.limits.oneTimeClaimsPerClaimerPerDevice,
+      requestsPerClaimer: config.limits.claimRequestsPerClaimer,
+    },
   });
   const exports = new ExportJobs(
     storage,
@@ -101,6 +107,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     deps.logger,
     config.delivery.lazyFlushMs,
     recordIps,
+    config.limits.mailboxBytesPerDevice,
   );
   const gateway = new Gateway({
     storage,
@@ -109,6 +116,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     clock: deps.clock,
     logger: deps.logger,
     config: config.delivery,
+    limits: config.limits,
     clientIp,
     preHelloBytes: config.connections.preHelloBytes,
   });

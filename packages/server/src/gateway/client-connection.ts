@@ -22,6 +22,10 @@ export class ClientConnection {
   alive = true;
   /** Sends only: receives nothing, and does not take over from the device's receiving connection. */
   sendOnly = false;
+  /** Sends taken from this socket and not answered yet (waiting for the store). */
+  private inFlightBytes = 0;
+  private inFlightSends = 0;
+  private readingPaused = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -30,6 +34,8 @@ export class ClientConnection {
     readonly tokenHash: string,
     private readonly highWaterBytes: number,
     private readonly onPause: (connection: ClientConnection) => void,
+    /** The most sends (and their payload bytes) this socket may have in flight; then reading stops. */
+    private readonly inFlightLimits: { bytes: number; sends: number } = { bytes: Infinity, sends: Infinity },
   ) {}
 
   get paused(): boolean {
@@ -46,6 +52,34 @@ export class ClientConnection {
       return false;
     }
     return true;
+  }
+
+  /**
+   * A send of `bytes` goes to the store. Once the socket's unanswered sends reach the limits, the
+   * server stops reading it: the client's TCP window fills and pushes back, and the server holds
+   * at most one window per socket, however fast a client pipelines (nothing is refused or lost).
+   */
+  sendStarted(bytes: number): void {
+    this.inFlightBytes += bytes;
+    this.inFlightSends += 1;
+    if (!this.readingPaused && !this.withinInFlightLimits()) {
+      this.readingPaused = true;
+      this.ws.pause();
+    }
+  }
+
+  /** The store answered a send of `bytes`: below the limits again, reading resumes. */
+  sendSettled(bytes: number): void {
+    this.inFlightBytes -= bytes;
+    this.inFlightSends -= 1;
+    if (this.readingPaused && this.withinInFlightLimits()) {
+      this.readingPaused = false;
+      if (!this.closed) this.ws.resume();
+    }
+  }
+
+  private withinInFlightLimits(): boolean {
+    return this.inFlightBytes < this.inFlightLimits.bytes && this.inFlightSends < this.inFlightLimits.sends;
   }
 
   send(frame: ServerFrame): void {

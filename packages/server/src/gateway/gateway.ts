@@ -24,6 +24,7 @@ import type { DeliveryService } from '../services/delivery-service.ts';
 import type { MailboxRow, Storage } from '../storage/ports.ts';
 import { ClientConnection } from './client-connection.ts';
 import { GroupHub } from './group-hub.ts';
+import { WindowCounter } from './window-counter.ts';
 
 export interface GatewayDeps {
   storage: Storage;
@@ -32,6 +33,7 @@ export interface GatewayDeps {
   clock: Clock;
   logger: Logger;
   config: Config['delivery'];
+  limits: Config['limits'];
   clientIp: (request: IncomingMessage) => string;
   /** Bytes a socket may send before its hello is accepted (config connections.preHelloBytes). */
   preHelloBytes: number;
@@ -89,14 +91,22 @@ export class Gateway {
   private readonly byAccount = new Map<string, Set<ClientConnection>>();
   private readonly paused = new Set<ClientConnection>();
   private readonly hub: GroupHub;
+  /** Hellos per device in the current window (limits.connectsPerDevice). */
+  private readonly connects: WindowCounter;
   private readonly timer: NodeJS.Timeout;
   private pingTicks = 0;
   private shuttingDown = false;
 
   constructor(private readonly deps: GatewayDeps) {
+    this.connects = new WindowCounter(deps.limits.connectWindowMs);
     this.hub = new GroupHub(
       deps.storage,
-      { cacheEntries: deps.config.hubCacheEntries, pageSize: deps.config.catchUpPageSize },
+      {
+        cache: { entries: deps.config.hubCacheEntries, bytes: deps.limits.hubCacheBytes },
+        totalCacheBytes: deps.limits.hubCacheTotalBytes,
+        pageSize: deps.config.catchUpPageSize,
+        pageBytes: deps.limits.catchUpPageBytes,
+      },
       deps.logger,
     );
     // Callbacks from the store, the timer and the sockets run where nothing else catches: one that
@@ -124,6 +134,11 @@ export class Gateway {
     let count = this.byDevice.size;
     for (const set of this.sendOnly.values()) count += set.size;
     return count;
+  }
+
+  /** Bytes held in the fan-out caches of this node's chats (bounded by `limits.hubCacheTotalBytes`). */
+  get fanOutCacheBytes(): number {
+    return this.hub.cachedBytes;
   }
 
   /** Handles an HTTP upgrade; returns false when the path is not the gateway's. */
@@ -273,6 +288,21 @@ export class Gateway {
     }
     const principal = await this.deps.auth.authenticate(frame.token);
     if (ws.readyState !== ws.OPEN) return undefined;
+    // A reconnect loop, then too many open sockets: both refused, both retryable later.
+    const { connectsPerDevice, connectWindowMs } = this.deps.limits;
+    const refused =
+      this.connects.hit(principal.deviceId, this.deps.clock.now()) > connectsPerDevice
+        ? new CourierError('AUTH_RATE_LIMITED', { details: { retryAfterMs: connectWindowMs } })
+        : this.tooManySockets(principal.accountId, principal.deviceId, frame.sendOnly === true)
+          ? new CourierError('AUTH_TOO_MANY_SOCKETS')
+          : undefined;
+    if (refused) {
+      ws.send(
+        encodeServerFrame({ type: 'error', requestId: 0, code: refused.code, message: refused.message }),
+      );
+      ws.close(closeCodes.TOO_MANY_SOCKETS, refused.code);
+      return undefined;
+    }
     const connection = new ClientConnection(
       ws,
       principal.accountId,
@@ -280,6 +310,7 @@ export class Gateway {
       principal.tokenHash,
       this.deps.config.highWaterBytes,
       (c) => this.paused.add(c),
+      { bytes: this.deps.limits.inFlightBytesPerSocket, sends: this.deps.limits.inFlightSendsPerSocket },
     );
     connection.sendOnly = frame.sendOnly === true;
     this.register(connection);
@@ -314,6 +345,17 @@ export class Gateway {
       this.pushMailbox(principal.deviceId);
     }
     return connection;
+  }
+
+  /**
+   * Would one more connection pass `limits.socketsPerDevice` or `limits.socketsPerAccount` on this
+   * node? A receiving connection replaces the device's current one, so that one does not count.
+   */
+  private tooManySockets(accountId: string, deviceId: string, sendOnly: boolean): boolean {
+    const replaced = sendOnly ? undefined : this.byDevice.get(deviceId);
+    const ofDevice = this.connectionsOf(deviceId).filter((c) => c !== replaced).length;
+    const ofAccount = [...(this.byAccount.get(accountId) ?? [])].filter((c) => c !== replaced).length;
+    return ofDevice >= this.deps.limits.socketsPerDevice || ofAccount >= this.deps.limits.socketsPerAccount;
   }
 
   /** Every connection of a device on this node: the receiving one and any send-only ones. */
@@ -421,11 +463,15 @@ export class Gateway {
       return;
     }
     const sender = { accountId: connection.accountId, deviceId: connection.deviceId };
-    this.deps.delivery.appendToGroup(sender, groupId, clientMsgId, payload).then(
-      ({ seq, duplicate }) =>
-        connection.send({ type: 'accepted', requestId, groupId, deviceId: '', seq, duplicate }),
-      (error: unknown) => this.reject(connection, requestId, error),
-    );
+    connection.sendStarted(payload.byteLength);
+    this.deps.delivery
+      .appendToGroup(sender, groupId, clientMsgId, payload)
+      .then(
+        ({ seq, duplicate }) =>
+          connection.send({ type: 'accepted', requestId, groupId, deviceId: '', seq, duplicate }),
+        (error: unknown) => this.reject(connection, requestId, error),
+      )
+      .finally(() => connection.sendSettled(payload.byteLength));
   }
 
   private onSendToDevice(
@@ -439,11 +485,15 @@ export class Gateway {
       return;
     }
     const sender = { accountId: connection.accountId, deviceId: connection.deviceId };
-    this.deps.delivery.appendToDevice(sender, deviceId, clientMsgId, payload).then(
-      ({ seq, duplicate }) =>
-        connection.send({ type: 'accepted', requestId, groupId: '', deviceId, seq, duplicate }),
-      (error: unknown) => this.reject(connection, requestId, error),
-    );
+    connection.sendStarted(payload.byteLength);
+    this.deps.delivery
+      .appendToDevice(sender, deviceId, clientMsgId, payload)
+      .then(
+        ({ seq, duplicate }) =>
+          connection.send({ type: 'accepted', requestId, groupId: '', deviceId, seq, duplicate }),
+        (error: unknown) => this.reject(connection, requestId, error),
+      )
+      .finally(() => connection.sendSettled(payload.byteLength));
   }
 
   private async reloadMembership(connection: ClientConnection, groupId: string): Promise<void> {
@@ -478,13 +528,15 @@ export class Gateway {
           deviceId,
           connection.mailboxSent,
           this.deps.config.catchUpPageSize,
+          this.deps.limits.catchUpPageBytes,
         );
         for (const row of rows) {
           if (connection.closed || connection.paused) break;
           connection.mailboxSent = row.seq;
           connection.write(mailboxFrame(row));
         }
-        more = rows.length === this.deps.config.catchUpPageSize;
+        // A page ends at its entry count or its byte bound: read on until one comes back empty.
+        more = rows.length > 0;
       } catch (error) {
         this.deps.logger.error({ err: error }, 'mailbox read failed');
       } finally {
@@ -512,7 +564,10 @@ export class Gateway {
       }
     }
     this.pingTicks += 1;
-    if (this.pingTicks % 100 === 0) void this.resync();
+    if (this.pingTicks % 100 === 0) {
+      void this.resync();
+      this.connects.sweep(this.deps.clock.now());
+    }
     if (this.pingTicks >= 300) {
       this.pingTicks = 0;
       for (const connection of [

@@ -2,7 +2,7 @@ import { closeCodes, encodeServerFrame } from '@courier/protocol';
 import type { Logger } from 'pino';
 import type { EntryRow, Storage } from '../storage/ports.ts';
 import type { ClientConnection, GroupPosition } from './client-connection.ts';
-import { type CachedFrame, FrameCache } from './frame-cache.ts';
+import { type CachedFrame, FrameCache, type FrameCacheLimits } from './frame-cache.ts';
 
 interface HubGroup {
   id: string;
@@ -37,10 +37,21 @@ const encodeEntry = (row: EntryRow): CachedFrame => ({
  */
 export class GroupHub {
   private readonly groups = new Map<string, HubGroup>();
+  /** Bytes in all groups' caches, and where the last eviction sweep stopped. */
+  private totalBytes = 0;
+  private sweep: Iterator<HubGroup> | undefined;
 
   constructor(
     private readonly storage: Storage,
-    private readonly options: { cacheEntries: number; pageSize: number },
+    private readonly options: {
+      /** What each group's frame cache may hold, in entries and in bytes. */
+      cache: FrameCacheLimits;
+      /** What all groups' caches on this node may hold together, in bytes. */
+      totalCacheBytes: number;
+      /** One read from the store: at most this many entries, and this many payload bytes. */
+      pageSize: number;
+      pageBytes: number;
+    },
     private readonly logger: Logger,
   ) {}
 
@@ -52,7 +63,7 @@ export class GroupHub {
         id: groupId,
         members: new Set(),
         known: lastSeq,
-        cache: new FrameCache(lastSeq, this.options.cacheEntries),
+        cache: new FrameCache(lastSeq, this.options.cache),
         fetching: false,
       };
       this.groups.set(groupId, group);
@@ -68,7 +79,10 @@ export class GroupHub {
     const group = this.groups.get(groupId);
     if (!group) return;
     group.members.delete(connection);
-    if (group.members.size === 0) this.groups.delete(groupId);
+    if (group.members.size === 0) {
+      this.totalBytes -= group.cache.bytes;
+      this.groups.delete(groupId);
+    }
   }
 
   dropConnection(connection: ClientConnection): void {
@@ -81,7 +95,7 @@ export class GroupHub {
     for (const row of rows) {
       const group = this.groups.get(row.groupId);
       if (!group) continue;
-      if (row.seq === group.cache.last + 1 && !group.fetching) group.cache.push(encodeEntry(row));
+      if (row.seq === group.cache.last + 1 && !group.fetching) this.cachePush(group, encodeEntry(row));
       group.known = Math.max(group.known, row.seq);
       touched.add(group);
     }
@@ -94,6 +108,11 @@ export class GroupHub {
     if (group) this.noteCommitted(group, seq);
   }
 
+  /** Bytes of encoded frames held in every group's fan-out cache on this node. */
+  get cachedBytes(): number {
+    return this.totalBytes;
+  }
+
   /** The groups this node serves (those with at least one local member connection). */
   groupIds(): string[] {
     return [...this.groups.keys()];
@@ -104,6 +123,32 @@ export class GroupHub {
     for (const groupId of connection.groups.keys()) {
       const group = this.groups.get(groupId);
       if (group) this.pump(connection, group);
+    }
+  }
+
+  private cachePush(group: HubGroup, frame: CachedFrame): void {
+    const before = group.cache.bytes;
+    group.cache.push(frame);
+    this.totalBytes += group.cache.bytes - before;
+    if (this.totalBytes > this.options.totalCacheBytes) this.evict();
+  }
+
+  /**
+   * Over the node's budget: drops the oldest frame of each group in turn, round-robin across
+   * calls, until the caches fit. Readers behind a dropped frame read it from the store.
+   */
+  private evict(): void {
+    let idle = 0;
+    while (this.totalBytes > this.options.totalCacheBytes && idle <= this.groups.size) {
+      let next = this.sweep?.next();
+      if (!next || next.done) {
+        this.sweep = this.groups.values();
+        next = this.sweep.next();
+        if (next.done) return;
+      }
+      const bytes = next.value.cache.dropOldest();
+      this.totalBytes -= bytes;
+      idle = bytes === 0 ? idle + 1 : 0;
     }
   }
 
@@ -128,13 +173,20 @@ export class GroupHub {
     (async () => {
       try {
         while (group.cache.last < group.known) {
-          const rows = await this.storage.entries.range(group.id, group.cache.last, this.options.pageSize);
+          const rows = await this.storage.entries.range(
+            group.id,
+            group.cache.last,
+            this.options.pageSize,
+            this.options.pageBytes,
+          );
           if (rows.length === 0) break;
           for (const row of rows) {
             // Entries pruned by age leave a gap: the cache restarts after it.
-            if (row.seq !== group.cache.last + 1)
-              group.cache = new FrameCache(row.seq - 1, this.options.cacheEntries);
-            group.cache.push(encodeEntry(row));
+            if (row.seq !== group.cache.last + 1) {
+              this.totalBytes -= group.cache.bytes;
+              group.cache = new FrameCache(row.seq - 1, this.options.cache);
+            }
+            this.cachePush(group, encodeEntry(row));
           }
         }
       } catch (error) {
@@ -171,7 +223,12 @@ export class GroupHub {
     (async () => {
       try {
         const limit = Math.min(this.options.pageSize, group.cache.first - 1 - position.sent);
-        const rows = await this.storage.entries.range(group.id, position.sent, Math.max(limit, 1));
+        const rows = await this.storage.entries.range(
+          group.id,
+          position.sent,
+          Math.max(limit, 1),
+          this.options.pageBytes,
+        );
         for (const row of rows) {
           if (connection.paused || connection.closed || connection.groups.get(group.id) !== position) break;
           if (row.seq <= position.sent) continue;

@@ -91,6 +91,8 @@ export class DeliveryService {
     private readonly lazyFlushMs = 250,
     /** False when IP retention is 0: connection records are then never written. */
     private readonly recordIps = true,
+    /** Most payload bytes waiting in one device's mailbox that send_to_device may add to. */
+    private readonly mailboxBytesPerDevice = Number.POSITIVE_INFINITY,
   ) {}
 
   setListener(listener: DeliveryListener): void {
@@ -311,6 +313,7 @@ export class DeliveryService {
     if (items.length === 0) return [];
     const stored = await storedByKey(tx.mailbox.storedSends(items.map(clientKey)));
     const rows: MailboxRow[] = [];
+    const pending = new Map<string, number>();
     for (const item of items) {
       const key = `${item.sender.deviceId} ${item.clientMsgId} ${item.deviceId}`;
       const existing = stored.get(key);
@@ -318,10 +321,28 @@ export class DeliveryService {
         settle.push(() => item.resolve({ seq: existing.seq, duplicate: true }));
         continue;
       }
-      if (!(await tx.devices.byId(item.deviceId))) {
+      const device = await tx.devices.byId(item.deviceId);
+      if (!device) {
         settle.push(() => item.reject(new CourierError('DEVICE_NOT_FOUND')));
         continue;
       }
+      // A mailbox takes items from its own account and from people it shares a chat with: nobody
+      // else has a reason to write to it (a Welcome follows a roster add), so a stranger cannot
+      // fill it or spam it (docs/protocol.md, "Device mailboxes").
+      if (
+        device.accountId !== item.sender.accountId &&
+        !(await tx.groups.shareChat(item.sender.accountId, device.accountId))
+      ) {
+        settle.push(() => item.reject(new CourierError('MSG_NOT_A_CONTACT')));
+        continue;
+      }
+      // Bounded in bytes: a device that does not fetch cannot be made to store without end.
+      const waiting = pending.get(item.deviceId) ?? (await tx.mailbox.pendingBytes(item.deviceId));
+      if (waiting + item.payload.byteLength > this.mailboxBytesPerDevice) {
+        settle.push(() => item.reject(new CourierError('MSG_MAILBOX_FULL')));
+        continue;
+      }
+      pending.set(item.deviceId, waiting + item.payload.byteLength);
       const seq = await tx.devices.allocateMailboxSeq(item.deviceId, 1);
       const row = {
         deviceId: item.deviceId,

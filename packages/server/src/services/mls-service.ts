@@ -42,6 +42,13 @@ export interface MlsServiceOptions {
   certificationKey: Uint8Array;
   /** Most one-time key packages a device may keep published. */
   maxOneTimeKeyPackages: number;
+  /** Key-package claims per window (config `limits`): beyond them, last-resort packages or an error. */
+  claimLimits: {
+    windowMs: number;
+    oneTimePerDevice: number;
+    oneTimePerClaimerPerDevice: number;
+    requestsPerClaimer: number;
+  };
 }
 
 /** Errors of @courier/mls become catalog errors; anything else stays what it is. */
@@ -151,30 +158,58 @@ export class MlsService {
     return this.storage.keyPackages.stock(principal.deviceId);
   }
 
-  /** One key package for every device (with a credential) of each account, consuming one-time ones. */
+  /**
+   * One key package for every device (with a credential) of each account, consuming one-time ones.
+   * One-time packages are rate-limited per target device (all claimers) and per claimer and target
+   * device, so that nobody can drain another device's stock (forward secrecy of its next joins),
+   * while adding thousands of devices to a new group once still takes one-time packages; over either
+   * limit the device's last-resort package is handed out instead, which still works. Too many
+   * requests get MLS_CLAIM_RATE_LIMITED.
+   */
   async claim(
-    _principal: Principal,
+    principal: Principal,
     accountIds: readonly string[],
     deviceIds?: readonly string[],
   ): Promise<ClaimKeyPackagesReply> {
     const ids = [...new Set(accountIds)];
     if (ids.some((id) => !isId('account', id))) throw new CourierError('ACCOUNT_NOT_FOUND');
+    const limits = this.options.claimLimits;
+    const now = this.clock.now();
+    const requests = await this.storage.rateLimits.hit(
+      `kp-requests:${principal.accountId}`,
+      now,
+      limits.windowMs,
+    );
+    if (requests > limits.requestsPerClaimer)
+      throw new CourierError('MLS_CLAIM_RATE_LIMITED', { details: { windowMs: limits.windowMs } });
     const only = deviceIds === undefined ? undefined : new Set(deviceIds);
-    const credentials = await this.storage.keyPackages.credentialsOfAccounts(ids);
-    const keyPackages: ClaimKeyPackagesReply['keyPackages'] = [];
-    for (const credential of credentials) {
-      if (only && !only.has(credential.deviceId)) continue;
-      const claimed = await this.storage.keyPackages.claim(credential.deviceId);
-      if (!claimed) continue; // a device that published none cannot be added until it does
-      keyPackages.push({
-        accountId: credential.accountId,
-        deviceId: credential.deviceId,
-        keyPackage: toBase64(claimed.package),
-        lastResort: claimed.lastResort,
-        certificate: JSON.parse(credential.certificate) as DeviceCertificate,
-      });
-    }
-    return { keyPackages };
+    // In one order for every request, so that concurrent claims lock rows in the same order.
+    const credentials = (await this.storage.keyPackages.credentialsOfAccounts(ids)).sort(
+      (a, b) => a.accountId.localeCompare(b.accountId, 'en') || a.deviceId.localeCompare(b.deviceId, 'en'),
+    );
+    // One transaction for the whole request: its counters and claims are one durable write.
+    return this.storage.transaction(async (tx) => {
+      const keyPackages: ClaimKeyPackagesReply['keyPackages'] = [];
+      for (const credential of credentials) {
+        if (only && !only.has(credential.deviceId)) continue;
+        // The claimer's own count first, so that what it is refused does not use up the device's.
+        const count = (key: string) => tx.rateLimits.hit(key, now, limits.windowMs);
+        const oneTime =
+          (await count(`kp-pair:${principal.accountId}:${credential.deviceId}`)) <=
+            limits.oneTimePerClaimerPerDevice &&
+          (await count(`kp-device:${credential.deviceId}`)) <= limits.oneTimePerDevice;
+        const claimed = await tx.keyPackages.claim(credential.deviceId, { lastResortOnly: !oneTime });
+        if (!claimed) continue; // a device that published none cannot be added until it does
+        keyPackages.push({
+          accountId: credential.accountId,
+          deviceId: credential.deviceId,
+          keyPackage: toBase64(claimed.package),
+          lastResort: claimed.lastResort,
+          certificate: JSON.parse(credential.certificate) as DeviceCertificate,
+        });
+      }
+      return { keyPackages };
+    });
   }
 
   /** The certificates of every device of these accounts (public keys; any signed-in user may ask). */
@@ -211,6 +246,20 @@ export class MlsService {
     return { epoch, ratchetTree: toBase64(tree) };
   }
 
+  /**
+   * The roster check a commit passes before anything in it is read: the group exists and the
+   * caller's account is a member (GROUP_NOT_FOUND otherwise). The HTTP route runs it before the
+   * request body is even parsed.
+   */
+  async assertMayCommit(principal: Principal, groupId: string): Promise<void> {
+    if (
+      !isId('group', groupId) ||
+      (await this.storage.mlsGroups.epoch(groupId)) === undefined ||
+      !(await this.storage.groups.isMember(groupId, principal.accountId))
+    )
+      throw new CourierError('GROUP_NOT_FOUND');
+  }
+
   /** Checks a commit against the group's epoch, roster and tree; stores it and routes its Welcome. */
   async submitCommit(
     principal: Principal,
@@ -218,7 +267,9 @@ export class MlsService {
     body: SubmitCommitBody,
   ): Promise<SubmitCommitReply> {
     if (!isClientMsgId(body.clientMsgId)) throw new CourierError('MSG_CLIENT_ID_INVALID');
-    if (!isId('group', groupId)) throw new CourierError('GROUP_NOT_FOUND');
+    // Cheap checks before expensive ones: nothing of the commit is decoded or parsed for someone
+    // outside the chat (the transaction below checks again, under the group's lock).
+    await this.assertMayCommit(principal, groupId);
     const commit = decode(body.commit, 'commit');
     const welcome = body.welcome === undefined ? undefined : decode(body.welcome, 'welcome');
     const ratchetTree = body.ratchetTree === undefined ? undefined : decode(body.ratchetTree, 'ratchetTree');

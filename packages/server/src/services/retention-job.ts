@@ -48,7 +48,10 @@ export class RetentionJob {
     const report: RetentionReport = {
       entries: await this.storage.entries.prune(now - this.config.delivery.entryTtlMs),
       authCodes: await this.storage.authCodes.deleteExpired(now),
-      rateLimits: await this.storage.rateLimits.deleteExpired(now - this.config.auth.rateWindowMs),
+      // Windows end after the longest of the rate limits that use this table.
+      rateLimits: await this.storage.rateLimits.deleteExpired(
+        now - Math.max(this.config.auth.rateWindowMs, this.config.limits.keyPackageClaimWindowMs),
+      ),
       // With a retention of 0 no record is ever written; any left from before go now.
       connectionRecords: await this.storage.connections.deleteOlderThan(now - retention.ipMonths * MONTH_MS),
       sessions: await this.storage.sessions.deleteUnusedSince(now - retention.sessionIdleDays * DAY_MS),

@@ -230,6 +230,8 @@ export interface GroupStore {
   lastSeqs(ids: readonly string[]): Promise<{ groupId: string; lastSeq: number }[]>;
   /** Is the account a member of the group? */
   isMember(groupId: string, accountId: string): Promise<boolean>;
+  /** Are both accounts members of one chat (direct or group)? */
+  shareChat(accountId: string, otherAccountId: string): Promise<boolean>;
   /** Of these (group, account) pairs, the ones that are memberships (one query for a whole batch). */
   memberPairs(
     pairs: readonly { groupId: string; accountId: string }[],
@@ -240,7 +242,11 @@ export interface EntryStore {
   insert(rows: readonly EntryRow[]): Promise<void>;
   /** Entries already stored for these client keys (one query for a whole batch). */
   storedSends(keys: readonly ClientKey[]): Promise<StoredSend[]>;
-  range(groupId: string, afterSeq: number, limit: number): Promise<EntryRow[]>;
+  /**
+   * Up to `limit` entries after `afterSeq`, in order; with `maxBytes`, only as many as fit in that
+   * many payload bytes (but always the first, so a reader moves on past an entry larger than it).
+   */
+  range(groupId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<EntryRow[]>;
   /** Deletes entries every member device acknowledged, and entries older than `olderThan`. */
   prune(olderThan: number): Promise<number>;
 }
@@ -284,8 +290,11 @@ export interface KeyPackageStore {
     lastResort: KeyPackageRow | undefined,
   ): Promise<void>;
   stock(deviceId: string): Promise<{ oneTime: number; lastResort: boolean }>;
-  /** Takes one key package of the device: a one-time one (deleted), else the last-resort one (kept). */
-  claim(deviceId: string): Promise<KeyPackageRow | undefined>;
+  /**
+   * Takes one key package of the device: a one-time one (deleted), else the last-resort one (kept).
+   * With `lastResortOnly`, only the last-resort one (a claim over a rate limit).
+   */
+  claim(deviceId: string, options?: { lastResortOnly?: boolean }): Promise<KeyPackageRow | undefined>;
 }
 
 export interface MlsLeafRow {
@@ -314,8 +323,11 @@ export interface MailboxStore {
   insert(rows: readonly MailboxRow[]): Promise<void>;
   /** Mailbox items already stored for these client keys. */
   storedSends(keys: readonly ClientKey[]): Promise<StoredSend[]>;
-  range(deviceId: string, afterSeq: number, limit: number): Promise<MailboxRow[]>;
+  /** As EntryStore.range, for a device's mailbox. */
+  range(deviceId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<MailboxRow[]>;
   deleteUpTo(deviceId: string, seq: number): Promise<void>;
+  /** Payload bytes of the items waiting in a device's mailbox. */
+  pendingBytes(deviceId: string): Promise<number>;
 }
 
 export interface LogLeafRow {

@@ -599,6 +599,17 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(await storage.groups.member(first.id, 'u_missing')).toBeUndefined();
     });
 
+    it('tells whether two accounts share a chat', async () => {
+      const [a, b, c] = [await f.account(), await f.account(), await f.account()];
+      await f.group([a.id, b.id]);
+      await f.group([c.id]);
+      expect(await storage.groups.shareChat(a.id, b.id)).toBe(true);
+      expect(await storage.groups.shareChat(b.id, a.id)).toBe(true);
+      expect(await storage.groups.shareChat(a.id, a.id)).toBe(true);
+      expect(await storage.groups.shareChat(a.id, c.id)).toBe(false);
+      expect(await storage.groups.shareChat(c.id, 'u_missing')).toBe(false);
+    });
+
     it('answers membership questions, changes roles and counts, and removes members', async () => {
       const [a, b, c] = [await f.account(), await f.account(), await f.account()];
       const g = await f.group([a.id, b.id]);
@@ -789,6 +800,36 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       });
     });
 
+    it('reads a page bounded in bytes as well as entries, always at least one entry', async () => {
+      const a = await f.account();
+      const g = await f.group([a.id]);
+      const sizes = [100, 300, 50, 600, 10, 10];
+      await storage.entries.insert(
+        sizes.map((n, i) => f.entry(g.id, i + 1, { payload: new Uint8Array(n).fill(i + 1) })),
+      );
+      expect(seqsOf(await storage.entries.range(g.id, 0, 100, 400))).toEqual([1, 2]);
+      expect(seqsOf(await storage.entries.range(g.id, 0, 100, 399))).toEqual([1]);
+      expect(seqsOf(await storage.entries.range(g.id, 2, 100, 660))).toEqual([3, 4, 5]);
+      expect(seqsOf(await storage.entries.range(g.id, 3, 2, 10_000))).toEqual([4, 5]);
+      // A single entry larger than the bound still comes, alone, so a reader always moves on.
+      expect(seqsOf(await storage.entries.range(g.id, 3, 100, 1))).toEqual([4]);
+      const [row] = await storage.entries.range(g.id, 3, 100, 1);
+      expect(row!.payload).toEqual(new Uint8Array(600).fill(4));
+      expect(seqsOf(await storage.entries.range(g.id, 0, 100))).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(seqsOf(await storage.entries.range(g.id, 6, 100, 1))).toEqual([]);
+      const d = (await f.user()).devices[0]!;
+      await storage.mailbox.insert(
+        sizes.map((n, i) => f.mailboxItem(d.id, i + 1, { payload: new Uint8Array(n).fill(i + 1) })),
+      );
+      expect(seqsOf(await storage.mailbox.range(d.id, 0, 100, 400))).toEqual([1, 2]);
+      expect(seqsOf(await storage.mailbox.range(d.id, 3, 100, 1))).toEqual([4]);
+      expect(seqsOf(await storage.mailbox.range(d.id, 2, 2, 10_000))).toEqual([3, 4]);
+      expect(await storage.mailbox.pendingBytes(d.id)).toBe(1070);
+      await storage.mailbox.deleteUpTo(d.id, 4);
+      expect(await storage.mailbox.pendingBytes(d.id)).toBe(20);
+      expect(await storage.mailbox.pendingBytes('d_missing')).toBe(0);
+    });
+
     it('refuses a second entry at the same place, and a second entry with the same client key', async () => {
       const a = await f.account();
       const g = await f.group([a.id]);
@@ -947,6 +988,15 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(claims).toEqual(['a', 'b', 'y', 'y']);
       expect(await storage.keyPackages.stock(d)).toEqual({ oneTime: 0, lastResort: true });
       expect(await storage.keyPackages.claim('d_nobody')).toBeUndefined();
+      // Asked for the last-resort one only, a claim leaves the one-time stock alone.
+      await storage.keyPackages.publish(d, [row('c', false, 5)], undefined);
+      expect((await storage.keyPackages.claim(d, { lastResortOnly: true }))?.ref).toBe('y');
+      expect(await storage.keyPackages.stock(d)).toEqual({ oneTime: 1, lastResort: true });
+      expect((await storage.keyPackages.claim(d))?.ref).toBe('c');
+      const bare = (await f.user(1)).devices[0]!.id;
+      await storage.keyPackages.publish(bare, [row('q', false, 6)], undefined);
+      expect(await storage.keyPackages.claim(bare, { lastResortOnly: true })).toBeUndefined();
+      expect(await storage.keyPackages.stock(bare)).toEqual({ oneTime: 1, lastResort: false });
     });
 
     it('keeps each group epoch, leaf map and trees; pruning keeps every group its newest tree', async () => {
@@ -1493,7 +1543,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       | { op: 'append'; group: number; count: number; age: number }
       | { op: 'advance'; device: number; group: number; seq: number }
       | { op: 'start'; devices: number[]; group: number; seq: number }
-      | { op: 'range'; group: number; after: number; limit: number }
+      | { op: 'range'; group: number; after: number; limit: number; maxBytes: number | undefined }
       | { op: 'membership'; device: number; group: number }
       | { op: 'prune'; cutoff: number };
 
@@ -1528,6 +1578,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
             group,
             after: seq,
             limit: fc.integer({ min: 1, max: 6 }),
+            maxBytes: fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
           }),
         },
         { weight: 2, arbitrary: fc.record({ op: fc.constant('membership' as const), device, group }) },
@@ -1605,7 +1656,11 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
                   const rows = await storage.transaction(async (tx) => {
                     const last = await tx.groups.allocateSeq(g, o.count);
                     const made: EntryRow[] = seqRange(last - o.count + 1, last).map((s) =>
-                      f.entry(g, s, { createdAt, payload: new Uint8Array([s, o.count]) }),
+                      // Payloads of 2 to 4 bytes, so that byte-bounded reads end at different places.
+                      f.entry(g, s, {
+                        createdAt,
+                        payload: new Uint8Array([s, o.count, 7, 7].slice(0, 2 + (s % 3))),
+                      }),
                     );
                     await tx.entries.insert(made);
                     return made;
@@ -1627,8 +1682,8 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
                   break;
                 }
                 case 'range': {
-                  const got = await storage.entries.range(groups[o.group]!, o.after, o.limit);
-                  const want = model.range(groups[o.group]!, o.after, o.limit);
+                  const got = await storage.entries.range(groups[o.group]!, o.after, o.limit, o.maxBytes);
+                  const want = model.range(groups[o.group]!, o.after, o.limit, o.maxBytes);
                   expect(got.map((e) => [e.seq, e.createdAt, [...e.payload]])).toEqual(
                     want.map((e) => [e.seq, e.createdAt, [...e.payload]]),
                   );

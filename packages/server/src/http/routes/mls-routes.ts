@@ -95,6 +95,8 @@ export async function mlsRoutes(app: FastifyInstance, mls: MlsService): Promise<
     {
       // A commit that adds to a 5,000-member group carries a ~1.1 MB tree (base64) and its Welcome.
       bodyLimit: 24 * 1024 * 1024,
+      // Someone outside the chat is refused before the body is read and parsed.
+      preParsing: async (request) => mls.assertMayCommit(request.principal, request.params.groupId),
       schema: {
         body: {
           type: 'object',

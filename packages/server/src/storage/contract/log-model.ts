@@ -57,11 +57,18 @@ export class LogModel {
     };
   }
 
-  range(groupId: string, afterSeq: number, limit: number): EntryRow[] {
-    return [...(this.logs.get(groupId)?.values() ?? [])]
+  /** With `maxBytes`: the longest prefix whose payloads fit, but at least one entry. */
+  range(groupId: string, afterSeq: number, limit: number, maxBytes?: number): EntryRow[] {
+    const page = [...(this.logs.get(groupId)?.values() ?? [])]
       .filter((e) => e.seq > afterSeq)
       .sort((x, y) => x.seq - y.seq)
       .slice(0, limit);
+    if (maxBytes === undefined) return page;
+    let bytes = 0;
+    return page.filter((e, i) => {
+      bytes += e.payload.byteLength;
+      return i === 0 || bytes <= maxBytes;
+    });
   }
 
   /** Everything at or below this was acknowledged by every member device (undefined: no such device). */

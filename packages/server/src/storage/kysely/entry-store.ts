@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ClientKey, EntryRow, EntryStore, StoredSend } from '../ports.ts';
 import type { Database, GroupEntriesTable } from '../schema.ts';
+import { byteBoundedPage } from './byte-bounded-page.ts';
 import { clientKeyIn, findStoredSends } from './stored-sends.ts';
 
 const CHUNK = 500;
@@ -49,15 +50,16 @@ export class KyselyEntryStore implements EntryStore {
     );
   }
 
-  async range(groupId: string, afterSeq: number, limit: number): Promise<EntryRow[]> {
-    const rows = await this.db
+  async range(groupId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<EntryRow[]> {
+    const page = this.db
       .selectFrom('group_entries')
       .selectAll()
       .where('group_id', '=', groupId)
       .where('seq', '>', afterSeq)
       .orderBy('seq')
-      .limit(limit)
-      .execute();
+      .limit(limit);
+    const rows =
+      maxBytes === undefined ? await page.execute() : await byteBoundedPage(this.db, page, maxBytes);
     return rows.map(toRow);
   }
 

@@ -254,4 +254,16 @@ export class KyselyGroupStore implements GroupStore {
       .executeTakeFirst();
     return r !== undefined;
   }
+
+  async shareChat(accountId: string, otherAccountId: string): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('group_members as mine')
+      .innerJoin('group_members as theirs', 'theirs.group_id', 'mine.group_id')
+      .select('mine.group_id')
+      .where('mine.account_id', '=', accountId)
+      .where('theirs.account_id', '=', otherAccountId)
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
 }

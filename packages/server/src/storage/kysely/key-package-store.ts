@@ -108,16 +108,21 @@ export class KyselyKeyPackageStore implements KeyPackageStore {
     return { oneTime: count(0), lastResort: count(1) > 0 };
   }
 
-  async claim(deviceId: string): Promise<KeyPackageRow | undefined> {
-    const oneTime = await this.db
-      .selectFrom('key_packages')
-      .selectAll()
-      .where('device_id', '=', deviceId)
-      .where('last_resort', '=', 0)
-      .orderBy('created_at')
-      .orderBy('ref')
-      .limit(1)
-      .executeTakeFirst();
+  async claim(
+    deviceId: string,
+    options: { lastResortOnly?: boolean } = {},
+  ): Promise<KeyPackageRow | undefined> {
+    const oneTime = options.lastResortOnly
+      ? undefined
+      : await this.db
+          .selectFrom('key_packages')
+          .selectAll()
+          .where('device_id', '=', deviceId)
+          .where('last_resort', '=', 0)
+          .orderBy('created_at')
+          .orderBy('ref')
+          .limit(1)
+          .executeTakeFirst();
     if (oneTime) {
       const deleted = await this.db
         .deleteFrom('key_packages')

@@ -1,6 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ClientKey, MailboxRow, MailboxStore, StoredSend } from '../ports.ts';
 import type { Database, MailboxTable } from '../schema.ts';
+import { byteBoundedPage } from './byte-bounded-page.ts';
 import { clientKeyIn, findStoredSends } from './stored-sends.ts';
 
 const toRow = (r: Selectable<MailboxTable>): MailboxRow => ({
@@ -46,16 +47,26 @@ export class KyselyMailboxStore implements MailboxStore {
     );
   }
 
-  async range(deviceId: string, afterSeq: number, limit: number): Promise<MailboxRow[]> {
-    const rows = await this.db
+  async range(deviceId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<MailboxRow[]> {
+    const page = this.db
       .selectFrom('mailbox')
       .selectAll()
       .where('device_id', '=', deviceId)
       .where('seq', '>', afterSeq)
       .orderBy('seq')
-      .limit(limit)
-      .execute();
+      .limit(limit);
+    const rows =
+      maxBytes === undefined ? await page.execute() : await byteBoundedPage(this.db, page, maxBytes);
     return rows.map(toRow);
+  }
+
+  async pendingBytes(deviceId: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('mailbox')
+      .select(sql<number | string | null>`SUM(LENGTH(payload))`.as('bytes'))
+      .where('device_id', '=', deviceId)
+      .executeTakeFirst();
+    return Number(r?.bytes ?? 0);
   }
 
   async deleteUpTo(deviceId: string, seq: number): Promise<void> {
