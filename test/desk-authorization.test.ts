@@ -60,7 +60,8 @@ const RULES: Record<string, { allowed: readonly Caller[]; body?: (country: strin
     body: () => ({ reason: 'not this time' }),
   },
   'POST /desk/v1/requests/:caseId/produce': { allowed: ['approver'] },
-  'GET /desk/v1/requests/:caseId/package': { allowed: ['owner_authority', 'approver', 'auditor'] },
+  // Auditors see metadata, never a package's contents.
+  'GET /desk/v1/requests/:caseId/package': { allowed: ['owner_authority', 'approver'] },
   'GET /desk/v1/audit': { allowed: ['auditor'] },
 };
 
@@ -120,7 +121,8 @@ describe('desk authorization: every route against every kind of caller', () => {
       const created = await server.app.desk.createAccount({
         kind,
         username,
-        displayName: username,
+        // An authority files in the name and kind its account was verified with.
+        displayName: kind === 'authority' ? 'A court' : username,
         password: PASSWORD,
         ...extra,
       });
@@ -128,8 +130,8 @@ describe('desk authorization: every route against every kind of caller', () => {
       ids.set(caller, created.id);
       tokens.set(caller, await login(username));
     };
-    await add('owner_authority', 'authority', { country: 'DE', authorityKind: 'police' });
-    await add('other_authority', 'authority', { country: 'FR', authorityKind: 'police' });
+    await add('owner_authority', 'authority', { country: 'DE', authorityKind: 'court' });
+    await add('other_authority', 'authority', { country: 'FR', authorityKind: 'court' });
     for (const role of ['intake', 'reviewer', 'approver', 'auditor'] as const)
       await add(role, 'staff', { roles: [role] });
     const user = await server.register(nextPhone());

@@ -29,7 +29,8 @@ describe('the legal desk web app (Chromium)', () => {
       const created = await server.app.desk.createAccount({
         kind,
         username,
-        displayName: username,
+        // An authority files in the name its account was verified with.
+        displayName: kind === 'authority' ? 'Landgericht' : username,
         password: PASSWORD,
         ...extra,
       });
@@ -84,7 +85,7 @@ describe('the legal desk web app (Chromium)', () => {
     await court.click('#submit-form button');
     await expect
       .poll(async () => `${await court.textContent('#decision')}${await court.textContent('#error')}`)
-      .toMatch(/eligible \(CONTENT_NEVER_DISCLOSED\)/);
+      .toMatch(/Case c_\S+: awaiting_approval/);
     const caseId = (await court.textContent('#decision'))!.match(/Case (c_\S+):/)![1]!;
 
     // A bad request shows the catalog error, not a crash.

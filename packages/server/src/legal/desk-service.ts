@@ -6,7 +6,8 @@ import type { Clock } from '../deps.ts';
 import type { DeskAccountRow, DeskRole, DeskStore, LegalCaseRow, LegalCaseStore } from '../storage/ports.ts';
 import { ISO_COUNTRIES } from './iso-countries.ts';
 import type { LegalDesk } from './legal-desk.ts';
-import type { LegalRequest } from './legal-request.ts';
+import { AUTHORITY_KINDS, type LegalRequest } from './legal-request.ts';
+import type { Decision } from './policy-engine.ts';
 
 const SESSION_MS = 8 * 3_600_000;
 const DESK_ROLES: readonly DeskRole[] = ['intake', 'reviewer', 'approver', 'auditor'];
@@ -18,28 +19,48 @@ const totpFor = (account: Pick<DeskAccountRow, 'username' | 'totpSecret'>) =>
     secret: Secret.fromBase32(account.totpSecret),
   });
 
-/** What an authority may see of its own request. */
-export interface CaseSummary {
+/**
+ * What an authority sees of its own request: its id, when it arrived and its status. Nothing that
+ * depends on whether a target has an account (the status of a case the rules allow is
+ * `awaiting_approval` either way); findings are for staff.
+ */
+export interface AuthorityCaseSummary {
   caseId: string;
   receivedAt: number;
   status: LegalCaseRow['status'];
-  outcome: string;
-  reasons: string[];
-  disclosable: string[];
   /** The end of the court's non-disclosure order (ISO date or date-time), or null when there is none. */
   nonDisclosureUntil: string | null;
 }
 
-const summary = (c: LegalCaseRow): CaseSummary => {
-  const decision = JSON.parse(c.decision) as { outcome: string; reasons: string[]; disclosable: string[] };
+/** What staff see: the decision with the facts (consulted only once the rules passed). */
+export interface StaffCaseSummary extends AuthorityCaseSummary {
+  outcome: string;
+  reasons: string[];
+  disclosable: string[];
+  /** Each target and what the lookup found; left out for auditors, who see metadata only. */
+  targets?: Decision['targets'];
+  /** Why staff declined the case, as written (never published). */
+  declineReason: string | null;
+}
+
+export type CaseSummary = AuthorityCaseSummary | StaffCaseSummary;
+
+const authoritySummary = (c: LegalCaseRow): AuthorityCaseSummary => ({
+  caseId: c.id,
+  receivedAt: c.receivedAt,
+  status: c.status,
+  nonDisclosureUntil: (JSON.parse(c.request) as LegalRequest).nonDisclosure?.until ?? null,
+});
+
+const staffSummary = (c: LegalCaseRow, withTargets: boolean): StaffCaseSummary => {
+  const decision = JSON.parse(c.decision) as Decision;
   return {
-    caseId: c.id,
-    receivedAt: c.receivedAt,
-    status: c.status,
+    ...authoritySummary(c),
     outcome: decision.outcome,
     reasons: decision.reasons,
     disclosable: decision.disclosable,
-    nonDisclosureUntil: (JSON.parse(c.request) as LegalRequest).nonDisclosure?.until ?? null,
+    ...(withTargets ? { targets: decision.targets } : {}),
+    declineReason: c.declineReason ?? null,
   };
 };
 
@@ -74,6 +95,12 @@ export class DeskService {
       throw new Error('a staff member needs at least one role');
     if (input.kind === 'authority' && !(input.country && ISO_COUNTRIES.has(input.country))) {
       throw new Error('an authority needs its ISO 3166-1 country (--country)');
+    }
+    if (
+      input.kind === 'authority' &&
+      !(AUTHORITY_KINDS as readonly string[]).includes(input.authorityKind ?? '')
+    ) {
+      throw new Error(`an authority needs its kind (--kind ${AUTHORITY_KINDS.join('|')})`);
     }
     const totpSecret = new Secret({ size: 20 }).base32;
     const row: DeskAccountRow = {
@@ -135,34 +162,60 @@ export class DeskService {
       await this.store.audit({ at: this.clock.now(), accountId: account.id, action, caseId });
   }
 
-  /** An authority submits its own request; intake staff enter one received by post. */
-  async submit(account: DeskAccountRow, request: unknown, document: Uint8Array) {
+  /**
+   * An authority submits its own request (as itself: the country, kind and name on its account);
+   * intake staff enter one received by post. The reply is the case id and the status, which the
+   * rules alone decide.
+   */
+  async submit(
+    account: DeskAccountRow,
+    request: unknown,
+    document: Uint8Array,
+  ): Promise<{ caseId: string; status: LegalCaseRow['status'] }> {
     if (account.kind === 'authority') {
-      const country = (request as { authority?: { country?: unknown } })?.authority?.country;
-      // Compared as the parser will read it: "de" is DE.
-      if (typeof country === 'string' && country.trim().toUpperCase() !== account.country)
+      const authority = (request as { authority?: Record<string, unknown> } | null)?.authority;
+      // Compared as the parser will read them: "de" is DE, surrounding spaces do not count.
+      const said = (key: string) => {
+        const value = authority?.[key];
+        return typeof value === 'string' ? value.trim() : undefined;
+      };
+      const country = said('country');
+      if (country !== undefined && country.toUpperCase() !== account.country)
         throw new CourierError('LEGAL_NOT_AUTHORIZED', {
           message: 'An authority submits requests for its own country.',
+        });
+      const kind = said('kind');
+      const name = said('name');
+      if (
+        account.authorityKind === null ||
+        (kind !== undefined && kind !== account.authorityKind) ||
+        (name !== undefined && name !== account.displayName.trim())
+      )
+        throw new CourierError('LEGAL_NOT_AUTHORIZED', {
+          message: 'An authority submits requests in the name and kind its desk account was verified with.',
         });
     } else {
       await this.require(account, 'submit', null, 'intake');
     }
-    const result = await this.desk.submit(
+    const { caseId, status } = await this.desk.submit(
       request,
       document,
       account.id,
       account.kind === 'authority' ? account.id : null,
     );
-    await this.audit(account, 'submit', result.caseId);
-    return result;
+    await this.audit(account, 'submit', caseId);
+    return { caseId, status };
   }
 
   async list(account: DeskAccountRow): Promise<CaseSummary[]> {
     const all = await this.cases.list();
-    if (account.kind === 'authority') return all.filter((c) => c.authorityId === account.id).map(summary);
+    if (account.kind === 'authority')
+      return all.filter((c) => c.authorityId === account.id).map(authoritySummary);
     await this.require(account, 'list', null, 'intake', 'reviewer', 'approver', 'auditor');
     await this.audit(account, 'list', null);
-    return all.map(summary);
+    // Auditors check the desk's work from its metadata; who was looked up is for those who work cases.
+    const withTargets = account.roles.some((r) => r !== 'auditor');
+    return all.map((c) => staffSummary(c, withTargets));
   }
 
   async approve(account: DeskAccountRow, caseId: string) {
@@ -185,15 +238,11 @@ export class DeskService {
     return this.desk.produce(caseId);
   }
 
-  /** The signed package: to the authority that asked, or to staff who need it. */
+  /** The signed package: to the authority that asked, or to approvers (auditors see metadata only). */
   async package(account: DeskAccountRow, caseId: string): Promise<string> {
     const c = await this.cases.byId(caseId);
     if (!c) throw new CourierError('LEGAL_CASE_NOT_FOUND');
-    if (
-      account.kind === 'authority'
-        ? c.authorityId !== account.id
-        : !account.roles.some((r) => r === 'approver' || r === 'auditor')
-    ) {
+    if (account.kind === 'authority' ? c.authorityId !== account.id : !account.roles.includes('approver')) {
       await this.audit(account, 'download_package_denied', caseId);
       throw new CourierError(account.kind === 'authority' ? 'LEGAL_CASE_NOT_FOUND' : 'LEGAL_NOT_AUTHORIZED');
     }
