@@ -47,6 +47,10 @@ const CALLERS: readonly Caller[] = [
  */
 const RULES: Record<string, { allowed: readonly Caller[]; body?: (country: string) => unknown }> = {
   'POST /desk/v1/login': { allowed: CALLERS }, // the way in; tested by desk-api.test.ts
+  // Any session may end itself; tested (and that it ends only its own) in desk-login-hardening.test.ts.
+  'POST /desk/v1/logout': {
+    allowed: ['owner_authority', 'other_authority', 'intake', 'reviewer', 'approver', 'auditor'],
+  },
   'GET /desk/v1/requests': {
     allowed: ['owner_authority', 'other_authority', 'intake', 'reviewer', 'approver', 'auditor'],
   },
@@ -98,6 +102,8 @@ describe('desk authorization: every route against every kind of caller', () => {
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
   const login = async (username: string) => {
+    // A one-time code is accepted once: each login is in a time step of its own.
+    clock.advance(30_000);
     const code = new TOTP({ secret: Secret.fromBase32(secrets.get(username)!), label: username }).generate({
       timestamp: clock.now(),
     });
@@ -159,7 +165,8 @@ describe('desk authorization: every route against every kind of caller', () => {
           : [`Desk ${tokens.get(caller)}`];
 
     for (const route of await registeredDeskRoutes(server)) {
-      if (route === 'POST /desk/v1/login') continue;
+      // Logging out would end the session the rest of this loop uses: checked after it.
+      if (route === 'POST /desk/v1/login' || route === 'POST /desk/v1/logout') continue;
       const rule = RULES[route]!;
       const [method, pattern] = route.split(' ') as [string, string];
       for (const caller of CALLERS) {
@@ -203,6 +210,19 @@ describe('desk authorization: every route against every kind of caller', () => {
         }
       }
     }
+  });
+
+  it('lets a session end itself on the server, and no other', async () => {
+    for (const authorization of [undefined, 'Desk ', 'Desk not-a-session', `Bearer ${tokens.get('user')}`])
+      expect((await call('POST', '/desk/v1/logout', authorization)).body.error.code).toBe(
+        'DESK_SESSION_INVALID',
+      );
+    const first = `Desk ${await login('reviewer')}`;
+    const second = `Desk ${await login('reviewer')}`;
+    expect((await call('POST', '/desk/v1/logout', first)).status).toBe(204);
+    expect((await call('GET', '/desk/v1/requests', first)).body.error.code).toBe('DESK_SESSION_INVALID');
+    expect((await call('GET', '/desk/v1/requests', second)).status).toBe(200);
+    expect((await auditOf('reviewer')).map((e) => e.action)).toContain('logout');
   });
 
   it('shows an authority its own requests only, and only its own package', async () => {

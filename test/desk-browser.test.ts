@@ -115,5 +115,16 @@ describe('the legal desk web app (Chromium)', () => {
     const payload = JSON.parse(JSON.parse(text).payload);
     expect(payload.accounts).toEqual([{ accountId: target.accountId, phone_number: target.phone }]);
     await court.screenshot({ path: `${process.env.COURIER_SCREENSHOTS ?? '/tmp'}/courier-desk.png` });
+
+    // Logging out ends the session on the server, not only in the browser.
+    const token = await court.evaluate(
+      () => JSON.parse(sessionStorage.getItem('desk-session') ?? 'null')?.token as string,
+    );
+    await court.click('#logout');
+    await court.waitForSelector('#login-view:not([hidden])');
+    const after = await fetch(`${server.url}/desk/v1/requests`, {
+      headers: { authorization: `Desk ${token}` },
+    });
+    expect(after.status).toBe(401);
   }, 60_000);
 });

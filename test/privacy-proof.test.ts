@@ -335,6 +335,8 @@ describe('courier-server purge', () => {
         [
           'authCodes',
           'connectionRecords',
+          'deskLoginFailures',
+          'deskSessions',
           'entries',
           'exportArchives',
           'exportJobs',

@@ -10,14 +10,32 @@ import { AUTHORITY_KINDS, type LegalRequest } from './legal-request.ts';
 import type { Decision } from './policy-engine.ts';
 
 const SESSION_MS = 8 * 3_600_000;
+const TOTP_PERIOD_S = 30;
 const DESK_ROLES: readonly DeskRole[] = ['intake', 'reviewer', 'approver', 'auditor'];
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 const totpFor = (account: Pick<DeskAccountRow, 'username' | 'totpSecret'>) =>
   new TOTP({
     issuer: 'Courier desk',
     label: account.username,
+    period: TOTP_PERIOD_S,
     secret: Secret.fromBase32(account.totpSecret),
   });
+/** Failed logins are counted under hashes: a username typed wrong (or a password typed into it) is not stored. */
+const failureKey = (kind: 'user' | 'ip', value: string) =>
+  createHash('sha256').update(`${kind}:${value}`).digest('base64url');
+
+/** Login throttling (ASVS 5.0 V6.3.1): failed attempts allowed in a sliding window. */
+export interface DeskLoginLimits {
+  failedLoginsPerUser: number;
+  failedLoginsPerIp: number;
+  failedLoginWindowMs: number;
+}
+
+const DEFAULT_LIMITS: DeskLoginLimits = {
+  failedLoginsPerUser: 5,
+  failedLoginsPerIp: 20,
+  failedLoginWindowMs: 15 * 60_000,
+};
 
 /**
  * What an authority sees of its own request: its id, when it arrived and its status. Nothing that
@@ -75,7 +93,22 @@ export class DeskService {
     private readonly cases: LegalCaseStore,
     private readonly desk: LegalDesk,
     private readonly clock: Clock,
+    private readonly limits: DeskLoginLimits = DEFAULT_LIMITS,
   ) {}
+
+  /**
+   * What an unknown username is checked against, so that a login takes one argon2id verification
+   * (same parameters as real hashes) and one TOTP check whether or not the account exists.
+   */
+  private decoy: Promise<Pick<DeskAccountRow, 'username' | 'passwordHash' | 'totpSecret'>> | undefined;
+  private decoyAccount() {
+    this.decoy ??= argon2.hash(randomBytes(32), { type: argon2.argon2id }).then((passwordHash) => ({
+      username: 'decoy',
+      passwordHash,
+      totpSecret: new Secret({ size: 20 }).base32,
+    }));
+    return this.decoy;
+  }
 
   /** Creates a desk account (operator command); returns the TOTP secret to enrol in an authenticator. */
   async createAccount(input: {
@@ -119,21 +152,59 @@ export class DeskService {
     return { id: row.id, totpSecret, otpauthUri: totpFor(row).toString() };
   }
 
+  /**
+   * Password (argon2id) and TOTP code. Failed attempts are throttled per username and per client
+   * address (DESK_LOGIN_THROTTLED) and audited; an unknown username costs the same argon2
+   * verification as a known one; a code is accepted once (its time step is remembered); a disabled
+   * account fails like a wrong password.
+   */
   async login(
     username: string,
     password: string,
     code: string,
+    ip = 'unknown',
   ): Promise<{ token: string; expiresAt: number; kind: string; roles: DeskRole[] }> {
+    const now = this.clock.now();
+    const keys = { user: failureKey('user', username), ip: failureKey('ip', ip) };
+    const since = now - this.limits.failedLoginWindowMs;
+    if (
+      (await this.store.loginFailures(keys.ip, since)) >= this.limits.failedLoginsPerIp ||
+      (await this.store.loginFailures(keys.user, since)) >= this.limits.failedLoginsPerUser
+    ) {
+      await this.store.audit({ at: now, accountId: '', action: 'login_throttled', caseId: null, ip });
+      throw new CourierError('DESK_LOGIN_THROTTLED', {
+        details: { retryAfterMs: this.limits.failedLoginWindowMs },
+      });
+    }
     const account = await this.store.accountByUsername(username);
-    const passwordOk = account ? await argon2.verify(account.passwordHash, password) : false;
-    const codeOk = account
-      ? totpFor(account).validate({ token: code, timestamp: this.clock.now(), window: 1 }) !== null
-      : false;
-    if (!account || !passwordOk || !codeOk) throw new CourierError('DESK_LOGIN_FAILED');
+    const checked = account ?? (await this.decoyAccount());
+    const passwordOk = await argon2.verify(checked.passwordHash, password);
+    const totp = totpFor(checked);
+    const delta = totp.validate({ token: code, timestamp: now, window: 1 });
+    const ok =
+      account !== undefined &&
+      passwordOk &&
+      delta !== null &&
+      !account.disabledAt &&
+      // Last: only a right password and code use up the time step (a replay fails here).
+      (await this.store.useTotpStep(account.id, totp.counter({ timestamp: now }) + delta));
+    if (!ok) {
+      await this.store.recordLoginFailure([keys.user, keys.ip], now);
+      await this.store.audit({
+        at: now,
+        accountId: account?.id ?? '',
+        action: 'login_failed',
+        caseId: null,
+        ip,
+      });
+      throw new CourierError('DESK_LOGIN_FAILED');
+    }
+    await this.store.clearLoginFailures(keys.user);
     const token = randomBytes(32).toString('base64url');
-    const expiresAt = this.clock.now() + SESSION_MS;
+    const expiresAt = now + SESSION_MS;
     await this.store.insertSession(hashToken(token), account.id, expiresAt);
-    await this.audit(account, 'login', null);
+    if (account.kind === 'staff')
+      await this.store.audit({ at: now, accountId: account.id, action: 'login', caseId: null, ip });
     return { token, expiresAt, kind: account.kind, roles: account.roles };
   }
 
@@ -141,8 +212,33 @@ export class DeskService {
     const session = token ? await this.store.session(hashToken(token)) : undefined;
     if (!session || session.expiresAt <= this.clock.now()) throw new CourierError('DESK_SESSION_INVALID');
     const account = await this.store.accountById(session.accountId);
-    if (!account) throw new CourierError('DESK_SESSION_INVALID');
+    if (!account || account.disabledAt) throw new CourierError('DESK_SESSION_INVALID');
     return account;
+  }
+
+  /** Ends the session on the server: the token opens nothing afterwards. */
+  async logout(account: DeskAccountRow, token: string): Promise<void> {
+    await this.store.deleteSession(hashToken(token));
+    await this.audit(account, 'logout', null);
+  }
+
+  /**
+   * Disables (or enables again) a desk account (operator command); disabling ends every session
+   * of the account at once. Returns whether the account exists.
+   */
+  async setDisabled(username: string, disabled: boolean): Promise<DeskAccountRow | undefined> {
+    const account = await this.store.accountByUsername(username);
+    if (!account) return undefined;
+    const now = this.clock.now();
+    await this.store.setDisabled(account.id, disabled ? now : null);
+    if (disabled) await this.store.deleteSessionsOf(account.id);
+    await this.store.audit({
+      at: now,
+      accountId: account.id,
+      action: disabled ? 'disabled_by_operator' : 'enabled_by_operator',
+      caseId: null,
+    });
+    return { ...account, disabledAt: disabled ? now : null };
   }
 
   /** Refuses a step to anyone but staff with one of `roles`; a staff member's refusal is audited too. */

@@ -433,6 +433,14 @@ export interface DeskStore {
    * account used: true when recorded, false for a replayed (or older) code.
    */
   useTotpStep(accountId: string, step: number): Promise<boolean>;
+  /** Records one failed login under each key (hashed username, hashed client address). */
+  recordLoginFailure(keys: readonly string[], at: number): Promise<void>;
+  /** Failed logins under the key after `since`. */
+  loginFailures(key: string, since: number): Promise<number>;
+  /** Forgets the key's failures (a successful login under that username). */
+  clearLoginFailures(key: string): Promise<void>;
+  /** Deletes failures at or before `before`; returns how many. */
+  deleteLoginFailuresBefore(before: number): Promise<number>;
   audit(entry: DeskAuditEntry): Promise<void>;
   auditLog(limit: number): Promise<DeskAuditEntry[]>;
 }

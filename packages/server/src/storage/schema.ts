@@ -190,6 +190,12 @@ export interface DeskAuditTable {
   ip: string | null;
 }
 
+/** One failed desk login, under the SHA-256 of `user:<name>` or `ip:<address>` (throttling). */
+export interface DeskLoginFailuresTable {
+  key: string;
+  at: number;
+}
+
 export interface LegalDocumentsTable {
   case_id: string;
   content: Uint8Array;
@@ -230,6 +236,7 @@ export interface Database {
   desk_accounts: DeskAccountsTable;
   desk_sessions: DeskSessionsTable;
   desk_audit: DeskAuditTable;
+  desk_login_failures: DeskLoginFailuresTable;
   legal_documents: LegalDocumentsTable;
   legal_holds: LegalHoldsTable;
   device_credentials: DeviceCredentialsTable;

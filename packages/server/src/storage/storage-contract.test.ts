@@ -1402,6 +1402,21 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       // Steps are per account.
       expect(await storage.desk.useTotpStep(other.id, 100)).toBe(true);
     });
+
+    it('counts failed logins per key in a sliding window, forgets a key, and purges old ones', async () => {
+      const [user, ip] = [`u${f.id('k')}`, `i${f.id('k')}`];
+      await storage.desk.recordLoginFailure([user, ip], 1_000);
+      await storage.desk.recordLoginFailure([user, ip], 2_000);
+      await storage.desk.recordLoginFailure([ip], 3_000);
+      expect(await storage.desk.loginFailures(user, 0)).toBe(2);
+      expect(await storage.desk.loginFailures(user, 1_000)).toBe(1);
+      expect(await storage.desk.loginFailures(ip, 999)).toBe(3);
+      await storage.desk.clearLoginFailures(user);
+      expect(await storage.desk.loginFailures(user, 0)).toBe(0);
+      expect(await storage.desk.loginFailures(ip, 0)).toBe(3);
+      expect(await storage.desk.deleteLoginFailuresBefore(2_000)).toBeGreaterThanOrEqual(2);
+      expect(await storage.desk.loginFailures(ip, 0)).toBe(1);
+    });
   });
 
   describe('export jobs', () => {

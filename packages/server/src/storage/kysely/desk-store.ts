@@ -105,6 +105,33 @@ export class KyselyDeskStore implements DeskStore {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  async recordLoginFailure(keys: readonly string[], at: number): Promise<void> {
+    if (keys.length === 0) return;
+    await this.db
+      .insertInto('desk_login_failures')
+      .values(keys.map((key) => ({ key, at })))
+      .execute();
+  }
+
+  async loginFailures(key: string, since: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('desk_login_failures')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where('key', '=', key)
+      .where('at', '>', since)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    await this.db.deleteFrom('desk_login_failures').where('key', '=', key).execute();
+  }
+
+  async deleteLoginFailuresBefore(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('desk_login_failures').where('at', '<=', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async audit(entry: DeskAuditEntry): Promise<void> {
     await this.db
       .insertInto('desk_audit')
