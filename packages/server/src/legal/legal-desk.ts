@@ -12,7 +12,7 @@ import {
   parseLegalRequest,
 } from './legal-request.ts';
 import { type DisclosurePolicy, isDisclosable } from './policy.ts';
-import { type Decision, evaluate, type LegalFacts } from './policy-engine.ts';
+import { type Decision, evaluate, type LegalFacts, retainedIpRange } from './policy-engine.ts';
 
 /**
  * Every string a public leaf may carry besides the policy version, the country (ISO 3166-1) and the
@@ -45,6 +45,38 @@ function publicCategories(requested: readonly string[], policy: DisclosurePolicy
   });
   return [...new Set(words)].sort();
 }
+
+/**
+ * Asks the facts about every target in the same way, found or not (each resolved, then its IP
+ * records checked, a target naming no account under an id no account has), and answers the
+ * policy engine from that: the lookups a submission makes, and so the time it takes, do not
+ * depend on what they find.
+ */
+async function uniformLookup(
+  facts: LegalFacts,
+  request: LegalRequest,
+  policy: DisclosurePolicy,
+  now: number,
+): Promise<LegalFacts> {
+  const range = retainedIpRange(request.timeRange, policy, now) ?? {
+    from: Date.parse(request.timeRange.from),
+    to: Date.parse(request.timeRange.to),
+  };
+  const accounts = new Map<string, string | undefined>();
+  const ips = new Map<string, boolean>();
+  for (const target of request.targets) {
+    const accountId = await facts.resolve(target);
+    const retained = await facts.hasIpRecords(accountId ?? NO_ACCOUNT, range.from, range.to);
+    accounts.set(JSON.stringify(target), accountId);
+    if (accountId !== undefined) ips.set(accountId, retained);
+  }
+  return {
+    resolve: async (target) => accounts.get(JSON.stringify(target)),
+    hasIpRecords: async (accountId) => ips.get(accountId) ?? false,
+  };
+}
+/** An account id no account has (ids are `u_` followed by base64url). */
+const NO_ACCOUNT = 'no account';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -100,7 +132,9 @@ export class LegalDesk {
     // allow, and what they say is for staff (the case record), never for the authority or the log.
     const rules = await evaluate(request, policy, undefined, now);
     const decision =
-      rules.outcome === 'eligible' ? await evaluate(request, policy, this.deps.facts, now) : rules;
+      rules.outcome === 'eligible'
+        ? await evaluate(request, policy, await uniformLookup(this.deps.facts, request, policy, now), now)
+        : rules;
     const status: LegalCaseRow['status'] = rules.outcome === 'eligible' ? 'awaiting_approval' : rules.outcome;
     const row: LegalCaseRow = {
       id: `c_${randomBytes(12).toString('base64url')}`,
