@@ -47,6 +47,10 @@ const CALLERS: readonly Caller[] = [
  */
 const RULES: Record<string, { allowed: readonly Caller[]; body?: (country: string) => unknown }> = {
   'POST /desk/v1/login': { allowed: CALLERS }, // the way in; tested by desk-api.test.ts
+  // Any session may end itself; tested (and that it ends only its own) in desk-login-hardening.test.ts.
+  'POST /desk/v1/logout': {
+    allowed: ['owner_authority', 'other_authority', 'intake', 'reviewer', 'approver', 'auditor'],
+  },
   'GET /desk/v1/requests': {
     allowed: ['owner_authority', 'other_authority', 'intake', 'reviewer', 'approver', 'auditor'],
   },
@@ -60,7 +64,8 @@ const RULES: Record<string, { allowed: readonly Caller[]; body?: (country: strin
     body: () => ({ reason: 'not this time' }),
   },
   'POST /desk/v1/requests/:caseId/produce': { allowed: ['approver'] },
-  'GET /desk/v1/requests/:caseId/package': { allowed: ['owner_authority', 'approver', 'auditor'] },
+  // Auditors see metadata, never a package's contents.
+  'GET /desk/v1/requests/:caseId/package': { allowed: ['owner_authority', 'approver'] },
   'GET /desk/v1/audit': { allowed: ['auditor'] },
 };
 
@@ -97,6 +102,8 @@ describe('desk authorization: every route against every kind of caller', () => {
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
   const login = async (username: string) => {
+    // A one-time code is accepted once: each login is in a time step of its own.
+    clock.advance(30_000);
     const code = new TOTP({ secret: Secret.fromBase32(secrets.get(username)!), label: username }).generate({
       timestamp: clock.now(),
     });
@@ -120,7 +127,8 @@ describe('desk authorization: every route against every kind of caller', () => {
       const created = await server.app.desk.createAccount({
         kind,
         username,
-        displayName: username,
+        // An authority files in the name and kind its account was verified with.
+        displayName: kind === 'authority' ? 'A court' : username,
         password: PASSWORD,
         ...extra,
       });
@@ -128,8 +136,8 @@ describe('desk authorization: every route against every kind of caller', () => {
       ids.set(caller, created.id);
       tokens.set(caller, await login(username));
     };
-    await add('owner_authority', 'authority', { country: 'DE', authorityKind: 'police' });
-    await add('other_authority', 'authority', { country: 'FR', authorityKind: 'police' });
+    await add('owner_authority', 'authority', { country: 'DE', authorityKind: 'court' });
+    await add('other_authority', 'authority', { country: 'FR', authorityKind: 'court' });
     for (const role of ['intake', 'reviewer', 'approver', 'auditor'] as const)
       await add(role, 'staff', { roles: [role] });
     const user = await server.register(nextPhone());
@@ -157,7 +165,8 @@ describe('desk authorization: every route against every kind of caller', () => {
           : [`Desk ${tokens.get(caller)}`];
 
     for (const route of await registeredDeskRoutes(server)) {
-      if (route === 'POST /desk/v1/login') continue;
+      // Logging out would end the session the rest of this loop uses: checked after it.
+      if (route === 'POST /desk/v1/login' || route === 'POST /desk/v1/logout') continue;
       const rule = RULES[route]!;
       const [method, pattern] = route.split(' ') as [string, string];
       for (const caller of CALLERS) {
@@ -201,6 +210,19 @@ describe('desk authorization: every route against every kind of caller', () => {
         }
       }
     }
+  });
+
+  it('lets a session end itself on the server, and no other', async () => {
+    for (const authorization of [undefined, 'Desk ', 'Desk not-a-session', `Bearer ${tokens.get('user')}`])
+      expect((await call('POST', '/desk/v1/logout', authorization)).body.error.code).toBe(
+        'DESK_SESSION_INVALID',
+      );
+    const first = `Desk ${await login('reviewer')}`;
+    const second = `Desk ${await login('reviewer')}`;
+    expect((await call('POST', '/desk/v1/logout', first)).status).toBe(204);
+    expect((await call('GET', '/desk/v1/requests', first)).body.error.code).toBe('DESK_SESSION_INVALID');
+    expect((await call('GET', '/desk/v1/requests', second)).status).toBe(200);
+    expect((await auditOf('reviewer')).map((e) => e.action)).toContain('logout');
   });
 
   it('shows an authority its own requests only, and only its own package', async () => {

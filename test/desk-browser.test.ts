@@ -29,7 +29,8 @@ describe('the legal desk web app (Chromium)', () => {
       const created = await server.app.desk.createAccount({
         kind,
         username,
-        displayName: username,
+        // An authority files in the name its account was verified with.
+        displayName: kind === 'authority' ? 'Landgericht' : username,
         password: PASSWORD,
         ...extra,
       });
@@ -84,7 +85,7 @@ describe('the legal desk web app (Chromium)', () => {
     await court.click('#submit-form button');
     await expect
       .poll(async () => `${await court.textContent('#decision')}${await court.textContent('#error')}`)
-      .toMatch(/eligible \(CONTENT_NEVER_DISCLOSED\)/);
+      .toMatch(/Case c_\S+: awaiting_approval/);
     const caseId = (await court.textContent('#decision'))!.match(/Case (c_\S+):/)![1]!;
 
     // A bad request shows the catalog error, not a crash.
@@ -114,5 +115,16 @@ describe('the legal desk web app (Chromium)', () => {
     const payload = JSON.parse(JSON.parse(text).payload);
     expect(payload.accounts).toEqual([{ accountId: target.accountId, phone_number: target.phone }]);
     await court.screenshot({ path: `${process.env.COURIER_SCREENSHOTS ?? '/tmp'}/courier-desk.png` });
+
+    // Logging out ends the session on the server, not only in the browser.
+    const token = await court.evaluate(
+      () => JSON.parse(sessionStorage.getItem('desk-session') ?? 'null')?.token as string,
+    );
+    await court.click('#logout');
+    await court.waitForSelector('#login-view:not([hidden])');
+    const after = await fetch(`${server.url}/desk/v1/requests`, {
+      headers: { authorization: `Desk ${token}` },
+    });
+    expect(after.status).toBe(401);
   }, 60_000);
 });

@@ -84,7 +84,8 @@ describe.each(['sqlite', 'postgres'] as const)('legal desk end to end (%s)', (st
       const created = await server.app.desk.createAccount({
         kind,
         username,
-        displayName: username,
+        // An authority files in the name its account was verified with.
+        displayName: kind === 'authority' ? `An agency of ${extra.country}` : username,
         password: PASSWORD,
         ...extra,
       });
@@ -111,11 +112,15 @@ describe.each(['sqlite', 'postgres'] as const)('legal desk end to end (%s)', (st
       documentBase64: DOC,
     });
     expect(ru.status).toBe(201);
-    expect(ru.body.decision).toMatchObject({
+    // The authority gets the case id and the status: nothing else.
+    expect(ru.body).toEqual({ caseId: expect.stringMatching(/^c_/), status: 'not_considered' });
+    const staffView = (await call('GET', '/desk/v1/requests', 'approver.a')).body.requests.find(
+      (c: { caseId: string }) => c.caseId === ru.body.caseId,
+    );
+    expect(staffView).toMatchObject({
       outcome: 'not_considered',
       reasons: ['JURISDICTION_NOT_CONSIDERED'],
       disclosable: [],
-      accounts: [],
     });
     // Nothing can move it on, and nothing was looked up: not the account, not its IPs, not its phone.
     for (const step of ['approve', 'produce'])
@@ -131,13 +136,18 @@ describe.each(['sqlite', 'postgres'] as const)('legal desk end to end (%s)', (st
       request: request('DE', 'police'),
       documentBase64: DOC,
     });
-    expect(de.body.decision).toMatchObject({
-      outcome: 'eligible',
-      disclosable: ['phone_number', 'ip_addresses'],
-      accounts: [target.accountId],
-    });
+    expect(de.body).toEqual({ caseId: expect.stringMatching(/^c_/), status: 'awaiting_approval' });
     expect(facts.resolve).toHaveBeenCalled();
     const caseId = de.body.caseId as string;
+    // The findings are for staff.
+    const staffView = (await call('GET', '/desk/v1/requests', 'approver.a')).body.requests.find(
+      (c: { caseId: string }) => c.caseId === caseId,
+    );
+    expect(staffView).toMatchObject({
+      outcome: 'eligible',
+      disclosable: ['phone_number', 'ip_addresses'],
+      targets: [{ status: 'found', accountId: target.accountId }],
+    });
     expect((await call('POST', `/desk/v1/requests/${caseId}/produce`, 'approver.a')).body.error.code).toBe(
       'LEGAL_CASE_STATE',
     );

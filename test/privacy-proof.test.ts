@@ -79,11 +79,13 @@ const NOT_EXPORTED: Record<string, string> = {
   'legal_cases.request': 'legal-desk records are not the person’s records (non-disclosure orders)',
   'legal_cases.decision': 'legal-desk records',
   'legal_cases.package': 'legal-desk records',
+  'legal_cases.decline_reason': 'legal-desk records',
   'legal_documents.content': 'legal-desk records',
   'legal_holds.phone': 'exists only after the account is erased',
   'legal_holds.ip_records': 'exists only after the account is erased',
   'desk_accounts.username': 'staff and authorities, not user accounts',
   'desk_accounts.display_name': 'staff and authorities, not user accounts',
+  'desk_audit.ip': 'staff and authorities, not user accounts',
 };
 
 describe('the export, checked against the data inventory', () => {
@@ -333,6 +335,8 @@ describe('courier-server purge', () => {
         [
           'authCodes',
           'connectionRecords',
+          'deskLoginFailures',
+          'deskSessions',
           'entries',
           'exportArchives',
           'exportJobs',

@@ -30,7 +30,7 @@ async function api(method, path, body) {
   const data = text ? JSON.parse(text) : undefined;
   if (!response.ok) {
     const error = data?.error ?? { code: 'HTTP_' + response.status, message: response.statusText };
-    if (error.code === 'DESK_SESSION_INVALID') logout();
+    if (error.code === 'DESK_SESSION_INVALID') forget();
     const issues = error.details?.issues ? ` (${error.details.issues.join('; ')})` : '';
     throw new Error(`${error.code}: ${error.message}${issues}`);
   }
@@ -41,26 +41,54 @@ const show = (message) => {
   $('#error').textContent = message ?? '';
 };
 
-function logout() {
+/** Forgets the session here (the server no longer knows it, or has just ended it). */
+function forget() {
   session = null;
   sessionStorage.removeItem('desk-session');
   render();
 }
 
+/** Ends the session on the server, then here: a copied token opens nothing afterwards. */
+async function logout() {
+  try {
+    if (session) await api('POST', '/logout');
+  } catch (e) {
+    show(e.message);
+  }
+  forget();
+}
+
+/** A target's finding as staff see it: who was named, and whether an account was found. */
+const finding = (t) =>
+  `${Object.values(t.target)[0]}: ${t.status === 'found' ? `found (${t.accountId})` : t.status}`;
+
 async function refresh() {
   const { requests } = await api('GET', '/requests');
   const staff = session.kind === 'staff';
+  // An authority sees its cases' status only; staff see the decision and, once the rules passed, the findings.
+  const columns = staff
+    ? ['case', 'received', 'status', 'outcome', 'reasons', 'may disclose', 'findings', 'declined because']
+    : ['case', 'received', 'status'];
+  const head = document.createElement('tr');
+  for (const name of [...columns, '']) {
+    const th = document.createElement('th');
+    th.textContent = name;
+    head.append(th);
+  }
+  $('#cases thead').replaceChildren(head);
   const rows = requests.map((c) => {
     const tr = document.createElement('tr');
     tr.dataset.case = c.caseId;
-    for (const text of [
-      c.caseId,
-      new Date(c.receivedAt).toISOString().slice(0, 16).replace('T', ' '),
-      c.status,
-      c.outcome,
-      c.reasons.join(', '),
-      c.disclosable.join(', '),
-    ]) {
+    const cells = [c.caseId, new Date(c.receivedAt).toISOString().slice(0, 16).replace('T', ' '), c.status];
+    if (staff)
+      cells.push(
+        c.outcome,
+        c.reasons.join(', '),
+        c.disclosable.join(', '),
+        (c.targets ?? []).map(finding).join('; '),
+        c.declineReason ?? '',
+      );
+    for (const text of cells) {
       const td = document.createElement('td');
       td.textContent = text;
       tr.append(td);
@@ -153,9 +181,8 @@ $('#submit-form').addEventListener('submit', async (event) => {
     const bytes = new Uint8Array(await form.get('document').arrayBuffer());
     let binary = '';
     for (const b of bytes) binary += String.fromCharCode(b);
-    const { caseId, decision } = await api('POST', '/requests', { request, documentBase64: btoa(binary) });
-    $('#decision').textContent =
-      `Case ${caseId}: ${decision.outcome}${decision.reasons.length ? ` (${decision.reasons.join(', ')})` : ''}`;
+    const { caseId, status } = await api('POST', '/requests', { request, documentBase64: btoa(binary) });
+    $('#decision').textContent = `Case ${caseId}: ${status}`;
     show('');
     await refresh();
   } catch (e) {
@@ -163,6 +190,6 @@ $('#submit-form').addEventListener('submit', async (event) => {
   }
 });
 
-$('#logout').addEventListener('click', logout);
+$('#logout').addEventListener('click', () => logout());
 $('#submit-form [name=request]').value = JSON.stringify(TEMPLATE, null, 2);
 render();

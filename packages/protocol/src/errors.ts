@@ -80,6 +80,10 @@ export const errorCatalog = {
   },
   LEGAL_NOT_AUTHORIZED: { status: 403, message: 'Your role does not allow this step.' },
   DESK_LOGIN_FAILED: { status: 401, message: 'Wrong username, password or one-time code.' },
+  DESK_LOGIN_THROTTLED: {
+    status: 429,
+    message: 'Too many failed logins for this username or from this address; try again later.',
+  },
   DESK_SESSION_INVALID: { status: 401, message: 'The desk session is unknown or expired; log in again.' },
   MSG_CLIENT_ID_INVALID: {
     status: 400,

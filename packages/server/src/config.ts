@@ -222,6 +222,18 @@ export const configSchema = z.strictObject({
         .default(24 * 3_600_000),
     })
     .prefault({}),
+  /** The legal desk's logins (ASVS 5.0 V6): failed attempts allowed per username and per client address in a sliding window. */
+  desk: z
+    .strictObject({
+      failedLoginsPerUser: z.number().int().positive().default(5),
+      failedLoginsPerIp: z.number().int().positive().default(20),
+      failedLoginWindowMs: z
+        .number()
+        .int()
+        .positive()
+        .default(15 * 60_000),
+    })
+    .prefault({}),
   /** Data-export jobs (DESIGN P10): archives are files on the node that built them. */
   exports: z
     .strictObject({

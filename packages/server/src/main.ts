@@ -148,9 +148,14 @@ async function runDeskCommand(argv: string[]): Promise<number> {
   });
   const [sub, username] = positionals;
   const password = process.env.COURIER_DESK_PASSWORD;
-  if ((sub !== 'add-staff' && sub !== 'add-authority') || !username || !values.name || !password) {
+  const toggle = sub === 'disable-staff' || sub === 'enable-staff';
+  if (
+    !username ||
+    (!toggle && ((sub !== 'add-staff' && sub !== 'add-authority') || !values.name || !password))
+  ) {
     console.error(
-      'usage: COURIER_DESK_PASSWORD=… courier-server desk add-staff|add-authority <username> --name N [--roles …|--country CC --kind K]',
+      'usage: COURIER_DESK_PASSWORD=… courier-server desk add-staff|add-authority <username> --name N [--roles …|--country CC --kind K]\n' +
+        '       courier-server desk disable-staff|enable-staff <username>   (disabling ends its sessions)',
     );
     return 2;
   }
@@ -159,12 +164,31 @@ async function runDeskCommand(argv: string[]): Promise<number> {
     { ...config, logLevel: 'error' },
     { clock: systemClock, random: (n) => randomBytes(n), logger: pino({ level: 'error' }) },
   );
+  if (toggle) {
+    try {
+      const account = await app.desk.setDisabled(username, sub === 'disable-staff');
+      if (!account) {
+        console.error(`error: no desk account ${username}`);
+        return 1;
+      }
+      console.log(
+        JSON.stringify({
+          username: account.username,
+          kind: account.kind,
+          disabled: account.disabledAt !== null,
+        }),
+      );
+      return 0;
+    } finally {
+      await app.close();
+    }
+  }
   try {
     const created = await app.desk.createAccount({
       kind: sub === 'add-staff' ? 'staff' : 'authority',
       username,
-      displayName: values.name,
-      password,
+      displayName: values.name!,
+      password: password!,
       roles: (values.roles ?? '').split(',').filter(Boolean) as DeskRole[],
       ...(values.country ? { country: values.country } : {}),
       ...(values.kind ? { authorityKind: values.kind } : {}),

@@ -142,7 +142,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     clock: deps.clock,
     signingKey,
   });
-  const desk = new DeskService(storage.desk, storage.legalCases, legal, deps.clock);
+  const desk = new DeskService(storage.desk, storage.legalCases, legal, deps.clock, config.desk);
   const resignTimer = setInterval(() => {
     transparency
       .resign()
@@ -206,7 +206,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await mlsRoutes(scope, mls);
     await privacyRoutes(scope, services);
   });
-  await deskRoutes(http, desk);
+  await deskRoutes(http, desk, clientIp);
   await deskAppRoutes(http);
   const tunnel = config.endpoints.tunnel
     ? new TunnelListener(config.endpoints.tunnel, http.server, limits.headersTimeoutMs)

@@ -6,40 +6,79 @@ import type { Clock } from '../deps.ts';
 import type { DeskAccountRow, DeskRole, DeskStore, LegalCaseRow, LegalCaseStore } from '../storage/ports.ts';
 import { ISO_COUNTRIES } from './iso-countries.ts';
 import type { LegalDesk } from './legal-desk.ts';
-import type { LegalRequest } from './legal-request.ts';
+import { AUTHORITY_KINDS, type LegalRequest } from './legal-request.ts';
+import type { Decision } from './policy-engine.ts';
 
 const SESSION_MS = 8 * 3_600_000;
+const TOTP_PERIOD_S = 30;
 const DESK_ROLES: readonly DeskRole[] = ['intake', 'reviewer', 'approver', 'auditor'];
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 const totpFor = (account: Pick<DeskAccountRow, 'username' | 'totpSecret'>) =>
   new TOTP({
     issuer: 'Courier desk',
     label: account.username,
+    period: TOTP_PERIOD_S,
     secret: Secret.fromBase32(account.totpSecret),
   });
+/** Failed logins are counted under hashes: a username typed wrong (or a password typed into it) is not stored. */
+const failureKey = (kind: 'user' | 'ip', value: string) =>
+  createHash('sha256').update(`${kind}:${value}`).digest('base64url');
 
-/** What an authority may see of its own request. */
-export interface CaseSummary {
+/** Login throttling (ASVS 5.0 V6.3.1): failed attempts allowed in a sliding window. */
+export interface DeskLoginLimits {
+  failedLoginsPerUser: number;
+  failedLoginsPerIp: number;
+  failedLoginWindowMs: number;
+}
+
+const DEFAULT_LIMITS: DeskLoginLimits = {
+  failedLoginsPerUser: 5,
+  failedLoginsPerIp: 20,
+  failedLoginWindowMs: 15 * 60_000,
+};
+
+/**
+ * What an authority sees of its own request: its id, when it arrived and its status. Nothing that
+ * depends on whether a target has an account (the status of a case the rules allow is
+ * `awaiting_approval` either way); findings are for staff.
+ */
+export interface AuthorityCaseSummary {
   caseId: string;
   receivedAt: number;
   status: LegalCaseRow['status'];
-  outcome: string;
-  reasons: string[];
-  disclosable: string[];
   /** The end of the court's non-disclosure order (ISO date or date-time), or null when there is none. */
   nonDisclosureUntil: string | null;
 }
 
-const summary = (c: LegalCaseRow): CaseSummary => {
-  const decision = JSON.parse(c.decision) as { outcome: string; reasons: string[]; disclosable: string[] };
+/** What staff see: the decision with the facts (consulted only once the rules passed). */
+export interface StaffCaseSummary extends AuthorityCaseSummary {
+  outcome: string;
+  reasons: string[];
+  disclosable: string[];
+  /** Each target and what the lookup found; left out for auditors, who see metadata only. */
+  targets?: Decision['targets'];
+  /** Why staff declined the case, as written (never published). */
+  declineReason: string | null;
+}
+
+export type CaseSummary = AuthorityCaseSummary | StaffCaseSummary;
+
+const authoritySummary = (c: LegalCaseRow): AuthorityCaseSummary => ({
+  caseId: c.id,
+  receivedAt: c.receivedAt,
+  status: c.status,
+  nonDisclosureUntil: (JSON.parse(c.request) as LegalRequest).nonDisclosure?.until ?? null,
+});
+
+const staffSummary = (c: LegalCaseRow, withTargets: boolean): StaffCaseSummary => {
+  const decision = JSON.parse(c.decision) as Decision;
   return {
-    caseId: c.id,
-    receivedAt: c.receivedAt,
-    status: c.status,
+    ...authoritySummary(c),
     outcome: decision.outcome,
     reasons: decision.reasons,
     disclosable: decision.disclosable,
-    nonDisclosureUntil: (JSON.parse(c.request) as LegalRequest).nonDisclosure?.until ?? null,
+    ...(withTargets ? { targets: decision.targets } : {}),
+    declineReason: c.declineReason ?? null,
   };
 };
 
@@ -54,7 +93,22 @@ export class DeskService {
     private readonly cases: LegalCaseStore,
     private readonly desk: LegalDesk,
     private readonly clock: Clock,
+    private readonly limits: DeskLoginLimits = DEFAULT_LIMITS,
   ) {}
+
+  /**
+   * What an unknown username is checked against, so that a login takes one argon2id verification
+   * (same parameters as real hashes) and one TOTP check whether or not the account exists.
+   */
+  private decoy: Promise<Pick<DeskAccountRow, 'username' | 'passwordHash' | 'totpSecret'>> | undefined;
+  private decoyAccount() {
+    this.decoy ??= argon2.hash(randomBytes(32), { type: argon2.argon2id }).then((passwordHash) => ({
+      username: 'decoy',
+      passwordHash,
+      totpSecret: new Secret({ size: 20 }).base32,
+    }));
+    return this.decoy;
+  }
 
   /** Creates a desk account (operator command); returns the TOTP secret to enrol in an authenticator. */
   async createAccount(input: {
@@ -75,6 +129,12 @@ export class DeskService {
     if (input.kind === 'authority' && !(input.country && ISO_COUNTRIES.has(input.country))) {
       throw new Error('an authority needs its ISO 3166-1 country (--country)');
     }
+    if (
+      input.kind === 'authority' &&
+      !(AUTHORITY_KINDS as readonly string[]).includes(input.authorityKind ?? '')
+    ) {
+      throw new Error(`an authority needs its kind (--kind ${AUTHORITY_KINDS.join('|')})`);
+    }
     const totpSecret = new Secret({ size: 20 }).base32;
     const row: DeskAccountRow = {
       id: `s_${randomBytes(12).toString('base64url')}`,
@@ -92,21 +152,59 @@ export class DeskService {
     return { id: row.id, totpSecret, otpauthUri: totpFor(row).toString() };
   }
 
+  /**
+   * Password (argon2id) and TOTP code. Failed attempts are throttled per username and per client
+   * address (DESK_LOGIN_THROTTLED) and audited; an unknown username costs the same argon2
+   * verification as a known one; a code is accepted once (its time step is remembered); a disabled
+   * account fails like a wrong password.
+   */
   async login(
     username: string,
     password: string,
     code: string,
+    ip = 'unknown',
   ): Promise<{ token: string; expiresAt: number; kind: string; roles: DeskRole[] }> {
+    const now = this.clock.now();
+    const keys = { user: failureKey('user', username), ip: failureKey('ip', ip) };
+    const since = now - this.limits.failedLoginWindowMs;
+    if (
+      (await this.store.loginFailures(keys.ip, since)) >= this.limits.failedLoginsPerIp ||
+      (await this.store.loginFailures(keys.user, since)) >= this.limits.failedLoginsPerUser
+    ) {
+      await this.store.audit({ at: now, accountId: '', action: 'login_throttled', caseId: null, ip });
+      throw new CourierError('DESK_LOGIN_THROTTLED', {
+        details: { retryAfterMs: this.limits.failedLoginWindowMs },
+      });
+    }
     const account = await this.store.accountByUsername(username);
-    const passwordOk = account ? await argon2.verify(account.passwordHash, password) : false;
-    const codeOk = account
-      ? totpFor(account).validate({ token: code, timestamp: this.clock.now(), window: 1 }) !== null
-      : false;
-    if (!account || !passwordOk || !codeOk) throw new CourierError('DESK_LOGIN_FAILED');
+    const checked = account ?? (await this.decoyAccount());
+    const passwordOk = await argon2.verify(checked.passwordHash, password);
+    const totp = totpFor(checked);
+    const delta = totp.validate({ token: code, timestamp: now, window: 1 });
+    const ok =
+      account !== undefined &&
+      passwordOk &&
+      delta !== null &&
+      !account.disabledAt &&
+      // Last: only a right password and code use up the time step (a replay fails here).
+      (await this.store.useTotpStep(account.id, totp.counter({ timestamp: now }) + delta));
+    if (!ok) {
+      await this.store.recordLoginFailure([keys.user, keys.ip], now);
+      await this.store.audit({
+        at: now,
+        accountId: account?.id ?? '',
+        action: 'login_failed',
+        caseId: null,
+        ip,
+      });
+      throw new CourierError('DESK_LOGIN_FAILED');
+    }
+    await this.store.clearLoginFailures(keys.user);
     const token = randomBytes(32).toString('base64url');
-    const expiresAt = this.clock.now() + SESSION_MS;
+    const expiresAt = now + SESSION_MS;
     await this.store.insertSession(hashToken(token), account.id, expiresAt);
-    await this.audit(account, 'login', null);
+    if (account.kind === 'staff')
+      await this.store.audit({ at: now, accountId: account.id, action: 'login', caseId: null, ip });
     return { token, expiresAt, kind: account.kind, roles: account.roles };
   }
 
@@ -114,8 +212,33 @@ export class DeskService {
     const session = token ? await this.store.session(hashToken(token)) : undefined;
     if (!session || session.expiresAt <= this.clock.now()) throw new CourierError('DESK_SESSION_INVALID');
     const account = await this.store.accountById(session.accountId);
-    if (!account) throw new CourierError('DESK_SESSION_INVALID');
+    if (!account || account.disabledAt) throw new CourierError('DESK_SESSION_INVALID');
     return account;
+  }
+
+  /** Ends the session on the server: the token opens nothing afterwards. */
+  async logout(account: DeskAccountRow, token: string): Promise<void> {
+    await this.store.deleteSession(hashToken(token));
+    await this.audit(account, 'logout', null);
+  }
+
+  /**
+   * Disables (or enables again) a desk account (operator command); disabling ends every session
+   * of the account at once. Returns whether the account exists.
+   */
+  async setDisabled(username: string, disabled: boolean): Promise<DeskAccountRow | undefined> {
+    const account = await this.store.accountByUsername(username);
+    if (!account) return undefined;
+    const now = this.clock.now();
+    await this.store.setDisabled(account.id, disabled ? now : null);
+    if (disabled) await this.store.deleteSessionsOf(account.id);
+    await this.store.audit({
+      at: now,
+      accountId: account.id,
+      action: disabled ? 'disabled_by_operator' : 'enabled_by_operator',
+      caseId: null,
+    });
+    return { ...account, disabledAt: disabled ? now : null };
   }
 
   /** Refuses a step to anyone but staff with one of `roles`; a staff member's refusal is audited too. */
@@ -135,34 +258,60 @@ export class DeskService {
       await this.store.audit({ at: this.clock.now(), accountId: account.id, action, caseId });
   }
 
-  /** An authority submits its own request; intake staff enter one received by post. */
-  async submit(account: DeskAccountRow, request: unknown, document: Uint8Array) {
+  /**
+   * An authority submits its own request (as itself: the country, kind and name on its account);
+   * intake staff enter one received by post. The reply is the case id and the status, which the
+   * rules alone decide.
+   */
+  async submit(
+    account: DeskAccountRow,
+    request: unknown,
+    document: Uint8Array,
+  ): Promise<{ caseId: string; status: LegalCaseRow['status'] }> {
     if (account.kind === 'authority') {
-      const country = (request as { authority?: { country?: unknown } })?.authority?.country;
-      // Compared as the parser will read it: "de" is DE.
-      if (typeof country === 'string' && country.trim().toUpperCase() !== account.country)
+      const authority = (request as { authority?: Record<string, unknown> } | null)?.authority;
+      // Compared as the parser will read them: "de" is DE, surrounding spaces do not count.
+      const said = (key: string) => {
+        const value = authority?.[key];
+        return typeof value === 'string' ? value.trim() : undefined;
+      };
+      const country = said('country');
+      if (country !== undefined && country.toUpperCase() !== account.country)
         throw new CourierError('LEGAL_NOT_AUTHORIZED', {
           message: 'An authority submits requests for its own country.',
+        });
+      const kind = said('kind');
+      const name = said('name');
+      if (
+        account.authorityKind === null ||
+        (kind !== undefined && kind !== account.authorityKind) ||
+        (name !== undefined && name !== account.displayName.trim())
+      )
+        throw new CourierError('LEGAL_NOT_AUTHORIZED', {
+          message: 'An authority submits requests in the name and kind its desk account was verified with.',
         });
     } else {
       await this.require(account, 'submit', null, 'intake');
     }
-    const result = await this.desk.submit(
+    const { caseId, status } = await this.desk.submit(
       request,
       document,
       account.id,
       account.kind === 'authority' ? account.id : null,
     );
-    await this.audit(account, 'submit', result.caseId);
-    return result;
+    await this.audit(account, 'submit', caseId);
+    return { caseId, status };
   }
 
   async list(account: DeskAccountRow): Promise<CaseSummary[]> {
     const all = await this.cases.list();
-    if (account.kind === 'authority') return all.filter((c) => c.authorityId === account.id).map(summary);
+    if (account.kind === 'authority')
+      return all.filter((c) => c.authorityId === account.id).map(authoritySummary);
     await this.require(account, 'list', null, 'intake', 'reviewer', 'approver', 'auditor');
     await this.audit(account, 'list', null);
-    return all.map(summary);
+    // Auditors check the desk's work from its metadata; who was looked up is for those who work cases.
+    const withTargets = account.roles.some((r) => r !== 'auditor');
+    return all.map((c) => staffSummary(c, withTargets));
   }
 
   async approve(account: DeskAccountRow, caseId: string) {
@@ -185,15 +334,11 @@ export class DeskService {
     return this.desk.produce(caseId);
   }
 
-  /** The signed package: to the authority that asked, or to staff who need it. */
+  /** The signed package: to the authority that asked, or to approvers (auditors see metadata only). */
   async package(account: DeskAccountRow, caseId: string): Promise<string> {
     const c = await this.cases.byId(caseId);
     if (!c) throw new CourierError('LEGAL_CASE_NOT_FOUND');
-    if (
-      account.kind === 'authority'
-        ? c.authorityId !== account.id
-        : !account.roles.some((r) => r === 'approver' || r === 'auditor')
-    ) {
+    if (account.kind === 'authority' ? c.authorityId !== account.id : !account.roles.includes('approver')) {
       await this.audit(account, 'download_package_denied', caseId);
       throw new CourierError(account.kind === 'authority' ? 'LEGAL_CASE_NOT_FOUND' : 'LEGAL_NOT_AUTHORIZED');
     }

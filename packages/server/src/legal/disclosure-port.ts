@@ -8,7 +8,7 @@ export interface IpRecord {
 
 /**
  * The only way from the legal desk to user data (P3): an account's phone number and its IP
- * connection records in a time range. There is no method for anything else, and the
+ * connection records in a time range, each record's sightings clamped to the range. There is no method for anything else, and the
  * implementation is given only the account and connection stores.
  */
 export interface DisclosurePort {
@@ -37,6 +37,9 @@ export class StorageDisclosurePort implements DisclosurePort {
           lastSeen: r.at,
         }))
       : ((await this.stores.legalCases.hold(caseId, accountId))?.ipRecords ?? []);
-    return records.filter((r) => r.firstSeen <= to && r.lastSeen >= from);
+    // Clamped to [from, to]: a record's first and last sighting outside the range are not disclosed.
+    return records
+      .filter((r) => r.firstSeen <= to && r.lastSeen >= from)
+      .map((r) => ({ ip: r.ip, firstSeen: Math.max(r.firstSeen, from), lastSeen: Math.min(r.lastSeen, to) }));
   }
 }

@@ -5,9 +5,78 @@ import type { Clock } from '../deps.ts';
 import type { LegalCaseRow, LegalCaseStore } from '../storage/ports.ts';
 import type { TransparencyLog } from '../transparency/transparency-log.ts';
 import type { DisclosurePort } from './disclosure-port.ts';
-import { type LegalRequest, LegalRequestInvalid, parseLegalRequest } from './legal-request.ts';
+import {
+  type LegalRequest,
+  LegalRequestInvalid,
+  normalizeCategory,
+  parseLegalRequest,
+} from './legal-request.ts';
 import { type DisclosurePolicy, isDisclosable } from './policy.ts';
-import { type Decision, evaluate, type LegalFacts } from './policy-engine.ts';
+import { type Decision, evaluate, type LegalFacts, retainedIpRange } from './policy-engine.ts';
+
+/**
+ * Every string a public leaf may carry besides the policy version, the country (ISO 3166-1) and the
+ * instrument type (a fixed enum): rule outcomes and reason codes, requested and eligible
+ * categories as a closed set (anything else is `content` or `other`), and the one decline code.
+ * Free text (categories as written, a decline's reason) stays in the case record.
+ */
+export const PUBLIC_LEAF_VOCABULARY = {
+  outcomes: ['not_considered', 'rejected', 'eligible'],
+  reasons: [
+    'JURISDICTION_NOT_CONSIDERED',
+    'LEGAL_PROCESS_INSUFFICIENT',
+    'NOT_TERROR_SUSPECT',
+    'NOT_CRIMINAL_SUSPECT',
+    'NOT_SPECIFIC',
+    'CONTENT_NEVER_DISCLOSED',
+    'CATEGORY_NOT_DISCLOSABLE',
+    'NO_DATA_RETAINED',
+  ],
+  categories: ['phone_number', 'ip_addresses', 'content', 'other'],
+  declineReasons: ['DECLINED'],
+} as const;
+
+/** Requested categories as the log shows them: the disclosable ones by name, the rest as `content` or `other`. */
+function publicCategories(requested: readonly string[], policy: DisclosurePolicy): string[] {
+  const words = requested.map((c) => {
+    const category = normalizeCategory(c);
+    if (isDisclosable(category)) return category;
+    return policy.contentCategories.includes(category) ? 'content' : 'other';
+  });
+  return [...new Set(words)].sort();
+}
+
+/**
+ * Asks the facts about every target in the same way, found or not (each resolved, then its IP
+ * records checked, a target naming no account under an id no account has), and answers the
+ * policy engine from that: the lookups a submission makes, and so the time it takes, do not
+ * depend on what they find.
+ */
+async function uniformLookup(
+  facts: LegalFacts,
+  request: LegalRequest,
+  policy: DisclosurePolicy,
+  now: number,
+): Promise<LegalFacts> {
+  const range = retainedIpRange(request.timeRange, policy, now) ?? {
+    from: Date.parse(request.timeRange.from),
+    to: Date.parse(request.timeRange.to),
+  };
+  const accounts = new Map<string, string | undefined>();
+  const ips = new Map<string, boolean>();
+  for (const target of request.targets) {
+    const accountId = await facts.resolve(target);
+    const retained = await facts.hasIpRecords(accountId ?? NO_ACCOUNT, range.from, range.to);
+    accounts.set(JSON.stringify(target), accountId);
+    if (accountId !== undefined) ips.set(accountId, retained);
+  }
+  return {
+    resolve: async (target) => accounts.get(JSON.stringify(target)),
+    hasIpRecords: async (accountId) => ips.get(accountId) ?? false,
+  };
+}
+/** An account id no account has (ids are `u_` followed by base64url). */
+const NO_ACCOUNT = 'no account';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -40,7 +109,7 @@ export class LegalDesk {
     document: Uint8Array,
     submittedBy: string,
     authorityId: string | null = null,
-  ): Promise<{ caseId: string; decision: Decision }> {
+  ): Promise<{ caseId: string; status: LegalCaseRow['status']; decision: Decision }> {
     let request: LegalRequest;
     try {
       request = parseLegalRequest(input);
@@ -58,19 +127,28 @@ export class LegalDesk {
     const documentSha256 = createHash('sha256').update(document).digest('hex');
     const now = this.deps.clock.now();
     const policy = this.deps.policy();
-    const decision = await evaluate(request, policy, this.deps.facts, now);
+    // The rules alone decide the case's status and its public leaf: nothing the submitter can see
+    // depends on whether a target has an account. Facts are looked up only for a case the rules
+    // allow, and what they say is for staff (the case record), never for the authority or the log.
+    const rules = await evaluate(request, policy, undefined, now);
+    const decision =
+      rules.outcome === 'eligible'
+        ? await evaluate(request, policy, await uniformLookup(this.deps.facts, request, policy, now), now)
+        : rules;
+    const status: LegalCaseRow['status'] = rules.outcome === 'eligible' ? 'awaiting_approval' : rules.outcome;
     const row: LegalCaseRow = {
       id: `c_${randomBytes(12).toString('base64url')}`,
       receivedAt: now,
-      status: decision.outcome === 'eligible' ? 'awaiting_approval' : decision.outcome,
+      status,
       request: JSON.stringify(request),
       decision: JSON.stringify(decision),
       documentSha256,
       commitmentSalt: randomBytes(16).toString('hex'),
       submittedBy,
       package: null,
-      closedAt: decision.outcome === 'eligible' ? null : now,
+      closedAt: rules.outcome === 'eligible' ? null : now,
       authorityId,
+      declineReason: null,
     };
     // Counted first: a request is in the log even if what follows fails.
     await this.deps.log.append({
@@ -80,16 +158,16 @@ export class LegalDesk {
       case: this.commitment(row),
       country: request.authority.country,
       instrument: request.instrument.type,
-      outcome: decision.outcome,
-      reasons: decision.reasons,
-      requested: [...new Set(request.requestedCategories.map((c) => c.trim().toLowerCase()))].sort(),
-      eligible: decision.disclosable,
+      outcome: rules.outcome,
+      reasons: rules.reasons,
+      requested: publicCategories(request.requestedCategories, policy),
+      eligible: rules.disclosable,
       accountsSpecified: request.targets.length,
-      policyVersion: decision.policyVersion,
+      policyVersion: rules.policyVersion,
     });
     await this.deps.cases.insert(row);
     await this.deps.cases.putDocument(row.id, document);
-    return { caseId: row.id, decision };
+    return { caseId: row.id, status, decision };
   }
 
   private async open(caseId: string, ...states: LegalCaseRow['status'][]): Promise<LegalCaseRow> {
@@ -103,6 +181,13 @@ export class LegalDesk {
   /** An approval by one approver; the case is approved once enough distinct approvers agree (P6). */
   async approve(caseId: string, approverId: string): Promise<{ approvals: number; approved: boolean }> {
     const row = await this.open(caseId, 'awaiting_approval');
+    // The rules allowed it, but the lookup found nothing to disclose (no target has an account, or
+    // no records remain): staff see that in the findings, and such a case can only be declined.
+    const decision = JSON.parse(row.decision) as Decision;
+    if (decision.outcome !== 'eligible')
+      throw new CourierError('LEGAL_CASE_STATE', {
+        details: { status: row.status, findings: decision.outcome, reasons: decision.reasons },
+      });
     if (!(await this.deps.cases.approve(caseId, approverId, this.deps.clock.now()))) {
       throw new CourierError('LEGAL_ALREADY_APPROVED');
     }
@@ -128,9 +213,14 @@ export class LegalDesk {
       type: 'rejection',
       at: now,
       case: this.commitment(row),
-      reason: reason.slice(0, 200),
+      // The reason as written may name people or numbers: it stays in the case record.
+      reason: PUBLIC_LEAF_VOCABULARY.declineReasons[0],
     });
-    await this.deps.cases.update(caseId, { status: 'declined', closedAt: now });
+    await this.deps.cases.update(caseId, {
+      status: 'declined',
+      closedAt: now,
+      declineReason: reason.slice(0, 200),
+    });
     await this.deps.cases.releaseHolds(caseId);
     void staffId;
   }
@@ -141,8 +231,10 @@ export class LegalDesk {
     const request = JSON.parse(row.request) as LegalRequest;
     const decision = JSON.parse(row.decision) as Decision;
     const categories = decision.disclosable.filter(isDisclosable);
-    const from = Date.parse(request.timeRange.from);
-    const to = Date.parse(request.timeRange.to);
+    // The decided range (the request's, within the retention window), never the request's own.
+    const range = decision.ipRange ?? request.timeRange;
+    const from = Date.parse(range.from);
+    const to = Date.parse(range.to);
     const accounts = [];
     for (const accountId of decision.accounts) {
       const entry: { accountId: string; phone_number?: string; ip_addresses?: unknown[] } = { accountId };

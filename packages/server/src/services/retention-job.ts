@@ -18,6 +18,9 @@ export interface RetentionReport {
   exportArchives: number;
   /** Export jobs expired or failed one more window ago. */
   exportJobs: number;
+  /** Legal-desk sessions past their expiry, and failed desk logins older than the throttling window. */
+  deskSessions: number;
+  deskLoginFailures: number;
 }
 
 const MONTH_MS = 2_629_746_000;
@@ -59,6 +62,10 @@ export class RetentionJob {
       ratchetTrees: await this.storage.mlsGroups.pruneTrees(now - this.config.delivery.entryTtlMs),
       exportArchives: exports.archives,
       exportJobs: exports.jobs,
+      deskSessions: await this.storage.desk.deleteExpiredSessions(now),
+      deskLoginFailures: await this.storage.desk.deleteLoginFailuresBefore(
+        now - this.config.desk.failedLoginWindowMs,
+      ),
     };
     this.logger.info({ retention: report }, 'retention rules applied');
     return report;

@@ -377,13 +377,18 @@ export interface LegalCaseRow {
   package: string | null;
   closedAt: number | null;
   authorityId: string | null;
+  /** Why staff declined the case, as written: kept here, never published. */
+  declineReason?: string | null;
 }
 
 export interface LegalCaseStore {
   insert(row: LegalCaseRow): Promise<void>;
   byId(id: string): Promise<LegalCaseRow | undefined>;
   list(): Promise<LegalCaseRow[]>;
-  update(id: string, change: Partial<Pick<LegalCaseRow, 'status' | 'package' | 'closedAt'>>): Promise<void>;
+  update(
+    id: string,
+    change: Partial<Pick<LegalCaseRow, 'status' | 'package' | 'closedAt' | 'declineReason'>>,
+  ): Promise<void>;
   /** Records an approval; false when this staff member already approved the case. */
   approve(caseId: string, staffId: string, at: number): Promise<boolean>;
   approvals(caseId: string): Promise<string[]>;
@@ -417,6 +422,8 @@ export interface DeskAccountRow {
   country: string | null;
   authorityKind: string | null;
   createdAt: number;
+  /** When an operator disabled the account; null (or absent) while it may log in. */
+  disabledAt?: number | null;
 }
 
 /** Desk accounts, their sessions, and the log of every staff action. */
@@ -427,10 +434,37 @@ export interface DeskStore {
   insertSession(tokenHash: string, accountId: string, expiresAt: number): Promise<void>;
   session(tokenHash: string): Promise<{ accountId: string; expiresAt: number } | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
-  audit(entry: { at: number; accountId: string; action: string; caseId: string | null }): Promise<void>;
-  auditLog(
-    limit: number,
-  ): Promise<{ at: number; accountId: string; action: string; caseId: string | null }[]>;
+  /** Ends every session of the account; returns how many. */
+  deleteSessionsOf(accountId: string): Promise<number>;
+  /** Deletes sessions that expired at or before `now`; returns how many. */
+  deleteExpiredSessions(now: number): Promise<number>;
+  /** Disables (at `at`) or enables (null) an account; false when there is no such account. */
+  setDisabled(accountId: string, at: number | null): Promise<boolean>;
+  /**
+   * Records that a login used TOTP time step `step`, only if it is later than the last one the
+   * account used: true when recorded, false for a replayed (or older) code.
+   */
+  useTotpStep(accountId: string, step: number): Promise<boolean>;
+  /** Records one failed login under each key (hashed username, hashed client address). */
+  recordLoginFailure(keys: readonly string[], at: number): Promise<void>;
+  /** Failed logins under the key after `since`. */
+  loginFailures(key: string, since: number): Promise<number>;
+  /** Forgets the key's failures (a successful login under that username). */
+  clearLoginFailures(key: string): Promise<void>;
+  /** Deletes failures at or before `before`; returns how many. */
+  deleteLoginFailuresBefore(before: number): Promise<number>;
+  audit(entry: DeskAuditEntry): Promise<void>;
+  auditLog(limit: number): Promise<DeskAuditEntry[]>;
+}
+
+export interface DeskAuditEntry {
+  at: number;
+  /** The account acting; '' for a failed login under a username that names no account. */
+  accountId: string;
+  action: string;
+  caseId: string | null;
+  /** The client address, on login attempts. */
+  ip?: string | null;
 }
 
 export type ExportJobState = 'queued' | 'running' | 'done' | 'failed' | 'expired';

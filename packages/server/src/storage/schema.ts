@@ -151,6 +151,8 @@ export interface LegalCasesTable {
   closed_at: number | null;
   /** The authority's desk account, when it submitted the request itself. */
   authority_id: string | null;
+  /** Why staff declined the case, as they wrote it (never published). */
+  decline_reason: string | null;
 }
 
 export interface DeskAccountsTable {
@@ -166,6 +168,10 @@ export interface DeskAccountsTable {
   country: string | null;
   authority_kind: string | null;
   created_at: number;
+  /** When an operator disabled the account (it cannot log in); null while it is enabled. */
+  disabled_at: number | null;
+  /** The last TOTP time step a login used: a code is accepted once (ASVS 6.5.1). */
+  totp_last_step: number | null;
 }
 
 export interface DeskSessionsTable {
@@ -176,9 +182,18 @@ export interface DeskSessionsTable {
 
 export interface DeskAuditTable {
   at: number;
+  /** The account acting, or '' for a failed login under a username that has none. */
   account_id: string;
   action: string;
   case_id: string | null;
+  /** The client address, on login attempts. */
+  ip: string | null;
+}
+
+/** One failed desk login, under the SHA-256 of `user:<name>` or `ip:<address>` (throttling). */
+export interface DeskLoginFailuresTable {
+  key: string;
+  at: number;
 }
 
 export interface LegalDocumentsTable {
@@ -221,6 +236,7 @@ export interface Database {
   desk_accounts: DeskAccountsTable;
   desk_sessions: DeskSessionsTable;
   desk_audit: DeskAuditTable;
+  desk_login_failures: DeskLoginFailuresTable;
   legal_documents: LegalDocumentsTable;
   legal_holds: LegalHoldsTable;
   device_credentials: DeviceCredentialsTable;

@@ -1413,11 +1413,63 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       const base = 9e12;
       await storage.desk.audit({ at: base + 1, accountId: staff.id, action: 'login', caseId: null });
       await storage.desk.audit({ at: base + 3, accountId: staff.id, action: 'approve', caseId: 'case_1' });
-      await storage.desk.audit({ at: base + 2, accountId: staff.id, action: 'view', caseId: 'case_1' });
+      await storage.desk.audit({
+        at: base + 2,
+        accountId: '',
+        action: 'login_failed',
+        caseId: null,
+        ip: '192.0.2.1',
+      });
       expect(await storage.desk.auditLog(2)).toEqual([
-        { at: base + 3, accountId: staff.id, action: 'approve', caseId: 'case_1' },
-        { at: base + 2, accountId: staff.id, action: 'view', caseId: 'case_1' },
+        { at: base + 3, accountId: staff.id, action: 'approve', caseId: 'case_1', ip: null },
+        { at: base + 2, accountId: '', action: 'login_failed', caseId: null, ip: '192.0.2.1' },
       ]);
+    });
+
+    it('purges expired sessions, ends all of an account, disables it, and takes each TOTP step once', async () => {
+      const staff = f.deskAccount();
+      const other = f.deskAccount();
+      await storage.desk.insertAccount(staff);
+      await storage.desk.insertAccount(other);
+      const t = `t${f.id('s')}`;
+      await storage.desk.insertSession(`${t}a`, staff.id, 1_000);
+      await storage.desk.insertSession(`${t}b`, staff.id, 2_000);
+      await storage.desk.insertSession(`${t}c`, other.id, 2_000);
+      expect(await storage.desk.deleteExpiredSessions(1_000)).toBeGreaterThanOrEqual(1);
+      expect(await storage.desk.session(`${t}a`)).toBeUndefined();
+      expect(await storage.desk.session(`${t}b`)).toBeDefined();
+      expect(await storage.desk.deleteSessionsOf(staff.id)).toBe(1);
+      expect(await storage.desk.session(`${t}b`)).toBeUndefined();
+      expect(await storage.desk.session(`${t}c`)).toBeDefined();
+
+      expect((await storage.desk.accountById(staff.id))?.disabledAt).toBeNull();
+      expect(await storage.desk.setDisabled(staff.id, 5_000)).toBe(true);
+      expect((await storage.desk.accountByUsername(staff.username))?.disabledAt).toBe(5_000);
+      expect(await storage.desk.setDisabled(staff.id, null)).toBe(true);
+      expect((await storage.desk.accountById(staff.id))?.disabledAt).toBeNull();
+      expect(await storage.desk.setDisabled('nobody', 1)).toBe(false);
+
+      expect(await storage.desk.useTotpStep(staff.id, 100)).toBe(true);
+      expect(await storage.desk.useTotpStep(staff.id, 100)).toBe(false);
+      expect(await storage.desk.useTotpStep(staff.id, 99)).toBe(false);
+      expect(await storage.desk.useTotpStep(staff.id, 101)).toBe(true);
+      // Steps are per account.
+      expect(await storage.desk.useTotpStep(other.id, 100)).toBe(true);
+    });
+
+    it('counts failed logins per key in a sliding window, forgets a key, and purges old ones', async () => {
+      const [user, ip] = [`u${f.id('k')}`, `i${f.id('k')}`];
+      await storage.desk.recordLoginFailure([user, ip], 1_000);
+      await storage.desk.recordLoginFailure([user, ip], 2_000);
+      await storage.desk.recordLoginFailure([ip], 3_000);
+      expect(await storage.desk.loginFailures(user, 0)).toBe(2);
+      expect(await storage.desk.loginFailures(user, 1_000)).toBe(1);
+      expect(await storage.desk.loginFailures(ip, 999)).toBe(3);
+      await storage.desk.clearLoginFailures(user);
+      expect(await storage.desk.loginFailures(user, 0)).toBe(0);
+      expect(await storage.desk.loginFailures(ip, 0)).toBe(3);
+      expect(await storage.desk.deleteLoginFailuresBefore(2_000)).toBeGreaterThanOrEqual(2);
+      expect(await storage.desk.loginFailures(ip, 0)).toBe(1);
     });
   });
 

@@ -1,4 +1,5 @@
 import { CourierError } from '@courier/protocol';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { DeskService } from '../../legal/desk-service.ts';
 import type { DeskAccountRow } from '../../storage/ports.ts';
@@ -14,7 +15,12 @@ declare module 'fastify' {
  * sessions, never user tokens): nothing of it is reachable from the public routes, and it reaches
  * user data only through the desk's disclosure port.
  */
-export async function deskRoutes(app: FastifyInstance, desk: DeskService): Promise<void> {
+export async function deskRoutes(
+  app: FastifyInstance,
+  desk: DeskService,
+  /** The client's address, for login throttling and the audit log (proxies as configured). */
+  clientIp: (request: IncomingMessage) => string = (request) => request.socket.remoteAddress ?? 'unknown',
+): Promise<void> {
   await app.register(
     async (scope) => {
       scope.post<{ Body: { username: string; password: string; code: string } }>(
@@ -33,7 +39,8 @@ export async function deskRoutes(app: FastifyInstance, desk: DeskService): Promi
             },
           },
         },
-        async (request) => desk.login(request.body.username, request.body.password, request.body.code),
+        async (request) =>
+          desk.login(request.body.username, request.body.password, request.body.code, clientIp(request.raw)),
       );
 
       await scope.register(async (authed) => {
@@ -42,6 +49,13 @@ export async function deskRoutes(app: FastifyInstance, desk: DeskService): Promi
           const header = request.headers.authorization;
           if (!header?.startsWith('Desk ')) throw new CourierError('DESK_SESSION_INVALID');
           request.deskAccount = await desk.authenticate(header.slice('Desk '.length));
+        });
+
+        /** Ends this session on the server (ASVS 5.0 V7.4.1): its token opens nothing afterwards. */
+        authed.post('/logout', async (request, reply) => {
+          const header = request.headers.authorization ?? '';
+          await desk.logout(request.deskAccount, header.slice('Desk '.length));
+          return reply.status(204).send();
         });
 
         authed.get('/requests', async (request) => ({ requests: await desk.list(request.deskAccount) }));

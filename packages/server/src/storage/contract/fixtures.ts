@@ -146,6 +146,7 @@ export class Fixtures {
       package: null,
       closedAt: null,
       authorityId: null,
+      declineReason: null,
       ...overrides,
     };
   }
@@ -163,6 +164,7 @@ export class Fixtures {
       country: null,
       authorityKind: null,
       createdAt: 1_000,
+      disabledAt: null,
       ...overrides,
     };
   }

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { DeskAccountRow, DeskRole, DeskStore } from '../ports.ts';
+import type { DeskAccountRow, DeskAuditEntry, DeskRole, DeskStore } from '../ports.ts';
 import type { Database, DeskAccountsTable } from '../schema.ts';
 
 const toAccount = (r: Selectable<DeskAccountsTable>): DeskAccountRow => ({
@@ -13,6 +13,7 @@ const toAccount = (r: Selectable<DeskAccountsTable>): DeskAccountRow => ({
   country: r.country,
   authorityKind: r.authority_kind,
   createdAt: Number(r.created_at),
+  disabledAt: r.disabled_at === null ? null : Number(r.disabled_at),
 });
 
 export class KyselyDeskStore implements DeskStore {
@@ -32,6 +33,7 @@ export class KyselyDeskStore implements DeskStore {
         country: row.country,
         authority_kind: row.authorityKind,
         created_at: row.createdAt,
+        disabled_at: row.disabledAt ?? null,
       })
       .execute();
   }
@@ -70,21 +72,80 @@ export class KyselyDeskStore implements DeskStore {
     await this.db.deleteFrom('desk_sessions').where('token_hash', '=', tokenHash).execute();
   }
 
-  async audit(entry: {
-    at: number;
-    accountId: string;
-    action: string;
-    caseId: string | null;
-  }): Promise<void> {
+  async deleteSessionsOf(accountId: string): Promise<number> {
+    const r = await this.db
+      .deleteFrom('desk_sessions')
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async deleteExpiredSessions(now: number): Promise<number> {
+    const r = await this.db.deleteFrom('desk_sessions').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async setDisabled(accountId: string, at: number | null): Promise<boolean> {
+    const r = await this.db
+      .updateTable('desk_accounts')
+      .set({ disabled_at: at })
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async useTotpStep(accountId: string, step: number): Promise<boolean> {
+    // One statement: of two logins racing with the same code, one updates the row, the other none.
+    const r = await this.db
+      .updateTable('desk_accounts')
+      .set({ totp_last_step: step })
+      .where('id', '=', accountId)
+      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async recordLoginFailure(keys: readonly string[], at: number): Promise<void> {
+    if (keys.length === 0) return;
     await this.db
-      .insertInto('desk_audit')
-      .values({ at: entry.at, account_id: entry.accountId, action: entry.action, case_id: entry.caseId })
+      .insertInto('desk_login_failures')
+      .values(keys.map((key) => ({ key, at })))
       .execute();
   }
 
-  async auditLog(
-    limit: number,
-  ): Promise<{ at: number; accountId: string; action: string; caseId: string | null }[]> {
+  async loginFailures(key: string, since: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('desk_login_failures')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where('key', '=', key)
+      .where('at', '>', since)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    await this.db.deleteFrom('desk_login_failures').where('key', '=', key).execute();
+  }
+
+  async deleteLoginFailuresBefore(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('desk_login_failures').where('at', '<=', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async audit(entry: DeskAuditEntry): Promise<void> {
+    await this.db
+      .insertInto('desk_audit')
+      .values({
+        at: entry.at,
+        account_id: entry.accountId,
+        action: entry.action,
+        case_id: entry.caseId,
+        ip: entry.ip ?? null,
+      })
+      .execute();
+  }
+
+  async auditLog(limit: number): Promise<DeskAuditEntry[]> {
     const rows = await this.db
       .selectFrom('desk_audit')
       .selectAll()
@@ -96,6 +157,7 @@ export class KyselyDeskStore implements DeskStore {
       accountId: r.account_id,
       action: r.action,
       caseId: r.case_id,
+      ip: r.ip,
     }));
   }
 }

@@ -15,6 +15,7 @@ const toRow = (r: Selectable<LegalCasesTable>): LegalCaseRow => ({
   package: r.package,
   closedAt: r.closed_at === null ? null : Number(r.closed_at),
   authorityId: r.authority_id,
+  declineReason: r.decline_reason,
 });
 
 export class KyselyLegalCaseStore implements LegalCaseStore {
@@ -35,6 +36,7 @@ export class KyselyLegalCaseStore implements LegalCaseStore {
         package: row.package,
         closed_at: row.closedAt,
         authority_id: row.authorityId,
+        decline_reason: row.declineReason ?? null,
       })
       .execute();
   }
@@ -50,7 +52,7 @@ export class KyselyLegalCaseStore implements LegalCaseStore {
 
   async update(
     id: string,
-    change: Partial<Pick<LegalCaseRow, 'status' | 'package' | 'closedAt'>>,
+    change: Partial<Pick<LegalCaseRow, 'status' | 'package' | 'closedAt' | 'declineReason'>>,
   ): Promise<void> {
     await this.db
       .updateTable('legal_cases')
@@ -58,6 +60,7 @@ export class KyselyLegalCaseStore implements LegalCaseStore {
         ...(change.status === undefined ? {} : { status: change.status }),
         ...(change.package === undefined ? {} : { package: change.package }),
         ...(change.closedAt === undefined ? {} : { closed_at: change.closedAt }),
+        ...(change.declineReason === undefined ? {} : { decline_reason: change.declineReason }),
       })
       .where('id', '=', id)
       .execute();
