@@ -2,13 +2,15 @@ import type { GroupDetailView, GroupView } from '@courier/protocol';
 import type { CommandContext } from '../context.ts';
 import { Names } from '../names.ts';
 import { show } from '../output.ts';
+import { printable } from '../terminal-text.ts';
 import { resolveAccount, resolveChat } from '../resolve.ts';
 import { withSecureClient } from '../secure-session.ts';
 
+/** A chat's title as shown (a direct chat is titled by the other person), safe for a terminal. */
 async function chatTitle(names: Names, me: string, chat: GroupView | GroupDetailView): Promise<string> {
-  if (chat.kind === 'group') return chat.title;
+  if (chat.kind === 'group') return printable(chat.title);
   const other = 'members' in chat ? chat.members.find((m) => m.accountId !== me)?.accountId : undefined;
-  return other ? names.of(other) : 'direct chat';
+  return other ? printable(await names.of(other)) : 'direct chat';
 }
 
 export async function listChats(ctx: CommandContext): Promise<void> {
@@ -45,7 +47,7 @@ export async function createGroup(ctx: CommandContext, title: string, members: s
   const ids = await Promise.all(members.map((m) => resolveAccount(http, m)));
   const group = await withSecureClient(ctx, ({ client }) => client.createGroup(title, ids));
   show(ctx.io, ctx.json, group, () => [
-    `Created "${group.title}": ${group.groupId} (${group.memberCount} members)`,
+    `Created "${printable(group.title)}": ${group.groupId} (${group.memberCount} members)`,
   ]);
 }
 
@@ -56,7 +58,7 @@ export async function showGroup(ctx: CommandContext, chat: string): Promise<void
   const names = new Names(http);
   const title = await chatTitle(names, session.accountId, detail);
   const members = await Promise.all(
-    detail.members.map(async (m) => `  ${m.role.padEnd(6)} ${await names.of(m.accountId)}`),
+    detail.members.map(async (m) => `  ${m.role.padEnd(6)} ${printable(await names.of(m.accountId))}`),
   );
   show(ctx.io, ctx.json, detail, () => [
     `${title} (${detail.kind}, ${detail.memberCount} members) ${detail.groupId}`,
@@ -80,7 +82,7 @@ export async function removeMember(ctx: CommandContext, chat: string, member: st
   const accountId = await resolveAccount(http, member);
   await withSecureClient(ctx, ({ client }) => client.removeMember(group.groupId, accountId));
   show(ctx.io, ctx.json, { groupId: group.groupId, removed: accountId }, () => [
-    `Removed ${member} from ${group.title || group.groupId}.`,
+    `Removed ${member} from ${printable(group.title) || group.groupId}.`,
   ]);
 }
 
@@ -90,7 +92,7 @@ export async function leaveGroup(ctx: CommandContext, chat: string): Promise<voi
   const group = await resolveChat(http, chat);
   await withSecureClient(ctx, ({ client }) => client.leave(group.groupId), { prepareOnly: true });
   show(ctx.io, ctx.json, { groupId: group.groupId, left: true }, () => [
-    `You left ${group.title || group.groupId}.`,
+    `You left ${printable(group.title) || group.groupId}.`,
   ]);
 }
 
@@ -105,6 +107,6 @@ export async function setRole(
   const group = await resolveChat(http, chat);
   const detail = await http.setRole(group.groupId, await resolveAccount(http, member), role);
   show(ctx.io, ctx.json, detail, () => [
-    `${member} is now ${role === 'admin' ? 'an admin' : 'a member'} of ${group.title || group.groupId}.`,
+    `${member} is now ${role === 'admin' ? 'an admin' : 'a member'} of ${printable(group.title) || group.groupId}.`,
   ]);
 }

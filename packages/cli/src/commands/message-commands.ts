@@ -6,6 +6,7 @@ import { MessagePrinter } from '../message-printer.ts';
 import { Names } from '../names.ts';
 import { resolveAccount, resolveChat } from '../resolve.ts';
 import { withSecureClient } from '../secure-session.ts';
+import { printable } from '../terminal-text.ts';
 import type { DeviceStore } from '../device-store.ts';
 
 function printer(ctx: CommandContext): MessagePrinter {
@@ -196,7 +197,7 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
   await client.start();
   // Read lines only now: piped input would otherwise be read (and its end seen) before anyone listens.
   rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty });
-  if (tty) ctx.io.err(`Chatting in ${await print.title(groupId)}; Ctrl-C or Ctrl-D to stop.`);
+  if (tty) ctx.io.err(`Chatting in ${printable(await print.title(groupId))}; Ctrl-C or Ctrl-D to stop.`);
   rl.setPrompt('> ');
   if (tty) rl.prompt();
   const sending = new Set<Promise<unknown>>();
