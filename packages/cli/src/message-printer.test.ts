@@ -100,6 +100,16 @@ describe('message printer: other people’s text is neutralised on display', () 
     );
   });
 
+  it('indented JSON (the --json output of other commands) stays valid and equal (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.oneof(anyText, fc.array(anyText))), (value) => {
+        const text = safeJson(value, 2);
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+        expect(text.replace(/\n/g, '')).not.toMatch(ACTED_ON);
+      }),
+    );
+  });
+
   it('leaves ordinary text alone: any script, emoji, punctuation (property)', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (text) => {

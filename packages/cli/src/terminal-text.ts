@@ -1,6 +1,8 @@
 import { UNSAFE_TEXT_PATTERN } from '@courier/protocol';
 
 const UNSAFE = new RegExp(UNSAFE_TEXT_PATTERN.source, 'gu');
+/** The unsafe characters JSON.stringify leaves raw (it escapes C0 in strings; its own newlines stay). */
+const LEFT_RAW_BY_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
 /** How an unsafe character is shown: a control picture for C0 and DEL, its code point otherwise. */
 function visible(char: string): string {
@@ -28,7 +30,7 @@ export function printable(text: string): string {
  */
 export function safeJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(
-    UNSAFE,
+    LEFT_RAW_BY_JSON,
     (char) => `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`,
   );
 }
