@@ -4,7 +4,7 @@ import { Names } from '../names.ts';
 import { show } from '../output.ts';
 import { printable } from '../terminal-text.ts';
 import { resolveAccount, resolveChat } from '../resolve.ts';
-import { withSecureClient } from '../secure-session.ts';
+import { secureDirectOpener, withSecureClient } from '../secure-session.ts';
 
 /** A chat's title as shown (a direct chat is titled by the other person), safe for a terminal. */
 async function chatTitle(names: Names, me: string, chat: GroupView | GroupDetailView): Promise<string> {
@@ -54,7 +54,7 @@ export async function createGroup(ctx: CommandContext, title: string, members: s
 export async function showGroup(ctx: CommandContext, chat: string): Promise<void> {
   const session = ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const detail = await http.group((await resolveChat(http, chat)).groupId);
+  const detail = await http.group((await resolveChat(http, chat, secureDirectOpener(ctx))).groupId);
   const names = new Names(http);
   const title = await chatTitle(names, session.accountId, detail);
   const members = await Promise.all(
@@ -69,7 +69,7 @@ export async function showGroup(ctx: CommandContext, chat: string): Promise<void
 export async function addMembers(ctx: CommandContext, chat: string, members: string[]): Promise<void> {
   ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const group = await resolveChat(http, chat);
+  const group = await resolveChat(http, chat, secureDirectOpener(ctx));
   const ids = await Promise.all(members.map((m) => resolveAccount(http, m)));
   const detail = await withSecureClient(ctx, ({ client }) => client.addMembers(group.groupId, ids));
   show(ctx.io, ctx.json, detail, () => [`Added ${members.join(', ')}: ${detail.memberCount} members now.`]);
@@ -78,7 +78,7 @@ export async function addMembers(ctx: CommandContext, chat: string, members: str
 export async function removeMember(ctx: CommandContext, chat: string, member: string): Promise<void> {
   ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const group = await resolveChat(http, chat);
+  const group = await resolveChat(http, chat, secureDirectOpener(ctx));
   const accountId = await resolveAccount(http, member);
   await withSecureClient(ctx, ({ client }) => client.removeMember(group.groupId, accountId));
   show(ctx.io, ctx.json, { groupId: group.groupId, removed: accountId }, () => [
@@ -89,7 +89,7 @@ export async function removeMember(ctx: CommandContext, chat: string, member: st
 export async function leaveGroup(ctx: CommandContext, chat: string): Promise<void> {
   ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const group = await resolveChat(http, chat);
+  const group = await resolveChat(http, chat, secureDirectOpener(ctx));
   await withSecureClient(ctx, ({ client }) => client.leave(group.groupId), { prepareOnly: true });
   show(ctx.io, ctx.json, { groupId: group.groupId, left: true }, () => [
     `You left ${printable(group.title) || group.groupId}.`,
@@ -104,7 +104,7 @@ export async function setRole(
 ): Promise<void> {
   ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const group = await resolveChat(http, chat);
+  const group = await resolveChat(http, chat, secureDirectOpener(ctx));
   const detail = await http.setRole(group.groupId, await resolveAccount(http, member), role);
   show(ctx.io, ctx.json, detail, () => [
     `${member} is now ${role === 'admin' ? 'an admin' : 'a member'} of ${printable(group.title) || group.groupId}.`,
