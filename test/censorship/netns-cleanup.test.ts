@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { netnsUnavailableReason } from '../support/netns.ts';
@@ -40,6 +40,7 @@ describe.runIf(unavailable === undefined)('a censor scenario cleans up on every 
         try {
           execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
         } catch {}
+      rmSync(started.dir, { recursive: true, force: true });
     }
   });
 
