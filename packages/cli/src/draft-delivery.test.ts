@@ -27,7 +27,8 @@ describe('delivering kept messages (drafts)', () => {
           },
         ),
         fc.array(fc.nat({ max: 2 }), { minLength: 1, maxLength: 8 }),
-        async (fates, typed) => {
+        fc.boolean(),
+        async (fates, typed, onlyLastPatient) => {
           const store = new DeviceStore(join(dir, `s${n++}.db`));
           try {
             const chats = typed.map((i) => i % fates.length);
@@ -43,8 +44,11 @@ describe('delivering kept messages (drafts)', () => {
                 return { accepted: Promise.resolve({} as Accepted) };
               },
             } as unknown as SecureClient;
+            const last = `m${chats.length - 1}`;
             const outcomes = await deliverDrafts(client, store, {
               joinWaitMs: 1000,
+              // As `send` does: only the chat of the message just typed is waited for.
+              ...(onlyLastPatient ? { patient: (d: { clientMsgId: string }) => d.clientMsgId === last } : {}),
               now: () => clock,
               sleep: async (ms) => {
                 clock += ms;
@@ -76,6 +80,8 @@ describe('delivering kept messages (drafts)', () => {
             // Queued in the order typed.
             const order = chats.map((_, k) => `m${k}`).filter((id) => queued.includes(id));
             expect(queued).toEqual(order);
+            // A chat nobody patient is in is checked, not waited for: one wait at most then.
+            if (onlyLastPatient) expect(clock).toBeLessThanOrEqual(1000 + 50);
             // Once the server is away, nothing after it is sent (a later chat must not overtake).
             const away = outcomes.findIndex(
               (o) => o.kind === 'kept' && o.reason.code === 'SERVER_UNAVAILABLE',
@@ -88,6 +94,38 @@ describe('delivering kept messages (drafts)', () => {
       ),
       { numRuns: 80 },
     );
+  });
+
+  it('waits only for the chat of the message just typed, not for every old stuck chat', async () => {
+    const store = new DeviceStore(join(dir, 'patient.db'));
+    try {
+      for (const [k, chat] of ['stuck1', 'stuck2', 'fresh'].entries())
+        store.addDraft({ clientMsgId: `m${k}`, chat, groupId: chat, text: `t${k}` });
+      let clock = 0;
+      const client = {
+        epoch: async (groupId: string) => (groupId === 'fresh' && clock >= 500 ? 1 : undefined),
+        queueText: async (_g: string, _t: string, clientMsgId: string) => {
+          store.removeDraft(clientMsgId);
+          return { accepted: Promise.resolve({} as Accepted) };
+        },
+      } as unknown as SecureClient;
+      const outcomes = await deliverDrafts(client, store, {
+        joinWaitMs: 30_000,
+        patient: (d) => d.clientMsgId === 'm2',
+        now: () => clock,
+        sleep: async (ms) => {
+          clock += ms;
+        },
+        resolve: async () => {
+          throw new Error('all resolved already');
+        },
+      });
+      expect(outcomes.map((o) => o.kind)).toEqual(['kept', 'kept', 'queued']);
+      // The fresh chat got ready after 0.5 s and the two stuck ones cost no wait.
+      expect(clock).toBe(500);
+    } finally {
+      store.close();
+    }
   });
 
   it('keeps a draft on failures that pass, drops it on those that will not', () => {

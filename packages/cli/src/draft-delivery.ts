@@ -16,6 +16,11 @@ export interface DeliveryOptions {
   resolve: (chat: string) => Promise<GroupView>;
   /** How long to wait for this device to be in a chat's encryption group (its Welcome may be coming). */
   joinWaitMs: number;
+  /**
+   * Drafts whose chat is worth waiting `joinWaitMs` for (default: all); a chat only others wait in is
+   * checked once, so that an old draft stuck on a chat does not hold up every later send.
+   */
+  patient?: (draft: Draft) => boolean;
   /** Only these drafts (default: all). */
   filter?: (draft: Draft) => boolean;
   /** Once true, the round ends (the command is stopping); what is left stays kept. */
@@ -44,8 +49,8 @@ const asCourierError = (error: unknown) =>
   error instanceof CourierError ? error : new CourierError('SERVER_UNAVAILABLE', { cause: error });
 
 /**
- * Sends every draft it can, oldest first: finds its chat, waits (at most `joinWaitMs`, once per chat)
- * until this device is in the chat's encryption group, then encrypts it into the outbox, which
+ * Sends every draft it can, oldest first: finds each one's chat, waits (at most `joinWaitMs`, once per
+ * chat) until this device is in the chat's encryption group, then encrypts it into the outbox, which
  * removes the draft in the same transaction. A draft that cannot go yet stays, and so do the later
  * ones of its chat, so that a chat's messages keep the order they were typed in.
  */
@@ -56,29 +61,59 @@ export async function deliverDrafts(
 ): Promise<DraftOutcome[]> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const outcomes: DraftOutcome[] = [];
-  const waiting = new Map<string, CourierError>();
-  let unreachable: CourierError | undefined;
   const stopped = options.stopped ?? (() => false);
-  for (const draft of store.drafts()) {
+  const patient = options.patient ?? (() => true);
+  const drafts = store.drafts().filter((draft) => !options.filter || options.filter(draft));
+  const settled = new Map<string, DraftOutcome>();
+  const groupOf = new Map<string, string>();
+  let unreachable: CourierError | undefined;
+  // First every draft's chat (so that the chats worth waiting for are known before any wait).
+  for (const draft of drafts) {
     if (stopped()) break;
-    if (options.filter && !options.filter(draft)) continue;
-    if (unreachable) {
-      outcomes.push({ kind: 'kept', draft, reason: unreachable });
+    if (draft.groupId !== undefined) {
+      groupOf.set(draft.clientMsgId, draft.groupId);
       continue;
     }
-    let groupId = draft.groupId;
+    if (unreachable) {
+      settled.set(draft.clientMsgId, { kind: 'kept', draft, reason: unreachable });
+      continue;
+    }
     try {
-      if (groupId === undefined) {
-        groupId = (await options.resolve(draft.chat)).groupId;
-        store.setDraftGroup(draft.clientMsgId, groupId);
+      const groupId = (await options.resolve(draft.chat)).groupId;
+      store.setDraftGroup(draft.clientMsgId, groupId);
+      groupOf.set(draft.clientMsgId, groupId);
+    } catch (error) {
+      if (isPermanent(error)) {
+        store.removeDraft(draft.clientMsgId);
+        settled.set(draft.clientMsgId, { kind: 'dropped', draft, reason: error });
+      } else {
+        const reason = asCourierError(error);
+        if (reason.code === 'SERVER_UNAVAILABLE') unreachable = reason;
+        settled.set(draft.clientMsgId, { kind: 'kept', draft, reason });
       }
-      const held = waiting.get(groupId);
-      if (held) {
-        outcomes.push({ kind: 'kept', draft, reason: held });
-        continue;
-      }
-      const deadline = now() + options.joinWaitMs;
+    }
+  }
+  const worthWaiting = new Set(
+    drafts.filter((d) => patient(d) && groupOf.has(d.clientMsgId)).map((d) => groupOf.get(d.clientMsgId)!),
+  );
+  const waiting = new Map<string, CourierError>();
+  const outcomes: DraftOutcome[] = [];
+  for (const draft of drafts) {
+    if (stopped()) break;
+    const done = settled.get(draft.clientMsgId);
+    const groupId = groupOf.get(draft.clientMsgId);
+    if (done || groupId === undefined) {
+      if (done) outcomes.push(done);
+      continue;
+    }
+    // Once the server is out of reach nothing later goes (a later chat must not overtake).
+    const held = unreachable ?? waiting.get(groupId);
+    if (held) {
+      outcomes.push({ kind: 'kept', draft, reason: held });
+      continue;
+    }
+    try {
+      const deadline = now() + (worthWaiting.has(groupId) ? options.joinWaitMs : 0);
       while ((await client.epoch(groupId)) === undefined && now() < deadline && !stopped()) await sleep(50);
       if ((await client.epoch(groupId)) === undefined) {
         const reason = new CourierError('MLS_GROUP_NOT_READY', {
@@ -98,7 +133,7 @@ export async function deliverDrafts(
         const reason = asCourierError(error);
         if (reason.code === 'SERVER_UNAVAILABLE') unreachable = reason;
         // The chat's later drafts wait behind this one.
-        if (groupId !== undefined) waiting.set(groupId, reason);
+        waiting.set(groupId, reason);
         outcomes.push({ kind: 'kept', draft, reason });
       }
     }

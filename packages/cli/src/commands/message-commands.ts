@@ -96,6 +96,8 @@ export async function send(
     const outcomes = await deliverDrafts(client, store, {
       resolve: draftResolver(ctx, client),
       joinWaitMs: waitMs,
+      // Wait for the chat of this message; older ones stuck elsewhere are tried, not waited for.
+      patient: (draft) => draft.clientMsgId === clientMsgId,
     });
     reportDrafts(ctx, outcomes, clientMsgId);
     const mine = outcomes.find((o) => o.draft.clientMsgId === clientMsgId);
