@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CourierHttp } from '@courier/sdk';
 import pg from 'pg';
+import { onExitCleanup } from '../test/support/exit-cleanup.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -88,19 +89,35 @@ export class BenchServer {
         stdio: ['ignore', 2, 2],
       },
     );
+    // However the bench ends (a crash, Ctrl-C, SIGTERM), the server process and its files go.
+    const unregister = onExitCleanup(() => {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    });
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-      try {
-        if ((await fetch(`${url}/readyz`)).ok) break;
-      } catch {
-        // not yet listening
+    try {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+        try {
+          if ((await fetch(`${url}/readyz`)).ok) break;
+        } catch {
+          // not yet listening
+        }
+        if (Date.now() > deadline) throw new Error('the server did not become ready');
+        await new Promise((r) => setTimeout(r, 100));
       }
-      if (Date.now() > deadline) throw new Error('the server did not become ready');
-      await new Promise((r) => setTimeout(r, 100));
+    } catch (error) {
+      child.kill('SIGKILL');
+      unregister();
+      await cleanup().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
     }
-    return new BenchServer(child, url, dir, cleanup);
+    return new BenchServer(child, url, dir, async () => {
+      unregister();
+      await cleanup();
+    });
   }
 
   /** Reads the codes the development SMS adapter wrote since the last call. */

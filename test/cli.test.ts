@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import {
 const root = fileURLToPath(new URL('../', import.meta.url));
 const ALICE = '+441234567890';
 const BOB = '+12025550143';
+const CAROL = '+442079460958';
 
 interface Run {
   child: ChildProcess;
@@ -32,7 +33,9 @@ interface Run {
  * Two people at two terminals: each has a profile folder (`--home`) and runs `courier` as a real
  * process against a real `courier-server serve` process.
  */
-describe('the courier CLI against a real server', () => {
+// Each step runs several `courier` processes one after another; on a shared, loaded machine a step
+// can take longer than the default minute.
+describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'courier-cli-'));
   const outbox = join(dir, 'sms.jsonl');
   let server: ServerProcess;
@@ -276,6 +279,46 @@ describe('the courier CLI against a real server', () => {
     catchUp.child.kill('SIGINT');
     expect(await catchUp.exit).toBe(0);
     expect(catchUp.entries()).toEqual(['[Climbers] @alice_1: six', '[Climbers] @alice_1: seven']);
+  });
+
+  it('sends to a person with no chat yet, encrypted as dm does, and keeps a message typed while the server is away', async () => {
+    expect(await signInTyping('carol', 'register', CAROL)).toContain(`Registered ${CAROL}`);
+    expect((await courier('carol', 'username', 'set', 'carol_3')).code).toBe(0);
+    // No chat between Alice and Carol yet: the send makes it, with its encryption group, and goes out.
+    const first = await courier('alice', 'send', '@carol_3', 'first words');
+    expect(first.err).toBe('');
+    expect(first.out).toMatch(/^Sent to @carol_3 \(#\d+\)\.$/m);
+    // The server is out of reach: the text is kept, and goes out, first, with the next send.
+    const away = start('alice', [
+      '--server',
+      `http://127.0.0.1:${await freePort()}`,
+      'send',
+      '@carol_3',
+      'while away',
+    ]);
+    away.child.stdin?.end();
+    expect(await away.exit).toBe(1);
+    expect(away.err()).toContain('error SERVER_UNAVAILABLE');
+    expect(away.err()).toContain("It stays in this profile's outbox");
+    expect((await courier('alice', 'send', '@carol_3', 'back again')).code).toBe(0);
+    const carol = start('carol', ['listen']);
+    await carol.until('three messages', (r) => r.entries().some((l) => l.endsWith(': back again')));
+    carol.child.kill('SIGINT');
+    expect(await carol.exit).toBe(0);
+    expect(carol.entries().filter((l) => l.startsWith('[@alice_1] @alice_1:'))).toEqual([
+      '[@alice_1] @alice_1: first words',
+      '[@alice_1] @alice_1: while away',
+      '[@alice_1] @alice_1: back again',
+    ]);
+  });
+
+  it("erases the device's decrypted history and the profile when the account is deleted", async () => {
+    expect(existsSync(join(dir, 'carol', 'devices'))).toBe(true);
+    const gone = await courier('carol', 'delete-account', '--confirm', CAROL);
+    expect(gone.err).toBe('');
+    expect(gone.out).toContain('Your account is deleted.');
+    expect(gone.out).toContain('What stays: messages you sent stay with the people you sent them to');
+    expect(existsSync(join(dir, 'carol'))).toBe(false);
   });
 
   it('leaves a group', async () => {

@@ -14,6 +14,7 @@ import {
   spkiPin,
 } from '@courier/sdk';
 import { connectDevice, nextPhone, type TestDevice, text, untext } from './harness.ts';
+import { onExitCleanup } from './exit-cleanup.ts';
 import { type Block, type CensoredNetwork, createCensoredNetwork } from './netns.ts';
 import { codeFromOutbox } from './server-process.ts';
 
@@ -48,15 +49,26 @@ export class CensorScenario {
     private readonly pin: string,
     private readonly key: Uint8Array,
     private readonly outbox: string,
-    private readonly children: ChildProcess[],
-    private readonly dir: string,
+    /** The core's and relays' processes, and the scenario's directory: what it removes on close. */
+    readonly children: readonly ChildProcess[],
+    readonly dir: string,
+    private readonly removeAll: () => void,
   ) {}
 
   static async start(relayCount: number): Promise<CensorScenario> {
     const dir = mkdtempSync(join(tmpdir(), 'courier-netns-'));
-    const net = createCensoredNetwork(relayCount);
     const children: ChildProcess[] = [];
+    let net: CensoredNetwork | undefined;
+    // However this process ends (a crash, Ctrl-C, SIGTERM), the core, the relays and the namespaces go.
+    const unregister = onExitCleanup(() => removeAll());
+    const removeAll = () => {
+      unregister();
+      for (const child of children) child.kill('SIGKILL');
+      net?.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    };
     try {
+      net = createCensoredNetwork(relayCount);
       const tunnel = makeSelfSignedCert(dir, 'core');
       const relayTls = makeSelfSignedCert(dir, 'relay');
       const pin = await spkiPin(readFileSync(tunnel.cert, 'utf8'));
@@ -76,13 +88,14 @@ export class CensorScenario {
           endpoints: { tunnel: { certFile: tunnel.cert, keyFile: tunnel.key } },
         }),
       );
+      const serverNs = net.serverNs;
       const inServerNs = (...args: string[]) => {
         const child = spawn(
           'ip',
           [
             'netns',
             'exec',
-            net.serverNs,
+            serverNs,
             process.execPath,
             '--import',
             'tsx',
@@ -137,19 +150,17 @@ export class CensorScenario {
         outbox,
         children,
         dir,
+        removeAll,
       );
     } catch (error) {
-      for (const child of children) child.kill('SIGKILL');
-      net.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      removeAll();
       throw error;
     }
   }
 
+  /** Kills the core and the relays and removes the namespaces and the scenario's files. */
   close(): void {
-    for (const child of this.children) child.kill('SIGKILL');
-    this.net.destroy();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.removeAll();
   }
 
   addressOf(id: string | undefined): string {

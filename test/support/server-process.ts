@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { onExitCleanup } from './exit-cleanup.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -32,6 +33,11 @@ export async function spawnServer(env: Record<string, string>, port: number): Pr
     env: { ...process.env, COURIER_PORT: String(port), COURIER_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // However the test process ends (a crash, Ctrl-C, SIGTERM), the server goes with it.
+  child.once(
+    'exit',
+    onExitCleanup(() => child.kill('SIGKILL')),
+  );
   let output = '';
   child.stdout?.on('data', (d) => {
     output += String(d);

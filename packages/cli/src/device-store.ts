@@ -32,7 +32,22 @@ CREATE TABLE IF NOT EXISTS messages (
   sent_at_ms INTEGER NOT NULL, text TEXT NOT NULL, outgoing INTEGER NOT NULL, shown INTEGER NOT NULL, roster TEXT,
   UNIQUE (group_id, sender_device_id, client_msg_id));
 CREATE TABLE IF NOT EXISTS known_keys (account_id TEXT PRIMARY KEY, keys TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS drafts (
+  client_msg_id TEXT PRIMARY KEY, chat TEXT NOT NULL, group_id TEXT, text TEXT NOT NULL, queued INTEGER NOT NULL);
 `;
+
+/**
+ * A text the person typed that is not encrypted yet (its chat not found, or its encryption group not
+ * ready, when it was typed). It keeps the client message id it will be encrypted and sent with.
+ */
+export interface Draft {
+  clientMsgId: string;
+  /** The chat as typed (`@bob`, a title, an id). */
+  chat: string;
+  /** The chat it was resolved to, once it was. */
+  groupId?: string;
+  text: string;
+}
 
 interface MessageRow {
   id: number;
@@ -154,6 +169,42 @@ export class DeviceStore implements MlsStore {
     this.db.prepare('DELETE FROM outbox WHERE client_msg_id = ?').run(clientMsgId);
   }
 
+  // Drafts: typed texts kept until they are encrypted (then they move to the outbox, atomically)
+
+  addDraft(draft: Draft): void {
+    this.db
+      .prepare(
+        `INSERT INTO drafts (client_msg_id, chat, group_id, text, queued) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (client_msg_id) DO NOTHING`,
+      )
+      .run(draft.clientMsgId, draft.chat, draft.groupId ?? null, draft.text, Date.now());
+  }
+
+  /** Every draft, oldest first. */
+  drafts(): Draft[] {
+    return (
+      this.db.prepare('SELECT * FROM drafts ORDER BY queued, rowid').all() as {
+        client_msg_id: string;
+        chat: string;
+        group_id: string | null;
+        text: string;
+      }[]
+    ).map((r) => ({
+      clientMsgId: r.client_msg_id,
+      chat: r.chat,
+      ...(r.group_id ? { groupId: r.group_id } : {}),
+      text: r.text,
+    }));
+  }
+
+  setDraftGroup(clientMsgId: string, groupId: string): void {
+    this.db.prepare('UPDATE drafts SET group_id = ? WHERE client_msg_id = ?').run(groupId, clientMsgId);
+  }
+
+  removeDraft(clientMsgId: string): void {
+    this.db.prepare('DELETE FROM drafts WHERE client_msg_id = ?').run(clientMsgId);
+  }
+
   // MlsStore
 
   async identity(): Promise<StoredIdentity | undefined> {
@@ -267,7 +318,11 @@ export class DeviceStore implements MlsStore {
             (expectedVersion ?? 0) + 1,
           );
         this.insertMessages(extras.messages ?? []);
-        if (extras.outbox) this.putOutbox(extras.outbox);
+        if (extras.outbox) {
+          this.putOutbox(extras.outbox);
+          // An encrypted draft is the outbox's now: one or the other holds it, never both or neither.
+          this.removeDraft(extras.outbox.clientMsgId);
+        }
         return true;
       })
       .immediate();

@@ -1,11 +1,14 @@
 import type { RosterEvent } from '@courier/protocol';
 import type { CourierHttp, StoredMessage } from '@courier/sdk';
 import type { Names } from './names.ts';
+import { printable, safeJson } from './terminal-text.ts';
 
 /**
  * Formats decrypted messages as `[chat] @sender: text` and roster changes as
  * `[chat] * @alice added @bob`, with chat titles (a direct chat is titled by the other person) and
- * names looked up once.
+ * names looked up once. Text from other people (messages, names, titles) goes through `printable`,
+ * so that each message is exactly one line that nothing in it can recolour, clear or forge; JSON
+ * lines are escaped by `safeJson`.
  */
 export class MessagePrinter {
   private readonly titles = new Map<string, string>();
@@ -32,18 +35,20 @@ export class MessagePrinter {
   }
 
   async line(message: StoredMessage): Promise<string> {
-    return `[${await this.title(message.groupId)}] ${await this.names.of(message.senderAccountId)}: ${message.text}`;
+    const title = printable(await this.title(message.groupId));
+    const sender = printable(await this.names.of(message.senderAccountId));
+    return `[${title}] ${sender}: ${printable(message.text)}`;
   }
 
   async rosterLine(groupId: string, event: RosterEvent): Promise<string> {
     // A roster change may change the chat's title.
     this.titles.delete(groupId);
-    return `[${await this.title(groupId)}] * ${await this.names.rosterEvent(event)}`;
+    return `[${printable(await this.title(groupId))}] * ${printable(await this.names.rosterEvent(event))}`;
   }
 
   /** One JSON object per line, for scripts. */
   async json(message: StoredMessage): Promise<string> {
-    return JSON.stringify({
+    return safeJson({
       groupId: message.groupId,
       chat: await this.title(message.groupId),
       seq: message.seq,
@@ -57,7 +62,7 @@ export class MessagePrinter {
 
   async rosterJson(groupId: string, seq: number, event: RosterEvent): Promise<string> {
     this.titles.delete(groupId);
-    return JSON.stringify({
+    return safeJson({
       groupId,
       chat: await this.title(groupId),
       seq,

@@ -1,4 +1,5 @@
 import { CourierError } from '@courier/protocol';
+import { safeJson } from './terminal-text.ts';
 
 export interface Io {
   out: (line: string) => void;
@@ -12,7 +13,7 @@ export const consoleIo: Io = {
 
 /** Prints data as JSON (with --json) or as the given human lines. */
 export function show(io: Io, json: boolean, data: unknown, human: () => string[]): void {
-  if (json) io.out(JSON.stringify(data, null, 2));
+  if (json) io.out(safeJson(data, 2));
   else for (const line of human()) io.out(line);
 }
 

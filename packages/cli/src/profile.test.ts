@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,57 @@ describe('a CLI profile', () => {
     expect(() => profile.claimConnection('chat')).toThrow(`another courier (pid ${process.pid})`);
     release();
     profile.claimConnection('chat')();
+  });
+
+  it('erases everything it keeps on disk (decrypted history included) and nothing else', async () => {
+    const home = join(dir, 'erase');
+    const profile = new Profile({ home }, {});
+    profile.saveSession({
+      server: 'http://s',
+      token: 't',
+      accountId: 'u_1',
+      deviceId: 'd_1',
+      phone: '+441234567890',
+    });
+    profile.rememberServer('http://s');
+    writeFileSync(join(home, 'endpoints.json'), '{}');
+    writeFileSync(join(home, 'transparency-main.json'), '{}');
+    const store = profile.deviceStore();
+    await store.addMessages([
+      {
+        groupId: 'g_1',
+        seq: 1,
+        clientMsgId: 'c_1',
+        senderAccountId: 'u_2',
+        senderDeviceId: 'd_2',
+        sentAtMs: 0,
+        text: 'a secret, decrypted',
+        outgoing: false,
+      },
+    ]);
+    store.addDraft({ clientMsgId: 'c_2', chat: '@bob', text: 'a draft' });
+    // An older device of this profile (signed in before): its store goes too.
+    mkdirSync(join(home, 'devices'), { recursive: true });
+    writeFileSync(join(home, 'devices', 'd_0.db'), 'old device');
+    const { removed, left } = profile.eraseLocalData();
+    store.close();
+    expect(left).toEqual([]);
+    expect(removed).toContain(home);
+    expect(existsSync(home)).toBe(false);
+
+    // A file the person put in the folder is not Courier's to erase: the rest goes, it stays.
+    const mixed = new Profile({ home: join(dir, 'mixed') }, {});
+    mixed.saveSession({
+      server: 'http://s',
+      token: 't',
+      accountId: 'u_1',
+      deviceId: 'd_1',
+      phone: '+441234567890',
+    });
+    mixed.deviceStore().close();
+    writeFileSync(join(mixed.dir, 'notes.txt'), 'mine');
+    expect(mixed.eraseLocalData().left).toEqual([join(mixed.dir, 'notes.txt')]);
+    expect(readdirSync(mixed.dir)).toEqual(['notes.txt']);
   });
 
   it('says how to sign in when there is no session', () => {

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CourierError } from '@courier/protocol';
@@ -104,6 +104,35 @@ export class Profile {
   deviceStore(): DeviceStore {
     const session = this.requireSession();
     return new DeviceStore(join(this.dir, 'devices', `${session.deviceId}.db`));
+  }
+
+  /**
+   * Erases what this profile keeps on this machine, once its account is deleted: every device store
+   * of the profile (the decrypted messages, keys, outbox and drafts; with SQLite's WAL and journal
+   * files), the session, the remembered server, the endpoint and transparency-check state, and the
+   * folder itself when nothing else is in it. Files the person put there are left; what it removed
+   * and what it left are returned.
+   */
+  eraseLocalData(): { removed: string[]; left: string[] } {
+    const removed: string[] = [];
+    const ours = (name: string) =>
+      ['session.json', 'profile.json', 'endpoints.json', 'connection.lock', 'devices'].includes(name) ||
+      /^transparency-.*\.json$/.test(name) ||
+      // What writeFileAtomic leaves if it was interrupted.
+      /^(session|profile|endpoints|transparency-.*)\.json\.\d+\.tmp$/.test(name);
+    if (!existsSync(this.dir)) return { removed, left: [] };
+    for (const name of readdirSync(this.dir)) {
+      if (!ours(name)) continue;
+      const path = join(this.dir, name);
+      rmSync(path, { recursive: true, force: true });
+      removed.push(path);
+    }
+    const left = readdirSync(this.dir).map((name) => join(this.dir, name));
+    if (left.length === 0) {
+      rmdirSync(this.dir);
+      removed.push(this.dir);
+    }
+    return { removed, left };
   }
 
   /** Like `claimConnection`, but returns undefined when another process holds the connection. */

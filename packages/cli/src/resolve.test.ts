@@ -112,20 +112,36 @@ describe('resolving arguments against a real server', () => {
   });
 
   it('opens the one direct chat with a person however they are named, and finds groups by title', async () => {
-    const byName = await resolveChat(alice.http, '@bob_resolve');
+    const byName = await resolveChat(alice.http, '@bob_resolve', (id) => alice.http.openDirect(id));
     expect(byName.kind).toBe('direct');
-    expect((await resolveChat(alice.http, bob.phone)).groupId).toBe(byName.groupId);
-    expect((await resolveChat(alice.http, bob.accountId)).groupId).toBe(byName.groupId);
-    expect((await resolveChat(bob.http, alice.phone)).groupId).toBe(byName.groupId);
-    expect((await resolveChat(bob.http, byName.groupId)).groupId).toBe(byName.groupId);
+    expect((await resolveChat(alice.http, bob.phone, (id) => alice.http.openDirect(id))).groupId).toBe(
+      byName.groupId,
+    );
+    expect((await resolveChat(alice.http, bob.accountId, (id) => alice.http.openDirect(id))).groupId).toBe(
+      byName.groupId,
+    );
+    expect((await resolveChat(bob.http, alice.phone, (id) => bob.http.openDirect(id))).groupId).toBe(
+      byName.groupId,
+    );
+    expect((await resolveChat(bob.http, byName.groupId, (id) => bob.http.openDirect(id))).groupId).toBe(
+      byName.groupId,
+    );
 
     const group = await alice.http.createGroup('Climbers', [bob.accountId]);
-    expect((await resolveChat(bob.http, 'climbers')).groupId).toBe(group.groupId);
+    expect((await resolveChat(bob.http, 'climbers', (id) => bob.http.openDirect(id))).groupId).toBe(
+      group.groupId,
+    );
     await alice.http.createGroup('Climbers', []);
-    await expect(resolveChat(alice.http, 'Climbers')).rejects.toThrow(/Several/);
+    await expect(resolveChat(alice.http, 'Climbers', (id) => alice.http.openDirect(id))).rejects.toThrow(
+      /Several/,
+    );
     // Bob is in one of them only, so for him the title is still unique.
-    expect((await resolveChat(bob.http, 'Climbers')).groupId).toBe(group.groupId);
+    expect((await resolveChat(bob.http, 'Climbers', (id) => bob.http.openDirect(id))).groupId).toBe(
+      group.groupId,
+    );
     await bob.http.leave(group.groupId);
-    await expect(resolveChat(bob.http, group.groupId)).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
+    await expect(resolveChat(bob.http, group.groupId, (id) => bob.http.openDirect(id))).rejects.toMatchObject(
+      { code: 'GROUP_NOT_FOUND' },
+    );
   });
 });

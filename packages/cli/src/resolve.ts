@@ -63,7 +63,14 @@ export function pickChat(chats: readonly GroupView[], ref: Exclude<ChatRef, { ki
   });
 }
 
-type Api = Pick<CourierHttp, 'lookup' | 'groups' | 'openDirect'>;
+type Api = Pick<CourierHttp, 'lookup' | 'groups'>;
+
+/**
+ * Opens (or finds) the direct chat with a person. It must be `SecureClient.openDirect` (see
+ * `secureDirectOpener`): the server's chat alone has no encryption group, and nothing can be sent
+ * in it until one is made.
+ */
+export type DirectOpener = (accountId: string) => Promise<GroupView>;
 
 /** Finds a person's account id by `@username`, `+phone` or account id. */
 export async function resolveAccount(http: Api, who: string): Promise<string> {
@@ -80,13 +87,13 @@ export async function resolveAccount(http: Api, who: string): Promise<string> {
 
 /**
  * Finds one of my chats by id, by group title (unique among my chats), or by the other person
- * for a direct chat, which is opened if it does not exist yet.
+ * for a direct chat, which `openDirect` opens (with its encryption group) if it does not exist yet.
  */
-export async function resolveChat(http: Api, chat: string): Promise<GroupView> {
+export async function resolveChat(http: Api, chat: string, openDirect: DirectOpener): Promise<GroupView> {
   const ref = parseChatRef(chat);
   if (ref.kind === 'direct') {
     const accountId = ref.with.kind === 'account' ? ref.with.accountId : await resolveAccount(http, chat);
-    return http.openDirect(accountId);
+    return openDirect(accountId);
   }
   return pickChat(await http.groups(), ref);
 }

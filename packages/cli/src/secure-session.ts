@@ -1,4 +1,4 @@
-import type { CourierError } from '@courier/protocol';
+import type { CourierError, GroupView } from '@courier/protocol';
 import { SecureClient } from '@courier/sdk';
 import type { CommandContext } from './context.ts';
 import type { DeviceStore } from './device-store.ts';
@@ -61,4 +61,13 @@ export async function withSecureClient<T>(
     store.close();
     release?.();
   }
+}
+
+/**
+ * Opens direct chats the way `courier dm` does: through this device's secure client, which makes
+ * the chat's encryption group when this device starts the chat (for resolveChat).
+ */
+export function secureDirectOpener(ctx: CommandContext): (accountId: string) => Promise<GroupView> {
+  return (accountId) =>
+    withSecureClient(ctx, ({ client }) => client.openDirect(accountId), { prepareOnly: true });
 }

@@ -43,7 +43,10 @@ export const errorCatalog = {
   ACCOUNT_NOT_FOUND: { status: 404, message: 'No such user.' },
   ACCOUNT_USERNAME_INVALID: { status: 400, message: 'A username has 5 to 32 characters: a-z, 0-9 and _.' },
   ACCOUNT_USERNAME_TAKEN: { status: 409, message: 'That username is taken.' },
-  ACCOUNT_PROFILE_INVALID: { status: 400, message: 'The display name must have 1 to 64 characters.' },
+  ACCOUNT_PROFILE_INVALID: {
+    status: 400,
+    message: 'The display name must have 1 to 64 characters, and no control characters.',
+  },
   ACCOUNT_DELETE_NOT_CONFIRMED: {
     status: 400,
     message: 'To delete the account, type its phone number again.',
@@ -64,7 +67,10 @@ export const errorCatalog = {
   GROUP_NOT_OWNER: { status: 403, message: 'Only the owner of this group can do that.' },
   GROUP_MEMBER_CAP_EXCEEDED: { status: 409, message: 'The group would exceed its member limit.' },
   GROUP_DIRECT_IMMUTABLE: { status: 409, message: 'A direct chat always has exactly its two people.' },
-  GROUP_TITLE_INVALID: { status: 400, message: 'A group title must have 1 to 128 characters.' },
+  GROUP_TITLE_INVALID: {
+    status: 400,
+    message: 'A group title must have 1 to 128 characters, and no control characters.',
+  },
   GROUP_SELF_DIRECT: { status: 400, message: 'A direct chat needs another person.' },
   LEGAL_REQUEST_INVALID: { status: 400, message: 'The legal request does not match the documented format.' },
   LEGAL_POLICY_INVALID: {

@@ -10,6 +10,7 @@ export {
   MAX_FRAME_BYTES,
   MAX_GROUP_TITLE_LENGTH,
   PROTOCOL_VERSION,
+  UNSAFE_TEXT_PATTERN,
   USERNAME_PATTERN,
 } from './limits.ts';
 export {

@@ -5,6 +5,7 @@ import type { CommandContext } from '../context.ts';
 import { show } from '../output.ts';
 import { resolveAccount } from '../resolve.ts';
 import { withSecureClient } from '../secure-session.ts';
+import { printable } from '../terminal-text.ts';
 
 const signedOut = (error: unknown) =>
   error instanceof CourierError && ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code);
@@ -107,7 +108,9 @@ export async function whoami(ctx: CommandContext): Promise<void> {
   const session = ctx.profile.requireSession();
   const me = await ctx.profile.http().me();
   show(ctx.io, ctx.json, { ...me, deviceId: session.deviceId, server: session.server }, () => [
-    [me.username ? `@${me.username}` : '(no username)', me.displayName, me.phone].filter(Boolean).join(' '),
+    [me.username ? `@${me.username}` : '(no username)', printable(me.displayName), me.phone]
+      .filter(Boolean)
+      .join(' '),
     `account ${me.accountId}, device ${session.deviceId}, server ${session.server}`,
   ]);
 }
@@ -123,7 +126,7 @@ export async function setUsername(ctx: CommandContext, username: string | null):
 export async function setDisplayName(ctx: CommandContext, name: string): Promise<void> {
   ctx.profile.requireSession();
   const me = await ctx.profile.http().setDisplayName(name);
-  show(ctx.io, ctx.json, me, () => [`Your display name is "${me.displayName}".`]);
+  show(ctx.io, ctx.json, me, () => [`Your display name is "${printable(me.displayName)}".`]);
 }
 
 export async function lookup(ctx: CommandContext, who: string): Promise<void> {
@@ -133,7 +136,7 @@ export async function lookup(ctx: CommandContext, who: string): Promise<void> {
   show(ctx.io, ctx.json, user, () => [
     [
       user.username ? `@${user.username}` : '(no username)',
-      user.displayName,
+      printable(user.displayName),
       user.phone,
       `(${user.accountId})`,
     ]
@@ -148,7 +151,7 @@ export async function devices(ctx: CommandContext): Promise<void> {
   show(ctx.io, ctx.json, list, () =>
     list.map(
       (d) =>
-        `${d.current ? '*' : ' '} ${d.deviceId}  ${d.name}  since ${new Date(d.createdAtMs).toISOString()}` +
+        `${d.current ? '*' : ' '} ${d.deviceId}  ${printable(d.name)}  since ${new Date(d.createdAtMs).toISOString()}` +
         (d.lastSeenAtMs ? `  last seen ${new Date(d.lastSeenAtMs).toISOString()}` : ''),
     ),
   );

@@ -2,13 +2,15 @@ import type { GroupDetailView, GroupView } from '@courier/protocol';
 import type { CommandContext } from '../context.ts';
 import { Names } from '../names.ts';
 import { show } from '../output.ts';
+import { printable } from '../terminal-text.ts';
 import { resolveAccount, resolveChat } from '../resolve.ts';
-import { withSecureClient } from '../secure-session.ts';
+import { secureDirectOpener, withSecureClient } from '../secure-session.ts';
 
+/** A chat's title as shown (a direct chat is titled by the other person), safe for a terminal. */
 async function chatTitle(names: Names, me: string, chat: GroupView | GroupDetailView): Promise<string> {
-  if (chat.kind === 'group') return chat.title;
+  if (chat.kind === 'group') return printable(chat.title);
   const other = 'members' in chat ? chat.members.find((m) => m.accountId !== me)?.accountId : undefined;
-  return other ? names.of(other) : 'direct chat';
+  return other ? printable(await names.of(other)) : 'direct chat';
 }
 
 export async function listChats(ctx: CommandContext): Promise<void> {
@@ -45,18 +47,18 @@ export async function createGroup(ctx: CommandContext, title: string, members: s
   const ids = await Promise.all(members.map((m) => resolveAccount(http, m)));
   const group = await withSecureClient(ctx, ({ client }) => client.createGroup(title, ids));
   show(ctx.io, ctx.json, group, () => [
-    `Created "${group.title}": ${group.groupId} (${group.memberCount} members)`,
+    `Created "${printable(group.title)}": ${group.groupId} (${group.memberCount} members)`,
   ]);
 }
 
 export async function showGroup(ctx: CommandContext, chat: string): Promise<void> {
   const session = ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const detail = await http.group((await resolveChat(http, chat)).groupId);
+  const detail = await http.group((await resolveChat(http, chat, secureDirectOpener(ctx))).groupId);
   const names = new Names(http);
   const title = await chatTitle(names, session.accountId, detail);
   const members = await Promise.all(
-    detail.members.map(async (m) => `  ${m.role.padEnd(6)} ${await names.of(m.accountId)}`),
+    detail.members.map(async (m) => `  ${m.role.padEnd(6)} ${printable(await names.of(m.accountId))}`),
   );
   show(ctx.io, ctx.json, detail, () => [
     `${title} (${detail.kind}, ${detail.memberCount} members) ${detail.groupId}`,
@@ -67,7 +69,7 @@ export async function showGroup(ctx: CommandContext, chat: string): Promise<void
 export async function addMembers(ctx: CommandContext, chat: string, members: string[]): Promise<void> {
   ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const group = await resolveChat(http, chat);
+  const group = await resolveChat(http, chat, secureDirectOpener(ctx));
   const ids = await Promise.all(members.map((m) => resolveAccount(http, m)));
   const detail = await withSecureClient(ctx, ({ client }) => client.addMembers(group.groupId, ids));
   show(ctx.io, ctx.json, detail, () => [`Added ${members.join(', ')}: ${detail.memberCount} members now.`]);
@@ -76,21 +78,21 @@ export async function addMembers(ctx: CommandContext, chat: string, members: str
 export async function removeMember(ctx: CommandContext, chat: string, member: string): Promise<void> {
   ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const group = await resolveChat(http, chat);
+  const group = await resolveChat(http, chat, secureDirectOpener(ctx));
   const accountId = await resolveAccount(http, member);
   await withSecureClient(ctx, ({ client }) => client.removeMember(group.groupId, accountId));
   show(ctx.io, ctx.json, { groupId: group.groupId, removed: accountId }, () => [
-    `Removed ${member} from ${group.title || group.groupId}.`,
+    `Removed ${member} from ${printable(group.title) || group.groupId}.`,
   ]);
 }
 
 export async function leaveGroup(ctx: CommandContext, chat: string): Promise<void> {
   ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const group = await resolveChat(http, chat);
+  const group = await resolveChat(http, chat, secureDirectOpener(ctx));
   await withSecureClient(ctx, ({ client }) => client.leave(group.groupId), { prepareOnly: true });
   show(ctx.io, ctx.json, { groupId: group.groupId, left: true }, () => [
-    `You left ${group.title || group.groupId}.`,
+    `You left ${printable(group.title) || group.groupId}.`,
   ]);
 }
 
@@ -102,9 +104,9 @@ export async function setRole(
 ): Promise<void> {
   ctx.profile.requireSession();
   const http = ctx.profile.http();
-  const group = await resolveChat(http, chat);
+  const group = await resolveChat(http, chat, secureDirectOpener(ctx));
   const detail = await http.setRole(group.groupId, await resolveAccount(http, member), role);
   show(ctx.io, ctx.json, detail, () => [
-    `${member} is now ${role === 'admin' ? 'an admin' : 'a member'} of ${group.title || group.groupId}.`,
+    `${member} is now ${role === 'admin' ? 'an admin' : 'a member'} of ${printable(group.title) || group.groupId}.`,
   ]);
 }

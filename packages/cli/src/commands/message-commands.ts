@@ -1,11 +1,13 @@
 import { createInterface } from 'node:readline';
-import { CourierError } from '@courier/protocol';
-import { SecureClient, type StoredMessage } from '@courier/sdk';
+import { CourierError, type GroupView } from '@courier/protocol';
+import { randomClientMsgId, SecureClient, type StoredMessage } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
 import { MessagePrinter } from '../message-printer.ts';
 import { Names } from '../names.ts';
-import { resolveAccount, resolveChat } from '../resolve.ts';
-import { withSecureClient } from '../secure-session.ts';
+import { parseChatRef, resolveAccount, resolveChat } from '../resolve.ts';
+import { secureDirectOpener, withSecureClient } from '../secure-session.ts';
+import { type DraftOutcome, deliverDrafts } from '../draft-delivery.ts';
+import { printable } from '../terminal-text.ts';
 import type { DeviceStore } from '../device-store.ts';
 
 function printer(ctx: CommandContext): MessagePrinter {
@@ -26,15 +28,51 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
   }
 }
 
-/** Waits until this device has joined the chat's encryption group (its Welcome may still be coming). */
-async function joinedChat(client: SecureClient, groupId: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while ((await client.epoch(groupId)) === undefined) {
-    if (Date.now() > deadline) throw new CourierError('MLS_GROUP_NOT_READY');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+/** How a draft's chat is found from a running secure client: a direct chat is opened with its group. */
+function draftResolver(ctx: CommandContext, client: SecureClient): (chat: string) => Promise<GroupView> {
+  return (chat) => resolveChat(ctx.profile.http(), chat, (accountId) => client.openDirect(accountId));
+}
+
+/** Tells about drafts other than the one just typed: dropped ones, and ones still waiting. */
+function reportDrafts(ctx: CommandContext, outcomes: DraftOutcome[], except?: string): void {
+  for (const outcome of outcomes) {
+    if (outcome.draft.clientMsgId === except) continue;
+    const what = `a message to ${printable(outcome.draft.chat)} typed earlier`;
+    if (outcome.kind === 'dropped')
+      ctx.io.err(
+        `(${what} cannot be sent and was dropped: ${outcome.reason.code} ${outcome.reason.message})`,
+      );
+    else if (outcome.kind === 'kept') ctx.io.err(`(${what} is still kept: ${outcome.reason.code})`);
   }
 }
 
+/** Sends the drafts of earlier sends from a running listen or chat, and says what could not go. */
+function deliverKeptDrafts(
+  ctx: CommandContext,
+  client: SecureClient,
+  store: DeviceStore,
+  stopped: () => boolean,
+): Promise<void> {
+  return deliverDrafts(client, store, {
+    resolve: draftResolver(ctx, client),
+    joinWaitMs: 15_000,
+    stopped,
+  }).then(
+    (outcomes) => {
+      if (!stopped()) reportDrafts(ctx, outcomes);
+    },
+    (error: unknown) => {
+      if (!stopped()) ctx.io.err(`(kept messages not sent yet: ${(error as Error).message})`);
+    },
+  );
+}
+
+/**
+ * `courier send <chat> <text>`: the text is kept in the device store before anything can fail (as a
+ * draft until it is encrypted, then in the outbox until the server stored it), so a message typed is
+ * never lost; earlier kept messages go out first. A person with no chat yet gets one, encrypted, as
+ * `courier dm` makes it.
+ */
 export async function send(
   ctx: CommandContext,
   chat: string,
@@ -42,17 +80,38 @@ export async function send(
   options: { wait: string },
 ): Promise<void> {
   ctx.profile.requireSession();
-  const group = await resolveChat(ctx.profile.http(), chat);
   const waitMs = Number(options.wait) * 1000;
   if (!(waitMs > 0)) throw new CourierError('REQ_INVALID', { message: '--wait takes a number of seconds.' });
+  // A chat argument that names nothing is refused before anything is kept.
+  parseChatRef(chat);
+  const clientMsgId = randomClientMsgId();
+  const drafts = ctx.profile.deviceStore();
+  try {
+    drafts.addDraft({ clientMsgId, chat, text: words.join(' ') });
+  } finally {
+    drafts.close();
+  }
   const notAccepted = `The server did not accept the message within ${options.wait} s. It stays in this profile's outbox and goes out with the next send, listen or chat.`;
-  await withSecureClient(ctx, async ({ client }) => {
-    await joinedChat(client, group.groupId, waitMs);
-    const accepted = await withTimeout(client.sendText(group.groupId, words.join(' ')), waitMs, notAccepted);
-    if (ctx.json) ctx.io.out(JSON.stringify({ groupId: group.groupId, ...accepted }));
+  await withSecureClient(ctx, async ({ client, store }) => {
+    const outcomes = await deliverDrafts(client, store, {
+      resolve: draftResolver(ctx, client),
+      joinWaitMs: waitMs,
+      // Wait for the chat of this message; older ones stuck elsewhere are tried, not waited for.
+      patient: (draft) => draft.clientMsgId === clientMsgId,
+    });
+    reportDrafts(ctx, outcomes, clientMsgId);
+    const mine = outcomes.find((o) => o.draft.clientMsgId === clientMsgId);
+    if (!mine)
+      throw new CourierError('INTERNAL', { message: 'The message was not found among the kept ones.' });
+    if (mine.kind !== 'queued') throw mine.reason;
+    // Earlier kept messages were queued first and go out first: wait for them too.
+    const queued = outcomes.filter((o) => o.kind === 'queued');
+    await withTimeout(Promise.allSettled(queued.map((o) => o.accepted)), waitMs, notAccepted);
+    const accepted = await mine.accepted;
+    if (ctx.json) ctx.io.out(JSON.stringify({ groupId: mine.groupId, ...accepted }));
     else ctx.io.out(`Sent to ${chat} (#${accepted.seq}).`);
   }).catch((error: unknown) => {
-    // Nothing answered at all: the message (if encrypted) waits in the outbox.
+    // Nothing answered at all: the message waits in the store (as a draft or in the outbox).
     if (error instanceof CourierError && error.code === 'SERVER_UNAVAILABLE')
       throw new CourierError('SERVER_UNAVAILABLE', { message: notAccepted });
     throw error;
@@ -115,7 +174,10 @@ function showEvents(
 
 export async function listen(ctx: CommandContext, chat: string | undefined): Promise<void> {
   ctx.profile.requireSession();
-  const only = chat === undefined ? undefined : (await resolveChat(ctx.profile.http(), chat)).groupId;
+  const only =
+    chat === undefined
+      ? undefined
+      : (await resolveChat(ctx.profile.http(), chat, secureDirectOpener(ctx))).groupId;
   const release = ctx.profile.claimConnection('listen');
   const session = ctx.profile.requireSession();
   const store = ctx.profile.deviceStore();
@@ -144,7 +206,11 @@ export async function listen(ctx: CommandContext, chat: string | undefined): Pro
     for (const message of store.takeUnshown(only)) ctx.io.out(await stored(ctx, print, message));
     const stopped = untilStopped(client);
     await client.start();
+    let stopping = false;
+    const delivering = deliverKeptDrafts(ctx, client, store, () => stopping);
     const fatal = await stopped;
+    stopping = true;
+    await delivering;
     await client.stop();
     if (fatal) throw fatal;
   } finally {
@@ -155,7 +221,7 @@ export async function listen(ctx: CommandContext, chat: string | undefined): Pro
 
 export async function interactiveChat(ctx: CommandContext, chat: string): Promise<void> {
   ctx.profile.requireSession();
-  const group = await resolveChat(ctx.profile.http(), chat);
+  const group = await resolveChat(ctx.profile.http(), chat, secureDirectOpener(ctx));
   const release = ctx.profile.claimConnection('chat');
   try {
     await runChat(ctx, group.groupId);
@@ -194,25 +260,36 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
   showEvents(ctx, client, store, groupId, print, show);
   for (const message of store.takeUnshown(groupId)) show(await stored(ctx, print, message));
   await client.start();
+  let stopping = false;
+  const isStopping = () => stopping;
+  // Kept messages (of earlier sends) go out first, in the order they were typed.
+  let order = deliverKeptDrafts(ctx, client, store, isStopping);
   // Read lines only now: piped input would otherwise be read (and its end seen) before anyone listens.
   rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty });
-  if (tty) ctx.io.err(`Chatting in ${await print.title(groupId)}; Ctrl-C or Ctrl-D to stop.`);
+  if (tty) ctx.io.err(`Chatting in ${printable(await print.title(groupId))}; Ctrl-C or Ctrl-D to stop.`);
   rl.setPrompt('> ');
   if (tty) rl.prompt();
   const sending = new Set<Promise<unknown>>();
-  // Lines are encrypted one after another, in the order typed.
-  let order = Promise.resolve();
+  // Lines are encrypted one after another, in the order typed. Each is kept (as a draft) before
+  // anything can fail, and leaves the drafts only for the outbox.
   rl.on('line', (line) => {
     const text = line.trim();
     if (text.length > 0) {
+      store.addDraft({ clientMsgId: randomClientMsgId(), chat: groupId, groupId, text });
       order = order.then(async () => {
-        try {
-          await joinedChat(client, groupId, 15_000);
-          await client.sendText(groupId, text);
-        } catch (error) {
-          const e = error as CourierError;
-          if (e.code !== 'CLIENT_STOPPED') show(`(not sent: ${e.code} ${e.message})`);
+        const outcomes = await deliverDrafts(client, store, {
+          resolve: draftResolver(ctx, client),
+          joinWaitMs: 15_000,
+          filter: (draft) => draft.groupId === groupId,
+          stopped: isStopping,
+        }).catch(() => []);
+        for (const outcome of outcomes) {
+          if (outcome.kind === 'dropped')
+            show(`(not sent: ${outcome.reason.code} ${outcome.reason.message})`);
+          else if (outcome.kind === 'kept' && !stopping)
+            show(`(not sent yet: ${outcome.reason.code}; kept, it goes out next time)`);
         }
+        await Promise.allSettled(outcomes.map((o) => (o.kind === 'queued' ? o.accepted : undefined)));
       });
       const sent = order.finally(() => sending.delete(sent));
       sending.add(sent);
@@ -225,6 +302,7 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
     const finish = async (waitForSends: boolean) => {
       if (finishing) return;
       finishing = true;
+      if (!waitForSends) stopping = true;
       process.off('SIGINT', onTerm);
       process.off('SIGTERM', onTerm);
       if (waitForSends && !fatal) await Promise.allSettled([...sending]);

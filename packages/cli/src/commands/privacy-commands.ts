@@ -59,8 +59,17 @@ export async function deleteAccount(ctx: CommandContext, confirm: string | undef
       )
     ).trim();
   const reply = await ctx.profile.http().deleteAccount(typed);
-  ctx.profile.clearSession();
+  // The server has erased the account: now what this machine holds of it (the decrypted history).
+  const { left } = ctx.profile.eraseLocalData();
   ctx.io.out('Your account is deleted.');
+  ctx.io.out(
+    `Erased from this machine: this profile (${ctx.profile.dir}): its messages, keys, outbox and session.`,
+  );
+  if (left.length > 0) ctx.io.out(`Left in that folder, as not Courier's: ${left.join(', ')}`);
+  ctx.io.out(
+    'What stays: messages you sent stay with the people you sent them to; exports you saved stay where you saved them; ' +
+      'other devices of yours (other profiles, phones) keep their copy until they are erased there (their sessions have ended).',
+  );
   if (reply.legalHold)
     ctx.io.out('A legal obligation keeps your phone number and some connection records until it ends.');
 }

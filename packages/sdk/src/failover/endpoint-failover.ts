@@ -2,10 +2,10 @@ import { CourierError, ENDPOINTS_PATH, type Endpoint, GATEWAY_PATH } from '@cour
 import { defaultSocketFactory, type WebSocketLike } from '../websocket-like.ts';
 import { CandidateTracker, orderCandidates } from './candidate-order.ts';
 import type { EndpointBook } from './endpoint-book.ts';
-import { type Attempt, staggeredRace } from './staggered-race.ts';
+import { type EndpointTransport, openSocketAttempt } from './socket-attempt.ts';
+import { staggeredRace } from './staggered-race.ts';
 
-/** Opens a socket to one endpoint; it counts as connected when its `onopen` fires. */
-export type EndpointTransport = (endpoint: Endpoint) => WebSocketLike | Promise<WebSocketLike>;
+export type { EndpointTransport } from './socket-attempt.ts';
 
 export interface FailoverTimings {
   /** Delay before the next endpoint is tried while earlier ones are still connecting (RFC 8305: 250 ms). */
@@ -114,7 +114,7 @@ export class EndpointFailover {
     const transport = this.options.transport ?? directTransport;
     const outcome = await staggeredRace(
       candidates,
-      (endpoint) => openAttempt(transport, endpoint),
+      (endpoint) => openSocketAttempt(transport, endpoint),
       this.timings,
     );
     for (const endpoint of outcome.failed) this.tracker.failed(endpoint.id, this.now());
@@ -151,34 +151,4 @@ export class EndpointFailover {
     this.options.book.offerList(body.list);
     if (Array.isArray(body.relays) && body.relays.length > 0) this.options.book.setRelays(body.relays);
   }
-}
-
-function openAttempt(transport: EndpointTransport, endpoint: Endpoint): Attempt<WebSocketLike> {
-  let socket: WebSocketLike | undefined;
-  let cancelled = false;
-  const promise = new Promise<WebSocketLike>((resolve, reject) => {
-    Promise.resolve(transport(endpoint)).then((s) => {
-      socket = s;
-      if (cancelled) return s.close(1000, 'lost the race');
-      s.binaryType = 'arraybuffer';
-      s.onopen = () => resolve(s);
-      s.onerror = () => {};
-      s.onclose = (event) => reject(new Error(`closed ${event.code}`));
-    }, reject);
-  });
-  return {
-    promise,
-    cancel: () => {
-      cancelled = true;
-      if (socket) {
-        socket.onopen = null;
-        socket.onclose = null;
-        try {
-          socket.close(1000, 'lost the race');
-        } catch {
-          // A socket still connecting may refuse a close code; it is dropped either way.
-        }
-      }
-    },
-  };
 }

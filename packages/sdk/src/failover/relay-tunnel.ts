@@ -66,6 +66,11 @@ async function openTunnel(
     };
     inner.once('error', fail);
     stream.once('error', fail);
+    // For the tunnel's whole life, not only its handshake: whoever uses `inner` next (the gateway's
+    // WebSocket, a list request) listens only part of the time, and an error with no listener ends
+    // the process. Each error is followed by `close`, which is what the users act on.
+    inner.on('error', () => {});
+    stream.on('error', () => {});
     inner.once('secureConnect', () => {
       const certificate = inner.getPeerX509Certificate();
       const spki = certificate?.publicKey.export({ type: 'spki', format: 'der' });

@@ -296,6 +296,19 @@ export class SecureClient extends Emitter<SecureClientEvents> {
 
   /** Encrypts and sends a text; resolves once the server stored it durably. */
   async sendText(groupId: string, text: string, clientMsgId = randomClientMsgId()): Promise<Accepted> {
+    return (await this.queueText(groupId, text, clientMsgId)).accepted;
+  }
+
+  /**
+   * Encrypts a text and puts it in the outbox; resolves once it is stored there (from then on it
+   * goes out, also after a restart), with `accepted`, which resolves once the server stored it.
+   * Texts queued one after another go out in that order.
+   */
+  async queueText(
+    groupId: string,
+    text: string,
+    clientMsgId = randomClientMsgId(),
+  ): Promise<{ accepted: Promise<Accepted> }> {
     const sentAtMs = Date.now();
     const plaintext = encodeContent({ v: 1, type: 'text', text, sentAtMs });
     for (;;) {
@@ -322,7 +335,10 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       });
       if (!saved) continue; // another process of this device moved the group on: encrypt again
       eraseSecrets(encrypted.consumed);
-      return this.connection.send(groupId, encrypted.message, clientMsgId);
+      const accepted = this.connection.send(groupId, encrypted.message, clientMsgId);
+      // The caller may look at `accepted` later (or, after a stop, never): no unhandled rejection.
+      accepted.catch(() => {});
+      return { accepted };
     }
   }
 

@@ -4,6 +4,7 @@ import {
   type DeviceView,
   isId,
   MAX_DISPLAY_NAME_LENGTH,
+  UNSAFE_TEXT_PATTERN,
   USERNAME_PATTERN,
   type UserView,
 } from '@courier/protocol';
@@ -50,7 +51,7 @@ export class AccountService {
 
   async setDisplayName(principal: Principal, displayName: string): Promise<AccountView> {
     const trimmed = displayName.trim();
-    if (trimmed.length < 1 || trimmed.length > MAX_DISPLAY_NAME_LENGTH)
+    if (trimmed.length < 1 || trimmed.length > MAX_DISPLAY_NAME_LENGTH || UNSAFE_TEXT_PATTERN.test(trimmed))
       throw new CourierError('ACCOUNT_PROFILE_INVALID');
     await this.storage.accounts.setDisplayName(principal.accountId, trimmed);
     return this.me(principal);

@@ -5,6 +5,7 @@ import {
   type GroupView,
   isId,
   MAX_GROUP_TITLE_LENGTH,
+  UNSAFE_TEXT_PATTERN,
   newId,
   type RosterEvent,
 } from '@courier/protocol';
@@ -59,7 +60,11 @@ export class GroupService {
 
   async create(principal: Principal, title: string, memberIds: readonly string[]): Promise<GroupDetailView> {
     const cleanTitle = title.trim();
-    if (cleanTitle.length < 1 || cleanTitle.length > MAX_GROUP_TITLE_LENGTH)
+    if (
+      cleanTitle.length < 1 ||
+      cleanTitle.length > MAX_GROUP_TITLE_LENGTH ||
+      UNSAFE_TEXT_PATTERN.test(cleanTitle)
+    )
       throw new CourierError('GROUP_TITLE_INVALID');
     const others = await this.existingAccounts(memberIds.filter((id) => id !== principal.accountId));
     if (others.length + 1 > this.memberCap) this.capExceeded(0, others.length + 1);
