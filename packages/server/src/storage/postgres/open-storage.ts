@@ -24,6 +24,13 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
           : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // A connection that PostgreSQL ends (a restart, a failover, pg_terminate_backend) emits 'error':
+  // on the pool while it is idle, on the client itself while it is checked out (say, between two
+  // statements of a transaction). Without a listener Node ends the process. The query in flight, or
+  // the next one on that client, fails and is answered STORAGE_UNAVAILABLE; pg drops the broken
+  // client from the pool on release and the next checkout opens a fresh connection.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migrateToLatest(db, 'postgres');
