@@ -39,6 +39,10 @@ describe('the scaled shape as separate processes, under faults', () => {
       });
       expect(c.nodes.map((_, i) => c.alive(i))).toEqual([true, true, true]);
       expect(await Promise.all(c.nodes.map((_, i) => c.readyStatus(i)))).toEqual([503, 503, 503]);
+      const readiness = (await (await fetch(`${c.nodes[0]!.url}/readyz`)).json()) as {
+        error?: { code?: string };
+      };
+      expect(readiness.error?.code).toBe('STORAGE_UNAVAILABLE');
       await c.startPostgres();
       for (const [i] of c.nodes.entries()) await c.untilReady(i, 60_000);
       // The same client message id again: now stored, once.

@@ -1,3 +1,4 @@
+import { CourierError } from '@courier/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HttpServices } from '../services.ts';
 
@@ -8,10 +9,9 @@ export async function healthRoutes(app: FastifyInstance, services: HttpServices)
     try {
       await services.storage.ping();
       return { status: 'ok' };
-    } catch {
-      return reply
-        .status(503)
-        .send({ error: { code: 'SERVER_UNAVAILABLE', message: 'Storage does not answer.' } });
+    } catch (cause) {
+      const error = new CourierError('STORAGE_UNAVAILABLE', { message: 'Storage does not answer.', cause });
+      return reply.status(error.status).send(error.toEnvelope());
     }
   });
 }
