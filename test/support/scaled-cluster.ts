@@ -265,19 +265,13 @@ export class ScaledCluster {
 
   /** One /readyz poll: true when it answers 200. */
   async ready(i: number): Promise<boolean> {
-    try {
-      const reply = await fetch(`${this.nodes[i]!.url}/readyz`, { signal: AbortSignal.timeout(2_000) });
-      await reply.arrayBuffer();
-      return reply.ok;
-    } catch {
-      return false;
-    }
+    return (await this.readyStatus(i)) === 200;
   }
 
-  /** The /readyz status code of node `i` (0 when it does not answer at all). */
+  /** The /readyz status code of node `i` (0 when it does not answer within 5 s). */
   async readyStatus(i: number): Promise<number> {
     try {
-      const reply = await fetch(`${this.nodes[i]!.url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      const reply = await fetch(`${this.nodes[i]!.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
       await reply.arrayBuffer();
       return reply.status;
     } catch {
