@@ -129,4 +129,28 @@ describe('npm run bench output', () => {
     expect(lines.find((l) => l.figure === 'histories_checked').value).toBe(4);
     expect(lines.find((l) => l.figure === 'failures').value).toBe(0);
   }, 120_000);
+
+  it('prints every scaled-faults figure, each a number, for a tiny run (three nodes through the three faults)', async () => {
+    const run = await bench(['scaled-faults', '--messages', '120', '--outage-ms', '2000']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.figure)).toEqual([
+      'node_kill_recovery_s',
+      'node_restart_ready_s',
+      'nats_restart_recovery_s',
+      'pg_outage_recovery_s',
+      'pg_outage_ready_s',
+      'accepted_while_pg_down',
+      'lost',
+      'duplicated',
+      'out_of_order',
+    ]);
+    for (const line of lines) {
+      expect(line).toMatchObject({ bench: 'scaled-faults', storage: 'postgres', unit: expect.any(String) });
+      expect(typeof line.value, JSON.stringify(line)).toBe('number');
+    }
+  }, 300_000);
 });

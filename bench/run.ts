@@ -1,11 +1,13 @@
 /**
- * npm run bench [-- w1|w2|w3|mls|mls-group|blocking|all] [--members N] [--pairs N] [--messages N]
+ * npm run bench [-- w1|w2|w3|mls|mls-group|blocking|scaled-faults|all] [--members N] [--pairs N] [--messages N]
  *                [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
  * `all` runs W1–W3; `mls` (packages/mls alone at 2, 1,000 and 5,000 members, no server) and
  * `mls-group` (a 5,000-member MLS group through the server) run when named.
  * `blocking` (also in `all`) measures reconnects past a censor in network namespaces (root only).
  * `mls-soak [--histories N] [--seconds S] [--max-ops N] [--seed N]` (run when named) searches random MLS
  * group histories for failures; it exits 1 when it found any.
+ * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
+ * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
  * Prints one JSON object per figure on stdout (../shared/BENCH.md); progress goes to stderr.
  * Each workload gets a fresh server process and database; this process is the load client.
  */
@@ -18,6 +20,7 @@ import { median } from './server-proc.ts';
 import { MLS_SIZES, runMlsBench } from './mls.ts';
 import { MLS_GROUP_DEFAULTS, runMlsGroup } from './mls-group.ts';
 import { MLS_SOAK_DEFAULTS, runMlsSoak } from './mls-soak.ts';
+import { runScaledFaultsBench, SCALED_FAULTS_DEFAULTS } from './scaled-faults.ts';
 import { runTransparencyBench, TRANSPARENCY_SIZES } from './transparency.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
 import { runW2, W2_DEFAULTS } from './w2.ts';
@@ -39,6 +42,7 @@ const { positionals, values } = parseArgs({
     seconds: { type: 'string' },
     'max-ops': { type: 'string' },
     seed: { type: 'string' },
+    'outage-ms': { type: 'string' },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -167,5 +171,15 @@ if (which === 'mls-soak') {
   });
   for (const figure of soak.figures) process.stdout.write(`${JSON.stringify(figure)}\n`);
   failed = soak.failures.length > 0;
+}
+if (which === 'scaled-faults') {
+  // Its own PostgreSQL, NATS and three server processes; one figure line each.
+  const params = {
+    ...SCALED_FAULTS_DEFAULTS,
+    messages: num(values.messages, SCALED_FAULTS_DEFAULTS.messages),
+    pgOutageMs: num(values['outage-ms'], SCALED_FAULTS_DEFAULTS.pgOutageMs),
+  };
+  for (const figure of await runScaledFaultsBench(params))
+    process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 process.exit(failed ? 1 : 0);

@@ -239,6 +239,10 @@ export const errorCatalog = {
   },
   SERVER_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; reconnect.' },
   SERVER_UNAVAILABLE: { status: 503, message: 'The server cannot serve this right now.' },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    message: 'The database cannot be reached or take writes right now; nothing was stored. Try again.',
+  },
   CLIENT_STOPPED: {
     status: 499,
     message: 'The connection was stopped; the message stays in the outbox and is sent on the next start.',

@@ -22,6 +22,7 @@ import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import type { DeliveryService } from '../services/delivery-service.ts';
 import type { MailboxRow, Storage } from '../storage/ports.ts';
+import { typedFailure } from '../storage/storage-unavailable.ts';
 import { ClientConnection } from './client-connection.ts';
 import { GroupHub } from './group-hub.ts';
 import { WindowCounter } from './window-counter.ts';
@@ -260,8 +261,7 @@ export class Gateway {
           queued = undefined;
         },
         (error: unknown) => {
-          const typed =
-            error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error });
+          const typed = typedFailure(error);
           if (typed.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'hello failed');
           fail(typed, typed.status === 401 ? closeCodes.UNAUTHORIZED : closeCodes.PROTOCOL_ERROR);
         },
@@ -439,7 +439,7 @@ export class Gateway {
   }
 
   private reject(connection: ClientConnection, requestId: number, error: unknown): void {
-    const typed = error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error });
+    const typed = typedFailure(error);
     if (typed.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'send failed');
     connection.send({ type: 'error', requestId, code: typed.code, message: typed.message });
   }

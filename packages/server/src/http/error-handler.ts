@@ -1,5 +1,6 @@
 import { CourierError } from '@courier/protocol';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { typedFailure } from '../storage/storage-unavailable.ts';
 
 /** Every failure leaves as the one envelope with a catalog code; internal details stay in the log. */
 export function installErrorHandling(app: FastifyInstance): void {
@@ -14,7 +15,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       typed = new CourierError('REQ_INVALID', { message: error.message, cause: error });
     } else {
-      typed = new CourierError('INTERNAL', { cause: error });
+      typed = typedFailure(error);
     }
     if (typed.status >= 500) request.log.error({ err: error }, 'request failed');
     void reply.status(typed.status).send(typed.toEnvelope());

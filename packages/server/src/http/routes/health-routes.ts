@@ -1,3 +1,4 @@
+import { CourierError } from '@courier/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HttpServices } from '../services.ts';
 
@@ -12,10 +13,9 @@ export async function healthRoutes(app: FastifyInstance, services: HttpServices)
       await services.storage.ping();
       await services.storage.probeWrite();
       return { status: 'ok' };
-    } catch {
-      return reply
-        .status(503)
-        .send({ error: { code: 'SERVER_UNAVAILABLE', message: 'Storage does not answer.' } });
+    } catch (cause) {
+      const error = new CourierError('STORAGE_UNAVAILABLE', { message: 'Storage does not answer.', cause });
+      return reply.status(error.status).send(error.toEnvelope());
     }
   });
 }
