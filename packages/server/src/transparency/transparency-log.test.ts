@@ -4,6 +4,7 @@ import {
   leafHash,
   openCheckpoint,
   rootFromLeafHashes,
+  signCheckpoint,
   verifyConsistency,
   verifyInclusion,
 } from '@courier/protocol';
@@ -137,6 +138,49 @@ describe('the transparency log (SQLite only)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  // The start-up check reads the newest checkpoint's signed note, not its unsigned columns: an
+  // edited leaf with the size/root_hash columns rewritten to match, or a note signed by another
+  // key, stops the server.
+  it('refuses at start a log whose checkpoint columns were rewritten to match an edited leaf', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-log-'));
+    try {
+      const path = join(dir, 'log.db');
+      const storage = await openSqliteStorage({ path });
+      opened.push(storage);
+      const log = new TransparencyLog(storage, identity, clock);
+      await log.verifyIntegrity();
+      for (let n = 0; n < 3; n++) await log.append(policyLeaf(n));
+      const db = new Database(path);
+      const edited = JSON.stringify({ ...policyLeaf(1), policyVersion: 'forged' });
+      db.prepare('UPDATE log_leaves SET leaf = ? WHERE idx = 1').run(edited);
+      const rows = db.prepare('SELECT leaf FROM log_leaves ORDER BY idx').all() as { leaf: string }[];
+      const root = rootFromLeafHashes(rows.map((r) => leafHash(utf8.encode(r.leaf))));
+      db.prepare('UPDATE log_checkpoints SET root_hash = ? WHERE size = 3').run(Buffer.from(root));
+      db.close();
+      await expect(new TransparencyLog(storage, identity, clock).verifyIntegrity()).rejects.toThrow(
+        LogIntegrityError,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses at start a log whose newest checkpoint is not signed by its key', async () => {
+    const storage = await open();
+    const log = new TransparencyLog(storage, identity, clock);
+    await log.verifyIntegrity();
+    await log.append(policyLeaf(0));
+    const latest = (await storage.transparencyLog.latestCheckpoint())!;
+    const forged = signCheckpoint(
+      { origin: identity.origin, size: latest.size, rootHash: latest.rootHash },
+      { name: identity.keyName, privateKey: ed25519.utils.randomSecretKey() },
+    );
+    await storage.transparencyLog.putCheckpoint({ ...latest, note: forged });
+    await expect(new TransparencyLog(storage, identity, clock).verifyIntegrity()).rejects.toThrow(
+      /not signed by this server's key/,
+    );
   });
 
   it('rejects a bad proof request with MERKLE_BAD_SIZE', async () => {

@@ -1,8 +1,11 @@
 import {
+  type Checkpoint,
+  CheckpointError,
   encodeLeaf,
   equalBytes,
   leafHash,
   MerkleTree,
+  openCheckpoint,
   type PublicLeaf,
   signCheckpoint,
   verifierKeyString,
@@ -168,24 +171,41 @@ export class TransparencyLog {
     this.remember(tree.size, tree.root());
   }
 
-  /** The whole stored log as a tree, checked against the newest signed checkpoint. */
+  /**
+   * The whole stored log as a tree, checked against the newest signed checkpoint: its size and root
+   * are read from the note after its signature is verified, never from the row's unsigned columns.
+   */
   private async verifiedTree(store: Storage['transparencyLog']): Promise<MerkleTree> {
     const latest = await store.latestCheckpoint();
     const leaves = await store.leaves(0, Number.MAX_SAFE_INTEGER);
     const tree = MerkleTree.fromLeafHashes(leaves.map((l) => leafHash(utf8.encode(l.leaf))));
     if (latest) {
-      if (leaves.length < latest.size) {
+      const signed = this.openSigned(latest.note);
+      if (leaves.length < signed.size) {
         throw new LogIntegrityError(
-          `the log has ${leaves.length} leaves but a checkpoint of size ${latest.size} was signed: it was rolled back`,
+          `the log has ${leaves.length} leaves but a checkpoint of size ${signed.size} was signed: it was rolled back`,
         );
       }
-      if (!equalBytes(tree.root(latest.size), latest.rootHash)) {
+      if (!equalBytes(tree.root(signed.size), signed.rootHash)) {
         throw new LogIntegrityError(
-          `the log's first ${latest.size} leaves do not match the signed checkpoint: it was altered or forked`,
+          `the log's first ${signed.size} leaves do not match the signed checkpoint: it was altered or forked`,
         );
       }
     }
     return tree;
+  }
+
+  /** Opens a stored checkpoint note with this server's key and origin, or stops with why not. */
+  private openSigned(note: string): Checkpoint {
+    try {
+      return openCheckpoint(note, this.verifierKey, this.identity.origin);
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      throw new LogIntegrityError(
+        `the newest stored checkpoint is not signed by this server's key for "${this.identity.origin}" (${error.message}): it was forged, or the signing key was replaced`,
+        { cause: error },
+      );
+    }
   }
 
   async latest(): Promise<string> {
