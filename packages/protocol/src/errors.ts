@@ -192,6 +192,23 @@ export const errorCatalog = {
   REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
   SERVER_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; reconnect.' },
   SERVER_UNAVAILABLE: { status: 503, message: 'The server cannot serve this right now.' },
+  SERVER_STORAGE_BUSY: {
+    status: 503,
+    message: 'The database is locked by another process for longer than the server waits; try again.',
+  },
+  SERVER_DATABASE_MISSING: {
+    status: 503,
+    message: 'The configured database does not exist and this server may not create it.',
+  },
+  SERVER_DEV_ONLY: {
+    status: 500,
+    message:
+      'The log SMS adapter writes every code and phone number to the log; it runs only in explicit development mode (--dev, COURIER_DEV=1 or "dev": true).',
+  },
+  SERVER_KEY_INVALID: {
+    status: 500,
+    message: 'A server key is missing, unreadable or not 32 bytes of hex.',
+  },
   CLIENT_STOPPED: {
     status: 499,
     message: 'The connection was stopped; the message stays in the outbox and is sent on the next start.',

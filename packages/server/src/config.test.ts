@@ -12,6 +12,34 @@ describe('config', () => {
     expect(parseConfig({})).toEqual(example);
   });
 
+  it('places every file the server writes in dataDir unless a path is given', () => {
+    const c = parseConfig({ dataDir: '/srv/courier' });
+    expect([
+      c.storage.kind === 'sqlite' && c.storage.path,
+      c.mls.certificationKeyFile,
+      c.transparency.keyFile,
+      c.transparency.witnessFile,
+      c.exports.dir,
+      c.endpoints.subsetSecretFile,
+    ]).toEqual([
+      '/srv/courier/courier.db',
+      '/srv/courier/device-certification.key',
+      '/srv/courier/transparency-signing.key',
+      '/srv/courier/log-witness.json',
+      '/srv/courier/exports',
+      '/srv/courier/relay-subset.key',
+    ]);
+    const explicit = parseConfig({
+      dataDir: '/srv/courier',
+      storage: { kind: 'sqlite', path: '/db/c.db' },
+      transparency: { keyFile: '/keys/t.key' },
+    });
+    expect(explicit.storage.kind === 'sqlite' && explicit.storage.path).toBe('/db/c.db');
+    expect(explicit.transparency.keyFile).toBe('/keys/t.key');
+    expect(explicit.transparency.witnessFile).toBe('/srv/courier/log-witness.json');
+    expect(parseConfig({}).dev).toBe(false);
+  });
+
   it('rejects unknown keys and wrong kinds, naming each problem', () => {
     expect(() => parseConfig({ prot: 80 })).toThrow(/prot/);
     expect(() => parseConfig({ storage: { kind: 'mysql' } })).toThrow(/storage/);

@@ -1,4 +1,3 @@
-import { dirname, join } from 'node:path';
 import { CourierError } from '@courier/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { openBus } from '../bus/open-bus.ts';
@@ -38,7 +37,7 @@ import { webAppRoutes } from '../http/routes/web-app-routes.ts';
 import { deskRoutes } from '../http/routes/desk-routes.ts';
 import { transparencyRoutes } from '../http/routes/transparency-routes.ts';
 import { LogWitness } from '../transparency/log-witness.ts';
-import { loadOrCreateSigningKey } from '../transparency/signing-key.ts';
+import { loadOrCreateSigningKey, loadServerKey } from '../transparency/signing-key.ts';
 import { TransparencyLog } from '../transparency/transparency-log.ts';
 import { openSms } from '../sms/open-sms.ts';
 import { openStorage } from '../storage/open-storage.ts';
@@ -66,7 +65,8 @@ export interface CourierApp {
 export async function buildApp(config: Config, deps: ServerDeps): Promise<CourierApp> {
   const storage = await openStorage(config.storage);
   const bus = await openBus(config.bus);
-  const sms = deps.sms ?? openSms(config.sms, deps.logger, process.env);
+  const env = deps.env ?? process.env;
+  const sms = deps.sms ?? openSms(config.sms, deps.logger, env, config.dev);
   const clientIp = clientIpResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
   const policies = new PolicyBook(deps.policies ?? policyVersions, deps.clock);
@@ -74,7 +74,10 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const accounts = new AccountService(storage, policies);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
   const mls = new MlsService(storage, bus, deps.clock, groups, {
-    certificationKey: loadOrCreateSigningKey(config.mls.certificationKeyFile),
+    certificationKey: loadServerKey(
+      { file: config.mls.certificationKeyFile, env: config.mls.certificationKeyEnv },
+      env,
+    ),
     maxOneTimeKeyPackages: config.mls.maxOneTimeKeyPackages,
   });
   const exports = new ExportJobs(
@@ -83,7 +86,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     deps.random,
     policies,
     {
-      dir: exportDir(config),
+      dir: config.exports.dir,
       keepMs: config.retention.exportArchiveHours * 3_600_000,
       staleAfterMs: config.exports.staleAfterMs,
     },
@@ -109,12 +112,15 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   });
   bus.subscribe((signal) => gateway.onSignal(signal));
   bus.onResume(() => void gateway.resume());
-  const signingKey = loadOrCreateSigningKey(config.transparency.keyFile);
+  const signingKey = loadServerKey(
+    { file: config.transparency.keyFile, env: config.transparency.keyEnv },
+    env,
+  );
   const transparency = new TransparencyLog(
     storage,
     { origin: config.transparency.origin, keyName: config.transparency.keyName, privateKey: signingKey },
     deps.clock,
-    LogWitness.forConfig(config.transparency),
+    LogWitness.forConfig(config),
   );
   // A log that was rolled back, forked or edited stops the server here (DESIGN §6).
   await transparency.verifyIntegrity();
@@ -220,10 +226,4 @@ async function recordPolicy(
   if (last?.policyHash !== hash) {
     await log.append({ v: 1, type: 'policy', at: now, policyVersion: policy.version, policyHash: hash });
   }
-}
-
-/** Export archives live under the data folder: beside the SQLite file, else ./data/exports. */
-function exportDir(config: Config): string {
-  if (config.exports.dir) return config.exports.dir;
-  return config.storage.kind === 'sqlite' ? join(dirname(config.storage.path), 'exports') : './data/exports';
 }

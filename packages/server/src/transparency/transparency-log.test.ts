@@ -17,6 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStorage } from '../storage/sqlite/open-storage.ts';
 import { type OpenedStorage, storageAdapters } from '../storage/contract/adapters.ts';
 import type { Storage } from '../storage/ports.ts';
+import { LogWitness } from './log-witness.ts';
 import { LogIntegrityError, TransparencyLog } from './transparency-log.ts';
 
 const identity = {
@@ -181,6 +182,47 @@ describe('the transparency log (SQLite only)', () => {
     await expect(new TransparencyLog(storage, identity, clock).verifyIntegrity()).rejects.toThrow(
       /not signed by this server's key/,
     );
+  });
+
+  // Issue 11 item 12: the witness is per log. One left by an embedded run does not stop a server
+  // on another database, while a restore or an emptied database at the same place is still caught.
+  it('keeps one witness per log: another database starts, an old copy or an emptied one does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-witness-'));
+    try {
+      const witnessFile = join(dir, 'log-witness.json');
+      const at = (name: string) => ({ kind: 'sqlite' as const, path: join(dir, name) });
+      const start = async (name: string) => {
+        const storage = await openSqliteStorage({ path: join(dir, name) });
+        opened.push(storage);
+        const log = new TransparencyLog(
+          storage,
+          identity,
+          clock,
+          LogWitness.forConfig({ transparency: { witnessFile }, storage: at(name) }),
+        );
+        return { storage, log };
+      };
+      const embedded = await start('embedded.db');
+      await embedded.log.verifyIntegrity();
+      for (let n = 0; n < 3; n++) await embedded.log.append(policyLeaf(n));
+      const scaled = await start('scaled.db');
+      await scaled.log.verifyIntegrity();
+      await scaled.log.append(policyLeaf(9));
+      await expect((await start('scaled.db')).log.verifyIntegrity()).resolves.toBeUndefined();
+
+      // The embedded database loses its newest leaf (a restore) or everything (a new empty file).
+      const db = new Database(join(dir, 'embedded.db'));
+      db.prepare('DELETE FROM log_leaves WHERE idx = 2').run();
+      db.prepare('DELETE FROM log_checkpoints WHERE size = 3').run();
+      db.close();
+      await expect((await start('embedded.db')).log.verifyIntegrity()).rejects.toThrow(/old copy/);
+      const wiped = new Database(join(dir, 'embedded.db'));
+      wiped.exec('DELETE FROM log_leaves; DELETE FROM log_checkpoints;');
+      wiped.close();
+      await expect((await start('embedded.db')).log.verifyIntegrity()).rejects.toThrow(/old copy/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a bad proof request with MERKLE_BAD_SIZE', async () => {
