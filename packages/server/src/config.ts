@@ -120,6 +120,11 @@ const configObject = z.strictObject({
       /** A socket that stays above the high-water mark this long is closed with MSG_SLOW_CONSUMER. */
       slowConsumerMs: z.number().int().positive().default(30_000),
       helloTimeoutMs: z.number().int().positive().default(10_000),
+      /**
+       * How often a node re-reads the sessions of its connections and closes revoked ones (also
+       * after the bus reconnects), so a lost revocation signal cannot keep a device connected.
+       */
+      sessionRecheckMs: z.number().int().positive().default(30_000),
       /** Acknowledgements and connection records are committed at most this late. */
       lazyFlushMs: z.number().int().min(1).default(250),
       /** Entries older than this are pruned even if some device never acknowledged them. */

@@ -286,6 +286,25 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
     });
   });
 
+  describe('sessions', () => {
+    it('tells which of many token hashes still have a session', async () => {
+      const { account, devices } = await f.user(2);
+      const hashes = Array.from({ length: 1200 }, () => f.id('t'));
+      for (const [i, tokenHash] of hashes.slice(0, 3).entries()) {
+        await storage.sessions.insert({
+          tokenHash,
+          deviceId: devices[i % 2]!.id,
+          accountId: account.id,
+          createdAt: 1,
+          lastUsedAt: 1,
+        });
+      }
+      await storage.sessions.deleteByDevice(devices[1]!.id);
+      expect([...(await storage.sessions.existing(hashes))].sort()).toEqual([hashes[0], hashes[2]].sort());
+      expect(await storage.sessions.existing([])).toEqual(new Set());
+    });
+  });
+
   describe('policy acceptances', () => {
     it('records each version once, keeping the first acceptance, in order of acceptance', async () => {
       const a = await f.account();
