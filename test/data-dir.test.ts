@@ -46,6 +46,7 @@ describe('the data folder', () => {
         'courier.db',
         'device-certification.key',
         'log-witness.json',
+        'relay-subset.key',
         'transparency-signing.key',
       ]),
     );

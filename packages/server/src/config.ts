@@ -202,7 +202,7 @@ const configObject = z.strictObject({
       bundleFile: z.string().min(1).optional(),
       /**
        * 32 random bytes (hex) keying each account's relay subset; default `relay-subset.key` in
-       * `dataDir`, created on first use if missing. Every node needs the same one.
+       * `dataDir`, created on first start if missing. Every node needs the same one.
        */
       subsetSecretFile: z.string().min(1).optional(),
       /** How many relays (beyond the bootstrap pool) each account is told about per week. */

@@ -177,10 +177,12 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const tunnel = config.endpoints.tunnel
     ? new TunnelListener(config.endpoints.tunnel, http.server)
     : undefined;
+  // Made at start (not on first use) so that the first node's data folder holds every key to copy.
+  const subsetSecret = loadOrCreateSigningKey(config.endpoints.subsetSecretFile);
   await http.register(async (scope) =>
     endpointRoutes(scope, {
       bundle: config.endpoints.bundleFile ? new EndpointBundleFile(config.endpoints.bundleFile) : undefined,
-      subsetSecret: () => loadOrCreateSigningKey(config.endpoints.subsetSecretFile),
+      subsetSecret: () => subsetSecret,
       relaysPerAccount: config.endpoints.relaysPerAccount,
       clock: deps.clock,
       accountOf: async (token) => (await auth.authenticate(token)).accountId,
