@@ -46,8 +46,12 @@ export class LogWitness {
 
   private readFile(): { logs: Record<string, WitnessedCheckpoint>; legacy?: WitnessedCheckpoint } {
     if (!existsSync(this.path)) return { logs: {} };
-    const value = JSON.parse(readFileSync(this.path, 'utf8')) as Partial<WitnessFile> &
-      Partial<WitnessedCheckpoint>;
+    let value: Partial<WitnessFile> & Partial<WitnessedCheckpoint>;
+    try {
+      value = JSON.parse(readFileSync(this.path, 'utf8'));
+    } catch (error) {
+      throw new Error(`${this.path} is not a transparency witness file`, { cause: error });
+    }
     if (isCheckpoint(value)) return { logs: {}, legacy: value };
     const logs = value?.logs;
     if (typeof logs !== 'object' || logs === null || !Object.values(logs).every(isCheckpoint)) {
