@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp, parseConfig } from '@courier/server';
+import { verifierKeyString } from '@courier/protocol';
+import { buildApp, type ConfigInput, parseConfig } from '@courier/server';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CapturingSms } from './support/harness.ts';
@@ -19,13 +21,14 @@ describe('the data folder', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (dataDir: string) => {
-    const config = parseConfig({ dataDir, logLevel: 'silent', port: 0 });
+  const start = async (dataDir: string, more: Omit<ConfigInput, 'dataDir'> = {}, env = {}) => {
+    const config = parseConfig({ dataDir, logLevel: 'silent', port: 0, ...more });
     return buildApp(config, {
       clock: { now: () => Date.now() },
       random: (n) => randomBytes(n),
       logger: pino({ level: 'silent' }),
       sms: new CapturingSms(),
+      env,
     });
   };
 
@@ -82,5 +85,25 @@ describe('the data folder', () => {
     const b = await start(second);
     await b.close();
     expect(readdirSync(second)).toContain('transparency-signing.key');
+  });
+
+  it('takes the signing keys from the environment variables the config names, writing no key file', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'courier-data-'));
+    dirs.push(dataDir);
+    const transparency = ed25519.utils.randomSecretKey();
+    const app = await start(
+      dataDir,
+      { transparency: { keyEnv: 'T_KEY' }, mls: { certificationKeyEnv: 'C_KEY' } },
+      { T_KEY: Buffer.from(transparency).toString('hex'), C_KEY: 'cd'.repeat(32) },
+    );
+    try {
+      expect(app.transparency.verifierKey).toBe(
+        verifierKeyString('courier-transparency', ed25519.getPublicKey(transparency)),
+      );
+    } finally {
+      await app.close();
+    }
+    expect(readdirSync(dataDir)).not.toContain('transparency-signing.key');
+    expect(readdirSync(dataDir)).not.toContain('device-certification.key');
   });
 });

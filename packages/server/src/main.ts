@@ -121,6 +121,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     random: (n) => randomBytes(n),
     logger,
+    env: process.env,
     // Only a serving node sends codes; the other commands need no SMS adapter.
     ...(command === 'serve' ? {} : { sms: noSms }),
   });
@@ -184,7 +185,13 @@ async function runDeskCommand(argv: string[]): Promise<number> {
   const config = loadConfig(values.config, process.env);
   const app = await buildApp(
     { ...config, logLevel: 'error' },
-    { clock: systemClock, random: (n) => randomBytes(n), logger: pino({ level: 'error' }), sms: noSms },
+    {
+      clock: systemClock,
+      random: (n) => randomBytes(n),
+      logger: pino({ level: 'error' }),
+      sms: noSms,
+      env: process.env,
+    },
   );
   try {
     const created = await app.desk.createAccount({

@@ -65,7 +65,8 @@ export interface CourierApp {
 export async function buildApp(config: Config, deps: ServerDeps): Promise<CourierApp> {
   const storage = await openStorage(config.storage);
   const bus = await openBus(config.bus);
-  const env = deps.env ?? process.env;
+  // Only main.ts reads the environment: it passes process.env here.
+  const env = deps.env ?? {};
   const sms = deps.sms ?? openSms(config.sms, deps.logger, env, config.dev);
   const clientIp = clientIpResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
