@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './config.ts';
+import { configDefaults, parseConfig } from './config.ts';
 
 describe('config', () => {
   it('accepts the documented example, which lists every default', () => {
     const example = JSON.parse(
       readFileSync(new URL('../../../docs/config.example.json', import.meta.url), 'utf8'),
     );
-    expect(parseConfig(example)).toEqual(example);
-    expect(parseConfig({})).toEqual(example);
+    expect(configDefaults()).toEqual(example);
+    expect(parseConfig(example)).toEqual(parseConfig({}));
+    // The example names no derived path: another dataDir in a copy of it moves every file.
+    const moved = parseConfig({ ...example, dataDir: '/srv/courier' });
+    expect(moved.storage.kind === 'sqlite' && moved.storage.path).toBe('/srv/courier/courier.db');
   });
 
   it('places every file the server writes in dataDir unless a path is given', () => {

@@ -264,6 +264,14 @@ function placeInDataDir(c: ParsedConfig) {
 
 export const configSchema = configObject.transform(placeInDataDir);
 
+/**
+ * Every key with its default, before paths are placed in `dataDir` (so a copy of it with another
+ * `dataDir` moves every file): what docs/config.example.json lists.
+ */
+export function configDefaults(): z.output<typeof configObject> {
+  return configObject.parse({});
+}
+
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
