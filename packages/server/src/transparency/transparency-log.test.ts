@@ -121,7 +121,10 @@ describe('the transparency log (SQLite only)', () => {
     return storage;
   };
 
-  it('refuses, under its lock, to append to a log that lost a leaf behind its back', async () => {
+  /** A log in a SQLite file that the test can also edit behind the log's back. */
+  const withFileLog = async (
+    work: (opened: { path: string; storage: Storage; log: TransparencyLog }) => Promise<void>,
+  ) => {
     const dir = mkdtempSync(join(tmpdir(), 'courier-log-'));
     try {
       const path = join(dir, 'log.db');
@@ -129,6 +132,14 @@ describe('the transparency log (SQLite only)', () => {
       opened.push(storage);
       const log = new TransparencyLog(storage, identity, clock);
       await log.verifyIntegrity();
+      await work({ path, storage, log });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('refuses, under its lock, to append to a log that lost a leaf behind its back', () =>
+    withFileLog(async ({ path, log }) => {
       await log.append(policyLeaf(0));
       await log.append(policyLeaf(1));
       const db = new Database(path);
@@ -136,22 +147,13 @@ describe('the transparency log (SQLite only)', () => {
       db.close();
       await expect(log.append(policyLeaf(2))).rejects.toThrow(LogIntegrityError);
       await expect(log.append(policyLeaf(2))).rejects.toThrow(/rolled back/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   // The start-up check reads the newest checkpoint's signed note, not its unsigned columns: an
   // edited leaf with the size/root_hash columns rewritten to match, or a note signed by another
   // key, stops the server.
-  it('refuses at start a log whose checkpoint columns were rewritten to match an edited leaf', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'courier-log-'));
-    try {
-      const path = join(dir, 'log.db');
-      const storage = await openSqliteStorage({ path });
-      opened.push(storage);
-      const log = new TransparencyLog(storage, identity, clock);
-      await log.verifyIntegrity();
+  it('refuses at start a log whose checkpoint columns were rewritten to match an edited leaf', () =>
+    withFileLog(async ({ path, storage, log }) => {
       for (let n = 0; n < 3; n++) await log.append(policyLeaf(n));
       const db = new Database(path);
       const edited = JSON.stringify({ ...policyLeaf(1), policyVersion: 'forged' });
@@ -163,10 +165,7 @@ describe('the transparency log (SQLite only)', () => {
       await expect(new TransparencyLog(storage, identity, clock).verifyIntegrity()).rejects.toThrow(
         LogIntegrityError,
       );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('refuses at start a log whose newest checkpoint is not signed by its key', async () => {
     const storage = await open();
