@@ -53,6 +53,9 @@ export class BenchServer {
       COURIER_CONFIG: config,
       COURIER_PORT: String(port),
       COURIER_SMS_OUTBOX: join(dir, 'sms.jsonl'),
+      // Development mode: the bench reads codes from the log adapter's outbox.
+      COURIER_DEV: '1',
+      COURIER_DATA_DIR: dir,
       COURIER_TRANSPARENCY_KEY: join(dir, 'transparency.key'),
       COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
     };

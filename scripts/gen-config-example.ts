@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { parseConfig } from '../packages/server/src/config.ts';
+import { configDefaults } from '../packages/server/src/config.ts';
 
 /** Writes docs/config.example.json: every key with its default. A test keeps it in step. */
 writeFileSync(
   new URL('../docs/config.example.json', import.meta.url),
-  `${JSON.stringify(parseConfig({}), null, 2)}\n`,
+  `${JSON.stringify(configDefaults(), null, 2)}\n`,
 );

@@ -57,6 +57,7 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     let databaseUrl: string | undefined;
     const env: Record<string, string> = {
       COURIER_SMS_OUTBOX: outbox,
+      COURIER_DATA_DIR: dir,
       COURIER_TRANSPARENCY_KEY: join(dir, 'transparency.key'),
       COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
       COURIER_LOG_LEVEL: 'trace',

@@ -325,8 +325,8 @@ describe('courier-server purge', () => {
             ...process.env,
             COURIER_SQLITE_PATH: sqlitePath,
             COURIER_LOG_LEVEL: 'silent',
-            COURIER_TRANSPARENCY_KEY: join(dir, 'transparency.key'),
-            COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
+            // The server's data folder: its keys sign and certify (another key is refused).
+            COURIER_DATA_DIR: dir,
           },
         },
       );

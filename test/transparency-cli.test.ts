@@ -45,7 +45,7 @@ describe('courier-server transparency, as a process against the server database'
   beforeAll(async () => {
     writeFileSync(
       configFile,
-      JSON.stringify({ storage: { kind: 'sqlite', path: dbPath }, transparency: { keyFile } }),
+      JSON.stringify({ dataDir: dir, storage: { kind: 'sqlite', path: dbPath }, transparency: { keyFile } }),
     );
     const clock = new unsafeTestingClock(Date.UTC(2026, 2, 10));
     const server = await startTestServer({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type Clock,
   type ConfigInput,
@@ -79,6 +79,8 @@ export interface TestServerOptions {
   /** Reuse an existing database (e.g. a second node on the same PostgreSQL). */
   databaseUrl?: string;
   sqlitePath?: string;
+  /** How long a SQLite statement waits for another process's lock (storage.busyWaitMs). */
+  sqliteBusyWaitMs?: number;
   config?: Omit<ConfigInput, 'storage'>;
   clock?: Clock;
   sms?: CapturingSms;
@@ -100,17 +102,21 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }
     storage = { kind: 'postgres', url, poolSize: 4 };
   } else {
-    storage = { kind: 'sqlite', path: options.sqlitePath ?? join(dir, 'courier.db') };
+    storage = {
+      kind: 'sqlite',
+      path: options.sqlitePath ?? join(dir, 'courier.db'),
+      ...(options.sqliteBusyWaitMs === undefined ? {} : { busyWaitMs: options.sqliteBusyWaitMs }),
+    };
   }
   const sms = options.sms ?? new CapturingSms();
   const config = parseConfig({
     logLevel: 'silent',
     port: 0,
+    // Keys, witness and exports live beside a database the test names (a restart finds them).
+    dataDir: options.sqlitePath ? dirname(options.sqlitePath) : dir,
     ...options.config,
     storage,
     auth: { requestsPerIp: 100_000, codesPerPhone: 1000, ...options.config?.auth },
-    transparency: { keyFile: join(dir, 'transparency.key'), ...options.config?.transparency },
-    mls: { certificationKeyFile: join(dir, 'certification.key'), ...options.config?.mls },
   });
   const app = await buildApp(config, {
     clock: options.clock ?? { now: () => Date.now() },

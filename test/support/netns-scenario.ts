@@ -81,6 +81,9 @@ export class CensorScenario {
           port: 8080,
           logLevel: 'warn',
           storage: { kind: 'sqlite', path: join(dir, 'core.db') },
+          // Development mode: the scenario reads codes from the log adapter's outbox.
+          dev: true,
+          dataDir: dir,
           sms: { kind: 'log', outboxFile: outbox },
           auth: { requestsPerIp: 100_000, codesPerPhone: 1000 },
           transparency: { keyFile: join(dir, 'transparency.key') },

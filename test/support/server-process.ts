@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onExitCleanup } from './exit-cleanup.ts';
 
@@ -26,11 +27,23 @@ export interface ServerProcess {
   output: () => string;
 }
 
-/** Starts `courier-server serve` as a real process and waits until /readyz answers. */
+/**
+ * Starts `courier-server serve` as a real process and waits until /readyz answers. Development
+ * mode (codes in the log and the outbox) unless `env` sets COURIER_DEV; the data folder is the
+ * SQLite file's unless `env` names one.
+ */
 export async function spawnServer(env: Record<string, string>, port: number): Promise<ServerProcess> {
+  const dataDir = env.COURIER_SQLITE_PATH ? { COURIER_DATA_DIR: dirname(env.COURIER_SQLITE_PATH) } : {};
   const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts', 'serve'], {
     cwd: root,
-    env: { ...process.env, COURIER_PORT: String(port), COURIER_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      COURIER_PORT: String(port),
+      COURIER_LOG_LEVEL: 'warn',
+      COURIER_DEV: '1',
+      ...dataDir,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // However the test process ends (a crash, Ctrl-C, SIGTERM), the server goes with it.

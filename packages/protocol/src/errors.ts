@@ -243,6 +243,23 @@ export const errorCatalog = {
     status: 503,
     message: 'The database cannot be reached or take writes right now; nothing was stored. Try again.',
   },
+  SERVER_STORAGE_BUSY: {
+    status: 503,
+    message: 'The database is locked by another process for longer than the server waits; try again.',
+  },
+  SERVER_DATABASE_MISSING: {
+    status: 503,
+    message: 'The configured database does not exist and this server may not create it.',
+  },
+  SERVER_DEV_ONLY: {
+    status: 500,
+    message:
+      'The log SMS adapter writes every code and phone number to the log; it runs only in explicit development mode (--dev, COURIER_DEV=1 or "dev": true).',
+  },
+  SERVER_KEY_INVALID: {
+    status: 500,
+    message: 'A server key is missing, unreadable or not 32 bytes of hex.',
+  },
   CLIENT_STOPPED: {
     status: 499,
     message: 'The connection was stopped; the message stays in the outbox and is sent on the next start.',

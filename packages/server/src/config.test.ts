@@ -1,15 +1,46 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './config.ts';
+import { configDefaults, parseConfig } from './config.ts';
 
 describe('config', () => {
   it('accepts the documented example, which lists every default', () => {
     const example = JSON.parse(
       readFileSync(new URL('../../../docs/config.example.json', import.meta.url), 'utf8'),
     );
-    expect(parseConfig(example)).toEqual(example);
-    expect(parseConfig({})).toEqual(example);
+    expect(configDefaults()).toEqual(example);
+    expect(parseConfig(example)).toEqual(parseConfig({}));
+    // The example names no derived path: another dataDir in a copy of it moves every file.
+    const moved = parseConfig({ ...example, dataDir: '/srv/courier' });
+    expect(moved.storage.kind === 'sqlite' && moved.storage.path).toBe('/srv/courier/courier.db');
+  });
+
+  it('places every file the server writes in dataDir unless a path is given', () => {
+    const c = parseConfig({ dataDir: '/srv/courier' });
+    expect([
+      c.storage.kind === 'sqlite' && c.storage.path,
+      c.mls.certificationKeyFile,
+      c.transparency.keyFile,
+      c.transparency.witnessFile,
+      c.exports.dir,
+      c.endpoints.subsetSecretFile,
+    ]).toEqual([
+      '/srv/courier/courier.db',
+      '/srv/courier/device-certification.key',
+      '/srv/courier/transparency-signing.key',
+      '/srv/courier/log-witness.json',
+      '/srv/courier/exports',
+      '/srv/courier/relay-subset.key',
+    ]);
+    const explicit = parseConfig({
+      dataDir: '/srv/courier',
+      storage: { kind: 'sqlite', path: '/db/c.db' },
+      transparency: { keyFile: '/keys/t.key' },
+    });
+    expect(explicit.storage.kind === 'sqlite' && explicit.storage.path).toBe('/db/c.db');
+    expect(explicit.transparency.keyFile).toBe('/keys/t.key');
+    expect(explicit.transparency.witnessFile).toBe('/srv/courier/log-witness.json');
+    expect(parseConfig({}).dev).toBe(false);
   });
 
   it('rejects unknown keys and wrong kinds, naming each problem', () => {

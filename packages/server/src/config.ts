@@ -2,11 +2,21 @@
  * The one typed, validated server config. Defaults live here; unknown keys are rejected; adapters
  * are chosen by a `kind` field; secrets are referenced by environment variable name, never inlined.
  */
+import { join } from 'node:path';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MEMBER_CAP } from '@courier/protocol';
 import { z } from 'zod';
 
 const storage = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('sqlite'), path: z.string().min(1).default('./data/courier.db') }),
+  /** `path` defaults to `courier.db` in `dataDir`. */
+  z.strictObject({
+    kind: z.literal('sqlite'),
+    path: z.string().min(1).optional(),
+    /**
+     * How long a statement waits for another process's write lock before SERVER_STORAGE_BUSY;
+     * the waiting happens between short retries, never blocking the event loop.
+     */
+    busyWaitMs: z.number().int().positive().default(5000),
+  }),
   z.strictObject({
     kind: z.literal('postgres'),
     url: z.string().min(1),
@@ -24,7 +34,10 @@ const bus = z.discriminatedUnion('kind', [
 ]);
 
 const sms = z.discriminatedUnion('kind', [
-  /** Development adapter: prints codes in the server log, and optionally appends them to a file. */
+  /**
+   * Development adapter: prints codes and phone numbers in the server log, and optionally appends
+   * them to a file. Refused at start unless `dev` is true.
+   */
   z.strictObject({ kind: z.literal('log'), outboxFile: z.string().min(1).optional() }),
   /** A real HTTP SMS gateway: POST {to, text} as JSON with a bearer credential. */
   z.strictObject({
@@ -36,7 +49,31 @@ const sms = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const configSchema = z.strictObject({
+/**
+ * A secret key the server holds: a file (created on first start of an embedded server if missing),
+ * or the name of an environment variable holding the hex key. Never the key itself.
+ */
+const keyReference = {
+  /** Default: a file in `dataDir`. */
+  file: z.string().min(1).optional(),
+  /** The name of an environment variable that holds the key (hex); wins over `file`. */
+  env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional(),
+};
+
+const configObject = z.strictObject({
+  /**
+   * Development mode, stated explicitly: allows the log SMS adapter, which writes every code and
+   * phone number to the log. `npm start` sets it (and the server warns loudly); production never.
+   */
+  dev: z.boolean().default(false),
+  /**
+   * The one folder every file the server writes defaults into (database, keys, witness, exports),
+   * created 0700; each explicit path below still overrides.
+   */
+  dataDir: z.string().min(1).default('./data'),
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
   /** Addresses of reverse proxies whose X-Forwarded-For is trusted. Nobody else's is. */
@@ -128,6 +165,11 @@ export const configSchema = z.strictObject({
       /** A socket that stays above the high-water mark this long is closed with MSG_SLOW_CONSUMER. */
       slowConsumerMs: z.number().int().positive().default(30_000),
       helloTimeoutMs: z.number().int().positive().default(10_000),
+      /**
+       * How often a node re-reads the sessions of its connections and closes revoked ones (also
+       * after the bus reconnects), so a lost revocation signal cannot keep a device connected.
+       */
+      sessionRecheckMs: z.number().int().positive().default(30_000),
       /** Acknowledgements and connection records are committed at most this late. */
       lazyFlushMs: z.number().int().min(1).default(250),
       /** Entries older than this are pruned even if some device never acknowledged them. */
@@ -196,8 +238,13 @@ export const configSchema = z.strictObject({
   /** The MLS delivery service (DESIGN §5). */
   mls: z
     .strictObject({
-      /** The Ed25519 key (hex) that certifies device credentials; created on first start if missing. */
-      certificationKeyFile: z.string().min(1).default('./data/device-certification.key'),
+      /**
+       * The Ed25519 key (hex) that certifies device credentials; default `device-certification.key`
+       * in `dataDir`. Every node of a deployment needs the same key.
+       */
+      certificationKeyFile: keyReference.file,
+      /** Or: the environment variable holding that key (hex). */
+      certificationKeyEnv: keyReference.env,
       /** Most one-time key packages a device may keep published. */
       maxOneTimeKeyPackages: z.number().int().min(1).max(1000).default(100),
     })
@@ -205,9 +252,17 @@ export const configSchema = z.strictObject({
   /** The legal-desk log and its signed checkpoints (DESIGN §6). */
   transparency: z
     .strictObject({
-      /** The operator's Ed25519 signing key (hex); created on first start if missing. */
-      keyFile: z.string().min(1).default('./data/transparency-signing.key'),
-      /** The newest checkpoint, kept outside the database (default: beside keyFile) to catch a restore. */
+      /**
+       * The operator's Ed25519 signing key (hex); default `transparency-signing.key` in `dataDir`.
+       * Every node of a deployment needs the same key.
+       */
+      keyFile: keyReference.file,
+      /** Or: the environment variable holding that key (hex). */
+      keyEnv: keyReference.env,
+      /**
+       * The newest checkpoint of each log this server ran on, kept outside the database to catch a
+       * restore; default `log-witness.json` in `dataDir`.
+       */
       witnessFile: z.string().min(1).optional(),
       origin: z.string().min(1).default('courier/legal-log'),
       keyName: z
@@ -237,7 +292,7 @@ export const configSchema = z.strictObject({
   /** Data-export jobs (DESIGN P10): archives are files on the node that built them. */
   exports: z
     .strictObject({
-      /** Folder for archives; default: `exports` beside the SQLite file, else ./data/exports. */
+      /** Folder for archives; default: `exports` in `dataDir`. */
       dir: z.string().min(1).optional(),
       /** A running job whose node wrote no progress for this long is taken over by another run. */
       staleAfterMs: z
@@ -254,8 +309,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** The bundle written by `courier-server endpoints sign --out`; without it /v1/endpoints is 404. */
       bundleFile: z.string().min(1).optional(),
-      /** 32 random bytes (hex) keying each account's relay subset; created on first start if missing. */
-      subsetSecretFile: z.string().min(1).default('./data/relay-subset.key'),
+      /**
+       * 32 random bytes (hex) keying each account's relay subset; default `relay-subset.key` in
+       * `dataDir`, created on first start if missing. Every node needs the same one.
+       */
+      subsetSecretFile: z.string().min(1).optional(),
       /** How many relays (beyond the bootstrap pool) each account is told about per week. */
       relaysPerAccount: z.number().int().min(1).max(64).default(3),
       /**
@@ -289,7 +347,41 @@ export const configSchema = z.strictObject({
     .prefault({}),
 });
 
-export type Config = z.infer<typeof configSchema>;
+type ParsedConfig = z.output<typeof configObject>;
+type SqliteStorage = Extract<ParsedConfig['storage'], { kind: 'sqlite' }>;
+
+/** Fills every path left out with its place in `dataDir`. */
+function placeInDataDir(c: ParsedConfig) {
+  const at = (name: string) => join(c.dataDir, name);
+  const storage =
+    c.storage.kind === 'sqlite'
+      ? ({ ...c.storage, path: c.storage.path ?? at('courier.db') } as SqliteStorage & { path: string })
+      : c.storage;
+  return {
+    ...c,
+    storage,
+    mls: { ...c.mls, certificationKeyFile: c.mls.certificationKeyFile ?? at('device-certification.key') },
+    transparency: {
+      ...c.transparency,
+      keyFile: c.transparency.keyFile ?? at('transparency-signing.key'),
+      witnessFile: c.transparency.witnessFile ?? at('log-witness.json'),
+    },
+    exports: { ...c.exports, dir: c.exports.dir ?? at('exports') },
+    endpoints: { ...c.endpoints, subsetSecretFile: c.endpoints.subsetSecretFile ?? at('relay-subset.key') },
+  };
+}
+
+export const configSchema = configObject.transform(placeInDataDir);
+
+/**
+ * Every key with its default, before paths are placed in `dataDir` (so a copy of it with another
+ * `dataDir` moves every file): what docs/config.example.json lists.
+ */
+export function configDefaults(): z.output<typeof configObject> {
+  return configObject.parse({});
+}
+
+export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Validates a config object; throws a readable error listing every problem. */

@@ -15,6 +15,8 @@ export interface ServerDeps {
   sms?: SmsSender;
   /** Overrides the privacy-policy versions shipped with Courier (tests publish a newer one). */
   policies?: readonly PolicyVersion[];
+  /** Where keys and credentials named by the config (`…Env`) are read (main.ts: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

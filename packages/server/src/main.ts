@@ -14,12 +14,18 @@
  *   courier-server transparency report --period 2026-H1 [--format json|csv|html] | checkpoint | verify
  *                            the transparency report, newest checkpoint or integrity of the legal log
  * Config: a JSON file named by --config or COURIER_CONFIG, then these overrides:
+ *   COURIER_DEV=1 or --dev (development mode: allows the log SMS adapter), COURIER_DATA_DIR,
  *   COURIER_HOST, COURIER_PORT, COURIER_LOG_LEVEL, COURIER_DATABASE_URL (PostgreSQL),
- *   COURIER_SQLITE_PATH, COURIER_NATS_URL (comma-separated), COURIER_SMS_OUTBOX, COURIER_TRANSPARENCY_KEY
+ *   COURIER_SQLITE_PATH, COURIER_NATS_URL (comma-separated), COURIER_SMS_OUTBOX,
+ *   COURIER_TRANSPARENCY_KEY / COURIER_CERTIFICATION_KEY (key file paths: transparency.keyFile and
+ *   mls.certificationKeyFile; the config can instead name variables holding the keys, keyEnv and
+ *   certificationKeyEnv)
+ * A start-up failure prints one line, `error CODE: sentence`, and exits 1 (2 for a usage error).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { CourierError } from '@courier/protocol';
 import pino from 'pino';
 import { buildApp } from './app/build-app.ts';
 import { type ConfigInput, parseConfig } from './config.ts';
@@ -30,13 +36,16 @@ import { runRelayCommand } from './relay/relay-cli.ts';
 import { runTransparencyCommand } from './transparency/transparency-cli.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { DeskRole } from './storage/ports.ts';
+import type { SmsSender } from './sms/ports.ts';
 
-function loadConfig(configPath: string | undefined, env: NodeJS.ProcessEnv) {
+function loadConfig(configPath: string | undefined, env: NodeJS.ProcessEnv, dev = false) {
   const file = configPath ?? env.COURIER_CONFIG;
   const input: Record<string, unknown> = file ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const set = (key: keyof ConfigInput, value: unknown) => {
     if (value !== undefined) input[key] = value;
   };
+  if (dev || env.COURIER_DEV === '1') set('dev', true);
+  set('dataDir', env.COURIER_DATA_DIR || undefined);
   set('host', env.COURIER_HOST);
   set('port', env.COURIER_PORT === undefined ? undefined : Number(env.COURIER_PORT));
   set('logLevel', env.COURIER_LOG_LEVEL);
@@ -71,6 +80,7 @@ async function main(): Promise<void> {
       config: (file) => loadConfig(file, process.env),
       openStorage,
       clock: systemClock,
+      env: process.env,
     });
     return;
   }
@@ -93,17 +103,28 @@ async function main(): Promise<void> {
   }
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string' },
+      dev: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const command = positionals[0] ?? 'serve';
   if (values.help || !['serve', 'migrate', 'purge', 'prune'].includes(command)) {
-    console.log('usage: courier-server serve|migrate|purge [--config file.json]');
+    console.log('usage: courier-server serve|migrate|purge [--config file.json] [--dev]');
     process.exitCode = values.help ? 0 : 2;
     return;
   }
-  const config = loadConfig(values.config, process.env);
+  const config = loadConfig(values.config, process.env, values.dev);
   const logger = pino({ level: config.logLevel });
-  const app = await buildApp(config, { clock: systemClock, random: (n) => randomBytes(n), logger });
+  const app = await buildApp(config, {
+    clock: systemClock,
+    random: (n) => randomBytes(n),
+    logger,
+    env: process.env,
+    // Only a serving node sends codes; the other commands need no SMS adapter.
+    ...(command === 'serve' ? {} : { sms: noSms }),
+  });
   if (command === 'migrate') {
     logger.info({ storage: config.storage.kind }, 'schema is up to date');
     await app.close();
@@ -132,6 +153,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
+
+/** The SMS adapter of commands that never send one. */
+const noSms: SmsSender = {
+  send: async () => {
+    throw new CourierError('AUTH_SMS_FAILED', { message: 'this command sends no SMS' });
+  },
+};
 
 /** Operator commands for desk accounts (staff are verified, and authorities verified out of band, first). */
 async function runDeskCommand(argv: string[]): Promise<number> {
@@ -162,7 +190,13 @@ async function runDeskCommand(argv: string[]): Promise<number> {
   const config = loadConfig(values.config, process.env);
   const app = await buildApp(
     { ...config, logLevel: 'error' },
-    { clock: systemClock, random: (n) => randomBytes(n), logger: pino({ level: 'error' }) },
+    {
+      clock: systemClock,
+      random: (n) => randomBytes(n),
+      logger: pino({ level: 'error' }),
+      sms: noSms,
+      env: process.env,
+    },
   );
   if (toggle) {
     try {
@@ -204,7 +238,12 @@ async function runDeskCommand(argv: string[]): Promise<number> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  if (error instanceof Error && error.cause) console.error(error.cause);
+  // One line an operator can act on: a typed failure names its code; anything else its message.
+  if (error instanceof CourierError) console.error(`error ${error.code}: ${error.message}`);
+  else {
+    console.error(error instanceof Error ? `error: ${error.message}` : error);
+    if (error instanceof Error && error.cause)
+      console.error(`  cause: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`);
+  }
   process.exit(1);
 });

@@ -1,4 +1,3 @@
-import { dirname, join } from 'node:path';
 import { CourierError } from '@courier/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { openBus } from '../bus/open-bus.ts';
@@ -40,7 +39,7 @@ import { webAppRoutes } from '../http/routes/web-app-routes.ts';
 import { deskRoutes } from '../http/routes/desk-routes.ts';
 import { transparencyRoutes } from '../http/routes/transparency-routes.ts';
 import { LogWitness } from '../transparency/log-witness.ts';
-import { loadOrCreateSigningKey } from '../transparency/signing-key.ts';
+import { loadOrCreateSigningKey, loadServerKey } from '../transparency/signing-key.ts';
 import { TransparencyLog } from '../transparency/transparency-log.ts';
 import { openSms } from '../sms/open-sms.ts';
 import { openStorage } from '../storage/open-storage.ts';
@@ -70,7 +69,9 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const bus = await openBus(config.bus, (error) =>
     deps.logger.error({ err: error }, 'bus subscriber failed'),
   );
-  const sms = deps.sms ?? openSms(config.sms, deps.logger, process.env);
+  // Only main.ts reads the environment: it passes process.env here.
+  const env = deps.env ?? {};
+  const sms = deps.sms ?? openSms(config.sms, deps.logger, env, config.dev);
   const clientIp = clientIpResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
   const policies = new PolicyBook(deps.policies ?? policyVersions, deps.clock);
@@ -78,7 +79,10 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const accounts = new AccountService(storage, policies);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
   const mls = new MlsService(storage, bus, deps.clock, groups, {
-    certificationKey: loadOrCreateSigningKey(config.mls.certificationKeyFile),
+    certificationKey: loadServerKey(
+      { file: config.mls.certificationKeyFile, env: config.mls.certificationKeyEnv },
+      env,
+    ),
     maxOneTimeKeyPackages: config.mls.maxOneTimeKeyPackages,
     claimLimits: {
       windowMs: config.limits.keyPackageClaimWindowMs,
@@ -93,7 +97,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     deps.random,
     policies,
     {
-      dir: exportDir(config),
+      dir: config.exports.dir,
       keepMs: config.retention.exportArchiveHours * 3_600_000,
       staleAfterMs: config.exports.staleAfterMs,
     },
@@ -122,12 +126,15 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   });
   bus.subscribe((signal) => gateway.onSignal(signal));
   bus.onResume(() => void gateway.resume());
-  const signingKey = loadOrCreateSigningKey(config.transparency.keyFile);
+  const signingKey = loadServerKey(
+    { file: config.transparency.keyFile, env: config.transparency.keyEnv },
+    env,
+  );
   const transparency = new TransparencyLog(
     storage,
     { origin: config.transparency.origin, keyName: config.transparency.keyName, privateKey: signingKey },
     deps.clock,
-    LogWitness.forConfig(config.transparency),
+    LogWitness.forConfig(config),
   );
   // A log that was rolled back, forked or edited stops the server here (DESIGN §6).
   await transparency.verifyIntegrity();
@@ -211,10 +218,12 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const tunnel = config.endpoints.tunnel
     ? new TunnelListener(config.endpoints.tunnel, http.server, limits.headersTimeoutMs)
     : undefined;
+  // Made at start (not on first use) so that the first node's data folder holds every key to copy.
+  const subsetSecret = loadOrCreateSigningKey(config.endpoints.subsetSecretFile);
   await http.register(async (scope) =>
     endpointRoutes(scope, {
       bundle: config.endpoints.bundleFile ? new EndpointBundleFile(config.endpoints.bundleFile) : undefined,
-      subsetSecret: () => loadOrCreateSigningKey(config.endpoints.subsetSecretFile),
+      subsetSecret: () => subsetSecret,
       relaysPerAccount: config.endpoints.relaysPerAccount,
       clock: deps.clock,
       accountOf: async (token) => (await auth.authenticate(token)).accountId,
@@ -283,10 +292,4 @@ async function recordPolicy(
   if (last?.policyHash !== hash) {
     await log.append({ v: 1, type: 'policy', at: now, policyVersion: policy.version, policyHash: hash });
   }
-}
-
-/** Export archives live under the data folder: beside the SQLite file, else ./data/exports. */
-function exportDir(config: Config): string {
-  if (config.exports.dir) return config.exports.dir;
-  return config.storage.kind === 'sqlite' ? join(dirname(config.storage.path), 'exports') : './data/exports';
 }

@@ -55,6 +55,7 @@ describe('courier-server endpoints', () => {
       bundleFile,
     );
     expect(signed).toMatchObject({ code: 0, err: '' });
+    expect(statSync(bundleFile).mode & 0o777).toBe(0o600);
     const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as EndpointBundle;
     const verified = verifyEndpointList(bundle.list, { trustedKeys: [publicKey], now: NOW });
     expect(verified.endpoints.map((e) => e.id)).toEqual(['core', 'relay-2']);

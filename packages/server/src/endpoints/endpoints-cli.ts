@@ -11,6 +11,7 @@ import {
   toBase64,
 } from '@courier/protocol';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { writePrivateFile } from '../files/private-files.ts';
 import { parseArgs } from 'node:util';
 
 /**
@@ -101,7 +102,8 @@ export async function runEndpointsCommand(argv: string[], io: EndpointsCliIo): P
         const bootstrap = values.bootstrap?.split(',').filter(Boolean);
         const bundle = signBundle(list, readSigningKey(values.key), bootstrap);
         const text = `${JSON.stringify(bundle, null, 2)}\n`;
-        if (values.out) writeFileSync(values.out, text);
+        // The bundle holds every relay's ticket, which is handed out selectively: private, 0600.
+        if (values.out) writePrivateFile(values.out, text);
         else io.out(text.trimEnd());
         return 0;
       }

@@ -95,6 +95,7 @@ export class Gateway {
   /** Hellos per device in the current window (limits.connectsPerDevice). */
   private readonly connects: WindowCounter;
   private readonly timer: NodeJS.Timeout;
+  private readonly sessionTimer: NodeJS.Timeout;
   private pingTicks = 0;
   private shuttingDown = false;
 
@@ -121,6 +122,8 @@ export class Gateway {
     });
     this.timer = setInterval(() => this.guarded('gateway tick', () => this.tick()), 100);
     this.timer.unref();
+    this.sessionTimer = setInterval(() => void this.recheckSessions(), deps.config.sessionRecheckMs);
+    this.sessionTimer.unref();
   }
 
   private guarded(what: string, work: () => void): void {
@@ -192,15 +195,42 @@ export class Gateway {
     }
   }
 
-  /** After a bus interruption: groups and mailboxes may have grown unseen. */
+  /** After a bus interruption: groups and mailboxes may have grown unseen, devices been revoked. */
   async resume(): Promise<void> {
+    await this.recheckSessions();
     await this.resync();
     for (const deviceId of this.byDevice.keys()) this.pushMailbox(deviceId);
+  }
+
+  /**
+   * Closes every connection whose session no longer exists. A revocation reaches other nodes as one
+   * at-most-once bus signal; this re-check (periodic, and after the bus comes back) is what keeps
+   * a revoked device from staying connected to a node that missed it.
+   */
+  async recheckSessions(): Promise<void> {
+    const connections = [
+      ...this.byDevice.values(),
+      ...[...this.sendOnly.values()].flatMap((set) => [...set]),
+    ];
+    if (connections.length === 0) return;
+    try {
+      const live = await this.deps.storage.sessions.existing([
+        ...new Set(connections.map((c) => c.tokenHash)),
+      ]);
+      for (const connection of connections) {
+        if (!live.has(connection.tokenHash) && !connection.closed) {
+          connection.close('AUTH_SESSION_REVOKED', closeCodes.SESSION_REVOKED);
+        }
+      }
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'session re-check failed');
+    }
   }
 
   async close(): Promise<void> {
     this.shuttingDown = true;
     clearInterval(this.timer);
+    clearInterval(this.sessionTimer);
     for (const connection of [
       ...this.byDevice.values(),
       ...[...this.sendOnly.values()].flatMap((s) => [...s]),

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { errorCatalog } from '@courier/protocol';
-import type { Config } from '../config.ts';
+import type { StorageConfig } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
 import { LegalRequestInvalid, parseLegalRequest } from './legal-request.ts';
 import { type DisclosurePolicy, LegalPolicyInvalid, POLICY_2018, parsePolicy } from './policy.ts';
@@ -12,8 +12,8 @@ export interface LegalCliIo {
   out: (text: string) => void;
   err: (text: string) => void;
   /** The configured storage (from --config, COURIER_CONFIG or the environment), for --with-facts. */
-  storageConfig: (configFile: string | undefined) => Config['storage'];
-  openStorage: (config: Config['storage']) => Promise<Storage>;
+  storageConfig: (configFile: string | undefined) => StorageConfig;
+  openStorage: (config: StorageConfig) => Promise<Storage>;
   now: () => number;
 }
 
@@ -70,7 +70,7 @@ export async function runLegalEvaluate(argv: string[], io: LegalCliIo): Promise<
   let storage: Storage | undefined;
   try {
     if (values['with-facts']) {
-      let config: Config['storage'];
+      let config: StorageConfig;
       try {
         config = io.storageConfig(values.config);
       } catch (error) {

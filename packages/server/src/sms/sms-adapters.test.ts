@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,8 +71,21 @@ describe('SMS adapters', () => {
       sender: 'C',
       timeoutMs: 1,
     };
-    expect(() => openSms(config, pino({ level: 'silent' }), {})).toThrow(/SMS_TOKEN/);
-    expect(openSms(config, pino({ level: 'silent' }), { SMS_TOKEN: 't' })).toBeInstanceOf(HttpSmsSender);
+    expect(() => openSms(config, pino({ level: 'silent' }), {}, false)).toThrow(/SMS_TOKEN/);
+    expect(openSms(config, pino({ level: 'silent' }), { SMS_TOKEN: 't' }, false)).toBeInstanceOf(
+      HttpSmsSender,
+    );
+  });
+
+  it('refuses the development adapter unless development mode is explicit, and then warns loudly', () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    expect(() => openSms({ kind: 'log' }, logger, {}, false)).toThrow(
+      expect.objectContaining({ code: 'SERVER_DEV_ONLY' }),
+    );
+    expect(lines).toEqual([]);
+    expect(openSms({ kind: 'log' }, logger, {}, true)).toBeInstanceOf(LogSmsSender);
+    expect(lines.join('')).toMatch(/DEVELOPMENT MODE.*every verification code and phone number/);
   });
 
   it('development adapter: logs, marked as such, and appends to the outbox file', async () => {
@@ -85,5 +98,7 @@ describe('SMS adapters', () => {
       to: '+441234567890',
       text: 'Your Courier code is 424242.',
     });
+    // Codes and phone numbers: the outbox is the server user's alone.
+    expect(statSync(outbox).mode & 0o777).toBe(0o600);
   });
 });

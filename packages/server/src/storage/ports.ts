@@ -159,6 +159,8 @@ export interface DeviceStore {
 export interface SessionStore {
   insert(row: SessionRow): Promise<void>;
   byTokenHash(tokenHash: string): Promise<SessionRow | undefined>;
+  /** Which of these token hashes still have a session (any number, read in chunks). */
+  existing(tokenHashes: readonly string[]): Promise<Set<string>>;
   deleteByTokenHash(tokenHash: string): Promise<void>;
   deleteByDevice(deviceId: string): Promise<void>;
   touch(tokenHashes: readonly string[], at: number): Promise<void>;

@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type ErrorEnvelope, openCheckpoint } from '@courier/protocol';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
+import type { StorageConfig } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
 import { LogWitness } from './log-witness.ts';
+import { loadServerKey } from './signing-key.ts';
 import { type ReportFormat, renderReport } from './report-render.ts';
 import { LogIntegrityError, TransparencyLog } from './transparency-log.ts';
 
@@ -13,8 +15,10 @@ export interface TransparencyCliIo {
   err: (text: string) => void;
   /** The validated config (from --config, COURIER_CONFIG or the environment). */
   config: (configFile: string | undefined) => Config;
-  openStorage: (config: Config['storage']) => Promise<Storage>;
+  openStorage: (config: StorageConfig) => Promise<Storage>;
   clock: Clock;
+  /** Where a key named by `transparency.keyEnv` is read from. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 const USAGE = [
@@ -75,13 +79,18 @@ export async function runTransparencyCommand(argv: string[], io: TransparencyCli
     io.err(`No database at ${config.storage.path}: name the server's config with --config.`);
     return 2;
   }
-  if (!existsSync(config.transparency.keyFile)) {
+  if (config.transparency.keyEnv === undefined && !existsSync(config.transparency.keyFile)) {
     io.err(`No signing key at ${config.transparency.keyFile}: name the server's config with --config.`);
     return 2;
   }
-  const hex = readFileSync(config.transparency.keyFile, 'utf8').trim();
-  if (!/^[0-9a-f]{64}$/.test(hex)) {
-    io.err(`${config.transparency.keyFile} does not hold a 32-byte hex Ed25519 key`);
+  let privateKey: Uint8Array;
+  try {
+    privateKey = loadServerKey(
+      { file: config.transparency.keyFile, env: config.transparency.keyEnv },
+      io.env ?? {},
+    );
+  } catch (error) {
+    io.err((error as Error).message);
     return 2;
   }
   const storage = await io.openStorage(config.storage);
@@ -91,10 +100,10 @@ export async function runTransparencyCommand(argv: string[], io: TransparencyCli
       {
         origin: config.transparency.origin,
         keyName: config.transparency.keyName,
-        privateKey: Uint8Array.from(Buffer.from(hex, 'hex')),
+        privateKey,
       },
       io.clock,
-      LogWitness.forConfig(config.transparency),
+      LogWitness.forConfig(config),
     );
     try {
       await log.verifyIntegrity();

@@ -4,6 +4,7 @@ import {
   leafHash,
   openCheckpoint,
   rootFromLeafHashes,
+  signCheckpoint,
   verifyConsistency,
   verifyInclusion,
 } from '@courier/protocol';
@@ -16,6 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStorage } from '../storage/sqlite/open-storage.ts';
 import { type OpenedStorage, storageAdapters } from '../storage/contract/adapters.ts';
 import type { Storage } from '../storage/ports.ts';
+import { LogWitness } from './log-witness.ts';
 import { LogIntegrityError, TransparencyLog } from './transparency-log.ts';
 
 const identity = {
@@ -119,7 +121,10 @@ describe('the transparency log (SQLite only)', () => {
     return storage;
   };
 
-  it('refuses, under its lock, to append to a log that lost a leaf behind its back', async () => {
+  /** A log in a SQLite file that the test can also edit behind the log's back. */
+  const withFileLog = async (
+    work: (opened: { path: string; storage: Storage; log: TransparencyLog }) => Promise<void>,
+  ) => {
     const dir = mkdtempSync(join(tmpdir(), 'courier-log-'));
     try {
       const path = join(dir, 'log.db');
@@ -127,6 +132,14 @@ describe('the transparency log (SQLite only)', () => {
       opened.push(storage);
       const log = new TransparencyLog(storage, identity, clock);
       await log.verifyIntegrity();
+      await work({ path, storage, log });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('refuses, under its lock, to append to a log that lost a leaf behind its back', () =>
+    withFileLog(async ({ path, log }) => {
       await log.append(policyLeaf(0));
       await log.append(policyLeaf(1));
       const db = new Database(path);
@@ -134,6 +147,78 @@ describe('the transparency log (SQLite only)', () => {
       db.close();
       await expect(log.append(policyLeaf(2))).rejects.toThrow(LogIntegrityError);
       await expect(log.append(policyLeaf(2))).rejects.toThrow(/rolled back/);
+    }));
+
+  // The start-up check reads the newest checkpoint's signed note, not its unsigned columns: an
+  // edited leaf with the size/root_hash columns rewritten to match, or a note signed by another
+  // key, stops the server.
+  it('refuses at start a log whose checkpoint columns were rewritten to match an edited leaf', () =>
+    withFileLog(async ({ path, storage, log }) => {
+      for (let n = 0; n < 3; n++) await log.append(policyLeaf(n));
+      const db = new Database(path);
+      const edited = JSON.stringify({ ...policyLeaf(1), policyVersion: 'forged' });
+      db.prepare('UPDATE log_leaves SET leaf = ? WHERE idx = 1').run(edited);
+      const rows = db.prepare('SELECT leaf FROM log_leaves ORDER BY idx').all() as { leaf: string }[];
+      const root = rootFromLeafHashes(rows.map((r) => leafHash(utf8.encode(r.leaf))));
+      db.prepare('UPDATE log_checkpoints SET root_hash = ? WHERE size = 3').run(Buffer.from(root));
+      db.close();
+      await expect(new TransparencyLog(storage, identity, clock).verifyIntegrity()).rejects.toThrow(
+        LogIntegrityError,
+      );
+    }));
+
+  it('refuses at start a log whose newest checkpoint is not signed by its key', async () => {
+    const storage = await open();
+    const log = new TransparencyLog(storage, identity, clock);
+    await log.verifyIntegrity();
+    await log.append(policyLeaf(0));
+    const latest = (await storage.transparencyLog.latestCheckpoint())!;
+    const forged = signCheckpoint(
+      { origin: identity.origin, size: latest.size, rootHash: latest.rootHash },
+      { name: identity.keyName, privateKey: ed25519.utils.randomSecretKey() },
+    );
+    await storage.transparencyLog.putCheckpoint({ ...latest, note: forged });
+    await expect(new TransparencyLog(storage, identity, clock).verifyIntegrity()).rejects.toThrow(
+      /not signed by this server's key/,
+    );
+  });
+
+  // Issue 11 item 12: the witness is per log. One left by an embedded run does not stop a server
+  // on another database, while a restore or an emptied database at the same place is still caught.
+  it('keeps one witness per log: another database starts, an old copy or an emptied one does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courier-witness-'));
+    try {
+      const witnessFile = join(dir, 'log-witness.json');
+      const at = (name: string) => ({ kind: 'sqlite' as const, path: join(dir, name) });
+      const start = async (name: string) => {
+        const storage = await openSqliteStorage({ path: join(dir, name) });
+        opened.push(storage);
+        const log = new TransparencyLog(
+          storage,
+          identity,
+          clock,
+          LogWitness.forConfig({ transparency: { witnessFile }, storage: at(name) }),
+        );
+        return { storage, log };
+      };
+      const embedded = await start('embedded.db');
+      await embedded.log.verifyIntegrity();
+      for (let n = 0; n < 3; n++) await embedded.log.append(policyLeaf(n));
+      const scaled = await start('scaled.db');
+      await scaled.log.verifyIntegrity();
+      await scaled.log.append(policyLeaf(9));
+      await expect((await start('scaled.db')).log.verifyIntegrity()).resolves.toBeUndefined();
+
+      // The embedded database loses its newest leaf (a restore) or everything (a new empty file).
+      const db = new Database(join(dir, 'embedded.db'));
+      db.prepare('DELETE FROM log_leaves WHERE idx = 2').run();
+      db.prepare('DELETE FROM log_checkpoints WHERE size = 3').run();
+      db.close();
+      await expect((await start('embedded.db')).log.verifyIntegrity()).rejects.toThrow(/old copy/);
+      const wiped = new Database(join(dir, 'embedded.db'));
+      wiped.exec('DELETE FROM log_leaves; DELETE FROM log_checkpoints;');
+      wiped.close();
+      await expect((await start('embedded.db')).log.verifyIntegrity()).rejects.toThrow(/old copy/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,8 +1,11 @@
 import {
+  type Checkpoint,
+  CheckpointError,
   encodeLeaf,
   equalBytes,
   leafHash,
   MerkleTree,
+  openCheckpoint,
   type PublicLeaf,
   signCheckpoint,
   verifierKeyString,
@@ -100,15 +103,20 @@ export class TransparencyLog {
       await store.append({ idx: index, leaf: text, leafHash: hash, createdAt: this.clock.now() });
       tree.append(hash);
       const checkpoint = await this.sign(store, tree);
-      return { index, checkpoint, size: tree.size, root: tree.root() };
+      return { index, checkpoint, size: tree.size, root: tree.root(), tree };
     });
     // After the commit: the witness never runs ahead of the database.
-    this.remember(appended.size, appended.root);
+    this.remember(appended.size, appended.root, appended.tree);
     return { index: appended.index, checkpoint: appended.checkpoint };
   }
 
-  private remember(size: number, root: Uint8Array): void {
-    this.witness?.record({ origin: this.identity.origin, size, root: Buffer.from(root).toString('base64') });
+  private remember(size: number, root: Uint8Array, tree: MerkleTree): void {
+    if (size === 0) return;
+    this.witness?.record(logIdentity(tree), {
+      origin: this.identity.origin,
+      size,
+      root: Buffer.from(root).toString('base64'),
+    });
   }
 
   /** Re-signs the current tree (at least daily, so a stale checkpoint is visible). */
@@ -117,8 +125,9 @@ export class TransparencyLog {
       note: await this.sign(store, tree),
       size: tree.size,
       root: tree.root(),
+      tree,
     }));
-    this.remember(signed.size, signed.root);
+    this.remember(signed.size, signed.root, signed.tree);
     return signed.note;
   }
 
@@ -146,7 +155,7 @@ export class TransparencyLog {
   async verifyIntegrity(): Promise<void> {
     this.tree = undefined;
     const tree = await this.verifiedTree(this.storage.transparencyLog);
-    const known = this.witness?.read();
+    const known = tree.size > 0 ? this.witness?.read(logIdentity(tree)) : this.witness?.atLocation();
     if (known) {
       if (known.origin !== this.identity.origin) {
         throw new LogIntegrityError(
@@ -165,27 +174,44 @@ export class TransparencyLog {
       }
     }
     this.tree = tree;
-    this.remember(tree.size, tree.root());
+    this.remember(tree.size, tree.root(), tree);
   }
 
-  /** The whole stored log as a tree, checked against the newest signed checkpoint. */
+  /**
+   * The whole stored log as a tree, checked against the newest signed checkpoint: its size and root
+   * are read from the note after its signature is verified, never from the row's unsigned columns.
+   */
   private async verifiedTree(store: Storage['transparencyLog']): Promise<MerkleTree> {
     const latest = await store.latestCheckpoint();
     const leaves = await store.leaves(0, Number.MAX_SAFE_INTEGER);
     const tree = MerkleTree.fromLeafHashes(leaves.map((l) => leafHash(utf8.encode(l.leaf))));
     if (latest) {
-      if (leaves.length < latest.size) {
+      const signed = this.openSigned(latest.note);
+      if (leaves.length < signed.size) {
         throw new LogIntegrityError(
-          `the log has ${leaves.length} leaves but a checkpoint of size ${latest.size} was signed: it was rolled back`,
+          `the log has ${leaves.length} leaves but a checkpoint of size ${signed.size} was signed: it was rolled back`,
         );
       }
-      if (!equalBytes(tree.root(latest.size), latest.rootHash)) {
+      if (!equalBytes(tree.root(signed.size), signed.rootHash)) {
         throw new LogIntegrityError(
-          `the log's first ${latest.size} leaves do not match the signed checkpoint: it was altered or forked`,
+          `the log's first ${signed.size} leaves do not match the signed checkpoint: it was altered or forked`,
         );
       }
     }
     return tree;
+  }
+
+  /** Opens a stored checkpoint note with this server's key and origin, or stops with why not. */
+  private openSigned(note: string): Checkpoint {
+    try {
+      return openCheckpoint(note, this.verifierKey, this.identity.origin);
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      throw new LogIntegrityError(
+        `the newest stored checkpoint is not signed by this server's key for "${this.identity.origin}" (${error.message}): it was forged, or this server has another signing key: every node of a deployment needs the same keys`,
+        { cause: error },
+      );
+    }
   }
 
   async latest(): Promise<string> {
@@ -206,4 +232,9 @@ export class TransparencyLog {
   async consistency(from: number, to: number): Promise<Uint8Array[]> {
     return (await this.synced(this.storage.transparencyLog, false)).consistencyProof(from, to);
   }
+}
+
+/** A log's identity for the witness: its first leaf's hash (the root of size 1), base64. */
+function logIdentity(tree: MerkleTree): string {
+  return Buffer.from(tree.root(1)).toString('base64');
 }

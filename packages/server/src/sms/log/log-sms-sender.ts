@@ -15,6 +15,8 @@ export class LogSmsSender implements SmsSender {
   async send(to: string, text: string): Promise<void> {
     this.logger.warn({ sms: { to, text } }, `[DEVELOPMENT SMS ADAPTER] message to ${to}: ${text}`);
     if (this.outboxFile)
-      await appendFile(this.outboxFile, `${JSON.stringify({ to, text, at: Date.now() })}\n`);
+      await appendFile(this.outboxFile, `${JSON.stringify({ to, text, at: Date.now() })}\n`, {
+        mode: 0o600,
+      });
   }
 }

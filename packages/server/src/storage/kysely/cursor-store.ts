@@ -16,20 +16,22 @@ export class KyselyCursorStore implements CursorStore {
     }
     const updates = [...highest.values()];
     for (let i = 0; i < updates.length; i += CHUNK) {
-      await this.db
-        .insertInto('device_cursors')
-        .values(
-          updates
-            .slice(i, i + CHUNK)
-            .map((u) => ({ device_id: u.deviceId, group_id: u.groupId, acked_seq: u.ackedSeq })),
-        )
-        .onConflict((oc) =>
-          oc
-            .columns(['device_id', 'group_id'])
-            .doUpdateSet({ acked_seq: sql`excluded.acked_seq` })
-            .where('device_cursors.acked_seq', '<', sql<number>`excluded.acked_seq`),
-        )
-        .execute();
+      const rows = updates
+        .slice(i, i + CHUNK)
+        .map((u) => sql`(${u.deviceId}, ${u.groupId}, CAST(${u.ackedSeq} AS bigint))`);
+      // A device without a cursor row stands just before its join (joined_seq - 1): an ack below
+      // that must not create a row behind it, or the device would be sent entries from before it
+      // joined. "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
+      await sql`
+        INSERT INTO device_cursors (device_id, group_id, acked_seq)
+        SELECT v.column1, v.column2,
+          CASE WHEN m.joined_seq IS NULL OR v.column3 >= m.joined_seq - 1 THEN v.column3 ELSE m.joined_seq - 1 END
+        FROM (VALUES ${sql.join(rows)}) AS v
+        LEFT JOIN devices d ON d.id = v.column1
+        LEFT JOIN group_members m ON m.group_id = v.column2 AND m.account_id = d.account_id
+        WHERE true
+        ON CONFLICT (device_id, group_id) DO UPDATE SET acked_seq = excluded.acked_seq
+          WHERE device_cursors.acked_seq < excluded.acked_seq`.execute(this.db);
     }
   }
 

@@ -18,6 +18,19 @@ export class KyselySessionStore implements SessionStore {
       .execute();
   }
 
+  async existing(tokenHashes: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < tokenHashes.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('sessions')
+        .select('token_hash')
+        .where('token_hash', 'in', tokenHashes.slice(i, i + 500))
+        .execute();
+      for (const r of rows) found.add(r.token_hash);
+    }
+    return found;
+  }
+
   async byTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
     const r = await this.db
       .selectFrom('sessions')

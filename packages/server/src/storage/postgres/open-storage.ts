@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { ensureDatabase } from './ensure-database.ts';
 import { kyselyStorage } from '../kysely/kysely-storage.ts';
 import { migrateToLatest } from '../migrations/migrations.ts';
 import type { Storage } from '../ports.ts';
@@ -14,6 +15,7 @@ const INT8_OID = 20;
 
 /** PostgreSQL through a pool; bigint columns come back as numbers (all our values are < 2^53). */
 export async function openPostgresStorage(options: PostgresOptions): Promise<Storage> {
+  await ensureDatabase(options.url);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
