@@ -9,7 +9,7 @@ import { EndpointBundleFile } from '../endpoints/endpoint-bundle-file.ts';
 import { endpointRoutes } from '../endpoints/endpoint-routes.ts';
 import { TunnelListener } from '../endpoints/tunnel-listener.ts';
 import { Gateway } from '../gateway/gateway.ts';
-import { clientIpResolver } from '../http/client-ip.ts';
+import { clientIpResolver, clientSourceResolver } from '../http/client-ip.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
 import { accountRoutes } from '../http/routes/account-routes.ts';
 import { authRoutes } from '../http/routes/auth-routes.ts';
@@ -68,6 +68,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const bus = await openBus(config.bus);
   const sms = deps.sms ?? openSms(config.sms, deps.logger, process.env);
   const clientIp = clientIpResolver(config.trustedProxies);
+  const clientSource = clientSourceResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
   const policies = new PolicyBook(deps.policies ?? policyVersions, deps.clock);
   const auth = new AuthService(storage, bus, sms, config.auth, deps, policies, recordIps);
@@ -146,7 +147,17 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   installErrorHandling(http);
-  const services: HttpServices = { auth, accounts, groups, privacy, exports, storage, clientIp, policies };
+  const services: HttpServices = {
+    auth,
+    accounts,
+    groups,
+    privacy,
+    exports,
+    storage,
+    clientIp,
+    clientSource,
+    policies,
+  };
   await http.register(async (scope) => {
     await webAppRoutes(scope);
     await healthRoutes(scope, services);

@@ -14,6 +14,7 @@ import { deskMigration } from './005-desk.ts';
 import { legalHoldsMigration } from './006-legal-holds.ts';
 import { exportJobsMigration } from './008-export-jobs.ts';
 import { mlsMigration } from './009-mls.ts';
+import { authCodesMigration } from './010-auth-codes.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -32,6 +33,7 @@ const MIGRATIONS = [
   '006-legal-holds',
   '008-export-jobs',
   '009-mls',
+  '010-auth-codes',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -45,6 +47,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '006-legal-holds': legalHoldsMigration(dialect),
     '008-export-jobs': exportJobsMigration(dialect),
     '009-mls': mlsMigration(dialect),
+    '010-auth-codes': authCodesMigration(dialect),
   };
 }
 

@@ -9,6 +9,7 @@ import { deskMigration } from './005-desk.ts';
 import { legalHoldsMigration } from './006-legal-holds.ts';
 import { exportJobsMigration } from './008-export-jobs.ts';
 import { mlsMigration } from './009-mls.ts';
+import { authCodesMigration } from './010-auth-codes.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -21,6 +22,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '006-legal-holds': legalHoldsMigration(dialect),
     '008-export-jobs': exportJobsMigration(dialect),
     '009-mls': mlsMigration(dialect),
+    '010-auth-codes': authCodesMigration(dialect),
   };
 }
 
