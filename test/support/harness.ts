@@ -108,7 +108,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     port: 0,
     ...options.config,
     storage,
-    auth: { requestsPerIp: 100_000, codesPerPhone: 1000, ...options.config?.auth },
+    auth: {
+      requestsPerIp: 100_000,
+      codesPerPhone: 1000,
+      codesPerPhonePerSource: 1000,
+      smsPerWindow: 1_000_000,
+      ...options.config?.auth,
+    },
     transparency: { keyFile: join(dir, 'transparency.key'), ...options.config?.transparency },
     mls: { certificationKeyFile: join(dir, 'certification.key'), ...options.config?.mls },
   });

@@ -55,7 +55,12 @@ export const configSchema = z.strictObject({
         .default(5 * 60_000),
       maxCodeAttempts: z.number().int().positive().default(5),
       /** SMS actually sent per phone number per window (kept by a hash of the number, past erasure). */
-      codesPerPhone: z.number().int().positive().default(5),
+      codesPerPhone: z.number().int().positive().default(10),
+      /**
+       * Of those, SMS sent per number at the request of one source (address, IPv6 /64, or relay): so
+       * that someone probing another person's number from one place cannot use up its whole budget.
+       */
+      codesPerPhonePerSource: z.number().int().positive().default(3),
       /** SMS sent per window across all numbers: the operator's budget against SMS pumping. */
       smsPerWindow: z.number().int().positive().default(10_000),
       /** Code requests and verifications per client address per window (IPv6: per /64). */

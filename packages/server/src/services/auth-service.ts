@@ -62,8 +62,8 @@ export class AuthService {
   /**
    * Sends a code by SMS. The answer is the same whether or not the number has an account (that is
    * settled only once the code is verified), and nothing is looked up that could make it differ.
-   * Only SMS really sent count: per number (keyed by a hash of the number, so erasing the account
-   * does not reset it) and against the operator's global budget. A new code never replaces or spends
+   * Only SMS really sent count: per number and per number from one source (keyed by a hash of the
+   * number, so erasing the account does not reset them), and against the operator's global budget. A new code never replaces or spends
    * an earlier one: each is verified with its own verification id, which only its requester learns,
    * so someone who names another person's number can neither guess at nor burn that person's code.
    */
@@ -72,12 +72,24 @@ export class AuthService {
     const phone = normalizePhone(rawPhone);
     const now = this.deps.clock.now();
     const windowMs = this.config.rateWindowMs;
+    // Each budget is taken by one conditional write; if a later one is full, the earlier ones are
+    // given back, and so are all of them if the SMS is not sent.
     const perNumber = smsWindowKey(phone);
-    if (!(await this.storage.rateLimits.take(perNumber, now, windowMs, this.config.codesPerPhone)))
-      throw this.rateLimited();
-    if (!(await this.storage.rateLimits.take(SMS_BUDGET_KEY, now, windowMs, this.config.smsPerWindow))) {
-      await this.storage.rateLimits.giveBack(perNumber, now, windowMs);
-      throw this.rateLimited();
+    const budgets: [string, number][] = [
+      [`${perNumber}@${sourceKey(source)}`, this.config.codesPerPhonePerSource],
+      [perNumber, this.config.codesPerPhone],
+      [SMS_BUDGET_KEY, this.config.smsPerWindow],
+    ];
+    const taken: string[] = [];
+    const giveBack = async () => {
+      for (const key of taken) await this.storage.rateLimits.giveBack(key, now, windowMs);
+    };
+    for (const [key, max] of budgets) {
+      if (!(await this.storage.rateLimits.take(key, now, windowMs, max))) {
+        await giveBack();
+        throw this.rateLimited();
+      }
+      taken.push(key);
     }
     const verificationId = newToken(this.deps.random);
     const code = newCode(this.deps.random, this.config.codeLength);
@@ -98,8 +110,7 @@ export class AuthService {
       );
     } catch (cause) {
       await this.storage.authCodes.delete(verificationId);
-      await this.storage.rateLimits.giveBack(perNumber, now, windowMs);
-      await this.storage.rateLimits.giveBack(SMS_BUDGET_KEY, now, windowMs);
+      await giveBack();
       throw new CourierError('AUTH_SMS_FAILED', { cause });
     }
     return { phone, verificationId, expiresAtMs, codeLength: this.config.codeLength };
