@@ -139,15 +139,15 @@ describe('signing in by SMS code (issue 11 item 5)', () => {
     sms.failing = true;
     try {
       for (let i = 0; i < 4; i++) {
-        const failed = await requestCode(phone, 'login', '192.0.2.30');
+        const failed = await requestCode(phone, 'register', '192.0.2.30');
         expect(failed.body).toMatchObject({ error: { code: 'AUTH_SMS_FAILED' } });
       }
     } finally {
       sms.failing = false;
     }
     // None of the failures counted: the source's three SMS for this number are all still there.
-    for (let i = 0; i < 3; i++) expect((await requestCode(phone, 'login', '192.0.2.30')).status).toBe(200);
-    expect((await requestCode(phone, 'login', '192.0.2.30')).body).toMatchObject({
+    for (let i = 0; i < 3; i++) expect((await requestCode(phone, 'register', '192.0.2.30')).status).toBe(200);
+    expect((await requestCode(phone, 'register', '192.0.2.30')).body).toMatchObject({
       error: { code: 'AUTH_RATE_LIMITED' },
     });
   });
