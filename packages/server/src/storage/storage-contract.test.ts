@@ -484,6 +484,47 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(await storage.authCodes.attempt(code.id, phone, 11, 5)).toBeUndefined();
     });
 
+    it('follows the model of a code under any sequence of attempts and consumptions', async () => {
+      type Op = { op: 'attempt'; now: number; max: number } | { op: 'consume'; right: boolean; now: number };
+      const op: fc.Arbitrary<Op> = fc.oneof(
+        fc.record({
+          op: fc.constant('attempt' as const),
+          now: fc.integer({ min: 0, max: 12 }),
+          max: fc.integer({ min: 1, max: 4 }),
+        }),
+        fc.record({
+          op: fc.constant('consume' as const),
+          right: fc.boolean(),
+          now: fc.integer({ min: 0, max: 12 }),
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 12 }), async (ops) => {
+          const phone = f.phone();
+          const code = codeRow(phone, { expiresAt: 10 });
+          await storage.authCodes.put(code);
+          const model = { attempts: 0, consumedAt: null as number | null };
+          const live = (now: number) => model.consumedAt === null && now < 10;
+          for (const o of ops) {
+            if (o.op === 'attempt') {
+              const expected =
+                live(o.now) && model.attempts < o.max
+                  ? { codeHash: 'h1', attempts: model.attempts + 1 }
+                  : undefined;
+              if (expected) model.attempts += 1;
+              expect(await storage.authCodes.attempt(code.id, phone, o.now, o.max)).toEqual(expected);
+            } else {
+              const expected = o.right && live(o.now);
+              if (expected) model.consumedAt = o.now;
+              expect(await storage.authCodes.consume(code.id, o.right ? 'h1' : 'h2', o.now)).toBe(expected);
+            }
+          }
+          expect(await storage.authCodes.byId(code.id)).toStrictEqual({ ...code, ...model });
+        }),
+        { numRuns: 30 },
+      );
+    });
+
     it('a consumption inside a rolled-back transaction is undone', async () => {
       const phone = f.phone();
       const code = codeRow(phone);
@@ -547,6 +588,45 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       await storage.rateLimits.giveBack(key, 1_300, 100);
       expect(await storage.rateLimits.hit(key, 1_150, 100)).toBe(3);
       expect(await storage.rateLimits.take(f.id('rl'), 1, 100, 0)).toBe(false);
+    });
+
+    it('follows the model of a fixed window under any sequence of takes, give-backs and hits', async () => {
+      type Op = { op: 'take' | 'giveBack' | 'hit'; dt: number };
+      const op = fc.record({
+        op: fc.constantFrom<Op['op']>('take', 'giveBack', 'hit'),
+        dt: fc.integer({ min: 0, max: 60 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(op, { maxLength: 15 }),
+          fc.integer({ min: 1, max: 3 }),
+          async (ops, max) => {
+            const key = f.id('rl');
+            const windowMs = 100;
+            let now = 1_000;
+            let model: { start: number; count: number } | undefined;
+            const fresh = () => !model || model.start <= now - windowMs;
+            for (const o of ops) {
+              now += o.dt;
+              if (o.op === 'take') {
+                const ok = fresh() || model!.count < max;
+                if (ok)
+                  model = fresh()
+                    ? { start: now, count: 1 }
+                    : { start: model!.start, count: model!.count + 1 };
+                expect(await storage.rateLimits.take(key, now, windowMs, max)).toBe(ok);
+              } else if (o.op === 'hit') {
+                model = fresh() ? { start: now, count: 1 } : { start: model!.start, count: model!.count + 1 };
+                expect(await storage.rateLimits.hit(key, now, windowMs)).toBe(model.count);
+              } else {
+                if (!fresh() && model!.count > 0) model!.count -= 1;
+                await storage.rateLimits.giveBack(key, now, windowMs);
+              }
+            }
+          },
+        ),
+        { numRuns: 30 },
+      );
     });
 
     it('never lets racing takes past the limit', async () => {
