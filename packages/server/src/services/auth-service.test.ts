@@ -100,6 +100,21 @@ describe.each(storageAdapters)('auth service on $name', (adapter: StorageAdapter
       expect(await sessionsOf(phone)).toBe(2);
     });
 
+    it('two codes for a new number verified at once make one account: one creates it, the other signs in', async () => {
+      const phone = newPhone();
+      const first = await auth.requestCode(phone, direct('192.0.2.3'));
+      const firstCode = sms.lastCode(phone);
+      const second = await auth.requestCode(phone, direct('192.0.2.4'));
+      const secondCode = sms.lastCode(phone);
+      const replies = await Promise.all([
+        auth.verify(phone, first.verificationId, firstCode, 'a', direct('192.0.2.3'), policy),
+        auth.verify(phone, second.verificationId, secondCode, 'b', direct('192.0.2.4'), policy),
+      ]);
+      expect(replies.map((r) => r.created).sort()).toEqual([false, true]);
+      expect(replies[0].accountId).toBe(replies[1].accountId);
+      expect(await sessionsOf(phone)).toBe(2);
+    });
+
     it('41 simultaneous guesses with the right one 21st: at most the attempt limit is ever judged', async () => {
       const phone = newPhone();
       await signUp(phone);
