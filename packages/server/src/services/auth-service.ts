@@ -63,9 +63,10 @@ export class AuthService {
    * Sends a code by SMS. The answer is the same whether or not the number has an account (that is
    * settled only once the code is verified), and nothing is looked up that could make it differ.
    * Only SMS really sent count: per number and per number from one source (keyed by a hash of the
-   * number, so erasing the account does not reset them), and against the operator's global budget. A new code never replaces or spends
-   * an earlier one: each is verified with its own verification id, which only its requester learns,
-   * so someone who names another person's number can neither guess at nor burn that person's code.
+   * number, so erasing the account does not reset them), and against the operator's global budget.
+   * A new code never replaces or spends an earlier one: each is verified with its own verification
+   * id, which only its requester learns, so someone who names another person's number can neither
+   * guess at nor burn that person's code.
    */
   async requestCode(rawPhone: string, source: ClientSource): Promise<RequestCodeReply> {
     await this.limitSource(source);

@@ -200,7 +200,7 @@ export interface RateLimitStore {
    * the hit was counted. Concurrent callers never take more than `max` between them.
    */
   take(key: string, now: number, windowMs: number, max: number): Promise<boolean>;
-  /** Gives back one hit taken in the current window (the thing it paid for did not happen). */
+  /** Gives back one hit taken at `now`, if its window is still the current one (what it paid for did not happen). */
   giveBack(key: string, now: number, windowMs: number): Promise<void>;
   deleteExpired(before: number): Promise<number>;
   deleteKey(key: string): Promise<void>;

@@ -588,6 +588,12 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       await storage.rateLimits.giveBack(key, 1_300, 100);
       expect(await storage.rateLimits.hit(key, 1_150, 100)).toBe(3);
       expect(await storage.rateLimits.take(f.id('rl'), 1, 100, 0)).toBe(false);
+      // A hit taken at 2_000 and given back after a new window began (at 2_100) leaves the new one be.
+      const late = f.id('rl');
+      expect(await storage.rateLimits.take(late, 2_000, 100, 1)).toBe(true);
+      expect(await storage.rateLimits.take(late, 2_100, 100, 1)).toBe(true);
+      await storage.rateLimits.giveBack(late, 2_000, 100);
+      expect(await storage.rateLimits.take(late, 2_150, 100, 1)).toBe(false);
     });
 
     it('follows the model of a fixed window under any sequence of takes, give-backs and hits', async () => {

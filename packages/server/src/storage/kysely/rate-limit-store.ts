@@ -47,7 +47,9 @@ export class KyselyRateLimitStore implements RateLimitStore {
       .updateTable('rate_limits')
       .set({ count: sql`count - 1` })
       .where('key', '=', key)
+      // Only the window the hit was taken in: it began by `now` and has not ended.
       .where('window_start', '>', now - windowMs)
+      .where('window_start', '<=', now)
       .where('count', '>', 0)
       .execute();
   }
