@@ -5,31 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/memory/memory-bus.ts';
 import { type Config, parseConfig } from '../config.ts';
 import { PolicyBook, policyVersions } from '../privacy/policy-versions.ts';
-import type { SmsSender } from '../sms/ports.ts';
 import { type StorageAdapter, storageAdapters } from '../storage/contract/adapters.ts';
 import type { ClientSource } from '../http/client-ip.ts';
 import type { Storage } from '../storage/ports.ts';
+import { CapturingSms, nextPhone } from '../../../../test/support/harness.ts';
 import { AuthService } from './auth-service.ts';
-
-/** Captures the texts the service sends. */
-class CapturingSms implements SmsSender {
-  readonly sent: { to: string; text: string }[] = [];
-  async send(to: string, text: string): Promise<void> {
-    this.sent.push({ to, text });
-  }
-  lastCode(to: string): string {
-    const text = [...this.sent].reverse().find((m) => m.to === to)?.text;
-    const code = text?.match(/\b(\d{4,10})\b/)?.[1];
-    if (!code) throw new Error(`no code was sent to ${to}`);
-    return code;
-  }
-}
 
 const clock = { ms: Date.UTC(2026, 0, 1), now: () => clock.ms };
 const policy = policyVersions[policyVersions.length - 1]!.version;
-let phoneSeq = 0;
-const newPhone = () =>
-  `+4420${String(7_000_000 + (phoneSeq++ % 1_000_000) + Math.floor(Math.random() * 1000) * 1000).padStart(8, '0')}`;
 /** Another code of the same length, certainly wrong. */
 const wrong = (code: string, n: number) => {
   let other = String((Number(code) + 1 + n) % 10 ** code.length).padStart(code.length, '0');
@@ -87,7 +70,7 @@ describe.each(storageAdapters)('auth service on $name', (adapter: StorageAdapter
 
   describe('verification under concurrency (issue 11 item 3)', () => {
     it('one code verified 5 times at once gives exactly one session', async () => {
-      const phone = newPhone();
+      const phone = nextPhone();
       await signUp(phone);
       const { verificationId } = await auth.requestCode(phone, direct('192.0.2.1'));
       const code = sms.lastCode(phone);
@@ -101,7 +84,7 @@ describe.each(storageAdapters)('auth service on $name', (adapter: StorageAdapter
     });
 
     it('two codes for a new number verified at once make one account: one creates it, the other signs in', async () => {
-      const phone = newPhone();
+      const phone = nextPhone();
       const first = await auth.requestCode(phone, direct('192.0.2.3'));
       const firstCode = sms.lastCode(phone);
       const second = await auth.requestCode(phone, direct('192.0.2.4'));
@@ -116,7 +99,7 @@ describe.each(storageAdapters)('auth service on $name', (adapter: StorageAdapter
     });
 
     it('41 simultaneous guesses with the right one 21st: at most the attempt limit is ever judged', async () => {
-      const phone = newPhone();
+      const phone = nextPhone();
       await signUp(phone);
       const { verificationId } = await auth.requestCode(phone, direct('192.0.2.2'));
       const code = sms.lastCode(phone);
