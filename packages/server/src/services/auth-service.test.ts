@@ -13,12 +13,9 @@ import { AuthService } from './auth-service.ts';
 
 const clock = { ms: Date.UTC(2026, 0, 1), now: () => clock.ms };
 const policy = policyVersions[policyVersions.length - 1]!.version;
-/** Another code of the same length, certainly wrong. */
-const wrong = (code: string, n: number) => {
-  let other = String((Number(code) + 1 + n) % 10 ** code.length).padStart(code.length, '0');
-  if (other === code) other = String((Number(code) + 1) % 10 ** code.length).padStart(code.length, '0');
-  return other;
-};
+/** The n-th wrong code of the same length (n < 10^length - 1). */
+const wrong = (code: string, n: number) =>
+  String((Number(code) + 1 + n) % 10 ** code.length).padStart(code.length, '0');
 const codeOf = async (work: Promise<unknown>): Promise<string> => {
   try {
     await work;
