@@ -43,7 +43,12 @@ export class BenchServer {
       config,
       JSON.stringify({
         logLevel: 'error',
-        auth: { requestsPerIp: 1_000_000_000, codesPerPhone: 1_000_000 },
+        auth: {
+          requestsPerIp: 1_000_000_000,
+          codesPerPhone: 1_000_000,
+          codesPerPhonePerSource: 1_000_000,
+          smsPerWindow: 1_000_000_000,
+        },
         // The fan-out workload sends faster than a default slow-consumer window tolerates on a shared core.
         delivery: { slowConsumerMs: 120_000 },
       }),

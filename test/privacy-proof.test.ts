@@ -75,7 +75,7 @@ const EXPORTED: Record<string, (rows: Record<string, Json[]>, data: Json) => [un
 /** Personal columns that are not part of a person's export, and why. */
 const NOT_EXPORTED: Record<string, string> = {
   'auth_codes.phone': 'a pending code, kept minutes; the number is accounts.phone',
-  'rate_limits.key': 'an anti-abuse window, kept at most an hour; the number is accounts.phone',
+  'rate_limits.key': 'an anti-abuse window, kept at most an hour; holds an address, or a hash of a number',
   'legal_cases.request': 'legal-desk records are not the person’s records (non-disclosure orders)',
   'legal_cases.decision': 'legal-desk records',
   'legal_cases.package': 'legal-desk records',
@@ -270,16 +270,17 @@ describe('retention of codes and rate windows (injected clock)', () => {
       const phone = nextPhone();
       await server.app.retention.run();
       const { CourierHttp } = await import('@courier/sdk');
-      await new CourierHttp(server.url).requestCode(phone, 'register');
+      const { verificationId } = await new CourierHttp(server.url).requestCode(phone);
       clock.advance(5 * 60_000 - 1);
       expect(await server.app.retention.run()).toMatchObject({ authCodes: 0, rateLimits: 0 });
-      expect(await server.app.storage.authCodes.byPhone(phone)).toBeDefined();
+      expect(await server.app.storage.authCodes.byId(verificationId)).toBeDefined();
       clock.advance(2);
       expect(await server.app.retention.run()).toMatchObject({ authCodes: 1, rateLimits: 0 });
-      expect(await server.app.storage.authCodes.byPhone(phone)).toBeUndefined();
-      // The window of the number and of the address it came from ends an hour after it began.
+      expect(await server.app.storage.authCodes.byId(verificationId)).toBeUndefined();
+      // The windows of the number (in all, and from that address), of the global SMS budget and of
+      // the address it came from end an hour after they began.
       clock.advance(HOUR);
-      expect(await server.app.retention.run()).toMatchObject({ rateLimits: 2 });
+      expect(await server.app.retention.run()).toMatchObject({ rateLimits: 4 });
     } finally {
       await server.close();
     }
@@ -294,11 +295,12 @@ describe('courier-server purge', () => {
       const server = await startTestServer({ sqlitePath });
       const user = await server.register(nextPhone());
       await server.app.storage.authCodes.put({
+        id: 'purge-me',
         phone: nextPhone(),
         codeHash: 'x',
-        intent: 'register',
         expiresAt: 1,
         attempts: 0,
+        consumedAt: null,
         createdAt: 0,
       });
       // An archive whose window ended long ago.

@@ -31,10 +31,11 @@ describe('the web app: your data (Chromium)', () => {
     const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
     await page.goto(server.url);
 
-    // Sign in: a new number gets a registration code; a wrong code is refused with its sentence.
+    // Sign in: a new number is told just what an existing one is (the page must not say whether the
+    // number has an account); a wrong code is refused with its sentence.
     await page.getByLabel('Phone number', { exact: true }).fill(phone);
     await page.getByRole('button', { name: 'Send code' }).click();
-    await expect.poll(() => page.locator('#code-sent').textContent()).toContain('New here');
+    await expect.poll(() => page.locator('#code-sent').textContent()).toBe(`We sent a code to ${phone}.`);
     const code = server.sms.lastCode(phone);
     await page.getByLabel('Code from the text message').fill(code === '000000' ? '111111' : '000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -42,8 +43,9 @@ describe('the web app: your data (Chromium)', () => {
     await page.getByLabel('Code from the text message').fill(code);
     await page.getByRole('button', { name: 'Sign in' }).click();
 
-    // The privacy policy must be accepted before the account is made.
+    // The privacy policy must be accepted before the account is made (said only once the code is right).
     await page.getByRole('heading', { name: 'Our privacy policy' }).waitFor();
+    expect(await page.locator('#policy-intro').textContent()).toContain('Before we create your account');
     expect(await page.locator('#policy-text').textContent()).toContain('Requests from authorities');
     await page
       .getByRole('checkbox', { name: /I have read and accept privacy-policy version 2018-08-14/ })

@@ -116,7 +116,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     dataDir: options.sqlitePath ? dirname(options.sqlitePath) : dir,
     ...options.config,
     storage,
-    auth: { requestsPerIp: 100_000, codesPerPhone: 1000, ...options.config?.auth },
+    auth: {
+      requestsPerIp: 100_000,
+      codesPerPhone: 1000,
+      codesPerPhonePerSource: 1000,
+      smsPerWindow: 1_000_000,
+      ...options.config?.auth,
+    },
   });
   const app = await buildApp(config, {
     clock: options.clock ?? { now: () => Date.now() },

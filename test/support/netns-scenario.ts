@@ -85,7 +85,12 @@ export class CensorScenario {
           dev: true,
           dataDir: dir,
           sms: { kind: 'log', outboxFile: outbox },
-          auth: { requestsPerIp: 100_000, codesPerPhone: 1000 },
+          auth: {
+            requestsPerIp: 100_000,
+            codesPerPhone: 1000,
+            codesPerPhonePerSource: 1000,
+            smsPerWindow: 1_000_000,
+          },
           transparency: { keyFile: join(dir, 'transparency.key') },
           mls: { certificationKeyFile: join(dir, 'certification.key') },
           endpoints: { tunnel: { certFile: tunnel.cert, keyFile: tunnel.key } },

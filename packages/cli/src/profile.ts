@@ -15,6 +15,14 @@ export interface Session {
   phone: string;
 }
 
+/** A code requested by one run and verified by a later one (`--request-only`, then `--code`). */
+export interface PendingVerification {
+  server: string;
+  /** The number as typed and as the server normalised it. */
+  phones: string[];
+  verificationId: string;
+}
+
 /** What a profile remembers besides its session. */
 interface Settings {
   server?: string;
@@ -73,6 +81,25 @@ export class Profile {
 
   clearSession(): void {
     rmSync(this.sessionPath, { force: true });
+  }
+
+  private get pendingPath(): string {
+    return join(this.dir, 'pending-code.json');
+  }
+
+  /** Remembers the verification id of a code requested now and verified by a later run. */
+  savePendingVerification(pending: PendingVerification): void {
+    writeFileAtomic(this.pendingPath, JSON.stringify(pending, null, 2));
+  }
+
+  /** The verification id of the code last requested here for this number on this server, if any. */
+  pendingVerification(server: string, phone: string): string | undefined {
+    const pending = readJson<PendingVerification>(this.pendingPath);
+    return pending?.server === server && pending.phones.includes(phone) ? pending.verificationId : undefined;
+  }
+
+  clearPendingVerification(): void {
+    rmSync(this.pendingPath, { force: true });
   }
 
   /** --server or COURIER_SERVER, else the one this profile remembers, else the default. */

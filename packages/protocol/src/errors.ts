@@ -28,8 +28,6 @@ export const errorCatalog = {
   },
   AUTH_CODE_ATTEMPTS_EXCEEDED: { status: 429, message: 'Too many wrong codes; request a new one.' },
   AUTH_RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
-  AUTH_ACCOUNT_EXISTS: { status: 409, message: 'An account with this phone number exists; log in instead.' },
-  AUTH_ACCOUNT_NOT_FOUND: { status: 404, message: 'No account has this phone number; register first.' },
   AUTH_SMS_FAILED: { status: 502, message: 'The verification code could not be sent.' },
   AUTH_CONNECTION_REPLACED: {
     status: 409,

@@ -7,13 +7,20 @@ export type AuthIntent = 'register' | 'login';
 export type GroupKind = 'direct' | 'group';
 export type GroupRole = 'owner' | 'admin' | 'member';
 
-/** POST /v1/auth/code */
+/**
+ * POST /v1/auth/code: texts a code to the number. The reply is the same whether or not the number
+ * has an account; verifying the code settles it (a new number gets an account, an existing one a
+ * new device).
+ */
 export interface RequestCodeBody {
   phone: string;
-  intent: AuthIntent;
+  /** Ignored: kept so that bodies of older clients still validate. */
+  intent?: AuthIntent;
 }
 export interface RequestCodeReply {
   phone: string;
+  /** Names this code; verifying it needs both. Only the requester learns it. */
+  verificationId: string;
   expiresAtMs: number;
   codeLength: number;
 }
@@ -21,8 +28,11 @@ export interface RequestCodeReply {
 /** POST /v1/auth/verify */
 export interface VerifyCodeBody {
   phone: string;
+  /** From the reply to the code request. */
+  verificationId: string;
   code: string;
-  intent: AuthIntent;
+  /** Ignored: kept so that bodies of older clients still validate. */
+  intent?: AuthIntent;
   deviceName: string;
   /** The privacy-policy version the person accepts; required when they have not accepted the current one. */
   acceptPolicyVersion?: string;
@@ -31,6 +41,7 @@ export interface VerifyCodeReply {
   accountId: string;
   deviceId: string;
   token: string;
+  /** True when this verification created the account (the number had none). */
   created: boolean;
   policyVersion: string;
 }

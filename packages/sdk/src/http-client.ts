@@ -19,6 +19,8 @@ import {
 /** The HTTP API as typed calls. Failures are thrown as CourierError with the server's code. */
 export class CourierHttp {
   private token: string | undefined;
+  /** The verification id of the last code requested for each number (as typed, and as normalised). */
+  private readonly verifications = new Map<string, string>();
 
   constructor(
     readonly baseUrl: string,
@@ -72,22 +74,42 @@ export class CourierHttp {
     return parsed as T;
   }
 
-  requestCode(phone: string, intent: AuthIntent): Promise<RequestCodeReply> {
-    return this.call('POST', '/v1/auth/code', { phone, intent });
+  /**
+   * Asks the server to text a code to the number. The reply does not say whether the number has an
+   * account; `intent` is ignored by the server (kept for older callers).
+   */
+  async requestCode(phone: string, _intent?: AuthIntent): Promise<RequestCodeReply> {
+    const reply = await this.call<RequestCodeReply>('POST', '/v1/auth/code', { phone });
+    this.verifications.set(phone, reply.verificationId);
+    this.verifications.set(reply.phone, reply.verificationId);
+    return reply;
   }
 
-  /** `acceptPolicyVersion` is required at sign-up, and at the first login after the policy changed. */
+  /**
+   * Verifies a code: a number without an account gets one (`created`), one with an account signs a
+   * new device in. The code is named by `verificationId`, by default the one of this client's last
+   * request for the number. `acceptPolicyVersion` is required at sign-up, and at the first login
+   * after the policy changed. `intent` is ignored (kept for older callers).
+   */
   verifyCode(
     phone: string,
     code: string,
-    intent: AuthIntent,
+    _intent: AuthIntent | undefined,
     deviceName: string,
     acceptPolicyVersion?: string,
+    verificationId: string | undefined = this.verifications.get(phone),
   ): Promise<VerifyCodeReply> {
+    if (verificationId === undefined) {
+      return Promise.reject(
+        new CourierError('AUTH_CODE_EXPIRED', {
+          message: `No code was requested for ${phone} by this client; request one first.`,
+        }),
+      );
+    }
     return this.call('POST', '/v1/auth/verify', {
       phone,
+      verificationId,
       code,
-      intent,
       deviceName,
       ...(acceptPolicyVersion === undefined ? {} : { acceptPolicyVersion }),
     });

@@ -136,10 +136,22 @@ const configObject = z.strictObject({
         .positive()
         .default(5 * 60_000),
       maxCodeAttempts: z.number().int().positive().default(5),
-      /** Codes sent per phone number per window. */
-      codesPerPhone: z.number().int().positive().default(5),
-      /** Code requests and verifications per client IP per window. */
+      /** SMS actually sent per phone number per window (kept by a hash of the number, past erasure). */
+      codesPerPhone: z.number().int().positive().default(10),
+      /**
+       * Of those, SMS sent per number at the request of one source (address, IPv6 /64, or relay): so
+       * that someone probing another person's number from one place cannot use up its whole budget.
+       */
+      codesPerPhonePerSource: z.number().int().positive().default(3),
+      /** SMS sent per window across all numbers: the operator's budget against SMS pumping. */
+      smsPerWindow: z.number().int().positive().default(10_000),
+      /** Code requests and verifications per client address per window (IPv6: per /64). */
       requestsPerIp: z.number().int().positive().default(60),
+      /**
+       * The same, per relay, for clients that come through a relay's blind tunnel: the core sees only
+       * the relay's address, so they share this larger budget (per-number limits still apply).
+       */
+      requestsPerRelay: z.number().int().positive().default(6_000),
       rateWindowMs: z
         .number()
         .int()

@@ -3,14 +3,15 @@
 const $ = (selector) => document.querySelector(selector);
 const STORAGE_KEY = 'courier-session';
 let session = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
-/** The sign-in under way: phone, intent and code, kept until the policy is accepted. */
+/** The sign-in under way: phone, verification id and code, kept until the policy is accepted. */
 let pending = null;
 let exportTimer = null;
 
 class ApiError extends Error {
-  constructor(code, message) {
+  constructor(code, message, details) {
     super(message);
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -34,7 +35,7 @@ async function api(method, path, body) {
   if (!response.ok) {
     const error = data?.error ?? { code: `HTTP_${response.status}`, message: response.statusText };
     if (session && ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code)) signOutLocally();
-    throw new ApiError(error.code, error.message);
+    throw new ApiError(error.code, error.message, error.details);
   }
   return data;
 }
@@ -91,25 +92,15 @@ function showSignIn() {
   showView('#sign-in-view');
 }
 
-// Sign-in: ask for a login code; a number without an account gets a registration code instead.
+// Sign-in: one code request for every number. The reply does not say whether the number has an
+// account (nobody may learn that from the number alone); verifying the code creates it if needed.
 $('#phone-form').addEventListener(
   'submit',
   guarded(async () => {
     const phone = $('#phone').value.trim();
-    let intent = 'login';
-    let sent;
-    try {
-      sent = await api('POST', '/v1/auth/code', { phone, intent });
-    } catch (error) {
-      if (error.code !== 'AUTH_ACCOUNT_NOT_FOUND') throw error;
-      intent = 'register';
-      sent = await api('POST', '/v1/auth/code', { phone, intent });
-    }
-    pending = { phone: sent.phone, intent };
-    $('#code-sent').textContent =
-      intent === 'register'
-        ? `New here: we sent a code to ${sent.phone} to create your account.`
-        : `We sent a code to ${sent.phone}.`;
+    const sent = await api('POST', '/v1/auth/code', { phone });
+    pending = { phone: sent.phone, verificationId: sent.verificationId };
+    $('#code-sent').textContent = `We sent a code to ${sent.phone}.`;
     $('#phone-form').hidden = true;
     $('#code-form').hidden = false;
     $('#code').focus();
@@ -121,8 +112,8 @@ $('#change-number').addEventListener('click', () => showSignIn());
 async function verify(acceptPolicyVersion) {
   const reply = await api('POST', '/v1/auth/verify', {
     phone: pending.phone,
+    verificationId: pending.verificationId,
     code: pending.code,
-    intent: pending.intent,
     deviceName: 'Web browser',
     ...(acceptPolicyVersion ? { acceptPolicyVersion } : {}),
   });
@@ -139,7 +130,8 @@ $('#code-form').addEventListener(
       await verify();
     } catch (error) {
       if (error.code !== 'PRIVACY_POLICY_NOT_ACCEPTED') throw error;
-      await showPolicy(pending.intent === 'register' ? 'new' : 'changed');
+      // Only someone holding the right code hears whether the number is new.
+      await showPolicy(error.details?.newAccount ? 'new' : 'changed');
     }
   }),
 );

@@ -42,14 +42,25 @@ export async function signIn(
   const http = new CourierHttp(server);
   let code = options.code;
   let number = phone;
+  let verificationId: string | undefined;
   if (code === undefined) {
-    const sent = await http.requestCode(phone, intent);
+    const sent = await http.requestCode(phone);
     number = sent.phone;
+    verificationId = sent.verificationId;
+    ctx.profile.savePendingVerification({ server, phones: [phone, sent.phone], verificationId });
     if (options.requestOnly) {
-      show(ctx.io, ctx.json, sent, () => [`Code sent to ${sent.phone}; finish with --code <code>.`]);
+      const { verificationId: _kept, ...shown } = sent;
+      show(ctx.io, ctx.json, shown, () => [`Code sent to ${sent.phone}; finish with --code <code>.`]);
       return;
     }
     code = (await ctx.ask(`Code sent to ${sent.phone}: `)).trim();
+  } else {
+    verificationId = ctx.profile.pendingVerification(server, phone);
+    if (verificationId === undefined) {
+      throw new CourierError('AUTH_CODE_EXPIRED', {
+        message: `No code was requested for ${phone} from this profile; run without --code (or with --request-only) first.`,
+      });
+    }
   }
   const deviceName = options.deviceName ?? `cli@${hostname()}`;
   const policy = await http.privacyPolicy();
@@ -64,17 +75,21 @@ export async function signIn(
     }
     return policy.version;
   };
+  // register and login are the same call: the server creates the account if the number has none.
+  const verify = (accept?: string) =>
+    http.verifyCode(number, code, undefined, deviceName, accept, verificationId);
   let reply: VerifyCodeReply;
   if (intent === 'register') {
-    reply = await http.verifyCode(number, code, intent, deviceName, await agree());
+    reply = await verify(await agree());
   } else {
     try {
-      reply = await http.verifyCode(number, code, intent, deviceName);
+      reply = await verify();
     } catch (error) {
       if (!(error instanceof CourierError) || error.code !== 'PRIVACY_POLICY_NOT_ACCEPTED') throw error;
-      reply = await http.verifyCode(number, code, intent, deviceName, await agree());
+      reply = await verify(await agree());
     }
   }
+  ctx.profile.clearPendingVerification();
   ctx.profile.saveSession({
     server,
     token: reply.token,
@@ -86,7 +101,7 @@ export async function signIn(
   await withSecureClient(ctx, async () => {}, { prepareOnly: true });
   const { token: _secret, ...shown } = reply;
   show(ctx.io, ctx.json, shown, () => [
-    `${intent === 'register' ? 'Registered' : 'Logged in'} ${number} as ${reply.accountId} (device ${reply.deviceId}).`,
+    `${reply.created ? 'Registered' : 'Logged in'} ${number} as ${reply.accountId} (device ${reply.deviceId}).`,
   ]);
 }
 

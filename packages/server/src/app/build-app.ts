@@ -8,7 +8,7 @@ import { EndpointBundleFile } from '../endpoints/endpoint-bundle-file.ts';
 import { endpointRoutes } from '../endpoints/endpoint-routes.ts';
 import { TunnelListener } from '../endpoints/tunnel-listener.ts';
 import { Gateway } from '../gateway/gateway.ts';
-import { clientIpResolver } from '../http/client-ip.ts';
+import { clientIpResolver, clientSourceResolver } from '../http/client-ip.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
 import { ConnectionGuard, isRefused } from '../http/connection-guard.ts';
 import { answerClientError, guardSocket, refuseUpgrade, requestPath } from '../http/upgrade.ts';
@@ -73,6 +73,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const env = deps.env ?? {};
   const sms = deps.sms ?? openSms(config.sms, deps.logger, env, config.dev);
   const clientIp = clientIpResolver(config.trustedProxies);
+  const clientSource = clientSourceResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
   const policies = new PolicyBook(deps.policies ?? policyVersions, deps.clock);
   const auth = new AuthService(storage, bus, sms, config.auth, deps, policies, recordIps);
@@ -193,7 +194,17 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     reply.header('x-content-type-options', 'nosniff');
     done();
   });
-  const services: HttpServices = { auth, accounts, groups, privacy, exports, storage, clientIp, policies };
+  const services: HttpServices = {
+    auth,
+    accounts,
+    groups,
+    privacy,
+    exports,
+    storage,
+    clientIp,
+    clientSource,
+    policies,
+  };
   await http.register(async (scope) => {
     await webAppRoutes(scope);
     await healthRoutes(scope, services);

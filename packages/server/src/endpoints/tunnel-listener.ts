@@ -4,6 +4,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { markRelayed } from '../http/client-ip.ts';
 import { innerSockets } from '../http/connection-guard.ts';
 import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 
@@ -39,6 +40,8 @@ export class TunnelListener {
       const inner = new TLSSocket(stream, { isServer: true, secureContext: this.context });
       // The peer the core sees is the relay (or whoever holds the outer connection), never more.
       Object.defineProperty(inner, 'remoteAddress', { value: outerAddress });
+      // …and rate limits know it: everyone behind a relay must not share one per-IP bucket.
+      markRelayed(inner);
       stream.on('error', () => inner.destroy());
       inner.on('error', () => stream.destroy());
       const handshake = setTimeout(() => {

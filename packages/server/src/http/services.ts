@@ -16,6 +16,8 @@ export interface HttpServices {
   policies: PolicyBook;
   storage: Storage;
   clientIp: (request: import('node:http').IncomingMessage) => string;
+  /** The client's address, and whether it came through a relay (rate limits key on both). */
+  clientSource: (request: import('node:http').IncomingMessage) => import('./client-ip.ts').ClientSource;
 }
 
 declare module 'fastify' {

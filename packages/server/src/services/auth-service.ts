@@ -1,7 +1,9 @@
-import { type AuthIntent, CourierError, newId, type VerifyCodeReply } from '@courier/protocol';
+import { createHash } from 'node:crypto';
+import { CourierError, newId, type RequestCodeReply, type VerifyCodeReply } from '@courier/protocol';
 import type { Bus } from '../bus/ports.ts';
 import type { Config } from '../config.ts';
 import type { ServerDeps } from '../deps.ts';
+import { type ClientSource, sourceKey } from '../http/client-ip.ts';
 import type { SmsSender } from '../sms/ports.ts';
 import { DEFAULT_PRIVACY, type Storage } from '../storage/ports.ts';
 import type { PolicyBook } from '../privacy/policy-versions.ts';
@@ -9,6 +11,17 @@ import { startOfDay } from '../privacy/start-of-day.ts';
 import { isUniqueViolation } from '../storage/kysely/unique-violation.ts';
 import { normalizePhone } from './phone.ts';
 import { hashCode, hashToken, newCode, newToken, sameHash } from './secrets.ts';
+
+/** The rate window of SMS sent across all numbers. */
+const SMS_BUDGET_KEY = 'sms:*';
+
+/**
+ * The rate window of SMS sent to one number: keyed by a hash of the number, not by an account, so
+ * erasing the account does not reset it (the row itself goes when its window is over).
+ */
+export function smsWindowKey(phone: string): string {
+  return `sms:${createHash('sha256').update(`courier-sms-window:${phone}`).digest('base64url')}`;
+}
 
 export interface Principal {
   accountId: string;
@@ -31,26 +44,64 @@ export class AuthService {
 
   private async limit(key: string, max: number): Promise<void> {
     const count = await this.storage.rateLimits.hit(key, this.deps.clock.now(), this.config.rateWindowMs);
-    if (count > max)
-      throw new CourierError('AUTH_RATE_LIMITED', { details: { retryAfterMs: this.config.rateWindowMs } });
+    if (count > max) throw this.rateLimited();
   }
 
-  async requestCode(rawPhone: string, intent: AuthIntent, ip: string) {
-    await this.limit(`ip:${ip}`, this.config.requestsPerIp);
+  private rateLimited(): CourierError {
+    return new CourierError('AUTH_RATE_LIMITED', { details: { retryAfterMs: this.config.rateWindowMs } });
+  }
+
+  /** Requests and verifications per source: an address (IPv6: its /64), or a relay as a whole. */
+  private limitSource(source: ClientSource): Promise<void> {
+    return this.limit(
+      sourceKey(source),
+      source.kind === 'relay' ? this.config.requestsPerRelay : this.config.requestsPerIp,
+    );
+  }
+
+  /**
+   * Sends a code by SMS. The answer is the same whether or not the number has an account (that is
+   * settled only once the code is verified), and nothing is looked up that could make it differ.
+   * Only SMS really sent count: per number and per number from one source (keyed by a hash of the
+   * number, so erasing the account does not reset them), and against the operator's global budget.
+   * A new code never replaces or spends an earlier one: each is verified with its own verification
+   * id, which only its requester learns, so someone who names another person's number can neither
+   * guess at nor burn that person's code.
+   */
+  async requestCode(rawPhone: string, source: ClientSource): Promise<RequestCodeReply> {
+    await this.limitSource(source);
     const phone = normalizePhone(rawPhone);
-    await this.limit(`phone:${phone}`, this.config.codesPerPhone);
-    const account = await this.storage.accounts.byPhone(phone);
-    if (intent === 'register' && account) throw new CourierError('AUTH_ACCOUNT_EXISTS');
-    if (intent === 'login' && !account) throw new CourierError('AUTH_ACCOUNT_NOT_FOUND');
     const now = this.deps.clock.now();
+    const windowMs = this.config.rateWindowMs;
+    // Each budget is taken by one conditional write; if a later one is full, the earlier ones are
+    // given back, and so are all of them if the SMS is not sent.
+    const perNumber = smsWindowKey(phone);
+    const budgets: [string, number][] = [
+      [`${perNumber}@${sourceKey(source)}`, this.config.codesPerPhonePerSource],
+      [perNumber, this.config.codesPerPhone],
+      [SMS_BUDGET_KEY, this.config.smsPerWindow],
+    ];
+    const taken: string[] = [];
+    const giveBack = async () => {
+      for (const key of taken) await this.storage.rateLimits.giveBack(key, now, windowMs);
+    };
+    for (const [key, max] of budgets) {
+      if (!(await this.storage.rateLimits.take(key, now, windowMs, max))) {
+        await giveBack();
+        throw this.rateLimited();
+      }
+      taken.push(key);
+    }
+    const verificationId = newToken(this.deps.random);
     const code = newCode(this.deps.random, this.config.codeLength);
     const expiresAtMs = now + this.config.codeTtlMs;
     await this.storage.authCodes.put({
+      id: verificationId,
       phone,
       codeHash: hashCode(phone, code),
-      intent,
       expiresAt: expiresAtMs,
       attempts: 0,
+      consumedAt: null,
       createdAt: now,
     });
     try {
@@ -59,40 +110,47 @@ export class AuthService {
         `Your Courier code is ${code}. It expires in ${Math.round(this.config.codeTtlMs / 60_000)} minutes.`,
       );
     } catch (cause) {
-      await this.storage.authCodes.delete(phone);
+      await this.storage.authCodes.delete(verificationId);
+      await giveBack();
       throw new CourierError('AUTH_SMS_FAILED', { cause });
     }
-    return { phone, expiresAtMs, codeLength: this.config.codeLength };
+    return { phone, verificationId, expiresAtMs, codeLength: this.config.codeLength };
   }
 
+  /**
+   * Verifies a code: for a number without an account this creates it, for one with an account it
+   * signs a new device in (`created` says which; only someone holding the code learns it). Every
+   * verification of a live code is one attempt, taken by a single conditional write, and the code
+   * is consumed by another, so racing verifications never judge more guesses than the limit and
+   * never issue two sessions for one code.
+   */
   async verify(
     rawPhone: string,
+    verificationId: string,
     code: string,
-    intent: AuthIntent,
     deviceName: string,
-    ip: string,
+    source: ClientSource,
     acceptPolicyVersion?: string,
   ): Promise<VerifyCodeReply> {
-    await this.limit(`ip:${ip}`, this.config.requestsPerIp);
+    await this.limitSource(source);
     const phone = normalizePhone(rawPhone);
     const now = this.deps.clock.now();
-    const stored = await this.storage.authCodes.byPhone(phone);
-    if (!stored || stored.expiresAt <= now || stored.intent !== intent)
-      throw new CourierError('AUTH_CODE_EXPIRED');
-    if (stored.attempts >= this.config.maxCodeAttempts) {
-      await this.storage.authCodes.delete(phone);
-      throw new CourierError('AUTH_CODE_ATTEMPTS_EXCEEDED');
+    const max = this.config.maxCodeAttempts;
+    const attempt = await this.storage.authCodes.attempt(verificationId, phone, now, max);
+    if (!attempt) {
+      // Only choosing the error: nothing was taken, whatever this read sees.
+      const stored = await this.storage.authCodes.byId(verificationId);
+      const exhausted =
+        stored?.phone === phone &&
+        stored.consumedAt === null &&
+        stored.expiresAt > now &&
+        stored.attempts >= max;
+      throw new CourierError(exhausted ? 'AUTH_CODE_ATTEMPTS_EXCEEDED' : 'AUTH_CODE_EXPIRED');
     }
-    if (!sameHash(stored.codeHash, hashCode(phone, code))) {
-      const attempts = await this.storage.authCodes.addAttempt(phone);
-      if (attempts >= this.config.maxCodeAttempts) {
-        await this.storage.authCodes.delete(phone);
-        throw new CourierError('AUTH_CODE_ATTEMPTS_EXCEEDED');
-      }
-      throw new CourierError('AUTH_CODE_INVALID', {
-        details: { attemptsLeft: this.config.maxCodeAttempts - attempts },
-      });
-    }
+    const codeHash = hashCode(phone, code);
+    // A judged guess says so, down to the last (attemptsLeft 0); only later ones hear "exceeded".
+    if (!sameHash(attempt.codeHash, codeHash))
+      throw new CourierError('AUTH_CODE_INVALID', { details: { attemptsLeft: max - attempt.attempts } });
     // The current privacy policy must be accepted at sign-up and at the first login after it
     // changes. Checked before the code is spent, so the person can retry with their acceptance.
     const policy = this.policies.current();
@@ -104,61 +162,77 @@ export class AuthService {
       throw new CourierError(
         acceptPolicyVersion === undefined ? 'PRIVACY_POLICY_NOT_ACCEPTED' : 'PRIVACY_POLICY_UNKNOWN_VERSION',
         {
-          details: { version: policy.version, url: '/privacy' },
+          details: { version: policy.version, url: '/privacy', newAccount: !existing },
         },
       );
     }
-    const token = newToken(this.deps.random);
-    try {
-      return await this.storage.transaction(async (tx) => {
-        // Deleting the code first makes a replay fail even if two verifications race.
-        await tx.authCodes.delete(phone);
-        let account = await tx.accounts.byPhone(phone);
-        let created = false;
-        if (intent === 'register') {
-          if (account) throw new CourierError('AUTH_ACCOUNT_EXISTS');
-          account = {
-            id: newId('account', this.deps.random),
-            phone,
-            username: null,
-            displayName: '',
-            createdAt: now,
-            lastSeenDay: startOfDay(now),
-            privacy: DEFAULT_PRIVACY,
-          };
-          await tx.accounts.insert(account);
-          created = true;
-        } else if (!account) {
-          throw new CourierError('AUTH_ACCOUNT_NOT_FOUND');
-        }
-        const deviceId = newId('device', this.deps.random);
-        await tx.devices.insert({
-          id: deviceId,
-          accountId: account.id,
-          name: deviceName,
-          createdAt: now,
-          lastSeenAt: now,
-        });
-        // A new device starts at the present in each of the account's groups: no history.
-        for (const group of await tx.groups.forAccount(account.id)) {
-          await tx.cursors.start([deviceId], group.id, group.lastSeq);
-        }
-        await tx.sessions.insert({
-          tokenHash: hashToken(token),
-          deviceId,
-          accountId: account.id,
-          createdAt: now,
-          lastUsedAt: now,
-        });
-        if (!accepted) await tx.policyAcceptances.accept(account.id, policy.version, now);
-        if (this.recordIps) await tx.connections.record([{ deviceId, accountId: account.id, ip, at: now }]);
-        await tx.accounts.touchLastSeenDay([account.id], startOfDay(now));
-        return { accountId: account.id, deviceId, token, created, policyVersion: policy.version };
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new CourierError('AUTH_ACCOUNT_EXISTS', { cause: error });
-      throw error;
+    // Two different codes for one new number may race to create its account: the loser's whole
+    // transaction (its consumption too) rolls back, and its second run signs in to that account.
+    for (let run = 0; ; run++) {
+      try {
+        return await this.signIn(phone, verificationId, codeHash, deviceName, source.ip, policy.version, now);
+      } catch (error) {
+        if (run === 0 && isUniqueViolation(error)) continue;
+        throw error;
+      }
     }
+  }
+
+  private async signIn(
+    phone: string,
+    verificationId: string,
+    codeHash: string,
+    deviceName: string,
+    ip: string,
+    policyVersion: string,
+    now: number,
+  ): Promise<VerifyCodeReply> {
+    const token = newToken(this.deps.random);
+    return this.storage.transaction(async (tx) => {
+      // Exactly one of any racing verifications consumes the code; the others stop here.
+      if (!(await tx.authCodes.consume(verificationId, codeHash, now)))
+        throw new CourierError('AUTH_CODE_EXPIRED');
+      let account = await tx.accounts.byPhone(phone);
+      const created = !account;
+      if (!account) {
+        account = {
+          id: newId('account', this.deps.random),
+          phone,
+          username: null,
+          displayName: '',
+          createdAt: now,
+          lastSeenDay: startOfDay(now),
+          privacy: DEFAULT_PRIVACY,
+        };
+        await tx.accounts.insert(account);
+      }
+      const deviceId = newId('device', this.deps.random);
+      await tx.devices.insert({
+        id: deviceId,
+        accountId: account.id,
+        name: deviceName,
+        createdAt: now,
+        lastSeenAt: now,
+      });
+      // A new device starts at the present in each of the account's groups: no history.
+      for (const group of await tx.groups.forAccount(account.id)) {
+        await tx.cursors.start([deviceId], group.id, group.lastSeq);
+      }
+      await tx.sessions.insert({
+        tokenHash: hashToken(token),
+        deviceId,
+        accountId: account.id,
+        createdAt: now,
+        lastUsedAt: now,
+      });
+      const accepted = (await tx.policyAcceptances.accepted(account.id)).some(
+        (a) => a.version === policyVersion,
+      );
+      if (!accepted) await tx.policyAcceptances.accept(account.id, policyVersion, now);
+      if (this.recordIps) await tx.connections.record([{ deviceId, accountId: account.id, ip, at: now }]);
+      await tx.accounts.touchLastSeenDay([account.id], startOfDay(now));
+      return { accountId: account.id, deviceId, token, created, policyVersion };
+    });
   }
 
   /** Resolves a bearer token to its account and device, or throws AUTH_INVALID_TOKEN. */

@@ -94,8 +94,9 @@ export class PrivacyService {
     await this.exports.eraseAccount(accountId);
     await this.storage.transaction(async (tx) => {
       await tx.connections.deleteByAccount(accountId);
-      await tx.authCodes.delete(account.phone);
-      await tx.rateLimits.deleteKey(`phone:${account.phone}`);
+      // Pending codes go; the number's SMS window stays (keyed by a hash of the number, it expires
+      // with its window): erasing an account must not reset the number's SMS limit.
+      await tx.authCodes.deleteByPhone(account.phone);
       await tx.accounts.delete(accountId);
     });
     if (devices.length > 0) {

@@ -41,12 +41,14 @@ export interface SessionRow {
   lastUsedAt: number;
 }
 
+/** One code sent by SMS, named by a random verification id that only its requester learns. */
 export interface AuthCodeRow {
+  id: string;
   phone: string;
   codeHash: string;
-  intent: string;
   expiresAt: number;
   attempts: number;
+  consumedAt: number | null;
   createdAt: number;
 }
 
@@ -171,16 +173,37 @@ export interface SessionStore {
 
 export interface AuthCodeStore {
   put(row: AuthCodeRow): Promise<void>;
-  byPhone(phone: string): Promise<AuthCodeRow | undefined>;
-  /** Counts one attempt and returns the new count. */
-  addAttempt(phone: string): Promise<number>;
-  delete(phone: string): Promise<void>;
+  byId(id: string): Promise<AuthCodeRow | undefined>;
+  /**
+   * Counts one attempt on the code `id` for `phone` if it is live (not expired at `now`, not consumed,
+   * fewer than `maxAttempts` attempts so far), in one conditional write; returns its hash and the new
+   * count, or undefined when no attempt was left to take (however many callers race).
+   */
+  attempt(
+    id: string,
+    phone: string,
+    now: number,
+    maxAttempts: number,
+  ): Promise<{ codeHash: string; attempts: number } | undefined>;
+  /** Marks the code consumed if it is live and has this hash, in one conditional write: true for exactly one caller. */
+  consume(id: string, codeHash: string, now: number): Promise<boolean>;
+  /** The code `id` (its SMS could not be sent). */
+  delete(id: string): Promise<void>;
+  /** Every code sent to the number (erasure); returns how many. */
+  deleteByPhone(phone: string): Promise<number>;
   deleteExpired(now: number): Promise<number>;
 }
 
 export interface RateLimitStore {
   /** Counts one hit for the key in a fixed window and returns the count in the current window. */
   hit(key: string, now: number, windowMs: number): Promise<number>;
+  /**
+   * Counts one hit only if the window holds fewer than `max`, in one conditional write: true when
+   * the hit was counted. Concurrent callers never take more than `max` between them.
+   */
+  take(key: string, now: number, windowMs: number, max: number): Promise<boolean>;
+  /** Gives back one hit taken at `now`, if its window is still the current one (what it paid for did not happen). */
+  giveBack(key: string, now: number, windowMs: number): Promise<void>;
   deleteExpired(before: number): Promise<number>;
   deleteKey(key: string): Promise<void>;
 }

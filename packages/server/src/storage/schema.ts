@@ -48,11 +48,12 @@ export interface SessionsTable {
 }
 
 export interface AuthCodesTable {
+  id: string;
   phone: string;
   code_hash: string;
-  intent: string;
   expires_at: number;
   attempts: number;
+  consumed_at: number | null;
   created_at: number;
 }
 

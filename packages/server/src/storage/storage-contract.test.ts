@@ -5,7 +5,7 @@ import { type StorageAdapter, storageAdapters } from './contract/adapters.ts';
 import { Fixtures, sameBytes, seqRange, seqsOf, sleep } from './contract/fixtures.ts';
 import { LogModel } from './contract/log-model.ts';
 import { isUniqueViolation } from './kysely/unique-violation.ts';
-import type { EntryRow, ExportJobRow, PrivacySettings, Storage } from './ports.ts';
+import type { AuthCodeRow, EntryRow, ExportJobRow, PrivacySettings, Storage } from './ports.ts';
 
 /**
  * One contract, every adapter: what the services rely on from storage, method by method, run on
@@ -438,33 +438,132 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
   });
 
   describe('auth codes', () => {
-    it('keeps one code per phone (a new one replaces it) and counts attempts', async () => {
+    const codeRow = (phone: string, over: Partial<AuthCodeRow> = {}): AuthCodeRow => ({
+      id: f.id('v'),
+      phone,
+      codeHash: 'h1',
+      expiresAt: 5_000,
+      attempts: 0,
+      consumedAt: null,
+      createdAt: 1,
+      ...over,
+    });
+
+    it('keeps every code sent to a number apart, by its verification id', async () => {
       const phone = f.phone();
-      const code = { phone, codeHash: 'h1', intent: 'register', expiresAt: 5_000, attempts: 0, createdAt: 1 };
+      const first = codeRow(phone);
+      const second = codeRow(phone, { codeHash: 'h2', expiresAt: 2 ** 45 });
+      await storage.authCodes.put(first);
+      await storage.authCodes.put(second);
+      expect(await storage.authCodes.byId(first.id)).toStrictEqual(first);
+      expect(await storage.authCodes.byId(second.id)).toStrictEqual(second);
+      await storage.authCodes.delete(second.id);
+      expect(await storage.authCodes.byId(second.id)).toBeUndefined();
+      await storage.authCodes.put(second);
+      expect(await storage.authCodes.deleteByPhone(phone)).toBe(2);
+      expect(await storage.authCodes.byId(first.id)).toBeUndefined();
+    });
+
+    it('counts attempts only on a live code of that number, never past the limit', async () => {
+      const phone = f.phone();
+      const code = codeRow(phone);
       await storage.authCodes.put(code);
-      expect(await storage.authCodes.byPhone(phone)).toStrictEqual(code);
-      expect(await storage.authCodes.addAttempt(phone)).toBe(1);
-      expect(await storage.authCodes.addAttempt(phone)).toBe(2);
-      const replacement = { ...code, codeHash: 'h2', intent: 'login', expiresAt: 2 ** 45, attempts: 0 };
-      await storage.authCodes.put(replacement);
-      expect(await storage.authCodes.byPhone(phone)).toStrictEqual(replacement);
-      await storage.authCodes.delete(phone);
-      expect(await storage.authCodes.byPhone(phone)).toBeUndefined();
-      // No code: any attempt is over the limit.
-      expect(await storage.authCodes.addAttempt(phone)).toBe(Number.POSITIVE_INFINITY);
+      expect(await storage.authCodes.attempt(code.id, f.phone(), 10, 3)).toBeUndefined();
+      expect(await storage.authCodes.attempt(code.id, phone, 10, 3)).toEqual({ codeHash: 'h1', attempts: 1 });
+      expect(await storage.authCodes.attempt(code.id, phone, 10, 3)).toEqual({ codeHash: 'h1', attempts: 2 });
+      expect(await storage.authCodes.attempt(code.id, phone, 10, 3)).toEqual({ codeHash: 'h1', attempts: 3 });
+      expect(await storage.authCodes.attempt(code.id, phone, 10, 3)).toBeUndefined();
+      expect((await storage.authCodes.byId(code.id))?.attempts).toBe(3);
+      // Expired at its expiry instant; unknown ids take nothing.
+      const other = codeRow(phone);
+      await storage.authCodes.put(other);
+      expect(await storage.authCodes.attempt(other.id, phone, 5_000, 3)).toBeUndefined();
+      expect(await storage.authCodes.attempt(f.id('v'), phone, 10, 3)).toBeUndefined();
+    });
+
+    it('lets exactly the attempt limit through when attempts race', async () => {
+      const phone = f.phone();
+      const code = codeRow(phone);
+      await storage.authCodes.put(code);
+      const taken = await Promise.all(
+        Array.from({ length: 41 }, () => storage.authCodes.attempt(code.id, phone, 10, 5)),
+      );
+      expect(taken.flatMap((t) => (t ? [t.attempts] : [])).sort((x, y) => x - y)).toEqual(seqRange(1, 5));
+      expect((await storage.authCodes.byId(code.id))?.attempts).toBe(5);
+    });
+
+    it('consumes a live code with the right hash once, however many race for it', async () => {
+      const phone = f.phone();
+      const code = codeRow(phone);
+      await storage.authCodes.put(code);
+      expect(await storage.authCodes.consume(code.id, 'wrong', 10)).toBe(false);
+      expect(await storage.authCodes.consume(code.id, 'h1', 5_000)).toBe(false);
+      const won = await Promise.all(
+        Array.from({ length: 5 }, () => storage.authCodes.consume(code.id, 'h1', 10)),
+      );
+      expect(won.filter(Boolean)).toHaveLength(1);
+      expect((await storage.authCodes.byId(code.id))?.consumedAt).toBe(10);
+      // A consumed code takes no more attempts.
+      expect(await storage.authCodes.attempt(code.id, phone, 11, 5)).toBeUndefined();
+    });
+
+    it('follows the model of a code under any sequence of attempts and consumptions', async () => {
+      type Op = { op: 'attempt'; now: number; max: number } | { op: 'consume'; right: boolean; now: number };
+      const op: fc.Arbitrary<Op> = fc.oneof(
+        fc.record({
+          op: fc.constant('attempt' as const),
+          now: fc.integer({ min: 0, max: 12 }),
+          max: fc.integer({ min: 1, max: 4 }),
+        }),
+        fc.record({
+          op: fc.constant('consume' as const),
+          right: fc.boolean(),
+          now: fc.integer({ min: 0, max: 12 }),
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 12 }), async (ops) => {
+          const phone = f.phone();
+          const code = codeRow(phone, { expiresAt: 10 });
+          await storage.authCodes.put(code);
+          const model = { attempts: 0, consumedAt: null as number | null };
+          const live = (now: number) => model.consumedAt === null && now < 10;
+          for (const o of ops) {
+            if (o.op === 'attempt') {
+              const expected =
+                live(o.now) && model.attempts < o.max
+                  ? { codeHash: 'h1', attempts: model.attempts + 1 }
+                  : undefined;
+              if (expected) model.attempts += 1;
+              expect(await storage.authCodes.attempt(code.id, phone, o.now, o.max)).toEqual(expected);
+            } else {
+              const expected = o.right && live(o.now);
+              if (expected) model.consumedAt = o.now;
+              expect(await storage.authCodes.consume(code.id, o.right ? 'h1' : 'h2', o.now)).toBe(expected);
+            }
+          }
+          expect(await storage.authCodes.byId(code.id)).toStrictEqual({ ...code, ...model });
+        }),
+        { numRuns: 30 },
+      );
+    });
+
+    it('a consumption inside a rolled-back transaction is undone', async () => {
+      const phone = f.phone();
+      const code = codeRow(phone);
+      await storage.authCodes.put(code);
+      await expect(
+        storage.transaction(async (tx) => {
+          expect(await tx.authCodes.consume(code.id, 'h1', 10)).toBe(true);
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      expect(await storage.authCodes.consume(code.id, 'h1', 10)).toBe(true);
     });
 
     it('deletes exactly the codes expired at a time', async () => {
       await storage.authCodes.deleteExpired(MAX);
-      const put = (expiresAt: number) =>
-        storage.authCodes.put({
-          phone: f.phone(),
-          codeHash: 'h',
-          intent: 'login',
-          expiresAt,
-          attempts: 0,
-          createdAt: 1,
-        });
+      const put = (expiresAt: number) => storage.authCodes.put(codeRow(f.phone(), { expiresAt }));
       await put(100);
       await put(200);
       await put(300);
@@ -495,6 +594,77 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         Array.from({ length: 20 }, () => storage.rateLimits.hit(key, 10, 60_000)),
       );
       expect(counts.sort((x, y) => x - y)).toEqual(seqRange(1, 20));
+    });
+
+    it('takes a hit only while the window has room; a new window has room again', async () => {
+      const key = f.id('rl');
+      expect(await storage.rateLimits.take(key, 1_000, 100, 2)).toBe(true);
+      expect(await storage.rateLimits.take(key, 1_010, 100, 2)).toBe(true);
+      expect(await storage.rateLimits.take(key, 1_020, 100, 2)).toBe(false);
+      // A refused take counted nothing: one hit given back makes room for exactly one.
+      await storage.rateLimits.giveBack(key, 1_030, 100);
+      expect(await storage.rateLimits.take(key, 1_040, 100, 2)).toBe(true);
+      expect(await storage.rateLimits.take(key, 1_050, 100, 2)).toBe(false);
+      expect(await storage.rateLimits.take(key, 1_100, 100, 2)).toBe(true);
+      expect(await storage.rateLimits.hit(key, 1_101, 100)).toBe(2);
+      // Giving back in a later window, or below zero, changes nothing.
+      await storage.rateLimits.giveBack(key, 1_300, 100);
+      expect(await storage.rateLimits.hit(key, 1_150, 100)).toBe(3);
+      expect(await storage.rateLimits.take(f.id('rl'), 1, 100, 0)).toBe(false);
+      // A hit taken at 2_000 and given back after a new window began (at 2_100) leaves the new one be.
+      const late = f.id('rl');
+      expect(await storage.rateLimits.take(late, 2_000, 100, 1)).toBe(true);
+      expect(await storage.rateLimits.take(late, 2_100, 100, 1)).toBe(true);
+      await storage.rateLimits.giveBack(late, 2_000, 100);
+      expect(await storage.rateLimits.take(late, 2_150, 100, 1)).toBe(false);
+    });
+
+    it('follows the model of a fixed window under any sequence of takes, give-backs and hits', async () => {
+      type Op = { op: 'take' | 'giveBack' | 'hit'; dt: number };
+      const op = fc.record({
+        op: fc.constantFrom<Op['op']>('take', 'giveBack', 'hit'),
+        dt: fc.integer({ min: 0, max: 60 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(op, { maxLength: 15 }),
+          fc.integer({ min: 1, max: 3 }),
+          async (ops, max) => {
+            const key = f.id('rl');
+            const windowMs = 100;
+            let now = 1_000;
+            let model: { start: number; count: number } | undefined;
+            const fresh = () => !model || model.start <= now - windowMs;
+            for (const o of ops) {
+              now += o.dt;
+              if (o.op === 'take') {
+                const ok = fresh() || model!.count < max;
+                if (ok)
+                  model = fresh()
+                    ? { start: now, count: 1 }
+                    : { start: model!.start, count: model!.count + 1 };
+                expect(await storage.rateLimits.take(key, now, windowMs, max)).toBe(ok);
+              } else if (o.op === 'hit') {
+                model = fresh() ? { start: now, count: 1 } : { start: model!.start, count: model!.count + 1 };
+                expect(await storage.rateLimits.hit(key, now, windowMs)).toBe(model.count);
+              } else {
+                if (!fresh() && model!.count > 0) model!.count -= 1;
+                await storage.rateLimits.giveBack(key, now, windowMs);
+              }
+            }
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
+    it('never lets racing takes past the limit', async () => {
+      const key = f.id('rl');
+      const taken = await Promise.all(
+        Array.from({ length: 30 }, () => storage.rateLimits.take(key, 10, 60_000, 7)),
+      );
+      expect(taken.filter(Boolean)).toHaveLength(7);
+      expect(await storage.rateLimits.hit(key, 11, 60_000)).toBe(8);
     });
 
     it('deletes exactly the windows that started at or before a time', async () => {

@@ -4,7 +4,7 @@ import type { HttpServices } from '../services.ts';
 
 const intent = { type: 'string', enum: ['register', 'login'] } as const;
 
-/** Public routes: phone verification. */
+/** Public routes: phone verification (`intent` is accepted from older clients and ignored). */
 export async function authRoutes(app: FastifyInstance, services: HttpServices): Promise<void> {
   app.post<{ Body: RequestCodeBody }>(
     '/v1/auth/code',
@@ -13,13 +13,12 @@ export async function authRoutes(app: FastifyInstance, services: HttpServices): 
         body: {
           type: 'object',
           additionalProperties: false,
-          required: ['phone', 'intent'],
+          required: ['phone'],
           properties: { phone: { type: 'string', maxLength: 40 }, intent },
         },
       },
     },
-    async (request) =>
-      services.auth.requestCode(request.body.phone, request.body.intent, services.clientIp(request.raw)),
+    async (request) => services.auth.requestCode(request.body.phone, services.clientSource(request.raw)),
   );
 
   app.post<{ Body: VerifyCodeBody }>(
@@ -29,9 +28,10 @@ export async function authRoutes(app: FastifyInstance, services: HttpServices): 
         body: {
           type: 'object',
           additionalProperties: false,
-          required: ['phone', 'code', 'intent', 'deviceName'],
+          required: ['phone', 'verificationId', 'code', 'deviceName'],
           properties: {
             phone: { type: 'string', maxLength: 40 },
+            verificationId: { type: 'string', minLength: 1, maxLength: 64 },
             code: { type: 'string', pattern: '^[0-9]{4,10}$' },
             intent,
             deviceName: { type: 'string', minLength: 1, maxLength: 64 },
@@ -41,13 +41,13 @@ export async function authRoutes(app: FastifyInstance, services: HttpServices): 
       },
     },
     async (request) => {
-      const { phone, code, intent, deviceName, acceptPolicyVersion } = request.body;
+      const { phone, verificationId, code, deviceName, acceptPolicyVersion } = request.body;
       return services.auth.verify(
         phone,
+        verificationId,
         code,
-        intent,
         deviceName,
-        services.clientIp(request.raw),
+        services.clientSource(request.raw),
         acceptPolicyVersion,
       );
     },

@@ -21,6 +21,39 @@ export class KyselyRateLimitStore implements RateLimitStore {
     return Number(r.count);
   }
 
+  async take(key: string, now: number, windowMs: number, max: number): Promise<boolean> {
+    if (max < 1) return false;
+    const expired = sql<boolean>`rate_limits.window_start <= ${now - windowMs}`;
+    // An upsert whose update is conditional: a full window neither counts nor returns a row.
+    const r = await this.db
+      .insertInto('rate_limits')
+      .values({ key, window_start: now, count: 1 })
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet({
+            count: sql`CASE WHEN ${expired} THEN 1 ELSE rate_limits.count + 1 END`,
+            window_start: sql`CASE WHEN ${expired} THEN ${now} ELSE rate_limits.window_start END`,
+          })
+          .where(sql<boolean>`${expired} OR rate_limits.count < ${max}`),
+      )
+      .returning('count')
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  async giveBack(key: string, now: number, windowMs: number): Promise<void> {
+    await this.db
+      .updateTable('rate_limits')
+      .set({ count: sql`count - 1` })
+      .where('key', '=', key)
+      // Only the window the hit was taken in: it began by `now` and has not ended.
+      .where('window_start', '>', now - windowMs)
+      .where('window_start', '<=', now)
+      .where('count', '>', 0)
+      .execute();
+  }
+
   async deleteExpired(before: number): Promise<number> {
     const r = await this.db.deleteFrom('rate_limits').where('window_start', '<=', before).executeTakeFirst();
     return Number(r.numDeletedRows);

@@ -15,6 +15,7 @@ import { legalHoldsMigration } from './006-legal-holds.ts';
 import { exportJobsMigration } from './008-export-jobs.ts';
 import { mlsMigration } from './009-mls.ts';
 import { deskHardeningMigration } from './010-desk-hardening.ts';
+import { authCodesMigration } from './011-auth-codes.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -34,6 +35,7 @@ const MIGRATIONS = [
   '008-export-jobs',
   '009-mls',
   '010-desk-hardening',
+  '011-auth-codes',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -48,6 +50,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '008-export-jobs': exportJobsMigration(dialect),
     '009-mls': mlsMigration(dialect),
     '010-desk-hardening': deskHardeningMigration(dialect),
+    '011-auth-codes': authCodesMigration(dialect),
   };
 }
 

@@ -10,6 +10,7 @@ import { legalHoldsMigration } from './006-legal-holds.ts';
 import { exportJobsMigration } from './008-export-jobs.ts';
 import { mlsMigration } from './009-mls.ts';
 import { deskHardeningMigration } from './010-desk-hardening.ts';
+import { authCodesMigration } from './011-auth-codes.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -23,6 +24,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '008-export-jobs': exportJobsMigration(dialect),
     '009-mls': mlsMigration(dialect),
     '010-desk-hardening': deskHardeningMigration(dialect),
+    '011-auth-codes': authCodesMigration(dialect),
   };
 }
 
