@@ -59,8 +59,10 @@ describe('the legal desk has no path to messages, media, contacts or keys', () =
     const { files, packages } = reachable(entries);
     const names = [...files].map((f) => relative(server, f));
     // Outside the desk's own folders it loads only these (the CLI opens storage through a function
-    // it is handed, so no store module is reachable at all).
+    // it is handed, so no store module is reachable at all). private-files writes the transparency
+    // key and witness 0600 with node:fs alone.
     expect(names.filter((n) => !/^(legal|transparency)\//.test(n)).sort()).toEqual([
+      'files/private-files.ts',
       'http/routes/desk-routes.ts',
       'services/phone.ts',
     ]);
