@@ -206,10 +206,18 @@ export class ScaledCluster {
         host: '127.0.0.1',
         port: this.nodes[i]!.port,
         logLevel: 'warn',
+        // The log SMS adapter (codes read from the outbox file) runs only in explicit development mode.
+        dev: true,
+        dataDir: join(this.dir, `node-${i}`),
         storage: { kind: 'postgres', url: this.databaseUrl, poolSize: 10 },
         bus: { kind: 'nats', servers: [this.natsUrl], subject: 'courier.scaled' },
         sms: { kind: 'log', outboxFile: this.outbox(i) },
-        auth: { requestsPerIp: 100_000, codesPerPhone: 1000 },
+        auth: {
+          requestsPerIp: 100_000,
+          codesPerPhone: 1000,
+          codesPerPhonePerSource: 1000,
+          smsPerWindow: 1_000_000,
+        },
         // Every node signs with the operator's one key and certifies with the one certification key.
         transparency: { keyFile: join(this.dir, 'transparency.key') },
         mls: { certificationKeyFile: join(this.dir, 'certification.key') },
