@@ -5,7 +5,6 @@ import type { Duplex } from 'node:stream';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { markRelayed } from '../http/client-ip.ts';
-import { innerSockets } from '../http/connection-guard.ts';
 import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 
 /**
@@ -40,7 +39,8 @@ export class TunnelListener {
       const inner = new TLSSocket(stream, { isServer: true, secureContext: this.context });
       // The peer the core sees is the relay (or whoever holds the outer connection), never more.
       Object.defineProperty(inner, 'remoteAddress', { value: outerAddress });
-      // …and rate limits know it: everyone behind a relay must not share one per-IP bucket.
+      // …and rate limits know it: everyone behind a relay must not share one per-IP bucket; and
+      // connection limits count it once, as the outer connection.
       markRelayed(inner);
       stream.on('error', () => inner.destroy());
       inner.on('error', () => stream.destroy());
@@ -50,8 +50,6 @@ export class TunnelListener {
       }, this.handshakeTimeoutMs);
       inner.once('secure', () => clearTimeout(handshake));
       inner.once('close', () => clearTimeout(handshake));
-      // Counted once, as the outer connection: connection limits skip the inner one.
-      innerSockets.add(inner);
       inner.once('secure', () => this.server.emit('connection', inner));
     });
     return true;

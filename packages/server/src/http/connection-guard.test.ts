@@ -1,7 +1,8 @@
 import { CourierError } from '@courier/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addressKey, ConnectionGuard } from './connection-guard.ts';
+import { addressBucket } from './client-ip.ts';
+import { ConnectionGuard } from './connection-guard.ts';
 
 /** The eight 16-bit groups of an IPv6 address, written out in full. */
 const fullGroups = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 });
@@ -19,28 +20,28 @@ function compress(groups: number[]): string {
   return `${write(groups.slice(0, at))}::${write(groups.slice(at + len))}`;
 }
 
-describe('addressKey', () => {
+describe('addressBucket', () => {
   it('puts two IPv6 addresses together exactly when their first 64 bits agree, however written', () => {
     fc.assert(
       fc.property(fullGroups, fullGroups, fc.boolean(), (a, b, shareTop) => {
         const c = shareTop ? [...a.slice(0, 4), ...b.slice(4)] : b;
         const same = a.slice(0, 4).every((g, i) => g === c[i]);
-        expect(addressKey(compress(a)) === addressKey(write(c))).toBe(same);
-        expect(addressKey(write(a))).toBe(addressKey(compress(a)));
+        expect(addressBucket(compress(a)) === addressBucket(write(c))).toBe(same);
+        expect(addressBucket(write(a))).toBe(addressBucket(compress(a)));
       }),
       { numRuns: 1000 },
     );
   });
 
   it('counts an IPv4 address (mapped or not) by itself, and never throws on anything', () => {
-    expect(addressKey('::ffff:203.0.113.9')).toBe('203.0.113.9');
-    expect(addressKey('203.0.113.9')).toBe('203.0.113.9');
-    expect(addressKey('2001:db8:1:2::1')).toBe(addressKey('2001:db8:1:2:ffff:1:2:3'));
-    expect(addressKey('2001:db8:1:2::1')).not.toBe(addressKey('2001:db8:1:3::1'));
-    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressBucket('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(addressBucket('203.0.113.9')).toBe('203.0.113.9');
+    expect(addressBucket('2001:db8:1:2::1')).toBe(addressBucket('2001:db8:1:2:ffff:1:2:3'));
+    expect(addressBucket('2001:db8:1:2::1')).not.toBe(addressBucket('2001:db8:1:3::1'));
+    expect(addressBucket('::1')).toBe('0:0:0:0::/64');
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.ipV4(), fc.ipV6(), fc.ipV4Extended()), (address) => {
-        expect(typeof addressKey(address)).toBe('string');
+        expect(typeof addressBucket(address)).toBe('string');
       }),
     );
   });

@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CourierError } from '@courier/protocol';
 import type { Clock } from '../deps.ts';
+import { addressBucket, isRelayed } from './client-ip.ts';
 import { errorResponse } from './upgrade.ts';
 
 export interface ConnectionLimits {
@@ -14,38 +15,6 @@ export interface ConnectionLimits {
   connectsPerIp: number;
   connectRateWindowMs: number;
 }
-
-/**
- * What connections are counted by: an IPv4 address, or the /64 an IPv6 address lies in (one
- * subscriber line usually holds a whole /64, so counting single IPv6 addresses would count nothing).
- * An IPv4-mapped IPv6 address counts as its IPv4 address; anything else is its own key.
- */
-export function addressKey(address: string): string {
-  if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) return address.slice(7);
-  if (isIP(address) !== 6) return address;
-  const bare = address.split('%')[0]!.toLowerCase();
-  const [head = '', tail] = bare.split('::') as [string, string | undefined];
-  const groups = (part: string): string[] => {
-    if (part === '') return [];
-    const out: string[] = [];
-    for (const g of part.split(':')) {
-      // A trailing dotted quad is the last 32 bits: never part of the /64.
-      if (g.includes('.')) out.push('0', '0');
-      else out.push(g);
-    }
-    return out;
-  };
-  const left = groups(head);
-  const right = tail === undefined ? [] : groups(tail);
-  const all = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${all
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
-}
-
-/** Sockets the server made itself (the decrypted side of a relay tunnel): their outer one was counted. */
-export const innerSockets = new WeakSet<object>();
 
 /** Sockets refused at connect: whatever request still arrives on one is dropped unanswered. */
 const refused = new WeakSet<object>();
@@ -74,7 +43,7 @@ export class ConnectionGuard {
     private readonly clock: Clock,
     exempt: readonly string[],
   ) {
-    this.exempt = new Set(exempt.map(addressKey));
+    this.exempt = new Set(exempt.map(addressBucket));
   }
 
   get openConnections(): number {
@@ -86,7 +55,7 @@ export class ConnectionGuard {
    * close. `inTotal: false` counts it per address only (its connection was counted already).
    */
   admit(address: string, inTotal = true): CourierError | (() => void) {
-    const key = addressKey(address);
+    const key = addressBucket(address);
     const counted = !this.exempt.has(key);
     if (counted) {
       const window = Math.floor(this.clock.now() / this.limits.connectRateWindowMs);
@@ -119,14 +88,14 @@ export class ConnectionGuard {
   /** Admits or refuses every connection the server accepts. */
   attach(server: Server): void {
     server.on('connection', (socket: Socket) => {
-      if (innerSockets.has(socket)) return;
+      if (isRelayed(socket)) return;
       const address = socket.remoteAddress ?? '';
       const admitted = this.admit(address);
       if (admitted instanceof CourierError) {
         refuseConnection(socket, admitted);
         return;
       }
-      if (!this.exempt.has(addressKey(address))) this.countedPerAddress.add(socket);
+      if (!this.exempt.has(addressBucket(address))) this.countedPerAddress.add(socket);
       socket.once('close', admitted);
     });
   }
@@ -138,7 +107,7 @@ export class ConnectionGuard {
    * are not limited per address) is counted by the client address the proxy reports, while open.
    */
   admitUpgrade(socket: Duplex, clientAddress: string): CourierError | undefined {
-    if (this.countedPerAddress.has(socket) || innerSockets.has(socket)) return undefined;
+    if (this.countedPerAddress.has(socket) || isRelayed(socket)) return undefined;
     const admitted = this.admit(clientAddress, false);
     if (admitted instanceof CourierError) return admitted;
     socket.once('close', admitted);
