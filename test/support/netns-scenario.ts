@@ -17,6 +17,10 @@ import { connectDevice, nextPhone, type TestDevice, text, untext } from './harne
 import { onExitCleanup } from './exit-cleanup.ts';
 import { type Block, type CensoredNetwork, createCensoredNetwork } from './netns.ts';
 import { codeFromOutbox } from './server-process.ts';
+import { until } from './until.ts';
+
+/** How often the scenario polls for a core, a relay or a switch. */
+const POLL_MS = 200;
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SECRET = '/netns-relay-secret';
@@ -135,9 +139,10 @@ export class CensorScenario {
         async () => (await fetch(`${coreUrl}/healthz`)).ok,
         'the core in the server namespace',
         60_000,
+        POLL_MS,
       );
       for (const address of net.relayAddresses)
-        await until(() => tcpOpen(address, 443), `relay ${address}`, 60_000);
+        await until(() => tcpOpen(address, 443), `relay ${address}`, 60_000, POLL_MS);
       const endpoints: Endpoint[] = [
         { id: 'core', kind: 'core', url: coreUrl, weight: 10 },
         ...net.relayAddresses.map(
@@ -272,7 +277,7 @@ export class CensorScenario {
         blockedAt = Date.now();
         this.net.block(this.addressOf(from), how);
       });
-      await until(() => a.switches.some((s) => s.at >= blockedAt), 'the client to switch');
+      await until(() => a.switches.some((s) => s.at >= blockedAt), 'the client to switch', 30_000, POLL_MS);
       const next = a.switches.find((s) => s.at >= blockedAt)!;
       return { how, from, to: next.id, reconnectSeconds: (next.at - blockedAt) / 1000, ...result };
     } finally {
@@ -309,22 +314,6 @@ export class CensorScenario {
     } finally {
       this.net.unblockAll();
     }
-  }
-}
-
-export async function until(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  ms = 30_000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (
-    !(await Promise.resolve()
-      .then(check)
-      .catch(() => false))
-  ) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

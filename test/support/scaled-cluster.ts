@@ -17,6 +17,7 @@ import { CourierHttp, EndpointBook, EndpointFailover } from '@courier/sdk';
 import WebSocket from 'ws';
 import { nextPhone } from './harness.ts';
 import { codeFromOutbox, freePort } from './server-process.ts';
+import { until } from './until.ts';
 
 /**
  * The scaled shape as separate processes: a private PostgreSQL cluster and a private nats-server
@@ -398,23 +399,6 @@ function endProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
     });
     killGroup(child, signal);
   });
-}
-
-export async function until(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  ms = 30_000,
-  everyMs = 100,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (
-    !(await Promise.resolve()
-      .then(check)
-      .catch(() => false))
-  ) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 function tcpOpen(port: number): Promise<boolean> {

@@ -2,7 +2,8 @@ import { opaqueApplicationMessage } from '@courier/mls';
 import type { ServerFrame } from '@courier/protocol';
 import { MemoryClientStore } from '@courier/sdk';
 import { bodyOf, OpaqueConnection, text, untext } from './harness.ts';
-import { FrameProbe, type RegisteredUser, type ScaledCluster, until } from './scaled-cluster.ts';
+import { FrameProbe, type RegisteredUser, type ScaledCluster } from './scaled-cluster.ts';
+import { until } from './until.ts';
 
 /**
  * The story of issue 11 on a running ScaledCluster: messages flow from SDK connections (failover
