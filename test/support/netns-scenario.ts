@@ -1,6 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -17,7 +16,7 @@ import { connectDevice, nextPhone, type TestDevice, text, untext } from './harne
 import { onExitCleanup } from './exit-cleanup.ts';
 import { type Block, type CensoredNetwork, createCensoredNetwork } from './netns.ts';
 import { codeFromOutbox } from './server-process.ts';
-import { until } from './until.ts';
+import { tcpOpen, until } from './until.ts';
 
 /** How often the scenario polls for a core, a relay or a switch. */
 const POLL_MS = 200;
@@ -343,15 +342,4 @@ export function makeSelfSignedCert(dir: string, name: string): { cert: string; k
     { stdio: 'ignore' },
   );
   return { cert, key };
-}
-
-function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

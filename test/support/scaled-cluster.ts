@@ -1,6 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -17,7 +16,7 @@ import { CourierHttp, EndpointBook, EndpointFailover } from '@courier/sdk';
 import WebSocket from 'ws';
 import { nextPhone } from './harness.ts';
 import { codeFromOutbox, freePort } from './server-process.ts';
-import { until } from './until.ts';
+import { tcpOpen, until } from './until.ts';
 
 /**
  * The scaled shape as separate processes: a private PostgreSQL cluster and a private nats-server
@@ -182,7 +181,7 @@ export class ScaledCluster {
       stdio: 'ignore',
     });
     this.nats = child;
-    await until(() => tcpOpen(this.natsPort), 'nats-server to listen', 15_000);
+    await until(() => tcpOpen('127.0.0.1', this.natsPort), 'nats-server to listen', 15_000);
   }
 
   /** Stops nats-server (SIGTERM, as a service manager's restart does) and waits until it is gone. */
@@ -398,17 +397,6 @@ function endProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
       resolve();
     });
     killGroup(child, signal);
-  });
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }
 

@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+
 /** Polls `check` every `everyMs` until it is true (a throw counts as false); fails after `ms`. */
 export async function until(
   check: () => Promise<boolean> | boolean,
@@ -14,4 +16,16 @@ export async function until(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Whether a TCP connection to host:port opens now (then closed at once). */
+export function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
