@@ -4,6 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { configDefaults, parseConfig } from './config.ts';
 
 describe('config', () => {
+  it('refuses values no server could run with, naming the key', () => {
+    for (const maxPayloadBytes of [10, 0, 128 * 1024 * 1024])
+      expect(() => parseConfig({ delivery: { maxPayloadBytes } })).toThrow(/maxPayloadBytes/);
+    expect(parseConfig({ delivery: { maxPayloadBytes: 65_536 } }).delivery.maxPayloadBytes).toBe(65_536);
+  });
+
   it('accepts the documented example, which lists every default', () => {
     const example = JSON.parse(
       readFileSync(new URL('../../../docs/config.example.json', import.meta.url), 'utf8'),

@@ -162,7 +162,16 @@ const configObject = z.strictObject({
   groups: z.strictObject({ memberCap: z.number().int().min(2).default(DEFAULT_MEMBER_CAP) }).prefault({}),
   delivery: z
     .strictObject({
-      maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PAYLOAD_BYTES),
+      /**
+       * Largest frame payload a client may send. A commit with its path in a 5,000-member group is
+       * ~0.4 MB, so below 64 KiB groups would break; above 64 MiB one frame could starve a node.
+       */
+      maxPayloadBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(64 * 1024 * 1024)
+        .default(DEFAULT_MAX_PAYLOAD_BYTES),
       /** Stop writing to a socket whose unsent bytes exceed this; resume below lowWaterBytes. */
       highWaterBytes: z
         .number()

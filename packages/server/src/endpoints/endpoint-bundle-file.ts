@@ -1,6 +1,6 @@
 import { CourierError, parseEndpointTicket, type SignedDocument } from '@courier/protocol';
 import { readFileSync, statSync } from 'node:fs';
-import type { EndpointBundle } from './endpoints-cli.ts';
+import type { EndpointBundle } from './endpoint-bundle.ts';
 import type { WeightedRelay } from './relay-subset.ts';
 
 export interface LoadedBundle {

@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../storage/open-storage.ts';
 import { DEFAULT_PRIVACY } from '../storage/ports.ts';
-import { type LegalCliIo, runLegalEvaluate } from './legal-cli.ts';
-import { NOW } from './legal-fixtures.ts';
-import { POLICY_2018, policyHash } from './policy.ts';
+import { type LegalCliIo, runLegalEvaluate } from './legal-command.ts';
+import { NOW } from '../legal/legal-fixtures.ts';
+import { POLICY_2018, policyHash } from '../legal/policy.ts';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const example = (name: string) => join(root, 'docs/examples', `${name}.json`);

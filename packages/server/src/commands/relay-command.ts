@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { createRelay, type RelayLimits } from './relay-server.ts';
+import { createRelay, type RelayLimits } from '../relay/relay-server.ts';
 
-const USAGE = `usage: courier-server relay --upstream <core base URL> --path <secret path> --cert <pem> --key <pem>
+export const USAGE = `usage: courier-server relay --upstream <core base URL> --path <secret path> --cert <pem> --key <pem>
          [--host 0.0.0.0] [--port 443] [--max-connections N] [--connects-per-second N] [--max-head-bytes N]
          [--stats-interval-s 60]`;
 

@@ -5,10 +5,10 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import type { StorageConfig } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
-import { LogWitness } from './log-witness.ts';
-import { loadServerKey } from './signing-key.ts';
-import { type ReportFormat, renderReport } from './report-render.ts';
-import { LogIntegrityError, TransparencyLog } from './transparency-log.ts';
+import { LogWitness } from '../transparency/log-witness.ts';
+import { loadServerKey } from '../transparency/signing-key.ts';
+import { type ReportFormat, renderReport } from '../transparency/report-render.ts';
+import { LogIntegrityError, TransparencyLog } from '../transparency/transparency-log.ts';
 
 export interface TransparencyCliIo {
   out: (text: string) => void;
@@ -21,7 +21,7 @@ export interface TransparencyCliIo {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-const USAGE = [
+export const USAGE = [
   'usage: courier-server transparency report --period 2026-H1 [--format json|csv|html] [--config file.json]',
   '       courier-server transparency checkpoint [--config file.json]   print the newest signed checkpoint',
   '       courier-server transparency verify [--config file.json]       check the stored log against it',

@@ -3,10 +3,10 @@ import { parseArgs } from 'node:util';
 import { errorCatalog } from '@courier/protocol';
 import type { StorageConfig } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
-import { LegalRequestInvalid, parseLegalRequest } from './legal-request.ts';
-import { type DisclosurePolicy, LegalPolicyInvalid, POLICY_2018, parsePolicy } from './policy.ts';
-import { evaluate } from './policy-engine.ts';
-import { StorageLegalFacts } from './storage-legal-facts.ts';
+import { LegalRequestInvalid, parseLegalRequest } from '../legal/legal-request.ts';
+import { type DisclosurePolicy, LegalPolicyInvalid, POLICY_2018, parsePolicy } from '../legal/policy.ts';
+import { evaluate } from '../legal/policy-engine.ts';
+import { StorageLegalFacts } from '../legal/storage-legal-facts.ts';
 
 export interface LegalCliIo {
   out: (text: string) => void;
@@ -17,7 +17,7 @@ export interface LegalCliIo {
   now: () => number;
 }
 
-const USAGE =
+export const USAGE =
   'usage: courier-server legal evaluate <request.json> [--policy policy.json] [--at ISO-time] [--with-facts [--config file.json]]';
 
 const FACTS_UNKNOWN =

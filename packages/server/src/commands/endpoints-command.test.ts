@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type EndpointBundle, runEndpointsCommand } from './endpoints-cli.ts';
+import type { EndpointBundle } from '../endpoints/endpoint-bundle.ts';
+import { runEndpointsCommand } from './endpoints-command.ts';
 
 const NOW = Date.now();
 const list = {
