@@ -63,6 +63,14 @@ export type {
   VerifyCodeBody,
   VerifyCodeReply,
 } from './http-api.ts';
+export { REPORT_LIMITS, REPORT_REASONS } from './reports.ts';
+export type {
+  FiledReportView,
+  FileReportBody,
+  FileReportReply,
+  ReportedMessage,
+  ReportReason,
+} from './reports.ts';
 export {
   CheckpointError,
   checkpointBody,
