@@ -52,7 +52,7 @@ export const errorCatalog = {
   ACCOUNT_SUSPENDED: {
     status: 403,
     message:
-      'This account is suspended after a report, by the decision of two staff members. To appeal, write to the operator\'s appeals address (see /privacy); the decision is reviewed by two other staff members.',
+      "This account is suspended after a report, by the decision of two staff members. To appeal, write to the operator's appeals address (see /privacy); the decision is reviewed by two other staff members.",
   },
   REPORT_INVALID: {
     status: 400,

@@ -35,7 +35,11 @@ export const isReportReason = (value: unknown): value is ReportReason =>
  * readable text messages (not roster changes), either the last N or the ones chosen by id, each
  * reduced to its sender, sending time and text.
  */
-export function draftReport(chatId: string, held: readonly StoredMessage[], choice: ReportChoice): ReportDraft {
+export function draftReport(
+  chatId: string,
+  held: readonly StoredMessage[],
+  choice: ReportChoice,
+): ReportDraft {
   const invalid = (message: string) => new CourierError('REPORT_INVALID', { message });
   if (!isReportReason(choice.reason)) throw invalid(`The reason is one of ${REPORT_REASONS.join(', ')}.`);
   if ((choice.comment?.length ?? 0) > REPORT_LIMITS.maxCommentLength)

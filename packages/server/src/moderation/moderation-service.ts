@@ -285,7 +285,11 @@ export class ModerationService {
    * account (remembered by hash, so a device presenting one hears ACCOUNT_SUSPENDED) and then
    * closes its live connections; a lift forgets those sessions (the person signs in again).
    */
-  private async step(staff: DeskAccountRow, accountId: string, event: SuspensionEvent): Promise<SuspensionView> {
+  private async step(
+    staff: DeskAccountRow,
+    accountId: string,
+    event: SuspensionEvent,
+  ): Promise<SuspensionView> {
     const action = {
       propose: 'propose_suspension',
       propose_lift: 'propose_lift',
@@ -314,7 +318,8 @@ export class ModerationService {
       throw error;
     }
     await this.audit(staff, result.effect === null ? action : `${action}:${result.effect}`, accountId);
-    if (result.devices.length > 0) await this.bus.publish({ type: 'devices_revoked', deviceIds: result.devices });
+    if (result.devices.length > 0)
+      await this.bus.publish({ type: 'devices_revoked', deviceIds: result.devices });
     return viewOf(accountId, result.state);
   }
 

@@ -2,7 +2,6 @@ import { CourierError } from '@courier/protocol';
 import { DEFAULT_APPEAL } from '../config.ts';
 import type { Stores, SuspensionRow } from '../storage/ports.ts';
 
-
 /** Suspended in this row's state (a proposal to suspend is not yet a suspension; a proposed lift still is). */
 export const rowSuspends = (row: SuspensionRow | undefined): row is SuspensionRow =>
   row !== undefined && (row.state === 'suspended' || row.state === 'lift_proposed');

@@ -40,7 +40,6 @@ export async function reportRoutes(app: FastifyInstance, moderation: ModerationS
         },
       },
     },
-    async (request, reply) =>
-      reply.status(201).send(await moderation.file(request.principal, request.body)),
+    async (request, reply) => reply.status(201).send(await moderation.file(request.principal, request.body)),
   );
 }

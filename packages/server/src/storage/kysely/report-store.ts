@@ -49,7 +49,11 @@ export class KyselyReportStore implements ReportStore {
     if (filter.reportedAccountId !== undefined)
       query = query.where('reported_account_id', '=', filter.reportedAccountId);
     if (filter.reason !== undefined) query = query.where('reason', '=', filter.reason);
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit)
+      .execute();
     return rows.map(toRow);
   }
 

@@ -30,9 +30,7 @@ export function reportsMigration(_dialect: SqlDialectName) {
       await db.schema.createIndex('reports_reported').on('reports').column('reported_account_id').execute();
       await db.schema
         .createTable('account_suspensions')
-        .addColumn('account_id', 'text', (c) =>
-          c.primaryKey().references('accounts.id').onDelete('cascade'),
-        )
+        .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id').onDelete('cascade'))
         .addColumn('state', 'text', (c) => c.notNull())
         .addColumn('report_id', 'text')
         .addColumn('proposed_by', 'text', (c) => c.notNull())
@@ -43,9 +41,7 @@ export function reportsMigration(_dialect: SqlDialectName) {
       await db.schema
         .createTable('suspended_sessions')
         .addColumn('token_hash', 'text', (c) => c.primaryKey())
-        .addColumn('account_id', 'text', (c) =>
-          c.notNull().references('accounts.id').onDelete('cascade'),
-        )
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
         .execute();
       await db.schema
         .createIndex('suspended_sessions_account')
