@@ -12,6 +12,7 @@ import {
   encodeClientFrame,
   GATEWAY_PATH,
   PROTOCOL_VERSION,
+  periodOf,
 } from '@courier/protocol';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -224,6 +225,25 @@ describe('reports and two-staff suspension', () => {
         'approve_suspension:suspended',
       ].sort(),
     );
+  });
+
+  it('counts the suspension in the transparency log and report, with no personal data in the leaf', async () => {
+    const leaves = (
+      (await (await fetch(`${server.url}/v1/transparency/leaves`)).json()) as { leaves: { leaf: string }[] }
+    ).leaves.map((l) => l.leaf);
+    const suspensions = leaves.filter((l) => l.includes('"suspension"'));
+    expect(suspensions).toHaveLength(1);
+    const leaf = JSON.parse(suspensions[0]!) as Record<string, unknown>;
+    expect(Object.keys(leaf).sort()).toEqual(['action', 'at', 'reason', 'type', 'v']);
+    expect(leaf).toMatchObject({ type: 'suspension', action: 'suspended', reason: 'abuse' });
+    expect((leaf.at as number) % 86_400_000).toBe(0);
+    for (const secret of [abuser.user.accountId, reporter.user.accountId, reportId, ...forwarded])
+      expect(suspensions[0]).not.toContain(secret);
+    const period = periodOf(Date.now());
+    const report = (await (await fetch(`${server.url}/v1/transparency/reports/${period}`)).json()) as {
+      moderation: unknown;
+    };
+    expect(report.moderation).toEqual({ suspended: 1, lifted: 0, suspendedByReason: { abuse: 1 } });
   });
 
   it('lifts a suspension only with two different moderators; then the person can sign in again', async () => {

@@ -52,7 +52,7 @@ export const errorCatalog = {
   ACCOUNT_SUSPENDED: {
     status: 403,
     message:
-      "This account is suspended after a report, by the decision of two staff members. To appeal, write to the operator's appeals address (see /privacy); the decision is reviewed by two other staff members.",
+      'This account is suspended, by the decision of two staff members; the details say how to appeal. Its sessions have ended, and it cannot sign in, connect or send.',
   },
   REPORT_INVALID: {
     status: 400,

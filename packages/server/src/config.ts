@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 /** What a suspended person is told about appealing, unless the operator configures `reports.appeal`. */
 export const DEFAULT_APPEAL =
-  "To appeal, write to the operator's appeals address (see /privacy#appeals); two staff members who took no part in the suspension review it.";
+  "To appeal, contact this server's operator; a suspension is lifted by two staff members, one proposing and another approving.";
 
 const storage = z.discriminatedUnion('kind', [
   /** `path` defaults to `courier.db` in `dataDir`. */

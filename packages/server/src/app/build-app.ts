@@ -91,7 +91,6 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     recordIps,
     new SuspensionGate(config.reports.appeal),
   );
-  const moderation = new ModerationService(storage, bus, deps.clock, deps.random, config.reports);
   const accounts = new AccountService(storage, policies);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
   const mls = new MlsService(storage, bus, deps.clock, groups, {
@@ -166,6 +165,14 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     signingKey,
   });
   const desk = new DeskService(storage.desk, storage.legalCases, legal, deps.clock, config.desk);
+  const moderation = new ModerationService(
+    storage,
+    bus,
+    deps.clock,
+    deps.random,
+    config.reports,
+    transparency,
+  );
   const resignTimer = setInterval(() => {
     transparency
       .resign()

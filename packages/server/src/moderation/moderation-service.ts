@@ -6,6 +6,7 @@ import {
   REPORT_REASONS,
 } from '@courier/protocol';
 import type { Bus } from '../bus/ports.ts';
+import type { TransparencyLog } from '../transparency/transparency-log.ts';
 import type { Clock } from '../deps.ts';
 import type { Principal } from '../services/auth-service.ts';
 import type {
@@ -27,6 +28,7 @@ import {
 } from './suspension-machine.ts';
 
 const LIST_LIMIT = 200;
+const DAY_MS = 86_400_000;
 
 function base64url(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64url');
@@ -126,6 +128,8 @@ export class ModerationService {
     private readonly clock: Clock,
     private readonly random: (bytes: number) => Uint8Array,
     private readonly limits: ModerationLimits,
+    /** Where suspensions are counted in public (a leaf without personal data); absent in unit tests. */
+    private readonly log?: Pick<TransparencyLog, 'append'>,
   ) {}
 
   /** Checks and stores a report; the reply is its id. */
@@ -320,7 +324,22 @@ export class ModerationService {
     await this.audit(staff, result.effect === null ? action : `${action}:${result.effect}`, accountId);
     if (result.devices.length > 0)
       await this.bus.publish({ type: 'devices_revoked', deviceIds: result.devices });
+    if (result.effect !== null) await this.publish(result.effect, result.state, event.at);
     return viewOf(accountId, result.state);
+  }
+
+  /**
+   * Counts a suspension or lift in the transparency log: the day (not the moment, so that the leaf
+   * is harder to match with one person's disappearance), the action, and the cited report's reason
+   * category from a closed set. No account, staff member or report id.
+   */
+  private async publish(effect: 'suspended' | 'lifted', state: SuspensionState, at: number): Promise<void> {
+    if (!this.log) return;
+    const reportId = state.kind === 'active' ? null : state.reportId;
+    const cited = reportId === null ? undefined : await this.storage.reports.byId(reportId);
+    const reason =
+      cited && (REPORT_REASONS as readonly string[]).includes(cited.reason) ? cited.reason : 'none';
+    await this.log.append({ v: 1, type: 'suspension', at: at - (at % DAY_MS), action: effect, reason });
   }
 
   /** Ends the sessions of a newly suspended account (returns its devices, to close them live). */
