@@ -132,7 +132,14 @@ ${table('Connection records (IP addresses)', data.connectionRecords)}
 ${table('Chats', data.chats)}
 ${table(
   'Reports you filed (the messages you chose to forward)',
-  data.reportsFiled.map((r) => ({ ...r, messages: r.messages.map((m) => m.text).join(' / ') })),
+  data.reportsFiled.map((r) => ({
+    receivedAt: r.receivedAt,
+    chatId: r.chatId,
+    reason: r.reason,
+    comment: r.comment,
+    messages: r.messages.map((m) => m.text).join(' / '),
+    state: r.state,
+  })),
 )}
 ${data.suspension ? table('Suspension', [data.suspension]) : ''}
 <p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
