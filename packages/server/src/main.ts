@@ -3,7 +3,7 @@
  *   courier-server serve     run the server (HTTP API + WebSocket gateway) until SIGINT/SIGTERM
  *   courier-server migrate   bring the database schema to the newest version and exit
  *   courier-server purge     apply every retention rule now and print what was removed (alias: prune)
- *   courier-server desk add-staff <username> --name N --roles intake,reviewer,approver,auditor
+ *   courier-server desk add-staff <username> --name N --roles intake,reviewer,approver,auditor,moderator
  *   courier-server desk add-authority <username> --name N --country CC --kind court|prosecutor|police|security_service
  *                            create a desk account; the password is read from COURIER_DESK_PASSWORD;
  *                            prints the TOTP secret to enrol in an authenticator app
