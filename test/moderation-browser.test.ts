@@ -5,34 +5,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CourierError } from '@courier/protocol';
-import { Secret, TOTP } from 'otpauth';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addStaff, deskPageLogin } from './support/desk-staff.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
-
-const PASSWORD = 'correct horse battery staple';
 
 describe('the moderation queue of the desk web app (Chromium)', () => {
   let server: TestServer;
   let browser: Browser;
-  const secrets = new Map<string, string>();
+  let secrets: Map<string, string>;
 
   beforeAll(async () => {
     server = await startTestServer();
-    for (const [username, roles] of [
+    secrets = await addStaff(server, [
       ['mod.a', ['moderator']],
       ['mod.b', ['moderator']],
       ['approver.x', ['approver']],
-    ] as const) {
-      const created = await server.app.desk.createAccount({
-        kind: 'staff',
-        username,
-        displayName: username,
-        password: PASSWORD,
-        roles: [...roles],
-      });
-      secrets.set(username, created.totpSecret);
-    }
+    ]);
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
@@ -43,19 +32,8 @@ describe('the moderation queue of the desk web app (Chromium)', () => {
     await server?.close();
   });
 
-  async function login(username: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${server.url}/desk`);
-    await page.fill('[name=username]', username);
-    await page.fill('[name=password]', PASSWORD);
-    await page.fill(
-      '[name=code]',
-      new TOTP({ secret: Secret.fromBase32(secrets.get(username)!) }).generate(),
-    );
-    await page.click('#login-form button');
-    await page.waitForSelector('#desk-view:not([hidden])');
-    return page;
-  }
+  const login = (username: string): Promise<Page> =>
+    deskPageLogin(browser, server.url, username, secrets.get(username)!);
 
   it('takes a report to a two-moderator suspension, and the account is refused', async () => {
     const reporter = await server.register(nextPhone());

@@ -14,14 +14,12 @@ import {
   PROTOCOL_VERSION,
   periodOf,
 } from '@courier/protocol';
-import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { collectAccountData } from '../packages/server/src/privacy/export-archive.ts';
+import { addStaff, DESK_PASSWORD, totpCode } from './support/desk-staff.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { type SecureDevice, secureDevice } from './support/secure.ts';
-
-const PASSWORD = 'correct horse battery staple';
 
 /** The first frame the gateway answers a hello with: `ready`, or an error code. */
 async function helloAnswer(url: string, token: string): Promise<string> {
@@ -50,7 +48,6 @@ describe('reports and two-staff suspension', () => {
   let abuser: SecureDevice;
   let chatId: string;
   const tokens = new Map<string, string>();
-  const secrets = new Map<string, string>();
   const unforwarded = `UNFORWARDED-${randomBytes(8).toString('hex')}`;
   const forwarded = [
     `FORWARDED-1-${randomBytes(4).toString('hex')}`,
@@ -72,22 +69,18 @@ describe('reports and two-staff suspension', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    for (const [username, roles] of [
+    const secrets = await addStaff(server, [
       ['mod.one', ['moderator']],
       ['mod.two', ['moderator']],
       ['approver.one', ['approver']],
       ['auditor.one', ['auditor']],
-    ] as const) {
-      const created = await server.app.desk.createAccount({
-        kind: 'staff',
+    ]);
+    for (const [username, secret] of secrets) {
+      const login = await desk('POST', '/login', undefined, {
         username,
-        displayName: username,
-        password: PASSWORD,
-        roles: [...roles],
+        password: DESK_PASSWORD,
+        code: totpCode(secret),
       });
-      secrets.set(username, created.totpSecret);
-      const code = new TOTP({ secret: Secret.fromBase32(created.totpSecret), label: username }).generate();
-      const login = await desk('POST', '/login', undefined, { username, password: PASSWORD, code });
       tokens.set(username, login.body.token);
     }
     reporter = await secureDevice(server, await server.register(nextPhone()));
