@@ -16,6 +16,7 @@ import {
 } from '@courier/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { CourierHttp } from '@courier/sdk';
 import { collectAccountData } from '../packages/server/src/privacy/export-archive.ts';
 import { addStaff, DESK_PASSWORD, totpCode } from './support/desk-staff.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
@@ -251,6 +252,64 @@ describe('reports and two-staff suspension', () => {
     expect(await helloAnswer(server.url, again.token)).toBe('ready');
     // The tokens the suspension ended stay ended: the device signs in again.
     expect(await helloAnswer(server.url, abuser.user.token)).toBe('AUTH_INVALID_TOKEN');
+  });
+
+  it('leaves no session to a sign-in that ran beside the approval, whichever committed first', async () => {
+    const storage = server.app.storage;
+    const original = storage.transaction.bind(storage);
+    /** Runs `between` once, right after the next transaction commits (a concurrent writer's commit). */
+    const afterNextCommit = (between: () => Promise<void>) => {
+      storage.transaction = async (work) => {
+        storage.transaction = original;
+        const result = await original(work);
+        await between();
+        return result;
+      };
+    };
+    const suspendedRow = (accountId: string) => ({
+      accountId,
+      state: 'suspended' as const,
+      reportId: null,
+      proposedBy: 's_test',
+      proposedAt: Date.now(),
+      suspendedAt: Date.now(),
+      version: 1,
+    });
+    try {
+      // The approval commits after the sign-in's transaction checked: the sign-in sees it afterwards.
+      const late = await server.register(nextPhone());
+      const http = new CourierHttp(server.url);
+      await http.requestCode(late.phone);
+      const { version } = await http.privacyPolicy();
+      afterNextCommit(async () => {
+        expect(await storage.suspensions.put(suspendedRow(late.accountId), undefined)).toBe(true);
+      });
+      await expect(
+        http.verifyCode(late.phone, server.sms.lastCode(late.phone), 'login', 'racer', version),
+      ).rejects.toMatchObject({ code: 'ACCOUNT_SUSPENDED' });
+      expect(await storage.sessions.byAccount(late.accountId)).toHaveLength(1); // the one from before
+
+      // A sign-in commits its session right after the approval read the sessions: the sweep after
+      // the approval's commit ends it too.
+      const early = await server.register(nextPhone());
+      const path = `/moderation/suspensions/${early.accountId}`;
+      expect((await desk('POST', `${path}/propose`, 'mod.one')).body.state).toBe('proposed');
+      const racer = 'h_racing_session';
+      afterNextCommit(async () => {
+        await storage.sessions.insert({
+          tokenHash: racer,
+          deviceId: early.deviceId,
+          accountId: early.accountId,
+          createdAt: Date.now(),
+          lastUsedAt: Date.now(),
+        });
+      });
+      expect((await desk('POST', `${path}/approve`, 'mod.two')).body.state).toBe('suspended');
+      expect(await storage.sessions.byAccount(early.accountId)).toEqual([]);
+      expect(await storage.suspensions.suspendedSession(racer)).toBe(early.accountId);
+    } finally {
+      storage.transaction = original;
+    }
   });
 
   it('marks a report handled once', async () => {

@@ -7,6 +7,7 @@ import {
 } from '@courier/protocol';
 import type { Bus } from '../bus/ports.ts';
 import type { TransparencyLog } from '../transparency/transparency-log.ts';
+import { rowSuspends } from './suspension-gate.ts';
 import type { Clock } from '../deps.ts';
 import type { Principal } from '../services/auth-service.ts';
 import type {
@@ -322,6 +323,21 @@ export class ModerationService {
       throw error;
     }
     await this.audit(staff, result.effect === null ? action : `${action}:${result.effect}`, accountId);
+    // Once more after the commit: a sign-in that ran beside the approval (and so found no suspension
+    // inside its own transaction) committed its session before this read, or sees the suspension
+    // itself when it checks again after its commit (AuthService.verify).
+    if (result.effect === 'suspended')
+      result.devices = [
+        ...new Set([
+          ...result.devices,
+          ...(await this.storage.transaction(async (tx) =>
+            // Unless a lift was approved in between.
+            rowSuspends(await tx.suspensions.byAccount(accountId))
+              ? this.applyEffect(tx, accountId, 'suspended')
+              : [],
+          )),
+        ]),
+      ];
     if (result.devices.length > 0)
       await this.bus.publish({ type: 'devices_revoked', deviceIds: result.devices });
     if (result.effect !== null) await this.publish(result.effect, result.state, event.at);

@@ -173,14 +173,33 @@ export class AuthService {
     }
     // Two different codes for one new number may race to create its account: the loser's whole
     // transaction (its consumption too) rolls back, and its second run signs in to that account.
+    let reply: VerifyCodeReply;
     for (let run = 0; ; run++) {
       try {
-        return await this.signIn(phone, verificationId, codeHash, deviceName, source.ip, policy.version, now);
+        reply = await this.signIn(
+          phone,
+          verificationId,
+          codeHash,
+          deviceName,
+          source.ip,
+          policy.version,
+          now,
+        );
+        break;
       } catch (error) {
         if (run === 0 && isUniqueViolation(error)) continue;
         throw error;
       }
     }
+    // A suspension approved while this sign-in ran (PostgreSQL runs both at once): whichever commits
+    // later sees the other, since the approval sweeps the account's sessions again after it commits.
+    try {
+      await this.suspensions.refuseIfSuspended(this.storage, reply.accountId);
+    } catch (error) {
+      await this.storage.sessions.deleteByTokenHash(hashToken(reply.token));
+      throw error;
+    }
+    return reply;
   }
 
   private async signIn(
