@@ -40,7 +40,9 @@ function hits(bytes: Buffer, marker: string): number {
 /**
  * DESIGN P4 as a property: messages with a random marker go through direct chats and a group; then
  * every byte the server wrote (database files and WAL, key files, SMS outbox, its log at debug level,
- * and for PostgreSQL a full data dump) is scanned for the marker. Zero hits.
+ * and for PostgreSQL a full data dump) is scanned for the marker. Zero hits. The one exception is a
+ * report (issue 12): the message its reporter chose to forward, with its own marker, is found in the
+ * database and nowhere else, and nothing of the messages not forwarded.
  */
 describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext (%s)', (storage) => {
   const dir = mkdtempSync(join(tmpdir(), `courier-confidential-${storage}-`));
@@ -82,6 +84,7 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     };
     const [a, b, c] = await Promise.all([0, 1, 2].map(async () => secureDevice(server!, await register())));
     const marker = `MARKER-${randomBytes(12).toString('hex')}`;
+    const forwardedMarker = `FORWARDED-${randomBytes(12).toString('hex')}`;
 
     const direct = await a!.client.openDirect(b!.user.accountId);
     await b!.joined(direct.groupId);
@@ -94,6 +97,13 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     await c!.waitFor(group.groupId, 5);
     await a!.waitFor(group.groupId, 5);
     expect((await b!.waitFor(direct.groupId, 5)).every((m) => m.text.startsWith(marker))).toBe(true);
+    // The one exception (issue 12): B reports the chat and, with consent, forwards only A's last
+    // message, which carries a marker of its own. The other messages stay unreadable to the server.
+    await a!.client.sendText(direct.groupId, `${forwardedMarker} the message B reports`);
+    await b!.waitFor(direct.groupId, 6);
+    const draft = await b!.client.draftReport(direct.groupId, { reason: 'abuse', last: 1 });
+    expect(draft.body.messages.map((m) => m.text)).toEqual([`${forwardedMarker} the message B reports`]);
+    await b!.client.sendReport(draft);
     await Promise.all([a!, b!, c!].map((d) => d.client.stop()));
 
     // What the server wrote: stop it first so that everything is on disk.
@@ -111,6 +121,14 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
       .map((path) => [path, hits(readFileSync(path), marker)] as const)
       .filter(([, n]) => n > 0);
     expect(found).toEqual([]);
+    // What the reporter forwarded is held, by their consent, in the database only (the reports
+    // table): not in the log, the key files or anywhere else the server wrote.
+    const forwardedIn = scanned.filter((path) => hits(readFileSync(path), forwardedMarker) > 0);
+    expect(forwardedIn.length).toBeGreaterThan(0);
+    for (const path of forwardedIn)
+      expect(path, 'forwarded text outside the database').toMatch(
+        storage === 'sqlite' ? /courier\.db(-wal)?$/ : /dump\.sql$/,
+      );
     // The scan itself finds a marker where there is one (it would not pass by reading nothing).
     expect(hits(Buffer.from(`x ${marker} y`), marker)).toBe(1);
   });

@@ -41,6 +41,11 @@ describe('data inventory (DESIGN §2)', () => {
       'legal_holds.phone',
       'legal_holds.ip_records',
     ]);
+    // DESIGN §2's one exception, by the reporter's consent: what a report forwarded (issue 12).
+    expect([...documented].filter(([, cls]) => cls === 'forwarded').map(([c]) => c)).toEqual([
+      'reports.comment',
+      'reports.messages',
+    ]);
   });
 
   it('names only retention settings the server has, with their defaults', () => {
@@ -48,7 +53,7 @@ describe('data inventory (DESIGN §2)', () => {
     const retention = parseConfig({}).retention as Record<string, number>;
     const named = [...doc.matchAll(/`retention\.(\w+)`(?: \((\d+)[;)])?/g)];
     expect(new Set(named.map((m) => m[1]))).toEqual(
-      new Set(['sessionIdleDays', 'ipMonths', 'exportArchiveHours']),
+      new Set(['sessionIdleDays', 'ipMonths', 'exportArchiveHours', 'reportMonths']),
     );
     for (const [, key, stated] of named) {
       expect(retention, `retention.${key}`).toHaveProperty(key!);

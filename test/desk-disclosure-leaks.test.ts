@@ -230,6 +230,52 @@ describe('the legal desk tells nobody which targets have accounts', () => {
     expect(JSON.stringify(listed)).not.toContain(target.phone);
   });
 
+  it('never lets a report reach an authority or a package; legal staff cannot read reports', async () => {
+    const marker = `REPORT-MARKER-${Date.now()}`;
+    const reporter = await server.register(nextPhone());
+    const chat = await reporter.http.openDirect(target.accountId);
+    const { reportId } = await reporter.http.fileReport({
+      chatId: chat.groupId,
+      reason: 'illegal',
+      comment: marker,
+      messages: [{ senderAccountId: target.accountId, sentAtMs: clock.now(), text: marker }],
+    });
+    const authority = await login('bka.de');
+    const { caseId } = (
+      await submit(
+        authority,
+        request(target.phone, {
+          requestedCategories: ['phone_number', 'ip_addresses', 'messages', 'reports'],
+        }),
+      )
+    ).body;
+    for (const approver of ['approver.one', 'approver.two'])
+      expect((await call('POST', `/desk/v1/requests/${caseId}/approve`, await login(approver))).status).toBe(
+        200,
+      );
+    expect(
+      (await call('POST', `/desk/v1/requests/${caseId}/produce`, await login('approver.one'))).status,
+    ).toBe(200);
+    const pkg = await call('GET', `/desk/v1/requests/${caseId}/package`, authority);
+    expect(pkg.text).not.toContain(marker);
+    const accounts = JSON.parse(pkg.body.payload).accounts as Record<string, unknown>[];
+    for (const account of accounts)
+      expect(
+        Object.keys(account).every((k) => ['accountId', 'phone_number', 'ip_addresses'].includes(k)),
+      ).toBe(true);
+    // The moderation queue is closed to authorities and to every legal-desk role.
+    for (const who of ['bka.de', 'approver.one', 'reviewer.one', 'auditor.one']) {
+      const token = await login(who);
+      for (const path of ['/desk/v1/moderation/reports', `/desk/v1/moderation/reports/${reportId}`]) {
+        const reply = await call('GET', path, token);
+        expect(reply.body.error?.code, `${who} ${path}`).toBe('LEGAL_NOT_AUTHORIZED');
+        expect(reply.text).not.toContain(marker);
+      }
+    }
+    // Nothing of it in the public log either.
+    expect(JSON.stringify(await leaves())).not.toContain(marker);
+  });
+
   it("binds an authority's kind and name to its account", async () => {
     const authority = await login('bka.de');
     for (const other of [

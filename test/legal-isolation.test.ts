@@ -12,6 +12,7 @@ import { openSqliteStorage } from '../packages/server/src/storage/sqlite/open-st
 import { TransparencyLog } from '../packages/server/src/transparency/transparency-log.ts';
 
 const server = fileURLToPath(new URL('../packages/server/src/', import.meta.url));
+const REPORT_MARKER = 'REPORTED-PLAINTEXT-MARKER';
 
 /** The modules a file loads at run time (type-only imports load nothing), relative ones resolved. */
 function runtimeImports(file: string): string[] {
@@ -67,6 +68,10 @@ describe('the legal desk has no path to messages, media, contacts or keys', () =
       'services/phone.ts',
     ]);
     expect(names).toContain('legal/disclosure-port.ts');
+    // Reports (the one plaintext the server holds, issue 12) live apart: nothing the desk loads
+    // reaches the moderation service, its routes or the report store.
+    for (const name of names)
+      expect(name, `the desk loads ${name}`).not.toMatch(/moderation|report-store|report-routes/);
     for (const pkg of packages)
       expect(pkg, `the desk loads ${pkg}`).not.toMatch(/^@courier\/(mls|sdk)|ts-mls/);
   });
@@ -113,6 +118,19 @@ describe('the legal desk has no path to messages, media, contacts or keys', () =
       await storage.connections.record([
         { deviceId: 'd_isolation', accountId, ip: '198.51.100.5', at: now - 3_600_000 },
       ]);
+      await storage.reports.insert({
+        id: 'r_isolation',
+        reporterAccountId: null,
+        reportedAccountId: accountId,
+        chatId: null,
+        reason: 'illegal',
+        comment: REPORT_MARKER,
+        messages: [{ senderAccountId: accountId, sentAtMs: now - 1000, text: REPORT_MARKER }],
+        createdAt: now - 1000,
+        state: 'open',
+        handledBy: null,
+        handledAt: null,
+      });
       const clock = { now: () => now };
       const log = new TransparencyLog(
         storage,
@@ -157,6 +175,9 @@ describe('the legal desk has no path to messages, media, contacts or keys', () =
         },
       ]);
       expect([...touched].sort()).toEqual(['accounts', 'connections']);
+      // A report about the target, with a marker, is in storage; the package never carries it.
+      expect(touched.has('reports')).toBe(false);
+      expect(JSON.stringify(payload)).not.toContain(REPORT_MARKER);
     });
   });
 });

@@ -23,6 +23,8 @@ type Json = Record<string, unknown>;
 /** The exported connection record of a stored one (one per device and address). */
 const record = (data: Json, row: Json) =>
   (data.connectionRecords as Json[]).find((x) => x.ip === row.ip && x.deviceId === row.device_id);
+/** The exported report of a stored one. */
+const filed = (data: Json, row: Json) => (data.reportsFiled as Json[]).find((x) => x.reportId === row.id);
 const iso = (ms: unknown) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
 /**
@@ -68,6 +70,11 @@ const EXPORTED: Record<string, (rows: Record<string, Json[]>, data: Json) => [un
     r.connections!.map((row) => [iso(row.first_seen), record(d, row)?.firstSeen]),
   'connections.last_seen': (r, d) =>
     r.connections!.map((row) => [iso(row.last_seen), record(d, row)?.lastSeen]),
+  'reports.reporter_account_id': (r, d) =>
+    r.reports!.map((row) => [row.reporter_account_id, (d.account as Json).accountId]),
+  'reports.reported_account_id': (r, d) =>
+    r.reports!.map((row) => [row.reported_account_id, filed(d, row)?.reportedAccountId]),
+  'reports.reason': (r, d) => r.reports!.map((row) => [row.reason, filed(d, row)?.reason]),
   'groups.title': (r, d) =>
     r.groups!.map((row) => [row.title, (d.chats as Json[]).find((x) => x.chatId === row.id)?.title]),
 };
@@ -86,6 +93,9 @@ const NOT_EXPORTED: Record<string, string> = {
   'desk_accounts.username': 'staff and authorities, not user accounts',
   'desk_accounts.display_name': 'staff and authorities, not user accounts',
   'desk_audit.ip': 'staff and authorities, not user accounts',
+  'account_suspensions.state':
+    'a proposal is staff work in progress; a suspension in force is in the export (`suspension`), once the person can sign in to ask for one',
+  'account_suspensions.suspended_at': 'as account_suspensions.state',
 };
 
 describe('the export, checked against the data inventory', () => {
@@ -112,7 +122,19 @@ describe('the export, checked against the data inventory', () => {
       await server.app.storage.accounts.touchLastSeenDay([me.accountId], now - (now % (24 * HOUR)));
       await me.http.createGroup('Inventory club', [other.accountId]);
       await other.http.createGroup('Not my group', []);
-      await me.http.openDirect(other.accountId);
+      const direct = await me.http.openDirect(other.accountId);
+      // A report I filed about the other person, forwarding one of their messages (issue 12).
+      await me.http.fileReport({
+        chatId: direct.groupId,
+        reason: 'spam',
+        messages: [{ senderAccountId: other.accountId, sentAtMs: now, text: 'buy now' }],
+      });
+      await other.http.fileReport({
+        chatId: direct.groupId,
+        reason: 'abuse',
+        comment: 'not mine to see',
+        messages: [],
+      });
 
       const zip = unzipSync(await me.http.exportData());
       const data = JSON.parse(strFromU8(zip['account.json']!)) as Json;
@@ -125,6 +147,9 @@ describe('the export, checked against the data inventory', () => {
           .all(me.accountId) as Json[],
         devices: db.prepare('SELECT * FROM devices WHERE account_id = ?').all(me.accountId) as Json[],
         connections: db.prepare('SELECT * FROM connections WHERE account_id = ?').all(me.accountId) as Json[],
+        reports: db
+          .prepare('SELECT * FROM reports WHERE reporter_account_id = ?')
+          .all(me.accountId) as Json[],
         groups: db
           .prepare(
             'SELECT g.* FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.account_id = ?',
@@ -159,10 +184,17 @@ describe('the export, checked against the data inventory', () => {
           expect(exported, `${column} in the export`).toEqual(stored);
         }
       }
-      // Nothing of the other account: not its number, names, id-bearing values, IPs or its own group.
-      const text = `${strFromU8(zip['account.json']!)}${strFromU8(zip['index.html']!)}`;
-      for (const value of [...otherValues, '203.0.113.62', other.deviceId, 'Not my group'])
+      // Nothing of the other account: not its number, names, id-bearing values, IPs or its own group,
+      // nor the report it filed about me. The one exception: the reports I filed name the account I
+      // reported, and the sender of each message I forwarded (its account id, nothing else of it).
+      const { reportsFiled, ...rest } = data;
+      const text = `${JSON.stringify(rest)}${strFromU8(zip['index.html']!)}`;
+      for (const value of [...otherValues, '203.0.113.62', other.deviceId, 'Not my group', 'not mine to see'])
         expect(text.includes(String(value)), `export holds ${value}`).toBe(false);
+      const mine = JSON.stringify(reportsFiled);
+      expect(mine).toContain(other.accountId);
+      for (const value of [...otherValues.filter((v) => v !== other.accountId), 'not mine to see'])
+        expect(mine.includes(String(value)), `reportsFiled holds ${value}`).toBe(false);
     } finally {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
@@ -344,6 +376,7 @@ describe('courier-server purge', () => {
           'exportJobs',
           'ratchetTrees',
           'rateLimits',
+          'reports',
           'selfDestructedAccounts',
           'sessions',
         ].sort(),

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 
 /** The column classes of docs/data-inventory.md. */
-export const INVENTORY_CLASSES = new Set(['personal', 'disclosable', 'ciphertext', 'public', 'operational']);
+export const INVENTORY_CLASSES = new Set([
+  'personal',
+  'disclosable',
+  'ciphertext',
+  'public',
+  'operational',
+  'forwarded',
+]);
 
 /** The inventory page's text. */
 export function inventoryText(): string {

@@ -9,6 +9,7 @@ import * as chats from './commands/chat-commands.ts';
 import { exportData } from './commands/export-command.ts';
 import * as messages from './commands/message-commands.ts';
 import * as privacy from './commands/privacy-commands.ts';
+import { type ReportOptions, report } from './commands/report-command.ts';
 import { verifyReport } from './commands/verify-report.ts';
 import type { CommandContext } from './context.ts';
 import { LineReader } from './line-reader.ts';
@@ -51,6 +52,10 @@ const run =
         ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code)
       )
         consoleIo.err('This device is signed out: "courier login <phone>" signs it in again.');
+      if (error instanceof CourierError && error.code === 'ACCOUNT_SUSPENDED') {
+        const appeal = error.details?.appeal;
+        if (typeof appeal === 'string') consoleIo.err(appeal);
+      }
       process.exitCode = 1;
     } finally {
       answers.close();
@@ -170,6 +175,16 @@ program
   .description('print new messages as they arrive (Ctrl-C to stop); resumes where it stopped')
   .action(run((ctx, chat: string | undefined) => messages.listen(ctx, chat)));
 program.command('chat <chat>').description('interactive chat').action(run(messages.interactiveChat));
+program
+  .command('report <chat>')
+  .description(
+    'report a chat or @user to the moderators: shows exactly which messages (from this device) would be sent, then asks',
+  )
+  .option('--last <n>', "forward the chat's last n messages held on this device (default 10, at most 50)")
+  .option('--reason <reason>', 'spam, abuse, illegal or other')
+  .option('--comment <text>', 'a note for the moderators')
+  .option('--yes', 'send without asking (the preview is still printed)')
+  .action(run((ctx, chat: string, o: ReportOptions) => report(ctx, chat, o)));
 program
   .command('safety <who>')
   .description('the safety number you share with someone: compare it with theirs out of band')

@@ -143,6 +143,99 @@ async function refresh() {
   $('#cases tbody').replaceChildren(...rows);
 }
 
+const when = (ms) =>
+  ms === null || ms === undefined ? '' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+
+/** A table row of text cells (textContent only: report text is other people's words) and an actions cell. */
+function row(cells) {
+  const tr = document.createElement('tr');
+  for (const text of cells) {
+    const td = document.createElement('td');
+    td.textContent = text ?? '';
+    tr.append(td);
+  }
+  const actions = document.createElement('td');
+  tr.append(actions);
+  const button = (label, run) => {
+    const b = document.createElement('button');
+    b.textContent = label;
+    b.addEventListener('click', () =>
+      run()
+        .then(() => show(''))
+        .then(refreshModeration)
+        .catch((e) => show(e.message)),
+    );
+    actions.append(b);
+  };
+  return { tr, button };
+}
+
+/** Shows one report: exactly the messages its reporter forwarded. */
+async function readReport(reportId) {
+  const report = await api('GET', `/moderation/reports/${encodeURIComponent(reportId)}`);
+  $('#report-id').textContent = report.reportId;
+  $('#report-reason').textContent = report.reason;
+  $('#report-comment').textContent = report.comment ?? '(none)';
+  $('#report-messages').replaceChildren(
+    ...report.messages.map((m) => {
+      const li = document.createElement('li');
+      li.textContent = `[${when(m.sentAtMs)}] ${m.senderAccountId}: ${m.text}`;
+      return li;
+    }),
+  );
+  $('#report-detail').hidden = false;
+}
+
+/** The moderation queue and the suspensions, for staff with the moderator role. */
+async function refreshModeration() {
+  const state = $('#report-filter').value;
+  const { reports } = await api('GET', `/moderation/reports${state ? `?state=${state}` : ''}`);
+  $('#reports tbody').replaceChildren(
+    ...reports.map((r) => {
+      const { tr, button } = row([
+        r.reportId,
+        when(r.receivedAt),
+        r.reason,
+        r.reportedAccountId ?? '(none)',
+        String(r.messageCount),
+        r.state,
+        r.suspension,
+      ]);
+      tr.dataset.report = r.reportId;
+      button('Read', () => readReport(r.reportId));
+      if (r.state === 'open')
+        button('Mark handled', () => api('POST', `/moderation/reports/${r.reportId}/handled`));
+      if (r.reportedAccountId && r.suspension === 'active')
+        button('Propose suspension', () =>
+          api('POST', `/moderation/suspensions/${r.reportedAccountId}/propose`, { reportId: r.reportId }),
+        );
+      return tr;
+    }),
+  );
+  const { suspensions } = await api('GET', '/moderation/suspensions');
+  $('#suspensions tbody').replaceChildren(
+    ...suspensions.map((s) => {
+      const { tr, button } = row([
+        s.accountId,
+        s.state,
+        s.proposedBy ?? '',
+        when(s.suspendedAt ?? s.proposedAt),
+        s.reportId ?? '',
+      ]);
+      tr.dataset.account = s.accountId;
+      const path = `/moderation/suspensions/${s.accountId}`;
+      if (s.state === 'proposed' || s.state === 'lift_proposed') {
+        button(s.state === 'proposed' ? 'Approve suspension' : 'Approve lifting', () =>
+          api('POST', `${path}/approve`),
+        );
+        button('Withdraw proposal', () => api('POST', `${path}/withdraw`));
+      }
+      if (s.state === 'suspended') button('Propose lifting', () => api('POST', `${path}/propose-lift`));
+      return tr;
+    }),
+  );
+}
+
 function render() {
   $('#login-view').hidden = Boolean(session);
   $('#desk-view').hidden = !session;
@@ -151,7 +244,16 @@ function render() {
     ? `${session.username} (${session.kind === 'staff' ? session.roles.join(', ') : 'authority'})`
     : '';
   $('#submit-section').hidden = !session || (session.kind === 'staff' && !session.roles.includes('intake'));
-  if (session) refresh().catch((e) => show(e.message));
+  const moderator = Boolean(session && session.kind === 'staff' && session.roles.includes('moderator'));
+  // A moderator who holds no legal-desk role sees the moderation queue only.
+  const legal = Boolean(
+    session && (session.kind !== 'staff' || session.roles.some((r) => r !== 'moderator')),
+  );
+  $('#legal-section').hidden = !legal;
+  $('#moderation-section').hidden = !moderator;
+  $('#report-detail').hidden = true;
+  if (session && legal) refresh().catch((e) => show(e.message));
+  if (moderator) refreshModeration().catch((e) => show(e.message));
 }
 
 $('#login-form').addEventListener('submit', async (event) => {
@@ -191,5 +293,6 @@ $('#submit-form').addEventListener('submit', async (event) => {
 });
 
 $('#logout').addEventListener('click', () => logout());
+$('#report-filter').addEventListener('change', () => refreshModeration().catch((e) => show(e.message)));
 $('#submit-form [name=request]').value = JSON.stringify(TEMPLATE, null, 2);
 render();

@@ -49,6 +49,26 @@ export const errorCatalog = {
     status: 400,
     message: 'To delete the account, type its phone number again.',
   },
+  ACCOUNT_SUSPENDED: {
+    status: 403,
+    message:
+      'This account is suspended, by the decision of two staff members; the details say how to appeal. Its sessions have ended, and it cannot sign in, connect or send.',
+  },
+  REPORT_INVALID: {
+    status: 400,
+    message:
+      'A report names a chat you are in, forwards 1 to 50 messages of it (sender, time, text) and gives a reason: spam, abuse, illegal or other.',
+  },
+  REPORT_RATE_LIMITED: { status: 429, message: 'Too many reports from this account; try again later.' },
+  REPORT_NOT_FOUND: { status: 404, message: 'No such report.' },
+  MODERATION_SAME_STAFF: {
+    status: 409,
+    message: 'A suspension (or lifting one) needs a second, different staff member to approve the proposal.',
+  },
+  MODERATION_STATE: {
+    status: 409,
+    message: "That step is not possible in the account's current suspension state.",
+  },
   PRIVACY_POLICY_NOT_ACCEPTED: {
     status: 403,
     message: 'Accept the current privacy policy (see /privacy) to continue.',

@@ -63,6 +63,14 @@ export type {
   VerifyCodeBody,
   VerifyCodeReply,
 } from './http-api.ts';
+export { REPORT_LIMITS, REPORT_REASONS } from './reports.ts';
+export type {
+  FiledReportView,
+  FileReportBody,
+  FileReportReply,
+  ReportedMessage,
+  ReportReason,
+} from './reports.ts';
 export {
   CheckpointError,
   checkpointBody,
@@ -90,7 +98,7 @@ export {
   verifyInclusion,
 } from './merkle/merkle-proofs.ts';
 export { MerkleTree } from './merkle/merkle-tree.ts';
-export { canonicalJson, encodeLeaf, parseLeaf } from './transparency/log-leaf.ts';
+export { canonicalJson, encodeLeaf, parseLeaf, SUSPENSION_LEAF_REASONS } from './transparency/log-leaf.ts';
 export type { PublicLeaf } from './transparency/log-leaf.ts';
 export { computeReport, periodBounds, periodOf, reportCsv } from './transparency/report.ts';
 export type { CountryRow, TransparencyReport } from './transparency/report.ts';

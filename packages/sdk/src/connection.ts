@@ -309,7 +309,11 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
         [closeCodes.REPLACED]: 'AUTH_CONNECTION_REPLACED',
       } as const;
       if (event.code in fatal) {
-        const code = fatal[event.code as keyof typeof fatal];
+        // A suspended account (issue 12) is refused like a bad token; the close reason names it.
+        const code =
+          event.reason === 'ACCOUNT_SUSPENDED'
+            ? 'ACCOUNT_SUSPENDED'
+            : fatal[event.code as keyof typeof fatal];
         this.setState('stopped');
         this.emit('fatal', new CourierError(code));
         for (const pending of this.inFlight.values()) pending.reject(new CourierError(code));

@@ -6,6 +6,8 @@ import {
   type DeviceView,
   type ErrorEnvelope,
   type ExportJobView,
+  type FileReportBody,
+  type FileReportReply,
   type GroupDetailView,
   type GroupView,
   isErrorCode,
@@ -208,6 +210,11 @@ export class CourierHttp {
 
   revokeDevice(deviceId: string): Promise<void> {
     return this.call('DELETE', `/v1/devices/${encodeURIComponent(deviceId)}`);
+  }
+
+  /** Sends a report (issue 12): exactly the body the person saw and agreed to. */
+  fileReport(body: FileReportBody): Promise<FileReportReply> {
+    return this.call('POST', '/v1/reports', body);
   }
 
   async groups(): Promise<GroupView[]> {

@@ -44,3 +44,5 @@ export type {
 export { staggeredRace } from './failover/staggered-race.ts';
 export { relayTunnelListFetcher, relayTunnelTransport, spkiPin } from './failover/relay-tunnel.ts';
 export type { RelayTunnelOptions } from './failover/relay-tunnel.ts';
+export { draftReport, isReportReason } from './report/report-draft.ts';
+export type { ReportChoice, ReportDraft } from './report/report-draft.ts';

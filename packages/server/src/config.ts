@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MEMBER_CAP } from '@courier/protocol';
 import { z } from 'zod';
 
+/** What a suspended person is told about appealing, unless the operator configures `reports.appeal`. */
+export const DEFAULT_APPEAL =
+  "To appeal, contact this server's operator; a suspension is lifted by two staff members, one proposing and another approving.";
+
 const storage = z.discriminatedUnion('kind', [
   /** `path` defaults to `courier.db` in `dataDir`. */
   z.strictObject({
@@ -310,6 +314,16 @@ const configObject = z.strictObject({
         .default(15 * 60_000),
     })
     .prefault({}),
+  /** Reports of chats and requests (issue 12) and what a suspended account is told. */
+  reports: z
+    .strictObject({
+      /** Reports one account may file per window (REPORT_RATE_LIMITED beyond). */
+      perAccountPerWindow: z.number().int().positive().default(10),
+      windowMs: z.number().int().positive().default(3_600_000),
+      /** The sentence ACCOUNT_SUSPENDED carries on how to appeal (an address, a web page). */
+      appeal: z.string().min(1).max(500).default(DEFAULT_APPEAL),
+    })
+    .prefault({}),
   /** Data-export jobs (DESIGN P10): archives are files on the node that built them. */
   exports: z
     .strictObject({
@@ -358,6 +372,8 @@ const configObject = z.strictObject({
         .min(1)
         .max(24 * 90)
         .default(72),
+      /** Reports (the messages a reporter forwarded) are deleted this many months after they arrive. */
+      reportMonths: z.number().int().min(1).max(120).default(12),
       /** How often the retention rules run. */
       intervalMs: z
         .number()

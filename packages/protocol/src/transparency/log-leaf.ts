@@ -28,7 +28,16 @@ export type PublicLeaf =
       categories: string[];
       accountsAffected: number;
       packageHash: string;
-    };
+    }
+  /**
+   * An account suspended or its suspension lifted by two moderators (issue 12): no account, no
+   * staff, no report id; `at` is the start of the UTC day; `reason` is the cited report's reason
+   * category from a closed set (SUSPENSION_LEAF_REASONS), `none` when no report was cited.
+   */
+  | { v: 1; type: 'suspension'; at: number; action: 'suspended' | 'lifted'; reason: string };
+
+/** The only words a suspension leaf's `reason` may carry. */
+export const SUSPENSION_LEAF_REASONS = ['spam', 'abuse', 'illegal', 'other', 'none'] as const;
 
 /** A value with object keys sorted at every level: JSON.stringify of it is canonical. */
 export const canonical = (value: unknown): unknown =>
@@ -93,6 +102,11 @@ export function parseLeaf(text: string): PublicLeaf | undefined {
       return str('case') && str('reason') ? (v as unknown as PublicLeaf) : undefined;
     case 'production':
       return str('case') && isStrings(v.categories) && isCount(v.accountsAffected) && str('packageHash')
+        ? (v as unknown as PublicLeaf)
+        : undefined;
+    case 'suspension':
+      return ['suspended', 'lifted'].includes(v.action as string) &&
+        (SUSPENSION_LEAF_REASONS as readonly unknown[]).includes(v.reason)
         ? (v as unknown as PublicLeaf)
         : undefined;
     default:

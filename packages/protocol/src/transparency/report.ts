@@ -45,6 +45,8 @@ export interface TransparencyReport {
   totals: Omit<CountryRow, 'country'>;
   /** The log size the report was computed from. */
   logSize: number;
+  /** Accounts suspended, and suspensions lifted, in the period (two moderators each; issue 12). */
+  moderation: { suspended: number; lifted: number; suspendedByReason: Record<string, number> };
 }
 
 const emptyRow = (country: string): CountryRow => ({
@@ -78,7 +80,15 @@ export function computeReport(leaves: readonly PublicLeaf[], period: string): Tr
   const caseState = new Map<string, 'pending' | 'declined' | 'fulfilled'>();
   const byInstrument: Record<string, number> = {};
   let policy: TransparencyReport['policy'] = null;
+  const moderation: TransparencyReport['moderation'] = { suspended: 0, lifted: 0, suspendedByReason: {} };
   for (const leaf of leaves) {
+    if (leaf.type === 'suspension' && leaf.at >= from && leaf.at < to) {
+      if (leaf.action === 'lifted') moderation.lifted += 1;
+      else {
+        moderation.suspended += 1;
+        bump(moderation.suspendedByReason, leaf.reason);
+      }
+    }
     if (leaf.type === 'policy' && leaf.at < to)
       policy = { version: leaf.policyVersion, hash: leaf.policyHash };
     if (leaf.type === 'request' && leaf.at >= from && leaf.at < to) {
@@ -132,7 +142,18 @@ export function computeReport(leaves: readonly PublicLeaf[], period: string): Tr
   }
   const { country: _none, ...rest } = totals;
   const instruments = Object.fromEntries(Object.entries(byInstrument).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return { period, policy, byInstrument: instruments, countries, totals: rest, logSize: leaves.length };
+  moderation.suspendedByReason = Object.fromEntries(
+    Object.entries(moderation.suspendedByReason).sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  return {
+    period,
+    policy,
+    byInstrument: instruments,
+    countries,
+    totals: rest,
+    logSize: leaves.length,
+    moderation,
+  };
 }
 
 /** The report as CSV: one line per country, then the totals. */

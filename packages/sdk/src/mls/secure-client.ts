@@ -43,6 +43,7 @@ import { CourierHttp } from '../http-client.ts';
 import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
 import { decodeContent, encodeContent } from './message-content.ts';
+import { draftReport, type ReportChoice, type ReportDraft } from '../report/report-draft.ts';
 import type { GroupRecord, MlsStore, StashedEntry, StoredMessage } from './mls-store.ts';
 
 export interface SecureClientOptions
@@ -345,6 +346,19 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   /** The messages this device holds for a chat, in order. */
   messages(groupId: string): Promise<StoredMessage[]> {
     return this.options.store.messages(groupId);
+  }
+
+  /**
+   * A report of a chat built from this device's own decrypted history (by default its last
+   * messages): show `draft.body` to the person, and send it with `sendReport` only if they agree.
+   */
+  async draftReport(groupId: string, choice: ReportChoice): Promise<ReportDraft> {
+    return draftReport(groupId, await this.options.store.messages(groupId), choice);
+  }
+
+  /** Sends a report the person saw and agreed to; nothing else of the chat leaves the device. */
+  sendReport(draft: ReportDraft): Promise<{ reportId: string; receivedAtMs: number }> {
+    return this.http.fileReport(draft.body);
   }
 
   /** The safety number this account shares with another (compare it out of band). */

@@ -19,6 +19,10 @@ import { mlsRoutes } from '../http/routes/mls-routes.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
 import { policyRoutes } from '../http/routes/policy-routes.ts';
 import { privacyRoutes } from '../http/routes/privacy-routes.ts';
+import { moderationRoutes } from '../http/routes/moderation-routes.ts';
+import { reportRoutes } from '../http/routes/report-routes.ts';
+import { ModerationService } from '../moderation/moderation-service.ts';
+import { SuspensionGate } from '../moderation/suspension-gate.ts';
 import type { HttpServices } from '../http/services.ts';
 import { AccountService } from '../services/account-service.ts';
 import { AuthService } from '../services/auth-service.ts';
@@ -56,6 +60,7 @@ export interface CourierApp {
   transparency: TransparencyLog;
   legal: LegalDesk;
   desk: DeskService;
+  moderation: ModerationService;
   /** Stops taking work, drains pending writes and closes every adapter. */
   close(): Promise<void>;
 }
@@ -76,7 +81,16 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const clientSource = clientSourceResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
   const policies = new PolicyBook(deps.policies ?? policyVersions, deps.clock);
-  const auth = new AuthService(storage, bus, sms, config.auth, deps, policies, recordIps);
+  const auth = new AuthService(
+    storage,
+    bus,
+    sms,
+    config.auth,
+    deps,
+    policies,
+    recordIps,
+    new SuspensionGate(config.reports.appeal),
+  );
   const accounts = new AccountService(storage, policies);
   const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
   const mls = new MlsService(storage, bus, deps.clock, groups, {
@@ -151,6 +165,14 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     signingKey,
   });
   const desk = new DeskService(storage.desk, storage.legalCases, legal, deps.clock, config.desk);
+  const moderation = new ModerationService(
+    storage,
+    bus,
+    deps.clock,
+    deps.random,
+    config.reports,
+    transparency,
+  );
   const resignTimer = setInterval(() => {
     transparency
       .resign()
@@ -223,8 +245,10 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await groupRoutes(scope, services);
     await mlsRoutes(scope, mls);
     await privacyRoutes(scope, services);
+    await reportRoutes(scope, moderation);
   });
   await deskRoutes(http, desk, clientIp);
+  await moderationRoutes(http, desk, moderation);
   await deskAppRoutes(http);
   const tunnel = config.endpoints.tunnel
     ? new TunnelListener(config.endpoints.tunnel, http.server, limits.headersTimeoutMs)
@@ -284,7 +308,20 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     })();
     return closing;
   };
-  return { http, gateway, storage, bus, delivery, retention, exports, transparency, legal, desk, close };
+  return {
+    http,
+    gateway,
+    storage,
+    bus,
+    delivery,
+    retention,
+    exports,
+    transparency,
+    legal,
+    desk,
+    moderation,
+    close,
+  };
 }
 
 /** P9: the policy in force is hashed into the log whenever it changes (and on the first start). */

@@ -6,7 +6,7 @@ import { systemClock } from '../deps.ts';
 import type { DeskRole } from '../storage/ports.ts';
 import { loadConfig, noSms } from './load-config.ts';
 
-export const USAGE = `usage: COURIER_DESK_PASSWORD=… courier-server desk add-staff <username> --name N --roles intake,reviewer,approver,auditor [--config file.json]
+export const USAGE = `usage: COURIER_DESK_PASSWORD=… courier-server desk add-staff <username> --name N --roles intake,reviewer,approver,auditor,moderator [--config file.json]
        COURIER_DESK_PASSWORD=… courier-server desk add-authority <username> --name N --country CC --kind court|prosecutor|police|security_service
        courier-server desk disable-staff|enable-staff <username>   (disabling ends its sessions)
   creates a desk account (staff are verified, and authorities verified out of band, first) and prints

@@ -293,7 +293,9 @@ export class Gateway {
         (error: unknown) => {
           const typed = typedFailure(error);
           if (typed.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'hello failed');
-          fail(typed, typed.status === 401 ? closeCodes.UNAUTHORIZED : closeCodes.PROTOCOL_ERROR);
+          // A suspended account closes like a bad token (the client stops retrying); the reason says which.
+          const unauthorized = typed.status === 401 || typed.code === 'ACCOUNT_SUSPENDED';
+          fail(typed, unauthorized ? closeCodes.UNAUTHORIZED : closeCodes.PROTOCOL_ERROR);
         },
       );
     });

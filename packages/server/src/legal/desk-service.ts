@@ -11,7 +11,7 @@ import type { Decision } from './policy-engine.ts';
 
 const SESSION_MS = 8 * 3_600_000;
 const TOTP_PERIOD_S = 30;
-const DESK_ROLES: readonly DeskRole[] = ['intake', 'reviewer', 'approver', 'auditor'];
+const DESK_ROLES: readonly DeskRole[] = ['intake', 'reviewer', 'approver', 'auditor', 'moderator'];
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 const totpFor = (account: Pick<DeskAccountRow, 'username' | 'totpSecret'>) =>
   new TOTP({
@@ -310,7 +310,7 @@ export class DeskService {
     await this.require(account, 'list', null, 'intake', 'reviewer', 'approver', 'auditor');
     await this.audit(account, 'list', null);
     // Auditors check the desk's work from its metadata; who was looked up is for those who work cases.
-    const withTargets = account.roles.some((r) => r !== 'auditor');
+    const withTargets = account.roles.some((r) => r !== 'auditor' && r !== 'moderator');
     return all.map((c) => staffSummary(c, withTargets));
   }
 

@@ -18,7 +18,7 @@ export async function collectAccountData(
   currentPolicy: string,
   onProgress: ExportProgress = async () => {},
 ) {
-  const steps = 6;
+  const steps = 8;
   let done = 0;
   const step = async <T>(read: Promise<T>): Promise<T> => {
     const value = await read;
@@ -33,6 +33,10 @@ export async function collectAccountData(
   const connections = await step(storage.connections.detailsByAccount(accountId));
   const groups = await step(storage.groups.forAccount(accountId));
   const acceptances = await step(storage.policyAcceptances.accepted(accountId));
+  // Reports this account filed (issue 12). Reports naming it are not listed: they would expose
+  // who reported it (docs/privacy.md, "What a report reveals, to whom"); a suspension is.
+  const filed = await step(storage.reports.byReporter(accountId));
+  const suspension = await step(storage.suspensions.byAccount(accountId));
   return {
     exportedAt: iso(now),
     note:
@@ -66,6 +70,24 @@ export async function collectAccountData(
       firstSeen: iso(c.firstSeen),
       lastSeen: iso(c.at),
     })),
+    reportsFiled: filed.map((r) => ({
+      reportId: r.id,
+      chatId: r.chatId,
+      reportedAccountId: r.reportedAccountId,
+      reason: r.reason,
+      comment: r.comment,
+      messages: r.messages,
+      receivedAt: iso(r.createdAt),
+      state: r.state,
+    })),
+    suspension:
+      suspension && (suspension.state === 'suspended' || suspension.state === 'lift_proposed')
+        ? {
+            state: 'suspended',
+            since: iso(suspension.suspendedAt),
+            liftProposed: suspension.state === 'lift_proposed',
+          }
+        : null,
     chats: groups.map((g) => ({
       chatId: g.id,
       kind: g.kind,
@@ -108,6 +130,18 @@ ${table('Devices', data.devices)}
 ${table('Sessions', data.sessions)}
 ${table('Connection records (IP addresses)', data.connectionRecords)}
 ${table('Chats', data.chats)}
+${table(
+  'Reports you filed (the messages you chose to forward)',
+  data.reportsFiled.map((r) => ({
+    receivedAt: r.receivedAt,
+    chatId: r.chatId,
+    reason: r.reason,
+    comment: r.comment,
+    messages: r.messages.map((m) => m.text).join(' / '),
+    state: r.state,
+  })),
+)}
+${data.suspension ? table('Suspension', [data.suspension]) : ''}
 <p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
   return zipSync({
     'account.json': strToU8(JSON.stringify(data, null, 2)),

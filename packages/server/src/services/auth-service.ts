@@ -4,6 +4,7 @@ import type { Bus } from '../bus/ports.ts';
 import type { Config } from '../config.ts';
 import type { ServerDeps } from '../deps.ts';
 import { type ClientSource, sourceKey } from '../http/client-ip.ts';
+import { SuspensionGate } from '../moderation/suspension-gate.ts';
 import type { SmsSender } from '../sms/ports.ts';
 import { DEFAULT_PRIVACY, type Storage } from '../storage/ports.ts';
 import type { PolicyBook } from '../privacy/policy-versions.ts';
@@ -40,6 +41,8 @@ export class AuthService {
     private readonly policies: PolicyBook,
     /** False when the operator set IP retention to 0: addresses are then never stored. */
     private readonly recordIps = true,
+    /** Refuses suspended accounts (issue 12) with ACCOUNT_SUSPENDED and how to appeal. */
+    private readonly suspensions: SuspensionGate = new SuspensionGate(),
   ) {}
 
   private async limit(key: string, max: number): Promise<void> {
@@ -155,6 +158,8 @@ export class AuthService {
     // changes. Checked before the code is spent, so the person can retry with their acceptance.
     const policy = this.policies.current();
     const existing = await this.storage.accounts.byPhone(phone);
+    // Only someone holding the number's code learns that its account is suspended.
+    if (existing) await this.suspensions.refuseIfSuspended(this.storage, existing.id);
     const accepted = existing
       ? (await this.storage.policyAcceptances.accepted(existing.id)).some((a) => a.version === policy.version)
       : false;
@@ -168,14 +173,33 @@ export class AuthService {
     }
     // Two different codes for one new number may race to create its account: the loser's whole
     // transaction (its consumption too) rolls back, and its second run signs in to that account.
+    let reply: VerifyCodeReply;
     for (let run = 0; ; run++) {
       try {
-        return await this.signIn(phone, verificationId, codeHash, deviceName, source.ip, policy.version, now);
+        reply = await this.signIn(
+          phone,
+          verificationId,
+          codeHash,
+          deviceName,
+          source.ip,
+          policy.version,
+          now,
+        );
+        break;
       } catch (error) {
         if (run === 0 && isUniqueViolation(error)) continue;
         throw error;
       }
     }
+    // A suspension approved while this sign-in ran (PostgreSQL runs both at once): whichever commits
+    // later sees the other, since the approval sweeps the account's sessions again after it commits.
+    try {
+      await this.suspensions.refuseIfSuspended(this.storage, reply.accountId);
+    } catch (error) {
+      await this.storage.sessions.deleteByTokenHash(hashToken(reply.token));
+      throw error;
+    }
+    return reply;
   }
 
   private async signIn(
@@ -193,6 +217,8 @@ export class AuthService {
       if (!(await tx.authCodes.consume(verificationId, codeHash, now)))
         throw new CourierError('AUTH_CODE_EXPIRED');
       let account = await tx.accounts.byPhone(phone);
+      // Again inside the transaction: a suspension approved since the check above also refuses.
+      if (account) await this.suspensions.refuseIfSuspended(tx, account.id);
       const created = !account;
       if (!account) {
         account = {
@@ -241,7 +267,11 @@ export class AuthService {
     if (token.length > 100) throw new CourierError('AUTH_INVALID_TOKEN');
     const tokenHash = hashToken(token);
     const session = await this.storage.sessions.byTokenHash(tokenHash);
-    if (!session) throw new CourierError('AUTH_INVALID_TOKEN');
+    if (!session)
+      throw (
+        (await this.suspensions.explainUnknownToken(this.storage, tokenHash)) ??
+        new CourierError('AUTH_INVALID_TOKEN')
+      );
     return { accountId: session.accountId, deviceId: session.deviceId, tokenHash };
   }
 

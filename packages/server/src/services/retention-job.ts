@@ -21,6 +21,8 @@ export interface RetentionReport {
   /** Legal-desk sessions past their expiry, and failed desk logins older than the throttling window. */
   deskSessions: number;
   deskLoginFailures: number;
+  /** Reports (forwarded messages) older than `retention.reportMonths`. */
+  reports: number;
 }
 
 const MONTH_MS = 2_629_746_000;
@@ -30,7 +32,7 @@ const DAY_MS = 86_400_000;
  * Every retention rule, on a schedule and from `courier-server purge`: log entries every member
  * has (or past their TTL), expired codes and rate windows, connection records past the IP
  * retention window, idle sessions, accounts past their self-destruct period, and data-export
- * archives past their window.
+ * archives past their window, and reports past `retention.reportMonths`.
  */
 export class RetentionJob {
   private timer: NodeJS.Timeout | undefined;
@@ -53,7 +55,12 @@ export class RetentionJob {
       authCodes: await this.storage.authCodes.deleteExpired(now),
       // Windows end after the longest of the rate limits that use this table.
       rateLimits: await this.storage.rateLimits.deleteExpired(
-        now - Math.max(this.config.auth.rateWindowMs, this.config.limits.keyPackageClaimWindowMs),
+        now -
+          Math.max(
+            this.config.auth.rateWindowMs,
+            this.config.limits.keyPackageClaimWindowMs,
+            this.config.reports.windowMs,
+          ),
       ),
       // With a retention of 0 no record is ever written; any left from before go now.
       connectionRecords: await this.storage.connections.deleteOlderThan(now - retention.ipMonths * MONTH_MS),
@@ -63,6 +70,7 @@ export class RetentionJob {
       exportArchives: exports.archives,
       exportJobs: exports.jobs,
       deskSessions: await this.storage.desk.deleteExpiredSessions(now),
+      reports: await this.storage.reports.deleteOlderThan(now - retention.reportMonths * MONTH_MS),
       deskLoginFailures: await this.storage.desk.deleteLoginFailuresBefore(
         now - this.config.desk.failedLoginWindowMs,
       ),

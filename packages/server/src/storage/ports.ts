@@ -434,7 +434,8 @@ export interface LegalHoldRow {
   createdAt: number;
 }
 
-export type DeskRole = 'intake' | 'reviewer' | 'approver' | 'auditor';
+/** `moderator`: reads user reports and proposes or approves suspensions; no legal-desk step. */
+export type DeskRole = 'intake' | 'reviewer' | 'approver' | 'auditor' | 'moderator';
 
 export interface DeskAccountRow {
   id: string;
@@ -532,6 +533,80 @@ export interface ExportJobStore {
   deleteByAccount(accountId: string): Promise<number>;
 }
 
+export type ReportState = 'open' | 'handled';
+
+/** One forwarded message of a report, as the reporter's device held it. */
+export interface ReportItem {
+  senderAccountId: string;
+  sentAtMs: number;
+  text: string;
+}
+
+/** A report: the one record with plaintext, forwarded by its reporter's consent (issue 12). */
+export interface ReportRow {
+  id: string;
+  reporterAccountId: string | null;
+  reportedAccountId: string | null;
+  chatId: string | null;
+  reason: string;
+  comment: string | null;
+  messages: ReportItem[];
+  createdAt: number;
+  state: ReportState;
+  handledBy: string | null;
+  handledAt: number | null;
+}
+
+export interface ReportFilter {
+  state?: ReportState;
+  reportedAccountId?: string;
+  reason?: string;
+  /** At most this many, newest first. */
+  limit: number;
+}
+
+export interface ReportStore {
+  insert(row: ReportRow): Promise<void>;
+  byId(id: string): Promise<ReportRow | undefined>;
+  /** Newest first. */
+  list(filter: ReportFilter): Promise<ReportRow[]>;
+  /** The reports an account filed, newest first (its data export). */
+  byReporter(accountId: string): Promise<ReportRow[]>;
+  /** Marks an open report handled; false when there is no such open report. */
+  markHandled(id: string, staffId: string, at: number): Promise<boolean>;
+  /** Deletes reports received before `before`; returns how many. */
+  deleteOlderThan(before: number): Promise<number>;
+}
+
+export type SuspensionRowState = 'proposed' | 'suspended' | 'lift_proposed';
+
+export interface SuspensionRow {
+  accountId: string;
+  state: SuspensionRowState;
+  reportId: string | null;
+  proposedBy: string;
+  proposedAt: number;
+  suspendedAt: number | null;
+  version: number;
+}
+
+/** Accounts' suspensions (no row: active) and the session tokens a suspension ended. */
+export interface SuspensionStore {
+  byAccount(accountId: string): Promise<SuspensionRow | undefined>;
+  list(): Promise<SuspensionRow[]>;
+  /**
+   * Writes the row if the stored one has version `expectedVersion` (undefined: no row), in one
+   * conditional write; false when another write came first.
+   */
+  put(row: SuspensionRow, expectedVersion: number | undefined): Promise<boolean>;
+  /** Deletes the row if it has version `expectedVersion`; false when another write came first. */
+  delete(accountId: string, expectedVersion: number): Promise<boolean>;
+  rememberSessions(accountId: string, tokenHashes: readonly string[]): Promise<void>;
+  /** The account whose suspension ended this session token, if any. */
+  suspendedSession(tokenHash: string): Promise<string | undefined>;
+  forgetSessions(accountId: string): Promise<void>;
+}
+
 export interface Stores {
   accounts: AccountStore;
   devices: DeviceStore;
@@ -550,6 +625,8 @@ export interface Stores {
   keyPackages: KeyPackageStore;
   mlsGroups: MlsGroupStore;
   exportJobs: ExportJobStore;
+  reports: ReportStore;
+  suspensions: SuspensionStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

@@ -246,6 +246,9 @@ export interface Database {
   mls_leaves: MlsLeavesTable;
   mls_trees: MlsTreesTable;
   export_jobs: ExportJobsTable;
+  reports: ReportsTable;
+  account_suspensions: AccountSuspensionsTable;
+  suspended_sessions: SuspendedSessionsTable;
 }
 
 /** A device's MLS signature public key and the server's certificate for it (DESIGN §2). */
@@ -308,4 +311,49 @@ export interface ExportJobsTable {
   bytes: number | null;
   expires_at: number | null;
   error: string | null;
+}
+
+/**
+ * Reports (issue 12): the messages a reporter chose to forward, decrypted on their device and sent
+ * with their consent: the one plaintext the server holds. Deleted after `retention.reportMonths`.
+ */
+export interface ReportsTable {
+  id: string;
+  /** Null once the reporter's account is erased. */
+  reporter_account_id: string | null;
+  /** Null when the report names no one, or once that account is erased. */
+  reported_account_id: string | null;
+  chat_id: string | null;
+  /** spam, abuse, illegal or other */
+  reason: string;
+  comment: string | null;
+  /** JSON: the forwarded messages, [{ senderAccountId, sentAtMs, text }] */
+  messages: string;
+  created_at: number;
+  /** open or handled */
+  state: string;
+  /** The desk staff member who marked it handled. */
+  handled_by: string | null;
+  handled_at: number | null;
+}
+
+/** An account's suspension: proposed by one staff member, in force once a different one approves. */
+export interface AccountSuspensionsTable {
+  account_id: string;
+  /** proposed, suspended or lift_proposed */
+  state: string;
+  /** The report the proposal cites, if any. */
+  report_id: string | null;
+  /** The staff member whose proposal is open (or, once suspended, who approved the suspension). */
+  proposed_by: string;
+  proposed_at: number;
+  suspended_at: number | null;
+  /** Bumped by every transition: of two staff racing, one wins. */
+  version: number;
+}
+
+/** Session tokens (hashed) a suspension ended: a device presenting one hears ACCOUNT_SUSPENDED. */
+export interface SuspendedSessionsTable {
+  token_hash: string;
+  account_id: string;
 }

@@ -5,7 +5,15 @@ import { type StorageAdapter, storageAdapters } from './contract/adapters.ts';
 import { Fixtures, sameBytes, seqRange, seqsOf, sleep } from './contract/fixtures.ts';
 import { LogModel } from './contract/log-model.ts';
 import { isUniqueViolation } from './kysely/unique-violation.ts';
-import type { AuthCodeRow, EntryRow, ExportJobRow, PrivacySettings, Storage } from './ports.ts';
+import type {
+  AuthCodeRow,
+  EntryRow,
+  ExportJobRow,
+  PrivacySettings,
+  ReportRow,
+  Storage,
+  SuspensionRow,
+} from './ports.ts';
 
 /**
  * One contract, every adapter: what the services rely on from storage, method by method, run on
@@ -1776,6 +1784,147 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       await storage.exportJobs.insert(j);
       await storage.accounts.delete(account.id);
       expect(await storage.exportJobs.byId(j.id)).toBeUndefined();
+    });
+  });
+
+  describe('reports', () => {
+    const report = (overrides: Partial<ReportRow> = {}): ReportRow => ({
+      id: f.id('r'),
+      reporterAccountId: null,
+      reportedAccountId: null,
+      chatId: f.id('g'),
+      reason: 'spam',
+      comment: null,
+      messages: [],
+      createdAt: 1_000,
+      state: 'open',
+      handledBy: null,
+      handledAt: null,
+      ...overrides,
+    });
+
+    it('stores the forwarded messages exactly, filters the queue newest first, and marks a report handled once', async () => {
+      const reporter = (await f.user()).account;
+      const reported = (await f.user()).account;
+      const messages = [
+        { senderAccountId: reported.id, sentAtMs: 1_700_000_000_123, text: 'héllo ✉️ "quoted" \\ \u0000 end' },
+        { senderAccountId: reporter.id, sentAtMs: 0, text: 'x'.repeat(16_384) },
+      ];
+      const first = report({
+        reporterAccountId: reporter.id,
+        reportedAccountId: reported.id,
+        messages,
+        comment: 'a comment',
+        reason: 'abuse',
+        createdAt: 2_000,
+      });
+      const second = report({ reporterAccountId: reporter.id, createdAt: 3_000 });
+      await storage.reports.insert(first);
+      await storage.reports.insert(second);
+      expect(await storage.reports.byId(first.id)).toEqual(first);
+      expect((await storage.reports.byReporter(reporter.id)).map((r) => r.id)).toEqual([second.id, first.id]);
+      const about = await storage.reports.list({ reportedAccountId: reported.id, limit: 10 });
+      expect(about.map((r) => r.id)).toEqual([first.id]);
+      expect(
+        (await storage.reports.list({ reason: 'abuse', state: 'open', limit: 100 })).map((r) => r.id),
+      ).toContain(first.id);
+      expect(await storage.reports.list({ state: 'open', limit: 1 })).toHaveLength(1);
+
+      expect(await storage.reports.markHandled(first.id, 's_staff', 4_000)).toBe(true);
+      expect(await storage.reports.markHandled(first.id, 's_other', 5_000)).toBe(false);
+      expect(await storage.reports.markHandled(f.id('r'), 's_staff', 5_000)).toBe(false);
+      expect(await storage.reports.byId(first.id)).toMatchObject({
+        state: 'handled',
+        handledBy: 's_staff',
+        handledAt: 4_000,
+      });
+      expect(
+        (await storage.reports.list({ state: 'open', reportedAccountId: reported.id, limit: 10 })).length,
+      ).toBe(0);
+    });
+
+    it("keep a report when an account named in it is erased, without that account's id", async () => {
+      const reporter = (await f.user()).account;
+      const reported = (await f.user()).account;
+      const row = report({ reporterAccountId: reporter.id, reportedAccountId: reported.id });
+      await storage.reports.insert(row);
+      await storage.accounts.delete(reporter.id);
+      expect(await storage.reports.byId(row.id)).toMatchObject({
+        reporterAccountId: null,
+        reportedAccountId: reported.id,
+      });
+      await storage.accounts.delete(reported.id);
+      expect(await storage.reports.byId(row.id)).toMatchObject({
+        reporterAccountId: null,
+        reportedAccountId: null,
+      });
+    });
+
+    it('deletes exactly the reports received before the cutoff', async () => {
+      await storage.reports.deleteOlderThan(MAX);
+      const old = report({ createdAt: 10_000 });
+      const edge = report({ createdAt: 20_000 });
+      const young = report({ createdAt: 30_000 });
+      for (const r of [old, edge, young]) await storage.reports.insert(r);
+      expect(await storage.reports.deleteOlderThan(20_000)).toBe(1);
+      expect(await storage.reports.byId(old.id)).toBeUndefined();
+      expect(await storage.reports.byId(edge.id)).toBeDefined();
+      expect(await storage.reports.deleteOlderThan(MAX)).toBe(2);
+    });
+  });
+
+  describe('suspensions', () => {
+    const row = (accountId: string, overrides: Partial<SuspensionRow> = {}): SuspensionRow => ({
+      accountId,
+      state: 'proposed',
+      reportId: null,
+      proposedBy: 's_one',
+      proposedAt: 1_000,
+      suspendedAt: null,
+      version: 1,
+      ...overrides,
+    });
+
+    it('writes a state only over the version it was read at (one of two racing staff wins)', async () => {
+      const { account } = await f.user();
+      expect(await storage.suspensions.byAccount(account.id)).toBeUndefined();
+      expect(await storage.suspensions.put(row(account.id), undefined)).toBe(true);
+      expect(await storage.suspensions.put(row(account.id, { proposedBy: 's_two' }), undefined)).toBe(false);
+      const suspended = row(account.id, {
+        state: 'suspended',
+        suspendedAt: 2_000,
+        proposedBy: 's_two',
+        version: 2,
+      });
+      const racing = await Promise.all([
+        storage.suspensions.put(suspended, 1),
+        storage.suspensions.put({ ...suspended, proposedBy: 's_three' }, 1),
+      ]);
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      expect(await storage.suspensions.byAccount(account.id)).toMatchObject({
+        state: 'suspended',
+        version: 2,
+      });
+      expect((await storage.suspensions.list()).map((r) => r.accountId)).toContain(account.id);
+      expect(await storage.suspensions.delete(account.id, 1)).toBe(false);
+      expect(await storage.suspensions.delete(account.id, 2)).toBe(true);
+      expect(await storage.suspensions.byAccount(account.id)).toBeUndefined();
+    });
+
+    it('remembers ended session tokens until forgotten, and both go with the account', async () => {
+      const { account } = await f.user();
+      const other = (await f.user()).account;
+      await storage.suspensions.rememberSessions(account.id, ['h1', 'h2']);
+      await storage.suspensions.rememberSessions(account.id, ['h2']);
+      await storage.suspensions.rememberSessions(other.id, ['h3']);
+      expect(await storage.suspensions.suspendedSession('h2')).toBe(account.id);
+      await storage.suspensions.forgetSessions(account.id);
+      expect(await storage.suspensions.suspendedSession('h1')).toBeUndefined();
+      expect(await storage.suspensions.suspendedSession('h3')).toBe(other.id);
+      await storage.suspensions.put(row(other.id), undefined);
+      await storage.accounts.delete(other.id);
+      expect(await storage.suspensions.suspendedSession('h3')).toBeUndefined();
+      expect(await storage.suspensions.byAccount(other.id)).toBeUndefined();
     });
   });
 

@@ -51,6 +51,9 @@ function reportHtml(
 <table><tr><th>country</th><th>received</th><th>not considered</th><th>rejected</th><th>rejected by reason</th><th>eligible</th><th>narrowed</th><th>declined</th><th>fulfilled</th><th>pending</th><th>accounts specified</th><th>accounts affected</th><th>categories disclosed</th></tr>
 ${report.countries.map((r) => row(r.country, r)).join('\n')}
 ${row('Total', report.totals)}</table>
+<h2>Accounts suspended</h2>
+<p>Suspended in this period (each by two moderators, after a report or on their own finding): ${report.moderation.suspended}
+(by the cited report's reason: ${esc(pairs(report.moderation.suspendedByReason) || 'none')}); suspensions lifted: ${report.moderation.lifted}.</p>
 <h2>Verify it yourself</h2>
 <p><code>courier verify-report --period ${esc(report.period)} --key '${esc(verifierKey)}' --origin '${esc(origin)}'</code> recomputes every number and the log's root
 from the public leaves and checks this signed checkpoint:</p><pre>${esc(checkpoint)}</pre></body></html>`;

@@ -17,7 +17,9 @@ import { KyselyMailboxStore } from './mailbox-store.ts';
 import { KyselyMlsGroupStore } from './mls-group-store.ts';
 import { KyselyPolicyAcceptanceStore } from './policy-acceptance-store.ts';
 import { KyselyRateLimitStore } from './rate-limit-store.ts';
+import { KyselyReportStore } from './report-store.ts';
 import { KyselySessionStore } from './session-store.ts';
+import { KyselySuspensionStore } from './suspension-store.ts';
 import { KyselyTransparencyLogStore } from './transparency-log-store.ts';
 
 function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
@@ -39,6 +41,8 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     keyPackages: new KyselyKeyPackageStore(db),
     mlsGroups: new KyselyMlsGroupStore(db),
     exportJobs: new KyselyExportJobStore(db),
+    reports: new KyselyReportStore(db),
+    suspensions: new KyselySuspensionStore(db),
   };
 }
 
