@@ -342,6 +342,8 @@ describe('courier-server purge', () => {
           'entries',
           'exportArchives',
           'exportJobs',
+          'mediaBlobs',
+          'mediaUploads',
           'ratchetTrees',
           'rateLimits',
           'selfDestructedAccounts',

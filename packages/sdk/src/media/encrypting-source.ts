@@ -25,7 +25,7 @@ export class EncryptingSource {
 
   async slice(start: number, end: number): Promise<{ value: Uint8Array; done: boolean }> {
     const stop = Math.min(end, this.size);
-    if (start >= stop) return { value: new Uint8Array(0), done: true };
+    if (start >= stop) return { value: Object.assign(new Uint8Array(0), { size: 0 }), done: true };
     const first = Math.floor(start / MEDIA_CHUNK_CIPHERTEXT_BYTES);
     const last = Math.floor((stop - 1) / MEDIA_CHUNK_CIPHERTEXT_BYTES);
     const plainStart = first * MEDIA_CHUNK_PLAINTEXT_BYTES;
@@ -42,7 +42,10 @@ export class EncryptingSource {
       written += sealed.length;
     }
     const offset = start - first * MEDIA_CHUNK_CIPHERTEXT_BYTES;
-    const value = out.subarray(0, written).subarray(offset, offset + (stop - start));
+    // tus-js-client measures a slice by `size` (Blob-like); Node's and browsers' HTTP stacks send bytes.
+    const value = Object.assign(out.subarray(0, written).subarray(offset, offset + (stop - start)), {
+      size: stop - start,
+    });
     return { value, done: stop >= this.size };
   }
 

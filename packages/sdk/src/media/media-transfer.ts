@@ -57,15 +57,13 @@ function typedError(error: unknown): CourierError {
     try {
       const envelope = JSON.parse(body) as Partial<ErrorEnvelope>;
       if (isErrorCode(envelope.error?.code))
-        return new CourierError(envelope.error.code, { message: envelope.error.message, cause: error });
+        return new CourierError(envelope.error.code, { message: envelope.error.message });
     } catch {
       // not an envelope
     }
   }
-  return new CourierError('SERVER_UNAVAILABLE', {
-    message: `The upload failed: ${(error as Error).message}`,
-    cause: error,
-  });
+  // The message only: a tus error drags its whole request and socket along.
+  return new CourierError('SERVER_UNAVAILABLE', { message: `The upload failed: ${(error as Error).message}` });
 }
 
 /**

@@ -42,6 +42,9 @@ import { LogWitness } from '../transparency/log-witness.ts';
 import { loadOrCreateSigningKey, loadServerKey } from '../transparency/signing-key.ts';
 import { TransparencyLog } from '../transparency/transparency-log.ts';
 import { openSms } from '../sms/open-sms.ts';
+import { MediaService } from '../media/media-service.ts';
+import { openBlobStore } from '../media/open-blob-store.ts';
+import { mediaRoutes } from '../http/routes/media-routes.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
 
@@ -56,6 +59,7 @@ export interface CourierApp {
   transparency: TransparencyLog;
   legal: LegalDesk;
   desk: DeskService;
+  media: MediaService;
   /** Stops taking work, drains pending writes and closes every adapter. */
   close(): Promise<void>;
 }
@@ -104,7 +108,15 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     },
     deps.logger,
   );
-  const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports);
+  const media = new MediaService(
+    storage,
+    await openBlobStore(config.media.store, env),
+    config.media,
+    deps.clock,
+    deps.random,
+    deps.logger,
+  );
+  const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports, media);
   const delivery = new DeliveryService(
     storage,
     bus,
@@ -157,7 +169,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       .catch((error: unknown) => deps.logger.error({ err: error }, 'checkpoint re-signing failed'));
   }, config.transparency.resignIntervalMs);
   resignTimer.unref();
-  const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger, exports);
+  const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger, exports, media);
 
   const limits = config.connections;
   const http = Fastify({
@@ -223,6 +235,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await groupRoutes(scope, services);
     await mlsRoutes(scope, mls);
     await privacyRoutes(scope, services);
+    await mediaRoutes(scope, media);
   });
   await deskRoutes(http, desk, clientIp);
   await deskAppRoutes(http);
@@ -280,11 +293,12 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       await http.close();
       await delivery.drain();
       await bus.close();
+      await media.close();
       await storage.close();
     })();
     return closing;
   };
-  return { http, gateway, storage, bus, delivery, retention, exports, transparency, legal, desk, close };
+  return { http, gateway, storage, bus, delivery, retention, exports, transparency, legal, desk, media, close };
 }
 
 /** P9: the policy in force is hashed into the log whenever it changes (and on the first start). */

@@ -18,7 +18,7 @@ export async function collectAccountData(
   currentPolicy: string,
   onProgress: ExportProgress = async () => {},
 ) {
-  const steps = 6;
+  const steps = 7;
   let done = 0;
   const step = async <T>(read: Promise<T>): Promise<T> => {
     const value = await read;
@@ -33,6 +33,7 @@ export async function collectAccountData(
   const connections = await step(storage.connections.detailsByAccount(accountId));
   const groups = await step(storage.groups.forAccount(accountId));
   const acceptances = await step(storage.policyAcceptances.accepted(accountId));
+  const mediaBlobs = await step(storage.mediaBlobs.byAccount(accountId));
   return {
     exportedAt: iso(now),
     note:
@@ -74,6 +75,14 @@ export async function collectAccountData(
       members: g.memberCount,
       createdAt: iso(g.createdAt),
     })),
+    // The server holds only ciphertext and these facts; name, type and key are in the messages.
+    mediaUploads: mediaBlobs.map((b) => ({
+      blobId: b.id,
+      chatId: b.groupId,
+      bytes: b.size,
+      uploadedAt: iso(b.createdAt),
+      completedAt: iso(b.completedAt),
+    })),
   };
 }
 
@@ -108,6 +117,7 @@ ${table('Devices', data.devices)}
 ${table('Sessions', data.sessions)}
 ${table('Connection records (IP addresses)', data.connectionRecords)}
 ${table('Chats', data.chats)}
+${table('Media uploads (encrypted; the server has no key)', data.mediaUploads)}
 <p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
   return zipSync({
     'account.json': strToU8(JSON.stringify(data, null, 2)),

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
+import type { MediaService } from '../media/media-service.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { ExportJobs } from './export-jobs.ts';
 import type { PrivacyService } from './privacy-service.ts';
@@ -21,6 +22,10 @@ export interface RetentionReport {
   /** Legal-desk sessions past their expiry, and failed desk logins older than the throttling window. */
   deskSessions: number;
   deskLoginFailures: number;
+  /** Media uploads never finished within `media.incompleteUploadTtlMs`. */
+  mediaUploads: number;
+  /** Media blobs no retained message can point at any more (`media.blobTtlMs`). */
+  mediaBlobs: number;
 }
 
 const MONTH_MS = 2_629_746_000;
@@ -42,18 +47,25 @@ export class RetentionJob {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly exports: ExportJobs,
+    private readonly media?: MediaService,
   ) {}
 
   async run(): Promise<RetentionReport> {
     const now = this.clock.now();
     const { retention } = this.config;
     const exports = await this.exports.expire(now);
+    const media = (await this.media?.cleanup()) ?? { incompleteUploads: 0, unreferencedBlobs: 0 };
     const report: RetentionReport = {
       entries: await this.storage.entries.prune(now - this.config.delivery.entryTtlMs),
       authCodes: await this.storage.authCodes.deleteExpired(now),
       // Windows end after the longest of the rate limits that use this table.
       rateLimits: await this.storage.rateLimits.deleteExpired(
-        now - Math.max(this.config.auth.rateWindowMs, this.config.limits.keyPackageClaimWindowMs),
+        now -
+          Math.max(
+            this.config.auth.rateWindowMs,
+            this.config.limits.keyPackageClaimWindowMs,
+            this.config.media.uploadWindowMs,
+          ),
       ),
       // With a retention of 0 no record is ever written; any left from before go now.
       connectionRecords: await this.storage.connections.deleteOlderThan(now - retention.ipMonths * MONTH_MS),
@@ -66,6 +78,8 @@ export class RetentionJob {
       deskLoginFailures: await this.storage.desk.deleteLoginFailuresBefore(
         now - this.config.desk.failedLoginWindowMs,
       ),
+      mediaUploads: media.incompleteUploads,
+      mediaBlobs: media.unreferencedBlobs,
     };
     this.logger.info({ retention: report }, 'retention rules applied');
     return report;

@@ -16,6 +16,7 @@ import { exportJobsMigration } from './008-export-jobs.ts';
 import { mlsMigration } from './009-mls.ts';
 import { deskHardeningMigration } from './010-desk-hardening.ts';
 import { authCodesMigration } from './011-auth-codes.ts';
+import { mediaMigration } from './014-media.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -36,6 +37,7 @@ const MIGRATIONS = [
   '009-mls',
   '010-desk-hardening',
   '011-auth-codes',
+  '014-media',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -51,6 +53,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '009-mls': mlsMigration(dialect),
     '010-desk-hardening': deskHardeningMigration(dialect),
     '011-auth-codes': authCodesMigration(dialect),
+    '014-media': mediaMigration(dialect),
   };
 }
 
