@@ -27,7 +27,7 @@ const BLOB_NAME = /^[a-f0-9]{32}$/;
 export class FsBlobStore implements BlobStore {
   readonly uploads: FileStore;
 
-  constructor(private readonly dir: string) {
+  constructor(readonly dir: string) {
     makePrivateDir(dir);
     this.uploads = new PrivateFileStore({ directory: dir });
   }
