@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import {
   CourierError,
   MEDIA_GROUP_METADATA_KEY,
@@ -176,9 +176,12 @@ export class MediaService {
     if (range.kind === 'unsatisfiable')
       throw new CourierError('MEDIA_RANGE_INVALID', { details: { size: row.size } });
     const { start, end } = range.kind === 'range' ? range : { start: 0, end: row.size - 1 };
-    const body = await this.blobs.read(blobId, start, end).catch((cause: unknown) => {
+    const stored = await this.blobs.read(blobId, start, end).catch((cause: unknown) => {
       throw new CourierError('MEDIA_NOT_FOUND', { cause });
     });
+    const body = exactly(stored, end - start + 1, () =>
+      this.logger.error({ blobId }, 'media blob is shorter than its record'),
+    );
     const headers: Record<string, string> = {
       'content-type': 'application/octet-stream',
       'content-length': String(end - start + 1),
@@ -227,4 +230,27 @@ export class MediaService {
   async close(): Promise<void> {
     await this.blobs.close();
   }
+}
+
+/**
+ * Passes exactly `length` bytes on and fails the stream if the store delivers fewer (a damaged or
+ * truncated blob): the reply is then cut off rather than left waiting for bytes that never come.
+ */
+function exactly(source: Readable, length: number, onShort: () => void): Readable {
+  let seen = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      if (seen === length) done();
+      else {
+        onShort();
+        done(new Error(`blob delivered ${seen} of ${length} bytes`));
+      }
+    },
+  });
+  source.once('error', (error) => counted.destroy(error));
+  return source.pipe(counted);
 }

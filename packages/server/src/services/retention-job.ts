@@ -54,7 +54,6 @@ export class RetentionJob {
     const now = this.clock.now();
     const { retention } = this.config;
     const exports = await this.exports.expire(now);
-    const media = (await this.media?.cleanup()) ?? { incompleteUploads: 0, unreferencedBlobs: 0 };
     const report: RetentionReport = {
       entries: await this.storage.entries.prune(now - this.config.delivery.entryTtlMs),
       authCodes: await this.storage.authCodes.deleteExpired(now),
@@ -78,9 +77,13 @@ export class RetentionJob {
       deskLoginFailures: await this.storage.desk.deleteLoginFailuresBefore(
         now - this.config.desk.failedLoginWindowMs,
       ),
-      mediaUploads: media.incompleteUploads,
-      mediaBlobs: media.unreferencedBlobs,
+      mediaUploads: 0,
+      mediaBlobs: 0,
     };
+    // After the log was pruned: a blob goes once no retained entry can point at it.
+    const media = await this.media?.cleanup();
+    report.mediaUploads = media?.incompleteUploads ?? 0;
+    report.mediaBlobs = media?.unreferencedBlobs ?? 0;
     this.logger.info({ retention: report }, 'retention rules applied');
     return report;
   }
