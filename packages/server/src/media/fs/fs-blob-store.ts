@@ -17,6 +17,13 @@ class PrivateFileStore extends FileStore {
   }
 }
 
+// FileStore's constructor starts an asynchronous mkdir whose callback throws (an uncaught exception)
+// if the folder's parent is gone by then, e.g. a server closed and its data folder removed at once.
+// FsBlobStore creates the folder itself, synchronously and 0700, before constructing the store, so
+// that step is replaced by nothing (it is private in FileStore's types, hence the cast).
+(PrivateFileStore.prototype as unknown as { checkOrCreateDirectory: () => void }).checkOrCreateDirectory =
+  () => {};
+
 const BLOB_NAME = /^[a-f0-9]{32}$/;
 
 /**
