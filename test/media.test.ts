@@ -68,7 +68,7 @@ async function tus(
       ...(body ? { 'content-type': 'application/offset+octet-stream' } : {}),
       ...headers,
     },
-    ...(body ? { body } : {}),
+    ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
   });
   const text = await response.text();
   let code: string | undefined;
