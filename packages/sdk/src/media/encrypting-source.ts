@@ -1,18 +1,19 @@
 import { MEDIA_CHUNK_CIPHERTEXT_BYTES, MEDIA_CHUNK_PLAINTEXT_BYTES } from '@courier/protocol';
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { ChunkCipher } from './chunk-cipher.ts';
 import { chunkPlainLength } from './chunk-cipher.ts';
+import { ChunkDigest } from './chunk-digest.ts';
 import type { PlaintextSource } from './plaintext-source.ts';
 
 /**
  * The ciphertext of a file as random-access slices (what tus-js-client's `fileReader` asks for):
  * any byte range is produced by reading and encrypting only the chunks it covers. Encryption is
  * deterministic per chunk (fixed key and nonce), so a resumed upload sends the same bytes again.
- * The plaintext's SHA-256 is taken on the way, each chunk once, in order.
+ * The file's digest (chunk-digest.ts) is taken on the way, each chunk once, in order.
  */
 export class EncryptingSource {
-  private readonly hash = sha256.create();
-  private hashedChunks = 0;
+  private readonly hash = new ChunkDigest();
+  /** The slice after the last one asked for, encrypted while that one is on the wire. */
+  private ahead: { start: number; end: number; slice: Promise<{ value: Uint8Array; done: boolean }> } | undefined;
 
   constructor(
     private readonly source: PlaintextSource,
@@ -24,6 +25,20 @@ export class EncryptingSource {
   }
 
   async slice(start: number, end: number): Promise<{ value: Uint8Array; done: boolean }> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const result =
+      ahead && ahead.start === start && ahead.end === end ? await ahead.slice : await this.encrypt(start, end);
+    if (!result.done && end > start) {
+      const next = { start: end, end: end + (end - start) };
+      const slice = this.encrypt(next.start, next.end);
+      slice.catch(() => {});
+      this.ahead = { ...next, slice };
+    }
+    return result;
+  }
+
+  private async encrypt(start: number, end: number): Promise<{ value: Uint8Array; done: boolean }> {
     const stop = Math.min(end, this.size);
     if (start >= stop) return { value: Object.assign(new Uint8Array(0), { size: 0 }), done: true };
     const first = Math.floor(start / MEDIA_CHUNK_CIPHERTEXT_BYTES);
@@ -36,8 +51,7 @@ export class EncryptingSource {
     for (let i = first; i <= last; i++) {
       const from = (i - first) * MEDIA_CHUNK_PLAINTEXT_BYTES;
       const chunk = plain.subarray(from, from + chunkPlainLength(i, this.cipher.plainSize));
-      this.digestChunk(i, chunk);
-      const sealed = await this.cipher.encryptChunk(i, chunk);
+      const [sealed] = await Promise.all([this.cipher.encryptChunk(i, chunk), this.hash.add(i, chunk)]);
       out.set(sealed, written);
       written += sealed.length;
     }
@@ -52,21 +66,15 @@ export class EncryptingSource {
   close(): void {}
 
   /**
-   * The plaintext's SHA-256. Chunks the upload skipped (a resume after a restart, where the server
-   * already held them) are read once more here.
+   * The file's digest. Chunks the upload skipped (a resume after a restart, where the server already
+   * held them) are read once more here.
    */
   async digest(): Promise<Uint8Array> {
-    while (this.hashedChunks < this.cipher.chunkCount) {
-      const i = this.hashedChunks;
+    while (this.hash.next < this.cipher.chunkCount) {
+      const i = this.hash.next;
       const length = chunkPlainLength(i, this.cipher.plainSize);
-      this.digestChunk(i, await this.source.read(i * MEDIA_CHUNK_PLAINTEXT_BYTES, length));
+      await this.hash.add(i, await this.source.read(i * MEDIA_CHUNK_PLAINTEXT_BYTES, length));
     }
-    return this.hash.clone().digest();
-  }
-
-  private digestChunk(index: number, plaintext: Uint8Array): void {
-    if (index !== this.hashedChunks) return;
-    this.hash.update(plaintext);
-    this.hashedChunks += 1;
+    return this.hash.digest();
   }
 }

@@ -15,8 +15,11 @@ export interface FileDescriptor {
   blobId: string;
   /** The file's AES-256-GCM key, base64 (32 bytes). */
   key: string;
-  /** SHA-256 of the plaintext, base64 (32 bytes). */
-  sha256: string;
+  /**
+   * The plaintext's digest, base64 (32 bytes): SHA-256 over the SHA-256 of each 64 KiB chunk in
+   * order (media/chunk-digest.ts), checked after a whole download.
+   */
+  digest: string;
   /** Plaintext size in bytes. */
   size: number;
   mime: string;
@@ -42,7 +45,7 @@ export function parseFileDescriptor(value: unknown): FileDescriptor {
   if (typeof v !== 'object' || v === null) throw malformed('A file message has no file.');
   if (typeof v.blobId !== 'string' || !BLOB_ID.test(v.blobId)) throw malformed('The blob id is malformed.');
   if (typeof v.key !== 'string' || decodeBase64(v.key)?.length !== 32) throw malformed('The file key is malformed.');
-  if (typeof v.sha256 !== 'string' || decodeBase64(v.sha256)?.length !== 32)
+  if (typeof v.digest !== 'string' || decodeBase64(v.digest)?.length !== 32)
     throw malformed('The file digest is malformed.');
   if (!Number.isSafeInteger(v.size) || (v.size as number) < 0 || (v.size as number) > MAX_DESCRIBED_FILE_BYTES)
     throw malformed('The file size is out of range.');
@@ -76,7 +79,7 @@ export function parseFileDescriptor(value: unknown): FileDescriptor {
   return {
     blobId: v.blobId,
     key: v.key,
-    sha256: v.sha256,
+    digest: v.digest,
     size: v.size as number,
     mime: v.mime,
     name: v.name,

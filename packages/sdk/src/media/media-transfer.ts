@@ -9,10 +9,10 @@ import {
   MEDIA_GROUP_METADATA_KEY,
   MEDIA_UPLOAD_PATH,
 } from '@courier/protocol';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { type DetailedError, Upload } from 'tus-js-client';
 import { ChunkCipher, generateFileKey } from './chunk-cipher.ts';
 import { ChunkDecryptor } from './chunk-decryptor.ts';
+import { ChunkDigest } from './chunk-digest.ts';
 import { chunkRangeFor } from './chunk-range.ts';
 import { EncryptingSource } from './encrypting-source.ts';
 import type { FileDescriptor } from './file-descriptor.ts';
@@ -45,7 +45,8 @@ export interface UploadOptions {
 export interface UploadedBlob {
   blobId: string;
   key: Uint8Array;
-  sha256: Uint8Array;
+  /** The file's digest (chunk-digest.ts): SHA-256 over its chunks' SHA-256. */
+  digest: Uint8Array;
   size: number;
 }
 
@@ -119,7 +120,7 @@ export async function uploadEncryptedFile(
     upload.start();
   });
   const blobId = new URL(uploadUrl).pathname.split('/').at(-1) as string;
-  return { blobId, key, sha256: await encrypting.digest(), size: source.size };
+  return { blobId, key, digest: await encrypting.digest(), size: source.size };
 }
 
 /** A descriptor for a file just uploaded (add `width`, `height`, `durationMs`, `preview` as known). */
@@ -127,7 +128,7 @@ export function describeUpload(uploaded: UploadedBlob, name: string, mime: strin
   return {
     blobId: uploaded.blobId,
     key: encodeBase64(uploaded.key),
-    sha256: encodeBase64(uploaded.sha256),
+    digest: encodeBase64(uploaded.digest),
     size: uploaded.size,
     mime,
     name,
@@ -170,11 +171,11 @@ export function downloadDecryptedFile(
   options: DownloadOptions = {},
 ): ReadableStream<Uint8Array> {
   const key = decodeBase64(file.key);
-  const digest = decodeBase64(file.sha256);
+  const digest = decodeBase64(file.digest);
   const whole = options.range === undefined;
   const { start, end } = options.range ?? { start: 0, end: file.size };
   const range = chunkRangeFor(file.size, start, end);
-  const hash = whole ? sha256.create() : undefined;
+  const hash = whole ? new ChunkDigest() : undefined;
   const retries = options.retries ?? 5;
   let decryptor: ChunkDecryptor | undefined;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -235,7 +236,7 @@ export function downloadDecryptedFile(
         const chunks = await d.push(step.value);
         if (chunks.length === 0) continue;
         for (const chunk of chunks) {
-          hash?.update(chunk);
+          await hash?.add(hash.next, chunk);
           let part = chunk;
           if (skip > 0) {
             part = part.subarray(Math.min(skip, part.length));
