@@ -54,7 +54,11 @@ function syntheticFile(size: number): PlaintextSource {
 
 const MB = 1e6;
 
-export async function runMediaBench(server: BenchServer, params: { size: number }, storage: string): Promise<Figure[]> {
+export async function runMediaBench(
+  server: BenchServer,
+  params: { size: number },
+  storage: string,
+): Promise<Figure[]> {
   const figure = (name: string, value: number | null, unit: string, extra: Partial<Figure> = {}): Figure => ({
     bench: 'media',
     figure: name,
@@ -73,7 +77,8 @@ export async function runMediaBench(server: BenchServer, params: { size: number 
   const warm = new EncryptingSource(sample, await ChunkCipher.create(generateFileKey(), 4 * MB));
   await warm.slice(0, warm.size);
   let started = performance.now();
-  for (let at = 0; at < encrypting.size; at += 8 * 1024 * 1024) await encrypting.slice(at, at + 8 * 1024 * 1024);
+  for (let at = 0; at < encrypting.size; at += 8 * 1024 * 1024)
+    await encrypting.slice(at, at + 8 * 1024 * 1024);
   const encryptMbps = cipherBytes / MB / ((performance.now() - started) / 1000);
   progress(`media: AES-256-GCM chunks + SHA-256 alone ${round(encryptMbps)} MB/s`);
 
@@ -89,14 +94,19 @@ export async function runMediaBench(server: BenchServer, params: { size: number 
     progress(`media: uploading ${round(params.size / MB)} MB`);
     let lastShown = 0;
     started = performance.now();
-    const uploaded = await uploadEncryptedFile({ baseUrl: server.url, token: alice!.token }, group.groupId, file, {
-      onProgress: (sent, total) => {
-        if (sent - lastShown >= total / 10) {
-          lastShown = sent;
-          progress(`media: upload ${Math.round((sent / total) * 100)}%`);
-        }
+    const uploaded = await uploadEncryptedFile(
+      { baseUrl: server.url, token: alice!.token },
+      group.groupId,
+      file,
+      {
+        onProgress: (sent, total) => {
+          if (sent - lastShown >= total / 10) {
+            lastShown = sent;
+            progress(`media: upload ${Math.round((sent / total) * 100)}%`);
+          }
+        },
       },
-    });
+    );
     const uploadSeconds = (performance.now() - started) / 1000;
     const descriptor = describeUpload(uploaded, 'bench.bin', 'application/octet-stream');
 
@@ -133,4 +143,3 @@ export async function runMediaBench(server: BenchServer, params: { size: number 
     clearInterval(sampler);
   }
 }
-

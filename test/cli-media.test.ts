@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRunner } from './support/cli-process.ts';
-import { codeFromOutbox, freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
+import {
+  codeFromOutbox,
+  freePort,
+  killHard,
+  type ServerProcess,
+  spawnServer,
+} from './support/server-process.ts';
 import { until } from './support/until.ts';
 
 const ALICE = '+441234567301';
@@ -19,7 +25,14 @@ describe('courier send-file and download', { timeout: 180_000 }, () => {
 
   async function register(who: string, phone: string) {
     expect((await courier(who, 'register', phone, '--request-only')).code).toBe(0);
-    const done = await courier(who, 'register', phone, '--code', codeFromOutbox(outbox, phone), '--accept-policy');
+    const done = await courier(
+      who,
+      'register',
+      phone,
+      '--code',
+      codeFromOutbox(outbox, phone),
+      '--accept-policy',
+    );
     expect(done.code, done.err).toBe(0);
   }
 
@@ -60,8 +73,13 @@ describe('courier send-file and download', { timeout: 180_000 }, () => {
     await until(() => listen.out().includes('[file]'), 'the file message in listen', 60_000);
     listen.child.kill('SIGINT');
     await listen.exit;
-    const line = listen.out().split('\n').find((l) => l.includes('[file]'))!;
-    expect(line).toMatch(/: \[file\] holiday photo\.jpg \(image\/jpeg, 900\.0 KB\) — courier download [0-9a-f]{32}$/);
+    const line = listen
+      .out()
+      .split('\n')
+      .find((l) => l.includes('[file]'))!;
+    expect(line).toMatch(
+      /: \[file\] holiday photo\.jpg \(image\/jpeg, 900\.0 KB\) — courier download [0-9a-f]{32}$/,
+    );
     const blobId = /download ([0-9a-f]{32})$/.exec(line)![1]!;
 
     const target = join(dir, 'got.jpg');

@@ -102,7 +102,11 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     await a!.waitFor(group.groupId, 5);
     expect((await b!.waitFor(direct.groupId, 5)).every((m) => m.text.startsWith(marker))).toBe(true);
     // Media (issue 14): a file holding the marker, named after it, with a thumbnail holding it.
-    const fileBytes = Buffer.concat([randomBytes(70_000), Buffer.from(`${marker} inside the file`), randomBytes(9)]);
+    const fileBytes = Buffer.concat([
+      randomBytes(70_000),
+      Buffer.from(`${marker} inside the file`),
+      randomBytes(9),
+    ]);
     const uploaded = await uploadEncryptedFile(
       { baseUrl: server.url, token: a!.user.token },
       group.groupId,
@@ -115,7 +119,10 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     const fileMessage = (await c!.waitFor(group.groupId, 6)).find((m) => m.file !== undefined);
     expect(fileMessage?.file?.name).toBe(`${marker}.bin`);
     const downloaded: Uint8Array[] = [];
-    for await (const part of downloadDecryptedFile({ baseUrl: server.url, token: c!.user.token }, fileMessage!.file!))
+    for await (const part of downloadDecryptedFile(
+      { baseUrl: server.url, token: c!.user.token },
+      fileMessage!.file!,
+    ))
       downloaded.push(part);
     expect(Buffer.concat(downloaded).equals(fileBytes)).toBe(true);
     await Promise.all([a!, b!, c!].map((d) => d.client.stop()));

@@ -32,8 +32,18 @@ describe('media on S3 with two server nodes', () => {
         pieceBytes: 256 * 1024,
       },
     };
-    first = await startTestServer({ storage: 'postgres', databaseUrl: db.url, config: { dataDir, media }, env: s3.env });
-    second = await startTestServer({ storage: 'postgres', databaseUrl: db.url, config: { dataDir, media }, env: s3.env });
+    first = await startTestServer({
+      storage: 'postgres',
+      databaseUrl: db.url,
+      config: { dataDir, media },
+      env: s3.env,
+    });
+    second = await startTestServer({
+      storage: 'postgres',
+      databaseUrl: db.url,
+      config: { dataDir, media },
+      env: s3.env,
+    });
   }, 60_000);
   afterAll(async () => {
     await first?.close();
@@ -47,9 +57,14 @@ describe('media on S3 with two server nodes', () => {
     const [alice, bob, eve] = await Promise.all([0, 1, 2].map(() => first.register(nextPhone())));
     const group = await alice!.http.createGroup('scaled', [bob!.accountId]);
     const file = randomBytes(1_500_000);
-    const uploaded = await uploadEncryptedFile({ baseUrl: first.url, token: alice!.token }, group.groupId, bytesSource(file), {
-      requestBytes: 600_000,
-    });
+    const uploaded = await uploadEncryptedFile(
+      { baseUrl: first.url, token: alice!.token },
+      group.groupId,
+      bytesSource(file),
+      {
+        requestBytes: 600_000,
+      },
+    );
     const d = describeUpload(uploaded, 'scaled.bin', 'application/octet-stream');
     const parts: Uint8Array[] = [];
     for await (const p of downloadDecryptedFile({ baseUrl: second.url, token: bob!.token }, d)) parts.push(p);

@@ -26,7 +26,13 @@ import type { FsBlobStore } from '../packages/server/src/media/fs/fs-blob-store.
 import { collectAccountData } from '../packages/server/src/privacy/export-archive.ts';
 import { DEFAULT_PRIVACY } from '../packages/server/src/storage/ports.ts';
 import { DropProxy } from './support/drop-proxy.ts';
-import { nextPhone, startTestServer, type TestServer, type TestUser, unsafeTestingClock } from './support/harness.ts';
+import {
+  nextPhone,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+  unsafeTestingClock,
+} from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
 
 const MiB = 1024 * 1024;
@@ -119,9 +125,19 @@ describe('media: upload, download, integrity, authorization', () => {
         expect(await server.app.media.blobs.storedBytes(uploaded.blobId)).toBe(cipherSize);
 
         const descriptor = describeUpload(uploaded, 'holiday.mp4', 'video/mp4');
-        await a.client.sendFile(group.groupId, { ...descriptor, width: 1280, height: 720, durationMs: 61_000 });
+        await a.client.sendFile(group.groupId, {
+          ...descriptor,
+          width: 1280,
+          height: 720,
+          durationMs: 61_000,
+        });
         const [message] = await b.waitFor(group.groupId, 1);
-        expect(message?.file).toMatchObject({ name: 'holiday.mp4', mime: 'video/mp4', size: file.length, durationMs: 61_000 });
+        expect(message?.file).toMatchObject({
+          name: 'holiday.mp4',
+          mime: 'video/mp4',
+          size: file.length,
+          durationMs: 61_000,
+        });
         let received = 0;
         const got = await readAll(
           downloadDecryptedFile(endpoint(server, bob), message!.file!, { onProgress: (n) => (received = n) }),
@@ -131,7 +147,9 @@ describe('media: upload, download, integrity, authorization', () => {
         // Seeking: a range in the middle, across chunk boundaries, decrypts on its own.
         const start = 5 * MiB + 17;
         const part = await readAll(
-          downloadDecryptedFile(endpoint(server, bob), message!.file!, { range: { start, end: start + 200_000 } }),
+          downloadDecryptedFile(endpoint(server, bob), message!.file!, {
+            range: { start, end: start + 200_000 },
+          }),
         );
         expect(part.equals(file.subarray(start, start + 200_000))).toBe(true);
       } finally {
@@ -159,7 +177,9 @@ describe('media: upload, download, integrity, authorization', () => {
       'MEDIA_INTEGRITY_FAILED',
     );
     // A range before the damage still reads (each chunk stands alone).
-    const head = await readAll(downloadDecryptedFile(endpoint(server, bob), flipped, { range: { start: 0, end: 1000 } }));
+    const head = await readAll(
+      downloadDecryptedFile(endpoint(server, bob), flipped, { range: { start: 0, end: 1000 } }),
+    );
     expect(head.equals(file.subarray(0, 1000))).toBe(true);
 
     const cut = describeUpload(
@@ -169,9 +189,9 @@ describe('media: upload, download, integrity, authorization', () => {
     );
     truncateSync(join(dirOf(server), cut.blobId), 2 * MEDIA_CHUNK_CIPHERTEXT_BYTES);
     // The server cuts the reply short rather than hang; the SDK retries, then gives up.
-    expect(await failure(readAll(downloadDecryptedFile(endpoint(server, bob), cut, { retryDelayMs: 10 })))).toBe(
-      'SERVER_UNAVAILABLE',
-    );
+    expect(
+      await failure(readAll(downloadDecryptedFile(endpoint(server, bob), cut, { retryDelayMs: 10 }))),
+    ).toBe('SERVER_UNAVAILABLE');
   });
 
   it('lets only current members of the chat fetch a blob: its id alone opens nothing', async () => {
@@ -229,7 +249,10 @@ describe('media: upload, download, integrity, authorization', () => {
     });
     expect([tooBig.status, tooBig.code]).toEqual([413, 'MEDIA_TOO_LARGE']);
     // A length no file encrypts to, and a length left for later.
-    const odd = await post({ 'upload-length': String(MEDIA_CHUNK_CIPHERTEXT_BYTES + 5), 'upload-metadata': metadata(group.groupId) });
+    const odd = await post({
+      'upload-length': String(MEDIA_CHUNK_CIPHERTEXT_BYTES + 5),
+      'upload-metadata': metadata(group.groupId),
+    });
     expect([odd.status, odd.code]).toEqual([400, 'MEDIA_LENGTH_INVALID']);
     const deferred = await post({ 'upload-defer-length': '1', 'upload-metadata': metadata(group.groupId) });
     expect(deferred.code).toBe('MEDIA_LENGTH_INVALID');
@@ -237,7 +260,14 @@ describe('media: upload, download, integrity, authorization', () => {
     expect(noChat.code).toBe('REQ_INVALID');
     expect(await rows()).toBe(0);
     // Unknown upload ids.
-    const unknown = await tus(server, alice, 'PATCH', `${MEDIA_UPLOAD_PATH}/${'ab'.repeat(16)}`, { 'upload-offset': '0' }, new Uint8Array(16));
+    const unknown = await tus(
+      server,
+      alice,
+      'PATCH',
+      `${MEDIA_UPLOAD_PATH}/${'ab'.repeat(16)}`,
+      { 'upload-offset': '0' },
+      new Uint8Array(16),
+    );
     expect([unknown.status, unknown.code]).toEqual([404, 'MEDIA_UPLOAD_NOT_FOUND']);
     const notAnId = await tus(server, alice, 'HEAD', `${MEDIA_UPLOAD_PATH}/..%2F..%2Fcourier.db`);
     expect(notAnId.status).toBe(404);
@@ -246,9 +276,23 @@ describe('media: upload, download, integrity, authorization', () => {
     const location = started.headers.get('location')!;
     const first = await tus(server, alice, 'PATCH', location, { 'upload-offset': '0' }, new Uint8Array(500));
     expect(first.headers.get('upload-offset')).toBe('500');
-    const wrong = await tus(server, alice, 'PATCH', location, { 'upload-offset': '400' }, new Uint8Array(100));
+    const wrong = await tus(
+      server,
+      alice,
+      'PATCH',
+      location,
+      { 'upload-offset': '400' },
+      new Uint8Array(100),
+    );
     expect([wrong.status, wrong.code]).toEqual([409, 'MEDIA_OFFSET_MISMATCH']);
-    const ahead = await tus(server, alice, 'PATCH', location, { 'upload-offset': '600' }, new Uint8Array(100));
+    const ahead = await tus(
+      server,
+      alice,
+      'PATCH',
+      location,
+      { 'upload-offset': '600' },
+      new Uint8Array(100),
+    );
     expect(ahead.code).toBe('MEDIA_OFFSET_MISMATCH');
     expect(await server.app.media.blobs.storedBytes(location.split('/').at(-1)!)).toBe(500);
     // Past the declared length.
@@ -260,14 +304,20 @@ describe('media: upload, download, integrity, authorization', () => {
       headers: { authorization: `Bearer ${bob.token}` },
     });
     expect(unfinished.status).toBe(404);
-    const d = describeUpload(await uploadEncryptedFile(endpoint(server, alice), group.groupId, bytesSource(randomBytes(10))), 'x', 'text/plain');
+    const d = describeUpload(
+      await uploadEncryptedFile(endpoint(server, alice), group.groupId, bytesSource(randomBytes(10))),
+      'x',
+      'text/plain',
+    );
     const outside = await fetch(new URL(`/v1/media/${d.blobId}`, server.url), {
       headers: { authorization: `Bearer ${bob.token}`, range: 'bytes=100-200' },
     });
     expect([outside.status, (await outside.json()).error.code]).toEqual([416, 'MEDIA_RANGE_INVALID']);
     // Truncated ciphertext as the client sees it: a descriptor naming a longer file than was sent.
     const longer: FileDescriptor = { ...d, size: d.size + 100 };
-    expect(await failure(readAll(downloadDecryptedFile(endpoint(server, bob), longer)))).toBe('MEDIA_INTEGRITY_FAILED');
+    expect(await failure(readAll(downloadDecryptedFile(endpoint(server, bob), longer)))).toBe(
+      'MEDIA_INTEGRITY_FAILED',
+    );
   });
 });
 
@@ -296,7 +346,13 @@ describe('media: one blob for a big group', () => {
         privacy: DEFAULT_PRIVACY,
       });
     await storage.groups.insertMembers(
-      extra.map((accountId) => ({ groupId: group.groupId, accountId, role: 'member' as const, joinedAt: now, joinedSeq: 0 })),
+      extra.map((accountId) => ({
+        groupId: group.groupId,
+        accountId,
+        role: 'member' as const,
+        joinedAt: now,
+        joinedSeq: 0,
+      })),
     );
     await storage.groups.adjustMemberCount(group.groupId, extra.length);
     expect((await storage.groups.members(group.groupId)).length).toBe(1000);
@@ -340,14 +396,20 @@ describe('media: limits and lifecycle', () => {
     const group = await alice.http.createGroup('limits', [bob.accountId]);
     const size = String(mediaCiphertextSize(MiB));
     const post = (user: TestUser) =>
-      tus(server, user, 'POST', MEDIA_UPLOAD_PATH, { 'upload-length': size, 'upload-metadata': metadata(group.groupId) });
+      tus(server, user, 'POST', MEDIA_UPLOAD_PATH, {
+        'upload-length': size,
+        'upload-metadata': metadata(group.groupId),
+      });
     for (let i = 0; i < 2; i++) expect((await post(alice)).status).toBe(201);
     const over = await post(alice);
     expect([over.status, over.code]).toEqual([413, 'MEDIA_QUOTA_EXCEEDED']);
     expect((await server.app.storage.mediaBlobs.byAccount(alice.accountId)).length).toBe(2);
     // Bob's own quota is untouched; his rate is 6 uploads a minute.
     const small = () =>
-      tus(server, bob, 'POST', MEDIA_UPLOAD_PATH, { 'upload-length': '16', 'upload-metadata': metadata(group.groupId) });
+      tus(server, bob, 'POST', MEDIA_UPLOAD_PATH, {
+        'upload-length': '16',
+        'upload-metadata': metadata(group.groupId),
+      });
     for (let i = 0; i < 6; i++) expect((await small()).status).toBe(201);
     const limited = await small();
     expect([limited.status, limited.code]).toEqual([429, 'MEDIA_RATE_LIMITED']);
@@ -364,7 +426,11 @@ describe('media: limits and lifecycle', () => {
       'upload-metadata': metadata(group.groupId),
     });
     const abandonedId = abandoned.headers.get('location')!.split('/').at(-1)!;
-    const kept = describeUpload(await uploadEncryptedFile(endpoint(server, alice), group.groupId, bytesSource(randomBytes(5000))), 'k', 'text/plain');
+    const kept = describeUpload(
+      await uploadEncryptedFile(endpoint(server, alice), group.groupId, bytesSource(randomBytes(5000))),
+      'k',
+      'text/plain',
+    );
     // A message in the chat after the upload keeps the blob while the log holds it.
     await storage.entries.insert([
       {
@@ -392,7 +458,11 @@ describe('media: limits and lifecycle', () => {
     // Export lists the blob's metadata (no key, no name: the server has neither).
     const exported = await collectAccountData(storage, alice.accountId, clock.now(), 'v');
     expect(exported.mediaUploads).toEqual([
-      expect.objectContaining({ blobId: kept.blobId, chatId: group.groupId, bytes: mediaCiphertextSize(5000) }),
+      expect.objectContaining({
+        blobId: kept.blobId,
+        chatId: group.groupId,
+        bytes: mediaCiphertextSize(5000),
+      }),
     ]);
     expect(JSON.stringify(exported.mediaUploads)).not.toContain(kept.key);
 

@@ -225,17 +225,20 @@ export const errorCatalog = {
   MEDIA_TOO_LARGE: { status: 413, message: 'The file is larger than this server accepts.' },
   MEDIA_QUOTA_EXCEEDED: {
     status: 413,
-    message: 'This upload would take the account past its media storage quota; delete or wait for older files to expire.',
+    message:
+      'This upload would take the account past its media storage quota; delete or wait for older files to expire.',
   },
   MEDIA_RATE_LIMITED: { status: 429, message: 'Too many uploads started; try again later.' },
   MEDIA_LENGTH_INVALID: {
     status: 400,
-    message: 'An upload states its length up front, and that length must be one the chunked ciphertext format can have.',
+    message:
+      'An upload states its length up front, and that length must be one the chunked ciphertext format can have.',
   },
   MEDIA_UPLOAD_NOT_FOUND: { status: 404, message: 'No such upload of this account (it may have expired).' },
   MEDIA_OFFSET_MISMATCH: {
     status: 409,
-    message: 'The upload offset does not match what the server holds; ask for the offset (HEAD) and resume from there.',
+    message:
+      'The upload offset does not match what the server holds; ask for the offset (HEAD) and resume from there.',
   },
   MEDIA_NOT_FOUND: { status: 404, message: 'No such file in a chat you are in.' },
   MEDIA_RANGE_INVALID: { status: 416, message: 'The byte range is not one this file has.' },

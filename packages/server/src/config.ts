@@ -451,7 +451,10 @@ function placeInDataDir(c: ParsedConfig) {
     endpoints: { ...c.endpoints, subsetSecretFile: c.endpoints.subsetSecretFile ?? at('relay-subset.key') },
     media: {
       ...c.media,
-      store: c.media.store.kind === 'fs' ? { ...c.media.store, dir: c.media.store.dir ?? at('media') } : c.media.store,
+      store:
+        c.media.store.kind === 'fs'
+          ? { ...c.media.store, dir: c.media.store.dir ?? at('media') }
+          : c.media.store,
     },
   };
 }

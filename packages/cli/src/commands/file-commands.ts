@@ -86,7 +86,10 @@ export async function sendFile(ctx: CommandContext, chat: string, path: string):
   await withSecureClient(ctx, async ({ client }) => {
     const group = await resolveChat(ctx.profile.http(), chat, (accountId) => client.openDirect(accountId));
     const same = (p: PendingUpload) =>
-      p.path === absolute && p.size === stat.size && p.mtimeMs === stat.mtimeMs && p.groupId === group.groupId;
+      p.path === absolute &&
+      p.size === stat.size &&
+      p.mtimeMs === stat.mtimeMs &&
+      p.groupId === group.groupId;
     const earlier = readPending(ctx).find(same);
     const key = earlier ? decodeBase64(earlier.key) : undefined;
     const bar = new ProgressBar(printable(basename(absolute)));
@@ -96,35 +99,31 @@ export async function sendFile(ctx: CommandContext, chat: string, path: string):
     // Read lazily, in the chunks the upload asks for: never the whole file in memory.
     const source = blobSource(await openAsBlob(absolute));
     const upload = (resume?: { uploadUrl: string; key: Uint8Array }) =>
-      uploadEncryptedFile(
-        { baseUrl: ctx.profile.server(), token: session.token },
-        group.groupId,
-        source,
-        {
-          signal: controller.signal,
-          onProgress: (sent, total) => bar.update(sent, total),
-          ...(resume ? { resume } : {}),
-          onStarted: (started) =>
-            writePending(ctx, [
-              ...readPending(ctx).filter((p) => !same(p)),
-              {
-                path: absolute,
-                size: stat.size,
-                mtimeMs: stat.mtimeMs,
-                groupId: group.groupId,
-                uploadUrl: started.uploadUrl,
-                key: encodeBase64(started.key),
-              },
-            ]),
-        },
-      );
+      uploadEncryptedFile({ baseUrl: ctx.profile.server(), token: session.token }, group.groupId, source, {
+        signal: controller.signal,
+        onProgress: (sent, total) => bar.update(sent, total),
+        ...(resume ? { resume } : {}),
+        onStarted: (started) =>
+          writePending(ctx, [
+            ...readPending(ctx).filter((p) => !same(p)),
+            {
+              path: absolute,
+              size: stat.size,
+              mtimeMs: stat.mtimeMs,
+              groupId: group.groupId,
+              uploadUrl: started.uploadUrl,
+              key: encodeBase64(started.key),
+            },
+          ]),
+      });
     let uploaded: Awaited<ReturnType<typeof uploadEncryptedFile>>;
     try {
       try {
         uploaded = await upload(earlier && key ? { uploadUrl: earlier.uploadUrl, key } : undefined);
       } catch (error) {
         // The earlier upload expired or was removed: start again.
-        if (!(earlier && error instanceof CourierError && error.code === 'MEDIA_UPLOAD_NOT_FOUND')) throw error;
+        if (!(earlier && error instanceof CourierError && error.code === 'MEDIA_UPLOAD_NOT_FOUND'))
+          throw error;
         uploaded = await upload();
       }
     } finally {
@@ -138,7 +137,9 @@ export async function sendFile(ctx: CommandContext, chat: string, path: string):
       readPending(ctx).filter((p) => !same(p)),
     );
     if (ctx.json)
-      ctx.io.out(JSON.stringify({ groupId: group.groupId, blobId: uploaded.blobId, size: uploaded.size, ...accepted }));
+      ctx.io.out(
+        JSON.stringify({ groupId: group.groupId, blobId: uploaded.blobId, size: uploaded.size, ...accepted }),
+      );
     else
       ctx.io.out(
         `Sent ${printable(descriptor.name)} (${descriptor.mime}, ${humanBytes(descriptor.size)}) to ${printable(chat)} (#${accepted.seq}).`,
@@ -203,6 +204,11 @@ export async function download(ctx: CommandContext, ref: string, path: string | 
     process.off('SIGINT', onSignal);
   }
   if (ctx.json)
-    ctx.io.out(JSON.stringify({ path: target, size: file.size, mime: file.mime, sha256: hash.digest('base64') }));
-  else ctx.io.out(`Saved ${printable(file.name)} (${file.mime}, ${humanBytes(file.size)}) to ${printable(target)}.`);
+    ctx.io.out(
+      JSON.stringify({ path: target, size: file.size, mime: file.mime, sha256: hash.digest('base64') }),
+    );
+  else
+    ctx.io.out(
+      `Saved ${printable(file.name)} (${file.mime}, ${humanBytes(file.size)}) to ${printable(target)}.`,
+    );
 }

@@ -33,7 +33,8 @@ async function encrypt(plain: Uint8Array, key = generateFileKey()) {
 async function decrypt(cipher: ChunkCipher, ciphertext: Uint8Array, step = 7919): Promise<Uint8Array> {
   const d = new ChunkDecryptor(cipher, 0, cipher.chunkCount);
   const out: Uint8Array[] = [];
-  for (let i = 0; i < ciphertext.length; i += step) out.push(...(await d.push(ciphertext.subarray(i, i + step))));
+  for (let i = 0; i < ciphertext.length; i += step)
+    out.push(...(await d.push(ciphertext.subarray(i, i + step))));
   d.finish();
   return Buffer.concat(out);
 }
@@ -68,12 +69,17 @@ describe('media chunk format', () => {
 
   it('detects truncation at any point, and anything appended', async () => {
     await fc.assert(
-      fc.asyncProperty(sizes, fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 40 }), async (size, cut, extra) => {
-        const { cipher, ciphertext } = await encrypt(random(size));
-        const short = ciphertext.subarray(0, cut % ciphertext.length);
-        await expect(decrypt(cipher, short)).rejects.toSatisfy(integrity);
-        await expect(decrypt(cipher, Buffer.concat([ciphertext, extra]))).rejects.toSatisfy(integrity);
-      }),
+      fc.asyncProperty(
+        sizes,
+        fc.nat(),
+        fc.uint8Array({ minLength: 1, maxLength: 40 }),
+        async (size, cut, extra) => {
+          const { cipher, ciphertext } = await encrypt(random(size));
+          const short = ciphertext.subarray(0, cut % ciphertext.length);
+          await expect(decrypt(cipher, short)).rejects.toSatisfy(integrity);
+          await expect(decrypt(cipher, Buffer.concat([ciphertext, extra]))).rejects.toSatisfy(integrity);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -82,7 +88,11 @@ describe('media chunk format', () => {
     const plain = random(3 * P + 5);
     const { key, cipher, ciphertext } = await encrypt(plain);
     const C = MEDIA_CHUNK_CIPHERTEXT_BYTES;
-    const swapped = Buffer.concat([ciphertext.subarray(C, 2 * C), ciphertext.subarray(0, C), ciphertext.subarray(2 * C)]);
+    const swapped = Buffer.concat([
+      ciphertext.subarray(C, 2 * C),
+      ciphertext.subarray(0, C),
+      ciphertext.subarray(2 * C),
+    ]);
     await expect(decrypt(cipher, swapped)).rejects.toSatisfy(integrity);
     // The first three chunks of the file, presented as a whole file of 3 * P bytes: the third chunk
     // was not sealed as final, so the cut is detected although every length fits.
@@ -90,7 +100,11 @@ describe('media chunk format', () => {
     await expect(decrypt(cutCipher, ciphertext.subarray(0, 3 * C))).rejects.toSatisfy(integrity);
     // A chunk of another file (another key) in its place.
     const other = await encrypt(random(plain.length));
-    const mixed = Buffer.concat([ciphertext.subarray(0, C), other.ciphertext.subarray(C, 2 * C), ciphertext.subarray(2 * C)]);
+    const mixed = Buffer.concat([
+      ciphertext.subarray(0, C),
+      other.ciphertext.subarray(C, 2 * C),
+      ciphertext.subarray(2 * C),
+    ]);
     await expect(decrypt(cipher, mixed)).rejects.toSatisfy(integrity);
   });
 
@@ -108,10 +122,14 @@ describe('media chunk format', () => {
     );
   });
 
-  it('digests the plaintext (SHA-256 over its chunks\' SHA-256) whatever order the slices were asked in', async () => {
+  it("digests the plaintext (SHA-256 over its chunks' SHA-256) whatever order the slices were asked in", async () => {
     const plain = random(3 * P + 1);
     const { source } = await encrypt(plain);
-    const inner = [0, 1, 2, 3].map((i) => createHash('sha256').update(plain.subarray(i * P, (i + 1) * P)).digest());
+    const inner = [0, 1, 2, 3].map((i) =>
+      createHash('sha256')
+        .update(plain.subarray(i * P, (i + 1) * P))
+        .digest(),
+    );
     const expected = createHash('sha256').update(Buffer.concat(inner)).digest();
     expect(Buffer.from(await source.digest()).equals(Buffer.from(expected))).toBe(true);
     const key = generateFileKey();

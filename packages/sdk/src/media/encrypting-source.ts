@@ -13,7 +13,9 @@ import type { PlaintextSource } from './plaintext-source.ts';
 export class EncryptingSource {
   private readonly hash = new ChunkDigest();
   /** The slice after the last one asked for, encrypted while that one is on the wire. */
-  private ahead: { start: number; end: number; slice: Promise<{ value: Uint8Array; done: boolean }> } | undefined;
+  private ahead:
+    | { start: number; end: number; slice: Promise<{ value: Uint8Array; done: boolean }> }
+    | undefined;
 
   constructor(
     private readonly source: PlaintextSource,
@@ -28,7 +30,9 @@ export class EncryptingSource {
     const ahead = this.ahead;
     this.ahead = undefined;
     const result =
-      ahead && ahead.start === start && ahead.end === end ? await ahead.slice : await this.encrypt(start, end);
+      ahead && ahead.start === start && ahead.end === end
+        ? await ahead.slice
+        : await this.encrypt(start, end);
     if (!result.done && end > start) {
       const next = { start: end, end: end + (end - start) };
       const slice = this.encrypt(next.start, next.end);

@@ -1,4 +1,4 @@
-import { CourierError, decodeBase64 } from '@courier/protocol';
+import { CourierError, decodeBase64, UNSAFE_TEXT_PATTERN } from '@courier/protocol';
 
 export const MAX_FILE_NAME_LENGTH = 255;
 export const MAX_MIME_LENGTH = 127;
@@ -33,7 +33,6 @@ export interface FileDescriptor {
 
 const BLOB_ID = /^[a-f0-9]{32}$/;
 const MIME = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 const malformed = (message: string) => new CourierError('MLS_MALFORMED', { message });
 
@@ -44,10 +43,15 @@ export function parseFileDescriptor(value: unknown): FileDescriptor {
   const v = value as Partial<FileDescriptor> | null;
   if (typeof v !== 'object' || v === null) throw malformed('A file message has no file.');
   if (typeof v.blobId !== 'string' || !BLOB_ID.test(v.blobId)) throw malformed('The blob id is malformed.');
-  if (typeof v.key !== 'string' || decodeBase64(v.key)?.length !== 32) throw malformed('The file key is malformed.');
+  if (typeof v.key !== 'string' || decodeBase64(v.key)?.length !== 32)
+    throw malformed('The file key is malformed.');
   if (typeof v.digest !== 'string' || decodeBase64(v.digest)?.length !== 32)
     throw malformed('The file digest is malformed.');
-  if (!Number.isSafeInteger(v.size) || (v.size as number) < 0 || (v.size as number) > MAX_DESCRIBED_FILE_BYTES)
+  if (
+    !Number.isSafeInteger(v.size) ||
+    (v.size as number) < 0 ||
+    (v.size as number) > MAX_DESCRIBED_FILE_BYTES
+  )
     throw malformed('The file size is out of range.');
   if (typeof v.mime !== 'string' || v.mime.length > MAX_MIME_LENGTH || !MIME.test(v.mime))
     throw malformed('The MIME type is malformed.');
@@ -55,7 +59,7 @@ export function parseFileDescriptor(value: unknown): FileDescriptor {
     typeof v.name !== 'string' ||
     v.name.length === 0 ||
     v.name.length > MAX_FILE_NAME_LENGTH ||
-    CONTROL.test(v.name)
+    UNSAFE_TEXT_PATTERN.test(v.name)
   )
     throw malformed('The file name is malformed.');
   if (!isDimension(v.width) || !isDimension(v.height) || !isDimension(v.durationMs))

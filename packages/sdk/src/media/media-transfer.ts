@@ -64,7 +64,9 @@ function typedError(error: unknown): CourierError {
     }
   }
   // The message only: a tus error drags its whole request and socket along.
-  return new CourierError('SERVER_UNAVAILABLE', { message: `The upload failed: ${(error as Error).message}` });
+  return new CourierError('SERVER_UNAVAILABLE', {
+    message: `The upload failed: ${(error as Error).message}`,
+  });
 }
 
 /**
@@ -188,9 +190,13 @@ export function downloadDecryptedFile(
 
   const open = async () => {
     if (!decryptor) {
-      if (!key || key.length !== 32 || !digest)
+      if (key?.length !== 32 || !digest)
         throw new CourierError('MLS_MALFORMED', { message: 'The file key or digest is malformed.' });
-      decryptor = new ChunkDecryptor(await ChunkCipher.create(key, file.size), range.firstChunk, range.endChunk);
+      decryptor = new ChunkDecryptor(
+        await ChunkCipher.create(key, file.size),
+        range.firstChunk,
+        range.endChunk,
+      );
     }
     decryptor.discardPartial();
     const from = decryptor.nextChunk * MEDIA_CHUNK_CIPHERTEXT_BYTES;
@@ -205,7 +211,8 @@ export function downloadDecryptedFile(
       throw new CourierError('SERVER_UNAVAILABLE', { message: `Cannot reach ${endpoint.baseUrl}`, cause });
     }
     if (response.status !== 206 && response.status !== 200) throw await replyError(response);
-    if (!response.body) throw new CourierError('SERVER_UNAVAILABLE', { message: 'The download has no body.' });
+    if (!response.body)
+      throw new CourierError('SERVER_UNAVAILABLE', { message: 'The download has no body.' });
     reader = response.body.getReader();
   };
 
@@ -229,7 +236,9 @@ export function downloadDecryptedFile(
         if (step.done) {
           d.finish();
           if (hash && digest && !equal(hash.digest(), digest))
-            throw new CourierError('MEDIA_INTEGRITY_FAILED', { message: 'The file does not match its digest.' });
+            throw new CourierError('MEDIA_INTEGRITY_FAILED', {
+              message: 'The file does not match its digest.',
+            });
           out.close();
           return;
         }

@@ -18,7 +18,12 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function encodeContent(content: MessageContent): Uint8Array {
   if (content.type === 'file') {
     return encoder.encode(
-      JSON.stringify({ v: 1, type: 'file', file: parseFileDescriptor(content.file), sentAtMs: content.sentAtMs }),
+      JSON.stringify({
+        v: 1,
+        type: 'file',
+        file: parseFileDescriptor(content.file),
+        sentAtMs: content.sentAtMs,
+      }),
     );
   }
   if (content.text.length === 0 || content.text.length > MAX_TEXT_LENGTH)

@@ -318,7 +318,11 @@ export class SecureClient extends Emitter<SecureClientEvents> {
    * Sends a file message (media/): the ciphertext was uploaded with `uploadEncryptedFile`, and this
    * carries its pointer, key and digest to the chat's members inside MLS.
    */
-  async sendFile(groupId: string, file: FileDescriptor, clientMsgId = randomClientMsgId()): Promise<Accepted> {
+  async sendFile(
+    groupId: string,
+    file: FileDescriptor,
+    clientMsgId = randomClientMsgId(),
+  ): Promise<Accepted> {
     const content: MessageContent = { v: 1, type: 'file', file, sentAtMs: Date.now() };
     return (await this.queueContent(groupId, content, clientMsgId)).accepted;
   }

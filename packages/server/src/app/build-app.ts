@@ -298,7 +298,20 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     })();
     return closing;
   };
-  return { http, gateway, storage, bus, delivery, retention, exports, transparency, legal, desk, media, close };
+  return {
+    http,
+    gateway,
+    storage,
+    bus,
+    delivery,
+    retention,
+    exports,
+    transparency,
+    legal,
+    desk,
+    media,
+    close,
+  };
 }
 
 /** P9: the policy in force is hashed into the log whenever it changes (and on the first start). */

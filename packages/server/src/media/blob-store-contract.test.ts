@@ -129,7 +129,9 @@ describe.each([fsAdapter, s3Adapter])('blob store contract: $name', (adapter) =>
     const bytes = randomBytes(4 * PIECE);
     await create(store, blobId, bytes.length);
     const delivered = 2 * PIECE + 1000;
-    await expect(store.uploads.write(breaking(bytes.subarray(0, delivered)), blobId, 0)).rejects.toBeDefined();
+    await expect(
+      store.uploads.write(breaking(bytes.subarray(0, delivered)), blobId, 0),
+    ).rejects.toBeDefined();
     const offset = (await store.uploads.getUpload(blobId)).offset as number;
     expect(offset).toBeLessThanOrEqual(delivered);
     expect(offset).toBeGreaterThanOrEqual(delivered - Math.max(window, 1000));
@@ -145,9 +147,9 @@ describe.each([fsAdapter, s3Adapter])('blob store contract: $name', (adapter) =>
     const other = peer();
     try {
       expect((await other.uploads.getUpload(blobId)).offset).toBe(bytes.length);
-      expect((await readAll(await other.read(blobId, 10, PIECE + 3))).equals(bytes.subarray(10, PIECE + 4))).toBe(
-        true,
-      );
+      expect(
+        (await readAll(await other.read(blobId, 10, PIECE + 3))).equals(bytes.subarray(10, PIECE + 4)),
+      ).toBe(true);
       await other.remove(blobId);
       expect(await store.storedBytes(blobId)).toBeUndefined();
     } finally {

@@ -118,7 +118,8 @@ export class MediaService {
     const principal = this.principalOf(req);
     if (req.method === 'POST' || req.method === 'OPTIONS') return;
     const row = BLOB_ID.test(uploadId) ? await this.storage.mediaBlobs.byId(uploadId) : undefined;
-    if (!row || row.uploaderAccountId !== principal.accountId) throw new CourierError('MEDIA_UPLOAD_NOT_FOUND');
+    if (!row || row.uploaderAccountId !== principal.accountId)
+      throw new CourierError('MEDIA_UPLOAD_NOT_FOUND');
     if (!(await this.storage.groups.isMember(row.groupId, principal.accountId)))
       throw new CourierError('GROUP_NOT_FOUND');
   }
@@ -132,7 +133,9 @@ export class MediaService {
       throw new CourierError('MEDIA_TOO_LARGE', { details: { maxFileBytes: this.config.maxFileBytes } });
     const groupId = upload.metadata?.[MEDIA_GROUP_METADATA_KEY];
     if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > 64)
-      throw new CourierError('REQ_INVALID', { message: `An upload names its chat (metadata ${MEDIA_GROUP_METADATA_KEY}).` });
+      throw new CourierError('REQ_INVALID', {
+        message: `An upload names its chat (metadata ${MEDIA_GROUP_METADATA_KEY}).`,
+      });
     if (!(await this.storage.groups.isMember(groupId, principal.accountId)))
       throw new CourierError('GROUP_NOT_FOUND');
     const used = await this.storage.mediaBlobs.bytesOfAccount(principal.accountId);
@@ -214,7 +217,9 @@ export class MediaService {
    */
   async cleanup(): Promise<MediaCleanupReport> {
     const now = this.clock.now();
-    const incomplete = await this.storage.mediaBlobs.incompleteBefore(now - this.config.incompleteUploadTtlMs);
+    const incomplete = await this.storage.mediaBlobs.incompleteBefore(
+      now - this.config.incompleteUploadTtlMs,
+    );
     await this.removeBlobs(incomplete);
     const unreferenced = await this.storage.mediaBlobs.unreferencedBefore(now - this.config.blobTtlMs);
     await this.removeBlobs(unreferenced);

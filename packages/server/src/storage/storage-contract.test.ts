@@ -1780,7 +1780,11 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
   });
 
   describe('media blobs', () => {
-    const blob = (groupId: string, uploaderAccountId: string, overrides: Partial<MediaBlobRow> = {}): MediaBlobRow => ({
+    const blob = (
+      groupId: string,
+      uploaderAccountId: string,
+      overrides: Partial<MediaBlobRow> = {},
+    ): MediaBlobRow => ({
       id: randomBytes(16).toString('hex'),
       groupId,
       uploaderAccountId,
@@ -1790,7 +1794,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       ...overrides,
     });
 
-    it('stores records, sums an account\'s bytes, finishes an upload once, counts per chat and deletes', async () => {
+    it("stores records, sums an account's bytes, finishes an upload once, counts per chat and deletes", async () => {
       const { account } = await f.user();
       const group = await f.group([account.id]);
       const a = blob(group.id, account.id, { size: 2_000_000_000 });
@@ -1824,7 +1828,11 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       // An entry of the busy chat from the blob's upload time on; an older one does not count.
       await storage.entries.insert([
         f.entry(busy.id, 1, { senderAccountId: account.id, senderDeviceId: devices[0]!.id, createdAt: 500 }),
-        f.entry(busy.id, 2, { senderAccountId: account.id, senderDeviceId: devices[0]!.id, createdAt: 1_000 }),
+        f.entry(busy.id, 2, {
+          senderAccountId: account.id,
+          senderDeviceId: devices[0]!.id,
+          createdAt: 1_000,
+        }),
         f.entry(quiet.id, 1, { senderAccountId: account.id, senderDeviceId: devices[0]!.id, createdAt: 999 }),
       ]);
       const incomplete = await storage.mediaBlobs.incompleteBefore(5_000);

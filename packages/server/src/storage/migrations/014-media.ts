@@ -24,7 +24,11 @@ export function mediaMigration(_dialect: SqlDialectName) {
         .on('media_blobs')
         .column('uploader_account_id')
         .execute();
-      await db.schema.createIndex('media_blobs_group').on('media_blobs').columns(['group_id', 'created_at']).execute();
+      await db.schema
+        .createIndex('media_blobs_group')
+        .on('media_blobs')
+        .columns(['group_id', 'created_at'])
+        .execute();
       await db.schema.createIndex('media_blobs_created').on('media_blobs').column('created_at').execute();
     },
     async down(db: Kysely<unknown>): Promise<void> {
