@@ -34,6 +34,7 @@ import {
   unsafeTestingClock,
 } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
+import { until } from './support/until.ts';
 
 const MiB = 1024 * 1024;
 
@@ -122,6 +123,9 @@ describe('media: upload, download, integrity, authorization', () => {
         const sentTwice = proxy.upstreamBytes - cipherSize;
         expect(sentTwice).toBeGreaterThanOrEqual(0);
         expect(sentTwice, `bytes sent twice: ${sentTwice}`).toBeLessThan(DEFAULT_UPLOAD_REQUEST_BYTES);
+        console.info(
+          `dropped after ${proxy.droppedAt} upstream bytes; ${cipherSize} bytes of ciphertext; ${proxy.upstreamBytes} crossed the proxy: ${sentTwice} sent twice (HTTP heads included), window ${DEFAULT_UPLOAD_REQUEST_BYTES}`,
+        );
         expect(await server.app.media.blobs.storedBytes(uploaded.blobId)).toBe(cipherSize);
 
         const descriptor = describeUpload(uploaded, 'holiday.mp4', 'video/mp4');
@@ -493,5 +497,79 @@ describe('media: limits and lifecycle', () => {
     expect(await failure(readAll(downloadDecryptedFile(endpoint(server, bob), d)))).toBe('MEDIA_NOT_FOUND');
     // Bob's own upload to the same chat stays.
     expect(await server.app.media.blobs.storedBytes(bobs.blobId)).toBe(mediaCiphertextSize(2000));
+  });
+});
+
+describe('media: cancel, resume after a restart, terminate', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => server?.close());
+
+  it('cancels an upload with a typed error, resumes it later from where it stopped with the same key, and cancels a download', async () => {
+    const [alice, bob] = await Promise.all([server.register(nextPhone()), server.register(nextPhone())]);
+    const group = await alice.http.createGroup('resume', [bob.accountId]);
+    const file = randomBytes(20 * MiB);
+    const controller = new AbortController();
+    let started: { uploadUrl: string; key: Uint8Array } | undefined;
+    const cancelled = uploadEncryptedFile(endpoint(server, alice), group.groupId, bytesSource(file), {
+      signal: controller.signal,
+      onStarted: (s) => (started = s),
+      onProgress: (sent) => {
+        if (sent > 9 * MiB) controller.abort();
+      },
+    });
+    expect(await failure(cancelled)).toBe('MEDIA_CANCELLED');
+    const blobId = started!.uploadUrl.split('/').at(-1)!;
+    const stored = (await server.app.media.blobs.storedBytes(blobId))!;
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(mediaCiphertextSize(file.length));
+    // As after a restart: a new call with the URL and key kept from onStarted.
+    let firstProgress: number | undefined;
+    const resumed = await uploadEncryptedFile(endpoint(server, alice), group.groupId, bytesSource(file), {
+      resume: started!,
+      onProgress: (sent) => (firstProgress ??= sent),
+    });
+    expect(resumed.blobId).toBe(blobId);
+    expect(firstProgress!).toBeGreaterThanOrEqual(stored);
+    const d = describeUpload(resumed, 'r.bin', 'application/octet-stream');
+    expect(sha(await readAll(downloadDecryptedFile(endpoint(server, bob), d)))).toBe(sha(file));
+
+    const stop = new AbortController();
+    const reading = readAll(
+      downloadDecryptedFile(endpoint(server, bob), d, {
+        signal: stop.signal,
+        onProgress: (n) => {
+          if (n > MiB) stop.abort();
+        },
+      }),
+    );
+    expect(await failure(reading)).toBe('MEDIA_CANCELLED');
+  });
+
+  it('lets the uploader abandon an unfinished upload (its record goes too), never a finished blob', async () => {
+    const [alice, bob] = await Promise.all([server.register(nextPhone()), server.register(nextPhone())]);
+    const group = await alice.http.createGroup('terminate', [bob.accountId]);
+    const created = await tus(server, alice, 'POST', MEDIA_UPLOAD_PATH, {
+      'upload-length': '1016',
+      'upload-metadata': metadata(group.groupId),
+    });
+    const location = created.headers.get('location')!;
+    expect((await tus(server, alice, 'DELETE', location)).status).toBe(204);
+    expect(await server.app.media.blobs.storedBytes(location.split('/').at(-1)!)).toBeUndefined();
+    await until(
+      async () => (await server.app.storage.mediaBlobs.byAccount(alice.accountId)).length === 0,
+      'the record of the abandoned upload to go',
+      5_000,
+    );
+    const d = describeUpload(
+      await uploadEncryptedFile(endpoint(server, alice), group.groupId, bytesSource(randomBytes(100))),
+      'x',
+      'text/plain',
+    );
+    const refused = await tus(server, alice, 'DELETE', `${MEDIA_UPLOAD_PATH}/${d.blobId}`);
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect((await readAll(downloadDecryptedFile(endpoint(server, bob), d))).length).toBe(100);
   });
 });

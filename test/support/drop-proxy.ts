@@ -7,6 +7,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export class DropProxy {
   upstreamBytes = 0;
   drops = 0;
+  /** Where the last drop happened, in upstream bytes. */
+  droppedAt = 0;
   private dropAt = Number.POSITIVE_INFINITY;
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
@@ -26,6 +28,7 @@ export class DropProxy {
         this.upstreamBytes += data.length;
         upstream.write(data);
         if (this.upstreamBytes >= this.dropAt) {
+          this.droppedAt = this.upstreamBytes;
           this.dropAt = Number.POSITIVE_INFINITY;
           this.drops += 1;
           for (const s of this.sockets) s.destroy();

@@ -8,7 +8,7 @@ import {
   mediaPlaintextSize,
 } from '@courier/protocol';
 import { Server } from '@tus/server';
-import type { Upload } from '@tus/utils';
+import { EVENTS, type Upload } from '@tus/utils';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
@@ -78,6 +78,8 @@ export class MediaService {
       path: MEDIA_UPLOAD_PATH,
       datastore: blobs.uploads,
       relativeLocation: true,
+      // A finished blob may already be in members' messages: only retention and erasure remove it.
+      disableTerminationForFinishedUploads: true,
       maxSize: mediaCiphertextSize(config.maxFileBytes),
       namingFunction: () => hex(this.random(16)),
       onIncomingRequest: (req, uploadId) => this.admit(req, uploadId),
@@ -97,6 +99,12 @@ export class MediaService {
         if (typed.status >= 500) this.logger.error({ err: error }, 'media upload failed');
         return { status_code: typed.status, body: JSON.stringify(typed.toEnvelope()) };
       },
+    });
+    // An upload its uploader abandoned (tus DELETE): its bytes are gone, so is its record (and quota).
+    this.tus.on(EVENTS.POST_TERMINATE, (_req, _res, id: string) => {
+      this.storage.mediaBlobs
+        .delete([id])
+        .catch((error: unknown) => this.logger.error({ err: error }, 'media upload record not deleted'));
     });
   }
 
