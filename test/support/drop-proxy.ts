@@ -6,6 +6,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  */
 export class DropProxy {
   upstreamBytes = 0;
+  downstreamBytes = 0;
+  private dropDownAt = Number.POSITIVE_INFINITY;
   drops = 0;
   /** Where the last drop happened, in upstream bytes. */
   droppedAt = 0;
@@ -34,7 +36,15 @@ export class DropProxy {
           for (const s of this.sockets) s.destroy();
         }
       });
-      upstream.on('data', (data: Buffer) => client.write(data));
+      upstream.on('data', (data: Buffer) => {
+        this.downstreamBytes += data.length;
+        client.write(data);
+        if (this.downstreamBytes >= this.dropDownAt) {
+          this.dropDownAt = Number.POSITIVE_INFINITY;
+          this.drops += 1;
+          for (const s of this.sockets) s.destroy();
+        }
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
       client.on('error', forget);
@@ -50,6 +60,11 @@ export class DropProxy {
   /** Cuts every connection once `bytes` more upstream bytes have passed (once). */
   dropAfter(bytes: number): void {
     this.dropAt = this.upstreamBytes + bytes;
+  }
+
+  /** Cuts every connection once `bytes` more downstream bytes (server to client) have passed (once). */
+  dropDownstreamAfter(bytes: number): void {
+    this.dropDownAt = this.downstreamBytes + bytes;
   }
 
   async stop(): Promise<void> {
