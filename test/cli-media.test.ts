@@ -4,13 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRunner } from './support/cli-process.ts';
-import {
-  codeFromOutbox,
-  freePort,
-  killHard,
-  type ServerProcess,
-  spawnServer,
-} from './support/server-process.ts';
+import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
 import { until } from './support/until.ts';
 
 const ALICE = '+441234567301';
@@ -21,20 +15,9 @@ describe('courier send-file and download', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'courier-media-cli-'));
   const outbox = join(dir, 'sms.jsonl');
   let server: ServerProcess;
-  const { courier, start, running } = cliRunner(dir, () => server.url);
+  const { courier, start, running, register: signUp } = cliRunner(dir, () => server.url);
 
-  async function register(who: string, phone: string) {
-    expect((await courier(who, 'register', phone, '--request-only')).code).toBe(0);
-    const done = await courier(
-      who,
-      'register',
-      phone,
-      '--code',
-      codeFromOutbox(outbox, phone),
-      '--accept-policy',
-    );
-    expect(done.code, done.err).toBe(0);
-  }
+  const register = (who: string, phone: string) => signUp(who, phone, outbox);
 
   beforeAll(async () => {
     server = await spawnServer(
