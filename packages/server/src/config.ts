@@ -360,8 +360,8 @@ const configObject = z.strictObject({
             accessKeyIdEnv: keyReference.env,
             secretAccessKeyEnv: keyReference.env,
             /**
-             * Bytes buffered per object written: an upload interrupted mid-request resends at most
-             * this much (one object per piece, so any S3 store works; no multipart listing needed).
+             * Bytes buffered per object written (one object per piece, so any S3 store works; no
+             * multipart listing needed); a request that breaks off stores what it delivered.
              */
             pieceBytes: z
               .number()

@@ -40,8 +40,8 @@ const isMissing = (error: unknown) =>
  * GetObject with Range, DeleteObject, ListObjectsV2) so that any S3-compatible store serves it:
  * `@tus/s3-store` needs ListParts and AbortMultipartUpload, which s3rver (the S3 server that
  * installs here) lacks. Each PATCH body is cut into pieces of `pieceBytes`, each stored as its own
- * object as soon as it is full, and the upload's offset is the sum of the stored pieces; a
- * request that breaks off loses only its unfinished piece. A blob stays a list of pieces (no copy
+ * object as soon as it is full (and what a request that broke off had delivered, as a shorter
+ * piece), and the upload's offset is the sum of the stored pieces. A blob stays a list of pieces (no copy
  * to assemble it): a ranged read fetches the pieces it overlaps, in order.
  */
 export class S3BlobStore extends DataStore implements BlobStore {
@@ -127,16 +127,22 @@ export class S3BlobStore extends DataStore implements BlobStore {
       info.pieces.push({ offset: at, length: body.length });
       await this.putInfo(info);
     };
-    // A body that breaks off throws here: the pieces stored so far stay, the partial one is dropped.
-    for await (const chunk of readable) {
-      let rest = chunk as Buffer;
-      while (rest.length > 0) {
-        const take = Math.min(rest.length, this.options.pieceBytes - bufferedBytes);
-        buffered.push(rest.subarray(0, take));
-        bufferedBytes += take;
-        rest = rest.subarray(take);
-        if (bufferedBytes === this.options.pieceBytes) await flush();
+    try {
+      for await (const chunk of readable) {
+        let rest = chunk as Buffer;
+        while (rest.length > 0) {
+          const take = Math.min(rest.length, this.options.pieceBytes - bufferedBytes);
+          buffered.push(rest.subarray(0, take));
+          bufferedBytes += take;
+          rest = rest.subarray(take);
+          if (bufferedBytes === this.options.pieceBytes) await flush();
+        }
       }
+    } catch (error) {
+      // The body broke off (a dropped connection, a request timeout): what arrived is a correct
+      // prefix, so it is kept as a shorter piece and the client resumes after it, as with files.
+      await flush();
+      throw error;
     }
     await flush();
     return offsetOf(info);
