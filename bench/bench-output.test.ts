@@ -153,4 +153,23 @@ describe('npm run bench output', () => {
       expect(typeof line.value, JSON.stringify(line)).toBe('number');
     }
   }, 300_000);
+  it('prints every media figure, each a number, for a tiny encrypted upload and download', async () => {
+    const run = await bench(['media', '--size', '3MB']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.figure)).toEqual([
+      'upload_mb_per_s',
+      'download_mb_per_s',
+      'server_rss_growth_mb',
+      'seek_first_bytes_ms',
+      'cipher_only_mb_per_s',
+    ]);
+    for (const line of lines) {
+      expect(line).toMatchObject({ bench: 'media', params: { size: 3_000_000 }, unit: expect.any(String) });
+      expect(typeof line.value, JSON.stringify(line)).toBe('number');
+    }
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- w1|w2|w3|mls|mls-group|blocking|scaled-faults|all] [--members N] [--pairs N] [--messages N]
+ * npm run bench [-- w1|w2|w3|mls|mls-group|media|blocking|scaled-faults|all] [--members N] [--pairs N] [--messages N]
  *                [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
  * `all` runs W1–W3; `mls` (packages/mls alone at 2, 1,000 and 5,000 members, no server) and
  * `mls-group` (a 5,000-member MLS group through the server) run when named.
@@ -8,6 +8,7 @@
  * group histories for failures; it exits 1 when it found any.
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
+ * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK.
  * Prints one JSON object per figure on stdout (../shared/BENCH.md); progress goes to stderr.
  * Each workload gets a fresh server process and database; this process is the load client.
  */
@@ -17,6 +18,7 @@ import { BenchServer, type BenchStorage } from './bench-server.ts';
 import { BLOCKING_DEFAULTS, runBlocking } from './blocking.ts';
 import { type Figure, progress } from './figure.ts';
 import { median } from './server-proc.ts';
+import { MEDIA_DEFAULTS, parseSize, runMediaBench } from './media.ts';
 import { MLS_SIZES, runMlsBench } from './mls.ts';
 import { MLS_GROUP_DEFAULTS, runMlsGroup } from './mls-group.ts';
 import { MLS_SOAK_DEFAULTS, runMlsSoak } from './mls-soak.ts';
@@ -43,6 +45,7 @@ const { positionals, values } = parseArgs({
     'max-ops': { type: 'string' },
     seed: { type: 'string' },
     'outage-ms': { type: 'string' },
+    size: { type: 'string' },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -150,6 +153,16 @@ if (which === 'mls-group') {
     },
     ['create_and_add_s', 'joiner_caught_up_s', 'message_to_joiner_s', 'remove_commit_s', 'process_remove_s'],
   );
+}
+if (which === 'media') {
+  const params = { size: values.size === undefined ? MEDIA_DEFAULTS.size : parseSize(values.size) };
+  await measure('media', (s) => runMediaBench(s, params, storage), [
+    'upload_mb_per_s',
+    'download_mb_per_s',
+    'server_rss_growth_mb',
+    'seek_first_bytes_ms',
+    'cipher_only_mb_per_s',
+  ]);
 }
 if (which === 'transparency' || which === 'all') {
   // In-process: the legal log's append and start-up check at two log sizes (--members sets one size).

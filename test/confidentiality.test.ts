@@ -3,7 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CourierHttp } from '@courier/sdk';
+import {
+  bytesSource,
+  CourierHttp,
+  describeUpload,
+  downloadDecryptedFile,
+  uploadEncryptedFile,
+} from '@courier/sdk';
+import { encodeBase64 } from '@courier/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nextPhone, type TestUser } from './support/harness.ts';
 import { createTestDatabase } from './support/postgres.ts';
@@ -104,6 +111,30 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     const draft = await b!.client.draftReport(direct.groupId, { reason: 'abuse', last: 1 });
     expect(draft.body.messages.map((m) => m.text)).toEqual([`${forwardedMarker} the message B reports`]);
     await b!.client.sendReport(draft);
+    // Media (issue 14): a file holding the marker, named after it, with a thumbnail holding it.
+    const fileBytes = Buffer.concat([
+      randomBytes(70_000),
+      Buffer.from(`${marker} inside the file`),
+      randomBytes(9),
+    ]);
+    const uploaded = await uploadEncryptedFile(
+      { baseUrl: server.url, token: a!.user.token },
+      group.groupId,
+      bytesSource(fileBytes),
+    );
+    await a!.client.sendFile(group.groupId, {
+      ...describeUpload(uploaded, `${marker}.bin`, 'application/octet-stream'),
+      preview: { mime: 'image/webp', data: encodeBase64(Buffer.from(`${marker} thumbnail`)) },
+    });
+    const fileMessage = (await c!.waitFor(group.groupId, 6)).find((m) => m.file !== undefined);
+    expect(fileMessage?.file?.name).toBe(`${marker}.bin`);
+    const downloaded: Uint8Array[] = [];
+    for await (const part of downloadDecryptedFile(
+      { baseUrl: server.url, token: c!.user.token },
+      fileMessage!.file!,
+    ))
+      downloaded.push(part);
+    expect(Buffer.concat(downloaded).equals(fileBytes)).toBe(true);
     await Promise.all([a!, b!, c!].map((d) => d.client.stop()));
 
     // What the server wrote: stop it first so that everything is on disk.
@@ -113,6 +144,8 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     if (databaseUrl)
       writeFileSync(join(dir, 'dump.sql'), execFileSync('pg_dump', ['--data-only', databaseUrl]));
     const scanned = filesUnder(dir).filter((path) => !path.endsWith('.lock'));
+    // The media blob (ciphertext) is among what was scanned.
+    expect(scanned.some((path) => path.endsWith(join('media', uploaded.blobId)))).toBe(true);
     expect(scanned.some((path) => path.endsWith(storage === 'sqlite' ? 'courier.db' : 'dump.sql'))).toBe(
       true,
     );

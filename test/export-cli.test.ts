@@ -6,13 +6,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { DeviceStore } from '@courier/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRunner } from './support/cli-process.ts';
-import {
-  codeFromOutbox,
-  freePort,
-  killHard,
-  type ServerProcess,
-  spawnServer,
-} from './support/server-process.ts';
+import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
 
 const ALICE = '+441234567001';
 const BOB = '+12025550177';
@@ -23,20 +17,9 @@ describe('courier export', () => {
   const outbox = join(dir, 'sms.jsonl');
   let server: ServerProcess;
 
-  const { courier, running } = cliRunner(dir, () => server.url);
+  const { courier, running, register: signUp } = cliRunner(dir, () => server.url);
 
-  async function register(who: string, phone: string) {
-    expect((await courier(who, 'register', phone, '--request-only')).code).toBe(0);
-    const done = await courier(
-      who,
-      'register',
-      phone,
-      '--code',
-      codeFromOutbox(outbox, phone),
-      '--accept-policy',
-    );
-    expect(done.code, done.err).toBe(0);
-  }
+  const register = (who: string, phone: string) => signUp(who, phone, outbox);
 
   beforeAll(async () => {
     server = await spawnServer(

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { bytesSource, uploadEncryptedFile } from '@courier/sdk';
 import { inventory } from './support/data-inventory.ts';
 import { nextPhone, startTestServer, unsafeTestingClock } from './support/harness.ts';
 
@@ -77,6 +78,18 @@ const EXPORTED: Record<string, (rows: Record<string, Json[]>, data: Json) => [un
   'reports.reason': (r, d) => r.reports!.map((row) => [row.reason, filed(d, row)?.reason]),
   'groups.title': (r, d) =>
     r.groups!.map((row) => [row.title, (d.chats as Json[]).find((x) => x.chatId === row.id)?.title]),
+  'media_blobs.uploader_account_id': (r, d) =>
+    r.media_blobs!.map((row) => [row.uploader_account_id, (d.account as Json).accountId]),
+  'media_blobs.size': (r, d) =>
+    r.media_blobs!.map((row) => [
+      row.size,
+      (d.mediaUploads as Json[]).find((x) => x.blobId === row.id)?.bytes,
+    ]),
+  'media_blobs.created_at': (r, d) =>
+    r.media_blobs!.map((row) => [
+      iso(row.created_at),
+      (d.mediaUploads as Json[]).find((x) => x.blobId === row.id)?.uploadedAt,
+    ]),
 };
 
 /** Personal columns that are not part of a person's export, and why. */
@@ -120,7 +133,18 @@ describe('the export, checked against the data inventory', () => {
       ]);
       await server.app.storage.devices.touchLastSeen([me.deviceId], now);
       await server.app.storage.accounts.touchLastSeenDay([me.accountId], now - (now % (24 * HOUR)));
-      await me.http.createGroup('Inventory club', [other.accountId]);
+      const club = await me.http.createGroup('Inventory club', [other.accountId]);
+      // A file sent to the club (issue 14): its blob record is the account's too.
+      await uploadEncryptedFile(
+        { baseUrl: server.url, token: me.token },
+        club.groupId,
+        bytesSource(new Uint8Array(5000)),
+      );
+      await uploadEncryptedFile(
+        { baseUrl: server.url, token: other.token },
+        club.groupId,
+        bytesSource(new Uint8Array(7000)),
+      );
       await other.http.createGroup('Not my group', []);
       const direct = await me.http.openDirect(other.accountId);
       // A report I filed about the other person, forwarding one of their messages (issue 12).
@@ -149,6 +173,9 @@ describe('the export, checked against the data inventory', () => {
         connections: db.prepare('SELECT * FROM connections WHERE account_id = ?').all(me.accountId) as Json[],
         reports: db
           .prepare('SELECT * FROM reports WHERE reporter_account_id = ?')
+          .all(me.accountId) as Json[],
+        media_blobs: db
+          .prepare('SELECT * FROM media_blobs WHERE uploader_account_id = ?')
           .all(me.accountId) as Json[],
         groups: db
           .prepare(
@@ -374,6 +401,8 @@ describe('courier-server purge', () => {
           'entries',
           'exportArchives',
           'exportJobs',
+          'mediaBlobs',
+          'mediaUploads',
           'ratchetTrees',
           'rateLimits',
           'reports',

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeFromOutbox } from './server-process.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -56,5 +57,22 @@ export function cliRunner(dir: string, serverUrl: () => string) {
     const code = await run.exit;
     return { code, out: run.out(), err: run.err() };
   };
-  return { start, courier, running };
+  /**
+   * Signs a profile up as a script does (`--request-only`, then `--code` read from the development
+   * SMS outbox, policy accepted); throws unless both steps exit 0.
+   */
+  const register = async (who: string, phone: string, outbox: string) => {
+    const asked = await courier(who, 'register', phone, '--request-only');
+    if (asked.code !== 0) throw new Error(`register ${phone} --request-only: ${asked.err}`);
+    const done = await courier(
+      who,
+      'register',
+      phone,
+      '--code',
+      codeFromOutbox(outbox, phone),
+      '--accept-policy',
+    );
+    if (done.code !== 0) throw new Error(`register ${phone}: ${done.err}`);
+  };
+  return { start, courier, register, running };
 }

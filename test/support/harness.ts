@@ -85,6 +85,8 @@ export interface TestServerOptions {
   clock?: Clock;
   sms?: CapturingSms;
   policies?: readonly PolicyVersion[];
+  /** What the server reads credentials from (`…Env` config keys), as main.ts passes process.env. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Builds and starts a real server on 127.0.0.1 with an ephemeral port. */
@@ -130,6 +132,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger: pino({ level: process.env.COURIER_TEST_LOG ?? 'silent' }),
     sms,
     ...(options.policies ? { policies: options.policies } : {}),
+    ...(options.env ? { env: options.env } : {}),
   });
   const url = await app.http.listen({ host: '127.0.0.1', port: 0 });
   const verify = async (

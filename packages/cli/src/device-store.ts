@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { StoredKeyPackage } from '@courier/mls';
 import type { RosterEvent } from '@courier/protocol';
 import type {
+  FileDescriptor,
   GroupRecord,
   GroupSaveExtras,
   MlsStore,
@@ -60,6 +61,7 @@ interface MessageRow {
   text: string;
   outgoing: number;
   roster: string | null;
+  file: string | null;
 }
 
 const bytes = (b: Buffer | Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
@@ -74,6 +76,7 @@ const toMessage = (r: MessageRow): StoredMessage & { id: number } => ({
   text: r.text,
   outgoing: r.outgoing === 1,
   ...(r.roster ? { roster: JSON.parse(r.roster) as RosterEvent } : {}),
+  ...(r.file ? { file: JSON.parse(r.file) as FileDescriptor } : {}),
 });
 
 /**
@@ -94,6 +97,9 @@ export class DeviceStore implements MlsStore {
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
+    // File messages (issue 14): profiles made before keep their table and gain the column.
+    const columns = this.db.prepare('PRAGMA table_info(messages)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'file')) this.db.exec('ALTER TABLE messages ADD COLUMN file TEXT');
   }
 
   close(): void {
@@ -331,7 +337,7 @@ export class DeviceStore implements MlsStore {
   private insertMessages(messages: readonly StoredMessage[]): void {
     const insert = this.db.prepare(
       `INSERT INTO messages (group_id, seq, client_msg_id, sender_account_id, sender_device_id, sent_at_ms, text,
-         outgoing, shown, roster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         outgoing, shown, roster, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (group_id, sender_device_id, client_msg_id) DO NOTHING`,
     );
     for (const m of messages)
@@ -346,6 +352,7 @@ export class DeviceStore implements MlsStore {
         m.outgoing ? 1 : 0,
         m.outgoing ? 1 : 0,
         m.roster ? JSON.stringify(m.roster) : null,
+        m.file ? JSON.stringify(m.file) : null,
       );
   }
 
@@ -387,6 +394,13 @@ export class DeviceStore implements MlsStore {
   async messages(groupId: string): Promise<StoredMessage[]> {
     return (
       this.db.prepare('SELECT * FROM messages WHERE group_id = ? ORDER BY id').all(groupId) as MessageRow[]
+    ).map(toMessage);
+  }
+
+  /** File messages this device holds (what `courier download` can fetch), newest first. */
+  fileMessages(): StoredMessage[] {
+    return (
+      this.db.prepare('SELECT * FROM messages WHERE file IS NOT NULL ORDER BY id DESC').all() as MessageRow[]
     ).map(toMessage);
   }
 

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import * as account from './commands/account-commands.ts';
 import * as chats from './commands/chat-commands.ts';
 import { exportData } from './commands/export-command.ts';
+import * as files from './commands/file-commands.ts';
 import * as messages from './commands/message-commands.ts';
 import * as privacy from './commands/privacy-commands.ts';
 import { type ReportOptions, report } from './commands/report-command.ts';
@@ -174,6 +175,14 @@ program
   .command('listen [chat]')
   .description('print new messages as they arrive (Ctrl-C to stop); resumes where it stopped')
   .action(run((ctx, chat: string | undefined) => messages.listen(ctx, chat)));
+program
+  .command('send-file <chat> <path>')
+  .description('send a file, end-to-end encrypted; resumes an interrupted upload; progress on stderr')
+  .action(run((ctx, chat: string, path: string) => files.sendFile(ctx, chat, path)));
+program
+  .command('download <message> [path]')
+  .description('fetch and decrypt a received file (its id as listen shows it); progress on stderr')
+  .action(run((ctx, ref: string, path: string | undefined) => files.download(ctx, ref, path)));
 program.command('chat <chat>').description('interactive chat').action(run(messages.interactiveChat));
 program
   .command('report <chat>')

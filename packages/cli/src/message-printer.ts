@@ -1,6 +1,7 @@
 import type { RosterEvent } from '@courier/protocol';
 import type { CourierHttp, StoredMessage } from '@courier/sdk';
 import type { Names } from './names.ts';
+import { humanBytes } from './progress-bar.ts';
 import { printable, safeJson } from './terminal-text.ts';
 
 /**
@@ -37,6 +38,12 @@ export class MessagePrinter {
   async line(message: StoredMessage): Promise<string> {
     const title = printable(await this.title(message.groupId));
     const sender = printable(await this.names.of(message.senderAccountId));
+    if (message.file) {
+      const f = message.file;
+      const shape = f.width && f.height ? `, ${f.width}×${f.height}` : '';
+      const length = f.durationMs ? `, ${(f.durationMs / 1000).toFixed(1)} s` : '';
+      return `[${title}] ${sender}: [file] ${printable(f.name)} (${printable(f.mime)}, ${humanBytes(f.size)}${shape}${length}) — courier download ${f.blobId}`;
+    }
     return `[${title}] ${sender}: ${printable(message.text)}`;
   }
 
@@ -57,6 +64,21 @@ export class MessagePrinter {
       fromName: await this.names.of(message.senderAccountId),
       sentAtMs: message.sentAtMs,
       text: message.text,
+      // What the file is and how to fetch it; never its key.
+      ...(message.file
+        ? {
+            file: {
+              blobId: message.file.blobId,
+              name: message.file.name,
+              mime: message.file.mime,
+              size: message.file.size,
+              ...(message.file.width ? { width: message.file.width } : {}),
+              ...(message.file.height ? { height: message.file.height } : {}),
+              ...(message.file.durationMs ? { durationMs: message.file.durationMs } : {}),
+              hasPreview: message.file.preview !== undefined,
+            },
+          }
+        : {}),
     });
   }
 

@@ -242,6 +242,31 @@ export const errorCatalog = {
     status: 400,
     message: 'The checkpoint is of another log: its origin line is not the one expected.',
   },
+  MEDIA_TOO_LARGE: { status: 413, message: 'The file is larger than this server accepts.' },
+  MEDIA_QUOTA_EXCEEDED: {
+    status: 413,
+    message:
+      'This upload would take the account past its media storage quota; delete or wait for older files to expire.',
+  },
+  MEDIA_RATE_LIMITED: { status: 429, message: 'Too many uploads started; try again later.' },
+  MEDIA_LENGTH_INVALID: {
+    status: 400,
+    message:
+      'An upload states its length up front, and that length must be one the chunked ciphertext format can have.',
+  },
+  MEDIA_UPLOAD_NOT_FOUND: { status: 404, message: 'No such upload of this account (it may have expired).' },
+  MEDIA_OFFSET_MISMATCH: {
+    status: 409,
+    message:
+      'The upload offset does not match what the server holds; ask for the offset (HEAD) and resume from there.',
+  },
+  MEDIA_NOT_FOUND: { status: 404, message: 'No such file in a chat you are in.' },
+  MEDIA_RANGE_INVALID: { status: 416, message: 'The byte range is not one this file has.' },
+  MEDIA_INTEGRITY_FAILED: {
+    status: 422,
+    message: 'The file failed its integrity check: a chunk was changed, reordered or cut off.',
+  },
+  MEDIA_CANCELLED: { status: 499, message: 'The transfer was cancelled.' },
   REQ_INVALID: { status: 400, message: 'The request does not match its schema.' },
   REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
   REQ_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },

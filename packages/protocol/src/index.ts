@@ -147,3 +147,15 @@ export type {
   VerifyListOptions,
 } from './endpoints/endpoint-list.ts';
 export { ENDPOINTS_PATH, TUNNEL_PATH } from './endpoints/endpoint-paths.ts';
+export {
+  MEDIA_BLOB_PATH,
+  MEDIA_CHUNK_CIPHERTEXT_BYTES,
+  MEDIA_CHUNK_PLAINTEXT_BYTES,
+  MEDIA_CHUNK_TAG_BYTES,
+  MEDIA_GROUP_METADATA_KEY,
+  MEDIA_UPLOAD_PATH,
+  mediaChunkCount,
+  mediaCiphertextSize,
+  mediaPlaintextSize,
+} from './media.ts';
+export { decodeBase64, encodeBase64 } from './merkle/base64.ts';

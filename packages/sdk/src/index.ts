@@ -46,3 +46,31 @@ export { relayTunnelListFetcher, relayTunnelTransport, spkiPin } from './failove
 export type { RelayTunnelOptions } from './failover/relay-tunnel.ts';
 export { draftReport, isReportReason } from './report/report-draft.ts';
 export type { ReportChoice, ReportDraft } from './report/report-draft.ts';
+export {
+  ChunkCipher,
+  chunkCipherOffset,
+  chunkNonce,
+  chunkPlainLength,
+  FILE_KEY_BYTES,
+  generateFileKey,
+} from './media/chunk-cipher.ts';
+export { ChunkDecryptor } from './media/chunk-decryptor.ts';
+export { chunkRangeFor } from './media/chunk-range.ts';
+export type { ChunkRange } from './media/chunk-range.ts';
+export { EncryptingSource } from './media/encrypting-source.ts';
+export {
+  MAX_FILE_NAME_LENGTH,
+  MAX_MIME_LENGTH,
+  MAX_PREVIEW_BYTES,
+  parseFileDescriptor,
+} from './media/file-descriptor.ts';
+export type { FileDescriptor } from './media/file-descriptor.ts';
+export {
+  DEFAULT_UPLOAD_REQUEST_BYTES,
+  describeUpload,
+  downloadDecryptedFile,
+  uploadEncryptedFile,
+} from './media/media-transfer.ts';
+export type { DownloadOptions, MediaEndpoint, UploadedBlob, UploadOptions } from './media/media-transfer.ts';
+export { blobSource, bytesSource } from './media/plaintext-source.ts';
+export type { PlaintextSource } from './media/plaintext-source.ts';

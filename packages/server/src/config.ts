@@ -358,6 +358,75 @@ const configObject = z.strictObject({
       tunnel: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     })
     .prefault({}),
+  /**
+   * Media (issue 14): where encrypted blobs are kept, and the limits on uploads. Sizes count the
+   * ciphertext a client uploads (the plaintext plus 16 bytes per 64 KiB chunk).
+   */
+  media: z
+    .strictObject({
+      store: z
+        .discriminatedUnion('kind', [
+          /** Files under `dir` (default: `media` in `dataDir`): nothing to set up, one node. */
+          z.strictObject({ kind: z.literal('fs'), dir: z.string().min(1).optional() }),
+          /** An S3-compatible bucket shared by every node; the AWS SDK is loaded only then. */
+          z.strictObject({
+            kind: z.literal('s3'),
+            bucket: z.string().min(3),
+            /** e.g. `http://127.0.0.1:9000` for a self-hosted store; default: AWS for `region`. */
+            endpoint: z.url().optional(),
+            region: z.string().min(1).default('us-east-1'),
+            /** Path-style URLs (`endpoint/bucket/key`), which most self-hosted stores need. */
+            forcePathStyle: z.boolean().default(true),
+            /** Key prefix inside the bucket. */
+            prefix: z.string().default(''),
+            /** Environment variables holding the access key id and secret (never the values). */
+            accessKeyIdEnv: keyReference.env,
+            secretAccessKeyEnv: keyReference.env,
+            /**
+             * Bytes buffered per object written (one object per piece, so any S3 store works; no
+             * multipart listing needed); a request that breaks off stores what it delivered.
+             */
+            pieceBytes: z
+              .number()
+              .int()
+              .min(64 * 1024)
+              .default(8 * 1024 * 1024),
+          }),
+        ])
+        .prefault({ kind: 'fs' }),
+      /** The largest file (plaintext) a person may send: 2 GiB. */
+      maxFileBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(2 * 1024 ** 3),
+      /** Bytes of blobs (finished or not) one account may keep stored at once. */
+      quotaBytesPerAccount: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 1024 ** 3),
+      /** Uploads one account may start per window (MEDIA_RATE_LIMITED beyond). */
+      uploadsPerWindow: z.number().int().positive().default(200),
+      uploadWindowMs: z.number().int().positive().default(3_600_000),
+      /** An upload not finished this long after it started is deleted (its bytes and its record). */
+      incompleteUploadTtlMs: z
+        .number()
+        .int()
+        .positive()
+        .default(24 * 3_600_000),
+      /**
+       * A finished blob is kept at least this long, and after that while its chat's log still holds
+       * an entry from its upload time on (a device that has not caught up may yet receive the
+       * message that points at it). Default: the log's own entry TTL, 30 days.
+       */
+      blobTtlMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30 * 24 * 3_600_000),
+    })
+    .prefault({}),
   /** How long personal records are kept (DESIGN P10). */
   retention: z
     .strictObject({
@@ -405,6 +474,13 @@ function placeInDataDir(c: ParsedConfig) {
     },
     exports: { ...c.exports, dir: c.exports.dir ?? at('exports') },
     endpoints: { ...c.endpoints, subsetSecretFile: c.endpoints.subsetSecretFile ?? at('relay-subset.key') },
+    media: {
+      ...c.media,
+      store:
+        c.media.store.kind === 'fs'
+          ? { ...c.media.store, dir: c.media.store.dir ?? at('media') }
+          : c.media.store,
+    },
   };
 }
 

@@ -35,7 +35,8 @@ describe('message content', () => {
         try {
           const content = decodeContent(bytes);
           expect(content.v).toBe(1);
-          expect(typeof content.text).toBe('string');
+          if (content.type === 'text') expect(typeof content.text).toBe('string');
+          else expect(content.file.blobId).toMatch(/^[a-f0-9]{32}$/);
         } catch (error) {
           expect(error).toBeInstanceOf(CourierError);
           expect((error as CourierError).code).toBe('MLS_MALFORMED');

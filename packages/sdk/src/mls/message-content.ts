@@ -1,10 +1,14 @@
 import { CourierError } from '@courier/protocol';
+import { type FileDescriptor, parseFileDescriptor } from '../media/file-descriptor.ts';
 
 /**
  * What travels inside an MLS application message: the one format every client reads. Versioned
  * JSON (UTF-8); unknown types are shown as unsupported, never dropped silently.
  */
-export type MessageContent = { v: 1; type: 'text'; text: string; sentAtMs: number };
+export type MessageContent =
+  | { v: 1; type: 'text'; text: string; sentAtMs: number }
+  /** A file sent with `SecureClient.sendFile` (media/): pointer, key, digest and preview. */
+  | { v: 1; type: 'file'; file: FileDescriptor; sentAtMs: number };
 
 export const MAX_TEXT_LENGTH = 16_384;
 
@@ -12,6 +16,16 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeContent(content: MessageContent): Uint8Array {
+  if (content.type === 'file') {
+    return encoder.encode(
+      JSON.stringify({
+        v: 1,
+        type: 'file',
+        file: parseFileDescriptor(content.file),
+        sentAtMs: content.sentAtMs,
+      }),
+    );
+  }
   if (content.text.length === 0 || content.text.length > MAX_TEXT_LENGTH)
     throw new CourierError('REQ_INVALID', { message: `A message has 1 to ${MAX_TEXT_LENGTH} characters.` });
   return encoder.encode(JSON.stringify(content));
@@ -25,7 +39,16 @@ export function decodeContent(bytes: Uint8Array): MessageContent {
   } catch (cause) {
     throw new CourierError('MLS_MALFORMED', { message: 'The message content is not UTF-8 JSON.', cause });
   }
-  const v = value as Partial<MessageContent> | null;
+  const v = value as Partial<Extract<MessageContent, { type: 'text' }>> | null;
+  const file = value as Partial<Extract<MessageContent, { type: 'file' }>> | null;
+  if (
+    file?.type === 'file' &&
+    file.v === 1 &&
+    typeof file.sentAtMs === 'number' &&
+    Number.isSafeInteger(file.sentAtMs)
+  ) {
+    return { v: 1, type: 'file', file: parseFileDescriptor(file.file), sentAtMs: file.sentAtMs };
+  }
   if (
     typeof v !== 'object' ||
     v === null ||

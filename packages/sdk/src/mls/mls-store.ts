@@ -1,3 +1,4 @@
+import type { FileDescriptor } from '../media/file-descriptor.ts';
 import type { StoredKeyPackage } from '@courier/mls';
 import type { RosterEvent } from '@courier/protocol';
 import { type ClientStore, MemoryClientStore, type OutboxItem } from '../client-store.ts';
@@ -43,6 +44,8 @@ export interface StoredMessage {
   outgoing: boolean;
   /** Set for a roster change the server recorded in the chat's log (text is then empty). */
   roster?: RosterEvent;
+  /** Set for a file message (text is then empty): what `downloadDecryptedFile` needs. */
+  file?: FileDescriptor;
 }
 
 /** An entry that arrived before this device joined the chat's MLS group (kept until it joins). */

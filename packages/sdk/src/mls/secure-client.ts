@@ -42,8 +42,9 @@ import { Emitter } from '../emitter.ts';
 import { CourierHttp } from '../http-client.ts';
 import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
-import { decodeContent, encodeContent } from './message-content.ts';
+import { decodeContent, encodeContent, type MessageContent } from './message-content.ts';
 import { draftReport, type ReportChoice, type ReportDraft } from '../report/report-draft.ts';
+import type { FileDescriptor } from '../media/file-descriptor.ts';
 import type { GroupRecord, MlsStore, StashedEntry, StoredMessage } from './mls-store.ts';
 
 export interface SecureClientOptions
@@ -311,7 +312,30 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     clientMsgId = randomClientMsgId(),
   ): Promise<{ accepted: Promise<Accepted> }> {
     const sentAtMs = Date.now();
-    const plaintext = encodeContent({ v: 1, type: 'text', text, sentAtMs });
+    return this.queueContent(groupId, { v: 1, type: 'text', text, sentAtMs }, clientMsgId);
+  }
+
+  /**
+   * Sends a file message (media/): the ciphertext was uploaded with `uploadEncryptedFile`, and this
+   * carries its pointer, key and digest to the chat's members inside MLS.
+   */
+  async sendFile(
+    groupId: string,
+    file: FileDescriptor,
+    clientMsgId = randomClientMsgId(),
+  ): Promise<Accepted> {
+    const content: MessageContent = { v: 1, type: 'file', file, sentAtMs: Date.now() };
+    return (await this.queueContent(groupId, content, clientMsgId)).accepted;
+  }
+
+  private async queueContent(
+    groupId: string,
+    content: MessageContent,
+    clientMsgId: string,
+  ): Promise<{ accepted: Promise<Accepted> }> {
+    const { sentAtMs } = content;
+    const plaintext = encodeContent(content);
+    const text = content.type === 'text' ? content.text : '';
     for (;;) {
       const record = await this.options.store.group(groupId);
       if (!record) throw new CourierError('MLS_GROUP_NOT_READY');
@@ -327,6 +351,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         sentAtMs,
         text,
         outgoing: true,
+        ...(content.type === 'file' ? { file: content.file } : {}),
       };
       // The advanced sending state, the message and the outbox item are saved together before the
       // ciphertext leaves: a crash can neither reuse a key nor lose the message.
@@ -632,8 +657,9 @@ export class SecureClient extends Emitter<SecureClientEvents> {
             senderAccountId: entry.senderAccountId,
             senderDeviceId: entry.senderDeviceId,
             sentAtMs: content.sentAtMs,
-            text: content.text,
+            text: content.type === 'text' ? content.text : '',
             outgoing: false,
+            ...(content.type === 'file' ? { file: content.file } : {}),
           };
         } catch (error) {
           failure = error as CourierError;

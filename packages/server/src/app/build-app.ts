@@ -46,6 +46,9 @@ import { LogWitness } from '../transparency/log-witness.ts';
 import { loadOrCreateSigningKey, loadServerKey } from '../transparency/signing-key.ts';
 import { TransparencyLog } from '../transparency/transparency-log.ts';
 import { openSms } from '../sms/open-sms.ts';
+import { MediaService } from '../media/media-service.ts';
+import { openBlobStore } from '../media/open-blob-store.ts';
+import { mediaRoutes } from '../http/routes/media-routes.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
 
@@ -61,6 +64,7 @@ export interface CourierApp {
   legal: LegalDesk;
   desk: DeskService;
   moderation: ModerationService;
+  media: MediaService;
   /** Stops taking work, drains pending writes and closes every adapter. */
   close(): Promise<void>;
 }
@@ -118,7 +122,15 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     },
     deps.logger,
   );
-  const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports);
+  const media = new MediaService(
+    storage,
+    await openBlobStore(config.media.store, env),
+    config.media,
+    deps.clock,
+    deps.random,
+    deps.logger,
+  );
+  const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports, media);
   const delivery = new DeliveryService(
     storage,
     bus,
@@ -179,7 +191,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       .catch((error: unknown) => deps.logger.error({ err: error }, 'checkpoint re-signing failed'));
   }, config.transparency.resignIntervalMs);
   resignTimer.unref();
-  const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger, exports);
+  const retention = new RetentionJob(storage, privacy, deps.clock, config, deps.logger, exports, media);
 
   const limits = config.connections;
   const http = Fastify({
@@ -246,6 +258,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await mlsRoutes(scope, mls);
     await privacyRoutes(scope, services);
     await reportRoutes(scope, moderation);
+    await mediaRoutes(scope, media);
   });
   await deskRoutes(http, desk, clientIp);
   await moderationRoutes(http, desk, moderation);
@@ -304,6 +317,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       await http.close();
       await delivery.drain();
       await bus.close();
+      await media.close();
       await storage.close();
     })();
     return closing;
@@ -320,6 +334,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     legal,
     desk,
     moderation,
+    media,
     close,
   };
 }

@@ -18,7 +18,7 @@ export async function collectAccountData(
   currentPolicy: string,
   onProgress: ExportProgress = async () => {},
 ) {
-  const steps = 8;
+  const steps = 9;
   let done = 0;
   const step = async <T>(read: Promise<T>): Promise<T> => {
     const value = await read;
@@ -37,6 +37,7 @@ export async function collectAccountData(
   // who reported it (docs/privacy.md, "What a report reveals, to whom"); a suspension is.
   const filed = await step(storage.reports.byReporter(accountId));
   const suspension = await step(storage.suspensions.byAccount(accountId));
+  const mediaBlobs = await step(storage.mediaBlobs.byAccount(accountId));
   return {
     exportedAt: iso(now),
     note:
@@ -96,6 +97,14 @@ export async function collectAccountData(
       members: g.memberCount,
       createdAt: iso(g.createdAt),
     })),
+    // The server holds only ciphertext and these facts; name, type and key are in the messages.
+    mediaUploads: mediaBlobs.map((b) => ({
+      blobId: b.id,
+      chatId: b.groupId,
+      bytes: b.size,
+      uploadedAt: iso(b.createdAt),
+      completedAt: iso(b.completedAt),
+    })),
   };
 }
 
@@ -142,6 +151,7 @@ ${table(
   })),
 )}
 ${data.suspension ? table('Suspension', [data.suspension]) : ''}
+${table('Media uploads (encrypted; the server has no key)', data.mediaUploads)}
 <p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
   return zipSync({
     'account.json': strToU8(JSON.stringify(data, null, 2)),

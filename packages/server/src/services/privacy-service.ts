@@ -19,6 +19,8 @@ export class PrivacyService {
     private readonly clock: Clock,
     private readonly policies: PolicyBook,
     private readonly exports: ExportJobs,
+    /** Erasure removes the media blobs the account uploaded (media/media-service.ts). */
+    private readonly media?: { eraseAccount(accountId: string): Promise<number> },
   ) {}
 
   async settings(principal: Principal): Promise<PrivacySettingsView> {
@@ -63,7 +65,7 @@ export class PrivacyService {
   /**
    * Erases everything personal at once: the account leaves every chat (each chat's log says so),
    * then its phone number, username, profile, devices, sessions, cursors, mailbox, policy
-   * acceptances, connection records, export archives, pending codes and rate-limit windows go. No tombstone with
+   * acceptances, connection records, export archives, uploaded media blobs, pending codes and rate-limit windows go. No tombstone with
    * personal data remains; live connections of its devices are closed.
    */
   async erase(accountId: string): Promise<{ legalHold: boolean }> {
@@ -92,6 +94,7 @@ export class PrivacyService {
     await this.groups.departEverywhere(accountId);
     const devices = await this.storage.devices.byAccount(accountId);
     await this.exports.eraseAccount(accountId);
+    await this.media?.eraseAccount(accountId);
     await this.storage.transaction(async (tx) => {
       await tx.connections.deleteByAccount(accountId);
       // Pending codes go; the number's SMS window stays (keyed by a hash of the number, it expires

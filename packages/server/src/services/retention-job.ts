@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
+import type { MediaService } from '../media/media-service.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { ExportJobs } from './export-jobs.ts';
 import type { PrivacyService } from './privacy-service.ts';
@@ -23,6 +24,10 @@ export interface RetentionReport {
   deskLoginFailures: number;
   /** Reports (forwarded messages) older than `retention.reportMonths`. */
   reports: number;
+  /** Media uploads never finished within `media.incompleteUploadTtlMs`. */
+  mediaUploads: number;
+  /** Media blobs no retained message can point at any more (`media.blobTtlMs`). */
+  mediaBlobs: number;
 }
 
 const MONTH_MS = 2_629_746_000;
@@ -44,6 +49,7 @@ export class RetentionJob {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly exports: ExportJobs,
+    private readonly media?: MediaService,
   ) {}
 
   async run(): Promise<RetentionReport> {
@@ -60,6 +66,7 @@ export class RetentionJob {
             this.config.auth.rateWindowMs,
             this.config.limits.keyPackageClaimWindowMs,
             this.config.reports.windowMs,
+            this.config.media.uploadWindowMs,
           ),
       ),
       // With a retention of 0 no record is ever written; any left from before go now.
@@ -74,7 +81,13 @@ export class RetentionJob {
       deskLoginFailures: await this.storage.desk.deleteLoginFailuresBefore(
         now - this.config.desk.failedLoginWindowMs,
       ),
+      mediaUploads: 0,
+      mediaBlobs: 0,
     };
+    // After the log was pruned: a blob goes once no retained entry can point at it.
+    const media = await this.media?.cleanup();
+    report.mediaUploads = media?.incompleteUploads ?? 0;
+    report.mediaBlobs = media?.unreferencedBlobs ?? 0;
     this.logger.info({ retention: report }, 'retention rules applied');
     return report;
   }

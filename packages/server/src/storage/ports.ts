@@ -607,6 +607,34 @@ export interface SuspensionStore {
   forgetSessions(accountId: string): Promise<void>;
 }
 
+export interface MediaBlobRow {
+  id: string;
+  groupId: string;
+  uploaderAccountId: string;
+  size: number;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+/** Media blob records (the bytes live in the blob store, media/ports.ts). */
+export interface MediaBlobRecordStore {
+  insert(row: MediaBlobRow): Promise<void>;
+  byId(id: string): Promise<MediaBlobRow | undefined>;
+  markComplete(id: string, at: number): Promise<void>;
+  /** Bytes of all blobs of an account, finished or not (its quota). */
+  bytesOfAccount(accountId: string): Promise<number>;
+  byAccount(accountId: string): Promise<MediaBlobRow[]>;
+  countInGroup(groupId: string): Promise<number>;
+  /** Uploads created before `before` that never finished. */
+  incompleteBefore(before: number): Promise<string[]>;
+  /**
+   * Finished blobs uploaded before `before` whose chat's log holds no entry at or after their
+   * upload time: no retained message can point at them any more.
+   */
+  unreferencedBefore(before: number): Promise<string[]>;
+  delete(ids: readonly string[]): Promise<void>;
+}
+
 export interface Stores {
   accounts: AccountStore;
   devices: DeviceStore;
@@ -627,6 +655,7 @@ export interface Stores {
   exportJobs: ExportJobStore;
   reports: ReportStore;
   suspensions: SuspensionStore;
+  mediaBlobs: MediaBlobRecordStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

@@ -249,6 +249,7 @@ export interface Database {
   reports: ReportsTable;
   account_suspensions: AccountSuspensionsTable;
   suspended_sessions: SuspendedSessionsTable;
+  media_blobs: MediaBlobsTable;
 }
 
 /** A device's MLS signature public key and the server's certificate for it (DESIGN §2). */
@@ -356,4 +357,17 @@ export interface AccountSuspensionsTable {
 export interface SuspendedSessionsTable {
   token_hash: string;
   account_id: string;
+}
+
+/** Uploaded media ciphertext (the bytes are in the blob store; the key never reaches the server). */
+export interface MediaBlobsTable {
+  id: string;
+  /** The chat the blob was uploaded to: only its current members may fetch it. */
+  group_id: string;
+  uploader_account_id: string;
+  /** Bytes of ciphertext, as declared when the upload was created. */
+  size: number;
+  created_at: number;
+  /** When the last byte arrived; null while the upload is incomplete. */
+  completed_at: number | null;
 }

@@ -10,6 +10,7 @@ import type {
   EntryRow,
   ExportJobRow,
   PrivacySettings,
+  MediaBlobRow,
   ReportRow,
   Storage,
   SuspensionRow,
@@ -1925,6 +1926,74 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       await storage.accounts.delete(other.id);
       expect(await storage.suspensions.suspendedSession('h3')).toBeUndefined();
       expect(await storage.suspensions.byAccount(other.id)).toBeUndefined();
+    });
+  });
+
+  describe('media blobs', () => {
+    const blob = (
+      groupId: string,
+      uploaderAccountId: string,
+      overrides: Partial<MediaBlobRow> = {},
+    ): MediaBlobRow => ({
+      id: randomBytes(16).toString('hex'),
+      groupId,
+      uploaderAccountId,
+      size: 1016,
+      createdAt: 10_000,
+      completedAt: null,
+      ...overrides,
+    });
+
+    it("stores records, sums an account's bytes, finishes an upload once, counts per chat and deletes", async () => {
+      const { account } = await f.user();
+      const group = await f.group([account.id]);
+      const a = blob(group.id, account.id, { size: 2_000_000_000 });
+      const b = blob(group.id, account.id, { size: 5, createdAt: 20_000 });
+      await storage.mediaBlobs.insert(a);
+      await storage.mediaBlobs.insert(b);
+      expect(await storage.mediaBlobs.byId(a.id)).toStrictEqual(a);
+      expect(await storage.mediaBlobs.byId('0'.repeat(32))).toBeUndefined();
+      expect(await storage.mediaBlobs.bytesOfAccount(account.id)).toBe(2_000_000_005);
+      expect(await storage.mediaBlobs.bytesOfAccount('u_nobody')).toBe(0);
+      expect((await storage.mediaBlobs.byAccount(account.id)).map((r) => r.id)).toEqual([a.id, b.id]);
+      expect(await storage.mediaBlobs.countInGroup(group.id)).toBe(2);
+      await storage.mediaBlobs.markComplete(a.id, 15_000);
+      await storage.mediaBlobs.markComplete(a.id, 99_000);
+      expect((await storage.mediaBlobs.byId(a.id))?.completedAt).toBe(15_000);
+      expect(await uniqueViolation(storage.mediaBlobs.insert(a))).toBe(true);
+      await storage.mediaBlobs.delete([a.id, b.id]);
+      expect(await storage.mediaBlobs.byAccount(account.id)).toEqual([]);
+    });
+
+    it('finds unfinished uploads by age, and finished blobs no retained entry of their chat can point at', async () => {
+      const { account, devices } = await f.user();
+      const quiet = await f.group([account.id]);
+      const busy = await f.group([account.id]);
+      const stale = blob(quiet.id, account.id, { createdAt: 1_000 });
+      const fresh = blob(quiet.id, account.id, { createdAt: 9_000 });
+      const orphan = blob(quiet.id, account.id, { createdAt: 1_000, completedAt: 2_000 });
+      const referenced = blob(busy.id, account.id, { createdAt: 1_000, completedAt: 2_000 });
+      const young = blob(quiet.id, account.id, { createdAt: 8_000, completedAt: 8_500 });
+      for (const row of [stale, fresh, orphan, referenced, young]) await storage.mediaBlobs.insert(row);
+      // An entry of the busy chat from the blob's upload time on; an older one does not count.
+      await storage.entries.insert([
+        f.entry(busy.id, 1, { senderAccountId: account.id, senderDeviceId: devices[0]!.id, createdAt: 500 }),
+        f.entry(busy.id, 2, {
+          senderAccountId: account.id,
+          senderDeviceId: devices[0]!.id,
+          createdAt: 1_000,
+        }),
+        f.entry(quiet.id, 1, { senderAccountId: account.id, senderDeviceId: devices[0]!.id, createdAt: 999 }),
+      ]);
+      const incomplete = await storage.mediaBlobs.incompleteBefore(5_000);
+      expect(incomplete).toContain(stale.id);
+      expect(incomplete).not.toContain(fresh.id);
+      expect(incomplete).not.toContain(orphan.id);
+      const unreferenced = await storage.mediaBlobs.unreferencedBefore(5_000);
+      expect(unreferenced).toContain(orphan.id);
+      expect(unreferenced).not.toContain(referenced.id);
+      expect(unreferenced).not.toContain(young.id);
+      expect(unreferenced).not.toContain(stale.id);
     });
   });
 

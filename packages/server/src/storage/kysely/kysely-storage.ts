@@ -14,6 +14,7 @@ import { KyselyGroupStore } from './group-store.ts';
 import { KyselyLegalCaseStore } from './legal-case-store.ts';
 import { KyselyKeyPackageStore } from './key-package-store.ts';
 import { KyselyMailboxStore } from './mailbox-store.ts';
+import { KyselyMediaBlobStore } from './media-blob-store.ts';
 import { KyselyMlsGroupStore } from './mls-group-store.ts';
 import { KyselyPolicyAcceptanceStore } from './policy-acceptance-store.ts';
 import { KyselyRateLimitStore } from './rate-limit-store.ts';
@@ -43,6 +44,7 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     exportJobs: new KyselyExportJobStore(db),
     reports: new KyselyReportStore(db),
     suspensions: new KyselySuspensionStore(db),
+    mediaBlobs: new KyselyMediaBlobStore(db),
   };
 }
 

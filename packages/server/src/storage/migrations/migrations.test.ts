@@ -17,6 +17,7 @@ import { mlsMigration } from './009-mls.ts';
 import { deskHardeningMigration } from './010-desk-hardening.ts';
 import { authCodesMigration } from './011-auth-codes.ts';
 import { reportsMigration } from './013-reports.ts';
+import { mediaMigration } from './014-media.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -38,6 +39,7 @@ const MIGRATIONS = [
   '010-desk-hardening',
   '011-auth-codes',
   '013-reports',
+  '014-media',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -54,6 +56,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '010-desk-hardening': deskHardeningMigration(dialect),
     '011-auth-codes': authCodesMigration(dialect),
     '013-reports': reportsMigration(dialect),
+    '014-media': mediaMigration(dialect),
   };
 }
 

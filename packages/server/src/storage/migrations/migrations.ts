@@ -12,6 +12,7 @@ import { mlsMigration } from './009-mls.ts';
 import { deskHardeningMigration } from './010-desk-hardening.ts';
 import { authCodesMigration } from './011-auth-codes.ts';
 import { reportsMigration } from './013-reports.ts';
+import { mediaMigration } from './014-media.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -27,6 +28,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '010-desk-hardening': deskHardeningMigration(dialect),
     '011-auth-codes': authCodesMigration(dialect),
     '013-reports': reportsMigration(dialect),
+    '014-media': mediaMigration(dialect),
   };
 }
 

@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, openAsBlob, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { CourierError, decodeBase64, encodeBase64 } from '@courier/protocol';
+import {
+  blobSource,
+  describeUpload,
+  downloadDecryptedFile,
+  type FileDescriptor,
+  type StoredMessage,
+  uploadEncryptedFile,
+} from '@courier/sdk';
+import { readJson, writeFileAtomic } from '../atomic-file.ts';
+import type { CommandContext } from '../context.ts';
+import { humanBytes, ProgressBar } from '../progress-bar.ts';
+import { resolveChat } from '../resolve.ts';
+import { withSecureClient } from '../secure-session.ts';
+import { printable } from '../terminal-text.ts';
+
+/** MIME types by extension for what people send most; anything else is application/octet-stream. */
+const MIME: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.heic': 'image/heic',
+  '.mp4': 'video/mp4',
+  '.mov': 'video/quicktime',
+  '.webm': 'video/webm',
+  '.mp3': 'audio/mpeg',
+  '.m4a': 'audio/mp4',
+  '.ogg': 'audio/ogg',
+  '.opus': 'audio/opus',
+  '.pdf': 'application/pdf',
+  '.txt': 'text/plain',
+  '.zip': 'application/zip',
+};
+
+export const mimeOf = (path: string) => MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
+
+/**
+ * Uploads started and not finished, so that `send-file` after a crash or Ctrl-C resumes rather than
+ * restarts: per file (path, size, modification time) and chat, its upload URL and key. The key is as
+ * secret as the device store beside it: the file is 0600 in the 0700 profile folder.
+ */
+interface PendingUpload {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  groupId: string;
+  uploadUrl: string;
+  key: string;
+}
+
+function pendingFile(ctx: CommandContext): string {
+  return join(ctx.profile.dir, 'pending-uploads.json');
+}
+
+function readPending(ctx: CommandContext): PendingUpload[] {
+  return readJson<PendingUpload[]>(pendingFile(ctx)) ?? [];
+}
+
+function writePending(ctx: CommandContext, list: PendingUpload[]): void {
+  writeFileAtomic(pendingFile(ctx), JSON.stringify(list));
+}
+
+/**
+ * `courier send-file <chat> <path>`: encrypts the file with a fresh key, uploads the ciphertext
+ * resumably (a progress bar on stderr), then sends name, type, size, key and digest to the chat
+ * inside an end-to-end-encrypted message. An upload cut off (network, Ctrl-C, crash) resumes where
+ * it stopped when the same command runs again.
+ */
+export async function sendFile(ctx: CommandContext, chat: string, path: string): Promise<void> {
+  const session = ctx.profile.requireSession();
+  const absolute = resolve(path);
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(absolute);
+  } catch (cause) {
+    throw new CourierError('REQ_INVALID', { message: `Cannot read ${path}.`, cause });
+  }
+  if (!stat.isFile()) throw new CourierError('REQ_INVALID', { message: `${path} is not a file.` });
+  await withSecureClient(ctx, async ({ client }) => {
+    const group = await resolveChat(ctx.profile.http(), chat, (accountId) => client.openDirect(accountId));
+    const same = (p: PendingUpload) =>
+      p.path === absolute &&
+      p.size === stat.size &&
+      p.mtimeMs === stat.mtimeMs &&
+      p.groupId === group.groupId;
+    const earlier = readPending(ctx).find(same);
+    const key = earlier ? decodeBase64(earlier.key) : undefined;
+    const bar = new ProgressBar(printable(basename(absolute)));
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    // Read lazily, in the chunks the upload asks for: never the whole file in memory.
+    const source = blobSource(await openAsBlob(absolute));
+    const upload = (resume?: { uploadUrl: string; key: Uint8Array }) =>
+      uploadEncryptedFile({ baseUrl: ctx.profile.server(), token: session.token }, group.groupId, source, {
+        signal: controller.signal,
+        onProgress: (sent, total) => bar.update(sent, total),
+        ...(resume ? { resume } : {}),
+        onStarted: (started) =>
+          writePending(ctx, [
+            ...readPending(ctx).filter((p) => !same(p)),
+            {
+              path: absolute,
+              size: stat.size,
+              mtimeMs: stat.mtimeMs,
+              groupId: group.groupId,
+              uploadUrl: started.uploadUrl,
+              key: encodeBase64(started.key),
+            },
+          ]),
+      });
+    let uploaded: Awaited<ReturnType<typeof uploadEncryptedFile>>;
+    try {
+      try {
+        uploaded = await upload(earlier && key ? { uploadUrl: earlier.uploadUrl, key } : undefined);
+      } catch (error) {
+        // The earlier upload expired or was removed: start again.
+        if (!(earlier && error instanceof CourierError && error.code === 'MEDIA_UPLOAD_NOT_FOUND'))
+          throw error;
+        uploaded = await upload();
+      }
+    } finally {
+      bar.finish();
+      process.off('SIGINT', onSignal);
+    }
+    const descriptor = describeUpload(uploaded, basename(absolute), mimeOf(absolute));
+    const accepted = await client.sendFile(group.groupId, descriptor);
+    writePending(
+      ctx,
+      readPending(ctx).filter((p) => !same(p)),
+    );
+    if (ctx.json)
+      ctx.io.out(
+        JSON.stringify({ groupId: group.groupId, blobId: uploaded.blobId, size: uploaded.size, ...accepted }),
+      );
+    else
+      ctx.io.out(
+        `Sent ${printable(descriptor.name)} (${descriptor.mime}, ${humanBytes(descriptor.size)}) to ${printable(chat)} (#${accepted.seq}).`,
+      );
+  });
+}
+
+/** Finds a file message by its blob id (as `listen` shows it) or as `<chat id>#<number>`. */
+function findFileMessage(messages: StoredMessage[], ref: string): StoredMessage | undefined {
+  const bySeq = /^(.+)#(\d+)$/.exec(ref);
+  return messages.find((m) =>
+    bySeq ? m.groupId === bySeq[1] && m.seq === Number(bySeq[2]) : m.file?.blobId === ref.toLowerCase(),
+  );
+}
+
+/**
+ * `courier download <message> [path]`: fetches a file message's ciphertext and decrypts it as it
+ * arrives into `path` (default: the sender's file name in the current folder), with a progress bar on
+ * stderr; the SHA-256 in the message is checked at the end. A damaged file is removed, not kept.
+ */
+export async function download(ctx: CommandContext, ref: string, path: string | undefined): Promise<void> {
+  const session = ctx.profile.requireSession();
+  const store = ctx.profile.deviceStore();
+  let message: StoredMessage | undefined;
+  try {
+    message = findFileMessage(store.fileMessages(), ref);
+  } finally {
+    store.close();
+  }
+  const file: FileDescriptor | undefined = message?.file;
+  if (!file)
+    throw new CourierError('MEDIA_NOT_FOUND', {
+      message: `No file message ${ref} on this device (run \`courier listen\` to receive new ones).`,
+    });
+  // The sender chose the name: only its last part is used, never a path.
+  const target = resolve(path ?? (basename(file.name).replace(/^\.+/, '') || file.blobId));
+  const bar = new ProgressBar(printable(basename(target)));
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  const hash = createHash('sha256');
+  try {
+    const stream = downloadDecryptedFile({ baseUrl: ctx.profile.server(), token: session.token }, file, {
+      signal: controller.signal,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    const out = createWriteStream(target, { mode: 0o600 });
+    try {
+      for await (const chunk of stream) {
+        hash.update(chunk);
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
+    } finally {
+      out.end();
+      await once(out, 'close');
+    }
+  } catch (error) {
+    await rm(target, { force: true });
+    throw error;
+  } finally {
+    bar.finish();
+    process.off('SIGINT', onSignal);
+  }
+  if (ctx.json)
+    ctx.io.out(
+      JSON.stringify({ path: target, size: file.size, mime: file.mime, sha256: hash.digest('base64') }),
+    );
+  else
+    ctx.io.out(
+      `Saved ${printable(file.name)} (${file.mime}, ${humanBytes(file.size)}) to ${printable(target)}.`,
+    );
+}

@@ -1,0 +1,269 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Readable, Transform } from 'node:stream';
+import {
+  CourierError,
+  MEDIA_GROUP_METADATA_KEY,
+  MEDIA_UPLOAD_PATH,
+  mediaCiphertextSize,
+  mediaPlaintextSize,
+} from '@courier/protocol';
+import { Server } from '@tus/server';
+import { EVENTS, type Upload } from '@tus/utils';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Clock } from '../deps.ts';
+import type { Principal } from '../services/auth-service.ts';
+import type { MediaBlobRow, Storage } from '../storage/ports.ts';
+import { parseRange } from './byte-range.ts';
+import type { BlobStore } from './ports.ts';
+
+type TusRequest = Parameters<NonNullable<ConstructorParameters<typeof Server>[0]['onIncomingRequest']>>[0];
+
+/** What a download answers: status, headers and the bytes as a stream. */
+export interface BlobReply {
+  status: 200 | 206;
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+export interface MediaCleanupReport {
+  /** Uploads never finished within `media.incompleteUploadTtlMs`. */
+  incompleteUploads: number;
+  /** Blobs no retained message can point at any more. */
+  unreferencedBlobs: number;
+}
+
+const BLOB_ID = /^[a-f0-9]{32}$/;
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** tus errors (status and text body) as catalog codes. */
+function typedTusError(error: { status_code: number; body: string }): CourierError {
+  switch (error.status_code) {
+    case 404:
+    case 410:
+      return new CourierError('MEDIA_UPLOAD_NOT_FOUND');
+    case 409:
+      return new CourierError('MEDIA_OFFSET_MISMATCH');
+    case 413:
+      return new CourierError('MEDIA_TOO_LARGE');
+    case 423:
+      return new CourierError('SERVER_UNAVAILABLE', { message: 'The upload is busy; retry.' });
+    default:
+      return error.status_code >= 500
+        ? new CourierError('INTERNAL')
+        : new CourierError('REQ_INVALID', { message: error.body.trim() });
+  }
+}
+
+/**
+ * Media uploads and downloads (issue 14). Uploads are tus (`@tus/server`) into the blob store, each
+ * bound at creation to one chat the uploader is in; only the uploader continues it. A finished blob
+ * is served in byte ranges to current members of that chat only: its id alone opens nothing. The
+ * server holds ciphertext and who uploaded it where and when; the key, name and type travel inside
+ * the MLS message.
+ */
+export class MediaService {
+  readonly tus: Server;
+  private readonly principals = new WeakMap<IncomingMessage, Principal>();
+
+  constructor(
+    private readonly storage: Storage,
+    readonly blobs: BlobStore,
+    private readonly config: Config['media'],
+    private readonly clock: Clock,
+    private readonly random: (bytes: number) => Uint8Array,
+    private readonly logger: Logger,
+  ) {
+    this.tus = new Server({
+      path: MEDIA_UPLOAD_PATH,
+      datastore: blobs.uploads,
+      relativeLocation: true,
+      // A finished blob may already be in members' messages: only retention and erasure remove it.
+      disableTerminationForFinishedUploads: true,
+      maxSize: mediaCiphertextSize(config.maxFileBytes),
+      namingFunction: () => hex(this.random(16)),
+      onIncomingRequest: (req, uploadId) => this.admit(req, uploadId),
+      onUploadCreate: async (req, upload) => {
+        await this.create(req, upload);
+        return {};
+      },
+      onUploadFinish: async (_req, upload) => {
+        await this.storage.mediaBlobs.markComplete(upload.id, this.clock.now());
+        return {};
+      },
+      onResponseError: (_req, error) => {
+        let typed: CourierError;
+        if (error instanceof CourierError) typed = error;
+        else if ('status_code' in error) typed = typedTusError(error);
+        else typed = new CourierError('INTERNAL', { cause: error });
+        if (typed.status >= 500) this.logger.error({ err: error }, 'media upload failed');
+        return { status_code: typed.status, body: JSON.stringify(typed.toEnvelope()) };
+      },
+    });
+    // An upload its uploader abandoned (tus DELETE): its bytes are gone, so is its record (and quota).
+    this.tus.on(EVENTS.POST_TERMINATE, (_req, _res, id: string) => {
+      this.storage.mediaBlobs
+        .delete([id])
+        .catch((error: unknown) => this.logger.error({ err: error }, 'media upload record not deleted'));
+    });
+  }
+
+  /** Serves one tus request (POST, HEAD, PATCH, DELETE) of an authenticated device. */
+  async handleUpload(principal: Principal, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.principals.set(req, principal);
+    await this.tus.handle(req, res);
+  }
+
+  private principalOf(req: TusRequest): Principal {
+    const raw = (req as { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
+    const principal = raw ? this.principals.get(raw) : undefined;
+    if (!principal) throw new CourierError('AUTH_REQUIRED');
+    return principal;
+  }
+
+  /** Every request but a creation continues an upload: only its uploader, still in its chat, may. */
+  private async admit(req: TusRequest, uploadId: string): Promise<void> {
+    const principal = this.principalOf(req);
+    if (req.method === 'POST' || req.method === 'OPTIONS') return;
+    const row = BLOB_ID.test(uploadId) ? await this.storage.mediaBlobs.byId(uploadId) : undefined;
+    if (!row || row.uploaderAccountId !== principal.accountId)
+      throw new CourierError('MEDIA_UPLOAD_NOT_FOUND');
+    if (!(await this.storage.groups.isMember(row.groupId, principal.accountId)))
+      throw new CourierError('GROUP_NOT_FOUND');
+  }
+
+  private async create(req: TusRequest, upload: Upload): Promise<void> {
+    const principal = this.principalOf(req);
+    const size = upload.size;
+    if (size === undefined || mediaPlaintextSize(size) === undefined)
+      throw new CourierError('MEDIA_LENGTH_INVALID');
+    if (size > mediaCiphertextSize(this.config.maxFileBytes))
+      throw new CourierError('MEDIA_TOO_LARGE', { details: { maxFileBytes: this.config.maxFileBytes } });
+    const groupId = upload.metadata?.[MEDIA_GROUP_METADATA_KEY];
+    if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > 64)
+      throw new CourierError('REQ_INVALID', {
+        message: `An upload names its chat (metadata ${MEDIA_GROUP_METADATA_KEY}).`,
+      });
+    if (!(await this.storage.groups.isMember(groupId, principal.accountId)))
+      throw new CourierError('GROUP_NOT_FOUND');
+    const used = await this.storage.mediaBlobs.bytesOfAccount(principal.accountId);
+    if (used + size > this.config.quotaBytesPerAccount)
+      throw new CourierError('MEDIA_QUOTA_EXCEEDED', {
+        details: { quotaBytes: this.config.quotaBytesPerAccount, usedBytes: used },
+      });
+    const now = this.clock.now();
+    const admitted = await this.storage.rateLimits.take(
+      `media-upload:${principal.accountId}`,
+      now,
+      this.config.uploadWindowMs,
+      this.config.uploadsPerWindow,
+    );
+    if (!admitted) throw new CourierError('MEDIA_RATE_LIMITED');
+    // Only the chat id was in the metadata; nothing about the file is kept.
+    upload.metadata = { [MEDIA_GROUP_METADATA_KEY]: groupId };
+    await this.storage.mediaBlobs.insert({
+      id: upload.id,
+      groupId,
+      uploaderAccountId: principal.accountId,
+      size,
+      createdAt: now,
+      completedAt: null,
+    });
+  }
+
+  /**
+   * A finished blob's bytes, or the range asked for, for a current member of its chat; anyone else
+   * (and any id that is not a finished blob) gets MEDIA_NOT_FOUND, the same answer.
+   */
+  async download(principal: Principal, blobId: string, rangeHeader: string | undefined): Promise<BlobReply> {
+    const row = BLOB_ID.test(blobId) ? await this.storage.mediaBlobs.byId(blobId) : undefined;
+    if (
+      !row ||
+      row.completedAt === null ||
+      !(await this.storage.groups.isMember(row.groupId, principal.accountId))
+    )
+      throw new CourierError('MEDIA_NOT_FOUND');
+    const range = parseRange(rangeHeader, row.size);
+    if (range.kind === 'unsatisfiable')
+      throw new CourierError('MEDIA_RANGE_INVALID', { details: { size: row.size } });
+    const { start, end } = range.kind === 'range' ? range : { start: 0, end: row.size - 1 };
+    const stored = await this.blobs.read(blobId, start, end).catch((cause: unknown) => {
+      throw new CourierError('MEDIA_NOT_FOUND', { cause });
+    });
+    const body = exactly(stored, end - start + 1, () =>
+      this.logger.error({ blobId }, 'media blob is shorter than its record'),
+    );
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'content-length': String(end - start + 1),
+      'accept-ranges': 'bytes',
+      'cache-control': 'private, no-store',
+    };
+    if (range.kind === 'range') headers['content-range'] = `bytes ${start}-${end}/${row.size}`;
+    return { status: range.kind === 'range' ? 206 : 200, headers, body };
+  }
+
+  /** The blob records of an account, for its data export. */
+  blobsOf(accountId: string): Promise<MediaBlobRow[]> {
+    return this.storage.mediaBlobs.byAccount(accountId);
+  }
+
+  /**
+   * Erasure: the blobs an account uploaded go with it (bytes first, then records), finished or not.
+   * Members who had not downloaded them yet find them gone (MEDIA_NOT_FOUND).
+   */
+  async eraseAccount(accountId: string): Promise<number> {
+    const rows = await this.storage.mediaBlobs.byAccount(accountId);
+    await this.removeBlobs(rows.map((r) => r.id));
+    return rows.length;
+  }
+
+  /**
+   * Retention: unfinished uploads past `incompleteUploadTtlMs`, and finished blobs past `blobTtlMs`
+   * whose chat's log no longer holds an entry from their upload on (pruned by TTL or because every
+   * member device has it, the chat gone, or its members erased).
+   */
+  async cleanup(): Promise<MediaCleanupReport> {
+    const now = this.clock.now();
+    const incomplete = await this.storage.mediaBlobs.incompleteBefore(
+      now - this.config.incompleteUploadTtlMs,
+    );
+    await this.removeBlobs(incomplete);
+    const unreferenced = await this.storage.mediaBlobs.unreferencedBefore(now - this.config.blobTtlMs);
+    await this.removeBlobs(unreferenced);
+    return { incompleteUploads: incomplete.length, unreferencedBlobs: unreferenced.length };
+  }
+
+  private async removeBlobs(ids: readonly string[]): Promise<void> {
+    // Bytes first: a crash in between leaves a record whose bytes are gone, removed on the next run.
+    for (const id of ids) await this.blobs.remove(id);
+    await this.storage.mediaBlobs.delete(ids);
+  }
+
+  async close(): Promise<void> {
+    await this.blobs.close();
+  }
+}
+
+/**
+ * Passes exactly `length` bytes on and fails the stream if the store delivers fewer (a damaged or
+ * truncated blob): the reply is then cut off rather than left waiting for bytes that never come.
+ */
+function exactly(source: Readable, length: number, onShort: () => void): Readable {
+  let seen = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      if (seen === length) done();
+      else {
+        onShort();
+        done(new Error(`blob delivered ${seen} of ${length} bytes`));
+      }
+    },
+  });
+  source.once('error', (error) => counted.destroy(error));
+  return source.pipe(counted);
+}

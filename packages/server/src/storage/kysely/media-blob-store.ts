@@ -1,0 +1,114 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { MediaBlobRecordStore, MediaBlobRow } from '../ports.ts';
+import type { Database, MediaBlobsTable } from '../schema.ts';
+
+const CHUNK = 500;
+
+const toRow = (r: Selectable<MediaBlobsTable>): MediaBlobRow => ({
+  id: r.id,
+  groupId: r.group_id,
+  uploaderAccountId: r.uploader_account_id,
+  size: Number(r.size),
+  createdAt: Number(r.created_at),
+  completedAt: r.completed_at === null ? null : Number(r.completed_at),
+});
+
+export class KyselyMediaBlobStore implements MediaBlobRecordStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: MediaBlobRow): Promise<void> {
+    await this.db
+      .insertInto('media_blobs')
+      .values({
+        id: row.id,
+        group_id: row.groupId,
+        uploader_account_id: row.uploaderAccountId,
+        size: row.size,
+        created_at: row.createdAt,
+        completed_at: row.completedAt,
+      })
+      .execute();
+  }
+
+  async byId(id: string): Promise<MediaBlobRow | undefined> {
+    const row = await this.db.selectFrom('media_blobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRow(row) : undefined;
+  }
+
+  async markComplete(id: string, at: number): Promise<void> {
+    await this.db
+      .updateTable('media_blobs')
+      .set({ completed_at: at })
+      .where('id', '=', id)
+      .where('completed_at', 'is', null)
+      .execute();
+  }
+
+  async bytesOfAccount(accountId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('media_blobs')
+      .select(sql<string | number | null>`SUM(size)`.as('total'))
+      .where('uploader_account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(row?.total ?? 0);
+  }
+
+  async byAccount(accountId: string): Promise<MediaBlobRow[]> {
+    const rows = await this.db
+      .selectFrom('media_blobs')
+      .selectAll()
+      .where('uploader_account_id', '=', accountId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toRow);
+  }
+
+  async countInGroup(groupId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('media_blobs')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('group_id', '=', groupId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async incompleteBefore(before: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('media_blobs')
+      .select('id')
+      .where('completed_at', 'is', null)
+      .where('created_at', '<', before)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async unreferencedBefore(before: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('media_blobs as b')
+      .select('b.id')
+      .where('b.completed_at', 'is not', null)
+      .where('b.completed_at', '<', before)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('group_entries as e')
+              .select('e.seq')
+              .whereRef('e.group_id', '=', 'b.group_id')
+              .whereRef('e.created_at', '>=', 'b.created_at'),
+          ),
+        ),
+      )
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      await this.db
+        .deleteFrom('media_blobs')
+        .where('id', 'in', ids.slice(i, i + CHUNK))
+        .execute();
+    }
+  }
+}

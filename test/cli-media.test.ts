@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliRunner } from './support/cli-process.ts';
+import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
+import { until } from './support/until.ts';
+
+const ALICE = '+441234567301';
+const BOB = '+12025550301';
+
+/** `courier send-file`, `listen` and `download` as people run them: real processes, a real server. */
+describe('courier send-file and download', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'courier-media-cli-'));
+  const outbox = join(dir, 'sms.jsonl');
+  let server: ServerProcess;
+  const { courier, start, running, register: signUp } = cliRunner(dir, () => server.url);
+
+  const register = (who: string, phone: string) => signUp(who, phone, outbox);
+
+  beforeAll(async () => {
+    server = await spawnServer(
+      {
+        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
+        COURIER_SMS_OUTBOX: outbox,
+        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
+        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
+      },
+      await freePort(),
+    );
+  });
+  afterAll(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    if (server) await killHard(server.child);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends a file with a progress bar; the other side sees it in listen and downloads the same bytes', async () => {
+    await register('alice', ALICE);
+    await register('bob', BOB);
+    expect((await courier('bob', 'username', 'set', 'bob_media')).code).toBe(0);
+    expect((await courier('alice', 'username', 'set', 'alice_media')).code).toBe(0);
+    // Bob opens the chat (his device publishes its key packages on the way).
+    const dm = await courier('bob', 'dm', '@alice_media');
+    expect(dm.code, dm.err).toBe(0);
+    const file = join(dir, 'holiday photo.jpg');
+    const bytes = randomBytes(900_000);
+    writeFileSync(file, bytes);
+    const sent = await courier('alice', 'send-file', '@bob_media', file);
+    expect(sent.code, sent.err).toBe(0);
+    expect(sent.out).toMatch(/Sent holiday photo\.jpg \(image\/jpeg, 900\.0 KB\)/);
+    expect(sent.err).toMatch(/100% 900\.\d KB/);
+
+    const listen = start('bob', ['listen']);
+    await until(() => listen.out().includes('[file]'), 'the file message in listen', 60_000);
+    listen.child.kill('SIGINT');
+    await listen.exit;
+    const line = listen
+      .out()
+      .split('\n')
+      .find((l) => l.includes('[file]'))!;
+    expect(line).toMatch(
+      /: \[file\] holiday photo\.jpg \(image\/jpeg, 900\.0 KB\) — courier download [0-9a-f]{32}$/,
+    );
+    const blobId = /download ([0-9a-f]{32})$/.exec(line)![1]!;
+
+    const target = join(dir, 'got.jpg');
+    const got = await courier('bob', 'download', blobId, target);
+    expect(got.code, got.err).toBe(0);
+    expect(got.err).toMatch(/100%/);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
+
+    const unknown = await courier('bob', 'download', 'ab'.repeat(16));
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/MEDIA_NOT_FOUND/);
+  });
+});
