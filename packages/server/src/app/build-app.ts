@@ -14,14 +14,18 @@ import { ConnectionGuard, isRefused } from '../http/connection-guard.ts';
 import { answerClientError, guardSocket, refuseUpgrade, requestPath } from '../http/upgrade.ts';
 import { accountRoutes } from '../http/routes/account-routes.ts';
 import { authRoutes } from '../http/routes/auth-routes.ts';
+import { consentRoutes } from '../http/routes/consent-routes.ts';
 import { groupRoutes } from '../http/routes/group-routes.ts';
 import { mlsRoutes } from '../http/routes/mls-routes.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
 import { policyRoutes } from '../http/routes/policy-routes.ts';
 import { privacyRoutes } from '../http/routes/privacy-routes.ts';
 import type { HttpServices } from '../http/services.ts';
+import { DEFAULT_PRIVACY } from '../storage/ports.ts';
 import { AccountService } from '../services/account-service.ts';
 import { AuthService } from '../services/auth-service.ts';
+import { ConsentLimits } from '../services/consent-limits.ts';
+import { ConsentService } from '../services/consent-service.ts';
 import { DeliveryService } from '../services/delivery-service.ts';
 import { GroupService } from '../services/group-service.ts';
 import { MlsService } from '../services/mls-service.ts';
@@ -76,9 +80,14 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const clientSource = clientSourceResolver(config.trustedProxies);
   const recordIps = config.retention.ipMonths > 0;
   const policies = new PolicyBook(deps.policies ?? policyVersions, deps.clock);
-  const auth = new AuthService(storage, bus, sms, config.auth, deps, policies, recordIps);
+  const auth = new AuthService(storage, bus, sms, config.auth, deps, policies, recordIps, {
+    ...DEFAULT_PRIVACY,
+    groupAdd: config.consent.defaultGroupAdd,
+  });
   const accounts = new AccountService(storage, policies);
-  const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
+  const consentLimits = new ConsentLimits(storage.rateLimits, config.consent, deps.clock);
+  const groups = new GroupService(storage, bus, config.groups.memberCap, deps, consentLimits);
+  const consent = new ConsentService(storage, groups, consentLimits, deps.clock);
   const mls = new MlsService(storage, bus, deps.clock, groups, {
     certificationKey: loadServerKey(
       { file: config.mls.certificationKeyFile, env: config.mls.certificationKeyEnv },
@@ -198,6 +207,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     auth,
     accounts,
     groups,
+    consent,
     privacy,
     exports,
     storage,
@@ -221,6 +231,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     });
     await accountRoutes(scope, services);
     await groupRoutes(scope, services);
+    await consentRoutes(scope, services);
     await mlsRoutes(scope, mls);
     await privacyRoutes(scope, services);
   });

@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import type { ServerDeps } from '../deps.ts';
 import { type ClientSource, sourceKey } from '../http/client-ip.ts';
 import type { SmsSender } from '../sms/ports.ts';
-import { DEFAULT_PRIVACY, type Storage } from '../storage/ports.ts';
+import { DEFAULT_PRIVACY, type PrivacySettings, type Storage } from '../storage/ports.ts';
 import type { PolicyBook } from '../privacy/policy-versions.ts';
 import { startOfDay } from '../privacy/start-of-day.ts';
 import { isUniqueViolation } from '../storage/kysely/unique-violation.ts';
@@ -40,6 +40,8 @@ export class AuthService {
     private readonly policies: PolicyBook,
     /** False when the operator set IP retention to 0: addresses are then never stored. */
     private readonly recordIps = true,
+    /** The privacy settings a new account starts with. */
+    private readonly defaultPrivacy: PrivacySettings = DEFAULT_PRIVACY,
   ) {}
 
   private async limit(key: string, max: number): Promise<void> {
@@ -202,7 +204,7 @@ export class AuthService {
           displayName: '',
           createdAt: now,
           lastSeenDay: startOfDay(now),
-          privacy: DEFAULT_PRIVACY,
+          privacy: this.defaultPrivacy,
         };
         await tx.accounts.insert(account);
       }

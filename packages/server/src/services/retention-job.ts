@@ -53,7 +53,12 @@ export class RetentionJob {
       authCodes: await this.storage.authCodes.deleteExpired(now),
       // Windows end after the longest of the rate limits that use this table.
       rateLimits: await this.storage.rateLimits.deleteExpired(
-        now - Math.max(this.config.auth.rateWindowMs, this.config.limits.keyPackageClaimWindowMs),
+        now -
+          Math.max(
+            this.config.auth.rateWindowMs,
+            this.config.limits.keyPackageClaimWindowMs,
+            this.config.consent.windowMs,
+          ),
       ),
       // With a retention of 0 no record is ever written; any left from before go now.
       connectionRecords: await this.storage.connections.deleteOlderThan(now - retention.ipMonths * MONTH_MS),

@@ -164,6 +164,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         phoneDiscovery: 'contacts',
         lastSeenVisibility: 'everybody',
         selfDestructMonths: 12,
+        groupAdd: 'nobody',
       };
       const row = f.accountRow({
         username: f.id('Round_Trip'),
@@ -222,6 +223,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         phoneDiscovery: 'nobody',
         lastSeenVisibility: 'nobody',
         selfDestructMonths: 1,
+        groupAdd: 'everybody',
       };
       await storage.accounts.setPrivacy(a.id, privacy);
       const day = Date.UTC(2026, 0, 2);
@@ -244,6 +246,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         phoneDiscovery: 'everybody',
         lastSeenVisibility: 'contacts',
         selfDestructMonths: n,
+        groupAdd: 'contacts',
       });
       const idle = await f.account({ createdAt: t0, privacy: months(1) });
       const active = await f.account({
@@ -836,7 +839,14 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(
         await uniqueViolation(
           storage.groups.insertMembers([
-            { groupId: g.id, accountId: a.id, role: 'member', joinedAt: 1, joinedSeq: 1 },
+            {
+              groupId: g.id,
+              accountId: a.id,
+              role: 'member',
+              joinedAt: 1,
+              joinedSeq: 1,
+              consent: 'accepted',
+            },
           ]),
         ),
       ).toBe(true);

@@ -54,6 +54,16 @@ export class KyselyRateLimitStore implements RateLimitStore {
       .execute();
   }
 
+  async current(key: string, now: number, windowMs: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('rate_limits')
+      .select('count')
+      .where('key', '=', key)
+      .where('window_start', '>', now - windowMs)
+      .executeTakeFirst();
+    return r === undefined ? 0 : Number(r.count);
+  }
+
   async deleteExpired(before: number): Promise<number> {
     const r = await this.db.deleteFrom('rate_limits').where('window_start', '<=', before).executeTakeFirst();
     return Number(r.numDeletedRows);
