@@ -1,4 +1,5 @@
 import type { GroupDetailView, UserView } from '@courier/protocol';
+import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectDevice,
@@ -337,6 +338,48 @@ describe('request limits', () => {
         code: 'CONSENT_RATE_LIMITED',
         details: { limit: 'address' },
       });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('export and erasure cover requests, blocks and invitations', () => {
+  it('exports them, and erases every one that names the account', async () => {
+    const server = await startTestServer({ config: strict });
+    try {
+      const [me, opener, inviter, blocked] = await Promise.all(
+        [1, 2, 3, 4].map(() => server.register(nextPhone())),
+      );
+      const request = await opener!.http.openDirect(me!.accountId);
+      const group = await inviter!.http.createGroup('invites', [me!.accountId]);
+      const mine = await me!.http.createGroup('my own', [blocked!.accountId]);
+      await me!.http.block(blocked!.accountId);
+      await me!.http.updatePrivacySettings({ groupAdd: 'nobody' });
+
+      const data = JSON.parse(strFromU8(unzipSync(await me!.http.exportData())['account.json']!));
+      expect(data.privacySettings).toMatchObject({ groupAdd: 'nobody' });
+      expect(data.chats).toEqual(
+        expect.arrayContaining([expect.objectContaining({ chatId: request.groupId, consent: 'request' })]),
+      );
+      expect(data.blocks).toEqual([{ accountId: blocked!.accountId, blockedAt: expect.any(String) }]);
+      expect(data.invitations).toEqual([
+        { chatId: group.groupId, fromAccountId: inviter!.accountId, invitedAt: expect.any(String) },
+      ]);
+      expect(data.invitationsSent).toEqual([
+        { chatId: mine.groupId, toAccountId: blocked!.accountId, invitedAt: expect.any(String) },
+      ]);
+
+      await me!.http.deleteAccount(me!.phone);
+      const storage = server.app.storage;
+      expect(await storage.blocks.byBlocker(me!.accountId)).toEqual([]);
+      expect(await storage.invitations.forAccount(me!.accountId)).toEqual([]);
+      expect(await storage.invitations.sentBy(me!.accountId)).toEqual([]);
+      expect(await storage.invitations.forAccount(blocked!.accountId)).toEqual([]);
+      expect(await storage.groups.member(request.groupId, me!.accountId)).toBeUndefined();
+      expect(
+        await storage.rateLimits.current(`consent:account:${me!.accountId}`, Date.now(), 86_400_000),
+      ).toBe(0);
     } finally {
       await server.close();
     }

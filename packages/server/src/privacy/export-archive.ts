@@ -18,7 +18,7 @@ export async function collectAccountData(
   currentPolicy: string,
   onProgress: ExportProgress = async () => {},
 ) {
-  const steps = 6;
+  const steps = 9;
   let done = 0;
   const step = async <T>(read: Promise<T>): Promise<T> => {
     const value = await read;
@@ -33,6 +33,9 @@ export async function collectAccountData(
   const connections = await step(storage.connections.detailsByAccount(accountId));
   const groups = await step(storage.groups.forAccount(accountId));
   const acceptances = await step(storage.policyAcceptances.accepted(accountId));
+  const blocks = await step(storage.blocks.byBlocker(accountId));
+  const invitations = await step(storage.invitations.forAccount(accountId));
+  const invitationsSent = await step(storage.invitations.sentBy(accountId));
   return {
     exportedAt: iso(now),
     note:
@@ -71,8 +74,21 @@ export async function collectAccountData(
       kind: g.kind,
       title: g.title,
       role: g.role,
+      // accepted; request: a direct chat someone opened that I have not accepted; declined: declined or blocked
+      consent: g.consent === 'pending' ? 'request' : g.consent,
       members: g.memberCount,
       createdAt: iso(g.createdAt),
+    })),
+    blocks: blocks.map((b) => ({ accountId: b.blockedId, blockedAt: iso(b.createdAt) })),
+    invitations: invitations.map((i) => ({
+      chatId: i.groupId,
+      fromAccountId: i.inviterId,
+      invitedAt: iso(i.createdAt),
+    })),
+    invitationsSent: invitationsSent.map((i) => ({
+      chatId: i.groupId,
+      toAccountId: i.accountId,
+      invitedAt: iso(i.createdAt),
     })),
   };
 }
@@ -108,6 +124,9 @@ ${table('Devices', data.devices)}
 ${table('Sessions', data.sessions)}
 ${table('Connection records (IP addresses)', data.connectionRecords)}
 ${table('Chats', data.chats)}
+${table('People you blocked', data.blocks)}
+${table('Group invitations waiting for you', data.invitations)}
+${table('Group invitations you sent that still wait', data.invitationsSent)}
 <p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
   return zipSync({
     'account.json': strToU8(JSON.stringify(data, null, 2)),

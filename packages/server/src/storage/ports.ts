@@ -316,6 +316,8 @@ export interface InvitationStore {
   get(groupId: string, accountId: string): Promise<InvitationRow | undefined>;
   /** The account's invitations, oldest first. */
   forAccount(accountId: string): Promise<InvitationRow[]>;
+  /** The invitations this account sent that still wait, oldest first. */
+  sentBy(inviterId: string): Promise<InvitationRow[]>;
   /** Removes one invitation; false when there was none. */
   delete(groupId: string, accountId: string): Promise<boolean>;
   /** Deletes the invitations to and from the account; returns how many. */

@@ -1062,6 +1062,9 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       });
       expect(await storage.invitations.get(g1.id, y.id)).toBeUndefined();
       expect((await storage.invitations.forAccount(x.id)).map((i) => i.groupId)).toEqual([g2.id, g1.id]);
+      expect(await storage.invitations.sentBy(owner.id)).toStrictEqual([
+        { groupId: g1.id, accountId: x.id, inviterId: owner.id, createdAt: 5_000 },
+      ]);
       expect(await storage.invitations.delete(g2.id, x.id)).toBe(true);
       expect(await storage.invitations.delete(g2.id, x.id)).toBe(false);
       await storage.invitations.put([{ groupId: g2.id, accountId: owner.id, inviterId: y.id, createdAt: 1 }]);

@@ -50,6 +50,18 @@ export class KyselyInvitationStore implements InvitationStore {
     return rows.map(toRow);
   }
 
+  async sentBy(inviterId: string): Promise<InvitationRow[]> {
+    const rows = await this.db
+      .selectFrom('group_invitations')
+      .selectAll()
+      .where('inviter_id', '=', inviterId)
+      .orderBy('created_at')
+      .orderBy('group_id')
+      .orderBy('account_id')
+      .execute();
+    return rows.map(toRow);
+  }
+
   async delete(groupId: string, accountId: string): Promise<boolean> {
     const r = await this.db
       .deleteFrom('group_invitations')
