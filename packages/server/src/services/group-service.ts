@@ -123,7 +123,9 @@ export class GroupService {
       if (me?.consent === 'pending')
         await this.storage.groups.setConsent(group.id, principal.accountId, 'accepted');
       if (me && me.consent !== 'declined') return this.detail(principal, group.id);
+      // I declined that chat: it stays its opener's, and its request (if still waiting) is withdrawn.
       await this.storage.groups.detachDirect(group.id);
+      await this.withdrawRequest(group.id, other!);
       group = undefined;
     }
     await this.limits.take(principal.accountId, source, 1);
@@ -188,6 +190,12 @@ export class GroupService {
     });
     // A signal between nodes only (never sent to a client): the account's connections reload.
     await this.bus.publish({ type: 'membership_changed', groupId, accountIds: [accountId] });
+  }
+
+  /** Drops a message request that can no longer lead anywhere (its opener is gone from the chat). */
+  private async withdrawRequest(groupId: string, accountId: string): Promise<void> {
+    const member = await this.storage.groups.member(groupId, accountId);
+    if (member?.consent === 'pending') await this.declineChat(accountId, groupId);
   }
 
   /** Puts the invitee on the roster; the roster→admin reconcile then commits their devices' MLS Add. */
@@ -340,6 +348,9 @@ export class GroupService {
       return this.depart(tx, principal, groupId, me);
     });
     await this.announce(groupId, changed);
+    // A request whose opener left is no request any more.
+    for (const rest of await this.storage.groups.members(groupId))
+      await this.withdrawRequest(groupId, rest.accountId);
   }
 
   /** Removes a member who leaves; an owner hands the group on. Returns the roster changes. */
