@@ -127,6 +127,15 @@ describe('consent state machine (property)', () => {
               { kind: 'open', by: 0 },
             ],
           ],
+          // Found by this test: blocking again from a chat opened after the first block ended nothing.
+          [
+            [
+              { kind: 'block', by: 1 },
+              { kind: 'open', by: 1 },
+              { kind: 'block', by: 1 },
+              { kind: 'open', by: 1 },
+            ],
+          ],
         ],
       },
     );

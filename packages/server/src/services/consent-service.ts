@@ -32,13 +32,15 @@ export class ConsentService {
     if (accountId === principal.accountId) throw new CourierError('CONSENT_SELF_BLOCK');
     const target = isId('account', accountId) ? await this.storage.accounts.byId(accountId) : undefined;
     if (!target) throw new CourierError('ACCOUNT_NOT_FOUND');
-    if (await this.storage.blocks.isBlocked(principal.accountId, accountId)) return;
-    await this.storage.blocks.put({
-      blockerId: principal.accountId,
-      blockedId: accountId,
-      createdAt: this.clock.now(),
-    });
-    await this.limits.refused(accountId);
+    // Blocking again (say, from a chat opened since) still ends that chat; it counts one refusal.
+    if (!(await this.storage.blocks.isBlocked(principal.accountId, accountId))) {
+      await this.storage.blocks.put({
+        blockerId: principal.accountId,
+        blockedId: accountId,
+        createdAt: this.clock.now(),
+      });
+      await this.limits.refused(accountId);
+    }
     const direct = await this.storage.groups.byDirectKey([principal.accountId, accountId].sort().join(':'));
     const mine = direct && (await this.storage.groups.member(direct.id, principal.accountId));
     if (direct && mine && mine.consent !== 'declined')
