@@ -3,10 +3,13 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import type { RateLimitStore } from '../storage/ports.ts';
 
+/** Every consent rate-limit key starts with this (their windows are longer than the others'). */
+export const CONSENT_KEY_PREFIX = 'consent:';
+
 /** The rate-limit keys that name an account (erasure deletes them). */
 export const consentKeysOf = (accountId: string): string[] => [
-  `consent:account:${accountId}`,
-  `consent:refused:${accountId}`,
+  `${CONSENT_KEY_PREFIX}account:${accountId}`,
+  `${CONSENT_KEY_PREFIX}refused:${accountId}`,
 ];
 
 /**

@@ -230,7 +230,12 @@ export interface RateLimitStore {
   giveBack(key: string, now: number, windowMs: number): Promise<void>;
   /** The count of the key's current window (0 when it has none), without counting a hit. */
   current(key: string, now: number, windowMs: number): Promise<number>;
-  deleteExpired(before: number): Promise<number>;
+  /**
+   * Deletes windows that began at or before `before`; returns how many. With `scope`, only the keys
+   * that start with `prefix`, or all but those that start with `exceptPrefix` (windows of different
+   * lengths share the table).
+   */
+  deleteExpired(before: number, scope?: { prefix: string } | { exceptPrefix: string }): Promise<number>;
   deleteKey(key: string): Promise<void>;
 }
 

@@ -591,6 +591,23 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(await storage.rateLimits.hit(key, 5_001, 100)).toBe(1);
     });
 
+    it('deletes ended windows of the keys with a prefix, or of all other keys', async () => {
+      const tag = f.id('rlp');
+      const long = [`${tag}:long:a`, `${tag}:long:b`];
+      const short = [`${tag}:short`, `${tag}%long:x`];
+      for (const key of [...long, ...short]) await storage.rateLimits.hit(key, 1_000, 100);
+      // The other keys of the table (other tests) are older than 1_000 or newer: scoped by `tag`.
+      expect(await storage.rateLimits.deleteExpired(999, { prefix: `${tag}:long:` })).toBe(0);
+      expect(await storage.rateLimits.deleteExpired(1_000, { prefix: `${tag}:long:` })).toBe(2);
+      for (const key of long) expect(await storage.rateLimits.current(key, 1_050, 100)).toBe(0);
+      // A LIKE wildcard in a prefix is just a character.
+      expect(await storage.rateLimits.current(`${tag}%long:x`, 1_050, 100)).toBe(1);
+      await storage.rateLimits.hit(`${tag}:long:c`, 1_000, 100);
+      await storage.rateLimits.deleteExpired(1_000, { exceptPrefix: `${tag}:long:` });
+      for (const key of short) expect(await storage.rateLimits.current(key, 1_050, 100)).toBe(0);
+      expect(await storage.rateLimits.current(`${tag}:long:c`, 1_050, 100)).toBe(1);
+    });
+
     it('reads the current window’s count without counting a hit', async () => {
       const key = f.id('rl');
       expect(await storage.rateLimits.current(key, 1_000, 100)).toBe(0);
