@@ -121,6 +121,68 @@ describe('a stranger who opens a chat learns nothing until it is accepted', () =
   });
 });
 
+describe('message requests, end to end (MLS)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ config: strict });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('a request is readable before it is accepted, is marked apart, and a decline stops delivery', async () => {
+    const stranger = await secureDevice(server, await server.register(nextPhone()));
+    const me = await secureDevice(server, await server.register(nextPhone()));
+    const chat = await stranger.client.openDirect(me.user.accountId);
+    await me.joined(chat.groupId);
+    await stranger.client.sendText(chat.groupId, 'hello, we met at the conference');
+    expect((await me.waitFor(chat.groupId, 1)).map((m) => m.text)).toEqual([
+      'hello, we met at the conference',
+    ]);
+    expect((await me.client.chats()).find((c) => c.groupId === chat.groupId)).toMatchObject({
+      request: true,
+    });
+    expect((await stranger.client.chats()).find((c) => c.groupId === chat.groupId)).not.toHaveProperty(
+      'request',
+    );
+
+    await me.client.declineRequest(chat.groupId);
+    expect(await me.client.epoch(chat.groupId)).toBeUndefined();
+    const epochBefore = await stranger.client.epoch(chat.groupId);
+    await stranger.client.sendText(chat.groupId, 'are you there?');
+    // The stranger's group is unchanged (nobody committed a removal); nothing more reached me.
+    expect(await stranger.client.epoch(chat.groupId)).toBe(epochBefore);
+    expect((await stranger.client.members(chat.groupId)).map((m) => m.accountId).sort()).toEqual(
+      [stranger.user.accountId, me.user.accountId].sort(),
+    );
+    expect(
+      (await server.app.storage.groups.membershipsOfDevice(me.user.deviceId, me.user.accountId)).map(
+        (m) => m.groupId,
+      ),
+    ).not.toContain(chat.groupId);
+    expect(me.received.filter((m) => m.groupId === chat.groupId).map((m) => m.text)).toEqual([
+      'hello, we met at the conference',
+    ]);
+    await Promise.all([stranger, me].map((d) => d.client.stop()));
+    expect([...stranger.problems, ...me.problems]).toEqual([]);
+  });
+
+  it('either person leaves an accepted direct chat: the other device removes the leaver from the MLS group', async () => {
+    const a = await secureDevice(server, await server.register(nextPhone()));
+    const b = await secureDevice(server, await server.register(nextPhone()));
+    const chat = await a.client.openDirect(b.user.accountId);
+    await b.joined(chat.groupId);
+    await b.client.acceptRequest(chat.groupId);
+    const epoch = (await a.client.epoch(chat.groupId))!;
+    await b.client.leave(chat.groupId);
+    await a.atEpoch(chat.groupId, epoch + 1);
+    expect((await a.client.members(chat.groupId)).map((m) => m.accountId)).toEqual([a.user.accountId]);
+    expect(await b.client.epoch(chat.groupId)).toBeUndefined();
+    await Promise.all([a, b].map((d) => d.client.stop()));
+    expect([...a.problems, ...b.problems]).toEqual([]);
+  });
+});
+
 describe('group invitations', () => {
   let server: TestServer;
   beforeAll(async () => {

@@ -28,6 +28,7 @@ import {
   type EntryFrame,
   fromBase64,
   type GroupDetailView,
+  type GroupView,
   type RequestView,
   type KeyPackageStockReply,
   type MailboxItemFrame,
@@ -278,6 +279,14 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   async leave(groupId: string): Promise<void> {
     await this.http.leave(groupId);
     await this.forget(groupId);
+  }
+
+  /**
+   * My chats. A message request (a direct chat someone else opened that I have not accepted) is
+   * marked `request: true`, for a UI to list apart; its messages decrypt like any other chat's.
+   */
+  chats(): Promise<GroupView[]> {
+    return this.http.groups();
   }
 
   /**
