@@ -20,7 +20,7 @@ interface Model {
 
 const other = (p: Person): Person => (p === 0 ? 1 : 0);
 const isContact = (m: Model) =>
-  m.chat !== undefined && m.chat.consent.every((c) => c === 'accepted') && !m.blocks[0] && !m.blocks[1];
+  (m.chat?.consent.every((c) => c === 'accepted') ?? false) && !m.blocks[0] && !m.blocks[1];
 
 describe('consent state machine (property)', () => {
   let server: TestServer;

@@ -225,7 +225,8 @@ export class GroupService {
   async requests(principal: Principal): Promise<RequestView[]> {
     const requests: RequestView[] = [];
     for (const g of await this.storage.groups.forAccount(principal.accountId)) {
-      if (g.kind !== 'direct' || g.consent !== 'pending') continue;
+      // A request whose opener is gone (left, or deleted their account) waits for nothing.
+      if (g.kind !== 'direct' || g.consent !== 'pending' || g.memberCount < 2) continue;
       const me = await this.storage.groups.member(g.id, principal.accountId);
       requests.push({ type: 'direct', groupId: g.id, fromAccountId: g.createdBy, createdAtMs: me!.joinedAt });
     }
