@@ -3,7 +3,7 @@ import type { CourierHttp } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
 import { Names } from '../names.ts';
 import { show } from '../output.ts';
-import { parseChatRef, resolveAccount } from '../resolve.ts';
+import { parseChatRef, pickChat, resolveAccount } from '../resolve.ts';
 import { withSecureClient } from '../secure-session.ts';
 import { printable } from '../terminal-text.ts';
 
@@ -111,30 +111,18 @@ export async function listBlocks(ctx: CommandContext): Promise<void> {
  * silently). `@user` names the direct chat with them; one that does not exist is not made to be left.
  */
 export async function leave(ctx: CommandContext, arg: string): Promise<void> {
-  const session = ctx.profile.requireSession();
+  ctx.profile.requireSession();
   const http = ctx.profile.http();
   const ref = parseChatRef(arg);
   const chats = await http.groups();
   let groupId: string | undefined;
-  if (ref.kind === 'id') groupId = chats.find((c) => c.groupId === ref.groupId)?.groupId;
-  else if (ref.kind === 'direct') {
+  if (ref.kind === 'direct') {
     const other = await resolveAccount(http, arg);
     for (const chat of chats.filter((c) => c.kind === 'direct')) {
-      const detail = await http.group(chat.groupId);
-      if (
-        detail.members.some((m) => m.accountId === other) &&
-        detail.members.some((m) => m.accountId === session.accountId)
-      )
-        groupId = chat.groupId;
+      const { members } = await http.group(chat.groupId);
+      if (members.some((m) => m.accountId === other)) groupId = chat.groupId;
     }
-  } else {
-    const titled = chats.filter((c) => c.kind === 'group' && c.title === ref.title);
-    if (titled.length > 1)
-      throw new CourierError('GROUP_NOT_FOUND', {
-        message: `Several of your groups are called "${ref.title}": use an id (${titled.map((g) => g.groupId).join(', ')}).`,
-      });
-    groupId = titled[0]?.groupId;
-  }
+  } else groupId = pickChat(chats, ref).groupId;
   if (!groupId) throw new CourierError('GROUP_NOT_FOUND', { message: `You have no chat "${arg}".` });
   const id = groupId;
   await withSecureClient(ctx, ({ client }) => client.leave(id), { prepareOnly: true });
