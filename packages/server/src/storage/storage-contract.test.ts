@@ -803,7 +803,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         [first.id, 'owner'],
         [second.id, 'member'],
       ]);
-      expect(groups[0]).toStrictEqual({ ...first, role: 'owner' });
+      expect(groups[0]).toStrictEqual({ ...first, role: 'owner', consent: 'accepted' });
       const members = await storage.groups.members(first.id);
       // By joined_seq, then account id.
       const sameSeq = [owner.id, m2.id].sort();
@@ -814,6 +814,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         role: 'member',
         joinedAt: 1_000,
         joinedSeq: 5,
+        consent: 'accepted',
       });
       expect(await storage.groups.member(first.id, owner.id)).toMatchObject({ role: 'owner' });
       expect(await storage.groups.member(first.id, 'u_missing')).toBeUndefined();
