@@ -49,6 +49,8 @@ export class BenchServer {
           codesPerPhonePerSource: 1_000_000,
           smsPerWindow: 1_000_000_000,
         },
+        // The workloads put their generated users in groups: a rig where anyone may add anyone.
+        consent: { defaultGroupAdd: 'everybody' },
         // The fan-out workload sends faster than a default slow-consumer window tolerates on a shared core.
         delivery: { slowConsumerMs: 120_000 },
       }),

@@ -18,6 +18,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const ALICE = '+441234567890';
 const BOB = '+12025550143';
 const CAROL = '+442079460958';
+const DAVE = '+442079460959';
 
 interface Run {
   child: ChildProcess;
@@ -329,6 +330,36 @@ describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
     expect((await courier('bob', 'group', 'leave', 'Climbers')).out).toContain('You left Climbers');
     expect((await courier('alice', 'group', 'show', 'Climbers')).out).toMatch(/1 members/);
     expect((await courier('bob', 'send', 'Climbers', 'gone')).err).toContain('error GROUP_NOT_FOUND');
+  });
+
+  it('lists message requests; accepts, declines, blocks and unblocks; leaves a direct chat', async () => {
+    expect(await signInTyping('dave', 'register', DAVE)).toContain(`Registered ${DAVE}`);
+    expect((await courier('dave', 'username', 'set', 'dave_4')).code).toBe(0);
+    expect((await courier('dave', 'dm', '@alice_1')).code).toBe(0);
+    // A stranger's chat is a request: Dave does not see Alice's number until she accepts.
+    expect((await courier('dave', 'lookup', '@alice_1')).out).not.toContain(ALICE);
+    expect((await courier('alice', 'requests')).out).toMatch(/g_\S+ {2}message request from @dave_4/);
+    expect((await courier('alice', 'accept', '@dave_4')).out).toContain('Accepted');
+    expect((await courier('dave', 'lookup', '@alice_1')).out).toContain(ALICE);
+    expect((await courier('alice', 'requests')).out).toContain('No message requests or invitations.');
+    // Leaving the direct chat ends the contact.
+    expect((await courier('alice', 'leave', '@dave_4')).out).toContain('You left @dave_4');
+    expect((await courier('dave', 'lookup', '@alice_1')).out).not.toContain(ALICE);
+    // Dave is no contact now: his group add is an invitation, which Alice declines.
+    expect((await courier('dave', 'group', 'create', 'Dave club', '@alice_1')).code).toBe(0);
+    expect((await courier('alice', 'requests')).out).toMatch(
+      /invitation to "Dave club" \(1 members\) from @dave_4/,
+    );
+    expect((await courier('alice', 'decline', 'Dave club')).out).toContain('the sender is not told');
+    expect((await courier('alice', 'decline', 'Dave club')).err).toContain('error CONSENT_REQUEST_NOT_FOUND');
+    expect((await courier('alice', 'block', '@dave_4')).out).toContain('Blocked @dave_4');
+    expect((await courier('alice', 'blocks')).out).toContain('@dave_4');
+    expect((await courier('alice', 'unblock', '@dave_4')).code).toBe(0);
+    expect((await courier('alice', 'blocks')).out).toContain('You have blocked nobody.');
+    expect((await courier('alice', 'privacy', 'set', 'group-add', 'nobody')).out).toContain(
+      'group-add is now nobody',
+    );
+    expect((await courier('alice', 'privacy', 'show')).out).toMatch(/group-add\s+nobody/);
   });
 
   it("adds a second device, refuses to replace a live session, ends a revoked device's listen", async () => {

@@ -96,6 +96,9 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     const direct = await a!.client.openDirect(b!.user.accountId);
     await b!.joined(direct.groupId);
     const group = await a!.client.createGroup('scan', [b!.user.accountId, c!.user.accountId]);
+    // Strangers' adds are invitations (the policy's default): each accepts, and a's device adds theirs.
+    await b!.client.acceptRequest(group.groupId);
+    await c!.client.acceptRequest(group.groupId);
     await Promise.all([b!.joined(group.groupId), c!.joined(group.groupId)]);
     for (let i = 0; i < 5; i++) {
       await a!.client.sendText(direct.groupId, `${marker} direct ${i}`);

@@ -62,6 +62,8 @@ describe('kill -9 while messages flow', () => {
       'crash test',
       [7, 8, 9].map((i) => users[i]!.accountId),
     );
+    // Adds by a stranger are invitations (the policy's default): the three accept theirs.
+    for (const i of [7, 8, 9]) await users[i]!.http.acceptRequest(group.groupId);
     chats.push({ groupId: group.groupId, senders: [6, 7, 8, 9], members: [6, 7, 8, 9] });
 
     const devices: TestDevice[] = [];

@@ -381,6 +381,7 @@ describe('media: one blob for a big group', () => {
         role: 'member' as const,
         joinedAt: now,
         joinedSeq: 0,
+        consent: 'accepted' as const,
       })),
     );
     await storage.groups.adjustMemberCount(group.groupId, extra.length);

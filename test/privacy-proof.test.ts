@@ -90,12 +90,67 @@ const EXPORTED: Record<string, (rows: Record<string, Json[]>, data: Json) => [un
       iso(row.created_at),
       (d.mediaUploads as Json[]).find((x) => x.blobId === row.id)?.uploadedAt,
     ]),
+  'accounts.group_add': (r, d) => [[r.accounts![0]!.group_add, (d.privacySettings as Json).groupAdd]],
+  'group_members.consent': (r, d) =>
+    r.group_members!.map((row) => [
+      row.consent === 'pending' ? 'request' : row.consent,
+      (d.chats as Json[]).find((x) => x.chatId === row.group_id)?.consent,
+    ]),
+  'blocks.blocked_id': (r, d) =>
+    r.blocks!.map((row) => [
+      row.blocked_id,
+      (d.blocks as Json[]).find((x) => x.accountId === row.blocked_id)?.accountId,
+    ]),
+  'blocks.created_at': (r, d) =>
+    r.blocks!.map((row) => [
+      iso(row.created_at),
+      (d.blocks as Json[]).find((x) => x.accountId === row.blocked_id)?.blockedAt,
+    ]),
+  'group_invitations.account_id': (r, d) => [
+    ...r.invitations_to!.map((row) => [row.account_id, (d.account as Json).accountId] as [unknown, unknown]),
+    ...r.invitations_from!.map(
+      (row) =>
+        [
+          row.account_id,
+          (d.invitationsSent as Json[]).find((x) => x.chatId === row.group_id)?.toAccountId,
+        ] as [unknown, unknown],
+    ),
+  ],
+  'group_invitations.inviter_id': (r, d) => [
+    ...r.invitations_to!.map(
+      (row) =>
+        [row.inviter_id, (d.invitations as Json[]).find((x) => x.chatId === row.group_id)?.fromAccountId] as [
+          unknown,
+          unknown,
+        ],
+    ),
+    ...r.invitations_from!.map(
+      (row) => [row.inviter_id, (d.account as Json).accountId] as [unknown, unknown],
+    ),
+  ],
+  'group_invitations.created_at': (r, d) => [
+    ...r.invitations_to!.map(
+      (row) =>
+        [
+          iso(row.created_at),
+          (d.invitations as Json[]).find((x) => x.chatId === row.group_id)?.invitedAt,
+        ] as [unknown, unknown],
+    ),
+    ...r.invitations_from!.map(
+      (row) =>
+        [
+          iso(row.created_at),
+          (d.invitationsSent as Json[]).find((x) => x.chatId === row.group_id)?.invitedAt,
+        ] as [unknown, unknown],
+    ),
+  ],
 };
 
 /** Personal columns that are not part of a person's export, and why. */
 const NOT_EXPORTED: Record<string, string> = {
   'auth_codes.phone': 'a pending code, kept minutes; the number is accounts.phone',
-  'rate_limits.key': 'an anti-abuse window, kept at most an hour; holds an address, or a hash of a number',
+  'rate_limits.key':
+    'an anti-abuse window, kept at most an hour (consent limits: a day); holds an address, a hash of a number, or an account id (deleted with the account)',
   'legal_cases.request': 'legal-desk records are not the person’s records (non-disclosure orders)',
   'legal_cases.decision': 'legal-desk records',
   'legal_cases.package': 'legal-desk records',
@@ -121,7 +176,11 @@ describe('the export, checked against the data inventory', () => {
       await server.login(me.phone, 'second phone');
       await me.http.setUsername('Inventory_Me');
       await me.http.setDisplayName('Inventory Person');
-      await me.http.updatePrivacySettings({ phoneVisibility: 'nobody', selfDestructMonths: 3 });
+      await me.http.updatePrivacySettings({
+        phoneVisibility: 'nobody',
+        selfDestructMonths: 3,
+        groupAdd: 'nobody',
+      });
       await other.http.setUsername('inventory_other');
       await other.http.setDisplayName('Somebody Else');
       const now = Date.now();
@@ -159,6 +218,15 @@ describe('the export, checked against the data inventory', () => {
         comment: 'not mine to see',
         messages: [],
       });
+      // Consent records: an invitation to me, one from me, a block (with people other than `other`).
+      const [third, blocked] = await Promise.all([
+        server.register(nextPhone()),
+        server.register(nextPhone()),
+      ]);
+      await third.http.updatePrivacySettings({ groupAdd: 'nobody' });
+      await third.http.createGroup('Third party', [me.accountId]);
+      await me.http.createGroup('Asking third', [third.accountId]);
+      await me.http.block(blocked.accountId);
 
       const zip = unzipSync(await me.http.exportData());
       const data = JSON.parse(strFromU8(zip['account.json']!)) as Json;
@@ -182,6 +250,16 @@ describe('the export, checked against the data inventory', () => {
             'SELECT g.* FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.account_id = ?',
           )
           .all(me.accountId) as Json[],
+        group_members: db
+          .prepare('SELECT * FROM group_members WHERE account_id = ?')
+          .all(me.accountId) as Json[],
+        blocks: db.prepare('SELECT * FROM blocks WHERE blocker_id = ?').all(me.accountId) as Json[],
+        invitations_to: db
+          .prepare('SELECT * FROM group_invitations WHERE account_id = ?')
+          .all(me.accountId) as Json[],
+        invitations_from: db
+          .prepare('SELECT * FROM group_invitations WHERE inviter_id = ?')
+          .all(me.accountId) as Json[],
       };
       const otherValues = Object.values(
         db.prepare('SELECT * FROM accounts WHERE id = ?').get(other.accountId) as Json,
@@ -193,7 +271,7 @@ describe('the export, checked against the data inventory', () => {
       expect(rows.connections!.map((c) => c.ip)).toEqual(
         expect.arrayContaining(['198.51.100.61', '2001:db8::61']),
       );
-      expect(rows.groups).toHaveLength(2);
+      expect(rows.groups).toHaveLength(3);
 
       const personal = [...inventory()]
         .filter(([, cls]) => cls === 'personal' || cls === 'disclosable')

@@ -33,7 +33,9 @@ describe('privacy settings, from three viewpoints', () => {
     contact = await server.register(nextPhone());
     member = await server.register(nextPhone());
     await alice.http.setUsername('alice_private');
-    await contact.http.openDirect(alice.accountId);
+    // A contact is two-sided: one opens the direct chat, the other accepts the message request.
+    const direct = await contact.http.openDirect(alice.accountId);
+    await alice.http.acceptRequest(direct.groupId);
     await member.http.createGroup('book club', [alice.accountId]);
   });
   afterAll(async () => {
@@ -78,6 +80,7 @@ describe('privacy settings, from three viewpoints', () => {
       phoneDiscovery: 'nobody',
       lastSeenVisibility: 'nobody',
       selfDestructMonths: 6,
+      groupAdd: 'everybody',
     });
     await expect(alice.http.updatePrivacySettings({ selfDestructMonths: 2 as 1 })).rejects.toMatchObject({
       code: 'REQ_INVALID',

@@ -37,7 +37,7 @@ describe('roster rules', () => {
     ]);
   });
 
-  it('hands the group to an admin when the owner leaves, and keeps direct chats fixed', async () => {
+  it('hands the group to an admin when the owner leaves, keeps direct chats to two, and lets either leave one', async () => {
     const [owner, a, m] = await Promise.all([1, 2, 3].map(() => server.register(nextPhone())));
     const g = await owner!.http.createGroup('Heirs', [m!.accountId, a!.accountId]);
     await owner!.http.setRole(g.groupId, a!.accountId, 'admin');
@@ -50,7 +50,17 @@ describe('roster rules', () => {
     await expect(owner!.http.addMembers(direct.groupId, [a!.accountId])).rejects.toMatchObject({
       code: 'GROUP_DIRECT_IMMUTABLE',
     });
-    await expect(owner!.http.leave(direct.groupId)).rejects.toMatchObject({ code: 'GROUP_DIRECT_IMMUTABLE' });
+    await expect(owner!.http.removeMember(direct.groupId, m!.accountId)).rejects.toMatchObject({
+      code: 'GROUP_DIRECT_IMMUTABLE',
+    });
+    // Either person may leave a direct chat (issue 12): the other sees it in the log and stays alone.
+    await m!.http.acceptRequest(direct.groupId);
+    await owner!.http.leave(direct.groupId);
+    await expect(owner!.http.group(direct.groupId)).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
+    const left = await m!.http.group(direct.groupId);
+    expect(left.members.map((x) => x.accountId)).toEqual([m!.accountId]);
+    // The next open makes a new chat.
+    expect((await owner!.http.openDirect(m!.accountId)).groupId).not.toBe(direct.groupId);
     await expect(owner!.http.openDirect(owner!.accountId)).rejects.toMatchObject({
       code: 'GROUP_SELF_DIRECT',
     });

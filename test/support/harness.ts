@@ -125,6 +125,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       smsPerWindow: 1_000_000,
       ...options.config?.auth,
     },
+    // Scenarios about delivery, MLS and faults put strangers in groups: their test users let anyone
+    // add them (a deployment choice). Tests of consent (test/consent.test.ts) pass `consent` and get
+    // the policy's default, "contacts".
+    consent: options.config?.consent ?? { defaultGroupAdd: 'everybody' },
   });
   const app = await buildApp(config, {
     clock: options.clock ?? { now: () => Date.now() },

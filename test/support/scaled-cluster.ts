@@ -218,6 +218,8 @@ export class ScaledCluster {
           codesPerPhonePerSource: 1000,
           smsPerWindow: 1_000_000,
         },
+        // A load rig: its test users may put each other in groups (a deployment choice, docs/protocol.md "Consent").
+        consent: { defaultGroupAdd: 'everybody' },
         // Every node signs with the operator's one key and certifies with the one certification key.
         transparency: { keyFile: join(this.dir, 'transparency.key') },
         mls: { certificationKeyFile: join(this.dir, 'certification.key') },

@@ -6,6 +6,7 @@ import { CourierError } from '@courier/protocol';
 import { Command } from 'commander';
 import * as account from './commands/account-commands.ts';
 import * as chats from './commands/chat-commands.ts';
+import * as consent from './commands/consent-commands.ts';
 import { exportData } from './commands/export-command.ts';
 import * as files from './commands/file-commands.ts';
 import * as messages from './commands/message-commands.ts';
@@ -104,7 +105,9 @@ const privacyCommand = program.command('privacy').description('who sees and find
 privacyCommand.command('show').action(run(privacy.showSettings));
 privacyCommand
   .command('set <setting> <value>')
-  .description('phone-visibility|phone-discovery|last-seen everybody|contacts|nobody; self-destruct 1|3|6|12')
+  .description(
+    'phone-visibility|phone-discovery|last-seen|group-add everybody|contacts|nobody; self-destruct 1|3|6|12',
+  )
   .action(run(privacy.changeSetting));
 privacyCommand
   .command('policy')
@@ -147,6 +150,30 @@ program
   .command('dm <who>')
   .description('open the direct chat with @user or +phone')
   .action(run(chats.openDirect));
+program
+  .command('requests')
+  .description('message requests (chats strangers opened) and group invitations waiting for you')
+  .action(run(consent.listRequests));
+program
+  .command('accept <request>')
+  .description(
+    'accept a message request or an invitation: its chat id, @user or +phone who sent it, or a group title',
+  )
+  .action(run(consent.acceptRequest));
+program
+  .command('decline <request>')
+  .description('decline (delete) a message request or an invitation; the sender is not told')
+  .action(run(consent.declineRequest));
+program
+  .command('block <who>')
+  .description('block @user, +phone or an account id: silent to them; their chat with you goes')
+  .action(run(consent.block));
+program.command('unblock <who>').description('unblock someone').action(run(consent.unblock));
+program.command('blocks').description('the people you blocked').action(run(consent.listBlocks));
+program
+  .command('leave <chat>')
+  .description('leave any chat: a group, a direct chat (@user: the contact ends) or a request')
+  .action(run(consent.leave));
 const group = program.command('group').description('groups');
 group
   .command('create <title> [members...]')

@@ -90,6 +90,16 @@ export const errorCatalog = {
     message: 'A group title must have 1 to 128 characters, and no control characters.',
   },
   GROUP_SELF_DIRECT: { status: 400, message: 'A direct chat needs another person.' },
+  CONSENT_REQUEST_NOT_FOUND: {
+    status: 404,
+    message: 'There is no message request or invitation for this chat waiting for you.',
+  },
+  CONSENT_SELF_BLOCK: { status: 400, message: 'You cannot block yourself.' },
+  CONSENT_RATE_LIMITED: {
+    status: 429,
+    message:
+      'Too many new chats with people who are not your contacts, or too many invitations, for now; try again later.',
+  },
   LEGAL_REQUEST_INVALID: { status: 400, message: 'The legal request does not match the documented format.' },
   LEGAL_POLICY_INVALID: {
     status: 400,

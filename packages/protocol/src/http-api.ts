@@ -56,12 +56,18 @@ export interface PrivacyPolicyView {
 
 export type Audience = 'everybody' | 'contacts' | 'nobody';
 
-/** GET/PUT /v1/me/privacy ("contacts" are the people you have a direct chat with) */
+/**
+ * GET/PUT /v1/me/privacy. "Contacts" are the people you share a direct chat with that both of you
+ * accepted (the opener by opening it, the other person by accepting the message request), and
+ * neither of you blocked.
+ */
 export interface PrivacySettingsView {
   phoneVisibility: Audience;
   phoneDiscovery: Audience;
   lastSeenVisibility: Audience;
   selfDestructMonths: 1 | 3 | 6 | 12;
+  /** Who may put me in a group directly; anyone else's add is an invitation I accept or decline. */
+  groupAdd: Audience;
 }
 
 /** DELETE /v1/me */
@@ -136,6 +142,12 @@ export interface GroupView {
   lastSeq: number;
   memberCount: number;
   myRole: GroupRole;
+  /**
+   * Present (true) on a direct chat someone else opened that I have not accepted yet: a message
+   * request. Its messages arrive (end-to-end encrypted) but the opener is not my contact until I
+   * accept (POST /v1/requests/:groupId/accept).
+   */
+  request?: true;
 }
 
 export interface GroupDetailView extends GroupView {
@@ -166,6 +178,36 @@ export interface AddMembersBody {
 /** PUT /v1/groups/:groupId/members/:accountId/role */
 export interface SetRoleBody {
   role: 'admin' | 'member';
+}
+
+/**
+ * GET /v1/requests: what waits for my consent. A direct chat a stranger opened (`direct`), or a
+ * group someone whose adds my `groupAdd` setting does not allow wants me in (`invitation`; I am not
+ * on its roster nor in its encryption group until I accept).
+ */
+export type RequestView =
+  | { type: 'direct'; groupId: string; fromAccountId: string; createdAtMs: number }
+  | {
+      type: 'invitation';
+      groupId: string;
+      title: string;
+      fromAccountId: string;
+      memberCount: number;
+      createdAtMs: number;
+    };
+export interface RequestsReply {
+  requests: RequestView[];
+}
+/** POST /v1/requests/:groupId/accept: the chat as I now see it. POST …/decline answers 204. */
+export type AcceptRequestReply = GroupDetailView;
+
+/** GET /v1/blocks (the people I blocked); PUT and DELETE /v1/blocks/:accountId answer 204. */
+export interface BlockView {
+  accountId: string;
+  createdAtMs: number;
+}
+export interface BlocksReply {
+  blocks: BlockView[];
 }
 
 export interface HealthReply {

@@ -35,10 +35,13 @@ export type {
   ServerFrame,
 } from './frames.ts';
 export type {
+  AcceptRequestReply,
   AccountView,
   AddMembersBody,
   AuthIntent,
   Audience,
+  BlocksReply,
+  BlockView,
   CreateGroupBody,
   DeleteAccountBody,
   DeleteAccountReply,
@@ -56,6 +59,8 @@ export type {
   PrivacySettingsView,
   RequestCodeBody,
   RequestCodeReply,
+  RequestsReply,
+  RequestView,
   SetProfileBody,
   SetRoleBody,
   SetUsernameBody,

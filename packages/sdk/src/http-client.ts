@@ -1,6 +1,7 @@
 import {
   type AccountView,
   type AuthIntent,
+  type BlockView,
   CourierError,
   type DeleteAccountReply,
   type DeviceView,
@@ -14,6 +15,7 @@ import {
   type PrivacyPolicyView,
   type PrivacySettingsView,
   type RequestCodeReply,
+  type RequestView,
   type UserView,
   type VerifyCodeReply,
 } from '@courier/protocol';
@@ -254,5 +256,34 @@ export class CourierHttp {
       `/v1/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(accountId)}/role`,
       { role },
     );
+  }
+
+  /** Message requests (direct chats others opened) and group invitations waiting for me. */
+  async requests(): Promise<RequestView[]> {
+    return (await this.call<{ requests: RequestView[] }>('GET', '/v1/requests')).requests;
+  }
+
+  /** Accepts a message request or an invitation; answers the chat as I now see it. */
+  acceptRequest(groupId: string): Promise<GroupDetailView> {
+    return this.call('POST', `/v1/requests/${encodeURIComponent(groupId)}/accept`);
+  }
+
+  /** Declines (deletes) a message request or an invitation; the sender is not told. */
+  declineRequest(groupId: string): Promise<void> {
+    return this.call('POST', `/v1/requests/${encodeURIComponent(groupId)}/decline`);
+  }
+
+  /** The people I blocked. */
+  async blocks(): Promise<BlockView[]> {
+    return (await this.call<{ blocks: BlockView[] }>('GET', '/v1/blocks')).blocks;
+  }
+
+  /** Blocks a person (silent to them); blocking twice is the same as once. */
+  block(accountId: string): Promise<void> {
+    return this.call('PUT', `/v1/blocks/${encodeURIComponent(accountId)}`);
+  }
+
+  unblock(accountId: string): Promise<void> {
+    return this.call('DELETE', `/v1/blocks/${encodeURIComponent(accountId)}`);
   }
 }

@@ -164,6 +164,36 @@ const configObject = z.strictObject({
     })
     .prefault({}),
   groups: z.strictObject({ memberCap: z.number().int().min(2).default(DEFAULT_MEMBER_CAP) }).prefault({}),
+  /**
+   * Consent before contact (docs/privacy.md, "Message requests"): how many message requests (new
+   * direct chats) and group invitations one account and one client address may make per window.
+   */
+  consent: z
+    .strictObject({
+      windowMs: z
+        .number()
+        .int()
+        .positive()
+        .default(24 * 3_600_000),
+      /** New direct chats plus group invitations per account per window (CONSENT_RATE_LIMITED beyond). */
+      requestsPerAccount: z.number().int().positive().default(50),
+      /** The same per client address (IPv6: its /64; a relay counts as one address) per window. */
+      requestsPerAddress: z.number().int().positive().default(200),
+      /** Declines and blocks of an account's requests in one window after which it is slowed down. */
+      refusalsBeforeSlowdown: z.number().int().positive().default(5),
+      /** The per-account limit of an account slowed down that way. */
+      slowedRequestsPerAccount: z.number().int().positive().default(5),
+      /**
+       * The "who may add me to groups" setting a new account starts with (each person changes their
+       * own). `contacts` as the privacy policy promises; a closed deployment (a company, a test
+       * rig) where everyone may add everyone can choose `everybody`.
+       */
+      defaultGroupAdd: z.enum(['everybody', 'contacts', 'nobody']).default('contacts'),
+    })
+    .refine((c) => c.slowedRequestsPerAccount <= c.requestsPerAccount, {
+      message: 'slowedRequestsPerAccount must not exceed requestsPerAccount',
+    })
+    .prefault({}),
   delivery: z
     .strictObject({
       /**

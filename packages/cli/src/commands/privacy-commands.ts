@@ -7,6 +7,7 @@ const settingNames: Record<string, keyof PrivacySettingsView> = {
   'phone-discovery': 'phoneDiscovery',
   'last-seen': 'lastSeenVisibility',
   'self-destruct': 'selfDestructMonths',
+  'group-add': 'groupAdd',
 };
 
 export async function showSettings(ctx: CommandContext): Promise<void> {
@@ -17,7 +18,8 @@ export async function showSettings(ctx: CommandContext): Promise<void> {
     `phone-discovery   ${s.phoneDiscovery}   (who finds you by your phone number)`,
     `last-seen         ${s.lastSeenVisibility}   (who sees the day you were last seen)`,
     `self-destruct     ${s.selfDestructMonths} months   (your account is deleted after this long unused)`,
-    '("contacts" are the people you have a direct chat with)',
+    `group-add         ${s.groupAdd}   (who may put you in a group; anyone else's add is an invitation)`,
+    '("contacts" are the people you share a direct chat with that both of you accepted)',
   ]);
 }
 

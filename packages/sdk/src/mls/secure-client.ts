@@ -28,6 +28,8 @@ import {
   type EntryFrame,
   fromBase64,
   type GroupDetailView,
+  type GroupView,
+  type RequestView,
   type KeyPackageStockReply,
   type MailboxItemFrame,
   type MlsGroupView,
@@ -271,10 +273,60 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     await this.reconcile(groupId);
   }
 
-  /** Leaves a chat: the server stops delivering it at once; an admin's device commits the removal. */
+  /**
+   * Leaves a chat: the server stops delivering it at once; an admin's device commits the removal (in
+   * a direct chat, the other person's device). Leaving a direct chat ends the contact; leaving a
+   * message request declines it, silently.
+   */
   async leave(groupId: string): Promise<void> {
     await this.http.leave(groupId);
-    await this.options.store.deleteGroup(groupId);
+    await this.forget(groupId);
+  }
+
+  /**
+   * My chats. A message request (a direct chat someone else opened that I have not accepted) is
+   * marked `request: true`, for a UI to list apart; its messages decrypt like any other chat's.
+   */
+  chats(): Promise<GroupView[]> {
+    return this.http.groups();
+  }
+
+  /**
+   * Message requests and group invitations waiting for me (GET /v1/requests). A request's chat is
+   * also in `http.groups()`, marked `request: true`, and its messages decrypt like any other.
+   */
+  requests(): Promise<RequestView[]> {
+    return this.http.requests();
+  }
+
+  /**
+   * Accepts a message request (the opener becomes a contact) or a group invitation (I go on the
+   * roster; an admin's device then adds my devices to the encryption group and I read what follows).
+   */
+  acceptRequest(groupId: string): Promise<GroupDetailView> {
+    return this.http.acceptRequest(groupId);
+  }
+
+  /** Declines a message request or an invitation; the sender is not told. Drops the chat's keys here. */
+  async declineRequest(groupId: string): Promise<void> {
+    await this.http.declineRequest(groupId);
+    await this.forget(groupId);
+  }
+
+  /** Blocks a person (silent to them); the direct chat with them goes from this device, as declined. */
+  async block(accountId: string): Promise<void> {
+    const direct = (await this.http.groups()).filter((g) => g.kind === 'direct');
+    await this.http.block(accountId);
+    const after = new Set((await this.http.groups()).map((g) => g.groupId));
+    for (const chat of direct) if (!after.has(chat.groupId)) await this.forget(chat.groupId);
+  }
+
+  unblock(accountId: string): Promise<void> {
+    return this.http.unblock(accountId);
+  }
+
+  private async forget(groupId: string): Promise<void> {
+    if (await this.options.store.group(groupId)) await this.options.store.deleteGroup(groupId);
     this.cache.delete(groupId);
   }
 
@@ -732,6 +784,12 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       // A new device of this account is added by this account's devices, others' by admins.
       if (entry.senderDeviceId === this.deviceId) return;
       void this.reconcileLater(entry.groupId, event.subjectAccountIds.includes(this.accountId));
+      return;
+    }
+    if (event.action === 'added') {
+      // Someone accepted an invitation (or was added by another admin): admins add their devices.
+      if (event.actorAccountId === this.accountId) return;
+      void this.reconcileLater(entry.groupId, false);
       return;
     }
     if (event.action !== 'removed' && event.action !== 'left') return;

@@ -14,6 +14,7 @@ import { ConnectionGuard, isRefused } from '../http/connection-guard.ts';
 import { answerClientError, guardSocket, refuseUpgrade, requestPath } from '../http/upgrade.ts';
 import { accountRoutes } from '../http/routes/account-routes.ts';
 import { authRoutes } from '../http/routes/auth-routes.ts';
+import { consentRoutes } from '../http/routes/consent-routes.ts';
 import { groupRoutes } from '../http/routes/group-routes.ts';
 import { mlsRoutes } from '../http/routes/mls-routes.ts';
 import { healthRoutes } from '../http/routes/health-routes.ts';
@@ -24,8 +25,11 @@ import { reportRoutes } from '../http/routes/report-routes.ts';
 import { ModerationService } from '../moderation/moderation-service.ts';
 import { SuspensionGate } from '../moderation/suspension-gate.ts';
 import type { HttpServices } from '../http/services.ts';
+import { DEFAULT_PRIVACY } from '../storage/ports.ts';
 import { AccountService } from '../services/account-service.ts';
 import { AuthService } from '../services/auth-service.ts';
+import { ConsentLimits } from '../services/consent-limits.ts';
+import { ConsentService } from '../services/consent-service.ts';
 import { DeliveryService } from '../services/delivery-service.ts';
 import { GroupService } from '../services/group-service.ts';
 import { MlsService } from '../services/mls-service.ts';
@@ -93,10 +97,13 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     deps,
     policies,
     recordIps,
+    { ...DEFAULT_PRIVACY, groupAdd: config.consent.defaultGroupAdd },
     new SuspensionGate(config.reports.appeal),
   );
   const accounts = new AccountService(storage, policies);
-  const groups = new GroupService(storage, bus, config.groups.memberCap, deps);
+  const consentLimits = new ConsentLimits(storage.rateLimits, config.consent, deps.clock);
+  const groups = new GroupService(storage, bus, config.groups.memberCap, deps, consentLimits);
+  const consent = new ConsentService(storage, groups, consentLimits, deps.clock);
   const mls = new MlsService(storage, bus, deps.clock, groups, {
     certificationKey: loadServerKey(
       { file: config.mls.certificationKeyFile, env: config.mls.certificationKeyEnv },
@@ -232,6 +239,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     auth,
     accounts,
     groups,
+    consent,
     privacy,
     exports,
     storage,
@@ -255,6 +263,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     });
     await accountRoutes(scope, services);
     await groupRoutes(scope, services);
+    await consentRoutes(scope, services);
     await mlsRoutes(scope, mls);
     await privacyRoutes(scope, services);
     await reportRoutes(scope, moderation);

@@ -1,6 +1,7 @@
 import type { AccountService } from '../services/account-service.ts';
 import type { AuthService, Principal } from '../services/auth-service.ts';
 import type { PolicyBook } from '../privacy/policy-versions.ts';
+import type { ConsentService } from '../services/consent-service.ts';
 import type { GroupService } from '../services/group-service.ts';
 import type { ExportJobs } from '../services/export-jobs.ts';
 import type { PrivacyService } from '../services/privacy-service.ts';
@@ -11,6 +12,7 @@ export interface HttpServices {
   auth: AuthService;
   accounts: AccountService;
   groups: GroupService;
+  consent: ConsentService;
   privacy: PrivacyService;
   exports: ExportJobs;
   policies: PolicyBook;

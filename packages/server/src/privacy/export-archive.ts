@@ -18,7 +18,7 @@ export async function collectAccountData(
   currentPolicy: string,
   onProgress: ExportProgress = async () => {},
 ) {
-  const steps = 9;
+  const steps = 12;
   let done = 0;
   const step = async <T>(read: Promise<T>): Promise<T> => {
     const value = await read;
@@ -38,6 +38,9 @@ export async function collectAccountData(
   const filed = await step(storage.reports.byReporter(accountId));
   const suspension = await step(storage.suspensions.byAccount(accountId));
   const mediaBlobs = await step(storage.mediaBlobs.byAccount(accountId));
+  const blocks = await step(storage.blocks.byBlocker(accountId));
+  const invitations = await step(storage.invitations.forAccount(accountId));
+  const invitationsSent = await step(storage.invitations.sentBy(accountId));
   return {
     exportedAt: iso(now),
     note:
@@ -94,6 +97,8 @@ export async function collectAccountData(
       kind: g.kind,
       title: g.title,
       role: g.role,
+      // accepted; request: a direct chat someone opened that I have not accepted; declined: declined or blocked
+      consent: g.consent === 'pending' ? 'request' : g.consent,
       members: g.memberCount,
       createdAt: iso(g.createdAt),
     })),
@@ -104,6 +109,17 @@ export async function collectAccountData(
       bytes: b.size,
       uploadedAt: iso(b.createdAt),
       completedAt: iso(b.completedAt),
+    })),
+    blocks: blocks.map((b) => ({ accountId: b.blockedId, blockedAt: iso(b.createdAt) })),
+    invitations: invitations.map((i) => ({
+      chatId: i.groupId,
+      fromAccountId: i.inviterId,
+      invitedAt: iso(i.createdAt),
+    })),
+    invitationsSent: invitationsSent.map((i) => ({
+      chatId: i.groupId,
+      toAccountId: i.accountId,
+      invitedAt: iso(i.createdAt),
     })),
   };
 }
@@ -152,6 +168,9 @@ ${table(
 )}
 ${data.suspension ? table('Suspension', [data.suspension]) : ''}
 ${table('Media uploads (encrypted; the server has no key)', data.mediaUploads)}
+${table('People you blocked', data.blocks)}
+${table('Group invitations waiting for you', data.invitations)}
+${table('Group invitations you sent that still wait', data.invitationsSent)}
 <p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
   return zipSync({
     'account.json': strToU8(JSON.stringify(data, null, 2)),

@@ -6,7 +6,7 @@ import type { ServerDeps } from '../deps.ts';
 import { type ClientSource, sourceKey } from '../http/client-ip.ts';
 import { SuspensionGate } from '../moderation/suspension-gate.ts';
 import type { SmsSender } from '../sms/ports.ts';
-import { DEFAULT_PRIVACY, type Storage } from '../storage/ports.ts';
+import { DEFAULT_PRIVACY, type PrivacySettings, type Storage } from '../storage/ports.ts';
 import type { PolicyBook } from '../privacy/policy-versions.ts';
 import { startOfDay } from '../privacy/start-of-day.ts';
 import { isUniqueViolation } from '../storage/kysely/unique-violation.ts';
@@ -41,6 +41,8 @@ export class AuthService {
     private readonly policies: PolicyBook,
     /** False when the operator set IP retention to 0: addresses are then never stored. */
     private readonly recordIps = true,
+    /** The privacy settings a new account starts with. */
+    private readonly defaultPrivacy: PrivacySettings = DEFAULT_PRIVACY,
     /** Refuses suspended accounts (issue 12) with ACCOUNT_SUSPENDED and how to appeal. */
     private readonly suspensions: SuspensionGate = new SuspensionGate(),
   ) {}
@@ -228,7 +230,7 @@ export class AuthService {
           displayName: '',
           createdAt: now,
           lastSeenDay: startOfDay(now),
-          privacy: DEFAULT_PRIVACY,
+          privacy: this.defaultPrivacy,
         };
         await tx.accounts.insert(account);
       }

@@ -336,6 +336,15 @@ export class DeliveryService {
         settle.push(() => item.reject(new CourierError('MSG_NOT_A_CONTACT')));
         continue;
       }
+      // Someone the device's account blocked gets the reply of a stored item, and nothing is stored.
+      if (
+        device.accountId !== item.sender.accountId &&
+        (await tx.blocks.isBlocked(device.accountId, item.sender.accountId))
+      ) {
+        const seq = await tx.devices.allocateMailboxSeq(item.deviceId, 1);
+        settle.push(() => item.resolve({ seq, duplicate: false }));
+        continue;
+      }
       // Bounded in bytes: a device that does not fetch cannot be made to store without end.
       const waiting = pending.get(item.deviceId) ?? (await tx.mailbox.pendingBytes(item.deviceId));
       if (waiting + item.payload.byteLength > this.mailboxBytesPerDevice) {

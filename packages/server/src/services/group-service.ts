@@ -7,18 +7,21 @@ import {
   MAX_GROUP_TITLE_LENGTH,
   UNSAFE_TEXT_PATTERN,
   newId,
+  type RequestView,
   type RosterEvent,
 } from '@courier/protocol';
 import type { Bus } from '../bus/ports.ts';
 import type { ServerDeps } from '../deps.ts';
-import type { GroupRow, MemberRow, Stores, Storage } from '../storage/ports.ts';
+import type { GroupRow, MemberConsent, MemberRow, Stores, Storage } from '../storage/ports.ts';
 import { isUniqueViolation } from '../storage/kysely/unique-violation.ts';
+import { isContact } from '../privacy/audience.ts';
 import type { Principal } from './auth-service.ts';
+import type { ConsentLimits } from './consent-limits.ts';
 
 type Role = MemberRow['role'];
 const isAdmin = (role: Role) => role === 'owner' || role === 'admin';
 
-const view = (g: GroupRow, myRole: Role): GroupView => ({
+const view = (g: GroupRow, myRole: Role, consent: MemberConsent = 'accepted'): GroupView => ({
   groupId: g.id,
   kind: g.kind,
   title: g.title,
@@ -26,7 +29,15 @@ const view = (g: GroupRow, myRole: Role): GroupView => ({
   lastSeq: g.lastSeq,
   memberCount: g.memberCount,
   myRole,
+  ...(consent === 'pending' ? { request: true as const } : {}),
 });
+
+/** Who an add puts on the roster, who gets an invitation, and whose invitation is dropped (blocked). */
+interface Admission {
+  add: string[];
+  invite: string[];
+  drop: string[];
+}
 
 /** Chats and their rosters. Every roster change is also an entry in the group's log. */
 export class GroupService {
@@ -35,10 +46,14 @@ export class GroupService {
     private readonly bus: Bus,
     private readonly memberCap: number,
     private readonly deps: Pick<ServerDeps, 'clock' | 'random'>,
+    private readonly limits: ConsentLimits,
   ) {}
 
+  /** My chats; message requests are marked (`request`), declined chats are gone from the list. */
   async list(principal: Principal): Promise<GroupView[]> {
-    return (await this.storage.groups.forAccount(principal.accountId)).map((g) => view(g, g.role));
+    return (await this.storage.groups.forAccount(principal.accountId))
+      .filter((g) => g.consent !== 'declined')
+      .map((g) => view(g, g.role, g.consent));
   }
 
   async detail(principal: Principal, groupId: string): Promise<GroupDetailView> {
@@ -53,12 +68,22 @@ export class GroupService {
         (x.accountId < y.accountId ? -1 : x.accountId > y.accountId ? 1 : 0),
     );
     return {
-      ...view(group, me.role),
+      ...view(group, me.role, me.consent),
       members: members.map((m) => ({ accountId: m.accountId, role: m.role, joinedAtMs: m.joinedAt })),
     };
   }
 
-  async create(principal: Principal, title: string, memberIds: readonly string[]): Promise<GroupDetailView> {
+  /**
+   * Creates a group. The people named whose `groupAdd` setting lets the creator add them are on the
+   * roster at once; the others get an invitation (people who blocked the creator get nothing, and the
+   * creator cannot tell the two apart: neither is on the roster).
+   */
+  async create(
+    principal: Principal,
+    title: string,
+    memberIds: readonly string[],
+    source?: string,
+  ): Promise<GroupDetailView> {
     const cleanTitle = title.trim();
     if (
       cleanTitle.length < 1 ||
@@ -68,33 +93,198 @@ export class GroupService {
       throw new CourierError('GROUP_TITLE_INVALID');
     const others = await this.existingAccounts(memberIds.filter((id) => id !== principal.accountId));
     if (others.length + 1 > this.memberCap) this.capExceeded(0, others.length + 1);
-    const group = await this.insertGroup('group', cleanTitle, principal, others, null);
+    const admission = await this.admit(this.storage, principal.accountId, others);
+    await this.limits.take(principal.accountId, source, admission.invite.length + admission.drop.length);
+    const group = await this.insertGroup(
+      'group',
+      cleanTitle,
+      principal,
+      admission.add,
+      null,
+      () => 'accepted',
+    );
+    await this.invite(this.storage, group.id, principal.accountId, admission.invite);
     return this.detail(principal, group.id);
   }
 
-  /** The one direct chat of two people: returned if it exists, created otherwise. */
-  async openDirect(principal: Principal, otherId: string): Promise<GroupDetailView> {
+  /**
+   * The one direct chat of two people: returned if it exists, created otherwise. A new chat is a
+   * message request for the other person (counted against the opener's request limits); opening a
+   * request someone else sent accepts it. A chat I declined is left to its opener and I start a new
+   * one. Someone I was blocked by gets a chat that looks the same to me, never delivered to them.
+   */
+  async openDirect(principal: Principal, otherId: string, source?: string): Promise<GroupDetailView> {
     if (otherId === principal.accountId) throw new CourierError('GROUP_SELF_DIRECT');
     const [other] = await this.existingAccounts([otherId]);
     const key = [principal.accountId, other!].sort().join(':');
     let group = await this.storage.groups.byDirectKey(key);
-    if (!group) {
-      try {
-        group = await this.insertGroup('direct', '', principal, [other!], key);
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        group = await this.storage.groups.byDirectKey(key);
-      }
+    if (group) {
+      const me = await this.storage.groups.member(group.id, principal.accountId);
+      if (me?.consent === 'pending')
+        await this.storage.groups.setConsent(group.id, principal.accountId, 'accepted');
+      if (me && me.consent !== 'declined') return this.detail(principal, group.id);
+      // I declined that chat: it stays its opener's, and its request (if still waiting) is withdrawn.
+      await this.storage.groups.detachDirect(group.id);
+      await this.withdrawRequest(group.id, other!);
+      group = undefined;
+    }
+    await this.limits.take(principal.accountId, source, 1);
+    const blocked = await this.storage.blocks.isBlocked(other!, principal.accountId);
+    try {
+      group = await this.insertGroup('direct', '', principal, [other!], key, (id) =>
+        id === principal.accountId ? 'accepted' : blocked ? 'declined' : 'pending',
+      );
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // The other person opened it at the same moment: that chat it is, accepted by opening it.
+      group = await this.storage.groups.byDirectKey(key);
+      if (group) await this.storage.groups.setConsent(group.id, principal.accountId, 'accepted');
     }
     return this.detail(principal, group!.id);
   }
 
+  /** Accepts a message request (a direct chat) or a group invitation. */
+  async accept(principal: Principal, groupId: string): Promise<GroupDetailView> {
+    const me = isId('group', groupId)
+      ? await this.storage.groups.member(groupId, principal.accountId)
+      : undefined;
+    if (me?.consent === 'pending') {
+      await this.storage.groups.setConsent(groupId, principal.accountId, 'accepted');
+      return this.detail(principal, groupId);
+    }
+    if (me?.consent === 'accepted') return this.detail(principal, groupId);
+    return this.joinByInvitation(principal, groupId);
+  }
+
+  /**
+   * Declines a message request or an invitation, silently: the other person's view of the chat does
+   * not change. The asker's refusals are counted (many of them slow the asker down).
+   */
+  async decline(principal: Principal, groupId: string): Promise<void> {
+    if (!isId('group', groupId)) throw new CourierError('CONSENT_REQUEST_NOT_FOUND');
+    const me = await this.storage.groups.member(groupId, principal.accountId);
+    if (me?.consent === 'pending') {
+      const group = await this.storage.groups.byId(groupId);
+      await this.declineChat(principal.accountId, groupId);
+      await this.limits.refused(group!.createdBy);
+      return;
+    }
+    const invitation = await this.storage.invitations.get(groupId, principal.accountId);
+    if (!invitation || !(await this.storage.invitations.delete(groupId, principal.accountId)))
+      throw new CourierError('CONSENT_REQUEST_NOT_FOUND');
+    await this.limits.refused(invitation.inviterId);
+  }
+
+  /**
+   * Stops delivering a chat to this account without a trace in the chat's log: its devices lose
+   * their place in it and drop it from their live connections.
+   */
+  async declineChat(accountId: string, groupId: string): Promise<void> {
+    await this.storage.transaction(async (tx) => {
+      await tx.groups.setConsent(groupId, accountId, 'declined');
+      const devices = await tx.devices.idsByAccounts([accountId]);
+      await tx.cursors.deleteForGroup(
+        groupId,
+        devices.map((d) => d.id),
+      );
+    });
+    // A signal between nodes only (never sent to a client): the account's connections reload.
+    await this.bus.publish({ type: 'membership_changed', groupId, accountIds: [accountId] });
+  }
+
+  /** Drops a message request that can no longer lead anywhere (its opener is gone from the chat). */
+  private async withdrawRequest(groupId: string, accountId: string): Promise<void> {
+    const member = await this.storage.groups.member(groupId, accountId);
+    if (member?.consent === 'pending') await this.declineChat(accountId, groupId);
+  }
+
+  /** Puts the invitee on the roster; the roster→admin reconcile then commits their devices' MLS Add. */
+  private async joinByInvitation(principal: Principal, groupId: string): Promise<GroupDetailView> {
+    const changed = await this.storage.transaction(async (tx) => {
+      await tx.groups.lockGroups([groupId]);
+      const invitation = await tx.invitations.get(groupId, principal.accountId);
+      if (!invitation) throw new CourierError('CONSENT_REQUEST_NOT_FOUND');
+      await tx.invitations.delete(groupId, principal.accountId);
+      if (await tx.groups.member(groupId, principal.accountId)) return [];
+      const count = await tx.groups.adjustMemberCount(groupId, 1);
+      if (count > this.memberCap) this.capExceeded(count - 1, count);
+      // The log says the invitee added themselves (joined); admins' devices then add their devices.
+      const seq = await this.appendRoster(tx, groupId, principal, {
+        action: 'added',
+        subjectAccountIds: [principal.accountId],
+      });
+      await tx.groups.insertMembers([this.memberRow(groupId, principal.accountId, 'member', seq)]);
+      await this.startCursors(tx, groupId, [principal.accountId], seq - 1);
+      return [{ seq, accountIds: [principal.accountId] }];
+    });
+    await this.announce(groupId, changed);
+    return this.detail(principal, groupId);
+  }
+
+  /** Invitations waiting for the account, and message requests (direct chats it has not accepted). */
+  async requests(principal: Principal): Promise<RequestView[]> {
+    const requests: RequestView[] = [];
+    for (const g of await this.storage.groups.forAccount(principal.accountId)) {
+      // A request whose opener is gone (left, or deleted their account) waits for nothing.
+      if (g.kind !== 'direct' || g.consent !== 'pending' || g.memberCount < 2) continue;
+      const me = await this.storage.groups.member(g.id, principal.accountId);
+      requests.push({ type: 'direct', groupId: g.id, fromAccountId: g.createdBy, createdAtMs: me!.joinedAt });
+    }
+    for (const inv of await this.storage.invitations.forAccount(principal.accountId)) {
+      const g = await this.storage.groups.byId(inv.groupId);
+      if (!g) continue;
+      requests.push({
+        type: 'invitation',
+        groupId: g.id,
+        title: g.title,
+        fromAccountId: inv.inviterId,
+        memberCount: g.memberCount,
+        createdAtMs: inv.createdAt,
+      });
+    }
+    return requests.sort((a, b) => a.createdAtMs - b.createdAtMs);
+  }
+
+  /**
+   * Sorts the people an add names: those whose `groupAdd` lets this adder are added, the others get
+   * an invitation, and those who blocked the adder are dropped (the adder sees the same as for an
+   * invitation: the person is not on the roster).
+   */
+  private async admit(stores: Stores, adderId: string, candidates: readonly string[]): Promise<Admission> {
+    const admission: Admission = { add: [], invite: [], drop: [] };
+    if (candidates.length === 0) return admission;
+    const blockers = new Set(await stores.blocks.blockersAmong(adderId, candidates));
+    const accounts = new Map((await stores.accounts.byIds(candidates)).map((a) => [a.id, a]));
+    for (const id of candidates) {
+      const setting = accounts.get(id)?.privacy.groupAdd ?? 'contacts';
+      if (blockers.has(id)) admission.drop.push(id);
+      else if (setting === 'everybody') admission.add.push(id);
+      else if (setting === 'contacts' && (await isContact(stores, adderId, id))) admission.add.push(id);
+      else admission.invite.push(id);
+    }
+    return admission;
+  }
+
+  private async invite(stores: Stores, groupId: string, inviterId: string, accountIds: readonly string[]) {
+    const now = this.deps.clock.now();
+    await stores.invitations.put(
+      accountIds.map((accountId) => ({ groupId, accountId, inviterId, createdAt: now })),
+    );
+  }
+
+  /**
+   * Adds people to a group (admins). As for `create`, people whose `groupAdd` setting does not let
+   * this admin add them get an invitation instead; the work is per person added, never per member.
+   */
   async addMembers(
     principal: Principal,
     groupId: string,
     accountIds: readonly string[],
+    source?: string,
   ): Promise<GroupDetailView> {
     const candidates = await this.existingAccounts(accountIds);
+    const outsiders = await this.admit(this.storage, principal.accountId, candidates);
+    await this.limits.take(principal.accountId, source, outsiders.invite.length + outsiders.drop.length);
     const changed = await this.storage.transaction(async (tx) => {
       // Lock the group first: two admins adding the same person at once must see each other.
       await tx.groups.lockGroups([groupId]);
@@ -102,7 +292,13 @@ export class GroupService {
       this.requireMutable(group);
       if (!isAdmin(me.role)) throw new CourierError('GROUP_NOT_ADMIN');
       const already = new Set(await tx.groups.existingMembers(groupId, candidates));
-      const added = candidates.filter((id) => !already.has(id));
+      await this.invite(
+        tx,
+        groupId,
+        principal.accountId,
+        outsiders.invite.filter((id) => !already.has(id)),
+      );
+      const added = outsiders.add.filter((id) => !already.has(id));
       if (added.length === 0) return [];
       const count = await tx.groups.adjustMemberCount(groupId, added.length);
       if (count > this.memberCap) this.capExceeded(count - added.length, count);
@@ -137,14 +333,25 @@ export class GroupService {
     await this.announce(groupId, changed);
   }
 
-  /** Leaves a group; an owner who leaves hands the group to the longest-standing admin or member. */
+  /**
+   * Leaves a chat; an owner who leaves a group hands it to the longest-standing admin or member.
+   * Either person may leave a direct chat: the contact ends, and the next open makes a new chat.
+   */
   async leave(principal: Principal, groupId: string): Promise<void> {
+    // Deleting a message request is declining it: silent, unlike leaving a chat one accepted.
+    const mine = isId('group', groupId)
+      ? await this.storage.groups.member(groupId, principal.accountId)
+      : undefined;
+    if (mine?.consent === 'pending') return this.decline(principal, groupId);
     const changed = await this.storage.transaction(async (tx) => {
       const { group, me } = await this.membership(tx, principal, groupId);
-      this.requireMutable(group);
+      if (group.kind === 'direct') await tx.groups.detachDirect(groupId);
       return this.depart(tx, principal, groupId, me);
     });
     await this.announce(groupId, changed);
+    // A request whose opener left is no request any more.
+    for (const rest of await this.storage.groups.members(groupId))
+      await this.withdrawRequest(groupId, rest.accountId);
   }
 
   /** Removes a member who leaves; an owner hands the group on. Returns the roster changes. */
@@ -194,6 +401,8 @@ export class GroupService {
    */
   async announceDevice(principal: Principal): Promise<void> {
     for (const group of await this.storage.groups.forAccount(principal.accountId)) {
+      // A declined chat must not learn that its decliner has a new device.
+      if (group.consent === 'declined') continue;
       const seq = await this.storage.transaction(async (tx) =>
         this.appendRoster(tx, group.id, principal, {
           action: 'device_added',
@@ -234,6 +443,7 @@ export class GroupService {
     principal: Principal,
     others: readonly string[],
     directKey: string | null,
+    consentOf: (accountId: string) => MemberConsent,
   ): Promise<GroupRow> {
     const now = this.deps.clock.now();
     const group: GroupRow = {
@@ -259,24 +469,36 @@ export class GroupService {
       });
       const creatorRole: Role = kind === 'direct' ? 'member' : 'owner';
       await tx.groups.insertMembers([
-        this.memberRow(group.id, principal.accountId, creatorRole, seq),
-        ...others.map((id) => this.memberRow(group.id, id, 'member', seq)),
+        this.memberRow(group.id, principal.accountId, creatorRole, seq, consentOf(principal.accountId)),
+        ...others.map((id) => this.memberRow(group.id, id, 'member', seq, consentOf(id))),
       ]);
-      await this.startCursors(tx, group.id, everyone, seq - 1);
+      await this.startCursors(
+        tx,
+        group.id,
+        everyone.filter((id) => consentOf(id) !== 'declined'),
+        seq - 1,
+      );
       return seq;
     });
     await this.announce(group.id, [{ seq, accountIds: everyone }]);
     return { ...group, lastSeq: seq };
   }
 
-  private memberRow(groupId: string, accountId: string, role: Role, seq: number): MemberRow {
-    return { groupId, accountId, role, joinedAt: this.deps.clock.now(), joinedSeq: seq };
+  private memberRow(
+    groupId: string,
+    accountId: string,
+    role: Role,
+    seq: number,
+    consent: MemberConsent = 'accepted',
+  ): MemberRow {
+    return { groupId, accountId, role, joinedAt: this.deps.clock.now(), joinedSeq: seq, consent };
   }
 
+  /** The chat and my membership; a chat I declined is, for me, a chat that does not exist. */
   private async membership(stores: Stores, principal: Principal, groupId: string) {
     const group = isId('group', groupId) ? await stores.groups.byId(groupId) : undefined;
     const me = group && (await stores.groups.member(groupId, principal.accountId));
-    if (!group || !me) throw new CourierError('GROUP_NOT_FOUND');
+    if (!group || !me || me.consent === 'declined') throw new CourierError('GROUP_NOT_FOUND');
     return { group, me };
   }
 

@@ -6,6 +6,7 @@ import type { Storage } from '../storage/ports.ts';
 import type { Principal } from './auth-service.ts';
 import type { ExportJobs } from './export-jobs.ts';
 import type { GroupService } from './group-service.ts';
+import { consentKeysOf } from './consent-limits.ts';
 import { normalizePhone } from './phone.ts';
 import type { LegalRequest } from '../legal/legal-request.ts';
 import { nonDisclosureInForce } from '../legal/non-disclosure.ts';
@@ -65,7 +66,8 @@ export class PrivacyService {
   /**
    * Erases everything personal at once: the account leaves every chat (each chat's log says so),
    * then its phone number, username, profile, devices, sessions, cursors, mailbox, policy
-   * acceptances, connection records, export archives, uploaded media blobs, pending codes and rate-limit windows go. No tombstone with
+   * acceptances, connection records, export archives, uploaded media blobs, pending codes, blocks,
+   * invitations and rate-limit windows go. No tombstone with
    * personal data remains; live connections of its devices are closed.
    */
   async erase(accountId: string): Promise<{ legalHold: boolean }> {
@@ -97,6 +99,10 @@ export class PrivacyService {
     await this.media?.eraseAccount(accountId);
     await this.storage.transaction(async (tx) => {
       await tx.connections.deleteByAccount(accountId);
+      // Blocks made by or naming the account, invitations to or from it, its request limits.
+      await tx.blocks.deleteByAccount(accountId);
+      await tx.invitations.deleteByAccount(accountId);
+      for (const key of consentKeysOf(accountId)) await tx.rateLimits.deleteKey(key);
       // Pending codes go; the number's SMS window stays (keyed by a hash of the number, it expires
       // with its window): erasing an account must not reset the number's SMS limit.
       await tx.authCodes.deleteByPhone(account.phone);

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import type { MediaService } from '../media/media-service.ts';
 import type { Storage } from '../storage/ports.ts';
+import { CONSENT_KEY_PREFIX } from './consent-limits.ts';
 import type { ExportJobs } from './export-jobs.ts';
 import type { PrivacyService } from './privacy-service.ts';
 
@@ -59,16 +60,22 @@ export class RetentionJob {
     const report: RetentionReport = {
       entries: await this.storage.entries.prune(now - this.config.delivery.entryTtlMs),
       authCodes: await this.storage.authCodes.deleteExpired(now),
-      // Windows end after the longest of the rate limits that use this table.
-      rateLimits: await this.storage.rateLimits.deleteExpired(
-        now -
-          Math.max(
-            this.config.auth.rateWindowMs,
-            this.config.limits.keyPackageClaimWindowMs,
-            this.config.reports.windowMs,
-            this.config.media.uploadWindowMs,
-          ),
-      ),
+      // Windows end after the longest of the rate limits that use this table (the consent limits'
+      // day-long windows apart).
+      rateLimits:
+        (await this.storage.rateLimits.deleteExpired(
+          now -
+            Math.max(
+              this.config.auth.rateWindowMs,
+              this.config.limits.keyPackageClaimWindowMs,
+              this.config.reports.windowMs,
+              this.config.media.uploadWindowMs,
+            ),
+          { exceptPrefix: CONSENT_KEY_PREFIX },
+        )) +
+        (await this.storage.rateLimits.deleteExpired(now - this.config.consent.windowMs, {
+          prefix: CONSENT_KEY_PREFIX,
+        })),
       // With a retention of 0 no record is ever written; any left from before go now.
       connectionRecords: await this.storage.connections.deleteOlderThan(now - retention.ipMonths * MONTH_MS),
       sessions: await this.storage.sessions.deleteUnusedSince(now - retention.sessionIdleDays * DAY_MS),

@@ -13,6 +13,7 @@ export const DEFAULT_PRIVACY: PrivacySettings = {
   phoneDiscovery: 'everybody',
   lastSeenVisibility: 'contacts',
   selfDestructMonths: 6,
+  groupAdd: 'contacts',
 };
 
 export interface AccountRow {
@@ -70,12 +71,35 @@ export interface GroupRow {
   directKey: string | null;
 }
 
+/**
+ * A member's consent to a chat: `accepted` (opened or accepted it), `pending` (a direct chat someone
+ * else opened: a message request) or `declined` (declined or blocked: nothing is delivered to them,
+ * and the other person is not told).
+ */
+export type MemberConsent = 'accepted' | 'pending' | 'declined';
+
 export interface MemberRow {
   groupId: string;
   accountId: string;
   role: 'owner' | 'admin' | 'member';
   joinedAt: number;
   joinedSeq: number;
+  consent: MemberConsent;
+}
+
+/** One person blocking another. */
+export interface BlockRow {
+  blockerId: string;
+  blockedId: string;
+  createdAt: number;
+}
+
+/** A group invitation waiting for the invitee (who is not on the roster until they accept). */
+export interface InvitationRow {
+  groupId: string;
+  accountId: string;
+  inviterId: string;
+  createdAt: number;
 }
 
 export interface EntryRow {
@@ -204,7 +228,14 @@ export interface RateLimitStore {
   take(key: string, now: number, windowMs: number, max: number): Promise<boolean>;
   /** Gives back one hit taken at `now`, if its window is still the current one (what it paid for did not happen). */
   giveBack(key: string, now: number, windowMs: number): Promise<void>;
-  deleteExpired(before: number): Promise<number>;
+  /** The count of the key's current window (0 when it has none), without counting a hit. */
+  current(key: string, now: number, windowMs: number): Promise<number>;
+  /**
+   * Deletes windows that began at or before `before`; returns how many. With `scope`, only the keys
+   * that start with `prefix`, or all but those that start with `exceptPrefix` (windows of different
+   * lengths share the table).
+   */
+  deleteExpired(before: number, scope?: { prefix: string } | { exceptPrefix: string }): Promise<number>;
   deleteKey(key: string): Promise<void>;
 }
 
@@ -222,8 +253,8 @@ export interface GroupStore {
   insert(row: GroupRow): Promise<void>;
   byId(id: string): Promise<GroupRow | undefined>;
   byDirectKey(key: string): Promise<GroupRow | undefined>;
-  /** Groups of an account, with the account's role. */
-  forAccount(accountId: string): Promise<(GroupRow & { role: MemberRow['role'] })[]>;
+  /** Groups of an account, with the account's role and consent (declined chats included). */
+  forAccount(accountId: string): Promise<(GroupRow & { role: MemberRow['role']; consent: MemberConsent })[]>;
   members(groupId: string): Promise<MemberRow[]>;
   member(groupId: string, accountId: string): Promise<MemberRow | undefined>;
   /** Which of these accounts are already members. */
@@ -231,6 +262,10 @@ export interface GroupStore {
   insertMembers(rows: readonly MemberRow[]): Promise<void>;
   deleteMember(groupId: string, accountId: string): Promise<void>;
   setRole(groupId: string, accountId: string, role: MemberRow['role']): Promise<void>;
+  /** Sets a member's consent; false when the account is not a member. */
+  setConsent(groupId: string, accountId: string, consent: MemberConsent): Promise<boolean>;
+  /** Frees a direct chat's key (after a decline or a leave), so the next open makes a new chat. */
+  detachDirect(groupId: string): Promise<void>;
   /** Adds `delta` to the member count and returns the new count. */
   adjustMemberCount(groupId: string, delta: number): Promise<number>;
   /**
@@ -248,12 +283,12 @@ export interface GroupStore {
    * next (membership) cannot change before the transaction commits. SQLite has one writer anyway.
    */
   lockGroups(ids: readonly string[]): Promise<void>;
-  /** The groups of a device's account with the device's acknowledged position in each. */
+  /** The groups of a device's account with the device's acknowledged position in each (not declined ones). */
   membershipsOfDevice(deviceId: string, accountId: string): Promise<DeviceMembership[]>;
   membershipOfDevice(deviceId: string, groupId: string): Promise<DeviceMembership | undefined>;
   /** The current last sequence number of each of these groups. */
   lastSeqs(ids: readonly string[]): Promise<{ groupId: string; lastSeq: number }[]>;
-  /** Is the account a member of the group? */
+  /** Is the account a member of the group (and has not declined it)? */
   isMember(groupId: string, accountId: string): Promise<boolean>;
   /** Are both accounts members of one chat (direct or group)? */
   shareChat(accountId: string, otherAccountId: string): Promise<boolean>;
@@ -261,6 +296,37 @@ export interface GroupStore {
   memberPairs(
     pairs: readonly { groupId: string; accountId: string }[],
   ): Promise<{ groupId: string; accountId: string }[]>;
+}
+
+/** Who blocked whom. */
+export interface BlockStore {
+  /** Records a block (an existing one is kept as it was). */
+  put(row: BlockRow): Promise<void>;
+  /** Removes a block; false when there was none. */
+  delete(blockerId: string, blockedId: string): Promise<boolean>;
+  /** Has `blockerId` blocked `blockedId`? */
+  isBlocked(blockerId: string, blockedId: string): Promise<boolean>;
+  /** The people this account blocked, oldest first. */
+  byBlocker(blockerId: string): Promise<BlockRow[]>;
+  /** Of these accounts, the ones that blocked `blockedId` (one query for a batch). */
+  blockersAmong(blockedId: string, accountIds: readonly string[]): Promise<string[]>;
+  /** Deletes every block made by or naming the account; returns how many. */
+  deleteByAccount(accountId: string): Promise<number>;
+}
+
+/** Group invitations waiting for their invitee. */
+export interface InvitationStore {
+  /** Records invitations (an existing one for the same group and person is kept). */
+  put(rows: readonly InvitationRow[]): Promise<void>;
+  get(groupId: string, accountId: string): Promise<InvitationRow | undefined>;
+  /** The account's invitations, oldest first. */
+  forAccount(accountId: string): Promise<InvitationRow[]>;
+  /** The invitations this account sent that still wait, oldest first. */
+  sentBy(inviterId: string): Promise<InvitationRow[]>;
+  /** Removes one invitation; false when there was none. */
+  delete(groupId: string, accountId: string): Promise<boolean>;
+  /** Deletes the invitations to and from the account; returns how many. */
+  deleteByAccount(accountId: string): Promise<number>;
 }
 
 export interface EntryStore {
@@ -643,6 +709,8 @@ export interface Stores {
   rateLimits: RateLimitStore;
   connections: ConnectionStore;
   groups: GroupStore;
+  blocks: BlockStore;
+  invitations: InvitationStore;
   entries: EntryStore;
   cursors: CursorStore;
   mailbox: MailboxStore;

@@ -21,6 +21,8 @@ export interface AccountsTable {
   last_seen_visibility: string;
   /** Delete my account after this many months without any activity (1, 3, 6 or 12). */
   self_destruct_months: number;
+  /** Who may add me to groups directly (everybody, contacts, nobody); others' adds are invitations. */
+  group_add: string;
 }
 
 export interface PolicyAcceptancesTable {
@@ -89,6 +91,23 @@ export interface GroupMembersTable {
   role: string;
   joined_at: number;
   joined_seq: number;
+  /** accepted, pending (a message request) or declined (declined or blocked). */
+  consent: string;
+}
+
+/** One person blocking another (silent to the blocked person). */
+export interface BlocksTable {
+  blocker_id: string;
+  blocked_id: string;
+  created_at: number;
+}
+
+/** A group invitation the invitee has not accepted or declined yet. */
+export interface GroupInvitationsTable {
+  group_id: string;
+  account_id: string;
+  inviter_id: string;
+  created_at: number;
 }
 
 export interface GroupEntriesTable {
@@ -226,6 +245,8 @@ export interface Database {
   connections: ConnectionsTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;
+  blocks: BlocksTable;
+  group_invitations: GroupInvitationsTable;
   group_entries: GroupEntriesTable;
   device_cursors: DeviceCursorsTable;
   mailbox: MailboxTable;

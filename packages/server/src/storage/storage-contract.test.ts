@@ -173,6 +173,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         phoneDiscovery: 'contacts',
         lastSeenVisibility: 'everybody',
         selfDestructMonths: 12,
+        groupAdd: 'nobody',
       };
       const row = f.accountRow({
         username: f.id('Round_Trip'),
@@ -231,6 +232,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         phoneDiscovery: 'nobody',
         lastSeenVisibility: 'nobody',
         selfDestructMonths: 1,
+        groupAdd: 'everybody',
       };
       await storage.accounts.setPrivacy(a.id, privacy);
       const day = Date.UTC(2026, 0, 2);
@@ -253,6 +255,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         phoneDiscovery: 'everybody',
         lastSeenVisibility: 'contacts',
         selfDestructMonths: n,
+        groupAdd: 'contacts',
       });
       const idle = await f.account({ createdAt: t0, privacy: months(1) });
       const active = await f.account({
@@ -597,6 +600,34 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(await storage.rateLimits.hit(key, 5_001, 100)).toBe(1);
     });
 
+    it('deletes ended windows of the keys with a prefix, or of all other keys', async () => {
+      const tag = f.id('rlp');
+      const long = [`${tag}:long:a`, `${tag}:long:b`];
+      const short = [`${tag}:short`, `${tag}%long:x`];
+      for (const key of [...long, ...short]) await storage.rateLimits.hit(key, 1_000, 100);
+      // The other keys of the table (other tests) are older than 1_000 or newer: scoped by `tag`.
+      expect(await storage.rateLimits.deleteExpired(999, { prefix: `${tag}:long:` })).toBe(0);
+      expect(await storage.rateLimits.deleteExpired(1_000, { prefix: `${tag}:long:` })).toBe(2);
+      for (const key of long) expect(await storage.rateLimits.current(key, 1_050, 100)).toBe(0);
+      // A LIKE wildcard in a prefix is just a character.
+      expect(await storage.rateLimits.current(`${tag}%long:x`, 1_050, 100)).toBe(1);
+      await storage.rateLimits.hit(`${tag}:long:c`, 1_000, 100);
+      await storage.rateLimits.deleteExpired(1_000, { exceptPrefix: `${tag}:long:` });
+      for (const key of short) expect(await storage.rateLimits.current(key, 1_050, 100)).toBe(0);
+      expect(await storage.rateLimits.current(`${tag}:long:c`, 1_050, 100)).toBe(1);
+    });
+
+    it('reads the current window’s count without counting a hit', async () => {
+      const key = f.id('rl');
+      expect(await storage.rateLimits.current(key, 1_000, 100)).toBe(0);
+      await storage.rateLimits.hit(key, 1_000, 100);
+      await storage.rateLimits.hit(key, 1_010, 100);
+      expect(await storage.rateLimits.current(key, 1_050, 100)).toBe(2);
+      expect(await storage.rateLimits.current(key, 1_050, 100)).toBe(2);
+      // Once the window is over, nothing counts.
+      expect(await storage.rateLimits.current(key, 1_100, 100)).toBe(0);
+    });
+
     it('counts concurrent hits without losing any', async () => {
       const key = f.id('rl');
       const counts = await Promise.all(
@@ -781,7 +812,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         [first.id, 'owner'],
         [second.id, 'member'],
       ]);
-      expect(groups[0]).toStrictEqual({ ...first, role: 'owner' });
+      expect(groups[0]).toStrictEqual({ ...first, role: 'owner', consent: 'accepted' });
       const members = await storage.groups.members(first.id);
       // By joined_seq, then account id.
       const sameSeq = [owner.id, m2.id].sort();
@@ -792,6 +823,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
         role: 'member',
         joinedAt: 1_000,
         joinedSeq: 5,
+        consent: 'accepted',
       });
       expect(await storage.groups.member(first.id, owner.id)).toMatchObject({ role: 'owner' });
       expect(await storage.groups.member(first.id, 'u_missing')).toBeUndefined();
@@ -845,7 +877,14 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(
         await uniqueViolation(
           storage.groups.insertMembers([
-            { groupId: g.id, accountId: a.id, role: 'member', joinedAt: 1, joinedSeq: 1 },
+            {
+              groupId: g.id,
+              accountId: a.id,
+              role: 'member',
+              joinedAt: 1,
+              joinedSeq: 1,
+              consent: 'accepted',
+            },
           ]),
         ),
       ).toBe(true);
@@ -971,6 +1010,96 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       await storage.cursors.advance([{ deviceId: stranger.devices[0]!.id, groupId: g1.id, ackedSeq: 3 }]);
       expect(await storage.groups.membershipOfDevice(stranger.devices[0]!.id, g1.id)).toBeUndefined();
       expect(await storage.groups.membershipsOfDevice('d_missing', account.id)).toEqual([]);
+    });
+  });
+
+  describe('consent: member consent, blocks, invitations', () => {
+    it('keeps each member’s consent; a declined member gets no delivery and is no member for sends', async () => {
+      const [opener, other] = [await f.user(), await f.user()];
+      const g = await f.group([opener.account.id, other.account.id], {
+        overrides: { kind: 'direct', directKey: f.id('dk') },
+      });
+      expect((await storage.groups.member(g.id, other.account.id))?.consent).toBe('accepted');
+      expect(await storage.groups.setConsent(g.id, other.account.id, 'pending')).toBe(true);
+      expect(await storage.groups.setConsent(g.id, 'u_missing', 'pending')).toBe(false);
+      expect((await storage.groups.forAccount(other.account.id)).map((r) => [r.id, r.consent])).toEqual([
+        [g.id, 'pending'],
+      ]);
+      // A request is delivered (the recipient's devices read it) …
+      expect(await storage.groups.isMember(g.id, other.account.id)).toBe(true);
+      expect(await storage.groups.membershipOfDevice(other.devices[0]!.id, g.id)).toBeDefined();
+      // … a declined chat is not, and its decliner is no member for sends; the roster keeps both.
+      await storage.groups.setConsent(g.id, other.account.id, 'declined');
+      expect(await storage.groups.isMember(g.id, other.account.id)).toBe(false);
+      expect(await storage.groups.membershipOfDevice(other.devices[0]!.id, g.id)).toBeUndefined();
+      expect(await storage.groups.membershipsOfDevice(other.devices[0]!.id, other.account.id)).toEqual([]);
+      expect((await storage.groups.members(g.id)).map((m) => [m.accountId, m.consent]).sort()).toEqual(
+        [
+          [opener.account.id, 'accepted'],
+          [other.account.id, 'declined'],
+        ].sort(),
+      );
+      expect((await storage.groups.forAccount(other.account.id))[0]?.consent).toBe('declined');
+      // Detaching frees the direct key and keeps the chat.
+      await storage.groups.detachDirect(g.id);
+      expect(await storage.groups.byDirectKey(g.directKey!)).toBeUndefined();
+      expect((await storage.groups.byId(g.id))?.directKey).toBeNull();
+    });
+
+    it('records blocks one way, idempotently, lists them in order, and deletes those of an account', async () => {
+      const [a, b, c] = [await f.account(), await f.account(), await f.account()];
+      await storage.blocks.put({ blockerId: a.id, blockedId: b.id, createdAt: 2_000 });
+      await storage.blocks.put({ blockerId: a.id, blockedId: b.id, createdAt: 9_000 });
+      await storage.blocks.put({ blockerId: a.id, blockedId: c.id, createdAt: 1_000 });
+      await storage.blocks.put({ blockerId: c.id, blockedId: b.id, createdAt: 3_000 });
+      expect(await storage.blocks.isBlocked(a.id, b.id)).toBe(true);
+      expect(await storage.blocks.isBlocked(b.id, a.id)).toBe(false);
+      expect(await storage.blocks.byBlocker(a.id)).toStrictEqual([
+        { blockerId: a.id, blockedId: c.id, createdAt: 1_000 },
+        { blockerId: a.id, blockedId: b.id, createdAt: 2_000 },
+      ]);
+      expect((await storage.blocks.blockersAmong(b.id, [a.id, c.id, 'u_missing'])).sort()).toEqual(
+        [a.id, c.id].sort(),
+      );
+      expect(await storage.blocks.blockersAmong(b.id, [])).toEqual([]);
+      expect(await storage.blocks.delete(a.id, b.id)).toBe(true);
+      expect(await storage.blocks.delete(a.id, b.id)).toBe(false);
+      expect(await storage.blocks.isBlocked(a.id, b.id)).toBe(false);
+      // By an account: the blocks it made and the ones naming it.
+      expect(await storage.blocks.deleteByAccount(c.id)).toBe(2);
+      expect(await storage.blocks.byBlocker(a.id)).toEqual([]);
+      expect(await storage.blocks.byBlocker(c.id)).toEqual([]);
+    });
+
+    it('holds invitations per group and person, keeps the first, and deletes those to and from an account', async () => {
+      const [owner, x, y] = [await f.account(), await f.account(), await f.account()];
+      const g1 = await f.group([owner.id]);
+      const g2 = await f.group([y.id]);
+      await storage.invitations.put([
+        { groupId: g1.id, accountId: x.id, inviterId: owner.id, createdAt: 5_000 },
+        { groupId: g2.id, accountId: x.id, inviterId: y.id, createdAt: 4_000 },
+      ]);
+      await storage.invitations.put([{ groupId: g1.id, accountId: x.id, inviterId: y.id, createdAt: 6_000 }]);
+      await storage.invitations.put([]);
+      expect(await storage.invitations.get(g1.id, x.id)).toStrictEqual({
+        groupId: g1.id,
+        accountId: x.id,
+        inviterId: owner.id,
+        createdAt: 5_000,
+      });
+      expect(await storage.invitations.get(g1.id, y.id)).toBeUndefined();
+      expect((await storage.invitations.forAccount(x.id)).map((i) => i.groupId)).toEqual([g2.id, g1.id]);
+      expect(await storage.invitations.sentBy(owner.id)).toStrictEqual([
+        { groupId: g1.id, accountId: x.id, inviterId: owner.id, createdAt: 5_000 },
+      ]);
+      expect(await storage.invitations.delete(g2.id, x.id)).toBe(true);
+      expect(await storage.invitations.delete(g2.id, x.id)).toBe(false);
+      await storage.invitations.put([{ groupId: g2.id, accountId: owner.id, inviterId: y.id, createdAt: 1 }]);
+      // y is the inviter of one; x the invitee of another; each goes with its account.
+      expect(await storage.invitations.deleteByAccount(y.id)).toBe(1);
+      expect(await storage.invitations.deleteByAccount(x.id)).toBe(1);
+      expect(await storage.invitations.forAccount(x.id)).toEqual([]);
+      expect(await storage.invitations.forAccount(owner.id)).toEqual([]);
     });
   });
 

@@ -1,5 +1,6 @@
 import type { AddMembersBody, CreateGroupBody, OpenDirectBody, SetRoleBody } from '@courier/protocol';
 import type { FastifyInstance } from 'fastify';
+import { sourceKey } from '../client-ip.ts';
 import type { HttpServices } from '../services.ts';
 
 const accountIds = { type: 'array', maxItems: 5000, items: { type: 'string', maxLength: 64 } } as const;
@@ -23,7 +24,14 @@ export async function groupRoutes(app: FastifyInstance, services: HttpServices):
     async (request, reply) =>
       reply
         .status(201)
-        .send(await services.groups.create(request.principal, request.body.title, request.body.memberIds)),
+        .send(
+          await services.groups.create(
+            request.principal,
+            request.body.title,
+            request.body.memberIds,
+            sourceKey(services.clientSource(request.raw)),
+          ),
+        ),
   );
 
   app.post<{ Body: OpenDirectBody }>(
@@ -38,7 +46,12 @@ export async function groupRoutes(app: FastifyInstance, services: HttpServices):
         },
       },
     },
-    async (request) => services.groups.openDirect(request.principal, request.body.accountId),
+    async (request) =>
+      services.groups.openDirect(
+        request.principal,
+        request.body.accountId,
+        sourceKey(services.clientSource(request.raw)),
+      ),
   );
 
   app.get<{ Params: { groupId: string } }>('/v1/groups/:groupId', async (request) =>
@@ -58,7 +71,12 @@ export async function groupRoutes(app: FastifyInstance, services: HttpServices):
       },
     },
     async (request) =>
-      services.groups.addMembers(request.principal, request.params.groupId, request.body.accountIds),
+      services.groups.addMembers(
+        request.principal,
+        request.params.groupId,
+        request.body.accountIds,
+        sourceKey(services.clientSource(request.raw)),
+      ),
   );
 
   app.delete<{ Params: { groupId: string; accountId: string } }>(

@@ -22,6 +22,7 @@ export async function privacyRoutes(app: FastifyInstance, services: HttpServices
             phoneDiscovery: audience,
             lastSeenVisibility: audience,
             selfDestructMonths: { type: 'integer', enum: [1, 3, 6, 12] },
+            groupAdd: audience,
           },
         },
       },

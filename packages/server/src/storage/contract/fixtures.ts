@@ -97,6 +97,7 @@ export class Fixtures {
           groupId: row.id,
           accountId,
           role: i === 0 ? 'owner' : 'member',
+          consent: 'accepted',
           joinedAt: 1_000,
           joinedSeq: typeof joined === 'number' ? joined : joined(accountId),
         }),

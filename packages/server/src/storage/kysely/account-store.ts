@@ -15,6 +15,7 @@ const toRow = (r: Selectable<AccountsTable>): AccountRow => ({
     phoneDiscovery: r.phone_discovery as Audience,
     lastSeenVisibility: r.last_seen_visibility as Audience,
     selfDestructMonths: Number(r.self_destruct_months) as PrivacySettings['selfDestructMonths'],
+    groupAdd: r.group_add as Audience,
   },
 });
 
@@ -39,6 +40,7 @@ export class KyselyAccountStore implements AccountStore {
         phone_discovery: row.privacy.phoneDiscovery,
         last_seen_visibility: row.privacy.lastSeenVisibility,
         self_destruct_months: row.privacy.selfDestructMonths,
+        group_add: row.privacy.groupAdd,
       })
       .execute();
   }
@@ -111,6 +113,7 @@ export class KyselyAccountStore implements AccountStore {
         phone_discovery: privacy.phoneDiscovery,
         last_seen_visibility: privacy.lastSeenVisibility,
         self_destruct_months: privacy.selfDestructMonths,
+        group_add: privacy.groupAdd,
       })
       .where('id', '=', id)
       .execute();

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
-import type { DeviceMembership, GroupRow, GroupStore, MemberRow } from '../ports.ts';
+import type { DeviceMembership, GroupRow, GroupStore, MemberConsent, MemberRow } from '../ports.ts';
 import type { Database, GroupMembersTable, GroupsTable } from '../schema.ts';
 import type { SqlDialectName } from '../sql-dialect.ts';
 
@@ -20,6 +20,7 @@ const toMember = (r: Selectable<GroupMembersTable>): MemberRow => ({
   role: r.role as MemberRow['role'],
   joinedAt: Number(r.joined_at),
   joinedSeq: Number(r.joined_seq),
+  consent: r.consent as MemberConsent,
 });
 
 export class KyselyGroupStore implements GroupStore {
@@ -54,16 +55,22 @@ export class KyselyGroupStore implements GroupStore {
     return r && toGroup(r);
   }
 
-  async forAccount(accountId: string): Promise<(GroupRow & { role: MemberRow['role'] })[]> {
+  async forAccount(
+    accountId: string,
+  ): Promise<(GroupRow & { role: MemberRow['role']; consent: MemberConsent })[]> {
     const rows = await this.db
       .selectFrom('group_members as m')
       .innerJoin('groups as g', 'g.id', 'm.group_id')
       .selectAll('g')
-      .select('m.role')
+      .select(['m.role', 'm.consent'])
       .where('m.account_id', '=', accountId)
       .orderBy('g.created_at')
       .execute();
-    return rows.map((r) => ({ ...toGroup(r), role: r.role as MemberRow['role'] }));
+    return rows.map((r) => ({
+      ...toGroup(r),
+      role: r.role as MemberRow['role'],
+      consent: r.consent as MemberConsent,
+    }));
   }
 
   async members(groupId: string): Promise<MemberRow[]> {
@@ -109,6 +116,7 @@ export class KyselyGroupStore implements GroupStore {
             role: r.role,
             joined_at: r.joinedAt,
             joined_seq: r.joinedSeq,
+            consent: r.consent,
           })),
         )
         .execute();
@@ -130,6 +138,20 @@ export class KyselyGroupStore implements GroupStore {
       .where('group_id', '=', groupId)
       .where('account_id', '=', accountId)
       .execute();
+  }
+
+  async setConsent(groupId: string, accountId: string, consent: MemberConsent): Promise<boolean> {
+    const r = await this.db
+      .updateTable('group_members')
+      .set({ consent })
+      .where('group_id', '=', groupId)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async detachDirect(groupId: string): Promise<void> {
+    await this.db.updateTable('groups').set({ direct_key: null }).where('id', '=', groupId).execute();
   }
 
   async adjustMemberCount(groupId: string, delta: number): Promise<number> {
@@ -197,7 +219,8 @@ export class KyselyGroupStore implements GroupStore {
         'g.last_seq as lastSeq',
         sql<number>`COALESCE(c.acked_seq, m.joined_seq - 1)`.as('ackedSeq'),
       ])
-      .where('d.id', '=', deviceId);
+      .where('d.id', '=', deviceId)
+      .where('m.consent', '<>', 'declined');
   }
 
   async membershipsOfDevice(deviceId: string, accountId: string): Promise<DeviceMembership[]> {
@@ -251,6 +274,7 @@ export class KyselyGroupStore implements GroupStore {
       .select('role')
       .where('group_id', '=', groupId)
       .where('account_id', '=', accountId)
+      .where('consent', '<>', 'declined')
       .executeTakeFirst();
     return r !== undefined;
   }

@@ -4,6 +4,7 @@ import type { Database } from '../schema.ts';
 import type { SqlDialectName } from '../sql-dialect.ts';
 import { KyselyAccountStore } from './account-store.ts';
 import { KyselyAuthCodeStore } from './auth-code-store.ts';
+import { KyselyBlockStore } from './block-store.ts';
 import { KyselyConnectionStore } from './connection-store.ts';
 import { KyselyCursorStore } from './cursor-store.ts';
 import { KyselyDeskStore } from './desk-store.ts';
@@ -11,6 +12,7 @@ import { KyselyDeviceStore } from './device-store.ts';
 import { KyselyEntryStore } from './entry-store.ts';
 import { KyselyExportJobStore } from './export-job-store.ts';
 import { KyselyGroupStore } from './group-store.ts';
+import { KyselyInvitationStore } from './invitation-store.ts';
 import { KyselyLegalCaseStore } from './legal-case-store.ts';
 import { KyselyKeyPackageStore } from './key-package-store.ts';
 import { KyselyMailboxStore } from './mailbox-store.ts';
@@ -32,6 +34,8 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     rateLimits: new KyselyRateLimitStore(db),
     connections: new KyselyConnectionStore(db),
     groups: new KyselyGroupStore(db, dialect),
+    blocks: new KyselyBlockStore(db),
+    invitations: new KyselyInvitationStore(db),
     entries: new KyselyEntryStore(db),
     cursors: new KyselyCursorStore(db),
     mailbox: new KyselyMailboxStore(db),

@@ -54,8 +54,29 @@ export class KyselyRateLimitStore implements RateLimitStore {
       .execute();
   }
 
-  async deleteExpired(before: number): Promise<number> {
-    const r = await this.db.deleteFrom('rate_limits').where('window_start', '<=', before).executeTakeFirst();
+  async current(key: string, now: number, windowMs: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('rate_limits')
+      .select('count')
+      .where('key', '=', key)
+      .where('window_start', '>', now - windowMs)
+      .executeTakeFirst();
+    return r === undefined ? 0 : Number(r.count);
+  }
+
+  async deleteExpired(
+    before: number,
+    scope?: { prefix: string } | { exceptPrefix: string },
+  ): Promise<number> {
+    let query = this.db.deleteFrom('rate_limits').where('window_start', '<=', before);
+    // substr rather than LIKE: a prefix is compared as it is, whatever characters it holds.
+    if (scope && 'prefix' in scope)
+      query = query.where(sql<boolean>`substr(key, 1, ${scope.prefix.length}) = ${scope.prefix}`);
+    else if (scope)
+      query = query.where(
+        sql<boolean>`substr(key, 1, ${scope.exceptPrefix.length}) <> ${scope.exceptPrefix}`,
+      );
+    const r = await query.executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 

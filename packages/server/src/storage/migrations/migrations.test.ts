@@ -16,6 +16,7 @@ import { exportJobsMigration } from './008-export-jobs.ts';
 import { mlsMigration } from './009-mls.ts';
 import { deskHardeningMigration } from './010-desk-hardening.ts';
 import { authCodesMigration } from './011-auth-codes.ts';
+import { consentMigration } from './012-consent.ts';
 import { reportsMigration } from './013-reports.ts';
 import { mediaMigration } from './014-media.ts';
 import { migrateToLatest } from './migrations.ts';
@@ -38,6 +39,7 @@ const MIGRATIONS = [
   '009-mls',
   '010-desk-hardening',
   '011-auth-codes',
+  '012-consent',
   '013-reports',
   '014-media',
 ];
@@ -55,6 +57,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '009-mls': mlsMigration(dialect),
     '010-desk-hardening': deskHardeningMigration(dialect),
     '011-auth-codes': authCodesMigration(dialect),
+    '012-consent': consentMigration(dialect),
     '013-reports': reportsMigration(dialect),
     '014-media': mediaMigration(dialect),
   };
@@ -267,7 +270,42 @@ describe.each<SqlDialectName>(['sqlite', 'postgres'])('migrations on %s', (diale
       phone_discovery: 'everybody',
       last_seen_visibility: 'contacts',
       self_destruct_months: 6,
+      group_add: 'contacts',
     });
+  });
+
+  it('012-consent turns the unasked side of every existing direct chat into a message request', async () => {
+    const db = (await fresh()).open();
+    expect((await migrator(db, dialect).migrateTo('011-auth-codes')).error).toBeUndefined();
+    for (const [id, phone] of [
+      ['u_opener', '+442071111111'],
+      ['u_asked', '+442072222222'],
+    ] as const) {
+      await sql`INSERT INTO accounts (id, phone, display_name, created_at) VALUES (${id}, ${phone}, '', 1)`.execute(
+        db,
+      );
+    }
+    await sql`INSERT INTO groups (id, kind, title, created_by, created_at, last_seq, member_count, direct_key)
+      VALUES ('g_direct', 'direct', '', 'u_opener', 1, 1, 2, 'u_asked:u_opener'),
+             ('g_group', 'group', 'Club', 'u_opener', 1, 1, 2, NULL)`.execute(db);
+    await sql`INSERT INTO group_members (group_id, account_id, role, joined_at, joined_seq)
+      VALUES ('g_direct', 'u_opener', 'member', 1, 1), ('g_direct', 'u_asked', 'member', 1, 1),
+             ('g_group', 'u_opener', 'owner', 1, 1), ('g_group', 'u_asked', 'member', 1, 1)`.execute(db);
+    expect(await migrateToLatest(db, dialect)).toEqual({
+      applied: MIGRATIONS.slice(MIGRATIONS.indexOf('012-consent')),
+    });
+    const rows = await db
+      .selectFrom('group_members')
+      .select(['group_id', 'account_id', 'consent'])
+      .orderBy('group_id')
+      .orderBy('account_id')
+      .execute();
+    expect(rows.map((r) => `${r.group_id} ${r.account_id} ${r.consent}`)).toEqual([
+      'g_direct u_asked pending',
+      'g_direct u_opener accepted',
+      'g_group u_asked accepted',
+      'g_group u_opener accepted',
+    ]);
   });
 
   it('can all be undone, leaving no table behind, and applied again to the same schema', async () => {

@@ -11,6 +11,7 @@ import { exportJobsMigration } from './008-export-jobs.ts';
 import { mlsMigration } from './009-mls.ts';
 import { deskHardeningMigration } from './010-desk-hardening.ts';
 import { authCodesMigration } from './011-auth-codes.ts';
+import { consentMigration } from './012-consent.ts';
 import { reportsMigration } from './013-reports.ts';
 import { mediaMigration } from './014-media.ts';
 
@@ -27,6 +28,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '009-mls': mlsMigration(dialect),
     '010-desk-hardening': deskHardeningMigration(dialect),
     '011-auth-codes': authCodesMigration(dialect),
+    '012-consent': consentMigration(dialect),
     '013-reports': reportsMigration(dialect),
     '014-media': mediaMigration(dialect),
   };
