@@ -1,0 +1,308 @@
+/**
+ * The messenger: sign-in and first run, then the chat list beside the open chat (one at a time on a
+ * narrow screen), chat info, new chats and groups, and Settings. All data comes from the device in
+ * the Web Worker; the worker says when something changed and the screens ask again.
+ */
+import type { AccountView } from '@courier/protocol';
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { device, subscribe } from './rpc.ts';
+import { ChatInfo } from './screens/chat-info.tsx';
+import { ChatList } from './screens/chat-list.tsx';
+import { ChatView } from './screens/chat-view.tsx';
+import { NewChat, NewGroup } from './screens/new-chat.tsx';
+import { Policy } from './screens/policy.tsx';
+import { SafetyNumber } from './screens/safety-number.tsx';
+import { ProfileForm, Settings } from './screens/settings.tsx';
+import { type PendingSignIn, SignIn } from './screens/sign-in.tsx';
+import { loadSession, saveSession } from './session.ts';
+import { Alert, messageOf } from './ui/errors.tsx';
+import type { ChatSummary, DeviceEvent, Session } from './worker/types.ts';
+
+type Phase =
+  | { kind: 'loading' }
+  | { kind: 'sign-in' }
+  | { kind: 'policy'; reason: 'new' | 'changed'; pending?: PendingSignIn }
+  | { kind: 'profile' }
+  | { kind: 'main' }
+  | { kind: 'deleted'; legalHold: boolean };
+
+type View =
+  | { kind: 'none' }
+  | { kind: 'chat'; groupId: string }
+  | { kind: 'info'; groupId: string }
+  | { kind: 'safety'; accountId: string }
+  | { kind: 'new-chat' }
+  | { kind: 'new-group' }
+  | { kind: 'settings' };
+
+export function App() {
+  const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
+  const [me, setMe] = useState<AccountView | undefined>();
+  const [view, setView] = useState<View>({ kind: 'none' });
+  const [chats, setChats] = useState<ChatSummary[]>([]);
+  const [versions, setVersions] = useState<Record<string, number>>({});
+  const [online, setOnline] = useState(false);
+  const [keysChanged, setKeysChanged] = useState<Record<string, boolean>>({});
+  const [error, setError] = useState('');
+  const refreshing = useRef<Promise<void> | undefined>(undefined);
+  const again = useRef(false);
+
+  const refreshChats = useCallback(() => {
+    // One refresh at a time; a change during one asks for one more after it.
+    if (refreshing.current) {
+      again.current = true;
+      return;
+    }
+    refreshing.current = (async () => {
+      do {
+        again.current = false;
+        try {
+          const list = await device.chats();
+          setChats(list);
+          const changed: Record<string, boolean> = {};
+          for (const chat of list)
+            if (chat.peerAccountId)
+              changed[chat.peerAccountId] = await device.keysChanged(chat.peerAccountId);
+          setKeysChanged(changed);
+        } catch {
+          // Signed out meanwhile: nothing to show.
+        }
+      } while (again.current);
+      refreshing.current = undefined;
+    })();
+  }, []);
+
+  const enter = useCallback(
+    async (session: Session) => {
+      saveSession(session);
+      await device.start(session);
+      const account = await device.me();
+      setMe(account);
+      setOnline((await device.connectionState()) === 'ready');
+      refreshChats();
+      return account;
+    },
+    [refreshChats],
+  );
+
+  const signedOut = useCallback(() => {
+    saveSession(undefined);
+    setMe(undefined);
+    setChats([]);
+    setView({ kind: 'none' });
+    setPhase({ kind: 'sign-in' });
+  }, []);
+
+  useEffect(() => {
+    subscribe((event: DeviceEvent) => {
+      if (event.kind === 'connection') setOnline(event.state === 'ready');
+      else if (event.kind === 'signed_out') signedOut();
+      else if (event.kind === 'messages') {
+        setVersions((v) => ({ ...v, [event.groupId]: (v[event.groupId] ?? 0) + 1 }));
+        refreshChats();
+      } else refreshChats();
+    });
+    const session = loadSession();
+    if (!session) {
+      setPhase({ kind: 'sign-in' });
+      return;
+    }
+    void (async () => {
+      try {
+        const account = await enter(session);
+        setPhase(account.policy.accepted ? { kind: 'main' } : { kind: 'policy', reason: 'changed' });
+      } catch (caught) {
+        setError(messageOf(caught));
+        signedOut();
+      }
+    })();
+  }, [enter, refreshChats, signedOut]);
+
+  if (phase.kind === 'loading') return <p class="loading">Opening Courier…</p>;
+
+  const header = (
+    <header class="top">
+      <h1>Courier</h1>
+      {phase.kind === 'main' && (
+        <>
+          <span class={`status ${online ? 'online' : 'offline'}`} role="status">
+            {online ? 'Connected' : 'Connecting…'}
+          </span>
+          <button type="button" class="secondary" onClick={() => setView({ kind: 'settings' })}>
+            Settings
+          </button>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              void device.logout().finally(signedOut);
+            }}
+          >
+            Sign out
+          </button>
+        </>
+      )}
+    </header>
+  );
+
+  let body: ComponentChildren;
+  if (phase.kind === 'sign-in')
+    body = (
+      <SignIn
+        onSignedIn={(session) =>
+          void enter(session)
+            .then((account) =>
+              setPhase(account.policy.accepted ? { kind: 'main' } : { kind: 'policy', reason: 'changed' }),
+            )
+            .catch((caught: unknown) => setError(messageOf(caught)))
+        }
+        onPolicyNeeded={(pending, newAccount) =>
+          setPhase({ kind: 'policy', reason: newAccount ? 'new' : 'changed', pending })
+        }
+      />
+    );
+  else if (phase.kind === 'policy')
+    body = (
+      <Policy
+        reason={phase.reason}
+        onAccept={async (version) => {
+          if (phase.pending) {
+            const { phone, verificationId, code } = phase.pending;
+            await enter(await device.verify(phone, verificationId, code, version));
+            setPhase(phase.reason === 'new' ? { kind: 'profile' } : { kind: 'main' });
+          } else {
+            await device.acceptPolicy(version);
+            setMe(await device.me());
+            setPhase({ kind: 'main' });
+          }
+        }}
+      />
+    );
+  else if (phase.kind === 'profile' && me)
+    body = (
+      <section class="card narrow" aria-labelledby="profile-first-title">
+        <h2 id="profile-first-title">Your profile</h2>
+        <p>
+          Choose the name people see, and a username if you want people to find you without your phone number.
+          You can change both later in Settings.
+        </p>
+        <ProfileForm
+          me={me}
+          submitLabel="Continue"
+          onSaved={(account) => {
+            setMe(account);
+            setPhase({ kind: 'main' });
+          }}
+        />
+        <button type="button" class="secondary" onClick={() => setPhase({ kind: 'main' })}>
+          Skip for now
+        </button>
+      </section>
+    );
+  else if (phase.kind === 'deleted')
+    body = (
+      <section class="card narrow" aria-labelledby="deleted-title">
+        <h2 id="deleted-title">Your account is deleted</h2>
+        <p id="deleted-text">
+          {phase.legalHold
+            ? 'Everything personal is deleted. A legal obligation requires us to keep your phone number and some connection records until it ends; then they are deleted too.'
+            : 'Everything personal the server held about you is deleted.'}
+        </p>
+        <button type="button" onClick={() => setPhase({ kind: 'sign-in' })}>
+          Back to sign-in
+        </button>
+      </section>
+    );
+  else if (phase.kind === 'main' && me) {
+    const selected = view.kind === 'chat' || view.kind === 'info' ? view.groupId : undefined;
+    const chat = selected ? chats.find((c) => c.groupId === selected) : undefined;
+    const open = (groupId: string) => {
+      setView({ kind: 'chat', groupId });
+      refreshChats();
+    };
+    let pane: ComponentChildren;
+    if (view.kind === 'chat' && chat)
+      pane = (
+        <ChatView
+          chat={chat}
+          version={versions[chat.groupId] ?? 0}
+          keysChanged={chat.peerAccountId ? (keysChanged[chat.peerAccountId] ?? false) : false}
+          online={online}
+          onInfo={() => setView({ kind: 'info', groupId: chat.groupId })}
+          onBack={() => setView({ kind: 'none' })}
+          onSafety={(accountId) => setView({ kind: 'safety', accountId })}
+        />
+      );
+    else if (view.kind === 'info')
+      pane = (
+        <ChatInfo
+          groupId={view.groupId}
+          version={versions[view.groupId] ?? 0}
+          onBack={() => setView({ kind: 'chat', groupId: view.groupId })}
+          onLeft={() => {
+            setView({ kind: 'none' });
+            refreshChats();
+          }}
+        />
+      );
+    else if (view.kind === 'safety')
+      pane = (
+        <section class="pane-body">
+          <button type="button" class="secondary" onClick={() => setView({ kind: 'none' })}>
+            Back to chats
+          </button>
+          <SafetyNumber accountId={view.accountId} />
+        </section>
+      );
+    else if (view.kind === 'new-chat') pane = <NewChat onOpened={open} />;
+    else if (view.kind === 'new-group') pane = <NewGroup onOpened={open} />;
+    else if (view.kind === 'settings')
+      pane = (
+        <Settings
+          me={me}
+          onProfile={setMe}
+          onDeleted={(legalHold) => {
+            saveSession(undefined);
+            setMe(undefined);
+            setChats([]);
+            setView({ kind: 'none' });
+            setPhase({ kind: 'deleted', legalHold });
+          }}
+        />
+      );
+    else
+      pane = (
+        <section class="pane-body placeholder">
+          <p>Pick a chat, or start one.</p>
+        </section>
+      );
+    body = (
+      <div class={`shell${view.kind === 'none' ? '' : ' has-pane'}`}>
+        <ChatList
+          chats={chats}
+          selected={selected}
+          onOpen={open}
+          onNewChat={() => setView({ kind: 'new-chat' })}
+          onNewGroup={() => setView({ kind: 'new-group' })}
+        />
+        <div class="pane">{pane}</div>
+      </div>
+    );
+  }
+
+  return (
+    <>
+      {header}
+      <main>
+        {body}
+        <Alert text={error} />
+      </main>
+      {phase.kind !== 'main' && (
+        <footer>
+          <a href="/privacy">Privacy policy</a> · <a href="/transparency">Transparency reports</a>
+        </footer>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,18 @@
+/** The signed-in session, kept in this browser's localStorage so that a reload stays signed in. */
+import type { Session } from './worker/types.ts';
+
+const KEY = 'courier-session';
+
+export function loadSession(): Session | undefined {
+  try {
+    const value = JSON.parse(localStorage.getItem(KEY) ?? 'null') as Session | null;
+    return value && typeof value.token === 'string' && typeof value.deviceId === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function saveSession(session: Session | undefined): void {
+  if (session) localStorage.setItem(KEY, JSON.stringify(session));
+  else localStorage.removeItem(KEY);
+}

@@ -1,0 +1,77 @@
+/**
+ * What the app keeps on the device beside the SDK's store: how far the person has read each chat,
+ * and the contacts whose keys changed (a warning stays until the person looks at the safety number).
+ * One small IndexedDB database per device; the SDK's own store is not touched.
+ */
+const request = <T>(r: IDBRequest<T>) =>
+  new Promise<T>((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+
+export class AppStore {
+  private constructor(
+    private readonly db: IDBDatabase,
+    private readonly readUpTo: Map<string, number>,
+    private readonly changedKeys: Set<string>,
+    private readonly sent: Map<string, number>,
+  ) {}
+
+  static async open(deviceId: string): Promise<AppStore> {
+    const open = indexedDB.open(`courier-app-${deviceId}`, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('kv');
+    const db = await request(open);
+    const kv = db.transaction('kv').objectStore('kv');
+    const read = (await request(kv.get('readUpTo'))) as Record<string, number> | undefined;
+    const changed = (await request(kv.get('changedKeys'))) as string[] | undefined;
+    const range = IDBKeyRange.bound('sent:', 'sent;');
+    const [keys, seqs] = await Promise.all([request(kv.getAllKeys(range)), request(kv.getAll(range))]);
+    const sent = new Map(keys.map((key, i) => [String(key).slice('sent:'.length), seqs[i] as number]));
+    return new AppStore(db, new Map(Object.entries(read ?? {})), new Set(changed ?? []), sent);
+  }
+
+  private async put(key: string, value: unknown): Promise<void> {
+    const tx = this.db.transaction('kv', 'readwrite');
+    tx.objectStore('kv').put(value, key);
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+
+  readSeq(groupId: string): number {
+    return this.readUpTo.get(groupId) ?? 0;
+  }
+
+  /** Records that the person has seen a chat up to `seq` (never moves back). */
+  async markRead(groupId: string, seq: number): Promise<boolean> {
+    if (seq <= this.readSeq(groupId)) return false;
+    this.readUpTo.set(groupId, seq);
+    await this.put('readUpTo', Object.fromEntries(this.readUpTo));
+    return true;
+  }
+
+  /** Where the server put a message this device sent (the SDK keeps sent messages at seq 0). */
+  sentSeq(clientMsgId: string): number | undefined {
+    return this.sent.get(clientMsgId);
+  }
+
+  async setSentSeq(clientMsgId: string, seq: number): Promise<void> {
+    this.sent.set(clientMsgId, seq);
+    await this.put(`sent:${clientMsgId}`, seq);
+  }
+
+  keysChanged(accountId: string): boolean {
+    return this.changedKeys.has(accountId);
+  }
+
+  async setKeysChanged(accountId: string, changed: boolean): Promise<void> {
+    if (changed) this.changedKeys.add(accountId);
+    else this.changedKeys.delete(accountId);
+    await this.put('changedKeys', [...this.changedKeys]);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,24 @@
+import preact from '@preact/preset-vite';
+import { defineConfig } from 'vite';
+
+/**
+ * The messenger's build: the page (Preact) and its Web Worker (the SDK and all MLS work) as
+ * content-hashed files under dist/assets, served by courier-server at /. The SDK's Node-only
+ * transports (ws, the relay tunnel's TLS) are loaded lazily and never run in a browser.
+ */
+export default defineConfig({
+  plugins: [preact({ prerender: { enabled: false } })],
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'chrome120',
+    sourcemap: false,
+    modulePreload: { polyfill: false },
+    rollupOptions: { external: ['ws', /^node:/] },
+  },
+  worker: {
+    format: 'es',
+    rollupOptions: { external: ['ws', /^node:/] },
+  },
+});
