@@ -103,6 +103,10 @@ export function App() {
         refreshChats();
       } else refreshChats();
     });
+    const offline = () => void device.network(false);
+    const online = () => void device.network(true);
+    window.addEventListener('offline', offline);
+    window.addEventListener('online', online);
     const session = loadSession();
     if (!session) {
       setPhase({ kind: 'sign-in' });
@@ -126,7 +130,7 @@ export function App() {
       <h1>Courier</h1>
       {phase.kind === 'main' && (
         <>
-          <span class={`status ${online ? 'online' : 'offline'}`} role="status">
+          <span class={`status ${online ? 'conn-online' : 'conn-offline'}`} role="status">
             {online ? 'Connected' : 'Connecting…'}
           </span>
           <button type="button" class="secondary" onClick={() => setView({ kind: 'settings' })}>

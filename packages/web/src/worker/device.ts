@@ -10,6 +10,7 @@ import {
   randomClientMsgId,
   SecureClient,
   type StoredMessage,
+  type WebSocketLike,
 } from '@courier/sdk';
 import {
   CourierError,
@@ -54,6 +55,8 @@ export class Device {
   private readonly history = new Map<string, StoredMessage[]>();
   private readonly names = new Map<string, UserView>();
   private readonly peers = new Map<string, string>();
+  /** The connection's open sockets, closed at once when the browser says it went offline. */
+  private readonly sockets = new Set<WebSocket>();
 
   constructor(private readonly origin: string) {
     this.http = new CourierHttp(origin);
@@ -113,6 +116,13 @@ export class Device {
       deviceId: session.deviceId,
       store,
       keyPackageStock: 10,
+      createSocket: (url) => {
+        const socket = new WebSocket(url);
+        this.sockets.add(socket);
+        socket.addEventListener('close', () => this.sockets.delete(socket));
+        // The browser's WebSocket is what the SDK's WebSocketLike describes (its send takes any view).
+        return socket as unknown as WebSocketLike;
+      },
     });
     this.running = { session, client, store, app };
     client.on('message', (message) => this.remember(message));
@@ -144,6 +154,16 @@ export class Device {
     await running.store.flushed();
     running.store.close();
     running.app.close();
+  }
+
+  /**
+   * The page heard the browser go offline or online. An open WebSocket can outlive the network (no
+   * frame tells it otherwise until the watchdog notices), so going offline closes it now: the
+   * connection shows as connecting, sends wait in the outbox, and it reconnects when it can.
+   */
+  network(online: boolean): void {
+    if (online) return;
+    for (const socket of this.sockets) socket.close(1000, 'offline');
   }
 
   connectionState(): string {
@@ -277,22 +297,31 @@ export class Device {
     if (
       held &&
       !held.some((m) => m.clientMsgId === message.clientMsgId && m.senderDeviceId === message.senderDeviceId)
-    )
-      held.push(message);
+    ) {
+      // In log order: before this device's texts still queued, after everything the server placed earlier.
+      const at = this.position(message);
+      let index = held.length;
+      while (index > 0 && this.position(held[index - 1]!) > at) index -= 1;
+      held.splice(index, 0, message);
+    }
     if (!this.groups.some((g) => g.groupId === message.groupId)) void this.loadGroups().catch(() => {});
     this.emit({ kind: 'messages', groupId: message.groupId });
     this.emit({ kind: 'chats' });
   }
 
+  /** A message's place in its chat: its log position; this device's sent texts once the server placed them. */
+  private position(m: StoredMessage): number {
+    return (
+      m.seq || (m.outgoing ? this.running?.app.sentSeq(m.clientMsgId) : undefined) || Number.MAX_SAFE_INTEGER
+    );
+  }
+
   private async messagesOf(groupId: string): Promise<StoredMessage[]> {
     let held = this.history.get(groupId);
     if (!held) {
-      const { app } = this.live;
       // Sent messages in the server's order once it stored them; ones still queued come last.
-      const position = (m: StoredMessage) =>
-        m.seq || (m.outgoing ? app.sentSeq(m.clientMsgId) : undefined) || Number.MAX_SAFE_INTEGER;
       held = (await this.live.store.messages(groupId))
-        .map((m, index) => ({ m, index, at: position(m) }))
+        .map((m, index) => ({ m, index, at: this.position(m) }))
         .sort((a, b) => a.at - b.at || a.index - b.index)
         .map(({ m }) => m);
       this.history.set(groupId, held);
@@ -377,8 +406,14 @@ export class Device {
     const actor = await this.nameOf(event.actorAccountId);
     const subjects = (await Promise.all(event.subjectAccountIds.map((id) => this.nameOf(id)))).join(', ');
     switch (event.action) {
-      case 'created':
-        return `${actor} created the chat${event.title ? ` “${event.title}”` : ''}`;
+      case 'created': {
+        const others = event.subjectAccountIds.filter((id) => id !== event.actorAccountId);
+        const withWhom =
+          others.length > 0
+            ? ` with ${(await Promise.all(others.map((id) => this.nameOf(id)))).join(', ')}`
+            : '';
+        return `${actor} created the chat${event.title ? ` “${event.title}”` : ''}${withWhom}`;
+      }
       case 'added':
         return `${actor} added ${subjects}`;
       case 'removed':
