@@ -218,6 +218,29 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     await alice.page.getByRole('button', { name: 'Make Bob a member' }).waitFor();
     await check(alice.page, 'group-info');
 
+    // Keyboard alone: from the search field, Tab reaches the newest chat and Enter opens it.
+    await alice.page.getByLabel('Search chats').focus();
+    await alice.page.keyboard.press('Tab');
+    await alice.page.keyboard.press('Enter');
+    await alice.page.getByRole('heading', { name: 'Trip', exact: true }).waitFor();
+    await alice.page.getByRole('button', { name: 'Chat info' }).click();
+
+    // Alice removes Carol; Bob leaves. Both lose the chat; Alice's member list shrinks.
+    for (const person of [alice, bob]) person.page.on('dialog', (dialog) => void dialog.accept());
+    await alice.page.getByRole('button', { name: 'Remove Carol' }).click();
+    await expect.poll(() => members.getByRole('listitem').count()).toBe(2);
+    await expect
+      .poll(() => carol.page.getByRole('list', { name: 'Your chats' }).locator('.chat-title').count(), {
+        timeout: 30_000,
+      })
+      .toBe(0);
+    await bob.page.getByRole('button', { name: 'Chat info' }).click();
+    await bob.page.getByRole('button', { name: 'Leave group' }).click();
+    await expect
+      .poll(() => bob.page.getByRole('list', { name: 'Your chats' }).locator('.chat-title').allTextContents())
+      .toEqual(['Alice']);
+    await expect.poll(() => members.getByRole('listitem').count(), { timeout: 30_000 }).toBe(1);
+
     // The chat list: ordered by activity, searchable.
     const aliceList = alice.page.getByRole('list', { name: 'Your chats' });
     await expect
@@ -227,6 +250,16 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     await expect.poll(() => aliceList.locator('.chat-title').allTextContents()).toEqual(['Bob']);
     await alice.page.getByLabel('Search chats').fill('');
     await check(alice.page, 'chat-list');
+
+    // A second tab of Bob's browser takes the device's connection; the first one says so and can
+    // take it back, still signed in.
+    const second = await bob.context.newPage();
+    await second.goto(server.url);
+    await connected(second);
+    await bob.page.getByRole('status').filter({ hasText: 'Open in another tab' }).waitFor({ timeout: 30_000 });
+    await second.close();
+    await bob.page.getByRole('button', { name: 'Use Courier in this tab' }).click();
+    await connected(bob.page);
 
     // A reload keeps everything: still signed in, same chats, same history, can still write.
     await bob.page.reload();

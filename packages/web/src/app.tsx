@@ -43,6 +43,8 @@ export function App() {
   const [chats, setChats] = useState<ChatSummary[]>([]);
   const [versions, setVersions] = useState<Record<string, number>>({});
   const [online, setOnline] = useState(false);
+  /** Courier was opened in another tab, which now holds this device's connection. */
+  const [replaced, setReplaced] = useState(false);
   const [keysChanged, setKeysChanged] = useState<Record<string, boolean>>({});
   const [error, setError] = useState('');
   const refreshing = useRef<Promise<void> | undefined>(undefined);
@@ -96,8 +98,10 @@ export function App() {
 
   useEffect(() => {
     subscribe((event: DeviceEvent) => {
-      if (event.kind === 'connection') setOnline(event.state === 'ready');
-      else if (event.kind === 'signed_out') signedOut();
+      if (event.kind === 'connection') {
+        setOnline(event.state === 'ready');
+        setReplaced(event.state === 'replaced');
+      } else if (event.kind === 'signed_out') signedOut();
       else if (event.kind === 'messages') {
         setVersions((v) => ({ ...v, [event.groupId]: (v[event.groupId] ?? 0) + 1 }));
         refreshChats();
@@ -131,8 +135,24 @@ export function App() {
       {phase.kind === 'main' && (
         <>
           <span class={`status ${online ? 'conn-online' : 'conn-offline'}`} role="status">
-            {online ? 'Connected' : 'Connecting…'}
+            {online ? 'Connected' : replaced ? 'Open in another tab' : 'Connecting…'}
           </span>
+          {replaced && (
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => {
+                const session = loadSession();
+                if (session)
+                  void device
+                    .start(session, { takeOver: true })
+                    .then(refreshChats)
+                    .catch((caught: unknown) => setError(messageOf(caught)));
+              }}
+            >
+              Use Courier in this tab
+            </button>
+          )}
           <button type="button" class="secondary" onClick={() => setView({ kind: 'settings' })}>
             Settings
           </button>

@@ -88,6 +88,7 @@ export function ChatInfo(props: {
             rowHeight={52}
             label="Members"
             className="members"
+            fitUpTo="60vh"
             keyOf={(m) => m.accountId}
             render={memberRow}
           />

@@ -15,6 +15,8 @@ export function VirtualList<T>(props: {
   keyOf: (item: T) => string;
   render: (item: T) => ComponentChildren;
   className?: string;
+  /** Grow with the rows up to this CSS height, then scroll (instead of filling the space given). */
+  fitUpTo?: string;
 }) {
   const { items, rowHeight } = props;
   const box = useRef<HTMLDivElement>(null);
@@ -35,6 +37,11 @@ export function VirtualList<T>(props: {
     <div
       ref={box}
       class={`virtual ${props.className ?? ''}`}
+      style={
+        props.fitUpTo
+          ? { height: `min(${items.length * rowHeight + 2}px, ${props.fitUpTo})`, flex: 'none' }
+          : undefined
+      }
       onScroll={(event) => setScrollTop((event.currentTarget as HTMLDivElement).scrollTop)}
     >
       <ul aria-label={props.label} class="virtual-body" style={{ height: `${items.length * rowHeight}px` }}>

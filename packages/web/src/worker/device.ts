@@ -103,8 +103,8 @@ export class Device {
   }
 
   /** Opens the device's stores and connects; resolves once the keys are set up (not when online). */
-  async start(session: Session): Promise<void> {
-    if (this.running?.session.token === session.token) return;
+  async start(session: Session, options: { takeOver?: boolean } = {}): Promise<void> {
+    if (this.running?.session.token === session.token && !options.takeOver) return;
     await this.stop();
     this.http.setToken(session.token);
     const store = await IndexedDbMlsStore.open(`courier-device-${session.deviceId}`);
@@ -129,6 +129,9 @@ export class Device {
     client.on('roster', ({ groupId }) => void this.refreshChat(groupId));
     client.on('joined', ({ groupId }) => void this.refreshChat(groupId));
     client.on('removed', ({ groupId }) => void this.refreshChat(groupId));
+    // Removed from a chat (or left it elsewhere): the server stops delivering it and says so.
+    client.connection.on('group_left', ({ groupId }) => void this.refreshChat(groupId));
+    client.connection.on('group_joined', ({ groupId }) => void this.refreshChat(groupId));
     client.on('state', (state) => this.emit({ kind: 'connection', state }));
     client.on('key_change', (change) => {
       void app.setKeysChanged(change.accountId, true).then(() => {
@@ -136,8 +139,13 @@ export class Device {
       });
     });
     client.on('fatal', (error) => {
-      this.emit({ kind: 'signed_out', code: error.code });
-      void this.stop();
+      // Another tab (or window) of this browser took the device's connection over: this one steps
+      // back and offers to take it again. A revoked or invalid session signs out.
+      if (error.code === 'AUTH_CONNECTION_REPLACED') this.emit({ kind: 'connection', state: 'replaced' });
+      else {
+        this.emit({ kind: 'signed_out', code: error.code });
+        void this.stop();
+      }
     });
     await client.start();
     void this.loadGroups().catch(() => {});
