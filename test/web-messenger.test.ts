@@ -185,7 +185,12 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     expect(aliceSees.length).toBeGreaterThanOrEqual(30);
     expect(aliceSees).toBe(bobSees);
     await alice.page.getByRole('img', { name: /QR code of the safety number/ }).waitFor();
+    await alice.page.getByRole('checkbox', { name: 'Mark Bob as verified (the numbers match)' }).check();
     await check(alice.page, 'safety-number');
+    await alice.page.getByRole('button', { name: 'Back to the chat' }).click();
+    await alice.page.getByText('✓ Verified').waitFor();
+    await bob.page.getByRole('button', { name: 'Back to the chat' }).click();
+    expect(await bob.page.getByText('✓ Verified').count()).toBe(0);
 
     // A third person; Alice makes a group with Bob and Carol and writes in it.
     const carol = await signUp('Carol');

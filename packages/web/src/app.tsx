@@ -46,6 +46,7 @@ export function App() {
   /** Courier was opened in another tab, which now holds this device's connection. */
   const [replaced, setReplaced] = useState(false);
   const [keysChanged, setKeysChanged] = useState<Record<string, boolean>>({});
+  const [verified, setVerified] = useState<Record<string, boolean>>({});
   const [error, setError] = useState('');
   const refreshing = useRef<Promise<void> | undefined>(undefined);
   const again = useRef(false);
@@ -63,10 +64,14 @@ export function App() {
           const list = await device.chats();
           setChats(list);
           const changed: Record<string, boolean> = {};
-          for (const chat of list)
-            if (chat.peerAccountId)
-              changed[chat.peerAccountId] = await device.keysChanged(chat.peerAccountId);
+          const marked: Record<string, boolean> = {};
+          for (const chat of list) {
+            if (!chat.peerAccountId) continue;
+            changed[chat.peerAccountId] = await device.keysChanged(chat.peerAccountId);
+            marked[chat.peerAccountId] = await device.verified(chat.peerAccountId);
+          }
           setKeysChanged(changed);
+          setVerified(marked);
         } catch {
           // Signed out meanwhile: nothing to show.
         }
@@ -252,6 +257,7 @@ export function App() {
           chat={chat}
           version={versions[chat.groupId] ?? 0}
           keysChanged={chat.peerAccountId ? (keysChanged[chat.peerAccountId] ?? false) : false}
+          verified={chat.peerAccountId ? (verified[chat.peerAccountId] ?? false) : false}
           online={online}
           onInfo={() => setView({ kind: 'info', groupId: chat.groupId })}
           onBack={() => setView({ kind: 'none' })}

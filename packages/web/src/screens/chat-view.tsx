@@ -18,6 +18,8 @@ export function ChatView(props: {
   /** Bumped by the shell whenever the worker says this chat's messages changed. */
   version: number;
   keysChanged: boolean;
+  /** The person marked this contact verified (compared the safety number). */
+  verified: boolean;
   online: boolean;
   onInfo: () => void;
   onBack: () => void;
@@ -96,6 +98,11 @@ export function ChatView(props: {
           Chats
         </button>
         <h2 id="chat-title">{chat.title || 'Untitled chat'}</h2>
+        {props.verified && (
+          <span class="verified" title="You compared the safety number">
+            ✓ Verified
+          </span>
+        )}
         <button type="button" class="secondary" onClick={props.onInfo}>
           Chat info
         </button>

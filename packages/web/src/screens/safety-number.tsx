@@ -8,7 +8,9 @@ import { device } from '../rpc.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
 
 export function SafetyNumber(props: { accountId: string }) {
-  const [safety, setSafety] = useState<{ number: string; keysChanged: boolean; name: string } | undefined>();
+  const [safety, setSafety] = useState<
+    { number: string; keysChanged: boolean; verified: boolean; name: string } | undefined
+  >();
   const canvas = useRef<HTMLCanvasElement>(null);
   const { error, run } = useAction();
   useEffect(
@@ -34,6 +36,21 @@ export function SafetyNumber(props: { accountId: string }) {
         ))}
       </p>
       <canvas ref={canvas} role="img" aria-label={`QR code of the safety number with ${safety.name}`} />
+      <label class="check">
+        <input
+          type="checkbox"
+          checked={safety.verified}
+          onChange={(e) => {
+            const verified = e.currentTarget.checked;
+            setSafety({ ...safety, verified });
+            void run(async () => {
+              await device.setVerified(props.accountId, verified);
+              setSafety(await device.safety(props.accountId));
+            });
+          }}
+        />{' '}
+        Mark {safety.name} as verified (the numbers match)
+      </label>
       {safety.keysChanged && (
         <p class="warning" role="status">
           {safety.name}’s keys changed since you last looked.{' '}

@@ -15,6 +15,7 @@ export class AppStore {
     private readonly readUpTo: Map<string, number>,
     private readonly changedKeys: Set<string>,
     private readonly sent: Map<string, number>,
+    private readonly verifiedPeople: Set<string>,
   ) {}
 
   static async open(deviceId: string): Promise<AppStore> {
@@ -24,10 +25,17 @@ export class AppStore {
     const kv = db.transaction('kv').objectStore('kv');
     const read = (await request(kv.get('readUpTo'))) as Record<string, number> | undefined;
     const changed = (await request(kv.get('changedKeys'))) as string[] | undefined;
+    const verified = (await request(kv.get('verified'))) as string[] | undefined;
     const range = IDBKeyRange.bound('sent:', 'sent;');
     const [keys, seqs] = await Promise.all([request(kv.getAllKeys(range)), request(kv.getAll(range))]);
     const sent = new Map(keys.map((key, i) => [String(key).slice('sent:'.length), seqs[i] as number]));
-    return new AppStore(db, new Map(Object.entries(read ?? {})), new Set(changed ?? []), sent);
+    return new AppStore(
+      db,
+      new Map(Object.entries(read ?? {})),
+      new Set(changed ?? []),
+      sent,
+      new Set(verified ?? []),
+    );
   }
 
   private async put(key: string, value: unknown): Promise<void> {
@@ -65,10 +73,23 @@ export class AppStore {
     return this.changedKeys.has(accountId);
   }
 
+  /** A change of keys also takes back the person's "verified" mark: the number they compared is gone. */
   async setKeysChanged(accountId: string, changed: boolean): Promise<void> {
     if (changed) this.changedKeys.add(accountId);
     else this.changedKeys.delete(accountId);
     await this.put('changedKeys', [...this.changedKeys]);
+    if (changed) await this.setVerified(accountId, false);
+  }
+
+  /** The person compared the safety number with this contact and marked them verified. */
+  verified(accountId: string): boolean {
+    return this.verifiedPeople.has(accountId);
+  }
+
+  async setVerified(accountId: string, verified: boolean): Promise<void> {
+    if (verified) this.verifiedPeople.add(accountId);
+    else this.verifiedPeople.delete(accountId);
+    await this.put('verified', [...this.verifiedPeople]);
   }
 
   close(): void {

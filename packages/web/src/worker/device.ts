@@ -533,9 +533,28 @@ export class Device {
   // Security --------------------------------------------------------------------------------------
 
   /** The safety number shared with a person, and whether their keys changed since last looked at. */
-  async safety(accountId: string): Promise<{ number: string; keysChanged: boolean; name: string }> {
+  async safety(
+    accountId: string,
+  ): Promise<{ number: string; keysChanged: boolean; verified: boolean; name: string }> {
     const number = await this.live.client.safetyNumber(accountId);
-    return { number, keysChanged: this.live.app.keysChanged(accountId), name: await this.nameOf(accountId) };
+    const { app } = this.live;
+    return {
+      number,
+      keysChanged: app.keysChanged(accountId),
+      verified: app.verified(accountId),
+      name: await this.nameOf(accountId),
+    };
+  }
+
+  /** Sets or clears the "verified" mark of a contact (comparing the number also clears a key warning). */
+  async setVerified(accountId: string, verified: boolean): Promise<void> {
+    if (verified) await this.live.app.setKeysChanged(accountId, false);
+    await this.live.app.setVerified(accountId, verified);
+    this.emit({ kind: 'key_change', accountId });
+  }
+
+  verified(accountId: string): boolean {
+    return this.live.app.verified(accountId);
   }
 
   /** The person compared the safety number: the key-change warning goes away. */
