@@ -3,6 +3,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PolicyVersion, policyVersions } from '@courier/server';
+import { seriousViolations } from './support/axe.ts';
 import { nextPhone, startTestServer, type TestServer, unsafeTestingClock } from './support/harness.ts';
 
 /**
@@ -41,6 +42,7 @@ describe('the web app: sign-in and settings (Chromium)', () => {
     await page.getByLabel('Code from the text message').fill(code === '000000' ? '111111' : '000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('The verification code is wrong.');
+    expect(await seriousViolations(page)).toEqual([]);
     await page.getByLabel('Code from the text message').fill(code);
     await page.getByRole('button', { name: 'Sign in' }).click();
 
@@ -127,6 +129,7 @@ describe('the web app: sign-in and settings (Chromium)', () => {
     await page.getByLabel('Type your phone number to confirm').fill(phone);
     await page.getByRole('button', { name: 'Delete my account' }).click();
     await page.getByRole('heading', { name: 'Your account is deleted' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
     expect(dialogs).toBe(2);
     expect(await server.app.storage.accounts.byId(account!.id)).toBeUndefined();
     expect(await server.app.storage.accounts.byPhone(phone)).toBeUndefined();
