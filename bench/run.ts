@@ -6,6 +6,8 @@
  * `blocking` (also in `all`) measures reconnects past a censor in network namespaces (root only).
  * `mls-soak [--histories N] [--seconds S] [--max-ops N] [--seed N]` (run when named) searches random MLS
  * group histories for failures; it exits 1 when it found any.
+ * `web [--chats N] [--messages N]` (when named) measures the messenger in Chromium: chat list with N chats,
+ * opening a chat with --messages stored messages, and the JavaScript the first load transfers.
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
  * Prints one JSON object per figure on stdout (../shared/BENCH.md); progress goes to stderr.
@@ -23,6 +25,7 @@ import { MLS_SOAK_DEFAULTS, runMlsSoak } from './mls-soak.ts';
 import { runScaledFaultsBench, SCALED_FAULTS_DEFAULTS } from './scaled-faults.ts';
 import { runTransparencyBench, TRANSPARENCY_SIZES } from './transparency.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
+import { runWeb, WEB_DEFAULTS } from './web.ts';
 import { runW2, W2_DEFAULTS } from './w2.ts';
 import { runW3, W3_DEFAULTS } from './w3.ts';
 
@@ -43,6 +46,7 @@ const { positionals, values } = parseArgs({
     'max-ops': { type: 'string' },
     seed: { type: 'string' },
     'outage-ms': { type: 'string' },
+    chats: { type: 'string' },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -150,6 +154,18 @@ if (which === 'mls-group') {
     },
     ['create_and_add_s', 'joiner_caught_up_s', 'message_to_joiner_s', 'remove_commit_s', 'process_remove_s'],
   );
+}
+if (which === 'web') {
+  const params = {
+    chats: num(values.chats, WEB_DEFAULTS.chats),
+    messages: num(values.messages, WEB_DEFAULTS.messages),
+  };
+  await measure('web', (s) => runWeb(s, params, storage), [
+    'chat_list_ms',
+    'open_chat_ms',
+    'first_load_js_gzip_kb',
+    'worker_js_gzip_kb',
+  ]);
 }
 if (which === 'transparency' || which === 'all') {
   // In-process: the legal log's append and start-up check at two log sizes (--members sets one size).
