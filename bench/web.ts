@@ -61,6 +61,7 @@ export async function runWeb(s: BenchServer, p: WebParams, storage: string): Pro
         });
         clients.push(client);
         await client.start();
+        await client.ready();
         const chat = await client.openDirect(me!.accountId);
         const count = i === 0 ? p.messages : 1;
         const accepted: Promise<unknown>[] = [];
