@@ -71,6 +71,7 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     await page.getByLabel('Phone number', { exact: true }).fill(phone);
     if (screens) await check(page, 'sign-in');
     await page.getByRole('button', { name: 'Send code' }).click();
+    await page.locator('#code-sent').waitFor();
     await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Our privacy policy' }).waitFor();

@@ -6,7 +6,7 @@
 import type { AccountView } from '@courier/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { device, subscribe } from './rpc.ts';
+import { AppError, device, subscribe } from './rpc.ts';
 import { ChatInfo } from './screens/chat-info.tsx';
 import { ChatList } from './screens/chat-list.tsx';
 import { ChatView } from './screens/chat-view.tsx';
@@ -15,7 +15,7 @@ import { Policy } from './screens/policy.tsx';
 import { SafetyNumber } from './screens/safety-number.tsx';
 import { ProfileForm, Settings } from './screens/settings.tsx';
 import { type PendingSignIn, SignIn } from './screens/sign-in.tsx';
-import { loadSession, saveSession } from './session.ts';
+import { loadAccount, loadSession, saveAccount, saveSession } from './session.ts';
 import { Alert, messageOf } from './ui/errors.tsx';
 import type { ChatSummary, DeviceEvent, Session } from './worker/types.ts';
 
@@ -84,7 +84,16 @@ export function App() {
     async (session: Session) => {
       saveSession(session);
       await device.start(session);
-      const account = await device.me();
+      let account: AccountView;
+      try {
+        account = await device.me();
+        saveAccount(account);
+      } catch (caught) {
+        // Offline (a reload without network): the account as last seen; the device reconnects later.
+        const kept = loadAccount(session.accountId);
+        if (!(caught instanceof AppError) || caught.code !== 'SERVER_UNAVAILABLE' || !kept) throw caught;
+        account = kept;
+      }
       setMe(account);
       setOnline((await device.connectionState()) === 'ready');
       refreshChats();
@@ -107,6 +116,7 @@ export function App() {
         setOnline(event.state === 'ready');
         setReplaced(event.state === 'replaced');
       } else if (event.kind === 'signed_out') signedOut();
+      else if (event.kind === 'problem') setError(event.message);
       else if (event.kind === 'messages') {
         setVersions((v) => ({ ...v, [event.groupId]: (v[event.groupId] ?? 0) + 1 }));
         refreshChats();
@@ -127,7 +137,8 @@ export function App() {
         setPhase(account.policy.accepted ? { kind: 'main' } : { kind: 'policy', reason: 'changed' });
       } catch (caught) {
         setError(messageOf(caught));
-        signedOut();
+        if (caught instanceof AppError && caught.code.startsWith('AUTH_')) signedOut();
+        else setPhase({ kind: 'sign-in' });
       }
     })();
   }, [enter, refreshChats, signedOut]);

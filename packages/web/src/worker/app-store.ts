@@ -1,6 +1,10 @@
+import type { GroupView, UserView } from '@courier/protocol';
+
 /**
  * What the app keeps on the device beside the SDK's store: how far the person has read each chat,
- * and the contacts whose keys changed (a warning stays until the person looks at the safety number).
+ * the contacts whose keys changed (a warning stays until the person looks at the safety number) or
+ * whom the person marked verified, where the server put each sent message, and the last chat list,
+ * people and direct-chat partners the server told (so that a load shows the chats at once, offline too).
  * One small IndexedDB database per device; the SDK's own store is not touched.
  */
 const request = <T>(r: IDBRequest<T>) =>
@@ -16,6 +20,11 @@ export class AppStore {
     private readonly changedKeys: Set<string>,
     private readonly sent: Map<string, number>,
     private readonly verifiedPeople: Set<string>,
+    private readonly cached: {
+      groups: GroupView[];
+      people: Record<string, UserView>;
+      peers: Record<string, string>;
+    },
   ) {}
 
   static async open(deviceId: string): Promise<AppStore> {
@@ -26,6 +35,9 @@ export class AppStore {
     const read = (await request(kv.get('readUpTo'))) as Record<string, number> | undefined;
     const changed = (await request(kv.get('changedKeys'))) as string[] | undefined;
     const verified = (await request(kv.get('verified'))) as string[] | undefined;
+    const groups = (await request(kv.get('groups'))) as GroupView[] | undefined;
+    const people = (await request(kv.get('people'))) as Record<string, UserView> | undefined;
+    const peers = (await request(kv.get('peers'))) as Record<string, string> | undefined;
     const range = IDBKeyRange.bound('sent:', 'sent;');
     const [keys, seqs] = await Promise.all([request(kv.getAllKeys(range)), request(kv.getAll(range))]);
     const sent = new Map(keys.map((key, i) => [String(key).slice('sent:'.length), seqs[i] as number]));
@@ -35,6 +47,7 @@ export class AppStore {
       new Set(changed ?? []),
       sent,
       new Set(verified ?? []),
+      { groups: groups ?? [], people: people ?? {}, peers: peers ?? {} },
     );
   }
 
@@ -90,6 +103,33 @@ export class AppStore {
     if (verified) this.verifiedPeople.add(accountId);
     else this.verifiedPeople.delete(accountId);
     await this.put('verified', [...this.verifiedPeople]);
+  }
+
+  groups(): GroupView[] {
+    return this.cached.groups;
+  }
+
+  async saveGroups(groups: GroupView[]): Promise<void> {
+    this.cached.groups = groups;
+    await this.put('groups', groups);
+  }
+
+  person(accountId: string): UserView | undefined {
+    return this.cached.people[accountId];
+  }
+
+  async savePerson(user: UserView): Promise<void> {
+    this.cached.people[user.accountId] = user;
+    await this.put('people', this.cached.people);
+  }
+
+  peer(groupId: string): string | undefined {
+    return this.cached.peers[groupId];
+  }
+
+  async savePeer(groupId: string, accountId: string): Promise<void> {
+    this.cached.peers[groupId] = accountId;
+    await this.put('peers', this.cached.peers);
   }
 
   close(): void {

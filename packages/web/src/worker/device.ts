@@ -102,7 +102,7 @@ export class Device {
     return this.http.privacyPolicy();
   }
 
-  /** Opens the device's stores and connects; resolves once the keys are set up (not when online). */
+  /** Opens the device's stores and starts connecting; resolves once the stores are open (not when online). */
   async start(session: Session, options: { takeOver?: boolean } = {}): Promise<void> {
     if (this.running?.session.token === session.token && !options.takeOver) return;
     await this.stop();
@@ -147,8 +147,36 @@ export class Device {
         void this.stop();
       }
     });
-    await client.start();
-    void this.loadGroups().catch(() => {});
+    void this.connect(client);
+  }
+
+  /**
+   * Sets up the device's keys and connects, in the background: the chat list shows what the device
+   * holds meanwhile. While the server cannot be reached (a reload while offline) it tries again; a
+   * refused session signs out; any other failure is reported.
+   */
+  private async connect(client: SecureClient): Promise<void> {
+    for (let attempt = 0; this.running?.client === client; attempt++) {
+      try {
+        await client.start();
+        await this.loadGroups();
+        return;
+      } catch (error) {
+        const failure =
+          error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error });
+        if (this.running?.client !== client) return;
+        if (failure.code.startsWith('AUTH_')) {
+          this.emit({ kind: 'signed_out', code: failure.code });
+          await this.stop();
+          return;
+        }
+        if (failure.status < 500) {
+          this.emit({ kind: 'problem', message: failure.message });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 500 * 2 ** attempt)));
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -260,15 +288,34 @@ export class Device {
       ? await this.http.lookup({ phone: text.replace(/[\s()-]/g, '') })
       : await this.http.lookup({ username: text.replace(/^@/, '') });
     this.names.set(user.accountId, user);
+    await this.live.app.savePerson(user);
     return user;
   }
 
+  /**
+   * A person as this account may see them: asked once per session, kept on the device so that the
+   * chat list needs no request per chat on the next load (and shows names offline).
+   */
   private async person(accountId: string): Promise<UserView | undefined> {
     const known = this.names.get(accountId);
     if (known) return known;
+    const kept = this.running?.app.person(accountId);
+    if (kept) {
+      this.names.set(accountId, kept);
+      void this.refreshPerson(accountId);
+      return kept;
+    }
+    return this.refreshPerson(accountId);
+  }
+
+  private async refreshPerson(accountId: string): Promise<UserView | undefined> {
     try {
       const user = await this.http.lookup({ accountId });
+      const before = this.names.get(accountId);
       this.names.set(accountId, user);
+      await this.running?.app.savePerson(user);
+      if (before && (before.displayName !== user.displayName || before.username !== user.username))
+        this.emit({ kind: 'chats' });
       return user;
     } catch {
       return undefined;
@@ -286,6 +333,7 @@ export class Device {
 
   private async loadGroups(): Promise<GroupView[]> {
     this.groups = await this.live.client.http.groups();
+    void this.live.app.saveGroups(this.groups).catch(() => {});
     this.emit({ kind: 'chats' });
     return this.groups;
   }
@@ -339,12 +387,15 @@ export class Device {
 
   private async peerOf(group: GroupView): Promise<string | undefined> {
     if (group.kind !== 'direct') return undefined;
-    const known = this.peers.get(group.groupId);
+    const known = this.peers.get(group.groupId) ?? this.live.app.peer(group.groupId);
     if (known) return known;
     try {
       const detail = await this.live.client.http.group(group.groupId);
       const peer = detail.members.find((m) => m.accountId !== this.live.session.accountId)?.accountId;
-      if (peer) this.peers.set(group.groupId, peer);
+      if (peer) {
+        this.peers.set(group.groupId, peer);
+        await this.live.app.savePeer(group.groupId, peer);
+      }
       return peer;
     } catch {
       return undefined;
@@ -354,6 +405,8 @@ export class Device {
   /** The chat list, most recent activity first. */
   async chats(): Promise<ChatSummary[]> {
     const { store, app } = this.live;
+    // What the server said last time, until it answers now (offline, or still connecting).
+    if (this.groups.length === 0) this.groups = app.groups();
     if (this.groups.length === 0) await this.loadGroups().catch(() => {});
     const mine = new Set(await store.groupIds());
     const summaries = await Promise.all(

@@ -72,4 +72,5 @@ export type DeviceEvent =
   | { kind: 'messages'; groupId: string }
   | { kind: 'connection'; state: string }
   | { kind: 'key_change'; accountId: string }
-  | { kind: 'signed_out'; code: string };
+  | { kind: 'signed_out'; code: string }
+  | { kind: 'problem'; message: string };
