@@ -42,10 +42,18 @@ export function webBuildIsFresh(): boolean {
 /** Builds the app unless the build is fresh; returns whether it built. */
 export async function ensureWebBuilt(options: { force?: boolean; quiet?: boolean } = {}): Promise<boolean> {
   if (!options.force && webBuildIsFresh()) return false;
-  const { build } = await import('vite');
+  const { build, createLogger } = await import('vite');
+  // @hpke/common imports Node's `crypto` only as a fallback for the Web Crypto API, which browsers
+  // and workers have: Vite's notice that it left it out says nothing a person can act on.
+  const logger = createLogger(options.quiet ? 'error' : 'warn');
+  const warn = logger.warn.bind(logger);
+  logger.warn = (message, warnOptions) => {
+    if (!message.includes('has been externalized for browser compatibility')) warn(message, warnOptions);
+  };
   await build({
     root: web,
     configFile: join(web, 'vite.config.ts'),
+    customLogger: logger,
     logLevel: options.quiet ? 'error' : 'warn',
   });
   return true;

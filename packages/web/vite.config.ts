@@ -15,7 +15,7 @@ export default defineConfig({
     target: 'chrome120',
     sourcemap: false,
     modulePreload: { polyfill: false },
-    rollupOptions: { external: ['ws', /^node:/] },
+    rollupOptions: { external: ['ws', /^node:/], checks: { bundlerTimings: false } },
   },
   worker: {
     format: 'es',
