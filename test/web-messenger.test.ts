@@ -262,7 +262,10 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     const second = await bob.context.newPage();
     await second.goto(server.url);
     await connected(second);
-    await bob.page.getByRole('status').filter({ hasText: 'Open in another tab' }).waitFor({ timeout: 30_000 });
+    await bob.page
+      .getByRole('status')
+      .filter({ hasText: 'Open in another tab' })
+      .waitFor({ timeout: 30_000 });
     await second.close();
     await bob.page.getByRole('button', { name: 'Use Courier in this tab' }).click();
     await connected(bob.page);
