@@ -13,6 +13,12 @@ const request = <T>(r: IDBRequest<T>) =>
     r.onerror = () => reject(r.error);
   });
 
+/** A person as last looked up, and when. */
+export interface KeptPerson {
+  user: UserView;
+  fetchedAtMs: number;
+}
+
 export class AppStore {
   private constructor(
     private readonly db: IDBDatabase,
@@ -22,7 +28,7 @@ export class AppStore {
     private readonly verifiedPeople: Set<string>,
     private readonly cached: {
       groups: GroupView[];
-      people: Record<string, UserView>;
+      people: Record<string, KeptPerson>;
       peers: Record<string, string>;
     },
   ) {}
@@ -36,7 +42,7 @@ export class AppStore {
     const changed = (await request(kv.get('changedKeys'))) as string[] | undefined;
     const verified = (await request(kv.get('verified'))) as string[] | undefined;
     const groups = (await request(kv.get('groups'))) as GroupView[] | undefined;
-    const people = (await request(kv.get('people'))) as Record<string, UserView> | undefined;
+    const people = (await request(kv.get('people'))) as Record<string, KeptPerson> | undefined;
     const peers = (await request(kv.get('peers'))) as Record<string, string> | undefined;
     const range = IDBKeyRange.bound('sent:', 'sent;');
     const [keys, seqs] = await Promise.all([request(kv.getAllKeys(range)), request(kv.getAll(range))]);
@@ -114,12 +120,15 @@ export class AppStore {
     await this.put('groups', groups);
   }
 
-  person(accountId: string): UserView | undefined {
+  person(accountId: string): KeptPerson | undefined {
     return this.cached.people[accountId];
   }
 
-  async savePerson(user: UserView): Promise<void> {
-    this.cached.people[user.accountId] = user;
+  /** Keeps what the server said of a person (written only when it changed). */
+  async savePerson(user: UserView, fetchedAtMs: number): Promise<void> {
+    const before = this.cached.people[user.accountId];
+    this.cached.people[user.accountId] = { user, fetchedAtMs };
+    if (before && JSON.stringify(before.user) === JSON.stringify(user)) return;
     await this.put('people', this.cached.people);
   }
 

@@ -288,7 +288,7 @@ export class Device {
       ? await this.http.lookup({ phone: text.replace(/[\s()-]/g, '') })
       : await this.http.lookup({ username: text.replace(/^@/, '') });
     this.names.set(user.accountId, user);
-    await this.live.app.savePerson(user);
+    await this.live.app.savePerson(user, Date.now());
     return user;
   }
 
@@ -300,10 +300,11 @@ export class Device {
     const known = this.names.get(accountId);
     if (known) return known;
     const kept = this.running?.app.person(accountId);
-    if (kept) {
-      this.names.set(accountId, kept);
-      void this.refreshPerson(accountId);
-      return kept;
+    if (kept?.user) {
+      this.names.set(accountId, kept.user);
+      // Names change rarely: asked again at most once an hour, not on every load.
+      if (Date.now() - kept.fetchedAtMs > 3_600_000) void this.refreshPerson(accountId);
+      return kept.user;
     }
     return this.refreshPerson(accountId);
   }
@@ -313,7 +314,7 @@ export class Device {
       const user = await this.http.lookup({ accountId });
       const before = this.names.get(accountId);
       this.names.set(accountId, user);
-      await this.running?.app.savePerson(user);
+      await this.running?.app.savePerson(user, Date.now());
       if (before && (before.displayName !== user.displayName || before.username !== user.username))
         this.emit({ kind: 'chats' });
       return user;
