@@ -4,6 +4,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from './support/axe.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+import { secureDevice } from './support/secure.ts';
 
 /** Screenshots of every screen, at phone and desktop widths (gitignored, kept by the test run). */
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
@@ -289,6 +290,19 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     await openChat(alice.page, 'Bob');
     await expect.poll(() => texts(alice.page)).toContain('after the reload');
     expect((await texts(alice.page)).filter((t) => t === 'after the reload')).toHaveLength(1);
+
+    // Bob signs in on a second device: Alice's chat warns that his keys changed, and her "verified"
+    // mark is gone until she compares the new safety number.
+    const bobsPhone = await secureDevice(server, await server.login(bob.phone));
+    await alice.page.getByText(/Bob’s safety number changed/).waitFor({ timeout: 30_000 });
+    expect(await alice.page.getByText('✓ Verified').count()).toBe(0);
+    await check(alice.page, 'key-change-warning');
+    await alice.page.getByRole('button', { name: 'Compare safety number' }).click();
+    await alice.page.getByRole('button', { name: 'I compared the new safety number' }).click();
+    await alice.page
+      .getByRole('button', { name: 'I compared the new safety number' })
+      .waitFor({ state: 'detached' });
+    await bobsPhone.client.stop();
 
     // Settings screen passes axe too.
     await alice.page.getByRole('button', { name: 'Settings' }).click();
