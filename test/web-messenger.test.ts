@@ -309,6 +309,14 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     await alice.page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
     await alice.page.getByRole('list', { name: 'Your devices' }).getByText('this browser').waitFor();
     await check(alice.page, 'settings');
+    // On a phone's width a pane hides the list; each pane has a way back to it.
+    await alice.page.setViewportSize({ width: 360, height: 740 });
+    await alice.page.getByRole('button', { name: 'Back to chats' }).click();
+    await alice.page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
+    await openChat(alice.page, 'Bob');
+    expect(await alice.page.getByRole('heading', { name: 'Chats', exact: true }).isVisible()).toBe(false);
+    await alice.page.getByRole('button', { name: 'Chats', exact: true }).click();
+    await alice.page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
 
     for (const person of [alice, bob, carol]) await person.context.close();
   }, 240_000);

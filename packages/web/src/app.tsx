@@ -302,7 +302,10 @@ export function App() {
       pane = (
         <Settings
           me={me}
-          onProfile={setMe}
+          onProfile={(account) => {
+            saveAccount(account);
+            setMe(account);
+          }}
           onDeleted={(legalHold) => {
             saveSession(undefined);
             setMe(undefined);
@@ -327,7 +330,15 @@ export function App() {
           onNewChat={() => setView({ kind: 'new-chat' })}
           onNewGroup={() => setView({ kind: 'new-group' })}
         />
-        <div class="pane">{pane}</div>
+        <div class="pane">
+          {(view.kind === 'settings' || view.kind === 'new-chat' || view.kind === 'new-group') && (
+            // On a narrow screen the list is hidden while a pane is open: this is the way back.
+            <button type="button" class="back-to-list secondary" onClick={() => setView({ kind: 'none' })}>
+              Back to chats
+            </button>
+          )}
+          {pane}
+        </div>
       </div>
     );
   }
