@@ -37,21 +37,36 @@ export function VirtualList<T>(props: {
     <div
       ref={box}
       class={`virtual ${props.className ?? ''}`}
-      style={
-        props.fitUpTo
+      // The mechanics are styled here (the app's stylesheet only adds looks): a scrolling box, one tall
+      // list, rows placed where they would be.
+      style={{
+        overflowY: 'auto',
+        position: 'relative',
+        ...(props.fitUpTo
           ? { height: `min(${items.length * rowHeight + 2}px, ${props.fitUpTo})`, flex: 'none' }
-          : undefined
-      }
+          : {}),
+      }}
       onScroll={(event) => setScrollTop((event.currentTarget as HTMLDivElement).scrollTop)}
     >
-      <ul aria-label={props.label} class="virtual-body" style={{ height: `${items.length * rowHeight}px` }}>
+      <ul
+        aria-label={props.label}
+        class="virtual-body"
+        style={{ height: `${items.length * rowHeight}px`, position: 'relative', margin: 0, padding: 0 }}
+      >
         {items.slice(first, last).map((item, i) => (
           <li
             key={props.keyOf(item)}
             aria-setsize={items.length}
             aria-posinset={first + i + 1}
             class="virtual-row"
-            style={{ top: `${(first + i) * rowHeight}px`, height: `${rowHeight}px` }}
+            style={{
+              position: 'absolute',
+              left: 0,
+              right: 0,
+              listStyle: 'none',
+              top: `${(first + i) * rowHeight}px`,
+              height: `${rowHeight}px`,
+            }}
           >
             {props.render(item)}
           </li>
