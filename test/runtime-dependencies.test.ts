@@ -97,7 +97,7 @@ describe('what npm start needs at run time', () => {
         const specifier = (match[1] ?? match[2])!;
         if (!specifier.startsWith('.') && !specifier.startsWith('node:')) needed.add(packageName(specifier));
       }
-    expect([...needed].sort()).toEqual(['@preact/preset-vite', 'vite']);
+    expect([...needed].sort()).toEqual(['vite']);
     for (const name of needed) expect(Object.hasOwn(web.dependencies ?? {}, name)).toBe(true);
   });
 });

@@ -1,4 +1,3 @@
-import preact from '@preact/preset-vite';
 import { defineConfig } from 'vite';
 
 /**
@@ -7,7 +6,8 @@ import { defineConfig } from 'vite';
  * transports (ws, the relay tunnel's TLS) are loaded lazily and never run in a browser.
  */
 export default defineConfig({
-  plugins: [preact({ prerender: { enabled: false } })],
+  // JSX for Preact by Vite's own transform (no Babel): `h`/`jsx` from preact/jsx-runtime.
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   base: '/',
   build: {
     outDir: 'dist',
