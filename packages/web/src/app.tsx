@@ -45,8 +45,6 @@ export function App() {
   const [online, setOnline] = useState(false);
   /** Courier was opened in another tab, which now holds this device's connection. */
   const [replaced, setReplaced] = useState(false);
-  const [keysChanged, setKeysChanged] = useState<Record<string, boolean>>({});
-  const [verified, setVerified] = useState<Record<string, boolean>>({});
   const [error, setError] = useState('');
   const refreshing = useRef<Promise<void> | undefined>(undefined);
   const again = useRef(false);
@@ -63,15 +61,6 @@ export function App() {
         try {
           const list = await device.chats();
           setChats(list);
-          const changed: Record<string, boolean> = {};
-          const marked: Record<string, boolean> = {};
-          for (const chat of list) {
-            if (!chat.peerAccountId) continue;
-            changed[chat.peerAccountId] = await device.keysChanged(chat.peerAccountId);
-            marked[chat.peerAccountId] = await device.verified(chat.peerAccountId);
-          }
-          setKeysChanged(changed);
-          setVerified(marked);
         } catch {
           // Signed out meanwhile: nothing to show.
         }
@@ -267,8 +256,8 @@ export function App() {
         <ChatView
           chat={chat}
           version={versions[chat.groupId] ?? 0}
-          keysChanged={chat.peerAccountId ? (keysChanged[chat.peerAccountId] ?? false) : false}
-          verified={chat.peerAccountId ? (verified[chat.peerAccountId] ?? false) : false}
+          keysChanged={chat.keysChanged}
+          verified={chat.verified}
           online={online}
           onInfo={() => setView({ kind: 'info', groupId: chat.groupId })}
           onBack={() => setView({ kind: 'none' })}

@@ -429,6 +429,8 @@ export class Device {
           memberCount: group.memberCount,
           myRole: group.myRole,
           ready: mine.has(group.groupId),
+          keysChanged: peer ? app.keysChanged(peer) : false,
+          verified: peer ? app.verified(peer) : false,
         };
       }),
     );
@@ -607,17 +609,9 @@ export class Device {
     this.emit({ kind: 'key_change', accountId });
   }
 
-  verified(accountId: string): boolean {
-    return this.live.app.verified(accountId);
-  }
-
   /** The person compared the safety number: the key-change warning goes away. */
   async acknowledgeKeys(accountId: string): Promise<void> {
     await this.live.app.setKeysChanged(accountId, false);
     this.emit({ kind: 'key_change', accountId });
-  }
-
-  keysChanged(accountId: string): boolean {
-    return this.live.app.keysChanged(accountId);
   }
 }

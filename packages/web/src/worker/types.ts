@@ -25,6 +25,10 @@ export interface ChatSummary {
   myRole: 'owner' | 'admin' | 'member';
   /** This device holds the chat's keys (false until its Welcome arrived). */
   ready: boolean;
+  /** Direct chats: the contact's keys changed since the person last compared the safety number. */
+  keysChanged: boolean;
+  /** Direct chats: the person marked the contact verified. */
+  verified: boolean;
 }
 
 export type SendState = 'queued' | 'stored';
