@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Builds the web app (packages/web/dist) when it is missing or older than its sources.
+    globalSetup: ['test/support/web-build.global.ts'],
   },
 });

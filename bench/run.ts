@@ -6,6 +6,8 @@
  * `blocking` (also in `all`) measures reconnects past a censor in network namespaces (root only).
  * `mls-soak [--histories N] [--seconds S] [--max-ops N] [--seed N]` (run when named) searches random MLS
  * group histories for failures; it exits 1 when it found any.
+ * `web [--chats N] [--messages N]` (when named) measures the messenger in Chromium: chat list with N chats,
+ * opening a chat with --messages stored messages, and the JavaScript the first load transfers.
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
  * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK.
@@ -25,6 +27,7 @@ import { MLS_SOAK_DEFAULTS, runMlsSoak } from './mls-soak.ts';
 import { runScaledFaultsBench, SCALED_FAULTS_DEFAULTS } from './scaled-faults.ts';
 import { runTransparencyBench, TRANSPARENCY_SIZES } from './transparency.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
+import { runWeb, WEB_DEFAULTS } from './web.ts';
 import { runW2, W2_DEFAULTS } from './w2.ts';
 import { runW3, W3_DEFAULTS } from './w3.ts';
 
@@ -46,6 +49,7 @@ const { positionals, values } = parseArgs({
     seed: { type: 'string' },
     'outage-ms': { type: 'string' },
     size: { type: 'string' },
+    chats: { type: 'string' },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -162,6 +166,18 @@ if (which === 'media') {
     'server_rss_growth_mb',
     'seek_first_bytes_ms',
     'cipher_only_mb_per_s',
+  ]);
+}
+if (which === 'web') {
+  const params = {
+    chats: num(values.chats, WEB_DEFAULTS.chats),
+    messages: num(values.messages, WEB_DEFAULTS.messages),
+  };
+  await measure('web', (s) => runWeb(s, params, storage), [
+    'chat_list_ms',
+    'open_chat_ms',
+    'first_load_js_gzip_kb',
+    'worker_js_gzip_kb',
   ]);
 }
 if (which === 'transparency' || which === 'all') {

@@ -65,11 +65,14 @@ function runtimeImports(): { specifier: string; importer: string }[] {
 
 describe('what npm start needs at run time', () => {
   // `npm install --omit=dev` runs postinstall (patch-package patches ts-mls, a run-time library).
-  it.each(['start', 'postinstall'])('runs the %s script through a package in dependencies', (script) => {
-    const command = (rootPackage.scripts[script] as string).split(' ')[0]!;
-    expect(command === 'node' || Object.hasOwn(rootPackage.dependencies ?? {}, command)).toBe(true);
-    expect(Object.hasOwn(rootPackage.devDependencies ?? {}, command)).toBe(false);
-  });
+  it.each(['prestart', 'start', 'postinstall'])(
+    'runs the %s script through a package in dependencies',
+    (script) => {
+      const command = (rootPackage.scripts[script] as string).split(' ')[0]!;
+      expect(command === 'node' || Object.hasOwn(rootPackage.dependencies ?? {}, command)).toBe(true);
+      expect(Object.hasOwn(rootPackage.devDependencies ?? {}, command)).toBe(false);
+    },
+  );
 
   it('imports only packages that the importing package lists in its dependencies', () => {
     const missing = new Set<string>();
@@ -80,5 +83,21 @@ describe('what npm start needs at run time', () => {
       }
     }
     expect([...missing].sort()).toEqual([]);
+  });
+
+  // prestart builds the web app (scripts/build-web.ts): the bundler and everything the app bundles
+  // must install with --omit=dev too.
+  it('builds the web app at start with packages from dependencies only', () => {
+    const web = readJson(join(root, 'packages/web/package.json'));
+    const config = readFileSync(join(root, 'packages/web/vite.config.ts'), 'utf8');
+    const builder = readFileSync(join(root, 'scripts/build-web.ts'), 'utf8');
+    const needed = new Set<string>();
+    for (const text of [config, builder])
+      for (const match of text.matchAll(IMPORT)) {
+        const specifier = (match[1] ?? match[2])!;
+        if (!specifier.startsWith('.') && !specifier.startsWith('node:')) needed.add(packageName(specifier));
+      }
+    expect([...needed].sort()).toEqual(['vite']);
+    for (const name of needed) expect(Object.hasOwn(web.dependencies ?? {}, name)).toBe(true);
   });
 });

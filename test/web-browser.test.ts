@@ -3,14 +3,16 @@ import { strFromU8, unzipSync } from 'fflate';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PolicyVersion, policyVersions } from '@courier/server';
+import { seriousViolations } from './support/axe.ts';
 import { nextPhone, startTestServer, type TestServer, unsafeTestingClock } from './support/harness.ts';
 
 /**
- * The end-user web app in Debian's Chromium: a new person signs in with a texted code, accepts the
- * privacy policy, changes a privacy setting, exports their data to a zip, and deletes the account.
- * Elements are found by their accessible names and roles, as a screen reader would find them.
+ * The messenger's sign-in and Settings in Debian's Chromium: a new person signs in with a texted
+ * code, reads what Courier can and cannot disclose and the policy as a document, accepts it, changes
+ * a privacy setting, exports their data to a zip, and deletes the account. Elements are found by
+ * their accessible names and roles, as a screen reader would find them.
  */
-describe('the web app: your data (Chromium)', () => {
+describe('the web app: sign-in and settings (Chromium)', () => {
   let server: TestServer;
   let browser: Browser;
 
@@ -40,23 +42,45 @@ describe('the web app: your data (Chromium)', () => {
     await page.getByLabel('Code from the text message').fill(code === '000000' ? '111111' : '000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('The verification code is wrong.');
+    expect(await seriousViolations(page)).toEqual([]);
     await page.getByLabel('Code from the text message').fill(code);
     await page.getByRole('button', { name: 'Sign in' }).click();
 
     // The privacy policy must be accepted before the account is made (said only once the code is right).
+    // First, in plain words, what can and cannot be disclosed; then the policy as a document (its
+    // Markdown rendered to headings and paragraphs, no raw `#` marks).
     await page.getByRole('heading', { name: 'Our privacy policy' }).waitFor();
     expect(await page.locator('#policy-intro').textContent()).toContain('Before we create your account');
+    await page.getByRole('heading', { name: 'What Courier can and cannot disclose' }).waitFor();
+    expect(await page.getByText('Never your messages or keys.').count()).toBe(1);
     expect(await page.locator('#policy-text').textContent()).toContain('Requests from authorities');
+    expect(await page.locator('#policy-text h1, #policy-text h2').count()).toBeGreaterThan(0);
+    expect(await page.locator('#policy-text').textContent()).not.toMatch(/^#/m);
     await page
       .getByRole('checkbox', { name: /I have read and accept privacy-policy version 2018-08-14/ })
       .check();
     await page.getByRole('button', { name: 'Accept and continue' }).click();
-    await page.getByRole('heading', { name: 'Your data', exact: true }).waitFor();
+    // First run: a name and a username (skippable), then the chat list.
+    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
+    await page.getByLabel('Your name').fill('Dana');
+    await page.getByLabel(/^Username/).fill(`dana${phone.slice(-6)}`);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
     const account = await server.app.storage.accounts.byPhone(phone);
     expect(account).toBeDefined();
     expect(await server.app.storage.policyAcceptances.accepted(account!.id)).toEqual([
       { version: '2018-08-14', acceptedAt: expect.any(Number) },
     ]);
+    expect(await server.app.storage.accounts.byId(account!.id)).toMatchObject({
+      displayName: 'Dana',
+      username: `dana${phone.slice(-6)}`,
+    });
+    // This browser is listed among the account's devices.
+    await expect
+      .poll(() => page.getByRole('list', { name: 'Your devices' }).textContent())
+      .toContain('Web browser (this browser)');
 
     // A privacy setting, changed in the page, holds on the server.
     expect(await page.getByLabel('Who can see my phone number').inputValue()).toBe('contacts');
@@ -68,10 +92,11 @@ describe('the web app: your data (Chromium)', () => {
       phoneVisibility: 'nobody',
       phoneDiscovery: 'contacts',
     });
-    // After a reload the page shows what the server holds.
+    // After a reload the person is still signed in and Settings show what the server holds.
     await page.reload();
-    await page.getByRole('heading', { name: 'Your data', exact: true }).waitFor();
-    expect(await page.getByLabel('Who can see my phone number').inputValue()).toBe('nobody');
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
+    await expect.poll(() => page.getByLabel('Who can see my phone number').inputValue()).toBe('nobody');
 
     // Export: a job with progress, then the archive.
     await page.getByRole('button', { name: 'Export my data' }).click();
@@ -104,6 +129,7 @@ describe('the web app: your data (Chromium)', () => {
     await page.getByLabel('Type your phone number to confirm').fill(phone);
     await page.getByRole('button', { name: 'Delete my account' }).click();
     await page.getByRole('heading', { name: 'Your account is deleted' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
     expect(dialogs).toBe(2);
     expect(await server.app.storage.accounts.byId(account!.id)).toBeUndefined();
     expect(await server.app.storage.accounts.byPhone(phone)).toBeUndefined();
@@ -135,7 +161,8 @@ describe('the web app: your data (Chromium)', () => {
       expect(await page.locator('#policy-text').textContent()).toContain('What changed');
       await page.getByRole('checkbox', { name: /accept privacy-policy version 2026-06-01/ }).check();
       await page.getByRole('button', { name: 'Accept and continue' }).click();
-      await page.getByRole('heading', { name: 'Your data', exact: true }).waitFor();
+      // A returning person goes straight to their chats (no first-run profile step).
+      await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
       expect(
         (await later.app.storage.policyAcceptances.accepted(person.accountId)).map((a) => a.version),
       ).toEqual(['2018-08-14', '2026-06-01']);

@@ -1,30 +1,88 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { dirname, extname, join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-const FILES: Record<string, string> = {
-  'index.html': 'text/html; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json; charset=utf-8',
 };
 
-/** Serves the end-user web app (packages/web) at /: plain files, no build step, read once. */
-export async function webAppRoutes(app: FastifyInstance): Promise<void> {
-  const dir = join(dirname(createRequire(import.meta.url).resolve('@courier/web/package.json')), 'public');
-  const files = new Map(
-    Object.entries(FILES).map(([name, type]) => [name, { type, body: readFileSync(join(dir, name)) }]),
-  );
-  const send = (name: string) => async (_request: unknown, reply: FastifyReply) => {
-    const file = files.get(name)!;
-    return reply
-      .type(file.type)
-      .header('cache-control', 'no-cache')
-      .header('content-security-policy', "default-src 'self'; frame-ancestors 'none'")
+/** A host as a browser sends it (name or address, optional port): nothing that could break a header. */
+const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
+
+/**
+ * The strict policy of the app: no inline script or style, scripts and workers from this origin only,
+ * and network calls to this origin only (its HTTP API and its WebSocket, named explicitly because not
+ * every browser counts ws: as 'self').
+ */
+export function webAppCsp(host: string | undefined): string {
+  const sockets = host !== undefined && HOST.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "worker-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    `connect-src 'self'${sockets}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** Where the built app lives (packages/web/dist, made by `npm run build:web`, run by prestart and the tests). */
+export function webAppDist(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('@courier/web/package.json')), 'dist');
+}
+
+/**
+ * Serves the end-user web app (packages/web, built by Vite) at /: index.html is never cached (it
+ * names the current assets), the content-hashed files under /assets are cached for a year. Files are
+ * read once, when the server starts. Without a build the page says how to make one.
+ */
+export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): Promise<void> {
+  const headers = (reply: FastifyReply, request: FastifyRequest) =>
+    reply
+      .header('content-security-policy', webAppCsp(request.headers.host))
       .header('referrer-policy', 'no-referrer')
+      .header('cross-origin-opener-policy', 'same-origin');
+
+  if (!existsSync(join(dist, 'index.html'))) {
+    app.log.warn({ dist }, 'the web app is not built: run `npm run build:web` (npm start does it)');
+    app.get('/', async (request, reply) =>
+      headers(reply, request)
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send('The Courier web app is not built on this server. Run `npm run build:web`, then restart.'),
+    );
+    return;
+  }
+  const index = readFileSync(join(dist, 'index.html'));
+  const assets = new Map<string, { type: string; body: Buffer }>();
+  const assetDir = join(dist, 'assets');
+  if (existsSync(assetDir)) {
+    for (const name of readdirSync(assetDir)) {
+      const type = TYPES[extname(name)];
+      if (type !== undefined) assets.set(name, { type, body: readFileSync(join(assetDir, name)) });
+    }
+  }
+  app.get('/', async (request, reply) =>
+    headers(reply, request).type(TYPES['.html']!).header('cache-control', 'no-cache').send(index),
+  );
+  app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
+    const file = assets.get(request.params.name);
+    if (file === undefined) return reply.callNotFound();
+    return headers(reply, request)
+      .type(file.type)
+      .header('cache-control', 'public, max-age=31536000, immutable')
       .send(file.body);
-  };
-  app.get('/', send('index.html'));
-  app.get('/app.js', send('app.js'));
-  app.get('/app.css', send('app.css'));
+  });
 }

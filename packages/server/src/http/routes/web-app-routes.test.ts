@@ -1,0 +1,91 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { webAppCsp, webAppRoutes } from './web-app-routes.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function appWith(files: Record<string, string> | undefined) {
+  const dist = mkdtempSync(join(tmpdir(), 'courier-web-dist-'));
+  dirs.push(dist);
+  if (files) {
+    mkdirSync(join(dist, 'assets'));
+    for (const [name, body] of Object.entries(files)) writeFileSync(join(dist, name), body);
+  }
+  const app = Fastify();
+  await app.register((scope) => webAppRoutes(scope, dist));
+  return app;
+}
+
+describe('the web app routes', () => {
+  it('serves index.html uncached and hashed assets cached for a year, under a strict CSP', async () => {
+    const app = await appWith({
+      'index.html': '<!doctype html><script type="module" src="/assets/index-abc123.js"></script>',
+      'assets/index-abc123.js': 'console.log(1)',
+      'assets/index-abc123.css': 'body{}',
+      'assets/notes.txt': 'not served',
+    });
+    const index = await app.inject({ url: '/', headers: { host: 'chat.example:8080' } });
+    expect(index.statusCode).toBe(200);
+    expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(index.headers['cache-control']).toBe('no-cache');
+    const csp = String(index.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("worker-src 'self'");
+    expect(csp).toContain("connect-src 'self' ws://chat.example:8080 wss://chat.example:8080");
+    expect(csp).not.toContain('unsafe-inline');
+
+    const script = await app.inject({ url: '/assets/index-abc123.js' });
+    expect(script.statusCode).toBe(200);
+    expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(script.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(script.body).toBe('console.log(1)');
+    expect((await app.inject({ url: '/assets/index-abc123.css' })).headers['content-type']).toBe(
+      'text/css; charset=utf-8',
+    );
+    // Only files of known types from the build, never anything else.
+    expect((await app.inject({ url: '/assets/notes.txt' })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/assets/..%2Findex.html' })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/assets/missing-000.js' })).statusCode).toBe(404);
+    await app.close();
+  });
+
+  it('says how to build the app when there is no build, without failing to start', async () => {
+    const app = await appWith(undefined);
+    const reply = await app.inject({ url: '/' });
+    expect(reply.statusCode).toBe(503);
+    expect(reply.body).toContain('npm run build:web');
+    await app.close();
+  });
+
+  it('names the WebSocket origin only for a well-formed Host header', () => {
+    fc.assert(
+      fc.property(fc.string(), (host) => {
+        const csp = webAppCsp(host);
+        // Whatever the header holds, the policy stays one line of known directives.
+        expect(csp).not.toMatch(/[\r\n]/);
+        expect(csp.split('; ').map((d) => d.split(' ')[0])).toEqual([
+          'default-src',
+          'script-src',
+          'worker-src',
+          'style-src',
+          'img-src',
+          'connect-src',
+          'object-src',
+          'base-uri',
+          'form-action',
+          'frame-ancestors',
+        ]);
+        if (/[;\s'"]/.test(host)) expect(csp).toContain("connect-src 'self';");
+      }),
+    );
+    expect(webAppCsp('[::1]:8080')).toContain('ws://[::1]:8080 wss://[::1]:8080');
+    expect(webAppCsp(undefined)).toContain("connect-src 'self';");
+  });
+});

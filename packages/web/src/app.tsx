@@ -1,0 +1,349 @@
+/**
+ * The messenger: sign-in and first run, then the chat list beside the open chat (one at a time on a
+ * narrow screen), chat info, new chats and groups, and Settings. All data comes from the device in
+ * the Web Worker; the worker says when something changed and the screens ask again.
+ */
+import type { AccountView } from '@courier/protocol';
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { AppError, device, subscribe } from './rpc.ts';
+import { ChatInfo } from './screens/chat-info.tsx';
+import { ChatList } from './screens/chat-list.tsx';
+import { ChatView } from './screens/chat-view.tsx';
+import { NewChat, NewGroup } from './screens/new-chat.tsx';
+import { Policy } from './screens/policy.tsx';
+import { SafetyNumber } from './screens/safety-number.tsx';
+import { ProfileForm, Settings } from './screens/settings.tsx';
+import { type PendingSignIn, SignIn } from './screens/sign-in.tsx';
+import { loadAccount, loadSession, saveAccount, saveSession } from './session.ts';
+import { Alert, messageOf } from './ui/errors.tsx';
+import type { ChatSummary, DeviceEvent, Session } from './worker/types.ts';
+
+type Phase =
+  | { kind: 'loading' }
+  | { kind: 'sign-in' }
+  | { kind: 'policy'; reason: 'new' | 'changed'; pending?: PendingSignIn }
+  | { kind: 'profile' }
+  | { kind: 'main' }
+  | { kind: 'deleted'; legalHold: boolean };
+
+type View =
+  | { kind: 'none' }
+  | { kind: 'chat'; groupId: string }
+  | { kind: 'info'; groupId: string }
+  | { kind: 'safety'; accountId: string }
+  | { kind: 'new-chat' }
+  | { kind: 'new-group' }
+  | { kind: 'settings' };
+
+export function App() {
+  const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
+  const [me, setMe] = useState<AccountView | undefined>();
+  const [view, setView] = useState<View>({ kind: 'none' });
+  const [chats, setChats] = useState<ChatSummary[]>([]);
+  const [versions, setVersions] = useState<Record<string, number>>({});
+  const [online, setOnline] = useState(false);
+  /** Courier was opened in another tab, which now holds this device's connection. */
+  const [replaced, setReplaced] = useState(false);
+  const [error, setError] = useState('');
+  const refreshing = useRef<Promise<void> | undefined>(undefined);
+  const again = useRef(false);
+
+  const refreshChats = useCallback(() => {
+    // One refresh at a time; a change during one asks for one more after it.
+    if (refreshing.current) {
+      again.current = true;
+      return;
+    }
+    refreshing.current = (async () => {
+      do {
+        again.current = false;
+        try {
+          const list = await device.chats();
+          setChats(list);
+        } catch {
+          // Signed out meanwhile: nothing to show.
+        }
+      } while (again.current);
+      refreshing.current = undefined;
+    })();
+  }, []);
+
+  const enter = useCallback(
+    async (session: Session) => {
+      saveSession(session);
+      await device.start(session);
+      let account: AccountView;
+      try {
+        account = await device.me();
+        saveAccount(account);
+      } catch (caught) {
+        // Offline (a reload without network): the account as last seen; the device reconnects later.
+        const kept = loadAccount(session.accountId);
+        if (!(caught instanceof AppError) || caught.code !== 'SERVER_UNAVAILABLE' || !kept) throw caught;
+        account = kept;
+      }
+      setMe(account);
+      setOnline((await device.connectionState()) === 'ready');
+      refreshChats();
+      return account;
+    },
+    [refreshChats],
+  );
+
+  const signedOut = useCallback(() => {
+    saveSession(undefined);
+    setMe(undefined);
+    setChats([]);
+    setView({ kind: 'none' });
+    setPhase({ kind: 'sign-in' });
+  }, []);
+
+  useEffect(() => {
+    subscribe((event: DeviceEvent) => {
+      if (event.kind === 'connection') {
+        setOnline(event.state === 'ready');
+        setReplaced(event.state === 'replaced');
+      } else if (event.kind === 'signed_out') signedOut();
+      else if (event.kind === 'problem') setError(event.message);
+      else if (event.kind === 'messages') {
+        setVersions((v) => ({ ...v, [event.groupId]: (v[event.groupId] ?? 0) + 1 }));
+        refreshChats();
+      } else refreshChats();
+    });
+    const offline = () => void device.network(false);
+    const online = () => void device.network(true);
+    window.addEventListener('offline', offline);
+    window.addEventListener('online', online);
+    const session = loadSession();
+    if (!session) {
+      setPhase({ kind: 'sign-in' });
+      return;
+    }
+    void (async () => {
+      try {
+        const account = await enter(session);
+        setPhase(account.policy.accepted ? { kind: 'main' } : { kind: 'policy', reason: 'changed' });
+      } catch (caught) {
+        setError(messageOf(caught));
+        if (caught instanceof AppError && caught.code.startsWith('AUTH_')) signedOut();
+        else setPhase({ kind: 'sign-in' });
+      }
+    })();
+  }, [enter, refreshChats, signedOut]);
+
+  if (phase.kind === 'loading') return <p class="loading">Opening Courier…</p>;
+
+  const header = (
+    <header class="top">
+      <h1>Courier</h1>
+      {phase.kind === 'main' && (
+        <>
+          <span class={`status ${online ? 'conn-online' : 'conn-offline'}`} role="status">
+            {online ? 'Connected' : replaced ? 'Open in another tab' : 'Connecting…'}
+          </span>
+          {replaced && (
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => {
+                const session = loadSession();
+                if (session)
+                  void device
+                    .start(session, { takeOver: true })
+                    .then(refreshChats)
+                    .catch((caught: unknown) => setError(messageOf(caught)));
+              }}
+            >
+              Use Courier in this tab
+            </button>
+          )}
+          <button type="button" class="secondary" onClick={() => setView({ kind: 'settings' })}>
+            Settings
+          </button>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              void device.logout().finally(signedOut);
+            }}
+          >
+            Sign out
+          </button>
+        </>
+      )}
+    </header>
+  );
+
+  let body: ComponentChildren;
+  if (phase.kind === 'sign-in')
+    body = (
+      <SignIn
+        onSignedIn={(session) =>
+          void enter(session)
+            .then((account) =>
+              setPhase(account.policy.accepted ? { kind: 'main' } : { kind: 'policy', reason: 'changed' }),
+            )
+            .catch((caught: unknown) => setError(messageOf(caught)))
+        }
+        onPolicyNeeded={(pending, newAccount) =>
+          setPhase({ kind: 'policy', reason: newAccount ? 'new' : 'changed', pending })
+        }
+      />
+    );
+  else if (phase.kind === 'policy')
+    body = (
+      <Policy
+        reason={phase.reason}
+        onAccept={async (version) => {
+          if (phase.pending) {
+            const { phone, verificationId, code } = phase.pending;
+            await enter(await device.verify(phone, verificationId, code, version));
+            setPhase(phase.reason === 'new' ? { kind: 'profile' } : { kind: 'main' });
+          } else {
+            await device.acceptPolicy(version);
+            setMe(await device.me());
+            setPhase({ kind: 'main' });
+          }
+        }}
+      />
+    );
+  else if (phase.kind === 'profile' && me)
+    body = (
+      <section class="card narrow" aria-labelledby="profile-first-title">
+        <h2 id="profile-first-title">Your profile</h2>
+        <p>
+          Choose the name people see, and a username if you want people to find you without your phone number.
+          You can change both later in Settings.
+        </p>
+        <ProfileForm
+          me={me}
+          submitLabel="Continue"
+          onSaved={(account) => {
+            setMe(account);
+            setPhase({ kind: 'main' });
+          }}
+        />
+        <button type="button" class="secondary" onClick={() => setPhase({ kind: 'main' })}>
+          Skip for now
+        </button>
+      </section>
+    );
+  else if (phase.kind === 'deleted')
+    body = (
+      <section class="card narrow" aria-labelledby="deleted-title">
+        <h2 id="deleted-title">Your account is deleted</h2>
+        <p id="deleted-text">
+          {phase.legalHold
+            ? 'Everything personal is deleted. A legal obligation requires us to keep your phone number and some connection records until it ends; then they are deleted too.'
+            : 'Everything personal the server held about you is deleted.'}
+        </p>
+        <button type="button" onClick={() => setPhase({ kind: 'sign-in' })}>
+          Back to sign-in
+        </button>
+      </section>
+    );
+  else if (phase.kind === 'main' && me) {
+    const selected = view.kind === 'chat' || view.kind === 'info' ? view.groupId : undefined;
+    const chat = selected ? chats.find((c) => c.groupId === selected) : undefined;
+    const open = (groupId: string) => {
+      setView({ kind: 'chat', groupId });
+      refreshChats();
+    };
+    let pane: ComponentChildren;
+    if (view.kind === 'chat' && chat)
+      pane = (
+        <ChatView
+          chat={chat}
+          version={versions[chat.groupId] ?? 0}
+          keysChanged={chat.keysChanged}
+          verified={chat.verified}
+          online={online}
+          onInfo={() => setView({ kind: 'info', groupId: chat.groupId })}
+          onBack={() => setView({ kind: 'none' })}
+          onSafety={(accountId) => setView({ kind: 'safety', accountId })}
+        />
+      );
+    else if (view.kind === 'info')
+      pane = (
+        <ChatInfo
+          groupId={view.groupId}
+          version={versions[view.groupId] ?? 0}
+          onBack={() => setView({ kind: 'chat', groupId: view.groupId })}
+          onLeft={() => {
+            setView({ kind: 'none' });
+            refreshChats();
+          }}
+        />
+      );
+    else if (view.kind === 'safety')
+      pane = (
+        <section class="pane-body">
+          <button type="button" class="secondary" onClick={() => setView({ kind: 'none' })}>
+            Back to chats
+          </button>
+          <SafetyNumber accountId={view.accountId} />
+        </section>
+      );
+    else if (view.kind === 'new-chat') pane = <NewChat onOpened={open} />;
+    else if (view.kind === 'new-group') pane = <NewGroup onOpened={open} />;
+    else if (view.kind === 'settings')
+      pane = (
+        <Settings
+          me={me}
+          onProfile={(account) => {
+            saveAccount(account);
+            setMe(account);
+          }}
+          onDeleted={(legalHold) => {
+            saveSession(undefined);
+            setMe(undefined);
+            setChats([]);
+            setView({ kind: 'none' });
+            setPhase({ kind: 'deleted', legalHold });
+          }}
+        />
+      );
+    else
+      pane = (
+        <section class="pane-body placeholder">
+          <p>Pick a chat, or start one.</p>
+        </section>
+      );
+    body = (
+      <div class={`shell${view.kind === 'none' ? '' : ' has-pane'}`}>
+        <ChatList
+          chats={chats}
+          selected={selected}
+          onOpen={open}
+          onNewChat={() => setView({ kind: 'new-chat' })}
+          onNewGroup={() => setView({ kind: 'new-group' })}
+        />
+        <div class="pane">
+          {(view.kind === 'settings' || view.kind === 'new-chat' || view.kind === 'new-group') && (
+            // On a narrow screen the list is hidden while a pane is open: this is the way back.
+            <button type="button" class="back-to-list secondary" onClick={() => setView({ kind: 'none' })}>
+              Back to chats
+            </button>
+          )}
+          {pane}
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <>
+      {header}
+      <main>
+        {body}
+        <Alert text={error} />
+      </main>
+      {phase.kind !== 'main' && (
+        <footer>
+          <a href="/privacy">Privacy policy</a> · <a href="/transparency">Transparency reports</a>
+        </footer>
+      )}
+    </>
+  );
+}

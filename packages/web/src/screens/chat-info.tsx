@@ -1,0 +1,137 @@
+/**
+ * A chat's info: its members (a virtualised list, smooth at 5,000) with their roles, and what the
+ * person's role allows (add, remove, make admin), leaving the chat, and, in a direct chat, the
+ * contact's safety number.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { device } from '../rpc.ts';
+import { Alert, useAction } from '../ui/errors.tsx';
+import { VirtualList } from '../ui/virtual-list.tsx';
+import type { ChatInfo as Info, MemberRow } from '../worker/types.ts';
+import { splitHandles } from './new-chat.tsx';
+import { SafetyNumber } from './safety-number.tsx';
+
+const ROLE = { owner: 'Owner', admin: 'Admin', member: 'Member' } as const;
+
+export function ChatInfo(props: {
+  groupId: string;
+  version: number;
+  onBack: () => void;
+  onLeft: () => void;
+}) {
+  const [info, setInfo] = useState<Info | undefined>();
+  const [adding, setAdding] = useState('');
+  const { error, busy, run } = useAction();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const load = () => run(async () => setInfo(await device.chatInfo(props.groupId)));
+  useEffect(() => void load(), [props.groupId, props.version]);
+  useEffect(() => heading.current?.focus(), [props.groupId]);
+
+  const admin = info !== undefined && info.kind === 'group' && info.myRole !== 'member';
+  const memberRow = (m: MemberRow) => (
+    <div class="member">
+      <span class="member-name">{m.name}</span>
+      <span class="role">{ROLE[m.role]}</span>
+      {admin && !m.me && m.role !== 'owner' && (
+        <span class="member-actions">
+          <button
+            type="button"
+            class="secondary"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                await device.setRole(props.groupId, m.accountId, m.role === 'admin' ? 'member' : 'admin');
+                setInfo(await device.chatInfo(props.groupId));
+              })
+            }
+          >
+            {m.role === 'admin' ? `Make ${m.name} a member` : `Make ${m.name} an admin`}
+          </button>
+          <button
+            type="button"
+            class="secondary"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                if (!window.confirm(`Remove ${m.name} from the group?`)) return;
+                await device.removeMember(props.groupId, m.accountId);
+                setInfo(await device.chatInfo(props.groupId));
+              })
+            }
+          >
+            Remove {m.name}
+          </button>
+        </span>
+      )}
+    </div>
+  );
+
+  return (
+    <section class="pane-body chat-info" aria-labelledby="info-title">
+      <button type="button" class="secondary" onClick={props.onBack}>
+        Back to the chat
+      </button>
+      <h2 id="info-title" tabIndex={-1} ref={heading}>
+        {info ? (info.kind === 'direct' ? info.title : `${info.title} — group info`) : 'Chat info'}
+      </h2>
+      {info && info.kind === 'direct' && info.peerAccountId && (
+        <SafetyNumber accountId={info.peerAccountId} />
+      )}
+      {info && info.kind !== 'direct' && (
+        <>
+          <p>
+            {info.members.length} {info.members.length === 1 ? 'member' : 'members'}. Your role:{' '}
+            {ROLE[info.myRole]}.
+          </p>
+          <VirtualList
+            items={info.members}
+            rowHeight={52}
+            label="Members"
+            className="members"
+            fitUpTo="60vh"
+            keyOf={(m) => m.accountId}
+            render={memberRow}
+          />
+          {admin && (
+            <form
+              onSubmit={(event) => {
+                event.preventDefault();
+                void run(async () => {
+                  await device.addMembers(props.groupId, splitHandles(adding));
+                  setAdding('');
+                  setInfo(await device.chatInfo(props.groupId));
+                });
+              }}
+            >
+              <label for="add-members">Add members (usernames or phone numbers, separated by commas)</label>
+              <input
+                id="add-members"
+                required
+                value={adding}
+                onInput={(e) => setAdding(e.currentTarget.value)}
+              />
+              <button type="submit" disabled={busy}>
+                Add
+              </button>
+            </form>
+          )}
+          <button
+            type="button"
+            class="danger"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                if (!window.confirm(`Leave “${info.title}”? You stop getting its messages.`)) return;
+                await device.leave(props.groupId);
+                props.onLeft();
+              })
+            }
+          >
+            Leave group
+          </button>
+        </>
+      )}
+      <Alert text={error} />
+    </section>
+  );
+}

@@ -1,0 +1,216 @@
+/**
+ * One chat: its history (newest page first, older pages loaded as the person scrolls up), day
+ * separators, each sent message's state (queued on this device → stored by the server), a warning
+ * when a contact's keys changed, and the composer. Texts written offline wait in the device's outbox
+ * and go out when the connection is back.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { device } from '../rpc.ts';
+import { withDaySeparators } from '../ui/day-groups.ts';
+import { Alert, useAction } from '../ui/errors.tsx';
+import { MessageText } from '../ui/message-text.tsx';
+import type { ChatSummary, MessageRow } from '../worker/types.ts';
+
+const STATE_TEXT = { queued: 'Queued: sends when online', stored: 'Sent' } as const;
+
+export function ChatView(props: {
+  chat: ChatSummary;
+  /** Bumped by the shell whenever the worker says this chat's messages changed. */
+  version: number;
+  keysChanged: boolean;
+  /** The person marked this contact verified (compared the safety number). */
+  verified: boolean;
+  online: boolean;
+  onInfo: () => void;
+  onBack: () => void;
+  onSafety: (accountId: string) => void;
+}) {
+  const { chat } = props;
+  const [rows, setRows] = useState<MessageRow[]>([]);
+  const [more, setMore] = useState(false);
+  const [text, setText] = useState('');
+  const { error, run } = useAction();
+  const log = useRef<HTMLDivElement>(null);
+  const loaded = useRef(0);
+  const anchor = useRef<{ height: number; top: number } | undefined>(undefined);
+  const stickToBottom = useRef(true);
+  const loadingOlder = useRef(false);
+
+  // The newest page, and again (as many rows as are loaded) whenever the chat changes.
+  useEffect(() => {
+    let cancelled = false;
+    void run(async () => {
+      const page = await device.page(chat.groupId, 0, Math.max(50, loaded.current));
+      if (cancelled) return;
+      loaded.current = page.end;
+      setRows(page.rows);
+      setMore(page.more);
+      await device.markRead(chat.groupId);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [chat.groupId, props.version, run]);
+
+  useEffect(() => {
+    loaded.current = 0;
+    stickToBottom.current = true;
+  }, [chat.groupId]);
+
+  useLayoutEffect(() => {
+    const element = log.current;
+    if (!element) return;
+    if (anchor.current) {
+      // Older messages went in above: keep what the person was looking at in place.
+      element.scrollTop = element.scrollHeight - anchor.current.height + anchor.current.top;
+      anchor.current = undefined;
+    } else if (stickToBottom.current) element.scrollTop = element.scrollHeight;
+  }, [rows]);
+
+  const loadOlder = async () => {
+    const element = log.current;
+    if (!element || !more || loadingOlder.current) return;
+    loadingOlder.current = true;
+    try {
+      const page = await device.page(chat.groupId, loaded.current);
+      loaded.current = page.end;
+      anchor.current = { height: element.scrollHeight, top: element.scrollTop };
+      setRows((current) => [...page.rows, ...current]);
+      setMore(page.more);
+    } finally {
+      loadingOlder.current = false;
+    }
+  };
+
+  const send = () => {
+    const body = text.trim();
+    if (body === '') return;
+    setText('');
+    stickToBottom.current = true;
+    void run(() => device.send(chat.groupId, body));
+  };
+
+  const entries = withDaySeparators(rows, (r) => r.sentAtMs, Date.now());
+  return (
+    <section class="chat-view" aria-labelledby="chat-title">
+      <header class="chat-head">
+        <button type="button" class="back secondary" onClick={props.onBack}>
+          Chats
+        </button>
+        <h2 id="chat-title">{chat.title || 'Untitled chat'}</h2>
+        {props.verified && (
+          <span class="verified" title="You compared the safety number">
+            ✓ Verified
+          </span>
+        )}
+        <button type="button" class="secondary" onClick={props.onInfo}>
+          Chat info
+        </button>
+      </header>
+      {props.keysChanged && chat.peerAccountId && (
+        <div class="warning" role="status">
+          {chat.title}’s safety number changed: they may have a new device, or someone may be intercepting.
+          Compare it before you trust new messages.{' '}
+          <button type="button" class="secondary" onClick={() => props.onSafety(chat.peerAccountId!)}>
+            Compare safety number
+          </button>
+        </div>
+      )}
+      {!props.online && (
+        <p class="offline" role="status">
+          You are offline. Messages you write now are sent when you are back online.
+        </p>
+      )}
+      <div
+        class="messages"
+        ref={log}
+        role="log"
+        aria-label={`Messages with ${chat.title || 'this chat'}`}
+        // The history scrolls: keyboard users reach it to scroll with the arrow keys.
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable (WCAG 2.1.1)
+        tabIndex={0}
+        onScroll={(event) => {
+          const element = event.currentTarget as HTMLDivElement;
+          stickToBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+          if (element.scrollTop < 120) void loadOlder();
+        }}
+      >
+        {more && (
+          <button type="button" class="secondary older" onClick={() => void loadOlder()}>
+            Load older messages
+          </button>
+        )}
+        {!chat.ready && <p class="notice">Setting up end-to-end encryption for this chat…</p>}
+        <ol class="message-list">
+          {entries.map((entry) =>
+            entry.kind === 'day' ? (
+              <li key={entry.key} class="day">
+                <span>{entry.label}</span>
+              </li>
+            ) : entry.item.notice ? (
+              <li key={entry.item.key} class="notice">
+                {entry.item.text}
+              </li>
+            ) : (
+              <li
+                key={entry.item.key}
+                class={`message ${entry.item.outgoing ? 'out' : 'in'}`}
+                data-seq={entry.item.seq}
+              >
+                {!entry.item.outgoing && chat.kind !== 'direct' && (
+                  <span class="sender">{entry.item.senderName}</span>
+                )}
+                <span class="text">
+                  <MessageText text={entry.item.text} />
+                </span>
+                <span class="meta">
+                  <time dateTime={new Date(entry.item.sentAtMs).toISOString()}>
+                    {new Date(entry.item.sentAtMs).toLocaleTimeString(undefined, {
+                      hour: '2-digit',
+                      minute: '2-digit',
+                    })}
+                  </time>
+                  {entry.item.state && (
+                    <span class={`state ${entry.item.state}`} data-state={entry.item.state}>
+                      {' · '}
+                      {STATE_TEXT[entry.item.state]}
+                    </span>
+                  )}
+                </span>
+              </li>
+            ),
+          )}
+        </ol>
+      </div>
+      <form
+        class="composer"
+        onSubmit={(event) => {
+          event.preventDefault();
+          send();
+        }}
+      >
+        <label for="composer" class="visually-hidden">
+          Message
+        </label>
+        <textarea
+          id="composer"
+          rows={1}
+          placeholder={chat.ready ? 'Write a message' : 'Waiting for encryption keys…'}
+          disabled={!chat.ready}
+          value={text}
+          onInput={(e) => setText(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) {
+              e.preventDefault();
+              send();
+            }
+          }}
+        />
+        <button type="submit" disabled={!chat.ready}>
+          Send
+        </button>
+      </form>
+      <Alert text={error} />
+    </section>
+  );
+}

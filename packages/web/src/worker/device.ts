@@ -1,0 +1,617 @@
+/**
+ * The person's Courier device inside the app's Web Worker: every HTTP call, the connection and all
+ * MLS work go through the SDK here, never on the page's thread. Its state lives in IndexedDB (the
+ * SDK's store and a small AppStore), so a reload finds the keys, chats and messages again. The page
+ * asks for views (chat list, a page of messages, a chat's members) and is told when they changed.
+ */
+import {
+  CourierHttp,
+  IndexedDbMlsStore,
+  randomClientMsgId,
+  SecureClient,
+  type StoredMessage,
+  type WebSocketLike,
+} from '@courier/sdk';
+import {
+  CourierError,
+  type DeleteAccountReply,
+  type DeviceView,
+  type ExportJobView,
+  type GroupView,
+  type PrivacyPolicyView,
+  type PrivacySettingsView,
+  type RequestCodeReply,
+  type RosterEvent,
+  type UserView,
+} from '@courier/protocol';
+import { AppStore } from './app-store.ts';
+import type {
+  ChatInfo,
+  ChatSummary,
+  DeviceEvent,
+  MemberRow,
+  MessagePage,
+  MessageRow,
+  Session,
+} from './types.ts';
+
+const DEVICE_NAME = 'Web browser';
+/** Messages per page of a chat's history. */
+export const PAGE_SIZE = 50;
+
+interface Running {
+  session: Session;
+  client: SecureClient;
+  store: IndexedDbMlsStore;
+  app: AppStore;
+}
+
+export class Device {
+  private readonly http: CourierHttp;
+  private running: Running | undefined;
+  private listener: ((event: DeviceEvent) => void) | undefined;
+  private groups: GroupView[] = [];
+  /** Each chat's messages as the device holds them (loaded once, then kept up to date). */
+  private readonly history = new Map<string, StoredMessage[]>();
+  private readonly names = new Map<string, UserView>();
+  private readonly peers = new Map<string, string>();
+  /** The connection's open sockets, closed at once when the browser says it went offline. */
+  private readonly sockets = new Set<WebSocket>();
+
+  constructor(private readonly origin: string) {
+    this.http = new CourierHttp(origin);
+  }
+
+  onEvent(listener: (event: DeviceEvent) => void): void {
+    this.listener = listener;
+  }
+
+  private emit(event: DeviceEvent): void {
+    this.listener?.(event);
+  }
+
+  private get live(): Running {
+    if (!this.running) throw new CourierError('AUTH_INVALID_TOKEN', { message: 'You are signed out.' });
+    return this.running;
+  }
+
+  // Sign-in ---------------------------------------------------------------------------------------
+
+  requestCode(phone: string): Promise<RequestCodeReply> {
+    return this.http.requestCode(phone);
+  }
+
+  async verify(
+    phone: string,
+    verificationId: string,
+    code: string,
+    acceptPolicyVersion?: string,
+  ): Promise<Session> {
+    const reply = await this.http.verifyCode(
+      phone,
+      code,
+      undefined,
+      DEVICE_NAME,
+      acceptPolicyVersion,
+      verificationId,
+    );
+    return { token: reply.token, accountId: reply.accountId, deviceId: reply.deviceId, phone };
+  }
+
+  policy(): Promise<PrivacyPolicyView> {
+    return this.http.privacyPolicy();
+  }
+
+  /** Opens the device's stores and starts connecting; resolves once the stores are open (not when online). */
+  async start(session: Session, options: { takeOver?: boolean } = {}): Promise<void> {
+    if (this.running?.session.token === session.token && !options.takeOver) return;
+    await this.stop();
+    this.http.setToken(session.token);
+    const store = await IndexedDbMlsStore.open(`courier-device-${session.deviceId}`);
+    const app = await AppStore.open(session.deviceId);
+    const client = new SecureClient({
+      url: this.origin,
+      token: session.token,
+      accountId: session.accountId,
+      deviceId: session.deviceId,
+      store,
+      keyPackageStock: 10,
+      createSocket: (url) => {
+        const socket = new WebSocket(url);
+        this.sockets.add(socket);
+        socket.addEventListener('close', () => this.sockets.delete(socket));
+        // The browser's WebSocket is what the SDK's WebSocketLike describes (its send takes any view).
+        return socket as unknown as WebSocketLike;
+      },
+    });
+    this.running = { session, client, store, app };
+    client.on('message', (message) => this.remember(message));
+    client.on('roster', ({ groupId }) => void this.refreshChat(groupId));
+    client.on('joined', ({ groupId }) => void this.refreshChat(groupId));
+    client.on('removed', ({ groupId }) => void this.refreshChat(groupId));
+    // Removed from a chat (or left it elsewhere): the server stops delivering it and says so.
+    client.connection.on('group_left', ({ groupId }) => void this.refreshChat(groupId));
+    client.connection.on('group_joined', ({ groupId }) => void this.refreshChat(groupId));
+    client.on('state', (state) => this.emit({ kind: 'connection', state }));
+    client.on('key_change', (change) => {
+      void app.setKeysChanged(change.accountId, true).then(() => {
+        this.emit({ kind: 'key_change', accountId: change.accountId });
+      });
+    });
+    client.on('fatal', (error) => {
+      // Another tab (or window) of this browser took the device's connection over: this one steps
+      // back and offers to take it again. A revoked or invalid session signs out.
+      if (error.code === 'AUTH_CONNECTION_REPLACED') this.emit({ kind: 'connection', state: 'replaced' });
+      else {
+        this.emit({ kind: 'signed_out', code: error.code });
+        void this.stop();
+      }
+    });
+    void this.connect(client);
+  }
+
+  /**
+   * Sets up the device's keys and connects, in the background: the chat list shows what the device
+   * holds meanwhile. While the server cannot be reached (a reload while offline) it tries again; a
+   * refused session signs out; any other failure is reported.
+   */
+  private async connect(client: SecureClient): Promise<void> {
+    for (let attempt = 0; this.running?.client === client; attempt++) {
+      try {
+        await client.start();
+        await this.loadGroups();
+        return;
+      } catch (error) {
+        const failure =
+          error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error });
+        if (this.running?.client !== client) return;
+        if (failure.code.startsWith('AUTH_')) {
+          this.emit({ kind: 'signed_out', code: failure.code });
+          await this.stop();
+          return;
+        }
+        if (failure.status < 500) {
+          this.emit({ kind: 'problem', message: failure.message });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 500 * 2 ** attempt)));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    this.running = undefined;
+    this.groups = [];
+    this.history.clear();
+    this.peers.clear();
+    if (!running) return;
+    await running.client.stop();
+    await running.store.flushed();
+    running.store.close();
+    running.app.close();
+  }
+
+  /**
+   * The page heard the browser go offline or online. An open WebSocket can outlive the network (no
+   * frame tells it otherwise until the watchdog notices), so going offline closes it now: the
+   * connection shows as connecting, sends wait in the outbox, and it reconnects when it can.
+   */
+  network(online: boolean): void {
+    if (online) return;
+    for (const socket of this.sockets) socket.close(1000, 'offline');
+  }
+
+  connectionState(): string {
+    return this.running?.client.connection.state ?? 'stopped';
+  }
+
+  // Account ---------------------------------------------------------------------------------------
+
+  me() {
+    return this.http.me();
+  }
+
+  acceptPolicy(version: string): Promise<void> {
+    return this.http.acceptPolicy(version);
+  }
+
+  setProfile(displayName: string, username: string | null) {
+    return (async () => {
+      if (displayName.trim() !== '') await this.http.setDisplayName(displayName.trim());
+      return this.http.setUsername(username === null || username.trim() === '' ? null : username.trim());
+    })();
+  }
+
+  privacySettings(): Promise<PrivacySettingsView> {
+    return this.http.privacySettings();
+  }
+
+  updatePrivacySettings(change: Partial<PrivacySettingsView>): Promise<PrivacySettingsView> {
+    return this.http.updatePrivacySettings(change);
+  }
+
+  startExport(): Promise<ExportJobView> {
+    return this.http.startExport();
+  }
+
+  exportJob(jobId: string): Promise<ExportJobView> {
+    return this.http.exportJob(jobId);
+  }
+
+  exportJobs(): Promise<ExportJobView[]> {
+    return this.http.exportJobs();
+  }
+
+  downloadExport(jobId: string): Promise<Uint8Array> {
+    return this.http.downloadExport(jobId);
+  }
+
+  async deleteAccount(confirmPhone: string): Promise<DeleteAccountReply> {
+    const reply = await this.http.deleteAccount(confirmPhone);
+    await this.forget();
+    return reply;
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await this.http.logout();
+    } finally {
+      await this.forget();
+    }
+  }
+
+  /** Stops and deletes this device's local data (signed out or account deleted: the keys are useless). */
+  private async forget(): Promise<void> {
+    const deviceId = this.running?.session.deviceId;
+    await this.stop();
+    this.http.setToken(undefined);
+    if (deviceId === undefined) return;
+    for (const name of [`courier-device-${deviceId}`, `courier-app-${deviceId}`])
+      indexedDB.deleteDatabase(name);
+  }
+
+  devices(): Promise<DeviceView[]> {
+    return this.http.devices();
+  }
+
+  revokeDevice(deviceId: string): Promise<void> {
+    return this.http.revokeDevice(deviceId);
+  }
+
+  // People ----------------------------------------------------------------------------------------
+
+  /** Finds a person by `@username` or phone number (as their privacy settings allow). */
+  async find(handle: string): Promise<UserView> {
+    const text = handle.trim();
+    const user = text.startsWith('+')
+      ? await this.http.lookup({ phone: text.replace(/[\s()-]/g, '') })
+      : await this.http.lookup({ username: text.replace(/^@/, '') });
+    this.names.set(user.accountId, user);
+    await this.live.app.savePerson(user, Date.now());
+    return user;
+  }
+
+  /**
+   * A person as this account may see them: asked once per session, kept on the device so that the
+   * chat list needs no request per chat on the next load (and shows names offline).
+   */
+  private async person(accountId: string): Promise<UserView | undefined> {
+    const known = this.names.get(accountId);
+    if (known) return known;
+    const kept = this.running?.app.person(accountId);
+    if (kept?.user) {
+      this.names.set(accountId, kept.user);
+      // Names change rarely: asked again at most once an hour, not on every load.
+      if (Date.now() - kept.fetchedAtMs > 3_600_000) void this.refreshPerson(accountId);
+      return kept.user;
+    }
+    return this.refreshPerson(accountId);
+  }
+
+  private async refreshPerson(accountId: string): Promise<UserView | undefined> {
+    try {
+      const user = await this.http.lookup({ accountId });
+      const before = this.names.get(accountId);
+      this.names.set(accountId, user);
+      await this.running?.app.savePerson(user, Date.now());
+      if (before && (before.displayName !== user.displayName || before.username !== user.username))
+        this.emit({ kind: 'chats' });
+      return user;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async nameOf(accountId: string): Promise<string> {
+    if (accountId === this.running?.session.accountId) return 'You';
+    const user = await this.person(accountId);
+    if (!user) return 'Someone';
+    return user.displayName || (user.username ? `@${user.username}` : 'Someone');
+  }
+
+  // Chats -----------------------------------------------------------------------------------------
+
+  private async loadGroups(): Promise<GroupView[]> {
+    this.groups = await this.live.client.http.groups();
+    void this.live.app.saveGroups(this.groups).catch(() => {});
+    this.emit({ kind: 'chats' });
+    return this.groups;
+  }
+
+  private async refreshChat(groupId: string): Promise<void> {
+    this.history.delete(groupId);
+    try {
+      await this.loadGroups();
+    } catch {
+      // Offline: the list is refreshed on the next change.
+    }
+    this.emit({ kind: 'messages', groupId });
+  }
+
+  private remember(message: StoredMessage): void {
+    const held = this.history.get(message.groupId);
+    if (
+      held &&
+      !held.some((m) => m.clientMsgId === message.clientMsgId && m.senderDeviceId === message.senderDeviceId)
+    ) {
+      // In log order: before this device's texts still queued, after everything the server placed earlier.
+      const at = this.position(message);
+      let index = held.length;
+      while (index > 0 && this.position(held[index - 1]!) > at) index -= 1;
+      held.splice(index, 0, message);
+    }
+    if (!this.groups.some((g) => g.groupId === message.groupId)) void this.loadGroups().catch(() => {});
+    this.emit({ kind: 'messages', groupId: message.groupId });
+    this.emit({ kind: 'chats' });
+  }
+
+  /** A message's place in its chat: its log position; this device's sent texts once the server placed them. */
+  private position(m: StoredMessage): number {
+    return (
+      m.seq || (m.outgoing ? this.running?.app.sentSeq(m.clientMsgId) : undefined) || Number.MAX_SAFE_INTEGER
+    );
+  }
+
+  private async messagesOf(groupId: string): Promise<StoredMessage[]> {
+    let held = this.history.get(groupId);
+    if (!held) {
+      // Sent messages in the server's order once it stored them; ones still queued come last.
+      held = (await this.live.store.messages(groupId))
+        .map((m, index) => ({ m, index, at: this.position(m) }))
+        .sort((a, b) => a.at - b.at || a.index - b.index)
+        .map(({ m }) => m);
+      this.history.set(groupId, held);
+    }
+    return held;
+  }
+
+  private async peerOf(group: GroupView): Promise<string | undefined> {
+    if (group.kind !== 'direct') return undefined;
+    const known = this.peers.get(group.groupId) ?? this.live.app.peer(group.groupId);
+    if (known) return known;
+    try {
+      const detail = await this.live.client.http.group(group.groupId);
+      const peer = detail.members.find((m) => m.accountId !== this.live.session.accountId)?.accountId;
+      if (peer) {
+        this.peers.set(group.groupId, peer);
+        await this.live.app.savePeer(group.groupId, peer);
+      }
+      return peer;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The chat list, most recent activity first. */
+  async chats(): Promise<ChatSummary[]> {
+    const { store, app } = this.live;
+    // What the server said last time, until it answers now (offline, or still connecting).
+    if (this.groups.length === 0) this.groups = app.groups();
+    if (this.groups.length === 0) await this.loadGroups().catch(() => {});
+    const mine = new Set(await store.groupIds());
+    const summaries = await Promise.all(
+      this.groups.map(async (group): Promise<ChatSummary> => {
+        const messages = mine.has(group.groupId) ? await this.messagesOf(group.groupId) : [];
+        const texts = messages.filter((m) => m.roster === undefined);
+        const last = texts.at(-1);
+        const readSeq = app.readSeq(group.groupId);
+        const peer = await this.peerOf(group);
+        const title = peer ? await this.nameOf(peer) : group.title;
+        return {
+          groupId: group.groupId,
+          kind: group.kind,
+          title,
+          ...(peer ? { peerAccountId: peer } : {}),
+          lastText: last ? `${last.outgoing ? 'You: ' : ''}${last.text}` : '',
+          lastAtMs: Math.max(messages.at(-1)?.sentAtMs ?? 0, group.createdAtMs),
+          unread: texts.filter((m) => !m.outgoing && m.seq > readSeq).length,
+          memberCount: group.memberCount,
+          myRole: group.myRole,
+          ready: mine.has(group.groupId),
+          keysChanged: peer ? app.keysChanged(peer) : false,
+          verified: peer ? app.verified(peer) : false,
+        };
+      }),
+    );
+    return summaries.sort((a, b) => b.lastAtMs - a.lastAtMs);
+  }
+
+  /**
+   * One page of a chat's history, newest last. `end` counts from the newest message: 0 is the newest
+   * page, the `end` of a page asks for the one before it.
+   */
+  async page(groupId: string, end = 0, size = PAGE_SIZE): Promise<MessagePage> {
+    const messages = await this.messagesOf(groupId);
+    const outbox = new Set(this.live.store.outbox().map((item) => item.clientMsgId));
+    const stop = Math.max(0, messages.length - end);
+    const start = Math.max(0, stop - size);
+    const rows = await Promise.all(messages.slice(start, stop).map((m) => this.row(m, outbox)));
+    return { rows, end: messages.length - start, more: start > 0, total: messages.length };
+  }
+
+  private async row(m: StoredMessage, outbox: Set<string>): Promise<MessageRow> {
+    const base = {
+      key: `${m.senderDeviceId}:${m.clientMsgId}`,
+      seq: m.seq,
+      sentAtMs: m.sentAtMs,
+      outgoing: m.outgoing,
+      senderName: await this.nameOf(m.senderAccountId),
+    };
+    if (m.roster) return { ...base, text: await this.describe(m.roster), notice: true };
+    return {
+      ...base,
+      text: m.text,
+      ...(m.outgoing ? { state: outbox.has(m.clientMsgId) ? ('queued' as const) : ('stored' as const) } : {}),
+    };
+  }
+
+  private async describe(event: RosterEvent): Promise<string> {
+    const actor = await this.nameOf(event.actorAccountId);
+    const subjects = (await Promise.all(event.subjectAccountIds.map((id) => this.nameOf(id)))).join(', ');
+    switch (event.action) {
+      case 'created': {
+        const others = event.subjectAccountIds.filter((id) => id !== event.actorAccountId);
+        const withWhom =
+          others.length > 0
+            ? ` with ${(await Promise.all(others.map((id) => this.nameOf(id)))).join(', ')}`
+            : '';
+        return `${actor} created the chat${event.title ? ` “${event.title}”` : ''}${withWhom}`;
+      }
+      case 'added':
+        return `${actor} added ${subjects}`;
+      case 'removed':
+        return `${actor} removed ${subjects}`;
+      case 'left':
+        return `${subjects || actor} left`;
+      case 'role_changed':
+        return `${actor} made ${subjects} ${event.role === 'admin' ? 'an admin' : `a ${event.role}`}`;
+      case 'device_added':
+        return `${subjects || actor} signed in on a new device`;
+    }
+  }
+
+  /** Marks everything in a chat as read on this device. */
+  async markRead(groupId: string): Promise<void> {
+    const messages = await this.messagesOf(groupId);
+    const newest = messages.reduce((max, m) => Math.max(max, m.seq), 0);
+    if (await this.live.app.markRead(groupId, newest)) this.emit({ kind: 'chats' });
+  }
+
+  /**
+   * Encrypts a text and puts it in the outbox; it goes out now, or when the connection is back
+   * (also after a reload). The page hears of it at once (queued) and again once the server stored it.
+   */
+  async send(groupId: string, text: string): Promise<void> {
+    const { client, app } = this.live;
+    const clientMsgId = randomClientMsgId();
+    const { accepted } = await client.queueText(groupId, text, clientMsgId);
+    this.history.delete(groupId);
+    this.emit({ kind: 'messages', groupId });
+    this.emit({ kind: 'chats' });
+    void accepted.then(
+      async (done) => {
+        await app.setSentSeq(clientMsgId, done.seq);
+        this.history.delete(groupId);
+        this.emit({ kind: 'messages', groupId });
+      },
+      () => {},
+    );
+  }
+
+  /** Opens (or finds) the direct chat with a person named by @username or phone number. */
+  async openDirect(handle: string): Promise<string> {
+    const user = await this.find(handle);
+    if (user.accountId === this.live.session.accountId)
+      throw new CourierError('REQ_INVALID', { message: 'That is you. Pick someone else to write to.' });
+    const chat = await this.live.client.openDirect(user.accountId);
+    await this.loadGroups();
+    return chat.groupId;
+  }
+
+  async createGroup(title: string, handles: string[]): Promise<string> {
+    const people = await Promise.all(handles.map((h) => this.find(h)));
+    const chat = await this.live.client.createGroup(
+      title,
+      people.map((p) => p.accountId),
+    );
+    await this.loadGroups();
+    return chat.groupId;
+  }
+
+  async chatInfo(groupId: string): Promise<ChatInfo> {
+    const detail = await this.live.client.http.group(groupId);
+    const me = this.live.session.accountId;
+    const members: MemberRow[] = await Promise.all(
+      detail.members.map(async (m) => ({
+        accountId: m.accountId,
+        name: m.accountId === me ? 'You' : await this.nameOf(m.accountId),
+        role: m.role,
+        me: m.accountId === me,
+      })),
+    );
+    const peer = detail.kind === 'direct' ? members.find((m) => !m.me) : undefined;
+    return {
+      groupId,
+      kind: detail.kind,
+      title: peer ? peer.name : detail.title,
+      myRole: detail.myRole,
+      members,
+      ...(peer ? { peerAccountId: peer.accountId } : {}),
+    };
+  }
+
+  async addMembers(groupId: string, handles: string[]): Promise<void> {
+    const people = await Promise.all(handles.map((h) => this.find(h)));
+    await this.live.client.addMembers(
+      groupId,
+      people.map((p) => p.accountId),
+    );
+    await this.refreshChat(groupId);
+  }
+
+  async removeMember(groupId: string, accountId: string): Promise<void> {
+    await this.live.client.removeMember(groupId, accountId);
+    await this.refreshChat(groupId);
+  }
+
+  async setRole(groupId: string, accountId: string, role: 'admin' | 'member'): Promise<void> {
+    await this.live.client.http.setRole(groupId, accountId, role);
+    await this.refreshChat(groupId);
+  }
+
+  async leave(groupId: string): Promise<void> {
+    await this.live.client.leave(groupId);
+    this.history.delete(groupId);
+    await this.loadGroups();
+  }
+
+  // Security --------------------------------------------------------------------------------------
+
+  /** The safety number shared with a person, and whether their keys changed since last looked at. */
+  async safety(
+    accountId: string,
+  ): Promise<{ number: string; keysChanged: boolean; verified: boolean; name: string }> {
+    const number = await this.live.client.safetyNumber(accountId);
+    const { app } = this.live;
+    return {
+      number,
+      keysChanged: app.keysChanged(accountId),
+      verified: app.verified(accountId),
+      name: await this.nameOf(accountId),
+    };
+  }
+
+  /** Sets or clears the "verified" mark of a contact (comparing the number also clears a key warning). */
+  async setVerified(accountId: string, verified: boolean): Promise<void> {
+    if (verified) await this.live.app.setKeysChanged(accountId, false);
+    await this.live.app.setVerified(accountId, verified);
+    this.emit({ kind: 'key_change', accountId });
+  }
+
+  /** The person compared the safety number: the key-change warning goes away. */
+  async acknowledgeKeys(accountId: string): Promise<void> {
+    await this.live.app.setKeysChanged(accountId, false);
+    this.emit({ kind: 'key_change', accountId });
+  }
+}

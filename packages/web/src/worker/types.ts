@@ -1,0 +1,80 @@
+/** What the page and the worker exchange: plain data only (structured clone). */
+
+/** A call's outcome: failures carry the catalog code (Comlink would keep only an Error's message). */
+export type Outcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: { code: string; message: string; details?: Record<string, unknown> } };
+
+export interface Session {
+  token: string;
+  accountId: string;
+  deviceId: string;
+  phone: string;
+}
+
+export interface ChatSummary {
+  groupId: string;
+  kind: 'direct' | 'group' | 'channel';
+  title: string;
+  /** The other person of a direct chat. */
+  peerAccountId?: string;
+  lastText: string;
+  lastAtMs: number;
+  unread: number;
+  memberCount: number;
+  myRole: 'owner' | 'admin' | 'member';
+  /** This device holds the chat's keys (false until its Welcome arrived). */
+  ready: boolean;
+  /** Direct chats: the contact's keys changed since the person last compared the safety number. */
+  keysChanged: boolean;
+  /** Direct chats: the person marked the contact verified. */
+  verified: boolean;
+}
+
+export type SendState = 'queued' | 'stored';
+
+export interface MessageRow {
+  key: string;
+  seq: number;
+  sentAtMs: number;
+  outgoing: boolean;
+  senderName: string;
+  text: string;
+  /** Outgoing only: still in this device's outbox, or stored by the server. */
+  state?: SendState;
+  /** A line about the chat itself (someone added, removed, left), not a message. */
+  notice?: boolean;
+}
+
+export interface MessagePage {
+  rows: MessageRow[];
+  /** Index (from the newest) of the oldest row of this page: pass it back to get the page before. */
+  end: number;
+  more: boolean;
+  total: number;
+}
+
+export interface MemberRow {
+  accountId: string;
+  name: string;
+  role: 'owner' | 'admin' | 'member';
+  me: boolean;
+}
+
+export interface ChatInfo {
+  groupId: string;
+  kind: 'direct' | 'group' | 'channel';
+  title: string;
+  myRole: 'owner' | 'admin' | 'member';
+  members: MemberRow[];
+  peerAccountId?: string;
+}
+
+/** What the worker tells the page: something changed, ask again. */
+export type DeviceEvent =
+  | { kind: 'chats' }
+  | { kind: 'messages'; groupId: string }
+  | { kind: 'connection'; state: string }
+  | { kind: 'key_change'; accountId: string }
+  | { kind: 'signed_out'; code: string }
+  | { kind: 'problem'; message: string };
