@@ -44,3 +44,21 @@ export type {
 export { staggeredRace } from './failover/staggered-race.ts';
 export { relayTunnelListFetcher, relayTunnelTransport, spkiPin } from './failover/relay-tunnel.ts';
 export type { RelayTunnelOptions } from './failover/relay-tunnel.ts';
+export type {
+  ChatState,
+  HistoryCursor,
+  HistoryPage,
+  MessageStatus,
+} from './mls/mls-store.ts';
+export {
+  checkPage,
+  countsAsUnread,
+  MAX_HISTORY_PAGE,
+  mergeChatState,
+  noChatState,
+} from './mls/mls-store.ts';
+export { knownContentTypes, readContent, writeContent } from './content/content-registry.ts';
+export type { AnyContent } from './content/content-registry.ts';
+export type { ContentType, DecodedContent } from './content/content-type.ts';
+export type { ReceiptContent, ReceiptStatus } from './content/receipt-content.ts';
+export type { TextContent } from './content/text-content.ts';
