@@ -346,12 +346,6 @@ export class DeviceStore implements MlsStore {
             (expectedVersion ?? 0) + 1,
           );
         this.insertMessages(extras.messages ?? []);
-        if (extras.accepted)
-          this.db
-            .prepare(
-              'UPDATE messages SET seq = ? WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
-            )
-            .run(extras.accepted.seq, groupId, extras.accepted.senderDeviceId, extras.accepted.clientMsgId);
         if (extras.outbox) {
           this.putOutbox(extras.outbox);
           // An encrypted draft is the outbox's now: one or the other holds it, never both or neither.
@@ -446,6 +440,17 @@ export class DeviceStore implements MlsStore {
       }),
       ...(rows.length > page.limit && oldest ? { before: oldest.id } : {}),
     };
+  }
+
+  async acceptSent(
+    groupId: string,
+    sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+  ): Promise<void> {
+    this.db
+      .prepare(
+        'UPDATE messages SET seq = ? WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
+      )
+      .run(sent.seq, groupId, sent.senderDeviceId, sent.clientMsgId);
   }
 
   async chatState(groupId: string): Promise<ChatState> {

@@ -238,13 +238,6 @@ export class IndexedDbMlsStore implements MlsStore {
     }
     groups.put({ ...record, version: (expectedVersion ?? 0) + 1 }, groupId);
     await this.putMessages(tx, extras.messages ?? []);
-    if (extras.accepted) {
-      const { senderDeviceId, clientMsgId, seq } = extras.accepted;
-      const messages = tx.objectStore('messages');
-      const key = [groupId, senderDeviceId, clientMsgId];
-      const kept = (await request(messages.get(key))) as MessageRecord | undefined;
-      if (kept) messages.put({ ...kept, seq }, key);
-    }
     if (extras.outbox) {
       tx.objectStore('outbox').put(extras.outbox, extras.outbox.clientMsgId);
       this.pending.set(extras.outbox.clientMsgId, extras.outbox);
@@ -336,6 +329,18 @@ export class IndexedDbMlsStore implements MlsStore {
       messages: messages.map(fromRecord),
       ...(more && oldest ? { before: oldest.order } : {}),
     };
+  }
+
+  async acceptSent(
+    groupId: string,
+    sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+  ): Promise<void> {
+    const tx = this.db.transaction('messages', 'readwrite');
+    const messages = tx.objectStore('messages');
+    const key = [groupId, sent.senderDeviceId, sent.clientMsgId];
+    const kept = (await request(messages.get(key))) as MessageRecord | undefined;
+    if (kept && kept.seq !== sent.seq) messages.put({ ...kept, seq: sent.seq }, key);
+    await done(tx);
   }
 
   async chatState(groupId: string): Promise<ChatState> {

@@ -93,8 +93,6 @@ export interface StashedEntry {
 export interface GroupSaveExtras {
   messages?: StoredMessage[];
   outbox?: OutboxItem;
-  /** A message this device sent came back in the chat's log: it takes this position. */
-  accepted?: { senderDeviceId: string; clientMsgId: string; seq: number };
 }
 
 /**
@@ -128,6 +126,11 @@ export interface MlsStore extends ClientStore {
    * chat and position), so a chat of 100,000 messages opens as fast as one of 10.
    */
   history(groupId: string, page: { before?: HistoryCursor; limit: number }): Promise<HistoryPage>;
+  /** The server stored a message this device sent (kept with position 0 until then) at `seq`. */
+  acceptSent(
+    groupId: string,
+    sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+  ): Promise<void>;
   /** What receipts told this device about the chat (zeros when nothing). */
   chatState(groupId: string): Promise<ChatState>;
   /** Moves the chat's receipt positions forward (never back); returns the result. */
@@ -224,8 +227,15 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
       this.kept.set(groupId, list);
     }
     if (extras.outbox) this.putOutbox(extras.outbox);
-    if (extras.accepted) {
-      const { senderDeviceId, clientMsgId, seq } = extras.accepted;
+    return true;
+  }
+
+  async acceptSent(
+    groupId: string,
+    sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+  ): Promise<void> {
+    {
+      const { senderDeviceId, clientMsgId, seq } = sent;
       const list = this.kept.get(groupId) ?? [];
       // The newest messages are the likely ones: look from the end.
       for (let i = list.length - 1; i >= 0; i--) {
@@ -236,7 +246,6 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
         }
       }
     }
-    return true;
   }
 
   async deleteGroup(groupId: string): Promise<void> {

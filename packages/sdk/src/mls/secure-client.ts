@@ -42,8 +42,18 @@ import { Emitter } from '../emitter.ts';
 import { CourierHttp } from '../http-client.ts';
 import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
-import { decodeContent, encodeContent } from './message-content.ts';
-import type { GroupRecord, MlsStore, StashedEntry, StoredMessage } from './mls-store.ts';
+import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
+import type { ReceiptContent, ReceiptStatus } from '../content/receipt-content.ts';
+import type {
+  ChatState,
+  GroupRecord,
+  HistoryCursor,
+  HistoryPage,
+  MessageStatus,
+  MlsStore,
+  StashedEntry,
+  StoredMessage,
+} from './mls-store.ts';
 
 export interface SecureClientOptions
   extends Omit<ConnectionOptions, 'store' | 'onEntry' | 'onMailboxItem' | 'token'> {
@@ -60,6 +70,21 @@ export interface SecureClientOptions
    * not processed, stored or acknowledged, and come again next time.
    */
   accept?: (groupId: string) => boolean;
+  /**
+   * Read receipts, both ways (default on): off, this device sends none and shows none it gets (sent
+   * messages stop at "delivered"). Delivery receipts are not affected. See `setReadReceipts`.
+   */
+  readReceipts?: boolean;
+  /**
+   * Whether this device may send receipts in a chat at all (default: every chat). A chat that is a
+   * message request (someone the person has not accepted yet) answers false: a receipt would tell
+   * the requester that the account is alive and reading.
+   */
+  receiptsAllowed?: (groupId: string) => boolean | Promise<boolean>;
+  /** Chats with more devices than this get no receipts from this device (default 100). */
+  receiptMaxDevices?: number;
+  /** How long receipts are gathered before one goes out per chat (default 250 ms). */
+  receiptDelayMs?: number;
 }
 
 export interface SecureClientEvents extends Record<string, unknown> {
@@ -75,6 +100,19 @@ export interface SecureClientEvents extends Record<string, unknown> {
   removed: { groupId: string };
   /** A message that could not be read: recorded with its code and skipped, never a crash. */
   undecryptable: { groupId: string; seq: number; code: string; message: string };
+  /**
+   * Sent messages of a chat moved on: `stored` (the server has the one named by clientMsgId at
+   * upToSeq), `delivered` or `read` (another person's device has, or the person read, every message
+   * of this device's account up to upToSeq).
+   */
+  status: {
+    groupId: string;
+    status: Exclude<MessageStatus, 'queued'>;
+    upToSeq: number;
+    clientMsgId?: string;
+  };
+  /** The chat's unread count changed (a message arrived, or the person read it on any of their devices). */
+  unread: { groupId: string; count: number; myReadUpTo: number };
   /** Another account's device keys changed: show it to the person. */
   key_change: KeyChange;
   problem: CourierError;
@@ -106,9 +144,14 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private directory!: DeviceDirectory;
   private readonly cache = new Map<string, { version: number; group: MlsGroup }>();
   private started = false;
+  private readReceipts: boolean;
+  /** Receipts gathered per chat until the next batch goes out. */
+  private readonly owed = new Map<string, { delivered?: number; read?: number }>();
+  private receiptTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: SecureClientOptions) {
     super();
+    this.readReceipts = options.readReceipts ?? true;
     this.http = new CourierHttp(options.url, options.token);
     this.connection = new CourierConnection({
       ...options,
@@ -214,6 +257,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   async stop(): Promise<void> {
+    // Receipts gathered so far go to the outbox (and out with the next run), not lost.
+    await this.flushReceipts();
     await this.connection.stop();
   }
 
@@ -310,41 +355,208 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     clientMsgId = randomClientMsgId(),
   ): Promise<{ accepted: Promise<Accepted> }> {
     const sentAtMs = Date.now();
-    const plaintext = encodeContent({ v: 1, type: 'text', text, sentAtMs });
+    return this.queueContent(groupId, { v: 1, type: 'text', text, sentAtMs }, clientMsgId);
+  }
+
+  /**
+   * Encrypts content of any known type and puts it in the outbox. Content that is shown (a text) is
+   * kept in the chat's history in the same step; a receipt is not.
+   */
+  private async queueContent(
+    groupId: string,
+    content: AnyContent | Uint8Array,
+    clientMsgId = randomClientMsgId(),
+  ): Promise<{ accepted: Promise<Accepted> }> {
+    const plaintext = content instanceof Uint8Array ? content : writeContent(content);
     for (;;) {
       const record = await this.options.store.group(groupId);
       if (!record) throw new CourierError('MLS_GROUP_NOT_READY');
       const group = this.load(groupId, record);
       if (!group.active) throw new CourierError('MLS_NOT_MEMBER');
       const encrypted = await encryptMessage(this.context, group, plaintext);
-      const message: StoredMessage = {
-        groupId,
-        seq: 0,
-        clientMsgId,
-        senderAccountId: this.accountId,
-        senderDeviceId: this.deviceId,
-        sentAtMs,
-        text,
-        outgoing: true,
-      };
+      const messages: StoredMessage[] =
+        !(content instanceof Uint8Array) && content.type === 'text'
+          ? [
+              {
+                groupId,
+                seq: 0,
+                clientMsgId,
+                senderAccountId: this.accountId,
+                senderDeviceId: this.deviceId,
+                sentAtMs: content.sentAtMs,
+                text: content.text,
+                outgoing: true,
+              },
+            ]
+          : [];
       // The advanced sending state, the message and the outbox item are saved together before the
       // ciphertext leaves: a crash can neither reuse a key nor lose the message.
       const saved = await this.save(groupId, record, encrypted.group, {
-        messages: [message],
+        messages,
         outbox: { kind: 'group', target: groupId, clientMsgId, payload: encrypted.message },
       });
       if (!saved) continue; // another process of this device moved the group on: encrypt again
       eraseSecrets(encrypted.consumed);
       const accepted = this.connection.send(groupId, encrypted.message, clientMsgId);
+      if (messages.length > 0)
+        accepted.then(
+          async ({ seq }) => {
+            await this.options.store.acceptSent(groupId, { senderDeviceId: this.deviceId, clientMsgId, seq });
+            this.emit('status', { groupId, status: 'stored', upToSeq: seq, clientMsgId });
+          },
+          () => {},
+        );
       // The caller may look at `accepted` later (or, after a stop, never): no unhandled rejection.
       accepted.catch(() => {});
       return { accepted };
     }
   }
 
+  /**
+   * Encrypts and sends bytes as they are, whatever content they hold: for tests and tools that play
+   * a client of another version (a type this one does not know). Nothing is kept in the history.
+   */
+  async dangerouslySendRawContent(groupId: string, plaintext: Uint8Array): Promise<Accepted> {
+    return (await this.queueContent(groupId, plaintext)).accepted;
+  }
+
   /** The messages this device holds for a chat, in order. */
   messages(groupId: string): Promise<StoredMessage[]> {
     return this.options.store.messages(groupId);
+  }
+
+  /**
+   * A page of the chat's history from this device's store, newest first (`before` from the page
+   * before; at most 500): sent messages carry their status. Reads only the page.
+   */
+  async history(groupId: string, page: { before?: HistoryCursor; limit: number }): Promise<HistoryPage> {
+    const [found, state] = await Promise.all([
+      this.options.store.history(groupId, page),
+      this.options.store.chatState(groupId),
+    ]);
+    return {
+      ...found,
+      messages: found.messages.map((m) => (m.outgoing ? { ...m, status: this.statusOf(m.seq, state) } : m)),
+    };
+  }
+
+  private statusOf(seq: number, state: ChatState): MessageStatus {
+    if (seq === 0) return 'queued';
+    if (this.readReceipts && seq <= state.readUpTo) return 'read';
+    if (seq <= state.deliveredUpTo) return 'delivered';
+    return 'stored';
+  }
+
+  /** Received messages of the chat the person has not read (on any of their devices). */
+  unreadCount(groupId: string): Promise<number> {
+    return this.options.store.unreadCount(groupId);
+  }
+
+  /** What receipts told this device about the chat. */
+  chatState(groupId: string): Promise<ChatState> {
+    return this.options.store.chatState(groupId);
+  }
+
+  /**
+   * The person read the chat up to this position: the unread count drops here and on the person's
+   * other devices, and (read receipts on, the chat not a message request) the others see "read".
+   * Sent in a batch with other receipts of the chat; reading up to where it was read is a no-op.
+   */
+  async markRead(groupId: string, upToSeq: number): Promise<void> {
+    if (!Number.isSafeInteger(upToSeq) || upToSeq < 1)
+      throw new CourierError('REQ_INVALID', { message: 'markRead takes a position of 1 or more.' });
+    const before = await this.options.store.chatState(groupId);
+    if (upToSeq <= before.myReadUpTo) return;
+    const after = await this.options.store.advanceChatState(groupId, { myReadUpTo: upToSeq });
+    this.emit('unread', {
+      groupId,
+      count: await this.options.store.unreadCount(groupId),
+      myReadUpTo: after.myReadUpTo,
+    });
+    if (this.readReceipts) this.owe(groupId, 'read', upToSeq);
+  }
+
+  /** Turns read receipts on or off, both ways (the app keeps the choice, e.g. in its settings). */
+  setReadReceipts(on: boolean): void {
+    this.readReceipts = on;
+    if (!on) for (const owed of this.owed.values()) delete owed.read;
+  }
+
+  /** Notes a receipt to send in the chat's next batch (one receipt covers every message up to it). */
+  private owe(groupId: string, status: ReceiptStatus, upToSeq: number): void {
+    const owed = this.owed.get(groupId) ?? {};
+    owed[status] = Math.max(owed[status] ?? 0, upToSeq);
+    this.owed.set(groupId, owed);
+    if (this.receiptTimer === undefined)
+      this.receiptTimer = setTimeout(() => void this.flushReceipts(), this.options.receiptDelayMs ?? 250);
+  }
+
+  /**
+   * Sends the gathered receipts now (they go out by themselves shortly after; an app may call this
+   * before it is put in the background): per chat one read receipt, or one delivery receipt.
+   */
+  async flushReceipts(): Promise<void> {
+    clearTimeout(this.receiptTimer);
+    this.receiptTimer = undefined;
+    const batch = [...this.owed.entries()];
+    this.owed.clear();
+    for (const [groupId, owed] of batch) {
+      // Read implies delivered: a read receipt up to a position answers both.
+      const status: ReceiptStatus =
+        owed.read !== undefined && owed.read >= (owed.delivered ?? 0) ? 'read' : 'delivered';
+      const upToSeq = status === 'read' ? owed.read! : owed.delivered!;
+      try {
+        if (!(await this.mayReceipt(groupId))) continue;
+        const receipt: ReceiptContent = { v: 1, type: 'receipt', status, upToSeq, sentAtMs: Date.now() };
+        await this.queueContent(groupId, receipt);
+      } catch (error) {
+        // Left or removed since: nobody to tell. Anything else is worth a look.
+        if (
+          error instanceof CourierError &&
+          ['MLS_NOT_MEMBER', 'MLS_GROUP_NOT_READY', 'SERVER_UNAVAILABLE'].includes(error.code)
+        )
+          continue;
+        this.emit(
+          'problem',
+          error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error }),
+        );
+      }
+    }
+  }
+
+  private async mayReceipt(groupId: string): Promise<boolean> {
+    if (this.options.receiptsAllowed && !(await this.options.receiptsAllowed(groupId))) return false;
+    const record = await this.options.store.group(groupId);
+    if (!record) return false;
+    return groupMembers(this.load(groupId, record)).length <= (this.options.receiptMaxDevices ?? 100);
+  }
+
+  /** A receipt from another device of the chat: moves this device's view of the chat on. */
+  private async applyReceipt(
+    groupId: string,
+    senderAccountId: string,
+    receipt: ReceiptContent,
+  ): Promise<void> {
+    const { store } = this.options;
+    if (senderAccountId === this.accountId) {
+      // The person's other device: a read there is a read here. Their deliveries say nothing new.
+      if (receipt.status !== 'read') return;
+      const before = await store.chatState(groupId);
+      if (receipt.upToSeq <= before.myReadUpTo) return;
+      const after = await store.advanceChatState(groupId, { myReadUpTo: receipt.upToSeq });
+      this.emit('unread', { groupId, count: await store.unreadCount(groupId), myReadUpTo: after.myReadUpTo });
+      return;
+    }
+    // With read receipts off, another person's read counts as delivered only.
+    const status: ReceiptStatus = receipt.status === 'read' && this.readReceipts ? 'read' : 'delivered';
+    const before = await store.chatState(groupId);
+    const after = await store.advanceChatState(
+      groupId,
+      status === 'read' ? { readUpTo: receipt.upToSeq } : { deliveredUpTo: receipt.upToSeq },
+    );
+    const moved =
+      status === 'read' ? after.readUpTo > before.readUpTo : after.deliveredUpTo > before.deliveredUpTo;
+    if (moved) this.emit('status', { groupId, status, upToSeq: receipt.upToSeq });
   }
 
   /** The safety number this account shares with another (compare it out of band). */
@@ -595,35 +807,50 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         continue;
       }
       if (fromMe) {
-        // Our own message: stored when sent; only its position is new.
-        if (await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)) return;
+        // Our own message (or receipt): stored when sent; only its position is new (also when another
+        // process of this device sent it).
+        if (await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)) {
+          await store.acceptSent(groupId, {
+            senderDeviceId: this.deviceId,
+            clientMsgId: entry.clientMsgId,
+            seq: entry.seq,
+          });
+          return;
+        }
         continue;
       }
       const group = this.load(groupId, record);
       const outcome = await processMessage(this.context, group, entry.payload);
       if (outcome.kind === 'application') {
         let message: StoredMessage | undefined;
+        let receipt: ReceiptContent | undefined;
         let failure: CourierError | undefined;
-        try {
-          const content = decodeContent(outcome.plaintext);
-          const sender = outcome.sender;
-          if (sender?.accountId !== entry.senderAccountId || sender.deviceId !== entry.senderDeviceId)
-            throw new CourierError('MLS_MALFORMED', {
-              message: 'The sender inside the message is not the one the server names.',
-            });
+        const content = readContent(outcome.plaintext);
+        const sender = outcome.sender;
+        const base = {
+          groupId,
+          seq: entry.seq,
+          clientMsgId: entry.clientMsgId,
+          senderAccountId: entry.senderAccountId,
+          senderDeviceId: entry.senderDeviceId,
+          outgoing: false,
+        };
+        if (sender?.accountId !== entry.senderAccountId || sender.deviceId !== entry.senderDeviceId)
+          failure = new CourierError('MLS_MALFORMED', {
+            message: 'The sender inside the message is not the one the server names.',
+          });
+        else if (content.kind === 'malformed')
+          failure = new CourierError('MLS_MALFORMED', { message: content.reason });
+        else if (content.kind === 'unsupported')
+          // A type this client does not read: kept and shown as unsupported, never dropped.
           message = {
-            groupId,
-            seq: entry.seq,
-            clientMsgId: entry.clientMsgId,
-            senderAccountId: entry.senderAccountId,
-            senderDeviceId: entry.senderDeviceId,
-            sentAtMs: content.sentAtMs,
-            text: content.text,
-            outgoing: false,
+            ...base,
+            sentAtMs: entry.sentAtMs,
+            text: '',
+            unsupported: { type: content.type, v: content.v },
           };
-        } catch (error) {
-          failure = error as CourierError;
-        }
+        else if (content.content.type === 'receipt') receipt = content.content;
+        else message = { ...base, sentAtMs: content.content.sentAtMs, text: content.content.text };
         if (
           !(await this.save(
             groupId,
@@ -635,8 +862,20 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         )
           continue;
         eraseSecrets(outcome.consumed);
-        if (message) this.emit('message', message);
-        else this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
+        if (receipt) await this.applyReceipt(groupId, entry.senderAccountId, receipt);
+        else if (message) {
+          this.emit('message', message);
+          if (entry.senderAccountId !== this.accountId) {
+            this.owe(groupId, 'delivered', entry.seq);
+            if (this.listens('unread'))
+              this.emit('unread', {
+                groupId,
+                count: await store.unreadCount(groupId),
+                myReadUpTo: (await store.chatState(groupId)).myReadUpTo,
+              });
+          }
+        } else
+          this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
         return;
       }
       if (outcome.kind === 'commit' || outcome.kind === 'proposal') {
