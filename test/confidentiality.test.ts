@@ -93,7 +93,16 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     }
     await c!.waitFor(group.groupId, 5);
     await a!.waitFor(group.groupId, 5);
-    expect((await b!.waitFor(direct.groupId, 5)).every((m) => m.text.startsWith(marker))).toBe(true);
+    const atB = await b!.waitFor(direct.groupId, 5);
+    expect(atB.every((m) => m.text.startsWith(marker))).toBe(true);
+    // Receipts travel too (delivered by themselves, read when b reads): end-to-end encrypted as well.
+    const read = new Promise<void>((resolve) =>
+      a!.client.on('status', (s) => {
+        if (s.groupId === direct.groupId && s.status === 'read') resolve();
+      }),
+    );
+    await b!.client.markRead(direct.groupId, atB.at(-1)!.seq);
+    await read;
     await Promise.all([a!, b!, c!].map((d) => d.client.stop()));
 
     // What the server wrote: stop it first so that everything is on disk.
@@ -107,9 +116,14 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
       true,
     );
     expect(server.output().length).toBeGreaterThan(0);
+    // The marker, and what a receipt's plaintext looks like.
     const found = scanned
-      .map((path) => [path, hits(readFileSync(path), marker)] as const)
-      .filter(([, n]) => n > 0);
+      .flatMap((path) =>
+        [marker, '"type":"receipt"', '"status":"read"', '"status":"delivered"'].map(
+          (needle) => [path, needle, hits(readFileSync(path), needle)] as const,
+        ),
+      )
+      .filter(([, , n]) => n > 0);
     expect(found).toEqual([]);
     // The scan itself finds a marker where there is one (it would not pass by reading nothing).
     expect(hits(Buffer.from(`x ${marker} y`), marker)).toBe(1);

@@ -197,6 +197,15 @@ export class DeviceStore implements MlsStore {
     this.db.prepare('DELETE FROM outbox WHERE client_msg_id = ?').run(clientMsgId);
   }
 
+  /** Read receipts, both ways (on unless turned off on this device). */
+  readReceipts(): boolean {
+    return this.meta('read_receipts')?.toString() !== 'off';
+  }
+
+  setReadReceipts(on: boolean): void {
+    this.setMeta('read_receipts', on ? 'on' : 'off');
+  }
+
   // Drafts: typed texts kept until they are encrypted (then they move to the outbox, atomically)
 
   addDraft(draft: Draft): void {

@@ -98,7 +98,9 @@ const privacyCommand = program.command('privacy').description('who sees and find
 privacyCommand.command('show').action(run(privacy.showSettings));
 privacyCommand
   .command('set <setting> <value>')
-  .description('phone-visibility|phone-discovery|last-seen everybody|contacts|nobody; self-destruct 1|3|6|12')
+  .description(
+    'phone-visibility|phone-discovery|last-seen everybody|contacts|nobody; self-destruct 1|3|6|12; read-receipts on|off (this device)',
+  )
   .action(run(privacy.changeSetting));
 privacyCommand
   .command('policy')
@@ -170,6 +172,12 @@ program
   .description('print new messages as they arrive (Ctrl-C to stop); resumes where it stopped')
   .action(run((ctx, chat: string | undefined) => messages.listen(ctx, chat)));
 program.command('chat <chat>').description('interactive chat').action(run(messages.interactiveChat));
+program
+  .command('history <chat>')
+  .description('a page of a chat as this device keeps it (newest page first; --before for older ones)')
+  .option('--before <cursor>', 'the page before this point (as the previous page printed)')
+  .option('--limit <n>', 'messages per page (1 to 500)', '20')
+  .action(run((ctx, chat: string, o: { before?: string; limit: string }) => messages.history(ctx, chat, o)));
 program
   .command('safety <who>')
   .description('the safety number you share with someone: compare it with theirs out of band')

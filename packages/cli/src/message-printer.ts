@@ -1,7 +1,20 @@
 import type { RosterEvent } from '@courier/protocol';
-import type { CourierHttp, StoredMessage } from '@courier/sdk';
+import type { CourierHttp, MessageStatus, SecureClientEvents, StoredMessage } from '@courier/sdk';
 import type { Names } from './names.ts';
 import { printable, safeJson } from './terminal-text.ts';
+
+/** How a sent message's status looks in a terminal. */
+export const STATUS_MARKS: Record<MessageStatus, string> = {
+  queued: '(queued)',
+  stored: '✓ stored',
+  delivered: '✓✓ delivered',
+  read: '✓✓ read',
+};
+
+/** A message of a type this version cannot show: said so, never hidden, never "undecryptable". */
+export function unsupportedText(unsupported: { type: string; v: number }): string {
+  return `(unsupported message: ${printable(unsupported.type)} v${unsupported.v}; update Courier to see it)`;
+}
 
 /**
  * Formats decrypted messages as `[chat] @sender: text` and roster changes as
@@ -37,7 +50,31 @@ export class MessagePrinter {
   async line(message: StoredMessage): Promise<string> {
     const title = printable(await this.title(message.groupId));
     const sender = printable(await this.names.of(message.senderAccountId));
-    return `[${title}] ${sender}: ${printable(message.text)}`;
+    return `[${title}] ${sender}: ${message.unsupported ? unsupportedText(message.unsupported) : printable(message.text)}`;
+  }
+
+  /** A sent message's line with its status mark (history). */
+  async lineWithStatus(message: StoredMessage): Promise<string> {
+    const line = await this.line(message);
+    return message.outgoing && message.status ? `${line}  ${STATUS_MARKS[message.status]}` : line;
+  }
+
+  /** Delivered and read marks of the person's sent messages: `[chat] ✓✓ read by @bob up to #12`. */
+  async statusLine(event: SecureClientEvents['status']): Promise<string> {
+    const title = printable(await this.title(event.groupId));
+    const by = event.byAccountId ? ` by ${printable(await this.names.of(event.byAccountId))}` : '';
+    return `[${title}] ${STATUS_MARKS[event.status]}${by} up to #${event.upToSeq}`;
+  }
+
+  async statusJson(event: SecureClientEvents['status']): Promise<string> {
+    return safeJson({
+      groupId: event.groupId,
+      chat: await this.title(event.groupId),
+      kind: 'status',
+      status: event.status,
+      upToSeq: event.upToSeq,
+      ...(event.byAccountId ? { by: event.byAccountId, byName: await this.names.of(event.byAccountId) } : {}),
+    });
   }
 
   async rosterLine(groupId: string, event: RosterEvent): Promise<string> {
@@ -57,6 +94,9 @@ export class MessagePrinter {
       fromName: await this.names.of(message.senderAccountId),
       sentAtMs: message.sentAtMs,
       text: message.text,
+      ...(message.unsupported ? { unsupported: message.unsupported } : {}),
+      ...(message.outgoing ? { outgoing: true } : {}),
+      ...(message.status ? { status: message.status } : {}),
     });
   }
 

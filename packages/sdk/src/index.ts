@@ -55,6 +55,7 @@ export {
   countsAsUnread,
   MAX_HISTORY_PAGE,
   mergeChatState,
+  messageStatus,
   noChatState,
 } from './mls/mls-store.ts';
 export { knownContentTypes, readContent, writeContent } from './content/content-registry.ts';

@@ -168,6 +168,17 @@ export function mergeChatState(state: ChatState, patch: Partial<ChatState>): Cha
   };
 }
 
+/**
+ * A sent message's status from its position and the chat's receipt positions; with read receipts
+ * off, another person's read shows as delivered.
+ */
+export function messageStatus(seq: number, state: ChatState, readReceipts = true): MessageStatus {
+  if (seq === 0) return 'queued';
+  if (readReceipts && seq <= state.readUpTo) return 'read';
+  if (seq <= state.deliveredUpTo) return 'delivered';
+  return 'stored';
+}
+
 /** A message that counts as unread when it is after the read position. */
 export const countsAsUnread = (m: StoredMessage) => !m.outgoing && m.roster === undefined && m.seq > 0;
 

@@ -44,15 +44,16 @@ import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
 import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
 import type { ReceiptContent, ReceiptStatus } from '../content/receipt-content.ts';
-import type {
-  ChatState,
-  GroupRecord,
-  HistoryCursor,
-  HistoryPage,
-  MessageStatus,
-  MlsStore,
-  StashedEntry,
-  StoredMessage,
+import {
+  type ChatState,
+  type GroupRecord,
+  type HistoryCursor,
+  type HistoryPage,
+  type MessageStatus,
+  type MlsStore,
+  messageStatus,
+  type StashedEntry,
+  type StoredMessage,
 } from './mls-store.ts';
 
 export interface SecureClientOptions
@@ -109,7 +110,10 @@ export interface SecureClientEvents extends Record<string, unknown> {
     groupId: string;
     status: Exclude<MessageStatus, 'queued'>;
     upToSeq: number;
+    /** For `stored`: the message. */
     clientMsgId?: string;
+    /** For `delivered` and `read`: the account whose receipt it was. */
+    byAccountId?: string;
   };
   /** The chat's unread count changed (a message arrived, or the person read it on any of their devices). */
   unread: { groupId: string; count: number; myReadUpTo: number };
@@ -181,6 +185,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     await this.prepare();
     this.started = true;
     this.connection.start();
+    if (this.owed.size > 0) void this.flushReceipts();
     this.connection.on('ready', () => void this.syncGroups());
   }
 
@@ -436,15 +441,10 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     ]);
     return {
       ...found,
-      messages: found.messages.map((m) => (m.outgoing ? { ...m, status: this.statusOf(m.seq, state) } : m)),
+      messages: found.messages.map((m) =>
+        m.outgoing ? { ...m, status: messageStatus(m.seq, state, this.readReceipts) } : m,
+      ),
     };
-  }
-
-  private statusOf(seq: number, state: ChatState): MessageStatus {
-    if (seq === 0) return 'queued';
-    if (this.readReceipts && seq <= state.readUpTo) return 'read';
-    if (seq <= state.deliveredUpTo) return 'delivered';
-    return 'stored';
   }
 
   /** Received messages of the chat the person has not read (on any of their devices). */
@@ -496,6 +496,12 @@ export class SecureClient extends Emitter<SecureClientEvents> {
    * before it is put in the background): per chat one read receipt, or one delivery receipt.
    */
   async flushReceipts(): Promise<void> {
+    // Before start there are no keys to encrypt with: what is owed waits for start.
+    if (!this.started) {
+      clearTimeout(this.receiptTimer);
+      this.receiptTimer = undefined;
+      return;
+    }
     clearTimeout(this.receiptTimer);
     this.receiptTimer = undefined;
     const batch = [...this.owed.entries()];
@@ -556,7 +562,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     );
     const moved =
       status === 'read' ? after.readUpTo > before.readUpTo : after.deliveredUpTo > before.deliveredUpTo;
-    if (moved) this.emit('status', { groupId, status, upToSeq: receipt.upToSeq });
+    if (moved)
+      this.emit('status', { groupId, status, upToSeq: receipt.upToSeq, byAccountId: senderAccountId });
   }
 
   /** The safety number this account shares with another (compare it out of band). */
