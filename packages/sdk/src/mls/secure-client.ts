@@ -43,7 +43,8 @@ import { CourierHttp } from '../http-client.ts';
 import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
 import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
-import type { ReceiptContent, ReceiptStatus } from '../content/receipt-content.ts';
+import type { ReceiptContent } from '../content/receipt-content.ts';
+import { ReceiptTracker } from '../receipts/receipt-tracker.ts';
 import {
   type ChatState,
   type GroupRecord,
@@ -148,14 +149,24 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private directory!: DeviceDirectory;
   private readonly cache = new Map<string, { version: number; group: MlsGroup }>();
   private started = false;
-  private readReceipts: boolean;
-  /** Receipts gathered per chat until the next batch goes out. */
-  private readonly owed = new Map<string, { delivered?: number; read?: number }>();
-  private receiptTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly receipts: ReceiptTracker;
 
   constructor(private readonly options: SecureClientOptions) {
     super();
-    this.readReceipts = options.readReceipts ?? true;
+    this.receipts = new ReceiptTracker({
+      store: options.store,
+      accountId: options.accountId,
+      send: (groupId, receipt) => this.queueContent(groupId, receipt),
+      allowed: (groupId) => this.mayReceipt(groupId),
+      events: {
+        status: (event) => this.emit('status', event),
+        unread: (event) => this.emit('unread', event),
+        problem: (error) => this.emit('problem', error),
+        wantsUnread: () => this.listens('unread'),
+      },
+      readReceipts: options.readReceipts ?? true,
+      delayMs: options.receiptDelayMs ?? 250,
+    });
     this.http = new CourierHttp(options.url, options.token);
     this.connection = new CourierConnection({
       ...options,
@@ -185,7 +196,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     await this.prepare();
     this.started = true;
     this.connection.start();
-    if (this.owed.size > 0) void this.flushReceipts();
+    void this.receipts.enableSending();
     this.connection.on('ready', () => void this.syncGroups());
   }
 
@@ -263,7 +274,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
 
   async stop(): Promise<void> {
     // Receipts gathered so far go to the outbox (and out with the next run), not lost.
-    await this.flushReceipts();
+    await this.receipts.flush();
     await this.connection.stop();
   }
 
@@ -442,7 +453,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     return {
       ...found,
       messages: found.messages.map((m) =>
-        m.outgoing ? { ...m, status: messageStatus(m.seq, state, this.readReceipts) } : m,
+        m.outgoing ? { ...m, status: messageStatus(m.seq, state, this.receipts.readReceipts) } : m,
       ),
     };
   }
@@ -462,108 +473,29 @@ export class SecureClient extends Emitter<SecureClientEvents> {
    * other devices, and (read receipts on, the chat not a message request) the others see "read".
    * Sent in a batch with other receipts of the chat; reading up to where it was read is a no-op.
    */
-  async markRead(groupId: string, upToSeq: number): Promise<void> {
-    if (!Number.isSafeInteger(upToSeq) || upToSeq < 1)
-      throw new CourierError('REQ_INVALID', { message: 'markRead takes a position of 1 or more.' });
-    const before = await this.options.store.chatState(groupId);
-    if (upToSeq <= before.myReadUpTo) return;
-    const after = await this.options.store.advanceChatState(groupId, { myReadUpTo: upToSeq });
-    this.emit('unread', {
-      groupId,
-      count: await this.options.store.unreadCount(groupId),
-      myReadUpTo: after.myReadUpTo,
-    });
-    if (this.readReceipts) this.owe(groupId, 'read', upToSeq);
+  markRead(groupId: string, upToSeq: number): Promise<void> {
+    return this.receipts.markRead(groupId, upToSeq);
   }
 
   /** Turns read receipts on or off, both ways (the app keeps the choice, e.g. in its settings). */
   setReadReceipts(on: boolean): void {
-    this.readReceipts = on;
-    if (!on) for (const owed of this.owed.values()) delete owed.read;
-  }
-
-  /** Notes a receipt to send in the chat's next batch (one receipt covers every message up to it). */
-  private owe(groupId: string, status: ReceiptStatus, upToSeq: number): void {
-    const owed = this.owed.get(groupId) ?? {};
-    owed[status] = Math.max(owed[status] ?? 0, upToSeq);
-    this.owed.set(groupId, owed);
-    if (this.receiptTimer === undefined)
-      this.receiptTimer = setTimeout(() => void this.flushReceipts(), this.options.receiptDelayMs ?? 250);
+    this.receipts.setReadReceipts(on);
   }
 
   /**
    * Sends the gathered receipts now (they go out by themselves shortly after; an app may call this
-   * before it is put in the background): per chat one read receipt, or one delivery receipt.
+   * before it is put in the background).
    */
-  async flushReceipts(): Promise<void> {
-    // Before start there are no keys to encrypt with: what is owed waits for start.
-    if (!this.started) {
-      clearTimeout(this.receiptTimer);
-      this.receiptTimer = undefined;
-      return;
-    }
-    clearTimeout(this.receiptTimer);
-    this.receiptTimer = undefined;
-    const batch = [...this.owed.entries()];
-    this.owed.clear();
-    for (const [groupId, owed] of batch) {
-      // Read implies delivered: a read receipt up to a position answers both.
-      const status: ReceiptStatus =
-        owed.read !== undefined && owed.read >= (owed.delivered ?? 0) ? 'read' : 'delivered';
-      const upToSeq = status === 'read' ? owed.read! : owed.delivered!;
-      try {
-        if (!(await this.mayReceipt(groupId))) continue;
-        const receipt: ReceiptContent = { v: 1, type: 'receipt', status, upToSeq, sentAtMs: Date.now() };
-        await this.queueContent(groupId, receipt);
-      } catch (error) {
-        // Left or removed since: nobody to tell. Anything else is worth a look.
-        if (
-          error instanceof CourierError &&
-          ['MLS_NOT_MEMBER', 'MLS_GROUP_NOT_READY', 'SERVER_UNAVAILABLE'].includes(error.code)
-        )
-          continue;
-        this.emit(
-          'problem',
-          error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error }),
-        );
-      }
-    }
+  flushReceipts(): Promise<void> {
+    return this.receipts.flush();
   }
 
+  /** Receipts in a chat: not in one the app refuses (a message request), nor in a crowd. */
   private async mayReceipt(groupId: string): Promise<boolean> {
     if (this.options.receiptsAllowed && !(await this.options.receiptsAllowed(groupId))) return false;
     const record = await this.options.store.group(groupId);
     if (!record) return false;
     return groupMembers(this.load(groupId, record)).length <= (this.options.receiptMaxDevices ?? 100);
-  }
-
-  /** A receipt from another device of the chat: moves this device's view of the chat on. */
-  private async applyReceipt(
-    groupId: string,
-    senderAccountId: string,
-    receipt: ReceiptContent,
-  ): Promise<void> {
-    const { store } = this.options;
-    if (senderAccountId === this.accountId) {
-      // The person's other device: a read there is a read here. Their deliveries say nothing new.
-      if (receipt.status !== 'read') return;
-      const before = await store.chatState(groupId);
-      if (receipt.upToSeq <= before.myReadUpTo) return;
-      const after = await store.advanceChatState(groupId, { myReadUpTo: receipt.upToSeq });
-      this.emit('unread', { groupId, count: await store.unreadCount(groupId), myReadUpTo: after.myReadUpTo });
-      return;
-    }
-    // With read receipts off, another person's read counts as delivered only.
-    const status: ReceiptStatus = receipt.status === 'read' && this.readReceipts ? 'read' : 'delivered';
-    const before = await store.chatState(groupId);
-    const after = await store.advanceChatState(
-      groupId,
-      status === 'read' ? { readUpTo: receipt.upToSeq } : { deliveredUpTo: receipt.upToSeq },
-    );
-    const moved =
-      status === 'read' ? after.readUpTo > before.readUpTo : after.deliveredUpTo > before.deliveredUpTo;
-    if (moved)
-      this.emit('status', { groupId, status, upToSeq: receipt.upToSeq, byAccountId: senderAccountId });
   }
 
   /** The safety number this account shares with another (compare it out of band). */
@@ -869,18 +801,10 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         )
           continue;
         eraseSecrets(outcome.consumed);
-        if (receipt) await this.applyReceipt(groupId, entry.senderAccountId, receipt);
+        if (receipt) await this.receipts.apply(groupId, entry.senderAccountId, receipt);
         else if (message) {
           this.emit('message', message);
-          if (entry.senderAccountId !== this.accountId) {
-            this.owe(groupId, 'delivered', entry.seq);
-            if (this.listens('unread'))
-              this.emit('unread', {
-                groupId,
-                count: await store.unreadCount(groupId),
-                myReadUpTo: (await store.chatState(groupId)).myReadUpTo,
-              });
-          }
+          await this.receipts.received(groupId, entry.senderAccountId, entry.seq);
         } else
           this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
         return;
