@@ -139,8 +139,11 @@ describe('receipt tracker', () => {
         outgoing: false,
       })),
     );
+    await t.received('g1', 'acc-b', 2);
     await t.received('g1', 'acc-b', 3);
-    expect(unread.at(-1)).toEqual({ groupId: 'g1', count: 3, myReadUpTo: 0 });
+    expect(unread).toEqual([]);
+    await t.flush();
+    expect(unread).toEqual([{ groupId: 'g1', count: 3, myReadUpTo: 0 }]);
     await t.apply('g1', ME, { v: 1, type: 'receipt', status: 'read', upToSeq: 2, sentAtMs: 0 });
     expect(unread.at(-1)).toEqual({ groupId: 'g1', count: 1, myReadUpTo: 2 });
     await t.apply('g1', ME, { v: 1, type: 'receipt', status: 'read', upToSeq: 3, sentAtMs: 0 });

@@ -36,6 +36,8 @@ export interface ReceiptTrackerOptions {
  */
 export class ReceiptTracker {
   private readonly owed = new Map<string, { delivered?: number; read?: number }>();
+  /** Chats whose unread count grew since the last batch (reported once per batch, not per message). */
+  private readonly unreadChanged = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private sending = false;
   private readReceiptsOn: boolean;
@@ -60,11 +62,14 @@ export class ReceiptTracker {
     return this.owed.size > 0 ? this.flush() : Promise.resolve();
   }
 
-  /** A shown message from someone arrived: a delivery receipt is owed (none for the person's own). */
+  /**
+   * A shown message from someone arrived: a delivery receipt is owed (none for the person's own),
+   * and the chat's unread count is reported with the batch (a backlog of thousands counts once).
+   */
   async received(groupId: string, senderAccountId: string, seq: number): Promise<void> {
     if (senderAccountId === this.options.accountId) return;
+    if (this.options.events.wantsUnread()) this.unreadChanged.add(groupId);
     this.owe(groupId, 'delivered', seq);
-    if (this.options.events.wantsUnread()) await this.reportUnread(groupId);
   }
 
   /** The person read the chat up to a position on this device. */
@@ -100,6 +105,14 @@ export class ReceiptTracker {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    const changed = [...this.unreadChanged];
+    this.unreadChanged.clear();
+    for (const groupId of changed)
+      await this.reportUnread(groupId).catch((error: unknown) =>
+        this.options.events.problem(
+          error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error }),
+        ),
+      );
     if (!this.sending) return;
     const batch = [...this.owed.entries()];
     this.owed.clear();
