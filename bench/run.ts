@@ -3,6 +3,7 @@
  *                [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
  * `all` runs W1–W3; `mls` (packages/mls alone at 2, 1,000 and 5,000 members, no server) and
  * `mls-group` (a 5,000-member MLS group through the server) run when named.
+ * `history [--messages N]` (when named) opens a chat of 10 and of N messages in each device store.
  * `blocking` (also in `all`) measures reconnects past a censor in network namespaces (root only).
  * `mls-soak [--histories N] [--seconds S] [--max-ops N] [--seed N]` (run when named) searches random MLS
  * group histories for failures; it exits 1 when it found any.
@@ -18,6 +19,7 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { BenchServer, type BenchStorage } from './bench-server.ts';
 import { BLOCKING_DEFAULTS, runBlocking } from './blocking.ts';
+import { HISTORY_DEFAULTS, runHistoryBench } from './history.ts';
 import { type Figure, progress } from './figure.ts';
 import { median } from './server-proc.ts';
 import { MEDIA_DEFAULTS, parseSize, runMediaBench } from './media.ts';
@@ -179,6 +181,11 @@ if (which === 'web') {
     'first_load_js_gzip_kb',
     'worker_js_gzip_kb',
   ]);
+}
+if (which === 'history') {
+  // In-process: opening a chat of 10 and of --messages (default 100,000) messages in each device store.
+  for (const figure of await runHistoryBench(num(values.messages, HISTORY_DEFAULTS.messages)))
+    process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 if (which === 'transparency' || which === 'all') {
   // In-process: the legal log's append and start-up check at two log sizes (--members sets one size).

@@ -279,7 +279,14 @@ describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
     await catchUp.until('six and seven', (r) => r.entries().some((l) => l.endsWith(': seven')));
     catchUp.child.kill('SIGINT');
     expect(await catchUp.exit).toBe(0);
-    expect(catchUp.entries()).toEqual(['[Climbers] @alice_1: six', '[Climbers] @alice_1: seven']);
+    // Messages exactly once, in order; besides them, the delivered/read marks of Bob's own messages.
+    expect(catchUp.entries().filter((l) => !/\] ✓/.test(l))).toEqual([
+      '[Climbers] @alice_1: six',
+      '[Climbers] @alice_1: seven',
+    ]);
+    const marks = catchUp.entries().filter((l) => /\] ✓/.test(l));
+    expect(marks.length).toBeGreaterThan(0);
+    for (const mark of marks) expect(mark).toMatch(/^\[Climbers\] ✓✓ delivered by @alice_1 up to #\d+$/);
   });
 
   it('sends to a person with no chat yet, encrypted as dm does, and keeps a message typed while the server is away', async () => {

@@ -138,6 +138,15 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
     ))
       downloaded.push(part);
     expect(Buffer.concat(downloaded).equals(fileBytes)).toBe(true);
+    const atB = await b!.waitFor(direct.groupId, 6);
+    // Receipts travel too (delivered by themselves, read when b reads): end-to-end encrypted as well.
+    const read = new Promise<void>((resolve) =>
+      a!.client.on('status', (s) => {
+        if (s.groupId === direct.groupId && s.status === 'read') resolve();
+      }),
+    );
+    await b!.client.markRead(direct.groupId, atB.at(-1)!.seq);
+    await read;
     await Promise.all([a!, b!, c!].map((d) => d.client.stop()));
 
     // What the server wrote: stop it first so that everything is on disk.
@@ -153,9 +162,14 @@ describe.each(['sqlite', 'postgres'] as const)('the server never holds plaintext
       true,
     );
     expect(server.output().length).toBeGreaterThan(0);
+    // The marker, and what a receipt's plaintext looks like.
     const found = scanned
-      .map((path) => [path, hits(readFileSync(path), marker)] as const)
-      .filter(([, n]) => n > 0);
+      .flatMap((path) =>
+        [marker, '"type":"receipt"', '"status":"read"', '"status":"delivered"'].map(
+          (needle) => [path, needle, hits(readFileSync(path), needle)] as const,
+        ),
+      )
+      .filter(([, , n]) => n > 0);
     expect(found).toEqual([]);
     // What the reporter forwarded is held, by their consent, in the database only (the reports
     // table): not in the log, the key files or anywhere else the server wrote.

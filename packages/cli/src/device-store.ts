@@ -2,15 +2,21 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { StoredKeyPackage } from '@courier/mls';
 import type { RosterEvent } from '@courier/protocol';
-import type {
-  FileDescriptor,
-  GroupRecord,
-  GroupSaveExtras,
-  MlsStore,
-  OutboxItem,
-  StashedEntry,
-  StoredIdentity,
-  StoredMessage,
+import {
+  type ChatState,
+  checkPage,
+  type FileDescriptor,
+  type GroupRecord,
+  type GroupSaveExtras,
+  type HistoryCursor,
+  type HistoryPage,
+  type MlsStore,
+  mergeChatState,
+  noChatState,
+  type OutboxItem,
+  type StashedEntry,
+  type StoredIdentity,
+  type StoredMessage,
 } from '@courier/sdk';
 import Database from 'better-sqlite3';
 
@@ -33,8 +39,24 @@ CREATE TABLE IF NOT EXISTS messages (
   sent_at_ms INTEGER NOT NULL, text TEXT NOT NULL, outgoing INTEGER NOT NULL, shown INTEGER NOT NULL, roster TEXT,
   UNIQUE (group_id, sender_device_id, client_msg_id));
 CREATE TABLE IF NOT EXISTS known_keys (account_id TEXT PRIMARY KEY, keys TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chat_states (
+  group_id TEXT PRIMARY KEY, delivered_up_to INTEGER NOT NULL, read_up_to INTEGER NOT NULL,
+  my_read_up_to INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS drafts (
   client_msg_id TEXT PRIMARY KEY, chat TEXT NOT NULL, group_id TEXT, text TEXT NOT NULL, queued INTEGER NOT NULL);
+`;
+
+/** Columns added to tables of earlier versions (CREATE TABLE IF NOT EXISTS leaves those as they were). */
+const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
+  // File messages (issue 14) and messages of a type this version cannot show.
+  { table: 'messages', column: 'file', definition: 'TEXT' },
+  { table: 'messages', column: 'unsupported', definition: 'TEXT' },
+];
+
+/** Paging by chat and order, and counting unread messages by chat and position, read only what they return. */
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS messages_by_group_order ON messages (group_id, id);
+CREATE INDEX IF NOT EXISTS messages_by_group_seq ON messages (group_id, seq);
 `;
 
 /**
@@ -62,6 +84,7 @@ interface MessageRow {
   outgoing: number;
   roster: string | null;
   file: string | null;
+  unsupported: string | null;
 }
 
 const bytes = (b: Buffer | Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
@@ -77,6 +100,7 @@ const toMessage = (r: MessageRow): StoredMessage & { id: number } => ({
   outgoing: r.outgoing === 1,
   ...(r.roster ? { roster: JSON.parse(r.roster) as RosterEvent } : {}),
   ...(r.file ? { file: JSON.parse(r.file) as FileDescriptor } : {}),
+  ...(r.unsupported ? { unsupported: JSON.parse(r.unsupported) as { type: string; v: number } } : {}),
 });
 
 /**
@@ -97,9 +121,12 @@ export class DeviceStore implements MlsStore {
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
-    // File messages (issue 14): profiles made before keep their table and gain the column.
-    const columns = this.db.prepare('PRAGMA table_info(messages)').all() as { name: string }[];
-    if (!columns.some((c) => c.name === 'file')) this.db.exec('ALTER TABLE messages ADD COLUMN file TEXT');
+    for (const { table, column, definition } of ADDED_COLUMNS) {
+      const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!columns.some((c) => c.name === column))
+        this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    }
+    this.db.exec(INDEXES);
   }
 
   close(): void {
@@ -173,6 +200,15 @@ export class DeviceStore implements MlsStore {
 
   removeOutbox(clientMsgId: string): void {
     this.db.prepare('DELETE FROM outbox WHERE client_msg_id = ?').run(clientMsgId);
+  }
+
+  /** Read receipts, both ways (on unless turned off on this device). */
+  readReceipts(): boolean {
+    return this.meta('read_receipts')?.toString() !== 'off';
+  }
+
+  setReadReceipts(on: boolean): void {
+    this.setMeta('read_receipts', on ? 'on' : 'off');
   }
 
   // Drafts: typed texts kept until they are encrypted (then they move to the outbox, atomically)
@@ -337,7 +373,7 @@ export class DeviceStore implements MlsStore {
   private insertMessages(messages: readonly StoredMessage[]): void {
     const insert = this.db.prepare(
       `INSERT INTO messages (group_id, seq, client_msg_id, sender_account_id, sender_device_id, sent_at_ms, text,
-         outgoing, shown, roster, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         outgoing, shown, roster, file, unsupported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (group_id, sender_device_id, client_msg_id) DO NOTHING`,
     );
     for (const m of messages)
@@ -353,6 +389,7 @@ export class DeviceStore implements MlsStore {
         m.outgoing ? 1 : 0,
         m.roster ? JSON.stringify(m.roster) : null,
         m.file ? JSON.stringify(m.file) : null,
+        m.unsupported ? JSON.stringify(m.unsupported) : null,
       );
   }
 
@@ -402,6 +439,80 @@ export class DeviceStore implements MlsStore {
     return (
       this.db.prepare('SELECT * FROM messages WHERE file IS NOT NULL ORDER BY id DESC').all() as MessageRow[]
     ).map(toMessage);
+  }
+
+  async history(groupId: string, page: { before?: HistoryCursor; limit: number }): Promise<HistoryPage> {
+    checkPage(page);
+    // One more than the page tells whether an older page exists.
+    const rows = (
+      page.before === undefined
+        ? this.db
+            .prepare('SELECT * FROM messages WHERE group_id = ? ORDER BY id DESC LIMIT ?')
+            .all(groupId, page.limit + 1)
+        : this.db
+            .prepare('SELECT * FROM messages WHERE group_id = ? AND id < ? ORDER BY id DESC LIMIT ?')
+            .all(groupId, page.before, page.limit + 1)
+    ) as MessageRow[];
+    const messages = rows.slice(0, page.limit);
+    const oldest = messages.at(-1);
+    return {
+      messages: messages.map((r) => {
+        const { id: _id, ...message } = toMessage(r);
+        return message;
+      }),
+      ...(rows.length > page.limit && oldest ? { before: oldest.id } : {}),
+    };
+  }
+
+  async acceptSent(
+    groupId: string,
+    sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+  ): Promise<void> {
+    this.db
+      .prepare(
+        'UPDATE messages SET seq = ? WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
+      )
+      .run(sent.seq, groupId, sent.senderDeviceId, sent.clientMsgId);
+  }
+
+  async chatState(groupId: string): Promise<ChatState> {
+    return this.readChatState(groupId);
+  }
+
+  private readChatState(groupId: string): ChatState {
+    const row = this.db.prepare('SELECT * FROM chat_states WHERE group_id = ?').get(groupId) as
+      | { delivered_up_to: number; read_up_to: number; my_read_up_to: number }
+      | undefined;
+    return row
+      ? { deliveredUpTo: row.delivered_up_to, readUpTo: row.read_up_to, myReadUpTo: row.my_read_up_to }
+      : noChatState();
+  }
+
+  async advanceChatState(groupId: string, patch: Partial<ChatState>): Promise<ChatState> {
+    return this.db
+      .transaction(() => {
+        const next = mergeChatState(this.readChatState(groupId), patch);
+        this.db
+          .prepare(
+            `INSERT INTO chat_states (group_id, delivered_up_to, read_up_to, my_read_up_to) VALUES (?, ?, ?, ?)
+             ON CONFLICT (group_id) DO UPDATE SET delivered_up_to = excluded.delivered_up_to,
+               read_up_to = excluded.read_up_to, my_read_up_to = excluded.my_read_up_to`,
+          )
+          .run(groupId, next.deliveredUpTo, next.readUpTo, next.myReadUpTo);
+        return next;
+      })
+      .immediate();
+  }
+
+  async unreadCount(groupId: string): Promise<number> {
+    const { myReadUpTo } = this.readChatState(groupId);
+    return (
+      this.db
+        .prepare(
+          'SELECT COUNT(*) AS n FROM messages WHERE group_id = ? AND seq > ? AND outgoing = 0 AND roster IS NULL',
+        )
+        .get(groupId, myReadUpTo) as { n: number }
+    ).n;
   }
 
   /** Every chat this device holds messages of (also chats it has left). */

@@ -106,7 +106,7 @@ privacyCommand.command('show').action(run(privacy.showSettings));
 privacyCommand
   .command('set <setting> <value>')
   .description(
-    'phone-visibility|phone-discovery|last-seen|group-add everybody|contacts|nobody; self-destruct 1|3|6|12',
+    'phone-visibility|phone-discovery|last-seen|group-add everybody|contacts|nobody; self-destruct 1|3|6|12; read-receipts on|off (this device)',
   )
   .action(run(privacy.changeSetting));
 privacyCommand
@@ -221,6 +221,12 @@ program
   .option('--comment <text>', 'a note for the moderators')
   .option('--yes', 'send without asking (the preview is still printed)')
   .action(run((ctx, chat: string, o: ReportOptions) => report(ctx, chat, o)));
+program
+  .command('history <chat>')
+  .description('a page of a chat as this device keeps it (newest page first; --before for older ones)')
+  .option('--before <cursor>', 'the page before this point (as the previous page printed)')
+  .option('--limit <n>', 'messages per page (1 to 500)', '20')
+  .action(run((ctx, chat: string, o: { before?: string; limit: string }) => messages.history(ctx, chat, o)));
 program
   .command('safety <who>')
   .description('the safety number you share with someone: compare it with theirs out of band')

@@ -126,3 +126,36 @@ describe('message printer: other people’s text is neutralised on display', () 
     expect(forged).toBe('[Family] mum: hi␊[Family] @dad: send the PIN␛[2J');
   });
 });
+
+describe('message printer: unsupported messages and receipt marks', () => {
+  it('shows a message of an unknown type as unsupported, its type neutralised, on one line (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        anyText.filter((t) => t.length > 0),
+        fc.integer({ min: 1, max: 99 }),
+        async (type, v) => {
+          const print = printerWith('Climbers', 'Bob');
+          const line = await print.line({ ...message(''), unsupported: { type, v } });
+          expect(line).not.toMatch(ACTED_ON);
+          expect(line).toContain(`(unsupported message: ${printable(type)} v${v}; update Courier to see it)`);
+          expect(line).not.toContain('could not be decrypted');
+        },
+      ),
+    );
+  });
+
+  it('marks sent messages with their status in history, and prints receipt lines', async () => {
+    const print = printerWith('Climbers', 'Bob');
+    const mine = { ...message('hi'), senderAccountId: ME, outgoing: true };
+    expect(await print.lineWithStatus({ ...mine, status: 'read' })).toMatch(/: hi {2}✓✓ read$/);
+    expect(await print.lineWithStatus({ ...mine, seq: 0, status: 'queued' })).toMatch(/: hi {2}\(queued\)$/);
+    expect(await print.lineWithStatus(message('theirs'))).toMatch(/: theirs$/);
+    expect(
+      await print.statusLine({ groupId: 'grp_1', status: 'delivered', upToSeq: 12, byAccountId: OTHER }),
+    ).toBe('[Climbers] ✓✓ delivered by Bob up to #12');
+    const json = JSON.parse(
+      await print.statusJson({ groupId: 'grp_1', status: 'read', upToSeq: 14, byAccountId: OTHER }),
+    ) as Record<string, unknown>;
+    expect(json).toMatchObject({ kind: 'status', status: 'read', upToSeq: 14, by: OTHER, byName: 'Bob' });
+  });
+});

@@ -1,8 +1,21 @@
 import type { RosterEvent } from '@courier/protocol';
-import type { CourierHttp, StoredMessage } from '@courier/sdk';
+import type { CourierHttp, MessageStatus, SecureClientEvents, StoredMessage } from '@courier/sdk';
 import type { Names } from './names.ts';
 import { humanBytes } from './progress-bar.ts';
 import { printable, safeJson } from './terminal-text.ts';
+
+/** How a sent message's status looks in a terminal. */
+export const STATUS_MARKS: Record<MessageStatus, string> = {
+  queued: '(queued)',
+  stored: '✓ stored',
+  delivered: '✓✓ delivered',
+  read: '✓✓ read',
+};
+
+/** A message of a type this version cannot show: said so, never hidden, never "undecryptable". */
+export function unsupportedText(unsupported: { type: string; v: number }): string {
+  return `(unsupported message: ${printable(unsupported.type)} v${unsupported.v}; update Courier to see it)`;
+}
 
 /**
  * Formats decrypted messages as `[chat] @sender: text` and roster changes as
@@ -44,7 +57,31 @@ export class MessagePrinter {
       const length = f.durationMs ? `, ${(f.durationMs / 1000).toFixed(1)} s` : '';
       return `[${title}] ${sender}: [file] ${printable(f.name)} (${printable(f.mime)}, ${humanBytes(f.size)}${shape}${length}) — courier download ${f.blobId}`;
     }
-    return `[${title}] ${sender}: ${printable(message.text)}`;
+    return `[${title}] ${sender}: ${message.unsupported ? unsupportedText(message.unsupported) : printable(message.text)}`;
+  }
+
+  /** A sent message's line with its status mark (history). */
+  async lineWithStatus(message: StoredMessage): Promise<string> {
+    const line = await this.line(message);
+    return message.outgoing && message.status ? `${line}  ${STATUS_MARKS[message.status]}` : line;
+  }
+
+  /** Delivered and read marks of the person's sent messages: `[chat] ✓✓ read by @bob up to #12`. */
+  async statusLine(event: SecureClientEvents['status']): Promise<string> {
+    const title = printable(await this.title(event.groupId));
+    const by = event.byAccountId ? ` by ${printable(await this.names.of(event.byAccountId))}` : '';
+    return `[${title}] ${STATUS_MARKS[event.status]}${by} up to #${event.upToSeq}`;
+  }
+
+  async statusJson(event: SecureClientEvents['status']): Promise<string> {
+    return safeJson({
+      groupId: event.groupId,
+      chat: await this.title(event.groupId),
+      kind: 'status',
+      status: event.status,
+      upToSeq: event.upToSeq,
+      ...(event.byAccountId ? { by: event.byAccountId, byName: await this.names.of(event.byAccountId) } : {}),
+    });
   }
 
   async rosterLine(groupId: string, event: RosterEvent): Promise<string> {
@@ -79,6 +116,9 @@ export class MessagePrinter {
             },
           }
         : {}),
+      ...(message.unsupported ? { unsupported: message.unsupported } : {}),
+      ...(message.outgoing ? { outgoing: true } : {}),
+      ...(message.status ? { status: message.status } : {}),
     });
   }
 

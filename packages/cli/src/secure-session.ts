@@ -33,6 +33,7 @@ export async function withSecureClient<T>(
     deviceId: session.deviceId,
     store,
     client: 'courier-cli',
+    readReceipts: store.readReceipts(),
     sendOnly: release === undefined,
     ...(failover ? { failover } : {}),
   });

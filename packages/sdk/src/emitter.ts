@@ -12,6 +12,11 @@ export class Emitter<Events extends Record<string, unknown>> {
     return () => set.delete(handler as (value: never) => void);
   }
 
+  /** Whether anything listens to the event (to skip work whose only use is the event). */
+  protected listens<K extends keyof Events>(event: K): boolean {
+    return (this.handlers.get(event)?.size ?? 0) > 0;
+  }
+
   protected emit<K extends keyof Events>(event: K, value: Events[K]): void {
     for (const handler of this.handlers.get(event) ?? []) (handler as (value: Events[K]) => void)(value);
   }

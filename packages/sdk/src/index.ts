@@ -74,3 +74,22 @@ export {
 export type { DownloadOptions, MediaEndpoint, UploadedBlob, UploadOptions } from './media/media-transfer.ts';
 export { blobSource, bytesSource } from './media/plaintext-source.ts';
 export type { PlaintextSource } from './media/plaintext-source.ts';
+export type {
+  ChatState,
+  HistoryCursor,
+  HistoryPage,
+  MessageStatus,
+} from './mls/mls-store.ts';
+export {
+  checkPage,
+  countsAsUnread,
+  MAX_HISTORY_PAGE,
+  mergeChatState,
+  messageStatus,
+  noChatState,
+} from './mls/mls-store.ts';
+export { knownContentTypes, readContent, writeContent } from './content/content-registry.ts';
+export type { AnyContent } from './content/content-registry.ts';
+export type { ContentType, DecodedContent } from './content/content-type.ts';
+export type { ReceiptContent, ReceiptStatus } from './content/receipt-content.ts';
+export type { TextContent } from './content/text-content.ts';

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { ExportJobView } from '@courier/protocol';
 import type { CourierHttp } from '@courier/sdk';
 import { strToU8, unzipSync, zipSync } from 'fflate';
+import { unsupportedText } from '../message-printer.ts';
 import type { CommandContext } from '../context.ts';
 import { Names } from '../names.ts';
 
@@ -12,6 +13,8 @@ interface ExportedMessage {
   fromAccountId: string;
   text?: string;
   event?: string;
+  /** A message of a type this version cannot show: its type. */
+  unsupported?: string;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -48,7 +51,11 @@ export async function exportData(ctx: CommandContext, file: string | undefined):
           sentAt: new Date(m.sentAtMs).toISOString(),
           from: m.outgoing ? 'me' : await names.of(m.senderAccountId),
           fromAccountId: m.senderAccountId,
-          ...(m.roster ? { event: await names.rosterEvent(m.roster) } : { text: m.text }),
+          ...(m.roster
+            ? { event: await names.rosterEvent(m.roster) }
+            : m.unsupported
+              ? { unsupported: m.unsupported.type, text: unsupportedText(m.unsupported) }
+              : { text: m.text }),
         });
       }
       conversations.push({

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { CourierError, type GroupView } from '@courier/protocol';
-import { randomClientMsgId, SecureClient, type StoredMessage } from '@courier/sdk';
+import { messageStatus, randomClientMsgId, SecureClient, type StoredMessage } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
 import { MessagePrinter } from '../message-printer.ts';
 import { Names } from '../names.ts';
@@ -142,7 +142,11 @@ function untilStopped(client: SecureClient): Promise<CourierError | undefined> {
   });
 }
 
-/** Shows what a secure client reports: messages, roster changes, unreadable messages, key changes. */
+/**
+ * Shows what a secure client reports: messages (also of types this version cannot show), roster
+ * changes, delivered and read marks of sent messages, unreadable messages. `markRead`: what is
+ * shown counts as read (an interactive chat), and the sender's device hears so.
+ */
 function showEvents(
   ctx: CommandContext,
   client: SecureClient,
@@ -150,6 +154,7 @@ function showEvents(
   only: string | undefined,
   print: MessagePrinter,
   show: (line: string) => void,
+  markRead = false,
 ): void {
   // Lines are printed in the order events happened, whatever each lookup takes.
   let queue = Promise.resolve();
@@ -160,6 +165,11 @@ function showEvents(
     if (message.outgoing || (only !== undefined && message.groupId !== only)) return;
     store.markShown(message);
     later(() => (ctx.json ? print.json(message) : print.line(message)));
+    if (markRead) void client.markRead(message.groupId, message.seq).catch(() => {});
+  });
+  client.on('status', (status) => {
+    if (status.status === 'stored' || (only !== undefined && status.groupId !== only)) return;
+    later(() => (ctx.json ? print.statusJson(status) : print.statusLine(status)));
   });
   client.on('roster', ({ groupId, seq, event }) => {
     if (only !== undefined && groupId !== only) return;
@@ -190,6 +200,7 @@ export async function listen(ctx: CommandContext, chat: string | undefined): Pro
       deviceId: session.deviceId,
       store,
       client: 'courier-cli',
+      readReceipts: store.readReceipts(),
       // Another chat's entries stay unseen, for a later `listen` without a chat.
       ...(only === undefined ? {} : { accept: (groupId: string) => groupId === only }),
     });
@@ -250,6 +261,7 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
     deviceId: session.deviceId,
     store,
     client: 'courier-cli',
+    readReceipts: store.readReceipts(),
     accept: (id) => id === groupId,
   });
   let fatal: CourierError | undefined;
@@ -257,9 +269,15 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
     fatal = error;
     rl?.close();
   });
-  showEvents(ctx, client, store, groupId, print, show);
-  for (const message of store.takeUnshown(groupId)) show(await stored(ctx, print, message));
+  showEvents(ctx, client, store, groupId, print, show, true);
+  let readUpTo = 0;
+  for (const message of store.takeUnshown(groupId)) {
+    show(await stored(ctx, print, message));
+    if (!message.outgoing && !message.roster) readUpTo = Math.max(readUpTo, message.seq);
+  }
   await client.start();
+  // What was shown on opening the chat is read now.
+  if (readUpTo > 0) await client.markRead(groupId, readUpTo);
   let stopping = false;
   const isStopping = () => stopping;
   // Kept messages (of earlier sends) go out first, in the order they were typed.
@@ -322,6 +340,54 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
     process.once('SIGTERM', onTerm);
   });
   if (fatal) throw fatal;
+}
+
+/**
+ * `courier history <chat> [--before N] [--limit N]`: a page of the chat as this device keeps it,
+ * oldest first, sent messages with their marks; read from the device's store alone (no connection).
+ */
+export async function history(
+  ctx: CommandContext,
+  chat: string,
+  options: { before?: string; limit: string },
+): Promise<void> {
+  ctx.profile.requireSession();
+  const group = await resolveChat(ctx.profile.http(), chat, secureDirectOpener(ctx));
+  const limit = Number(options.limit);
+  const before = options.before === undefined ? undefined : Number(options.before);
+  const print = printer(ctx);
+  const store = ctx.profile.deviceStore();
+  try {
+    const page = await store.history(group.groupId, before === undefined ? { limit } : { before, limit });
+    const state = await store.chatState(group.groupId);
+    const readReceipts = store.readReceipts();
+    const oldestFirst = page.messages
+      .map((m) => (m.outgoing ? { ...m, status: messageStatus(m.seq, state, readReceipts) } : m))
+      .reverse();
+    if (ctx.json) {
+      ctx.io.out(
+        JSON.stringify({
+          groupId: group.groupId,
+          messages: await Promise.all(
+            oldestFirst.map((m) => stored(ctx, print, m).then((l) => JSON.parse(l))),
+          ),
+          before: page.before ?? null,
+        }),
+      );
+      return;
+    }
+    if (oldestFirst.length === 0) ctx.io.err('(no messages kept on this device for this chat)');
+    for (const message of oldestFirst)
+      ctx.io.out(
+        message.roster
+          ? await print.rosterLine(message.groupId, message.roster)
+          : await print.lineWithStatus(message),
+      );
+    if (page.before !== undefined)
+      ctx.io.err(`(older messages: courier history ${chat} --before ${page.before} --limit ${limit})`);
+  } finally {
+    store.close();
+  }
 }
 
 /** The safety number this account shares with another person, to compare out of band. */

@@ -13,22 +13,46 @@ const settingNames: Record<string, keyof PrivacySettingsView> = {
 export async function showSettings(ctx: CommandContext): Promise<void> {
   ctx.profile.requireSession();
   const s = await ctx.profile.http().privacySettings();
-  show(ctx.io, ctx.json, s, () => [
+  const store = ctx.profile.deviceStore();
+  let readReceipts: boolean;
+  try {
+    readReceipts = store.readReceipts();
+  } finally {
+    store.close();
+  }
+  show(ctx.io, ctx.json, { ...s, readReceipts }, () => [
     `phone-visibility  ${s.phoneVisibility}   (who sees your phone number)`,
     `phone-discovery   ${s.phoneDiscovery}   (who finds you by your phone number)`,
     `last-seen         ${s.lastSeenVisibility}   (who sees the day you were last seen)`,
     `self-destruct     ${s.selfDestructMonths} months   (your account is deleted after this long unused)`,
     `group-add         ${s.groupAdd}   (who may put you in a group; anyone else's add is an invitation)`,
+    `read-receipts     ${readReceipts ? 'on' : 'off'}   (on this device: whether you and others see reads)`,
     '("contacts" are the people you share a direct chat with that both of you accepted)',
   ]);
 }
 
 export async function changeSetting(ctx: CommandContext, setting: string, value: string): Promise<void> {
   ctx.profile.requireSession();
+  if (setting === 'read-receipts') {
+    if (value !== 'on' && value !== 'off')
+      throw new CourierError('REQ_INVALID', { message: 'read-receipts is on or off.' });
+    const store = ctx.profile.deviceStore();
+    try {
+      store.setReadReceipts(value === 'on');
+    } finally {
+      store.close();
+    }
+    ctx.io.out(
+      value === 'on'
+        ? 'read-receipts is now on: people see when you read their messages, and you see when they read yours.'
+        : 'read-receipts is now off: nobody sees when you read, and you do not see when others read (delivered marks stay).',
+    );
+    return;
+  }
   const key = settingNames[setting];
   if (!key)
     throw new CourierError('REQ_INVALID', {
-      message: `Unknown setting "${setting}": ${Object.keys(settingNames).join(', ')}.`,
+      message: `Unknown setting "${setting}": ${[...Object.keys(settingNames), 'read-receipts'].join(', ')}.`,
     });
   const change = {
     [key]: key === 'selfDestructMonths' ? Number(value) : value,

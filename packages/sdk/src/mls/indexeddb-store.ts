@@ -1,18 +1,56 @@
 import type { StoredKeyPackage } from '@courier/mls';
 import type { OutboxItem } from '../client-store.ts';
-import type {
-  GroupRecord,
-  GroupSaveExtras,
-  MlsStore,
-  StashedEntry,
-  StoredIdentity,
-  StoredMessage,
+import {
+  type ChatState,
+  checkPage,
+  countsAsUnread,
+  type GroupRecord,
+  type GroupSaveExtras,
+  type HistoryCursor,
+  type HistoryPage,
+  type MlsStore,
+  mergeChatState,
+  noChatState,
+  type StashedEntry,
+  type StoredIdentity,
+  type StoredMessage,
 } from './mls-store.ts';
 
-const STORES = ['meta', 'seqs', 'outbox', 'keyPackages', 'groups', 'stash', 'messages', 'knownKeys'] as const;
+const STORES = [
+  'meta',
+  'seqs',
+  'outbox',
+  'keyPackages',
+  'groups',
+  'stash',
+  'messages',
+  'knownKeys',
+  'chatStates',
+] as const;
 type StoreName = (typeof STORES)[number];
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * A message as kept: the message, its place in the device's order (`order`, for paging by chat and
+ * order) and, for a received message that counts as unread, its position again (`unreadSeq`, for
+ * counting unread messages by chat and position). Both are indexes, so neither paging nor counting
+ * reads more than it returns.
+ */
+type MessageRecord = StoredMessage & { order: number; unreadSeq?: number };
+
+const BY_ORDER = 'byOrder';
+const BY_UNREAD = 'byUnread';
+
+function toRecord(message: StoredMessage, order: number): MessageRecord {
+  const { status: _status, ...kept } = message;
+  return { ...kept, order, ...(countsAsUnread(message) ? { unreadSeq: message.seq } : {}) };
+}
+
+function fromRecord(record: MessageRecord): StoredMessage {
+  const { order: _order, unreadSeq: _unread, ...message } = record;
+  return message;
+}
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -46,10 +84,27 @@ export class IndexedDbMlsStore implements MlsStore {
   private constructor(private readonly db: IDBDatabase) {}
 
   static async open(name: string, factory: IDBFactory = indexedDB): Promise<IndexedDbMlsStore> {
-    const open = factory.open(name, 1);
-    open.onupgradeneeded = () => {
+    const open = factory.open(name, 2);
+    open.onupgradeneeded = (event) => {
       for (const store of STORES)
         if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);
+      const messages = open.transaction!.objectStore('messages');
+      if (!messages.indexNames.contains(BY_ORDER)) messages.createIndex(BY_ORDER, ['groupId', 'order']);
+      if (!messages.indexNames.contains(BY_UNREAD)) messages.createIndex(BY_UNREAD, ['groupId', 'unreadSeq']);
+      if (event.oldVersion >= 1 && event.oldVersion < 2) {
+        // Messages kept by version 1 get their order (their log position, sent ones last).
+        let order = 0;
+        const all = messages.openCursor();
+        all.onsuccess = () => {
+          const cursor = all.result;
+          if (!cursor) {
+            open.transaction!.objectStore('meta').put(order, 'messageOrder');
+            return;
+          }
+          cursor.update(toRecord(cursor.value as StoredMessage, ++order));
+          cursor.continue();
+        };
+      }
     };
     const store = new IndexedDbMlsStore(await request(open));
     await store.load();
@@ -173,7 +228,7 @@ export class IndexedDbMlsStore implements MlsStore {
     extras: GroupSaveExtras = {},
   ): Promise<boolean> {
     // One readwrite transaction: the version check and every write commit together or not at all.
-    const tx = this.db.transaction(['groups', 'messages', 'outbox'], 'readwrite');
+    const tx = this.db.transaction(['groups', 'messages', 'outbox', 'meta'], 'readwrite');
     const groups = tx.objectStore('groups');
     const current = (await request(groups.get(groupId))) as GroupRecord | undefined;
     if (current?.version !== expectedVersion) {
@@ -182,8 +237,7 @@ export class IndexedDbMlsStore implements MlsStore {
       return false;
     }
     groups.put({ ...record, version: (expectedVersion ?? 0) + 1 }, groupId);
-    for (const m of extras.messages ?? [])
-      tx.objectStore('messages').put(m, [m.groupId, m.senderDeviceId, m.clientMsgId]);
+    await this.putMessages(tx, extras.messages ?? []);
     if (extras.outbox) {
       tx.objectStore('outbox').put(extras.outbox, extras.outbox.clientMsgId);
       this.pending.set(extras.outbox.clientMsgId, extras.outbox);
@@ -215,9 +269,11 @@ export class IndexedDbMlsStore implements MlsStore {
 
   async messages(groupId: string): Promise<StoredMessage[]> {
     const range = IDBKeyRange.bound([groupId], [groupId, []]);
-    const all = (await request(
-      this.db.transaction('messages').objectStore('messages').getAll(range),
-    )) as StoredMessage[];
+    const all = (
+      (await request(
+        this.db.transaction('messages').objectStore('messages').getAll(range),
+      )) as MessageRecord[]
+    ).map(fromRecord);
     // Sent messages (seq 0 until accepted) in the order they were written, then by log position.
     return all.sort(
       (a, b) =>
@@ -225,14 +281,95 @@ export class IndexedDbMlsStore implements MlsStore {
     );
   }
 
-  async addMessages(messages: readonly StoredMessage[]): Promise<void> {
-    const tx = this.db.transaction('messages', 'readwrite');
+  /** Adds messages not kept yet, each with the next order, inside the caller's transaction. */
+  private async putMessages(tx: IDBTransaction, messages: readonly StoredMessage[]): Promise<void> {
+    if (messages.length === 0) return;
     const store = tx.objectStore('messages');
+    const meta = tx.objectStore('meta');
+    let order = ((await request(meta.get('messageOrder'))) as number | undefined) ?? 0;
     for (const m of messages) {
       const key = [m.groupId, m.senderDeviceId, m.clientMsgId];
-      if ((await request(store.count(key))) === 0) store.put(m, key);
+      if ((await request(store.count(key))) === 0) store.put(toRecord(m, ++order), key);
     }
+    meta.put(order, 'messageOrder');
+  }
+
+  async addMessages(messages: readonly StoredMessage[]): Promise<void> {
+    const tx = this.db.transaction(['messages', 'meta'], 'readwrite');
+    await this.putMessages(tx, messages);
     await done(tx);
+  }
+
+  async history(groupId: string, page: { before?: HistoryCursor; limit: number }): Promise<HistoryPage> {
+    checkPage(page);
+    const index = this.db.transaction('messages').objectStore('messages').index(BY_ORDER);
+    const range = IDBKeyRange.bound(
+      [groupId, 0],
+      [groupId, page.before ?? Number.MAX_SAFE_INTEGER],
+      false,
+      true,
+    );
+    const records: MessageRecord[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const walk = index.openCursor(range, 'prev');
+      walk.onerror = () => reject(walk.error);
+      walk.onsuccess = () => {
+        const cursor = walk.result;
+        // One more than the page tells whether an older page exists.
+        if (!cursor || records.length > page.limit) return resolve();
+        records.push(cursor.value as MessageRecord);
+        if (records.length > page.limit) return resolve();
+        cursor.continue();
+      };
+    });
+    const more = records.length > page.limit;
+    const messages = records.slice(0, page.limit);
+    const oldest = messages.at(-1);
+    return {
+      messages: messages.map(fromRecord),
+      ...(more && oldest ? { before: oldest.order } : {}),
+    };
+  }
+
+  async acceptSent(
+    groupId: string,
+    sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+  ): Promise<void> {
+    const tx = this.db.transaction('messages', 'readwrite');
+    const messages = tx.objectStore('messages');
+    const key = [groupId, sent.senderDeviceId, sent.clientMsgId];
+    const kept = (await request(messages.get(key))) as MessageRecord | undefined;
+    if (kept && kept.seq !== sent.seq) messages.put({ ...kept, seq: sent.seq }, key);
+    await done(tx);
+  }
+
+  async chatState(groupId: string): Promise<ChatState> {
+    return (await this.read<ChatState>('chatStates', groupId)) ?? noChatState();
+  }
+
+  async advanceChatState(groupId: string, patch: Partial<ChatState>): Promise<ChatState> {
+    const tx = this.db.transaction('chatStates', 'readwrite');
+    const store = tx.objectStore('chatStates');
+    const next = mergeChatState(
+      ((await request(store.get(groupId))) as ChatState | undefined) ?? noChatState(),
+      patch,
+    );
+    store.put(next, groupId);
+    await done(tx);
+    return next;
+  }
+
+  async unreadCount(groupId: string): Promise<number> {
+    const tx = this.db.transaction(['messages', 'chatStates']);
+    const state =
+      ((await request(tx.objectStore('chatStates').get(groupId))) as ChatState | undefined) ?? noChatState();
+    const range = IDBKeyRange.bound(
+      [groupId, state.myReadUpTo],
+      [groupId, Number.MAX_SAFE_INTEGER],
+      true,
+      false,
+    );
+    return request(tx.objectStore('messages').index(BY_UNREAD).count(range));
   }
 
   async knownKeys(accountId: string): Promise<Record<string, string>> {

@@ -44,4 +44,9 @@ describe('message content', () => {
       }),
     );
   });
+
+  it('answers a type it does not read with MLS_MALFORMED (readContent keeps it as unsupported)', () => {
+    const bytes = new TextEncoder().encode(JSON.stringify({ v: 1, type: 'reaction', emoji: 'x' }));
+    expect(() => decodeContent(bytes)).toThrow(/reaction/);
+  });
 });

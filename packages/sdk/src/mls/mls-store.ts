@@ -1,6 +1,6 @@
 import type { FileDescriptor } from '../media/file-descriptor.ts';
 import type { StoredKeyPackage } from '@courier/mls';
-import type { RosterEvent } from '@courier/protocol';
+import { CourierError, type RosterEvent } from '@courier/protocol';
 import { type ClientStore, MemoryClientStore, type OutboxItem } from '../client-store.ts';
 
 /** The device's MLS identity. The private key never leaves the device's store. */
@@ -46,6 +46,39 @@ export interface StoredMessage {
   roster?: RosterEvent;
   /** Set for a file message (text is then empty): what `downloadDecryptedFile` needs. */
   file?: FileDescriptor;
+  /**
+   * Set for a message whose content type (or version of it) this client does not read: kept and
+   * shown as "unsupported, update Courier" (text is then empty), never dropped.
+   */
+  unsupported?: { type: string; v: number };
+  /** A sent message's state, as `SecureClient.history` reports it (not kept in the store). */
+  status?: MessageStatus;
+}
+
+/**
+ * Where a sent message is: in the outbox, stored by the server, delivered to (decrypted by) another
+ * person's device, read by another person.
+ */
+export type MessageStatus = 'queued' | 'stored' | 'delivered' | 'read';
+
+/** Where a page of history starts: opaque, taken from the page before it. */
+export type HistoryCursor = number;
+
+/** One page of a chat's history, newest first. */
+export interface HistoryPage {
+  messages: StoredMessage[];
+  /** Pass as `before` for the next (older) page; absent when this page reaches the chat's start. */
+  before?: HistoryCursor;
+}
+
+/** What receipts told this device about a chat, as log positions (0: nothing yet). */
+export interface ChatState {
+  /** Another person's device has this chat's messages up to here. */
+  deliveredUpTo: number;
+  /** Another person has read this chat up to here. */
+  readUpTo: number;
+  /** This person (on any of their devices) has read this chat up to here. */
+  myReadUpTo: number;
 }
 
 /** An entry that arrived before this device joined the chat's MLS group (kept until it joins). */
@@ -90,12 +123,67 @@ export interface MlsStore extends ClientStore {
   /** Removes and returns the stashed entries of a chat, in log order. */
   takeStash(groupId: string): Promise<StashedEntry[]>;
   messages(groupId: string): Promise<StoredMessage[]>;
+  /**
+   * A page of a chat's history, newest first: up to `limit` messages older than `before` (from the
+   * newest when absent), in the order this device stored them. Reads only the page (an index by
+   * chat and position), so a chat of 100,000 messages opens as fast as one of 10.
+   */
+  history(groupId: string, page: { before?: HistoryCursor; limit: number }): Promise<HistoryPage>;
+  /** The server stored a message this device sent (kept with position 0 until then) at `seq`. */
+  acceptSent(
+    groupId: string,
+    sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+  ): Promise<void>;
+  /** What receipts told this device about the chat (zeros when nothing). */
+  chatState(groupId: string): Promise<ChatState>;
+  /** Moves the chat's receipt positions forward (never back); returns the result. */
+  advanceChatState(groupId: string, patch: Partial<ChatState>): Promise<ChatState>;
+  /** Received messages (not roster changes) after `myReadUpTo`. */
+  unreadCount(groupId: string): Promise<number>;
   /** Keeps messages that belong to no group state (roster changes); a message kept already is not doubled. */
   addMessages(messages: readonly StoredMessage[]): Promise<void>;
   /** Every device key this device has seen per account (to notice a changed or added key). */
   knownKeys(accountId: string): Promise<Record<string, string>>;
   setKnownKeys(accountId: string, keys: Record<string, string>): Promise<void>;
 }
+
+/** The largest limit of one history page. */
+export const MAX_HISTORY_PAGE = 500;
+
+/** Checks a page request the same way for every store (CourierError REQ_INVALID). */
+export function checkPage(page: { before?: HistoryCursor; limit: number }): void {
+  if (!Number.isSafeInteger(page.limit) || page.limit < 1 || page.limit > MAX_HISTORY_PAGE)
+    throw new CourierError('REQ_INVALID', {
+      message: `A history page has 1 to ${MAX_HISTORY_PAGE} messages.`,
+    });
+  if (page.before !== undefined && (!Number.isSafeInteger(page.before) || page.before < 0))
+    throw new CourierError('REQ_INVALID', { message: 'That history cursor is not one this device gave.' });
+}
+
+export const noChatState = (): ChatState => ({ deliveredUpTo: 0, readUpTo: 0, myReadUpTo: 0 });
+
+/** The state after a patch: each position only moves forward. */
+export function mergeChatState(state: ChatState, patch: Partial<ChatState>): ChatState {
+  return {
+    deliveredUpTo: Math.max(state.deliveredUpTo, patch.deliveredUpTo ?? 0, patch.readUpTo ?? 0),
+    readUpTo: Math.max(state.readUpTo, patch.readUpTo ?? 0),
+    myReadUpTo: Math.max(state.myReadUpTo, patch.myReadUpTo ?? 0),
+  };
+}
+
+/**
+ * A sent message's status from its position and the chat's receipt positions; with read receipts
+ * off, another person's read shows as delivered.
+ */
+export function messageStatus(seq: number, state: ChatState, readReceipts = true): MessageStatus {
+  if (seq === 0) return 'queued';
+  if (readReceipts && seq <= state.readUpTo) return 'read';
+  if (seq <= state.deliveredUpTo) return 'delivered';
+  return 'stored';
+}
+
+/** A message that counts as unread when it is after the read position. */
+export const countsAsUnread = (m: StoredMessage) => !m.outgoing && m.roster === undefined && m.seq > 0;
 
 const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -106,8 +194,9 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
   private readonly packages = new Map<string, StoredKeyPackage>();
   private readonly groups = new Map<string, GroupRecord>();
   private readonly stashes = new Map<string, StashedEntry[]>();
-  private readonly history = new Map<string, StoredMessage[]>();
+  private readonly kept = new Map<string, StoredMessage[]>();
   private readonly keys = new Map<string, Record<string, string>>();
+  private readonly states = new Map<string, ChatState>();
 
   async identity(): Promise<StoredIdentity | undefined> {
     return this.identityValue;
@@ -147,12 +236,30 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
     if (this.groups.get(groupId)?.version !== expectedVersion) return false;
     this.groups.set(groupId, { ...record, state: copy(record.state), version: (expectedVersion ?? 0) + 1 });
     if (extras.messages?.length) {
-      const list = this.history.get(groupId) ?? [];
+      const list = this.kept.get(groupId) ?? [];
       list.push(...extras.messages);
-      this.history.set(groupId, list);
+      this.kept.set(groupId, list);
     }
     if (extras.outbox) this.putOutbox(extras.outbox);
     return true;
+  }
+
+  async acceptSent(
+    groupId: string,
+    sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+  ): Promise<void> {
+    {
+      const { senderDeviceId, clientMsgId, seq } = sent;
+      const list = this.kept.get(groupId) ?? [];
+      // The newest messages are the likely ones: look from the end.
+      for (let i = list.length - 1; i >= 0; i--) {
+        const m = list[i]!;
+        if (m.senderDeviceId === senderDeviceId && m.clientMsgId === clientMsgId) {
+          list[i] = { ...m, seq };
+          break;
+        }
+      }
+    }
   }
 
   async deleteGroup(groupId: string): Promise<void> {
@@ -172,16 +279,50 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
   }
 
   async messages(groupId: string): Promise<StoredMessage[]> {
-    return [...(this.history.get(groupId) ?? [])];
+    return [...(this.kept.get(groupId) ?? [])];
+  }
+
+  async history(groupId: string, page: { before?: HistoryCursor; limit: number }): Promise<HistoryPage> {
+    checkPage(page);
+    const list = this.kept.get(groupId) ?? [];
+    // The cursor is a position in the chat's list, which only grows at its end.
+    const end = Math.min(page.before ?? list.length, list.length);
+    const start = Math.max(0, end - page.limit);
+    const messages = list.slice(start, end).reverse();
+    return start > 0 ? { messages, before: start } : { messages };
+  }
+
+  async chatState(groupId: string): Promise<ChatState> {
+    return { ...(this.states.get(groupId) ?? noChatState()) };
+  }
+
+  async advanceChatState(groupId: string, patch: Partial<ChatState>): Promise<ChatState> {
+    const next = mergeChatState(this.states.get(groupId) ?? noChatState(), patch);
+    this.states.set(groupId, next);
+    return { ...next };
+  }
+
+  async unreadCount(groupId: string): Promise<number> {
+    const { myReadUpTo } = this.states.get(groupId) ?? noChatState();
+    const list = this.kept.get(groupId) ?? [];
+    let count = 0;
+    // Received messages are kept in log order: count back to the first one already read.
+    for (let i = list.length - 1; i >= 0; i--) {
+      const m = list[i]!;
+      if (!countsAsUnread(m)) continue;
+      if (m.seq <= myReadUpTo) break;
+      count++;
+    }
+    return count;
   }
 
   async addMessages(messages: readonly StoredMessage[]): Promise<void> {
     for (const message of messages) {
-      const list = this.history.get(message.groupId) ?? [];
+      const list = this.kept.get(message.groupId) ?? [];
       const same = (m: StoredMessage) =>
         m.senderDeviceId === message.senderDeviceId && m.clientMsgId === message.clientMsgId;
       if (!list.some(same)) list.push(message);
-      this.history.set(message.groupId, list);
+      this.kept.set(message.groupId, list);
     }
   }
 

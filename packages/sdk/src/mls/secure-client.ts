@@ -44,10 +44,22 @@ import { Emitter } from '../emitter.ts';
 import { CourierHttp } from '../http-client.ts';
 import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
-import { decodeContent, encodeContent, type MessageContent } from './message-content.ts';
+import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
+import type { ReceiptContent } from '../content/receipt-content.ts';
+import { ReceiptTracker } from '../receipts/receipt-tracker.ts';
+import {
+  type ChatState,
+  type GroupRecord,
+  type HistoryCursor,
+  type HistoryPage,
+  type MessageStatus,
+  type MlsStore,
+  messageStatus,
+  type StashedEntry,
+  type StoredMessage,
+} from './mls-store.ts';
 import { draftReport, type ReportChoice, type ReportDraft } from '../report/report-draft.ts';
 import type { FileDescriptor } from '../media/file-descriptor.ts';
-import type { GroupRecord, MlsStore, StashedEntry, StoredMessage } from './mls-store.ts';
 
 export interface SecureClientOptions
   extends Omit<ConnectionOptions, 'store' | 'onEntry' | 'onMailboxItem' | 'token'> {
@@ -64,6 +76,21 @@ export interface SecureClientOptions
    * not processed, stored or acknowledged, and come again next time.
    */
   accept?: (groupId: string) => boolean;
+  /**
+   * Read receipts, both ways (default on): off, this device sends none and shows none it gets (sent
+   * messages stop at "delivered"). Delivery receipts are not affected. See `setReadReceipts`.
+   */
+  readReceipts?: boolean;
+  /**
+   * Whether this device may send receipts in a chat at all (default: every chat). A chat that is a
+   * message request (someone the person has not accepted yet) answers false: a receipt would tell
+   * the requester that the account is alive and reading.
+   */
+  receiptsAllowed?: (groupId: string) => boolean | Promise<boolean>;
+  /** Chats with more devices than this get no receipts from this device (default 100). */
+  receiptMaxDevices?: number;
+  /** How long receipts are gathered before one goes out per chat (default 250 ms). */
+  receiptDelayMs?: number;
 }
 
 export interface SecureClientEvents extends Record<string, unknown> {
@@ -79,6 +106,22 @@ export interface SecureClientEvents extends Record<string, unknown> {
   removed: { groupId: string };
   /** A message that could not be read: recorded with its code and skipped, never a crash. */
   undecryptable: { groupId: string; seq: number; code: string; message: string };
+  /**
+   * Sent messages of a chat moved on: `stored` (the server has the one named by clientMsgId at
+   * upToSeq), `delivered` or `read` (another person's device has, or the person read, every message
+   * of this device's account up to upToSeq).
+   */
+  status: {
+    groupId: string;
+    status: Exclude<MessageStatus, 'queued'>;
+    upToSeq: number;
+    /** For `stored`: the message. */
+    clientMsgId?: string;
+    /** For `delivered` and `read`: the account whose receipt it was. */
+    byAccountId?: string;
+  };
+  /** The chat's unread count changed (a message arrived, or the person read it on any of their devices). */
+  unread: { groupId: string; count: number; myReadUpTo: number };
   /** Another account's device keys changed: show it to the person. */
   key_change: KeyChange;
   problem: CourierError;
@@ -110,9 +153,24 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private directory!: DeviceDirectory;
   private readonly cache = new Map<string, { version: number; group: MlsGroup }>();
   private started = false;
+  private readonly receipts: ReceiptTracker;
 
   constructor(private readonly options: SecureClientOptions) {
     super();
+    this.receipts = new ReceiptTracker({
+      store: options.store,
+      accountId: options.accountId,
+      send: (groupId, receipt) => this.queueContent(groupId, receipt),
+      allowed: (groupId) => this.mayReceipt(groupId),
+      events: {
+        status: (event) => this.emit('status', event),
+        unread: (event) => this.emit('unread', event),
+        problem: (error) => this.emit('problem', error),
+        wantsUnread: () => this.listens('unread'),
+      },
+      readReceipts: options.readReceipts ?? true,
+      delayMs: options.receiptDelayMs ?? 250,
+    });
     this.http = new CourierHttp(options.url, options.token);
     this.connection = new CourierConnection({
       ...options,
@@ -142,6 +200,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     await this.prepare();
     this.started = true;
     this.connection.start();
+    void this.receipts.enableSending();
     this.connection.on('ready', () => void this.syncGroups());
   }
 
@@ -218,6 +277,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   async stop(): Promise<void> {
+    // Receipts gathered so far go to the outbox (and out with the next run), not lost.
+    await this.receipts.flush();
     await this.connection.stop();
   }
 
@@ -376,48 +437,71 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     file: FileDescriptor,
     clientMsgId = randomClientMsgId(),
   ): Promise<Accepted> {
-    const content: MessageContent = { v: 1, type: 'file', file, sentAtMs: Date.now() };
-    return (await this.queueContent(groupId, content, clientMsgId)).accepted;
+    return (await this.queueContent(groupId, { v: 1, type: 'file', file, sentAtMs: Date.now() }, clientMsgId))
+      .accepted;
   }
 
+  /**
+   * Encrypts content of any known type and puts it in the outbox. Content that is shown (a text, a file) is
+   * kept in the chat's history in the same step; a receipt is not.
+   */
   private async queueContent(
     groupId: string,
-    content: MessageContent,
-    clientMsgId: string,
+    content: AnyContent | Uint8Array,
+    clientMsgId = randomClientMsgId(),
   ): Promise<{ accepted: Promise<Accepted> }> {
-    const { sentAtMs } = content;
-    const plaintext = encodeContent(content);
-    const text = content.type === 'text' ? content.text : '';
+    const plaintext = content instanceof Uint8Array ? content : writeContent(content);
     for (;;) {
       const record = await this.options.store.group(groupId);
       if (!record) throw new CourierError('MLS_GROUP_NOT_READY');
       const group = this.load(groupId, record);
       if (!group.active) throw new CourierError('MLS_NOT_MEMBER');
       const encrypted = await encryptMessage(this.context, group, plaintext);
-      const message: StoredMessage = {
-        groupId,
-        seq: 0,
-        clientMsgId,
-        senderAccountId: this.accountId,
-        senderDeviceId: this.deviceId,
-        sentAtMs,
-        text,
-        outgoing: true,
-        ...(content.type === 'file' ? { file: content.file } : {}),
-      };
+      const messages: StoredMessage[] =
+        !(content instanceof Uint8Array) && (content.type === 'text' || content.type === 'file')
+          ? [
+              {
+                groupId,
+                seq: 0,
+                clientMsgId,
+                senderAccountId: this.accountId,
+                senderDeviceId: this.deviceId,
+                sentAtMs: content.sentAtMs,
+                text: content.type === 'text' ? content.text : '',
+                outgoing: true,
+                ...(content.type === 'file' ? { file: content.file } : {}),
+              },
+            ]
+          : [];
       // The advanced sending state, the message and the outbox item are saved together before the
       // ciphertext leaves: a crash can neither reuse a key nor lose the message.
       const saved = await this.save(groupId, record, encrypted.group, {
-        messages: [message],
+        messages,
         outbox: { kind: 'group', target: groupId, clientMsgId, payload: encrypted.message },
       });
       if (!saved) continue; // another process of this device moved the group on: encrypt again
       eraseSecrets(encrypted.consumed);
       const accepted = this.connection.send(groupId, encrypted.message, clientMsgId);
+      if (messages.length > 0)
+        accepted.then(
+          async ({ seq }) => {
+            await this.options.store.acceptSent(groupId, { senderDeviceId: this.deviceId, clientMsgId, seq });
+            this.emit('status', { groupId, status: 'stored', upToSeq: seq, clientMsgId });
+          },
+          () => {},
+        );
       // The caller may look at `accepted` later (or, after a stop, never): no unhandled rejection.
       accepted.catch(() => {});
       return { accepted };
     }
+  }
+
+  /**
+   * Encrypts and sends bytes as they are, whatever content they hold: for tests and tools that play
+   * a client of another version (a type this one does not know). Nothing is kept in the history.
+   */
+  async dangerouslySendRawContent(groupId: string, plaintext: Uint8Array): Promise<Accepted> {
+    return (await this.queueContent(groupId, plaintext)).accepted;
   }
 
   /** The messages this device holds for a chat, in order. */
@@ -436,6 +520,63 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   /** Sends a report the person saw and agreed to; nothing else of the chat leaves the device. */
   sendReport(draft: ReportDraft): Promise<{ reportId: string; receivedAtMs: number }> {
     return this.http.fileReport(draft.body);
+  }
+
+  /**
+   * A page of the chat's history from this device's store, newest first (`before` from the page
+   * before; at most 500): sent messages carry their status. Reads only the page.
+   */
+  async history(groupId: string, page: { before?: HistoryCursor; limit: number }): Promise<HistoryPage> {
+    const [found, state] = await Promise.all([
+      this.options.store.history(groupId, page),
+      this.options.store.chatState(groupId),
+    ]);
+    return {
+      ...found,
+      messages: found.messages.map((m) =>
+        m.outgoing ? { ...m, status: messageStatus(m.seq, state, this.receipts.readReceipts) } : m,
+      ),
+    };
+  }
+
+  /** Received messages of the chat the person has not read (on any of their devices). */
+  unreadCount(groupId: string): Promise<number> {
+    return this.options.store.unreadCount(groupId);
+  }
+
+  /** What receipts told this device about the chat. */
+  chatState(groupId: string): Promise<ChatState> {
+    return this.options.store.chatState(groupId);
+  }
+
+  /**
+   * The person read the chat up to this position: the unread count drops here and on the person's
+   * other devices, and (read receipts on, the chat not a message request) the others see "read".
+   * Sent in a batch with other receipts of the chat; reading up to where it was read is a no-op.
+   */
+  markRead(groupId: string, upToSeq: number): Promise<void> {
+    return this.receipts.markRead(groupId, upToSeq);
+  }
+
+  /** Turns read receipts on or off, both ways (the app keeps the choice, e.g. in its settings). */
+  setReadReceipts(on: boolean): void {
+    this.receipts.setReadReceipts(on);
+  }
+
+  /**
+   * Sends the gathered receipts now (they go out by themselves shortly after; an app may call this
+   * before it is put in the background).
+   */
+  flushReceipts(): Promise<void> {
+    return this.receipts.flush();
+  }
+
+  /** Receipts in a chat: not in one the app refuses (a message request), nor in a crowd. */
+  private async mayReceipt(groupId: string): Promise<boolean> {
+    if (this.options.receiptsAllowed && !(await this.options.receiptsAllowed(groupId))) return false;
+    const record = await this.options.store.group(groupId);
+    if (!record) return false;
+    return groupMembers(this.load(groupId, record)).length <= (this.options.receiptMaxDevices ?? 100);
   }
 
   /** The safety number this account shares with another (compare it out of band). */
@@ -686,36 +827,52 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         continue;
       }
       if (fromMe) {
-        // Our own message: stored when sent; only its position is new.
-        if (await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)) return;
+        // Our own message (or receipt): stored when sent; only its position is new (also when another
+        // process of this device sent it).
+        if (await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)) {
+          await store.acceptSent(groupId, {
+            senderDeviceId: this.deviceId,
+            clientMsgId: entry.clientMsgId,
+            seq: entry.seq,
+          });
+          return;
+        }
         continue;
       }
       const group = this.load(groupId, record);
       const outcome = await processMessage(this.context, group, entry.payload);
       if (outcome.kind === 'application') {
         let message: StoredMessage | undefined;
+        let receipt: ReceiptContent | undefined;
         let failure: CourierError | undefined;
-        try {
-          const content = decodeContent(outcome.plaintext);
-          const sender = outcome.sender;
-          if (sender?.accountId !== entry.senderAccountId || sender.deviceId !== entry.senderDeviceId)
-            throw new CourierError('MLS_MALFORMED', {
-              message: 'The sender inside the message is not the one the server names.',
-            });
+        const content = readContent(outcome.plaintext);
+        const sender = outcome.sender;
+        const base = {
+          groupId,
+          seq: entry.seq,
+          clientMsgId: entry.clientMsgId,
+          senderAccountId: entry.senderAccountId,
+          senderDeviceId: entry.senderDeviceId,
+          outgoing: false,
+        };
+        if (sender?.accountId !== entry.senderAccountId || sender.deviceId !== entry.senderDeviceId)
+          failure = new CourierError('MLS_MALFORMED', {
+            message: 'The sender inside the message is not the one the server names.',
+          });
+        else if (content.kind === 'malformed')
+          failure = new CourierError('MLS_MALFORMED', { message: content.reason });
+        else if (content.kind === 'unsupported')
+          // A type this client does not read: kept and shown as unsupported, never dropped.
           message = {
-            groupId,
-            seq: entry.seq,
-            clientMsgId: entry.clientMsgId,
-            senderAccountId: entry.senderAccountId,
-            senderDeviceId: entry.senderDeviceId,
-            sentAtMs: content.sentAtMs,
-            text: content.type === 'text' ? content.text : '',
-            outgoing: false,
-            ...(content.type === 'file' ? { file: content.file } : {}),
+            ...base,
+            sentAtMs: entry.sentAtMs,
+            text: '',
+            unsupported: { type: content.type, v: content.v },
           };
-        } catch (error) {
-          failure = error as CourierError;
-        }
+        else if (content.content.type === 'receipt') receipt = content.content;
+        else if (content.content.type === 'file')
+          message = { ...base, sentAtMs: content.content.sentAtMs, text: '', file: content.content.file };
+        else message = { ...base, sentAtMs: content.content.sentAtMs, text: content.content.text };
         if (
           !(await this.save(
             groupId,
@@ -727,8 +884,12 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         )
           continue;
         eraseSecrets(outcome.consumed);
-        if (message) this.emit('message', message);
-        else this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
+        if (receipt) await this.receipts.apply(groupId, entry.senderAccountId, receipt);
+        else if (message) {
+          this.emit('message', message);
+          await this.receipts.received(groupId, entry.senderAccountId, entry.seq);
+        } else
+          this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
         return;
       }
       if (outcome.kind === 'commit' || outcome.kind === 'proposal') {

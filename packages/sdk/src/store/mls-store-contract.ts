@@ -1,0 +1,204 @@
+import { CourierError } from '@courier/protocol';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MlsStore, StoredMessage } from '../mls/mls-store.ts';
+
+/** A fresh, empty store and how to close (and remove) it. */
+export interface OpenedStore {
+  store: MlsStore;
+  close(): Promise<void> | void;
+}
+
+const message = (groupId: string, n: number, extra: Partial<StoredMessage> = {}): StoredMessage => ({
+  groupId,
+  seq: n,
+  clientMsgId: `m-${n}`,
+  senderAccountId: 'acc-b',
+  senderDeviceId: 'dev-b',
+  sentAtMs: 1_700_000_000_000 + n,
+  text: `message ${n}`,
+  outgoing: false,
+  ...extra,
+});
+
+/** Every page of a chat, newest first, as one list (and the page sizes). */
+async function readAll(store: MlsStore, groupId: string, limit: number): Promise<StoredMessage[]> {
+  const all: StoredMessage[] = [];
+  let before: number | undefined;
+  for (let pages = 0; ; pages++) {
+    const page = await store.history(groupId, before === undefined ? { limit } : { before, limit });
+    expect(page.messages.length).toBeLessThanOrEqual(limit);
+    all.push(...page.messages);
+    if (page.before === undefined) return all;
+    expect(page.messages.length).toBe(limit);
+    before = page.before;
+    if (pages > 100_000) throw new Error('paging does not end');
+  }
+}
+
+/**
+ * The device-store contract every MlsStore adapter passes (memory, IndexedDB, the CLI's SQLite):
+ * paged history, receipt positions, unread counts, unsupported messages, and sent messages taking
+ * their log position. Run it from each adapter's own test file.
+ */
+export function describeMlsStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`MlsStore contract: ${name}`, () => {
+    const opened: OpenedStore[] = [];
+    const fresh = async () => {
+      const o = await open();
+      opened.push(o);
+      return o.store;
+    };
+    afterEach(async () => {
+      for (const o of opened.splice(0)) await o.close();
+    });
+
+    it('pages a chat newest first, in the order stored, and ends at its first message', async () => {
+      const store = await fresh();
+      await store.saveGroup('g1', { state: new Uint8Array([1]), seq: 0 }, undefined, {
+        messages: [message('g1', 1), message('g1', 2)],
+      });
+      await store.addMessages([message('g2', 1), message('g1', 3), message('g1', 4, { text: '' })]);
+      await store.addMessages([message('g1', 3)]); // kept already: not doubled
+      const first = await store.history('g1', { limit: 3 });
+      expect(first.messages.map((m) => m.seq)).toEqual([4, 3, 2]);
+      expect(first.before).toBeDefined();
+      const second = await store.history('g1', { before: first.before!, limit: 3 });
+      expect(second.messages.map((m) => m.seq)).toEqual([1]);
+      expect(second.before).toBeUndefined();
+      expect((await store.history('g2', { limit: 10 })).messages).toEqual([message('g2', 1)]);
+      expect(await store.history('none', { limit: 10 })).toEqual({ messages: [] });
+      // A page exactly as long as what is left says there is nothing older.
+      const exact = await store.history('g1', { limit: 4 });
+      expect(exact.messages).toHaveLength(4);
+      expect(exact.before).toBeUndefined();
+    });
+
+    it('refuses page sizes out of range with REQ_INVALID', async () => {
+      const store = await fresh();
+      for (const limit of [0, -1, 1.5, 501])
+        await expect(store.history('g', { limit })).rejects.toSatisfy(
+          (e) => e instanceof CourierError && e.code === 'REQ_INVALID',
+        );
+      await expect(store.history('g', { before: -3, limit: 10 })).rejects.toBeInstanceOf(CourierError);
+    });
+
+    it('keeps an unsupported message as such, with its type', async () => {
+      const store = await fresh();
+      const unsupported = message('g', 7, { text: '', unsupported: { type: 'reaction', v: 1 } });
+      await store.addMessages([unsupported]);
+      expect((await store.history('g', { limit: 5 })).messages).toEqual([unsupported]);
+      expect(await store.messages('g')).toMatchObject([unsupported]);
+    });
+
+    it('gives a sent message its log position once it comes back', async () => {
+      const store = await fresh();
+      const sent = message('g', 0, { clientMsgId: 'mine', senderDeviceId: 'dev-a', outgoing: true });
+      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 0 }, undefined, { messages: [sent] });
+      expect((await store.history('g', { limit: 5 })).messages[0]?.seq).toBe(0);
+      await store.acceptSent('g', { senderDeviceId: 'dev-a', clientMsgId: 'mine', seq: 9 });
+      await store.acceptSent('g', { senderDeviceId: 'dev-a', clientMsgId: 'not-kept', seq: 10 });
+      expect((await store.history('g', { limit: 5 })).messages).toEqual([{ ...sent, seq: 9 }]);
+    });
+
+    it('moves receipt positions only forward, per chat', async () => {
+      const patch = fc.record(
+        {
+          deliveredUpTo: fc.nat({ max: 1000 }),
+          readUpTo: fc.nat({ max: 1000 }),
+          myReadUpTo: fc.nat({ max: 1000 }),
+        },
+        { requiredKeys: [] },
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.constantFrom('a', 'b'), patch), { maxLength: 12 }),
+          async (steps) => {
+            const store = await fresh();
+            const expected = new Map<
+              string,
+              { deliveredUpTo: number; readUpTo: number; myReadUpTo: number }
+            >();
+            for (const [groupId, p] of steps) {
+              const was = expected.get(groupId) ?? { deliveredUpTo: 0, readUpTo: 0, myReadUpTo: 0 };
+              const next = {
+                // Read implies delivered.
+                deliveredUpTo: Math.max(was.deliveredUpTo, p.deliveredUpTo ?? 0, p.readUpTo ?? 0),
+                readUpTo: Math.max(was.readUpTo, p.readUpTo ?? 0),
+                myReadUpTo: Math.max(was.myReadUpTo, p.myReadUpTo ?? 0),
+              };
+              expected.set(groupId, next);
+              expect(await store.advanceChatState(groupId, p)).toEqual(next);
+            }
+            for (const groupId of ['a', 'b'])
+              expect(await store.chatState(groupId)).toEqual(
+                expected.get(groupId) ?? { deliveredUpTo: 0, readUpTo: 0, myReadUpTo: 0 },
+              );
+          },
+        ),
+        { numRuns: 20 },
+      );
+    });
+
+    it('counts received messages after the read position as unread, not sent ones or roster changes', async () => {
+      const store = await fresh();
+      await store.addMessages([
+        message('g', 1),
+        message('g', 2, { outgoing: true, senderDeviceId: 'dev-a' }),
+        message('g', 3, {
+          text: '',
+          roster: {
+            action: 'added',
+            actorAccountId: 'acc-b',
+            subjectAccountIds: ['acc-c'],
+            role: '',
+            title: '',
+          },
+        }),
+        message('g', 4, { text: '', unsupported: { type: 'poll', v: 1 } }),
+        message('g', 5),
+        message('other', 6),
+      ]);
+      expect(await store.unreadCount('g')).toBe(3);
+      await store.advanceChatState('g', { myReadUpTo: 4 });
+      expect(await store.unreadCount('g')).toBe(1);
+      await store.advanceChatState('g', { myReadUpTo: 5 });
+      expect(await store.unreadCount('g')).toBe(0);
+      expect(await store.unreadCount('other')).toBe(1);
+    });
+
+    it('pages any mix of chats back to exactly what was stored', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.constantFrom('x', 'y', 'z'), { maxLength: 60 }),
+          fc.integer({ min: 1, max: 9 }),
+          async (chats, limit) => {
+            const store = await fresh();
+            const stored = chats.map((groupId, i) => message(groupId, i + 1));
+            for (let i = 0; i < stored.length; i += 7) await store.addMessages(stored.slice(i, i + 7));
+            for (const groupId of ['x', 'y', 'z'])
+              expect(await readAll(store, groupId, limit)).toEqual(
+                stored.filter((m) => m.groupId === groupId).reverse(),
+              );
+          },
+        ),
+        { numRuns: 15 },
+      );
+    });
+
+    it('pages a chat of 10,000 messages correctly', async () => {
+      const store = await fresh();
+      const stored = Array.from({ length: 10_000 }, (_, i) => message('big', i + 1));
+      for (let i = 0; i < stored.length; i += 2_500) await store.addMessages(stored.slice(i, i + 2_500));
+      await store.addMessages([message('small', 1)]);
+      const newest = await store.history('big', { limit: 50 });
+      expect(newest.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 10_000 - i));
+      const all = await readAll(store, 'big', 500);
+      expect(all).toHaveLength(10_000);
+      expect(all.map((m) => m.seq)).toEqual(Array.from({ length: 10_000 }, (_, i) => 10_000 - i));
+      expect(await store.unreadCount('big')).toBe(10_000);
+      await store.advanceChatState('big', { myReadUpTo: 9_990 });
+      expect(await store.unreadCount('big')).toBe(10);
+    }, 60_000);
+  });
+}
