@@ -130,7 +130,7 @@ async function startCourier(): Promise<Target & { stop(): Promise<void> }> {
 /**
  * Runs a W workload `runs` times, each run right after a floor run of the same shape (the two see
  * the same machine), and prints the floor's medians, Courier's, and the median of the per-run
- * ratios. `floorOnly`: the floor alone.
+ * ratios. `mode`: paired with the floor, Courier alone (--no-floor), or the floor alone.
  */
 async function measure(
   name: string,
