@@ -48,12 +48,13 @@ export function kyselyStorage(
   dialect: SqlDialectName,
   onClose: () => Promise<void>,
   /** Replaces some methods of a transaction's stores with a faster path of the same meaning. */
-  inTransaction: (stores: Stores) => Stores = (stores) => stores,
+  inTransaction: (stores: Stores, trx: Kysely<Database>) => Stores = (stores) => stores,
 ): Storage {
   return {
     ...storesOver(db, dialect),
     dialect,
-    transaction: (work) => db.transaction().execute((trx) => work(inTransaction(storesOver(trx, dialect)))),
+    transaction: (work) =>
+      db.transaction().execute((trx) => work(inTransaction(storesOver(trx, dialect), trx))),
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },
