@@ -282,7 +282,7 @@ export class Gateway {
       }
       queued = [];
       clearTimeout(helloTimer);
-      this.hello(ws, ip, data as Buffer, isBinary).then(
+      this.hello(ws, socket, ip, data as Buffer, isBinary).then(
         (ready) => {
           if (ready) authenticated();
           connection = ready;
@@ -306,6 +306,7 @@ export class Gateway {
 
   private async hello(
     ws: WebSocket,
+    socket: Duplex,
     ip: string,
     data: Buffer,
     isBinary: boolean,
@@ -341,6 +342,7 @@ export class Gateway {
       this.deps.config.highWaterBytes,
       (c) => this.paused.add(c),
       { bytes: this.deps.limits.inFlightBytesPerSocket, sends: this.deps.limits.inFlightSendsPerSocket },
+      socket,
     );
     connection.sendOnly = frame.sendOnly === true;
     this.register(connection);
