@@ -143,5 +143,6 @@ export function frameOnce(bytes: Uint8Array): FramedOnce {
     wire.writeUInt32BE(length >>> 0, 6);
   }
   wire.set(bytes, header);
-  return { bytes, wire };
+  // One buffer held (a fan-out cache keeps these): the frame's bytes are a view into it.
+  return { bytes: wire.subarray(header), wire };
 }
