@@ -24,7 +24,7 @@ function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: 
 
 /** The bench's output contract (../shared/BENCH.md): one JSON object per figure, nothing else. */
 describe('npm run bench output', () => {
-  it('prints one well-formed JSON line per figure for tiny runs of W1, W2 and W3', async () => {
+  it('prints one well-formed JSON line per figure for tiny runs of W1, W2 and W3, each after its floor, with the ratios', async () => {
     const runs = await Promise.all([
       bench(['w1', '--pairs', '3', '--warmup', '6', '--messages', '60']),
       bench(['w2', '--members', '20', '--messages', '5']),
@@ -41,6 +41,18 @@ describe('npm run bench output', () => {
       ],
       w3: ['server_kib_per_conn', 'connects_per_s'],
     };
+    const ratios = {
+      w1: [
+        ['server_cpu_vs_floor', 'server_cpu_us_per_msg'],
+        ['msg_per_s_vs_floor', 'delivered_msg_per_s'],
+        ['latency_p99_vs_floor', 'latency_p99_ms'],
+      ],
+      w2: [
+        ['last_recipient_p99_vs_floor', 'last_recipient_p99_ms'],
+        ['server_cpu_vs_floor', 'server_cpu_us_per_delivery'],
+      ],
+      w3: [['kib_per_conn_vs_floor', 'server_kib_per_conn']],
+    };
     for (const [i, run] of runs.entries()) {
       expect(run.code, run.stderr).toBe(0);
       const lines = run.stdout
@@ -48,16 +60,77 @@ describe('npm run bench output', () => {
         .split('\n')
         .map((l) => JSON.parse(l));
       const name = (['w1', 'w2', 'w3'] as const)[i]!;
-      expect(lines.map((l) => l.figure)).toEqual(expected[name]);
-      for (const line of lines) {
+      // The floor has no groups to join, so no join figure.
+      const floorFigures = expected[name].filter((f) => f !== 'join_s');
+      expect(lines.map((l) => `${l.bench} ${l.figure}`)).toEqual([
+        ...floorFigures.map((f) => `floor ${f}`),
+        ...expected[name].map((f) => `${name} ${f}`),
+        ...ratios[name].map(([r]) => `${name} ${r}`),
+      ]);
+      const floor = lines.slice(0, floorFigures.length);
+      const ours = lines.slice(floorFigures.length, floorFigures.length + expected[name].length);
+      const ratioLines = lines.slice(floorFigures.length + expected[name].length);
+      for (const line of floor) {
+        expect(line).toMatchObject({ storage: 'none', unit: expect.any(String), params: { workload: name } });
+        expect(line.target).toBeUndefined();
+        expect(typeof line.value, JSON.stringify(line)).toBe('number');
+      }
+      for (const line of ours) {
         expect(line).toMatchObject({
-          bench: name,
           storage: 'sqlite',
           unit: expect.any(String),
           params: expect.any(Object),
         });
         expect(typeof line.value, JSON.stringify(line)).toBe('number');
       }
+      for (const [k, line] of ratioLines.entries()) {
+        const of = ratios[name][k]![1]!;
+        expect(line).toMatchObject({ storage: 'sqlite', unit: 'x', params: { of } });
+        const base = floor.find((l) => l.figure === of)!.value;
+        const value = ours.find((l) => l.figure === of)!.value;
+        // A tiny run can use less CPU than one clock tick: then there is no ratio, and it says why.
+        if (base > 0) expect(line.value).toBeCloseTo(value / base, 1);
+        else expect(line).toMatchObject({ value: null, error: expect.any(String) });
+      }
+    }
+  }, 180_000);
+
+  it('runs the floor alone with the three shapes', async () => {
+    const run = await bench([
+      'floor',
+      '--pairs',
+      '3',
+      '--warmup',
+      '6',
+      '--messages',
+      '20',
+      '--members',
+      '20',
+      '--connections',
+      '30',
+      '--idle',
+      '1',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => `${l.params.workload} ${l.figure}`)).toEqual([
+      'w1 delivered_msg_per_s',
+      'w1 latency_p50_ms',
+      'w1 latency_p99_ms',
+      'w1 server_cpu_us_per_msg',
+      'w2 last_recipient_p50_ms',
+      'w2 last_recipient_p99_ms',
+      'w2 deliveries_per_s',
+      'w2 server_cpu_us_per_delivery',
+      'w3 server_kib_per_conn',
+      'w3 connects_per_s',
+    ]);
+    for (const line of lines) {
+      expect(line).toMatchObject({ bench: 'floor', storage: 'none' });
+      expect(typeof line.value, JSON.stringify(line)).toBe('number');
     }
   }, 120_000);
 

@@ -89,11 +89,13 @@ export class BenchServer {
     const profile = process.env.BENCH_SERVER_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`]
       : [];
+    // BENCH_SERVER_ROOT=<checkout> runs the server of another checkout (say, the commit before a
+    // change) under this load client and floor: before and after measured in one sitting.
     const child = spawn(
       process.execPath,
       [...profile, '--import', 'tsx', 'packages/server/src/main.ts', 'serve'],
       {
-        cwd: root,
+        cwd: process.env.BENCH_SERVER_ROOT ?? root,
         env: { ...process.env, ...env },
         // The server's own output goes to stderr: stdout carries only figures.
         stdio: ['ignore', 2, 2],

@@ -1,25 +1,25 @@
 import { opaqueApplicationMessage, opaqueOverhead } from '@courier/mls';
 import {
   decodeServerFrame,
-  type EntryFrame,
   encodeClientFrame,
   GATEWAY_PATH,
   PROTOCOL_VERSION,
   type ServerFrame,
 } from '@courier/protocol';
 import WebSocket from 'ws';
+import type { LoadClient, LoadEntry } from './target.ts';
 
 /**
  * A load-generating device: the real protocol (hello with its token, binary frames, cumulative
  * acks every 200 ms like the SDK), without the SDK's stores, so one process can hold thousands.
  */
-export class LeanClient {
+export class LeanClient implements LoadClient {
   private ws: WebSocket | undefined;
   private nextRequest = 1;
   private readonly pending = new Map<number, (frame: ServerFrame) => void>();
   private readonly acks = new Map<string, number>();
   private ackTimer: NodeJS.Timeout | undefined;
-  onEntry: (entry: EntryFrame) => void = () => {};
+  onEntry: (entry: LoadEntry) => void = () => {};
 
   constructor(
     private readonly baseUrl: string,

@@ -1,6 +1,10 @@
 /**
- * npm run bench [-- w1|w2|w3|mls|mls-group|media|blocking|scaled-faults|all] [--members N] [--pairs N] [--messages N]
- *                [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
+ * npm run bench [-- floor|w1|w2|w3|mls|mls-group|media|web|history|blocking|scaled-faults|all] [--members N] [--pairs N]
+ *                [--messages N] [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
+ *                [--no-floor]
+ * `floor` runs the W1–W3 shapes against a bare `ws` relay (bench/floor-server.ts) only. W1–W3 run
+ * each of their runs right after a floor run of the same shape (unless --no-floor) and print, besides
+ * their figures, the ratios to the floor of the same run (median over runs: `*_vs_floor`).
  * `all` runs W1–W3; `mls` (packages/mls alone at 2, 1,000 and 5,000 members, no server) and
  * `mls-group` (a 5,000-member MLS group through the server) run when named.
  * `history [--messages N]` (when named) opens a chat of 10 and of N messages in each device store.
@@ -20,13 +24,14 @@ import { parseArgs } from 'node:util';
 import { BenchServer, type BenchStorage } from './bench-server.ts';
 import { BLOCKING_DEFAULTS, runBlocking } from './blocking.ts';
 import { HISTORY_DEFAULTS, runHistoryBench } from './history.ts';
-import { type Figure, progress } from './figure.ts';
+import { type Figure, progress, round } from './figure.ts';
 import { median } from './server-proc.ts';
 import { MEDIA_DEFAULTS, parseSize, runMediaBench } from './media.ts';
 import { MLS_SIZES, runMlsBench } from './mls.ts';
 import { MLS_GROUP_DEFAULTS, runMlsGroup } from './mls-group.ts';
 import { MLS_SOAK_DEFAULTS, runMlsSoak } from './mls-soak.ts';
 import { runScaledFaultsBench, SCALED_FAULTS_DEFAULTS } from './scaled-faults.ts';
+import { CourierTarget, FloorTarget, type Target } from './target.ts';
 import { runTransparencyBench, TRANSPARENCY_SIZES } from './transparency.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
 import { runWeb, WEB_DEFAULTS } from './web.ts';
@@ -52,6 +57,7 @@ const { positionals, values } = parseArgs({
     'outage-ms': { type: 'string' },
     size: { type: 'string' },
     chats: { type: 'string' },
+    'no-floor': { type: 'boolean', default: false },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -68,79 +74,211 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs a workload `runs` times on fresh servers and prints each figure (median over runs). */
-async function measure(name: string, work: (server: BenchServer) => Promise<Figure[]>, figures: string[]) {
-  const results: Figure[][] = [];
-  for (let r = 0; r < runs; r++) {
-    progress(`${name}: run ${r + 1} of ${runs} (${storage})`);
-    let server: BenchServer | undefined;
-    try {
-      server = await BenchServer.start(storage, await freePort());
-      results.push(await work(server));
-    } catch (error) {
-      progress(`${name} failed: ${(error as Error).stack ?? error}`);
-      results.push(
-        figures.map((figure) => ({
-          bench: name.split(' ')[0]!,
-          figure,
-          value: null,
-          unit: '',
-          params: {},
-          storage,
-          error: String((error as Error).message ?? error),
-        })),
-      );
-    } finally {
-      await server?.stop();
-    }
-  }
+/** A ratio printed on a W line: Courier's `figure` over the floor's in the same run. */
+interface Ratio {
+  name: string;
+  figure: string;
+}
+
+const printLine = (line: Figure) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
+/** The median of each figure over runs (with min and max when there were several). */
+function medians(results: Figure[][]): Figure[] {
+  const lines: Figure[] = [];
   for (const [i, first] of results[0]!.entries()) {
     const values = results.map((r) => r[i]?.value).filter((v): v is number => typeof v === 'number');
-    const line: Figure =
+    lines.push(
       values.length === 0
         ? first
         : {
             ...first,
             value: median(values),
-            ...(runs > 1 ? { runs, min: Math.min(...values), max: Math.max(...values) } : {}),
-          };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+            ...(results.length > 1
+              ? { runs: results.length, min: Math.min(...values), max: Math.max(...values) }
+              : {}),
+          },
+    );
+  }
+  return lines;
+}
+
+/** One run of a workload on a fresh target; a failure becomes null figures with the error. */
+async function runOn(
+  start: () => Promise<Target & { stop(): Promise<void> }>,
+  work: (target: Target) => Promise<Figure[]>,
+  bench: string,
+  figures: string[],
+  storageName: string,
+): Promise<Figure[]> {
+  let target: (Target & { stop(): Promise<void> }) | undefined;
+  try {
+    target = await start();
+    return await work(target);
+  } catch (error) {
+    progress(`${bench} failed: ${(error as Error).stack ?? error}`);
+    return figures.map((figure) => ({
+      bench,
+      figure,
+      value: null,
+      unit: '',
+      params: {},
+      storage: storageName,
+      error: String((error as Error).message ?? error),
+    }));
+  } finally {
+    await target?.stop();
   }
 }
 
-if (which === 'w1' || which === 'all') {
+async function startCourier(): Promise<Target & { stop(): Promise<void> }> {
+  const server = await BenchServer.start(storage, await freePort());
+  const target = new CourierTarget(server, storage);
+  return Object.assign(target, { stop: () => server.stop() });
+}
+
+/** A workload that needs a Courier server of its own (no floor): `runs` times, medians printed. */
+async function onCourierServer(
+  bench: string,
+  work: (server: BenchServer) => Promise<Figure[]>,
+  figures: string[],
+): Promise<void> {
+  const results: Figure[][] = [];
+  for (let r = 0; r < runs; r++) {
+    progress(`${bench}: run ${r + 1} of ${runs} (${storage})`);
+    let server: BenchServer | undefined;
+    results.push(
+      await runOn(
+        async () => {
+          server = await BenchServer.start(storage, await freePort());
+          return Object.assign(new CourierTarget(server, storage), { stop: () => server!.stop() });
+        },
+        () => work(server!),
+        bench,
+        figures,
+        storage,
+      ),
+    );
+  }
+  medians(results).forEach(printLine);
+}
+
+/**
+ * Runs a W workload `runs` times, each run right after a floor run of the same shape (the two see
+ * the same machine), and prints the floor's medians, Courier's, and the median of the per-run
+ * ratios. `mode`: paired with the floor, Courier alone (--no-floor), or the floor alone.
+ */
+async function measure(
+  name: string,
+  work: (target: Target, bench: string) => Promise<Figure[]>,
+  figures: string[],
+  ratios: Ratio[],
+  mode: 'paired' | 'courier' | 'floor',
+) {
+  const bench = name.split(' ')[0]!;
+  const floorRuns: Figure[][] = [];
+  const courierRuns: Figure[][] = [];
+  const ratioRuns: Figure[][] = [];
+  const floorFigures = figures.filter((f) => f !== 'join_s');
+  for (let r = 0; r < runs; r++) {
+    let floor: Figure[] | undefined;
+    if (mode !== 'courier') {
+      progress(`${name} floor: run ${r + 1} of ${runs}`);
+      floor = (
+        await runOn(
+          async () => FloorTarget.start(await freePort()),
+          (t) => work(t, 'floor'),
+          'floor',
+          floorFigures,
+          'none',
+        )
+      ).map(({ target: _target, ...line }) => ({ ...line, params: { workload: bench, ...line.params } }));
+      floorRuns.push(floor);
+    }
+    if (mode === 'floor') continue;
+    progress(`${name}: run ${r + 1} of ${runs} (${storage})`);
+    const courier = await runOn(startCourier, (t) => work(t, bench), bench, figures, storage);
+    courierRuns.push(courier);
+    if (floor) {
+      const value = (lines: Figure[], figure: string) => lines.find((l) => l.figure === figure)?.value;
+      const params = courier.find((l) => l.figure === ratios[0]?.figure)?.params ?? {};
+      ratioRuns.push(
+        ratios.map(({ name: figure, figure: of }) => {
+          const ours = value(courier, of);
+          const base = value(floor, of);
+          const measured = typeof ours === 'number' && typeof base === 'number' && base > 0;
+          return {
+            bench,
+            figure,
+            value: measured ? round(ours / base, 2) : null,
+            unit: 'x',
+            params: { ...params, of },
+            storage,
+            ...(measured ? {} : { error: `${of} was not measured on both servers` }),
+          };
+        }),
+      );
+    }
+  }
+  if (floorRuns.length > 0) medians(floorRuns).forEach(printLine);
+  if (courierRuns.length > 0) medians(courierRuns).forEach(printLine);
+  if (ratioRuns.length > 0) medians(ratioRuns).forEach(printLine);
+}
+
+const delivery = which === 'w1' || which === 'w2' || which === 'w3' || which === 'all' || which === 'floor';
+const mode = which === 'floor' ? 'floor' : values['no-floor'] ? 'courier' : 'paired';
+if (delivery && (which === 'w1' || which === 'all' || which === 'floor')) {
   const params = {
     pairs: num(values.pairs, W1_DEFAULTS.pairs),
     warmup: num(values.warmup, W1_DEFAULTS.warmup),
     messages: num(values.messages, W1_DEFAULTS.messages),
     size: W1_DEFAULTS.size,
   };
-  await measure('w1', (s) => runW1(s, params, storage), [
-    'delivered_msg_per_s',
-    'latency_p50_ms',
-    'latency_p99_ms',
-    'server_cpu_us_per_msg',
-  ]);
+  await measure(
+    'w1',
+    (t, bench) => runW1(t, params, bench),
+    ['delivered_msg_per_s', 'latency_p50_ms', 'latency_p99_ms', 'server_cpu_us_per_msg'],
+    [
+      { name: 'server_cpu_vs_floor', figure: 'server_cpu_us_per_msg' },
+      { name: 'msg_per_s_vs_floor', figure: 'delivered_msg_per_s' },
+      { name: 'latency_p99_vs_floor', figure: 'latency_p99_ms' },
+    ],
+    mode,
+  );
 }
-if (which === 'w2' || which === 'all') {
+if (delivery && (which === 'w2' || which === 'all' || which === 'floor')) {
   const sizes = values.members === undefined ? [1000, 5000] : [Number(values.members)];
   for (const members of sizes) {
     const params = { ...W2_DEFAULTS, members, messages: num(values.messages, W2_DEFAULTS.messages) };
-    await measure(`w2 (${members} members)`, (s) => runW2(s, params, storage), [
-      'last_recipient_p50_ms',
-      'last_recipient_p99_ms',
-      'deliveries_per_s',
-      'server_cpu_us_per_delivery',
-      'join_s',
-    ]);
+    await measure(
+      `w2 (${members} members)`,
+      (t, bench) => runW2(t, params, bench),
+      [
+        'last_recipient_p50_ms',
+        'last_recipient_p99_ms',
+        'deliveries_per_s',
+        'server_cpu_us_per_delivery',
+        'join_s',
+      ],
+      [
+        { name: 'last_recipient_p99_vs_floor', figure: 'last_recipient_p99_ms' },
+        { name: 'server_cpu_vs_floor', figure: 'server_cpu_us_per_delivery' },
+      ],
+      mode,
+    );
   }
 }
-if (which === 'w3' || which === 'all') {
+if (delivery && (which === 'w3' || which === 'all' || which === 'floor')) {
   const params = {
     connections: num(values.connections, W3_DEFAULTS.connections),
     idleSeconds: num(values.idle, W3_DEFAULTS.idleSeconds),
   };
-  await measure('w3', (s) => runW3(s, params, storage), ['server_kib_per_conn', 'connects_per_s']);
+  await measure(
+    'w3',
+    (t, bench) => runW3(t, params, bench),
+    ['server_kib_per_conn', 'connects_per_s'],
+    [{ name: 'kib_per_conn_vs_floor', figure: 'server_kib_per_conn' }],
+    mode,
+  );
 }
 if (which === 'mls') {
   await runMlsBench(values.members === undefined ? MLS_SIZES : [Number(values.members)], runs);
@@ -150,19 +288,38 @@ if (which === 'mls-group') {
     members: num(values.members, MLS_GROUP_DEFAULTS.members),
     perCommit: num(values['per-commit'], MLS_GROUP_DEFAULTS.perCommit),
   };
-  await measure(
-    `mls-group (${params.members} members)`,
-    async (s) => {
-      const users = await s.register(params.members);
-      const result = await runMlsGroup(s.url, users, params);
-      return result.figures.map((f) => ({ ...f, storage }));
-    },
-    ['create_and_add_s', 'joiner_caught_up_s', 'message_to_joiner_s', 'remove_commit_s', 'process_remove_s'],
-  );
+  const results: Figure[][] = [];
+  for (let r = 0; r < runs; r++) {
+    progress(`mls-group (${params.members} members): run ${r + 1} of ${runs} (${storage})`);
+    let server: BenchServer | undefined;
+    results.push(
+      await runOn(
+        async () => {
+          server = await BenchServer.start(storage, await freePort());
+          return Object.assign(new CourierTarget(server, storage), { stop: () => server!.stop() });
+        },
+        async () => {
+          const users = await server!.register(params.members);
+          const result = await runMlsGroup(server!.url, users, params);
+          return result.figures.map((f) => ({ ...f, storage }));
+        },
+        'mls-group',
+        [
+          'create_and_add_s',
+          'joiner_caught_up_s',
+          'message_to_joiner_s',
+          'remove_commit_s',
+          'process_remove_s',
+        ],
+        storage,
+      ),
+    );
+  }
+  medians(results).forEach(printLine);
 }
 if (which === 'media') {
   const params = { size: values.size === undefined ? MEDIA_DEFAULTS.size : parseSize(values.size) };
-  await measure('media', (s) => runMediaBench(s, params, storage), [
+  await onCourierServer('media', (s) => runMediaBench(s, params, storage), [
     'upload_mb_per_s',
     'download_mb_per_s',
     'server_rss_growth_mb',
@@ -175,7 +332,7 @@ if (which === 'web') {
     chats: num(values.chats, WEB_DEFAULTS.chats),
     messages: num(values.messages, WEB_DEFAULTS.messages),
   };
-  await measure('web', (s) => runWeb(s, params, storage), [
+  await onCourierServer('web', (s) => runWeb(s, params, storage), [
     'chat_list_ms',
     'open_chat_ms',
     'first_load_js_gzip_kb',

@@ -1,8 +1,8 @@
-import type { BenchServer } from './bench-server.ts';
 import type { Figure } from './figure.ts';
-import { LeanClient, now, stampedPayload, stampOf } from './lean-client.ts';
+import { now, stampedPayload, stampOf } from './lean-client.ts';
 import { round } from './figure.ts';
 import { cpuMicros, percentile } from './server-proc.ts';
+import type { Target } from './target.ts';
 
 export interface W1Params {
   pairs: number;
@@ -17,14 +17,11 @@ export const W1_DEFAULTS: W1Params = { pairs: 100, warmup: 4000, messages: 20000
  * W1: every user of each pair sends to its partner in a closed loop (one message in flight: the
  * next goes once the partner has the previous one).
  */
-export async function runW1(server: BenchServer, p: W1Params, storage: string): Promise<Figure[]> {
-  const users = await server.register(p.pairs * 2);
-  const chats: string[] = [];
-  for (let i = 0; i < p.pairs; i++)
-    chats.push((await users[2 * i]!.http.openDirect(users[2 * i + 1]!.accountId)).groupId);
-  const clients = users.map((u) => new LeanClient(server.url, u.token));
+export async function runW1(server: Target, p: W1Params, bench = 'w1'): Promise<Figure[]> {
+  const { storage } = server;
+  const { clients, chats } = await server.pairs(p.pairs);
   await Promise.all(clients.map((c) => c.connect()));
-  const senders = users.length;
+  const senders = clients.length;
   const latencies: number[] = [];
   let measuring = false;
 
@@ -64,7 +61,7 @@ export async function runW1(server: BenchServer, p: W1Params, storage: string): 
   const params = { ...p, senders };
   return [
     {
-      bench: 'w1',
+      bench,
       figure: 'delivered_msg_per_s',
       value: round(delivered / seconds, 0),
       unit: 'msg/s',
@@ -73,7 +70,7 @@ export async function runW1(server: BenchServer, p: W1Params, storage: string): 
       target: '>= 12000',
     },
     {
-      bench: 'w1',
+      bench,
       figure: 'latency_p50_ms',
       value: round(percentile(latencies, 50), 2),
       unit: 'ms',
@@ -81,7 +78,7 @@ export async function runW1(server: BenchServer, p: W1Params, storage: string): 
       storage,
     },
     {
-      bench: 'w1',
+      bench,
       figure: 'latency_p99_ms',
       value: round(percentile(latencies, 99), 2),
       unit: 'ms',
@@ -90,7 +87,7 @@ export async function runW1(server: BenchServer, p: W1Params, storage: string): 
       target: '<= 50',
     },
     {
-      bench: 'w1',
+      bench,
       figure: 'server_cpu_us_per_msg',
       value: round(cpu / delivered, 1),
       unit: 'us/msg',

@@ -1,8 +1,8 @@
-import type { BenchServer } from './bench-server.ts';
 import type { Figure } from './figure.ts';
-import { LeanClient, now, stampedPayload, stampOf } from './lean-client.ts';
+import { now, stampedPayload, stampOf } from './lean-client.ts';
 import { round } from './figure.ts';
 import { cpuMicros, percentile } from './server-proc.ts';
+import type { Target } from './target.ts';
 
 export interface W2Params {
   members: number;
@@ -14,20 +14,9 @@ export interface W2Params {
 export const W2_DEFAULTS: Omit<W2Params, 'members'> = { messages: 50, rate: 10, size: 200 };
 
 /** W2: one group of M connected members; one sends at a fixed rate; when has the last member it? */
-export async function runW2(server: BenchServer, p: W2Params, storage: string): Promise<Figure[]> {
-  const users = await server.register(p.members);
-  const owner = users[0]!;
-  const t0 = now();
-  const group = await owner.http.createGroup('bench', []);
-  for (let i = 1; i < users.length; i += 1000) {
-    await owner.http.addMembers(
-      group.groupId,
-      users.slice(i, i + 1000).map((u) => u.accountId),
-    );
-  }
-  const joinSeconds = (now() - t0) / 1000;
-
-  const clients = users.map((u) => new LeanClient(server.url, u.token));
+export async function runW2(server: Target, p: W2Params, bench = 'w2'): Promise<Figure[]> {
+  const { storage } = server;
+  const { clients, groupId, joinSeconds } = await server.group(p.members);
   for (let i = 0; i < clients.length; i += 100)
     await Promise.all(clients.slice(i, i + 100).map((c) => c.connect()));
   // Let the roster history reach everyone before measuring.
@@ -54,7 +43,7 @@ export async function runW2(server: BenchServer, p: W2Params, storage: string): 
     const due = start + (m * 1000) / p.rate;
     const wait = due - now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    void clients[0]!.send(group.groupId, `w2-${m}`, stampedPayload(group.groupId, p.size));
+    void clients[0]!.send(groupId, `w2-${m}`, stampedPayload(groupId, p.size));
   }
   const expected = p.members - 1;
   const deadline = now() + 60_000;
@@ -76,13 +65,13 @@ export async function runW2(server: BenchServer, p: W2Params, storage: string): 
       'last_recipient_p99_ms',
       'deliveries_per_s',
       'server_cpu_us_per_delivery',
-    ].map((figure) => ({ bench: 'w2', figure, value: null, unit: '', params, storage, error }));
+    ].map((figure) => ({ bench, figure, value: null, unit: '', params, storage, error }));
   }
   const lasts = complete.map((r) => r.last - r.sentAt);
   const deliveries = expected * p.messages;
   return [
     {
-      bench: 'w2',
+      bench,
       figure: 'last_recipient_p50_ms',
       value: round(percentile(lasts, 50), 1),
       unit: 'ms',
@@ -90,7 +79,7 @@ export async function runW2(server: BenchServer, p: W2Params, storage: string): 
       storage,
     },
     {
-      bench: 'w2',
+      bench,
       figure: 'last_recipient_p99_ms',
       value: round(percentile(lasts, 99), 1),
       unit: 'ms',
@@ -99,7 +88,7 @@ export async function runW2(server: BenchServer, p: W2Params, storage: string): 
       target: '<= 300',
     },
     {
-      bench: 'w2',
+      bench,
       figure: 'deliveries_per_s',
       value: round(deliveries / ((end - start) / 1000), 0),
       unit: 'deliveries/s',
@@ -107,13 +96,16 @@ export async function runW2(server: BenchServer, p: W2Params, storage: string): 
       storage,
     },
     {
-      bench: 'w2',
+      bench,
       figure: 'server_cpu_us_per_delivery',
       value: round(cpu / deliveries, 2),
       unit: 'us/delivery',
       params,
       storage,
     },
-    { bench: 'w2', figure: 'join_s', value: round(joinSeconds, 2), unit: 's', params, storage },
+    // The floor has no groups to join: it has no join figure.
+    ...(joinSeconds === null
+      ? []
+      : [{ bench, figure: 'join_s', value: round(joinSeconds, 2), unit: 's', params, storage }]),
   ];
 }

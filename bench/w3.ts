@@ -1,8 +1,8 @@
-import type { BenchServer } from './bench-server.ts';
 import type { Figure } from './figure.ts';
-import { LeanClient, now } from './lean-client.ts';
+import { now } from './lean-client.ts';
 import { round } from './figure.ts';
 import { median, rssKib } from './server-proc.ts';
+import type { Target } from './target.ts';
 
 export interface W3Params {
   connections: number;
@@ -21,11 +21,11 @@ async function sampleRss(pid: number): Promise<number> {
 }
 
 /** W3: memory per idle, authenticated connection, and how fast they connect. */
-export async function runW3(server: BenchServer, p: W3Params, storage: string): Promise<Figure[]> {
-  const users = await server.register(p.connections);
+export async function runW3(server: Target, p: W3Params, bench = 'w3'): Promise<Figure[]> {
+  const { storage } = server;
+  const clients = await server.idle(p.connections);
   await new Promise((r) => setTimeout(r, 1000));
   const before = await sampleRss(server.pid);
-  const clients = users.map((u) => new LeanClient(server.url, u.token));
   const t0 = now();
   for (let i = 0; i < clients.length; i += 100)
     await Promise.all(clients.slice(i, i + 100).map((c) => c.connect()));
@@ -36,7 +36,7 @@ export async function runW3(server: BenchServer, p: W3Params, storage: string): 
   const params = { ...p };
   return [
     {
-      bench: 'w3',
+      bench,
       figure: 'server_kib_per_conn',
       value: round((after - before) / p.connections, 2),
       unit: 'KiB/conn',
@@ -45,7 +45,7 @@ export async function runW3(server: BenchServer, p: W3Params, storage: string): 
       target: '<= 20',
     },
     {
-      bench: 'w3',
+      bench,
       figure: 'connects_per_s',
       value: round(p.connections / connectSeconds, 0),
       unit: 'conn/s',

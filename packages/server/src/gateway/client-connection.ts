@@ -1,4 +1,5 @@
 import { type ErrorCode, encodeServerFrame, type ServerFrame } from '@courier/protocol';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 
 /** Where a connection stands in one group: the last sequence number written (or skipped). */
@@ -36,6 +37,8 @@ export class ClientConnection {
     private readonly onPause: (connection: ClientConnection) => void,
     /** The most sends (and their payload bytes) this socket may have in flight; then reading stops. */
     private readonly inFlightLimits: { bytes: number; sends: number } = { bytes: Infinity, sends: Infinity },
+    /** The TCP socket under `ws`, for frames already framed once for every connection (writeFramed). */
+    private readonly socket?: Duplex,
   ) {}
 
   get paused(): boolean {
@@ -46,6 +49,24 @@ export class ClientConnection {
   write(bytes: Uint8Array): boolean {
     if (this.closed) return false;
     this.ws.send(bytes);
+    if (this.ws.bufferedAmount > this.highWaterBytes) {
+      this.pausedSince = Date.now();
+      this.onPause(this);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Writes a frame framed once for all connections (`frameOnce`): the same bytes go to every
+   * member's socket, without a WebSocket header built per socket. As `write` otherwise.
+   */
+  writeFramed(frame: FramedOnce): boolean {
+    if (this.closed) return false;
+    // ws writes each frame synchronously (no compression, no Blob is ever sent here), so a frame
+    // written beside it cannot land inside another; after a close frame nothing may follow.
+    if (this.socket && this.ws.readyState === this.ws.OPEN) this.socket.write(frame.wire);
+    else this.ws.send(frame.bytes);
     if (this.ws.bufferedAmount > this.highWaterBytes) {
       this.pausedSince = Date.now();
       this.onPause(this);
@@ -93,4 +114,35 @@ export class ClientConnection {
     this.closed = true;
     this.ws.close(closeCode, code);
   }
+}
+
+/** An encoded server frame, and the same as one complete WebSocket binary frame (server to client). */
+export interface FramedOnce {
+  bytes: Uint8Array;
+  wire: Buffer;
+}
+
+/**
+ * Frames `bytes` as one final, unmasked, binary WebSocket frame (RFC 6455 §5.2: a server's frames
+ * are not masked), once for every socket it goes to. Written here (ws's own framing is not part of
+ * its typed API); the test checks it byte for byte against ws's Sender.
+ */
+export function frameOnce(bytes: Uint8Array): FramedOnce {
+  const length = bytes.byteLength;
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const wire = Buffer.allocUnsafe(header + length);
+  wire[0] = 0x82; // FIN, opcode 2 (binary)
+  if (length < 126) {
+    wire[1] = length;
+  } else if (length < 65536) {
+    wire[1] = 126;
+    wire.writeUInt16BE(length, 2);
+  } else {
+    wire[1] = 127;
+    wire.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    wire.writeUInt32BE(length >>> 0, 6);
+  }
+  wire.set(bytes, header);
+  // One buffer held (a fan-out cache keeps these): the frame's bytes are a view into it.
+  return { bytes: wire.subarray(header), wire };
 }

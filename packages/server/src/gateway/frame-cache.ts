@@ -1,8 +1,9 @@
-/** An encoded entry frame kept for fan-out. */
+/** An encoded entry frame kept for fan-out (`wire`: the same, framed once as a WebSocket frame). */
 export interface CachedFrame {
   seq: number;
   senderDeviceId: string;
   bytes: Uint8Array;
+  wire?: Buffer;
 }
 
 /** How much one group's cache may hold: both bounds apply (a frame can be up to the frame size). */

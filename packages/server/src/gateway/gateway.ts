@@ -282,7 +282,7 @@ export class Gateway {
       }
       queued = [];
       clearTimeout(helloTimer);
-      this.hello(ws, ip, data as Buffer, isBinary).then(
+      this.hello(ws, socket, ip, data as Buffer, isBinary).then(
         (ready) => {
           if (ready) authenticated();
           connection = ready;
@@ -308,6 +308,7 @@ export class Gateway {
 
   private async hello(
     ws: WebSocket,
+    socket: Duplex,
     ip: string,
     data: Buffer,
     isBinary: boolean,
@@ -343,6 +344,7 @@ export class Gateway {
       this.deps.config.highWaterBytes,
       (c) => this.paused.add(c),
       { bytes: this.deps.limits.inFlightBytesPerSocket, sends: this.deps.limits.inFlightSendsPerSocket },
+      socket,
     );
     connection.sendOnly = frame.sendOnly === true;
     this.register(connection);

@@ -1,7 +1,7 @@
 import { closeCodes, encodeServerFrame } from '@courier/protocol';
 import type { Logger } from 'pino';
 import type { EntryRow, Storage } from '../storage/ports.ts';
-import type { ClientConnection, GroupPosition } from './client-connection.ts';
+import { type ClientConnection, frameOnce, type GroupPosition } from './client-connection.ts';
 import { type CachedFrame, FrameCache, type FrameCacheLimits } from './frame-cache.ts';
 
 interface HubGroup {
@@ -12,6 +12,12 @@ interface HubGroup {
   cache: FrameCache;
   fetching: boolean;
 }
+
+/** The entry frame, encoded once and framed once for every member's socket. */
+const cachedEntry = (row: EntryRow): CachedFrame => {
+  const framed = frameOnce(encodeEntry(row).bytes);
+  return { seq: row.seq, senderDeviceId: row.senderDeviceId, bytes: framed.bytes, wire: framed.wire };
+};
 
 const encodeEntry = (row: EntryRow): CachedFrame => ({
   seq: row.seq,
@@ -95,7 +101,7 @@ export class GroupHub {
     for (const row of rows) {
       const group = this.groups.get(row.groupId);
       if (!group) continue;
-      if (row.seq === group.cache.last + 1 && !group.fetching) this.cachePush(group, encodeEntry(row));
+      if (row.seq === group.cache.last + 1 && !group.fetching) this.cachePush(group, cachedEntry(row));
       group.known = Math.max(group.known, row.seq);
       touched.add(group);
     }
@@ -186,7 +192,7 @@ export class GroupHub {
               this.totalBytes -= group.cache.bytes;
               group.cache = new FrameCache(row.seq - 1, this.options.cache);
             }
-            this.cachePush(group, encodeEntry(row));
+            this.cachePush(group, cachedEntry(row));
           }
         }
       } catch (error) {
@@ -212,7 +218,10 @@ export class GroupHub {
         return;
       }
       position.sent = next;
-      if (frame.senderDeviceId !== connection.deviceId) connection.write(frame.bytes);
+      if (frame.senderDeviceId !== connection.deviceId) {
+        if (frame.wire) connection.writeFramed({ bytes: frame.bytes, wire: frame.wire });
+        else connection.write(frame.bytes);
+      }
     }
   }
 

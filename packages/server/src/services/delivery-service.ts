@@ -53,6 +53,9 @@ interface Batch {
   sessionsUsed: Set<string>;
 }
 
+/** Most cursor rows one lazy transaction writes: a big group's acknowledgements go in slices. */
+const LAZY_ROWS = 1000;
+
 const emptyBatch = (): Batch => ({
   groupAppends: [],
   deviceAppends: [],
@@ -71,8 +74,9 @@ export interface DeliveryListener {
 }
 
 /**
- * Group commit: every write that arrives in one event-loop turn (messages, mailbox items, acks,
- * connection records) is committed in one transaction, and only then is a message "accepted".
+ * Group commit: every append that arrives in one event-loop turn (messages, mailbox items) is
+ * committed in one transaction, and only then is a message "accepted"; acknowledgements and
+ * connection records commit lazily, in transactions of their own.
  * Sequence numbers are allocated inside the transaction, so a retry with the same client message
  * id finds the stored entry and gets the same answer.
  */
@@ -80,6 +84,9 @@ export class DeliveryService {
   private batch = emptyBatch();
   private scheduled = false;
   private lazyTimer: NodeJS.Timeout | undefined;
+  /** The lazy writes waited long enough: they commit once no append is waiting. */
+  private lazyDue = false;
+  private appendFlushesSinceLazy = 0;
   private flushing: Promise<void> | undefined;
   private listener: DeliveryListener | undefined;
 
@@ -145,7 +152,10 @@ export class DeliveryService {
 
   /** Resolves when everything submitted so far is committed (or failed). */
   async drain(): Promise<void> {
-    if (!isEmpty(this.batch)) this.schedule();
+    if (!isEmpty(this.batch)) {
+      this.lazyDue = true;
+      this.schedule();
+    }
     while (this.flushing || this.scheduled) {
       if (this.flushing) await this.flushing;
       else await new Promise((r) => setImmediate(r));
@@ -154,36 +164,80 @@ export class DeliveryService {
 
   /**
    * Acknowledgements and connection records are not worth a transaction each: they wait up to
-   * `lazyFlushMs` (or ride along with the next message commit). Losing them in a crash only means
-   * a device is sent again what it already has, and drops it.
+   * `lazyFlushMs`, then commit in transactions of their own (at most LAZY_ROWS cursors each), after
+   * any waiting appends. Losing them in a crash only means a device is sent again what it already
+   * has, and drops it. They never ride along with messages: a big group's acknowledgements are
+   * thousands of rows, which would delay every message's acceptance and fan-out.
    */
   private scheduleLazily(): void {
-    if (this.lazyTimer || this.scheduled || this.flushing) return;
+    if (this.lazyTimer || this.lazyDue) return;
     this.lazyTimer = setTimeout(() => {
       this.lazyTimer = undefined;
+      this.lazyDue = true;
       this.schedule();
     }, this.lazyFlushMs);
     this.lazyTimer.unref();
   }
 
   private schedule(): void {
-    clearTimeout(this.lazyTimer);
-    this.lazyTimer = undefined;
     if (this.scheduled || this.flushing) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.flushing = this.flushAll().finally(() => {
+      this.flushing = this.flushNext().finally(() => {
         this.flushing = undefined;
-        if (this.batch.groupAppends.length > 0 || this.batch.deviceAppends.length > 0) this.schedule();
-        else if (!isEmpty(this.batch)) this.scheduleLazily();
+        if (hasAppends(this.batch) || (this.lazyDue && !isLazyEmpty(this.batch))) this.schedule();
+        else if (!isLazyEmpty(this.batch)) this.scheduleLazily();
       });
     });
   }
 
-  private async flushAll(): Promise<void> {
+  /**
+   * One transaction: the waiting appends, or (when due) lazy writes. Under a steady stream of
+   * appends the two take turns, so neither waits without end.
+   */
+  private async flushNext(): Promise<void> {
+    const lazyTurn = this.lazyDue && (!hasAppends(this.batch) || this.appendFlushesSinceLazy > 0);
+    if (!lazyTurn && hasAppends(this.batch)) {
+      const { groupAppends, deviceAppends } = this.batch;
+      this.batch.groupAppends = [];
+      this.batch.deviceAppends = [];
+      this.appendFlushesSinceLazy += 1;
+      await this.flushAppends({ ...emptyBatch(), groupAppends, deviceAppends });
+    } else if (lazyTurn) {
+      this.appendFlushesSinceLazy = 0;
+      const lazy = this.takeLazy();
+      if (isLazyEmpty(this.batch)) this.lazyDue = false;
+      if (!isLazyEmpty(lazy)) await this.commitLazy(lazy);
+    }
+  }
+
+  /** The lazy part of the batch, at most LAZY_ROWS cursors (the rest waits for the next turn). */
+  private takeLazy(): Batch {
     const batch = this.batch;
-    this.batch = emptyBatch();
+    if (batch.cursors.size <= LAZY_ROWS) {
+      this.batch = { ...emptyBatch(), groupAppends: batch.groupAppends, deviceAppends: batch.deviceAppends };
+      return { ...batch, groupAppends: [], deviceAppends: [] };
+    }
+    const taken = emptyBatch();
+    for (const [key, update] of batch.cursors) {
+      if (taken.cursors.size === LAZY_ROWS) break;
+      taken.cursors.set(key, update);
+      batch.cursors.delete(key);
+    }
+    return taken;
+  }
+
+  private async commitLazy(batch: Batch): Promise<void> {
+    try {
+      await this.commit(batch);
+    } catch (error) {
+      // Nothing waits for these: they are logged, and the next acknowledgement carries them again.
+      this.logger.error({ err: error }, 'acknowledgement batch failed');
+    }
+  }
+
+  private async flushAppends(batch: Batch): Promise<void> {
     try {
       await this.commit(batch);
     } catch (error) {
@@ -386,14 +440,17 @@ async function storedByKey(found: Promise<StoredSend[]>): Promise<Map<string, St
   return new Map((await found).map((s) => [`${s.senderDeviceId} ${s.clientMsgId} ${s.target}`, s]));
 }
 
+function hasAppends(b: Batch): boolean {
+  return b.groupAppends.length > 0 || b.deviceAppends.length > 0;
+}
+
+/** Nothing lazy waits: no acknowledgement, no connection record. */
+function isLazyEmpty(b: Batch): boolean {
+  return b.cursors.size === 0 && b.mailboxAcks.size === 0 && b.devicesSeen.size === 0;
+}
+
 function isEmpty(b: Batch): boolean {
-  return (
-    b.groupAppends.length === 0 &&
-    b.deviceAppends.length === 0 &&
-    b.cursors.size === 0 &&
-    b.mailboxAcks.size === 0 &&
-    b.devicesSeen.size === 0
-  );
+  return !hasAppends(b) && isLazyEmpty(b);
 }
 
 function chain<T>(first: (v: T) => void, then: (v: T) => void): (v: T) => void {

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ensureDatabase } from './ensure-database.ts';
 import { kyselyStorage } from '../kysely/kysely-storage.ts';
+import { postgresHotPath } from './hot-path.ts';
 import { migrateToLatest } from '../migrations/migrations.ts';
 import type { Storage } from '../ports.ts';
 import type { Database } from '../schema.ts';
@@ -40,5 +41,5 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
     await db.destroy();
     throw error;
   }
-  return kyselyStorage(db, 'postgres', () => db.destroy());
+  return kyselyStorage(db, 'postgres', () => db.destroy(), postgresHotPath);
 }

@@ -6,6 +6,7 @@ import { migrateToLatest } from '../migrations/migrations.ts';
 import type { Storage } from '../ports.ts';
 import type { Database } from '../schema.ts';
 import { BusyRetryingSqliteDialect } from './busy-retry-dialect.ts';
+import { SqliteHotPath } from './hot-path.ts';
 import { StatementCache } from './statement-cache.ts';
 
 export interface SqliteOptions {
@@ -44,5 +45,11 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<Storage
     ),
   });
   await migrateToLatest(db, 'sqlite');
-  return kyselyStorage(db, 'sqlite', () => db.destroy());
+  const hotPath = new SqliteHotPath(database);
+  return kyselyStorage(
+    db,
+    'sqlite',
+    () => db.destroy(),
+    (stores) => hotPath.over(stores),
+  );
 }
