@@ -71,6 +71,9 @@ describe('npm run bench output', () => {
     expect(lines.map((l) => l.figure)).toEqual([
       'create_and_add_s',
       'join_s',
+      'first_commit_ms',
+      'process_first_commit_ms',
+      'populate_s',
       'commit_add_ms',
       'process_add_ms',
       'commit_remove_ms',

@@ -5,6 +5,7 @@ import {
   type CiphersuiteImpl,
   type CiphersuiteName,
   CryptoError,
+  ciphersuites,
   getCiphersuiteImpl,
   type Hpke,
   type Kdf,
@@ -32,7 +33,8 @@ export function loadedCiphersuite(id: number): CiphersuiteImpl | undefined {
  */
 export function nobleKdf(size: number): Kdf {
   const hash = size === 32 ? sha256 : size === 48 ? sha384 : size === 64 ? sha512 : undefined;
-  if (hash === undefined) throw new MlsError('MLS_UNSUPPORTED_CIPHERSUITE', `no HKDF with a ${size}-byte hash`);
+  if (hash === undefined)
+    throw new MlsError('MLS_UNSUPPORTED_CIPHERSUITE', `no HKDF with a ${size}-byte hash`);
   return {
     size,
     extract: async (salt, ikm) => extract(hash, ikm, salt),
@@ -47,7 +49,8 @@ export function nobleKdf(size: number): Kdf {
 export function nobleAesGcm(hpke: Hpke): Hpke {
   return {
     ...hpke,
-    encryptAead: async (key, nonce, aad, plaintext) => gcm(key, nonce, aad ?? new Uint8Array()).encrypt(plaintext),
+    encryptAead: async (key, nonce, aad, plaintext) =>
+      gcm(key, nonce, aad ?? new Uint8Array()).encrypt(plaintext),
     decryptAead: async (key, nonce, aad, ciphertext) => {
       try {
         return gcm(key, nonce, aad ?? new Uint8Array()).decrypt(ciphertext);
@@ -129,9 +132,28 @@ function ed25519Spki(raw: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * A suite loaded from ts-mls with the faster pieces above swapped in where they apply: the KDF always,
+ * AES-GCM for message protection in AES suites, Ed25519 signatures in Ed25519 suites (in Node).
+ */
+export async function withFastPrimitives(loaded: CiphersuiteImpl): Promise<CiphersuiteImpl> {
+  const name = Object.entries(ciphersuites).find(([, id]) => id === loaded.id)?.[0] ?? '';
+  return {
+    ...loaded,
+    kdf: nobleKdf(loaded.kdf.size),
+    hpke:
+      name.includes('_AES128GCM_') || name.includes('_AES256GCM_') ? nobleAesGcm(loaded.hpke) : loaded.hpke,
+    signature: name.endsWith('_Ed25519')
+      ? nativeEd25519Signer(loaded.signature, await loadNodeCrypto())
+      : loaded.signature,
+  };
+}
+
 /** RFC 8410 PKCS#8 wrapping of a raw 32-byte Ed25519 private key. */
 function ed25519Pkcs8(raw: Uint8Array): Uint8Array {
-  const prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+  const prefix = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+  ];
   const out = new Uint8Array(prefix.length + 32);
   out.set(prefix);
   out.set(raw, prefix.length);
@@ -152,22 +174,20 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export function loadCiphersuite(name: CiphersuiteName = DEFAULT_CIPHERSUITE): Promise<CiphersuiteImpl> {
   let suite = suites.get(name);
   if (suite === undefined) {
-    suite = Promise.all([getCiphersuiteImpl(name, nobleCryptoProvider), loadNodeCrypto()]).then(
-      ([loaded, native]) => {
-        const impl: CiphersuiteImpl = {
-          ...loaded,
-          kdf: nobleKdf(loaded.kdf.size),
-          hpke: name.includes('_AES128GCM_') || name.includes('_AES256GCM_') ? nobleAesGcm(loaded.hpke) : loaded.hpke,
-          signature: name.endsWith('_Ed25519') ? nativeEd25519Signer(loaded.signature, native) : loaded.signature,
-        };
-        loadedById.set(impl.id, impl);
-        return impl;
-      },
-      (cause: unknown) => {
-        suites.delete(name);
-        throw new MlsError('MLS_UNSUPPORTED_CIPHERSUITE', `ciphersuite ${name} is not available`, { cause });
-      },
-    );
+    suite = getCiphersuiteImpl(name, nobleCryptoProvider)
+      .then(withFastPrimitives)
+      .then(
+        (impl) => {
+          loadedById.set(impl.id, impl);
+          return impl;
+        },
+        (cause: unknown) => {
+          suites.delete(name);
+          throw new MlsError('MLS_UNSUPPORTED_CIPHERSUITE', `ciphersuite ${name} is not available`, {
+            cause,
+          });
+        },
+      );
     suites.set(name, suite);
   }
   return suite;
