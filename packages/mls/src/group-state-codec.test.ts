@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { clientStateEncoder, encode } from 'ts-mls';
+import { clientStateEncoder, encode, ratchetTreeEncoder } from 'ts-mls';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { addMembers } from './add-members.ts';
 import { encryptMessage } from './encrypt-message.ts';
-import { exportGroupState, GROUP_STATE_VERSION, importGroupState } from './group-state-codec.ts';
+import { encodedNode, exportGroupState, GROUP_STATE_VERSION, importGroupState } from './group-state-codec.ts';
 import type { MlsClientContext } from './mls-context.ts';
 import { MlsError } from './mls-error.ts';
 import type { MlsGroup } from './mls-group.ts';
@@ -22,6 +22,24 @@ const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 /** The library's own encoding of the whole state: two states with the same one are the same state. */
 const canonical = (group: MlsGroup) => hex(encode(clientStateEncoder, group.state));
 const version1 = (group: MlsGroup) => new Uint8Array([1, ...encode(clientStateEncoder, group.state)]);
+
+/**
+ * What version 3 wrote for this group (and version 2: the same without the trailing hash section), made
+ * from version 4's bytes: the ClientState with its tree inside in place of the node-by-node tree.
+ */
+function olderVersion(group: MlsGroup, saved: Uint8Array, version: 2 | 3): Uint8Array {
+  const view = new DataView(saved.buffer, saved.byteOffset, saved.byteLength);
+  let at = 1;
+  at += 4 + view.getUint32(at);
+  const nodes = view.getUint32(at);
+  at += 4;
+  for (let i = 0; i < nodes; i++) if (saved[at++] === 1) at += 4 + view.getUint32(at);
+  const state = encode(clientStateEncoder, { ...group.state, historicalReceiverData: new Map() });
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, state.length);
+  const rest = saved.subarray(at, version === 3 ? saved.length : saved.length - 4 - nodes * 36);
+  return new Uint8Array([version, ...length, ...state, ...rest]);
+}
 
 /** Owner and member of a 6-member group, the member having followed adds, a remove and updates. */
 async function groupWithHistory(): Promise<{ owner: MlsGroup; member: MlsGroup }> {
@@ -56,7 +74,7 @@ async function groupWithHistory(): Promise<{ owner: MlsGroup; member: MlsGroup }
 }
 
 describe('saved group state', () => {
-  test('version 2 restores exactly the state it saved, older epochs included, in fewer bytes than version 1', async () => {
+  test('the saved state restores exactly the state it saved, older epochs included, in fewer bytes than version 1', async () => {
     const { member } = await groupWithHistory();
     expect(member.state.historicalReceiverData.size).toBeGreaterThanOrEqual(3);
     const saved = exportGroupState(member);
@@ -65,6 +83,35 @@ describe('saved group state', () => {
     expect(canonical(restored)).toBe(canonical(member));
     expect(exportGroupState(restored)).toEqual(saved);
     expect(saved.length).toBeLessThan(version1(member).length);
+  });
+
+  test("version 4 keeps each node's encoding, and saves exactly what a fresh encoding does", async () => {
+    const { owner, member } = await groupWithHistory();
+    exportGroupState(member);
+    const sent = await encryptMessage(context, owner, new TextEncoder().encode('one more'));
+    const read = await processMessage(context, member, sent.message);
+    if (read.kind !== 'application') throw new Error(read.kind);
+    // the message changed no node: the new state's tree is the same node objects, whose encodings the first
+    // save remembered (the same arrays are written again)
+    expect(read.group.state.ratchetTree.every((node, i) => node === member.state.ratchetTree[i])).toBe(true);
+    const remembered = read.group.state.ratchetTree.map((node) => node && encodedNode(node));
+    const second = exportGroupState(read.group);
+    read.group.state.ratchetTree.forEach((node, i) => {
+      if (node !== undefined) expect(encodedNode(node)).toBe(remembered[i]);
+    });
+    expect(canonical(importGroupState(second))).toBe(canonical(read.group));
+    // a state loaded in this process (its nodes' encodings remembered from the bytes) saves the same bytes
+    expect(exportGroupState(importGroupState(second))).toEqual(second);
+    for (const node of read.group.state.ratchetTree) {
+      if (node !== undefined) expect(hex(encodedNode(node))).toBe(hex(encode(ratchetTreeEncoder, [node])));
+    }
+  });
+
+  test('version 3 (what the previous release saved) is still read', async () => {
+    const { member } = await groupWithHistory();
+    expect(canonical(importGroupState(olderVersion(member, exportGroupState(member), 3)))).toBe(
+      canonical(member),
+    );
   });
 
   test('version 1 (what earlier releases saved) is still read', async () => {
@@ -99,10 +146,11 @@ describe('saved group state', () => {
     for (const [i] of restored.state.ratchetTree.entries()) {
       expect(hex(memo[i]!)).toBe(hex(await treeHashUncached(restored.state.ratchetTree, toNodeIndex(i), h)));
     }
-    // version 2 is the same bytes without the hash section (a u32 count and one 4+32-byte chunk per node)
+    // version 2 is version 3 without the hash section (a u32 count and one 4+32-byte chunk per node)
     const nodes = member.state.ratchetTree.length;
-    const v2 = new Uint8Array([2, ...saved.subarray(1, saved.length - 4 - nodes * 36)]);
+    const v2 = olderVersion(member, saved, 2);
     expect(canonical(importGroupState(v2))).toBe(canonical(member));
+    expect(canonical(importGroupState(olderVersion(member, saved, 3)))).toBe(canonical(member));
     // loaded from version 3 the memo is complete (no digest at all); from version 2 the tree is rehashed
     const digestSync = h.digestSync!;
     let digests = 0;

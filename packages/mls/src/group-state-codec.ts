@@ -7,6 +7,7 @@ import {
   groupContextDecoder,
   groupContextEncoder,
   type Node,
+  nodeTypes,
   type RatchetTree,
   ratchetTreeDecoder,
   ratchetTreeEncoder,
@@ -31,16 +32,33 @@ import { type MlsGroup, wrapGroup } from './mls-group.ts';
  *   new objects the library's tree-hash memo cannot know, so without them the first commit after loading
  *   rehashed the whole tree (16,383 nodes at 5,000 members). They are public values; hashes that do not fit
  *   the tree or whose root is not the group context's tree hash are ignored (recomputed).
- * Versions 1 and 2 are still read.
+ * - Version 4 (written now): version 3 with the current tree taken out of the ClientState and written node by
+ *   node (a presence byte, then the node as a one-node tree). Each node's encoding is kept per node object
+ *   (nodes are immutable and shared between epochs), so saving after a message re-encodes no node and
+ *   saving after a commit re-encodes only the nodes it replaced: at 5,000 members a save went from encoding
+ *   ~10,000 nodes (~0.1–0.5 s) to copying their bytes.
+ * Versions 1, 2 and 3 are still read.
  */
-export const GROUP_STATE_VERSION = 3;
+export const GROUP_STATE_VERSION = 4;
 
 /** Serializes a group for the device's store. The bytes hold private keys: store them as secrets. */
 export function exportGroupState(group: MlsGroup): Uint8Array {
   const state = group.state;
   const out = new ByteWriter();
   out.u8(GROUP_STATE_VERSION);
-  out.chunk(encode(clientStateEncoder, { ...state, historicalReceiverData: new Map() }));
+  // The library's codec wants a tree whose last node is non-blank: a one-node stand-in, replaced on reading.
+  const standIn = state.ratchetTree.filter((node) => node?.nodeType === nodeTypes.leaf).slice(0, 1);
+  out.chunk(
+    encode(clientStateEncoder, { ...state, ratchetTree: standIn, historicalReceiverData: new Map() }),
+  );
+  out.u32(state.ratchetTree.length);
+  for (const node of state.ratchetTree) {
+    if (node === undefined) out.u8(0);
+    else {
+      out.u8(1);
+      out.chunk(encodedNode(node));
+    }
+  }
   out.u32(state.historicalReceiverData.size);
   for (const [epoch, data] of state.historicalReceiverData) {
     out.u64(epoch);
@@ -62,12 +80,22 @@ export function importGroupState(bytes: Uint8Array): MlsGroup {
   if (bytes.length === 0) throw new MlsError('MLS_MALFORMED', 'empty group state');
   if (bytes[0] === 1) return wrapGroup(decodeWhole(clientStateDecoder, bytes.subarray(1)));
   const version = bytes[0]!;
-  if (version !== 2 && version !== GROUP_STATE_VERSION) {
+  if (version !== 2 && version !== 3 && version !== GROUP_STATE_VERSION) {
     throw new MlsError('MLS_STATE_VERSION', `group state version ${version} is not supported`);
   }
   try {
     const input = new ByteReader(bytes, 1);
-    const state = decodeWhole(clientStateDecoder, input.chunk());
+    let state = decodeWhole(clientStateDecoder, input.chunk());
+    if (version >= 4) {
+      if (state.ratchetTree.length !== 1)
+        throw new MlsError('MLS_MALFORMED', 'a whole tree inside the saved state');
+      const length = input.u32();
+      if (length > MAX_TREE_NODES)
+        throw new MlsError('MLS_MALFORMED', 'a saved tree is larger than any group');
+      const ratchetTree: (Node | undefined)[] = new Array(length);
+      for (let i = 0; i < length; i++) ratchetTree[i] = input.u8() === 0 ? undefined : readNode(input);
+      state = { ...state, ratchetTree };
+    }
     const epochs = input.u32();
     const historicalReceiverData = new Map<bigint, EpochReceiverData>();
     for (let i = 0; i < epochs; i++) {
@@ -136,8 +164,7 @@ function writeTreeDiff(out: ByteWriter, current: RatchetTree, tree: RatchetTree)
     if (node === undefined) out.u8(0);
     else {
       out.u8(1);
-      // one node as a one-node tree: the ratchet-tree codec is the library's public node encoding
-      out.chunk(encode(ratchetTreeEncoder, [node]));
+      out.chunk(encodedNode(node));
     }
   }
 }
@@ -154,14 +181,37 @@ function readTreeDiff(input: ByteReader, current: RatchetTree): RatchetTree {
   for (let c = 0; c < changes; c++) {
     const i = input.u32();
     if (i >= length) throw new MlsError('MLS_MALFORMED', 'a saved tree change is outside its tree');
-    if (input.u8() === 0) tree[i] = undefined;
-    else {
-      const node = decode(ratchetTreeDecoder, input.chunk())?.[0];
-      if (node === undefined) throw new MlsError('MLS_MALFORMED', 'a saved tree node could not be decoded');
-      tree[i] = node;
-    }
+    tree[i] = input.u8() === 0 ? undefined : readNode(input);
   }
   return tree;
+}
+
+/**
+ * The encoding of each node object this process wrote or read, as a one-node tree (the ratchet-tree codec
+ * is the library's public node encoding). Nodes are never changed in place (a commit puts new node objects
+ * in a new tree array), so an entry stays right for as long as its node lives.
+ */
+const nodeEncodings = new WeakMap<Node, Uint8Array>();
+
+/** @internal exported for tests: the one-node-tree encoding of a node, remembered per node object. */
+export function encodedNode(node: Node): Uint8Array {
+  let bytes = nodeEncodings.get(node);
+  if (bytes === undefined) {
+    bytes = encode(ratchetTreeEncoder, [node]);
+    nodeEncodings.set(node, bytes);
+  }
+  return bytes;
+}
+
+function readNode(input: ByteReader): Node {
+  const bytes = input.chunk();
+  const decoded = decodeWhole(ratchetTreeDecoder, bytes);
+  const node = decoded[0];
+  if (decoded.length !== 1 || node === undefined) {
+    throw new MlsError('MLS_MALFORMED', 'a saved tree node could not be decoded');
+  }
+  nodeEncodings.set(node, bytes.slice());
+  return node;
 }
 
 class ByteWriter {
