@@ -18,6 +18,8 @@ import {
   createMlsClientContext,
   encryptMessage,
   exportGroupState,
+  exportGroupStateParts,
+  type GroupStateParts,
   generateDeviceIdentity,
   importGroupState,
   joinGroup,
@@ -51,6 +53,10 @@ const FIGURES = [
   ['process_update_from_saved_ms', 'ms'],
   ['encrypt_ms', 'ms'],
   ['decrypt_ms', 'ms'],
+  ['save_after_message_bytes', 'B'],
+  ['save_after_message_ms', 'ms'],
+  ['save_after_commit_bytes', 'B'],
+  ['save_after_commit_ms', 'ms'],
   ['state_bytes', 'B'],
   ['state_export_ms', 'ms'],
   ['state_import_ms', 'ms'],
@@ -92,6 +98,17 @@ export function copathPopulators(members: number): number[] {
   const leaves: number[] = [];
   for (let leaf = 2; leaf < members - 1; leaf *= 2) leaves.unshift(leaf);
   return leaves;
+}
+
+/** Bytes a store keeping the parts apart writes: the secret part and every page that changed. */
+function changedBytes(before: GroupStateParts, after: GroupStateParts): number {
+  let bytes = after.secrets.length;
+  after.pages.forEach((page, i) => {
+    const old = before.pages[i];
+    if (old === undefined || old.length !== page.length || old.some((b, k) => b !== page[k]))
+      bytes += page.length;
+  });
+  return bytes;
 }
 
 /** One run at one size: the figures by name (seconds or milliseconds or bytes, unrounded). */
@@ -194,6 +211,7 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   out.commit_update_ms = updateMs;
   ownerGroup = update.group;
   const saved = exportGroupState(member);
+  const partsBeforeCommit = exportGroupStateParts(member);
   const [afterUpdate, processUpdateMs] = await timed(() =>
     processed(context, member, update.commit, 'commit'),
   );
@@ -205,6 +223,9 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   );
   out.process_update_from_saved_ms = fromSavedMs;
   member = afterUpdate.group;
+  const [partsAfterCommit, saveCommitMs] = await timed(() => exportGroupStateParts(member));
+  out.save_after_commit_ms = saveCommitMs;
+  out.save_after_commit_bytes = changedBytes(partsBeforeCommit, partsAfterCommit);
 
   // Messages: the median of MESSAGES round trips (one 1-ms operation timed alone is mostly noise).
   const plaintext = new Uint8Array(200).fill(0x61);
@@ -222,6 +243,13 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   }
   out.encrypt_ms = median(encryptTimes);
   out.decrypt_ms = median(decryptTimes);
+  // What saving after a message costs a store that keeps the parts apart (GroupStateParts).
+  const partsBeforeMessage = exportGroupStateParts(member);
+  const sent = await encryptMessage(context, ownerGroup, plaintext);
+  member = (await processed(context, member, sent.message, 'application')).group;
+  const [partsAfterMessage, saveMessageMs] = await timed(() => exportGroupStateParts(member));
+  out.save_after_message_ms = saveMessageMs;
+  out.save_after_message_bytes = changedBytes(partsBeforeMessage, partsAfterMessage);
 
   const [state, exportMs] = await timed(() => exportGroupState(member));
   out.state_bytes = state.length;

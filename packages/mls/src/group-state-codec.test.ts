@@ -3,7 +3,16 @@ import { clientStateEncoder, encode, ratchetTreeEncoder } from 'ts-mls';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { addMembers } from './add-members.ts';
 import { encryptMessage } from './encrypt-message.ts';
-import { encodedNode, exportGroupState, GROUP_STATE_VERSION, importGroupState } from './group-state-codec.ts';
+import {
+  encodedNode,
+  exportGroupState,
+  exportGroupStateParts,
+  GROUP_STATE_VERSION,
+  importGroupState,
+  importGroupStateParts,
+  joinGroupState,
+  splitGroupState,
+} from './group-state-codec.ts';
 import type { MlsClientContext } from './mls-context.ts';
 import { MlsError } from './mls-error.ts';
 import type { MlsGroup } from './mls-group.ts';
@@ -24,21 +33,23 @@ const canonical = (group: MlsGroup) => hex(encode(clientStateEncoder, group.stat
 const version1 = (group: MlsGroup) => new Uint8Array([1, ...encode(clientStateEncoder, group.state)]);
 
 /**
- * What version 3 wrote for this group (and version 2: the same without the trailing hash section), made
- * from version 4's bytes: the ClientState with its tree inside in place of the node-by-node tree.
+ * What version 3 wrote for this group (version 2: the same without the trailing hash section), made from
+ * version 4's secret part: the ClientState with its tree inside, the older epochs, every node's hash.
  */
-function olderVersion(group: MlsGroup, saved: Uint8Array, version: 2 | 3): Uint8Array {
-  const view = new DataView(saved.buffer, saved.byteOffset, saved.byteLength);
-  let at = 1;
-  at += 4 + view.getUint32(at);
-  const nodes = view.getUint32(at);
-  at += 4;
-  for (let i = 0; i < nodes; i++) if (saved[at++] === 1) at += 4 + view.getUint32(at);
+function olderVersion(group: MlsGroup, version: 2 | 3): Uint8Array {
+  const { secrets } = exportGroupStateParts(group);
+  const view = new DataView(secrets.buffer, secrets.byteOffset, secrets.byteLength);
+  const epochs = secrets.subarray(1 + 4 + view.getUint32(1) + 4 + 1);
   const state = encode(clientStateEncoder, { ...group.state, historicalReceiverData: new Map() });
-  const length = new Uint8Array(4);
-  new DataView(length.buffer).setUint32(0, state.length);
-  const rest = saved.subarray(at, version === 3 ? saved.length : saved.length - 4 - nodes * 36);
-  return new Uint8Array([version, ...length, ...state, ...rest]);
+  const u32 = (n: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n);
+    return [...b];
+  };
+  const hashes = treeHashesOf(group.state.ratchetTree, context.library.cipherSuite.hash)!;
+  const hashSection =
+    version === 3 ? [...u32(hashes.length), ...hashes.flatMap((h) => [...u32(h.length), ...h])] : [];
+  return new Uint8Array([version, ...u32(state.length), ...state, ...epochs, ...hashSection]);
 }
 
 /** Owner and member of a 6-member group, the member having followed adds, a remove and updates. */
@@ -107,11 +118,37 @@ describe('saved group state', () => {
     }
   });
 
+  test('in parts, a message changes only the secret part and a commit a few tree pages besides', async () => {
+    const { owner, member } = await groupWithHistory();
+    const before = exportGroupStateParts(member);
+    expect(joinGroupState(splitGroupState(exportGroupState(member)))).toEqual(exportGroupState(member));
+    expect(canonical(importGroupStateParts(before))).toBe(canonical(member));
+    const sent = await encryptMessage(context, owner, new TextEncoder().encode('hello'));
+    const read = await processMessage(context, member, sent.message);
+    if (read.kind !== 'application') throw new Error(read.kind);
+    const afterMessage = exportGroupStateParts(read.group);
+    expect(afterMessage.pages).toEqual(before.pages);
+    expect(hex(afterMessage.secrets)).not.toBe(hex(before.secrets));
+    const update = await selfUpdate(context, sent.group);
+    const processed = await processMessage(context, read.group, update.commit);
+    if (processed.kind !== 'commit') throw new Error(processed.kind);
+    const afterCommit = exportGroupStateParts(processed.group);
+    const changed = afterCommit.pages.filter(
+      (page, i) => hex(page) !== hex(before.pages[i] ?? new Uint8Array()),
+    );
+    // the committer's leaf and its direct path (and so their hashes): at most one page per tree level here
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.length).toBeLessThanOrEqual(Math.ceil(Math.log2(member.state.ratchetTree.length + 1)));
+    expect(canonical(importGroupStateParts(afterCommit))).toBe(canonical(processed.group));
+    // state saved by version 3 is one part, and joins back to itself
+    const v3 = olderVersion(member, 3);
+    expect(splitGroupState(v3)).toEqual({ secrets: v3, pages: [] });
+    expect(joinGroupState(splitGroupState(v3))).toBe(v3);
+  });
+
   test('version 3 (what the previous release saved) is still read', async () => {
     const { member } = await groupWithHistory();
-    expect(canonical(importGroupState(olderVersion(member, exportGroupState(member), 3)))).toBe(
-      canonical(member),
-    );
+    expect(canonical(importGroupState(olderVersion(member, 3)))).toBe(canonical(member));
   });
 
   test('version 1 (what earlier releases saved) is still read', async () => {
@@ -148,9 +185,9 @@ describe('saved group state', () => {
     }
     // version 2 is version 3 without the hash section (a u32 count and one 4+32-byte chunk per node)
     const nodes = member.state.ratchetTree.length;
-    const v2 = olderVersion(member, saved, 2);
+    const v2 = olderVersion(member, 2);
     expect(canonical(importGroupState(v2))).toBe(canonical(member));
-    expect(canonical(importGroupState(olderVersion(member, saved, 3)))).toBe(canonical(member));
+    expect(canonical(importGroupState(olderVersion(member, 3)))).toBe(canonical(member));
     // loaded from version 3 the memo is complete (no digest at all); from version 2 the tree is rehashed
     const digestSync = h.digestSync!;
     let digests = 0;
@@ -166,10 +203,11 @@ describe('saved group state', () => {
     } finally {
       h.digestSync = digestSync;
     }
-    // hashes that do not match the group's tree hash are ignored, not trusted
-    const forged = saved.slice();
+    // hashes that do not match the group's tree hash are ignored, not trusted (version 3's trailing hashes)
+    const v3 = olderVersion(member, 3);
+    const forged = v3.slice();
     for (let i = 0; i < nodes; i++)
-      forged.fill(0, saved.length - nodes * 36 + i * 36 + 4, saved.length - nodes * 36 + (i + 1) * 36);
+      forged.fill(0, v3.length - nodes * 36 + i * 36 + 4, v3.length - nodes * 36 + (i + 1) * 36);
     const fromForged = importGroupState(forged);
     expect(canonical(fromForged)).toBe(canonical(member));
     const recomputed = treeHashesOf(fromForged.state.ratchetTree, h)!;

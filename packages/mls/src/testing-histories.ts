@@ -11,7 +11,15 @@ import fc from 'fast-check';
 import { clientStateEncoder, encode, nodeTypes, ratchetTreeEncoder } from 'ts-mls';
 import { addMembers } from './add-members.ts';
 import { createGroup } from './create-group.ts';
-import { encodedNode, exportGroupState, importGroupState } from './group-state-codec.ts';
+import {
+  encodedNode,
+  exportGroupState,
+  exportGroupStateParts,
+  importGroupState,
+  importGroupStateParts,
+  joinGroupState,
+  splitGroupState,
+} from './group-state-codec.ts';
 import { joinGroup } from './join-group.ts';
 import type { MlsClientContext } from './mls-context.ts';
 import type { MlsGroup } from './mls-group.ts';
