@@ -75,7 +75,7 @@ async function loadNodeCrypto(): Promise<NodeCrypto | undefined> {
 
 /**
  * Ed25519 signatures computed by Node's native crypto, synchronously, with each imported key kept per key
- * array. rc.10 re-imports the key (a PKCS#8 parse, ~0.4 ms) for every signature and awaits a WebCrypto
+ * array (a public key from its second check on; see `verify`). rc.10 re-imports the key (a PKCS#8 parse, ~0.4 ms) for every signature and awaits a WebCrypto
  * job for every signature and check. The caches are keyed by the array object and remember a copy of
  * its bytes (an array changed in place is imported afresh); entries go with their arrays (WeakMap).
  * Outside Node the library's own signer is used unchanged. Same algorithm (RFC 8032), same bytes: the
@@ -85,6 +85,7 @@ export function nativeEd25519Signer(base: Signature, native: NodeCrypto | undefi
   if (native === undefined) return base;
   const privateKeys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
   const publicKeys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
+  const seenPublicKeys = new WeakSet<Uint8Array>();
   const cachedKey = (
     cache: WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>,
     bytes: Uint8Array,
@@ -109,6 +110,13 @@ export function nativeEd25519Signer(base: Signature, native: NodeCrypto | undefi
       return new Uint8Array(native.sign(null, message, key));
     },
     verify: async (publicKey, message, signature) => {
+      // A key seen for the first time is checked by the library's WebCrypto signer: a join checks thousands
+      // of leaf signatures once each, and those jobs run concurrently on the thread pool. A key checked
+      // again (a sender's key, message after message) is imported once and checked natively.
+      if (!seenPublicKeys.has(publicKey)) {
+        seenPublicKeys.add(publicKey);
+        return base.verify(publicKey, message, signature);
+      }
       if (publicKey.length !== 32 || signature.length !== 64) return false;
       let key: KeyObject;
       try {
