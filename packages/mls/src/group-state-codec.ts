@@ -1,7 +1,6 @@
 import {
   clientStateDecoder,
   clientStateEncoder,
-  decode,
   type EpochReceiverData,
   encode,
   groupContextDecoder,

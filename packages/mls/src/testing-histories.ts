@@ -160,10 +160,15 @@ export async function checkTree(context: MlsClientContext, group: MlsGroup): Pro
     );
   }
   const saved = exportGroupState(group);
+  const whole = hex(encode(clientStateEncoder, group.state));
   check(
-    hex(encode(clientStateEncoder, importGroupState(saved).state)) ===
-      hex(encode(clientStateEncoder, group.state)),
+    hex(encode(clientStateEncoder, importGroupState(saved).state)) === whole,
     `the saved state does not restore the group (${where})`,
+  );
+  check(
+    hex(encode(clientStateEncoder, importGroupStateParts(exportGroupStateParts(group)).state)) === whole &&
+      hex(joinGroupState(splitGroupState(saved))) === hex(saved),
+    `the saved state's parts do not restore the group (${where})`,
   );
   for (const [i, node] of tree.entries()) {
     if (node?.nodeType !== nodeTypes.parent || node.parent.unmergedLeaves.length === 0) continue;
