@@ -1,6 +1,6 @@
 /**
  * The faster primitives loadCiphersuite swaps into ts-mls's noble provider (ciphersuite.ts) compute what
- * the library's own pieces compute, and the signing-key caches give what a fresh import gives, including
+ * the library's own pieces compute, and the signing-key cache gives what a fresh import gives, including
  * after a key array is changed in place. The RFC 9420 vectors (vectors-*.test.ts) and the OpenMLS interop
  * test run with the same pieces.
  */
@@ -63,7 +63,7 @@ describe('Courier ciphersuite pieces', () => {
     );
   });
 
-  test('native Ed25519 with cached keys signs and checks as the library does, also after a key changes in place', async () => {
+  test('native Ed25519 signing with cached keys signs as the library does, also after a key changes in place', async () => {
     const signer = nativeEd25519Signer(library.signature, await import('node:crypto'));
     const [a, b] = [await library.signature.keygen(), await library.signature.keygen()];
     await fc.assert(

@@ -74,75 +74,37 @@ async function loadNodeCrypto(): Promise<NodeCrypto | undefined> {
 }
 
 /**
- * Ed25519 signatures computed by Node's native crypto, synchronously, with each imported key kept per key
- * array (a public key from its second check on; see `verify`). rc.10 re-imports the key (a PKCS#8 parse, ~0.4 ms) for every signature and awaits a WebCrypto
- * job for every signature and check. The caches are keyed by the array object and remember a copy of
- * its bytes (an array changed in place is imported afresh); entries go with their arrays (WeakMap).
- * Outside Node the library's own signer is used unchanged. Same algorithm (RFC 8032), same bytes: the
- * RFC 9420 vectors and the OpenMLS interop test check it.
+ * Ed25519 signing by Node's native crypto, synchronously, with the imported private key kept per key
+ * array. rc.10 re-imports the key (a PKCS#8 parse, ~0.4 ms) and awaits a WebCrypto job for every
+ * signature. The cache is keyed by the array object and remembers a copy of its bytes (an array changed in
+ * place is imported afresh); entries go with their arrays (WeakMap). Checking signatures stays with the
+ * library (WebCrypto): a join checks thousands of leaf signatures, concurrently on the thread pool, which
+ * a synchronous check with a key import each would make slower. Outside Node the library's own signer is
+ * used unchanged. Ed25519 is deterministic (RFC 8032): the signatures are the library's, byte for byte.
  */
 export function nativeEd25519Signer(base: Signature, native: NodeCrypto | undefined): Signature {
   if (native === undefined) return base;
   const privateKeys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
-  const publicKeys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
-  const seenPublicKeys = new WeakSet<Uint8Array>();
-  const cachedKey = (
-    cache: WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>,
-    bytes: Uint8Array,
-    make: () => KeyObject,
-  ): KeyObject => {
-    const cached = cache.get(bytes);
-    if (cached !== undefined && sameBytes(cached.bytes, bytes)) return cached.key;
-    const key = make();
-    cache.set(bytes, { bytes: bytes.slice(), key });
+  const privateKey = (signKey: Uint8Array): KeyObject => {
+    const cached = privateKeys.get(signKey);
+    if (cached !== undefined && sameBytes(cached.bytes, signKey)) return cached.key;
+    const key = native.createPrivateKey({
+      key: Buffer.from(signKey.length === 32 ? ed25519Pkcs8(signKey) : signKey),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    privateKeys.set(signKey, { bytes: signKey.slice(), key });
     return key;
   };
   return {
     ...base,
-    sign: async (signKey, message) => {
-      const key = cachedKey(privateKeys, signKey, () =>
-        native.createPrivateKey({
-          key: Buffer.from(signKey.length === 32 ? ed25519Pkcs8(signKey) : signKey),
-          format: 'der',
-          type: 'pkcs8',
-        }),
-      );
-      return new Uint8Array(native.sign(null, message, key));
-    },
-    verify: async (publicKey, message, signature) => {
-      // A key seen for the first time is checked by the library's WebCrypto signer: a join checks thousands
-      // of leaf signatures once each, and those jobs run concurrently on the thread pool. A key checked
-      // again (a sender's key, message after message) is imported once and checked natively.
-      if (!seenPublicKeys.has(publicKey)) {
-        seenPublicKeys.add(publicKey);
-        return base.verify(publicKey, message, signature);
-      }
-      if (publicKey.length !== 32 || signature.length !== 64) return false;
-      let key: KeyObject;
-      try {
-        key = cachedKey(publicKeys, publicKey, () =>
-          native.createPublicKey({ key: Buffer.from(ed25519Spki(publicKey)), format: 'der', type: 'spki' }),
-        );
-      } catch {
-        return false;
-      }
-      return native.verify(null, message, key, signature);
-    },
+    sign: async (signKey, message) => new Uint8Array(native.sign(null, message, privateKey(signKey))),
   };
-}
-
-/** RFC 8410 SubjectPublicKeyInfo of a raw 32-byte Ed25519 public key. */
-function ed25519Spki(raw: Uint8Array): Uint8Array {
-  const prefix = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
-  const out = new Uint8Array(prefix.length + 32);
-  out.set(prefix);
-  out.set(raw, prefix.length);
-  return out;
 }
 
 /**
  * A suite loaded from ts-mls with the faster pieces above swapped in where they apply: the KDF always,
- * AES-GCM for message protection in AES suites, Ed25519 signatures in Ed25519 suites (in Node).
+ * AES-GCM for message protection in AES suites, Ed25519 signing in Ed25519 suites (in Node).
  */
 export async function withFastPrimitives(loaded: CiphersuiteImpl): Promise<CiphersuiteImpl> {
   const name = Object.entries(ciphersuites).find(([, id]) => id === loaded.id)?.[0] ?? '';
@@ -177,7 +139,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Loads a ciphersuite with ts-mls's synchronous noble provider (pure JS: much faster than awaiting
  * WebCrypto for every hash), its KDF replaced by `nobleKdf`, the message AEAD (AES-GCM suites) by
- * `nobleAesGcm` and Ed25519 signatures by `nativeEd25519Signer` (in Node). Cached per process.
+ * `nobleAesGcm` and Ed25519 signing by `nativeEd25519Signer` (in Node). Cached per process.
  */
 export function loadCiphersuite(name: CiphersuiteName = DEFAULT_CIPHERSUITE): Promise<CiphersuiteImpl> {
   let suite = suites.get(name);
