@@ -1,4 +1,5 @@
 import {
+  type ClientState,
   clientStateDecoder,
   clientStateEncoder,
   type EpochReceiverData,
@@ -69,14 +70,14 @@ export function exportGroupStateParts(group: MlsGroup): GroupStateParts {
   const out = new ByteWriter();
   out.u8(GROUP_STATE_VERSION);
   // The library's codec wants a tree whose last node is non-blank: a one-node stand-in, replaced on reading.
-  const standIn = state.ratchetTree.filter((node) => node?.nodeType === nodeTypes.leaf).slice(0, 1);
+  const firstLeaf = state.ratchetTree.find((node) => node?.nodeType === nodeTypes.leaf);
+  const standIn = firstLeaf === undefined ? [] : [firstLeaf];
   out.chunk(
     encode(clientStateEncoder, { ...state, ratchetTree: standIn, historicalReceiverData: new Map() }),
   );
-  const suite = loadedCiphersuite(state.groupContext.cipherSuite);
-  const hashes = suite === undefined ? undefined : treeHashesOf(state.ratchetTree, suite.hash);
+  const { pages, withHashes } = treePages(state);
   out.u32(state.ratchetTree.length);
-  out.u8(hashes === undefined ? 0 : 1);
+  out.u8(withHashes ? 1 : 0);
   out.u32(state.historicalReceiverData.size);
   for (const [epoch, data] of state.historicalReceiverData) {
     out.u64(epoch);
@@ -86,12 +87,36 @@ export function exportGroupStateParts(group: MlsGroup): GroupStateParts {
     out.chunk(encode(groupContextEncoder, data.groupContext));
     writeTreeDiff(out, state.ratchetTree, data.ratchetTree);
   }
+  return { secrets: out.bytes(), pages: [...pages] };
+}
+
+/**
+ * The pages of the last tree this process saved, by tree array, with the node objects they were made
+ * from: a state after a message shares its tree array (and nodes) with the state before, so saving it
+ * re-uses the pages; the node-by-node identity check makes an array changed in place miss the cache.
+ */
+const pagesByTree = new WeakMap<
+  RatchetTree,
+  { nodes: RatchetTree; pages: Uint8Array[]; withHashes: boolean }
+>();
+
+function treePages(state: ClientState): { pages: Uint8Array[]; withHashes: boolean } {
+  const tree = state.ratchetTree;
+  const cached = pagesByTree.get(tree);
+  if (
+    cached !== undefined &&
+    cached.nodes.length === tree.length &&
+    cached.nodes.every((node, i) => node === tree[i])
+  )
+    return cached;
+  const suite = loadedCiphersuite(state.groupContext.cipherSuite);
+  const hashes = suite === undefined ? undefined : treeHashesOf(tree, suite.hash);
   const pages: Uint8Array[] = [];
-  for (let first = 0; first < state.ratchetTree.length; first += TREE_PAGE_NODES) {
+  for (let first = 0; first < tree.length; first += TREE_PAGE_NODES) {
     const page = new ByteWriter();
-    const last = Math.min(first + TREE_PAGE_NODES, state.ratchetTree.length);
+    const last = Math.min(first + TREE_PAGE_NODES, tree.length);
     for (let i = first; i < last; i++) {
-      const node = state.ratchetTree[i];
+      const node = tree[i];
       if (node === undefined) page.u8(0);
       else {
         page.u8(1);
@@ -101,7 +126,9 @@ export function exportGroupStateParts(group: MlsGroup): GroupStateParts {
     }
     pages.push(page.bytes());
   }
-  return { secrets: out.bytes(), pages };
+  const made = { nodes: tree.slice(), pages, withHashes: hashes !== undefined };
+  pagesByTree.set(tree, made);
+  return made;
 }
 
 /** The one byte array of a group's parts: version 4, the secret part, the pages. */
