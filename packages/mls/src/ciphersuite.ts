@@ -61,66 +61,55 @@ export function nobleAesGcm(hpke: Hpke): Hpke {
   };
 }
 
-type NodeCrypto = typeof import('node:crypto');
-type KeyObject = import('node:crypto').KeyObject;
-
-async function loadNodeCrypto(): Promise<NodeCrypto | undefined> {
-  if (typeof globalThis.process?.versions?.node !== 'string') return undefined;
-  try {
-    return await import('node:crypto');
-  } catch {
-    return undefined;
-  }
-}
+type SigningKey = Awaited<ReturnType<SubtleCrypto['importKey']>>;
 
 /**
- * Ed25519 signing by Node's native crypto, synchronously, with the imported private key kept per key
- * array. rc.10 re-imports the key (a PKCS#8 parse, ~0.4 ms) and awaits a WebCrypto job for every
- * signature. The cache is keyed by the array object and remembers a copy of its bytes (an array changed in
- * place is imported afresh); entries go with their arrays (WeakMap). Checking signatures stays with the
- * library (WebCrypto): a join checks thousands of leaf signatures, concurrently on the thread pool, which
- * a synchronous check with a key import each would make slower. Outside Node the library's own signer is
- * used unchanged. Ed25519 is deterministic (RFC 8032): the signatures are the library's, byte for byte.
+ * Ed25519 signing with the imported WebCrypto key kept per private-key array. rc.10 re-imports the key
+ * (a PKCS#8 parse, ~0.4 ms) for every signature. The cache is keyed by the array object and remembers a
+ * copy of its bytes (an array changed in place is imported afresh); entries go with their arrays
+ * (WeakMap). Signing stays an awaited WebCrypto job as in rc.10: Node's synchronous signing was faster
+ * still, but made test/mls-group.test.ts fail (a member's view of the group: 2 devices instead of 39),
+ * which points at an ordering race in the SDK that a sign without a turn of the event loop exposes (see
+ * the report of issue 15). Checking signatures stays with the library. Without WebCrypto the library's
+ * own signer is used unchanged. Ed25519 is deterministic (RFC 8032): the signatures are the library's.
  */
-export function nativeEd25519Signer(base: Signature, native: NodeCrypto | undefined): Signature {
-  if (native === undefined) return base;
-  const privateKeys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
-  const privateKey = (signKey: Uint8Array): KeyObject => {
-    const cached = privateKeys.get(signKey);
+export function cachedEd25519Signer(base: Signature): Signature {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) return base;
+  const keys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: Promise<SigningKey> }>();
+  const signingKey = (signKey: Uint8Array): Promise<SigningKey> => {
+    const cached = keys.get(signKey);
     if (cached !== undefined && sameBytes(cached.bytes, signKey)) return cached.key;
-    const key = native.createPrivateKey({
-      key: Buffer.from(signKey.length === 32 ? ed25519Pkcs8(signKey) : signKey),
-      format: 'der',
-      type: 'pkcs8',
-    });
-    privateKeys.set(signKey, { bytes: signKey.slice(), key });
+    const pkcs8 = signKey.length === 32 ? ed25519Pkcs8(signKey) : new Uint8Array(signKey);
+    const key = subtle.importKey('pkcs8', pkcs8, 'Ed25519', false, ['sign']);
+    keys.set(signKey, { bytes: signKey.slice(), key });
+    key.catch(() => keys.delete(signKey));
     return key;
   };
   return {
     ...base,
-    sign: async (signKey, message) => new Uint8Array(native.sign(null, message, privateKey(signKey))),
+    sign: async (signKey, message) =>
+      new Uint8Array(await subtle.sign('Ed25519', await signingKey(signKey), new Uint8Array(message))),
   };
 }
 
 /**
  * A suite loaded from ts-mls with the faster pieces above swapped in where they apply: the KDF always,
- * AES-GCM for message protection in AES suites, Ed25519 signing in Ed25519 suites (in Node).
+ * AES-GCM for message protection in AES suites, Ed25519 signing in Ed25519 suites.
  */
-export async function withFastPrimitives(loaded: CiphersuiteImpl): Promise<CiphersuiteImpl> {
+export function withFastPrimitives(loaded: CiphersuiteImpl): CiphersuiteImpl {
   const name = Object.entries(ciphersuites).find(([, id]) => id === loaded.id)?.[0] ?? '';
   return {
     ...loaded,
     kdf: nobleKdf(loaded.kdf.size),
     hpke:
       name.includes('_AES128GCM_') || name.includes('_AES256GCM_') ? nobleAesGcm(loaded.hpke) : loaded.hpke,
-    signature: name.endsWith('_Ed25519')
-      ? nativeEd25519Signer(loaded.signature, await loadNodeCrypto())
-      : loaded.signature,
+    signature: name.endsWith('_Ed25519') ? cachedEd25519Signer(loaded.signature) : loaded.signature,
   };
 }
 
 /** RFC 8410 PKCS#8 wrapping of a raw 32-byte Ed25519 private key. */
-function ed25519Pkcs8(raw: Uint8Array): Uint8Array {
+function ed25519Pkcs8(raw: Uint8Array): Uint8Array<ArrayBuffer> {
   const prefix = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
   ];
@@ -139,7 +128,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Loads a ciphersuite with ts-mls's synchronous noble provider (pure JS: much faster than awaiting
  * WebCrypto for every hash), its KDF replaced by `nobleKdf`, the message AEAD (AES-GCM suites) by
- * `nobleAesGcm` and Ed25519 signing by `nativeEd25519Signer` (in Node). Cached per process.
+ * `nobleAesGcm` and Ed25519 signing by `cachedEd25519Signer`. Cached per process.
  */
 export function loadCiphersuite(name: CiphersuiteName = DEFAULT_CIPHERSUITE): Promise<CiphersuiteImpl> {
   let suite = suites.get(name);
