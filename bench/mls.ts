@@ -1,10 +1,15 @@
 /**
  * The MLS library workload (`npm run bench -- mls [--members N] [--runs N]`): packages/mls alone, in
  * this process, no server. For each group size: the owner creates the group and adds everyone in
- * commits of ≤ 500; the last member added joins from its Welcome with the tree served apart; the owner
- * then adds one member, removes it and updates itself, and the joined member processes each commit (the
- * update also from its saved state, as a client with a store does);
- * the owner encrypts a 200-byte message that the member decrypts; the member's saved state is measured.
+ * commits of ≤ 500; the last member added joins from its Welcome with the tree served apart. The owner's
+ * first commit with a path (a self-update) goes into the freshly built tree, whose parent nodes are all
+ * blank: it encrypts to every other member (`first_commit_ms`). Then the tree is populated along the
+ * owner's copath: the first member of each subtree beside the owner's path (leaves 4096, 2048, …, 4, 2
+ * at 5,000 members) joins from its own Welcome, catches up and commits a self-update, which fills that
+ * subtree's root (`populate_s`). In that tree the owner adds one member, removes it and updates itself,
+ * and the joined member processes each commit (the update also from its saved state, as a client with a
+ * store does); the owner encrypts 21 messages of 200 bytes that the member decrypts (medians); the member's saved state
+ * is measured.
  */
 import {
   addMembers,
@@ -13,6 +18,8 @@ import {
   createMlsClientContext,
   encryptMessage,
   exportGroupState,
+  exportGroupStateParts,
+  type GroupStateParts,
   generateDeviceIdentity,
   importGroupState,
   joinGroup,
@@ -28,9 +35,15 @@ import { median } from './server-proc.ts';
 
 export const MLS_SIZES = [2, 1000, 5000];
 
+/** Application messages sent and read per run; encrypt_ms and decrypt_ms are their medians. */
+const MESSAGES = 21;
+
 const FIGURES = [
   ['create_and_add_s', 's'],
   ['join_s', 's'],
+  ['first_commit_ms', 'ms'],
+  ['process_first_commit_ms', 'ms'],
+  ['populate_s', 's'],
   ['commit_add_ms', 'ms'],
   ['process_add_ms', 'ms'],
   ['commit_remove_ms', 'ms'],
@@ -40,6 +53,10 @@ const FIGURES = [
   ['process_update_from_saved_ms', 'ms'],
   ['encrypt_ms', 'ms'],
   ['decrypt_ms', 'ms'],
+  ['save_after_message_bytes', 'B'],
+  ['save_after_message_ms', 'ms'],
+  ['save_after_commit_bytes', 'B'],
+  ['save_after_commit_ms', 'ms'],
   ['state_bytes', 'B'],
   ['state_export_ms', 'ms'],
   ['state_import_ms', 'ms'],
@@ -71,6 +88,27 @@ async function processed(context: MlsClientContext, group: MlsGroup, bytes: Uint
     );
   }
   return outcome;
+}
+
+/**
+ * The first member of each subtree beside leaf 0's direct path, largest subtree first (its commit then
+ * encrypts to the fewest blank-rooted subtrees): leaves 2^k for k ≥ 1 below the joiner's leaf.
+ */
+export function copathPopulators(members: number): number[] {
+  const leaves: number[] = [];
+  for (let leaf = 2; leaf < members - 1; leaf *= 2) leaves.unshift(leaf);
+  return leaves;
+}
+
+/** Bytes a store keeping the parts apart writes: the secret part and every page that changed. */
+function changedBytes(before: GroupStateParts, after: GroupStateParts): number {
+  let bytes = after.secrets.length;
+  after.pages.forEach((page, i) => {
+    const old = before.pages[i];
+    if (old === undefined || old.length !== page.length || old.some((b, k) => b !== page[k]))
+      bytes += page.length;
+  });
+  return bytes;
 }
 
 /** One run at one size: the figures by name (seconds or milliseconds or bytes, unrounded). */
@@ -113,6 +151,46 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   let member = joined.group;
   progress(`mls (${members}): joined in ${round(joinMs / 1000, 2)} s`);
 
+  // The populators (see the header) join from the Welcome of the commit that added them and catch up.
+  const populators: MlsGroup[] = [];
+  for (const leaf of copathPopulators(members)) {
+    const batch = Math.floor((leaf - 1) / MAX_ADDS_PER_COMMIT);
+    let group = (
+      await joinGroup(context, {
+        welcome: added[batch]!.welcome!,
+        ratchetTree: added[batch]!.ratchetTree!,
+        keyPackages: [others[leaf - 1]!.keyPackage],
+      })
+    ).group;
+    if (group.ownLeafIndex !== leaf)
+      throw new Error(`populator expected at leaf ${leaf}, is at ${group.ownLeafIndex}`);
+    for (const later of added.slice(batch + 1))
+      group = (await processed(context, group, later.commit, 'commit')).group;
+    populators.push(group);
+  }
+
+  const [first, firstMs] = await timed(() => selfUpdate(context, ownerGroup));
+  out.first_commit_ms = firstMs;
+  ownerGroup = first.group;
+  const [afterFirst, processFirstMs] = await timed(() => processed(context, member, first.commit, 'commit'));
+  out.process_first_commit_ms = processFirstMs;
+  member = afterFirst.group;
+  for (let i = 0; i < populators.length; i++) {
+    populators[i] = (await processed(context, populators[i]!, first.commit, 'commit')).group;
+  }
+
+  const populateStart = now();
+  while (populators.length > 0) {
+    const update = await selfUpdate(context, populators.shift()!);
+    ownerGroup = (await processed(context, ownerGroup, update.commit, 'commit')).group;
+    member = (await processed(context, member, update.commit, 'commit')).group;
+    for (let i = 0; i < populators.length; i++) {
+      populators[i] = (await processed(context, populators[i]!, update.commit, 'commit')).group;
+    }
+  }
+  out.populate_s = (now() - populateStart) / 1000;
+  progress(`mls (${members}): populated the owner's copath in ${round(out.populate_s, 2)} s`);
+
   const [add, addMs] = await timed(() => addMembers(context, ownerGroup, [extra.keyPackage.keyPackage]));
   out.commit_add_ms = addMs;
   ownerGroup = add[0]!.group;
@@ -133,6 +211,7 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   out.commit_update_ms = updateMs;
   ownerGroup = update.group;
   const saved = exportGroupState(member);
+  const partsBeforeCommit = exportGroupStateParts(member);
   const [afterUpdate, processUpdateMs] = await timed(() =>
     processed(context, member, update.commit, 'commit'),
   );
@@ -144,15 +223,33 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   );
   out.process_update_from_saved_ms = fromSavedMs;
   member = afterUpdate.group;
+  const [partsAfterCommit, saveCommitMs] = await timed(() => exportGroupStateParts(member));
+  out.save_after_commit_ms = saveCommitMs;
+  out.save_after_commit_bytes = changedBytes(partsBeforeCommit, partsAfterCommit);
 
+  // Messages: the median of MESSAGES round trips (one 1-ms operation timed alone is mostly noise).
   const plaintext = new Uint8Array(200).fill(0x61);
-  const [sent, encryptMs] = await timed(() => encryptMessage(context, ownerGroup, plaintext));
-  out.encrypt_ms = encryptMs;
-  const [read, decryptMs] = await timed(() => processed(context, member, sent.message, 'application'));
-  out.decrypt_ms = decryptMs;
-  if (read.kind !== 'application' || read.plaintext.length !== 200)
-    throw new Error('decrypted the wrong message');
-  member = read.group;
+  const encryptTimes: number[] = [];
+  const decryptTimes: number[] = [];
+  for (let i = 0; i < MESSAGES; i++) {
+    const [sent, encryptMs] = await timed(() => encryptMessage(context, ownerGroup, plaintext));
+    encryptTimes.push(encryptMs);
+    ownerGroup = sent.group;
+    const [read, decryptMs] = await timed(() => processed(context, member, sent.message, 'application'));
+    decryptTimes.push(decryptMs);
+    if (read.kind !== 'application' || read.plaintext.length !== 200)
+      throw new Error('decrypted the wrong message');
+    member = read.group;
+  }
+  out.encrypt_ms = median(encryptTimes);
+  out.decrypt_ms = median(decryptTimes);
+  // What saving after a message costs a store that keeps the parts apart (GroupStateParts).
+  const partsBeforeMessage = exportGroupStateParts(member);
+  const sent = await encryptMessage(context, ownerGroup, plaintext);
+  member = (await processed(context, member, sent.message, 'application')).group;
+  const [partsAfterMessage, saveMessageMs] = await timed(() => exportGroupStateParts(member));
+  out.save_after_message_ms = saveMessageMs;
+  out.save_after_message_bytes = changedBytes(partsBeforeMessage, partsAfterMessage);
 
   const [state, exportMs] = await timed(() => exportGroupState(member));
   out.state_bytes = state.length;
@@ -195,7 +292,7 @@ export async function runMlsBench(sizes: readonly number[], runs: number): Promi
               figure,
               value: round(median(values), unit === 's' ? 3 : unit === 'B' ? 0 : 2),
               unit,
-              params: { members, ciphersuite: 1, per_commit: MAX_ADDS_PER_COMMIT },
+              params: { members, ciphersuite: 1, per_commit: MAX_ADDS_PER_COMMIT, messages: MESSAGES },
               storage: 'none',
               ...(runs > 1 ? { runs, min: Math.min(...values), max: Math.max(...values) } : {}),
             };

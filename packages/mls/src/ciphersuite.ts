@@ -1,4 +1,17 @@
-import { type CiphersuiteImpl, type CiphersuiteName, getCiphersuiteImpl, nobleCryptoProvider } from 'ts-mls';
+import { gcm } from '@noble/ciphers/aes.js';
+import { expand, extract } from '@noble/hashes/hkdf.js';
+import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import {
+  type CiphersuiteImpl,
+  type CiphersuiteName,
+  CryptoError,
+  ciphersuites,
+  getCiphersuiteImpl,
+  type Hpke,
+  type Kdf,
+  nobleCryptoProvider,
+  type Signature,
+} from 'ts-mls';
 import { MlsError } from './mls-error.ts';
 
 /** Ciphersuite 1: X25519, AES-128-GCM, SHA-256, Ed25519 (RFC 9420 §17.1). */
@@ -13,22 +26,127 @@ export function loadedCiphersuite(id: number): CiphersuiteImpl | undefined {
 }
 
 /**
+ * HKDF computed by noble, synchronously. rc.10's "noble" provider still takes its KDF from @hpke/core,
+ * which awaits two WebCrypto jobs (key import, HMAC) per extract or expand: deriving a message key in a
+ * 5,000-member group walks 13 levels of the secret tree and waited ~4 ms for it. Same RFC 5869 function,
+ * same bytes (the RFC 9420 crypto vectors in vectors-crypto.test.ts check it).
+ */
+export function nobleKdf(size: number): Kdf {
+  const hash = size === 32 ? sha256 : size === 48 ? sha384 : size === 64 ? sha512 : undefined;
+  if (hash === undefined)
+    throw new MlsError('MLS_UNSUPPORTED_CIPHERSUITE', `no HKDF with a ${size}-byte hash`);
+  return {
+    size,
+    extract: async (salt, ikm) => extract(hash, ikm, salt),
+    expand: async (prk, info, length) => expand(hash, prk, info, length),
+  };
+}
+
+/**
+ * The AEAD of message protection (RFC 9420 §6.3) computed by noble's AES-GCM, synchronously; rc.10's
+ * provider imports a WebCrypto key and awaits a job for every message. HPKE keeps its own AEAD.
+ */
+export function nobleAesGcm(hpke: Hpke): Hpke {
+  return {
+    ...hpke,
+    encryptAead: async (key, nonce, aad, plaintext) =>
+      gcm(key, nonce, aad ?? new Uint8Array()).encrypt(plaintext),
+    decryptAead: async (key, nonce, aad, ciphertext) => {
+      try {
+        return gcm(key, nonce, aad ?? new Uint8Array()).decrypt(ciphertext);
+      } catch (cause) {
+        throw new CryptoError(`${cause}`);
+      }
+    },
+  };
+}
+
+type SigningKey = Awaited<ReturnType<SubtleCrypto['importKey']>>;
+
+/**
+ * Ed25519 signing with the imported WebCrypto key kept per private-key array. rc.10 re-imports the key
+ * (a PKCS#8 parse, ~0.4 ms) for every signature. The cache is keyed by the array object and remembers a
+ * copy of its bytes (an array changed in place is imported afresh); entries go with their arrays
+ * (WeakMap). Signing stays an awaited WebCrypto job as in rc.10: Node's synchronous signing was faster
+ * still, but made test/mls-group.test.ts fail (a member's view of the group: 2 devices instead of 39),
+ * which points at an ordering race in the SDK that a sign without a turn of the event loop exposes (see
+ * the report of issue 15). Checking signatures stays with the library. Without WebCrypto the library's
+ * own signer is used unchanged. Ed25519 is deterministic (RFC 8032): the signatures are the library's.
+ */
+export function cachedEd25519Signer(base: Signature): Signature {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) return base;
+  const keys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: Promise<SigningKey> }>();
+  const signingKey = (signKey: Uint8Array): Promise<SigningKey> => {
+    const cached = keys.get(signKey);
+    if (cached !== undefined && sameBytes(cached.bytes, signKey)) return cached.key;
+    const pkcs8 = signKey.length === 32 ? ed25519Pkcs8(signKey) : new Uint8Array(signKey);
+    const key = subtle.importKey('pkcs8', pkcs8, 'Ed25519', false, ['sign']);
+    keys.set(signKey, { bytes: signKey.slice(), key });
+    key.catch(() => keys.delete(signKey));
+    return key;
+  };
+  return {
+    ...base,
+    sign: async (signKey, message) =>
+      new Uint8Array(await subtle.sign('Ed25519', await signingKey(signKey), new Uint8Array(message))),
+  };
+}
+
+/**
+ * A suite loaded from ts-mls with the faster pieces above swapped in where they apply: the KDF always,
+ * AES-GCM for message protection in AES suites, Ed25519 signing in Ed25519 suites.
+ */
+export function withFastPrimitives(loaded: CiphersuiteImpl): CiphersuiteImpl {
+  const name = Object.entries(ciphersuites).find(([, id]) => id === loaded.id)?.[0] ?? '';
+  return {
+    ...loaded,
+    kdf: nobleKdf(loaded.kdf.size),
+    hpke:
+      name.includes('_AES128GCM_') || name.includes('_AES256GCM_') ? nobleAesGcm(loaded.hpke) : loaded.hpke,
+    signature: name.endsWith('_Ed25519') ? cachedEd25519Signer(loaded.signature) : loaded.signature,
+  };
+}
+
+/** RFC 8410 PKCS#8 wrapping of a raw 32-byte Ed25519 private key. */
+function ed25519Pkcs8(raw: Uint8Array): Uint8Array<ArrayBuffer> {
+  const prefix = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+  ];
+  const out = new Uint8Array(prefix.length + 32);
+  out.set(prefix);
+  out.set(raw, prefix.length);
+  return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
  * Loads a ciphersuite with ts-mls's synchronous noble provider (pure JS: much faster than awaiting
- * WebCrypto for every hash). Cached per process.
+ * WebCrypto for every hash), its KDF replaced by `nobleKdf`, the message AEAD (AES-GCM suites) by
+ * `nobleAesGcm` and Ed25519 signing by `cachedEd25519Signer`. Cached per process.
  */
 export function loadCiphersuite(name: CiphersuiteName = DEFAULT_CIPHERSUITE): Promise<CiphersuiteImpl> {
   let suite = suites.get(name);
   if (suite === undefined) {
-    suite = getCiphersuiteImpl(name, nobleCryptoProvider).then(
-      (impl) => {
-        loadedById.set(impl.id, impl);
-        return impl;
-      },
-      (cause: unknown) => {
-        suites.delete(name);
-        throw new MlsError('MLS_UNSUPPORTED_CIPHERSUITE', `ciphersuite ${name} is not available`, { cause });
-      },
-    );
+    suite = getCiphersuiteImpl(name, nobleCryptoProvider)
+      .then(withFastPrimitives)
+      .then(
+        (impl) => {
+          loadedById.set(impl.id, impl);
+          return impl;
+        },
+        (cause: unknown) => {
+          suites.delete(name);
+          throw new MlsError('MLS_UNSUPPORTED_CIPHERSUITE', `ciphersuite ${name} is not available`, {
+            cause,
+          });
+        },
+      );
     suites.set(name, suite);
   }
   return suite;

@@ -1,9 +1,18 @@
 import fc from 'fast-check';
-import { clientStateEncoder, encode } from 'ts-mls';
+import { clientStateEncoder, encode, ratchetTreeEncoder } from 'ts-mls';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { addMembers } from './add-members.ts';
 import { encryptMessage } from './encrypt-message.ts';
-import { exportGroupState, GROUP_STATE_VERSION, importGroupState } from './group-state-codec.ts';
+import {
+  encodedNode,
+  exportGroupState,
+  exportGroupStateParts,
+  GROUP_STATE_VERSION,
+  importGroupState,
+  importGroupStateParts,
+  joinGroupState,
+  splitGroupState,
+} from './group-state-codec.ts';
 import type { MlsClientContext } from './mls-context.ts';
 import { MlsError } from './mls-error.ts';
 import type { MlsGroup } from './mls-group.ts';
@@ -22,6 +31,26 @@ const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 /** The library's own encoding of the whole state: two states with the same one are the same state. */
 const canonical = (group: MlsGroup) => hex(encode(clientStateEncoder, group.state));
 const version1 = (group: MlsGroup) => new Uint8Array([1, ...encode(clientStateEncoder, group.state)]);
+
+/**
+ * What version 3 wrote for this group (version 2: the same without the trailing hash section), made from
+ * version 4's secret part: the ClientState with its tree inside, the older epochs, every node's hash.
+ */
+function olderVersion(group: MlsGroup, version: 2 | 3): Uint8Array {
+  const { secrets } = exportGroupStateParts(group);
+  const view = new DataView(secrets.buffer, secrets.byteOffset, secrets.byteLength);
+  const epochs = secrets.subarray(1 + 4 + view.getUint32(1) + 4 + 1);
+  const state = encode(clientStateEncoder, { ...group.state, historicalReceiverData: new Map() });
+  const u32 = (n: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n);
+    return [...b];
+  };
+  const hashes = treeHashesOf(group.state.ratchetTree, context.library.cipherSuite.hash)!;
+  const hashSection =
+    version === 3 ? [...u32(hashes.length), ...hashes.flatMap((h) => [...u32(h.length), ...h])] : [];
+  return new Uint8Array([version, ...u32(state.length), ...state, ...epochs, ...hashSection]);
+}
 
 /** Owner and member of a 6-member group, the member having followed adds, a remove and updates. */
 async function groupWithHistory(): Promise<{ owner: MlsGroup; member: MlsGroup }> {
@@ -56,7 +85,7 @@ async function groupWithHistory(): Promise<{ owner: MlsGroup; member: MlsGroup }
 }
 
 describe('saved group state', () => {
-  test('version 2 restores exactly the state it saved, older epochs included, in fewer bytes than version 1', async () => {
+  test('the saved state restores exactly the state it saved, older epochs included, in fewer bytes than version 1', async () => {
     const { member } = await groupWithHistory();
     expect(member.state.historicalReceiverData.size).toBeGreaterThanOrEqual(3);
     const saved = exportGroupState(member);
@@ -65,6 +94,61 @@ describe('saved group state', () => {
     expect(canonical(restored)).toBe(canonical(member));
     expect(exportGroupState(restored)).toEqual(saved);
     expect(saved.length).toBeLessThan(version1(member).length);
+  });
+
+  test("version 4 keeps each node's encoding, and saves exactly what a fresh encoding does", async () => {
+    const { owner, member } = await groupWithHistory();
+    exportGroupState(member);
+    const sent = await encryptMessage(context, owner, new TextEncoder().encode('one more'));
+    const read = await processMessage(context, member, sent.message);
+    if (read.kind !== 'application') throw new Error(read.kind);
+    // the message changed no node: the new state's tree is the same node objects, whose encodings the first
+    // save remembered (the same arrays are written again)
+    expect(read.group.state.ratchetTree.every((node, i) => node === member.state.ratchetTree[i])).toBe(true);
+    const remembered = read.group.state.ratchetTree.map((node) => node && encodedNode(node));
+    const second = exportGroupState(read.group);
+    read.group.state.ratchetTree.forEach((node, i) => {
+      if (node !== undefined) expect(encodedNode(node)).toBe(remembered[i]);
+    });
+    expect(canonical(importGroupState(second))).toBe(canonical(read.group));
+    // a state loaded in this process (its nodes' encodings remembered from the bytes) saves the same bytes
+    expect(exportGroupState(importGroupState(second))).toEqual(second);
+    for (const node of read.group.state.ratchetTree) {
+      if (node !== undefined) expect(hex(encodedNode(node))).toBe(hex(encode(ratchetTreeEncoder, [node])));
+    }
+  });
+
+  test('in parts, a message changes only the secret part and a commit a few tree pages besides', async () => {
+    const { owner, member } = await groupWithHistory();
+    const before = exportGroupStateParts(member);
+    expect(joinGroupState(splitGroupState(exportGroupState(member)))).toEqual(exportGroupState(member));
+    expect(canonical(importGroupStateParts(before))).toBe(canonical(member));
+    const sent = await encryptMessage(context, owner, new TextEncoder().encode('hello'));
+    const read = await processMessage(context, member, sent.message);
+    if (read.kind !== 'application') throw new Error(read.kind);
+    const afterMessage = exportGroupStateParts(read.group);
+    expect(afterMessage.pages).toEqual(before.pages);
+    expect(hex(afterMessage.secrets)).not.toBe(hex(before.secrets));
+    const update = await selfUpdate(context, sent.group);
+    const processed = await processMessage(context, read.group, update.commit);
+    if (processed.kind !== 'commit') throw new Error(processed.kind);
+    const afterCommit = exportGroupStateParts(processed.group);
+    const changed = afterCommit.pages.filter(
+      (page, i) => hex(page) !== hex(before.pages[i] ?? new Uint8Array()),
+    );
+    // the committer's leaf and its direct path (and so their hashes): at most one page per tree level here
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.length).toBeLessThanOrEqual(Math.ceil(Math.log2(member.state.ratchetTree.length + 1)));
+    expect(canonical(importGroupStateParts(afterCommit))).toBe(canonical(processed.group));
+    // state saved by version 3 is one part, and joins back to itself
+    const v3 = olderVersion(member, 3);
+    expect(splitGroupState(v3)).toEqual({ secrets: v3, pages: [] });
+    expect(joinGroupState(splitGroupState(v3))).toBe(v3);
+  });
+
+  test('version 3 (what the previous release saved) is still read', async () => {
+    const { member } = await groupWithHistory();
+    expect(canonical(importGroupState(olderVersion(member, 3)))).toBe(canonical(member));
   });
 
   test('version 1 (what earlier releases saved) is still read', async () => {
@@ -99,10 +183,11 @@ describe('saved group state', () => {
     for (const [i] of restored.state.ratchetTree.entries()) {
       expect(hex(memo[i]!)).toBe(hex(await treeHashUncached(restored.state.ratchetTree, toNodeIndex(i), h)));
     }
-    // version 2 is the same bytes without the hash section (a u32 count and one 4+32-byte chunk per node)
+    // version 2 is version 3 without the hash section (a u32 count and one 4+32-byte chunk per node)
     const nodes = member.state.ratchetTree.length;
-    const v2 = new Uint8Array([2, ...saved.subarray(1, saved.length - 4 - nodes * 36)]);
+    const v2 = olderVersion(member, 2);
     expect(canonical(importGroupState(v2))).toBe(canonical(member));
+    expect(canonical(importGroupState(olderVersion(member, 3)))).toBe(canonical(member));
     // loaded from version 3 the memo is complete (no digest at all); from version 2 the tree is rehashed
     const digestSync = h.digestSync!;
     let digests = 0;
@@ -118,10 +203,11 @@ describe('saved group state', () => {
     } finally {
       h.digestSync = digestSync;
     }
-    // hashes that do not match the group's tree hash are ignored, not trusted
-    const forged = saved.slice();
+    // hashes that do not match the group's tree hash are ignored, not trusted (version 3's trailing hashes)
+    const v3 = olderVersion(member, 3);
+    const forged = v3.slice();
     for (let i = 0; i < nodes; i++)
-      forged.fill(0, saved.length - nodes * 36 + i * 36 + 4, saved.length - nodes * 36 + (i + 1) * 36);
+      forged.fill(0, v3.length - nodes * 36 + i * 36 + 4, v3.length - nodes * 36 + (i + 1) * 36);
     const fromForged = importGroupState(forged);
     expect(canonical(fromForged)).toBe(canonical(member));
     const recomputed = treeHashesOf(fromForged.state.ratchetTree, h)!;

@@ -1,12 +1,13 @@
 import {
+  type ClientState,
   clientStateDecoder,
   clientStateEncoder,
-  decode,
   type EpochReceiverData,
   encode,
   groupContextDecoder,
   groupContextEncoder,
   type Node,
+  nodeTypes,
   type RatchetTree,
   ratchetTreeDecoder,
   ratchetTreeEncoder,
@@ -24,23 +25,59 @@ import { type MlsGroup, wrapGroup } from './mls-group.ts';
  * - Version 1: ts-mls's ClientState encoding (ts-mls 2.0.0-rc.10 as patched here). The library keeps a
  *   full copy of the ratchet tree for each of the last epochs it can still decrypt (4 by default), so at
  *   5,000 members a state held ~5 trees (≈5 MB) and took most of a second to write and read.
- * - Version 2 (written now): the ClientState without those epochs, then each epoch's receiver data
+ * - Version 2: the ClientState without those epochs, then each epoch's receiver data
  *   with its tree stored as the nodes where it differs from the current tree (a commit changes one path
  *   and the leaves it adds or removes). On reading, the epochs' trees share the current tree's nodes.
- * - Version 3 (written now): version 2, then the tree hash of every node of the current tree. Loaded nodes are
+ * - Version 3: version 2, then the tree hash of every node of the current tree. Loaded nodes are
  *   new objects the library's tree-hash memo cannot know, so without them the first commit after loading
  *   rehashed the whole tree (16,383 nodes at 5,000 members). They are public values; hashes that do not fit
  *   the tree or whose root is not the group context's tree hash are ignored (recomputed).
- * Versions 1 and 2 are still read.
+ * - Version 4 (written now): two parts (`GroupStateParts`), joined as [4, u32 length and the secret part
+ *   without its version byte, u32 page count, each page as u32 length and bytes]. The secret part: the
+ *   ClientState without the current tree (a one-leaf stand-in), the tree's length, whether hashes follow,
+ *   then the older epochs as in version 2. The pages: the current tree node by node (a presence byte, the
+ *   node as a one-node tree, its tree hash as in version 3), TREE_PAGE_NODES nodes a page. Each node's
+ *   encoding is kept per node object (nodes are immutable and shared between epochs), so a save re-encodes
+ *   only the nodes a commit replaced, and a store that keeps the parts apart writes only those that changed.
+ * Versions 1, 2 and 3 are still read.
  */
-export const GROUP_STATE_VERSION = 3;
+export const GROUP_STATE_VERSION = 4;
+
+/** Nodes of the current tree per page of saved state (see `GroupStateParts`). */
+export const TREE_PAGE_NODES = 32;
+
+/**
+ * A saved group cut in two, so that a store can write what changed and no more: `secrets`, the state
+ * without its current tree (keys, secrets, the older epochs as differences from the current tree: a few KB),
+ * and `pages`, the current ratchet tree with each node's tree hash, TREE_PAGE_NODES nodes a page (public
+ * values). A message changes only `secrets`; a commit changes `secrets` and the pages that hold the nodes
+ * it replaced (its path: about one page per level) and, when it adds or removes leaves, those leaves'
+ * pages and the last one. `exportGroupState` is the two joined into one byte array.
+ */
+export interface GroupStateParts {
+  readonly secrets: Uint8Array;
+  readonly pages: readonly Uint8Array[];
+}
 
 /** Serializes a group for the device's store. The bytes hold private keys: store them as secrets. */
 export function exportGroupState(group: MlsGroup): Uint8Array {
+  return joinGroupState(exportGroupStateParts(group));
+}
+
+/** Serializes a group as its secret part and tree pages (see `GroupStateParts`). */
+export function exportGroupStateParts(group: MlsGroup): GroupStateParts {
   const state = group.state;
   const out = new ByteWriter();
   out.u8(GROUP_STATE_VERSION);
-  out.chunk(encode(clientStateEncoder, { ...state, historicalReceiverData: new Map() }));
+  // The library's codec wants a tree whose last node is non-blank: a one-node stand-in, replaced on reading.
+  const firstLeaf = state.ratchetTree.find((node) => node?.nodeType === nodeTypes.leaf);
+  const standIn = firstLeaf === undefined ? [] : [firstLeaf];
+  out.chunk(
+    encode(clientStateEncoder, { ...state, ratchetTree: standIn, historicalReceiverData: new Map() }),
+  );
+  const { pages, withHashes } = treePages(state);
+  out.u32(state.ratchetTree.length);
+  out.u8(withHashes ? 1 : 0);
   out.u32(state.historicalReceiverData.size);
   for (const [epoch, data] of state.historicalReceiverData) {
     out.u64(epoch);
@@ -50,24 +87,122 @@ export function exportGroupState(group: MlsGroup): Uint8Array {
     out.chunk(encode(groupContextEncoder, data.groupContext));
     writeTreeDiff(out, state.ratchetTree, data.ratchetTree);
   }
+  return { secrets: out.bytes(), pages: [...pages] };
+}
+
+/**
+ * The pages of the last tree this process saved, by tree array, with the node objects they were made
+ * from: a state after a message shares its tree array (and nodes) with the state before, so saving it
+ * re-uses the pages; the node-by-node identity check makes an array changed in place miss the cache.
+ */
+const pagesByTree = new WeakMap<
+  RatchetTree,
+  { nodes: RatchetTree; pages: Uint8Array[]; withHashes: boolean }
+>();
+
+function treePages(state: ClientState): { pages: Uint8Array[]; withHashes: boolean } {
+  const tree = state.ratchetTree;
+  const cached = pagesByTree.get(tree);
+  if (
+    cached !== undefined &&
+    cached.nodes.length === tree.length &&
+    cached.nodes.every((node, i) => node === tree[i])
+  )
+    return cached;
   const suite = loadedCiphersuite(state.groupContext.cipherSuite);
-  const hashes = suite === undefined ? undefined : treeHashesOf(state.ratchetTree, suite.hash);
-  out.u32(hashes?.length ?? 0);
-  for (const hash of hashes ?? []) out.chunk(hash);
+  const hashes = suite === undefined ? undefined : treeHashesOf(tree, suite.hash);
+  const pages: Uint8Array[] = [];
+  for (let first = 0; first < tree.length; first += TREE_PAGE_NODES) {
+    const page = new ByteWriter();
+    const last = Math.min(first + TREE_PAGE_NODES, tree.length);
+    for (let i = first; i < last; i++) {
+      const node = tree[i];
+      if (node === undefined) page.u8(0);
+      else {
+        page.u8(1);
+        page.chunk(encodedNode(node));
+      }
+      if (hashes !== undefined) page.chunk(hashes[i]!);
+    }
+    pages.push(page.bytes());
+  }
+  const made = { nodes: tree.slice(), pages, withHashes: hashes !== undefined };
+  pagesByTree.set(tree, made);
+  return made;
+}
+
+/** The one byte array of a group's parts: version 4, the secret part, the pages. */
+export function joinGroupState(parts: GroupStateParts): Uint8Array {
+  if (parts.secrets[0] !== GROUP_STATE_VERSION) {
+    if (parts.pages.length > 0) throw new MlsError('MLS_MALFORMED', 'tree pages with an older saved state');
+    return parts.secrets;
+  }
+  const out = new ByteWriter();
+  out.u8(GROUP_STATE_VERSION);
+  out.chunk(parts.secrets.subarray(1));
+  out.u32(parts.pages.length);
+  for (const page of parts.pages) out.chunk(page);
   return out.bytes();
+}
+
+/**
+ * The parts of saved group state. State saved by versions 1–3 is one part (`secrets`, no pages): a store
+ * keeps it as it is until the group is next saved, in version 4.
+ */
+export function splitGroupState(bytes: Uint8Array): GroupStateParts {
+  if (bytes[0] !== GROUP_STATE_VERSION) return { secrets: bytes, pages: [] };
+  const input = new ByteReader(bytes, 1);
+  const body = input.chunk();
+  const secrets = new Uint8Array(body.length + 1);
+  secrets[0] = GROUP_STATE_VERSION;
+  secrets.set(body, 1);
+  const count = input.u32();
+  if (count > MAX_TREE_NODES) throw new MlsError('MLS_MALFORMED', 'more tree pages than any tree has');
+  const pages: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) pages.push(input.chunk());
+  if (!input.done()) throw new MlsError('MLS_MALFORMED', 'trailing bytes after the group state');
+  return { secrets, pages };
 }
 
 /** Restores a group saved by `exportGroupState` (MLS_STATE_VERSION or MLS_MALFORMED otherwise). */
 export function importGroupState(bytes: Uint8Array): MlsGroup {
   if (bytes.length === 0) throw new MlsError('MLS_MALFORMED', 'empty group state');
+  return importGroupStateParts(splitGroupState(bytes));
+}
+
+/** Restores a group from its parts (`exportGroupStateParts`, or `splitGroupState` of saved bytes). */
+export function importGroupStateParts(parts: GroupStateParts): MlsGroup {
+  const bytes = parts.secrets;
+  if (bytes.length === 0) throw new MlsError('MLS_MALFORMED', 'empty group state');
   if (bytes[0] === 1) return wrapGroup(decodeWhole(clientStateDecoder, bytes.subarray(1)));
   const version = bytes[0]!;
-  if (version !== 2 && version !== GROUP_STATE_VERSION) {
+  if (version !== 2 && version !== 3 && version !== GROUP_STATE_VERSION) {
     throw new MlsError('MLS_STATE_VERSION', `group state version ${version} is not supported`);
   }
   try {
     const input = new ByteReader(bytes, 1);
-    const state = decodeWhole(clientStateDecoder, input.chunk());
+    let state = decodeWhole(clientStateDecoder, input.chunk());
+    const hashes: Uint8Array[] = [];
+    if (version >= 4) {
+      if (state.ratchetTree.length !== 1)
+        throw new MlsError('MLS_MALFORMED', 'a whole tree inside the saved state');
+      const treeLength = input.u32();
+      if (treeLength > MAX_TREE_NODES || parts.pages.length !== Math.ceil(treeLength / TREE_PAGE_NODES))
+        throw new MlsError('MLS_MALFORMED', 'the saved tree pages do not fit the tree');
+      // The tree is read first: the older epochs' trees are differences from it.
+      const withHashes = input.u8() === 1;
+      const tree: (Node | undefined)[] = new Array(treeLength);
+      parts.pages.forEach((bytes, p) => {
+        const page = new ByteReader(bytes, 0);
+        const last = Math.min((p + 1) * TREE_PAGE_NODES, treeLength);
+        for (let i = p * TREE_PAGE_NODES; i < last; i++) {
+          tree[i] = page.u8() === 0 ? undefined : readNode(page);
+          if (withHashes) hashes.push(page.chunk().slice());
+        }
+        if (!page.done()) throw new MlsError('MLS_MALFORMED', 'trailing bytes after a tree page');
+      });
+      state = { ...state, ratchetTree: tree };
+    }
     const epochs = input.u32();
     const historicalReceiverData = new Map<bigint, EpochReceiverData>();
     for (let i = 0; i < epochs; i++) {
@@ -85,8 +220,7 @@ export function importGroupState(bytes: Uint8Array): MlsGroup {
         groupContext,
       });
     }
-    const hashes: Uint8Array[] = [];
-    if (version >= 3) {
+    if (version === 3) {
       const count = input.u32();
       if (count > MAX_TREE_NODES) throw new MlsError('MLS_MALFORMED', 'more tree hashes than any tree has');
       for (let i = 0; i < count; i++) hashes.push(input.chunk().slice());
@@ -136,8 +270,7 @@ function writeTreeDiff(out: ByteWriter, current: RatchetTree, tree: RatchetTree)
     if (node === undefined) out.u8(0);
     else {
       out.u8(1);
-      // one node as a one-node tree: the ratchet-tree codec is the library's public node encoding
-      out.chunk(encode(ratchetTreeEncoder, [node]));
+      out.chunk(encodedNode(node));
     }
   }
 }
@@ -154,14 +287,37 @@ function readTreeDiff(input: ByteReader, current: RatchetTree): RatchetTree {
   for (let c = 0; c < changes; c++) {
     const i = input.u32();
     if (i >= length) throw new MlsError('MLS_MALFORMED', 'a saved tree change is outside its tree');
-    if (input.u8() === 0) tree[i] = undefined;
-    else {
-      const node = decode(ratchetTreeDecoder, input.chunk())?.[0];
-      if (node === undefined) throw new MlsError('MLS_MALFORMED', 'a saved tree node could not be decoded');
-      tree[i] = node;
-    }
+    tree[i] = input.u8() === 0 ? undefined : readNode(input);
   }
   return tree;
+}
+
+/**
+ * The encoding of each node object this process wrote or read, as a one-node tree (the ratchet-tree codec
+ * is the library's public node encoding). Nodes are never changed in place (a commit puts new node objects
+ * in a new tree array), so an entry stays right for as long as its node lives.
+ */
+const nodeEncodings = new WeakMap<Node, Uint8Array>();
+
+/** @internal exported for tests: the one-node-tree encoding of a node, remembered per node object. */
+export function encodedNode(node: Node): Uint8Array {
+  let bytes = nodeEncodings.get(node);
+  if (bytes === undefined) {
+    bytes = encode(ratchetTreeEncoder, [node]);
+    nodeEncodings.set(node, bytes);
+  }
+  return bytes;
+}
+
+function readNode(input: ByteReader): Node {
+  const bytes = input.chunk();
+  const decoded = decodeWhole(ratchetTreeDecoder, bytes);
+  const node = decoded[0];
+  if (decoded.length !== 1 || node === undefined) {
+    throw new MlsError('MLS_MALFORMED', 'a saved tree node could not be decoded');
+  }
+  nodeEncodings.set(node, bytes.slice());
+  return node;
 }
 
 class ByteWriter {

@@ -17,7 +17,17 @@ export {
 export { type EncryptResult, encryptMessage } from './encrypt-message.ts';
 export { eraseSecrets } from './erase-secrets.ts';
 export { exportSecret } from './export-secret.ts';
-export { exportGroupState, GROUP_STATE_VERSION, importGroupState } from './group-state-codec.ts';
+export {
+  exportGroupState,
+  exportGroupStateParts,
+  GROUP_STATE_VERSION,
+  type GroupStateParts,
+  importGroupState,
+  importGroupStateParts,
+  joinGroupState,
+  splitGroupState,
+  TREE_PAGE_NODES,
+} from './group-state-codec.ts';
 export {
   assertUpdatePathRule,
   type HandshakeSender,

@@ -2,15 +2,24 @@
  * TEST AND BENCH ONLY. Random group histories as a fast-check property: any member adds, removes or
  * updates, any member reloads its saved state, every newcomer joins from its Welcome (validating the whole
  * tree: signatures, unmerged leaves, parent hashes, tree hash), and after each step every member agrees
- * on the epoch and tree hash, and the patched library's memoised tree hashes equal a from-scratch
- * computation. tree-hash-cache.test.ts runs it with few runs and pinned histories; `npm run bench --
+ * on the epoch and tree hash, the patched library's memoised tree hashes equal a from-scratch
+ * computation, the remembered node encodings of saved state equal fresh ones and a saved state restores
+ * exactly the group it saved. tree-hash-cache.test.ts runs it with few runs and pinned histories; `npm run bench --
  * mls-soak` runs it for many more (bench/mls-soak.ts), so that histories like issue 11's are searched for.
  */
 import fc from 'fast-check';
-import { nodeTypes } from 'ts-mls';
+import { clientStateEncoder, encode, nodeTypes, ratchetTreeEncoder } from 'ts-mls';
 import { addMembers } from './add-members.ts';
 import { createGroup } from './create-group.ts';
-import { exportGroupState, importGroupState } from './group-state-codec.ts';
+import {
+  encodedNode,
+  exportGroupState,
+  exportGroupStateParts,
+  importGroupState,
+  importGroupStateParts,
+  joinGroupState,
+  splitGroupState,
+} from './group-state-codec.ts';
 import { joinGroup } from './join-group.ts';
 import type { MlsClientContext } from './mls-context.ts';
 import type { MlsGroup } from './mls-group.ts';
@@ -143,6 +152,24 @@ export async function checkTree(context: MlsClientContext, group: MlsGroup): Pro
     `group context tree hash is not the tree's (${where})`,
   );
   check(await verifyParentHashes(tree, h), `parent hashes do not verify (${where})`);
+  for (const [i, node] of tree.entries()) {
+    if (node === undefined) continue;
+    check(
+      hex(encodedNode(node)) === hex(encode(ratchetTreeEncoder, [node])),
+      `remembered encoding of node ${i} differs from a fresh one (${where})`,
+    );
+  }
+  const saved = exportGroupState(group);
+  const whole = hex(encode(clientStateEncoder, group.state));
+  check(
+    hex(encode(clientStateEncoder, importGroupState(saved).state)) === whole,
+    `the saved state does not restore the group (${where})`,
+  );
+  check(
+    hex(encode(clientStateEncoder, importGroupStateParts(exportGroupStateParts(group)).state)) === whole &&
+      hex(joinGroupState(splitGroupState(saved))) === hex(saved),
+    `the saved state's parts do not restore the group (${where})`,
+  );
   for (const [i, node] of tree.entries()) {
     if (node?.nodeType !== nodeTypes.parent || node.parent.unmergedLeaves.length === 0) continue;
     const unmerged = node.parent.unmergedLeaves;

@@ -1,7 +1,8 @@
 /** Test helpers for the official MLS test vectors in shared/mls-test-vectors (mlswg/mls-implementations). */
 import { readFileSync } from 'node:fs';
 import { type CiphersuiteId, type CiphersuiteImpl, nobleCryptoProvider } from 'ts-mls';
-import { ciphersuiteValues, makeHashImpl, makeKdf, makeKdfImpl } from './ts-mls-internal.ts';
+import { nobleKdf, withFastPrimitives } from './ciphersuite.ts';
+import { ciphersuiteValues, makeHashImpl } from './ts-mls-internal.ts';
 
 /** repo/packages/mls/src → repo/../shared: CI clones shared/ beside the repository the same way. */
 export const VECTORS_DIR = new URL('../../../../shared/mls-test-vectors/', import.meta.url);
@@ -27,11 +28,11 @@ export const HPKE_UNAVAILABLE: Record<number, string> = {};
 
 const full = new Map<number, Promise<CiphersuiteImpl>>();
 
-/** The noble provider's full implementation (suites 1, 2, 5, 7 here). */
+/** The noble provider's full implementation with Courier's faster primitives swapped in, as loadCiphersuite does. */
 export function fullSuite(id: number): Promise<CiphersuiteImpl> {
   let suite = full.get(id);
   if (suite === undefined) {
-    suite = nobleCryptoProvider.getCiphersuiteImpl(id);
+    suite = nobleCryptoProvider.getCiphersuiteImpl(id).then(withFastPrimitives);
     full.set(id, suite);
   }
   return suite;
@@ -56,7 +57,7 @@ export function hashAndKdf(id: number): CiphersuiteImpl {
   return {
     id: id as CiphersuiteId,
     hash: makeHashImpl(suite.hash),
-    kdf: makeKdfImpl(makeKdf(suite.hpke.kdf)),
+    kdf: nobleKdf({ 'HKDF-SHA256': 32, 'HKDF-SHA384': 48, 'HKDF-SHA512': 64 }[suite.hpke.kdf]),
     hpke: { ...(absent as object), keyLength, nonceLength: 12 } as unknown as CiphersuiteImpl['hpke'],
     signature: absent as CiphersuiteImpl['signature'],
     rng: absent as CiphersuiteImpl['rng'],
