@@ -199,6 +199,18 @@ describe('consent in the messenger: requests, block, report, who may add me', ()
     await send_.click();
     await alice.page.getByRole('status').filter({ hasText: 'Report sent' }).waitFor();
 
+    // By keyboard alone: the chat menu, Report…, the dialog takes the focus, Escape closes it.
+    await alice.page.getByRole('button', { name: 'Chat menu' }).focus();
+    await alice.page.keyboard.press('Enter');
+    await alice.page.keyboard.press('Tab');
+    expect(await alice.page.evaluate(() => document.activeElement?.textContent)).toBe('Report…');
+    await alice.page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await dialog.getByRole('checkbox').first().waitFor();
+    expect(await alice.page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    await alice.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+
     const secrets = await addStaff(server, [['mod.web', ['moderator']]]);
     const token = await deskToken('mod.web', secrets.get('mod.web')!);
     const queue = (await desk(token, '/moderation/reports?state=open')).reports as {

@@ -149,6 +149,14 @@ export function App() {
     })();
   }, [enter, refreshChats, signedOut]);
 
+  // Invitations to groups come with no push: asked again on (re)connecting and once a minute.
+  useEffect(() => {
+    if (phase.kind !== 'main' || !online) return;
+    refreshRequests();
+    const timer = setInterval(refreshRequests, 60_000);
+    return () => clearInterval(timer);
+  }, [phase.kind, online, refreshRequests]);
+
   if (phase.kind === 'loading') return <p class="loading">Opening Courier…</p>;
 
   const header = (

@@ -149,26 +149,28 @@ export function ChatView(props: {
           </span>
         )}
         {!request && (
+          <button type="button" class="secondary" onClick={props.onInfo}>
+            Chat info
+          </button>
+        )}
+        {!request && (
           <div class="chat-menu">
             <button
               type="button"
               class="secondary"
               aria-expanded={menu}
               aria-controls="chat-menu-items"
+              title="Chat menu"
               onClick={() => setMenu(!menu)}
               onKeyDown={(e) => {
                 if (e.key === 'Escape') setMenu(false);
               }}
             >
-              Chat menu
+              <span aria-hidden="true">⋯</span>
+              <span class="visually-hidden">Chat menu</span>
             </button>
             {menu && (
               <ul id="chat-menu-items" class="menu-items">
-                <li>
-                  <button type="button" class="secondary" onClick={props.onInfo}>
-                    Chat info
-                  </button>
-                </li>
                 <li>
                   <button
                     type="button"
