@@ -315,6 +315,26 @@ describe('consent in the messenger: requests, block, report, who may add me', ()
       .waitFor();
     expect((await vic.user.http.group(club.groupId)).members.map((m) => m.accountId)).toContain(aliceId);
 
+    // Vic's message request: accepted, then the direct chat is deleted from its menu.
+    await openRequests(alice.page);
+    await alice.page.getByRole('button', { name: /Vic/ }).filter({ hasText: 'Vic marker' }).click();
+    await alice.page
+      .getByRole('region', { name: 'Message request' })
+      .getByRole('button', { name: 'Accept' })
+      .click();
+    await chatList(alice.page)
+      .getByRole('button', { name: /^Vic(?! club)/ })
+      .waitFor();
+    await alice.page.getByLabel('Message', { exact: true }).waitFor();
+    await alice.page.getByRole('button', { name: 'Chat menu' }).click();
+    await alice.page.getByRole('button', { name: 'Delete chat' }).click();
+    await alice.page.getByRole('status').filter({ hasText: 'Chat deleted.' }).waitFor();
+    await expect
+      .poll(() => chatList(alice.page).locator('.chat-title').allTextContents())
+      .toEqual(['Vic club · group']);
+    // Leaving is visible, as in a group: Alice is off the chat's roster that Vic sees.
+    expect((await vic.client.http.group(vicChat)).members.map((m) => m.accountId)).not.toContain(aliceId);
+
     for (const person of [alice, sam, tess]) await person.context.close();
   });
 });
