@@ -335,6 +335,52 @@ describe('consent in the messenger: requests, block, report, who may add me', ()
     // Leaving is visible, as in a group: Alice is off the chat's roster that Vic sees.
     expect((await vic.client.http.group(vicChat)).members.map((m) => m.accountId)).not.toContain(aliceId);
 
+    // Wes writes spam: Alice reports it straight from the request (one message, the default choice),
+    // then accepts and blocks him from the chat's info (his profile).
+    const wes = await sdkStranger('Wes');
+    const wesChat = (await wes.client.openDirect(aliceId)).groupId;
+    await wes.client.sendText(wesChat, 'Wes spam');
+    await openRequests(alice.page);
+    await alice.page.getByRole('button', { name: /Wes/ }).filter({ hasText: 'Wes spam' }).click();
+    await alice.page
+      .getByRole('region', { name: 'Message request' })
+      .getByRole('button', { name: 'Report…' })
+      .click();
+    const wesDialog = alice.page.getByRole('dialog', { name: 'Report Wes' });
+    await wesDialog.getByRole('checkbox', { name: /Wes spam/, checked: true }).waitFor();
+    await wesDialog.getByRole('button', { name: 'Review the report' }).click();
+    await wesDialog.getByRole('checkbox', { name: 'I agree to send exactly this to the moderators' }).check();
+    await wesDialog.getByRole('button', { name: 'Send report' }).click();
+    await alice.page.getByRole('status').filter({ hasText: 'Report sent' }).waitFor();
+    const reports = (await desk(token, '/moderation/reports?state=open')).reports as {
+      reportId: string;
+      reason: string;
+      messageCount: number;
+      chatId: string;
+    }[];
+    expect(reports).toHaveLength(2);
+    const wesReport = reports.find((r) => r.chatId === wesChat);
+    expect(wesReport).toMatchObject({ reason: 'spam', messageCount: 1 });
+    expect(
+      ((await desk(token, `/moderation/reports/${wesReport!.reportId}`)).messages as { text: string }[]).map(
+        (m) => m.text,
+      ),
+    ).toEqual(['Wes spam']);
+    await alice.page
+      .getByRole('region', { name: 'Message request' })
+      .getByRole('button', { name: 'Accept' })
+      .click();
+    await alice.page.getByLabel('Message', { exact: true }).waitFor();
+    await alice.page.getByRole('button', { name: 'Chat info' }).click();
+    await alice.page.getByRole('button', { name: 'Block Wes' }).click();
+    await alice.page.getByRole('status').filter({ hasText: 'Wes is blocked.' }).waitFor();
+    await alice.page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await expect
+      .poll(() =>
+        alice.page.getByRole('list', { name: 'Blocked people' }).getByRole('listitem').allTextContents(),
+      )
+      .toEqual([expect.stringContaining('Uma'), expect.stringContaining('Wes')]);
+
     for (const person of [alice, sam, tess]) await person.context.close();
   });
 });
