@@ -122,10 +122,22 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     await alice.page.getByLabel('Message', { exact: true }).and(alice.page.locator(':enabled')).waitFor();
     await send(alice.page, 'Hi Bob, see https://example.org/plan?x=1 and <b>not bold</b>');
 
-    // Bob sees the chat with one unread message, opens it; the link is a link, the markup is text.
+    // Alice is not Bob's contact yet (issue 12): her chat is a message request under Requests, not
+    // among his chats. Bob opens it and accepts; it is a chat now. The link is a link, the markup text.
     const bobList = bob.page.getByRole('list', { name: 'Your chats' });
-    await bobList.getByRole('button', { name: /Alice.*1 unread/ }).waitFor();
-    await openChat(bob.page, 'Alice');
+    await bob.page.locator('.requests-entry').filter({ hasText: '1 waiting' }).waitFor();
+    expect(await bobList.count()).toBe(0);
+    await bob.page.locator('.requests-entry').click();
+    await bob.page
+      .getByRole('list', { name: 'Waiting requests' })
+      .getByRole('button', { name: /Alice/ })
+      .click();
+    await bob.page
+      .getByRole('region', { name: 'Message request' })
+      .getByRole('button', { name: 'Accept' })
+      .click();
+    await bob.page.getByRole('heading', { name: 'Alice', exact: true }).waitFor();
+    await bobList.getByRole('button', { name: /Alice/ }).waitFor();
     await expect
       .poll(() => texts(bob.page))
       .toEqual(['Hi Bob, see https://example.org/plan?x=1 and <b>not bold</b>']);

@@ -12,12 +12,13 @@ import { ChatList } from './screens/chat-list.tsx';
 import { ChatView } from './screens/chat-view.tsx';
 import { NewChat, NewGroup } from './screens/new-chat.tsx';
 import { Policy } from './screens/policy.tsx';
+import { Invitation, Requests } from './screens/requests.tsx';
 import { SafetyNumber } from './screens/safety-number.tsx';
 import { ProfileForm, Settings } from './screens/settings.tsx';
 import { type PendingSignIn, SignIn } from './screens/sign-in.tsx';
 import { loadAccount, loadSession, saveAccount, saveSession } from './session.ts';
 import { Alert, messageOf } from './ui/errors.tsx';
-import type { ChatSummary, DeviceEvent, Session } from './worker/types.ts';
+import type { ChatSummary, DeviceEvent, RequestRow, Session } from './worker/types.ts';
 
 type Phase =
   | { kind: 'loading' }
@@ -34,13 +35,18 @@ type View =
   | { kind: 'safety'; accountId: string }
   | { kind: 'new-chat' }
   | { kind: 'new-group' }
-  | { kind: 'settings' };
+  | { kind: 'settings' }
+  | { kind: 'requests' }
+  | { kind: 'request'; groupId: string };
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
   const [me, setMe] = useState<AccountView | undefined>();
   const [view, setView] = useState<View>({ kind: 'none' });
   const [chats, setChats] = useState<ChatSummary[]>([]);
+  const [requests, setRequests] = useState<RequestRow[]>([]);
+  /** What the last action did (a request deleted, a person blocked), said politely. */
+  const [notice, setNotice] = useState('');
   const [versions, setVersions] = useState<Record<string, number>>({});
   const [online, setOnline] = useState(false);
   /** Courier was opened in another tab, which now holds this device's connection. */
@@ -59,8 +65,9 @@ export function App() {
       do {
         again.current = false;
         try {
-          const list = await device.chats();
+          const [list, waiting] = await Promise.all([device.chats(), device.requests()]);
           setChats(list);
+          setRequests(waiting);
         } catch {
           // Signed out meanwhile: nothing to show.
         }
@@ -91,10 +98,20 @@ export function App() {
     [refreshChats],
   );
 
+  /** Asks the server again for requests (invitations come with no push), then refreshes the lists. */
+  const refreshRequests = useCallback(() => {
+    void device
+      .requests(true)
+      .then(setRequests)
+      .catch(() => {})
+      .finally(refreshChats);
+  }, [refreshChats]);
+
   const signedOut = useCallback(() => {
     saveSession(undefined);
     setMe(undefined);
     setChats([]);
+    setRequests([]);
     setView({ kind: 'none' });
     setPhase({ kind: 'sign-in' });
   }, []);
@@ -131,6 +148,14 @@ export function App() {
       }
     })();
   }, [enter, refreshChats, signedOut]);
+
+  // Invitations to groups come with no push: asked again on (re)connecting and once a minute.
+  useEffect(() => {
+    if (phase.kind !== 'main' || !online) return;
+    refreshRequests();
+    const timer = setInterval(refreshRequests, 60_000);
+    return () => clearInterval(timer);
+  }, [phase.kind, online, refreshRequests]);
 
   if (phase.kind === 'loading') return <p class="loading">Opening Courier…</p>;
 
@@ -244,24 +269,66 @@ export function App() {
       </section>
     );
   else if (phase.kind === 'main' && me) {
-    const selected = view.kind === 'chat' || view.kind === 'info' ? view.groupId : undefined;
+    const selected =
+      view.kind === 'chat' || view.kind === 'info' || view.kind === 'request' ? view.groupId : undefined;
     const chat = selected ? chats.find((c) => c.groupId === selected) : undefined;
     const open = (groupId: string) => {
+      setNotice('');
       setView({ kind: 'chat', groupId });
       refreshChats();
     };
+    const gone = (back: View) => (what: string) => {
+      setNotice(what);
+      setView(back);
+      refreshRequests();
+    };
+    const chatView = (c: ChatSummary) => (
+      <ChatView
+        chat={c}
+        version={versions[c.groupId] ?? 0}
+        keysChanged={c.keysChanged}
+        verified={c.verified}
+        online={online}
+        onInfo={() => setView({ kind: 'info', groupId: c.groupId })}
+        onBack={() => setView(c.request ? { kind: 'requests' } : { kind: 'none' })}
+        onSafety={(accountId) => setView({ kind: 'safety', accountId })}
+        onGone={gone(c.request ? { kind: 'requests' } : { kind: 'none' })}
+        onAccepted={() => {
+          setNotice(`You accepted ${c.title}'s request: the chat is with your chats now.`);
+          open(c.groupId);
+        }}
+      />
+    );
+    const invitation =
+      view.kind === 'request'
+        ? requests.find((r) => r.groupId === view.groupId && r.type === 'invitation')
+        : undefined;
     let pane: ComponentChildren;
-    if (view.kind === 'chat' && chat)
+    if ((view.kind === 'chat' || view.kind === 'request') && chat) pane = chatView(chat);
+    else if (view.kind === 'request' && invitation)
       pane = (
-        <ChatView
-          chat={chat}
-          version={versions[chat.groupId] ?? 0}
-          keysChanged={chat.keysChanged}
-          verified={chat.verified}
-          online={online}
-          onInfo={() => setView({ kind: 'info', groupId: chat.groupId })}
-          onBack={() => setView({ kind: 'none' })}
-          onSafety={(accountId) => setView({ kind: 'safety', accountId })}
+        <Invitation
+          request={invitation}
+          onBack={() => setView({ kind: 'requests' })}
+          onAccepted={() => {
+            setNotice(
+              `You joined “${invitation.title}”. Its messages arrive once a group admin's device adds yours.`,
+            );
+            setView({ kind: 'none' });
+            refreshRequests();
+          }}
+          onGone={gone({ kind: 'requests' })}
+        />
+      );
+    else if (view.kind === 'requests')
+      pane = (
+        <Requests
+          requests={requests}
+          onOpen={(groupId) => {
+            setNotice('');
+            setView({ kind: 'request', groupId });
+          }}
+          onRefresh={refreshRequests}
         />
       );
     else if (view.kind === 'info')
@@ -270,7 +337,8 @@ export function App() {
           groupId={view.groupId}
           version={versions[view.groupId] ?? 0}
           onBack={() => setView({ kind: 'chat', groupId: view.groupId })}
-          onLeft={() => {
+          onLeft={(what) => {
+            setNotice(what);
             setView({ kind: 'none' });
             refreshChats();
           }}
@@ -313,19 +381,31 @@ export function App() {
     body = (
       <div class={`shell${view.kind === 'none' ? '' : ' has-pane'}`}>
         <ChatList
-          chats={chats}
+          chats={chats.filter((c) => !c.request)}
           selected={selected}
           onOpen={open}
           onNewChat={() => setView({ kind: 'new-chat' })}
           onNewGroup={() => setView({ kind: 'new-group' })}
+          requestCount={requests.length}
+          requestsOpen={view.kind === 'requests' || view.kind === 'request'}
+          onRequests={() => {
+            setNotice('');
+            setView({ kind: 'requests' });
+          }}
         />
         <div class="pane">
-          {(view.kind === 'settings' || view.kind === 'new-chat' || view.kind === 'new-group') && (
+          {(view.kind === 'settings' ||
+            view.kind === 'new-chat' ||
+            view.kind === 'new-group' ||
+            view.kind === 'requests') && (
             // On a narrow screen the list is hidden while a pane is open: this is the way back.
             <button type="button" class="back-to-list secondary" onClick={() => setView({ kind: 'none' })}>
               Back to chats
             </button>
           )}
+          <p class="notice-line" role="status">
+            {notice}
+          </p>
           {pane}
         </div>
       </div>

@@ -9,6 +9,7 @@ import { Alert, useAction } from '../ui/errors.tsx';
 import { VirtualList } from '../ui/virtual-list.tsx';
 import type { ChatInfo as Info, MemberRow } from '../worker/types.ts';
 import { splitHandles } from './new-chat.tsx';
+import { ReportDialog } from './report-dialog.tsx';
 import { SafetyNumber } from './safety-number.tsx';
 
 const ROLE = { owner: 'Owner', admin: 'Admin', member: 'Member' } as const;
@@ -17,9 +18,11 @@ export function ChatInfo(props: {
   groupId: string;
   version: number;
   onBack: () => void;
-  onLeft: () => void;
+  /** The chat went from the list (left, deleted, or its person blocked): says what happened. */
+  onLeft: (what: string) => void;
 }) {
   const [info, setInfo] = useState<Info | undefined>();
+  const [reporting, setReporting] = useState(false);
   const [adding, setAdding] = useState('');
   const { error, busy, run } = useAction();
   const heading = useRef<HTMLHeadingElement>(null);
@@ -75,7 +78,64 @@ export function ChatInfo(props: {
         {info ? (info.kind === 'direct' ? info.title : `${info.title} — group info`) : 'Chat info'}
       </h2>
       {info && info.kind === 'direct' && info.peerAccountId && (
-        <SafetyNumber accountId={info.peerAccountId} />
+        <>
+          <SafetyNumber accountId={info.peerAccountId} />
+          <div class="row person-actions">
+            <button type="button" class="secondary" disabled={busy} onClick={() => setReporting(true)}>
+              Report {info.title}…
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => {
+                  if (
+                    !window.confirm(
+                      `Block ${info.title}? They are not told. Nothing they send reaches you, and this chat goes from your list.`,
+                    )
+                  )
+                    return;
+                  await device.block(info.peerAccountId!);
+                  props.onLeft(`${info.title} is blocked.`);
+                })
+              }
+            >
+              Block {info.title}
+            </button>
+            <button
+              type="button"
+              class="danger"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => {
+                  if (
+                    !window.confirm(
+                      `Delete the chat with ${info.title}? It goes from your list and you stop being contacts; ${info.title} sees that you left.`,
+                    )
+                  )
+                    return;
+                  await device.leave(props.groupId);
+                  props.onLeft('Chat deleted.');
+                })
+              }
+            >
+              Delete chat
+            </button>
+          </div>
+          {reporting && (
+            <ReportDialog
+              groupId={props.groupId}
+              title={info.title}
+              peer={{ accountId: info.peerAccountId, name: info.title }}
+              onClose={() => setReporting(false)}
+              onSent={(blocked) => {
+                setReporting(false);
+                if (blocked) props.onLeft(`Report sent, and ${info.title} is blocked.`);
+              }}
+            />
+          )}
+        </>
       )}
       {info && info.kind !== 'direct' && (
         <>
@@ -123,7 +183,7 @@ export function ChatInfo(props: {
               void run(async () => {
                 if (!window.confirm(`Leave “${info.title}”? You stop getting its messages.`)) return;
                 await device.leave(props.groupId);
-                props.onLeft();
+                props.onLeft(`You left “${info.title}”.`);
               })
             }
           >

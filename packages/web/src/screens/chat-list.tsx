@@ -9,6 +9,10 @@ export function ChatList(props: {
   onOpen: (groupId: string) => void;
   onNewChat: () => void;
   onNewGroup: () => void;
+  /** Message requests and group invitations waiting (listed apart from the chats). */
+  requestCount: number;
+  requestsOpen: boolean;
+  onRequests: () => void;
 }) {
   const [query, setQuery] = useState('');
   const shown = useMemo(() => {
@@ -29,6 +33,23 @@ export function ChatList(props: {
             New group
           </button>
         </div>
+        <button
+          type="button"
+          class={`chat-item requests-entry${props.requestsOpen ? ' selected' : ''}`}
+          aria-current={props.requestsOpen ? 'page' : undefined}
+          onClick={props.onRequests}
+        >
+          <span class="chat-title">Requests</span>
+          <span class="chat-last">
+            {props.requestCount === 0 ? 'None waiting' : 'From people who are not your contacts'}
+          </span>
+          {props.requestCount > 0 && (
+            <span class="badge">
+              {props.requestCount}
+              <span class="visually-hidden"> waiting</span>
+            </span>
+          )}
+        </button>
         <label for="chat-search" class="visually-hidden">
           Search chats
         </label>

@@ -10,6 +10,7 @@ import { withDaySeparators } from '../ui/day-groups.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
 import { MessageText } from '../ui/message-text.tsx';
 import type { ChatSummary, MessageRow } from '../worker/types.ts';
+import { ReportDialog } from './report-dialog.tsx';
 
 const STATE_TEXT = { queued: 'Queued: sends when online', stored: 'Sent' } as const;
 
@@ -24,8 +25,16 @@ export function ChatView(props: {
   onInfo: () => void;
   onBack: () => void;
   onSafety: (accountId: string) => void;
+  /** The chat went from this device's list (left, deleted, declined, or its person blocked). */
+  onGone: (what: string) => void;
+  /** A message request was accepted: it is a chat now. */
+  onAccepted?: () => void;
 }) {
   const { chat } = props;
+  const request = chat.request === true;
+  const [menu, setMenu] = useState(false);
+  const [reporting, setReporting] = useState(false);
+  const [notice, setNotice] = useState('');
   const [rows, setRows] = useState<MessageRow[]>([]);
   const [more, setMore] = useState(false);
   const [text, setText] = useState('');
@@ -45,17 +54,53 @@ export function ChatView(props: {
       loaded.current = page.end;
       setRows(page.rows);
       setMore(page.more);
-      await device.markRead(chat.groupId);
+      // A request is only looked at: nothing marks it read (nor, later, seen by its sender).
+      if (!request) await device.markRead(chat.groupId);
     });
     return () => {
       cancelled = true;
     };
-  }, [chat.groupId, props.version, run]);
+  }, [chat.groupId, props.version, request, run]);
 
   useEffect(() => {
     loaded.current = 0;
     stickToBottom.current = true;
+    setMenu(false);
   }, [chat.groupId]);
+
+  const peer = chat.peerAccountId;
+  const blockPeer = () =>
+    void run(async () => {
+      if (!peer) return;
+      if (
+        !window.confirm(
+          `Block ${chat.title}? They are not told. Nothing they send reaches you, and this chat goes from your list.`,
+        )
+      )
+        return;
+      await device.block(peer);
+      props.onGone(`${chat.title} is blocked.`);
+    });
+  const leaveChat = () =>
+    void run(async () => {
+      const question =
+        chat.kind === 'direct'
+          ? `Delete the chat with ${chat.title}? It goes from your list and you stop being contacts; ${chat.title} sees that you left.`
+          : `Leave “${chat.title}”? You stop getting its messages.`;
+      if (!window.confirm(question)) return;
+      await device.leave(chat.groupId);
+      props.onGone(chat.kind === 'direct' ? 'Chat deleted.' : `You left “${chat.title}”.`);
+    });
+  const accept = () =>
+    void run(async () => {
+      await device.acceptRequest(chat.groupId);
+      props.onAccepted?.();
+    });
+  const decline = () =>
+    void run(async () => {
+      await device.declineRequest(chat.groupId);
+      props.onGone('Request deleted.');
+    });
 
   useLayoutEffect(() => {
     const element = log.current;
@@ -103,10 +148,83 @@ export function ChatView(props: {
             ✓ Verified
           </span>
         )}
-        <button type="button" class="secondary" onClick={props.onInfo}>
-          Chat info
-        </button>
+        {!request && (
+          <button type="button" class="secondary" onClick={props.onInfo}>
+            Chat info
+          </button>
+        )}
+        {!request && (
+          <div class="chat-menu">
+            <button
+              type="button"
+              class="secondary"
+              aria-expanded={menu}
+              aria-controls="chat-menu-items"
+              title="Chat menu"
+              onClick={() => setMenu(!menu)}
+              onKeyDown={(e) => {
+                if (e.key === 'Escape') setMenu(false);
+              }}
+            >
+              <span aria-hidden="true">⋯</span>
+              <span class="visually-hidden">Chat menu</span>
+            </button>
+            {menu && (
+              <ul id="chat-menu-items" class="menu-items">
+                <li>
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() => {
+                      setMenu(false);
+                      setReporting(true);
+                    }}
+                  >
+                    Report…
+                  </button>
+                </li>
+                {peer && (
+                  <li>
+                    <button type="button" class="secondary" onClick={blockPeer}>
+                      Block {chat.title}
+                    </button>
+                  </li>
+                )}
+                <li>
+                  <button type="button" class="danger" onClick={leaveChat}>
+                    {chat.kind === 'direct' ? 'Delete chat' : 'Leave group'}
+                  </button>
+                </li>
+              </ul>
+            )}
+          </div>
+        )}
       </header>
+      {request && (
+        <section class="request-bar" aria-label="Message request">
+          <p>
+            {chat.title} is not in your contacts and wants to write to you. They are not told whether you read
+            this, and see neither your phone number nor when you were last online; if you accept, they see
+            what your privacy settings show contacts.
+          </p>
+          <div class="row">
+            <button type="button" onClick={accept}>
+              Accept
+            </button>
+            <button type="button" class="secondary" onClick={decline}>
+              Delete
+            </button>
+            {peer && (
+              <button type="button" class="secondary" onClick={blockPeer}>
+                Block
+              </button>
+            )}
+            <button type="button" class="secondary" onClick={() => setReporting(true)}>
+              Report…
+            </button>
+          </div>
+        </section>
+      )}
       {props.keysChanged && chat.peerAccountId && (
         <div class="warning" role="status">
           {chat.title}’s safety number changed: they may have a new device, or someone may be intercepting.
@@ -182,34 +300,52 @@ export function ChatView(props: {
           )}
         </ol>
       </div>
-      <form
-        class="composer"
-        onSubmit={(event) => {
-          event.preventDefault();
-          send();
-        }}
-      >
-        <label for="composer" class="visually-hidden">
-          Message
-        </label>
-        <textarea
-          id="composer"
-          rows={1}
-          placeholder={chat.ready ? 'Write a message' : 'Waiting for encryption keys…'}
-          disabled={!chat.ready}
-          value={text}
-          onInput={(e) => setText(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey) {
-              e.preventDefault();
-              send();
-            }
+      {!request && (
+        <form
+          class="composer"
+          onSubmit={(event) => {
+            event.preventDefault();
+            send();
+          }}
+        >
+          <label for="composer" class="visually-hidden">
+            Message
+          </label>
+          <textarea
+            id="composer"
+            rows={1}
+            placeholder={chat.ready ? 'Write a message' : 'Waiting for encryption keys…'}
+            disabled={!chat.ready}
+            value={text}
+            onInput={(e) => setText(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && !e.shiftKey) {
+                e.preventDefault();
+                send();
+              }
+            }}
+          />
+          <button type="submit" disabled={!chat.ready}>
+            Send
+          </button>
+        </form>
+      )}
+      {reporting && (
+        <ReportDialog
+          groupId={chat.groupId}
+          title={chat.title}
+          {...(peer ? { peer: { accountId: peer, name: chat.title } } : {})}
+          onClose={() => setReporting(false)}
+          onSent={(blocked) => {
+            setReporting(false);
+            if (blocked) props.onGone(`Report sent, and ${chat.title} is blocked.`);
+            else setNotice('Report sent. Thank you.');
           }}
         />
-        <button type="submit" disabled={!chat.ready}>
-          Send
-        </button>
-      </form>
+      )}
+      <p class="notice-line" role="status">
+        {notice}
+      </p>
       <Alert text={error} />
     </section>
   );

@@ -6,6 +6,7 @@ import type { AccountView, DeviceView, ExportJobView, PrivacySettingsView } from
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
+import type { BlockRow } from '../worker/types.ts';
 
 const AUDIENCES = [
   ['everybody', 'Everybody'],
@@ -64,7 +65,10 @@ function PrivacyForm() {
   const { error, busy, run } = useAction();
   useEffect(() => void run(async () => setSettings(await device.privacySettings())), [run]);
   if (!settings) return <Alert text={error} />;
-  const select = (name: 'phoneVisibility' | 'phoneDiscovery' | 'lastSeenVisibility', label: string) => (
+  const select = (
+    name: 'phoneVisibility' | 'phoneDiscovery' | 'lastSeenVisibility' | 'groupAdd',
+    label: string,
+  ) => (
     <>
       <label for={name}>{label}</label>
       <select
@@ -88,7 +92,7 @@ function PrivacyForm() {
           const saved = await device.updatePrivacySettings(settings);
           setSettings(saved);
           setStatus(
-            `Saved. Phone number visible to: ${saved.phoneVisibility}; findable by: ${saved.phoneDiscovery}; last seen visible to: ${saved.lastSeenVisibility}.`,
+            `Saved. Phone number visible to: ${saved.phoneVisibility}; findable by: ${saved.phoneDiscovery}; last seen visible to: ${saved.lastSeenVisibility}; may add you to groups: ${saved.groupAdd}.`,
           );
         });
       }}
@@ -96,6 +100,10 @@ function PrivacyForm() {
       {select('phoneVisibility', 'Who can see my phone number')}
       {select('phoneDiscovery', 'Who can find me by my phone number')}
       {select('lastSeenVisibility', 'Who can see when I was last seen')}
+      {select('groupAdd', 'Who may add me to groups')}
+      <p class="hint" id="group-add-hint">
+        Anyone else who adds you to a group sends you an invitation instead, listed under Requests.
+      </p>
       <label for="selfDestructMonths">Delete my account if I am away for</label>
       <select
         id="selfDestructMonths"
@@ -121,6 +129,48 @@ function PrivacyForm() {
       </p>
       <Alert text={error} />
     </form>
+  );
+}
+
+function BlockedPeople() {
+  const [blocked, setBlocked] = useState<BlockRow[] | undefined>();
+  const [status, setStatus] = useState('');
+  const { error, busy, run } = useAction();
+  useEffect(() => void run(async () => setBlocked(await device.blocks())), [run]);
+  return (
+    <>
+      {blocked === undefined ? null : blocked.length === 0 ? (
+        <p id="blocked-empty">You have not blocked anyone.</p>
+      ) : (
+        <ul class="blocked" aria-label="Blocked people">
+          {blocked.map((b) => (
+            <li key={b.accountId}>
+              <span>
+                {b.name} · blocked {new Date(b.createdAtMs).toLocaleDateString()}
+              </span>
+              <button
+                type="button"
+                class="secondary"
+                disabled={busy}
+                onClick={() =>
+                  void run(async () => {
+                    await device.unblock(b.accountId);
+                    setBlocked(await device.blocks());
+                    setStatus(
+                      `${b.name} is unblocked. Your old chat stays deleted; either of you can start a new one.`,
+                    );
+                  })
+                }
+              >
+                Unblock {b.name}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <p role="status">{status}</p>
+      <Alert text={error} />
+    </>
   );
 }
 
@@ -296,8 +346,16 @@ export function Settings(props: {
       </section>
       <section aria-labelledby="privacy-title">
         <h3 id="privacy-title">Privacy settings</h3>
-        <p>"Contacts" are the people you have a direct chat with.</p>
+        <p>
+          "Contacts" are the people you have a direct chat with that you both accepted, and whom neither of
+          you blocked.
+        </p>
         <PrivacyForm />
+      </section>
+      <section aria-labelledby="blocked-title">
+        <h3 id="blocked-title">Blocked people</h3>
+        <p>Blocked people are not told. Nothing they send, and none of their invitations, reach you.</p>
+        <BlockedPeople />
       </section>
       <section aria-labelledby="devices-title">
         <h3 id="devices-title">Your devices</h3>

@@ -17,21 +17,29 @@ import {
   type DeleteAccountReply,
   type DeviceView,
   type ExportJobView,
+  type FileReportBody,
   type GroupView,
   type PrivacyPolicyView,
   type PrivacySettingsView,
+  REPORT_LIMITS,
+  type ReportReason,
   type RequestCodeReply,
+  type RequestView,
   type RosterEvent,
   type UserView,
 } from '@courier/protocol';
 import { AppStore } from './app-store.ts';
 import type {
+  BlockRow,
   ChatInfo,
   ChatSummary,
   DeviceEvent,
   MemberRow,
   MessagePage,
   MessageRow,
+  ReportCandidate,
+  ReportPreview,
+  RequestRow,
   Session,
 } from './types.ts';
 
@@ -51,6 +59,10 @@ export class Device {
   private running: Running | undefined;
   private listener: ((event: DeviceEvent) => void) | undefined;
   private groups: GroupView[] = [];
+  /** Group invitations waiting for me, as the server said when the chats last changed. */
+  private invitations: RequestView[] = [];
+  /** The server answered the chat list once this session (an empty list is then an answer, not a gap). */
+  private groupsLoaded = false;
   /** Each chat's messages as the device holds them (loaded once, then kept up to date). */
   private readonly history = new Map<string, StoredMessage[]>();
   private readonly names = new Map<string, UserView>();
@@ -183,6 +195,8 @@ export class Device {
     const running = this.running;
     this.running = undefined;
     this.groups = [];
+    this.invitations = [];
+    this.groupsLoaded = false;
     this.history.clear();
     this.peers.clear();
     if (!running) return;
@@ -333,7 +347,11 @@ export class Device {
   // Chats -----------------------------------------------------------------------------------------
 
   private async loadGroups(): Promise<GroupView[]> {
-    this.groups = await this.live.client.http.groups();
+    const { http } = this.live.client;
+    const [groups, requests] = await Promise.all([http.groups(), http.requests()]);
+    this.groups = groups;
+    this.invitations = requests.filter((r) => r.type === 'invitation');
+    this.groupsLoaded = true;
     void this.live.app.saveGroups(this.groups).catch(() => {});
     this.emit({ kind: 'chats' });
     return this.groups;
@@ -408,7 +426,8 @@ export class Device {
     const { store, app } = this.live;
     // What the server said last time, until it answers now (offline, or still connecting).
     if (this.groups.length === 0) this.groups = app.groups();
-    if (this.groups.length === 0) await this.loadGroups().catch(() => {});
+    // Asked once; loadGroups tells the page, which asks again, so an empty answer must not ask again.
+    if (this.groups.length === 0 && !this.groupsLoaded) await this.loadGroups().catch(() => {});
     const mine = new Set(await store.groupIds());
     const summaries = await Promise.all(
       this.groups.map(async (group): Promise<ChatSummary> => {
@@ -421,6 +440,7 @@ export class Device {
         return {
           groupId: group.groupId,
           kind: group.kind,
+          ...(group.request ? { request: true as const } : {}),
           title,
           ...(peer ? { peerAccountId: peer } : {}),
           lastText: last ? `${last.outgoing ? 'You: ' : ''}${last.text}` : '',
@@ -584,6 +604,172 @@ export class Device {
     await this.live.client.leave(groupId);
     this.history.delete(groupId);
     await this.loadGroups();
+  }
+
+  // Consent: requests, blocks, reports -----------------------------------------------------------
+
+  /**
+   * Message requests (direct chats strangers opened, from the chat list the server gave) and group
+   * invitations, oldest first. `fresh` asks the server again (invitations come with no push).
+   */
+  async requests(fresh = false): Promise<RequestRow[]> {
+    if (fresh) await this.loadGroups().catch(() => {});
+    const { app, store } = this.live;
+    if (this.groups.length === 0 && !this.groupsLoaded) this.groups = app.groups();
+    const mine = new Set(await store.groupIds());
+    const direct = await Promise.all(
+      this.groups
+        .filter((g) => g.request)
+        .map(async (group): Promise<RequestRow | undefined> => {
+          const from = await this.peerOf(group);
+          if (!from) return undefined;
+          const name = await this.nameOf(from);
+          const ready = mine.has(group.groupId);
+          const last = ready
+            ? (await this.messagesOf(group.groupId)).filter((m) => m.roster === undefined).at(-1)
+            : undefined;
+          return {
+            groupId: group.groupId,
+            type: 'direct',
+            fromAccountId: from,
+            fromName: name,
+            title: name,
+            memberCount: group.memberCount,
+            createdAtMs: group.createdAtMs,
+            ready,
+            lastText: last?.text ?? '',
+          };
+        }),
+    );
+    const invitations = await Promise.all(
+      this.invitations.map(async (invitation): Promise<RequestRow> => {
+        const name = await this.nameOf(invitation.fromAccountId);
+        return {
+          groupId: invitation.groupId,
+          type: 'invitation',
+          fromAccountId: invitation.fromAccountId,
+          fromName: name,
+          title: invitation.type === 'invitation' ? invitation.title : name,
+          memberCount: invitation.type === 'invitation' ? invitation.memberCount : 2,
+          createdAtMs: invitation.createdAtMs,
+          ready: false,
+          lastText: '',
+        };
+      }),
+    );
+    return [...direct.filter((r) => r !== undefined), ...invitations].sort(
+      (a, b) => a.createdAtMs - b.createdAtMs,
+    );
+  }
+
+  /** Accepts a message request (it moves to the chats) or a group invitation (I join the group). */
+  async acceptRequest(groupId: string): Promise<void> {
+    await this.live.client.acceptRequest(groupId);
+    this.history.delete(groupId);
+    await this.loadGroups();
+  }
+
+  /** Deletes (declines) a request or an invitation; the sender is not told, and this device forgets the chat. */
+  async declineRequest(groupId: string): Promise<void> {
+    await this.live.client.declineRequest(groupId);
+    this.history.delete(groupId);
+    await this.loadGroups();
+  }
+
+  /**
+   * Blocks a person, silently: the direct chat with them goes (declined), their invitations too, and
+   * nothing they send reaches this account while the block stands.
+   */
+  async block(accountId: string): Promise<void> {
+    if (accountId === this.live.session.accountId)
+      throw new CourierError('CONSENT_SELF_BLOCK', { message: 'You cannot block yourself.' });
+    const directs = new Set(this.groups.filter((g) => g.kind === 'direct').map((g) => g.groupId));
+    await this.live.client.block(accountId);
+    for (const groupId of directs) this.history.delete(groupId);
+    await this.loadGroups();
+  }
+
+  async unblock(accountId: string): Promise<void> {
+    await this.live.client.unblock(accountId);
+    this.emit({ kind: 'chats' });
+  }
+
+  /** The people I blocked, with their names as I may see them. */
+  async blocks(): Promise<BlockRow[]> {
+    const blocks = await this.live.client.http.blocks();
+    return Promise.all(
+      blocks.map(async (b) => ({
+        accountId: b.accountId,
+        name: await this.nameOf(b.accountId),
+        createdAtMs: b.createdAtMs,
+      })),
+    );
+  }
+
+  /**
+   * The messages of a chat a report can forward, as this device holds them (decrypted here): the
+   * readable texts, at most the report's limit, newest last.
+   */
+  async reportCandidates(groupId: string): Promise<ReportCandidate[]> {
+    const readable = (await this.messagesOf(groupId)).filter(
+      (m) => m.roster === undefined && m.text.length > 0,
+    );
+    return Promise.all(
+      readable.slice(-REPORT_LIMITS.maxMessages).map(async (m) => ({
+        clientMsgId: m.clientMsgId,
+        senderAccountId: m.senderAccountId,
+        senderName: await this.nameOf(m.senderAccountId),
+        sentAtMs: m.sentAtMs,
+        text: m.text,
+        outgoing: m.outgoing,
+      })),
+    );
+  }
+
+  /**
+   * Builds a report (the SDK's draft, from this device's own history) for the person to read before
+   * anything is sent: exactly the body that would leave the device, with the senders' names. In a
+   * group, the reported person is the one other sender of the chosen messages, when there is one.
+   */
+  async draftReport(
+    groupId: string,
+    choice: { reason: ReportReason; comment: string; clientMsgIds: string[] },
+  ): Promise<ReportPreview> {
+    const { client, session } = this.live;
+    const group = this.groups.find((g) => g.groupId === groupId);
+    let reportedAccountId: string | undefined;
+    if (group?.kind === 'direct') reportedAccountId = await this.peerOf(group);
+    else {
+      const held = await this.messagesOf(groupId);
+      const chosen = new Set(choice.clientMsgIds);
+      const senders = new Set(
+        held.filter((m) => chosen.has(m.clientMsgId) && !m.outgoing).map((m) => m.senderAccountId),
+      );
+      senders.delete(session.accountId);
+      if (senders.size === 1) reportedAccountId = [...senders][0];
+    }
+    const comment = choice.comment.trim();
+    const draft = await client.draftReport(groupId, {
+      reason: choice.reason,
+      ...(comment ? { comment } : {}),
+      clientMsgIds: choice.clientMsgIds,
+      ...(reportedAccountId ? { reportedAccountId } : {}),
+    });
+    const senderNames: Record<string, string> = {};
+    for (const m of draft.body.messages)
+      senderNames[m.senderAccountId] ??= await this.nameOf(m.senderAccountId);
+    return {
+      body: draft.body,
+      senderNames,
+      ...(reportedAccountId ? { reportedName: await this.nameOf(reportedAccountId) } : {}),
+    };
+  }
+
+  /** Sends the report the person read and agreed to (exactly that body); optionally blocks the person too. */
+  async sendReport(body: FileReportBody, alsoBlock?: string): Promise<{ reportId: string }> {
+    const { reportId } = await this.live.client.sendReport({ body });
+    if (alsoBlock) await this.block(alsoBlock);
+    return { reportId };
   }
 
   // Security --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 /** What the page and the worker exchange: plain data only (structured clone). */
+import type { FileReportBody } from '@courier/protocol';
 
 /** A call's outcome: failures carry the catalog code (Comlink would keep only an Error's message). */
 export type Outcome<T> =
@@ -18,6 +19,11 @@ export interface ChatSummary {
   title: string;
   /** The other person of a direct chat. */
   peerAccountId?: string;
+  /**
+   * A message request: a direct chat a stranger opened that I have not accepted. Listed under
+   * Requests, not among the chats; opening it marks nothing read.
+   */
+  request?: true;
   lastText: string;
   lastAtMs: number;
   unread: number;
@@ -78,3 +84,43 @@ export type DeviceEvent =
   | { kind: 'key_change'; accountId: string }
   | { kind: 'signed_out'; code: string }
   | { kind: 'problem'; message: string };
+
+/** A message request (a direct chat a stranger opened) or a group invitation, waiting for me. */
+export interface RequestRow {
+  groupId: string;
+  type: 'direct' | 'invitation';
+  fromAccountId: string;
+  fromName: string;
+  /** The group's title (invitations); the sender's name (message requests). */
+  title: string;
+  memberCount: number;
+  createdAtMs: number;
+  /** Message requests: this device holds the chat's keys (its messages can be read). */
+  ready: boolean;
+  /** Message requests: the last message, as held on this device. */
+  lastText: string;
+}
+
+/** A person I blocked. */
+export interface BlockRow {
+  accountId: string;
+  name: string;
+  createdAtMs: number;
+}
+
+/** A message of a chat that a report may forward (readable text, not roster lines). */
+export interface ReportCandidate {
+  clientMsgId: string;
+  senderAccountId: string;
+  senderName: string;
+  sentAtMs: number;
+  text: string;
+  outgoing: boolean;
+}
+
+/** Exactly what a report sends, and how it reads to the person (names instead of account ids). */
+export interface ReportPreview {
+  body: FileReportBody;
+  senderNames: Record<string, string>;
+  reportedName?: string;
+}
