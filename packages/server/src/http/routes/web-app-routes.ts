@@ -66,6 +66,10 @@ export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): P
     return;
   }
   const index = readFileSync(join(dist, 'index.html'));
+  // The public transparency page: its own small entry of the same build (no SDK, no worker).
+  const transparency = existsSync(join(dist, 'transparency.html'))
+    ? readFileSync(join(dist, 'transparency.html'))
+    : undefined;
   const assets = new Map<string, { type: string; body: Buffer }>();
   const assetDir = join(dist, 'assets');
   if (existsSync(assetDir)) {
@@ -76,6 +80,14 @@ export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): P
   }
   app.get('/', async (request, reply) =>
     headers(reply, request).type(TYPES['.html']!).header('cache-control', 'no-cache').send(index),
+  );
+  const transparencyPage = async (request: FastifyRequest, reply: FastifyReply) =>
+    transparency === undefined
+      ? reply.callNotFound()
+      : headers(reply, request).type(TYPES['.html']!).header('cache-control', 'no-cache').send(transparency);
+  app.get('/transparency', transparencyPage);
+  app.get<{ Params: { period: string } }>('/transparency/:period', async (request, reply) =>
+    /^\d{4}-H[12]$/.test(request.params.period) ? transparencyPage(request, reply) : reply.callNotFound(),
   );
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const file = assets.get(request.params.name);
