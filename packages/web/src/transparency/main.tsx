@@ -113,7 +113,9 @@ function TransparencyPage() {
 
         <section aria-labelledby="charts-heading">
           <h2 id="charts-heading">Requests and outcomes over the periods</h2>
+          <h3>Requests received, by outcome</h3>
           <OutcomeChart periods={list.periods} />
+          <h3>Accounts whose data was disclosed</h3>
           <AccountsChart periods={list.periods} />
         </section>
 

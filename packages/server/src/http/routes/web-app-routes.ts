@@ -56,13 +56,14 @@ export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): P
 
   if (!existsSync(join(dist, 'index.html'))) {
     app.log.warn({ dist }, 'the web app is not built: run `npm run build:web` (npm start does it)');
-    app.get('/', async (request, reply) =>
+    const notBuilt = async (request: FastifyRequest, reply: FastifyReply) =>
       headers(reply, request)
         .code(503)
         .type('text/plain; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send('The Courier web app is not built on this server. Run `npm run build:web`, then restart.'),
-    );
+        .send('The Courier web app is not built on this server. Run `npm run build:web`, then restart.');
+    app.get('/', notBuilt);
+    app.get('/transparency', notBuilt);
     return;
   }
   const index = readFileSync(join(dist, 'index.html'));
