@@ -84,6 +84,8 @@ describe('the transparency page (Chromium, real server)', () => {
       ['fsb.ru', 'authority', { country: 'RU', authorityKind: 'security_service' }],
       ['approver.a', 'staff', { roles: ['approver'] }],
       ['approver.b', 'staff', { roles: ['approver'] }],
+      ['mod.one', 'staff', { roles: ['moderator'] }],
+      ['mod.two', 'staff', { roles: ['moderator'] }],
     ];
     for (const [username, kind, extra] of accounts) {
       const created = await server.app.desk.createAccount({
@@ -107,6 +109,14 @@ describe('the transparency page (Chromium, real server)', () => {
     for (const username of secrets.keys()) await login(username);
     await submit('bka.de', request('DE', 'police', target.phone, 6));
     await submit('fsb.ru', request('RU', 'security_service', target.phone, 6));
+    // 2026-H2: two moderators suspend an account on their own finding (no report cited).
+    const suspension = `/desk/v1/moderation/suspensions/${target.accountId}`;
+    expect((await call('POST', `${suspension}/propose`, 'mod.one', {})).body).toMatchObject({
+      state: 'proposed',
+    });
+    expect((await call('POST', `${suspension}/approve`, 'mod.two')).body).toMatchObject({
+      state: 'suspended',
+    });
 
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -192,7 +202,15 @@ describe('the transparency page (Chromium, real server)', () => {
       fulfilled: 1,
       accountsAffected: 1,
     });
-    expect(list.periods[1]).toMatchObject({ received: 2, notConsidered: 1, pending: 1, fulfilled: 0 });
+    expect(list.periods[0]).toMatchObject({ suspended: 0, lifted: 0 });
+    expect(list.periods[1]).toMatchObject({
+      received: 2,
+      notConsidered: 1,
+      pending: 1,
+      fulfilled: 0,
+      suspended: 1,
+      lifted: 0,
+    });
     const page = await fetch(`${server.url}/transparency`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -230,6 +248,14 @@ describe('the transparency page (Chromium, real server)', () => {
     expect(await pixels(page, 'chart-outcomes', [0x6b, 0x6b, 0x6b])).toBeGreaterThan(50); // not considered
     expect(await page.getAttribute('#chart-accounts', 'aria-label')).toBe(
       'Accounts whose data was disclosed, per period: 2026-H1: 1; 2026-H2: 0.',
+    );
+
+    expect(await page.getAttribute('#chart-suspensions', 'aria-label')).toBe(
+      'Accounts suspended by two moderators, and suspensions lifted, per period: 2026-H1: 0 suspended, 0 lifted; 2026-H2: 1 suspended, 0 lifted.',
+    );
+    expect(await pixels(page, 'chart-suspensions', [0xa3, 0x00, 0x00])).toBeGreaterThan(50);
+    expect(await page.textContent('section[aria-labelledby="moderation-heading"] p')).toContain(
+      'own finding: 1 (by reason: none: 1); suspensions lifted: 0.',
     );
 
     // The policy in plain words, the JSON a click away.

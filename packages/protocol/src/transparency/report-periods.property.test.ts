@@ -42,6 +42,7 @@ describe('reportPeriods (property)', () => {
             const report = computeReport(leaves, entry.period);
             expect(entry.received).toBe(report.totals.received);
             expect(entry.fulfilled).toBe(report.totals.fulfilled);
+            expect(entry.suspended).toBe(report.moderation.suspended);
             expect(entry.policyVersion).toBe(report.policy?.version ?? null);
           }
         },

@@ -210,6 +210,9 @@ export interface PeriodSummary {
   fulfilled: number;
   pending: number;
   accountsAffected: number;
+  /** Accounts suspended, and suspensions lifted, by two moderators in the period. */
+  suspended: number;
+  lifted: number;
 }
 
 /**
@@ -240,6 +243,8 @@ export function reportPeriods(leaves: readonly PublicLeaf[], now: number): Perio
       fulfilled: t.fulfilled,
       pending: t.pending,
       accountsAffected: t.accountsAffected,
+      suspended: report.moderation.suspended,
+      lifted: report.moderation.lifted,
     });
     if (half === 2) {
       year += 1;

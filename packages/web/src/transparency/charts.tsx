@@ -121,3 +121,28 @@ export function AccountsChart({ periods }: { periods: PeriodSummary[] }) {
     />
   );
 }
+
+export function describeSuspensions(periods: PeriodSummary[]): string {
+  return `Accounts suspended by two moderators, and suspensions lifted, per period: ${periods
+    .map((p) => `${p.period}: ${p.suspended} suspended, ${p.lifted} lifted`)
+    .join('; ')}.`;
+}
+
+export function SuspensionChart({ periods }: { periods: PeriodSummary[] }) {
+  const datasets = useMemo(
+    () => [
+      { label: 'Suspended', data: periods.map((p) => p.suspended), backgroundColor: '#a30000' },
+      { label: 'Lifted', data: periods.map((p) => p.lifted), backgroundColor: '#5b7fa6' },
+    ],
+    [periods],
+  );
+  return (
+    <BarChart
+      id="chart-suspensions"
+      label={describeSuspensions(periods)}
+      periods={periods}
+      datasets={datasets}
+      stacked={false}
+    />
+  );
+}

@@ -6,7 +6,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { AccountsChart, OutcomeChart } from './charts.tsx';
+import { AccountsChart, OutcomeChart, SuspensionChart } from './charts.tsx';
 import { CountryTable } from './country-table.tsx';
 import { PolicyInWords } from './policy-words.tsx';
 import type { PeriodList, PublishedReport } from './types.ts';
@@ -144,6 +144,8 @@ function TransparencyPage() {
               : ''}
             ; suspensions lifted: {report.moderation.lifted}.
           </p>
+          <h3>Suspensions over the periods</h3>
+          <SuspensionChart periods={list.periods} />
         </section>
 
         <section aria-labelledby="policy-heading">
