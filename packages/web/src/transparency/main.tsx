@@ -172,7 +172,8 @@ function TransparencyPage() {
         <section aria-labelledby="verify-heading">
           <h2 id="verify-heading">Verify it yourself</h2>
           <p>
-            With the Courier command line (<code>courier</code>), run:
+            With the Courier command line (<code>courier</code>; in a checkout of the Courier repository,{' '}
+            <code>npm run courier --</code>), run:
           </p>
           <pre class="wrap" id="verify-command">
             {`courier --server ${location.origin} verify-report --period ${period} --key '${key}' --origin '${origin}'`}
