@@ -15,6 +15,7 @@ const stamp = join(web, 'dist/index.html');
 const SOURCES = [
   'packages/web/src',
   'packages/web/index.html',
+  'packages/web/transparency.html',
   'packages/web/vite.config.ts',
   'packages/web/package.json',
   'packages/sdk/src',

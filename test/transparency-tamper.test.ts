@@ -72,9 +72,13 @@ describe('a tampered log is caught by verify-report and by the server at start',
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves the current period (by the server clock, March 2026) at /transparency', async () => {
-    const page = await fetch(`${server.url}/transparency`, { redirect: 'manual' });
-    expect(page.headers.get('location')).toBe('/v1/transparency/reports/2026-H1.html');
+  it('lists the current period (by the server clock, March 2026) for the page at /transparency', async () => {
+    const list = await (await fetch(`${server.url}/v1/transparency/periods`)).json();
+    expect(list.current).toBe('2026-H1');
+    expect(list.periods.at(-1)).toMatchObject({ period: '2026-H1', received: 4 });
+    const page = await fetch(`${server.url}/transparency`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
   });
 
   it('one byte of one leaf changed', async () => {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 /**
@@ -15,7 +16,15 @@ export default defineConfig({
     target: 'chrome120',
     sourcemap: false,
     modulePreload: { polyfill: false },
-    rollupOptions: { external: ['ws', /^node:/], checks: { bundlerTimings: false } },
+    rollupOptions: {
+      // Two pages: the messenger, and the public transparency page (its own small bundle: no SDK, no worker).
+      input: {
+        index: fileURLToPath(new URL('index.html', import.meta.url)),
+        transparency: fileURLToPath(new URL('transparency.html', import.meta.url)),
+      },
+      external: ['ws', /^node:/],
+      checks: { bundlerTimings: false },
+    },
   },
   worker: {
     format: 'es',

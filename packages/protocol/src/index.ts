@@ -105,8 +105,8 @@ export {
 export { MerkleTree } from './merkle/merkle-tree.ts';
 export { canonicalJson, encodeLeaf, parseLeaf, SUSPENSION_LEAF_REASONS } from './transparency/log-leaf.ts';
 export type { PublicLeaf } from './transparency/log-leaf.ts';
-export { computeReport, periodBounds, periodOf, reportCsv } from './transparency/report.ts';
-export type { CountryRow, TransparencyReport } from './transparency/report.ts';
+export { computeReport, periodBounds, periodOf, reportCsv, reportPeriods } from './transparency/report.ts';
+export type { CountryRow, PeriodSummary, TransparencyReport } from './transparency/report.ts';
 export {
   deviceCertificateMessage,
   fromBase64,

@@ -198,3 +198,58 @@ export function reportCsv(report: TransparencyReport): string {
     ) + '\n'
   );
 }
+
+/** One period in the public list: its name and the figures its chart draws. */
+export interface PeriodSummary {
+  period: string;
+  policyVersion: string | null;
+  received: number;
+  notConsidered: number;
+  rejected: number;
+  declined: number;
+  fulfilled: number;
+  pending: number;
+  accountsAffected: number;
+  /** Accounts suspended, and suspensions lifted, by two moderators in the period. */
+  suspended: number;
+  lifted: number;
+}
+
+/**
+ * Every half-year period (`2026-H1`, `2026-H2`) from the one in which the log recorded its first
+ * policy (when the disclosure policy took effect on this service) up to the one holding `now`, in
+ * order, each with its report's totals. No policy leaf yet: just the current period.
+ */
+export function reportPeriods(leaves: readonly PublicLeaf[], now: number): PeriodSummary[] {
+  const firstPolicy = leaves.find((l) => l.type === 'policy');
+  const first = Math.min(firstPolicy?.at ?? now, now);
+  const start = new Date(first);
+  const end = new Date(now);
+  const periods: PeriodSummary[] = [];
+  let year = start.getUTCFullYear();
+  let half = start.getUTCMonth() < 6 ? 1 : 2;
+  const lastYear = end.getUTCFullYear();
+  const lastHalf = end.getUTCMonth() < 6 ? 1 : 2;
+  while (year < lastYear || (year === lastYear && half <= lastHalf)) {
+    const report = computeReport(leaves, `${year}-H${half}`);
+    const t = report.totals;
+    periods.push({
+      period: report.period,
+      policyVersion: report.policy?.version ?? null,
+      received: t.received,
+      notConsidered: t.notConsidered,
+      rejected: t.rejected,
+      declined: t.declined,
+      fulfilled: t.fulfilled,
+      pending: t.pending,
+      accountsAffected: t.accountsAffected,
+      suspended: report.moderation.suspended,
+      lifted: report.moderation.lifted,
+    });
+    if (half === 2) {
+      year += 1;
+      half = 1;
+    } else half = 2;
+  }
+  return periods;
+}

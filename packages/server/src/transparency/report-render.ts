@@ -2,7 +2,9 @@ import {
   computeReport,
   parseLeaf,
   type PublicLeaf,
+  type PeriodSummary,
   reportCsv,
+  reportPeriods,
   type TransparencyReport,
 } from '@courier/protocol';
 import { canonicalPolicy, POLICY_2018, POLICY_2024_EXAMPLE, policyHash } from '../legal/policy.ts';
@@ -59,6 +61,21 @@ ${row('Total', report.totals)}</table>
 from the public leaves and checks this signed checkpoint:</p><pre>${esc(checkpoint)}</pre></body></html>`;
 }
 
+async function publicLeaves(log: TransparencyLog): Promise<PublicLeaf[]> {
+  return (await log.leaves(0, Number.MAX_SAFE_INTEGER))
+    .map((l) => parseLeaf(l.leaf))
+    .filter((l): l is PublicLeaf => l !== undefined);
+}
+
+/** The list of report periods (since the log's first policy) up to `now`, with each one's totals. */
+export async function listPeriods(
+  log: TransparencyLog,
+  now: number,
+): Promise<{ current: string; periods: PeriodSummary[] }> {
+  const periods = reportPeriods(await publicLeaves(log), now);
+  return { current: periods.at(-1)!.period, periods };
+}
+
 /** A period's report from the log, with the signed checkpoint that covers it. */
 export async function renderReport(
   log: TransparencyLog,
@@ -66,9 +83,7 @@ export async function renderReport(
   format: ReportFormat,
 ): Promise<string> {
   // Leaves first: the checkpoint read after them covers at least as many.
-  const leaves = (await log.leaves(0, Number.MAX_SAFE_INTEGER))
-    .map((l) => parseLeaf(l.leaf))
-    .filter((l): l is PublicLeaf => l !== undefined);
+  const leaves = await publicLeaves(log);
   const checkpoint = await log.latest();
   const report = computeReport(leaves, period);
   switch (format) {

@@ -1,12 +1,20 @@
-import { CourierError, MerkleProofError, periodOf } from '@courier/protocol';
+import { CourierError, MerkleProofError } from '@courier/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../deps.ts';
-import { REPORT_TYPES, type ReportFormat, renderReport } from '../../transparency/report-render.ts';
+import {
+  listPeriods,
+  REPORT_TYPES,
+  type ReportFormat,
+  renderReport,
+} from '../../transparency/report-render.ts';
 import type { TransparencyLog } from '../../transparency/transparency-log.ts';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
-/** Public: the log's checkpoint, key, leaves and proofs, and the reports computed from them. */
+/**
+ * Public: the log's checkpoint, key, leaves and proofs, and the reports computed from them. The page
+ * people read (/transparency) is part of the web app's build, served by web-app-routes.ts.
+ */
 export async function transparencyRoutes(
   app: FastifyInstance,
   log: TransparencyLog,
@@ -58,7 +66,6 @@ export async function transparencyRoutes(
     return reply.type(REPORT_TYPES[format]).send(await renderReport(log, match[1]!, format));
   });
 
-  app.get('/transparency', async (_request, reply) =>
-    reply.redirect(`/v1/transparency/reports/${periodOf(clock.now())}.html`),
-  );
+  // The periods the page lists (each with its totals for the charts), newest last; `current` by the server clock.
+  app.get('/v1/transparency/periods', async () => listPeriods(log, clock.now()));
 }

@@ -58,10 +58,36 @@ describe('the web app routes', () => {
 
   it('says how to build the app when there is no build, without failing to start', async () => {
     const app = await appWith(undefined);
-    const reply = await app.inject({ url: '/' });
-    expect(reply.statusCode).toBe(503);
-    expect(reply.body).toContain('npm run build:web');
+    for (const url of ['/', '/transparency']) {
+      const reply = await app.inject({ url });
+      expect(reply.statusCode).toBe(503);
+      expect(reply.body).toContain('npm run build:web');
+    }
     await app.close();
+  });
+
+  it('serves the transparency page at /transparency and /transparency/<half-year>, nothing else', async () => {
+    const page = '<!doctype html><script type="module" src="/assets/transparency-abc.js"></script>';
+    const app = await appWith({ 'index.html': '<!doctype html>', 'transparency.html': page });
+    for (const url of ['/transparency', '/transparency/2026-H1', '/transparency/2031-H2']) {
+      const reply = await app.inject({ url });
+      expect(reply.statusCode, url).toBe(200);
+      expect(reply.body).toBe(page);
+      expect(reply.headers['cache-control']).toBe('no-cache');
+      expect(String(reply.headers['content-security-policy'])).toContain("script-src 'self'");
+    }
+    for (const url of [
+      '/transparency/2026-H3',
+      '/transparency/2026-Q1',
+      '/transparency/x',
+      '/transparency/..%2Findex.html',
+    ])
+      expect((await app.inject({ url })).statusCode, url).toBe(404);
+    await app.close();
+    // A build without the page (an older one) leaves /transparency unanswered rather than broken.
+    const older = await appWith({ 'index.html': '<!doctype html>' });
+    expect((await older.inject({ url: '/transparency' })).statusCode).toBe(404);
+    await older.close();
   });
 
   it('names the WebSocket origin only for a well-formed Host header', () => {

@@ -56,16 +56,21 @@ export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): P
 
   if (!existsSync(join(dist, 'index.html'))) {
     app.log.warn({ dist }, 'the web app is not built: run `npm run build:web` (npm start does it)');
-    app.get('/', async (request, reply) =>
+    const notBuilt = async (request: FastifyRequest, reply: FastifyReply) =>
       headers(reply, request)
         .code(503)
         .type('text/plain; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send('The Courier web app is not built on this server. Run `npm run build:web`, then restart.'),
-    );
+        .send('The Courier web app is not built on this server. Run `npm run build:web`, then restart.');
+    app.get('/', notBuilt);
+    app.get('/transparency', notBuilt);
     return;
   }
   const index = readFileSync(join(dist, 'index.html'));
+  // The public transparency page: its own small entry of the same build (no SDK, no worker).
+  const transparency = existsSync(join(dist, 'transparency.html'))
+    ? readFileSync(join(dist, 'transparency.html'))
+    : undefined;
   const assets = new Map<string, { type: string; body: Buffer }>();
   const assetDir = join(dist, 'assets');
   if (existsSync(assetDir)) {
@@ -76,6 +81,14 @@ export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): P
   }
   app.get('/', async (request, reply) =>
     headers(reply, request).type(TYPES['.html']!).header('cache-control', 'no-cache').send(index),
+  );
+  const transparencyPage = async (request: FastifyRequest, reply: FastifyReply) =>
+    transparency === undefined
+      ? reply.callNotFound()
+      : headers(reply, request).type(TYPES['.html']!).header('cache-control', 'no-cache').send(transparency);
+  app.get('/transparency', transparencyPage);
+  app.get<{ Params: { period: string } }>('/transparency/:period', async (request, reply) =>
+    /^\d{4}-H[12]$/.test(request.params.period) ? transparencyPage(request, reply) : reply.callNotFound(),
   );
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const file = assets.get(request.params.name);
