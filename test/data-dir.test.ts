@@ -54,7 +54,11 @@ describe('the data folder', () => {
       ]),
     );
     expect(mode(dataDir)).toBe(0o700);
-    for (const file of files) expect([file, mode(join(dataDir, file))]).toEqual([file, 0o600]);
+    for (const file of files) {
+      const path = join(dataDir, file);
+      // Files are 0600; folders (the media blob store) 0700.
+      expect([file, mode(path)]).toEqual([file, statSync(path).isDirectory() ? 0o700 : 0o600]);
+    }
   });
 
   it('keeps the WAL and shared-memory files private while the server runs', async () => {
