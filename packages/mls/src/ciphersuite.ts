@@ -67,10 +67,10 @@ type SigningKey = Awaited<ReturnType<SubtleCrypto['importKey']>>;
  * Ed25519 signing with the imported WebCrypto key kept per private-key array. rc.10 re-imports the key
  * (a PKCS#8 parse, ~0.4 ms) for every signature. The cache is keyed by the array object and remembers a
  * copy of its bytes (an array changed in place is imported afresh); entries go with their arrays
- * (WeakMap). Signing stays an awaited WebCrypto job as in rc.10: Node's synchronous signing was faster
- * still, but made test/mls-group.test.ts fail (a member's view of the group: 2 devices instead of 39),
- * which points at an ordering race in the SDK that a sign without a turn of the event loop exposes (see
- * the report of issue 15). Checking signatures stays with the library. Without WebCrypto the library's
+ * (WeakMap). Signing stays an awaited WebCrypto job as in rc.10, the same in browsers and Node. (Node's
+ * synchronous signing, tried for speed, exposed a race in the SDK: two reconciles of one chat at once
+ * burned key packages; SecureClient now runs commit-making work one at a time per chat, proven by
+ * test/mls-reconcile-race.test.ts.) Checking signatures stays with the library. Without WebCrypto the library's
  * own signer is used unchanged. Ed25519 is deterministic (RFC 8032): the signatures are the library's.
  */
 export function cachedEd25519Signer(base: Signature): Signature {

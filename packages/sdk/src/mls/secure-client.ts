@@ -20,6 +20,7 @@ import {
   selfUpdate,
 } from '@courier/mls';
 import {
+  type ClaimedKeyPackage,
   type ClaimKeyPackagesReply,
   CourierError,
   decodeMlsWelcome,
@@ -152,6 +153,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private identity!: DeviceIdentity;
   private directory!: DeviceDirectory;
   private readonly cache = new Map<string, { version: number; group: MlsGroup }>();
+  /** Per chat, the tail of the queue of commit-making work (see `exclusive`). */
+  private readonly commitQueues = new Map<string, Promise<void>>();
   private started = false;
   private readonly receipts: ReceiptTracker;
 
@@ -395,7 +398,11 @@ export class SecureClient extends Emitter<SecureClientEvents> {
    * Renews this device's keys in a chat (post-compromise security). When another commit wins the
    * epoch, it catches up and tries again.
    */
-  async updateKeys(groupId: string): Promise<void> {
+  updateKeys(groupId: string): Promise<void> {
+    return this.exclusive(groupId, () => this.updateKeysNow(groupId));
+  }
+
+  private async updateKeysNow(groupId: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const view = await this.mlsView(groupId);
       await this.catchUp(groupId, view.epoch);
@@ -604,8 +611,18 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   /**
    * Commits whatever the roster calls for: Removes of devices that left, then Adds of members'
    * devices not yet in the group. Retries after catching up when another commit won the epoch.
+   * One commit-making operation per chat at a time on this client (`exclusive`): two at once (say the
+   * creation of a group and the sync that follows a reconnect) would claim the same people's key
+   * packages twice, and the commit that loses the epoch would burn the packages it claimed, leaving
+   * offline members out of the group until they publish more.
    */
-  async reconcile(groupId: string): Promise<void> {
+  reconcile(groupId: string): Promise<void> {
+    return this.exclusive(groupId, () => this.reconcileNow(groupId));
+  }
+
+  private async reconcileNow(groupId: string): Promise<void> {
+    // Key packages claimed for a commit that lost the epoch are still unused: kept for the retry.
+    const unused = new Map<string, ClaimedKeyPackage>();
     for (let attempt = 0; attempt < 5; attempt++) {
       const view = await this.mlsView(groupId);
       await this.catchUp(groupId, view.epoch);
@@ -619,8 +636,11 @@ export class SecureClient extends Emitter<SecureClientEvents> {
           continue;
         }
         if (view.missing.length === 0) return;
-        const claimed = await this.claim(view.missing);
-        await this.directory.learn(claimed.map((k) => k.certificate));
+        const fresh = await this.claim(view.missing.filter((d) => !unused.has(d.deviceId)));
+        await this.directory.learn(fresh.map((k) => k.certificate));
+        for (const k of fresh) unused.set(k.deviceId, k);
+        const stillMissing = new Set(view.missing.map((d) => d.deviceId));
+        const claimed = [...unused.values()].filter((k) => stillMissing.has(k.deviceId));
         if (claimed.length === 0) return; // nobody to add has published a key package yet
         await this.commitWith(
           groupId,
@@ -763,6 +783,25 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       if (await this.options.store.saveGroup(groupId, next, record.version))
         return { ...next, version: record.version + 1 };
     }
+  }
+
+  /**
+   * Runs commit-making work for a chat after the work queued before it for that chat has settled
+   * (resolved or failed). Entries keep being processed meanwhile (`handle` does not queue), so
+   * work that waits to catch up with the chat's epoch cannot wait on itself.
+   */
+  private exclusive<T>(groupId: string, work: () => Promise<T>): Promise<T> {
+    const before = this.commitQueues.get(groupId) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.commitQueues.set(groupId, settled);
+    void settled.then(() => {
+      if (this.commitQueues.get(groupId) === settled) this.commitQueues.delete(groupId);
+    });
+    return run;
   }
 
   private load(groupId: string, record: GroupRecord): MlsGroup {
