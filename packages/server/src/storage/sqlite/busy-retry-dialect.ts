@@ -35,12 +35,17 @@ export class BusyRetryingSqliteDialect extends SqliteDialect {
   constructor(
     config: SqliteDialectConfig,
     private readonly retry: BusyRetry,
+    /**
+     * Awaited after each storage call has given the connection back (so other calls may run
+     * meanwhile), before the call returns: the WAL sync that makes its writes durable (WalSync).
+     */
+    private readonly afterRelease?: () => Promise<void>,
   ) {
     super(config);
   }
 
   override createDriver(): Driver {
-    return new BusyRetryingDriver(super.createDriver(), this.retry);
+    return new BusyRetryingDriver(super.createDriver(), this.retry, this.afterRelease);
   }
 }
 
@@ -50,6 +55,7 @@ class BusyRetryingDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly retry: BusyRetry,
+    private readonly afterRelease: (() => Promise<void>) | undefined,
   ) {}
 
   init(): Promise<void> {
@@ -90,8 +96,9 @@ class BusyRetryingDriver implements Driver {
     await this.inner.releaseSavepoint?.(connection, name, compile);
   }
 
-  releaseConnection(connection: DatabaseConnection): Promise<void> {
-    return this.inner.releaseConnection(connection);
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    await this.inner.releaseConnection(connection);
+    await this.afterRelease?.();
   }
 
   destroy(): Promise<void> {
