@@ -86,6 +86,12 @@ export function MediaMessage(props: { groupId: string; messageKey: string; file:
   const download = useDownload(props.groupId, props.messageKey);
   const [viewing, setViewing] = useState(false);
   const [videoUrl, setVideoUrl] = useState<string | undefined>();
+  const player = useRef<HTMLVideoElement>(null);
+  // Asked to play: start as soon as the first frames can play (autoplay alone would wait until the
+  // browser thinks the rest will arrive in time, which on a slow link means most of the file).
+  useEffect(() => {
+    if (videoUrl) void player.current?.play().catch(() => {});
+  }, [videoUrl]);
   const [saved, setSaved] = useState(false);
   const size = formatBytes(file.size);
   const duration = file.durationMs ? formatDuration(file.durationMs) : undefined;
@@ -130,9 +136,9 @@ export function MediaMessage(props: { groupId: string; messageKey: string; file:
       <div class="media video">
         {videoUrl ? (
           <video
+            ref={player}
             src={videoUrl}
             controls
-            autoPlay
             playsInline
             {...dims}
             {...(previewUrl ? { poster: previewUrl } : {})}
