@@ -187,7 +187,7 @@ export function MediaComposer(props: { groupId: string; ready: boolean }) {
           disabled={!props.ready}
           onClick={() => input.current?.click()}
         >
-          📎 Attach
+          Attach file
         </button>
         {recording ? (
           <>
@@ -208,7 +208,7 @@ export function MediaComposer(props: { groupId: string; ready: boolean }) {
             disabled={!props.ready || typeof MediaRecorder === 'undefined'}
             onClick={() => void startRecording()}
           >
-            🎤 Record voice note
+            Record voice note
           </button>
         )}
         {dragging && <span class="drop-hint">Drop files to send them</span>}

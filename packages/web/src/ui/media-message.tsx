@@ -211,7 +211,7 @@ export function MediaMessage(props: { groupId: string; messageKey: string; file:
   };
   return (
     <div class="media file">
-      <span class="media-file-name">📎 {file.name}</span> <span class="media-size">{size}</span>
+      <span class="media-file-name">{file.name}</span> <span class="media-size">{size}</span>
       {download.progress ? (
         <DownloadProgress name={file.name} progress={download.progress} onCancel={download.cancel} />
       ) : (

@@ -52,6 +52,13 @@ export function mediaInfo(file: FileDescriptor): MediaInfo {
   };
 }
 
+/** How a chat list names a file message: "Photo: beach.jpg", "Voice note", "File: plan.pdf". */
+export function mediaLabel(file: Pick<FileDescriptor, 'mime' | 'name'>): string {
+  if (file.mime.startsWith('audio/')) return 'Voice note';
+  const kind = file.mime.startsWith('image/') ? 'Photo' : file.mime.startsWith('video/') ? 'Video' : 'File';
+  return `${kind}: ${file.name}`;
+}
+
 export class DeviceMedia {
   private readonly transfers = new Map<string, AbortController>();
 

@@ -29,7 +29,7 @@ import {
   type UserView,
 } from '@courier/protocol';
 import { AppStore } from './app-store.ts';
-import { DeviceMedia, mediaInfo } from './device-media.ts';
+import { DeviceMedia, mediaInfo, mediaLabel } from './device-media.ts';
 import type {
   BlockRow,
   ChatInfo,
@@ -459,7 +459,7 @@ export class Device {
           title,
           ...(peer ? { peerAccountId: peer } : {}),
           lastText: last
-            ? `${last.outgoing ? 'You: ' : ''}${last.file ? `📎 ${last.file.name}` : last.text}`
+            ? `${last.outgoing ? 'You: ' : ''}${last.file ? mediaLabel(last.file) : last.text}`
             : '',
           lastAtMs: Math.max(messages.at(-1)?.sentAtMs ?? 0, group.createdAtMs),
           unread: texts.filter((m) => !m.outgoing && m.seq > readSeq).length,
