@@ -16,7 +16,7 @@ import {
   type StoredMessage,
   uploadEncryptedFile,
 } from '@courier/sdk';
-import { CourierError, decodeBase64, encodeBase64 } from '@courier/protocol';
+import { CourierError, decodeBase64, encodeBase64, UNSAFE_TEXT_PATTERN } from '@courier/protocol';
 import type { MediaInfo, MediaMeta, MediaRangeReply, MediaRangeRequest, TransferProgress } from './types.ts';
 
 /** What the media part needs of the running device. */
@@ -94,7 +94,9 @@ export class DeviceMedia {
         signal: controller.signal,
         onProgress: (done, total) => void onProgress?.({ done, total }),
       });
-      const name = meta.name.trim().slice(0, 255) || 'file';
+      // Control and direction characters have no place in a file name (the descriptor refuses them).
+      const name =
+        meta.name.replace(new RegExp(UNSAFE_TEXT_PATTERN.source, 'gu'), '').trim().slice(0, 255) || 'file';
       const descriptor: FileDescriptor = {
         ...describeUpload(uploaded, name, plainMime(meta.mime || file.type)),
         ...(meta.width ? { width: Math.round(meta.width) } : {}),
