@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRunner } from './support/cli-process.ts';
 import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
@@ -74,5 +75,33 @@ describe('courier send-file and download', { timeout: 180_000 }, () => {
     const unknown = await courier('bob', 'download', 'ab'.repeat(16));
     expect(unknown.code).toBe(1);
     expect(unknown.err).toMatch(/MEDIA_NOT_FOUND/);
+  });
+
+  it('sends a photo with its dimensions and a thumbnail made by sharp inside the message', async () => {
+    // A real 1600×900 photo (sharp writes it), sent after the test above registered both people.
+    const photo = join(dir, 'beach.png');
+    await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#3a86ff' } })
+      .composite([
+        {
+          input: randomBytes(400 * 300 * 3),
+          raw: { width: 400, height: 300, channels: 3 },
+          left: 200,
+          top: 100,
+        },
+      ])
+      .png()
+      .toFile(photo);
+    const sent = await courier('alice', 'send-file', '@bob_media', photo);
+    expect(sent.code, sent.err).toBe(0);
+    const listen = start('bob', ['--json', 'listen']);
+    await until(() => listen.out().includes('beach.png'), 'the photo message in listen', 60_000);
+    listen.child.kill('SIGINT');
+    await listen.exit;
+    const message = listen
+      .out()
+      .split('\n')
+      .filter((l) => l.includes('beach.png'))
+      .map((l) => JSON.parse(l) as { file: { width: number; height: number; hasPreview: boolean } })[0]!;
+    expect(message.file).toMatchObject({ width: 1600, height: 900, hasPreview: true });
   });
 });

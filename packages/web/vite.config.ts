@@ -21,6 +21,12 @@ export default defineConfig({
       input: {
         index: fileURLToPath(new URL('index.html', import.meta.url)),
         transparency: fileURLToPath(new URL('transparency.html', import.meta.url)),
+        // The media service worker (src/media/media-sw.ts): at the root under a fixed name, since
+        // its URL decides its scope and the page registers it by that name.
+        'media-sw': fileURLToPath(new URL('src/media/media-sw.ts', import.meta.url)),
+      },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'media-sw' ? 'media-sw.js' : 'assets/[name]-[hash].js'),
       },
       external: ['ws', /^node:/],
       checks: { bundlerTimings: false },

@@ -14,6 +14,7 @@ import {
 } from '@courier/sdk';
 import { readJson, writeFileAtomic } from '../atomic-file.ts';
 import type { CommandContext } from '../context.ts';
+import { photoPreview } from '../photo-preview.ts';
 import { humanBytes, ProgressBar } from '../progress-bar.ts';
 import { resolveChat } from '../resolve.ts';
 import { withSecureClient } from '../secure-session.ts';
@@ -69,8 +70,8 @@ function writePending(ctx: CommandContext, list: PendingUpload[]): void {
 
 /**
  * `courier send-file <chat> <path>`: encrypts the file with a fresh key, uploads the ciphertext
- * resumably (a progress bar on stderr), then sends name, type, size, key and digest to the chat
- * inside an end-to-end-encrypted message. An upload cut off (network, Ctrl-C, crash) resumes where
+ * resumably (a progress bar on stderr), then sends name, type, size, key and digest (and, for a
+ * photo, its dimensions and a thumbnail) to the chat inside an end-to-end-encrypted message. An upload cut off (network, Ctrl-C, crash) resumes where
  * it stopped when the same command runs again.
  */
 export async function sendFile(ctx: CommandContext, chat: string, path: string): Promise<void> {
@@ -130,7 +131,12 @@ export async function sendFile(ctx: CommandContext, chat: string, path: string):
       bar.finish();
       process.off('SIGINT', onSignal);
     }
-    const descriptor = describeUpload(uploaded, basename(absolute), mimeOf(absolute));
+    const mime = mimeOf(absolute);
+    // A photo's thumbnail and size travel inside the message (shown before any download).
+    const descriptor = {
+      ...describeUpload(uploaded, basename(absolute), mime),
+      ...(mime.startsWith('image/') ? await photoPreview(absolute) : {}),
+    };
     const accepted = await client.sendFile(group.groupId, descriptor);
     writePending(
       ctx,

@@ -8,6 +8,8 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { withDaySeparators } from '../ui/day-groups.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
+import { MediaComposer } from '../ui/media-composer.tsx';
+import { MediaMessage } from '../ui/media-message.tsx';
 import { MessageText } from '../ui/message-text.tsx';
 import type { ChatSummary, MessageRow } from '../worker/types.ts';
 import { ReportDialog } from './report-dialog.tsx';
@@ -278,9 +280,13 @@ export function ChatView(props: {
                 {!entry.item.outgoing && chat.kind !== 'direct' && (
                   <span class="sender">{entry.item.senderName}</span>
                 )}
-                <span class="text">
-                  <MessageText text={entry.item.text} />
-                </span>
+                {entry.item.file ? (
+                  <MediaMessage groupId={chat.groupId} messageKey={entry.item.key} file={entry.item.file} />
+                ) : (
+                  <span class="text">
+                    <MessageText text={entry.item.text} />
+                  </span>
+                )}
                 <span class="meta">
                   <time dateTime={new Date(entry.item.sentAtMs).toISOString()}>
                     {new Date(entry.item.sentAtMs).toLocaleTimeString(undefined, {
@@ -300,6 +306,7 @@ export function ChatView(props: {
           )}
         </ol>
       </div>
+      {!request && <MediaComposer groupId={chat.groupId} ready={chat.ready} />}
       {!request && (
         <form
           class="composer"

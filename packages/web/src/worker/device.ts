@@ -29,11 +29,13 @@ import {
   type UserView,
 } from '@courier/protocol';
 import { AppStore } from './app-store.ts';
+import { DeviceMedia, mediaInfo, mediaLabel } from './device-media.ts';
 import type {
   BlockRow,
   ChatInfo,
   ChatSummary,
   DeviceEvent,
+  MediaMeta,
   MemberRow,
   MessagePage,
   MessageRow,
@@ -41,6 +43,7 @@ import type {
   ReportPreview,
   RequestRow,
   Session,
+  TransferProgress,
 } from './types.ts';
 
 const DEVICE_NAME = 'Web browser';
@@ -69,6 +72,18 @@ export class Device {
   private readonly peers = new Map<string, string>();
   /** The connection's open sockets, closed at once when the browser says it went offline. */
   private readonly sockets = new Set<WebSocket>();
+  /** Photos, videos, voice notes and files: upload, download and streaming (device-media.ts). */
+  private readonly media = new DeviceMedia({
+    endpoint: () => ({ baseUrl: this.origin, token: this.live.session.token }),
+    messages: (groupId) => this.messagesOf(groupId),
+    sendFile: async (groupId, file, clientMsgId) => {
+      const done = await this.live.client.sendFile(groupId, file, clientMsgId);
+      await this.live.app.setSentSeq(clientMsgId, done.seq);
+      this.history.delete(groupId);
+      this.emit({ kind: 'messages', groupId });
+      this.emit({ kind: 'chats' });
+    },
+  });
 
   constructor(private readonly origin: string) {
     this.http = new CourierHttp(origin);
@@ -443,7 +458,9 @@ export class Device {
           ...(group.request ? { request: true as const } : {}),
           title,
           ...(peer ? { peerAccountId: peer } : {}),
-          lastText: last ? `${last.outgoing ? 'You: ' : ''}${last.text}` : '',
+          lastText: last
+            ? `${last.outgoing ? 'You: ' : ''}${last.file ? mediaLabel(last.file) : last.text}`
+            : '',
           lastAtMs: Math.max(messages.at(-1)?.sentAtMs ?? 0, group.createdAtMs),
           unread: texts.filter((m) => !m.outgoing && m.seq > readSeq).length,
           memberCount: group.memberCount,
@@ -482,6 +499,7 @@ export class Device {
     return {
       ...base,
       text: m.text,
+      ...(m.file ? { file: mediaInfo(m.file) } : {}),
       ...(m.outgoing ? { state: outbox.has(m.clientMsgId) ? ('queued' as const) : ('stored' as const) } : {}),
     };
   }
@@ -537,6 +555,38 @@ export class Device {
       },
       () => {},
     );
+  }
+
+  // Media (device-media.ts) ------------------------------------------------------------------------
+
+  /** Encrypts, uploads (with progress, cancellable by `transferId`) and sends a file to a chat. */
+  sendMedia(
+    groupId: string,
+    transferId: string,
+    file: Blob,
+    meta: MediaMeta,
+    onProgress?: (progress: TransferProgress) => void,
+  ): Promise<void> {
+    return this.media.send(groupId, transferId, file, meta, onProgress);
+  }
+
+  /** Downloads and decrypts a whole file of a message (`MessageRow.key`), checking its digest. */
+  downloadMedia(
+    groupId: string,
+    messageKey: string,
+    transferId: string,
+    onProgress?: (progress: TransferProgress) => void,
+  ): Promise<Blob> {
+    return this.media.download(groupId, messageKey, transferId, onProgress);
+  }
+
+  cancelTransfer(transferId: string): void {
+    this.media.cancel(transferId);
+  }
+
+  /** Answers the media service worker's range requests on this port (a <video> plays while downloading). */
+  serveMedia(port: MessagePort): void {
+    this.media.serve(port);
   }
 
   /** Opens (or finds) the direct chat with a person named by @username or phone number. */

@@ -50,6 +50,8 @@ export interface MessageRow {
   state?: SendState;
   /** A line about the chat itself (someone added, removed, left), not a message. */
   notice?: boolean;
+  /** A photo, video, voice note or file (text is then empty): what shows before any download. */
+  file?: MediaInfo;
 }
 
 export interface MessagePage {
@@ -124,3 +126,45 @@ export interface ReportPreview {
   senderNames: Record<string, string>;
   reportedName?: string;
 }
+
+/** A file message as a chat shows it before any download (the key and blob id stay in the worker). */
+export interface MediaInfo {
+  name: string;
+  mime: string;
+  size: number;
+  width?: number;
+  height?: number;
+  durationMs?: number;
+  /** The sender's thumbnail (a photo's, a video's poster frame), from inside the encrypted message. */
+  preview?: { mime: string; bytes: Uint8Array };
+}
+
+/** What the page knows of a file it sends, besides its bytes: made on the page (canvas, <video>). */
+export interface MediaMeta {
+  name: string;
+  mime: string;
+  width?: number;
+  height?: number;
+  durationMs?: number;
+  preview?: { mime: string; bytes: Uint8Array };
+}
+
+export interface TransferProgress {
+  done: number;
+  total: number;
+}
+
+/** The media service worker asks the device worker for plaintext bytes [start, end) of a file. */
+export interface MediaRangeRequest {
+  groupId: string;
+  messageKey: string;
+  start: number;
+  /** One past the last byte; the end of the file when absent. */
+  end?: number;
+  /** Where the reply goes. */
+  reply: MessagePort;
+}
+
+export type MediaRangeReply =
+  | { ok: true; mime: string; size: number; start: number; end: number; body: ReadableStream<Uint8Array> }
+  | { ok: false; code: string; message: string };

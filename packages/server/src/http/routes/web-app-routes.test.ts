@@ -56,6 +56,24 @@ describe('the web app routes', () => {
     await app.close();
   });
 
+  it('serves the media service worker at the root, uncached, and lets images and media be blob: URLs', async () => {
+    const app = await appWith({ 'index.html': '<!doctype html>', 'media-sw.js': 'self.x = 1' });
+    const worker = await app.inject({ url: '/media-sw.js' });
+    expect(worker.statusCode).toBe(200);
+    expect(worker.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(worker.headers['cache-control']).toBe('no-cache');
+    expect(worker.body).toBe('self.x = 1');
+    const csp = String(worker.headers['content-security-policy']);
+    expect(csp).toContain("img-src 'self' blob:");
+    expect(csp).toContain("media-src 'self' blob:");
+    expect(csp).not.toContain('data:');
+    await app.close();
+    // A build without it (an older one) does not answer the name.
+    const older = await appWith({ 'index.html': '<!doctype html>' });
+    expect((await older.inject({ url: '/media-sw.js' })).statusCode).toBe(404);
+    await older.close();
+  });
+
   it('says how to build the app when there is no build, without failing to start', async () => {
     const app = await appWith(undefined);
     for (const url of ['/', '/transparency']) {
@@ -102,6 +120,7 @@ describe('the web app routes', () => {
           'worker-src',
           'style-src',
           'img-src',
+          'media-src',
           'connect-src',
           'object-src',
           'base-uri',

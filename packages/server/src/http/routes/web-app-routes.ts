@@ -19,7 +19,8 @@ const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
 /**
  * The strict policy of the app: no inline script or style, scripts and workers from this origin only,
  * and network calls to this origin only (its HTTP API and its WebSocket, named explicitly because not
- * every browser counts ws: as 'self').
+ * every browser counts ws: as 'self'). Images and media may also be blob: URLs, which only the page
+ * itself can make: previews and photos decrypted on the device, a voice note, a video being sent.
  */
 export function webAppCsp(host: string | undefined): string {
   const sockets = host !== undefined && HOST.test(host) ? ` ws://${host} wss://${host}` : '';
@@ -28,7 +29,8 @@ export function webAppCsp(host: string | undefined): string {
     "script-src 'self'",
     "worker-src 'self'",
     "style-src 'self'",
-    "img-src 'self'",
+    "img-src 'self' blob:",
+    "media-src 'self' blob:",
     `connect-src 'self'${sockets}`,
     "object-src 'none'",
     "base-uri 'none'",
@@ -90,6 +92,14 @@ export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): P
   app.get<{ Params: { period: string } }>('/transparency/:period', async (request, reply) =>
     /^\d{4}-H[12]$/.test(request.params.period) ? transparencyPage(request, reply) : reply.callNotFound(),
   );
+  // The media service worker (packages/web/src/media/media-sw.ts): at the root, as its scope is /.
+  const mediaWorker = existsSync(join(dist, 'media-sw.js'))
+    ? readFileSync(join(dist, 'media-sw.js'))
+    : undefined;
+  if (mediaWorker !== undefined)
+    app.get('/media-sw.js', async (request, reply) =>
+      headers(reply, request).type(TYPES['.js']!).header('cache-control', 'no-cache').send(mediaWorker),
+    );
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const file = assets.get(request.params.name);
     if (file === undefined) return reply.callNotFound();

@@ -1,0 +1,241 @@
+/**
+ * Sending media from a chat: an Attach button (any files), drag and drop onto the chat, paste of
+ * files (a screenshot from the clipboard), and voice notes recorded with the microphone
+ * (MediaRecorder). Each upload shows a progress bar with Cancel. The preview, dimensions and
+ * duration are made here on the page (media/make-preview.ts); encryption and upload run in the
+ * worker.
+ */
+import { proxy } from 'comlink';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { startMediaStreaming } from '../media/media-stream.ts';
+import { describeForSending } from '../media/make-preview.ts';
+import { AppError, device } from '../rpc.ts';
+import type { TransferProgress } from '../worker/types.ts';
+import { messageOf } from './errors.tsx';
+import { formatDuration } from './media-format.ts';
+import './media.css';
+
+interface Upload {
+  id: string;
+  name: string;
+  progress: TransferProgress;
+}
+
+/** The recorder's type: Opus in WebM where the browser has it (Chromium, Firefox), else its default. */
+function recorderMime(): string | undefined {
+  for (const type of ['audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/mp4'])
+    if (MediaRecorder.isTypeSupported(type)) return type;
+  return undefined;
+}
+
+export function MediaComposer(props: { groupId: string; ready: boolean }) {
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  const [error, setError] = useState('');
+  const [recording, setRecording] = useState<{ startedAt: number; elapsedMs: number } | undefined>();
+  const [dragging, setDragging] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const recorder = useRef<{ recorder: MediaRecorder; stream: MediaStream; keep: boolean } | undefined>(
+    undefined,
+  );
+  const groupId = useRef(props.groupId);
+  groupId.current = props.groupId;
+
+  const sendFiles = async (files: File[], known: { durationMs?: number; name?: string } = {}) => {
+    setError('');
+    await Promise.all(
+      files.map(async (file) => {
+        const id = crypto.randomUUID();
+        const name = known.name ?? file.name;
+        setUploads((list) => [...list, { id, name, progress: { done: 0, total: file.size } }]);
+        try {
+          const meta = await describeForSending(file, known);
+          await device.sendMedia(
+            groupId.current,
+            id,
+            file,
+            meta,
+            proxy((progress: TransferProgress) =>
+              setUploads((list) => list.map((u) => (u.id === id ? { ...u, progress } : u))),
+            ),
+          );
+        } catch (caught) {
+          if (!(caught instanceof AppError && caught.code === 'MEDIA_CANCELLED'))
+            setError(`${name}: ${messageOf(caught)}`);
+        } finally {
+          setUploads((list) => list.filter((u) => u.id !== id));
+        }
+      }),
+    );
+  };
+
+  // The media service worker, so that videos received here play while they download.
+  useEffect(() => void startMediaStreaming(), []);
+
+  // Paste and drop anywhere on the page go to the open chat.
+  useEffect(() => {
+    if (!props.ready) return;
+    const filesOf = (data: DataTransfer | null) => [...(data?.files ?? [])];
+    const onPaste = (event: ClipboardEvent) => {
+      const files = filesOf(event.clipboardData);
+      if (files.length === 0) return;
+      event.preventDefault();
+      void sendFiles(files);
+    };
+    const onDragOver = (event: DragEvent) => {
+      if (!event.dataTransfer?.types.includes('Files')) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+      setDragging(true);
+    };
+    const onDragLeave = (event: DragEvent) => {
+      if (event.relatedTarget === null) setDragging(false);
+    };
+    const onDrop = (event: DragEvent) => {
+      const files = filesOf(event.dataTransfer);
+      setDragging(false);
+      if (files.length === 0) return;
+      event.preventDefault();
+      void sendFiles(files);
+    };
+    document.addEventListener('paste', onPaste);
+    document.addEventListener('dragover', onDragOver);
+    document.addEventListener('dragleave', onDragLeave);
+    document.addEventListener('drop', onDrop);
+    return () => {
+      document.removeEventListener('paste', onPaste);
+      document.removeEventListener('dragover', onDragOver);
+      document.removeEventListener('dragleave', onDragLeave);
+      document.removeEventListener('drop', onDrop);
+    };
+  }, [props.ready]);
+
+  // The recording's clock, and the microphone released when the chat closes mid-recording.
+  useEffect(() => {
+    if (!recording) return;
+    const timer = setInterval(
+      () => setRecording((r) => (r ? { ...r, elapsedMs: Date.now() - r.startedAt } : r)),
+      500,
+    );
+    return () => clearInterval(timer);
+  }, [recording !== undefined]);
+  useEffect(
+    () => () => {
+      const current = recorder.current;
+      if (current) {
+        current.keep = false;
+        current.recorder.stop();
+      }
+    },
+    [],
+  );
+
+  const startRecording = async () => {
+    setError('');
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const mime = recorderMime();
+      const media = new MediaRecorder(stream, mime ? { mimeType: mime } : {});
+      const parts: Blob[] = [];
+      const startedAt = Date.now();
+      const entry = { recorder: media, stream, keep: true };
+      recorder.current = entry;
+      media.ondataavailable = (event) => parts.push(event.data);
+      media.onstop = () => {
+        for (const track of stream.getTracks()) track.stop();
+        recorder.current = undefined;
+        setRecording(undefined);
+        if (!entry.keep || parts.length === 0) return;
+        const type = (media.mimeType || mime || 'audio/webm').split(';')[0] as string;
+        const extension = type.split('/')[1] ?? 'webm';
+        const stamp = new Date(startedAt).toISOString().slice(0, 19).replace(/[T:]/g, '-');
+        const name = `Voice note ${stamp}.${extension}`;
+        const file = new File(parts, name, { type });
+        void sendFiles([file], { durationMs: Date.now() - startedAt, name });
+      };
+      media.start(250);
+      setRecording({ startedAt, elapsedMs: 0 });
+    } catch (caught) {
+      setError(`The microphone could not be used: ${messageOf(caught)}`);
+    }
+  };
+
+  const stopRecording = (keep: boolean) => {
+    const current = recorder.current;
+    if (!current) return;
+    current.keep = keep;
+    current.recorder.stop();
+  };
+
+  return (
+    <div class={`media-composer${dragging ? ' dragging' : ''}`}>
+      <input
+        ref={input}
+        type="file"
+        multiple
+        hidden
+        aria-label="Files to send"
+        onChange={(event) => {
+          const files = [...(event.currentTarget.files ?? [])];
+          event.currentTarget.value = '';
+          if (files.length > 0) void sendFiles(files);
+        }}
+      />
+      <div class="media-actions">
+        <button
+          type="button"
+          class="secondary"
+          disabled={!props.ready}
+          onClick={() => input.current?.click()}
+        >
+          Attach file
+        </button>
+        {recording ? (
+          <>
+            <span class="recording" role="status">
+              Recording {formatDuration(recording.elapsedMs)}
+            </span>
+            <button type="button" onClick={() => stopRecording(true)}>
+              Send voice note
+            </button>
+            <button type="button" class="secondary" onClick={() => stopRecording(false)}>
+              Discard
+            </button>
+          </>
+        ) : (
+          <button
+            type="button"
+            class="secondary"
+            disabled={!props.ready || typeof MediaRecorder === 'undefined'}
+            onClick={() => void startRecording()}
+          >
+            Record voice note
+          </button>
+        )}
+        {dragging && <span class="drop-hint">Drop files to send them</span>}
+      </div>
+      {uploads.length > 0 && (
+        <ul class="uploads" aria-label="Uploads">
+          {uploads.map((u) => (
+            <li key={u.id} class="upload">
+              <span class="upload-name">{u.name}</span>
+              <progress
+                value={u.progress.done}
+                max={u.progress.total || 1}
+                aria-label={`Uploading ${u.name}`}
+              />
+              <button type="button" class="secondary" onClick={() => void device.cancelTransfer(u.id)}>
+                Cancel
+                <span class="visually-hidden"> upload of {u.name}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && (
+        <p class="alert" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
