@@ -8,8 +8,9 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { withDaySeparators } from '../ui/day-groups.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
-import { MessageText } from '../ui/message-text.tsx';
+import { MessageBody } from '../ui/message-marks.tsx';
 import type { ChatSummary, MessageRow } from '../worker/types.ts';
+import { MessageActions } from './message-actions.tsx';
 import { ReportDialog } from './report-dialog.tsx';
 
 const STATE_TEXT = { queued: 'Queued: sends when online', stored: 'Sent' } as const;
@@ -278,9 +279,7 @@ export function ChatView(props: {
                 {!entry.item.outgoing && chat.kind !== 'direct' && (
                   <span class="sender">{entry.item.senderName}</span>
                 )}
-                <span class="text">
-                  <MessageText text={entry.item.text} />
-                </span>
+                <MessageBody row={entry.item} />
                 <span class="meta">
                   <time dateTime={new Date(entry.item.sentAtMs).toISOString()}>
                     {new Date(entry.item.sentAtMs).toLocaleTimeString(undefined, {
@@ -295,6 +294,9 @@ export function ChatView(props: {
                     </span>
                   )}
                 </span>
+                {!request && (
+                  <MessageActions groupId={chat.groupId} row={entry.item} run={run} onNotice={setNotice} />
+                )}
               </li>
             ),
           )}

@@ -1,5 +1,6 @@
 /** What the page and the worker exchange: plain data only (structured clone). */
 import type { FileReportBody } from '@courier/protocol';
+import type { MessageMarks } from './message-actions.ts';
 
 /** A call's outcome: failures carry the catalog code (Comlink would keep only an Error's message). */
 export type Outcome<T> =
@@ -50,6 +51,8 @@ export interface MessageRow {
   state?: SendState;
   /** A line about the chat itself (someone added, removed, left), not a message. */
   notice?: boolean;
+  /** Reply, forward, edit, delete and reactions (issue 14): absent on notices. */
+  actions?: MessageMarks;
 }
 
 export interface MessagePage {
