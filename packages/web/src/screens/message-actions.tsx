@@ -77,7 +77,7 @@ export function MessageActions(props: {
         onClick={() => setOpen(!open)}
       >
         <span aria-hidden="true">⋯</span>
-        <span class="visually-hidden">Message actions{row.outgoing ? '' : ` (${row.senderName})`}</span>
+        <span class="visually-hidden">Message actions</span>
       </button>
       {open && (
         <div
