@@ -1,18 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CourierHttp } from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRunner } from './support/cli-process.ts';
-import { nextPhone, type TestUser } from './support/harness.ts';
+import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
-import {
-  codeFromOutbox,
-  freePort,
-  killHard,
-  type ServerProcess,
-  spawnServer,
-} from './support/server-process.ts';
 import { until } from './support/until.ts';
 
 /**
@@ -22,24 +14,15 @@ import { until } from './support/until.ts';
  */
 describe('courier: message actions', { timeout: 400_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'courier-cli-actions-'));
-  const outbox = join(dir, 'sms.jsonl');
-  let server: ServerProcess;
+  let server: TestServer;
   const { start, courier, running } = cliRunner(dir, () => server.url);
 
   beforeAll(async () => {
-    server = await spawnServer(
-      {
-        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
-        COURIER_SMS_OUTBOX: outbox,
-        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
-        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
-      },
-      await freePort(),
-    );
+    server = await startTestServer();
   });
   afterAll(async () => {
     for (const child of running) child.kill('SIGKILL');
-    if (server) await killHard(server.child);
+    await server?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -47,24 +30,11 @@ describe('courier: message actions', { timeout: 400_000 }, () => {
     // Bob on the CLI, Alice on the SDK.
     const bobPhone = nextPhone();
     expect((await courier('bob', 'register', bobPhone, '--request-only')).code).toBe(0);
-    const code = codeFromOutbox(outbox, bobPhone);
+    const code = server.sms.lastCode(bobPhone);
     expect((await courier('bob', 'register', bobPhone, '--code', code, '--accept-policy')).code).toBe(0);
     const bobId = (JSON.parse((await courier('bob', '--json', 'whoami')).out) as { accountId: string })
       .accountId;
-    const alicePhone = nextPhone();
-    const http = new CourierHttp(server.url);
-    await http.requestCode(alicePhone, 'register');
-    const { version } = await http.privacyPolicy();
-    const reply = await http.verifyCode(
-      alicePhone,
-      codeFromOutbox(outbox, alicePhone),
-      'register',
-      'sdk',
-      version,
-    );
-    http.setToken(reply.token);
-    const aliceUser: TestUser = { phone: alicePhone, ...reply, http };
-    const alice = await secureDevice(server, aliceUser);
+    const alice = await secureDevice(server, await server.register(nextPhone()));
     const chat = await alice.client.openDirect(bobId);
     const g = chat.groupId;
 
