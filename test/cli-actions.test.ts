@@ -12,7 +12,7 @@ import { until } from './support/until.ts';
  * seen by the other person; listen shows the other person's actions; history shows ids, quotes,
  * "(edited)", "(message deleted)" and reactions.
  */
-describe('courier: message actions', { timeout: 400_000 }, () => {
+describe('courier: message actions', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'courier-cli-actions-'));
   let server: TestServer;
   const { start, courier, running } = cliRunner(dir, () => server.url);
