@@ -28,8 +28,8 @@ describe('unsupported content and receipts, end to end', () => {
     const bob = await secureDevice(server, await server.register(nextPhone()));
     const chat = await alice.client.openDirect(bob.user.accountId);
     await bob.joined(chat.groupId);
-    // A newer client's reaction, and a text from the future's format version.
-    await alice.client.dangerouslySendRawContent(chat.groupId, json({ v: 1, type: 'reaction', emoji: '+1' }));
+    // A newer client's poll, and a text from the future's format version.
+    await alice.client.dangerouslySendRawContent(chat.groupId, json({ v: 1, type: 'poll', question: '?' }));
     await alice.client.dangerouslySendRawContent(
       chat.groupId,
       json({ v: 2, type: 'text', text: 'v2', sentAtMs: 1 }),
@@ -37,7 +37,7 @@ describe('unsupported content and receipts, end to end', () => {
     await alice.client.sendText(chat.groupId, 'plain text after');
     const got = await bob.waitFor(chat.groupId, 3);
     expect(got.map((m) => m.unsupported ?? m.text)).toEqual([
-      { type: 'reaction', v: 1 },
+      { type: 'poll', v: 1 },
       { type: 'text', v: 2 },
       'plain text after',
     ]);
@@ -46,7 +46,7 @@ describe('unsupported content and receipts, end to end', () => {
     expect(page.messages.filter((m) => !m.roster).map((m) => m.unsupported?.type ?? m.text)).toEqual([
       'plain text after',
       'text',
-      'reaction',
+      'poll',
     ]);
     // Unsupported messages are messages: they count as unread.
     expect(await bob.client.unreadCount(chat.groupId)).toBe(3);

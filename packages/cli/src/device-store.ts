@@ -17,6 +17,9 @@ import {
   type StashedEntry,
   type StoredIdentity,
   type StoredMessage,
+  applyAction,
+  inLogOrder,
+  type MessageAction,
 } from '@courier/sdk';
 import Database from 'better-sqlite3';
 
@@ -38,6 +41,10 @@ CREATE TABLE IF NOT EXISTS messages (
   client_msg_id TEXT NOT NULL, sender_account_id TEXT NOT NULL, sender_device_id TEXT NOT NULL,
   sent_at_ms INTEGER NOT NULL, text TEXT NOT NULL, outgoing INTEGER NOT NULL, shown INTEGER NOT NULL, roster TEXT,
   UNIQUE (group_id, sender_device_id, client_msg_id));
+CREATE TABLE IF NOT EXISTS pending_actions (
+  group_id TEXT NOT NULL, target_device_id TEXT NOT NULL, target_msg_id TEXT NOT NULL,
+  sender_device_id TEXT NOT NULL, client_msg_id TEXT NOT NULL, action TEXT NOT NULL,
+  PRIMARY KEY (group_id, target_device_id, target_msg_id, sender_device_id, client_msg_id));
 CREATE TABLE IF NOT EXISTS known_keys (account_id TEXT PRIMARY KEY, keys TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chat_states (
   group_id TEXT PRIMARY KEY, delivered_up_to INTEGER NOT NULL, read_up_to INTEGER NOT NULL,
@@ -51,6 +58,8 @@ const ADDED_COLUMNS: readonly { table: string; column: string; definition: strin
   // File messages (issue 14) and messages of a type this version cannot show.
   { table: 'messages', column: 'file', definition: 'TEXT' },
   { table: 'messages', column: 'unsupported', definition: 'TEXT' },
+  // Message actions (issue 14): quote, forward, edit mark and history, deletion, reactions, as JSON.
+  { table: 'messages', column: 'marks', definition: 'TEXT' },
 ];
 
 /** Paging by chat and order, and counting unread messages by chat and position, read only what they return. */
@@ -85,6 +94,21 @@ interface MessageRow {
   roster: string | null;
   file: string | null;
   unsupported: string | null;
+  marks: string | null;
+}
+
+/** What message actions add to a message, kept in its `marks` column. */
+type Marks = Pick<StoredMessage, 'replyTo' | 'forwarded' | 'edited' | 'deleted' | 'reactions'>;
+
+function marksOf(m: StoredMessage): string | null {
+  const marks: Marks = {
+    ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+    ...(m.forwarded ? { forwarded: m.forwarded } : {}),
+    ...(m.edited ? { edited: m.edited } : {}),
+    ...(m.deleted ? { deleted: m.deleted } : {}),
+    ...(m.reactions ? { reactions: m.reactions } : {}),
+  };
+  return Object.keys(marks).length > 0 ? JSON.stringify(marks) : null;
 }
 
 const bytes = (b: Buffer | Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
@@ -101,6 +125,7 @@ const toMessage = (r: MessageRow): StoredMessage & { id: number } => ({
   ...(r.roster ? { roster: JSON.parse(r.roster) as RosterEvent } : {}),
   ...(r.file ? { file: JSON.parse(r.file) as FileDescriptor } : {}),
   ...(r.unsupported ? { unsupported: JSON.parse(r.unsupported) as { type: string; v: number } } : {}),
+  ...(r.marks ? (JSON.parse(r.marks) as Marks) : {}),
 });
 
 /**
@@ -360,6 +385,7 @@ export class DeviceStore implements MlsStore {
             (expectedVersion ?? 0) + 1,
           );
         this.insertMessages(extras.messages ?? []);
+        this.applyActions(extras.actions ?? []);
         if (extras.outbox) {
           this.putOutbox(extras.outbox);
           // An encrypted draft is the outbox's now: one or the other holds it, never both or neither.
@@ -370,13 +396,16 @@ export class DeviceStore implements MlsStore {
       .immediate();
   }
 
+  /** Inserts messages not kept yet; each takes the actions kept aside for it, in log order. */
   private insertMessages(messages: readonly StoredMessage[]): void {
     const insert = this.db.prepare(
       `INSERT INTO messages (group_id, seq, client_msg_id, sender_account_id, sender_device_id, sent_at_ms, text,
-         outgoing, shown, roster, file, unsupported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         outgoing, shown, roster, file, unsupported, marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (group_id, sender_device_id, client_msg_id) DO NOTHING`,
     );
-    for (const m of messages)
+    for (const message of messages) {
+      const waiting = this.takePendingActions(message);
+      const m = inLogOrder(waiting).reduce(applyAction, message);
       insert.run(
         m.groupId,
         m.seq,
@@ -390,7 +419,77 @@ export class DeviceStore implements MlsStore {
         m.roster ? JSON.stringify(m.roster) : null,
         m.file ? JSON.stringify(m.file) : null,
         m.unsupported ? JSON.stringify(m.unsupported) : null,
+        marksOf(m),
       );
+    }
+  }
+
+  private takePendingActions(m: StoredMessage): MessageAction[] {
+    const where = 'WHERE group_id = ? AND target_device_id = ? AND target_msg_id = ?';
+    const rows = this.db
+      .prepare(`SELECT action FROM pending_actions ${where}`)
+      .all(m.groupId, m.senderDeviceId, m.clientMsgId) as { action: string }[];
+    if (rows.length === 0) return [];
+    this.db.prepare(`DELETE FROM pending_actions ${where}`).run(m.groupId, m.senderDeviceId, m.clientMsgId);
+    return rows.map((r) => JSON.parse(r.action) as MessageAction);
+  }
+
+  /** Applies actions to their messages, or keeps them aside until the message arrives. */
+  private applyActions(actions: readonly MessageAction[]): void {
+    for (const action of actions) {
+      const { groupId, target } = action;
+      const kept = this.db
+        .prepare('SELECT * FROM messages WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?')
+        .get(groupId, target.senderDeviceId, target.clientMsgId) as MessageRow | undefined;
+      if (!kept) {
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO pending_actions (group_id, target_device_id, target_msg_id, sender_device_id,
+               client_msg_id, action) VALUES (?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            groupId,
+            target.senderDeviceId,
+            target.clientMsgId,
+            action.senderDeviceId,
+            action.clientMsgId,
+            JSON.stringify(action),
+          );
+        continue;
+      }
+      const next = applyAction(toMessage(kept), action);
+      this.db
+        .prepare('UPDATE messages SET text = ?, file = ?, unsupported = ?, marks = ? WHERE id = ?')
+        .run(
+          next.text,
+          next.file ? JSON.stringify(next.file) : null,
+          next.unsupported ? JSON.stringify(next.unsupported) : null,
+          marksOf(next),
+          kept.id,
+        );
+    }
+  }
+
+  async message(
+    groupId: string,
+    ref: Pick<StoredMessage, 'senderDeviceId' | 'clientMsgId'>,
+  ): Promise<StoredMessage | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM messages WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?')
+      .get(groupId, ref.senderDeviceId, ref.clientMsgId) as MessageRow | undefined;
+    if (!row) return undefined;
+    const { id: _id, ...message } = toMessage(row);
+    return message;
+  }
+
+  /** The message at a log position of a chat (what history prints as #seq), if this device keeps it. */
+  messageAt(groupId: string, seq: number): StoredMessage | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM messages WHERE group_id = ? AND seq = ? AND roster IS NULL ORDER BY id LIMIT 1')
+      .get(groupId, seq) as MessageRow | undefined;
+    if (!row) return undefined;
+    const { id: _id, ...message } = toMessage(row);
+    return message;
   }
 
   async addMessages(messages: readonly StoredMessage[]): Promise<void> {

@@ -5,6 +5,7 @@
 import { CourierError } from '@courier/protocol';
 import { Command } from 'commander';
 import * as account from './commands/account-commands.ts';
+import * as actions from './commands/action-commands.ts';
 import * as chats from './commands/chat-commands.ts';
 import * as consent from './commands/consent-commands.ts';
 import { exportData } from './commands/export-command.ts';
@@ -227,6 +228,31 @@ program
   .option('--before <cursor>', 'the page before this point (as the previous page printed)')
   .option('--limit <n>', 'messages per page (1 to 500)', '20')
   .action(run((ctx, chat: string, o: { before?: string; limit: string }) => messages.history(ctx, chat, o)));
+program
+  .command('reply <chat> <message> <text...>')
+  .description('answer a message, quoting it (the message as history shows it: #12)')
+  .action(run((ctx, chat: string, id: string, text: string[]) => actions.reply(ctx, chat, id, text)));
+program
+  .command('forward <chat> <message> <to>')
+  .description('forward a text message to another chat (encrypted again for it)')
+  .action(run((ctx, chat: string, id: string, to: string) => actions.forward(ctx, chat, id, to)));
+program
+  .command('edit <chat> <message> <text...>')
+  .description('change the text of a message you sent; shown as edited')
+  .action(run((ctx, chat: string, id: string, text: string[]) => actions.edit(ctx, chat, id, text)));
+program
+  .command('delete <chat> <message>')
+  .description('delete a message you sent, for everyone (cannot be guaranteed on modified clients)')
+  .action(run((ctx, chat: string, id: string) => actions.deleteMessage(ctx, chat, id)));
+program
+  .command('react <chat> <message> <emoji>')
+  .description('react to a message with an emoji (--remove takes it back)')
+  .option('--remove', 'take the reaction back')
+  .action(
+    run((ctx, chat: string, id: string, emoji: string, o: { remove?: boolean }) =>
+      actions.react(ctx, chat, id, emoji, o),
+    ),
+  );
 program
   .command('safety <who>')
   .description('the safety number you share with someone: compare it with theirs out of band')

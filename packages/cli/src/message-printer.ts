@@ -12,6 +12,11 @@ export const STATUS_MARKS: Record<MessageStatus, string> = {
   read: '✓✓ read',
 };
 
+/** How a person names a message to reply to, edit, delete, react to or forward: `#seq`, or its id before the server stored it. */
+export function messageId(message: Pick<StoredMessage, 'seq' | 'clientMsgId'>): string {
+  return message.seq > 0 ? `#${message.seq}` : message.clientMsgId;
+}
+
 /** A message of a type this version cannot show: said so, never hidden, never "undecryptable". */
 export function unsupportedText(unsupported: { type: string; v: number }): string {
   return `(unsupported message: ${printable(unsupported.type)} v${unsupported.v}; update Courier to see it)`;
@@ -51,19 +56,77 @@ export class MessagePrinter {
   async line(message: StoredMessage): Promise<string> {
     const title = printable(await this.title(message.groupId));
     const sender = printable(await this.names.of(message.senderAccountId));
+    if (message.deleted) return `[${title}] ${sender}: (message deleted)`;
+    const marks = this.marks(message);
     if (message.file) {
       const f = message.file;
       const shape = f.width && f.height ? `, ${f.width}×${f.height}` : '';
       const length = f.durationMs ? `, ${(f.durationMs / 1000).toFixed(1)} s` : '';
-      return `[${title}] ${sender}: [file] ${printable(f.name)} (${printable(f.mime)}, ${humanBytes(f.size)}${shape}${length}) — courier download ${f.blobId}`;
+      return `[${title}] ${sender}: [file] ${printable(f.name)} (${printable(f.mime)}, ${humanBytes(f.size)}${shape}${length}) — courier download ${f.blobId}${marks}`;
     }
-    return `[${title}] ${sender}: ${message.unsupported ? unsupportedText(message.unsupported) : printable(message.text)}`;
+    const from = message.forwarded
+      ? `(forwarded from ${printable(await this.names.of(message.forwarded.accountId))}) `
+      : '';
+    const body = `[${title}] ${sender}: ${from}${message.unsupported ? unsupportedText(message.unsupported) : printable(message.text)}${marks}`;
+    return message.replyTo ? `${await this.quoteLine(message.replyTo)}\n${body}` : body;
+  }
+
+  /** The line above a reply: whom it answers and what it quotes. */
+  private async quoteLine(replyTo: NonNullable<StoredMessage['replyTo']>): Promise<string> {
+    const who = printable(await this.names.of(replyTo.senderAccountId));
+    return `  > ${who}: ${replyTo.quote.length > 0 ? printable(replyTo.quote) : '(no text)'}`;
+  }
+
+  /** "(edited)" and the reaction counts after a message. */
+  private marks(message: StoredMessage): string {
+    return (message.edited ? '  (edited)' : '') + this.reactionCounts(message);
+  }
+
+  /** The reaction counts after a message: `  [👍 2 🎉 1]`. */
+  private reactionCounts(message: StoredMessage): string {
+    return message.reactions?.length
+      ? `  [${message.reactions.map((r) => `${printable(r.emoji)} ${r.by.length}`).join(' ')}]`
+      : '';
   }
 
   /** A sent message's line with its status mark (history). */
   async lineWithStatus(message: StoredMessage): Promise<string> {
     const line = await this.line(message);
     return message.outgoing && message.status ? `${line}  ${STATUS_MARKS[message.status]}` : line;
+  }
+
+  /**
+   * A message as history shows it: its id first (`#12`, what reply, edit, delete, react and forward
+   * take), then its line and status mark.
+   */
+  async historyLine(message: StoredMessage): Promise<string> {
+    const line = await this.lineWithStatus(message);
+    const id = messageId(message);
+    const at = line.lastIndexOf('\n[');
+    // A reply's quote line stays above it; the id goes on the message's own line.
+    return at < 0 ? `${id} ${line}` : `${line.slice(0, at + 1)}${id} ${line.slice(at + 1)}`;
+  }
+
+  /** What an edit, deletion or reaction someone made did to a message (listen, chat). */
+  async updateLine(event: SecureClientEvents['updated']): Promise<string> {
+    const { message, action } = event;
+    const title = printable(await this.title(message.groupId));
+    const who = printable(await this.names.of(action.senderAccountId));
+    const id = messageId(message);
+    if (action.kind === 'edit') return `[${title}] ${who} edited ${id}: ${printable(message.text)}  (edited)`;
+    if (action.kind === 'delete') return `[${title}] ${who} deleted ${id}: (message deleted)`;
+    return `[${title}] ${who} ${action.on ? 'reacted' : 'took back'} ${printable(action.emoji)} ${action.on ? 'to' : 'on'} ${id}${this.reactionCounts(message) || '  [no reactions]'}`;
+  }
+
+  async updateJson(event: SecureClientEvents['updated']): Promise<string> {
+    return safeJson({
+      kind: 'update',
+      action: event.action.kind,
+      by: event.action.senderAccountId,
+      byName: await this.names.of(event.action.senderAccountId),
+      ...(event.action.kind === 'reaction' ? { emoji: event.action.emoji, on: event.action.on } : {}),
+      message: JSON.parse(await this.json(event.message)),
+    });
   }
 
   /** Delivered and read marks of the person's sent messages: `[chat] ✓✓ read by @bob up to #12`. */
@@ -117,6 +180,14 @@ export class MessagePrinter {
           }
         : {}),
       ...(message.unsupported ? { unsupported: message.unsupported } : {}),
+      id: messageId(message),
+      clientMsgId: message.clientMsgId,
+      fromDevice: message.senderDeviceId,
+      ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+      ...(message.forwarded ? { forwarded: message.forwarded } : {}),
+      ...(message.edited ? { edited: message.edited } : {}),
+      ...(message.deleted ? { deleted: message.deleted } : {}),
+      ...(message.reactions ? { reactions: message.reactions } : {}),
       ...(message.outgoing ? { outgoing: true } : {}),
       ...(message.status ? { status: message.status } : {}),
     });

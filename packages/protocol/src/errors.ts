@@ -137,6 +137,18 @@ export const errorCatalog = {
     message:
       "You share no chat with that device's owner; a device takes items only from its own account and its chats' members.",
   },
+  MSG_UNKNOWN_MESSAGE: {
+    status: 404,
+    message: 'No such message in this chat on this device (its number or id as history shows it).',
+  },
+  MSG_NOT_SENDER: {
+    status: 403,
+    message: 'Only the person who sent a message may edit it or delete it for everyone.',
+  },
+  MSG_NOT_ACTIONABLE: {
+    status: 409,
+    message: 'That message cannot take this action (it was deleted, or it is not a text).',
+  },
   MLS_MALFORMED: { status: 400, message: 'The MLS message could not be decoded.' },
   MLS_NOT_PUBLIC_MESSAGE: {
     status: 400,

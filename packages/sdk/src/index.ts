@@ -93,3 +93,24 @@ export type { AnyContent } from './content/content-registry.ts';
 export type { ContentType, DecodedContent } from './content/content-type.ts';
 export type { ReceiptContent, ReceiptStatus } from './content/receipt-content.ts';
 export type { TextContent } from './content/text-content.ts';
+export {
+  actionOf,
+  applyAction,
+  inLogOrder,
+  MAX_EDIT_HISTORY,
+  MAX_REACTION_KINDS,
+  mayApply,
+} from './actions/message-action.ts';
+export type { MessageAction } from './actions/message-action.ts';
+export { DELETE_FOR_EVERYONE_NOTICE } from './actions/delete-notice.ts';
+export type { MessageRef } from './content/message-ref.ts';
+export { isRefOf, parseMessageRef, refOf } from './content/message-ref.ts';
+export type { ReplyContent } from './content/reply-content.ts';
+export { MAX_QUOTE_LENGTH } from './content/reply-content.ts';
+export type { ForwardContent } from './content/forward-content.ts';
+export type { EditContent } from './content/edit-content.ts';
+export type { DeleteContent } from './content/delete-content.ts';
+export type { ReactionContent } from './content/reaction-content.ts';
+export { isEmoji, MAX_EMOJI_LENGTH } from './content/reaction-content.ts';
+export type { ActionContent } from './content/content-registry.ts';
+export type { Reaction } from './mls/mls-store.ts';

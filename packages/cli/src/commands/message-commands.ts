@@ -167,6 +167,11 @@ function showEvents(
     later(() => (ctx.json ? print.json(message) : print.line(message)));
     if (markRead) void client.markRead(message.groupId, message.seq).catch(() => {});
   });
+  client.on('updated', (update) => {
+    if (update.action.senderDeviceId === client.deviceId) return;
+    if (only !== undefined && update.message.groupId !== only) return;
+    later(() => (ctx.json ? print.updateJson(update) : print.updateLine(update)));
+  });
   client.on('status', (status) => {
     if (status.status === 'stored' || (only !== undefined && status.groupId !== only)) return;
     later(() => (ctx.json ? print.statusJson(status) : print.statusLine(status)));
@@ -381,7 +386,7 @@ export async function history(
       ctx.io.out(
         message.roster
           ? await print.rosterLine(message.groupId, message.roster)
-          : await print.lineWithStatus(message),
+          : await print.historyLine(message),
       );
     if (page.before !== undefined)
       ctx.io.err(`(older messages: courier history ${chat} --before ${page.before} --limit ${limit})`);

@@ -1,16 +1,37 @@
 import { CourierError } from '@courier/protocol';
 import type { ContentType, DecodedContent } from './content-type.ts';
+import { type DeleteContent, deleteContent } from './delete-content.ts';
+import { type EditContent, editContent } from './edit-content.ts';
 import { type FileContent, fileContent } from './file-content.ts';
+import { type ForwardContent, forwardContent } from './forward-content.ts';
+import { type ReactionContent, reactionContent } from './reaction-content.ts';
 import { type ReceiptContent, receiptContent } from './receipt-content.ts';
+import { type ReplyContent, replyContent } from './reply-content.ts';
 import { type TextContent, textContent } from './text-content.ts';
 
 /** Every content this client can read and send. A new type adds its file here and its type below. */
-export type AnyContent = TextContent | FileContent | ReceiptContent;
+export type AnyContent =
+  | TextContent
+  | FileContent
+  | ReceiptContent
+  | ReplyContent
+  | ForwardContent
+  | EditContent
+  | DeleteContent
+  | ReactionContent;
+
+/** The message actions: control content that changes a message already in the chat. */
+export type ActionContent = EditContent | DeleteContent | ReactionContent;
 
 const TYPES: readonly ContentType<AnyContent>[] = [
   textContent as ContentType<AnyContent>,
   fileContent as ContentType<AnyContent>,
   receiptContent as ContentType<AnyContent>,
+  replyContent as ContentType<AnyContent>,
+  forwardContent as ContentType<AnyContent>,
+  editContent as ContentType<AnyContent>,
+  deleteContent as ContentType<AnyContent>,
+  reactionContent as ContentType<AnyContent>,
 ];
 
 const registry = new Map<string, ContentType<AnyContent>>(TYPES.map((t) => [t.type, t]));
@@ -31,6 +52,9 @@ export function writeContent(content: AnyContent): Uint8Array {
   const type = registry.get(content.type);
   if (!type) throw new CourierError('REQ_INVALID', { message: `Unknown content type ${content.type}.` });
   type.check?.(content);
+  // What another client would call malformed is never sent.
+  const reason = type.parse(JSON.parse(JSON.stringify(content)) as Record<string, unknown>);
+  if (typeof reason === 'string') throw new CourierError('REQ_INVALID', { message: reason });
   return encoder.encode(JSON.stringify(content));
 }
 

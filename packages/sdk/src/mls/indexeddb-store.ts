@@ -1,5 +1,7 @@
 import type { StoredKeyPackage } from '@courier/mls';
+import { applyAction, inLogOrder, type MessageAction } from '../actions/message-action.ts';
 import type { OutboxItem } from '../client-store.ts';
+import type { MessageRef } from '../content/message-ref.ts';
 import {
   type ChatState,
   checkPage,
@@ -26,6 +28,7 @@ const STORES = [
   'messages',
   'knownKeys',
   'chatStates',
+  'pendingActions',
 ] as const;
 type StoreName = (typeof STORES)[number];
 
@@ -84,7 +87,7 @@ export class IndexedDbMlsStore implements MlsStore {
   private constructor(private readonly db: IDBDatabase) {}
 
   static async open(name: string, factory: IDBFactory = indexedDB): Promise<IndexedDbMlsStore> {
-    const open = factory.open(name, 2);
+    const open = factory.open(name, 3);
     open.onupgradeneeded = (event) => {
       for (const store of STORES)
         if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);
@@ -228,7 +231,7 @@ export class IndexedDbMlsStore implements MlsStore {
     extras: GroupSaveExtras = {},
   ): Promise<boolean> {
     // One readwrite transaction: the version check and every write commit together or not at all.
-    const tx = this.db.transaction(['groups', 'messages', 'outbox', 'meta'], 'readwrite');
+    const tx = this.db.transaction(['groups', 'messages', 'outbox', 'meta', 'pendingActions'], 'readwrite');
     const groups = tx.objectStore('groups');
     const current = (await request(groups.get(groupId))) as GroupRecord | undefined;
     if (current?.version !== expectedVersion) {
@@ -238,6 +241,7 @@ export class IndexedDbMlsStore implements MlsStore {
     }
     groups.put({ ...record, version: (expectedVersion ?? 0) + 1 }, groupId);
     await this.putMessages(tx, extras.messages ?? []);
+    await this.applyActions(tx, extras.actions ?? []);
     if (extras.outbox) {
       tx.objectStore('outbox').put(extras.outbox, extras.outbox.clientMsgId);
       this.pending.set(extras.outbox.clientMsgId, extras.outbox);
@@ -281,21 +285,54 @@ export class IndexedDbMlsStore implements MlsStore {
     );
   }
 
-  /** Adds messages not kept yet, each with the next order, inside the caller's transaction. */
+  /**
+   * Adds messages not kept yet, each with the next order, inside the caller's transaction; each takes
+   * the actions kept aside for it.
+   */
   private async putMessages(tx: IDBTransaction, messages: readonly StoredMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const store = tx.objectStore('messages');
     const meta = tx.objectStore('meta');
+    const pending = tx.objectStore('pendingActions');
     let order = ((await request(meta.get('messageOrder'))) as number | undefined) ?? 0;
     for (const m of messages) {
       const key = [m.groupId, m.senderDeviceId, m.clientMsgId];
-      if ((await request(store.count(key))) === 0) store.put(toRecord(m, ++order), key);
+      if ((await request(store.count(key))) !== 0) continue;
+      const waiting = IDBKeyRange.bound(key, [...key, []]);
+      const actions = (await request(pending.getAll(waiting))) as MessageAction[];
+      if (actions.length > 0) pending.delete(waiting);
+      store.put(toRecord(inLogOrder(actions).reduce(applyAction, m), ++order), key);
     }
     meta.put(order, 'messageOrder');
   }
 
+  /** Applies actions to their messages, or keeps them aside until the message arrives. */
+  private async applyActions(tx: IDBTransaction, actions: readonly MessageAction[]): Promise<void> {
+    const store = tx.objectStore('messages');
+    for (const action of actions) {
+      const key = [action.groupId, action.target.senderDeviceId, action.target.clientMsgId];
+      const kept = (await request(store.get(key))) as MessageRecord | undefined;
+      if (kept) {
+        const next = applyAction(fromRecord(kept), action);
+        store.put(toRecord(next, kept.order), key);
+      } else
+        tx.objectStore('pendingActions').put(action, [...key, action.senderDeviceId, action.clientMsgId]);
+    }
+  }
+
+  async message(
+    groupId: string,
+    ref: Pick<MessageRef, 'senderDeviceId' | 'clientMsgId'>,
+  ): Promise<StoredMessage | undefined> {
+    const key = [groupId, ref.senderDeviceId, ref.clientMsgId];
+    const kept = (await request(this.db.transaction('messages').objectStore('messages').get(key))) as
+      | MessageRecord
+      | undefined;
+    return kept && fromRecord(kept);
+  }
+
   async addMessages(messages: readonly StoredMessage[]): Promise<void> {
-    const tx = this.db.transaction(['messages', 'meta'], 'readwrite');
+    const tx = this.db.transaction(['messages', 'meta', 'pendingActions'], 'readwrite');
     await this.putMessages(tx, messages);
     await done(tx);
   }

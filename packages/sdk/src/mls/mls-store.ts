@@ -1,4 +1,6 @@
 import type { FileDescriptor } from '../media/file-descriptor.ts';
+import { applyAction, inLogOrder, type MessageAction } from '../actions/message-action.ts';
+import { isRefOf, type MessageRef } from '../content/message-ref.ts';
 import type { StoredKeyPackage } from '@courier/mls';
 import { CourierError, type RosterEvent } from '@courier/protocol';
 import { type ClientStore, MemoryClientStore, type OutboxItem } from '../client-store.ts';
@@ -51,8 +53,24 @@ export interface StoredMessage {
    * shown as "unsupported, update Courier" (text is then empty), never dropped.
    */
   unsupported?: { type: string; v: number };
+  /** Set for a reply: the message it answers, and the quote the reply carried. */
+  replyTo?: MessageRef & { quote: string };
+  /** Set for a message forwarded from another chat: who wrote it first, and when. */
+  forwarded?: { accountId: string; sentAtMs: number };
+  /** Set once its sender edited it: when, and the earlier texts (kept on this device only). */
+  edited?: { atMs: number; earlier: { text: string; atMs: number }[] };
+  /** Set once its sender deleted it for everyone: its content is gone from this device. */
+  deleted?: { atMs: number };
+  /** Emoji reactions, in the order first added: who added each (the count is `by.length`). */
+  reactions?: Reaction[];
   /** A sent message's state, as `SecureClient.history` reports it (not kept in the store). */
   status?: MessageStatus;
+}
+
+/** One emoji on a message and the accounts that added it. */
+export interface Reaction {
+  emoji: string;
+  by: string[];
 }
 
 /**
@@ -96,6 +114,12 @@ export interface StashedEntry {
 export interface GroupSaveExtras {
   messages?: StoredMessage[];
   outbox?: OutboxItem;
+  /**
+   * Edits, deletions and reactions to apply (`applyAction`) to the messages they name, in the same
+   * step. One whose message is not kept (yet) is kept aside and applied when that message arrives;
+   * a message added by this save first takes the actions kept aside for it, in log order.
+   */
+  actions?: MessageAction[];
 }
 
 /**
@@ -123,6 +147,11 @@ export interface MlsStore extends ClientStore {
   /** Removes and returns the stashed entries of a chat, in log order. */
   takeStash(groupId: string): Promise<StashedEntry[]>;
   messages(groupId: string): Promise<StoredMessage[]>;
+  /** The message a reference names, as kept now (actions applied), or undefined. */
+  message(
+    groupId: string,
+    ref: Pick<MessageRef, 'senderDeviceId' | 'clientMsgId'>,
+  ): Promise<StoredMessage | undefined>;
   /**
    * A page of a chat's history, newest first: up to `limit` messages older than `before` (from the
    * newest when absent), in the order this device stored them. Reads only the page (an index by
@@ -197,6 +226,8 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
   private readonly kept = new Map<string, StoredMessage[]>();
   private readonly keys = new Map<string, Record<string, string>>();
   private readonly states = new Map<string, ChatState>();
+  /** Actions whose message is not kept (yet). */
+  private waiting: MessageAction[] = [];
 
   async identity(): Promise<StoredIdentity | undefined> {
     return this.identityValue;
@@ -237,11 +268,28 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
     this.groups.set(groupId, { ...record, state: copy(record.state), version: (expectedVersion ?? 0) + 1 });
     if (extras.messages?.length) {
       const list = this.kept.get(groupId) ?? [];
-      list.push(...extras.messages);
+      for (const m of extras.messages) {
+        const waiting = this.waiting.filter((a) => a.groupId === m.groupId && isRefOf(a.target, m));
+        this.waiting = this.waiting.filter((a) => !waiting.includes(a));
+        list.push(inLogOrder(waiting).reduce(applyAction, m));
+      }
       this.kept.set(groupId, list);
+    }
+    for (const action of extras.actions ?? []) {
+      const list = this.kept.get(action.groupId) ?? [];
+      const at = list.findIndex((m) => isRefOf(action.target, m));
+      if (at >= 0) list[at] = applyAction(list[at]!, action);
+      else this.waiting.push(action);
     }
     if (extras.outbox) this.putOutbox(extras.outbox);
     return true;
+  }
+
+  async message(
+    groupId: string,
+    ref: Pick<MessageRef, 'senderDeviceId' | 'clientMsgId'>,
+  ): Promise<StoredMessage | undefined> {
+    return (this.kept.get(groupId) ?? []).find((m) => isRefOf(ref, m));
   }
 
   async acceptSent(

@@ -47,6 +47,11 @@ import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
 import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
 import type { ReceiptContent } from '../content/receipt-content.ts';
+import { actionOf, type MessageAction } from '../actions/message-action.ts';
+import { DELETE_FOR_EVERYONE_NOTICE } from '../actions/delete-notice.ts';
+import { isActionContent, shownMessage } from '../actions/shown-message.ts';
+import { type MessageRef, refOf } from '../content/message-ref.ts';
+import { MAX_QUOTE_LENGTH } from '../content/reply-content.ts';
 import { ReceiptTracker } from '../receipts/receipt-tracker.ts';
 import {
   type ChatState,
@@ -97,6 +102,12 @@ export interface SecureClientOptions
 export interface SecureClientEvents extends Record<string, unknown> {
   /** A message decrypted (or one this device sent was accepted). */
   message: StoredMessage;
+  /**
+   * A message changed on this device: another device's edit, deletion or reaction was applied to
+   * it (`message` as kept now). An action of another person than the sender (edit, delete) leaves
+   * the message as it was; one for a message not kept here (yet) emits nothing.
+   */
+  updated: { message: StoredMessage; action: MessageAction };
   /** A roster change of a chat, as the server recorded it. */
   roster: { groupId: string; seq: number; event: RosterEvent };
   /** This device joined a chat's encryption group. */
@@ -464,26 +475,25 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       const group = this.load(groupId, record);
       if (!group.active) throw new CourierError('MLS_NOT_MEMBER');
       const encrypted = await encryptMessage(this.context, group, plaintext);
+      const sender = {
+        groupId,
+        seq: 0,
+        clientMsgId,
+        senderAccountId: this.accountId,
+        senderDeviceId: this.deviceId,
+      };
       const messages: StoredMessage[] =
-        !(content instanceof Uint8Array) && (content.type === 'text' || content.type === 'file')
-          ? [
-              {
-                groupId,
-                seq: 0,
-                clientMsgId,
-                senderAccountId: this.accountId,
-                senderDeviceId: this.deviceId,
-                sentAtMs: content.sentAtMs,
-                text: content.type === 'text' ? content.text : '',
-                outgoing: true,
-                ...(content.type === 'file' ? { file: content.file } : {}),
-              },
-            ]
-          : [];
+        content instanceof Uint8Array || content.type === 'receipt' || isActionContent(content)
+          ? []
+          : [{ ...sender, outgoing: true, ...shownMessage(content) }];
+      // This device's own edit, deletion or reaction shows here at once, as on the others.
+      const actions =
+        !(content instanceof Uint8Array) && isActionContent(content) ? [actionOf(sender, content)] : [];
       // The advanced sending state, the message and the outbox item are saved together before the
       // ciphertext leaves: a crash can neither reuse a key nor lose the message.
       const saved = await this.save(groupId, record, encrypted.group, {
         messages,
+        actions,
         outbox: { kind: 'group', target: groupId, clientMsgId, payload: encrypted.message },
       });
       if (!saved) continue; // another process of this device moved the group on: encrypt again
@@ -501,6 +511,114 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       accepted.catch(() => {});
       return { accepted };
     }
+  }
+
+  /**
+   * The message a person points at in a chat: by its log position as history shows it (`12` or
+   * `#12`), or by its client message id. CourierError MSG_UNKNOWN_MESSAGE when this device keeps
+   * no such message.
+   */
+  async findMessage(groupId: string, id: string | number | MessageRef): Promise<StoredMessage> {
+    const { store } = this.options;
+    let found: StoredMessage | undefined;
+    if (typeof id === 'object') found = await store.message(groupId, id);
+    else {
+      const text = String(id).replace(/^#/, '');
+      const all = (await store.messages(groupId)).filter((m) => m.roster === undefined);
+      found = /^[1-9][0-9]{0,15}$/.test(text)
+        ? all.find((m) => m.seq === Number(text))
+        : all.find((m) => m.clientMsgId === text);
+    }
+    if (!found) throw new CourierError('MSG_UNKNOWN_MESSAGE');
+    return found;
+  }
+
+  /** Sends a text that answers (quotes) a message of the chat. */
+  async reply(
+    groupId: string,
+    to: MessageRef,
+    text: string,
+    clientMsgId = randomClientMsgId(),
+  ): Promise<Accepted> {
+    const target = await this.findMessage(groupId, to);
+    const quote = target.deleted
+      ? ''
+      : (target.text || (target.file ? target.file.name : '')).slice(0, MAX_QUOTE_LENGTH);
+    const content = {
+      v: 1,
+      type: 'reply',
+      text,
+      sentAtMs: Date.now(),
+      replyTo: { ...refOf(target), quote },
+    } as const;
+    return (await this.queueContent(groupId, content, clientMsgId)).accepted;
+  }
+
+  /**
+   * Forwards a text message to another chat: this client encrypts it again for that chat (the server
+   * never holds a copy to pass on), marked with who wrote it first.
+   */
+  async forward(fromGroupId: string, ref: MessageRef, toGroupId: string): Promise<Accepted> {
+    const source = await this.findMessage(fromGroupId, ref);
+    if (source.deleted || source.text.length === 0)
+      throw new CourierError('MSG_NOT_ACTIONABLE', { message: 'Only a text message can be forwarded.' });
+    const from = source.forwarded ?? { accountId: source.senderAccountId, sentAtMs: source.sentAtMs };
+    const content = { v: 1, type: 'forward', text: source.text, sentAtMs: Date.now(), from } as const;
+    return (await this.queueContent(toGroupId, content)).accepted;
+  }
+
+  /** Changes the text of a message this account sent; it shows "edited" everywhere, the earlier text stays on devices. */
+  async edit(groupId: string, ref: MessageRef, text: string): Promise<Accepted> {
+    const target = await this.ownMessage(groupId, ref);
+    if (target.file || target.unsupported)
+      throw new CourierError('MSG_NOT_ACTIONABLE', { message: 'Only a text can be edited.' });
+    const content = { v: 1, type: 'edit', target: refOf(target), text, sentAtMs: Date.now() } as const;
+    return (await this.queueContent(groupId, content)).accepted;
+  }
+
+  /**
+   * Deletes a message this account sent, for everyone: gone at once here, and on every member's device
+   * that honours it. `notice` says plainly what cannot be guaranteed (show it to the person).
+   */
+  async deleteForEveryone(groupId: string, ref: MessageRef): Promise<{ accepted: Accepted; notice: string }> {
+    const target = await this.ownMessage(groupId, ref);
+    const content = { v: 1, type: 'delete', target: refOf(target), sentAtMs: Date.now() } as const;
+    const accepted = await (await this.queueContent(groupId, content)).accepted;
+    return { accepted, notice: DELETE_FOR_EVERYONE_NOTICE };
+  }
+
+  /** Adds an emoji reaction of this account to a message. */
+  react(groupId: string, ref: MessageRef, emoji: string): Promise<Accepted> {
+    return this.reaction(groupId, ref, emoji, true);
+  }
+
+  /** Takes back this account's emoji reaction to a message. */
+  unreact(groupId: string, ref: MessageRef, emoji: string): Promise<Accepted> {
+    return this.reaction(groupId, ref, emoji, false);
+  }
+
+  private async reaction(groupId: string, ref: MessageRef, emoji: string, on: boolean): Promise<Accepted> {
+    const target = await this.findMessage(groupId, ref);
+    if (target.deleted || target.roster)
+      throw new CourierError('MSG_NOT_ACTIONABLE', { message: 'A deleted message takes no reactions.' });
+    const content = {
+      v: 1,
+      type: 'reaction',
+      target: refOf(target),
+      emoji,
+      on,
+      sentAtMs: Date.now(),
+    } as const;
+    return (await this.queueContent(groupId, content)).accepted;
+  }
+
+  /** A message of this account (edit, delete): MSG_NOT_SENDER for another person's, MSG_NOT_ACTIONABLE once deleted. */
+  private async ownMessage(groupId: string, ref: MessageRef): Promise<StoredMessage> {
+    const target = await this.findMessage(groupId, ref);
+    if (target.senderAccountId !== this.accountId || target.roster) throw new CourierError('MSG_NOT_SENDER');
+    if (target.deleted)
+      throw new CourierError('MSG_NOT_ACTIONABLE', { message: 'That message was deleted.' });
+    return target;
   }
 
   /**
@@ -883,6 +1001,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       if (outcome.kind === 'application') {
         let message: StoredMessage | undefined;
         let receipt: ReceiptContent | undefined;
+        let action: MessageAction | undefined;
         let failure: CourierError | undefined;
         const content = readContent(outcome.plaintext);
         const sender = outcome.sender;
@@ -909,22 +1028,18 @@ export class SecureClient extends Emitter<SecureClientEvents> {
             unsupported: { type: content.type, v: content.v },
           };
         else if (content.content.type === 'receipt') receipt = content.content;
-        else if (content.content.type === 'file')
-          message = { ...base, sentAtMs: content.content.sentAtMs, text: '', file: content.content.file };
-        else message = { ...base, sentAtMs: content.content.sentAtMs, text: content.content.text };
-        if (
-          !(await this.save(
-            groupId,
-            record,
-            outcome.group,
-            message ? { messages: [message] } : {},
-            entry.seq,
-          ))
-        )
-          continue;
+        else if (isActionContent(content.content))
+          // Checked against the MLS sender above; whether it may change its message, applyAction decides.
+          action = actionOf(base, content.content);
+        else message = { ...base, ...shownMessage(content.content) };
+        const extras = message ? { messages: [message] } : action ? { actions: [action] } : {};
+        if (!(await this.save(groupId, record, outcome.group, extras, entry.seq))) continue;
         eraseSecrets(outcome.consumed);
         if (receipt) await this.receipts.apply(groupId, entry.senderAccountId, receipt);
-        else if (message) {
+        else if (action) {
+          const target = await store.message(groupId, action.target);
+          if (target) this.emit('updated', { message: target, action });
+        } else if (message) {
           this.emit('message', message);
           await this.receipts.received(groupId, entry.senderAccountId, entry.seq);
         } else

@@ -1,6 +1,7 @@
 import { CourierError } from '@courier/protocol';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { MessageAction } from '../actions/message-action.ts';
 import type { MlsStore, StoredMessage } from '../mls/mls-store.ts';
 
 /** A fresh, empty store and how to close (and remove) it. */
@@ -200,5 +201,68 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
       await store.advanceChatState('big', { myReadUpTo: 9_990 });
       expect(await store.unreadCount('big')).toBe(10);
     }, 60_000);
+
+    it('applies edits, deletions and reactions in the same save, and keeps those for unknown messages until they arrive', async () => {
+      const store = await fresh();
+      const act = (n: number, target: StoredMessage, extra: Partial<MessageAction>): MessageAction =>
+        ({
+          groupId: 'g',
+          seq: n,
+          senderAccountId: 'acc-b',
+          senderDeviceId: 'dev-b',
+          clientMsgId: `a-${n}`,
+          sentAtMs: 1_700_000_000_000 + n,
+          target: {
+            senderAccountId: target.senderAccountId,
+            senderDeviceId: target.senderDeviceId,
+            clientMsgId: target.clientMsgId,
+          },
+          ...extra,
+        }) as MessageAction;
+      const reply = message('g', 1, {
+        replyTo: { senderAccountId: 'acc-a', senderDeviceId: 'dev-a', clientMsgId: 'x', quote: 'hi' },
+        forwarded: { accountId: 'acc-c', sentAtMs: 5 },
+      });
+      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 1 }, undefined, { messages: [reply] });
+      expect(await store.message('g', reply)).toEqual(reply);
+      const late = message('g', 2);
+      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 5 }, 1, {
+        actions: [
+          act(3, reply, { kind: 'edit', text: 'edited once' }),
+          act(4, reply, { kind: 'reaction', emoji: '👍', on: true }),
+          act(5, reply, {
+            kind: 'reaction',
+            emoji: '👍',
+            on: true,
+            senderAccountId: 'acc-c',
+            senderDeviceId: 'dev-c',
+          }),
+          // An edit by someone else than the sender is ignored.
+          act(6, reply, { kind: 'edit', text: 'forged', senderAccountId: 'acc-c', senderDeviceId: 'dev-c' }),
+          // Actions for a message this store does not hold yet wait for it, and apply in log order.
+          act(8, late, { kind: 'delete' }),
+          act(7, late, { kind: 'reaction', emoji: '🎉', on: true }),
+        ],
+      });
+      const edited = await store.message('g', reply);
+      expect(edited).toMatchObject({
+        text: 'edited once',
+        edited: { atMs: 1_700_000_000_003, earlier: [{ text: 'message 1', atMs: reply.sentAtMs }] },
+        reactions: [{ emoji: '👍', by: ['acc-b', 'acc-c'] }],
+        replyTo: reply.replyTo,
+        forwarded: reply.forwarded,
+      });
+      expect(await store.message('g', late)).toBeUndefined();
+      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 9 }, 2, { messages: [late] });
+      const deleted = await store.message('g', late);
+      expect(deleted).toEqual({ ...late, text: '', deleted: { atMs: 1_700_000_000_008 } });
+      // History pages show messages as the actions left them, in their place.
+      expect((await store.history('g', { limit: 10 })).messages).toEqual([deleted, edited]);
+      // An action that arrives again (same sender and id) changes nothing more.
+      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 9 }, 3, {
+        actions: [act(4, reply, { kind: 'reaction', emoji: '👍', on: true })],
+      });
+      expect(await store.message('g', reply)).toEqual(edited);
+    });
   });
 }

@@ -10,8 +10,9 @@ import { withDaySeparators } from '../ui/day-groups.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
 import { MediaComposer } from '../ui/media-composer.tsx';
 import { MediaMessage } from '../ui/media-message.tsx';
-import { MessageText } from '../ui/message-text.tsx';
+import { MessageBody } from '../ui/message-marks.tsx';
 import type { ChatSummary, MessageRow } from '../worker/types.ts';
+import { MessageActions } from './message-actions.tsx';
 import { ReportDialog } from './report-dialog.tsx';
 
 const STATE_TEXT = { queued: 'Queued: sends when online', stored: 'Sent' } as const;
@@ -280,12 +281,10 @@ export function ChatView(props: {
                 {!entry.item.outgoing && chat.kind !== 'direct' && (
                   <span class="sender">{entry.item.senderName}</span>
                 )}
-                {entry.item.file ? (
+                {entry.item.file && !entry.item.actions?.deleted ? (
                   <MediaMessage groupId={chat.groupId} messageKey={entry.item.key} file={entry.item.file} />
                 ) : (
-                  <span class="text">
-                    <MessageText text={entry.item.text} />
-                  </span>
+                  <MessageBody row={entry.item} />
                 )}
                 <span class="meta">
                   <time dateTime={new Date(entry.item.sentAtMs).toISOString()}>
@@ -301,6 +300,9 @@ export function ChatView(props: {
                     </span>
                   )}
                 </span>
+                {!request && (
+                  <MessageActions groupId={chat.groupId} row={entry.item} run={run} onNotice={setNotice} />
+                )}
               </li>
             ),
           )}

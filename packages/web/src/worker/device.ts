@@ -4,6 +4,7 @@
  * SDK's store and a small AppStore), so a reload finds the keys, chats and messages again. The page
  * asks for views (chat list, a page of messages, a chat's members) and is told when they changed.
  */
+import { type MessageActionRequest, marksOf, runMessageAction } from './message-actions.ts';
 import {
   CourierHttp,
   IndexedDbMlsStore,
@@ -154,6 +155,7 @@ export class Device {
     this.running = { session, client, store, app };
     client.on('message', (message) => this.remember(message));
     client.on('roster', ({ groupId }) => void this.refreshChat(groupId));
+    client.on('updated', ({ message }) => this.changed(message.groupId));
     client.on('joined', ({ groupId }) => void this.refreshChat(groupId));
     client.on('removed', ({ groupId }) => void this.refreshChat(groupId));
     // Removed from a chat (or left it elsewhere): the server stops delivering it and says so.
@@ -501,7 +503,26 @@ export class Device {
       text: m.text,
       ...(m.file ? { file: mediaInfo(m.file) } : {}),
       ...(m.outgoing ? { state: outbox.has(m.clientMsgId) ? ('queued' as const) : ('stored' as const) } : {}),
+      actions: await marksOf(m, this.live.session.accountId, (id) => this.nameOf(id)),
     };
+  }
+
+  /**
+   * Reply, forward, edit, delete for everyone or react (worker/message-actions.ts); answers the
+   * notice to show (a deletion's: it cannot be guaranteed on modified clients).
+   */
+  async messageAction(groupId: string, request: MessageActionRequest): Promise<string> {
+    const notice = await runMessageAction(this.live.client, groupId, request);
+    this.changed(groupId);
+    if (request.kind === 'forward') this.changed(request.toGroupId);
+    return notice;
+  }
+
+  /** A chat's messages changed in the store: read them again. */
+  private changed(groupId: string): void {
+    this.history.delete(groupId);
+    this.emit({ kind: 'messages', groupId });
+    this.emit({ kind: 'chats' });
   }
 
   private async describe(event: RosterEvent): Promise<string> {

@@ -1,5 +1,6 @@
 /** What the page and the worker exchange: plain data only (structured clone). */
 import type { FileReportBody } from '@courier/protocol';
+import type { MessageMarks } from './message-actions.ts';
 
 /** A call's outcome: failures carry the catalog code (Comlink would keep only an Error's message). */
 export type Outcome<T> =
@@ -52,6 +53,8 @@ export interface MessageRow {
   notice?: boolean;
   /** A photo, video, voice note or file (text is then empty): what shows before any download. */
   file?: MediaInfo;
+  /** Reply, forward, edit, delete and reactions (issue 14): absent on notices. */
+  actions?: MessageMarks;
 }
 
 export interface MessagePage {

@@ -1,0 +1,51 @@
+import { CourierError } from '@courier/protocol';
+import type { ContentType } from './content-type.ts';
+import { MAX_TEXT_LENGTH } from './text-content.ts';
+
+const MAX_ID = 128;
+
+/**
+ * A message forwarded from another chat: its text, encrypted again for this chat by the forwarding
+ * client (the server never holds a copy to pass on), with who wrote it first and when.
+ */
+export interface ForwardContent {
+  v: 1;
+  type: 'forward';
+  text: string;
+  sentAtMs: number;
+  from: { accountId: string; sentAtMs: number };
+}
+
+export const forwardContent: ContentType<ForwardContent> = {
+  type: 'forward',
+  shown: true,
+  parse(value) {
+    const { text, sentAtMs } = value;
+    if (typeof text !== 'string' || text.length === 0 || text.length > MAX_TEXT_LENGTH)
+      return 'The text is missing or too long.';
+    if (typeof sentAtMs !== 'number' || !Number.isSafeInteger(sentAtMs))
+      return 'The sending time is missing.';
+    const from = value.from as Record<string, unknown> | undefined;
+    if (
+      typeof from !== 'object' ||
+      from === null ||
+      typeof from.accountId !== 'string' ||
+      from.accountId.length === 0 ||
+      from.accountId.length > MAX_ID ||
+      typeof from.sentAtMs !== 'number' ||
+      !Number.isSafeInteger(from.sentAtMs)
+    )
+      return 'The forwarded message does not say who wrote it.';
+    return {
+      v: 1,
+      type: 'forward',
+      text,
+      sentAtMs,
+      from: { accountId: from.accountId, sentAtMs: from.sentAtMs },
+    };
+  },
+  check(content) {
+    if (content.text.length === 0 || content.text.length > MAX_TEXT_LENGTH)
+      throw new CourierError('REQ_INVALID', { message: `A message has 1 to ${MAX_TEXT_LENGTH} characters.` });
+  },
+};

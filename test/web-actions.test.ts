@@ -1,0 +1,190 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from './support/axe.ts';
+import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+
+const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
+
+interface Person {
+  context: BrowserContext;
+  page: Page;
+  name: string;
+  username: string;
+}
+
+/**
+ * Message actions in Debian's Chromium against a real server (issue 14): two people; Bob replies to
+ * Alice's message with the keyboard, Alice edits it, Bob reacts and Alice adds hers through the chip,
+ * Alice deletes a message for everyone and is told it cannot be guaranteed; each sees what the
+ * other did. The message menu and the reply dialog pass axe-core at 360 and 1280 px.
+ */
+describe('message actions in the browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startTestServer();
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function check(page: Page, screen: string): Promise<void> {
+    const before = page.viewportSize() ?? { width: 1280, height: 800 };
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
+      expect(await seriousViolations(page), `${screen} at ${width} px`).toEqual([]);
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth),
+        `${screen} at ${width} px`,
+      ).toBe(width);
+      await page.screenshot({ path: join(ARTIFACTS, `${screen}-${width}.png`) });
+    }
+    await page.setViewportSize(before);
+  }
+
+  async function signUp(name: string): Promise<Person> {
+    const phone = nextPhone();
+    const username = `${name.toLowerCase()}${phone.slice(-6)}`;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => process.stderr.write(`[${name} page error] ${error.message}\n`));
+    await page.goto(server.url);
+    await page.getByLabel('Phone number', { exact: true }).fill(phone);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.locator('#code-sent').waitFor();
+    await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#policy-text').waitFor();
+    await page.getByRole('checkbox', { name: /I have read and accept/ }).check();
+    await page.getByRole('button', { name: 'Accept and continue' }).click();
+    await page.getByLabel('Your name').fill(name);
+    await page.getByLabel(/^Username/).fill(username);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    return { context, page, name, username };
+  }
+
+  const composer = (page: Page) => page.locator('#composer');
+  async function send(page: Page, text: string): Promise<void> {
+    await composer(page).fill(text);
+    await composer(page).press('Enter');
+  }
+  const texts = (page: Page) => page.locator('.message .text').allTextContents();
+  /** The message whose own text is this (a reply quoting it is another message). */
+  const message = (page: Page, text: string) =>
+    page.locator('.message').filter({ has: page.locator('.text').getByText(text, { exact: true }) });
+  const menuButton = (page: Page, text: string) =>
+    message(page, text).getByRole('button', { name: 'Message actions' });
+
+  it('reply, edit, react and delete for everyone, each seen by the other person', async () => {
+    const alice = await signUp('Alice');
+    const bob = await signUp('Bob');
+    alice.page.on('dialog', (dialog) => void dialog.accept());
+
+    await alice.page.getByRole('button', { name: 'New chat' }).click();
+    await alice.page.getByLabel('Username or phone number').fill(`@${bob.username}`);
+    await alice.page.getByRole('button', { name: 'Open chat' }).click();
+    await alice.page.getByRole('heading', { name: 'Bob', exact: true }).waitFor();
+    await composer(alice.page).and(alice.page.locator(':enabled')).waitFor();
+    await send(alice.page, 'lunch at noon?');
+    await bob.page.locator('.requests-entry').filter({ hasText: '1 waiting' }).waitFor();
+    await bob.page.locator('.requests-entry').click();
+    await bob.page
+      .getByRole('list', { name: 'Waiting requests' })
+      .getByRole('button', { name: /Alice/ })
+      .click();
+    await bob.page
+      .getByRole('region', { name: 'Message request' })
+      .getByRole('button', { name: 'Accept' })
+      .click();
+    await bob.page.getByRole('heading', { name: 'Alice', exact: true }).waitFor();
+    await expect.poll(() => texts(bob.page)).toEqual(['lunch at noon?']);
+
+    // Bob replies with the keyboard: the menu opens on Enter, arrows move, Escape closes it.
+    await menuButton(bob.page, 'lunch at noon?').focus();
+    await bob.page.keyboard.press('Enter');
+    const menu = bob.page.getByRole('menu', { name: 'Message actions' });
+    await menu.waitFor();
+    await check(bob.page, 'message-menu');
+    await bob.page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    expect(await menuButton(bob.page, 'lunch at noon?').evaluate((b) => b === document.activeElement)).toBe(
+      true,
+    );
+    await bob.page.keyboard.press('Enter');
+    await menu.waitFor();
+    for (let i = 0; i < 6; i++) await bob.page.keyboard.press('ArrowDown');
+    expect(await bob.page.evaluate(() => document.activeElement?.textContent)).toBe('Reply');
+    await bob.page.keyboard.press('Enter');
+    const replyDialog = bob.page.getByRole('dialog', { name: 'Reply to Alice' });
+    await replyDialog.waitFor();
+    await check(bob.page, 'reply-dialog');
+    await bob.page.keyboard.type('yes!');
+    await bob.page.keyboard.press('Enter');
+    await replyDialog.waitFor({ state: 'detached' });
+    await expect.poll(() => texts(alice.page), { timeout: 30_000 }).toEqual(['lunch at noon?', 'yes!']);
+    const quote = message(alice.page, 'yes!').locator('blockquote.quote');
+    expect(await quote.getAttribute('aria-label')).toBe('In reply to You');
+    expect(await quote.locator('.quote-text').textContent()).toBe('lunch at noon?');
+
+    // Alice edits her message: Bob sees the new text marked edited.
+    await menuButton(alice.page, 'lunch at noon?').click();
+    await alice.page.getByRole('menuitem', { name: 'Edit' }).click();
+    const editDialog = alice.page.getByRole('dialog', { name: 'Edit message' });
+    await editDialog.getByLabel('Message').fill('lunch at one?');
+    await editDialog.getByRole('button', { name: 'Save edit' }).click();
+    await expect.poll(() => texts(bob.page), { timeout: 30_000 }).toEqual(['lunch at one?', 'yes!']);
+    await message(bob.page, 'lunch at one?').locator('.edited').filter({ hasText: '(edited)' }).waitFor();
+    // Bob may not edit or delete Alice's message: his menu does not offer it.
+    await menuButton(bob.page, 'lunch at one?').click();
+    expect(await bob.page.getByRole('menuitem', { name: 'Edit' }).count()).toBe(0);
+    expect(await bob.page.getByRole('menuitem', { name: 'Delete for everyone' }).count()).toBe(0);
+
+    // Bob reacts 👍; Alice sees the chip and adds hers by pressing it.
+    await bob.page.getByRole('menuitem', { name: 'React 👍' }).click();
+    const aliceChip = message(alice.page, 'lunch at one?').getByRole('button', { name: /^👍 1/ });
+    await aliceChip.waitFor({ timeout: 30_000 });
+    expect(await aliceChip.getAttribute('aria-pressed')).toBe('false');
+    await aliceChip.click();
+    await message(bob.page, 'lunch at one?')
+      .getByRole('button', { name: '👍 2, including you' })
+      .waitFor({ timeout: 30_000 });
+    await check(bob.page, 'reactions');
+
+    // Alice deletes a message for everyone; she is told it cannot be guaranteed; Bob sees it gone.
+    await send(alice.page, 'oops, wrong chat');
+    await expect.poll(() => texts(bob.page), { timeout: 30_000 }).toContain('oops, wrong chat');
+    await menuButton(alice.page, 'oops, wrong chat').click();
+    await alice.page.getByRole('menuitem', { name: 'Delete for everyone' }).click();
+    await alice.page
+      .locator('.notice-line')
+      .filter({ hasText: 'cannot be guaranteed' })
+      .waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => texts(bob.page), { timeout: 30_000 })
+      .toEqual(['lunch at one?', 'yes!', 'Message deleted']);
+    expect(await texts(alice.page)).toEqual(['lunch at one?', 'yes!', 'Message deleted']);
+    expect(await bob.page.locator('.messages').textContent()).not.toContain('wrong chat');
+    await check(bob.page, 'chat-with-actions');
+
+    // A reload keeps it all (IndexedDB).
+    await bob.page.reload();
+    await bob.page.getByRole('list', { name: 'Your chats' }).getByRole('button', { name: /Alice/ }).click();
+    await expect
+      .poll(() => texts(bob.page), { timeout: 30_000 })
+      .toEqual(['lunch at one?', 'yes!', 'Message deleted']);
+    await message(bob.page, 'lunch at one?').getByRole('button', { name: '👍 2, including you' }).waitFor();
+    await alice.context.close();
+    await bob.context.close();
+  }, 240_000);
+});
