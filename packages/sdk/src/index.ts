@@ -93,3 +93,8 @@ export type { AnyContent } from './content/content-registry.ts';
 export type { ContentType, DecodedContent } from './content/content-type.ts';
 export type { ReceiptContent, ReceiptStatus } from './content/receipt-content.ts';
 export type { TextContent } from './content/text-content.ts';
+export { parseStickerRef } from './content/sticker-content.ts';
+export type { StickerContent, StickerRef } from './content/sticker-content.ts';
+export { pickSticker, StickerApi, stickerMimeOfName } from './stickers/sticker-api.ts';
+export { packOfLink, StickerShelf } from './stickers/sticker-shelf.ts';
+export type { ShelfStorage } from './stickers/sticker-shelf.ts';

@@ -2,15 +2,17 @@ import { CourierError } from '@courier/protocol';
 import type { ContentType, DecodedContent } from './content-type.ts';
 import { type FileContent, fileContent } from './file-content.ts';
 import { type ReceiptContent, receiptContent } from './receipt-content.ts';
+import { type StickerContent, stickerContent } from './sticker-content.ts';
 import { type TextContent, textContent } from './text-content.ts';
 
 /** Every content this client can read and send. A new type adds its file here and its type below. */
-export type AnyContent = TextContent | FileContent | ReceiptContent;
+export type AnyContent = TextContent | FileContent | ReceiptContent | StickerContent;
 
 const TYPES: readonly ContentType<AnyContent>[] = [
   textContent as ContentType<AnyContent>,
   fileContent as ContentType<AnyContent>,
   receiptContent as ContentType<AnyContent>,
+  stickerContent as ContentType<AnyContent>,
 ];
 
 const registry = new Map<string, ContentType<AnyContent>>(TYPES.map((t) => [t.type, t]));

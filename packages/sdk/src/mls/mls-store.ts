@@ -1,3 +1,4 @@
+import type { StickerRef } from '../content/sticker-content.ts';
 import type { FileDescriptor } from '../media/file-descriptor.ts';
 import type { StoredKeyPackage } from '@courier/mls';
 import { CourierError, type RosterEvent } from '@courier/protocol';
@@ -46,6 +47,8 @@ export interface StoredMessage {
   roster?: RosterEvent;
   /** Set for a file message (text is then empty): what `downloadDecryptedFile` needs. */
   file?: FileDescriptor;
+  /** Set for a sticker message (text is then empty): which sticker of which public pack. */
+  sticker?: StickerRef;
   /**
    * Set for a message whose content type (or version of it) this client does not read: kept and
    * shown as "unsupported, update Courier" (text is then empty), never dropped.

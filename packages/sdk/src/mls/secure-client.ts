@@ -45,6 +45,7 @@ import { CourierHttp } from '../http-client.ts';
 import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
 import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
+import type { StickerRef } from '../content/sticker-content.ts';
 import type { ReceiptContent } from '../content/receipt-content.ts';
 import { ReceiptTracker } from '../receipts/receipt-tracker.ts';
 import {
@@ -442,6 +443,20 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   /**
+   * Sends a sticker: a reference to a sticker of a public pack (its short name, index and emoji),
+   * never the image, which each receiver fetches from the pack.
+   */
+  async sendSticker(
+    groupId: string,
+    sticker: StickerRef,
+    clientMsgId = randomClientMsgId(),
+  ): Promise<Accepted> {
+    return (
+      await this.queueContent(groupId, { v: 1, type: 'sticker', sticker, sentAtMs: Date.now() }, clientMsgId)
+    ).accepted;
+  }
+
+  /**
    * Encrypts content of any known type and puts it in the outbox. Content that is shown (a text, a file) is
    * kept in the chat's history in the same step; a receipt is not.
    */
@@ -458,7 +473,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       if (!group.active) throw new CourierError('MLS_NOT_MEMBER');
       const encrypted = await encryptMessage(this.context, group, plaintext);
       const messages: StoredMessage[] =
-        !(content instanceof Uint8Array) && (content.type === 'text' || content.type === 'file')
+        !(content instanceof Uint8Array) &&
+        (content.type === 'text' || content.type === 'file' || content.type === 'sticker')
           ? [
               {
                 groupId,
@@ -470,6 +486,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
                 text: content.type === 'text' ? content.text : '',
                 outgoing: true,
                 ...(content.type === 'file' ? { file: content.file } : {}),
+                ...(content.type === 'sticker' ? { sticker: content.sticker } : {}),
               },
             ]
           : [];
@@ -872,6 +889,13 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         else if (content.content.type === 'receipt') receipt = content.content;
         else if (content.content.type === 'file')
           message = { ...base, sentAtMs: content.content.sentAtMs, text: '', file: content.content.file };
+        else if (content.content.type === 'sticker')
+          message = {
+            ...base,
+            sentAtMs: content.content.sentAtMs,
+            text: '',
+            sticker: content.content.sticker,
+          };
         else message = { ...base, sentAtMs: content.content.sentAtMs, text: content.content.text };
         if (
           !(await this.save(
