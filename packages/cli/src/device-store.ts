@@ -15,6 +15,7 @@ import {
   noChatState,
   type OutboxItem,
   type StashedEntry,
+  type StickerRef,
   type StoredIdentity,
   type StoredMessage,
 } from '@courier/sdk';
@@ -51,6 +52,8 @@ const ADDED_COLUMNS: readonly { table: string; column: string; definition: strin
   // File messages (issue 14) and messages of a type this version cannot show.
   { table: 'messages', column: 'file', definition: 'TEXT' },
   { table: 'messages', column: 'unsupported', definition: 'TEXT' },
+  // Sticker messages (issue 16): the reference, as JSON.
+  { table: 'messages', column: 'sticker', definition: 'TEXT' },
 ];
 
 /** Paging by chat and order, and counting unread messages by chat and position, read only what they return. */
@@ -85,6 +88,7 @@ interface MessageRow {
   roster: string | null;
   file: string | null;
   unsupported: string | null;
+  sticker: string | null;
 }
 
 const bytes = (b: Buffer | Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
@@ -101,6 +105,7 @@ const toMessage = (r: MessageRow): StoredMessage & { id: number } => ({
   ...(r.roster ? { roster: JSON.parse(r.roster) as RosterEvent } : {}),
   ...(r.file ? { file: JSON.parse(r.file) as FileDescriptor } : {}),
   ...(r.unsupported ? { unsupported: JSON.parse(r.unsupported) as { type: string; v: number } } : {}),
+  ...(r.sticker ? { sticker: JSON.parse(r.sticker) as StickerRef } : {}),
 });
 
 /**
@@ -373,7 +378,7 @@ export class DeviceStore implements MlsStore {
   private insertMessages(messages: readonly StoredMessage[]): void {
     const insert = this.db.prepare(
       `INSERT INTO messages (group_id, seq, client_msg_id, sender_account_id, sender_device_id, sent_at_ms, text,
-         outgoing, shown, roster, file, unsupported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         outgoing, shown, roster, file, unsupported, sticker) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (group_id, sender_device_id, client_msg_id) DO NOTHING`,
     );
     for (const m of messages)
@@ -390,6 +395,7 @@ export class DeviceStore implements MlsStore {
         m.roster ? JSON.stringify(m.roster) : null,
         m.file ? JSON.stringify(m.file) : null,
         m.unsupported ? JSON.stringify(m.unsupported) : null,
+        m.sticker ? JSON.stringify(m.sticker) : null,
       );
   }
 

@@ -57,6 +57,8 @@ export class MessagePrinter {
       const length = f.durationMs ? `, ${(f.durationMs / 1000).toFixed(1)} s` : '';
       return `[${title}] ${sender}: [file] ${printable(f.name)} (${printable(f.mime)}, ${humanBytes(f.size)}${shape}${length}) — courier download ${f.blobId}`;
     }
+    if (message.sticker)
+      return `[${title}] ${sender}: [sticker ${printable(message.sticker.emoji)} from pack ${printable(message.sticker.pack)}]`;
     return `[${title}] ${sender}: ${message.unsupported ? unsupportedText(message.unsupported) : printable(message.text)}`;
   }
 
@@ -116,6 +118,7 @@ export class MessagePrinter {
             },
           }
         : {}),
+      ...(message.sticker ? { sticker: message.sticker } : {}),
       ...(message.unsupported ? { unsupported: message.unsupported } : {}),
       ...(message.outgoing ? { outgoing: true } : {}),
       ...(message.status ? { status: message.status } : {}),

@@ -451,9 +451,16 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     sticker: StickerRef,
     clientMsgId = randomClientMsgId(),
   ): Promise<Accepted> {
-    return (
-      await this.queueContent(groupId, { v: 1, type: 'sticker', sticker, sentAtMs: Date.now() }, clientMsgId)
-    ).accepted;
+    return (await this.queueSticker(groupId, sticker, clientMsgId)).accepted;
+  }
+
+  /** Puts a sticker message in the outbox (as `queueText` does a text). */
+  queueSticker(
+    groupId: string,
+    sticker: StickerRef,
+    clientMsgId = randomClientMsgId(),
+  ): Promise<{ accepted: Promise<Accepted> }> {
+    return this.queueContent(groupId, { v: 1, type: 'sticker', sticker, sentAtMs: Date.now() }, clientMsgId);
   }
 
   /**

@@ -9,8 +9,10 @@ import { device } from '../rpc.ts';
 import { withDaySeparators } from '../ui/day-groups.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
 import { MessageText } from '../ui/message-text.tsx';
+import { StickerImage } from '../ui/sticker-image.tsx';
 import type { ChatSummary, MessageRow } from '../worker/types.ts';
 import { ReportDialog } from './report-dialog.tsx';
+import { StickerPicker } from './sticker-picker.tsx';
 
 const STATE_TEXT = { queued: 'Queued: sends when online', stored: 'Sent' } as const;
 
@@ -29,6 +31,8 @@ export function ChatView(props: {
   onGone: (what: string) => void;
   /** A message request was accepted: it is a chat now. */
   onAccepted?: () => void;
+  /** Opens the sticker packs screen (from the picker). */
+  onStickerPacks?: () => void;
 }) {
   const { chat } = props;
   const request = chat.request === true;
@@ -38,6 +42,7 @@ export function ChatView(props: {
   const [rows, setRows] = useState<MessageRow[]>([]);
   const [more, setMore] = useState(false);
   const [text, setText] = useState('');
+  const [stickers, setStickers] = useState(false);
   const { error, run } = useAction();
   const log = useRef<HTMLDivElement>(null);
   const loaded = useRef(0);
@@ -279,7 +284,11 @@ export function ChatView(props: {
                   <span class="sender">{entry.item.senderName}</span>
                 )}
                 <span class="text">
-                  <MessageText text={entry.item.text} />
+                  {entry.item.sticker ? (
+                    <StickerImage sticker={entry.item.sticker} />
+                  ) : (
+                    <MessageText text={entry.item.text} />
+                  )}
                 </span>
                 <span class="meta">
                   <time dateTime={new Date(entry.item.sentAtMs).toISOString()}>
@@ -300,6 +309,17 @@ export function ChatView(props: {
           )}
         </ol>
       </div>
+      {!request && stickers && chat.ready && (
+        <StickerPicker
+          onPick={async (sticker) => {
+            stickToBottom.current = true;
+            await device.sendSticker(chat.groupId, sticker);
+            setStickers(false);
+          }}
+          onClose={() => setStickers(false)}
+          onManage={() => props.onStickerPacks?.()}
+        />
+      )}
       {!request && (
         <form
           class="composer"
@@ -325,6 +345,15 @@ export function ChatView(props: {
               }
             }}
           />
+          <button
+            type="button"
+            class="secondary"
+            aria-expanded={stickers}
+            disabled={!chat.ready}
+            onClick={() => setStickers(!stickers)}
+          >
+            Stickers
+          </button>
           <button type="submit" disabled={!chat.ready}>
             Send
           </button>

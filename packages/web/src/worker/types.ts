@@ -50,6 +50,8 @@ export interface MessageRow {
   state?: SendState;
   /** A line about the chat itself (someone added, removed, left), not a message. */
   notice?: boolean;
+  /** A sticker message: which sticker of which public pack (text is then empty). */
+  sticker?: { pack: string; index: number; emoji: string };
 }
 
 export interface MessagePage {
