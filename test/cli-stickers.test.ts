@@ -11,9 +11,10 @@ const ALICE = '+441234567316';
 const BOB = '+12025550316';
 
 /** `courier sticker …` as people run it: real processes, a real server. */
-describe('courier sticker', { timeout: 600_000 }, () => {
+describe('courier sticker', { timeout: 1_200_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'courier-sticker-cli-'));
   let server: TestServer;
+  const step = (what: string) => process.stderr.write(`[cli-stickers ${new Date().toISOString()}] ${what}\n`);
   const { courier, start, running } = cliRunner(dir, () => server.url);
   /** Signs a profile up as a script does: `--request-only`, then `--code` (the server's test SMS). */
   const register = async (who: string, phone: string) => {
@@ -41,6 +42,7 @@ describe('courier sticker', { timeout: 600_000 }, () => {
     const dm = await courier('bob', 'dm', '@alice_sticker');
     expect(dm.code, dm.err).toBe(0);
 
+    step('registered');
     const created = await courier('alice', 'sticker', 'pack', 'create', 'alice_cats', 'Alice’s', 'cats');
     expect(created.code, created.err).toBe(0);
     expect(created.out).toMatch(
@@ -64,12 +66,14 @@ describe('courier sticker', { timeout: 600_000 }, () => {
     const refused = await courier('alice', 'sticker', 'add', 'alice_cats', renamed, '😀');
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/STICKER_TYPE_MISMATCH/);
+    step('stickers added');
     const shown = await courier('bob', 'sticker', 'pack', 'show', `${server.url}/addstickers/alice_cats`);
     expect(shown.code, shown.err).toBe(0);
     expect(shown.out).toMatch(/Alice’s cats \(alice_cats\) — 2 sticker\(s\)/);
     expect(shown.out).toMatch(/#1 😀/);
     expect(shown.out).toMatch(/#2 👋 .*animated/);
 
+    step('pack shown');
     const listen = start('bob', ['listen']);
     const sent = await courier('alice', 'sticker', 'send', '@bob_sticker', 'alice_cats', '👋');
     expect(sent.code, sent.err).toBe(0);
@@ -85,6 +89,7 @@ describe('courier sticker', { timeout: 600_000 }, () => {
     await listen.exit;
     expect(listen.out()).toMatch(/: \[sticker 👋 from pack alice_cats\]/);
 
+    step('seen in listen');
     const history = await courier('bob', 'history', '@alice_sticker');
     expect(history.code, history.err).toBe(0);
     expect(history.out).toMatch(/\[sticker 👋 from pack alice_cats\]/);
