@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { bytesSource, uploadEncryptedFile } from '@courier/sdk';
+import { bytesSource, StickerApi, uploadEncryptedFile } from '@courier/sdk';
+import { stillPng } from './support/sticker-images.ts';
 import { inventory } from './support/data-inventory.ts';
 import { nextPhone, startTestServer, unsafeTestingClock } from './support/harness.ts';
 
@@ -144,6 +145,26 @@ const EXPORTED: Record<string, (rows: Record<string, Json[]>, data: Json) => [un
         ] as [unknown, unknown],
     ),
   ],
+  // Sticker packs the account owns (issue 16).
+  'sticker_packs.owner_account_id': (r, d) =>
+    r.sticker_packs!.map((row) => [
+      row.owner_account_id,
+      (d.stickerPacks as Json[]).some((x) => x.shortName === row.short_name)
+        ? (d.account as Json).accountId
+        : null,
+    ]),
+  'sticker_packs.created_at': (r, d) =>
+    r.sticker_packs!.map((row) => [
+      iso(row.created_at),
+      (d.stickerPacks as Json[]).find((x) => x.shortName === row.short_name)?.createdAt,
+    ]),
+  'stickers.created_at': (r, d) =>
+    r.stickers!.map((row) => [
+      iso(row.created_at),
+      ((d.stickerPacks as Json[]).flatMap((x) => x.stickers as Json[]) as Json[]).find(
+        (x) => x.sha256 === row.content_hash && x.index === row.idx,
+      )?.addedAt,
+    ]),
 };
 
 /** Personal columns that are not part of a person's export, and why. */
@@ -227,6 +248,10 @@ describe('the export, checked against the data inventory', () => {
       await third.http.createGroup('Third party', [me.accountId]);
       await me.http.createGroup('Asking third', [third.accountId]);
       await me.http.block(blocked.accountId);
+      // A sticker pack of mine with one sticker, and one of someone else's (issue 16).
+      await new StickerApi(me.http).createPack('inventory_pack', 'Mine');
+      await new StickerApi(me.http).upload('inventory_pack', await stillPng(512, 256), 'image/png', '🧾');
+      await new StickerApi(other.http).createPack('not_my_pack', 'Theirs');
 
       const zip = unzipSync(await me.http.exportData());
       const data = JSON.parse(strFromU8(zip['account.json']!)) as Json;
@@ -256,6 +281,14 @@ describe('the export, checked against the data inventory', () => {
         blocks: db.prepare('SELECT * FROM blocks WHERE blocker_id = ?').all(me.accountId) as Json[],
         invitations_to: db
           .prepare('SELECT * FROM group_invitations WHERE account_id = ?')
+          .all(me.accountId) as Json[],
+        sticker_packs: db
+          .prepare('SELECT * FROM sticker_packs WHERE owner_account_id = ?')
+          .all(me.accountId) as Json[],
+        stickers: db
+          .prepare(
+            'SELECT s.* FROM stickers s JOIN sticker_packs p ON p.id = s.pack_id WHERE p.owner_account_id = ?',
+          )
           .all(me.accountId) as Json[],
         invitations_from: db
           .prepare('SELECT * FROM group_invitations WHERE inviter_id = ?')

@@ -15,6 +15,7 @@ import {
   noChatState,
   type OutboxItem,
   type StashedEntry,
+  type StickerRef,
   type StoredIdentity,
   type StoredMessage,
   applyAction,
@@ -60,6 +61,8 @@ const ADDED_COLUMNS: readonly { table: string; column: string; definition: strin
   { table: 'messages', column: 'unsupported', definition: 'TEXT' },
   // Message actions (issue 14): quote, forward, edit mark and history, deletion, reactions, as JSON.
   { table: 'messages', column: 'marks', definition: 'TEXT' },
+  // Sticker messages (issue 16): the reference, as JSON.
+  { table: 'messages', column: 'sticker', definition: 'TEXT' },
 ];
 
 /** Paging by chat and order, and counting unread messages by chat and position, read only what they return. */
@@ -95,6 +98,7 @@ interface MessageRow {
   file: string | null;
   unsupported: string | null;
   marks: string | null;
+  sticker: string | null;
 }
 
 /** What message actions add to a message, kept in its `marks` column. */
@@ -126,6 +130,7 @@ const toMessage = (r: MessageRow): StoredMessage & { id: number } => ({
   ...(r.file ? { file: JSON.parse(r.file) as FileDescriptor } : {}),
   ...(r.unsupported ? { unsupported: JSON.parse(r.unsupported) as { type: string; v: number } } : {}),
   ...(r.marks ? (JSON.parse(r.marks) as Marks) : {}),
+  ...(r.sticker ? { sticker: JSON.parse(r.sticker) as StickerRef } : {}),
 });
 
 /**
@@ -400,7 +405,8 @@ export class DeviceStore implements MlsStore {
   private insertMessages(messages: readonly StoredMessage[]): void {
     const insert = this.db.prepare(
       `INSERT INTO messages (group_id, seq, client_msg_id, sender_account_id, sender_device_id, sent_at_ms, text,
-         outgoing, shown, roster, file, unsupported, marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         outgoing, shown, roster, file, unsupported, marks, sticker)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (group_id, sender_device_id, client_msg_id) DO NOTHING`,
     );
     for (const message of messages) {
@@ -420,6 +426,7 @@ export class DeviceStore implements MlsStore {
         m.file ? JSON.stringify(m.file) : null,
         m.unsupported ? JSON.stringify(m.unsupported) : null,
         marksOf(m),
+        m.sticker ? JSON.stringify(m.sticker) : null,
       );
     }
   }
@@ -459,12 +466,15 @@ export class DeviceStore implements MlsStore {
       }
       const next = applyAction(toMessage(kept), action);
       this.db
-        .prepare('UPDATE messages SET text = ?, file = ?, unsupported = ?, marks = ? WHERE id = ?')
+        .prepare(
+          'UPDATE messages SET text = ?, file = ?, unsupported = ?, marks = ?, sticker = ? WHERE id = ?',
+        )
         .run(
           next.text,
           next.file ? JSON.stringify(next.file) : null,
           next.unsupported ? JSON.stringify(next.unsupported) : null,
           marksOf(next),
+          next.sticker ? JSON.stringify(next.sticker) : null,
           kept.id,
         );
     }

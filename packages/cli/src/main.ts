@@ -12,6 +12,7 @@ import { exportData } from './commands/export-command.ts';
 import * as files from './commands/file-commands.ts';
 import * as messages from './commands/message-commands.ts';
 import * as privacy from './commands/privacy-commands.ts';
+import * as stickers from './commands/sticker-commands.ts';
 import { type ReportOptions, report } from './commands/report-command.ts';
 import { verifyReport } from './commands/verify-report.ts';
 import type { CommandContext } from './context.ts';
@@ -211,6 +212,38 @@ program
   .command('download <message> [path]')
   .description('fetch and decrypt a received file (its id as listen shows it); progress on stderr')
   .action(run((ctx, ref: string, path: string | undefined) => files.download(ctx, ref, path)));
+const sticker = program.command('sticker').description('sticker packs: make, share, add and send stickers');
+const stickerPack = sticker.command('pack').description('sticker packs');
+stickerPack
+  .command('create <short> <title...>')
+  .description('make a sticker pack you own, with a short name (its link) and a title')
+  .action(run((ctx, short: string, title: string[]) => stickers.createPack(ctx, short, title)));
+stickerPack
+  .command('show <pack>')
+  .description("a pack's title, link and stickers (short name or link)")
+  .action(run(stickers.showPack));
+stickerPack
+  .command('add <pack>')
+  .description("add someone's pack to your packs (short name or link)")
+  .action(run(stickers.addPack));
+stickerPack.command('delete <short>').description('delete a pack you own').action(run(stickers.deletePack));
+sticker.command('packs').description('the packs you added on this device').action(run(stickers.listPacks));
+sticker
+  .command('add <short> <file> <emoji>')
+  .description('upload a sticker to your pack: PNG or WebP (animated WebP too), 512 px on one side')
+  .action(
+    run((ctx, short: string, file: string, emoji: string) => stickers.addSticker(ctx, short, file, emoji)),
+  );
+sticker
+  .command('remove <short> <index>')
+  .description('delete a sticker of your pack')
+  .action(run((ctx, short: string, index: string) => stickers.removeSticker(ctx, short, index)));
+sticker
+  .command('send <chat> <pack> <sticker>')
+  .description('send a sticker (its index or emoji) of a pack to a chat')
+  .action(
+    run((ctx, chat: string, pack: string, choice: string) => stickers.sendSticker(ctx, chat, pack, choice)),
+  );
 program.command('chat <chat>').description('interactive chat').action(run(messages.interactiveChat));
 program
   .command('report <chat>')

@@ -64,6 +64,8 @@ export class MessagePrinter {
       const length = f.durationMs ? `, ${(f.durationMs / 1000).toFixed(1)} s` : '';
       return `[${title}] ${sender}: [file] ${printable(f.name)} (${printable(f.mime)}, ${humanBytes(f.size)}${shape}${length}) — courier download ${f.blobId}${marks}`;
     }
+    if (message.sticker)
+      return `[${title}] ${sender}: [sticker ${printable(message.sticker.emoji)} from pack ${printable(message.sticker.pack)}]${marks}`;
     const from = message.forwarded
       ? `(forwarded from ${printable(await this.names.of(message.forwarded.accountId))}) `
       : '';
@@ -179,6 +181,7 @@ export class MessagePrinter {
             },
           }
         : {}),
+      ...(message.sticker ? { sticker: message.sticker } : {}),
       ...(message.unsupported ? { unsupported: message.unsupported } : {}),
       id: messageId(message),
       clientMsgId: message.clientMsgId,

@@ -164,3 +164,16 @@ export {
   mediaPlaintextSize,
 } from './media.ts';
 export { decodeBase64, encodeBase64 } from './merkle/base64.ts';
+export {
+  isStickerEmoji,
+  isStickerShortName,
+  MAX_STICKER_EMOJI_LENGTH,
+  MAX_STICKER_PACK_TITLE_LENGTH,
+  STICKER_IMAGES_PATH,
+  STICKER_LINK_PREFIX,
+  STICKER_MIME_TYPES,
+  STICKER_PACKS_PATH,
+  STICKER_SHORT_NAME_PATTERN,
+  stickerImagePath,
+} from './stickers.ts';
+export type { CreateStickerPackBody, StickerMime, StickerPackView, StickerView } from './stickers.ts';

@@ -37,17 +37,25 @@ export class CourierHttp {
     this.token = token;
   }
 
-  /** One call of the HTTP API (the typed methods below use it; the MLS client adds its own). */
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * One call of the HTTP API (the typed methods below use it; the MLS client adds its own). A body is
+   * sent as JSON, or as it is when it is bytes with their `contentType` (a sticker image).
+   */
+  async call<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
     let response: Response;
+    const raw = body instanceof Uint8Array;
     try {
       response = await fetch(new URL(path, this.baseUrl), {
         method,
         headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(body === undefined
+            ? {}
+            : { 'content-type': raw ? (contentType ?? 'application/octet-stream') : 'application/json' }),
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined
+          ? {}
+          : { body: raw ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body) }),
       });
     } catch (cause) {
       throw new CourierError('SERVER_UNAVAILABLE', { message: `Cannot reach ${this.baseUrl}`, cause });

@@ -114,3 +114,8 @@ export type { ReactionContent } from './content/reaction-content.ts';
 export { isEmoji, MAX_EMOJI_LENGTH } from './content/reaction-content.ts';
 export type { ActionContent } from './content/content-registry.ts';
 export type { Reaction } from './mls/mls-store.ts';
+export { parseStickerRef } from './content/sticker-content.ts';
+export type { StickerContent, StickerRef } from './content/sticker-content.ts';
+export { pickSticker, StickerApi, stickerMimeOfName } from './stickers/sticker-api.ts';
+export { packOfLink, StickerShelf } from './stickers/sticker-shelf.ts';
+export type { ShelfStorage } from './stickers/sticker-shelf.ts';

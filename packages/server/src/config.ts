@@ -457,6 +457,29 @@ const configObject = z.strictObject({
         .default(30 * 24 * 3_600_000),
     })
     .prefault({}),
+  /**
+   * Sticker packs (issue 16): public images, checked by content on upload (sticker/). Images are kept
+   * in a blob store of the media store's kind: files under `dir` (default `stickers` in `dataDir`)
+   * when media is `fs`, or the media bucket under the key prefix `<media prefix>stickers/` when `s3`.
+   */
+  stickers: z
+    .strictObject({
+      dir: z.string().min(1).optional(),
+      /** The largest image file accepted, in bytes (STICKER_TOO_LARGE beyond). */
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(512 * 1024),
+      /** The most frames an animated WebP may have (STICKER_TOO_MANY_FRAMES beyond). */
+      maxFrames: z.number().int().min(1).max(10_000).default(120),
+      /** Stickers one pack may hold (STICKER_PACK_FULL beyond). */
+      maxStickersPerPack: z.number().int().min(1).max(10_000).default(120),
+      /** Packs one account may own (STICKER_PACK_LIMIT beyond). */
+      maxPacksPerAccount: z.number().int().min(1).max(10_000).default(50),
+    })
+    .prefault({}),
   /** How long personal records are kept (DESIGN P10). */
   retention: z
     .strictObject({
@@ -511,6 +534,7 @@ function placeInDataDir(c: ParsedConfig) {
           ? { ...c.media.store, dir: c.media.store.dir ?? at('media') }
           : c.media.store,
     },
+    stickers: { ...c.stickers, dir: c.stickers.dir ?? at('stickers') },
   };
 }
 

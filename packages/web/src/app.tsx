@@ -14,6 +14,7 @@ import { NewChat, NewGroup } from './screens/new-chat.tsx';
 import { Policy } from './screens/policy.tsx';
 import { Invitation, Requests } from './screens/requests.tsx';
 import { SafetyNumber } from './screens/safety-number.tsx';
+import { StickerPacks } from './screens/sticker-packs.tsx';
 import { ProfileForm, Settings } from './screens/settings.tsx';
 import { type PendingSignIn, SignIn } from './screens/sign-in.tsx';
 import { loadAccount, loadSession, saveAccount, saveSession } from './session.ts';
@@ -37,7 +38,8 @@ type View =
   | { kind: 'new-group' }
   | { kind: 'settings' }
   | { kind: 'requests' }
-  | { kind: 'request'; groupId: string };
+  | { kind: 'request'; groupId: string }
+  | { kind: 'stickers'; link?: string };
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
@@ -149,6 +151,13 @@ export function App() {
     })();
   }, [enter, refreshChats, signedOut]);
 
+  // A sticker pack's link (/addstickers/<name>) opens the packs screen with that pack.
+  useEffect(() => {
+    if (phase.kind !== 'main' || !location.pathname.startsWith('/addstickers/')) return;
+    setView({ kind: 'stickers', link: location.pathname });
+    history.replaceState(null, '', '/');
+  }, [phase.kind]);
+
   // Invitations to groups come with no push: asked again on (re)connecting and once a minute.
   useEffect(() => {
     if (phase.kind !== 'main' || !online) return;
@@ -183,6 +192,9 @@ export function App() {
               Use Courier in this tab
             </button>
           )}
+          <button type="button" class="secondary" onClick={() => setView({ kind: 'stickers' })}>
+            Stickers
+          </button>
           <button type="button" class="secondary" onClick={() => setView({ kind: 'settings' })}>
             Settings
           </button>
@@ -297,6 +309,7 @@ export function App() {
           setNotice(`You accepted ${c.title}'s request: the chat is with your chats now.`);
           open(c.groupId);
         }}
+        onStickerPacks={() => setView({ kind: 'stickers' })}
       />
     );
     const invitation =
@@ -353,6 +366,8 @@ export function App() {
           <SafetyNumber accountId={view.accountId} />
         </section>
       );
+    else if (view.kind === 'stickers')
+      pane = <StickerPacks link={view.link} onBack={() => setView({ kind: 'none' })} />;
     else if (view.kind === 'new-chat') pane = <NewChat onOpened={open} />;
     else if (view.kind === 'new-group') pane = <NewGroup onOpened={open} />;
     else if (view.kind === 'settings')

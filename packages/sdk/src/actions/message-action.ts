@@ -42,7 +42,8 @@ export function mayApply(message: StoredMessage, action: MessageAction): boolean
   if (action.kind === 'reaction') return true;
   // Only the message's own sender (the MLS sender identity, any of its devices) edits or deletes it.
   if (action.senderAccountId !== message.senderAccountId) return false;
-  if (action.kind === 'edit') return message.file === undefined && message.unsupported === undefined;
+  if (action.kind === 'edit')
+    return message.file === undefined && message.sticker === undefined && message.unsupported === undefined;
   return true;
 }
 
@@ -77,9 +78,10 @@ export function applyAction(message: StoredMessage, action: MessageAction): Stor
     const earlier = [...(message.edited?.earlier ?? []), before].slice(-MAX_EDIT_HISTORY);
     return { ...message, text: action.text, edited: { atMs: action.sentAtMs, earlier } };
   }
-  // Deleted: the content goes (text, file, quote, edit history, reactions); who and when stay.
+  // Deleted: the content goes (text, file, sticker, quote, edit history, reactions); who and when stay.
   const {
     file: _file,
+    sticker: _sticker,
     replyTo: _reply,
     forwarded: _forwarded,
     edited: _edited,

@@ -9,15 +9,17 @@ export function isActionContent(content: AnyContent): content is ActionContent {
 /** The content types a chat shows as a message of their own. */
 export type ShownContent = Exclude<AnyContent, ActionContent | { type: 'receipt' }>;
 
-/** What a shown content puts in the message a device keeps (text, file, quote, forwarded mark). */
+/** What a shown content puts in the message a device keeps (text, file, sticker, quote, forwarded mark). */
 export function shownMessage(
   content: ShownContent,
-): Pick<StoredMessage, 'sentAtMs' | 'text' | 'file' | 'replyTo' | 'forwarded'> {
+): Pick<StoredMessage, 'sentAtMs' | 'text' | 'file' | 'sticker' | 'replyTo' | 'forwarded'> {
   switch (content.type) {
     case 'text':
       return { sentAtMs: content.sentAtMs, text: content.text };
     case 'file':
       return { sentAtMs: content.sentAtMs, text: '', file: content.file };
+    case 'sticker':
+      return { sentAtMs: content.sentAtMs, text: '', sticker: content.sticker };
     case 'reply':
       return { sentAtMs: content.sentAtMs, text: content.text, replyTo: content.replyTo };
     case 'forward':

@@ -7,6 +7,7 @@ import { type ForwardContent, forwardContent } from './forward-content.ts';
 import { type ReactionContent, reactionContent } from './reaction-content.ts';
 import { type ReceiptContent, receiptContent } from './receipt-content.ts';
 import { type ReplyContent, replyContent } from './reply-content.ts';
+import { type StickerContent, stickerContent } from './sticker-content.ts';
 import { type TextContent, textContent } from './text-content.ts';
 
 /** Every content this client can read and send. A new type adds its file here and its type below. */
@@ -18,7 +19,8 @@ export type AnyContent =
   | ForwardContent
   | EditContent
   | DeleteContent
-  | ReactionContent;
+  | ReactionContent
+  | StickerContent;
 
 /** The message actions: control content that changes a message already in the chat. */
 export type ActionContent = EditContent | DeleteContent | ReactionContent;
@@ -32,6 +34,7 @@ const TYPES: readonly ContentType<AnyContent>[] = [
   editContent as ContentType<AnyContent>,
   deleteContent as ContentType<AnyContent>,
   reactionContent as ContentType<AnyContent>,
+  stickerContent as ContentType<AnyContent>,
 ];
 
 const registry = new Map<string, ContentType<AnyContent>>(TYPES.map((t) => [t.type, t]));

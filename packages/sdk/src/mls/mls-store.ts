@@ -1,3 +1,4 @@
+import type { StickerRef } from '../content/sticker-content.ts';
 import type { FileDescriptor } from '../media/file-descriptor.ts';
 import { applyAction, inLogOrder, type MessageAction } from '../actions/message-action.ts';
 import { isRefOf, type MessageRef } from '../content/message-ref.ts';
@@ -48,6 +49,8 @@ export interface StoredMessage {
   roster?: RosterEvent;
   /** Set for a file message (text is then empty): what `downloadDecryptedFile` needs. */
   file?: FileDescriptor;
+  /** Set for a sticker message (text is then empty): which sticker of which public pack. */
+  sticker?: StickerRef;
   /**
    * Set for a message whose content type (or version of it) this client does not read: kept and
    * shown as "unsupported, update Courier" (text is then empty), never dropped.

@@ -46,6 +46,7 @@ import { CourierHttp } from '../http-client.ts';
 import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
 import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
+import type { StickerRef } from '../content/sticker-content.ts';
 import type { ReceiptContent } from '../content/receipt-content.ts';
 import { actionOf, type MessageAction } from '../actions/message-action.ts';
 import { DELETE_FOR_EVERYONE_NOTICE } from '../actions/delete-notice.ts';
@@ -457,6 +458,27 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   ): Promise<Accepted> {
     return (await this.queueContent(groupId, { v: 1, type: 'file', file, sentAtMs: Date.now() }, clientMsgId))
       .accepted;
+  }
+
+  /**
+   * Sends a sticker: a reference to a sticker of a public pack (its short name, index and emoji),
+   * never the image, which each receiver fetches from the pack.
+   */
+  async sendSticker(
+    groupId: string,
+    sticker: StickerRef,
+    clientMsgId = randomClientMsgId(),
+  ): Promise<Accepted> {
+    return (await this.queueSticker(groupId, sticker, clientMsgId)).accepted;
+  }
+
+  /** Puts a sticker message in the outbox (as `queueText` does a text). */
+  queueSticker(
+    groupId: string,
+    sticker: StickerRef,
+    clientMsgId = randomClientMsgId(),
+  ): Promise<{ accepted: Promise<Accepted> }> {
+    return this.queueContent(groupId, { v: 1, type: 'sticker', sticker, sentAtMs: Date.now() }, clientMsgId);
   }
 
   /**

@@ -53,6 +53,9 @@ import { openSms } from '../sms/open-sms.ts';
 import { MediaService } from '../media/media-service.ts';
 import { openBlobStore } from '../media/open-blob-store.ts';
 import { mediaRoutes } from '../http/routes/media-routes.ts';
+import { publicStickerRoutes, stickerRoutes } from '../http/routes/sticker-routes.ts';
+import { openStickerBlobStore } from '../stickers/open-sticker-store.ts';
+import { StickerService } from '../stickers/sticker-service.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
 
@@ -69,6 +72,7 @@ export interface CourierApp {
   desk: DeskService;
   moderation: ModerationService;
   media: MediaService;
+  stickers: StickerService;
   /** Stops taking work, drains pending writes and closes every adapter. */
   close(): Promise<void>;
 }
@@ -137,7 +141,15 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     deps.random,
     deps.logger,
   );
-  const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports, media);
+  const stickers = new StickerService(
+    storage,
+    await openStickerBlobStore(config, env),
+    config.stickers,
+    deps.clock,
+    deps.random,
+    deps.logger,
+  );
+  const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports, media, stickers);
   const delivery = new DeliveryService(
     storage,
     bus,
@@ -253,6 +265,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await authRoutes(scope, services);
     await policyRoutes(scope, services);
     await transparencyRoutes(scope, transparency, deps.clock);
+    await publicStickerRoutes(scope, stickers);
   });
   await http.register(async (scope) => {
     scope.decorateRequest('principal');
@@ -268,6 +281,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await privacyRoutes(scope, services);
     await reportRoutes(scope, moderation);
     await mediaRoutes(scope, media);
+    await stickerRoutes(scope, stickers, config.stickers.maxBytes);
   });
   await deskRoutes(http, desk, clientIp);
   await moderationRoutes(http, desk, moderation);
@@ -327,6 +341,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       await delivery.drain();
       await bus.close();
       await media.close();
+      await stickers.close();
       await storage.close();
     })();
     return closing;
@@ -344,6 +359,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     desk,
     moderation,
     media,
+    stickers,
     close,
   };
 }

@@ -18,7 +18,7 @@ export async function collectAccountData(
   currentPolicy: string,
   onProgress: ExportProgress = async () => {},
 ) {
-  const steps = 12;
+  const steps = 13;
   let done = 0;
   const step = async <T>(read: Promise<T>): Promise<T> => {
     const value = await read;
@@ -41,6 +41,9 @@ export async function collectAccountData(
   const blocks = await step(storage.blocks.byBlocker(accountId));
   const invitations = await step(storage.invitations.forAccount(accountId));
   const invitationsSent = await step(storage.invitations.sentBy(accountId));
+  const stickerPacks = await step(storage.stickers.packsOf(accountId));
+  const stickersByPack = new Map<string, Awaited<ReturnType<Storage['stickers']['stickersOf']>>>();
+  for (const pack of stickerPacks) stickersByPack.set(pack.id, await storage.stickers.stickersOf(pack.id));
   return {
     exportedAt: iso(now),
     note:
@@ -121,6 +124,23 @@ export async function collectAccountData(
       toAccountId: i.accountId,
       invitedAt: iso(i.createdAt),
     })),
+    // Public by nature (anyone with the short name sees them), but the account's own: listed here.
+    stickerPacks: stickerPacks.map((p) => ({
+      shortName: p.shortName,
+      title: p.title,
+      createdAt: iso(p.createdAt),
+      stickers: (stickersByPack.get(p.id) ?? []).map((s) => ({
+        index: s.index,
+        emoji: s.emoji,
+        sha256: s.hash,
+        type: s.mime,
+        width: s.width,
+        height: s.height,
+        frames: s.frames,
+        bytes: s.bytes,
+        addedAt: iso(s.createdAt),
+      })),
+    })),
   };
 }
 
@@ -171,6 +191,15 @@ ${table('Media uploads (encrypted; the server has no key)', data.mediaUploads)}
 ${table('People you blocked', data.blocks)}
 ${table('Group invitations waiting for you', data.invitations)}
 ${table('Group invitations you sent that still wait', data.invitationsSent)}
+${table(
+  'Sticker packs you own (public)',
+  data.stickerPacks.map((p) => ({
+    shortName: p.shortName,
+    title: p.title,
+    createdAt: p.createdAt,
+    stickers: p.stickers.map((s) => s.emoji).join(' '),
+  })),
+)}
 <p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
   return zipSync({
     'account.json': strToU8(JSON.stringify(data, null, 2)),

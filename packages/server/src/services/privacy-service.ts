@@ -22,6 +22,8 @@ export class PrivacyService {
     private readonly exports: ExportJobs,
     /** Erasure removes the media blobs the account uploaded (media/media-service.ts). */
     private readonly media?: { eraseAccount(accountId: string): Promise<number> },
+    /** Erasure removes the sticker packs the account owns (stickers/sticker-service.ts). */
+    private readonly stickers?: { eraseAccount(accountId: string): Promise<number> },
   ) {}
 
   async settings(principal: Principal): Promise<PrivacySettingsView> {
@@ -66,7 +68,8 @@ export class PrivacyService {
   /**
    * Erases everything personal at once: the account leaves every chat (each chat's log says so),
    * then its phone number, username, profile, devices, sessions, cursors, mailbox, policy
-   * acceptances, connection records, export archives, uploaded media blobs, pending codes, blocks,
+   * acceptances, connection records, export archives, uploaded media blobs, owned sticker packs,
+   * pending codes, blocks,
    * invitations and rate-limit windows go. No tombstone with
    * personal data remains; live connections of its devices are closed.
    */
@@ -97,6 +100,7 @@ export class PrivacyService {
     const devices = await this.storage.devices.byAccount(accountId);
     await this.exports.eraseAccount(accountId);
     await this.media?.eraseAccount(accountId);
+    await this.stickers?.eraseAccount(accountId);
     await this.storage.transaction(async (tx) => {
       await tx.connections.deleteByAccount(accountId);
       // Blocks made by or naming the account, invitations to or from it, its request limits.

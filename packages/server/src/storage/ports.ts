@@ -701,6 +701,47 @@ export interface MediaBlobRecordStore {
   delete(ids: readonly string[]): Promise<void>;
 }
 
+export interface StickerPackRow {
+  id: string;
+  shortName: string;
+  title: string;
+  ownerAccountId: string;
+  createdAt: number;
+}
+
+export interface StickerRow {
+  packId: string;
+  index: number;
+  emoji: string;
+  hash: string;
+  mime: string;
+  width: number;
+  height: number;
+  frames: number;
+  bytes: number;
+  createdAt: number;
+}
+
+/** Sticker packs and their stickers (issue 16); the images live in the sticker blob store. */
+export interface StickerStore {
+  /** False when the short name is taken. */
+  createPack(row: StickerPackRow): Promise<boolean>;
+  packByShortName(shortName: string): Promise<StickerPackRow | undefined>;
+  packsOf(ownerAccountId: string): Promise<StickerPackRow[]>;
+  countPacksOf(ownerAccountId: string): Promise<number>;
+  stickersOf(packId: string): Promise<StickerRow[]>;
+  /** Takes the pack's next sticker index (indexes are never reused); undefined when no such pack. */
+  takeIndex(packId: string): Promise<number | undefined>;
+  countStickers(packId: string): Promise<number>;
+  insertSticker(row: StickerRow): Promise<void>;
+  /** Deletes one sticker; false when there is none. */
+  deleteSticker(packId: string, index: number): Promise<boolean>;
+  /** Deletes a pack and its stickers. */
+  deletePack(packId: string): Promise<void>;
+  /** Any sticker (of any pack) with this image, for serving it. */
+  byHash(hash: string): Promise<StickerRow | undefined>;
+}
+
 export interface Stores {
   accounts: AccountStore;
   devices: DeviceStore;
@@ -724,6 +765,7 @@ export interface Stores {
   reports: ReportStore;
   suspensions: SuspensionStore;
   mediaBlobs: MediaBlobRecordStore;
+  stickers: StickerStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

@@ -271,6 +271,8 @@ export interface Database {
   account_suspensions: AccountSuspensionsTable;
   suspended_sessions: SuspendedSessionsTable;
   media_blobs: MediaBlobsTable;
+  sticker_packs: StickerPacksTable;
+  stickers: StickersTable;
 }
 
 /** A device's MLS signature public key and the server's certificate for it (DESIGN §2). */
@@ -391,4 +393,29 @@ export interface MediaBlobsTable {
   created_at: number;
   /** When the last byte arrived; null while the upload is incomplete. */
   completed_at: number | null;
+}
+
+/** A public sticker pack (issue 16). */
+export interface StickerPacksTable {
+  id: string;
+  short_name: string;
+  title: string;
+  owner_account_id: string;
+  created_at: number;
+  /** The index the next sticker added gets: indexes are never reused. */
+  next_index: number;
+}
+
+/** One sticker of a pack; its image is in the sticker blob store under its content hash. */
+export interface StickersTable {
+  pack_id: string;
+  idx: number;
+  emoji: string;
+  content_hash: string;
+  mime: string;
+  width: number;
+  height: number;
+  frames: number;
+  bytes: number;
+  created_at: number;
 }

@@ -11,9 +11,11 @@ import { Alert, useAction } from '../ui/errors.tsx';
 import { MediaComposer } from '../ui/media-composer.tsx';
 import { MediaMessage } from '../ui/media-message.tsx';
 import { MessageBody } from '../ui/message-marks.tsx';
+import { StickerImage } from '../ui/sticker-image.tsx';
 import type { ChatSummary, MessageRow } from '../worker/types.ts';
 import { MessageActions } from './message-actions.tsx';
 import { ReportDialog } from './report-dialog.tsx';
+import { StickerPicker } from './sticker-picker.tsx';
 
 const STATE_TEXT = { queued: 'Queued: sends when online', stored: 'Sent' } as const;
 
@@ -32,6 +34,8 @@ export function ChatView(props: {
   onGone: (what: string) => void;
   /** A message request was accepted: it is a chat now. */
   onAccepted?: () => void;
+  /** Opens the sticker packs screen (from the picker). */
+  onStickerPacks?: () => void;
 }) {
   const { chat } = props;
   const request = chat.request === true;
@@ -41,6 +45,7 @@ export function ChatView(props: {
   const [rows, setRows] = useState<MessageRow[]>([]);
   const [more, setMore] = useState(false);
   const [text, setText] = useState('');
+  const [stickers, setStickers] = useState(false);
   const { error, run } = useAction();
   const log = useRef<HTMLDivElement>(null);
   const loaded = useRef(0);
@@ -281,8 +286,14 @@ export function ChatView(props: {
                 {!entry.item.outgoing && chat.kind !== 'direct' && (
                   <span class="sender">{entry.item.senderName}</span>
                 )}
-                {entry.item.file && !entry.item.actions?.deleted ? (
+                {entry.item.actions?.deleted ? (
+                  <MessageBody row={entry.item} />
+                ) : entry.item.file ? (
                   <MediaMessage groupId={chat.groupId} messageKey={entry.item.key} file={entry.item.file} />
+                ) : entry.item.sticker ? (
+                  <span class="text">
+                    <StickerImage sticker={entry.item.sticker} />
+                  </span>
                 ) : (
                   <MessageBody row={entry.item} />
                 )}
@@ -309,6 +320,17 @@ export function ChatView(props: {
         </ol>
       </div>
       {!request && <MediaComposer groupId={chat.groupId} ready={chat.ready} />}
+      {!request && stickers && chat.ready && (
+        <StickerPicker
+          onPick={async (sticker) => {
+            stickToBottom.current = true;
+            await device.sendSticker(chat.groupId, sticker);
+            setStickers(false);
+          }}
+          onClose={() => setStickers(false)}
+          onManage={() => props.onStickerPacks?.()}
+        />
+      )}
       {!request && (
         <form
           class="composer"
@@ -334,6 +356,15 @@ export function ChatView(props: {
               }
             }}
           />
+          <button
+            type="button"
+            class="secondary"
+            aria-expanded={stickers}
+            disabled={!chat.ready}
+            onClick={() => setStickers(!stickers)}
+          >
+            Stickers
+          </button>
           <button type="submit" disabled={!chat.ready}>
             Send
           </button>

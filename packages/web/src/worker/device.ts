@@ -10,6 +10,8 @@ import {
   IndexedDbMlsStore,
   randomClientMsgId,
   SecureClient,
+  StickerApi,
+  type StickerRef,
   type StoredMessage,
   type WebSocketLike,
 } from '@courier/sdk';
@@ -27,6 +29,8 @@ import {
   type RequestCodeReply,
   type RequestView,
   type RosterEvent,
+  type StickerPackView,
+  type StickerView,
   type UserView,
 } from '@courier/protocol';
 import { AppStore } from './app-store.ts';
@@ -461,7 +465,7 @@ export class Device {
           title,
           ...(peer ? { peerAccountId: peer } : {}),
           lastText: last
-            ? `${last.outgoing ? 'You: ' : ''}${last.file ? mediaLabel(last.file) : last.text}`
+            ? `${last.outgoing ? 'You: ' : ''}${last.file ? mediaLabel(last.file) : last.sticker ? `Sticker ${last.sticker.emoji}` : last.text}`
             : '',
           lastAtMs: Math.max(messages.at(-1)?.sentAtMs ?? 0, group.createdAtMs),
           unread: texts.filter((m) => !m.outgoing && m.seq > readSeq).length,
@@ -502,6 +506,7 @@ export class Device {
       ...base,
       text: m.text,
       ...(m.file ? { file: mediaInfo(m.file) } : {}),
+      ...(m.sticker ? { sticker: m.sticker } : {}),
       ...(m.outgoing ? { state: outbox.has(m.clientMsgId) ? ('queued' as const) : ('stored' as const) } : {}),
       actions: await marksOf(m, this.live.session.accountId, (id) => this.nameOf(id)),
     };
@@ -608,6 +613,43 @@ export class Device {
   /** Answers the media service worker's range requests on this port (a <video> plays while downloading). */
   serveMedia(port: MessagePort): void {
     this.media.serve(port);
+  }
+
+  /** A public sticker pack by its short name (issue 16). */
+  stickerPack(shortName: string): Promise<StickerPackView> {
+    return new StickerApi(this.http).pack(shortName);
+  }
+
+  /** The sticker packs this account owns. */
+  myStickerPacks(): Promise<StickerPackView[]> {
+    return new StickerApi(this.live.client.http).myPacks();
+  }
+
+  createStickerPack(shortName: string, title: string): Promise<StickerPackView> {
+    return new StickerApi(this.live.client.http).createPack(shortName, title);
+  }
+
+  /** Uploads an image as the next sticker of a pack this account owns (the server checks its content). */
+  uploadSticker(shortName: string, image: Uint8Array, mime: string, emoji: string): Promise<StickerView> {
+    return new StickerApi(this.live.client.http).upload(shortName, image, mime, emoji);
+  }
+
+  /** Sends a sticker (a reference to it, never the image) like a text: outbox first. */
+  async sendSticker(groupId: string, sticker: StickerRef): Promise<void> {
+    const { client, app } = this.live;
+    const clientMsgId = randomClientMsgId();
+    const { accepted } = await client.queueSticker(groupId, sticker, clientMsgId);
+    this.history.delete(groupId);
+    this.emit({ kind: 'messages', groupId });
+    this.emit({ kind: 'chats' });
+    void accepted.then(
+      async (done) => {
+        await app.setSentSeq(clientMsgId, done.seq);
+        this.history.delete(groupId);
+        this.emit({ kind: 'messages', groupId });
+      },
+      () => {},
+    );
   }
 
   /** Opens (or finds) the direct chat with a person named by @username or phone number. */

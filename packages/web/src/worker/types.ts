@@ -55,6 +55,8 @@ export interface MessageRow {
   file?: MediaInfo;
   /** Reply, forward, edit, delete and reactions (issue 14): absent on notices. */
   actions?: MessageMarks;
+  /** A sticker message: which sticker of which public pack (text is then empty). */
+  sticker?: { pack: string; index: number; emoji: string };
 }
 
 export interface MessagePage {

@@ -84,6 +84,10 @@ export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): P
   app.get('/', async (request, reply) =>
     headers(reply, request).type(TYPES['.html']!).header('cache-control', 'no-cache').send(index),
   );
+  // A sticker pack's link opens the app, which offers to add the pack (issue 16).
+  app.get<{ Params: { shortName: string } }>('/addstickers/:shortName', async (request, reply) =>
+    headers(reply, request).type(TYPES['.html']!).header('cache-control', 'no-cache').send(index),
+  );
   const transparencyPage = async (request: FastifyRequest, reply: FastifyReply) =>
     transparency === undefined
       ? reply.callNotFound()

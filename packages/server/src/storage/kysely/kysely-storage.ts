@@ -22,6 +22,7 @@ import { KyselyPolicyAcceptanceStore } from './policy-acceptance-store.ts';
 import { KyselyRateLimitStore } from './rate-limit-store.ts';
 import { KyselyReportStore } from './report-store.ts';
 import { KyselySessionStore } from './session-store.ts';
+import { KyselyStickerStore } from './sticker-store.ts';
 import { KyselySuspensionStore } from './suspension-store.ts';
 import { KyselyTransparencyLogStore } from './transparency-log-store.ts';
 
@@ -49,6 +50,7 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     reports: new KyselyReportStore(db),
     suspensions: new KyselySuspensionStore(db),
     mediaBlobs: new KyselyMediaBlobStore(db),
+    stickers: new KyselyStickerStore(db),
   };
 }
 
