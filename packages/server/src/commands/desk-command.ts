@@ -10,7 +10,8 @@ export const USAGE = `usage: COURIER_DESK_PASSWORD=… courier-server desk add-s
        COURIER_DESK_PASSWORD=… courier-server desk add-authority <username> --name N --country CC --kind court|prosecutor|police|security_service
        courier-server desk disable-staff|enable-staff <username>   (disabling ends its sessions)
   creates a desk account (staff are verified, and authorities verified out of band, first) and prints
-  the TOTP secret to enrol in an authenticator app`;
+  the TOTP secret to enrol in an authenticator app, and an enrolment link (append it to the server's
+  address, hand it over privately) that shows the secret as a QR code to scan`;
 
 /** Operator commands for desk accounts. */
 export async function runDeskCommand(argv: string[]): Promise<number> {
@@ -72,7 +73,9 @@ export async function runDeskCommand(argv: string[]): Promise<number> {
       ...(values.country ? { country: values.country } : {}),
       ...(values.kind ? { authorityKind: values.kind } : {}),
     });
-    console.log(JSON.stringify(created, null, 2));
+    // The enrolment link opens the desk's QR code for this secret; the fragment never reaches a server.
+    const enrolmentLink = `/desk/#enrol=${encodeURIComponent(created.otpauthUri)}`;
+    console.log(JSON.stringify({ ...created, enrolmentLink }, null, 2));
     return 0;
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
