@@ -97,7 +97,7 @@ describe('the legal desk web app (Chromium)', () => {
   const caseRow = (caseId: string) => `tr[data-case="${caseId}"]`;
   const openCase = async (page: Page, caseId: string) => {
     await page.goto(`${server.url}/desk/#/requests/${caseId}`);
-    await page.waitForSelector(`#case-view[data-case="${caseId}"] #case-actions`);
+    await page.waitForSelector(`#case-view[data-case="${caseId}"] #request-title`);
   };
   const status = (page: Page) => page.getAttribute('#case-title [data-status]', 'data-status');
 
@@ -248,7 +248,7 @@ describe('the legal desk web app (Chromium)', () => {
     expect(JSON.parse(pkg.payload).accounts).toEqual([
       { accountId: target.accountId, phone_number: target.phone },
     ]);
-    await check(court, 'case-authority', '#case-actions');
+    await check(court, 'case-authority', '#request-title');
 
     // The auditor: the case without targets or actions, and the log with each entry's proof verified.
     const auditor = await login('auditor.one');

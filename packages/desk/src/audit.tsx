@@ -7,7 +7,7 @@
 import { decodeBase64, encodeBase64, leafHash, openCheckpoint, verifyInclusion } from '@courier/protocol';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, messageOf, publicText, when } from './api.ts';
-import { ErrorLine, useAction } from './ui.tsx';
+import { ErrorLine, TableScroll, useAction } from './ui.tsx';
 
 const PAGE = 20;
 const utf8 = new TextEncoder();
@@ -140,7 +140,7 @@ export function AuditLog(props: { staffAudit: boolean; commitment?: string | und
           Showing the entries of one case. <a href="#/log">Show all entries</a>
         </p>
       )}
-      <div class="table-scroll">
+      <TableScroll label="Log entries">
         <table id="log-entries">
           <caption class="visually-hidden">Log entries, newest first</caption>
           <thead>
@@ -184,7 +184,7 @@ export function AuditLog(props: { staffAudit: boolean; commitment?: string | und
             })}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       {pages > 1 && (
         <nav class="pager" aria-label="Log pages">
           <button type="button" class="secondary" disabled={page === 0} onClick={() => setPage(page - 1)}>
@@ -234,7 +234,7 @@ function StaffAudit() {
           {error}
         </p>
       )}
-      <div class="table-scroll">
+      <TableScroll label="Staff actions">
         <table id="staff-audit">
           <caption class="visually-hidden">Staff actions, newest first</caption>
           <thead>
@@ -258,7 +258,7 @@ function StaffAudit() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
     </section>
   );
 }

@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, when } from './api.ts';
-import { ErrorLine, useAction } from './ui.tsx';
+import { ErrorLine, TableScroll, useAction } from './ui.tsx';
 
 interface ReportRow {
   reportId: string;
@@ -74,7 +74,7 @@ export function Moderation() {
         </select>
       </label>
       <ErrorLine text={error} />
-      <div class="table-scroll">
+      <TableScroll label="Reports">
         <table id="reports">
           <caption class="visually-hidden">Reports</caption>
           <thead>
@@ -130,7 +130,7 @@ export function Moderation() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       {report && (
         <article id="report-detail" class="card" aria-labelledby="report-title">
           <h3 id="report-title">
@@ -150,7 +150,7 @@ export function Moderation() {
         </article>
       )}
       <h2>Suspensions</h2>
-      <div class="table-scroll">
+      <TableScroll label="Suspensions">
         <table id="suspensions">
           <caption class="visually-hidden">Suspensions</caption>
           <thead>
@@ -207,7 +207,7 @@ export function Moderation() {
             })}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
     </section>
   );
 }

@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type CaseSummary, type Session, when } from './api.ts';
-import { ErrorLine, STATUS_WORDS, StatusBadge, useAction } from './ui.tsx';
+import { ErrorLine, TableScroll, STATUS_WORDS, StatusBadge, useAction } from './ui.tsx';
 
 const DAY = 86_400_000;
 const AGES: Record<string, [string, (ageMs: number) => boolean]> = {
@@ -107,7 +107,7 @@ export function Queue(props: { session: Session }) {
           {shown.length} of {cases.length} requests
         </p>
       )}
-      <div class="table-scroll">
+      <TableScroll label="Requests">
         <table id="cases">
           <caption class="visually-hidden">Requests, newest first</caption>
           <thead>
@@ -137,7 +137,7 @@ export function Queue(props: { session: Session }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
     </section>
   );
 }

@@ -3,7 +3,7 @@
  * parser before it is sent, each problem beside its field; the court document attached as a file.
  * An authority files in its own name (its account's name, kind and country, fixed here).
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, type Profile, type Session } from './api.ts';
 import {
   AUTHORITY_KINDS,
@@ -67,21 +67,35 @@ export function RequestForm(props: { session: Session; profile: Profile }) {
       </span>
     ) : null;
 
+  /** The form checked as typed: the request the desk would accept, and every problem by field. */
+  const check = (state: RequestFormState, attached: File | undefined) => {
+    const checked = validateForm(state);
+    const fileIssue =
+      attached === undefined
+        ? 'attach the court document'
+        : attached.size === 0
+          ? 'the file is empty'
+          : attached.size > MAX_DOCUMENT
+            ? 'at most 8 MB'
+            : undefined;
+    return {
+      checked,
+      all: { ...(checked.ok ? {} : checked.issues), ...(fileIssue ? { document: fileIssue } : {}) },
+    };
+  };
+  // Once a submission was tried, problems are checked again as they are fixed.
+  const [tried, setTried] = useState(false);
+  useEffect(() => {
+    if (tried) setIssues(check(form, file).all);
+  }, [tried, form, file]);
+
   const submit = (event: SubmitEvent) => {
     event.preventDefault();
     setResult(undefined);
-    const checked = validateForm(form);
-    const fileIssue =
-      file === undefined
-        ? 'attach the court document'
-        : file.size === 0
-          ? 'the file is empty'
-          : file.size > MAX_DOCUMENT
-            ? 'at most 8 MB'
-            : undefined;
-    const all = { ...(checked.ok ? {} : checked.issues), ...(fileIssue ? { document: fileIssue } : {}) };
+    setTried(true);
+    const { checked, all } = check(form, file);
     setIssues(all);
-    if (!checked.ok || fileIssue || !file) {
+    if (!checked.ok || Object.keys(all).length > 0 || !file) {
       const first = Object.keys(all)[0];
       if (first) document.getElementById(first)?.focus();
       return;
@@ -92,6 +106,8 @@ export function RequestForm(props: { session: Session; profile: Profile }) {
         documentBase64: await base64Of(file),
       });
       setResult(reply);
+      setTried(false);
+      setIssues({});
       setForm(initial());
       setFile(undefined);
       (event.target as HTMLFormElement).reset();

@@ -1,4 +1,5 @@
 /** Small pieces every screen uses: running an action with its error shown, and the error region. */
+import type { ComponentChildren } from 'preact';
 import { useCallback, useState } from 'preact/hooks';
 import { messageOf } from './api.ts';
 
@@ -43,5 +44,15 @@ export function StatusBadge(props: { status: string }) {
     <span class={`badge status-${props.status}`} data-status={props.status}>
       {STATUS_WORDS[props.status] ?? props.status}
     </span>
+  );
+}
+
+/** A wide table's box: it scrolls sideways on a narrow screen, and can be reached and scrolled by keyboard. */
+export function TableScroll(props: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must take the focus to be scrolled by keyboard (WCAG 2.1.1)
+    <section class="table-scroll" tabIndex={0} aria-label={`${props.label} (scrolls sideways)`}>
+      {props.children}
+    </section>
   );
 }
