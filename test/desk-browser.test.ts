@@ -24,7 +24,7 @@ const ARTIFACTS = process.env.COURIER_SCREENSHOTS
 describe('the legal desk web app (Chromium)', () => {
   let server: TestServer;
   let browser: Browser;
-  const accounts = new Map<string, { secret: string; otpauthUri: string }>();
+  const accounts = new Map<string, { secret: string; otpauthUri: string; enrolmentLink: string }>();
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -50,7 +50,11 @@ describe('the legal desk web app (Chromium)', () => {
         password: DESK_PASSWORD,
         ...extra,
       });
-      accounts.set(username, { secret: created.totpSecret, otpauthUri: created.otpauthUri });
+      accounts.set(username, {
+        secret: created.totpSecret,
+        otpauthUri: created.otpauthUri,
+        enrolmentLink: created.enrolmentLink,
+      });
     }
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -104,8 +108,8 @@ describe('the legal desk web app (Chromium)', () => {
   it('enrols by QR code, files, approves twice, produces and downloads; authorities see only their own', async () => {
     // Enrolment: the operator's link draws the account's otpauth:// URI as a QR code, in the page.
     const enrol = await newPage();
-    const { otpauthUri, secret } = accounts.get('court.de')!;
-    await enrol.goto(`${server.url}/desk/#enrol=${encodeURIComponent(otpauthUri)}`);
+    const { otpauthUri, secret, enrolmentLink } = accounts.get('court.de')!;
+    await enrol.goto(`${server.url}${enrolmentLink}`);
     await enrol.waitForSelector('#enrol-qr');
     expect(await enrol.getAttribute('#enrol-qr path', 'd')).toBe(qrPath(otpauthUri).d);
     expect((await enrol.textContent('#enrol-secret'))!.replace(/\s/g, '')).toBe(secret);
@@ -284,7 +288,7 @@ describe('the legal desk web app (Chromium)', () => {
       headers: { authorization: `Desk ${token}` },
     });
     expect(after.status).toBe(401);
-  }, 120_000);
+  }, 300_000);
 
   it('serves the desk with a strict policy: hashed assets cached, the page never stored', async () => {
     const page = await fetch(`${server.url}/desk`);

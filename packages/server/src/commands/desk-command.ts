@@ -73,9 +73,7 @@ export async function runDeskCommand(argv: string[]): Promise<number> {
       ...(values.country ? { country: values.country } : {}),
       ...(values.kind ? { authorityKind: values.kind } : {}),
     });
-    // The enrolment link opens the desk's QR code for this secret; the fragment never reaches a server.
-    const enrolmentLink = `/desk/#enrol=${encodeURIComponent(created.otpauthUri)}`;
-    console.log(JSON.stringify({ ...created, enrolmentLink }, null, 2));
+    console.log(JSON.stringify(created, null, 2));
     return 0;
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);

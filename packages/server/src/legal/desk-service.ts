@@ -151,7 +151,11 @@ export class DeskService {
     return this.decoy;
   }
 
-  /** Creates a desk account (operator command); returns the TOTP secret to enrol in an authenticator. */
+  /**
+   * Creates a desk account (operator command); returns the TOTP secret to enrol in an authenticator,
+   * and the enrolment link (a path of this server) where the desk app shows it as a QR code: the
+   * secret rides in the fragment, which browsers never send to a server.
+   */
   async createAccount(input: {
     kind: DeskAccountRow['kind'];
     username: string;
@@ -160,7 +164,7 @@ export class DeskService {
     roles?: DeskRole[];
     country?: string;
     authorityKind?: string;
-  }): Promise<{ id: string; totpSecret: string; otpauthUri: string }> {
+  }): Promise<{ id: string; totpSecret: string; otpauthUri: string; enrolmentLink: string }> {
     if (!/^[a-z0-9_.-]{3,64}$/.test(input.username)) throw new Error('usernames have 3–64 of a-z 0-9 _ . -');
     if (input.password.length < 12) throw new Error('desk passwords have at least 12 characters');
     const roles = input.roles ?? [];
@@ -190,7 +194,13 @@ export class DeskService {
       createdAt: this.clock.now(),
     };
     await this.store.insertAccount(row);
-    return { id: row.id, totpSecret, otpauthUri: totpFor(row).toString() };
+    const otpauthUri = totpFor(row).toString();
+    return {
+      id: row.id,
+      totpSecret,
+      otpauthUri,
+      enrolmentLink: `/desk/#enrol=${encodeURIComponent(otpauthUri)}`,
+    };
   }
 
   /**
