@@ -95,16 +95,16 @@ export function Queue(props: { session: Session }) {
           <tbody>
             {shown.map((c) => (
               <tr key={c.caseId} data-case={c.caseId}>
-                <td>
+                <td data-label="Case">
                   <a href={`#/requests/${encodeURIComponent(c.caseId)}`}>{c.caseId}</a>
                 </td>
-                <td>{when(c.receivedAt)}</td>
-                <td>{c.country}</td>
-                <td>
+                <td data-label="Received">{when(c.receivedAt)}</td>
+                <td data-label="Country">{c.country}</td>
+                <td data-label="Status">
                   <StatusBadge status={c.status} />
                 </td>
-                {staff && <td>{c.outcome}</td>}
-                {staff && <td>{(c.reasons ?? []).join(', ')}</td>}
+                {staff && <td data-label="Outcome">{c.outcome}</td>}
+                {staff && <td data-label="Reasons">{(c.reasons ?? []).join(', ')}</td>}
               </tr>
             ))}
           </tbody>
