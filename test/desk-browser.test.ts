@@ -25,6 +25,7 @@ describe('the legal desk web app (Chromium)', () => {
   let server: TestServer;
   let browser: Browser;
   const accounts = new Map<string, { secret: string; otpauthUri: string; enrolmentLink: string }>();
+  const pages: Page[] = [];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -61,12 +62,13 @@ describe('the legal desk web app (Chromium)', () => {
       args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
     });
   });
+  // Generous: on a loaded machine closing seven browser contexts and the server takes a while.
   afterAll(async () => {
+    for (const page of pages) await page.context().close();
     await browser?.close();
     await server?.close();
-  });
+  }, 180_000);
 
-  const pages: Page[] = [];
   async function newPage(): Promise<Page> {
     const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
     pages.push(page);
