@@ -230,7 +230,7 @@ describe('the legal desk web app (Chromium)', () => {
     await one.click('#case-actions button:has-text("Approve")');
     await expect.poll(() => one.textContent('#notice')).toMatch(/Approval 1 recorded/);
     expect(await status(one)).toBe('awaiting_approval');
-    expect(await one.textContent('#approvals')).toContain('approver.one');
+    await expect.poll(() => one.textContent('#approvals')).toContain('approver.one');
     expect(await one.locator('#case-actions button:has-text("Approve")').count()).toBe(0);
 
     const two = await login('approver.two');
@@ -239,7 +239,7 @@ describe('the legal desk web app (Chromium)', () => {
     await expect.poll(() => status(two)).toBe('approved');
     await two.click('#case-actions button:has-text("Produce")');
     await expect.poll(() => status(two)).toBe('produced');
-    expect(await two.textContent('#notice')).toMatch(/SHA-256 is [0-9a-f]{64}/);
+    await expect.poll(() => two.textContent('#notice')).toMatch(/SHA-256 is [0-9a-f]{64}/);
 
     // The authority downloads the signed package from its case.
     await openCase(court, caseId);

@@ -46,24 +46,24 @@ export function CaseView(props: { session: Session; caseId: string }) {
   const act = (action: CaseAction) => () =>
     run(async () => {
       setNotice('');
-      if (action === 'approve') {
+      if (action === 'download_package') {
+        const text = await (await apiBlob(`${path}/package`)).text();
+        saveAs(new Blob([text], { type: 'application/json' }), `${props.caseId}.json`);
+      } else if (action === 'read_document') {
+        saveAs(await apiBlob(`${path}/document`), `${props.caseId}-document`);
+      } else if (action === 'approve') {
         const { approvals, approved } = await api<{ approvals: number; approved: boolean }>(
           'POST',
           `${path}/approve`,
         );
+        // The case is shown as it now is before the notice says what changed.
+        await load();
         setNotice(approved ? 'Approved: the case can be produced.' : `Approval ${approvals} recorded.`);
       } else if (action === 'produce') {
         const { packageHash } = await api<{ packageHash: string }>('POST', `${path}/produce`);
+        await load();
         setNotice(`Produced: the signed package's SHA-256 is ${packageHash}.`);
-      } else if (action === 'download_package') {
-        const text = await (await apiBlob(`${path}/package`)).text();
-        saveAs(new Blob([text], { type: 'application/json' }), `${props.caseId}.json`);
-        return;
-      } else if (action === 'read_document') {
-        saveAs(await apiBlob(`${path}/document`), `${props.caseId}-document`);
-        return;
       }
-      await load();
     });
   const decline = (event: SubmitEvent) => {
     event.preventDefault();
@@ -71,8 +71,8 @@ export function CaseView(props: { session: Session; caseId: string }) {
       await api('POST', `${path}/decline`, { reason: reason.trim() });
       setDeclining(false);
       setReason('');
-      setNotice('Declined.');
       await load();
+      setNotice('Declined.');
     });
   };
 
