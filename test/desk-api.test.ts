@@ -131,7 +131,13 @@ describe('the legal desk API (staff and authorities, password + TOTP)', () => {
     const mine = await call('GET', '/desk/v1/requests', authority);
     // An authority sees its case's id, arrival, status and order end: nothing the lookup found.
     expect(mine.body.requests).toEqual([
-      { caseId, receivedAt: expect.any(Number), status: 'produced', nonDisclosureUntil: null },
+      {
+        caseId,
+        receivedAt: expect.any(Number),
+        status: 'produced',
+        country: 'DE',
+        nonDisclosureUntil: null,
+      },
     ]);
     const pkg = await call('GET', `/desk/v1/requests/${caseId}/package`, authority);
     expect(JSON.parse(pkg.body.payload).accounts).toEqual([

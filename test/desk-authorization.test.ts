@@ -51,8 +51,19 @@ const RULES: Record<string, { allowed: readonly Caller[]; body?: (country: strin
   'POST /desk/v1/logout': {
     allowed: ['owner_authority', 'other_authority', 'intake', 'reviewer', 'approver', 'auditor'],
   },
+  'GET /desk/v1/me': {
+    allowed: ['owner_authority', 'other_authority', 'intake', 'reviewer', 'approver', 'auditor'],
+  },
   'GET /desk/v1/requests': {
     allowed: ['owner_authority', 'other_authority', 'intake', 'reviewer', 'approver', 'auditor'],
+  },
+  // One case: its authority, and staff who work or audit cases (another authority: not found).
+  'GET /desk/v1/requests/:caseId': {
+    allowed: ['owner_authority', 'intake', 'reviewer', 'approver', 'auditor'],
+  },
+  // The court document: auditors see metadata only.
+  'GET /desk/v1/requests/:caseId/document': {
+    allowed: ['owner_authority', 'intake', 'reviewer', 'approver'],
   },
   'POST /desk/v1/requests': {
     allowed: ['owner_authority', 'other_authority', 'intake'],
@@ -99,7 +110,9 @@ describe('desk authorization: every route against every kind of caller', () => {
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    // The court document is bytes, everything else JSON.
+    const json = response.headers.get('content-type')?.includes('json');
+    return { status: response.status, body: text ? (json ? JSON.parse(text) : text) : undefined };
   }
   const login = async (username: string) => {
     // A one-time code is accepted once: each login is in a time step of its own.
@@ -244,6 +257,63 @@ describe('desk authorization: every route against every kind of caller', () => {
       documentBase64: DOC,
     });
     expect(foreign.body.error.code).toBe('LEGAL_NOT_AUTHORIZED');
+  });
+
+  it('shows each caller of a case what its role allows, and offers only the actions it may take', async () => {
+    const { caseId } = (
+      await call('POST', '/desk/v1/requests', `Desk ${tokens.get('owner_authority')}`, {
+        request: request('DE'),
+        documentBase64: DOC,
+      })
+    ).body;
+    const detail = async (caller: Caller) =>
+      (await call('GET', `/desk/v1/requests/${caseId}`, `Desk ${tokens.get(caller)}`)).body;
+
+    const owner = await detail('owner_authority');
+    expect(owner.summary).toMatchObject({ caseId, status: 'awaiting_approval', country: 'DE' });
+    expect(owner.request.targets).toEqual([{ username: 'desk_target' }]);
+    // Whether a target has an account is for staff: the authority sees no decision, no findings.
+    expect(owner).not.toHaveProperty('decision');
+    expect(owner).not.toHaveProperty('approvals');
+    expect(owner.summary).not.toHaveProperty('targets');
+    expect(owner.actions).toEqual(['read_document']);
+
+    const intake = await detail('intake');
+    expect(intake.decision.outcome).toBe('eligible');
+    expect(intake.decision.targets).toHaveLength(1);
+    expect(intake.approvals).toEqual([]);
+    expect(intake.approvalsRequired).toBe(2);
+    expect(intake.commitment).toMatch(/^[0-9a-f]{64}$/);
+    expect(intake.actions).toEqual(['read_document', 'decline']);
+
+    expect((await detail('approver')).actions).toEqual(['read_document', 'approve', 'decline']);
+    await call('POST', `/desk/v1/requests/${caseId}/approve`, `Desk ${tokens.get('approver')}`);
+    const approved = await detail('approver');
+    expect(approved.actions).toEqual(['read_document', 'decline']);
+    expect(approved.approvals).toEqual([{ username: 'approver', displayName: 'approver' }]);
+
+    // Auditors: metadata only (no targets, no findings, no document, no actions).
+    const auditor = await detail('auditor');
+    expect(auditor.request).not.toHaveProperty('targets');
+    expect(auditor.targetCount).toBe(1);
+    expect(auditor.decision).not.toHaveProperty('targets');
+    expect(auditor.decision).not.toHaveProperty('accounts');
+    expect(auditor.summary).not.toHaveProperty('targets');
+    expect(auditor.actions).toEqual([]);
+    expect(JSON.stringify(auditor)).not.toContain('desk_target');
+
+    // The court document, byte for byte, to its authority and to staff who work cases.
+    for (const caller of ['owner_authority', 'intake'] as const) {
+      const response = await fetch(`${server.url}/desk/v1/requests/${caseId}/document`, {
+        headers: { authorization: `Desk ${tokens.get(caller)}` },
+      });
+      expect(Buffer.from(await response.arrayBuffer()).toString('base64')).toBe(DOC);
+    }
+    const unknown = await call('GET', '/desk/v1/requests/c_nothing', `Desk ${tokens.get('intake')}`);
+    expect(unknown.body.error.code).toBe('LEGAL_CASE_NOT_FOUND');
+    const intakeAudit = (await auditOf('intake')).filter((e) => e.caseId === caseId).map((e) => e.action);
+    expect(intakeAudit).toEqual(expect.arrayContaining(['read_case', 'read_document']));
+    expect((await auditOf('auditor')).map((e) => e.action)).toContain('read_document_denied');
   });
 
   it('never lets one approver approve twice, or approve alone', async () => {

@@ -4,11 +4,18 @@
  * approves, and the reported account is refused.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CourierError } from '@courier/protocol';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from './support/axe.ts';
 import { addStaff, deskPageLogin } from './support/desk-staff.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+
+const ARTIFACTS = process.env.COURIER_SCREENSHOTS
+  ? join(process.env.COURIER_SCREENSHOTS, 'desk')
+  : join(process.cwd(), 'artifacts/desk');
 
 describe('the moderation queue of the desk web app (Chromium)', () => {
   let server: TestServer;
@@ -16,6 +23,7 @@ describe('the moderation queue of the desk web app (Chromium)', () => {
   let secrets: Map<string, string>;
 
   beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
     server = await startTestServer();
     secrets = await addStaff(server, [
       ['mod.a', ['moderator']],
@@ -73,7 +81,18 @@ describe('the moderation queue of the desk web app (Chromium)', () => {
     await b.click(`${suspensionRow} button:has-text("Approve suspension")`);
     await expect.poll(() => b.textContent(suspensionRow)).toMatch(/suspended/);
     await expect.poll(() => b.textContent(reportRow)).toMatch(/suspended/);
-    await b.screenshot({ path: `${process.env.COURIER_SCREENSHOTS ?? '/tmp'}/courier-moderation.png` });
+    // The screen passes axe at both widths, does not scroll sideways at 360 px, and is saved.
+    await b.click(`${reportRow} button:has-text("Read")`);
+    await b.waitForSelector('#report-detail');
+    for (const width of [360, 1280]) {
+      await b.setViewportSize({ width, height: 900 });
+      expect(await seriousViolations(b), `moderation at ${width} px`).toEqual([]);
+      if (width === 360)
+        expect(await b.evaluate(() => document.documentElement.scrollWidth - innerWidth)).toBeLessThanOrEqual(
+          0,
+        );
+      await b.screenshot({ path: join(ARTIFACTS, `moderation-${width}.png`), fullPage: true });
+    }
 
     const refused = await reported.http.call('GET', '/v1/me').then(
       () => 'accepted',

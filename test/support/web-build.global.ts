@@ -1,6 +1,7 @@
-/** Vitest global setup: the browser tests load the built web app, so build it first if it is stale. */
+/** Vitest global setup: the browser tests load the built web app and desk, so build them first if stale. */
 import { ensureWebBuilt } from '../../scripts/build-web.ts';
 
 export default async function setup(): Promise<void> {
-  if (await ensureWebBuilt({ quiet: true })) process.stdout.write('built the web app (packages/web/dist)\n');
+  const built = await ensureWebBuilt({ quiet: true });
+  if (built.length > 0) process.stdout.write(`built the ${built.join(' and the ')} (packages/*/dist)\n`);
 }

@@ -10,7 +10,8 @@ export const USAGE = `usage: COURIER_DESK_PASSWORD=… courier-server desk add-s
        COURIER_DESK_PASSWORD=… courier-server desk add-authority <username> --name N --country CC --kind court|prosecutor|police|security_service
        courier-server desk disable-staff|enable-staff <username>   (disabling ends its sessions)
   creates a desk account (staff are verified, and authorities verified out of band, first) and prints
-  the TOTP secret to enrol in an authenticator app`;
+  the TOTP secret to enrol in an authenticator app, and an enrolment link (append it to the server's
+  address, hand it over privately) that shows the secret as a QR code to scan`;
 
 /** Operator commands for desk accounts. */
 export async function runDeskCommand(argv: string[]): Promise<number> {

@@ -46,6 +46,8 @@ export interface AuthorityCaseSummary {
   caseId: string;
   receivedAt: number;
   status: LegalCaseRow['status'];
+  /** The requesting authority's country (ISO 3166-1 alpha-2), as the request named it. */
+  country: string;
   /** The end of the court's non-disclosure order (ISO date or date-time), or null when there is none. */
   nonDisclosureUntil: string | null;
 }
@@ -63,12 +65,51 @@ export interface StaffCaseSummary extends AuthorityCaseSummary {
 
 export type CaseSummary = AuthorityCaseSummary | StaffCaseSummary;
 
-const authoritySummary = (c: LegalCaseRow): AuthorityCaseSummary => ({
-  caseId: c.id,
-  receivedAt: c.receivedAt,
-  status: c.status,
-  nonDisclosureUntil: (JSON.parse(c.request) as LegalRequest).nonDisclosure?.until ?? null,
-});
+/** What a desk account may do with a case now: the desk app offers exactly these. */
+export type CaseAction = 'approve' | 'decline' | 'produce' | 'download_package' | 'read_document';
+
+/**
+ * One case as the desk app shows it. An authority sees its own request as it was parsed, the
+ * document it filed and the status; staff who work cases see the decision with its reasons and
+ * findings, who approved and the case's commitment in the public log; auditors see metadata only
+ * (no targets, no document).
+ */
+export interface CaseDetail {
+  summary: CaseSummary;
+  /** The request as parsed; for auditors without its targets (their number stays in `targetCount`). */
+  request: Omit<LegalRequest, 'targets'> & { targets?: LegalRequest['targets'] };
+  targetCount: number;
+  documentSha256: string;
+  /** Staff only: the decision (for auditors without targets and accounts). */
+  decision?: Omit<Decision, 'targets' | 'accounts'> & Partial<Pick<Decision, 'targets' | 'accounts'>>;
+  /** Staff only: who approved, in order. */
+  approvals?: { username: string; displayName: string }[];
+  approvalsRequired?: number;
+  /** Staff only: the case's salted commitment, as its leaves in the public log name it. */
+  commitment?: string;
+  actions: CaseAction[];
+}
+
+const authoritySummary = (c: LegalCaseRow): AuthorityCaseSummary => {
+  const request = JSON.parse(c.request) as LegalRequest;
+  return {
+    caseId: c.id,
+    receivedAt: c.receivedAt,
+    status: c.status,
+    country: request.authority.country,
+    nonDisclosureUntil: request.nonDisclosure?.until ?? null,
+  };
+};
+
+/** Who is signed in, as the desk app shows it (an authority's form is filled in with its own name). */
+export interface DeskProfile {
+  username: string;
+  displayName: string;
+  kind: DeskAccountRow['kind'];
+  roles: DeskRole[];
+  country: string | null;
+  authorityKind: string | null;
+}
 
 const staffSummary = (c: LegalCaseRow, withTargets: boolean): StaffCaseSummary => {
   const decision = JSON.parse(c.decision) as Decision;
@@ -110,7 +151,11 @@ export class DeskService {
     return this.decoy;
   }
 
-  /** Creates a desk account (operator command); returns the TOTP secret to enrol in an authenticator. */
+  /**
+   * Creates a desk account (operator command); returns the TOTP secret to enrol in an authenticator,
+   * and the enrolment link (a path of this server) where the desk app shows it as a QR code: the
+   * secret rides in the fragment, which browsers never send to a server.
+   */
   async createAccount(input: {
     kind: DeskAccountRow['kind'];
     username: string;
@@ -119,7 +164,7 @@ export class DeskService {
     roles?: DeskRole[];
     country?: string;
     authorityKind?: string;
-  }): Promise<{ id: string; totpSecret: string; otpauthUri: string }> {
+  }): Promise<{ id: string; totpSecret: string; otpauthUri: string; enrolmentLink: string }> {
     if (!/^[a-z0-9_.-]{3,64}$/.test(input.username)) throw new Error('usernames have 3–64 of a-z 0-9 _ . -');
     if (input.password.length < 12) throw new Error('desk passwords have at least 12 characters');
     const roles = input.roles ?? [];
@@ -149,7 +194,13 @@ export class DeskService {
       createdAt: this.clock.now(),
     };
     await this.store.insertAccount(row);
-    return { id: row.id, totpSecret, otpauthUri: totpFor(row).toString() };
+    const otpauthUri = totpFor(row).toString();
+    return {
+      id: row.id,
+      totpSecret,
+      otpauthUri,
+      enrolmentLink: `/desk/#enrol=${encodeURIComponent(otpauthUri)}`,
+    };
   }
 
   /**
@@ -214,6 +265,18 @@ export class DeskService {
     const account = await this.store.accountById(session.accountId);
     if (!account || account.disabledAt) throw new CourierError('DESK_SESSION_INVALID');
     return account;
+  }
+
+  /** The signed-in account as the desk app shows it. */
+  profile(account: DeskAccountRow): DeskProfile {
+    return {
+      username: account.username,
+      displayName: account.displayName,
+      kind: account.kind,
+      roles: account.roles,
+      country: account.country,
+      authorityKind: account.authorityKind,
+    };
   }
 
   /** Ends the session on the server: the token opens nothing afterwards. */
@@ -312,6 +375,77 @@ export class DeskService {
     // Auditors check the desk's work from its metadata; who was looked up is for those who work cases.
     const withTargets = account.roles.some((r) => r !== 'auditor' && r !== 'moderator');
     return all.map((c) => staffSummary(c, withTargets));
+  }
+
+  /**
+   * One case: to the authority that filed it (any other authority gets LEGAL_CASE_NOT_FOUND, as for
+   * a case that does not exist) and to staff who work or audit cases, each seeing what `list` shows
+   * them and the actions their roles allow on the case in its current state.
+   */
+  async detail(account: DeskAccountRow, caseId: string): Promise<CaseDetail> {
+    const c = await this.cases.byId(caseId);
+    if (account.kind === 'authority') {
+      if (!c || c.authorityId !== account.id) throw new CourierError('LEGAL_CASE_NOT_FOUND');
+      const request = JSON.parse(c.request) as LegalRequest;
+      return {
+        summary: authoritySummary(c),
+        request,
+        targetCount: request.targets.length,
+        documentSha256: c.documentSha256,
+        actions: ['read_document', ...(c.package ? (['download_package'] as const) : [])],
+      };
+    }
+    await this.require(account, 'read_case', caseId, 'intake', 'reviewer', 'approver', 'auditor');
+    if (!c) throw new CourierError('LEGAL_CASE_NOT_FOUND');
+    await this.audit(account, 'read_case', caseId);
+    const works = account.roles.some((r) => r === 'intake' || r === 'reviewer' || r === 'approver');
+    const approver = account.roles.includes('approver');
+    const { targets, ...request } = JSON.parse(c.request) as LegalRequest;
+    const { targets: found, accounts, ...decision } = JSON.parse(c.decision) as Decision;
+    const approvedBy = await this.cases.approvals(caseId);
+    const approvals = [];
+    for (const id of approvedBy) {
+      const staff = await this.store.accountById(id);
+      approvals.push({ username: staff?.username ?? id, displayName: staff?.displayName ?? id });
+    }
+    const actions: CaseAction[] = [];
+    if (works) actions.push('read_document');
+    if (
+      approver &&
+      c.status === 'awaiting_approval' &&
+      decision.outcome === 'eligible' &&
+      !approvedBy.includes(account.id)
+    )
+      actions.push('approve');
+    if (works && (c.status === 'awaiting_approval' || c.status === 'approved')) actions.push('decline');
+    if (approver && c.status === 'approved') actions.push('produce');
+    if (approver && c.package) actions.push('download_package');
+    return {
+      summary: staffSummary(c, works),
+      request: works ? { ...request, targets } : request,
+      targetCount: targets.length,
+      documentSha256: c.documentSha256,
+      decision: works ? { ...decision, targets: found, accounts } : decision,
+      approvals,
+      approvalsRequired: this.desk.approvalsRequired(),
+      commitment: this.desk.commitment(c),
+      actions,
+    };
+  }
+
+  /** The court document of a case: to the authority that filed it, or to staff who work cases (not auditors). */
+  async document(account: DeskAccountRow, caseId: string): Promise<Uint8Array> {
+    const c = await this.cases.byId(caseId);
+    if (account.kind === 'authority') {
+      if (!c || c.authorityId !== account.id) throw new CourierError('LEGAL_CASE_NOT_FOUND');
+    } else {
+      await this.require(account, 'read_document', caseId, 'intake', 'reviewer', 'approver');
+      if (!c) throw new CourierError('LEGAL_CASE_NOT_FOUND');
+      await this.audit(account, 'read_document', caseId);
+    }
+    const document = await this.cases.document(caseId);
+    if (!document) throw new CourierError('LEGAL_CASE_NOT_FOUND');
+    return document;
   }
 
   async approve(account: DeskAccountRow, caseId: string) {

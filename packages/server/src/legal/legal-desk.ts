@@ -99,7 +99,13 @@ export interface LegalDeskDeps {
 export class LegalDesk {
   constructor(private readonly deps: LegalDeskDeps) {}
 
-  private commitment(c: Pick<LegalCaseRow, 'id' | 'commitmentSalt'>): string {
+  /** How many different approvers a case needs under the policy in force. */
+  approvalsRequired(): number {
+    return this.deps.policy().approvalsRequired;
+  }
+
+  /** The case as its public leaves name it: a salted commitment (staff use it to find them in the log). */
+  commitment(c: Pick<LegalCaseRow, 'id' | 'commitmentSalt'>): string {
     return sha256(`${c.commitmentSalt}:${c.id}`);
   }
 

@@ -484,6 +484,8 @@ export interface LegalCaseStore {
   approve(caseId: string, staffId: string, at: number): Promise<boolean>;
   approvals(caseId: string): Promise<string[]>;
   putDocument(caseId: string, content: Uint8Array): Promise<void>;
+  /** The court document filed with the case, as received. */
+  document(caseId: string): Promise<Uint8Array | undefined>;
   /** Open cases (awaiting approval or approved) that name the account. */
   openCasesNaming(accountId: string): Promise<LegalCaseRow[]>;
   putHold(hold: LegalHoldRow): Promise<void>;

@@ -58,6 +58,8 @@ export async function deskRoutes(
           return reply.status(204).send();
         });
 
+        authed.get('/me', async (request) => desk.profile(request.deskAccount));
+
         authed.get('/requests', async (request) => ({ requests: await desk.list(request.deskAccount) }));
 
         authed.post<{ Body: { request: unknown; documentBase64: string } }>(
@@ -84,6 +86,19 @@ export async function deskRoutes(
           },
         );
 
+        authed.get<{ Params: { caseId: string } }>('/requests/:caseId', async (request) =>
+          desk.detail(request.deskAccount, request.params.caseId),
+        );
+        authed.get<{ Params: { caseId: string } }>('/requests/:caseId/document', async (request, reply) =>
+          reply
+            .type('application/octet-stream')
+            .header(
+              'content-disposition',
+              `attachment; filename="${request.params.caseId.replace(/[^\w-]/g, '_')}-document"`,
+            )
+            .header('x-content-type-options', 'nosniff')
+            .send(Buffer.from(await desk.document(request.deskAccount, request.params.caseId))),
+        );
         authed.post<{ Params: { caseId: string } }>('/requests/:caseId/approve', async (request) =>
           desk.approve(request.deskAccount, request.params.caseId),
         );

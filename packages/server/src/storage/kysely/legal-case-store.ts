@@ -93,6 +93,15 @@ export class KyselyLegalCaseStore implements LegalCaseStore {
     await this.db.insertInto('legal_documents').values({ case_id: caseId, content }).execute();
   }
 
+  async document(caseId: string): Promise<Uint8Array | undefined> {
+    const r = await this.db
+      .selectFrom('legal_documents')
+      .select('content')
+      .where('case_id', '=', caseId)
+      .executeTakeFirst();
+    return r && new Uint8Array(r.content);
+  }
+
   async openCasesNaming(accountId: string): Promise<LegalCaseRow[]> {
     const rows = await this.db
       .selectFrom('legal_cases')
