@@ -93,3 +93,7 @@ export type { AnyContent } from './content/content-registry.ts';
 export type { ContentType, DecodedContent } from './content/content-type.ts';
 export type { ReceiptContent, ReceiptStatus } from './content/receipt-content.ts';
 export type { TextContent } from './content/text-content.ts';
+export { ChannelClient, channelKeyText } from './channels/channel-client.ts';
+export type { ChannelClientEvents, ChannelKeyChange, ChannelPost } from './channels/channel-client.ts';
+export { MemoryChannelKeyring } from './channels/channel-keyring.ts';
+export type { ChannelKeyring } from './channels/channel-keyring.ts';

@@ -53,6 +53,8 @@ import { openSms } from '../sms/open-sms.ts';
 import { MediaService } from '../media/media-service.ts';
 import { openBlobStore } from '../media/open-blob-store.ts';
 import { mediaRoutes } from '../http/routes/media-routes.ts';
+import { channelRoutes } from '../http/routes/channel-routes.ts';
+import { ChannelService } from '../channels/channel-service.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
 
@@ -69,6 +71,7 @@ export interface CourierApp {
   desk: DeskService;
   moderation: ModerationService;
   media: MediaService;
+  channels: ChannelService;
   /** Stops taking work, drains pending writes and closes every adapter. */
   close(): Promise<void>;
 }
@@ -137,6 +140,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     deps.random,
     deps.logger,
   );
+  const channels = new ChannelService(storage, bus, deps, { pageBytes: config.limits.catchUpPageBytes });
   const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports, media);
   const delivery = new DeliveryService(
     storage,
@@ -268,6 +272,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await privacyRoutes(scope, services);
     await reportRoutes(scope, moderation);
     await mediaRoutes(scope, media);
+    await channelRoutes(scope, channels);
   });
   await deskRoutes(http, desk, clientIp);
   await moderationRoutes(http, desk, moderation);
@@ -344,6 +349,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     desk,
     moderation,
     media,
+    channels,
     close,
   };
 }
