@@ -20,6 +20,7 @@ import {
 } from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone, startTestServer, type TestServer, type TestUser } from './support/harness.ts';
+import { collectAccountData } from '../packages/server/src/privacy/export-archive.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { until } from './support/until.ts';
 
@@ -305,5 +306,35 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
       'REQ_INVALID',
     );
     expect(await failure(clientOf(bob).unsubscribe(channel.channelId))).toBe('CHANNEL_NOT_SUBSCRIBED');
+  });
+
+  it('export lists subscriptions and owned channels; erasure removes them and the channels owned', async () => {
+    const dave = await server.register(nextPhone());
+    const erin = await server.register(nextPhone());
+    const daves = clientOf(dave);
+    const channel = await daves.create(`daves_${storage}`, 'Dave', 'public');
+    await daves.post(channel.channelId, text('public words'));
+    const erins = clientOf(erin);
+    const other = await clientOf(alice).create(`alices_${storage}`, 'Alice', 'public');
+    await erins.subscribe({ name: channel.name });
+    await clientOf(dave).subscribe({ name: other.name });
+    const exported = await collectAccountData(server.app.storage, dave.accountId, Date.now(), 'v');
+    expect(exported.channelsOwned).toMatchObject([
+      { channelId: channel.channelId, name: channel.name, subscribers: 2, posts: 1 },
+    ]);
+    expect(exported.channelSubscriptions.map((s) => s.name).sort()).toEqual(
+      [channel.name, other.name].sort(),
+    );
+    const erinsExport = await collectAccountData(server.app.storage, erin.accountId, Date.now(), 'v');
+    // A subscriber's export names the channel, never the other subscribers.
+    expect(erinsExport.channelSubscriptions).toMatchObject([{ channelId: channel.channelId, readUpTo: 0 }]);
+    expect(JSON.stringify(erinsExport)).not.toContain(dave.phone);
+
+    await dave.http.deleteAccount(dave.phone);
+    expect(await failure(erins.show(channel.channelId))).toBe('CHANNEL_NOT_FOUND');
+    expect(await server.app.storage.channelPosts.range(channel.channelId, 0, 10)).toEqual([]);
+    expect((await server.app.storage.channelSubscriptions.byAccount(erin.accountId)).length).toBe(0);
+    expect(await server.app.storage.channelSubscriptions.byAccount(dave.accountId)).toEqual([]);
+    expect((await clientOf(alice).show(other.channelId)).subscriberCount).toBe(1);
   });
 });

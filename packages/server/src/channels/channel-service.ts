@@ -35,21 +35,6 @@ export interface ChannelLimits {
   pageBytes: number;
 }
 
-/** Everything the server holds about one account's channels (its export). */
-export interface AccountChannelData {
-  subscriptions: { channelId: string; name: string | null; cursor: number; subscribedAtMs: number }[];
-  owned: {
-    channelId: string;
-    name: string;
-    title: string;
-    visibility: string;
-    createdAtMs: number;
-    posts: number;
-  }[];
-  adminOf: string[];
-  postsAuthored: { channelId: string; postId: string; seq: number; createdAtMs: number }[];
-}
-
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
@@ -362,49 +347,16 @@ export class ChannelService {
     await this.bus.publish({ type: 'channel_subscriptions_changed', channelId, accountIds: [] });
   }
 
-  /** The account's subscriptions, channels it owns or administers, and posts it wrote (export). */
-  async dataOf(accountId: string): Promise<AccountChannelData> {
-    const subscriptions = await this.storage.channelSubscriptions.byAccount(accountId);
-    const names = new Map(
-      (await this.storage.channels.byIds(subscriptions.map((s) => s.channelId))).map((c) => [c.id, c.name]),
-    );
-    const owned = await this.storage.channels.ownedBy(accountId);
-    return {
-      subscriptions: subscriptions.map((s) => ({
-        channelId: s.channelId,
-        name: names.get(s.channelId) ?? null,
-        cursor: s.cursor,
-        subscribedAtMs: s.subscribedAt,
-      })),
-      owned: owned.map((c) => ({
-        channelId: c.id,
-        name: c.name,
-        title: c.title,
-        visibility: c.visibility,
-        createdAtMs: c.createdAt,
-        posts: c.lastSeq,
-      })),
-      adminOf: await this.storage.channels.adminOf(accountId),
-      postsAuthored: (await this.storage.channelPosts.byAuthor(accountId)).map((p) => ({
-        channelId: p.channelId,
-        postId: p.postId,
-        seq: p.seq,
-        createdAtMs: p.createdAt,
-      })),
-    };
-  }
-
   /**
    * Erasure (inside the account deletion's transaction): its subscriptions go (each channel's count
    * drops), channels it owns go with their posts, and it is forgotten as admin, author and inviter.
+   * Returns the channels deleted (their subscribers' connections drop them).
    */
   static async eraseAccount(stores: Stores, accountId: string): Promise<string[]> {
-    const touched: string[] = [];
-    for (const s of await stores.channelSubscriptions.deleteByAccount(accountId)) {
+    for (const s of await stores.channelSubscriptions.deleteByAccount(accountId))
       await stores.channels.adjustSubscriberCount(s.channelId, -1);
-      touched.push(s.channelId);
-    }
-    for (const channel of await stores.channels.ownedBy(accountId)) {
+    const owned = await stores.channels.ownedBy(accountId);
+    for (const channel of owned) {
       await stores.channelPosts.deleteByChannel(channel.id);
       await stores.channelSubscriptions.deleteByChannel(channel.id);
       await stores.channelInvites.deleteByChannel(channel.id);
@@ -413,7 +365,7 @@ export class ChannelService {
     await stores.channels.deleteAdminsByAccount(accountId);
     await stores.channelPosts.forgetAuthor(accountId);
     await stores.channelInvites.forgetCreator(accountId);
-    return touched;
+    return owned.map((c) => c.id);
   }
 
   private async advance(subscription: ChannelSubscriptionRow, to: number): Promise<number> {

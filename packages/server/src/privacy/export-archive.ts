@@ -18,7 +18,7 @@ export async function collectAccountData(
   currentPolicy: string,
   onProgress: ExportProgress = async () => {},
 ) {
-  const steps = 12;
+  const steps = 15;
   let done = 0;
   const step = async <T>(read: Promise<T>): Promise<T> => {
     const value = await read;
@@ -41,6 +41,16 @@ export async function collectAccountData(
   const blocks = await step(storage.blocks.byBlocker(accountId));
   const invitations = await step(storage.invitations.forAccount(accountId));
   const invitationsSent = await step(storage.invitations.sentBy(accountId));
+  // Channels (issue 16): its subscriptions (with how far it read), the channels it owns and the
+  // ones it administers. The posts are the channels' public content, not listed here.
+  const subscriptions = await step(storage.channelSubscriptions.byAccount(accountId));
+  const owned = await step(storage.channels.ownedBy(accountId));
+  const adminOf = await step(storage.channels.adminOf(accountId));
+  const channelNames = new Map(
+    (await storage.channels.byIds([...new Set([...subscriptions.map((s) => s.channelId), ...adminOf])])).map(
+      (c) => [c.id, c.name],
+    ),
+  );
   return {
     exportedAt: iso(now),
     note:
@@ -121,6 +131,22 @@ export async function collectAccountData(
       toAccountId: i.accountId,
       invitedAt: iso(i.createdAt),
     })),
+    channelSubscriptions: subscriptions.map((s) => ({
+      channelId: s.channelId,
+      name: channelNames.get(s.channelId) ?? null,
+      readUpTo: s.cursor,
+      subscribedAt: iso(s.subscribedAt),
+    })),
+    channelsOwned: owned.map((c) => ({
+      channelId: c.id,
+      name: c.name,
+      title: c.title,
+      visibility: c.visibility,
+      subscribers: c.subscriberCount,
+      posts: c.lastSeq,
+      createdAt: iso(c.createdAt),
+    })),
+    channelsAdministered: adminOf.map((id) => ({ channelId: id, name: channelNames.get(id) ?? null })),
   };
 }
 
@@ -171,6 +197,9 @@ ${table('Media uploads (encrypted; the server has no key)', data.mediaUploads)}
 ${table('People you blocked', data.blocks)}
 ${table('Group invitations waiting for you', data.invitations)}
 ${table('Group invitations you sent that still wait', data.invitationsSent)}
+${table('Channels you subscribe to', data.channelSubscriptions)}
+${table('Channels you own (their posts are public)', data.channelsOwned)}
+${table('Channels you are an admin of', data.channelsAdministered)}
 <p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
   return zipSync({
     'account.json': strToU8(JSON.stringify(data, null, 2)),
