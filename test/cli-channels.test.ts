@@ -31,7 +31,7 @@ describe('courier channel', { timeout: 240_000 }, () => {
     await register('alice', ALICE);
     await register('bob', BOB);
     await register('carol', CAROL);
-  });
+  }, 240_000);
   afterAll(async () => {
     for (const child of running) child.kill('SIGKILL');
     if (server) await killHard(server.child);

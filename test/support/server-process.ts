@@ -59,7 +59,8 @@ export async function spawnServer(env: Record<string, string>, port: number): Pr
     output += String(d);
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // Generous: on a shared, loaded machine a cold start (tsx compiling the server) took 29 s.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output}`);
     try {
