@@ -1,5 +1,6 @@
 /**
- * npm run bench [-- floor|w1|w2|w3|mls|mls-group|media|web|history|blocking|scaled-faults|all] [--members N] [--pairs N]
+ * npm run bench [-- floor|w1|w2|w3|mls|mls-group|media|web|history|blocking|scaled-faults|channel|all] [--members N] [--pairs N]
+ *   channel: [--channel-subscribers N (10,000)] [--posts N (20)] [--no-floor]
  *                [--messages N] [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
  *                [--no-floor]
  * `floor` runs the W1–W3 shapes against a bare `ws` relay (bench/floor-server.ts) only. W1–W3 run
@@ -23,6 +24,7 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { BenchServer, type BenchStorage } from './bench-server.ts';
 import { BLOCKING_DEFAULTS, runBlocking } from './blocking.ts';
+import { CHANNEL_DEFAULTS, CHANNEL_FIGURES, runChannel } from './channel.ts';
 import { HISTORY_DEFAULTS, runHistoryBench } from './history.ts';
 import { type Figure, progress, round } from './figure.ts';
 import { median } from './server-proc.ts';
@@ -58,6 +60,8 @@ const { positionals, values } = parseArgs({
     size: { type: 'string' },
     chats: { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
+    'channel-subscribers': { type: 'string' },
+    posts: { type: 'string' },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -316,6 +320,78 @@ if (which === 'mls-group') {
     );
   }
   medians(results).forEach(printLine);
+}
+if (which === 'channel') {
+  const params = {
+    ...CHANNEL_DEFAULTS,
+    subscribers: num(values['channel-subscribers'], CHANNEL_DEFAULTS.subscribers),
+    posts: num(values.posts, CHANNEL_DEFAULTS.posts),
+  };
+  const ours: Figure[][] = [];
+  const floors: Figure[][] = [];
+  for (let r = 0; r < runs; r++) {
+    progress(`channel (${params.subscribers} subscribers): run ${r + 1} of ${runs} (${storage})`);
+    let server: BenchServer | undefined;
+    ours.push(
+      await runOn(
+        async () => {
+          server = await BenchServer.start(storage, await freePort());
+          return Object.assign(new CourierTarget(server, storage), { stop: () => server!.stop() });
+        },
+        () => runChannel(server!, storage, params),
+        'channel',
+        CHANNEL_FIGURES,
+        storage,
+      ),
+    );
+    // The W2 floor at the same size, in the same run: a bare relay fanning out to as many members.
+    if (!values['no-floor']) {
+      floors.push(
+        await runOn(
+          async () => FloorTarget.start(await freePort()),
+          (t) =>
+            runW2(
+              t,
+              { ...W2_DEFAULTS, members: params.subscribers + 1, messages: params.posts, rate: params.rate },
+              'channel-w2-floor',
+            ),
+          'channel-w2-floor',
+          [
+            'last_recipient_p50_ms',
+            'last_recipient_p99_ms',
+            'deliveries_per_s',
+            'server_cpu_us_per_delivery',
+          ],
+          'none',
+        ),
+      );
+    }
+  }
+  const channelLines = medians(ours);
+  channelLines.forEach(printLine);
+  if (floors.length > 0) {
+    const floorLines = medians(floors);
+    floorLines.forEach(printLine);
+    const value = (lines: Figure[], figure: string) => lines.find((l) => l.figure === figure)?.value;
+    for (const [figure, of, base] of [
+      ['last_subscriber_p99_vs_w2_floor', 'last_subscriber_p99_ms', 'last_recipient_p99_ms'],
+      ['server_cpu_vs_w2_floor', 'server_cpu_us_per_delivery', 'server_cpu_us_per_delivery'],
+    ] as const) {
+      const a = value(channelLines, of);
+      const b = value(floorLines, base);
+      const measured = typeof a === 'number' && typeof b === 'number' && b > 0;
+      printLine({
+        bench: 'channel',
+        figure,
+        value: measured ? round(a / b, 2) : null,
+        unit: 'x',
+        params: { ...params, of },
+        ...(figure.startsWith('last') ? { target: '<= 1.5' } : {}),
+        storage,
+        ...(measured ? {} : { error: `${of} was not measured on both servers` }),
+      });
+    }
+  }
 }
 if (which === 'media') {
   const params = { size: values.size === undefined ? MEDIA_DEFAULTS.size : parseSize(values.size) };

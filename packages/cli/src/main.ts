@@ -6,6 +6,7 @@ import { CourierError } from '@courier/protocol';
 import { Command } from 'commander';
 import * as account from './commands/account-commands.ts';
 import * as actions from './commands/action-commands.ts';
+import * as channels from './commands/channel-commands.ts';
 import * as chats from './commands/chat-commands.ts';
 import * as consent from './commands/consent-commands.ts';
 import { exportData } from './commands/export-command.ts';
@@ -244,6 +245,42 @@ sticker
   .action(
     run((ctx, chat: string, pack: string, choice: string) => stickers.sendSticker(ctx, chat, pack, choice)),
   );
+const channel = program
+  .command('channel')
+  .description('broadcast channels: public posts, not end-to-end encrypted, signed by the channel key');
+channel
+  .command('create <name> <title...>')
+  .description('create a channel (@name, title); public unless --private')
+  .option('--private', 'joined only with an invite link')
+  .action(run(channels.createChannel));
+channel
+  .command('post <channel> <text...>')
+  .description('post to a channel you own or administer')
+  .action(run(channels.postToChannel));
+channel
+  .command('edit <channel> <postId> <text...>')
+  .description('edit a post')
+  .action(run(channels.editChannelPost));
+channel
+  .command('delete-post <channel> <postId>')
+  .description('delete a post')
+  .action(run(channels.deleteChannelPost));
+channel
+  .command('subscribe <target>')
+  .description('subscribe by @name (public channels) or an invite link')
+  .action(run(channels.subscribeChannel));
+channel.command('unsubscribe <channel>').action(run(channels.unsubscribeChannel));
+channel
+  .command('show [channel]')
+  .description('your channels, or a channel and its posts')
+  .option('--last <n>', 'how many posts to show', '20')
+  .action(run(channels.showChannel));
+channel
+  .command('invite <channel>')
+  .description('make an invite link (or --list them, or --revoke one)')
+  .option('--revoke <inviteId>', 'revoke an invite link')
+  .option('--list', 'list the invite links')
+  .action(run(channels.channelInvite));
 program.command('chat <chat>').description('interactive chat').action(run(messages.interactiveChat));
 program
   .command('report <chat>')

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CourierError } from '@courier/protocol';
 import { CourierHttp } from '@courier/sdk';
 import { readJson, writeFileAtomic } from './atomic-file.ts';
+import { ChannelKeyringFile } from './channel-keyring-file.ts';
 import { DeviceStore } from './device-store.ts';
 import { holdLock } from './file-lock.ts';
 
@@ -133,6 +134,11 @@ export class Profile {
     return new DeviceStore(join(this.dir, 'devices', `${session.deviceId}.db`));
   }
 
+  /** Pinned channel keys, the keys of channels this device posts in, and read positions. */
+  channelKeyring(): ChannelKeyringFile {
+    return new ChannelKeyringFile(join(this.dir, 'channels.json'));
+  }
+
   /**
    * Erases what this profile keeps on this machine, once its account is deleted: every device store
    * of the profile (the decrypted messages, keys, outbox and drafts; with SQLite's WAL and journal
@@ -143,10 +149,17 @@ export class Profile {
   eraseLocalData(): { removed: string[]; left: string[] } {
     const removed: string[] = [];
     const ours = (name: string) =>
-      ['session.json', 'profile.json', 'endpoints.json', 'connection.lock', 'devices'].includes(name) ||
+      [
+        'session.json',
+        'profile.json',
+        'endpoints.json',
+        'connection.lock',
+        'devices',
+        'channels.json',
+      ].includes(name) ||
       /^transparency-.*\.json$/.test(name) ||
       // What writeFileAtomic leaves if it was interrupted.
-      /^(session|profile|endpoints|transparency-.*)\.json\.\d+\.tmp$/.test(name);
+      /^(session|profile|endpoints|channels|transparency-.*)\.json\.\d+\.tmp$/.test(name);
     if (!existsSync(this.dir)) return { removed, left: [] };
     for (const name of readdirSync(this.dir)) {
       if (!ours(name)) continue;

@@ -322,6 +322,46 @@ export const errorCatalog = {
     status: 422,
     message: 'The animated sticker has more frames than this server accepts.',
   },
+  CHANNEL_NOT_FOUND: {
+    status: 404,
+    message: 'No such channel, or it is private and you are not subscribed to it.',
+  },
+  CHANNEL_NAME_INVALID: {
+    status: 400,
+    message: 'A channel name has 5 to 32 characters: a-z, 0-9 and _ (written with or without a leading @).',
+  },
+  CHANNEL_NAME_TAKEN: { status: 409, message: 'That channel name is taken.' },
+  CHANNEL_INVALID: {
+    status: 400,
+    message:
+      'A channel has a title of 1 to 128 characters without control characters, a visibility (public or private) and a 32-byte Ed25519 public key.',
+  },
+  CHANNEL_NOT_ADMIN: { status: 403, message: "Only the channel's owner and admins may do this." },
+  CHANNEL_NOT_OWNER: { status: 403, message: "Only the channel's owner may do this." },
+  CHANNEL_NOT_SUBSCRIBED: { status: 404, message: 'You are not subscribed to this channel.' },
+  CHANNEL_PRIVATE: {
+    status: 403,
+    message: 'This channel is private: it is joined with an invite link from one of its admins.',
+  },
+  CHANNEL_INVITE_INVALID: {
+    status: 404,
+    message: 'The invite link is unknown or was revoked.',
+  },
+  CHANNEL_POST_INVALID: {
+    status: 400,
+    message:
+      "A post has a 32-character post id, a revision, a body of at most the server's post size, and a 64-byte signature.",
+  },
+  CHANNEL_POST_NOT_FOUND: { status: 404, message: 'No such post in this channel.' },
+  CHANNEL_POST_BAD_SIGNATURE: {
+    status: 400,
+    message:
+      "The post is not signed by the channel's key: the server stores only posts the channel key signed.",
+  },
+  CHANNEL_POST_STALE_REVISION: {
+    status: 409,
+    message: 'The post already has this revision or a later one; edit from the newest revision.',
+  },
   REQ_INVALID: { status: 400, message: 'The request does not match its schema.' },
   REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
   REQ_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },

@@ -95,6 +95,7 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
   fc.record({ type: fc.constant('group_joined' as const), groupId: str, fromSeq: seq }),
   fc.record({ type: fc.constant('group_left' as const), groupId: str }),
   fc.record({ type: fc.constant('goodbye' as const), code: str, message: str }),
+  fc.record({ type: fc.constant('channel_posted' as const), channelId: str, seq }),
 );
 
 function expectTypedFailure(decode: () => unknown): void {

@@ -77,7 +77,9 @@ export type ServerFrame =
   | { type: 'pong'; nonce: number; serverTimeMs: number }
   | { type: 'group_joined'; groupId: string; fromSeq: number }
   | { type: 'group_left'; groupId: string }
-  | { type: 'goodbye'; code: string; message: string };
+  | { type: 'goodbye'; code: string; message: string }
+  /** A subscribed channel has new posts up to `seq` (a signal; the posts are read over HTTP). */
+  | { type: 'channel_posted'; channelId: string; seq: number };
 
 export type RosterActionName = 'created' | 'added' | 'removed' | 'left' | 'role_changed' | 'device_added';
 
@@ -295,6 +297,10 @@ export function encodeServerFrame(frame: ServerFrame): Uint8Array {
         return { body: { case: 'groupLeft', value: { groupId: frame.groupId } } };
       case 'goodbye':
         return { body: { case: 'goodbye', value: { code: frame.code, message: frame.message } } };
+      case 'channel_posted':
+        return {
+          body: { case: 'channelPosted', value: { channelId: frame.channelId, seq: u64(frame.seq) } },
+        };
     }
   })();
   return toBinary(ServerFrameSchema, create(ServerFrameSchema, body));
@@ -380,6 +386,12 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
       return { type: 'group_left', groupId: body.value.groupId };
     case 'goodbye':
       return { type: 'goodbye', code: body.value.code, message: body.value.message };
+    case 'channelPosted':
+      return {
+        type: 'channel_posted',
+        channelId: body.value.channelId,
+        seq: toSafe(body.value.seq, 'seq'),
+      };
     default:
       throw new CourierError('PROTO_UNKNOWN_FRAME');
   }

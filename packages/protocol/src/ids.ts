@@ -5,13 +5,20 @@ export type Brand<T, B extends string> = T & { readonly [brand]: B };
 export type AccountId = Brand<string, 'AccountId'>;
 export type DeviceId = Brand<string, 'DeviceId'>;
 export type GroupId = Brand<string, 'GroupId'>;
+export type ChannelId = Brand<string, 'ChannelId'>;
 
 const idPattern = /^[a-z]_[A-Za-z0-9_-]{16,40}$/;
 const clientMsgIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
-const prefixes = { account: 'u', device: 'd', group: 'g' } as const;
+const prefixes = { account: 'u', device: 'd', group: 'g', channel: 'c' } as const;
 type IdKind = keyof typeof prefixes;
-type IdOf<K extends IdKind> = K extends 'account' ? AccountId : K extends 'device' ? DeviceId : GroupId;
+type IdOf<K extends IdKind> = K extends 'account'
+  ? AccountId
+  : K extends 'device'
+    ? DeviceId
+    : K extends 'channel'
+      ? ChannelId
+      : GroupId;
 
 function base64url(bytes: Uint8Array): string {
   let s = '';

@@ -1,7 +1,7 @@
 export { CourierError, closeCodes, errorCatalog, isErrorCode } from './errors.ts';
 export type { ErrorCode, ErrorEnvelope } from './errors.ts';
 export { isClientMsgId, isId, newId } from './ids.ts';
-export type { AccountId, Brand, DeviceId, GroupId } from './ids.ts';
+export type { AccountId, Brand, ChannelId, DeviceId, GroupId } from './ids.ts';
 export {
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_MEMBER_CAP,
@@ -177,3 +177,27 @@ export {
   stickerImagePath,
 } from './stickers.ts';
 export type { CreateStickerPackBody, StickerMime, StickerPackView, StickerView } from './stickers.ts';
+export {
+  CHANNEL_NAME_PATTERN,
+  CHANNEL_POST_ID_PATTERN,
+  channelKeyFingerprint,
+  channelPostSignedBytes,
+  channelPublicKeyOf,
+  generateChannelKey,
+  MAX_CHANNEL_PAGE,
+  MAX_CHANNEL_POST_BYTES,
+  MAX_CHANNEL_TITLE_LENGTH,
+  signChannelPost,
+  verifyChannelPost,
+} from './channels/channel-post.ts';
+export type {
+  ChannelInviteView,
+  ChannelPostBody,
+  ChannelPostFields,
+  ChannelPostsPage,
+  ChannelPostView,
+  ChannelRole,
+  ChannelView,
+  ChannelVisibility,
+  CreateChannelBody,
+} from './channels/channel-post.ts';

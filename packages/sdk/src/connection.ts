@@ -74,6 +74,8 @@ export interface ConnectionEvents extends Record<string, unknown> {
   ready: { accountId: string; deviceId: string };
   group_joined: { groupId: string; fromSeq: number };
   group_left: { groupId: string };
+  /** A subscribed broadcast channel has posts up to `seq` (read them with a ChannelClient). */
+  channel_posted: { channelId: string; seq: number };
   /** The server closed the session for good (revoked, invalid token): no more reconnects. */
   fatal: CourierError;
   /** A recoverable problem (a dropped socket, a rejected frame). */
@@ -449,6 +451,9 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
         );
         return;
       case 'pong':
+        return;
+      case 'channel_posted':
+        this.emit('channel_posted', { channelId: frame.channelId, seq: frame.seq });
         return;
     }
   }

@@ -119,3 +119,7 @@ export type { StickerContent, StickerRef } from './content/sticker-content.ts';
 export { pickSticker, StickerApi, stickerMimeOfName } from './stickers/sticker-api.ts';
 export { packOfLink, StickerShelf } from './stickers/sticker-shelf.ts';
 export type { ShelfStorage } from './stickers/sticker-shelf.ts';
+export { ChannelClient, channelKeyText } from './channels/channel-client.ts';
+export type { ChannelClientEvents, ChannelKeyChange, ChannelPost } from './channels/channel-client.ts';
+export { MemoryChannelKeyring } from './channels/channel-keyring.ts';
+export type { ChannelKeyring } from './channels/channel-keyring.ts';

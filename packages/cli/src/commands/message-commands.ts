@@ -1,13 +1,20 @@
 import { createInterface } from 'node:readline';
 import { CourierError, type GroupView } from '@courier/protocol';
-import { messageStatus, randomClientMsgId, SecureClient, type StoredMessage } from '@courier/sdk';
+import {
+  type CourierConnection,
+  messageStatus,
+  randomClientMsgId,
+  SecureClient,
+  type StoredMessage,
+} from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
 import { MessagePrinter } from '../message-printer.ts';
 import { Names } from '../names.ts';
 import { parseChatRef, resolveAccount, resolveChat } from '../resolve.ts';
 import { secureDirectOpener, withSecureClient } from '../secure-session.ts';
 import { type DraftOutcome, deliverDrafts } from '../draft-delivery.ts';
-import { printable } from '../terminal-text.ts';
+import { printable, safeJson } from '../terminal-text.ts';
+import { channelClient, describePost } from './channel-commands.ts';
 import type { DeviceStore } from '../device-store.ts';
 
 function printer(ctx: CommandContext): MessagePrinter {
@@ -187,6 +194,40 @@ function showEvents(
   client.on('removed', ({ groupId }) => ctx.io.err(`(this device was removed from ${groupId})`));
 }
 
+/**
+ * Prints the posts of subscribed channels as they come (each checked against the pinned channel key
+ * and marked as a public channel's); returns a catch-up to run once connected.
+ */
+async function followChannels(
+  ctx: CommandContext,
+  connection: CourierConnection,
+): Promise<() => Promise<void>> {
+  const client = channelClient(ctx);
+  const names = new Map<string, string>();
+  const refresh = async () => {
+    for (const c of await client.list()) names.set(c.channelId, c.name);
+  };
+  await refresh();
+  let printing = Promise.resolve();
+  client.on('post', (post) => {
+    printing = printing.then(async () => {
+      if (!names.has(post.channelId)) await refresh().catch(() => undefined);
+      ctx.io.out(
+        ctx.json
+          ? safeJson({ channel: names.get(post.channelId) ?? post.channelId, public: true, ...post })
+          : describePost(names.get(post.channelId) ?? post.channelId, post),
+      );
+    });
+  });
+  client.on('problem', (error) =>
+    ctx.io.err(`(channel posts could not be read now: ${error.code}; retried with the next post)`),
+  );
+  client.attach(connection);
+  return async () => {
+    for (const channelId of names.keys()) await client.sync(channelId).catch(() => undefined);
+  };
+}
+
 export async function listen(ctx: CommandContext, chat: string | undefined): Promise<void> {
   ctx.profile.requireSession();
   const only =
@@ -221,7 +262,10 @@ export async function listen(ctx: CommandContext, chat: string | undefined): Pro
     // What arrived while nothing was showing (stored by a send, a group command, or a filtered listen).
     for (const message of store.takeUnshown(only)) ctx.io.out(await stored(ctx, print, message));
     const stopped = untilStopped(client);
+    // Channel posts (public, not end-to-end encrypted) show too, marked as such, unless one chat was named.
+    const channels = only === undefined ? await followChannels(ctx, client.connection) : undefined;
     await client.start();
+    await channels?.();
     let stopping = false;
     const delivering = deliverKeptDrafts(ctx, client, store, () => stopping);
     const fatal = await stopped;

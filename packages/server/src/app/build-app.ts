@@ -56,6 +56,8 @@ import { mediaRoutes } from '../http/routes/media-routes.ts';
 import { publicStickerRoutes, stickerRoutes } from '../http/routes/sticker-routes.ts';
 import { openStickerBlobStore } from '../stickers/open-sticker-store.ts';
 import { StickerService } from '../stickers/sticker-service.ts';
+import { channelRoutes } from '../http/routes/channel-routes.ts';
+import { ChannelService } from '../channels/channel-service.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
 
@@ -73,6 +75,7 @@ export interface CourierApp {
   moderation: ModerationService;
   media: MediaService;
   stickers: StickerService;
+  channels: ChannelService;
   /** Stops taking work, drains pending writes and closes every adapter. */
   close(): Promise<void>;
 }
@@ -150,6 +153,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     deps.logger,
   );
   const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports, media, stickers);
+  const channels = new ChannelService(storage, bus, deps, { pageBytes: config.limits.catchUpPageBytes });
   const delivery = new DeliveryService(
     storage,
     bus,
@@ -282,6 +286,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     await reportRoutes(scope, moderation);
     await mediaRoutes(scope, media);
     await stickerRoutes(scope, stickers, config.stickers.maxBytes);
+    await channelRoutes(scope, channels);
   });
   await deskRoutes(http, desk, clientIp);
   await moderationRoutes(http, desk, moderation);
@@ -360,6 +365,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     moderation,
     media,
     stickers,
+    channels,
     close,
   };
 }

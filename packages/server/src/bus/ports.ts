@@ -10,7 +10,11 @@ export type BusSignal =
   /** Accounts that joined or left a group: their connections reload that membership. */
   | { type: 'membership_changed'; groupId: string; accountIds: string[] }
   /** Devices signed out: their connections are closed. */
-  | { type: 'devices_revoked'; deviceIds: string[] };
+  | { type: 'devices_revoked'; deviceIds: string[] }
+  /** Channels with new (or revised) posts, with the highest committed sequence number of each. */
+  | { type: 'channels_appended'; channels: [channelId: string, seq: number][] }
+  /** Accounts that subscribed to or left a channel: their connections reload that subscription. */
+  | { type: 'channel_subscriptions_changed'; channelId: string; accountIds: string[] };
 
 export interface Bus {
   publish(signal: BusSignal): Promise<void>;

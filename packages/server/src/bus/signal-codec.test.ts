@@ -21,6 +21,12 @@ const signal: fc.Arbitrary<BusSignal> = fc.oneof(
     accountIds: fc.array(text, { maxLength: 6 }),
   }),
   fc.record({ type: fc.constant('devices_revoked' as const), deviceIds: fc.array(text, { maxLength: 6 }) }),
+  fc.record({ type: fc.constant('channels_appended' as const), channels: pairs }),
+  fc.record({
+    type: fc.constant('channel_subscriptions_changed' as const),
+    channelId: text,
+    accountIds: fc.array(text, { maxLength: 6 }),
+  }),
 );
 
 /** The shape of a signal, checked independently of the codec: exact keys, exact types. */
@@ -43,6 +49,10 @@ function isSignal(value: unknown): value is BusSignal {
       return keys === 'accountIds,groupId,type' && typeof v.groupId === 'string' && strings(v.accountIds);
     case 'devices_revoked':
       return keys === 'deviceIds,type' && strings(v.deviceIds);
+    case 'channels_appended':
+      return keys === 'channels,type' && pairList(v.channels);
+    case 'channel_subscriptions_changed':
+      return keys === 'accountIds,channelId,type' && typeof v.channelId === 'string' && strings(v.accountIds);
     default:
       return false;
   }
@@ -55,6 +65,8 @@ function projection(value: Record<string, unknown>): Record<string, unknown> {
     mailboxes_appended: ['type', 'devices'],
     membership_changed: ['type', 'groupId', 'accountIds'],
     devices_revoked: ['type', 'deviceIds'],
+    channels_appended: ['type', 'channels'],
+    channel_subscriptions_changed: ['type', 'channelId', 'accountIds'],
   };
   return Object.fromEntries((fields[String(value.type)] ?? []).map((k) => [k, value[k]]));
 }

@@ -29,6 +29,12 @@ export function parseSignal(text: string): BusSignal | undefined {
         : undefined;
     case 'devices_revoked':
       return isStringArray(s.deviceIds) ? { type: 'devices_revoked', deviceIds: s.deviceIds } : undefined;
+    case 'channels_appended':
+      return isPairs(s.channels) ? { type: 'channels_appended', channels: s.channels } : undefined;
+    case 'channel_subscriptions_changed':
+      return typeof s.channelId === 'string' && isStringArray(s.accountIds)
+        ? { type: 'channel_subscriptions_changed', channelId: s.channelId, accountIds: s.accountIds }
+        : undefined;
     default:
       return undefined;
   }

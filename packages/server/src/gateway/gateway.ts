@@ -24,6 +24,7 @@ import type { DeliveryService } from '../services/delivery-service.ts';
 import type { MailboxRow, Storage } from '../storage/ports.ts';
 import { typedFailure } from '../storage/storage-unavailable.ts';
 import { ClientConnection } from './client-connection.ts';
+import { ChannelHub } from './channel-hub.ts';
 import { GroupHub } from './group-hub.ts';
 import { WindowCounter } from './window-counter.ts';
 
@@ -92,6 +93,7 @@ export class Gateway {
   private readonly byAccount = new Map<string, Set<ClientConnection>>();
   private readonly paused = new Set<ClientConnection>();
   private readonly hub: GroupHub;
+  private readonly channelHub = new ChannelHub();
   /** Hellos per device in the current window (limits.connectsPerDevice). */
   private readonly connects: WindowCounter;
   private readonly timer: NodeJS.Timeout;
@@ -178,6 +180,19 @@ export class Gateway {
             c.close('AUTH_SESSION_REVOKED', closeCodes.SESSION_REVOKED);
         }
         return;
+      case 'channels_appended':
+        for (const [channelId, seq] of signal.channels) this.channelHub.onAppended(channelId, seq);
+        return;
+      case 'channel_subscriptions_changed': {
+        // No accounts named: the channel itself changed (deleted); every connection on it re-checks.
+        const connections =
+          signal.accountIds.length === 0
+            ? this.channelHub.connectionsOf(signal.channelId)
+            : signal.accountIds.flatMap((a) => [...(this.byAccount.get(a) ?? [])]);
+        for (const connection of connections)
+          if (!connection.sendOnly) void this.reloadSubscription(connection, signal.channelId);
+        return;
+      }
     }
   }
 
@@ -190,6 +205,8 @@ export class Gateway {
       for (const { groupId, lastSeq } of await this.deps.storage.groups.lastSeqs(this.hub.groupIds())) {
         this.hub.onGroupAppended(groupId, lastSeq);
       }
+      for (const channel of await this.deps.storage.channels.byIds(this.channelHub.channelIds()))
+        this.channelHub.onAppended(channel.id, channel.lastSeq);
     } catch (error) {
       this.deps.logger.error({ err: error }, 'resync failed');
     }
@@ -377,6 +394,7 @@ export class Gateway {
     } else {
       for (const m of memberships) this.hub.join(connection, m.groupId, m.ackedSeq, m.lastSeq);
       this.pushMailbox(principal.deviceId);
+      await this.joinChannels(connection);
     }
     return connection;
   }
@@ -419,6 +437,7 @@ export class Gateway {
   private unregister(connection: ClientConnection): void {
     connection.closed = true;
     this.hub.dropConnection(connection);
+    this.channelHub.dropConnection(connection);
     this.paused.delete(connection);
     if (this.byDevice.get(connection.deviceId) === connection) this.byDevice.delete(connection.deviceId);
     const senders = this.sendOnly.get(connection.deviceId);
@@ -551,6 +570,33 @@ export class Gateway {
     }
   }
 
+  /** Signals the account's subscribed channels on this connection (those with unread posts at once). */
+  private async joinChannels(connection: ClientConnection): Promise<void> {
+    const subscriptions = await this.deps.storage.channelSubscriptions.byAccount(connection.accountId);
+    if (subscriptions.length === 0 || connection.closed) return;
+    const channels = new Map(
+      (await this.deps.storage.channels.byIds(subscriptions.map((s) => s.channelId))).map((c) => [c.id, c]),
+    );
+    if (connection.closed) return;
+    for (const s of subscriptions) {
+      const channel = channels.get(s.channelId);
+      if (channel) this.channelHub.join(connection, channel.id, s.cursor, channel.lastSeq);
+    }
+  }
+
+  private async reloadSubscription(connection: ClientConnection, channelId: string): Promise<void> {
+    try {
+      const subscription = await this.deps.storage.channelSubscriptions.get(connection.accountId, channelId);
+      const channel = subscription ? await this.deps.storage.channels.byId(channelId) : undefined;
+      if (connection.closed) return;
+      if (subscription && channel)
+        this.channelHub.join(connection, channelId, subscription.cursor, channel.lastSeq);
+      else this.channelHub.leave(connection, channelId);
+    } catch (error) {
+      this.deps.logger.error({ err: error, channelId }, 'subscription reload failed');
+    }
+  }
+
   private pushMailbox(deviceId: string): void {
     const connection = this.byDevice.get(deviceId);
     if (!connection || connection.mailboxReading || connection.paused || connection.closed) return;
@@ -590,6 +636,7 @@ export class Gateway {
         connection.pausedSince = 0;
         this.paused.delete(connection);
         this.hub.resume(connection);
+        this.channelHub.resume(connection);
         this.pushMailbox(connection.deviceId);
       } else if (now - connection.pausedSince > this.deps.config.slowConsumerMs) {
         this.paused.delete(connection);

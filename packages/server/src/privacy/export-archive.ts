@@ -18,7 +18,7 @@ export async function collectAccountData(
   currentPolicy: string,
   onProgress: ExportProgress = async () => {},
 ) {
-  const steps = 13;
+  const steps = 16;
   let done = 0;
   const step = async <T>(read: Promise<T>): Promise<T> => {
     const value = await read;
@@ -44,6 +44,16 @@ export async function collectAccountData(
   const stickerPacks = await step(storage.stickers.packsOf(accountId));
   const stickersByPack = new Map<string, Awaited<ReturnType<Storage['stickers']['stickersOf']>>>();
   for (const pack of stickerPacks) stickersByPack.set(pack.id, await storage.stickers.stickersOf(pack.id));
+  // Channels (issue 16): its subscriptions (with how far it read), the channels it owns and the
+  // ones it administers. The posts are the channels' public content, not listed here.
+  const subscriptions = await step(storage.channelSubscriptions.byAccount(accountId));
+  const owned = await step(storage.channels.ownedBy(accountId));
+  const adminOf = await step(storage.channels.adminOf(accountId));
+  const channelNames = new Map(
+    (await storage.channels.byIds([...new Set([...subscriptions.map((s) => s.channelId), ...adminOf])])).map(
+      (c) => [c.id, c.name],
+    ),
+  );
   return {
     exportedAt: iso(now),
     note:
@@ -141,6 +151,22 @@ export async function collectAccountData(
         addedAt: iso(s.createdAt),
       })),
     })),
+    channelSubscriptions: subscriptions.map((s) => ({
+      channelId: s.channelId,
+      name: channelNames.get(s.channelId) ?? null,
+      readUpTo: s.cursor,
+      subscribedAt: iso(s.subscribedAt),
+    })),
+    channelsOwned: owned.map((c) => ({
+      channelId: c.id,
+      name: c.name,
+      title: c.title,
+      visibility: c.visibility,
+      subscribers: c.subscriberCount,
+      posts: c.lastSeq,
+      createdAt: iso(c.createdAt),
+    })),
+    channelsAdministered: adminOf.map((id) => ({ channelId: id, name: channelNames.get(id) ?? null })),
   };
 }
 
@@ -200,6 +226,9 @@ ${table(
     stickers: p.stickers.map((s) => s.emoji).join(' '),
   })),
 )}
+${table('Channels you subscribe to', data.channelSubscriptions)}
+${table('Channels you own (their posts are public)', data.channelsOwned)}
+${table('Channels you are an admin of', data.channelsAdministered)}
 <p>The same data, machine-readable: <code>account.json</code>.</p></body></html>`;
   return zipSync({
     'account.json': strToU8(JSON.stringify(data, null, 2)),

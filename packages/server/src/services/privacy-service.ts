@@ -2,6 +2,7 @@ import { CourierError, type DeleteAccountReply, type PrivacySettingsView } from 
 import type { Bus } from '../bus/ports.ts';
 import type { Clock } from '../deps.ts';
 import type { PolicyBook } from '../privacy/policy-versions.ts';
+import { ChannelService } from '../channels/channel-service.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { Principal } from './auth-service.ts';
 import type { ExportJobs } from './export-jobs.ts';
@@ -69,8 +70,8 @@ export class PrivacyService {
    * Erases everything personal at once: the account leaves every chat (each chat's log says so),
    * then its phone number, username, profile, devices, sessions, cursors, mailbox, policy
    * acceptances, connection records, export archives, uploaded media blobs, owned sticker packs,
-   * pending codes, blocks,
-   * invitations and rate-limit windows go. No tombstone with
+   * pending codes, blocks, invitations, rate-limit windows, channel subscriptions and the channels it
+   * owns go. No tombstone with
    * personal data remains; live connections of its devices are closed.
    */
   async erase(accountId: string): Promise<{ legalHold: boolean }> {
@@ -101,7 +102,9 @@ export class PrivacyService {
     await this.exports.eraseAccount(accountId);
     await this.media?.eraseAccount(accountId);
     await this.stickers?.eraseAccount(accountId);
-    await this.storage.transaction(async (tx) => {
+    const channelsDeleted = await this.storage.transaction(async (tx) => {
+      // Its channel subscriptions, the channels it owns (with their posts), its admin roles.
+      const deleted = await ChannelService.eraseAccount(tx, accountId);
       await tx.connections.deleteByAccount(accountId);
       // Blocks made by or naming the account, invitations to or from it, its request limits.
       await tx.blocks.deleteByAccount(accountId);
@@ -111,7 +114,10 @@ export class PrivacyService {
       // with its window): erasing an account must not reset the number's SMS limit.
       await tx.authCodes.deleteByPhone(account.phone);
       await tx.accounts.delete(accountId);
+      return deleted;
     });
+    for (const channelId of channelsDeleted)
+      await this.bus.publish({ type: 'channel_subscriptions_changed', channelId, accountIds: [] });
     if (devices.length > 0) {
       await this.bus.publish({ type: 'devices_revoked', deviceIds: devices.map((d) => d.id) });
     }

@@ -744,6 +744,128 @@ export interface StickerStore {
   byHash(hash: string): Promise<StickerRow | undefined>;
 }
 
+export type ChannelVisibilityRow = 'public' | 'private';
+
+export interface ChannelRow {
+  id: string;
+  name: string;
+  title: string;
+  visibility: ChannelVisibilityRow;
+  ownerAccountId: string;
+  publicKey: Uint8Array;
+  createdAt: number;
+  lastSeq: number;
+  subscriberCount: number;
+}
+
+/** Channels and their admins (issue 16). */
+export interface ChannelStore {
+  /** Returns false when the name is taken. */
+  insert(row: ChannelRow): Promise<boolean>;
+  byId(id: string): Promise<ChannelRow | undefined>;
+  byName(name: string): Promise<ChannelRow | undefined>;
+  byIds(ids: readonly string[]): Promise<ChannelRow[]>;
+  ownedBy(accountId: string): Promise<ChannelRow[]>;
+  /**
+   * Reserves the channel's next sequence number and returns it; the row stays locked until the
+   * transaction ends, so posts commit in sequence order.
+   */
+  nextSeq(id: string): Promise<number>;
+  adjustSubscriberCount(id: string, delta: number): Promise<void>;
+  addAdmin(channelId: string, accountId: string, at: number): Promise<void>;
+  removeAdmin(channelId: string, accountId: string): Promise<boolean>;
+  isAdmin(channelId: string, accountId: string): Promise<boolean>;
+  admins(channelId: string): Promise<{ accountId: string; addedAt: number }[]>;
+  /** Channels where the account is an admin (not owner), for its export and erasure. */
+  adminOf(accountId: string): Promise<string[]>;
+  /** Deletes the channel and its admins (its posts, subscriptions and invites are the other stores'). */
+  delete(id: string): Promise<void>;
+  deleteAdminsByAccount(accountId: string): Promise<number>;
+}
+
+export interface ChannelPostRow {
+  channelId: string;
+  /** Where the newest revision sits (an edit or deletion moves the post to the channel's next number). */
+  seq: number;
+  /** Where it was first posted. */
+  firstSeq: number;
+  postId: string;
+  revision: number;
+  deleted: boolean;
+  payload: Uint8Array;
+  signature: Uint8Array;
+  authorAccountId: string | null;
+  createdAt: number;
+  editedAt: number | null;
+  views: number;
+}
+
+/** A channel's posts, stored once each (the newest revision). */
+export interface ChannelPostStore {
+  insert(row: ChannelPostRow): Promise<void>;
+  byPostId(channelId: string, postId: string): Promise<ChannelPostRow | undefined>;
+  /**
+   * Replaces a post's revision, at its new sequence number, if the stored revision is older: false
+   * when it is not (a stale edit).
+   */
+  revise(
+    channelId: string,
+    postId: string,
+    change: Pick<ChannelPostRow, 'seq' | 'revision' | 'deleted' | 'payload' | 'signature' | 'editedAt'>,
+  ): Promise<boolean>;
+  /** As EntryStore.range: up to `limit` posts after `afterSeq`, within `maxBytes` of payload (the first always). */
+  range(channelId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<ChannelPostRow[]>;
+  /** Adds one view to each post first posted at afterSeq < firstSeq <= upToSeq. */
+  countViews(channelId: string, afterSeq: number, upToSeq: number): Promise<void>;
+  /** Posts written by the account (its export). */
+  byAuthor(accountId: string): Promise<ChannelPostRow[]>;
+  deleteByChannel(channelId: string): Promise<number>;
+  /** Forgets the account as author (the posts stay: they belong to the channel). */
+  forgetAuthor(accountId: string): Promise<number>;
+}
+
+export interface ChannelSubscriptionRow {
+  accountId: string;
+  channelId: string;
+  cursor: number;
+  subscribedAt: number;
+}
+
+/** Who subscribes to which channel, and the cursor of each subscription. */
+export interface ChannelSubscriptionStore {
+  /** Adds the subscription; false when it already existed (then it is left as it was). */
+  insert(row: ChannelSubscriptionRow): Promise<boolean>;
+  get(accountId: string, channelId: string): Promise<ChannelSubscriptionRow | undefined>;
+  byAccount(accountId: string): Promise<ChannelSubscriptionRow[]>;
+  /**
+   * Moves the cursor from `from` to `to` if it is still at `from` (one conditional write): true for
+   * exactly one of any number of racing callers.
+   */
+  advance(accountId: string, channelId: string, from: number, to: number): Promise<boolean>;
+  delete(accountId: string, channelId: string): Promise<boolean>;
+  deleteByChannel(channelId: string): Promise<number>;
+  deleteByAccount(accountId: string): Promise<ChannelSubscriptionRow[]>;
+}
+
+export interface ChannelInviteRow {
+  id: string;
+  channelId: string;
+  tokenHash: string;
+  createdBy: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface ChannelInviteStore {
+  insert(row: ChannelInviteRow): Promise<void>;
+  byTokenHash(tokenHash: string): Promise<ChannelInviteRow | undefined>;
+  byChannel(channelId: string): Promise<ChannelInviteRow[]>;
+  /** Revokes a live invite of the channel; false when there is none. */
+  revoke(channelId: string, id: string, at: number): Promise<boolean>;
+  deleteByChannel(channelId: string): Promise<number>;
+  forgetCreator(accountId: string): Promise<number>;
+}
+
 export interface Stores {
   accounts: AccountStore;
   devices: DeviceStore;
@@ -768,6 +890,10 @@ export interface Stores {
   suspensions: SuspensionStore;
   mediaBlobs: MediaBlobRecordStore;
   stickers: StickerStore;
+  channels: ChannelStore;
+  channelPosts: ChannelPostStore;
+  channelSubscriptions: ChannelSubscriptionStore;
+  channelInvites: ChannelInviteStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

@@ -273,6 +273,11 @@ export interface Database {
   media_blobs: MediaBlobsTable;
   sticker_packs: StickerPacksTable;
   stickers: StickersTable;
+  channels: ChannelsTable;
+  channel_admins: ChannelAdminsTable;
+  channel_posts: ChannelPostsTable;
+  channel_subscriptions: ChannelSubscriptionsTable;
+  channel_invites: ChannelInvitesTable;
 }
 
 /** A device's MLS signature public key and the server's certificate for it (DESIGN §2). */
@@ -418,4 +423,69 @@ export interface StickersTable {
   frames: number;
   bytes: number;
   created_at: number;
+}
+
+/** A broadcast channel (issue 16): public by name or private by invite; its posts are public content. */
+export interface ChannelsTable {
+  id: string;
+  /** The @name, unique, lower case. */
+  name: string;
+  title: string;
+  /** public or private */
+  visibility: string;
+  owner_account_id: string;
+  /** Ed25519 public key (32 bytes): every post is signed by it. */
+  public_key: Uint8Array;
+  created_at: number;
+  last_seq: number;
+  subscriber_count: number;
+}
+
+/** Accounts other than the owner that may post in a channel. */
+export interface ChannelAdminsTable {
+  channel_id: string;
+  account_id: string;
+  added_at: number;
+}
+
+/** A channel's posts, stored once: each row is a post's newest revision. */
+export interface ChannelPostsTable {
+  channel_id: string;
+  /** Where the newest revision sits: an edit or deletion moves the post to the next number. */
+  seq: number;
+  /** Where the post was first posted (views are counted on it). */
+  first_seq: number;
+  /** Chosen by the posting client; part of what the signature covers. */
+  post_id: string;
+  revision: number;
+  /** 1 once deleted (the payload is then empty: the signed deletion). */
+  deleted: number;
+  payload: Uint8Array;
+  signature: Uint8Array;
+  /** The admin who posted; null once that account is erased. */
+  author_account_id: string | null;
+  created_at: number;
+  edited_at: number | null;
+  /** Subscriptions whose cursor passed this post; who read it is not recorded. */
+  views: number;
+}
+
+/** An account's subscription to a channel and how far it has read. */
+export interface ChannelSubscriptionsTable {
+  account_id: string;
+  channel_id: string;
+  cursor: number;
+  subscribed_at: number;
+}
+
+/** Invite links of a channel (private ones are joined only this way); the token is kept hashed. */
+export interface ChannelInvitesTable {
+  id: string;
+  channel_id: string;
+  /** SHA-256 of the token, hex. */
+  token_hash: string;
+  /** The admin who made it; null once that account is erased. */
+  created_by: string | null;
+  created_at: number;
+  revoked_at: number | null;
 }

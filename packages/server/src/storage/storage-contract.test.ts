@@ -7,6 +7,8 @@ import { LogModel } from './contract/log-model.ts';
 import { isUniqueViolation } from './kysely/unique-violation.ts';
 import type {
   AuthCodeRow,
+  ChannelPostRow,
+  ChannelRow,
   EntryRow,
   ExportJobRow,
   PrivacySettings,
@@ -2123,6 +2125,164 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(unreferenced).not.toContain(referenced.id);
       expect(unreferenced).not.toContain(young.id);
       expect(unreferenced).not.toContain(stale.id);
+    });
+  });
+
+  describe('channels (issue 16)', () => {
+    const channelRow = (overrides: Partial<ChannelRow> = {}): ChannelRow => ({
+      id: f.id('c'),
+      name: `ch_${randomBytes(6).toString('hex')}`,
+      title: 'T',
+      visibility: 'public',
+      ownerAccountId: f.id('u'),
+      publicKey: randomBytes(32),
+      createdAt: 1_000,
+      lastSeq: 0,
+      subscriberCount: 0,
+      ...overrides,
+    });
+    const postRow = (channelId: string, seq: number, bytes: number): ChannelPostRow => ({
+      channelId,
+      seq,
+      firstSeq: seq,
+      postId: randomBytes(24).toString('base64url'),
+      revision: 0,
+      deleted: false,
+      payload: randomBytes(bytes),
+      signature: randomBytes(64),
+      authorAccountId: 'u_author',
+      createdAt: 2_000 + seq,
+      editedAt: null,
+      views: 0,
+    });
+
+    it('names are unique; the sequence and the subscriber count move; admins are listed per channel', async () => {
+      const row = channelRow();
+      expect(await storage.channels.insert(row)).toBe(true);
+      expect(await storage.channels.insert(channelRow({ name: row.name }))).toBe(false);
+      expect(await storage.channels.byName(row.name)).toMatchObject({ id: row.id, visibility: 'public' });
+      expect(sameBytes((await storage.channels.byId(row.id))!.publicKey, row.publicKey)).toBe(true);
+      expect(await storage.transaction((tx) => tx.channels.nextSeq(row.id))).toBe(1);
+      expect(await storage.transaction((tx) => tx.channels.nextSeq(row.id))).toBe(2);
+      await storage.channels.adjustSubscriberCount(row.id, 3);
+      await storage.channels.adjustSubscriberCount(row.id, -1);
+      expect(await storage.channels.byId(row.id)).toMatchObject({ lastSeq: 2, subscriberCount: 2 });
+      await storage.channels.addAdmin(row.id, 'u_admin', 5);
+      await storage.channels.addAdmin(row.id, 'u_admin', 6);
+      expect(await storage.channels.admins(row.id)).toEqual([{ accountId: 'u_admin', addedAt: 5 }]);
+      expect(await storage.channels.isAdmin(row.id, 'u_admin')).toBe(true);
+      expect(await storage.channels.adminOf('u_admin')).toContain(row.id);
+      expect(await storage.channels.ownedBy(row.ownerAccountId)).toMatchObject([{ id: row.id }]);
+      expect(await storage.channels.removeAdmin(row.id, 'u_admin')).toBe(true);
+      expect(await storage.channels.removeAdmin(row.id, 'u_admin')).toBe(false);
+      await storage.channels.delete(row.id);
+      expect(await storage.channels.byId(row.id)).toBeUndefined();
+    });
+
+    it('a revision replaces a post only when it is later, at its new position; views count on the first one', async () => {
+      const channel = channelRow();
+      await storage.channels.insert(channel);
+      const posts = [postRow(channel.id, 1, 10), postRow(channel.id, 2, 10), postRow(channel.id, 3, 10)];
+      for (const p of posts) await storage.channelPosts.insert(p);
+      const change = {
+        seq: 4,
+        revision: 1,
+        deleted: true,
+        payload: new Uint8Array(),
+        signature: randomBytes(64),
+        editedAt: 9,
+      };
+      expect(await storage.channelPosts.revise(channel.id, posts[0]!.postId, change)).toBe(true);
+      expect(await storage.channelPosts.revise(channel.id, posts[0]!.postId, { ...change, seq: 5 })).toBe(
+        false,
+      );
+      expect((await storage.channelPosts.range(channel.id, 0, 10)).map((p) => [p.seq, p.firstSeq])).toEqual([
+        [2, 2],
+        [3, 3],
+        [4, 1],
+      ]);
+      await storage.channelPosts.countViews(channel.id, 0, 2);
+      await storage.channelPosts.countViews(channel.id, 2, 2);
+      const views = new Map(
+        (await storage.channelPosts.range(channel.id, 0, 10)).map((p) => [p.firstSeq, p.views]),
+      );
+      expect([views.get(1), views.get(2), views.get(3)]).toEqual([1, 1, 0]);
+      expect((await storage.channelPosts.byAuthor('u_author')).length).toBeGreaterThanOrEqual(3);
+      expect(await storage.channelPosts.forgetAuthor('u_author')).toBeGreaterThanOrEqual(3);
+      expect(await storage.channelPosts.byAuthor('u_author')).toEqual([]);
+      expect(await storage.channelPosts.deleteByChannel(channel.id)).toBe(3);
+    });
+
+    it('reading after any cursor in any page sizes and byte bounds yields every post once, in order (property)', async () => {
+      const channel = channelRow();
+      await storage.channels.insert(channel);
+      const sizes = fc.sample(fc.integer({ min: 0, max: 300 }), { numRuns: 60, seed: 16 });
+      const all = sizes.map((bytes, i) => postRow(channel.id, i + 1, bytes));
+      for (const p of all) await storage.channelPosts.insert(p);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: all.length }),
+          fc.integer({ min: 1, max: 20 }),
+          fc.integer({ min: 1, max: 1_000 }),
+          async (start, limit, maxBytes) => {
+            const read: number[] = [];
+            let after = start;
+            for (;;) {
+              const page = await storage.channelPosts.range(channel.id, after, limit, maxBytes);
+              if (page.length === 0) break;
+              expect(page.length).toBeLessThanOrEqual(limit);
+              const bytes = page.reduce((n, p) => n + p.payload.length, 0);
+              // Within the bound, except that a post larger than the bound comes alone (after any
+              // empty ones: a deleted post has no payload), so a reader always moves on.
+              const beforeLast = bytes - page.at(-1)!.payload.length;
+              expect(bytes <= maxBytes || beforeLast === 0).toBe(true);
+              read.push(...page.map((p) => p.seq));
+              after = page.at(-1)!.seq;
+            }
+            expect(read).toEqual(all.slice(start).map((p) => p.seq));
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+
+    it('a subscription is inserted once; its cursor moves from where it is, for one of racing callers', async () => {
+      const row = { accountId: f.id('u'), channelId: f.id('c'), cursor: 0, subscribedAt: 7 };
+      expect(await storage.channelSubscriptions.insert(row)).toBe(true);
+      expect(await storage.channelSubscriptions.insert({ ...row, cursor: 5 })).toBe(false);
+      const racers = await Promise.all(
+        [1, 2, 3].map(() => storage.channelSubscriptions.advance(row.accountId, row.channelId, 0, 4)),
+      );
+      expect(racers.filter(Boolean)).toHaveLength(1);
+      expect(await storage.channelSubscriptions.advance(row.accountId, row.channelId, 4, 3)).toBe(false);
+      expect(await storage.channelSubscriptions.get(row.accountId, row.channelId)).toMatchObject({
+        cursor: 4,
+      });
+      expect(await storage.channelSubscriptions.byAccount(row.accountId)).toHaveLength(1);
+      expect(await storage.channelSubscriptions.deleteByAccount(row.accountId)).toMatchObject([
+        { cursor: 4 },
+      ]);
+      expect(await storage.channelSubscriptions.delete(row.accountId, row.channelId)).toBe(false);
+    });
+
+    it('invites are found by token hash, revoked once, and forget their creator', async () => {
+      const channelId = f.id('c');
+      const invite = {
+        id: f.id('i'),
+        channelId,
+        tokenHash: randomBytes(32).toString('hex'),
+        createdBy: 'u_inviter',
+        createdAt: 3,
+        revokedAt: null,
+      };
+      await storage.channelInvites.insert(invite);
+      expect(await storage.channelInvites.byTokenHash(invite.tokenHash)).toEqual(invite);
+      expect(await storage.channelInvites.revoke(channelId, invite.id, 9)).toBe(true);
+      expect(await storage.channelInvites.revoke(channelId, invite.id, 10)).toBe(false);
+      expect(await storage.channelInvites.revoke('c_other', invite.id, 10)).toBe(false);
+      expect(await storage.channelInvites.byChannel(channelId)).toMatchObject([{ revokedAt: 9 }]);
+      expect(await storage.channelInvites.forgetCreator('u_inviter')).toBeGreaterThanOrEqual(1);
+      expect(await storage.channelInvites.deleteByChannel(channelId)).toBe(1);
     });
   });
 

@@ -6,7 +6,7 @@ import type { Database } from '../schema.ts';
  * `maxBytes` of payload: a running SUM over the payload lengths decides where it ends. The first
  * row always comes, so a reader moves on past an entry larger than the bound.
  */
-export async function byteBoundedPage<TB extends 'group_entries' | 'mailbox', O>(
+export async function byteBoundedPage<TB extends 'group_entries' | 'mailbox' | 'channel_posts', O>(
   db: Kysely<Database>,
   page: SelectQueryBuilder<Database, TB, O>,
   maxBytes: number,

@@ -5,6 +5,10 @@ import type { SqlDialectName } from '../sql-dialect.ts';
 import { KyselyAccountStore } from './account-store.ts';
 import { KyselyAuthCodeStore } from './auth-code-store.ts';
 import { KyselyBlockStore } from './block-store.ts';
+import { KyselyChannelInviteStore } from './channel-invite-store.ts';
+import { KyselyChannelPostStore } from './channel-post-store.ts';
+import { KyselyChannelStore } from './channel-store.ts';
+import { KyselyChannelSubscriptionStore } from './channel-subscription-store.ts';
 import { KyselyConnectionStore } from './connection-store.ts';
 import { KyselyCursorStore } from './cursor-store.ts';
 import { KyselyDeskStore } from './desk-store.ts';
@@ -51,6 +55,10 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     suspensions: new KyselySuspensionStore(db),
     mediaBlobs: new KyselyMediaBlobStore(db),
     stickers: new KyselyStickerStore(db),
+    channels: new KyselyChannelStore(db),
+    channelPosts: new KyselyChannelPostStore(db),
+    channelSubscriptions: new KyselyChannelSubscriptionStore(db),
+    channelInvites: new KyselyChannelInviteStore(db),
   };
 }
 

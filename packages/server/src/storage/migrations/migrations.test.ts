@@ -19,6 +19,7 @@ import { authCodesMigration } from './011-auth-codes.ts';
 import { consentMigration } from './012-consent.ts';
 import { reportsMigration } from './013-reports.ts';
 import { mediaMigration } from './014-media.ts';
+import { channelsMigration } from './015-channels.ts';
 import { stickersMigration } from './016-stickers.ts';
 import { migrateToLatest } from './migrations.ts';
 
@@ -43,6 +44,7 @@ const MIGRATIONS = [
   '012-consent',
   '013-reports',
   '014-media',
+  '015-channels',
   '016-stickers',
 ];
 
@@ -62,6 +64,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '012-consent': consentMigration(dialect),
     '013-reports': reportsMigration(dialect),
     '014-media': mediaMigration(dialect),
+    '015-channels': channelsMigration(dialect),
     '016-stickers': stickersMigration(dialect),
   };
 }

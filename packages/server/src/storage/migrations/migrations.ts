@@ -14,6 +14,7 @@ import { authCodesMigration } from './011-auth-codes.ts';
 import { consentMigration } from './012-consent.ts';
 import { reportsMigration } from './013-reports.ts';
 import { mediaMigration } from './014-media.ts';
+import { channelsMigration } from './015-channels.ts';
 import { stickersMigration } from './016-stickers.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
@@ -32,6 +33,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '012-consent': consentMigration(dialect),
     '013-reports': reportsMigration(dialect),
     '014-media': mediaMigration(dialect),
+    '015-channels': channelsMigration(dialect),
     '016-stickers': stickersMigration(dialect),
   };
 }

@@ -1,0 +1,215 @@
+import { CourierError, type ChannelView } from '@courier/protocol';
+import { ChannelClient, type ChannelPost, channelKeyText } from '@courier/sdk';
+import type { CommandContext } from '../context.ts';
+import { show } from '../output.ts';
+import { printable } from '../terminal-text.ts';
+
+/** Said wherever channel posts are read or written: they are not end-to-end encrypted. */
+export const PUBLIC_NOTE = 'public channel, not end-to-end encrypted';
+
+const INVITE_MARK = '#channel-invite=';
+
+export function channelClient(ctx: CommandContext): ChannelClient {
+  ctx.profile.requireSession();
+  const client = new ChannelClient(ctx.profile.http(), ctx.profile.channelKeyring());
+  client.on('key_changed', (change) =>
+    ctx.io.err(
+      `(warning: the key of channel @${printable(change.name)} changed: pinned ${channelKeyText(change.pinned)}, now shown ${channelKeyText(change.served)}; its posts are checked against the pinned key and rejected until you check the new key with the channel)`,
+    ),
+  );
+  return client;
+}
+
+/** The invite link people share: the server's address and the token after `#channel-invite=`. */
+export function inviteLink(server: string, token: string): string {
+  return `${server.replace(/\/$/, '')}/${INVITE_MARK}${token}`;
+}
+
+/** One post as a line: marked as a public channel's, with the channel's @name. */
+export function describePost(name: string, post: ChannelPost): string {
+  const where = `[@${printable(name)} · ${PUBLIC_NOTE}]`;
+  if (post.kind === 'rejected')
+    return `${where} #${post.seq} REJECTED: this post is not signed by the channel's key (changed or forged on the way); not shown`;
+  const id = `#${post.seq} ${post.postId.slice(0, 8)}`;
+  if (post.deleted) return `${where} ${id} (deleted)`;
+  const content = post.content;
+  const body =
+    content?.kind === 'known'
+      ? content.content.type === 'text'
+        ? printable(content.content.text)
+        : `(${content.content.type})`
+      : content?.kind === 'unsupported'
+        ? `(a ${printable(content.type)} post this version cannot show)`
+        : '(a malformed post)';
+  const edited = post.revision > 0 ? ' (edited)' : '';
+  return `${where} ${id} ${body}${edited} · ${post.views} view${post.views === 1 ? '' : 's'}`;
+}
+
+const describeChannel = (c: ChannelView) =>
+  `@${printable(c.name)}  "${printable(c.title)}"  ${c.visibility}, ${c.subscriberCount} subscriber${c.subscriberCount === 1 ? '' : 's'}${c.myRole && c.myRole !== 'subscriber' ? `, you are ${c.myRole}` : ''}  (${c.channelId})`;
+
+export async function createChannel(
+  ctx: CommandContext,
+  name: string,
+  title: string[],
+  options: { private?: boolean },
+): Promise<void> {
+  const client = channelClient(ctx);
+  const channel = await client.create(name, title.join(' '), options.private ? 'private' : 'public');
+  show(ctx.io, ctx.json, channel, () => [
+    `Created ${describeChannel(channel)}.`,
+    `Its key (people can compare it): ${channelKeyText(channel.publicKey)}`,
+    `Posts are ${PUBLIC_NOTE}. "courier channel post @${channel.name} <text>" posts; ${
+      options.private
+        ? `"courier channel invite @${channel.name}" makes an invite link.`
+        : `anyone can "courier channel subscribe @${channel.name}".`
+    }`,
+  ]);
+}
+
+export async function postToChannel(ctx: CommandContext, channel: string, text: string[]): Promise<void> {
+  const client = channelClient(ctx);
+  const view = await client.show(channel);
+  const post = await client.post(view.channelId, {
+    v: 1,
+    type: 'text',
+    text: text.join(' '),
+    sentAtMs: Date.now(),
+  });
+  show(ctx.io, ctx.json, post, () => [
+    `Posted #${post.seq} (${post.postId}) to @${printable(view.name)}: ${PUBLIC_NOTE}.`,
+  ]);
+}
+
+async function findPost(client: ChannelClient, channelId: string, postId: string) {
+  let after = 0;
+  for (;;) {
+    const page = await client.posts(channelId, after);
+    const found = page.posts.find((p) => p.postId === postId || p.postId.startsWith(postId));
+    if (found) return found;
+    if (page.posts.length === 0) break;
+    after = page.posts.at(-1)!.seq;
+  }
+  throw new CourierError('CHANNEL_POST_NOT_FOUND');
+}
+
+export async function editChannelPost(
+  ctx: CommandContext,
+  channel: string,
+  postId: string,
+  text: string[],
+): Promise<void> {
+  const client = channelClient(ctx);
+  const view = await client.show(channel);
+  const post = await findPost(client, view.channelId, postId);
+  if (post.kind !== 'verified') throw new CourierError('CHANNEL_POST_BAD_SIGNATURE');
+  const edited = await client.edit(view.channelId, post.postId, post.revision, {
+    v: 1,
+    type: 'text',
+    text: text.join(' '),
+    sentAtMs: Date.now(),
+  });
+  show(ctx.io, ctx.json, edited, () => [`Edited ${post.postId} in @${printable(view.name)}.`]);
+}
+
+export async function deleteChannelPost(ctx: CommandContext, channel: string, postId: string): Promise<void> {
+  const client = channelClient(ctx);
+  const view = await client.show(channel);
+  const post = await findPost(client, view.channelId, postId);
+  if (post.kind !== 'verified') throw new CourierError('CHANNEL_POST_BAD_SIGNATURE');
+  const deleted = await client.delete(view.channelId, post.postId, post.revision);
+  show(ctx.io, ctx.json, deleted, () => [`Deleted ${post.postId} from @${printable(view.name)}.`]);
+}
+
+export async function subscribeChannel(ctx: CommandContext, target: string): Promise<void> {
+  const client = channelClient(ctx);
+  const at = target.indexOf(INVITE_MARK);
+  const channel = await client.subscribe(
+    at >= 0 ? { invite: target.slice(at + INVITE_MARK.length) } : { name: target },
+  );
+  show(ctx.io, ctx.json, channel, () => [
+    `Subscribed to ${describeChannel(channel)}.`,
+    `Pinned its key: ${channelKeyText(channel.publicKey)}. Every post is checked against it.`,
+    `Its posts are ${PUBLIC_NOTE}; they show in "courier listen" and "courier channel show @${channel.name}".`,
+  ]);
+}
+
+export async function unsubscribeChannel(ctx: CommandContext, channel: string): Promise<void> {
+  const client = channelClient(ctx);
+  const view = await client.show(channel);
+  await client.unsubscribe(view.channelId);
+  show(ctx.io, ctx.json, { unsubscribed: view.channelId }, () => [
+    `Unsubscribed from @${printable(view.name)}.`,
+  ]);
+}
+
+/** Without a channel: the channels subscribed to. With one: the channel and its posts, each checked. */
+export async function showChannel(
+  ctx: CommandContext,
+  channel: string | undefined,
+  options: { last?: string },
+): Promise<void> {
+  const client = channelClient(ctx);
+  if (channel === undefined) {
+    const channels = await client.list();
+    show(ctx.io, ctx.json, channels, () =>
+      channels.length === 0
+        ? ['No channels. "courier channel subscribe @name" follows one; "courier channel create" makes one.']
+        : channels.map(describeChannel),
+    );
+    return;
+  }
+  const view = await client.show(channel);
+  const posts: ChannelPost[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await client.posts(view.channelId, after);
+    posts.push(...page.posts);
+    if (page.posts.length === 0 || page.posts.at(-1)!.seq >= page.lastSeq) break;
+    after = page.posts.at(-1)!.seq;
+  }
+  // An edit moves a post to a later position: each post once, at its newest revision.
+  const newest = new Map<string, ChannelPost>();
+  for (const post of posts) newest.set(post.postId, post);
+  const last = Number(options.last ?? 20);
+  const shown = [...newest.values()].sort((a, b) => a.seq - b.seq).slice(-Math.max(1, last));
+  show(ctx.io, ctx.json, { channel: view, posts: shown }, () => [
+    describeChannel(view),
+    `Key: ${channelKeyText(view.publicKey)}. Posts are ${PUBLIC_NOTE}.`,
+    ...shown.map((p) => describePost(view.name, p)),
+  ]);
+}
+
+export async function channelInvite(
+  ctx: CommandContext,
+  channel: string,
+  options: { revoke?: string; list?: boolean },
+): Promise<void> {
+  const client = channelClient(ctx);
+  const view = await client.show(channel);
+  if (options.revoke !== undefined) {
+    await client.revokeInvite(view.channelId, options.revoke);
+    show(ctx.io, ctx.json, { revoked: options.revoke }, () => [
+      `Revoked invite ${options.revoke}: it admits no one from now on (people who joined with it stay).`,
+    ]);
+    return;
+  }
+  if (options.list) {
+    const invites = await client.invites(view.channelId);
+    show(ctx.io, ctx.json, invites, () =>
+      invites.length === 0
+        ? ['No invite links.']
+        : invites.map(
+            (i) =>
+              `${i.inviteId}  made ${new Date(i.createdAtMs).toISOString()}${i.revokedAtMs === null ? '' : `, revoked ${new Date(i.revokedAtMs).toISOString()}`}`,
+          ),
+    );
+    return;
+  }
+  const invite = await client.createInvite(view.channelId);
+  const link = inviteLink(ctx.profile.server(), invite.token);
+  show(ctx.io, ctx.json, { ...invite, link }, () => [
+    link,
+    `Invite ${invite.inviteId} to @${printable(view.name)}: "courier channel subscribe '${link}'". Revoke it with "courier channel invite @${view.name} --revoke ${invite.inviteId}".`,
+  ]);
+}

@@ -1,0 +1,353 @@
+import {
+  type ChannelInviteView,
+  type ChannelPostBody,
+  type ChannelPostsPage,
+  type ChannelPostView,
+  type ChannelView,
+  type ChannelVisibility,
+  CourierError,
+  channelKeyFingerprint,
+  channelPublicKeyOf,
+  decodeBase64,
+  encodeBase64,
+  generateChannelKey,
+  signChannelPost,
+  verifyChannelPost,
+} from '@courier/protocol';
+import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
+import type { DecodedContent } from '../content/content-type.ts';
+import type { CourierConnection } from '../connection.ts';
+import { Emitter } from '../emitter.ts';
+import type { CourierHttp } from '../http-client.ts';
+import type { ChannelKeyring } from './channel-keyring.ts';
+
+/**
+ * A channel post as the subscriber's client judged it. `verified`: the channel key pinned on
+ * subscribe signed exactly this revision; `rejected`: it did not (the server, or anyone between,
+ * changed or made it up), and nothing of it is shown as the channel's.
+ */
+export type ChannelPost =
+  | {
+      kind: 'verified';
+      channelId: string;
+      postId: string;
+      seq: number;
+      revision: number;
+      deleted: boolean;
+      /** The content (text, file, a sticker once that type exists); absent for a deleted post. */
+      content: DecodedContent<AnyContent> | undefined;
+      createdAtMs: number;
+      editedAtMs: number | null;
+      views: number;
+    }
+  | {
+      kind: 'rejected';
+      channelId: string;
+      postId: string;
+      seq: number;
+      reason: 'bad_signature' | 'malformed';
+    };
+
+export interface ChannelKeyChange {
+  channelId: string;
+  name: string;
+  pinned: string;
+  served: string;
+}
+
+export interface ChannelClientEvents extends Record<string, unknown> {
+  /** A post (new, edited or deleted) read from a subscribed channel, in sequence order. */
+  post: ChannelPost;
+  /** The server shows a channel key other than the one pinned: posts are checked against the pinned key. */
+  key_changed: ChannelKeyChange;
+  /** A live update could not be read (it is read again with the next signal or sync). */
+  problem: CourierError;
+}
+
+const PAGE = 200;
+const newPostId = () => {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return encodeBase64(bytes).replaceAll('+', '-').replaceAll('/', '_');
+};
+
+/**
+ * Broadcast channels for one device: create, post, edit, delete (signing with the channel key),
+ * subscribe and unsubscribe (pinning the channel key), invites, and reading posts from a cursor with
+ * every post's signature checked. Channel posts are public, not end-to-end encrypted.
+ */
+export class ChannelClient extends Emitter<ChannelClientEvents> {
+  private readonly syncing = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+
+  constructor(
+    private readonly http: CourierHttp,
+    private readonly keyring: ChannelKeyring,
+  ) {
+    super();
+  }
+
+  /** Creates a channel: its key pair is made here, and only the public key goes to the server. */
+  async create(name: string, title: string, visibility: ChannelVisibility): Promise<ChannelView> {
+    const { secretKey, publicKey } = generateChannelKey();
+    const view = await this.http.call<ChannelView>('POST', '/v1/channels', {
+      name,
+      title,
+      visibility,
+      publicKey: encodeBase64(publicKey),
+    });
+    this.keyring.setSecretKey(view.channelId, secretKey);
+    this.keyring.pin(view.channelId, view.publicKey);
+    this.keyring.setCursor(view.channelId, view.lastSeq);
+    return view;
+  }
+
+  /** Takes a channel's secret key on an admin's device (handed over by the owner, e.g. in an E2E chat). */
+  importSecretKey(channelId: string, secretKey: Uint8Array): void {
+    const pinned = this.keyring.pinned(channelId);
+    if (pinned !== undefined && pinned !== encodeBase64(channelPublicKeyOf(secretKey)))
+      throw new CourierError('CHANNEL_INVALID', {
+        message: 'This key is not the channel key pinned for the channel.',
+      });
+    this.keyring.setSecretKey(channelId, secretKey);
+  }
+
+  exportSecretKey(channelId: string): Uint8Array | undefined {
+    return this.keyring.secretKey(channelId);
+  }
+
+  async list(): Promise<ChannelView[]> {
+    const { channels } = await this.http.call<{ channels: ChannelView[] }>('GET', '/v1/channels');
+    for (const channel of channels) this.checkKey(channel);
+    return channels;
+  }
+
+  async show(channel: string): Promise<ChannelView> {
+    const view = await this.http.call<ChannelView>('GET', `/v1/channels/${encodeURIComponent(channel)}`);
+    this.checkKey(view);
+    return view;
+  }
+
+  /** Subscribes by @name (public) or invite token; the channel key is pinned on the first subscribe. */
+  async subscribe(by: { name: string } | { invite: string }): Promise<ChannelView> {
+    const view = await this.http.call<ChannelView>('POST', '/v1/channels/subscriptions', by);
+    this.checkKey(view);
+    return view;
+  }
+
+  async unsubscribe(channelId: string): Promise<void> {
+    await this.http.call('DELETE', `/v1/channels/${encodeURIComponent(channelId)}/subscription`);
+    this.keyring.forget(channelId);
+  }
+
+  /** Accepts the key the server now shows for a channel (after the person checked it with the channel). */
+  acceptKey(channelId: string, publicKey: string): void {
+    this.keyring.pin(channelId, publicKey);
+  }
+
+  /** Posts content to a channel this device holds the key of. */
+  async post(channelId: string, content: AnyContent): Promise<ChannelPostView> {
+    const body = writeContent(content);
+    return this.http.call<ChannelPostView>(
+      'POST',
+      `/v1/channels/${encodeURIComponent(channelId)}/posts`,
+      this.signed(channelId, newPostId(), 0, false, body),
+    );
+  }
+
+  /** Replaces a post's content with a new revision (after `revision`, the newest one seen). */
+  async edit(
+    channelId: string,
+    postId: string,
+    revision: number,
+    content: AnyContent,
+  ): Promise<ChannelPostView> {
+    return this.revise(
+      channelId,
+      postId,
+      this.signed(channelId, postId, revision + 1, false, writeContent(content)),
+    );
+  }
+
+  async delete(channelId: string, postId: string, revision: number): Promise<ChannelPostView> {
+    return this.revise(
+      channelId,
+      postId,
+      this.signed(channelId, postId, revision + 1, true, new Uint8Array()),
+    );
+  }
+
+  async createInvite(channelId: string): Promise<ChannelInviteView & { token: string }> {
+    return this.http.call('POST', `/v1/channels/${encodeURIComponent(channelId)}/invites`);
+  }
+
+  async invites(channelId: string): Promise<ChannelInviteView[]> {
+    const { invites } = await this.http.call<{ invites: ChannelInviteView[] }>(
+      'GET',
+      `/v1/channels/${encodeURIComponent(channelId)}/invites`,
+    );
+    return invites;
+  }
+
+  async revokeInvite(channelId: string, inviteId: string): Promise<void> {
+    await this.http.call(
+      'DELETE',
+      `/v1/channels/${encodeURIComponent(channelId)}/invites/${encodeURIComponent(inviteId)}`,
+    );
+  }
+
+  async setAdmin(channelId: string, accountId: string, admin: boolean): Promise<void> {
+    await this.http.call(
+      admin ? 'PUT' : 'DELETE',
+      `/v1/channels/${encodeURIComponent(channelId)}/admins/${encodeURIComponent(accountId)}`,
+    );
+  }
+
+  /** One page of posts after `after`, each checked against the pinned key (the cursor is not moved here). */
+  async posts(
+    channelId: string,
+    after: number,
+    limit = PAGE,
+  ): Promise<{ posts: ChannelPost[]; lastSeq: number }> {
+    const page = await this.http.call<ChannelPostsPage>(
+      'GET',
+      `/v1/channels/${encodeURIComponent(channelId)}/posts?after=${after}&limit=${limit}`,
+    );
+    const key = await this.keyFor(channelId);
+    return { posts: page.posts.map((p) => this.judge(channelId, key, p)), lastSeq: page.lastSeq };
+  }
+
+  /**
+   * Reads every post after this device's cursor, page by page, emits each (`post`), and moves the
+   * cursor; the server's cursor follows (reading after N says "I have up to N"), and a final mark
+   * tells it the last page was read. Concurrent calls for one channel run once more, never twice at once.
+   */
+  sync(channelId: string): Promise<void> {
+    const running = this.syncing.get(channelId);
+    if (running) {
+      this.again.add(channelId);
+      return running;
+    }
+    const run = (async () => {
+      try {
+        do {
+          this.again.delete(channelId);
+          await this.readAll(channelId);
+        } while (this.again.has(channelId));
+      } finally {
+        this.syncing.delete(channelId);
+      }
+    })();
+    this.syncing.set(channelId, run);
+    return run;
+  }
+
+  /** Reads each subscribed channel now, and again whenever the connection signals new posts. */
+  attach(connection: CourierConnection): () => void {
+    const fail = (error: unknown) =>
+      this.emit(
+        'problem',
+        error instanceof CourierError ? error : new CourierError('SERVER_UNAVAILABLE', { cause: error }),
+      );
+    const offPosted = connection.on('channel_posted', ({ channelId, seq }) => {
+      if (seq > this.keyring.cursor(channelId)) this.sync(channelId).catch(fail);
+    });
+    return offPosted;
+  }
+
+  private async readAll(channelId: string): Promise<void> {
+    const key = await this.keyFor(channelId);
+    let after = this.keyring.cursor(channelId);
+    for (;;) {
+      const page = await this.http.call<ChannelPostsPage>(
+        'GET',
+        `/v1/channels/${encodeURIComponent(channelId)}/posts?after=${after}&limit=${PAGE}`,
+      );
+      for (const view of page.posts) {
+        this.emit('post', this.judge(channelId, key, view));
+        after = Math.max(after, view.seq);
+      }
+      this.keyring.setCursor(channelId, after);
+      if (page.posts.length === 0 || after >= page.lastSeq) break;
+    }
+    await this.http.call('POST', `/v1/channels/${encodeURIComponent(channelId)}/read`, { seq: after });
+  }
+
+  private async revise(channelId: string, postId: string, body: ChannelPostBody): Promise<ChannelPostView> {
+    return this.http.call<ChannelPostView>(
+      'PUT',
+      `/v1/channels/${encodeURIComponent(channelId)}/posts/${encodeURIComponent(postId)}`,
+      body,
+    );
+  }
+
+  private signed(
+    channelId: string,
+    postId: string,
+    revision: number,
+    deleted: boolean,
+    body: Uint8Array,
+  ): ChannelPostBody {
+    const secretKey = this.keyring.secretKey(channelId);
+    if (!secretKey)
+      throw new CourierError('CHANNEL_NOT_ADMIN', {
+        message:
+          'This device does not hold the channel key: only the owner and admins it was given to can post.',
+      });
+    const signature = signChannelPost(secretKey, { channelId, postId, revision, deleted, body });
+    return { postId, revision, deleted, body: encodeBase64(body), signature: encodeBase64(signature) };
+  }
+
+  /** The pinned key of a channel (pinning the served one if none was pinned yet). */
+  private async keyFor(channelId: string): Promise<Uint8Array> {
+    let pinned = this.keyring.pinned(channelId);
+    if (pinned === undefined) {
+      const view = await this.show(channelId);
+      pinned = this.keyring.pinned(channelId) ?? view.publicKey;
+    }
+    const key = decodeBase64(pinned);
+    if (key?.length !== 32)
+      throw new CourierError('CHANNEL_INVALID', { message: 'The pinned channel key is damaged.' });
+    return key;
+  }
+
+  private checkKey(view: ChannelView): void {
+    const pinned = this.keyring.pinned(view.channelId);
+    if (pinned === undefined) {
+      this.keyring.pin(view.channelId, view.publicKey);
+    } else if (pinned !== view.publicKey) {
+      this.emit('key_changed', {
+        channelId: view.channelId,
+        name: view.name,
+        pinned,
+        served: view.publicKey,
+      });
+    }
+  }
+
+  private judge(channelId: string, key: Uint8Array, view: ChannelPostView): ChannelPost {
+    const body = decodeBase64(view.body);
+    const signature = decodeBase64(view.signature);
+    const base = { channelId, postId: view.postId, seq: view.seq };
+    if (body === undefined || signature === undefined || (view.deleted && body.length > 0))
+      return { kind: 'rejected', ...base, reason: 'malformed' };
+    const fields = { channelId, postId: view.postId, revision: view.revision, deleted: view.deleted, body };
+    if (!verifyChannelPost(key, fields, signature))
+      return { kind: 'rejected', ...base, reason: 'bad_signature' };
+    return {
+      kind: 'verified',
+      ...base,
+      revision: view.revision,
+      deleted: view.deleted,
+      content: view.deleted ? undefined : readContent(body),
+      createdAtMs: view.createdAtMs,
+      editedAtMs: view.editedAtMs,
+      views: view.views,
+    };
+  }
+}
+
+/** What a person compares to check a channel key (base64 in, groups of hex out). */
+export function channelKeyText(publicKey: string): string {
+  const key = decodeBase64(publicKey);
+  return key ? channelKeyFingerprint(key) : '(damaged key)';
+}

@@ -1,0 +1,463 @@
+import { createHash } from 'node:crypto';
+import {
+  CHANNEL_NAME_PATTERN,
+  CHANNEL_POST_ID_PATTERN,
+  type ChannelInviteView,
+  type ChannelPostBody,
+  type ChannelPostsPage,
+  type ChannelPostView,
+  type ChannelView,
+  CourierError,
+  type CreateChannelBody,
+  decodeBase64,
+  encodeBase64,
+  isId,
+  MAX_CHANNEL_PAGE,
+  MAX_CHANNEL_POST_BYTES,
+  MAX_CHANNEL_TITLE_LENGTH,
+  newId,
+  UNSAFE_TEXT_PATTERN,
+  verifyChannelPost,
+} from '@courier/protocol';
+import type { Bus } from '../bus/ports.ts';
+import type { ServerDeps } from '../deps.ts';
+import type {
+  ChannelInviteRow,
+  ChannelPostRow,
+  ChannelRow,
+  ChannelSubscriptionRow,
+  Storage,
+  Stores,
+} from '../storage/ports.ts';
+
+export interface ChannelLimits {
+  /** Payload bytes one page of posts may carry (the first post always comes). */
+  pageBytes: number;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+/** `@name`, `name` or a channel id, as typed by a person. */
+export function normaliseChannelName(text: string): string {
+  return text.trim().replace(/^@/, '').toLowerCase();
+}
+
+const postView = (row: ChannelPostRow): ChannelPostView => ({
+  postId: row.postId,
+  seq: row.seq,
+  revision: row.revision,
+  deleted: row.deleted,
+  body: encodeBase64(row.payload),
+  signature: encodeBase64(row.signature),
+  createdAtMs: row.createdAt,
+  editedAtMs: row.editedAt,
+  views: row.views,
+});
+
+/**
+ * Broadcast channels (issue 16): a channel's posts are stored once and read by every subscriber
+ * from its own cursor; a new post is one row and one bus signal, never a write per subscriber. The
+ * server checks that an admin posts and that the channel's key signed the post; who subscribes is
+ * known only to the server (admins see a count), and reading is counted per post without recording
+ * who read it.
+ */
+export class ChannelService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly bus: Bus,
+    private readonly deps: Pick<ServerDeps, 'clock' | 'random'>,
+    private readonly limits: ChannelLimits,
+  ) {}
+
+  async create(accountId: string, body: CreateChannelBody): Promise<ChannelView> {
+    const name = normaliseChannelName(body.name);
+    if (!CHANNEL_NAME_PATTERN.test(name)) throw new CourierError('CHANNEL_NAME_INVALID');
+    const title = body.title.trim();
+    const publicKey = decodeBase64(body.publicKey);
+    if (
+      title.length === 0 ||
+      title.length > MAX_CHANNEL_TITLE_LENGTH ||
+      UNSAFE_TEXT_PATTERN.test(title) ||
+      (body.visibility !== 'public' && body.visibility !== 'private') ||
+      publicKey?.length !== 32
+    )
+      throw new CourierError('CHANNEL_INVALID');
+    const now = this.deps.clock.now();
+    const row: ChannelRow = {
+      id: newId('channel', this.deps.random),
+      name,
+      title,
+      visibility: body.visibility,
+      ownerAccountId: accountId,
+      publicKey,
+      createdAt: now,
+      lastSeq: 0,
+      subscriberCount: 1,
+    };
+    await this.storage.transaction(async (stores) => {
+      if (!(await stores.channels.insert(row))) throw new CourierError('CHANNEL_NAME_TAKEN');
+      await stores.channelSubscriptions.insert({
+        accountId,
+        channelId: row.id,
+        cursor: 0,
+        subscribedAt: now,
+      });
+    });
+    await this.bus.publish({
+      type: 'channel_subscriptions_changed',
+      channelId: row.id,
+      accountIds: [accountId],
+    });
+    return this.view(row, 0, 'owner');
+  }
+
+  /** A channel by id or @name: public ones for anyone, private ones for their subscribers and admins. */
+  async show(accountId: string, idOrName: string): Promise<ChannelView> {
+    const channel = await this.find(idOrName);
+    const subscription = await this.storage.channelSubscriptions.get(accountId, channel.id);
+    const role = await this.roleOf(this.storage, channel, accountId);
+    if (channel.visibility === 'private' && !subscription && role === null)
+      throw new CourierError('CHANNEL_NOT_FOUND');
+    return this.view(channel, subscription?.cursor ?? 0, role ?? (subscription ? 'subscriber' : null));
+  }
+
+  /** The channels the account subscribes to (its own included). */
+  async list(accountId: string): Promise<ChannelView[]> {
+    const subscriptions = await this.storage.channelSubscriptions.byAccount(accountId);
+    const channels = new Map(
+      (await this.storage.channels.byIds(subscriptions.map((s) => s.channelId))).map((c) => [c.id, c]),
+    );
+    const admin = new Set(await this.storage.channels.adminOf(accountId));
+    return subscriptions.flatMap((s) => {
+      const channel = channels.get(s.channelId);
+      if (!channel) return [];
+      const role =
+        channel.ownerAccountId === accountId ? 'owner' : admin.has(channel.id) ? 'admin' : 'subscriber';
+      return [this.view(channel, s.cursor, role)];
+    });
+  }
+
+  /** Subscribes by @name (public channels) or by an invite token (any channel, while the link is live). */
+  async subscribe(accountId: string, by: { name: string } | { invite: string }): Promise<ChannelView> {
+    let channel: ChannelRow | undefined;
+    if ('invite' in by) {
+      const invite = await this.storage.channelInvites.byTokenHash(hashToken(by.invite));
+      if (!invite || invite.revokedAt !== null) throw new CourierError('CHANNEL_INVITE_INVALID');
+      channel = await this.storage.channels.byId(invite.channelId);
+      if (!channel) throw new CourierError('CHANNEL_INVITE_INVALID');
+    } else {
+      channel = await this.find(by.name);
+      if (channel.visibility === 'private') {
+        // A private channel looks the same as no channel to someone who is not in it.
+        const member =
+          (await this.storage.channelSubscriptions.get(accountId, channel.id)) !== undefined ||
+          (await this.roleOf(this.storage, channel, accountId)) !== null;
+        if (!member) throw new CourierError('CHANNEL_PRIVATE');
+      }
+    }
+    const found = channel;
+    const now = this.deps.clock.now();
+    const added = await this.storage.transaction(async (stores) => {
+      const inserted = await stores.channelSubscriptions.insert({
+        accountId,
+        channelId: found.id,
+        cursor: 0,
+        subscribedAt: now,
+      });
+      if (inserted) await stores.channels.adjustSubscriberCount(found.id, 1);
+      return inserted;
+    });
+    if (added)
+      await this.bus.publish({
+        type: 'channel_subscriptions_changed',
+        channelId: found.id,
+        accountIds: [accountId],
+      });
+    return this.show(accountId, found.id);
+  }
+
+  async unsubscribe(accountId: string, channelId: string): Promise<void> {
+    const removed = await this.storage.transaction(async (stores) => {
+      const deleted = await stores.channelSubscriptions.delete(accountId, channelId);
+      if (deleted) await stores.channels.adjustSubscriberCount(channelId, -1);
+      return deleted;
+    });
+    if (!removed) throw new CourierError('CHANNEL_NOT_SUBSCRIBED');
+    await this.bus.publish({ type: 'channel_subscriptions_changed', channelId, accountIds: [accountId] });
+  }
+
+  /** A new post (revision 0) by an admin, signed by the channel's key; a retry of the same post is a no-op. */
+  async post(accountId: string, channelId: string, body: ChannelPostBody): Promise<ChannelPostView> {
+    const channel = await this.requireAdmin(accountId, channelId);
+    const post = this.checkedPost(channel, body);
+    if (post.revision !== 0 || post.deleted)
+      throw new CourierError('CHANNEL_POST_INVALID', {
+        message: 'A new post has revision 0 and is not deleted.',
+      });
+    const now = this.deps.clock.now();
+    const row = await this.storage.transaction(async (stores) => {
+      const existing = await stores.channelPosts.byPostId(channelId, post.postId);
+      if (existing) {
+        // A retry after a lost reply: the same signed post is already stored.
+        if (Buffer.compare(existing.signature, post.signature) === 0 && existing.revision === 0)
+          return existing;
+        throw new CourierError('CHANNEL_POST_STALE_REVISION');
+      }
+      const seq = await stores.channels.nextSeq(channelId);
+      const inserted: ChannelPostRow = {
+        channelId,
+        seq,
+        firstSeq: seq,
+        postId: post.postId,
+        revision: 0,
+        deleted: false,
+        payload: post.body,
+        signature: post.signature,
+        authorAccountId: accountId,
+        createdAt: now,
+        editedAt: null,
+        views: 0,
+      };
+      await stores.channelPosts.insert(inserted);
+      return inserted;
+    });
+    await this.bus.publish({ type: 'channels_appended', channels: [[channelId, row.seq]] });
+    return postView(row);
+  }
+
+  /** An edit or a deletion: a later revision, signed by the channel's key, moved to the next sequence number. */
+  async revise(
+    accountId: string,
+    channelId: string,
+    postId: string,
+    body: ChannelPostBody,
+  ): Promise<ChannelPostView> {
+    const channel = await this.requireAdmin(accountId, channelId);
+    if (body.postId !== postId) throw new CourierError('CHANNEL_POST_INVALID');
+    const post = this.checkedPost(channel, body);
+    if (post.deleted && post.body.length > 0)
+      throw new CourierError('CHANNEL_POST_INVALID', { message: 'A deletion has an empty body.' });
+    const now = this.deps.clock.now();
+    const row = await this.storage.transaction(async (stores) => {
+      const existing = await stores.channelPosts.byPostId(channelId, postId);
+      if (!existing) throw new CourierError('CHANNEL_POST_NOT_FOUND');
+      if (existing.revision >= post.revision) throw new CourierError('CHANNEL_POST_STALE_REVISION');
+      const seq = await stores.channels.nextSeq(channelId);
+      const change = {
+        seq,
+        revision: post.revision,
+        deleted: post.deleted,
+        payload: post.body,
+        signature: post.signature,
+        editedAt: now,
+      };
+      if (!(await stores.channelPosts.revise(channelId, postId, change)))
+        throw new CourierError('CHANNEL_POST_STALE_REVISION');
+      return { ...existing, ...change };
+    });
+    await this.bus.publish({ type: 'channels_appended', channels: [[channelId, row.seq]] });
+    return postView(row);
+  }
+
+  /**
+   * Posts after `after`, in sequence order, at most `limit` and the server's page bytes. For a
+   * subscriber, reading after N says it has everything up to N: its cursor moves there (never back)
+   * and each post it passes gets one view. Public channels can be read without subscribing (no view).
+   */
+  async posts(accountId: string, channelId: string, after: number, limit: number): Promise<ChannelPostsPage> {
+    const channel = await this.storage.channels.byId(channelId);
+    if (!channel) throw new CourierError('CHANNEL_NOT_FOUND');
+    const subscription = await this.storage.channelSubscriptions.get(accountId, channelId);
+    if (!subscription) {
+      if (channel.visibility === 'private' && (await this.roleOf(this.storage, channel, accountId)) === null)
+        throw new CourierError('CHANNEL_NOT_FOUND');
+    } else {
+      await this.advance(subscription, Math.min(after, channel.lastSeq));
+    }
+    const rows = await this.storage.channelPosts.range(
+      channelId,
+      after,
+      Math.max(1, Math.min(limit, MAX_CHANNEL_PAGE)),
+      this.limits.pageBytes,
+    );
+    return { posts: rows.map(postView), lastSeq: channel.lastSeq };
+  }
+
+  /** Moves the subscription's cursor to `seq` (a cumulative "read up to"). */
+  async markRead(accountId: string, channelId: string, seq: number): Promise<{ cursor: number }> {
+    const channel = await this.storage.channels.byId(channelId);
+    const subscription = await this.storage.channelSubscriptions.get(accountId, channelId);
+    if (!channel || !subscription) throw new CourierError('CHANNEL_NOT_SUBSCRIBED');
+    return { cursor: await this.advance(subscription, Math.min(seq, channel.lastSeq)) };
+  }
+
+  async createInvite(accountId: string, channelId: string): Promise<ChannelInviteView> {
+    await this.requireAdmin(accountId, channelId);
+    const token = base64url(this.deps.random(24));
+    const row: ChannelInviteRow = {
+      id: base64url(this.deps.random(12)),
+      channelId,
+      tokenHash: hashToken(token),
+      createdBy: accountId,
+      createdAt: this.deps.clock.now(),
+      revokedAt: null,
+    };
+    await this.storage.channelInvites.insert(row);
+    return { inviteId: row.id, token, createdAtMs: row.createdAt, revokedAtMs: null };
+  }
+
+  async invites(accountId: string, channelId: string): Promise<ChannelInviteView[]> {
+    await this.requireAdmin(accountId, channelId);
+    return (await this.storage.channelInvites.byChannel(channelId)).map((r) => ({
+      inviteId: r.id,
+      createdAtMs: r.createdAt,
+      revokedAtMs: r.revokedAt,
+    }));
+  }
+
+  async revokeInvite(accountId: string, channelId: string, inviteId: string): Promise<void> {
+    await this.requireAdmin(accountId, channelId);
+    if (!(await this.storage.channelInvites.revoke(channelId, inviteId, this.deps.clock.now())))
+      throw new CourierError('CHANNEL_INVITE_INVALID');
+  }
+
+  /** The owner names an admin (who must then get the channel key from the owner's device to post). */
+  async setAdmin(accountId: string, channelId: string, adminId: string, admin: boolean): Promise<void> {
+    const channel = await this.storage.channels.byId(channelId);
+    if (!channel) throw new CourierError('CHANNEL_NOT_FOUND');
+    if (channel.ownerAccountId !== accountId) throw new CourierError('CHANNEL_NOT_OWNER');
+    if (!(await this.storage.accounts.byId(adminId))) throw new CourierError('ACCOUNT_NOT_FOUND');
+    if (admin) await this.storage.channels.addAdmin(channelId, adminId, this.deps.clock.now());
+    else await this.storage.channels.removeAdmin(channelId, adminId);
+  }
+
+  /** Deletes a channel with its posts, subscriptions and invites (the owner only). */
+  async deleteChannel(accountId: string, channelId: string): Promise<void> {
+    const channel = await this.storage.channels.byId(channelId);
+    if (!channel) throw new CourierError('CHANNEL_NOT_FOUND');
+    if (channel.ownerAccountId !== accountId) throw new CourierError('CHANNEL_NOT_OWNER');
+    await this.storage.transaction(async (stores) => {
+      await stores.channelPosts.deleteByChannel(channelId);
+      await stores.channelSubscriptions.deleteByChannel(channelId);
+      await stores.channelInvites.deleteByChannel(channelId);
+      await stores.channels.delete(channelId);
+    });
+    // No account list: every node drops the channel from whichever connections it has on it.
+    await this.bus.publish({ type: 'channel_subscriptions_changed', channelId, accountIds: [] });
+  }
+
+  /**
+   * Erasure (inside the account deletion's transaction): its subscriptions go (each channel's count
+   * drops), channels it owns go with their posts, and it is forgotten as admin, author and inviter.
+   * Returns the channels deleted (their subscribers' connections drop them).
+   */
+  static async eraseAccount(stores: Stores, accountId: string): Promise<string[]> {
+    for (const s of await stores.channelSubscriptions.deleteByAccount(accountId))
+      await stores.channels.adjustSubscriberCount(s.channelId, -1);
+    const owned = await stores.channels.ownedBy(accountId);
+    for (const channel of owned) {
+      await stores.channelPosts.deleteByChannel(channel.id);
+      await stores.channelSubscriptions.deleteByChannel(channel.id);
+      await stores.channelInvites.deleteByChannel(channel.id);
+      await stores.channels.delete(channel.id);
+    }
+    await stores.channels.deleteAdminsByAccount(accountId);
+    await stores.channelPosts.forgetAuthor(accountId);
+    await stores.channelInvites.forgetCreator(accountId);
+    return owned.map((c) => c.id);
+  }
+
+  private async advance(subscription: ChannelSubscriptionRow, to: number): Promise<number> {
+    let current = subscription;
+    // A race with another read of the same account: re-read and try again from where it stands.
+    for (let attempt = 0; attempt < 5 && to > current.cursor; attempt += 1) {
+      const from = current.cursor;
+      const moved = await this.storage.transaction(async (stores) => {
+        if (!(await stores.channelSubscriptions.advance(current.accountId, current.channelId, from, to)))
+          return false;
+        await stores.channelPosts.countViews(current.channelId, from, to);
+        return true;
+      });
+      if (moved) return to;
+      const fresh = await this.storage.channelSubscriptions.get(current.accountId, current.channelId);
+      if (!fresh) return from;
+      current = fresh;
+    }
+    return current.cursor;
+  }
+
+  private checkedPost(
+    channel: ChannelRow,
+    body: ChannelPostBody,
+  ): { postId: string; revision: number; deleted: boolean; body: Uint8Array; signature: Uint8Array } {
+    const payload = decodeBase64(body.body);
+    const signature = decodeBase64(body.signature);
+    if (
+      !CHANNEL_POST_ID_PATTERN.test(body.postId) ||
+      !Number.isSafeInteger(body.revision) ||
+      body.revision < 0 ||
+      body.revision > 0xffff_ffff ||
+      typeof body.deleted !== 'boolean' ||
+      payload === undefined ||
+      payload.length > MAX_CHANNEL_POST_BYTES ||
+      (!body.deleted && payload.length === 0) ||
+      signature?.length !== 64
+    )
+      throw new CourierError('CHANNEL_POST_INVALID');
+    const fields = {
+      channelId: channel.id,
+      postId: body.postId,
+      revision: body.revision,
+      deleted: body.deleted,
+      body: payload,
+    };
+    if (!verifyChannelPost(channel.publicKey, fields, signature))
+      throw new CourierError('CHANNEL_POST_BAD_SIGNATURE');
+    return { ...fields, signature };
+  }
+
+  private async requireAdmin(accountId: string, channelId: string): Promise<ChannelRow> {
+    const channel = await this.storage.channels.byId(channelId);
+    if (!channel) throw new CourierError('CHANNEL_NOT_FOUND');
+    if ((await this.roleOf(this.storage, channel, accountId)) === null) {
+      const subscribed = await this.storage.channelSubscriptions.get(accountId, channelId);
+      if (channel.visibility === 'private' && !subscribed) throw new CourierError('CHANNEL_NOT_FOUND');
+      throw new CourierError('CHANNEL_NOT_ADMIN');
+    }
+    return channel;
+  }
+
+  private async roleOf(
+    stores: Stores,
+    channel: ChannelRow,
+    accountId: string,
+  ): Promise<'owner' | 'admin' | null> {
+    if (channel.ownerAccountId === accountId) return 'owner';
+    return (await stores.channels.isAdmin(channel.id, accountId)) ? 'admin' : null;
+  }
+
+  private async find(idOrName: string): Promise<ChannelRow> {
+    const text = idOrName.trim();
+    const channel =
+      (isId('channel', text) ? await this.storage.channels.byId(text) : undefined) ??
+      (await this.storage.channels.byName(normaliseChannelName(text)));
+    if (!channel) throw new CourierError('CHANNEL_NOT_FOUND');
+    return channel;
+  }
+
+  private view(channel: ChannelRow, cursor: number, role: ChannelView['myRole']): ChannelView {
+    return {
+      channelId: channel.id,
+      name: channel.name,
+      title: channel.title,
+      visibility: channel.visibility,
+      publicKey: encodeBase64(channel.publicKey),
+      createdAtMs: channel.createdAt,
+      lastSeq: channel.lastSeq,
+      subscriberCount: channel.subscriberCount,
+      myRole: role,
+      cursor,
+    };
+  }
+}

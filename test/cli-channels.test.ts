@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliRunner } from './support/cli-process.ts';
+import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
+import { until } from './support/until.ts';
+
+const ALICE = '+441234567311';
+const BOB = '+12025550311';
+const CAROL = '+12025550312';
+
+/** `courier channel …` and channel posts in `listen`, as people run them: real processes, a real server. */
+describe('courier channel', { timeout: 240_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'courier-channel-cli-'));
+  const outbox = join(dir, 'sms.jsonl');
+  let server: ServerProcess;
+  const { courier, start, running, register: signUp } = cliRunner(dir, () => server.url);
+  const register = (who: string, phone: string) => signUp(who, phone, outbox);
+
+  beforeAll(async () => {
+    server = await spawnServer(
+      {
+        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
+        COURIER_SMS_OUTBOX: outbox,
+        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
+        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
+      },
+      await freePort(),
+    );
+    await register('alice', ALICE);
+    await register('bob', BOB);
+    await register('carol', CAROL);
+  }, 240_000);
+  afterAll(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    if (server) await killHard(server.child);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates, subscribes, posts live into listen marked as public, edits, shows, and refuses a non-admin', async () => {
+    const created = await courier('alice', 'channel', 'create', 'cli_news', 'CLI', 'News');
+    expect(created.code, created.err).toBe(0);
+    expect(created.out).toContain('Created @cli_news');
+    expect(created.out).toContain('not end-to-end encrypted');
+    // The channel's secret key stays in Alice's profile, readable by her only.
+    expect(statSync(join(dir, 'alice', 'channels.json')).mode & 0o777).toBe(0o600);
+
+    const subscribed = await courier('bob', 'channel', 'subscribe', '@cli_news');
+    expect(subscribed.code, subscribed.err).toBe(0);
+    expect(subscribed.out).toContain('Pinned its key');
+
+    const listen = start('bob', ['listen']);
+    await until(() => listen.err().includes('connected'), 'bob connected', 60_000);
+    const posted = await courier('alice', 'channel', 'post', '@cli_news', 'hello', 'subscribers');
+    expect(posted.code, posted.err).toBe(0);
+    await until(() => listen.out().includes('hello subscribers'), 'the post in listen', 60_000);
+    listen.child.kill('SIGINT');
+    await listen.exit;
+    const line = listen
+      .out()
+      .split('\n')
+      .find((l) => l.includes('hello subscribers'))!;
+    expect(line).toContain('[@cli_news · public channel, not end-to-end encrypted]');
+
+    const postId = /\(([A-Za-z0-9_-]{32})\)/.exec(posted.out)![1]!;
+    expect(
+      (await courier('alice', 'channel', 'edit', '@cli_news', postId.slice(0, 8), 'hello', 'again')).code,
+    ).toBe(0);
+    const shown = await courier('bob', 'channel', 'show', '@cli_news');
+    expect(shown.code, shown.err).toBe(0);
+    expect(shown.out).toContain('hello again (edited)');
+    expect(shown.out).not.toContain('hello subscribers');
+
+    const refused = await courier('bob', 'channel', 'post', '@cli_news', 'not mine');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('CHANNEL_NOT_ADMIN');
+    const list = await courier('bob', 'channel', 'show');
+    expect(list.out).toContain('@cli_news');
+    expect((await courier('bob', 'channel', 'unsubscribe', '@cli_news')).code).toBe(0);
+    expect((await courier('bob', 'channel', 'show')).out).toContain('No channels');
+  });
+
+  it('a private channel: invite link admits, revoked link admits no one', async () => {
+    expect((await courier('alice', 'channel', 'create', 'cli_secret', 'Secret', '--private')).code).toBe(0);
+    const byName = await courier('bob', 'channel', 'subscribe', '@cli_secret');
+    expect(byName.code).toBe(1);
+    expect(byName.err).toContain('CHANNEL_PRIVATE');
+    const invite = await courier('alice', 'channel', 'invite', '@cli_secret');
+    expect(invite.code, invite.err).toBe(0);
+    const link = invite.out.split('\n')[0]!;
+    expect(link).toContain('#channel-invite=');
+    expect((await courier('bob', 'channel', 'subscribe', link)).code).toBe(0);
+    const inviteId = /--revoke ([A-Za-z0-9_-]+)/.exec(invite.out)![1]!;
+    expect((await courier('alice', 'channel', 'invite', '@cli_secret', '--revoke', inviteId)).code).toBe(0);
+    const late = await courier('carol', 'channel', 'subscribe', link);
+    expect(late.code).toBe(1);
+    expect(late.err).toContain('CHANNEL_INVITE_INVALID');
+  });
+});
