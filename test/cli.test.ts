@@ -48,9 +48,7 @@ describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'packages/cli/src/main.ts',
+        'packages/cli/bin/courier.js',
         '--home',
         join(dir, who),
         ...(options.server === false ? [] : ['--server', server.url]),
