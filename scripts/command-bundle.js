@@ -187,6 +187,13 @@ export async function launch(name) {
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const force = process.argv.includes('--force');
+  try {
+    await import('esbuild');
+  } catch {
+    // `prepare` must not fail an install: the bins then run the sources through tsx.
+    process.stdout.write('esbuild is not installed: courier and courier-server run through tsx (slower)\n');
+    process.exit(0);
+  }
   for (const name of /** @type {const} */ (['courier', 'courier-server'])) {
     const started = Date.now();
     const built = await ensureCommandBuilt(name, force);
