@@ -1,7 +1,10 @@
-import { decodeRosterEvent, type RosterEvent } from '@courier/protocol';
+import { CourierError, decodeRosterEvent, type RosterEvent } from '@courier/protocol';
 import type { CourierHttp } from '@courier/sdk';
 
-/** Account ids shown as `@username` (or display name), looked up once each. */
+/**
+ * People shown as `@username`, else their display name, else their number when they let you see it,
+ * never by internal account id; looked up once each.
+ */
 export class Names {
   private readonly cache = new Map<string, string>();
 
@@ -10,12 +13,17 @@ export class Names {
   async of(accountId: string): Promise<string> {
     const known = this.cache.get(accountId);
     if (known) return known;
-    let name = accountId;
+    let name: string;
     try {
       const user = await this.http.lookup({ accountId });
-      name = user.username ? `@${user.username}` : user.displayName || accountId;
-    } catch {
-      // Unknown (e.g. deleted) accounts keep their id.
+      name = user.username
+        ? `@${user.username}`
+        : user.displayName || user.phone || 'someone with no name yet';
+    } catch (error) {
+      name =
+        error instanceof CourierError && error.code === 'ACCOUNT_NOT_FOUND'
+          ? 'a deleted account'
+          : 'someone (their name could not be looked up)';
     }
     this.cache.set(accountId, name);
     return name;
