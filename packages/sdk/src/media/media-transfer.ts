@@ -86,7 +86,10 @@ export async function uploadEncryptedFile(
   const encrypting = new EncryptingSource(source, cipher);
   // Loaded when a file is sent: evaluating tus-js-client (and its dependencies) costs every other
   // short CLI command and the app's first load ~100 ms.
-  const { Upload } = await import('tus-js-client');
+  // As a CommonJS module in a bundle (the courier command), its exports may sit under `default`.
+  const tus: Partial<typeof import('tus-js-client')> & { default?: typeof import('tus-js-client') } =
+    await import('tus-js-client');
+  const Upload = tus.Upload ?? tus.default!.Upload;
   const uploadUrl = await new Promise<string>((resolve, reject) => {
     if (options.signal?.aborted) {
       reject(new CourierError('MEDIA_CANCELLED'));
