@@ -11,7 +11,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Builds the web app (packages/web/dist) when it is missing or older than its sources.
-    globalSetup: ['test/support/web-build.global.ts'],
+    // Builds the web app (packages/web/dist) and the courier / courier-server commands
+    // (packages/{cli,server}/dist) when they are missing or older than their sources.
+    globalSetup: ['test/support/web-build.global.ts', 'test/support/commands-build.global.ts'],
   },
 });

@@ -150,6 +150,17 @@ export class BenchServer {
     return this.codes.get(phone);
   }
 
+  /** The newest verification code sent to a number (waits up to a second for it to be written). */
+  async code(phone: string): Promise<string> {
+    let code = this.codeFor(phone);
+    for (let tries = 0; !code && tries < 100; tries++) {
+      await new Promise((r) => setTimeout(r, 10));
+      code = this.codeFor(phone);
+    }
+    if (!code) throw new Error(`no code for ${phone}`);
+    return code;
+  }
+
   /** Registers `count` accounts through the API, `concurrency` at a time (numbers +44207nnnnnnn). */
   async register(count: number, concurrency = 32): Promise<BenchUser[]> {
     const users: BenchUser[] = new Array(count);
@@ -160,12 +171,7 @@ export class BenchServer {
         const phone = `+44207${String(i).padStart(7, '0')}`;
         const http = new CourierHttp(this.url);
         await http.requestCode(phone, 'register');
-        let code = this.codeFor(phone);
-        for (let tries = 0; !code && tries < 100; tries++) {
-          await new Promise((r) => setTimeout(r, 10));
-          code = this.codeFor(phone);
-        }
-        if (!code) throw new Error(`no code for ${phone}`);
+        const code = await this.code(phone);
         this.policyVersion ??= (await http.privacyPolicy()).version;
         const reply = await http.verifyCode(phone, code, 'register', 'bench', this.policyVersion);
         http.setToken(reply.token);

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- floor|w1|w2|w3|mls|mls-group|media|web|history|blocking|scaled-faults|channel|all] [--members N] [--pairs N]
+ * npm run bench [-- floor|w1|w2|w3|mls|mls-group|media|web|cli|history|blocking|scaled-faults|channel|all] [--members N] [--pairs N]
  *   channel: [--channel-subscribers N (10,000)] [--posts N (20)] [--no-floor]
  *                [--messages N] [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
  *                [--no-floor]
@@ -12,6 +12,8 @@
  * `blocking` (also in `all`) measures reconnects past a censor in network namespaces (root only).
  * `mls-soak [--histories N] [--seconds S] [--max-ops N] [--seed N]` (run when named) searches random MLS
  * group histories for failures; it exits 1 when it found any.
+ * `cli [--runs N]` (when named) times the `courier` command: `--help` and a `send` to an existing chat,
+ * process start to exit, with a bare `node -e ''` as the floor (medians of 7 runs unless --runs).
  * `web [--chats N] [--messages N]` (when named) measures the messenger in Chromium: chat list with N chats,
  * opening a chat with --messages stored messages, and the JavaScript the first load transfers.
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
@@ -25,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { BenchServer, type BenchStorage } from './bench-server.ts';
 import { BLOCKING_DEFAULTS, runBlocking } from './blocking.ts';
 import { CHANNEL_DEFAULTS, CHANNEL_FIGURES, runChannel } from './channel.ts';
+import { CLI_DEFAULTS, runCliBench } from './cli.ts';
 import { HISTORY_DEFAULTS, runHistoryBench } from './history.ts';
 import { type Figure, progress, round } from './figure.ts';
 import { median } from './server-proc.ts';
@@ -414,6 +417,32 @@ if (which === 'web') {
     'first_load_js_gzip_kb',
     'worker_js_gzip_kb',
   ]);
+}
+if (which === 'cli') {
+  // The `courier` command as a person runs it, against a server of its own (bench/cli.ts); the runs
+  // are the command's (interleaved with the floor), on one server.
+  const params = { runs: values.runs === '1' ? CLI_DEFAULTS.runs : runs };
+  progress(`cli: ${params.runs} runs (${storage})`);
+  let server: BenchServer | undefined;
+  const lines = await runOn(
+    async () => {
+      server = await BenchServer.start(storage, await freePort());
+      return Object.assign(new CourierTarget(server, storage), { stop: () => server!.stop() });
+    },
+    () => runCliBench(server!, params, storage),
+    'cli',
+    [
+      'node_start_ms',
+      'help_ms',
+      'send_ms',
+      'server_help_ms',
+      'help_vs_floor',
+      'send_vs_floor',
+      'server_help_vs_floor',
+    ],
+    storage,
+  );
+  lines.forEach(printLine);
 }
 if (which === 'history') {
   // In-process: opening a chat of 10 and of --messages (default 100,000) messages in each device store.

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,9 +48,7 @@ describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'packages/cli/src/main.ts',
+        'packages/cli/bin/courier.js',
         '--home',
         join(dir, who),
         ...(options.server === false ? [] : ['--server', server.url]),
@@ -142,11 +140,35 @@ describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
     const wrongCode = String((Number(real) + 1) % 10 ** real.length).padStart(real.length, '0');
     const wrong = await courier('alice', 'register', ALICE, '--code', wrongCode, '--accept-policy');
     expect(wrong.code).not.toBe(0);
-    expect(wrong.err.trim()).toBe('error AUTH_CODE_INVALID: The verification code is wrong.');
+    expect(wrong.err.trim()).toBe(
+      'error AUTH_CODE_INVALID: The verification code is wrong. The code sent stays valid: give it again with --code (no new SMS is sent).',
+    );
     expect((await courier('alice', 'whoami')).err).toContain('error AUTH_REQUIRED');
 
-    // Alice types the code she got by SMS; Bob gives it with --code in a second run.
-    expect(await signInTyping('alice', 'register', ALICE)).toContain(`Registered ${ALICE}`);
+    // Alice mistypes the code she got by SMS at the prompt, is asked again and types it right: one
+    // SMS only. Bob gives his with --code in a second run.
+    const codesTo = (phone: string) =>
+      readFileSync(outbox, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((line) => (JSON.parse(line) as { to: string }).to === phone).length;
+    const typing = start('alice', ['register', ALICE, '--device-name', "alice's device"]);
+    await typing.until('the code prompt', (r) => r.err().includes(`Code sent to ${ALICE}: `));
+    const sent = codeFromOutbox(outbox, ALICE);
+    const codesSent = codesTo(ALICE);
+    const mistyped = String((Number(sent) + 1) % 10 ** sent.length).padStart(sent.length, '0');
+    typing.child.stdin?.write(`${mistyped}\n`);
+    await typing.until('the policy question', (r) => r.err().includes('Do you accept it? [y/N]'));
+    typing.child.stdin?.write('y\n');
+    await typing.until('the second prompt', (r) =>
+      r.err().includes(`Type the code sent to ${ALICE} again: `),
+    );
+    expect(typing.err()).toContain('That code is not right.');
+    typing.child.stdin?.write(`${sent}\n`);
+    typing.child.stdin?.end();
+    expect(await typing.exit).toBe(0);
+    expect(typing.out()).toContain(`Registered ${ALICE}`);
+    expect(codesTo(ALICE)).toBe(codesSent);
     expect((await courier('bob', 'register', BOB, '--request-only')).code).toBe(0);
     const bobUp = await courier(
       'bob',

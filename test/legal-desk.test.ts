@@ -164,9 +164,7 @@ describe('legal desk, log and transparency report', () => {
       promisify(execFile)(
         process.execPath,
         [
-          '--import',
-          'tsx',
-          'packages/cli/src/main.ts',
+          'packages/cli/bin/courier.js',
           '--server',
           server.url,
           '--home',
@@ -229,15 +227,13 @@ describe('the log refuses a rollback', () => {
     const verify = (server: TestServer, key: string) =>
       promisify(execFile)(
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          'packages/cli/src/main.ts',
-          '--server',
-          server.url,
-          '--home',
-          join(dir, 'auditor'),
-        ].concat(['verify-report', '--period', '2026-H1', '--key', key]),
+        ['packages/cli/bin/courier.js', '--server', server.url, '--home', join(dir, 'auditor')].concat([
+          'verify-report',
+          '--period',
+          '2026-H1',
+          '--key',
+          key,
+        ]),
         { cwd: root },
       );
     try {

@@ -6,7 +6,7 @@ import { COMMANDS } from '../packages/server/src/commands/command-table.ts';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 function server(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts', ...args], {
+  const result = spawnSync(process.execPath, ['packages/server/bin/courier-server.js', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,

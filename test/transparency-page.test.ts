@@ -326,9 +326,7 @@ describe('the transparency page (Chromium, real server)', () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'packages/cli/src/main.ts',
+        'packages/cli/bin/courier.js',
         '--server',
         url!,
         '--home',

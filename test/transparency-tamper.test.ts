@@ -36,15 +36,13 @@ describe('a tampered log is caught by verify-report and by the server at start',
   const verify = () =>
     promisify(execFile)(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'packages/cli/src/main.ts',
-        '--server',
-        server.url,
-        '--home',
-        join(dir, 'auditor'),
-      ].concat(['verify-report', '--period', '2026-H1', '--key', key]),
+      ['packages/cli/bin/courier.js', '--server', server.url, '--home', join(dir, 'auditor')].concat([
+        'verify-report',
+        '--period',
+        '2026-H1',
+        '--key',
+        key,
+      ]),
       { cwd: root },
     );
   /** Runs `change` on the database, checks both detectors refuse, then undoes it. */

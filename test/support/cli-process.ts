@@ -21,16 +21,7 @@ export function cliRunner(dir: string, serverUrl: () => string) {
   const start = (who: string, args: string[]): CliRun => {
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'packages/cli/src/main.ts',
-        '--home',
-        join(dir, who),
-        '--server',
-        serverUrl(),
-        ...args,
-      ],
+      ['packages/cli/bin/courier.js', '--home', join(dir, who), '--server', serverUrl(), ...args],
       { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, COURIER_SERVER: '' } },
     );
     running.add(child);

@@ -34,7 +34,8 @@ export interface ServerProcess {
  */
 export async function spawnServer(env: Record<string, string>, port: number): Promise<ServerProcess> {
   const dataDir = env.COURIER_SQLITE_PATH ? { COURIER_DATA_DIR: dirname(env.COURIER_SQLITE_PATH) } : {};
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts', 'serve'], {
+  // The `courier-server` bin: the compiled command (the test run's global setup builds it fresh).
+  const child = spawn(process.execPath, ['packages/server/bin/courier-server.js', 'serve'], {
     cwd: root,
     env: {
       ...process.env,
@@ -59,7 +60,7 @@ export async function spawnServer(env: Record<string, string>, port: number): Pr
     output += String(d);
   });
   const url = `http://127.0.0.1:${port}`;
-  // Generous: on a loaded machine (2 cores, other suites compiling) tsx's start alone took over 30 s.
+  // Generous: on a shared, loaded machine a start can take tens of seconds.
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output}`);

@@ -1,27 +1,29 @@
 /**
  * courier: the command-line client. Each profile (--profile NAME, or --home DIR) is one device of
  * one person; run two profiles to be two people on one machine.
+ *
+ * Only commander loads up front: each command's module, the profile (SQLite, the SDK) and the error
+ * catalog load when a command runs, so `courier --help` and mistyped commands answer at once.
  */
-import { CourierError } from '@courier/protocol';
 import { Command } from 'commander';
-import * as account from './commands/account-commands.ts';
-import * as actions from './commands/action-commands.ts';
-import * as channels from './commands/channel-commands.ts';
-import * as chats from './commands/chat-commands.ts';
-import * as consent from './commands/consent-commands.ts';
-import { exportData } from './commands/export-command.ts';
-import * as files from './commands/file-commands.ts';
-import * as messages from './commands/message-commands.ts';
-import * as privacy from './commands/privacy-commands.ts';
-import * as stickers from './commands/sticker-commands.ts';
-import { type ReportOptions, report } from './commands/report-command.ts';
-import { verifyReport } from './commands/verify-report.ts';
+import type { ReportOptions } from './commands/report-command.ts';
 import type { CommandContext } from './context.ts';
-import { LineReader } from './line-reader.ts';
-import { consoleIo, describeError } from './output.ts';
-import { Profile } from './profile.ts';
+import type { LineReader } from './line-reader.ts';
 
-const answers = new LineReader();
+const account = () => import('./commands/account-commands.ts');
+const chats = () => import('./commands/chat-commands.ts');
+const consent = () => import('./commands/consent-commands.ts');
+const exporting = () => import('./commands/export-command.ts');
+const files = () => import('./commands/file-commands.ts');
+const messages = () => import('./commands/message-commands.ts');
+const privacy = () => import('./commands/privacy-commands.ts');
+const reporting = () => import('./commands/report-command.ts');
+const verifying = () => import('./commands/verify-report.ts');
+const actions = () => import('./commands/action-commands.ts');
+const channels = () => import('./commands/channel-commands.ts');
+const stickers = () => import('./commands/sticker-commands.ts');
+
+let answers: LineReader | undefined;
 
 const program = new Command()
   .name('courier')
@@ -35,22 +37,38 @@ const program = new Command()
   .option('--json', 'print data as JSON')
   .showHelpAfterError();
 
-function context(): CommandContext {
+async function context(): Promise<CommandContext> {
+  const [{ Profile }, { consoleIo }, { LineReader }] = await Promise.all([
+    import('./profile.ts'),
+    import('./output.ts'),
+    import('./line-reader.ts'),
+  ]);
   const options = program.opts<{ profile?: string; home?: string; server?: string; json?: boolean }>();
   const profile = new Profile({
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.home ? { home: options.home } : {}),
     ...(options.server ? { server: options.server } : {}),
   });
-  return { profile, io: consoleIo, json: options.json ?? false, ask: (q) => answers.ask(q) };
+  const reader = new LineReader();
+  answers = reader;
+  return { profile, io: consoleIo, json: options.json ?? false, ask: (q) => reader.ask(q) };
 }
 
+/** An action that loads its command's module, then runs it with the context; errors as one line. */
 const run =
-  <A extends unknown[]>(action: (ctx: CommandContext, ...args: A) => Promise<void>) =>
+  <M, A extends unknown[]>(
+    load: () => Promise<M>,
+    action: (module: M, ctx: CommandContext, ...args: A) => Promise<void>,
+  ) =>
   async (...args: A) => {
     try {
-      await action(context(), ...args);
+      const [module, ctx] = await Promise.all([load(), context()]);
+      await action(module, ctx, ...args);
     } catch (error) {
+      const [{ CourierError }, { consoleIo, describeError }] = await Promise.all([
+        import('@courier/protocol'),
+        import('./output.ts'),
+      ]);
       consoleIo.err(describeError(error));
       if (
         error instanceof CourierError &&
@@ -63,9 +81,15 @@ const run =
       }
       process.exitCode = 1;
     } finally {
-      answers.close();
+      answers?.close();
     }
   };
+
+/** `run` for a command whose function takes the context, then what commander passes, as they are. */
+const call = <M, K extends keyof M>(load: () => Promise<M>, name: K) =>
+  run(load, (module, ctx, ...args: unknown[]) =>
+    (module[name] as (ctx: CommandContext, ...rest: unknown[]) => Promise<void>)(ctx, ...args),
+  );
 
 for (const intent of ['register', 'login'] as const) {
   program
@@ -79,58 +103,72 @@ for (const intent of ['register', 'login'] as const) {
     .option('--accept-policy', 'accept the current privacy policy without asking')
     .action(
       run(
+        account,
         (
+          m,
           ctx,
           phone: string,
           o: { code?: string; deviceName?: string; requestOnly?: boolean; acceptPolicy?: boolean },
-        ) => account.signIn(ctx, intent, phone, o),
+        ) => m.signIn(ctx, intent, phone, o),
       ),
     );
 }
-program.command('logout').description('sign this device out').action(run(account.logout));
-program.command('whoami').description('show this account and device').action(run(account.whoami));
+program
+  .command('logout')
+  .description('sign this device out')
+  .action(run(account, (m, ctx) => m.logout(ctx)));
+program
+  .command('whoami')
+  .description('show this account and device')
+  .action(run(account, (m, ctx) => m.whoami(ctx)));
 const username = program.command('username').description('your public @username');
-username.command('set <name>').action(run((ctx, name: string) => account.setUsername(ctx, name)));
-username.command('clear').action(run((ctx) => account.setUsername(ctx, null)));
+username.command('set <name>').action(run(account, (m, ctx, name: string) => m.setUsername(ctx, name)));
+username.command('clear').action(run(account, (m, ctx) => m.setUsername(ctx, null)));
 program
   .command('profile')
   .command('name <displayName...>')
   .description('set your display name')
-  .action(run((ctx, words: string[]) => account.setDisplayName(ctx, words.join(' '))));
+  .action(run(account, (m, ctx, words: string[]) => m.setDisplayName(ctx, words.join(' '))));
 program
   .command('lookup <who>')
   .description('find someone by @username or +phone')
-  .action(run(account.lookup));
-const devices = program.command('devices').description('your devices').action(run(account.devices));
-devices.command('revoke <deviceId>').description('sign a device out').action(run(account.revokeDevice));
+  .action(run(account, (m, ctx, who: string) => m.lookup(ctx, who)));
+const devices = program
+  .command('devices')
+  .description('your devices')
+  .action(run(account, (m, ctx) => m.devices(ctx)));
+devices
+  .command('revoke <deviceId>')
+  .description('sign a device out')
+  .action(run(account, (m, ctx, deviceId: string) => m.revokeDevice(ctx, deviceId)));
 
 const privacyCommand = program.command('privacy').description('who sees and finds you; the privacy policy');
-privacyCommand.command('show').action(run(privacy.showSettings));
+privacyCommand.command('show').action(run(privacy, (m, ctx) => m.showSettings(ctx)));
 privacyCommand
   .command('set <setting> <value>')
   .description(
     'phone-visibility|phone-discovery|last-seen|group-add everybody|contacts|nobody; self-destruct 1|3|6|12; read-receipts on|off (this device)',
   )
-  .action(run(privacy.changeSetting));
+  .action(run(privacy, (m, ctx, setting: string, value: string) => m.changeSetting(ctx, setting, value)));
 privacyCommand
   .command('policy')
   .description('show the privacy policy in force')
-  .action(run(privacy.showPolicy));
+  .action(run(privacy, (m, ctx) => m.showPolicy(ctx)));
 privacyCommand
   .command('accept <version>')
   .description('accept a privacy-policy version')
-  .action(run(privacy.acceptPolicy));
+  .action(run(privacy, (m, ctx, version: string) => m.acceptPolicy(ctx, version)));
 program
   .command('export [file]')
   .description(
     'export your data: what the server holds (a job, with progress) and the chats on this device (zip)',
   )
-  .action(run(exportData));
+  .action(run(exporting, (m, ctx, file: string | undefined) => m.exportData(ctx, file)));
 program
   .command('delete-account')
   .description('delete your account and everything personal the server holds')
   .option('--confirm <phone>', 'your phone number, typed again')
-  .action(run((ctx, o: { confirm?: string }) => privacy.deleteAccount(ctx, o.confirm)));
+  .action(run(privacy, (m, ctx, o: { confirm?: string }) => m.deleteAccount(ctx, o.confirm)));
 
 program
   .command('verify-report')
@@ -143,107 +181,130 @@ program
   )
   .option('--trust-server-key', 'use the key the server publishes (weaker: it trusts the server)')
   .action(
-    run((ctx, o: { period: string; key?: string; origin?: string; trustServerKey?: boolean }) =>
-      verifyReport(ctx, o),
+    run(verifying, (m, ctx, o: { period: string; key?: string; origin?: string; trustServerKey?: boolean }) =>
+      m.verifyReport(ctx, o),
     ),
   );
 
-program.command('chats').description('list your chats').action(run(chats.listChats));
+program
+  .command('chats')
+  .description('list your chats')
+  .action(run(chats, (m, ctx) => m.listChats(ctx)));
 program
   .command('dm <who>')
   .description('open the direct chat with @user or +phone')
-  .action(run(chats.openDirect));
+  .action(run(chats, (m, ctx, who: string) => m.openDirect(ctx, who)));
 program
   .command('requests')
   .description('message requests (chats strangers opened) and group invitations waiting for you')
-  .action(run(consent.listRequests));
+  .action(run(consent, (m, ctx) => m.listRequests(ctx)));
 program
   .command('accept <request>')
   .description(
     'accept a message request or an invitation: its chat id, @user or +phone who sent it, or a group title',
   )
-  .action(run(consent.acceptRequest));
+  .action(run(consent, (m, ctx, request: string) => m.acceptRequest(ctx, request)));
 program
   .command('decline <request>')
   .description('decline (delete) a message request or an invitation; the sender is not told')
-  .action(run(consent.declineRequest));
+  .action(run(consent, (m, ctx, request: string) => m.declineRequest(ctx, request)));
 program
   .command('block <who>')
   .description('block @user, +phone or an account id: silent to them; their chat with you goes')
-  .action(run(consent.block));
-program.command('unblock <who>').description('unblock someone').action(run(consent.unblock));
-program.command('blocks').description('the people you blocked').action(run(consent.listBlocks));
+  .action(run(consent, (m, ctx, who: string) => m.block(ctx, who)));
+program
+  .command('unblock <who>')
+  .description('unblock someone')
+  .action(run(consent, (m, ctx, who: string) => m.unblock(ctx, who)));
+program
+  .command('blocks')
+  .description('the people you blocked')
+  .action(run(consent, (m, ctx) => m.listBlocks(ctx)));
 program
   .command('leave <chat>')
   .description('leave any chat: a group, a direct chat (@user: the contact ends) or a request')
-  .action(run(consent.leave));
+  .action(run(consent, (m, ctx, chat: string) => m.leave(ctx, chat)));
 const group = program.command('group').description('groups');
 group
   .command('create <title> [members...]')
-  .action(run((ctx, title: string, members: string[]) => chats.createGroup(ctx, title, members)));
-group.command('show <chat>').action(run(chats.showGroup));
+  .action(run(chats, (m, ctx, title: string, members: string[]) => m.createGroup(ctx, title, members)));
+group.command('show <chat>').action(run(chats, (m, ctx, chat: string) => m.showGroup(ctx, chat)));
 group
   .command('add <chat> <members...>')
-  .action(run((ctx, chat: string, m: string[]) => chats.addMembers(ctx, chat, m)));
-group.command('remove <chat> <member>').action(run(chats.removeMember));
-group.command('leave <chat>').action(run(chats.leaveGroup));
+  .action(run(chats, (m, ctx, chat: string, members: string[]) => m.addMembers(ctx, chat, members)));
+group
+  .command('remove <chat> <member>')
+  .action(run(chats, (m, ctx, chat: string, member: string) => m.removeMember(ctx, chat, member)));
+group.command('leave <chat>').action(run(chats, (m, ctx, chat: string) => m.leaveGroup(ctx, chat)));
 group
   .command('promote <chat> <member>')
-  .action(run((ctx, c: string, m: string) => chats.setRole(ctx, c, m, 'admin')));
+  .action(run(chats, (m, ctx, chat: string, member: string) => m.setRole(ctx, chat, member, 'admin')));
 group
   .command('demote <chat> <member>')
-  .action(run((ctx, c: string, m: string) => chats.setRole(ctx, c, m, 'member')));
+  .action(run(chats, (m, ctx, chat: string, member: string) => m.setRole(ctx, chat, member, 'member')));
 
 program
   .command('send <chat> <text...>')
   .description('send a message; returns once the server has stored it, with its number')
   .option('--wait <seconds>', 'give up waiting after this long (the message stays in the outbox)', '30')
   .action(
-    run((ctx, chat: string, words: string[], o: { wait: string }) => messages.send(ctx, chat, words, o)),
+    run(messages, (m, ctx, chat: string, words: string[], o: { wait: string }) =>
+      m.send(ctx, chat, words, o),
+    ),
   );
 program
   .command('listen [chat]')
   .description('print new messages as they arrive (Ctrl-C to stop); resumes where it stopped')
-  .action(run((ctx, chat: string | undefined) => messages.listen(ctx, chat)));
+  .action(run(messages, (m, ctx, chat: string | undefined) => m.listen(ctx, chat)));
 program
   .command('send-file <chat> <path>')
   .description('send a file, end-to-end encrypted; resumes an interrupted upload; progress on stderr')
-  .action(run((ctx, chat: string, path: string) => files.sendFile(ctx, chat, path)));
+  .action(run(files, (m, ctx, chat: string, path: string) => m.sendFile(ctx, chat, path)));
 program
   .command('download <message> [path]')
   .description('fetch and decrypt a received file (its id as listen shows it); progress on stderr')
-  .action(run((ctx, ref: string, path: string | undefined) => files.download(ctx, ref, path)));
+  .action(run(files, (m, ctx, ref: string, path: string | undefined) => m.download(ctx, ref, path)));
 const sticker = program.command('sticker').description('sticker packs: make, share, add and send stickers');
 const stickerPack = sticker.command('pack').description('sticker packs');
 stickerPack
   .command('create <short> <title...>')
   .description('make a sticker pack you own, with a short name (its link) and a title')
-  .action(run((ctx, short: string, title: string[]) => stickers.createPack(ctx, short, title)));
+  .action(run(stickers, (m, ctx, short: string, title: string[]) => m.createPack(ctx, short, title)));
 stickerPack
   .command('show <pack>')
   .description("a pack's title, link and stickers (short name or link)")
-  .action(run(stickers.showPack));
+  .action(call(stickers, 'showPack'));
 stickerPack
   .command('add <pack>')
   .description("add someone's pack to your packs (short name or link)")
-  .action(run(stickers.addPack));
-stickerPack.command('delete <short>').description('delete a pack you own').action(run(stickers.deletePack));
-sticker.command('packs').description('the packs you added on this device').action(run(stickers.listPacks));
+  .action(call(stickers, 'addPack'));
+stickerPack
+  .command('delete <short>')
+  .description('delete a pack you own')
+  .action(call(stickers, 'deletePack'));
+sticker
+  .command('packs')
+  .description('the packs you added on this device')
+  .action(call(stickers, 'listPacks'));
 sticker
   .command('add <short> <file> <emoji>')
   .description('upload a sticker to your pack: PNG or WebP (animated WebP too), 512 px on one side')
   .action(
-    run((ctx, short: string, file: string, emoji: string) => stickers.addSticker(ctx, short, file, emoji)),
+    run(stickers, (m, ctx, short: string, file: string, emoji: string) =>
+      m.addSticker(ctx, short, file, emoji),
+    ),
   );
 sticker
   .command('remove <short> <index>')
   .description('delete a sticker of your pack')
-  .action(run((ctx, short: string, index: string) => stickers.removeSticker(ctx, short, index)));
+  .action(run(stickers, (m, ctx, short: string, index: string) => m.removeSticker(ctx, short, index)));
 sticker
   .command('send <chat> <pack> <sticker>')
   .description('send a sticker (its index or emoji) of a pack to a chat')
   .action(
-    run((ctx, chat: string, pack: string, choice: string) => stickers.sendSticker(ctx, chat, pack, choice)),
+    run(stickers, (m, ctx, chat: string, pack: string, choice: string) =>
+      m.sendSticker(ctx, chat, pack, choice),
+    ),
   );
 const channel = program
   .command('channel')
@@ -252,36 +313,39 @@ channel
   .command('create <name> <title...>')
   .description('create a channel (@name, title); public unless --private')
   .option('--private', 'joined only with an invite link')
-  .action(run(channels.createChannel));
+  .action(call(channels, 'createChannel'));
 channel
   .command('post <channel> <text...>')
   .description('post to a channel you own or administer')
-  .action(run(channels.postToChannel));
+  .action(call(channels, 'postToChannel'));
 channel
   .command('edit <channel> <postId> <text...>')
   .description('edit a post')
-  .action(run(channels.editChannelPost));
+  .action(call(channels, 'editChannelPost'));
 channel
   .command('delete-post <channel> <postId>')
   .description('delete a post')
-  .action(run(channels.deleteChannelPost));
+  .action(call(channels, 'deleteChannelPost'));
 channel
   .command('subscribe <target>')
   .description('subscribe by @name (public channels) or an invite link')
-  .action(run(channels.subscribeChannel));
-channel.command('unsubscribe <channel>').action(run(channels.unsubscribeChannel));
+  .action(call(channels, 'subscribeChannel'));
+channel.command('unsubscribe <channel>').action(call(channels, 'unsubscribeChannel'));
 channel
   .command('show [channel]')
   .description('your channels, or a channel and its posts')
   .option('--last <n>', 'how many posts to show', '20')
-  .action(run(channels.showChannel));
+  .action(call(channels, 'showChannel'));
 channel
   .command('invite <channel>')
   .description('make an invite link (or --list them, or --revoke one)')
   .option('--revoke <inviteId>', 'revoke an invite link')
   .option('--list', 'list the invite links')
-  .action(run(channels.channelInvite));
-program.command('chat <chat>').description('interactive chat').action(run(messages.interactiveChat));
+  .action(call(channels, 'channelInvite'));
+program
+  .command('chat <chat>')
+  .description('interactive chat')
+  .action(run(messages, (m, ctx, chat: string) => m.interactiveChat(ctx, chat)));
 program
   .command('report <chat>')
   .description(
@@ -291,41 +355,43 @@ program
   .option('--reason <reason>', 'spam, abuse, illegal or other')
   .option('--comment <text>', 'a note for the moderators')
   .option('--yes', 'send without asking (the preview is still printed)')
-  .action(run((ctx, chat: string, o: ReportOptions) => report(ctx, chat, o)));
+  .action(run(reporting, (m, ctx, chat: string, o: ReportOptions) => m.report(ctx, chat, o)));
 program
   .command('history <chat>')
   .description('a page of a chat as this device keeps it (newest page first; --before for older ones)')
   .option('--before <cursor>', 'the page before this point (as the previous page printed)')
   .option('--limit <n>', 'messages per page (1 to 500)', '20')
-  .action(run((ctx, chat: string, o: { before?: string; limit: string }) => messages.history(ctx, chat, o)));
+  .action(
+    run(messages, (m, ctx, chat: string, o: { before?: string; limit: string }) => m.history(ctx, chat, o)),
+  );
 program
   .command('reply <chat> <message> <text...>')
   .description('answer a message, quoting it (the message as history shows it: #12)')
-  .action(run((ctx, chat: string, id: string, text: string[]) => actions.reply(ctx, chat, id, text)));
+  .action(run(actions, (m, ctx, chat: string, id: string, text: string[]) => m.reply(ctx, chat, id, text)));
 program
   .command('forward <chat> <message> <to>')
   .description('forward a text message to another chat (encrypted again for it)')
-  .action(run((ctx, chat: string, id: string, to: string) => actions.forward(ctx, chat, id, to)));
+  .action(run(actions, (m, ctx, chat: string, id: string, to: string) => m.forward(ctx, chat, id, to)));
 program
   .command('edit <chat> <message> <text...>')
   .description('change the text of a message you sent; shown as edited')
-  .action(run((ctx, chat: string, id: string, text: string[]) => actions.edit(ctx, chat, id, text)));
+  .action(run(actions, (m, ctx, chat: string, id: string, text: string[]) => m.edit(ctx, chat, id, text)));
 program
   .command('delete <chat> <message>')
   .description('delete a message you sent, for everyone (cannot be guaranteed on modified clients)')
-  .action(run((ctx, chat: string, id: string) => actions.deleteMessage(ctx, chat, id)));
+  .action(run(actions, (m, ctx, chat: string, id: string) => m.deleteMessage(ctx, chat, id)));
 program
   .command('react <chat> <message> <emoji>')
   .description('react to a message with an emoji (--remove takes it back)')
   .option('--remove', 'take the reaction back')
   .action(
-    run((ctx, chat: string, id: string, emoji: string, o: { remove?: boolean }) =>
-      actions.react(ctx, chat, id, emoji, o),
+    run(actions, (m, ctx, chat: string, id: string, emoji: string, o: { remove?: boolean }) =>
+      m.react(ctx, chat, id, emoji, o),
     ),
   );
 program
   .command('safety <who>')
   .description('the safety number you share with someone: compare it with theirs out of band')
-  .action(run(messages.safety));
+  .action(run(messages, (m, ctx, who: string) => m.safety(ctx, who)));
 
 await program.parseAsync(process.argv);

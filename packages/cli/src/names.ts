@@ -1,23 +1,36 @@
-import { decodeRosterEvent, type RosterEvent } from '@courier/protocol';
+import { CourierError, decodeRosterEvent, type RosterEvent } from '@courier/protocol';
 import type { CourierHttp } from '@courier/sdk';
 
-/** Account ids shown as `@username` (or display name), looked up once each. */
+/**
+ * People shown as `@username`, else their display name, else their number when they let you see it,
+ * never by internal account id. Each is looked up once a minute at most, so that a long-running
+ * `listen` or `chat` shows a name someone set or changed after it started.
+ */
 export class Names {
-  private readonly cache = new Map<string, string>();
+  private readonly cache = new Map<string, { name: string; atMs: number }>();
 
-  constructor(private readonly http: CourierHttp) {}
+  constructor(
+    private readonly http: Pick<CourierHttp, 'lookup'>,
+    private readonly now: () => number = Date.now,
+    private readonly maxAgeMs = 60_000,
+  ) {}
 
   async of(accountId: string): Promise<string> {
     const known = this.cache.get(accountId);
-    if (known) return known;
-    let name = accountId;
+    if (known && this.now() - known.atMs < this.maxAgeMs) return known.name;
+    let name: string;
     try {
       const user = await this.http.lookup({ accountId });
-      name = user.username ? `@${user.username}` : user.displayName || accountId;
-    } catch {
-      // Unknown (e.g. deleted) accounts keep their id.
+      name = user.username
+        ? `@${user.username}`
+        : user.displayName || user.phone || 'someone with no name yet';
+    } catch (error) {
+      name =
+        error instanceof CourierError && error.code === 'ACCOUNT_NOT_FOUND'
+          ? 'a deleted account'
+          : 'someone (their name could not be looked up)';
     }
-    this.cache.set(accountId, name);
+    this.cache.set(accountId, { name, atMs: this.now() });
     return name;
   }
 

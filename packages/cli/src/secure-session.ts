@@ -3,6 +3,8 @@ import { SecureClient } from '@courier/sdk';
 import type { CommandContext } from './context.ts';
 import type { DeviceStore } from './device-store.ts';
 import { describeEndpoint, endpointFailoverFromEnv } from './endpoint-setup.ts';
+import { Names } from './names.ts';
+import { printable } from './terminal-text.ts';
 
 export interface SecureSession {
   client: SecureClient;
@@ -45,11 +47,16 @@ export async function withSecureClient<T>(
   client.on('fatal', (error) => {
     fatal = error;
   });
-  client.on('key_change', (change) =>
-    ctx.io.err(
-      `(the keys of ${change.accountId} changed: device ${change.deviceId} ${change.replaced ? 'has a new key' : 'was added'}; compare safety numbers: courier safety <who>)`,
-    ),
-  );
+  const names = new Names(ctx.profile.http());
+  client.on('key_change', (change) => {
+    void names
+      .of(change.accountId)
+      .then((who) =>
+        ctx.io.err(
+          `(the keys of ${printable(who)} changed: a device of theirs ${change.replaced ? 'has a new key' : 'was added'}; compare safety numbers: courier safety ${who.startsWith('@') ? who : '<who>'})`,
+        ),
+      );
+  });
   try {
     // The connection comes up by itself; what needs the chats current waits for them.
     if (options.prepareOnly) await client.prepare();

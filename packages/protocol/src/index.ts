@@ -113,6 +113,7 @@ export {
   signDeviceCertificate,
   toBase64,
   verifyDeviceCertificate,
+  verifyDeviceCertificateAsync,
 } from './mls-api.ts';
 export type {
   ClaimedKeyPackage,

@@ -3,7 +3,6 @@
  * command (commands/command-table.ts) and `courier-server <command> --help` its options. Nothing
  * starts a server unless the command is `serve`.
  */
-import { CourierError } from '@courier/protocol';
 import { findCommand, helpText } from './commands/command-table.ts';
 
 async function main(argv: string[]): Promise<number> {
@@ -31,8 +30,10 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (error: unknown) => {
+  async (error: unknown) => {
     // One line an operator can act on: a typed failure names its code; anything else its message.
+    // The catalog loads only here, so that `--help` starts without the protocol package.
+    const { CourierError } = await import('@courier/protocol');
     if (error instanceof CourierError) console.error(`error ${error.code}: ${error.message}`);
     else {
       console.error(error instanceof Error ? `error: ${error.message}` : error);

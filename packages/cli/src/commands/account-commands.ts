@@ -76,8 +76,26 @@ export async function signIn(
     return policy.version;
   };
   // register and login are the same call: the server creates the account if the number has none.
-  const verify = (accept?: string) =>
-    http.verifyCode(number, code, undefined, deviceName, accept, verificationId);
+  // A mistyped code is typed again at the prompt (or given again with --code): the code sent stays
+  // valid, so no new SMS is needed, until the server's attempts run out.
+  const typed = options.code === undefined;
+  let given: string = code;
+  const verify = async (accept?: string): Promise<VerifyCodeReply> => {
+    for (;;) {
+      try {
+        return await http.verifyCode(number, given, undefined, deviceName, accept, verificationId);
+      } catch (error) {
+        if (!(error instanceof CourierError) || error.code !== 'AUTH_CODE_INVALID') throw error;
+        if (!typed)
+          throw new CourierError('AUTH_CODE_INVALID', {
+            message: `${error.message} The code sent stays valid: give it again with --code (no new SMS is sent).`,
+            cause: error,
+          });
+        ctx.io.err('That code is not right.');
+        given = (await ctx.ask(`Type the code sent to ${number} again: `)).trim();
+      }
+    }
+  };
   let reply: VerifyCodeReply;
   if (intent === 'register') {
     reply = await verify(await agree());

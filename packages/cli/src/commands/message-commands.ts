@@ -251,11 +251,16 @@ export async function listen(ctx: CommandContext, chat: string | undefined): Pro
       ...(only === undefined ? {} : { accept: (groupId: string) => groupId === only }),
     });
     showEvents(ctx, client, store, only, print, (line) => ctx.io.out(line));
-    client.on('key_change', (change) =>
-      ctx.io.err(
-        `(the keys of ${change.accountId} changed: device ${change.deviceId}; compare safety numbers)`,
-      ),
-    );
+    const names = new Names(ctx.profile.http());
+    client.on('key_change', (change) => {
+      void names
+        .of(change.accountId)
+        .then((who) =>
+          ctx.io.err(
+            `(the keys of ${printable(who)} changed: a device of theirs ${change.replaced ? 'has a new key' : 'was added'}; compare safety numbers: courier safety ${who.startsWith('@') ? who : '<who>'})`,
+          ),
+        );
+    });
     client.on('state', (state) => {
       if (!ctx.json) ctx.io.err(`(${state === 'ready' ? 'connected' : state})`);
     });

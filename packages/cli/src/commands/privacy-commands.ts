@@ -54,6 +54,9 @@ export async function changeSetting(ctx: CommandContext, setting: string, value:
     throw new CourierError('REQ_INVALID', {
       message: `Unknown setting "${setting}": ${[...Object.keys(settingNames), 'read-receipts'].join(', ')}.`,
     });
+  const allowed = key === 'selfDestructMonths' ? ['1', '3', '6', '12'] : ['everybody', 'contacts', 'nobody'];
+  if (!allowed.includes(value))
+    throw new CourierError('REQ_INVALID', { message: `${setting} is one of: ${allowed.join(', ')}.` });
   const change = {
     [key]: key === 'selfDestructMonths' ? Number(value) : value,
   } as Partial<PrivacySettingsView>;

@@ -9,7 +9,7 @@ import {
   MEDIA_GROUP_METADATA_KEY,
   MEDIA_UPLOAD_PATH,
 } from '@courier/protocol';
-import { type DetailedError, Upload } from 'tus-js-client';
+import type { DetailedError } from 'tus-js-client';
 import { ChunkCipher, generateFileKey } from './chunk-cipher.ts';
 import { ChunkDecryptor } from './chunk-decryptor.ts';
 import { ChunkDigest } from './chunk-digest.ts';
@@ -84,6 +84,12 @@ export async function uploadEncryptedFile(
   const key = options.resume?.key ?? generateFileKey();
   const cipher = await ChunkCipher.create(key, source.size);
   const encrypting = new EncryptingSource(source, cipher);
+  // Loaded when a file is sent: evaluating tus-js-client (and its dependencies) costs every other
+  // short CLI command and the app's first load ~100 ms.
+  // As a CommonJS module in a bundle (the courier command), its exports may sit under `default`.
+  const tus: Partial<typeof import('tus-js-client')> & { default?: typeof import('tus-js-client') } =
+    await import('tus-js-client');
+  const Upload = tus.Upload ?? tus.default!.Upload;
   const uploadUrl = await new Promise<string>((resolve, reject) => {
     if (options.signal?.aborted) {
       reject(new CourierError('MEDIA_CANCELLED'));

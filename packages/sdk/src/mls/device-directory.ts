@@ -4,7 +4,7 @@ import {
   type DeviceCertificatesReply,
   fromBase64,
   toBase64,
-  verifyDeviceCertificate,
+  verifyDeviceCertificateAsync,
 } from '@courier/protocol';
 import type { CourierHttp } from '../http-client.ts';
 import type { MlsStore } from './mls-store.ts';
@@ -50,7 +50,7 @@ export class DeviceDirectory {
   async learn(certificates: readonly DeviceCertificate[]): Promise<void> {
     const byAccount = new Map<string, DeviceCertificate[]>();
     for (const certificate of certificates) {
-      if (!verifyDeviceCertificate(this.certificationKey, certificate)) continue;
+      if (!(await verifyDeviceCertificateAsync(this.certificationKey, certificate))) continue;
       const list = byAccount.get(certificate.accountId) ?? [];
       list.push(certificate);
       byAccount.set(certificate.accountId, list);

@@ -1,6 +1,7 @@
 import { CourierError } from '@courier/protocol';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { typedFailure } from '../storage/storage-unavailable.ts';
+import { validationMessage } from './validation-message.ts';
 
 /** Every failure leaves as the one envelope with a catalog code; internal details stay in the log. */
 export function installErrorHandling(app: FastifyInstance): void {
@@ -9,7 +10,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error instanceof CourierError) {
       typed = error;
     } else if ('validation' in error && error.validation) {
-      typed = new CourierError('REQ_INVALID', { message: error.message, cause: error });
+      const message = validationMessage(error.validation, error.validationContext);
+      typed = new CourierError('REQ_INVALID', { message, cause: error });
     } else if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       typed = new CourierError('REQ_INVALID', { message: 'The request body is too large.', cause: error });
     } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
