@@ -103,7 +103,7 @@ describe('the message view: receipts, paged history, offline, failover (Chromium
   const stateOf = (page: Page, text: string) =>
     page
       .locator('.message.out')
-      .filter({ has: page.locator('.text', { hasText: new RegExp(`^${text}$`) }) })
+      .filter({ has: page.locator('.text', { hasText: new RegExp(`^${escapeRegExp(text)}$`) }) })
       .locator('[data-state]')
       .getAttribute('data-state');
 
@@ -392,3 +392,5 @@ describe('the message view: receipts, paged history, offline, failover (Chromium
     await erin.context.close();
   }, 600_000);
 });
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
