@@ -26,7 +26,7 @@ export interface HistoryRun {
 export class ChatHistory {
   private readonly glances = new Map<string, ChatGlance>();
 
-  constructor(private readonly client: SecureClient) {}
+  constructor(private readonly client: Pick<SecureClient, 'history' | 'unreadCount'>) {}
 
   /** Something happened in the chat (a message, a receipt, a read elsewhere): ask the store again. */
   changed(groupId: string): void {
