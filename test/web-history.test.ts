@@ -214,15 +214,15 @@ describe('the message view: receipts, paged history, offline, failover (Chromium
     expect(await stateOf(bob.page, 'written offline')).toBe('queued');
     await bob.context.setOffline(false);
     await connected(bob.page);
-    // Bob's view keeps his text where he wrote it; the missed ones follow, in the chat's order.
+    // Both see the chat in the server's order: the missed ones, then what Bob wrote offline (it
+    // reached the server after them).
     await expect
       .poll(() => texts(bob.page), { timeout: 60_000 })
-      .toEqual([...before, 'written offline', 'missed 1', 'missed 2', 'missed 3']);
+      .toEqual([...before, 'missed 1', 'missed 2', 'missed 3', 'written offline']);
     await expect.poll(() => stateOf(bob.page, 'written offline'), { timeout: 60_000 }).not.toBe('queued');
-    const aliceBefore = before.filter((t) => t !== 'written offline');
     await expect
       .poll(() => texts(alice.page), { timeout: 60_000 })
-      .toEqual([...aliceBefore, 'missed 1', 'missed 2', 'missed 3', 'written offline']);
+      .toEqual([...before, 'missed 1', 'missed 2', 'missed 3', 'written offline']);
     // Bob's open chat read them: Alice sees "read" on the three.
     for (const text of ['missed 1', 'missed 2', 'missed 3'])
       await expect.poll(() => stateOf(alice.page, text), { timeout: 60_000 }).toBe('read');

@@ -1,7 +1,7 @@
 import { MemoryMlsStore, type StoredMessage } from '@courier/sdk';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChatHistory } from './chat-history.ts';
+import { ChatHistory, inLogOrder } from './chat-history.ts';
 
 const GROUP = 'grp_history';
 
@@ -116,5 +116,21 @@ describe('ChatHistory: the web app reads a chat page by page', () => {
     const empty = await chatOf(0);
     expect(await empty.history.glance(GROUP)).toEqual({ lastAtMs: 0, unread: 0 });
     expect(await empty.history.newestSeq(GROUP)).toBe(0);
+  });
+
+  it('shows a run in the order of the chat: by server position, texts still queued last, ties as written', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 40 }), (seqs) => {
+        const run = seqs.map((seq, i) => ({ seq, clientMsgId: `m${i}` }) as StoredMessage);
+        const shown = inLogOrder(run);
+        expect(shown.map((m) => m.clientMsgId).sort()).toEqual(run.map((m) => m.clientMsgId).sort());
+        const key = (m: StoredMessage) => m.seq || Number.MAX_SAFE_INTEGER;
+        for (let i = 1; i < shown.length; i++) {
+          expect(key(shown[i - 1]!)).toBeLessThanOrEqual(key(shown[i]!));
+          if (key(shown[i - 1]!) === key(shown[i]!))
+            expect(run.indexOf(shown[i - 1]!)).toBeLessThan(run.indexOf(shown[i]!));
+        }
+      }),
+    );
   });
 });

@@ -50,8 +50,10 @@ export class ChatHistory {
       }
       cursor = page.before;
     }
-    messages.reverse();
-    return reachedStart || cursor === undefined ? { messages } : { messages, before: cursor };
+    const ordered = inLogOrder(messages.reverse());
+    return reachedStart || cursor === undefined
+      ? { messages: ordered }
+      : { messages: ordered, before: cursor };
   }
 
   /**
@@ -71,8 +73,8 @@ export class ChatHistory {
       if (cursor === undefined) break;
       if (messages.length >= atLeast && cursor <= since) break;
     }
-    messages.reverse();
-    return cursor === undefined ? { messages } : { messages, before: cursor };
+    const ordered = inLogOrder(messages.reverse());
+    return cursor === undefined ? { messages: ordered } : { messages: ordered, before: cursor };
   }
 
   /** The newest `count` messages that `keep` accepts, oldest first (reading pages until found). */
@@ -130,4 +132,20 @@ export class ChatHistory {
     } while (cursor !== undefined);
     return 0;
   }
+}
+
+/**
+ * The device keeps messages in the order it wrote them, so a text written offline sits before what
+ * arrived while it waited. Shown in the chat's order instead (the server's positions, as the other
+ * people see it), texts still queued last; the sort is stable and within what was read at once, so
+ * only a text that waited across a page boundary can stay where it was written.
+ */
+export function inLogOrder(messages: StoredMessage[]): StoredMessage[] {
+  return messages
+    .map((m, index) => ({ m, index }))
+    .sort(
+      (a, b) =>
+        (a.m.seq || Number.MAX_SAFE_INTEGER) - (b.m.seq || Number.MAX_SAFE_INTEGER) || a.index - b.index,
+    )
+    .map(({ m }) => m);
 }
