@@ -49,6 +49,8 @@ export function ChatView(props: {
   /** The cursor of the oldest page shown (0: the whole chat is shown; undefined: nothing yet). */
   const oldest = useRef<number | undefined>(undefined);
   const shown = useRef(0);
+  /** The person loaded older pages: a refresh keeps them (else it reads the newest page only). */
+  const scrolledBack = useRef(false);
   const anchor = useRef<{ height: number; top: number } | undefined>(undefined);
   const stickToBottom = useRef(true);
   const loadingOlder = useRef(false);
@@ -56,6 +58,7 @@ export function ChatView(props: {
   useEffect(() => {
     oldest.current = undefined;
     shown.current = 0;
+    scrolledBack.current = false;
     stickToBottom.current = true;
     setMenu(false);
   }, [chat.groupId]);
@@ -65,8 +68,9 @@ export function ChatView(props: {
     let cancelled = false;
     void run(async () => {
       const page =
-        oldest.current === undefined
-          ? await device.page(chat.groupId)
+        oldest.current === undefined || !scrolledBack.current
+          ? // A flood of new messages into an open chat re-reads one page each time, not the chat.
+            await device.page(chat.groupId)
           : await device.pageSince(chat.groupId, oldest.current, shown.current);
       if (cancelled) return;
       oldest.current = page.before ?? 0;
@@ -144,6 +148,7 @@ export function ChatView(props: {
       const page = await device.page(chat.groupId, oldest.current);
       oldest.current = page.before ?? 0;
       shown.current += page.rows.length;
+      scrolledBack.current = true;
       anchor.current = { height: element.scrollHeight, top: element.scrollTop };
       setRows((current) => [...page.rows, ...current]);
       setMore(page.more);
