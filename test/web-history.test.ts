@@ -189,6 +189,7 @@ describe('the message view: receipts, paged history, offline, failover (Chromium
     // Bob read "mine" (his chat is open) and Alice read "private?": neither shows as read.
     await send(bob.page, 'after reading');
     await expect.poll(() => texts(alice.page), { timeout: 60_000 }).toContain('after reading');
+    await expect.poll(() => stateOf(alice.page, 'mine'), { timeout: 60_000 }).toBe('delivered');
     await stays(() => stateOf(alice.page, 'mine'), 'delivered');
     await stays(() => stateOf(bob.page, 'private?'), 'delivered');
     expect(await alice.page.locator('.message.out [data-state="read"]').count()).toBe(0);
