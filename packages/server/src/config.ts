@@ -382,6 +382,20 @@ const configObject = z.strictObject({
       /** How many relays (beyond the bootstrap pool) each account is told about per week. */
       relaysPerAccount: z.number().int().min(1).max(64).default(3),
       /**
+       * The list-signing public keys (base64, current and next, as `endpoints keygen` prints them)
+       * that the web app served at / pins: with a bundle, it fails over across the signed list like
+       * the CLI (cores and relays it can reach by WebSocket), and its page may connect to them.
+       */
+      webKeys: z
+        .array(
+          z
+            .string()
+            .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a 32-byte Ed25519 public key in base64 (44 characters)'),
+        )
+        .min(1)
+        .max(2)
+        .optional(),
+      /**
        * TLS for connections tunnelled through relays (the blind mode): its certificate's public key is
        * what the signed list pins. Without it the tunnel path is closed.
        */

@@ -17,6 +17,11 @@ const remote = wrap<DeviceApi>(
   new Worker(new URL('./worker/courier-worker.ts', import.meta.url), { type: 'module', name: 'courier' }),
 );
 
+// The operator's pinned endpoint-list keys, when the server gives them with the page: the worker's
+// connection then fails over across the signed list (before anything starts: messages keep order).
+const endpointKeys = document.querySelector<HTMLMetaElement>('meta[name="courier-endpoint-keys"]')?.content;
+if (endpointKeys) void remote.setEndpointKeys(endpointKeys.split(','));
+
 type Unwrapped = {
   [K in Exclude<keyof DeviceApi, 'subscribe'>]: (
     ...args: Parameters<DeviceApi[K]>

@@ -263,8 +263,16 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     clientSource,
     policies,
   };
+  const endpointBundle = config.endpoints.bundleFile
+    ? new EndpointBundleFile(config.endpoints.bundleFile)
+    : undefined;
+  const webKeys = config.endpoints.webKeys;
   await http.register(async (scope) => {
-    await webAppRoutes(scope);
+    await webAppRoutes(
+      scope,
+      undefined,
+      endpointBundle && webKeys ? { keys: webKeys, urls: () => endpointBundle.load().urls } : undefined,
+    );
     await healthRoutes(scope, services);
     await authRoutes(scope, services);
     await policyRoutes(scope, services);
@@ -298,7 +306,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
   const subsetSecret = loadOrCreateSigningKey(config.endpoints.subsetSecretFile);
   await http.register(async (scope) =>
     endpointRoutes(scope, {
-      bundle: config.endpoints.bundleFile ? new EndpointBundleFile(config.endpoints.bundleFile) : undefined,
+      bundle: endpointBundle,
       subsetSecret: () => subsetSecret,
       relaysPerAccount: config.endpoints.relaysPerAccount,
       clock: deps.clock,

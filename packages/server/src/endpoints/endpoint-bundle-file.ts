@@ -1,4 +1,4 @@
-import { CourierError, parseEndpointTicket, type SignedDocument } from '@courier/protocol';
+import { CourierError, parseEndpointList, parseEndpointTicket, type SignedDocument } from '@courier/protocol';
 import { readFileSync, statSync } from 'node:fs';
 import type { EndpointBundle } from './endpoint-bundle.ts';
 import type { WeightedRelay } from './relay-subset.ts';
@@ -6,6 +6,8 @@ import type { WeightedRelay } from './relay-subset.ts';
 export interface LoadedBundle {
   bundle: EndpointBundle;
   relays: WeightedRelay[];
+  /** The URL of every endpoint in the bundle (the list's and each relay's). */
+  urls: string[];
 }
 
 /**
@@ -30,14 +32,16 @@ export class EndpointBundleFile {
     if (!isSigned(bundle?.list) || typeof bundle.tickets !== 'object' || bundle.tickets === null)
       throw new CourierError('ENDPOINTS_MALFORMED', { message: `${this.path} is not an endpoint bundle.` });
     const relays: WeightedRelay[] = [];
+    const urls = parseEndpointList(decodePayload(bundle.list)).endpoints.map((e) => e.url);
     for (const [id, ticket] of Object.entries(bundle.tickets)) {
       if (!isSigned(ticket))
         throw new CourierError('ENDPOINTS_MALFORMED', { message: `ticket ${id} is not signed.` });
       // The ticket's weight is read (not trusted for anything but spreading load).
-      const payload = parseEndpointTicket(JSON.parse(Buffer.from(ticket.payload, 'base64').toString('utf8')));
+      const payload = parseEndpointTicket(decodePayload(ticket));
       relays.push({ id, weight: payload.endpoint.weight });
+      urls.push(payload.endpoint.url);
     }
-    const loaded = { bundle, relays };
+    const loaded = { bundle, relays, urls: [...new Set(urls)] };
     this.cached = { mtimeMs, loaded };
     return loaded;
   }
@@ -46,4 +50,15 @@ export class EndpointBundleFile {
 function isSigned(value: unknown): value is SignedDocument {
   const doc = value as SignedDocument | undefined;
   return typeof doc?.payload === 'string' && typeof doc.signature === 'string';
+}
+
+function decodePayload(document: SignedDocument): unknown {
+  try {
+    return JSON.parse(Buffer.from(document.payload, 'base64').toString('utf8'));
+  } catch (cause) {
+    throw new CourierError('ENDPOINTS_MALFORMED', {
+      message: 'A signed document of the bundle is not JSON.',
+      cause,
+    });
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * One chat: its history (newest page first, older pages loaded as the person scrolls up), day
- * separators, each sent message's state (queued on this device → stored by the server), a warning
+ * separators, each sent message's state (queued on this device → stored by the server → delivered →
+ * read, from end-to-end receipts), a warning
  * when a contact's keys changed, and the composer. Texts written offline wait in the device's outbox
  * and go out when the connection is back.
  */
@@ -17,7 +18,12 @@ import { MessageActions } from './message-actions.tsx';
 import { ReportDialog } from './report-dialog.tsx';
 import { StickerPicker } from './sticker-picker.tsx';
 
-const STATE_TEXT = { queued: 'Queued: sends when online', stored: 'Sent' } as const;
+const STATE_TEXT = {
+  queued: 'Queued: sends when online',
+  stored: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+} as const;
 
 export function ChatView(props: {
   chat: ChatSummary;
@@ -48,33 +54,55 @@ export function ChatView(props: {
   const [stickers, setStickers] = useState(false);
   const { error, run } = useAction();
   const log = useRef<HTMLDivElement>(null);
-  const loaded = useRef(0);
+  /** The cursor of the oldest page shown (0: the whole chat is shown; undefined: nothing yet). */
+  const oldest = useRef<number | undefined>(undefined);
+  const shown = useRef(0);
+  /** The person loaded older pages: a refresh keeps them (else it reads the newest page only). */
+  const scrolledBack = useRef(false);
   const anchor = useRef<{ height: number; top: number } | undefined>(undefined);
   const stickToBottom = useRef(true);
   const loadingOlder = useRef(false);
 
-  // The newest page, and again (as many rows as are loaded) whenever the chat changes.
+  useEffect(() => {
+    oldest.current = undefined;
+    shown.current = 0;
+    scrolledBack.current = false;
+    stickToBottom.current = true;
+    setMenu(false);
+  }, [chat.groupId]);
+
+  // The newest page, and again (down to the oldest page shown) whenever the chat changes.
   useEffect(() => {
     let cancelled = false;
     void run(async () => {
-      const page = await device.page(chat.groupId, 0, Math.max(50, loaded.current));
+      const page =
+        oldest.current === undefined || !scrolledBack.current
+          ? // A flood of new messages into an open chat re-reads one page each time, not the chat.
+            await device.page(chat.groupId)
+          : await device.pageSince(chat.groupId, oldest.current, shown.current);
       if (cancelled) return;
-      loaded.current = page.end;
+      oldest.current = page.before ?? 0;
+      shown.current = page.rows.length;
       setRows(page.rows);
       setMore(page.more);
-      // A request is only looked at: nothing marks it read (nor, later, seen by its sender).
-      if (!request) await device.markRead(chat.groupId);
+      // A request is only looked at: nothing marks it read (nor, later, seen by its sender); nor is a
+      // chat in a tab the person is not looking at.
+      if (!request && document.visibilityState === 'visible') await device.markRead(chat.groupId);
     });
     return () => {
       cancelled = true;
     };
   }, [chat.groupId, props.version, request, run]);
 
+  // Back to a tab that shows the chat: what it shows is read now.
   useEffect(() => {
-    loaded.current = 0;
-    stickToBottom.current = true;
-    setMenu(false);
-  }, [chat.groupId]);
+    if (request) return;
+    const seen = () => {
+      if (document.visibilityState === 'visible') void device.markRead(chat.groupId).catch(() => {});
+    };
+    document.addEventListener('visibilitychange', seen);
+    return () => document.removeEventListener('visibilitychange', seen);
+  }, [chat.groupId, request]);
 
   const peer = chat.peerAccountId;
   const blockPeer = () =>
@@ -122,11 +150,13 @@ export function ChatView(props: {
 
   const loadOlder = async () => {
     const element = log.current;
-    if (!element || !more || loadingOlder.current) return;
+    if (!element || !more || loadingOlder.current || !oldest.current) return;
     loadingOlder.current = true;
     try {
-      const page = await device.page(chat.groupId, loaded.current);
-      loaded.current = page.end;
+      const page = await device.page(chat.groupId, oldest.current);
+      oldest.current = page.before ?? 0;
+      shown.current += page.rows.length;
+      scrolledBack.current = true;
       anchor.current = { height: element.scrollHeight, top: element.scrollTop };
       setRows((current) => [...page.rows, ...current]);
       setMore(page.more);

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
 import type { BlockRow } from '../worker/types.ts';
+import { ReadReceiptsSetting } from './read-receipts-setting.tsx';
 
 const AUDIENCES = [
   ['everybody', 'Everybody'],
@@ -351,6 +352,7 @@ export function Settings(props: {
           you blocked.
         </p>
         <PrivacyForm />
+        <ReadReceiptsSetting />
       </section>
       <section aria-labelledby="blocked-title">
         <h3 id="blocked-title">Blocked people</h3>

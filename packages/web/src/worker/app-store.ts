@@ -1,9 +1,13 @@
 import type { GroupView, UserView } from '@courier/protocol';
+import type { EndpointBookState } from '@courier/sdk';
+
+/** The signed endpoint list, relays and links as last verified, and the endpoint that worked last. */
+export type KeptEndpoints = EndpointBookState & { lastGood?: string };
 
 /**
- * What the app keeps on the device beside the SDK's store: how far the person has read each chat,
- * the contacts whose keys changed (a warning stays until the person looks at the safety number) or
- * whom the person marked verified, where the server put each sent message, and the last chat list,
+ * What the app keeps on the device beside the SDK's store (which holds the messages, the read
+ * positions and the receipts): whether read receipts are on, the contacts whose keys changed (a
+ * warning stays until the person looks at the safety number) or whom the person marked verified, and the last chat list,
  * people and direct-chat partners the server told (so that a load shows the chats at once, offline too).
  * One small IndexedDB database per device; the SDK's own store is not touched.
  */
@@ -22,14 +26,14 @@ export interface KeptPerson {
 export class AppStore {
   private constructor(
     private readonly db: IDBDatabase,
-    private readonly readUpTo: Map<string, number>,
+    private readReceiptsOn: boolean,
     private readonly changedKeys: Set<string>,
-    private readonly sent: Map<string, number>,
     private readonly verifiedPeople: Set<string>,
     private readonly cached: {
       groups: GroupView[];
       people: Record<string, KeptPerson>;
       peers: Record<string, string>;
+      endpoints: KeptEndpoints;
     },
   ) {}
 
@@ -38,23 +42,19 @@ export class AppStore {
     open.onupgradeneeded = () => open.result.createObjectStore('kv');
     const db = await request(open);
     const kv = db.transaction('kv').objectStore('kv');
-    const read = (await request(kv.get('readUpTo'))) as Record<string, number> | undefined;
+    const readReceipts = (await request(kv.get('readReceipts'))) as boolean | undefined;
     const changed = (await request(kv.get('changedKeys'))) as string[] | undefined;
     const verified = (await request(kv.get('verified'))) as string[] | undefined;
     const groups = (await request(kv.get('groups'))) as GroupView[] | undefined;
     const people = (await request(kv.get('people'))) as Record<string, KeptPerson> | undefined;
     const peers = (await request(kv.get('peers'))) as Record<string, string> | undefined;
-    const range = IDBKeyRange.bound('sent:', 'sent;');
-    const [keys, seqs] = await Promise.all([request(kv.getAllKeys(range)), request(kv.getAll(range))]);
-    const sent = new Map(keys.map((key, i) => [String(key).slice('sent:'.length), seqs[i] as number]));
-    return new AppStore(
-      db,
-      new Map(Object.entries(read ?? {})),
-      new Set(changed ?? []),
-      sent,
-      new Set(verified ?? []),
-      { groups: groups ?? [], people: people ?? {}, peers: peers ?? {} },
-    );
+    const endpoints = (await request(kv.get('endpoints'))) as KeptEndpoints | undefined;
+    return new AppStore(db, readReceipts ?? true, new Set(changed ?? []), new Set(verified ?? []), {
+      groups: groups ?? [],
+      people: people ?? {},
+      peers: peers ?? {},
+      endpoints: endpoints ?? {},
+    });
   }
 
   private async put(key: string, value: unknown): Promise<void> {
@@ -66,26 +66,14 @@ export class AppStore {
     });
   }
 
-  readSeq(groupId: string): number {
-    return this.readUpTo.get(groupId) ?? 0;
+  /** Read receipts, both ways (the person's choice in Settings; on until turned off). */
+  readReceipts(): boolean {
+    return this.readReceiptsOn;
   }
 
-  /** Records that the person has seen a chat up to `seq` (never moves back). */
-  async markRead(groupId: string, seq: number): Promise<boolean> {
-    if (seq <= this.readSeq(groupId)) return false;
-    this.readUpTo.set(groupId, seq);
-    await this.put('readUpTo', Object.fromEntries(this.readUpTo));
-    return true;
-  }
-
-  /** Where the server put a message this device sent (the SDK keeps sent messages at seq 0). */
-  sentSeq(clientMsgId: string): number | undefined {
-    return this.sent.get(clientMsgId);
-  }
-
-  async setSentSeq(clientMsgId: string, seq: number): Promise<void> {
-    this.sent.set(clientMsgId, seq);
-    await this.put(`sent:${clientMsgId}`, seq);
+  async setReadReceipts(on: boolean): Promise<void> {
+    this.readReceiptsOn = on;
+    await this.put('readReceipts', on);
   }
 
   keysChanged(accountId: string): boolean {
@@ -139,6 +127,16 @@ export class AppStore {
   async savePeer(groupId: string, accountId: string): Promise<void> {
     this.cached.peers[groupId] = accountId;
     await this.put('peers', this.cached.peers);
+  }
+
+  /** What failover keeps between runs (re-verified against the pinned keys when read). */
+  endpoints(): KeptEndpoints {
+    return this.cached.endpoints;
+  }
+
+  async saveEndpoints(endpoints: KeptEndpoints): Promise<void> {
+    this.cached.endpoints = endpoints;
+    await this.put('endpoints', endpoints);
   }
 
   close(): void {

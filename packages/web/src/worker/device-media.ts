@@ -22,13 +22,14 @@ import type { MediaInfo, MediaMeta, MediaRangeReply, MediaRangeRequest, Transfer
 /** What the media part needs of the running device. */
 export interface MediaHost {
   endpoint(): MediaEndpoint;
-  /** The chat's messages as the device holds them. */
-  messages(groupId: string): Promise<StoredMessage[]>;
+  /** One message of the chat as the device holds it (by sender device and client message id). */
+  message(
+    groupId: string,
+    ref: { senderDeviceId: string; clientMsgId: string },
+  ): Promise<StoredMessage | undefined>;
   /** Sends a file message; resolves once the server stored it. */
   sendFile(groupId: string, file: FileDescriptor, clientMsgId: string): Promise<void>;
 }
-
-const keyOf = (m: StoredMessage) => `${m.senderDeviceId}:${m.clientMsgId}`;
 
 /** The MIME type without parameters (`audio/webm;codecs=opus` → `audio/webm`), or a generic one. */
 export function plainMime(type: string): string {
@@ -115,7 +116,14 @@ export class DeviceMedia {
   }
 
   private async find(groupId: string, messageKey: string): Promise<FileDescriptor> {
-    const message = (await this.host.messages(groupId)).find((m) => keyOf(m) === messageKey);
+    const split = messageKey.lastIndexOf(':');
+    const message =
+      split > 0
+        ? await this.host.message(groupId, {
+            senderDeviceId: messageKey.slice(0, split),
+            clientMsgId: messageKey.slice(split + 1),
+          })
+        : undefined;
     if (!message?.file)
       throw new CourierError('MEDIA_NOT_FOUND', { message: 'This device holds no such file message.' });
     return message.file;

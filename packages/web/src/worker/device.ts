@@ -34,7 +34,9 @@ import {
   type UserView,
 } from '@courier/protocol';
 import { AppStore } from './app-store.ts';
+import { ChatHistory } from './chat-history.ts';
 import { DeviceMedia, mediaInfo, mediaLabel } from './device-media.ts';
+import { browserFailover, pinnedKeys } from './endpoint-failover.ts';
 import type {
   BlockRow,
   ChatInfo,
@@ -45,6 +47,7 @@ import type {
   MessagePage,
   MessageRow,
   ReportCandidate,
+  SendState,
   ReportPreview,
   RequestRow,
   Session,
@@ -60,6 +63,7 @@ interface Running {
   client: SecureClient;
   store: IndexedDbMlsStore;
   app: AppStore;
+  history: ChatHistory;
 }
 
 export class Device {
@@ -71,27 +75,40 @@ export class Device {
   private invitations: RequestView[] = [];
   /** The server answered the chat list once this session (an empty list is then an answer, not a gap). */
   private groupsLoaded = false;
-  /** Each chat's messages as the device holds them (loaded once, then kept up to date). */
-  private readonly history = new Map<string, StoredMessage[]>();
   private readonly names = new Map<string, UserView>();
   private readonly peers = new Map<string, string>();
+  /** Looks for texts leaving the outbox while some wait (see watchOutbox). */
+  private outboxWatch: ReturnType<typeof setInterval> | undefined;
   /** The connection's open sockets, closed at once when the browser says it went offline. */
   private readonly sockets = new Set<WebSocket>();
   /** Photos, videos, voice notes and files: upload, download and streaming (device-media.ts). */
   private readonly media = new DeviceMedia({
     endpoint: () => ({ baseUrl: this.origin, token: this.live.session.token }),
-    messages: (groupId) => this.messagesOf(groupId),
+    message: (groupId, ref) => this.live.store.message(groupId, ref),
     sendFile: async (groupId, file, clientMsgId) => {
-      const done = await this.live.client.sendFile(groupId, file, clientMsgId);
-      await this.live.app.setSentSeq(clientMsgId, done.seq);
-      this.history.delete(groupId);
-      this.emit({ kind: 'messages', groupId });
-      this.emit({ kind: 'chats' });
+      await this.live.client.sendFile(groupId, file, clientMsgId);
+      this.changed(groupId);
     },
   });
 
+  /** The operator's list-signing keys the page carries: with them the connection fails over. */
+  private endpointKeys: Uint8Array[] = [];
+
   constructor(private readonly origin: string) {
     this.http = new CourierHttp(origin);
+  }
+
+  /** The pinned list-signing keys from the page (base64); set before `start`. Malformed: no failover. */
+  setEndpointKeys(keys: string[]): void {
+    this.endpointKeys = pinnedKeys(keys);
+  }
+
+  private openSocket(url: string): WebSocketLike {
+    const socket = new WebSocket(url);
+    this.sockets.add(socket);
+    socket.addEventListener('close', () => this.sockets.delete(socket));
+    // The browser's WebSocket is what the SDK's WebSocketLike describes (its send takes any view).
+    return socket as unknown as WebSocketLike;
   }
 
   onEvent(listener: (event: DeviceEvent) => void): void {
@@ -141,23 +158,40 @@ export class Device {
     this.http.setToken(session.token);
     const store = await IndexedDbMlsStore.open(`courier-device-${session.deviceId}`);
     const app = await AppStore.open(session.deviceId);
-    const client = new SecureClient({
+    // With pinned keys, across the signed endpoint list (else to this origin only).
+    const failover = await browserFailover({
+      origin: this.origin,
+      token: session.token,
+      keys: this.endpointKeys,
+      app,
+      openSocket: (url) => this.openSocket(url),
+    });
+    const client: SecureClient = new SecureClient({
       url: this.origin,
       token: session.token,
       accountId: session.accountId,
       deviceId: session.deviceId,
       store,
       keyPackageStock: 10,
-      createSocket: (url) => {
-        const socket = new WebSocket(url);
-        this.sockets.add(socket);
-        socket.addEventListener('close', () => this.sockets.delete(socket));
-        // The browser's WebSocket is what the SDK's WebSocketLike describes (its send takes any view).
-        return socket as unknown as WebSocketLike;
-      },
+      // Read receipts both ways as the person chose in Settings (on unless turned off).
+      readReceipts: app.readReceipts(),
+      // No receipt in a message request: it would tell a stranger the account is there and reading.
+      receiptsAllowed: (groupId) => this.receiptsAllowed(groupId),
+      createSocket: (url) => this.openSocket(url),
+      ...(failover ? { failover } : {}),
     });
-    this.running = { session, client, store, app };
+    const history = new ChatHistory(client);
+    this.running = { session, client, store, app, history };
     client.on('message', (message) => this.remember(message));
+    // Sent messages moved on (stored, delivered, read), or the person read the chat on another device.
+    client.on('status', ({ groupId }) => {
+      history.changed(groupId);
+      this.emit({ kind: 'messages', groupId });
+    });
+    client.on('unread', ({ groupId }) => {
+      history.changed(groupId);
+      this.emit({ kind: 'chats' });
+    });
     client.on('roster', ({ groupId }) => void this.refreshChat(groupId));
     client.on('updated', ({ message }) => this.changed(message.groupId));
     client.on('joined', ({ groupId }) => void this.refreshChat(groupId));
@@ -166,6 +200,7 @@ export class Device {
     client.connection.on('group_left', ({ groupId }) => void this.refreshChat(groupId));
     client.connection.on('group_joined', ({ groupId }) => void this.refreshChat(groupId));
     client.on('state', (state) => this.emit({ kind: 'connection', state }));
+    client.connection.on('endpoint', (endpoint) => failover?.remember(endpoint.id));
     client.on('key_change', (change) => {
       void app.setKeysChanged(change.accountId, true).then(() => {
         this.emit({ kind: 'key_change', accountId: change.accountId });
@@ -181,6 +216,8 @@ export class Device {
       }
     });
     void this.connect(client);
+    // Texts a previous run left queued are sent once connected: the page is told when they leave.
+    this.watchOutbox();
   }
 
   /**
@@ -218,8 +255,9 @@ export class Device {
     this.groups = [];
     this.invitations = [];
     this.groupsLoaded = false;
-    this.history.clear();
     this.peers.clear();
+    clearInterval(this.outboxWatch);
+    this.outboxWatch = undefined;
     if (!running) return;
     await running.client.stop();
     await running.store.flushed();
@@ -379,7 +417,7 @@ export class Device {
   }
 
   private async refreshChat(groupId: string): Promise<void> {
-    this.history.delete(groupId);
+    this.running?.history.changed(groupId);
     try {
       await this.loadGroups();
     } catch {
@@ -389,40 +427,23 @@ export class Device {
   }
 
   private remember(message: StoredMessage): void {
-    const held = this.history.get(message.groupId);
-    if (
-      held &&
-      !held.some((m) => m.clientMsgId === message.clientMsgId && m.senderDeviceId === message.senderDeviceId)
-    ) {
-      // In log order: before this device's texts still queued, after everything the server placed earlier.
-      const at = this.position(message);
-      let index = held.length;
-      while (index > 0 && this.position(held[index - 1]!) > at) index -= 1;
-      held.splice(index, 0, message);
-    }
+    this.running?.history.changed(message.groupId);
     if (!this.groups.some((g) => g.groupId === message.groupId)) void this.loadGroups().catch(() => {});
     this.emit({ kind: 'messages', groupId: message.groupId });
     this.emit({ kind: 'chats' });
   }
 
-  /** A message's place in its chat: its log position; this device's sent texts once the server placed them. */
-  private position(m: StoredMessage): number {
-    return (
-      m.seq || (m.outgoing ? this.running?.app.sentSeq(m.clientMsgId) : undefined) || Number.MAX_SAFE_INTEGER
-    );
-  }
-
-  private async messagesOf(groupId: string): Promise<StoredMessage[]> {
-    let held = this.history.get(groupId);
-    if (!held) {
-      // Sent messages in the server's order once it stored them; ones still queued come last.
-      held = (await this.live.store.messages(groupId))
-        .map((m, index) => ({ m, index, at: this.position(m) }))
-        .sort((a, b) => a.at - b.at || a.index - b.index)
-        .map(({ m }) => m);
-      this.history.set(groupId, held);
+  /** Receipts only in chats the person took part in: never in a message request (nor an unknown chat). */
+  private async receiptsAllowed(groupId: string): Promise<boolean> {
+    const find = () =>
+      this.groups.find((g) => g.groupId === groupId) ??
+      this.running?.app.groups().find((g) => g.groupId === groupId);
+    let group = find();
+    if (!group) {
+      await this.loadGroups().catch(() => {});
+      group = find();
     }
-    return held;
+    return group !== undefined && group.request !== true;
   }
 
   private async peerOf(group: GroupView): Promise<string | undefined> {
@@ -444,7 +465,7 @@ export class Device {
 
   /** The chat list, most recent activity first. */
   async chats(): Promise<ChatSummary[]> {
-    const { store, app } = this.live;
+    const { store, app, history } = this.live;
     // What the server said last time, until it answers now (offline, or still connecting).
     if (this.groups.length === 0) this.groups = app.groups();
     // Asked once; loadGroups tells the page, which asks again, so an empty answer must not ask again.
@@ -452,10 +473,8 @@ export class Device {
     const mine = new Set(await store.groupIds());
     const summaries = await Promise.all(
       this.groups.map(async (group): Promise<ChatSummary> => {
-        const messages = mine.has(group.groupId) ? await this.messagesOf(group.groupId) : [];
-        const texts = messages.filter((m) => m.roster === undefined);
-        const last = texts.at(-1);
-        const readSeq = app.readSeq(group.groupId);
+        const glance = mine.has(group.groupId) ? await history.glance(group.groupId) : undefined;
+        const last = glance?.lastText;
         const peer = await this.peerOf(group);
         const title = peer ? await this.nameOf(peer) : group.title;
         return {
@@ -467,8 +486,8 @@ export class Device {
           lastText: last
             ? `${last.outgoing ? 'You: ' : ''}${last.file ? mediaLabel(last.file) : last.sticker ? `Sticker ${last.sticker.emoji}` : last.text}`
             : '',
-          lastAtMs: Math.max(messages.at(-1)?.sentAtMs ?? 0, group.createdAtMs),
-          unread: texts.filter((m) => !m.outgoing && m.seq > readSeq).length,
+          lastAtMs: Math.max(glance?.lastAtMs ?? 0, group.createdAtMs),
+          unread: glance?.unread ?? 0,
           memberCount: group.memberCount,
           myRole: group.myRole,
           ready: mine.has(group.groupId),
@@ -481,16 +500,25 @@ export class Device {
   }
 
   /**
-   * One page of a chat's history, newest last. `end` counts from the newest message: 0 is the newest
-   * page, the `end` of a page asks for the one before it.
+   * A page of a chat's history, oldest first: the newest `limit` messages, or with `before` (a page's
+   * cursor) the ones older than that page. Reads only the page from the device's store.
    */
-  async page(groupId: string, end = 0, size = PAGE_SIZE): Promise<MessagePage> {
-    const messages = await this.messagesOf(groupId);
+  async page(groupId: string, before?: number, limit = PAGE_SIZE): Promise<MessagePage> {
+    return this.rows(await this.live.history.older(groupId, before, limit));
+  }
+
+  /**
+   * The newest messages of a chat down to `since` (the cursor of the oldest page a view shows; 0 for
+   * the whole chat), at least `atLeast`: what the view had, again, with what changed and came since.
+   */
+  async pageSince(groupId: string, since: number, atLeast = PAGE_SIZE): Promise<MessagePage> {
+    return this.rows(await this.live.history.since(groupId, since, atLeast));
+  }
+
+  private async rows(run: { messages: StoredMessage[]; before?: number }): Promise<MessagePage> {
     const outbox = new Set(this.live.store.outbox().map((item) => item.clientMsgId));
-    const stop = Math.max(0, messages.length - end);
-    const start = Math.max(0, stop - size);
-    const rows = await Promise.all(messages.slice(start, stop).map((m) => this.row(m, outbox)));
-    return { rows, end: messages.length - start, more: start > 0, total: messages.length };
+    const rows = await Promise.all(run.messages.map((m) => this.row(m, outbox)));
+    return run.before === undefined ? { rows, more: false } : { rows, before: run.before, more: true };
   }
 
   private async row(m: StoredMessage, outbox: Set<string>): Promise<MessageRow> {
@@ -507,9 +535,18 @@ export class Device {
       text: m.text,
       ...(m.file ? { file: mediaInfo(m.file) } : {}),
       ...(m.sticker ? { sticker: m.sticker } : {}),
-      ...(m.outgoing ? { state: outbox.has(m.clientMsgId) ? ('queued' as const) : ('stored' as const) } : {}),
+      ...(m.outgoing ? { state: this.stateOf(m, outbox) } : {}),
       actions: await marksOf(m, this.live.session.accountId, (id) => this.nameOf(id)),
     };
+  }
+
+  /**
+   * A sent message's state as the SDK tells it from receipts. One the SDK still holds at no position
+   * but that left the outbox (sent again after a reload, its position not learnt yet) is stored.
+   */
+  private stateOf(m: StoredMessage, outbox: Set<string>): SendState {
+    if (outbox.has(m.clientMsgId)) return 'queued';
+    return m.status === undefined || m.status === 'queued' ? 'stored' : m.status;
   }
 
   /**
@@ -525,7 +562,7 @@ export class Device {
 
   /** A chat's messages changed in the store: read them again. */
   private changed(groupId: string): void {
-    this.history.delete(groupId);
+    this.live.history.changed(groupId);
     this.emit({ kind: 'messages', groupId });
     this.emit({ kind: 'chats' });
   }
@@ -557,9 +594,24 @@ export class Device {
 
   /** Marks everything in a chat as read on this device. */
   async markRead(groupId: string): Promise<void> {
-    const messages = await this.messagesOf(groupId);
-    const newest = messages.reduce((max, m) => Math.max(max, m.seq), 0);
-    if (await this.live.app.markRead(groupId, newest)) this.emit({ kind: 'chats' });
+    const { client, history } = this.live;
+    const newest = await history.newestSeq(groupId);
+    // The SDK moves the read position (the unread count drops here and on the person's other
+    // devices, which it tells) and, read receipts on, tells the chat's other people.
+    if (newest > 0) await client.markRead(groupId, newest);
+  }
+
+  /** Read receipts, both ways: off, this device sends none and shows none (sent messages stop at delivered). */
+  readReceipts(): boolean {
+    return this.live.app.readReceipts();
+  }
+
+  async setReadReceipts(on: boolean): Promise<void> {
+    const { app, client } = this.live;
+    await app.setReadReceipts(on);
+    client.setReadReceipts(on);
+    // Every chat's marks may read differently now (read shows as delivered while off).
+    for (const group of this.groups) this.emit({ kind: 'messages', groupId: group.groupId });
   }
 
   /**
@@ -567,20 +619,39 @@ export class Device {
    * (also after a reload). The page hears of it at once (queued) and again once the server stored it.
    */
   async send(groupId: string, text: string): Promise<void> {
-    const { client, app } = this.live;
-    const clientMsgId = randomClientMsgId();
-    const { accepted } = await client.queueText(groupId, text, clientMsgId);
-    this.history.delete(groupId);
+    const { client, history } = this.live;
+    // Stored by the server later: the SDK says so (a status event), and the page hears of it again.
+    await client.queueText(groupId, text, randomClientMsgId());
+    history.changed(groupId);
     this.emit({ kind: 'messages', groupId });
     this.emit({ kind: 'chats' });
-    void accepted.then(
-      async (done) => {
-        await app.setSentSeq(clientMsgId, done.seq);
-        this.history.delete(groupId);
+    this.watchOutbox();
+  }
+
+  /**
+   * While texts wait in the outbox, looks every half second for ones that left it: a text queued
+   * before a reload is sent again by the connection with no word to the app, and its chat must stop
+   * showing it as queued.
+   */
+  private watchOutbox(): void {
+    if (this.outboxWatch !== undefined) return;
+    const running = this.running;
+    if (!running) return;
+    let waiting = new Map(running.store.outbox().map((item) => [item.clientMsgId, item.target]));
+    if (waiting.size === 0) return;
+    this.outboxWatch = setInterval(() => {
+      const now = new Map(running.store.outbox().map((item) => [item.clientMsgId, item.target]));
+      const gone = new Set([...waiting].filter(([id]) => !now.has(id)).map(([, target]) => target));
+      for (const groupId of gone) {
+        running.history.changed(groupId);
         this.emit({ kind: 'messages', groupId });
-      },
-      () => {},
-    );
+      }
+      waiting = now;
+      if (now.size === 0 || this.running !== running) {
+        clearInterval(this.outboxWatch);
+        this.outboxWatch = undefined;
+      }
+    }, 500);
   }
 
   // Media (device-media.ts) ------------------------------------------------------------------------
@@ -636,20 +707,10 @@ export class Device {
 
   /** Sends a sticker (a reference to it, never the image) like a text: outbox first. */
   async sendSticker(groupId: string, sticker: StickerRef): Promise<void> {
-    const { client, app } = this.live;
-    const clientMsgId = randomClientMsgId();
-    const { accepted } = await client.queueSticker(groupId, sticker, clientMsgId);
-    this.history.delete(groupId);
-    this.emit({ kind: 'messages', groupId });
-    this.emit({ kind: 'chats' });
-    void accepted.then(
-      async (done) => {
-        await app.setSentSeq(clientMsgId, done.seq);
-        this.history.delete(groupId);
-        this.emit({ kind: 'messages', groupId });
-      },
-      () => {},
-    );
+    // Stored by the server later: the SDK says so (a status event), and the page hears of it again.
+    await this.live.client.queueSticker(groupId, sticker, randomClientMsgId());
+    this.changed(groupId);
+    this.watchOutbox();
   }
 
   /** Opens (or finds) the direct chat with a person named by @username or phone number. */
@@ -715,7 +776,7 @@ export class Device {
 
   async leave(groupId: string): Promise<void> {
     await this.live.client.leave(groupId);
-    this.history.delete(groupId);
+    this.running?.history.changed(groupId);
     await this.loadGroups();
   }
 
@@ -738,9 +799,7 @@ export class Device {
           if (!from) return undefined;
           const name = await this.nameOf(from);
           const ready = mine.has(group.groupId);
-          const last = ready
-            ? (await this.messagesOf(group.groupId)).filter((m) => m.roster === undefined).at(-1)
-            : undefined;
+          const last = ready ? (await this.live.history.glance(group.groupId)).lastText : undefined;
           return {
             groupId: group.groupId,
             type: 'direct',
@@ -778,14 +837,14 @@ export class Device {
   /** Accepts a message request (it moves to the chats) or a group invitation (I join the group). */
   async acceptRequest(groupId: string): Promise<void> {
     await this.live.client.acceptRequest(groupId);
-    this.history.delete(groupId);
+    this.running?.history.changed(groupId);
     await this.loadGroups();
   }
 
   /** Deletes (declines) a request or an invitation; the sender is not told, and this device forgets the chat. */
   async declineRequest(groupId: string): Promise<void> {
     await this.live.client.declineRequest(groupId);
-    this.history.delete(groupId);
+    this.running?.history.changed(groupId);
     await this.loadGroups();
   }
 
@@ -798,7 +857,7 @@ export class Device {
       throw new CourierError('CONSENT_SELF_BLOCK', { message: 'You cannot block yourself.' });
     const directs = new Set(this.groups.filter((g) => g.kind === 'direct').map((g) => g.groupId));
     await this.live.client.block(accountId);
-    for (const groupId of directs) this.history.delete(groupId);
+    for (const groupId of directs) this.running?.history.changed(groupId);
     await this.loadGroups();
   }
 
@@ -824,7 +883,9 @@ export class Device {
    * readable texts, at most the report's limit, newest last.
    */
   async reportCandidates(groupId: string): Promise<ReportCandidate[]> {
-    const readable = (await this.messagesOf(groupId)).filter(
+    const readable = await this.live.history.newest(
+      groupId,
+      REPORT_LIMITS.maxMessages,
       (m) => m.roster === undefined && m.text.length > 0,
     );
     return Promise.all(
@@ -853,7 +914,7 @@ export class Device {
     let reportedAccountId: string | undefined;
     if (group?.kind === 'direct') reportedAccountId = await this.peerOf(group);
     else {
-      const held = await this.messagesOf(groupId);
+      const held = await client.messages(groupId);
       const chosen = new Set(choice.clientMsgIds);
       const senders = new Set(
         held.filter((m) => chosen.has(m.clientMsgId) && !m.outgoing).map((m) => m.senderAccountId),

@@ -38,7 +38,8 @@ export interface ChatSummary {
   verified: boolean;
 }
 
-export type SendState = 'queued' | 'stored';
+/** A sent message: in this device's outbox, stored by the server, delivered to, or read by, another person. */
+export type SendState = 'queued' | 'stored' | 'delivered' | 'read';
 
 export interface MessageRow {
   key: string;
@@ -47,7 +48,7 @@ export interface MessageRow {
   outgoing: boolean;
   senderName: string;
   text: string;
-  /** Outgoing only: still in this device's outbox, or stored by the server. */
+  /** Outgoing only: where it is, as receipts tell (read shows only while read receipts are on). */
   state?: SendState;
   /** A line about the chat itself (someone added, removed, left), not a message. */
   notice?: boolean;
@@ -60,11 +61,11 @@ export interface MessageRow {
 }
 
 export interface MessagePage {
+  /** Oldest first. */
   rows: MessageRow[];
-  /** Index (from the newest) of the oldest row of this page: pass it back to get the page before. */
-  end: number;
+  /** The cursor of this page's oldest row: pass it back for the page before (absent at the chat's start). */
+  before?: number;
   more: boolean;
-  total: number;
 }
 
 export interface MemberRow {

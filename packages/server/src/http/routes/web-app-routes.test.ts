@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { webAppCsp, webAppRoutes } from './web-app-routes.ts';
+import { endpointOrigins, type WebAppEndpoints, webAppCsp, webAppRoutes } from './web-app-routes.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function appWith(files: Record<string, string> | undefined) {
+async function appWith(files: Record<string, string> | undefined, endpoints?: WebAppEndpoints) {
   const dist = mkdtempSync(join(tmpdir(), 'courier-web-dist-'));
   dirs.push(dist);
   if (files) {
@@ -19,7 +19,7 @@ async function appWith(files: Record<string, string> | undefined) {
     for (const [name, body] of Object.entries(files)) writeFileSync(join(dist, name), body);
   }
   const app = Fastify();
-  await app.register((scope) => webAppRoutes(scope, dist));
+  await app.register((scope) => webAppRoutes(scope, dist, endpoints));
   return app;
 }
 
@@ -132,5 +132,65 @@ describe('the web app routes', () => {
     );
     expect(webAppCsp('[::1]:8080')).toContain('ws://[::1]:8080 wss://[::1]:8080');
     expect(webAppCsp(undefined)).toContain("connect-src 'self';");
+  });
+
+  it('with pinned endpoint keys: the page carries them, and its policy lets it reach the signed endpoints', async () => {
+    let urls = ['http://127.0.0.1:9001/secret-path', 'https://relay.example/x', 'ftp://nope.example/'];
+    const key = 'A'.repeat(43) + '=';
+    const app = await appWith(
+      { 'index.html': '<!doctype html><head><title>Courier</title></head><body></body>' },
+      { keys: [key], urls: () => urls },
+    );
+    const index = await app.inject({ url: '/', headers: { host: 'chat.example' } });
+    expect(index.body).toContain(`<meta name="courier-endpoint-keys" content="${key}"></head>`);
+    const csp = String(index.headers['content-security-policy']);
+    expect(csp).toContain(
+      "connect-src 'self' ws://chat.example wss://chat.example ws://127.0.0.1:9001 http://127.0.0.1:9001 wss://relay.example https://relay.example;",
+    );
+    expect(csp).not.toContain('nope.example');
+    // The list is read again for each page: a new list's endpoints are reachable at the next load.
+    urls = ['ws://10.0.0.7:443'];
+    expect(String((await app.inject({ url: '/' })).headers['content-security-policy'])).toContain(
+      ' ws://10.0.0.7:443 http://10.0.0.7:443;',
+    );
+    // An unreadable bundle: the app still loads, reaching this origin only.
+    urls = [];
+    const broken = await appWith(
+      { 'index.html': '<!doctype html><head></head>' },
+      {
+        keys: [key],
+        urls: () => {
+          throw new Error('no bundle');
+        },
+      },
+    );
+    const page = await broken.inject({ url: '/', headers: { host: 'chat.example' } });
+    expect(page.statusCode).toBe(200);
+    expect(String(page.headers['content-security-policy'])).toContain(
+      "connect-src 'self' ws://chat.example wss://chat.example;",
+    );
+    await app.close();
+    await broken.close();
+  });
+
+  it('puts only well-formed origins of endpoint URLs in the policy, whatever the list holds', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string(),
+            fc.webUrl(),
+            fc.webUrl().map((u) => u.replace('http', 'ws')),
+          ),
+        ),
+        (urls) => {
+          for (const origin of endpointOrigins(urls)) {
+            expect(origin).toMatch(/^(ws|wss|http|https):\/\/[A-Za-z0-9.:[\]-]+$/);
+            // One source expression: nothing that ends it or starts another directive.
+            expect(origin).not.toMatch(/[\s;,'"]/);
+          }
+        },
+      ),
+    );
   });
 });

@@ -19,11 +19,18 @@ const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
 /**
  * The strict policy of the app: no inline script or style, scripts and workers from this origin only,
  * and network calls to this origin only (its HTTP API and its WebSocket, named explicitly because not
- * every browser counts ws: as 'self'). Images and media may also be blob: URLs, which only the page
- * itself can make: previews and photos decrypted on the device, a voice note, a video being sent.
+ * every browser counts ws: as 'self'), and to the endpoints of the signed list when the app fails over
+ * (`endpoints`: their origins, as `endpointOrigins` gives them). Images and media may also be blob:
+ * URLs, which only the page itself can make: previews and photos decrypted on the device, a voice
+ * note, a video being sent.
  */
-export function webAppCsp(host: string | undefined): string {
-  const sockets = host !== undefined && HOST.test(host) ? ` ws://${host} wss://${host}` : '';
+export function webAppCsp(host: string | undefined, endpoints: readonly string[] = []): string {
+  const sockets = [
+    ...(host !== undefined && HOST.test(host) ? [`ws://${host}`, `wss://${host}`] : []),
+    ...endpoints,
+  ]
+    .map((source) => ` ${source}`)
+    .join('');
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -39,6 +46,37 @@ export function webAppCsp(host: string | undefined): string {
   ].join('; ');
 }
 
+/**
+ * The origins a browser connects to for the endpoints of a signed list: each endpoint's host in its
+ * socket form (ws:, wss:) and its HTTP form. Anything that is not a plain http(s)/ws(s) URL with a
+ * well-formed host is left out (a list is signed by the operator, but a CSP header is no place to
+ * find out what else it could hold).
+ */
+export function endpointOrigins(urls: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const text of urls) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      continue;
+    }
+    if (!HOST.test(url.host)) continue;
+    const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+    if (!secure && url.protocol !== 'http:' && url.protocol !== 'ws:') continue;
+    for (const scheme of secure ? ['wss', 'https'] : ['ws', 'http']) out.add(`${scheme}://${url.host}`);
+  }
+  return [...out];
+}
+
+/** What the app needs to fail over across the signed endpoint list (see config `endpoints.webKeys`). */
+export interface WebAppEndpoints {
+  /** The list-signing public keys the app pins (base64). */
+  keys: readonly string[];
+  /** The URLs of every endpoint the operator signed (read when a page is served: the list may change). */
+  urls: () => readonly string[];
+}
+
 /** Where the built app lives (packages/web/dist, made by `npm run build:web`, run by prestart and the tests). */
 export function webAppDist(): string {
   return join(dirname(createRequire(import.meta.url).resolve('@courier/web/package.json')), 'dist');
@@ -49,10 +87,24 @@ export function webAppDist(): string {
  * names the current assets), the content-hashed files under /assets are cached for a year. Files are
  * read once, when the server starts. Without a build the page says how to make one.
  */
-export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): Promise<void> {
+export async function webAppRoutes(
+  app: FastifyInstance,
+  dist = webAppDist(),
+  endpoints?: WebAppEndpoints,
+): Promise<void> {
+  const extraOrigins = () => {
+    if (!endpoints) return [];
+    try {
+      return endpointOrigins(endpoints.urls());
+    } catch (error) {
+      // An unreadable bundle: /v1/endpoints says so; the app still works through this origin.
+      app.log.warn({ err: error }, 'the endpoint bundle could not be read for the web app');
+      return [];
+    }
+  };
   const headers = (reply: FastifyReply, request: FastifyRequest) =>
     reply
-      .header('content-security-policy', webAppCsp(request.headers.host))
+      .header('content-security-policy', webAppCsp(request.headers.host, extraOrigins()))
       .header('referrer-policy', 'no-referrer')
       .header('cross-origin-opener-policy', 'same-origin');
 
@@ -68,7 +120,16 @@ export async function webAppRoutes(app: FastifyInstance, dist = webAppDist()): P
     app.get('/transparency', notBuilt);
     return;
   }
-  const index = readFileSync(join(dist, 'index.html'));
+  // The pinned keys travel in the page itself (a meta element: no inline script), as a build of the
+  // app for this deployment would carry them.
+  const index = endpoints
+    ? Buffer.from(
+        readFileSync(join(dist, 'index.html'), 'utf8').replace(
+          '</head>',
+          `<meta name="courier-endpoint-keys" content="${endpoints.keys.join(',')}"></head>`,
+        ),
+      )
+    : readFileSync(join(dist, 'index.html'));
   // The public transparency page: its own small entry of the same build (no SDK, no worker).
   const transparency = existsSync(join(dist, 'transparency.html'))
     ? readFileSync(join(dist, 'transparency.html'))
