@@ -7,7 +7,13 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { bytesSource, StickerApi, uploadEncryptedFile } from '@courier/sdk';
+import {
+  bytesSource,
+  ChannelClient,
+  MemoryChannelKeyring,
+  StickerApi,
+  uploadEncryptedFile,
+} from '@courier/sdk';
 import { stillPng } from './support/sticker-images.ts';
 import { inventory } from './support/data-inventory.ts';
 import { nextPhone, startTestServer, unsafeTestingClock } from './support/harness.ts';
@@ -165,6 +171,46 @@ const EXPORTED: Record<string, (rows: Record<string, Json[]>, data: Json) => [un
         (x) => x.sha256 === row.content_hash && x.index === row.idx,
       )?.addedAt,
     ]),
+  // Channels (issue 16): owned, administered, subscribed.
+  'channels.owner_account_id': (r, d) =>
+    r.channels!.map((row) => [
+      row.owner_account_id,
+      (d.channelsOwned as Json[]).some((x) => x.channelId === row.id) ? (d.account as Json).accountId : null,
+    ]),
+  'channel_admins.account_id': (r, d) =>
+    r.channel_admins!.map((row) => [
+      row.account_id,
+      (d.channelsAdministered as Json[]).some((x) => x.channelId === row.channel_id)
+        ? (d.account as Json).accountId
+        : null,
+    ]),
+  'channel_admins.added_at': (r, d) =>
+    r.channel_admins!.map((row) => [
+      iso(row.added_at),
+      (d.channelsAdministered as Json[]).find((x) => x.channelId === row.channel_id)?.adminSince,
+    ]),
+  'channel_subscriptions.account_id': (r, d) =>
+    r.channel_subscriptions!.map((row) => [
+      row.account_id,
+      (d.channelSubscriptions as Json[]).some((x) => x.channelId === row.channel_id)
+        ? (d.account as Json).accountId
+        : null,
+    ]),
+  'channel_subscriptions.channel_id': (r, d) =>
+    r.channel_subscriptions!.map((row) => [
+      row.channel_id,
+      (d.channelSubscriptions as Json[]).find((x) => x.channelId === row.channel_id)?.channelId,
+    ]),
+  'channel_subscriptions.cursor': (r, d) =>
+    r.channel_subscriptions!.map((row) => [
+      row.cursor,
+      (d.channelSubscriptions as Json[]).find((x) => x.channelId === row.channel_id)?.readUpTo,
+    ]),
+  'channel_subscriptions.subscribed_at': (r, d) =>
+    r.channel_subscriptions!.map((row) => [
+      iso(row.subscribed_at),
+      (d.channelSubscriptions as Json[]).find((x) => x.channelId === row.channel_id)?.subscribedAt,
+    ]),
 };
 
 /** Personal columns that are not part of a person's export, and why. */
@@ -185,6 +231,10 @@ const NOT_EXPORTED: Record<string, string> = {
   'account_suspensions.state':
     'a proposal is staff work in progress; a suspension in force is in the export (`suspension`), once the person can sign in to ask for one',
   'account_suspensions.suspended_at': 'as account_suspensions.state',
+  'channel_posts.author_account_id':
+    "which admin wrote a public post: the channel's record (the post is public content, docs/legal-requests.md), never shown to subscribers; emptied when the account is erased",
+  'channel_invites.created_by':
+    "which admin made an invite link (only the link's hash is stored): the channel's record; emptied when the account is erased",
 };
 
 describe('the export, checked against the data inventory', () => {
@@ -253,6 +303,17 @@ describe('the export, checked against the data inventory', () => {
       await new StickerApi(me.http).upload('inventory_pack', await stillPng(512, 256), 'image/png', '🧾');
       await new StickerApi(other.http).createPack('not_my_pack', 'Theirs');
 
+      // Channels (issue 16): one of mine with a post and an invite link; someone else's that I
+      // administer and subscribe to.
+      const myChannels = new ChannelClient(me.http, new MemoryChannelKeyring());
+      const theirChannels = new ChannelClient(other.http, new MemoryChannelKeyring());
+      const myChannel = await myChannels.create('inventory_news', 'Mine', 'private');
+      await myChannels.post(myChannel.channelId, { v: 1, type: 'text', text: 'hello', sentAtMs: now });
+      await myChannels.createInvite(myChannel.channelId);
+      const theirChannel = await theirChannels.create('inventory_theirs', 'Theirs', 'public');
+      await theirChannels.setAdmin(theirChannel.channelId, me.accountId, true);
+      await myChannels.subscribe({ name: theirChannel.name });
+
       const zip = unzipSync(await me.http.exportData());
       const data = JSON.parse(strFromU8(zip['account.json']!)) as Json;
 
@@ -292,6 +353,13 @@ describe('the export, checked against the data inventory', () => {
           .all(me.accountId) as Json[],
         invitations_from: db
           .prepare('SELECT * FROM group_invitations WHERE inviter_id = ?')
+          .all(me.accountId) as Json[],
+        channels: db.prepare('SELECT * FROM channels WHERE owner_account_id = ?').all(me.accountId) as Json[],
+        channel_admins: db
+          .prepare('SELECT * FROM channel_admins WHERE account_id = ?')
+          .all(me.accountId) as Json[],
+        channel_subscriptions: db
+          .prepare('SELECT * FROM channel_subscriptions WHERE account_id = ?')
           .all(me.accountId) as Json[],
       };
       const otherValues = Object.values(

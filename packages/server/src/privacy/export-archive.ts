@@ -49,6 +49,11 @@ export async function collectAccountData(
   const subscriptions = await step(storage.channelSubscriptions.byAccount(accountId));
   const owned = await step(storage.channels.ownedBy(accountId));
   const adminOf = await step(storage.channels.adminOf(accountId));
+  const adminSince = new Map<string, number>();
+  for (const id of adminOf) {
+    const mine = (await storage.channels.admins(id)).find((a) => a.accountId === accountId);
+    if (mine) adminSince.set(id, mine.addedAt);
+  }
   const channelNames = new Map(
     (await storage.channels.byIds([...new Set([...subscriptions.map((s) => s.channelId), ...adminOf])])).map(
       (c) => [c.id, c.name],
@@ -166,7 +171,11 @@ export async function collectAccountData(
       posts: c.lastSeq,
       createdAt: iso(c.createdAt),
     })),
-    channelsAdministered: adminOf.map((id) => ({ channelId: id, name: channelNames.get(id) ?? null })),
+    channelsAdministered: adminOf.map((id) => ({
+      channelId: id,
+      name: channelNames.get(id) ?? null,
+      adminSince: adminSince.has(id) ? iso(adminSince.get(id)!) : null,
+    })),
   };
 }
 
