@@ -302,6 +302,7 @@ async function runPairs(
     const cpu = cpuMicros(server.pid) - cpuBefore;
     const tally = counter.tally();
     const seconds = (lastDecrypt - start) / 1000;
+    progress(`e2e: ${latencies.length} 1:1 messages decrypted in ${round(seconds, 2)} s`);
     return {
       tally,
       figures: [
@@ -398,6 +399,7 @@ async function runGroup(
     await until(() => lastMember.length === p.burst, 'every member to decrypt the burst');
     const cpu = cpuMicros(server.pid) - cpuBefore;
     const seconds = (lastDecrypt - tBurst) / 1000;
+    progress(`e2e: ${decrypts} group decryptions in ${round(seconds, 2)} s`);
     return {
       tally: counter.tally(),
       joined: atEpoch(),
