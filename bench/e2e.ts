@@ -183,13 +183,17 @@ class Counter {
 class Devices {
   readonly clients: SecureClient[] = [];
   private readonly stores: DeviceStore[] = [];
-  private readonly dir = mkdtempSync(join(tmpdir(), 'courier-e2e-'));
-  private readonly unregister = onExitCleanup(() => rmSync(this.dir, { recursive: true, force: true }));
+  private readonly dir: string;
+  private readonly unregister: () => void;
 
   constructor(
     private readonly url: string,
     private readonly perCommit: number,
-  ) {}
+    parent = tmpdir(),
+  ) {
+    this.dir = mkdtempSync(join(parent, 'courier-e2e-'));
+    this.unregister = onExitCleanup(() => rmSync(this.dir, { recursive: true, force: true }));
+  }
 
   /** Creates and starts a client for each user, `concurrency` at a time (identity, key packages, connect). */
   async start(users: readonly BenchUser[], concurrency = 16): Promise<SecureClient[]> {
@@ -251,8 +255,9 @@ async function runPairs(
   server: BenchServer,
   users: readonly BenchUser[],
   p: E2eParams,
+  parent?: string,
 ): Promise<PairOutcome> {
-  const devices = new Devices(server.url, p.perCommit);
+  const devices = new Devices(server.url, p.perCommit, parent);
   try {
     progress(`e2e: starting ${users.length} devices for ${p.pairs} pairs`);
     const clients = await devices.start(users);
@@ -350,8 +355,9 @@ async function runGroup(
   server: BenchServer,
   users: readonly BenchUser[],
   p: E2eParams,
+  parent?: string,
 ): Promise<GroupOutcome> {
-  const devices = new Devices(server.url, p.perCommit);
+  const devices = new Devices(server.url, p.perCommit, parent);
   try {
     progress(`e2e: starting ${users.length} group members' devices`);
     const tStart = now();
@@ -441,18 +447,26 @@ async function runGroup(
   }
 }
 
-/** Registers the accounts, runs the 1:1 phase and then the group phase on `server`. */
-export async function runE2e(server: BenchServer, p: E2eParams, storage: string): Promise<E2eResult> {
+/**
+ * Registers the accounts, runs the 1:1 phase and then the group phase on `server`. The device stores
+ * go in a `courier-e2e-*` folder under `tmpRoot` (default the system's), removed after each phase.
+ */
+export async function runE2e(
+  server: BenchServer,
+  p: E2eParams,
+  storage: string,
+  tmpRoot?: string,
+): Promise<E2eResult> {
   if (p.pairs < 1 || p.messages < 1 || p.members < 2 || p.burst < 1)
     throw new Error('e2e needs at least 1 pair, 1 message, 2 members and a burst of 1');
   progress(`e2e: registering ${2 * p.pairs + p.members} accounts`);
   const users = await server.register(2 * p.pairs + p.members);
-  const pairs = await runPairs(server, users.slice(0, 2 * p.pairs), p);
+  const pairs = await runPairs(server, users.slice(0, 2 * p.pairs), p, tmpRoot);
   // A group phase that fails still leaves the 1:1 figures measured; its own figures are null.
   let group: GroupOutcome;
   let groupError: string | undefined;
   try {
-    group = await runGroup(server, users.slice(2 * p.pairs), p);
+    group = await runGroup(server, users.slice(2 * p.pairs), p, tmpRoot);
   } catch (error) {
     progress(`e2e: the group phase failed: ${(error as Error).stack ?? error}`);
     groupError = String((error as Error).message ?? error);
