@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- floor|w1|w2|w3|mls|mls-group|media|web|cli|history|blocking|scaled-faults|channel|all] [--members N] [--pairs N]
+ * npm run bench [-- floor|w1|w2|w3|mls|mls-group|media|web|cli|e2e|history|blocking|scaled-faults|channel|all] [--members N] [--pairs N]
  *   channel: [--channel-subscribers N (10,000)] [--posts N (20)] [--no-floor]
  *                [--messages N] [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
  *                [--no-floor]
@@ -19,6 +19,10 @@
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
  * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK.
+ * `e2e [--pairs N] [--messages N] [--members N] [--burst K] [--per-commit N]` (run when named): real
+ * SecureClients (MLS, SQLite device stores) in 1:1 pairs and in one group (default 1,000 members, all
+ * joining from their Welcomes): messages per second delivered and decrypted, send → decrypted latency,
+ * time until every member joined and until the last member decrypted a group message. No targets.
  * Prints one JSON object per figure on stdout (../shared/BENCH.md); progress goes to stderr.
  * Each workload gets a fresh server process and database; this process is the load client.
  */
@@ -28,6 +32,7 @@ import { BenchServer, type BenchStorage } from './bench-server.ts';
 import { BLOCKING_DEFAULTS, runBlocking } from './blocking.ts';
 import { CHANNEL_DEFAULTS, CHANNEL_FIGURES, runChannel } from './channel.ts';
 import { CLI_DEFAULTS, runCliBench } from './cli.ts';
+import { E2E_DEFAULTS, E2E_FIGURES, runE2e } from './e2e.ts';
 import { HISTORY_DEFAULTS, runHistoryBench } from './history.ts';
 import { type Figure, progress, round } from './figure.ts';
 import { median } from './server-proc.ts';
@@ -62,6 +67,7 @@ const { positionals, values } = parseArgs({
     'outage-ms': { type: 'string' },
     size: { type: 'string' },
     chats: { type: 'string' },
+    burst: { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
     'channel-subscribers': { type: 'string' },
     posts: { type: 'string' },
@@ -405,6 +411,17 @@ if (which === 'media') {
     'seek_first_bytes_ms',
     'cipher_only_mb_per_s',
   ]);
+}
+if (which === 'e2e') {
+  const params = {
+    ...E2E_DEFAULTS,
+    pairs: num(values.pairs, E2E_DEFAULTS.pairs),
+    messages: num(values.messages, E2E_DEFAULTS.messages),
+    members: num(values.members, E2E_DEFAULTS.members),
+    burst: num(values.burst, E2E_DEFAULTS.burst),
+    perCommit: num(values['per-commit'], E2E_DEFAULTS.perCommit),
+  };
+  await onCourierServer('e2e', async (s) => (await runE2e(s, params, storage)).figures, [...E2E_FIGURES]);
 }
 if (which === 'web') {
   const params = {
