@@ -128,7 +128,13 @@ describe('the web app: sign-in and settings (Chromium)', () => {
     expect(await server.app.storage.accounts.byId(account!.id)).toBeDefined();
     await page.getByLabel('Type your phone number to confirm').fill(phone);
     await page.getByRole('button', { name: 'Delete my account' }).click();
-    await page.getByRole('heading', { name: 'Your account is deleted' }).waitFor();
+    // Polled from here rather than waited for in the page: in the full suite the page-side wait
+    // missed the heading that a later look found in place (see the closing note of session 5).
+    await expect
+      .poll(() => page.getByRole('heading', { name: 'Your account is deleted' }).isVisible(), {
+        timeout: 60_000,
+      })
+      .toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
     expect(dialogs).toBe(2);
     expect(await server.app.storage.accounts.byId(account!.id)).toBeUndefined();
