@@ -11,7 +11,7 @@ export const TRANSPARENCY_SIZES = [1_000, 100_000];
 const APPENDS = 200;
 
 /**
- * The legal log on SQLite (a file; each append durable before it returns): a log of `size` leaves is written in one
+ * The legal log on SQLite (a file, synchronous = FULL): a log of `size` leaves is written in one
  * go, then the start-up integrity check (every leaf re-hashed against the signed checkpoint) and
  * `APPENDS` appends, each its own transaction with a new signed checkpoint, are timed. With the
  * incremental tree an append costs the same at any size.

@@ -35,17 +35,12 @@ export class BusyRetryingSqliteDialect extends SqliteDialect {
   constructor(
     config: SqliteDialectConfig,
     private readonly retry: BusyRetry,
-    /**
-     * Awaited after each storage call has given the connection back (so other calls may run
-     * meanwhile), before the call returns: the WAL sync that makes its writes durable (WalSync).
-     */
-    private readonly afterRelease?: () => Promise<void>,
   ) {
     super(config);
   }
 
   override createDriver(): Driver {
-    return new BusyRetryingDriver(super.createDriver(), this.retry, this.afterRelease);
+    return new BusyRetryingDriver(super.createDriver(), this.retry);
   }
 }
 
@@ -55,7 +50,6 @@ class BusyRetryingDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly retry: BusyRetry,
-    private readonly afterRelease: (() => Promise<void>) | undefined,
   ) {}
 
   init(): Promise<void> {
@@ -96,9 +90,8 @@ class BusyRetryingDriver implements Driver {
     await this.inner.releaseSavepoint?.(connection, name, compile);
   }
 
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    await this.inner.releaseConnection(connection);
-    await this.afterRelease?.();
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.inner.releaseConnection(connection);
   }
 
   destroy(): Promise<void> {

@@ -8,7 +8,6 @@ import type { Database } from '../schema.ts';
 import { BusyRetryingSqliteDialect } from './busy-retry-dialect.ts';
 import { SqliteHotPath } from './hot-path.ts';
 import { StatementCache } from './statement-cache.ts';
-import { WalSync } from './wal-sync.ts';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:' for tests. */
@@ -24,31 +23,25 @@ export interface SqliteOptions {
 const LOOP_BLOCKING_BUSY_TIMEOUT_MS = 5;
 
 /**
- * SQLite in WAL mode; a storage call that wrote returns only once its writes are on disk: COMMIT
- * writes the WAL (synchronous = NORMAL) and WalSync syncs it off the event loop, shared by the calls
- * that committed meanwhile. An in-memory database has nothing to sync. The database and its
- * -wal/-shm files are 0600 in a 0700 folder (SQLite gives those the database's mode).
+ * SQLite in WAL mode; a commit returns only once it is on disk (synchronous = FULL). The database
+ * and its -wal/-shm files are 0600 in a 0700 folder (SQLite gives those the database's mode).
  */
 export async function openSqliteStorage(options: SqliteOptions): Promise<Storage> {
   if (options.path !== ':memory:') ensurePrivateFile(options.path);
   const database = new BetterSqlite3(options.path);
   database.pragma(`busy_timeout = ${LOOP_BLOCKING_BUSY_TIMEOUT_MS}`);
   database.pragma('journal_mode = WAL');
-  const onDisk = options.path !== ':memory:';
-  database.pragma(onDisk ? 'synchronous = NORMAL' : 'synchronous = FULL');
+  database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   // Erased personal data is overwritten, not just unlinked (DESIGN P10).
   database.pragma('secure_delete = ON');
   if (options.path !== ':memory:') {
     for (const suffix of ['-wal', '-shm']) restrictFile(`${options.path}${suffix}`);
   }
-  const totalChanges = database.prepare('SELECT total_changes()').pluck(true);
-  const walSync = onDisk ? new WalSync(`${options.path}-wal`, () => Number(totalChanges.get())) : undefined;
   const db = new Kysely<Database>({
     dialect: new BusyRetryingSqliteDialect(
       { database: new StatementCache(database) },
       { waitMs: options.busyWaitMs ?? 5000 },
-      walSync === undefined ? undefined : () => walSync.afterCall(),
     ),
   });
   await migrateToLatest(db, 'sqlite');
@@ -56,10 +49,7 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<Storage
   return kyselyStorage(
     db,
     'sqlite',
-    async () => {
-      await walSync?.close();
-      await db.destroy();
-    },
+    () => db.destroy(),
     (stores) => hotPath.over(stores),
   );
 }
