@@ -2,20 +2,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriousViolations } from './support/axe.ts';
 import { cliRunner } from './support/cli-process.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+import { checkScreen, signUpInBrowser } from './support/web-person.ts';
 import { animatedWebp, stillPng } from './support/sticker-images.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
-
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  username: string;
-}
 
 /**
  * Issue 16 in Chromium: a sticker pack made with the CLI (an animated WebP and a PNG) is added in
@@ -45,42 +39,8 @@ describe('stickers in the web app (Chromium)', { timeout: 1_200_000 }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function check(page: Page, screen: string): Promise<void> {
-    for (const width of [360, 1280]) {
-      await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
-      expect(await seriousViolations(page), `${screen} at ${width} px`).toEqual([]);
-      expect(
-        await page.evaluate(() => document.documentElement.scrollWidth),
-        `${screen} at ${width} px`,
-      ).toBe(width);
-      await page.screenshot({ path: join(ARTIFACTS, `${screen}-${width}.png`) });
-    }
-    await page.setViewportSize({ width: 1280, height: 800 });
-  }
-
-  async function signUp(name: string): Promise<Person> {
-    const phone = nextPhone();
-    const username = `${name.toLowerCase()}${phone.slice(-6)}`;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => process.stderr.write(`[${name} page error] ${error.message}\n`));
-    await page.goto(server.url);
-    await page.getByLabel('Phone number', { exact: true }).fill(phone);
-    await page.getByRole('button', { name: 'Send code' }).click();
-    await page.locator('#code-sent').waitFor();
-    await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#policy-text').waitFor();
-    await page.getByRole('checkbox', { name: /I have read and accept/ }).check();
-    await page.getByRole('button', { name: 'Accept and continue' }).click();
-    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
-    await page.getByLabel('Your name').fill(name);
-    await page.getByLabel(/^Username/).fill(username);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
-    return { context, page, username };
-  }
+  const check = (page: Page, screen: string) => checkScreen(page, screen, ARTIFACTS);
+  const signUp = (name: string) => signUpInBrowser(browser, server, name);
 
   /** Frames of an image as the browser's own decoder reads them. */
   const framesOf = (page: Page, selector: string) =>

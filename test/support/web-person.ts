@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { seriousViolations } from './axe.ts';
+import { nextPhone } from './harness.ts';
+
+/** A person signed up in the web app, in a browser context of their own. */
+export interface WebPerson {
+  context: BrowserContext;
+  page: Page;
+  name: string;
+  username: string;
+}
+
+/**
+ * Signs a new person up through the web app's screens: phone and SMS code, the policy, a profile with
+ * a display name and a unique username; resolves once the chat list says Connected.
+ */
+export async function signUpInBrowser(
+  browser: Browser,
+  server: { url: string; sms: { lastCode(phone: string): string } },
+  name: string,
+): Promise<WebPerson> {
+  const phone = nextPhone();
+  const username = `${name.toLowerCase()}${phone.slice(-6)}`;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => process.stderr.write(`[${name} page error] ${error.message}\n`));
+  await page.goto(server.url);
+  await page.getByLabel('Phone number', { exact: true }).fill(phone);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page.locator('#code-sent').waitFor();
+  await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#policy-text').waitFor();
+  await page.getByRole('checkbox', { name: /I have read and accept/ }).check();
+  await page.getByRole('button', { name: 'Accept and continue' }).click();
+  await page.getByRole('heading', { name: 'Your profile' }).waitFor();
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel(/^Username/).fill(username);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+  return { context, page, name, username };
+}
+
+/**
+ * Checks a screen at 360 and 1280 px: no serious or critical axe violation, no sideways scrolling;
+ * saves a screenshot of each width into `artifacts`, then restores the page's viewport.
+ */
+export async function checkScreen(page: Page, screen: string, artifacts: string): Promise<void> {
+  const before = page.viewportSize() ?? { width: 1280, height: 800 };
+  for (const width of [360, 1280]) {
+    await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
+    expect(await seriousViolations(page), `${screen} at ${width} px`).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), `${screen} at ${width} px`).toBe(
+      width,
+    );
+    await page.screenshot({ path: join(artifacts, `${screen}-${width}.png`) });
+  }
+  await page.setViewportSize(before);
+}
