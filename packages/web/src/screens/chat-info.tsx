@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
+import { ActionButton } from '../ui/action-button.tsx';
 import { Alert, useAction } from '../ui/errors.tsx';
 import { VirtualList } from '../ui/virtual-list.tsx';
 import type { ChatInfo as Info, MemberRow } from '../worker/types.ts';
@@ -37,33 +38,29 @@ export function ChatInfo(props: {
       <span class="role">{ROLE[m.role]}</span>
       {admin && !m.me && m.role !== 'owner' && (
         <span class="member-actions">
-          <button
-            type="button"
-            class="secondary"
-            disabled={busy}
-            onClick={() =>
-              void run(async () => {
-                await device.setRole(props.groupId, m.accountId, m.role === 'admin' ? 'member' : 'admin');
-                setInfo(await device.chatInfo(props.groupId));
-              })
-            }
+          <ActionButton
+            kind="secondary"
+            busy={busy}
+            run={run}
+            action={async () => {
+              await device.setRole(props.groupId, m.accountId, m.role === 'admin' ? 'member' : 'admin');
+              setInfo(await device.chatInfo(props.groupId));
+            }}
           >
             {m.role === 'admin' ? `Make ${m.name} a member` : `Make ${m.name} an admin`}
-          </button>
-          <button
-            type="button"
-            class="secondary"
-            disabled={busy}
-            onClick={() =>
-              void run(async () => {
-                if (!window.confirm(`Remove ${m.name} from the group?`)) return;
-                await device.removeMember(props.groupId, m.accountId);
-                setInfo(await device.chatInfo(props.groupId));
-              })
-            }
+          </ActionButton>
+          <ActionButton
+            kind="secondary"
+            busy={busy}
+            run={run}
+            confirm={`Remove ${m.name} from the group?`}
+            action={async () => {
+              await device.removeMember(props.groupId, m.accountId);
+              setInfo(await device.chatInfo(props.groupId));
+            }}
           >
             Remove {m.name}
-          </button>
+          </ActionButton>
         </span>
       )}
     </div>
@@ -84,44 +81,30 @@ export function ChatInfo(props: {
             <button type="button" class="secondary" disabled={busy} onClick={() => setReporting(true)}>
               Report {info.title}…
             </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={busy}
-              onClick={() =>
-                void run(async () => {
-                  if (
-                    !window.confirm(
-                      `Block ${info.title}? They are not told. Nothing they send reaches you, and this chat goes from your list.`,
-                    )
-                  )
-                    return;
-                  await device.block(info.peerAccountId!);
-                  props.onLeft(`${info.title} is blocked.`);
-                })
-              }
+            <ActionButton
+              kind="secondary"
+              busy={busy}
+              run={run}
+              confirm={`Block ${info.title}? They are not told. Nothing they send reaches you, and this chat goes from your list.`}
+              action={async () => {
+                await device.block(info.peerAccountId!);
+                props.onLeft(`${info.title} is blocked.`);
+              }}
             >
               Block {info.title}
-            </button>
-            <button
-              type="button"
-              class="danger"
-              disabled={busy}
-              onClick={() =>
-                void run(async () => {
-                  if (
-                    !window.confirm(
-                      `Delete the chat with ${info.title}? It goes from your list and you stop being contacts; ${info.title} sees that you left.`,
-                    )
-                  )
-                    return;
-                  await device.leave(props.groupId);
-                  props.onLeft('Chat deleted.');
-                })
-              }
+            </ActionButton>
+            <ActionButton
+              kind="danger"
+              busy={busy}
+              run={run}
+              confirm={`Delete the chat with ${info.title}? It goes from your list and you stop being contacts; ${info.title} sees that you left.`}
+              action={async () => {
+                await device.leave(props.groupId);
+                props.onLeft('Chat deleted.');
+              }}
             >
               Delete chat
-            </button>
+            </ActionButton>
           </div>
           {reporting && (
             <ReportDialog
@@ -175,20 +158,18 @@ export function ChatInfo(props: {
               </button>
             </form>
           )}
-          <button
-            type="button"
-            class="danger"
-            disabled={busy}
-            onClick={() =>
-              void run(async () => {
-                if (!window.confirm(`Leave “${info.title}”? You stop getting its messages.`)) return;
-                await device.leave(props.groupId);
-                props.onLeft(`You left “${info.title}”.`);
-              })
-            }
+          <ActionButton
+            kind="danger"
+            busy={busy}
+            run={run}
+            confirm={`Leave “${info.title}”? You stop getting its messages.`}
+            action={async () => {
+              await device.leave(props.groupId);
+              props.onLeft(`You left “${info.title}”.`);
+            }}
           >
             Leave group
-          </button>
+          </ActionButton>
         </>
       )}
       <Alert text={error} />

@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef } from 'preact/hooks';
 import { device } from '../rpc.ts';
+import { ActionButton } from '../ui/action-button.tsx';
 import { Alert, useAction } from '../ui/errors.tsx';
 import type { RequestRow } from '../worker/types.ts';
 
@@ -81,45 +82,39 @@ export function Invitation(props: {
         told if you delete the invitation.
       </p>
       <div class="row">
-        <button
-          type="button"
-          disabled={busy}
-          onClick={() =>
-            void run(async () => {
-              await device.acceptRequest(request.groupId);
-              props.onAccepted(request.groupId);
-            })
-          }
+        <ActionButton
+          busy={busy}
+          run={run}
+          action={async () => {
+            await device.acceptRequest(request.groupId);
+            props.onAccepted(request.groupId);
+          }}
         >
           Accept
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={busy}
-          onClick={() =>
-            void run(async () => {
-              await device.declineRequest(request.groupId);
-              props.onGone('Invitation deleted.');
-            })
-          }
+        </ActionButton>
+        <ActionButton
+          kind="secondary"
+          busy={busy}
+          run={run}
+          action={async () => {
+            await device.declineRequest(request.groupId);
+            props.onGone('Invitation deleted.');
+          }}
         >
           Delete
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={busy}
-          onClick={() =>
-            void run(async () => {
-              if (!window.confirm(`Block ${request.fromName}? They are not told.`)) return;
-              await device.block(request.fromAccountId);
-              props.onGone(`${request.fromName} is blocked.`);
-            })
-          }
+        </ActionButton>
+        <ActionButton
+          kind="secondary"
+          busy={busy}
+          run={run}
+          confirm={`Block ${request.fromName}? They are not told.`}
+          action={async () => {
+            await device.block(request.fromAccountId);
+            props.onGone(`${request.fromName} is blocked.`);
+          }}
         >
           Block {request.fromName}
-        </button>
+        </ActionButton>
       </div>
       <Alert text={error} />
     </section>

@@ -5,6 +5,7 @@
 import type { AccountView, DeviceView, ExportJobView, PrivacySettingsView } from '@courier/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
+import { ActionButton } from '../ui/action-button.tsx';
 import { Alert, useAction } from '../ui/errors.tsx';
 import type { BlockRow } from '../worker/types.ts';
 import { ReadReceiptsSetting } from './read-receipts-setting.tsx';
@@ -149,22 +150,20 @@ function BlockedPeople() {
               <span>
                 {b.name} · blocked {new Date(b.createdAtMs).toLocaleDateString()}
               </span>
-              <button
-                type="button"
-                class="secondary"
-                disabled={busy}
-                onClick={() =>
-                  void run(async () => {
-                    await device.unblock(b.accountId);
-                    setBlocked(await device.blocks());
-                    setStatus(
-                      `${b.name} is unblocked. Your old chat stays deleted; either of you can start a new one.`,
-                    );
-                  })
-                }
+              <ActionButton
+                kind="secondary"
+                busy={busy}
+                run={run}
+                action={async () => {
+                  await device.unblock(b.accountId);
+                  setBlocked(await device.blocks());
+                  setStatus(
+                    `${b.name} is unblocked. Your old chat stays deleted; either of you can start a new one.`,
+                  );
+                }}
               >
                 Unblock {b.name}
-              </button>
+              </ActionButton>
             </li>
           ))}
         </ul>
