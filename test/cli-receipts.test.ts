@@ -1,18 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CourierHttp, type SecureClientEvents } from '@courier/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliRunner } from './support/cli-process.ts';
+import { describe, expect, it } from 'vitest';
+import { cliServer } from './support/cli-process.ts';
 import { nextPhone, type TestUser } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
-import {
-  codeFromOutbox,
-  freePort,
-  killHard,
-  type ServerProcess,
-  spawnServer,
-} from './support/server-process.ts';
+import { codeFromOutbox } from './support/server-process.ts';
 import { until } from './support/until.ts';
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -23,27 +14,7 @@ const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
  * `history` pages through what the device keeps.
  */
 describe('courier: unsupported messages, receipts and history', { timeout: 180_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'courier-cli-receipts-'));
-  const outbox = join(dir, 'sms.jsonl');
-  let server: ServerProcess;
-  const { start, courier, running } = cliRunner(dir, () => server.url);
-
-  beforeAll(async () => {
-    server = await spawnServer(
-      {
-        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
-        COURIER_SMS_OUTBOX: outbox,
-        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
-        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
-      },
-      await freePort(),
-    );
-  });
-  afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    if (server) await killHard(server.child);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { start, courier, url, outbox } = cliServer('cli-receipts');
 
   it('shows unsupported messages and receipts, reads what chat shows, pages history', async () => {
     // Bob on the CLI, Alice on the SDK.
@@ -54,7 +25,7 @@ describe('courier: unsupported messages, receipts and history', { timeout: 180_0
     const bobId = (JSON.parse((await courier('bob', '--json', 'whoami')).out) as { accountId: string })
       .accountId;
     const alicePhone = nextPhone();
-    const http = new CourierHttp(server.url);
+    const http = new CourierHttp(url());
     await http.requestCode(alicePhone, 'register');
     const { version } = await http.privacyPolicy();
     const reply = await http.verifyCode(
@@ -66,7 +37,7 @@ describe('courier: unsupported messages, receipts and history', { timeout: 180_0
     );
     http.setToken(reply.token);
     const aliceUser: TestUser = { phone: alicePhone, ...reply, http };
-    const alice = await secureDevice(server, aliceUser);
+    const alice = await secureDevice({ url: url() }, aliceUser);
     const statuses: SecureClientEvents['status'][] = [];
     alice.client.on('status', (s) => statuses.push(s));
     const chat = await alice.client.openDirect(bobId);

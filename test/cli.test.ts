@@ -1,34 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  codeFromOutbox,
-  freePort,
-  killHard,
-  type ServerProcess,
-  spawnServer,
-} from './support/server-process.ts';
+import { describe, expect, it } from 'vitest';
+import { cliServer } from './support/cli-process.ts';
+import { codeFromOutbox, freePort } from './support/server-process.ts';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
 const ALICE = '+441234567890';
 const BOB = '+12025550143';
 const CAROL = '+442079460958';
 const DAVE = '+442079460959';
-
-interface Run {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  /** Lines printed on standard output that are messages or roster changes (`[chat] …`). */
-  entries: () => string[];
-  until: (what: string, predicate: (run: Run) => boolean) => Promise<void>;
-  exit: Promise<number>;
-}
 
 /**
  * Two people at two terminals: each has a profile folder (`--home`) and runs `courier` as a real
@@ -37,68 +18,9 @@ interface Run {
 // Each step runs several `courier` processes one after another; on a shared, loaded machine a step
 // can take longer than the default minute.
 describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'courier-cli-'));
-  const outbox = join(dir, 'sms.jsonl');
-  let server: ServerProcess;
-  const running = new Set<ChildProcess>();
+  const { start, courier, outbox, url, dir } = cliServer('cli');
   /** The direct chat of Alice and Bob, opened in one step and listed in a later one. */
   let dmId: string | undefined;
-
-  function start(who: string, args: string[], options: { server?: boolean } = {}): Run {
-    const child = spawn(
-      process.execPath,
-      [
-        'packages/cli/bin/courier.js',
-        '--home',
-        join(dir, who),
-        ...(options.server === false ? [] : ['--server', server.url]),
-        ...args,
-      ],
-      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, COURIER_SERVER: '' } },
-    );
-    running.add(child);
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-    });
-    child.stderr?.on('data', (d) => {
-      err += d;
-    });
-    const exit = new Promise<number>((resolve) =>
-      child.on('close', (code) => {
-        running.delete(child);
-        resolve(code ?? -1);
-      }),
-    );
-    const run: Run = {
-      child,
-      out: () => out,
-      err: () => err,
-      entries: () => out.split('\n').filter((l) => l.startsWith('[')),
-      exit,
-      until: async (what, predicate) => {
-        const deadline = Date.now() + 15_000;
-        while (!predicate(run)) {
-          if (Date.now() > deadline || child.exitCode !== null)
-            throw new Error(`gave up waiting for ${what}; stdout:\n${out}\nstderr:\n${err}`);
-          await new Promise((r) => setTimeout(r, 25));
-        }
-      },
-    };
-    return run;
-  }
-
-  /** Runs one command to its end, with nothing on its standard input. */
-  async function courier(
-    who: string,
-    ...args: string[]
-  ): Promise<{ code: number; out: string; err: string }> {
-    const run = start(who, args);
-    run.child.stdin?.end();
-    const code = await run.exit;
-    return { code, out: run.out(), err: run.err() };
-  }
 
   /** Registers or logs in the way a person does: the code arrives by SMS and is typed at the prompt. */
   async function signInTyping(who: string, intent: 'register' | 'login', phone: string) {
@@ -113,23 +35,6 @@ describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
     expect(await run.exit).toBe(0);
     return run.out();
   }
-
-  beforeAll(async () => {
-    server = await spawnServer(
-      {
-        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
-        COURIER_SMS_OUTBOX: outbox,
-        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
-        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
-      },
-      await freePort(),
-    );
-  });
-  afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    if (server) await killHard(server.child);
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('signs two people up: a wrong code is refused, a typed or given code works', async () => {
     // A wrong code is refused with its catalog code and a non-zero exit, and stores no session.
@@ -187,7 +92,7 @@ describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
       expect(await run.exit).toBe(0);
       return JSON.parse(run.out()) as { phone: string; server: string };
     })();
-    expect(whoami).toMatchObject({ phone: BOB, server: server.url });
+    expect(whoami).toMatchObject({ phone: BOB, server: url() });
   });
 
   it('sets usernames and names, finds people, opens the direct chat', async () => {
@@ -279,7 +184,7 @@ describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
     // The server takes HTTP calls but no connection: `send` gives up, keeps the message, and the
     // next `send` delivers both, in order.
     const http = createServer((req, res) => {
-      const target = new URL(req.url ?? '/', server.url);
+      const target = new URL(req.url ?? '/', url());
       const forward = request(target, { method: req.method, headers: req.headers }, (reply) => {
         res.writeHead(reply.statusCode ?? 502, reply.headers);
         reply.pipe(res);

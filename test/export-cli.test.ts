@@ -1,42 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CourierHttp } from '@courier/sdk';
 import { strFromU8, unzipSync } from 'fflate';
 import { DeviceStore } from '@courier/cli';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliRunner } from './support/cli-process.ts';
-import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
+import { describe, expect, it } from 'vitest';
+import { cliServer } from './support/cli-process.ts';
 
 const ALICE = '+441234567001';
 const BOB = '+12025550177';
 
 /** `courier export` as a person runs it: a real CLI process against a real server process. */
 describe('courier export', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'courier-export-cli-'));
-  const outbox = join(dir, 'sms.jsonl');
-  let server: ServerProcess;
-
-  const { courier, running, register: signUp } = cliRunner(dir, () => server.url);
-
-  const register = (who: string, phone: string) => signUp(who, phone, outbox);
-
-  beforeAll(async () => {
-    server = await spawnServer(
-      {
-        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
-        COURIER_SMS_OUTBOX: outbox,
-        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
-        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
-      },
-      await freePort(),
-    );
-  });
-  afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    if (server) await killHard(server.child);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { courier, register, url, dir } = cliServer('export-cli');
 
   it("runs the server's export job with progress and adds the conversations this device holds", async () => {
     await register('alice', ALICE);
@@ -44,7 +19,7 @@ describe('courier export', () => {
     expect((await courier('bob', 'username', 'set', 'bob_exports')).code).toBe(0);
     const alice = JSON.parse(readFileSync(join(dir, 'alice', 'session.json'), 'utf8'));
     const bob = JSON.parse(readFileSync(join(dir, 'bob', 'session.json'), 'utf8'));
-    const dm = await new CourierHttp(server.url, alice.token).openDirect(bob.accountId);
+    const dm = await new CourierHttp(url(), alice.token).openDirect(bob.accountId);
     // What Alice's device holds after a conversation (decrypted on the device, as `courier listen`
     // stores it), and a message of a chat she has since left.
     const store = new DeviceStore(join(dir, 'alice', 'devices', `${alice.deviceId}.db`));
