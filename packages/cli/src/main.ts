@@ -21,6 +21,7 @@ const reporting = () => import('./commands/report-command.ts');
 const verifying = () => import('./commands/verify-report.ts');
 const actions = () => import('./commands/action-commands.ts');
 const channels = () => import('./commands/channel-commands.ts');
+const channelAdmins = () => import('./commands/channel-admin-commands.ts');
 const stickers = () => import('./commands/sticker-commands.ts');
 
 let answers: LineReader | undefined;
@@ -342,6 +343,21 @@ channel
   .option('--revoke <inviteId>', 'revoke an invite link')
   .option('--list', 'list the invite links')
   .action(call(channels, 'channelInvite'));
+const channelAdmin = channel
+  .command('admin')
+  .description('name or remove admins (owner only); the channel key goes to them end to end');
+channelAdmin
+  .command('add <channel> <who>')
+  .description('make someone an admin and send them the channel key in your direct chat')
+  .action(call(channelAdmins, 'addChannelAdmin'));
+channelAdmin
+  .command('remove <channel> <who>')
+  .description('take the admin role back (the server refuses their posts from now on)')
+  .action(call(channelAdmins, 'removeChannelAdmin'));
+channelAdmin
+  .command('send-key <channel> <who>')
+  .description("send an admin's devices the channel key again")
+  .action(call(channelAdmins, 'sendChannelKey'));
 program
   .command('chat <chat>')
   .description('interactive chat')

@@ -120,6 +120,13 @@ export { pickSticker, StickerApi, stickerMimeOfName } from './stickers/sticker-a
 export { packOfLink, StickerShelf } from './stickers/sticker-shelf.ts';
 export type { ShelfStorage } from './stickers/sticker-shelf.ts';
 export { ChannelClient, channelKeyText } from './channels/channel-client.ts';
-export type { ChannelClientEvents, ChannelKeyChange, ChannelPost } from './channels/channel-client.ts';
+export type {
+  ChannelClientEvents,
+  ChannelKeyChange,
+  ChannelKeyHandover,
+  ChannelKeyOutcome,
+  ChannelPost,
+} from './channels/channel-client.ts';
+export type { ChannelKeyContent } from './content/channel-key-content.ts';
 export { MemoryChannelKeyring } from './channels/channel-keyring.ts';
 export type { ChannelKeyring } from './channels/channel-keyring.ts';

@@ -1,8 +1,15 @@
 import { CourierError, type ChannelView } from '@courier/protocol';
-import { ChannelClient, type ChannelPost, channelKeyText } from '@courier/sdk';
+import {
+  ChannelClient,
+  type ChannelKeyOutcome,
+  type ChannelPost,
+  channelKeyText,
+  type SecureClient,
+} from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
+import { Names } from '../names.ts';
 import { show } from '../output.ts';
-import { printable } from '../terminal-text.ts';
+import { printable, safeJson } from '../terminal-text.ts';
 
 /** Said wherever channel posts are read or written: they are not end-to-end encrypted. */
 export const PUBLIC_NOTE = 'public channel, not end-to-end encrypted';
@@ -212,4 +219,37 @@ export async function channelInvite(
     link,
     `Invite ${invite.inviteId} to @${printable(view.name)}: "courier channel subscribe '${link}'". Revoke it with "courier channel invite @${view.name} --revoke ${invite.inviteId}".`,
   ]);
+}
+
+/** What a person reads about a channel key handed to this device (imported, or refused and why). */
+export function describeKeyHandover(outcome: ChannelKeyOutcome, from: string): string {
+  if (outcome.kind === 'imported')
+    return `channel key received for @${printable(outcome.name)} from ${printable(from)}: this device can now post to it`;
+  const why = {
+    unknown_channel: 'no such channel is visible to you',
+    not_admin: 'you are not an admin of that channel',
+    not_owner: 'the sender is not the channel owner',
+    key_mismatch: 'the key is not the channel key',
+  }[outcome.reason];
+  return `(a channel key for @${printable(outcome.name)} from ${printable(from)} was refused and not kept: ${why})`;
+}
+
+/**
+ * Imports channel keys the channel's owner hands to this device in its chats, as a client of this
+ * device decrypts them, and says so.
+ */
+export function followChannelKeys(ctx: CommandContext, secure: SecureClient): void {
+  const client = channelClient(ctx);
+  const names = new Names(ctx.profile.http());
+  client.followKeys(secure);
+  client.on('key_handover', (outcome) => {
+    void names.of(outcome.fromAccountId).then((from) => {
+      ctx.io.out(ctx.json ? safeJson({ channelKey: outcome }) : describeKeyHandover(outcome, from));
+    });
+  });
+  client.on('problem', (error) =>
+    ctx.io.err(
+      `(a channel key arrived but could not be checked now: ${error.code}; ask the channel owner to send it again with "courier channel admin send-key")`,
+    ),
+  );
 }

@@ -14,11 +14,13 @@ import {
   signChannelPost,
   verifyChannelPost,
 } from '@courier/protocol';
+import type { ChannelKeyContent } from '../content/channel-key-content.ts';
 import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
 import type { DecodedContent } from '../content/content-type.ts';
 import type { CourierConnection } from '../connection.ts';
 import { Emitter } from '../emitter.ts';
 import type { CourierHttp } from '../http-client.ts';
+import type { SecureClient, SecureClientEvents } from '../mls/secure-client.ts';
 import type { ChannelKeyring } from './channel-keyring.ts';
 
 /**
@@ -55,6 +57,25 @@ export interface ChannelKeyChange {
   served: string;
 }
 
+/** A channel key handed over in a chat, as it arrived (SecureClient's `channel_key` event). */
+export type ChannelKeyHandover = SecureClientEvents['channel_key'];
+
+/**
+ * What this device made of a handed-over channel key. `imported`: the sender is the channel's owner
+ * (per the server), this account is the owner or an admin, and the key is the channel's (the one the
+ * server shows and, if pinned, the pinned one); this device can now sign posts. `refused`: kept
+ * nowhere, for the reason given.
+ */
+export type ChannelKeyOutcome =
+  | { kind: 'imported'; channelId: string; name: string; fromAccountId: string }
+  | {
+      kind: 'refused';
+      channelId: string;
+      name: string;
+      fromAccountId: string;
+      reason: 'unknown_channel' | 'not_admin' | 'not_owner' | 'key_mismatch';
+    };
+
 export interface ChannelClientEvents extends Record<string, unknown> {
   /** A post (new, edited or deleted) read from a subscribed channel, in sequence order. */
   post: ChannelPost;
@@ -62,6 +83,8 @@ export interface ChannelClientEvents extends Record<string, unknown> {
   key_changed: ChannelKeyChange;
   /** A live update could not be read (it is read again with the next signal or sync). */
   problem: CourierError;
+  /** A handed-over channel key was checked (see `followKeys`): imported, or refused and why. */
+  key_handover: ChannelKeyOutcome;
 }
 
 const PAGE = 200;
@@ -195,6 +218,112 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     );
   }
 
+  /**
+   * Names an admin (the owner's device only) and hands them the channel key end to end: in the
+   * direct chat with them (opened, and its encryption group made, if new), which every device of
+   * theirs and every other device of the owner is in. Their clients import it (`followKeys`).
+   */
+  async addAdmin(secure: SecureClient, channelId: string, accountId: string): Promise<{ groupId: string }> {
+    this.requireKey(channelId);
+    await this.setAdmin(channelId, accountId, true);
+    return this.handOverKey(secure, channelId, accountId);
+  }
+
+  /**
+   * Takes the admin role back: the server refuses their posts from now on. Their devices keep the
+   * shared key (it cannot be taken back); a channel that needs a new key is a new channel.
+   */
+  async removeAdmin(channelId: string, accountId: string): Promise<void> {
+    await this.setAdmin(channelId, accountId, false);
+  }
+
+  /**
+   * Sends the channel key (again) to an admin's devices, and so to the owner's other devices, in
+   * the direct chat with them: for a device an admin added since, or one that missed it.
+   */
+  async handOverKey(
+    secure: SecureClient,
+    channelId: string,
+    accountId: string,
+  ): Promise<{ groupId: string }> {
+    const secretKey = this.requireKey(channelId);
+    const view = await this.show(channelId);
+    if (view.myRole !== 'owner')
+      throw new CourierError('CHANNEL_NOT_OWNER', {
+        message: 'Only the owner hands the channel key to admins.',
+      });
+    const publicKey = encodeBase64(channelPublicKeyOf(secretKey));
+    if (publicKey !== view.publicKey)
+      throw new CourierError('CHANNEL_INVALID', {
+        message: 'The key this device holds is not the channel key the server shows.',
+      });
+    const chat = await secure.openDirect(accountId);
+    const content: ChannelKeyContent = {
+      v: 1,
+      type: 'channel-key',
+      channelId,
+      name: view.name,
+      publicKey,
+      secretKey: encodeBase64(secretKey),
+      sentAtMs: Date.now(),
+    };
+    await secure.sendChannelKey(chat.groupId, content);
+    return { groupId: chat.groupId };
+  }
+
+  /**
+   * Checks a handed-over channel key and keeps it only when the sender is the channel's owner as
+   * the server says, this account is the owner or an admin, and the key is the channel's: its public
+   * half is the one the server shows and the one pinned here (if any). Anything else is refused, and
+   * nothing is kept. Throws only when the server cannot be asked (the owner can send it again).
+   */
+  async receiveKey(handover: ChannelKeyHandover): Promise<ChannelKeyOutcome> {
+    const { channelId, name, publicKey, secretKey } = handover.content;
+    const base = { channelId, name, fromAccountId: handover.senderAccountId };
+    let view: ChannelView;
+    try {
+      view = await this.http.call<ChannelView>('GET', `/v1/channels/${encodeURIComponent(channelId)}`);
+    } catch (error) {
+      if (error instanceof CourierError && error.code === 'CHANNEL_NOT_FOUND')
+        return { kind: 'refused', ...base, reason: 'unknown_channel' };
+      throw error;
+    }
+    if (view.myRole !== 'owner' && view.myRole !== 'admin')
+      return { kind: 'refused', ...base, reason: 'not_admin' };
+    if (view.ownerAccountId === undefined || view.ownerAccountId !== handover.senderAccountId)
+      return { kind: 'refused', ...base, reason: 'not_owner' };
+    const secret = decodeBase64(secretKey);
+    const pinned = this.keyring.pinned(channelId);
+    if (
+      secret?.length !== 32 ||
+      encodeBase64(channelPublicKeyOf(secret)) !== publicKey ||
+      publicKey !== view.publicKey ||
+      (pinned !== undefined && pinned !== publicKey)
+    )
+      return { kind: 'refused', ...base, reason: 'key_mismatch' };
+    if (pinned === undefined) this.keyring.pin(channelId, publicKey);
+    this.keyring.setSecretKey(channelId, secret);
+    return { kind: 'imported', ...base, name: view.name };
+  }
+
+  /**
+   * Imports channel keys handed over to this device as they arrive in its chats (`receiveKey`) and
+   * reports each (`key_handover`); a check the server could not answer is a `problem`. Returns a
+   * function that stops following.
+   */
+  followKeys(secure: Pick<SecureClient, 'on'>): () => void {
+    return secure.on('channel_key', (handover) => {
+      this.receiveKey(handover).then(
+        (outcome) => this.emit('key_handover', outcome),
+        (error: unknown) =>
+          this.emit(
+            'problem',
+            error instanceof CourierError ? error : new CourierError('SERVER_UNAVAILABLE', { cause: error }),
+          ),
+      );
+    });
+  }
+
   async setAdmin(channelId: string, accountId: string, admin: boolean): Promise<void> {
     await this.http.call(
       admin ? 'PUT' : 'DELETE',
@@ -280,6 +409,16 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     );
   }
 
+  private requireKey(channelId: string): Uint8Array {
+    const secretKey = this.keyring.secretKey(channelId);
+    if (!secretKey)
+      throw new CourierError('CHANNEL_NOT_ADMIN', {
+        message:
+          'This device does not hold the channel key: only the owner and admins it was given to can post.',
+      });
+    return secretKey;
+  }
+
   private signed(
     channelId: string,
     postId: string,
@@ -287,12 +426,7 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     deleted: boolean,
     body: Uint8Array,
   ): ChannelPostBody {
-    const secretKey = this.keyring.secretKey(channelId);
-    if (!secretKey)
-      throw new CourierError('CHANNEL_NOT_ADMIN', {
-        message:
-          'This device does not hold the channel key: only the owner and admins it was given to can post.',
-      });
+    const secretKey = this.requireKey(channelId);
     const signature = signChannelPost(secretKey, { channelId, postId, revision, deleted, body });
     return { postId, revision, deleted, body: encodeBase64(body), signature: encodeBase64(signature) };
   }

@@ -322,14 +322,36 @@ export class ChannelService {
       throw new CourierError('CHANNEL_INVITE_INVALID');
   }
 
-  /** The owner names an admin (who must then get the channel key from the owner's device to post). */
+  /**
+   * The owner names an admin (who is subscribed, if not yet, and must then get the channel key from
+   * the owner's device, end to end, to sign posts) or takes the role back: from then on the server
+   * refuses the account's posts, though its devices keep the shared key (a new key is a new channel).
+   */
   async setAdmin(accountId: string, channelId: string, adminId: string, admin: boolean): Promise<void> {
     const channel = await this.storage.channels.byId(channelId);
     if (!channel) throw new CourierError('CHANNEL_NOT_FOUND');
     if (channel.ownerAccountId !== accountId) throw new CourierError('CHANNEL_NOT_OWNER');
+    if (adminId === channel.ownerAccountId)
+      throw new CourierError('CHANNEL_INVALID', { message: 'The owner is not named as an admin.' });
     if (!(await this.storage.accounts.byId(adminId))) throw new CourierError('ACCOUNT_NOT_FOUND');
-    if (admin) await this.storage.channels.addAdmin(channelId, adminId, this.deps.clock.now());
-    else await this.storage.channels.removeAdmin(channelId, adminId);
+    if (!admin) {
+      await this.storage.channels.removeAdmin(channelId, adminId);
+      return;
+    }
+    const now = this.deps.clock.now();
+    const subscribed = await this.storage.transaction(async (stores) => {
+      await stores.channels.addAdmin(channelId, adminId, now);
+      const inserted = await stores.channelSubscriptions.insert({
+        accountId: adminId,
+        channelId,
+        cursor: 0,
+        subscribedAt: now,
+      });
+      if (inserted) await stores.channels.adjustSubscriberCount(channelId, 1);
+      return inserted;
+    });
+    if (subscribed)
+      await this.bus.publish({ type: 'channel_subscriptions_changed', channelId, accountIds: [adminId] });
   }
 
   /** Deletes a channel with its posts, subscriptions and invites (the owner only). */
@@ -458,6 +480,7 @@ export class ChannelService {
       subscriberCount: channel.subscriberCount,
       myRole: role,
       cursor,
+      ...(role === 'owner' || role === 'admin' ? { ownerAccountId: channel.ownerAccountId } : {}),
     };
   }
 }
