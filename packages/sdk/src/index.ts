@@ -69,6 +69,7 @@ export {
   DEFAULT_UPLOAD_REQUEST_BYTES,
   describeUpload,
   downloadDecryptedFile,
+  uploadEncryptedChannelFile,
   uploadEncryptedFile,
 } from './media/media-transfer.ts';
 export type { DownloadOptions, MediaEndpoint, UploadedBlob, UploadOptions } from './media/media-transfer.ts';
@@ -119,7 +120,7 @@ export type { StickerContent, StickerRef } from './content/sticker-content.ts';
 export { pickSticker, StickerApi, stickerMimeOfName } from './stickers/sticker-api.ts';
 export { packOfLink, StickerShelf } from './stickers/sticker-shelf.ts';
 export type { ShelfStorage } from './stickers/sticker-shelf.ts';
-export { ChannelClient, channelKeyText } from './channels/channel-client.ts';
+export { ChannelClient, channelFileOf, channelKeyText } from './channels/channel-client.ts';
 export type {
   ChannelClientEvents,
   ChannelKeyChange,

@@ -20,6 +20,14 @@ import type { DecodedContent } from '../content/content-type.ts';
 import type { CourierConnection } from '../connection.ts';
 import { Emitter } from '../emitter.ts';
 import type { CourierHttp } from '../http-client.ts';
+import type { FileDescriptor } from '../media/file-descriptor.ts';
+import {
+  describeUpload,
+  type MediaEndpoint,
+  type UploadOptions,
+  uploadEncryptedChannelFile,
+} from '../media/media-transfer.ts';
+import type { PlaintextSource } from '../media/plaintext-source.ts';
 import type { SecureClient, SecureClientEvents } from '../mls/secure-client.ts';
 import type { ChannelKeyring } from './channel-keyring.ts';
 
@@ -157,6 +165,12 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     return view;
   }
 
+  /** Deletes a channel (the owner only): its posts, their media, subscriptions and invites go. */
+  async deleteChannel(channelId: string): Promise<void> {
+    await this.http.call('DELETE', `/v1/channels/${encodeURIComponent(channelId)}`);
+    this.keyring.forget(channelId);
+  }
+
   async unsubscribe(channelId: string): Promise<void> {
     await this.http.call('DELETE', `/v1/channels/${encodeURIComponent(channelId)}/subscription`);
     this.keyring.forget(channelId);
@@ -175,6 +189,29 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
       `/v1/channels/${encodeURIComponent(channelId)}/posts`,
       this.signed(channelId, newPostId(), 0, false, body),
     );
+  }
+
+  /**
+   * Posts a photo, video or any file: encrypted with a fresh key and uploaded to the channel (only
+   * its owner and admins may), then posted as a `file` content, the same encoding as a chat's file
+   * message, so the post's signature covers the blob id, key and digest. Subscribers fetch and
+   * decrypt it with `downloadDecryptedFile(endpoint, channelFileOf(post))`.
+   */
+  async postFile(
+    endpoint: MediaEndpoint,
+    channelId: string,
+    source: PlaintextSource,
+    describe: { name: string; mime: string } & Partial<
+      Pick<FileDescriptor, 'width' | 'height' | 'durationMs' | 'preview'>
+    >,
+    options: UploadOptions = {},
+  ): Promise<ChannelPostView & { file: FileDescriptor }> {
+    this.requireKey(channelId);
+    const uploaded = await uploadEncryptedChannelFile(endpoint, channelId, source, options);
+    const { name, mime, ...extra } = describe;
+    const file: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
+    const view = await this.post(channelId, { v: 1, type: 'file', file, sentAtMs: Date.now() });
+    return { ...view, file };
   }
 
   /** Replaces a post's content with a new revision (after `revision`, the newest one seen). */
@@ -478,6 +515,13 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
       views: view.views,
     };
   }
+}
+
+/** The file a verified post carries (to show and to download), or undefined. */
+export function channelFileOf(post: ChannelPost): FileDescriptor | undefined {
+  if (post.kind !== 'verified' || post.content?.kind !== 'known') return undefined;
+  const content = post.content.content;
+  return content.type === 'file' ? content.file : undefined;
 }
 
 /** What a person compares to check a channel key (base64 in, groups of hex out). */
