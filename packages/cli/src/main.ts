@@ -316,9 +316,14 @@ channel
   .option('--private', 'joined only with an invite link')
   .action(call(channels, 'createChannel'));
 channel
-  .command('post <channel> <text...>')
-  .description('post to a channel you own or administer')
+  .command('post <channel> [text...]')
+  .description('post a text, or a photo, video or file (--file), to a channel you own or administer')
+  .option('--file <path>', 'post this file (its key goes in the public post: subscribers can open it)')
   .action(call(channels, 'postToChannel'));
+channel
+  .command('download <channel> <postId> [path]')
+  .description("save a post's file (checked against the post's digest)")
+  .action(call(channels, 'downloadChannelFile'));
 channel
   .command('edit <channel> <postId> <text...>')
   .description('edit a post')

@@ -1,12 +1,22 @@
 import { CourierError, type ChannelView } from '@courier/protocol';
+import { once } from 'node:events';
+import { createWriteStream, openAsBlob, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import {
+  blobSource,
   ChannelClient,
   type ChannelKeyOutcome,
   type ChannelPost,
+  channelFileOf,
   channelKeyText,
+  downloadDecryptedFile,
   type SecureClient,
 } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
+import { mimeOf } from '../mime.ts';
+import { photoPreview } from '../photo-preview.ts';
+import { humanBytes, ProgressBar } from '../progress-bar.ts';
 import { Names } from '../names.ts';
 import { show } from '../output.ts';
 import { printable, safeJson } from '../terminal-text.ts';
@@ -40,8 +50,10 @@ export function describePost(name: string, post: ChannelPost): string {
   const id = `#${post.seq} ${post.postId.slice(0, 8)}`;
   if (post.deleted) return `${where} ${id} (deleted)`;
   const content = post.content;
-  const body =
-    content?.kind === 'known'
+  const file = channelFileOf(post);
+  const body = file
+    ? `[file] ${printable(file.name)} (${printable(file.mime)}, ${humanBytes(file.size)}${file.width && file.height ? `, ${file.width}×${file.height}` : ''}) — courier channel download @${printable(name)} ${post.postId.slice(0, 8)}`
+    : content?.kind === 'known'
       ? content.content.type === 'text'
         ? printable(content.content.text)
         : `(${content.content.type})`
@@ -74,9 +86,48 @@ export async function createChannel(
   ]);
 }
 
-export async function postToChannel(ctx: CommandContext, channel: string, text: string[]): Promise<void> {
+export async function postToChannel(
+  ctx: CommandContext,
+  channel: string,
+  text: string[],
+  options: { file?: string } = {},
+): Promise<void> {
   const client = channelClient(ctx);
+  if (options.file !== undefined && text.length > 0)
+    throw new CourierError('REQ_INVALID', { message: 'A post is a text or a --file, not both.' });
+  if (options.file === undefined && text.length === 0)
+    throw new CourierError('REQ_INVALID', { message: 'Nothing to post: give a text or --file <path>.' });
   const view = await client.show(channel);
+  if (options.file !== undefined) {
+    const session = ctx.profile.requireSession();
+    const path = resolve(options.file);
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(path);
+    } catch (cause) {
+      throw new CourierError('REQ_INVALID', { message: `Cannot read ${options.file}.`, cause });
+    }
+    if (!stat.isFile()) throw new CourierError('REQ_INVALID', { message: `${options.file} is not a file.` });
+    const mime = mimeOf(path);
+    const bar = new ProgressBar(printable(basename(path)));
+    let post: Awaited<ReturnType<ChannelClient['postFile']>>;
+    try {
+      post = await client.postFile(
+        { baseUrl: ctx.profile.server(), token: session.token },
+        view.channelId,
+        // Read in the chunks the upload asks for: never the whole file in memory.
+        blobSource(await openAsBlob(path)),
+        { name: basename(path), mime, ...(mime.startsWith('image/') ? await photoPreview(path) : {}) },
+        { onProgress: (sent, total) => bar.update(sent, total) },
+      );
+    } finally {
+      bar.finish();
+    }
+    show(ctx.io, ctx.json, post, () => [
+      `Posted #${post.seq} (${post.postId}) to @${printable(view.name)}: ${printable(post.file.name)} (${post.file.mime}, ${humanBytes(post.file.size)}); ${PUBLIC_NOTE} (the file's key is in the post: every subscriber can open it).`,
+    ]);
+    return;
+  }
   const post = await client.post(view.channelId, {
     v: 1,
     type: 'text',
@@ -85,6 +136,49 @@ export async function postToChannel(ctx: CommandContext, channel: string, text: 
   });
   show(ctx.io, ctx.json, post, () => [
     `Posted #${post.seq} (${post.postId}) to @${printable(view.name)}: ${PUBLIC_NOTE}.`,
+  ]);
+}
+
+/**
+ * `courier channel download <channel> <postId> [path]`: fetches a post's file and decrypts it with
+ * the key in the (signature-checked) post into `path` (default: its name in the current folder); the
+ * digest is checked at the end and a damaged file is removed, not kept.
+ */
+export async function downloadChannelFile(
+  ctx: CommandContext,
+  channel: string,
+  postId: string,
+  path: string | undefined,
+): Promise<void> {
+  const session = ctx.profile.requireSession();
+  const client = channelClient(ctx);
+  const view = await client.show(channel);
+  const post = await findPost(client, view.channelId, postId);
+  if (post.kind !== 'verified') throw new CourierError('CHANNEL_POST_BAD_SIGNATURE');
+  const file = channelFileOf(post);
+  if (!file) throw new CourierError('MEDIA_NOT_FOUND', { message: 'That post carries no file.' });
+  // The poster chose the name: only its last part is used, never a path.
+  const target = resolve(path ?? (basename(file.name).replace(/^\.+/, '') || file.blobId));
+  const bar = new ProgressBar(printable(basename(target)));
+  try {
+    const stream = downloadDecryptedFile({ baseUrl: ctx.profile.server(), token: session.token }, file, {
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    const out = createWriteStream(target, { mode: 0o600 });
+    try {
+      for await (const chunk of stream) if (!out.write(chunk)) await once(out, 'drain');
+    } finally {
+      out.end();
+      await once(out, 'close');
+    }
+  } catch (error) {
+    await rm(target, { force: true });
+    throw error;
+  } finally {
+    bar.finish();
+  }
+  show(ctx.io, ctx.json, { path: target, size: file.size, mime: file.mime }, () => [
+    `Saved ${printable(file.name)} (${file.mime}, ${humanBytes(file.size)}) from @${printable(view.name)} to ${printable(target)}.`,
   ]);
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, openAsBlob, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { CourierError, decodeBase64, encodeBase64 } from '@courier/protocol';
 import {
@@ -14,33 +14,12 @@ import {
 } from '@courier/sdk';
 import { readJson, writeFileAtomic } from '../atomic-file.ts';
 import type { CommandContext } from '../context.ts';
+import { mimeOf } from '../mime.ts';
 import { photoPreview } from '../photo-preview.ts';
 import { humanBytes, ProgressBar } from '../progress-bar.ts';
 import { resolveChat } from '../resolve.ts';
 import { withSecureClient } from '../secure-session.ts';
 import { printable } from '../terminal-text.ts';
-
-/** MIME types by extension for what people send most; anything else is application/octet-stream. */
-const MIME: Record<string, string> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.heic': 'image/heic',
-  '.mp4': 'video/mp4',
-  '.mov': 'video/quicktime',
-  '.webm': 'video/webm',
-  '.mp3': 'audio/mpeg',
-  '.m4a': 'audio/mp4',
-  '.ogg': 'audio/ogg',
-  '.opus': 'audio/opus',
-  '.pdf': 'application/pdf',
-  '.txt': 'text/plain',
-  '.zip': 'application/zip',
-};
-
-export const mimeOf = (path: string) => MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
 
 /**
  * Uploads started and not finished, so that `send-file` after a crash or Ctrl-C resumes rather than

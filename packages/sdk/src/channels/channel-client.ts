@@ -11,6 +11,7 @@ import {
   decodeBase64,
   encodeBase64,
   generateChannelKey,
+  MAX_CHANNEL_POST_BYTES,
   signChannelPost,
   verifyChannelPost,
 } from '@courier/protocol';
@@ -209,8 +210,17 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     this.requireKey(channelId);
     const uploaded = await uploadEncryptedChannelFile(endpoint, channelId, source, options);
     const { name, mime, ...extra } = describe;
-    const file: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
-    const view = await this.post(channelId, { v: 1, type: 'file', file, sentAtMs: Date.now() });
+    let file: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
+    const sentAtMs = Date.now();
+    // A post is at most MAX_CHANNEL_POST_BYTES: a preview that does not fit is left out.
+    if (
+      file.preview &&
+      writeContent({ v: 1, type: 'file', file, sentAtMs }).length > MAX_CHANNEL_POST_BYTES
+    ) {
+      const { preview: _dropped, ...rest } = file;
+      file = rest;
+    }
+    const view = await this.post(channelId, { v: 1, type: 'file', file, sentAtMs });
     return { ...view, file };
   }
 
