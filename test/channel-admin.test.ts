@@ -166,4 +166,27 @@ describe('channel admin key handover', () => {
     });
     expect(outcome).toMatchObject({ kind: 'refused', reason: 'unknown_channel' });
   });
+
+  it("sends the key to the owner's own other devices, also one signed in after the first handover", async () => {
+    const [aliceDevice, alice2Device] = devices as [SecureDevice, SecureDevice];
+    const owner = channelsOf(aliceDevice);
+    const other = channelsOf(alice2Device);
+    const channel = await owner.client.create('handover_self', 'Self', 'public');
+    const first = await owner.client.shareWithOwnDevices(aliceDevice.client, channel.channelId);
+    await until(() => other.outcomes.length === 1, "the key on Alice's second device");
+    expect(other.outcomes[0]).toMatchObject({ kind: 'imported', channelId: channel.channelId });
+
+    // A third device signs in later: the next handover adds it to the chat first, then sends.
+    const alice3 = await server.login(alice.phone, 'third');
+    const alice3Device = await secureDevice(server, alice3);
+    devices.push(alice3Device);
+    const third = channelsOf(alice3Device);
+    const again = await owner.client.shareWithOwnDevices(aliceDevice.client, channel.channelId);
+    expect(again.groupId).toBe(first.groupId);
+    await until(() => third.outcomes.length === 1, "the key on Alice's third device");
+    expect(third.outcomes[0]).toMatchObject({ kind: 'imported', channelId: channel.channelId });
+    await third.client.post(channel.channelId, text('from the third device'));
+    const reader = new ChannelClient(carol.http, new MemoryChannelKeyring());
+    expect((await reader.posts(channel.channelId, 0)).posts.map(textOf)).toEqual(['from the third device']);
+  });
 });

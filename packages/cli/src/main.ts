@@ -360,8 +360,8 @@ channelAdmin
   .description('take the admin role back (the server refuses their posts from now on)')
   .action(call(channelAdmins, 'removeChannelAdmin'));
 channelAdmin
-  .command('send-key <channel> <who>')
-  .description("send an admin's devices the channel key again")
+  .command('send-key <channel> [who]')
+  .description("send an admin's devices (or, without who, your other devices) the channel key again")
   .action(call(channelAdmins, 'sendChannelKey'));
 program
   .command('chat <chat>')

@@ -120,7 +120,12 @@ export type { StickerContent, StickerRef } from './content/sticker-content.ts';
 export { pickSticker, StickerApi, stickerMimeOfName } from './stickers/sticker-api.ts';
 export { packOfLink, StickerShelf } from './stickers/sticker-shelf.ts';
 export type { ShelfStorage } from './stickers/sticker-shelf.ts';
-export { ChannelClient, channelFileOf, channelKeyText } from './channels/channel-client.ts';
+export {
+  ChannelClient,
+  channelFileOf,
+  channelKeyText,
+  OWN_DEVICES_CHAT_TITLE,
+} from './channels/channel-client.ts';
 export type {
   ChannelClientEvents,
   ChannelKeyChange,

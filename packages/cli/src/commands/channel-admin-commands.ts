@@ -36,15 +36,23 @@ export async function removeChannelAdmin(ctx: CommandContext, channel: string, w
   ]);
 }
 
-/** `courier channel admin send-key <channel> <who>`: the key again (a new device of an admin, or one that missed it). */
-export async function sendChannelKey(ctx: CommandContext, channel: string, who: string): Promise<void> {
+/**
+ * `courier channel admin send-key <channel> [who]`: the key again, to an admin (a device they added
+ * since, or one that missed it) or, without `who`, to this account's other devices.
+ */
+export async function sendChannelKey(
+  ctx: CommandContext,
+  channel: string,
+  who: string | undefined,
+): Promise<void> {
+  const session = ctx.profile.requireSession();
   const client = channelClient(ctx);
   const view = await client.show(channel);
-  const accountId = await resolveAccount(ctx.profile.http(), who);
+  const accountId = who === undefined ? session.accountId : await resolveAccount(ctx.profile.http(), who);
   const { groupId } = await withSecureClient(ctx, ({ client: secure }) =>
     client.handOverKey(secure, view.channelId, accountId),
   );
   show(ctx.io, ctx.json, { channelId: view.channelId, to: accountId, groupId }, () => [
-    `Sent the key of @${printable(view.name)} to ${printable(who)} end to end.`,
+    `Sent the key of @${printable(view.name)} to ${who === undefined ? 'your other devices' : printable(who)} end to end.`,
   ]);
 }

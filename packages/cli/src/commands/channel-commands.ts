@@ -75,9 +75,22 @@ export async function createChannel(
 ): Promise<void> {
   const client = channelClient(ctx);
   const channel = await client.create(name, title.join(' '), options.private ? 'private' : 'public');
+  // The account's other devices get the key too (end to end), so that they can post.
+  let shared = '';
+  if ((await ctx.profile.http().devices()).length > 1) {
+    const { withSecureClient } = await import('../secure-session.ts');
+    shared = await withSecureClient(ctx, ({ client: secure }) =>
+      client.shareWithOwnDevices(secure, channel.channelId),
+    ).then(
+      () => 'Its secret key went to your other devices, end to end.',
+      (error: unknown) =>
+        `Its secret key could not be sent to your other devices now (${error instanceof CourierError ? error.code : 'error'}): "courier channel admin send-key @${channel.name}" sends it.`,
+    );
+  }
   show(ctx.io, ctx.json, channel, () => [
     `Created ${describeChannel(channel)}.`,
     `Its key (people can compare it): ${channelKeyText(channel.publicKey)}`,
+    ...(shared ? [shared] : []),
     `Posts are ${PUBLIC_NOTE}. "courier channel post @${channel.name} <text>" posts; ${
       options.private
         ? `"courier channel invite @${channel.name}" makes an invite link.`

@@ -97,6 +97,9 @@ export interface ChannelClientEvents extends Record<string, unknown> {
 }
 
 const PAGE = 200;
+
+/** The title of the chat of one account alone in which its channel keys reach its other devices. */
+export const OWN_DEVICES_CHAT_TITLE = 'Channel keys (your devices)';
 const newPostId = () => {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return encodeBase64(bytes).replaceAll('+', '-').replaceAll('/', '_');
@@ -286,7 +289,10 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
 
   /**
    * Sends the channel key (again) to an admin's devices, and so to the owner's other devices, in
-   * the direct chat with them: for a device an admin added since, or one that missed it.
+   * the direct chat with them: for a device an admin added since, or one that missed it. Given the
+   * owner's own account, it goes to the owner's other devices only, in a chat of the owner alone
+   * (`OWN_DEVICES_CHAT_TITLE`, made on first use). Devices signed in since the chat was made are
+   * added to its encryption group first, so they get the key too.
    */
   async handOverKey(
     secure: SecureClient,
@@ -304,7 +310,9 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
       throw new CourierError('CHANNEL_INVALID', {
         message: 'The key this device holds is not the channel key the server shows.',
       });
-    const chat = await secure.openDirect(accountId);
+    const chat =
+      accountId === secure.accountId ? await this.ownDevicesChat(secure) : await secure.openDirect(accountId);
+    await secure.reconcile(chat.groupId);
     const content: ChannelKeyContent = {
       v: 1,
       type: 'channel-key',
@@ -316,6 +324,23 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     };
     await secure.sendChannelKey(chat.groupId, content);
     return { groupId: chat.groupId };
+  }
+
+  /** Sends the channel key to this account's other devices (`handOverKey` to oneself). */
+  shareWithOwnDevices(secure: SecureClient, channelId: string): Promise<{ groupId: string }> {
+    return this.handOverKey(secure, channelId, secure.accountId);
+  }
+
+  /** The chat of this account alone that carries channel keys to its other devices. */
+  private async ownDevicesChat(secure: SecureClient): Promise<{ groupId: string }> {
+    const found = (await secure.chats()).find(
+      (c) =>
+        c.kind === 'group' &&
+        c.memberCount === 1 &&
+        c.myRole === 'owner' &&
+        c.title === OWN_DEVICES_CHAT_TITLE,
+    );
+    return found ?? (await secure.createGroup(OWN_DEVICES_CHAT_TITLE, []));
   }
 
   /**
