@@ -1,7 +1,5 @@
 import { CourierError, type ChannelView } from '@courier/protocol';
-import { once } from 'node:events';
-import { createWriteStream, openAsBlob, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { openAsBlob, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import {
   blobSource,
@@ -10,7 +8,6 @@ import {
   type ChannelPost,
   channelFileOf,
   channelKeyText,
-  downloadDecryptedFile,
   type SecureClient,
 } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
@@ -19,6 +16,7 @@ import { photoPreview } from '../photo-preview.ts';
 import { humanBytes, ProgressBar } from '../progress-bar.ts';
 import { Names } from '../names.ts';
 import { show } from '../output.ts';
+import { saveDecryptedFile } from '../save-file.ts';
 import { printable, safeJson } from '../terminal-text.ts';
 
 /** Said wherever channel posts are read or written: they are not end-to-end encrypted. */
@@ -170,26 +168,11 @@ export async function downloadChannelFile(
   if (post.kind !== 'verified') throw new CourierError('CHANNEL_POST_BAD_SIGNATURE');
   const file = channelFileOf(post);
   if (!file) throw new CourierError('MEDIA_NOT_FOUND', { message: 'That post carries no file.' });
-  // The poster chose the name: only its last part is used, never a path.
-  const target = resolve(path ?? (basename(file.name).replace(/^\.+/, '') || file.blobId));
-  const bar = new ProgressBar(printable(basename(target)));
-  try {
-    const stream = downloadDecryptedFile({ baseUrl: ctx.profile.server(), token: session.token }, file, {
-      onProgress: (done, total) => bar.update(done, total),
-    });
-    const out = createWriteStream(target, { mode: 0o600 });
-    try {
-      for await (const chunk of stream) if (!out.write(chunk)) await once(out, 'drain');
-    } finally {
-      out.end();
-      await once(out, 'close');
-    }
-  } catch (error) {
-    await rm(target, { force: true });
-    throw error;
-  } finally {
-    bar.finish();
-  }
+  const { target } = await saveDecryptedFile(
+    { baseUrl: ctx.profile.server(), token: session.token },
+    file,
+    path,
+  );
   show(ctx.io, ctx.json, { path: target, size: file.size, mime: file.mime }, () => [
     `Saved ${printable(file.name)} (${file.mime}, ${humanBytes(file.size)}) from @${printable(view.name)} to ${printable(target)}.`,
   ]);
