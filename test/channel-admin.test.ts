@@ -95,7 +95,10 @@ describe('channel admin key handover', () => {
     expect(admin.problems).toEqual([]);
 
     // Bob is subscribed as admin and posts; Carol's client checks the post against the pinned key.
-    expect((await admin.client.show(channel.channelId)).myRole).toBe('admin');
+    const asAdmin = await admin.client.show(channel.channelId);
+    expect(asAdmin).toMatchObject({ myRole: 'admin', subscriberCount: 3, ownerAccountId: alice.accountId });
+    // Who owns the channel is shown to its owner and admins only, never to subscribers.
+    expect((await reader.show(channel.channelId)).ownerAccountId).toBeUndefined();
     await admin.client.post(channel.channelId, text('from the admin'));
     await ownerOther.client.post(channel.channelId, text("from the owner's other device"));
     const page = await reader.posts(channel.channelId, 0);
