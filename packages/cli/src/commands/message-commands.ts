@@ -325,6 +325,8 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
     rl?.close();
   });
   showEvents(ctx, client, store, groupId, print, show, true);
+  // A channel key the owner sends in this chat is imported here too (not lost to a chat window).
+  followChannelKeys(ctx, client);
   let readUpTo = 0;
   for (const message of store.takeUnshown(groupId)) {
     show(await stored(ctx, print, message));
