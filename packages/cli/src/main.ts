@@ -21,6 +21,7 @@ const reporting = () => import('./commands/report-command.ts');
 const verifying = () => import('./commands/verify-report.ts');
 const actions = () => import('./commands/action-commands.ts');
 const channels = () => import('./commands/channel-commands.ts');
+const channelAdmins = () => import('./commands/channel-admin-commands.ts');
 const stickers = () => import('./commands/sticker-commands.ts');
 
 let answers: LineReader | undefined;
@@ -315,9 +316,14 @@ channel
   .option('--private', 'joined only with an invite link')
   .action(call(channels, 'createChannel'));
 channel
-  .command('post <channel> <text...>')
-  .description('post to a channel you own or administer')
+  .command('post <channel> [text...]')
+  .description('post a text, or a photo, video or file (--file), to a channel you own or administer')
+  .option('--file <path>', 'post this file (its key goes in the public post: subscribers can open it)')
   .action(call(channels, 'postToChannel'));
+channel
+  .command('download <channel> <postId> [path]')
+  .description("save a post's file (checked against the post's digest)")
+  .action(call(channels, 'downloadChannelFile'));
 channel
   .command('edit <channel> <postId> <text...>')
   .description('edit a post')
@@ -342,6 +348,21 @@ channel
   .option('--revoke <inviteId>', 'revoke an invite link')
   .option('--list', 'list the invite links')
   .action(call(channels, 'channelInvite'));
+const channelAdmin = channel
+  .command('admin')
+  .description('name or remove admins (owner only); the channel key goes to them end to end');
+channelAdmin
+  .command('add <channel> <who>')
+  .description('make someone an admin and send them the channel key in your direct chat')
+  .action(call(channelAdmins, 'addChannelAdmin'));
+channelAdmin
+  .command('remove <channel> <who>')
+  .description('take the admin role back (the server refuses their posts from now on)')
+  .action(call(channelAdmins, 'removeChannelAdmin'));
+channelAdmin
+  .command('send-key <channel> [who]')
+  .description("send an admin's devices (or, without who, your other devices) the channel key again")
+  .action(call(channelAdmins, 'sendChannelKey'));
 program
   .command('chat <chat>')
   .description('interactive chat')

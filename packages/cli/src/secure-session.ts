@@ -1,5 +1,6 @@
 import type { CourierError, GroupView } from '@courier/protocol';
 import { SecureClient } from '@courier/sdk';
+import { followChannelKeys } from './commands/channel-commands.ts';
 import type { CommandContext } from './context.ts';
 import type { DeviceStore } from './device-store.ts';
 import { describeEndpoint, endpointFailoverFromEnv } from './endpoint-setup.ts';
@@ -57,6 +58,8 @@ export async function withSecureClient<T>(
         ),
       );
   });
+  // A channel key the owner handed to this device is imported as this client decrypts it.
+  if (!options.prepareOnly) followChannelKeys(ctx, client);
   try {
     // The connection comes up by itself; what needs the chats current waits for them.
     if (options.prepareOnly) await client.prepare();

@@ -17,6 +17,11 @@ export const MEDIA_UPLOAD_PATH = '/v1/media/uploads';
 export const MEDIA_BLOB_PATH = '/v1/media';
 /** The one tus metadata key an upload carries: the chat it is for (nothing about the file). */
 export const MEDIA_GROUP_METADATA_KEY = 'groupId';
+/**
+ * Instead of a chat, an upload may name a channel (issue 16) it is for: only the channel's owner
+ * and admins may upload to it, and the blob is then readable as the channel's posts are.
+ */
+export const MEDIA_CHANNEL_METADATA_KEY = 'channelId';
 
 /** Number of chunks of a file of `plainSize` bytes (an empty file is one empty chunk). */
 export function mediaChunkCount(plainSize: number): number {

@@ -69,6 +69,7 @@ export {
   DEFAULT_UPLOAD_REQUEST_BYTES,
   describeUpload,
   downloadDecryptedFile,
+  uploadEncryptedChannelFile,
   uploadEncryptedFile,
 } from './media/media-transfer.ts';
 export type { DownloadOptions, MediaEndpoint, UploadedBlob, UploadOptions } from './media/media-transfer.ts';
@@ -119,7 +120,19 @@ export type { StickerContent, StickerRef } from './content/sticker-content.ts';
 export { pickSticker, StickerApi, stickerMimeOfName } from './stickers/sticker-api.ts';
 export { packOfLink, StickerShelf } from './stickers/sticker-shelf.ts';
 export type { ShelfStorage } from './stickers/sticker-shelf.ts';
-export { ChannelClient, channelKeyText } from './channels/channel-client.ts';
-export type { ChannelClientEvents, ChannelKeyChange, ChannelPost } from './channels/channel-client.ts';
+export {
+  ChannelClient,
+  channelFileOf,
+  channelKeyText,
+  OWN_DEVICES_CHAT_TITLE,
+} from './channels/channel-client.ts';
+export type {
+  ChannelClientEvents,
+  ChannelKeyChange,
+  ChannelKeyHandover,
+  ChannelKeyOutcome,
+  ChannelPost,
+} from './channels/channel-client.ts';
+export type { ChannelKeyContent } from './content/channel-key-content.ts';
 export { MemoryChannelKeyring } from './channels/channel-keyring.ts';
 export type { ChannelKeyring } from './channels/channel-keyring.ts';

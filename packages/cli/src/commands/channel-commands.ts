@@ -1,8 +1,23 @@
 import { CourierError, type ChannelView } from '@courier/protocol';
-import { ChannelClient, type ChannelPost, channelKeyText } from '@courier/sdk';
+import { openAsBlob, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import {
+  blobSource,
+  ChannelClient,
+  type ChannelKeyOutcome,
+  type ChannelPost,
+  channelFileOf,
+  channelKeyText,
+  type SecureClient,
+} from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
+import { mimeOf } from '../mime.ts';
+import { photoPreview } from '../photo-preview.ts';
+import { humanBytes, ProgressBar } from '../progress-bar.ts';
+import { Names } from '../names.ts';
 import { show } from '../output.ts';
-import { printable } from '../terminal-text.ts';
+import { saveDecryptedFile } from '../save-file.ts';
+import { printable, safeJson } from '../terminal-text.ts';
 
 /** Said wherever channel posts are read or written: they are not end-to-end encrypted. */
 export const PUBLIC_NOTE = 'public channel, not end-to-end encrypted';
@@ -33,8 +48,10 @@ export function describePost(name: string, post: ChannelPost): string {
   const id = `#${post.seq} ${post.postId.slice(0, 8)}`;
   if (post.deleted) return `${where} ${id} (deleted)`;
   const content = post.content;
-  const body =
-    content?.kind === 'known'
+  const file = channelFileOf(post);
+  const body = file
+    ? `[file] ${printable(file.name)} (${printable(file.mime)}, ${humanBytes(file.size)}${file.width && file.height ? `, ${file.width}×${file.height}` : ''}) — courier channel download @${printable(name)} ${post.postId.slice(0, 8)}`
+    : content?.kind === 'known'
       ? content.content.type === 'text'
         ? printable(content.content.text)
         : `(${content.content.type})`
@@ -56,9 +73,22 @@ export async function createChannel(
 ): Promise<void> {
   const client = channelClient(ctx);
   const channel = await client.create(name, title.join(' '), options.private ? 'private' : 'public');
+  // The account's other devices get the key too (end to end), so that they can post.
+  let shared = '';
+  if ((await ctx.profile.http().devices()).length > 1) {
+    const { withSecureClient } = await import('../secure-session.ts');
+    shared = await withSecureClient(ctx, ({ client: secure }) =>
+      client.shareWithOwnDevices(secure, channel.channelId),
+    ).then(
+      () => 'Its secret key went to your other devices, end to end.',
+      (error: unknown) =>
+        `Its secret key could not be sent to your other devices now (${error instanceof CourierError ? error.code : 'error'}): "courier channel admin send-key @${channel.name}" sends it.`,
+    );
+  }
   show(ctx.io, ctx.json, channel, () => [
     `Created ${describeChannel(channel)}.`,
     `Its key (people can compare it): ${channelKeyText(channel.publicKey)}`,
+    ...(shared ? [shared] : []),
     `Posts are ${PUBLIC_NOTE}. "courier channel post @${channel.name} <text>" posts; ${
       options.private
         ? `"courier channel invite @${channel.name}" makes an invite link.`
@@ -67,9 +97,48 @@ export async function createChannel(
   ]);
 }
 
-export async function postToChannel(ctx: CommandContext, channel: string, text: string[]): Promise<void> {
+export async function postToChannel(
+  ctx: CommandContext,
+  channel: string,
+  text: string[],
+  options: { file?: string } = {},
+): Promise<void> {
   const client = channelClient(ctx);
+  if (options.file !== undefined && text.length > 0)
+    throw new CourierError('REQ_INVALID', { message: 'A post is a text or a --file, not both.' });
+  if (options.file === undefined && text.length === 0)
+    throw new CourierError('REQ_INVALID', { message: 'Nothing to post: give a text or --file <path>.' });
   const view = await client.show(channel);
+  if (options.file !== undefined) {
+    const session = ctx.profile.requireSession();
+    const path = resolve(options.file);
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(path);
+    } catch (cause) {
+      throw new CourierError('REQ_INVALID', { message: `Cannot read ${options.file}.`, cause });
+    }
+    if (!stat.isFile()) throw new CourierError('REQ_INVALID', { message: `${options.file} is not a file.` });
+    const mime = mimeOf(path);
+    const bar = new ProgressBar(printable(basename(path)));
+    let post: Awaited<ReturnType<ChannelClient['postFile']>>;
+    try {
+      post = await client.postFile(
+        { baseUrl: ctx.profile.server(), token: session.token },
+        view.channelId,
+        // Read in the chunks the upload asks for: never the whole file in memory.
+        blobSource(await openAsBlob(path)),
+        { name: basename(path), mime, ...(mime.startsWith('image/') ? await photoPreview(path) : {}) },
+        { onProgress: (sent, total) => bar.update(sent, total) },
+      );
+    } finally {
+      bar.finish();
+    }
+    show(ctx.io, ctx.json, post, () => [
+      `Posted #${post.seq} (${post.postId}) to @${printable(view.name)}: ${printable(post.file.name)} (${post.file.mime}, ${humanBytes(post.file.size)}); ${PUBLIC_NOTE} (the file's key is in the post: every subscriber can open it).`,
+    ]);
+    return;
+  }
   const post = await client.post(view.channelId, {
     v: 1,
     type: 'text',
@@ -78,6 +147,34 @@ export async function postToChannel(ctx: CommandContext, channel: string, text: 
   });
   show(ctx.io, ctx.json, post, () => [
     `Posted #${post.seq} (${post.postId}) to @${printable(view.name)}: ${PUBLIC_NOTE}.`,
+  ]);
+}
+
+/**
+ * `courier channel download <channel> <postId> [path]`: fetches a post's file and decrypts it with
+ * the key in the (signature-checked) post into `path` (default: its name in the current folder); the
+ * digest is checked at the end and a damaged file is removed, not kept.
+ */
+export async function downloadChannelFile(
+  ctx: CommandContext,
+  channel: string,
+  postId: string,
+  path: string | undefined,
+): Promise<void> {
+  const session = ctx.profile.requireSession();
+  const client = channelClient(ctx);
+  const view = await client.show(channel);
+  const post = await findPost(client, view.channelId, postId);
+  if (post.kind !== 'verified') throw new CourierError('CHANNEL_POST_BAD_SIGNATURE');
+  const file = channelFileOf(post);
+  if (!file) throw new CourierError('MEDIA_NOT_FOUND', { message: 'That post carries no file.' });
+  const { target } = await saveDecryptedFile(
+    { baseUrl: ctx.profile.server(), token: session.token },
+    file,
+    path,
+  );
+  show(ctx.io, ctx.json, { path: target, size: file.size, mime: file.mime }, () => [
+    `Saved ${printable(file.name)} (${file.mime}, ${humanBytes(file.size)}) from @${printable(view.name)} to ${printable(target)}.`,
   ]);
 }
 
@@ -212,4 +309,37 @@ export async function channelInvite(
     link,
     `Invite ${invite.inviteId} to @${printable(view.name)}: "courier channel subscribe '${link}'". Revoke it with "courier channel invite @${view.name} --revoke ${invite.inviteId}".`,
   ]);
+}
+
+/** What a person reads about a channel key handed to this device (imported, or refused and why). */
+export function describeKeyHandover(outcome: ChannelKeyOutcome, from: string): string {
+  if (outcome.kind === 'imported')
+    return `channel key received for @${printable(outcome.name)} from ${printable(from)}: this device can now post to it`;
+  const why = {
+    unknown_channel: 'no such channel is visible to you',
+    not_admin: 'you are not an admin of that channel',
+    not_owner: 'the sender is not the channel owner',
+    key_mismatch: 'the key is not the channel key',
+  }[outcome.reason];
+  return `(a channel key for @${printable(outcome.name)} from ${printable(from)} was refused and not kept: ${why})`;
+}
+
+/**
+ * Imports channel keys the channel's owner hands to this device in its chats, as a client of this
+ * device decrypts them, and says so.
+ */
+export function followChannelKeys(ctx: CommandContext, secure: SecureClient): void {
+  const client = channelClient(ctx);
+  const names = new Names(ctx.profile.http());
+  client.followKeys(secure);
+  client.on('key_handover', (outcome) => {
+    void names.of(outcome.fromAccountId).then((from) => {
+      ctx.io.out(ctx.json ? safeJson({ channelKey: outcome }) : describeKeyHandover(outcome, from));
+    });
+  });
+  client.on('problem', (error) =>
+    ctx.io.err(
+      `(a channel key arrived but could not be checked now: ${error.code}; ask the channel owner to send it again with "courier channel admin send-key")`,
+    ),
+  );
 }

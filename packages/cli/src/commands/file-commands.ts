@@ -1,46 +1,22 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream, openAsBlob, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
-import { once } from 'node:events';
+import { openAsBlob, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { CourierError, decodeBase64, encodeBase64 } from '@courier/protocol';
 import {
   blobSource,
   describeUpload,
-  downloadDecryptedFile,
   type FileDescriptor,
   type StoredMessage,
   uploadEncryptedFile,
 } from '@courier/sdk';
 import { readJson, writeFileAtomic } from '../atomic-file.ts';
 import type { CommandContext } from '../context.ts';
+import { mimeOf } from '../mime.ts';
 import { photoPreview } from '../photo-preview.ts';
+import { saveDecryptedFile } from '../save-file.ts';
 import { humanBytes, ProgressBar } from '../progress-bar.ts';
 import { resolveChat } from '../resolve.ts';
 import { withSecureClient } from '../secure-session.ts';
 import { printable } from '../terminal-text.ts';
-
-/** MIME types by extension for what people send most; anything else is application/octet-stream. */
-const MIME: Record<string, string> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.heic': 'image/heic',
-  '.mp4': 'video/mp4',
-  '.mov': 'video/quicktime',
-  '.webm': 'video/webm',
-  '.mp3': 'audio/mpeg',
-  '.m4a': 'audio/mp4',
-  '.ogg': 'audio/ogg',
-  '.opus': 'audio/opus',
-  '.pdf': 'application/pdf',
-  '.txt': 'text/plain',
-  '.zip': 'application/zip',
-};
-
-export const mimeOf = (path: string) => MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
 
 /**
  * Uploads started and not finished, so that `send-file` after a crash or Ctrl-C resumes rather than
@@ -180,39 +156,12 @@ export async function download(ctx: CommandContext, ref: string, path: string | 
     throw new CourierError('MEDIA_NOT_FOUND', {
       message: `No file message ${ref} on this device (run \`courier listen\` to receive new ones).`,
     });
-  // The sender chose the name: only its last part is used, never a path.
-  const target = resolve(path ?? (basename(file.name).replace(/^\.+/, '') || file.blobId));
-  const bar = new ProgressBar(printable(basename(target)));
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  const hash = createHash('sha256');
-  try {
-    const stream = downloadDecryptedFile({ baseUrl: ctx.profile.server(), token: session.token }, file, {
-      signal: controller.signal,
-      onProgress: (done, total) => bar.update(done, total),
-    });
-    const out = createWriteStream(target, { mode: 0o600 });
-    try {
-      for await (const chunk of stream) {
-        hash.update(chunk);
-        if (!out.write(chunk)) await once(out, 'drain');
-      }
-    } finally {
-      out.end();
-      await once(out, 'close');
-    }
-  } catch (error) {
-    await rm(target, { force: true });
-    throw error;
-  } finally {
-    bar.finish();
-    process.off('SIGINT', onSignal);
-  }
-  if (ctx.json)
-    ctx.io.out(
-      JSON.stringify({ path: target, size: file.size, mime: file.mime, sha256: hash.digest('base64') }),
-    );
+  const { target, sha256 } = await saveDecryptedFile(
+    { baseUrl: ctx.profile.server(), token: session.token },
+    file,
+    path,
+  );
+  if (ctx.json) ctx.io.out(JSON.stringify({ path: target, size: file.size, mime: file.mime, sha256 }));
   else
     ctx.io.out(
       `Saved ${printable(file.name)} (${file.mime}, ${humanBytes(file.size)}) to ${printable(target)}.`,

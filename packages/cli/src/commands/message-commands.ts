@@ -14,7 +14,7 @@ import { parseChatRef, resolveAccount, resolveChat } from '../resolve.ts';
 import { secureDirectOpener, withSecureClient } from '../secure-session.ts';
 import { type DraftOutcome, deliverDrafts } from '../draft-delivery.ts';
 import { printable, safeJson } from '../terminal-text.ts';
-import { channelClient, describePost } from './channel-commands.ts';
+import { channelClient, describePost, followChannelKeys } from './channel-commands.ts';
 import type { DeviceStore } from '../device-store.ts';
 
 function printer(ctx: CommandContext): MessagePrinter {
@@ -251,6 +251,7 @@ export async function listen(ctx: CommandContext, chat: string | undefined): Pro
       ...(only === undefined ? {} : { accept: (groupId: string) => groupId === only }),
     });
     showEvents(ctx, client, store, only, print, (line) => ctx.io.out(line));
+    followChannelKeys(ctx, client);
     const names = new Names(ctx.profile.http());
     client.on('key_change', (change) => {
       void names
@@ -324,6 +325,8 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
     rl?.close();
   });
   showEvents(ctx, client, store, groupId, print, show, true);
+  // A channel key the owner sends in this chat is imported here too (not lost to a chat window).
+  followChannelKeys(ctx, client);
   let readUpTo = 0;
   for (const message of store.takeUnshown(groupId)) {
     show(await stored(ctx, print, message));

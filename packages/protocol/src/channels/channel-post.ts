@@ -35,6 +35,11 @@ export interface ChannelView {
   myRole: ChannelRole | null;
   /** The caller's cursor: posts up to here were read. */
   cursor: number;
+  /**
+   * The owner's account, shown to the owner and admins only (their clients check that a handed-over
+   * channel key came from the owner); absent for subscribers.
+   */
+  ownerAccountId?: string;
 }
 
 /** One post (its newest revision) as stored and served: the subscriber checks `signature`. */

@@ -7,7 +7,7 @@ export function isActionContent(content: AnyContent): content is ActionContent {
 }
 
 /** The content types a chat shows as a message of their own. */
-export type ShownContent = Exclude<AnyContent, ActionContent | { type: 'receipt' }>;
+export type ShownContent = Exclude<AnyContent, ActionContent | { type: 'receipt' } | { type: 'channel-key' }>;
 
 /** What a shown content puts in the message a device keeps (text, file, sticker, quote, forwarded mark). */
 export function shownMessage(

@@ -11,14 +11,25 @@ import {
   decodeBase64,
   encodeBase64,
   generateChannelKey,
+  MAX_CHANNEL_POST_BYTES,
   signChannelPost,
   verifyChannelPost,
 } from '@courier/protocol';
+import type { ChannelKeyContent } from '../content/channel-key-content.ts';
 import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
 import type { DecodedContent } from '../content/content-type.ts';
 import type { CourierConnection } from '../connection.ts';
 import { Emitter } from '../emitter.ts';
 import type { CourierHttp } from '../http-client.ts';
+import type { FileDescriptor } from '../media/file-descriptor.ts';
+import {
+  describeUpload,
+  type MediaEndpoint,
+  type UploadOptions,
+  uploadEncryptedChannelFile,
+} from '../media/media-transfer.ts';
+import type { PlaintextSource } from '../media/plaintext-source.ts';
+import type { SecureClient, SecureClientEvents } from '../mls/secure-client.ts';
 import type { ChannelKeyring } from './channel-keyring.ts';
 
 /**
@@ -55,6 +66,25 @@ export interface ChannelKeyChange {
   served: string;
 }
 
+/** A channel key handed over in a chat, as it arrived (SecureClient's `channel_key` event). */
+export type ChannelKeyHandover = SecureClientEvents['channel_key'];
+
+/**
+ * What this device made of a handed-over channel key. `imported`: the sender is the channel's owner
+ * (per the server), this account is the owner or an admin, and the key is the channel's (the one the
+ * server shows and, if pinned, the pinned one); this device can now sign posts. `refused`: kept
+ * nowhere, for the reason given.
+ */
+export type ChannelKeyOutcome =
+  | { kind: 'imported'; channelId: string; name: string; fromAccountId: string }
+  | {
+      kind: 'refused';
+      channelId: string;
+      name: string;
+      fromAccountId: string;
+      reason: 'unknown_channel' | 'not_admin' | 'not_owner' | 'key_mismatch';
+    };
+
 export interface ChannelClientEvents extends Record<string, unknown> {
   /** A post (new, edited or deleted) read from a subscribed channel, in sequence order. */
   post: ChannelPost;
@@ -62,9 +92,14 @@ export interface ChannelClientEvents extends Record<string, unknown> {
   key_changed: ChannelKeyChange;
   /** A live update could not be read (it is read again with the next signal or sync). */
   problem: CourierError;
+  /** A handed-over channel key was checked (see `followKeys`): imported, or refused and why. */
+  key_handover: ChannelKeyOutcome;
 }
 
 const PAGE = 200;
+
+/** The title of the chat of one account alone in which its channel keys reach its other devices. */
+export const OWN_DEVICES_CHAT_TITLE = 'Channel keys (your devices)';
 const newPostId = () => {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return encodeBase64(bytes).replaceAll('+', '-').replaceAll('/', '_');
@@ -134,6 +169,12 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     return view;
   }
 
+  /** Deletes a channel (the owner only): its posts, their media, subscriptions and invites go. */
+  async deleteChannel(channelId: string): Promise<void> {
+    await this.http.call('DELETE', `/v1/channels/${encodeURIComponent(channelId)}`);
+    this.keyring.forget(channelId);
+  }
+
   async unsubscribe(channelId: string): Promise<void> {
     await this.http.call('DELETE', `/v1/channels/${encodeURIComponent(channelId)}/subscription`);
     this.keyring.forget(channelId);
@@ -152,6 +193,38 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
       `/v1/channels/${encodeURIComponent(channelId)}/posts`,
       this.signed(channelId, newPostId(), 0, false, body),
     );
+  }
+
+  /**
+   * Posts a photo, video or any file: encrypted with a fresh key and uploaded to the channel (only
+   * its owner and admins may), then posted as a `file` content, the same encoding as a chat's file
+   * message, so the post's signature covers the blob id, key and digest. Subscribers fetch and
+   * decrypt it with `downloadDecryptedFile(endpoint, channelFileOf(post))`.
+   */
+  async postFile(
+    endpoint: MediaEndpoint,
+    channelId: string,
+    source: PlaintextSource,
+    describe: { name: string; mime: string } & Partial<
+      Pick<FileDescriptor, 'width' | 'height' | 'durationMs' | 'preview'>
+    >,
+    options: UploadOptions = {},
+  ): Promise<ChannelPostView & { file: FileDescriptor }> {
+    this.requireKey(channelId);
+    const uploaded = await uploadEncryptedChannelFile(endpoint, channelId, source, options);
+    const { name, mime, ...extra } = describe;
+    let file: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
+    const sentAtMs = Date.now();
+    // A post is at most MAX_CHANNEL_POST_BYTES: a preview that does not fit is left out.
+    if (
+      file.preview &&
+      writeContent({ v: 1, type: 'file', file, sentAtMs }).length > MAX_CHANNEL_POST_BYTES
+    ) {
+      const { preview: _dropped, ...rest } = file;
+      file = rest;
+    }
+    const view = await this.post(channelId, { v: 1, type: 'file', file, sentAtMs });
+    return { ...view, file };
   }
 
   /** Replaces a post's content with a new revision (after `revision`, the newest one seen). */
@@ -193,6 +266,134 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
       'DELETE',
       `/v1/channels/${encodeURIComponent(channelId)}/invites/${encodeURIComponent(inviteId)}`,
     );
+  }
+
+  /**
+   * Names an admin (the owner's device only) and hands them the channel key end to end: in the
+   * direct chat with them (opened, and its encryption group made, if new), which every device of
+   * theirs and every other device of the owner is in. Their clients import it (`followKeys`).
+   */
+  async addAdmin(secure: SecureClient, channelId: string, accountId: string): Promise<{ groupId: string }> {
+    this.requireKey(channelId);
+    await this.setAdmin(channelId, accountId, true);
+    return this.handOverKey(secure, channelId, accountId);
+  }
+
+  /**
+   * Takes the admin role back: the server refuses their posts from now on. Their devices keep the
+   * shared key (it cannot be taken back); a channel that needs a new key is a new channel.
+   */
+  async removeAdmin(channelId: string, accountId: string): Promise<void> {
+    await this.setAdmin(channelId, accountId, false);
+  }
+
+  /**
+   * Sends the channel key (again) to an admin's devices, and so to the owner's other devices, in
+   * the direct chat with them: for a device an admin added since, or one that missed it. Given the
+   * owner's own account, it goes to the owner's other devices only, in a chat of the owner alone
+   * (`OWN_DEVICES_CHAT_TITLE`, made on first use). Devices signed in since the chat was made are
+   * added to its encryption group first, so they get the key too.
+   */
+  async handOverKey(
+    secure: SecureClient,
+    channelId: string,
+    accountId: string,
+  ): Promise<{ groupId: string }> {
+    const secretKey = this.requireKey(channelId);
+    const view = await this.show(channelId);
+    if (view.myRole !== 'owner')
+      throw new CourierError('CHANNEL_NOT_OWNER', {
+        message: 'Only the owner hands the channel key to admins.',
+      });
+    const publicKey = encodeBase64(channelPublicKeyOf(secretKey));
+    if (publicKey !== view.publicKey)
+      throw new CourierError('CHANNEL_INVALID', {
+        message: 'The key this device holds is not the channel key the server shows.',
+      });
+    const chat =
+      accountId === secure.accountId ? await this.ownDevicesChat(secure) : await secure.openDirect(accountId);
+    await secure.reconcile(chat.groupId);
+    const content: ChannelKeyContent = {
+      v: 1,
+      type: 'channel-key',
+      channelId,
+      name: view.name,
+      publicKey,
+      secretKey: encodeBase64(secretKey),
+      sentAtMs: Date.now(),
+    };
+    await secure.sendChannelKey(chat.groupId, content);
+    return { groupId: chat.groupId };
+  }
+
+  /** Sends the channel key to this account's other devices (`handOverKey` to oneself). */
+  shareWithOwnDevices(secure: SecureClient, channelId: string): Promise<{ groupId: string }> {
+    return this.handOverKey(secure, channelId, secure.accountId);
+  }
+
+  /** The chat of this account alone that carries channel keys to its other devices. */
+  private async ownDevicesChat(secure: SecureClient): Promise<{ groupId: string }> {
+    const found = (await secure.chats()).find(
+      (c) =>
+        c.kind === 'group' &&
+        c.memberCount === 1 &&
+        c.myRole === 'owner' &&
+        c.title === OWN_DEVICES_CHAT_TITLE,
+    );
+    return found ?? (await secure.createGroup(OWN_DEVICES_CHAT_TITLE, []));
+  }
+
+  /**
+   * Checks a handed-over channel key and keeps it only when the sender is the channel's owner as
+   * the server says, this account is the owner or an admin, and the key is the channel's: its public
+   * half is the one the server shows and the one pinned here (if any). Anything else is refused, and
+   * nothing is kept. Throws only when the server cannot be asked (the owner can send it again).
+   */
+  async receiveKey(handover: ChannelKeyHandover): Promise<ChannelKeyOutcome> {
+    const { channelId, name, publicKey, secretKey } = handover.content;
+    const base = { channelId, name, fromAccountId: handover.senderAccountId };
+    let view: ChannelView;
+    try {
+      view = await this.http.call<ChannelView>('GET', `/v1/channels/${encodeURIComponent(channelId)}`);
+    } catch (error) {
+      if (error instanceof CourierError && error.code === 'CHANNEL_NOT_FOUND')
+        return { kind: 'refused', ...base, reason: 'unknown_channel' };
+      throw error;
+    }
+    if (view.myRole !== 'owner' && view.myRole !== 'admin')
+      return { kind: 'refused', ...base, reason: 'not_admin' };
+    if (view.ownerAccountId === undefined || view.ownerAccountId !== handover.senderAccountId)
+      return { kind: 'refused', ...base, reason: 'not_owner' };
+    const secret = decodeBase64(secretKey);
+    const pinned = this.keyring.pinned(channelId);
+    if (
+      secret?.length !== 32 ||
+      encodeBase64(channelPublicKeyOf(secret)) !== publicKey ||
+      publicKey !== view.publicKey ||
+      (pinned !== undefined && pinned !== publicKey)
+    )
+      return { kind: 'refused', ...base, reason: 'key_mismatch' };
+    if (pinned === undefined) this.keyring.pin(channelId, publicKey);
+    this.keyring.setSecretKey(channelId, secret);
+    return { kind: 'imported', ...base, name: view.name };
+  }
+
+  /**
+   * Imports channel keys handed over to this device as they arrive in its chats (`receiveKey`) and
+   * reports each (`key_handover`); a check the server could not answer is a `problem`. Returns a
+   * function that stops following.
+   */
+  followKeys(secure: Pick<SecureClient, 'on'>): () => void {
+    return secure.on('channel_key', (handover) => {
+      this.receiveKey(handover).then(
+        (outcome) => this.emit('key_handover', outcome),
+        (error: unknown) =>
+          this.emit(
+            'problem',
+            error instanceof CourierError ? error : new CourierError('SERVER_UNAVAILABLE', { cause: error }),
+          ),
+      );
+    });
   }
 
   async setAdmin(channelId: string, accountId: string, admin: boolean): Promise<void> {
@@ -280,6 +481,16 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     );
   }
 
+  private requireKey(channelId: string): Uint8Array {
+    const secretKey = this.keyring.secretKey(channelId);
+    if (!secretKey)
+      throw new CourierError('CHANNEL_NOT_ADMIN', {
+        message:
+          'This device does not hold the channel key: only the owner and admins it was given to can post.',
+      });
+    return secretKey;
+  }
+
   private signed(
     channelId: string,
     postId: string,
@@ -287,12 +498,7 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     deleted: boolean,
     body: Uint8Array,
   ): ChannelPostBody {
-    const secretKey = this.keyring.secretKey(channelId);
-    if (!secretKey)
-      throw new CourierError('CHANNEL_NOT_ADMIN', {
-        message:
-          'This device does not hold the channel key: only the owner and admins it was given to can post.',
-      });
+    const secretKey = this.requireKey(channelId);
     const signature = signChannelPost(secretKey, { channelId, postId, revision, deleted, body });
     return { postId, revision, deleted, body: encodeBase64(body), signature: encodeBase64(signature) };
   }
@@ -344,6 +550,13 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
       views: view.views,
     };
   }
+}
+
+/** The file a verified post carries (to show and to download), or undefined. */
+export function channelFileOf(post: ChannelPost): FileDescriptor | undefined {
+  if (post.kind !== 'verified' || post.content?.kind !== 'known') return undefined;
+  const content = post.content.content;
+  return content.type === 'file' ? content.file : undefined;
 }
 
 /** What a person compares to check a channel key (base64 in, groups of hex out). */

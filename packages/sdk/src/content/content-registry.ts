@@ -1,4 +1,5 @@
 import { CourierError } from '@courier/protocol';
+import { type ChannelKeyContent, channelKeyContent } from './channel-key-content.ts';
 import type { ContentType, DecodedContent } from './content-type.ts';
 import { type DeleteContent, deleteContent } from './delete-content.ts';
 import { type EditContent, editContent } from './edit-content.ts';
@@ -20,7 +21,8 @@ export type AnyContent =
   | EditContent
   | DeleteContent
   | ReactionContent
-  | StickerContent;
+  | StickerContent
+  | ChannelKeyContent;
 
 /** The message actions: control content that changes a message already in the chat. */
 export type ActionContent = EditContent | DeleteContent | ReactionContent;
@@ -35,6 +37,7 @@ const TYPES: readonly ContentType<AnyContent>[] = [
   deleteContent as ContentType<AnyContent>,
   reactionContent as ContentType<AnyContent>,
   stickerContent as ContentType<AnyContent>,
+  channelKeyContent as ContentType<AnyContent>,
 ];
 
 const registry = new Map<string, ContentType<AnyContent>>(TYPES.map((t) => [t.type, t]));

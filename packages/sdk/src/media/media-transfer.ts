@@ -5,6 +5,7 @@ import {
   encodeBase64,
   isErrorCode,
   MEDIA_BLOB_PATH,
+  MEDIA_CHANNEL_METADATA_KEY,
   MEDIA_CHUNK_CIPHERTEXT_BYTES,
   MEDIA_GROUP_METADATA_KEY,
   MEDIA_UPLOAD_PATH,
@@ -75,11 +76,34 @@ function typedError(error: unknown): CourierError {
  * restart (`resume`). Only the chat id travels in the clear; name, type and key stay with the caller,
  * who sends them inside the MLS message.
  */
-export async function uploadEncryptedFile(
+export function uploadEncryptedFile(
   endpoint: MediaEndpoint,
   groupId: string,
   source: PlaintextSource,
   options: UploadOptions = {},
+): Promise<UploadedBlob> {
+  return uploadWith(endpoint, { [MEDIA_GROUP_METADATA_KEY]: groupId }, source, options);
+}
+
+/**
+ * Encrypts a file and uploads it for a post of a channel this account owns or administers (issue
+ * 16), as `uploadEncryptedFile` does for a chat: the key, digest and name then go inside the signed
+ * post (`ChannelClient.postFile`), so subscribers can read it and the server cannot swap it.
+ */
+export function uploadEncryptedChannelFile(
+  endpoint: MediaEndpoint,
+  channelId: string,
+  source: PlaintextSource,
+  options: UploadOptions = {},
+): Promise<UploadedBlob> {
+  return uploadWith(endpoint, { [MEDIA_CHANNEL_METADATA_KEY]: channelId }, source, options);
+}
+
+async function uploadWith(
+  endpoint: MediaEndpoint,
+  metadata: Record<string, string>,
+  source: PlaintextSource,
+  options: UploadOptions,
 ): Promise<UploadedBlob> {
   const key = options.resume?.key ?? generateFileKey();
   const cipher = await ChunkCipher.create(key, source.size);
@@ -101,7 +125,7 @@ export async function uploadEncryptedFile(
       uploadSize: encrypting.size,
       chunkSize: options.requestBytes ?? DEFAULT_UPLOAD_REQUEST_BYTES,
       retryDelays: options.retryDelays ?? DEFAULT_RETRY_DELAYS,
-      metadata: { [MEDIA_GROUP_METADATA_KEY]: groupId },
+      metadata,
       headers: { authorization: `Bearer ${endpoint.token}` },
       storeFingerprintForResuming: false,
       removeFingerprintOnSuccess: false,

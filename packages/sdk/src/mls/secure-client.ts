@@ -51,6 +51,7 @@ import type { ReceiptContent } from '../content/receipt-content.ts';
 import { actionOf, type MessageAction } from '../actions/message-action.ts';
 import { DELETE_FOR_EVERYONE_NOTICE } from '../actions/delete-notice.ts';
 import { isActionContent, shownMessage } from '../actions/shown-message.ts';
+import type { ChannelKeyContent } from '../content/channel-key-content.ts';
 import { type MessageRef, refOf } from '../content/message-ref.ts';
 import { MAX_QUOTE_LENGTH } from '../content/reply-content.ts';
 import { ReceiptTracker } from '../receipts/receipt-tracker.ts';
@@ -137,6 +138,17 @@ export interface SecureClientEvents extends Record<string, unknown> {
   unread: { groupId: string; count: number; myReadUpTo: number };
   /** Another account's device keys changed: show it to the person. */
   key_change: KeyChange;
+  /**
+   * A channel's secret key arrived in a chat (MLS-authenticated sender). Not trusted yet: hand it to
+   * `ChannelClient.receiveKey`, which checks it against the server's channel info before keeping it.
+   */
+  channel_key: {
+    groupId: string;
+    seq: number;
+    senderAccountId: string;
+    senderDeviceId: string;
+    content: ChannelKeyContent;
+  };
   problem: CourierError;
   fatal: CourierError;
   state: string;
@@ -472,6 +484,14 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     return (await this.queueSticker(groupId, sticker, clientMsgId)).accepted;
   }
 
+  /**
+   * Sends a channel's secret key into a chat (end to end; never kept in the chat's history): see
+   * `ChannelClient.handOverKey`, which builds the content.
+   */
+  async sendChannelKey(groupId: string, content: ChannelKeyContent): Promise<Accepted> {
+    return (await this.queueContent(groupId, content)).accepted;
+  }
+
   /** Puts a sticker message in the outbox (as `queueText` does a text). */
   queueSticker(
     groupId: string,
@@ -505,7 +525,10 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         senderDeviceId: this.deviceId,
       };
       const messages: StoredMessage[] =
-        content instanceof Uint8Array || content.type === 'receipt' || isActionContent(content)
+        content instanceof Uint8Array ||
+        content.type === 'receipt' ||
+        content.type === 'channel-key' ||
+        isActionContent(content)
           ? []
           : [{ ...sender, outgoing: true, ...shownMessage(content) }];
       // This device's own edit, deletion or reaction shows here at once, as on the others.
@@ -1025,6 +1048,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         let receipt: ReceiptContent | undefined;
         let action: MessageAction | undefined;
         let failure: CourierError | undefined;
+        let channelKey: ChannelKeyContent | undefined;
         const content = readContent(outcome.plaintext);
         const sender = outcome.sender;
         const base = {
@@ -1050,6 +1074,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
             unsupported: { type: content.type, v: content.v },
           };
         else if (content.content.type === 'receipt') receipt = content.content;
+        else if (content.content.type === 'channel-key') channelKey = content.content;
         else if (isActionContent(content.content))
           // Checked against the MLS sender above; whether it may change its message, applyAction decides.
           action = actionOf(base, content.content);
@@ -1058,6 +1083,14 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         if (!(await this.save(groupId, record, outcome.group, extras, entry.seq))) continue;
         eraseSecrets(outcome.consumed);
         if (receipt) await this.receipts.apply(groupId, entry.senderAccountId, receipt);
+        else if (channelKey)
+          this.emit('channel_key', {
+            groupId,
+            seq: entry.seq,
+            senderAccountId: entry.senderAccountId,
+            senderDeviceId: entry.senderDeviceId,
+            content: channelKey,
+          });
         else if (action) {
           const target = await store.message(groupId, action.target);
           if (target) this.emit('updated', { message: target, action });

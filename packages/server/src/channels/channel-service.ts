@@ -30,6 +30,33 @@ import type {
   Stores,
 } from '../storage/ports.ts';
 
+/** What the channel service needs of the media service: deleting blobs (bytes and records). */
+export interface ChannelMediaPort {
+  removeBlobs(ids: readonly string[]): Promise<void>;
+}
+
+const BLOB_ID = /^[a-f0-9]{32}$/;
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The media blobs a post's content carries: a `file` content's blob (the same encoding as a chat's
+ * file message: the blob id, and the key and digest the signature covers). Any other content, or
+ * bytes that are not a content object, carry none.
+ */
+export function blobsOfPost(body: Uint8Array): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(body));
+  } catch {
+    return [];
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  const { type, file } = value as { type?: unknown; file?: unknown };
+  if (type !== 'file' || typeof file !== 'object' || file === null) return [];
+  const blobId = (file as { blobId?: unknown }).blobId;
+  return typeof blobId === 'string' && BLOB_ID.test(blobId) ? [blobId] : [];
+}
+
 export interface ChannelLimits {
   /** Payload bytes one page of posts may carry (the first post always comes). */
   pageBytes: number;
@@ -68,6 +95,8 @@ export class ChannelService {
     private readonly bus: Bus,
     private readonly deps: Pick<ServerDeps, 'clock' | 'random'>,
     private readonly limits: ChannelLimits,
+    /** Deletes the blobs of deleted posts and channels (absent: their records wait for retention). */
+    private readonly media?: ChannelMediaPort,
   ) {}
 
   async create(accountId: string, body: CreateChannelBody): Promise<ChannelView> {
@@ -204,6 +233,7 @@ export class ChannelService {
           return existing;
         throw new CourierError('CHANNEL_POST_STALE_REVISION');
       }
+      await this.claimBlobs(stores, channelId, post.postId, post.body);
       const seq = await stores.channels.nextSeq(channelId);
       const inserted: ChannelPostRow = {
         channelId,
@@ -239,10 +269,15 @@ export class ChannelService {
     if (post.deleted && post.body.length > 0)
       throw new CourierError('CHANNEL_POST_INVALID', { message: 'A deletion has an empty body.' });
     const now = this.deps.clock.now();
+    let dropped: string[] = [];
     const row = await this.storage.transaction(async (stores) => {
       const existing = await stores.channelPosts.byPostId(channelId, postId);
       if (!existing) throw new CourierError('CHANNEL_POST_NOT_FOUND');
       if (existing.revision >= post.revision) throw new CourierError('CHANNEL_POST_STALE_REVISION');
+      // Media the new revision no longer carries (all of it for a deletion) goes with the old one.
+      const kept = await this.claimBlobs(stores, channelId, postId, post.body);
+      dropped = (await stores.channelMedia.byPost(channelId, postId)).filter((id) => !kept.includes(id));
+      await stores.channelMedia.release(dropped);
       const seq = await stores.channels.nextSeq(channelId);
       const change = {
         seq,
@@ -256,6 +291,7 @@ export class ChannelService {
         throw new CourierError('CHANNEL_POST_STALE_REVISION');
       return { ...existing, ...change };
     });
+    await this.media?.removeBlobs(dropped);
     await this.bus.publish({ type: 'channels_appended', channels: [[channelId, row.seq]] });
     return postView(row);
   }
@@ -322,14 +358,36 @@ export class ChannelService {
       throw new CourierError('CHANNEL_INVITE_INVALID');
   }
 
-  /** The owner names an admin (who must then get the channel key from the owner's device to post). */
+  /**
+   * The owner names an admin (who is subscribed, if not yet, and must then get the channel key from
+   * the owner's device, end to end, to sign posts) or takes the role back: from then on the server
+   * refuses the account's posts, though its devices keep the shared key (a new key is a new channel).
+   */
   async setAdmin(accountId: string, channelId: string, adminId: string, admin: boolean): Promise<void> {
     const channel = await this.storage.channels.byId(channelId);
     if (!channel) throw new CourierError('CHANNEL_NOT_FOUND');
     if (channel.ownerAccountId !== accountId) throw new CourierError('CHANNEL_NOT_OWNER');
+    if (adminId === channel.ownerAccountId)
+      throw new CourierError('CHANNEL_INVALID', { message: 'The owner is not named as an admin.' });
     if (!(await this.storage.accounts.byId(adminId))) throw new CourierError('ACCOUNT_NOT_FOUND');
-    if (admin) await this.storage.channels.addAdmin(channelId, adminId, this.deps.clock.now());
-    else await this.storage.channels.removeAdmin(channelId, adminId);
+    if (!admin) {
+      await this.storage.channels.removeAdmin(channelId, adminId);
+      return;
+    }
+    const now = this.deps.clock.now();
+    const subscribed = await this.storage.transaction(async (stores) => {
+      await stores.channels.addAdmin(channelId, adminId, now);
+      const inserted = await stores.channelSubscriptions.insert({
+        accountId: adminId,
+        channelId,
+        cursor: 0,
+        subscribedAt: now,
+      });
+      if (inserted) await stores.channels.adjustSubscriberCount(channelId, 1);
+      return inserted;
+    });
+    if (subscribed)
+      await this.bus.publish({ type: 'channel_subscriptions_changed', channelId, accountIds: [adminId] });
   }
 
   /** Deletes a channel with its posts, subscriptions and invites (the owner only). */
@@ -337,12 +395,17 @@ export class ChannelService {
     const channel = await this.storage.channels.byId(channelId);
     if (!channel) throw new CourierError('CHANNEL_NOT_FOUND');
     if (channel.ownerAccountId !== accountId) throw new CourierError('CHANNEL_NOT_OWNER');
-    await this.storage.transaction(async (stores) => {
+    const blobs = await this.storage.transaction(async (stores) => {
+      const bound = await stores.channelMedia.byChannel(channelId);
+      await stores.channelMedia.release(bound);
       await stores.channelPosts.deleteByChannel(channelId);
       await stores.channelSubscriptions.deleteByChannel(channelId);
       await stores.channelInvites.deleteByChannel(channelId);
       await stores.channels.delete(channelId);
+      return bound;
     });
+    // Its media goes with it (had this stopped here, retention removes the unbound records).
+    await this.media?.removeBlobs(blobs);
     // No account list: every node drops the channel from whichever connections it has on it.
     await this.bus.publish({ type: 'channel_subscriptions_changed', channelId, accountIds: [] });
   }
@@ -357,6 +420,8 @@ export class ChannelService {
       await stores.channels.adjustSubscriberCount(s.channelId, -1);
     const owned = await stores.channels.ownedBy(accountId);
     for (const channel of owned) {
+      // The blobs' bytes went first (MediaService.eraseAccount); any left unbound, retention removes.
+      await stores.channelMedia.release(await stores.channelMedia.byChannel(channel.id));
       await stores.channelPosts.deleteByChannel(channel.id);
       await stores.channelSubscriptions.deleteByChannel(channel.id);
       await stores.channelInvites.deleteByChannel(channel.id);
@@ -366,6 +431,27 @@ export class ChannelService {
     await stores.channelPosts.forgetAuthor(accountId);
     await stores.channelInvites.forgetCreator(accountId);
     return owned.map((c) => c.id);
+  }
+
+  /**
+   * Binds the media a post's body carries to the post: each blob must be a finished upload to this
+   * channel that no other post carries (CHANNEL_POST_INVALID otherwise). Returns the blob ids.
+   */
+  private async claimBlobs(
+    stores: Stores,
+    channelId: string,
+    postId: string,
+    body: Uint8Array,
+  ): Promise<string[]> {
+    const ids = blobsOfPost(body);
+    for (const id of ids) {
+      const record = await stores.mediaBlobs.byId(id);
+      if (!record || record.completedAt === null || !(await stores.channelMedia.claim(channelId, id, postId)))
+        throw new CourierError('CHANNEL_POST_INVALID', {
+          message: "The post's file is not a finished upload to this channel (or another post carries it).",
+        });
+    }
+    return ids;
   }
 
   private async advance(subscription: ChannelSubscriptionRow, to: number): Promise<number> {
@@ -458,6 +544,7 @@ export class ChannelService {
       subscriberCount: channel.subscriberCount,
       myRole: role,
       cursor,
+      ...(role === 'owner' || role === 'admin' ? { ownerAccountId: channel.ownerAccountId } : {}),
     };
   }
 }

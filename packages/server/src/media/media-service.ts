@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Readable, Transform } from 'node:stream';
 import {
   CourierError,
+  isId,
+  MEDIA_CHANNEL_METADATA_KEY,
   MEDIA_GROUP_METADATA_KEY,
   MEDIA_UPLOAD_PATH,
   mediaCiphertextSize,
@@ -121,15 +123,53 @@ export class MediaService {
     return principal;
   }
 
-  /** Every request but a creation continues an upload: only its uploader, still in its chat, may. */
+  /**
+   * Every request but a creation continues an upload: only its uploader, still in its chat (or
+   * still an admin of its channel), may.
+   */
   private async admit(req: TusRequest, uploadId: string): Promise<void> {
     const principal = this.principalOf(req);
     if (req.method === 'POST' || req.method === 'OPTIONS') return;
     const row = BLOB_ID.test(uploadId) ? await this.storage.mediaBlobs.byId(uploadId) : undefined;
     if (!row || row.uploaderAccountId !== principal.accountId)
       throw new CourierError('MEDIA_UPLOAD_NOT_FOUND');
+    if (isId('channel', row.groupId)) {
+      await this.requireChannelAdmin(row.groupId, principal.accountId);
+      return;
+    }
     if (!(await this.storage.groups.isMember(row.groupId, principal.accountId)))
       throw new CourierError('GROUP_NOT_FOUND');
+  }
+
+  /** Uploads to a channel are its owner's and admins' (a private channel is not there for others). */
+  private async requireChannelAdmin(channelId: string, accountId: string): Promise<void> {
+    const channel = await this.storage.channels.byId(channelId);
+    if (!channel) throw new CourierError('CHANNEL_NOT_FOUND');
+    if (channel.ownerAccountId === accountId || (await this.storage.channels.isAdmin(channelId, accountId)))
+      return;
+    if (
+      channel.visibility === 'private' &&
+      !(await this.storage.channelSubscriptions.get(accountId, channelId))
+    )
+      throw new CourierError('CHANNEL_NOT_FOUND');
+    throw new CourierError('CHANNEL_NOT_ADMIN');
+  }
+
+  /**
+   * Who may fetch a channel's blob: once a post carries it, anyone signed in for a public channel,
+   * subscribers, the owner and admins for a private one; before that, the owner and admins only.
+   */
+  private async mayReadChannelBlob(blobId: string, accountId: string): Promise<boolean> {
+    const binding = await this.storage.channelMedia.byBlob(blobId);
+    if (!binding) return false;
+    const channel = await this.storage.channels.byId(binding.channelId);
+    if (!channel) return false;
+    const admin =
+      channel.ownerAccountId === accountId || (await this.storage.channels.isAdmin(channel.id, accountId));
+    if (admin) return true;
+    if (binding.postId === null) return false;
+    if (channel.visibility === 'public') return true;
+    return (await this.storage.channelSubscriptions.get(accountId, channel.id)) !== undefined;
   }
 
   private async create(req: TusRequest, upload: Upload): Promise<void> {
@@ -139,12 +179,17 @@ export class MediaService {
       throw new CourierError('MEDIA_LENGTH_INVALID');
     if (size > mediaCiphertextSize(this.config.maxFileBytes))
       throw new CourierError('MEDIA_TOO_LARGE', { details: { maxFileBytes: this.config.maxFileBytes } });
-    const groupId = upload.metadata?.[MEDIA_GROUP_METADATA_KEY];
+    const channelId = upload.metadata?.[MEDIA_CHANNEL_METADATA_KEY];
+    const groupId = channelId ?? upload.metadata?.[MEDIA_GROUP_METADATA_KEY];
     if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > 64)
       throw new CourierError('REQ_INVALID', {
-        message: `An upload names its chat (metadata ${MEDIA_GROUP_METADATA_KEY}).`,
+        message: `An upload names its chat (metadata ${MEDIA_GROUP_METADATA_KEY}) or channel (${MEDIA_CHANNEL_METADATA_KEY}).`,
       });
-    if (!(await this.storage.groups.isMember(groupId, principal.accountId)))
+    const forChannel = typeof channelId === 'string';
+    if (forChannel) {
+      if (!isId('channel', channelId)) throw new CourierError('CHANNEL_NOT_FOUND');
+      await this.requireChannelAdmin(channelId, principal.accountId);
+    } else if (!(await this.storage.groups.isMember(groupId, principal.accountId)))
       throw new CourierError('GROUP_NOT_FOUND');
     const used = await this.storage.mediaBlobs.bytesOfAccount(principal.accountId);
     if (used + size > this.config.quotaBytesPerAccount)
@@ -159,15 +204,24 @@ export class MediaService {
       this.config.uploadsPerWindow,
     );
     if (!admitted) throw new CourierError('MEDIA_RATE_LIMITED');
-    // Only the chat id was in the metadata; nothing about the file is kept.
-    upload.metadata = { [MEDIA_GROUP_METADATA_KEY]: groupId };
-    await this.storage.mediaBlobs.insert({
+    // Only the chat (or channel) id was in the metadata; nothing about the file is kept.
+    upload.metadata = { [forChannel ? MEDIA_CHANNEL_METADATA_KEY : MEDIA_GROUP_METADATA_KEY]: groupId };
+    const record = {
       id: upload.id,
+      // A channel's blob records the channel's id here (its `c_` prefix tells it from a chat's).
       groupId,
       uploaderAccountId: principal.accountId,
       size,
       createdAt: now,
       completedAt: null,
+    };
+    if (!forChannel) {
+      await this.storage.mediaBlobs.insert(record);
+      return;
+    }
+    await this.storage.transaction(async (stores) => {
+      await stores.mediaBlobs.insert(record);
+      await stores.channelMedia.bind({ blobId: upload.id, channelId: groupId, postId: null, boundAt: now });
     });
   }
 
@@ -180,7 +234,9 @@ export class MediaService {
     if (
       !row ||
       row.completedAt === null ||
-      !(await this.storage.groups.isMember(row.groupId, principal.accountId))
+      !(isId('channel', row.groupId)
+        ? await this.mayReadChannelBlob(blobId, principal.accountId)
+        : await this.storage.groups.isMember(row.groupId, principal.accountId))
     )
       throw new CourierError('MEDIA_NOT_FOUND');
     const range = parseRange(rangeHeader, row.size);
@@ -215,7 +271,14 @@ export class MediaService {
   async eraseAccount(accountId: string): Promise<number> {
     const rows = await this.storage.mediaBlobs.byAccount(accountId);
     await this.removeBlobs(rows.map((r) => r.id));
-    return rows.length;
+    // The channels it owns go with it (channel-service.ts), and so does every blob posted in them.
+    let channelBlobs = 0;
+    for (const channel of await this.storage.channels.ownedBy(accountId)) {
+      const ids = await this.storage.channelMedia.byChannel(channel.id);
+      await this.removeBlobs(ids);
+      channelBlobs += ids.length;
+    }
+    return rows.length + channelBlobs;
   }
 
   /**
@@ -231,11 +294,24 @@ export class MediaService {
     await this.removeBlobs(incomplete);
     const unreferenced = await this.storage.mediaBlobs.unreferencedBefore(now - this.config.blobTtlMs);
     await this.removeBlobs(unreferenced);
-    return { incompleteUploads: incomplete.length, unreferencedBlobs: unreferenced.length };
+    // Uploaded to a channel and never carried by a post.
+    const unclaimed = await this.storage.channelMedia.unclaimedBefore(now - this.config.blobTtlMs);
+    await this.removeBlobs(unclaimed);
+    return {
+      incompleteUploads: incomplete.length,
+      unreferencedBlobs: unreferenced.length + unclaimed.length,
+    };
   }
 
-  private async removeBlobs(ids: readonly string[]): Promise<void> {
-    // Bytes first: a crash in between leaves a record whose bytes are gone, removed on the next run.
+  /**
+   * Deletes blobs: bytes, records and any channel binding (a channel's post deleted or edited to
+   * another file, a channel deleted, retention, erasure).
+   */
+  async removeBlobs(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    // The binding first, then bytes, then records: a crash in between leaves a record no chat or
+    // post points at, which the next cleanup removes.
+    await this.storage.channelMedia.release(ids);
     for (const id of ids) await this.blobs.remove(id);
     await this.storage.mediaBlobs.delete(ids);
   }

@@ -697,10 +697,38 @@ export interface MediaBlobRecordStore {
   incompleteBefore(before: number): Promise<string[]>;
   /**
    * Finished blobs uploaded before `before` whose chat's log holds no entry at or after their
-   * upload time: no retained message can point at them any more.
+   * upload time: no retained message can point at them any more. A blob bound to a channel
+   * (`channel_media`) is never among them: its post decides.
    */
   unreferencedBefore(before: number): Promise<string[]>;
   delete(ids: readonly string[]): Promise<void>;
+}
+
+/** A media blob bound to a channel (issue 16), and the post carrying it (null until one does). */
+export interface ChannelMediaRow {
+  blobId: string;
+  channelId: string;
+  postId: string | null;
+  boundAt: number;
+}
+
+/** Which channel (and which post of it) each channel media blob belongs to. */
+export interface ChannelMediaStore {
+  bind(row: ChannelMediaRow): Promise<void>;
+  byBlob(blobId: string): Promise<ChannelMediaRow | undefined>;
+  /**
+   * Marks the blob as carried by the post: true when the blob is bound to this channel and free or
+   * already this post's; false otherwise (another channel's, another post's, or not bound).
+   */
+  claim(channelId: string, blobId: string, postId: string): Promise<boolean>;
+  /** The blobs a post carries. */
+  byPost(channelId: string, postId: string): Promise<string[]>;
+  /** Every blob bound to a channel. */
+  byChannel(channelId: string): Promise<string[]>;
+  /** Blobs bound before `before` that no post carries (uploaded, never posted). */
+  unclaimedBefore(before: number): Promise<string[]>;
+  /** Forgets the bindings of these blobs (their bytes and records go through the media service). */
+  release(blobIds: readonly string[]): Promise<void>;
 }
 
 export interface StickerPackRow {
@@ -894,6 +922,7 @@ export interface Stores {
   channelPosts: ChannelPostStore;
   channelSubscriptions: ChannelSubscriptionStore;
   channelInvites: ChannelInviteStore;
+  channelMedia: ChannelMediaStore;
 }
 
 /** A storage backend: stores outside a transaction, and a way to run work in one. */

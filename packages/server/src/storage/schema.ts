@@ -278,6 +278,18 @@ export interface Database {
   channel_posts: ChannelPostsTable;
   channel_subscriptions: ChannelSubscriptionsTable;
   channel_invites: ChannelInvitesTable;
+  channel_media: ChannelMediaTable;
+}
+
+/**
+ * A media blob uploaded to a channel (issue 16), and the post that carries it once there is one:
+ * who may fetch it and how long it lives follow the channel and the post.
+ */
+export interface ChannelMediaTable {
+  blob_id: string;
+  channel_id: string;
+  post_id: string | null;
+  bound_at: number;
 }
 
 /** A device's MLS signature public key and the server's certificate for it (DESIGN §2). */

@@ -6,6 +6,7 @@ import { KyselyAccountStore } from './account-store.ts';
 import { KyselyAuthCodeStore } from './auth-code-store.ts';
 import { KyselyBlockStore } from './block-store.ts';
 import { KyselyChannelInviteStore } from './channel-invite-store.ts';
+import { KyselyChannelMediaStore } from './channel-media-store.ts';
 import { KyselyChannelPostStore } from './channel-post-store.ts';
 import { KyselyChannelStore } from './channel-store.ts';
 import { KyselyChannelSubscriptionStore } from './channel-subscription-store.ts';
@@ -59,6 +60,7 @@ function storesOver(db: Kysely<Database>, dialect: SqlDialectName): Stores {
     channelPosts: new KyselyChannelPostStore(db),
     channelSubscriptions: new KyselyChannelSubscriptionStore(db),
     channelInvites: new KyselyChannelInviteStore(db),
+    channelMedia: new KyselyChannelMediaStore(db),
   };
 }
 

@@ -99,6 +99,12 @@ export class KyselyMediaBlobStore implements MediaBlobRecordStore {
           ),
         ),
       )
+      // A blob bound to a channel lives as long as its post (channel-media-store.ts).
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(selectFrom('channel_media as cm').select('cm.blob_id').whereRef('cm.blob_id', '=', 'b.id')),
+        ),
+      )
       .execute();
     return rows.map((r) => r.id);
   }
