@@ -7,6 +7,9 @@ import type { AccountView } from '@courier/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { AppError, device, subscribe } from './rpc.ts';
+import { ChannelPreviewScreen, NewChannel } from './screens/channel-join.tsx';
+import { ChannelList } from './screens/channel-list.tsx';
+import { ChannelView } from './screens/channel-view.tsx';
 import { ChatInfo } from './screens/chat-info.tsx';
 import { ChatList } from './screens/chat-list.tsx';
 import { ChatView } from './screens/chat-view.tsx';
@@ -18,8 +21,9 @@ import { StickerPacks } from './screens/sticker-packs.tsx';
 import { ProfileForm, Settings } from './screens/settings.tsx';
 import { type PendingSignIn, SignIn } from './screens/sign-in.tsx';
 import { loadAccount, loadSession, saveAccount, saveSession } from './session.ts';
+import { type ChannelTarget, isChannelFragment, parseChannelTarget } from './ui/channel-link.ts';
 import { Alert, messageOf } from './ui/errors.tsx';
-import type { ChatSummary, DeviceEvent, RequestRow, Session } from './worker/types.ts';
+import type { ChannelSummary, ChatSummary, DeviceEvent, RequestRow, Session } from './worker/types.ts';
 
 type Phase =
   | { kind: 'loading' }
@@ -39,7 +43,11 @@ type View =
   | { kind: 'settings' }
   | { kind: 'requests' }
   | { kind: 'request'; groupId: string }
-  | { kind: 'stickers'; link?: string };
+  | { kind: 'stickers'; link?: string }
+  | { kind: 'channels' }
+  | { kind: 'channel'; channelId: string }
+  | { kind: 'channel-preview'; target: ChannelTarget }
+  | { kind: 'channel-new' };
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
@@ -50,6 +58,11 @@ export function App() {
   /** What the last action did (a request deleted, a person blocked), said politely. */
   const [notice, setNotice] = useState('');
   const [versions, setVersions] = useState<Record<string, number>>({});
+  const [channels, setChannels] = useState<ChannelSummary[] | undefined>();
+  const [channelVersions, setChannelVersions] = useState<Record<string, number>>({});
+  const [channelListVersion, setChannelListVersion] = useState(0);
+  const channelsRefreshing = useRef<Promise<void> | undefined>(undefined);
+  const channelsAgain = useRef(false);
   const [online, setOnline] = useState(false);
   /** Courier was opened in another tab, which now holds this device's connection. */
   const [replaced, setReplaced] = useState(false);
@@ -78,6 +91,26 @@ export function App() {
     })();
   }, []);
 
+  const refreshChannels = useCallback(() => {
+    // One refresh at a time, as for the chats.
+    setChannelListVersion((v) => v + 1);
+    if (channelsRefreshing.current) {
+      channelsAgain.current = true;
+      return;
+    }
+    channelsRefreshing.current = (async () => {
+      do {
+        channelsAgain.current = false;
+        try {
+          setChannels(await device.channels());
+        } catch {
+          // Signed out or offline meanwhile: the list stays as it was.
+        }
+      } while (channelsAgain.current);
+      channelsRefreshing.current = undefined;
+    })();
+  }, []);
+
   const enter = useCallback(
     async (session: Session) => {
       saveSession(session);
@@ -95,9 +128,10 @@ export function App() {
       setMe(account);
       setOnline((await device.connectionState()) === 'ready');
       refreshChats();
+      refreshChannels();
       return account;
     },
-    [refreshChats],
+    [refreshChats, refreshChannels],
   );
 
   /** Asks the server again for requests (invitations come with no push), then refreshes the lists. */
@@ -114,6 +148,7 @@ export function App() {
     setMe(undefined);
     setChats([]);
     setRequests([]);
+    setChannels(undefined);
     setView({ kind: 'none' });
     setPhase({ kind: 'sign-in' });
   }, []);
@@ -128,7 +163,10 @@ export function App() {
       else if (event.kind === 'messages') {
         setVersions((v) => ({ ...v, [event.groupId]: (v[event.groupId] ?? 0) + 1 }));
         refreshChats();
-      } else refreshChats();
+      } else if (event.kind === 'channel')
+        setChannelVersions((v) => ({ ...v, [event.channelId]: (v[event.channelId] ?? 0) + 1 }));
+      else if (event.kind === 'channels') refreshChannels();
+      else refreshChats();
     });
     const offline = () => void device.network(false);
     const online = () => void device.network(true);
@@ -149,7 +187,7 @@ export function App() {
         else setPhase({ kind: 'sign-in' });
       }
     })();
-  }, [enter, refreshChats, signedOut]);
+  }, [enter, refreshChats, refreshChannels, signedOut]);
 
   // A sticker pack's link (/addstickers/<name>) opens the packs screen with that pack.
   useEffect(() => {
@@ -157,6 +195,27 @@ export function App() {
     setView({ kind: 'stickers', link: location.pathname });
     history.replaceState(null, '', '/');
   }, [phase.kind]);
+
+  // A channel link (/#channel=<name> or /#channel-invite=<token>, see ui/channel-link.ts) opens its
+  // preview, on load or when a link is opened in a tab that shows the app already.
+  useEffect(() => {
+    if (phase.kind !== 'main') return;
+    const follow = () => {
+      if (!isChannelFragment(location.hash)) return;
+      const target = parseChannelTarget(location.hash);
+      history.replaceState(null, '', '/');
+      if (target) setView({ kind: 'channel-preview', target });
+      else setError('This channel link is damaged: ask for a new one.');
+    };
+    follow();
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, [phase.kind]);
+
+  // Online again: the channel list (unread counts) is asked for again.
+  useEffect(() => {
+    if (phase.kind === 'main' && online) refreshChannels();
+  }, [phase.kind, online, refreshChannels]);
 
   // Invitations to groups come with no push: asked again on (re)connecting and once a minute.
   useEffect(() => {
@@ -368,6 +427,55 @@ export function App() {
       );
     else if (view.kind === 'stickers')
       pane = <StickerPacks link={view.link} onBack={() => setView({ kind: 'none' })} />;
+    else if (view.kind === 'channels')
+      pane = (
+        <ChannelList
+          channels={channels}
+          onOpen={(channelId) => {
+            setNotice('');
+            setView({ kind: 'channel', channelId });
+          }}
+          onFind={(target) => setView({ kind: 'channel-preview', target })}
+          onNew={() => setView({ kind: 'channel-new' })}
+        />
+      );
+    else if (view.kind === 'channel')
+      pane = (
+        <ChannelView
+          channelId={view.channelId}
+          version={channelVersions[view.channelId] ?? 0}
+          listVersion={channelListVersion}
+          onBack={() => setView({ kind: 'channels' })}
+          onGone={(what) => {
+            setNotice(what);
+            setView({ kind: 'channels' });
+            refreshChannels();
+          }}
+          onStickerPacks={() => setView({ kind: 'stickers' })}
+        />
+      );
+    else if (view.kind === 'channel-preview')
+      pane = (
+        <ChannelPreviewScreen
+          target={view.target}
+          onSubscribed={(channelId) => {
+            setNotice('');
+            refreshChannels();
+            setView({ kind: 'channel', channelId });
+          }}
+          onBack={() => setView({ kind: 'channels' })}
+        />
+      );
+    else if (view.kind === 'channel-new')
+      pane = (
+        <NewChannel
+          onCreated={(channelId) => {
+            refreshChannels();
+            setView({ kind: 'channel', channelId });
+          }}
+          onBack={() => setView({ kind: 'channels' })}
+        />
+      );
     else if (view.kind === 'new-chat') pane = <NewChat onOpened={open} />;
     else if (view.kind === 'new-group') pane = <NewGroup onOpened={open} />;
     else if (view.kind === 'settings')
@@ -407,12 +515,20 @@ export function App() {
             setNotice('');
             setView({ kind: 'requests' });
           }}
+          channelUnread={(channels ?? []).reduce((n, c) => n + c.unread, 0)}
+          channelsOpen={view.kind.startsWith('channel')}
+          onChannels={() => {
+            setNotice('');
+            setView({ kind: 'channels' });
+            refreshChannels();
+          }}
         />
         <div class="pane">
           {(view.kind === 'settings' ||
             view.kind === 'new-chat' ||
             view.kind === 'new-group' ||
-            view.kind === 'requests') && (
+            view.kind === 'requests' ||
+            view.kind === 'channels') && (
             // On a narrow screen the list is hidden while a pane is open: this is the way back.
             <button type="button" class="back-to-list secondary" onClick={() => setView({ kind: 'none' })}>
               Back to chats
