@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateChannelKey } from '@courier/protocol';
+import { ChannelClient, MemoryChannelKeyring } from '@courier/sdk';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './support/harness.ts';
+import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { checkScreen, signUpInBrowser } from './support/web-person.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
@@ -135,8 +136,17 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await row.filter({ hasText: '1 unread' }).waitFor();
     await reader.page.locator('.channels-entry').filter({ hasText: '1 unread posts' }).waitFor();
     await check(reader.page, 'channel-list');
+    // Meanwhile the owner names the reader an admin: the reader's device does not hold the channel key,
+    // so it still has no composer, and says why.
+    await owner.page.getByRole('button', { name: 'Manage' }).click();
+    await owner.page.getByLabel('Username or phone number').fill(`@${reader.username}`);
+    await owner.page.getByRole('button', { name: 'Make admin' }).click();
+    await owner.page.getByText('Sam is an admin of').waitFor();
+    await owner.page.getByRole('button', { name: 'Manage' }).click();
     await row.click();
     await post(reader.page, 'While you were away').waitFor();
+    await reader.page.getByText('You are an admin of this channel, but this device does not hold').waitFor();
+    expect(await reader.page.getByLabel('Post to the channel').count()).toBe(0);
     await openChannels(reader.page);
     await row.waitFor();
     await expect.poll(() => row.locator('.badge').count()).toBe(0);
@@ -229,5 +239,47 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     const databases = await owner.page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
     expect(databases.some((name) => name?.startsWith('courier-channels-'))).toBe(true);
     await Promise.all([owner.context.close(), reader.context.close()]);
+  });
+
+  it('a long channel pages back as the person scrolls up, in order, an old post edited in its place', async () => {
+    const suffix = Date.now().toString(36).slice(-6);
+    // A channel of 130 posts made through the SDK (the third one edited later: its newest revision
+    // moves to the channel's last position, and must still show third).
+    const publisher = await server.register(nextPhone());
+    const client = new ChannelClient(publisher.http, new MemoryChannelKeyring());
+    const channel = await client.create(`long_${suffix}`, 'Long Read', 'public');
+    const text = (words: string) => ({
+      v: 1 as const,
+      type: 'text' as const,
+      text: words,
+      sentAtMs: Date.now(),
+    });
+    const made = [];
+    for (let n = 1; n <= 130; n++) made.push(await client.post(channel.channelId, text(`Post number ${n}.`)));
+    await client.edit(channel.channelId, made[2]!.postId, 0, text('Post number 3, edited.'));
+
+    const reader = await signUpInBrowser(browser, server, 'Paula');
+    await openChannels(reader.page);
+    await reader.page.getByLabel('Find a channel by @name, or open an invite link').fill(`@long_${suffix}`);
+    await reader.page.getByRole('button', { name: 'Find' }).click();
+    await reader.page.getByRole('button', { name: 'Subscribe' }).click();
+    const texts = () => posts(reader.page).locator('.post-text').allTextContents();
+    await post(reader.page, 'Post number 130.').waitFor();
+    // The newest page only: the edited third post is held but not shown out of its place.
+    expect(await texts()).toEqual(Array.from({ length: 50 }, (_, i) => `Post number ${i + 81}.`));
+    // Scrolling to the top loads the page before.
+    await posts(reader.page).evaluate((element) => {
+      element.scrollTop = 0;
+    });
+    await expect.poll(async () => (await texts()).length).toBe(100);
+    // The button does the same from the keyboard; the last page comes from the server.
+    await reader.page.getByRole('button', { name: 'Load older posts' }).focus();
+    await reader.page.keyboard.press('Enter');
+    await expect.poll(async () => (await texts()).length).toBe(130);
+    expect(await texts()).toEqual(
+      Array.from({ length: 130 }, (_, i) => (i === 2 ? 'Post number 3, edited.' : `Post number ${i + 1}.`)),
+    );
+    expect(await reader.page.getByRole('button', { name: 'Load older posts' }).count()).toBe(0);
+    await reader.context.close();
   });
 });

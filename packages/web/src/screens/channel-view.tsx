@@ -13,7 +13,6 @@ import { Alert, useAction } from '../ui/errors.tsx';
 import { MessageText } from '../ui/message-text.tsx';
 import { StickerImage } from '../ui/sticker-image.tsx';
 import type { ChannelPostRow, ChannelSummary } from '../worker/types.ts';
-import { PUBLIC_NOTICE } from './channel-list.tsx';
 import { ChannelManage } from './channel-manage.tsx';
 import { StickerPicker } from './sticker-picker.tsx';
 
@@ -152,18 +151,17 @@ export function ChannelView(props: {
         )}
       </header>
       <p class="public-note channel-notice" id="channel-notice">
-        {PUBLIC_NOTICE} Each post is signed by the channel’s key{' '}
-        <span class="fingerprint">{channel.key}</span>, and this app shows only posts whose signature checks
-        out.
+        Public broadcast, not end-to-end encrypted: the server and every subscriber can read these posts. Each
+        is signed by the channel’s key <span class="fingerprint">{channel.key}</span>, and this app checks it.
       </p>
       {channel.keyChange && (
         <div class="warning key-change" role="alert">
           <p>
-            <strong>The key of this channel changed.</strong> You subscribed under the key{' '}
+            <strong>The key of this channel changed.</strong> You subscribed under{' '}
             <span class="fingerprint">{channel.keyChange.pinned}</span>; the server now shows{' '}
-            <span class="fingerprint">{channel.keyChange.served}</span>. Either the channel made a new key or
-            someone is passing off posts as the channel’s. Posts signed only by the new key are shown as
-            rejected until you check the new key with the channel (for example, ask its owner) and accept it.
+            <span class="fingerprint">{channel.keyChange.served}</span>. The channel made a new key, or
+            someone is passing posts off as the channel’s: posts signed only by the new key show as rejected
+            until you check it with the channel’s owner and accept it.
           </p>
           <button
             type="button"

@@ -36,6 +36,7 @@ export const UNREAD_CAP = 99;
 const FIRST_READ = 100;
 /** How many of the newest positions are read again on opening a channel, for their view counts. */
 const VIEWS_REFRESHED = 50;
+const VIEWS_EVERY_MS = 10_000;
 /** Positions read per step when paging back. */
 const WINDOW = 100;
 
@@ -55,6 +56,8 @@ export class DeviceChannels {
   /** The channel open on screen: the only one read as posts arrive. */
   private open: string | undefined;
   private readonly off: (() => void)[] = [];
+  /** When each channel's view counts were last read again. */
+  private readonly viewsReadAt = new Map<string, number>();
 
   constructor(private readonly deps: ChannelDeps) {
     this.client = new ChannelClient(deps.http, deps.store);
@@ -62,7 +65,9 @@ export class DeviceChannels {
       this.client.on('post', (post) => deps.store.keep(held(post))),
       deps.connection.on('channel_posted', ({ channelId, seq }) => {
         if (channelId === this.open && seq > deps.store.cursor(channelId))
-          void this.read(channelId).catch((error: unknown) => this.problem(error));
+          void this.read(channelId)
+            .then(() => this.refreshViews(channelId, false))
+            .catch((error: unknown) => this.problem(error));
         else deps.emit({ kind: 'channels' });
       }),
     );
@@ -157,11 +162,17 @@ export class DeviceChannels {
       store.setHeldFrom(channelId, start);
     }
     await this.read(channelId);
-    await this.refreshViews(channelId);
+    await this.refreshViews(channelId, true);
   }
 
-  /** View counts grow after a post was read: the newest positions held are read again for them. */
-  private async refreshViews(channelId: string): Promise<void> {
+  /**
+   * View counts grow after a post was read: the newest positions held are read again for them, on
+   * opening the channel and, while it stays open, with new posts at most every VIEWS_EVERY_MS.
+   */
+  private async refreshViews(channelId: string, now: boolean): Promise<void> {
+    const last = this.viewsReadAt.get(channelId) ?? 0;
+    if (!now && Date.now() - last < VIEWS_EVERY_MS) return;
+    this.viewsReadAt.set(channelId, Date.now());
     const { store } = this.deps;
     const after = Math.max(store.heldFrom(channelId) ?? 0, store.cursor(channelId) - VIEWS_REFRESHED);
     const page = await this.client.posts(channelId, after, VIEWS_REFRESHED);
