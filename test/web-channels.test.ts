@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateChannelKey } from '@courier/protocol';
-import { ChannelClient, MemoryChannelKeyring } from '@courier/sdk';
+import { ChannelClient, MemoryChannelKeyring, StickerApi } from '@courier/sdk';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+import { stillPng } from './support/sticker-images.ts';
 import { checkScreen, signUpInBrowser } from './support/web-person.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
@@ -221,6 +222,11 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await inner.click();
     await reader.page.getByRole('alert').filter({ hasText: 'The key of this channel changed.' }).waitFor();
     await check(reader.page, 'channel-rejected');
+    // Having checked with the channel, the reader accepts the new key: the warning goes.
+    await reader.page.getByRole('button', { name: 'I checked it: accept the new key' }).click();
+    await reader.page.getByRole('alert').filter({ hasText: 'The key of this channel changed.' }).waitFor({
+      state: 'detached',
+    });
     step('rejected post and key change shown');
 
     // Unsubscribing takes the channel off the reader's list.
@@ -232,6 +238,30 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
         reader.page.getByRole('list', { name: 'Your channels' }).getByRole('button').allTextContents(),
       )
       .toEqual([expect.stringContaining('Courier News')]);
+
+    // Stickers from the picker: the owner adds a pack by its link (the page reloads: the channel key
+    // is still in the worker's IndexedDB) and posts a sticker; the reader sees it.
+    const maker = await server.register(nextPhone());
+    const packs = new StickerApi(maker.http);
+    await packs.createPack(`chan_${suffix}`, 'Channel pack');
+    await packs.upload(`chan_${suffix}`, await stillPng(512, 512), 'image/png', '📣');
+    await owner.page.goto(`${server.url}/addstickers/chan_${suffix}`);
+    await owner.page.getByRole('button', { name: 'Add to my packs' }).click();
+    await owner.page.getByText('This pack is in your packs.').waitFor();
+    await openChannels(owner.page);
+    await owner.page
+      .getByRole('list', { name: 'Your channels' })
+      .getByRole('button', { name: /Courier News/ })
+      .click();
+    await owner.page.locator('.channel-composer').getByRole('button', { name: 'Stickers' }).click();
+    await owner.page.getByRole('button', { name: 'Send sticker 📣 from Channel pack' }).click();
+    await posts(owner.page).locator('img.sticker').waitFor();
+    await reader.page
+      .getByRole('list', { name: 'Your channels' })
+      .getByRole('button', { name: /Courier News/ })
+      .click();
+    await posts(reader.page).locator('img.sticker[alt="Sticker 📣"]').waitFor();
+    step('sticker posted and seen');
 
     // The channel key never reaches the page's storage: it lives in the worker's IndexedDB.
     const stored = await owner.page.evaluate(() => JSON.stringify({ ...localStorage }));
