@@ -56,7 +56,7 @@ export function ChatList(props: {
         </button>
         <button
           type="button"
-          class={`chat-item requests-entry channels-entry${props.channelsOpen ? ' selected' : ''}`}
+          class={`chat-item channels-entry${props.channelsOpen ? ' selected' : ''}`}
           aria-current={props.channelsOpen ? 'page' : undefined}
           onClick={props.onChannels}
         >
