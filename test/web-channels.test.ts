@@ -263,6 +263,17 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await posts(reader.page).locator('img.sticker[alt="Sticker 📣"]').waitFor();
     step('sticker posted and seen');
 
+    // Offline, a channel read before still opens, with its posts from this device.
+    await reader.context.setOffline(true);
+    await openChannels(reader.page);
+    await reader.page
+      .getByRole('list', { name: 'Your channels' })
+      .getByRole('button', { name: /Courier News/ })
+      .click();
+    await posts(reader.page).locator('img.sticker[alt="Sticker 📣"]').waitFor();
+    await post(reader.page, 'While you were away').waitFor();
+    await reader.context.setOffline(false);
+
     // The channel key never reaches the page's storage: it lives in the worker's IndexedDB.
     const stored = await owner.page.evaluate(() => JSON.stringify({ ...localStorage }));
     expect(stored).not.toMatch(/channel/i);

@@ -7,6 +7,7 @@
  * The keyring interface is synchronous: everything is read into memory when the store opens and each
  * change is written through (in order) to IndexedDB.
  */
+import type { ChannelView } from '@courier/protocol';
 import type { AnyContent, ChannelKeyring, DecodedContent } from '@courier/sdk';
 
 /** One post as held: its newest revision (a tombstone once deleted), or a post that failed verification. */
@@ -33,6 +34,8 @@ interface ChannelMeta {
   cursor: number;
   /** Every post with a seq above this is held (undefined: nothing read yet on this device). */
   from?: number;
+  /** The channel as the server last showed it (for a list and a view while offline). */
+  view?: ChannelView;
 }
 
 const request = <T>(r: IDBRequest<T>) =>
@@ -140,6 +143,24 @@ export class ChannelStore implements ChannelKeyring {
       tx.objectStore('meta').delete(channelId);
       tx.objectStore('posts').delete(IDBKeyRange.bound([channelId, ''], [channelId, '\uffff'], false, false));
       await done(tx);
+    });
+  }
+
+  /** The channel as the server last showed it. */
+  lastView(channelId: string): ChannelView | undefined {
+    return this.meta.get(channelId)?.view;
+  }
+
+  /** The channels last listed as mine (offline, the list shows these). */
+  lastViews(): ChannelView[] {
+    return [...this.meta.values()].flatMap((m) => (m.view && m.view.myRole !== null ? [m.view] : []));
+  }
+
+  /** Keeps what the server showed (written only when it changed). */
+  saveView(view: ChannelView): void {
+    if (JSON.stringify(this.meta.get(view.channelId)?.view) === JSON.stringify(view)) return;
+    this.change(view.channelId, (m) => {
+      m.view = view;
     });
   }
 

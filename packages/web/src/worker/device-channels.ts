@@ -97,17 +97,28 @@ export class DeviceChannels {
 
   /** The channels I subscribe to (and own or help run), with unread counts; newest activity first. */
   async list(): Promise<ChannelSummary[]> {
-    const views = await this.client.list();
-    for (const view of views) this.views.set(view.channelId, view);
+    const views = await offline(
+      () => this.client.list(),
+      () => this.deps.store.lastViews(),
+    );
+    for (const view of views) this.remember(view);
     const summaries = await Promise.all(views.map((view) => this.summary(view)));
     return summaries.sort((a, b) => b.unread - a.unread || a.title.localeCompare(b.title));
   }
 
-  /** One channel (for its view), asked of the server again. */
+  /** One channel (for its view), asked of the server again (offline: as last shown). */
   async show(channelId: string): Promise<ChannelSummary> {
-    const view = await this.client.show(channelId);
-    this.views.set(view.channelId, view);
+    const view = await offline(
+      () => this.client.show(channelId),
+      () => this.deps.store.lastView(channelId),
+    );
+    this.remember(view);
     return this.summary(view);
+  }
+
+  private remember(view: ChannelView): void {
+    this.views.set(view.channelId, view);
+    this.deps.store.saveView(view);
   }
 
   private async summary(view: ChannelView, count = true): Promise<ChannelSummary> {
@@ -117,14 +128,17 @@ export class DeviceChannels {
     // Posts after the subscription's cursor that this device does not hold yet: new to the person.
     // (Reading after the cursor does not move it.) The open channel is being read: nothing is unread.
     if (count && view.myRole !== null && view.lastSeq > view.cursor && view.channelId !== this.open) {
-      const page = await this.client.posts(view.channelId, view.cursor, UNREAD_CAP + 1);
+      const page = await offline(
+        () => this.client.posts(view.channelId, view.cursor, UNREAD_CAP + 1),
+        () => ({ posts: [], lastSeq: view.cursor }),
+      );
       const fresh = page.posts.filter((p) => p.kind === 'verified' && !p.deleted);
       const held = await this.deps.store.holds(
         view.channelId,
         fresh.map((p) => p.postId),
       );
       unread = fresh.filter((p) => !held.has(p.postId)).length;
-      unreadMore = unread > UNREAD_CAP || page.posts.at(-1)!.seq < page.lastSeq;
+      unreadMore = unread > UNREAD_CAP || (page.posts.at(-1)?.seq ?? page.lastSeq) < page.lastSeq;
       unread = Math.min(unread, UNREAD_CAP);
     }
     return {
@@ -266,7 +280,7 @@ export class DeviceChannels {
 
   async create(name: string, title: string, visibility: ChannelVisibility): Promise<ChannelSummary> {
     const view = await this.client.create(name.trim().replace(/^@/, ''), title.trim(), visibility);
-    this.views.set(view.channelId, view);
+    this.remember(view);
     this.deps.store.setHeldFrom(view.channelId, 0);
     await this.deps.store.flushed();
     this.deps.emit({ kind: 'channels' });
@@ -290,7 +304,7 @@ export class DeviceChannels {
   /** Subscribes (pinning the channel's key) and returns the channel. */
   async subscribe(target: ChannelTarget): Promise<ChannelSummary> {
     const view = await this.client.subscribe(target);
-    this.views.set(view.channelId, view);
+    this.remember(view);
     await this.deps.store.flushed();
     this.deps.emit({ kind: 'channels' });
     return this.summary(view, false);
@@ -350,6 +364,21 @@ export class DeviceChannels {
     const user = await this.deps.find(handle);
     await this.client.setAdmin(channelId, user.accountId, admin);
     return user.displayName || (user.username ? `@${user.username}` : handle.trim());
+  }
+}
+
+/**
+ * Asks the server; when it cannot be reached, answers what this device kept instead (if anything),
+ * so that channels read before show offline too.
+ */
+async function offline<T>(ask: () => Promise<T>, kept: () => T | undefined): Promise<T> {
+  try {
+    return await ask();
+  } catch (error) {
+    const fallback =
+      error instanceof CourierError && error.code === 'SERVER_UNAVAILABLE' ? kept() : undefined;
+    if (fallback === undefined) throw error;
+    return fallback;
   }
 }
 
