@@ -7,9 +7,7 @@ import type { AccountView } from '@courier/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { AppError, device, subscribe } from './rpc.ts';
-import { ChannelPreviewScreen, NewChannel } from './screens/channel-join.tsx';
-import { ChannelList } from './screens/channel-list.tsx';
-import { ChannelView } from './screens/channel-view.tsx';
+import { type ChannelRoute, ChannelPane, useChannels } from './screens/channels-pane.tsx';
 import { ChatInfo } from './screens/chat-info.tsx';
 import { ChatList } from './screens/chat-list.tsx';
 import { ChatView } from './screens/chat-view.tsx';
@@ -21,9 +19,9 @@ import { StickerPacks } from './screens/sticker-packs.tsx';
 import { ProfileForm, Settings } from './screens/settings.tsx';
 import { type PendingSignIn, SignIn } from './screens/sign-in.tsx';
 import { loadAccount, loadSession, saveAccount, saveSession } from './session.ts';
-import { type ChannelTarget, isChannelFragment, parseChannelTarget } from './ui/channel-link.ts';
+import { isChannelFragment, parseChannelTarget } from './ui/channel-link.ts';
 import { Alert, messageOf } from './ui/errors.tsx';
-import type { ChannelSummary, ChatSummary, DeviceEvent, RequestRow, Session } from './worker/types.ts';
+import type { ChatSummary, DeviceEvent, RequestRow, Session } from './worker/types.ts';
 
 type Phase =
   | { kind: 'loading' }
@@ -44,10 +42,7 @@ type View =
   | { kind: 'requests' }
   | { kind: 'request'; groupId: string }
   | { kind: 'stickers'; link?: string }
-  | { kind: 'channels' }
-  | { kind: 'channel'; channelId: string }
-  | { kind: 'channel-preview'; target: ChannelTarget }
-  | { kind: 'channel-new' };
+  | ChannelRoute;
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
@@ -58,11 +53,10 @@ export function App() {
   /** What the last action did (a request deleted, a person blocked), said politely. */
   const [notice, setNotice] = useState('');
   const [versions, setVersions] = useState<Record<string, number>>({});
-  const [channels, setChannels] = useState<ChannelSummary[] | undefined>();
-  const [channelVersions, setChannelVersions] = useState<Record<string, number>>({});
-  const [channelListVersion, setChannelListVersion] = useState(0);
-  const channelsRefreshing = useRef<Promise<void> | undefined>(undefined);
-  const channelsAgain = useRef(false);
+  const channels = useChannels();
+  const refreshChannels = channels.refresh;
+  const channelEvent = channels.onEvent;
+  const clearChannels = channels.clear;
   const [online, setOnline] = useState(false);
   /** Courier was opened in another tab, which now holds this device's connection. */
   const [replaced, setReplaced] = useState(false);
@@ -88,26 +82,6 @@ export function App() {
         }
       } while (again.current);
       refreshing.current = undefined;
-    })();
-  }, []);
-
-  const refreshChannels = useCallback(() => {
-    // One refresh at a time, as for the chats.
-    setChannelListVersion((v) => v + 1);
-    if (channelsRefreshing.current) {
-      channelsAgain.current = true;
-      return;
-    }
-    channelsRefreshing.current = (async () => {
-      do {
-        channelsAgain.current = false;
-        try {
-          setChannels(await device.channels());
-        } catch {
-          // Signed out or offline meanwhile: the list stays as it was.
-        }
-      } while (channelsAgain.current);
-      channelsRefreshing.current = undefined;
     })();
   }, []);
 
@@ -148,13 +122,14 @@ export function App() {
     setMe(undefined);
     setChats([]);
     setRequests([]);
-    setChannels(undefined);
+    clearChannels();
     setView({ kind: 'none' });
     setPhase({ kind: 'sign-in' });
-  }, []);
+  }, [clearChannels]);
 
   useEffect(() => {
     subscribe((event: DeviceEvent) => {
+      if (channelEvent(event)) return;
       if (event.kind === 'connection') {
         setOnline(event.state === 'ready');
         setReplaced(event.state === 'replaced');
@@ -163,10 +138,7 @@ export function App() {
       else if (event.kind === 'messages') {
         setVersions((v) => ({ ...v, [event.groupId]: (v[event.groupId] ?? 0) + 1 }));
         refreshChats();
-      } else if (event.kind === 'channel')
-        setChannelVersions((v) => ({ ...v, [event.channelId]: (v[event.channelId] ?? 0) + 1 }));
-      else if (event.kind === 'channels') refreshChannels();
-      else refreshChats();
+      } else refreshChats();
     });
     const offline = () => void device.network(false);
     const online = () => void device.network(true);
@@ -187,7 +159,7 @@ export function App() {
         else setPhase({ kind: 'sign-in' });
       }
     })();
-  }, [enter, refreshChats, refreshChannels, signedOut]);
+  }, [enter, refreshChats, channelEvent, signedOut]);
 
   // A sticker pack's link (/addstickers/<name>) opens the packs screen with that pack.
   useEffect(() => {
@@ -427,55 +399,13 @@ export function App() {
       );
     else if (view.kind === 'stickers')
       pane = <StickerPacks link={view.link} onBack={() => setView({ kind: 'none' })} />;
-    else if (view.kind === 'channels')
-      pane = (
-        <ChannelList
-          channels={channels}
-          onOpen={(channelId) => {
-            setNotice('');
-            setView({ kind: 'channel', channelId });
-          }}
-          onFind={(target) => setView({ kind: 'channel-preview', target })}
-          onNew={() => setView({ kind: 'channel-new' })}
-        />
-      );
-    else if (view.kind === 'channel')
-      pane = (
-        <ChannelView
-          channelId={view.channelId}
-          version={channelVersions[view.channelId] ?? 0}
-          listVersion={channelListVersion}
-          onBack={() => setView({ kind: 'channels' })}
-          onGone={(what) => {
-            setNotice(what);
-            setView({ kind: 'channels' });
-            refreshChannels();
-          }}
-          onStickerPacks={() => setView({ kind: 'stickers' })}
-        />
-      );
-    else if (view.kind === 'channel-preview')
-      pane = (
-        <ChannelPreviewScreen
-          target={view.target}
-          onSubscribed={(channelId) => {
-            setNotice('');
-            refreshChannels();
-            setView({ kind: 'channel', channelId });
-          }}
-          onBack={() => setView({ kind: 'channels' })}
-        />
-      );
-    else if (view.kind === 'channel-new')
-      pane = (
-        <NewChannel
-          onCreated={(channelId) => {
-            refreshChannels();
-            setView({ kind: 'channel', channelId });
-          }}
-          onBack={() => setView({ kind: 'channels' })}
-        />
-      );
+    else if (
+      view.kind === 'channels' ||
+      view.kind === 'channel' ||
+      view.kind === 'channel-preview' ||
+      view.kind === 'channel-new'
+    )
+      pane = <ChannelPane route={view} state={channels} go={setView} say={setNotice} />;
     else if (view.kind === 'new-chat') pane = <NewChat onOpened={open} />;
     else if (view.kind === 'new-group') pane = <NewGroup onOpened={open} />;
     else if (view.kind === 'settings')
@@ -515,7 +445,7 @@ export function App() {
             setNotice('');
             setView({ kind: 'requests' });
           }}
-          channelUnread={(channels ?? []).reduce((n, c) => n + c.unread, 0)}
+          channelUnread={channels.unread}
           channelsOpen={view.kind.startsWith('channel')}
           onChannels={() => {
             setNotice('');

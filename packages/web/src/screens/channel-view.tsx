@@ -52,8 +52,18 @@ export function ChannelView(props: {
     setManaging(false);
     setEditing(undefined);
     stickToBottom.current = true;
-    void run(() => device.openChannel(channelId));
-    return () => void device.openChannel(undefined).catch(() => {});
+    // Read only while the person can see it: the subscription cursor (unread counts, view counts)
+    // then says what they saw. A tab in the background reads again when it comes back.
+    const follow = () => {
+      if (document.visibilityState === 'visible') void run(() => device.openChannel(channelId));
+      else void device.openChannel(undefined).catch(() => {});
+    };
+    follow();
+    document.addEventListener('visibilitychange', follow);
+    return () => {
+      document.removeEventListener('visibilitychange', follow);
+      void device.openChannel(undefined).catch(() => {});
+    };
   }, [channelId, run]);
 
   useEffect(() => {
