@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { generateChannelKey } from '@courier/protocol';
-import { ChannelClient, MemoryChannelKeyring, StickerApi } from '@courier/sdk';
+import { type ChannelView, generateChannelKey } from '@courier/protocol';
+import { ChannelClient, CourierHttp, MemoryChannelKeyring, StickerApi } from '@courier/sdk';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
@@ -213,20 +213,39 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await posts(reader.page).locator('.channel-post.rejected').waitFor();
     expect(await posts(reader.page).textContent()).not.toContain('Words the server made up');
     expect(await posts(reader.page).textContent()).not.toContain('Genuine words');
+    // The key is swapped, and a post signed by the new key is made (with the owner's session).
+    const newKey = generateChannelKey();
     tamper(
       'UPDATE channels SET public_key = ? WHERE name = ?',
-      Buffer.from(generateChannelKey().publicKey),
+      Buffer.from(newKey.publicKey),
       `inner_${suffix}`,
     );
+    const ownerHttp = new CourierHttp(server.url);
+    ownerHttp.setToken(
+      JSON.parse((await owner.page.evaluate(() => localStorage.getItem('courier-session'))) ?? '{}').token,
+    );
+    const innerId = (await ownerHttp.call<ChannelView>('GET', `/v1/channels/inner_${suffix}`)).channelId;
+    const newKeyHolder = new ChannelClient(ownerHttp, new MemoryChannelKeyring());
+    newKeyHolder.importSecretKey(innerId, newKey.secretKey);
+    await newKeyHolder.post(innerId, {
+      v: 1,
+      type: 'text',
+      text: 'Signed by the new key',
+      sentAtMs: Date.now(),
+    });
     await openChannels(reader.page);
     await inner.click();
     await reader.page.getByRole('alert').filter({ hasText: 'The key of this channel changed.' }).waitFor();
+    await expect.poll(() => posts(reader.page).locator('.channel-post.rejected').count()).toBe(2);
     await check(reader.page, 'channel-rejected');
     // Having checked with the channel, the reader accepts the new key: the warning goes.
     await reader.page.getByRole('button', { name: 'I checked it: accept the new key' }).click();
     await reader.page.getByRole('alert').filter({ hasText: 'The key of this channel changed.' }).waitFor({
       state: 'detached',
     });
+    // Until then the post signed by the new key was rejected; now it shows. The altered one stays rejected.
+    await post(reader.page, 'Signed by the new key').waitFor();
+    expect(await posts(reader.page).locator('.channel-post.rejected').count()).toBe(1);
     step('rejected post and key change shown');
 
     // Unsubscribing takes the channel off the reader's list.
