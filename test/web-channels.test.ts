@@ -79,6 +79,8 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await post(owner.page, 'Hello, subscribers').waitFor();
     await owner.page.getByRole('button', { name: 'Manage' }).click();
     await owner.page.getByRole('heading', { name: `Manage @news_${suffix}` }).waitFor();
+    const publicLink = await owner.page.getByLabel(/^Its public link/).inputValue();
+    expect(publicLink).toBe(`${server.url}/#channel=news_${suffix}`);
     await check(owner.page, 'channel-owner');
     await owner.page.getByRole('button', { name: 'Manage' }).click();
     step('public channel made, first post');
@@ -292,6 +294,12 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await posts(reader.page).locator('img.sticker[alt="Sticker 📣"]').waitFor();
     await post(reader.page, 'While you were away').waitFor();
     await reader.context.setOffline(false);
+
+    // The public link leads a subscriber to the preview, which offers to open the channel.
+    await reader.page.goto(publicLink);
+    await reader.page.getByRole('heading', { name: 'Courier News' }).waitFor();
+    await reader.page.getByRole('button', { name: 'Open channel' }).click();
+    await post(reader.page, 'While you were away').waitFor();
 
     // The channel key never reaches the page's storage: it lives in the worker's IndexedDB.
     const stored = await owner.page.evaluate(() => JSON.stringify({ ...localStorage }));

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
+import { channelLink } from '../ui/channel-link.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
 import type { ChannelInviteRow, ChannelSummary } from '../worker/types.ts';
 
@@ -38,6 +39,17 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
   return (
     <section class="channel-manage" aria-labelledby="channel-manage-title">
       <h3 id="channel-manage-title">Manage @{channel.name}</h3>
+      {channel.visibility === 'public' && (
+        <p>
+          <label for="public-link">Its public link (anyone can open it and subscribe)</label>
+          <input
+            id="public-link"
+            readOnly
+            value={channelLink(location.origin, { name: channel.name })}
+            onFocus={(e) => e.currentTarget.select()}
+          />
+        </p>
+      )}
       <h4>Invite links</h4>
       <p>
         {channel.visibility === 'private'
