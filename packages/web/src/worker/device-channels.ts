@@ -14,17 +14,16 @@ import { type ChannelView, type ChannelVisibility, CourierError, type UserView }
 import {
   type AnyContent,
   ChannelClient,
-  type ChannelPost,
   type CourierConnection,
   type CourierHttp,
   channelKeyText,
 } from '@courier/sdk';
 import { channelLink, type ChannelTarget } from '../ui/channel-link.ts';
+import { held, rowOf } from './channel-post-forms.ts';
 import type { ChannelStore, HeldChannelPost } from './channel-store.ts';
 import type {
   ChannelInviteRow,
   ChannelPostPage,
-  ChannelPostRow,
   ChannelPreview,
   ChannelSummary,
   DeviceEvent,
@@ -380,59 +379,4 @@ async function offline<T>(ask: () => Promise<T>, kept: () => T | undefined): Pro
     if (fallback === undefined) throw error;
     return fallback;
   }
-}
-
-/** A post as the SDK judged it, in the form this device keeps. */
-function held(post: ChannelPost): HeldChannelPost {
-  if (post.kind === 'rejected') {
-    const now = Date.now();
-    return {
-      channelId: post.channelId,
-      postId: `rejected:${post.seq}`,
-      seq: post.seq,
-      order: now,
-      revision: 0,
-      deleted: false,
-      rejected: post.reason,
-      createdAtMs: now,
-      editedAtMs: null,
-      views: 0,
-    };
-  }
-  return {
-    channelId: post.channelId,
-    postId: post.postId,
-    seq: post.seq,
-    order: post.createdAtMs,
-    revision: post.revision,
-    deleted: post.deleted,
-    ...(post.content ? { content: post.content } : {}),
-    createdAtMs: post.createdAtMs,
-    editedAtMs: post.editedAtMs,
-    views: post.views,
-  };
-}
-
-function rowOf(post: HeldChannelPost): ChannelPostRow {
-  const base = {
-    postId: post.postId,
-    seq: post.seq,
-    createdAtMs: post.createdAtMs,
-    edited: post.revision > 0,
-    views: post.views,
-  };
-  if (post.rejected) return { ...base, kind: 'rejected', text: '', edited: false };
-  const content = post.content;
-  if (content?.kind === 'known') {
-    const c = content.content;
-    if (c.type === 'text') return { ...base, kind: 'post', text: c.text };
-    if (c.type === 'sticker') return { ...base, kind: 'post', text: '', sticker: c.sticker };
-    return { ...base, kind: 'post', text: '', unsupported: c.type };
-  }
-  return {
-    ...base,
-    kind: 'post',
-    text: '',
-    unsupported: content?.kind === 'unsupported' ? content.type : 'malformed',
-  };
 }
