@@ -7,6 +7,7 @@ import type { AccountView } from '@courier/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { AppError, device, subscribe } from './rpc.ts';
+import { type ChannelRoute, ChannelPane, useChannels } from './screens/channels-pane.tsx';
 import { ChatInfo } from './screens/chat-info.tsx';
 import { ChatList } from './screens/chat-list.tsx';
 import { ChatView } from './screens/chat-view.tsx';
@@ -18,6 +19,7 @@ import { StickerPacks } from './screens/sticker-packs.tsx';
 import { ProfileForm, Settings } from './screens/settings.tsx';
 import { type PendingSignIn, SignIn } from './screens/sign-in.tsx';
 import { loadAccount, loadSession, saveAccount, saveSession } from './session.ts';
+import { isChannelFragment, parseChannelTarget } from './ui/channel-link.ts';
 import { Alert, messageOf } from './ui/errors.tsx';
 import type { ChatSummary, DeviceEvent, RequestRow, Session } from './worker/types.ts';
 
@@ -39,7 +41,8 @@ type View =
   | { kind: 'settings' }
   | { kind: 'requests' }
   | { kind: 'request'; groupId: string }
-  | { kind: 'stickers'; link?: string };
+  | { kind: 'stickers'; link?: string }
+  | ChannelRoute;
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
@@ -50,6 +53,10 @@ export function App() {
   /** What the last action did (a request deleted, a person blocked), said politely. */
   const [notice, setNotice] = useState('');
   const [versions, setVersions] = useState<Record<string, number>>({});
+  const channels = useChannels();
+  const refreshChannels = channels.refresh;
+  const channelEvent = channels.onEvent;
+  const clearChannels = channels.clear;
   const [online, setOnline] = useState(false);
   /** Courier was opened in another tab, which now holds this device's connection. */
   const [replaced, setReplaced] = useState(false);
@@ -95,9 +102,10 @@ export function App() {
       setMe(account);
       setOnline((await device.connectionState()) === 'ready');
       refreshChats();
+      refreshChannels();
       return account;
     },
-    [refreshChats],
+    [refreshChats, refreshChannels],
   );
 
   /** Asks the server again for requests (invitations come with no push), then refreshes the lists. */
@@ -114,12 +122,14 @@ export function App() {
     setMe(undefined);
     setChats([]);
     setRequests([]);
+    clearChannels();
     setView({ kind: 'none' });
     setPhase({ kind: 'sign-in' });
-  }, []);
+  }, [clearChannels]);
 
   useEffect(() => {
     subscribe((event: DeviceEvent) => {
+      if (channelEvent(event)) return;
       if (event.kind === 'connection') {
         setOnline(event.state === 'ready');
         setReplaced(event.state === 'replaced');
@@ -149,7 +159,7 @@ export function App() {
         else setPhase({ kind: 'sign-in' });
       }
     })();
-  }, [enter, refreshChats, signedOut]);
+  }, [enter, refreshChats, channelEvent, signedOut]);
 
   // A sticker pack's link (/addstickers/<name>) opens the packs screen with that pack.
   useEffect(() => {
@@ -157,6 +167,27 @@ export function App() {
     setView({ kind: 'stickers', link: location.pathname });
     history.replaceState(null, '', '/');
   }, [phase.kind]);
+
+  // A channel link (/#channel=<name> or /#channel-invite=<token>, see ui/channel-link.ts) opens its
+  // preview, on load or when a link is opened in a tab that shows the app already.
+  useEffect(() => {
+    if (phase.kind !== 'main') return;
+    const follow = () => {
+      if (!isChannelFragment(location.hash)) return;
+      const target = parseChannelTarget(location.hash);
+      history.replaceState(null, '', '/');
+      if (target) setView({ kind: 'channel-preview', target });
+      else setError('This channel link is damaged: ask for a new one.');
+    };
+    follow();
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, [phase.kind]);
+
+  // Online again: the channel list (unread counts) is asked for again.
+  useEffect(() => {
+    if (phase.kind === 'main' && online) refreshChannels();
+  }, [phase.kind, online, refreshChannels]);
 
   // Invitations to groups come with no push: asked again on (re)connecting and once a minute.
   useEffect(() => {
@@ -368,6 +399,13 @@ export function App() {
       );
     else if (view.kind === 'stickers')
       pane = <StickerPacks link={view.link} onBack={() => setView({ kind: 'none' })} />;
+    else if (
+      view.kind === 'channels' ||
+      view.kind === 'channel' ||
+      view.kind === 'channel-preview' ||
+      view.kind === 'channel-new'
+    )
+      pane = <ChannelPane route={view} state={channels} go={setView} say={setNotice} />;
     else if (view.kind === 'new-chat') pane = <NewChat onOpened={open} />;
     else if (view.kind === 'new-group') pane = <NewGroup onOpened={open} />;
     else if (view.kind === 'settings')
@@ -407,12 +445,20 @@ export function App() {
             setNotice('');
             setView({ kind: 'requests' });
           }}
+          channelUnread={channels.unread}
+          channelsOpen={view.kind.startsWith('channel')}
+          onChannels={() => {
+            setNotice('');
+            setView({ kind: 'channels' });
+            refreshChannels();
+          }}
         />
         <div class="pane">
           {(view.kind === 'settings' ||
             view.kind === 'new-chat' ||
             view.kind === 'new-group' ||
-            view.kind === 'requests') && (
+            view.kind === 'requests' ||
+            view.kind === 'channels') && (
             // On a narrow screen the list is hidden while a pane is open: this is the way back.
             <button type="button" class="back-to-list secondary" onClick={() => setView({ kind: 'none' })}>
               Back to chats

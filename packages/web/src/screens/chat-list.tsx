@@ -13,6 +13,10 @@ export function ChatList(props: {
   requestCount: number;
   requestsOpen: boolean;
   onRequests: () => void;
+  /** Broadcast channels: unread posts over all of them (listed in their own pane). */
+  channelUnread: number;
+  channelsOpen: boolean;
+  onChannels: () => void;
 }) {
   const [query, setQuery] = useState('');
   const shown = useMemo(() => {
@@ -47,6 +51,21 @@ export function ChatList(props: {
             <span class="badge">
               {props.requestCount}
               <span class="visually-hidden"> waiting</span>
+            </span>
+          )}
+        </button>
+        <button
+          type="button"
+          class={`chat-item channels-entry${props.channelsOpen ? ' selected' : ''}`}
+          aria-current={props.channelsOpen ? 'page' : undefined}
+          onClick={props.onChannels}
+        >
+          <span class="chat-title">Channels</span>
+          <span class="chat-last">Public broadcasts you follow or run</span>
+          {props.channelUnread > 0 && (
+            <span class="badge">
+              {props.channelUnread}
+              <span class="visually-hidden"> unread posts</span>
             </span>
           )}
         </button>

@@ -6,6 +6,7 @@
  */
 import { type MessageActionRequest, marksOf, runMessageAction } from './message-actions.ts';
 import {
+  type AnyContent,
   CourierHttp,
   IndexedDbMlsStore,
   randomClientMsgId,
@@ -33,12 +34,19 @@ import {
   type StickerView,
   type UserView,
 } from '@courier/protocol';
+import type { ChannelTarget } from '../ui/channel-link.ts';
 import { AppStore } from './app-store.ts';
+import { ChannelStore } from './channel-store.ts';
+import { DeviceChannels } from './device-channels.ts';
 import { ChatHistory } from './chat-history.ts';
 import { DeviceMedia, mediaInfo, mediaLabel } from './device-media.ts';
 import { browserFailover, pinnedKeys } from './endpoint-failover.ts';
 import type {
   BlockRow,
+  ChannelInviteRow,
+  ChannelPostPage,
+  ChannelPreview,
+  ChannelSummary,
   ChatInfo,
   ChatSummary,
   DeviceEvent,
@@ -64,6 +72,9 @@ interface Running {
   store: IndexedDbMlsStore;
   app: AppStore;
   history: ChatHistory;
+  /** Broadcast channels (device-channels.ts), their keys and posts in channel-store.ts. */
+  channels: DeviceChannels;
+  channelStore: ChannelStore;
 }
 
 export class Device {
@@ -181,7 +192,16 @@ export class Device {
       ...(failover ? { failover } : {}),
     });
     const history = new ChatHistory(client);
-    this.running = { session, client, store, app, history };
+    const channelStore = await ChannelStore.open(session.deviceId);
+    const channels = new DeviceChannels({
+      http: client.http,
+      connection: client.connection,
+      store: channelStore,
+      origin: this.origin,
+      emit: (event) => this.emit(event),
+      find: (handle) => this.find(handle),
+    });
+    this.running = { session, client, store, app, history, channels, channelStore };
     client.on('message', (message) => this.remember(message));
     // Sent messages moved on (stored, delivered, read), or the person read the chat on another device.
     client.on('status', ({ groupId }) => {
@@ -259,10 +279,13 @@ export class Device {
     clearInterval(this.outboxWatch);
     this.outboxWatch = undefined;
     if (!running) return;
+    running.channels.stop();
     await running.client.stop();
     await running.store.flushed();
     running.store.close();
     running.app.close();
+    await running.channelStore.flushed();
+    running.channelStore.close();
   }
 
   /**
@@ -340,7 +363,11 @@ export class Device {
     await this.stop();
     this.http.setToken(undefined);
     if (deviceId === undefined) return;
-    for (const name of [`courier-device-${deviceId}`, `courier-app-${deviceId}`])
+    for (const name of [
+      `courier-device-${deviceId}`,
+      `courier-app-${deviceId}`,
+      `courier-channels-${deviceId}`,
+    ])
       indexedDB.deleteDatabase(name);
   }
 
@@ -944,6 +971,83 @@ export class Device {
     const { reportId } = await this.live.client.sendReport({ body });
     if (alsoBlock) await this.block(alsoBlock);
     return { reportId };
+  }
+
+  // Broadcast channels (device-channels.ts) -------------------------------------------------------
+
+  /** The channels I subscribe to, own or help run, with unread counts. */
+  channels(): Promise<ChannelSummary[]> {
+    return this.live.channels.list();
+  }
+
+  channel(channelId: string): Promise<ChannelSummary> {
+    return this.live.channels.show(channelId);
+  }
+
+  /** The channel on screen (undefined: none): read now, and as its posts arrive. */
+  openChannel(channelId: string | undefined): Promise<void> {
+    return this.live.channels.setOpen(channelId);
+  }
+
+  /** The newest `limit` posts of a channel, oldest first. */
+  channelPage(channelId: string, limit: number): Promise<ChannelPostPage> {
+    return this.live.channels.page(channelId, limit);
+  }
+
+  /** Posts text or a sticker to a channel this device holds the key of (public, signed, not E2E). */
+  postToChannel(
+    channelId: string,
+    post: { text: string } | { sticker: { pack: string; index: number; emoji: string } },
+  ): Promise<void> {
+    const content: AnyContent =
+      'text' in post
+        ? { v: 1, type: 'text', text: post.text, sentAtMs: Date.now() }
+        : { v: 1, type: 'sticker', sticker: post.sticker, sentAtMs: Date.now() };
+    return this.live.channels.post(channelId, content);
+  }
+
+  editChannelPost(channelId: string, postId: string, text: string): Promise<void> {
+    return this.live.channels.edit(channelId, postId, text);
+  }
+
+  deleteChannelPost(channelId: string, postId: string): Promise<void> {
+    return this.live.channels.delete(channelId, postId);
+  }
+
+  createChannel(name: string, title: string, visibility: 'public' | 'private'): Promise<ChannelSummary> {
+    return this.live.channels.create(name, title, visibility);
+  }
+
+  previewChannel(target: ChannelTarget): Promise<ChannelPreview> {
+    return this.live.channels.preview(target);
+  }
+
+  subscribeChannel(target: ChannelTarget): Promise<ChannelSummary> {
+    return this.live.channels.subscribe(target);
+  }
+
+  unsubscribeChannel(channelId: string): Promise<void> {
+    return this.live.channels.unsubscribe(channelId);
+  }
+
+  acceptChannelKey(channelId: string): Promise<void> {
+    return this.live.channels.acceptKey(channelId);
+  }
+
+  channelInvites(channelId: string): Promise<ChannelInviteRow[]> {
+    return this.live.channels.invites(channelId);
+  }
+
+  createChannelInvite(channelId: string): Promise<{ inviteId: string; link: string }> {
+    return this.live.channels.createInvite(channelId);
+  }
+
+  revokeChannelInvite(channelId: string, inviteId: string): Promise<void> {
+    return this.live.channels.revokeInvite(channelId, inviteId);
+  }
+
+  setChannelAdmin(channelId: string, handle: string, admin: boolean): Promise<string> {
+    return this.live.channels.setAdmin(channelId, handle, admin);
   }
 
   // Security --------------------------------------------------------------------------------------

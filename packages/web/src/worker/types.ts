@@ -91,7 +91,11 @@ export type DeviceEvent =
   | { kind: 'connection'; state: string }
   | { kind: 'key_change'; accountId: string }
   | { kind: 'signed_out'; code: string }
-  | { kind: 'problem'; message: string };
+  | { kind: 'problem'; message: string }
+  /** Broadcast channels: the list (unread counts, roles) changed. */
+  | { kind: 'channels' }
+  /** A channel's posts changed (a post arrived, was edited or deleted). */
+  | { kind: 'channel'; channelId: string };
 
 /** A message request (a direct chat a stranger opened) or a group invitation, waiting for me. */
 export interface RequestRow {
@@ -174,3 +178,58 @@ export interface MediaRangeRequest {
 export type MediaRangeReply =
   | { ok: true; mime: string; size: number; start: number; end: number; body: ReadableStream<Uint8Array> }
   | { ok: false; code: string; message: string };
+
+/** A broadcast channel as the channel list and the channel view show it (issue 16). */
+export interface ChannelSummary {
+  channelId: string;
+  name: string;
+  title: string;
+  visibility: 'public' | 'private';
+  /** My relation to it: null when only previewed (not subscribed). */
+  myRole: 'owner' | 'admin' | 'subscriber' | null;
+  subscriberCount: number;
+  /** New posts after my subscription's cursor that this device has not shown (at most `UNREAD_CAP`). */
+  unread: number;
+  /** More unread posts than counted. */
+  unreadMore: boolean;
+  /** This device holds the channel's key, so it may post (the owner's device, or an admin's given the key). */
+  canPost: boolean;
+  /** The fingerprint of the key every post is checked against (the pinned one). */
+  key: string;
+  /** The server shows another key than the one pinned on subscribe (fingerprints of both). */
+  keyChange?: { pinned: string; served: string };
+}
+
+/** One post as the channel view shows it: from the channel (its signature verified), or rejected. */
+export interface ChannelPostRow {
+  postId: string;
+  seq: number;
+  /** `rejected`: its signature does not verify against the pinned key; none of its content is shown. */
+  kind: 'post' | 'rejected';
+  text: string;
+  sticker?: { pack: string; index: number; emoji: string };
+  /** A kind of post this app cannot show (its type), or a malformed one. */
+  unsupported?: string;
+  createdAtMs: number;
+  edited: boolean;
+  views: number;
+}
+
+export interface ChannelPostPage {
+  /** Oldest first. */
+  rows: ChannelPostRow[];
+  /** Older posts exist (ask again with a larger limit). */
+  more: boolean;
+}
+
+/** What a channel link or @name leads to before subscribing. */
+export type ChannelPreview =
+  | { kind: 'channel'; channel: ChannelSummary; target: string }
+  /** An invite link: a private channel shows nothing of itself to someone outside it. */
+  | { kind: 'invite'; target: string };
+
+export interface ChannelInviteRow {
+  inviteId: string;
+  createdAtMs: number;
+  revokedAtMs: number | null;
+}

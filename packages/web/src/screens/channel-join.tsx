@@ -1,0 +1,146 @@
+/**
+ * Joining and making channels (issue 16): the preview a channel link or @name leads to, with its
+ * Subscribe button, and the form that makes a new channel. Both say that channel posts are public,
+ * not end-to-end encrypted.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { device } from '../rpc.ts';
+import type { ChannelTarget } from '../ui/channel-link.ts';
+import { Alert, useAction } from '../ui/errors.tsx';
+import type { ChannelPreview } from '../worker/types.ts';
+import { PUBLIC_NOTICE } from './channel-list.tsx';
+
+export function ChannelPreviewScreen(props: {
+  target: ChannelTarget;
+  onSubscribed: (channelId: string) => void;
+  onBack: () => void;
+}) {
+  const [preview, setPreview] = useState<ChannelPreview | undefined>();
+  const { error, busy, run } = useAction();
+  const key = JSON.stringify(props.target);
+
+  useEffect(() => {
+    setPreview(undefined);
+    void run(async () => setPreview(await device.previewChannel(props.target)));
+    // The target is compared by value (a new object for the same link must not ask again).
+  }, [key, run]);
+
+  const subscribe = () =>
+    void run(async () => {
+      const channel = await device.subscribeChannel(props.target);
+      props.onSubscribed(channel.channelId);
+    });
+
+  const channel = preview?.kind === 'channel' ? preview.channel : undefined;
+  return (
+    <section class="pane-body channel-preview" aria-labelledby="channel-preview-title">
+      <button type="button" class="secondary" onClick={props.onBack}>
+        Back to channels
+      </button>
+      <h2 id="channel-preview-title">
+        {channel ? channel.title : 'invite' in props.target ? 'Invitation to a channel' : 'Channel'}
+      </h2>
+      {channel && (
+        <dl class="channel-facts">
+          <dt>Name</dt>
+          <dd>@{channel.name}</dd>
+          <dt>Kind</dt>
+          <dd>{channel.visibility === 'private' ? 'Private channel' : 'Public channel'}</dd>
+          <dt>Subscribers</dt>
+          <dd>{channel.subscriberCount}</dd>
+          <dt>Channel key</dt>
+          <dd class="fingerprint">{channel.key}</dd>
+        </dl>
+      )}
+      {preview?.kind === 'invite' && (
+        <p>
+          This link invites you to a channel. A private channel shows its name and posts only to people who
+          joined it: subscribe to see them. Admins can revoke a link at any time.
+        </p>
+      )}
+      <p class="public-note">
+        {PUBLIC_NOTICE} When you subscribe, this app pins the channel’s key and checks every post against it.
+      </p>
+      {channel && channel.myRole !== null ? (
+        <button type="button" onClick={() => props.onSubscribed(channel.channelId)}>
+          Open channel
+        </button>
+      ) : (
+        <button type="button" disabled={busy || (preview === undefined && error === '')} onClick={subscribe}>
+          Subscribe
+        </button>
+      )}
+      <Alert text={error} />
+    </section>
+  );
+}
+
+export function NewChannel(props: { onCreated: (channelId: string) => void; onBack: () => void }) {
+  const [name, setName] = useState('');
+  const [title, setTitle] = useState('');
+  const [visibility, setVisibility] = useState<'public' | 'private'>('public');
+  const { error, busy, run } = useAction();
+  return (
+    <section class="pane-body new-channel" aria-labelledby="new-channel-title">
+      <button type="button" class="secondary" onClick={props.onBack}>
+        Back to channels
+      </button>
+      <h2 id="new-channel-title">New channel</h2>
+      <p class="public-note">
+        {PUBLIC_NOTICE} This device makes the channel’s signing key and keeps it; only its public half goes to
+        the server.
+      </p>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void run(async () => {
+            const channel = await device.createChannel(name, title, visibility);
+            props.onCreated(channel.channelId);
+          });
+        }}
+      >
+        <label for="channel-name">Name (people find a public channel by it: 5 to 32 of a–z, 0–9 and _)</label>
+        <input
+          id="channel-name"
+          required
+          autocomplete="off"
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+        <label for="channel-title-input">Title</label>
+        <input
+          id="channel-title-input"
+          required
+          maxLength={128}
+          value={title}
+          onInput={(e) => setTitle(e.currentTarget.value)}
+        />
+        <fieldset>
+          <legend>Who can subscribe</legend>
+          <label>
+            <input
+              type="radio"
+              name="visibility"
+              checked={visibility === 'public'}
+              onChange={() => setVisibility('public')}
+            />{' '}
+            Public: anyone, by its @name or a link
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="visibility"
+              checked={visibility === 'private'}
+              onChange={() => setVisibility('private')}
+            />{' '}
+            Private: only people with an invite link
+          </label>
+        </fieldset>
+        <button type="submit" disabled={busy}>
+          Create channel
+        </button>
+      </form>
+      <Alert text={error} />
+    </section>
+  );
+}
