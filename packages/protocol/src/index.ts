@@ -160,6 +160,8 @@ export {
   MEDIA_CHUNK_TAG_BYTES,
   MEDIA_GROUP_METADATA_KEY,
   MEDIA_UPLOAD_PATH,
+  type MediaGrantBody,
+  type MediaGrantReply,
   mediaChunkCount,
   mediaCiphertextSize,
   mediaPlaintextSize,

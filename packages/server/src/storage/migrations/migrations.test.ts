@@ -21,6 +21,7 @@ import { reportsMigration } from './013-reports.ts';
 import { mediaMigration } from './014-media.ts';
 import { channelsMigration } from './015-channels.ts';
 import { stickersMigration } from './016-stickers.ts';
+import { mediaGrantsMigration } from './018-media-grants.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -46,6 +47,7 @@ const MIGRATIONS = [
   '014-media',
   '015-channels',
   '016-stickers',
+  '018-media-grants',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -66,6 +68,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '014-media': mediaMigration(dialect),
     '015-channels': channelsMigration(dialect),
     '016-stickers': stickersMigration(dialect),
+    '018-media-grants': mediaGrantsMigration(dialect),
   };
 }
 

@@ -16,6 +16,7 @@ import { reportsMigration } from './013-reports.ts';
 import { mediaMigration } from './014-media.ts';
 import { channelsMigration } from './015-channels.ts';
 import { stickersMigration } from './016-stickers.ts';
+import { mediaGrantsMigration } from './018-media-grants.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -35,6 +36,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '014-media': mediaMigration(dialect),
     '015-channels': channelsMigration(dialect),
     '016-stickers': stickersMigration(dialect),
+    '018-media-grants': mediaGrantsMigration(dialect),
   };
 }
 
