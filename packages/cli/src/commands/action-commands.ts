@@ -94,7 +94,10 @@ export function react(
   );
 }
 
-/** `courier forward <chat> <message> <to>`: the message's text, encrypted again for another chat. */
+/**
+ * `courier forward <chat> <message> <to>`: the message's text, or its file (photo, video, voice note,
+ * any file: the same blob, bound to the other chat too, no upload), encrypted again for another chat.
+ */
 export async function forward(ctx: CommandContext, chat: string, id: string, to: string): Promise<void> {
   ctx.profile.requireSession();
   const target = await resolveChat(ctx.profile.http(), to, secureDirectOpener(ctx));
