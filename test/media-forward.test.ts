@@ -190,7 +190,7 @@ describe('media: forward a file to another chat', () => {
     expect((await readAll(downloadDecryptedFile(endpoint(server, mallory!), d))).equals(file)).toBe(true);
   });
 
-  it('refuses to forward a file into a chat the forwarder is not in, before anything is sent', async () => {
+  it('refuses to forward a file into a chat the forwarder is not in (on the device, and at the server), before anything is bound or sent', async () => {
     const [alice, bob, eve] = await Promise.all([0, 1, 2].map(() => server.register(nextPhone())));
     const [a, b] = await Promise.all([alice!, bob!].map((u) => secureDevice(server, u)));
     try {
@@ -204,9 +204,11 @@ describe('media: forward a file to another chat', () => {
       );
       await a!.client.sendFile(chat.groupId, d);
       const [message] = await b!.waitFor(chat.groupId, 1);
+      // Not in its encryption group: refused on the device, before any grant.
       expect(await failure(b!.client.forward(chat.groupId, message!, evesChat.groupId))).toBe(
-        'GROUP_NOT_FOUND',
+        'MLS_GROUP_NOT_READY',
       );
+      expect(await failure(bob!.http.grantMedia(d.blobId, evesChat.groupId))).toBe('GROUP_NOT_FOUND');
       expect(await server.app.storage.mediaBlobs.grantsOf(d.blobId)).toEqual([]);
     } finally {
       await Promise.all([a!.client.stop(), b!.client.stop()]);

@@ -591,6 +591,10 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     const from = source.forwarded ?? { accountId: source.senderAccountId, sentAtMs: source.sentAtMs };
     const sentAtMs = Date.now();
     if (source.file) {
+      // Only once this device can encrypt for the target chat: no grant for a message that cannot go.
+      const target = await this.options.store.group(toGroupId);
+      if (!target) throw new CourierError('MLS_GROUP_NOT_READY');
+      if (!this.load(toGroupId, target).active) throw new CourierError('MLS_NOT_MEMBER');
       await this.http.grantMedia(source.file.blobId, toGroupId);
       const content = { v: 1, type: 'forward', text: '', file: source.file, sentAtMs, from } as const;
       return (await this.queueContent(toGroupId, content)).accepted;
