@@ -79,7 +79,22 @@ function DownloadProgress(props: { name: string; progress: TransferProgress; onC
   );
 }
 
-export function MediaMessage(props: { groupId: string; messageKey: string; file: MediaInfo }) {
+/** A file message: "forwarded from" when it came from another chat, then its media. */
+export function MediaMessage(props: {
+  groupId: string;
+  messageKey: string;
+  file: MediaInfo;
+  forwardedFrom?: string | undefined;
+}) {
+  return (
+    <>
+      {props.forwardedFrom && <span class="forwarded">Forwarded from {props.forwardedFrom}</span>}
+      <MediaContent groupId={props.groupId} messageKey={props.messageKey} file={props.file} />
+    </>
+  );
+}
+
+function MediaContent(props: { groupId: string; messageKey: string; file: MediaInfo }) {
   const { file } = props;
   const kind = mediaKind(file.mime);
   const previewUrl = useObjectUrl(file.preview?.bytes, file.preview?.mime);
