@@ -7,11 +7,11 @@
  */
 import { proxy } from 'comlink';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { streamUrl } from '../media/media-stream.ts';
+import { saveUrl, streamUrl } from '../media/media-stream.ts';
 import { device } from '../rpc.ts';
 import type { MediaInfo, TransferProgress } from '../worker/types.ts';
 import { messageOf } from './errors.tsx';
-import { formatBytes, formatDuration, mediaKind } from './media-format.ts';
+import { formatBytes, formatDuration, IN_MEMORY_DOWNLOAD_LIMIT, mediaKind } from './media-format.ts';
 import { MediaViewer } from './media-viewer.tsx';
 import './media.css';
 
@@ -216,6 +216,22 @@ function MediaContent(props: { groupId: string; messageKey: string; file: MediaI
     );
 
   const save = async () => {
+    // A large file streams to disk through the service worker, never whole in memory. It is opened in
+    // a hidden frame: Chromium cancels an `<a download>` the service worker answers, not a navigation
+    // to an attachment (and an error page lands in the frame, not in the chat).
+    const streamed =
+      file.size > IN_MEMORY_DOWNLOAD_LIMIT
+        ? await saveUrl(props.groupId, props.messageKey, file.name)
+        : undefined;
+    if (streamed) {
+      const frame = document.createElement('iframe');
+      frame.hidden = true;
+      frame.title = `Saving ${file.name}`;
+      frame.src = streamed;
+      document.body.append(frame);
+      setSaved(true);
+      return;
+    }
     const url = await download.start();
     if (!url) return;
     const link = document.createElement('a');
