@@ -424,6 +424,10 @@ if (which === 'media' && values.proof) {
     'server_rss_growth_mb',
     'seek_first_bytes_ms',
     'cipher_only_mb_per_s',
+    'upload_client_cpu_ms_per_mb',
+    'upload_server_cpu_ms_per_mb',
+    'download_client_cpu_ms_per_mb',
+    'download_server_cpu_ms_per_mb',
   ]);
 }
 if (which === 'e2e') {
