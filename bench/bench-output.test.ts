@@ -246,6 +246,10 @@ describe('npm run bench output', () => {
       'server_rss_growth_mb',
       'seek_first_bytes_ms',
       'cipher_only_mb_per_s',
+      'upload_client_cpu_ms_per_mb',
+      'upload_server_cpu_ms_per_mb',
+      'download_client_cpu_ms_per_mb',
+      'download_server_cpu_ms_per_mb',
     ]);
     for (const line of lines) {
       expect(line).toMatchObject({ bench: 'media', params: { size: 3_000_000 }, unit: expect.any(String) });

@@ -16,7 +16,7 @@ import {
 } from '@courier/sdk';
 import type { BenchServer } from './bench-server.ts';
 import { type Figure, progress, round } from './figure.ts';
-import { rssKib } from './server-proc.ts';
+import { cpuMicros, rssKib } from './server-proc.ts';
 
 export const MEDIA_DEFAULTS = { size: 1_000_000_000 };
 
@@ -94,6 +94,10 @@ export async function runMediaBench(
     progress(`media: uploading ${round(params.size / MB)} MB`);
     let lastShown = 0;
     started = performance.now();
+    // CPU time spent per MB (client: this process; server: its process): what a loaded machine's
+    // wall-clock figures hide.
+    let clientCpu = process.cpuUsage();
+    let serverCpu = cpuMicros(server.pid);
     const uploaded = await uploadEncryptedFile(
       { baseUrl: server.url, token: alice!.token },
       group.groupId,
@@ -108,10 +112,18 @@ export async function runMediaBench(
       },
     );
     const uploadSeconds = (performance.now() - started) / 1000;
+    const cpuMs = (since: NodeJS.CpuUsage) => {
+      const used = process.cpuUsage(since);
+      return (used.user + used.system) / 1000;
+    };
+    const uploadClientCpuMs = cpuMs(clientCpu);
+    const uploadServerCpuMs = (cpuMicros(server.pid) - serverCpu) / 1000;
     const descriptor = describeUpload(uploaded, 'bench.bin', 'application/octet-stream');
 
     progress('media: downloading');
     started = performance.now();
+    clientCpu = process.cpuUsage();
+    serverCpu = cpuMicros(server.pid);
     let received = 0;
     const check = createHash('sha256');
     for await (const part of downloadDecryptedFile({ baseUrl: server.url, token: bob!.token }, descriptor)) {
@@ -119,6 +131,8 @@ export async function runMediaBench(
       check.update(part);
     }
     const downloadSeconds = (performance.now() - started) / 1000;
+    const downloadClientCpuMs = cpuMs(clientCpu);
+    const downloadServerCpuMs = (cpuMicros(server.pid) - serverCpu) / 1000;
     if (received !== params.size) throw new Error(`downloaded ${received} of ${params.size} bytes`);
 
     // A seek to the middle, as a video player does: time to the first plaintext bytes.
@@ -138,6 +152,10 @@ export async function runMediaBench(
       figure('server_rss_growth_mb', round(((rssPeak - rssBefore) * 1024) / MB), 'MB', { target: '<= 100' }),
       figure('seek_first_bytes_ms', round(seekMs), 'ms', { target: '<= 1000' }),
       figure('cipher_only_mb_per_s', round(encryptMbps), 'MB/s'),
+      figure('upload_client_cpu_ms_per_mb', round(uploadClientCpuMs / (params.size / MB), 2), 'ms/MB'),
+      figure('upload_server_cpu_ms_per_mb', round(uploadServerCpuMs / (params.size / MB), 2), 'ms/MB'),
+      figure('download_client_cpu_ms_per_mb', round(downloadClientCpuMs / (params.size / MB), 2), 'ms/MB'),
+      figure('download_server_cpu_ms_per_mb', round(downloadServerCpuMs / (params.size / MB), 2), 'ms/MB'),
     ];
   } finally {
     clearInterval(sampler);

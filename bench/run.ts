@@ -18,7 +18,9 @@
  * opening a chat with --messages stored messages, and the JavaScript the first load transfers.
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
- * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK.
+ * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK;
+ * `media --proof [--size 300MB]` is issue 14's proof: an upload cut in the middle resumes (bytes sent
+ * twice printed), another member downloads, the SHA-256 of both sides are compared.
  * `e2e [--pairs N] [--messages N] [--members N] [--burst K] [--per-commit N]` (run when named): real
  * SecureClients (MLS, SQLite device stores) in 1:1 pairs and in one group (default 1,000 members, all
  * joining from their Welcomes): messages per second delivered and decrypted, send → decrypted latency,
@@ -37,6 +39,7 @@ import { HISTORY_DEFAULTS, runHistoryBench } from './history.ts';
 import { type Figure, progress, round } from './figure.ts';
 import { median } from './server-proc.ts';
 import { MEDIA_DEFAULTS, parseSize, runMediaBench } from './media.ts';
+import { MEDIA_PROOF_DEFAULTS, runMediaProofBench } from './media-proof.ts';
 import { MLS_SIZES, runMlsBench } from './mls.ts';
 import { MLS_GROUP_DEFAULTS, runMlsGroup } from './mls-group.ts';
 import { MLS_SOAK_DEFAULTS, runMlsSoak } from './mls-soak.ts';
@@ -66,6 +69,7 @@ const { positionals, values } = parseArgs({
     seed: { type: 'string' },
     'outage-ms': { type: 'string' },
     size: { type: 'string' },
+    proof: { type: 'boolean', default: false },
     chats: { type: 'string' },
     burst: { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
@@ -402,7 +406,17 @@ if (which === 'channel') {
     }
   }
 }
-if (which === 'media') {
+if (which === 'media' && values.proof) {
+  const params = { size: values.size === undefined ? MEDIA_PROOF_DEFAULTS.size : parseSize(values.size) };
+  await onCourierServer('media', (s) => runMediaProofBench(s, params, storage), [
+    'proof_drops',
+    'proof_bytes_sent_twice',
+    'proof_bytes_identical',
+    'proof_upload_mb_per_s',
+    'proof_download_mb_per_s',
+    'proof_client_rss_growth_mb',
+  ]);
+} else if (which === 'media') {
   const params = { size: values.size === undefined ? MEDIA_DEFAULTS.size : parseSize(values.size) };
   await onCourierServer('media', (s) => runMediaBench(s, params, storage), [
     'upload_mb_per_s',
@@ -410,6 +424,10 @@ if (which === 'media') {
     'server_rss_growth_mb',
     'seek_first_bytes_ms',
     'cipher_only_mb_per_s',
+    'upload_client_cpu_ms_per_mb',
+    'upload_server_cpu_ms_per_mb',
+    'download_client_cpu_ms_per_mb',
+    'download_server_cpu_ms_per_mb',
   ]);
 }
 if (which === 'e2e') {

@@ -10,6 +10,7 @@ import { until } from './support/until.ts';
 
 const ALICE = '+441234567301';
 const BOB = '+12025550301';
+const CAROL = '+12025550302';
 
 /** `courier send-file`, `listen` and `download` as people run them: real processes, a real server. */
 describe('courier send-file and download', { timeout: 180_000 }, () => {
@@ -75,6 +76,45 @@ describe('courier send-file and download', { timeout: 180_000 }, () => {
     const unknown = await courier('bob', 'download', 'ab'.repeat(16));
     expect(unknown.code).toBe(1);
     expect(unknown.err).toMatch(/MEDIA_NOT_FOUND/);
+  });
+
+  it('forwards the file to another chat without uploading it again; the other person sees it forwarded and downloads the same bytes', async () => {
+    await register('carol', CAROL);
+    expect((await courier('carol', 'username', 'set', 'carol_media')).code).toBe(0);
+    // Carol cannot fetch the file Alice sent Bob, even knowing its id.
+    const file = join(dir, 'holiday photo.jpg');
+    const history = await courier('alice', '--json', 'history', '@bob_media');
+    expect(history.code, history.err).toBe(0);
+    const page = JSON.parse(history.out) as {
+      messages: { seq: number; file?: { blobId: string; name: string } }[];
+    };
+    const sentLine = page.messages.find((m) => m.file?.name === 'holiday photo.jpg')!;
+    const blobId = sentLine.file!.blobId;
+    expect((await courier('carol', 'download', blobId)).err).toMatch(/MEDIA_NOT_FOUND/);
+    const dm = await courier('carol', 'dm', '@alice_media');
+    expect(dm.code, dm.err).toBe(0);
+
+    const forwarded = await courier('alice', 'forward', '@bob_media', `#${sentLine.seq}`, '@carol_media');
+    expect(forwarded.code, forwarded.err).toBe(0);
+    expect(forwarded.out).toMatch(/^Forwarded #\d+ to @carol_media \(#\d+\)\.$/m);
+
+    const listen = start('carol', ['listen']);
+    await until(() => listen.out().includes('[file]'), 'the forwarded file in listen', 60_000);
+    listen.child.kill('SIGINT');
+    await listen.exit;
+    const line = listen
+      .out()
+      .split('\n')
+      .find((l) => l.includes('[file]'))!;
+    expect(line).toMatch(
+      new RegExp(
+        `: \\(forwarded from [^)]+\\) \\[file\\] holiday photo\\.jpg \\(image/jpeg, 900\\.0 KB\\) — courier download ${blobId}$`,
+      ),
+    );
+    const target = join(dir, 'carol-got.jpg');
+    const got = await courier('carol', 'download', blobId, target);
+    expect(got.code, got.err).toBe(0);
+    expect(readFileSync(target).equals(readFileSync(file))).toBe(true);
   });
 
   it('sends a photo with its dimensions and a thumbnail made by sharp inside the message', async () => {

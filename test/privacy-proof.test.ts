@@ -97,6 +97,14 @@ const EXPORTED: Record<string, (rows: Record<string, Json[]>, data: Json) => [un
       iso(row.created_at),
       (d.mediaUploads as Json[]).find((x) => x.blobId === row.id)?.uploadedAt,
     ]),
+  'media_blob_chats.granted_by_account_id': (r, d) =>
+    r.media_blob_chats!.map((row) => [row.granted_by_account_id, (d.account as Json).accountId]),
+  'media_blob_chats.granted_at': (r, d) =>
+    r.media_blob_chats!.map((row) => [
+      iso(row.granted_at),
+      (d.mediaForwards as Json[]).find((x) => x.blobId === row.blob_id && x.chatId === row.group_id)
+        ?.forwardedAt,
+    ]),
   'accounts.group_add': (r, d) => [[r.accounts![0]!.group_add, (d.privacySettings as Json).groupAdd]],
   'group_members.consent': (r, d) =>
     r.group_members!.map((row) => [
@@ -270,13 +278,15 @@ describe('the export, checked against the data inventory', () => {
         club.groupId,
         bytesSource(new Uint8Array(5000)),
       );
-      await uploadEncryptedFile(
+      const theirs = await uploadEncryptedFile(
         { baseUrl: server.url, token: other.token },
         club.groupId,
         bytesSource(new Uint8Array(7000)),
       );
       await other.http.createGroup('Not my group', []);
       const direct = await me.http.openDirect(other.accountId);
+      // I forward their file to our direct chat: the grant is mine (issue 14).
+      await me.http.call('POST', `/v1/media/${theirs.blobId}/chats`, { chatId: direct.groupId });
       // A report I filed about the other person, forwarding one of their messages (issue 12).
       await me.http.fileReport({
         chatId: direct.groupId,
@@ -330,6 +340,9 @@ describe('the export, checked against the data inventory', () => {
           .all(me.accountId) as Json[],
         media_blobs: db
           .prepare('SELECT * FROM media_blobs WHERE uploader_account_id = ?')
+          .all(me.accountId) as Json[],
+        media_blob_chats: db
+          .prepare('SELECT * FROM media_blob_chats WHERE granted_by_account_id = ?')
           .all(me.accountId) as Json[],
         groups: db
           .prepare(

@@ -391,7 +391,9 @@ program
   .action(run(actions, (m, ctx, chat: string, id: string, text: string[]) => m.reply(ctx, chat, id, text)));
 program
   .command('forward <chat> <message> <to>')
-  .description('forward a text message to another chat (encrypted again for it)')
+  .description(
+    'forward a text or a file message to another chat (encrypted again for it; a file is not uploaded again)',
+  )
   .action(run(actions, (m, ctx, chat: string, id: string, to: string) => m.forward(ctx, chat, id, to)));
 program
   .command('edit <chat> <message> <text...>')

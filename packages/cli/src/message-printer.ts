@@ -58,17 +58,17 @@ export class MessagePrinter {
     const sender = printable(await this.names.of(message.senderAccountId));
     if (message.deleted) return `[${title}] ${sender}: (message deleted)`;
     const marks = this.marks(message);
+    const from = message.forwarded
+      ? `(forwarded from ${printable(await this.names.of(message.forwarded.accountId))}) `
+      : '';
     if (message.file) {
       const f = message.file;
       const shape = f.width && f.height ? `, ${f.width}×${f.height}` : '';
       const length = f.durationMs ? `, ${(f.durationMs / 1000).toFixed(1)} s` : '';
-      return `[${title}] ${sender}: [file] ${printable(f.name)} (${printable(f.mime)}, ${humanBytes(f.size)}${shape}${length}) — courier download ${f.blobId}${marks}`;
+      return `[${title}] ${sender}: ${from}[file] ${printable(f.name)} (${printable(f.mime)}, ${humanBytes(f.size)}${shape}${length}) — courier download ${f.blobId}${marks}`;
     }
     if (message.sticker)
       return `[${title}] ${sender}: [sticker ${printable(message.sticker.emoji)} from pack ${printable(message.sticker.pack)}]${marks}`;
-    const from = message.forwarded
-      ? `(forwarded from ${printable(await this.names.of(message.forwarded.accountId))}) `
-      : '';
     const body = `[${title}] ${sender}: ${from}${message.unsupported ? unsupportedText(message.unsupported) : printable(message.text)}${marks}`;
     return message.replyTo ? `${await this.quoteLine(message.replyTo)}\n${body}` : body;
   }

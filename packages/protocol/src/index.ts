@@ -161,6 +161,8 @@ export {
   MEDIA_CHANNEL_METADATA_KEY,
   MEDIA_GROUP_METADATA_KEY,
   MEDIA_UPLOAD_PATH,
+  type MediaGrantBody,
+  type MediaGrantReply,
   mediaChunkCount,
   mediaCiphertextSize,
   mediaPlaintextSize,

@@ -15,6 +15,21 @@ export const MEDIA_CHUNK_CIPHERTEXT_BYTES = MEDIA_CHUNK_PLAINTEXT_BYTES + MEDIA_
 export const MEDIA_UPLOAD_PATH = '/v1/media/uploads';
 /** Where a finished blob is fetched (GET `…/:blobId`, with Range). */
 export const MEDIA_BLOB_PATH = '/v1/media';
+/**
+ * POST `MEDIA_BLOB_PATH/:blobId/chats` (a forward of a file): binds a finished blob to a further chat.
+ * The caller must be a member of a chat the blob is bound to (else MEDIA_NOT_FOUND) and of `chatId`
+ * (else GROUP_NOT_FOUND); then that chat's members may fetch the blob too. No bytes are copied.
+ */
+export interface MediaGrantBody {
+  chatId: string;
+}
+export interface MediaGrantReply {
+  blobId: string;
+  chatId: string;
+  /** False when the blob was bound to that chat already. */
+  granted: boolean;
+}
+
 /** The one tus metadata key an upload carries: the chat it is for (nothing about the file). */
 export const MEDIA_GROUP_METADATA_KEY = 'groupId';
 /**

@@ -12,6 +12,9 @@ import {
   type GroupDetailView,
   type GroupView,
   isErrorCode,
+  MEDIA_BLOB_PATH,
+  type MediaGrantBody,
+  type MediaGrantReply,
   type PrivacyPolicyView,
   type PrivacySettingsView,
   type RequestCodeReply,
@@ -293,5 +296,14 @@ export class CourierHttp {
 
   unblock(accountId: string): Promise<void> {
     return this.call('DELETE', `/v1/blocks/${encodeURIComponent(accountId)}`);
+  }
+
+  /**
+   * Binds a file's blob to a further chat (a forward): this account must be a member of a chat the
+   * blob is bound to (else MEDIA_NOT_FOUND) and of `chatId` (else GROUP_NOT_FOUND).
+   */
+  grantMedia(blobId: string, chatId: string): Promise<MediaGrantReply> {
+    const body: MediaGrantBody = { chatId };
+    return this.call('POST', `${MEDIA_BLOB_PATH}/${encodeURIComponent(blobId)}/chats`, body);
   }
 }

@@ -34,6 +34,9 @@ async function onMessage(
   });
 }
 
+/** How long `forward` waits for this device to join the target chat's encryption group. */
+const JOIN_WAIT_MS = 10_000;
+
 const words = (text: string[]) => {
   const joined = text.join(' ');
   if (joined.trim().length === 0) throw new CourierError('REQ_INVALID', { message: 'Type some text.' });
@@ -94,7 +97,10 @@ export function react(
   );
 }
 
-/** `courier forward <chat> <message> <to>`: the message's text, encrypted again for another chat. */
+/**
+ * `courier forward <chat> <message> <to>`: the message's text, or its file (photo, video, voice note,
+ * any file: the same blob, bound to the other chat too, no upload), encrypted again for another chat.
+ */
 export async function forward(ctx: CommandContext, chat: string, id: string, to: string): Promise<void> {
   ctx.profile.requireSession();
   const target = await resolveChat(ctx.profile.http(), to, secureDirectOpener(ctx));
@@ -104,6 +110,11 @@ export async function forward(ctx: CommandContext, chat: string, id: string, to:
     chat,
     id,
     async (client, groupId, message) => {
+      // A chat just opened by the other person: this device joins its encryption group as the
+      // invitation arrives (moments after the client starts). Waited for, as `send` does.
+      const deadline = Date.now() + JOIN_WAIT_MS;
+      while ((await client.epoch(target.groupId)) === undefined && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       const accepted = await client.forward(groupId, message, target.groupId);
       sentTo = `#${accepted.seq}`;
       return accepted;

@@ -23,6 +23,11 @@ export function shownMessage(
     case 'reply':
       return { sentAtMs: content.sentAtMs, text: content.text, replyTo: content.replyTo };
     case 'forward':
-      return { sentAtMs: content.sentAtMs, text: content.text, forwarded: content.from };
+      return {
+        sentAtMs: content.sentAtMs,
+        text: content.text,
+        ...(content.file ? { file: content.file } : {}),
+        forwarded: content.from,
+      };
   }
 }

@@ -1,4 +1,4 @@
-import { CourierError } from '@courier/protocol';
+import { CourierError, encodeBase64 } from '@courier/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readContent, writeContent } from './content-registry.ts';
@@ -9,6 +9,23 @@ const id = fc.string({ minLength: 1, maxLength: 128 });
 const ref = fc.record({ senderAccountId: id, senderDeviceId: id, clientMsgId: id });
 const time = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const text = fc.string({ minLength: 1, maxLength: 300 });
+const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(encodeBase64);
+const file = fc.record(
+  {
+    blobId: fc.stringMatching(/^[a-f0-9]{32}$/),
+    key: bytes32,
+    digest: bytes32,
+    size: fc.integer({ min: 0, max: 2 ** 40 }),
+    mime: fc.constantFrom('image/jpeg', 'video/mp4', 'application/pdf'),
+    name: fc.constantFrom('a.jpg', 'holiday video.mp4', 'résumé.pdf'),
+    width: fc.integer({ min: 1, max: 20_000 }),
+    preview: fc.record({
+      mime: fc.constant('image/webp'),
+      data: fc.uint8Array({ maxLength: 300 }).map(encodeBase64),
+    }),
+  },
+  { requiredKeys: ['blobId', 'key', 'digest', 'size', 'mime', 'name'] },
+);
 const emoji = fc.constantFrom('👍', '❤️', '😂', '🎉', '🇫🇷', '👨‍👩‍👧', '1️⃣', '👍🏽');
 
 /** One valid content of each action type. */
@@ -24,6 +41,14 @@ const actionContent = fc.oneof(
     v: fc.constant(1 as const),
     type: fc.constant('forward' as const),
     text,
+    sentAtMs: time,
+    from: fc.record({ accountId: id, sentAtMs: time }),
+  }),
+  fc.record({
+    v: fc.constant(1 as const),
+    type: fc.constant('forward' as const),
+    text: fc.constant(''),
+    file,
     sentAtMs: time,
     from: fc.record({ accountId: id, sentAtMs: time }),
   }),
@@ -77,6 +102,7 @@ describe('message action content', () => {
           'sentAtMs',
           'quote',
           'clientMsgId',
+          'file',
         ),
         fc.anything(),
         (content, field, value) => {
@@ -94,6 +120,14 @@ describe('message action content', () => {
   });
 
   it('calls a reference, an emoji or a text out of bounds malformed, and refuses to send it', () => {
+    const goodFile = {
+      blobId: 'ab'.repeat(16),
+      key: encodeBase64(new Uint8Array(32)),
+      digest: encodeBase64(new Uint8Array(32)),
+      size: 10,
+      mime: 'image/png',
+      name: 'p.png',
+    };
     const target = { senderAccountId: 'a', senderDeviceId: 'd', clientMsgId: 'm' };
     const bad = [
       { v: 1, type: 'edit', target: { ...target, clientMsgId: '' }, text: 'x', sentAtMs: 1 },
@@ -104,6 +138,24 @@ describe('message action content', () => {
       { v: 1, type: 'reaction', target, emoji: '👍', on: 'yes', sentAtMs: 1 },
       { v: 1, type: 'reply', text: 'x', sentAtMs: 1, replyTo: { ...target, quote: 'q'.repeat(201) } },
       { v: 1, type: 'forward', text: 'x', sentAtMs: 1, from: { accountId: '', sentAtMs: 1 } },
+      // A forwarded file carries no text, and its descriptor is checked like a file message's.
+      {
+        v: 1,
+        type: 'forward',
+        text: 'x',
+        file: goodFile,
+        sentAtMs: 1,
+        from: { accountId: 'a', sentAtMs: 1 },
+      },
+      {
+        v: 1,
+        type: 'forward',
+        text: '',
+        file: { ...goodFile, blobId: 'nope' },
+        sentAtMs: 1,
+        from: { accountId: 'a', sentAtMs: 1 },
+      },
+      { v: 1, type: 'forward', text: '', sentAtMs: 1, from: { accountId: 'a', sentAtMs: 1 } },
     ];
     for (const content of bad) {
       expect(readContent(json(content)).kind).toBe('malformed');

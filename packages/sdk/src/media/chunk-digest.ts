@@ -9,16 +9,26 @@ import { sha256 } from '@noble/hashes/sha2.js';
  */
 export class ChunkDigest {
   private readonly outer = sha256.create();
+  /** The outer hash has every chunk added so far once this settles. */
+  private tail: Promise<void> = Promise.resolve();
   /** The next chunk expected. */
   next = 0;
 
-  async add(index: number, plaintext: Uint8Array): Promise<void> {
-    if (index !== this.next) return;
+  /**
+   * Adds a chunk; resolves once it is in the digest. Chunks added one after another (without
+   * waiting) are hashed at the same time and still enter the digest in order.
+   */
+  add(index: number, plaintext: Uint8Array): Promise<void> {
+    if (index !== this.next) return this.tail;
     this.next += 1;
-    const inner = await crypto.subtle.digest('SHA-256', plaintext as Uint8Array<ArrayBuffer>);
-    this.outer.update(new Uint8Array(inner));
+    const inner = crypto.subtle.digest('SHA-256', plaintext as Uint8Array<ArrayBuffer>);
+    this.tail = this.tail.then(async () => {
+      this.outer.update(new Uint8Array(await inner));
+    });
+    return this.tail;
   }
 
+  /** The digest of every chunk added (call once their `add` settled). */
   digest(): Uint8Array {
     return this.outer.clone().digest();
   }

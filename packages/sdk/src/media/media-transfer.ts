@@ -28,6 +28,8 @@ export interface MediaEndpoint {
 /** Bytes of ciphertext per PATCH request: 128 chunks (8 MiB); a dropped request resends at most this. */
 export const DEFAULT_UPLOAD_REQUEST_BYTES = 128 * MEDIA_CHUNK_CIPHERTEXT_BYTES;
 const DEFAULT_RETRY_DELAYS = [0, 250, 1000, 3000, 5000, 10_000];
+/** Bytes handed to the socket at a time while a request body goes out (Node). */
+const UPLOAD_WRITE_BYTES = 1024 * 1024;
 
 export interface UploadOptions {
   onProgress?: (sentBytes: number, totalBytes: number) => void;
@@ -114,6 +116,7 @@ async function uploadWith(
   const tus: Partial<typeof import('tus-js-client')> & { default?: typeof import('tus-js-client') } =
     await import('tus-js-client');
   const Upload = tus.Upload ?? tus.default!.Upload;
+  const HttpStack = tus.DefaultHttpStack ?? tus.default!.DefaultHttpStack;
   const uploadUrl = await new Promise<string>((resolve, reject) => {
     if (options.signal?.aborted) {
       reject(new CourierError('MEDIA_CANCELLED'));
@@ -130,6 +133,10 @@ async function uploadWith(
       storeFingerprintForResuming: false,
       removeFingerprintOnSuccess: false,
       fileReader: { openFile: async () => encrypting },
+      // In Node, tus writes a request body in pieces of the socket's high-water mark (16 KiB by
+      // default: 512 writes and drains per request, and as many small writes on the server's disk).
+      // 1 MiB pieces; the browser's stack (XMLHttpRequest) takes no options.
+      httpStack: new HttpStack({ writableHighWaterMark: UPLOAD_WRITE_BYTES }),
       onShouldRetry: (error) => {
         const status = error.originalResponse?.getStatus() ?? 0;
         // No reply (a dropped connection) or a server hiccup: ask for the offset and go on.

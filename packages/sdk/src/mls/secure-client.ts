@@ -600,15 +600,29 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   /**
-   * Forwards a text message to another chat: this client encrypts it again for that chat (the server
-   * never holds a copy to pass on), marked with who wrote it first.
+   * Forwards a text or a file message to another chat: this client encrypts it again for that chat
+   * (the server never holds a copy to pass on), marked with who wrote it first. A file's blob is first
+   * bound to that chat too (this account is a member of both), so its members can fetch the same
+   * ciphertext; pointer, key, digest and preview travel inside the new MLS message as before.
    */
   async forward(fromGroupId: string, ref: MessageRef, toGroupId: string): Promise<Accepted> {
     const source = await this.findMessage(fromGroupId, ref);
-    if (source.deleted || source.text.length === 0)
-      throw new CourierError('MSG_NOT_ACTIONABLE', { message: 'Only a text message can be forwarded.' });
+    if (source.deleted || source.roster || (source.text.length === 0 && source.file === undefined))
+      throw new CourierError('MSG_NOT_ACTIONABLE', {
+        message: 'Only a text or a file message can be forwarded.',
+      });
     const from = source.forwarded ?? { accountId: source.senderAccountId, sentAtMs: source.sentAtMs };
-    const content = { v: 1, type: 'forward', text: source.text, sentAtMs: Date.now(), from } as const;
+    const sentAtMs = Date.now();
+    if (source.file) {
+      // Only once this device can encrypt for the target chat: no grant for a message that cannot go.
+      const target = await this.options.store.group(toGroupId);
+      if (!target) throw new CourierError('MLS_GROUP_NOT_READY');
+      if (!this.load(toGroupId, target).active) throw new CourierError('MLS_NOT_MEMBER');
+      await this.http.grantMedia(source.file.blobId, toGroupId);
+      const content = { v: 1, type: 'forward', text: '', file: source.file, sentAtMs, from } as const;
+      return (await this.queueContent(toGroupId, content)).accepted;
+    }
+    const content = { v: 1, type: 'forward', text: source.text, sentAtMs, from } as const;
     return (await this.queueContent(toGroupId, content)).accepted;
   }
 

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import type { Principal } from '../services/auth-service.ts';
-import type { MediaBlobRow, Storage } from '../storage/ports.ts';
+import type { MediaBlobRow, MediaGrantRow, Storage } from '../storage/ports.ts';
 import { parseRange } from './byte-range.ts';
 import type { BlobStore } from './ports.ts';
 
@@ -230,15 +230,7 @@ export class MediaService {
    * (and any id that is not a finished blob) gets MEDIA_NOT_FOUND, the same answer.
    */
   async download(principal: Principal, blobId: string, rangeHeader: string | undefined): Promise<BlobReply> {
-    const row = BLOB_ID.test(blobId) ? await this.storage.mediaBlobs.byId(blobId) : undefined;
-    if (
-      !row ||
-      row.completedAt === null ||
-      !(isId('channel', row.groupId)
-        ? await this.mayReadChannelBlob(blobId, principal.accountId)
-        : await this.storage.groups.isMember(row.groupId, principal.accountId))
-    )
-      throw new CourierError('MEDIA_NOT_FOUND');
+    const row = await this.readable(principal, blobId);
     const range = parseRange(rangeHeader, row.size);
     if (range.kind === 'unsatisfiable')
       throw new CourierError('MEDIA_RANGE_INVALID', { details: { size: row.size } });
@@ -259,9 +251,51 @@ export class MediaService {
     return { status: range.kind === 'range' ? 206 : 200, headers, body };
   }
 
+  /**
+   * A finished blob the caller may read: a current member of a chat it is bound to (the chat it was
+   * uploaded to, or one it was forwarded to). Anything else is MEDIA_NOT_FOUND, the same answer.
+   */
+  private async readable(principal: Principal, blobId: string): Promise<MediaBlobRow> {
+    const row = BLOB_ID.test(blobId) ? await this.storage.mediaBlobs.byId(blobId) : undefined;
+    if (!row || row.completedAt === null) throw new CourierError('MEDIA_NOT_FOUND');
+    if (isId('channel', row.groupId)) {
+      if (await this.mayReadChannelBlob(blobId, principal.accountId)) return row;
+      throw new CourierError('MEDIA_NOT_FOUND');
+    }
+    if (await this.storage.groups.isMember(row.groupId, principal.accountId)) return row;
+    for (const grant of await this.storage.mediaBlobs.grantsOf(blobId))
+      if (await this.storage.groups.isMember(grant.groupId, principal.accountId)) return row;
+    throw new CourierError('MEDIA_NOT_FOUND');
+  }
+
+  /**
+   * Forward (issue 14): binds a finished blob to a further chat, so that the members of that chat can
+   * fetch it from the message the caller forwards there, with no second copy of the ciphertext. The
+   * caller must be a member of a chat the blob is bound to (else MEDIA_NOT_FOUND, as for a download)
+   * and of the target chat (else GROUP_NOT_FOUND). Binding a chat it is bound to already is no change.
+   */
+  async grant(principal: Principal, blobId: string, chatId: string): Promise<{ granted: boolean }> {
+    const row = await this.readable(principal, blobId);
+    if (!(await this.storage.groups.isMember(chatId, principal.accountId)))
+      throw new CourierError('GROUP_NOT_FOUND');
+    if (chatId === row.groupId) return { granted: false };
+    const granted = await this.storage.mediaBlobs.grant({
+      blobId,
+      groupId: chatId,
+      grantedByAccountId: principal.accountId,
+      grantedAt: this.clock.now(),
+    });
+    return { granted };
+  }
+
   /** The blob records of an account, for its data export. */
   blobsOf(accountId: string): Promise<MediaBlobRow[]> {
     return this.storage.mediaBlobs.byAccount(accountId);
+  }
+
+  /** The blobs an account bound to further chats (forwards), for its data export. */
+  grantsOf(accountId: string): Promise<MediaGrantRow[]> {
+    return this.storage.mediaBlobs.grantsBy(accountId);
   }
 
   /**
@@ -271,6 +305,8 @@ export class MediaService {
   async eraseAccount(accountId: string): Promise<number> {
     const rows = await this.storage.mediaBlobs.byAccount(accountId);
     await this.removeBlobs(rows.map((r) => r.id));
+    // Its forwards of other people's blobs go too: the blob stays for the chats it was bound to before.
+    await this.storage.mediaBlobs.deleteGrantsBy(accountId);
     // The channels it owns go with it (channel-service.ts), and so does every blob posted in them.
     let channelBlobs = 0;
     for (const channel of await this.storage.channels.ownedBy(accountId)) {
@@ -283,8 +319,9 @@ export class MediaService {
 
   /**
    * Retention: unfinished uploads past `incompleteUploadTtlMs`, and finished blobs past `blobTtlMs`
-   * whose chat's log no longer holds an entry from their upload on (pruned by TTL or because every
-   * member device has it, the chat gone, or its members erased).
+   * such that no chat they are bound to (their own from the upload on, a forward's from its grant on)
+   * still holds an entry in its log (pruned by TTL or because every member device has it, the chat
+   * gone, or its members erased).
    */
   async cleanup(): Promise<MediaCleanupReport> {
     const now = this.clock.now();

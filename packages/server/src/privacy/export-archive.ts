@@ -38,6 +38,7 @@ export async function collectAccountData(
   const filed = await step(storage.reports.byReporter(accountId));
   const suspension = await step(storage.suspensions.byAccount(accountId));
   const mediaBlobs = await step(storage.mediaBlobs.byAccount(accountId));
+  const mediaGrants = await step(storage.mediaBlobs.grantsBy(accountId));
   const blocks = await step(storage.blocks.byBlocker(accountId));
   const invitations = await step(storage.invitations.forAccount(accountId));
   const invitationsSent = await step(storage.invitations.sentBy(accountId));
@@ -127,6 +128,12 @@ export async function collectAccountData(
       bytes: b.size,
       uploadedAt: iso(b.createdAt),
       completedAt: iso(b.completedAt),
+    })),
+    // Files this account forwarded: which blob it bound to which further chat, and when.
+    mediaForwards: mediaGrants.map((g) => ({
+      blobId: g.blobId,
+      chatId: g.groupId,
+      forwardedAt: iso(g.grantedAt),
     })),
     blocks: blocks.map((b) => ({ accountId: b.blockedId, blockedAt: iso(b.createdAt) })),
     invitations: invitations.map((i) => ({

@@ -696,12 +696,30 @@ export interface MediaBlobRecordStore {
   /** Uploads created before `before` that never finished. */
   incompleteBefore(before: number): Promise<string[]>;
   /**
-   * Finished blobs uploaded before `before` whose chat's log holds no entry at or after their
-   * upload time: no retained message can point at them any more. A blob bound to a channel
+   * Finished blobs uploaded (and last granted) before `before` such that no chat they are bound to
+   * holds an entry at or after their binding time (the upload for its own chat, the grant for a
+   * further one): no retained message can point at them any more. A blob bound to a channel
    * (`channel_media`) is never among them: its post decides.
    */
   unreferencedBefore(before: number): Promise<string[]>;
+  /** Deletes the records and every grant of these blobs. */
   delete(ids: readonly string[]): Promise<void>;
+  /** Binds a blob to a further chat (a forward); false when it was bound there already. */
+  grant(row: MediaGrantRow): Promise<boolean>;
+  /** The further chats a blob is bound to, oldest grant first (its upload chat is on its record). */
+  grantsOf(blobId: string): Promise<MediaGrantRow[]>;
+  /** The grants an account made (its data export). */
+  grantsBy(accountId: string): Promise<MediaGrantRow[]>;
+  /** Removes the grants an account made (its erasure); returns how many. */
+  deleteGrantsBy(accountId: string): Promise<number>;
+}
+
+/** A blob bound to a further chat by a member of both (media_blob_chats). */
+export interface MediaGrantRow {
+  blobId: string;
+  groupId: string;
+  grantedByAccountId: string;
+  grantedAt: number;
 }
 
 /** A media blob bound to a channel (issue 16), and the post carrying it (null until one does). */

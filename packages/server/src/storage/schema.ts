@@ -271,6 +271,7 @@ export interface Database {
   account_suspensions: AccountSuspensionsTable;
   suspended_sessions: SuspendedSessionsTable;
   media_blobs: MediaBlobsTable;
+  media_blob_chats: MediaBlobChatsTable;
   sticker_packs: StickerPacksTable;
   stickers: StickersTable;
   channels: ChannelsTable;
@@ -410,6 +411,15 @@ export interface MediaBlobsTable {
   created_at: number;
   /** When the last byte arrived; null while the upload is incomplete. */
   completed_at: number | null;
+}
+
+/** A further chat a blob is bound to (a forward): its members may fetch the blob too. */
+export interface MediaBlobChatsTable {
+  blob_id: string;
+  group_id: string;
+  /** The member of both chats who bound it. */
+  granted_by_account_id: string;
+  granted_at: number;
 }
 
 /** A public sticker pack (issue 16). */

@@ -2126,6 +2126,61 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(unreferenced).not.toContain(young.id);
       expect(unreferenced).not.toContain(stale.id);
     });
+
+    it('binds a blob to further chats once each, lists and removes grants, and keeps a blob a forward still references', async () => {
+      const { account, devices } = await f.user();
+      const { account: forwarder } = await f.user();
+      const home = await f.group([account.id, forwarder.id]);
+      const other = await f.group([forwarder.id]);
+      const third = await f.group([forwarder.id]);
+      const shared = blob(home.id, account.id, { createdAt: 1_000, completedAt: 2_000 });
+      const fresh = blob(home.id, account.id, { createdAt: 1_000, completedAt: 2_000 });
+      const dropped = blob(home.id, account.id, { createdAt: 1_000, completedAt: 2_000 });
+      for (const row of [shared, fresh, dropped]) await storage.mediaBlobs.insert(row);
+      const grant = (blobId: string, groupId: string, grantedAt: number) => ({
+        blobId,
+        groupId,
+        grantedByAccountId: forwarder.id,
+        grantedAt,
+      });
+      expect(await storage.mediaBlobs.grant(grant(shared.id, other.id, 3_000))).toBe(true);
+      expect(await storage.mediaBlobs.grant(grant(shared.id, other.id, 3_500))).toBe(false);
+      expect(await storage.mediaBlobs.grant(grant(shared.id, third.id, 3_100))).toBe(true);
+      // A grant made after the cut-off keeps its blob young; an old grant to a chat that is quiet does not.
+      expect(await storage.mediaBlobs.grant(grant(fresh.id, other.id, 9_000))).toBe(true);
+      expect(await storage.mediaBlobs.grant(grant(dropped.id, third.id, 3_000))).toBe(true);
+      expect(await storage.mediaBlobs.grantsOf(shared.id)).toStrictEqual([
+        grant(shared.id, other.id, 3_000),
+        grant(shared.id, third.id, 3_100),
+      ]);
+      expect((await storage.mediaBlobs.grantsBy(forwarder.id)).map((g) => g.blobId).sort()).toEqual(
+        [shared.id, shared.id, fresh.id, dropped.id].sort(),
+      );
+      expect(await storage.mediaBlobs.grantsBy(account.id)).toEqual([]);
+      // The forwarded message in `other` is an entry after the grant; `third` holds one from before it.
+      await storage.entries.insert([
+        f.entry(other.id, 1, {
+          senderAccountId: forwarder.id,
+          senderDeviceId: devices[0]!.id,
+          createdAt: 3_000,
+        }),
+        f.entry(third.id, 1, {
+          senderAccountId: forwarder.id,
+          senderDeviceId: devices[0]!.id,
+          createdAt: 2_999,
+        }),
+      ]);
+      const unreferenced = await storage.mediaBlobs.unreferencedBefore(5_000);
+      expect(unreferenced).not.toContain(shared.id);
+      expect(unreferenced).not.toContain(fresh.id);
+      expect(unreferenced).toContain(dropped.id);
+      // Deleting a blob takes its grants; erasing the forwarder takes the rest of theirs.
+      await storage.mediaBlobs.delete([dropped.id]);
+      expect(await storage.mediaBlobs.grantsOf(dropped.id)).toEqual([]);
+      expect(await storage.mediaBlobs.deleteGrantsBy(forwarder.id)).toBe(3);
+      expect(await storage.mediaBlobs.grantsOf(shared.id)).toEqual([]);
+      expect(await storage.mediaBlobs.unreferencedBefore(5_000)).toContain(shared.id);
+    });
   });
 
   describe('channels (issue 16)', () => {

@@ -47,3 +47,17 @@ export async function streamUrl(groupId: string, messageKey: string): Promise<st
   if (!(await startMediaStreaming())) return undefined;
   return `/media-stream/${encodeURIComponent(groupId)}/${encodeURIComponent(messageKey)}`;
 }
+
+/**
+ * A same-origin URL that saves the file to disk as it downloads and decrypts (the service worker
+ * answers it as an attachment, checking the file's digest at the end: a damaged file fails the
+ * download), when streaming works.
+ */
+export async function saveUrl(
+  groupId: string,
+  messageKey: string,
+  name: string,
+): Promise<string | undefined> {
+  const url = await streamUrl(groupId, messageKey);
+  return url && `${url}?download=${encodeURIComponent(name)}`;
+}

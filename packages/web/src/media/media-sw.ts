@@ -66,6 +66,9 @@ scope.addEventListener('message', (event) => {
 });
 
 async function portOf(clientId: string): Promise<MessagePort | undefined> {
+  // A download the page started with a link is a navigation: it has no client of its own. Any page
+  // of this origin holds the same device's worker; the one that gave its port last answers.
+  if (!clientId) return [...ports.values()].at(-1);
   const known = ports.get(clientId);
   if (known) return known;
   const client = await scope.clients.get(clientId);
@@ -82,12 +85,21 @@ async function portOf(clientId: string): Promise<MessagePort | undefined> {
 const problem = (status: number, text: string) =>
   new Response(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 
-async function answer(event: FetchEventLike, path: string): Promise<Response> {
+/** `attachment` with the file's name, plain ASCII and RFC 5987 (UTF-8) both. */
+function attachment(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+async function answer(event: FetchEventLike, url: URL): Promise<Response> {
+  const path = url.pathname;
+  // `?download=<name>`: saved to disk as it arrives (a whole file, its digest checked at the end).
+  const download = url.searchParams.get('download');
   const [groupId, messageKey] = path.slice(PREFIX.length).split('/').map(decodeURIComponent);
   if (!groupId || !messageKey) return problem(404, 'No such file.');
   const port = await portOf(event.clientId);
   if (!port) return problem(503, 'The page that plays this file is gone.');
-  const range = parseRange(event.request.headers.get('range'));
+  const range = download === null ? parseRange(event.request.headers.get('range')) : undefined;
   const channel = new MessageChannel();
   const reply = new Promise<RangeReply>((resolve) => {
     channel.port1.onmessage = (message: MessageEvent<RangeReply>) => resolve(message.data);
@@ -118,6 +130,7 @@ async function answer(event: FetchEventLike, path: string): Promise<Response> {
     'cache-control': 'no-store',
   };
   if (range) headers['content-range'] = `bytes ${start}-${Math.max(start, end - 1)}/${size}`;
+  if (download !== null) headers['content-disposition'] = attachment(download.slice(0, 255) || 'file');
   return new Response(result.body, { status: range ? 206 : 200, headers });
 }
 
@@ -125,5 +138,5 @@ scope.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   if (url.origin !== location.origin || !url.pathname.startsWith(PREFIX) || event.request.method !== 'GET')
     return;
-  event.respondWith(answer(event, url.pathname));
+  event.respondWith(answer(event, url));
 });

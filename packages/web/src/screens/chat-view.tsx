@@ -319,7 +319,12 @@ export function ChatView(props: {
                 {entry.item.actions?.deleted ? (
                   <MessageBody row={entry.item} />
                 ) : entry.item.file ? (
-                  <MediaMessage groupId={chat.groupId} messageKey={entry.item.key} file={entry.item.file} />
+                  <MediaMessage
+                    groupId={chat.groupId}
+                    messageKey={entry.item.key}
+                    file={entry.item.file}
+                    forwardedFrom={entry.item.actions?.forwardedFrom}
+                  />
                 ) : entry.item.sticker ? (
                   <span class="text">
                     <StickerImage sticker={entry.item.sticker} />

@@ -119,7 +119,7 @@ export function MessageActions(props: {
           <button type="button" role="menuitem" class="secondary" onClick={() => pick({ kind: 'reply' })}>
             Reply
           </button>
-          {marks.text && (
+          {marks.forwardable && (
             <button type="button" role="menuitem" class="secondary" onClick={() => pick({ kind: 'forward' })}>
               Forward…
             </button>

@@ -27,3 +27,10 @@ export function mediaKind(mime: string): 'photo' | 'video' | 'audio' | 'file' {
   if (mime.startsWith('audio/')) return 'audio';
   return 'file';
 }
+
+/**
+ * Files larger than this are saved by streaming them to disk through the media service worker
+ * (media/media-stream.ts `saveUrl`), never held whole in the page's or the worker's memory; smaller
+ * ones download into a Blob first (the viewer, a voice note and a saved file reuse it).
+ */
+export const IN_MEMORY_DOWNLOAD_LIMIT = 16 * 1024 * 1024;

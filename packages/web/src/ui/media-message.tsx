@@ -7,11 +7,11 @@
  */
 import { proxy } from 'comlink';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { streamUrl } from '../media/media-stream.ts';
+import { saveUrl, streamUrl } from '../media/media-stream.ts';
 import { device } from '../rpc.ts';
 import type { MediaInfo, TransferProgress } from '../worker/types.ts';
 import { messageOf } from './errors.tsx';
-import { formatBytes, formatDuration, mediaKind } from './media-format.ts';
+import { formatBytes, formatDuration, IN_MEMORY_DOWNLOAD_LIMIT, mediaKind } from './media-format.ts';
 import { MediaViewer } from './media-viewer.tsx';
 import './media.css';
 
@@ -79,7 +79,22 @@ function DownloadProgress(props: { name: string; progress: TransferProgress; onC
   );
 }
 
-export function MediaMessage(props: { groupId: string; messageKey: string; file: MediaInfo }) {
+/** A file message: "forwarded from" when it came from another chat, then its media. */
+export function MediaMessage(props: {
+  groupId: string;
+  messageKey: string;
+  file: MediaInfo;
+  forwardedFrom?: string | undefined;
+}) {
+  return (
+    <>
+      {props.forwardedFrom && <span class="forwarded">Forwarded from {props.forwardedFrom}</span>}
+      <MediaContent groupId={props.groupId} messageKey={props.messageKey} file={props.file} />
+    </>
+  );
+}
+
+function MediaContent(props: { groupId: string; messageKey: string; file: MediaInfo }) {
   const { file } = props;
   const kind = mediaKind(file.mime);
   const previewUrl = useObjectUrl(file.preview?.bytes, file.preview?.mime);
@@ -201,6 +216,22 @@ export function MediaMessage(props: { groupId: string; messageKey: string; file:
     );
 
   const save = async () => {
+    // A large file streams to disk through the service worker, never whole in memory. It is opened in
+    // a hidden frame: Chromium cancels an `<a download>` the service worker answers, not a navigation
+    // to an attachment (and an error page lands in the frame, not in the chat).
+    const streamed =
+      file.size > IN_MEMORY_DOWNLOAD_LIMIT
+        ? await saveUrl(props.groupId, props.messageKey, file.name)
+        : undefined;
+    if (streamed) {
+      const frame = document.createElement('iframe');
+      frame.hidden = true;
+      frame.title = `Saving ${file.name}`;
+      frame.src = streamed;
+      document.body.append(frame);
+      setSaved(true);
+      return;
+    }
     const url = await download.start();
     if (!url) return;
     const link = document.createElement('a');

@@ -12,6 +12,8 @@ export interface MessageMarks {
   mine: boolean;
   /** A text that can take an edit, a reply with a quote, a forward. */
   text: boolean;
+  /** A text or a file (photo, video, voice note): it can be forwarded to another chat. */
+  forwardable: boolean;
   replyTo?: { name: string; quote: string };
   forwardedFrom?: string;
   edited?: boolean;
@@ -35,6 +37,7 @@ export async function marksOf(
     ref: { senderAccountId: m.senderAccountId, senderDeviceId: m.senderDeviceId, clientMsgId: m.clientMsgId },
     mine: m.senderAccountId === me,
     text: !m.deleted && m.text.length > 0 && m.file === undefined,
+    forwardable: !m.deleted && m.roster === undefined && (m.text.length > 0 || m.file !== undefined),
     ...(m.replyTo
       ? { replyTo: { name: await nameOf(m.replyTo.senderAccountId), quote: m.replyTo.quote } }
       : {}),

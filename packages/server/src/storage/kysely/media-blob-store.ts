@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { MediaBlobRecordStore, MediaBlobRow } from '../ports.ts';
-import type { Database, MediaBlobsTable } from '../schema.ts';
+import type { MediaBlobRecordStore, MediaBlobRow, MediaGrantRow } from '../ports.ts';
+import type { Database, MediaBlobChatsTable, MediaBlobsTable } from '../schema.ts';
 
 const CHUNK = 500;
 
@@ -11,6 +11,13 @@ const toRow = (r: Selectable<MediaBlobsTable>): MediaBlobRow => ({
   size: Number(r.size),
   createdAt: Number(r.created_at),
   completedAt: r.completed_at === null ? null : Number(r.completed_at),
+});
+
+const toGrant = (r: Selectable<MediaBlobChatsTable>): MediaGrantRow => ({
+  blobId: r.blob_id,
+  groupId: r.group_id,
+  grantedByAccountId: r.granted_by_account_id,
+  grantedAt: Number(r.granted_at),
 });
 
 export class KyselyMediaBlobStore implements MediaBlobRecordStore {
@@ -105,16 +112,81 @@ export class KyselyMediaBlobStore implements MediaBlobRecordStore {
           exists(selectFrom('channel_media as cm').select('cm.blob_id').whereRef('cm.blob_id', '=', 'b.id')),
         ),
       )
+      // A further chat keeps the blob while its grant is young or its log holds an entry from the grant on.
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('media_blob_chats as g')
+              .select('g.blob_id')
+              .whereRef('g.blob_id', '=', 'b.id')
+              .where((eb) =>
+                eb.or([
+                  eb('g.granted_at', '>=', before),
+                  eb.exists(
+                    eb
+                      .selectFrom('group_entries as f')
+                      .select('f.seq')
+                      .whereRef('f.group_id', '=', 'g.group_id')
+                      .whereRef('f.created_at', '>=', 'g.granted_at'),
+                  ),
+                ]),
+              ),
+          ),
+        ),
+      )
       .execute();
     return rows.map((r) => r.id);
   }
 
   async delete(ids: readonly string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += CHUNK) {
-      await this.db
-        .deleteFrom('media_blobs')
-        .where('id', 'in', ids.slice(i, i + CHUNK))
-        .execute();
+      const part = ids.slice(i, i + CHUNK);
+      await this.db.deleteFrom('media_blob_chats').where('blob_id', 'in', part).execute();
+      await this.db.deleteFrom('media_blobs').where('id', 'in', part).execute();
     }
+  }
+
+  async grant(row: MediaGrantRow): Promise<boolean> {
+    const result = await this.db
+      .insertInto('media_blob_chats')
+      .values({
+        blob_id: row.blobId,
+        group_id: row.groupId,
+        granted_by_account_id: row.grantedByAccountId,
+        granted_at: row.grantedAt,
+      })
+      .onConflict((oc) => oc.columns(['blob_id', 'group_id']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async grantsOf(blobId: string): Promise<MediaGrantRow[]> {
+    const rows = await this.db
+      .selectFrom('media_blob_chats')
+      .selectAll()
+      .where('blob_id', '=', blobId)
+      .orderBy('granted_at')
+      .orderBy('group_id')
+      .execute();
+    return rows.map(toGrant);
+  }
+
+  async grantsBy(accountId: string): Promise<MediaGrantRow[]> {
+    const rows = await this.db
+      .selectFrom('media_blob_chats')
+      .selectAll()
+      .where('granted_by_account_id', '=', accountId)
+      .orderBy('granted_at')
+      .orderBy('blob_id')
+      .execute();
+    return rows.map(toGrant);
+  }
+
+  async deleteGrantsBy(accountId: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('media_blob_chats')
+      .where('granted_by_account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

@@ -22,6 +22,7 @@ import { mediaMigration } from './014-media.ts';
 import { channelsMigration } from './015-channels.ts';
 import { stickersMigration } from './016-stickers.ts';
 import { channelMediaMigration } from './017-channel-media.ts';
+import { mediaGrantsMigration } from './018-media-grants.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -48,6 +49,7 @@ const MIGRATIONS = [
   '015-channels',
   '016-stickers',
   '017-channel-media',
+  '018-media-grants',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -69,6 +71,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '015-channels': channelsMigration(dialect),
     '016-stickers': stickersMigration(dialect),
     '017-channel-media': channelMediaMigration(dialect),
+    '018-media-grants': mediaGrantsMigration(dialect),
   };
 }
 

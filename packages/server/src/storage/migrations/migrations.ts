@@ -17,6 +17,7 @@ import { mediaMigration } from './014-media.ts';
 import { channelsMigration } from './015-channels.ts';
 import { stickersMigration } from './016-stickers.ts';
 import { channelMediaMigration } from './017-channel-media.ts';
+import { mediaGrantsMigration } from './018-media-grants.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -37,6 +38,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '015-channels': channelsMigration(dialect),
     '016-stickers': stickersMigration(dialect),
     '017-channel-media': channelMediaMigration(dialect),
+    '018-media-grants': mediaGrantsMigration(dialect),
   };
 }
 
