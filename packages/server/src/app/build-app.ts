@@ -57,6 +57,7 @@ import { publicStickerRoutes, stickerRoutes } from '../http/routes/sticker-route
 import { openStickerBlobStore } from '../stickers/open-sticker-store.ts';
 import { StickerService } from '../stickers/sticker-service.ts';
 import { channelRoutes } from '../http/routes/channel-routes.ts';
+import { ChannelReadBatch } from '../channels/channel-read-batch.ts';
 import { ChannelService } from '../channels/channel-service.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
@@ -163,10 +164,12 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     recordIps,
     config.limits.mailboxBytesPerDevice,
   );
+  const channelReads = new ChannelReadBatch(storage, config.delivery.channelReadFlushMs, deps.logger);
   const gateway = new Gateway({
     storage,
     auth,
     delivery,
+    channelReads,
     clock: deps.clock,
     logger: deps.logger,
     config: config.delivery,
@@ -352,6 +355,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       await gateway.close();
       await http.close();
       await delivery.drain();
+      await channelReads.flush();
       await bus.close();
       await media.close();
       await stickers.close();
