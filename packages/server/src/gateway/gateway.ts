@@ -392,6 +392,8 @@ export class Gateway {
       principal.deviceId,
       principal.accountId,
     );
+    // Read before `ready`, joined right after it: a post made once the client is ready is pushed to it.
+    const subscriptions = connection.sendOnly ? [] : await this.channelPositions(principal.accountId);
     if (connection.closed) return undefined;
     connection.send({
       type: 'ready',
@@ -408,7 +410,7 @@ export class Gateway {
     } else {
       for (const m of memberships) this.hub.join(connection, m.groupId, m.ackedSeq, m.lastSeq);
       this.pushMailbox(principal.deviceId);
-      await this.joinChannels(connection);
+      for (const s of subscriptions) this.channelHub.join(connection, s.channelId, s.cursor, s.lastSeq);
     }
     return connection;
   }
@@ -591,18 +593,19 @@ export class Gateway {
     }
   }
 
-  /** Signals the account's subscribed channels on this connection (those with unread posts at once). */
-  private async joinChannels(connection: ClientConnection): Promise<void> {
-    const subscriptions = await this.deps.storage.channelSubscriptions.byAccount(connection.accountId);
-    if (subscriptions.length === 0 || connection.closed) return;
+  /** The account's subscribed channels: where it has read to and where each channel stands. */
+  private async channelPositions(
+    accountId: string,
+  ): Promise<{ channelId: string; cursor: number; lastSeq: number }[]> {
+    const subscriptions = await this.deps.storage.channelSubscriptions.byAccount(accountId);
+    if (subscriptions.length === 0) return [];
     const channels = new Map(
       (await this.deps.storage.channels.byIds(subscriptions.map((s) => s.channelId))).map((c) => [c.id, c]),
     );
-    if (connection.closed) return;
-    for (const s of subscriptions) {
+    return subscriptions.flatMap((s) => {
       const channel = channels.get(s.channelId);
-      if (channel) this.channelHub.join(connection, channel.id, s.cursor, channel.lastSeq);
-    }
+      return channel ? [{ channelId: channel.id, cursor: s.cursor, lastSeq: channel.lastSeq }] : [];
+    });
   }
 
   private async reloadSubscription(connection: ClientConnection, channelId: string): Promise<void> {
