@@ -58,8 +58,14 @@ const textOf = (post: ChannelPost) =>
     ? post.content.content.text
     : undefined;
 
-/** Posts of more than 4 KiB are signalled only (the default is 16 KiB; a text post can be as large). */
-const pushLimit = { delivery: { channelPushBytes: 4096 } };
+/**
+ * Posts of more than 4 KiB are signalled only (the default is 16 KiB; a text post can be as large),
+ * and an account may subscribe or unsubscribe 30 times an hour (the default is 200).
+ */
+const pushLimit = {
+  delivery: { channelPushBytes: 4096 },
+  limits: { channelSubscriptionChangesPerAccount: 30 },
+};
 
 describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
   let server: TestServer;
@@ -398,6 +404,24 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
     ]);
     const page = await reader.posts(channel.channelId, 0);
     expect(page.posts.map((p) => p.kind)).toEqual(['verified', 'rejected']);
+  });
+
+  it('subscribes and unsubscribes are rate limited per account, tried ones included', async () => {
+    const channel = await clientOf(alice).create(`busy_${storage}`, 'Busy', 'public');
+    const frank = await server.register(nextPhone());
+    const franks = clientOf(frank);
+    // 30 changes in the window: a failed one (no such channel) counts too.
+    expect(await failure(franks.subscribe({ name: 'no_such_channel_here' }))).toBe('CHANNEL_NOT_FOUND');
+    for (let i = 0; i < 29; i += 1) {
+      if (i % 2 === 0) await franks.subscribe({ name: channel.name });
+      else await franks.unsubscribe(channel.channelId);
+    }
+    expect(await failure(franks.unsubscribe(channel.channelId))).toBe('CHANNEL_RATE_LIMITED');
+    expect(await failure(franks.subscribe({ name: channel.name }))).toBe('CHANNEL_RATE_LIMITED');
+    // Refused changes changed nothing; another account is not limited by Frank's changes.
+    expect((await franks.show(channel.channelId)).myRole).toBe('subscriber');
+    const grace = await server.register(nextPhone());
+    expect((await clientOf(grace).subscribe({ name: channel.name })).myRole).toBe('subscriber');
   });
 
   it('bad input gets typed errors', async () => {

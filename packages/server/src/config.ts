@@ -301,6 +301,9 @@ const configObject = z.strictObject({
       oneTimeClaimsPerClaimerPerDevice: z.number().int().min(0).default(2),
       /** Key-package claim requests one account may make per window (MLS_CLAIM_RATE_LIMITED beyond). */
       claimRequestsPerClaimer: z.number().int().positive().default(1000),
+      /** Channel subscribes plus unsubscribes one account may make per window (CHANNEL_RATE_LIMITED beyond). */
+      channelSubscriptionChangesPerAccount: z.number().int().positive().default(200),
+      channelSubscriptionWindowMs: z.number().int().positive().default(3_600_000),
     })
     .prefault({}),
   /** The MLS delivery service (DESIGN §5). */

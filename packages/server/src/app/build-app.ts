@@ -154,7 +154,11 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     deps.logger,
   );
   const privacy = new PrivacyService(storage, bus, groups, deps.clock, policies, exports, media, stickers);
-  const channels = new ChannelService(storage, bus, deps, { pageBytes: config.limits.catchUpPageBytes });
+  const channels = new ChannelService(storage, bus, deps, {
+    pageBytes: config.limits.catchUpPageBytes,
+    subscriptionChanges: config.limits.channelSubscriptionChangesPerAccount,
+    subscriptionWindowMs: config.limits.channelSubscriptionWindowMs,
+  });
   const delivery = new DeliveryService(
     storage,
     bus,
