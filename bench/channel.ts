@@ -48,13 +48,52 @@ export const CHANNEL_FIGURES = [
 /** How long a subscriber coalesces its cursor moves before one `channel_read` frame (the SDK's ack delay). */
 const READ_DELAY_MS = 200;
 
+/**
+ * The subscribers' `channel_read` frames: each subscriber's newest cursor, sent READ_DELAY_MS after
+ * its first unacknowledged post, as the SDK's per-connection delay does; here one timer serves all
+ * subscribers of the load process, and a frame for the same channel and position is encoded once.
+ */
+class ReadFlusher {
+  private readonly waiting = new Set<Subscriber>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly encoded = new Map<number, Uint8Array>();
+
+  constructor(private readonly channelId: string) {}
+
+  later(subscriber: Subscriber): void {
+    this.waiting.add(subscriber);
+    this.timer ??= setTimeout(() => this.flush(), READ_DELAY_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    for (const subscriber of this.waiting) {
+      let bytes = this.encoded.get(subscriber.position);
+      if (!bytes) {
+        bytes = encodeClientFrame({
+          type: 'channel_read',
+          channelId: this.channelId,
+          seq: subscriber.position,
+        });
+        this.encoded.set(subscriber.position, bytes);
+      }
+      subscriber.sendRaw(bytes);
+    }
+    this.waiting.clear();
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.waiting.clear();
+  }
+}
+
 /** One subscriber: a gateway connection that takes pushed posts and reads gaps from its cursor. */
 class Subscriber {
   private ws: WebSocket | undefined;
   private cursor = 0;
   private reading = false;
   private again = false;
-  private readTimer: NodeJS.Timeout | undefined;
   /** Posts this subscriber had, and how often (each must be 1). */
   readonly had = new Map<string, number>();
   httpReads = 0;
@@ -66,7 +105,16 @@ class Subscriber {
     private readonly token: string,
     private readonly channelId: string,
     private readonly publicKey: Uint8Array | undefined,
+    private readonly reads: ReadFlusher,
   ) {}
+
+  get position(): number {
+    return this.cursor;
+  }
+
+  sendRaw(bytes: Uint8Array): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(bytes);
+  }
 
   connect(): Promise<void> {
     const url = new URL(GATEWAY_PATH, this.baseUrl);
@@ -99,7 +147,7 @@ class Subscriber {
             )
               this.badSignatures += 1;
             this.take(post.postId, post.seq, at);
-            this.readLater();
+            this.reads.later(this);
           } else void this.read();
         }
       });
@@ -110,15 +158,6 @@ class Subscriber {
     this.had.set(postId, (this.had.get(postId) ?? 0) + 1);
     this.cursor = Math.max(this.cursor, seq);
     this.onPost(postId, at);
-  }
-
-  /** One `channel_read` for every post taken in the last READ_DELAY_MS. */
-  private readLater(): void {
-    if (this.readTimer) return;
-    this.readTimer = setTimeout(() => {
-      this.readTimer = undefined;
-      this.ws?.send(encodeClientFrame({ type: 'channel_read', channelId: this.channelId, seq: this.cursor }));
-    }, READ_DELAY_MS);
   }
 
   /** A gap, or a post sent as a signal only: read from the cursor over HTTP (this moves the cursor too). */
@@ -155,7 +194,6 @@ class Subscriber {
   }
 
   close(): void {
-    clearTimeout(this.readTimer);
     this.ws?.terminate();
   }
 }
@@ -175,7 +213,10 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
         .map((u) => u.http.call('POST', '/v1/channels/subscriptions', { name: channel.name })),
     );
   const publicKey = p.verify ? decodeBase64(channel.publicKey) : undefined;
-  const clients = subscribers.map((u) => new Subscriber(server.url, u.token, channel.channelId, publicKey));
+  const reads = new ReadFlusher(channel.channelId);
+  const clients = subscribers.map(
+    (u) => new Subscriber(server.url, u.token, channel.channelId, publicKey, reads),
+  );
   progress(`channel: connecting ${p.subscribers}`);
   for (let i = 0; i < clients.length; i += 100)
     await Promise.all(clients.slice(i, i + 100).map((c) => c.connect()));
@@ -216,6 +257,7 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
   // The cursor moves of the last posts reach the store a little later: their CPU is counted too.
   await new Promise((r) => setTimeout(r, READ_DELAY_MS + 800));
   const cpu = cpuMicros(server.pid) - cpu0;
+  reads.close();
   for (const c of clients) c.close();
   // Every subscriber must have every post, once: counted here, and the run fails loudly otherwise.
   let deliveries = 0;
