@@ -4,7 +4,7 @@
  * ChannelClient: the server pushes each small post in its one `channel_posted` frame (encoded once
  * per post, the same bytes to every subscriber); the subscriber takes the post that follows its
  * cursor, reads any gap (or a post sent as a signal only) from its cursor over HTTP, and moves its
- * subscription cursor over the socket (`channel_read`, coalesced as the SDK does). Figures: when
+ * subscription cursor over the socket (`channel_read`, coalesced over 2 s as the SDK does). Figures: when
  * the last subscriber has each post (p50/p99 over the posts, send to last arrival), deliveries per
  * second and server CPU per delivery, and the count of deliveries (each subscriber must have each
  * post exactly once, or the run fails loudly). Signatures are checked with `--verify-signatures`
@@ -45,8 +45,8 @@ export const CHANNEL_FIGURES = [
   'http_reads',
 ];
 
-/** How long a subscriber coalesces its cursor moves before one `channel_read` frame (the SDK's ack delay). */
-const READ_DELAY_MS = 200;
+/** How long a subscriber coalesces its cursor moves before one `channel_read` frame (the SDK's channelReadDelayMs). */
+const READ_DELAY_MS = 2000;
 
 /**
  * The subscribers' `channel_read` frames: each subscriber's newest cursor, sent READ_DELAY_MS after

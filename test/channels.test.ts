@@ -194,6 +194,7 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
           token: user.token,
           store: new MemoryClientStore(),
           ackDelayMs: 10,
+          channelReadDelayMs: 10,
         });
         client.attach(connection);
         connection.start();

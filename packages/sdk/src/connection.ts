@@ -48,6 +48,12 @@ export interface ConnectionOptions {
   /** Acknowledgements are cumulative, so they are sent at most this often (default 200 ms). */
   ackDelayMs?: number;
   /**
+   * Channel reads (`channel_read`, cumulative) are sent at most this often (default 2 s): a
+   * subscriber of a busy channel moves its cursor once per a few posts. The client's own cursor
+   * decides what it shows; the server's only where a reconnect is signalled from, and view counts.
+   */
+  channelReadDelayMs?: number;
+  /**
    * Connect through the endpoints of a signed list instead of `url`: each (re)connect races the
    * candidates (see EndpointFailover), and after failures the list is refreshed through the
    * endpoint that worked.
@@ -111,6 +117,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
   private readonly pendingAcks = new Map<string, number>();
   private pendingMailboxAck = 0;
   private readonly pendingChannelReads = new Map<string, number>();
+  private channelReadTimer: ReturnType<typeof setTimeout> | undefined;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private watchdog: ReturnType<typeof setInterval> | undefined;
@@ -511,12 +518,23 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
 
   /**
    * Tells the server the account has read a channel up to `seq` (its subscription cursor moves),
-   * coalesced with the acknowledgements: one frame per channel per ack delay. Lost on a dropped
+   * coalesced: one frame per channel per `channelReadDelayMs` (and on stop). Lost on a dropped
    * socket, which costs only a re-read: the reader keeps its own cursor.
    */
   markChannelRead(channelId: string, seq: number): void {
     if (seq > (this.pendingChannelReads.get(channelId) ?? 0)) this.pendingChannelReads.set(channelId, seq);
-    this.scheduleAckFlush();
+    this.channelReadTimer ??= setTimeout(
+      () => this.flushChannelReads(),
+      this.options.channelReadDelayMs ?? 2000,
+    );
+  }
+
+  private flushChannelReads(): void {
+    clearTimeout(this.channelReadTimer);
+    this.channelReadTimer = undefined;
+    for (const [channelId, seq] of this.pendingChannelReads)
+      this.write(encodeClientFrame({ type: 'channel_read', channelId, seq }));
+    this.pendingChannelReads.clear();
   }
 
   private ackLater(groupId: string, seq: number): void {
@@ -535,9 +553,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
     for (const [groupId, seq] of this.pendingAcks)
       this.write(encodeClientFrame({ type: 'ack', groupId, seq }));
     this.pendingAcks.clear();
-    for (const [channelId, seq] of this.pendingChannelReads)
-      this.write(encodeClientFrame({ type: 'channel_read', channelId, seq }));
-    this.pendingChannelReads.clear();
+    this.flushChannelReads();
     if (this.pendingMailboxAck > 0) {
       this.write(encodeClientFrame({ type: 'mailbox_ack', seq: this.pendingMailboxAck }));
       this.pendingMailboxAck = 0;
