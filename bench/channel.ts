@@ -41,6 +41,7 @@ export const CHANNEL_FIGURES = [
   'last_subscriber_p99_ms',
   'deliveries_per_s',
   'server_cpu_us_per_delivery',
+  'post_accepted_p50_ms',
   'deliveries',
   'http_reads',
 ];
@@ -224,6 +225,8 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
 
   const arrivals = new Map<string, { count: number; last: number }>();
   const sentAt = new Map<string, number>();
+  /** Send → the owner's reply (the post is durable): the part of the latency before any fan-out. */
+  const accepted: number[] = [];
   for (const client of clients) {
     client.onPost = (postId, at) => {
       const record = arrivals.get(postId) ?? { count: 0, last: 0 };
@@ -246,6 +249,7 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
         .post(channel.channelId, { v: 1, type: 'text', text: `post ${m} ${filler}`, sentAtMs: Date.now() })
         .then((post) => {
           sentAt.set(post.postId, t);
+          accepted.push(now() - t);
         }),
     );
   }
@@ -284,6 +288,14 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
     ...(badSignatures > 0 ? [`${badSignatures} posts failed their signature check`] : []),
   ];
   const counts: Figure[] = [
+    {
+      bench,
+      figure: 'post_accepted_p50_ms',
+      value: round(percentile(accepted, 50), 1),
+      unit: 'ms',
+      params,
+      storage,
+    },
     {
       bench,
       figure: 'deliveries',
