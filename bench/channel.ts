@@ -1,17 +1,23 @@
 /**
  * `channel`: post fan-out of a broadcast channel (issue 16). N subscribers (10,000 by default) are
- * connected; the owner posts P signed posts at a fixed rate; each subscriber hears the one
- * `channel_posted` frame the server encodes per post and reads the post from its cursor over HTTP,
- * as the SDK does. Figures: when the last subscriber has each post (p50/p99 over the posts, send to
- * last read), deliveries per second and server CPU per delivery. Subscribers do not check the
- * signatures here (the load client shares the two cores with the server; the SDK checks them).
+ * connected; the owner posts P signed posts at a fixed rate. Each subscriber behaves as the SDK's
+ * ChannelClient: the server pushes each small post in its one `channel_posted` frame (encoded once
+ * per post, the same bytes to every subscriber); the subscriber takes the post that follows its
+ * cursor, reads any gap (or a post sent as a signal only) from its cursor over HTTP, and moves its
+ * subscription cursor over the socket (`channel_read`, coalesced over 2 s as the SDK does). Figures: when
+ * the last subscriber has each post (p50/p99 over the posts, send to last arrival), deliveries per
+ * second and server CPU per delivery, and the count of deliveries (each subscriber must have each
+ * post exactly once, or the run fails loudly). Signatures are checked with `--verify-signatures`
+ * (the load client shares the two cores with the server; the SDK always checks them).
  */
 import {
   type ChannelPostsPage,
+  decodeBase64,
   decodeServerFrame,
   encodeClientFrame,
   GATEWAY_PATH,
   PROTOCOL_VERSION,
+  verifyChannelPost,
 } from '@courier/protocol';
 import { ChannelClient, MemoryChannelKeyring } from '@courier/sdk';
 import WebSocket from 'ws';
@@ -24,30 +30,92 @@ export interface ChannelParams {
   subscribers: number;
   posts: number;
   rate: number;
+  /** Check each post's signature in the load client, as the SDK does. */
+  verify: boolean;
 }
 
-export const CHANNEL_DEFAULTS: ChannelParams = { subscribers: 10_000, posts: 20, rate: 1 };
+export const CHANNEL_DEFAULTS: ChannelParams = { subscribers: 10_000, posts: 20, rate: 1, verify: false };
 
 export const CHANNEL_FIGURES = [
   'last_subscriber_p50_ms',
   'last_subscriber_p99_ms',
   'deliveries_per_s',
   'server_cpu_us_per_delivery',
+  'post_accepted_p50_ms',
+  'deliveries',
+  'http_reads',
 ];
 
-/** One subscriber: a gateway connection that reads the channel from its cursor on each signal. */
+/** How long a subscriber coalesces its cursor moves before one `channel_read` frame (the SDK's channelReadDelayMs). */
+const READ_DELAY_MS = 2000;
+
+/**
+ * The subscribers' `channel_read` frames: each subscriber's newest cursor, sent READ_DELAY_MS after
+ * its first unacknowledged post, as the SDK's per-connection delay does; here one timer serves all
+ * subscribers of the load process, and a frame for the same channel and position is encoded once.
+ */
+class ReadFlusher {
+  private readonly waiting = new Set<Subscriber>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly encoded = new Map<number, Uint8Array>();
+
+  constructor(private readonly channelId: string) {}
+
+  later(subscriber: Subscriber): void {
+    this.waiting.add(subscriber);
+    this.timer ??= setTimeout(() => this.flush(), READ_DELAY_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    for (const subscriber of this.waiting) {
+      let bytes = this.encoded.get(subscriber.position);
+      if (!bytes) {
+        bytes = encodeClientFrame({
+          type: 'channel_read',
+          channelId: this.channelId,
+          seq: subscriber.position,
+        });
+        this.encoded.set(subscriber.position, bytes);
+      }
+      subscriber.sendRaw(bytes);
+    }
+    this.waiting.clear();
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.waiting.clear();
+  }
+}
+
+/** One subscriber: a gateway connection that takes pushed posts and reads gaps from its cursor. */
 class Subscriber {
   private ws: WebSocket | undefined;
   private cursor = 0;
   private reading = false;
   private again = false;
+  /** Posts this subscriber had, and how often (each must be 1). */
+  readonly had = new Map<string, number>();
+  httpReads = 0;
+  badSignatures = 0;
   onPost: (postId: string, at: number) => void = () => {};
 
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
     private readonly channelId: string,
+    private readonly publicKey: Uint8Array | undefined,
+    private readonly reads: ReadFlusher,
   ) {}
+
+  get position(): number {
+    return this.cursor;
+  }
+
+  sendRaw(bytes: Uint8Array): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(bytes);
+  }
 
   connect(): Promise<void> {
     const url = new URL(GATEWAY_PATH, this.baseUrl);
@@ -69,16 +137,31 @@ class Subscriber {
       ws.on('message', (data) => {
         const frame = decodeServerFrame(data as Buffer);
         if (frame.type === 'ready') resolve();
-        else if (
-          frame.type === 'channel_posted' &&
-          frame.channelId === this.channelId &&
-          frame.seq > this.cursor
-        )
-          void this.read();
+        else if (frame.type === 'channel_posted' && frame.channelId === this.channelId) {
+          if (frame.seq <= this.cursor) return;
+          const post = frame.post;
+          if (post && post.seq === this.cursor + 1 && !this.reading) {
+            const at = now();
+            if (
+              this.publicKey &&
+              !verifyChannelPost(this.publicKey, { channelId: this.channelId, ...post }, post.signature)
+            )
+              this.badSignatures += 1;
+            this.take(post.postId, post.seq, at);
+            this.reads.later(this);
+          } else void this.read();
+        }
       });
     });
   }
 
+  private take(postId: string, seq: number, at: number): void {
+    this.had.set(postId, (this.had.get(postId) ?? 0) + 1);
+    this.cursor = Math.max(this.cursor, seq);
+    this.onPost(postId, at);
+  }
+
+  /** A gap, or a post sent as a signal only: read from the cursor over HTTP (this moves the cursor too). */
   private async read(): Promise<void> {
     if (this.reading) {
       this.again = true;
@@ -88,6 +171,7 @@ class Subscriber {
     try {
       do {
         this.again = false;
+        this.httpReads += 1;
         const response = await fetch(
           new URL(`/v1/channels/${this.channelId}/posts?after=${this.cursor}&limit=100`, this.baseUrl),
           { headers: { authorization: `Bearer ${this.token}` } },
@@ -95,8 +179,14 @@ class Subscriber {
         const page = (await response.json()) as ChannelPostsPage;
         const at = now();
         for (const post of page.posts) {
-          this.onPost(post.postId, at);
-          this.cursor = Math.max(this.cursor, post.seq);
+          if (post.seq <= this.cursor) continue;
+          if (this.publicKey) {
+            const body = decodeBase64(post.body) ?? new Uint8Array();
+            const signature = decodeBase64(post.signature) ?? new Uint8Array();
+            const fields = { channelId: this.channelId, ...post, body };
+            if (!verifyChannelPost(this.publicKey, fields, signature)) this.badSignatures += 1;
+          }
+          this.take(post.postId, post.seq, at);
         }
       } while (this.again);
     } finally {
@@ -123,7 +213,11 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
         .slice(i, i + 64)
         .map((u) => u.http.call('POST', '/v1/channels/subscriptions', { name: channel.name })),
     );
-  const clients = subscribers.map((u) => new Subscriber(server.url, u.token, channel.channelId));
+  const publicKey = p.verify ? decodeBase64(channel.publicKey) : undefined;
+  const reads = new ReadFlusher(channel.channelId);
+  const clients = subscribers.map(
+    (u) => new Subscriber(server.url, u.token, channel.channelId, publicKey, reads),
+  );
   progress(`channel: connecting ${p.subscribers}`);
   for (let i = 0; i < clients.length; i += 100)
     await Promise.all(clients.slice(i, i + 100).map((c) => c.connect()));
@@ -131,6 +225,8 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
 
   const arrivals = new Map<string, { count: number; last: number }>();
   const sentAt = new Map<string, number>();
+  /** Send → the owner's reply (the post is durable): the part of the latency before any fan-out. */
+  const accepted: number[] = [];
   for (const client of clients) {
     client.onPost = (postId, at) => {
       const record = arrivals.get(postId) ?? { count: 0, last: 0 };
@@ -142,15 +238,18 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
   const cpu0 = cpuMicros(server.pid);
   const start = now();
   const posting: Promise<unknown>[] = [];
+  // A text post of about W2's 200 bytes.
+  const filler = 'x'.repeat(140);
   for (let m = 0; m < p.posts; m++) {
     const wait = start + (m * 1000) / p.rate - now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const t = now();
     posting.push(
       owner
-        .post(channel.channelId, { v: 1, type: 'text', text: `post ${m}`, sentAtMs: Date.now() })
+        .post(channel.channelId, { v: 1, type: 'text', text: `post ${m} ${filler}`, sentAtMs: Date.now() })
         .then((post) => {
           sentAt.set(post.postId, t);
+          accepted.push(now() - t);
         }),
     );
   }
@@ -158,24 +257,73 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
   const complete = () => [...arrivals.entries()].filter(([, r]) => r.count >= p.subscribers);
   const deadline = now() + 120_000;
   while (complete().length < p.posts && now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const end = Math.max(0, ...[...arrivals.values()].map((r) => r.last));
+  // The cursor moves of the last posts reach the store a little later: their CPU is counted too.
+  await new Promise((r) => setTimeout(r, READ_DELAY_MS + 800));
   const cpu = cpuMicros(server.pid) - cpu0;
-  const end = Math.max(...[...arrivals.values()].map((r) => r.last));
+  reads.close();
   for (const c of clients) c.close();
+  // Every subscriber must have every post, once: counted here, and the run fails loudly otherwise.
+  let deliveries = 0;
+  let duplicates = 0;
+  let badSignatures = 0;
+  let httpReads = 0;
+  for (const c of clients) {
+    for (const postId of sentAt.keys()) {
+      const times = c.had.get(postId) ?? 0;
+      if (times >= 1) deliveries += 1;
+      if (times > 1) duplicates += times - 1;
+    }
+    badSignatures += c.badSignatures;
+    httpReads += c.httpReads;
+  }
+  const expected = p.subscribers * p.posts;
   const done = complete();
-  if (done.length < p.posts) {
-    const error = `only ${done.length} of ${p.posts} posts reached all ${p.subscribers} subscribers in time`;
-    return CHANNEL_FIGURES.map((figure) => ({
+  const problems = [
+    ...(done.length < p.posts
+      ? [`only ${done.length} of ${p.posts} posts reached all ${p.subscribers} subscribers in time`]
+      : []),
+    ...(deliveries < expected ? [`${expected - deliveries} of ${expected} deliveries missing`] : []),
+    ...(duplicates > 0 ? [`${duplicates} deliveries came twice`] : []),
+    ...(badSignatures > 0 ? [`${badSignatures} posts failed their signature check`] : []),
+  ];
+  const counts: Figure[] = [
+    {
       bench,
-      figure,
-      value: null,
-      unit: '',
+      figure: 'post_accepted_p50_ms',
+      value: round(percentile(accepted, 50), 1),
+      unit: 'ms',
       params,
       storage,
-      error,
-    }));
+    },
+    {
+      bench,
+      figure: 'deliveries',
+      value: deliveries,
+      unit: 'deliveries',
+      params,
+      storage,
+      target: `= ${expected}`,
+    },
+    { bench, figure: 'http_reads', value: httpReads, unit: 'requests', params, storage },
+  ];
+  if (problems.length > 0) {
+    const error = problems.join('; ');
+    progress(`channel: FAILED: ${error}`);
+    return [
+      ...CHANNEL_FIGURES.slice(0, 4).map((figure) => ({
+        bench,
+        figure,
+        value: null,
+        unit: '',
+        params,
+        storage,
+        error,
+      })),
+      ...counts.map((c) => ({ ...c, error })),
+    ];
   }
   const lasts = done.map(([postId, r]) => r.last - sentAt.get(postId)!);
-  const deliveries = p.subscribers * p.posts;
   return [
     {
       bench,
@@ -196,7 +344,7 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
     {
       bench,
       figure: 'deliveries_per_s',
-      value: round(deliveries / ((end - start) / 1000), 0),
+      value: round(expected / ((end - start) / 1000), 0),
       unit: 'deliveries/s',
       params,
       storage,
@@ -204,10 +352,11 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
     {
       bench,
       figure: 'server_cpu_us_per_delivery',
-      value: round(cpu / deliveries, 2),
+      value: round(cpu / expected, 2),
       unit: 'us',
       params,
       storage,
     },
+    ...counts,
   ];
 }

@@ -15,6 +15,7 @@ import {
   ChannelClient,
   type ChannelPost,
   CourierConnection,
+  type CourierHttp,
   MemoryChannelKeyring,
   MemoryClientStore,
 } from '@courier/sdk';
@@ -34,11 +35,37 @@ async function failure(promise: Promise<unknown>): Promise<string> {
   throw new Error('expected a failure');
 }
 
+/** The same HTTP client, counting the requests that read posts or move a cursor. */
+function counting(http: CourierHttp): { http: CourierHttp; reads: string[] } {
+  const reads: string[] = [];
+  const proxy = new Proxy(http, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === 'call')
+        return (method: string, path: string, ...rest: unknown[]) => {
+          if (/\/posts\?|\/read$/.test(path)) reads.push(`${method} ${path}`);
+          return (value as (...a: unknown[]) => unknown).call(target, method, path, ...rest);
+        };
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { http: proxy, reads };
+}
+
 const text = (t: string) => ({ v: 1 as const, type: 'text' as const, text: t, sentAtMs: 1 });
 const textOf = (post: ChannelPost) =>
   post.kind === 'verified' && post.content?.kind === 'known' && post.content.content.type === 'text'
     ? post.content.content.text
     : undefined;
+
+/**
+ * Posts of more than 4 KiB are signalled only (the default is 16 KiB; a text post can be as large),
+ * and an account may subscribe or unsubscribe 30 times an hour (the default is 200).
+ */
+const pushLimit = {
+  delivery: { channelPushBytes: 4096 },
+  limits: { channelSubscriptionChangesPerAccount: 30 },
+};
 
 describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
   let server: TestServer;
@@ -54,7 +81,7 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
       const dir = mkdtempSync(join(tmpdir(), 'courier-channels-'));
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
       const sqlitePath = join(dir, 'courier.db');
-      server = await startTestServer({ storage, sqlitePath });
+      server = await startTestServer({ storage, sqlitePath, config: pushLimit });
       tamper = async (sql, params) => {
         const db = new Database(sqlitePath);
         try {
@@ -65,7 +92,7 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
       };
     } else {
       const db = await createTestDatabase();
-      server = await startTestServer({ storage, databaseUrl: db.url });
+      server = await startTestServer({ storage, databaseUrl: db.url, config: pushLimit });
       cleanups.push(db.drop);
       tamper = async (sql, params) => {
         const client = new pg.Client({ connectionString: db.url });
@@ -90,7 +117,8 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
   it('a subscriber offline during 100 posts gets all of them when back, in order, once', async () => {
     const owner = clientOf(alice);
     const channel = await owner.create(`news_${storage}`, 'News', 'public');
-    const reader = clientOf(bob);
+    const bobs = counting(bob.http);
+    const reader = new ChannelClient(bobs.http, new MemoryChannelKeyring());
     const view = await reader.subscribe({ name: `@news_${storage}` });
     expect(view).toMatchObject({ channelId: channel.channelId, myRole: 'subscriber', subscriberCount: 2 });
 
@@ -110,6 +138,8 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
     await owner.post(channel.channelId, text('live one'));
     await until(() => seen.length === 1, 'the live post');
     expect(textOf(seen[0]!)).toBe('live one');
+    // It came in its frame: nothing was read over HTTP.
+    expect(bobs.reads).toEqual([]);
     await connection.stop();
 
     // Offline for 100 posts.
@@ -121,23 +151,119 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
     await back.ready();
     await reader.sync(channel.channelId);
     await until(() => seen.length >= 101, 'the 100 posts');
+    // Back online after the gap was read: the next posts come in their frames again (posted
+    // without waiting, so some may arrive while a read is still under way).
+    const readsAfterGap = bobs.reads.length;
+    await Promise.all([0, 1, 2].map((i) => owner.post(channel.channelId, text(`after ${i}`))));
+    await until(() => seen.length >= 104, 'the posts after the gap');
     await new Promise((r) => setTimeout(r, 200));
     await back.stop();
-    expect(seen).toHaveLength(101);
+    expect(seen).toHaveLength(104);
     expect(seen.every((p) => p.kind === 'verified')).toBe(true);
-    expect(seen.slice(1).map(textOf)).toEqual(Array.from({ length: 100 }, (_, i) => `post ${i}`));
+    expect(seen.slice(1, 101).map(textOf)).toEqual(Array.from({ length: 100 }, (_, i) => `post ${i}`));
+    expect(seen.slice(101).map(textOf).sort()).toEqual(['after 0', 'after 1', 'after 2']);
     const seqs = seen.map((p) => p.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    expect(new Set(seen.map((p) => p.postId)).size).toBe(101);
+    expect(new Set(seen.map((p) => p.postId)).size).toBe(104);
+    expect(bobs.reads.length).toBe(readsAfterGap);
 
     // Each post was counted once for Bob (and for no one else: Alice never read).
+    // The last three moved Bob's cursor over the socket, as a batch that may land after the socket closed.
+    await until(async () => (await reader.show(channel.channelId)).cursor === 104, "Bob's cursor");
     const page = await owner.posts(channel.channelId, 0, 500);
-    expect(page.posts.map((p) => (p.kind === 'verified' ? p.views : -1))).toEqual(Array(101).fill(1));
+    expect(page.posts.map((p) => (p.kind === 'verified' ? p.views : -1))).toEqual(Array(104).fill(1));
     // Reading again does not count again.
     await reader.posts(channel.channelId, 0, 500);
     await reader.sync(channel.channelId);
     const again = await owner.posts(channel.channelId, 0, 500);
-    expect(again.posts.map((p) => (p.kind === 'verified' ? p.views : -1))).toEqual(Array(101).fill(1));
+    expect(again.posts.map((p) => (p.kind === 'verified' ? p.views : -1))).toEqual(Array(104).fill(1));
+  });
+
+  it('live subscribers get each post in its frame, checked and once; cursors move over the socket; a large post is read over HTTP; a forged one is rejected', async () => {
+    const owner = clientOf(alice);
+    const channel = await owner.create(`pushed_${storage}`, 'Pushed', 'public');
+    const readers = await Promise.all(
+      [bob, carol].map(async (user) => {
+        const counted = counting(user.http);
+        const client = new ChannelClient(counted.http, new MemoryChannelKeyring());
+        await client.subscribe({ name: channel.name });
+        const seen: ChannelPost[] = [];
+        client.on('post', (p) => seen.push(p));
+        const connection = new CourierConnection({
+          url: server.url,
+          token: user.token,
+          store: new MemoryClientStore(),
+          ackDelayMs: 10,
+          channelReadDelayMs: 10,
+        });
+        client.attach(connection);
+        connection.start();
+        await connection.ready();
+        return { client, seen, reads: counted.reads, connection };
+      }),
+    );
+    try {
+      for (let i = 0; i < 5; i += 1) await owner.post(channel.channelId, text(`pushed ${i}`));
+      for (const r of readers) {
+        await until(() => r.seen.length === 5, 'five pushed posts');
+        expect(r.seen.map(textOf)).toEqual([0, 1, 2, 3, 4].map((i) => `pushed ${i}`));
+        expect(r.seen.every((p) => p.kind === 'verified')).toBe(true);
+        // Neither the posts nor the cursor went over HTTP.
+        expect(r.reads).toEqual([]);
+        await until(async () => (await r.client.show(channel.channelId)).cursor === 5, 'the cursor moved');
+      }
+      // Each post was counted once for each of the two subscribers (from the socket's batches).
+      const page = await owner.posts(channel.channelId, 0);
+      expect(page.posts.map((p) => (p.kind === 'verified' ? p.views : -1))).toEqual(Array(5).fill(2));
+
+      // A post over the push limit (4 KiB here) comes as a signal only: it is read from the cursor over HTTP.
+      const long = 'x'.repeat(6_000);
+      await owner.post(channel.channelId, text(long));
+      for (const r of readers) {
+        await until(() => r.seen.length === 6, 'the large post');
+        expect(textOf(r.seen[5]!)).toBe(long);
+        expect(r.reads.some((call) => call.startsWith('GET'))).toBe(true);
+      }
+
+      // The server (or whoever runs its database) puts in a post of its own: it is pushed like any
+      // other, and every subscriber's client rejects it.
+      const forged = new TextEncoder().encode('{"v":1,"type":"text","text":"made up","sentAtMs":1}');
+      const { secretKey } = generateChannelKey();
+      const postId = 'F'.repeat(32);
+      const seq = await server.app.storage.transaction(async (tx) => {
+        const at = await tx.channels.nextSeq(channel.channelId);
+        await tx.channelPosts.insert({
+          channelId: channel.channelId,
+          seq: at,
+          firstSeq: at,
+          postId,
+          revision: 0,
+          deleted: false,
+          payload: forged,
+          signature: signChannelPost(secretKey, {
+            channelId: channel.channelId,
+            postId,
+            revision: 0,
+            deleted: false,
+            body: forged,
+          }),
+          authorAccountId: alice.accountId,
+          createdAt: Date.now(),
+          editedAt: null,
+          views: 0,
+        });
+        return at;
+      });
+      await server.app.bus.publish({ type: 'channels_appended', channels: [[channel.channelId, seq]] });
+      await owner.post(channel.channelId, text('after the forgery'));
+      for (const r of readers) {
+        await until(() => r.seen.length === 8, 'the forged post and the next');
+        expect(r.seen[6]).toMatchObject({ kind: 'rejected', postId, seq, reason: 'bad_signature' });
+        expect(textOf(r.seen[7]!)).toBe('after the forgery');
+      }
+    } finally {
+      for (const r of readers) await r.connection.stop();
+    }
   });
 
   it('a non-admin cannot post, and the server refuses a post not signed by the channel key', async () => {
@@ -279,6 +405,24 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
     ]);
     const page = await reader.posts(channel.channelId, 0);
     expect(page.posts.map((p) => p.kind)).toEqual(['verified', 'rejected']);
+  });
+
+  it('subscribes and unsubscribes are rate limited per account, tried ones included', async () => {
+    const channel = await clientOf(alice).create(`busy_${storage}`, 'Busy', 'public');
+    const frank = await server.register(nextPhone());
+    const franks = clientOf(frank);
+    // 30 changes in the window: a failed one (no such channel) counts too.
+    expect(await failure(franks.subscribe({ name: 'no_such_channel_here' }))).toBe('CHANNEL_NOT_FOUND');
+    for (let i = 0; i < 29; i += 1) {
+      if (i % 2 === 0) await franks.subscribe({ name: channel.name });
+      else await franks.unsubscribe(channel.channelId);
+    }
+    expect(await failure(franks.unsubscribe(channel.channelId))).toBe('CHANNEL_RATE_LIMITED');
+    expect(await failure(franks.subscribe({ name: channel.name }))).toBe('CHANNEL_RATE_LIMITED');
+    // Refused changes changed nothing; another account is not limited by Frank's changes.
+    expect((await franks.show(channel.channelId)).myRole).toBe('subscriber');
+    const grace = await server.register(nextPhone());
+    expect((await clientOf(grace).subscribe({ name: channel.name })).myRole).toBe('subscriber');
   });
 
   it('bad input gets typed errors', async () => {

@@ -362,6 +362,10 @@ export const errorCatalog = {
     status: 409,
     message: 'The post already has this revision or a later one; edit from the newest revision.',
   },
+  CHANNEL_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many subscribes and unsubscribes from this account; try again later.',
+  },
   REQ_INVALID: { status: 400, message: 'The request does not match its schema.' },
   REQ_NOT_FOUND: { status: 404, message: 'No such route.' },
   REQ_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },

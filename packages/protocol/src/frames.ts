@@ -22,7 +22,9 @@ export type ClientFrame =
   | { type: 'ack'; groupId: string; seq: number }
   | { type: 'send_to_device'; requestId: number; deviceId: string; clientMsgId: string; payload: Uint8Array }
   | { type: 'mailbox_ack'; seq: number }
-  | { type: 'ping'; nonce: number };
+  | { type: 'ping'; nonce: number }
+  /** Cumulative: the account has read the channel's posts up to `seq` (moves its subscription cursor). */
+  | { type: 'channel_read'; channelId: string; seq: number };
 
 /** message: a client's MLS application message; roster: the server's roster event; commit: an accepted MLS commit. */
 export type EntryType = 'message' | 'roster' | 'commit';
@@ -78,8 +80,31 @@ export type ServerFrame =
   | { type: 'group_joined'; groupId: string; fromSeq: number }
   | { type: 'group_left'; groupId: string }
   | { type: 'goodbye'; code: string; message: string }
-  /** A subscribed channel has new posts up to `seq` (a signal; the posts are read over HTTP). */
-  | { type: 'channel_posted'; channelId: string; seq: number };
+  | ChannelPostedFrame;
+
+/** One revision of a channel post, carried in a `channel_posted` frame (the HTTP page's fields, as bytes). */
+export interface PushedChannelPost {
+  postId: string;
+  seq: number;
+  revision: number;
+  deleted: boolean;
+  body: Uint8Array;
+  signature: Uint8Array;
+  createdAtMs: number;
+  editedAtMs: number | null;
+  views: number;
+}
+
+/**
+ * A subscribed channel has new posts up to `seq`. With `post` (the post at `seq`, when it is small)
+ * the client has it at once and checks its signature; without, it reads from its cursor over HTTP.
+ */
+export interface ChannelPostedFrame {
+  type: 'channel_posted';
+  channelId: string;
+  seq: number;
+  post?: PushedChannelPost;
+}
 
 export type RosterActionName = 'created' | 'added' | 'removed' | 'left' | 'role_changed' | 'device_added';
 
@@ -99,6 +124,12 @@ function toSafe(value: bigint, field: string): number {
     throw new CourierError('PROTO_MALFORMED_FRAME', { message: `${field} is out of range.` });
   }
   return Number(value);
+}
+
+/** A time in ms since 1970 from an int64 field: never negative, never past 2^53. */
+function toTime(value: bigint, field: string): number {
+  if (value < 0n) throw new CourierError('PROTO_MALFORMED_FRAME', { message: `${field} is negative.` });
+  return toSafe(value, field);
 }
 
 function checkSize(bytes: Uint8Array): void {
@@ -160,6 +191,8 @@ export function encodeClientFrame(frame: ClientFrame): Uint8Array {
         return { body: { case: 'mailboxAck', value: { seq: u64(frame.seq) } } };
       case 'ping':
         return { body: { case: 'ping', value: { nonce: u64(frame.nonce) } } };
+      case 'channel_read':
+        return { body: { case: 'channelRead', value: { channelId: frame.channelId, seq: u64(frame.seq) } } };
     }
   })();
   return toBinary(ClientFrameSchema, create(ClientFrameSchema, body));
@@ -199,6 +232,8 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
       return { type: 'mailbox_ack', seq: toSafe(body.value.seq, 'seq') };
     case 'ping':
       return { type: 'ping', nonce: toSafe(body.value.nonce, 'nonce') };
+    case 'channelRead':
+      return { type: 'channel_read', channelId: body.value.channelId, seq: toSafe(body.value.seq, 'seq') };
     default:
       throw new CourierError('PROTO_UNKNOWN_FRAME');
   }
@@ -297,10 +332,33 @@ export function encodeServerFrame(frame: ServerFrame): Uint8Array {
         return { body: { case: 'groupLeft', value: { groupId: frame.groupId } } };
       case 'goodbye':
         return { body: { case: 'goodbye', value: { code: frame.code, message: frame.message } } };
-      case 'channel_posted':
+      case 'channel_posted': {
+        const post = frame.post;
         return {
-          body: { case: 'channelPosted', value: { channelId: frame.channelId, seq: u64(frame.seq) } },
+          body: {
+            case: 'channelPosted',
+            value: {
+              channelId: frame.channelId,
+              seq: u64(frame.seq),
+              ...(post
+                ? {
+                    post: {
+                      postId: post.postId,
+                      seq: u64(post.seq),
+                      revision: post.revision,
+                      deleted: post.deleted,
+                      body: post.body,
+                      signature: post.signature,
+                      createdAtMs: u64(post.createdAtMs),
+                      ...(post.editedAtMs === null ? {} : { editedAtMs: u64(post.editedAtMs) }),
+                      views: u64(post.views),
+                    },
+                  }
+                : {}),
+            },
+          },
         };
+      }
     }
   })();
   return toBinary(ServerFrameSchema, create(ServerFrameSchema, body));
@@ -386,12 +444,30 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
       return { type: 'group_left', groupId: body.value.groupId };
     case 'goodbye':
       return { type: 'goodbye', code: body.value.code, message: body.value.message };
-    case 'channelPosted':
+    case 'channelPosted': {
+      const seq = toSafe(body.value.seq, 'seq');
+      const post = body.value.post;
+      if (!post) return { type: 'channel_posted', channelId: body.value.channelId, seq };
+      // The post carried is the one at `seq`: anything else is not a frame this server sends.
+      if (toSafe(post.seq, 'post.seq') !== seq)
+        throw new CourierError('PROTO_MALFORMED_FRAME', { message: 'The post is not the one at seq.' });
       return {
         type: 'channel_posted',
         channelId: body.value.channelId,
-        seq: toSafe(body.value.seq, 'seq'),
+        seq,
+        post: {
+          postId: post.postId,
+          seq,
+          revision: post.revision,
+          deleted: post.deleted,
+          body: post.body,
+          signature: post.signature,
+          createdAtMs: toTime(post.createdAtMs, 'createdAtMs'),
+          editedAtMs: post.editedAtMs === undefined ? null : toTime(post.editedAtMs, 'editedAtMs'),
+          views: toSafe(post.views, 'views'),
+        },
       };
+    }
     default:
       throw new CourierError('PROTO_UNKNOWN_FRAME');
   }

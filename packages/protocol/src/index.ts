@@ -24,12 +24,14 @@ export {
   encodeServerFrame,
 } from './frames.ts';
 export type {
+  ChannelPostedFrame,
   ClientFrame,
   EntryFrame,
   EntryType,
   MailboxItemFrame,
   MailboxType,
   MlsWelcomeItem,
+  PushedChannelPost,
   RosterActionName,
   RosterEvent,
   ServerFrame,

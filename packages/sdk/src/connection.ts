@@ -9,6 +9,7 @@ import {
   isErrorCode,
   type MailboxItemFrame,
   PROTOCOL_VERSION,
+  type PushedChannelPost,
   type ServerFrame,
 } from '@courier/protocol';
 import type { ClientStore, OutboxItem } from './client-store.ts';
@@ -47,6 +48,12 @@ export interface ConnectionOptions {
   /** Acknowledgements are cumulative, so they are sent at most this often (default 200 ms). */
   ackDelayMs?: number;
   /**
+   * Channel reads (`channel_read`, cumulative) are sent at most this often (default 2 s): a
+   * subscriber of a busy channel moves its cursor once per a few posts. The client's own cursor
+   * decides what it shows; the server's only where a reconnect is signalled from, and view counts.
+   */
+  channelReadDelayMs?: number;
+  /**
    * Connect through the endpoints of a signed list instead of `url`: each (re)connect races the
    * candidates (see EndpointFailover), and after failures the list is refreshed through the
    * endpoint that worked.
@@ -74,8 +81,11 @@ export interface ConnectionEvents extends Record<string, unknown> {
   ready: { accountId: string; deviceId: string };
   group_joined: { groupId: string; fromSeq: number };
   group_left: { groupId: string };
-  /** A subscribed broadcast channel has posts up to `seq` (read them with a ChannelClient). */
-  channel_posted: { channelId: string; seq: number };
+  /**
+   * A subscribed broadcast channel has posts up to `seq`; `post` is the post at `seq` when the
+   * server carried it in the frame (check it and read any gap with a ChannelClient).
+   */
+  channel_posted: { channelId: string; seq: number; post?: PushedChannelPost };
   /** The server closed the session for good (revoked, invalid token): no more reconnects. */
   fatal: CourierError;
   /** A recoverable problem (a dropped socket, a rejected frame). */
@@ -106,6 +116,8 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
   private readonly byRequest = new Map<number, string>();
   private readonly pendingAcks = new Map<string, number>();
   private pendingMailboxAck = 0;
+  private readonly pendingChannelReads = new Map<string, number>();
+  private channelReadTimer: ReturnType<typeof setTimeout> | undefined;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private watchdog: ReturnType<typeof setInterval> | undefined;
@@ -453,7 +465,11 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
       case 'pong':
         return;
       case 'channel_posted':
-        this.emit('channel_posted', { channelId: frame.channelId, seq: frame.seq });
+        this.emit('channel_posted', {
+          channelId: frame.channelId,
+          seq: frame.seq,
+          ...(frame.post ? { post: frame.post } : {}),
+        });
         return;
     }
   }
@@ -500,6 +516,27 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
     pending.reject(error);
   }
 
+  /**
+   * Tells the server the account has read a channel up to `seq` (its subscription cursor moves),
+   * coalesced: one frame per channel per `channelReadDelayMs` (and on stop). Lost on a dropped
+   * socket, which costs only a re-read: the reader keeps its own cursor.
+   */
+  markChannelRead(channelId: string, seq: number): void {
+    if (seq > (this.pendingChannelReads.get(channelId) ?? 0)) this.pendingChannelReads.set(channelId, seq);
+    this.channelReadTimer ??= setTimeout(
+      () => this.flushChannelReads(),
+      this.options.channelReadDelayMs ?? 2000,
+    );
+  }
+
+  private flushChannelReads(): void {
+    clearTimeout(this.channelReadTimer);
+    this.channelReadTimer = undefined;
+    for (const [channelId, seq] of this.pendingChannelReads)
+      this.write(encodeClientFrame({ type: 'channel_read', channelId, seq }));
+    this.pendingChannelReads.clear();
+  }
+
   private ackLater(groupId: string, seq: number): void {
     if (seq > (this.pendingAcks.get(groupId) ?? 0)) this.pendingAcks.set(groupId, seq);
     this.scheduleAckFlush();
@@ -516,6 +553,7 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
     for (const [groupId, seq] of this.pendingAcks)
       this.write(encodeClientFrame({ type: 'ack', groupId, seq }));
     this.pendingAcks.clear();
+    this.flushChannelReads();
     if (this.pendingMailboxAck > 0) {
       this.write(encodeClientFrame({ type: 'mailbox_ack', seq: this.pendingMailboxAck }));
       this.pendingMailboxAck = 0;

@@ -236,6 +236,19 @@ const configObject = z.strictObject({
       catchUpPageSize: z.number().int().min(1).max(5000).default(256),
       /** Encoded frames kept per active group so a fan-out encodes and reads each entry once. */
       hubCacheEntries: z.number().int().min(1).default(512),
+      /**
+       * A channel post whose body is at most this many bytes rides in its `channel_posted` frame
+       * (encoded once per node, the same bytes to every subscriber); a larger one is signalled and
+       * read over HTTP. 0: every post is only signalled.
+       */
+      channelPushBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(1024 * 1024)
+        .default(16 * 1024),
+      /** Channel cursors moved over the socket (`channel_read`) are written together at most this late. */
+      channelReadFlushMs: z.number().int().min(1).max(10_000).default(50),
     })
     .prefault({}),
   /** Quotas on signed-in clients (docs/operations.md, "Limits"): each bounded in bytes or rate. */
@@ -288,6 +301,9 @@ const configObject = z.strictObject({
       oneTimeClaimsPerClaimerPerDevice: z.number().int().min(0).default(2),
       /** Key-package claim requests one account may make per window (MLS_CLAIM_RATE_LIMITED beyond). */
       claimRequestsPerClaimer: z.number().int().positive().default(1000),
+      /** Channel subscribes plus unsubscribes one account may make per window (CHANNEL_RATE_LIMITED beyond). */
+      channelSubscriptionChangesPerAccount: z.number().int().positive().default(200),
+      channelSubscriptionWindowMs: z.number().int().positive().default(3_600_000),
     })
     .prefault({}),
   /** The MLS delivery service (DESIGN §5). */

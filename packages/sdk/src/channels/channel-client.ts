@@ -12,6 +12,7 @@ import {
   encodeBase64,
   generateChannelKey,
   MAX_CHANNEL_POST_BYTES,
+  type PushedChannelPost,
   signChannelPost,
   verifyChannelPost,
 } from '@courier/protocol';
@@ -442,35 +443,56 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     return run;
   }
 
-  /** Reads each subscribed channel now, and again whenever the connection signals new posts. */
+  /**
+   * Takes the posts the connection pushes: a post carried in its frame that is the next one after
+   * this device's cursor is checked against the pinned key (exactly as one read over HTTP), emitted,
+   * and acknowledged over the socket (`channel_read`, coalesced); a gap (a missed or vacated
+   * sequence number, a reconnect), a large post sent as a signal only, or a channel with no pinned
+   * key yet is read from the cursor over HTTP. Each post is emitted once, in sequence order.
+   */
   attach(connection: CourierConnection): () => void {
     const fail = (error: unknown) =>
       this.emit(
         'problem',
         error instanceof CourierError ? error : new CourierError('SERVER_UNAVAILABLE', { cause: error }),
       );
-    const offPosted = connection.on('channel_posted', ({ channelId, seq }) => {
-      if (seq > this.keyring.cursor(channelId)) this.sync(channelId).catch(fail);
+    const offPosted = connection.on('channel_posted', ({ channelId, seq, post }) => {
+      if (seq <= this.keyring.cursor(channelId)) return;
+      if (post && this.takePushed(channelId, post)) connection.markChannelRead(channelId, post.seq);
+      else this.sync(channelId).catch(fail);
     });
     return offPosted;
   }
 
+  /** A pushed post, taken if it is the very next one and the channel's key is pinned; false: read over HTTP. */
+  private takePushed(channelId: string, post: PushedChannelPost): boolean {
+    const pinned = this.keyring.pinned(channelId);
+    const key = pinned === undefined ? undefined : decodeBase64(pinned);
+    if (key?.length !== 32 || post.seq !== this.keyring.cursor(channelId) + 1) return false;
+    this.emit('post', this.judgeBytes(channelId, key, post));
+    this.keyring.setCursor(channelId, post.seq);
+    return true;
+  }
+
   private async readAll(channelId: string): Promise<void> {
     const key = await this.keyFor(channelId);
-    let after = this.keyring.cursor(channelId);
     for (;;) {
+      const after = this.keyring.cursor(channelId);
       const page = await this.http.call<ChannelPostsPage>(
         'GET',
         `/v1/channels/${encodeURIComponent(channelId)}/posts?after=${after}&limit=${PAGE}`,
       );
       for (const view of page.posts) {
+        // A post pushed while the page was on its way was taken already.
+        if (view.seq <= this.keyring.cursor(channelId)) continue;
         this.emit('post', this.judge(channelId, key, view));
-        after = Math.max(after, view.seq);
+        this.keyring.setCursor(channelId, view.seq);
       }
-      this.keyring.setCursor(channelId, after);
-      if (page.posts.length === 0 || after >= page.lastSeq) break;
+      if (page.posts.length === 0 || this.keyring.cursor(channelId) >= page.lastSeq) break;
     }
-    await this.http.call('POST', `/v1/channels/${encodeURIComponent(channelId)}/read`, { seq: after });
+    await this.http.call('POST', `/v1/channels/${encodeURIComponent(channelId)}/read`, {
+      seq: this.keyring.cursor(channelId),
+    });
   }
 
   private async revise(channelId: string, postId: string, body: ChannelPostBody): Promise<ChannelPostView> {
@@ -533,21 +555,28 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
   private judge(channelId: string, key: Uint8Array, view: ChannelPostView): ChannelPost {
     const body = decodeBase64(view.body);
     const signature = decodeBase64(view.signature);
-    const base = { channelId, postId: view.postId, seq: view.seq };
-    if (body === undefined || signature === undefined || (view.deleted && body.length > 0))
-      return { kind: 'rejected', ...base, reason: 'malformed' };
-    const fields = { channelId, postId: view.postId, revision: view.revision, deleted: view.deleted, body };
+    if (body === undefined || signature === undefined)
+      return { kind: 'rejected', channelId, postId: view.postId, seq: view.seq, reason: 'malformed' };
+    return this.judgeBytes(channelId, key, { ...view, body, signature });
+  }
+
+  /** The one check of a post, read over HTTP or pushed: the pinned key signed exactly this revision. */
+  private judgeBytes(channelId: string, key: Uint8Array, post: PushedChannelPost): ChannelPost {
+    const { body, signature } = post;
+    const base = { channelId, postId: post.postId, seq: post.seq };
+    if (post.deleted && body.length > 0) return { kind: 'rejected', ...base, reason: 'malformed' };
+    const fields = { channelId, postId: post.postId, revision: post.revision, deleted: post.deleted, body };
     if (!verifyChannelPost(key, fields, signature))
       return { kind: 'rejected', ...base, reason: 'bad_signature' };
     return {
       kind: 'verified',
       ...base,
-      revision: view.revision,
-      deleted: view.deleted,
-      content: view.deleted ? undefined : readContent(body),
-      createdAtMs: view.createdAtMs,
-      editedAtMs: view.editedAtMs,
-      views: view.views,
+      revision: post.revision,
+      deleted: post.deleted,
+      content: post.deleted ? undefined : readContent(body),
+      createdAtMs: post.createdAtMs,
+      editedAtMs: post.editedAtMs,
+      views: post.views,
     };
   }
 }

@@ -57,6 +57,7 @@ import { publicStickerRoutes, stickerRoutes } from '../http/routes/sticker-route
 import { openStickerBlobStore } from '../stickers/open-sticker-store.ts';
 import { StickerService } from '../stickers/sticker-service.ts';
 import { channelRoutes } from '../http/routes/channel-routes.ts';
+import { ChannelReadBatch } from '../channels/channel-read-batch.ts';
 import { ChannelService } from '../channels/channel-service.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { Storage } from '../storage/ports.ts';
@@ -157,7 +158,11 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     storage,
     bus,
     deps,
-    { pageBytes: config.limits.catchUpPageBytes },
+    {
+      pageBytes: config.limits.catchUpPageBytes,
+      subscriptionChanges: config.limits.channelSubscriptionChangesPerAccount,
+      subscriptionWindowMs: config.limits.channelSubscriptionWindowMs,
+    },
     media,
   );
   const delivery = new DeliveryService(
@@ -169,10 +174,12 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     recordIps,
     config.limits.mailboxBytesPerDevice,
   );
+  const channelReads = new ChannelReadBatch(storage, config.delivery.channelReadFlushMs, deps.logger);
   const gateway = new Gateway({
     storage,
     auth,
     delivery,
+    channelReads,
     clock: deps.clock,
     logger: deps.logger,
     config: config.delivery,
@@ -358,6 +365,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
       await gateway.close();
       await http.close();
       await delivery.drain();
+      await channelReads.flush();
       await bus.close();
       await media.close();
       await stickers.close();

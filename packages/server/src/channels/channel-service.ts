@@ -60,6 +60,9 @@ export function blobsOfPost(body: Uint8Array): string[] {
 export interface ChannelLimits {
   /** Payload bytes one page of posts may carry (the first post always comes). */
   pageBytes: number;
+  /** Subscribes plus unsubscribes one account may make per `subscriptionWindowMs`. */
+  subscriptionChanges: number;
+  subscriptionWindowMs: number;
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -169,6 +172,7 @@ export class ChannelService {
 
   /** Subscribes by @name (public channels) or by an invite token (any channel, while the link is live). */
   async subscribe(accountId: string, by: { name: string } | { invite: string }): Promise<ChannelView> {
+    await this.takeSubscriptionChange(accountId);
     let channel: ChannelRow | undefined;
     if ('invite' in by) {
       const invite = await this.storage.channelInvites.byTokenHash(hashToken(by.invite));
@@ -207,6 +211,7 @@ export class ChannelService {
   }
 
   async unsubscribe(accountId: string, channelId: string): Promise<void> {
+    await this.takeSubscriptionChange(accountId);
     const removed = await this.storage.transaction(async (stores) => {
       const deleted = await stores.channelSubscriptions.delete(accountId, channelId);
       if (deleted) await stores.channels.adjustSubscriberCount(channelId, -1);
@@ -452,6 +457,19 @@ export class ChannelService {
         });
     }
     return ids;
+  }
+
+  /**
+   * Counts one subscribe or unsubscribe of the account (tried ones too, so that names and invite
+   * tokens cannot be probed at speed): CHANNEL_RATE_LIMITED past the window's limit.
+   */
+  private async takeSubscriptionChange(accountId: string): Promise<void> {
+    const { subscriptionChanges: max, subscriptionWindowMs: windowMs } = this.limits;
+    const now = this.deps.clock.now();
+    if (!(await this.storage.rateLimits.take(`channel-subscription:${accountId}`, now, windowMs, max)))
+      throw new CourierError('CHANNEL_RATE_LIMITED', {
+        details: { retryAfterMs: windowMs },
+      });
   }
 
   private async advance(subscription: ChannelSubscriptionRow, to: number): Promise<number> {

@@ -1,38 +1,87 @@
-import { encodeServerFrame } from '@courier/protocol';
-import { type ClientConnection, frameOnce } from './client-connection.ts';
+import { encodeServerFrame, type ServerFrame } from '@courier/protocol';
+import type { Logger } from 'pino';
+import type { ChannelPostRow } from '../storage/ports.ts';
+import { type ClientConnection, type FramedOnce, frameOnce } from './client-connection.ts';
 
 interface HubChannel {
+  id: string;
+  /** Each subscribed connection, with the highest sequence number written (or signalled) to it. */
   subscribers: Map<ClientConnection, number>;
   /** Highest sequence number known to be committed. */
   known: number;
+  /** Highest sequence number fanned out to the subscribers (pushed or signalled). */
+  fannedOut: number;
+  /** A read of new posts from the store is in flight. */
+  fetching: boolean;
+}
+
+export interface ChannelHubOptions {
+  /** Posts after `afterSeq`, in sequence order (one read per node for all its subscribers). */
+  readPosts(channelId: string, afterSeq: number): Promise<ChannelPostRow[]>;
+  /** A post whose body is at most this many bytes rides in its frame; a larger one is signalled. */
+  pushBytes: number;
+  logger: Logger;
+}
+
+/** The `channel_posted` frame of one post: the post itself when small, else the signal only. */
+export function channelPostedFrame(row: ChannelPostRow, pushBytes: number): ServerFrame {
+  if (row.payload.byteLength > pushBytes)
+    return { type: 'channel_posted', channelId: row.channelId, seq: row.seq };
+  return {
+    type: 'channel_posted',
+    channelId: row.channelId,
+    seq: row.seq,
+    post: {
+      postId: row.postId,
+      seq: row.seq,
+      revision: row.revision,
+      deleted: row.deleted,
+      body: row.payload,
+      signature: row.signature,
+      createdAtMs: row.createdAt,
+      editedAtMs: row.editedAt,
+      views: row.views,
+    },
+  };
 }
 
 /**
- * Live signals of broadcast channels to this node's connections: when a channel's posts reach `seq`,
- * one `channel_posted` frame is encoded (and framed) once and the same bytes are written to every
- * subscribed connection. The posts themselves stay in the store, read by each subscriber from its own
- * cursor; a paused connection gets the newest signal when it drains.
+ * Broadcast channels to this node's connections. When a channel's posts reach `seq`, the node reads
+ * the new posts from the store once, encodes (and frames) one `channel_posted` frame per post once,
+ * carrying the signed post when it is small, and writes the same bytes to every subscribed
+ * connection. A connection that is paused, or joins behind, gets one signal-only frame with the
+ * newest position instead and reads the gap from its cursor over HTTP.
  */
 export class ChannelHub {
   private readonly channels = new Map<string, HubChannel>();
   private readonly ofConnection = new Map<ClientConnection, Set<string>>();
 
-  /** Starts signalling a channel to a connection that has read up to `cursor`; signals now if it is behind. */
+  constructor(private readonly options: ChannelHubOptions) {}
+
+  /** Starts delivering a channel to a connection that has read up to `cursor`; signals now if it is behind. */
   join(connection: ClientConnection, channelId: string, cursor: number, lastSeq: number): void {
     let channel = this.channels.get(channelId);
     if (!channel) {
-      channel = { subscribers: new Map(), known: lastSeq };
+      channel = {
+        id: channelId,
+        subscribers: new Map(),
+        known: lastSeq,
+        fannedOut: lastSeq,
+        fetching: false,
+      };
       this.channels.set(channelId, channel);
     }
-    channel.known = Math.max(channel.known, lastSeq);
-    channel.subscribers.set(connection, cursor);
     let set = this.ofConnection.get(connection);
     if (!set) {
       set = new Set();
       this.ofConnection.set(connection, set);
     }
     set.add(channelId);
-    if (channel.known > cursor) this.signal(connection, channelId, channel);
+    // A connection already on the channel keeps its position (a reload must not signal it again).
+    const position = channel.subscribers.get(connection);
+    channel.subscribers.set(connection, Math.max(position ?? cursor, cursor));
+    if (lastSeq > channel.known) this.onAppended(channelId, lastSeq);
+    if (channel.fannedOut > (channel.subscribers.get(connection) ?? 0)) this.signal(connection, channel);
   }
 
   leave(connection: ClientConnection, channelId: string): void {
@@ -46,6 +95,15 @@ export class ChannelHub {
   /** The connections of this node subscribed to the channel. */
   connectionsOf(channelId: string): ClientConnection[] {
     return [...(this.channels.get(channelId)?.subscribers.keys() ?? [])];
+  }
+
+  /**
+   * Where a connection may move its cursor to on this channel: the newest post this node knows to
+   * be committed; undefined when the connection is not on the channel.
+   */
+  readableUpTo(connection: ClientConnection, channelId: string): number | undefined {
+    const channel = this.channels.get(channelId);
+    return channel?.subscribers.has(connection) ? channel.known : undefined;
   }
 
   dropConnection(connection: ClientConnection): void {
@@ -62,26 +120,65 @@ export class ChannelHub {
     const channel = this.channels.get(channelId);
     if (!channel || seq <= channel.known) return;
     channel.known = seq;
-    const framed = frameOnce(encodeServerFrame({ type: 'channel_posted', channelId, seq }));
-    for (const [connection, signalled] of channel.subscribers) {
-      if (connection.closed || connection.paused || signalled >= seq) continue;
-      channel.subscribers.set(connection, seq);
-      connection.writeFramed(framed);
-    }
+    this.fetch(channel);
   }
 
   /** A paused connection drained: it hears the newest position of every channel it fell behind on. */
   resume(connection: ClientConnection): void {
     for (const channelId of this.ofConnection.get(connection) ?? []) {
       const channel = this.channels.get(channelId);
-      if (channel && (channel.subscribers.get(connection) ?? 0) < channel.known)
-        this.signal(connection, channelId, channel);
+      if (channel && (channel.subscribers.get(connection) ?? 0) < channel.fannedOut)
+        this.signal(connection, channel);
     }
   }
 
-  private signal(connection: ClientConnection, channelId: string, channel: HubChannel): void {
+  /** Reads the posts after the last one fanned out, once for every subscriber of this node. */
+  private fetch(channel: HubChannel): void {
+    if (channel.fetching) return;
+    channel.fetching = true;
+    (async () => {
+      try {
+        while (channel.fannedOut < channel.known && this.channels.get(channel.id) === channel) {
+          const rows = await this.options.readPosts(channel.id, channel.fannedOut);
+          if (rows.length === 0) break;
+          for (const row of rows) this.fanOut(channel, row.seq, frameOnce(this.encode(row)));
+        }
+      } catch (error) {
+        this.options.logger.error({ err: error, channelId: channel.id }, 'channel read failed');
+      } finally {
+        channel.fetching = false;
+      }
+      // Nothing (more) could be read: the subscribers still hear where the channel stands.
+      if (channel.fannedOut < channel.known)
+        this.fanOut(
+          channel,
+          channel.known,
+          frameOnce(encodeServerFrame({ type: 'channel_posted', channelId: channel.id, seq: channel.known })),
+        );
+    })().catch((error: unknown) =>
+      this.options.logger.error({ err: error, channelId: channel.id }, 'channel fan-out failed'),
+    );
+  }
+
+  private encode(row: ChannelPostRow): Uint8Array {
+    return encodeServerFrame(channelPostedFrame(row, this.options.pushBytes));
+  }
+
+  /** The same framed bytes to every subscriber not yet at `seq`; paused ones hear it when they drain. */
+  private fanOut(channel: HubChannel, seq: number, framed: FramedOnce): void {
+    if (seq <= channel.fannedOut) return;
+    channel.fannedOut = seq;
+    channel.known = Math.max(channel.known, seq);
+    for (const [connection, written] of channel.subscribers) {
+      if (connection.closed || connection.paused || written >= seq) continue;
+      channel.subscribers.set(connection, seq);
+      connection.writeFramed(framed);
+    }
+  }
+
+  private signal(connection: ClientConnection, channel: HubChannel): void {
     if (connection.closed || connection.paused) return;
-    channel.subscribers.set(connection, channel.known);
-    connection.send({ type: 'channel_posted', channelId, seq: channel.known });
+    channel.subscribers.set(connection, channel.fannedOut);
+    connection.send({ type: 'channel_posted', channelId: channel.id, seq: channel.fannedOut });
   }
 }

@@ -19,6 +19,7 @@ import type { BusSignal } from '../bus/ports.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
+import type { ChannelReadBatch } from '../channels/channel-read-batch.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import type { DeliveryService } from '../services/delivery-service.ts';
 import type { MailboxRow, Storage } from '../storage/ports.ts';
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   storage: Storage;
   auth: AuthService;
   delivery: DeliveryService;
+  /** Channel cursors moved over the socket (`channel_read`), written in batches. */
+  channelReads: ChannelReadBatch;
   clock: Clock;
   logger: Logger;
   config: Config['delivery'];
@@ -93,7 +96,7 @@ export class Gateway {
   private readonly byAccount = new Map<string, Set<ClientConnection>>();
   private readonly paused = new Set<ClientConnection>();
   private readonly hub: GroupHub;
-  private readonly channelHub = new ChannelHub();
+  private readonly channelHub: ChannelHub;
   /** Hellos per device in the current window (limits.connectsPerDevice). */
   private readonly connects: WindowCounter;
   private readonly timer: NodeJS.Timeout;
@@ -113,6 +116,17 @@ export class Gateway {
       },
       deps.logger,
     );
+    this.channelHub = new ChannelHub({
+      readPosts: (channelId, afterSeq) =>
+        deps.storage.channelPosts.range(
+          channelId,
+          afterSeq,
+          deps.config.catchUpPageSize,
+          deps.limits.catchUpPageBytes,
+        ),
+      pushBytes: deps.config.channelPushBytes,
+      logger: deps.logger,
+    });
     // Callbacks from the store, the timer and the sockets run where nothing else catches: one that
     // throws is logged, never the end of the process.
     deps.delivery.setListener({
@@ -378,6 +392,8 @@ export class Gateway {
       principal.deviceId,
       principal.accountId,
     );
+    // Read before `ready`, joined right after it: a post made once the client is ready is pushed to it.
+    const subscriptions = connection.sendOnly ? [] : await this.channelPositions(principal.accountId);
     if (connection.closed) return undefined;
     connection.send({
       type: 'ready',
@@ -394,7 +410,7 @@ export class Gateway {
     } else {
       for (const m of memberships) this.hub.join(connection, m.groupId, m.ackedSeq, m.lastSeq);
       this.pushMailbox(principal.deviceId);
-      await this.joinChannels(connection);
+      for (const s of subscriptions) this.channelHub.join(connection, s.channelId, s.cursor, s.lastSeq);
     }
     return connection;
   }
@@ -488,6 +504,13 @@ export class Gateway {
       case 'ping':
         connection.send({ type: 'pong', nonce: frame.nonce, serverTimeMs: this.deps.clock.now() });
         return;
+      case 'channel_read': {
+        // As an ack: only on a channel this connection is on, and never past what is committed.
+        const upTo = this.channelHub.readableUpTo(connection, frame.channelId);
+        if (upTo !== undefined && !connection.sendOnly)
+          this.deps.channelReads.read(connection.accountId, frame.channelId, Math.min(frame.seq, upTo));
+        return;
+      }
     }
   }
 
@@ -570,18 +593,19 @@ export class Gateway {
     }
   }
 
-  /** Signals the account's subscribed channels on this connection (those with unread posts at once). */
-  private async joinChannels(connection: ClientConnection): Promise<void> {
-    const subscriptions = await this.deps.storage.channelSubscriptions.byAccount(connection.accountId);
-    if (subscriptions.length === 0 || connection.closed) return;
+  /** The account's subscribed channels: where it has read to and where each channel stands. */
+  private async channelPositions(
+    accountId: string,
+  ): Promise<{ channelId: string; cursor: number; lastSeq: number }[]> {
+    const subscriptions = await this.deps.storage.channelSubscriptions.byAccount(accountId);
+    if (subscriptions.length === 0) return [];
     const channels = new Map(
       (await this.deps.storage.channels.byIds(subscriptions.map((s) => s.channelId))).map((c) => [c.id, c]),
     );
-    if (connection.closed) return;
-    for (const s of subscriptions) {
+    return subscriptions.flatMap((s) => {
       const channel = channels.get(s.channelId);
-      if (channel) this.channelHub.join(connection, channel.id, s.cursor, channel.lastSeq);
-    }
+      return channel ? [{ channelId: channel.id, cursor: s.cursor, lastSeq: channel.lastSeq }] : [];
+    });
   }
 
   private async reloadSubscription(connection: ClientConnection, channelId: string): Promise<void> {

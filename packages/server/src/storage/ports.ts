@@ -861,8 +861,8 @@ export interface ChannelPostStore {
   ): Promise<boolean>;
   /** As EntryStore.range: up to `limit` posts after `afterSeq`, within `maxBytes` of payload (the first always). */
   range(channelId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<ChannelPostRow[]>;
-  /** Adds one view to each post first posted at afterSeq < firstSeq <= upToSeq. */
-  countViews(channelId: string, afterSeq: number, upToSeq: number): Promise<void>;
+  /** Adds `views` (default one) to each post first posted at afterSeq < firstSeq <= upToSeq. */
+  countViews(channelId: string, afterSeq: number, upToSeq: number, views?: number): Promise<void>;
   /** Posts written by the account (its export). */
   byAuthor(accountId: string): Promise<ChannelPostRow[]>;
   deleteByChannel(channelId: string): Promise<number>;
@@ -888,6 +888,13 @@ export interface ChannelSubscriptionStore {
    * exactly one of any number of racing callers.
    */
   advance(accountId: string, channelId: string, from: number, to: number): Promise<boolean>;
+  /** The cursors of these accounts' subscriptions to the channel (accounts not subscribed are absent). */
+  cursorsOf(channelId: string, accountIds: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * `advance` for many accounts at once: moves the cursor of each of `accountIds` that is still at
+   * `from` to `to`, and returns those moved.
+   */
+  advanceMany(channelId: string, accountIds: readonly string[], from: number, to: number): Promise<string[]>;
   delete(accountId: string, channelId: string): Promise<boolean>;
   deleteByChannel(channelId: string): Promise<number>;
   deleteByAccount(accountId: string): Promise<ChannelSubscriptionRow[]>;

@@ -2320,6 +2320,42 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(await storage.channelSubscriptions.delete(row.accountId, row.channelId)).toBe(false);
     });
 
+    it('cursors of many subscriptions move in one call, each only from where it is; views count by the batch', async () => {
+      const channel = channelRow();
+      await storage.channels.insert(channel);
+      for (const p of [postRow(channel.id, 1, 4), postRow(channel.id, 2, 4), postRow(channel.id, 3, 4)])
+        await storage.channelPosts.insert(p);
+      // More accounts than one statement takes, so the batch is cut in pieces.
+      const accounts = Array.from({ length: 2050 }, () => f.id('u'));
+      for (const [i, accountId] of accounts.entries())
+        await storage.channelSubscriptions.insert({
+          accountId,
+          channelId: channel.id,
+          cursor: i === 0 ? 2 : 0,
+          subscribedAt: 1,
+        });
+      const cursors = await storage.channelSubscriptions.cursorsOf(channel.id, [...accounts, 'u_not_there']);
+      expect(cursors.size).toBe(accounts.length);
+      expect(cursors.get(accounts[0]!)).toBe(2);
+      expect(cursors.get(accounts[1]!)).toBe(0);
+      const moved = await storage.transaction((tx) =>
+        tx.channelSubscriptions.advanceMany(channel.id, [...accounts, 'u_not_there'], 0, 3),
+      );
+      expect(moved.sort()).toEqual(accounts.slice(1).sort());
+      expect(await storage.channelSubscriptions.advanceMany(channel.id, accounts, 0, 3)).toEqual([]);
+      expect(await storage.channelSubscriptions.advanceMany(channel.id, accounts, 3, 3)).toEqual([]);
+      expect(await storage.channelSubscriptions.get(accounts[0]!, channel.id)).toMatchObject({ cursor: 2 });
+      expect(await storage.channelSubscriptions.get(accounts[2049]!, channel.id)).toMatchObject({
+        cursor: 3,
+      });
+      await storage.channelPosts.countViews(channel.id, 0, 3, moved.length);
+      await storage.channelPosts.countViews(channel.id, 2, 3);
+      const views = (await storage.channelPosts.range(channel.id, 0, 10)).map((p) => p.views);
+      expect(views).toEqual([2049, 2049, 2050]);
+      await storage.channelSubscriptions.deleteByChannel(channel.id);
+      await storage.channelPosts.deleteByChannel(channel.id);
+    });
+
     it('invites are found by token hash, revoked once, and forget their creator', async () => {
       const channelId = f.id('c');
       const invite = {

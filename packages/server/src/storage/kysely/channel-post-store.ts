@@ -94,11 +94,11 @@ export class KyselyChannelPostStore implements ChannelPostStore {
     return rows.map(toRow);
   }
 
-  async countViews(channelId: string, afterSeq: number, upToSeq: number): Promise<void> {
-    if (upToSeq <= afterSeq) return;
+  async countViews(channelId: string, afterSeq: number, upToSeq: number, views = 1): Promise<void> {
+    if (upToSeq <= afterSeq || views <= 0) return;
     await this.db
       .updateTable('channel_posts')
-      .set({ views: sql`views + 1` })
+      .set({ views: sql`views + ${views}` })
       .where('channel_id', '=', channelId)
       .where('first_seq', '>', afterSeq)
       .where('first_seq', '<=', upToSeq)

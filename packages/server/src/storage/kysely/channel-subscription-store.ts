@@ -10,6 +10,9 @@ const toRow = (r: Selectable<ChannelSubscriptionsTable>): ChannelSubscriptionRow
   subscribedAt: Number(r.subscribed_at),
 });
 
+/** Accounts per statement of a batch (well below SQLite's and PostgreSQL's limits on parameters). */
+const CHUNK = 2000;
+
 /** Subscriptions: (account, channel, cursor), and nothing about which posts were read. */
 export class KyselyChannelSubscriptionStore implements ChannelSubscriptionStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -64,6 +67,42 @@ export class KyselyChannelSubscriptionStore implements ChannelSubscriptionStore 
       .where('cursor', '=', from)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
+  }
+
+  async cursorsOf(channelId: string, accountIds: readonly string[]): Promise<Map<string, number>> {
+    const cursors = new Map<string, number>();
+    for (let i = 0; i < accountIds.length; i += CHUNK) {
+      const rows = await this.db
+        .selectFrom('channel_subscriptions')
+        .select(['account_id', 'cursor'])
+        .where('channel_id', '=', channelId)
+        .where('account_id', 'in', accountIds.slice(i, i + CHUNK))
+        .execute();
+      for (const r of rows) cursors.set(r.account_id, Number(r.cursor));
+    }
+    return cursors;
+  }
+
+  async advanceMany(
+    channelId: string,
+    accountIds: readonly string[],
+    from: number,
+    to: number,
+  ): Promise<string[]> {
+    if (to <= from) return [];
+    const moved: string[] = [];
+    for (let i = 0; i < accountIds.length; i += CHUNK) {
+      const rows = await this.db
+        .updateTable('channel_subscriptions')
+        .set({ cursor: to })
+        .where('channel_id', '=', channelId)
+        .where('cursor', '=', from)
+        .where('account_id', 'in', accountIds.slice(i, i + CHUNK))
+        .returning('account_id')
+        .execute();
+      for (const r of rows) moved.push(r.account_id);
+    }
+    return moved;
   }
 
   async delete(accountId: string, channelId: string): Promise<boolean> {

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file courier/v1/frames.proto.
  */
 export const file_courier_v1_frames: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb3VyaWVyL3YxL2ZyYW1lcy5wcm90bxIKY291cmllci52MSKAAgoLQ2xpZW50RnJhbWUSIgoFaGVsbG8YASABKAsyES5jb3VyaWVyLnYxLkhlbGxvSAASIAoEc2VuZBgCIAEoCzIQLmNvdXJpZXIudjEuU2VuZEgAEh4KA2FjaxgDIAEoCzIPLmNvdXJpZXIudjEuQWNrSAASMgoOc2VuZF90b19kZXZpY2UYBCABKAsyGC5jb3VyaWVyLnYxLlNlbmRUb0RldmljZUgAEi0KC21haWxib3hfYWNrGAUgASgLMhYuY291cmllci52MS5NYWlsYm94QWNrSAASIAoEcGluZxgGIAEoCzIQLmNvdXJpZXIudjEuUGluZ0gAQgYKBGJvZHkiUwoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRINCgV0b2tlbhgCIAEoCRIOCgZjbGllbnQYAyABKAkSEQoJc2VuZF9vbmx5GAQgASgIIlQKBFNlbmQSEgoKcmVxdWVzdF9pZBgBIAEoDRIQCghncm91cF9pZBgCIAEoCRIVCg1jbGllbnRfbXNnX2lkGAMgASgJEg8KB3BheWxvYWQYBCABKAwiJAoDQWNrEhAKCGdyb3VwX2lkGAEgASgJEgsKA3NlcRgCIAEoBCJdCgxTZW5kVG9EZXZpY2USEgoKcmVxdWVzdF9pZBgBIAEoDRIRCglkZXZpY2VfaWQYAiABKAkSFQoNY2xpZW50X21zZ19pZBgDIAEoCRIPCgdwYXlsb2FkGAQgASgMIhkKCk1haWxib3hBY2sSCwoDc2VxGAEgASgEIhUKBFBpbmcSDQoFbm9uY2UYASABKAQiuQMKC1NlcnZlckZyYW1lEiIKBXJlYWR5GAEgASgLMhEuY291cmllci52MS5SZWFkeUgAEigKCGFjY2VwdGVkGAIgASgLMhQuY291cmllci52MS5BY2NlcHRlZEgAEiIKBWVudHJ5GAMgASgLMhEuY291cmllci52MS5FbnRyeUgAEi8KDG1haWxib3hfaXRlbRgEIAEoCzIXLmNvdXJpZXIudjEuTWFpbGJveEl0ZW1IABIiCgVlcnJvchgFIAEoCzIRLmNvdXJpZXIudjEuRXJyb3JIABIgCgRwb25nGAYgASgLMhAuY291cmllci52MS5Qb25nSAASLwoMZ3JvdXBfam9pbmVkGAcgASgLMhcuY291cmllci52MS5Hcm91cEpvaW5lZEgAEisKCmdyb3VwX2xlZnQYCCABKAsyFS5jb3VyaWVyLnYxLkdyb3VwTGVmdEgAEiYKB2dvb2RieWUYCSABKAsyEy5jb3VyaWVyLnYxLkdvb2RieWVIABIzCg5jaGFubmVsX3Bvc3RlZBgKIAEoCzIZLmNvdXJpZXIudjEuQ2hhbm5lbFBvc3RlZEgAQgYKBGJvZHkilAEKBVJlYWR5EhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SEgoKYWNjb3VudF9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSFgoOc2VydmVyX3RpbWVfbXMYBCABKAMSFwoPbWF4X2ZyYW1lX2J5dGVzGAUgASgNEhkKEW1heF9wYXlsb2FkX2J5dGVzGAYgASgNImMKCEFjY2VwdGVkEhIKCnJlcXVlc3RfaWQYASABKA0SEAoIZ3JvdXBfaWQYAiABKAkSCwoDc2VxGAMgASgEEhEKCWR1cGxpY2F0ZRgEIAEoCBIRCglkZXZpY2VfaWQYBSABKAkivAEKBUVudHJ5EhAKCGdyb3VwX2lkGAEgASgJEgsKA3NlcRgCIAEoBBIjCgRraW5kGAMgASgOMhUuY291cmllci52MS5FbnRyeUtpbmQSGQoRc2VuZGVyX2FjY291bnRfaWQYBCABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgFIAEoCRIVCg1jbGllbnRfbXNnX2lkGAYgASgJEg8KB3BheWxvYWQYByABKAwSEgoKc2VudF9hdF9tcxgIIAEoAyKLAQoLUm9zdGVyRXZlbnQSKAoGYWN0aW9uGAEgASgOMhguY291cmllci52MS5Sb3N0ZXJBY3Rpb24SGAoQYWN0b3JfYWNjb3VudF9pZBgCIAEoCRIbChNzdWJqZWN0X2FjY291bnRfaWRzGAMgAygJEgwKBHJvbGUYBCABKAkSDQoFdGl0bGUYBSABKAkisgEKC01haWxib3hJdGVtEgsKA3NlcRgBIAEoBBIZChFzZW5kZXJfYWNjb3VudF9pZBgCIAEoCRIYChBzZW5kZXJfZGV2aWNlX2lkGAMgASgJEhUKDWNsaWVudF9tc2dfaWQYBCABKAkSDwoHcGF5bG9hZBgFIAEoDBISCgpzZW50X2F0X21zGAYgASgDEiUKBGtpbmQYByABKA4yFy5jb3VyaWVyLnYxLk1haWxib3hLaW5kIlIKCk1sc1dlbGNvbWUSEAoIZ3JvdXBfaWQYASABKAkSDQoFZXBvY2gYAiABKAQSEgoKY29tbWl0X3NlcRgDIAEoBBIPCgd3ZWxjb21lGAQgASgMIjoKBUVycm9yEhIKCnJlcXVlc3RfaWQYASABKA0SDAoEY29kZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJIi0KBFBvbmcSDQoFbm9uY2UYASABKAQSFgoOc2VydmVyX3RpbWVfbXMYAiABKAMiMQoLR3JvdXBKb2luZWQSEAoIZ3JvdXBfaWQYASABKAkSEAoIZnJvbV9zZXEYAiABKAQiHQoJR3JvdXBMZWZ0EhAKCGdyb3VwX2lkGAEgASgJIigKB0dvb2RieWUSDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIjAKDUNoYW5uZWxQb3N0ZWQSEgoKY2hhbm5lbF9pZBgBIAEoCRILCgNzZXEYAiABKAQqbQoJRW50cnlLaW5kEhoKFkVOVFJZX0tJTkRfVU5TUEVDSUZJRUQQABIWChJFTlRSWV9LSU5EX01FU1NBR0UQARIVChFFTlRSWV9LSU5EX1JPU1RFUhACEhUKEUVOVFJZX0tJTkRfQ09NTUlUEAMq1AEKDFJvc3RlckFjdGlvbhIdChlST1NURVJfQUNUSU9OX1VOU1BFQ0lGSUVEEAASGQoVUk9TVEVSX0FDVElPTl9DUkVBVEVEEAESFwoTUk9TVEVSX0FDVElPTl9BRERFRBACEhkKFVJPU1RFUl9BQ1RJT05fUkVNT1ZFRBADEhYKElJPU1RFUl9BQ1RJT05fTEVGVBAEEh4KGlJPU1RFUl9BQ1RJT05fUk9MRV9DSEFOR0VEEAUSHgoaUk9TVEVSX0FDVElPTl9ERVZJQ0VfQURERUQQBipACgtNYWlsYm94S2luZBIXChNNQUlMQk9YX0tJTkRfREVWSUNFEAASGAoUTUFJTEJPWF9LSU5EX1dFTENPTUUQAWIGcHJvdG8z");
+  fileDesc("Chdjb3VyaWVyL3YxL2ZyYW1lcy5wcm90bxIKY291cmllci52MSKxAgoLQ2xpZW50RnJhbWUSIgoFaGVsbG8YASABKAsyES5jb3VyaWVyLnYxLkhlbGxvSAASIAoEc2VuZBgCIAEoCzIQLmNvdXJpZXIudjEuU2VuZEgAEh4KA2FjaxgDIAEoCzIPLmNvdXJpZXIudjEuQWNrSAASMgoOc2VuZF90b19kZXZpY2UYBCABKAsyGC5jb3VyaWVyLnYxLlNlbmRUb0RldmljZUgAEi0KC21haWxib3hfYWNrGAUgASgLMhYuY291cmllci52MS5NYWlsYm94QWNrSAASIAoEcGluZxgGIAEoCzIQLmNvdXJpZXIudjEuUGluZ0gAEi8KDGNoYW5uZWxfcmVhZBgHIAEoCzIXLmNvdXJpZXIudjEuQ2hhbm5lbFJlYWRIAEIGCgRib2R5IlMKBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SDQoFdG9rZW4YAiABKAkSDgoGY2xpZW50GAMgASgJEhEKCXNlbmRfb25seRgEIAEoCCJUCgRTZW5kEhIKCnJlcXVlc3RfaWQYASABKA0SEAoIZ3JvdXBfaWQYAiABKAkSFQoNY2xpZW50X21zZ19pZBgDIAEoCRIPCgdwYXlsb2FkGAQgASgMIiQKA0FjaxIQCghncm91cF9pZBgBIAEoCRILCgNzZXEYAiABKAQiXQoMU2VuZFRvRGV2aWNlEhIKCnJlcXVlc3RfaWQYASABKA0SEQoJZGV2aWNlX2lkGAIgASgJEhUKDWNsaWVudF9tc2dfaWQYAyABKAkSDwoHcGF5bG9hZBgEIAEoDCIZCgpNYWlsYm94QWNrEgsKA3NlcRgBIAEoBCIVCgRQaW5nEg0KBW5vbmNlGAEgASgEIi4KC0NoYW5uZWxSZWFkEhIKCmNoYW5uZWxfaWQYASABKAkSCwoDc2VxGAIgASgEIrkDCgtTZXJ2ZXJGcmFtZRIiCgVyZWFkeRgBIAEoCzIRLmNvdXJpZXIudjEuUmVhZHlIABIoCghhY2NlcHRlZBgCIAEoCzIULmNvdXJpZXIudjEuQWNjZXB0ZWRIABIiCgVlbnRyeRgDIAEoCzIRLmNvdXJpZXIudjEuRW50cnlIABIvCgxtYWlsYm94X2l0ZW0YBCABKAsyFy5jb3VyaWVyLnYxLk1haWxib3hJdGVtSAASIgoFZXJyb3IYBSABKAsyES5jb3VyaWVyLnYxLkVycm9ySAASIAoEcG9uZxgGIAEoCzIQLmNvdXJpZXIudjEuUG9uZ0gAEi8KDGdyb3VwX2pvaW5lZBgHIAEoCzIXLmNvdXJpZXIudjEuR3JvdXBKb2luZWRIABIrCgpncm91cF9sZWZ0GAggASgLMhUuY291cmllci52MS5Hcm91cExlZnRIABImCgdnb29kYnllGAkgASgLMhMuY291cmllci52MS5Hb29kYnllSAASMwoOY2hhbm5lbF9wb3N0ZWQYCiABKAsyGS5jb3VyaWVyLnYxLkNoYW5uZWxQb3N0ZWRIAEIGCgRib2R5IpQBCgVSZWFkeRIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhIKCmFjY291bnRfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJEhYKDnNlcnZlcl90aW1lX21zGAQgASgDEhcKD21heF9mcmFtZV9ieXRlcxgFIAEoDRIZChFtYXhfcGF5bG9hZF9ieXRlcxgGIAEoDSJjCghBY2NlcHRlZBISCgpyZXF1ZXN0X2lkGAEgASgNEhAKCGdyb3VwX2lkGAIgASgJEgsKA3NlcRgDIAEoBBIRCglkdXBsaWNhdGUYBCABKAgSEQoJZGV2aWNlX2lkGAUgASgJIrwBCgVFbnRyeRIQCghncm91cF9pZBgBIAEoCRILCgNzZXEYAiABKAQSIwoEa2luZBgDIAEoDjIVLmNvdXJpZXIudjEuRW50cnlLaW5kEhkKEXNlbmRlcl9hY2NvdW50X2lkGAQgASgJEhgKEHNlbmRlcl9kZXZpY2VfaWQYBSABKAkSFQoNY2xpZW50X21zZ19pZBgGIAEoCRIPCgdwYXlsb2FkGAcgASgMEhIKCnNlbnRfYXRfbXMYCCABKAMiiwEKC1Jvc3RlckV2ZW50EigKBmFjdGlvbhgBIAEoDjIYLmNvdXJpZXIudjEuUm9zdGVyQWN0aW9uEhgKEGFjdG9yX2FjY291bnRfaWQYAiABKAkSGwoTc3ViamVjdF9hY2NvdW50X2lkcxgDIAMoCRIMCgRyb2xlGAQgASgJEg0KBXRpdGxlGAUgASgJIrIBCgtNYWlsYm94SXRlbRILCgNzZXEYASABKAQSGQoRc2VuZGVyX2FjY291bnRfaWQYAiABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgDIAEoCRIVCg1jbGllbnRfbXNnX2lkGAQgASgJEg8KB3BheWxvYWQYBSABKAwSEgoKc2VudF9hdF9tcxgGIAEoAxIlCgRraW5kGAcgASgOMhcuY291cmllci52MS5NYWlsYm94S2luZCJSCgpNbHNXZWxjb21lEhAKCGdyb3VwX2lkGAEgASgJEg0KBWVwb2NoGAIgASgEEhIKCmNvbW1pdF9zZXEYAyABKAQSDwoHd2VsY29tZRgEIAEoDCI6CgVFcnJvchISCgpyZXF1ZXN0X2lkGAEgASgNEgwKBGNvZGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSItCgRQb25nEg0KBW5vbmNlGAEgASgEEhYKDnNlcnZlcl90aW1lX21zGAIgASgDIjEKC0dyb3VwSm9pbmVkEhAKCGdyb3VwX2lkGAEgASgJEhAKCGZyb21fc2VxGAIgASgEIh0KCUdyb3VwTGVmdBIQCghncm91cF9pZBgBIAEoCSIoCgdHb29kYnllEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSJXCg1DaGFubmVsUG9zdGVkEhIKCmNoYW5uZWxfaWQYASABKAkSCwoDc2VxGAIgASgEEiUKBHBvc3QYAyABKAsyFy5jb3VyaWVyLnYxLkNoYW5uZWxQb3N0IsEBCgtDaGFubmVsUG9zdBIPCgdwb3N0X2lkGAEgASgJEgsKA3NlcRgCIAEoBBIQCghyZXZpc2lvbhgDIAEoDRIPCgdkZWxldGVkGAQgASgIEgwKBGJvZHkYBSABKAwSEQoJc2lnbmF0dXJlGAYgASgMEhUKDWNyZWF0ZWRfYXRfbXMYByABKAMSGQoMZWRpdGVkX2F0X21zGAggASgDSACIAQESDQoFdmlld3MYCSABKARCDwoNX2VkaXRlZF9hdF9tcyptCglFbnRyeUtpbmQSGgoWRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhYKEkVOVFJZX0tJTkRfTUVTU0FHRRABEhUKEUVOVFJZX0tJTkRfUk9TVEVSEAISFQoRRU5UUllfS0lORF9DT01NSVQQAyrUAQoMUm9zdGVyQWN0aW9uEh0KGVJPU1RFUl9BQ1RJT05fVU5TUEVDSUZJRUQQABIZChVST1NURVJfQUNUSU9OX0NSRUFURUQQARIXChNST1NURVJfQUNUSU9OX0FEREVEEAISGQoVUk9TVEVSX0FDVElPTl9SRU1PVkVEEAMSFgoSUk9TVEVSX0FDVElPTl9MRUZUEAQSHgoaUk9TVEVSX0FDVElPTl9ST0xFX0NIQU5HRUQQBRIeChpST1NURVJfQUNUSU9OX0RFVklDRV9BRERFRBAGKkAKC01haWxib3hLaW5kEhcKE01BSUxCT1hfS0lORF9ERVZJQ0UQABIYChRNQUlMQk9YX0tJTkRfV0VMQ09NRRABYgZwcm90bzM");
 
 /**
  * @generated from message courier.v1.ClientFrame
@@ -59,6 +59,12 @@ export type ClientFrame = Message<"courier.v1.ClientFrame"> & {
      */
     value: Ping;
     case: "ping";
+  } | {
+    /**
+     * @generated from field: courier.v1.ChannelRead channel_read = 7;
+     */
+    value: ChannelRead;
+    case: "channelRead";
   } | { case: undefined; value?: undefined };
 };
 
@@ -235,6 +241,32 @@ export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
   messageDesc(file_courier_v1_frames, 6);
 
 /**
+ * Cumulative: the account has read the channel's posts up to and including seq (they were pushed to
+ * it, or it read them over HTTP). Moves the subscription's cursor; the server coalesces these and
+ * writes the cursors of all subscribers in a few statements, at most delivery.channelReadFlushMs late.
+ *
+ * @generated from message courier.v1.ChannelRead
+ */
+export type ChannelRead = Message<"courier.v1.ChannelRead"> & {
+  /**
+   * @generated from field: string channel_id = 1;
+   */
+  channelId: string;
+
+  /**
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message courier.v1.ChannelRead.
+ * Use `create(ChannelReadSchema)` to create a new message.
+ */
+export const ChannelReadSchema: GenMessage<ChannelRead> = /*@__PURE__*/
+  messageDesc(file_courier_v1_frames, 7);
+
+/**
  * @generated from message courier.v1.ServerFrame
  */
 export type ServerFrame = Message<"courier.v1.ServerFrame"> & {
@@ -309,7 +341,7 @@ export type ServerFrame = Message<"courier.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 7);
+  messageDesc(file_courier_v1_frames, 8);
 
 /**
  * @generated from message courier.v1.Ready
@@ -351,7 +383,7 @@ export type Ready = Message<"courier.v1.Ready"> & {
  * Use `create(ReadySchema)` to create a new message.
  */
 export const ReadySchema: GenMessage<Ready> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 8);
+  messageDesc(file_courier_v1_frames, 9);
 
 /**
  * The request was made durable. duplicate = a retry of an already stored client_msg_id.
@@ -390,7 +422,7 @@ export type Accepted = Message<"courier.v1.Accepted"> & {
  * Use `create(AcceptedSchema)` to create a new message.
  */
 export const AcceptedSchema: GenMessage<Accepted> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 9);
+  messageDesc(file_courier_v1_frames, 10);
 
 /**
  * @generated from message courier.v1.Entry
@@ -442,7 +474,7 @@ export type Entry = Message<"courier.v1.Entry"> & {
  * Use `create(EntrySchema)` to create a new message.
  */
 export const EntrySchema: GenMessage<Entry> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 10);
+  messageDesc(file_courier_v1_frames, 11);
 
 /**
  * @generated from message courier.v1.RosterEvent
@@ -479,7 +511,7 @@ export type RosterEvent = Message<"courier.v1.RosterEvent"> & {
  * Use `create(RosterEventSchema)` to create a new message.
  */
 export const RosterEventSchema: GenMessage<RosterEvent> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 11);
+  messageDesc(file_courier_v1_frames, 12);
 
 /**
  * @generated from message courier.v1.MailboxItem
@@ -526,7 +558,7 @@ export type MailboxItem = Message<"courier.v1.MailboxItem"> & {
  * Use `create(MailboxItemSchema)` to create a new message.
  */
 export const MailboxItemSchema: GenMessage<MailboxItem> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 12);
+  messageDesc(file_courier_v1_frames, 13);
 
 /**
  * A Welcome routed to one added device: the group, the epoch it joins at (its ratchet tree is
@@ -562,7 +594,7 @@ export type MlsWelcome = Message<"courier.v1.MlsWelcome"> & {
  * Use `create(MlsWelcomeSchema)` to create a new message.
  */
 export const MlsWelcomeSchema: GenMessage<MlsWelcome> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 13);
+  messageDesc(file_courier_v1_frames, 14);
 
 /**
  * @generated from message courier.v1.Error
@@ -589,7 +621,7 @@ export type Error = Message<"courier.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 14);
+  messageDesc(file_courier_v1_frames, 15);
 
 /**
  * @generated from message courier.v1.Pong
@@ -611,7 +643,7 @@ export type Pong = Message<"courier.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 15);
+  messageDesc(file_courier_v1_frames, 16);
 
 /**
  * The device was added to a group; entries after from_seq follow.
@@ -635,7 +667,7 @@ export type GroupJoined = Message<"courier.v1.GroupJoined"> & {
  * Use `create(GroupJoinedSchema)` to create a new message.
  */
 export const GroupJoinedSchema: GenMessage<GroupJoined> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 16);
+  messageDesc(file_courier_v1_frames, 17);
 
 /**
  * The device no longer receives the group's entries.
@@ -654,7 +686,7 @@ export type GroupLeft = Message<"courier.v1.GroupLeft"> & {
  * Use `create(GroupLeftSchema)` to create a new message.
  */
 export const GroupLeftSchema: GenMessage<GroupLeft> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 17);
+  messageDesc(file_courier_v1_frames, 18);
 
 /**
  * Sent just before the server closes the connection.
@@ -678,12 +710,14 @@ export type Goodbye = Message<"courier.v1.Goodbye"> & {
  * Use `create(GoodbyeSchema)` to create a new message.
  */
 export const GoodbyeSchema: GenMessage<Goodbye> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 18);
+  messageDesc(file_courier_v1_frames, 19);
 
 /**
- * A channel this account subscribes to has new posts up to seq (a signal: the posts themselves are
- * public, signed by the channel's key, and read over HTTP from the subscription's cursor). The server
- * encodes this frame once per post and writes the same bytes to every subscribed connection.
+ * A channel this account subscribes to has new posts up to seq. When the post at seq is small
+ * (delivery.channelPushBytes), it rides along in `post`: public, signed by the channel's key, and
+ * checked by the client exactly as one read over HTTP. Without `post` the frame is a signal only
+ * (a large post, or a connection that fell behind): the client reads from its cursor over HTTP. The
+ * server encodes this frame once per post and writes the same bytes to every subscribed connection.
  *
  * @generated from message courier.v1.ChannelPosted
  */
@@ -697,6 +731,11 @@ export type ChannelPosted = Message<"courier.v1.ChannelPosted"> & {
    * @generated from field: uint64 seq = 2;
    */
   seq: bigint;
+
+  /**
+   * @generated from field: courier.v1.ChannelPost post = 3;
+   */
+  post?: ChannelPost | undefined;
 };
 
 /**
@@ -704,7 +743,70 @@ export type ChannelPosted = Message<"courier.v1.ChannelPosted"> & {
  * Use `create(ChannelPostedSchema)` to create a new message.
  */
 export const ChannelPostedSchema: GenMessage<ChannelPosted> = /*@__PURE__*/
-  messageDesc(file_courier_v1_frames, 19);
+  messageDesc(file_courier_v1_frames, 20);
+
+/**
+ * One revision of a channel post, as GET /v1/channels/{id}/posts serves it (bytes, not base64).
+ *
+ * @generated from message courier.v1.ChannelPost
+ */
+export type ChannelPost = Message<"courier.v1.ChannelPost"> & {
+  /**
+   * @generated from field: string post_id = 1;
+   */
+  postId: string;
+
+  /**
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: uint32 revision = 3;
+   */
+  revision: number;
+
+  /**
+   * @generated from field: bool deleted = 4;
+   */
+  deleted: boolean;
+
+  /**
+   * @generated from field: bytes body = 5;
+   */
+  body: Uint8Array;
+
+  /**
+   * Ed25519 over channelPostSignedBytes (64 bytes).
+   *
+   * @generated from field: bytes signature = 6;
+   */
+  signature: Uint8Array;
+
+  /**
+   * @generated from field: int64 created_at_ms = 7;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * Absent when the post was never edited.
+   *
+   * @generated from field: optional int64 edited_at_ms = 8;
+   */
+  editedAtMs?: bigint | undefined;
+
+  /**
+   * @generated from field: uint64 views = 9;
+   */
+  views: bigint;
+};
+
+/**
+ * Describes the message courier.v1.ChannelPost.
+ * Use `create(ChannelPostSchema)` to create a new message.
+ */
+export const ChannelPostSchema: GenMessage<ChannelPost> = /*@__PURE__*/
+  messageDesc(file_courier_v1_frames, 21);
 
 /**
  * @generated from enum courier.v1.EntryKind
