@@ -1,0 +1,134 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './support/harness.ts';
+import { stillPng } from './support/sticker-images.ts';
+import { checkScreen, signUpInBrowser } from './support/web-person.ts';
+
+const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
+
+/**
+ * Issue 16, running a channel with admins in the web app (Chromium, a real server, real MLS): the
+ * owner names an admin in the Manage panel, which hands the channel key over end to end; the admin's
+ * browser imports it (and says so), gets a composer, and posts a photo; a subscriber sees the photo's
+ * preview, which travels in the signed post, and opens the full photo in the viewer (downloaded and
+ * decrypted with the key in the post). The composer says attached files are readable by anyone who
+ * can read the channel. The new screens pass axe at 360 and 1280 px.
+ */
+describe('channel admins and media posts in the web app (Chromium)', { timeout: 300_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  const step = (what: string) =>
+    process.stderr.write(`[web-channel-admin ${new Date().toISOString()}] ${what}\n`);
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startTestServer({ storage: 'sqlite' });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const check = (page: Page, screen: string) => checkScreen(page, screen, ARTIFACTS);
+  const posts = (page: Page) => page.getByRole('log', { name: /^Posts of / });
+
+  it('the owner names an admin, the key reaches the admin’s browser, the admin posts a photo, a subscriber opens it', async () => {
+    const suffix = Date.now().toString(36).slice(-6);
+    const name = `desk_${suffix}`;
+    const [owner, admin, reader] = await Promise.all([
+      signUpInBrowser(browser, server, 'Olivia'),
+      signUpInBrowser(browser, server, 'Ada'),
+      signUpInBrowser(browser, server, 'Sam'),
+    ]);
+    step('signed up');
+
+    // The owner makes a public channel on this device (which makes its key).
+    await owner.page.locator('.channels-entry').click();
+    await owner.page.getByRole('button', { name: 'New channel' }).click();
+    await owner.page.getByLabel(/^Name/).fill(name);
+    await owner.page.getByLabel('Title').fill('Help Desk');
+    await owner.page.getByRole('button', { name: 'Create channel' }).click();
+    await owner.page.getByRole('heading', { name: 'Help Desk' }).waitFor();
+    await owner.page.getByLabel('Post to the channel').waitFor();
+
+    // The reader subscribes by the public link.
+    await reader.page.goto(`${server.url}/#channel=${name}`);
+    await reader.page.getByRole('button', { name: 'Subscribe' }).click();
+    await posts(reader.page).waitFor();
+    step('channel made, reader subscribed');
+
+    // Before being named, the admin-to-be has no such channel and no key.
+    // The owner names Ada an admin: the key goes to her devices end to end.
+    await owner.page.getByRole('button', { name: 'Manage' }).click();
+    await owner.page.getByLabel('Username or phone number').fill(`@${admin.username}`);
+    await owner.page.getByRole('button', { name: 'Make admin' }).click();
+    await owner.page.getByText('Ada is an admin of').waitFor();
+    expect(await owner.page.locator('.channel-manage').textContent()).toContain(
+      'went to their devices end to end',
+    );
+    await check(owner.page, 'channel-manage-admins');
+    step('admin named');
+
+    // Ada's browser checks the key (sender is the owner, she is an admin, the key is the channel's),
+    // keeps it in the worker's IndexedDB and says so.
+    await admin.page
+      .getByRole('status')
+      .filter({ hasText: `Channel key received for @${name}` })
+      .waitFor({ timeout: 60_000 });
+    await admin.page.locator('.channels-entry').click();
+    await admin.page
+      .getByRole('list', { name: 'Your channels' })
+      .getByRole('button', { name: /Help Desk/ })
+      .click();
+    await admin.page.getByRole('heading', { name: 'Help Desk' }).waitFor();
+    await admin.page.getByLabel('Post to the channel').waitFor();
+    expect(await admin.page.locator('.no-key').count()).toBe(0);
+    const note = await admin.page.locator('#composer-public-note').textContent();
+    expect(note).toContain('not end-to-end encrypted');
+    expect(note).toContain('Attached files are readable by anyone who can read the channel');
+    step('admin holds the key');
+
+    // Ada posts a photo (the picker of the composer; a preview is made on her page).
+    const photo = await stillPng(1000, 600);
+    await admin.page
+      .getByLabel('Files to post')
+      .setInputFiles({ name: 'harbour.png', mimeType: 'image/png', buffer: photo });
+    const mine = posts(admin.page).locator('.channel-post .media.photo');
+    await mine.getByRole('img', { name: 'Photo: harbour.png' }).waitFor();
+    await check(admin.page, 'channel-admin-composer');
+    step('admin posted a photo');
+
+    // Sam sees the preview from inside the signed post (nothing downloaded yet), then opens the photo.
+    const seen = posts(reader.page).locator('.channel-post .media.photo');
+    await seen.getByRole('img', { name: 'Photo: harbour.png' }).waitFor();
+    const thumb = await seen.locator('img').evaluate((img: HTMLImageElement) => ({
+      src: img.src,
+      width: img.naturalWidth,
+    }));
+    expect(thumb.src.startsWith('blob:')).toBe(true);
+    expect(thumb.width).toBeGreaterThan(0);
+    expect(thumb.width).toBeLessThan(1000);
+    await seen.getByRole('button', { name: /Open photo harbour\.png/ }).click();
+    const viewer = reader.page.getByRole('dialog', { name: 'Photo: harbour.png' });
+    await viewer.locator('img[data-full="true"]').waitFor();
+    expect(
+      await viewer
+        .locator('img[data-full="true"]')
+        .evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]),
+    ).toEqual([1000, 600]);
+    await check(reader.page, 'channel-photo-viewer');
+    await reader.page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
+    // A subscriber has no composer and no file picker.
+    expect(await reader.page.getByLabel('Files to post').count()).toBe(0);
+    step('subscriber opened the photo');
+
+    for (const person of [owner, admin, reader]) await person.context.close();
+  });
+});
