@@ -129,6 +129,51 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
     expect(await reader.page.getByLabel('Files to post').count()).toBe(0);
     step('subscriber opened the photo');
 
+    // Ada signs in on a second browser (a new device, added since the key went): it holds no key,
+    // has no composer and says to ask the owner; the owner sends the key again, and it arrives.
+    const second = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const tablet = await second.newPage();
+    await tablet.goto(server.url);
+    await tablet.getByLabel('Phone number', { exact: true }).fill(admin.phone);
+    await tablet.getByRole('button', { name: 'Send code' }).click();
+    await tablet.locator('#code-sent').waitFor();
+    await tablet.getByLabel('Code from the text message').fill(server.sms.lastCode(admin.phone));
+    await tablet.getByRole('button', { name: 'Sign in' }).click();
+    await tablet.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    await tablet.locator('.channels-entry').click();
+    await tablet
+      .getByRole('list', { name: 'Your channels' })
+      .getByRole('button', { name: /Help Desk/ })
+      .click();
+    await tablet.getByText('Ask the owner to send the key again').waitFor();
+    expect(await tablet.getByLabel('Post to the channel').count()).toBe(0);
+    await check(tablet, 'channel-admin-no-key');
+    await owner.page.getByLabel('Username or phone number').fill(`@${admin.username}`);
+    await owner.page.getByRole('button', { name: 'Send key again' }).click();
+    await owner.page.getByText("The channel's key went to Ada again").waitFor();
+    await tablet
+      .getByRole('status')
+      .filter({ hasText: `Channel key received for @${name}` })
+      .waitFor();
+    await tablet.getByLabel('Post to the channel').waitFor();
+    expect(await tablet.getByText('Ask the owner to send the key again').count()).toBe(0);
+    step('the key sent again reached the admin’s new device');
+
+    // The owner takes the role back: the server refuses Ada's posts though her devices keep the key.
+    await owner.page.getByLabel('Username or phone number').fill(`@${admin.username}`);
+    await owner.page.getByRole('button', { name: 'Remove admin' }).click();
+    await owner.page.getByText('Ada is no longer an admin').waitFor();
+    await admin.page.getByLabel('Post to the channel').fill('Still here?');
+    await admin.page.getByRole('button', { name: 'Post', exact: true }).click();
+    await admin.page
+      .getByRole('alert')
+      .filter({ hasText: "Only the channel's owner and admins may do this." })
+      .waitFor();
+    expect(await posts(reader.page).locator('.channel-post').filter({ hasText: 'Still here?' }).count()).toBe(
+      0,
+    );
+    await second.close();
+
     for (const person of [owner, admin, reader]) await person.context.close();
   });
 });
