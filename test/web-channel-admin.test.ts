@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +129,24 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
     // A subscriber has no composer and no file picker.
     expect(await reader.page.getByLabel('Files to post').count()).toBe(0);
     step('subscriber opened the photo');
+
+    // A file by the Attach button: Sam downloads it (decrypted with the key in the signed post) and
+    // gets the same bytes.
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(150_000)]);
+    const [chooser] = await Promise.all([
+      admin.page.waitForEvent('filechooser'),
+      admin.page.getByRole('button', { name: 'Attach file' }).click(),
+    ]);
+    await chooser.setFiles({ name: 'rota.pdf', mimeType: 'application/pdf', buffer: pdf });
+    const sent = posts(reader.page).locator('.channel-post .media.file').filter({ hasText: 'rota.pdf' });
+    await sent.waitFor();
+    const [download] = await Promise.all([
+      reader.page.waitForEvent('download'),
+      sent.getByRole('button', { name: 'Download rota.pdf' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('rota.pdf');
+    expect(readFileSync(await download.path()).equals(pdf)).toBe(true);
+    step('subscriber downloaded a file');
 
     // Ada signs in on a second browser (a new device, added since the key went): it holds no key,
     // has no composer and says to ask the owner; the owner sends the key again, and it arrives.
