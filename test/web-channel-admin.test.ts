@@ -191,6 +191,9 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
     expect(await posts(reader.page).locator('.channel-post').filter({ hasText: 'Still here?' }).count()).toBe(
       0,
     );
+    // Her view is asked again: she is a subscriber now, without a composer.
+    await admin.page.getByLabel('Post to the channel').waitFor({ state: 'detached' });
+    await admin.page.getByRole('button', { name: 'Unsubscribe' }).waitFor();
     await second.close();
 
     for (const person of [owner, admin, reader]) await person.context.close();

@@ -13,7 +13,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { channelMediaGroup } from '../ui/channel-link.ts';
 import { withDaySeparators } from '../ui/day-groups.ts';
-import { Alert, useAction } from '../ui/errors.tsx';
+import { Alert, messageOf, useAction } from '../ui/errors.tsx';
 import { MediaComposer } from '../ui/media-composer.tsx';
 import { MediaMessage } from '../ui/media-message.tsx';
 import { MessageText } from '../ui/message-text.tsx';
@@ -45,7 +45,7 @@ export function ChannelView(props: {
   const [editing, setEditing] = useState<{ postId: string; text: string } | undefined>();
   /** A question waiting for a yes (delete a post, unsubscribe). */
   const [confirming, setConfirming] = useState<string | undefined>();
-  const { error, busy, run } = useAction();
+  const { error, busy, run, setError } = useAction();
   const log = useRef<HTMLDivElement>(null);
   const anchor = useRef<{ height: number; top: number } | undefined>(undefined);
   const stickToBottom = useRef(true);
@@ -72,16 +72,22 @@ export function ChannelView(props: {
     };
   }, [channelId, run]);
 
+  // Asked again whenever the list changed; that does not clear what the person's last action said
+  // (a post refused because the role was taken back also shows the channel again, without a composer).
   useEffect(() => {
     let cancelled = false;
-    void run(async () => {
-      const shown = await device.channel(channelId);
-      if (!cancelled) setChannel(shown);
-    });
+    device.channel(channelId).then(
+      (shown) => {
+        if (!cancelled) setChannel(shown);
+      },
+      (caught: unknown) => {
+        if (!cancelled) setError(messageOf(caught));
+      },
+    );
     return () => {
       cancelled = true;
     };
-  }, [channelId, props.listVersion, run]);
+  }, [channelId, props.listVersion, setError]);
 
   useEffect(() => {
     let cancelled = false;

@@ -242,7 +242,21 @@ export class DeviceChannels {
   // Posting (devices that hold the channel key) ---------------------------------------------------
 
   async post(channelId: string, content: AnyContent): Promise<void> {
-    await this.keepMine(channelId, content, await this.client.post(channelId, content));
+    await this.keepMine(channelId, content, await this.refusedRole(this.client.post(channelId, content)));
+  }
+
+  /**
+   * The server refused a post because this account is no longer an admin (the role was taken back
+   * on another device): the channel is shown again, without the composer.
+   */
+  private async refusedRole<T>(posting: Promise<T>): Promise<T> {
+    try {
+      return await posting;
+    } catch (error) {
+      if (error instanceof CourierError && error.code === 'CHANNEL_NOT_ADMIN')
+        this.deps.emit({ kind: 'channels' });
+      throw error;
+    }
   }
 
   /** Encrypts, uploads (progress, cancel through `options`) and posts a file; keeps the post. */
@@ -252,7 +266,9 @@ export class DeviceChannels {
     describe: FileDescription,
     options: UploadOptions,
   ): Promise<void> {
-    const view = await this.client.postFile(this.deps.endpoint(), channelId, source, describe, options);
+    const view = await this.refusedRole(
+      this.client.postFile(this.deps.endpoint(), channelId, source, describe, options),
+    );
     await this.keepMine(channelId, { v: 1, type: 'file', file: view.file, sentAtMs: view.createdAtMs }, view);
   }
 
