@@ -38,6 +38,19 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
 
   const check = (page: Page, screen: string) => checkScreen(page, screen, ARTIFACTS);
   const posts = (page: Page) => page.getByRole('log', { name: /^Posts of / });
+  /** Signs an existing account in on a new browser (a new device of it). */
+  const signInAgain = async (phone: string) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByLabel('Phone number', { exact: true }).fill(phone);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.locator('#code-sent').waitFor();
+    await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    return { context, page };
+  };
 
   it('the owner names an admin, the key reaches the admin’s browser, the admin posts a photo, a subscriber opens it', async () => {
     const suffix = Date.now().toString(36).slice(-6);
@@ -150,15 +163,7 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
 
     // Ada signs in on a second browser (a new device, added since the key went): it holds no key,
     // has no composer and says to ask the owner; the owner sends the key again, and it arrives.
-    const second = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const tablet = await second.newPage();
-    await tablet.goto(server.url);
-    await tablet.getByLabel('Phone number', { exact: true }).fill(admin.phone);
-    await tablet.getByRole('button', { name: 'Send code' }).click();
-    await tablet.locator('#code-sent').waitFor();
-    await tablet.getByLabel('Code from the text message').fill(server.sms.lastCode(admin.phone));
-    await tablet.getByRole('button', { name: 'Sign in' }).click();
-    await tablet.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    const { context: second, page: tablet } = await signInAgain(admin.phone);
     await tablet.locator('.channels-entry').click();
     await tablet
       .getByRole('list', { name: 'Your channels' })
@@ -197,5 +202,32 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
     await second.close();
 
     for (const person of [owner, admin, reader]) await person.context.close();
+  });
+
+  it('a channel made in the browser shares its key with the owner’s other devices', async () => {
+    const suffix = Date.now().toString(36).slice(-6);
+    const owner = await signUpInBrowser(browser, server, 'Omar');
+    const laptop = await signInAgain(owner.phone);
+    await owner.page.locator('.channels-entry').click();
+    await owner.page.getByRole('button', { name: 'New channel' }).click();
+    await owner.page.getByLabel(/^Name/).fill(`shared_${suffix}`);
+    await owner.page.getByLabel('Title').fill('Shared Keys');
+    await owner.page.getByRole('button', { name: 'Create channel' }).click();
+    await owner.page.getByRole('heading', { name: 'Shared Keys' }).waitFor();
+    // The other device gets the key end to end (a chat of the owner alone) and may post.
+    await laptop.page
+      .getByRole('status')
+      .filter({ hasText: `Channel key received for @shared_${suffix}` })
+      .waitFor({ timeout: 60_000 });
+    await laptop.page.locator('.channels-entry').click();
+    await laptop.page
+      .getByRole('list', { name: 'Your channels' })
+      .getByRole('button', { name: /Shared Keys/ })
+      .click();
+    await laptop.page.getByLabel('Post to the channel').fill('From the laptop');
+    await laptop.page.getByLabel('Post to the channel').press('Enter');
+    await posts(owner.page).locator('.channel-post').filter({ hasText: 'From the laptop' }).waitFor();
+    await laptop.context.close();
+    await owner.context.close();
   });
 });
