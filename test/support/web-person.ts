@@ -10,6 +10,8 @@ export interface WebPerson {
   page: Page;
   name: string;
   username: string;
+  /** The phone number signed up with (to sign in on another device). */
+  phone: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function signUpInBrowser(
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
   await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
-  return { context, page, name, username };
+  return { context, page, name, username, phone };
 }
 
 /**

@@ -53,7 +53,7 @@ export function App() {
   /** What the last action did (a request deleted, a person blocked), said politely. */
   const [notice, setNotice] = useState('');
   const [versions, setVersions] = useState<Record<string, number>>({});
-  const channels = useChannels();
+  const channels = useChannels(setNotice);
   const refreshChannels = channels.refresh;
   const channelEvent = channels.onEvent;
   const clearChannels = channels.clear;

@@ -1,7 +1,8 @@
 /**
  * Running a channel (issue 16): invite links (made, shown once, revoked) for its owner and admins,
- * and naming admins for its owner. An admin's sessions may post at once; to sign posts their device
- * also needs the channel's key, which the owner's device holds.
+ * and naming admins for its owner. Naming an admin hands them the channel's key end to end (in the
+ * direct chat with them, which all their devices are in); "Send key again" sends it once more, for a
+ * device that joined since or missed it, and the owner can send it to their own other devices.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
@@ -25,14 +26,17 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
     void load();
   }, [channel.channelId]);
 
-  const admin = (on: boolean) =>
+  const admin = (action: 'add' | 'remove' | 'send-key', who = handle) =>
     void run(async () => {
-      const name = await device.setChannelAdmin(channel.channelId, handle, on);
+      setSaid('');
+      const name = await device.channelAdmin(channel.channelId, who, action);
       setHandle('');
       setSaid(
-        on
-          ? `${name} is an admin of @${channel.name}: their devices may post once they hold the channel's key.`
-          : `${name} is no longer an admin of @${channel.name}.`,
+        action === 'add'
+          ? `${name} is an admin of @${channel.name}. The channel's key went to their devices end to end; they can post once it arrives.`
+          : action === 'remove'
+            ? `${name} is no longer an admin of @${channel.name}. Their devices keep the key, but the server refuses their posts.`
+            : `The channel's key went to ${name} again, end to end.`,
       );
     });
 
@@ -108,10 +112,14 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
           class="channel-admins"
           onSubmit={(event) => {
             event.preventDefault();
-            admin(true);
+            admin('add');
           }}
         >
           <h4>Admins</h4>
+          <p>
+            An admin gets the channel's secret key, end to end, and can post as the channel. The key cannot be
+            taken back: removing an admin stops the server taking their posts.
+          </p>
           <label for="channel-admin-handle">Username or phone number</label>
           <input
             id="channel-admin-handle"
@@ -127,11 +135,22 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
               type="button"
               class="secondary"
               disabled={busy || handle.trim() === ''}
-              onClick={() => admin(false)}
+              onClick={() => admin('remove')}
             >
               Remove admin
             </button>
+            <button
+              type="button"
+              class="secondary"
+              disabled={busy || handle.trim() === ''}
+              onClick={() => admin('send-key')}
+            >
+              Send key again
+            </button>
           </div>
+          <button type="button" class="secondary" disabled={busy} onClick={() => admin('send-key', '')}>
+            Send the key to my other devices
+          </button>
         </form>
       )}
       <p class="notice-line" role="status">

@@ -3,13 +3,19 @@
  * the person scrolls up), live as they arrive, each with its view count and an "edited" mark; a post
  * whose signature does not verify against the pinned key is shown as rejected, never as the
  * channel's; a change of the channel's key is said plainly. Admins on a device holding the channel
- * key get a composer (text and stickers), and edit and delete their posts. The view and the composer
- * both say that posts are public broadcasts, not end-to-end encrypted.
+ * key get a composer (text, stickers, photos, videos and files, with progress), and edit and delete
+ * their posts; an admin whose device holds no key is told to ask the owner to send it again. A file
+ * post shows its preview (carried in the post) at once; photos open in the viewer, videos play while
+ * they download, files download (ui/media-message.tsx, the chats' pieces). The view and the composer
+ * both say that posts, and files attached to them, are public, not end-to-end encrypted.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
+import { channelMediaGroup } from '../ui/channel-link.ts';
 import { withDaySeparators } from '../ui/day-groups.ts';
-import { Alert, useAction } from '../ui/errors.tsx';
+import { Alert, messageOf, useAction } from '../ui/errors.tsx';
+import { MediaComposer } from '../ui/media-composer.tsx';
+import { MediaMessage } from '../ui/media-message.tsx';
 import { MessageText } from '../ui/message-text.tsx';
 import { StickerImage } from '../ui/sticker-image.tsx';
 import type { ChannelPostRow, ChannelSummary } from '../worker/types.ts';
@@ -39,7 +45,7 @@ export function ChannelView(props: {
   const [editing, setEditing] = useState<{ postId: string; text: string } | undefined>();
   /** A question waiting for a yes (delete a post, unsubscribe). */
   const [confirming, setConfirming] = useState<string | undefined>();
-  const { error, busy, run } = useAction();
+  const { error, busy, run, setError } = useAction();
   const log = useRef<HTMLDivElement>(null);
   const anchor = useRef<{ height: number; top: number } | undefined>(undefined);
   const stickToBottom = useRef(true);
@@ -66,16 +72,22 @@ export function ChannelView(props: {
     };
   }, [channelId, run]);
 
+  // Asked again whenever the list changed; that does not clear what the person's last action said
+  // (a post refused because the role was taken back also shows the channel again, without a composer).
   useEffect(() => {
     let cancelled = false;
-    void run(async () => {
-      const shown = await device.channel(channelId);
-      if (!cancelled) setChannel(shown);
-    });
+    device.channel(channelId).then(
+      (shown) => {
+        if (!cancelled) setChannel(shown);
+      },
+      (caught: unknown) => {
+        if (!cancelled) setError(messageOf(caught));
+      },
+    );
     return () => {
       cancelled = true;
     };
-  }, [channelId, props.listVersion, run]);
+  }, [channelId, props.listVersion, setError]);
 
   useEffect(() => {
     let cancelled = false;
@@ -279,6 +291,14 @@ export function ChannelView(props: {
                       Cancel
                     </button>
                   </form>
+                ) : row.file ? (
+                  <span class="text">
+                    <MediaMessage
+                      groupId={channelMediaGroup(channelId)}
+                      messageKey={row.postId}
+                      file={row.file}
+                    />
+                  </span>
                 ) : row.sticker ? (
                   <span class="text">
                     <StickerImage sticker={row.sticker} />
@@ -309,7 +329,7 @@ export function ChannelView(props: {
                 </span>
                 {mayPost && !editingThis && (
                   <span class="post-actions">
-                    {!row.sticker && !row.unsupported && (
+                    {!row.sticker && !row.unsupported && !row.file && (
                       <button
                         type="button"
                         class="secondary"
@@ -341,7 +361,7 @@ export function ChannelView(props: {
                       <button
                         type="button"
                         class="secondary"
-                        aria-label={`Delete post: ${row.sticker ? `sticker ${row.sticker.emoji}` : row.text.slice(0, 40)}`}
+                        aria-label={`Delete post: ${row.sticker ? `sticker ${row.sticker.emoji}` : row.file ? `file ${row.file.name}` : row.text.slice(0, 40)}`}
                         onClick={() => setConfirming(row.postId)}
                       >
                         Delete
@@ -357,9 +377,13 @@ export function ChannelView(props: {
       {admin && !channel.canPost && (
         <p class="notice no-key">
           You are {channel.myRole === 'owner' ? 'the owner' : 'an admin'} of this channel, but this device
-          does not hold the channel’s key, so it cannot sign posts.
+          does not hold the channel’s key, so it cannot sign posts.{' '}
+          {channel.myRole === 'owner'
+            ? 'On a device that holds it, use “Send the key to my other devices” under Manage.'
+            : 'Ask the owner to send the key again (it comes end to end, in your chat with them).'}
         </p>
       )}
+      {mayPost && <MediaComposer channelId={channelId} ready={true} />}
       {mayPost && stickers && (
         <StickerPicker
           onPick={async (sticker) => {
@@ -382,7 +406,8 @@ export function ChannelView(props: {
         >
           <p class="composer-note" id="composer-public-note">
             Posting publicly to @{channel.name}: not end-to-end encrypted; every subscriber and the server can
-            read it. Signed with the channel’s key.
+            read it. Attached files are readable by anyone who can read the channel. Signed with the channel’s
+            key.
           </p>
           <label for="channel-composer" class="visually-hidden">
             Post to the channel

@@ -31,7 +31,8 @@ export interface ChannelState {
   clear: () => void;
 }
 
-export function useChannels(): ChannelState {
+/** `say` shows a line to the person (a channel key received, or refused and why). */
+export function useChannels(say: (what: string) => void): ChannelState {
   const [channels, setChannels] = useState<ChannelSummary[] | undefined>();
   const [versions, setVersions] = useState<Record<string, number>>({});
   const [listVersion, setListVersion] = useState(0);
@@ -63,10 +64,11 @@ export function useChannels(): ChannelState {
       if (event.kind === 'channel')
         setVersions((v) => ({ ...v, [event.channelId]: (v[event.channelId] ?? 0) + 1 }));
       else if (event.kind === 'channels') refresh();
+      else if (event.kind === 'channel_key') say(event.text);
       else return false;
       return true;
     },
-    [refresh],
+    [refresh, say],
   );
 
   const clear = useCallback(() => setChannels(undefined), []);

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { channelLink, isChannelFragment, parseChannelTarget } from './channel-link.ts';
+import {
+  channelLink,
+  channelMediaGroup,
+  channelOfMediaGroup,
+  isChannelFragment,
+  parseChannelTarget,
+} from './channel-link.ts';
 
 const name = fc.stringMatching(/^[a-z0-9_]{5,32}$/);
 const token = fc.stringMatching(/^[A-Za-z0-9_-]{16,64}$/);
@@ -56,6 +62,19 @@ describe('channel links', () => {
         if (target === undefined) return;
         if ('name' in target) expect(target.name).toMatch(/^[a-z0-9_]{5,32}$/);
         else expect(target.invite).toMatch(/^[A-Za-z0-9_-]{16,128}$/);
+      }),
+    );
+  });
+
+  it('a channel post’s media name reads back as its channel; a chat’s group id never does (property)', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^c_[A-Za-z0-9_-]{16,40}$/), (channelId) => {
+        expect(channelOfMediaGroup(channelMediaGroup(channelId))).toBe(channelId);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.stringMatching(/^g_[A-Za-z0-9_-]{16,40}$/), (groupId) => {
+        expect(channelOfMediaGroup(groupId)).toBeUndefined();
       }),
     );
   });

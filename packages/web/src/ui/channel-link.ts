@@ -49,3 +49,19 @@ function safeDecode(text: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * A channel post's file goes through the same download and streaming paths as a chat's file, under
+ * this "chat" name (`channel:<channelId>`, with the post id as the message key); chat group ids
+ * never hold a colon.
+ */
+const MEDIA_MARK = 'channel:';
+
+export function channelMediaGroup(channelId: string): string {
+  return `${MEDIA_MARK}${channelId}`;
+}
+
+/** The channel a media "chat" name stands for, or undefined for a real chat's group id. */
+export function channelOfMediaGroup(groupId: string): string | undefined {
+  return groupId.startsWith(MEDIA_MARK) ? groupId.slice(MEDIA_MARK.length) : undefined;
+}

@@ -1,9 +1,9 @@
 /**
- * Sending media from a chat: an Attach button (any files), drag and drop onto the chat, paste of
- * files (a screenshot from the clipboard), and voice notes recorded with the microphone
- * (MediaRecorder). Each upload shows a progress bar with Cancel. The preview, dimensions and
- * duration are made here on the page (media/make-preview.ts); encryption and upload run in the
- * worker.
+ * Sending media from a chat, or posting it to a channel: an Attach button (any files), drag and drop
+ * onto the page, paste of files (a screenshot from the clipboard), and voice notes recorded with the
+ * microphone (MediaRecorder). Each upload shows a progress bar with Cancel. The preview, dimensions
+ * and duration are made here on the page (media/make-preview.ts); encryption and upload run in the
+ * worker. In a channel (`channelId`) the file's key goes inside the public post.
  */
 import { proxy } from 'comlink';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -28,7 +28,10 @@ function recorderMime(): string | undefined {
   return undefined;
 }
 
-export function MediaComposer(props: { groupId: string; ready: boolean }) {
+/** Where files go: a chat (end-to-end encrypted) or a channel this device holds the key of (public). */
+type Destination = { groupId: string } | { channelId: string };
+
+export function MediaComposer(props: Destination & { ready: boolean }) {
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [error, setError] = useState('');
   const [recording, setRecording] = useState<{ startedAt: number; elapsedMs: number } | undefined>();
@@ -37,8 +40,8 @@ export function MediaComposer(props: { groupId: string; ready: boolean }) {
   const recorder = useRef<{ recorder: MediaRecorder; stream: MediaStream; keep: boolean } | undefined>(
     undefined,
   );
-  const groupId = useRef(props.groupId);
-  groupId.current = props.groupId;
+  const destination = useRef<Destination>(props);
+  destination.current = props;
 
   const sendFiles = async (files: File[], known: { durationMs?: number; name?: string } = {}) => {
     setError('');
@@ -49,15 +52,12 @@ export function MediaComposer(props: { groupId: string; ready: boolean }) {
         setUploads((list) => [...list, { id, name, progress: { done: 0, total: file.size } }]);
         try {
           const meta = await describeForSending(file, known);
-          await device.sendMedia(
-            groupId.current,
-            id,
-            file,
-            meta,
-            proxy((progress: TransferProgress) =>
-              setUploads((list) => list.map((u) => (u.id === id ? { ...u, progress } : u))),
-            ),
+          const onProgress = proxy((progress: TransferProgress) =>
+            setUploads((list) => list.map((u) => (u.id === id ? { ...u, progress } : u))),
           );
+          const to = destination.current;
+          if ('channelId' in to) await device.postChannelMedia(to.channelId, id, file, meta, onProgress);
+          else await device.sendMedia(to.groupId, id, file, meta, onProgress);
         } catch (caught) {
           if (!(caught instanceof AppError && caught.code === 'MEDIA_CANCELLED'))
             setError(`${name}: ${messageOf(caught)}`);
@@ -173,7 +173,7 @@ export function MediaComposer(props: { groupId: string; ready: boolean }) {
         type="file"
         multiple
         hidden
-        aria-label="Files to send"
+        aria-label={'channelId' in props ? 'Files to post' : 'Files to send'}
         onChange={(event) => {
           const files = [...(event.currentTarget.files ?? [])];
           event.currentTarget.value = '';
@@ -211,7 +211,11 @@ export function MediaComposer(props: { groupId: string; ready: boolean }) {
             Record voice note
           </button>
         )}
-        {dragging && <span class="drop-hint">Drop files to send them</span>}
+        {dragging && (
+          <span class="drop-hint">
+            {'channelId' in props ? 'Drop files to post them' : 'Drop files to send them'}
+          </span>
+        )}
       </div>
       {uploads.length > 0 && (
         <ul class="uploads" aria-label="Uploads">

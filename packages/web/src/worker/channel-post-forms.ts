@@ -2,8 +2,9 @@
  * A channel post in its three forms on the web device: as the SDK judged it (ChannelPost), as the
  * worker keeps it (HeldChannelPost, channel-store.ts) and as the channel view shows it (ChannelPostRow).
  */
-import type { ChannelPost } from '@courier/sdk';
+import type { ChannelPost, FileDescriptor } from '@courier/sdk';
 import type { HeldChannelPost } from './channel-store.ts';
+import { mediaInfo } from './device-media.ts';
 import type { ChannelPostRow } from './types.ts';
 
 /** A post as the SDK judged it, in the form this device keeps. */
@@ -51,6 +52,7 @@ export function rowOf(post: HeldChannelPost): ChannelPostRow {
     const c = content.content;
     if (c.type === 'text') return { ...base, kind: 'post', text: c.text };
     if (c.type === 'sticker') return { ...base, kind: 'post', text: '', sticker: c.sticker };
+    if (c.type === 'file') return { ...base, kind: 'post', text: '', file: mediaInfo(c.file) };
     return { ...base, kind: 'post', text: '', unsupported: c.type };
   }
   return {
@@ -59,4 +61,11 @@ export function rowOf(post: HeldChannelPost): ChannelPostRow {
     text: '',
     unsupported: content?.kind === 'unsupported' ? content.type : 'malformed',
   };
+}
+
+/** The file a kept post carries (its key and digest came inside the signed post), if any. */
+export function fileOfHeld(post: HeldChannelPost | undefined): FileDescriptor | undefined {
+  if (!post || post.deleted || post.rejected || post.content?.kind !== 'known') return undefined;
+  const content = post.content.content;
+  return content.type === 'file' ? content.file : undefined;
 }

@@ -17,9 +17,16 @@ import {
   type CourierConnection,
   type CourierHttp,
   channelKeyText,
+  type FileDescriptor,
+  type MediaEndpoint,
+  type PlaintextSource,
+  type SecureClient,
+  type UploadOptions,
 } from '@courier/sdk';
 import { channelLink, type ChannelTarget } from '../ui/channel-link.ts';
-import { held, rowOf } from './channel-post-forms.ts';
+import { ChannelAdmins } from './channel-admins.ts';
+import { fileOfHeld, held, rowOf } from './channel-post-forms.ts';
+import type { FileDescription } from './device-media.ts';
 import type { ChannelStore, HeldChannelPost } from './channel-store.ts';
 import type {
   ChannelInviteRow,
@@ -42,6 +49,10 @@ const WINDOW = 100;
 export interface ChannelDeps {
   http: CourierHttp;
   connection: CourierConnection;
+  /** The device's E2E client: channel keys travel in its chats (channel-admins.ts). */
+  secure: SecureClient;
+  /** Where channel media goes up and comes down. */
+  endpoint: () => MediaEndpoint;
   store: ChannelStore;
   origin: string;
   emit: (event: DeviceEvent) => void;
@@ -51,6 +62,7 @@ export interface ChannelDeps {
 
 export class DeviceChannels {
   private readonly client: ChannelClient;
+  private readonly admins: ChannelAdmins;
   private readonly views = new Map<string, ChannelView>();
   /** The channel open on screen: the only one read as posts arrive. */
   private open: string | undefined;
@@ -60,6 +72,7 @@ export class DeviceChannels {
 
   constructor(private readonly deps: ChannelDeps) {
     this.client = new ChannelClient(deps.http, deps.store);
+    this.admins = new ChannelAdmins(this.client, deps.secure, deps.store, deps.emit);
     this.off.push(
       this.client.on('post', (post) => deps.store.keep(held(post))),
       deps.connection.on('channel_posted', ({ channelId, seq }) => {
@@ -73,6 +86,7 @@ export class DeviceChannels {
   }
 
   stop(): void {
+    this.admins.stop();
     for (const off of this.off) off();
     this.open = undefined;
   }
@@ -228,7 +242,46 @@ export class DeviceChannels {
   // Posting (devices that hold the channel key) ---------------------------------------------------
 
   async post(channelId: string, content: AnyContent): Promise<void> {
-    const view = await this.client.post(channelId, content);
+    await this.keepMine(channelId, content, await this.refusedRole(this.client.post(channelId, content)));
+  }
+
+  /**
+   * The server refused a post because this account is no longer an admin (the role was taken back
+   * on another device): the channel is shown again, without the composer.
+   */
+  private async refusedRole<T>(posting: Promise<T>): Promise<T> {
+    try {
+      return await posting;
+    } catch (error) {
+      if (error instanceof CourierError && error.code === 'CHANNEL_NOT_ADMIN')
+        this.deps.emit({ kind: 'channels' });
+      throw error;
+    }
+  }
+
+  /** Encrypts, uploads (progress, cancel through `options`) and posts a file; keeps the post. */
+  async postFile(
+    channelId: string,
+    source: PlaintextSource,
+    describe: FileDescription,
+    options: UploadOptions,
+  ): Promise<void> {
+    const view = await this.refusedRole(
+      this.client.postFile(this.deps.endpoint(), channelId, source, describe, options),
+    );
+    await this.keepMine(channelId, { v: 1, type: 'file', file: view.file, sentAtMs: view.createdAtMs }, view);
+  }
+
+  /** The file of a post this device keeps (checked against the channel key when read). */
+  async file(channelId: string, postId: string): Promise<FileDescriptor | undefined> {
+    return fileOfHeld(await this.deps.store.post(channelId, postId));
+  }
+
+  private async keepMine(
+    channelId: string,
+    content: AnyContent,
+    view: { postId: string; seq: number; createdAtMs: number; revision: number; views: number },
+  ): Promise<void> {
     this.deps.store.keep({
       channelId,
       postId: view.postId,
@@ -283,6 +336,8 @@ export class DeviceChannels {
     this.deps.store.setHeldFrom(view.channelId, 0);
     await this.deps.store.flushed();
     this.deps.emit({ kind: 'channels' });
+    // As the CLI does: the account's other devices get the key end to end (in the background).
+    void this.admins.shareIfOtherDevices(view.channelId).catch((error: unknown) => this.problem(error));
     return this.summary(view, false);
   }
 
@@ -358,10 +413,22 @@ export class DeviceChannels {
     return this.client.revokeInvite(channelId, inviteId);
   }
 
-  /** Names (or un-names) an admin by @username or phone number; returns how the person is called. */
-  async setAdmin(channelId: string, handle: string, admin: boolean): Promise<string> {
+  /**
+   * Names an admin by @username or phone number and hands them the channel key end to end (`add`),
+   * takes the role back (`remove`), or sends the key again (`send-key`: an admin's new device, or
+   * one that missed it); returns how the person is called. An empty handle with `send-key` sends
+   * the key to my own other devices.
+   */
+  async admin(channelId: string, handle: string, action: 'add' | 'remove' | 'send-key'): Promise<string> {
+    if (action === 'send-key' && handle.trim() === '') {
+      await this.admins.handOver(channelId, this.deps.secure.accountId);
+      return 'your other devices';
+    }
     const user = await this.deps.find(handle);
-    await this.client.setAdmin(channelId, user.accountId, admin);
+    if (action === 'add') await this.admins.add(channelId, user.accountId);
+    else if (action === 'remove') await this.admins.remove(channelId, user.accountId);
+    else await this.admins.handOver(channelId, user.accountId);
+    this.deps.emit({ kind: 'channels' });
     return user.displayName || (user.username ? `@${user.username}` : handle.trim());
   }
 }

@@ -12,10 +12,13 @@ import {
   downloadDecryptedFile,
   type FileDescriptor,
   type MediaEndpoint,
+  type PlaintextSource,
   randomClientMsgId,
   type StoredMessage,
+  type UploadOptions,
   uploadEncryptedFile,
 } from '@courier/sdk';
+import { channelOfMediaGroup } from '../ui/channel-link.ts';
 import { CourierError, decodeBase64, encodeBase64, UNSAFE_TEXT_PATTERN } from '@courier/protocol';
 import type { MediaInfo, MediaMeta, MediaRangeReply, MediaRangeRequest, TransferProgress } from './types.ts';
 
@@ -29,6 +32,39 @@ export interface MediaHost {
   ): Promise<StoredMessage | undefined>;
   /** Sends a file message; resolves once the server stored it. */
   sendFile(groupId: string, file: FileDescriptor, clientMsgId: string): Promise<void>;
+  /** The file of a channel post this device keeps (verified against the channel key), if any. */
+  channelFile(channelId: string, postId: string): Promise<FileDescriptor | undefined>;
+  /** Encrypts, uploads and posts a file to a channel this device holds the key of (ChannelClient.postFile). */
+  postChannelFile(
+    channelId: string,
+    source: PlaintextSource,
+    describe: FileDescription,
+    options: UploadOptions,
+  ): Promise<void>;
+}
+
+/** What a file descriptor says besides its blob, key and digest. */
+export type FileDescription = { name: string; mime: string } & Partial<
+  Pick<FileDescriptor, 'width' | 'height' | 'durationMs' | 'preview'>
+>;
+
+/** The name, type, dimensions, duration and preview the page gave, cleaned for a descriptor. */
+export function describeFile(file: Blob, meta: MediaMeta): FileDescription {
+  // Control and direction characters have no place in a file name (the descriptor refuses them).
+  const name =
+    meta.name.replace(new RegExp(UNSAFE_TEXT_PATTERN.source, 'gu'), '').trim().slice(0, 255) || 'file';
+  return {
+    name,
+    mime: plainMime(meta.mime || file.type),
+    ...(meta.width ? { width: Math.round(meta.width) } : {}),
+    ...(meta.height ? { height: Math.round(meta.height) } : {}),
+    ...(meta.durationMs && Number.isFinite(meta.durationMs)
+      ? { durationMs: Math.max(1, Math.round(meta.durationMs)) }
+      : {}),
+    ...(meta.preview
+      ? { preview: { mime: plainMime(meta.preview.mime), data: encodeBase64(meta.preview.bytes) } }
+      : {}),
+  };
 }
 
 /** The MIME type without parameters (`audio/webm;codecs=opus` → `audio/webm`), or a generic one. */
@@ -95,27 +131,45 @@ export class DeviceMedia {
         signal: controller.signal,
         onProgress: (done, total) => void onProgress?.({ done, total }),
       });
-      // Control and direction characters have no place in a file name (the descriptor refuses them).
-      const name =
-        meta.name.replace(new RegExp(UNSAFE_TEXT_PATTERN.source, 'gu'), '').trim().slice(0, 255) || 'file';
-      const descriptor: FileDescriptor = {
-        ...describeUpload(uploaded, name, plainMime(meta.mime || file.type)),
-        ...(meta.width ? { width: Math.round(meta.width) } : {}),
-        ...(meta.height ? { height: Math.round(meta.height) } : {}),
-        ...(meta.durationMs && Number.isFinite(meta.durationMs)
-          ? { durationMs: Math.max(1, Math.round(meta.durationMs)) }
-          : {}),
-        ...(meta.preview
-          ? { preview: { mime: plainMime(meta.preview.mime), data: encodeBase64(meta.preview.bytes) } }
-          : {}),
-      };
+      const { name, mime, ...extra } = describeFile(file, meta);
+      const descriptor: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
       await this.host.sendFile(groupId, descriptor, randomClientMsgId());
     } finally {
       this.transfers.delete(transferId);
     }
   }
 
+  /**
+   * Encrypts a file with a fresh key, uploads it to a channel and posts it (its key inside the signed
+   * post): a public broadcast, readable by anyone who can read the channel.
+   */
+  async postToChannel(
+    channelId: string,
+    transferId: string,
+    file: Blob,
+    meta: MediaMeta,
+    onProgress?: (progress: TransferProgress) => void,
+  ): Promise<void> {
+    const controller = this.begin(transferId);
+    try {
+      await this.host.postChannelFile(channelId, blobSource(file), describeFile(file, meta), {
+        signal: controller.signal,
+        onProgress: (done, total) => void onProgress?.({ done, total }),
+      });
+    } finally {
+      this.transfers.delete(transferId);
+    }
+  }
+
+  /** A chat message's file, or (`channel:<id>`, the post id) a channel post's. */
   private async find(groupId: string, messageKey: string): Promise<FileDescriptor> {
+    const channelId = channelOfMediaGroup(groupId);
+    if (channelId !== undefined) {
+      const file = await this.host.channelFile(channelId, messageKey);
+      if (!file)
+        throw new CourierError('MEDIA_NOT_FOUND', { message: 'This device holds no such channel post.' });
+      return file;
+    }
     const split = messageKey.lastIndexOf(':');
     const message =
       split > 0

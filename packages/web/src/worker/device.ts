@@ -100,6 +100,9 @@ export class Device {
       await this.live.client.sendFile(groupId, file, clientMsgId);
       this.changed(groupId);
     },
+    channelFile: (channelId, postId) => this.live.channels.file(channelId, postId),
+    postChannelFile: (channelId, source, describe, options) =>
+      this.live.channels.postFile(channelId, source, describe, options),
   });
 
   /** The operator's list-signing keys the page carries: with them the connection fails over. */
@@ -196,6 +199,8 @@ export class Device {
     const channels = new DeviceChannels({
       http: client.http,
       connection: client.connection,
+      secure: client,
+      endpoint: () => ({ baseUrl: this.origin, token: session.token }),
       store: channelStore,
       origin: this.origin,
       emit: (event) => this.emit(event),
@@ -1006,6 +1011,20 @@ export class Device {
     return this.live.channels.post(channelId, content);
   }
 
+  /**
+   * Encrypts, uploads (with progress, cancellable by `transferId`) and posts a photo, video or file to
+   * a channel this device holds the key of: public, readable by anyone who can read the channel.
+   */
+  postChannelMedia(
+    channelId: string,
+    transferId: string,
+    file: Blob,
+    meta: MediaMeta,
+    onProgress?: (progress: TransferProgress) => void,
+  ): Promise<void> {
+    return this.media.postToChannel(channelId, transferId, file, meta, onProgress);
+  }
+
   editChannelPost(channelId: string, postId: string, text: string): Promise<void> {
     return this.live.channels.edit(channelId, postId, text);
   }
@@ -1046,8 +1065,9 @@ export class Device {
     return this.live.channels.revokeInvite(channelId, inviteId);
   }
 
-  setChannelAdmin(channelId: string, handle: string, admin: boolean): Promise<string> {
-    return this.live.channels.setAdmin(channelId, handle, admin);
+  /** Names an admin (handing the key over end to end), removes one, or sends the key again. */
+  channelAdmin(channelId: string, handle: string, action: 'add' | 'remove' | 'send-key'): Promise<string> {
+    return this.live.channels.admin(channelId, handle, action);
   }
 
   // Security --------------------------------------------------------------------------------------

@@ -95,7 +95,12 @@ export type DeviceEvent =
   /** Broadcast channels: the list (unread counts, roles) changed. */
   | { kind: 'channels' }
   /** A channel's posts changed (a post arrived, was edited or deleted). */
-  | { kind: 'channel'; channelId: string };
+  | { kind: 'channel'; channelId: string }
+  /**
+   * A channel key handed over end to end (by the owner, in a chat) was checked: imported (this device
+   * may now post) or refused, with the words to show the person.
+   */
+  | { kind: 'channel_key'; channelId: string; imported: boolean; text: string };
 
 /** A message request (a direct chat a stranger opened) or a group invitation, waiting for me. */
 export interface RequestRow {
@@ -208,6 +213,8 @@ export interface ChannelPostRow {
   kind: 'post' | 'rejected';
   text: string;
   sticker?: { pack: string; index: number; emoji: string };
+  /** A photo, video or file post: what shows before any download (the preview travels in the post). */
+  file?: MediaInfo;
   /** A kind of post this app cannot show (its type), or a malformed one. */
   unsupported?: string;
   createdAtMs: number;
