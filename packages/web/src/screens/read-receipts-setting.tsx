@@ -24,10 +24,18 @@ export function ReadReceiptsSetting() {
           disabled={busy}
           aria-describedby="read-receipts-hint"
           onChange={(event) => {
+            // The switch moves at once (a controlled box reset to the old value until the worker
+            // answers looks, to a person and to a test, like a click that did nothing) and moves back
+            // if the worker refuses.
             const next = event.currentTarget.checked;
+            setOn(next);
             void run(async () => {
-              await device.setReadReceipts(next);
-              setOn(next);
+              try {
+                await device.setReadReceipts(next);
+              } catch (error) {
+                setOn(!next);
+                throw error;
+              }
               setStatus(next ? 'Read receipts are on.' : 'Read receipts are off.');
             });
           }}
