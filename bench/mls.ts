@@ -9,7 +9,8 @@
  * subtree's root (`populate_s`). In that tree the owner adds one member, removes it and updates itself,
  * and the joined member processes each commit (the update also from its saved state, as a client with a
  * store does); the owner encrypts 21 messages of 200 bytes that the member decrypts (medians); the member's saved state
- * is measured.
+ * is measured: what the codec re-encodes (`export_after_*`) and what saving into the CLI's SQLite device
+ * store writes and costs after the commit and after each message (`save_after_*`, export included).
  */
 import {
   addMembers,
@@ -30,6 +31,10 @@ import {
   removeMembers,
   selfUpdate,
 } from '@courier/mls';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeviceStore } from '@courier/cli';
 import { type Figure, progress, round } from './figure.ts';
 import { median } from './server-proc.ts';
 
@@ -57,6 +62,10 @@ const FIGURES = [
   ['save_after_message_ms', 'ms'],
   ['save_after_commit_bytes', 'B'],
   ['save_after_commit_ms', 'ms'],
+  ['export_after_message_bytes', 'B'],
+  ['export_after_message_ms', 'ms'],
+  ['export_after_commit_bytes', 'B'],
+  ['export_after_commit_ms', 'ms'],
   ['state_bytes', 'B'],
   ['state_export_ms', 'ms'],
   ['state_import_ms', 'ms'],
@@ -109,6 +118,22 @@ function changedBytes(before: GroupStateParts, after: GroupStateParts): number {
       bytes += page.length;
   });
   return bytes;
+}
+
+/**
+ * Saves a group into a device store as a client does after processing (export, then one save over the
+ * version read): the time both take and the bytes handed to the store.
+ */
+async function storeSave(
+  store: DeviceStore,
+  group: MlsGroup,
+  version: number | undefined,
+  seq: number,
+): Promise<{ ms: number; bytes: number; version: number }> {
+  const start = now();
+  const state = exportGroupState(group);
+  if (!(await store.saveGroup('bench', { state, seq }, version))) throw new Error('store save refused');
+  return { ms: now() - start, bytes: state.length, version: (version ?? 0) + 1 };
 }
 
 /** One run at one size: the figures by name (seconds or milliseconds or bytes, unrounded). */
@@ -210,6 +235,7 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   const [update, updateMs] = await timed(() => selfUpdate(context, ownerGroup));
   out.commit_update_ms = updateMs;
   ownerGroup = update.group;
+  const beforeCommit = member;
   const saved = exportGroupState(member);
   const partsBeforeCommit = exportGroupStateParts(member);
   const [afterUpdate, processUpdateMs] = await timed(() =>
@@ -223,33 +249,60 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   );
   out.process_update_from_saved_ms = fromSavedMs;
   member = afterUpdate.group;
-  const [partsAfterCommit, saveCommitMs] = await timed(() => exportGroupStateParts(member));
-  out.save_after_commit_ms = saveCommitMs;
-  out.save_after_commit_bytes = changedBytes(partsBeforeCommit, partsAfterCommit);
+  const [partsAfterCommit, exportCommitMs] = await timed(() => exportGroupStateParts(member));
+  out.export_after_commit_ms = exportCommitMs;
+  out.export_after_commit_bytes = changedBytes(partsBeforeCommit, partsAfterCommit);
+  // What the member's device store (the CLI's SQLite store, synchronous = FULL) writes and how long it
+  // takes, export included, to save the group after the commit and after a message.
+  const dir = mkdtempSync(join(tmpdir(), 'courier-bench-mls-'));
+  const store = new DeviceStore(join(dir, 'device.db'));
+  try {
+    let saves = await storeSave(store, beforeCommit, undefined, 1);
+    const commitSave = await storeSave(store, member, saves.version, 2);
+    out.save_after_commit_ms = commitSave.ms;
+    out.save_after_commit_bytes = commitSave.bytes;
+    saves = commitSave;
 
-  // Messages: the median of MESSAGES round trips (one 1-ms operation timed alone is mostly noise).
-  const plaintext = new Uint8Array(200).fill(0x61);
-  const encryptTimes: number[] = [];
-  const decryptTimes: number[] = [];
-  for (let i = 0; i < MESSAGES; i++) {
-    const [sent, encryptMs] = await timed(() => encryptMessage(context, ownerGroup, plaintext));
-    encryptTimes.push(encryptMs);
-    ownerGroup = sent.group;
-    const [read, decryptMs] = await timed(() => processed(context, member, sent.message, 'application'));
-    decryptTimes.push(decryptMs);
-    if (read.kind !== 'application' || read.plaintext.length !== 200)
-      throw new Error('decrypted the wrong message');
-    member = read.group;
+    // Messages: the median of MESSAGES round trips (one 1-ms operation timed alone is mostly noise); the
+    // member saves its state to its store after each (save_after_message_*: medians too).
+    const plaintext = new Uint8Array(200).fill(0x61);
+    const encryptTimes: number[] = [];
+    const decryptTimes: number[] = [];
+    const saveTimes: number[] = [];
+    const saveBytes: number[] = [];
+    let partsBeforeMessage = exportGroupStateParts(member);
+    let exportMessageBytes = 0;
+    let exportMessageMs = 0;
+    for (let i = 0; i < MESSAGES; i++) {
+      const [sent, encryptMs] = await timed(() => encryptMessage(context, ownerGroup, plaintext));
+      encryptTimes.push(encryptMs);
+      ownerGroup = sent.group;
+      const [read, decryptMs] = await timed(() => processed(context, member, sent.message, 'application'));
+      decryptTimes.push(decryptMs);
+      if (read.kind !== 'application' || read.plaintext.length !== 200)
+        throw new Error('decrypted the wrong message');
+      member = read.group;
+      if (i === 0) {
+        // What the codec alone re-encodes after a message (GroupStateParts).
+        const [partsAfterMessage, ms] = await timed(() => exportGroupStateParts(member));
+        exportMessageMs = ms;
+        exportMessageBytes = changedBytes(partsBeforeMessage, partsAfterMessage);
+        partsBeforeMessage = partsAfterMessage;
+      }
+      saves = await storeSave(store, member, saves.version, 3 + i);
+      saveTimes.push(saves.ms);
+      saveBytes.push(saves.bytes);
+    }
+    out.encrypt_ms = median(encryptTimes);
+    out.decrypt_ms = median(decryptTimes);
+    out.save_after_message_ms = median(saveTimes);
+    out.save_after_message_bytes = median(saveBytes);
+    out.export_after_message_ms = exportMessageMs;
+    out.export_after_message_bytes = exportMessageBytes;
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  out.encrypt_ms = median(encryptTimes);
-  out.decrypt_ms = median(decryptTimes);
-  // What saving after a message costs a store that keeps the parts apart (GroupStateParts).
-  const partsBeforeMessage = exportGroupStateParts(member);
-  const sent = await encryptMessage(context, ownerGroup, plaintext);
-  member = (await processed(context, member, sent.message, 'application')).group;
-  const [partsAfterMessage, saveMessageMs] = await timed(() => exportGroupStateParts(member));
-  out.save_after_message_ms = saveMessageMs;
-  out.save_after_message_bytes = changedBytes(partsBeforeMessage, partsAfterMessage);
 
   const [state, exportMs] = await timed(() => exportGroupState(member));
   out.state_bytes = state.length;
@@ -284,7 +337,7 @@ export async function runMlsBench(sizes: readonly number[], runs: number): Promi
               value: null,
               unit,
               params: { members },
-              storage: 'none',
+              storage: figure.startsWith('save_') ? 'sqlite' : 'none',
               error: error ?? 'not measured',
             }
           : {
@@ -293,7 +346,7 @@ export async function runMlsBench(sizes: readonly number[], runs: number): Promi
               value: round(median(values), unit === 's' ? 3 : unit === 'B' ? 0 : 2),
               unit,
               params: { members, ciphersuite: 1, per_commit: MAX_ADDS_PER_COMMIT, messages: MESSAGES },
-              storage: 'none',
+              storage: figure.startsWith('save_') ? 'sqlite' : 'none',
               ...(runs > 1 ? { runs, min: Math.min(...values), max: Math.max(...values) } : {}),
             };
       process.stdout.write(`${JSON.stringify(line)}\n`);
