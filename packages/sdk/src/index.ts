@@ -11,6 +11,7 @@ export type { SecureClientEvents, SecureClientOptions } from './mls/secure-clien
 export { MemoryMlsStore } from './mls/mls-store.ts';
 export type {
   GroupRecord,
+  GroupSave,
   GroupSaveExtras,
   MlsStore,
   PendingCommit,
@@ -81,8 +82,11 @@ export type {
   MessageStatus,
 } from './mls/mls-store.ts';
 export {
+  changedState,
+  checkChange,
   checkPage,
   countsAsUnread,
+  incompleteState,
   MAX_HISTORY_PAGE,
   mergeChatState,
   messageStatus,

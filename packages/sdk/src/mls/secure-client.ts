@@ -7,11 +7,15 @@ import {
   type DeviceIdentity,
   encryptMessage,
   eraseSecrets,
-  exportGroupState,
+  exportGroupStateParts,
   exportRatchetTree,
+  type GroupStateParts,
   generateDeviceIdentity,
   groupMembers,
-  importGroupState,
+  groupStateChange,
+  importGroupStateParts,
+  joinGroupState,
+  splitGroupState,
   joinGroup,
   type MlsClientContext,
   type MlsGroup,
@@ -62,6 +66,7 @@ import {
   type MessageStatus,
   type MlsStore,
   messageStatus,
+  type PendingCommit,
   type StashedEntry,
   type StoredMessage,
 } from './mls-store.ts';
@@ -164,7 +169,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private context!: MlsClientContext;
   private identity!: DeviceIdentity;
   private directory!: DeviceDirectory;
-  private readonly cache = new Map<string, { version: number; group: MlsGroup }>();
+  /** Each chat's group as loaded or saved at a stored version, with the parts it was saved as. */
+  private readonly cache = new Map<string, { version: number; group: MlsGroup; parts: GroupStateParts }>();
   /** Per chat, the tail of the queue of commit-making work (see `exclusive`). */
   private readonly commitQueues = new Map<string, Promise<void>>();
   private started = false;
@@ -831,7 +837,15 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   /** Starts a chat's group with this device alone at epoch 0, then adds everyone the roster names. */
   private async startGroup(groupId: string): Promise<void> {
     const group = await createGroup(this.context, this.identity, encoder.encode(groupId));
-    await this.options.store.saveGroup(groupId, { state: exportGroupState(group), seq: 0 }, undefined);
+    const parts = exportGroupStateParts(group);
+    if (
+      await this.options.store.saveGroup(
+        groupId,
+        { state: groupStateChange(undefined, parts), seq: 0 },
+        undefined,
+      )
+    )
+      this.cache.set(groupId, { version: 1, group, parts });
     await this.reconcile(groupId);
   }
 
@@ -868,14 +882,12 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     const results = await make(group);
     for (const result of results) {
       const clientMsgId = randomClientMsgId();
-      const withPending = {
-        state: record.state,
-        seq: record.seq,
-        pending: { clientMsgId, state: exportGroupState(result.group) },
-      };
+      // The state stays; the commit's result is kept whole beside it until the server accepts it.
+      const parts = exportGroupStateParts(result.group, record.state);
+      const withPending = { seq: record.seq, pending: { clientMsgId, state: joinGroupState(parts) } };
       if (!(await this.options.store.saveGroup(groupId, withPending, record.version)))
         throw new CourierError('MSG_STALE_EPOCH');
-      record = { ...withPending, version: record.version + 1 };
+      record = { ...record, ...withPending, version: record.version + 1 };
       let accepted: SubmitCommitReply;
       try {
         accepted = await this.http.call<SubmitCommitReply>(
@@ -895,33 +907,34 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       } catch (error) {
         if (error instanceof CourierError && error.status < 500) {
           // Refused for good: forget the pending state.
-          await this.options.store.saveGroup(
-            groupId,
-            { state: record.state, seq: record.seq },
-            record.version,
-          );
+          await this.options.store.saveGroup(groupId, { seq: record.seq }, record.version);
         }
         throw error;
       }
       void accepted;
-      const adopted = await this.adoptPending(groupId, clientMsgId);
+      const adopted = await this.adoptPending(groupId, clientMsgId, parts);
       if (!adopted) throw new CourierError('MSG_STALE_EPOCH');
       record = adopted;
+      this.cache.set(groupId, { version: adopted.version, group: result.group, parts });
       eraseSecrets(result.consumed);
       this.emit('epoch', { groupId, epoch: Number(result.group.epoch) });
     }
   }
 
   /** Adopts this device's pending commit (accepted by the server); returns the new record. */
-  private async adoptPending(groupId: string, clientMsgId: string): Promise<GroupRecord | undefined> {
+  private async adoptPending(
+    groupId: string,
+    clientMsgId: string,
+    parts: GroupStateParts,
+  ): Promise<GroupRecord | undefined> {
     for (;;) {
       const record = await this.options.store.group(groupId);
       if (!record) return undefined;
       if (record.pending?.clientMsgId !== clientMsgId)
         return record.pending === undefined ? record : undefined;
-      const next = { state: record.pending.state, seq: record.seq };
+      const next = { state: groupStateChange(record.state, parts), seq: record.seq };
       if (await this.options.store.saveGroup(groupId, next, record.version))
-        return { ...next, version: record.version + 1 };
+        return { state: parts, seq: record.seq, version: record.version + 1 };
     }
   }
 
@@ -947,8 +960,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private load(groupId: string, record: GroupRecord): MlsGroup {
     const cached = this.cache.get(groupId);
     if (cached && cached.version === record.version) return cached.group;
-    const group = importGroupState(record.state);
-    this.cache.set(groupId, { version: record.version, group });
+    const group = importGroupStateParts(record.state);
+    this.cache.set(groupId, { version: record.version, group, parts: record.state });
     return group;
   }
 
@@ -959,13 +972,18 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     extras: Parameters<MlsStore['saveGroup']>[3] = {},
     seq = record.seq,
   ): Promise<boolean> {
+    // Only what changed since the stored version is written: the secret part and the changed tree pages
+    // (those of the cached parts whose nodes are unchanged are the same arrays).
+    const cached = this.cache.get(groupId);
+    const stored = cached?.version === record.version ? cached.parts : record.state;
+    const parts = exportGroupStateParts(group, stored);
     const next = {
-      state: exportGroupState(group),
+      state: groupStateChange(stored, parts),
       seq,
       ...(record.pending ? { pending: record.pending } : {}),
     };
     const ok = await this.options.store.saveGroup(groupId, next, record.version, extras);
-    if (ok) this.cache.set(groupId, { version: record.version + 1, group });
+    if (ok) this.cache.set(groupId, { version: record.version + 1, group, parts });
     return ok;
   }
 
@@ -1001,8 +1019,12 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       const fromMe = entry.senderDeviceId === this.deviceId;
       if (fromMe && entry.kind === 'commit') {
         // Our own commit: its result was adopted when accepted, or is still pending after a crash.
-        const state = record.pending?.clientMsgId === entry.clientMsgId ? record.pending.state : record.state;
-        if (await store.saveGroup(groupId, { state, seq: entry.seq }, record.version)) return;
+        const state =
+          record.pending?.clientMsgId === entry.clientMsgId
+            ? groupStateChange(record.state, splitGroupState(record.pending.state))
+            : undefined;
+        if (await store.saveGroup(groupId, { ...(state ? { state } : {}), seq: entry.seq }, record.version))
+          return;
         continue;
       }
       if (fromMe) {
@@ -1087,8 +1109,9 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     }
   }
 
-  private keep(record: GroupRecord): Omit<GroupRecord, 'version' | 'seq'> {
-    return { state: record.state, ...(record.pending ? { pending: record.pending } : {}) };
+  /** A save that keeps the stored state (and pending commit) and moves only the position. */
+  private keep(record: GroupRecord): { pending?: PendingCommit } {
+    return record.pending ? { pending: record.pending } : {};
   }
 
   private undecryptable(groupId: string, seq: number, code: string, message: string): void {
@@ -1183,13 +1206,14 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       throw new CourierError('MLS_WRONG_GROUP', {
         message: 'The Welcome is for another group than it says.',
       });
+    const parts = exportGroupStateParts(joined.group);
     const saved = await store.saveGroup(
       welcome.groupId,
-      { state: exportGroupState(joined.group), seq: welcome.commitSeq },
+      { state: groupStateChange(existing?.state, parts), seq: welcome.commitSeq },
       existing?.version,
     );
     if (!saved) return;
-    this.cache.delete(welcome.groupId);
+    this.cache.set(welcome.groupId, { version: (existing?.version ?? 0) + 1, group: joined.group, parts });
     const used = (await store.keyPackages()).find(
       (kp) => toBase64(kp.ref) === toBase64(joined.keyPackageRef),
     );
