@@ -22,6 +22,7 @@ import {
   exportGroupStateParts,
   type GroupStateParts,
   generateDeviceIdentity,
+  groupStateChange,
   importGroupState,
   joinGroup,
   MAX_ADDS_PER_COMMIT,
@@ -121,19 +122,25 @@ function changedBytes(before: GroupStateParts, after: GroupStateParts): number {
 }
 
 /**
- * Saves a group into a device store as a client does after processing (export, then one save over the
- * version read): the time both take and the bytes handed to the store.
+ * Saves a group into a device store as a client does after processing (SecureClient.save): export the
+ * parts (unchanged pages are the saved arrays), then one save of the change over the version read. The
+ * time both take and the bytes handed to the store (the secret part and the changed pages).
  */
 async function storeSave(
   store: DeviceStore,
   group: MlsGroup,
-  version: number | undefined,
+  saved: { version: number; parts: GroupStateParts } | undefined,
   seq: number,
-): Promise<{ ms: number; bytes: number; version: number }> {
+): Promise<{ ms: number; bytes: number; version: number; parts: GroupStateParts }> {
   const start = now();
-  const state = exportGroupState(group);
-  if (!(await store.saveGroup('bench', { state, seq }, version))) throw new Error('store save refused');
-  return { ms: now() - start, bytes: state.length, version: (version ?? 0) + 1 };
+  const parts = exportGroupStateParts(group, saved?.parts);
+  const state = groupStateChange(saved?.parts, parts);
+  if (!(await store.saveGroup('bench', { state, seq }, saved?.version)))
+    throw new Error('store save refused');
+  const ms = now() - start;
+  let bytes = state.secrets.length;
+  for (const page of state.pages.values()) bytes += page.length;
+  return { ms, bytes, version: (saved?.version ?? 0) + 1, parts };
 }
 
 /** One run at one size: the figures by name (seconds or milliseconds or bytes, unrounded). */
@@ -258,7 +265,7 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   const store = new DeviceStore(join(dir, 'device.db'));
   try {
     let saves = await storeSave(store, beforeCommit, undefined, 1);
-    const commitSave = await storeSave(store, member, saves.version, 2);
+    const commitSave = await storeSave(store, member, saves, 2);
     out.save_after_commit_ms = commitSave.ms;
     out.save_after_commit_bytes = commitSave.bytes;
     saves = commitSave;
@@ -289,7 +296,7 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
         exportMessageBytes = changedBytes(partsBeforeMessage, partsAfterMessage);
         partsBeforeMessage = partsAfterMessage;
       }
-      saves = await storeSave(store, member, saves.version, 3 + i);
+      saves = await storeSave(store, member, saves, 3 + i);
       saveTimes.push(saves.ms);
       saveBytes.push(saves.bytes);
     }
