@@ -11,6 +11,7 @@ import {
   type GroupSave,
   type GroupSaveExtras,
   incompleteState,
+  type KnownGroupState,
   type HistoryCursor,
   type HistoryPage,
   type MlsStore,
@@ -375,7 +376,8 @@ export class DeviceStore implements MlsStore {
     this.db.prepare('DELETE FROM key_packages WHERE ref = ?').run(ref);
   }
 
-  async group(groupId: string): Promise<GroupRecord | undefined> {
+  async group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined> {
+    // One read transaction: the row and the pages of the same save.
     return this.db.transaction(() => {
       const row = this.db.prepare('SELECT * FROM groups WHERE group_id = ?').get(groupId) as
         | {
@@ -389,7 +391,8 @@ export class DeviceStore implements MlsStore {
         | undefined;
       if (!row) return undefined;
       let state: GroupRecord['state'];
-      if (row.page_count === null) state = splitGroupState(bytes(row.state));
+      if (known?.version === row.version) state = known.state;
+      else if (row.page_count === null) state = splitGroupState(bytes(row.state));
       else {
         const pages = (
           this.db

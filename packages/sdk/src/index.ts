@@ -13,6 +13,7 @@ export type {
   GroupRecord,
   GroupSave,
   GroupSaveExtras,
+  KnownGroupState,
   MlsStore,
   PendingCommit,
   StashedEntry,

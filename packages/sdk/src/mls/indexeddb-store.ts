@@ -13,6 +13,7 @@ import {
   type HistoryCursor,
   type HistoryPage,
   incompleteState,
+  type KnownGroupState,
   type MlsStore,
   mergeChatState,
   noChatState,
@@ -254,19 +255,21 @@ export class IndexedDbMlsStore implements MlsStore {
     await done(tx);
   }
 
-  async group(groupId: string): Promise<GroupRecord | undefined> {
+  async group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined> {
     // One transaction: the secret part and the pages of the same save.
     const tx = this.db.transaction(['groups', 'groupPages'], 'readonly');
-    const [row, pages] = await Promise.all([
-      request(tx.objectStore('groups').get(groupId)) as Promise<GroupRow | WholeGroupRow | undefined>,
-      request(tx.objectStore('groupPages').getAll(pageRange(groupId))) as Promise<Uint8Array[]>,
-    ]);
+    const row = (await request(tx.objectStore('groups').get(groupId))) as
+      | GroupRow
+      | WholeGroupRow
+      | undefined;
     if (row === undefined) return undefined;
     if ('state' in row) {
       const { state, ...rest } = row;
-      return { ...rest, state: splitGroupState(state) };
+      return { ...rest, state: known?.version === row.version ? known.state : splitGroupState(state) };
     }
     const { secrets, pageCount, ...rest } = row;
+    if (known?.version === row.version) return { ...rest, state: known.state };
+    const pages = (await request(tx.objectStore('groupPages').getAll(pageRange(groupId)))) as Uint8Array[];
     if (pages.length !== pageCount) throw incompleteState(`the stored tree of ${groupId} is incomplete`);
     return { ...rest, state: { secrets, pages } };
   }

@@ -43,6 +43,12 @@ export interface GroupRecord {
   version: number;
 }
 
+/** A group state the caller holds, and the stored version it is (see `MlsStore.group`). */
+export interface KnownGroupState {
+  version: number;
+  state: GroupStateParts;
+}
+
 /**
  * What a group save writes. `state` is the change from the state stored at the expected version
  * (`groupStateChange(record.state, parts)`): the secret part, the page count and only the pages whose
@@ -184,7 +190,11 @@ export interface MlsStore extends ClientStore {
   keyPackages(): Promise<StoredKeyPackage[]>;
   addKeyPackages(keyPackages: readonly StoredKeyPackage[]): Promise<void>;
   removeKeyPackage(ref: Uint8Array): Promise<void>;
-  group(groupId: string): Promise<GroupRecord | undefined>;
+  /**
+   * The chat's MLS state. Given `known` (state the caller holds of a version), a record still at that
+   * version carries `known.state` as it is, without reading the tree's pages again.
+   */
+  group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined>;
   groupIds(): Promise<string[]>;
   /**
    * Saves when the stored version is `expectedVersion` (undefined: nothing stored); false otherwise.
@@ -304,14 +314,11 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
     this.packages.delete(hex(ref));
   }
 
-  async group(groupId: string): Promise<GroupRecord | undefined> {
+  async group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined> {
     const record = this.groups.get(groupId);
-    return (
-      record && {
-        ...record,
-        state: { secrets: copy(record.state.secrets), pages: record.state.pages.map(copy) },
-      }
-    );
+    if (!record) return undefined;
+    if (known?.version === record.version) return { ...record, state: known.state };
+    return { ...record, state: { secrets: copy(record.state.secrets), pages: record.state.pages.map(copy) } };
   }
 
   async groupIds(): Promise<string[]> {

@@ -235,7 +235,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     try {
       const chats = await this.http.groups();
       for (const chat of chats) {
-        if (!(await this.options.store.group(chat.groupId))) continue;
+        if (!(await this.stored(chat.groupId))) continue;
         const view = await this.mlsView(chat.groupId);
         const mine = view.missing.some((m) => m.accountId === this.accountId);
         const responsible = chat.kind === 'direct' || chat.myRole !== 'member';
@@ -333,11 +333,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   async openDirect(accountId: string): Promise<GroupDetailView> {
     const chat = await this.http.openDirect(accountId);
     const view = await this.mlsView(chat.groupId);
-    if (
-      !(await this.options.store.group(chat.groupId)) &&
-      view.epoch === 0 &&
-      view.leaves[0]?.deviceId === this.deviceId
-    )
+    if (!(await this.stored(chat.groupId)) && view.epoch === 0 && view.leaves[0]?.deviceId === this.deviceId)
       await this.startGroup(chat.groupId);
     return chat;
   }
@@ -408,7 +404,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   private async forget(groupId: string): Promise<void> {
-    if (await this.options.store.group(groupId)) await this.options.store.deleteGroup(groupId);
+    if (await this.stored(groupId)) await this.options.store.deleteGroup(groupId);
     this.cache.delete(groupId);
   }
 
@@ -498,7 +494,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   ): Promise<{ accepted: Promise<Accepted> }> {
     const plaintext = content instanceof Uint8Array ? content : writeContent(content);
     for (;;) {
-      const record = await this.options.store.group(groupId);
+      const record = await this.stored(groupId);
       if (!record) throw new CourierError('MLS_GROUP_NOT_READY');
       const group = this.load(groupId, record);
       if (!group.active) throw new CourierError('MLS_NOT_MEMBER');
@@ -727,7 +723,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   /** Receipts in a chat: not in one the app refuses (a message request), nor in a crowd. */
   private async mayReceipt(groupId: string): Promise<boolean> {
     if (this.options.receiptsAllowed && !(await this.options.receiptsAllowed(groupId))) return false;
-    const record = await this.options.store.group(groupId);
+    const record = await this.stored(groupId);
     if (!record) return false;
     return groupMembers(this.load(groupId, record)).length <= (this.options.receiptMaxDevices ?? 100);
   }
@@ -740,13 +736,13 @@ export class SecureClient extends Emitter<SecureClientEvents> {
 
   /** The chat's MLS epoch on this device, or undefined before it joined. */
   async epoch(groupId: string): Promise<number | undefined> {
-    const record = await this.options.store.group(groupId);
+    const record = await this.stored(groupId);
     return record === undefined ? undefined : Number(this.load(groupId, record).epoch);
   }
 
   /** The accounts and devices in the chat's group as this device's tree has them. */
   async members(groupId: string): Promise<{ accountId: string | undefined; deviceId: string | undefined }[]> {
-    const record = await this.options.store.group(groupId);
+    const record = await this.stored(groupId);
     if (!record) return [];
     return groupMembers(this.load(groupId, record)).map(({ accountId, deviceId }) => ({
       accountId,
@@ -874,7 +870,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     make: (group: MlsGroup) => Promise<CommitResult[]>,
     expectedEpoch?: number,
   ): Promise<void> {
-    let record = await this.options.store.group(groupId);
+    let record = await this.stored(groupId);
     if (!record) throw new CourierError('MLS_GROUP_NOT_READY');
     const group = this.load(groupId, record);
     if (expectedEpoch !== undefined && Number(group.epoch) !== expectedEpoch)
@@ -928,7 +924,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     parts: GroupStateParts,
   ): Promise<GroupRecord | undefined> {
     for (;;) {
-      const record = await this.options.store.group(groupId);
+      const record = await this.stored(groupId);
       if (!record) return undefined;
       if (record.pending?.clientMsgId !== clientMsgId)
         return record.pending === undefined ? record : undefined;
@@ -955,6 +951,15 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       if (this.commitQueues.get(groupId) === settled) this.commitQueues.delete(groupId);
     });
     return run;
+  }
+
+  /**
+   * The chat's stored record. While the cached group is at the stored version the store hands back the
+   * cached parts instead of reading the tree's pages again (the secret part and position are read).
+   */
+  private stored(groupId: string): Promise<GroupRecord | undefined> {
+    const cached = this.cache.get(groupId);
+    return this.options.store.group(groupId, cached && { version: cached.version, state: cached.parts });
   }
 
   private load(groupId: string, record: GroupRecord): MlsGroup {
@@ -1009,7 +1014,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private async handle(groupId: string, entry: StashedEntry): Promise<void> {
     const { store } = this.options;
     for (;;) {
-      const record = await store.group(groupId);
+      const record = await this.stored(groupId);
       if (!record) {
         // Not in the chat's group yet: keep the entry until the Welcome arrives.
         await store.stash(groupId, entry);
@@ -1139,7 +1144,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       },
     ]);
     this.emit('roster', { groupId: entry.groupId, seq: entry.seq, event });
-    if (!(await this.options.store.group(entry.groupId))) return;
+    if (!(await this.stored(entry.groupId))) return;
     if (event.action === 'device_added') {
       // A new device of this account is added by this account's devices, others' by admins.
       if (entry.senderDeviceId === this.deviceId) return;
@@ -1189,7 +1194,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private async join(item: MailboxItemFrame): Promise<void> {
     const welcome = decodeMlsWelcome(item.payload);
     const { store } = this.options;
-    const existing = await store.group(welcome.groupId);
+    const existing = await this.stored(welcome.groupId);
     if (existing && existing.seq >= welcome.commitSeq) return; // already joined at or after it
     const tree = await this.http.call<RatchetTreeReply>(
       'GET',

@@ -330,6 +330,23 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
       );
     });
 
+    it('hands back a state the caller holds of the stored version instead of reading the pages again', async () => {
+      const store = await fresh();
+      const first = { secrets: page('s1', 4), pages: [page('a'), page('b')] };
+      await store.saveGroup('g', { state: groupStateChange(undefined, first), seq: 1 }, undefined);
+      const held = { secrets: page('s1', 4), pages: [page('a'), page('b')] };
+      const read = (await store.group('g', { version: 1, state: held }))!;
+      expect(read.state).toBe(held);
+      expect(read).toMatchObject({ seq: 1, version: 1 });
+      // Another version stored: the state is read from the store.
+      const second = { secrets: page('s2', 4), pages: [page('a'), page('c')] };
+      await store.saveGroup('g', { state: groupStateChange(first, second), seq: 2 }, 1);
+      const again = (await store.group('g', { version: 1, state: held }))!;
+      expect(again.state).not.toBe(held);
+      expect(shown(again.state)).toEqual(shown(second));
+      expect(await store.group('none', { version: 1, state: held })).toBeUndefined();
+    });
+
     it('drops the pages of a tree that shrank, and refuses a grown tree whose new pages are not given', async () => {
       const store = await fresh();
       const five = { secrets: page('s1', 4), pages: ['a', 'b', 'c', 'd', 'e'].map((t) => page(t)) };
