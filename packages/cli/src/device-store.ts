@@ -11,6 +11,7 @@ import {
   type GroupSave,
   type GroupSaveExtras,
   incompleteState,
+  isKnown,
   type KnownGroupState,
   type HistoryCursor,
   type HistoryPage,
@@ -391,7 +392,7 @@ export class DeviceStore implements MlsStore {
         | undefined;
       if (!row) return undefined;
       let state: GroupRecord['state'];
-      if (known?.version === row.version) state = known.state;
+      if (row.page_count !== null && isKnown(known, row.version, row.state)) state = known.state;
       else if (row.page_count === null) state = splitGroupState(bytes(row.state));
       else {
         const pages = (

@@ -88,6 +88,7 @@ export {
   checkPage,
   countsAsUnread,
   incompleteState,
+  isKnown,
   MAX_HISTORY_PAGE,
   mergeChatState,
   messageStatus,

@@ -13,6 +13,7 @@ import {
   type HistoryCursor,
   type HistoryPage,
   incompleteState,
+  isKnown,
   type KnownGroupState,
   type MlsStore,
   mergeChatState,
@@ -265,10 +266,10 @@ export class IndexedDbMlsStore implements MlsStore {
     if (row === undefined) return undefined;
     if ('state' in row) {
       const { state, ...rest } = row;
-      return { ...rest, state: known?.version === row.version ? known.state : splitGroupState(state) };
+      return { ...rest, state: splitGroupState(state) };
     }
     const { secrets, pageCount, ...rest } = row;
-    if (known?.version === row.version) return { ...rest, state: known.state };
+    if (isKnown(known, row.version, secrets)) return { ...rest, state: known.state };
     const pages = (await request(tx.objectStore('groupPages').getAll(pageRange(groupId)))) as Uint8Array[];
     if (pages.length !== pageCount) throw incompleteState(`the stored tree of ${groupId} is incomplete`);
     return { ...rest, state: { secrets, pages } };

@@ -49,6 +49,17 @@ export interface KnownGroupState {
   state: GroupStateParts;
 }
 
+/** Whether a state the caller holds is the stored one: the same version and the same secret part. */
+export function isKnown(
+  known: KnownGroupState | undefined,
+  version: number,
+  secrets: Uint8Array,
+): known is KnownGroupState {
+  if (known?.version !== version || known.state.secrets.length !== secrets.length) return false;
+  for (let i = 0; i < secrets.length; i++) if (known.state.secrets[i] !== secrets[i]) return false;
+  return true;
+}
+
 /**
  * What a group save writes. `state` is the change from the state stored at the expected version
  * (`groupStateChange(record.state, parts)`): the secret part, the page count and only the pages whose
@@ -192,7 +203,8 @@ export interface MlsStore extends ClientStore {
   removeKeyPackage(ref: Uint8Array): Promise<void>;
   /**
    * The chat's MLS state. Given `known` (state the caller holds of a version), a record still at that
-   * version carries `known.state` as it is, without reading the tree's pages again.
+   * version with the same secret part (versions start again when a group is deleted and saved anew)
+   * carries `known.state` as it is, without reading the tree's pages again.
    */
   group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined>;
   groupIds(): Promise<string[]>;
@@ -317,7 +329,7 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
   async group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined> {
     const record = this.groups.get(groupId);
     if (!record) return undefined;
-    if (known?.version === record.version) return { ...record, state: known.state };
+    if (isKnown(known, record.version, record.state.secrets)) return { ...record, state: known.state };
     return { ...record, state: { secrets: copy(record.state.secrets), pages: record.state.pages.map(copy) } };
   }
 

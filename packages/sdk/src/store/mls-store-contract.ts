@@ -345,6 +345,13 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
       expect(again.state).not.toBe(held);
       expect(shown(again.state)).toEqual(shown(second));
       expect(await store.group('none', { version: 1, state: held })).toBeUndefined();
+      // The same version of a group deleted and saved anew (another secret part): read from the store.
+      await store.deleteGroup('g');
+      const other = { secrets: page('other', 4), pages: [page('x')] };
+      await store.saveGroup('g', { state: groupStateChange(undefined, other), seq: 1 }, undefined);
+      const anew = (await store.group('g', { version: 1, state: held }))!;
+      expect(anew.state).not.toBe(held);
+      expect(shown(anew.state)).toEqual(shown(other));
     });
 
     it('drops the pages of a tree that shrank, and refuses a grown tree whose new pages are not given', async () => {
