@@ -883,6 +883,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       const withPending = { seq: record.seq, pending: { clientMsgId, state: joinGroupState(parts) } };
       if (!(await this.options.store.saveGroup(groupId, withPending, record.version)))
         throw new CourierError('MSG_STALE_EPOCH');
+      this.stateKept(groupId, record.version);
       record = { ...record, ...withPending, version: record.version + 1 };
       let accepted: SubmitCommitReply;
       try {
@@ -1028,14 +1029,17 @@ export class SecureClient extends Emitter<SecureClientEvents> {
           record.pending?.clientMsgId === entry.clientMsgId
             ? groupStateChange(record.state, splitGroupState(record.pending.state))
             : undefined;
-        if (await store.saveGroup(groupId, { ...(state ? { state } : {}), seq: entry.seq }, record.version))
+        if (await store.saveGroup(groupId, { ...(state ? { state } : {}), seq: entry.seq }, record.version)) {
+          if (!state) this.stateKept(groupId, record.version);
           return;
+        }
         continue;
       }
       if (fromMe) {
         // Our own message (or receipt): stored when sent; only its position is new (also when another
         // process of this device sent it).
         if (await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)) {
+          this.stateKept(groupId, record.version);
           await store.acceptSent(groupId, {
             senderDeviceId: this.deviceId,
             clientMsgId: entry.clientMsgId,
@@ -1109,9 +1113,19 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       // A message that cannot be read is recorded and skipped; the group is unchanged.
       if (!(await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)))
         continue;
+      this.stateKept(groupId, record.version);
       this.undecryptable(groupId, entry.seq, outcome.code, outcome.message);
       return;
     }
+  }
+
+  /**
+   * A save without a state succeeded over `version`: the cached group is the stored state still, now at
+   * the next version (else the next entry would load the whole group from the store again).
+   */
+  private stateKept(groupId: string, version: number): void {
+    const cached = this.cache.get(groupId);
+    if (cached?.version === version) this.cache.set(groupId, { ...cached, version: version + 1 });
   }
 
   /** A save that keeps the stored state (and pending commit) and moves only the position. */
