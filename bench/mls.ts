@@ -9,8 +9,8 @@
  * subtree's root (`populate_s`). In that tree the owner adds one member, removes it and updates itself,
  * and the joined member processes each commit (the update also from its saved state, as a client with a
  * store does); the owner encrypts 21 messages of 200 bytes that the member decrypts (medians); the member's saved state
- * is measured: what the codec re-encodes (`export_after_*`) and what saving into the CLI's SQLite device
- * store writes and costs after the commit and after each message (`save_after_*`, export included).
+ * is measured: what saving into the CLI's SQLite device store writes and costs after the commit and after
+ * each message (`save_after_*`, the export included; `export_after_*_ms`: the export's share).
  */
 import {
   addMembers,
@@ -63,9 +63,7 @@ const FIGURES = [
   ['save_after_message_ms', 'ms'],
   ['save_after_commit_bytes', 'B'],
   ['save_after_commit_ms', 'ms'],
-  ['export_after_message_bytes', 'B'],
   ['export_after_message_ms', 'ms'],
-  ['export_after_commit_bytes', 'B'],
   ['export_after_commit_ms', 'ms'],
   ['state_bytes', 'B'],
   ['state_export_ms', 'ms'],
@@ -110,17 +108,6 @@ export function copathPopulators(members: number): number[] {
   return leaves;
 }
 
-/** Bytes a store keeping the parts apart writes: the secret part and every page that changed. */
-function changedBytes(before: GroupStateParts, after: GroupStateParts): number {
-  let bytes = after.secrets.length;
-  after.pages.forEach((page, i) => {
-    const old = before.pages[i];
-    if (old === undefined || old.length !== page.length || old.some((b, k) => b !== page[k]))
-      bytes += page.length;
-  });
-  return bytes;
-}
-
 /**
  * Saves a group into a device store as a client does after processing (SecureClient.save): export the
  * parts (unchanged pages are the saved arrays), then one save of the change over the version read. The
@@ -131,16 +118,17 @@ async function storeSave(
   group: MlsGroup,
   saved: { version: number; parts: GroupStateParts } | undefined,
   seq: number,
-): Promise<{ ms: number; bytes: number; version: number; parts: GroupStateParts }> {
+): Promise<{ ms: number; exportMs: number; bytes: number; version: number; parts: GroupStateParts }> {
   const start = now();
   const parts = exportGroupStateParts(group, saved?.parts);
+  const exportMs = now() - start;
   const state = groupStateChange(saved?.parts, parts);
   if (!(await store.saveGroup('bench', { state, seq }, saved?.version)))
     throw new Error('store save refused');
   const ms = now() - start;
   let bytes = state.secrets.length;
   for (const page of state.pages.values()) bytes += page.length;
-  return { ms, bytes, version: (saved?.version ?? 0) + 1, parts };
+  return { ms, exportMs, bytes, version: (saved?.version ?? 0) + 1, parts };
 }
 
 /** One run at one size: the figures by name (seconds or milliseconds or bytes, unrounded). */
@@ -244,7 +232,6 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   ownerGroup = update.group;
   const beforeCommit = member;
   const saved = exportGroupState(member);
-  const partsBeforeCommit = exportGroupStateParts(member);
   const [afterUpdate, processUpdateMs] = await timed(() =>
     processed(context, member, update.commit, 'commit'),
   );
@@ -256,11 +243,9 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   );
   out.process_update_from_saved_ms = fromSavedMs;
   member = afterUpdate.group;
-  const [partsAfterCommit, exportCommitMs] = await timed(() => exportGroupStateParts(member));
-  out.export_after_commit_ms = exportCommitMs;
-  out.export_after_commit_bytes = changedBytes(partsBeforeCommit, partsAfterCommit);
   // What the member's device store (the CLI's SQLite store, synchronous = FULL) writes and how long it
-  // takes, export included, to save the group after the commit and after a message.
+  // takes, export included, to save the group after the commit and after a message; nothing exported the
+  // new tree before (export_after_*: the export's share of that time).
   const dir = mkdtempSync(join(tmpdir(), 'courier-bench-mls-'));
   const store = new DeviceStore(join(dir, 'device.db'));
   try {
@@ -268,6 +253,7 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
     const commitSave = await storeSave(store, member, saves, 2);
     out.save_after_commit_ms = commitSave.ms;
     out.save_after_commit_bytes = commitSave.bytes;
+    out.export_after_commit_ms = commitSave.exportMs;
     saves = commitSave;
 
     // Messages: the median of MESSAGES round trips (one 1-ms operation timed alone is mostly noise); the
@@ -277,9 +263,7 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
     const decryptTimes: number[] = [];
     const saveTimes: number[] = [];
     const saveBytes: number[] = [];
-    let partsBeforeMessage = exportGroupStateParts(member);
-    let exportMessageBytes = 0;
-    let exportMessageMs = 0;
+    const exportTimes: number[] = [];
     for (let i = 0; i < MESSAGES; i++) {
       const [sent, encryptMs] = await timed(() => encryptMessage(context, ownerGroup, plaintext));
       encryptTimes.push(encryptMs);
@@ -289,23 +273,16 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
       if (read.kind !== 'application' || read.plaintext.length !== 200)
         throw new Error('decrypted the wrong message');
       member = read.group;
-      if (i === 0) {
-        // What the codec alone re-encodes after a message (GroupStateParts).
-        const [partsAfterMessage, ms] = await timed(() => exportGroupStateParts(member));
-        exportMessageMs = ms;
-        exportMessageBytes = changedBytes(partsBeforeMessage, partsAfterMessage);
-        partsBeforeMessage = partsAfterMessage;
-      }
       saves = await storeSave(store, member, saves, 3 + i);
       saveTimes.push(saves.ms);
       saveBytes.push(saves.bytes);
+      exportTimes.push(saves.exportMs);
     }
     out.encrypt_ms = median(encryptTimes);
     out.decrypt_ms = median(decryptTimes);
     out.save_after_message_ms = median(saveTimes);
     out.save_after_message_bytes = median(saveBytes);
-    out.export_after_message_ms = exportMessageMs;
-    out.export_after_message_bytes = exportMessageBytes;
+    out.export_after_message_ms = median(exportTimes);
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
