@@ -4,9 +4,11 @@
  * bench/mls.ts does (adds in commits of ≤ 500, no copath population), then records a CPU profile
  * (node:inspector) of each step alone and prints the top functions by self time and the step times.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { DeviceStore } from '@courier/cli';
 import {
   addMembers,
   createGroup,
@@ -14,6 +16,7 @@ import {
   createMlsClientContext,
   exportGroupStateParts,
   generateDeviceIdentity,
+  groupStateChange,
   importGroupStateParts,
   joinGroup,
   MAX_ADDS_PER_COMMIT,
@@ -94,3 +97,35 @@ await profiled('process_update_loaded', async () => {
   if (outcome.kind !== 'commit') throw new Error(outcome.kind);
 });
 session.disconnect();
+
+// Saving the member's state after the commit, cold (nothing exported the new tree yet), into the CLI's
+// SQLite store holding the state before it: the change (secret part and changed pages), then the whole
+// state as stores wrote it before (every page) into another store.
+const afterCommit = await processMessage(context, joined.group, update.commit);
+if (afterCommit.kind !== 'commit') throw new Error(afterCommit.kind);
+const dir = mkdtempSync(join(tmpdir(), 'courier-mls-profile-'));
+try {
+  const saveInto = async (name: string, parts: typeof saved, before: typeof saved | undefined) => {
+    const store = new DeviceStore(join(dir, `${name}.db`));
+    if (before) await store.saveGroup('g', { state: groupStateChange(undefined, before), seq: 1 }, undefined);
+    const start = performance.now();
+    const state = groupStateChange(before, parts);
+    await store.saveGroup('g', { state, seq: 2 }, before ? 1 : undefined);
+    const ms = performance.now() - start;
+    let bytes = state.secrets.length;
+    for (const page of state.pages.values()) bytes += page.length;
+    store.close();
+    return { ms, bytes };
+  };
+  const saved = parts;
+  const exportStart = performance.now();
+  const next = exportGroupStateParts(afterCommit.group, saved);
+  const exportMs = performance.now() - exportStart;
+  const change = await saveInto('parts', next, saved);
+  const whole = await saveInto('whole', next, undefined);
+  console.log(
+    `\n== save after a commit: export ${exportMs.toFixed(1)} ms; change ${change.bytes} B in ${change.ms.toFixed(1)} ms; whole ${whole.bytes} B in ${whole.ms.toFixed(1)} ms`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
