@@ -160,6 +160,8 @@ describe('npm run bench output', () => {
       'save_after_message_ms',
       'save_after_commit_bytes',
       'save_after_commit_ms',
+      'export_after_message_ms',
+      'export_after_commit_ms',
       'state_bytes',
       'state_export_ms',
       'state_import_ms',
@@ -169,6 +171,12 @@ describe('npm run bench output', () => {
       expect(typeof line.value, JSON.stringify(line)).toBe('number');
     }
     expect(lines.find((l) => l.figure === 'state_bytes').value).toBeGreaterThan(1000);
+    // A save into the SQLite store writes the secret part and the changed pages, never more than the state.
+    for (const figure of ['save_after_message_bytes', 'save_after_commit_bytes'])
+      expect(lines.find((l) => l.figure === figure).storage).toBe('sqlite');
+    expect(lines.find((l) => l.figure === 'save_after_message_bytes').value).toBeLessThanOrEqual(
+      lines.find((l) => l.figure === 'state_bytes').value,
+    );
   }, 60_000);
 
   it('prints every MLS soak figure, each a number, for a few histories, and exits 0 when none failed', async () => {

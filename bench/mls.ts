@@ -9,7 +9,8 @@
  * subtree's root (`populate_s`). In that tree the owner adds one member, removes it and updates itself,
  * and the joined member processes each commit (the update also from its saved state, as a client with a
  * store does); the owner encrypts 21 messages of 200 bytes that the member decrypts (medians); the member's saved state
- * is measured.
+ * is measured: what saving into the CLI's SQLite device store writes and costs after the commit and after
+ * each message (`save_after_*`, the export included; `export_after_*_ms`: the export's share).
  */
 import {
   addMembers,
@@ -21,6 +22,7 @@ import {
   exportGroupStateParts,
   type GroupStateParts,
   generateDeviceIdentity,
+  groupStateChange,
   importGroupState,
   joinGroup,
   MAX_ADDS_PER_COMMIT,
@@ -30,6 +32,10 @@ import {
   removeMembers,
   selfUpdate,
 } from '@courier/mls';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeviceStore } from '@courier/cli';
 import { type Figure, progress, round } from './figure.ts';
 import { median } from './server-proc.ts';
 
@@ -57,6 +63,8 @@ const FIGURES = [
   ['save_after_message_ms', 'ms'],
   ['save_after_commit_bytes', 'B'],
   ['save_after_commit_ms', 'ms'],
+  ['export_after_message_ms', 'ms'],
+  ['export_after_commit_ms', 'ms'],
   ['state_bytes', 'B'],
   ['state_export_ms', 'ms'],
   ['state_import_ms', 'ms'],
@@ -100,15 +108,27 @@ export function copathPopulators(members: number): number[] {
   return leaves;
 }
 
-/** Bytes a store keeping the parts apart writes: the secret part and every page that changed. */
-function changedBytes(before: GroupStateParts, after: GroupStateParts): number {
-  let bytes = after.secrets.length;
-  after.pages.forEach((page, i) => {
-    const old = before.pages[i];
-    if (old === undefined || old.length !== page.length || old.some((b, k) => b !== page[k]))
-      bytes += page.length;
-  });
-  return bytes;
+/**
+ * Saves a group into a device store as a client does after processing (SecureClient.save): export the
+ * parts (unchanged pages are the saved arrays), then one save of the change over the version read. The
+ * time both take and the bytes handed to the store (the secret part and the changed pages).
+ */
+async function storeSave(
+  store: DeviceStore,
+  group: MlsGroup,
+  saved: { version: number; parts: GroupStateParts } | undefined,
+  seq: number,
+): Promise<{ ms: number; exportMs: number; bytes: number; version: number; parts: GroupStateParts }> {
+  const start = now();
+  const parts = exportGroupStateParts(group, saved?.parts);
+  const exportMs = now() - start;
+  const state = groupStateChange(saved?.parts, parts);
+  if (!(await store.saveGroup('bench', { state, seq }, saved?.version)))
+    throw new Error('store save refused');
+  const ms = now() - start;
+  let bytes = state.secrets.length;
+  for (const page of state.pages.values()) bytes += page.length;
+  return { ms, exportMs, bytes, version: (saved?.version ?? 0) + 1, parts };
 }
 
 /** One run at one size: the figures by name (seconds or milliseconds or bytes, unrounded). */
@@ -210,8 +230,8 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   const [update, updateMs] = await timed(() => selfUpdate(context, ownerGroup));
   out.commit_update_ms = updateMs;
   ownerGroup = update.group;
+  const beforeCommit = member;
   const saved = exportGroupState(member);
-  const partsBeforeCommit = exportGroupStateParts(member);
   const [afterUpdate, processUpdateMs] = await timed(() =>
     processed(context, member, update.commit, 'commit'),
   );
@@ -223,33 +243,50 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
   );
   out.process_update_from_saved_ms = fromSavedMs;
   member = afterUpdate.group;
-  const [partsAfterCommit, saveCommitMs] = await timed(() => exportGroupStateParts(member));
-  out.save_after_commit_ms = saveCommitMs;
-  out.save_after_commit_bytes = changedBytes(partsBeforeCommit, partsAfterCommit);
+  // What the member's device store (the CLI's SQLite store, synchronous = FULL) writes and how long it
+  // takes, export included, to save the group after the commit and after a message; nothing exported the
+  // new tree before (export_after_*: the export's share of that time).
+  const dir = mkdtempSync(join(tmpdir(), 'courier-bench-mls-'));
+  const store = new DeviceStore(join(dir, 'device.db'));
+  try {
+    let saves = await storeSave(store, beforeCommit, undefined, 1);
+    const commitSave = await storeSave(store, member, saves, 2);
+    out.save_after_commit_ms = commitSave.ms;
+    out.save_after_commit_bytes = commitSave.bytes;
+    out.export_after_commit_ms = commitSave.exportMs;
+    saves = commitSave;
 
-  // Messages: the median of MESSAGES round trips (one 1-ms operation timed alone is mostly noise).
-  const plaintext = new Uint8Array(200).fill(0x61);
-  const encryptTimes: number[] = [];
-  const decryptTimes: number[] = [];
-  for (let i = 0; i < MESSAGES; i++) {
-    const [sent, encryptMs] = await timed(() => encryptMessage(context, ownerGroup, plaintext));
-    encryptTimes.push(encryptMs);
-    ownerGroup = sent.group;
-    const [read, decryptMs] = await timed(() => processed(context, member, sent.message, 'application'));
-    decryptTimes.push(decryptMs);
-    if (read.kind !== 'application' || read.plaintext.length !== 200)
-      throw new Error('decrypted the wrong message');
-    member = read.group;
+    // Messages: the median of MESSAGES round trips (one 1-ms operation timed alone is mostly noise); the
+    // member saves its state to its store after each (save_after_message_*: medians too).
+    const plaintext = new Uint8Array(200).fill(0x61);
+    const encryptTimes: number[] = [];
+    const decryptTimes: number[] = [];
+    const saveTimes: number[] = [];
+    const saveBytes: number[] = [];
+    const exportTimes: number[] = [];
+    for (let i = 0; i < MESSAGES; i++) {
+      const [sent, encryptMs] = await timed(() => encryptMessage(context, ownerGroup, plaintext));
+      encryptTimes.push(encryptMs);
+      ownerGroup = sent.group;
+      const [read, decryptMs] = await timed(() => processed(context, member, sent.message, 'application'));
+      decryptTimes.push(decryptMs);
+      if (read.kind !== 'application' || read.plaintext.length !== 200)
+        throw new Error('decrypted the wrong message');
+      member = read.group;
+      saves = await storeSave(store, member, saves, 3 + i);
+      saveTimes.push(saves.ms);
+      saveBytes.push(saves.bytes);
+      exportTimes.push(saves.exportMs);
+    }
+    out.encrypt_ms = median(encryptTimes);
+    out.decrypt_ms = median(decryptTimes);
+    out.save_after_message_ms = median(saveTimes);
+    out.save_after_message_bytes = median(saveBytes);
+    out.export_after_message_ms = median(exportTimes);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  out.encrypt_ms = median(encryptTimes);
-  out.decrypt_ms = median(decryptTimes);
-  // What saving after a message costs a store that keeps the parts apart (GroupStateParts).
-  const partsBeforeMessage = exportGroupStateParts(member);
-  const sent = await encryptMessage(context, ownerGroup, plaintext);
-  member = (await processed(context, member, sent.message, 'application')).group;
-  const [partsAfterMessage, saveMessageMs] = await timed(() => exportGroupStateParts(member));
-  out.save_after_message_ms = saveMessageMs;
-  out.save_after_message_bytes = changedBytes(partsBeforeMessage, partsAfterMessage);
 
   const [state, exportMs] = await timed(() => exportGroupState(member));
   out.state_bytes = state.length;
@@ -284,7 +321,7 @@ export async function runMlsBench(sizes: readonly number[], runs: number): Promi
               value: null,
               unit,
               params: { members },
-              storage: 'none',
+              storage: figure.startsWith('save_') ? 'sqlite' : 'none',
               error: error ?? 'not measured',
             }
           : {
@@ -293,7 +330,7 @@ export async function runMlsBench(sizes: readonly number[], runs: number): Promi
               value: round(median(values), unit === 's' ? 3 : unit === 'B' ? 0 : 2),
               unit,
               params: { members, ciphersuite: 1, per_commit: MAX_ADDS_PER_COMMIT, messages: MESSAGES },
-              storage: 'none',
+              storage: figure.startsWith('save_') ? 'sqlite' : 'none',
               ...(runs > 1 ? { runs, min: Math.min(...values), max: Math.max(...values) } : {}),
             };
       process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -3,7 +3,7 @@ import {
   createMlsClientContext,
   groupMemberAt,
   groupMembers,
-  importGroupState,
+  importGroupStateParts,
   type MlsGroup,
   processMessage,
 } from '@courier/mls';
@@ -32,7 +32,7 @@ describe('MLS security properties through the delivery service', () => {
   async function groupOf(d: SecureDevice, groupId: string): Promise<MlsGroup> {
     const record = await d.store.group(groupId);
     if (!record) throw new Error('no group state');
-    return importGroupState(record.state);
+    return importGroupStateParts(record.state);
   }
 
   /** The stored ciphertext of the chat's newest entry, read from the server's database. */

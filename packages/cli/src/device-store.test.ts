@@ -1,9 +1,25 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createGroup,
+  createMlsClientContext,
+  exportGroupState,
+  exportGroupStateParts,
+  generateDeviceIdentity,
+  groupStateChange,
+  importGroupStateParts,
+  selfUpdate,
+  splitGroupState,
+} from '@courier/mls';
 import type { StoredMessage } from '@courier/sdk';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stateAfter } from './device-store-crash-child.ts';
 import { DeviceStore } from './device-store.ts';
 
 const dirs: string[] = [];
@@ -15,6 +31,11 @@ function fresh(): string {
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A state of a one-byte secret part and one page, saved whole. */
+const state = (n: number) =>
+  groupStateChange(undefined, { secrets: Uint8Array.of(n), pages: [Uint8Array.of(n, 0)] });
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
 const message = (n: number, overrides: Partial<StoredMessage> = {}): StoredMessage => ({
   groupId: 'g1',
@@ -66,20 +87,23 @@ describe('the CLI device store (SQLite)', () => {
   it('saves a group only over the version it read: two processes never both move a chat on', async () => {
     const path = fresh();
     const [one, two] = [new DeviceStore(path), new DeviceStore(path)];
-    expect(await one.saveGroup('g1', { state: Uint8Array.of(1), seq: 1 }, undefined)).toBe(true);
+    expect(await one.saveGroup('g1', { state: state(1), seq: 1 }, undefined)).toBe(true);
     const read = (await two.group('g1'))!;
     expect(
-      await one.saveGroup('g1', { state: Uint8Array.of(2), seq: 2 }, read.version, {
+      await one.saveGroup('g1', { state: state(2), seq: 2 }, read.version, {
         messages: [message(2)],
       }),
     ).toBe(true);
     // two's save, made from what it read before, fails and leaves nothing of itself behind.
     expect(
-      await two.saveGroup('g1', { state: Uint8Array.of(3), seq: 2 }, read.version, {
+      await two.saveGroup('g1', { state: state(3), seq: 2 }, read.version, {
         messages: [message(9)],
       }),
     ).toBe(false);
-    expect((await two.group('g1'))?.state).toEqual(Uint8Array.of(2));
+    expect((await two.group('g1'))?.state).toEqual({
+      secrets: Uint8Array.of(2),
+      pages: [Uint8Array.of(2, 0)],
+    });
     expect((await two.messages('g1')).map((m) => m.seq)).toEqual([2]);
     one.close();
     two.close();
@@ -99,4 +123,84 @@ describe('the CLI device store (SQLite)', () => {
       { numRuns: 25 },
     );
   });
+
+  it('splits groups saved whole by an earlier version into parts on opening, and saves them in parts after', async () => {
+    const path = fresh();
+    mkdirSync(dirname(path), { recursive: true });
+    const context = await createMlsClientContext();
+    const group = await createGroup(
+      context,
+      await generateDeviceIdentity('00000000-0000-4000-8000-000000000001', 'd1'),
+      new TextEncoder().encode('g-whole'),
+    );
+    const saved = exportGroupState(group);
+    // The groups table as the previous release made it, with a group saved whole (version 4) and one
+    // of an older version (one part, no pages).
+    const old = new Database(path);
+    old.exec(`CREATE TABLE groups (
+      group_id TEXT PRIMARY KEY, state BLOB NOT NULL, seq INTEGER NOT NULL, pending_id TEXT, pending_state BLOB,
+      version INTEGER NOT NULL)`);
+    const insert = old.prepare('INSERT INTO groups (group_id, state, seq, version) VALUES (?, ?, ?, ?)');
+    insert.run('g-whole', saved, 7, 3);
+    insert.run('g-v2', Uint8Array.of(2, 9, 9), 1, 1);
+    old.close();
+    const store = new DeviceStore(path);
+    try {
+      const read = (await store.group('g-whole'))!;
+      expect(read).toMatchObject({ seq: 7, version: 3 });
+      expect(read.state.pages.length).toBeGreaterThan(0);
+      expect(hex(read.state.secrets)).toBe(hex(splitGroupState(saved).secrets));
+      expect(read.state.pages.map(hex)).toEqual(splitGroupState(saved).pages.map(hex));
+      const restored = importGroupStateParts(read.state);
+      expect(hex(exportGroupState(restored))).toBe(hex(saved));
+      expect((await store.group('g-v2'))?.state).toEqual({ secrets: Uint8Array.of(2, 9, 9), pages: [] });
+      // The next save (after a commit) writes only what changed over the split state.
+      const next = exportGroupStateParts((await selfUpdate(context, restored)).group, read.state);
+      expect(await store.saveGroup('g-whole', { state: groupStateChange(read.state, next), seq: 8 }, 3)).toBe(
+        true,
+      );
+      const after = (await store.group('g-whole'))!;
+      expect(after.state.pages.map(hex)).toEqual(next.pages.map(hex));
+      expect(hex(after.state.secrets)).toBe(hex(next.secrets));
+    } finally {
+      store.close();
+    }
+    // Opening again finds nothing left to split.
+    const again = new DeviceStore(path);
+    expect((await again.group('g-whole'))?.seq).toBe(8);
+    again.close();
+  });
+
+  it('a process killed while saving leaves the state of one whole save: never one save’s secrets with another’s pages', async () => {
+    const path = fresh();
+    const child = fileURLToPath(new URL('./device-store-crash-child.ts', import.meta.url));
+    for (let kill = 0; kill < 3; kill++) {
+      const saver = spawn(process.execPath, ['--import', 'tsx', child, path], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        // Killed at some point after its fifth save, in the middle of whatever save it is making.
+        await new Promise<void>((resolve, reject) => {
+          saver.stdout.on('data', () => resolve());
+          saver.on('exit', (code) => reject(new Error(`the saving process ended (${code})`)));
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20 + kill * 40));
+      } finally {
+        saver.kill('SIGKILL');
+        if (saver.exitCode === null && saver.signalCode === null) await once(saver, 'exit');
+      }
+      const store = new DeviceStore(path);
+      const read = (await store.group('g'))!;
+      const n = read.seq;
+      expect(n).toBeGreaterThanOrEqual(5);
+      const expected = stateAfter(n);
+      expect(new TextDecoder().decode(read.state.secrets)).toBe(`secrets of save ${n}`);
+      const text = (page: Uint8Array) => new TextDecoder().decode(page).replace(/\.+$/, '');
+      expect(read.state.pages.map(text)).toEqual(expected.pages.map(text));
+      expect(read.state.pages.map(hex)).toEqual(expected.pages.map(hex));
+      // Start again from nothing for the next kill.
+      await store.deleteGroup('g');
+      store.close();
+    }
+  }, 60_000);
 });

@@ -1,13 +1,18 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { StoredKeyPackage } from '@courier/mls';
+import { splitGroupState, type StoredKeyPackage } from '@courier/mls';
 import type { RosterEvent } from '@courier/protocol';
 import {
   type ChatState,
   checkPage,
   type FileDescriptor,
+  checkChange,
   type GroupRecord,
+  type GroupSave,
   type GroupSaveExtras,
+  incompleteState,
+  isKnown,
+  type KnownGroupState,
   type HistoryCursor,
   type HistoryPage,
   type MlsStore,
@@ -35,6 +40,8 @@ CREATE TABLE IF NOT EXISTS key_packages (
 CREATE TABLE IF NOT EXISTS groups (
   group_id TEXT PRIMARY KEY, state BLOB NOT NULL, seq INTEGER NOT NULL, pending_id TEXT, pending_state BLOB,
   version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS group_pages (
+  group_id TEXT NOT NULL, page INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (group_id, page)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stash (
   group_id TEXT NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (group_id, seq));
 CREATE TABLE IF NOT EXISTS messages (
@@ -63,6 +70,9 @@ const ADDED_COLUMNS: readonly { table: string; column: string; definition: strin
   { table: 'messages', column: 'marks', definition: 'TEXT' },
   // Sticker messages (issue 16): the reference, as JSON.
   { table: 'messages', column: 'sticker', definition: 'TEXT' },
+  // Group state in parts (issue 15): `state` holds the secret part and `group_pages` the tree's pages,
+  // this many. NULL: `state` is the whole state as saved before (exportGroupState bytes, any version).
+  { table: 'groups', column: 'page_count', definition: 'INTEGER' },
 ];
 
 /** Paging by chat and order, and counting unread messages by chat and position, read only what they return. */
@@ -157,6 +167,37 @@ export class DeviceStore implements MlsStore {
         this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
     }
     this.db.exec(INDEXES);
+    this.splitWholeStates();
+  }
+
+  /**
+   * Groups saved whole (before the state was kept in parts) become parts: the secret part in `state`,
+   * the pages in `group_pages`. State of versions 1–3 has no pages: it is kept as it is (page count 0)
+   * and split when the group is next saved. A state that cannot be split is left whole (it reads as
+   * it did).
+   */
+  private splitWholeStates(): void {
+    const select = this.db.prepare('SELECT group_id, state FROM groups WHERE page_count IS NULL');
+    if (select.get() === undefined) return;
+    const setState = this.db.prepare('UPDATE groups SET state = ?, page_count = ? WHERE group_id = ?');
+    const clear = this.db.prepare('DELETE FROM group_pages WHERE group_id = ?');
+    const put = this.db.prepare('INSERT INTO group_pages (group_id, page, bytes) VALUES (?, ?, ?)');
+    // Read again inside the write transaction: another process of the profile may have split them.
+    this.db
+      .transaction(() => {
+        for (const row of select.all() as { group_id: string; state: Buffer }[]) {
+          let parts: ReturnType<typeof splitGroupState>;
+          try {
+            parts = splitGroupState(bytes(row.state));
+          } catch {
+            continue;
+          }
+          clear.run(row.group_id);
+          for (const [i, page] of parts.pages.entries()) put.run(row.group_id, i, page);
+          setState.run(parts.secrets, parts.pages.length, row.group_id);
+        }
+      })
+      .immediate();
   }
 
   close(): void {
@@ -336,25 +377,44 @@ export class DeviceStore implements MlsStore {
     this.db.prepare('DELETE FROM key_packages WHERE ref = ?').run(ref);
   }
 
-  async group(groupId: string): Promise<GroupRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM groups WHERE group_id = ?').get(groupId) as
-      | {
-          state: Buffer;
-          seq: number;
-          pending_id: string | null;
-          pending_state: Buffer | null;
-          version: number;
-        }
-      | undefined;
-    if (!row) return undefined;
-    return {
-      state: bytes(row.state),
-      seq: row.seq,
-      version: row.version,
-      ...(row.pending_id && row.pending_state
-        ? { pending: { clientMsgId: row.pending_id, state: bytes(row.pending_state) } }
-        : {}),
-    };
+  async group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined> {
+    // One read transaction: the row and the pages of the same save.
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT * FROM groups WHERE group_id = ?').get(groupId) as
+        | {
+            state: Buffer;
+            page_count: number | null;
+            seq: number;
+            pending_id: string | null;
+            pending_state: Buffer | null;
+            version: number;
+          }
+        | undefined;
+      if (!row) return undefined;
+      let state: GroupRecord['state'];
+      if (row.page_count !== null && isKnown(known, row.version, row.state)) state = known.state;
+      else if (row.page_count === null) state = splitGroupState(bytes(row.state));
+      else {
+        const pages = (
+          this.db
+            .prepare('SELECT bytes FROM group_pages WHERE group_id = ? ORDER BY page')
+            .raw()
+            .all(groupId) as [Buffer][]
+        ).map(([page]) => bytes(page));
+        // A save writes the secret part and its pages in one transaction: anything else is a damaged store.
+        if (pages.length !== row.page_count)
+          throw incompleteState(`the stored tree of ${groupId} is incomplete`);
+        state = { secrets: bytes(row.state), pages };
+      }
+      return {
+        state,
+        seq: row.seq,
+        version: row.version,
+        ...(row.pending_id && row.pending_state
+          ? { pending: { clientMsgId: row.pending_id, state: bytes(row.pending_state) } }
+          : {}),
+      };
+    })();
   }
 
   async groupIds(): Promise<string[]> {
@@ -365,30 +425,55 @@ export class DeviceStore implements MlsStore {
 
   async saveGroup(
     groupId: string,
-    record: Omit<GroupRecord, 'version'>,
+    record: GroupSave,
     expectedVersion: number | undefined,
     extras: GroupSaveExtras = {},
   ): Promise<boolean> {
+    const change = record.state;
+    if (change) checkChange(change);
+    // One transaction: the version check, the secret part, the pages, the messages and the outbox
+    // item commit together or not at all (a crash cannot leave one epoch's secrets with another's tree).
     return this.db
       .transaction(() => {
         const current = this.db.prepare('SELECT version FROM groups WHERE group_id = ?').get(groupId) as
           | { version: number }
           | undefined;
         if (current?.version !== expectedVersion) return false;
-        this.db
-          .prepare(
-            `INSERT INTO groups (group_id, state, seq, pending_id, pending_state, version) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, seq = excluded.seq,
-               pending_id = excluded.pending_id, pending_state = excluded.pending_state, version = excluded.version`,
-          )
-          .run(
-            groupId,
-            record.state,
-            record.seq,
-            record.pending?.clientMsgId ?? null,
-            record.pending?.state ?? null,
-            (expectedVersion ?? 0) + 1,
+        const version = (expectedVersion ?? 0) + 1;
+        const pending = [record.pending?.clientMsgId ?? null, record.pending?.state ?? null] as const;
+        if (change === undefined) {
+          if (current === undefined) throw incompleteState('no state saved yet');
+          this.db
+            .prepare(
+              'UPDATE groups SET seq = ?, pending_id = ?, pending_state = ?, version = ? WHERE group_id = ?',
+            )
+            .run(record.seq, ...pending, version, groupId);
+        } else {
+          this.db
+            .prepare(
+              `INSERT INTO groups (group_id, state, page_count, seq, pending_id, pending_state, version)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, page_count = excluded.page_count,
+                 seq = excluded.seq, pending_id = excluded.pending_id, pending_state = excluded.pending_state,
+                 version = excluded.version`,
+            )
+            .run(groupId, change.secrets, change.pageCount, record.seq, ...pending, version);
+          // Pages beyond the count belong to a larger tree (or to a group saved whole before: none).
+          this.db
+            .prepare('DELETE FROM group_pages WHERE group_id = ? AND page >= ?')
+            .run(groupId, change.pageCount);
+          const put = this.db.prepare(
+            `INSERT INTO group_pages (group_id, page, bytes) VALUES (?, ?, ?)
+             ON CONFLICT (group_id, page) DO UPDATE SET bytes = excluded.bytes`,
           );
+          for (const [page, pageBytes] of change.pages) put.run(groupId, page, pageBytes);
+          const { n } = this.db
+            .prepare('SELECT COUNT(*) AS n FROM group_pages WHERE group_id = ?')
+            .get(groupId) as { n: number };
+          // Throwing rolls the whole save back.
+          if (n !== change.pageCount)
+            throw incompleteState(`${change.pageCount - n} tree page(s) neither saved nor stored`);
+        }
         this.insertMessages(extras.messages ?? []);
         this.applyActions(extras.actions ?? []);
         if (extras.outbox) {
@@ -507,7 +592,10 @@ export class DeviceStore implements MlsStore {
   }
 
   async deleteGroup(groupId: string): Promise<void> {
-    this.db.prepare('DELETE FROM groups WHERE group_id = ?').run(groupId);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM groups WHERE group_id = ?').run(groupId);
+      this.db.prepare('DELETE FROM group_pages WHERE group_id = ?').run(groupId);
+    })();
   }
 
   async stash(groupId: string, entry: StashedEntry): Promise<void> {

@@ -2,17 +2,21 @@ import fc from 'fast-check';
 import { clientStateEncoder, encode, ratchetTreeEncoder } from 'ts-mls';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { addMembers } from './add-members.ts';
+import { createGroup } from './create-group.ts';
 import { encryptMessage } from './encrypt-message.ts';
 import {
+  applyGroupStateChange,
   encodedNode,
   exportGroupState,
   exportGroupStateParts,
   GROUP_STATE_VERSION,
+  groupStateChange,
   importGroupState,
   importGroupStateParts,
   joinGroupState,
   splitGroupState,
 } from './group-state-codec.ts';
+import { joinGroup } from './join-group.ts';
 import type { MlsClientContext } from './mls-context.ts';
 import { MlsError } from './mls-error.ts';
 import type { MlsGroup } from './mls-group.ts';
@@ -144,6 +148,68 @@ describe('saved group state', () => {
     const v3 = olderVersion(member, 3);
     expect(splitGroupState(v3)).toEqual({ secrets: v3, pages: [] });
     expect(joinGroupState(splitGroupState(v3))).toBe(v3);
+  });
+
+  test('given the parts saved before, unchanged pages are the same arrays: a change holds only what a store must write', async () => {
+    // 40 members: a tree of 127 nodes, four pages; the owner's update changes its path (pages 0 and 1).
+    const devices = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => testingDevice(context, `big${i}`)),
+    );
+    const created = await createGroup(context, devices[0]!.identity, new TextEncoder().encode('big-group'));
+    const [added] = await addMembers(
+      context,
+      created,
+      devices.slice(1).map((d) => d.keyPackages[0]!.keyPackage),
+    );
+    const owner = added!.group;
+    const member = (
+      await joinGroup(context, {
+        welcome: added!.welcome!,
+        ratchetTree: added!.ratchetTree!,
+        keyPackages: devices[39]!.keyPackages,
+      })
+    ).group;
+    const saved = exportGroupStateParts(member);
+    expect(saved.pages.length).toBe(4);
+    // Loaded from its parts (as a client does from its store): the loaded pages are recognised as they are.
+    const loaded = importGroupStateParts({
+      secrets: saved.secrets.slice(),
+      pages: saved.pages.map((p) => p.slice()),
+    });
+    const stored = exportGroupStateParts(loaded);
+    const sent = await encryptMessage(context, owner, new TextEncoder().encode('hello'));
+    const read = await processMessage(context, loaded, sent.message);
+    if (read.kind !== 'application') throw new Error(read.kind);
+    const afterMessage = exportGroupStateParts(read.group, stored);
+    for (const [i, page] of afterMessage.pages.entries()) expect(page).toBe(stored.pages[i]);
+    const messageChange = groupStateChange(stored, afterMessage);
+    expect(messageChange.pages.size).toBe(0);
+    expect(messageChange.pageCount).toBe(stored.pages.length);
+    const update = await selfUpdate(context, sent.group);
+    const processed = await processMessage(context, read.group, update.commit);
+    if (processed.kind !== 'commit') throw new Error(processed.kind);
+    const afterCommit = exportGroupStateParts(processed.group, afterMessage);
+    const commitChange = groupStateChange(afterMessage, afterCommit);
+    expect([...commitChange.pages.keys()]).toEqual([0, 1]);
+    // Unchanged pages kept their arrays; the changed ones are exactly those whose bytes differ.
+    for (const [i, page] of afterCommit.pages.entries()) {
+      const same = hex(page) === hex(afterMessage.pages[i]!);
+      expect(commitChange.pages.has(i)).toBe(!same);
+      if (same) expect(page).toBe(afterMessage.pages[i]);
+    }
+    // What a store holds after applying the change is the fresh export, and restores the group.
+    const held = applyGroupStateChange(afterMessage, commitChange);
+    const fresh = exportGroupStateParts(processed.group);
+    expect(held.pages.map(hex)).toEqual(fresh.pages.map(hex));
+    expect(canonical(importGroupStateParts(held))).toBe(canonical(processed.group));
+    // A change missing a page the store lacks, or naming a page beyond the count, is refused.
+    expect(() => applyGroupStateChange(undefined, commitChange)).toThrow(MlsError);
+    expect(() =>
+      applyGroupStateChange(afterMessage, {
+        ...commitChange,
+        pages: new Map([[commitChange.pageCount, fresh.pages[0]!]]),
+      }),
+    ).toThrow(MlsError);
   });
 
   test('version 3 (what the previous release saved) is still read', async () => {

@@ -59,13 +59,68 @@ export interface GroupStateParts {
   readonly pages: readonly Uint8Array[];
 }
 
+/**
+ * What a store writes to move a group's saved parts from what it holds to the next parts: the secret part
+ * (always), the page count (pages at or beyond it are dropped: the tree shrank) and the pages whose bytes
+ * changed, by index. Every other page below the count stays as stored. See `groupStateChange`.
+ */
+export interface GroupStateChange {
+  readonly secrets: Uint8Array;
+  readonly pageCount: number;
+  readonly pages: ReadonlyMap<number, Uint8Array>;
+}
+
+/**
+ * The change from `stored` (the parts a store holds; undefined: nothing) to `next`. A page counts as
+ * unchanged when it is the same array (`exportGroupStateParts` with `stored` as its `previous` hands back
+ * the previous page arrays whose nodes and hashes did not change) or has the same bytes.
+ */
+export function groupStateChange(
+  stored: GroupStateParts | undefined,
+  next: GroupStateParts,
+): GroupStateChange {
+  const pages = new Map<number, Uint8Array>();
+  next.pages.forEach((page, i) => {
+    const old = stored?.pages[i];
+    if (old !== page && (old === undefined || !sameBytes(old, page))) pages.set(i, page);
+  });
+  return { secrets: next.secrets, pageCount: next.pages.length, pages };
+}
+
+/** The parts after a change is applied over `stored` (what a store that keeps the parts apart reads back). */
+export function applyGroupStateChange(
+  stored: GroupStateParts | undefined,
+  change: GroupStateChange,
+): GroupStateParts {
+  const pages: Uint8Array[] = [];
+  for (let i = 0; i < change.pageCount; i++) {
+    const page = change.pages.get(i) ?? stored?.pages[i];
+    if (page === undefined) throw new MlsError('MLS_MALFORMED', `tree page ${i} is neither stored nor saved`);
+    pages.push(page);
+  }
+  for (const i of change.pages.keys())
+    if (!Number.isSafeInteger(i) || i < 0 || i >= change.pageCount)
+      throw new MlsError('MLS_MALFORMED', `tree page ${i} is outside the tree`);
+  return { secrets: change.secrets, pages };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Serializes a group for the device's store. The bytes hold private keys: store them as secrets. */
 export function exportGroupState(group: MlsGroup): Uint8Array {
   return joinGroupState(exportGroupStateParts(group));
 }
 
-/** Serializes a group as its secret part and tree pages (see `GroupStateParts`). */
-export function exportGroupStateParts(group: MlsGroup): GroupStateParts {
+/**
+ * Serializes a group as its secret part and tree pages (see `GroupStateParts`). Given the parts saved
+ * before (`previous`), each page whose nodes and hashes did not change is `previous`'s own array, so that
+ * `groupStateChange(previous, parts)` finds the changed pages by identity.
+ */
+export function exportGroupStateParts(group: MlsGroup, previous?: GroupStateParts): GroupStateParts {
   const state = group.state;
   const out = new ByteWriter();
   out.u8(GROUP_STATE_VERSION);
@@ -75,7 +130,7 @@ export function exportGroupStateParts(group: MlsGroup): GroupStateParts {
   out.chunk(
     encode(clientStateEncoder, { ...state, ratchetTree: standIn, historicalReceiverData: new Map() }),
   );
-  const { pages, withHashes } = treePages(state);
+  const { pages, withHashes } = treePages(state, previous?.pages);
   out.u32(state.ratchetTree.length);
   out.u8(withHashes ? 1 : 0);
   out.u32(state.historicalReceiverData.size);
@@ -100,7 +155,19 @@ const pagesByTree = new WeakMap<
   { nodes: RatchetTree; pages: Uint8Array[]; withHashes: boolean }
 >();
 
-function treePages(state: ClientState): { pages: Uint8Array[]; withHashes: boolean } {
+/**
+ * What each page array this process wrote or read was made from: its nodes (objects) and their tree
+ * hashes. A page of a new tree whose nodes are the same objects with the same hashes is the same page.
+ */
+const pageSources = new WeakMap<
+  Uint8Array,
+  { nodes: RatchetTree; hashes: readonly Uint8Array[] | undefined }
+>();
+
+function treePages(
+  state: ClientState,
+  previous: readonly Uint8Array[] | undefined,
+): { pages: Uint8Array[]; withHashes: boolean } {
   const tree = state.ratchetTree;
   const cached = pagesByTree.get(tree);
   if (
@@ -112,9 +179,17 @@ function treePages(state: ClientState): { pages: Uint8Array[]; withHashes: boole
   const suite = loadedCiphersuite(state.groupContext.cipherSuite);
   const hashes = suite === undefined ? undefined : treeHashesOf(tree, suite.hash);
   const pages: Uint8Array[] = [];
-  for (let first = 0; first < tree.length; first += TREE_PAGE_NODES) {
-    const page = new ByteWriter();
+  for (let first = 0, p = 0; first < tree.length; first += TREE_PAGE_NODES, p++) {
     const last = Math.min(first + TREE_PAGE_NODES, tree.length);
+    const nodes = tree.slice(first, last);
+    const pageHashes = hashes?.slice(first, last);
+    const before = previous?.[p];
+    const source = before === undefined ? undefined : pageSources.get(before);
+    if (before !== undefined && source !== undefined && sameSource(source, nodes, pageHashes)) {
+      pages.push(before);
+      continue;
+    }
+    const page = new ByteWriter();
     for (let i = first; i < last; i++) {
       const node = tree[i];
       if (node === undefined) page.u8(0);
@@ -124,11 +199,32 @@ function treePages(state: ClientState): { pages: Uint8Array[]; withHashes: boole
       }
       if (hashes !== undefined) page.chunk(hashes[i]!);
     }
-    pages.push(page.bytes());
+    const bytes = page.bytes();
+    // A page read back without its sources (another process wrote it) is still the same page when its
+    // bytes are.
+    const made = before !== undefined && sameBytes(before, bytes) ? before : bytes;
+    pageSources.set(made, { nodes, hashes: pageHashes });
+    pages.push(made);
   }
   const made = { nodes: tree.slice(), pages, withHashes: hashes !== undefined };
   pagesByTree.set(tree, made);
   return made;
+}
+
+function sameSource(
+  source: { nodes: RatchetTree; hashes: readonly Uint8Array[] | undefined },
+  nodes: RatchetTree,
+  hashes: readonly Uint8Array[] | undefined,
+): boolean {
+  if (source.nodes.length !== nodes.length || (source.hashes === undefined) !== (hashes === undefined))
+    return false;
+  for (let i = 0; i < nodes.length; i++) {
+    if (source.nodes[i] !== nodes[i]) return false;
+    const a = source.hashes?.[i];
+    const b = hashes?.[i];
+    if (a !== b && (a === undefined || b === undefined || !sameBytes(a, b))) return false;
+  }
+  return true;
 }
 
 /** The one byte array of a group's parts: version 4, the secret part, the pages. */
@@ -194,12 +290,17 @@ export function importGroupStateParts(parts: GroupStateParts): MlsGroup {
       const tree: (Node | undefined)[] = new Array(treeLength);
       parts.pages.forEach((bytes, p) => {
         const page = new ByteReader(bytes, 0);
-        const last = Math.min((p + 1) * TREE_PAGE_NODES, treeLength);
-        for (let i = p * TREE_PAGE_NODES; i < last; i++) {
+        const first = p * TREE_PAGE_NODES;
+        const last = Math.min(first + TREE_PAGE_NODES, treeLength);
+        for (let i = first; i < last; i++) {
           tree[i] = page.u8() === 0 ? undefined : readNode(page);
           if (withHashes) hashes.push(page.chunk().slice());
         }
         if (!page.done()) throw new MlsError('MLS_MALFORMED', 'trailing bytes after a tree page');
+        pageSources.set(bytes, {
+          nodes: tree.slice(first, last),
+          hashes: withHashes ? hashes.slice(first, last) : undefined,
+        });
       });
       state = { ...state, ratchetTree: tree };
     }

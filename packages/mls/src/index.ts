@@ -18,10 +18,13 @@ export { type EncryptResult, encryptMessage } from './encrypt-message.ts';
 export { eraseSecrets } from './erase-secrets.ts';
 export { exportSecret } from './export-secret.ts';
 export {
+  applyGroupStateChange,
   exportGroupState,
   exportGroupStateParts,
   GROUP_STATE_VERSION,
+  type GroupStateChange,
   type GroupStateParts,
+  groupStateChange,
   importGroupState,
   importGroupStateParts,
   joinGroupState,

@@ -12,9 +12,12 @@ import { clientStateEncoder, encode, nodeTypes, ratchetTreeEncoder } from 'ts-ml
 import { addMembers } from './add-members.ts';
 import { createGroup } from './create-group.ts';
 import {
+  applyGroupStateChange,
   encodedNode,
   exportGroupState,
   exportGroupStateParts,
+  type GroupStateParts,
+  groupStateChange,
   importGroupState,
   importGroupStateParts,
   joinGroupState,
@@ -212,6 +215,27 @@ export async function runHistory(
     ).group,
   ];
 
+  /**
+   * Each leaf's state as a store keeping the parts apart holds it: after every step each member saves
+   * the change from what is stored (the parts it saved last), which must read back as its whole export.
+   */
+  const stored = new Map<number, GroupStateParts>();
+  const lastSaved = new Map<MlsGroup, GroupStateParts>();
+  function save(member: MlsGroup): void {
+    const before = stored.get(member.ownLeafIndex);
+    const parts = exportGroupStateParts(member, lastSaved.get(member) ?? before);
+    const after = applyGroupStateChange(before, groupStateChange(before, parts));
+    const fresh = exportGroupStateParts(member);
+    check(
+      hex(after.secrets) === hex(fresh.secrets) &&
+        after.pages.length === fresh.pages.length &&
+        after.pages.every((page, i) => hex(page) === hex(fresh.pages[i]!)),
+      `leaf ${member.ownLeafIndex}: the stored parts after saving its change are not its state`,
+    );
+    stored.set(member.ownLeafIndex, after);
+    lastSaved.set(member, parts);
+  }
+
   /** Every member but the committer (and one leaving) processes the commit. */
   async function deliver(commit: Uint8Array, committer: MlsGroup, skip: MlsGroup | undefined) {
     const next: MlsGroup[] = [];
@@ -278,11 +302,16 @@ export async function runHistory(
         members = await deliver(updated.commit, committer, undefined);
       } else {
         const index = op.pick % members.length;
-        members[index] = importGroupState(exportGroupState(members[index]!));
+        // Reloaded from what its store holds (the parts of its saves over the history).
+        const saved = stored.get(members[index]!.ownLeafIndex);
+        members[index] = saved
+          ? importGroupStateParts(saved)
+          : importGroupState(exportGroupState(members[index]!));
         stats.reloads++;
         toCheck.push(members[index]!);
       }
       members.sort((a, b) => a.ownLeafIndex - b.ownLeafIndex);
+      for (const member of members) save(member);
       const reference = committer ?? members[0]!;
       const treeHash = hex(reference.state.groupContext.treeHash);
       for (const member of members) {

@@ -11,7 +11,9 @@ export type { SecureClientEvents, SecureClientOptions } from './mls/secure-clien
 export { MemoryMlsStore } from './mls/mls-store.ts';
 export type {
   GroupRecord,
+  GroupSave,
   GroupSaveExtras,
+  KnownGroupState,
   MlsStore,
   PendingCommit,
   StashedEntry,
@@ -82,8 +84,12 @@ export type {
   MessageStatus,
 } from './mls/mls-store.ts';
 export {
+  changedState,
+  checkChange,
   checkPage,
   countsAsUnread,
+  incompleteState,
+  isKnown,
   MAX_HISTORY_PAGE,
   mergeChatState,
   messageStatus,

@@ -1,15 +1,20 @@
-import type { StoredKeyPackage } from '@courier/mls';
+import { splitGroupState, type StoredKeyPackage } from '@courier/mls';
 import { applyAction, inLogOrder, type MessageAction } from '../actions/message-action.ts';
 import type { OutboxItem } from '../client-store.ts';
 import type { MessageRef } from '../content/message-ref.ts';
 import {
   type ChatState,
+  checkChange,
   checkPage,
   countsAsUnread,
   type GroupRecord,
+  type GroupSave,
   type GroupSaveExtras,
   type HistoryCursor,
   type HistoryPage,
+  incompleteState,
+  isKnown,
+  type KnownGroupState,
   type MlsStore,
   mergeChatState,
   noChatState,
@@ -29,8 +34,20 @@ const STORES = [
   'knownKeys',
   'chatStates',
   'pendingActions',
+  'groupPages',
 ] as const;
 type StoreName = (typeof STORES)[number];
+
+/**
+ * A group as the `groups` store keeps it: the secret part of its state and how many pages its tree has,
+ * each page a record of `groupPages` keyed [groupId, index]. A database of version 3 or before kept
+ * `state`, the whole state (exportGroupState bytes); opening it splits those.
+ */
+type GroupRow = Omit<GroupRecord, 'state'> & { secrets: Uint8Array; pageCount: number };
+type WholeGroupRow = Omit<GroupRecord, 'state'> & { state: Uint8Array };
+
+const pageRange = (groupId: string, from = 0) =>
+  IDBKeyRange.bound([groupId, from], [groupId, Number.MAX_SAFE_INTEGER]);
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -87,13 +104,36 @@ export class IndexedDbMlsStore implements MlsStore {
   private constructor(private readonly db: IDBDatabase) {}
 
   static async open(name: string, factory: IDBFactory = indexedDB): Promise<IndexedDbMlsStore> {
-    const open = factory.open(name, 3);
+    const open = factory.open(name, 4);
     open.onupgradeneeded = (event) => {
       for (const store of STORES)
         if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);
       const messages = open.transaction!.objectStore('messages');
       if (!messages.indexNames.contains(BY_ORDER)) messages.createIndex(BY_ORDER, ['groupId', 'order']);
       if (!messages.indexNames.contains(BY_UNREAD)) messages.createIndex(BY_UNREAD, ['groupId', 'unreadSeq']);
+      if (event.oldVersion >= 1 && event.oldVersion < 4) {
+        // Groups saved whole become the secret part and pages (one that cannot be split stays whole).
+        const groups = open.transaction!.objectStore('groups');
+        const pages = open.transaction!.objectStore('groupPages');
+        const all = groups.openCursor();
+        all.onsuccess = () => {
+          const cursor = all.result;
+          if (!cursor) return;
+          const { state, ...row } = cursor.value as WholeGroupRow;
+          try {
+            const parts = splitGroupState(state);
+            for (const [i, page] of parts.pages.entries()) pages.put(page, [String(cursor.key), i]);
+            cursor.update({
+              ...row,
+              secrets: parts.secrets,
+              pageCount: parts.pages.length,
+            } satisfies GroupRow);
+          } catch {
+            // left whole: it reads as it did
+          }
+          cursor.continue();
+        };
+      }
       if (event.oldVersion >= 1 && event.oldVersion < 2) {
         // Messages kept by version 1 get their order (their log position, sent ones last).
         let order = 0;
@@ -216,8 +256,23 @@ export class IndexedDbMlsStore implements MlsStore {
     await done(tx);
   }
 
-  group(groupId: string): Promise<GroupRecord | undefined> {
-    return this.read<GroupRecord>('groups', groupId);
+  async group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined> {
+    // One transaction: the secret part and the pages of the same save.
+    const tx = this.db.transaction(['groups', 'groupPages'], 'readonly');
+    const row = (await request(tx.objectStore('groups').get(groupId))) as
+      | GroupRow
+      | WholeGroupRow
+      | undefined;
+    if (row === undefined) return undefined;
+    if ('state' in row) {
+      const { state, ...rest } = row;
+      return { ...rest, state: splitGroupState(state) };
+    }
+    const { secrets, pageCount, ...rest } = row;
+    if (isKnown(known, row.version, secrets)) return { ...rest, state: known.state };
+    const pages = (await request(tx.objectStore('groupPages').getAll(pageRange(groupId)))) as Uint8Array[];
+    if (pages.length !== pageCount) throw incompleteState(`the stored tree of ${groupId} is incomplete`);
+    return { ...rest, state: { secrets, pages } };
   }
 
   async groupIds(): Promise<string[]> {
@@ -226,20 +281,51 @@ export class IndexedDbMlsStore implements MlsStore {
 
   async saveGroup(
     groupId: string,
-    record: Omit<GroupRecord, 'version'>,
+    record: GroupSave,
     expectedVersion: number | undefined,
     extras: GroupSaveExtras = {},
   ): Promise<boolean> {
-    // One readwrite transaction: the version check and every write commit together or not at all.
-    const tx = this.db.transaction(['groups', 'messages', 'outbox', 'meta', 'pendingActions'], 'readwrite');
-    const groups = tx.objectStore('groups');
-    const current = (await request(groups.get(groupId))) as GroupRecord | undefined;
-    if (current?.version !== expectedVersion) {
+    const change = record.state;
+    if (change) checkChange(change);
+    // One readwrite transaction: the version check and every write (the secret part and the pages of
+    // the state, the messages, the outbox item) commit together or not at all.
+    const tx = this.db.transaction(
+      ['groups', 'groupPages', 'messages', 'outbox', 'meta', 'pendingActions'],
+      'readwrite',
+    );
+    const abandon = async () => {
       tx.abort();
       await done(tx).catch(() => undefined);
+    };
+    const groups = tx.objectStore('groups');
+    const current = (await request(groups.get(groupId))) as GroupRow | WholeGroupRow | undefined;
+    if (current?.version !== expectedVersion) {
+      await abandon();
       return false;
     }
-    groups.put({ ...record, version: (expectedVersion ?? 0) + 1 }, groupId);
+    const version = (expectedVersion ?? 0) + 1;
+    const { state: _state, ...moved } = record;
+    if (change === undefined) {
+      if (current === undefined) {
+        await abandon();
+        throw incompleteState('no state saved yet');
+      }
+      const { seq: _seq, pending: _pending, version: _version, ...kept } = current;
+      groups.put({ ...kept, ...moved, version }, groupId);
+    } else {
+      const pages = tx.objectStore('groupPages');
+      pages.delete(pageRange(groupId, change.pageCount));
+      for (const [i, page] of change.pages) pages.put(page, [groupId, i]);
+      const count = await request(pages.count(pageRange(groupId)));
+      if (count !== change.pageCount) {
+        await abandon();
+        throw incompleteState(`${change.pageCount - count} tree page(s) neither saved nor stored`);
+      }
+      groups.put(
+        { ...moved, secrets: change.secrets, pageCount: change.pageCount, version } satisfies GroupRow,
+        groupId,
+      );
+    }
     await this.putMessages(tx, extras.messages ?? []);
     await this.applyActions(tx, extras.actions ?? []);
     if (extras.outbox) {
@@ -251,8 +337,9 @@ export class IndexedDbMlsStore implements MlsStore {
   }
 
   async deleteGroup(groupId: string): Promise<void> {
-    const tx = this.db.transaction('groups', 'readwrite');
+    const tx = this.db.transaction(['groups', 'groupPages'], 'readwrite');
     tx.objectStore('groups').delete(groupId);
+    tx.objectStore('groupPages').delete(pageRange(groupId));
     await done(tx);
   }
 

@@ -2,7 +2,12 @@ import type { StickerRef } from '../content/sticker-content.ts';
 import type { FileDescriptor } from '../media/file-descriptor.ts';
 import { applyAction, inLogOrder, type MessageAction } from '../actions/message-action.ts';
 import { isRefOf, type MessageRef } from '../content/message-ref.ts';
-import type { StoredKeyPackage } from '@courier/mls';
+import {
+  applyGroupStateChange,
+  type GroupStateChange,
+  type GroupStateParts,
+  type StoredKeyPackage,
+} from '@courier/mls';
 import { CourierError, type RosterEvent } from '@courier/protocol';
 import { type ClientStore, MemoryClientStore, type OutboxItem } from '../client-store.ts';
 
@@ -25,13 +30,73 @@ export interface PendingCommit {
 
 /** One chat's MLS state on this device. */
 export interface GroupRecord {
-  /** exportGroupState bytes: secret. */
-  state: Uint8Array;
+  /**
+   * The group's saved state in its two parts (`exportGroupStateParts`): the secret part and the tree's
+   * pages, which a store keeps as one record per page. State a store saved as one byte array before
+   * (exportGroupState, any version) reads as `splitGroupState` of it.
+   */
+  state: GroupStateParts;
   /** The highest entry of the chat's log this state reflects. */
   seq: number;
   pending?: PendingCommit;
   /** Bumped by every save: a save against an older version fails (another process moved on). */
   version: number;
+}
+
+/** A group state the caller holds, and the stored version it is (see `MlsStore.group`). */
+export interface KnownGroupState {
+  version: number;
+  state: GroupStateParts;
+}
+
+/** Whether a state the caller holds is the stored one: the same version and the same secret part. */
+export function isKnown(
+  known: KnownGroupState | undefined,
+  version: number,
+  secrets: Uint8Array,
+): known is KnownGroupState {
+  if (known?.version !== version || known.state.secrets.length !== secrets.length) return false;
+  for (let i = 0; i < secrets.length; i++) if (known.state.secrets[i] !== secrets[i]) return false;
+  return true;
+}
+
+/**
+ * What a group save writes. `state` is the change from the state stored at the expected version
+ * (`groupStateChange(record.state, parts)`): the secret part, the page count and only the pages whose
+ * bytes changed. Absent, the stored state stays as it is (only the position or the pending commit
+ * moves). The secret part and the pages of one save are written in one transaction with the rest.
+ */
+export interface GroupSave {
+  state?: GroupStateChange;
+  seq: number;
+  pending?: PendingCommit;
+}
+
+/** The refusal of a save that would leave a group's state incomplete: nothing of the save is written. */
+export function incompleteState(detail: string): CourierError {
+  return new CourierError('REQ_INVALID', { message: `A group save must leave a whole state: ${detail}.` });
+}
+
+/**
+ * The state a change leaves over the stored one, checked: every page below the count either saved now or
+ * stored, no saved page beyond the count (CourierError REQ_INVALID otherwise).
+ */
+export function changedState(stored: GroupStateParts | undefined, change: GroupStateChange): GroupStateParts {
+  checkChange(change);
+  try {
+    return applyGroupStateChange(stored, change);
+  } catch (error) {
+    throw incompleteState((error as Error).message);
+  }
+}
+
+/** The checks every store makes before writing a change (CourierError REQ_INVALID). */
+export function checkChange(change: GroupStateChange): void {
+  if (!Number.isSafeInteger(change.pageCount) || change.pageCount < 0)
+    throw incompleteState('the page count is not a count');
+  for (const i of change.pages.keys())
+    if (!Number.isSafeInteger(i) || i < 0 || i >= change.pageCount)
+      throw incompleteState(`page ${i} is outside the tree`);
 }
 
 /** A message as the device keeps it: what it received (decrypted) and what it sent. */
@@ -136,12 +201,21 @@ export interface MlsStore extends ClientStore {
   keyPackages(): Promise<StoredKeyPackage[]>;
   addKeyPackages(keyPackages: readonly StoredKeyPackage[]): Promise<void>;
   removeKeyPackage(ref: Uint8Array): Promise<void>;
-  group(groupId: string): Promise<GroupRecord | undefined>;
+  /**
+   * The chat's MLS state. Given `known` (state the caller holds of a version), a record still at that
+   * version with the same secret part (versions start again when a group is deleted and saved anew)
+   * carries `known.state` as it is, without reading the tree's pages again.
+   */
+  group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined>;
   groupIds(): Promise<string[]>;
-  /** Saves when the stored version is `expectedVersion` (undefined: nothing stored); false otherwise. */
+  /**
+   * Saves when the stored version is `expectedVersion` (undefined: nothing stored); false otherwise.
+   * Throws CourierError REQ_INVALID, writing nothing, when the result would not be a whole state (a
+   * page neither saved nor stored, a page beyond the count, no state at all).
+   */
   saveGroup(
     groupId: string,
-    record: Omit<GroupRecord, 'version'>,
+    record: GroupSave,
     expectedVersion: number | undefined,
     extras?: GroupSaveExtras,
   ): Promise<boolean>;
@@ -252,9 +326,11 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
     this.packages.delete(hex(ref));
   }
 
-  async group(groupId: string): Promise<GroupRecord | undefined> {
+  async group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined> {
     const record = this.groups.get(groupId);
-    return record && { ...record, state: copy(record.state) };
+    if (!record) return undefined;
+    if (isKnown(known, record.version, record.state.secrets)) return { ...record, state: known.state };
+    return { ...record, state: { secrets: copy(record.state.secrets), pages: record.state.pages.map(copy) } };
   }
 
   async groupIds(): Promise<string[]> {
@@ -263,12 +339,30 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
 
   async saveGroup(
     groupId: string,
-    record: Omit<GroupRecord, 'version'>,
+    record: GroupSave,
     expectedVersion: number | undefined,
     extras: GroupSaveExtras = {},
   ): Promise<boolean> {
-    if (this.groups.get(groupId)?.version !== expectedVersion) return false;
-    this.groups.set(groupId, { ...record, state: copy(record.state), version: (expectedVersion ?? 0) + 1 });
+    const current = this.groups.get(groupId);
+    if (current?.version !== expectedVersion) return false;
+    let state: GroupStateParts;
+    if (record.state === undefined) {
+      if (current === undefined) throw incompleteState('no state saved yet');
+      state = current.state;
+    } else {
+      // Unchanged pages are the stored arrays; saved ones are copied (the caller keeps its own).
+      const next = changedState(current?.state, record.state);
+      state = {
+        secrets: copy(next.secrets),
+        pages: next.pages.map((page, i) => (record.state!.pages.has(i) ? copy(page) : page)),
+      };
+    }
+    this.groups.set(groupId, {
+      state,
+      seq: record.seq,
+      ...(record.pending ? { pending: { ...record.pending, state: copy(record.pending.state) } } : {}),
+      version: (expectedVersion ?? 0) + 1,
+    });
     if (extras.messages?.length) {
       const list = this.kept.get(groupId) ?? [];
       for (const m of extras.messages) {

@@ -7,11 +7,15 @@ import {
   type DeviceIdentity,
   encryptMessage,
   eraseSecrets,
-  exportGroupState,
+  exportGroupStateParts,
   exportRatchetTree,
+  type GroupStateParts,
   generateDeviceIdentity,
   groupMembers,
-  importGroupState,
+  groupStateChange,
+  importGroupStateParts,
+  joinGroupState,
+  splitGroupState,
   joinGroup,
   type MlsClientContext,
   type MlsGroup,
@@ -63,6 +67,7 @@ import {
   type MessageStatus,
   type MlsStore,
   messageStatus,
+  type PendingCommit,
   type StashedEntry,
   type StoredMessage,
 } from './mls-store.ts';
@@ -176,7 +181,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private context!: MlsClientContext;
   private identity!: DeviceIdentity;
   private directory!: DeviceDirectory;
-  private readonly cache = new Map<string, { version: number; group: MlsGroup }>();
+  /** Each chat's group as loaded or saved at a stored version, with the parts it was saved as. */
+  private readonly cache = new Map<string, { version: number; group: MlsGroup; parts: GroupStateParts }>();
   /** Per chat, the tail of the queue of commit-making work (see `exclusive`). */
   private readonly commitQueues = new Map<string, Promise<void>>();
   private started = false;
@@ -241,7 +247,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     try {
       const chats = await this.http.groups();
       for (const chat of chats) {
-        if (!(await this.options.store.group(chat.groupId))) continue;
+        if (!(await this.stored(chat.groupId))) continue;
         const view = await this.mlsView(chat.groupId);
         const mine = view.missing.some((m) => m.accountId === this.accountId);
         const responsible = chat.kind === 'direct' || chat.myRole !== 'member';
@@ -339,11 +345,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   async openDirect(accountId: string): Promise<GroupDetailView> {
     const chat = await this.http.openDirect(accountId);
     const view = await this.mlsView(chat.groupId);
-    if (
-      !(await this.options.store.group(chat.groupId)) &&
-      view.epoch === 0 &&
-      view.leaves[0]?.deviceId === this.deviceId
-    )
+    if (!(await this.stored(chat.groupId)) && view.epoch === 0 && view.leaves[0]?.deviceId === this.deviceId)
       await this.startGroup(chat.groupId);
     return chat;
   }
@@ -414,7 +416,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   private async forget(groupId: string): Promise<void> {
-    if (await this.options.store.group(groupId)) await this.options.store.deleteGroup(groupId);
+    if (await this.stored(groupId)) await this.options.store.deleteGroup(groupId);
     this.cache.delete(groupId);
   }
 
@@ -512,7 +514,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   ): Promise<{ accepted: Promise<Accepted> }> {
     const plaintext = content instanceof Uint8Array ? content : writeContent(content);
     for (;;) {
-      const record = await this.options.store.group(groupId);
+      const record = await this.stored(groupId);
       if (!record) throw new CourierError('MLS_GROUP_NOT_READY');
       const group = this.load(groupId, record);
       if (!group.active) throw new CourierError('MLS_NOT_MEMBER');
@@ -758,7 +760,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   /** Receipts in a chat: not in one the app refuses (a message request), nor in a crowd. */
   private async mayReceipt(groupId: string): Promise<boolean> {
     if (this.options.receiptsAllowed && !(await this.options.receiptsAllowed(groupId))) return false;
-    const record = await this.options.store.group(groupId);
+    const record = await this.stored(groupId);
     if (!record) return false;
     return groupMembers(this.load(groupId, record)).length <= (this.options.receiptMaxDevices ?? 100);
   }
@@ -771,13 +773,13 @@ export class SecureClient extends Emitter<SecureClientEvents> {
 
   /** The chat's MLS epoch on this device, or undefined before it joined. */
   async epoch(groupId: string): Promise<number | undefined> {
-    const record = await this.options.store.group(groupId);
+    const record = await this.stored(groupId);
     return record === undefined ? undefined : Number(this.load(groupId, record).epoch);
   }
 
   /** The accounts and devices in the chat's group as this device's tree has them. */
   async members(groupId: string): Promise<{ accountId: string | undefined; deviceId: string | undefined }[]> {
-    const record = await this.options.store.group(groupId);
+    const record = await this.stored(groupId);
     if (!record) return [];
     return groupMembers(this.load(groupId, record)).map(({ accountId, deviceId }) => ({
       accountId,
@@ -868,7 +870,15 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   /** Starts a chat's group with this device alone at epoch 0, then adds everyone the roster names. */
   private async startGroup(groupId: string): Promise<void> {
     const group = await createGroup(this.context, this.identity, encoder.encode(groupId));
-    await this.options.store.saveGroup(groupId, { state: exportGroupState(group), seq: 0 }, undefined);
+    const parts = exportGroupStateParts(group);
+    if (
+      await this.options.store.saveGroup(
+        groupId,
+        { state: groupStateChange(undefined, parts), seq: 0 },
+        undefined,
+      )
+    )
+      this.cache.set(groupId, { version: 1, group, parts });
     await this.reconcile(groupId);
   }
 
@@ -897,7 +907,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     make: (group: MlsGroup) => Promise<CommitResult[]>,
     expectedEpoch?: number,
   ): Promise<void> {
-    let record = await this.options.store.group(groupId);
+    let record = await this.stored(groupId);
     if (!record) throw new CourierError('MLS_GROUP_NOT_READY');
     const group = this.load(groupId, record);
     if (expectedEpoch !== undefined && Number(group.epoch) !== expectedEpoch)
@@ -905,14 +915,13 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     const results = await make(group);
     for (const result of results) {
       const clientMsgId = randomClientMsgId();
-      const withPending = {
-        state: record.state,
-        seq: record.seq,
-        pending: { clientMsgId, state: exportGroupState(result.group) },
-      };
+      // The state stays; the commit's result is kept whole beside it until the server accepts it.
+      const parts = exportGroupStateParts(result.group, record.state);
+      const withPending = { seq: record.seq, pending: { clientMsgId, state: joinGroupState(parts) } };
       if (!(await this.options.store.saveGroup(groupId, withPending, record.version)))
         throw new CourierError('MSG_STALE_EPOCH');
-      record = { ...withPending, version: record.version + 1 };
+      this.stateKept(groupId, record.version);
+      record = { ...record, ...withPending, version: record.version + 1 };
       let accepted: SubmitCommitReply;
       try {
         accepted = await this.http.call<SubmitCommitReply>(
@@ -932,33 +941,34 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       } catch (error) {
         if (error instanceof CourierError && error.status < 500) {
           // Refused for good: forget the pending state.
-          await this.options.store.saveGroup(
-            groupId,
-            { state: record.state, seq: record.seq },
-            record.version,
-          );
+          await this.options.store.saveGroup(groupId, { seq: record.seq }, record.version);
         }
         throw error;
       }
       void accepted;
-      const adopted = await this.adoptPending(groupId, clientMsgId);
+      const adopted = await this.adoptPending(groupId, clientMsgId, parts);
       if (!adopted) throw new CourierError('MSG_STALE_EPOCH');
       record = adopted;
+      this.cache.set(groupId, { version: adopted.version, group: result.group, parts });
       eraseSecrets(result.consumed);
       this.emit('epoch', { groupId, epoch: Number(result.group.epoch) });
     }
   }
 
   /** Adopts this device's pending commit (accepted by the server); returns the new record. */
-  private async adoptPending(groupId: string, clientMsgId: string): Promise<GroupRecord | undefined> {
+  private async adoptPending(
+    groupId: string,
+    clientMsgId: string,
+    parts: GroupStateParts,
+  ): Promise<GroupRecord | undefined> {
     for (;;) {
-      const record = await this.options.store.group(groupId);
+      const record = await this.stored(groupId);
       if (!record) return undefined;
       if (record.pending?.clientMsgId !== clientMsgId)
         return record.pending === undefined ? record : undefined;
-      const next = { state: record.pending.state, seq: record.seq };
+      const next = { state: groupStateChange(record.state, parts), seq: record.seq };
       if (await this.options.store.saveGroup(groupId, next, record.version))
-        return { ...next, version: record.version + 1 };
+        return { state: parts, seq: record.seq, version: record.version + 1 };
     }
   }
 
@@ -981,11 +991,20 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     return run;
   }
 
+  /**
+   * The chat's stored record. While the cached group is at the stored version the store hands back the
+   * cached parts instead of reading the tree's pages again (the secret part and position are read).
+   */
+  private stored(groupId: string): Promise<GroupRecord | undefined> {
+    const cached = this.cache.get(groupId);
+    return this.options.store.group(groupId, cached && { version: cached.version, state: cached.parts });
+  }
+
   private load(groupId: string, record: GroupRecord): MlsGroup {
     const cached = this.cache.get(groupId);
     if (cached && cached.version === record.version) return cached.group;
-    const group = importGroupState(record.state);
-    this.cache.set(groupId, { version: record.version, group });
+    const group = importGroupStateParts(record.state);
+    this.cache.set(groupId, { version: record.version, group, parts: record.state });
     return group;
   }
 
@@ -996,13 +1015,18 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     extras: Parameters<MlsStore['saveGroup']>[3] = {},
     seq = record.seq,
   ): Promise<boolean> {
+    // Only what changed since the stored version is written: the secret part and the changed tree pages
+    // (those of the cached parts whose nodes are unchanged are the same arrays).
+    const cached = this.cache.get(groupId);
+    const stored = cached?.version === record.version ? cached.parts : record.state;
+    const parts = exportGroupStateParts(group, stored);
     const next = {
-      state: exportGroupState(group),
+      state: groupStateChange(stored, parts),
       seq,
       ...(record.pending ? { pending: record.pending } : {}),
     };
     const ok = await this.options.store.saveGroup(groupId, next, record.version, extras);
-    if (ok) this.cache.set(groupId, { version: record.version + 1, group });
+    if (ok) this.cache.set(groupId, { version: record.version + 1, group, parts });
     return ok;
   }
 
@@ -1028,7 +1052,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private async handle(groupId: string, entry: StashedEntry): Promise<void> {
     const { store } = this.options;
     for (;;) {
-      const record = await store.group(groupId);
+      const record = await this.stored(groupId);
       if (!record) {
         // Not in the chat's group yet: keep the entry until the Welcome arrives.
         await store.stash(groupId, entry);
@@ -1038,14 +1062,21 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       const fromMe = entry.senderDeviceId === this.deviceId;
       if (fromMe && entry.kind === 'commit') {
         // Our own commit: its result was adopted when accepted, or is still pending after a crash.
-        const state = record.pending?.clientMsgId === entry.clientMsgId ? record.pending.state : record.state;
-        if (await store.saveGroup(groupId, { state, seq: entry.seq }, record.version)) return;
+        const state =
+          record.pending?.clientMsgId === entry.clientMsgId
+            ? groupStateChange(record.state, splitGroupState(record.pending.state))
+            : undefined;
+        if (await store.saveGroup(groupId, { ...(state ? { state } : {}), seq: entry.seq }, record.version)) {
+          if (!state) this.stateKept(groupId, record.version);
+          return;
+        }
         continue;
       }
       if (fromMe) {
         // Our own message (or receipt): stored when sent; only its position is new (also when another
         // process of this device sent it).
         if (await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)) {
+          this.stateKept(groupId, record.version);
           await store.acceptSent(groupId, {
             senderDeviceId: this.deviceId,
             clientMsgId: entry.clientMsgId,
@@ -1129,13 +1160,24 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       // A message that cannot be read is recorded and skipped; the group is unchanged.
       if (!(await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)))
         continue;
+      this.stateKept(groupId, record.version);
       this.undecryptable(groupId, entry.seq, outcome.code, outcome.message);
       return;
     }
   }
 
-  private keep(record: GroupRecord): Omit<GroupRecord, 'version' | 'seq'> {
-    return { state: record.state, ...(record.pending ? { pending: record.pending } : {}) };
+  /**
+   * A save without a state succeeded over `version`: the cached group is the stored state still, now at
+   * the next version (else the next entry would load the whole group from the store again).
+   */
+  private stateKept(groupId: string, version: number): void {
+    const cached = this.cache.get(groupId);
+    if (cached?.version === version) this.cache.set(groupId, { ...cached, version: version + 1 });
+  }
+
+  /** A save that keeps the stored state (and pending commit) and moves only the position. */
+  private keep(record: GroupRecord): { pending?: PendingCommit } {
+    return record.pending ? { pending: record.pending } : {};
   }
 
   private undecryptable(groupId: string, seq: number, code: string, message: string): void {
@@ -1163,7 +1205,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       },
     ]);
     this.emit('roster', { groupId: entry.groupId, seq: entry.seq, event });
-    if (!(await this.options.store.group(entry.groupId))) return;
+    if (!(await this.stored(entry.groupId))) return;
     if (event.action === 'device_added') {
       // A new device of this account is added by this account's devices, others' by admins.
       if (entry.senderDeviceId === this.deviceId) return;
@@ -1213,7 +1255,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private async join(item: MailboxItemFrame): Promise<void> {
     const welcome = decodeMlsWelcome(item.payload);
     const { store } = this.options;
-    const existing = await store.group(welcome.groupId);
+    const existing = await this.stored(welcome.groupId);
     if (existing && existing.seq >= welcome.commitSeq) return; // already joined at or after it
     const tree = await this.http.call<RatchetTreeReply>(
       'GET',
@@ -1230,13 +1272,14 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       throw new CourierError('MLS_WRONG_GROUP', {
         message: 'The Welcome is for another group than it says.',
       });
+    const parts = exportGroupStateParts(joined.group);
     const saved = await store.saveGroup(
       welcome.groupId,
-      { state: exportGroupState(joined.group), seq: welcome.commitSeq },
+      { state: groupStateChange(existing?.state, parts), seq: welcome.commitSeq },
       existing?.version,
     );
     if (!saved) return;
-    this.cache.delete(welcome.groupId);
+    this.cache.set(welcome.groupId, { version: (existing?.version ?? 0) + 1, group: joined.group, parts });
     const used = (await store.keyPackages()).find(
       (kp) => toBase64(kp.ref) === toBase64(joined.keyPackageRef),
     );

@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
+import { groupStateChange, joinGroupState } from '@courier/mls';
 import { describe, expect, it } from 'vitest';
 import { IndexedDbMlsStore } from '../mls/indexeddb-store.ts';
 import type { StoredMessage } from '../mls/mls-store.ts';
@@ -71,6 +72,44 @@ describe('IndexedDB store upgrade', () => {
       expect(all.messages.map((m) => m.text)).toEqual(['new', 'old 3', 'old 2', 'old 1']);
       expect(await store.unreadCount('g')).toBe(4);
       expect(all.messages[0]).not.toHaveProperty('order');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('opens a version-3 database: groups saved whole are split into parts, and save in parts after', async () => {
+    const factory = new IDBFactory();
+    const stores = ['meta', 'seqs', 'outbox', 'keyPackages', 'groups', 'stash', 'messages', 'knownKeys'];
+    const page = (n: number) => new TextEncoder().encode(`page ${n}`.padEnd(64, '.'));
+    // A whole state as version 4 joined it: the secret part (its version byte first) and the pages.
+    const parts = { secrets: Uint8Array.of(4, 1, 2, 3), pages: [page(0), page(1), page(2)] };
+    const old = factory.open('device', 3);
+    old.onupgradeneeded = () => {
+      for (const name of [...stores, 'chatStates', 'pendingActions']) old.result.createObjectStore(name);
+      const groups = old.transaction!.objectStore('groups');
+      groups.put({ state: joinGroupState(parts), seq: 4, version: 2 }, 'g');
+      groups.put({ state: Uint8Array.of(2, 7, 7), seq: 1, version: 1 }, 'older');
+    };
+    await new Promise<void>((resolve, reject) => {
+      old.onsuccess = () => {
+        old.result.close();
+        resolve();
+      };
+      old.onerror = () => reject(old.error);
+    });
+    const store = await IndexedDbMlsStore.open('device', factory);
+    try {
+      expect(await store.group('g')).toEqual({ state: parts, seq: 4, version: 2 });
+      expect(await store.group('older')).toEqual({
+        state: { secrets: Uint8Array.of(2, 7, 7), pages: [] },
+        seq: 1,
+        version: 1,
+      });
+      const next = { secrets: Uint8Array.of(4, 9), pages: [parts.pages[0]!, page(11)] };
+      const change = groupStateChange(parts, next);
+      expect([...change.pages.keys()]).toEqual([1]);
+      expect(await store.saveGroup('g', { state: change, seq: 5 }, 2)).toBe(true);
+      expect(await store.group('g')).toEqual({ state: next, seq: 5, version: 3 });
     } finally {
       store.close();
     }

@@ -1,3 +1,4 @@
+import { type GroupStateParts, groupStateChange } from '@courier/mls';
 import { CourierError } from '@courier/protocol';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,6 +22,17 @@ const message = (groupId: string, n: number, extra: Partial<StoredMessage> = {})
   outgoing: false,
   ...extra,
 });
+
+/** A group state of a secret part and these pages, saved whole (every page given). */
+const whole = (secrets: Uint8Array = Uint8Array.of(1), pages: Uint8Array[] = []) =>
+  groupStateChange(undefined, { secrets, pages });
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+/** A state as comparable text: the secret part and each page. */
+const shown = (state: GroupStateParts | undefined) =>
+  state && { secrets: hex(state.secrets), pages: state.pages.map(hex) };
+const page = (tag: string, size = 40) => new TextEncoder().encode(tag.padEnd(size, '.'));
+const isInvalid = (e: unknown) => e instanceof CourierError && e.code === 'REQ_INVALID';
 
 /** Every page of a chat, newest first, as one list (and the page sizes). */
 async function readAll(store: MlsStore, groupId: string, limit: number): Promise<StoredMessage[]> {
@@ -56,7 +68,7 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
 
     it('pages a chat newest first, in the order stored, and ends at its first message', async () => {
       const store = await fresh();
-      await store.saveGroup('g1', { state: new Uint8Array([1]), seq: 0 }, undefined, {
+      await store.saveGroup('g1', { state: whole(), seq: 0 }, undefined, {
         messages: [message('g1', 1), message('g1', 2)],
       });
       await store.addMessages([message('g2', 1), message('g1', 3), message('g1', 4, { text: '' })]);
@@ -95,7 +107,7 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
     it('gives a sent message its log position once it comes back', async () => {
       const store = await fresh();
       const sent = message('g', 0, { clientMsgId: 'mine', senderDeviceId: 'dev-a', outgoing: true });
-      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 0 }, undefined, { messages: [sent] });
+      await store.saveGroup('g', { state: whole(), seq: 0 }, undefined, { messages: [sent] });
       expect((await store.history('g', { limit: 5 })).messages[0]?.seq).toBe(0);
       await store.acceptSent('g', { senderDeviceId: 'dev-a', clientMsgId: 'mine', seq: 9 });
       await store.acceptSent('g', { senderDeviceId: 'dev-a', clientMsgId: 'not-kept', seq: 10 });
@@ -223,10 +235,10 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
         replyTo: { senderAccountId: 'acc-a', senderDeviceId: 'dev-a', clientMsgId: 'x', quote: 'hi' },
         forwarded: { accountId: 'acc-c', sentAtMs: 5 },
       });
-      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 1 }, undefined, { messages: [reply] });
+      await store.saveGroup('g', { state: whole(), seq: 1 }, undefined, { messages: [reply] });
       expect(await store.message('g', reply)).toEqual(reply);
       const late = message('g', 2);
-      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 5 }, 1, {
+      await store.saveGroup('g', { state: whole(), seq: 5 }, 1, {
         actions: [
           act(3, reply, { kind: 'edit', text: 'edited once' }),
           act(4, reply, { kind: 'reaction', emoji: '👍', on: true }),
@@ -253,16 +265,204 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
         forwarded: reply.forwarded,
       });
       expect(await store.message('g', late)).toBeUndefined();
-      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 9 }, 2, { messages: [late] });
+      await store.saveGroup('g', { state: whole(), seq: 9 }, 2, { messages: [late] });
       const deleted = await store.message('g', late);
       expect(deleted).toEqual({ ...late, text: '', deleted: { atMs: 1_700_000_000_008 } });
       // History pages show messages as the actions left them, in their place.
       expect((await store.history('g', { limit: 10 })).messages).toEqual([deleted, edited]);
       // An action that arrives again (same sender and id) changes nothing more.
-      await store.saveGroup('g', { state: new Uint8Array([1]), seq: 9 }, 3, {
+      await store.saveGroup('g', { state: whole(), seq: 9 }, 3, {
         actions: [act(4, reply, { kind: 'reaction', emoji: '👍', on: true })],
       });
       expect(await store.message('g', reply)).toEqual(edited);
+    });
+
+    it('keeps a group state in parts: a save writes the secret part and the changed pages, a read assembles them', async () => {
+      const store = await fresh();
+      const first: GroupStateParts = {
+        secrets: page('secrets 1', 8),
+        pages: [page('p0'), page('p1'), page('p2'), page('p3'), page('p4')],
+      };
+      expect(
+        await store.saveGroup('g', { state: groupStateChange(undefined, first), seq: 1 }, undefined),
+      ).toBe(true);
+      expect(shown((await store.group('g'))?.state)).toEqual(shown(first));
+      // A commit: the secret part and two pages change; the others are not given and stay.
+      const second: GroupStateParts = {
+        secrets: page('secrets 2', 8),
+        pages: [
+          first.pages[0]!,
+          page('p1 after'),
+          first.pages[2]!.slice(),
+          page('p3 after'),
+          first.pages[4]!,
+        ],
+      };
+      const change = groupStateChange(first, second);
+      expect([...change.pages.keys()]).toEqual([1, 3]);
+      expect(await store.saveGroup('g', { state: change, seq: 2 }, 1)).toBe(true);
+      const read = (await store.group('g'))!;
+      expect(shown(read.state)).toEqual(shown(second));
+      expect(read).toMatchObject({ seq: 2, version: 2 });
+      // A save without a state moves the position and the pending commit only.
+      const pending = { clientMsgId: 'c1', state: page('pending whole state') };
+      expect(await store.saveGroup('g', { seq: 3, pending }, 2)).toBe(true);
+      const withPending = (await store.group('g'))!;
+      expect(shown(withPending.state)).toEqual(shown(second));
+      expect(withPending).toMatchObject({ seq: 3, version: 3, pending });
+      expect(await store.saveGroup('g', { seq: 4 }, 3)).toBe(true);
+      expect((await store.group('g'))?.pending).toBeUndefined();
+      // A save over an older version is refused and changes nothing.
+      expect(await store.saveGroup('g', { state: whole(), seq: 9 }, 3)).toBe(false);
+      expect(shown((await store.group('g'))?.state)).toEqual(shown(second));
+      // Another group's pages are its own; deleting a group deletes its pages.
+      await store.saveGroup('h', { state: whole(page('h'), [page('h0')]), seq: 1 }, undefined);
+      await store.deleteGroup('g');
+      expect(await store.group('g')).toBeUndefined();
+      expect(
+        await store.saveGroup('g', { state: whole(page('g again'), [page('n0')]), seq: 1 }, undefined),
+      ).toBe(true);
+      expect(shown((await store.group('g'))?.state)).toEqual(
+        shown({ secrets: page('g again'), pages: [page('n0')] }),
+      );
+      expect(shown((await store.group('h'))?.state)).toEqual(
+        shown({ secrets: page('h'), pages: [page('h0')] }),
+      );
+    });
+
+    it('hands back a state the caller holds of the stored version instead of reading the pages again', async () => {
+      const store = await fresh();
+      const first = { secrets: page('s1', 4), pages: [page('a'), page('b')] };
+      await store.saveGroup('g', { state: groupStateChange(undefined, first), seq: 1 }, undefined);
+      const held = { secrets: page('s1', 4), pages: [page('a'), page('b')] };
+      const read = (await store.group('g', { version: 1, state: held }))!;
+      expect(read.state).toBe(held);
+      expect(read).toMatchObject({ seq: 1, version: 1 });
+      // Another version stored: the state is read from the store.
+      const second = { secrets: page('s2', 4), pages: [page('a'), page('c')] };
+      await store.saveGroup('g', { state: groupStateChange(first, second), seq: 2 }, 1);
+      const again = (await store.group('g', { version: 1, state: held }))!;
+      expect(again.state).not.toBe(held);
+      expect(shown(again.state)).toEqual(shown(second));
+      expect(await store.group('none', { version: 1, state: held })).toBeUndefined();
+      // The same version of a group deleted and saved anew (another secret part): read from the store.
+      await store.deleteGroup('g');
+      const other = { secrets: page('other', 4), pages: [page('x')] };
+      await store.saveGroup('g', { state: groupStateChange(undefined, other), seq: 1 }, undefined);
+      const anew = (await store.group('g', { version: 1, state: held }))!;
+      expect(anew.state).not.toBe(held);
+      expect(shown(anew.state)).toEqual(shown(other));
+    });
+
+    it('drops the pages of a tree that shrank, and refuses a grown tree whose new pages are not given', async () => {
+      const store = await fresh();
+      const five = { secrets: page('s1', 4), pages: ['a', 'b', 'c', 'd', 'e'].map((t) => page(t)) };
+      await store.saveGroup('g', { state: groupStateChange(undefined, five), seq: 1 }, undefined);
+      const three = { secrets: page('s2', 4), pages: five.pages.slice(0, 3) };
+      const shrink = groupStateChange(five, three);
+      expect(shrink.pages.size).toBe(0);
+      expect(await store.saveGroup('g', { state: shrink, seq: 2 }, 1)).toBe(true);
+      expect(shown((await store.group('g'))?.state)).toEqual(shown(three));
+      // Growing again: the pages beyond the old count must be given (the dropped ones are gone).
+      const lying = { secrets: page('s3', 4), pageCount: 5, pages: new Map([[3, page('d2')]]) };
+      await expect(store.saveGroup('g', { state: lying, seq: 3 }, 2)).rejects.toSatisfy(isInvalid);
+      const four = { secrets: page('s3', 4), pages: [...three.pages, page('d2')] };
+      expect(await store.saveGroup('g', { state: groupStateChange(three, four), seq: 3 }, 2)).toBe(true);
+      expect(shown((await store.group('g'))?.state)).toEqual(shown(four));
+      const empty = { secrets: page('s4', 4), pages: [] };
+      expect(await store.saveGroup('g', { state: groupStateChange(four, empty), seq: 4 }, 3)).toBe(true);
+      expect(shown((await store.group('g'))?.state)).toEqual(shown(empty));
+    });
+
+    it('a save that fails part way writes nothing: never one epoch’s secrets with another’s pages', async () => {
+      const store = await fresh();
+      const epoch1 = { secrets: page('epoch 1', 8), pages: ['a', 'b', 'c', 'd'].map((t) => page(`${t} 1`)) };
+      await store.saveGroup('g', { state: groupStateChange(undefined, epoch1), seq: 1 }, undefined);
+      const before = await store.group('g');
+      // The new secret part and two new pages would be written before the missing pages are found.
+      const broken = {
+        secrets: page('epoch 2', 8),
+        pageCount: 6,
+        pages: new Map([
+          [0, page('a 2')],
+          [1, page('b 2')],
+          [5, page('f 2')],
+        ]),
+      };
+      await expect(
+        store.saveGroup('g', { state: broken, seq: 2 }, 1, { messages: [message('g', 2)] }),
+      ).rejects.toSatisfy(isInvalid);
+      const after = await store.group('g');
+      expect(shown(after?.state)).toEqual(shown(before?.state));
+      expect(after).toMatchObject({ seq: 1, version: 1 });
+      expect(await store.messages('g')).toEqual([]);
+      // A page outside the tree, a first save without a state or with pages missing: refused, nothing kept.
+      const outside = { secrets: page('x'), pageCount: 1, pages: new Map([[1, page('p')]]) };
+      await expect(store.saveGroup('g', { state: outside, seq: 2 }, 1)).rejects.toSatisfy(isInvalid);
+      await expect(store.saveGroup('new', { seq: 1 }, undefined)).rejects.toSatisfy(isInvalid);
+      const holes = { secrets: page('x'), pageCount: 2, pages: new Map([[0, page('p')]]) };
+      await expect(store.saveGroup('new', { state: holes, seq: 1 }, undefined)).rejects.toSatisfy(isInvalid);
+      expect(await store.group('new')).toBeUndefined();
+      expect(shown((await store.group('g'))?.state)).toEqual(shown(epoch1));
+      // The store still saves normally afterwards.
+      const epoch2 = { secrets: page('epoch 2', 8), pages: [page('a 2'), ...epoch1.pages.slice(1)] };
+      expect(await store.saveGroup('g', { state: groupStateChange(epoch1, epoch2), seq: 2 }, 1)).toBe(true);
+      expect(shown((await store.group('g'))?.state)).toEqual(shown(epoch2));
+    });
+
+    it('any sequence of saves with changed, kept, added and dropped pages reads back as the last whole state', async () => {
+      // Each step: the next whole state (pages kept as the same array, kept as an equal copy, or new),
+      // saved as its change; or a stale save (refused); or a change missing a page it needs (refused).
+      const step = fc.record({
+        secrets: fc.uint8Array({ minLength: 1, maxLength: 24 }),
+        pageCount: fc.nat({ max: 9 }),
+        pages: fc.array(
+          fc.oneof(fc.constant('same'), fc.constant('copy'), fc.uint8Array({ maxLength: 48 })),
+          {
+            minLength: 9,
+            maxLength: 9,
+          },
+        ),
+        fault: fc.constantFrom('none', 'none', 'none', 'stale', 'missing'),
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
+          const store = await fresh();
+          let last: GroupStateParts | undefined;
+          let version: number | undefined;
+          for (const [n, s] of steps.entries()) {
+            const pages = Array.from({ length: s.pageCount }, (_, i) => {
+              const choice = s.pages[i]!;
+              const old = last?.pages[i];
+              if (choice === 'same' && old) return old;
+              if (choice === 'copy' && old) return old.slice();
+              return choice instanceof Uint8Array ? choice : Uint8Array.of(n, i);
+            });
+            const next = { secrets: s.secrets, pages };
+            const change = groupStateChange(last, next);
+            if (s.fault === 'stale' && version !== undefined) {
+              expect(await store.saveGroup('g', { state: change, seq: n + 1 }, version - 1)).toBe(false);
+            } else if (s.fault === 'missing' && change.pages.size > 0) {
+              // Leave out a changed page the store does not hold at all (beyond what it holds): refused.
+              const missing = [...change.pages.keys()].find((i) => i >= (last?.pages.length ?? 0));
+              if (missing === undefined) continue;
+              const pagesLeft = new Map(change.pages);
+              pagesLeft.delete(missing);
+              await expect(
+                store.saveGroup('g', { state: { ...change, pages: pagesLeft }, seq: n + 1 }, version),
+              ).rejects.toSatisfy(isInvalid);
+            } else {
+              expect(await store.saveGroup('g', { state: change, seq: n + 1 }, version)).toBe(true);
+              last = next;
+              version = (version ?? 0) + 1;
+            }
+            const read = await store.group('g');
+            expect(shown(read?.state)).toEqual(shown(last));
+            expect(read?.version).toBe(version);
+          }
+        }),
+        { numRuns: 30 },
+      );
     });
   });
 }
