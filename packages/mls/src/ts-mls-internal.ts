@@ -106,3 +106,4 @@ export {
 } from '../../../node_modules/ts-mls/dist/src/treeHash.js';
 export { verifyParentHashes } from '../../../node_modules/ts-mls/dist/src/parentHash.js';
 export { removeLeaves } from '../../../node_modules/ts-mls/dist/src/ratchetTree.js';
+export { uint16Decoder, uint32Decoder } from '../../../node_modules/ts-mls/dist/src/codec/number.js';
