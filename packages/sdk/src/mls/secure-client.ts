@@ -144,6 +144,24 @@ export interface SecureClientEvents extends Record<string, unknown> {
 
 const encoder = new TextEncoder();
 
+/**
+ * Runs `work` once the work queued before it under `key` has settled (resolved or failed), and
+ * queues it in turn; the map forgets a key whose queue ran empty.
+ */
+function afterQueued<T>(queues: Map<string, Promise<void>>, key: string, work: () => Promise<T>): Promise<T> {
+  const before = queues.get(key) ?? Promise.resolve();
+  const run = before.then(work, work);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, settled);
+  void settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  });
+  return run;
+}
+
 function bytesOf(text: string, what: string): Uint8Array {
   const bytes = fromBase64(text);
   if (bytes === undefined)
@@ -167,6 +185,12 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private readonly cache = new Map<string, { version: number; group: MlsGroup }>();
   /** Per chat, the tail of the queue of commit-making work (see `exclusive`). */
   private readonly commitQueues = new Map<string, Promise<void>>();
+  /**
+   * Per chat, the tail of the queue of work that reads the group state, moves it on and saves it
+   * (an entry processed, content encrypted): in one process these take turns instead of racing,
+   * since a lost race throws the work away (see `inTurn`).
+   */
+  private readonly stateTurns = new Map<string, Promise<void>>();
   private started = false;
   private readonly receipts: ReceiptTracker;
 
@@ -485,10 +509,18 @@ export class SecureClient extends Emitter<SecureClientEvents> {
    * Encrypts content of any known type and puts it in the outbox. Content that is shown (a text, a file) is
    * kept in the chat's history in the same step; a receipt is not.
    */
-  private async queueContent(
+  private queueContent(
     groupId: string,
     content: AnyContent | Uint8Array,
     clientMsgId = randomClientMsgId(),
+  ): Promise<{ accepted: Promise<Accepted> }> {
+    return this.inTurn(groupId, () => this.queueContentNow(groupId, content, clientMsgId));
+  }
+
+  private async queueContentNow(
+    groupId: string,
+    content: AnyContent | Uint8Array,
+    clientMsgId: string,
   ): Promise<{ accepted: Promise<Accepted> }> {
     const plaintext = content instanceof Uint8Array ? content : writeContent(content);
     for (;;) {
@@ -931,17 +963,17 @@ export class SecureClient extends Emitter<SecureClientEvents> {
    * work that waits to catch up with the chat's epoch cannot wait on itself.
    */
   private exclusive<T>(groupId: string, work: () => Promise<T>): Promise<T> {
-    const before = this.commitQueues.get(groupId) ?? Promise.resolve();
-    const run = before.then(work, work);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.commitQueues.set(groupId, settled);
-    void settled.then(() => {
-      if (this.commitQueues.get(groupId) === settled) this.commitQueues.delete(groupId);
-    });
-    return run;
+    return afterQueued(this.commitQueues, groupId, work);
+  }
+
+  /**
+   * Runs work that moves a chat's group state on (no network wait inside) after such work queued
+   * before it for that chat. The saved version still guards against other processes of the device
+   * (another tab); inside this one, a backlog being processed and receipts being encrypted no
+   * longer undo each other's work (each lost race re-encrypted a receipt and retried).
+   */
+  private inTurn<T>(groupId: string, work: () => Promise<T>): Promise<T> {
+    return afterQueued(this.stateTurns, groupId, work);
   }
 
   private load(groupId: string, record: GroupRecord): MlsGroup {
@@ -988,7 +1020,11 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   /** Processes one message or commit entry of a chat, exactly once. */
-  private async handle(groupId: string, entry: StashedEntry): Promise<void> {
+  private handle(groupId: string, entry: StashedEntry): Promise<void> {
+    return this.inTurn(groupId, () => this.handleNow(groupId, entry));
+  }
+
+  private async handleNow(groupId: string, entry: StashedEntry): Promise<void> {
     const { store } = this.options;
     for (;;) {
       const record = await store.group(groupId);
