@@ -57,6 +57,8 @@ import type {
 const DEVICE_NAME = 'Web browser';
 /** Messages per page of a chat's history. */
 export const PAGE_SIZE = 50;
+/** At most one notice of changed chats and messages to the page per this long. */
+const NEWS_INTERVAL_MS = 150;
 
 interface Running {
   session: Session;
@@ -70,6 +72,12 @@ export class Device {
   private readonly http: CourierHttp;
   private running: Running | undefined;
   private listener: ((event: DeviceEvent) => void) | undefined;
+  /** Chats and messages changed since the page was last told (see `emit`). */
+  private news: { groups: Set<string>; chats: boolean; timer: ReturnType<typeof setTimeout> | undefined } = {
+    groups: new Set(),
+    chats: false,
+    timer: undefined,
+  };
   private groups: GroupView[] = [];
   /** Group invitations waiting for me, as the server said when the chats last changed. */
   private invitations: RequestView[] = [];
@@ -115,8 +123,30 @@ export class Device {
     this.listener = listener;
   }
 
+  /**
+   * Tells the page. "Ask again" news of chats and messages is gathered for a moment and told once
+   * per chat (a backlog of thousands of messages is a few notices, not one per message, each of
+   * which made the page read the chat list and the open chat again); the first goes out at once.
+   */
   private emit(event: DeviceEvent): void {
-    this.listener?.(event);
+    if (event.kind !== 'chats' && event.kind !== 'messages') {
+      this.listener?.(event);
+      return;
+    }
+    if (event.kind === 'chats') this.news.chats = true;
+    else this.news.groups.add(event.groupId);
+    if (this.news.timer === undefined) this.tellNews();
+  }
+
+  private tellNews(): void {
+    const { groups, chats } = this.news;
+    this.news.groups = new Set();
+    this.news.chats = false;
+    this.news.timer = undefined;
+    if (groups.size === 0 && !chats) return;
+    for (const groupId of groups) this.listener?.({ kind: 'messages', groupId });
+    if (chats) this.listener?.({ kind: 'chats' });
+    this.news.timer = setTimeout(() => this.tellNews(), NEWS_INTERVAL_MS);
   }
 
   private get live(): Running {
