@@ -144,6 +144,14 @@ export interface SecureClientEvents extends Record<string, unknown> {
 
 const encoder = new TextEncoder();
 
+/** A decrypted application message, read: exactly one of these is set. */
+interface ReadApplication {
+  message?: StoredMessage;
+  receipt?: ReceiptContent;
+  action?: MessageAction;
+  failure?: { code: string; message: string };
+}
+
 /**
  * Runs `work` once the work queued before it under `key` has settled (resolved or failed), and
  * queues it in turn; the map forgets a key whose queue ran empty.
@@ -215,6 +223,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       ...options,
       store: options.store,
       onEntry: (entry) => this.onEntry(entry),
+      onEntryRun: (entries) => this.onEntryRun(entries),
       onMailboxItem: (item) => this.onMailboxItem(item),
     });
     this.connection.on('problem', (problem) => this.emit('problem', problem));
@@ -1057,51 +1066,12 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       const group = this.load(groupId, record);
       const outcome = await processMessage(this.context, group, entry.payload);
       if (outcome.kind === 'application') {
-        let message: StoredMessage | undefined;
-        let receipt: ReceiptContent | undefined;
-        let action: MessageAction | undefined;
-        let failure: CourierError | undefined;
-        const content = readContent(outcome.plaintext);
-        const sender = outcome.sender;
-        const base = {
-          groupId,
-          seq: entry.seq,
-          clientMsgId: entry.clientMsgId,
-          senderAccountId: entry.senderAccountId,
-          senderDeviceId: entry.senderDeviceId,
-          outgoing: false,
-        };
-        if (sender?.accountId !== entry.senderAccountId || sender.deviceId !== entry.senderDeviceId)
-          failure = new CourierError('MLS_MALFORMED', {
-            message: 'The sender inside the message is not the one the server names.',
-          });
-        else if (content.kind === 'malformed')
-          failure = new CourierError('MLS_MALFORMED', { message: content.reason });
-        else if (content.kind === 'unsupported')
-          // A type this client does not read: kept and shown as unsupported, never dropped.
-          message = {
-            ...base,
-            sentAtMs: entry.sentAtMs,
-            text: '',
-            unsupported: { type: content.type, v: content.v },
-          };
-        else if (content.content.type === 'receipt') receipt = content.content;
-        else if (isActionContent(content.content))
-          // Checked against the MLS sender above; whether it may change its message, applyAction decides.
-          action = actionOf(base, content.content);
-        else message = { ...base, ...shownMessage(content.content) };
+        const read = this.readApplication(groupId, entry, outcome);
+        const { message, action } = read;
         const extras = message ? { messages: [message] } : action ? { actions: [action] } : {};
         if (!(await this.save(groupId, record, outcome.group, extras, entry.seq))) continue;
         eraseSecrets(outcome.consumed);
-        if (receipt) await this.receipts.apply(groupId, entry.senderAccountId, receipt);
-        else if (action) {
-          const target = await store.message(groupId, action.target);
-          if (target) this.emit('updated', { message: target, action });
-        } else if (message) {
-          this.emit('message', message);
-          await this.receipts.received(groupId, entry.senderAccountId, entry.seq);
-        } else
-          this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
+        await this.afterApplication(groupId, entry, read);
         return;
       }
       if (outcome.kind === 'commit' || outcome.kind === 'proposal') {
@@ -1121,6 +1091,142 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       this.undecryptable(groupId, entry.seq, outcome.code, outcome.message);
       return;
     }
+  }
+
+  /** What a decrypted application message is: a message to keep, a receipt, an action, or a failure. */
+  private readApplication(
+    groupId: string,
+    entry: StashedEntry,
+    outcome: Extract<Awaited<ReturnType<typeof processMessage>>, { kind: 'application' }>,
+  ): ReadApplication {
+    const content = readContent(outcome.plaintext);
+    const sender = outcome.sender;
+    const base = {
+      groupId,
+      seq: entry.seq,
+      clientMsgId: entry.clientMsgId,
+      senderAccountId: entry.senderAccountId,
+      senderDeviceId: entry.senderDeviceId,
+      outgoing: false,
+    };
+    if (sender?.accountId !== entry.senderAccountId || sender.deviceId !== entry.senderDeviceId)
+      return {
+        failure: {
+          code: 'MLS_MALFORMED',
+          message: 'The sender inside the message is not the one the server names.',
+        },
+      };
+    if (content.kind === 'malformed') return { failure: { code: 'MLS_MALFORMED', message: content.reason } };
+    if (content.kind === 'unsupported')
+      // A type this client does not read: kept and shown as unsupported, never dropped.
+      return {
+        message: {
+          ...base,
+          sentAtMs: entry.sentAtMs,
+          text: '',
+          unsupported: { type: content.type, v: content.v },
+        },
+      };
+    if (content.content.type === 'receipt') return { receipt: content.content };
+    if (isActionContent(content.content))
+      // Checked against the MLS sender above; whether it may change its message, applyAction decides.
+      return { action: actionOf(base, content.content) };
+    return { message: { ...base, ...shownMessage(content.content) } };
+  }
+
+  /** After an application message was saved: receipts, actions and messages are told. */
+  private async afterApplication(groupId: string, entry: StashedEntry, read: ReadApplication): Promise<void> {
+    const { receipt, action, message, failure } = read;
+    if (receipt) await this.receipts.apply(groupId, entry.senderAccountId, receipt);
+    else if (action) {
+      const target = await this.options.store.message(groupId, action.target);
+      if (target) this.emit('updated', { message: target, action });
+    } else if (message) {
+      this.emit('message', message);
+      await this.receipts.received(groupId, entry.senderAccountId, entry.seq);
+    } else this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
+  }
+
+  /**
+   * A run of entries that arrived together (a backlog): each stretch of other devices' messages of
+   * one chat is decrypted in memory and saved once, with all its messages and the group state in
+   * one store write (exactly once and in order as one by one: the saved state, position and
+   * messages go together or not at all); everything else is processed one entry at a time.
+   */
+  private async onEntryRun(entries: EntryFrame[]): Promise<(undefined | false)[]> {
+    const answers: (undefined | false)[] = [];
+    for (let i = 0; i < entries.length; ) {
+      const first = entries[i]!;
+      let end = i + 1;
+      if (this.inStretch(first, first.groupId))
+        while (end < entries.length && this.inStretch(entries[end]!, first.groupId)) end++;
+      if (end - i === 1) answers.push(await this.onEntry(first));
+      else {
+        await this.inTurn(first.groupId, () => this.handleStretch(first.groupId, entries.slice(i, end)));
+        for (let k = i; k < end; k++) answers.push(undefined);
+      }
+      i = end;
+    }
+    return answers;
+  }
+
+  private inStretch(entry: EntryFrame, groupId: string): boolean {
+    return (
+      entry.groupId === groupId &&
+      entry.kind === 'message' &&
+      entry.senderDeviceId !== this.deviceId &&
+      (!this.options.accept || this.options.accept(entry.groupId))
+    );
+  }
+
+  private async handleStretch(groupId: string, frames: EntryFrame[]): Promise<void> {
+    const entries: StashedEntry[] = frames.map((entry) => ({
+      seq: entry.seq,
+      kind: 'message' as const,
+      senderAccountId: entry.senderAccountId,
+      senderDeviceId: entry.senderDeviceId,
+      clientMsgId: entry.clientMsgId,
+      payload: entry.payload,
+      sentAtMs: entry.sentAtMs,
+    }));
+    const record = await this.options.store.group(groupId);
+    if (!record) {
+      for (const entry of entries) await this.handleNow(groupId, entry);
+      return;
+    }
+    let group = this.load(groupId, record);
+    let seq = record.seq;
+    const done: { entry: StashedEntry; read: ReadApplication; consumed: Uint8Array[] }[] = [];
+    let rest = 0;
+    for (; rest < entries.length; rest++) {
+      const entry = entries[rest]!;
+      if (entry.seq <= seq) continue;
+      const outcome = await processMessage(this.context, group, entry.payload);
+      if (outcome.kind === 'application') {
+        done.push({ entry, read: this.readApplication(groupId, entry, outcome), consumed: outcome.consumed });
+        group = outcome.group;
+      } else if (outcome.kind === 'failed')
+        // Recorded and skipped; the group is unchanged.
+        done.push({
+          entry,
+          read: { failure: { code: outcome.code, message: outcome.message } },
+          consumed: [],
+        });
+      else break; // a handshake where a message was announced: processed on its own below
+      seq = entry.seq;
+    }
+    if (done.length > 0) {
+      const messages = done.flatMap(({ read }) => (read.message ? [read.message] : []));
+      const actions = done.flatMap(({ read }) => (read.action ? [read.action] : []));
+      if (!(await this.save(groupId, record, group, { messages, actions }, seq))) {
+        // Another process of this device moved the chat on: one by one from what it saved.
+        for (const entry of entries) await this.handleNow(groupId, entry);
+        return;
+      }
+      for (const { consumed } of done) eraseSecrets(consumed);
+      for (const { entry, read } of done) await this.afterApplication(groupId, entry, read);
+    }
+    for (const entry of entries.slice(rest)) await this.handleNow(groupId, entry);
   }
 
   private keep(record: GroupRecord): Omit<GroupRecord, 'version' | 'seq'> {
