@@ -14,8 +14,9 @@
  * group histories for failures; it exits 1 when it found any.
  * `cli [--runs N]` (when named) times the `courier` command: `--help` and a `send` to an existing chat,
  * process start to exit, with a bare `node -e ''` as the floor (medians of 7 runs unless --runs).
- * `web [--chats N] [--messages N]` (when named) measures the messenger in Chromium: chat list with N chats,
- * opening a chat with --messages stored messages, and the JavaScript the first load transfers.
+ * `web [--chats N] [--messages N]` (when named) measures the messenger in Chromium: a backlog of
+ * --messages received while offline, chat list with N chats, opening a chat with --messages stored
+ * messages, and the JavaScript the first load transfers.
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
  * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK;
@@ -452,6 +453,7 @@ if (which === 'web') {
     messages: num(values.messages, WEB_DEFAULTS.messages),
   };
   await onCourierServer('web', (s) => runWeb(s, params, storage), [
+    'catch_up_msg_per_s',
     'chat_list_ms',
     'open_chat_ms',
     'first_load_js_gzip_kb',

@@ -39,6 +39,13 @@ export interface ConnectionOptions {
    * so the server sends it again next time.
    */
   onEntry?: (entry: EntryFrame) => undefined | false | Promise<undefined | false> | void | Promise<void>;
+  /**
+   * Processes a run of entries that arrived while earlier work was still going on (a backlog), in
+   * arrival order, with `onEntry`'s contract for each: the answer says, per entry, `false` for one
+   * left unhandled. Given, it is used instead of `onEntry`, so that a catch-up can be decrypted and
+   * saved a run at a time instead of one entry at a time.
+   */
+  onEntryRun?: (entries: EntryFrame[]) => Promise<(undefined | false)[]>;
   onMailboxItem?: (item: MailboxItemFrame) => void | Promise<void>;
   /**
    * Only send: the server pushes nothing to this connection and it does not take over from the
@@ -101,6 +108,8 @@ interface InFlight {
 }
 
 const RETRYABLE_STATUS = 500;
+/** Most entries handed to `onEntryRun` at once. */
+const MAX_ENTRY_RUN = 200;
 
 /**
  * The device's connection to the gateway. It reconnects by itself, resumes every group from the
@@ -123,6 +132,8 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private lastHeard = 0;
   private work: Promise<void> = Promise.resolve();
+  /** Entries waiting for their turn that `onEntryRun` takes together (see `queueEntry`). */
+  private entryRun: EntryFrame[] | undefined;
   private readyWaiters: (() => void)[] = [];
   private endpoint: Endpoint | undefined;
   private lastReadyEndpoint: string | undefined;
@@ -425,6 +436,10 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
         this.onAccepted(frame.requestId, frame.seq, frame.duplicate);
         return;
       case 'entry':
+        if (this.options.onEntryRun) {
+          this.queueEntry(frame);
+          return;
+        }
         this.serially(async () => {
           if (frame.seq > this.options.store.lastSeq(frame.groupId)) {
             if ((await this.options.onEntry?.(frame)) === false) return;
@@ -474,8 +489,50 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
     }
   }
 
+  /**
+   * An entry joins the run of entries waiting for their turn, or starts one: what arrives while
+   * earlier work goes on is handled together, still in arrival order (anything else queued after
+   * an entry starts a new run behind it).
+   */
+  private queueEntry(frame: EntryFrame): void {
+    if (this.entryRun && this.entryRun.length < MAX_ENTRY_RUN) {
+      this.entryRun.push(frame);
+      return;
+    }
+    const run = [frame];
+    this.serially(async () => {
+      if (this.entryRun === run) this.entryRun = undefined;
+      await this.handleRun(run);
+    });
+    this.entryRun = run;
+  }
+
+  private async handleRun(run: EntryFrame[]): Promise<void> {
+    const { store } = this.options;
+    // New entries only (one already seen may come again after a reconnect), each once.
+    const seen = new Map<string, number>();
+    const fresh: EntryFrame[] = [];
+    for (const frame of run) {
+      const last = Math.max(store.lastSeq(frame.groupId), seen.get(frame.groupId) ?? 0);
+      if (frame.seq <= last) continue;
+      seen.set(frame.groupId, frame.seq);
+      fresh.push(frame);
+    }
+    const handled = fresh.length > 0 ? await this.options.onEntryRun!(fresh) : [];
+    const skipped = new Set(fresh.filter((_, i) => handled[i] === false));
+    // Positions only grow: the newest handled one of each chat is the one to keep and acknowledge.
+    const newest = new Map<string, number>();
+    for (const frame of run)
+      if (!skipped.has(frame)) newest.set(frame.groupId, Math.max(newest.get(frame.groupId) ?? 0, frame.seq));
+    for (const [groupId, seq] of newest) {
+      if (seq > store.lastSeq(groupId)) store.setLastSeq(groupId, seq);
+      this.ackLater(groupId, seq);
+    }
+  }
+
   /** Entries and mailbox items are handled one at a time, in arrival order. */
   private serially(task: () => Promise<void>): void {
+    this.entryRun = undefined;
     this.work = this.work.then(task).catch((error: unknown) => {
       this.emit(
         'problem',

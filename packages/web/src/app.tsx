@@ -88,7 +88,10 @@ export function App() {
   const enter = useCallback(
     async (session: Session) => {
       saveSession(session);
-      await device.start(session);
+      const started = device.start(session);
+      // The chat list from the device's stores as soon as they are open (not after connecting).
+      refreshChats();
+      await started;
       let account: AccountView;
       try {
         account = await device.me();
@@ -150,6 +153,12 @@ export function App() {
       return;
     }
     void (async () => {
+      // The account as last seen shows the chats at once; the server's answer follows.
+      const kept = loadAccount(session.accountId);
+      if (kept?.policy.accepted) {
+        setMe(kept);
+        setPhase({ kind: 'main' });
+      }
       try {
         const account = await enter(session);
         setPhase(account.policy.accepted ? { kind: 'main' } : { kind: 'policy', reason: 'changed' });

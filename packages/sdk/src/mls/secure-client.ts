@@ -161,6 +161,34 @@ export interface SecureClientEvents extends Record<string, unknown> {
 
 const encoder = new TextEncoder();
 
+/** A decrypted application message, read: exactly one of these is set. */
+interface ReadApplication {
+  message?: StoredMessage;
+  receipt?: ReceiptContent;
+  action?: MessageAction;
+  /** A channel's signing key handed over by its owner (never shown, never kept in the history). */
+  channelKey?: ChannelKeyContent;
+  failure?: { code: string; message: string };
+}
+
+/**
+ * Runs `work` once the work queued before it under `key` has settled (resolved or failed), and
+ * queues it in turn; the map forgets a key whose queue ran empty.
+ */
+function afterQueued<T>(queues: Map<string, Promise<void>>, key: string, work: () => Promise<T>): Promise<T> {
+  const before = queues.get(key) ?? Promise.resolve();
+  const run = before.then(work, work);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, settled);
+  void settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  });
+  return run;
+}
+
 function bytesOf(text: string, what: string): Uint8Array {
   const bytes = fromBase64(text);
   if (bytes === undefined)
@@ -185,6 +213,12 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   private readonly cache = new Map<string, { version: number; group: MlsGroup; parts: GroupStateParts }>();
   /** Per chat, the tail of the queue of commit-making work (see `exclusive`). */
   private readonly commitQueues = new Map<string, Promise<void>>();
+  /**
+   * Per chat, the tail of the queue of work that reads the group state, moves it on and saves it
+   * (an entry processed, content encrypted): in one process these take turns instead of racing,
+   * since a lost race throws the work away (see `inTurn`).
+   */
+  private readonly stateTurns = new Map<string, Promise<void>>();
   private started = false;
   private readonly receipts: ReceiptTracker;
 
@@ -209,6 +243,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       ...options,
       store: options.store,
       onEntry: (entry) => this.onEntry(entry),
+      onEntryRun: (entries) => this.onEntryRun(entries),
       onMailboxItem: (item) => this.onMailboxItem(item),
     });
     this.connection.on('problem', (problem) => this.emit('problem', problem));
@@ -507,10 +542,18 @@ export class SecureClient extends Emitter<SecureClientEvents> {
    * Encrypts content of any known type and puts it in the outbox. Content that is shown (a text, a file) is
    * kept in the chat's history in the same step; a receipt is not.
    */
-  private async queueContent(
+  private queueContent(
     groupId: string,
     content: AnyContent | Uint8Array,
     clientMsgId = randomClientMsgId(),
+  ): Promise<{ accepted: Promise<Accepted> }> {
+    return this.inTurn(groupId, () => this.queueContentNow(groupId, content, clientMsgId));
+  }
+
+  private async queueContentNow(
+    groupId: string,
+    content: AnyContent | Uint8Array,
+    clientMsgId: string,
   ): Promise<{ accepted: Promise<Accepted> }> {
     const plaintext = content instanceof Uint8Array ? content : writeContent(content);
     for (;;) {
@@ -978,17 +1021,17 @@ export class SecureClient extends Emitter<SecureClientEvents> {
    * work that waits to catch up with the chat's epoch cannot wait on itself.
    */
   private exclusive<T>(groupId: string, work: () => Promise<T>): Promise<T> {
-    const before = this.commitQueues.get(groupId) ?? Promise.resolve();
-    const run = before.then(work, work);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.commitQueues.set(groupId, settled);
-    void settled.then(() => {
-      if (this.commitQueues.get(groupId) === settled) this.commitQueues.delete(groupId);
-    });
-    return run;
+    return afterQueued(this.commitQueues, groupId, work);
+  }
+
+  /**
+   * Runs work that moves a chat's group state on (no network wait inside) after such work queued
+   * before it for that chat. The saved version still guards against other processes of the device
+   * (another tab); inside this one, a backlog being processed and receipts being encrypted no
+   * longer undo each other's work (each lost race re-encrypted a receipt and retried).
+   */
+  private inTurn<T>(groupId: string, work: () => Promise<T>): Promise<T> {
+    return afterQueued(this.stateTurns, groupId, work);
   }
 
   /**
@@ -1049,7 +1092,11 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   /** Processes one message or commit entry of a chat, exactly once. */
-  private async handle(groupId: string, entry: StashedEntry): Promise<void> {
+  private handle(groupId: string, entry: StashedEntry): Promise<void> {
+    return this.inTurn(groupId, () => this.handleNow(groupId, entry));
+  }
+
+  private async handleNow(groupId: string, entry: StashedEntry): Promise<void> {
     const { store } = this.options;
     for (;;) {
       const record = await this.stored(groupId);
@@ -1089,61 +1136,12 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       const group = this.load(groupId, record);
       const outcome = await processMessage(this.context, group, entry.payload);
       if (outcome.kind === 'application') {
-        let message: StoredMessage | undefined;
-        let receipt: ReceiptContent | undefined;
-        let action: MessageAction | undefined;
-        let failure: CourierError | undefined;
-        let channelKey: ChannelKeyContent | undefined;
-        const content = readContent(outcome.plaintext);
-        const sender = outcome.sender;
-        const base = {
-          groupId,
-          seq: entry.seq,
-          clientMsgId: entry.clientMsgId,
-          senderAccountId: entry.senderAccountId,
-          senderDeviceId: entry.senderDeviceId,
-          outgoing: false,
-        };
-        if (sender?.accountId !== entry.senderAccountId || sender.deviceId !== entry.senderDeviceId)
-          failure = new CourierError('MLS_MALFORMED', {
-            message: 'The sender inside the message is not the one the server names.',
-          });
-        else if (content.kind === 'malformed')
-          failure = new CourierError('MLS_MALFORMED', { message: content.reason });
-        else if (content.kind === 'unsupported')
-          // A type this client does not read: kept and shown as unsupported, never dropped.
-          message = {
-            ...base,
-            sentAtMs: entry.sentAtMs,
-            text: '',
-            unsupported: { type: content.type, v: content.v },
-          };
-        else if (content.content.type === 'receipt') receipt = content.content;
-        else if (content.content.type === 'channel-key') channelKey = content.content;
-        else if (isActionContent(content.content))
-          // Checked against the MLS sender above; whether it may change its message, applyAction decides.
-          action = actionOf(base, content.content);
-        else message = { ...base, ...shownMessage(content.content) };
+        const read = this.readApplication(groupId, entry, outcome);
+        const { message, action } = read;
         const extras = message ? { messages: [message] } : action ? { actions: [action] } : {};
         if (!(await this.save(groupId, record, outcome.group, extras, entry.seq))) continue;
         eraseSecrets(outcome.consumed);
-        if (receipt) await this.receipts.apply(groupId, entry.senderAccountId, receipt);
-        else if (channelKey)
-          this.emit('channel_key', {
-            groupId,
-            seq: entry.seq,
-            senderAccountId: entry.senderAccountId,
-            senderDeviceId: entry.senderDeviceId,
-            content: channelKey,
-          });
-        else if (action) {
-          const target = await store.message(groupId, action.target);
-          if (target) this.emit('updated', { message: target, action });
-        } else if (message) {
-          this.emit('message', message);
-          await this.receipts.received(groupId, entry.senderAccountId, entry.seq);
-        } else
-          this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
+        await this.afterApplication(groupId, entry, read);
         return;
       }
       if (outcome.kind === 'commit' || outcome.kind === 'proposal') {
@@ -1164,6 +1162,151 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       this.undecryptable(groupId, entry.seq, outcome.code, outcome.message);
       return;
     }
+  }
+
+  /** What a decrypted application message is: a message to keep, a receipt, an action, or a failure. */
+  private readApplication(
+    groupId: string,
+    entry: StashedEntry,
+    outcome: Extract<Awaited<ReturnType<typeof processMessage>>, { kind: 'application' }>,
+  ): ReadApplication {
+    const content = readContent(outcome.plaintext);
+    const sender = outcome.sender;
+    const base = {
+      groupId,
+      seq: entry.seq,
+      clientMsgId: entry.clientMsgId,
+      senderAccountId: entry.senderAccountId,
+      senderDeviceId: entry.senderDeviceId,
+      outgoing: false,
+    };
+    if (sender?.accountId !== entry.senderAccountId || sender.deviceId !== entry.senderDeviceId)
+      return {
+        failure: {
+          code: 'MLS_MALFORMED',
+          message: 'The sender inside the message is not the one the server names.',
+        },
+      };
+    if (content.kind === 'malformed') return { failure: { code: 'MLS_MALFORMED', message: content.reason } };
+    if (content.kind === 'unsupported')
+      // A type this client does not read: kept and shown as unsupported, never dropped.
+      return {
+        message: {
+          ...base,
+          sentAtMs: entry.sentAtMs,
+          text: '',
+          unsupported: { type: content.type, v: content.v },
+        },
+      };
+    if (content.content.type === 'receipt') return { receipt: content.content };
+    if (content.content.type === 'channel-key') return { channelKey: content.content };
+    if (isActionContent(content.content))
+      // Checked against the MLS sender above; whether it may change its message, applyAction decides.
+      return { action: actionOf(base, content.content) };
+    return { message: { ...base, ...shownMessage(content.content) } };
+  }
+
+  /** After an application message was saved: receipts, actions and messages are told. */
+  private async afterApplication(groupId: string, entry: StashedEntry, read: ReadApplication): Promise<void> {
+    const { receipt, channelKey, action, message, failure } = read;
+    if (receipt) await this.receipts.apply(groupId, entry.senderAccountId, receipt);
+    else if (channelKey)
+      this.emit('channel_key', {
+        groupId,
+        seq: entry.seq,
+        senderAccountId: entry.senderAccountId,
+        senderDeviceId: entry.senderDeviceId,
+        content: channelKey,
+      });
+    else if (action) {
+      const target = await this.options.store.message(groupId, action.target);
+      if (target) this.emit('updated', { message: target, action });
+    } else if (message) {
+      this.emit('message', message);
+      await this.receipts.received(groupId, entry.senderAccountId, entry.seq);
+    } else this.undecryptable(groupId, entry.seq, failure?.code ?? 'MLS_MALFORMED', failure?.message ?? '');
+  }
+
+  /**
+   * A run of entries that arrived together (a backlog): each stretch of other devices' messages of
+   * one chat is decrypted in memory and saved once, with all its messages and the group state in
+   * one store write (exactly once and in order as one by one: the saved state, position and
+   * messages go together or not at all); everything else is processed one entry at a time.
+   */
+  private async onEntryRun(entries: EntryFrame[]): Promise<(undefined | false)[]> {
+    const answers: (undefined | false)[] = [];
+    for (let i = 0; i < entries.length; ) {
+      const first = entries[i]!;
+      let end = i + 1;
+      if (this.inStretch(first, first.groupId))
+        while (end < entries.length && this.inStretch(entries[end]!, first.groupId)) end++;
+      if (end - i === 1) answers.push(await this.onEntry(first));
+      else {
+        await this.inTurn(first.groupId, () => this.handleStretch(first.groupId, entries.slice(i, end)));
+        for (let k = i; k < end; k++) answers.push(undefined);
+      }
+      i = end;
+    }
+    return answers;
+  }
+
+  private inStretch(entry: EntryFrame, groupId: string): boolean {
+    return (
+      entry.groupId === groupId &&
+      entry.kind === 'message' &&
+      entry.senderDeviceId !== this.deviceId &&
+      (!this.options.accept || this.options.accept(entry.groupId))
+    );
+  }
+
+  private async handleStretch(groupId: string, frames: EntryFrame[]): Promise<void> {
+    const entries: StashedEntry[] = frames.map((entry) => ({
+      seq: entry.seq,
+      kind: 'message' as const,
+      senderAccountId: entry.senderAccountId,
+      senderDeviceId: entry.senderDeviceId,
+      clientMsgId: entry.clientMsgId,
+      payload: entry.payload,
+      sentAtMs: entry.sentAtMs,
+    }));
+    const record = await this.stored(groupId);
+    if (!record) {
+      for (const entry of entries) await this.handleNow(groupId, entry);
+      return;
+    }
+    let group = this.load(groupId, record);
+    let seq = record.seq;
+    const done: { entry: StashedEntry; read: ReadApplication; consumed: Uint8Array[] }[] = [];
+    let rest = 0;
+    for (; rest < entries.length; rest++) {
+      const entry = entries[rest]!;
+      if (entry.seq <= seq) continue;
+      const outcome = await processMessage(this.context, group, entry.payload);
+      if (outcome.kind === 'application') {
+        done.push({ entry, read: this.readApplication(groupId, entry, outcome), consumed: outcome.consumed });
+        group = outcome.group;
+      } else if (outcome.kind === 'failed')
+        // Recorded and skipped; the group is unchanged.
+        done.push({
+          entry,
+          read: { failure: { code: outcome.code, message: outcome.message } },
+          consumed: [],
+        });
+      else break; // a handshake where a message was announced: processed on its own below
+      seq = entry.seq;
+    }
+    if (done.length > 0) {
+      const messages = done.flatMap(({ read }) => (read.message ? [read.message] : []));
+      const actions = done.flatMap(({ read }) => (read.action ? [read.action] : []));
+      if (!(await this.save(groupId, record, group, { messages, actions }, seq))) {
+        // Another process of this device moved the chat on: one by one from what it saved.
+        for (const entry of entries) await this.handleNow(groupId, entry);
+        return;
+      }
+      for (const { consumed } of done) eraseSecrets(consumed);
+      for (const { entry, read } of done) await this.afterApplication(groupId, entry, read);
+    }
+    for (const entry of entries.slice(rest)) await this.handleNow(groupId, entry);
   }
 
   /**

@@ -118,6 +118,40 @@ describe('ChatHistory: the web app reads a chat page by page', () => {
     expect(await empty.history.newestSeq(GROUP)).toBe(0);
   });
 
+  it('a message that arrives while the chat list is being read is not hidden by the older read', async () => {
+    const { store, messages } = await chatOf(5);
+    // The store answers the first read only after the new message was kept and announced.
+    let hold: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => {
+      hold = resolve;
+    });
+    let first = true;
+    const history = new ChatHistory({
+      history: async (groupId, page) => {
+        const read = await store.history(groupId, page);
+        if (first) {
+          first = false;
+          await held;
+        }
+        return read;
+      },
+      unreadCount: (groupId) => store.unreadCount(groupId),
+    });
+    const reading = history.glance(GROUP);
+    const arrived: StoredMessage = {
+      ...messages[0]!,
+      seq: 6,
+      clientMsgId: 'm6',
+      text: 'new',
+      outgoing: false,
+    };
+    await store.addMessages([arrived]);
+    history.changed(GROUP);
+    hold!();
+    await reading;
+    expect((await history.glance(GROUP)).lastText?.clientMsgId).toBe('m6');
+  });
+
   it('shows a run in the order of the chat: by server position, texts still queued last, ties as written', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 40 }), (seqs) => {

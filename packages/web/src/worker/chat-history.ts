@@ -25,12 +25,15 @@ export interface HistoryRun {
 
 export class ChatHistory {
   private readonly glances = new Map<string, ChatGlance>();
+  /** Per chat, how many changes were announced: a glance read across a change is not kept. */
+  private readonly changes = new Map<string, number>();
 
   constructor(private readonly client: Pick<SecureClient, 'history' | 'unreadCount'>) {}
 
   /** Something happened in the chat (a message, a receipt, a read elsewhere): ask the store again. */
   changed(groupId: string): void {
     this.glances.delete(groupId);
+    this.changes.set(groupId, (this.changes.get(groupId) ?? 0) + 1);
   }
 
   /** Up to `limit` messages older than `before` (from the newest when absent), oldest first. */
@@ -100,6 +103,7 @@ export class ChatHistory {
   async glance(groupId: string): Promise<ChatGlance> {
     const kept = this.glances.get(groupId);
     if (kept) return kept;
+    const before = this.changes.get(groupId) ?? 0;
     const [page, unread] = await Promise.all([
       this.client.history(groupId, { limit: 20 }),
       this.client.unreadCount(groupId),
@@ -113,7 +117,8 @@ export class ChatHistory {
       lastAtMs: page.messages[0]?.sentAtMs ?? 0,
       unread,
     };
-    this.glances.set(groupId, glance);
+    // Something changed while reading: this answer may be older than the change, so it is not kept.
+    if ((this.changes.get(groupId) ?? 0) === before) this.glances.set(groupId, glance);
     return glance;
   }
 

@@ -9,6 +9,7 @@ import {
   type AnyContent,
   CourierHttp,
   IndexedDbMlsStore,
+  messageStatus,
   randomClientMsgId,
   SecureClient,
   StickerApi,
@@ -63,15 +64,43 @@ import type {
 } from './types.ts';
 
 const DEVICE_NAME = 'Web browser';
+
+/**
+ * A chat's history and unread count read from the device's store as the SDK's client reads them
+ * (sent messages with their state from receipts), for before the client is up.
+ */
+function storeHistory(
+  store: IndexedDbMlsStore,
+  readReceipts: () => boolean,
+): Pick<SecureClient, 'history' | 'unreadCount'> {
+  return {
+    async history(groupId, page) {
+      const [found, state] = await Promise.all([store.history(groupId, page), store.chatState(groupId)]);
+      return {
+        ...found,
+        messages: found.messages.map((m) =>
+          m.outgoing ? { ...m, status: messageStatus(m.seq, state, readReceipts()) } : m,
+        ),
+      };
+    },
+    unreadCount: (groupId) => store.unreadCount(groupId),
+  };
+}
 /** Messages per page of a chat's history. */
 export const PAGE_SIZE = 50;
+/** At most one notice of changed chats and messages to the page per this long. */
+const NEWS_INTERVAL_MS = 150;
 
-interface Running {
+/** The device's stores, open: enough to show the chats and their history (no connection needed). */
+interface Opened {
   session: Session;
-  client: SecureClient;
   store: IndexedDbMlsStore;
   app: AppStore;
   history: ChatHistory;
+}
+
+interface Running extends Opened {
+  client: SecureClient;
   /** Broadcast channels (device-channels.ts), their keys and posts in channel-store.ts. */
   channels: DeviceChannels;
   channelStore: ChannelStore;
@@ -80,7 +109,17 @@ interface Running {
 export class Device {
   private readonly http: CourierHttp;
   private running: Running | undefined;
+  /** The stores being opened (or open) by `start`, before the client is up. */
+  private opening: Promise<Opened> | undefined;
+  /** The stores `opening` opened, once open. */
+  private stores: Opened | undefined;
   private listener: ((event: DeviceEvent) => void) | undefined;
+  /** Chats and messages changed since the page was last told (see `emit`). */
+  private news: { groups: Set<string>; chats: boolean; timer: ReturnType<typeof setTimeout> | undefined } = {
+    groups: new Set(),
+    chats: false,
+    timer: undefined,
+  };
   private groups: GroupView[] = [];
   /** Group invitations waiting for me, as the server said when the chats last changed. */
   private invitations: RequestView[] = [];
@@ -129,8 +168,30 @@ export class Device {
     this.listener = listener;
   }
 
+  /**
+   * Tells the page. "Ask again" news of chats and messages is gathered for a moment and told once
+   * per chat (a backlog of thousands of messages is a few notices, not one per message, each of
+   * which made the page read the chat list and the open chat again); the first goes out at once.
+   */
   private emit(event: DeviceEvent): void {
-    this.listener?.(event);
+    if (event.kind !== 'chats' && event.kind !== 'messages') {
+      this.listener?.(event);
+      return;
+    }
+    if (event.kind === 'chats') this.news.chats = true;
+    else this.news.groups.add(event.groupId);
+    if (this.news.timer === undefined) this.tellNews();
+  }
+
+  private tellNews(): void {
+    const { groups, chats } = this.news;
+    this.news.groups = new Set();
+    this.news.chats = false;
+    this.news.timer = undefined;
+    if (groups.size === 0 && !chats) return;
+    for (const groupId of groups) this.listener?.({ kind: 'messages', groupId });
+    if (chats) this.listener?.({ kind: 'chats' });
+    this.news.timer = setTimeout(() => this.tellNews(), NEWS_INTERVAL_MS);
   }
 
   private get live(): Running {
@@ -165,13 +226,44 @@ export class Device {
     return this.http.privacyPolicy();
   }
 
-  /** Opens the device's stores and starts connecting; resolves once the stores are open (not when online). */
-  async start(session: Session, options: { takeOver?: boolean } = {}): Promise<void> {
-    if (this.running?.session.token === session.token && !options.takeOver) return;
+  /**
+   * Opens the device's stores and starts connecting; resolves once the client is set up (not when
+   * online). The chat list and history read from the stores as soon as they are open, without
+   * waiting for the endpoint list, the connection or the MLS start-up (see `opened`).
+   */
+  start(session: Session, options: { takeOver?: boolean } = {}): Promise<void> {
+    if (this.running?.session.token === session.token && !options.takeOver) return Promise.resolve();
+    const opening: Promise<Opened> = this.open(session).then((opened) => {
+      if (this.opening === opening) this.stores = opened;
+      return opened;
+    });
+    this.opening = opening;
+    return this.startClient(opening);
+  }
+
+  private async open(session: Session): Promise<Opened> {
     await this.stop();
     this.http.setToken(session.token);
     const store = await IndexedDbMlsStore.open(`courier-device-${session.deviceId}`);
     const app = await AppStore.open(session.deviceId);
+    return { session, store, app, history: new ChatHistory(storeHistory(store, () => app.readReceipts())) };
+  }
+
+  /** The open stores: of the running device, or of the one starting (its stores open first). */
+  private async opened(): Promise<Opened> {
+    if (this.running) return this.running;
+    if (this.opening) return this.opening;
+    throw new CourierError('AUTH_INVALID_TOKEN', { message: 'You are signed out.' });
+  }
+
+  private async startClient(opening: Promise<Opened>): Promise<void> {
+    const { session, store, app, history } = await opening;
+    if (this.opening !== opening) {
+      // Stopped (or started again) while the stores opened.
+      store.close();
+      app.close();
+      return;
+    }
     // With pinned keys, across the signed endpoint list (else to this origin only).
     const failover = await browserFailover({
       origin: this.origin,
@@ -194,7 +286,11 @@ export class Device {
       createSocket: (url) => this.openSocket(url),
       ...(failover ? { failover } : {}),
     });
-    const history = new ChatHistory(client);
+    if (this.opening !== opening) {
+      store.close();
+      app.close();
+      return;
+    }
     const channelStore = await ChannelStore.open(session.deviceId);
     const channels = new DeviceChannels({
       http: client.http,
@@ -277,6 +373,8 @@ export class Device {
   async stop(): Promise<void> {
     const running = this.running;
     this.running = undefined;
+    this.opening = undefined;
+    this.stores = undefined;
     this.groups = [];
     this.invitations = [];
     this.groupsLoaded = false;
@@ -404,7 +502,7 @@ export class Device {
   private async person(accountId: string): Promise<UserView | undefined> {
     const known = this.names.get(accountId);
     if (known) return known;
-    const kept = this.running?.app.person(accountId);
+    const kept = (this.running ?? this.stores)?.app.person(accountId);
     if (kept?.user) {
       this.names.set(accountId, kept.user);
       // Names change rarely: asked again at most once an hour, not on every load.
@@ -419,7 +517,7 @@ export class Device {
       const user = await this.http.lookup({ accountId });
       const before = this.names.get(accountId);
       this.names.set(accountId, user);
-      await this.running?.app.savePerson(user, Date.now());
+      await (this.running ?? this.stores)?.app.savePerson(user, Date.now());
       if (before && (before.displayName !== user.displayName || before.username !== user.username))
         this.emit({ kind: 'chats' });
       return user;
@@ -429,7 +527,7 @@ export class Device {
   }
 
   private async nameOf(accountId: string): Promise<string> {
-    if (accountId === this.running?.session.accountId) return 'You';
+    if (accountId === (this.running ?? this.stores)?.session.accountId) return 'You';
     const user = await this.person(accountId);
     if (!user) return 'Someone';
     return user.displayName || (user.username ? `@${user.username}` : 'Someone');
@@ -438,12 +536,12 @@ export class Device {
   // Chats -----------------------------------------------------------------------------------------
 
   private async loadGroups(): Promise<GroupView[]> {
-    const { http } = this.live.client;
-    const [groups, requests] = await Promise.all([http.groups(), http.requests()]);
+    const { app } = await this.opened();
+    const [groups, requests] = await Promise.all([this.http.groups(), this.http.requests()]);
     this.groups = groups;
     this.invitations = requests.filter((r) => r.type === 'invitation');
     this.groupsLoaded = true;
-    void this.live.app.saveGroups(this.groups).catch(() => {});
+    void app.saveGroups(this.groups).catch(() => {});
     this.emit({ kind: 'chats' });
     return this.groups;
   }
@@ -480,14 +578,15 @@ export class Device {
 
   private async peerOf(group: GroupView): Promise<string | undefined> {
     if (group.kind !== 'direct') return undefined;
-    const known = this.peers.get(group.groupId) ?? this.live.app.peer(group.groupId);
+    const { app, session } = await this.opened();
+    const known = this.peers.get(group.groupId) ?? app.peer(group.groupId);
     if (known) return known;
     try {
-      const detail = await this.live.client.http.group(group.groupId);
-      const peer = detail.members.find((m) => m.accountId !== this.live.session.accountId)?.accountId;
+      const detail = await this.http.group(group.groupId);
+      const peer = detail.members.find((m) => m.accountId !== session.accountId)?.accountId;
       if (peer) {
         this.peers.set(group.groupId, peer);
-        await this.live.app.savePeer(group.groupId, peer);
+        await app.savePeer(group.groupId, peer);
       }
       return peer;
     } catch {
@@ -497,7 +596,7 @@ export class Device {
 
   /** The chat list, most recent activity first. */
   async chats(): Promise<ChatSummary[]> {
-    const { store, app, history } = this.live;
+    const { store, app, history } = await this.opened();
     // What the server said last time, until it answers now (offline, or still connecting).
     if (this.groups.length === 0) this.groups = app.groups();
     // Asked once; loadGroups tells the page, which asks again, so an empty answer must not ask again.
@@ -536,7 +635,7 @@ export class Device {
    * cursor) the ones older than that page. Reads only the page from the device's store.
    */
   async page(groupId: string, before?: number, limit = PAGE_SIZE): Promise<MessagePage> {
-    return this.rows(await this.live.history.older(groupId, before, limit));
+    return this.rows(await (await this.opened()).history.older(groupId, before, limit));
   }
 
   /**
@@ -544,16 +643,17 @@ export class Device {
    * the whole chat), at least `atLeast`: what the view had, again, with what changed and came since.
    */
   async pageSince(groupId: string, since: number, atLeast = PAGE_SIZE): Promise<MessagePage> {
-    return this.rows(await this.live.history.since(groupId, since, atLeast));
+    return this.rows(await (await this.opened()).history.since(groupId, since, atLeast));
   }
 
   private async rows(run: { messages: StoredMessage[]; before?: number }): Promise<MessagePage> {
-    const outbox = new Set(this.live.store.outbox().map((item) => item.clientMsgId));
-    const rows = await Promise.all(run.messages.map((m) => this.row(m, outbox)));
+    const { store, session } = await this.opened();
+    const outbox = new Set(store.outbox().map((item) => item.clientMsgId));
+    const rows = await Promise.all(run.messages.map((m) => this.row(m, outbox, session.accountId)));
     return run.before === undefined ? { rows, more: false } : { rows, before: run.before, more: true };
   }
 
-  private async row(m: StoredMessage, outbox: Set<string>): Promise<MessageRow> {
+  private async row(m: StoredMessage, outbox: Set<string>, me: string): Promise<MessageRow> {
     const base = {
       key: `${m.senderDeviceId}:${m.clientMsgId}`,
       seq: m.seq,
@@ -568,7 +668,7 @@ export class Device {
       ...(m.file ? { file: mediaInfo(m.file) } : {}),
       ...(m.sticker ? { sticker: m.sticker } : {}),
       ...(m.outgoing ? { state: this.stateOf(m, outbox) } : {}),
-      actions: await marksOf(m, this.live.session.accountId, (id) => this.nameOf(id)),
+      actions: await marksOf(m, me, (id) => this.nameOf(id)),
     };
   }
 
@@ -820,7 +920,7 @@ export class Device {
    */
   async requests(fresh = false): Promise<RequestRow[]> {
     if (fresh) await this.loadGroups().catch(() => {});
-    const { app, store } = this.live;
+    const { app, store, history } = await this.opened();
     if (this.groups.length === 0 && !this.groupsLoaded) this.groups = app.groups();
     const mine = new Set(await store.groupIds());
     const direct = await Promise.all(
@@ -831,7 +931,7 @@ export class Device {
           if (!from) return undefined;
           const name = await this.nameOf(from);
           const ready = mine.has(group.groupId);
-          const last = ready ? (await this.live.history.glance(group.groupId)).lastText : undefined;
+          const last = ready ? (await history.glance(group.groupId)).lastText : undefined;
           return {
             groupId: group.groupId,
             type: 'direct',
