@@ -10,6 +10,21 @@ import type { DeviceEvent, Outcome } from './types.ts';
 
 const device = new Device(self.location.origin);
 
+/**
+ * Calls that answer from the device's stores, or start and stop it: they do not wait for the client.
+ * Every other call waits until the client `start` is setting up runs (see `Device.clientStarted`).
+ */
+const READS_FROM_STORES = new Set([
+  'start',
+  'stop',
+  'clientStarted',
+  'chats',
+  'find',
+  'page',
+  'pageSince',
+  'requests',
+]);
+
 function failure(error: unknown): Outcome<never> {
   if (error instanceof CourierError)
     return {
@@ -45,6 +60,7 @@ const api = new Proxy({} as DeviceApi, {
     if (typeof method !== 'function') return undefined;
     return async (...args: unknown[]) => {
       try {
+        if (!READS_FROM_STORES.has(name)) await device.clientStarted();
         return { ok: true, value: await method.apply(device, args) };
       } catch (error) {
         return failure(error);

@@ -109,6 +109,8 @@ interface Running extends Opened {
 export class Device {
   private readonly http: CourierHttp;
   private running: Running | undefined;
+  /** The client `start` is setting up (settled once it runs or failed to). */
+  private starting: Promise<void> | undefined;
   /** The stores being opened (or open) by `start`, before the client is up. */
   private opening: Promise<Opened> | undefined;
   /** The stores `opening` opened, once open. */
@@ -238,7 +240,19 @@ export class Device {
       return opened;
     });
     this.opening = opening;
-    return this.startClient(opening);
+    const started = this.startClient(opening);
+    this.starting = started.catch(() => {});
+    return started;
+  }
+
+  /**
+   * Settles once the client that `start` is setting up runs (or failed to): calls that need it wait
+   * for this (courier-worker.ts), while the reads the page makes at once (`READS_FROM_STORES`) answer
+   * from the stores. A page that shows the chats before the client runs would otherwise see its first
+   * other call refused as "signed out".
+   */
+  clientStarted(): Promise<void> {
+    return this.starting ?? Promise.resolve();
   }
 
   private async open(session: Session): Promise<Opened> {
