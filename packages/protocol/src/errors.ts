@@ -119,6 +119,16 @@ export const errorCatalog = {
     message: 'Too many failed logins for this username or from this address; try again later.',
   },
   DESK_SESSION_INVALID: { status: 401, message: 'The desk session is unknown or expired; log in again.' },
+  DESK_CREDENTIALS_WRONG: { status: 403, message: 'Wrong current password or one-time code.' },
+  DESK_TOTP_CONFIRM_FAILED: {
+    status: 403,
+    message: 'That code is not from the new secret; scan the new QR code and type the code it shows.',
+  },
+  DESK_TOTP_CHANGE_NOT_STARTED: {
+    status: 409,
+    message: 'No new one-time code secret is waiting for confirmation; start the change again.',
+  },
+  DESK_PASSWORD_TOO_SHORT: { status: 400, message: 'A desk password has at least 12 characters.' },
   MSG_CLIENT_ID_INVALID: {
     status: 400,
     message: 'A client message id has 1 to 64 characters: A-Z, a-z, 0-9, - and _.',

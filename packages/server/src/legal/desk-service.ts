@@ -304,6 +304,136 @@ export class DeskService {
     return { ...account, disabledAt: disabled ? now : null };
   }
 
+  /**
+   * Checks a signed-in account's current password and TOTP code before it changes either: failures
+   * count against the username's login throttle and are audited (`<action>_failed`); a right code
+   * is used up as at login.
+   */
+  private async reauthenticate(
+    account: DeskAccountRow,
+    password: string,
+    code: string,
+    action: string,
+    ip: string,
+  ): Promise<void> {
+    const now = this.clock.now();
+    const key = failureKey('user', account.username);
+    if (
+      (await this.store.loginFailures(key, now - this.limits.failedLoginWindowMs)) >=
+      this.limits.failedLoginsPerUser
+    ) {
+      await this.store.audit({
+        at: now,
+        accountId: account.id,
+        action: `${action}_throttled`,
+        caseId: null,
+        ip,
+      });
+      throw new CourierError('DESK_LOGIN_THROTTLED', {
+        details: { retryAfterMs: this.limits.failedLoginWindowMs },
+      });
+    }
+    const passwordOk = await argon2.verify(account.passwordHash, password);
+    const totp = totpFor(account);
+    const delta = totp.validate({ token: code, timestamp: now, window: 1 });
+    const ok =
+      passwordOk &&
+      delta !== null &&
+      (await this.store.useTotpStep(account.id, totp.counter({ timestamp: now }) + delta));
+    if (!ok) {
+      await this.store.recordLoginFailure([key], now);
+      await this.store.audit({
+        at: now,
+        accountId: account.id,
+        action: `${action}_failed`,
+        caseId: null,
+        ip,
+      });
+      throw new CourierError('DESK_CREDENTIALS_WRONG');
+    }
+  }
+
+  /**
+   * A staff member starts changing their own TOTP secret (current password and code): a new secret
+   * waits for confirmation, shown by the desk app as a QR code; the old secret keeps working until
+   * `confirmTotpChange`. Starting again replaces the waiting secret.
+   */
+  async beginTotpChange(
+    account: DeskAccountRow,
+    password: string,
+    code: string,
+    ip = 'unknown',
+  ): Promise<{ otpauthUri: string; totpSecret: string }> {
+    await this.require(account, 'totp_change', null, ...DESK_ROLES);
+    await this.reauthenticate(account, password, code, 'totp_change', ip);
+    const totpSecret = new Secret({ size: 20 }).base32;
+    await this.store.setPendingTotpSecret(account.id, totpSecret);
+    await this.store.audit({
+      at: this.clock.now(),
+      accountId: account.id,
+      action: 'totp_change_started',
+      caseId: null,
+      ip,
+    });
+    return { otpauthUri: totpFor({ username: account.username, totpSecret }).toString(), totpSecret };
+  }
+
+  /**
+   * A code from the waiting secret makes it the account's TOTP secret: from then on only it logs
+   * in. A wrong code leaves both as they were (DESK_TOTP_CONFIRM_FAILED).
+   */
+  async confirmTotpChange(account: DeskAccountRow, code: string, ip = 'unknown'): Promise<void> {
+    await this.require(account, 'totp_change', null, ...DESK_ROLES);
+    const now = this.clock.now();
+    const pending = await this.store.pendingTotpSecret(account.id);
+    if (!pending) throw new CourierError('DESK_TOTP_CHANGE_NOT_STARTED');
+    const totp = totpFor({ username: account.username, totpSecret: pending });
+    const delta = totp.validate({ token: code, timestamp: now, window: 1 });
+    if (delta === null) {
+      await this.store.audit({
+        at: now,
+        accountId: account.id,
+        action: 'totp_change_confirm_failed',
+        caseId: null,
+        ip,
+      });
+      throw new CourierError('DESK_TOTP_CONFIRM_FAILED');
+    }
+    if (!(await this.store.confirmPendingTotpSecret(account.id, pending)))
+      throw new CourierError('DESK_TOTP_CHANGE_NOT_STARTED');
+    // The confirming code counts as used: it cannot also open a login.
+    await this.store.useTotpStep(account.id, totp.counter({ timestamp: now }) + delta);
+    await this.store.audit({ at: now, accountId: account.id, action: 'totp_changed', caseId: null, ip });
+  }
+
+  /**
+   * A staff member changes their own password (current password and TOTP code; at least 12
+   * characters, as for new accounts). Every other session of the account ends; this one stays.
+   */
+  async changePassword(
+    account: DeskAccountRow,
+    token: string,
+    input: { currentPassword: string; code: string; newPassword: string },
+    ip = 'unknown',
+  ): Promise<{ endedSessions: number }> {
+    await this.require(account, 'password_change', null, ...DESK_ROLES);
+    if (input.newPassword.length < 12) throw new CourierError('DESK_PASSWORD_TOO_SHORT');
+    await this.reauthenticate(account, input.currentPassword, input.code, 'password_change', ip);
+    await this.store.setPasswordHash(
+      account.id,
+      await argon2.hash(input.newPassword, { type: argon2.argon2id }),
+    );
+    const endedSessions = await this.store.deleteOtherSessions(account.id, hashToken(token));
+    await this.store.audit({
+      at: this.clock.now(),
+      accountId: account.id,
+      action: 'password_changed',
+      caseId: null,
+      ip,
+    });
+    return { endedSessions };
+  }
+
   /** Refuses a step to anyone but staff with one of `roles`; a staff member's refusal is audited too. */
   private async require(
     account: DeskAccountRow,

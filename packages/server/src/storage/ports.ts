@@ -539,6 +539,19 @@ export interface DeskStore {
    * account used: true when recorded, false for a replayed (or older) code.
    */
   useTotpStep(accountId: string, step: number): Promise<boolean>;
+  /** Replaces the account's password hash. */
+  setPasswordHash(accountId: string, passwordHash: string): Promise<void>;
+  /** Ends every session of the account but the one whose token hashes to `keepTokenHash`; returns how many. */
+  deleteOtherSessions(accountId: string, keepTokenHash: string): Promise<number>;
+  /** The TOTP secret waiting for confirmation (null for none). */
+  pendingTotpSecret(accountId: string): Promise<string | null>;
+  /** Sets (or, with null, drops) the TOTP secret waiting for confirmation. */
+  setPendingTotpSecret(accountId: string, secret: string | null): Promise<void>;
+  /**
+   * Makes the pending secret the account's TOTP secret, only if it is still `secret`: true when
+   * replaced (of two confirmations racing, one wins).
+   */
+  confirmPendingTotpSecret(accountId: string, secret: string): Promise<boolean>;
   /** Records one failed login under each key (hashed username, hashed client address). */
   recordLoginFailure(keys: readonly string[], at: number): Promise<void>;
   /** Failed logins under the key after `since`. */

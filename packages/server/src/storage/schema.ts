@@ -192,6 +192,8 @@ export interface DeskAccountsTable {
   disabled_at: number | null;
   /** The last TOTP time step a login used: a code is accepted once (ASVS 6.5.1). */
   totp_last_step: number | null;
+  /** A new TOTP secret its owner has asked for, until a code from it confirms it (then it replaces totp_secret). */
+  pending_totp_secret: string | null;
 }
 
 export interface DeskSessionsTable {

@@ -60,6 +60,64 @@ export async function deskRoutes(
 
         authed.get('/me', async (request) => desk.profile(request.deskAccount));
 
+        const code = { type: 'string', pattern: '^[0-9]{6}$' } as const;
+        const password = { type: 'string', maxLength: 256 } as const;
+        /** A staff member's own TOTP change: password and current code → a new secret waiting for a code. */
+        authed.post<{ Body: { password: string; code: string } }>(
+          '/account/totp',
+          {
+            schema: {
+              body: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['password', 'code'],
+                properties: { password, code },
+              },
+            },
+          },
+          async (request) =>
+            desk.beginTotpChange(
+              request.deskAccount,
+              request.body.password,
+              request.body.code,
+              clientIp(request.raw),
+            ),
+        );
+        authed.post<{ Body: { code: string } }>(
+          '/account/totp/confirm',
+          {
+            schema: {
+              body: { type: 'object', additionalProperties: false, required: ['code'], properties: { code } },
+            },
+          },
+          async (request, reply) => {
+            await desk.confirmTotpChange(request.deskAccount, request.body.code, clientIp(request.raw));
+            return reply.status(204).send();
+          },
+        );
+        authed.post<{ Body: { currentPassword: string; code: string; newPassword: string } }>(
+          '/account/password',
+          {
+            schema: {
+              body: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['currentPassword', 'code', 'newPassword'],
+                properties: { currentPassword: password, code, newPassword: password },
+              },
+            },
+          },
+          async (request) => {
+            const header = request.headers.authorization ?? '';
+            return desk.changePassword(
+              request.deskAccount,
+              header.slice('Desk '.length),
+              request.body,
+              clientIp(request.raw),
+            );
+          },
+        );
+
         authed.get('/requests', async (request) => ({ requests: await desk.list(request.deskAccount) }));
 
         authed.post<{ Body: { request: unknown; documentBase64: string } }>(

@@ -105,6 +105,50 @@ export class KyselyDeskStore implements DeskStore {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  async setPasswordHash(accountId: string, passwordHash: string): Promise<void> {
+    await this.db
+      .updateTable('desk_accounts')
+      .set({ password_hash: passwordHash })
+      .where('id', '=', accountId)
+      .execute();
+  }
+
+  async deleteOtherSessions(accountId: string, keepTokenHash: string): Promise<number> {
+    const r = await this.db
+      .deleteFrom('desk_sessions')
+      .where('account_id', '=', accountId)
+      .where('token_hash', '<>', keepTokenHash)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async pendingTotpSecret(accountId: string): Promise<string | null> {
+    const r = await this.db
+      .selectFrom('desk_accounts')
+      .select('pending_totp_secret')
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    return r?.pending_totp_secret ?? null;
+  }
+
+  async setPendingTotpSecret(accountId: string, secret: string | null): Promise<void> {
+    await this.db
+      .updateTable('desk_accounts')
+      .set({ pending_totp_secret: secret })
+      .where('id', '=', accountId)
+      .execute();
+  }
+
+  async confirmPendingTotpSecret(accountId: string, secret: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('desk_accounts')
+      .set({ totp_secret: secret, pending_totp_secret: null })
+      .where('id', '=', accountId)
+      .where('pending_totp_secret', '=', secret)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async recordLoginFailure(keys: readonly string[], at: number): Promise<void> {
     if (keys.length === 0) return;
     await this.db

@@ -23,6 +23,7 @@ import { channelsMigration } from './015-channels.ts';
 import { stickersMigration } from './016-stickers.ts';
 import { channelMediaMigration } from './017-channel-media.ts';
 import { mediaGrantsMigration } from './018-media-grants.ts';
+import { deskCredentialsMigration } from './019-desk-credentials.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -50,6 +51,7 @@ const MIGRATIONS = [
   '016-stickers',
   '017-channel-media',
   '018-media-grants',
+  '019-desk-credentials',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -72,6 +74,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '016-stickers': stickersMigration(dialect),
     '017-channel-media': channelMediaMigration(dialect),
     '018-media-grants': mediaGrantsMigration(dialect),
+    '019-desk-credentials': deskCredentialsMigration(dialect),
   };
 }
 

@@ -18,6 +18,7 @@ import { channelsMigration } from './015-channels.ts';
 import { stickersMigration } from './016-stickers.ts';
 import { channelMediaMigration } from './017-channel-media.ts';
 import { mediaGrantsMigration } from './018-media-grants.ts';
+import { deskCredentialsMigration } from './019-desk-credentials.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -39,6 +40,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '016-stickers': stickersMigration(dialect),
     '017-channel-media': channelMediaMigration(dialect),
     '018-media-grants': mediaGrantsMigration(dialect),
+    '019-desk-credentials': deskCredentialsMigration(dialect),
   };
 }
 
