@@ -2,7 +2,8 @@
  * The legal desk: log in (password + TOTP), then the screens the person's roles open. Authorities:
  * their own requests and a form to file one. Staff: the queue, a case's detail with the actions
  * their roles allow, the intake form (intake), the public log with an inclusion proof per entry (and
- * the staff audit trail for auditors), and the moderation queue (moderators). The server decides
+ * the staff audit trail for auditors), the moderation queue (moderators), and for every staff member
+ * their own account (a new password, a new authenticator key). The server decides
  * every permission again; the app only leaves out what would be refused.
  */
 import type { ComponentChildren } from 'preact';
@@ -16,6 +17,7 @@ import {
   storeSession,
   whenSessionLost,
 } from './api.ts';
+import { Account } from './account.tsx';
 import { AuditLog } from './audit.tsx';
 import { CaseView } from './case-view.tsx';
 import { Enrol, enrolmentUri, Login } from './login.tsx';
@@ -28,14 +30,15 @@ type Route =
   | { name: 'case'; caseId: string }
   | { name: 'new' }
   | { name: 'log'; commitment?: string | undefined }
-  | { name: 'moderation' };
+  | { name: 'moderation' }
+  | { name: 'account' };
 
 function routeOf(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
   const [name, id] = path.split('/');
   if (name === 'requests' && id) return { name: 'case', caseId: decodeURIComponent(id) };
   if (name === 'log') return { name, commitment: new URLSearchParams(query).get('case') ?? undefined };
-  if (name === 'new' || name === 'moderation') return { name };
+  if (name === 'new' || name === 'moderation' || name === 'account') return { name };
   return { name: 'requests' };
 }
 
@@ -53,6 +56,8 @@ export function abilities(session: Session) {
     log: has('intake', 'reviewer', 'approver', 'auditor'),
     staffAudit: has('auditor'),
     moderation: has('moderator'),
+    /** Staff change their own password and authenticator key. */
+    account: staff,
   };
 }
 
@@ -108,7 +113,9 @@ export function App() {
 
   const can = abilities(session);
   let route = routeOf(hash);
-  if (!can.legal && route.name !== 'moderation') route = { name: 'moderation' };
+  if (!can.legal && route.name !== 'moderation' && !(route.name === 'account' && can.account))
+    route = { name: 'moderation' };
+  if (route.name === 'account' && !can.account) route = { name: 'requests' };
   if (route.name === 'moderation' && !can.moderation) route = { name: 'requests' };
   if ((route.name === 'new' && !can.submit) || (route.name === 'log' && !can.log))
     route = { name: 'requests' };
@@ -128,6 +135,7 @@ export function App() {
     ['new', 'New request', can.submit],
     ['log', 'Audit log', can.log],
     ['moderation', 'Moderation', can.moderation],
+    ['account', 'Your account', can.account],
   ];
   return (
     <Shell
@@ -162,7 +170,7 @@ export function App() {
             {error}
           </p>
         )}
-        {can.legal && route.name !== 'moderation' && (
+        {can.legal && route.name !== 'moderation' && route.name !== 'account' && (
           <section id="legal-section">
             {route.name === 'requests' && <Queue session={session} />}
             {route.name === 'case' && <CaseView session={session} caseId={route.caseId} />}
@@ -171,6 +179,7 @@ export function App() {
           </section>
         )}
         {route.name === 'moderation' && <Moderation />}
+        {route.name === 'account' && <Account />}
       </div>
     </Shell>
   );
