@@ -1786,6 +1786,40 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       expect(await storage.desk.useTotpStep(other.id, 100)).toBe(true);
     });
 
+    it("changes an account's password hash, ends its other sessions, and confirms a pending TOTP secret once", async () => {
+      const staff = f.deskAccount();
+      const other = f.deskAccount();
+      await storage.desk.insertAccount(staff);
+      await storage.desk.insertAccount(other);
+      const t = `t${f.id('s')}`;
+      await storage.desk.insertSession(`${t}keep`, staff.id, 2 ** 42);
+      await storage.desk.insertSession(`${t}end`, staff.id, 2 ** 42);
+      await storage.desk.insertSession(`${t}other`, other.id, 2 ** 42);
+      expect(await storage.desk.deleteOtherSessions(staff.id, `${t}keep`)).toBe(1);
+      expect(await storage.desk.session(`${t}keep`)).toBeDefined();
+      expect(await storage.desk.session(`${t}end`)).toBeUndefined();
+      expect(await storage.desk.session(`${t}other`)).toBeDefined();
+
+      await storage.desk.setPasswordHash(staff.id, 'new-hash');
+      expect((await storage.desk.accountById(staff.id))?.passwordHash).toBe('new-hash');
+      expect((await storage.desk.accountById(other.id))?.passwordHash).toBe(other.passwordHash);
+
+      expect(await storage.desk.pendingTotpSecret(staff.id)).toBeNull();
+      expect(await storage.desk.confirmPendingTotpSecret(staff.id, 'NEWSECRET')).toBe(false);
+      await storage.desk.setPendingTotpSecret(staff.id, 'NEWSECRET');
+      expect(await storage.desk.pendingTotpSecret(staff.id)).toBe('NEWSECRET');
+      // Pending is not yet the secret; only the one waiting can be confirmed, and only once.
+      expect((await storage.desk.accountById(staff.id))?.totpSecret).toBe(staff.totpSecret);
+      expect(await storage.desk.confirmPendingTotpSecret(staff.id, 'OTHERSECRET')).toBe(false);
+      expect(await storage.desk.confirmPendingTotpSecret(staff.id, 'NEWSECRET')).toBe(true);
+      expect(await storage.desk.confirmPendingTotpSecret(staff.id, 'NEWSECRET')).toBe(false);
+      expect((await storage.desk.accountById(staff.id))?.totpSecret).toBe('NEWSECRET');
+      expect(await storage.desk.pendingTotpSecret(staff.id)).toBeNull();
+      await storage.desk.setPendingTotpSecret(staff.id, 'AGAIN');
+      await storage.desk.setPendingTotpSecret(staff.id, null);
+      expect(await storage.desk.pendingTotpSecret(staff.id)).toBeNull();
+    });
+
     it('counts failed logins per key in a sliding window, forgets a key, and purges old ones', async () => {
       const [user, ip] = [`u${f.id('k')}`, `i${f.id('k')}`];
       await storage.desk.recordLoginFailure([user, ip], 1_000);
