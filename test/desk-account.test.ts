@@ -121,8 +121,24 @@ describe('desk account: own TOTP and password changes', () => {
     expect((await attempt('reviewer.one', PASSWORD)).status).toBe(200);
     expect((await attempt('reviewer.one', PASSWORD, codeOf(oldSecret))).status).toBe(401);
 
+    // A change started and then dropped: the waiting secret confirms nothing, the current one stays.
+    clock.advance(30_000);
+    const dropped = await call('POST', '/desk/v1/account/totp', token, {
+      password: PASSWORD,
+      code: code('reviewer.one'),
+    });
+    expect(dropped.status, dropped.text).toBe(200);
+    expect((await call('DELETE', '/desk/v1/account/totp', token)).status).toBe(204);
+    clock.advance(30_000);
+    expect(
+      (await call('POST', '/desk/v1/account/totp/confirm', token, { code: codeOf(dropped.body.totpSecret) }))
+        .body,
+    ).toMatchObject({ error: { code: 'DESK_TOTP_CHANGE_NOT_STARTED' } });
+    expect((await attempt('reviewer.one', PASSWORD)).status).toBe(200);
+
     const actions = await auditActions();
     for (const action of [
+      'totp_change_cancelled',
       'totp_change_failed',
       'totp_change_started',
       'totp_change_confirm_failed',

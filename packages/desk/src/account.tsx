@@ -62,6 +62,14 @@ export function Account() {
       setNotice('Your authenticator key is changed: from now on only the codes of the new key log you in.');
     });
   };
+  const keepOldKey = () => {
+    setNotice('');
+    void run(async () => {
+      await api('DELETE', '/account/totp');
+      setPending(undefined);
+      setNotice('The new key is dropped: your authenticator key stays as it was.');
+    });
+  };
   const changePassword = (event: SubmitEvent) => {
     const { form, get } = valuesOf(event);
     setNotice('');
@@ -137,7 +145,7 @@ export function Account() {
                 <button type="submit" disabled={busy}>
                   Confirm the new key
                 </button>
-                <button type="button" class="secondary" onClick={() => setPending(undefined)}>
+                <button type="button" class="secondary" disabled={busy} onClick={keepOldKey}>
                   Keep the old key
                 </button>
               </div>

@@ -406,6 +406,20 @@ export class DeskService {
     await this.store.audit({ at: now, accountId: account.id, action: 'totp_changed', caseId: null, ip });
   }
 
+  /** Drops a waiting TOTP secret (the person keeps the old one); nothing to drop is no error. */
+  async cancelTotpChange(account: DeskAccountRow, ip = 'unknown'): Promise<void> {
+    await this.require(account, 'totp_change', null, ...DESK_ROLES);
+    if (!(await this.store.pendingTotpSecret(account.id))) return;
+    await this.store.setPendingTotpSecret(account.id, null);
+    await this.store.audit({
+      at: this.clock.now(),
+      accountId: account.id,
+      action: 'totp_change_cancelled',
+      caseId: null,
+      ip,
+    });
+  }
+
   /**
    * A staff member changes their own password (current password and TOTP code; at least 12
    * characters, as for new accounts). Every other session of the account ends; this one stays.

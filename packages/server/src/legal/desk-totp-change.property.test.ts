@@ -17,6 +17,7 @@ type Step =
   | { kind: 'wait'; steps: number }
   | { kind: 'begin'; rightPassword: boolean; code: Code }
   | { kind: 'confirm'; code: Code }
+  | { kind: 'cancel' }
   | { kind: 'login'; code: Code };
 
 const code = fc.constantFrom<Code>('current', 'pending', 'wrong');
@@ -24,6 +25,7 @@ const anyStep: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('wait' as const), steps: fc.integer({ min: 0, max: 2 }) }),
   fc.record({ kind: fc.constant('begin' as const), rightPassword: fc.boolean(), code }),
   fc.record({ kind: fc.constant('confirm' as const), code }),
+  fc.record({ kind: fc.constant('cancel' as const) }),
   fc.record({ kind: fc.constant('login' as const), code }),
 );
 
@@ -74,14 +76,15 @@ describe('desk TOTP change, for any sequence of steps', () => {
           const timeStep = Math.floor(clock.ms / 30_000);
           const of = (s: string) =>
             new TOTP({ secret: Secret.fromBase32(s) }).generate({ timestamp: clock.ms });
+          const kind: Code = step.kind === 'cancel' ? 'wrong' : step.code;
           const typed =
-            step.code === 'current'
+            kind === 'current'
               ? of(secret)
-              : step.code === 'pending'
+              : kind === 'pending'
                 ? of(pending ?? new Secret({ size: 20 }).base32)
                 : String((Number(of(secret)) + 1) % 1_000_000).padStart(6, '0');
-          const isCurrent = step.code === 'current';
-          const isPending = step.code === 'pending' && pending !== null;
+          const isCurrent = kind === 'current';
+          const isPending = kind === 'pending' && pending !== null;
           const account = (await storage.desk.accountByUsername(username))!;
           let expected: string;
           let actual: string;
@@ -121,6 +124,10 @@ describe('desk TOTP change, for any sequence of steps', () => {
               pending = null;
               lastStep = Math.max(lastStep, timeStep);
             }
+          } else if (step.kind === 'cancel') {
+            expected = 'ok';
+            await attempt(() => desk.cancelTotpChange(account));
+            pending = null;
           } else {
             expected = isCurrent && lastStep < timeStep ? 'ok' : 'DESK_LOGIN_FAILED';
             await attempt(() => desk.login(username, PASSWORD, typed));

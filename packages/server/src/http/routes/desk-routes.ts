@@ -83,6 +83,10 @@ export async function deskRoutes(
               clientIp(request.raw),
             ),
         );
+        authed.delete('/account/totp', async (request, reply) => {
+          await desk.cancelTotpChange(request.deskAccount, clientIp(request.raw));
+          return reply.status(204).send();
+        });
         authed.post<{ Body: { code: string } }>(
           '/account/totp/confirm',
           {
