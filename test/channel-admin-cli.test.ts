@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliRunner } from './support/cli-process.ts';
-import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliServer } from './support/cli-process.ts';
 import { noisyPng } from './support/sticker-images.ts';
 import { until } from './support/until.ts';
 
@@ -18,32 +16,13 @@ const CAROL = '+12025550412';
  * admin's posts are refused.
  */
 describe('courier channel admin and channel media', { timeout: 240_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'courier-channel-admin-cli-'));
-  const outbox = join(dir, 'sms.jsonl');
-  let server: ServerProcess;
-  const { courier, start, running, register: signUp } = cliRunner(dir, () => server.url);
-  const register = (who: string, phone: string) => signUp(who, phone, outbox);
-
+  const { courier, start, register, dir } = cliServer('channel-admin-cli');
   beforeAll(async () => {
-    server = await spawnServer(
-      {
-        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
-        COURIER_SMS_OUTBOX: outbox,
-        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
-        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
-      },
-      await freePort(),
-    );
     await register('alice', ALICE);
     await register('bob', BOB);
     await register('carol', CAROL);
     expect((await courier('bob', 'username', 'set', 'cli_admin_bob')).code).toBe(0);
   }, 240_000);
-  afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    if (server) await killHard(server.child);
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('hands the key over, the admin posts a photo, a subscriber saves it; a removed admin cannot post', async () => {
     expect((await courier('alice', 'channel', 'create', 'cli_keys', 'Keys')).code).toBe(0);

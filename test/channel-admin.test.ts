@@ -6,22 +6,13 @@
  * not the owner, or a key that is not the channel's, is refused and kept nowhere; a removed admin's
  * posts are refused by the server.
  */
-import { CourierError, encodeBase64, generateChannelKey } from '@courier/protocol';
+import { encodeBase64, generateChannelKey } from '@courier/protocol';
 import { ChannelClient, type ChannelKeyOutcome, type ChannelPost, MemoryChannelKeyring } from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone, startTestServer, type TestServer, type TestUser } from './support/harness.ts';
 import { type SecureDevice, secureDevice } from './support/secure.ts';
 import { until } from './support/until.ts';
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CourierError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
+import { failure } from './support/failure.ts';
 
 const text = (t: string) => ({ v: 1 as const, type: 'text' as const, text: t, sentAtMs: 1 });
 const textOf = (post: ChannelPost) =>

@@ -7,7 +7,7 @@
  * the channel is deleted or its owner erased, and, never posted, after the blob TTL.
  */
 import { randomBytes } from 'node:crypto';
-import { CourierError, MEDIA_UPLOAD_PATH } from '@courier/protocol';
+import { MEDIA_UPLOAD_PATH } from '@courier/protocol';
 import {
   bytesSource,
   ChannelClient,
@@ -26,16 +26,7 @@ import {
   type TestUser,
   unsafeTestingClock,
 } from './support/harness.ts';
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CourierError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
+import { failure } from './support/failure.ts';
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { CourierError, encodeBase64, generateChannelKey, signChannelPost } from '@courier/protocol';
+import { encodeBase64, generateChannelKey, signChannelPost } from '@courier/protocol';
 import {
   ChannelClient,
   type ChannelPost,
@@ -24,16 +24,7 @@ import { nextPhone, startTestServer, type TestServer, type TestUser } from './su
 import { collectAccountData } from '../packages/server/src/privacy/export-archive.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { until } from './support/until.ts';
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CourierError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
+import { failure } from './support/failure.ts';
 
 /** The same HTTP client, counting the requests that read posts or move a cursor. */
 function counting(http: CourierHttp): { http: CourierHttp; reads: string[] } {

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliRunner } from './support/cli-process.ts';
-import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliServer } from './support/cli-process.ts';
 import { until } from './support/until.ts';
 
 const ALICE = '+441234567311';
@@ -12,31 +10,12 @@ const CAROL = '+12025550312';
 
 /** `courier channel …` and channel posts in `listen`, as people run them: real processes, a real server. */
 describe('courier channel', { timeout: 240_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'courier-channel-cli-'));
-  const outbox = join(dir, 'sms.jsonl');
-  let server: ServerProcess;
-  const { courier, start, running, register: signUp } = cliRunner(dir, () => server.url);
-  const register = (who: string, phone: string) => signUp(who, phone, outbox);
-
+  const { courier, start, register, dir } = cliServer('channel-cli');
   beforeAll(async () => {
-    server = await spawnServer(
-      {
-        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
-        COURIER_SMS_OUTBOX: outbox,
-        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
-        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
-      },
-      await freePort(),
-    );
     await register('alice', ALICE);
     await register('bob', BOB);
     await register('carol', CAROL);
   }, 240_000);
-  afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    if (server) await killHard(server.child);
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('creates, subscribes, posts live into listen marked as public, edits, shows, and refuses a non-admin', async () => {
     const created = await courier('alice', 'channel', 'create', 'cli_news', 'CLI', 'News');

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliRunner } from './support/cli-process.ts';
-import { freePort, killHard, type ServerProcess, spawnServer } from './support/server-process.ts';
+import { describe, expect, it } from 'vitest';
+import { cliServer } from './support/cli-process.ts';
 import { until } from './support/until.ts';
 
 const ALICE = '+441234567301';
@@ -14,29 +12,7 @@ const CAROL = '+12025550302';
 
 /** `courier send-file`, `listen` and `download` as people run them: real processes, a real server. */
 describe('courier send-file and download', { timeout: 180_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'courier-media-cli-'));
-  const outbox = join(dir, 'sms.jsonl');
-  let server: ServerProcess;
-  const { courier, start, running, register: signUp } = cliRunner(dir, () => server.url);
-
-  const register = (who: string, phone: string) => signUp(who, phone, outbox);
-
-  beforeAll(async () => {
-    server = await spawnServer(
-      {
-        COURIER_SQLITE_PATH: join(dir, 'courier.db'),
-        COURIER_SMS_OUTBOX: outbox,
-        COURIER_TRANSPARENCY_KEY: join(dir, 'key'),
-        COURIER_CERTIFICATION_KEY: join(dir, 'certification.key'),
-      },
-      await freePort(),
-    );
-  });
-  afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    if (server) await killHard(server.child);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { courier, start, register, dir } = cliServer('media-cli');
 
   it('sends a file with a progress bar; the other side sees it in listen and downloads the same bytes', async () => {
     await register('alice', ALICE);

@@ -9,13 +9,14 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qrPath } from '../packages/desk/src/qr.ts';
 import type { DeskRole } from '../packages/server/src/storage/ports.ts';
 import { seriousViolations } from './support/axe.ts';
 import { DESK_PASSWORD, totpCode } from './support/desk-staff.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS
   ? join(process.env.COURIER_SCREENSHOTS, 'desk')
@@ -57,10 +58,7 @@ describe('the legal desk web app (Chromium)', () => {
         enrolmentLink: created.enrolmentLink,
       });
     }
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   // Generous: on a loaded machine closing seven browser contexts and the server takes a while.
   afterAll(async () => {

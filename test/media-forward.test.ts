@@ -5,7 +5,7 @@
  * and erasure consider every chat a blob is bound to.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { CourierError, encodeBase64, mediaCiphertextSize } from '@courier/protocol';
+import { encodeBase64, mediaCiphertextSize } from '@courier/protocol';
 import { bytesSource, describeUpload, downloadDecryptedFile, uploadEncryptedFile } from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectAccountData } from '../packages/server/src/privacy/export-archive.ts';
@@ -17,6 +17,7 @@ import {
   unsafeTestingClock,
 } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
+import { failure } from './support/failure.ts';
 
 const HOUR = 3_600_000;
 
@@ -28,16 +29,6 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const endpoint = (server: { url: string }, user: TestUser) => ({ baseUrl: server.url, token: user.token });
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CourierError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 /** The grant request as any client could send it: status and error code. */
 async function grant(

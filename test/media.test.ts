@@ -7,12 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CourierError,
-  MEDIA_CHUNK_CIPHERTEXT_BYTES,
-  MEDIA_UPLOAD_PATH,
-  mediaCiphertextSize,
-} from '@courier/protocol';
+import { MEDIA_CHUNK_CIPHERTEXT_BYTES, MEDIA_UPLOAD_PATH, mediaCiphertextSize } from '@courier/protocol';
 import {
   bytesSource,
   DEFAULT_UPLOAD_REQUEST_BYTES,
@@ -35,6 +30,7 @@ import {
 } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
 import { until } from './support/until.ts';
+import { failure } from './support/failure.ts';
 
 const MiB = 1024 * 1024;
 
@@ -47,16 +43,6 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const endpoint = (server: { url: string }, user: TestUser) => ({ baseUrl: server.url, token: user.token });
 const dirOf = (server: TestServer) => (server.app.media.blobs as FsBlobStore).dir;
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CourierError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 /** One raw tus request (what a client that is not the SDK could send). */
 async function tus(

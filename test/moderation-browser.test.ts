@@ -7,11 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CourierError } from '@courier/protocol';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from './support/axe.ts';
 import { addStaff, deskPageLogin } from './support/desk-staff.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS
   ? join(process.env.COURIER_SCREENSHOTS, 'desk')
@@ -30,10 +31,7 @@ describe('the moderation queue of the desk web app (Chromium)', () => {
       ['mod.b', ['moderator']],
       ['approver.x', ['approver']],
     ]);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

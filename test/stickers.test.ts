@@ -4,7 +4,7 @@
  * typed errors and nothing is stored; an animated WebP is accepted), images served with strong
  * cache headers, owner-only changes, a sticker message between two devices, export and erasure.
  */
-import { CourierError, STICKER_IMAGES_PATH, STICKER_PACKS_PATH } from '@courier/protocol';
+import { STICKER_IMAGES_PATH, STICKER_PACKS_PATH } from '@courier/protocol';
 import { StickerApi } from '@courier/sdk';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,18 +13,9 @@ import { collectAccountData } from '../packages/server/src/privacy/export-archiv
 import { nextPhone, startTestServer, type TestServer, type TestUser } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
 import { animatedWebp, jpeg, noisyPng, stillPng, stillWebp } from './support/sticker-images.ts';
+import { failure } from './support/failure.ts';
 
 const MAX_BYTES = 256 * 1024;
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CourierError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('sticker packs', () => {
   let server: TestServer;

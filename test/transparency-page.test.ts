@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Secret, TOTP } from 'otpauth';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from './support/axe.ts';
 import { nextPhone, startTestServer, type TestServer, unsafeTestingClock } from './support/harness.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS
@@ -118,10 +119,7 @@ describe('the transparency page (Chromium, real server)', () => {
       state: 'suspended',
     });
 
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

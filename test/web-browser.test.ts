@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PolicyVersion, policyVersions } from '@courier/server';
 import { seriousViolations } from './support/axe.ts';
 import { nextPhone, startTestServer, type TestServer, unsafeTestingClock } from './support/harness.ts';
+import { launchChromium } from './support/chromium.ts';
 
 /**
  * The messenger's sign-in and Settings in Debian's Chromium: a new person signs in with a texted
@@ -18,10 +19,7 @@ describe('the web app: sign-in and settings (Chromium)', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

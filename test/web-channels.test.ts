@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type ChannelView, generateChannelKey } from '@courier/protocol';
 import { ChannelClient, CourierHttp, MemoryChannelKeyring, StickerApi } from '@courier/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { stillPng } from './support/sticker-images.ts';
 import { checkScreen, signUpInBrowser } from './support/web-person.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
 
@@ -39,10 +40,7 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startTestServer({ storage: 'sqlite', sqlitePath });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

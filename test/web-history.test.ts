@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { signEndpointList, toBase64 } from '@courier/protocol';
 import { createRelay, type Relay } from '@courier/server';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CensorProxy } from './censorship/censor-proxy.ts';
 import { seriousViolations } from './support/axe.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
+import { launchChromium } from './support/chromium.ts';
 
 /** Screenshots of the screens this file shows (gitignored, kept by the test run). */
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
@@ -37,10 +38,7 @@ describe('the message view: receipts, paged history, offline, failover (Chromium
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -3,12 +3,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesSource, describeUpload, downloadDecryptedFile, uploadEncryptedFile } from '@courier/sdk';
 import { encodeBase64 } from '@courier/protocol';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
 import { checkScreen, signUpInBrowser } from './support/web-person.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
 
@@ -34,10 +35,7 @@ describe('forwarding a photo in the browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeUpload, uploadEncryptedFile } from '@courier/sdk';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keystreamFile, sourceDigest } from '../bench/media-proof.ts';
 import type { FsBlobStore } from '../packages/server/src/media/fs/fs-blob-store.ts';
@@ -10,6 +10,7 @@ import { IN_MEMORY_DOWNLOAD_LIMIT } from '../packages/web/src/ui/media-format.ts
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
 import { signUpInBrowser } from './support/web-person.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
 
@@ -32,10 +33,7 @@ describe('saving a large file in the browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startTestServer({ config: { media: { maxFileBytes: 64 * 1024 * 1024 } } });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from './support/axe.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
+import { launchChromium } from './support/chromium.ts';
 
 /** A message of mine the server has (stored, delivered or read: no longer queued on the device). */
 const SENT = '.message.out [data-state]:not([data-state="queued"])';
@@ -36,10 +37,7 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

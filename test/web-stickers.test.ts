@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRunner } from './support/cli-process.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { checkScreen, signUpInBrowser } from './support/web-person.ts';
 import { animatedWebp, stillPng } from './support/sticker-images.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
 
@@ -27,10 +28,7 @@ describe('stickers in the web app (Chromium)', { timeout: 1_200_000 }, () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     for (const child of running) child.kill('SIGKILL');

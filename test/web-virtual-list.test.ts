@@ -1,6 +1,7 @@
 import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/chromium.ts';
 
 /**
  * The virtualised list the app uses for group members and chats, in Chromium with 5,000 rows: the
@@ -23,10 +24,7 @@ describe('the virtualised list (Chromium, 5,000 rows)', () => {
       logLevel: 'silent',
     });
     bundle = result.outputFiles[0]!.text;
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
