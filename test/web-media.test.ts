@@ -216,7 +216,10 @@ describe('media in the messenger: photo, video, voice note, file', () => {
     const video = incoming(bob.page).locator('.media.video');
     const play = video.getByRole('button', { name: /Play video clip\.webm/ });
     await play.waitFor();
-    expect(await play.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
+    // The poster is decoded after its button shows: wait for it (it failed once read at once in a full run).
+    await expect
+      .poll(() => play.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth))
+      .toBe(320);
     // The network down to Bob now gives about an eighth of the video per second.
     proxy.downRate = Math.round(videoSize / 8);
     const before = proxy.downstreamBytes;
