@@ -10,6 +10,9 @@ export default defineConfig({
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll's own default (1 s) is shorter than a loaded CI machine needs for a worker,
+    // an MLS commit and a render; a test that needs longer still says so.
+    expect: { poll: { timeout: 15_000 } },
     pool: 'forks',
     // Builds the web app (packages/web/dist) and the courier / courier-server commands
     // (packages/{cli,server}/dist) when they are missing or older than their sources.

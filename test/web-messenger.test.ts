@@ -248,7 +248,7 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     // Alice removes Carol; Bob leaves. Both lose the chat; Alice's member list shrinks.
     for (const person of [alice, bob]) person.page.on('dialog', (dialog) => void dialog.accept());
     await alice.page.getByRole('button', { name: 'Remove Carol' }).click();
-    await expect.poll(() => members.getByRole('listitem').count()).toBe(2);
+    await expect.poll(() => members.getByRole('listitem').count(), { timeout: 30_000 }).toBe(2);
     await expect
       .poll(() => carol.page.getByRole('list', { name: 'Your chats' }).locator('.chat-title').count(), {
         timeout: 30_000,
