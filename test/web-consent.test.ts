@@ -1,22 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriousViolations } from './support/axe.ts';
 import { addStaff, DESK_PASSWORD, totpCode } from './support/desk-staff.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { type SecureDevice, secureDevice } from './support/secure.ts';
 import { launchChromium } from './support/chromium.ts';
+import { screenChecker, signUpInBrowser, type WebPerson } from './support/web-person.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  phone: string;
-  name: string;
-  username: string;
-}
+type Person = WebPerson;
 
 /**
  * Issue 12 in the messenger (Chromium, real server): a stranger's first messages arrive under
@@ -31,7 +25,6 @@ describe('consent in the messenger: requests, block, report, who may add me', ()
   let server: TestServer;
   let browser: Browser;
   const sdkDevices: SecureDevice[] = [];
-  const seen = new Set<string>();
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -44,47 +37,10 @@ describe('consent in the messenger: requests, block, report, who may add me', ()
     await server?.close();
   });
 
-  async function check(page: Page, screen: string): Promise<void> {
-    const before = page.viewportSize() ?? { width: 1280, height: 800 };
-    for (const width of [360, 1280]) {
-      await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
-      expect(await seriousViolations(page), `${screen} at ${width} px`).toEqual([]);
-      expect(
-        await page.evaluate(() => document.documentElement.scrollWidth),
-        `${screen} at ${width} px`,
-      ).toBe(width);
-      if (!seen.has(`${screen}-${width}`)) {
-        seen.add(`${screen}-${width}`);
-        await page.screenshot({ path: join(ARTIFACTS, `${screen}-${width}.png`) });
-      }
-    }
-    await page.setViewportSize(before);
-  }
+  const check = screenChecker(ARTIFACTS);
 
-  async function signUp(name: string): Promise<Person> {
-    const phone = nextPhone();
-    const username = `${name.toLowerCase()}${phone.slice(-6)}`;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => process.stderr.write(`[${name} page error] ${error.message}\n`));
-    page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(server.url);
-    await page.getByLabel('Phone number', { exact: true }).fill(phone);
-    await page.getByRole('button', { name: 'Send code' }).click();
-    await page.locator('#code-sent').waitFor();
-    await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#policy-text').waitFor();
-    await page.getByRole('checkbox', { name: /I have read and accept/ }).check();
-    await page.getByRole('button', { name: 'Accept and continue' }).click();
-    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
-    await page.getByLabel('Your name').fill(name);
-    await page.getByLabel(/^Username/).fill(username);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
-    return { context, page, phone, name, username };
-  }
+  const signUp = (name: string): Promise<Person> =>
+    signUpInBrowser(browser, server, name, { acceptDialogs: true });
 
   /** A stranger on the SDK (faster than a browser where their own view is not the point). */
   async function sdkStranger(name: string): Promise<SecureDevice> {
@@ -380,5 +336,5 @@ describe('consent in the messenger: requests, block, report, who may add me', ()
       .toEqual([expect.stringContaining('Uma'), expect.stringContaining('Wes')]);
 
     for (const person of [alice, sam, tess]) await person.context.close();
-  });
+  }, 240_000);
 });

@@ -5,24 +5,18 @@ import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { signEndpointList, toBase64 } from '@courier/protocol';
 import { createRelay, type Relay } from '@courier/server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CensorProxy } from './censorship/censor-proxy.ts';
-import { seriousViolations } from './support/axe.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
 import { launchChromium } from './support/chromium.ts';
+import { checkScreen, signUpInBrowser, type WebPerson } from './support/web-person.ts';
 
 /** Screenshots of the screens this file shows (gitignored, kept by the test run). */
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  phone: string;
-  name: string;
-  username: string;
-}
+type Person = WebPerson;
 
 /**
  * The message view of the web app in Debian's Chromium against real servers: sending states from
@@ -45,41 +39,9 @@ describe('the message view: receipts, paged history, offline, failover (Chromium
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  async function check(page: Page, screen: string): Promise<void> {
-    const before = page.viewportSize() ?? { width: 1280, height: 800 };
-    for (const width of [360, 1280]) {
-      await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
-      expect(await seriousViolations(page), `${screen} at ${width} px`).toEqual([]);
-      expect(
-        await page.evaluate(() => document.documentElement.scrollWidth),
-        `${screen} at ${width} px`,
-      ).toBe(width);
-      await page.screenshot({ path: join(ARTIFACTS, `${screen}-${width}.png`) });
-    }
-    await page.setViewportSize(before);
-  }
-
-  async function signUp(server: TestServer, name: string): Promise<Person> {
-    const phone = nextPhone();
-    const username = `${name.toLowerCase()}${phone.slice(-6)}`;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => process.stderr.write(`[${name} page error] ${error.message}\n`));
-    await page.goto(server.url);
-    await page.getByLabel('Phone number', { exact: true }).fill(phone);
-    await page.getByRole('button', { name: 'Send code' }).click();
-    await page.locator('#code-sent').waitFor();
-    await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('checkbox', { name: /I have read and accept/ }).check();
-    await page.getByRole('button', { name: 'Accept and continue' }).click();
-    await page.getByLabel('Your name').fill(name);
-    await page.getByLabel(/^Username/).fill(username);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
-    await connected(page);
-    return { context, page, phone, name, username };
-  }
+  const check = (page: Page, screen: string) => checkScreen(page, screen, ARTIFACTS);
+  const signUp = (server: TestServer, name: string): Promise<Person> =>
+    signUpInBrowser(browser, server, name);
 
   const connected = (page: Page) =>
     page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriousViolations } from './support/axe.ts';
-import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+import { startTestServer, type TestServer } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
 import { launchChromium } from './support/chromium.ts';
+import { screenChecker, signUpInBrowser, type WebPerson } from './support/web-person.ts';
 
 /** A message of mine the server has (stored, delivered or read: no longer queued on the device). */
 const SENT = '.message.out [data-state]:not([data-state="queued"])';
@@ -13,13 +13,7 @@ const SENT = '.message.out [data-state]:not([data-state="queued"])';
 /** Screenshots of every screen, at phone and desktop widths (gitignored, kept by the test run). */
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  phone: string;
-  name: string;
-  username: string;
-}
+type Person = WebPerson;
 
 /**
  * The messenger in Debian's Chromium against a real server: people sign up in their own browser
@@ -32,7 +26,6 @@ interface Person {
 describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
   let server: TestServer;
   let browser: Browser;
-  const seen = new Set<string>();
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -45,51 +38,10 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
   });
 
   /** Axe at both widths, and a screenshot at each, once per named screen. */
-  async function check(page: Page, screen: string): Promise<void> {
-    const before = page.viewportSize() ?? { width: 1280, height: 800 };
-    for (const width of [360, 1280]) {
-      await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
-      expect(await seriousViolations(page), `${screen} at ${width} px`).toEqual([]);
-      // Nothing sticks out sideways at a phone's width.
-      expect(
-        await page.evaluate(() => document.documentElement.scrollWidth),
-        `${screen} at ${width} px`,
-      ).toBe(width);
-      if (!seen.has(`${screen}-${width}`)) {
-        seen.add(`${screen}-${width}`);
-        await page.screenshot({ path: join(ARTIFACTS, `${screen}-${width}.png`) });
-      }
-    }
-    await page.setViewportSize(before);
-  }
+  const check = screenChecker(ARTIFACTS);
 
-  async function signUp(name: string, screens = false): Promise<Person> {
-    const phone = nextPhone();
-    const username = `${name.toLowerCase()}${phone.slice(-6)}`;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => process.stderr.write(`[${name} page error] ${error.message}\n`));
-    await page.goto(server.url);
-    await page.getByLabel('Phone number', { exact: true }).fill(phone);
-    if (screens) await check(page, 'sign-in');
-    await page.getByRole('button', { name: 'Send code' }).click();
-    await page.locator('#code-sent').waitFor();
-    await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Our privacy policy' }).waitFor();
-    await page.locator('#policy-text').waitFor();
-    if (screens) await check(page, 'first-run-policy');
-    await page.getByRole('checkbox', { name: /I have read and accept/ }).check();
-    await page.getByRole('button', { name: 'Accept and continue' }).click();
-    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
-    await page.getByLabel('Your name').fill(name);
-    await page.getByLabel(/^Username/).fill(username);
-    if (screens) await check(page, 'profile');
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
-    await connected(page);
-    return { context, page, phone, name, username };
-  }
+  const signUp = (name: string, screens = false): Promise<Person> =>
+    signUpInBrowser(browser, server, name, screens ? { onScreen: check } : {});
 
   const connected = (page: Page) => page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
 

@@ -22,27 +22,38 @@ export async function signUpInBrowser(
   browser: Browser,
   server: { url: string; sms: { lastCode(phone: string): string } },
   name: string,
+  options: {
+    /** Called on each sign-up screen once it is filled in (sign-in, first-run policy, profile). */
+    onScreen?: (page: Page, screen: 'sign-in' | 'first-run-policy' | 'profile') => Promise<void>;
+    /** Accept every confirm() the app asks from here on. */
+    acceptDialogs?: boolean;
+  } = {},
 ): Promise<WebPerson> {
   const phone = nextPhone();
   const username = `${name.toLowerCase()}${phone.slice(-6)}`;
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.on('pageerror', (error) => process.stderr.write(`[${name} page error] ${error.message}\n`));
+  if (options.acceptDialogs) page.on('dialog', (dialog) => void dialog.accept());
   await page.goto(server.url);
   await page.getByLabel('Phone number', { exact: true }).fill(phone);
+  await options.onScreen?.(page, 'sign-in');
   await page.getByRole('button', { name: 'Send code' }).click();
   await page.locator('#code-sent').waitFor();
   await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Our privacy policy' }).waitFor();
   await page.locator('#policy-text').waitFor();
+  await options.onScreen?.(page, 'first-run-policy');
   await page.getByRole('checkbox', { name: /I have read and accept/ }).check();
   await page.getByRole('button', { name: 'Accept and continue' }).click();
   await page.getByRole('heading', { name: 'Your profile' }).waitFor();
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel(/^Username/).fill(username);
+  await options.onScreen?.(page, 'profile');
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
-  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });
   return { context, page, name, username, phone };
 }
 
@@ -50,7 +61,13 @@ export async function signUpInBrowser(
  * Checks a screen at 360 and 1280 px: no serious or critical axe violation, no sideways scrolling;
  * saves a screenshot of each width into `artifacts`, then restores the page's viewport.
  */
-export async function checkScreen(page: Page, screen: string, artifacts: string): Promise<void> {
+export async function checkScreen(
+  page: Page,
+  screen: string,
+  artifacts: string,
+  /** Names of screenshots taken already: each screen and width is photographed once. */
+  seen?: Set<string>,
+): Promise<void> {
   const before = page.viewportSize() ?? { width: 1280, height: 800 };
   for (const width of [360, 1280]) {
     await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
@@ -58,7 +75,16 @@ export async function checkScreen(page: Page, screen: string, artifacts: string)
     expect(await page.evaluate(() => document.documentElement.scrollWidth), `${screen} at ${width} px`).toBe(
       width,
     );
-    await page.screenshot({ path: join(artifacts, `${screen}-${width}.png`) });
+    if (!seen?.has(`${screen}-${width}`)) {
+      seen?.add(`${screen}-${width}`);
+      await page.screenshot({ path: join(artifacts, `${screen}-${width}.png`) });
+    }
   }
   await page.setViewportSize(before);
+}
+
+/** `checkScreen` bound to one artifacts folder, photographing each screen and width once. */
+export function screenChecker(artifacts: string): (page: Page, screen: string) => Promise<void> {
+  const seen = new Set<string>();
+  return (page, screen) => checkScreen(page, screen, artifacts, seen);
 }
