@@ -1,12 +1,8 @@
 import { CourierError } from '@courier/protocol';
-import argon2 from 'argon2';
 import fc from 'fast-check';
 import { Secret, TOTP } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openStorage } from '../storage/open-storage.ts';
-import type { Storage } from '../storage/ports.ts';
-import { DeskService } from './desk-service.ts';
-import type { LegalDesk } from './legal-desk.ts';
+import { describe, expect, it } from 'vitest';
+import { deskPropertySetup } from './desk-property-setup.ts';
 
 const LIMITS = { failedLoginsPerUser: 3, failedLoginsPerIp: 5, failedLoginWindowMs: 10 * 60_000 };
 const PASSWORD = 'correct horse battery staple';
@@ -47,24 +43,12 @@ const anyStep: fc.Arbitrary<Step> = fc.oneof(
  * replaced by a plain comparison here, the property being about the rules, not the hash.
  */
 describe('desk login, for any sequence of attempts', () => {
-  let storage: Storage;
-  beforeAll(async () => {
-    vi.spyOn(argon2, 'hash').mockImplementation(async (plain) => `plain:${String(plain)}`);
-    vi.spyOn(argon2, 'verify').mockImplementation(async (hash, plain) => hash === `plain:${String(plain)}`);
-  });
-  afterAll(async () => {
-    vi.restoreAllMocks();
-    await storage?.close();
-  });
+  const setup = deskPropertySetup(LIMITS);
 
   it('throttles, refuses replays and admits exactly as the model says', async () => {
-    storage = await openStorage({ kind: 'sqlite', path: ':memory:' });
-    let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(anyStep, { minLength: 1, maxLength: 25 }), async (steps) => {
-        run += 1;
-        const clock = { ms: Date.UTC(2026, 0, 1) + run * 86_400_000, now: () => clock.ms };
-        const desk = new DeskService(storage.desk, storage.legalCases, {} as LegalDesk, clock, LIMITS);
+        const { run, clock, desk } = setup.nextRun();
         const secrets = new Map<string, string>();
         const name = (u: string) => `${u}.${run}`;
         for (const user of USERS.slice(0, 2)) {

@@ -1,12 +1,8 @@
 import { CourierError } from '@courier/protocol';
-import argon2 from 'argon2';
 import fc from 'fast-check';
 import { Secret, TOTP } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openStorage } from '../storage/open-storage.ts';
-import type { Storage } from '../storage/ports.ts';
-import { DeskService } from './desk-service.ts';
-import type { LegalDesk } from './legal-desk.ts';
+import { describe, expect, it } from 'vitest';
+import { deskPropertySetup } from './desk-property-setup.ts';
 
 /** Throttling has its own property (desk-login.property.test.ts); here it never interferes. */
 const LIMITS = { failedLoginsPerUser: 10_000, failedLoginsPerIp: 10_000, failedLoginWindowMs: 60_000 };
@@ -37,24 +33,12 @@ const anyStep: fc.Arbitrary<Step> = fc.oneof(
  * comparison here.
  */
 describe('desk TOTP change, for any sequence of steps', () => {
-  let storage: Storage;
-  beforeAll(async () => {
-    vi.spyOn(argon2, 'hash').mockImplementation(async (plain) => `plain:${String(plain)}`);
-    vi.spyOn(argon2, 'verify').mockImplementation(async (hash, plain) => hash === `plain:${String(plain)}`);
-  });
-  afterAll(async () => {
-    vi.restoreAllMocks();
-    await storage?.close();
-  });
+  const setup = deskPropertySetup(LIMITS);
 
   it('switches secrets exactly when the model says', async () => {
-    storage = await openStorage({ kind: 'sqlite', path: ':memory:' });
-    let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(anyStep, { minLength: 1, maxLength: 30 }), async (steps) => {
-        run += 1;
-        const clock = { ms: Date.UTC(2026, 0, 1) + run * 86_400_000, now: () => clock.ms };
-        const desk = new DeskService(storage.desk, storage.legalCases, {} as LegalDesk, clock, LIMITS);
+        const { run, clock, desk, storage } = setup.nextRun();
         const username = `changer.${run}`;
         const created = await desk.createAccount({
           kind: 'staff',
