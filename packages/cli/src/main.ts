@@ -339,8 +339,9 @@ channel
 channel.command('unsubscribe <channel>').action(call(channels, 'unsubscribeChannel'));
 channel
   .command('show [channel]')
-  .description('your channels, or a channel and its posts')
+  .description('your channels, or a channel and its posts, or (--invite) what an invite link leads to')
   .option('--last <n>', 'how many posts to show', '20')
+  .option('--invite <link>', "an invite link's channel (title, name, subscribers, key) without joining")
   .action(call(channels, 'showChannel'));
 channel
   .command('invite <channel>')
@@ -355,6 +356,10 @@ channelAdmin
   .command('add <channel> <who>')
   .description('make someone an admin and send them the channel key in your direct chat')
   .action(call(channelAdmins, 'addChannelAdmin'));
+channelAdmin
+  .command('list <channel>')
+  .description("the channel's owner and admins (owner and admins only)")
+  .action(call(channelAdmins, 'listChannelAdmins'));
 channelAdmin
   .command('remove <channel> <who>')
   .description('take the admin role back (the server refuses their posts from now on)')

@@ -197,6 +197,8 @@ export {
   verifyChannelPost,
 } from './channels/channel-post.ts';
 export type {
+  ChannelAdminView,
+  ChannelInvitePreview,
   ChannelInviteView,
   ChannelPostBody,
   ChannelPostFields,

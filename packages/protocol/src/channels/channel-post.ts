@@ -91,6 +91,37 @@ export interface ChannelInviteView {
   revokedAtMs: number | null;
 }
 
+/**
+ * GET /v1/channels/:channelId/admins (the owner and admins only): who runs the channel, the owner
+ * first. People are named by @username and display name, never by phone number.
+ */
+export interface ChannelAdminView {
+  accountId: string;
+  role: 'owner' | 'admin';
+  username: string | null;
+  displayName: string;
+  /** When the account was named admin (the owner: when the channel was made). */
+  sinceMs: number;
+}
+
+/**
+ * POST /v1/channels/previews `{ invite }`: what a live invite link leads to, shown before joining
+ * (nothing is subscribed or counted). An unknown or revoked token is CHANNEL_INVITE_INVALID.
+ */
+export interface ChannelInvitePreview {
+  channelId: string;
+  name: string;
+  title: string;
+  visibility: ChannelVisibility;
+  subscriberCount: number;
+  /** The channel's Ed25519 public key, base64: the key joining pins. */
+  publicKey: string;
+  /** `channelKeyFingerprint` of it, as people compare it (clients compute it again from `publicKey`). */
+  keyFingerprint: string;
+  /** The caller's relation to the channel already (null: not in it yet). */
+  myRole: ChannelRole | null;
+}
+
 /** What a signature covers: the channel, the post, its revision, whether it is a deletion, the body. */
 export interface ChannelPostFields {
   channelId: string;

@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import {
   CHANNEL_NAME_PATTERN,
   CHANNEL_POST_ID_PATTERN,
+  type ChannelAdminView,
+  type ChannelInvitePreview,
   type ChannelInviteView,
   type ChannelPostBody,
   type ChannelPostsPage,
   type ChannelPostView,
   type ChannelView,
   CourierError,
+  channelKeyFingerprint,
   type CreateChannelBody,
   decodeBase64,
   encodeBase64,
@@ -364,6 +367,53 @@ export class ChannelService {
   }
 
   /**
+   * Who runs the channel, for its owner and admins only: the owner first, then the admins in the
+   * order they were named, by @username and display name (never a phone number).
+   */
+  async admins(accountId: string, channelId: string): Promise<ChannelAdminView[]> {
+    const channel = await this.requireAdmin(accountId, channelId);
+    const named = await this.storage.channels.admins(channel.id);
+    const accounts = new Map(
+      (await this.storage.accounts.byIds([channel.ownerAccountId, ...named.map((a) => a.accountId)])).map(
+        (a) => [a.id, a],
+      ),
+    );
+    const people = [
+      { accountId: channel.ownerAccountId, role: 'owner' as const, sinceMs: channel.createdAt },
+      ...named.map((a) => ({ accountId: a.accountId, role: 'admin' as const, sinceMs: a.addedAt })),
+    ];
+    return people.flatMap((p) => {
+      const account = accounts.get(p.accountId);
+      return account ? [{ ...p, username: account.username, displayName: account.displayName }] : [];
+    });
+  }
+
+  /**
+   * What a live invite link leads to, before joining: the channel's title, name, subscriber count and
+   * key. Nothing is subscribed or counted. Asking counts against the same per-account window as
+   * subscribing, so tokens cannot be probed at speed; an unknown or revoked token is CHANNEL_INVITE_INVALID.
+   */
+  async previewInvite(accountId: string, token: string): Promise<ChannelInvitePreview> {
+    await this.takeSubscriptionChange(accountId, 'channel-invite-preview');
+    const invite = await this.storage.channelInvites.byTokenHash(hashToken(token));
+    if (!invite || invite.revokedAt !== null) throw new CourierError('CHANNEL_INVITE_INVALID');
+    const channel = await this.storage.channels.byId(invite.channelId);
+    if (!channel) throw new CourierError('CHANNEL_INVITE_INVALID');
+    const subscribed = await this.storage.channelSubscriptions.get(accountId, channel.id);
+    const role = await this.roleOf(this.storage, channel, accountId);
+    return {
+      channelId: channel.id,
+      name: channel.name,
+      title: channel.title,
+      visibility: channel.visibility,
+      subscriberCount: channel.subscriberCount,
+      publicKey: encodeBase64(channel.publicKey),
+      keyFingerprint: channelKeyFingerprint(channel.publicKey),
+      myRole: role ?? (subscribed ? 'subscriber' : null),
+    };
+  }
+
+  /**
    * The owner names an admin (who is subscribed, if not yet, and must then get the channel key from
    * the owner's device, end to end, to sign posts) or takes the role back: from then on the server
    * refuses the account's posts, though its devices keep the shared key (a new key is a new channel).
@@ -461,12 +511,13 @@ export class ChannelService {
 
   /**
    * Counts one subscribe or unsubscribe of the account (tried ones too, so that names and invite
-   * tokens cannot be probed at speed): CHANNEL_RATE_LIMITED past the window's limit.
+   * tokens cannot be probed at speed): CHANNEL_RATE_LIMITED past the window's limit. Invite previews
+   * are counted the same way in a bucket of their own.
    */
-  private async takeSubscriptionChange(accountId: string): Promise<void> {
+  private async takeSubscriptionChange(accountId: string, bucket = 'channel-subscription'): Promise<void> {
     const { subscriptionChanges: max, subscriptionWindowMs: windowMs } = this.limits;
     const now = this.deps.clock.now();
-    if (!(await this.storage.rateLimits.take(`channel-subscription:${accountId}`, now, windowMs, max)))
+    if (!(await this.storage.rateLimits.take(`${bucket}:${accountId}`, now, windowMs, max)))
       throw new CourierError('CHANNEL_RATE_LIMITED', {
         details: { retryAfterMs: windowMs },
       });

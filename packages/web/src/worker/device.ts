@@ -44,6 +44,7 @@ import { DeviceMedia, mediaInfo, mediaLabel } from './device-media.ts';
 import { browserFailover, pinnedKeys } from './endpoint-failover.ts';
 import type {
   BlockRow,
+  ChannelAdminRow,
   ChannelInviteRow,
   ChannelPostPage,
   ChannelPreview,
@@ -1177,6 +1178,16 @@ export class Device {
 
   revokeChannelInvite(channelId: string, inviteId: string): Promise<void> {
     return this.live.channels.revokeInvite(channelId, inviteId);
+  }
+
+  /** The channel's owner and admins (for its owner and admins). */
+  channelAdmins(channelId: string): Promise<ChannelAdminRow[]> {
+    return this.live.channels.adminList(channelId);
+  }
+
+  /** Removes one listed admin (the owner). */
+  removeChannelAdmin(channelId: string, accountId: string): Promise<void> {
+    return this.live.channels.removeAdmin(channelId, accountId);
   }
 
   /** Names an admin (handing the key over end to end), removes one, or sends the key again. */

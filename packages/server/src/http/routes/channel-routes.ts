@@ -68,6 +68,21 @@ export async function channelRoutes(app: FastifyInstance, channels: ChannelServi
     },
   );
 
+  app.post<{ Body: { invite: string } }>(
+    '/v1/channels/previews',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['invite'],
+          properties: { invite: text(128) },
+        },
+      },
+    },
+    async (request) => channels.previewInvite(request.principal.accountId, request.body.invite),
+  );
+
   app.get<{ Params: { channel: string } }>('/v1/channels/:channel', async (request) =>
     channels.show(request.principal.accountId, request.params.channel),
   );
@@ -159,6 +174,10 @@ export async function channelRoutes(app: FastifyInstance, channels: ChannelServi
       return reply.status(204).send();
     },
   );
+
+  app.get<{ Params: { channel: string } }>('/v1/channels/:channel/admins', async (request) => ({
+    admins: await channels.admins(request.principal.accountId, request.params.channel),
+  }));
 
   app.put<{ Params: { channel: string; accountId: string } }>(
     '/v1/channels/:channel/admins/:accountId',
