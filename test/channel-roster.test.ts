@@ -1,7 +1,7 @@
 /**
  * Issue 16, on SQLite and on PostgreSQL: who runs a channel (its owner and admins, by @username and
- * display name, never a phone number; asked by its owner and admins only), and what an invite link
- * leads to before joining (title, @name, subscriber count and key; nothing subscribed or counted; an
+ * display name, never a phone number; asked by its owner and admins only), what an invite link leads
+ * to before joining (title, @name, description, subscriber count and key; nothing subscribed or counted; an
  * unknown or revoked link refused with CHANNEL_INVITE_INVALID; asking is rate limited per account).
  */
 import { channelKeyFingerprint, decodeBase64 } from '@courier/protocol';
@@ -71,7 +71,12 @@ describe.each(['sqlite', 'postgres'] as const)('channel admins and invite previe
 
   it('previews a private channel from a live invite without joining; a revoked or unknown link is refused', async () => {
     const owner = clientOf(alice);
-    const channel = await owner.create('preview_club', 'Preview club', 'private');
+    const channel = await owner.create(
+      'preview_club',
+      'Preview club',
+      'private',
+      'Members talk\nabout previews',
+    );
     const invite = await owner.createInvite(channel.channelId);
     const reader = clientOf(dave);
 
@@ -80,6 +85,7 @@ describe.each(['sqlite', 'postgres'] as const)('channel admins and invite previe
       channelId: channel.channelId,
       name: 'preview_club',
       title: 'Preview club',
+      description: 'Members talk\nabout previews',
       visibility: 'private',
       subscriberCount: 1,
       publicKey: channel.publicKey,
@@ -102,6 +108,20 @@ describe.each(['sqlite', 'postgres'] as const)('channel admins and invite previe
     expect(await failure(clientOf(carol).previewInvite('x'.repeat(32)))).toBe('CHANNEL_INVITE_INVALID');
     // The schema refuses what is no token at all.
     expect(await failure(clientOf(carol).previewInvite('y'.repeat(400)))).toBe('REQ_INVALID');
+  });
+
+  it('keeps a description of at most 512 characters without control characters other than line breaks', async () => {
+    const owner = clientOf(dave);
+    expect((await owner.create('plain_channel', 'Plain', 'public')).description).toBe('');
+    const described = await owner.create('described_one', 'Described', 'public', '  Daily notes\n  ');
+    expect(described.description).toBe('Daily notes');
+    expect((await clientOf(carol).show('@described_one')).description).toBe('Daily notes');
+    for (const bad of ['x'.repeat(513), 'bell\u0007', 'flip\u202e'])
+      expect(
+        await failure(
+          owner.create(`bad_${bad.length}_${bad.charCodeAt(bad.length - 1)}`, 'Bad', 'public', bad),
+        ),
+      ).toBe('CHANNEL_INVALID');
   });
 
   it('counts previews per account so that tokens cannot be probed at speed', async () => {

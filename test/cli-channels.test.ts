@@ -61,7 +61,17 @@ describe('courier channel', { timeout: 240_000 }, () => {
   });
 
   it('a private channel: invite link admits, revoked link admits no one', async () => {
-    expect((await courier('alice', 'channel', 'create', 'cli_secret', 'Secret', '--private')).code).toBe(0);
+    const made = await courier(
+      'alice',
+      'channel',
+      'create',
+      'cli_secret',
+      'Secret',
+      '--private',
+      '--description',
+      'Friends only',
+    );
+    expect(made.code, made.err).toBe(0);
     const byName = await courier('bob', 'channel', 'subscribe', '@cli_secret');
     expect(byName.code).toBe(1);
     expect(byName.err).toContain('CHANNEL_PRIVATE');
@@ -73,6 +83,7 @@ describe('courier channel', { timeout: 240_000 }, () => {
     const preview = await courier('bob', 'channel', 'show', '--invite', link);
     expect(preview.code, preview.err).toBe(0);
     expect(preview.out).toContain('Invitation to @cli_secret  "Secret"  private, 1 subscriber');
+    expect(preview.out).toContain('\nFriends only\n');
     expect(preview.out).toMatch(/Key: [0-9a-f]{4}( [0-9a-f]{4}){7}/);
     expect(preview.out).toContain('Not joined yet');
     expect((await courier('bob', 'channel', 'show')).out).not.toContain('@cli_secret');

@@ -158,6 +158,7 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await owner.page.getByRole('button', { name: 'New channel' }).click();
     await owner.page.getByLabel(/^Name/).fill(`inner_${suffix}`);
     await owner.page.getByLabel('Title').fill('Inner Circle');
+    await owner.page.getByLabel(/^Description/).fill('Plans for the\nsummer fair');
     await owner.page.getByRole('radio', { name: /Private/ }).check();
     await owner.page.getByRole('button', { name: 'Create channel' }).click();
     await owner.page.getByRole('heading', { name: 'Inner Circle' }).waitFor();
@@ -194,6 +195,7 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await preview.getByRole('heading', { name: 'Inner Circle' }).waitFor({ timeout: 30_000 });
     expect(await preview.locator('.channel-facts').textContent()).toContain(`@inner_${suffix}`);
     expect(await preview.locator('.subscriber-count').textContent()).toBe('1');
+    expect(await preview.locator('.channel-description').textContent()).toBe('Plans for the\nsummer fair');
     expect(await preview.locator('.fingerprint').textContent()).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){7}$/);
     await openChannels(reader.page);
     const mine = reader.page.getByRole('list', { name: 'Your channels' });

@@ -314,6 +314,7 @@ channel
   .command('create <name> <title...>')
   .description('create a channel (@name, title); public unless --private')
   .option('--private', 'joined only with an invite link')
+  .option('--description <text>', 'what the channel says of itself (shown on its page and in previews)')
   .action(call(channels, 'createChannel'));
 channel
   .command('post <channel> [text...]')

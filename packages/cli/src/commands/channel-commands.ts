@@ -69,10 +69,15 @@ export async function createChannel(
   ctx: CommandContext,
   name: string,
   title: string[],
-  options: { private?: boolean },
+  options: { private?: boolean; description?: string },
 ): Promise<void> {
   const client = channelClient(ctx);
-  const channel = await client.create(name, title.join(' '), options.private ? 'private' : 'public');
+  const channel = await client.create(
+    name,
+    title.join(' '),
+    options.private ? 'private' : 'public',
+    options.description ?? '',
+  );
   // The account's other devices get the key too (end to end), so that they can post.
   let shared = '';
   if ((await ctx.profile.http().devices()).length > 1) {
@@ -255,6 +260,7 @@ async function showInvite(ctx: CommandContext, client: ChannelClient, invite: st
   const joined = preview.myRole !== null;
   show(ctx.io, ctx.json, { preview }, () => [
     `Invitation to @${printable(preview.name)}  "${printable(preview.title)}"  ${preview.visibility}, ${preview.subscriberCount} subscriber${preview.subscriberCount === 1 ? '' : 's'}`,
+    ...(preview.description ? preview.description.split('\n').map(printable) : []),
     `Key: ${preview.keyFingerprint} (joining pins it; every post is checked against it). Posts are ${PUBLIC_NOTE}.`,
     joined
       ? `You are already in it (${preview.myRole}).`
@@ -302,6 +308,7 @@ export async function showChannel(
   const shown = [...newest.values()].sort((a, b) => a.seq - b.seq).slice(-Math.max(1, last));
   show(ctx.io, ctx.json, { channel: view, posts: shown }, () => [
     describeChannel(view),
+    ...(view.description ? view.description.split('\n').map(printable) : []),
     `Key: ${channelKeyText(view.publicKey)}. Posts are ${PUBLIC_NOTE}.`,
     ...shown.map((p) => describePost(view.name, p)),
   ]);

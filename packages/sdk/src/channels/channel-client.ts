@@ -127,14 +127,23 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     super();
   }
 
-  /** Creates a channel: its key pair is made here, and only the public key goes to the server. */
-  async create(name: string, title: string, visibility: ChannelVisibility): Promise<ChannelView> {
+  /**
+   * Creates a channel: its key pair is made here, and only the public key goes to the server. A
+   * description (optional) is what the channel says of itself, shown on its page and in previews.
+   */
+  async create(
+    name: string,
+    title: string,
+    visibility: ChannelVisibility,
+    description = '',
+  ): Promise<ChannelView> {
     const { secretKey, publicKey } = generateChannelKey();
     const view = await this.http.call<ChannelView>('POST', '/v1/channels', {
       name,
       title,
       visibility,
       publicKey: encodeBase64(publicKey),
+      ...(description.trim() === '' ? {} : { description }),
     });
     this.keyring.setSecretKey(view.channelId, secretKey);
     this.keyring.pin(view.channelId, view.publicKey);

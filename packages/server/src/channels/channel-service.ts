@@ -15,6 +15,7 @@ import {
   decodeBase64,
   encodeBase64,
   isId,
+  MAX_CHANNEL_DESCRIPTION_LENGTH,
   MAX_CHANNEL_PAGE,
   MAX_CHANNEL_POST_BYTES,
   MAX_CHANNEL_TITLE_LENGTH,
@@ -109,11 +110,15 @@ export class ChannelService {
     const name = normaliseChannelName(body.name);
     if (!CHANNEL_NAME_PATTERN.test(name)) throw new CourierError('CHANNEL_NAME_INVALID');
     const title = body.title.trim();
+    const description = (body.description ?? '').trim();
     const publicKey = decodeBase64(body.publicKey);
     if (
       title.length === 0 ||
       title.length > MAX_CHANNEL_TITLE_LENGTH ||
       UNSAFE_TEXT_PATTERN.test(title) ||
+      description.length > MAX_CHANNEL_DESCRIPTION_LENGTH ||
+      // Line breaks are a description's own; other control and direction characters are not.
+      UNSAFE_TEXT_PATTERN.test(description.replaceAll('\n', ' ')) ||
       (body.visibility !== 'public' && body.visibility !== 'private') ||
       publicKey?.length !== 32
     )
@@ -123,6 +128,7 @@ export class ChannelService {
       id: newId('channel', this.deps.random),
       name,
       title,
+      description,
       visibility: body.visibility,
       ownerAccountId: accountId,
       publicKey,
@@ -405,6 +411,7 @@ export class ChannelService {
       channelId: channel.id,
       name: channel.name,
       title: channel.title,
+      description: channel.description,
       visibility: channel.visibility,
       subscriberCount: channel.subscriberCount,
       publicKey: encodeBase64(channel.publicKey),
@@ -606,6 +613,7 @@ export class ChannelService {
       channelId: channel.id,
       name: channel.name,
       title: channel.title,
+      description: channel.description,
       visibility: channel.visibility,
       publicKey: encodeBase64(channel.publicKey),
       createdAtMs: channel.createdAt,

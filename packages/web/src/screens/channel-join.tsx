@@ -48,6 +48,7 @@ export function ChannelPreviewScreen(props: {
           joined until you press Join; admins can revoke the link at any time.
         </p>
       )}
+      {channel?.description && <p class="channel-description">{channel.description}</p>}
       {channel && (
         <dl class="channel-facts">
           <dt>Name</dt>
@@ -86,6 +87,7 @@ export function ChannelPreviewScreen(props: {
 export function NewChannel(props: { onCreated: (channelId: string) => void; onBack: () => void }) {
   const [name, setName] = useState('');
   const [title, setTitle] = useState('');
+  const [description, setDescription] = useState('');
   const [visibility, setVisibility] = useState<'public' | 'private'>('public');
   const { error, busy, run } = useAction();
   return (
@@ -102,7 +104,7 @@ export function NewChannel(props: { onCreated: (channelId: string) => void; onBa
         onSubmit={(event) => {
           event.preventDefault();
           void run(async () => {
-            const channel = await device.createChannel(name, title, visibility);
+            const channel = await device.createChannel(name, title, visibility, description);
             props.onCreated(channel.channelId);
           });
         }}
@@ -122,6 +124,14 @@ export function NewChannel(props: { onCreated: (channelId: string) => void; onBa
           maxLength={128}
           value={title}
           onInput={(e) => setTitle(e.currentTarget.value)}
+        />
+        <label for="channel-description-input">Description (optional: what the channel is about)</label>
+        <textarea
+          id="channel-description-input"
+          maxLength={512}
+          rows={3}
+          value={description}
+          onInput={(e) => setDescription(e.currentTarget.value)}
         />
         <fieldset>
           <legend>Who can subscribe</legend>

@@ -159,6 +159,8 @@ export class DeviceChannels {
       channelId: view.channelId,
       name: view.name,
       title: view.title,
+      // A view kept by an older version has none.
+      description: view.description ?? '',
       visibility: view.visibility,
       myRole: view.myRole,
       subscriberCount: view.subscriberCount,
@@ -331,8 +333,18 @@ export class DeviceChannels {
 
   // Making, finding, subscribing ------------------------------------------------------------------
 
-  async create(name: string, title: string, visibility: ChannelVisibility): Promise<ChannelSummary> {
-    const view = await this.client.create(name.trim().replace(/^@/, ''), title.trim(), visibility);
+  async create(
+    name: string,
+    title: string,
+    visibility: ChannelVisibility,
+    description = '',
+  ): Promise<ChannelSummary> {
+    const view = await this.client.create(
+      name.trim().replace(/^@/, ''),
+      title.trim(),
+      visibility,
+      description.trim(),
+    );
     this.remember(view);
     this.deps.store.setHeldFrom(view.channelId, 0);
     await this.deps.store.flushed();
@@ -355,6 +367,7 @@ export class DeviceChannels {
         channelId: p.channelId,
         name: p.name,
         title: p.title,
+        description: p.description,
         visibility: p.visibility,
         publicKey: p.publicKey,
         createdAtMs: 0,

@@ -1148,8 +1148,13 @@ export class Device {
     return this.live.channels.delete(channelId, postId);
   }
 
-  createChannel(name: string, title: string, visibility: 'public' | 'private'): Promise<ChannelSummary> {
-    return this.live.channels.create(name, title, visibility);
+  createChannel(
+    name: string,
+    title: string,
+    visibility: 'public' | 'private',
+    description = '',
+  ): Promise<ChannelSummary> {
+    return this.live.channels.create(name, title, visibility, description);
   }
 
   previewChannel(target: ChannelTarget): Promise<ChannelPreview> {

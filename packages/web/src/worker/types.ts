@@ -189,6 +189,8 @@ export interface ChannelSummary {
   channelId: string;
   name: string;
   title: string;
+  /** What the channel says of itself ('' when nothing). */
+  description: string;
   visibility: 'public' | 'private';
   /** My relation to it: null when only previewed (not subscribed). */
   myRole: 'owner' | 'admin' | 'subscriber' | null;

@@ -36,6 +36,7 @@ export async function channelRoutes(app: FastifyInstance, channels: ChannelServi
           properties: {
             name: text(64),
             title: text(512),
+            description: text(2048),
             visibility: { type: 'string', enum: ['public', 'private'] },
             publicKey: text(64),
           },
