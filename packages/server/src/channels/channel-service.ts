@@ -184,10 +184,7 @@ export class ChannelService {
     await this.takeSubscriptionChange(accountId);
     let channel: ChannelRow | undefined;
     if ('invite' in by) {
-      const invite = await this.storage.channelInvites.byTokenHash(hashToken(by.invite));
-      if (!invite || invite.revokedAt !== null) throw new CourierError('CHANNEL_INVITE_INVALID');
-      channel = await this.storage.channels.byId(invite.channelId);
-      if (!channel) throw new CourierError('CHANNEL_INVITE_INVALID');
+      channel = await this.channelOfInvite(by.invite);
     } else {
       channel = await this.find(by.name);
       if (channel.visibility === 'private') {
@@ -401,23 +398,35 @@ export class ChannelService {
    */
   async previewInvite(accountId: string, token: string): Promise<ChannelInvitePreview> {
     await this.takeSubscriptionChange(accountId, 'channel-invite-preview');
+    const channel = await this.channelOfInvite(token);
+    const subscribed = await this.storage.channelSubscriptions.get(accountId, channel.id);
+    const role = (await this.roleOf(this.storage, channel, accountId)) ?? (subscribed ? 'subscriber' : null);
+    const { channelId, name, title, description, visibility, subscriberCount, publicKey, myRole } = this.view(
+      channel,
+      0,
+      role,
+    );
+    const keyFingerprint = channelKeyFingerprint(channel.publicKey);
+    return {
+      channelId,
+      name,
+      title,
+      description,
+      visibility,
+      subscriberCount,
+      publicKey,
+      keyFingerprint,
+      myRole,
+    };
+  }
+
+  /** The channel a live invite token admits to; CHANNEL_INVITE_INVALID for an unknown or revoked one. */
+  private async channelOfInvite(token: string): Promise<ChannelRow> {
     const invite = await this.storage.channelInvites.byTokenHash(hashToken(token));
     if (!invite || invite.revokedAt !== null) throw new CourierError('CHANNEL_INVITE_INVALID');
     const channel = await this.storage.channels.byId(invite.channelId);
     if (!channel) throw new CourierError('CHANNEL_INVITE_INVALID');
-    const subscribed = await this.storage.channelSubscriptions.get(accountId, channel.id);
-    const role = await this.roleOf(this.storage, channel, accountId);
-    return {
-      channelId: channel.id,
-      name: channel.name,
-      title: channel.title,
-      description: channel.description,
-      visibility: channel.visibility,
-      subscriberCount: channel.subscriberCount,
-      publicKey: encodeBase64(channel.publicKey),
-      keyFingerprint: channelKeyFingerprint(channel.publicKey),
-      myRole: role ?? (subscribed ? 'subscriber' : null),
-    };
+    return channel;
   }
 
   /**
