@@ -42,6 +42,17 @@ describe('courier channel admin and channel media', { timeout: 240_000 }, () => 
     listen.child.kill('SIGINT');
     await listen.exit;
 
+    // The owner and the admin see who runs the channel (by username, never a phone number); a subscriber may not.
+    const listed = await courier('alice', 'channel', 'admin', 'list', '@cli_keys');
+    expect(listed.code, listed.err).toBe(0);
+    expect(listed.out).toMatch(/owner {2}\(no username\)/);
+    expect(listed.out).toMatch(/admin {2}@cli_admin_bob/);
+    expect(listed.out).not.toContain(BOB.slice(1));
+    expect((await courier('bob', 'channel', 'admin', 'list', '@cli_keys')).out).toContain('@cli_admin_bob');
+    const notAdmin = await courier('carol', 'channel', 'admin', 'list', '@cli_keys');
+    expect(notAdmin.code).toBe(1);
+    expect(notAdmin.err).toContain('CHANNEL_NOT_ADMIN');
+
     const photo = await noisyPng(64, 48);
     writeFileSync(join(dir, 'dot.png'), photo);
     const posted = await courier('bob', 'channel', 'post', '@cli_keys', '--file', join(dir, 'dot.png'));
@@ -64,5 +75,7 @@ describe('courier channel admin and channel media', { timeout: 240_000 }, () => 
     const refused = await courier('bob', 'channel', 'post', '@cli_keys', 'still here?');
     expect(refused.code).toBe(1);
     expect(refused.err).toContain('CHANNEL_NOT_ADMIN');
+    const after = await courier('alice', 'channel', 'admin', 'list', '@cli_keys');
+    expect(after.out).not.toContain('@cli_admin_bob');
   });
 });

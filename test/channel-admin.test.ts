@@ -4,14 +4,22 @@
  * and the owner's other devices import it after checking it against the server's channel info; the
  * admin's post is signed by the channel key and verified by a subscriber. A key from someone who is
  * not the owner, or a key that is not the channel's, is refused and kept nowhere; a removed admin's
- * posts are refused by the server.
+ * posts are refused by the server. A key that arrives while the server cannot be asked to check it
+ * is kept on the device and checked when the connection comes back.
  */
 import { encodeBase64, generateChannelKey } from '@courier/protocol';
-import { ChannelClient, type ChannelKeyOutcome, type ChannelPost, MemoryChannelKeyring } from '@courier/sdk';
+import {
+  ChannelClient,
+  type ChannelKeyOutcome,
+  type ChannelPost,
+  CourierHttp,
+  MemoryChannelKeyring,
+} from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone, startTestServer, type TestServer, type TestUser } from './support/harness.ts';
 import { type SecureDevice, secureDevice } from './support/secure.ts';
 import { until } from './support/until.ts';
+import { DropProxy } from './support/drop-proxy.ts';
 import { failure } from './support/failure.ts';
 
 const text = (t: string) => ({ v: 1 as const, type: 'text' as const, text: t, sentAtMs: 1 });
@@ -159,6 +167,95 @@ describe('channel admin key handover', () => {
       content: content(forged),
     });
     expect(outcome).toMatchObject({ kind: 'refused', reason: 'unknown_channel' });
+  });
+
+  it('keeps a key that arrives while the server cannot be asked, and checks it when the connection is back', async () => {
+    const [aliceDevice] = devices as [SecureDevice];
+    const dana = await server.register(nextPhone());
+    const upstream = { host: '127.0.0.1', port: Number(new URL(server.url).port) };
+    // Dana's device reaches the server through two real TCP paths: one for its socket (and MLS
+    // calls), one for its channel checks; the second goes down while the key is delivered.
+    const socketPath = new DropProxy(upstream);
+    const checkPath = new DropProxy(upstream);
+    await socketPath.start();
+    await checkPath.start();
+    try {
+      const danaDevice = await secureDevice({ url: socketPath.url }, dana);
+      devices.push(danaDevice);
+      const keyring = new MemoryChannelKeyring();
+      const client = new ChannelClient(new CourierHttp(checkPath.url, dana.token), keyring);
+      const outcomes: ChannelKeyOutcome[] = [];
+      const problems: string[] = [];
+      client.followKeys(danaDevice.client);
+      client.on('key_handover', (o) => outcomes.push(o));
+      client.on('problem', (p) => problems.push(p.code));
+
+      const owner = channelsOf(aliceDevice);
+      const channel = await owner.client.create('handover_held', 'Held', 'private');
+      const checkPort = checkPath.port;
+      await checkPath.stop();
+      await owner.client.addAdmin(aliceDevice.client, channel.channelId, dana.accountId);
+      await until(() => problems.length > 0, 'the check that could not be made');
+      expect(problems).toEqual(['SERVER_UNAVAILABLE']);
+      expect(outcomes).toEqual([]);
+      // Not lost: held on the device, not yet trusted.
+      expect(keyring.heldHandovers()).toMatchObject([
+        { senderAccountId: alice.accountId, content: { channelId: channel.channelId } },
+      ]);
+      expect(keyring.secretKey(channel.channelId)).toBeUndefined();
+
+      // The server can be reached again and Dana's connection comes back: the held key is checked.
+      await checkPath.start(checkPort);
+      socketPath.cut();
+      await until(() => outcomes.length > 0, 'the held key checked after the reconnect');
+      expect(outcomes[0]).toEqual({
+        kind: 'imported',
+        channelId: channel.channelId,
+        name: 'handover_held',
+        fromAccountId: alice.accountId,
+      });
+      expect(keyring.heldHandovers()).toEqual([]);
+      expect(problems).toEqual(['SERVER_UNAVAILABLE']);
+      await client.post(channel.channelId, text('after the outage'));
+      const reader = new ChannelClient(alice.http, new MemoryChannelKeyring());
+      expect((await reader.posts(channel.channelId, 0)).posts.map(textOf)).toEqual(['after the outage']);
+    } finally {
+      await socketPath.stop();
+      await checkPath.stop();
+    }
+  });
+
+  it('checks a held key again at once when following starts (a key held by an earlier run)', async () => {
+    const [aliceDevice, , bobDevice] = devices as [SecureDevice, SecureDevice, SecureDevice];
+    const owner = channelsOf(aliceDevice);
+    const channel = await owner.client.create('handover_later', 'Later', 'public');
+    await owner.client.setAdmin(channel.channelId, bob.accountId, true);
+    const secret = owner.client.exportSecretKey(channel.channelId)!;
+    const keyring = new MemoryChannelKeyring();
+    // What an earlier run of Bob's device kept when the server could not be asked.
+    keyring.holdHandover({
+      groupId: 'group_earlier',
+      seq: 7,
+      senderAccountId: alice.accountId,
+      senderDeviceId: alice.deviceId,
+      content: {
+        v: 1,
+        type: 'channel-key',
+        channelId: channel.channelId,
+        name: 'handover_later',
+        publicKey: channel.publicKey,
+        secretKey: encodeBase64(secret),
+        sentAtMs: 1,
+      },
+    });
+    const client = new ChannelClient(bob.http, keyring);
+    const outcomes: ChannelKeyOutcome[] = [];
+    client.on('key_handover', (o) => outcomes.push(o));
+    client.followKeys(bobDevice.client);
+    await until(() => outcomes.length > 0, 'the earlier key checked');
+    expect(outcomes[0]).toMatchObject({ kind: 'imported', channelId: channel.channelId });
+    expect(keyring.heldHandovers()).toEqual([]);
+    expect(keyring.secretKey(channel.channelId)).toEqual(secret);
   });
 
   it("sends the key to the owner's own other devices, also one signed in after the first handover", async () => {

@@ -61,7 +61,17 @@ describe('courier channel', { timeout: 240_000 }, () => {
   });
 
   it('a private channel: invite link admits, revoked link admits no one', async () => {
-    expect((await courier('alice', 'channel', 'create', 'cli_secret', 'Secret', '--private')).code).toBe(0);
+    const made = await courier(
+      'alice',
+      'channel',
+      'create',
+      'cli_secret',
+      'Secret',
+      '--private',
+      '--description',
+      'Friends only',
+    );
+    expect(made.code, made.err).toBe(0);
     const byName = await courier('bob', 'channel', 'subscribe', '@cli_secret');
     expect(byName.code).toBe(1);
     expect(byName.err).toContain('CHANNEL_PRIVATE');
@@ -69,11 +79,25 @@ describe('courier channel', { timeout: 240_000 }, () => {
     expect(invite.code, invite.err).toBe(0);
     const link = invite.out.split('\n')[0]!;
     expect(link).toContain('#channel-invite=');
+    // The link shows what it leads to before joining (nothing joined by looking).
+    const preview = await courier('bob', 'channel', 'show', '--invite', link);
+    expect(preview.code, preview.err).toBe(0);
+    expect(preview.out).toContain('Invitation to @cli_secret  "Secret"  private, 1 subscriber');
+    expect(preview.out).toContain('\nFriends only\n');
+    expect(preview.out).toMatch(/Key: [0-9a-f]{4}( [0-9a-f]{4}){7}/);
+    expect(preview.out).toContain('Not joined yet');
+    expect((await courier('bob', 'channel', 'show')).out).not.toContain('@cli_secret');
     expect((await courier('bob', 'channel', 'subscribe', link)).code).toBe(0);
+    expect((await courier('bob', 'channel', 'show', link)).out).toContain(
+      'You are already in it (subscriber)',
+    );
     const inviteId = /--revoke ([A-Za-z0-9_-]+)/.exec(invite.out)![1]!;
     expect((await courier('alice', 'channel', 'invite', '@cli_secret', '--revoke', inviteId)).code).toBe(0);
     const late = await courier('carol', 'channel', 'subscribe', link);
     expect(late.code).toBe(1);
     expect(late.err).toContain('CHANNEL_INVITE_INVALID');
+    const gone = await courier('carol', 'channel', 'show', '--invite', link);
+    expect(gone.code).toBe(1);
+    expect(gone.err).toContain('CHANNEL_INVITE_INVALID');
   });
 });

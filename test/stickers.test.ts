@@ -1,5 +1,5 @@
 /**
- * Issue 16, stickers on the server: packs created and read by short name, uploads checked by
+ * Issue 16, stickers on the server, on SQLite and on PostgreSQL: packs created and read by short name, uploads checked by
  * content (a PNG sent as WebP, an oversized image, a non-image, too many frames are refused with
  * typed errors and nothing is stored; an animated WebP is accepted), images served with strong
  * cache headers, owner-only changes, a sticker message between two devices, export and erasure.
@@ -17,7 +17,7 @@ import { failure } from './support/failure.ts';
 
 const MAX_BYTES = 256 * 1024;
 
-describe('sticker packs', () => {
+describe.each(['sqlite', 'postgres'] as const)('sticker packs on %s', (storage) => {
   let server: TestServer;
   let alice: TestUser;
   let bob: TestUser;
@@ -25,7 +25,10 @@ describe('sticker packs', () => {
   const storedImages = async () => (server.app.stickers as unknown as { blobs: FsBlobStore }).blobs.list();
 
   beforeAll(async () => {
-    server = await startTestServer({ config: { stickers: { maxBytes: MAX_BYTES, maxFrames: 8 } } });
+    server = await startTestServer({
+      storage,
+      config: { stickers: { maxBytes: MAX_BYTES, maxFrames: 8 } },
+    });
     [alice, bob] = await Promise.all([server.register(nextPhone()), server.register(nextPhone())]);
     api = new StickerApi(alice.http);
   });

@@ -84,8 +84,20 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
     expect(await owner.page.locator('.channel-manage').textContent()).toContain(
       'went to their devices end to end',
     );
+    // The Manage panel lists who runs the channel, by name and @username, never a phone number.
+    const ownerList = owner.page.getByRole('list', { name: 'Owner and admins' });
+    await ownerList.locator('li').filter({ hasText: 'Ada' }).waitFor({ timeout: 30_000 });
+    const listed = await ownerList.locator('li').allTextContents();
+    expect(listed).toHaveLength(2);
+    expect(listed[0]).toContain('Olivia');
+    expect(listed[0]).toContain('owner · you');
+    expect(listed[1]).toContain(`@${admin.username}`);
+    expect(listed[1]).toContain('admin since');
+    // (Usernames here end in the phone's last digits: the whole number is what must never show.)
+    for (const person of [owner, admin]) expect(listed.join(' ')).not.toContain(person.phone.slice(1, -2));
+    expect(await ownerList.getByRole('button', { name: /^Remove .* as admin$/ }).count()).toBe(1);
     await check(owner.page, 'channel-manage-admins');
-    step('admin named');
+    step('admin named and listed');
 
     // Ada's browser checks the key (sender is the owner, she is an admin, the key is the channel's),
     // keeps it in the worker's IndexedDB and says so.
@@ -104,6 +116,14 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
     const note = await admin.page.locator('#composer-public-note').textContent();
     expect(note).toContain('not end-to-end encrypted');
     expect(note).toContain('Attached files are readable by anyone who can read the channel');
+    // Ada, an admin, sees the same list in her Manage panel, without Remove buttons (the owner's).
+    await admin.page.getByRole('button', { name: 'Manage' }).click();
+    const adaList = admin.page.getByRole('list', { name: 'Owner and admins' });
+    await adaList.locator('li').filter({ hasText: 'admin since' }).waitFor({ timeout: 30_000 });
+    expect(await adaList.locator('li').first().textContent()).toContain('Olivia');
+    expect(await adaList.locator('li').nth(1).textContent()).toContain('· you');
+    expect(await adaList.getByRole('button').count()).toBe(0);
+    await admin.page.getByRole('button', { name: 'Manage' }).click();
     step('admin holds the key');
 
     // Ada posts a photo (the picker of the composer; a preview is made on her page).
@@ -182,9 +202,9 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
     step('the key sent again reached the admin’s new device');
 
     // The owner takes the role back: the server refuses Ada's posts though her devices keep the key.
-    await owner.page.getByLabel('Username or phone number').fill(`@${admin.username}`);
-    await owner.page.getByRole('button', { name: 'Remove admin' }).click();
+    await ownerList.getByRole('button', { name: 'Remove Ada as admin' }).click();
     await owner.page.getByText('Ada is no longer an admin').waitFor();
+    await expect.poll(() => ownerList.locator('li').count(), { timeout: 30_000 }).toBe(1);
     await admin.page.getByLabel('Post to the channel').fill('Still here?');
     await admin.page.getByRole('button', { name: 'Post', exact: true }).click();
     await admin.page

@@ -158,6 +158,7 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await owner.page.getByRole('button', { name: 'New channel' }).click();
     await owner.page.getByLabel(/^Name/).fill(`inner_${suffix}`);
     await owner.page.getByLabel('Title').fill('Inner Circle');
+    await owner.page.getByLabel(/^Description/).fill('Plans for the\nsummer fair');
     await owner.page.getByRole('radio', { name: /Private/ }).check();
     await owner.page.getByRole('button', { name: 'Create channel' }).click();
     await owner.page.getByRole('heading', { name: 'Inner Circle' }).waitFor();
@@ -180,17 +181,30 @@ describe('channels in the web app (Chromium)', { timeout: 600_000 }, () => {
     await reader.page.getByLabel('Find a channel by @name, or open an invite link').fill(`@inner_${suffix}`);
     await reader.page.getByRole('button', { name: 'Find' }).click();
     await reader.page.getByRole('alert').filter({ hasText: 'No such channel, or it is private' }).waitFor();
+    // A revoked link shows no channel and nothing to join.
     await reader.page.goto(revoked);
     await reader.page.getByRole('heading', { name: 'Invitation to a channel' }).waitFor();
-    await reader.page.getByRole('button', { name: 'Subscribe' }).click();
     await reader.page
       .getByRole('alert')
       .filter({ hasText: 'The invite link is unknown or was revoked.' })
-      .waitFor();
+      .waitFor({ timeout: 30_000 });
+    expect(await reader.page.getByRole('button', { name: 'Join' }).isDisabled()).toBe(true);
+    // A live link previews the private channel (title, name, subscribers, key) without joining it.
     await reader.page.goto(live);
-    await reader.page.getByRole('button', { name: 'Subscribe' }).and(reader.page.locator(':enabled')).click();
-    await reader.page.getByRole('heading', { name: 'Inner Circle' }).waitFor();
+    const preview = reader.page.locator('.channel-preview');
+    await preview.getByRole('heading', { name: 'Inner Circle' }).waitFor({ timeout: 30_000 });
+    expect(await preview.locator('.channel-facts').textContent()).toContain(`@inner_${suffix}`);
+    expect(await preview.locator('.subscriber-count').textContent()).toBe('1');
+    expect(await preview.locator('.channel-description').textContent()).toBe('Plans for the\nsummer fair');
+    expect(await preview.locator('.fingerprint').textContent()).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){7}$/);
+    await openChannels(reader.page);
+    const mine = reader.page.getByRole('list', { name: 'Your channels' });
+    await mine.getByText(/@/).first().waitFor({ timeout: 30_000 });
+    expect(await mine.textContent()).not.toContain('Inner Circle');
+    await reader.page.goto(live);
+    await reader.page.getByRole('button', { name: 'Join' }).and(reader.page.locator(':enabled')).click();
     await post(reader.page, 'Members only').waitFor();
+    await reader.page.getByRole('heading', { name: 'Inner Circle' }).waitFor();
     step('joined by invite link');
 
     // The server alters a stored post and then swaps the channel's key: the reader's app rejects the

@@ -18,7 +18,8 @@ export class DropProxy {
 
   constructor(private readonly target: { host: string; port: number }) {}
 
-  async start(): Promise<string> {
+  /** Listens on `port` (0: any free port; the same port again to come back after `stop`). */
+  async start(port = 0): Promise<string> {
     this.server = createServer((client) => {
       const upstream = connect(this.target.port, this.target.host);
       this.sockets.add(client).add(upstream);
@@ -51,7 +52,7 @@ export class DropProxy {
       upstream.on('error', forget);
       client.on('close', forget);
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     const address = this.server.address() as { port: number };
     this.url = `http://127.0.0.1:${address.port}`;
     return this.url;
@@ -65,6 +66,16 @@ export class DropProxy {
   /** Cuts every connection once `bytes` more downstream bytes (server to client) have passed (once). */
   dropDownstreamAfter(bytes: number): void {
     this.dropDownAt = this.downstreamBytes + bytes;
+  }
+
+  /** Cuts every open connection now (clients see their sockets close and may connect again). */
+  cut(): void {
+    this.drops += 1;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
   }
 
   async stop(): Promise<void> {

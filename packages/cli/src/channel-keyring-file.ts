@@ -1,5 +1,5 @@
 import { decodeBase64, encodeBase64 } from '@courier/protocol';
-import type { ChannelKeyring } from '@courier/sdk';
+import { type ChannelKeyring, type HeldChannelKeyHandover, handoverKey } from '@courier/sdk';
 import { readJson, writeFileAtomic } from './atomic-file.ts';
 
 interface KeyringFile {
@@ -7,11 +7,14 @@ interface KeyringFile {
   /** Secret channel keys of channels this device posts in, base64. */
   secrets: Record<string, string>;
   cursors: Record<string, number>;
+  /** Handed-over channel keys not checked with the server yet, by `<groupId>#<seq>`. */
+  handovers: Record<string, HeldChannelKeyHandover>;
 }
 
 /**
  * The profile's channel keyring in one file (0600): pinned channel keys, the secret keys of the
- * channels this device posts in, and how far it has read each channel. Every change re-reads the
+ * channels this device posts in, how far it has read each channel, and handed-over keys that could not
+ * be checked with the server yet (checked again by the next command that receives). Every change re-reads the
  * file first, so a `listen` and a `channel post` of one profile do not undo each other's changes.
  */
 export class ChannelKeyringFile implements ChannelKeyring {
@@ -19,7 +22,12 @@ export class ChannelKeyringFile implements ChannelKeyring {
 
   private read(): KeyringFile {
     const file = readJson<Partial<KeyringFile>>(this.path);
-    return { pins: file?.pins ?? {}, secrets: file?.secrets ?? {}, cursors: file?.cursors ?? {} };
+    return {
+      pins: file?.pins ?? {},
+      secrets: file?.secrets ?? {},
+      cursors: file?.cursors ?? {},
+      handovers: file?.handovers ?? {},
+    };
   }
 
   private change(edit: (file: KeyringFile) => void): void {
@@ -59,6 +67,21 @@ export class ChannelKeyringFile implements ChannelKeyring {
       delete f.pins[channelId];
       delete f.secrets[channelId];
       delete f.cursors[channelId];
+    });
+  }
+  heldHandovers(): HeldChannelKeyHandover[] {
+    return Object.values(this.read().handovers);
+  }
+  holdHandover(handover: HeldChannelKeyHandover): void {
+    this.change((f) => {
+      f.handovers[handoverKey(handover)] = handover;
+    });
+  }
+  dropHandover(groupId: string, seq: number): void {
+    const key = handoverKey({ groupId, seq });
+    if (!(key in this.read().handovers)) return;
+    this.change((f) => {
+      delete f.handovers[key];
     });
   }
 }

@@ -314,6 +314,7 @@ channel
   .command('create <name> <title...>')
   .description('create a channel (@name, title); public unless --private')
   .option('--private', 'joined only with an invite link')
+  .option('--description <text>', 'what the channel says of itself (shown on its page and in previews)')
   .action(call(channels, 'createChannel'));
 channel
   .command('post <channel> [text...]')
@@ -339,8 +340,9 @@ channel
 channel.command('unsubscribe <channel>').action(call(channels, 'unsubscribeChannel'));
 channel
   .command('show [channel]')
-  .description('your channels, or a channel and its posts')
+  .description('your channels, or a channel and its posts, or (--invite) what an invite link leads to')
   .option('--last <n>', 'how many posts to show', '20')
+  .option('--invite <link>', "an invite link's channel (title, name, subscribers, key) without joining")
   .action(call(channels, 'showChannel'));
 channel
   .command('invite <channel>')
@@ -355,6 +357,10 @@ channelAdmin
   .command('add <channel> <who>')
   .description('make someone an admin and send them the channel key in your direct chat')
   .action(call(channelAdmins, 'addChannelAdmin'));
+channelAdmin
+  .command('list <channel>')
+  .description("the channel's owner and admins (owner and admins only)")
+  .action(call(channelAdmins, 'listChannelAdmins'));
 channelAdmin
   .command('remove <channel> <who>')
   .description('take the admin role back (the server refuses their posts from now on)')

@@ -344,7 +344,7 @@ export const errorCatalog = {
   CHANNEL_INVALID: {
     status: 400,
     message:
-      'A channel has a title of 1 to 128 characters without control characters, a visibility (public or private) and a 32-byte Ed25519 public key.',
+      'A channel has a title of 1 to 128 characters without control characters, a description of at most 512 characters (line breaks allowed), a visibility (public or private) and a 32-byte Ed25519 public key.',
   },
   CHANNEL_NOT_ADMIN: { status: 403, message: "Only the channel's owner and admins may do this." },
   CHANNEL_NOT_OWNER: { status: 403, message: "Only the channel's owner may do this." },

@@ -190,6 +190,7 @@ export {
   channelPostSignedBytes,
   channelPublicKeyOf,
   generateChannelKey,
+  MAX_CHANNEL_DESCRIPTION_LENGTH,
   MAX_CHANNEL_PAGE,
   MAX_CHANNEL_POST_BYTES,
   MAX_CHANNEL_TITLE_LENGTH,
@@ -197,6 +198,8 @@ export {
   verifyChannelPost,
 } from './channels/channel-post.ts';
 export type {
+  ChannelAdminView,
+  ChannelInvitePreview,
   ChannelInviteView,
   ChannelPostBody,
   ChannelPostFields,

@@ -140,5 +140,5 @@ export type {
   ChannelPost,
 } from './channels/channel-client.ts';
 export type { ChannelKeyContent } from './content/channel-key-content.ts';
-export { MemoryChannelKeyring } from './channels/channel-keyring.ts';
-export type { ChannelKeyring } from './channels/channel-keyring.ts';
+export { handoverKey, MemoryChannelKeyring } from './channels/channel-keyring.ts';
+export type { ChannelKeyring, HeldChannelKeyHandover } from './channels/channel-keyring.ts';

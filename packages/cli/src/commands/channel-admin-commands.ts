@@ -24,6 +24,23 @@ export async function addChannelAdmin(ctx: CommandContext, channel: string, who:
   ]);
 }
 
+/**
+ * `courier channel admin list <channel>`: the owner and the admins, by @username and display name
+ * (never a phone number); only the owner and admins may ask (CHANNEL_NOT_ADMIN otherwise).
+ */
+export async function listChannelAdmins(ctx: CommandContext, channel: string): Promise<void> {
+  const client = channelClient(ctx);
+  const view = await client.show(channel);
+  const admins = await client.admins(view.channelId);
+  show(ctx.io, ctx.json, { channelId: view.channelId, admins }, () => [
+    `Owner and admins of @${printable(view.name)}:`,
+    ...admins.map(
+      (a) =>
+        `${a.role === 'owner' ? 'owner' : 'admin'}  ${a.username ? `@${printable(a.username)}` : '(no username)'}${a.displayName ? `  ${printable(a.displayName)}` : ''}  since ${new Date(a.sinceMs).toISOString().slice(0, 10)}  (${a.accountId})`,
+    ),
+  ]);
+}
+
 /** `courier channel admin remove <channel> <who>`: the server refuses their posts from now on. */
 export async function removeChannelAdmin(ctx: CommandContext, channel: string, who: string): Promise<void> {
   const client = channelClient(ctx);

@@ -69,10 +69,15 @@ export async function createChannel(
   ctx: CommandContext,
   name: string,
   title: string[],
-  options: { private?: boolean },
+  options: { private?: boolean; description?: string },
 ): Promise<void> {
   const client = channelClient(ctx);
-  const channel = await client.create(name, title.join(' '), options.private ? 'private' : 'public');
+  const channel = await client.create(
+    name,
+    title.join(' '),
+    options.private ? 'private' : 'public',
+    options.description ?? '',
+  );
   // The account's other devices get the key too (end to end), so that they can post.
   let shared = '';
   if ((await ctx.profile.http().devices()).length > 1) {
@@ -240,13 +245,44 @@ export async function unsubscribeChannel(ctx: CommandContext, channel: string): 
   ]);
 }
 
-/** Without a channel: the channels subscribed to. With one: the channel and its posts, each checked. */
+/** The token of an invite link (`…/#channel-invite=<token>`), or the text itself when it is a bare token. */
+function inviteToken(text: string): string {
+  const at = text.indexOf(INVITE_MARK);
+  return at >= 0 ? text.slice(at + INVITE_MARK.length) : text.trim();
+}
+
+/**
+ * `courier channel show --invite <link or token>` (or an invite link as the channel): what the link
+ * leads to, before joining — nothing is subscribed or pinned.
+ */
+async function showInvite(ctx: CommandContext, client: ChannelClient, invite: string): Promise<void> {
+  const preview = await client.previewInvite(inviteToken(invite));
+  const joined = preview.myRole !== null;
+  show(ctx.io, ctx.json, { preview }, () => [
+    `Invitation to @${printable(preview.name)}  "${printable(preview.title)}"  ${preview.visibility}, ${preview.subscriberCount} subscriber${preview.subscriberCount === 1 ? '' : 's'}`,
+    ...(preview.description ? preview.description.split('\n').map(printable) : []),
+    `Key: ${preview.keyFingerprint} (joining pins it; every post is checked against it). Posts are ${PUBLIC_NOTE}.`,
+    joined
+      ? `You are already in it (${preview.myRole}).`
+      : `Not joined yet: "courier channel subscribe '${printable(invite)}'" joins.`,
+  ]);
+}
+
+/**
+ * Without a channel: the channels subscribed to. With one: the channel and its posts, each checked.
+ * With `--invite` (or an invite link as the channel): the invite's preview, without joining.
+ */
 export async function showChannel(
   ctx: CommandContext,
   channel: string | undefined,
-  options: { last?: string },
+  options: { last?: string; invite?: string },
 ): Promise<void> {
   const client = channelClient(ctx);
+  const invite = options.invite ?? (channel?.includes(INVITE_MARK) ? channel : undefined);
+  if (invite !== undefined) {
+    await showInvite(ctx, client, invite);
+    return;
+  }
   if (channel === undefined) {
     const channels = await client.list();
     show(ctx.io, ctx.json, channels, () =>
@@ -272,6 +308,7 @@ export async function showChannel(
   const shown = [...newest.values()].sort((a, b) => a.seq - b.seq).slice(-Math.max(1, last));
   show(ctx.io, ctx.json, { channel: view, posts: shown }, () => [
     describeChannel(view),
+    ...(view.description ? view.description.split('\n').map(printable) : []),
     `Key: ${channelKeyText(view.publicKey)}. Posts are ${PUBLIC_NOTE}.`,
     ...shown.map((p) => describePost(view.name, p)),
   ]);
@@ -339,7 +376,7 @@ export function followChannelKeys(ctx: CommandContext, secure: SecureClient): vo
   });
   client.on('problem', (error) =>
     ctx.io.err(
-      `(a channel key arrived but could not be checked now: ${error.code}; ask the channel owner to send it again with "courier channel admin send-key")`,
+      `(a channel key arrived but could not be checked now: ${error.code}; it is kept in this profile and checked again when the server can be reached — on reconnect, or by the next command that receives)`,
     ),
   );
 }

@@ -10,6 +10,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 /** A channel's public name: 5 to 32 of a-z, 0-9 and _ (shown with a leading @). */
 export const CHANNEL_NAME_PATTERN = /^[a-z0-9_]{5,32}$/;
 export const MAX_CHANNEL_TITLE_LENGTH = 128;
+/** The longest description (what a channel says of itself; line breaks allowed). */
+export const MAX_CHANNEL_DESCRIPTION_LENGTH = 512;
 /** The largest post body (the encoded content) a server takes. */
 export const MAX_CHANNEL_POST_BYTES = 32 * 1024;
 /** A post id: 32 characters of base64url (24 random bytes), chosen by the posting client. */
@@ -25,6 +27,8 @@ export interface ChannelView {
   channelId: string;
   name: string;
   title: string;
+  /** What the channel says of itself ('' when nothing). */
+  description: string;
   visibility: ChannelVisibility;
   /** The channel's Ed25519 public key, base64 (32 bytes): every post is signed by it. */
   publicKey: string;
@@ -62,6 +66,8 @@ export interface ChannelPostView {
 export interface CreateChannelBody {
   name: string;
   title: string;
+  /** Optional, at most MAX_CHANNEL_DESCRIPTION_LENGTH characters. */
+  description?: string;
   visibility: ChannelVisibility;
   publicKey: string;
 }
@@ -89,6 +95,38 @@ export interface ChannelInviteView {
   token?: string;
   createdAtMs: number;
   revokedAtMs: number | null;
+}
+
+/**
+ * GET /v1/channels/:channelId/admins (the owner and admins only): who runs the channel, the owner
+ * first. People are named by @username and display name, never by phone number.
+ */
+export interface ChannelAdminView {
+  accountId: string;
+  role: 'owner' | 'admin';
+  username: string | null;
+  displayName: string;
+  /** When the account was named admin (the owner: when the channel was made). */
+  sinceMs: number;
+}
+
+/**
+ * POST /v1/channels/previews `{ invite }`: what a live invite link leads to, shown before joining
+ * (nothing is subscribed or counted). An unknown or revoked token is CHANNEL_INVITE_INVALID.
+ */
+export interface ChannelInvitePreview {
+  channelId: string;
+  name: string;
+  title: string;
+  description: string;
+  visibility: ChannelVisibility;
+  subscriberCount: number;
+  /** The channel's Ed25519 public key, base64: the key joining pins. */
+  publicKey: string;
+  /** `channelKeyFingerprint` of it, as people compare it (clients compute it again from `publicKey`). */
+  keyFingerprint: string;
+  /** The caller's relation to the channel already (null: not in it yet). */
+  myRole: ChannelRole | null;
 }
 
 /** What a signature covers: the channel, the post, its revision, whether it is a deletion, the body. */

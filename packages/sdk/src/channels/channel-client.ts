@@ -1,4 +1,6 @@
 import {
+  type ChannelAdminView,
+  type ChannelInvitePreview,
   type ChannelInviteView,
   type ChannelPostBody,
   type ChannelPostsPage,
@@ -31,7 +33,7 @@ import {
 } from '../media/media-transfer.ts';
 import type { PlaintextSource } from '../media/plaintext-source.ts';
 import type { SecureClient, SecureClientEvents } from '../mls/secure-client.ts';
-import type { ChannelKeyring } from './channel-keyring.ts';
+import { type ChannelKeyring, handoverKey } from './channel-keyring.ts';
 
 /**
  * A channel post as the subscriber's client judged it. `verified`: the channel key pinned on
@@ -91,7 +93,10 @@ export interface ChannelClientEvents extends Record<string, unknown> {
   post: ChannelPost;
   /** The server shows a channel key other than the one pinned: posts are checked against the pinned key. */
   key_changed: ChannelKeyChange;
-  /** A live update could not be read (it is read again with the next signal or sync). */
+  /**
+   * A live update could not be read (it is read again with the next signal or sync), or a
+   * handed-over key could not be checked now (it is kept and checked again on reconnect).
+   */
   problem: CourierError;
   /** A handed-over channel key was checked (see `followKeys`): imported, or refused and why. */
   key_handover: ChannelKeyOutcome;
@@ -122,14 +127,23 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     super();
   }
 
-  /** Creates a channel: its key pair is made here, and only the public key goes to the server. */
-  async create(name: string, title: string, visibility: ChannelVisibility): Promise<ChannelView> {
+  /**
+   * Creates a channel: its key pair is made here, and only the public key goes to the server. A
+   * description (optional) is what the channel says of itself, shown on its page and in previews.
+   */
+  async create(
+    name: string,
+    title: string,
+    visibility: ChannelVisibility,
+    description = '',
+  ): Promise<ChannelView> {
     const { secretKey, publicKey } = generateChannelKey();
     const view = await this.http.call<ChannelView>('POST', '/v1/channels', {
       name,
       title,
       visibility,
       publicKey: encodeBase64(publicKey),
+      ...(description.trim() === '' ? {} : { description }),
     });
     this.keyring.setSecretKey(view.channelId, secretKey);
     this.keyring.pin(view.channelId, view.publicKey);
@@ -168,6 +182,27 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     const view = await this.http.call<ChannelView>('POST', '/v1/channels/subscriptions', by);
     this.checkKey(view);
     return view;
+  }
+
+  /**
+   * What an invite link leads to, before joining: title, @name, subscriber count and key (nothing
+   * is subscribed, pinned or counted). `keyFingerprint` is computed here from the key the server
+   * shows, the key joining would pin. An unknown or revoked token is CHANNEL_INVITE_INVALID.
+   */
+  async previewInvite(token: string): Promise<ChannelInvitePreview> {
+    const preview = await this.http.call<ChannelInvitePreview>('POST', '/v1/channels/previews', {
+      invite: token,
+    });
+    return { ...preview, keyFingerprint: channelKeyText(preview.publicKey) };
+  }
+
+  /** The channel's owner and admins, by @username and display name (the owner's and admins' devices only). */
+  async admins(channelId: string): Promise<ChannelAdminView[]> {
+    const { admins } = await this.http.call<{ admins: ChannelAdminView[] }>(
+      'GET',
+      `/v1/channels/${encodeURIComponent(channelId)}/admins`,
+    );
+    return admins;
   }
 
   /** Deletes a channel (the owner only): its posts, their media, subscriptions and invites go. */
@@ -381,20 +416,52 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
 
   /**
    * Imports channel keys handed over to this device as they arrive in its chats (`receiveKey`) and
-   * reports each (`key_handover`); a check the server could not answer is a `problem`. Returns a
-   * function that stops following.
+   * reports each (`key_handover`). A handover is kept in the keyring (durably, on a device that
+   * keeps its keyring) before it is checked, and dropped once the server answered the check, so one
+   * that arrives while the server cannot be asked is not lost: it is reported once as a `problem`,
+   * stays held, and is checked again whenever the connection is ready again (and at once, for any
+   * held from an earlier run), then imported or refused. Returns a function that stops following.
    */
   followKeys(secure: Pick<SecureClient, 'on'>): () => void {
-    return secure.on('channel_key', (handover) => {
-      this.receiveKey(handover).then(
-        (outcome) => this.emit('key_handover', outcome),
-        (error: unknown) =>
-          this.emit(
-            'problem',
-            error instanceof CourierError ? error : new CourierError('SERVER_UNAVAILABLE', { cause: error }),
-          ),
-      );
+    const offKey = secure.on('channel_key', (handover) => {
+      this.keyring.holdHandover(handover);
+      void this.checkHeld(handover, true);
     });
+    const offState = secure.on('state', (state) => {
+      if (state === 'ready') void this.retryHeldKeys();
+    });
+    void this.retryHeldKeys();
+    return () => {
+      offKey();
+      offState();
+    };
+  }
+
+  /** Checks every held handover again; each the server answered is reported and no longer held. */
+  async retryHeldKeys(): Promise<void> {
+    for (const handover of this.keyring.heldHandovers()) await this.checkHeld(handover, false);
+  }
+
+  /** Keys of the handovers being checked now (a reconnect during a check does not check twice). */
+  private readonly checking = new Set<string>();
+
+  private async checkHeld(handover: ChannelKeyHandover, reportFailure: boolean): Promise<void> {
+    const key = handoverKey(handover);
+    if (this.checking.has(key)) return;
+    this.checking.add(key);
+    try {
+      const outcome = await this.receiveKey(handover);
+      this.keyring.dropHandover(handover.groupId, handover.seq);
+      this.emit('key_handover', outcome);
+    } catch (error) {
+      if (reportFailure)
+        this.emit(
+          'problem',
+          error instanceof CourierError ? error : new CourierError('SERVER_UNAVAILABLE', { cause: error }),
+        );
+    } finally {
+      this.checking.delete(key);
+    }
   }
 
   async setAdmin(channelId: string, accountId: string, admin: boolean): Promise<void> {

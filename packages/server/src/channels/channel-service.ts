@@ -2,16 +2,20 @@ import { createHash } from 'node:crypto';
 import {
   CHANNEL_NAME_PATTERN,
   CHANNEL_POST_ID_PATTERN,
+  type ChannelAdminView,
+  type ChannelInvitePreview,
   type ChannelInviteView,
   type ChannelPostBody,
   type ChannelPostsPage,
   type ChannelPostView,
   type ChannelView,
   CourierError,
+  channelKeyFingerprint,
   type CreateChannelBody,
   decodeBase64,
   encodeBase64,
   isId,
+  MAX_CHANNEL_DESCRIPTION_LENGTH,
   MAX_CHANNEL_PAGE,
   MAX_CHANNEL_POST_BYTES,
   MAX_CHANNEL_TITLE_LENGTH,
@@ -106,11 +110,15 @@ export class ChannelService {
     const name = normaliseChannelName(body.name);
     if (!CHANNEL_NAME_PATTERN.test(name)) throw new CourierError('CHANNEL_NAME_INVALID');
     const title = body.title.trim();
+    const description = (body.description ?? '').trim();
     const publicKey = decodeBase64(body.publicKey);
     if (
       title.length === 0 ||
       title.length > MAX_CHANNEL_TITLE_LENGTH ||
       UNSAFE_TEXT_PATTERN.test(title) ||
+      description.length > MAX_CHANNEL_DESCRIPTION_LENGTH ||
+      // Line breaks are a description's own; other control and direction characters are not.
+      UNSAFE_TEXT_PATTERN.test(description.replaceAll('\n', ' ')) ||
       (body.visibility !== 'public' && body.visibility !== 'private') ||
       publicKey?.length !== 32
     )
@@ -120,6 +128,7 @@ export class ChannelService {
       id: newId('channel', this.deps.random),
       name,
       title,
+      description,
       visibility: body.visibility,
       ownerAccountId: accountId,
       publicKey,
@@ -175,10 +184,7 @@ export class ChannelService {
     await this.takeSubscriptionChange(accountId);
     let channel: ChannelRow | undefined;
     if ('invite' in by) {
-      const invite = await this.storage.channelInvites.byTokenHash(hashToken(by.invite));
-      if (!invite || invite.revokedAt !== null) throw new CourierError('CHANNEL_INVITE_INVALID');
-      channel = await this.storage.channels.byId(invite.channelId);
-      if (!channel) throw new CourierError('CHANNEL_INVITE_INVALID');
+      channel = await this.channelOfInvite(by.invite);
     } else {
       channel = await this.find(by.name);
       if (channel.visibility === 'private') {
@@ -364,6 +370,66 @@ export class ChannelService {
   }
 
   /**
+   * Who runs the channel, for its owner and admins only: the owner first, then the admins in the
+   * order they were named, by @username and display name (never a phone number).
+   */
+  async admins(accountId: string, channelId: string): Promise<ChannelAdminView[]> {
+    const channel = await this.requireAdmin(accountId, channelId);
+    const named = await this.storage.channels.admins(channel.id);
+    const accounts = new Map(
+      (await this.storage.accounts.byIds([channel.ownerAccountId, ...named.map((a) => a.accountId)])).map(
+        (a) => [a.id, a],
+      ),
+    );
+    const people = [
+      { accountId: channel.ownerAccountId, role: 'owner' as const, sinceMs: channel.createdAt },
+      ...named.map((a) => ({ accountId: a.accountId, role: 'admin' as const, sinceMs: a.addedAt })),
+    ];
+    return people.flatMap((p) => {
+      const account = accounts.get(p.accountId);
+      return account ? [{ ...p, username: account.username, displayName: account.displayName }] : [];
+    });
+  }
+
+  /**
+   * What a live invite link leads to, before joining: the channel's title, name, subscriber count and
+   * key. Nothing is subscribed or counted. Asking counts against the same per-account window as
+   * subscribing, so tokens cannot be probed at speed; an unknown or revoked token is CHANNEL_INVITE_INVALID.
+   */
+  async previewInvite(accountId: string, token: string): Promise<ChannelInvitePreview> {
+    await this.takeSubscriptionChange(accountId, 'channel-invite-preview');
+    const channel = await this.channelOfInvite(token);
+    const subscribed = await this.storage.channelSubscriptions.get(accountId, channel.id);
+    const role = (await this.roleOf(this.storage, channel, accountId)) ?? (subscribed ? 'subscriber' : null);
+    const { channelId, name, title, description, visibility, subscriberCount, publicKey, myRole } = this.view(
+      channel,
+      0,
+      role,
+    );
+    const keyFingerprint = channelKeyFingerprint(channel.publicKey);
+    return {
+      channelId,
+      name,
+      title,
+      description,
+      visibility,
+      subscriberCount,
+      publicKey,
+      keyFingerprint,
+      myRole,
+    };
+  }
+
+  /** The channel a live invite token admits to; CHANNEL_INVITE_INVALID for an unknown or revoked one. */
+  private async channelOfInvite(token: string): Promise<ChannelRow> {
+    const invite = await this.storage.channelInvites.byTokenHash(hashToken(token));
+    if (!invite || invite.revokedAt !== null) throw new CourierError('CHANNEL_INVITE_INVALID');
+    const channel = await this.storage.channels.byId(invite.channelId);
+    if (!channel) throw new CourierError('CHANNEL_INVITE_INVALID');
+    return channel;
+  }
+
+  /**
    * The owner names an admin (who is subscribed, if not yet, and must then get the channel key from
    * the owner's device, end to end, to sign posts) or takes the role back: from then on the server
    * refuses the account's posts, though its devices keep the shared key (a new key is a new channel).
@@ -461,12 +527,13 @@ export class ChannelService {
 
   /**
    * Counts one subscribe or unsubscribe of the account (tried ones too, so that names and invite
-   * tokens cannot be probed at speed): CHANNEL_RATE_LIMITED past the window's limit.
+   * tokens cannot be probed at speed): CHANNEL_RATE_LIMITED past the window's limit. Invite previews
+   * are counted the same way in a bucket of their own.
    */
-  private async takeSubscriptionChange(accountId: string): Promise<void> {
+  private async takeSubscriptionChange(accountId: string, bucket = 'channel-subscription'): Promise<void> {
     const { subscriptionChanges: max, subscriptionWindowMs: windowMs } = this.limits;
     const now = this.deps.clock.now();
-    if (!(await this.storage.rateLimits.take(`channel-subscription:${accountId}`, now, windowMs, max)))
+    if (!(await this.storage.rateLimits.take(`${bucket}:${accountId}`, now, windowMs, max)))
       throw new CourierError('CHANNEL_RATE_LIMITED', {
         details: { retryAfterMs: windowMs },
       });
@@ -555,6 +622,7 @@ export class ChannelService {
       channelId: channel.id,
       name: channel.name,
       title: channel.title,
+      description: channel.description,
       visibility: channel.visibility,
       publicKey: encodeBase64(channel.publicKey),
       createdAtMs: channel.createdAt,

@@ -173,6 +173,7 @@ export async function collectAccountData(
       channelId: c.id,
       name: c.name,
       title: c.title,
+      description: c.description,
       visibility: c.visibility,
       subscribers: c.subscriberCount,
       posts: c.lastSeq,

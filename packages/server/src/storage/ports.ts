@@ -809,6 +809,8 @@ export interface ChannelRow {
   id: string;
   name: string;
   title: string;
+  /** '' when the channel has none. */
+  description: string;
   visibility: ChannelVisibilityRow;
   ownerAccountId: string;
   publicKey: Uint8Array;

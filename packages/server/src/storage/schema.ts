@@ -455,6 +455,8 @@ export interface ChannelsTable {
   /** The @name, unique, lower case. */
   name: string;
   title: string;
+  /** What the channel says of itself ('' when none). */
+  description: string;
   /** public or private */
   visibility: string;
   owner_account_id: string;

@@ -2222,6 +2222,7 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       id: f.id('c'),
       name: `ch_${randomBytes(6).toString('hex')}`,
       title: 'T',
+      description: 'About\nthis channel',
       visibility: 'public',
       ownerAccountId: f.id('u'),
       publicKey: randomBytes(32),
@@ -2249,7 +2250,11 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       const row = channelRow();
       expect(await storage.channels.insert(row)).toBe(true);
       expect(await storage.channels.insert(channelRow({ name: row.name }))).toBe(false);
-      expect(await storage.channels.byName(row.name)).toMatchObject({ id: row.id, visibility: 'public' });
+      expect(await storage.channels.byName(row.name)).toMatchObject({
+        id: row.id,
+        visibility: 'public',
+        description: 'About\nthis channel',
+      });
       expect(sameBytes((await storage.channels.byId(row.id))!.publicKey, row.publicKey)).toBe(true);
       expect(await storage.transaction((tx) => tx.channels.nextSeq(row.id))).toBe(1);
       expect(await storage.transaction((tx) => tx.channels.nextSeq(row.id))).toBe(2);

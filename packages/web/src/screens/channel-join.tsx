@@ -1,6 +1,7 @@
 /**
- * Joining and making channels (issue 16): the preview a channel link or @name leads to, with its
- * Subscribe button, and the form that makes a new channel. Both say that channel posts are public,
+ * Joining and making channels (issue 16): the preview a channel link, invite link or @name leads to
+ * (title, @name, subscriber count, key fingerprint; nothing joined yet), with its Subscribe or Join
+ * button, and the form that makes a new channel. Both say that channel posts are public,
  * not end-to-end encrypted.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -31,15 +32,23 @@ export function ChannelPreviewScreen(props: {
       props.onSubscribed(channel.channelId);
     });
 
-  const channel = preview?.kind === 'channel' ? preview.channel : undefined;
+  const channel = preview?.channel;
+  const byInvite = 'invite' in props.target;
   return (
     <section class="pane-body channel-preview" aria-labelledby="channel-preview-title">
       <button type="button" class="secondary" onClick={props.onBack}>
         Back to channels
       </button>
       <h2 id="channel-preview-title">
-        {channel ? channel.title : 'invite' in props.target ? 'Invitation to a channel' : 'Channel'}
+        {channel ? channel.title : byInvite ? 'Invitation to a channel' : 'Channel'}
       </h2>
+      {channel && byInvite && (
+        <p class="invite-note">
+          You were invited to this {channel.visibility === 'private' ? 'private ' : ''}channel. Nothing is
+          joined until you press Join; admins can revoke the link at any time.
+        </p>
+      )}
+      {channel?.description && <p class="channel-description">{channel.description}</p>}
       {channel && (
         <dl class="channel-facts">
           <dt>Name</dt>
@@ -47,27 +56,27 @@ export function ChannelPreviewScreen(props: {
           <dt>Kind</dt>
           <dd>{channel.visibility === 'private' ? 'Private channel' : 'Public channel'}</dd>
           <dt>Subscribers</dt>
-          <dd>{channel.subscriberCount}</dd>
+          <dd class="subscriber-count">{channel.subscriberCount}</dd>
           <dt>Channel key</dt>
           <dd class="fingerprint">{channel.key}</dd>
         </dl>
       )}
-      {preview?.kind === 'invite' && (
-        <p>
-          This link invites you to a channel. A private channel shows its name and posts only to people who
-          joined it: subscribe to see them. Admins can revoke a link at any time.
-        </p>
-      )}
       <p class="public-note">
-        {PUBLIC_NOTICE} When you subscribe, this app pins the channel’s key and checks every post against it.
+        {PUBLIC_NOTICE} When you {byInvite ? 'join' : 'subscribe'}, this app pins the channel’s key and checks
+        every post against it.
       </p>
       {channel && channel.myRole !== null ? (
         <button type="button" onClick={() => props.onSubscribed(channel.channelId)}>
           Open channel
         </button>
       ) : (
-        <button type="button" disabled={busy || (preview === undefined && error === '')} onClick={subscribe}>
-          Subscribe
+        <button
+          type="button"
+          // An invite that could not be shown (revoked, unknown) admits no one: nothing to press.
+          disabled={busy || (preview === undefined && (byInvite || error === ''))}
+          onClick={subscribe}
+        >
+          {byInvite ? 'Join' : 'Subscribe'}
         </button>
       )}
       <Alert text={error} />
@@ -78,6 +87,7 @@ export function ChannelPreviewScreen(props: {
 export function NewChannel(props: { onCreated: (channelId: string) => void; onBack: () => void }) {
   const [name, setName] = useState('');
   const [title, setTitle] = useState('');
+  const [description, setDescription] = useState('');
   const [visibility, setVisibility] = useState<'public' | 'private'>('public');
   const { error, busy, run } = useAction();
   return (
@@ -94,7 +104,7 @@ export function NewChannel(props: { onCreated: (channelId: string) => void; onBa
         onSubmit={(event) => {
           event.preventDefault();
           void run(async () => {
-            const channel = await device.createChannel(name, title, visibility);
+            const channel = await device.createChannel(name, title, visibility, description);
             props.onCreated(channel.channelId);
           });
         }}
@@ -114,6 +124,14 @@ export function NewChannel(props: { onCreated: (channelId: string) => void; onBa
           maxLength={128}
           value={title}
           onInput={(e) => setTitle(e.currentTarget.value)}
+        />
+        <label for="channel-description-input">Description (optional: what the channel is about)</label>
+        <textarea
+          id="channel-description-input"
+          maxLength={512}
+          rows={3}
+          value={description}
+          onInput={(e) => setDescription(e.currentTarget.value)}
         />
         <fieldset>
           <legend>Who can subscribe</legend>

@@ -1,6 +1,7 @@
 /**
- * Running a channel (issue 16): invite links (made, shown once, revoked) for its owner and admins,
- * and naming admins for its owner. Naming an admin hands them the channel's key end to end (in the
+ * Running a channel (issue 16): invite links (made, shown once, revoked) and the list of its owner
+ * and admins (by name and @username, never a phone number) for its owner and admins; naming and
+ * removing admins for its owner. Naming an admin hands them the channel's key end to end (in the
  * direct chat with them, which all their devices are in); "Send key again" sends it once more, for a
  * device that joined since or missed it, and the owner can send it to their own other devices.
  */
@@ -8,11 +9,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { channelLink } from '../ui/channel-link.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
-import type { ChannelInviteRow, ChannelSummary } from '../worker/types.ts';
+import type { ChannelAdminRow, ChannelInviteRow, ChannelSummary } from '../worker/types.ts';
 
 export function ChannelManage(props: { channel: ChannelSummary }) {
   const { channel } = props;
   const [invites, setInvites] = useState<ChannelInviteRow[] | undefined>();
+  const [admins, setAdmins] = useState<ChannelAdminRow[] | undefined>();
   const [made, setMade] = useState<{ inviteId: string; link: string } | undefined>();
   const [handle, setHandle] = useState('');
   const [said, setSaid] = useState('');
@@ -20,7 +22,12 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
 
   const load = () =>
     run(async () => {
-      setInvites(await device.channelInvites(channel.channelId));
+      const [i, a] = await Promise.all([
+        device.channelInvites(channel.channelId),
+        device.channelAdmins(channel.channelId),
+      ]);
+      setInvites(i);
+      setAdmins(a);
     });
   useEffect(() => {
     void load();
@@ -31,6 +38,7 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
       setSaid('');
       const name = await device.channelAdmin(channel.channelId, who, action);
       setHandle('');
+      if (action !== 'send-key') setAdmins(await device.channelAdmins(channel.channelId));
       setSaid(
         action === 'add'
           ? `${name} is an admin of @${channel.name}. The channel's key went to their devices end to end; they can post once it arrives.`
@@ -107,6 +115,49 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
           ))}
         </ul>
       )}
+      <h4 id="channel-admin-list-title">Owner and admins</h4>
+      {admins && (
+        <ul class="admin-list" aria-labelledby="channel-admin-list-title">
+          {admins.map((person) => (
+            <li key={person.accountId} data-account-id={person.accountId}>
+              <span>
+                {person.name}
+                {person.username && person.name !== `@${person.username}` && (
+                  <span class="tag"> @{person.username}</span>
+                )}
+                <span class="tag">
+                  {' '}
+                  ·{' '}
+                  {person.role === 'owner'
+                    ? 'owner'
+                    : `admin since ${new Date(person.sinceMs).toLocaleDateString()}`}
+                  {person.me ? ' · you' : ''}
+                </span>
+              </span>
+              {channel.myRole === 'owner' && person.role === 'admin' && (
+                <button
+                  type="button"
+                  class="secondary"
+                  aria-label={`Remove ${person.name} as admin`}
+                  disabled={busy}
+                  onClick={() =>
+                    void run(async () => {
+                      setSaid('');
+                      await device.removeChannelAdmin(channel.channelId, person.accountId);
+                      setAdmins(await device.channelAdmins(channel.channelId));
+                      setSaid(
+                        `${person.name} is no longer an admin of @${channel.name}. Their devices keep the key, but the server refuses their posts.`,
+                      );
+                    })
+                  }
+                >
+                  Remove
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
       {channel.myRole === 'owner' && (
         <form
           class="channel-admins"
@@ -115,7 +166,7 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
             admin('add');
           }}
         >
-          <h4>Admins</h4>
+          <h4>Name an admin</h4>
           <p>
             An admin gets the channel's secret key, end to end, and can post as the channel. The key cannot be
             taken back: removing an admin stops the server taking their posts.

@@ -156,6 +156,7 @@ export function ChannelView(props: {
           @{channel.name} · {channel.visibility === 'private' ? 'private' : 'public'} ·{' '}
           {channel.subscriberCount} subscriber{channel.subscriberCount === 1 ? '' : 's'}
         </span>
+        {channel.description && <p class="channel-description">{channel.description}</p>}
         {admin && (
           <button
             type="button"

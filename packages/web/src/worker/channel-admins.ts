@@ -49,11 +49,12 @@ export class ChannelAdmins {
           emit({ kind: 'channel', channelId: outcome.channelId });
         });
       }),
-      // The only problems this client reports here: a key that arrived but could not be checked.
+      // The only problems this client reports here: a key that arrived but could not be checked
+      // (kept in IndexedDB and checked again when the connection is back).
       client.on('problem', (error) =>
         emit({
           kind: 'problem',
-          message: `A channel key arrived but could not be checked (${error.message}); ask the owner to send it again.`,
+          message: `A channel key arrived but could not be checked now (${error.message}). This device keeps it and checks it again when the server can be reached.`,
         }),
       ),
     );

@@ -8,7 +8,13 @@
  * change is written through (in order) to IndexedDB.
  */
 import type { ChannelView } from '@courier/protocol';
-import type { AnyContent, ChannelKeyring, DecodedContent } from '@courier/sdk';
+import {
+  type AnyContent,
+  type ChannelKeyring,
+  type DecodedContent,
+  type HeldChannelKeyHandover,
+  handoverKey,
+} from '@courier/sdk';
 
 /** One post as held: its newest revision (a tombstone once deleted), or a post that failed verification. */
 export interface HeldChannelPost {
@@ -58,23 +64,35 @@ export class ChannelStore implements ChannelKeyring {
   private constructor(
     private readonly db: IDBDatabase,
     private readonly meta: Map<string, ChannelMeta>,
+    /** Handed-over channel keys not checked with the server yet (see the SDK's `followKeys`). */
+    private readonly handovers: Map<string, HeldChannelKeyHandover>,
   ) {}
 
   static async open(deviceId: string): Promise<ChannelStore> {
-    const open = indexedDB.open(`courier-channels-${deviceId}`, 1);
-    open.onupgradeneeded = () => {
-      open.result.createObjectStore('meta');
-      const posts = open.result.createObjectStore('posts', { keyPath: ['channelId', 'postId'] });
-      posts.createIndex('byOrder', ['channelId', 'order', 'seq']);
+    // Version 2 adds the `handovers` store (a version-1 database keeps its channels and posts).
+    const open = indexedDB.open(`courier-channels-${deviceId}`, 2);
+    open.onupgradeneeded = (event) => {
+      const db = open.result;
+      if (event.oldVersion < 1) {
+        db.createObjectStore('meta');
+        const posts = db.createObjectStore('posts', { keyPath: ['channelId', 'postId'] });
+        posts.createIndex('byOrder', ['channelId', 'order', 'seq']);
+      }
+      if (event.oldVersion < 2) db.createObjectStore('handovers');
     };
     const db = await request(open);
-    const tx = db.transaction('meta');
+    const tx = db.transaction(['meta', 'handovers']);
     const store = tx.objectStore('meta');
-    const [keys, values] = await Promise.all([
+    const [keys, values, held] = await Promise.all([
       request(store.getAllKeys()) as Promise<string[]>,
       request(store.getAll()) as Promise<ChannelMeta[]>,
+      request(tx.objectStore('handovers').getAll()) as Promise<HeldChannelKeyHandover[]>,
     ]);
-    return new ChannelStore(db, new Map(keys.map((k, i) => [k, values[i]!])));
+    return new ChannelStore(
+      db,
+      new Map(keys.map((k, i) => [k, values[i]!])),
+      new Map(held.map((h) => [handoverKey(h), h])),
+    );
   }
 
   /** Resolves once every change made so far is on disk. */
@@ -142,6 +160,30 @@ export class ChannelStore implements ChannelKeyring {
       const tx = this.db.transaction(['meta', 'posts'], 'readwrite');
       tx.objectStore('meta').delete(channelId);
       tx.objectStore('posts').delete(IDBKeyRange.bound([channelId, ''], [channelId, '\uffff'], false, false));
+      await done(tx);
+    });
+  }
+
+  heldHandovers(): HeldChannelKeyHandover[] {
+    return [...this.handovers.values()];
+  }
+
+  holdHandover(handover: HeldChannelKeyHandover): void {
+    const key = handoverKey(handover);
+    this.handovers.set(key, handover);
+    this.queue(async () => {
+      const tx = this.db.transaction('handovers', 'readwrite');
+      tx.objectStore('handovers').put(handover, key);
+      await done(tx);
+    });
+  }
+
+  dropHandover(groupId: string, seq: number): void {
+    const key = handoverKey({ groupId, seq });
+    if (!this.handovers.delete(key)) return;
+    this.queue(async () => {
+      const tx = this.db.transaction('handovers', 'readwrite');
+      tx.objectStore('handovers').delete(key);
       await done(tx);
     });
   }

@@ -29,6 +29,7 @@ import { fileOfHeld, held, rowOf } from './channel-post-forms.ts';
 import type { FileDescription } from './device-media.ts';
 import type { ChannelStore, HeldChannelPost } from './channel-store.ts';
 import type {
+  ChannelAdminRow,
   ChannelInviteRow,
   ChannelPostPage,
   ChannelPreview,
@@ -158,6 +159,8 @@ export class DeviceChannels {
       channelId: view.channelId,
       name: view.name,
       title: view.title,
+      // A view kept by an older version has none.
+      description: view.description ?? '',
       visibility: view.visibility,
       myRole: view.myRole,
       subscriberCount: view.subscriberCount,
@@ -330,8 +333,18 @@ export class DeviceChannels {
 
   // Making, finding, subscribing ------------------------------------------------------------------
 
-  async create(name: string, title: string, visibility: ChannelVisibility): Promise<ChannelSummary> {
-    const view = await this.client.create(name.trim().replace(/^@/, ''), title.trim(), visibility);
+  async create(
+    name: string,
+    title: string,
+    visibility: ChannelVisibility,
+    description = '',
+  ): Promise<ChannelSummary> {
+    const view = await this.client.create(
+      name.trim().replace(/^@/, ''),
+      title.trim(),
+      visibility,
+      description.trim(),
+    );
     this.remember(view);
     this.deps.store.setHeldFrom(view.channelId, 0);
     await this.deps.store.flushed();
@@ -342,17 +355,34 @@ export class DeviceChannels {
   }
 
   /**
-   * What a link or @name leads to. A public channel shows itself (nothing is pinned or subscribed
-   * yet); an invite shows nothing until used, as a private channel answers only its members.
+   * What a link or @name leads to, before subscribing (nothing is pinned, joined or counted): a
+   * public channel by name shows itself; a live invite link shows its channel, private ones too
+   * (the server's invite preview); a revoked or unknown link is CHANNEL_INVITE_INVALID.
    */
   async preview(target: ChannelTarget): Promise<ChannelPreview> {
     const shown = channelLink(this.deps.origin, target);
-    if ('invite' in target) return { kind: 'invite', target: shown };
+    if ('invite' in target) {
+      const p = await this.client.previewInvite(target.invite);
+      const view: ChannelView = {
+        channelId: p.channelId,
+        name: p.name,
+        title: p.title,
+        description: p.description,
+        visibility: p.visibility,
+        publicKey: p.publicKey,
+        createdAtMs: 0,
+        lastSeq: 0,
+        subscriberCount: p.subscriberCount,
+        myRole: p.myRole,
+        cursor: 0,
+      };
+      return { kind: 'channel', channel: await this.summary(view, false), target: shown, invite: true };
+    }
     const view = await this.deps.http.call<ChannelView>(
       'GET',
       `/v1/channels/${encodeURIComponent(target.name)}`,
     );
-    return { kind: 'channel', channel: await this.summary(view, false), target: shown };
+    return { kind: 'channel', channel: await this.summary(view, false), target: shown, invite: false };
   }
 
   /** Subscribes (pinning the channel's key) and returns the channel. */
@@ -411,6 +441,25 @@ export class DeviceChannels {
 
   revokeInvite(channelId: string, inviteId: string): Promise<void> {
     return this.client.revokeInvite(channelId, inviteId);
+  }
+
+  /** The owner and admins (asked by the owner or an admin), by name and @username. */
+  async adminList(channelId: string): Promise<ChannelAdminRow[]> {
+    const admins = await this.client.admins(channelId);
+    return admins.map((a) => ({
+      accountId: a.accountId,
+      role: a.role,
+      name: a.displayName || (a.username ? `@${a.username}` : 'Someone without a name'),
+      username: a.username,
+      sinceMs: a.sinceMs,
+      me: a.accountId === this.deps.secure.accountId,
+    }));
+  }
+
+  /** Takes the admin role back from one listed admin (the owner's device). */
+  async removeAdmin(channelId: string, accountId: string): Promise<void> {
+    await this.admins.remove(channelId, accountId);
+    this.deps.emit({ kind: 'channels' });
   }
 
   /**

@@ -44,6 +44,7 @@ import { DeviceMedia, mediaInfo, mediaLabel } from './device-media.ts';
 import { browserFailover, pinnedKeys } from './endpoint-failover.ts';
 import type {
   BlockRow,
+  ChannelAdminRow,
   ChannelInviteRow,
   ChannelPostPage,
   ChannelPreview,
@@ -1147,8 +1148,13 @@ export class Device {
     return this.live.channels.delete(channelId, postId);
   }
 
-  createChannel(name: string, title: string, visibility: 'public' | 'private'): Promise<ChannelSummary> {
-    return this.live.channels.create(name, title, visibility);
+  createChannel(
+    name: string,
+    title: string,
+    visibility: 'public' | 'private',
+    description = '',
+  ): Promise<ChannelSummary> {
+    return this.live.channels.create(name, title, visibility, description);
   }
 
   previewChannel(target: ChannelTarget): Promise<ChannelPreview> {
@@ -1177,6 +1183,16 @@ export class Device {
 
   revokeChannelInvite(channelId: string, inviteId: string): Promise<void> {
     return this.live.channels.revokeInvite(channelId, inviteId);
+  }
+
+  /** The channel's owner and admins (for its owner and admins). */
+  channelAdmins(channelId: string): Promise<ChannelAdminRow[]> {
+    return this.live.channels.adminList(channelId);
+  }
+
+  /** Removes one listed admin (the owner). */
+  removeChannelAdmin(channelId: string, accountId: string): Promise<void> {
+    return this.live.channels.removeAdmin(channelId, accountId);
   }
 
   /** Names an admin (handing the key over end to end), removes one, or sends the key again. */

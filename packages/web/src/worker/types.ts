@@ -189,6 +189,8 @@ export interface ChannelSummary {
   channelId: string;
   name: string;
   title: string;
+  /** What the channel says of itself ('' when nothing). */
+  description: string;
   visibility: 'public' | 'private';
   /** My relation to it: null when only previewed (not subscribed). */
   myRole: 'owner' | 'admin' | 'subscriber' | null;
@@ -229,11 +231,25 @@ export interface ChannelPostPage {
   more: boolean;
 }
 
-/** What a channel link or @name leads to before subscribing. */
-export type ChannelPreview =
-  | { kind: 'channel'; channel: ChannelSummary; target: string }
-  /** An invite link: a private channel shows nothing of itself to someone outside it. */
-  | { kind: 'invite'; target: string };
+/** What a channel link or @name leads to before subscribing (`invite`: it came by an invite link). */
+export interface ChannelPreview {
+  kind: 'channel';
+  channel: ChannelSummary;
+  target: string;
+  invite: boolean;
+}
+
+/** One person who runs a channel, as the Manage panel lists them (never a phone number). */
+export interface ChannelAdminRow {
+  accountId: string;
+  role: 'owner' | 'admin';
+  /** How the person is called: display name, else @username. */
+  name: string;
+  username: string | null;
+  sinceMs: number;
+  /** This account. */
+  me: boolean;
+}
 
 export interface ChannelInviteRow {
   inviteId: string;

@@ -36,6 +36,7 @@ export async function channelRoutes(app: FastifyInstance, channels: ChannelServi
           properties: {
             name: text(64),
             title: text(512),
+            description: text(2048),
             visibility: { type: 'string', enum: ['public', 'private'] },
             publicKey: text(64),
           },
@@ -66,6 +67,21 @@ export async function channelRoutes(app: FastifyInstance, channels: ChannelServi
         invite !== undefined ? { invite } : { name: name ?? '' },
       );
     },
+  );
+
+  app.post<{ Body: { invite: string } }>(
+    '/v1/channels/previews',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['invite'],
+          properties: { invite: text(128) },
+        },
+      },
+    },
+    async (request) => channels.previewInvite(request.principal.accountId, request.body.invite),
   );
 
   app.get<{ Params: { channel: string } }>('/v1/channels/:channel', async (request) =>
@@ -159,6 +175,10 @@ export async function channelRoutes(app: FastifyInstance, channels: ChannelServi
       return reply.status(204).send();
     },
   );
+
+  app.get<{ Params: { channel: string } }>('/v1/channels/:channel/admins', async (request) => ({
+    admins: await channels.admins(request.principal.accountId, request.params.channel),
+  }));
 
   app.put<{ Params: { channel: string; accountId: string } }>(
     '/v1/channels/:channel/admins/:accountId',

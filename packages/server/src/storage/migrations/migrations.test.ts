@@ -24,6 +24,7 @@ import { stickersMigration } from './016-stickers.ts';
 import { channelMediaMigration } from './017-channel-media.ts';
 import { mediaGrantsMigration } from './018-media-grants.ts';
 import { deskCredentialsMigration } from './019-desk-credentials.ts';
+import { channelDescriptionMigration } from './020-channel-description.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -52,6 +53,7 @@ const MIGRATIONS = [
   '017-channel-media',
   '018-media-grants',
   '019-desk-credentials',
+  '020-channel-description',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -75,6 +77,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '017-channel-media': channelMediaMigration(dialect),
     '018-media-grants': mediaGrantsMigration(dialect),
     '019-desk-credentials': deskCredentialsMigration(dialect),
+    '020-channel-description': channelDescriptionMigration(dialect),
   };
 }
 

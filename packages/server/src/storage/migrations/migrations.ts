@@ -19,6 +19,7 @@ import { stickersMigration } from './016-stickers.ts';
 import { channelMediaMigration } from './017-channel-media.ts';
 import { mediaGrantsMigration } from './018-media-grants.ts';
 import { deskCredentialsMigration } from './019-desk-credentials.ts';
+import { channelDescriptionMigration } from './020-channel-description.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -41,6 +42,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '017-channel-media': channelMediaMigration(dialect),
     '018-media-grants': mediaGrantsMigration(dialect),
     '019-desk-credentials': deskCredentialsMigration(dialect),
+    '020-channel-description': channelDescriptionMigration(dialect),
   };
 }
 
