@@ -174,7 +174,7 @@ async function uploadWith(
  * still busy with the request just aborted (423) is asked again.
  */
 export async function deleteUpload(endpoint: MediaEndpoint, uploadUrl: string): Promise<void> {
-  for (const delay of [0, 250, 1000, 3000]) {
+  for (const delay of [0, 250, 1000, 3000, 5000, 10_000]) {
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     let response: Response;
     try {

@@ -61,20 +61,26 @@ export function MediaComposer(props: Destination & { ready: boolean }) {
       files.map(async (file) => {
         const id = crypto.randomUUID();
         const name = known.name ?? file.name;
+        const to = destination.current;
         setUploads((list) => [...list, { id, name, progress: { done: 0, total: file.size } }]);
         try {
           const meta = await describeForSending(file, known);
           const onProgress = proxy((progress: TransferProgress) =>
             setUploads((list) => list.map((u) => (u.id === id ? { ...u, progress } : u))),
           );
-          const to = destination.current;
           if ('channelId' in to) await device.postChannelMedia(to.channelId, id, file, meta, onProgress);
           else await device.sendMedia(to.groupId, id, file, meta, onProgress);
+          ended.current.add(id);
         } catch (caught) {
+          // Out of reach: the device keeps the file and goes on once it can (shown as waiting).
+          if (caught instanceof AppError && caught.code === 'SERVER_UNAVAILABLE' && 'groupId' in to) {
+            setError(`${name}: ${messageOf(caught)} It is sent once the server can be reached.`);
+            return;
+          }
           if (!(caught instanceof AppError && caught.code === 'MEDIA_CANCELLED'))
             setError(`${name}: ${messageOf(caught)}`);
-        } finally {
           ended.current.add(id);
+        } finally {
           setUploads((list) => list.filter((u) => u.id !== id));
         }
       }),
