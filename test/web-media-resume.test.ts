@@ -184,9 +184,11 @@ describe('web uploads resume after a reload or a browser restart', () => {
 
   it('after a browser restart the upload shows in the chat and Cancel deletes it everywhere', async () => {
     const before = new Set(await server.app.media.blobs.list());
-    proxy.upRate = 1_000_000;
-    await attach(alice.page, 'second.bin', randomBytes(16 * MiB));
-    await sentMoreThan(alice.page, 'second.bin', 2 * MiB);
+    // Slow enough that it cannot finish before it is cancelled, however loaded the machine (a finished
+    // upload is no longer the uploader's to delete: retention removes it).
+    proxy.upRate = 400_000;
+    await attach(alice.page, 'second.bin', randomBytes(40 * MiB));
+    await sentMoreThan(alice.page, 'second.bin', MiB);
     const blobId = await newUpload(before);
 
     // The browser closes (and with it the worker) and starts again on the same profile.
