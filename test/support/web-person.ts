@@ -29,10 +29,19 @@ export async function signUpInBrowser(
     acceptDialogs?: boolean;
   } = {},
 ): Promise<WebPerson> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  return signUpInContext(context, server, name);
+}
+
+/** As `signUpInBrowser`, in a context the caller made (e.g. a persistent one, to restart the browser). */
+export async function signUpInContext(
+  context: BrowserContext,
+  server: { url: string; sms: { lastCode(phone: string): string } },
+  name: string,
+): Promise<WebPerson> {
   const phone = nextPhone();
   const username = `${name.toLowerCase()}${phone.slice(-6)}`;
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => process.stderr.write(`[${name} page error] ${error.message}\n`));
   if (options.acceptDialogs) page.on('dialog', (dialog) => void dialog.accept());
   await page.goto(server.url);

@@ -69,6 +69,7 @@ export {
 export type { FileDescriptor } from './media/file-descriptor.ts';
 export {
   DEFAULT_UPLOAD_REQUEST_BYTES,
+  deleteUpload,
   describeUpload,
   downloadDecryptedFile,
   uploadEncryptedChannelFile,

@@ -56,6 +56,33 @@ describe('media chunk format', () => {
     );
   });
 
+  it("Node's crypto and WebCrypto seal the same bytes and open each other's (CLI and browser agree)", async () => {
+    await fc.assert(
+      fc.asyncProperty(sizes, async (size) => {
+        const plain = random(size);
+        const key = generateFileKey();
+        const sealed: Uint8Array[] = [];
+        const ciphers = [];
+        for (const engine of ['node', 'webcrypto'] as const) {
+          const cipher = await ChunkCipher.create(key, size, engine);
+          expect(cipher.engine).toBe(engine);
+          const source = new EncryptingSource(bytesSource(plain), cipher);
+          sealed.push(new Uint8Array((await source.slice(0, source.size)).value));
+          ciphers.push(cipher);
+        }
+        expect(Buffer.from(sealed[0]!).equals(Buffer.from(sealed[1]!))).toBe(true);
+        expect(Buffer.from(await decrypt(ciphers[0]!, sealed[1]!)).equals(Buffer.from(plain))).toBe(true);
+        expect(Buffer.from(await decrypt(ciphers[1]!, sealed[0]!)).equals(Buffer.from(plain))).toBe(true);
+        if (size > 0) {
+          const damaged = new Uint8Array(sealed[0]!);
+          damaged[damaged.length - 1]! ^= 1;
+          for (const cipher of ciphers) await expect(decrypt(cipher, damaged)).rejects.toSatisfy(integrity);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('detects any flipped bit, with a typed error', async () => {
     await fc.assert(
       fc.asyncProperty(sizes, fc.nat(), fc.integer({ min: 0, max: 7 }), async (size, at, bit) => {

@@ -6,6 +6,7 @@ import {
   mediaChunkCount,
   mediaCiphertextSize,
 } from '@courier/protocol';
+import { nodeCrypto } from './node-crypto.ts';
 
 /** Bytes of a file key (AES-256). */
 export const FILE_KEY_BYTES = 32;
@@ -45,27 +46,40 @@ export function chunkPlainLength(index: number, plainSize: number): number {
 const integrityFailure = (message: string, cause?: unknown) =>
   new CourierError('MEDIA_INTEGRITY_FAILED', { message, ...(cause === undefined ? {} : { cause }) });
 
+/** Which implementation seals the chunks: Node's crypto module where there is one, else WebCrypto. */
+export type CipherEngine = 'node' | 'webcrypto';
+
 /**
- * AES-256-GCM over one file's chunks, through WebCrypto (`crypto.subtle`: Node 20 and browsers
- * alike, and hardware AES where there is some).
+ * AES-256-GCM over one file's chunks: in Node through its crypto module (synchronous, no per-call
+ * overhead worth naming), in browsers through WebCrypto (`crypto.subtle`); both use hardware AES
+ * where there is some, and produce the same bytes.
  */
 export class ChunkCipher {
   private constructor(
-    private readonly key: CryptoKey,
+    private readonly key: { kind: 'webcrypto'; key: CryptoKey } | { kind: 'node'; key: Uint8Array },
     /** The file's plaintext size: fixes the number of chunks and which one is final. */
     readonly plainSize: number,
   ) {}
 
-  static async create(keyBytes: Uint8Array, plainSize: number): Promise<ChunkCipher> {
+  /** `engine` forces one implementation (tests compare them); by default Node's where it runs. */
+  static async create(keyBytes: Uint8Array, plainSize: number, engine?: CipherEngine): Promise<ChunkCipher> {
     if (keyBytes.length !== FILE_KEY_BYTES)
       throw new CourierError('REQ_INVALID', { message: 'A file key has 32 bytes.' });
     if (!Number.isSafeInteger(plainSize) || plainSize < 0)
       throw new CourierError('REQ_INVALID', { message: 'A file size is a whole number of bytes.' });
+    if ((engine ?? (nodeCrypto ? 'node' : 'webcrypto')) === 'node') {
+      if (!nodeCrypto) throw new RangeError('Node crypto is not available here.');
+      return new ChunkCipher({ kind: 'node', key: new Uint8Array(keyBytes) }, plainSize);
+    }
     const key = await crypto.subtle.importKey('raw', new Uint8Array(keyBytes), 'AES-GCM', false, [
       'encrypt',
       'decrypt',
     ]);
-    return new ChunkCipher(key, plainSize);
+    return new ChunkCipher({ kind: 'webcrypto', key }, plainSize);
+  }
+
+  get engine(): CipherEngine {
+    return this.key.kind;
   }
 
   get chunkCount(): number {
@@ -81,14 +95,38 @@ export class ChunkCipher {
   }
 
   async encryptChunk(index: number, plaintext: Uint8Array): Promise<Uint8Array> {
+    const out = new Uint8Array(plaintext.length + MEDIA_CHUNK_TAG_BYTES);
+    await this.encryptChunkInto(index, plaintext, out, 0);
+    return out;
+  }
+
+  /**
+   * Encrypts chunk `index` into `target` at `offset` (its plaintext length plus the 16-byte tag):
+   * a slice of many chunks is written in place, with no copy per chunk. In Node this completes
+   * synchronously (the promise is settled when returned).
+   */
+  encryptChunkInto(index: number, plaintext: Uint8Array, target: Uint8Array, offset: number): Promise<void> {
     if (index >= this.chunkCount || plaintext.length !== chunkPlainLength(index, this.plainSize))
       throw new RangeError(`chunk ${index} of a ${this.plainSize}-byte file has another length`);
-    const sealed = await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: chunkNonce(index, this.isFinal(index)), additionalData: AAD },
-      this.key,
-      plaintext as Uint8Array<ArrayBuffer>,
-    );
-    return new Uint8Array(sealed);
+    const iv = chunkNonce(index, this.isFinal(index));
+    if (this.key.kind === 'node') {
+      const node = nodeCrypto as NonNullable<typeof nodeCrypto>;
+      const cipher = node.createCipheriv('aes-256-gcm', this.key.key, iv);
+      cipher.setAAD(AAD);
+      const body = cipher.update(plaintext);
+      target.set(body, offset);
+      const tail = cipher.final();
+      target.set(tail, offset + body.length);
+      target.set(cipher.getAuthTag(), offset + body.length + tail.length);
+      return Promise.resolve();
+    }
+    return crypto.subtle
+      .encrypt(
+        { name: 'AES-GCM', iv, additionalData: AAD },
+        this.key.key,
+        plaintext as Uint8Array<ArrayBuffer>,
+      )
+      .then((sealed) => target.set(new Uint8Array(sealed), offset));
   }
 
   /** Throws CourierError MEDIA_INTEGRITY_FAILED for a chunk that is not chunk `index` of this file. */
@@ -97,10 +135,22 @@ export class ChunkCipher {
       throw integrityFailure(`The file has ${this.chunkCount} chunks; more ciphertext followed.`);
     if (ciphertext.length !== chunkPlainLength(index, this.plainSize) + MEDIA_CHUNK_TAG_BYTES)
       throw integrityFailure(`Chunk ${index} has the wrong length (truncated or extended).`);
+    const iv = chunkNonce(index, this.isFinal(index));
     try {
+      if (this.key.kind === 'node') {
+        const node = nodeCrypto as NonNullable<typeof nodeCrypto>;
+        const split = ciphertext.length - MEDIA_CHUNK_TAG_BYTES;
+        const decipher = node.createDecipheriv('aes-256-gcm', this.key.key, iv);
+        decipher.setAAD(AAD);
+        decipher.setAuthTag(ciphertext.subarray(split));
+        const body = decipher.update(ciphertext.subarray(0, split));
+        // Throws when the tag does not verify: nothing of the chunk is handed out then.
+        const tail = decipher.final();
+        return tail.length === 0 ? body : Buffer.concat([body, tail]);
+      }
       const opened = await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: chunkNonce(index, this.isFinal(index)), additionalData: AAD },
-        this.key,
+        { name: 'AES-GCM', iv, additionalData: AAD },
+        this.key.key,
         ciphertext as Uint8Array<ArrayBuffer>,
       );
       return new Uint8Array(opened);

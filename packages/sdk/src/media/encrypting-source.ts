@@ -1,4 +1,8 @@
-import { MEDIA_CHUNK_CIPHERTEXT_BYTES, MEDIA_CHUNK_PLAINTEXT_BYTES } from '@courier/protocol';
+import {
+  MEDIA_CHUNK_CIPHERTEXT_BYTES,
+  MEDIA_CHUNK_PLAINTEXT_BYTES,
+  MEDIA_CHUNK_TAG_BYTES,
+} from '@courier/protocol';
 import type { ChunkCipher } from './chunk-cipher.ts';
 import { chunkPlainLength } from './chunk-cipher.ts';
 import { ChunkDigest } from './chunk-digest.ts';
@@ -51,22 +55,23 @@ export class EncryptingSource {
     const plainEnd = Math.min(this.cipher.plainSize, (last + 1) * MEDIA_CHUNK_PLAINTEXT_BYTES);
     const plain = await this.source.read(plainStart, plainEnd - plainStart);
     const out = new Uint8Array((last - first + 1) * MEDIA_CHUNK_CIPHERTEXT_BYTES);
-    // Every chunk of the slice at once: WebCrypto works them on its thread pool side by side (one at
-    // a time left the pool idle between chunks). The digest still takes them in order.
-    const sealing: Promise<Uint8Array>[] = [];
+    // Every chunk of the slice at once, each sealed in place: WebCrypto works them on its thread pool
+    // side by side (one at a time left the pool idle between chunks); Node's crypto seals them
+    // right away. The digest still takes them in order.
+    const sealing: Promise<void>[] = [];
     const hashing: Promise<void>[] = [];
     for (let i = first; i <= last; i++) {
       const from = (i - first) * MEDIA_CHUNK_PLAINTEXT_BYTES;
       const chunk = plain.subarray(from, from + chunkPlainLength(i, this.cipher.plainSize));
-      sealing.push(this.cipher.encryptChunk(i, chunk));
+      sealing.push(this.cipher.encryptChunkInto(i, chunk, out, (i - first) * MEDIA_CHUNK_CIPHERTEXT_BYTES));
       hashing.push(this.hash.add(i, chunk));
     }
-    let written = 0;
-    for (const sealed of await Promise.all(sealing)) {
-      out.set(sealed, written);
-      written += sealed.length;
-    }
+    await Promise.all(sealing);
     await Promise.all(hashing);
+    const written =
+      (last - first) * MEDIA_CHUNK_CIPHERTEXT_BYTES +
+      chunkPlainLength(last, this.cipher.plainSize) +
+      MEDIA_CHUNK_TAG_BYTES;
     const offset = start - first * MEDIA_CHUNK_CIPHERTEXT_BYTES;
     // tus-js-client measures a slice by `size` (Blob-like); Node's and browsers' HTTP stacks send bytes.
     const value = Object.assign(out.subarray(0, written).subarray(offset, offset + (stop - start)), {

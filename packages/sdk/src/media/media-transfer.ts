@@ -39,6 +39,12 @@ export interface UploadOptions {
    * `onStarted`. The same source must be given again.
    */
   resume?: { uploadUrl: string; key: Uint8Array };
+  /**
+   * The file key to encrypt with when not resuming (default a fresh one): a caller that keeps the
+   * key before the upload is created can start it again with the same ciphertext. Never give one
+   * key to two different files.
+   */
+  key?: Uint8Array;
   /** Called once the server created the upload: persist these to resume after a restart. */
   onStarted?: (started: { uploadUrl: string; key: Uint8Array }) => void;
   requestBytes?: number;
@@ -107,7 +113,7 @@ async function uploadWith(
   source: PlaintextSource,
   options: UploadOptions,
 ): Promise<UploadedBlob> {
-  const key = options.resume?.key ?? generateFileKey();
+  const key = options.resume?.key ?? options.key ?? generateFileKey();
   const cipher = await ChunkCipher.create(key, source.size);
   const encrypting = new EncryptingSource(source, cipher);
   // Loaded when a file is sent: evaluating tus-js-client (and its dependencies) costs every other
@@ -160,6 +166,29 @@ async function uploadWith(
   });
   const blobId = new URL(uploadUrl).pathname.split('/').at(-1) as string;
   return { blobId, key, digest: await encrypting.digest(), size: source.size };
+}
+
+/**
+ * Deletes an upload that will not be finished (tus termination): its bytes and its record go from
+ * the server at once instead of at the next cleanup. An upload that is gone already is no error; one
+ * still busy with the request just aborted (423) is asked again.
+ */
+export async function deleteUpload(endpoint: MediaEndpoint, uploadUrl: string): Promise<void> {
+  for (const delay of [0, 250, 1000, 3000, 5000, 10_000]) {
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    let response: Response;
+    try {
+      response = await fetch(new URL(uploadUrl, endpoint.baseUrl), {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${endpoint.token}`, 'tus-resumable': '1.0.0' },
+      });
+    } catch {
+      continue;
+    }
+    if (response.ok || response.status === 404 || response.status === 410) return;
+    if (response.status !== 423 && response.status < 500) throw await replyError(response);
+  }
+  throw new CourierError('SERVER_UNAVAILABLE', { message: 'The upload could not be deleted.' });
 }
 
 /** A descriptor for a file just uploaded (add `width`, `height`, `durationMs`, `preview` as known). */

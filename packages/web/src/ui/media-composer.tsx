@@ -3,14 +3,16 @@
  * onto the page, paste of files (a screenshot from the clipboard), and voice notes recorded with the
  * microphone (MediaRecorder). Each upload shows a progress bar with Cancel. The preview, dimensions
  * and duration are made here on the page (media/make-preview.ts); encryption and upload run in the
- * worker. In a channel (`channelId`) the file's key goes inside the public post.
+ * worker. In a channel (`channelId`) the file's key goes inside the public post. A chat also shows
+ * the files the device is still sending from before a reload or a browser restart (the worker goes on
+ * with them), with their progress and Cancel.
  */
 import { proxy } from 'comlink';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { startMediaStreaming } from '../media/media-stream.ts';
 import { describeForSending } from '../media/make-preview.ts';
 import { AppError, device } from '../rpc.ts';
-import type { TransferProgress } from '../worker/types.ts';
+import type { PendingUploadView, TransferProgress } from '../worker/types.ts';
 import { messageOf } from './errors.tsx';
 import { formatDuration } from './media-format.ts';
 import './media.css';
@@ -19,7 +21,12 @@ interface Upload {
   id: string;
   name: string;
   progress: TransferProgress;
+  /** Held by the device but not under way in this tab (offline, or running in another tab). */
+  waiting?: boolean;
 }
+
+/** How often a chat asks the worker how its resumed uploads are doing, while it has some. */
+const PENDING_POLL_MS = 500;
 
 /** The recorder's type: Opus in WebM where the browser has it (Chromium, Firefox), else its default. */
 function recorderMime(): string | undefined {
@@ -33,6 +40,11 @@ type Destination = { groupId: string } | { channelId: string };
 
 export function MediaComposer(props: Destination & { ready: boolean }) {
   const [uploads, setUploads] = useState<Upload[]>([]);
+  /** The chat's uploads the worker still holds (started here or before a reload). */
+  const [pending, setPending] = useState<PendingUploadView[]>([]);
+  const groupId = 'groupId' in props ? props.groupId : undefined;
+  /** Uploads of this tab that ended (sent, failed, cancelled): an answer the worker gave before is stale. */
+  const ended = useRef(new Set<string>());
   const [error, setError] = useState('');
   const [recording, setRecording] = useState<{ startedAt: number; elapsedMs: number } | undefined>();
   const [dragging, setDragging] = useState(false);
@@ -49,24 +61,54 @@ export function MediaComposer(props: Destination & { ready: boolean }) {
       files.map(async (file) => {
         const id = crypto.randomUUID();
         const name = known.name ?? file.name;
+        const to = destination.current;
         setUploads((list) => [...list, { id, name, progress: { done: 0, total: file.size } }]);
         try {
           const meta = await describeForSending(file, known);
           const onProgress = proxy((progress: TransferProgress) =>
             setUploads((list) => list.map((u) => (u.id === id ? { ...u, progress } : u))),
           );
-          const to = destination.current;
           if ('channelId' in to) await device.postChannelMedia(to.channelId, id, file, meta, onProgress);
           else await device.sendMedia(to.groupId, id, file, meta, onProgress);
+          ended.current.add(id);
         } catch (caught) {
+          // Out of reach: the device keeps the file and goes on once it can (shown as waiting).
+          if (caught instanceof AppError && caught.code === 'SERVER_UNAVAILABLE' && 'groupId' in to) {
+            setError(`${name}: ${messageOf(caught)} It is sent once the server can be reached.`);
+            return;
+          }
           if (!(caught instanceof AppError && caught.code === 'MEDIA_CANCELLED'))
             setError(`${name}: ${messageOf(caught)}`);
+          ended.current.add(id);
         } finally {
           setUploads((list) => list.filter((u) => u.id !== id));
         }
       }),
     );
   };
+
+  // Uploads the device still holds for this chat: asked on opening it and again while there are any.
+  useEffect(() => {
+    setPending([]);
+    if (groupId === undefined || !props.ready) return;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ask = async () => {
+      try {
+        const list = await device.pendingUploads(groupId);
+        if (stopped) return;
+        setPending(list);
+        if (list.length > 0) timer = setTimeout(() => void ask(), PENDING_POLL_MS);
+      } catch {
+        // Signed out or stopped: nothing to show.
+      }
+    };
+    void ask();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [groupId, props.ready, uploads.length]);
 
   // The media service worker, so that videos received here play while they download.
   useEffect(() => void startMediaStreaming(), []);
@@ -166,6 +208,14 @@ export function MediaComposer(props: Destination & { ready: boolean }) {
     current.recorder.stop();
   };
 
+  // This tab's uploads with their live progress, then the ones the worker went on with after a reload.
+  const shown: Upload[] = [
+    ...uploads,
+    ...pending
+      .filter((p) => !ended.current.has(p.id) && !uploads.some((u) => u.id === p.id))
+      .map((p) => ({ id: p.id, name: p.name, progress: p.progress, waiting: !p.running })),
+  ];
+
   return (
     <div class={`media-composer${dragging ? ' dragging' : ''}`}>
       <input
@@ -217,17 +267,30 @@ export function MediaComposer(props: Destination & { ready: boolean }) {
           </span>
         )}
       </div>
-      {uploads.length > 0 && (
+      {shown.length > 0 && (
         <ul class="uploads" aria-label="Uploads">
-          {uploads.map((u) => (
+          {shown.map((u) => (
             <li key={u.id} class="upload">
-              <span class="upload-name">{u.name}</span>
+              <span class="upload-name">
+                {u.name}
+                {u.waiting && <span class="upload-waiting"> (waiting to go on)</span>}
+              </span>
               <progress
                 value={u.progress.done}
                 max={u.progress.total || 1}
                 aria-label={`Uploading ${u.name}`}
               />
-              <button type="button" class="secondary" onClick={() => void device.cancelTransfer(u.id)}>
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => {
+                  ended.current.add(u.id);
+                  setPending((list) => list.filter((p) => p.id !== u.id));
+                  void device.cancelTransfer(u.id).catch((caught: unknown) => {
+                    setError(`${u.name}: ${messageOf(caught)}`);
+                  });
+                }}
+              >
                 Cancel
                 <span class="visually-hidden"> upload of {u.name}</span>
               </button>

@@ -8,9 +8,11 @@
  */
 import {
   blobSource,
+  deleteUpload,
   describeUpload,
   downloadDecryptedFile,
   type FileDescriptor,
+  generateFileKey,
   type MediaEndpoint,
   type PlaintextSource,
   randomClientMsgId,
@@ -20,11 +22,21 @@ import {
 } from '@courier/sdk';
 import { channelOfMediaGroup } from '../ui/channel-link.ts';
 import { CourierError, decodeBase64, encodeBase64, UNSAFE_TEXT_PATTERN } from '@courier/protocol';
-import type { MediaInfo, MediaMeta, MediaRangeReply, MediaRangeRequest, TransferProgress } from './types.ts';
+import { type PendingUpload, PendingUploads } from './pending-uploads.ts';
+import type {
+  MediaInfo,
+  MediaMeta,
+  MediaRangeReply,
+  MediaRangeRequest,
+  PendingUploadView,
+  TransferProgress,
+} from './types.ts';
 
 /** What the media part needs of the running device. */
 export interface MediaHost {
   endpoint(): MediaEndpoint;
+  /** The running device's id (its pending uploads are kept per device). */
+  deviceId(): string;
   /** One message of the chat as the device holds it (by sender device and client message id). */
   message(
     groupId: string,
@@ -96,27 +108,91 @@ export function mediaLabel(file: Pick<FileDescriptor, 'mime' | 'name'>): string 
   return `${kind}: ${file.name}`;
 }
 
+/** A running upload or download: `cancelled` by the person, or `stopped` (sign-out) to go on later. */
+interface Transfer {
+  controller: AbortController;
+  cancelled: boolean;
+}
+
+/**
+ * Failures after which a pending upload is kept to go on later (the server out of reach, the session
+ * gone, the device stopped); any other (too large, over quota, not a member) ends it.
+ */
+const resumable = (error: unknown) =>
+  !(error instanceof CourierError) ||
+  error.code === 'SERVER_UNAVAILABLE' ||
+  error.code.startsWith('AUTH_') ||
+  error.code === 'MEDIA_CANCELLED';
+
+/** Runs `work` holding a lock that this browser's other tabs (workers) respect, if it has Web Locks. */
+function holding<T>(name: string, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (!locks) return work();
+  return locks.request(name, { signal }, work) as Promise<T>;
+}
+
 export class DeviceMedia {
-  private readonly transfers = new Map<string, AbortController>();
+  private readonly transfers = new Map<string, Transfer>();
+  /** Progress of the uploads running here (the chat shows resumed ones from this). */
+  private readonly progress = new Map<string, TransferProgress>();
+  private pending: { deviceId: string; store: Promise<PendingUploads> } | undefined;
 
   constructor(private readonly host: MediaHost) {}
 
-  private begin(transferId: string): AbortController {
+  private begin(transferId: string): Transfer {
     if (this.transfers.has(transferId))
       throw new CourierError('REQ_INVALID', { message: 'That transfer is already running.' });
-    const controller = new AbortController();
-    this.transfers.set(transferId, controller);
-    return controller;
+    const transfer = { controller: new AbortController(), cancelled: false };
+    this.transfers.set(transferId, transfer);
+    return transfer;
   }
 
-  /** Cancels an upload or download by the id the page gave it (nothing happens for an unknown id). */
-  cancel(transferId: string): void {
-    this.transfers.get(transferId)?.abort();
+  /** The running device's pending uploads (pending-uploads.ts), opened once per device. */
+  private uploads(): Promise<PendingUploads> {
+    const deviceId = this.host.deviceId();
+    if (this.pending?.deviceId !== deviceId) {
+      const store = PendingUploads.open(deviceId);
+      store.catch(() => {});
+      this.pending = { deviceId, store };
+    }
+    return this.pending.store;
+  }
+
+  /**
+   * Cancels an upload or download by the id the page gave it. A pending upload (running here,
+   * waiting, or left by an earlier run) is deleted on the server and on the device; an unknown id
+   * is no error.
+   */
+  async cancel(transferId: string): Promise<void> {
+    const transfer = this.transfers.get(transferId);
+    if (transfer) {
+      transfer.cancelled = true;
+      transfer.controller.abort();
+      return;
+    }
+    const store = await this.uploads();
+    const upload = (await store.all()).find((u) => u.id === transferId);
+    if (!upload) return;
+    await store.delete(transferId);
+    if (upload.uploadUrl) await deleteUpload(this.host.endpoint(), upload.uploadUrl);
+  }
+
+  /**
+   * Stops this device's transfers (sign-out, another device started here): pending uploads stay on
+   * the device and go on when it runs again.
+   */
+  stop(): void {
+    for (const transfer of this.transfers.values()) transfer.controller.abort();
+    const pending = this.pending;
+    this.pending = undefined;
+    void pending?.store.then((store) => store.close()).catch(() => {});
   }
 
   /**
    * Encrypts a file with a fresh key, uploads the ciphertext and sends its descriptor (with the
-   * page's preview, dimensions and duration) to the chat inside an MLS message.
+   * page's preview, dimensions and duration) to the chat inside an MLS message. The file, its key
+   * and the message wait on the device until sent (pending-uploads.ts): after a reload or a browser
+   * restart `resumePending` goes on from where the server stopped.
    */
   async send(
     groupId: string,
@@ -125,17 +201,99 @@ export class DeviceMedia {
     meta: MediaMeta,
     onProgress?: (progress: TransferProgress) => void,
   ): Promise<void> {
-    const controller = this.begin(transferId);
+    const upload: PendingUpload = {
+      id: transferId,
+      groupId,
+      file,
+      meta,
+      key: generateFileKey(),
+      clientMsgId: randomClientMsgId(),
+      createdAtMs: Date.now(),
+    };
+    const transfer = this.begin(transferId);
+    let store: PendingUploads | undefined;
     try {
-      const uploaded = await uploadEncryptedFile(this.host.endpoint(), groupId, blobSource(file), {
-        signal: controller.signal,
-        onProgress: (done, total) => void onProgress?.({ done, total }),
+      store = await this.uploads();
+      await store.put(upload);
+    } catch {
+      // No room on the device (or no IndexedDB): sent all the same, without surviving a reload.
+      store = undefined;
+    }
+    await this.upload(transfer, upload, store, onProgress);
+  }
+
+  /**
+   * Goes on with the uploads an earlier run of this device left (a reload, a browser restart, the
+   * server out of reach): each asks the server how far it got, sends the rest and then its message.
+   * Uploads running already (here or, by their lock, in another tab) are left alone.
+   */
+  async resumePending(): Promise<void> {
+    const store = await this.uploads();
+    for (const upload of await store.all()) {
+      if (this.transfers.has(upload.id)) continue;
+      const transfer = this.begin(upload.id);
+      void this.upload(transfer, upload, store).catch(() => {});
+    }
+  }
+
+  /** The uploads of a chat still pending on this device, with their progress where running here. */
+  async pendingUploads(groupId: string): Promise<PendingUploadView[]> {
+    const store = await this.uploads();
+    return (await store.all())
+      .filter((u) => u.groupId === groupId)
+      .map((u) => ({
+        id: u.id,
+        name: u.meta.name,
+        progress: this.progress.get(u.id) ?? { done: 0, total: u.file.size },
+        running: this.progress.has(u.id),
+      }));
+  }
+
+  private async upload(
+    transfer: Transfer,
+    upload: PendingUpload,
+    store: PendingUploads | undefined,
+    onProgress?: (progress: TransferProgress) => void,
+  ): Promise<void> {
+    const { id, groupId } = upload;
+    const signal = transfer.controller.signal;
+    let uploadUrl = upload.uploadUrl;
+    try {
+      await holding(`courier-upload-${id}`, signal, async () => {
+        // Another tab may have sent or cancelled it while this one waited for the lock.
+        if (store && !(await store.has(id))) return;
+        this.progress.set(id, { done: 0, total: upload.file.size });
+        const uploaded = await uploadEncryptedFile(this.host.endpoint(), groupId, blobSource(upload.file), {
+          signal,
+          key: upload.key,
+          ...(uploadUrl ? { resume: { uploadUrl, key: upload.key } } : {}),
+          onStarted: (started) => {
+            uploadUrl = started.uploadUrl;
+            void store?.setUploadUrl(id, started.uploadUrl).catch(() => {});
+          },
+          onProgress: (done, total) => {
+            this.progress.set(id, { done, total });
+            onProgress?.({ done, total });
+          },
+        });
+        const { name, mime, ...extra } = describeFile(upload.file, upload.meta);
+        const descriptor: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
+        await this.host.sendFile(groupId, descriptor, upload.clientMsgId);
+        await store?.delete(id);
       });
-      const { name, mime, ...extra } = describeFile(file, meta);
-      const descriptor: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
-      await this.host.sendFile(groupId, descriptor, randomClientMsgId());
+    } catch (error) {
+      if (transfer.cancelled) {
+        await store?.delete(id).catch(() => {});
+        if (uploadUrl) await deleteUpload(this.host.endpoint(), uploadUrl).catch(() => {});
+        throw new CourierError('MEDIA_CANCELLED');
+      }
+      if (!resumable(error)) await store?.delete(id).catch(() => {});
+      throw error instanceof DOMException && error.name === 'AbortError'
+        ? new CourierError('MEDIA_CANCELLED')
+        : error;
     } finally {
-      this.transfers.delete(transferId);
+      this.transfers.delete(id);
+      this.progress.delete(id);
     }
   }
 
@@ -150,7 +308,7 @@ export class DeviceMedia {
     meta: MediaMeta,
     onProgress?: (progress: TransferProgress) => void,
   ): Promise<void> {
-    const controller = this.begin(transferId);
+    const { controller } = this.begin(transferId);
     try {
       await this.host.postChannelFile(channelId, blobSource(file), describeFile(file, meta), {
         signal: controller.signal,
@@ -194,7 +352,7 @@ export class DeviceMedia {
     onProgress?: (progress: TransferProgress) => void,
   ): Promise<Blob> {
     const file = await this.find(groupId, messageKey);
-    const controller = this.begin(transferId);
+    const { controller } = this.begin(transferId);
     try {
       const parts: Uint8Array[] = [];
       const stream = downloadDecryptedFile(this.host.endpoint(), file, {

@@ -53,6 +53,7 @@ import type {
   ChatSummary,
   DeviceEvent,
   MediaMeta,
+  PendingUploadView,
   MemberRow,
   MessagePage,
   MessageRow,
@@ -137,6 +138,7 @@ export class Device {
   /** Photos, videos, voice notes and files: upload, download and streaming (device-media.ts). */
   private readonly media = new DeviceMedia({
     endpoint: () => ({ baseUrl: this.origin, token: this.live.session.token }),
+    deviceId: () => this.live.session.deviceId,
     message: (groupId, ref) => this.live.store.message(groupId, ref),
     sendFile: async (groupId, file, clientMsgId) => {
       await this.live.client.sendFile(groupId, file, clientMsgId);
@@ -146,6 +148,9 @@ export class Device {
     postChannelFile: (channelId, source, describe, options) =>
       this.live.channels.postFile(channelId, source, describe, options),
   });
+
+  /** The client that started (pending uploads go on once it has, and again when it reconnects). */
+  private uploadsFrom: SecureClient | undefined;
 
   /** The operator's list-signing keys the page carries: with them the connection fails over. */
   private endpointKeys: Uint8Array[] = [];
@@ -335,7 +340,11 @@ export class Device {
     // Removed from a chat (or left it elsewhere): the server stops delivering it and says so.
     client.connection.on('group_left', ({ groupId }) => void this.refreshChat(groupId));
     client.connection.on('group_joined', ({ groupId }) => void this.refreshChat(groupId));
-    client.on('state', (state) => this.emit({ kind: 'connection', state }));
+    client.on('state', (state) => {
+      this.emit({ kind: 'connection', state });
+      // Back online after a while: uploads that gave up meanwhile go on (running ones are left alone).
+      if (state === 'ready' && this.uploadsFrom === client) void this.media.resumePending().catch(() => {});
+    });
     client.connection.on('endpoint', (endpoint) => failover?.remember(endpoint.id));
     client.on('key_change', (change) => {
       void app.setKeysChanged(change.accountId, true).then(() => {
@@ -365,6 +374,9 @@ export class Device {
     for (let attempt = 0; this.running?.client === client; attempt++) {
       try {
         await client.start();
+        this.uploadsFrom = client;
+        // Files an earlier run (before a reload or a browser restart) was still sending go on.
+        void this.media.resumePending().catch(() => {});
         await this.loadGroups();
         return;
       } catch (error) {
@@ -396,6 +408,7 @@ export class Device {
     this.peers.clear();
     clearInterval(this.outboxWatch);
     this.outboxWatch = undefined;
+    this.media.stop();
     if (!running) return;
     running.channels.stop();
     await running.client.stop();
@@ -485,6 +498,7 @@ export class Device {
       `courier-device-${deviceId}`,
       `courier-app-${deviceId}`,
       `courier-channels-${deviceId}`,
+      `courier-uploads-${deviceId}`,
     ])
       indexedDB.deleteDatabase(name);
   }
@@ -824,8 +838,14 @@ export class Device {
     return this.media.download(groupId, messageKey, transferId, onProgress);
   }
 
-  cancelTransfer(transferId: string): void {
-    this.media.cancel(transferId);
+  /** Cancels a transfer; a pending upload is deleted on the server and on this device. */
+  cancelTransfer(transferId: string): Promise<void> {
+    return this.media.cancel(transferId);
+  }
+
+  /** The files this device is still sending to a chat (also those an earlier run left), with progress. */
+  pendingUploads(groupId: string): Promise<PendingUploadView[]> {
+    return this.media.pendingUploads(groupId);
   }
 
   /** Answers the media service worker's range requests on this port (a <video> plays while downloading). */

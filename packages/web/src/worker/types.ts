@@ -169,6 +169,19 @@ export interface TransferProgress {
   total: number;
 }
 
+/**
+ * A file this device is still sending to a chat (kept across reloads and browser restarts until its
+ * message is sent or the person cancels): what the chat shows of it.
+ */
+export interface PendingUploadView {
+  /** The transfer id (to cancel it). */
+  id: string;
+  name: string;
+  progress: TransferProgress;
+  /** Under way in this tab; false while it waits (offline, or running in another tab). */
+  running: boolean;
+}
+
 /** The media service worker asks the device worker for plaintext bytes [start, end) of a file. */
 export interface MediaRangeRequest {
   groupId: string;
