@@ -14,6 +14,13 @@ export interface WebPerson {
   phone: string;
 }
 
+export interface SignUpOptions {
+  /** Called on each sign-up screen once it is filled in (sign-in, first-run policy, profile). */
+  onScreen?: (page: Page, screen: 'sign-in' | 'first-run-policy' | 'profile') => Promise<void>;
+  /** Accept every confirm() the app asks from here on. */
+  acceptDialogs?: boolean;
+}
+
 /**
  * Signs a new person up through the web app's screens: phone and SMS code, the policy, a profile with
  * a display name and a unique username; resolves once the chat list says Connected.
@@ -22,15 +29,10 @@ export async function signUpInBrowser(
   browser: Browser,
   server: { url: string; sms: { lastCode(phone: string): string } },
   name: string,
-  options: {
-    /** Called on each sign-up screen once it is filled in (sign-in, first-run policy, profile). */
-    onScreen?: (page: Page, screen: 'sign-in' | 'first-run-policy' | 'profile') => Promise<void>;
-    /** Accept every confirm() the app asks from here on. */
-    acceptDialogs?: boolean;
-  } = {},
+  options: SignUpOptions = {},
 ): Promise<WebPerson> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  return signUpInContext(context, server, name);
+  return signUpInContext(context, server, name, options);
 }
 
 /** As `signUpInBrowser`, in a context the caller made (e.g. a persistent one, to restart the browser). */
@@ -38,6 +40,7 @@ export async function signUpInContext(
   context: BrowserContext,
   server: { url: string; sms: { lastCode(phone: string): string } },
   name: string,
+  options: SignUpOptions = {},
 ): Promise<WebPerson> {
   const phone = nextPhone();
   const username = `${name.toLowerCase()}${phone.slice(-6)}`;
