@@ -22,7 +22,7 @@ import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 import type { ChannelReadBatch } from '../channels/channel-read-batch.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import type { DeliveryService } from '../services/delivery-service.ts';
-import type { MailboxRow, Storage } from '../storage/ports.ts';
+import type { ChannelPostRow, MailboxRow, Storage } from '../storage/ports.ts';
 import { typedFailure } from '../storage/storage-unavailable.ts';
 import { ClientConnection } from './client-connection.ts';
 import { ChannelHub } from './channel-hub.ts';
@@ -208,6 +208,16 @@ export class Gateway {
         return;
       }
     }
+  }
+
+  /**
+   * Channel posts this node committed: fanned out to this node's subscribers from the rows, without
+   * reading them back (the bus signal still tells the other nodes, which read them from the store).
+   */
+  onChannelPostsCommitted(rows: readonly ChannelPostRow[]): void {
+    this.guarded('channel hand-over', () => {
+      for (const row of rows) this.channelHub.onCommitted(row);
+    });
   }
 
   /**
