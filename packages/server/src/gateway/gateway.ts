@@ -27,6 +27,7 @@ import { typedFailure } from '../storage/storage-unavailable.ts';
 import { ClientConnection } from './client-connection.ts';
 import { ChannelHub } from './channel-hub.ts';
 import { GroupHub } from './group-hub.ts';
+import { RepeatedFrames } from './repeated-frames.ts';
 import { WindowCounter } from './window-counter.ts';
 
 export interface GatewayDeps {
@@ -97,6 +98,8 @@ export class Gateway {
   private readonly paused = new Set<ClientConnection>();
   private readonly hub: GroupHub;
   private readonly channelHub: ChannelHub;
+  /** Client frames decoded, repeated acks and channel reads once (a fan-out's recipients send the same). */
+  private readonly frames = new RepeatedFrames();
   /** Hellos per device in the current window (limits.connectsPerDevice). */
   private readonly connects: WindowCounter;
   private readonly timer: NodeJS.Timeout;
@@ -478,7 +481,7 @@ export class Gateway {
     let frame: ClientFrame;
     try {
       if (!isBinary) throw new CourierError('PROTO_TEXT_FRAME');
-      frame = decodeClientFrame(data);
+      frame = this.frames.decode(data);
     } catch (error) {
       const typed =
         error instanceof CourierError ? error : new CourierError('PROTO_MALFORMED_FRAME', { cause: error });
