@@ -18,7 +18,7 @@ export class DecodeOnce<T> {
 
   get(bytes: Buffer): T {
     this.received += 1;
-    if (this.last !== undefined && this.last.equals(bytes)) return this.value as T;
+    if (this.last?.equals(bytes)) return this.value as T;
     const value = this.decode(bytes);
     this.last = bytes;
     this.value = value;
