@@ -264,4 +264,32 @@ describe('npm run bench output', () => {
       expect(typeof line.value, JSON.stringify(line)).toBe('number');
     }
   }, 120_000);
+  it('prints every channel figure for a tiny run: every subscriber had every post once, the floor shaped alike', async () => {
+    const run = await bench(['channel', '--channel-subscribers', '20', '--posts', '3']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => `${l.bench} ${l.figure}`)).toEqual([
+      'channel last_subscriber_p50_ms',
+      'channel last_subscriber_p99_ms',
+      'channel deliveries_per_s',
+      'channel server_cpu_us_per_delivery',
+      'channel post_accepted_p50_ms',
+      'channel deliveries',
+      'channel http_reads',
+      'channel-w2-floor last_recipient_p50_ms',
+      'channel-w2-floor last_recipient_p99_ms',
+      'channel-w2-floor deliveries_per_s',
+      'channel-w2-floor server_cpu_us_per_delivery',
+      'channel last_subscriber_p99_vs_floor',
+      'channel server_cpu_vs_floor',
+    ]);
+    expect(lines.find((l) => l.figure === 'deliveries').value).toBe(60);
+    // Both load clients decode each distinct frame once (bench/decode-once.ts).
+    expect(lines[0].params).toMatchObject({ subscribers: 20, posts: 3, decodeOnce: true });
+    expect(lines[7].params).toMatchObject({ members: 21, messages: 3, decodeOnce: true });
+    for (const line of lines.slice(0, 11)) expect(typeof line.value, JSON.stringify(line)).toBe('number');
+  }, 180_000);
 });

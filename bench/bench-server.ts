@@ -53,6 +53,9 @@ export class BenchServer {
         consent: { defaultGroupAdd: 'everybody' },
         // The fan-out workload sends faster than a default slow-consumer window tolerates on a shared core.
         delivery: { slowConsumerMs: 120_000 },
+        // A load client starved by a loaded machine (10,000 subscriptions, 64 at a time) may leave a
+        // request's head on a kept-alive connection for more than the default 10 s: not a slowloris.
+        connections: { headersTimeoutMs: 120_000, requestTimeoutMs: 120_000 },
       }),
     );
     let cleanup = async () => {};

@@ -17,11 +17,13 @@ import {
   encodeClientFrame,
   GATEWAY_PATH,
   PROTOCOL_VERSION,
+  type ServerFrame,
   verifyChannelPost,
 } from '@courier/protocol';
 import { ChannelClient, MemoryChannelKeyring } from '@courier/sdk';
 import WebSocket from 'ws';
 import type { BenchServer } from './bench-server.ts';
+import { DecodeOnce } from './decode-once.ts';
 import { type Figure, progress, round } from './figure.ts';
 import { now } from './lean-client.ts';
 import { cpuMicros, percentile } from './server-proc.ts';
@@ -32,9 +34,20 @@ export interface ChannelParams {
   rate: number;
   /** Check each post's signature in the load client, as the SDK does. */
   verify: boolean;
+  /**
+   * The load client decodes each distinct frame once for all its subscribers (bench/decode-once.ts),
+   * as its W2 floor does; false (`--decode-every-frame`): every subscriber decodes its own, on both.
+   */
+  decodeOnce: boolean;
 }
 
-export const CHANNEL_DEFAULTS: ChannelParams = { subscribers: 10_000, posts: 20, rate: 1, verify: false };
+export const CHANNEL_DEFAULTS: ChannelParams = {
+  subscribers: 10_000,
+  posts: 20,
+  rate: 1,
+  verify: false,
+  decodeOnce: true,
+};
 
 export const CHANNEL_FIGURES = [
   'last_subscriber_p50_ms',
@@ -107,6 +120,7 @@ class Subscriber {
     private readonly channelId: string,
     private readonly publicKey: Uint8Array | undefined,
     private readonly reads: ReadFlusher,
+    private readonly frames: DecodeOnce<ServerFrame> | undefined,
   ) {}
 
   get position(): number {
@@ -135,7 +149,7 @@ class Subscriber {
       );
       ws.on('error', reject);
       ws.on('message', (data) => {
-        const frame = decodeServerFrame(data as Buffer);
+        const frame = this.frames ? this.frames.get(data as Buffer) : decodeServerFrame(data as Buffer);
         if (frame.type === 'ready') resolve();
         else if (frame.type === 'channel_posted' && frame.channelId === this.channelId) {
           if (frame.seq <= this.cursor) return;
@@ -215,8 +229,9 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
     );
   const publicKey = p.verify ? decodeBase64(channel.publicKey) : undefined;
   const reads = new ReadFlusher(channel.channelId);
+  const frames = p.decodeOnce ? new DecodeOnce(decodeServerFrame) : undefined;
   const clients = subscribers.map(
-    (u) => new Subscriber(server.url, u.token, channel.channelId, publicKey, reads),
+    (u) => new Subscriber(server.url, u.token, channel.channelId, publicKey, reads, frames),
   );
   progress(`channel: connecting ${p.subscribers}`);
   for (let i = 0; i < clients.length; i += 100)

@@ -1,5 +1,13 @@
 import WebSocket from 'ws';
-import { decodeEntry, encodeJoin, encodeSend, FloorOp, requestIdOf } from './floor-protocol.ts';
+import type { DecodeOnce } from './decode-once.ts';
+import {
+  decodeEntry,
+  type FloorEntry,
+  encodeJoin,
+  encodeSend,
+  FloorOp,
+  requestIdOf,
+} from './floor-protocol.ts';
 import type { LoadClient, LoadEntry } from './target.ts';
 
 const HELLO = new Uint8Array([FloorOp.hello]);
@@ -15,6 +23,8 @@ export class FloorClient implements LoadClient {
     private readonly url: string,
     /** Groups joined on connecting, before any send. */
     private readonly groups: readonly string[],
+    /** Shared by the load client's connections: each distinct entry frame decoded once (bench/decode-once.ts). */
+    private readonly entries?: DecodeOnce<FloorEntry>,
   ) {}
 
   connect(): Promise<void> {
@@ -32,7 +42,7 @@ export class FloorClient implements LoadClient {
             resolve();
             return;
           case FloorOp.entry: {
-            const entry = decodeEntry(data);
+            const entry = this.entries ? this.entries.get(data) : decodeEntry(data);
             this.onEntry({ kind: 'message', clientMsgId: entry.clientMsgId, payload: entry.payload });
             return;
           }

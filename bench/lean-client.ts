@@ -7,6 +7,7 @@ import {
   type ServerFrame,
 } from '@courier/protocol';
 import WebSocket from 'ws';
+import type { DecodeOnce } from './decode-once.ts';
 import type { LoadClient, LoadEntry } from './target.ts';
 
 /**
@@ -24,6 +25,8 @@ export class LeanClient implements LoadClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
+    /** Shared by the load client's connections: each distinct frame decoded once (bench/decode-once.ts). */
+    private readonly frames?: DecodeOnce<ServerFrame>,
   ) {}
 
   /** Resolves when the server's Ready frame arrived. */
@@ -45,7 +48,7 @@ export class LeanClient implements LoadClient {
       );
       ws.on('error', reject);
       ws.on('message', (data) => {
-        const frame = decodeServerFrame(data as Buffer);
+        const frame = this.frames ? this.frames.get(data as Buffer) : decodeServerFrame(data as Buffer);
         switch (frame.type) {
           case 'ready':
             resolve();

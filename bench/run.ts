@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- floor|w1|w2|w3|mls|mls-group|media|web|cli|e2e|history|blocking|scaled-faults|channel|all] [--members N] [--pairs N]
- *   channel: [--channel-subscribers N (10,000)] [--posts N (20)] [--verify-signatures] [--no-floor]
+ *   channel: [--channel-subscribers N (10,000)] [--posts N (20)] [--verify-signatures] [--decode-every-frame] [--no-floor]
  *                [--messages N] [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
  *                [--no-floor]
  * `floor` runs the W1–W3 shapes against a bare `ws` relay (bench/floor-server.ts) only. W1–W3 run
@@ -77,6 +77,7 @@ const { positionals, values } = parseArgs({
     'channel-subscribers': { type: 'string' },
     posts: { type: 'string' },
     'verify-signatures': { type: 'boolean', default: false },
+    'decode-every-frame': { type: 'boolean', default: false },
   },
 });
 const which = positionals[0] ?? 'all';
@@ -343,6 +344,7 @@ if (which === 'channel') {
     subscribers: num(values['channel-subscribers'], CHANNEL_DEFAULTS.subscribers),
     posts: num(values.posts, CHANNEL_DEFAULTS.posts),
     verify: values['verify-signatures'] === true,
+    decodeOnce: values['decode-every-frame'] !== true,
   };
   const ours: Figure[][] = [];
   const floors: Figure[][] = [];
@@ -369,7 +371,14 @@ if (which === 'channel') {
           (t) =>
             runW2(
               t,
-              { ...W2_DEFAULTS, members: params.subscribers + 1, messages: params.posts, rate: params.rate },
+              {
+                ...W2_DEFAULTS,
+                members: params.subscribers + 1,
+                messages: params.posts,
+                rate: params.rate,
+                // The load client shaped as the channel bench's (bench/decode-once.ts).
+                decodeOnce: params.decodeOnce,
+              },
               'channel-w2-floor',
             ),
           'channel-w2-floor',

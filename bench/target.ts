@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { onExitCleanup } from '../test/support/exit-cleanup.ts';
+import { decodeServerFrame } from '@courier/protocol';
 import type { BenchServer } from './bench-server.ts';
+import { DecodeOnce } from './decode-once.ts';
 import { FloorClient } from './floor-client.ts';
+import { decodeEntry } from './floor-protocol.ts';
 import { LeanClient } from './lean-client.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -34,8 +37,14 @@ export interface Target {
   readonly storage: string;
   /** `pairs` 1:1 chats: clients 2i and 2i+1 share chats[i]. */
   pairs(pairs: number): Promise<{ clients: LoadClient[]; chats: string[] }>;
-  /** One group of `members`; `joinSeconds` is the time to get them all into it (null: not measured). */
-  group(members: number): Promise<{ clients: LoadClient[]; groupId: string; joinSeconds: number | null }>;
+  /**
+   * One group of `members`; `joinSeconds` is the time to get them all into it (null: not measured).
+   * `decodeOnce`: the clients share one DecodeOnce, so each distinct frame is decoded once.
+   */
+  group(
+    members: number,
+    options?: { decodeOnce?: boolean },
+  ): Promise<{ clients: LoadClient[]; groupId: string; joinSeconds: number | null }>;
   /** `count` clients with no chat. */
   idle(count: number): Promise<LoadClient[]>;
 }
@@ -58,7 +67,7 @@ export class CourierTarget implements Target {
     return { clients: users.map((u) => new LeanClient(this.server.url, u.token)), chats };
   }
 
-  async group(members: number) {
+  async group(members: number, options: { decodeOnce?: boolean } = {}) {
     const users = await this.server.register(members);
     const owner = users[0]!;
     const t0 = performance.now();
@@ -70,8 +79,9 @@ export class CourierTarget implements Target {
       );
     }
     const joinSeconds = (performance.now() - t0) / 1000;
+    const frames = options.decodeOnce ? new DecodeOnce(decodeServerFrame) : undefined;
     return {
-      clients: users.map((u) => new LeanClient(this.server.url, u.token)),
+      clients: users.map((u) => new LeanClient(this.server.url, u.token, frames)),
       groupId: group.groupId,
       joinSeconds,
     };
@@ -133,8 +143,9 @@ export class FloorTarget implements Target {
     return { clients, chats };
   }
 
-  async group(members: number) {
-    const clients = Array.from({ length: members }, () => new FloorClient(this.url, ['group']));
+  async group(members: number, options: { decodeOnce?: boolean } = {}) {
+    const entries = options.decodeOnce ? new DecodeOnce(decodeEntry) : undefined;
+    const clients = Array.from({ length: members }, () => new FloorClient(this.url, ['group'], entries));
     return { clients, groupId: 'group', joinSeconds: null };
   }
 

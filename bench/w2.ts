@@ -9,6 +9,8 @@ export interface W2Params {
   messages: number;
   rate: number;
   size: number;
+  /** The load client decodes each distinct frame once for all its connections (the channel bench's shape). */
+  decodeOnce?: boolean;
 }
 
 export const W2_DEFAULTS: Omit<W2Params, 'members'> = { messages: 50, rate: 10, size: 200 };
@@ -16,7 +18,9 @@ export const W2_DEFAULTS: Omit<W2Params, 'members'> = { messages: 50, rate: 10, 
 /** W2: one group of M connected members; one sends at a fixed rate; when has the last member it? */
 export async function runW2(server: Target, p: W2Params, bench = 'w2'): Promise<Figure[]> {
   const { storage } = server;
-  const { clients, groupId, joinSeconds } = await server.group(p.members);
+  const { clients, groupId, joinSeconds } = await server.group(p.members, {
+    decodeOnce: p.decodeOnce === true,
+  });
   for (let i = 0; i < clients.length; i += 100)
     await Promise.all(clients.slice(i, i + 100).map((c) => c.connect()));
   // Let the roster history reach everyone before measuring.

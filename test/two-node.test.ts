@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntryFrame } from '@courier/protocol';
-import { type Accepted, CourierHttp } from '@courier/sdk';
+import {
+  type Accepted,
+  ChannelClient,
+  type ChannelPost,
+  CourierConnection,
+  CourierHttp,
+  MemoryChannelKeyring,
+  MemoryClientStore,
+} from '@courier/sdk';
 import type { CourierApp } from '@courier/server';
 import { connect as connectNats } from 'nats';
 import pg from 'pg';
@@ -216,6 +224,63 @@ describe('scale-out: two nodes on one PostgreSQL and one NATS', () => {
     await sleep(300);
     expect(bobOnB.messages()).toHaveLength(30);
     expect(carolOnA.messages()).toHaveLength(31);
+  });
+
+  it('pushes channel posts made through both nodes to subscribers on both nodes, each once, in one order', async () => {
+    const alice = await a.register(nextPhone());
+    const keyring = new MemoryChannelKeyring();
+    // The owner posts through node A and through node B (one account, one channel key).
+    const ownerOnA = new ChannelClient(alice.http, keyring);
+    const ownerOnB = new ChannelClient(new CourierHttp(b.url, alice.token), keyring);
+    const channel = await ownerOnA.create(`across_${randomBytes(4).toString('hex')}`, 'Across', 'public');
+    const readers = await Promise.all(
+      [a, b, a, b].map(async (node) => {
+        const user = await node.register(nextPhone());
+        const client = new ChannelClient(user.http, new MemoryChannelKeyring());
+        await client.subscribe({ name: channel.name });
+        const seen: ChannelPost[] = [];
+        client.on('post', (p) => seen.push(p));
+        const connection = new CourierConnection({
+          url: node.url,
+          token: user.token,
+          store: new MemoryClientStore(),
+        });
+        client.attach(connection);
+        connection.start();
+        await connection.ready();
+        return { seen, connection };
+      }),
+    );
+    try {
+      // Posted at once through both nodes: each node hands its own posts to its fan-out and reads
+      // the other node's from the store on the bus signal.
+      const posted = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          (i % 2 === 0 ? ownerOnA : ownerOnB).post(channel.channelId, {
+            v: 1,
+            type: 'text',
+            text: `p${i}`,
+            sentAtMs: 1,
+          }),
+        ),
+      );
+      const order = posted
+        .map((p) => p.postId)
+        .sort((x, y) => {
+          const seqOf = (id: string) => posted.find((p) => p.postId === id)!.seq;
+          return seqOf(x) - seqOf(y);
+        });
+      for (const r of readers) {
+        await eventually(() => r.seen.length >= 24, 'every post reached the subscriber', 15_000);
+      }
+      await sleep(300);
+      for (const r of readers) {
+        expect(r.seen.map((p) => p.postId)).toEqual(order);
+        expect(r.seen.every((p) => p.kind === 'verified')).toBe(true);
+      }
+    } finally {
+      for (const r of readers) await r.connection.stop();
+    }
   });
 
   it('honours acks made on node B when the device comes back on node A: it gets only what it missed', async () => {

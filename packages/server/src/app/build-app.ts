@@ -187,6 +187,7 @@ export async function buildApp(config: Config, deps: ServerDeps): Promise<Courie
     clientIp,
     preHelloBytes: config.connections.preHelloBytes,
   });
+  channels.setCommitListener((rows) => gateway.onChannelPostsCommitted(rows));
   bus.subscribe((signal) => gateway.onSignal(signal));
   bus.onResume(() => void gateway.resume());
   const signingKey = loadServerKey(

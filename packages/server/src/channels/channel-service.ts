@@ -97,6 +97,9 @@ const postView = (row: ChannelPostRow): ChannelPostView => ({
  * who read it.
  */
 export class ChannelService {
+  /** Hears each post this node committed, before its bus signal (the gateway fans it out from the row). */
+  private committed: (rows: readonly ChannelPostRow[]) => void = () => {};
+
   constructor(
     private readonly storage: Storage,
     private readonly bus: Bus,
@@ -105,6 +108,11 @@ export class ChannelService {
     /** Deletes the blobs of deleted posts and channels (absent: their records wait for retention). */
     private readonly media?: ChannelMediaPort,
   ) {}
+
+  /** Who hears the posts committed on this node (the gateway); one listener. */
+  setCommitListener(listener: (rows: readonly ChannelPostRow[]) => void): void {
+    this.committed = listener;
+  }
 
   async create(accountId: string, body: CreateChannelBody): Promise<ChannelView> {
     const name = normaliseChannelName(body.name);
@@ -263,6 +271,7 @@ export class ChannelService {
       await stores.channelPosts.insert(inserted);
       return inserted;
     });
+    this.committed([row]);
     await this.bus.publish({ type: 'channels_appended', channels: [[channelId, row.seq]] });
     return postView(row);
   }
@@ -302,6 +311,7 @@ export class ChannelService {
         throw new CourierError('CHANNEL_POST_STALE_REVISION');
       return { ...existing, ...change };
     });
+    this.committed([row]);
     await this.media?.removeBlobs(dropped);
     await this.bus.publish({ type: 'channels_appended', channels: [[channelId, row.seq]] });
     return postView(row);

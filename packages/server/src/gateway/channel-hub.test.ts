@@ -98,6 +98,28 @@ describe('ChannelHub', () => {
     });
   });
 
+  it('fans out a post this node committed from its row, without reading it back, and in order', async () => {
+    const posts = [row(1, 50), row(2, 50), row(3, 50)];
+    const { channelHub, reads } = hub(posts);
+    const s = connection(1);
+    channelHub.join(s.c, 'c_1', 0, 0);
+    channelHub.onCommitted(posts[0]!);
+    // The bus signal of the same post comes next: it finds the post known and reads nothing.
+    channelHub.onAppended('c_1', 1);
+    await settle();
+    expect(reads()).toBe(0);
+    // Post 2 was committed on another node and not yet read here: post 3, handed over, waits for it.
+    channelHub.onCommitted(posts[2]!);
+    await settle();
+    expect(reads()).toBe(1);
+    expect(s.frames().map((f) => f.type === 'channel_posted' && f.post?.seq)).toEqual([1, 2, 3]);
+    // A post handed over again (a retried post) is not written twice.
+    channelHub.onCommitted(posts[2]!);
+    channelHub.onAppended('c_1', 3);
+    await settle();
+    expect(s.frames()).toHaveLength(3);
+  });
+
   it('signals a large post without it, and a connection that joins or drains behind once', async () => {
     const posts = [row(1, 50), row(2, 500)];
     const { channelHub } = hub(posts);
@@ -132,7 +154,11 @@ describe('ChannelHub', () => {
       fc.asyncProperty(
         fc.array(
           fc.oneof(
-            fc.integer({ min: 0, max: 200 }).map((bytes) => ({ post: bytes })),
+            fc.record({
+              post: fc.integer({ min: 0, max: 200 }),
+              // How this node hears of it: the bus signal, the hand-over of a post it committed, or both.
+              via: fc.constantFrom('signal', 'handed', 'both'),
+            }),
             fc.constant({ pause: true }),
             fc.constant({ resume: true }),
           ),
@@ -162,8 +188,10 @@ describe('ChannelHub', () => {
           };
           for (const op of ops) {
             if ('post' in op) {
-              posts.push(row(posts.length + 1, op.post));
-              channelHub.onAppended('c_1', posts.length);
+              const posted = row(posts.length + 1, op.post);
+              posts.push(posted);
+              if (op.via !== 'signal') channelHub.onCommitted(posted);
+              if (op.via !== 'handed') channelHub.onAppended('c_1', posts.length);
               await settle();
             } else if ('pause' in op) s.c.pausedSince = 1;
             else {

@@ -13,6 +13,10 @@ interface HubChannel {
   fannedOut: number;
   /** A read of new posts from the store is in flight. */
   fetching: boolean;
+  /** Posts this node committed and handed over (onCommitted), not yet fanned out: no read needed. */
+  handed: Map<number, ChannelPostRow>;
+  /** A fan-out of handed posts is scheduled (after the current turn: the poster's reply goes first). */
+  scheduled: boolean;
 }
 
 export interface ChannelHubOptions {
@@ -68,6 +72,8 @@ export class ChannelHub {
         known: lastSeq,
         fannedOut: lastSeq,
         fetching: false,
+        handed: new Map(),
+        scheduled: false,
       };
       this.channels.set(channelId, channel);
     }
@@ -123,6 +129,25 @@ export class ChannelHub {
     this.fetch(channel);
   }
 
+  /**
+   * A post this node committed (a new one or a revision), with its row: it is fanned out from the
+   * row itself, without reading it back, once every post before it was (in order, as from the
+   * store), after the current turn. The bus signal of the same post that follows finds it known and
+   * does nothing; other nodes read it from the store on that signal.
+   */
+  onCommitted(row: ChannelPostRow): void {
+    const channel = this.channels.get(row.channelId);
+    if (!channel || row.seq <= channel.fannedOut) return;
+    channel.handed.set(row.seq, row);
+    channel.known = Math.max(channel.known, row.seq);
+    if (channel.scheduled) return;
+    channel.scheduled = true;
+    setImmediate(() => {
+      channel.scheduled = false;
+      this.fetch(channel);
+    });
+  }
+
   /** A paused connection drained: it hears the newest position of every channel it fell behind on. */
   resume(connection: ClientConnection): void {
     for (const channelId of this.ofConnection.get(connection) ?? []) {
@@ -132,13 +157,21 @@ export class ChannelHub {
     }
   }
 
-  /** Reads the posts after the last one fanned out, once for every subscriber of this node. */
+  /**
+   * Fans out the posts after the last one fanned out, once for every subscriber of this node: the
+   * next one from the posts handed over when it is there, else read from the store.
+   */
   private fetch(channel: HubChannel): void {
     if (channel.fetching) return;
     channel.fetching = true;
     (async () => {
       try {
         while (channel.fannedOut < channel.known && this.channels.get(channel.id) === channel) {
+          const next = channel.handed.get(channel.fannedOut + 1);
+          if (next) {
+            this.fanOut(channel, next.seq, frameOnce(this.encode(next)));
+            continue;
+          }
           const rows = await this.options.readPosts(channel.id, channel.fannedOut);
           if (rows.length === 0) break;
           for (const row of rows) this.fanOut(channel, row.seq, frameOnce(this.encode(row)));
@@ -147,6 +180,7 @@ export class ChannelHub {
         this.options.logger.error({ err: error, channelId: channel.id }, 'channel read failed');
       } finally {
         channel.fetching = false;
+        for (const seq of channel.handed.keys()) if (seq <= channel.fannedOut) channel.handed.delete(seq);
       }
       // Nothing (more) could be read: the subscribers still hear where the channel stands.
       if (channel.fannedOut < channel.known)

@@ -22,11 +22,12 @@ import { answerHandshakeErrors, requestPath } from '../http/upgrade.ts';
 import type { ChannelReadBatch } from '../channels/channel-read-batch.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import type { DeliveryService } from '../services/delivery-service.ts';
-import type { MailboxRow, Storage } from '../storage/ports.ts';
+import type { ChannelPostRow, MailboxRow, Storage } from '../storage/ports.ts';
 import { typedFailure } from '../storage/storage-unavailable.ts';
 import { ClientConnection } from './client-connection.ts';
 import { ChannelHub } from './channel-hub.ts';
 import { GroupHub } from './group-hub.ts';
+import { RepeatedFrames } from './repeated-frames.ts';
 import { WindowCounter } from './window-counter.ts';
 
 export interface GatewayDeps {
@@ -97,6 +98,8 @@ export class Gateway {
   private readonly paused = new Set<ClientConnection>();
   private readonly hub: GroupHub;
   private readonly channelHub: ChannelHub;
+  /** Client frames decoded, repeated acks and channel reads once (a fan-out's recipients send the same). */
+  private readonly frames = new RepeatedFrames();
   /** Hellos per device in the current window (limits.connectsPerDevice). */
   private readonly connects: WindowCounter;
   private readonly timer: NodeJS.Timeout;
@@ -208,6 +211,16 @@ export class Gateway {
         return;
       }
     }
+  }
+
+  /**
+   * Channel posts this node committed: fanned out to this node's subscribers from the rows, without
+   * reading them back (the bus signal still tells the other nodes, which read them from the store).
+   */
+  onChannelPostsCommitted(rows: readonly ChannelPostRow[]): void {
+    this.guarded('channel hand-over', () => {
+      for (const row of rows) this.channelHub.onCommitted(row);
+    });
   }
 
   /**
@@ -468,7 +481,7 @@ export class Gateway {
     let frame: ClientFrame;
     try {
       if (!isBinary) throw new CourierError('PROTO_TEXT_FRAME');
-      frame = decodeClientFrame(data);
+      frame = this.frames.decode(data);
     } catch (error) {
       const typed =
         error instanceof CourierError ? error : new CourierError('PROTO_MALFORMED_FRAME', { cause: error });
