@@ -64,13 +64,13 @@ export function nobleAesGcm(hpke: Hpke): Hpke {
 type SigningKey = Awaited<ReturnType<SubtleCrypto['importKey']>>;
 
 /**
- * Ed25519 signing and checking with imported WebCrypto keys kept: signing keys per private-key array. rc.10 re-imports the key
+ * Ed25519 signing with the imported WebCrypto key kept per private-key array. rc.10 re-imports the key
  * (a PKCS#8 parse, ~0.4 ms) for every signature. The cache is keyed by the array object and remembers a
  * copy of its bytes (an array changed in place is imported afresh); entries go with their arrays
  * (WeakMap). Signing stays an awaited WebCrypto job as in rc.10, the same in browsers and Node. (Node's
  * synchronous signing, tried for speed, exposed a race in the SDK: two reconciles of one chat at once
  * burned key packages; SecureClient now runs commit-making work one at a time per chat, proven by
- * test/mls-reconcile-race.test.ts.) Checking signatures keeps WebCrypto too, with imported keys cached (below). Without WebCrypto the library's
+ * test/mls-reconcile-race.test.ts.) Checking signatures stays with WebCrypto (see cachedEd25519Verifier). Without WebCrypto the library's
  * own signer is used unchanged. Ed25519 is deterministic (RFC 8032): the signatures are the library's.
  */
 export function cachedEd25519Signer(base: Signature): Signature {
@@ -86,10 +86,24 @@ export function cachedEd25519Signer(base: Signature): Signature {
     key.catch(() => keys.delete(signKey));
     return key;
   };
+  return {
+    ...base,
+    sign: async (signKey, message) =>
+      new Uint8Array(await subtle.sign('Ed25519', await signingKey(signKey), new Uint8Array(message))),
+  };
+}
+
+/**
+ * Ed25519 checks with the imported WebCrypto verification keys kept, for one client context (a device: its
+ * groups, messages and commits). Without WebCrypto the given checker is used unchanged.
+ */
+export function cachedEd25519Verifier(base: Signature): Signature {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) return base;
   // Verification keys by their bytes (a latin1 string of them; content-keyed, so an array changed in place
   // finds its new key), the most recently used VERIFY_KEYS kept. A member's key is checked again with each of
   // its messages and commits; rc.10 imported it afresh every time (a WebCrypto import costs about what the
-  // check itself does). A join still imports each leaf's key once: they are all new to it.
+  // check itself does). A join still imports each leaf's key once: they are all new to the device.
   const verifyKeys = new Map<string, Promise<SigningKey>>();
   const verifyingKey = (publicKey: Uint8Array): Promise<SigningKey> => {
     const id = String.fromCharCode(...publicKey);
@@ -107,8 +121,6 @@ export function cachedEd25519Signer(base: Signature): Signature {
   };
   return {
     ...base,
-    sign: async (signKey, message) =>
-      new Uint8Array(await subtle.sign('Ed25519', await signingKey(signKey), new Uint8Array(message))),
     verify: async (publicKey, message, signature) =>
       subtle.verify(
         'Ed25519',
@@ -119,7 +131,7 @@ export function cachedEd25519Signer(base: Signature): Signature {
   };
 }
 
-/** Imported Ed25519 verification keys kept per process (about a large group's members; ~1 KB each). */
+/** Imported Ed25519 verification keys kept per context (about a large group's members; ~1 KB each). */
 const VERIFY_KEYS = 8192;
 
 /**
