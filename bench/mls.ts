@@ -160,8 +160,11 @@ export async function runMlsOnce(members: number): Promise<Record<FigureName, nu
 
   const joiner = others.at(-1)!;
   const last = added.at(-1)!;
+  // The joiner is another device: its own context, whose checks have imported none of the members' keys
+  // (the owner's context imported them all while adding).
+  const joinerContext = await createMlsClientContext();
   const [joined, joinMs] = await timed(() =>
-    joinGroup(context, {
+    joinGroup(joinerContext, {
       welcome: last.welcome!,
       ratchetTree: last.ratchetTree!,
       keyPackages: [joiner.keyPackage],

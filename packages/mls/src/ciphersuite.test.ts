@@ -7,7 +7,13 @@
 import fc from 'fast-check';
 import { type CiphersuiteImpl, nobleCryptoProvider } from 'ts-mls';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { cachedEd25519Signer, loadCiphersuite, nobleAesGcm, nobleKdf } from './ciphersuite.ts';
+import {
+  cachedEd25519Signer,
+  cachedEd25519Verifier,
+  loadCiphersuite,
+  nobleAesGcm,
+  nobleKdf,
+} from './ciphersuite.ts';
 
 let library: CiphersuiteImpl;
 let fast: CiphersuiteImpl;
@@ -64,7 +70,7 @@ describe('Courier ciphersuite pieces', () => {
   });
 
   test('Ed25519 signing with cached keys signs as the library does, also after a key changes in place', async () => {
-    const signer = cachedEd25519Signer(library.signature);
+    const signer = cachedEd25519Verifier(cachedEd25519Signer(library.signature));
     const [a, b] = [await library.signature.keygen(), await library.signature.keygen()];
     await fc.assert(
       fc.asyncProperty(bytes(0, 200), fc.boolean(), async (message, swap) => {
@@ -92,6 +98,28 @@ describe('Courier ciphersuite pieces', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  test('Ed25519 checking with cached keys answers as the library does for other keys and bad keys', async () => {
+    const signer = cachedEd25519Verifier(library.signature);
+    const pairs = await Promise.all([0, 1, 2].map(() => library.signature.keygen()));
+    const message = new TextEncoder().encode('cached keys');
+    const signatures = await Promise.all(pairs.map((p) => library.signature.sign(p.signKey, message)));
+    for (let round = 0; round < 2; round++) {
+      for (const [i, pair] of pairs.entries()) {
+        for (const [j, signature] of signatures.entries()) {
+          // a fresh array each time: the cache goes by the key's bytes, not by the array
+          expect(await signer.verify(pair.publicKey.slice(), message, signature)).toBe(i === j);
+          expect(await library.signature.verify(pair.publicKey, message, signature)).toBe(i === j);
+        }
+      }
+    }
+    // a key the library cannot import fails the same way (a rejection), also when asked again
+    const short = pairs[0]!.publicKey.subarray(0, 31);
+    for (let again = 0; again < 2; again++) {
+      await expect(library.signature.verify(short, message, signatures[0]!)).rejects.toThrow();
+      await expect(signer.verify(short, message, signatures[0]!)).rejects.toThrow();
+    }
   });
 
   test('the loaded suite signs and checks with the pieces swapped in', async () => {

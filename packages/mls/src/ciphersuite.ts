@@ -70,7 +70,7 @@ type SigningKey = Awaited<ReturnType<SubtleCrypto['importKey']>>;
  * (WeakMap). Signing stays an awaited WebCrypto job as in rc.10, the same in browsers and Node. (Node's
  * synchronous signing, tried for speed, exposed a race in the SDK: two reconciles of one chat at once
  * burned key packages; SecureClient now runs commit-making work one at a time per chat, proven by
- * test/mls-reconcile-race.test.ts.) Checking signatures stays with the library. Without WebCrypto the library's
+ * test/mls-reconcile-race.test.ts.) Checking signatures stays with WebCrypto (see cachedEd25519Verifier). Without WebCrypto the library's
  * own signer is used unchanged. Ed25519 is deterministic (RFC 8032): the signatures are the library's.
  */
 export function cachedEd25519Signer(base: Signature): Signature {
@@ -92,6 +92,47 @@ export function cachedEd25519Signer(base: Signature): Signature {
       new Uint8Array(await subtle.sign('Ed25519', await signingKey(signKey), new Uint8Array(message))),
   };
 }
+
+/**
+ * Ed25519 checks with the imported WebCrypto verification keys kept, for one client context (a device: its
+ * groups, messages and commits). Without WebCrypto the given checker is used unchanged.
+ */
+export function cachedEd25519Verifier(base: Signature): Signature {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) return base;
+  // Verification keys by their bytes (a latin1 string of them; content-keyed, so an array changed in place
+  // finds its new key), the most recently used VERIFY_KEYS kept. A member's key is checked again with each of
+  // its messages and commits; rc.10 imported it afresh every time (a WebCrypto import costs about what the
+  // check itself does). A join still imports each leaf's key once: they are all new to the device.
+  const verifyKeys = new Map<string, Promise<SigningKey>>();
+  const verifyingKey = (publicKey: Uint8Array): Promise<SigningKey> => {
+    const id = String.fromCharCode(...publicKey);
+    let key = verifyKeys.get(id);
+    if (key !== undefined) {
+      verifyKeys.delete(id);
+      verifyKeys.set(id, key);
+      return key;
+    }
+    key = subtle.importKey('raw', new Uint8Array(publicKey), 'Ed25519', false, ['verify']);
+    verifyKeys.set(id, key);
+    key.catch(() => verifyKeys.delete(id));
+    if (verifyKeys.size > VERIFY_KEYS) verifyKeys.delete(verifyKeys.keys().next().value!);
+    return key;
+  };
+  return {
+    ...base,
+    verify: async (publicKey, message, signature) =>
+      subtle.verify(
+        'Ed25519',
+        await verifyingKey(publicKey),
+        new Uint8Array(signature),
+        new Uint8Array(message),
+      ),
+  };
+}
+
+/** Imported Ed25519 verification keys kept per context (about a large group's members; ~1 KB each). */
+const VERIFY_KEYS = 8192;
 
 /**
  * A suite loaded from ts-mls with the faster pieces above swapped in where they apply: the KDF always,

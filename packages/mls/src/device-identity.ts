@@ -33,12 +33,15 @@ export function encodeDeviceIdentity(accountId: string, deviceId: string): Uint8
   return bytes;
 }
 
+/** Strict UTF-8 (one decoder: a join checks every member's identity, and making one per call showed up). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Reads `<accountId>:<deviceId>` from credential identity bytes; undefined when it is not one. */
 export function parseDeviceIdentity(bytes: Uint8Array): { accountId: string; deviceId: string } | undefined {
   if (bytes.length === 0 || bytes.length > MAX_IDENTITY_BYTES) return undefined;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     return undefined;
   }

@@ -9,7 +9,6 @@ import {
   type Node,
   nodeTypes,
   type RatchetTree,
-  ratchetTreeDecoder,
   ratchetTreeEncoder,
   secretTreeDecoder,
   secretTreeEncoder,
@@ -17,6 +16,7 @@ import {
   treeHashesOf,
 } from 'ts-mls';
 import { loadedCiphersuite } from './ciphersuite.ts';
+import { decodeRatchetTreeBytes } from './fast-tree-decoder.ts';
 import { MlsError } from './mls-error.ts';
 import { type MlsGroup, wrapGroup } from './mls-group.ts';
 
@@ -294,7 +294,8 @@ export function importGroupStateParts(parts: GroupStateParts): MlsGroup {
         const last = Math.min(first + TREE_PAGE_NODES, treeLength);
         for (let i = first; i < last; i++) {
           tree[i] = page.u8() === 0 ? undefined : readNode(page);
-          if (withHashes) hashes.push(page.chunk().slice());
+          // Views into the page, not copies (the decoded nodes' fields are views into it as well).
+          if (withHashes) hashes.push(page.chunk());
         }
         if (!page.done()) throw new MlsError('MLS_MALFORMED', 'trailing bytes after a tree page');
         pageSources.set(bytes, {
@@ -412,12 +413,20 @@ export function encodedNode(node: Node): Uint8Array {
 
 function readNode(input: ByteReader): Node {
   const bytes = input.chunk();
-  const decoded = decodeWhole(ratchetTreeDecoder, bytes);
+  let decoded: RatchetTree | undefined;
+  try {
+    decoded = decodeRatchetTreeBytes(bytes);
+  } catch (cause) {
+    throw new MlsError('MLS_MALFORMED', 'the group state could not be decoded', { cause });
+  }
+  if (decoded === undefined) throw new MlsError('MLS_MALFORMED', 'the group state could not be decoded');
   const node = decoded[0];
   if (decoded.length !== 1 || node === undefined) {
     throw new MlsError('MLS_MALFORMED', 'a saved tree node could not be decoded');
   }
-  nodeEncodings.set(node, bytes.slice());
+  // The node's own fields are views into these bytes (see fast-tree-decoder.ts), so keeping the view as its
+  // encoding holds no more memory than the node does; a copy per node was most of loading a tree's garbage.
+  nodeEncodings.set(node, bytes);
   return node;
 }
 

@@ -3,10 +3,10 @@ import {
   joinGroup as joinLibraryGroup,
   mlsMessageDecoder,
   type RatchetTree,
-  ratchetTreeDecoder,
   ValidationError,
   wireformats,
 } from 'ts-mls';
+import { decodeRatchetTreeBytes } from './fast-tree-decoder.ts';
 import { decodeKeyPackageMessage, decodePrivateKeyPackage, type StoredKeyPackage } from './key-package.ts';
 import type { MlsClientContext } from './mls-context.ts';
 import { MlsError, toMlsError } from './mls-error.ts';
@@ -40,16 +40,14 @@ function decodeWelcome(bytes: Uint8Array) {
 
 /** @internal Decodes an encoded ratchet tree (MLS_MALFORMED when it is not exactly one). */
 export function decodeRatchetTree(bytes: Uint8Array): RatchetTree {
-  let decoded: ReturnType<typeof ratchetTreeDecoder>;
+  let decoded: RatchetTree | undefined;
   try {
-    decoded = ratchetTreeDecoder(bytes, 0);
+    decoded = decodeRatchetTreeBytes(bytes);
   } catch (cause) {
     throw new MlsError('MLS_MALFORMED', 'the ratchet tree could not be decoded', { cause });
   }
-  if (decoded === undefined || decoded[1] !== bytes.length) {
-    throw new MlsError('MLS_MALFORMED', 'the ratchet tree could not be decoded');
-  }
-  return decoded[0];
+  if (decoded === undefined) throw new MlsError('MLS_MALFORMED', 'the ratchet tree could not be decoded');
+  return decoded;
 }
 
 /**

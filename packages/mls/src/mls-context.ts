@@ -5,7 +5,7 @@ import {
   defaultCredentialTypes,
   type MlsContext as LibraryContext,
 } from 'ts-mls';
-import { DEFAULT_CIPHERSUITE, loadCiphersuite } from './ciphersuite.ts';
+import { cachedEd25519Verifier, DEFAULT_CIPHERSUITE, loadCiphersuite } from './ciphersuite.ts';
 import { parseDeviceIdentity } from './device-identity.ts';
 
 /**
@@ -39,5 +39,11 @@ export async function createMlsClientContext(
       return validate(identity, signaturePublicKey);
     },
   };
-  return { ciphersuite, library: { cipherSuite: await loadCiphersuite(ciphersuite), authService } };
+  const suite = await loadCiphersuite(ciphersuite);
+  // Each context (a device) keeps the verification keys it has imported: a process that plays several
+  // devices (tests, benches) does not let one device's checks warm another's.
+  const cipherSuite = ciphersuite.endsWith('_Ed25519')
+    ? { ...suite, signature: cachedEd25519Verifier(suite.signature) }
+    : suite;
+  return { ciphersuite, library: { cipherSuite, authService } };
 }
