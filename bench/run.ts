@@ -14,9 +14,10 @@
  * group histories for failures; it exits 1 when it found any.
  * `cli [--runs N]` (when named) times the `courier` command: `--help` and a `send` to an existing chat,
  * process start to exit, with a bare `node -e ''` as the floor (medians of 7 runs unless --runs).
- * `web [--chats N] [--messages N]` (when named) measures the messenger in Chromium: a backlog of
- * --messages received while offline, chat list with N chats, opening a chat with --messages stored
- * messages, and the JavaScript the first load transfers.
+ * `web [--chats N] [--messages N] [--navigations N]` (when named) measures the messenger in Chromium:
+ * a backlog of --messages received while offline, chat list with N chats, opening a chat with
+ * --messages stored messages (medians over --navigations fresh navigations, default 3), and the
+ * JavaScript the first load transfers (the page's and the worker's apart).
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
  * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK;
@@ -72,6 +73,7 @@ const { positionals, values } = parseArgs({
     size: { type: 'string' },
     proof: { type: 'boolean', default: false },
     chats: { type: 'string' },
+    navigations: { type: 'string' },
     burst: { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
     'channel-subscribers': { type: 'string' },
@@ -451,6 +453,7 @@ if (which === 'web') {
   const params = {
     chats: num(values.chats, WEB_DEFAULTS.chats),
     messages: num(values.messages, WEB_DEFAULTS.messages),
+    navigations: num(values.navigations, WEB_DEFAULTS.navigations),
   };
   await onCourierServer('web', (s) => runWeb(s, params, storage), [
     'catch_up_msg_per_s',
