@@ -50,6 +50,7 @@ import { CourierTarget, FloorTarget, type Target } from './target.ts';
 import { runTransparencyBench, TRANSPARENCY_SIZES } from './transparency.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
 import { runWeb, WEB_DEFAULTS } from './web.ts';
+import { ensureWebBuilt } from '../scripts/build-web.ts';
 import { runW2, W2_DEFAULTS } from './w2.ts';
 import { runW3, W3_DEFAULTS } from './w3.ts';
 
@@ -455,6 +456,8 @@ if (which === 'web') {
     messages: num(values.messages, WEB_DEFAULTS.messages),
     navigations: num(values.navigations, WEB_DEFAULTS.navigations),
   };
+  // Built before the server starts: it reads the app's files once, when it starts.
+  await ensureWebBuilt({ quiet: true });
   await onCourierServer('web', (s) => runWeb(s, params, storage), [
     'catch_up_msg_per_s',
     'chat_list_ms',

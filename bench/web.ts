@@ -19,7 +19,6 @@
 import { gzipSync } from 'node:zlib';
 import { CourierHttp, MemoryMlsStore, SecureClient } from '@courier/sdk';
 import { chromium } from 'playwright-core';
-import { ensureWebBuilt } from '../scripts/build-web.ts';
 import type { BenchServer } from './bench-server.ts';
 import { type Figure, progress, round } from './figure.ts';
 import { now } from './lean-client.ts';
@@ -54,7 +53,6 @@ function median(values: number[]): number {
 }
 
 export async function runWeb(s: BenchServer, p: WebParams, storage: string): Promise<Figure[]> {
-  await ensureWebBuilt({ quiet: true });
   const [me, ...peers] = await s.register(p.chats + 1);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
