@@ -110,7 +110,7 @@ export class BenchServer {
       rmSync(dir, { recursive: true, force: true });
     });
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 180_000; // a loaded machine takes long to compile the server
     try {
       for (;;) {
         if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);

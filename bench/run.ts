@@ -14,9 +14,10 @@
  * group histories for failures; it exits 1 when it found any.
  * `cli [--runs N]` (when named) times the `courier` command: `--help` and a `send` to an existing chat,
  * process start to exit, with a bare `node -e ''` as the floor (medians of 7 runs unless --runs).
- * `web [--chats N] [--messages N]` (when named) measures the messenger in Chromium: a backlog of
- * --messages received while offline, chat list with N chats, opening a chat with --messages stored
- * messages, and the JavaScript the first load transfers.
+ * `web [--chats N] [--messages N] [--navigations N]` (when named) measures the messenger in Chromium:
+ * a backlog of --messages received while offline, chat list with N chats, opening a chat with
+ * --messages stored messages (medians over --navigations fresh navigations, default 3), and the
+ * JavaScript the first load transfers (the page's and the worker's apart).
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
  * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK;
@@ -49,6 +50,7 @@ import { CourierTarget, FloorTarget, type Target } from './target.ts';
 import { runTransparencyBench, TRANSPARENCY_SIZES } from './transparency.ts';
 import { runW1, W1_DEFAULTS } from './w1.ts';
 import { runWeb, WEB_DEFAULTS } from './web.ts';
+import { ensureWebBuilt } from '../scripts/build-web.ts';
 import { runW2, W2_DEFAULTS } from './w2.ts';
 import { runW3, W3_DEFAULTS } from './w3.ts';
 
@@ -72,6 +74,7 @@ const { positionals, values } = parseArgs({
     size: { type: 'string' },
     proof: { type: 'boolean', default: false },
     chats: { type: 'string' },
+    navigations: { type: 'string' },
     burst: { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
     'channel-subscribers': { type: 'string' },
@@ -460,7 +463,10 @@ if (which === 'web') {
   const params = {
     chats: num(values.chats, WEB_DEFAULTS.chats),
     messages: num(values.messages, WEB_DEFAULTS.messages),
+    navigations: num(values.navigations, WEB_DEFAULTS.navigations),
   };
+  // Built before the server starts: it reads the app's files once, when it starts.
+  await ensureWebBuilt({ quiet: true });
   await onCourierServer('web', (s) => runWeb(s, params, storage), [
     'catch_up_msg_per_s',
     'chat_list_ms',

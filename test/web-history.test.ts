@@ -246,8 +246,11 @@ describe('the message view: receipts, paged history, offline, failover (Chromium
       const now = await numbers();
       expect(consecutive(now, TOTAL)).toBe(true);
     }
-    // By keyboard too: the button above the history loads the next older page.
-    await page.getByRole('button', { name: 'Load older messages' }).focus();
+    // By keyboard too: the button above the history loads the next older page. Focused without
+    // scrolling: scrolled to the top, the history would load that page itself, and Enter one more.
+    await page
+      .getByRole('button', { name: 'Load older messages' })
+      .evaluate((button: HTMLElement) => button.focus({ preventScroll: true }));
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await numbers()).length, { timeout: 60_000 }).toBe(200);
     expect((await numbers())[0]).toBe(TOTAL - 199);

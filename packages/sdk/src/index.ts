@@ -23,7 +23,7 @@ export type {
 export { decodeContent, encodeContent, MAX_TEXT_LENGTH } from './mls/message-content.ts';
 export type { MessageContent } from './mls/message-content.ts';
 export type { KeyChange } from './mls/device-directory.ts';
-export { IndexedDbMlsStore } from './mls/indexeddb-store.ts';
+export { type ChatGlanceRead, IndexedDbMlsStore } from './mls/indexeddb-store.ts';
 export type { EndpointInUse } from './connection.ts';
 export { CandidateTracker, orderCandidates } from './failover/candidate-order.ts';
 export { EndpointBook } from './failover/endpoint-book.ts';

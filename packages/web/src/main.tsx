@@ -1,5 +1,8 @@
-import { render } from 'preact';
-import { App } from './app.tsx';
-import './styles.css';
+/**
+ * The page's entry, kept small: it starts the device's worker (rpc.ts), then loads the app in a task
+ * of its own, so that the worker's script is fetched and compiled while the app's code is evaluated
+ * (a worker created inside one long evaluation starts only after it).
+ */
+import './rpc.ts';
 
-render(<App />, document.getElementById('app')!);
+void import('./app-main.tsx');

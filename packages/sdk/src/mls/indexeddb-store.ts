@@ -59,6 +59,13 @@ const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padSt
  */
 type MessageRecord = StoredMessage & { order: number; unreadSeq?: number };
 
+/** A chat as `glances` read it: its newest entries (newest first), whether older ones exist, its unread count. */
+export interface ChatGlanceRead {
+  messages: StoredMessage[];
+  more: boolean;
+  unread: number;
+}
+
 const BY_ORDER = 'byOrder';
 const BY_UNREAD = 'byUnread';
 
@@ -453,6 +460,51 @@ export class IndexedDbMlsStore implements MlsStore {
       messages: messages.map(fromRecord),
       ...(more && oldest ? { before: oldest.order } : {}),
     };
+  }
+
+  /**
+   * What a chat list shows of many chats, in one read-only transaction (not three per chat): per
+   * chat its newest entries (newest first; up to `limit`, fewer once one is not a roster line) and
+   * its unread count, as `history` and `unreadCount` would answer them. `more`: older entries than
+   * those read may exist.
+   */
+  async glances(groupIds: readonly string[], limit = 20): Promise<Map<string, ChatGlanceRead>> {
+    const tx = this.db.transaction(['messages', 'chatStates']);
+    const byOrder = tx.objectStore('messages').index(BY_ORDER);
+    const byUnread = tx.objectStore('messages').index(BY_UNREAD);
+    const states = tx.objectStore('chatStates');
+    const newest = (groupId: string) =>
+      new Promise<{ messages: StoredMessage[]; more: boolean }>((resolve, reject) => {
+        const messages: StoredMessage[] = [];
+        const range = IDBKeyRange.bound([groupId, 0], [groupId, Number.MAX_SAFE_INTEGER]);
+        const walk = byOrder.openCursor(range, 'prev');
+        walk.onerror = () => reject(walk.error);
+        walk.onsuccess = () => {
+          const cursor = walk.result;
+          if (!cursor) return resolve({ messages, more: false });
+          const message = fromRecord(cursor.value as MessageRecord);
+          if (messages.length === limit) return resolve({ messages, more: true });
+          messages.push(message);
+          // The list's preview is the newest entry that is not a roster line: found, enough read.
+          if (message.roster === undefined) return resolve({ messages, more: true });
+          cursor.continue();
+        };
+      });
+    const unread = async (groupId: string) => {
+      const state = ((await request(states.get(groupId))) as ChatState | undefined) ?? noChatState();
+      return request(
+        byUnread.count(
+          IDBKeyRange.bound([groupId, state.myReadUpTo], [groupId, Number.MAX_SAFE_INTEGER], true, false),
+        ),
+      );
+    };
+    const read = await Promise.all(
+      groupIds.map(async (groupId) => {
+        const [found, count] = await Promise.all([newest(groupId), unread(groupId)]);
+        return [groupId, { ...found, unread: count }] as const;
+      }),
+    );
+    return new Map(read);
   }
 
   async acceptSent(

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { groupStateChange, joinGroupState } from '@courier/mls';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IndexedDbMlsStore } from '../mls/indexeddb-store.ts';
 import type { StoredMessage } from '../mls/mls-store.ts';
@@ -113,5 +114,62 @@ describe('IndexedDB store upgrade', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('IndexedDB store: glances of many chats in one read', () => {
+  const roster = {
+    action: 'added' as const,
+    actorAccountId: 'a',
+    subjectAccountIds: ['b'],
+    role: '',
+    title: '',
+  };
+  it('answers per chat what history (newest entries down to a text) and unreadCount answer', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            // Per chat: entries as (roster line?, sent by me?), and how far the person read.
+            entries: fc.array(fc.tuple(fc.boolean(), fc.boolean()), { maxLength: 30 }),
+            readUpTo: fc.nat({ max: 30 }),
+          }),
+          { maxLength: 6 },
+        ),
+        async (chats) => {
+          const store = await IndexedDbMlsStore.open('device', new IDBFactory());
+          const groupIds = chats.map((_, i) => `g${i}`);
+          for (const [i, chat] of chats.entries()) {
+            await store.addMessages(
+              chat.entries.map(([isRoster, mine], n) => ({
+                groupId: `g${i}`,
+                seq: n + 1,
+                clientMsgId: `c${n}`,
+                senderAccountId: mine ? 'me' : 'other',
+                senderDeviceId: mine ? 'dme' : 'dother',
+                sentAtMs: 1_000 + n,
+                text: isRoster ? '' : `text ${n}`,
+                outgoing: mine,
+                ...(isRoster ? { roster } : {}),
+              })),
+            );
+            await store.advanceChatState(`g${i}`, { myReadUpTo: chat.readUpTo });
+          }
+          const glances = await store.glances([...groupIds, 'none'], 5);
+          for (const groupId of [...groupIds, 'none']) {
+            const page = await store.history(groupId, { limit: 5 });
+            const glance = glances.get(groupId)!;
+            // The newest entries, cut after the first that is not a roster line.
+            const text = page.messages.findIndex((m) => m.roster === undefined);
+            const expected = text === -1 ? page.messages : page.messages.slice(0, text + 1);
+            expect(glance.messages).toEqual(expected);
+            expect(glance.unread).toBe(await store.unreadCount(groupId));
+            if (text === -1) expect(glance.more).toBe(page.before !== undefined);
+          }
+          store.close();
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

@@ -5,7 +5,7 @@
  * so the other side shows them before any download. A file the browser cannot decode is sent
  * without a preview.
  */
-import { MAX_PREVIEW_BYTES } from '@courier/sdk';
+import { MAX_PREVIEW_BYTES } from '@courier/sdk/page';
 import type { MediaMeta } from '../worker/types.ts';
 
 /** The longer side of a thumbnail, in pixels; halved until the image fits MAX_PREVIEW_BYTES. */

@@ -6,16 +6,19 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
-import { policyHtml } from '../ui/policy-html.ts';
 import type { PrivacyPolicyView } from '@courier/protocol';
 
 export function Policy(props: { reason: 'new' | 'changed'; onAccept: (version: string) => Promise<void> }) {
-  const [policy, setPolicy] = useState<PrivacyPolicyView | undefined>();
+  const [policy, setPolicy] = useState<(PrivacyPolicyView & { html: string }) | undefined>();
   const [accepted, setAccepted] = useState(false);
   const { error, busy, run } = useAction();
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    void run(async () => setPolicy(await device.policy()));
+    void run(async () => {
+      // The Markdown renderer and sanitiser load with the policy, not with the app's first page.
+      const [view, { policyHtml }] = await Promise.all([device.policy(), import('../ui/policy-html.ts')]);
+      setPolicy({ ...view, html: policyHtml(view.markdown) });
+    });
     heading.current?.focus();
   }, [run]);
 
@@ -58,7 +61,7 @@ export function Policy(props: { reason: 'new' | 'changed'; onAccept: (version: s
             id="policy-text"
             class="policy"
             aria-label="Privacy policy"
-            dangerouslySetInnerHTML={{ __html: policyHtml(policy.markdown) }}
+            dangerouslySetInnerHTML={{ __html: policy.html }}
           />
           <p>
             <a href="/privacy" target="_blank" rel="noopener">

@@ -2,7 +2,6 @@
  * The safety number this person shares with a contact, as digits and as a QR code to scan from the
  * contact's screen. Comparing it clears the warning shown when the contact's keys changed.
  */
-import { toCanvas } from 'qrcode';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
@@ -18,7 +17,12 @@ export function SafetyNumber(props: { accountId: string }) {
     [props.accountId, run],
   );
   useEffect(() => {
-    if (safety && canvas.current) void toCanvas(canvas.current, safety.number, { width: 200, margin: 1 });
+    const target = canvas.current;
+    // The QR code library loads when a safety number is shown, not with the app's first page.
+    if (safety && target)
+      void import('qrcode').then(({ toCanvas }) =>
+        toCanvas(target, safety.number, { width: 200, margin: 1 }),
+      );
   }, [safety]);
   if (!safety) return <Alert text={error} />;
   const groups = safety.number.replace(/\s+/g, '').match(/.{1,5}/g) ?? [];

@@ -4,7 +4,7 @@
  * (PNG or WebP, animated WebP too, 512 px on one side; the server checks each file by its content).
  */
 import { STICKER_LINK_PREFIX, type StickerPackView, stickerImagePath } from '@courier/protocol';
-import { packOfLink, StickerShelf, stickerMimeOfName } from '@courier/sdk';
+import { packOfLink, StickerShelf, stickerMimeOfName } from '@courier/sdk/page';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { loadSession } from '../session.ts';

@@ -5,7 +5,10 @@
  * per chat until that chat changes, so that a list of hundreds of chats is not re-read on every
  * message.
  */
-import { MAX_HISTORY_PAGE, type SecureClient, type StoredMessage } from '@courier/sdk';
+import { type ChatGlanceRead, MAX_HISTORY_PAGE, type SecureClient, type StoredMessage } from '@courier/sdk';
+
+/** Reads what the chat list needs of many chats at once (IndexedDbMlsStore.glances: one transaction). */
+export type GlanceReader = (groupIds: readonly string[]) => Promise<Map<string, ChatGlanceRead>>;
 
 /** What the chat list shows of one chat. */
 export interface ChatGlance {
@@ -24,15 +27,19 @@ export interface HistoryRun {
 }
 
 export class ChatHistory {
-  private readonly glances = new Map<string, ChatGlance>();
+  private readonly keptGlances = new Map<string, ChatGlance>();
   /** Per chat, how many changes were announced: a glance read across a change is not kept. */
   private readonly changes = new Map<string, number>();
 
-  constructor(private readonly client: Pick<SecureClient, 'history' | 'unreadCount'>) {}
+  constructor(
+    private readonly client: Pick<SecureClient, 'history' | 'unreadCount'>,
+    /** Without it each chat is read on its own (`glance`). */
+    private readonly readGlances?: GlanceReader,
+  ) {}
 
   /** Something happened in the chat (a message, a receipt, a read elsewhere): ask the store again. */
   changed(groupId: string): void {
-    this.glances.delete(groupId);
+    this.keptGlances.delete(groupId);
     this.changes.set(groupId, (this.changes.get(groupId) ?? 0) + 1);
   }
 
@@ -101,25 +108,54 @@ export class ChatHistory {
 
   /** The chat's last message, activity time and unread count (read once per change of the chat). */
   async glance(groupId: string): Promise<ChatGlance> {
-    const kept = this.glances.get(groupId);
-    if (kept) return kept;
-    const before = this.changes.get(groupId) ?? 0;
+    return (await this.glances([groupId])).get(groupId)!;
+  }
+
+  /**
+   * `glance` of many chats: those not kept since their last change are read together (one
+   * transaction for a list of hundreds of chats, when a GlanceReader was given).
+   */
+  async glances(groupIds: readonly string[]): Promise<Map<string, ChatGlance>> {
+    const out = new Map<string, ChatGlance>();
+    const missing = groupIds.filter((groupId) => {
+      const kept = this.keptGlances.get(groupId);
+      if (kept) out.set(groupId, kept);
+      return !kept;
+    });
+    if (missing.length === 0) return out;
+    const before = new Map(missing.map((groupId) => [groupId, this.changes.get(groupId) ?? 0]));
+    const read = this.readGlances
+      ? await this.readGlances(missing)
+      : new Map(
+          await Promise.all(missing.map(async (groupId) => [groupId, await this.readOne(groupId)] as const)),
+        );
+    await Promise.all(
+      missing.map(async (groupId) => {
+        const found = read.get(groupId) ?? { messages: [], more: false, unread: 0 };
+        let lastText = found.messages.find((m) => m.roster === undefined);
+        // A chat whose newest entries are all roster lines: look further (rare).
+        if (!lastText && found.more)
+          [lastText] = await this.newest(groupId, 1, (m) => m.roster === undefined);
+        const glance: ChatGlance = {
+          ...(lastText ? { lastText } : {}),
+          lastAtMs: found.messages[0]?.sentAtMs ?? 0,
+          unread: found.unread,
+        };
+        // Something changed while reading: this answer may be older than the change, so it is not kept.
+        if ((this.changes.get(groupId) ?? 0) === before.get(groupId)) this.keptGlances.set(groupId, glance);
+        out.set(groupId, glance);
+      }),
+    );
+    return out;
+  }
+
+  /** One chat's newest entries and unread count, through the client (no GlanceReader). */
+  private async readOne(groupId: string): Promise<ChatGlanceRead> {
     const [page, unread] = await Promise.all([
       this.client.history(groupId, { limit: 20 }),
       this.client.unreadCount(groupId),
     ]);
-    let lastText = page.messages.find((m) => m.roster === undefined);
-    // A chat whose newest 20 entries are all roster lines: look further (rare).
-    if (!lastText && page.before !== undefined)
-      [lastText] = await this.newest(groupId, 1, (m) => m.roster === undefined);
-    const glance: ChatGlance = {
-      ...(lastText ? { lastText } : {}),
-      lastAtMs: page.messages[0]?.sentAtMs ?? 0,
-      unread,
-    };
-    // Something changed while reading: this answer may be older than the change, so it is not kept.
-    if ((this.changes.get(groupId) ?? 0) === before) this.glances.set(groupId, glance);
-    return glance;
+    return { messages: page.messages, more: page.before !== undefined, unread };
   }
 
   /** The position of the newest message of the chat the server placed (0: none). */

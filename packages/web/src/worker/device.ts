@@ -67,6 +67,15 @@ import type {
 
 const DEVICE_NAME = 'Web browser';
 
+/** A promise settled from outside (`resolve`), once. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
 /**
  * A chat's history and unread count read from the device's store as the SDK's client reads them
  * (sent messages with their state from receipts), for before the client is up.
@@ -90,6 +99,8 @@ function storeHistory(
 }
 /** Messages per page of a chat's history. */
 export const PAGE_SIZE = 50;
+/** The client's start-up waits at most this long for the page's first chat list (see `firstList`). */
+const FIRST_LIST_WAIT_MS = 5_000;
 /** At most one notice of changed chats and messages to the page per this long. */
 const NEWS_INTERVAL_MS = 150;
 
@@ -117,6 +128,11 @@ export class Device {
   private opening: Promise<Opened> | undefined;
   /** The stores `opening` opened, once open. */
   private stores: Opened | undefined;
+  /**
+   * Settles once the page's first chat list of this start was answered: the client's start-up (keys,
+   * connecting, a pass over every chat) waits for it, so that it does not compete with that read.
+   */
+  private firstList = signal();
   private listener: ((event: DeviceEvent) => void) | undefined;
   /** Chats and messages changed since the page was last told (see `emit`). */
   private news: { groups: Set<string>; chats: boolean; timer: ReturnType<typeof setTimeout> | undefined } = {
@@ -246,6 +262,8 @@ export class Device {
       return opened;
     });
     this.opening = opening;
+    this.firstList.resolve();
+    this.firstList = signal();
     const started = this.startClient(opening);
     this.starting = started.catch(() => {});
     return started;
@@ -266,7 +284,11 @@ export class Device {
     this.http.setToken(session.token);
     const store = await IndexedDbMlsStore.open(`courier-device-${session.deviceId}`);
     const app = await AppStore.open(session.deviceId);
-    return { session, store, app, history: new ChatHistory(storeHistory(store, () => app.readReceipts())) };
+    const history = new ChatHistory(
+      storeHistory(store, () => app.readReceipts()),
+      (groupIds) => store.glances(groupIds),
+    );
+    return { session, store, app, history };
   }
 
   /** The open stores: of the running device, or of the one starting (its stores open first). */
@@ -371,6 +393,11 @@ export class Device {
    * refused session signs out; any other failure is reported.
    */
   private async connect(client: SecureClient): Promise<void> {
+    // A page that never asks for the chat list does not hold the start-up back for long.
+    await Promise.race([
+      this.firstList.promise,
+      new Promise((resolve) => setTimeout(resolve, FIRST_LIST_WAIT_MS)),
+    ]);
     for (let attempt = 0; this.running?.client === client; attempt++) {
       try {
         await client.start();
@@ -631,9 +658,11 @@ export class Device {
     // Asked once; loadGroups tells the page, which asks again, so an empty answer must not ask again.
     if (this.groups.length === 0 && !this.groupsLoaded) await this.loadGroups().catch(() => {});
     const mine = new Set(await store.groupIds());
+    // The last message and unread count of every chat in one read of the store.
+    const glances = await history.glances(this.groups.map((g) => g.groupId).filter((id) => mine.has(id)));
     const summaries = await Promise.all(
       this.groups.map(async (group): Promise<ChatSummary> => {
-        const glance = mine.has(group.groupId) ? await history.glance(group.groupId) : undefined;
+        const glance = glances.get(group.groupId);
         const last = glance?.lastText;
         const peer = await this.peerOf(group);
         const title = peer ? await this.nameOf(peer) : group.title;
@@ -656,6 +685,7 @@ export class Device {
         };
       }),
     );
+    this.firstList.resolve();
     return summaries.sort((a, b) => b.lastAtMs - a.lastAtMs);
   }
 
