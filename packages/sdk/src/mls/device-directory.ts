@@ -55,6 +55,7 @@ export class DeviceDirectory {
       list.push(certificate);
       byAccount.set(certificate.accountId, list);
     }
+    const changes = new Map<string, Record<string, string>>();
     for (const [accountId, list] of byAccount) {
       const devices = this.certified.get(accountId) ?? new Map<string, string>();
       for (const c of list) devices.set(c.deviceId, c.signaturePublicKey);
@@ -68,8 +69,10 @@ export class DeviceDirectory {
         known[c.deviceId] = c.signaturePublicKey;
         changed = true;
       }
-      if (changed) await this.store.setKnownKeys(accountId, known);
+      if (changed) changes.set(accountId, known);
     }
+    // Every account's new keys in one write (a member joining a group of 1,000 learns 999 at once).
+    await this.store.setKnownKeys(changes);
   }
 
   /** Whether this signature key is certified for the account's device (fetching once if unknown). */
