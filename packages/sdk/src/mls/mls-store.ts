@@ -24,7 +24,7 @@ export interface StoredIdentity {
 /** A commit this device made, saved before it is submitted so that a crash cannot lose it. */
 export interface PendingCommit {
   clientMsgId: string;
-  /** The group at the commit's new epoch (exportGroupState). */
+  /** The group at the commit's new epoch, as what it changes from the stored state (sdk pending-commit.ts). */
   state: Uint8Array;
 }
 
