@@ -2,7 +2,7 @@
  * One process of real devices for the `e2e` workload (bench/e2e.ts starts 2–3 of these with
  * `child_process.fork`, so that a 1,000-member group's clients share both cores with the server). Each
  * device is a `SecureClient` with the CLI's SQLite device store, one file per device in this process's
- * own temporary folder (removed on every exit path, and when the parent goes away).
+ * own temporary folder (made by the parent; removed on every exit path of either process).
  *
  * The parent sends requests ({@link WorkerRequest}) and gets one reply each; meanwhile this process
  * streams what its devices saw ({@link WorkerEvents}: epochs reached, bench messages decrypted, with
@@ -10,8 +10,7 @@
  *
  * BENCH_E2E_PROFILE=<dir> writes a V8 CPU profile of each worker there (see e2e.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeviceStore } from '@courier/cli';
 import { SecureClient, type StoredMessage } from '@courier/sdk';
@@ -36,7 +35,7 @@ export interface WorkerPair {
 }
 
 export type WorkerRequest =
-  | { op: 'start'; url: string; perCommit: number; parent: string | undefined; users: WorkerUser[] }
+  | { op: 'start'; url: string; perCommit: number; dir: string; users: WorkerUser[] }
   | { op: 'openDirect'; device: string; accountId: string }
   | { op: 'pairs'; pairs: WorkerPair[] }
   | { op: 'createGroup'; device: string; title: string; accountIds: string[] }
@@ -95,6 +94,15 @@ class Host {
     return client;
   }
 
+  private problems = 0;
+
+  /** The first problems in full, then every hundredth (a stuck group can report thousands). */
+  report(line: string): void {
+    this.problems++;
+    if (this.problems <= 10 || this.problems % 100 === 0)
+      process.stderr.write(`[e2e-worker ${process.pid}] problem ${this.problems}: ${line}\n`);
+  }
+
   flush(): void {
     if (this.epochs.length === 0 && this.decrypts.length === 0) return;
     const batch: WorkerEvents = { ev: 'batch', epochs: this.epochs, decrypts: this.decrypts };
@@ -104,7 +112,8 @@ class Host {
   }
 
   async start(r: Extract<WorkerRequest, { op: 'start' }>): Promise<void> {
-    const dir = mkdtempSync(join(r.parent ?? tmpdir(), 'courier-e2e-'));
+    // The parent made the folder (and removes it too, should this process be killed).
+    const dir = r.dir;
     this.dir = dir;
     this.unregister = onExitCleanup(() => rmSync(dir, { recursive: true, force: true }));
     await pool(r.users, 8, async (user) => {
@@ -126,6 +135,12 @@ class Host {
         this.epochs.push([user.deviceId, groupId, epoch]);
       client.on('joined', seen);
       client.on('epoch', seen);
+      // A failure a device only reports (a join that failed, an entry it could not read) goes to stderr:
+      // a stalled run says why.
+      client.on('problem', (e) => this.report(`${user.deviceId}: ${e.code} ${e.message}`));
+      client.on('undecryptable', (u) =>
+        this.report(`${user.deviceId}: undecryptable ${u.groupId}#${u.seq} ${u.code}`),
+      );
       client.on('message', (m) => {
         if (!incoming(m)) return;
         const name = nameOf(m.text);

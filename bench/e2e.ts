@@ -24,7 +24,9 @@
  * BENCH_E2E_PROFILE=<dir> writes a V8 CPU profile of each worker process there.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_ADDS_PER_COMMIT } from '@courier/mls';
 import { onExitCleanup } from '../test/support/exit-cleanup.ts';
@@ -200,11 +202,10 @@ class Workers {
 
   private constructor(
     private readonly children: ChildProcess[],
+    private readonly dirs: string[],
     readonly onEvents: (events: WorkerEvents) => void,
   ) {
-    this.unregister = onExitCleanup(() => {
-      for (const child of children) child.kill('SIGKILL');
-    });
+    this.unregister = onExitCleanup(() => this.kill());
     for (const child of children) {
       child.on('message', (message: WorkerEvents | { id: number; value?: unknown; error?: string }) => {
         if ('ev' in message) return this.onEvents(message);
@@ -234,14 +235,18 @@ class Workers {
     const profile = process.env.BENCH_E2E_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_E2E_PROFILE}`]
       : [];
-    const children = Array.from({ length: Math.max(1, Math.min(count, users.length)) }, () =>
+    const n = Math.max(1, Math.min(count, users.length));
+    // Each worker's device stores in a folder of its own, made here so that this process can remove
+    // it whatever becomes of the worker.
+    const dirs = Array.from({ length: n }, () => mkdtempSync(join(parent ?? tmpdir(), 'courier-e2e-')));
+    const children = Array.from({ length: n }, () =>
       fork(fileURLToPath(new URL('./e2e-worker.ts', import.meta.url)), [], {
         cwd: root,
         execArgv: [...profile, '--import', 'tsx'],
         stdio: ['ignore', 2, 2, 'ipc'],
       }),
     );
-    const workers = new Workers(children, onEvents);
+    const workers = new Workers(children, dirs, onEvents);
     try {
       const parts: WorkerUser[][] = children.map(() => []);
       for (const [i, user] of users.entries()) {
@@ -251,7 +256,13 @@ class Workers {
       }
       await Promise.all(
         parts.map((part, w) =>
-          workers.request(w, { op: 'start', url: server.url, perCommit: p.perCommit, parent, users: part }),
+          workers.request(w, {
+            op: 'start',
+            url: server.url,
+            perCommit: p.perCommit,
+            dir: dirs[w]!,
+            users: part,
+          }),
         ),
       );
     } catch (error) {
@@ -305,7 +316,14 @@ class Workers {
         if (child.exitCode === null) child.kill('SIGKILL');
       }),
     );
+    this.kill();
     this.unregister();
+  }
+
+  /** Kills the workers still running and removes every worker's folder (synchronous: also on exit). */
+  private kill(): void {
+    for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
