@@ -35,7 +35,16 @@ export interface WorkerPair {
 }
 
 export type WorkerRequest =
-  | { op: 'start'; url: string; perCommit: number; dir: string; users: WorkerUser[] }
+  | {
+      op: 'start';
+      url: string;
+      perCommit: number;
+      dir: string;
+      users: WorkerUser[];
+      /** Devices only prepared (identity, key packages), not connected: they connect in `join`. */
+      offline: string[];
+    }
+  | { op: 'join'; groupId: string; epoch: number; concurrency: number }
   | { op: 'openDirect'; device: string; accountId: string }
   | { op: 'pairs'; pairs: WorkerPair[] }
   | { op: 'createGroup'; device: string; title: string; accountIds: string[] }
@@ -87,6 +96,10 @@ class Host {
   /** Waiters for a message name's decryption (the 1:1 closed loop). */
   private readonly waiting = new Map<string, () => void>();
   private readonly flusher = setInterval(() => this.flush(), 50);
+  /** Each device's latest epoch per chat, and who waits for one. */
+  private readonly reached = new Map<string, number>();
+  private readonly epochWaiters = new Map<string, { epoch: number; resolve: () => void }>();
+  private readonly offline = new Set<string>();
 
   client(device: string): SecureClient {
     const client = this.clients.get(device);
@@ -131,8 +144,13 @@ class Host {
         reconnectCapMs: 1000,
       });
       this.clients.set(user.deviceId, client);
-      const seen = ({ groupId, epoch }: { groupId: string; epoch: number }) =>
+      const seen = ({ groupId, epoch }: { groupId: string; epoch: number }) => {
         this.epochs.push([user.deviceId, groupId, epoch]);
+        const key = `${user.deviceId} ${groupId}`;
+        this.reached.set(key, Math.max(epoch, this.reached.get(key) ?? -1));
+        const waiter = this.epochWaiters.get(key);
+        if (waiter && epoch >= waiter.epoch) waiter.resolve();
+      };
       client.on('joined', seen);
       client.on('epoch', seen);
       // A failure a device only reports (a join that failed, an entry it could not read) goes to stderr:
@@ -147,8 +165,33 @@ class Host {
         this.decrypts.push([user.deviceId, name, now()]);
         this.waiting.get(`${user.deviceId} ${name}`)?.();
       });
+      if (r.offline.includes(user.deviceId)) {
+        this.offline.add(user.deviceId);
+        await client.prepare();
+        return;
+      }
       await client.start();
       await client.ready();
+    });
+  }
+
+  /**
+   * Connects the devices prepared offline, `concurrency` at a time, each once the one before it in its
+   * lane has joined the group from its Welcome and reached `epoch`. Hundreds of devices in one process
+   * all joining at once starve each other's event loop (requests time out, connections go silent): on
+   * their own machines they would not share one.
+   */
+  async join(groupId: string, epoch: number, concurrency: number): Promise<void> {
+    await pool([...this.offline], concurrency, async (device) => {
+      this.offline.delete(device);
+      const key = `${device} ${groupId}`;
+      const joined = new Promise<void>((resolve) => {
+        if ((this.reached.get(key) ?? -1) >= epoch) resolve();
+        else this.epochWaiters.set(key, { epoch, resolve });
+      });
+      await this.client(device).start();
+      await joined;
+      this.epochWaiters.delete(key);
     });
   }
 
@@ -219,6 +262,8 @@ async function handle(host: Host, r: WorkerRequest): Promise<unknown> {
       return host.pairs(r.pairs);
     case 'createGroup':
       return (await host.client(r.device).createGroup(r.title, r.accountIds)).groupId;
+    case 'join':
+      return host.join(r.groupId, r.epoch, r.concurrency);
     case 'epoch':
       return host.client(r.device).epoch(r.groupId);
     case 'send':

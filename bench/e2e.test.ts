@@ -44,6 +44,7 @@ describe('e2e bench workload (scaled down)', () => {
       perCommit: 3,
       latencyMessages: 3,
       workers: 2,
+      joinConcurrency: 2,
     };
     const result = await runE2e(server, params, 'sqlite', parent);
 

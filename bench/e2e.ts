@@ -56,6 +56,8 @@ export interface E2eParams {
   latencyMessages: number;
   /** Child processes hosting the devices. */
   workers: number;
+  /** Members of a worker connecting (and joining) at once. */
+  joinConcurrency: number;
 }
 
 export const E2E_DEFAULTS: E2eParams = {
@@ -67,6 +69,7 @@ export const E2E_DEFAULTS: E2eParams = {
   perCommit: MAX_ADDS_PER_COMMIT,
   latencyMessages: 20,
   workers: 2,
+  joinConcurrency: 4,
 };
 
 /** The figures, in the order printed (a failed run prints these names with null values). */
@@ -231,6 +234,7 @@ class Workers {
     onEvents: (events: WorkerEvents) => void,
     parent?: string,
     place: (i: number, workers: number) => number = (i, workers) => i % workers,
+    offline: readonly string[] = [],
   ): Promise<Workers> {
     const profile = process.env.BENCH_E2E_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_E2E_PROFILE}`]
@@ -262,6 +266,7 @@ class Workers {
             perCommit: p.perCommit,
             dir: dirs[w]!,
             users: part,
+            offline: part.flatMap((u) => (offline.includes(u.deviceId) ? [u.deviceId] : [])),
           }),
         ),
       );
@@ -452,6 +457,9 @@ async function runGroup(
       }
     },
     parent,
+    undefined,
+    // Members are prepared (identity, key packages) but connect only to join, a few at a time per worker.
+    users.slice(1).map((u) => u.deviceId),
   );
   try {
     const startSeconds = (now() - tStart) / 1000;
@@ -477,7 +485,19 @@ async function runGroup(
     );
     const atEpoch = () =>
       others.filter((u) => (epochs.get(`${u.deviceId} ${groupId}`) ?? -1) >= epoch).length;
-    await untilCount(atEpoch, others.length, 'every member to join');
+    const joining = Promise.all(
+      Array.from({ length: workers.count }, (_, w) =>
+        workers.request(w, { op: 'join', groupId, epoch, concurrency: p.joinConcurrency }),
+      ),
+    );
+    // A worker that fails ends the wait too (with its error).
+    let failed: unknown;
+    joining.catch((error: unknown) => {
+      failed = error;
+    });
+    await untilCount(() => (failed ? others.length : atEpoch()), others.length, 'every member to join');
+    if (failed) throw failed;
+    await joining;
     const joinSeconds = (now() - tCreate) / 1000;
     const joinCpu = workers.cpu() - cpuCreate;
     progress(`e2e: every member joined in ${round(joinSeconds)} s`);
