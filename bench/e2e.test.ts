@@ -1,6 +1,7 @@
 /**
  * The end-to-end workload (`npm run bench -- e2e`) scaled down: 2 pairs and a group of 6 filled in
- * commits of 3, with real SecureClients and SQLite device stores against a real server process.
+ * commits of 3, with real SecureClients and SQLite device stores in 2 worker processes against a real
+ * server process.
  * It checks the figures' shape and that every message was decrypted exactly once by each recipient
  * (never timings).
  */
@@ -34,18 +35,34 @@ describe('e2e bench workload (scaled down)', () => {
   });
 
   it('decrypts every 1:1 and group message exactly once per recipient, and prints every figure', async () => {
-    const params = { pairs: 2, messages: 8, members: 6, burst: 6, senders: 2, perCommit: 3 };
+    const params = {
+      pairs: 2,
+      messages: 8,
+      members: 6,
+      burst: 6,
+      senders: 2,
+      perCommit: 3,
+      latencyMessages: 3,
+      workers: 2,
+      joinConcurrency: 2,
+    };
     const result = await runE2e(server, params, 'sqlite', parent);
 
     // 2 pairs × 2 senders × 2 messages, each to the partner.
     expect(result.pairs).toEqual({ expected: 8, exactlyOnce: 8, duplicated: 0, missing: 0, unexpected: 0 });
-    // 6 burst messages, each to the 5 other members.
-    expect(result.group).toEqual({ expected: 30, exactlyOnce: 30, duplicated: 0, missing: 0, unexpected: 0 });
+    // 3 latency messages and 6 burst messages, each to the 5 other members.
+    expect(result.group).toEqual({ expected: 45, exactlyOnce: 45, duplicated: 0, missing: 0, unexpected: 0 });
     expect(result.joined).toBe(5);
 
     expect(result.figures.map((f) => f.figure)).toEqual([...E2E_FIGURES]);
     for (const line of result.figures) {
-      expect(line).toMatchObject({ bench: 'e2e', storage: 'sqlite', unit: expect.any(String), params });
+      expect(line).toMatchObject({
+        bench: 'e2e',
+        storage: 'sqlite',
+        unit: expect.any(String),
+        params: { ...params, size: 200 },
+        load: expect.any(Number),
+      });
       expect(line.target).toBeUndefined();
       expect(line.error).toBeUndefined();
       expect(typeof line.value, JSON.stringify(line)).toBe('number');

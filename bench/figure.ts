@@ -11,6 +11,8 @@ export interface Figure {
   runs?: number;
   min?: number;
   max?: number;
+  /** The 1-minute load average when the figure was taken (the machine is shared). */
+  load?: number;
 }
 
 export const progress = (message: string): void => {

@@ -23,7 +23,8 @@
  * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK;
  * `media --proof [--size 300MB]` is issue 14's proof: an upload cut in the middle resumes (bytes sent
  * twice printed), another member downloads, the SHA-256 of both sides are compared.
- * `e2e [--pairs N] [--messages N] [--members N] [--burst K] [--per-commit N]` (run when named): real
+ * `e2e [--pairs N] [--messages N] [--members N] [--burst K] [--per-commit N] [--latency-messages N]
+ * [--workers W] [--join-concurrency K]` (run when named): real
  * SecureClients (MLS, SQLite device stores) in 1:1 pairs and in one group (default 1,000 members, all
  * joining from their Welcomes): messages per second delivered and decrypted, send → decrypted latency,
  * time until every member joined and until the last member decrypted a group message. No targets.
@@ -76,6 +77,9 @@ const { positionals, values } = parseArgs({
     chats: { type: 'string' },
     navigations: { type: 'string' },
     burst: { type: 'string' },
+    'latency-messages': { type: 'string' },
+    workers: { type: 'string' },
+    'join-concurrency': { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
     'channel-subscribers': { type: 'string' },
     posts: { type: 'string' },
@@ -456,6 +460,9 @@ if (which === 'e2e') {
     members: num(values.members, E2E_DEFAULTS.members),
     burst: num(values.burst, E2E_DEFAULTS.burst),
     perCommit: num(values['per-commit'], E2E_DEFAULTS.perCommit),
+    latencyMessages: num(values['latency-messages'], E2E_DEFAULTS.latencyMessages),
+    workers: num(values.workers, E2E_DEFAULTS.workers),
+    joinConcurrency: num(values['join-concurrency'], E2E_DEFAULTS.joinConcurrency),
   };
   await onCourierServer('e2e', async (s) => (await runE2e(s, params, storage)).figures, [...E2E_FIGURES]);
 }

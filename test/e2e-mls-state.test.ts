@@ -1,4 +1,12 @@
-import { type GroupRecord, type KnownGroupState, MemoryMlsStore } from '@courier/sdk';
+import { type GroupStateParts, joinGroupState } from '@courier/mls';
+import {
+  type GroupRecord,
+  type GroupSave,
+  type GroupSaveExtras,
+  type KnownGroupState,
+  MemoryMlsStore,
+  readPendingCommit,
+} from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
@@ -58,5 +66,50 @@ describe('MLS group state on a running client', () => {
     expect(store.fullReads).toBe(0);
     await Promise.all([alice.client.stop(), bob.client.stop()]);
     expect([...alice.problems, ...bob.problems]).toEqual([]);
+  });
+
+  it('keeps its own commit as what it changes until the server accepts it, and reads it back whole', async () => {
+    /** Records each pending commit saved and the stored state it was saved over. */
+    class PendingStore extends MemoryMlsStore {
+      saved: { pending: Uint8Array; base: GroupStateParts }[] = [];
+      override async saveGroup(
+        groupId: string,
+        record: GroupSave,
+        expectedVersion: number | undefined,
+        extras?: GroupSaveExtras,
+      ): Promise<boolean> {
+        const stored = await super.group(groupId);
+        if (record.pending && stored) this.saved.push({ pending: record.pending.state, base: stored.state });
+        return super.saveGroup(groupId, record, expectedVersion, extras);
+      }
+    }
+    const store = new PendingStore();
+    const alice = await secureDevice(server, await server.register(nextPhone()), { store });
+    const others = await Promise.all(
+      Array.from({ length: 3 }, async () => secureDevice(server, await server.register(nextPhone()))),
+    );
+    const [bob, ...later] = others as [(typeof others)[0], ...typeof others];
+    const group = await alice.client.createGroup('pending', [bob.user.accountId]);
+    await bob.joined(group.groupId);
+    store.saved = [];
+    await alice.client.addMembers(
+      group.groupId,
+      later.map((d) => d.user.accountId),
+    );
+    // One pending commit, saved as what it changes (sdk pending-commit.ts), not the whole state...
+    expect(store.saved).toHaveLength(1);
+    const [{ pending, base }] = store.saved as [(typeof store.saved)[0]];
+    expect(pending[0]).toBe(0xc5);
+    // ...that reads back over the state it was saved against as exactly the state adopted on acceptance.
+    const adopted = (await store.group(group.groupId))!.state;
+    expect(Buffer.from(joinGroupState(readPendingCommit(pending, base))).toString('hex')).toBe(
+      Buffer.from(joinGroupState(adopted)).toString('hex'),
+    );
+    for (const d of later) await d.joined(group.groupId);
+    await alice.client.sendText(group.groupId, 'after the add');
+    for (const d of others)
+      expect((await d.waitFor(group.groupId, 1)).map((m) => m.text)).toEqual(['after the add']);
+    await Promise.all([alice, ...others].map((d) => d.client.stop()));
+    expect([alice, ...others].flatMap((d) => d.problems)).toEqual([]);
   });
 });

@@ -151,6 +151,7 @@ const toMessage = (r: MessageRow): StoredMessage & { id: number } => ({
  */
 export class DeviceStore implements MlsStore {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -162,7 +163,7 @@ export class DeviceStore implements MlsStore {
     this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
     for (const { table, column, definition } of ADDED_COLUMNS) {
-      const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      const columns = this.sql(`PRAGMA table_info(${table})`).all() as { name: string }[];
       if (!columns.some((c) => c.name === column))
         this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
     }
@@ -177,11 +178,11 @@ export class DeviceStore implements MlsStore {
    * it did).
    */
   private splitWholeStates(): void {
-    const select = this.db.prepare('SELECT group_id, state FROM groups WHERE page_count IS NULL');
+    const select = this.sql('SELECT group_id, state FROM groups WHERE page_count IS NULL');
     if (select.get() === undefined) return;
-    const setState = this.db.prepare('UPDATE groups SET state = ?, page_count = ? WHERE group_id = ?');
-    const clear = this.db.prepare('DELETE FROM group_pages WHERE group_id = ?');
-    const put = this.db.prepare('INSERT INTO group_pages (group_id, page, bytes) VALUES (?, ?, ?)');
+    const setState = this.sql('UPDATE groups SET state = ?, page_count = ? WHERE group_id = ?');
+    const clear = this.sql('DELETE FROM group_pages WHERE group_id = ?');
+    const put = this.sql('INSERT INTO group_pages (group_id, page, bytes) VALUES (?, ?, ?)');
     // Read again inside the write transaction: another process of the profile may have split them.
     this.db
       .transaction(() => {
@@ -204,34 +205,43 @@ export class DeviceStore implements MlsStore {
     this.db.close();
   }
 
+  /**
+   * A prepared statement, compiled once per store: preparing the same SQL on every call cost more
+   * than running it (a device in a 1,000-member group runs these thousands of times).
+   */
+  private sql(source: string): Database.Statement {
+    let statement = this.statements.get(source);
+    if (!statement) {
+      statement = this.db.prepare(source);
+      this.statements.set(source, statement);
+    }
+    return statement;
+  }
+
   private meta(key: string): Buffer | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: Buffer } | undefined)
+    return (this.sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: Buffer } | undefined)
       ?.value;
   }
 
   private setMeta(key: string, value: Uint8Array | string | number): void {
-    this.db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, typeof value === 'number' ? String(value) : value);
+    this.sql(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, typeof value === 'number' ? String(value) : value);
   }
 
   // ClientStore
 
   lastSeq(groupId: string): number {
     return (
-      (this.db.prepare('SELECT seq FROM seqs WHERE group_id = ?').get(groupId) as { seq: number } | undefined)
+      (this.sql('SELECT seq FROM seqs WHERE group_id = ?').get(groupId) as { seq: number } | undefined)
         ?.seq ?? 0
     );
   }
 
   setLastSeq(groupId: string, seq: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO seqs (group_id, seq) VALUES (?, ?) ON CONFLICT (group_id) DO UPDATE SET seq = MAX(seq, excluded.seq)',
-      )
-      .run(groupId, seq);
+    this.sql(
+      'INSERT INTO seqs (group_id, seq) VALUES (?, ?) ON CONFLICT (group_id) DO UPDATE SET seq = MAX(seq, excluded.seq)',
+    ).run(groupId, seq);
   }
 
   lastMailboxSeq(): number {
@@ -246,7 +256,7 @@ export class DeviceStore implements MlsStore {
 
   outbox(): OutboxItem[] {
     return (
-      this.db.prepare('SELECT * FROM outbox ORDER BY queued').all() as {
+      this.sql('SELECT * FROM outbox ORDER BY queued').all() as {
         client_msg_id: string;
         kind: OutboxItem['kind'];
         target: string;
@@ -261,16 +271,14 @@ export class DeviceStore implements MlsStore {
   }
 
   putOutbox(item: OutboxItem): void {
-    this.db
-      .prepare(
-        `INSERT INTO outbox (client_msg_id, kind, target, payload, queued) VALUES (?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO outbox (client_msg_id, kind, target, payload, queued) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (client_msg_id) DO NOTHING`,
-      )
-      .run(item.clientMsgId, item.kind, item.target, item.payload, Date.now());
+    ).run(item.clientMsgId, item.kind, item.target, item.payload, Date.now());
   }
 
   removeOutbox(clientMsgId: string): void {
-    this.db.prepare('DELETE FROM outbox WHERE client_msg_id = ?').run(clientMsgId);
+    this.sql('DELETE FROM outbox WHERE client_msg_id = ?').run(clientMsgId);
   }
 
   /** Read receipts, both ways (on unless turned off on this device). */
@@ -285,18 +293,16 @@ export class DeviceStore implements MlsStore {
   // Drafts: typed texts kept until they are encrypted (then they move to the outbox, atomically)
 
   addDraft(draft: Draft): void {
-    this.db
-      .prepare(
-        `INSERT INTO drafts (client_msg_id, chat, group_id, text, queued) VALUES (?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO drafts (client_msg_id, chat, group_id, text, queued) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (client_msg_id) DO NOTHING`,
-      )
-      .run(draft.clientMsgId, draft.chat, draft.groupId ?? null, draft.text, Date.now());
+    ).run(draft.clientMsgId, draft.chat, draft.groupId ?? null, draft.text, Date.now());
   }
 
   /** Every draft, oldest first. */
   drafts(): Draft[] {
     return (
-      this.db.prepare('SELECT * FROM drafts ORDER BY queued, rowid').all() as {
+      this.sql('SELECT * FROM drafts ORDER BY queued, rowid').all() as {
         client_msg_id: string;
         chat: string;
         group_id: string | null;
@@ -311,11 +317,11 @@ export class DeviceStore implements MlsStore {
   }
 
   setDraftGroup(clientMsgId: string, groupId: string): void {
-    this.db.prepare('UPDATE drafts SET group_id = ? WHERE client_msg_id = ?').run(groupId, clientMsgId);
+    this.sql('UPDATE drafts SET group_id = ? WHERE client_msg_id = ?').run(groupId, clientMsgId);
   }
 
   removeDraft(clientMsgId: string): void {
-    this.db.prepare('DELETE FROM drafts WHERE client_msg_id = ?').run(clientMsgId);
+    this.sql('DELETE FROM drafts WHERE client_msg_id = ?').run(clientMsgId);
   }
 
   // MlsStore
@@ -349,7 +355,7 @@ export class DeviceStore implements MlsStore {
 
   async keyPackages(): Promise<StoredKeyPackage[]> {
     return (
-      this.db.prepare('SELECT * FROM key_packages').all() as {
+      this.sql('SELECT * FROM key_packages').all() as {
         ref: Buffer;
         key_package: Buffer;
         private_key_package: Buffer;
@@ -364,7 +370,7 @@ export class DeviceStore implements MlsStore {
   }
 
   async addKeyPackages(keyPackages: readonly StoredKeyPackage[]): Promise<void> {
-    const insert = this.db.prepare(
+    const insert = this.sql(
       'INSERT OR IGNORE INTO key_packages (ref, key_package, private_key_package, last_resort) VALUES (?, ?, ?, ?)',
     );
     this.db.transaction(() => {
@@ -374,13 +380,13 @@ export class DeviceStore implements MlsStore {
   }
 
   async removeKeyPackage(ref: Uint8Array): Promise<void> {
-    this.db.prepare('DELETE FROM key_packages WHERE ref = ?').run(ref);
+    this.sql('DELETE FROM key_packages WHERE ref = ?').run(ref);
   }
 
   async group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined> {
     // One read transaction: the row and the pages of the same save.
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT * FROM groups WHERE group_id = ?').get(groupId) as
+      const row = this.sql('SELECT * FROM groups WHERE group_id = ?').get(groupId) as
         | {
             state: Buffer;
             page_count: number | null;
@@ -396,10 +402,9 @@ export class DeviceStore implements MlsStore {
       else if (row.page_count === null) state = splitGroupState(bytes(row.state));
       else {
         const pages = (
-          this.db
-            .prepare('SELECT bytes FROM group_pages WHERE group_id = ? ORDER BY page')
-            .raw()
-            .all(groupId) as [Buffer][]
+          this.sql('SELECT bytes FROM group_pages WHERE group_id = ? ORDER BY page').raw().all(groupId) as [
+            Buffer,
+          ][]
         ).map(([page]) => bytes(page));
         // A save writes the secret part and its pages in one transaction: anything else is a damaged store.
         if (pages.length !== row.page_count)
@@ -418,9 +423,7 @@ export class DeviceStore implements MlsStore {
   }
 
   async groupIds(): Promise<string[]> {
-    return (this.db.prepare('SELECT group_id FROM groups').all() as { group_id: string }[]).map(
-      (r) => r.group_id,
-    );
+    return (this.sql('SELECT group_id FROM groups').all() as { group_id: string }[]).map((r) => r.group_id);
   }
 
   async saveGroup(
@@ -435,7 +438,7 @@ export class DeviceStore implements MlsStore {
     // item commit together or not at all (a crash cannot leave one epoch's secrets with another's tree).
     return this.db
       .transaction(() => {
-        const current = this.db.prepare('SELECT version FROM groups WHERE group_id = ?').get(groupId) as
+        const current = this.sql('SELECT version FROM groups WHERE group_id = ?').get(groupId) as
           | { version: number }
           | undefined;
         if (current?.version !== expectedVersion) return false;
@@ -443,33 +446,27 @@ export class DeviceStore implements MlsStore {
         const pending = [record.pending?.clientMsgId ?? null, record.pending?.state ?? null] as const;
         if (change === undefined) {
           if (current === undefined) throw incompleteState('no state saved yet');
-          this.db
-            .prepare(
-              'UPDATE groups SET seq = ?, pending_id = ?, pending_state = ?, version = ? WHERE group_id = ?',
-            )
-            .run(record.seq, ...pending, version, groupId);
+          this.sql(
+            'UPDATE groups SET seq = ?, pending_id = ?, pending_state = ?, version = ? WHERE group_id = ?',
+          ).run(record.seq, ...pending, version, groupId);
         } else {
-          this.db
-            .prepare(
-              `INSERT INTO groups (group_id, state, page_count, seq, pending_id, pending_state, version)
+          this.sql(
+            `INSERT INTO groups (group_id, state, page_count, seq, pending_id, pending_state, version)
                VALUES (?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, page_count = excluded.page_count,
                  seq = excluded.seq, pending_id = excluded.pending_id, pending_state = excluded.pending_state,
                  version = excluded.version`,
-            )
-            .run(groupId, change.secrets, change.pageCount, record.seq, ...pending, version);
+          ).run(groupId, change.secrets, change.pageCount, record.seq, ...pending, version);
           // Pages beyond the count belong to a larger tree (or to a group saved whole before: none).
-          this.db
-            .prepare('DELETE FROM group_pages WHERE group_id = ? AND page >= ?')
-            .run(groupId, change.pageCount);
-          const put = this.db.prepare(
+          this.sql('DELETE FROM group_pages WHERE group_id = ? AND page >= ?').run(groupId, change.pageCount);
+          const put = this.sql(
             `INSERT INTO group_pages (group_id, page, bytes) VALUES (?, ?, ?)
              ON CONFLICT (group_id, page) DO UPDATE SET bytes = excluded.bytes`,
           );
           for (const [page, pageBytes] of change.pages) put.run(groupId, page, pageBytes);
-          const { n } = this.db
-            .prepare('SELECT COUNT(*) AS n FROM group_pages WHERE group_id = ?')
-            .get(groupId) as { n: number };
+          const { n } = this.sql('SELECT COUNT(*) AS n FROM group_pages WHERE group_id = ?').get(groupId) as {
+            n: number;
+          };
           // Throwing rolls the whole save back.
           if (n !== change.pageCount)
             throw incompleteState(`${change.pageCount - n} tree page(s) neither saved nor stored`);
@@ -488,7 +485,7 @@ export class DeviceStore implements MlsStore {
 
   /** Inserts messages not kept yet; each takes the actions kept aside for it, in log order. */
   private insertMessages(messages: readonly StoredMessage[]): void {
-    const insert = this.db.prepare(
+    const insert = this.sql(
       `INSERT INTO messages (group_id, seq, client_msg_id, sender_account_id, sender_device_id, sent_at_ms, text,
          outgoing, shown, roster, file, unsupported, marks, sticker)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -518,11 +515,13 @@ export class DeviceStore implements MlsStore {
 
   private takePendingActions(m: StoredMessage): MessageAction[] {
     const where = 'WHERE group_id = ? AND target_device_id = ? AND target_msg_id = ?';
-    const rows = this.db
-      .prepare(`SELECT action FROM pending_actions ${where}`)
-      .all(m.groupId, m.senderDeviceId, m.clientMsgId) as { action: string }[];
+    const rows = this.sql(`SELECT action FROM pending_actions ${where}`).all(
+      m.groupId,
+      m.senderDeviceId,
+      m.clientMsgId,
+    ) as { action: string }[];
     if (rows.length === 0) return [];
-    this.db.prepare(`DELETE FROM pending_actions ${where}`).run(m.groupId, m.senderDeviceId, m.clientMsgId);
+    this.sql(`DELETE FROM pending_actions ${where}`).run(m.groupId, m.senderDeviceId, m.clientMsgId);
     return rows.map((r) => JSON.parse(r.action) as MessageAction);
   }
 
@@ -530,38 +529,34 @@ export class DeviceStore implements MlsStore {
   private applyActions(actions: readonly MessageAction[]): void {
     for (const action of actions) {
       const { groupId, target } = action;
-      const kept = this.db
-        .prepare('SELECT * FROM messages WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?')
-        .get(groupId, target.senderDeviceId, target.clientMsgId) as MessageRow | undefined;
+      const kept = this.sql(
+        'SELECT * FROM messages WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
+      ).get(groupId, target.senderDeviceId, target.clientMsgId) as MessageRow | undefined;
       if (!kept) {
-        this.db
-          .prepare(
-            `INSERT OR IGNORE INTO pending_actions (group_id, target_device_id, target_msg_id, sender_device_id,
+        this.sql(
+          `INSERT OR IGNORE INTO pending_actions (group_id, target_device_id, target_msg_id, sender_device_id,
                client_msg_id, action) VALUES (?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            groupId,
-            target.senderDeviceId,
-            target.clientMsgId,
-            action.senderDeviceId,
-            action.clientMsgId,
-            JSON.stringify(action),
-          );
+        ).run(
+          groupId,
+          target.senderDeviceId,
+          target.clientMsgId,
+          action.senderDeviceId,
+          action.clientMsgId,
+          JSON.stringify(action),
+        );
         continue;
       }
       const next = applyAction(toMessage(kept), action);
-      this.db
-        .prepare(
-          'UPDATE messages SET text = ?, file = ?, unsupported = ?, marks = ?, sticker = ? WHERE id = ?',
-        )
-        .run(
-          next.text,
-          next.file ? JSON.stringify(next.file) : null,
-          next.unsupported ? JSON.stringify(next.unsupported) : null,
-          marksOf(next),
-          next.sticker ? JSON.stringify(next.sticker) : null,
-          kept.id,
-        );
+      this.sql(
+        'UPDATE messages SET text = ?, file = ?, unsupported = ?, marks = ?, sticker = ? WHERE id = ?',
+      ).run(
+        next.text,
+        next.file ? JSON.stringify(next.file) : null,
+        next.unsupported ? JSON.stringify(next.unsupported) : null,
+        marksOf(next),
+        next.sticker ? JSON.stringify(next.sticker) : null,
+        kept.id,
+      );
     }
   }
 
@@ -569,9 +564,9 @@ export class DeviceStore implements MlsStore {
     groupId: string,
     ref: Pick<StoredMessage, 'senderDeviceId' | 'clientMsgId'>,
   ): Promise<StoredMessage | undefined> {
-    const row = this.db
-      .prepare('SELECT * FROM messages WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?')
-      .get(groupId, ref.senderDeviceId, ref.clientMsgId) as MessageRow | undefined;
+    const row = this.sql(
+      'SELECT * FROM messages WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
+    ).get(groupId, ref.senderDeviceId, ref.clientMsgId) as MessageRow | undefined;
     if (!row) return undefined;
     const { id: _id, ...message } = toMessage(row);
     return message;
@@ -579,9 +574,9 @@ export class DeviceStore implements MlsStore {
 
   /** The message at a log position of a chat (what history prints as #seq), if this device keeps it. */
   messageAt(groupId: string, seq: number): StoredMessage | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM messages WHERE group_id = ? AND seq = ? AND roster IS NULL ORDER BY id LIMIT 1')
-      .get(groupId, seq) as MessageRow | undefined;
+    const row = this.sql(
+      'SELECT * FROM messages WHERE group_id = ? AND seq = ? AND roster IS NULL ORDER BY id LIMIT 1',
+    ).get(groupId, seq) as MessageRow | undefined;
     if (!row) return undefined;
     const { id: _id, ...message } = toMessage(row);
     return message;
@@ -593,30 +588,26 @@ export class DeviceStore implements MlsStore {
 
   async deleteGroup(groupId: string): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM groups WHERE group_id = ?').run(groupId);
-      this.db.prepare('DELETE FROM group_pages WHERE group_id = ?').run(groupId);
+      this.sql('DELETE FROM groups WHERE group_id = ?').run(groupId);
+      this.sql('DELETE FROM group_pages WHERE group_id = ?').run(groupId);
     })();
   }
 
   async stash(groupId: string, entry: StashedEntry): Promise<void> {
-    this.db
-      .prepare('INSERT OR IGNORE INTO stash (group_id, seq, entry) VALUES (?, ?, ?)')
-      .run(
-        groupId,
-        entry.seq,
-        JSON.stringify({ ...entry, payload: Buffer.from(entry.payload).toString('base64') }),
-      );
+    this.sql('INSERT OR IGNORE INTO stash (group_id, seq, entry) VALUES (?, ?, ?)').run(
+      groupId,
+      entry.seq,
+      JSON.stringify({ ...entry, payload: Buffer.from(entry.payload).toString('base64') }),
+    );
   }
 
   async takeStash(groupId: string): Promise<StashedEntry[]> {
     return this.db
       .transaction(() => {
-        const rows = this.db
-          .prepare('SELECT entry FROM stash WHERE group_id = ? ORDER BY seq')
-          .all(groupId) as {
+        const rows = this.sql('SELECT entry FROM stash WHERE group_id = ? ORDER BY seq').all(groupId) as {
           entry: string;
         }[];
-        this.db.prepare('DELETE FROM stash WHERE group_id = ?').run(groupId);
+        this.sql('DELETE FROM stash WHERE group_id = ?').run(groupId);
         return rows.map((r) => {
           const parsed = JSON.parse(r.entry) as StashedEntry & { payload: string };
           return { ...parsed, payload: new Uint8Array(Buffer.from(parsed.payload, 'base64')) };
@@ -627,14 +618,14 @@ export class DeviceStore implements MlsStore {
 
   async messages(groupId: string): Promise<StoredMessage[]> {
     return (
-      this.db.prepare('SELECT * FROM messages WHERE group_id = ? ORDER BY id').all(groupId) as MessageRow[]
+      this.sql('SELECT * FROM messages WHERE group_id = ? ORDER BY id').all(groupId) as MessageRow[]
     ).map(toMessage);
   }
 
   /** File messages this device holds (what `courier download` can fetch), newest first. */
   fileMessages(): StoredMessage[] {
     return (
-      this.db.prepare('SELECT * FROM messages WHERE file IS NOT NULL ORDER BY id DESC').all() as MessageRow[]
+      this.sql('SELECT * FROM messages WHERE file IS NOT NULL ORDER BY id DESC').all() as MessageRow[]
     ).map(toMessage);
   }
 
@@ -643,12 +634,15 @@ export class DeviceStore implements MlsStore {
     // One more than the page tells whether an older page exists.
     const rows = (
       page.before === undefined
-        ? this.db
-            .prepare('SELECT * FROM messages WHERE group_id = ? ORDER BY id DESC LIMIT ?')
-            .all(groupId, page.limit + 1)
-        : this.db
-            .prepare('SELECT * FROM messages WHERE group_id = ? AND id < ? ORDER BY id DESC LIMIT ?')
-            .all(groupId, page.before, page.limit + 1)
+        ? this.sql('SELECT * FROM messages WHERE group_id = ? ORDER BY id DESC LIMIT ?').all(
+            groupId,
+            page.limit + 1,
+          )
+        : this.sql('SELECT * FROM messages WHERE group_id = ? AND id < ? ORDER BY id DESC LIMIT ?').all(
+            groupId,
+            page.before,
+            page.limit + 1,
+          )
     ) as MessageRow[];
     const messages = rows.slice(0, page.limit);
     const oldest = messages.at(-1);
@@ -665,11 +659,9 @@ export class DeviceStore implements MlsStore {
     groupId: string,
     sent: { senderDeviceId: string; clientMsgId: string; seq: number },
   ): Promise<void> {
-    this.db
-      .prepare(
-        'UPDATE messages SET seq = ? WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
-      )
-      .run(sent.seq, groupId, sent.senderDeviceId, sent.clientMsgId);
+    this.sql(
+      'UPDATE messages SET seq = ? WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
+    ).run(sent.seq, groupId, sent.senderDeviceId, sent.clientMsgId);
   }
 
   async chatState(groupId: string): Promise<ChatState> {
@@ -677,7 +669,7 @@ export class DeviceStore implements MlsStore {
   }
 
   private readChatState(groupId: string): ChatState {
-    const row = this.db.prepare('SELECT * FROM chat_states WHERE group_id = ?').get(groupId) as
+    const row = this.sql('SELECT * FROM chat_states WHERE group_id = ?').get(groupId) as
       | { delivered_up_to: number; read_up_to: number; my_read_up_to: number }
       | undefined;
     return row
@@ -689,13 +681,11 @@ export class DeviceStore implements MlsStore {
     return this.db
       .transaction(() => {
         const next = mergeChatState(this.readChatState(groupId), patch);
-        this.db
-          .prepare(
-            `INSERT INTO chat_states (group_id, delivered_up_to, read_up_to, my_read_up_to) VALUES (?, ?, ?, ?)
+        this.sql(
+          `INSERT INTO chat_states (group_id, delivered_up_to, read_up_to, my_read_up_to) VALUES (?, ?, ?, ?)
              ON CONFLICT (group_id) DO UPDATE SET delivered_up_to = excluded.delivered_up_to,
                read_up_to = excluded.read_up_to, my_read_up_to = excluded.my_read_up_to`,
-          )
-          .run(groupId, next.deliveredUpTo, next.readUpTo, next.myReadUpTo);
+        ).run(groupId, next.deliveredUpTo, next.readUpTo, next.myReadUpTo);
         return next;
       })
       .immediate();
@@ -704,18 +694,16 @@ export class DeviceStore implements MlsStore {
   async unreadCount(groupId: string): Promise<number> {
     const { myReadUpTo } = this.readChatState(groupId);
     return (
-      this.db
-        .prepare(
-          'SELECT COUNT(*) AS n FROM messages WHERE group_id = ? AND seq > ? AND outgoing = 0 AND roster IS NULL',
-        )
-        .get(groupId, myReadUpTo) as { n: number }
+      this.sql(
+        'SELECT COUNT(*) AS n FROM messages WHERE group_id = ? AND seq > ? AND outgoing = 0 AND roster IS NULL',
+      ).get(groupId, myReadUpTo) as { n: number }
     ).n;
   }
 
   /** Every chat this device holds messages of (also chats it has left). */
   messageGroupIds(): string[] {
     return (
-      this.db.prepare('SELECT DISTINCT group_id FROM messages ORDER BY group_id').all() as {
+      this.sql('SELECT DISTINCT group_id FROM messages ORDER BY group_id').all() as {
         group_id: string;
       }[]
     ).map((r) => r.group_id);
@@ -727,12 +715,10 @@ export class DeviceStore implements MlsStore {
       .transaction(() => {
         const rows = (
           groupId === undefined
-            ? this.db.prepare('SELECT * FROM messages WHERE shown = 0 ORDER BY id').all()
-            : this.db
-                .prepare('SELECT * FROM messages WHERE shown = 0 AND group_id = ? ORDER BY id')
-                .all(groupId)
+            ? this.sql('SELECT * FROM messages WHERE shown = 0 ORDER BY id').all()
+            : this.sql('SELECT * FROM messages WHERE shown = 0 AND group_id = ? ORDER BY id').all(groupId)
         ) as MessageRow[];
-        const mark = this.db.prepare('UPDATE messages SET shown = 1 WHERE id = ?');
+        const mark = this.sql('UPDATE messages SET shown = 1 WHERE id = ?');
         for (const r of rows) mark.run(r.id);
         return rows.map(toMessage);
       })
@@ -741,25 +727,26 @@ export class DeviceStore implements MlsStore {
 
   /** Marks one received message as shown (a live listener printed it). */
   markShown(message: Pick<StoredMessage, 'groupId' | 'senderDeviceId' | 'clientMsgId'>): void {
-    this.db
-      .prepare(
-        'UPDATE messages SET shown = 1 WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
-      )
-      .run(message.groupId, message.senderDeviceId, message.clientMsgId);
+    this.sql(
+      'UPDATE messages SET shown = 1 WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
+    ).run(message.groupId, message.senderDeviceId, message.clientMsgId);
   }
 
   async knownKeys(accountId: string): Promise<Record<string, string>> {
-    const row = this.db.prepare('SELECT keys FROM known_keys WHERE account_id = ?').get(accountId) as
+    const row = this.sql('SELECT keys FROM known_keys WHERE account_id = ?').get(accountId) as
       | { keys: string }
       | undefined;
     return row ? (JSON.parse(row.keys) as Record<string, string>) : {};
   }
 
-  async setKnownKeys(accountId: string, keys: Record<string, string>): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO known_keys (account_id, keys) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET keys = excluded.keys',
-      )
-      .run(accountId, JSON.stringify(keys));
+  async setKnownKeys(keys: ReadonlyMap<string, Record<string, string>>): Promise<void> {
+    if (keys.size === 0) return;
+    const put = this.sql(
+      'INSERT INTO known_keys (account_id, keys) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET keys = excluded.keys',
+    );
+    // One transaction (one disk sync) for all of them.
+    this.db.transaction(() => {
+      for (const [accountId, devices] of keys) put.run(accountId, JSON.stringify(devices));
+    })();
   }
 }

@@ -171,12 +171,8 @@ export async function verifyDeviceCertificateAsync(
   const subtle = globalThis.crypto?.subtle;
   const signature = fromBase64(certificate.signature);
   if (signature === undefined || signature.length !== 64 || certificationKey.length !== 32) return false;
-  let key: CryptoKey;
-  try {
-    key = await subtle.importKey('raw', new Uint8Array(certificationKey), 'Ed25519', false, ['verify']);
-  } catch {
-    return verifyDeviceCertificate(certificationKey, certificate);
-  }
+  const key = await importedCertificationKey(certificationKey);
+  if (key === undefined) return verifyDeviceCertificate(certificationKey, certificate);
   try {
     return await subtle.verify(
       'Ed25519',
@@ -187,6 +183,35 @@ export async function verifyDeviceCertificateAsync(
   } catch {
     return false;
   }
+}
+
+/**
+ * The certification key as a WebCrypto key (undefined where the platform has no Ed25519), imported
+ * once per key: a device joining a group of 1,000 checks 999 certificates under the same key.
+ */
+const importedKeys = new Map<string, Promise<CryptoKey | undefined>>();
+function importedCertificationKey(certificationKey: Uint8Array): Promise<CryptoKey | undefined> {
+  const id = toBase64(certificationKey);
+  let key = importedKeys.get(id);
+  if (!key) {
+    key = (async () => {
+      try {
+        return await globalThis.crypto.subtle.importKey(
+          'raw',
+          new Uint8Array(certificationKey),
+          'Ed25519',
+          false,
+          ['verify'],
+        );
+      } catch {
+        return undefined;
+      }
+    })();
+    // A handful of certification keys in a process's life (one per server it trusts).
+    if (importedKeys.size >= 16) importedKeys.clear();
+    importedKeys.set(id, key);
+  }
+  return key;
 }
 
 /** Whether the certificate verifies under the certification key (never throws). */

@@ -9,6 +9,7 @@ export type { SocketFactory, WebSocketLike } from './websocket-like.ts';
 export { SecureClient } from './mls/secure-client.ts';
 export type { SecureClientEvents, SecureClientOptions } from './mls/secure-client.ts';
 export { MemoryMlsStore } from './mls/mls-store.ts';
+export { encodePendingCommit, readPendingCommit } from './mls/pending-commit.ts';
 export type {
   GroupRecord,
   GroupSave,

@@ -552,9 +552,10 @@ export class IndexedDbMlsStore implements MlsStore {
     return (await this.read<Record<string, string>>('knownKeys', accountId)) ?? {};
   }
 
-  async setKnownKeys(accountId: string, keys: Record<string, string>): Promise<void> {
+  async setKnownKeys(keys: ReadonlyMap<string, Record<string, string>>): Promise<void> {
+    if (keys.size === 0) return;
     const tx = this.db.transaction('knownKeys', 'readwrite');
-    tx.objectStore('knownKeys').put(keys, accountId);
+    for (const [accountId, devices] of keys) tx.objectStore('knownKeys').put(devices, accountId);
     await done(tx);
   }
 }

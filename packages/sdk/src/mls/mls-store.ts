@@ -24,7 +24,7 @@ export interface StoredIdentity {
 /** A commit this device made, saved before it is submitted so that a crash cannot lose it. */
 export interface PendingCommit {
   clientMsgId: string;
-  /** The group at the commit's new epoch (exportGroupState). */
+  /** The group at the commit's new epoch, as what it changes from the stored state (sdk pending-commit.ts). */
   state: Uint8Array;
 }
 
@@ -250,7 +250,11 @@ export interface MlsStore extends ClientStore {
   addMessages(messages: readonly StoredMessage[]): Promise<void>;
   /** Every device key this device has seen per account (to notice a changed or added key). */
   knownKeys(accountId: string): Promise<Record<string, string>>;
-  setKnownKeys(accountId: string, keys: Record<string, string>): Promise<void>;
+  /**
+   * Saves the keys of several accounts at once (account → device → key), in one transaction: a device
+   * joining a large group learns every member's keys together, not one write (and one disk sync) each.
+   */
+  setKnownKeys(keys: ReadonlyMap<string, Record<string, string>>): Promise<void>;
 }
 
 /** The largest limit of one history page. */
@@ -475,7 +479,7 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
     return { ...(this.keys.get(accountId) ?? {}) };
   }
 
-  async setKnownKeys(accountId: string, keys: Record<string, string>): Promise<void> {
-    this.keys.set(accountId, { ...keys });
+  async setKnownKeys(keys: ReadonlyMap<string, Record<string, string>>): Promise<void> {
+    for (const [accountId, devices] of keys) this.keys.set(accountId, { ...devices });
   }
 }

@@ -14,8 +14,6 @@ import {
   groupMembers,
   groupStateChange,
   importGroupStateParts,
-  joinGroupState,
-  splitGroupState,
   joinGroup,
   type MlsClientContext,
   type MlsGroup,
@@ -49,6 +47,7 @@ import { Emitter } from '../emitter.ts';
 import { CourierHttp } from '../http-client.ts';
 import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
+import { encodePendingCommit, readPendingCommit } from './pending-commit.ts';
 import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
 import type { StickerRef } from '../content/sticker-content.ts';
 import type { ReceiptContent } from '../content/receipt-content.ts';
@@ -958,9 +957,13 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     const results = await make(group);
     for (const result of results) {
       const clientMsgId = randomClientMsgId();
-      // The state stays; the commit's result is kept whole beside it until the server accepts it.
+      // The state stays; the commit's result is kept beside it until the server accepts it, as what it
+      // changes (the secret part and the changed tree pages), not whole.
       const parts = exportGroupStateParts(result.group, record.state);
-      const withPending = { seq: record.seq, pending: { clientMsgId, state: joinGroupState(parts) } };
+      const withPending = {
+        seq: record.seq,
+        pending: { clientMsgId, state: encodePendingCommit(record.state, parts) },
+      };
       if (!(await this.options.store.saveGroup(groupId, withPending, record.version)))
         throw new CourierError('MSG_STALE_EPOCH');
       this.stateKept(groupId, record.version);
@@ -1111,9 +1114,11 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         // Our own commit: its result was adopted when accepted, or is still pending after a crash.
         const state =
           record.pending?.clientMsgId === entry.clientMsgId
-            ? groupStateChange(record.state, splitGroupState(record.pending.state))
+            ? groupStateChange(record.state, readPendingCommit(record.pending.state, record.state))
             : undefined;
-        if (await store.saveGroup(groupId, { ...(state ? { state } : {}), seq: entry.seq }, record.version)) {
+        // An earlier commit of ours (adopted when accepted) keeps a later one's pending state.
+        const save = state ? { state, seq: entry.seq } : { ...this.keep(record), seq: entry.seq };
+        if (await store.saveGroup(groupId, save, record.version)) {
           if (!state) this.stateKept(groupId, record.version);
           return;
         }

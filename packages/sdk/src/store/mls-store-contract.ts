@@ -114,6 +114,21 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
       expect((await store.history('g', { limit: 5 })).messages).toEqual([{ ...sent, seq: 9 }]);
     });
 
+    it('saves the known keys of many accounts at once, each read back as saved', async () => {
+      const store = await fresh();
+      expect(await store.knownKeys('acc-1')).toEqual({});
+      const many = new Map(
+        Array.from({ length: 300 }, (_, i) => [`acc-${i}`, { [`dev-${i}`]: `key-${i}`, extra: `x-${i}` }]),
+      );
+      await store.setKnownKeys(many);
+      await store.setKnownKeys(new Map());
+      for (const [accountId, keys] of many) expect(await store.knownKeys(accountId)).toEqual(keys);
+      // A later save replaces an account's keys and leaves the others as they were.
+      await store.setKnownKeys(new Map([['acc-7', { 'dev-7': 'key-7b' }]]));
+      expect(await store.knownKeys('acc-7')).toEqual({ 'dev-7': 'key-7b' });
+      expect(await store.knownKeys('acc-8')).toEqual(many.get('acc-8'));
+    });
+
     it('moves receipt positions only forward, per chat', async () => {
       const patch = fc.record(
         {
