@@ -1,9 +1,10 @@
 import { build } from 'esbuild';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerApi } from './browser/secure-worker.ts';
 import { nextPhone, startTestServer, type TestServer, type TestUser } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
+import { launchChromium } from './support/chromium.ts';
 
 type Method = keyof WorkerApi;
 type Result<M extends Method> = Awaited<ReturnType<WorkerApi[M]>>;
@@ -38,18 +39,9 @@ describe('end-to-end encryption in the browser (Chromium, Web Worker, IndexedDB)
       logLevel: 'silent',
     });
     bundle = result.outputFiles[0]!.text;
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      // The test page is served through Playwright's route (not a real response from 127.0.0.1), so
-      // Chromium would treat it as a public page and block its WebSocket to the loopback server.
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-gpu',
-        '--disable-features=LocalNetworkAccessChecks',
-      ],
-    });
+    // The test page is served through Playwright's route (not a real response from 127.0.0.1), so
+    // Chromium would treat it as a public page and block its WebSocket to the loopback server.
+    browser = await launchChromium(['--disable-features=LocalNetworkAccessChecks']);
   });
   afterAll(async () => {
     await browser?.close();

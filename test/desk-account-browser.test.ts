@@ -12,12 +12,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qrPath } from '../packages/desk/src/qr.ts';
 import { seriousViolations } from './support/axe.ts';
 import { addStaff, DESK_PASSWORD, totpCode } from './support/desk-staff.ts';
 import { startTestServer, type TestServer, unsafeTestingClock } from './support/harness.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS
   ? join(process.env.COURIER_SCREENSHOTS, 'desk')
@@ -38,10 +39,7 @@ describe('the desk account screen and declining a case (Chromium)', () => {
       ['reviewer.one', ['reviewer']],
       ['intake.one', ['intake']],
     ]);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/harness.ts';
-import { checkScreen, signUpInBrowser } from './support/web-person.ts';
+import { checkScreen, signUpInBrowser, acceptRequestInBrowser } from './support/web-person.ts';
 import { launchChromium } from './support/chromium.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
@@ -54,17 +54,7 @@ describe('message actions in the browser', () => {
     await alice.page.getByRole('heading', { name: 'Bob', exact: true }).waitFor();
     await composer(alice.page).and(alice.page.locator(':enabled')).waitFor();
     await send(alice.page, 'lunch at noon?');
-    await bob.page.locator('.requests-entry').filter({ hasText: '1 waiting' }).waitFor();
-    await bob.page.locator('.requests-entry').click();
-    await bob.page
-      .getByRole('list', { name: 'Waiting requests' })
-      .getByRole('button', { name: /Alice/ })
-      .click();
-    await bob.page
-      .getByRole('region', { name: 'Message request' })
-      .getByRole('button', { name: 'Accept' })
-      .click();
-    await bob.page.getByRole('heading', { name: 'Alice', exact: true }).waitFor();
+    await acceptRequestInBrowser(bob.page, 'Alice');
     await expect.poll(() => texts(bob.page)).toEqual(['lunch at noon?']);
 
     // Bob replies with the keyboard: the menu opens on Enter, arrows move, Escape closes it.

@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/chromium.ts';
 import { startTestServer, type TestServer } from './support/harness.ts';
 import { ThrottleProxy } from './support/throttle-proxy.ts';
-import { signUpInBrowser, signUpInContext, type WebPerson } from './support/web-person.ts';
+import {
+  signUpInBrowser,
+  signUpInContext,
+  type WebPerson,
+  acceptRequestInBrowser,
+} from './support/web-person.ts';
 
 const MiB = 1024 * 1024;
 
@@ -56,17 +61,7 @@ describe('web uploads resume after a reload or a browser restart', () => {
     await alice.page.getByLabel('Message', { exact: true }).and(alice.page.locator(':enabled')).waitFor();
     await alice.page.getByLabel('Message', { exact: true }).fill('Files coming');
     await alice.page.getByLabel('Message', { exact: true }).press('Enter');
-    await bob.page.locator('.requests-entry').filter({ hasText: '1 waiting' }).waitFor({ timeout: 30_000 });
-    await bob.page.locator('.requests-entry').click();
-    await bob.page
-      .getByRole('list', { name: 'Waiting requests' })
-      .getByRole('button', { name: /Alice/ })
-      .click();
-    await bob.page
-      .getByRole('region', { name: 'Message request' })
-      .getByRole('button', { name: 'Accept' })
-      .click();
-    await bob.page.getByRole('heading', { name: 'Alice', exact: true }).waitFor();
+    await acceptRequestInBrowser(bob.page, 'Alice');
   }, 180_000);
 
   afterAll(async () => {

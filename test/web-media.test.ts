@@ -2,20 +2,21 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriousViolations } from './support/axe.ts';
-import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
+import { launchChromium } from './support/chromium.ts';
+import {
+  acceptRequestInBrowser,
+  screenChecker,
+  signUpInBrowser,
+  type WebPerson,
+} from './support/web-person.ts';
+import { startTestServer, type TestServer } from './support/harness.ts';
 import { ThrottleProxy } from './support/throttle-proxy.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
 
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  name: string;
-  username: string;
-}
+type Person = WebPerson;
 
 /**
  * Issue 14 in the messenger (Chromium, real server, through a TCP proxy that can slow the network):
@@ -31,7 +32,6 @@ describe('media in the messenger: photo, video, voice note, file', () => {
   let server: TestServer;
   let proxy: ThrottleProxy;
   let browser: Browser;
-  const seen = new Set<string>();
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -39,18 +39,11 @@ describe('media in the messenger: photo, video, voice note, file', () => {
     const port = Number(new URL(server.url).port);
     proxy = new ThrottleProxy({ host: '127.0.0.1', port });
     await proxy.start();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-gpu',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium([
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -58,47 +51,10 @@ describe('media in the messenger: photo, video, voice note, file', () => {
     await server?.close();
   });
 
-  async function check(page: Page, screen: string): Promise<void> {
-    const before = page.viewportSize() ?? { width: 1280, height: 800 };
-    for (const width of [360, 1280]) {
-      await page.setViewportSize({ width, height: width === 360 ? 740 : 800 });
-      expect(await seriousViolations(page), `${screen} at ${width} px`).toEqual([]);
-      expect(
-        await page.evaluate(() => document.documentElement.scrollWidth),
-        `${screen} at ${width} px`,
-      ).toBe(width);
-      if (!seen.has(`${screen}-${width}`)) {
-        seen.add(`${screen}-${width}`);
-        await page.screenshot({ path: join(ARTIFACTS, `${screen}-${width}.png`) });
-      }
-    }
-    await page.setViewportSize(before);
-  }
+  const check = screenChecker(ARTIFACTS);
 
-  async function signUp(name: string): Promise<Person> {
-    const phone = nextPhone();
-    const username = `${name.toLowerCase()}${phone.slice(-6)}`;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => process.stderr.write(`[${name} page error] ${error.message}\n`));
-    page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(proxy.url);
-    await page.getByLabel('Phone number', { exact: true }).fill(phone);
-    await page.getByRole('button', { name: 'Send code' }).click();
-    await page.locator('#code-sent').waitFor();
-    await page.getByLabel('Code from the text message').fill(server.sms.lastCode(phone));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#policy-text').waitFor();
-    await page.getByRole('checkbox', { name: /I have read and accept/ }).check();
-    await page.getByRole('button', { name: 'Accept and continue' }).click();
-    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
-    await page.getByLabel('Your name').fill(name);
-    await page.getByLabel(/^Username/).fill(username);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('heading', { name: 'Chats', exact: true }).waitFor();
-    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
-    return { context, page, name, username };
-  }
+  const signUp = (name: string): Promise<Person> =>
+    signUpInBrowser(browser, { url: proxy.url, sms: server.sms }, name, { acceptDialogs: true });
 
   const incoming = (page: Page) => page.locator('.message.in');
 
@@ -114,17 +70,7 @@ describe('media in the messenger: photo, video, voice note, file', () => {
     await alice.page.getByLabel('Message', { exact: true }).and(alice.page.locator(':enabled')).waitFor();
     await alice.page.getByLabel('Message', { exact: true }).fill('Pictures coming');
     await alice.page.getByLabel('Message', { exact: true }).press('Enter');
-    await bob.page.locator('.requests-entry').filter({ hasText: '1 waiting' }).waitFor();
-    await bob.page.locator('.requests-entry').click();
-    await bob.page
-      .getByRole('list', { name: 'Waiting requests' })
-      .getByRole('button', { name: /Alice/ })
-      .click();
-    await bob.page
-      .getByRole('region', { name: 'Message request' })
-      .getByRole('button', { name: 'Accept' })
-      .click();
-    await bob.page.getByRole('heading', { name: 'Alice', exact: true }).waitFor();
+    await acceptRequestInBrowser(bob.page, 'Alice');
     await bob.page.getByRole('button', { name: 'Attach file' }).and(bob.page.locator(':enabled')).waitFor();
 
     // 1. A photo, pasted (a 1200×800 PNG drawn in the page): the thumbnail made on Alice's page

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
 import { launchChromium } from './support/chromium.ts';
-import { screenChecker, signUpInBrowser, type WebPerson } from './support/web-person.ts';
+import {
+  screenChecker,
+  signUpInBrowser,
+  type WebPerson,
+  acceptRequestInBrowser,
+} from './support/web-person.ts';
 
 /** A message of mine the server has (stored, delivered or read: no longer queued on the device). */
 const SENT = '.message.out [data-state]:not([data-state="queued"])';
@@ -78,18 +83,9 @@ describe('the messenger (Chromium, Web Worker, IndexedDB)', () => {
     // Alice is not Bob's contact yet (issue 12): her chat is a message request under Requests, not
     // among his chats. Bob opens it and accepts; it is a chat now. The link is a link, the markup text.
     const bobList = bob.page.getByRole('list', { name: 'Your chats' });
-    await bob.page.locator('.requests-entry').filter({ hasText: '1 waiting' }).waitFor();
+    await bob.page.locator('.requests-entry').filter({ hasText: '1 waiting' }).waitFor({ timeout: 30_000 });
     expect(await bobList.count()).toBe(0);
-    await bob.page.locator('.requests-entry').click();
-    await bob.page
-      .getByRole('list', { name: 'Waiting requests' })
-      .getByRole('button', { name: /Alice/ })
-      .click();
-    await bob.page
-      .getByRole('region', { name: 'Message request' })
-      .getByRole('button', { name: 'Accept' })
-      .click();
-    await bob.page.getByRole('heading', { name: 'Alice', exact: true }).waitFor();
+    await acceptRequestInBrowser(bob.page, 'Alice');
     await bobList.getByRole('button', { name: /Alice/ }).waitFor();
     await expect
       .poll(() => texts(bob.page))

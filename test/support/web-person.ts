@@ -100,3 +100,18 @@ export function screenChecker(artifacts: string): (page: Page, screen: string) =
   const seen = new Set<string>();
   return (page, screen) => checkScreen(page, screen, artifacts, seen);
 }
+
+/**
+ * Accepts the one waiting message request from `fromName` (a stranger's first message arrives under
+ * Requests), and waits until the chat with them is open.
+ */
+export async function acceptRequestInBrowser(page: Page, fromName: string): Promise<void> {
+  await page.locator('.requests-entry').filter({ hasText: '1 waiting' }).waitFor({ timeout: 30_000 });
+  await page.locator('.requests-entry').click();
+  await page
+    .getByRole('list', { name: 'Waiting requests' })
+    .getByRole('button', { name: new RegExp(fromName) })
+    .click();
+  await page.getByRole('region', { name: 'Message request' }).getByRole('button', { name: 'Accept' }).click();
+  await page.getByRole('heading', { name: fromName, exact: true }).waitFor();
+}
