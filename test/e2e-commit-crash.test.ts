@@ -111,8 +111,17 @@ describe('a device that crashes around its own commit', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const crashAt of ['after-accept', 'before-submit'] as const) {
-    it(`recovers when it dies ${crashAt === 'after-accept' ? 'after the server accepted the commit' : 'before the commit was sent'}`, async () => {
+  const cases = [
+    { crashAt: 'after-accept', rival: false, name: 'after the server accepted the commit' },
+    { crashAt: 'before-submit', rival: false, name: 'before the commit was sent (it is sent on restart)' },
+    {
+      crashAt: 'before-submit',
+      rival: true,
+      name: 'before the commit was sent, and another member commits meanwhile (it is forgotten)',
+    },
+  ] as const;
+  for (const { crashAt, rival, name } of cases) {
+    it(`recovers when it dies ${name}`, async () => {
       const aliceUser = await server.register(nextPhone());
       const path = join(dir, `${crashAt}-${aliceUser.deviceId}.db`);
       const first = diskDevice(server, aliceUser, path);
@@ -138,6 +147,11 @@ describe('a device that crashes around its own commit', () => {
         // The server has the commit: the others move to the new epoch without the device.
         await bob.atEpoch(groupId, epochBefore + 1, 30_000);
         await carol.joined(groupId, 30_000);
+      }
+      if (rival) {
+        // Bob's commit takes the epoch the pending one was made for: the server refuses that one now.
+        await bob.client.updateKeys(groupId);
+        await bob.atEpoch(groupId, epochBefore + 1, 30_000);
       }
       await first.client.stop();
       first.store.close();
