@@ -1034,7 +1034,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
    */
   private async resumePendingCommits(): Promise<void> {
     const { store } = this.options;
-    for (const groupId of await store.groupIds()) {
+    for (const groupId of await store.pendingGroupIds()) {
       const record = await this.stored(groupId);
       const pending = record?.pending;
       if (!record || !pending) continue;
