@@ -1042,17 +1042,17 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       // Saved without its submission (an older version of this client): left as it was.
       if (!submission) continue;
       const parts = readPendingCommit(pending.state, record.state);
+      const group = importGroupStateParts(parts);
       let adopted: GroupRecord | undefined;
       try {
         adopted = await this.submitPending(groupId, record, pending.clientMsgId, parts, submission, () =>
-          exportRatchetTree(importGroupStateParts(parts)),
+          exportRatchetTree(group),
         );
       } catch (error) {
         if (error instanceof CourierError && error.status < 500) continue; // refused: forgotten
         throw error;
       }
       if (!adopted) continue;
-      const group = importGroupStateParts(parts);
       this.cache.set(groupId, { version: adopted.version, group, parts });
       this.emit('epoch', { groupId, epoch: Number(group.epoch) });
     }
