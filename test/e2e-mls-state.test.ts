@@ -99,7 +99,7 @@ describe('MLS group state on a running client', () => {
     // One pending commit, saved as what it changes (sdk pending-commit.ts), not the whole state...
     expect(store.saved).toHaveLength(1);
     const [{ pending, base }] = store.saved as [(typeof store.saved)[0]];
-    expect(pending[0]).toBe(0xc5);
+    expect(pending[0]).toBe(0xc6);
     // ...that reads back over the state it was saved against as exactly the state adopted on acceptance.
     const adopted = (await store.group(group.groupId))!.state;
     expect(Buffer.from(joinGroupState(readPendingCommit(pending, base))).toString('hex')).toBe(

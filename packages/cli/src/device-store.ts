@@ -426,6 +426,16 @@ export class DeviceStore implements MlsStore {
     return (this.sql('SELECT group_id FROM groups').all() as { group_id: string }[]).map((r) => r.group_id);
   }
 
+  async pendingGroupIds(): Promise<string[]> {
+    return (
+      this.sql(
+        'SELECT group_id FROM groups WHERE pending_id IS NOT NULL AND pending_state IS NOT NULL',
+      ).all() as {
+        group_id: string;
+      }[]
+    ).map((r) => r.group_id);
+  }
+
   async saveGroup(
     groupId: string,
     record: GroupSave,

@@ -9,7 +9,12 @@ export type { SocketFactory, WebSocketLike } from './websocket-like.ts';
 export { SecureClient } from './mls/secure-client.ts';
 export type { SecureClientEvents, SecureClientOptions } from './mls/secure-client.ts';
 export { MemoryMlsStore } from './mls/mls-store.ts';
-export { encodePendingCommit, readPendingCommit } from './mls/pending-commit.ts';
+export {
+  encodePendingCommit,
+  type PendingSubmission,
+  readPendingCommit,
+  readPendingSubmission,
+} from './mls/pending-commit.ts';
 export type {
   GroupRecord,
   GroupSave,

@@ -286,6 +286,13 @@ export class IndexedDbMlsStore implements MlsStore {
     return (await request(this.db.transaction('groups').objectStore('groups').getAllKeys())).map(String);
   }
 
+  async pendingGroupIds(): Promise<string[]> {
+    // The rows hold the secret part and the position, not the trees' pages (a separate store).
+    const store = this.db.transaction('groups').objectStore('groups');
+    const [keys, rows] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+    return keys.flatMap((key, i) => ((rows[i] as GroupRow | WholeGroupRow).pending ? [String(key)] : []));
+  }
+
   async saveGroup(
     groupId: string,
     record: GroupSave,

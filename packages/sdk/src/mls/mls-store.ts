@@ -208,6 +208,8 @@ export interface MlsStore extends ClientStore {
    */
   group(groupId: string, known?: KnownGroupState): Promise<GroupRecord | undefined>;
   groupIds(): Promise<string[]>;
+  /** The chats whose stored record has a pending commit (read without their trees' pages). */
+  pendingGroupIds(): Promise<string[]>;
   /**
    * Saves when the stored version is `expectedVersion` (undefined: nothing stored); false otherwise.
    * Throws CourierError REQ_INVALID, writing nothing, when the result would not be a whole state (a
@@ -339,6 +341,10 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
 
   async groupIds(): Promise<string[]> {
     return [...this.groups.keys()];
+  }
+
+  async pendingGroupIds(): Promise<string[]> {
+    return [...this.groups].flatMap(([groupId, record]) => (record.pending ? [groupId] : []));
   }
 
   async saveGroup(

@@ -2,7 +2,7 @@ import { type GroupStateParts, joinGroupState, splitGroupState } from '@courier/
 import { CourierError } from '@courier/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodePendingCommit, readPendingCommit } from './pending-commit.ts';
+import { encodePendingCommit, readPendingCommit, readPendingSubmission } from './pending-commit.ts';
 
 const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max });
 /** A saved state of version 4: its secret part starts with the version byte. */
@@ -106,6 +106,56 @@ describe('a pending commit saved as what it changes', () => {
               readPendingCommit(damaged, base);
             } catch (e) {
               expect(malformed(e), String(e)).toBe(true);
+            }
+          }
+        },
+      ),
+    );
+  });
+
+  it('keeps the commit and Welcome it was made with, read back with the same state', () => {
+    const submission = fc.record(
+      { commit: bytes(1, 64), welcome: bytes(1, 64) },
+      { requiredKeys: ['commit'] },
+    );
+    fc.assert(
+      fc.property(
+        parts.chain((base) => fc.tuple(fc.constant(base), commitOver(base), submission)),
+        ([base, next, sent]) => {
+          const saved = encodePendingCommit(base, next, sent);
+          expect(shown(readPendingCommit(saved, base))).toEqual(shown(next));
+          const read = readPendingSubmission(saved)!;
+          expect(hex(read.commit)).toBe(hex(sent.commit));
+          expect(read.welcome && hex(read.welcome)).toBe(sent.welcome && hex(sent.welcome));
+          // Saved without one (or whole, before this format): none to submit again.
+          expect(readPendingSubmission(encodePendingCommit(base, next))).toBeUndefined();
+          expect(readPendingSubmission(joinGroupState(next))).toBeUndefined();
+        },
+      ),
+    );
+  });
+
+  it('answers a damaged submission with MLS_MALFORMED, never another error', () => {
+    fc.assert(
+      fc.property(
+        parts.chain((base) =>
+          fc.tuple(fc.constant(base), commitOver(base), bytes(1, 32), fc.nat(), fc.nat({ max: 255 })),
+        ),
+        ([base, next, commit, at, value]) => {
+          const saved = encodePendingCommit(base, next, { commit, welcome: commit });
+          for (const damaged of [
+            saved.subarray(0, 1 + (at % (saved.length - 1))),
+            Uint8Array.from(saved, (b, i) => (i === 1 + (at % (saved.length - 1)) ? b ^ (value | 1) : b)),
+          ]) {
+            for (const read of [
+              () => readPendingSubmission(damaged),
+              () => readPendingCommit(damaged, base),
+            ]) {
+              try {
+                read();
+              } catch (e) {
+                expect(malformed(e), String(e)).toBe(true);
+              }
             }
           }
         },

@@ -47,7 +47,12 @@ import { Emitter } from '../emitter.ts';
 import { CourierHttp } from '../http-client.ts';
 import { randomClientMsgId } from '../random-id.ts';
 import { DeviceDirectory, decodeKey, type KeyChange } from './device-directory.ts';
-import { encodePendingCommit, readPendingCommit } from './pending-commit.ts';
+import {
+  encodePendingCommit,
+  type PendingSubmission,
+  readPendingCommit,
+  readPendingSubmission,
+} from './pending-commit.ts';
 import { type AnyContent, readContent, writeContent } from '../content/content-registry.ts';
 import type { StickerRef } from '../content/sticker-content.ts';
 import type { ReceiptContent } from '../content/receipt-content.ts';
@@ -265,6 +270,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   async start(): Promise<void> {
     if (this.started) return;
     await this.prepare();
+    await this.resumePendingCommits();
     this.started = true;
     this.connection.start();
     void this.receipts.enableSending();
@@ -958,46 +964,97 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     for (const result of results) {
       const clientMsgId = randomClientMsgId();
       // The state stays; the commit's result is kept beside it until the server accepts it, as what it
-      // changes (the secret part and the changed tree pages), not whole.
+      // changes (the secret part and the changed tree pages), not whole, with the commit and Welcome
+      // (submitted again after a restart: see `resumePendingCommits`).
       const parts = exportGroupStateParts(result.group, record.state);
+      const submission = { commit: result.commit, ...(result.welcome ? { welcome: result.welcome } : {}) };
       const withPending = {
         seq: record.seq,
-        pending: { clientMsgId, state: encodePendingCommit(record.state, parts) },
+        pending: { clientMsgId, state: encodePendingCommit(record.state, parts, submission) },
       };
       if (!(await this.options.store.saveGroup(groupId, withPending, record.version)))
         throw new CourierError('MSG_STALE_EPOCH');
       this.stateKept(groupId, record.version);
       record = { ...record, ...withPending, version: record.version + 1 };
-      let accepted: SubmitCommitReply;
-      try {
-        accepted = await this.http.call<SubmitCommitReply>(
-          'POST',
-          `/v1/groups/${encodeURIComponent(groupId)}/mls/commits`,
-          {
-            clientMsgId,
-            commit: toBase64(result.commit),
-            ...(result.welcome
-              ? {
-                  welcome: toBase64(result.welcome),
-                  ratchetTree: toBase64(result.ratchetTree ?? exportRatchetTree(result.group)),
-                }
-              : {}),
-          },
-        );
-      } catch (error) {
-        if (error instanceof CourierError && error.status < 500) {
-          // Refused for good: forget the pending state.
-          await this.options.store.saveGroup(groupId, { seq: record.seq }, record.version);
-        }
-        throw error;
-      }
-      void accepted;
-      const adopted = await this.adoptPending(groupId, clientMsgId, parts);
+      const adopted = await this.submitPending(groupId, record, clientMsgId, parts, submission, () =>
+        result.welcome ? (result.ratchetTree ?? exportRatchetTree(result.group)) : undefined,
+      );
       if (!adopted) throw new CourierError('MSG_STALE_EPOCH');
       record = adopted;
       this.cache.set(groupId, { version: adopted.version, group: result.group, parts });
       eraseSecrets(result.consumed);
       this.emit('epoch', { groupId, epoch: Number(result.group.epoch) });
+    }
+  }
+
+  /**
+   * Submits a pending commit (saved in `record`) and adopts it once the server accepted it, also when
+   * it answers that it had accepted it before (the same client message id); forgets it when the server
+   * refuses it for good (then throws). Returns the record with the commit adopted, or undefined when
+   * the stored pending commit is no longer this one (another process of the device settled it).
+   */
+  private async submitPending(
+    groupId: string,
+    record: GroupRecord,
+    clientMsgId: string,
+    parts: GroupStateParts,
+    submission: PendingSubmission,
+    ratchetTree: () => Uint8Array | undefined,
+  ): Promise<GroupRecord | undefined> {
+    const tree = submission.welcome ? ratchetTree() : undefined;
+    try {
+      await this.http.call<SubmitCommitReply>(
+        'POST',
+        `/v1/groups/${encodeURIComponent(groupId)}/mls/commits`,
+        {
+          clientMsgId,
+          commit: toBase64(submission.commit),
+          ...(submission.welcome && tree
+            ? { welcome: toBase64(submission.welcome), ratchetTree: toBase64(tree) }
+            : {}),
+        },
+      );
+    } catch (error) {
+      if (error instanceof CourierError && error.status < 500) {
+        // Refused for good: forget the pending state.
+        await this.options.store.saveGroup(groupId, { seq: record.seq }, record.version);
+      }
+      throw error;
+    }
+    return this.adoptPending(groupId, clientMsgId, parts);
+  }
+
+  /**
+   * Settles the commits this device saved as pending and did not see answered (it stopped, or crashed,
+   * between saving one and recording the server's answer). The server never sends a device its own
+   * entries, so nothing else would: each is submitted again with the same client message id. The
+   * server answers one it accepted before as a duplicate and accepts one it never got (both adopted),
+   * or refuses one whose epoch moved on (forgotten: the chat's entries bring the other commit). Runs
+   * before the connection delivers entries, which are read at the epoch the commit led to.
+   */
+  private async resumePendingCommits(): Promise<void> {
+    const { store } = this.options;
+    for (const groupId of await store.pendingGroupIds()) {
+      const record = await this.stored(groupId);
+      const pending = record?.pending;
+      if (!record || !pending) continue;
+      const submission = readPendingSubmission(pending.state);
+      // Saved without its submission (an older version of this client): left as it was.
+      if (!submission) continue;
+      const parts = readPendingCommit(pending.state, record.state);
+      const group = importGroupStateParts(parts);
+      let adopted: GroupRecord | undefined;
+      try {
+        adopted = await this.submitPending(groupId, record, pending.clientMsgId, parts, submission, () =>
+          exportRatchetTree(group),
+        );
+      } catch (error) {
+        if (error instanceof CourierError && error.status < 500) continue; // refused: forgotten
+        throw error;
+      }
+      if (!adopted) continue;
+      this.cache.set(groupId, { version: adopted.version, group, parts });
+      this.emit('epoch', { groupId, epoch: Number(group.epoch) });
     }
   }
 

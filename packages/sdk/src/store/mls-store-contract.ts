@@ -369,6 +369,27 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
       expect(shown(anew.state)).toEqual(shown(other));
     });
 
+    it('names the chats with a pending commit until a save without it', async () => {
+      const store = await fresh();
+      const state = { secrets: page('s', 4), pages: [page('a')] };
+      for (const groupId of ['g1', 'g2', 'g3'])
+        await store.saveGroup(groupId, { state: groupStateChange(undefined, state), seq: 1 }, undefined);
+      expect(await store.pendingGroupIds()).toEqual([]);
+      const pending = { clientMsgId: 'c-1', state: page('pending') };
+      await store.saveGroup('g2', { seq: 1, pending }, 1);
+      await store.saveGroup('g3', { seq: 2, pending: { ...pending, clientMsgId: 'c-2' } }, 1);
+      expect((await store.pendingGroupIds()).sort()).toEqual(['g2', 'g3']);
+      expect((await store.group('g2'))?.pending?.clientMsgId).toBe('c-1');
+      // Adopted (a new state) or forgotten (only the position): no longer pending.
+      await store.saveGroup(
+        'g2',
+        { state: groupStateChange(state, { ...state, secrets: page('t', 4) }), seq: 1 },
+        2,
+      );
+      await store.saveGroup('g3', { seq: 2 }, 2);
+      expect(await store.pendingGroupIds()).toEqual([]);
+    });
+
     it('drops the pages of a tree that shrank, and refuses a grown tree whose new pages are not given', async () => {
       const store = await fresh();
       const five = { secrets: page('s1', 4), pages: ['a', 'b', 'c', 'd', 'e'].map((t) => page(t)) };
