@@ -37,10 +37,22 @@ export class LogModel {
     for (const row of rows) this.logs.get(row.groupId)?.set(row.seq, row);
   }
 
+  /**
+   * An ack never puts a member's cursor behind its join (joined_seq - 1), whether or not it has a row
+   * yet (a row started lower is lifted by any ack); a non-member's ack is taken as it is.
+   */
   advance(deviceId: string, groupId: string, ackedSeq: number): void {
     const key = `${deviceId} ${groupId}`;
+    const joinedSeq = this.joinedSeqOfDevice(deviceId, groupId);
+    const acked = joinedSeq !== undefined && ackedSeq < joinedSeq - 1 ? joinedSeq - 1 : ackedSeq;
     const current = this.cursors.get(key);
-    if (current === undefined || current < ackedSeq) this.cursors.set(key, ackedSeq);
+    if (current === undefined || current < acked) this.cursors.set(key, acked);
+  }
+
+  private joinedSeqOfDevice(deviceId: string, groupId: string): number | undefined {
+    for (const [accountId, devices] of this.devicesOf)
+      if (devices.includes(deviceId)) return this.members.get(groupId)?.get(accountId);
+    return undefined;
   }
 
   start(deviceIds: readonly string[], groupId: string, ackedSeq: number): void {
