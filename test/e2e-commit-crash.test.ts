@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeviceStore } from '@courier/cli';
-import { type GroupSave, type GroupSaveExtras, SecureClient, type StoredMessage } from '@courier/sdk';
+import type { GroupSave, GroupSaveExtras, SecureClient, StoredMessage } from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone, startTestServer, type TestServer, type TestUser } from './support/harness.ts';
 import { secureDevice } from './support/secure.ts';
@@ -48,31 +48,9 @@ class CrashingStore extends DeviceStore {
   }
 }
 
-interface DiskDevice {
-  client: SecureClient;
-  store: CrashingStore;
-  received: StoredMessage[];
-  problems: string[];
-}
-
-function diskDevice(server: TestServer, user: TestUser, path: string): DiskDevice {
-  const store = new CrashingStore(path);
-  const client = new SecureClient({
-    url: server.url,
-    token: user.token,
-    accountId: user.accountId,
-    deviceId: user.deviceId,
-    store,
-    reconnectBaseMs: 20,
-    reconnectCapMs: 200,
-    keyPackageStock: 4,
-  });
-  const device: DiskDevice = { client, store, received: [], problems: [] };
-  client.on('message', (m) => device.received.push(m));
-  client.on('undecryptable', (u) => device.problems.push(`undecryptable ${u.seq}: ${u.code}`));
-  client.on('problem', (p) => device.problems.push(`${p.code}: ${p.message}`));
-  return device;
-}
+/** A device on a crashing store at `path`, not started (the test starts it). */
+const diskDevice = (server: TestServer, user: TestUser, path: string) =>
+  secureDevice(server, user, { store: new CrashingStore(path), start: false });
 
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -124,7 +102,7 @@ describe('a device that crashes around its own commit', () => {
     it(`recovers when it dies ${name}`, async () => {
       const aliceUser = await server.register(nextPhone());
       const path = join(dir, `${crashAt}-${aliceUser.deviceId}.db`);
-      const first = diskDevice(server, aliceUser, path);
+      const first = await diskDevice(server, aliceUser, path);
       stores.push(first.store);
       running.push(first.client);
       await first.client.start();
@@ -165,7 +143,7 @@ describe('a device that crashes around its own commit', () => {
       first.store.close();
 
       // Started again from what the store on disk holds.
-      const again = diskDevice(server, aliceUser, path);
+      const again = await diskDevice(server, aliceUser, path);
       stores.push(again.store);
       running.push(again.client);
       await again.client.start();
@@ -204,7 +182,11 @@ describe('a device that crashes around its own commit', () => {
 
       await Promise.all([again.client.stop(), bob.client.stop(), carol.client.stop()]);
       expect([...again.problems, ...bob.problems, ...carol.problems]).toEqual([]);
-      expect({ bob: bob.undecryptable, carol: carol.undecryptable }).toEqual({ bob: [], carol: [] });
+      expect({ again: again.undecryptable, bob: bob.undecryptable, carol: carol.undecryptable }).toEqual({
+        again: [],
+        bob: [],
+        carol: [],
+      });
     });
   }
 });

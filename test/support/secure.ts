@@ -1,11 +1,11 @@
-import { MemoryMlsStore, SecureClient, type StoredMessage } from '@courier/sdk';
+import { MemoryMlsStore, type MlsStore, SecureClient, type StoredMessage } from '@courier/sdk';
 import type { TestServer, TestUser } from './harness.ts';
 
 /** A device with end-to-end encryption, recording what it decrypts and every failure code. */
-export interface SecureDevice {
+export interface SecureDevice<S extends MlsStore = MemoryMlsStore> {
   user: TestUser;
   client: SecureClient;
-  store: MemoryMlsStore;
+  store: S;
   received: StoredMessage[];
   undecryptable: { groupId: string; seq: number; code: string }[];
   problems: string[];
@@ -29,12 +29,13 @@ async function until(
   }
 }
 
-export async function secureDevice(
+/** A device on `store` (a fresh memory store unless given); `start: false` leaves starting it to the caller. */
+export async function secureDevice<S extends MlsStore = MemoryMlsStore>(
   server: Pick<TestServer, 'url'>,
   user: TestUser,
-  options: { store?: MemoryMlsStore; start?: boolean } = {},
-): Promise<SecureDevice> {
-  const store = options.store ?? new MemoryMlsStore();
+  options: { store?: S; start?: boolean } = {},
+): Promise<SecureDevice<S>> {
+  const store = options.store ?? (new MemoryMlsStore() as MlsStore as S);
   const client = new SecureClient({
     url: server.url,
     token: user.token,
@@ -46,7 +47,7 @@ export async function secureDevice(
     keyPackageStock: 4,
   });
   const received: StoredMessage[] = [];
-  const undecryptable: SecureDevice['undecryptable'] = [];
+  const undecryptable: SecureDevice<S>['undecryptable'] = [];
   const problems: string[] = [];
   client.on('message', (m) => received.push(m));
   client.on('undecryptable', (u) => undecryptable.push(u));
