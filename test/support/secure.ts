@@ -1,4 +1,4 @@
-import { MemoryMlsStore, SecureClient, type StoredMessage } from '@courier/sdk';
+import { MemoryMlsStore, SecureClient, type SecureClientOptions, type StoredMessage } from '@courier/sdk';
 import type { TestServer, TestUser } from './harness.ts';
 
 /** A device with end-to-end encryption, recording what it decrypts and every failure code. */
@@ -32,7 +32,12 @@ async function until(
 export async function secureDevice(
   server: Pick<TestServer, 'url'>,
   user: TestUser,
-  options: { store?: MemoryMlsStore; start?: boolean } = {},
+  options: {
+    store?: MemoryMlsStore;
+    start?: boolean;
+    /** More client options (e.g. a low `receiptMaxDevices`). */
+    client?: Partial<Pick<SecureClientOptions, 'receiptMaxDevices' | 'receiptDelayMs'>>;
+  } = {},
 ): Promise<SecureDevice> {
   const store = options.store ?? new MemoryMlsStore();
   const client = new SecureClient({
@@ -44,6 +49,7 @@ export async function secureDevice(
     reconnectBaseMs: 20,
     reconnectCapMs: 200,
     keyPackageStock: 4,
+    ...options.client,
   });
   const received: StoredMessage[] = [];
   const undecryptable: SecureDevice['undecryptable'] = [];
