@@ -181,6 +181,26 @@ const encoder = new TextEncoder();
 /** The default of `SecureClientOptions.receiptMaxDevices`. */
 export const RECEIPT_MAX_DEVICES = 100;
 
+function receiptsFor(devices: number, maxDevices: number): ChatReceipts {
+  return devices <= maxDevices
+    ? { on: true, devices, maxDevices }
+    : { on: false, reason: 'large_group', devices, maxDevices };
+}
+
+/**
+ * `SecureClient.receiptsInChat` from a device's store alone, without a client (e.g. a history read
+ * offline): on or off by the number of devices in the chat's group as this device keeps it.
+ */
+export async function storedChatReceipts(
+  store: MlsStore,
+  groupId: string,
+  maxDevices = RECEIPT_MAX_DEVICES,
+): Promise<ChatReceipts> {
+  const record = await store.group(groupId);
+  if (!record) return { on: false, reason: 'not_joined', maxDevices };
+  return receiptsFor(groupMembers(importGroupStateParts(record.state)).length, maxDevices);
+}
+
 /**
  * Whether receipts work in a chat on this device: `on`, or off because the chat has more devices than
  * `maxDevices` (`large_group`: nobody there sees deliveries or reads; the person's own devices still
@@ -845,10 +865,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       return { on: false, reason: 'not_allowed', maxDevices };
     const record = await this.stored(groupId);
     if (!record) return { on: false, reason: 'not_joined', maxDevices };
-    const devices = groupMembers(this.load(groupId, record)).length;
-    return devices <= maxDevices
-      ? { on: true, devices, maxDevices }
-      : { on: false, reason: 'large_group', devices, maxDevices };
+    return receiptsFor(groupMembers(this.load(groupId, record)).length, maxDevices);
   }
 
   private async receiptScope(groupId: string): Promise<ReceiptScope> {

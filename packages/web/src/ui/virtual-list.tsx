@@ -47,6 +47,10 @@ export function VirtualList<T>(props: {
           : {}),
       }}
       onScroll={(event) => setScrollTop((event.currentTarget as HTMLDivElement).scrollTop)}
+      // Keyboard users reach the box to scroll it with the arrow keys, also when its rows hold nothing
+      // focusable (a large group's member list seen by a member).
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable (WCAG 2.1.1)
+      tabIndex={0}
     >
       <ul
         aria-label={props.label}
