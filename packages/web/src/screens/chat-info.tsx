@@ -137,6 +137,8 @@ export function ChatInfo(props: {
             rowHeight={52}
             label="Members"
             className="members"
+            // A member's rows hold no buttons: the list itself takes focus, to scroll it by keyboard.
+            focusable={!admin}
             fitUpTo="60vh"
             keyOf={(m) => m.accountId}
             render={memberRow}
