@@ -71,6 +71,7 @@ import {
   READ_SYNC_LABEL,
   type ReadSyncEnvelope,
   sealReadSync,
+  signedPart,
 } from '../receipts/read-sync.ts';
 import {
   type ChatState,
@@ -896,7 +897,10 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       encoder.encode(groupId),
       READ_SYNC_KEY_BYTES,
     );
-    const payload = await sealReadSync(key, { groupId, epoch, upToSeq }, this.deviceId);
+    const { signature } = this.context.library.cipherSuite;
+    const payload = await sealReadSync(key, { groupId, epoch, upToSeq }, this.deviceId, (bytes) =>
+      signature.sign(this.identity.signaturePrivateKey, bytes),
+    );
     key.fill(0);
     await Promise.all(others.map((deviceId) => this.connection.sendToDevice(deviceId, payload)));
   }
@@ -928,6 +932,25 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     if (!record) return;
     const group = this.load(envelope.groupId, record);
     if (Number(group.epoch) !== envelope.epoch) return;
+    // Signed by the sending device's MLS key, as its leaf in this device's tree has it: another member
+    // (who can derive the same exporter key) cannot forge a position.
+    const sender = groupMembers(group).find(
+      (m) => m.accountId === this.accountId && m.deviceId === item.senderDeviceId,
+    );
+    const signed =
+      sender !== undefined &&
+      (await this.context.library.cipherSuite.signature
+        .verify(sender.signaturePublicKey, signedPart(envelope, item.senderDeviceId), envelope.sig)
+        .catch(() => false));
+    if (!signed) {
+      this.emit(
+        'problem',
+        new CourierError('MLS_MALFORMED', {
+          message: 'A read position from another device of this account is not signed by it.',
+        }),
+      );
+      return;
+    }
     const key = await exportSecret(
       this.context,
       group,

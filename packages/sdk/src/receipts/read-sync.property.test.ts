@@ -1,6 +1,10 @@
+import { sha512 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openReadSync, parseReadSync, receiptsOffText, sealReadSync } from './read-sync.ts';
+import { openReadSync, parseReadSync, receiptsOffText, sealReadSync, signedPart } from './read-sync.ts';
+
+/** A stand-in signer for the envelope's shape (64 bytes); real Ed25519 signing is in the end-to-end test. */
+const sign = async (bytes: Uint8Array) => sha512(bytes);
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const sync = fc.record({
@@ -42,8 +46,12 @@ describe('read positions for the person’s own devices (read-sync)', () => {
   it('a sealed position parses and opens under the same key and sender, and under nothing else', async () => {
     await fc.assert(
       fc.asyncProperty(key, key, sync, device, device, async (k, other, s, sender, stranger) => {
-        const envelope = parseReadSync(await sealReadSync(k, s, sender));
+        const envelope = parseReadSync(await sealReadSync(k, s, sender, sign));
         expect(envelope).toMatchObject({ groupId: s.groupId, epoch: s.epoch });
+        // The signature covers the envelope and names its sender: another sender's part differs.
+        expect(envelope!.sig).toEqual(sha512(signedPart(envelope!, sender)));
+        if (stranger !== sender)
+          expect(signedPart(envelope!, stranger)).not.toEqual(signedPart(envelope!, sender));
         expect(await openReadSync(k, envelope!, sender)).toBe(s.upToSeq);
         if (other.some((b, i) => b !== k[i]))
           expect(await openReadSync(other, envelope!, sender)).toBeUndefined();
@@ -65,7 +73,7 @@ describe('read positions for the person’s own devices (read-sync)', () => {
         fc.nat(),
         fc.integer({ min: 1, max: 255 }),
         async (k, s, d, at, x) => {
-          const envelope = parseReadSync(await sealReadSync(k, s, d))!;
+          const envelope = parseReadSync(await sealReadSync(k, s, d, sign))!;
           const sealed = envelope.sealed.slice();
           sealed[at % sealed.length]! ^= x;
           expect(await openReadSync(k, { ...envelope, sealed }, d)).toBeUndefined();
@@ -73,6 +81,18 @@ describe('read positions for the person’s own devices (read-sync)', () => {
       ),
       { numRuns: 50 },
     );
+  });
+
+  it('an envelope without a 64-byte signature does not parse', async () => {
+    const sealed = JSON.parse(
+      new TextDecoder().decode(
+        await sealReadSync(new Uint8Array(32), { groupId: 'g', epoch: 1, upToSeq: 2 }, 'd', sign),
+      ),
+    ) as Record<string, unknown>;
+    const bytes = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+    expect(parseReadSync(bytes(sealed))).toBeDefined();
+    expect(parseReadSync(bytes({ ...sealed, sig: undefined }))).toBeUndefined();
+    expect(parseReadSync(bytes({ ...sealed, sig: 'AAAA' }))).toBeUndefined();
   });
 
   it('says plainly why there are no ticks', () => {
