@@ -86,6 +86,24 @@ export async function pool<T>(
 
 const WAIT_MS = 600_000;
 
+/**
+ * Starts a client, again after a while when the server could not be reached (its first-run setup asks
+ * the server over HTTP; on a loaded machine a request can fail): as an app would, up to 20 times.
+ */
+async function startRetrying(client: SecureClient, report: (line: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.start();
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'SERVER_UNAVAILABLE' || attempt >= 20) throw error;
+      report(`start failed (${code}), attempt ${attempt}; again in ${attempt} s`);
+      await new Promise((resolve) => setTimeout(resolve, attempt * 1000));
+    }
+  }
+}
+
 class Host {
   private readonly clients = new Map<string, SecureClient>();
   private readonly stores: DeviceStore[] = [];
@@ -140,8 +158,12 @@ class Host {
         store,
         keyPackageStock: 2,
         maxAddsPerCommit: r.perCommit,
-        reconnectBaseMs: 50,
-        reconnectCapMs: 1000,
+        // A thousand devices on a machine shared with the server: a connection is presumed dead only
+        // after a minute of silence, and reconnects back off up to 10 s (quick reconnects of hundreds
+        // of devices to a starved server made it slower still: more "went silent", more resyncs).
+        reconnectBaseMs: 500,
+        reconnectCapMs: 10_000,
+        pingIntervalMs: 60_000,
       });
       this.clients.set(user.deviceId, client);
       const seen = ({ groupId, epoch }: { groupId: string; epoch: number }) => {
@@ -170,7 +192,7 @@ class Host {
         await client.prepare();
         return;
       }
-      await client.start();
+      await startRetrying(client, (line) => this.report(`${user.deviceId}: ${line}`));
       await client.ready();
     });
   }
@@ -189,7 +211,7 @@ class Host {
         if ((this.reached.get(key) ?? -1) >= epoch) resolve();
         else this.epochWaiters.set(key, { epoch, resolve });
       });
-      await this.client(device).start();
+      await startRetrying(this.client(device), (line) => this.report(`${device}: ${line}`));
       await joined;
       this.epochWaiters.delete(key);
     });

@@ -403,15 +403,19 @@ async function runPairs(
     const cpu = cpuMicros(server.pid) - cpuBefore;
     const seconds = (lastDecrypt - start) / 1000;
     progress(`e2e: ${decrypts} 1:1 messages decrypted in ${round(seconds, 2)} s`);
-    return {
-      tally: counter.tally(),
-      figures: [
-        round(decrypts / seconds),
-        round(percentile(latencies, 50), 2),
-        round(percentile(latencies, 99), 2),
-        decrypts > 0 ? round(cpu / decrypts) : null,
-      ],
-    };
+    const figures = [
+      round(decrypts / seconds),
+      round(percentile(latencies, 50), 2),
+      round(percentile(latencies, 99), 2),
+      decrypts > 0 ? round(cpu / decrypts) : null,
+    ];
+    // The figures as soon as they exist (stdout gets every figure at the end of a long run).
+    progress(
+      `e2e: ${E2E_FIGURES.slice(0, 4)
+        .map((f, i) => `${f}=${figures[i]}`)
+        .join(' ')} (load ${round(loadavg()[0]!, 1)})`,
+    );
+    return { tally: counter.tally(), figures };
   } finally {
     await workers.close();
   }
@@ -495,12 +499,27 @@ async function runGroup(
     joining.catch((error: unknown) => {
       failed = error;
     });
-    await untilCount(() => (failed ? others.length : atEpoch()), others.length, 'every member to join');
+    // A long join phase (1,000 members on a loaded machine) says how far it is every 30 s.
+    const joinStarted = now();
+    const report = setInterval(
+      () =>
+        progress(
+          `e2e: ${atEpoch()} of ${others.length} joined after ${round((now() - joinStarted) / 1000)} s`,
+        ),
+      30_000,
+    );
+    try {
+      await untilCount(() => (failed ? others.length : atEpoch()), others.length, 'every member to join');
+    } finally {
+      clearInterval(report);
+    }
     if (failed) throw failed;
     await joining;
     const joinSeconds = (now() - tCreate) / 1000;
     const joinCpu = workers.cpu() - cpuCreate;
-    progress(`e2e: every member joined in ${round(joinSeconds)} s`);
+    progress(
+      `e2e: every member joined in ${round(joinSeconds)} s, client CPU ${round(joinCpu / 1000 / others.length, 1)} ms per join (load ${round(loadavg()[0]!, 1)})`,
+    );
 
     const expectAll = (from: BenchUser, name: string) => {
       for (const user of users) if (user !== from) counter.expect(user.deviceId, name);
@@ -548,6 +567,10 @@ async function runGroup(
     const burstDecrypts = decrypts - decryptsBefore;
     const seconds = (lastDecrypt - tBurst) / 1000;
     progress(`e2e: ${burstDecrypts} group decryptions in ${round(seconds, 2)} s`);
+    if (lastMember.length > 0)
+      progress(
+        `e2e: last member decrypted p50 ${round(percentile(lastMember, 50), 1)} ms, p99 ${round(percentile(lastMember, 99), 1)} ms; ${round(burstDecrypts / seconds)} decrypts/s (load ${round(loadavg()[0]!, 1)})`,
+      );
     return {
       tally: counter.tally(),
       joined: atEpoch(),

@@ -145,6 +145,73 @@ describe('unsupported content and receipts, end to end', () => {
     expect([...alice.problems, ...carol.problems]).toEqual([]);
   });
 
+  it('a group over the device limit: receipts are off and the client says so; a read still clears the unread count on the person’s other device, and nobody else hears of it', async () => {
+    // A limit of 3 devices: bob, carol and alice's two devices are 4.
+    const client = { receiptMaxDevices: 3 };
+    const aliceUser = await server.register(nextPhone());
+    const alice = await secureDevice(server, aliceUser, { client });
+    const alice2 = await secureDevice(server, await server.login(aliceUser.phone), { client });
+    const bob = await secureDevice(server, await server.register(nextPhone()), { client });
+    const carol = await secureDevice(server, await server.register(nextPhone()), { client });
+    const devices = [alice, alice2, bob, carol];
+    const bobStatus = statuses(bob);
+    const aliceStatus = statuses(alice);
+    const chat = await bob.client.createGroup('crowd', [aliceUser.accountId, carol.user.accountId]);
+    for (const d of [alice, alice2, carol]) await d.joined(chat.groupId);
+    const epoch = (await bob.client.epoch(chat.groupId))!;
+    for (const d of devices) await d.atEpoch(chat.groupId, epoch);
+    for (const d of devices)
+      expect(await d.client.receiptsInChat(chat.groupId)).toEqual({
+        on: false,
+        reason: 'large_group',
+        devices: 4,
+        maxDevices: 3,
+      });
+    // A direct chat stays under the limit: receipts on there.
+    const direct = await bob.client.openDirect(carol.user.accountId);
+    await carol.joined(direct.groupId);
+    expect(await carol.client.receiptsInChat(direct.groupId)).toMatchObject({ on: true, devices: 2 });
+
+    const one = await bob.client.sendText(chat.groupId, 'one');
+    const two = await bob.client.sendText(chat.groupId, 'two');
+    for (const d of [alice, alice2, carol]) await d.waitFor(chat.groupId, 2);
+    expect(await alice2.client.unreadCount(chat.groupId)).toBe(2);
+    const unreadOn2: number[] = [];
+    alice2.client.on('unread', (u) => u.groupId === chat.groupId && unreadOn2.push(u.count));
+
+    // Alice reads on her first device: her second one's unread count drops, by her mailbox only.
+    await alice.client.markRead(chat.groupId, one.seq);
+    await alice.client.flushReceipts();
+    await until(
+      async () => (await alice2.client.unreadCount(chat.groupId)) === 1,
+      'unread 1 on alice2',
+      15_000,
+    );
+    await alice.client.markRead(chat.groupId, two.seq);
+    await carol.client.markRead(chat.groupId, two.seq);
+    await Promise.all(devices.map((d) => d.client.flushReceipts()));
+    await until(
+      async () => (await alice2.client.unreadCount(chat.groupId)) === 0,
+      'unread 0 on alice2',
+      15_000,
+    );
+    expect(unreadOn2.at(-1)).toBe(0);
+    expect(await alice.client.unreadCount(chat.groupId)).toBe(0);
+
+    // Nothing went into the chat: after a sentinel from each reader (in log order after anything they
+    // flushed), bob's sent messages are still only stored, and alice heard nothing of carol's read.
+    await alice.client.sendText(chat.groupId, 'sentinel a');
+    await carol.client.sendText(chat.groupId, 'sentinel c');
+    await bob.waitFor(chat.groupId, 2);
+    await alice.waitFor(chat.groupId, 3);
+    expect(bobStatus.filter((s) => s.status !== 'stored')).toEqual([]);
+    expect(aliceStatus.filter((s) => s.status !== 'stored')).toEqual([]);
+    const sent = (await bob.client.history(chat.groupId, { limit: 10 })).messages.filter((m) => m.outgoing);
+    expect(sent.map((m) => m.status)).toEqual(['stored', 'stored']);
+    await Promise.all(devices.map((d) => d.client.stop()));
+    expect(devices.flatMap((d) => [...d.problems, ...d.undecryptable.map((u) => u.code)])).toEqual([]);
+  });
+
   it('a chat whose receipts are not allowed (a message request) gets none', async () => {
     const alice = await secureDevice(server, await server.register(nextPhone()));
     const daveUser = await server.register(nextPhone());

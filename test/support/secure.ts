@@ -1,4 +1,4 @@
-import { MemoryMlsStore, type MlsStore, SecureClient, type StoredMessage } from '@courier/sdk';
+import { MemoryMlsStore, type MlsStore, SecureClient, type SecureClientOptions, type StoredMessage } from '@courier/sdk';
 import type { TestServer, TestUser } from './harness.ts';
 
 /** A device with end-to-end encryption, recording what it decrypts and every failure code. */
@@ -33,7 +33,12 @@ async function until(
 export async function secureDevice<S extends MlsStore = MemoryMlsStore>(
   server: Pick<TestServer, 'url'>,
   user: TestUser,
-  options: { store?: S; start?: boolean } = {},
+  options: {
+    store?: S;
+    start?: boolean;
+    /** More client options (e.g. a low `receiptMaxDevices`). */
+    client?: Partial<Pick<SecureClientOptions, 'receiptMaxDevices' | 'receiptDelayMs'>>;
+  } = {},
 ): Promise<SecureDevice<S>> {
   const store = options.store ?? (new MemoryMlsStore() as MlsStore as S);
   const client = new SecureClient({
@@ -45,6 +50,7 @@ export async function secureDevice<S extends MlsStore = MemoryMlsStore>(
     reconnectBaseMs: 20,
     reconnectCapMs: 200,
     keyPackageStock: 4,
+    ...options.client,
   });
   const received: StoredMessage[] = [];
   const undecryptable: SecureDevice<S>['undecryptable'] = [];

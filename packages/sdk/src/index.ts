@@ -6,8 +6,9 @@ export type { ClientStore, OutboxItem } from './client-store.ts';
 export { randomClientMsgId } from './random-id.ts';
 export { defaultSocketFactory } from './websocket-like.ts';
 export type { SocketFactory, WebSocketLike } from './websocket-like.ts';
-export { SecureClient } from './mls/secure-client.ts';
-export type { SecureClientEvents, SecureClientOptions } from './mls/secure-client.ts';
+export { RECEIPT_MAX_DEVICES, SecureClient, storedChatReceipts } from './mls/secure-client.ts';
+export type { ChatReceipts, SecureClientEvents, SecureClientOptions } from './mls/secure-client.ts';
+export { receiptsOffText } from './receipts/read-sync.ts';
 export { MemoryMlsStore } from './mls/mls-store.ts';
 export {
   encodePendingCommit,

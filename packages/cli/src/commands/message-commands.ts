@@ -1,11 +1,14 @@
 import { createInterface } from 'node:readline';
 import { CourierError, type GroupView } from '@courier/protocol';
 import {
+  type ChatReceipts,
   type CourierConnection,
   messageStatus,
   randomClientMsgId,
+  receiptsOffText,
   SecureClient,
   type StoredMessage,
+  storedChatReceipts,
 } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
 import { MessagePrinter } from '../message-printer.ts';
@@ -150,6 +153,15 @@ function untilStopped(client: SecureClient): Promise<CourierError | undefined> {
 }
 
 /**
+ * The line that says a chat gets no delivered or read marks (a group of more devices than receipts
+ * are sent in), or undefined where receipts work.
+ */
+export function receiptsOffLine(receipts: ChatReceipts): string | undefined {
+  if (receipts.on || receipts.reason !== 'large_group') return undefined;
+  return `(${receiptsOffText(receipts.maxDevices)}: sent messages here stay "✓ stored"; your own devices still share what you read)`;
+}
+
+/**
  * Shows what a secure client reports: messages (also of types this version cannot show), roster
  * changes, delivered and read marks of sent messages, unreadable messages. `markRead`: what is
  * shown counts as read (an interactive chat), and the sender's device hears so.
@@ -168,8 +180,22 @@ function showEvents(
   const later = (line: () => Promise<string>) => {
     queue = queue.then(async () => show(await line())).catch(() => {});
   };
+  // Said once per chat, with its first message: why no delivered or read marks come there.
+  const toldReceipts = new Set<string>();
+  const tellReceipts = (groupId: string) => {
+    if (toldReceipts.has(groupId)) return;
+    toldReceipts.add(groupId);
+    void client
+      .receiptsInChat(groupId)
+      .then((receipts) => {
+        const line = receiptsOffLine(receipts);
+        if (line) ctx.io.err(line);
+      })
+      .catch(() => {});
+  };
   client.on('message', (message: StoredMessage) => {
     if (message.outgoing || (only !== undefined && message.groupId !== only)) return;
+    tellReceipts(message.groupId);
     store.markShown(message);
     later(() => (ctx.json ? print.json(message) : print.line(message)));
     if (markRead) void client.markRead(message.groupId, message.seq).catch(() => {});
@@ -333,6 +359,9 @@ async function runChat(ctx: CommandContext, groupId: string): Promise<void> {
     if (!message.outgoing && !message.roster) readUpTo = Math.max(readUpTo, message.seq);
   }
   await client.start();
+  // A group of more devices than receipts are sent in: said on opening, not left to ticks that never come.
+  const receiptsOff = receiptsOffLine(await client.receiptsInChat(groupId));
+  if (receiptsOff) ctx.io.err(receiptsOff);
   // What was shown on opening the chat is read now.
   if (readUpTo > 0) await client.markRead(groupId, readUpTo);
   let stopping = false;
@@ -418,6 +447,8 @@ export async function history(
     const page = await store.history(group.groupId, before === undefined ? { limit } : { before, limit });
     const state = await store.chatState(group.groupId);
     const readReceipts = store.readReceipts();
+    const receipts = await storedChatReceipts(store, group.groupId);
+    const receiptsOff = receiptsOffLine(receipts);
     const oldestFirst = page.messages
       .map((m) => (m.outgoing ? { ...m, status: messageStatus(m.seq, state, readReceipts) } : m))
       .reverse();
@@ -429,10 +460,12 @@ export async function history(
             oldestFirst.map((m) => stored(ctx, print, m).then((l) => JSON.parse(l))),
           ),
           before: page.before ?? null,
+          receipts: receipts.on ? 'on' : receipts.reason === 'large_group' ? 'off_large_group' : 'off',
         }),
       );
       return;
     }
+    if (receiptsOff) ctx.io.err(receiptsOff);
     if (oldestFirst.length === 0) ctx.io.err('(no messages kept on this device for this chat)');
     for (const message of oldestFirst)
       ctx.io.out(

@@ -8,6 +8,7 @@ import {
   encryptMessage,
   eraseSecrets,
   exportGroupStateParts,
+  exportSecret,
   exportRatchetTree,
   type GroupStateParts,
   generateDeviceIdentity,
@@ -62,7 +63,16 @@ import { isActionContent, shownMessage } from '../actions/shown-message.ts';
 import type { ChannelKeyContent } from '../content/channel-key-content.ts';
 import { type MessageRef, refOf } from '../content/message-ref.ts';
 import { MAX_QUOTE_LENGTH } from '../content/reply-content.ts';
-import { ReceiptTracker } from '../receipts/receipt-tracker.ts';
+import { ReceiptTracker, type ReceiptScope } from '../receipts/receipt-tracker.ts';
+import {
+  openReadSync,
+  parseReadSync,
+  READ_SYNC_KEY_BYTES,
+  READ_SYNC_LABEL,
+  type ReadSyncEnvelope,
+  sealReadSync,
+  signedPart,
+} from '../receipts/read-sync.ts';
 import {
   type ChatState,
   type GroupRecord,
@@ -104,7 +114,11 @@ export interface SecureClientOptions
    * the requester that the account is alive and reading.
    */
   receiptsAllowed?: (groupId: string) => boolean | Promise<boolean>;
-  /** Chats with more devices than this get no receipts from this device (default 100). */
+  /**
+   * Chats with more devices than this get no receipts from this device (default 100): nobody there
+   * sees "delivered" or "read" (`receiptsInChat` says so, for the app to show). The person's read
+   * position still reaches their own other devices, through their device mailboxes only.
+   */
   receiptMaxDevices?: number;
   /** How long receipts are gathered before one goes out per chat (default 250 ms). */
   receiptDelayMs?: number;
@@ -164,6 +178,40 @@ export interface SecureClientEvents extends Record<string, unknown> {
 }
 
 const encoder = new TextEncoder();
+
+/** The default of `SecureClientOptions.receiptMaxDevices`. */
+export const RECEIPT_MAX_DEVICES = 100;
+
+function receiptsFor(devices: number, maxDevices: number): ChatReceipts {
+  return devices <= maxDevices
+    ? { on: true, devices, maxDevices }
+    : { on: false, reason: 'large_group', devices, maxDevices };
+}
+
+/**
+ * `SecureClient.receiptsInChat` from a device's store alone, without a client (e.g. a history read
+ * offline): on or off by the number of devices in the chat's group as this device keeps it.
+ */
+export async function storedChatReceipts(
+  store: MlsStore,
+  groupId: string,
+  maxDevices = RECEIPT_MAX_DEVICES,
+): Promise<ChatReceipts> {
+  const record = await store.group(groupId);
+  if (!record) return { on: false, reason: 'not_joined', maxDevices };
+  return receiptsFor(groupMembers(importGroupStateParts(record.state)).length, maxDevices);
+}
+
+/**
+ * Whether receipts work in a chat on this device: `on`, or off because the chat has more devices than
+ * `maxDevices` (`large_group`: nobody there sees deliveries or reads; the person's own devices still
+ * share the read position), because the app allows none there (`not_allowed`: a message request), or
+ * because this device is not in the chat's group (yet).
+ */
+export type ChatReceipts =
+  | { on: true; devices: number; maxDevices: number }
+  | { on: false; reason: 'large_group'; devices: number; maxDevices: number }
+  | { on: false; reason: 'not_allowed' | 'not_joined'; maxDevices: number };
 
 /** A decrypted application message, read: exactly one of these is set. */
 interface ReadApplication {
@@ -232,7 +280,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       store: options.store,
       accountId: options.accountId,
       send: (groupId, receipt) => this.queueContent(groupId, receipt),
-      allowed: (groupId) => this.mayReceipt(groupId),
+      allowed: (groupId) => this.receiptScope(groupId),
+      syncOwn: (groupId, upToSeq) => this.syncOwnRead(groupId, upToSeq),
       events: {
         status: (event) => this.emit('status', event),
         unread: (event) => this.emit('unread', event),
@@ -805,12 +854,122 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     return this.receipts.flush();
   }
 
-  /** Receipts in a chat: not in one the app refuses (a message request), nor in a crowd. */
-  private async mayReceipt(groupId: string): Promise<boolean> {
-    if (this.options.receiptsAllowed && !(await this.options.receiptsAllowed(groupId))) return false;
+  /**
+   * Whether receipts work in the chat on this device (for the app to say so: "Receipts are off in
+   * groups of more than 100 devices", `receiptsOffText`, instead of ticks that never come). Not in a
+   * chat the app refuses (a message request), nor in a crowd: there the person's read position goes
+   * to their own other devices only.
+   */
+  async receiptsInChat(groupId: string): Promise<ChatReceipts> {
+    const maxDevices = this.options.receiptMaxDevices ?? RECEIPT_MAX_DEVICES;
+    if (this.options.receiptsAllowed && !(await this.options.receiptsAllowed(groupId)))
+      return { on: false, reason: 'not_allowed', maxDevices };
     const record = await this.stored(groupId);
-    if (!record) return false;
-    return groupMembers(this.load(groupId, record)).length <= (this.options.receiptMaxDevices ?? 100);
+    if (!record) return { on: false, reason: 'not_joined', maxDevices };
+    return receiptsFor(groupMembers(this.load(groupId, record)).length, maxDevices);
+  }
+
+  private async receiptScope(groupId: string): Promise<ReceiptScope> {
+    const receipts = await this.receiptsInChat(groupId);
+    return receipts.on ? 'chat' : receipts.reason === 'large_group' ? 'own_devices' : 'none';
+  }
+
+  /**
+   * The person read the chat up to `upToSeq` where receipts are off: sealed for the chat's group at its
+   * current epoch and put in the mailbox of each of the account's other devices in the group (see
+   * read-sync.ts). Nobody else gets anything.
+   */
+  private async syncOwnRead(groupId: string, upToSeq: number): Promise<void> {
+    const record = await this.stored(groupId);
+    if (!record) return;
+    const group = this.load(groupId, record);
+    const others = groupMembers(group).flatMap((m) =>
+      m.accountId === this.accountId && m.deviceId !== undefined && m.deviceId !== this.deviceId
+        ? [m.deviceId]
+        : [],
+    );
+    if (others.length === 0) return;
+    const epoch = Number(group.epoch);
+    const key = await exportSecret(
+      this.context,
+      group,
+      READ_SYNC_LABEL,
+      encoder.encode(groupId),
+      READ_SYNC_KEY_BYTES,
+    );
+    const { signature } = this.context.library.cipherSuite;
+    const payload = await sealReadSync(key, { groupId, epoch, upToSeq }, this.deviceId, (bytes) =>
+      signature.sign(this.identity.signaturePrivateKey, bytes),
+    );
+    key.fill(0);
+    await Promise.all(others.map((deviceId) => this.connection.sendToDevice(deviceId, payload)));
+  }
+
+  /**
+   * A read position from one of the person's own devices (a `device` mailbox item): applied when it
+   * opens under the chat's group at its epoch. One sealed at a later epoch than this device has
+   * reached waits until it got there; one from an earlier epoch is dropped (the next read carries
+   * the position on: it only ever moves forward).
+   */
+  private async onReadSync(item: MailboxItemFrame, envelope: ReadSyncEnvelope): Promise<void> {
+    // The mailbox takes items from the account itself and from people it shares a chat with: only the
+    // former may move the read position (and the key is the chat's, known to its members only).
+    if (item.senderAccountId !== this.accountId || item.senderDeviceId === this.deviceId) return;
+    const mine = await this.epoch(envelope.groupId);
+    if (mine === undefined || mine > envelope.epoch) return;
+    if (mine < envelope.epoch) {
+      // The chat's log is processed on this same connection: wait for it outside of this item.
+      void this.catchUp(envelope.groupId, envelope.epoch)
+        .then(() => this.openReadSyncNow(item, envelope))
+        .catch(() => {});
+      return;
+    }
+    await this.openReadSyncNow(item, envelope);
+  }
+
+  private async openReadSyncNow(item: MailboxItemFrame, envelope: ReadSyncEnvelope): Promise<void> {
+    const record = await this.stored(envelope.groupId);
+    if (!record) return;
+    const group = this.load(envelope.groupId, record);
+    if (Number(group.epoch) !== envelope.epoch) return;
+    // Signed by the sending device's MLS key, as its leaf in this device's tree has it: another member
+    // (who can derive the same exporter key) cannot forge a position.
+    const sender = groupMembers(group).find(
+      (m) => m.accountId === this.accountId && m.deviceId === item.senderDeviceId,
+    );
+    const signed =
+      sender !== undefined &&
+      (await this.context.library.cipherSuite.signature
+        .verify(sender.signaturePublicKey, signedPart(envelope, item.senderDeviceId), envelope.sig)
+        .catch(() => false));
+    if (!signed) {
+      this.emit(
+        'problem',
+        new CourierError('MLS_MALFORMED', {
+          message: 'A read position from another device of this account is not signed by it.',
+        }),
+      );
+      return;
+    }
+    const key = await exportSecret(
+      this.context,
+      group,
+      READ_SYNC_LABEL,
+      encoder.encode(envelope.groupId),
+      READ_SYNC_KEY_BYTES,
+    );
+    const upToSeq = await openReadSync(key, envelope, item.senderDeviceId);
+    key.fill(0);
+    if (upToSeq === undefined) {
+      this.emit(
+        'problem',
+        new CourierError('MLS_MALFORMED', {
+          message: 'A read position from another device of this account did not open.',
+        }),
+      );
+      return;
+    }
+    await this.receipts.applyOwnRead(envelope.groupId, upToSeq);
   }
 
   /** The safety number this account shares with another (compare it out of band). */
@@ -1443,6 +1602,18 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   private async onMailboxItem(item: MailboxItemFrame): Promise<void> {
+    if (item.kind === 'device') {
+      // Other kinds of device items (none yet) are left alone, as before.
+      const envelope = parseReadSync(item.payload);
+      if (envelope)
+        await this.onReadSync(item, envelope).catch((error: unknown) =>
+          this.emit(
+            'problem',
+            error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error }),
+          ),
+        );
+      return;
+    }
     if (item.kind !== 'welcome') return;
     try {
       await this.join(item);

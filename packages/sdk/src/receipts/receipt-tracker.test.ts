@@ -2,20 +2,28 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ReceiptContent } from '../content/receipt-content.ts';
 import { MemoryMlsStore } from '../mls/mls-store.ts';
-import { ReceiptTracker } from './receipt-tracker.ts';
+import { ReceiptTracker, type ReceiptScope } from './receipt-tracker.ts';
 
 const ME = 'acc-me';
 
-function tracker(options: { readReceipts?: boolean; allowed?: (groupId: string) => boolean } = {}) {
+function tracker(
+  options: { readReceipts?: boolean; allowed?: (groupId: string) => boolean | ReceiptScope } = {},
+) {
   const store = new MemoryMlsStore();
   const sent: { groupId: string; receipt: ReceiptContent }[] = [];
   const statuses: { groupId: string; status: string; upToSeq: number }[] = [];
   const unread: { groupId: string; count: number }[] = [];
+  const synced: { groupId: string; upToSeq: number }[] = [];
+  const scope = (groupId: string): ReceiptScope => {
+    const allowed = options.allowed?.(groupId) ?? true;
+    return allowed === true ? 'chat' : allowed === false ? 'none' : allowed;
+  };
   const t = new ReceiptTracker({
     store,
     accountId: ME,
     send: async (groupId, receipt) => sent.push({ groupId, receipt }),
-    allowed: async (groupId) => options.allowed?.(groupId) ?? true,
+    allowed: async (groupId) => scope(groupId),
+    syncOwn: async (groupId, upToSeq) => synced.push({ groupId, upToSeq }),
     events: {
       status: (e) => statuses.push(e),
       unread: (e) => unread.push(e),
@@ -29,7 +37,7 @@ function tracker(options: { readReceipts?: boolean; allowed?: (groupId: string) 
     delayMs: 60_000,
   });
   void t.enableSending();
-  return { t, store, sent, statuses, unread };
+  return { t, store, sent, statuses, unread, synced };
 }
 
 const chat = fc.constantFrom('g1', 'g2');
@@ -150,6 +158,31 @@ describe('receipt tracker', () => {
     expect(unread.at(-1)).toEqual({ groupId: 'g1', count: 0, myReadUpTo: 3 });
   });
 
+  it('in a chat over the device limit: no receipt goes into the chat, the read position goes to the own devices only (also with read receipts off)', async () => {
+    for (const readReceipts of [true, false]) {
+      const { t, sent, synced } = tracker({
+        readReceipts,
+        allowed: (groupId) => (groupId === 'crowd' ? 'own_devices' : 'chat'),
+      });
+      await t.received('crowd', 'acc-b', 3);
+      await t.received('crowd', 'acc-b', 5);
+      await t.flush();
+      // Delivered says nothing to the person's own devices: nothing at all goes out.
+      expect([sent, synced]).toEqual([[], []]);
+      await t.markRead('crowd', 4);
+      await t.markRead('crowd', 5);
+      await t.received('g1', 'acc-b', 2);
+      await t.flush();
+      expect(synced).toEqual([{ groupId: 'crowd', upToSeq: 5 }]);
+      expect(sent.map((s) => s.groupId)).toEqual(['g1']);
+      // A read position from the person's own device applies as a read here.
+      await t.received('crowd', 'acc-b', 9);
+      await t.applyOwnRead('crowd', 9);
+      await t.flush();
+      expect(synced).toEqual([{ groupId: 'crowd', upToSeq: 5 }]);
+    }
+  });
+
   it('sends nothing in a chat that allows no receipts, nothing before sending is enabled, and refuses bad positions', async () => {
     const { t, sent } = tracker({ allowed: (groupId) => groupId !== 'request' });
     await t.received('request', 'acc-b', 4);
@@ -165,7 +198,8 @@ describe('receipt tracker', () => {
       store,
       accountId: ME,
       send: async (_g, r) => early.push(r),
-      allowed: async () => true,
+      allowed: async () => 'chat' as const,
+      syncOwn: async () => {},
       events: { status: () => {}, unread: () => {}, problem: () => {}, wantsUnread: () => false },
       readReceipts: true,
       delayMs: 60_000,

@@ -21,12 +21,21 @@ export interface ReceiptTrackerOptions {
   accountId: string;
   /** Encrypts and queues a receipt in the chat (not kept in the history). */
   send(groupId: string, receipt: ReceiptContent): Promise<unknown>;
-  /** Whether this device may send receipts in the chat now (message requests, size, membership). */
-  allowed(groupId: string): Promise<boolean>;
+  /**
+   * Where this device's receipts in the chat go now: into the chat; to the person's own other devices
+   * only (a read position, in a chat with more devices than receipts are sent in); or nowhere (a
+   * message request, a chat not joined).
+   */
+  allowed(groupId: string): Promise<ReceiptScope>;
+  /** Sends the person's read position to their own other devices only (scope `own_devices`). */
+  syncOwn(groupId: string, upToSeq: number): Promise<unknown>;
   events: ReceiptTrackerEvents;
   readReceipts: boolean;
   delayMs: number;
 }
+
+/** Where a chat's receipts go (see `ReceiptTrackerOptions.allowed`). */
+export type ReceiptScope = 'chat' | 'own_devices' | 'none';
 
 /**
  * Delivery and read receipts of one device: gathers what it owes per chat (one receipt covers every
@@ -35,7 +44,8 @@ export interface ReceiptTrackerOptions {
  * own other devices': the read position and unread count), and never answers a receipt.
  */
 export class ReceiptTracker {
-  private readonly owed = new Map<string, { delivered?: number; read?: number }>();
+  /** Per chat: receipts owed, and the person's read position for their own devices (`own`). */
+  private readonly owed = new Map<string, { delivered?: number; read?: number; own?: number }>();
   /** Chats whose unread count grew since the last batch (reported once per batch, not per message). */
   private readonly unreadChanged = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -77,7 +87,14 @@ export class ReceiptTracker {
     if (!Number.isSafeInteger(upToSeq) || upToSeq < 1)
       throw new CourierError('REQ_INVALID', { message: 'markRead takes a position of 1 or more.' });
     if (!(await this.readUpTo(groupId, upToSeq))) return;
+    // The person's own devices hear of it in any case: in a chat without receipts by themselves.
+    this.owe(groupId, 'own', upToSeq);
     if (this.readReceiptsOn) this.owe(groupId, 'read', upToSeq);
+  }
+
+  /** The person's read position from one of their own other devices (a chat without receipts). */
+  async applyOwnRead(groupId: string, upToSeq: number): Promise<void> {
+    await this.readUpTo(groupId, upToSeq);
   }
 
   /** A receipt from another device of the chat. */
@@ -121,7 +138,9 @@ export class ReceiptTracker {
         owed.read !== undefined && owed.read >= (owed.delivered ?? 0) ? 'read' : 'delivered';
       const upToSeq = status === 'read' ? owed.read! : owed.delivered!;
       try {
-        if (!(await this.options.allowed(groupId))) continue;
+        const scope = await this.options.allowed(groupId);
+        if (scope === 'own_devices' && owed.own !== undefined) await this.options.syncOwn(groupId, owed.own);
+        if (scope !== 'chat' || (owed.read === undefined && owed.delivered === undefined)) continue;
         await this.options.send(groupId, { v: 1, type: 'receipt', status, upToSeq, sentAtMs: Date.now() });
       } catch (error) {
         // Left or removed since, or stopped: nobody to tell now. Anything else is worth a look.
@@ -143,7 +162,7 @@ export class ReceiptTracker {
     this.timer = undefined;
   }
 
-  private owe(groupId: string, status: ReceiptStatus, upToSeq: number): void {
+  private owe(groupId: string, status: ReceiptStatus | 'own', upToSeq: number): void {
     const owed = this.owed.get(groupId) ?? {};
     owed[status] = Math.max(owed[status] ?? 0, upToSeq);
     this.owed.set(groupId, owed);

@@ -126,11 +126,19 @@ export function ChatInfo(props: {
             {info.members.length} {info.members.length === 1 ? 'member' : 'members'}. Your role:{' '}
             {ROLE[info.myRole]}.
           </p>
+          {info.receiptsOff && (
+            <p class="receipts-off" data-receipts="off">
+              {info.receiptsOff}: nobody here sees when you received or read a message, and you do not see it
+              of others. Your own devices still know what you read.
+            </p>
+          )}
           <VirtualList
             items={info.members}
             rowHeight={52}
             label="Members"
             className="members"
+            // A member's rows hold no buttons: the list itself takes focus, to scroll it by keyboard.
+            focusable={!admin}
             fitUpTo="60vh"
             keyOf={(m) => m.accountId}
             render={memberRow}

@@ -52,6 +52,8 @@ export function ChatView(props: {
   const [more, setMore] = useState(false);
   const [text, setText] = useState('');
   const [stickers, setStickers] = useState(false);
+  /** In a group over the device limit: why sent messages get no delivered or read marks. */
+  const [receiptsOff, setReceiptsOff] = useState<string | undefined>(undefined);
   const { error, run } = useAction();
   const log = useRef<HTMLDivElement>(null);
   /** The cursor of the oldest page shown (0: the whole chat is shown; undefined: nothing yet). */
@@ -85,6 +87,11 @@ export function ChatView(props: {
       shown.current = page.rows.length;
       setRows(page.rows);
       setMore(page.more);
+      // Asked with each refresh: a group can grow past the limit (or shrink under it) while open.
+      if (chat.ready && !request) {
+        const off = await device.receiptsNotice(chat.groupId);
+        if (!cancelled) setReceiptsOff(off);
+      } else setReceiptsOff(undefined);
       // A request is only looked at: nothing marks it read (nor, later, seen by its sender); nor is a
       // chat in a tab the person is not looking at.
       if (!request && document.visibilityState === 'visible') await device.markRead(chat.groupId);
@@ -92,7 +99,7 @@ export function ChatView(props: {
     return () => {
       cancelled = true;
     };
-  }, [chat.groupId, props.version, request, run]);
+  }, [chat.groupId, chat.ready, props.version, request, run]);
 
   // Back to a tab that shows the chat: what it shows is read now.
   useEffect(() => {
@@ -272,6 +279,11 @@ export function ChatView(props: {
           </button>
         </div>
       )}
+      {receiptsOff && (
+        <p class="notice-line receipts-off" role="status" data-receipts="off">
+          {receiptsOff}
+        </p>
+      )}
       {!props.online && (
         <p class="offline" role="status">
           You are offline. Messages you write now are sent when you are back online.
@@ -343,6 +355,8 @@ export function ChatView(props: {
                     <span class={`state ${entry.item.state}`} data-state={entry.item.state}>
                       {' · '}
                       {STATE_TEXT[entry.item.state]}
+                      {/* No ticks that never come: a sent message here stays "Sent". */}
+                      {receiptsOff && entry.item.state === 'stored' ? ' (no receipts in this group)' : ''}
                     </span>
                   )}
                 </span>

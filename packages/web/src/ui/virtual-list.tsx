@@ -17,6 +17,11 @@ export function VirtualList<T>(props: {
   className?: string;
   /** Grow with the rows up to this CSS height, then scroll (instead of filling the space given). */
   fitUpTo?: string;
+  /**
+   * The box itself takes focus (to scroll it with the arrow keys): for rows that hold nothing
+   * focusable (a large group's member list seen by a member). Rows with buttons are reached by Tab.
+   */
+  focusable?: boolean;
 }) {
   const { items, rowHeight } = props;
   const box = useRef<HTMLDivElement>(null);
@@ -47,6 +52,7 @@ export function VirtualList<T>(props: {
           : {}),
       }}
       onScroll={(event) => setScrollTop((event.currentTarget as HTMLDivElement).scrollTop)}
+      tabIndex={props.focusable ? 0 : undefined}
     >
       <ul
         aria-label={props.label}

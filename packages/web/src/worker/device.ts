@@ -11,6 +11,7 @@ import {
   IndexedDbMlsStore,
   messageStatus,
   randomClientMsgId,
+  receiptsOffText,
   SecureClient,
   StickerApi,
   type StickerRef,
@@ -792,6 +793,18 @@ export class Device {
     if (newest > 0) await client.markRead(groupId, newest);
   }
 
+  /**
+   * Why the chat shows no delivered or read marks, when it is a group of more devices than receipts
+   * are sent in ("Receipts are off in groups of more than 100 devices"); undefined where receipts work.
+   * The person's own devices still share what was read there.
+   */
+  async receiptsNotice(groupId: string): Promise<string | undefined> {
+    const receipts = await this.live.client.receiptsInChat(groupId);
+    return !receipts.on && receipts.reason === 'large_group'
+      ? receiptsOffText(receipts.maxDevices)
+      : undefined;
+  }
+
   /** Read receipts, both ways: off, this device sends none and shows none (sent messages stop at delivered). */
   readReceipts(): boolean {
     return this.live.app.readReceipts();
@@ -942,7 +955,9 @@ export class Device {
       })),
     );
     const peer = detail.kind === 'direct' ? members.find((m) => !m.me) : undefined;
+    const receiptsOff = await this.receiptsNotice(groupId);
     return {
+      ...(receiptsOff ? { receiptsOff } : {}),
       groupId,
       kind: detail.kind,
       title: peer ? peer.name : detail.title,

@@ -82,6 +82,8 @@ export interface ChatInfo {
   myRole: 'owner' | 'admin' | 'member';
   members: MemberRow[];
   peerAccountId?: string;
+  /** Set in a group of more devices than receipts are sent in: the sentence saying so. */
+  receiptsOff?: string;
 }
 
 /** What the worker tells the page: something changed, ask again. */
