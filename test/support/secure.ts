@@ -1,4 +1,10 @@
-import { MemoryMlsStore, type MlsStore, SecureClient, type SecureClientOptions, type StoredMessage } from '@courier/sdk';
+import {
+  MemoryMlsStore,
+  type MlsStore,
+  SecureClient,
+  type SecureClientOptions,
+  type StoredMessage,
+} from '@courier/sdk';
 import type { TestServer, TestUser } from './harness.ts';
 
 /** A device with end-to-end encryption, recording what it decrypts and every failure code. */
