@@ -110,20 +110,31 @@ describe('unsupported content and receipts, end to end', () => {
     expect([...alice.problems, ...bob.problems, ...bob2.problems]).toEqual([]);
   });
 
-  it('read receipts off (both ways) and chats that allow no receipts: no read, or nothing at all, goes out', async () => {
+  it('read receipts off (both ways) and chats that allow no receipts: no read, or nothing at all, goes out; the person’s own devices still share reads', async () => {
     const alice = await secureDevice(server, await server.register(nextPhone()));
-    const carol = await secureDevice(server, await server.register(nextPhone()));
+    const carolUser = await server.register(nextPhone());
+    const carol = await secureDevice(server, carolUser);
+    const carol2 = await secureDevice(server, await server.login(carolUser.phone));
     const aliceStatus = statuses(alice);
     const chat = await alice.client.openDirect(carol.user.accountId);
     await carol.joined(chat.groupId);
+    await carol2.joined(chat.groupId);
 
     // Carol turns read receipts off: her read goes nowhere (delivered still does).
     carol.client.setReadReceipts(false);
     const first = await alice.client.sendText(chat.groupId, 'are you there?');
     await carol.waitFor(chat.groupId, 1);
+    await carol2.waitFor(chat.groupId, 1);
+    expect(await carol2.client.unreadCount(chat.groupId)).toBe(1);
     await carol.client.markRead(chat.groupId, first.seq);
     expect(await carol.client.unreadCount(chat.groupId)).toBe(0);
     await carol.client.flushReceipts();
+    // Her other device hears of the read (from her mailbox: nothing went into the chat).
+    await until(
+      async () => (await carol2.client.unreadCount(chat.groupId)) === 0,
+      'unread 0 on carol2',
+      15_000,
+    );
     await carol.client.sendText(chat.groupId, 'after my read');
     await alice.waitFor(chat.groupId, 1);
     expect(aliceStatus.filter((s) => s.status === 'read')).toEqual([]);
@@ -141,8 +152,8 @@ describe('unsupported content and receipts, end to end', () => {
     expect(aliceStatus.filter((s) => s.status === 'read')).toEqual([]);
     const page = await alice.client.history(chat.groupId, { limit: 10 });
     expect(page.messages.filter((m) => m.outgoing).map((m) => m.status)).toEqual(['delivered', 'delivered']);
-    await Promise.all([alice.client.stop(), carol.client.stop()]);
-    expect([...alice.problems, ...carol.problems]).toEqual([]);
+    await Promise.all([alice.client.stop(), carol.client.stop(), carol2.client.stop()]);
+    expect([...alice.problems, ...carol.problems, ...carol2.problems]).toEqual([]);
   });
 
   it('a group over the device limit: receipts are off and the client says so; a read still clears the unread count on the person’s other device, and nobody else hears of it', async () => {

@@ -139,7 +139,10 @@ export class ReceiptTracker {
       const upToSeq = status === 'read' ? owed.read! : owed.delivered!;
       try {
         const scope = await this.options.allowed(groupId);
-        if (scope === 'own_devices' && owed.own !== undefined) await this.options.syncOwn(groupId, owed.own);
+        // The person's other devices learn the read from a read receipt in the chat; where none goes
+        // (a crowd, or read receipts turned off), from their mailboxes only.
+        const ownBySync = scope === 'own_devices' || (scope === 'chat' && status !== 'read');
+        if (ownBySync && owed.own !== undefined) await this.options.syncOwn(groupId, owed.own);
         if (scope !== 'chat' || (owed.read === undefined && owed.delivered === undefined)) continue;
         await this.options.send(groupId, { v: 1, type: 'receipt', status, upToSeq, sentAtMs: Date.now() });
       } catch (error) {
