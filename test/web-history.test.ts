@@ -211,7 +211,8 @@ describe('the message view: receipts, paged history, offline, failover (Chromium
     const groupId = (await peer.client.http.groups())[0]!.groupId;
     await peer.client.acceptRequest(groupId);
     await peer.joined(groupId, 60_000);
-    const TOTAL = 260;
+    const TOTAL = Number(process.env.WEB_HISTORY_TOTAL ?? 10_000);
+    const tSeed = Date.now();
     const accepted: Promise<unknown>[] = [];
     for (let n = 1; n <= TOTAL; n++)
       accepted.push((await peer.client.queueText(groupId, `message ${n} of ${TOTAL}`)).accepted);
@@ -221,6 +222,7 @@ describe('the message view: receipts, paged history, offline, failover (Chromium
     await chatButton(dora.page, 'Writer')
       .filter({ hasText: `message ${TOTAL} of ${TOTAL}` })
       .waitFor({ timeout: 600_000 });
+    console.log(`web-history: ${TOTAL} messages sent and kept by the browser in ${Date.now() - tSeed} ms`);
 
     // A fresh navigation opens the chat at its newest page: one page in the view, not the chat.
     await dora.page.reload();
