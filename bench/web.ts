@@ -11,7 +11,7 @@
  *                         (index.html's scripts, their imports and any dynamic import), gzipped; the
  *                         worker's script is not counted here
  *   worker_js_gzip_kb     the MLS worker's script and every module it loaded by then, gzipped
- * Both times are taken inside the page (see SHOWN_AT): Playwright's waitFor polls the DOM at growing
+ * Both times are taken inside the page (see SHOWN_AT_JS): Playwright's waitFor polls the DOM at growing
  * intervals (0, 20, 50, 100, 100, 500 ms, then every 500 ms), so a message drawn at 280 ms was seen
  * at ~770 ms and the figure measured the poll, not the app; the polled times are on stderr still.
  * Both byte counts come from each side's own Resource Timing entries (the page's, the worker's), so
@@ -50,58 +50,45 @@ const TRACE_CATEGORIES = [
 ];
 
 /**
- * In the page, before the event measured: when the first element matching `selector` whose text
+ * In the page, before the event measured (SHOWN_AT_JS): when the first element matching `selector` whose text
  * contains `text` is on screen, as `performance.now()` in `window.__shownAt[key]` (a MutationObserver
  * sees it in the DOM; then the frame that draws it: a requestAnimationFrame, and a task after it,
  * which runs once that frame's style, layout and paint are done). With `afterClick`, only once a click
  * happened, whose time (the event's timeStamp, same clock) goes in `window.__clickAt[key]`.
+ * Plain JavaScript, not a function of this file: tsx keeps function names with a helper (`__name`)
+ * that does not exist in the page, so a function with named inner functions would fail there.
  */
-const SHOWN_AT = ({
-  key,
-  selector,
-  text,
-  afterClick,
-}: {
-  key: string;
-  selector: string;
-  text: string;
-  afterClick: boolean;
-}) => {
-  const w = window as unknown as { __shownAt?: Record<string, number>; __clickAt?: Record<string, number> };
-  w.__shownAt ??= {};
-  w.__clickAt ??= {};
-  const shownAt = w.__shownAt;
-  const clickAt = w.__clickAt;
+const SHOWN_AT_JS = `(({ key, selector, text, afterClick }) => {
+  window.__shownAt ??= {};
+  window.__clickAt ??= {};
+  const shownAt = window.__shownAt;
+  const clickAt = window.__clickAt;
   if (afterClick)
-    document.addEventListener(
-      'click',
-      (event) => {
-        clickAt[key] ??= event.timeStamp;
-      },
-      { capture: true, once: true },
-    );
+    document.addEventListener('click', (event) => { clickAt[key] ??= event.timeStamp; }, { capture: true, once: true });
   let seen = false;
   const look = () => {
     if (seen || (afterClick && clickAt[key] === undefined)) return;
-    if (![...document.querySelectorAll(selector)].some((element) => element.textContent?.includes(text)))
-      return;
+    if (![...document.querySelectorAll(selector)].some((element) => element.textContent.includes(text))) return;
     seen = true;
     observer.disconnect();
     requestAnimationFrame(() => {
       const after = new MessageChannel();
-      after.port1.onmessage = () => {
-        shownAt[key] = performance.now();
-      };
+      after.port1.onmessage = () => { shownAt[key] = performance.now(); };
       after.port2.postMessage(undefined);
     });
   };
-  const observer = new MutationObserver(look);
   // The document itself: an init script runs before there is a documentElement.
+  const observer = new MutationObserver(look);
   observer.observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
   look();
-};
+})`;
 
-/** Reads what SHOWN_AT recorded, once it has (it follows the DOM by at most a frame). */
+/** SHOWN_AT_JS called with these arguments, as a script. */
+function shownAtScript(args: { key: string; selector: string; text: string; afterClick: boolean }): string {
+  return `${SHOWN_AT_JS}(${JSON.stringify(args)});`;
+}
+
+/** Reads what SHOWN_AT_JS recorded, once it has (it follows the DOM by at most a frame). */
 async function shownAt(page: Page, key: string): Promise<{ shown: number; click?: number }> {
   await page.waitForFunction(
     (k) => (window as unknown as { __shownAt?: Record<string, number> }).__shownAt?.[k] !== undefined,
@@ -205,11 +192,13 @@ export async function runWeb(s: BenchServer, p: WebParams, storage: string): Pro
     for (let n = 0; n < p.navigations; n++) {
       page = await context.newPage();
       // The list's time, in the page from its navigation's start (performance.now()'s origin).
-      await page.addInitScript(SHOWN_AT, {
-        key: 'list',
-        selector: `[aria-label="Your chats"] li[aria-setsize="${p.chats}"]`,
-        text: '',
-        afterClick: false,
+      await page.addInitScript({
+        content: shownAtScript({
+          key: 'list',
+          selector: `[aria-label="Your chats"] li[aria-setsize="${p.chats}"] button`,
+          text: '',
+          afterClick: false,
+        }),
       });
       // WEB_TRACE=<file>: a Chromium trace (CPU samples of the page and the worker) of the first one.
       const trace = n === 0 ? process.env.WEB_TRACE : undefined;
@@ -231,12 +220,9 @@ export async function runWeb(s: BenchServer, p: WebParams, storage: string): Pro
         workerScripts = [...workerUrls];
         for (const w of workers) workerScripts.push(...(await w.evaluate(SCRIPTS_LOADED)));
       }
-      await page.evaluate(SHOWN_AT, {
-        key: 'open',
-        selector: '.message .text',
-        text: bigLast,
-        afterClick: true,
-      });
+      await page.evaluate(
+        shownAtScript({ key: 'open', selector: '.message .text', text: bigLast, afterClick: true }),
+      );
       const tOpen = now();
       await page
         .getByRole('list', { name: 'Your chats' })
