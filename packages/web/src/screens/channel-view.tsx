@@ -12,7 +12,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { channelMediaGroup } from '../ui/channel-link.ts';
-import { withDaySeparators } from '../ui/day-groups.ts';
+import { timeOfDay, withDaySeparators } from '../ui/day-groups.ts';
 import { Alert, messageOf, useAction } from '../ui/errors.tsx';
 import { MediaComposer } from '../ui/media-composer.tsx';
 import { MediaMessage } from '../ui/media-message.tsx';
@@ -316,12 +316,7 @@ export function ChannelView(props: {
                   </span>
                 )}
                 <span class="meta">
-                  <time dateTime={new Date(row.createdAtMs).toISOString()}>
-                    {new Date(row.createdAtMs).toLocaleTimeString(undefined, {
-                      hour: '2-digit',
-                      minute: '2-digit',
-                    })}
-                  </time>
+                  <time dateTime={new Date(row.createdAtMs).toISOString()}>{timeOfDay(row.createdAtMs)}</time>
                   {row.edited && <span class="edited"> · edited</span>}
                   <span class="views">
                     {' · '}

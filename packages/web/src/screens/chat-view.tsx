@@ -5,9 +5,9 @@
  * when a contact's keys changed, and the composer. Texts written offline wait in the device's outbox
  * and go out when the connection is back.
  */
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
-import { withDaySeparators } from '../ui/day-groups.ts';
+import { timeOfDay, withDaySeparators } from '../ui/day-groups.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
 import { MediaComposer } from '../ui/media-composer.tsx';
 import { MediaMessage } from '../ui/media-message.tsx';
@@ -85,7 +85,9 @@ export function ChatView(props: {
       if (cancelled) return;
       oldest.current = page.before ?? 0;
       shown.current = page.rows.length;
-      setRows(page.rows);
+      // Asked again after a change elsewhere (a read, a receipt for another chat's message): the same
+      // rows keep the rendered history as it is.
+      setRows((current) => (sameRows(current, page.rows) ? current : page.rows));
       setMore(page.more);
       // Asked with each refresh: a group can grow past the limit (or shrink under it) while open.
       if (chat.ready && !request) {
@@ -180,7 +182,68 @@ export function ChatView(props: {
     void run(() => device.send(chat.groupId, body));
   };
 
-  const entries = withDaySeparators(rows, (r) => r.sentAtMs, Date.now());
+  // The history is built again only when its rows change: typing, a menu or a notice re-render the
+  // view but not its (up to hundreds of) messages.
+  const messageList = useMemo(() => {
+    const entries = withDaySeparators(rows, (r) => r.sentAtMs, Date.now());
+    return (
+      <ol class="message-list">
+        {entries.map((entry) =>
+          entry.kind === 'day' ? (
+            <li key={entry.key} class="day">
+              <span>{entry.label}</span>
+            </li>
+          ) : entry.item.notice ? (
+            <li key={entry.item.key} class="notice">
+              {entry.item.text}
+            </li>
+          ) : (
+            <li
+              key={entry.item.key}
+              class={`message ${entry.item.outgoing ? 'out' : 'in'}`}
+              data-seq={entry.item.seq}
+            >
+              {!entry.item.outgoing && chat.kind !== 'direct' && (
+                <span class="sender">{entry.item.senderName}</span>
+              )}
+              {entry.item.actions?.deleted ? (
+                <MessageBody row={entry.item} />
+              ) : entry.item.file ? (
+                <MediaMessage
+                  groupId={chat.groupId}
+                  messageKey={entry.item.key}
+                  file={entry.item.file}
+                  forwardedFrom={entry.item.actions?.forwardedFrom}
+                />
+              ) : entry.item.sticker ? (
+                <span class="text">
+                  <StickerImage sticker={entry.item.sticker} />
+                </span>
+              ) : (
+                <MessageBody row={entry.item} />
+              )}
+              <span class="meta">
+                <time dateTime={new Date(entry.item.sentAtMs).toISOString()}>
+                  {timeOfDay(entry.item.sentAtMs)}
+                </time>
+                {entry.item.state && (
+                  <span class={`state ${entry.item.state}`} data-state={entry.item.state}>
+                    {' · '}
+                    {STATE_TEXT[entry.item.state]}
+                    {/* No ticks that never come: a sent message here stays "Sent". */}
+                    {receiptsOff && entry.item.state === 'stored' ? ' (no receipts in this group)' : ''}
+                  </span>
+                )}
+              </span>
+              {!request && (
+                <MessageActions groupId={chat.groupId} row={entry.item} run={run} onNotice={setNotice} />
+              )}
+            </li>
+          ),
+        )}
+      </ol>
+    );
+  }, [rows, chat.groupId, chat.kind, request, run, receiptsOff]);
   return (
     <section class="chat-view" aria-labelledby="chat-title">
       <header class="chat-head">
@@ -309,64 +372,7 @@ export function ChatView(props: {
           </button>
         )}
         {!chat.ready && <p class="notice">Setting up end-to-end encryption for this chat…</p>}
-        <ol class="message-list">
-          {entries.map((entry) =>
-            entry.kind === 'day' ? (
-              <li key={entry.key} class="day">
-                <span>{entry.label}</span>
-              </li>
-            ) : entry.item.notice ? (
-              <li key={entry.item.key} class="notice">
-                {entry.item.text}
-              </li>
-            ) : (
-              <li
-                key={entry.item.key}
-                class={`message ${entry.item.outgoing ? 'out' : 'in'}`}
-                data-seq={entry.item.seq}
-              >
-                {!entry.item.outgoing && chat.kind !== 'direct' && (
-                  <span class="sender">{entry.item.senderName}</span>
-                )}
-                {entry.item.actions?.deleted ? (
-                  <MessageBody row={entry.item} />
-                ) : entry.item.file ? (
-                  <MediaMessage
-                    groupId={chat.groupId}
-                    messageKey={entry.item.key}
-                    file={entry.item.file}
-                    forwardedFrom={entry.item.actions?.forwardedFrom}
-                  />
-                ) : entry.item.sticker ? (
-                  <span class="text">
-                    <StickerImage sticker={entry.item.sticker} />
-                  </span>
-                ) : (
-                  <MessageBody row={entry.item} />
-                )}
-                <span class="meta">
-                  <time dateTime={new Date(entry.item.sentAtMs).toISOString()}>
-                    {new Date(entry.item.sentAtMs).toLocaleTimeString(undefined, {
-                      hour: '2-digit',
-                      minute: '2-digit',
-                    })}
-                  </time>
-                  {entry.item.state && (
-                    <span class={`state ${entry.item.state}`} data-state={entry.item.state}>
-                      {' · '}
-                      {STATE_TEXT[entry.item.state]}
-                      {/* No ticks that never come: a sent message here stays "Sent". */}
-                      {receiptsOff && entry.item.state === 'stored' ? ' (no receipts in this group)' : ''}
-                    </span>
-                  )}
-                </span>
-                {!request && (
-                  <MessageActions groupId={chat.groupId} row={entry.item} run={run} onNotice={setNotice} />
-                )}
-              </li>
-            ),
-          )}
-        </ol>
+        {messageList}
       </div>
       {!request && <MediaComposer groupId={chat.groupId} ready={chat.ready} />}
       {!request && stickers && chat.ready && (
@@ -438,4 +444,9 @@ export function ChatView(props: {
       <Alert text={error} />
     </section>
   );
+}
+
+/** Two runs of rows that show the same (rows are plain data from the worker). */
+function sameRows(a: readonly MessageRow[], b: readonly MessageRow[]): boolean {
+  return a.length === b.length && JSON.stringify(a) === JSON.stringify(b);
 }
