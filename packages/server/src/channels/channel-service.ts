@@ -21,8 +21,8 @@ import {
   MAX_CHANNEL_TITLE_LENGTH,
   newId,
   UNSAFE_TEXT_PATTERN,
-  verifyChannelPost,
 } from '@courier/protocol';
+import { verifyChannelPostNatively } from './native-post-signature.ts';
 import type { Bus } from '../bus/ports.ts';
 import type { ServerDeps } from '../deps.ts';
 import type {
@@ -593,7 +593,8 @@ export class ChannelService {
       deleted: body.deleted,
       body: payload,
     };
-    if (!verifyChannelPost(channel.publicKey, fields, signature))
+    // Natively (OpenSSL, strict RFC 8032): see native-post-signature.ts for why that is safe.
+    if (!verifyChannelPostNatively(channel.publicKey, fields, signature))
       throw new CourierError('CHANNEL_POST_BAD_SIGNATURE');
     return { ...fields, signature };
   }
