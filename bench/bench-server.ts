@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,19 +144,31 @@ export class BenchServer {
     });
   }
 
-  /** Reads the codes the development SMS adapter wrote since the last call. */
+  /**
+   * Reads the codes the development SMS adapter wrote since the last call: only the bytes added to
+   * the outbox since then (reading the whole file for each code made registering n accounts O(n²)).
+   */
   private codeFor(phone: string): string | undefined {
     const file = join(this.dir, 'sms.jsonl');
     if (existsSync(file)) {
-      const text = readFileSync(file, 'utf8');
-      const fresh = text.slice(this.offset);
-      const end = fresh.lastIndexOf('\n') + 1;
-      this.offset += end;
-      for (const line of fresh.slice(0, end).split('\n')) {
-        if (!line) continue;
-        const { to, text: body } = JSON.parse(line) as { to: string; text: string };
-        const code = body.match(/\b(\d{4,10})\b/)?.[1];
-        if (code) this.codes.set(to, code);
+      const fd = openSync(file, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        if (size > this.offset) {
+          const fresh = Buffer.alloc(size - this.offset);
+          const read = readSync(fd, fresh, 0, fresh.length, this.offset);
+          // Only whole lines: a line still being appended is read on the next call.
+          const end = fresh.subarray(0, read).lastIndexOf(0x0a) + 1;
+          this.offset += end;
+          for (const line of fresh.subarray(0, end).toString('utf8').split('\n')) {
+            if (!line) continue;
+            const { to, text: body } = JSON.parse(line) as { to: string; text: string };
+            const code = body.match(/\b(\d{4,10})\b/)?.[1];
+            if (code) this.codes.set(to, code);
+          }
+        }
+      } finally {
+        closeSync(fd);
       }
     }
     return this.codes.get(phone);

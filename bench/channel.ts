@@ -216,7 +216,9 @@ class Subscriber {
 export async function runChannel(server: BenchServer, storage: string, p: ChannelParams): Promise<Figure[]> {
   const bench = 'channel';
   const params = { ...p };
+  const registering = now();
   const users = await server.register(p.subscribers + 1);
+  progress(`channel: registered ${users.length} accounts in ${round((now() - registering) / 1000, 1)} s`);
   const owner = new ChannelClient(users[0]!.http, new MemoryChannelKeyring());
   const channel = await owner.create(`bench_${Date.now()}`, 'Bench', 'public');
   progress(`channel: subscribing ${p.subscribers}`);
@@ -227,6 +229,7 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
         .slice(i, i + 64)
         .map((u) => u.http.call('POST', '/v1/channels/subscriptions', { name: channel.name })),
     );
+  progress(`channel: subscribed in ${round((now() - registering) / 1000, 1)} s from the start`);
   const publicKey = p.verify ? decodeBase64(channel.publicKey) : undefined;
   const reads = new ReadFlusher(channel.channelId);
   const frames = p.decodeOnce ? new DecodeOnce(decodeServerFrame) : undefined;
@@ -236,6 +239,7 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
   progress(`channel: connecting ${p.subscribers}`);
   for (let i = 0; i < clients.length; i += 100)
     await Promise.all(clients.slice(i, i + 100).map((c) => c.connect()));
+  progress(`channel: connected in ${round((now() - registering) / 1000, 1)} s from the start`);
   await new Promise((r) => setTimeout(r, 2000));
 
   const arrivals = new Map<string, { count: number; last: number }>();

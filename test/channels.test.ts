@@ -443,6 +443,78 @@ describe.each(['sqlite', 'postgres'] as const)('channels on %s', (storage) => {
     expect(await failure(clientOf(bob).unsubscribe(channel.channelId))).toBe('CHANNEL_NOT_SUBSCRIBED');
   });
 
+  it('the owner and admins edit the title and description, checked as at creation; subscribers see the change; export too', async () => {
+    const owner = clientOf(alice);
+    const channel = await owner.create(`edited_${storage}`, 'First title', 'public', 'First words');
+    const reader = clientOf(bob);
+    await reader.subscribe({ name: channel.name });
+    const linked = await owner.createInvite(channel.channelId);
+
+    // Only the description; the title stays. Every field but these two stays as it was.
+    const described = await owner.editInfo(channel.channelId, { description: 'New words\non two lines' });
+    expect(described).toMatchObject({
+      channelId: channel.channelId,
+      name: channel.name,
+      title: 'First title',
+      description: 'New words\non two lines',
+      visibility: 'public',
+      publicKey: channel.publicKey,
+      myRole: 'owner',
+    });
+    // A subscriber sees it on the next read: the channel, its list, an invite's preview.
+    expect(await reader.show(channel.channelId)).toMatchObject({ description: 'New words\non two lines' });
+
+    // An admin may edit (trimmed as at creation); a subscriber who is not one may not.
+    await owner.setAdmin(channel.channelId, carol.accountId, true);
+    const admin = clientOf(carol);
+    expect(
+      await admin.editInfo(channel.channelId, { title: '  Second title ', description: '' }),
+    ).toMatchObject({
+      title: 'Second title',
+      description: '',
+      myRole: 'admin',
+    });
+    expect(await failure(reader.editInfo(channel.channelId, { title: 'Mine now' }))).toBe(
+      'CHANNEL_NOT_ADMIN',
+    );
+    expect((await reader.list()).find((c) => c.channelId === channel.channelId)).toMatchObject({
+      title: 'Second title',
+      description: '',
+      myRole: 'subscriber',
+    });
+    expect(await clientOf(carol).previewInvite(linked.token)).toMatchObject({ title: 'Second title' });
+
+    // The limits of creation, with typed errors; nothing changes on a refusal.
+    for (const bad of [
+      { title: '' },
+      { title: '   ' },
+      { title: 'x'.repeat(129) },
+      { title: 'bad\u0007bell' },
+      { title: 'right\u202eleft' },
+      { title: 'two\nlines' },
+      { description: 'y'.repeat(513) },
+      { description: 'bad\u0000nul' },
+    ])
+      expect(await failure(owner.editInfo(channel.channelId, bad)), JSON.stringify(bad)).toBe(
+        'CHANNEL_INVALID',
+      );
+    expect(await failure(owner.editInfo(channel.channelId, {}))).toBe('REQ_INVALID');
+    expect(
+      await failure(
+        alice.http.call('PATCH', `/v1/channels/${channel.channelId}`, { title: 'T', name: 'renamed_x' }),
+      ),
+    ).toBe('REQ_INVALID');
+    expect(await failure(owner.editInfo('c_no_such_channel', { title: 'T' }))).toBe('CHANNEL_NOT_FOUND');
+    expect(await owner.show(channel.channelId)).toMatchObject({ title: 'Second title', description: '' });
+    // At the limits exactly, it is taken.
+    const longest = { title: 't'.repeat(128), description: 'd'.repeat(512) };
+    expect(await owner.editInfo(channel.channelId, longest)).toMatchObject(longest);
+
+    // The owner's data export carries the channel as it is now.
+    const exported = await collectAccountData(server.app.storage, alice.accountId, Date.now(), 'v');
+    expect(exported.channelsOwned.find((c) => c.channelId === channel.channelId)).toMatchObject(longest);
+  });
+
   it('export lists subscriptions and owned channels; erasure removes them and the channels owned', async () => {
     const dave = await server.register(nextPhone());
     const erin = await server.register(nextPhone());

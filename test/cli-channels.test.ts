@@ -60,6 +60,52 @@ describe('courier channel', { timeout: 240_000 }, () => {
     expect((await courier('bob', 'channel', 'show')).out).toContain('No channels');
   });
 
+  it('channel edit --title/--description: the owner changes them, a subscriber sees them, a non-admin and bad input are refused', async () => {
+    expect((await courier('alice', 'channel', 'create', 'cli_desk', 'Old', 'title')).code).toBe(0);
+    expect((await courier('bob', 'channel', 'subscribe', '@cli_desk')).code).toBe(0);
+
+    const help = await courier('alice', 'channel', 'edit', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('--title <text>');
+    expect(help.out).toContain('--description <text>');
+
+    const edited = await courier(
+      'alice',
+      'channel',
+      'edit',
+      '@cli_desk',
+      '--title',
+      'New title',
+      '--description',
+      'What we post, weekly',
+    );
+    expect(edited.code, edited.err).toBe(0);
+    expect(edited.out).toContain('@cli_desk  "New title"');
+    expect(edited.out).toContain('Description: What we post, weekly');
+    const shown = await courier('bob', 'channel', 'show', '@cli_desk');
+    expect(shown.out).toContain('"New title"');
+    expect(shown.out).toContain('What we post, weekly');
+
+    // Only the description (cleared); the title stays. JSON output carries the channel.
+    const cleared = await courier('alice', '--json', 'channel', 'edit', '@cli_desk', '--description', '');
+    expect(cleared.code, cleared.err).toBe(0);
+    expect(JSON.parse(cleared.out)).toMatchObject({ name: 'cli_desk', title: 'New title', description: '' });
+
+    const refused = await courier('bob', 'channel', 'edit', '@cli_desk', '--title', 'Mine');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('CHANNEL_NOT_ADMIN');
+    const tooLong = await courier('alice', 'channel', 'edit', '@cli_desk', '--title', 'x'.repeat(129));
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.err).toContain('CHANNEL_INVALID');
+    const both = await courier('alice', 'channel', 'edit', '@cli_desk', 'abcdefgh', '--title', 'T');
+    expect(both.code).toBe(1);
+    expect(both.err).toContain('REQ_INVALID');
+    const nothing = await courier('alice', 'channel', 'edit', '@cli_desk');
+    expect(nothing.code).toBe(1);
+    expect(nothing.err).toContain('REQ_INVALID');
+    expect((await courier('bob', 'channel', 'show', '@cli_desk')).out).toContain('"New title"');
+  });
+
   it('a private channel: invite link admits, revoked link admits no one', async () => {
     const made = await courier(
       'alice',

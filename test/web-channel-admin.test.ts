@@ -126,6 +126,32 @@ describe('channel admins and media posts in the web app (Chromium)', { timeout: 
     await admin.page.getByRole('button', { name: 'Manage' }).click();
     step('admin holds the key');
 
+    // Ada, as an admin, gives the channel a new title and description in her Manage panel; a title
+    // of spaces only is refused first (the button stays off), then the edit is saved and shown.
+    await admin.page.getByRole('button', { name: 'Manage' }).click();
+    const titleField = admin.page.getByLabel('Title', { exact: true });
+    const save = admin.page.getByRole('button', { name: 'Save', exact: true });
+    expect(await titleField.inputValue()).toBe('Help Desk');
+    await titleField.fill('   ');
+    expect(await save.isDisabled()).toBe(true);
+    await titleField.fill('Help Desk Weekly');
+    await admin.page.getByLabel('Description (optional)').fill('Answers every Friday');
+    await save.click();
+    await admin.page.getByText('Saved the title and description').waitFor();
+    await admin.page.getByRole('heading', { name: 'Help Desk Weekly' }).waitFor();
+    expect(await admin.page.locator('.channel-description').textContent()).toBe('Answers every Friday');
+    await admin.page.getByRole('button', { name: 'Manage' }).click();
+    // Sam, a subscriber, sees them the next time he reads the channel (his list, then the channel).
+    await reader.page.locator('.channels-entry').click();
+    await reader.page
+      .getByRole('list', { name: 'Your channels' })
+      .getByRole('button', { name: /Help Desk Weekly/ })
+      .click();
+    await reader.page.getByRole('heading', { name: 'Help Desk Weekly' }).waitFor();
+    expect(await reader.page.locator('.channel-description').textContent()).toBe('Answers every Friday');
+    await posts(reader.page).waitFor();
+    step('admin edited the title and description; the subscriber sees them');
+
     // Ada posts a photo (the picker of the composer; a preview is made on her page).
     const photo = await stillPng(1000, 600);
     await admin.page

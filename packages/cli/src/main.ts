@@ -326,9 +326,13 @@ channel
   .description("save a post's file (checked against the post's digest)")
   .action(call(channels, 'downloadChannelFile'));
 channel
-  .command('edit <channel> <postId> <text...>')
-  .description('edit a post')
-  .action(call(channels, 'editChannelPost'));
+  .command('edit <channel> [postId] [text...]')
+  .description(
+    "edit a post (<postId> <text>), or the channel's title and description (--title, --description; owner and admins)",
+  )
+  .option('--title <text>', "the channel's new title (1 to 128 characters)")
+  .option('--description <text>', 'what the channel says of itself now ("" clears it)')
+  .action(call(channels, 'editChannel'));
 channel
   .command('delete-post <channel> <postId>')
   .description('delete a post')

@@ -209,4 +209,5 @@ export type {
   ChannelView,
   ChannelVisibility,
   CreateChannelBody,
+  EditChannelBody,
 } from './channels/channel-post.ts';

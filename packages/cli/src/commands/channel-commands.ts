@@ -195,6 +195,40 @@ async function findPost(client: ChannelClient, channelId: string, postId: string
   throw new CourierError('CHANNEL_POST_NOT_FOUND');
 }
 
+/**
+ * `courier channel edit`: with --title and/or --description the channel's own text (the owner and
+ * admins), otherwise a post (<postId> <text>); one or the other per call.
+ */
+export async function editChannel(
+  ctx: CommandContext,
+  channel: string,
+  postId: string | undefined,
+  text: string[],
+  options: { title?: string; description?: string },
+): Promise<void> {
+  const info = {
+    ...(options.title !== undefined ? { title: options.title } : {}),
+    ...(options.description !== undefined ? { description: options.description } : {}),
+  };
+  if (Object.keys(info).length === 0) {
+    if (postId === undefined || text.length === 0)
+      throw new CourierError('REQ_INVALID', {
+        message: 'Give a post id and its new text, or --title and/or --description for the channel.',
+      });
+    return editChannelPost(ctx, channel, postId, text);
+  }
+  if (postId !== undefined)
+    throw new CourierError('REQ_INVALID', {
+      message: "Edit a post or the channel's title and description, not both at once.",
+    });
+  const client = channelClient(ctx);
+  const view = await client.editInfo((await client.show(channel)).channelId, info);
+  show(ctx.io, ctx.json, view, () => [
+    `Edited ${describeChannel(view)}.`,
+    ...(view.description ? [`Description: ${printable(view.description)}`] : ['No description.']),
+  ]);
+}
+
 export async function editChannelPost(
   ctx: CommandContext,
   channel: string,

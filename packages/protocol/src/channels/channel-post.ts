@@ -72,6 +72,16 @@ export interface CreateChannelBody {
   publicKey: string;
 }
 
+/**
+ * PATCH /v1/channels/:channelId (the owner and admins): a new title, description, or both, checked as
+ * at creation; a field left out stays as it is. The name, visibility and key never change.
+ */
+export interface EditChannelBody {
+  title?: string;
+  /** '' clears it. */
+  description?: string;
+}
+
 /** POST /v1/channels/:channelId/posts (a new post: revision 0), PUT …/posts/:postId (an edit or delete). */
 export interface ChannelPostBody {
   postId: string;

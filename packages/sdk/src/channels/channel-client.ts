@@ -6,6 +6,7 @@ import {
   type ChannelPostsPage,
   type ChannelPostView,
   type ChannelView,
+  type EditChannelBody,
   type ChannelVisibility,
   CourierError,
   channelKeyFingerprint,
@@ -206,6 +207,20 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
   }
 
   /** Deletes a channel (the owner only): its posts, their media, subscriptions and invites go. */
+  /**
+   * The owner or an admin sets the channel's title, description, or both (a field left out stays;
+   * a description of '' clears it). Subscribers see it on their next read of the channel.
+   */
+  async editInfo(channelId: string, info: EditChannelBody): Promise<ChannelView> {
+    const view = await this.http.call<ChannelView>(
+      'PATCH',
+      `/v1/channels/${encodeURIComponent(channelId)}`,
+      info,
+    );
+    this.checkKey(view);
+    return view;
+  }
+
   async deleteChannel(channelId: string): Promise<void> {
     await this.http.call('DELETE', `/v1/channels/${encodeURIComponent(channelId)}`);
     this.keyring.forget(channelId);

@@ -12,6 +12,7 @@ import {
   CourierError,
   channelKeyFingerprint,
   type CreateChannelBody,
+  type EditChannelBody,
   decodeBase64,
   encodeBase64,
   isId,
@@ -21,8 +22,8 @@ import {
   MAX_CHANNEL_TITLE_LENGTH,
   newId,
   UNSAFE_TEXT_PATTERN,
-  verifyChannelPost,
 } from '@courier/protocol';
+import { verifyChannelPostNatively } from './native-post-signature.ts';
 import type { Bus } from '../bus/ports.ts';
 import type { ServerDeps } from '../deps.ts';
 import type {
@@ -72,6 +73,22 @@ export interface ChannelLimits {
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
+/** A channel's title and description, trimmed, or CHANNEL_INVALID (at creation and on edit alike). */
+function checkedInfo(rawTitle: string, rawDescription: string): { title: string; description: string } {
+  const title = rawTitle.trim();
+  const description = rawDescription.trim();
+  if (
+    title.length === 0 ||
+    title.length > MAX_CHANNEL_TITLE_LENGTH ||
+    UNSAFE_TEXT_PATTERN.test(title) ||
+    description.length > MAX_CHANNEL_DESCRIPTION_LENGTH ||
+    // Line breaks are a description's own; other control and direction characters are not.
+    UNSAFE_TEXT_PATTERN.test(description.replaceAll('\n', ' '))
+  )
+    throw new CourierError('CHANNEL_INVALID');
+  return { title, description };
+}
+
 /** `@name`, `name` or a channel id, as typed by a person. */
 export function normaliseChannelName(text: string): string {
   return text.trim().replace(/^@/, '').toLowerCase();
@@ -117,19 +134,9 @@ export class ChannelService {
   async create(accountId: string, body: CreateChannelBody): Promise<ChannelView> {
     const name = normaliseChannelName(body.name);
     if (!CHANNEL_NAME_PATTERN.test(name)) throw new CourierError('CHANNEL_NAME_INVALID');
-    const title = body.title.trim();
-    const description = (body.description ?? '').trim();
+    const { title, description } = checkedInfo(body.title, body.description ?? '');
     const publicKey = decodeBase64(body.publicKey);
-    if (
-      title.length === 0 ||
-      title.length > MAX_CHANNEL_TITLE_LENGTH ||
-      UNSAFE_TEXT_PATTERN.test(title) ||
-      description.length > MAX_CHANNEL_DESCRIPTION_LENGTH ||
-      // Line breaks are a description's own; other control and direction characters are not.
-      UNSAFE_TEXT_PATTERN.test(description.replaceAll('\n', ' ')) ||
-      (body.visibility !== 'public' && body.visibility !== 'private') ||
-      publicKey?.length !== 32
-    )
+    if ((body.visibility !== 'public' && body.visibility !== 'private') || publicKey?.length !== 32)
       throw new CourierError('CHANNEL_INVALID');
     const now = this.deps.clock.now();
     const row: ChannelRow = {
@@ -159,6 +166,22 @@ export class ChannelService {
       accountIds: [accountId],
     });
     return this.view(row, 0, 'owner');
+  }
+
+  /**
+   * The owner or an admin sets the channel's title, description, or both (checked as at creation;
+   * a field left out stays). Subscribers see it on their next read of the channel (show, list, the
+   * invite preview): nothing is pushed, as nothing in a post changes.
+   */
+  async edit(accountId: string, channelId: string, body: EditChannelBody): Promise<ChannelView> {
+    const channel = await this.requireAdmin(accountId, channelId);
+    if (body.title === undefined && body.description === undefined)
+      throw new CourierError('CHANNEL_INVALID', {
+        message: 'Nothing to change: give a title, a description or both.',
+      });
+    const info = checkedInfo(body.title ?? channel.title, body.description ?? channel.description);
+    if (!(await this.storage.channels.setInfo(channel.id, info))) throw new CourierError('CHANNEL_NOT_FOUND');
+    return this.show(accountId, channel.id);
   }
 
   /** A channel by id or @name: public ones for anyone, private ones for their subscribers and admins. */
@@ -593,7 +616,8 @@ export class ChannelService {
       deleted: body.deleted,
       body: payload,
     };
-    if (!verifyChannelPost(channel.publicKey, fields, signature))
+    // Natively (OpenSSL, strict RFC 8032): see native-post-signature.ts for why that is safe.
+    if (!verifyChannelPostNatively(channel.publicKey, fields, signature))
       throw new CourierError('CHANNEL_POST_BAD_SIGNATURE');
     return { ...fields, signature };
   }

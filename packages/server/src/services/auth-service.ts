@@ -47,9 +47,18 @@ export class AuthService {
     private readonly suspensions: SuspensionGate = new SuspensionGate(),
   ) {}
 
-  private async limit(key: string, max: number): Promise<void> {
-    const count = await this.storage.rateLimits.hit(key, this.deps.clock.now(), this.config.rateWindowMs);
-    if (count > max) throw this.rateLimited();
+  /**
+   * The number, normalized. A malformed one still counts as one of the source's requests (it is
+   * counted before anything else, as for a well-formed one, in the transaction that follows).
+   */
+  private async phoneCounted(rawPhone: string, source: ClientSource, now: number): Promise<string> {
+    try {
+      return normalizePhone(rawPhone);
+    } catch (error) {
+      if ((await this.sourceHits(this.storage, source, now)) > this.sourceLimit(source))
+        throw this.rateLimited();
+      throw error;
+    }
   }
 
   private rateLimited(): CourierError {
@@ -57,11 +66,17 @@ export class AuthService {
   }
 
   /** Requests and verifications per source: an address (IPv6: its /64), or a relay as a whole. */
-  private limitSource(source: ClientSource): Promise<void> {
-    return this.limit(
-      sourceKey(source),
-      source.kind === 'relay' ? this.config.requestsPerRelay : this.config.requestsPerIp,
-    );
+  private sourceLimit(source: ClientSource): number {
+    return source.kind === 'relay' ? this.config.requestsPerRelay : this.config.requestsPerIp;
+  }
+
+  /** Counts one request of `source` (in `stores`: a transaction's, or the storage's) and returns its count. */
+  private sourceHits(
+    stores: Pick<Storage, 'rateLimits'>,
+    source: ClientSource,
+    now: number,
+  ): Promise<number> {
+    return stores.rateLimits.hit(sourceKey(source), now, this.config.rateWindowMs);
   }
 
   /**
@@ -74,9 +89,8 @@ export class AuthService {
    * guess at nor burn that person's code.
    */
   async requestCode(rawPhone: string, source: ClientSource): Promise<RequestCodeReply> {
-    await this.limitSource(source);
-    const phone = normalizePhone(rawPhone);
     const now = this.deps.clock.now();
+    const phone = await this.phoneCounted(rawPhone, source, now);
     const windowMs = this.config.rateWindowMs;
     // Each budget is taken by one conditional write; if a later one is full, the earlier ones are
     // given back, and so are all of them if the SMS is not sent.
@@ -86,29 +100,37 @@ export class AuthService {
       [perNumber, this.config.codesPerPhone],
       [SMS_BUDGET_KEY, this.config.smsPerWindow],
     ];
-    const taken: string[] = [];
-    const giveBack = async () => {
-      for (const key of taken) await this.storage.rateLimits.giveBack(key, now, windowMs);
-    };
-    for (const [key, max] of budgets) {
-      if (!(await this.storage.rateLimits.take(key, now, windowMs, max))) {
-        await giveBack();
-        throw this.rateLimited();
-      }
-      taken.push(key);
-    }
     const verificationId = newToken(this.deps.random);
     const code = newCode(this.deps.random, this.config.codeLength);
     const expiresAtMs = now + this.config.codeTtlMs;
-    await this.storage.authCodes.put({
-      id: verificationId,
-      phone,
-      codeHash: hashCode(phone, code),
-      expiresAt: expiresAtMs,
-      attempts: 0,
-      consumedAt: null,
-      createdAt: now,
+    // The source's request, the budgets and the code are written in one transaction (one commit, not
+    // five: sign-up is bound by commits). A refusal is returned, not thrown, so that what it counted
+    // (the source's request) commits with it, exactly as when each write committed on its own.
+    const taken = await this.storage.transaction(async (tx) => {
+      if ((await this.sourceHits(tx, source, now)) > this.sourceLimit(source)) return undefined;
+      const keys: string[] = [];
+      for (const [key, max] of budgets) {
+        if (!(await tx.rateLimits.take(key, now, windowMs, max))) {
+          for (const k of keys) await tx.rateLimits.giveBack(k, now, windowMs);
+          return undefined;
+        }
+        keys.push(key);
+      }
+      await tx.authCodes.put({
+        id: verificationId,
+        phone,
+        codeHash: hashCode(phone, code),
+        expiresAt: expiresAtMs,
+        attempts: 0,
+        consumedAt: null,
+        createdAt: now,
+      });
+      return keys;
     });
+    if (!taken) throw this.rateLimited();
+    const giveBack = async () => {
+      for (const key of taken) await this.storage.rateLimits.giveBack(key, now, windowMs);
+    };
     try {
       await this.sms.send(
         phone,
@@ -137,11 +159,16 @@ export class AuthService {
     source: ClientSource,
     acceptPolicyVersion?: string,
   ): Promise<VerifyCodeReply> {
-    await this.limitSource(source);
-    const phone = normalizePhone(rawPhone);
     const now = this.deps.clock.now();
+    const phone = await this.phoneCounted(rawPhone, source, now);
     const max = this.config.maxCodeAttempts;
-    const attempt = await this.storage.authCodes.attempt(verificationId, phone, now, max);
+    // The source's request and the attempt commit together (one commit, not two); a source over its
+    // limit takes no attempt, and its request is still counted.
+    const attempt = await this.storage.transaction(async (tx) => {
+      if ((await this.sourceHits(tx, source, now)) > this.sourceLimit(source)) return 'limited' as const;
+      return tx.authCodes.attempt(verificationId, phone, now, max);
+    });
+    if (attempt === 'limited') throw this.rateLimited();
     if (!attempt) {
       // Only choosing the error: nothing was taken, whatever this read sees.
       const stored = await this.storage.authCodes.byId(verificationId);

@@ -833,6 +833,8 @@ export interface ChannelStore {
    */
   nextSeq(id: string): Promise<number>;
   adjustSubscriberCount(id: string, delta: number): Promise<void>;
+  /** Sets the channel's title and description; false when there is no such channel. */
+  setInfo(id: string, info: { title: string; description: string }): Promise<boolean>;
   addAdmin(channelId: string, accountId: string, at: number): Promise<void>;
   removeAdmin(channelId: string, accountId: string): Promise<boolean>;
   isAdmin(channelId: string, accountId: string): Promise<boolean>;

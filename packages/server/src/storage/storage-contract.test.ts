@@ -2261,6 +2261,14 @@ describe.each(storageAdapters)('storage contract on $name', (adapter: StorageAda
       await storage.channels.adjustSubscriberCount(row.id, 3);
       await storage.channels.adjustSubscriberCount(row.id, -1);
       expect(await storage.channels.byId(row.id)).toMatchObject({ lastSeq: 2, subscriberCount: 2 });
+      expect(await storage.channels.setInfo(row.id, { title: 'Renamed', description: '' })).toBe(true);
+      expect(await storage.channels.byId(row.id)).toMatchObject({
+        name: row.name,
+        title: 'Renamed',
+        description: '',
+        lastSeq: 2,
+      });
+      expect(await storage.channels.setInfo('c_none', { title: 'x', description: 'y' })).toBe(false);
       await storage.channels.addAdmin(row.id, 'u_admin', 5);
       await storage.channels.addAdmin(row.id, 'u_admin', 6);
       expect(await storage.channels.admins(row.id)).toEqual([{ accountId: 'u_admin', addedAt: 5 }]);

@@ -1,11 +1,12 @@
 /**
- * Running a channel (issue 16): invite links (made, shown once, revoked) and the list of its owner
+ * Running a channel (issue 16): its title and description (its owner and admins edit them), invite links (made, shown once, revoked) and the list of its owner
  * and admins (by name and @username, never a phone number) for its owner and admins; naming and
  * removing admins for its owner. Naming an admin hands them the channel's key end to end (in the
  * direct chat with them, which all their devices are in); "Send key again" sends it once more, for a
  * device that joined since or missed it, and the owner can send it to their own other devices.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { MAX_CHANNEL_DESCRIPTION_LENGTH, MAX_CHANNEL_TITLE_LENGTH } from '@courier/protocol';
 import { device } from '../rpc.ts';
 import { channelLink } from '../ui/channel-link.ts';
 import { Alert, useAction } from '../ui/errors.tsx';
@@ -18,7 +19,14 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
   const [made, setMade] = useState<{ inviteId: string; link: string } | undefined>();
   const [handle, setHandle] = useState('');
   const [said, setSaid] = useState('');
+  const [title, setTitle] = useState(channel.title);
+  const [description, setDescription] = useState(channel.description);
   const { error, busy, run } = useAction();
+  // Another channel on screen: its own texts (a refresh of this one keeps what is being typed).
+  useEffect(() => {
+    setTitle(channel.title);
+    setDescription(channel.description);
+  }, [channel.channelId]);
 
   const load = () =>
     run(async () => {
@@ -51,6 +59,47 @@ export function ChannelManage(props: { channel: ChannelSummary }) {
   return (
     <section class="channel-manage" aria-labelledby="channel-manage-title">
       <h3 id="channel-manage-title">Manage @{channel.name}</h3>
+      <form
+        class="channel-info"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void run(async () => {
+            setSaid('');
+            const saved = await device.editChannelInfo(channel.channelId, title, description);
+            setTitle(saved.title);
+            setDescription(saved.description);
+            setSaid(
+              `Saved the title and description of @${channel.name}. Subscribers see them the next time they open it.`,
+            );
+          });
+        }}
+      >
+        <h4>Title and description</h4>
+        <label for="channel-edit-title">Title</label>
+        <input
+          id="channel-edit-title"
+          required
+          maxLength={MAX_CHANNEL_TITLE_LENGTH}
+          value={title}
+          onInput={(e) => setTitle(e.currentTarget.value)}
+        />
+        <label for="channel-edit-description">Description (optional)</label>
+        <textarea
+          id="channel-edit-description"
+          rows={3}
+          maxLength={MAX_CHANNEL_DESCRIPTION_LENGTH}
+          value={description}
+          onInput={(e) => setDescription(e.currentTarget.value)}
+        />
+        <button
+          type="submit"
+          disabled={
+            busy || title.trim() === '' || (title === channel.title && description === channel.description)
+          }
+        >
+          Save
+        </button>
+      </form>
       {channel.visibility === 'public' && (
         <p>
           <label for="public-link">Its public link (anyone can open it and subscribe)</label>

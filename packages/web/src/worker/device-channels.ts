@@ -439,6 +439,14 @@ export class DeviceChannels {
     return { inviteId: invite.inviteId, link: channelLink(this.deps.origin, { invite: invite.token }) };
   }
 
+  /** The owner or an admin sets the title and description; subscribers see them on their next read. */
+  async editInfo(channelId: string, info: { title: string; description: string }): Promise<ChannelSummary> {
+    const view = await this.client.editInfo(channelId, info);
+    this.remember(view);
+    this.deps.emit({ kind: 'channels' });
+    return this.summary(view);
+  }
+
   revokeInvite(channelId: string, inviteId: string): Promise<void> {
     return this.client.revokeInvite(channelId, inviteId);
   }

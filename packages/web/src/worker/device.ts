@@ -1246,6 +1246,11 @@ export class Device {
     return this.live.channels.createInvite(channelId);
   }
 
+  /** The channel's new title and description (its owner and admins). */
+  editChannelInfo(channelId: string, title: string, description: string): Promise<ChannelSummary> {
+    return this.live.channels.editInfo(channelId, { title, description });
+  }
+
   revokeChannelInvite(channelId: string, inviteId: string): Promise<void> {
     return this.live.channels.revokeInvite(channelId, inviteId);
   }

@@ -1,4 +1,4 @@
-import type { ChannelPostBody, CreateChannelBody } from '@courier/protocol';
+import type { ChannelPostBody, CreateChannelBody, EditChannelBody } from '@courier/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { ChannelService } from '../../channels/channel-service.ts';
 
@@ -86,6 +86,22 @@ export async function channelRoutes(app: FastifyInstance, channels: ChannelServi
 
   app.get<{ Params: { channel: string } }>('/v1/channels/:channel', async (request) =>
     channels.show(request.principal.accountId, request.params.channel),
+  );
+
+  // The owner and admins edit the title and description (checked by the service as at creation).
+  app.patch<{ Params: { channel: string }; Body: EditChannelBody }>(
+    '/v1/channels/:channel',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { title: text(512), description: text(2048) },
+        },
+      },
+    },
+    async (request) => channels.edit(request.principal.accountId, request.params.channel, request.body),
   );
 
   app.delete<{ Params: { channel: string } }>('/v1/channels/:channel', async (request, reply) => {

@@ -100,6 +100,15 @@ export class KyselyChannelStore implements ChannelStore {
       .execute();
   }
 
+  async setInfo(id: string, info: { title: string; description: string }): Promise<boolean> {
+    const r = await this.db
+      .updateTable('channels')
+      .set({ title: info.title, description: info.description })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async addAdmin(channelId: string, accountId: string, at: number): Promise<void> {
     await this.db
       .insertInto('channel_admins')
