@@ -36,19 +36,24 @@ function syntheticFile(size: number): PlaintextSource {
   const block = new Uint8Array(4 * 1024 * 1024);
   crypto.getRandomValues(block.subarray(0, 65_536));
   for (let i = 65_536; i < block.length; i += 65_536) block.copyWithin(i, 0, 65_536);
+  const readInto = async (offset: number, out: Uint8Array) => {
+    for (let at = 0; at < out.length; ) {
+      const position = offset + at;
+      const within = position % block.length;
+      const take = Math.min(out.length - at, block.length - within);
+      out.set(block.subarray(within, within + take), at);
+      at += take;
+    }
+  };
   return {
     size,
     read: async (offset, length) => {
       const out = new Uint8Array(length);
-      for (let at = 0; at < length; ) {
-        const position = offset + at;
-        const within = position % block.length;
-        const take = Math.min(length - at, block.length - within);
-        out.set(block.subarray(within, within + take), at);
-        at += take;
-      }
+      await readInto(offset, out);
       return out;
     },
+    // As a file source with a reusable buffer reads (one copy per byte, as from the page cache).
+    readInto,
   };
 }
 
