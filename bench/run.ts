@@ -450,6 +450,15 @@ if (which === 'media' && values.proof) {
     'upload_server_cpu_ms_per_mb',
     'download_client_cpu_ms_per_mb',
     'download_server_cpu_ms_per_mb',
+    'floor_upload_mb_per_s',
+    'floor_download_mb_per_s',
+    'upload_vs_floor',
+    'download_vs_floor',
+    'floor_upload_client_cpu_ms_per_mb',
+    'floor_upload_server_cpu_ms_per_mb',
+    'floor_download_client_cpu_ms_per_mb',
+    'floor_download_server_cpu_ms_per_mb',
+    'raw_crypto_cpu_ms_per_mb',
   ]);
 }
 if (which === 'e2e') {
