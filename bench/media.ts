@@ -22,7 +22,7 @@ import { type Figure, progress, round } from './figure.ts';
 import { measureMediaFloor, rawCryptoCpuMsPerMb } from './media-floor.ts';
 import { cpuMicros, rssKib } from './server-proc.ts';
 
-export const MEDIA_DEFAULTS = { size: 1_000_000_000 };
+export const MEDIA_DEFAULTS = { size: 1_000_000_000, requestBytes: DEFAULT_UPLOAD_REQUEST_BYTES };
 
 /** `200MB`, `1GB`, `1.5GB`, `5000000` → bytes (powers of 1000). */
 export function parseSize(text: string): number {
@@ -65,7 +65,7 @@ const MB = 1e6;
 
 export async function runMediaBench(
   server: BenchServer,
-  params: { size: number },
+  params: { size: number; requestBytes: number },
   storage: string,
 ): Promise<Figure[]> {
   const figure = (name: string, value: number | null, unit: string, extra: Partial<Figure> = {}): Figure => ({
@@ -73,7 +73,7 @@ export async function runMediaBench(
     figure: name,
     value,
     unit,
-    params: { size: params.size, chunk: 65_536 },
+    params: { size: params.size, chunk: 65_536, request: params.requestBytes },
     storage,
     ...extra,
   });
@@ -112,6 +112,7 @@ export async function runMediaBench(
       group.groupId,
       file,
       {
+        requestBytes: params.requestBytes,
         onProgress: (sent, total) => {
           if (sent - lastShown >= total / 10) {
             lastShown = sent;
@@ -158,7 +159,7 @@ export async function runMediaBench(
 
     // The floor, right after, on the same machine: the same bytes through a bare HTTP server.
     progress('media: floor (bare HTTP server, no crypto) and raw AES-256-GCM + SHA-256');
-    const floor = await measureMediaFloor(params.size, DEFAULT_UPLOAD_REQUEST_BYTES);
+    const floor = await measureMediaFloor(params.size, params.requestBytes);
     const rawCrypto = rawCryptoCpuMsPerMb(cipherBytes);
     const uploadMbps = params.size / MB / uploadSeconds;
     const downloadMbps = params.size / MB / downloadSeconds;
