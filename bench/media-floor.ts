@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { type RequestOptions, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,7 @@ function put(port: number, offset: number, body: Uint8Array): Promise<void> {
       headers: { 'content-length': String(body.length), 'content-type': 'application/offset+octet-stream' },
       // As tus-js-client's Node stack is set up (media-transfer.ts): 1 MiB pieces.
       writableHighWaterMark: 1024 * 1024,
-    } as Parameters<typeof request>[0]);
+    } as RequestOptions);
     req.once('error', reject);
     req.once('response', (response) => {
       response.resume();
