@@ -210,7 +210,9 @@ export class BenchServer {
     if (this.child.exitCode === null) {
       const exited = new Promise((r) => this.child.once('exit', r));
       this.child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      // A profiled server writes its profile on the way out: give it time to.
+      const grace = process.env.BENCH_SERVER_PROFILE ? 60_000 : 5000;
+      await Promise.race([exited, new Promise((r) => setTimeout(r, grace))]);
       if (this.child.exitCode === null) this.child.kill('SIGKILL');
     }
     await this.cleanup().catch(() => {});

@@ -2,7 +2,9 @@
  * `npm run bench -- media [--size 1GB]`: an encrypted upload and download of one large file over
  * loopback through the SDK (AES-256-GCM chunks, tus upload, ranged streaming download), each way in
  * MB/s (target ≥ 150), the server's RSS growth while it streams (target ≤ 100 MB), the cipher alone,
- * and how soon a seek into the middle of the file yields its first plaintext bytes.
+ * and how soon a seek into the middle of the file yields its first plaintext bytes. Then its floor
+ * in the same run (media-floor.ts): the same bytes through a bare HTTP server, and AES-256-GCM plus
+ * SHA-256 alone; `*_vs_floor` are Courier's MB/s over the floor's.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -10,15 +12,17 @@ import {
   type PlaintextSource,
   describeUpload,
   downloadDecryptedFile,
+  DEFAULT_UPLOAD_REQUEST_BYTES,
   EncryptingSource,
   generateFileKey,
   uploadEncryptedFile,
 } from '@courier/sdk';
 import type { BenchServer } from './bench-server.ts';
 import { type Figure, progress, round } from './figure.ts';
+import { measureMediaFloor, rawCryptoCpuMsPerMb } from './media-floor.ts';
 import { cpuMicros, rssKib } from './server-proc.ts';
 
-export const MEDIA_DEFAULTS = { size: 1_000_000_000 };
+export const MEDIA_DEFAULTS = { size: 1_000_000_000, requestBytes: DEFAULT_UPLOAD_REQUEST_BYTES };
 
 /** `200MB`, `1GB`, `1.5GB`, `5000000` → bytes (powers of 1000). */
 export function parseSize(text: string): number {
@@ -36,19 +40,24 @@ function syntheticFile(size: number): PlaintextSource {
   const block = new Uint8Array(4 * 1024 * 1024);
   crypto.getRandomValues(block.subarray(0, 65_536));
   for (let i = 65_536; i < block.length; i += 65_536) block.copyWithin(i, 0, 65_536);
+  const readInto = async (offset: number, out: Uint8Array) => {
+    for (let at = 0; at < out.length; ) {
+      const position = offset + at;
+      const within = position % block.length;
+      const take = Math.min(out.length - at, block.length - within);
+      out.set(block.subarray(within, within + take), at);
+      at += take;
+    }
+  };
   return {
     size,
     read: async (offset, length) => {
       const out = new Uint8Array(length);
-      for (let at = 0; at < length; ) {
-        const position = offset + at;
-        const within = position % block.length;
-        const take = Math.min(length - at, block.length - within);
-        out.set(block.subarray(within, within + take), at);
-        at += take;
-      }
+      await readInto(offset, out);
       return out;
     },
+    // As a file source with a reusable buffer reads (one copy per byte, as from the page cache).
+    readInto,
   };
 }
 
@@ -56,7 +65,7 @@ const MB = 1e6;
 
 export async function runMediaBench(
   server: BenchServer,
-  params: { size: number },
+  params: { size: number; requestBytes: number },
   storage: string,
 ): Promise<Figure[]> {
   const figure = (name: string, value: number | null, unit: string, extra: Partial<Figure> = {}): Figure => ({
@@ -64,7 +73,7 @@ export async function runMediaBench(
     figure: name,
     value,
     unit,
-    params: { size: params.size, chunk: 65_536 },
+    params: { size: params.size, chunk: 65_536, request: params.requestBytes },
     storage,
     ...extra,
   });
@@ -103,6 +112,7 @@ export async function runMediaBench(
       group.groupId,
       file,
       {
+        requestBytes: params.requestBytes,
         onProgress: (sent, total) => {
           if (sent - lastShown >= total / 10) {
             lastShown = sent;
@@ -146,9 +156,16 @@ export async function runMediaBench(
     await reader.cancel();
     clearInterval(sampler);
     rssPeak = Math.max(rssPeak, rssKib(server.pid));
+
+    // The floor, right after, on the same machine: the same bytes through a bare HTTP server.
+    progress('media: floor (bare HTTP server, no crypto) and raw AES-256-GCM + SHA-256');
+    const floor = await measureMediaFloor(params.size, params.requestBytes);
+    const rawCrypto = rawCryptoCpuMsPerMb(cipherBytes);
+    const uploadMbps = params.size / MB / uploadSeconds;
+    const downloadMbps = params.size / MB / downloadSeconds;
     return [
-      figure('upload_mb_per_s', round(params.size / MB / uploadSeconds), 'MB/s', { target: '>= 150' }),
-      figure('download_mb_per_s', round(params.size / MB / downloadSeconds), 'MB/s', { target: '>= 150' }),
+      figure('upload_mb_per_s', round(uploadMbps), 'MB/s', { target: '>= 150' }),
+      figure('download_mb_per_s', round(downloadMbps), 'MB/s', { target: '>= 150' }),
       figure('server_rss_growth_mb', round(((rssPeak - rssBefore) * 1024) / MB), 'MB', { target: '<= 100' }),
       figure('seek_first_bytes_ms', round(seekMs), 'ms', { target: '<= 1000' }),
       figure('cipher_only_mb_per_s', round(encryptMbps), 'MB/s'),
@@ -156,6 +173,15 @@ export async function runMediaBench(
       figure('upload_server_cpu_ms_per_mb', round(uploadServerCpuMs / (params.size / MB), 2), 'ms/MB'),
       figure('download_client_cpu_ms_per_mb', round(downloadClientCpuMs / (params.size / MB), 2), 'ms/MB'),
       figure('download_server_cpu_ms_per_mb', round(downloadServerCpuMs / (params.size / MB), 2), 'ms/MB'),
+      figure('floor_upload_mb_per_s', round(floor.uploadMbps), 'MB/s'),
+      figure('floor_download_mb_per_s', round(floor.downloadMbps), 'MB/s'),
+      figure('upload_vs_floor', round(uploadMbps / floor.uploadMbps, 2), 'ratio'),
+      figure('download_vs_floor', round(downloadMbps / floor.downloadMbps, 2), 'ratio'),
+      figure('floor_upload_client_cpu_ms_per_mb', round(floor.uploadClientCpuMsPerMb, 2), 'ms/MB'),
+      figure('floor_upload_server_cpu_ms_per_mb', round(floor.uploadServerCpuMsPerMb, 2), 'ms/MB'),
+      figure('floor_download_client_cpu_ms_per_mb', round(floor.downloadClientCpuMsPerMb, 2), 'ms/MB'),
+      figure('floor_download_server_cpu_ms_per_mb', round(floor.downloadServerCpuMsPerMb, 2), 'ms/MB'),
+      figure('raw_crypto_cpu_ms_per_mb', round(rawCrypto, 2), 'ms/MB'),
     ];
   } finally {
     clearInterval(sampler);

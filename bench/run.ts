@@ -20,7 +20,8 @@
  * JavaScript the first load transfers (the page's and the worker's apart).
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
- * `media [--size 1GB]` (run when named) uploads and downloads one encrypted file through the SDK;
+ * `media [--size 1GB] [--request-bytes 8388608]` (run when named) uploads and downloads one encrypted
+ * file through the SDK (tus requests of --request-bytes, default the SDK's), then its floor;
  * `media --proof [--size 300MB]` is issue 14's proof: an upload cut in the middle resumes (bytes sent
  * twice printed), another member downloads, the SHA-256 of both sides are compared.
  * `e2e [--pairs N] [--messages N] [--members N] [--burst K] [--per-commit N] [--latency-messages N]
@@ -73,6 +74,7 @@ const { positionals, values } = parseArgs({
     seed: { type: 'string' },
     'outage-ms': { type: 'string' },
     size: { type: 'string' },
+    'request-bytes': { type: 'string' },
     proof: { type: 'boolean', default: false },
     chats: { type: 'string' },
     navigations: { type: 'string' },
@@ -439,7 +441,13 @@ if (which === 'media' && values.proof) {
     'proof_client_rss_growth_mb',
   ]);
 } else if (which === 'media') {
-  const params = { size: values.size === undefined ? MEDIA_DEFAULTS.size : parseSize(values.size) };
+  const params = {
+    size: values.size === undefined ? MEDIA_DEFAULTS.size : parseSize(values.size),
+    requestBytes:
+      values['request-bytes'] === undefined
+        ? MEDIA_DEFAULTS.requestBytes
+        : parseSize(values['request-bytes']),
+  };
   await onCourierServer('media', (s) => runMediaBench(s, params, storage), [
     'upload_mb_per_s',
     'download_mb_per_s',
@@ -450,6 +458,15 @@ if (which === 'media' && values.proof) {
     'upload_server_cpu_ms_per_mb',
     'download_client_cpu_ms_per_mb',
     'download_server_cpu_ms_per_mb',
+    'floor_upload_mb_per_s',
+    'floor_download_mb_per_s',
+    'upload_vs_floor',
+    'download_vs_floor',
+    'floor_upload_client_cpu_ms_per_mb',
+    'floor_upload_server_cpu_ms_per_mb',
+    'floor_download_client_cpu_ms_per_mb',
+    'floor_download_server_cpu_ms_per_mb',
+    'raw_crypto_cpu_ms_per_mb',
   ]);
 }
 if (which === 'e2e') {

@@ -1,15 +1,10 @@
-import { openAsBlob, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CourierError, decodeBase64, encodeBase64 } from '@courier/protocol';
-import {
-  blobSource,
-  describeUpload,
-  type FileDescriptor,
-  type StoredMessage,
-  uploadEncryptedFile,
-} from '@courier/sdk';
+import { describeUpload, type FileDescriptor, type StoredMessage, uploadEncryptedFile } from '@courier/sdk';
 import { readJson, writeFileAtomic } from '../atomic-file.ts';
 import type { CommandContext } from '../context.ts';
+import { fileSource } from '../file-source.ts';
 import { mimeOf } from '../mime.ts';
 import { photoPreview } from '../photo-preview.ts';
 import { saveDecryptedFile } from '../save-file.ts';
@@ -74,7 +69,7 @@ export async function sendFile(ctx: CommandContext, chat: string, path: string):
     const onSignal = () => controller.abort();
     process.once('SIGINT', onSignal);
     // Read lazily, in the chunks the upload asks for: never the whole file in memory.
-    const source = blobSource(await openAsBlob(absolute));
+    const source = await fileSource(absolute);
     const upload = (resume?: { uploadUrl: string; key: Uint8Array }) =>
       uploadEncryptedFile({ baseUrl: ctx.profile.server(), token: session.token }, group.groupId, source, {
         signal: controller.signal,

@@ -24,10 +24,9 @@ export class ChunkDigest {
     if (index !== this.next) return this.tail;
     this.next += 1;
     if (nodeCrypto) {
-      const inner = nodeCrypto.createHash('sha256').update(plaintext).digest();
-      this.tail = this.tail.then(() => {
-        this.outer.update(inner);
-      });
+      // Synchronous: straight into the outer hash, no promise per chunk (where Node's crypto is,
+      // every chunk takes this path, so the order holds).
+      this.outer.update(nodeCrypto.createHash('sha256').update(plaintext).digest());
       return this.tail;
     }
     const inner = crypto.subtle.digest('SHA-256', plaintext as Uint8Array<ArrayBuffer>);

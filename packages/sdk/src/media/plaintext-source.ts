@@ -5,6 +5,11 @@
 export interface PlaintextSource {
   readonly size: number;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: fills `target` with the bytes at `offset` (as many as it is long, all within the
+   * file). An upload then reads every slice into one buffer instead of a fresh one per slice.
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
 }
 
 /** A browser File or Blob, or in Node a file opened with `fs.openAsBlob(path)` (read lazily). */
