@@ -1,8 +1,7 @@
 import { CourierError, type ChannelView } from '@courier/protocol';
-import { openAsBlob, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import {
-  blobSource,
   ChannelClient,
   type ChannelKeyOutcome,
   type ChannelPost,
@@ -11,6 +10,7 @@ import {
   type SecureClient,
 } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
+import { fileSource } from '../file-source.ts';
 import { mimeOf } from '../mime.ts';
 import { photoPreview } from '../photo-preview.ts';
 import { humanBytes, ProgressBar } from '../progress-bar.ts';
@@ -132,7 +132,7 @@ export async function postToChannel(
         { baseUrl: ctx.profile.server(), token: session.token },
         view.channelId,
         // Read in the chunks the upload asks for: never the whole file in memory.
-        blobSource(await openAsBlob(path)),
+        await fileSource(path),
         { name: basename(path), mime, ...(mime.startsWith('image/') ? await photoPreview(path) : {}) },
         { onProgress: (sent, total) => bar.update(sent, total) },
       );
