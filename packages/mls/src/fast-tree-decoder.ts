@@ -66,6 +66,7 @@ function readNode(r: Reader, limit: number): Node | undefined {
   const signaturePublicKey = r.data(limit);
   if (r.u16(limit) !== BASIC_CREDENTIAL) return undefined;
   const credential = { credentialType: BASIC_CREDENTIAL, identity: r.data(limit) };
+  const capabilitiesStart = r.at;
   const versions = r.u16s(limit);
   if (versions === undefined || versions.some((v) => v !== MLS10)) return undefined;
   const ciphersuites = r.u16s(limit);
@@ -74,16 +75,24 @@ function readNode(r: Reader, limit: number): Node | undefined {
   const credentials = r.u16s(limit);
   if (ciphersuites === undefined || extensionTypes === undefined || proposals === undefined) return undefined;
   if (credentials === undefined) return undefined;
-  const capabilities = { versions, ciphersuites, extensions: extensionTypes, proposals, credentials };
+  const capabilities = shared(r.bytesFrom(capabilitiesStart), () => ({
+    versions,
+    ciphersuites,
+    extensions: extensionTypes,
+    proposals,
+    credentials,
+  }));
   const leafNodeSource = r.u8(limit);
-  let info: Record<string, unknown>;
+  let lifetime: object | undefined;
+  let parentHash: Uint8Array | undefined;
   if (leafNodeSource === 1) {
+    const lifetimeStart = r.at;
     const notBefore = r.u64(limit);
     const notAfter = r.u64(limit);
-    info = { leafNodeSource, lifetime: { notBefore, notAfter } };
-  } else if (leafNodeSource === 2) info = { leafNodeSource };
-  else if (leafNodeSource === 3) info = { leafNodeSource, parentHash: r.data(limit) };
-  else return undefined;
+    if (r.failed) return undefined;
+    lifetime = shared(r.bytesFrom(lifetimeStart), () => ({ notBefore, notAfter }));
+  } else if (leafNodeSource === 3) parentHash = r.data(limit);
+  else if (leafNodeSource !== 2) return undefined;
   const extensionsEnd = r.vectorEnd(limit);
   if (extensionsEnd < 0) return undefined;
   const extensions: { extensionType: number; extensionData: Uint8Array }[] = [];
@@ -91,13 +100,82 @@ function readNode(r: Reader, limit: number): Node | undefined {
     const extensionType = r.u16(extensionsEnd);
     extensions.push({ extensionType, extensionData: r.data(extensionsEnd) });
   }
-  info.extensions = extensions;
   const signature = r.data(limit);
   if (r.failed) return undefined;
-  return {
-    nodeType,
-    leaf: { hpkePublicKey, signaturePublicKey, credential, capabilities, ...info, signature },
-  } as unknown as Node;
+  // One object literal per leaf source, all fields at once: an object built by spreading or by adding
+  // fields later can fall back to a dictionary, several times the size (a 5,000-leaf tree held ~9 MB).
+  const leaf =
+    leafNodeSource === 1
+      ? {
+          hpkePublicKey,
+          signaturePublicKey,
+          credential,
+          capabilities,
+          leafNodeSource,
+          lifetime,
+          extensions,
+          signature,
+        }
+      : leafNodeSource === 3
+        ? {
+            hpkePublicKey,
+            signaturePublicKey,
+            credential,
+            capabilities,
+            leafNodeSource,
+            parentHash,
+            extensions,
+            signature,
+          }
+        : {
+            hpkePublicKey,
+            signaturePublicKey,
+            credential,
+            capabilities,
+            leafNodeSource,
+            extensions,
+            signature,
+          };
+  return { nodeType, leaf } as unknown as Node;
+}
+
+/**
+ * Capabilities and lifetimes by their encoded bytes: one object for every leaf that encodes the same ones.
+ * Every member of a group built by one client version advertises the same capabilities (and key packages
+ * made with the default lifetime carry the same one), so a 5,000-leaf tree decoded 5,000 copies of six
+ * objects per leaf, garbage that a saved state's reading then spent most of its time collecting. The
+ * library never changes a node in place (a change replaces the node), so sharing them is safe; a shared
+ * object is frozen so that a change would throw rather than reach other leaves. The most recently used
+ * SHARED_VALUES encodings are kept (compared byte by byte: no key is built per leaf).
+ */
+const sharedValues: { bytes: Uint8Array; value: object }[] = [];
+const SHARED_VALUES = 16;
+
+function shared<T extends object>(bytes: Uint8Array, make: () => T): T {
+  for (let k = 0; k < sharedValues.length; k++) {
+    const entry = sharedValues[k]!;
+    if (sameBytes(entry.bytes, bytes)) {
+      // Most recently used first: a tree's leaves mostly share one entry.
+      if (k > 0) sharedValues.unshift(...sharedValues.splice(k, 1));
+      return entry.value as T;
+    }
+  }
+  const value = deepFreeze(make());
+  sharedValues.unshift({ bytes: bytes.slice(), value });
+  if (sharedValues.length > SHARED_VALUES) sharedValues.pop();
+  return value;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const field of Object.values(value))
+    if (typeof field === 'object' && field !== null) Object.freeze(field);
+  return Object.freeze(value);
 }
 
 /** Reads forward through the input; any read past its limit sets `failed` (and returns a dummy value). */
@@ -159,6 +237,11 @@ class Reader {
     } else return this.fail(-1);
     if (this.at + length > limit) return this.fail(-1);
     return this.at + length;
+  }
+
+  /** The bytes from `start` to here (a view). */
+  bytesFrom(start: number): Uint8Array {
+    return this.b.subarray(start, this.at);
   }
 
   /** A variable-length byte string, as a view into the input (as the library's decoder gives it). */
