@@ -55,9 +55,9 @@ function readNode(r: Reader, limit: number): Node | undefined {
     const hpkePublicKey = r.data(limit);
     const parentHash = r.data(limit);
     const listEnd = r.vectorEnd(limit);
-    const unmergedLeaves: number[] = [];
     if (listEnd < 0 || (listEnd - r.at) % 4 !== 0) return undefined;
-    while (r.at < listEnd) unmergedLeaves.push(r.u32(listEnd));
+    const unmergedLeaves = new Array<number>((listEnd - r.at) / 4);
+    for (let k = 0; k < unmergedLeaves.length; k++) unmergedLeaves[k] = r.u32(listEnd);
     if (r.failed) return undefined;
     return { nodeType, parent: { hpkePublicKey, parentHash, unmergedLeaves } } as Node;
   }
@@ -66,7 +66,6 @@ function readNode(r: Reader, limit: number): Node | undefined {
   const signaturePublicKey = r.data(limit);
   if (r.u16(limit) !== BASIC_CREDENTIAL) return undefined;
   const credential = { credentialType: BASIC_CREDENTIAL, identity: r.data(limit) };
-  const capabilitiesStart = r.at;
   const versions = r.u16s(limit);
   if (versions === undefined || versions.some((v) => v !== MLS10)) return undefined;
   const ciphersuites = r.u16s(limit);
@@ -75,22 +74,14 @@ function readNode(r: Reader, limit: number): Node | undefined {
   const credentials = r.u16s(limit);
   if (ciphersuites === undefined || extensionTypes === undefined || proposals === undefined) return undefined;
   if (credentials === undefined) return undefined;
-  const capabilities = shared(r.bytesFrom(capabilitiesStart), () => ({
-    versions,
-    ciphersuites,
-    extensions: extensionTypes,
-    proposals,
-    credentials,
-  }));
+  const capabilities = { versions, ciphersuites, extensions: extensionTypes, proposals, credentials };
   const leafNodeSource = r.u8(limit);
   let lifetime: object | undefined;
   let parentHash: Uint8Array | undefined;
   if (leafNodeSource === 1) {
-    const lifetimeStart = r.at;
     const notBefore = r.u64(limit);
     const notAfter = r.u64(limit);
-    if (r.failed) return undefined;
-    lifetime = shared(r.bytesFrom(lifetimeStart), () => ({ notBefore, notAfter }));
+    lifetime = { notBefore, notAfter };
   } else if (leafNodeSource === 3) parentHash = r.data(limit);
   else if (leafNodeSource !== 2) return undefined;
   const extensionsEnd = r.vectorEnd(limit);
@@ -137,45 +128,6 @@ function readNode(r: Reader, limit: number): Node | undefined {
             signature,
           };
   return { nodeType, leaf } as unknown as Node;
-}
-
-/**
- * Capabilities and lifetimes by their encoded bytes: one object for every leaf that encodes the same ones.
- * Every member of a group built by one client version advertises the same capabilities (and key packages
- * made with the default lifetime carry the same one), so a 5,000-leaf tree decoded 5,000 copies of six
- * objects per leaf, garbage that a saved state's reading then spent most of its time collecting. The
- * library never changes a node in place (a change replaces the node), so sharing them is safe; a shared
- * object is frozen so that a change would throw rather than reach other leaves. The most recently used
- * SHARED_VALUES encodings are kept (compared byte by byte: no key is built per leaf).
- */
-const sharedValues: { bytes: Uint8Array; value: object }[] = [];
-const SHARED_VALUES = 16;
-
-function shared<T extends object>(bytes: Uint8Array, make: () => T): T {
-  for (let k = 0; k < sharedValues.length; k++) {
-    const entry = sharedValues[k]!;
-    if (sameBytes(entry.bytes, bytes)) {
-      // Most recently used first: a tree's leaves mostly share one entry.
-      if (k > 0) sharedValues.unshift(...sharedValues.splice(k, 1));
-      return entry.value as T;
-    }
-  }
-  const value = deepFreeze(make());
-  sharedValues.unshift({ bytes: bytes.slice(), value });
-  if (sharedValues.length > SHARED_VALUES) sharedValues.pop();
-  return value;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function deepFreeze<T extends object>(value: T): T {
-  for (const field of Object.values(value))
-    if (typeof field === 'object' && field !== null) Object.freeze(field);
-  return Object.freeze(value);
 }
 
 /** Reads forward through the input; any read past its limit sets `failed` (and returns a dummy value). */
@@ -239,11 +191,6 @@ class Reader {
     return this.at + length;
   }
 
-  /** The bytes from `start` to here (a view). */
-  bytesFrom(start: number): Uint8Array {
-    return this.b.subarray(start, this.at);
-  }
-
   /** A variable-length byte string, as a view into the input (as the library's decoder gives it). */
   data(limit: number): Uint8Array {
     const end = this.vectorEnd(limit);
@@ -260,8 +207,10 @@ class Reader {
       this.failed = true;
       return undefined;
     }
-    const out: number[] = [];
-    while (this.at < end) out.push(this.u16(end));
+    // Sized up front: an array grown by push from empty reserves ~17 slots, and a leaf's capability lists
+    // (mostly 1–5 entries; 5 lists a leaf, 5,000 leaves) held most of a decoded tree's memory.
+    const out = new Array<number>((end - this.at) / 2);
+    for (let k = 0; k < out.length; k++) out[k] = this.u16(end);
     return out;
   }
 
