@@ -64,16 +64,18 @@ export function nobleAesGcm(hpke: Hpke): Hpke {
 type SigningKey = Awaited<ReturnType<SubtleCrypto['importKey']>>;
 
 /**
- * Ed25519 signing with the imported WebCrypto key kept per private-key array. rc.10 re-imports the key
- * (a PKCS#8 parse, ~0.4 ms) for every signature. The cache is keyed by the array object and remembers a
- * copy of its bytes (an array changed in place is imported afresh); entries go with their arrays
- * (WeakMap). Signing stays an awaited WebCrypto job as in rc.10, the same in browsers and Node. (Node's
- * synchronous signing, tried for speed, exposed a race in the SDK: two reconciles of one chat at once
- * burned key packages; SecureClient now runs commit-making work one at a time per chat, proven by
- * test/mls-reconcile-race.test.ts.) Checking signatures stays with WebCrypto (see cachedEd25519Verifier). Without WebCrypto the library's
- * own signer is used unchanged. Ed25519 is deterministic (RFC 8032): the signatures are the library's.
+ * Ed25519 signing with the imported key kept per private-key array. rc.10 re-imports the key (a PKCS#8
+ * parse, ~0.4 ms) for every signature. The cache is keyed by the array object and remembers a copy of its
+ * bytes (an array changed in place is imported afresh); entries go with their arrays (WeakMap). In Node the
+ * signature is Node's synchronous one (`nativeEd25519Signer`); in browsers an awaited WebCrypto job as in
+ * rc.10. (Node's synchronous signing, first tried for speed, exposed a race in the SDK: two reconciles of
+ * one chat at once burned key packages; SecureClient now runs commit-making work one at a time per chat,
+ * proven by test/mls-reconcile-race.test.ts.) Without WebCrypto the library's own signer is used unchanged.
+ * Ed25519 is deterministic (RFC 8032): the signatures are the library's.
  */
 export function cachedEd25519Signer(base: Signature): Signature {
+  const native = nodeCrypto();
+  if (native !== undefined) return nativeEd25519Signer(base, native);
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) return base;
   const keys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: Promise<SigningKey> }>();
@@ -94,10 +96,68 @@ export function cachedEd25519Signer(base: Signature): Signature {
 }
 
 /**
- * Ed25519 checks with the imported WebCrypto verification keys kept, for one client context (a device: its
- * groups, messages and commits). Without WebCrypto the given checker is used unchanged.
+ * The Node branch of `cachedEd25519Signer`: Node's synchronous `crypto.sign` with the private KeyObject kept
+ * per key array (checked against a copy of its bytes, as above). No WebCrypto job per message: its
+ * bookkeeping and thread-pool round trip cost more than the signature. The SDK's commit-making work is
+ * serialised per chat (the race a sign without a thread-pool turn once exposed is fixed there and pinned by
+ * test/mls-reconcile-race.test.ts). Same OpenSSL signature function as Node's WebCrypto: the same bytes.
+ */
+function nativeEd25519Signer(base: Signature, native: typeof import('node:crypto')): Signature {
+  const keys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: import('node:crypto').KeyObject }>();
+  const signingKey = (signKey: Uint8Array) => {
+    const cached = keys.get(signKey);
+    if (cached !== undefined && sameBytes(cached.bytes, signKey)) return cached.key;
+    const pkcs8 = signKey.length === 32 ? ed25519Pkcs8(signKey) : new Uint8Array(signKey);
+    let key: import('node:crypto').KeyObject;
+    try {
+      key = native.createPrivateKey({ key: Buffer.from(pkcs8.buffer), format: 'der', type: 'pkcs8' });
+    } catch (cause) {
+      throw new CryptoError(`not an Ed25519 private key: ${cause}`);
+    }
+    keys.set(signKey, { bytes: signKey.slice(), key });
+    return key;
+  };
+  return {
+    ...base,
+    sign: async (signKey, message) => {
+      const signature = native.sign(null, message, signingKey(signKey));
+      return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength);
+    },
+  };
+}
+
+/**
+ * Node's `crypto` module when this runs in Node (`process.getBuiltinModule`, Node ≥ 20.16), else undefined
+ * (browsers). Reached at run time, not imported, so that bundles for the web app need no stand-in for it.
+ */
+function nodeCrypto(): typeof import('node:crypto') | undefined {
+  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    ?.getBuiltinModule;
+  if (typeof get !== 'function') return undefined;
+  try {
+    return get('node:crypto') as typeof import('node:crypto') | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ed25519 checks with the verification keys kept, for one client context (a device: its groups, messages
+ * and commits). In Node the check is Node's synchronous `crypto.verify` with a cached KeyObject: no
+ * WebCrypto job per check (each awaited one cost the main thread ~100 µs of WebCrypto bookkeeping and a
+ * thread-pool round trip, which under load took milliseconds; a 5,000-member join checks 5,001 leaves).
+ * Node's WebCrypto Ed25519 and `crypto.verify` are the same OpenSSL function, so the set of accepted
+ * signatures is unchanged: OpenSSL checks strictly as RFC 8032 says (canonical S below the group order);
+ * @noble/curves, which browsers without WebCrypto Ed25519 would use through the library, accepts the ZIP-215
+ * superset. Signatures made by an honest RFC 8032 signer (ts-mls, OpenMLS/core-crypto, this package) pass
+ * both; only a signature crafted to sit in the gap could be accepted by one client and refused by another.
+ * Elsewhere (browsers) the check is WebCrypto's with the imported key kept; without WebCrypto the given
+ * checker is used unchanged. A key that cannot be imported (wrong length, not a point) throws, as the
+ * library's check does.
  */
 export function cachedEd25519Verifier(base: Signature): Signature {
+  const native = nodeCrypto();
+  if (native !== undefined) return nativeEd25519Verifier(base, native);
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) return base;
   // Verification keys by their bytes (a latin1 string of them; content-keyed, so an array changed in place
@@ -128,6 +188,38 @@ export function cachedEd25519Verifier(base: Signature): Signature {
         new Uint8Array(signature),
         new Uint8Array(message),
       ),
+  };
+}
+
+/** The Node branch of `cachedEd25519Verifier`: KeyObjects by key bytes, the most recent VERIFY_KEYS kept. */
+function nativeEd25519Verifier(base: Signature, native: typeof import('node:crypto')): Signature {
+  const verifyKeys = new Map<string, import('node:crypto').KeyObject>();
+  const verifyingKey = (publicKey: Uint8Array) => {
+    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1');
+    let key = verifyKeys.get(id);
+    if (key !== undefined) {
+      verifyKeys.delete(id);
+      verifyKeys.set(id, key);
+      return key;
+    }
+    if (publicKey.length !== 32) throw new CryptoError('an Ed25519 public key has 32 bytes');
+    try {
+      // A JWK, not SPKI DER: Node 20 imports it about 4× faster (a 5,000-member join imports 5,001 keys).
+      const x = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString(
+        'base64url',
+      );
+      key = native.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+    } catch (cause) {
+      throw new CryptoError(`not an Ed25519 public key: ${cause}`);
+    }
+    verifyKeys.set(id, key);
+    if (verifyKeys.size > VERIFY_KEYS) verifyKeys.delete(verifyKeys.keys().next().value!);
+    return key;
+  };
+  return {
+    ...base,
+    verify: async (publicKey, message, signature) =>
+      native.verify(null, message, verifyingKey(publicKey), signature),
   };
 }
 

@@ -5,6 +5,7 @@
  * (testing-histories.ts); `npm run bench -- mls-soak` runs the same property for many more histories.
  */
 import fc from 'fast-check';
+import { nodeTypes } from 'ts-mls';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { addMembers } from './add-members.ts';
 import { createGroup } from './create-group.ts';
@@ -51,5 +52,39 @@ describe('memoised tree hashes (patched ts-mls)', () => {
     expect(hex(after)).not.toBe(hex(before));
     expect(hex(after)).toBe(hex(await treeHashUncached(blanked, toNodeIndex(1), h)));
     expect(hex(await treeHashRoot(tree, h))).toBe(hex(before));
+  });
+
+  // The memo keeps one entry per node object inline and more in maps only when the same leaf object sits at
+  // another index or the same parent object (or a blank) has other children: trees that reuse a few node
+  // objects at random places exercise both, against a from-scratch computation.
+  test('equal a from-scratch computation on trees that reuse node objects anywhere', async () => {
+    const devices = [await testingDevice(context, 'a'), await testingDevice(context, 'b')];
+    let group = await createGroup(context, devices[0]!.identity, new TextEncoder().encode('reuse'));
+    group = (await addMembers(context, group, [devices[1]!.keyPackages[0]!.keyPackage]))[0]!.group;
+    const leaves = [group.state.ratchetTree[0]!, group.state.ratchetTree[2]!];
+    const parents = [1, 2, 3].map((k) => ({
+      nodeType: nodeTypes.parent,
+      parent: {
+        hpkePublicKey: new Uint8Array(32).fill(k),
+        parentHash: new Uint8Array(k),
+        unmergedLeaves: [],
+      },
+    }));
+    const h = context.library.cipherSuite.hash;
+    const width = 15;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.nat({ max: 2 }), { minLength: width, maxLength: width }),
+        fc.array(fc.nat({ max: 3 }), { minLength: width, maxLength: width }),
+        async (leafPicks, parentPicks) => {
+          const tree = Array.from({ length: width }, (_, i) =>
+            i % 2 === 0 ? leaves[leafPicks[i]!] : parents[parentPicks[i]!],
+          );
+          tree[width - 1] = leaves[0]; // a tree ends with a non-blank leaf
+          expect(hex(await treeHashRoot(tree, h))).toBe(hex(await treeHashUncached(tree, toNodeIndex(7), h)));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
