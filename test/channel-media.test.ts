@@ -7,14 +7,16 @@
  * the channel is deleted or its owner erased, and, never posted, after the blob TTL.
  */
 import { randomBytes } from 'node:crypto';
-import { MEDIA_UPLOAD_PATH } from '@courier/protocol';
+import { MEDIA_CHUNK_CIPHERTEXT_BYTES, mediaCiphertextSize, MEDIA_UPLOAD_PATH } from '@courier/protocol';
 import {
   bytesSource,
   ChannelClient,
   channelFileOf,
   describeUpload,
   downloadDecryptedFile,
+  generateFileKey,
   MemoryChannelKeyring,
+  newChannelPostId,
   uploadEncryptedChannelFile,
   uploadEncryptedFile,
 } from '@courier/sdk';
@@ -115,6 +117,68 @@ describe.each(['sqlite', 'postgres'] as const)('channel media on %s', (storage) 
     );
     expect(await failure(readAll(downloadDecryptedFile(endpoint(dave), draft)))).toBe('MEDIA_NOT_FOUND');
     expect((await readAll(downloadDecryptedFile(endpoint(bob), draft))).length).toBe(3000);
+  });
+
+  it('a post of a file goes on after a restart (onStarted, resume) and is made once, however often retried', async () => {
+    const { admin, channel } = await channelWithAdmin('resumed', 'public');
+    const reader = clientOf(dave);
+    await reader.subscribe({ name: channel.name });
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const cipherSize = mediaCiphertextSize(bytes.length);
+    const requestBytes = 4 * MEDIA_CHUNK_CIPHERTEXT_BYTES;
+    // What a device keeps before it starts: the key, the post id and the post's time.
+    const kept = { key: generateFileKey(), postId: newChannelPostId(), sentAtMs: clock.now() };
+    const describe = { name: 'long.bin', mime: 'application/octet-stream' };
+    let started: { uploadUrl: string; key: Uint8Array } | undefined;
+    const stop = new AbortController();
+    // The first run stops (a reload) once a third of the file is on the server.
+    expect(
+      await failure(
+        admin.postFile(endpoint(bob), channel.channelId, bytesSource(bytes), describe, {
+          ...kept,
+          requestBytes,
+          signal: stop.signal,
+          onStarted: (s) => {
+            started = s;
+          },
+          onProgress: (sent) => {
+            if (sent >= cipherSize / 3) stop.abort();
+          },
+        }),
+      ),
+    ).toBe('MEDIA_CANCELLED');
+    expect(started).toBeDefined();
+    expect(Buffer.from(started!.key).equals(Buffer.from(kept.key))).toBe(true);
+    const blobId = new URL(started!.uploadUrl).pathname.split('/').at(-1)!;
+    const held = (await server.app.media.blobs.storedBytes(blobId)) ?? 0;
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(cipherSize);
+    expect((await reader.posts(channel.channelId, 0)).posts).toHaveLength(0);
+
+    // The next run resumes from the server's offset: the first progress it reports is past zero.
+    const resumedFrom: number[] = [];
+    const posted = await admin.postFile(endpoint(bob), channel.channelId, bytesSource(bytes), describe, {
+      ...kept,
+      requestBytes,
+      resume: started!,
+      onProgress: (sent) => resumedFrom.push(sent),
+    });
+    expect(resumedFrom[0]).toBeGreaterThanOrEqual(held);
+    expect(posted.postId).toBe(kept.postId);
+    expect(posted.file.blobId).toBe(blobId);
+    expect(await server.app.media.blobs.storedBytes(blobId)).toBe(cipherSize);
+
+    // A run that stopped after the post but before forgetting it posts again: the same post comes back.
+    const again = await admin.postFile(endpoint(bob), channel.channelId, bytesSource(bytes), describe, {
+      ...kept,
+      resume: started!,
+    });
+    expect(again).toMatchObject({ postId: posted.postId, seq: posted.seq });
+    const posts = (await reader.posts(channel.channelId, 0)).posts;
+    expect(posts).toHaveLength(1);
+    const file = channelFileOf(posts[0]!);
+    expect(file).toEqual(posted.file);
+    expect((await readAll(downloadDecryptedFile(endpoint(dave), file!))).equals(bytes)).toBe(true);
   });
 
   it("a private channel's media is for its subscribers; a post carries only its own channel's free blob", async () => {

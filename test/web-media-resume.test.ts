@@ -3,11 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mediaCiphertextSize } from '@courier/protocol';
-import { DEFAULT_UPLOAD_REQUEST_BYTES } from '@courier/sdk';
+import {
+  ChannelClient,
+  channelFileOf,
+  DEFAULT_UPLOAD_REQUEST_BYTES,
+  downloadDecryptedFile,
+  MemoryChannelKeyring,
+} from '@courier/sdk';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/chromium.ts';
-import { startTestServer, type TestServer } from './support/harness.ts';
+import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
 import { ThrottleProxy } from './support/throttle-proxy.ts';
 import {
   signUpInBrowser,
@@ -26,6 +32,8 @@ const MiB = 1024 * 1024;
  * it got and sends only the rest (fewer than one request's bytes twice), and Bob downloads the same
  * bytes. Then she closes the browser in the middle of another upload, starts it again, sees that
  * upload going on in the chat and cancels it: the server deletes it and the device forgets it.
+ * A file posted to a channel goes the same way: a reload mid-upload, the channel shows it going on,
+ * and a subscriber gets the post once, with the same bytes.
  */
 describe('web uploads resume after a reload or a browser restart', () => {
   let server: TestServer;
@@ -219,5 +227,68 @@ describe('web uploads resume after a reload or a browser restart', () => {
     expect(await bar(page, 'second.bin').count()).toBe(0);
     expect(await bob.page.locator('.message').filter({ hasText: 'second.bin' }).count()).toBe(0);
     expect(await server.app.media.blobs.list()).not.toContain(blobId);
+  }, 300_000);
+
+  it('a channel post with a file goes on after a reload and is posted once', async () => {
+    const page = aliceContext?.pages()[0] as Page;
+    const suffix = Date.now().toString(36).slice(-6);
+    const title = `Files ${suffix}`;
+    const openChannel = async () => {
+      await page.locator('.channels-entry').click({ timeout: 30_000 });
+      await page
+        .getByRole('list', { name: 'Your channels' })
+        .getByRole('button', { name: new RegExp(title) })
+        .click({ timeout: 30_000 });
+      await page.getByRole('heading', { name: title }).waitFor();
+    };
+    await page.locator('.channels-entry').click({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'New channel' }).click();
+    await page.getByLabel(/^Name/).fill(`files_${suffix}`);
+    await page.getByLabel('Title').fill(title);
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    await page.getByRole('heading', { name: title }).waitFor();
+    // A subscriber on the SDK, which checks each post's signature.
+    const carol = await server.register(nextPhone());
+    const reader = new ChannelClient(carol.http, new MemoryChannelKeyring());
+    const channel = await reader.subscribe({ name: `files_${suffix}` });
+
+    const bytes = randomBytes(24 * MiB);
+    const cipherSize = mediaCiphertextSize(bytes.length);
+    const before = new Set(await server.app.media.blobs.list());
+    proxy.upRate = 1_500_000;
+    const sentBefore = proxy.upstreamBytes;
+    await attach(page, 'post.bin', bytes);
+    await sentMoreThan(page, 'post.bin', DEFAULT_UPLOAD_REQUEST_BYTES + 2 * MiB);
+    const blobId = await newUpload(before);
+
+    await page.reload();
+    const heldAtReload = (await server.app.media.blobs.storedBytes(blobId)) ?? 0;
+    expect(heldAtReload).toBeGreaterThan(DEFAULT_UPLOAD_REQUEST_BYTES);
+    await openChannel();
+    // The channel shows the upload going on after the reload, with Cancel, and it moves.
+    await page.getByRole('button', { name: 'Cancel upload of post.bin' }).waitFor({ timeout: 30_000 });
+    await sentMoreThan(page, 'post.bin', heldAtReload);
+    proxy.upRate = undefined;
+
+    const mine = page.locator('.channel-post').filter({ hasText: 'post.bin' });
+    await mine.first().waitFor({ timeout: 120_000 });
+    await bar(page, 'post.bin').waitFor({ state: 'detached', timeout: 30_000 });
+    const sent = proxy.upstreamBytes - sentBefore;
+    expect(sent).toBeGreaterThanOrEqual(cipherSize);
+    // Only the request under way at the reload was sent again, and not even all of it.
+    expect(sent - cipherSize).toBeLessThan(DEFAULT_UPLOAD_REQUEST_BYTES);
+    expect(await server.app.media.blobs.storedBytes(blobId)).toBe(cipherSize);
+    expect(await pendingRecords(page)).toBe(0);
+
+    // The subscriber gets one post with the file, and the same bytes.
+    const posts = (await reader.posts(channel.channelId, 0)).posts;
+    const files = posts.map((p) => channelFileOf(p)).filter((f) => f?.name === 'post.bin');
+    expect(files).toHaveLength(1);
+    expect(files[0]?.blobId).toBe(blobId);
+    const parts: Uint8Array[] = [];
+    for await (const part of downloadDecryptedFile({ baseUrl: server.url, token: carol.token }, files[0]!))
+      parts.push(part);
+    expect(Buffer.concat(parts).equals(bytes)).toBe(true);
+    expect(await mine.count()).toBe(1);
   }, 300_000);
 });

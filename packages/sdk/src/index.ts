@@ -138,10 +138,12 @@ export {
   ChannelClient,
   channelFileOf,
   channelKeyText,
+  newChannelPostId,
   OWN_DEVICES_CHAT_TITLE,
 } from './channels/channel-client.ts';
 export type {
   ChannelClientEvents,
+  ChannelFileOptions,
   ChannelKeyChange,
   ChannelKeyHandover,
   ChannelKeyOutcome,

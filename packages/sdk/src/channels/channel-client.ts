@@ -107,10 +107,20 @@ const PAGE = 200;
 
 /** The title of the chat of one account alone in which its channel keys reach its other devices. */
 export const OWN_DEVICES_CHAT_TITLE = 'Channel keys (your devices)';
-const newPostId = () => {
+/**
+ * A fresh post id. A caller that keeps it (with the post's `sentAtMs`) before posting can post again
+ * after a lost reply or a restart: the same signed post is then stored once.
+ */
+export const newChannelPostId = (): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return encodeBase64(bytes).replaceAll('+', '-').replaceAll('/', '_');
 };
+
+/**
+ * How a file is posted: the upload's options (progress, cancel, and `key`/`onStarted`/`resume` to go
+ * on after a restart) and, to post it again without a second post, the post id and time kept before.
+ */
+export type ChannelFileOptions = UploadOptions & { postId?: string; sentAtMs?: number };
 
 /**
  * Broadcast channels for one device: create, post, edit, delete (signing with the channel key),
@@ -236,13 +246,16 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     this.keyring.pin(channelId, publicKey);
   }
 
-  /** Posts content to a channel this device holds the key of. */
-  async post(channelId: string, content: AnyContent): Promise<ChannelPostView> {
+  /**
+   * Posts content to a channel this device holds the key of. Given the `postId` of an earlier try
+   * with the same content, the server answers the post it stored then (no second post).
+   */
+  async post(channelId: string, content: AnyContent, postId = newChannelPostId()): Promise<ChannelPostView> {
     const body = writeContent(content);
     return this.http.call<ChannelPostView>(
       'POST',
       `/v1/channels/${encodeURIComponent(channelId)}/posts`,
-      this.signed(channelId, newPostId(), 0, false, body),
+      this.signed(channelId, postId, 0, false, body),
     );
   }
 
@@ -251,6 +264,10 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
    * its owner and admins may), then posted as a `file` content, the same encoding as a chat's file
    * message, so the post's signature covers the blob id, key and digest. Subscribers fetch and
    * decrypt it with `downloadDecryptedFile(endpoint, channelFileOf(post))`.
+   *
+   * After a restart it goes on as a chat's upload does (`uploadEncryptedFile`): keep the `key` (or
+   * what `onStarted` gives), the `postId` and `sentAtMs`, and call again with the same source, `resume`
+   * and those: the upload continues from the server's offset and the post is made once.
    */
   async postFile(
     endpoint: MediaEndpoint,
@@ -259,13 +276,13 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
     describe: { name: string; mime: string } & Partial<
       Pick<FileDescriptor, 'width' | 'height' | 'durationMs' | 'preview'>
     >,
-    options: UploadOptions = {},
+    options: ChannelFileOptions = {},
   ): Promise<ChannelPostView & { file: FileDescriptor }> {
     this.requireKey(channelId);
-    const uploaded = await uploadEncryptedChannelFile(endpoint, channelId, source, options);
+    const { postId = newChannelPostId(), sentAtMs = Date.now(), ...upload } = options;
+    const uploaded = await uploadEncryptedChannelFile(endpoint, channelId, source, upload);
     const { name, mime, ...extra } = describe;
     let file: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
-    const sentAtMs = Date.now();
     // A post is at most MAX_CHANNEL_POST_BYTES: a preview that does not fit is left out.
     if (
       file.preview &&
@@ -274,7 +291,7 @@ export class ChannelClient extends Emitter<ChannelClientEvents> {
       const { preview: _dropped, ...rest } = file;
       file = rest;
     }
-    const view = await this.post(channelId, { v: 1, type: 'file', file, sentAtMs });
+    const view = await this.post(channelId, { v: 1, type: 'file', file, sentAtMs }, postId);
     return { ...view, file };
   }
 

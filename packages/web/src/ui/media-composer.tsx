@@ -3,15 +3,16 @@
  * onto the page, paste of files (a screenshot from the clipboard), and voice notes recorded with the
  * microphone (MediaRecorder). Each upload shows a progress bar with Cancel. The preview, dimensions
  * and duration are made here on the page (media/make-preview.ts); encryption and upload run in the
- * worker. In a channel (`channelId`) the file's key goes inside the public post. A chat also shows
- * the files the device is still sending from before a reload or a browser restart (the worker goes on
- * with them), with their progress and Cancel.
+ * worker. In a channel (`channelId`) the file's key goes inside the public post. A chat or channel
+ * also shows the files the device is still sending or posting from before a reload or a browser
+ * restart (the worker goes on with them), with their progress and Cancel.
  */
 import { proxy } from 'comlink';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { startMediaStreaming } from '../media/media-stream.ts';
 import { describeForSending } from '../media/make-preview.ts';
 import { AppError, device } from '../rpc.ts';
+import { channelMediaGroup } from './channel-link.ts';
 import type { PendingUploadView, TransferProgress } from '../worker/types.ts';
 import { messageOf } from './errors.tsx';
 import { formatDuration } from './media-format.ts';
@@ -40,9 +41,10 @@ type Destination = { groupId: string } | { channelId: string };
 
 export function MediaComposer(props: Destination & { ready: boolean }) {
   const [uploads, setUploads] = useState<Upload[]>([]);
-  /** The chat's uploads the worker still holds (started here or before a reload). */
+  /** The chat's or channel's uploads the worker still holds (started here or before a reload). */
   const [pending, setPending] = useState<PendingUploadView[]>([]);
-  const groupId = 'groupId' in props ? props.groupId : undefined;
+  /** What the worker names the destination's pending uploads by (a channel: `channel:<id>`). */
+  const pendingOf = 'groupId' in props ? props.groupId : channelMediaGroup(props.channelId);
   /** Uploads of this tab that ended (sent, failed, cancelled): an answer the worker gave before is stale. */
   const ended = useRef(new Set<string>());
   const [error, setError] = useState('');
@@ -73,8 +75,9 @@ export function MediaComposer(props: Destination & { ready: boolean }) {
           ended.current.add(id);
         } catch (caught) {
           // Out of reach: the device keeps the file and goes on once it can (shown as waiting).
-          if (caught instanceof AppError && caught.code === 'SERVER_UNAVAILABLE' && 'groupId' in to) {
-            setError(`${name}: ${messageOf(caught)} It is sent once the server can be reached.`);
+          if (caught instanceof AppError && caught.code === 'SERVER_UNAVAILABLE') {
+            const made = 'groupId' in to ? 'sent' : 'posted';
+            setError(`${name}: ${messageOf(caught)} It is ${made} once the server can be reached.`);
             return;
           }
           if (!(caught instanceof AppError && caught.code === 'MEDIA_CANCELLED'))
@@ -87,15 +90,15 @@ export function MediaComposer(props: Destination & { ready: boolean }) {
     );
   };
 
-  // Uploads the device still holds for this chat: asked on opening it and again while there are any.
+  // Uploads the device still holds for this chat or channel: asked on opening it and again while there are any.
   useEffect(() => {
     setPending([]);
-    if (groupId === undefined || !props.ready) return;
+    if (!props.ready) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ask = async () => {
       try {
-        const list = await device.pendingUploads(groupId);
+        const list = await device.pendingUploads(pendingOf);
         if (stopped) return;
         setPending(list);
         if (list.length > 0) timer = setTimeout(() => void ask(), PENDING_POLL_MS);
@@ -108,7 +111,7 @@ export function MediaComposer(props: Destination & { ready: boolean }) {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [groupId, props.ready, uploads.length]);
+  }, [pendingOf, props.ready, uploads.length]);
 
   // The media service worker, so that videos received here play while they download.
   useEffect(() => void startMediaStreaming(), []);

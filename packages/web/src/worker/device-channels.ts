@@ -14,6 +14,7 @@ import { type ChannelView, type ChannelVisibility, CourierError, type UserView }
 import {
   type AnyContent,
   ChannelClient,
+  type ChannelFileOptions,
   type CourierConnection,
   type CourierHttp,
   channelKeyText,
@@ -21,7 +22,6 @@ import {
   type MediaEndpoint,
   type PlaintextSource,
   type SecureClient,
-  type UploadOptions,
 } from '@courier/sdk';
 import { channelLink, type ChannelTarget } from '../ui/channel-link.ts';
 import { ChannelAdmins } from './channel-admins.ts';
@@ -262,12 +262,15 @@ export class DeviceChannels {
     }
   }
 
-  /** Encrypts, uploads (progress, cancel through `options`) and posts a file; keeps the post. */
+  /**
+   * Encrypts, uploads (progress, cancel, resume, the post id through `options`) and posts a file;
+   * keeps the post.
+   */
   async postFile(
     channelId: string,
     source: PlaintextSource,
     describe: FileDescription,
-    options: UploadOptions,
+    options: ChannelFileOptions,
   ): Promise<void> {
     const view = await this.refusedRole(
       this.client.postFile(this.deps.endpoint(), channelId, source, describe, options),

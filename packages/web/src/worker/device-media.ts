@@ -8,19 +8,20 @@
  */
 import {
   blobSource,
+  type ChannelFileOptions,
   deleteUpload,
   describeUpload,
   downloadDecryptedFile,
   type FileDescriptor,
   generateFileKey,
   type MediaEndpoint,
+  newChannelPostId,
   type PlaintextSource,
   randomClientMsgId,
   type StoredMessage,
-  type UploadOptions,
   uploadEncryptedFile,
 } from '@courier/sdk';
-import { channelOfMediaGroup } from '../ui/channel-link.ts';
+import { channelMediaGroup, channelOfMediaGroup } from '../ui/channel-link.ts';
 import { CourierError, decodeBase64, encodeBase64, UNSAFE_TEXT_PATTERN } from '@courier/protocol';
 import { type PendingUpload, PendingUploads } from './pending-uploads.ts';
 import type {
@@ -46,12 +47,15 @@ export interface MediaHost {
   sendFile(groupId: string, file: FileDescriptor, clientMsgId: string): Promise<void>;
   /** The file of a channel post this device keeps (verified against the channel key), if any. */
   channelFile(channelId: string, postId: string): Promise<FileDescriptor | undefined>;
-  /** Encrypts, uploads and posts a file to a channel this device holds the key of (ChannelClient.postFile). */
+  /**
+   * Encrypts, uploads and posts a file to a channel this device holds the key of
+   * (ChannelClient.postFile; given the same key, upload, post id and time again it goes on and posts once).
+   */
   postChannelFile(
     channelId: string,
     source: PlaintextSource,
     describe: FileDescription,
-    options: UploadOptions,
+    options: ChannelFileOptions,
   ): Promise<void>;
 }
 
@@ -201,16 +205,19 @@ export class DeviceMedia {
     meta: MediaMeta,
     onProgress?: (progress: TransferProgress) => void,
   ): Promise<void> {
-    const upload: PendingUpload = {
-      id: transferId,
-      groupId,
-      file,
-      meta,
-      key: generateFileKey(),
-      clientMsgId: randomClientMsgId(),
-      createdAtMs: Date.now(),
-    };
-    const transfer = this.begin(transferId);
+    const target = { kind: 'chat' as const, groupId, clientMsgId: randomClientMsgId() };
+    await this.start(
+      { id: transferId, target, file, meta, key: generateFileKey(), createdAtMs: Date.now() },
+      onProgress,
+    );
+  }
+
+  /** Keeps a new upload on the device (where it can) and runs it. */
+  private async start(
+    upload: PendingUpload,
+    onProgress?: (progress: TransferProgress) => void,
+  ): Promise<void> {
+    const transfer = this.begin(upload.id);
     let store: PendingUploads | undefined;
     try {
       store = await this.uploads();
@@ -236,11 +243,16 @@ export class DeviceMedia {
     }
   }
 
-  /** The uploads of a chat still pending on this device, with their progress where running here. */
+  /**
+   * The uploads of a chat (or, by its `channel:<id>` media name, of a channel) still pending on this
+   * device, with their progress where running here.
+   */
   async pendingUploads(groupId: string): Promise<PendingUploadView[]> {
     const store = await this.uploads();
+    const goesTo = (target: PendingUpload['target']) =>
+      (target.kind === 'chat' ? target.groupId : channelMediaGroup(target.channelId)) === groupId;
     return (await store.all())
-      .filter((u) => u.groupId === groupId)
+      .filter((u) => goesTo(u.target))
       .map((u) => ({
         id: u.id,
         name: u.meta.name,
@@ -255,7 +267,7 @@ export class DeviceMedia {
     store: PendingUploads | undefined,
     onProgress?: (progress: TransferProgress) => void,
   ): Promise<void> {
-    const { id, groupId } = upload;
+    const { id, target } = upload;
     const signal = transfer.controller.signal;
     let uploadUrl = upload.uploadUrl;
     try {
@@ -263,22 +275,34 @@ export class DeviceMedia {
         // Another tab may have sent or cancelled it while this one waited for the lock.
         if (store && !(await store.has(id))) return;
         this.progress.set(id, { done: 0, total: upload.file.size });
-        const uploaded = await uploadEncryptedFile(this.host.endpoint(), groupId, blobSource(upload.file), {
+        const options = {
           signal,
           key: upload.key,
           ...(uploadUrl ? { resume: { uploadUrl, key: upload.key } } : {}),
-          onStarted: (started) => {
+          onStarted: (started: { uploadUrl: string }) => {
             uploadUrl = started.uploadUrl;
             void store?.setUploadUrl(id, started.uploadUrl).catch(() => {});
           },
-          onProgress: (done, total) => {
+          onProgress: (done: number, total: number) => {
             this.progress.set(id, { done, total });
             onProgress?.({ done, total });
           },
-        });
-        const { name, mime, ...extra } = describeFile(upload.file, upload.meta);
-        const descriptor: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
-        await this.host.sendFile(groupId, descriptor, upload.clientMsgId);
+        };
+        const source = blobSource(upload.file);
+        const described = describeFile(upload.file, upload.meta);
+        if (target.kind === 'channel') {
+          // The same post id and time on every try: the server stores the post once.
+          await this.host.postChannelFile(target.channelId, source, described, {
+            ...options,
+            postId: target.postId,
+            sentAtMs: target.sentAtMs,
+          });
+        } else {
+          const uploaded = await uploadEncryptedFile(this.host.endpoint(), target.groupId, source, options);
+          const { name, mime, ...extra } = described;
+          const descriptor: FileDescriptor = { ...describeUpload(uploaded, name, mime), ...extra };
+          await this.host.sendFile(target.groupId, descriptor, target.clientMsgId);
+        }
         await store?.delete(id);
       });
     } catch (error) {
@@ -299,7 +323,9 @@ export class DeviceMedia {
 
   /**
    * Encrypts a file with a fresh key, uploads it to a channel and posts it (its key inside the signed
-   * post): a public broadcast, readable by anyone who can read the channel.
+   * post): a public broadcast, readable by anyone who can read the channel. Kept on the device until
+   * posted, as a chat's file is (`send`): after a reload it goes on from where the server stopped,
+   * and the post is made once.
    */
   async postToChannel(
     channelId: string,
@@ -308,15 +334,11 @@ export class DeviceMedia {
     meta: MediaMeta,
     onProgress?: (progress: TransferProgress) => void,
   ): Promise<void> {
-    const { controller } = this.begin(transferId);
-    try {
-      await this.host.postChannelFile(channelId, blobSource(file), describeFile(file, meta), {
-        signal: controller.signal,
-        onProgress: (done, total) => void onProgress?.({ done, total }),
-      });
-    } finally {
-      this.transfers.delete(transferId);
-    }
+    const target = { kind: 'channel' as const, channelId, postId: newChannelPostId(), sentAtMs: Date.now() };
+    await this.start(
+      { id: transferId, target, file, meta, key: generateFileKey(), createdAtMs: Date.now() },
+      onProgress,
+    );
   }
 
   /** A chat message's file, or (`channel:<id>`, the post id) a channel post's. */

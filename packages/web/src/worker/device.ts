@@ -886,7 +886,10 @@ export class Device {
     return this.media.cancel(transferId);
   }
 
-  /** The files this device is still sending to a chat (also those an earlier run left), with progress. */
+  /**
+   * The files this device is still sending to a chat or (`channel:<id>`) posting to a channel, also
+   * those an earlier run left, with progress.
+   */
   pendingUploads(groupId: string): Promise<PendingUploadView[]> {
     return this.media.pendingUploads(groupId);
   }

@@ -1,24 +1,46 @@
 import type { MediaMeta } from './types.ts';
 
 /**
- * A file being sent to a chat, kept on the device until its message is sent, so that the upload
- * goes on after a reload or a browser restart (issue 14): the file itself (IndexedDB keeps a copy of
- * a Blob's bytes), the key it is encrypted with (the chunks are the same bytes again for the same key
- * and index, so a resumed upload continues where the server stopped), the tus upload once the server
- * created it, and the message to send (its client message id keeps a second try from sending it
- * twice). Deleted once the message is sent, or when the person cancels.
+ * Where a pending upload goes once uploaded: a message to a chat (its client message id keeps a
+ * second try from sending it twice), or a post to a channel this device holds the key of (its post id
+ * and time make a second try the same signed post, which the server stores once).
+ */
+export type UploadTarget =
+  | { kind: 'chat'; groupId: string; clientMsgId: string }
+  | { kind: 'channel'; channelId: string; postId: string; sentAtMs: number };
+
+/**
+ * A file being sent to a chat or posted to a channel, kept on the device until its message or post
+ * is made, so that the upload goes on after a reload or a browser restart (issue 14): the file itself
+ * (IndexedDB keeps a copy of a Blob's bytes), the key it is encrypted with (the chunks are the same
+ * bytes again for the same key and index, so a resumed upload continues where the server stopped),
+ * the tus upload once the server created it, and the message or post to make. Deleted once it is
+ * made, or when the person cancels.
  */
 export interface PendingUpload {
   /** The transfer id the page gave (what Cancel names). */
   id: string;
-  groupId: string;
+  target: UploadTarget;
   file: Blob;
   meta: MediaMeta;
   key: Uint8Array;
   /** The tus upload's URL, once the server created it. */
   uploadUrl?: string;
-  clientMsgId: string;
   createdAtMs: number;
+}
+
+/** A record as kept: one written before channel uploads had a target names its chat at the top. */
+type StoredRecord = Omit<PendingUpload, 'file' | 'target'> & {
+  target?: UploadTarget;
+  groupId?: string;
+  clientMsgId?: string;
+};
+
+function targetOf(record: StoredRecord): UploadTarget | undefined {
+  if (record.target) return record.target;
+  if (record.groupId !== undefined && record.clientMsgId !== undefined)
+    return { kind: 'chat', groupId: record.groupId, clientMsgId: record.clientMsgId };
+  return undefined;
 }
 
 /** Small records (rewritten when the upload URL is known) apart from the files (written once). */
@@ -66,7 +88,7 @@ export class PendingUploads {
   /** Notes the tus upload's URL once the server created it (the file is not written again). */
   async setUploadUrl(id: string, uploadUrl: string): Promise<void> {
     const record = (await request(this.db.transaction(RECORDS).objectStore(RECORDS).get(id))) as
-      | Omit<PendingUpload, 'file'>
+      | StoredRecord
       | undefined;
     if (!record) return;
     await this.write([RECORDS], (tx) => tx.objectStore(RECORDS).put({ ...record, uploadUrl }));
@@ -80,14 +102,15 @@ export class PendingUploads {
   /** Every pending upload with its file, oldest first. */
   async all(): Promise<PendingUpload[]> {
     const tx = this.db.transaction([RECORDS, FILES]);
-    const records = (await request(tx.objectStore(RECORDS).getAll())) as Omit<PendingUpload, 'file'>[];
+    const records = (await request(tx.objectStore(RECORDS).getAll())) as StoredRecord[];
     const files = await Promise.all(
       records.map((r) => request(tx.objectStore(FILES).get(r.id)) as Promise<Blob | undefined>),
     );
     const all: PendingUpload[] = [];
-    records.forEach((record, i) => {
+    records.forEach(({ groupId: _g, clientMsgId: _c, ...record }, i) => {
       const file = files[i];
-      if (file) all.push({ ...record, file });
+      const target = targetOf(records[i] as StoredRecord);
+      if (file && target) all.push({ ...record, target, file });
     });
     return all.sort((a, b) => a.createdAtMs - b.createdAtMs);
   }
