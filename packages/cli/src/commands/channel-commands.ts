@@ -11,6 +11,7 @@ import {
 } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
 import { fileSource } from '../file-source.ts';
+import { resumableUpload } from '../pending-uploads.ts';
 import { mimeOf } from '../mime.ts';
 import { photoPreview } from '../photo-preview.ts';
 import { humanBytes, ProgressBar } from '../progress-bar.ts';
@@ -126,18 +127,45 @@ export async function postToChannel(
     if (!stat.isFile()) throw new CourierError('REQ_INVALID', { message: `${options.file} is not a file.` });
     const mime = mimeOf(path);
     const bar = new ProgressBar(printable(basename(path)));
+    // A post cut off (network, Ctrl-C, crash) goes on where its upload stopped when the same command
+    // runs again, and is made once (the same post id and time: the server answers the stored post).
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    const describe = {
+      name: basename(path),
+      mime,
+      ...(mime.startsWith('image/') ? await photoPreview(path) : {}),
+    };
+    // Read in the chunks the upload asks for: never the whole file in memory.
+    const source = await fileSource(path);
     let post: Awaited<ReturnType<ChannelClient['postFile']>>;
     try {
-      post = await client.postFile(
-        { baseUrl: ctx.profile.server(), token: session.token },
-        view.channelId,
-        // Read in the chunks the upload asks for: never the whole file in memory.
-        await fileSource(path),
-        { name: basename(path), mime, ...(mime.startsWith('image/') ? await photoPreview(path) : {}) },
-        { onProgress: (sent, total) => bar.update(sent, total) },
+      post = await resumableUpload(
+        ctx,
+        path,
+        stat,
+        { channelId: view.channelId },
+        ({ resume, onStarted, target }) =>
+          client.postFile(
+            { baseUrl: ctx.profile.server(), token: session.token },
+            view.channelId,
+            source,
+            describe,
+            {
+              signal: controller.signal,
+              onProgress: (sent, total) => bar.update(sent, total),
+              ...(resume ? { resume } : {}),
+              onStarted,
+              ...('channel' in target
+                ? { postId: target.channel.postId, sentAtMs: target.channel.sentAtMs }
+                : {}),
+            },
+          ),
       );
     } finally {
       bar.finish();
+      process.off('SIGINT', onSignal);
     }
     show(ctx.io, ctx.json, post, () => [
       `Posted #${post.seq} (${post.postId}) to @${printable(view.name)}: ${printable(post.file.name)} (${post.file.mime}, ${humanBytes(post.file.size)}); ${PUBLIC_NOTE} (the file's key is in the post: every subscriber can open it).`,

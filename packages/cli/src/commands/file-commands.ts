@@ -1,43 +1,26 @@
 import { statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { CourierError, decodeBase64, encodeBase64 } from '@courier/protocol';
-import { describeUpload, type FileDescriptor, type StoredMessage, uploadEncryptedFile } from '@courier/sdk';
-import { readJson, writeFileAtomic } from '../atomic-file.ts';
+import { basename, resolve } from 'node:path';
+import { CourierError } from '@courier/protocol';
+import {
+  describeUpload,
+  type FileDescriptor,
+  type SecureClient,
+  type StoredMessage,
+  type UploadedBlob,
+  uploadEncryptedFile,
+} from '@courier/sdk';
+
+type SentFile = Awaited<ReturnType<SecureClient['sendFile']>>;
 import type { CommandContext } from '../context.ts';
 import { fileSource } from '../file-source.ts';
 import { mimeOf } from '../mime.ts';
 import { photoPreview } from '../photo-preview.ts';
+import { resumableUpload } from '../pending-uploads.ts';
 import { saveDecryptedFile } from '../save-file.ts';
 import { humanBytes, ProgressBar } from '../progress-bar.ts';
 import { resolveChat } from '../resolve.ts';
 import { withSecureClient } from '../secure-session.ts';
 import { printable } from '../terminal-text.ts';
-
-/**
- * Uploads started and not finished, so that `send-file` after a crash or Ctrl-C resumes rather than
- * restarts: per file (path, size, modification time) and chat, its upload URL and key. The key is as
- * secret as the device store beside it: the file is 0600 in the 0700 profile folder.
- */
-interface PendingUpload {
-  path: string;
-  size: number;
-  mtimeMs: number;
-  groupId: string;
-  uploadUrl: string;
-  key: string;
-}
-
-function pendingFile(ctx: CommandContext): string {
-  return join(ctx.profile.dir, 'pending-uploads.json');
-}
-
-function readPending(ctx: CommandContext): PendingUpload[] {
-  return readJson<PendingUpload[]>(pendingFile(ctx)) ?? [];
-}
-
-function writePending(ctx: CommandContext, list: PendingUpload[]): void {
-  writeFileAtomic(pendingFile(ctx), JSON.stringify(list));
-}
 
 /**
  * `courier send-file <chat> <path>`: encrypts the file with a fresh key, uploads the ciphertext
@@ -57,62 +40,45 @@ export async function sendFile(ctx: CommandContext, chat: string, path: string):
   if (!stat.isFile()) throw new CourierError('REQ_INVALID', { message: `${path} is not a file.` });
   await withSecureClient(ctx, async ({ client }) => {
     const group = await resolveChat(ctx.profile.http(), chat, (accountId) => client.openDirect(accountId));
-    const same = (p: PendingUpload) =>
-      p.path === absolute &&
-      p.size === stat.size &&
-      p.mtimeMs === stat.mtimeMs &&
-      p.groupId === group.groupId;
-    const earlier = readPending(ctx).find(same);
-    const key = earlier ? decodeBase64(earlier.key) : undefined;
     const bar = new ProgressBar(printable(basename(absolute)));
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.once('SIGINT', onSignal);
     // Read lazily, in the chunks the upload asks for: never the whole file in memory.
     const source = await fileSource(absolute);
-    const upload = (resume?: { uploadUrl: string; key: Uint8Array }) =>
-      uploadEncryptedFile({ baseUrl: ctx.profile.server(), token: session.token }, group.groupId, source, {
-        signal: controller.signal,
-        onProgress: (sent, total) => bar.update(sent, total),
-        ...(resume ? { resume } : {}),
-        onStarted: (started) =>
-          writePending(ctx, [
-            ...readPending(ctx).filter((p) => !same(p)),
-            {
-              path: absolute,
-              size: stat.size,
-              mtimeMs: stat.mtimeMs,
-              groupId: group.groupId,
-              uploadUrl: started.uploadUrl,
-              key: encodeBase64(started.key),
-            },
-          ]),
-      });
-    let uploaded: Awaited<ReturnType<typeof uploadEncryptedFile>>;
+    const mime = mimeOf(absolute);
+    let sent: { uploaded: UploadedBlob; descriptor: FileDescriptor; accepted: SentFile };
     try {
-      try {
-        uploaded = await upload(earlier && key ? { uploadUrl: earlier.uploadUrl, key } : undefined);
-      } catch (error) {
-        // The earlier upload expired or was removed: start again.
-        if (!(earlier && error instanceof CourierError && error.code === 'MEDIA_UPLOAD_NOT_FOUND'))
-          throw error;
-        uploaded = await upload();
-      }
+      sent = await resumableUpload(
+        ctx,
+        absolute,
+        stat,
+        { groupId: group.groupId },
+        async ({ resume, onStarted }) => {
+          const uploaded = await uploadEncryptedFile(
+            { baseUrl: ctx.profile.server(), token: session.token },
+            group.groupId,
+            source,
+            {
+              signal: controller.signal,
+              onProgress: (done, total) => bar.update(done, total),
+              ...(resume ? { resume } : {}),
+              onStarted,
+            },
+          );
+          // A photo's thumbnail and size travel inside the message (shown before any download).
+          const descriptor: FileDescriptor = {
+            ...describeUpload(uploaded, basename(absolute), mime),
+            ...(mime.startsWith('image/') ? await photoPreview(absolute) : {}),
+          };
+          return { uploaded, descriptor, accepted: await client.sendFile(group.groupId, descriptor) };
+        },
+      );
     } finally {
       bar.finish();
       process.off('SIGINT', onSignal);
     }
-    const mime = mimeOf(absolute);
-    // A photo's thumbnail and size travel inside the message (shown before any download).
-    const descriptor = {
-      ...describeUpload(uploaded, basename(absolute), mime),
-      ...(mime.startsWith('image/') ? await photoPreview(absolute) : {}),
-    };
-    const accepted = await client.sendFile(group.groupId, descriptor);
-    writePending(
-      ctx,
-      readPending(ctx).filter((p) => !same(p)),
-    );
+    const { uploaded, descriptor, accepted } = sent;
     if (ctx.json)
       ctx.io.out(
         JSON.stringify({ groupId: group.groupId, blobId: uploaded.blobId, size: uploaded.size, ...accepted }),
