@@ -104,6 +104,8 @@ export const PAGE_SIZE = 50;
 const FIRST_LIST_WAIT_MS = 5_000;
 /** At most one notice of changed chats and messages to the page per this long. */
 const NEWS_INTERVAL_MS = 150;
+/** At most this many names per `memberNames` call: the rows of a list in view, never a whole roster. */
+export const MEMBER_NAMES_MAX = 200;
 
 /** The device's stores, open: enough to show the chats and their history (no connection needed). */
 interface Opened {
@@ -583,6 +585,27 @@ export class Device {
     }
   }
 
+  /** A person's name as `nameOf` gives it, when this device knows it without asking the server. */
+  private knownName(accountId: string): string | undefined {
+    const user = this.names.get(accountId) ?? (this.running ?? this.stores)?.app.person(accountId)?.user;
+    if (!user) return undefined;
+    if (!this.names.has(accountId)) this.names.set(accountId, user);
+    return user.displayName || (user.username ? `@${user.username}` : 'Someone');
+  }
+
+  /**
+   * The names of some members (the rows of a member list in view), looked up as `nameOf` does:
+   * those known already cost nothing, the others one lookup each, kept for next time.
+   */
+  async memberNames(accountIds: readonly string[]): Promise<Record<string, string>> {
+    if (accountIds.length > MEMBER_NAMES_MAX)
+      throw new CourierError('REQ_INVALID', {
+        message: `Ask for at most ${MEMBER_NAMES_MAX} names at once (the rows in view).`,
+      });
+    const names = await Promise.all(accountIds.map((id) => this.nameOf(id)));
+    return Object.fromEntries(accountIds.map((id, i) => [id, names[i]!]));
+  }
+
   private async nameOf(accountId: string): Promise<string> {
     if (accountId === (this.running ?? this.stores)?.session.accountId) return 'You';
     const user = await this.person(accountId);
@@ -943,16 +966,29 @@ export class Device {
     return chat.groupId;
   }
 
+  /**
+   * A chat's info. A group's members come with the names this device knows already (no request
+   * per member: a 5,000-member roster would be 5,000 lookups); the page asks `memberNames` for the
+   * rows in view. A direct chat's peer is looked up here (its name is the title).
+   */
   async chatInfo(groupId: string): Promise<ChatInfo> {
     const detail = await this.live.client.http.group(groupId);
     const me = this.live.session.accountId;
     const members: MemberRow[] = await Promise.all(
-      detail.members.map(async (m) => ({
-        accountId: m.accountId,
-        name: m.accountId === me ? 'You' : await this.nameOf(m.accountId),
-        role: m.role,
-        me: m.accountId === me,
-      })),
+      detail.members.map(async (m) => {
+        const name =
+          m.accountId === me
+            ? 'You'
+            : detail.kind === 'direct'
+              ? await this.nameOf(m.accountId)
+              : this.knownName(m.accountId);
+        return {
+          accountId: m.accountId,
+          ...(name === undefined ? {} : { name }),
+          role: m.role,
+          me: m.accountId === me,
+        };
+      }),
     );
     const peer = detail.kind === 'direct' ? members.find((m) => !m.me) : undefined;
     const receiptsOff = await this.receiptsNotice(groupId);
@@ -960,7 +996,7 @@ export class Device {
       ...(receiptsOff ? { receiptsOff } : {}),
       groupId,
       kind: detail.kind,
-      title: peer ? peer.name : detail.title,
+      title: peer ? (peer.name ?? (await this.nameOf(peer.accountId))) : detail.title,
       myRole: detail.myRole,
       members,
       ...(peer ? { peerAccountId: peer.accountId } : {}),
