@@ -106,6 +106,8 @@ const FIRST_LIST_WAIT_MS = 5_000;
 const NEWS_INTERVAL_MS = 150;
 /** At most this many names per `memberNames` call: the rows of a list in view, never a whole roster. */
 export const MEMBER_NAMES_MAX = 200;
+/** A notice of a roster change names at most this many people and counts the others. */
+const NOTICE_NAMES_MAX = 5;
 
 /** The device's stores, open: enough to show the chats and their history (no connection needed). */
 interface Opened {
@@ -149,6 +151,7 @@ export class Device {
   /** The server answered the chat list once this session (an empty list is then an answer, not a gap). */
   private groupsLoaded = false;
   private readonly names = new Map<string, UserView>();
+  private readonly asking = new Map<string, Promise<UserView | undefined>>();
   private readonly peers = new Map<string, string>();
   /** Looks for texts leaving the outbox while some wait (see watchOutbox). */
   private outboxWatch: ReturnType<typeof setInterval> | undefined;
@@ -568,7 +571,12 @@ export class Device {
       if (Date.now() - kept.fetchedAtMs > 3_600_000) void this.refreshPerson(accountId);
       return kept.user;
     }
-    return this.refreshPerson(accountId);
+    // One request per person at a time, however many rows and notices ask for them at once.
+    const asking = this.asking.get(accountId);
+    if (asking) return asking;
+    const asked = this.refreshPerson(accountId).finally(() => this.asking.delete(accountId));
+    this.asking.set(accountId, asked);
+    return asked;
   }
 
   private async refreshPerson(accountId: string): Promise<UserView | undefined> {
@@ -782,18 +790,26 @@ export class Device {
     this.emit({ kind: 'chats' });
   }
 
+  /**
+   * People named in a notice: the first few by name, the rest counted (a group created with 5,000
+   * people costs a handful of lookups, not 5,000).
+   */
+  private async nameList(accountIds: readonly string[]): Promise<string> {
+    const named = await Promise.all(accountIds.slice(0, NOTICE_NAMES_MAX).map((id) => this.nameOf(id)));
+    const rest = accountIds.length - named.length;
+    if (rest === 0) return named.join(', ');
+    return `${named.join(', ')} and ${new Intl.NumberFormat('en').format(rest)} ${rest === 1 ? 'other' : 'others'}`;
+  }
+
   private async describe(event: RosterEvent): Promise<string> {
     const actor = await this.nameOf(event.actorAccountId);
-    const subjects = (await Promise.all(event.subjectAccountIds.map((id) => this.nameOf(id)))).join(', ');
+    if (event.action === 'created') {
+      const others = event.subjectAccountIds.filter((id) => id !== event.actorAccountId);
+      const withWhom = others.length > 0 ? ` with ${await this.nameList(others)}` : '';
+      return `${actor} created the chat${event.title ? ` “${event.title}”` : ''}${withWhom}`;
+    }
+    const subjects = await this.nameList(event.subjectAccountIds);
     switch (event.action) {
-      case 'created': {
-        const others = event.subjectAccountIds.filter((id) => id !== event.actorAccountId);
-        const withWhom =
-          others.length > 0
-            ? ` with ${(await Promise.all(others.map((id) => this.nameOf(id)))).join(', ')}`
-            : '';
-        return `${actor} created the chat${event.title ? ` “${event.title}”` : ''}${withWhom}`;
-      }
       case 'added':
         return `${actor} added ${subjects}`;
       case 'removed':
