@@ -15,6 +15,8 @@ import { SafetyNumber } from './safety-number.tsx';
 
 const ROLE = { owner: 'Owner', admin: 'Admin', member: 'Member' } as const;
 const COUNT = new Intl.NumberFormat('en');
+/** How long the member list rests on some rows before their names are asked for. */
+const RANGE_SETTLE_MS = 100;
 
 export function ChatInfo(props: {
   groupId: string;
@@ -38,25 +40,33 @@ export function ChatInfo(props: {
     asked.current = new Set();
     setNames({});
   }, [props.groupId]);
+  const settle = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(settle.current), []);
+  // Rows passed over by a fast scroll (End, a dragged scrollbar) are not asked for: only those the
+  // list rests on for a moment.
   const onRange = useCallback(
     (first: number, last: number) => {
-      if (!info) return;
-      const wanted = info.members
-        .slice(first, last)
-        .filter((m) => m.name === undefined && !asked.current.has(m.accountId))
-        .map((m) => m.accountId);
-      if (wanted.length === 0) return;
-      for (const id of wanted) asked.current.add(id);
-      device.memberNames(wanted).then(
-        (found) => setNames((before) => ({ ...before, ...found })),
-        // Asked again when the rows come into view again (e.g. after a reconnect).
-        () => {
-          for (const id of wanted) asked.current.delete(id);
-        },
-      );
+      clearTimeout(settle.current);
+      settle.current = setTimeout(() => askNames(first, last), RANGE_SETTLE_MS);
     },
     [info],
   );
+  const askNames = (first: number, last: number) => {
+    if (!info) return;
+    const wanted = info.members
+      .slice(first, last)
+      .filter((m) => m.name === undefined && !asked.current.has(m.accountId))
+      .map((m) => m.accountId);
+    if (wanted.length === 0) return;
+    for (const id of wanted) asked.current.add(id);
+    device.memberNames(wanted).then(
+      (found) => setNames((before) => ({ ...before, ...found })),
+      // Asked again when the rows come into view again (e.g. after a reconnect).
+      () => {
+        for (const id of wanted) asked.current.delete(id);
+      },
+    );
+  };
   useEffect(() => heading.current?.focus(), [props.groupId]);
 
   const admin = info !== undefined && info.kind === 'group' && info.myRole !== 'member';
