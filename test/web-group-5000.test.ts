@@ -80,6 +80,11 @@ describe('a 5,000-member group’s member list (Chromium)', () => {
       .getByRole('button', { name: /Five thousand/ })
       .click({ timeout: 60_000 });
     await page.getByRole('heading', { name: 'Five thousand', exact: true }).waitFor();
+    // The chat's notice of its creation names a few people and counts the rest (a handful of lookups).
+    await page
+      .locator('.notice')
+      .filter({ hasText: /^Member 0001 created the chat “Five thousand” with (.+, ){4}.+ and 4,994 others/ })
+      .waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Chat info' }).click();
     await page.getByText(/^5,000 members\. Your role: Member\./).waitFor({ timeout: 60_000 });
 
