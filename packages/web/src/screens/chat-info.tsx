@@ -3,7 +3,7 @@
  * person's role allows (add, remove, make admin), leaving the chat, and, in a direct chat, the
  * contact's safety number.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { device } from '../rpc.ts';
 import { ActionButton } from '../ui/action-button.tsx';
 import { Alert, useAction } from '../ui/errors.tsx';
@@ -14,6 +14,9 @@ import { ReportDialog } from './report-dialog.tsx';
 import { SafetyNumber } from './safety-number.tsx';
 
 const ROLE = { owner: 'Owner', admin: 'Admin', member: 'Member' } as const;
+const COUNT = new Intl.NumberFormat('en');
+/** How long the member list rests on some rows before their names are asked for. */
+const RANGE_SETTLE_MS = 100;
 
 export function ChatInfo(props: {
   groupId: string;
@@ -27,44 +30,87 @@ export function ChatInfo(props: {
   const [adding, setAdding] = useState('');
   const { error, busy, run } = useAction();
   const heading = useRef<HTMLHeadingElement>(null);
+  // A group's members come without the names the device does not know yet: those of the rows in
+  // view are asked for as the list shows them (never one lookup per member of a 5,000 roster).
+  const [names, setNames] = useState<Readonly<Record<string, string>>>({});
+  const asked = useRef(new Set<string>());
   const load = () => run(async () => setInfo(await device.chatInfo(props.groupId)));
   useEffect(() => void load(), [props.groupId, props.version]);
+  useEffect(() => {
+    asked.current = new Set();
+    setNames({});
+  }, [props.groupId]);
+  const settle = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(settle.current), []);
+  // Rows passed over by a fast scroll (End, a dragged scrollbar) are not asked for: only those the
+  // list rests on for a moment.
+  const onRange = useCallback(
+    (first: number, last: number) => {
+      clearTimeout(settle.current);
+      settle.current = setTimeout(() => askNames(first, last), RANGE_SETTLE_MS);
+    },
+    [info],
+  );
+  const askNames = (first: number, last: number) => {
+    if (!info) return;
+    const wanted = info.members
+      .slice(first, last)
+      .filter((m) => m.name === undefined && !asked.current.has(m.accountId))
+      .map((m) => m.accountId);
+    if (wanted.length === 0) return;
+    for (const id of wanted) asked.current.add(id);
+    device.memberNames(wanted).then(
+      (found) => setNames((before) => ({ ...before, ...found })),
+      // Asked again when the rows come into view again (e.g. after a reconnect).
+      () => {
+        for (const id of wanted) asked.current.delete(id);
+      },
+    );
+  };
   useEffect(() => heading.current?.focus(), [props.groupId]);
 
   const admin = info !== undefined && info.kind === 'group' && info.myRole !== 'member';
-  const memberRow = (m: MemberRow) => (
-    <div class="member">
-      <span class="member-name">{m.name}</span>
-      <span class="role">{ROLE[m.role]}</span>
-      {admin && !m.me && m.role !== 'owner' && (
-        <span class="member-actions">
-          <ActionButton
-            kind="secondary"
-            busy={busy}
-            run={run}
-            action={async () => {
-              await device.setRole(props.groupId, m.accountId, m.role === 'admin' ? 'member' : 'admin');
-              setInfo(await device.chatInfo(props.groupId));
-            }}
-          >
-            {m.role === 'admin' ? `Make ${m.name} a member` : `Make ${m.name} an admin`}
-          </ActionButton>
-          <ActionButton
-            kind="secondary"
-            busy={busy}
-            run={run}
-            confirm={`Remove ${m.name} from the group?`}
-            action={async () => {
-              await device.removeMember(props.groupId, m.accountId);
-              setInfo(await device.chatInfo(props.groupId));
-            }}
-          >
-            Remove {m.name}
-          </ActionButton>
-        </span>
-      )}
-    </div>
-  );
+  const memberRow = (row: MemberRow) => {
+    const name = row.name ?? names[row.accountId];
+    const m = { ...row, name: name ?? 'this member' };
+    return (
+      <div class="member">
+        {name === undefined ? (
+          <span class="member-name pending">Loading name…</span>
+        ) : (
+          <span class="member-name">{name}</span>
+        )}
+        <span class="role">{ROLE[m.role]}</span>
+        {admin && !m.me && m.role !== 'owner' && (
+          <span class="member-actions">
+            <ActionButton
+              kind="secondary"
+              busy={busy}
+              run={run}
+              action={async () => {
+                await device.setRole(props.groupId, m.accountId, m.role === 'admin' ? 'member' : 'admin');
+                setInfo(await device.chatInfo(props.groupId));
+              }}
+            >
+              {m.role === 'admin' ? `Make ${m.name} a member` : `Make ${m.name} an admin`}
+            </ActionButton>
+            <ActionButton
+              kind="secondary"
+              busy={busy}
+              run={run}
+              confirm={`Remove ${m.name} from the group?`}
+              action={async () => {
+                await device.removeMember(props.groupId, m.accountId);
+                setInfo(await device.chatInfo(props.groupId));
+              }}
+            >
+              Remove {m.name}
+            </ActionButton>
+          </span>
+        )}
+      </div>
+    );
+  };
 
   return (
     <section class="pane-body chat-info" aria-labelledby="info-title">
@@ -123,7 +169,7 @@ export function ChatInfo(props: {
       {info && info.kind !== 'direct' && (
         <>
           <p>
-            {info.members.length} {info.members.length === 1 ? 'member' : 'members'}. Your role:{' '}
+            {COUNT.format(info.members.length)} {info.members.length === 1 ? 'member' : 'members'}. Your role:{' '}
             {ROLE[info.myRole]}.
           </p>
           {info.receiptsOff && (
@@ -142,6 +188,7 @@ export function ChatInfo(props: {
             fitUpTo="60vh"
             keyOf={(m) => m.accountId}
             render={memberRow}
+            onRange={onRange}
           />
           {admin && (
             <form

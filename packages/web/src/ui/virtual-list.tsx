@@ -22,6 +22,11 @@ export function VirtualList<T>(props: {
    * focusable (a large group's member list seen by a member). Rows with buttons are reached by Tab.
    */
   focusable?: boolean;
+  /**
+   * Told which rows are rendered (`first` inclusive, `last` exclusive, the few around the view
+   * included) whenever that changes: to fetch what only those rows need (a member's name).
+   */
+  onRange?: (first: number, last: number) => void;
 }) {
   const { items, rowHeight } = props;
   const box = useRef<HTMLDivElement>(null);
@@ -38,6 +43,8 @@ export function VirtualList<T>(props: {
 
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
   const last = Math.min(items.length, Math.ceil((scrollTop + height) / rowHeight) + OVERSCAN);
+  const { onRange } = props;
+  useEffect(() => onRange?.(first, last), [first, last, items, onRange]);
   return (
     <div
       ref={box}

@@ -104,6 +104,10 @@ export const PAGE_SIZE = 50;
 const FIRST_LIST_WAIT_MS = 5_000;
 /** At most one notice of changed chats and messages to the page per this long. */
 const NEWS_INTERVAL_MS = 150;
+/** At most this many names per `memberNames` call: the rows of a list in view, never a whole roster. */
+export const MEMBER_NAMES_MAX = 200;
+/** A notice of a roster change names at most this many people and counts the others. */
+const NOTICE_NAMES_MAX = 5;
 
 /** The device's stores, open: enough to show the chats and their history (no connection needed). */
 interface Opened {
@@ -147,6 +151,7 @@ export class Device {
   /** The server answered the chat list once this session (an empty list is then an answer, not a gap). */
   private groupsLoaded = false;
   private readonly names = new Map<string, UserView>();
+  private readonly asking = new Map<string, Promise<UserView | undefined>>();
   private readonly peers = new Map<string, string>();
   /** Looks for texts leaving the outbox while some wait (see watchOutbox). */
   private outboxWatch: ReturnType<typeof setInterval> | undefined;
@@ -566,7 +571,12 @@ export class Device {
       if (Date.now() - kept.fetchedAtMs > 3_600_000) void this.refreshPerson(accountId);
       return kept.user;
     }
-    return this.refreshPerson(accountId);
+    // One request per person at a time, however many rows and notices ask for them at once.
+    const asking = this.asking.get(accountId);
+    if (asking) return asking;
+    const asked = this.refreshPerson(accountId).finally(() => this.asking.delete(accountId));
+    this.asking.set(accountId, asked);
+    return asked;
   }
 
   private async refreshPerson(accountId: string): Promise<UserView | undefined> {
@@ -581,6 +591,27 @@ export class Device {
     } catch {
       return undefined;
     }
+  }
+
+  /** A person's name as `nameOf` gives it, when this device knows it without asking the server. */
+  private knownName(accountId: string): string | undefined {
+    const user = this.names.get(accountId) ?? (this.running ?? this.stores)?.app.person(accountId)?.user;
+    if (!user) return undefined;
+    if (!this.names.has(accountId)) this.names.set(accountId, user);
+    return user.displayName || (user.username ? `@${user.username}` : 'Someone');
+  }
+
+  /**
+   * The names of some members (the rows of a member list in view), looked up as `nameOf` does:
+   * those known already cost nothing, the others one lookup each, kept for next time.
+   */
+  async memberNames(accountIds: readonly string[]): Promise<Record<string, string>> {
+    if (accountIds.length > MEMBER_NAMES_MAX)
+      throw new CourierError('REQ_INVALID', {
+        message: `Ask for at most ${MEMBER_NAMES_MAX} names at once (the rows in view).`,
+      });
+    const names = await Promise.all(accountIds.map((id) => this.nameOf(id)));
+    return Object.fromEntries(accountIds.map((id, i) => [id, names[i]!]));
   }
 
   private async nameOf(accountId: string): Promise<string> {
@@ -759,18 +790,26 @@ export class Device {
     this.emit({ kind: 'chats' });
   }
 
+  /**
+   * People named in a notice: the first few by name, the rest counted (a group created with 5,000
+   * people costs a handful of lookups, not 5,000).
+   */
+  private async nameList(accountIds: readonly string[]): Promise<string> {
+    const named = await Promise.all(accountIds.slice(0, NOTICE_NAMES_MAX).map((id) => this.nameOf(id)));
+    const rest = accountIds.length - named.length;
+    if (rest === 0) return named.join(', ');
+    return `${named.join(', ')} and ${new Intl.NumberFormat('en').format(rest)} ${rest === 1 ? 'other' : 'others'}`;
+  }
+
   private async describe(event: RosterEvent): Promise<string> {
     const actor = await this.nameOf(event.actorAccountId);
-    const subjects = (await Promise.all(event.subjectAccountIds.map((id) => this.nameOf(id)))).join(', ');
+    if (event.action === 'created') {
+      const others = event.subjectAccountIds.filter((id) => id !== event.actorAccountId);
+      const withWhom = others.length > 0 ? ` with ${await this.nameList(others)}` : '';
+      return `${actor} created the chat${event.title ? ` “${event.title}”` : ''}${withWhom}`;
+    }
+    const subjects = await this.nameList(event.subjectAccountIds);
     switch (event.action) {
-      case 'created': {
-        const others = event.subjectAccountIds.filter((id) => id !== event.actorAccountId);
-        const withWhom =
-          others.length > 0
-            ? ` with ${(await Promise.all(others.map((id) => this.nameOf(id)))).join(', ')}`
-            : '';
-        return `${actor} created the chat${event.title ? ` “${event.title}”` : ''}${withWhom}`;
-      }
       case 'added':
         return `${actor} added ${subjects}`;
       case 'removed':
@@ -946,16 +985,29 @@ export class Device {
     return chat.groupId;
   }
 
+  /**
+   * A chat's info. A group's members come with the names this device knows already (no request
+   * per member: a 5,000-member roster would be 5,000 lookups); the page asks `memberNames` for the
+   * rows in view. A direct chat's peer is looked up here (its name is the title).
+   */
   async chatInfo(groupId: string): Promise<ChatInfo> {
     const detail = await this.live.client.http.group(groupId);
     const me = this.live.session.accountId;
     const members: MemberRow[] = await Promise.all(
-      detail.members.map(async (m) => ({
-        accountId: m.accountId,
-        name: m.accountId === me ? 'You' : await this.nameOf(m.accountId),
-        role: m.role,
-        me: m.accountId === me,
-      })),
+      detail.members.map(async (m) => {
+        const name =
+          m.accountId === me
+            ? 'You'
+            : detail.kind === 'direct'
+              ? await this.nameOf(m.accountId)
+              : this.knownName(m.accountId);
+        return {
+          accountId: m.accountId,
+          ...(name === undefined ? {} : { name }),
+          role: m.role,
+          me: m.accountId === me,
+        };
+      }),
     );
     const peer = detail.kind === 'direct' ? members.find((m) => !m.me) : undefined;
     const receiptsOff = await this.receiptsNotice(groupId);
@@ -963,7 +1015,7 @@ export class Device {
       ...(receiptsOff ? { receiptsOff } : {}),
       groupId,
       kind: detail.kind,
-      title: peer ? peer.name : detail.title,
+      title: peer ? (peer.name ?? (await this.nameOf(peer.accountId))) : detail.title,
       myRole: detail.myRole,
       members,
       ...(peer ? { peerAccountId: peer.accountId } : {}),

@@ -70,7 +70,8 @@ export interface MessagePage {
 
 export interface MemberRow {
   accountId: string;
-  name: string;
+  /** Absent in a group until asked for (`Device.memberNames`, for the rows in view). */
+  name?: string;
   role: 'owner' | 'admin' | 'member';
   me: boolean;
 }
