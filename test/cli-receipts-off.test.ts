@@ -5,7 +5,7 @@ import { RECEIPT_MAX_DEVICES } from '@courier/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRunner } from './support/cli-process.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
-import { type SecureDevice, secureDevice } from './support/secure.ts';
+import { preparedDevices, type SecureDevice, secureDevice } from './support/secure.ts';
 import { until } from './support/until.ts';
 
 const OFF = 'Receipts are off in groups of more than 100 devices';
@@ -47,13 +47,9 @@ describe('courier: receipts off in a large group', { timeout: 300_000 }, () => {
       .accountId;
     const alice = await secureDevice(server, await server.register(nextPhone()));
     devices.push(alice);
-    const others: string[] = [];
-    for (let i = 0; i < RECEIPT_MAX_DEVICES - 1; i++) {
-      const other = await secureDevice(server, await server.register(nextPhone()), { start: false });
-      await other.client.prepare();
-      devices.push(other);
-      others.push(other.user.accountId);
-    }
+    const prepared = await preparedDevices(server, RECEIPT_MAX_DEVICES - 1);
+    devices.push(...prepared);
+    const others = prepared.map((d) => d.user.accountId);
 
     const listen = start('bob', ['listen']);
     await until(() => listen.err().includes('(connected)'), 'bob listening', 60_000);

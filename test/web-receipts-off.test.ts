@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/chromium.ts';
 import { nextPhone, startTestServer, type TestServer } from './support/harness.ts';
-import { type SecureDevice, secureDevice } from './support/secure.ts';
+import { preparedDevices, type SecureDevice, secureDevice } from './support/secure.ts';
 import { checkScreen, signUpInBrowser } from './support/web-person.ts';
 
 const ARTIFACTS = process.env.COURIER_SCREENSHOTS ?? join(process.cwd(), 'artifacts/web');
@@ -38,13 +38,9 @@ describe('receipts off in a large group (Chromium)', () => {
     devices.push(alice);
     const bobId = (await alice.user.http.lookup({ username: bob.username })).accountId;
     // 99 more people with key packages published (prepared, not connected).
-    const others: string[] = [];
-    for (let i = 0; i < RECEIPT_MAX_DEVICES - 1; i++) {
-      const other = await secureDevice(server, await server.register(nextPhone()), { start: false });
-      await other.client.prepare();
-      devices.push(other);
-      others.push(other.user.accountId);
-    }
+    const prepared = await preparedDevices(server, RECEIPT_MAX_DEVICES - 1);
+    devices.push(...prepared);
+    const others = prepared.map((d) => d.user.accountId);
     const crowd = await alice.client.createGroup('Crowd', [bobId, ...others]);
     expect(await alice.client.receiptsInChat(crowd.groupId)).toMatchObject({
       on: false,

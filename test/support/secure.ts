@@ -5,7 +5,7 @@ import {
   type SecureClientOptions,
   type StoredMessage,
 } from '@courier/sdk';
-import type { TestServer, TestUser } from './harness.ts';
+import { nextPhone, type TestServer, type TestUser } from './harness.ts';
 
 /** A device with end-to-end encryption, recording what it decrypts and every failure code. */
 export interface SecureDevice<S extends MlsStore = MemoryMlsStore> {
@@ -90,4 +90,21 @@ export async function secureDevice<S extends MlsStore = MemoryMlsStore>(
         timeoutMs,
       ),
   };
+}
+
+/**
+ * `count` people, each with one device that published its key packages and is not connected (to be
+ * added to a group, as people who are offline are).
+ */
+export async function preparedDevices(
+  server: Pick<TestServer, 'url' | 'register'>,
+  count: number,
+): Promise<SecureDevice[]> {
+  const devices: SecureDevice[] = [];
+  for (let i = 0; i < count; i++) {
+    const device = await secureDevice(server, await server.register(nextPhone()), { start: false });
+    await device.client.prepare();
+    devices.push(device);
+  }
+  return devices;
 }
