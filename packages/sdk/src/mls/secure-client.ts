@@ -875,7 +875,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
   }
 
   /**
-   * The person read the chat up to `upToSeq` where receipts are off: sealed for the chat's group at its
+   * The person read the chat up to `upToSeq` where no read receipt goes into it (a crowd, or read receipts
+   * turned off): sealed for the chat's group at its
    * current epoch and put in the mailbox of each of the account's other devices in the group (see
    * read-sync.ts). Nobody else gets anything.
    */

@@ -1,8 +1,8 @@
 import { fromBase64, toBase64 } from '@courier/protocol';
 
 /**
- * The person's read position in a chat where receipts are off (more devices than `receiptMaxDevices`):
- * it goes to the person's own other devices only, each through its device mailbox, never into the chat
+ * The person's read position where no read receipt goes into the chat (more devices than
+ * `receiptMaxDevices`, or the person turned read receipts off): it goes to the person's own other devices only, each through its device mailbox, never into the chat
  * (nobody else learns when they read). Sealed with AES-256-GCM under a key derived from the chat's MLS
  * group at `epoch` (MLS-Exporter with {@link READ_SYNC_LABEL} and the chat id as context), so the server
  * cannot read it; the mailbox takes it only from the account itself, and the sending device signs it
