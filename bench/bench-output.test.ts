@@ -258,6 +258,16 @@ describe('npm run bench output', () => {
       'upload_server_cpu_ms_per_mb',
       'download_client_cpu_ms_per_mb',
       'download_server_cpu_ms_per_mb',
+      // Its floor in the same run: a bare HTTP server taking and serving the same bytes; crypto alone.
+      'floor_upload_mb_per_s',
+      'floor_download_mb_per_s',
+      'upload_vs_floor',
+      'download_vs_floor',
+      'floor_upload_client_cpu_ms_per_mb',
+      'floor_upload_server_cpu_ms_per_mb',
+      'floor_download_client_cpu_ms_per_mb',
+      'floor_download_server_cpu_ms_per_mb',
+      'raw_crypto_cpu_ms_per_mb',
     ]);
     for (const line of lines) {
       expect(line).toMatchObject({ bench: 'media', params: { size: 3_000_000 }, unit: expect.any(String) });
