@@ -4,7 +4,7 @@
  * ChannelClient: the server pushes each small post in its one `channel_posted` frame (encoded once
  * per post, the same bytes to every subscriber); the subscriber takes the post that follows its
  * cursor, reads any gap (or a post sent as a signal only) from its cursor over HTTP, and moves its
- * subscription cursor over the socket (`channel_read`, coalesced over 2 s as the SDK does). Figures: when
+ * subscription cursor over the socket (`channel_read`, coalesced over 1–3 s as the SDK does). Figures: when
  * the last subscriber has each post (p50/p99 over the posts, send to last arrival), deliveries per
  * second and server CPU per delivery, and the count of deliveries (each subscriber must have each
  * post exactly once, or the run fails loudly). Signatures are checked with `--verify-signatures`
@@ -63,25 +63,40 @@ export const CHANNEL_FIGURES = [
 const READ_DELAY_MS = 2000;
 
 /**
- * The subscribers' `channel_read` frames: each subscriber's newest cursor, sent READ_DELAY_MS after
- * its first unacknowledged post, as the SDK's per-connection delay does; here one timer serves all
- * subscribers of the load process, and a frame for the same channel and position is encoded once.
+ * The subscribers' `channel_read` frames: each subscriber's newest cursor, sent after its first
+ * unacknowledged post with a wait of 0.5–1.5 × READ_DELAY_MS, as the SDK's per-connection delay does
+ * (drawn at random there; here the subscribers are spread evenly over SLOTS timers, so that one timer
+ * serves many subscribers of the load process), and a frame for the same channel and position is
+ * encoded once.
  */
 class ReadFlusher {
-  private readonly waiting = new Set<Subscriber>();
-  private timer: NodeJS.Timeout | undefined;
+  private static readonly SLOTS = 20;
+  private readonly waiting: Set<Subscriber>[] = [];
+  private readonly timers: (NodeJS.Timeout | undefined)[] = [];
   private readonly encoded = new Map<number, Uint8Array>();
+  private readonly slotOf = new Map<Subscriber, number>();
 
-  constructor(private readonly channelId: string) {}
-
-  later(subscriber: Subscriber): void {
-    this.waiting.add(subscriber);
-    this.timer ??= setTimeout(() => this.flush(), READ_DELAY_MS);
+  constructor(private readonly channelId: string) {
+    for (let i = 0; i < ReadFlusher.SLOTS; i++) this.waiting.push(new Set());
   }
 
-  private flush(): void {
-    this.timer = undefined;
-    for (const subscriber of this.waiting) {
+  later(subscriber: Subscriber): void {
+    let slot = this.slotOf.get(subscriber);
+    if (slot === undefined) {
+      slot = this.slotOf.size % ReadFlusher.SLOTS;
+      this.slotOf.set(subscriber, slot);
+    }
+    this.waiting[slot]!.add(subscriber);
+    const which = slot;
+    this.timers[slot] ??= setTimeout(
+      () => this.flush(which),
+      READ_DELAY_MS * (0.5 + slot / ReadFlusher.SLOTS),
+    );
+  }
+
+  private flush(slot: number): void {
+    this.timers[slot] = undefined;
+    for (const subscriber of this.waiting[slot]!) {
       let bytes = this.encoded.get(subscriber.position);
       if (!bytes) {
         bytes = encodeClientFrame({
@@ -93,12 +108,12 @@ class ReadFlusher {
       }
       subscriber.sendRaw(bytes);
     }
-    this.waiting.clear();
+    this.waiting[slot]!.clear();
   }
 
   close(): void {
-    clearTimeout(this.timer);
-    this.waiting.clear();
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const set of this.waiting) set.clear();
   }
 }
 
@@ -278,7 +293,7 @@ export async function runChannel(server: BenchServer, storage: string, p: Channe
   while (complete().length < p.posts && now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const end = Math.max(0, ...[...arrivals.values()].map((r) => r.last));
   // The cursor moves of the last posts reach the store a little later: their CPU is counted too.
-  await new Promise((r) => setTimeout(r, READ_DELAY_MS + 800));
+  await new Promise((r) => setTimeout(r, 1.5 * READ_DELAY_MS + 800));
   const cpu = cpuMicros(server.pid) - cpu0;
   reads.close();
   for (const c of clients) c.close();

@@ -55,9 +55,10 @@ export interface ConnectionOptions {
   /** Acknowledgements are cumulative, so they are sent at most this often (default 200 ms). */
   ackDelayMs?: number;
   /**
-   * Channel reads (`channel_read`, cumulative) are sent at most this often (default 2 s): a
-   * subscriber of a busy channel moves its cursor once per a few posts. The client's own cursor
-   * decides what it shows; the server's only where a reconnect is signalled from, and view counts.
+   * Channel reads (`channel_read`, cumulative) are sent about this often (default 2 s, each wait drawn
+   * from 0.5–1.5 times it): a subscriber of a busy channel moves its cursor once per a few posts. The
+   * client's own cursor decides what it shows; the server's only where a reconnect is signalled from,
+   * and view counts.
    */
   channelReadDelayMs?: number;
   /**
@@ -576,13 +577,16 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
   /**
    * Tells the server the account has read a channel up to `seq` (its subscription cursor moves),
    * coalesced: one frame per channel per `channelReadDelayMs` (and on stop). Lost on a dropped
-   * socket, which costs only a re-read: the reader keeps its own cursor.
+   * socket, which costs only a re-read: the reader keeps its own cursor. The wait is drawn from 0.5–1.5
+   * times the delay: every subscriber of a channel gets a post at the same moment, and equal waits would
+   * bring all their reads to the server in one burst, in front of the next post's fan-out (the `channel`
+   * bench: last-subscriber p99 at 10,000 subscribers 1.54× → 1.33× the floor's).
    */
   markChannelRead(channelId: string, seq: number): void {
     if (seq > (this.pendingChannelReads.get(channelId) ?? 0)) this.pendingChannelReads.set(channelId, seq);
     this.channelReadTimer ??= setTimeout(
       () => this.flushChannelReads(),
-      this.options.channelReadDelayMs ?? 2000,
+      (this.options.channelReadDelayMs ?? 2000) * (0.5 + Math.random()),
     );
   }
 
