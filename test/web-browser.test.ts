@@ -6,6 +6,7 @@ import { type PolicyVersion, policyVersions } from '@courier/server';
 import { seriousViolations } from './support/axe.ts';
 import { nextPhone, startTestServer, type TestServer, unsafeTestingClock } from './support/harness.ts';
 import { launchChromium } from './support/chromium.ts';
+import { signUpInBrowser } from './support/web-person.ts';
 
 /**
  * The messenger's sign-in and Settings in Debian's Chromium: a new person signs in with a texted
@@ -126,18 +127,37 @@ describe('the web app: sign-in and settings (Chromium)', () => {
     expect(await server.app.storage.accounts.byId(account!.id)).toBeDefined();
     await page.getByLabel('Type your phone number to confirm').fill(phone);
     await page.getByRole('button', { name: 'Delete my account' }).click();
-    // Polled from here rather than waited for in the page: in the full suite the page-side wait
-    // missed the heading that a later look found in place (see the closing note of session 5).
+    // The page's whole text is polled, so that a failure shows what the person saw instead. (It
+    // failed once in a full run, unseen; the race found on reading: the worker's "signed out" news,
+    // on its own port, could come after the reply and replace the deleted screen. The page keeps it.)
     await expect
-      .poll(() => page.getByRole('heading', { name: 'Your account is deleted' }).isVisible(), {
-        timeout: 60_000,
-      })
-      .toBe(true);
+      .poll(() => page.locator('body').textContent(), { timeout: 60_000 })
+      .toContain('Your account is deleted');
+    // The device's keys and history go from the browser too, whichever the worker heard first: the
+    // reply, or the server closing the connection of the deleted account's device.
+    await expect
+      .poll(() => page.evaluate(async () => (await indexedDB.databases()).map((db) => db.name)))
+      .toEqual([]);
     expect(await seriousViolations(page)).toEqual([]);
     expect(dialogs).toBe(2);
     expect(await server.app.storage.accounts.byId(account!.id)).toBeUndefined();
     expect(await server.app.storage.accounts.byPhone(phone)).toBeUndefined();
     await page.screenshot({ path: `${process.env.COURIER_SCREENSHOTS ?? '/tmp'}/courier-web-your-data.png` });
+  }, 90_000);
+
+  it('signs a device revoked from another one out, and leaves nothing of it in the browser', async () => {
+    const person = await signUpInBrowser(browser, server, 'Rosa');
+    try {
+      const laptop = await server.login(person.phone, 'laptop');
+      const browserDevice = (await laptop.http.devices()).find((device) => !device.current);
+      await laptop.http.revokeDevice(browserDevice!.deviceId);
+      await person.page.getByLabel('Phone number', { exact: true }).waitFor({ timeout: 30_000 });
+      await expect
+        .poll(() => person.page.evaluate(async () => (await indexedDB.databases()).map((db) => db.name)))
+        .toEqual([]);
+    } finally {
+      await person.context.close();
+    }
   }, 90_000);
 
   it('asks a returning person to accept a new policy version at sign-in, and records it', async () => {

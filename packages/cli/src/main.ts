@@ -66,15 +66,12 @@ const run =
       const [module, ctx] = await Promise.all([load(), context()]);
       await action(module, ctx, ...args);
     } catch (error) {
-      const [{ CourierError }, { consoleIo, describeError }] = await Promise.all([
+      const [{ CourierError, endsSession }, { consoleIo, describeError }] = await Promise.all([
         import('@courier/protocol'),
         import('./output.ts'),
       ]);
       consoleIo.err(describeError(error));
-      if (
-        error instanceof CourierError &&
-        ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code)
-      )
+      if (endsSession(error))
         consoleIo.err('This device is signed out: "courier login <phone>" signs it in again.');
       if (error instanceof CourierError && error.code === 'ACCOUNT_SUSPENDED') {
         const appeal = error.details?.appeal;

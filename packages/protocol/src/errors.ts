@@ -458,6 +458,17 @@ export class CourierError extends Error {
   }
 }
 
+/**
+ * A failure that means the session is over for good (signed out elsewhere, revoked with its device,
+ * its account deleted, or never valid): the device must sign in again, as a new device. Rate limits
+ * and other refusals of a live session are not among them. Takes any error with a catalog `code`
+ * (a `CourierError`, or the web page's copy of one from its worker).
+ */
+export function endsSession(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === 'AUTH_INVALID_TOKEN' || code === 'AUTH_SESSION_REVOKED' || code === 'AUTH_REQUIRED';
+}
+
 /** WebSocket close codes the server uses (4000–4999 is the application range). */
 export const closeCodes = {
   PROTOCOL_ERROR: 4400,

@@ -1,4 +1,4 @@
-export { CourierError, closeCodes, errorCatalog, isErrorCode } from './errors.ts';
+export { CourierError, closeCodes, errorCatalog, endsSession, isErrorCode } from './errors.ts';
 export type { ErrorCode, ErrorEnvelope } from './errors.ts';
 export { isClientMsgId, isId, newId } from './ids.ts';
 export type { AccountId, Brand, ChannelId, DeviceId, GroupId } from './ids.ts';

@@ -3,7 +3,7 @@
  * narrow screen), chat info, new chats and groups, and Settings. All data comes from the device in
  * the Web Worker; the worker says when something changed and the screens ask again.
  */
-import type { AccountView } from '@courier/protocol';
+import { type AccountView, endsSession } from '@courier/protocol';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { AppError, device, subscribe } from './rpc.ts';
@@ -127,7 +127,10 @@ export function App() {
     setRequests([]);
     clearChannels();
     setView({ kind: 'none' });
-    setPhase({ kind: 'sign-in' });
+    // Deleting the account also ends its session: the worker's news of that may come after the
+    // reply that showed "your account is deleted" (they travel on different ports), and must not
+    // replace it.
+    setPhase((phase) => (phase.kind === 'deleted' ? phase : { kind: 'sign-in' }));
   }, [clearChannels]);
 
   useEffect(() => {
@@ -164,7 +167,7 @@ export function App() {
         setPhase(account.policy.accepted ? { kind: 'main' } : { kind: 'policy', reason: 'changed' });
       } catch (caught) {
         setError(messageOf(caught));
-        if (caught instanceof AppError && caught.code.startsWith('AUTH_')) signedOut();
+        if (caught instanceof AppError && endsSession(caught)) signedOut();
         else setPhase({ kind: 'sign-in' });
       }
     })();

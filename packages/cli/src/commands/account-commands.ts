@@ -1,14 +1,11 @@
 import { hostname } from 'node:os';
-import { type AuthIntent, CourierError, type VerifyCodeReply } from '@courier/protocol';
+import { type AuthIntent, CourierError, endsSession, type VerifyCodeReply } from '@courier/protocol';
 import { CourierHttp } from '@courier/sdk';
 import type { CommandContext } from '../context.ts';
 import { show } from '../output.ts';
 import { resolveAccount } from '../resolve.ts';
 import { withSecureClient } from '../secure-session.ts';
 import { printable } from '../terminal-text.ts';
-
-const signedOut = (error: unknown) =>
-  error instanceof CourierError && ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code);
 
 /** A profile is one device: signing in again would orphan the device that is signed in. */
 async function refuseOverLiveSession(ctx: CommandContext): Promise<void> {
@@ -17,7 +14,7 @@ async function refuseOverLiveSession(ctx: CommandContext): Promise<void> {
   try {
     await ctx.profile.http().me();
   } catch (error) {
-    if (signedOut(error)) return; // the old device is signed out already: replace it
+    if (endsSession(error)) return; // the old device is signed out already: replace it
     throw error;
   }
   throw new Error(
@@ -129,9 +126,7 @@ export async function logout(ctx: CommandContext): Promise<void> {
     await ctx.profile.http().logout();
   } catch (error) {
     // A session the server no longer knows is over already: forget it here too.
-    const over =
-      error instanceof CourierError && ['AUTH_INVALID_TOKEN', 'AUTH_SESSION_REVOKED'].includes(error.code);
-    if (!over) throw error;
+    if (!endsSession(error)) throw error;
   }
   ctx.profile.clearSession();
   ctx.io.out('Logged out: this device is signed out.');

@@ -20,6 +20,7 @@ import {
 } from '@courier/sdk';
 import {
   CourierError,
+  endsSession,
   type DeleteAccountReply,
   type DeviceView,
   type ExportJobView,
@@ -380,12 +381,16 @@ export class Device {
       });
     });
     client.on('fatal', (error) => {
+      // A device stopped meanwhile (its account deleted or signed out from this page) has nothing to
+      // tell: the page already knows, and a late "signed out" would overwrite what it shows.
+      if (this.running?.client !== client) return;
       // Another tab (or window) of this browser took the device's connection over: this one steps
-      // back and offers to take it again. A revoked or invalid session signs out.
+      // back and offers to take it again. A revoked or invalid session signs out, and the device's
+      // data goes (the next sign-in is a new device; these keys are useless).
       if (error.code === 'AUTH_CONNECTION_REPLACED') this.emit({ kind: 'connection', state: 'replaced' });
       else {
         this.emit({ kind: 'signed_out', code: error.code });
-        void this.stop();
+        void this.forget();
       }
     });
     void this.connect(client);
@@ -416,12 +421,13 @@ export class Device {
         const failure =
           error instanceof CourierError ? error : new CourierError('INTERNAL', { cause: error });
         if (this.running?.client !== client) return;
-        if (failure.code.startsWith('AUTH_')) {
+        if (endsSession(failure)) {
           this.emit({ kind: 'signed_out', code: failure.code });
-          await this.stop();
+          await this.forget();
           return;
         }
-        if (failure.status < 500) {
+        // Rate limits and too many sockets pass, like an unreachable server: try again later.
+        if (failure.status < 500 && failure.status !== 429) {
           this.emit({ kind: 'problem', message: failure.message });
           return;
         }
