@@ -14,10 +14,11 @@
  * group histories for failures; it exits 1 when it found any.
  * `cli [--runs N]` (when named) times the `courier` command: `--help` and a `send` to an existing chat,
  * process start to exit, with a bare `node -e ''` as the floor (medians of 7 runs unless --runs).
- * `web [--chats N] [--messages N] [--navigations N]` (when named) measures the messenger in Chromium:
- * a backlog of --messages received while offline, chat list with N chats, opening a chat with
- * --messages stored messages (medians over --navigations fresh navigations, default 3), and the
- * JavaScript the first load transfers (the page's and the worker's apart).
+ * `web [--chats N] [--messages N] [--navigations N] [--live N]` (when named) measures the messenger in
+ * Chromium: a backlog of --messages received while offline, chat list with N chats, opening a chat
+ * with --messages stored messages (medians over --navigations fresh navigations, default 3), the
+ * JavaScript the first load transfers (the page's and the worker's apart), and --live messages
+ * received online with the chat open.
  * `scaled-faults` (when named; --messages, --outage-ms) runs three server processes on a private
  * PostgreSQL and NATS through kill -9, a NATS restart and a PostgreSQL outage.
  * `media [--size 1GB] [--request-bytes 8388608]` (run when named) uploads and downloads one encrypted
@@ -78,6 +79,7 @@ const { positionals, values } = parseArgs({
     proof: { type: 'boolean', default: false },
     chats: { type: 'string' },
     navigations: { type: 'string' },
+    live: { type: 'string' },
     burst: { type: 'string' },
     'latency-messages': { type: 'string' },
     workers: { type: 'string' },
@@ -488,6 +490,7 @@ if (which === 'web') {
     chats: num(values.chats, WEB_DEFAULTS.chats),
     messages: num(values.messages, WEB_DEFAULTS.messages),
     navigations: num(values.navigations, WEB_DEFAULTS.navigations),
+    live: num(values.live, WEB_DEFAULTS.live),
   };
   // Built before the server starts: it reads the app's files once, when it starts.
   await ensureWebBuilt({ quiet: true });
@@ -497,6 +500,7 @@ if (which === 'web') {
     'open_chat_ms',
     'first_load_js_gzip_kb',
     'worker_js_gzip_kb',
+    'live_msg_per_s',
   ]);
 }
 if (which === 'cli') {

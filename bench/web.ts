@@ -11,6 +11,10 @@
  *                         (index.html's scripts, their imports and any dynamic import), gzipped; the
  *                         worker's script is not counted here
  *   worker_js_gzip_kb     the MLS worker's script and every module it loaded by then, gzipped
+ * then, with the big chat open on screen:
+ *   live_msg_per_s        `live` messages the big chat's peer sends while the page is open (queued
+ *                         at once, as fast as the server accepts them) → the last shows in the chat
+ *                         view: receiving online, message by message, as a busy chat does
  * Both times are taken inside the page (see SHOWN_AT_JS): Playwright's waitFor polls the DOM at growing
  * intervals (0, 20, 50, 100, 100, 500 ms, then every 500 ms), so a message drawn at 280 ms was seen
  * at ~770 ms and the figure measured the poll, not the app; the polled times are on stderr still.
@@ -31,9 +35,11 @@ export interface WebParams {
   messages: number;
   /** Fresh navigations measured after the catch-up (figures are their medians). */
   navigations: number;
+  /** Messages received online, with the big chat open, at the end. */
+  live: number;
 }
 
-export const WEB_DEFAULTS: WebParams = { chats: 200, messages: 10_000, navigations: 3 };
+export const WEB_DEFAULTS: WebParams = { chats: 200, messages: 10_000, navigations: 3, live: 1_000 };
 
 /** The JavaScript files a page or worker loaded, by its own Resource Timing entries. */
 const SCRIPTS_LOADED = () =>
@@ -173,8 +179,10 @@ export async function runWeb(s: BenchServer, p: WebParams, storage: string): Pro
       accepted.push((await big!.client.queueText(big!.groupId, `message ${m} of ${p.messages}`)).accepted);
     await Promise.all(accepted);
     progress(`web: ${p.messages - 1} messages sent to the offline device in ${round((now() - t1) / 1000)} s`);
-    for (const client of clients) await client.stop();
+    // The big chat's peer stays connected, to write again while the page is open at the end.
+    for (const client of clients) if (client !== big!.client) await client.stop();
     clients.length = 0;
+    clients.push(big!.client);
     const bigLast = `message ${p.messages} of ${p.messages}`;
     page = await context.newPage();
     const tCatchUp = now();
@@ -238,6 +246,29 @@ export async function runWeb(s: BenchServer, p: WebParams, storage: string): Pro
         `web: navigation ${n + 1}: list ${round(listTimes[n]!)} ms, open ${round(openTimes[n]!)} ms (as Playwright's polls saw them: ${round(polledList)}, ${round(polledOpen)} ms)`,
       );
     }
+    // Receiving online: the big chat open, its peer writes `live` messages at once.
+    page = await context.newPage();
+    await page.goto(s.url);
+    await page
+      .getByRole('list', { name: 'Your chats' })
+      .getByRole('button', { name: new RegExp(bigLast) })
+      .click();
+    await page.locator('.message .text').filter({ hasText: bigLast }).waitFor({ timeout: 60_000 });
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });
+    const liveLast = `live ${p.live} of ${p.live}`;
+    await page.evaluate(
+      shownAtScript({ key: 'live', selector: '.message .text', text: liveLast, afterClick: false }),
+    );
+    const liveStart = await page.evaluate(() => performance.now());
+    const liveAccepted: Promise<unknown>[] = [];
+    for (let m = 1; m <= p.live; m++)
+      liveAccepted.push((await big!.client.queueText(big!.groupId, `live ${m} of ${p.live}`)).accepted);
+    await Promise.all(liveAccepted);
+    await page.locator('.message .text').filter({ hasText: liveLast }).waitFor({ timeout: 3_600_000 });
+    const liveMs = (await shownAt(page, 'live')).shown - liveStart;
+    progress(`web: ${p.live} messages received online, the chat open, in ${round(liveMs / 1000)} s`);
+    await page.close();
+
     const gzipped = async (urls: string[]) => {
       let bytes = 0;
       for (const url of new Set(urls)) {
@@ -251,7 +282,7 @@ export async function runWeb(s: BenchServer, p: WebParams, storage: string): Pro
     progress(
       `web: page scripts ${pageScripts.map((u) => new URL(u).pathname).join(' ')}; worker scripts ${workerScripts.map((u) => new URL(u).pathname).join(' ')}`,
     );
-    const params = { chats: p.chats, messages: p.messages, navigations: p.navigations };
+    const params = { chats: p.chats, messages: p.messages, navigations: p.navigations, live: p.live };
     const figure = (name: string, value: number, unit: string, target?: string): Figure => ({
       bench: 'web',
       figure: name,
@@ -273,6 +304,7 @@ export async function runWeb(s: BenchServer, p: WebParams, storage: string): Pro
       timed('open_chat_ms', openTimes, '<= 300'),
       figure('first_load_js_gzip_kb', pageBytes / 1024, 'KiB', '<= 300'),
       figure('worker_js_gzip_kb', workerBytes / 1024, 'KiB'),
+      figure('live_msg_per_s', (p.live * 1000) / liveMs, 'msg/s'),
     ];
   } finally {
     for (const client of clients) await client.stop().catch(() => {});
