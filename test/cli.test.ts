@@ -317,7 +317,12 @@ describe('the courier CLI against a real server', { timeout: 180_000 }, () => {
     expect(await laptopListens.exit).toBe(1);
     expect(laptopListens.err()).toContain('error AUTH_SESSION_REVOKED');
     expect((await courier('alice-laptop', 'chats')).err).toContain('error AUTH_INVALID_TOKEN');
-    expect((await courier('alice-laptop', 'logout')).code).toBe(0);
+    const laptopStore = join(dir, 'alice-laptop', 'devices', `${laptopId}.db`);
+    expect(existsSync(laptopStore)).toBe(true);
+    const loggedOut = await courier('alice-laptop', 'logout');
+    expect(loggedOut.code).toBe(0);
+    expect(loggedOut.out).toContain('its keys and messages are erased from this machine');
+    expect(existsSync(laptopStore)).toBe(false);
     expect((await courier('alice-laptop', 'chats')).err).toContain('error AUTH_REQUIRED');
   });
 });

@@ -86,6 +86,28 @@ describe('a CLI profile', () => {
     expect(readdirSync(mixed.dir)).toEqual(['notes.txt']);
   });
 
+  it('forgets a signed-out device: its session and its store, not another device of the profile', () => {
+    const profile = new Profile({ home: join(dir, 'forget') }, {});
+    profile.saveSession({
+      server: 'http://s',
+      token: 't',
+      accountId: 'u_1',
+      deviceId: 'd_2',
+      phone: '+441234567890',
+    });
+    const store = profile.deviceStore();
+    store.addDraft({ clientMsgId: 'c_1', chat: '@bob', text: 'a draft' });
+    store.close();
+    writeFileSync(join(profile.dir, 'devices', 'd_2.db-wal'), 'wal');
+    writeFileSync(join(profile.dir, 'devices', 'd_1.db'), 'an older device, left to eraseLocalData');
+    const removed = profile.forgetDevice();
+    expect(removed).toContain(join(profile.dir, 'devices', 'd_2.db'));
+    expect(removed).toContain(join(profile.dir, 'devices', 'd_2.db-wal'));
+    expect(profile.session()).toBeUndefined();
+    expect(readdirSync(join(profile.dir, 'devices'))).toEqual(['d_1.db']);
+    expect(profile.forgetDevice()).toEqual([]);
+  });
+
   it('says how to sign in when there is no session', () => {
     expect(() => new Profile({ home: join(dir, 'none') }, {}).requireSession()).toThrow(
       expect.objectContaining({

@@ -84,6 +84,26 @@ export class Profile {
     rmSync(this.sessionPath, { force: true });
   }
 
+  /**
+   * Forgets the signed-in device once its session is over (logged out, revoked, or found dead by a new
+   * sign-in): the session, and the device's store with SQLite's side files. Its keys can never serve
+   * again (the next sign-in is a new device), and nothing can read its history without them, so only
+   * the plaintext would stay on disk. Returns the paths removed.
+   */
+  forgetDevice(): string[] {
+    const session = this.session();
+    this.clearSession();
+    if (!session) return [];
+    const store = join(this.dir, 'devices', `${session.deviceId}.db`);
+    const removed: string[] = [];
+    for (const path of [store, `${store}-wal`, `${store}-shm`, `${store}-journal`]) {
+      if (!existsSync(path)) continue;
+      rmSync(path, { force: true });
+      removed.push(path);
+    }
+    return removed;
+  }
+
   private get pendingPath(): string {
     return join(this.dir, 'pending-code.json');
   }

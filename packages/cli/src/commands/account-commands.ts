@@ -14,7 +14,11 @@ async function refuseOverLiveSession(ctx: CommandContext): Promise<void> {
   try {
     await ctx.profile.http().me();
   } catch (error) {
-    if (endsSession(error)) return; // the old device is signed out already: replace it
+    // The old device is signed out already: forget it, and sign in as a new one.
+    if (endsSession(error)) {
+      ctx.profile.forgetDevice();
+      return;
+    }
     throw error;
   }
   throw new Error(
@@ -128,8 +132,10 @@ export async function logout(ctx: CommandContext): Promise<void> {
     // A session the server no longer knows is over already: forget it here too.
     if (!endsSession(error)) throw error;
   }
-  ctx.profile.clearSession();
-  ctx.io.out('Logged out: this device is signed out.');
+  ctx.profile.forgetDevice();
+  ctx.io.out(
+    'Logged out: this device is signed out, and its keys and messages are erased from this machine.',
+  );
 }
 
 export async function whoami(ctx: CommandContext): Promise<void> {
@@ -188,6 +194,10 @@ export async function devices(ctx: CommandContext): Promise<void> {
 export async function revokeDevice(ctx: CommandContext, deviceId: string): Promise<void> {
   const session = ctx.profile.requireSession();
   await ctx.profile.http().revokeDevice(deviceId);
-  if (deviceId === session.deviceId) ctx.profile.clearSession();
-  ctx.io.out(`Device ${deviceId} is signed out.`);
+  if (deviceId === session.deviceId) {
+    ctx.profile.forgetDevice();
+    ctx.io.out(
+      `Device ${deviceId} (this one) is signed out, and its keys and messages are erased from this machine.`,
+    );
+  } else ctx.io.out(`Device ${deviceId} is signed out.`);
 }
