@@ -52,7 +52,10 @@ export interface ConnectionOptions {
    * device's receiving connection (a one-off send beside a running listener).
    */
   sendOnly?: boolean;
-  /** Acknowledgements are cumulative, so they are sent at most this often (default 200 ms). */
+  /**
+   * Acknowledgements are cumulative, so they are sent about this often (default 200 ms, each wait
+   * drawn from 0.5–1.5 times it, so that a big group's members do not all ack at once).
+   */
   ackDelayMs?: number;
   /**
    * Channel reads (`channel_read`, cumulative) are sent about this often (default 2 s, each wait drawn
@@ -605,7 +608,12 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
 
   private scheduleAckFlush(): void {
     if (this.ackTimer !== undefined) return;
-    this.ackTimer = setTimeout(() => this.flushAcks(), this.options.ackDelayMs ?? 200);
+    // Every recipient of a fan-out gets an entry at the same moment: a wait drawn from 0.5–1.5 times
+    // the delay keeps their acks from reaching the server in one burst, in front of the next fan-out.
+    this.ackTimer = setTimeout(
+      () => this.flushAcks(),
+      (this.options.ackDelayMs ?? 200) * (0.5 + Math.random()),
+    );
   }
 
   private flushAcks(): void {
