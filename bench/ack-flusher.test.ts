@@ -1,7 +1,7 @@
 import { decodeClientFrame } from '@courier/protocol';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ACK_DELAY_MS, AckFlusher, type LeanClient } from './lean-client.ts';
+import { ACK_DELAY_MS, AckFlusher, BUSY_ACK_DELAY_MS, type LeanClient } from './lean-client.ts';
 
 /** A connection as the flusher sees it: it only asks it to flush. */
 const connection = (flushed: number[], at: () => number) =>
@@ -38,6 +38,31 @@ describe('AckFlusher', () => {
     // Nothing waits any more: no later flush.
     vi.advanceTimersByTime(ACK_DELAY_MS * 2);
     expect(flushed.every((times) => times.length === 1)).toBe(true);
+  });
+
+  it('waits BUSY_ACK_DELAY_MS while entries keep coming, and the short wait again after a quiet spell', () => {
+    vi.useFakeTimers();
+    const acks = new AckFlusher();
+    const times: number[] = [];
+    const start = Date.now();
+    const client = connection(times, () => Date.now() - start);
+    const slot = acks.slot();
+    const entry = () => acks.later(client, slot);
+    entry();
+    vi.advanceTimersByTime(ACK_DELAY_MS / 2);
+    expect(times).toEqual([ACK_DELAY_MS / 2]);
+    // The next entry soon after: a busy chat, acked after the long wait.
+    vi.advanceTimersByTime(100);
+    entry();
+    vi.advanceTimersByTime(BUSY_ACK_DELAY_MS / 2 - 1);
+    expect(times).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(times).toEqual([ACK_DELAY_MS / 2, ACK_DELAY_MS / 2 + 100 + BUSY_ACK_DELAY_MS / 2]);
+    // Quiet for longer than the busy wait: the short wait again.
+    vi.advanceTimersByTime(BUSY_ACK_DELAY_MS);
+    entry();
+    vi.advanceTimersByTime(ACK_DELAY_MS / 2);
+    expect(times).toHaveLength(3);
   });
 
   it('gives the ack frame of the group and position, encoding a repeated one once', () => {
