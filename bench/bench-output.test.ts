@@ -83,6 +83,9 @@ describe('npm run bench output', () => {
         });
         expect(typeof line.value, JSON.stringify(line)).toBe('number');
       }
+      // Both W2 load clients decode each distinct frame once (bench/decode-once.ts) unless told not to.
+      if (name === 'w2')
+        for (const line of [...floor, ...ours]) expect(line.params).toMatchObject({ decodeOnce: true });
       for (const [k, line] of ratioLines.entries()) {
         const of = ratios[name][k]![1]!;
         expect(line).toMatchObject({ storage: 'sqlite', unit: 'x', params: { of } });

@@ -10,9 +10,73 @@ import WebSocket from 'ws';
 import type { DecodeOnce } from './decode-once.ts';
 import type { LoadClient, LoadEntry } from './target.ts';
 
+/** How long a device coalesces its cumulative acks before the spread below (the SDK's ackDelayMs). */
+export const ACK_DELAY_MS = 200;
+/** While entries keep coming (the last ack went less than this ago), the wait before the spread (the SDK's 5 × ackDelayMs). */
+export const BUSY_ACK_DELAY_MS = 5 * ACK_DELAY_MS;
+
+/** The wait before the next acks: longer while entries keep coming, spread by `spread` in [0, 1). */
+const ackWait = (lastAckAt: number, spread: number): number =>
+  (Date.now() - lastAckAt < BUSY_ACK_DELAY_MS ? BUSY_ACK_DELAY_MS : ACK_DELAY_MS) * (0.5 + spread);
+
+/**
+ * The acks of a load client's connections in one group, shaped as the SDK sends them: each
+ * connection's newest position per group, sent after its first unacknowledged entry with a wait of
+ * 0.5–1.5 × ACK_DELAY_MS, or BUSY_ACK_DELAY_MS while entries keep coming (the slot's last acks went
+ * less than that ago; drawn at random in the SDK; here the connections are spread evenly over
+ * SLOTS timers, so that one timer serves many connections of the load process), and an ack frame for
+ * the same group and position encoded once. Every recipient of a fan-out gets the entry at about the
+ * same moment: equal waits would bring all their acks to the server in one burst, in front of a
+ * later message's fan-out.
+ */
+export class AckFlusher {
+  private static readonly SLOTS = 20;
+  private readonly waiting: Set<LeanClient>[] = [];
+  private readonly timers: (NodeJS.Timeout | undefined)[] = [];
+  private readonly lastAckAt: number[] = [];
+  /** The last ack frame encoded for each group. */
+  private readonly encoded = new Map<string, { seq: number; bytes: Uint8Array }>();
+  private assigned = 0;
+
+  constructor() {
+    for (let i = 0; i < AckFlusher.SLOTS; i++) {
+      this.waiting.push(new Set());
+      this.lastAckAt.push(0);
+    }
+  }
+
+  /** The slot of a new connection: round-robin, so that the slots are equally full. */
+  slot(): number {
+    return this.assigned++ % AckFlusher.SLOTS;
+  }
+
+  later(client: LeanClient, slot: number): void {
+    this.waiting[slot]!.add(client);
+    this.timers[slot] ??= setTimeout(
+      () => this.flush(slot),
+      ackWait(this.lastAckAt[slot]!, slot / AckFlusher.SLOTS),
+    );
+  }
+
+  frame(groupId: string, seq: number): Uint8Array {
+    const last = this.encoded.get(groupId);
+    if (last?.seq === seq) return last.bytes;
+    const bytes = encodeClientFrame({ type: 'ack', groupId, seq });
+    this.encoded.set(groupId, { seq, bytes });
+    return bytes;
+  }
+
+  private flush(slot: number): void {
+    this.timers[slot] = undefined;
+    this.lastAckAt[slot] = Date.now();
+    for (const client of this.waiting[slot]!) client.flushAcks();
+    this.waiting[slot]!.clear();
+  }
+}
+
 /**
  * A load-generating device: the real protocol (hello with its token, binary frames, cumulative
- * acks every 200 ms like the SDK), without the SDK's stores, so one process can hold thousands.
+ * acks after 0.5–1.5 × 200 ms, or 1 s while entries keep coming, like the SDK), without the SDK's stores, so one process can hold thousands.
  */
 export class LeanClient implements LoadClient {
   private ws: WebSocket | undefined;
@@ -20,14 +84,23 @@ export class LeanClient implements LoadClient {
   private readonly pending = new Map<number, (frame: ServerFrame) => void>();
   private readonly acks = new Map<string, number>();
   private ackTimer: NodeJS.Timeout | undefined;
+  private lastAckAt = 0;
+  private readonly ackSlot: number;
+  private closed = false;
   onEntry: (entry: LoadEntry) => void = () => {};
 
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
-    /** Shared by the load client's connections: each distinct frame decoded once (bench/decode-once.ts). */
-    private readonly frames?: DecodeOnce<ServerFrame>,
-  ) {}
+    private readonly shared: {
+      /** Shared by the load client's connections: each distinct frame decoded once (bench/decode-once.ts). */
+      frames?: DecodeOnce<ServerFrame>;
+      /** Shared by the connections of one group: acks spread over its timers, each frame encoded once. */
+      acks?: AckFlusher;
+    } = {},
+  ) {
+    this.ackSlot = shared.acks?.slot() ?? 0;
+  }
 
   /** Resolves when the server's Ready frame arrived. */
   connect(): Promise<void> {
@@ -35,6 +108,7 @@ export class LeanClient implements LoadClient {
     url.protocol = 'ws:';
     const ws = new WebSocket(url, { perMessageDeflate: false });
     this.ws = ws;
+    const frames = this.shared.frames;
     return new Promise((resolve, reject) => {
       ws.on('open', () =>
         ws.send(
@@ -48,7 +122,7 @@ export class LeanClient implements LoadClient {
       );
       ws.on('error', reject);
       ws.on('message', (data) => {
-        const frame = this.frames ? this.frames.get(data as Buffer) : decodeServerFrame(data as Buffer);
+        const frame = frames ? frames.get(data as Buffer) : decodeServerFrame(data as Buffer);
         switch (frame.type) {
           case 'ready':
             resolve();
@@ -86,14 +160,26 @@ export class LeanClient implements LoadClient {
 
   private ack(groupId: string, seq: number): void {
     this.acks.set(groupId, seq);
-    this.ackTimer ??= setTimeout(() => {
-      this.ackTimer = undefined;
-      for (const [g, s] of this.acks) this.ws?.send(encodeClientFrame({ type: 'ack', groupId: g, seq: s }));
-      this.acks.clear();
-    }, 200);
+    if (this.shared.acks) this.shared.acks.later(this, this.ackSlot);
+    else this.ackTimer ??= setTimeout(() => this.flushAcks(), ackWait(this.lastAckAt, Math.random()));
+  }
+
+  /** Sends the newest position of each group entries came from since the last flush. */
+  flushAcks(): void {
+    this.ackTimer = undefined;
+    if (this.closed) return;
+    this.lastAckAt = Date.now();
+    for (const [g, s] of this.acks)
+      this.ws?.send(
+        this.shared.acks
+          ? this.shared.acks.frame(g, s)
+          : encodeClientFrame({ type: 'ack', groupId: g, seq: s }),
+      );
+    this.acks.clear();
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.ackTimer);
     this.ws?.terminate();
   }

@@ -2,7 +2,7 @@
  * npm run bench [-- floor|w1|w2|w3|mls|mls-group|media|web|cli|e2e|history|blocking|scaled-faults|channel|all] [--members N] [--pairs N]
  *   channel: [--channel-subscribers N (10,000)] [--posts N (20)] [--verify-signatures] [--decode-every-frame] [--no-floor]
  *                [--messages N] [--connections N] [--per-commit N] [--runs N] [--storage sqlite|postgres]
- *                [--no-floor]
+ *                [--no-floor] [--decode-every-frame (w2, channel)]
  * `floor` runs the W1–W3 shapes against a bare `ws` relay (bench/floor-server.ts) only. W1–W3 run
  * each of their runs right after a floor run of the same shape (unless --no-floor) and print, besides
  * their figures, the ratios to the floor of the same run (median over runs: `*_vs_floor`).
@@ -279,7 +279,13 @@ if (delivery && (which === 'w1' || which === 'all' || which === 'floor')) {
 if (delivery && (which === 'w2' || which === 'all' || which === 'floor')) {
   const sizes = values.members === undefined ? [1000, 5000] : [Number(values.members)];
   for (const members of sizes) {
-    const params = { ...W2_DEFAULTS, members, messages: num(values.messages, W2_DEFAULTS.messages) };
+    const params = {
+      ...W2_DEFAULTS,
+      members,
+      messages: num(values.messages, W2_DEFAULTS.messages),
+      // Both load clients decode each distinct frame once, as the channel bench's (bench/decode-once.ts).
+      decodeOnce: values['decode-every-frame'] !== true,
+    };
     await measure(
       `w2 (${members} members)`,
       (t, bench) => runW2(t, params, bench),

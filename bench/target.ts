@@ -6,7 +6,7 @@ import type { BenchServer } from './bench-server.ts';
 import { DecodeOnce } from './decode-once.ts';
 import { FloorClient } from './floor-client.ts';
 import { decodeEntry } from './floor-protocol.ts';
-import { LeanClient } from './lean-client.ts';
+import { AckFlusher, LeanClient } from './lean-client.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -80,8 +80,12 @@ export class CourierTarget implements Target {
     }
     const joinSeconds = (performance.now() - t0) / 1000;
     const frames = options.decodeOnce ? new DecodeOnce(decodeServerFrame) : undefined;
+    // The members' acks spread over the SDK's wait and each ack frame encoded once (AckFlusher).
+    const acks = new AckFlusher();
     return {
-      clients: users.map((u) => new LeanClient(this.server.url, u.token, frames)),
+      clients: users.map(
+        (u) => new LeanClient(this.server.url, u.token, frames ? { frames, acks } : { acks }),
+      ),
       groupId: group.groupId,
       joinSeconds,
     };

@@ -52,7 +52,14 @@ export interface ConnectionOptions {
    * device's receiving connection (a one-off send beside a running listener).
    */
   sendOnly?: boolean;
-  /** Acknowledgements are cumulative, so they are sent at most this often (default 200 ms). */
+  /**
+   * Acknowledgements are cumulative, so they are sent about this often (default 200 ms, each wait
+   * drawn from 0.5–1.5 times it, so that a big group's members do not all ack at once). While entries
+   * keep coming (the last ack went less than five times this ago), the wait is five times as long:
+   * a member of a busy group acks about once a second, not after every other message, which is the
+   * server's work per member (W2 at 5,000 members). The server's cursor only says where a reconnect
+   * resumes: the client's own store drops what it has already.
+   */
   ackDelayMs?: number;
   /**
    * Channel reads (`channel_read`, cumulative) are sent about this often (default 2 s, each wait drawn
@@ -112,6 +119,9 @@ const RETRYABLE_STATUS = 500;
 /** Most entries handed to `onEntryRun` at once. */
 const MAX_ENTRY_RUN = 200;
 
+/** While entries keep coming, acks wait this many times `ackDelayMs` (see ConnectionOptions.ackDelayMs). */
+const BUSY_ACK_FACTOR = 5;
+
 /**
  * The device's connection to the gateway. It reconnects by itself, resumes every group from the
  * position the client store holds, and re-sends its outbox with the same client message ids, so
@@ -129,6 +139,8 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
   private readonly pendingChannelReads = new Map<string, number>();
   private channelReadTimer: ReturnType<typeof setTimeout> | undefined;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last acks went (Date.now()): a chat that keeps receiving is acked less often. */
+  private lastAckAt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private lastHeard = 0;
@@ -605,12 +617,20 @@ export class CourierConnection extends Emitter<ConnectionEvents> {
 
   private scheduleAckFlush(): void {
     if (this.ackTimer !== undefined) return;
-    this.ackTimer = setTimeout(() => this.flushAcks(), this.options.ackDelayMs ?? 200);
+    const delay = this.options.ackDelayMs ?? 200;
+    const busy = Date.now() - this.lastAckAt < BUSY_ACK_FACTOR * delay;
+    // Every recipient of a fan-out gets an entry at the same moment: a wait drawn from 0.5–1.5 times
+    // the delay keeps their acks from reaching the server in one burst, in front of the next fan-out.
+    this.ackTimer = setTimeout(
+      () => this.flushAcks(),
+      (busy ? BUSY_ACK_FACTOR * delay : delay) * (0.5 + Math.random()),
+    );
   }
 
   private flushAcks(): void {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
+    if (this.pendingAcks.size > 0) this.lastAckAt = Date.now();
     for (const [groupId, seq] of this.pendingAcks)
       this.write(encodeClientFrame({ type: 'ack', groupId, seq }));
     this.pendingAcks.clear();
