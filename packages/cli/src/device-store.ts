@@ -492,6 +492,10 @@ export class DeviceStore implements MlsStore {
         if (extras.accepted) this.acceptSentNow(groupId, extras.accepted);
         // The entry's position commits with its effect: one transaction, one disk sync per entry.
         if (extras.cursor !== undefined) this.setLastSeq(groupId, extras.cursor);
+        if (extras.usedKeyPackage)
+          this.sql('DELETE FROM key_packages WHERE ref = ?').run(extras.usedKeyPackage);
+        if (extras.mailboxCursor !== undefined && extras.mailboxCursor > this.lastMailboxSeq())
+          this.setMeta('mailbox_seq', extras.mailboxCursor);
         return true;
       })
       .immediate();

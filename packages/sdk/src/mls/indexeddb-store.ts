@@ -217,7 +217,7 @@ export class IndexedDbMlsStore implements MlsStore {
   setLastMailboxSeq(seq: number): void {
     if (seq <= this.mailboxSeq) return;
     this.mailboxSeq = seq;
-    this.write(['meta'], (tx) => tx.objectStore('meta').put(seq, 'mailboxSeq'));
+    this.write(['meta'], (tx) => void raiseMailboxSeq(tx, seq));
   }
 
   outbox(): OutboxItem[] {
@@ -305,7 +305,7 @@ export class IndexedDbMlsStore implements MlsStore {
     // One readwrite transaction: the version check and every write (the secret part and the pages of
     // the state, the messages, the outbox item) commit together or not at all.
     const tx = this.db.transaction(
-      ['groups', 'groupPages', 'messages', 'outbox', 'meta', 'pendingActions', 'seqs'],
+      ['groups', 'groupPages', 'messages', 'outbox', 'meta', 'pendingActions', 'seqs', 'keyPackages'],
       'readwrite',
     );
     const abandon = async () => {
@@ -349,8 +349,12 @@ export class IndexedDbMlsStore implements MlsStore {
     }
     if (extras.accepted) await acceptIn(tx, groupId, extras.accepted);
     if (extras.cursor !== undefined) await raiseSeq(tx, groupId, extras.cursor);
+    if (extras.usedKeyPackage) tx.objectStore('keyPackages').delete(hex(extras.usedKeyPackage));
+    if (extras.mailboxCursor !== undefined) await raiseMailboxSeq(tx, extras.mailboxCursor);
     await done(tx);
     if (extras.cursor !== undefined) this.raiseInMemory(groupId, extras.cursor);
+    if (extras.mailboxCursor !== undefined && extras.mailboxCursor > this.mailboxSeq)
+      this.mailboxSeq = extras.mailboxCursor;
     return true;
   }
 
@@ -585,6 +589,13 @@ async function raiseSeq(tx: IDBTransaction, groupId: string, seq: number): Promi
   const seqs = tx.objectStore('seqs');
   const stored = (await request(seqs.get(groupId))) as number | undefined;
   if (stored === undefined || stored < seq) seqs.put(seq, groupId);
+}
+
+/** Raises the mailbox cursor inside a transaction, never lowering it (as `raiseSeq`). */
+async function raiseMailboxSeq(tx: IDBTransaction, seq: number): Promise<void> {
+  const meta = tx.objectStore('meta');
+  const stored = (await request(meta.get('mailboxSeq'))) as number | undefined;
+  if (stored === undefined || stored < seq) meta.put(seq, 'mailboxSeq');
 }
 
 /** Records the position the server stored a sent message at, inside a transaction. */

@@ -202,6 +202,13 @@ export interface GroupSaveExtras {
   cursor?: number;
   /** A message this device sent, stored by the server at `seq` (as `acceptSent`), in the same step. */
   accepted?: { senderDeviceId: string; clientMsgId: string; seq: number };
+  /** A one-time key package a Welcome used up (removed as `removeKeyPackage`), in the same step. */
+  usedKeyPackage?: Uint8Array;
+  /**
+   * The mailbox item this save handles (a Welcome): the mailbox cursor (`lastMailboxSeq`, which only
+   * grows) moves to it in the same step.
+   */
+  mailboxCursor?: number;
 }
 
 /**
@@ -409,6 +416,8 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
     if (extras.outbox) this.putOutbox(extras.outbox);
     if (extras.accepted) await this.acceptSent(groupId, extras.accepted);
     if (extras.cursor !== undefined) this.setLastSeq(groupId, extras.cursor);
+    if (extras.usedKeyPackage) this.packages.delete(hex(extras.usedKeyPackage));
+    if (extras.mailboxCursor !== undefined) this.setLastMailboxSeq(extras.mailboxCursor);
     return true;
   }
 

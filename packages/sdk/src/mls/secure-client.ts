@@ -1660,17 +1660,18 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         message: 'The Welcome is for another group than it says.',
       });
     const parts = exportGroupStateParts(joined.group);
+    const used = (await store.keyPackages()).find(
+      (kp) => toBase64(kp.ref) === toBase64(joined.keyPackageRef),
+    );
+    // The group, the used key package's removal and the Welcome's mailbox position: one store write.
     const saved = await store.saveGroup(
       welcome.groupId,
       { state: groupStateChange(existing?.state, parts), seq: welcome.commitSeq },
       existing?.version,
+      { ...(used && !used.lastResort ? { usedKeyPackage: used.ref } : {}), mailboxCursor: item.seq },
     );
     if (!saved) return;
     this.cache.set(welcome.groupId, { version: (existing?.version ?? 0) + 1, group: joined.group, parts });
-    const used = (await store.keyPackages()).find(
-      (kp) => toBase64(kp.ref) === toBase64(joined.keyPackageRef),
-    );
-    if (used && !used.lastResort) await store.removeKeyPackage(used.ref);
     this.emit('joined', { groupId: welcome.groupId, epoch: welcome.epoch });
     for (const entry of await store.takeStash(welcome.groupId)) await this.handle(welcome.groupId, entry);
     void this.topUpKeyPackages().catch((error: unknown) =>

@@ -537,6 +537,29 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
       expect(store.lastSeq('g')).toBe(4);
     });
 
+    it('a join’s save takes the used key package and the Welcome’s mailbox position with it, or neither', async () => {
+      const store = await fresh();
+      const kp = (n: number) => ({
+        ref: Uint8Array.of(n, 1),
+        keyPackage: Uint8Array.of(n, 2),
+        privateKeyPackage: Uint8Array.of(n, 3),
+        lastResort: false,
+      });
+      await store.addKeyPackages([kp(1), kp(2)]);
+      const refs = async () => (await store.keyPackages()).map((k) => hex(k.ref)).sort();
+      const joined = { usedKeyPackage: kp(1).ref, mailboxCursor: 6 };
+      // Refused (another process joined first): the key package stays, the mailbox position too.
+      expect(await store.saveGroup('g', { state: whole(), seq: 3 }, 4, joined)).toBe(false);
+      expect(await refs()).toEqual([hex(kp(1).ref), hex(kp(2).ref)]);
+      expect(store.lastMailboxSeq()).toBe(0);
+      expect(await store.saveGroup('g', { state: whole(), seq: 3 }, undefined, joined)).toBe(true);
+      expect(await refs()).toEqual([hex(kp(2).ref)]);
+      expect(store.lastMailboxSeq()).toBe(6);
+      // The mailbox position never moves back.
+      expect(await store.saveGroup('g', { seq: 3 }, 1, { mailboxCursor: 2 })).toBe(true);
+      expect(store.lastMailboxSeq()).toBe(6);
+    });
+
     it('any sequence of saves with changed, kept, added and dropped pages reads back as the last whole state', async () => {
       // Each step: the next whole state (pages kept as the same array, kept as an equal copy, or new),
       // saved as its change; or a stale save (refused); or a change missing a page it needs (refused).
