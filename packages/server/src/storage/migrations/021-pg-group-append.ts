@@ -9,7 +9,9 @@ import type { SqlDialectName } from '../sql-dialect.ts';
  * nodes cannot deadlock), then, in a statement of its own (a volatile function takes a new snapshot
  * per statement, so a removal that committed while the lock was awaited is seen), answer each send
  * as a duplicate (its client message id stored already in that group), not a member, a missing group,
- * or stored at the next sequence numbers of its group, in input order. SQLite needs none of this (it
+ * or stored at the next sequence numbers of its group, in input order. The payloads travel as one
+ * bytea (binary on the wire) and their lengths, not as a bytea[] (hex text, twice the bytes, escaped
+ * element by element in the client). SQLite needs none of this (it
  * runs in process, with no round trips): nothing is made there.
  */
 export function pgGroupAppendMigration(dialect: SqlDialectName) {
@@ -18,17 +20,18 @@ export function pgGroupAppendMigration(dialect: SqlDialectName) {
       if (dialect !== 'postgres') return;
       await sql`
 CREATE OR REPLACE FUNCTION courier_append_group_messages(
-  p_groups text[], p_accounts text[], p_devices text[], p_client_msg_ids text[], p_payloads bytea[],
-  p_created_at bigint)
+  p_groups text[], p_accounts text[], p_devices text[], p_client_msg_ids text[], p_payloads bytea,
+  p_lengths integer[], p_created_at bigint)
 RETURNS TABLE (item_index integer, entry_seq bigint, outcome text)
 LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
   PERFORM 1 FROM groups g WHERE g.id = ANY(p_groups) ORDER BY g.id FOR UPDATE;
   RETURN QUERY
   WITH input AS (
-    SELECT t.i::integer AS i, t.g, t.a, t.d, t.c, t.p
-    FROM unnest(p_groups, p_accounts, p_devices, p_client_msg_ids, p_payloads)
-      WITH ORDINALITY AS t(g, a, d, c, p, i)
+    SELECT t.i::integer AS i, t.g, t.a, t.d, t.c,
+      substring(p_payloads FROM (sum(t.len) OVER (ORDER BY t.i) - t.len + 1)::integer FOR t.len) AS p
+    FROM unnest(p_groups, p_accounts, p_devices, p_client_msg_ids, p_lengths)
+      WITH ORDINALITY AS t(g, a, d, c, len, i)
   ),
   judged AS (
     SELECT input.*, e.seq AS stored_seq, (m.account_id IS NOT NULL) AS member
@@ -70,7 +73,7 @@ $fn$`.execute(db);
     },
     async down(db: Kysely<unknown>): Promise<void> {
       if (dialect !== 'postgres') return;
-      await sql`DROP FUNCTION IF EXISTS courier_append_group_messages(text[], text[], text[], text[], bytea[], bigint)`.execute(
+      await sql`DROP FUNCTION IF EXISTS courier_append_group_messages(text[], text[], text[], text[], bytea, integer[], bigint)`.execute(
         db,
       );
     },

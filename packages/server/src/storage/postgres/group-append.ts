@@ -10,7 +10,7 @@ import type { GroupAppendOutcome, GroupMessageAppend } from '../ports.ts';
 const APPEND = {
   name: 'courier_append_group_messages',
   text: `SELECT item_index, entry_seq, outcome FROM courier_append_group_messages(
-    $1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint)`,
+    $1::text[], $2::text[], $3::text[], $4::text[], $5::bytea, $6::integer[], $7::bigint)`,
 };
 
 /** Rows per call: each array parameter stays well below what one message to the server holds. */
@@ -37,7 +37,9 @@ export async function appendGroupMessages(
         column((a) => a.senderAccountId),
         column((a) => a.senderDeviceId),
         column((a) => a.clientMsgId),
-        column((a) => Buffer.from(a.payload.buffer, a.payload.byteOffset, a.payload.byteLength)),
+        // The payloads as one buffer (sent binary) and each one's length.
+        Buffer.concat(column((a) => a.payload)),
+        column((a) => a.payload.byteLength),
         now,
       ],
     });
