@@ -2,13 +2,8 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequiredTestDatabase } from '../contract/adapters.ts';
-import {
-  DEFAULT_PRIVACY,
-  type GroupAppendOutcome,
-  type GroupMessageAppend,
-  type Storage,
-  type Stores,
-} from '../ports.ts';
+import { seedDelivery } from '../contract/delivery-seed.ts';
+import type { GroupAppendOutcome, GroupMessageAppend, Storage, Stores } from '../ports.ts';
 import { openPostgresStorage } from './open-storage.ts';
 
 /**
@@ -25,50 +20,12 @@ const GROUPS = [
 ] as const;
 const DEVICE_OF: Record<string, string> = { a1: 'd1', a2: 'd2', a3: 'd3', a_missing: 'd_missing' };
 
-let phones = 0;
-async function seed(stores: Stores, t: (id: string) => string): Promise<void> {
-  for (const id of ACCOUNTS) {
-    phones += 1;
-    await stores.accounts.insert({
-      id: t(id),
-      phone: `+1556${String(phones).padStart(7, '0')}`,
-      username: null,
-      displayName: '',
-      createdAt: 1,
-      lastSeenDay: null,
-      privacy: DEFAULT_PRIVACY,
-    });
-    await stores.devices.insert({
-      id: t(DEVICE_OF[id]!),
-      accountId: t(id),
-      name: 'phone',
-      createdAt: 1,
-      lastSeenAt: null,
-    });
-  }
-  for (const [id, members] of GROUPS) {
-    await stores.groups.insert({
-      id: t(id),
-      kind: 'group',
-      title: id,
-      createdBy: t(members[0]),
-      createdAt: 1,
-      lastSeq: 0,
-      memberCount: members.length,
-      directKey: null,
-    });
-    await stores.groups.insertMembers(
-      members.map((accountId, i) => ({
-        groupId: t(id),
-        accountId: t(accountId),
-        role: i === 0 ? ('owner' as const) : ('member' as const),
-        joinedAt: 1,
-        joinedSeq: 1,
-        consent: 'accepted' as const,
-      })),
-    );
-  }
-}
+const seed = (stores: Stores, t: (id: string) => string) =>
+  seedDelivery(stores, t, {
+    accounts: ACCOUNTS,
+    devices: ACCOUNTS.map((a) => [DEVICE_OF[a]!, a] as const),
+    groups: GROUPS.map(([id, members]) => [id, members, 1] as const),
+  });
 
 /** The delivery service's transaction (delivery-service.ts, commitGroupAppends) with the stores. */
 async function inTransaction(
