@@ -171,10 +171,10 @@ describe('the CLI device store (SQLite)', () => {
     again.close();
   });
 
-  it('a process killed while saving leaves the state of one whole save: never one save’s secrets with another’s pages', async () => {
+  it('a process killed while saving leaves the state of one whole save: never one save’s secrets with another’s pages, nor its cursor without its state', async () => {
     const path = fresh();
     const child = fileURLToPath(new URL('./device-store-crash-child.ts', import.meta.url));
-    for (let kill = 0; kill < 3; kill++) {
+    for (let kill = 0; kill < 5; kill++) {
       const saver = spawn(process.execPath, ['--import', 'tsx', child, path], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -198,9 +198,15 @@ describe('the CLI device store (SQLite)', () => {
       const text = (page: Uint8Array) => new TextDecoder().decode(page).replace(/\.+$/, '');
       expect(read.state.pages.map(text)).toEqual(expected.pages.map(text));
       expect(read.state.pages.map(hex)).toEqual(expected.pages.map(hex));
+      // The cursor is the position of the state that was saved: written in the same transaction, a kill
+      // cannot leave one without the other (two commits, state then cursor, left it one behind).
+      expect(store.lastSeq('g')).toBe(n);
       // Start again from nothing for the next kill.
       await store.deleteGroup('g');
       store.close();
+      const raw = new Database(path);
+      raw.prepare('DELETE FROM seqs').run();
+      raw.close();
     }
   }, 60_000);
 });

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { splitGroupState, type StoredKeyPackage } from '@courier/mls';
 import type { RosterEvent } from '@courier/protocol';
 import {
+  type ChatCursor,
   type ChatState,
   checkPage,
   type FileDescriptor,
@@ -488,6 +489,13 @@ export class DeviceStore implements MlsStore {
           // An encrypted draft is the outbox's now: one or the other holds it, never both or neither.
           this.removeDraft(extras.outbox.clientMsgId);
         }
+        if (extras.accepted) this.acceptSentNow(groupId, extras.accepted);
+        // The entry's position commits with its effect: one transaction, one disk sync per entry.
+        if (extras.cursor !== undefined) this.setLastSeq(groupId, extras.cursor);
+        if (extras.usedKeyPackage)
+          this.sql('DELETE FROM key_packages WHERE ref = ?').run(extras.usedKeyPackage);
+        if (extras.mailboxCursor !== undefined && extras.mailboxCursor > this.lastMailboxSeq())
+          this.setMeta('mailbox_seq', extras.mailboxCursor);
         return true;
       })
       .immediate();
@@ -592,8 +600,11 @@ export class DeviceStore implements MlsStore {
     return message;
   }
 
-  async addMessages(messages: readonly StoredMessage[]): Promise<void> {
-    this.db.transaction(() => this.insertMessages(messages))();
+  async addMessages(messages: readonly StoredMessage[], cursor?: ChatCursor): Promise<void> {
+    this.db.transaction(() => {
+      this.insertMessages(messages);
+      if (cursor) this.setLastSeq(cursor.groupId, cursor.seq);
+    })();
   }
 
   async deleteGroup(groupId: string): Promise<void> {
@@ -604,11 +615,14 @@ export class DeviceStore implements MlsStore {
   }
 
   async stash(groupId: string, entry: StashedEntry): Promise<void> {
-    this.sql('INSERT OR IGNORE INTO stash (group_id, seq, entry) VALUES (?, ?, ?)').run(
-      groupId,
-      entry.seq,
-      JSON.stringify({ ...entry, payload: Buffer.from(entry.payload).toString('base64') }),
-    );
+    this.db.transaction(() => {
+      this.sql('INSERT OR IGNORE INTO stash (group_id, seq, entry) VALUES (?, ?, ?)').run(
+        groupId,
+        entry.seq,
+        JSON.stringify({ ...entry, payload: Buffer.from(entry.payload).toString('base64') }),
+      );
+      this.setLastSeq(groupId, entry.seq);
+    })();
   }
 
   async takeStash(groupId: string): Promise<StashedEntry[]> {
@@ -669,6 +683,13 @@ export class DeviceStore implements MlsStore {
     groupId: string,
     sent: { senderDeviceId: string; clientMsgId: string; seq: number },
   ): Promise<void> {
+    this.acceptSentNow(groupId, sent);
+  }
+
+  private acceptSentNow(
+    groupId: string,
+    sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+  ): void {
     this.sql(
       'UPDATE messages SET seq = ? WHERE group_id = ? AND sender_device_id = ? AND client_msg_id = ?',
     ).run(sent.seq, groupId, sent.senderDeviceId, sent.clientMsgId);

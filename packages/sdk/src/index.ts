@@ -20,6 +20,7 @@ export type {
   GroupRecord,
   GroupSave,
   GroupSaveExtras,
+  ChatCursor,
   KnownGroupState,
   MlsStore,
   PendingCommit,

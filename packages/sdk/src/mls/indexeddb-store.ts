@@ -3,6 +3,7 @@ import { applyAction, inLogOrder, type MessageAction } from '../actions/message-
 import type { OutboxItem } from '../client-store.ts';
 import type { MessageRef } from '../content/message-ref.ts';
 import {
+  type ChatCursor,
   type ChatState,
   checkChange,
   checkPage,
@@ -206,7 +207,7 @@ export class IndexedDbMlsStore implements MlsStore {
   setLastSeq(groupId: string, seq: number): void {
     if (seq <= this.lastSeq(groupId)) return;
     this.seqs.set(groupId, seq);
-    this.write(['seqs'], (tx) => tx.objectStore('seqs').put(seq, groupId));
+    this.write(['seqs'], (tx) => void raiseSeq(tx, groupId, seq));
   }
 
   lastMailboxSeq(): number {
@@ -216,7 +217,7 @@ export class IndexedDbMlsStore implements MlsStore {
   setLastMailboxSeq(seq: number): void {
     if (seq <= this.mailboxSeq) return;
     this.mailboxSeq = seq;
-    this.write(['meta'], (tx) => tx.objectStore('meta').put(seq, 'mailboxSeq'));
+    this.write(['meta'], (tx) => void raiseMailboxSeq(tx, seq));
   }
 
   outbox(): OutboxItem[] {
@@ -304,7 +305,7 @@ export class IndexedDbMlsStore implements MlsStore {
     // One readwrite transaction: the version check and every write (the secret part and the pages of
     // the state, the messages, the outbox item) commit together or not at all.
     const tx = this.db.transaction(
-      ['groups', 'groupPages', 'messages', 'outbox', 'meta', 'pendingActions'],
+      ['groups', 'groupPages', 'messages', 'outbox', 'meta', 'pendingActions', 'seqs', 'keyPackages'],
       'readwrite',
     );
     const abandon = async () => {
@@ -346,7 +347,14 @@ export class IndexedDbMlsStore implements MlsStore {
       tx.objectStore('outbox').put(extras.outbox, extras.outbox.clientMsgId);
       this.pending.set(extras.outbox.clientMsgId, extras.outbox);
     }
+    if (extras.accepted) await acceptIn(tx, groupId, extras.accepted);
+    if (extras.cursor !== undefined) await raiseSeq(tx, groupId, extras.cursor);
+    if (extras.usedKeyPackage) tx.objectStore('keyPackages').delete(hex(extras.usedKeyPackage));
+    if (extras.mailboxCursor !== undefined) await raiseMailboxSeq(tx, extras.mailboxCursor);
     await done(tx);
+    if (extras.cursor !== undefined) this.raiseInMemory(groupId, extras.cursor);
+    if (extras.mailboxCursor !== undefined && extras.mailboxCursor > this.mailboxSeq)
+      this.mailboxSeq = extras.mailboxCursor;
     return true;
   }
 
@@ -358,9 +366,16 @@ export class IndexedDbMlsStore implements MlsStore {
   }
 
   async stash(groupId: string, entry: StashedEntry): Promise<void> {
-    const tx = this.db.transaction('stash', 'readwrite');
+    const tx = this.db.transaction(['stash', 'seqs'], 'readwrite');
     tx.objectStore('stash').put(entry, [groupId, entry.seq]);
+    await raiseSeq(tx, groupId, entry.seq);
     await done(tx);
+    this.raiseInMemory(groupId, entry.seq);
+  }
+
+  /** The cursor held in memory after a transaction raised it on disk. */
+  private raiseInMemory(groupId: string, seq: number): void {
+    if (seq > this.lastSeq(groupId)) this.seqs.set(groupId, seq);
   }
 
   async takeStash(groupId: string): Promise<StashedEntry[]> {
@@ -432,10 +447,12 @@ export class IndexedDbMlsStore implements MlsStore {
     return kept && fromRecord(kept);
   }
 
-  async addMessages(messages: readonly StoredMessage[]): Promise<void> {
-    const tx = this.db.transaction(['messages', 'meta', 'pendingActions'], 'readwrite');
+  async addMessages(messages: readonly StoredMessage[], cursor?: ChatCursor): Promise<void> {
+    const tx = this.db.transaction(['messages', 'meta', 'pendingActions', 'seqs'], 'readwrite');
     await this.putMessages(tx, messages);
+    if (cursor) await raiseSeq(tx, cursor.groupId, cursor.seq);
     await done(tx);
+    if (cursor) this.raiseInMemory(cursor.groupId, cursor.seq);
   }
 
   async history(groupId: string, page: { before?: HistoryCursor; limit: number }): Promise<HistoryPage> {
@@ -519,10 +536,7 @@ export class IndexedDbMlsStore implements MlsStore {
     sent: { senderDeviceId: string; clientMsgId: string; seq: number },
   ): Promise<void> {
     const tx = this.db.transaction('messages', 'readwrite');
-    const messages = tx.objectStore('messages');
-    const key = [groupId, sent.senderDeviceId, sent.clientMsgId];
-    const kept = (await request(messages.get(key))) as MessageRecord | undefined;
-    if (kept && kept.seq !== sent.seq) messages.put({ ...kept, seq: sent.seq }, key);
+    await acceptIn(tx, groupId, sent);
     await done(tx);
   }
 
@@ -565,4 +579,33 @@ export class IndexedDbMlsStore implements MlsStore {
     for (const [accountId, devices] of keys) tx.objectStore('knownKeys').put(devices, accountId);
     await done(tx);
   }
+}
+
+/**
+ * Raises a chat's cursor inside a transaction, never lowering it: a write-through of a lower position
+ * queued earlier may land after a save that raised it.
+ */
+async function raiseSeq(tx: IDBTransaction, groupId: string, seq: number): Promise<void> {
+  const seqs = tx.objectStore('seqs');
+  const stored = (await request(seqs.get(groupId))) as number | undefined;
+  if (stored === undefined || stored < seq) seqs.put(seq, groupId);
+}
+
+/** Raises the mailbox cursor inside a transaction, never lowering it (as `raiseSeq`). */
+async function raiseMailboxSeq(tx: IDBTransaction, seq: number): Promise<void> {
+  const meta = tx.objectStore('meta');
+  const stored = (await request(meta.get('mailboxSeq'))) as number | undefined;
+  if (stored === undefined || stored < seq) meta.put(seq, 'mailboxSeq');
+}
+
+/** Records the position the server stored a sent message at, inside a transaction. */
+async function acceptIn(
+  tx: IDBTransaction,
+  groupId: string,
+  sent: { senderDeviceId: string; clientMsgId: string; seq: number },
+): Promise<void> {
+  const messages = tx.objectStore('messages');
+  const key = [groupId, sent.senderDeviceId, sent.clientMsgId];
+  const kept = (await request(messages.get(key))) as MessageRecord | undefined;
+  if (kept && kept.seq !== sent.seq) messages.put({ ...kept, seq: sent.seq }, key);
 }

@@ -178,6 +178,12 @@ export interface StashedEntry {
   sentAtMs: number;
 }
 
+/** A chat's cursor: the highest entry of its log the device has handled. */
+export interface ChatCursor {
+  groupId: string;
+  seq: number;
+}
+
 /** What a group save carries besides the state, written in the same atomic step. */
 export interface GroupSaveExtras {
   messages?: StoredMessage[];
@@ -188,6 +194,21 @@ export interface GroupSaveExtras {
    * a message added by this save first takes the actions kept aside for it, in log order.
    */
   actions?: MessageAction[];
+  /**
+   * The log position of the entry this save handles: the chat's cursor (`lastSeq`, which only grows)
+   * moves to it in the same atomic step, so that handling an entry is one write (one disk sync) and a
+   * crash cannot keep the entry's effect without its position, or the position without the effect.
+   */
+  cursor?: number;
+  /** A message this device sent, stored by the server at `seq` (as `acceptSent`), in the same step. */
+  accepted?: { senderDeviceId: string; clientMsgId: string; seq: number };
+  /** A one-time key package a Welcome used up (removed as `removeKeyPackage`), in the same step. */
+  usedKeyPackage?: Uint8Array;
+  /**
+   * The mailbox item this save handles (a Welcome): the mailbox cursor (`lastMailboxSeq`, which only
+   * grows) moves to it in the same step.
+   */
+  mailboxCursor?: number;
 }
 
 /**
@@ -222,6 +243,7 @@ export interface MlsStore extends ClientStore {
     extras?: GroupSaveExtras,
   ): Promise<boolean>;
   deleteGroup(groupId: string): Promise<void>;
+  /** Keeps an entry until the Welcome arrives; the chat's cursor moves to it in the same step. */
   stash(groupId: string, entry: StashedEntry): Promise<void>;
   /** Removes and returns the stashed entries of a chat, in log order. */
   takeStash(groupId: string): Promise<StashedEntry[]>;
@@ -248,8 +270,11 @@ export interface MlsStore extends ClientStore {
   advanceChatState(groupId: string, patch: Partial<ChatState>): Promise<ChatState>;
   /** Received messages (not roster changes) after `myReadUpTo`. */
   unreadCount(groupId: string): Promise<number>;
-  /** Keeps messages that belong to no group state (roster changes); a message kept already is not doubled. */
-  addMessages(messages: readonly StoredMessage[]): Promise<void>;
+  /**
+   * Keeps messages that belong to no group state (roster changes); a message kept already is not
+   * doubled. Given `cursor`, that chat's cursor moves to its position in the same step.
+   */
+  addMessages(messages: readonly StoredMessage[], cursor?: ChatCursor): Promise<void>;
   /** Every device key this device has seen per account (to notice a changed or added key). */
   knownKeys(accountId: string): Promise<Record<string, string>>;
   /**
@@ -389,6 +414,10 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
       else this.waiting.push(action);
     }
     if (extras.outbox) this.putOutbox(extras.outbox);
+    if (extras.accepted) await this.acceptSent(groupId, extras.accepted);
+    if (extras.cursor !== undefined) this.setLastSeq(groupId, extras.cursor);
+    if (extras.usedKeyPackage) this.packages.delete(hex(extras.usedKeyPackage));
+    if (extras.mailboxCursor !== undefined) this.setLastMailboxSeq(extras.mailboxCursor);
     return true;
   }
 
@@ -425,6 +454,7 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
     const list = this.stashes.get(groupId) ?? [];
     if (!list.some((e) => e.seq === entry.seq)) list.push(entry);
     this.stashes.set(groupId, list);
+    this.setLastSeq(groupId, entry.seq);
   }
 
   async takeStash(groupId: string): Promise<StashedEntry[]> {
@@ -471,7 +501,8 @@ export class MemoryMlsStore extends MemoryClientStore implements MlsStore {
     return count;
   }
 
-  async addMessages(messages: readonly StoredMessage[]): Promise<void> {
+  async addMessages(messages: readonly StoredMessage[], cursor?: ChatCursor): Promise<void> {
+    if (cursor) this.setLastSeq(cursor.groupId, cursor.seq);
     for (const message of messages) {
       const list = this.kept.get(message.groupId) ?? [];
       const same = (m: StoredMessage) =>

@@ -1318,6 +1318,8 @@ export class SecureClient extends Emitter<SecureClientEvents> {
 
   private async handleNow(groupId: string, entry: StashedEntry): Promise<void> {
     const { store } = this.options;
+    // Every save below records the entry's position with its effect, in one store write.
+    const cursor = entry.seq;
     for (;;) {
       const record = await this.stored(groupId);
       if (!record) {
@@ -1335,7 +1337,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
             : undefined;
         // An earlier commit of ours (adopted when accepted) keeps a later one's pending state.
         const save = state ? { state, seq: entry.seq } : { ...this.keep(record), seq: entry.seq };
-        if (await store.saveGroup(groupId, save, record.version)) {
+        if (await store.saveGroup(groupId, save, record.version, { cursor })) {
           if (!state) this.stateKept(groupId, record.version);
           return;
         }
@@ -1344,13 +1346,10 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       if (fromMe) {
         // Our own message (or receipt): stored when sent; only its position is new (also when another
         // process of this device sent it).
-        if (await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)) {
+        const accepted = { senderDeviceId: this.deviceId, clientMsgId: entry.clientMsgId, seq: entry.seq };
+        const moved = { ...this.keep(record), seq: entry.seq };
+        if (await store.saveGroup(groupId, moved, record.version, { accepted, cursor })) {
           this.stateKept(groupId, record.version);
-          await store.acceptSent(groupId, {
-            senderDeviceId: this.deviceId,
-            clientMsgId: entry.clientMsgId,
-            seq: entry.seq,
-          });
           return;
         }
         continue;
@@ -1360,25 +1359,32 @@ export class SecureClient extends Emitter<SecureClientEvents> {
       if (outcome.kind === 'application') {
         const read = this.readApplication(groupId, entry, outcome);
         const { message, action } = read;
-        const extras = message ? { messages: [message] } : action ? { actions: [action] } : {};
+        const extras = {
+          ...(message ? { messages: [message] } : action ? { actions: [action] } : {}),
+          cursor,
+        };
         if (!(await this.save(groupId, record, outcome.group, extras, entry.seq))) continue;
         eraseSecrets(outcome.consumed);
         await this.afterApplication(groupId, entry, read);
         return;
       }
       if (outcome.kind === 'commit' || outcome.kind === 'proposal') {
-        if (!(await this.save(groupId, record, outcome.group, {}, entry.seq))) continue;
+        if (!(await this.save(groupId, record, outcome.group, { cursor }, entry.seq))) continue;
         eraseSecrets(outcome.consumed);
         if (outcome.kind === 'commit') this.emit('epoch', { groupId, epoch: Number(outcome.group.epoch) });
         return;
       }
       if (outcome.kind === 'removed') {
-        if (!(await this.save(groupId, record, outcome.group, {}, entry.seq))) continue;
+        if (!(await this.save(groupId, record, outcome.group, { cursor }, entry.seq))) continue;
         this.emit('removed', { groupId });
         return;
       }
       // A message that cannot be read is recorded and skipped; the group is unchanged.
-      if (!(await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version)))
+      if (
+        !(await store.saveGroup(groupId, { ...this.keep(record), seq: entry.seq }, record.version, {
+          cursor,
+        }))
+      )
         continue;
       this.stateKept(groupId, record.version);
       this.undecryptable(groupId, entry.seq, outcome.code, outcome.message);
@@ -1520,7 +1526,7 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     if (done.length > 0) {
       const messages = done.flatMap(({ read }) => (read.message ? [read.message] : []));
       const actions = done.flatMap(({ read }) => (read.action ? [read.action] : []));
-      if (!(await this.save(groupId, record, group, { messages, actions }, seq))) {
+      if (!(await this.save(groupId, record, group, { messages, actions, cursor: seq }, seq))) {
         // Another process of this device moved the chat on: one by one from what it saved.
         for (const entry of entries) await this.handleNow(groupId, entry);
         return;
@@ -1556,19 +1562,23 @@ export class SecureClient extends Emitter<SecureClientEvents> {
     } catch {
       return;
     }
-    await this.options.store.addMessages([
-      {
-        groupId: entry.groupId,
-        seq: entry.seq,
-        clientMsgId: entry.clientMsgId,
-        senderAccountId: entry.senderAccountId,
-        senderDeviceId: entry.senderDeviceId,
-        sentAtMs: entry.sentAtMs,
-        text: '',
-        outgoing: false,
-        roster: event,
-      },
-    ]);
+    await this.options.store.addMessages(
+      [
+        {
+          groupId: entry.groupId,
+          seq: entry.seq,
+          clientMsgId: entry.clientMsgId,
+          senderAccountId: entry.senderAccountId,
+          senderDeviceId: entry.senderDeviceId,
+          sentAtMs: entry.sentAtMs,
+          text: '',
+          outgoing: false,
+          roster: event,
+        },
+      ],
+      // The entry's position with it, in one store write.
+      { groupId: entry.groupId, seq: entry.seq },
+    );
     this.emit('roster', { groupId: entry.groupId, seq: entry.seq, event });
     if (!(await this.stored(entry.groupId))) return;
     if (event.action === 'device_added') {
@@ -1650,17 +1660,18 @@ export class SecureClient extends Emitter<SecureClientEvents> {
         message: 'The Welcome is for another group than it says.',
       });
     const parts = exportGroupStateParts(joined.group);
+    const used = (await store.keyPackages()).find(
+      (kp) => toBase64(kp.ref) === toBase64(joined.keyPackageRef),
+    );
+    // The group, the used key package's removal and the Welcome's mailbox position: one store write.
     const saved = await store.saveGroup(
       welcome.groupId,
       { state: groupStateChange(existing?.state, parts), seq: welcome.commitSeq },
       existing?.version,
+      { ...(used && !used.lastResort ? { usedKeyPackage: used.ref } : {}), mailboxCursor: item.seq },
     );
     if (!saved) return;
     this.cache.set(welcome.groupId, { version: (existing?.version ?? 0) + 1, group: joined.group, parts });
-    const used = (await store.keyPackages()).find(
-      (kp) => toBase64(kp.ref) === toBase64(joined.keyPackageRef),
-    );
-    if (used && !used.lastResort) await store.removeKeyPackage(used.ref);
     this.emit('joined', { groupId: welcome.groupId, epoch: welcome.epoch });
     for (const entry of await store.takeStash(welcome.groupId)) await this.handle(welcome.groupId, entry);
     void this.topUpKeyPackages().catch((error: unknown) =>

@@ -446,6 +446,120 @@ export function describeMlsStoreContract(name: string, open: () => Promise<Opene
       expect(shown((await store.group('g'))?.state)).toEqual(shown(epoch2));
     });
 
+    it('an entry’s position commits with its effect: a save, stash or roster message that is not written leaves the cursor', async () => {
+      type Step =
+        | { kind: 'save'; groupId: string; seq: number; stale: boolean; invalid: boolean }
+        | { kind: 'stash'; groupId: string; seq: number }
+        | { kind: 'roster'; groupId: string; seq: number };
+      const groupId = fc.constantFrom('g', 'h');
+      const seq = fc.integer({ min: 1, max: 40 });
+      const step: fc.Arbitrary<Step> = fc.oneof(
+        fc.record({ kind: fc.constant('save'), groupId, seq, stale: fc.boolean(), invalid: fc.boolean() }),
+        fc.record({ kind: fc.constant('stash'), groupId, seq }),
+        fc.record({ kind: fc.constant('roster'), groupId, seq }),
+      ) as fc.Arbitrary<Step>;
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { maxLength: 25 }), async (steps) => {
+          const store = await fresh();
+          const cursors = new Map<string, number>();
+          const versions = new Map<string, number>();
+          const states = new Map<string, number>();
+          const raise = (g: string, n: number) => cursors.set(g, Math.max(cursors.get(g) ?? 0, n));
+          for (const s of steps) {
+            if (s.kind === 'stash') {
+              await store.stash(s.groupId, {
+                seq: s.seq,
+                kind: 'message',
+                senderAccountId: 'acc-b',
+                senderDeviceId: 'dev-b',
+                clientMsgId: `s-${s.seq}`,
+                payload: Uint8Array.of(s.seq),
+                sentAtMs: 1,
+              });
+              raise(s.groupId, s.seq);
+            } else if (s.kind === 'roster') {
+              await store.addMessages([message(s.groupId, s.seq, { text: '', clientMsgId: `r-${s.seq}` })], {
+                groupId: s.groupId,
+                seq: s.seq,
+              });
+              raise(s.groupId, s.seq);
+            } else {
+              const version = versions.get(s.groupId);
+              // A stale save names a version that is not the stored one; an invalid one leaves no whole state.
+              const expected = s.stale ? (version ?? 0) + 7 : version;
+              const state = s.invalid
+                ? { secrets: Uint8Array.of(s.seq), pageCount: 2, pages: new Map([[0, page('only one')]]) }
+                : whole(Uint8Array.of(s.seq), [page(`p${s.seq}`)]);
+              const extras = {
+                messages: [message(s.groupId, s.seq, { clientMsgId: `m-${s.seq}` })],
+                cursor: s.seq,
+              };
+              let saved: boolean;
+              try {
+                saved = await store.saveGroup(s.groupId, { state, seq: s.seq }, expected, extras);
+              } catch (error) {
+                expect(isInvalid(error)).toBe(true);
+                saved = false;
+              }
+              expect(saved).toBe(!s.stale && !s.invalid);
+              if (saved) {
+                versions.set(s.groupId, (version ?? 0) + 1);
+                states.set(s.groupId, s.seq);
+                raise(s.groupId, s.seq);
+              }
+            }
+            for (const g of ['g', 'h']) {
+              expect(store.lastSeq(g)).toBe(cursors.get(g) ?? 0);
+              expect((await store.group(g))?.seq).toBe(states.get(g));
+            }
+          }
+        }),
+        { numRuns: 25 },
+      );
+    });
+
+    it('an own message’s stored position and the cursor move with the save that records it', async () => {
+      const store = await fresh();
+      const sent = message('g', 0, { clientMsgId: 'mine', senderDeviceId: 'dev-a', outgoing: true });
+      expect(await store.saveGroup('g', { state: whole(), seq: 0 }, undefined, { messages: [sent] })).toBe(
+        true,
+      );
+      const accepted = { senderDeviceId: 'dev-a', clientMsgId: 'mine', seq: 4 };
+      // Refused (another process saved first): neither moves.
+      expect(await store.saveGroup('g', { seq: 4 }, 7, { accepted, cursor: 4 })).toBe(false);
+      expect((await store.message('g', accepted))?.seq).toBe(0);
+      expect(store.lastSeq('g')).toBe(0);
+      expect(await store.saveGroup('g', { seq: 4 }, 1, { accepted, cursor: 4 })).toBe(true);
+      expect((await store.message('g', accepted))?.seq).toBe(4);
+      expect(store.lastSeq('g')).toBe(4);
+      // A cursor never moves back.
+      expect(await store.saveGroup('g', { seq: 4 }, 2, { cursor: 2 })).toBe(true);
+      expect(store.lastSeq('g')).toBe(4);
+    });
+
+    it('a join’s save takes the used key package and the Welcome’s mailbox position with it, or neither', async () => {
+      const store = await fresh();
+      const kp = (n: number) => ({
+        ref: Uint8Array.of(n, 1),
+        keyPackage: Uint8Array.of(n, 2),
+        privateKeyPackage: Uint8Array.of(n, 3),
+        lastResort: false,
+      });
+      await store.addKeyPackages([kp(1), kp(2)]);
+      const refs = async () => (await store.keyPackages()).map((k) => hex(k.ref)).sort();
+      const joined = { usedKeyPackage: kp(1).ref, mailboxCursor: 6 };
+      // Refused (another process joined first): the key package stays, the mailbox position too.
+      expect(await store.saveGroup('g', { state: whole(), seq: 3 }, 4, joined)).toBe(false);
+      expect(await refs()).toEqual([hex(kp(1).ref), hex(kp(2).ref)]);
+      expect(store.lastMailboxSeq()).toBe(0);
+      expect(await store.saveGroup('g', { state: whole(), seq: 3 }, undefined, joined)).toBe(true);
+      expect(await refs()).toEqual([hex(kp(2).ref)]);
+      expect(store.lastMailboxSeq()).toBe(6);
+      // The mailbox position never moves back.
+      expect(await store.saveGroup('g', { seq: 3 }, 1, { mailboxCursor: 2 })).toBe(true);
+      expect(store.lastMailboxSeq()).toBe(6);
+    });
+
     it('any sequence of saves with changed, kept, added and dropped pages reads back as the last whole state', async () => {
       // Each step: the next whole state (pages kept as the same array, kept as an equal copy, or new),
       // saved as its change; or a stale save (refused); or a change missing a page it needs (refused).

@@ -266,19 +266,9 @@ export class DeliveryService {
   private async commit(batch: Batch): Promise<void> {
     const now = this.clock.now();
     const settle: (() => void)[] = [];
-    const { entries, mailbox } = await this.storage.transaction(async (tx) => {
-      if (batch.cursors.size > 0) await tx.cursors.advance([...batch.cursors.values()]);
-      for (const [deviceId, seq] of batch.mailboxAcks) await tx.mailbox.deleteUpTo(deviceId, seq);
-      if (batch.devicesSeen.size > 0) {
-        await tx.connections.record(batch.connections);
-        await tx.accounts.touchLastSeenDay([...batch.accountsSeen], startOfDay(now));
-        await tx.devices.touchLastSeen([...batch.devicesSeen], now);
-        await tx.sessions.touch([...batch.sessionsUsed], now);
-      }
-      const entries = await this.commitGroupAppends(tx, batch.groupAppends, now, settle);
-      const mailbox = await this.commitDeviceAppends(tx, batch.deviceAppends, now, settle);
-      return { entries, mailbox };
-    });
+    const { entries, mailbox } = await (this.storage.appendGroupMessages && isGroupAppendsOnly(batch)
+      ? { entries: await this.appendGroupMessages(batch.groupAppends, now, settle), mailbox: [] }
+      : this.commitInTransaction(batch, now, settle));
     for (const done of settle) done();
     if (entries.length > 0) {
       this.listener?.onEntriesCommitted(entries);
@@ -292,6 +282,84 @@ export class DeliveryService {
       for (const m of mailbox) top.set(m.deviceId, Math.max(m.seq, top.get(m.deviceId) ?? 0));
       await this.bus.publish({ type: 'mailboxes_appended', devices: [...top] });
     }
+  }
+
+  private commitInTransaction(
+    batch: Batch,
+    now: number,
+    settle: (() => void)[],
+  ): Promise<{ entries: EntryRow[]; mailbox: MailboxRow[] }> {
+    return this.storage.transaction(async (tx) => {
+      if (batch.cursors.size > 0) await tx.cursors.advance([...batch.cursors.values()]);
+      for (const [deviceId, seq] of batch.mailboxAcks) await tx.mailbox.deleteUpTo(deviceId, seq);
+      if (batch.devicesSeen.size > 0) {
+        await tx.connections.record(batch.connections);
+        await tx.accounts.touchLastSeenDay([...batch.accountsSeen], startOfDay(now));
+        await tx.devices.touchLastSeen([...batch.devicesSeen], now);
+        await tx.sessions.touch([...batch.sessionsUsed], now);
+      }
+      const entries = await this.commitGroupAppends(tx, batch.groupAppends, now, settle);
+      const mailbox = await this.commitDeviceAppends(tx, batch.deviceAppends, now, settle);
+      return { entries, mailbox };
+    });
+  }
+
+  /**
+   * Group appends alone, through the storage's one-step append (PostgreSQL: one statement, one round
+   * trip): the same answers as `commitGroupAppends` in a transaction. The same send twice in the batch
+   * is stored once and both are answered.
+   */
+  private async appendGroupMessages(
+    items: readonly GroupAppend[],
+    now: number,
+    settle: (() => void)[],
+  ): Promise<EntryRow[]> {
+    const byKey = new Map<string, GroupAppend[]>();
+    for (const item of items) {
+      const key = `${item.sender.deviceId} ${item.clientMsgId} ${item.groupId}`;
+      const same = byKey.get(key);
+      if (same) same.push(item);
+      else byKey.set(key, [item]);
+    }
+    const firsts = [...byKey.values()].map((same) => same[0]!);
+    const outcomes = await this.storage.appendGroupMessages!(
+      firsts.map((item) => ({
+        groupId: item.groupId,
+        senderAccountId: item.sender.accountId,
+        senderDeviceId: item.sender.deviceId,
+        clientMsgId: item.clientMsgId,
+        payload: item.payload,
+      })),
+      now,
+    );
+    const rows: EntryRow[] = [];
+    [...byKey.values()].forEach((same, i) => {
+      const outcome = outcomes[i]!;
+      const first = same[0]!;
+      if (outcome.kind === 'stored')
+        rows.push({
+          groupId: first.groupId,
+          seq: outcome.seq,
+          kind: 'message',
+          senderAccountId: first.sender.accountId,
+          senderDeviceId: first.sender.deviceId,
+          clientMsgId: first.clientMsgId,
+          payload: first.payload,
+          createdAt: now,
+        });
+      same.forEach((item, k) => {
+        if (outcome.kind === 'not_member')
+          settle.push(() => item.reject(new CourierError('GROUP_NOT_MEMBER')));
+        else if (outcome.kind === 'group_not_found')
+          settle.push(() => item.reject(new CourierError('GROUP_NOT_FOUND')));
+        else
+          settle.push(() =>
+            item.resolve({ seq: outcome.seq, duplicate: outcome.kind === 'duplicate' || k > 0 }),
+          );
+      });
+    });
+    // In sequence order per group, as the listener expects: a group's appends take its next numbers in input order.
+    return rows;
   }
 
   private async commitGroupAppends(
@@ -438,6 +506,11 @@ const clientKey = (item: { sender: Sender; clientMsgId: string }): ClientKey => 
 
 async function storedByKey(found: Promise<StoredSend[]>): Promise<Map<string, StoredSend>> {
   return new Map((await found).map((s) => [`${s.senderDeviceId} ${s.clientMsgId} ${s.target}`, s]));
+}
+
+/** Appends to group logs and nothing else (no mailbox item, nothing lazy). */
+function isGroupAppendsOnly(b: Batch): boolean {
+  return b.groupAppends.length > 0 && b.deviceAppends.length === 0 && isLazyEmpty(b);
 }
 
 function hasAppends(b: Batch): boolean {

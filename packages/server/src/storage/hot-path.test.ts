@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenedStorage, storageAdapters } from './contract/adapters.ts';
-import { DEFAULT_PRIVACY, type EntryRow, type Storage, type Stores } from './ports.ts';
+import { seedDelivery } from './contract/delivery-seed.ts';
+import type { EntryRow, Storage, Stores } from './ports.ts';
 
 /**
  * The delivery commit's fast statements (sqlite/hot-path.ts, postgres/hot-path.ts), used by a
@@ -26,52 +27,8 @@ const GROUPS = [
 const GROUP_IDS = ['g1', 'g2', 'g_missing'];
 const DEVICE_IDS = [...DEVICES.map(([d]) => d), 'd_missing'];
 
-let phones = 0;
-
-async function seed(stores: Stores, t: (id: string) => string): Promise<void> {
-  for (const id of ACCOUNTS) {
-    phones += 1;
-    await stores.accounts.insert({
-      id: t(id),
-      phone: `+1555${String(phones).padStart(7, '0')}`,
-      username: null,
-      displayName: '',
-      createdAt: 1,
-      lastSeenDay: null,
-      privacy: DEFAULT_PRIVACY,
-    });
-  }
-  for (const [id, accountId] of DEVICES)
-    await stores.devices.insert({
-      id: t(id),
-      accountId: t(accountId),
-      name: 'phone',
-      createdAt: 1,
-      lastSeenAt: null,
-    });
-  for (const [id, members, joinedSeq] of GROUPS) {
-    await stores.groups.insert({
-      id: t(id),
-      kind: 'group',
-      title: id,
-      createdBy: t(members[0]),
-      createdAt: 1,
-      lastSeq: 0,
-      memberCount: members.length,
-      directKey: null,
-    });
-    await stores.groups.insertMembers(
-      members.map((accountId, i) => ({
-        groupId: t(id),
-        accountId: t(accountId),
-        role: i === 0 ? ('owner' as const) : ('member' as const),
-        joinedAt: 1,
-        joinedSeq,
-        consent: 'accepted' as const,
-      })),
-    );
-  }
-}
+const seed = (stores: Stores, t: (id: string) => string) =>
+  seedDelivery(stores, t, { accounts: ACCOUNTS, devices: DEVICES, groups: GROUPS });
 
 type Step =
   | { kind: 'append'; sends: { groupId: string; deviceId: string; clientMsgId: string }[] }

@@ -131,6 +131,25 @@ export interface DeviceMembership {
   ackedSeq: number;
 }
 
+/** A message to append to a group's log (`Storage.appendGroupMessages`). */
+export interface GroupMessageAppend {
+  groupId: string;
+  senderAccountId: string;
+  senderDeviceId: string;
+  clientMsgId: string;
+  payload: Uint8Array;
+}
+
+/**
+ * What became of one append: stored at `seq`, stored before at `seq` (the same sender, client message
+ * id and group), refused because the sender's account is not a member, or because the group is gone.
+ */
+export type GroupAppendOutcome =
+  | { kind: 'stored'; seq: number }
+  | { kind: 'duplicate'; seq: number }
+  | { kind: 'not_member' }
+  | { kind: 'group_not_found' };
+
 /** Identifies a client's send: the sending device and its client message id. */
 export interface ClientKey {
   senderDeviceId: string;
@@ -971,6 +990,14 @@ export interface Stores {
 export interface Storage extends Stores {
   readonly dialect: string;
   transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+  /**
+   * Appends messages to group logs in one atomic step, committed when it resolves, with one outcome
+   * per append in order (no two appends with the same sender, client message id and group). It means
+   * what the delivery service does in a transaction (lock the groups, duplicate and membership checks,
+   * sequence numbers, insert); an adapter offers it when one step is cheaper there (PostgreSQL: one
+   * statement, one round trip, instead of seven). Absent, the delivery service uses `transaction`.
+   */
+  appendGroupMessages?(appends: readonly GroupMessageAppend[], now: number): Promise<GroupAppendOutcome[]>;
   /** Answers whether the backend is reachable (for /readyz). */
   ping(): Promise<void>;
   /**

@@ -25,6 +25,7 @@ import { channelMediaMigration } from './017-channel-media.ts';
 import { mediaGrantsMigration } from './018-media-grants.ts';
 import { deskCredentialsMigration } from './019-desk-credentials.ts';
 import { channelDescriptionMigration } from './020-channel-description.ts';
+import { pgGroupAppendMigration } from './021-pg-group-append.ts';
 import { migrateToLatest } from './migrations.ts';
 
 /**
@@ -54,6 +55,7 @@ const MIGRATIONS = [
   '018-media-grants',
   '019-desk-credentials',
   '020-channel-description',
+  '021-pg-group-append',
 ];
 
 /** The same migrations by name, to move a database to a chosen version (migrations.ts keeps its own list). */
@@ -78,6 +80,7 @@ function migrationsByName(dialect: SqlDialectName): Record<string, Migration> {
     '018-media-grants': mediaGrantsMigration(dialect),
     '019-desk-credentials': deskCredentialsMigration(dialect),
     '020-channel-description': channelDescriptionMigration(dialect),
+    '021-pg-group-append': pgGroupAppendMigration(dialect),
   };
 }
 

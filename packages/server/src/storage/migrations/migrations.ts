@@ -20,6 +20,7 @@ import { channelMediaMigration } from './017-channel-media.ts';
 import { mediaGrantsMigration } from './018-media-grants.ts';
 import { deskCredentialsMigration } from './019-desk-credentials.ts';
 import { channelDescriptionMigration } from './020-channel-description.ts';
+import { pgGroupAppendMigration } from './021-pg-group-append.ts';
 
 /** The one ordered set of migrations, shared by every SQL adapter. */
 function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -43,6 +44,7 @@ function allMigrations(dialect: SqlDialectName): Record<string, Migration> {
     '018-media-grants': mediaGrantsMigration(dialect),
     '019-desk-credentials': deskCredentialsMigration(dialect),
     '020-channel-description': channelDescriptionMigration(dialect),
+    '021-pg-group-append': pgGroupAppendMigration(dialect),
   };
 }
 

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ensureDatabase } from './ensure-database.ts';
 import { kyselyStorage } from '../kysely/kysely-storage.ts';
+import { appendGroupMessages } from './group-append.ts';
 import { postgresHotPath } from './hot-path.ts';
 import { migrateToLatest } from '../migrations/migrations.ts';
 import type { Storage } from '../ports.ts';
@@ -41,5 +42,8 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
     await db.destroy();
     throw error;
   }
-  return kyselyStorage(db, 'postgres', () => db.destroy(), postgresHotPath);
+  return {
+    ...kyselyStorage(db, 'postgres', () => db.destroy(), postgresHotPath),
+    appendGroupMessages: (appends, now) => appendGroupMessages(pool, appends, now),
+  };
 }
