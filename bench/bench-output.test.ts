@@ -157,6 +157,7 @@ describe('npm run bench output', () => {
       'commit_update_ms',
       'process_update_ms',
       'process_update_from_saved_ms',
+      'process_update_from_saved_first_ms',
       'encrypt_ms',
       'decrypt_ms',
       'save_after_message_bytes',

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { encode, type Node, type RatchetTree, ratchetTreeDecoder, ratchetTreeEncoder } from 'ts-mls';
 import { describe, expect, it } from 'vitest';
-import { decodeRatchetTreeBytes, fastRatchetTree } from './fast-tree-decoder.ts';
+import { decodeRatchetTreeBytes, fastRatchetTree, NODE_SHAPE, scanNode } from './fast-tree-decoder.ts';
 import { removeMembers } from './remove-members.ts';
 import { selfUpdate } from './self-update.ts';
 import { testingContext, testingGroup } from './testing-devices.ts';
@@ -153,5 +153,54 @@ describe('fast ratchet-tree decoder', () => {
     expect(fast).toBeDefined();
     expect(fast).toEqual(library(encoded));
     expect(fast!.filter((n) => n?.nodeType === 2).length).toBeGreaterThan(0);
+  });
+
+  it('scanNode accepts a one-node tree exactly when the fast decoder reads it, and finds its keys', () => {
+    let accepted = 0;
+    const check = (input: Uint8Array, padding: number) => {
+      // The node inside a larger buffer (as in a saved page): offsets are into that buffer.
+      const page = new Uint8Array(padding + input.length + 3);
+      page.set(input, padding);
+      const shape = new Int32Array(NODE_SHAPE);
+      const nodeType = scanNode(page, padding, padding + input.length, shape, 0);
+      const fast = fastRatchetTree(input);
+      const node = fast?.length === 1 ? fast[0] : undefined;
+      expect(nodeType).toBe(node?.nodeType ?? 0);
+      if (node === undefined) return;
+      accepted++;
+      const range = (at: number) => [...page.subarray(shape[at]!, shape[at + 1]!)];
+      if (node.nodeType === 1) {
+        expect(range(1)).toEqual([...node.leaf.hpkePublicKey]);
+        expect(range(3)).toEqual([...node.leaf.signaturePublicKey]);
+        const credentials = page.subarray(shape[5]!, shape[6]!);
+        expect(
+          [...credentials].flatMap((b, i) => (i % 2 === 0 ? [(b << 8) | credentials[i + 1]!] : [])),
+        ).toEqual(node.leaf.capabilities.credentials);
+      } else expect(range(1)).toEqual([...node.parent.hpkePublicKey]);
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(leaf, parent),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        fc.nat(),
+        bytes(6),
+        fc.nat(9),
+        (n, at, value, cut, extra, padding) => {
+          const encoded = encode(ratchetTreeEncoder, [n]);
+          const changed = encoded.slice();
+          changed[at % changed.length] = value;
+          for (const input of [
+            encoded,
+            changed,
+            encoded.subarray(0, cut % encoded.length),
+            new Uint8Array([...encoded, ...extra]),
+          ])
+            check(input, padding);
+        },
+      ),
+      { numRuns: 600 },
+    );
+    expect(accepted).toBeGreaterThan(150);
   });
 });

@@ -200,6 +200,27 @@ class Reader {
     return out;
   }
 
+  /** Passes over a variable-length byte string (as `data` reads it): where its content starts (-1: it overruns). */
+  skip(limit: number): number {
+    const end = this.vectorEnd(limit);
+    if (end < 0) return -1;
+    const start = this.at;
+    this.at = end;
+    return start;
+  }
+
+  /** Passes over a vector of uint16 (as `u16s` reads it): where its content starts (-1: `u16s` would decline it). */
+  skipU16s(limit: number): number {
+    const end = this.vectorEnd(limit);
+    if (end < 0 || (end - this.at) % 2 !== 0) {
+      this.failed = true;
+      return -1;
+    }
+    const start = this.at;
+    this.at = end;
+    return start;
+  }
+
   /** A variable-length vector of uint16 (undefined when its length is odd or it overruns). */
   u16s(limit: number): number[] | undefined {
     const end = this.vectorEnd(limit);
@@ -219,4 +240,72 @@ class Reader {
     this.at = Number.MAX_SAFE_INTEGER;
     return value;
   }
+}
+
+/** Numbers `scanNode` writes per node (see there). */
+export const NODE_SHAPE = 7;
+
+/**
+ * Checks, without decoding it, that `bytes[start, end)` is a one-node ratchet tree that `fastRatchetTree` decodes
+ * (the same grammar, the same limits), and records where its keys lie: at `out[at…at+6]` the node type, the start and
+ * end of its HPKE key, and for a leaf the start and end of its signature key and of its supported credential types
+ * (a list of uint16), all as offsets into `bytes`. Answers the node type (1 leaf, 2 parent), or 0 when
+ * `fastRatchetTree` would decline the bytes (then decode them instead: the library may still read them, or say
+ * why not). Loading saved state makes lazy nodes of what it accepts (lazy-tree.ts).
+ */
+export function scanNode(bytes: Uint8Array, start: number, end: number, out: Int32Array, at: number): number {
+  const r = new Reader(bytes);
+  r.at = start;
+  const treeEnd = r.vectorEnd(end);
+  if (treeEnd !== end || r.u8(end) !== 1) return 0;
+  const nodeType = r.u8(end);
+  if (nodeType === 2) {
+    const hpkeStart = r.skip(end);
+    const hpkeEnd = r.at;
+    r.skip(end);
+    const listEnd = r.vectorEnd(end);
+    if (listEnd < 0 || (listEnd - r.at) % 4 !== 0) return 0;
+    r.at = listEnd;
+    if (r.failed || r.at !== end) return 0;
+    out[at] = nodeType;
+    out[at + 1] = hpkeStart;
+    out[at + 2] = hpkeEnd;
+    return nodeType;
+  }
+  if (nodeType !== 1) return 0;
+  const hpkeStart = r.skip(end);
+  const hpkeEnd = r.at;
+  const sigStart = r.skip(end);
+  const sigEnd = r.at;
+  if (r.u16(end) !== BASIC_CREDENTIAL) return 0;
+  r.skip(end);
+  const versionsEnd = r.vectorEnd(end);
+  if (versionsEnd < 0 || (versionsEnd - r.at) % 2 !== 0) return 0;
+  while (r.at < versionsEnd) if (r.u16(versionsEnd) !== MLS10) return 0;
+  for (let list = 0; list < 3; list++) if (r.skipU16s(end) < 0) return 0;
+  const credentialsStart = r.skipU16s(end);
+  if (credentialsStart < 0) return 0;
+  const credentialsEnd = r.at;
+  const leafNodeSource = r.u8(end);
+  if (leafNodeSource === 1) {
+    r.u64(end);
+    r.u64(end);
+  } else if (leafNodeSource === 3) r.skip(end);
+  else if (leafNodeSource !== 2) return 0;
+  const extensionsEnd = r.vectorEnd(end);
+  if (extensionsEnd < 0) return 0;
+  while (r.at < extensionsEnd && !r.failed) {
+    r.u16(extensionsEnd);
+    r.skip(extensionsEnd);
+  }
+  r.skip(end);
+  if (r.failed || r.at !== end) return 0;
+  out[at] = nodeType;
+  out[at + 1] = hpkeStart;
+  out[at + 2] = hpkeEnd;
+  out[at + 3] = sigStart;
+  out[at + 4] = sigEnd;
+  out[at + 5] = credentialsStart;
+  out[at + 6] = credentialsEnd;
+  return nodeType;
 }

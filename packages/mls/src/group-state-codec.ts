@@ -17,6 +17,7 @@ import {
 } from 'ts-mls';
 import { loadedCiphersuite } from './ciphersuite.ts';
 import { decodeRatchetTreeBytes } from './fast-tree-decoder.ts';
+import { LazyTree, lazyTreeOf } from './lazy-tree.ts';
 import { MlsError } from './mls-error.ts';
 import { type MlsGroup, wrapGroup } from './mls-group.ts';
 
@@ -39,6 +40,8 @@ import { type MlsGroup, wrapGroup } from './mls-group.ts';
  *   node as a one-node tree, its tree hash as in version 3), TREE_PAGE_NODES nodes a page. Each node's
  *   encoding is kept per node object (nodes are immutable and shared between epochs), so a save re-encodes
  *   only the nodes a commit replaced, and a store that keeps the parts apart writes only those that changed.
+ *   Reading version 4 decodes no node up front: each becomes a lazy node of a `LazyTree` (lazy-tree.ts), decoded
+ *   when first read, with the saved hashes answered by position; a commit reads the few nodes it touches.
  * Versions 1, 2 and 3 are still read.
  */
 export const GROUP_STATE_VERSION = 4;
@@ -278,6 +281,7 @@ export function importGroupStateParts(parts: GroupStateParts): MlsGroup {
   try {
     const input = new ByteReader(bytes, 1);
     let state = decodeWhole(clientStateDecoder, input.chunk());
+    let lazy: LazyTree | undefined;
     const hashes: Uint8Array[] = [];
     if (version >= 4) {
       if (state.ratchetTree.length !== 1)
@@ -287,13 +291,19 @@ export function importGroupStateParts(parts: GroupStateParts): MlsGroup {
         throw new MlsError('MLS_MALFORMED', 'the saved tree pages do not fit the tree');
       // The tree is read first: the older epochs' trees are differences from it.
       const withHashes = input.u8() === 1;
-      const tree: (Node | undefined)[] = new Array(treeLength);
+      // Nodes are decoded when first read (lazy-tree.ts); only those the fast decoder declines are decoded now.
+      const table = new LazyTree(parts.pages, treeLength);
+      lazy = table;
+      const tree = table.loaded;
       parts.pages.forEach((bytes, p) => {
         const page = new ByteReader(bytes, 0);
         const first = p * TREE_PAGE_NODES;
         const last = Math.min(first + TREE_PAGE_NODES, treeLength);
         for (let i = first; i < last; i++) {
-          tree[i] = page.u8() === 0 ? undefined : readNode(page);
+          if (page.u8() !== 0) {
+            const [start, end] = page.span();
+            table.lazyNode(i, p, start, end) ?? table.place(i, decodeNode(bytes.subarray(start, end)));
+          }
           // Views into the page, not copies (the decoded nodes' fields are views into it as well).
           if (withHashes) hashes.push(page.chunk());
         }
@@ -330,7 +340,7 @@ export function importGroupStateParts(parts: GroupStateParts): MlsGroup {
     if (!input.done()) throw new MlsError('MLS_MALFORMED', 'trailing bytes after the group state');
     const suite = loadedCiphersuite(state.groupContext.cipherSuite);
     if (suite !== undefined && hashes.length > 0) {
-      seedTreeHashes(state.ratchetTree, hashes, state.groupContext.treeHash, suite.hash);
+      seedTreeHashes(state.ratchetTree, hashes, state.groupContext.treeHash, suite.hash, lazy);
     }
     return wrapGroup({ ...state, historicalReceiverData });
   } catch (cause) {
@@ -405,6 +415,8 @@ const nodeEncodings = new WeakMap<Node, Uint8Array>();
 export function encodedNode(node: Node): Uint8Array {
   let bytes = nodeEncodings.get(node);
   if (bytes === undefined) {
+    const lazy = lazyTreeOf(node);
+    if (lazy !== undefined) return lazy.table.encoding(lazy.index);
     bytes = encode(ratchetTreeEncoder, [node]);
     nodeEncodings.set(node, bytes);
   }
@@ -412,7 +424,10 @@ export function encodedNode(node: Node): Uint8Array {
 }
 
 function readNode(input: ByteReader): Node {
-  const bytes = input.chunk();
+  return decodeNode(input.chunk());
+}
+
+function decodeNode(bytes: Uint8Array): Node {
   let decoded: RatchetTree | undefined;
   try {
     decoded = decodeRatchetTreeBytes(bytes);
@@ -506,6 +521,15 @@ class ByteReader {
     const out = this.bytes.subarray(this.at, this.at + length);
     this.at += length;
     return out;
+  }
+
+  /** Where the next chunk's bytes start and end (its length read, the reader moved past it). */
+  span(): [number, number] {
+    const length = this.u32();
+    this.need(length);
+    const start = this.at;
+    this.at += length;
+    return [start, this.at];
   }
 
   done(): boolean {
