@@ -70,6 +70,11 @@ describe('message actions in the browser', () => {
     );
     await bob.page.keyboard.press('Enter');
     await menu.waitFor();
+    // The menu focuses its first item once drawn (an effect): arrows pressed before that went to the
+    // button and were lost (a full run once ended a reaction short of Reply).
+    await expect
+      .poll(() => menu.evaluate((m) => m.querySelector('button') === document.activeElement))
+      .toBe(true);
     for (let i = 0; i < 6; i++) await bob.page.keyboard.press('ArrowDown');
     expect(await bob.page.evaluate(() => document.activeElement?.textContent)).toBe('Reply');
     await bob.page.keyboard.press('Enter');

@@ -65,7 +65,7 @@ describe.runIf(unavailable === undefined)('a censor scenario cleans up on every 
     leftovers.push(started);
     expect(started.pids.length).toBe(2);
     expect(namespaces()).toContain(started.namespaces[0]);
-    if (how !== 'crash') child.kill(how);
+    child.kill(how === 'crash' ? 'SIGUSR2' : how);
     const code = await exited;
     expect(code).not.toBe(0);
     return started;

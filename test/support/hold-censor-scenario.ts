@@ -1,7 +1,7 @@
 /**
  * Starts a CensorScenario (the core and `argv[2]` relays in network namespaces), prints what it
  * started as one JSON line, then ends as `argv[3]` says: `wait` (until a signal) or `crash` (an
- * uncaught exception). For test/censorship/netns-cleanup.test.ts.
+ * uncaught exception, on SIGUSR2). For test/censorship/netns-cleanup.test.ts.
  */
 import { CensorScenario } from './netns-scenario.ts';
 
@@ -12,8 +12,10 @@ const started = {
   dir: scenario.dir,
 };
 process.stdout.write(`${JSON.stringify(started)}\n`);
+// `crash` waits for SIGUSR2, sent once the test has seen the scenario running (a crash on a timer
+// could come, and clean up, before the test looked).
 if (process.argv[3] === 'crash')
-  setTimeout(() => {
+  process.on('SIGUSR2', () => {
     throw new Error('crash while the scenario runs');
-  }, 10);
-else setInterval(() => {}, 1000);
+  });
+setInterval(() => {}, 1000);
