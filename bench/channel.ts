@@ -27,6 +27,7 @@ import { DecodeOnce } from './decode-once.ts';
 import { type Figure, progress, round } from './figure.ts';
 import { now } from './lean-client.ts';
 import { cpuMicros, percentile } from './server-proc.ts';
+import { SlotTimers } from './slot-timers.ts';
 
 export interface ChannelParams {
   subscribers: number;
@@ -70,50 +71,35 @@ const READ_DELAY_MS = 2000;
  * encoded once.
  */
 class ReadFlusher {
-  private static readonly SLOTS = 20;
-  private readonly waiting: Set<Subscriber>[] = [];
-  private readonly timers: (NodeJS.Timeout | undefined)[] = [];
+  private readonly timers: SlotTimers<Subscriber>;
   private readonly encoded = new Map<number, Uint8Array>();
   private readonly slotOf = new Map<Subscriber, number>();
 
-  constructor(private readonly channelId: string) {
-    for (let i = 0; i < ReadFlusher.SLOTS; i++) this.waiting.push(new Set());
+  constructor(channelId: string) {
+    this.timers = new SlotTimers<Subscriber>(
+      (_lastFlushAt, spread) => READ_DELAY_MS * (0.5 + spread),
+      (subscriber) => {
+        let bytes = this.encoded.get(subscriber.position);
+        if (!bytes) {
+          bytes = encodeClientFrame({ type: 'channel_read', channelId, seq: subscriber.position });
+          this.encoded.set(subscriber.position, bytes);
+        }
+        subscriber.sendRaw(bytes);
+      },
+    );
   }
 
   later(subscriber: Subscriber): void {
     let slot = this.slotOf.get(subscriber);
     if (slot === undefined) {
-      slot = this.slotOf.size % ReadFlusher.SLOTS;
+      slot = this.timers.slot();
       this.slotOf.set(subscriber, slot);
     }
-    this.waiting[slot]!.add(subscriber);
-    const which = slot;
-    this.timers[slot] ??= setTimeout(
-      () => this.flush(which),
-      READ_DELAY_MS * (0.5 + slot / ReadFlusher.SLOTS),
-    );
-  }
-
-  private flush(slot: number): void {
-    this.timers[slot] = undefined;
-    for (const subscriber of this.waiting[slot]!) {
-      let bytes = this.encoded.get(subscriber.position);
-      if (!bytes) {
-        bytes = encodeClientFrame({
-          type: 'channel_read',
-          channelId: this.channelId,
-          seq: subscriber.position,
-        });
-        this.encoded.set(subscriber.position, bytes);
-      }
-      subscriber.sendRaw(bytes);
-    }
-    this.waiting[slot]!.clear();
+    this.timers.later(subscriber, slot);
   }
 
   close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    for (const set of this.waiting) set.clear();
+    this.timers.close();
   }
 }
 

@@ -8,6 +8,7 @@ import {
 } from '@courier/protocol';
 import WebSocket from 'ws';
 import type { DecodeOnce } from './decode-once.ts';
+import { SlotTimers } from './slot-timers.ts';
 import type { LoadClient, LoadEntry } from './target.ts';
 
 /** How long a device coalesces its cumulative acks before the spread below (the SDK's ackDelayMs). */
@@ -30,32 +31,17 @@ const ackWait = (lastAckAt: number, spread: number): number =>
  * later message's fan-out.
  */
 export class AckFlusher {
-  private static readonly SLOTS = 20;
-  private readonly waiting: Set<LeanClient>[] = [];
-  private readonly timers: (NodeJS.Timeout | undefined)[] = [];
-  private readonly lastAckAt: number[] = [];
+  private readonly timers = new SlotTimers<LeanClient>(ackWait, (client) => client.flushAcks());
   /** The last ack frame encoded for each group. */
   private readonly encoded = new Map<string, { seq: number; bytes: Uint8Array }>();
-  private assigned = 0;
-
-  constructor() {
-    for (let i = 0; i < AckFlusher.SLOTS; i++) {
-      this.waiting.push(new Set());
-      this.lastAckAt.push(0);
-    }
-  }
 
   /** The slot of a new connection: round-robin, so that the slots are equally full. */
   slot(): number {
-    return this.assigned++ % AckFlusher.SLOTS;
+    return this.timers.slot();
   }
 
   later(client: LeanClient, slot: number): void {
-    this.waiting[slot]!.add(client);
-    this.timers[slot] ??= setTimeout(
-      () => this.flush(slot),
-      ackWait(this.lastAckAt[slot]!, slot / AckFlusher.SLOTS),
-    );
+    this.timers.later(client, slot);
   }
 
   frame(groupId: string, seq: number): Uint8Array {
@@ -64,13 +50,6 @@ export class AckFlusher {
     const bytes = encodeClientFrame({ type: 'ack', groupId, seq });
     this.encoded.set(groupId, { seq, bytes });
     return bytes;
-  }
-
-  private flush(slot: number): void {
-    this.timers[slot] = undefined;
-    this.lastAckAt[slot] = Date.now();
-    for (const client of this.waiting[slot]!) client.flushAcks();
-    this.waiting[slot]!.clear();
   }
 }
 
